@@ -1,0 +1,31 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// No package dependencies by design: Foundation, Dispatch and system C libraries only.
+let package = Package(
+    name: "Sportello",
+    products: [
+        .executable(name: "sportello", targets: ["sportello"]),
+        .executable(name: "sportello-bench", targets: ["sportello-bench"]),
+        .library(name: "SportelloCore", targets: ["SportelloCore"]),
+    ],
+    targets: [
+        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "CCrypt", providers: [.apt(["libcrypt-dev"])]),
+
+        .target(name: "SportelloCore"),
+        .target(name: "SportelloStore", dependencies: ["SportelloCore", "CSQLite", "CCrypt"]),
+        .target(name: "SportelloSite", dependencies: ["SportelloCore"]),
+        .target(name: "SportelloHTTP"),
+        .target(name: "SportelloApp", dependencies: ["SportelloCore", "SportelloStore", "SportelloSite", "SportelloHTTP"]),
+
+        .executableTarget(name: "sportello", dependencies: ["SportelloApp"]),
+        .executableTarget(name: "sportello-bench", dependencies: ["SportelloApp"]),
+
+        .testTarget(name: "SportelloCoreTests", dependencies: ["SportelloCore"]),
+        .testTarget(name: "SportelloStoreTests", dependencies: ["SportelloStore"]),
+        .testTarget(name: "SportelloSiteTests", dependencies: ["SportelloSite"]),
+        .testTarget(name: "SportelloHTTPTests", dependencies: ["SportelloHTTP"]),
+        .testTarget(name: "SportelloAppTests", dependencies: ["SportelloApp"]),
+    ]
+)

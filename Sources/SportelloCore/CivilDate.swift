@@ -1,0 +1,127 @@
+/// A calendar date with no time zone: what a citizen reads on a week page ("martedì 3 marzo").
+///
+/// Arithmetic works on a day number (days since 1970-01-01) with Howard Hinnant's civil-from-days
+/// algorithms, so it is exact for the proleptic Gregorian calendar and needs no Foundation `Calendar`.
+public struct CivilDate: Hashable, Comparable, Sendable, CustomStringConvertible {
+    public let year: Int
+    public let month: Int
+    public let day: Int
+
+    /// Returns nil when the triple is not a real date (31 April, 29 February of a common year, …).
+    public init?(year: Int, month: Int, day: Int) {
+        guard (1...12).contains(month), day >= 1, day <= CivilDate.daysIn(month: month, year: year) else { return nil }
+        self.year = year
+        self.month = month
+        self.day = day
+    }
+
+    public init(dayNumber: Int) {
+        let z = dayNumber + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let doe = z - era * 146_097
+        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let d = doy - (153 * mp + 2) / 5 + 1
+        let m = mp < 10 ? mp + 3 : mp - 9
+        self.year = yoe + era * 400 + (m <= 2 ? 1 : 0)
+        self.month = m
+        self.day = d
+    }
+
+    /// Days since 1970-01-01.
+    public var dayNumber: Int {
+        let y = month <= 2 ? year - 1 : year
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yoe = y - era * 400
+        let mp = month > 2 ? month - 3 : month + 9
+        let doy = (153 * mp + 2) / 5 + day - 1
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+        return era * 146_097 + doe - 719_468
+    }
+
+    public var weekday: Weekday {
+        // 1970-01-01 was a Thursday.
+        let index = ((dayNumber % 7) + 7 + 3) % 7  // 0 = Monday
+        return Weekday.allCases[index]
+    }
+
+    public func adding(days: Int) -> CivilDate { CivilDate(dayNumber: dayNumber + days) }
+
+    /// The Monday of this date's ISO week.
+    public var mondayOfWeek: CivilDate { adding(days: -weekday.isoIndex) }
+
+    /// ISO 8601 week-numbering year and week (the week with the year's first Thursday is week 1).
+    public var isoWeek: (year: Int, week: Int) {
+        let thursday = adding(days: 3 - weekday.isoIndex)
+        let firstOfYear = CivilDate(year: thursday.year, month: 1, day: 1)!
+        return (thursday.year, (thursday.dayNumber - firstOfYear.dayNumber) / 7 + 1)
+    }
+
+    /// "2026-11-25"
+    public var description: String {
+        "\(Self.pad(year, 4))-\(Self.pad(month, 2))-\(Self.pad(day, 2))"
+    }
+
+    /// Parses "YYYY-MM-DD" exactly.
+    public init?(iso text: String) {
+        let parts = text.split(separator: "-", omittingEmptySubsequences: false)
+        guard parts.count == 3, parts[0].count == 4, parts[1].count == 2, parts[2].count == 2,
+              parts.allSatisfy({ $0.allSatisfy { $0.isASCII && $0.isNumber } }),
+              let y = Int(parts[0]), let m = Int(parts[1]), let d = Int(parts[2]) else { return nil }
+        self.init(year: y, month: m, day: d)
+    }
+
+    public static func < (lhs: CivilDate, rhs: CivilDate) -> Bool { lhs.dayNumber < rhs.dayNumber }
+
+    public static func isLeap(_ year: Int) -> Bool { (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 }
+
+    public static func daysIn(month: Int, year: Int) -> Int {
+        switch month {
+        case 2: return isLeap(year) ? 29 : 28
+        case 4, 6, 9, 11: return 30
+        default: return 31
+        }
+    }
+
+    static func pad(_ value: Int, _ width: Int) -> String {
+        let digits = String(value)
+        return digits.count >= width ? digits : String(repeating: "0", count: width - digits.count) + digits
+    }
+}
+
+public enum Weekday: String, CaseIterable, Sendable, Codable {
+    case monday = "mon", tuesday = "tue", wednesday = "wed", thursday = "thu", friday = "fri", saturday = "sat", sunday = "sun"
+
+    /// 0 = Monday … 6 = Sunday.
+    public var isoIndex: Int { Weekday.allCases.firstIndex(of: self)! }
+}
+
+/// Minutes after local midnight, e.g. 8:30 = 510. 24:00 (1440) is allowed as the end of a range.
+public struct LocalTime: Hashable, Comparable, Sendable, CustomStringConvertible {
+    public let minutes: Int
+
+    public init?(minutes: Int) {
+        guard (0...1440).contains(minutes) else { return nil }
+        self.minutes = minutes
+    }
+
+    public init?(hour: Int, minute: Int) { self.init(minutes: hour * 60 + minute) }
+
+    /// Parses "8:30" or "08:30"; hours 0–24, minutes 00–59, "24:00" only as the very end of a day.
+    public init?(parsing text: Substring) {
+        let parts = text.split(separator: ":", omittingEmptySubsequences: false)
+        guard parts.count == 2, (1...2).contains(parts[0].count), parts[1].count == 2,
+              parts.allSatisfy({ $0.allSatisfy { $0.isASCII && $0.isNumber } }),
+              let h = Int(parts[0]), let m = Int(parts[1]), m < 60, h < 24 || (h == 24 && m == 0) else { return nil }
+        self.init(minutes: h * 60 + m)
+    }
+
+    public var hour: Int { minutes / 60 }
+    public var minute: Int { minutes % 60 }
+
+    /// "08:30"
+    public var description: String { "\(CivilDate.pad(hour, 2)):\(CivilDate.pad(minute, 2))" }
+
+    public static func < (lhs: LocalTime, rhs: LocalTime) -> Bool { lhs.minutes < rhs.minutes }
+}

@@ -1,0 +1,51 @@
+/// Local civil time of Italy (Europe/Rome): CET (UTC+1) with the EU summer-time rule (CEST, UTC+2, from
+/// 01:00 UTC on the last Sunday of March to 01:00 UTC on the last Sunday of October), in force since 1996.
+///
+/// Implemented as a rule rather than through Foundation's `TimeZone` so slot generation is pure,
+/// allocation-free and identical on every machine whatever its tzdata; the tests cross-check it against
+/// the system's zoneinfo for every day of several decades.
+public enum RomeTime {
+    public static let identifier = "Europe/Rome"
+
+    /// Seconds since the epoch of the summer-time start and end instants of a year.
+    public static func summerTime(in year: Int) -> (start: Int64, end: Int64) {
+        func lastSunday(month: Int) -> CivilDate {
+            let last = CivilDate(year: year, month: month, day: 31)!
+            return last.adding(days: -((last.weekday.isoIndex + 1) % 7))
+        }
+        let start = Int64(lastSunday(month: 3).dayNumber) * 86_400 + 3_600
+        let end = Int64(lastSunday(month: 10).dayNumber) * 86_400 + 3_600
+        return (start, end)
+    }
+
+    /// Offset from UTC, in seconds, in force at an instant.
+    public static func offset(at instant: Int64) -> Int64 {
+        let year = CivilDate(dayNumber: Int(floorDiv(instant + 3_600, 86_400))).year
+        let summer = summerTime(in: year)
+        return instant >= summer.start && instant < summer.end ? 7_200 : 3_600
+    }
+
+    /// The local date and minute of the day of an instant.
+    public static func local(_ instant: Int64) -> (date: CivilDate, minutes: Int) {
+        let local = instant + offset(at: instant)
+        let day = floorDiv(local, 86_400)
+        return (CivilDate(dayNumber: Int(day)), Int((local - day * 86_400) / 60))
+    }
+
+    /// The instant of a local wall-clock time. Returns nil for the hour skipped in spring (02:00–02:59 on
+    /// the last Sunday of March); in autumn the repeated hour resolves to its first occurrence (summer time).
+    public static func instant(date: CivilDate, minutes: Int) -> Int64? {
+        let wall = Int64(date.dayNumber) * 86_400 + Int64(minutes) * 60
+        for candidateOffset: Int64 in [7_200, 3_600] {
+            let instant = wall - candidateOffset
+            if offset(at: instant) == candidateOffset { return instant }
+        }
+        return nil
+    }
+
+    @inline(__always)
+    static func floorDiv(_ a: Int64, _ b: Int64) -> Int64 {
+        let q = a / b
+        return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q
+    }
+}

@@ -1,0 +1,2 @@
+import SportelloApp
+print("bench")
