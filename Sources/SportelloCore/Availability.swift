@@ -1,0 +1,90 @@
+/// How many desks of a slot are taken, as the store counts them.
+public struct SlotOccupancy: Hashable, Sendable {
+    public var booked: Int
+    public var held: Int
+    public var blocked: Int
+
+    public init(booked: Int = 0, held: Int = 0, blocked: Int = 0) {
+        self.booked = booked
+        self.held = held
+        self.blocked = blocked
+    }
+
+    public static let empty = SlotOccupancy()
+}
+
+/// The public state of a slot at a given instant.
+public struct SlotAvailability: Sendable, Hashable {
+    public let slot: Slot
+    public let state: CellState
+    /// Desks a citizen could still take (0 unless the state is `.free`).
+    public let freeDesks: Int
+}
+
+extension Service {
+    /// The last bookable day when today is `today`: windows open one day at a time at local midnight.
+    public func lastBookableDay(today: CivilDate) -> CivilDate { today.adding(days: window.maxDaysAhead) }
+
+    /// The state of a slot at instant `now`, given how its desks are occupied.
+    public func availability(of slot: Slot, occupancy: SlotOccupancy, now: Int64) -> SlotAvailability {
+        if slot.startInstant <= now + Int64(window.minimumNoticeMinutes) * 60 {
+            return SlotAvailability(slot: slot, state: .past, freeDesks: 0)
+        }
+        if slot.date > lastBookableDay(today: RomeTime.local(now).date) {
+            return SlotAvailability(slot: slot, state: .notYetBookable, freeDesks: 0)
+        }
+        let free = capacity - occupancy.booked - occupancy.held - occupancy.blocked
+        if free > 0 { return SlotAvailability(slot: slot, state: .free, freeDesks: free) }
+        let state: CellState
+        if occupancy.booked >= capacity { state = .booked }
+        else if occupancy.held > 0 { state = .held }
+        else { state = .unavailable }
+        return SlotAvailability(slot: slot, state: state, freeDesks: 0)
+    }
+
+    /// The week starting on `monday` as rows of wall-clock times × 7 days, for the week page.
+    public func week(startingOn monday: CivilDate, occupancy: [Int64: SlotOccupancy], now: Int64) -> WeekGrid {
+        var days: [WeekGrid.Day] = []
+        var times = Set<LocalTime>()
+        for offset in 0..<7 {
+            let date = monday.adding(days: offset)
+            let slots = slots(on: date)
+            let cells = slots.map { availability(of: $0, occupancy: occupancy[$0.startInstant] ?? .empty, now: now) }
+            for slot in slots { times.insert(slot.start) }
+            let hasSchedule = !(schedule[date.weekday] ?? []).isEmpty
+            days.append(WeekGrid.Day(date: date, closedReason: hasSchedule ? closedReason(on: date) : nil, cells: cells))
+        }
+        return WeekGrid(monday: monday, times: times.sorted(), days: days)
+    }
+
+    /// The first free slot from `now` on, looking at most `days` days ahead.
+    public func nextFreeSlot(now: Int64, days: Int, occupancy: [Int64: SlotOccupancy]) -> SlotAvailability? {
+        let today = RomeTime.local(now).date
+        for offset in 0...max(0, days) {
+            for slot in slots(on: today.adding(days: offset)) {
+                let availability = availability(of: slot, occupancy: occupancy[slot.startInstant] ?? .empty, now: now)
+                if availability.state == .free { return availability }
+            }
+        }
+        return nil
+    }
+}
+
+/// A service's week: the union of slot start times as rows, one column a day.
+public struct WeekGrid: Sendable {
+    public struct Day: Sendable {
+        public let date: CivilDate
+        /// Set for a working weekday closed by a holiday or a closure.
+        public let closedReason: ClosedReason?
+        /// The day's slots in time order.
+        public let cells: [SlotAvailability]
+
+        public func cell(at time: LocalTime) -> SlotAvailability? { cells.first { $0.slot.start == time } }
+    }
+
+    public let monday: CivilDate
+    public let times: [LocalTime]
+    public let days: [Day]
+
+    public var freeSlotCount: Int { days.reduce(0) { $0 + $1.cells.filter { $0.state == .free }.count } }
+}

@@ -1,0 +1,99 @@
+/// The service tree with office settings inherited down to each bookable service.
+public struct Catalogue: Sendable {
+    public let configuration: SiteConfiguration
+    public let roots: [CatalogueEntry]
+    /// Bookable services (leaves of the tree) in the order the comune listed them.
+    public let services: [Service]
+    private let serviceIndex: [String: Int]
+
+    public init(configuration: SiteConfiguration) {
+        self.configuration = configuration
+        var services: [Service] = []
+        func build(_ definitions: [ServiceDefinition], parent: ServiceDefinition?, ancestors: [String]) -> [CatalogueEntry] {
+            definitions.map { definition in
+                let effective = definition.inheriting(from: parent)
+                let children = build(definition.children, parent: effective, ancestors: ancestors + [definition.id])
+                var serviceID: String?
+                if definition.children.isEmpty {
+                    let comuneClosures = configuration.closures.filter {
+                        $0.serviceIDs.isEmpty || !Set($0.serviceIDs).isDisjoint(with: ancestors + [definition.id])
+                    }
+                    services.append(Service(definition: effective, ancestorIDs: ancestors, closures: comuneClosures + effective.closures,
+                                            patronSaint: configuration.comune.patronSaint))
+                    serviceID = definition.id
+                }
+                return CatalogueEntry(definition: effective, children: children, serviceID: serviceID)
+            }
+        }
+        roots = build(configuration.services, parent: nil, ancestors: [])
+        self.services = services
+        serviceIndex = Dictionary(uniqueKeysWithValues: services.enumerated().map { ($0.element.id, $0.offset) })
+    }
+
+    public func service(id: String) -> Service? { serviceIndex[id].map { services[$0] } }
+
+    /// The entry (office or service) with this id anywhere in the tree.
+    public func entry(id: String) -> CatalogueEntry? {
+        func find(_ entries: [CatalogueEntry]) -> CatalogueEntry? {
+            for entry in entries {
+                if entry.id == id { return entry }
+                if let found = find(entry.children) { return found }
+            }
+            return nil
+        }
+        return find(roots)
+    }
+}
+
+/// An office or a service in the public catalogue.
+public struct CatalogueEntry: Sendable {
+    public let definition: ServiceDefinition
+    public let children: [CatalogueEntry]
+    /// Set when this entry is bookable.
+    public let serviceID: String?
+
+    public var id: String { definition.id }
+
+    public func text(for language: String) -> ServiceText { definition.translations[language] ?? definition.text }
+}
+
+/// A bookable service with every setting resolved.
+public struct Service: Sendable {
+    public let id: String
+    public let ancestorIDs: [String]
+    public let text: ServiceText
+    public let translations: [String: ServiceText]
+    public let address: String?
+    public let coordinates: Coordinates?
+    public let phone: String?
+    public let email: String?
+    public let slotMinutes: Int
+    public let capacity: Int
+    public let schedule: [Weekday: [TimeRange]]
+    public let pauses: [TimeRange]
+    public let window: BookingWindow
+    public let reasonRequired: Bool
+    public let closures: [Closure]
+    public let patronSaint: PatronSaint?
+
+    init(definition: ServiceDefinition, ancestorIDs: [String], closures: [Closure], patronSaint: PatronSaint?) {
+        id = definition.id
+        self.ancestorIDs = ancestorIDs
+        text = definition.text
+        translations = definition.translations
+        address = definition.address
+        coordinates = definition.coordinates
+        phone = definition.phone
+        email = definition.email
+        slotMinutes = definition.slotMinutes ?? 30
+        capacity = definition.capacity ?? 1
+        schedule = definition.schedule ?? [:]
+        pauses = definition.pauses ?? []
+        window = definition.window ?? BookingWindow()
+        reasonRequired = definition.reasonRequired ?? false
+        self.closures = closures
+        self.patronSaint = patronSaint
+    }
+
+    public func text(for language: String) -> ServiceText { translations[language] ?? text }
+}

@@ -1,0 +1,363 @@
+import Foundation
+
+/// Everything a comune configures, as read from `sportello.json`. See README "Configuration".
+public struct SiteConfiguration: Sendable {
+    public var comune: ComuneSettings
+    public var booking: BookingSettings
+    public var closures: [Closure]
+    public var services: [ServiceDefinition]
+
+    public static let supportedLanguages = ["it", "en"]
+}
+
+public struct ComuneSettings: Sendable {
+    public var name: String
+    /// Origin and path prefix of the public site, e.g. "https://prenota.comune.example.it". No trailing slash.
+    public var baseURL: String
+    /// The first is the site's main language (served at the root), the others under "/<lang>/".
+    public var languages: [String]
+    public var timeZone: String
+    public var tollFreeNumber: String?
+    public var phone: String?
+    public var email: String?
+    public var website: String?
+    public var patronSaint: PatronSaint?
+
+    public var language: String { languages.first ?? "it" }
+    /// Origin ("scheme://host[:port]") of `baseURL`, compared with the Origin header of POSTs.
+    public var origin: String {
+        guard let url = URL(string: baseURL), let scheme = url.scheme, let host = url.host else { return baseURL }
+        return url.port.map { "\(scheme)://\(host):\($0)" } ?? "\(scheme)://\(host)"
+    }
+    /// Path prefix of `baseURL` ("" at the root of the host).
+    public var basePath: String {
+        guard let url = URL(string: baseURL) else { return "" }
+        let path = url.path
+        return path == "/" ? "" : (path.hasSuffix("/") ? String(path.dropLast()) : path)
+    }
+}
+
+/// The comune's patron saint's day: a local holiday every year.
+public struct PatronSaint: Sendable, Hashable {
+    public var month: Int
+    public var day: Int
+    public var name: String
+}
+
+public struct BookingSettings: Sendable {
+    public var holdMinutes: Int = 10
+    public var weeksPublished: Int = 13
+    /// CUPweb style (an account is needed to book) or the portal's manual anagrafica.
+    public var requireAccount: Bool = false
+    /// Active future bookings one codice fiscale may hold for the same service; nil = no limit.
+    public var maxActiveBookingsPerPerson: Int? = 2
+}
+
+/// Days when offices are closed: the whole comune (no `services`) or only some services (and their sub-services).
+public struct Closure: Sendable, Hashable {
+    public var from: CivilDate
+    public var to: CivilDate
+    public var reason: String
+    public var serviceIDs: [String]
+
+    public func covers(_ date: CivilDate) -> Bool { from <= date && date <= to }
+}
+
+public struct Coordinates: Sendable, Hashable {
+    public var latitude: Double
+    public var longitude: Double
+}
+
+/// How far ahead a service can be booked.
+public struct BookingWindow: Sendable, Hashable {
+    /// Slots closer than this to now can no longer be booked.
+    public var minimumNoticeMinutes: Int = 60
+    /// The last bookable day is today + this; a new day opens at local midnight.
+    public var maxDaysAhead: Int = 30
+}
+
+/// Texts of a service in one language.
+public struct ServiceText: Sendable, Hashable {
+    public var name: String
+    public var description: String
+    public var documents: [String]
+    public var reasonLabel: String?
+}
+
+/// A node of the service tree exactly as configured (settings not yet inherited).
+public struct ServiceDefinition: Sendable {
+    public var id: String
+    public var text: ServiceText
+    public var translations: [String: ServiceText]
+    public var address: String?
+    public var coordinates: Coordinates?
+    public var phone: String?
+    public var email: String?
+    public var slotMinutes: Int?
+    public var capacity: Int?
+    public var schedule: [Weekday: [TimeRange]]?
+    public var pauses: [TimeRange]?
+    public var window: BookingWindow?
+    public var reasonRequired: Bool?
+    public var closures: [Closure]
+    public var children: [ServiceDefinition]
+}
+
+extension SiteConfiguration {
+    /// Reads and validates a configuration file. Errors name the exact path of the problem.
+    public static func load(path: String) throws(ConfigurationError) -> SiteConfiguration {
+        let data: Data
+        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
+            throw ConfigurationError(path: "", message: "cannot read \(path): \(error.localizedDescription)")
+        }
+        return try parse(data)
+    }
+
+    public static func parse(_ data: Data) throws(ConfigurationError) -> SiteConfiguration {
+        let json: JSONValue
+        do { json = try JSONValue.parse(data) } catch {
+            throw ConfigurationError(path: "", message: "not valid JSON: \(Self.describe(error))")
+        }
+        let configuration = try read(ConfigNode(value: json, path: ""))
+        try configuration.validate()
+        return configuration
+    }
+
+    private static func describe(_ error: any Error) -> String {
+        if case DecodingError.dataCorrupted(let context) = error {
+            if let underlying = context.underlyingError { return "\(underlying)" }
+            return context.debugDescription
+        }
+        return "\(error)"
+    }
+
+    private static func read(_ root: ConfigNode) throws(ConfigurationError) -> SiteConfiguration {
+        let object = try root.object(allowedKeys: ["comune", "booking", "closures", "services"])
+        let comune = try readComune(object["comune"])
+        let booking = try object.optional("booking").map { node throws(ConfigurationError) in try readBooking(node) } ?? BookingSettings()
+        let closures = try object.optional("closures").map { node throws(ConfigurationError) in try readClosures(node) } ?? []
+        let serviceNodes = try object["services"].array()
+        if serviceNodes.isEmpty { throw object["services"].fail("at least one service is needed") }
+        var services: [ServiceDefinition] = []
+        for node in serviceNodes { services.append(try readService(node, languages: comune.languages)) }
+        return SiteConfiguration(comune: comune, booking: booking, closures: closures, services: services)
+    }
+
+    private static func readComune(_ node: ConfigNode) throws(ConfigurationError) -> ComuneSettings {
+        let object = try node.object(allowedKeys: ["name", "baseURL", "languages", "timeZone", "tollFreeNumber", "phone", "email", "website", "patronSaint"])
+        let baseURLNode = object["baseURL"]
+        var baseURL = try baseURLNode.string()
+        while baseURL.hasSuffix("/") { baseURL.removeLast() }
+        guard let url = URL(string: baseURL), let scheme = url.scheme, ["http", "https"].contains(scheme), url.host != nil else {
+            throw baseURLNode.fail("\"\(baseURL)\" is not an http(s) address such as https://prenota.comune.example.it")
+        }
+        var languages = ["it"]
+        if let languagesNode = object.optional("languages") {
+            languages = []
+            for item in try languagesNode.array() {
+                let language = try item.string()
+                guard supportedLanguages.contains(language) else {
+                    throw item.fail("\"\(language)\" is not a supported language (\(supportedLanguages.joined(separator: ", ")))")
+                }
+                if languages.contains(language) { throw item.fail("\"\(language)\" is listed twice") }
+                languages.append(language)
+            }
+            if languages.isEmpty { throw languagesNode.fail("list at least one language") }
+        }
+        let timeZone = try object.optional("timeZone")?.string() ?? RomeTime.identifier
+        if timeZone != RomeTime.identifier {
+            throw object["timeZone"].fail("only \"\(RomeTime.identifier)\" is supported (Italian civil time)")
+        }
+        var patron: PatronSaint?
+        if let patronNode = object.optional("patronSaint") {
+            let patronObject = try patronNode.object(allowedKeys: ["date", "name"])
+            let dateNode = patronObject["date"]
+            let text = try dateNode.string()
+            let parts = text.split(separator: "-")
+            guard parts.count == 2, let month = Int(parts[0]), let day = Int(parts[1]),
+                  CivilDate(year: 2024, month: month, day: day) != nil else {
+                throw dateNode.fail("\"\(text)\" is not a day of the year (MM-DD)")
+            }
+            patron = PatronSaint(month: month, day: day, name: try patronObject["name"].string())
+        }
+        return ComuneSettings(
+            name: try object["name"].string(), baseURL: baseURL, languages: languages, timeZone: timeZone,
+            tollFreeNumber: try object.optional("tollFreeNumber")?.string(), phone: try object.optional("phone")?.string(),
+            email: try object.optional("email")?.string(), website: try object.optional("website")?.string(),
+            patronSaint: patron)
+    }
+
+    private static func readBooking(_ node: ConfigNode) throws(ConfigurationError) -> BookingSettings {
+        let object = try node.object(allowedKeys: ["holdMinutes", "weeksPublished", "requireAccount", "maxActiveBookingsPerPerson"])
+        var settings = BookingSettings()
+        if let value = object.optional("holdMinutes") { settings.holdMinutes = try value.int(in: 1...120) }
+        if let value = object.optional("weeksPublished") { settings.weeksPublished = try value.int(in: 1...104) }
+        if let value = object.optional("requireAccount") { settings.requireAccount = try value.bool() }
+        if object.fields["maxActiveBookingsPerPerson"] == .null && object.fields.keys.contains("maxActiveBookingsPerPerson") {
+            settings.maxActiveBookingsPerPerson = nil
+        } else if let value = object.optional("maxActiveBookingsPerPerson") {
+            settings.maxActiveBookingsPerPerson = try value.int(in: 1...1000)
+        }
+        return settings
+    }
+
+    private static func readClosures(_ node: ConfigNode) throws(ConfigurationError) -> [Closure] {
+        var closures: [Closure] = []
+        for item in try node.array() {
+            let object = try item.object(allowedKeys: ["date", "from", "to", "reason", "services"])
+            let from: CivilDate
+            let to: CivilDate
+            if let date = object.optional("date") {
+                if object.has("from") || object.has("to") { throw item.fail("give either \"date\" or \"from\"/\"to\", not both") }
+                from = try date.date()
+                to = from
+            } else {
+                from = try object["from"].date()
+                to = try object["to"].date()
+                if to < from { throw object["to"].fail("\(to) is before \"from\" (\(from))") }
+            }
+            var serviceIDs: [String] = []
+            if let services = object.optional("services") {
+                for service in try services.array() { serviceIDs.append(try service.string()) }
+            }
+            closures.append(Closure(from: from, to: to, reason: try object["reason"].string(), serviceIDs: serviceIDs))
+        }
+        return closures
+    }
+
+    private static let serviceKeys: Set<String> = [
+        "id", "name", "description", "documents", "reasonLabel", "translations", "address", "coordinates", "phone", "email",
+        "slotMinutes", "capacity", "schedule", "pauses", "window", "reasonRequired", "closures", "children",
+    ]
+
+    private static func readText(_ object: ConfigObject) throws(ConfigurationError) -> ServiceText {
+        var documents: [String] = []
+        if let node = object.optional("documents") {
+            for item in try node.array() { documents.append(try item.string()) }
+        }
+        return ServiceText(
+            name: try object["name"].string(),
+            description: try object.optional("description")?.string(allowEmpty: true) ?? "",
+            documents: documents,
+            reasonLabel: try object.optional("reasonLabel")?.string())
+    }
+
+    private static func readService(_ node: ConfigNode, languages: [String]) throws(ConfigurationError) -> ServiceDefinition {
+        let object = try node.object(allowedKeys: serviceKeys)
+        let idNode = object["id"]
+        let id = try idNode.string()
+        guard id.count <= 64, id.unicodeScalars.allSatisfy({ ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "-" }),
+              id.first != "-", id.last != "-" else {
+            throw idNode.fail("\"\(id)\" is not a valid id: use lowercase letters, digits and dashes (it becomes part of the page address)")
+        }
+        var translations: [String: ServiceText] = [:]
+        if let translationsNode = object.optional("translations") {
+            let translationsObject = try translationsNode.object(allowedKeys: Set(languages.dropFirst()))
+            for language in languages.dropFirst() {
+                if let textNode = translationsObject.optional(language) {
+                    translations[language] = try readText(try textNode.object(allowedKeys: ["name", "description", "documents", "reasonLabel"]))
+                }
+            }
+        }
+        var coordinates: Coordinates?
+        if let node = object.optional("coordinates") {
+            let coordinateObject = try node.object(allowedKeys: ["lat", "lon"])
+            coordinates = Coordinates(latitude: try coordinateObject["lat"].double(in: -90...90),
+                                      longitude: try coordinateObject["lon"].double(in: -180...180))
+        }
+        var schedule: [Weekday: [TimeRange]]?
+        if let node = object.optional("schedule") {
+            let scheduleObject = try node.object(allowedKeys: Set(Weekday.allCases.map(\.rawValue)))
+            var days: [Weekday: [TimeRange]] = [:]
+            for weekday in Weekday.allCases {
+                guard let dayNode = scheduleObject.optional(weekday.rawValue) else { continue }
+                var ranges: [TimeRange] = []
+                for rangeNode in try dayNode.array() {
+                    let range = try rangeNode.timeRange()
+                    if let clash = ranges.first(where: { $0.overlaps(range) }) {
+                        throw rangeNode.fail("\"\(range)\" overlaps \"\(clash)\"")
+                    }
+                    ranges.append(range)
+                }
+                days[weekday] = ranges.sorted { $0.start < $1.start }
+            }
+            schedule = days
+        }
+        var pauses: [TimeRange]?
+        if let node = object.optional("pauses") {
+            pauses = []
+            for item in try node.array() { pauses?.append(try item.timeRange()) }
+        }
+        var window: BookingWindow?
+        if let node = object.optional("window") {
+            let windowObject = try node.object(allowedKeys: ["minimumNoticeMinutes", "maxDaysAhead"])
+            var value = BookingWindow()
+            if let notice = windowObject.optional("minimumNoticeMinutes") { value.minimumNoticeMinutes = try notice.int(in: 0...(60 * 24 * 60)) }
+            if let days = windowObject.optional("maxDaysAhead") { value.maxDaysAhead = try days.int(in: 0...730) }
+            window = value
+        }
+        var children: [ServiceDefinition] = []
+        if let node = object.optional("children") {
+            for child in try node.array() { children.append(try readService(child, languages: languages)) }
+        }
+        return ServiceDefinition(
+            id: id, text: try readText(object), translations: translations,
+            address: try object.optional("address")?.string(), coordinates: coordinates,
+            phone: try object.optional("phone")?.string(), email: try object.optional("email")?.string(),
+            slotMinutes: try object.optional("slotMinutes")?.int(in: 5...480),
+            capacity: try object.optional("capacity")?.int(in: 1...50),
+            schedule: schedule, pauses: pauses, window: window,
+            reasonRequired: try object.optional("reasonRequired")?.bool(),
+            closures: try object.optional("closures").map { node throws(ConfigurationError) in try readClosures(node) } ?? [],
+            children: children)
+    }
+
+    /// Checks that need the whole file: unique ids, closures naming real services, bookable leaves complete.
+    private func validate() throws(ConfigurationError) {
+        var seen: Set<String> = []
+        func walk(_ definitions: [ServiceDefinition], path: String, inherited: ServiceDefinition?) throws(ConfigurationError) {
+            for (index, definition) in definitions.enumerated() {
+                let here = "\(path)[\(index)]"
+                if !seen.insert(definition.id).inserted {
+                    throw ConfigurationError(path: "\(here).id", message: "\"\(definition.id)\" is used by another service; ids must be unique")
+                }
+                let effective = definition.inheriting(from: inherited)
+                if definition.children.isEmpty {
+                    if effective.schedule == nil { throw ConfigurationError(path: here, message: "a bookable service needs a \"schedule\" (here or on its office)") }
+                    if effective.slotMinutes == nil { throw ConfigurationError(path: here, message: "a bookable service needs \"slotMinutes\" (here or on its office)") }
+                } else {
+                    try walk(definition.children, path: "\(here).children", inherited: effective)
+                }
+            }
+        }
+        try walk(services, path: "services", inherited: nil)
+        func checkClosures(_ closures: [Closure], path: String) throws(ConfigurationError) {
+            for (index, closure) in closures.enumerated() {
+                for (serviceIndex, id) in closure.serviceIDs.enumerated() where !seen.contains(id) {
+                    throw ConfigurationError(path: "\(path)[\(index)].services[\(serviceIndex)]", message: "no service has id \"\(id)\"")
+                }
+            }
+        }
+        try checkClosures(closures, path: "closures")
+    }
+}
+
+extension ServiceDefinition {
+    /// Office-level settings flow down to sub-services that do not set their own.
+    func inheriting(from parent: ServiceDefinition?) -> ServiceDefinition {
+        guard let parent else { return self }
+        var copy = self
+        copy.address = address ?? parent.address
+        copy.coordinates = coordinates ?? parent.coordinates
+        copy.phone = phone ?? parent.phone
+        copy.email = email ?? parent.email
+        copy.slotMinutes = slotMinutes ?? parent.slotMinutes
+        copy.capacity = capacity ?? parent.capacity
+        copy.schedule = schedule ?? parent.schedule
+        copy.pauses = pauses ?? parent.pauses
+        copy.window = window ?? parent.window
+        copy.reasonRequired = reasonRequired ?? parent.reasonRequired
+        copy.closures = parent.closures + closures
+        return copy
+    }
+}

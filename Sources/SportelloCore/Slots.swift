@@ -1,0 +1,63 @@
+/// One appointment slot of a service: a local wall-clock start on a date, and its real instants.
+public struct Slot: Hashable, Sendable {
+    public let date: CivilDate
+    public let start: LocalTime
+    /// Unix seconds (UTC) of the start and the end.
+    public let startInstant: Int64
+    public let endInstant: Int64
+
+    /// Local wall-clock end (differs from start + length only across a DST change).
+    public var end: LocalTime {
+        let local = RomeTime.local(endInstant)
+        return LocalTime(minutes: local.date == date ? local.minutes : 1440) ?? start
+    }
+
+    public var durationMinutes: Int { Int((endInstant - startInstant) / 60) }
+}
+
+/// Why a day is closed to bookings.
+public enum ClosedReason: Sendable, Hashable {
+    /// A national holiday; the key names it in the i18n files.
+    case holiday(key: String)
+    case patronSaint(name: String)
+    case closure(reason: String)
+}
+
+extension Service {
+    /// Why the office is closed on `date`, or nil when it follows its weekly schedule.
+    public func closedReason(on date: CivilDate) -> ClosedReason? {
+        if let holiday = ItalianHolidays.holiday(on: date) { return .holiday(key: holiday.key) }
+        if let patronSaint, patronSaint.month == date.month, patronSaint.day == date.day { return .patronSaint(name: patronSaint.name) }
+        if let closure = closures.first(where: { $0.covers(date) }) { return .closure(reason: closure.reason) }
+        return nil
+    }
+
+    /// The slots of a day in wall-clock order. Walking wall-clock time (not elapsed time) means the hour that
+    /// does not exist on the spring DST day yields no slot, and the hour repeated in autumn yields each
+    /// label once (at its first, summer-time, occurrence).
+    public func slots(on date: CivilDate) -> [Slot] {
+        guard let ranges = schedule[date.weekday], !ranges.isEmpty, closedReason(on: date) == nil else { return [] }
+        var slots: [Slot] = []
+        let length = slotMinutes
+        for range in ranges {
+            var minutes = range.start.minutes
+            while minutes + length <= range.end.minutes {
+                if let pause = pauses.first(where: { $0.start.minutes < minutes + length && minutes < $0.end.minutes }) {
+                    minutes = max(pause.end.minutes, minutes + 1)
+                    continue
+                }
+                if let instant = RomeTime.instant(date: date, minutes: minutes), let start = LocalTime(minutes: minutes) {
+                    slots.append(Slot(date: date, start: start, startInstant: instant, endInstant: instant + Int64(length) * 60))
+                }
+                minutes += length
+            }
+        }
+        return slots
+    }
+
+    /// The slot starting at this instant, if the schedule has one (used to validate a requested hold).
+    public func slot(startingAt instant: Int64) -> Slot? {
+        let local = RomeTime.local(instant)
+        return slots(on: local.date).first { $0.startInstant == instant }
+    }
+}
