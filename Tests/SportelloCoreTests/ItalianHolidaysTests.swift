@@ -1,13 +1,6 @@
 import Testing
 @testable import SportelloCore
 
-private func date(_ iso: String) -> CivilDate {
-    guard let d = CivilDate(iso: iso) else {
-        Issue.record("bad test date \(iso)")
-        return CivilDate(dayNumber: 0)
-    }
-    return d
-}
 
 /// Western (Gregorian) Easter Sunday 2000–2035, as published in the usual tables (e.g. the Astronomical
 /// Society of South Australia list; also cross-checked against python-dateutil's `easter`).
