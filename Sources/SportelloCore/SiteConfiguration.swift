@@ -51,6 +51,10 @@ public struct BookingSettings: Sendable {
     public var requireAccount: Bool = false
     /// Active future bookings one codice fiscale may hold for the same service; nil = no limit.
     public var maxActiveBookingsPerPerson: Int? = 2
+    /// Booking requests (POST) one client address may make per minute; 0 turns the limit off.
+    public var requestsPerMinutePerAddress: Int = 60
+    /// Addresses of reverse proxies (nginx) whose X-Forwarded-For is believed.
+    public var trustedProxies: [String] = ["127.0.0.1", "::1"]
 }
 
 /// Days when offices are closed: the whole comune (no `services`) or only some services (and their sub-services).
@@ -188,11 +192,17 @@ extension SiteConfiguration {
     }
 
     private static func readBooking(_ node: ConfigNode) throws(ConfigurationError) -> BookingSettings {
-        let object = try node.object(allowedKeys: ["holdMinutes", "weeksPublished", "requireAccount", "maxActiveBookingsPerPerson"])
+        let object = try node.object(allowedKeys: ["holdMinutes", "weeksPublished", "requireAccount", "maxActiveBookingsPerPerson",
+                                                   "requestsPerMinutePerAddress", "trustedProxies"])
         var settings = BookingSettings()
         if let value = object.optional("holdMinutes") { settings.holdMinutes = try value.int(in: 1...120) }
         if let value = object.optional("weeksPublished") { settings.weeksPublished = try value.int(in: 1...104) }
         if let value = object.optional("requireAccount") { settings.requireAccount = try value.bool() }
+        if let value = object.optional("requestsPerMinutePerAddress") { settings.requestsPerMinutePerAddress = try value.int(in: 0...1_000_000) }
+        if let value = object.optional("trustedProxies") {
+            settings.trustedProxies = []
+            for item in try value.array() { settings.trustedProxies.append(try item.string()) }
+        }
         if object.fields["maxActiveBookingsPerPerson"] == .null && object.fields.keys.contains("maxActiveBookingsPerPerson") {
             settings.maxActiveBookingsPerPerson = nil
         } else if let value = object.optional("maxActiveBookingsPerPerson") {

@@ -1,0 +1,82 @@
+/// iCalendar (RFC 5545) text for one appointment. Times are written in UTC ("Z"), which every calendar
+/// shows in the viewer's zone without needing a VTIMEZONE block.
+public struct CalendarEvent: Sendable {
+    public var uid: String
+    public var sequence: Int
+    public var start: Int64
+    public var end: Int64
+    public var stamp: Int64
+    public var summary: String
+    public var location: String?
+    public var description: String?
+    public var cancelled: Bool
+
+    public init(uid: String, sequence: Int = 0, start: Int64, end: Int64, stamp: Int64, summary: String,
+                location: String? = nil, description: String? = nil, cancelled: Bool = false) {
+        self.uid = uid
+        self.sequence = sequence
+        self.start = start
+        self.end = end
+        self.stamp = stamp
+        self.summary = summary
+        self.location = location
+        self.description = description
+        self.cancelled = cancelled
+    }
+
+    /// The whole VCALENDAR with CRLF line ends and lines folded at 75 octets.
+    public var ics: String {
+        var lines = [
+            "BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//Sportello//Prenotazioni//IT", "CALSCALE:GREGORIAN",
+            "METHOD:\(cancelled ? "CANCEL" : "PUBLISH")", "BEGIN:VEVENT",
+            "UID:\(Self.escape(uid))", "SEQUENCE:\(sequence)", "DTSTAMP:\(Self.utc(stamp))",
+            "DTSTART:\(Self.utc(start))", "DTEND:\(Self.utc(end))", "SUMMARY:\(Self.escape(summary))",
+        ]
+        if let location { lines.append("LOCATION:\(Self.escape(location))") }
+        if let description { lines.append("DESCRIPTION:\(Self.escape(description))") }
+        lines.append("STATUS:\(cancelled ? "CANCELLED" : "CONFIRMED")")
+        lines += ["END:VEVENT", "END:VCALENDAR"]
+        return lines.map(Self.fold).joined(separator: "\r\n") + "\r\n"
+    }
+
+    /// "20261125T083000Z"
+    public static func utc(_ instant: Int64) -> String {
+        let day = RomeTime.floorDiv(instant, 86_400)
+        let date = CivilDate(dayNumber: Int(day))
+        let seconds = Int(instant - day * 86_400)
+        return "\(CivilDate.pad(date.year, 4))\(CivilDate.pad(date.month, 2))\(CivilDate.pad(date.day, 2))T"
+            + "\(CivilDate.pad(seconds / 3600, 2))\(CivilDate.pad(seconds / 60 % 60, 2))\(CivilDate.pad(seconds % 60, 2))Z"
+    }
+
+    /// TEXT escaping of RFC 5545 §3.3.11.
+    static func escape(_ text: String) -> String {
+        var result = ""
+        for character in text {
+            switch character {
+            case "\\": result += "\\\\"
+            case ";": result += "\\;"
+            case ",": result += "\\,"
+            case "\n", "\r\n": result += "\\n"
+            case "\r": break
+            default: result.append(character)
+            }
+        }
+        return result
+    }
+
+    /// Folds a content line at 75 octets without splitting a UTF-8 sequence (RFC 5545 §3.1).
+    static func fold(_ line: String) -> String {
+        var result = ""
+        var width = 0
+        for scalar in line.unicodeScalars {
+            let size = String(scalar).utf8.count
+            if width + size > 75 {
+                result += "\r\n "
+                width = 1
+            }
+            result.unicodeScalars.append(scalar)
+            width += size
+        }
+        return result
+    }
+}

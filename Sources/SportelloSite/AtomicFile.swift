@@ -1,0 +1,82 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Foundation
+
+public struct FileWriteError: Error, CustomStringConvertible {
+    public let path: String
+    public let operation: String
+    public let code: Int32
+    public var description: String { "\(operation) \(path): \(String(cString: strerror(code)))" }
+}
+
+/// Replaces files so a reader (nginx, a browser) only ever sees the old or the new page, never half of one:
+/// the bytes go to a temporary file in the same folder, then `rename(2)` swaps it in. Identical bytes are
+/// not rewritten, which keeps mtimes (and caches) stable.
+public enum AtomicFile {
+    /// Returns true when the file was written, false when it already held exactly these bytes.
+    @discardableResult
+    public static func writeIfChanged(_ bytes: [UInt8], to path: String) throws -> Bool {
+        if hasContents(bytes, at: path) { return false }
+        let temporary = "\(path).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        var descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        if descriptor < 0 && errno == ENOENT {
+            try createDirectory((path as NSString).deletingLastPathComponent)
+            descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        }
+        guard descriptor >= 0 else { throw FileWriteError(path: temporary, operation: "open", code: errno) }
+        var written = 0
+        let failure: Int32? = bytes.withUnsafeBytes { raw -> Int32? in
+            while written < raw.count {
+                let result = write(descriptor, raw.baseAddress! + written, raw.count - written)
+                if result < 0 {
+                    if errno == EINTR { continue }
+                    return errno
+                }
+                written += result
+            }
+            return nil
+        }
+        close(descriptor)
+        if let failure {
+            unlink(temporary)
+            throw FileWriteError(path: temporary, operation: "write", code: failure)
+        }
+        guard rename(temporary, path) == 0 else {
+            let code = errno
+            unlink(temporary)
+            throw FileWriteError(path: path, operation: "rename", code: code)
+        }
+        return true
+    }
+
+    static func hasContents(_ bytes: [UInt8], at path: String) -> Bool {
+        var info = stat()
+        guard stat(path, &info) == 0, Int(info.st_size) == bytes.count else { return false }
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { return false }
+        defer { close(descriptor) }
+        var existing = [UInt8](repeating: 0, count: bytes.count)
+        var offset = 0
+        let complete = existing.withUnsafeMutableBytes { raw -> Bool in
+            while offset < raw.count {
+                let result = read(descriptor, raw.baseAddress! + offset, raw.count - offset)
+                if result < 0 && errno == EINTR { continue }
+                if result <= 0 { return false }
+                offset += result
+            }
+            return true
+        }
+        return complete && existing == bytes
+    }
+
+    public static func createDirectory(_ path: String) throws {
+        do {
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        } catch {
+            throw FileWriteError(path: path, operation: "mkdir", code: errno == 0 ? EIO : errno)
+        }
+    }
+}

@@ -1,0 +1,249 @@
+import SportelloCore
+
+/// Builds the template context of each public page and renders it. It holds only public data: states and
+/// counts of slots, never who booked them.
+public struct PageRenderer: Sendable {
+    public let catalogue: Catalogue
+    public let templates: TemplateLibrary
+    public let translations: [String: Translations]
+    public let layout: SiteLayout
+
+    public init(catalogue: Catalogue, templates: TemplateLibrary, translations: [String: Translations]) {
+        self.catalogue = catalogue
+        self.templates = templates
+        self.translations = translations
+        let comune = catalogue.configuration.comune
+        layout = SiteLayout(basePath: comune.basePath, mainLanguage: comune.language)
+    }
+
+    public var languages: [String] { catalogue.configuration.comune.languages }
+
+    func texts(_ language: String) -> Translations {
+        translations[language] ?? translations[layout.mainLanguage] ?? translations.values.first!
+    }
+
+    /// The Mondays of the published weeks when today is `today`.
+    public func publishedWeeks(today: CivilDate) -> [CivilDate] {
+        let first = today.mondayOfWeek
+        return (0..<catalogue.configuration.booking.weeksPublished).map { first.adding(days: 7 * $0) }
+    }
+
+    // MARK: Shared context
+
+    /// Values every page of a language shares: the comune, the texts, the language switcher.
+    public func siteContext(language: String, page: PageID) -> [String: TemplateValue] {
+        let comune = catalogue.configuration.comune
+        let t = texts(language)
+        var site: [String: TemplateValue] = [
+            "name": .string(comune.name),
+            "home": .string(layout.url(.catalogue, language: language)),
+            "css": .string(layout.asset("sportello.css")),
+            "js": .string(layout.asset("sportello.js")),
+        ]
+        if let number = comune.tollFreeNumber { site["tollFree"] = .string(number); site["tollFreeHref"] = .string("tel:" + number.filter { $0.isNumber }) }
+        if let phone = comune.phone { site["phone"] = .string(phone); site["phoneHref"] = .string("tel:" + phone.filter { $0.isNumber }) }
+        if let email = comune.email { site["email"] = .string(email) }
+        if let website = comune.website { site["website"] = .string(website) }
+        let alternates: [TemplateValue] = languages.filter { $0 != language }.map { other in
+            .object(["lang": .string(other), "label": .string(texts(other).text("language.name")), "url": .string(layout.url(page, language: other))])
+        }
+        return ["site": .object(site), "t": t.templateValue, "lang": .string(language), "alternates": .list(alternates)]
+    }
+
+    /// Renders a page body inside the layout.
+    func page(_ name: String, title: String, language: String, pageID: PageID, context: [String: TemplateValue],
+              breadcrumb: [(String, String?)], into buffer: inout [UInt8]) throws {
+        var values = siteContext(language: language, page: pageID)
+        for (key, value) in context { values[key] = value }
+        values["title"] = .string(title)
+        values["breadcrumb"] = .list(breadcrumb.enumerated().map { index, item in
+            var crumb: [String: TemplateValue] = ["name": .string(item.0)]
+            if let url = item.1 { crumb["url"] = .string(url) }
+            if index == breadcrumb.count - 1 { crumb["current"] = true }
+            return .object(crumb)
+        })
+        let body = try templates.render(name, .object(values))
+        values["content"] = .string(body)
+        try templates.render("layout", .object(values), into: &buffer)
+    }
+
+    // MARK: Service facts
+
+    func serviceValue(_ service: Service, language: String) -> [String: TemplateValue] {
+        let t = texts(language)
+        let text = service.text(for: language)
+        var value: [String: TemplateValue] = [
+            "id": .string(service.id),
+            "name": .string(text.name),
+            "description": .string(text.description),
+            "url": .string(layout.url(.service(service.id), language: language)),
+            "duration": .string(t.format("service.duration", ["minutes": String(service.slotMinutes)])),
+            "documents": .list(text.documents.map { .string($0) }),
+            "hasDocuments": .bool(!text.documents.isEmpty),
+            "capacity": .string(String(service.capacity)),
+            "schedule": .list(Weekday.allCases.compactMap { day in
+                guard let ranges = service.schedule[day], !ranges.isEmpty else { return nil }
+                return .object(["day": .string(t.text("weekday.\(day.rawValue)")),
+                                "hours": .string(ranges.map { "\($0.start)–\($0.end)" }.joined(separator: ", "))])
+            }),
+        ]
+        if !service.pauses.isEmpty {
+            value["pauses"] = .string(t.format("service.pauses", ["ranges": service.pauses.map { "\($0.start)–\($0.end)" }.joined(separator: ", ")]))
+        }
+        if let address = service.address { value["address"] = .string(address) }
+        if let coordinates = service.coordinates {
+            value["mapURL"] = .string("https://www.openstreetmap.org/?mlat=\(coordinates.latitude)&mlon=\(coordinates.longitude)#map=18/\(coordinates.latitude)/\(coordinates.longitude)")
+        }
+        if let phone = service.phone { value["phone"] = .string(phone); value["phoneHref"] = .string("tel:" + phone.filter { $0.isNumber }) }
+        if let email = service.email { value["email"] = .string(email) }
+        if let office = service.ancestorIDs.last.flatMap({ catalogue.entry(id: $0) }) {
+            value["office"] = .string(office.text(for: language).name)
+        }
+        return value
+    }
+
+    func breadcrumb(for service: Service, language: String, current: Bool) -> [(String, String?)] {
+        var crumbs: [(String, String?)] = [(texts(language).text("nav.home"), layout.url(.catalogue, language: language))]
+        for ancestor in service.ancestorIDs {
+            if let entry = catalogue.entry(id: ancestor) { crumbs.append((entry.text(for: language).name, nil)) }
+        }
+        crumbs.append((service.text(for: language).name, current ? nil : layout.url(.service(service.id), language: language)))
+        return crumbs
+    }
+
+    func nextFreeValue(_ next: SlotAvailability?, service: Service, language: String) -> TemplateValue {
+        let t = texts(language)
+        guard let next else { return .string("") }
+        return .object([
+            "text": .string(t.format("service.nextFree", ["date": t.longDate(next.slot.date), "time": next.slot.start.description])),
+            "url": .string(layout.url(.week(service.id, monday: next.slot.date.mondayOfWeek), language: language) + "#slot-\(next.slot.startInstant)"),
+        ])
+    }
+
+    // MARK: Pages
+
+    public func renderCatalogue(language: String, nextFree: [String: SlotAvailability?], into buffer: inout [UInt8]) throws {
+        let t = texts(language)
+        func entryValue(_ entry: CatalogueEntry) -> TemplateValue {
+            let text = entry.text(for: language)
+            var value: [String: TemplateValue] = [
+                "id": .string(entry.id), "name": .string(text.name), "description": .string(text.description),
+                "bookable": false, "hasChildren": .bool(!entry.children.isEmpty), "next": "", "address": "", "url": "",
+            ]
+            if let serviceID = entry.serviceID, let service = catalogue.service(id: serviceID) {
+                value["url"] = .string(layout.url(.service(serviceID), language: language))
+                value["bookable"] = true
+                value["next"] = nextFreeValue(nextFree[serviceID] ?? nil, service: service, language: language)
+            }
+            if !entry.children.isEmpty {
+                value["children"] = .list(entry.children.map(entryValue))
+                if let address = entry.definition.address, entry.serviceID == nil { value["address"] = .string(address) }
+            }
+            return .object(value)
+        }
+        try page("catalogue", title: t.text("catalogue.title"), language: language, pageID: .catalogue,
+                 context: ["entries": .list(catalogue.roots.map(entryValue))],
+                 breadcrumb: [(t.text("nav.home"), nil)], into: &buffer)
+    }
+
+    public func renderService(_ service: Service, language: String, today: CivilDate, nextFree: SlotAvailability?, into buffer: inout [UInt8]) throws {
+        var context: [String: TemplateValue] = ["service": .object(serviceValue(service, language: language))]
+        context["bookURL"] = .string(layout.url(.week(service.id, monday: today.mondayOfWeek), language: language))
+        context["next"] = nextFreeValue(nextFree, service: service, language: language)
+        try page("service", title: service.text(for: language).name, language: language, pageID: .service(service.id),
+                 context: context, breadcrumb: breadcrumb(for: service, language: language, current: true), into: &buffer)
+    }
+
+    public func renderWeek(_ service: Service, grid: WeekGrid, weeks: [CivilDate], language: String, into buffer: inout [UInt8]) throws {
+        let t = texts(language)
+        let monday = grid.monday
+        let sunday = monday.adding(days: 6)
+        let durationText = t.format("service.duration", ["minutes": String(service.slotMinutes)])
+        var week: [String: TemplateValue] = [
+            "label": .string(t.format("week.range", ["from": t.longDate(monday), "to": t.longDate(sunday)])),
+        ]
+        if let index = weeks.firstIndex(of: monday) {
+            if index > 0 {
+                week["previous"] = .object(["url": .string(layout.url(.week(service.id, monday: weeks[index - 1]), language: language))])
+            }
+            if index + 1 < weeks.count {
+                week["next"] = .object(["url": .string(layout.url(.week(service.id, monday: weeks[index + 1]), language: language))])
+            }
+        }
+        week["days"] = .list(grid.days.map { day in
+            var value: [String: TemplateValue] = ["label": .string(t.shortDate(day.date)), "long": .string(t.longDate(day.date)),
+                                                  "iso": .string(day.date.description)]
+            if let reason = day.closedReason { value["closed"] = .string(closedText(reason, t)) }
+            return .object(value)
+        })
+        let stateTexts = Dictionary(uniqueKeysWithValues: CellState.allCases.map { ($0, t.text("state.\($0.rawValue)")) })
+        week["rows"] = .list(grid.times.map { time in
+            let cells: [TemplateValue] = grid.days.map { day in
+                guard let cell = day.cell(at: time) else {
+                    return .object(["state": "closed", "icon": .string(Self.icons[.closed] ?? ""), "text": .string(stateTexts[.closed] ?? ""), "free": false])
+                }
+                var value: [String: TemplateValue] = [
+                    "state": .string(cell.state.rawValue), "icon": .string(Self.icons[cell.state] ?? ""),
+                    "text": .string(stateTexts[cell.state] ?? ""), "time": .string(time.description),
+                    "start": .string(String(cell.slot.startInstant)), "free": false, "places": "",
+                ]
+                if cell.state == .free {
+                    value["free"] = true
+                    value["end"] = .string(cell.slot.end.description)
+                    value["duration"] = .string(durationText)
+                    value["day"] = .string(t.longDate(day.date))
+                    if service.capacity > 1 { value["places"] = .string(t.format("state.places", ["count": String(cell.freeDesks)])) }
+                }
+                return .object(value)
+            }
+            return .object(["time": .string(time.description), "cells": .list(cells)])
+        })
+        week["hasSlots"] = .bool(!grid.times.isEmpty)
+        week["hasFree"] = .bool(grid.freeSlotCount > 0)
+        let legend: [TemplateValue] = CellState.allCases.map {
+            .object(["state": .string($0.rawValue), "icon": .string(Self.icons[$0] ?? ""), "text": .string(stateTexts[$0] ?? ""),
+                     "help": .string(t.text("legend.\($0.rawValue)"))])
+        }
+        let context: [String: TemplateValue] = [
+            "service": .object(serviceValue(service, language: language)),
+            "week": .object(week),
+            "legend": .list(legend),
+            "holdAction": .string(layout.api("holds")),
+            "noticeSeconds": .string(String(service.window.minimumNoticeMinutes * 60)),
+            "holdInfo": .string(t.format("week.holdInfo", ["minutes": String(catalogue.configuration.booking.holdMinutes)])),
+            "steps": steps(current: 1, language: language),
+        ]
+        try page("week", title: "\(service.text(for: language).name) – \(t.format("week.title", ["week": SiteLayout.weekName(monday)]))",
+                 language: language, pageID: .week(service.id, monday: monday), context: context,
+                 breadcrumb: breadcrumb(for: service, language: language, current: false) + [(t.text("steps.when"), nil)], into: &buffer)
+    }
+
+    public func renderNotFound(language: String, into buffer: inout [UInt8]) throws {
+        let t = texts(language)
+        try page("404", title: t.text("notFound.title"), language: language, pageID: .notFound, context: [:],
+                 breadcrumb: [(t.text("nav.home"), layout.url(.catalogue, language: language)), (t.text("notFound.title"), nil)], into: &buffer)
+    }
+
+    /// The Designers Italia booking steps (Luogo → Data e orario → Dettagli → Richiedente → Riepilogo → Conferma),
+    /// with the current one marked.
+    public func steps(current: Int, language: String) -> TemplateValue {
+        let t = texts(language)
+        return .list(["where", "when", "details", "applicant", "summary", "confirmation"].enumerated().map { index, key in
+            .object(["number": .string(String(index + 1)), "name": .string(t.text("steps.\(key)")),
+                     "current": .bool(index == current), "done": .bool(index < current)])
+        })
+    }
+
+    func closedText(_ reason: ClosedReason, _ t: Translations) -> String {
+        switch reason {
+        case .holiday(let key): return t.text(key)
+        case .patronSaint(let name): return t.format("closed.patron", ["name": name])
+        case .closure(let reason): return reason
+        }
+    }
+
+    /// Icons accompany every state's text so colour is never the only signal; they are aria-hidden.
+    static let icons: [CellState: String] = [
+        .free: "✓", .held: "⏳", .booked: "✕", .past: "–", .closed: "·", .notYetBookable: "🔒", .unavailable: "⊘",
+    ]
+}

@@ -1,0 +1,59 @@
+import SportelloCore
+
+/// A page of the public site.
+public enum PageID: Hashable, Sendable {
+    case catalogue
+    case service(String)
+    case week(String, monday: CivilDate)
+    case notFound
+}
+
+/// Where each page lives, as a URL path and as a file under `output/`. Languages other than the main one
+/// live under "/<lang>/". Week pages are named by ISO week ("2026-W48") so addresses are stable and short.
+public struct SiteLayout: Sendable {
+    public let basePath: String
+    public let mainLanguage: String
+
+    public init(basePath: String, mainLanguage: String) {
+        self.basePath = basePath
+        self.mainLanguage = mainLanguage
+    }
+
+    func prefix(_ language: String) -> String { language == mainLanguage ? "" : "/\(language)" }
+
+    /// Path of the page's folder relative to the output root ("" for the catalogue).
+    public func folder(_ page: PageID, language: String) -> String {
+        let root = language == mainLanguage ? "" : "\(language)/"
+        switch page {
+        case .catalogue: return root
+        case .service(let id): return "\(root)servizi/\(id)/"
+        case .week(let id, let monday): return "\(root)servizi/\(id)/\(Self.weekName(monday))/"
+        case .notFound: return root
+        }
+    }
+
+    public func file(_ page: PageID, language: String) -> String {
+        page == .notFound ? "\(folder(page, language: language))404.html" : "\(folder(page, language: language))index.html"
+    }
+
+    /// Absolute URL path, as used in links ("/servizi/carta-identita/2026-W48/").
+    public func url(_ page: PageID, language: String) -> String { "\(basePath)/\(folder(page, language: language))" }
+
+    public func asset(_ name: String) -> String { "\(basePath)/assets/\(name)" }
+
+    public func api(_ name: String) -> String { "\(basePath)/api/\(name)" }
+
+    public static func weekName(_ monday: CivilDate) -> String {
+        let week = monday.isoWeek
+        return "\(week.year)-W\(week.week < 10 ? "0" : "")\(week.week)"
+    }
+
+    /// The Monday of an ISO week name, for routing a request back to its page.
+    public static func monday(weekName: String) -> CivilDate? {
+        let parts = weekName.split(separator: "-W")
+        guard parts.count == 2, let year = Int(parts[0]), let week = Int(parts[1]), (1...53).contains(week),
+              let january4 = CivilDate(year: year, month: 1, day: 4) else { return nil }
+        let monday = january4.mondayOfWeek.adding(days: (week - 1) * 7)
+        return monday.isoWeek.year == year ? monday : nil
+    }
+}

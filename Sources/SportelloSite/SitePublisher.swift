@@ -1,0 +1,206 @@
+import Foundation
+import SportelloCore
+import Synchronization
+
+/// Where the publisher reads how slots are occupied (the bookings store, or a fixture in tests).
+public protocol OccupancySource: Sendable {
+    /// Occupancy of slots starting in [from, to), per service id; `serviceID` nil means every service.
+    func occupancy(serviceID: String?, from: Int64, to: Int64, now: Int64) throws -> [String: [Int64: SlotOccupancy]]
+}
+
+public struct PublishReport: Sendable, Equatable {
+    public var rendered = 0
+    public var written = 0
+    public var removed = 0
+
+    public init() {}
+
+    static func + (lhs: PublishReport, rhs: PublishReport) -> PublishReport {
+        var sum = lhs
+        sum.rendered += rhs.rendered
+        sum.written += rhs.written
+        sum.removed += rhs.removed
+        return sum
+    }
+}
+
+/// Renders public pages into `output/`. `publishAll` rebuilds the whole site (start-up, a new day, a changed
+/// configuration); `publish(_:)` re-renders only the pages a change touched. One publish runs at a time.
+public final class SitePublisher: Sendable {
+    public let renderer: PageRenderer
+    public let outputDirectory: String
+    let assetsDirectory: String?
+    private let lock = Mutex<[String: SlotAvailability?]>([:])  // next free slot per service, for the catalogue
+
+    public init(renderer: PageRenderer, outputDirectory: String, assetsDirectory: String?) {
+        self.renderer = renderer
+        self.outputDirectory = outputDirectory.hasSuffix("/") ? String(outputDirectory.dropLast()) : outputDirectory
+        self.assetsDirectory = assetsDirectory
+    }
+
+    var catalogue: Catalogue { renderer.catalogue }
+
+    /// The pages whose content depends on a slot of a service: its week, the service page and the catalogue
+    /// (both show the next free slot).
+    public static func pages(touchedBy serviceID: String, slotStart: Int64) -> Set<PageID> {
+        [.week(serviceID, monday: RomeTime.local(slotStart).date.mondayOfWeek), .service(serviceID), .catalogue]
+    }
+
+    func window(today: CivilDate) -> (weeks: [CivilDate], from: Int64, to: Int64) {
+        let weeks = renderer.publishedWeeks(today: today)
+        let from = Int64(weeks[0].dayNumber) * 86_400 - 86_400
+        let to = Int64(weeks[weeks.count - 1].dayNumber + 8) * 86_400
+        return (weeks, from, to)
+    }
+
+    func nextFreeDays(_ service: Service) -> Int { service.window.maxDaysAhead }
+
+    /// Renders every page. Services are spread over the machine's cores; each worker reuses one buffer, so
+    /// memory stays flat however many pages there are.
+    @discardableResult
+    public func publishAll(now: Int64, source: any OccupancySource) throws -> PublishReport {
+        try lock.withLock { nextFree in
+            let today = RomeTime.local(now).date
+            let (weeks, from, to) = window(today: today)
+            let occupancy = try source.occupancy(serviceID: nil, from: from, to: to, now: now)
+            let services = catalogue.services
+            let results = Mutex<(PublishReport, [String: SlotAvailability?], (any Error)?)>((PublishReport(), [:], nil))
+            DispatchQueue.concurrentPerform(iterations: services.count) { index in
+                let service = services[index]
+                let serviceOccupancy = occupancy[service.id] ?? [:]
+                var buffer: [UInt8] = []
+                buffer.reserveCapacity(64 * 1024)
+                do {
+                    let next = service.nextFreeSlot(now: now, days: nextFreeDays(service), occupancy: serviceOccupancy)
+                    var report = try renderServicePages(service, weeks: weeks, today: today, next: next, occupancy: serviceOccupancy,
+                                                        now: now, buffer: &buffer)
+                    report.removed += pruneWeeks(of: service, keeping: weeks)
+                    results.withLock {
+                        $0.0 = $0.0 + report
+                        $0.1[service.id] = .some(next)
+                    }
+                } catch {
+                    results.withLock { $0.2 = $0.2 ?? error }
+                }
+            }
+            let (report, next, failure) = results.withLock { $0 }
+            if let failure { throw failure }
+            nextFree = next
+            var total = report + (try renderCatalogues(nextFree: nextFree))
+            var buffer: [UInt8] = []
+            for language in renderer.languages {
+                buffer.removeAll(keepingCapacity: true)
+                try renderer.renderNotFound(language: language, into: &buffer)
+                total.rendered += 1
+                if try AtomicFile.writeIfChanged(buffer, to: path(renderer.layout.file(.notFound, language: language))) { total.written += 1 }
+            }
+            total = total + (try copyAssets())
+            return total
+        }
+    }
+
+    /// Re-renders only these pages: weeks first (what the citizen is waiting for), then service pages, then
+    /// the catalogue.
+    @discardableResult
+    public func publish(_ pages: Set<PageID>, now: Int64, source: any OccupancySource) throws -> PublishReport {
+        try lock.withLock { nextFree in
+            let today = RomeTime.local(now).date
+            let (weeks, from, to) = window(today: today)
+            var report = PublishReport()
+            var buffer: [UInt8] = []
+            buffer.reserveCapacity(64 * 1024)
+            for case .week(let id, let monday) in pages where weeks.contains(monday) {
+                guard let service = catalogue.service(id: id) else { continue }
+                let start = Int64(monday.dayNumber) * 86_400 - 86_400
+                let occupancy = try source.occupancy(serviceID: id, from: start, to: start + 9 * 86_400, now: now)[id] ?? [:]
+                report = report + (try renderWeek(service, monday: monday, weeks: weeks, occupancy: occupancy, now: now, buffer: &buffer))
+            }
+            for case .service(let id) in pages {
+                guard let service = catalogue.service(id: id) else { continue }
+                let occupancy = try source.occupancy(serviceID: id, from: from, to: to, now: now)[id] ?? [:]
+                let next = service.nextFreeSlot(now: now, days: nextFreeDays(service), occupancy: occupancy)
+                nextFree[id] = .some(next)
+                for language in renderer.languages {
+                    buffer.removeAll(keepingCapacity: true)
+                    try renderer.renderService(service, language: language, today: today, nextFree: next, into: &buffer)
+                    report.rendered += 1
+                    if try AtomicFile.writeIfChanged(buffer, to: path(renderer.layout.file(.service(id), language: language))) { report.written += 1 }
+                }
+            }
+            if pages.contains(.catalogue) {
+                report = report + (try renderCatalogues(nextFree: nextFree))
+            }
+            return report
+        }
+    }
+
+    // MARK: Pieces
+
+    private func renderServicePages(_ service: Service, weeks: [CivilDate], today: CivilDate, next: SlotAvailability?,
+                                    occupancy: [Int64: SlotOccupancy], now: Int64, buffer: inout [UInt8]) throws -> PublishReport {
+        var report = PublishReport()
+        for language in renderer.languages {
+            buffer.removeAll(keepingCapacity: true)
+            try renderer.renderService(service, language: language, today: today, nextFree: next, into: &buffer)
+            report.rendered += 1
+            if try AtomicFile.writeIfChanged(buffer, to: path(renderer.layout.file(.service(service.id), language: language))) { report.written += 1 }
+        }
+        for monday in weeks {
+            report = report + (try renderWeek(service, monday: monday, weeks: weeks, occupancy: occupancy, now: now, buffer: &buffer))
+        }
+        return report
+    }
+
+    private func renderWeek(_ service: Service, monday: CivilDate, weeks: [CivilDate], occupancy: [Int64: SlotOccupancy],
+                            now: Int64, buffer: inout [UInt8]) throws -> PublishReport {
+        var report = PublishReport()
+        let grid = service.week(startingOn: monday, occupancy: occupancy, now: now)
+        for language in renderer.languages {
+            buffer.removeAll(keepingCapacity: true)
+            try renderer.renderWeek(service, grid: grid, weeks: weeks, language: language, into: &buffer)
+            report.rendered += 1
+            if try AtomicFile.writeIfChanged(buffer, to: path(renderer.layout.file(.week(service.id, monday: monday), language: language))) {
+                report.written += 1
+            }
+        }
+        return report
+    }
+
+    private func renderCatalogues(nextFree: [String: SlotAvailability?]) throws -> PublishReport {
+        var report = PublishReport()
+        var buffer: [UInt8] = []
+        for language in renderer.languages {
+            try renderer.renderCatalogue(language: language, nextFree: nextFree, into: &buffer)
+            report.rendered += 1
+            if try AtomicFile.writeIfChanged(buffer, to: path(renderer.layout.file(.catalogue, language: language))) { report.written += 1 }
+            buffer.removeAll(keepingCapacity: true)
+        }
+        return report
+    }
+
+    /// Week folders of weeks no longer published are removed, so an old link answers 404, not stale slots.
+    private func pruneWeeks(of service: Service, keeping weeks: [CivilDate]) -> Int {
+        let keep = Set(weeks.map(SiteLayout.weekName))
+        var removed = 0
+        for language in renderer.languages {
+            let folder = path(renderer.layout.folder(.service(service.id), language: language))
+            guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder) else { continue }
+            for name in names where SiteLayout.monday(weekName: name) != nil && !keep.contains(name) {
+                if (try? FileManager.default.removeItem(atPath: "\(folder)\(name)")) != nil { removed += 1 }
+            }
+        }
+        return removed
+    }
+
+    private func copyAssets() throws -> PublishReport {
+        var report = PublishReport()
+        guard let assetsDirectory, let names = try? FileManager.default.contentsOfDirectory(atPath: assetsDirectory) else { return report }
+        for name in names.sorted() where !name.hasPrefix(".") {
+            guard let data = FileManager.default.contents(atPath: "\(assetsDirectory)/\(name)") else { continue }
+            if try AtomicFile.writeIfChanged(Array(data), to: path("assets/\(name)")) { report.written += 1 }
+        }
+        return report
+    }
+
+    func path(_ relative: String) -> String { "\(outputDirectory)/\(relative)" }
+}

@@ -1,0 +1,174 @@
+import Foundation
+import SportelloCore
+import Synchronization
+import Testing
+@testable import SportelloSite
+
+/// Occupancy set by the test.
+final class FixtureOccupancy: OccupancySource {
+    let slots = Mutex<[String: [Int64: SlotOccupancy]]>([:])
+
+    func set(_ serviceID: String, _ start: Int64, _ occupancy: SlotOccupancy) {
+        slots.withLock { $0[serviceID, default: [:]][start] = occupancy }
+    }
+
+    func occupancy(serviceID: String?, from: Int64, to: Int64, now: Int64) throws -> [String: [Int64: SlotOccupancy]] {
+        slots.withLock { all in all.filter { serviceID == nil || $0.key == serviceID }.mapValues { $0.filter { $0.key >= from && $0.key < to } } }
+    }
+}
+
+let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+func demoPublisher(output: String) throws -> SitePublisher {
+    let configuration = try SiteConfiguration.load(path: repositoryRoot.appendingPathComponent("sportello.json").path)
+    let templates = repositoryRoot.appendingPathComponent("site-templates").path
+    let library = try TemplateLibrary(directory: templates, strict: true)
+    var translations: [String: Translations] = [:]
+    for language in configuration.comune.languages {
+        translations[language] = try Translations.load(directory: "\(templates)/i18n", language: language)
+    }
+    let renderer = PageRenderer(catalogue: Catalogue(configuration: configuration), templates: library, translations: translations)
+    return SitePublisher(renderer: renderer, outputDirectory: output, assetsDirectory: "\(templates)/assets")
+}
+
+func temporaryFolder() -> String {
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("sportello-site-\(UUID().uuidString)").path
+    try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    return path
+}
+
+func read(_ path: String) -> String { (try? String(contentsOfFile: path, encoding: .utf8)) ?? "" }
+
+func rome(_ day: String, _ time: String) -> Int64 {
+    RomeTime.instant(date: CivilDate(iso: day)!, minutes: LocalTime(parsing: Substring(time))!.minutes)!
+}
+
+@Suite struct PublisherTests {
+    // Wednesday 25 November 2026, 08:00 in Valfiorita.
+    let now = rome("2026-11-25", "08:00")
+
+    @Test func theDemoComuneBuildsEveryPageInBothLanguages() throws {
+        let output = temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: output) }
+        let publisher = try demoPublisher(output: output)
+        let report = try publisher.publishAll(now: now, source: FixtureOccupancy())
+        let services = publisher.catalogue.services.count
+        // Per language: catalogue + 404 + per service (page + 13 weeks).
+        #expect(report.rendered == 2 * (2 + services * 14))
+        #expect(report.written == report.rendered + 2)  // + css and js
+        for language in ["", "en/"] {
+            #expect(FileManager.default.fileExists(atPath: "\(output)/\(language)index.html"))
+            #expect(FileManager.default.fileExists(atPath: "\(output)/\(language)404.html"))
+            #expect(FileManager.default.fileExists(atPath: "\(output)/\(language)servizi/carta-identita/index.html"))
+            #expect(FileManager.default.fileExists(atPath: "\(output)/\(language)servizi/carta-identita/2026-W48/index.html"))
+            #expect(FileManager.default.fileExists(atPath: "\(output)/\(language)servizi/carta-identita/2027-W07/index.html"))  // 2026 has 53 ISO weeks
+            #expect(!FileManager.default.fileExists(atPath: "\(output)/\(language)servizi/carta-identita/2027-W08/index.html"))
+        }
+        #expect(FileManager.default.fileExists(atPath: "\(output)/assets/sportello.css"))
+        let catalogue = read("\(output)/index.html")
+        #expect(catalogue.contains("<html lang=\"it\">"))
+        #expect(catalogue.contains("Ufficio Anagrafe e Stato Civile"))
+        #expect(catalogue.contains("href=\"/servizi/carta-identita/\""))
+        #expect(catalogue.contains("data-element=\"breadcrumb\""))
+        #expect(catalogue.contains("Primo posto libero"))
+        #expect(read("\(output)/en/index.html").contains("Registry and Civil Status Office"))
+        let service = read("\(output)/servizi/carta-identita/index.html")
+        #expect(service.contains("data-element=\"service-booking-access\""))
+        #expect(service.contains("Fototessera".lowercased()) || service.contains("fototessera"))
+        #expect(service.contains("https://www.openstreetmap.org/?mlat=43.9587&amp;mlon=10.2275"))
+        #expect(service.contains("Carta d&#39;identità elettronica (CIE)"))
+    }
+
+    @Test func aWeekPageShowsEveryStateWithTextAndRealFormControls() throws {
+        let output = temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: output) }
+        let publisher = try demoPublisher(output: output)
+        let occupancy = FixtureOccupancy()
+        occupancy.set("carta-identita", rome("2026-11-26", "09:10"), SlotOccupancy(booked: 2))
+        occupancy.set("carta-identita", rome("2026-11-26", "09:30"), SlotOccupancy(booked: 1, held: 1))
+        occupancy.set("carta-identita", rome("2026-11-26", "09:50"), SlotOccupancy(blocked: 2))
+        occupancy.set("carta-identita", rome("2026-11-26", "10:10"), SlotOccupancy(booked: 1))
+        try publisher.publishAll(now: now, source: occupancy)
+        let week = read("\(output)/servizi/carta-identita/2026-W48/index.html")
+        #expect(week.contains("<form method=\"post\" action=\"/api/holds\""))
+        #expect(week.contains("data-element=\"appointment-booking\""))
+        #expect(week.contains("<input type=\"hidden\" name=\"service\" value=\"carta-identita\">"))
+        let free = rome("2026-11-26", "11:10")
+        #expect(week.contains("<input type=\"radio\" name=\"slot\" value=\"\(free)\" id=\"slot-\(free)\""))
+        #expect(!week.contains("value=\"\(rome("2026-11-26", "09:10"))\""))   // booked: no control
+        #expect(!week.contains("value=\"\(rome("2026-11-25", "08:30"))\""))   // past
+        #expect(!week.contains("id=\"slot-\(rome("2026-11-26", "10:30"))\""))  // the pause
+        for text in ["Libero", "In prenotazione", "Occupato", "Non più prenotabile", "Chiuso", "Operatore non disponibile", "(1 posti)", "(2 posti)"] {
+            #expect(week.contains(text), "\(text)")
+        }
+        #expect(week.contains("aria-current=\"step\""))
+        #expect(week.contains("rel=\"next\"") && !week.contains("rel=\"prev\""))
+        // The last published week has only a previous link; slots beyond 60 days are not yet bookable.
+        let last = read("\(output)/servizi/carta-identita/2027-W07/index.html")
+        #expect(last.contains("rel=\"prev\"") && !last.contains("rel=\"next\""))
+        #expect(last.contains("Non ancora prenotabile"))
+        // Holidays are named on their day.
+        #expect(read("\(output)/servizi/carta-identita/2026-W50/index.html").contains("Immacolata Concezione"))
+        #expect(read("\(output)/servizi/carta-identita/2026-W52/index.html").contains("Vigilia di Natale"))
+        #expect(read("\(output)/en/servizi/carta-identita/2026-W48/index.html").contains("Being booked"))
+    }
+
+    @Test func unchangedPagesAreNotRewrittenAndAChangeRewritesOnlyItsPages() throws {
+        let output = temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: output) }
+        let publisher = try demoPublisher(output: output)
+        let occupancy = FixtureOccupancy()
+        try publisher.publishAll(now: now, source: occupancy)
+        let again = try publisher.publishAll(now: now, source: occupancy)
+        #expect(again.written == 0)
+
+        let slot = rome("2026-12-03", "09:10")
+        occupancy.set("carta-identita", slot, SlotOccupancy(booked: 2))
+        let weekFile = "\(output)/servizi/carta-identita/2026-W49/index.html"
+        let before = read(weekFile)
+        let pages = SitePublisher.pages(touchedBy: "carta-identita", slotStart: slot)
+        #expect(pages == [.week("carta-identita", monday: CivilDate(iso: "2026-11-30")!), .service("carta-identita"), .catalogue])
+        let report = try publisher.publish(pages, now: now, source: occupancy)
+        #expect(report.rendered == 2 * 3)
+        #expect(report.written == 2)  // the week in both languages; the next free slot did not move
+        #expect(read(weekFile) != before)
+        #expect(read(weekFile).contains("Occupato"))
+        let leftovers = try FileManager.default.subpathsOfDirectory(atPath: output).filter { $0.contains(".tmp-") }
+        #expect(leftovers.isEmpty)
+    }
+
+    @Test func weeksThatAreNoLongerPublishedAreRemoved() throws {
+        let output = temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: output) }
+        let publisher = try demoPublisher(output: output)
+        try publisher.publishAll(now: now, source: FixtureOccupancy())
+        let report = try publisher.publishAll(now: now + 8 * 86_400, source: FixtureOccupancy())
+        #expect(report.removed == 2 * publisher.catalogue.services.count)
+        #expect(!FileManager.default.fileExists(atPath: "\(output)/servizi/carta-identita/2026-W48"))
+        #expect(FileManager.default.fileExists(atPath: "\(output)/servizi/carta-identita/2027-W08/index.html"))
+    }
+
+    @Test func weekNamesRoundTrip() {
+        var day = CivilDate(iso: "2015-01-01")!
+        while day.year < 2040 {
+            let monday = day.mondayOfWeek
+            #expect(SiteLayout.monday(weekName: SiteLayout.weekName(monday)) == monday)
+            day = day.adding(days: 7)
+        }
+        #expect(SiteLayout.monday(weekName: "2026-W54") == nil)
+        #expect(SiteLayout.monday(weekName: "2026-W00") == nil)
+        #expect(SiteLayout.monday(weekName: "x-W10") == nil)
+    }
+
+    @Test func atomicWritesReplaceAndSkipIdenticalBytes() throws {
+        let folder = temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let path = "\(folder)/deep/er/page.html"
+        #expect(try AtomicFile.writeIfChanged(Array("one".utf8), to: path))
+        #expect(try !AtomicFile.writeIfChanged(Array("one".utf8), to: path))
+        #expect(try AtomicFile.writeIfChanged(Array("two!".utf8), to: path))
+        #expect(try AtomicFile.writeIfChanged(Array("owt!".utf8), to: path))
+        #expect(read(path) == "owt!")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: "\(folder)/deep/er") == ["page.html"])
+    }
+}

@@ -1,0 +1,105 @@
+import Foundation
+import Testing
+@testable import SportelloSite
+
+@Suite struct TemplateTests {
+    func render(_ source: String, _ context: TemplateValue, partials: [String: String] = [:], strict: Bool = false) throws -> String {
+        var sources = partials
+        sources["main"] = source
+        return try TemplateLibrary(templates: sources, strict: strict).render("main", context)
+    }
+
+    @Test func variablesAreEscapedByDefault() throws {
+        #expect(try render("<p>{{x}}</p>", ["x": "<script>alert('x') & \"y\"</script>"])
+            == "<p>&lt;script&gt;alert(&#39;x&#39;) &amp; &quot;y&quot;&lt;/script&gt;</p>")
+        #expect(HTMLEscaper.escape("Città d'Italia <b>") == "Città d&#39;Italia &lt;b&gt;")
+        #expect(HTMLEscaper.escape("") == "")
+        #expect(HTMLEscaper.escape("🇮🇹 perché") == "🇮🇹 perché")
+    }
+
+    @Test func rawOutputIsTheExplicitException() throws {
+        #expect(try render("{{{x}}}|{{& x}}|{{x}}", ["x": "<b>"]) == "<b>|<b>|&lt;b&gt;")
+    }
+
+    @Test func dottedNamesAndTheContextStack() throws {
+        let context: TemplateValue = ["a": ["b": ["c": "deep"]], "name": "outer", "items": [["n": "1"], ["n": "2", "name": "inner"]]]
+        #expect(try render("{{a.b.c}}", context) == "deep")
+        #expect(try render("{{#items}}{{n}}:{{name}} {{/items}}", context) == "1:outer 2:inner ")
+        #expect(try render("{{#items}}{{a.b.c}}{{/items}}", context) == "deepdeep")
+        #expect(try render("{{#list}}[{{.}}]{{/list}}", ["list": ["x", "<y>"]]) == "[x][&lt;y&gt;]")
+        #expect(try render("{{a.missing}}{{missing.b}}", context) == "")
+    }
+
+    @Test func sectionsFollowMustacheTruthiness() throws {
+        let context: TemplateValue = ["yes": true, "no": false, "empty": [], "blank": "", "text": "t", "object": ["k": "v"]]
+        #expect(try render("{{#yes}}Y{{/yes}}{{#no}}N{{/no}}{{#empty}}E{{/empty}}{{#blank}}B{{/blank}}{{#missing}}M{{/missing}}", context) == "Y")
+        #expect(try render("{{^yes}}Y{{/yes}}{{^no}}N{{/no}}{{^empty}}E{{/empty}}{{^blank}}B{{/blank}}{{^missing}}M{{/missing}}", context) == "NEBM")
+        #expect(try render("{{#text}}<{{.}}>{{/text}}{{#object}}{{k}}{{/object}}", context) == "<t>v")
+    }
+
+    @Test func partialsCommentsAndStandaloneLines() throws {
+        let source = "<ul>\n  {{#items}}\n  {{> item}}\n  {{/items}}\n</ul>\n{{! a comment }}\nend"
+        let output = try render(source, ["items": ["a", "b"]], partials: ["item": "<li>{{.}}</li>\n"])
+        #expect(output == "<ul>\n<li>a</li>\n<li>b</li>\n</ul>\nend")
+        #expect(try render("a {{#x}}b{{/x}} c", ["x": true]) == "a b c")  // inline tags keep their spaces
+    }
+
+    @Test func recursivePartialsRenderTreesButRunawayRecursionIsAnError() throws {
+        let tree: TemplateValue = ["name": "root", "children": [["name": "a", "children": [["name": "a1", "children": []]]]]]
+        let output = try render("{{> node}}", tree, partials: ["node": "{{name}}({{#children}}{{> node}}{{/children}})"])
+        #expect(output == "root(a(a1()))")
+        #expect(throws: TemplateError.self) { try render("{{> loop}}", [:], partials: ["loop": "x{{> loop}}"]) }
+        #expect(throws: TemplateError.self) { try render("{{> nowhere}}", [:]) }
+    }
+
+    @Test func strictModeNamesTheMissingValue() throws {
+        #expect(throws: TemplateError(template: "main", line: 2, column: 3, message: "no value for \"who.name\"")) {
+            try render("hi\n  {{who.name}}", [:], strict: true)
+        }
+    }
+
+    @Test(arguments: [
+        ("{{#a}}\nx", "main:1:1: section \"a\" is never closed"),
+        ("x\n{{#a}}{{/b}}", "main:2:7: \"b\" closes section \"a\" opened at line 2"),
+        ("{{/a}}", "main:1:1: \"a\" closes a section that was never opened"),
+        ("ab {{x", "main:1:4: tag is never closed"),
+        ("{{ }}", "main:1:1: a tag needs a name"),
+        ("{{{x}}", "main:1:1: tag is never closed"),
+    ])
+    func parseErrorsSayWhereAndWhat(source: String, message: String) {
+        do {
+            _ = try Template(name: "main", source: source)
+            Issue.record("no error for \(source)")
+        } catch {
+            #expect(error.description == message)
+        }
+    }
+
+    @Test func bufferAndStringRenderingAgree() throws {
+        let library = try TemplateLibrary(templates: ["t": "{{#rows}}<tr>{{#cells}}<td class=\"{{state}}\">{{text}}</td>{{/cells}}</tr>{{/rows}}"])
+        let cells: [TemplateValue] = (0..<7).map { ["state": "free", "text": .string("Libero \($0) è")] }
+        let context: TemplateValue = ["rows": .list((0..<17).map { _ in ["cells": .list(cells)] })]
+        var buffer: [UInt8] = []
+        for _ in 0..<200 {
+            buffer.removeAll(keepingCapacity: true)
+            try library.render("t", context, into: &buffer)
+        }
+        #expect(String(decoding: buffer, as: UTF8.self) == (try library.render("t", context)))
+        #expect(buffer.count > 17 * 7 * 20)
+    }
+
+    @Test func aDirectoryLoadsWithNestedPartialsAndSkipsAssets() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("templates-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try FileManager.default.createDirectory(at: folder.appendingPathComponent("partials"), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: folder.appendingPathComponent("assets"), withIntermediateDirectories: true)
+        try "[{{> partials/inner}}]".write(to: folder.appendingPathComponent("page.html"), atomically: true, encoding: .utf8)
+        try "in{{x}}".write(to: folder.appendingPathComponent("partials/inner.html"), atomically: true, encoding: .utf8)
+        try "text {{x}}".write(to: folder.appendingPathComponent("mail.txt"), atomically: true, encoding: .utf8)
+        try "{{#broken".write(to: folder.appendingPathComponent("assets/ignored.html"), atomically: true, encoding: .utf8)
+        let library = try TemplateLibrary(directory: folder.path)
+        #expect(try library.render("page", ["x": "!"]) == "[in!]")
+        #expect(try library.render("mail.txt", ["x": "&"]) == "text &amp;")
+        #expect(!library.has("assets/ignored"))
+    }
+}
