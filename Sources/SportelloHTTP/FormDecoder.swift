@@ -1,0 +1,77 @@
+import Foundation
+
+public enum FormError: Error, Sendable, Equatable {
+    case invalidPercentEncoding
+    case invalidUTF8
+    case tooManyFields
+}
+
+/// Decoded form fields in order; names may repeat.
+public struct FormFields: Sendable {
+    public private(set) var pairs: [(name: String, value: String)]
+
+    public init(_ pairs: [(String, String)] = []) { self.pairs = pairs.map { (name: $0.0, value: $0.1) } }
+
+    /// The first value of `name`.
+    public subscript(_ name: String) -> String? { pairs.first { $0.name == name }?.value }
+
+    /// Every value of `name`, in order.
+    public func values(_ name: String) -> [String] { pairs.compactMap { $0.name == name ? $0.value : nil } }
+
+    /// Distinct names in order of first appearance.
+    public var names: [String] {
+        var seen = Set<String>()
+        return pairs.compactMap { seen.insert($0.name).inserted ? $0.name : nil }
+    }
+
+    public var count: Int { pairs.count }
+    public var isEmpty: Bool { pairs.isEmpty }
+}
+
+/// `application/x-www-form-urlencoded` decoding: `+` is a space, `%XX` must be valid, the result must be
+/// UTF-8; names and values are trimmed and NFC-normalised (ARCHITECTURE §5).
+public enum FormDecoder {
+    public static let maxFields = 200
+
+    public static func decode(_ body: [UInt8]) throws(FormError) -> FormFields {
+        var pairs: [(String, String)] = []
+        for part in body.split(separator: UInt8(ascii: "&"), omittingEmptySubsequences: true) {
+            guard pairs.count < maxFields else { throw .tooManyFields }
+            let name: String
+            let value: String
+            if let equals = part.firstIndex(of: UInt8(ascii: "=")) {
+                name = try component(part[part.startIndex..<equals])
+                value = try component(part[(equals + 1)...])
+            } else {
+                name = try component(part)
+                value = ""
+            }
+            pairs.append((name, value))
+        }
+        return FormFields(pairs)
+    }
+
+    public static func decode(query: String) throws(FormError) -> FormFields {
+        try decode(Array(query.utf8))
+    }
+
+    private static func component(_ bytes: ArraySlice<UInt8>) throws(FormError) -> String {
+        guard let decoded = percentDecode(bytes, plusAsSpace: true) else { throw .invalidPercentEncoding }
+        guard let text = String(validating: decoded, as: UTF8.self) else { throw .invalidUTF8 }
+        return text.trimmingCharacters(in: .whitespacesAndNewlines).precomposedStringWithCanonicalMapping
+    }
+}
+
+/// Parses a `Cookie` header into name → value (first occurrence wins; surrounding quotes removed).
+public func parseCookies(_ header: String?) -> [String: String] {
+    guard let header else { return [:] }
+    var cookies: [String: String] = [:]
+    for part in header.split(separator: ";") {
+        guard let equals = part.firstIndex(of: "=") else { continue }
+        let name = part[part.startIndex..<equals].trimmingCharacters(in: .whitespaces)
+        var value = part[part.index(after: equals)...].trimmingCharacters(in: .whitespaces)
+        if value.count >= 2, value.hasPrefix("\""), value.hasSuffix("\"") { value = String(value.dropFirst().dropLast()) }
+        if !name.isEmpty, cookies[name] == nil { cookies[name] = value }
+    }
+    return cookies
+}

@@ -1,0 +1,119 @@
+import Foundation
+import Glibc
+
+/// A value guarded by a lock.
+final class Locked<Value>: @unchecked Sendable {
+    private var value: Value
+    private let lock = NSLock()
+
+    init(_ value: Value) { self.value = value }
+
+    func withLock<R>(_ body: (inout Value) throws -> R) rethrows -> R {
+        lock.lock()
+        defer { lock.unlock() }
+        return try body(&value)
+    }
+}
+
+/// Monotonic clock in nanoseconds.
+@inline(__always) func monotonicNanos() -> UInt64 {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return UInt64(ts.tv_sec) &* 1_000_000_000 &+ UInt64(ts.tv_nsec)
+}
+
+extension Duration {
+    /// Non-negative nanoseconds, saturating.
+    var nanoseconds: UInt64 {
+        let (seconds, attoseconds) = components
+        guard seconds >= 0, attoseconds >= 0 || seconds > 0 else { return 0 }
+        let (whole, overflow) = UInt64(seconds).multipliedReportingOverflow(by: 1_000_000_000)
+        if overflow { return UInt64.max / 2 }
+        let fraction = attoseconds / 1_000_000_000
+        return fraction >= 0 ? whole &+ UInt64(fraction) : whole &- UInt64(-fraction)
+    }
+}
+
+private final class ThreadStart {
+    let body: @Sendable () -> Void
+    init(_ body: @escaping @Sendable () -> Void) { self.body = body }
+}
+
+/// Starts a detached POSIX thread. False when the system refuses (no thread was created).
+func spawnDetachedThread(_ body: @escaping @Sendable () -> Void) -> Bool {
+    let box = Unmanaged.passRetained(ThreadStart(body)).toOpaque()
+    var attributes = pthread_attr_t()
+    pthread_attr_init(&attributes)
+    defer { pthread_attr_destroy(&attributes) }
+    pthread_attr_setdetachstate(&attributes, Int32(PTHREAD_CREATE_DETACHED))
+    var thread = pthread_t()
+    let rc = pthread_create(&thread, &attributes, { raw in
+        guard let raw else { return nil }
+        Unmanaged<ThreadStart>.fromOpaque(raw).takeRetainedValue().body()
+        return nil
+    }, box)
+    if rc != 0 {
+        Unmanaged<ThreadStart>.fromOpaque(box).release()
+        return false
+    }
+    return true
+}
+
+/// Waits for `events` on `fd` (and optionally for the stop pipe) until `deadline`.
+enum PollResult { case ready, timeout, stopped, failed }
+
+func pollFD(_ fd: Int32, events: Int16, stopFD: Int32?, until deadline: UInt64) -> PollResult {
+    while true {
+        let now = monotonicNanos()
+        if now >= deadline { return .timeout }
+        let remaining = (deadline - now + 999_999) / 1_000_000
+        let ms = Int32(min(remaining, 60_000))
+        var fds = [pollfd(fd: fd, events: events, revents: 0), pollfd(fd: stopFD ?? -1, events: Int16(POLLIN), revents: 0)]
+        let rc = poll(&fds, nfds_t(stopFD == nil ? 1 : 2), ms)
+        if rc < 0 {
+            if errno == EINTR { continue }
+            return .failed
+        }
+        if rc == 0 { continue }
+        if stopFD != nil, fds[1].revents != 0 { return .stopped }
+        if fds[0].revents != 0 { return .ready }
+    }
+}
+
+/// HTTP-date (IMF-fixdate) formatting and parsing.
+enum HTTPDate {
+    private static let days = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
+    private static let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+
+    static func format(_ epochSeconds: Int) -> String {
+        var t = time_t(epochSeconds)
+        var parts = tm()
+        gmtime_r(&t, &parts)
+        func two(_ n: Int32) -> String { n < 10 ? "0\(n)" : "\(n)" }
+        let day = days[Int(parts.tm_wday) % 7]
+        let month = months[Int(parts.tm_mon) % 12]
+        return "\(day), \(two(parts.tm_mday)) \(month) \(parts.tm_year + 1900) \(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec)) GMT"
+    }
+
+    static func now() -> String { format(Int(time(nil))) }
+
+    /// Parses `Sun, 06 Nov 1994 08:49:37 GMT`; nil for anything else (RFC 9110: ignore invalid dates).
+    static func parse(_ text: String) -> Int? {
+        let parts = text.split(separator: " ")
+        guard parts.count == 6, parts[5] == "GMT", parts[0].hasSuffix(","),
+              let day = Int(parts[1]), (1...31).contains(day),
+              let month = months.firstIndex(of: String(parts[2])),
+              let year = Int(parts[3]), (1900...9999).contains(year) else { return nil }
+        let clock = parts[4].split(separator: ":")
+        guard clock.count == 3, let hour = Int(clock[0]), let minute = Int(clock[1]), let second = Int(clock[2]),
+              (0...23).contains(hour), (0...59).contains(minute), (0...60).contains(second) else { return nil }
+        var parts2 = tm()
+        parts2.tm_year = Int32(year - 1900)
+        parts2.tm_mon = Int32(month)
+        parts2.tm_mday = Int32(day)
+        parts2.tm_hour = Int32(hour)
+        parts2.tm_min = Int32(minute)
+        parts2.tm_sec = Int32(second)
+        return Int(timegm(&parts2))
+    }
+}

@@ -1,0 +1,114 @@
+import Foundation
+import Glibc
+import Testing
+@testable import SportelloHTTP
+
+/// Deterministic generator (SplitMix64) so a failure reproduces.
+struct SplitMix64: RandomNumberGenerator {
+    var state: UInt64
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+@Suite struct FuzzTests {
+    static let seeds: [String] = [
+        "GET / HTTP/1.1\r\nHost: t\r\n\r\n",
+        "GET /a/b%20c?x=1&y=%FF HTTP/1.1\r\nHost: t\r\nAccept: */*\r\nCookie: a=b\r\n\r\n",
+        "POST /api/hold HTTP/1.1\r\nHost: t\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 13\r\n\r\nslot=1&name=x",
+        "GET /old HTTP/1.0\r\nConnection: keep-alive\r\n\r\n",
+        "POST /x HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+        "OPTIONS * HTTP/1.1\r\nHost: t\r\n\r\n",
+        "GET http://t/abs HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\n\r\n",
+    ]
+    static let interesting: [UInt8] = [0, 9, 10, 13, 32, 58, 37, 43, 48, 0x7F, 0x80, 0xC3, 0xFF, 0x2F, 0x3F]
+
+    static func mutate(_ input: [UInt8], _ rng: inout SplitMix64) -> [UInt8] {
+        var bytes = input
+        for _ in 0..<Int.random(in: 0...3, using: &rng) {
+            guard !bytes.isEmpty else { break }
+            let at = Int.random(in: 0..<bytes.count, using: &rng)
+            switch Int.random(in: 0..<7, using: &rng) {
+            case 0: bytes[at] = UInt8.random(in: 0...255, using: &rng)
+            case 1: bytes.insert(interesting.randomElement(using: &rng) ?? 0, at: at)
+            case 2: bytes.remove(at: at)
+            case 3: bytes[at] = interesting.randomElement(using: &rng) ?? 0
+            case 4:  // duplicate a slice (e.g. a header line)
+                let end = min(bytes.count, at + Int.random(in: 1...40, using: &rng))
+                bytes.insert(contentsOf: bytes[at..<end], at: at)
+            case 5: bytes = Array(bytes[0..<at])  // truncate
+            default:  // bloat
+                bytes.insert(contentsOf: [UInt8](repeating: UInt8(ascii: "A"), count: Int.random(in: 1...3000, using: &rng)), at: at)
+            }
+        }
+        return bytes
+    }
+
+    /// Splits a response stream into responses; false if anything is not a well-formed HTTP/1.1 response
+    /// without a 5xx.
+    static func validate(_ stream: [UInt8]) -> (ok: Bool, count: Int, detail: String) {
+        var offset = 0
+        var count = 0
+        while offset < stream.count {
+            guard let headEnd = findCRLFCRLF(stream, from: offset) else {
+                return (false, count, "unterminated head at \(offset)")
+            }
+            let head = String(decoding: stream[offset..<headEnd], as: UTF8.self)
+            let lines = head.components(separatedBy: "\r\n")
+            let status = lines[0].split(separator: " ")
+            guard status.count >= 2, status[0] == "HTTP/1.1", let code = Int(status[1]), (100...499).contains(code) else {
+                return (false, count, "bad status line \(lines[0])")
+            }
+            var length: Int?
+            var isHead = false
+            for line in lines.dropFirst() {
+                let lower = line.lowercased()
+                if lower.hasPrefix("content-length:") { length = Int(lower.dropFirst(15).trimmingCharacters(in: .whitespaces)) }
+                if lower == "x-method: head" { isHead = true }
+                if !lower.hasPrefix("date:"), lower.hasPrefix("date") { return (false, count, "bad header") }
+            }
+            guard let bodyLength = length ?? (code == 100 ? 0 : nil) else { return (false, count, "no length in \(head)") }
+            offset = headEnd + 4 + (isHead ? 0 : bodyLength)
+            count += 1
+        }
+        return (offset == stream.count, count, "trailing")
+    }
+
+    @Test func randomAndMutatedRequestsNeverBreakTheServer() throws {
+        var rng = SplitMix64(state: 0x5EED_2024)
+        let started = Date()
+        try withServer { server in
+            var total = 0
+            var responses = 0
+            while total < 2000 {
+                // One connection per chunk of pipelined requests, then half-close and read all answers.
+                var payload: [UInt8] = []
+                for _ in 0..<Int.random(in: 1...6, using: &rng) {
+                    let seed = Array((Self.seeds.randomElement(using: &rng) ?? "").utf8)
+                    switch Int.random(in: 0..<10, using: &rng) {
+                    case 0: payload += (0..<Int.random(in: 1...200, using: &rng)).map { _ in UInt8.random(in: 0...255, using: &rng) }
+                    case 1...4: payload += seed
+                    default: payload += Self.mutate(seed, &rng)
+                    }
+                    total += 1
+                }
+                let client = try TestClient(port: server.port, timeout: 3)
+                client.send(payload)
+                client.shutdownWrite()
+                let stream = client.readToEOF()
+                let verdict = Self.validate(stream)
+                #expect(verdict.ok, "chunk ending at \(total): \(verdict.detail)")
+                responses += verdict.count
+            }
+            #expect(responses > 700)
+            // Still alive and well.
+            let client = try TestClient(port: server.port)
+            #expect(client.exchange(get("/after-fuzz"))?.status == 200)
+        }
+        #expect(Date().timeIntervalSince(started) < 3)
+    }
+}
