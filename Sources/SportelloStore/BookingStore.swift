@@ -1,0 +1,306 @@
+import Foundation
+import SportelloCore
+
+/// A slot of a service, as the store keys it: the service id and the start in unix seconds (UTC).
+public struct SlotRef: Hashable, Sendable {
+    public let serviceID: String
+    public let start: Int64
+
+    public init(serviceID: String, start: Int64) {
+        self.serviceID = serviceID
+        self.start = start
+    }
+}
+
+public struct Hold: Sendable, Equatable {
+    public let token: String
+    public let slot: SlotRef
+    public let expiresAt: Int64
+    public let released: Bool
+    public let bookingID: Int64?
+
+    public func isActive(at now: Int64) -> Bool { !released && bookingID == nil && expiresAt > now }
+}
+
+/// The citizen's details as validated by the form.
+public struct PersonDetails: Sendable, Equatable {
+    public var givenName: String
+    public var familyName: String
+    public var codiceFiscale: String
+    public var email: String
+    public var phone: String
+    public var notes: String?
+    public var presenterCodiceFiscale: String?
+    public var presenterName: String?
+
+    public init(givenName: String, familyName: String, codiceFiscale: String, email: String, phone: String, notes: String? = nil,
+                presenterCodiceFiscale: String? = nil, presenterName: String? = nil) {
+        self.givenName = givenName
+        self.familyName = familyName
+        self.codiceFiscale = codiceFiscale
+        self.email = email
+        self.phone = phone
+        self.notes = notes
+        self.presenterCodiceFiscale = presenterCodiceFiscale
+        self.presenterName = presenterName
+    }
+}
+
+public struct Booking: Sendable, Equatable {
+    public let id: Int64
+    public let code: String
+    public let slot: SlotRef
+    public let slotEnd: Int64
+    public let state: BookingState
+    public let createdAt: Int64
+    public let person: PersonDetails
+}
+
+public enum BookingError: Error, Equatable, Sendable {
+    case slotFull, holdNotFound, holdExpired, holdReleased, bookingNotFound, bookingInPast, personLimitReached
+    case storage(String)
+
+    public var code: String {
+        switch self {
+        case .slotFull: "slot_full"
+        case .holdNotFound: "hold_not_found"
+        case .holdExpired: "hold_expired"
+        case .holdReleased: "hold_released"
+        case .bookingNotFound: "booking_not_found"
+        case .bookingInPast: "booking_in_past"
+        case .personLimitReached: "person_limit_reached"
+        case .storage: "storage_error"
+        }
+    }
+}
+
+/// Holds and bookings. Every change is one `BEGIN IMMEDIATE` transaction that checks, writes and audits,
+/// so capacity can never be exceeded whatever the concurrency. Times are passed in, never read here.
+public struct BookingStore: Sendable {
+    public let database: Database
+
+    public init(database: Database) { self.database = database }
+
+    static let occupyingStates = "('booked', 'done', 'absent')"
+
+    private func run<T>(_ body: (Connection) throws -> T) throws(BookingError) -> T {
+        do {
+            return try database.write(body)
+        } catch let error as BookingError {
+            throw error
+        } catch {
+            throw .storage("\(error)")
+        }
+    }
+
+    private func audit(_ connection: Connection, now: Int64, action: String, subject: String, address: String, details: String? = nil) throws {
+        try connection.execute("INSERT INTO audit (at, actor, action, subject, address, details) VALUES (?, 'citizen', ?, ?, ?, ?)",
+                               .int(now), .text(action), .text(subject), .text(address), SQLValue(details))
+    }
+
+    /// Desks taken at a slot: bookings that occupy it, holds still running, operator blocks.
+    func occupied(_ connection: Connection, _ slot: SlotRef, now: Int64) throws -> Int64 {
+        try connection.scalarInt("""
+            SELECT (SELECT COUNT(*) FROM bookings WHERE service_id = ?1 AND slot_start = ?2 AND state IN \(Self.occupyingStates))
+                 + (SELECT COUNT(*) FROM holds WHERE service_id = ?1 AND slot_start = ?2 AND released = 0 AND booking_id IS NULL AND expires_at > ?3)
+                 + (SELECT COALESCE(SUM(desks), 0) FROM blocks WHERE service_id = ?1 AND starts_at <= ?2 AND ends_at > ?2)
+            """, .text(slot.serviceID), .int(slot.start), .int(now))
+    }
+
+    public func placeHold(slot: SlotRef, capacity: Int, now: Int64, expiresAt: Int64, clientIP: String) throws(BookingError) -> Hold {
+        try run { connection in
+            guard try occupied(connection, slot, now: now) < Int64(capacity) else { throw BookingError.slotFull }
+            let token = Tokens.hex128()
+            try connection.execute("INSERT INTO holds (token, service_id, slot_start, created_at, expires_at, client_ip) VALUES (?, ?, ?, ?, ?, ?)",
+                                   .text(token), .text(slot.serviceID), .int(slot.start), .int(now), .int(expiresAt), .text(clientIP))
+            try audit(connection, now: now, action: "hold", subject: "\(slot.serviceID)@\(slot.start)", address: clientIP)
+            return Hold(token: token, slot: slot, expiresAt: expiresAt, released: false, bookingID: nil)
+        }
+    }
+
+    public func hold(token: String) throws(BookingError) -> Hold? {
+        do {
+            return try database.read { connection in
+                try connection.first("SELECT service_id, slot_start, expires_at, released, booking_id FROM holds WHERE token = ?", .text(token)) {
+                    Hold(token: token, slot: SlotRef(serviceID: $0.text(0), start: $0.int(1)), expiresAt: $0.int(2),
+                         released: $0.int(3) != 0, bookingID: $0.optionalInt(4))
+                }
+            }
+        } catch {
+            throw .storage("\(error)")
+        }
+    }
+
+    /// Gives a held slot back at once ("Annulla"). Releasing twice, or after expiry, is fine.
+    @discardableResult
+    public func releaseHold(token: String, now: Int64, clientIP: String) throws(BookingError) -> Hold {
+        try run { connection in
+            guard let hold = try connection.first("SELECT service_id, slot_start, expires_at, booking_id FROM holds WHERE token = ?", .text(token), transform: {
+                Hold(token: token, slot: SlotRef(serviceID: $0.text(0), start: $0.int(1)), expiresAt: $0.int(2), released: true, bookingID: $0.optionalInt(3))
+            }) else { throw BookingError.holdNotFound }
+            if hold.bookingID == nil {
+                try connection.execute("UPDATE holds SET released = 1 WHERE token = ?", .text(token))
+                try audit(connection, now: now, action: "release", subject: "\(hold.slot.serviceID)@\(hold.slot.start)", address: clientIP)
+            }
+            return hold
+        }
+    }
+
+    /// Turns an active hold into a booking. Confirming the same hold again returns the same booking.
+    public func confirm(holdToken: String, person: PersonDetails, slotEnd: Int64, now: Int64, clientIP: String,
+                        maxActiveBookingsPerPerson: Int? = nil) throws(BookingError) -> Booking {
+        try run { connection in
+            guard let hold = try connection.first("SELECT service_id, slot_start, expires_at, released, booking_id FROM holds WHERE token = ?",
+                                                  .text(holdToken), transform: {
+                Hold(token: holdToken, slot: SlotRef(serviceID: $0.text(0), start: $0.int(1)), expiresAt: $0.int(2),
+                     released: $0.int(3) != 0, bookingID: $0.optionalInt(4))
+            }) else { throw BookingError.holdNotFound }
+            if let bookingID = hold.bookingID, let booking = try booking(connection, where: "id = ?", .int(bookingID)) { return booking }
+            if hold.released { throw BookingError.holdReleased }
+            if hold.expiresAt <= now { throw BookingError.holdExpired }
+            if let limit = maxActiveBookingsPerPerson {
+                let active = try connection.scalarInt(
+                    "SELECT COUNT(*) FROM bookings WHERE codice_fiscale = ? AND service_id = ? AND state = 'booked' AND slot_start > ?",
+                    .text(person.codiceFiscale), .text(hold.slot.serviceID), .int(now))
+                if active >= Int64(limit) { throw BookingError.personLimitReached }
+            }
+            var code = Tokens.bookingCode()
+            for attempt in 0..<8 {
+                do {
+                    try connection.execute("""
+                        INSERT INTO bookings (code, hold_token, service_id, slot_start, slot_end, state, created_at, updated_at,
+                            given_name, family_name, codice_fiscale, email, phone, notes, presenter_codice_fiscale, presenter_name)
+                        VALUES (?, ?, ?, ?, ?, 'booked', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        """, .text(code), .text(holdToken), .text(hold.slot.serviceID), .int(hold.slot.start), .int(slotEnd), .int(now), .int(now),
+                        .text(person.givenName), .text(person.familyName), .text(person.codiceFiscale), .text(person.email),
+                        .text(person.phone), SQLValue(person.notes), SQLValue(person.presenterCodiceFiscale), SQLValue(person.presenterName))
+                    break
+                } catch let error as DatabaseError where error.isConstraintViolation && attempt < 7 {
+                    code = Tokens.bookingCode()  // the rare code collision
+                }
+            }
+            let id = connection.lastInsertRowID
+            try connection.execute("UPDATE holds SET booking_id = ? WHERE token = ?", .int(id), .text(holdToken))
+            try audit(connection, now: now, action: "book", subject: code, address: clientIP)
+            guard let booking = try booking(connection, where: "id = ?", .int(id)) else { throw BookingError.storage("booking vanished") }
+            return booking
+        }
+    }
+
+    /// Cancels a booking for its citizen. An unknown code and a wrong codice fiscale give the same answer.
+    public func cancel(code: String, codiceFiscale: String, now: Int64, clientIP: String) throws(BookingError) -> Booking {
+        let code = Self.normalizedCode(code)
+        return try run { connection in
+            guard let booking = try booking(connection, where: "code = ?", .text(code)),
+                  Self.matches(booking, codiceFiscale) else { throw BookingError.bookingNotFound }
+            if booking.state == .cancelledByCitizen || booking.state == .cancelledByOperator { return booking }
+            guard booking.state == .booked else { throw BookingError.bookingInPast }
+            guard booking.slot.start > now else { throw BookingError.bookingInPast }
+            try connection.execute("UPDATE bookings SET state = 'cancelled_by_citizen', updated_at = ? WHERE id = ?", .int(now), .int(booking.id))
+            try audit(connection, now: now, action: "cancel", subject: booking.code, address: clientIP)
+            guard let updated = try self.booking(connection, where: "id = ?", .int(booking.id)) else { throw BookingError.storage("booking vanished") }
+            return updated
+        }
+    }
+
+    public func booking(code: String, codiceFiscale: String) throws(BookingError) -> Booking? {
+        do {
+            return try database.read { connection in
+                guard let booking = try booking(connection, where: "code = ?", .text(Self.normalizedCode(code))),
+                      Self.matches(booking, codiceFiscale) else { return nil }
+                return booking
+            }
+        } catch {
+            throw .storage("\(error)")
+        }
+    }
+
+    static func normalizedCode(_ code: String) -> String { code.trimmingCharacters(in: .whitespacesAndNewlines).uppercased() }
+
+    static func matches(_ booking: Booking, _ codiceFiscale: String) -> Bool {
+        let given = Array(codiceFiscale.trimmingCharacters(in: .whitespacesAndNewlines).uppercased().utf8)
+        return Tokens.constantTimeEqual(given, Array(booking.person.codiceFiscale.utf8))
+            || booking.person.presenterCodiceFiscale.map { Tokens.constantTimeEqual(given, Array($0.utf8)) } == true
+    }
+
+    private func booking(_ connection: Connection, where condition: String, _ argument: SQLValue) throws -> Booking? {
+        try connection.first("""
+            SELECT id, code, service_id, slot_start, slot_end, state, created_at, given_name, family_name, codice_fiscale, email, phone,
+                   notes, presenter_codice_fiscale, presenter_name FROM bookings WHERE \(condition)
+            """, argument) { row in
+            Booking(id: row.int(0), code: row.text(1), slot: SlotRef(serviceID: row.text(2), start: row.int(3)), slotEnd: row.int(4),
+                    state: BookingState(rawValue: row.text(5)) ?? .booked, createdAt: row.int(6),
+                    person: PersonDetails(givenName: row.text(7), familyName: row.text(8), codiceFiscale: row.text(9), email: row.text(10),
+                                          phone: row.text(11), notes: row.optionalText(12), presenterCodiceFiscale: row.optionalText(13),
+                                          presenterName: row.optionalText(14)))
+        }
+    }
+
+    /// How the desks of each slot starting in [from, to) are taken, per service. Two grouped queries,
+    /// no per-slot round trips: the generator asks this for every service at once.
+    public func occupancy(serviceID: String?, from: Int64, to: Int64, now: Int64) throws -> [String: [Int64: SlotOccupancy]] {
+        try database.read { connection in
+            var result: [String: [Int64: SlotOccupancy]] = [:]
+            // Binding an unused parameter is an error, so the filter is written to accept NULL = every service.
+            let serviceFilter = "AND (?4 IS NULL OR service_id = ?4)"
+            let service = SQLValue(serviceID)
+            try connection.forEach("""
+                SELECT service_id, slot_start, COUNT(*) FROM bookings
+                WHERE slot_start >= ?1 AND slot_start < ?2 AND state IN \(Self.occupyingStates) AND ?3 IS NOT NULL \(serviceFilter)
+                GROUP BY service_id, slot_start
+                """, .int(from), .int(to), .int(now), service) { row in
+                result[row.text(0), default: [:]][row.int(1), default: .empty].booked = Int(row.int(2))
+            }
+            try connection.forEach("""
+                SELECT service_id, slot_start, COUNT(*) FROM holds
+                WHERE slot_start >= ?1 AND slot_start < ?2 AND released = 0 AND booking_id IS NULL AND expires_at > ?3 \(serviceFilter)
+                GROUP BY service_id, slot_start
+                """, .int(from), .int(to), .int(now), service) { row in
+                result[row.text(0), default: [:]][row.int(1), default: .empty].held = Int(row.int(2))
+            }
+            return result
+        }
+    }
+
+    /// Slots whose holds ran out in (from, to]: their pages must show them free again.
+    public func slotsOfHoldsExpired(between from: Int64, and to: Int64) throws -> [SlotRef] {
+        try database.read { connection in
+            var slots: Set<SlotRef> = []
+            try connection.forEach("SELECT service_id, slot_start FROM holds WHERE released = 0 AND booking_id IS NULL AND expires_at > ? AND expires_at <= ?",
+                                   .int(from), .int(to)) { slots.insert(SlotRef(serviceID: $0.text(0), start: $0.int(1))) }
+            return Array(slots)
+        }
+    }
+}
+
+/// Random identifiers. `SystemRandomNumberGenerator` reads the kernel's CSPRNG (getrandom) on Linux.
+public enum Tokens {
+    /// 128 random bits as 32 lowercase hex characters.
+    public static func hex128() -> String {
+        var generator = SystemRandomNumberGenerator()
+        let high = generator.next() as UInt64
+        let low = generator.next() as UInt64
+        let text = String(high, radix: 16) .leftPadded(16) + String(low, radix: 16).leftPadded(16)
+        return text
+    }
+
+    /// No 0/O or 1/I, so a code read over the phone or copied by hand is not mistyped.
+    public static let codeAlphabet = Array("23456789ABCDEFGHJKLMNPQRSTUVWXYZ")
+
+    /// 8 characters of a 32-letter alphabet: 40 random bits, and acting on a code also needs the codice fiscale.
+    public static func bookingCode() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return String((0..<8).map { _ in codeAlphabet[Int(generator.next() as UInt64 % UInt64(codeAlphabet.count))] })
+    }
+
+    public static func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+        guard a.count == b.count else { return false }
+        var difference: UInt8 = 0
+        for index in 0..<a.count { difference |= a[index] ^ b[index] }
+        return difference == 0
+    }
+}
+
+extension String {
+    fileprivate func leftPadded(_ width: Int) -> String { count >= width ? self : String(repeating: "0", count: width - count) + self }
+}

@@ -1,0 +1,205 @@
+import CSQLite
+import Foundation
+
+/// A value bound to, or read from, an SQL statement.
+public enum SQLValue: Sendable, Equatable, ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, ExpressibleByNilLiteral {
+    case int(Int64)
+    case text(String)
+    case double(Double)
+    case null
+
+    public init(stringLiteral value: String) { self = .text(value) }
+    public init(integerLiteral value: Int64) { self = .int(value) }
+    public init(nilLiteral: ()) { self = .null }
+    public init(_ value: String?) { self = value.map { .text($0) } ?? .null }
+    public init(_ value: Int64?) { self = value.map { .int($0) } ?? .null }
+    public init(_ value: Int) { self = .int(Int64(value)) }
+}
+
+public struct DatabaseError: Error, CustomStringConvertible, Sendable {
+    public let code: Int32
+    public let message: String
+    public let sql: String
+
+    public var description: String { "SQLite error \(code): \(message)\(sql.isEmpty ? "" : " (in: \(sql))")" }
+    public var isConstraintViolation: Bool { code & 0xFF == SQLITE_CONSTRAINT }
+}
+
+// SQLite copies bound text at once.
+private let SQLITE_TRANSIENT = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+
+/// One SQLite connection with its prepared-statement cache. Only used inside `Database.read`/`write`,
+/// which serialise access, so it is never shared between threads at the same time.
+public final class Connection {
+    let handle: OpaquePointer
+    private var statements: [String: OpaquePointer] = [:]
+
+    init(path: String, readOnly: Bool) throws {
+        var handle: OpaquePointer?
+        let flags = (readOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) | SQLITE_OPEN_NOMUTEX
+        let status = sqlite3_open_v2(path, &handle, flags, nil)
+        guard status == SQLITE_OK, let handle else {
+            let message = handle.map { String(cString: sqlite3_errmsg($0)) } ?? "cannot open"
+            sqlite3_close(handle)
+            throw DatabaseError(code: status, message: "\(message): \(path)", sql: "")
+        }
+        self.handle = handle
+        // busy_timeout first, so that switching to WAL waits for another process instead of failing.
+        try execute("PRAGMA busy_timeout = 5000")
+        if !readOnly { try execute("PRAGMA journal_mode = WAL") }
+        try execute("PRAGMA foreign_keys = ON")
+        try execute("PRAGMA synchronous = FULL")
+    }
+
+    deinit {
+        for statement in statements.values { sqlite3_finalize(statement) }
+        sqlite3_close_v2(handle)
+    }
+
+    func error(_ status: Int32, _ sql: String) -> DatabaseError {
+        DatabaseError(code: status, message: String(cString: sqlite3_errmsg(handle)), sql: sql)
+    }
+
+    private func prepared(_ sql: String, _ arguments: [SQLValue]) throws -> OpaquePointer {
+        let statement: OpaquePointer
+        if let cached = statements[sql] {
+            statement = cached
+        } else {
+            var fresh: OpaquePointer?
+            let status = sqlite3_prepare_v3(handle, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &fresh, nil)
+            guard status == SQLITE_OK, let fresh else { throw error(status, sql) }
+            statements[sql] = fresh
+            statement = fresh
+        }
+        sqlite3_reset(statement)
+        sqlite3_clear_bindings(statement)
+        for (index, argument) in arguments.enumerated() {
+            let position = Int32(index + 1)
+            let status: Int32
+            switch argument {
+            case .int(let value): status = sqlite3_bind_int64(statement, position, value)
+            case .double(let value): status = sqlite3_bind_double(statement, position, value)
+            case .text(let value): status = sqlite3_bind_text(statement, position, value, -1, SQLITE_TRANSIENT)
+            case .null: status = sqlite3_bind_null(statement, position)
+            }
+            guard status == SQLITE_OK else { throw error(status, sql) }
+        }
+        return statement
+    }
+
+    /// Runs a statement that returns no rows (or whose rows are ignored).
+    public func execute(_ sql: String, _ arguments: SQLValue...) throws {
+        try execute(sql, arguments: arguments)
+    }
+
+    public func execute(_ sql: String, arguments: [SQLValue]) throws {
+        let statement = try prepared(sql, arguments)
+        defer { sqlite3_reset(statement) }
+        var status = sqlite3_step(statement)
+        while status == SQLITE_ROW { status = sqlite3_step(statement) }
+        guard status == SQLITE_DONE else { throw error(status, sql) }
+    }
+
+    /// Calls `body` for each row; the row is only valid during the call.
+    public func forEach(_ sql: String, _ arguments: SQLValue..., body: (Row) throws -> Void) throws {
+        let statement = try prepared(sql, arguments)
+        defer { sqlite3_reset(statement) }
+        while true {
+            let status = sqlite3_step(statement)
+            if status == SQLITE_DONE { return }
+            guard status == SQLITE_ROW else { throw error(status, sql) }
+            try body(Row(statement: statement))
+        }
+    }
+
+    /// The first row mapped by `transform`, or nil.
+    public func first<T>(_ sql: String, _ arguments: SQLValue..., transform: (Row) throws -> T) throws -> T? {
+        let statement = try prepared(sql, arguments)
+        defer { sqlite3_reset(statement) }
+        let status = sqlite3_step(statement)
+        if status == SQLITE_DONE { return nil }
+        guard status == SQLITE_ROW else { throw error(status, sql) }
+        return try transform(Row(statement: statement))
+    }
+
+    public func scalarInt(_ sql: String, _ arguments: SQLValue...) throws -> Int64 {
+        let statement = try prepared(sql, arguments)
+        defer { sqlite3_reset(statement) }
+        let status = sqlite3_step(statement)
+        guard status == SQLITE_ROW else { throw status == SQLITE_DONE ? DatabaseError(code: status, message: "no row", sql: sql) : error(status, sql) }
+        return sqlite3_column_int64(statement, 0)
+    }
+
+    public var changes: Int { Int(sqlite3_changes(handle)) }
+    public var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(handle) }
+
+    /// Runs a script of several statements (migrations), without caching.
+    func executeScript(_ sql: String) throws {
+        var message: UnsafeMutablePointer<CChar>?
+        let status = sqlite3_exec(handle, sql, nil, nil, &message)
+        if status != SQLITE_OK {
+            let text = message.map { String(cString: $0) } ?? "error"
+            sqlite3_free(message)
+            throw DatabaseError(code: status, message: text, sql: sql)
+        }
+    }
+}
+
+/// A result row: typed access by column index.
+public struct Row {
+    let statement: OpaquePointer
+
+    public func int(_ column: Int32) -> Int64 { sqlite3_column_int64(statement, column) }
+    public func double(_ column: Int32) -> Double { sqlite3_column_double(statement, column) }
+    public func isNull(_ column: Int32) -> Bool { sqlite3_column_type(statement, column) == SQLITE_NULL }
+    public func text(_ column: Int32) -> String { optionalText(column) ?? "" }
+    public func optionalText(_ column: Int32) -> String? {
+        guard let pointer = sqlite3_column_text(statement, column) else { return nil }
+        return String(cString: pointer)
+    }
+    public func optionalInt(_ column: Int32) -> Int64? { isNull(column) ? nil : int(column) }
+}
+
+/// The one SQLite wrapper: one writer connection (every write an `BEGIN IMMEDIATE` transaction) and one
+/// reader connection (WAL lets it read a consistent snapshot while the writer works).
+public final class Database: @unchecked Sendable {
+    // @unchecked: each connection is only touched while its lock is held.
+    private let writer: Connection
+    private let reader: Connection
+    private let writeLock = NSLock()
+    private let readLock = NSLock()
+    public let path: String
+
+    public init(path: String) throws {
+        self.path = path
+        let folder = (path as NSString).deletingLastPathComponent
+        if !folder.isEmpty { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) }
+        writer = try Connection(path: path, readOnly: false)
+        try Migrations.apply(to: writer)
+        reader = try Connection(path: path, readOnly: true)
+    }
+
+    /// One write transaction. `BEGIN IMMEDIATE` takes the write lock up front, so the checks made inside
+    /// (capacity, idempotency) cannot be invalidated by another writer before the commit.
+    public func write<T>(_ body: (Connection) throws -> T) throws -> T {
+        writeLock.lock()
+        defer { writeLock.unlock() }
+        try writer.execute("BEGIN IMMEDIATE")
+        do {
+            let result = try body(writer)
+            try writer.execute("COMMIT")
+            return result
+        } catch {
+            try? writer.execute("ROLLBACK")
+            throw error
+        }
+    }
+
+    public func read<T>(_ body: (Connection) throws -> T) throws -> T {
+        readLock.lock()
+        defer { readLock.unlock() }
+        try reader.execute("BEGIN")
+        defer { try? reader.execute("COMMIT") }
+        return try body(reader)
+    }
+}

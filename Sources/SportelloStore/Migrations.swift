@@ -1,0 +1,92 @@
+/// Schema versions, applied in order; `PRAGMA user_version` records how many have run.
+enum Migrations {
+    static let scripts: [String] = [
+        """
+        CREATE TABLE bookings (
+            id INTEGER PRIMARY KEY,
+            code TEXT NOT NULL UNIQUE,
+            hold_token TEXT UNIQUE,
+            service_id TEXT NOT NULL,
+            slot_start INTEGER NOT NULL,
+            slot_end INTEGER NOT NULL,
+            state TEXT NOT NULL CHECK (state IN ('booked', 'done', 'absent', 'cancelled_by_citizen', 'cancelled_by_operator')),
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL,
+            given_name TEXT,
+            family_name TEXT,
+            codice_fiscale TEXT,
+            email TEXT,
+            phone TEXT,
+            notes TEXT,
+            presenter_codice_fiscale TEXT,
+            presenter_name TEXT,
+            account_id INTEGER,
+            cancel_reason TEXT
+        );
+        CREATE INDEX bookings_slot ON bookings (service_id, slot_start);
+        CREATE INDEX bookings_start ON bookings (slot_start);
+        CREATE INDEX bookings_person ON bookings (codice_fiscale);
+        CREATE TABLE holds (
+            token TEXT PRIMARY KEY,
+            service_id TEXT NOT NULL,
+            slot_start INTEGER NOT NULL,
+            created_at INTEGER NOT NULL,
+            expires_at INTEGER NOT NULL,
+            released INTEGER NOT NULL DEFAULT 0,
+            booking_id INTEGER REFERENCES bookings (id),
+            client_ip TEXT
+        );
+        CREATE INDEX holds_slot ON holds (service_id, slot_start);
+        CREATE INDEX holds_start ON holds (slot_start);
+        CREATE INDEX holds_expiry ON holds (expires_at);
+        CREATE TABLE blocks (
+            id INTEGER PRIMARY KEY,
+            service_id TEXT NOT NULL,
+            starts_at INTEGER NOT NULL,
+            ends_at INTEGER NOT NULL,
+            desks INTEGER NOT NULL,
+            reason TEXT,
+            created_at INTEGER NOT NULL
+        );
+        CREATE INDEX blocks_service ON blocks (service_id, starts_at);
+        CREATE TABLE outbox (
+            id INTEGER PRIMARY KEY,
+            kind TEXT NOT NULL,
+            channel TEXT NOT NULL,
+            recipient TEXT NOT NULL,
+            payload TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            next_attempt_at INTEGER NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            sent_at INTEGER,
+            dead INTEGER NOT NULL DEFAULT 0,
+            last_error TEXT
+        );
+        CREATE TABLE audit (
+            id INTEGER PRIMARY KEY,
+            at INTEGER NOT NULL,
+            actor TEXT NOT NULL,
+            action TEXT NOT NULL,
+            subject TEXT,
+            address TEXT,
+            details TEXT
+        );
+        """,
+    ]
+
+    static func apply(to connection: Connection) throws {
+        let version = Int(try connection.scalarInt("PRAGMA user_version"))
+        guard version < scripts.count else { return }
+        for (index, script) in scripts.enumerated().dropFirst(version) {
+            try connection.execute("BEGIN IMMEDIATE")
+            do {
+                try connection.executeScript(script)
+                try connection.executeScript("PRAGMA user_version = \(index + 1)")
+                try connection.execute("COMMIT")
+            } catch {
+                try? connection.execute("ROLLBACK")
+                throw error
+            }
+        }
+    }
+}
