@@ -18,7 +18,7 @@ public struct PageRenderer: Sendable {
 
     public var languages: [String] { catalogue.configuration.comune.languages }
 
-    func texts(_ language: String) -> Translations {
+    public func texts(_ language: String) -> Translations {
         translations[language] ?? translations[layout.mainLanguage] ?? translations.values.first!
     }
 
@@ -39,6 +39,7 @@ public struct PageRenderer: Sendable {
             "home": .string(layout.url(.catalogue, language: language)),
             "css": .string(layout.asset("sportello.css")),
             "js": .string(layout.asset("sportello.js")),
+            "cancel": .string(layout.url(.cancel, language: language)),
         ]
         if let number = comune.tollFreeNumber { site["tollFree"] = .string(number); site["tollFreeHref"] = .string("tel:" + number.filter { $0.isNumber }) }
         if let phone = comune.phone { site["phone"] = .string(phone); site["phoneHref"] = .string("tel:" + phone.filter { $0.isNumber }) }
@@ -51,7 +52,7 @@ public struct PageRenderer: Sendable {
     }
 
     /// Renders a page body inside the layout.
-    func page(_ name: String, title: String, language: String, pageID: PageID, context: [String: TemplateValue],
+    public func page(_ name: String, title: String, language: String, pageID: PageID, context: [String: TemplateValue],
               breadcrumb: [(String, String?)], into buffer: inout [UInt8]) throws {
         var values = siteContext(language: language, page: pageID)
         for (key, value) in context { values[key] = value }
@@ -69,7 +70,7 @@ public struct PageRenderer: Sendable {
 
     // MARK: Service facts
 
-    func serviceValue(_ service: Service, language: String) -> [String: TemplateValue] {
+    public func serviceValue(_ service: Service, language: String) -> [String: TemplateValue] {
         let t = texts(language)
         let text = service.text(for: language)
         var value: [String: TemplateValue] = [
@@ -232,6 +233,13 @@ public struct PageRenderer: Sendable {
             .object(["number": .string(String(index + 1)), "name": .string(t.text("steps.\(key)")),
                      "current": .bool(index == current), "done": .bool(index < current)])
         })
+    }
+
+    public func renderCancel(language: String, into buffer: inout [UInt8]) throws {
+        let t = texts(language)
+        try page("cancel", title: t.text("cancelPage.title"), language: language, pageID: .cancel,
+                 context: ["cancelAction": .string(layout.api("cancellations"))],
+                 breadcrumb: [(t.text("nav.home"), layout.url(.catalogue, language: language)), (t.text("cancelPage.title"), nil)], into: &buffer)
     }
 
     func closedText(_ reason: ClosedReason, _ t: Translations) -> String {

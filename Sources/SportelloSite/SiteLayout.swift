@@ -6,6 +6,8 @@ public enum PageID: Hashable, Sendable {
     case service(String)
     case week(String, monday: CivilDate)
     case notFound
+    /// The form to cancel a booking with its code and codice fiscale.
+    case cancel
 }
 
 /// Where each page lives, as a URL path and as a file under `output/`. Languages other than the main one
@@ -29,6 +31,7 @@ public struct SiteLayout: Sendable {
         case .service(let id): return "\(root)servizi/\(id)/"
         case .week(let id, let monday): return "\(root)servizi/\(id)/\(Self.weekName(monday))/"
         case .notFound: return root
+        case .cancel: return "\(root)annulla/"
         }
     }
 

@@ -93,6 +93,10 @@ public final class SitePublisher: Sendable {
                 try renderer.renderNotFound(language: language, into: &buffer)
                 total.rendered += 1
                 if try AtomicFile.writeIfChanged(buffer, to: path(renderer.layout.file(.notFound, language: language))) { total.written += 1 }
+                buffer.removeAll(keepingCapacity: true)
+                try renderer.renderCancel(language: language, into: &buffer)
+                total.rendered += 1
+                if try AtomicFile.writeIfChanged(buffer, to: path(renderer.layout.file(.cancel, language: language))) { total.written += 1 }
             }
             total = total + (try copyAssets())
             return total

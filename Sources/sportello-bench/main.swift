@@ -1,2 +1,70 @@
+import Foundation
 import SportelloApp
-print("bench")
+import SportelloCore
+import SportelloSite
+
+/// sportello-bench build [--services N[,N…]] [--weeks W] [--runs R] [--languages it,en]
+/// Full builds of a synthetic comune: the first run writes every page (cold), the next ones find the
+/// bytes unchanged (warm). Prints medians, pages per second and peak memory.
+
+func peakRSSMegabytes() -> Double {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    return Double(usage.ru_maxrss) / 1024
+}
+
+func median(_ values: [Double]) -> Double {
+    let sorted = values.sorted()
+    return sorted.isEmpty ? 0 : sorted[sorted.count / 2]
+}
+
+func monotonicSeconds() -> Double {
+    var spec = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &spec)
+    return Double(spec.tv_sec) + Double(spec.tv_nsec) / 1e9
+}
+
+let arguments = Array(CommandLine.arguments.dropFirst())
+let command = arguments.first ?? "build"
+@MainActor func option(_ name: String, _ fallback: String) -> String {
+    guard let index = arguments.firstIndex(of: name), index + 1 < arguments.count else { return fallback }
+    return arguments[index + 1]
+}
+
+switch command {
+case "build":
+    let sizes = option("--services", "100").split(separator: ",").compactMap { Int($0) }
+    let weeks = Int(option("--weeks", "13")) ?? 13
+    let runs = max(2, Int(option("--runs", "7")) ?? 7)
+    let languages = option("--languages", "it").split(separator: ",").map(String.init)
+    let templates = option("--templates", "site-templates")
+    print("sportello-bench build: \(weeks) weeks, languages \(languages.joined(separator: "+")), \(runs) runs each, \(ProcessInfo.processInfo.activeProcessorCount) cores")
+    print("services  pages   cold ms  warm-median ms  pages/s(warm)  µs/page  peak RSS MB")
+    for services in sizes {
+        let configuration = try SyntheticComune.configuration(services: services, weeks: weeks, languages: languages)
+        var options = Options()
+        options.templatesPath = templates
+        options.outputPath = NSTemporaryDirectory() + "sportello-bench-\(getpid())-\(services)"
+        let site = try LoadedSite(configuration: configuration, options: options)
+        let publisher = site.makePublisher()
+        let now = currentInstant()
+        let occupancy = PatternOccupancy(catalogue: site.catalogue)
+        var timings: [Double] = []
+        var pages = 0
+        var cold = 0.0
+        for run in 0..<runs {
+            let start = monotonicSeconds()
+            let report = try publisher.publishAll(now: now, source: occupancy)
+            let elapsed = monotonicSeconds() - start
+            if run == 0 { cold = elapsed } else { timings.append(elapsed) }
+            pages = report.rendered
+        }
+        let warm = median(timings)
+        print(String(format: "%8d  %5d  %8.1f  %14.1f  %13.0f  %7.1f  %11.1f", services, pages, cold * 1000, warm * 1000,
+                     Double(pages) / warm, warm / Double(pages) * 1e6, peakRSSMegabytes()))
+        try? FileManager.default.removeItem(atPath: options.outputPath)
+    }
+default:
+    print("usage: sportello-bench build [--services 10,100,1000] [--weeks 13] [--runs 7] [--languages it,en]")
+    exit(2)
+}

@@ -53,8 +53,8 @@ func rome(_ day: String, _ time: String) -> Int64 {
         let publisher = try demoPublisher(output: output)
         let report = try publisher.publishAll(now: now, source: FixtureOccupancy())
         let services = publisher.catalogue.services.count
-        // Per language: catalogue + 404 + per service (page + 13 weeks).
-        #expect(report.rendered == 2 * (2 + services * 14))
+        // Per language: catalogue + 404 + cancel form + per service (page + 13 weeks).
+        #expect(report.rendered == 2 * (3 + services * 14))
         #expect(report.written == report.rendered + 2)  // + css and js
         for language in ["", "en/"] {
             #expect(FileManager.default.fileExists(atPath: "\(output)/\(language)index.html"))
@@ -98,7 +98,7 @@ func rome(_ day: String, _ time: String) -> Int64 {
         #expect(!week.contains("value=\"\(rome("2026-11-26", "09:10"))\""))   // booked: no control
         #expect(!week.contains("value=\"\(rome("2026-11-25", "08:30"))\""))   // past
         #expect(!week.contains("id=\"slot-\(rome("2026-11-26", "10:30"))\""))  // the pause
-        for text in ["Libero", "In prenotazione", "Occupato", "Non più prenotabile", "Chiuso", "Operatore non disponibile", "(1 posti)", "(2 posti)"] {
+        for text in ["Libero", "In prenotazione", "Occupato", "Non più prenotabile", "Chiuso", "Operatore non disponibile", "posti liberi: 1", "posti liberi: 2"] {
             #expect(week.contains(text), "\(text)")
         }
         #expect(week.contains("aria-current=\"step\""))

@@ -1,0 +1,181 @@
+import Foundation
+import SportelloCore
+import SportelloHTTP
+import SportelloSite
+import SportelloStore
+
+/// The one process of `sportello serve`: static pages for GET/HEAD, the booking endpoint for POST under
+/// `/api/`. Every write is one store transaction; the pages it touched are queued for re-rendering.
+public final class Application: HTTPResponder, Sendable {
+    let site: LoadedSite
+    let store: BookingStore
+    let publisher: SitePublisher
+    let queue: PublishQueue
+    let staticFiles: StaticFiles
+    let clock: @Sendable () -> Int64
+    let addressLimiter: RateLimiter?
+    let ticker: Ticker
+
+    public init(site: LoadedSite, store: BookingStore, publisher: SitePublisher, source: any OccupancySource,
+                clock: @escaping @Sendable () -> Int64 = currentInstant,
+                onPublished: (@Sendable (Set<PageID>) -> Void)? = nil) {
+        self.site = site
+        self.store = store
+        self.publisher = publisher
+        self.clock = clock
+        queue = PublishQueue(publisher: publisher, source: source, clock: clock, onPublished: onPublished)
+        staticFiles = StaticFiles(root: site.options.outputPath)
+        let limit = site.configuration.booking.requestsPerMinutePerAddress
+        addressLimiter = limit > 0 ? RateLimiter(capacity: max(10, limit / 2), perMinute: limit) : nil
+        ticker = Ticker()
+    }
+
+    var configuration: SiteConfiguration { site.configuration }
+    var layout: SiteLayout { site.renderer.layout }
+
+    /// Starts the publisher thread and the clock that republishes time-driven changes.
+    public func startBackgroundWork() {
+        queue.start()
+        ticker.start(every: 15) { [self] in tick() }
+    }
+
+    public func stopBackgroundWork() {
+        ticker.stop()
+        queue.stop()
+    }
+
+    // MARK: Time-driven publishing
+
+    private let tickState = TickState()
+
+    /// Every 15 s: holds that expired since the last tick free their slots; every minute the pages whose
+    /// content depends on the time (slots becoming past, the window opening at midnight) are re-rendered.
+    func tick() {
+        let now = clock()
+        let previous = tickState.swap(now)
+        guard let previous else { return }
+        var pages: Set<PageID> = []
+        if let expired = try? store.slotsOfHoldsExpired(between: previous, and: now) {
+            for slot in expired { pages.formUnion(SitePublisher.pages(touchedBy: slot.serviceID, slotStart: slot.start)) }
+        }
+        if RomeTime.local(previous).date != RomeTime.local(now).date {
+            queue.markEverything()
+            return
+        }
+        if previous / 60 != now / 60 {
+            for service in site.catalogue.services {
+                // The week where slots are turning past right now (and the next one near Sunday midnight).
+                let edge = now + Int64(service.window.minimumNoticeMinutes) * 60
+                pages.formUnion(SitePublisher.pages(touchedBy: service.id, slotStart: edge))
+                pages.formUnion(SitePublisher.pages(touchedBy: service.id, slotStart: now))
+            }
+        }
+        queue.mark(pages)
+    }
+
+    // MARK: Routing
+
+    public func respond(to request: HTTPRequest) -> HTTPResponse {
+        let apiPrefix = layout.basePath + "/api/"
+        guard request.path.hasPrefix(apiPrefix) || request.path == layout.basePath + "/api" else {
+            return staticFiles.respond(to: strippingBasePath(request))
+        }
+        let context = RequestContext(request: request, configuration: configuration)
+        guard request.method == "POST" else {
+            var response = failure(.methodNotAllowed, context)
+            response.headers.append(("Allow", "POST"))
+            return response
+        }
+        if let limiter = addressLimiter, !limiter.allow(context.clientAddress, now: Double(clock())) {
+            var response = failure(.rateLimited, context)
+            response.headers.append(("Retry-After", "60"))
+            return response
+        }
+        guard originIsAllowed(request) else { return failure(.badOrigin, context) }
+        let fields: FormFields
+        do {
+            fields = try FormDecoder.decode(request.body)
+        } catch {
+            return failure(.badForm, context)
+        }
+        var formContext = context
+        if let language = fields["lang"], configuration.comune.languages.contains(language) { formContext.language = language }
+        if let honeypot = fields["website"], !honeypot.isEmpty { return failure(.badForm, formContext) }
+        switch String(request.path.dropFirst(apiPrefix.count)) {
+        case "holds": return placeHold(fields, formContext)
+        case "holds/release": return releaseHold(fields, formContext)
+        case "review": return review(fields, formContext)
+        case "bookings": return confirm(fields, formContext)
+        case "cancellations": return cancel(fields, formContext)
+        default: return failure(.notFound, formContext)
+        }
+    }
+
+    private func strippingBasePath(_ request: HTTPRequest) -> HTTPRequest {
+        guard !layout.basePath.isEmpty, request.path.hasPrefix(layout.basePath) else { return request }
+        var path = String(request.path.dropFirst(layout.basePath.count))
+        if path.isEmpty { path = "/" }
+        return HTTPRequest(method: request.method, target: path, path: path, query: request.query, headers: request.headers,
+                           body: request.body, remoteAddress: request.remoteAddress)
+    }
+
+    /// State-changing POSTs must come from the site's own pages (or from an API client that sends no
+    /// Origin and no Referer, such as curl or a server-side integration).
+    func originIsAllowed(_ request: HTTPRequest) -> Bool {
+        let expected = configuration.comune.origin
+        if let origin = request.headers["Origin"] { return origin == expected }
+        if let referer = request.headers["Referer"] { return referer == expected || referer.hasPrefix(expected + "/") }
+        return true
+    }
+}
+
+/// What the endpoint knows about a request before reading its form.
+struct RequestContext {
+    var language: String
+    let wantsJSON: Bool
+    let clientAddress: String
+
+    init(request: HTTPRequest, configuration: SiteConfiguration) {
+        wantsJSON = (request.headers["Accept"] ?? "").contains("application/json")
+        var address = request.remoteAddress
+        if configuration.booking.trustedProxies.contains(address),
+           let forwarded = request.headers["X-Forwarded-For"]?.split(separator: ",").last?.trimmingCharacters(in: .whitespaces),
+           !forwarded.isEmpty {
+            address = forwarded
+        }
+        clientAddress = address
+        let languages = configuration.comune.languages
+        let accept = (request.headers["Accept-Language"] ?? "").lowercased()
+        language = languages.first { accept.hasPrefix($0) } ?? configuration.comune.language
+    }
+}
+
+/// Holds the last tick's instant.
+final class TickState: Sendable {
+    private let last = Mutex<Int64?>(nil)
+    func swap(_ now: Int64) -> Int64? { last.withLock { previous in defer { previous = now }; return previous } }
+}
+
+/// A repeating timer on its own thread.
+final class Ticker: Sendable {
+    private let stopped = Mutex(false)
+    private let wake = DispatchSemaphore(value: 0)
+
+    func start(every seconds: Double, _ action: @escaping @Sendable () -> Void) {
+        let thread = Thread { [self] in
+            while !stopped.withLock({ $0 }) {
+                action()
+                _ = wake.wait(timeout: .now() + seconds)
+            }
+        }
+        thread.name = "ticker"
+        thread.start()
+    }
+
+    func stop() {
+        stopped.withLock { $0 = true }
+        wake.signal()
+    }
+}
+
+import Synchronization

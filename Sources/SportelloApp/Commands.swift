@@ -1,0 +1,69 @@
+import Dispatch
+import Foundation
+import SportelloCore
+import SportelloHTTP
+import SportelloSite
+import SportelloStore
+
+/// The bodies of the `sportello` commands; `main.swift` only parses arguments and reports errors.
+public enum Commands {
+    public static func check(_ options: Options) throws {
+        let site = try LoadedSite(options: options)
+        let offices = site.catalogue.roots.count
+        print("\(options.configPath): ok – \(site.configuration.comune.name), \(offices) top-level entries, \(site.catalogue.services.count) bookable services, languages \(site.configuration.comune.languages.joined(separator: ", "))")
+    }
+
+    public static func build(_ options: Options) throws {
+        let site = try LoadedSite(options: options)
+        let database = try Database(path: options.databasePath)
+        let publisher = site.makePublisher()
+        let start = Date()
+        let report = try publisher.publishAll(now: currentInstant(), source: StoreOccupancy(store: BookingStore(database: database)))
+        let milliseconds = Int(Date().timeIntervalSince(start) * 1000)
+        print("built \(report.rendered) pages into \(options.outputPath)/ in \(milliseconds) ms (\(report.written) written, \(report.removed) old weeks removed)")
+    }
+
+    public static func serve(_ options: Options) throws {
+        let site = try LoadedSite(options: options)
+        let database = try Database(path: options.databasePath)
+        let store = BookingStore(database: database)
+        let publisher = site.makePublisher()
+        let source = StoreOccupancy(store: store)
+        // A crash may have left pages behind the database: rebuild everything before serving.
+        let report = try publisher.publishAll(now: currentInstant(), source: source)
+        print("built \(report.rendered) pages into \(options.outputPath)/")
+
+        let application = Application(site: site, store: store, publisher: publisher, source: source)
+        let server = HTTPServer(host: options.host, port: options.port, responder: application,
+                                errorPage: { status in application.errorResponse(status: status) })
+        try server.start()
+        application.startBackgroundWork()
+        print("Sportello is serving \(site.configuration.comune.name) on http://\(options.host):\(server.port)/  (Ctrl-C to stop)")
+
+        let stop = DispatchSemaphore(value: 0)
+        var sources: [any DispatchSourceSignal] = []
+        for signalNumber in [SIGINT, SIGTERM] {
+            signal(signalNumber, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
+            source.setEventHandler { stop.signal() }
+            source.resume()
+            sources.append(source)
+        }
+        stop.wait()
+        print("stopping…")
+        server.stop()
+        application.stopBackgroundWork()
+        _ = sources
+    }
+}
+
+/// The store seen as the publisher's source of slot occupancy.
+public struct StoreOccupancy: OccupancySource {
+    public let store: BookingStore
+
+    public init(store: BookingStore) { self.store = store }
+
+    public func occupancy(serviceID: String?, from: Int64, to: Int64, now: Int64) throws -> [String: [Int64: SlotOccupancy]] {
+        try store.occupancy(serviceID: serviceID, from: from, to: to, now: now)
+    }
+}

@@ -1,0 +1,152 @@
+import Foundation
+import SportelloCore
+import SportelloHTTP
+import SportelloSite
+import SportelloStore
+
+/// The booking steps: hold → form → riepilogo → confirmation, and cancellation. Each answers HTML for
+/// browsers and JSON for `Accept: application/json`.
+extension Application {
+    func placeHold(_ fields: FormFields, _ context: RequestContext) -> HTTPResponse {
+        guard let service = fields["service"].flatMap({ site.catalogue.service(id: $0) }) else { return failure(.unknownService, context) }
+        guard let start = fields["slot"].flatMap({ Int64($0) }), let slot = service.slot(startingAt: start) else {
+            return failure(.unknownSlot, context, service: service)
+        }
+        let now = clock()
+        switch service.availability(of: slot, occupancy: .empty, now: now).state {
+        case .past: return failure(.slotPast, context, service: service, near: slot)
+        case .notYetBookable: return failure(.slotNotYetBookable, context, service: service, near: slot)
+        default: break
+        }
+        let hold: Hold
+        do {
+            hold = try store.placeHold(slot: SlotRef(serviceID: service.id, start: slot.startInstant), capacity: service.capacity, now: now,
+                                       expiresAt: now + Int64(configuration.booking.holdMinutes) * 60, clientIP: context.clientAddress)
+        } catch {
+            return failure(EndpointError(error), context, service: service, near: slot)
+        }
+        queue.mark(SitePublisher.pages(touchedBy: service.id, slotStart: slot.startInstant))
+        if context.wantsJSON {
+            return json(201, ["hold": holdJSON(hold, slot: slot)])
+        }
+        return formPage(service: service, slot: slot, hold: hold, values: [:], errors: [:], context: context, status: 200)
+    }
+
+    func releaseHold(_ fields: FormFields, _ context: RequestContext) -> HTTPResponse {
+        guard let token = fields["hold"], !token.isEmpty else { return failure(.holdNotFound, context) }
+        let hold: Hold
+        do {
+            hold = try store.releaseHold(token: token, now: clock(), clientIP: context.clientAddress)
+        } catch {
+            return failure(EndpointError(error), context)
+        }
+        queue.mark(SitePublisher.pages(touchedBy: hold.slot.serviceID, slotStart: hold.slot.start))
+        if context.wantsJSON { return json(200, ["released": true]) }
+        let monday = RomeTime.local(hold.slot.start).date.mondayOfWeek
+        return .redirect(layout.url(.week(hold.slot.serviceID, monday: monday), language: context.language))
+    }
+
+    /// "Continua" on the form: validates, then shows everything on one screen before "Invia".
+    func review(_ fields: FormFields, _ context: RequestContext) -> HTTPResponse {
+        let (hold, service, slot, problem) = activeHold(fields, context)
+        if let problem { return problem }
+        guard let hold, let service, let slot else { return failure(.holdNotFound, context) }
+        let values = formValues(fields)
+        let (person, errors) = validate(fields, service: service)
+        if fields["action"] == "edit" || person == nil {
+            return formPage(service: service, slot: slot, hold: hold, values: values, errors: errors, context: context,
+                            status: person == nil && fields["action"] != "edit" ? 422 : 200)
+        }
+        if context.wantsJSON { return json(200, ["hold": holdJSON(hold, slot: slot), "valid": true]) }
+        return summaryPage(service: service, slot: slot, hold: hold, values: values, context: context)
+    }
+
+    /// "Invia": confirms the hold. Sending it twice gives the same booking.
+    func confirm(_ fields: FormFields, _ context: RequestContext) -> HTTPResponse {
+        guard let token = fields["hold"], !token.isEmpty else { return failure(.holdNotFound, context) }
+        let existing: Hold?
+        do { existing = try store.hold(token: token) } catch { return failure(EndpointError(error), context) }
+        guard let existing, let service = site.catalogue.service(id: existing.slot.serviceID),
+              let slot = service.slot(startingAt: existing.slot.start) else { return failure(.holdNotFound, context) }
+        let (person, errors) = validate(fields, service: service)
+        guard let person else {
+            if context.wantsJSON { return failure(.invalidFields, context, fieldErrors: errors) }
+            return formPage(service: service, slot: slot, hold: existing, values: formValues(fields), errors: errors, context: context, status: 422)
+        }
+        let booking: Booking
+        do {
+            booking = try store.confirm(holdToken: token, person: person, slotEnd: slot.endInstant, now: clock(), clientIP: context.clientAddress,
+                                        maxActiveBookingsPerPerson: configuration.booking.maxActiveBookingsPerPerson)
+        } catch {
+            return failure(EndpointError(error), context, service: service, near: slot)
+        }
+        queue.mark(SitePublisher.pages(touchedBy: service.id, slotStart: slot.startInstant))
+        if context.wantsJSON { return json(201, ["booking": bookingJSON(booking)]) }
+        return confirmationPage(booking: booking, service: service, slot: slot, context: context)
+    }
+
+    func cancel(_ fields: FormFields, _ context: RequestContext) -> HTTPResponse {
+        guard let code = fields["code"], !code.isEmpty, let codiceFiscale = fields["codice_fiscale"], !codiceFiscale.isEmpty else {
+            return failure(.invalidFields, context, fieldErrors: [:])
+        }
+        let booking: Booking
+        do {
+            booking = try store.cancel(code: code, codiceFiscale: codiceFiscale, now: clock(), clientIP: context.clientAddress)
+        } catch {
+            return failure(EndpointError(error), context)
+        }
+        queue.mark(SitePublisher.pages(touchedBy: booking.slot.serviceID, slotStart: booking.slot.start))
+        if context.wantsJSON { return json(200, ["booking": bookingJSON(booking)]) }
+        guard let service = site.catalogue.service(id: booking.slot.serviceID), let slot = service.slot(startingAt: booking.slot.start) else {
+            return failure(.bookingNotFound, context)
+        }
+        let t = site.renderer.texts(context.language)
+        return page("cancelled", status: 200, title: t.text("cancelled.title"), context: context, values: [
+            "service": .object(site.renderer.serviceValue(service, language: context.language)),
+            "when": .string(whenText(slot, t)),
+            "weekURL": .string(layout.url(.week(service.id, monday: slot.date.mondayOfWeek), language: context.language)),
+        ])
+    }
+
+    // MARK: Steps shared by review and confirm
+
+    private func activeHold(_ fields: FormFields, _ context: RequestContext) -> (Hold?, Service?, Slot?, HTTPResponse?) {
+        guard let token = fields["hold"], !token.isEmpty else { return (nil, nil, nil, failure(.holdNotFound, context)) }
+        let hold: Hold?
+        do { hold = try store.hold(token: token) } catch { return (nil, nil, nil, failure(EndpointError(error), context)) }
+        guard let hold, let service = site.catalogue.service(id: hold.slot.serviceID), let slot = service.slot(startingAt: hold.slot.start) else {
+            return (nil, nil, nil, failure(.holdNotFound, context))
+        }
+        if hold.released { return (nil, nil, nil, failure(.holdReleased, context, service: service, near: slot)) }
+        if hold.bookingID == nil && hold.expiresAt <= clock() { return (nil, nil, nil, failure(.holdExpired, context, service: service, near: slot)) }
+        return (hold, service, slot, nil)
+    }
+
+    static let personFields = ["nome", "cognome", "codice_fiscale", "email", "cellulare", "note"]
+
+    func formValues(_ fields: FormFields) -> [String: String] {
+        var values: [String: String] = [:]
+        for name in Self.personFields { values[name] = fields[name] ?? "" }
+        return values
+    }
+
+    /// Validates the anagrafica; on failure returns the error code per field.
+    func validate(_ fields: FormFields, service: Service) -> (PersonDetails?, [String: String]) {
+        var errors: [String: String] = [:]
+        func check<T>(_ name: String, _ body: (String) throws(FieldError) -> T) -> T? {
+            do { return try body(fields[name] ?? "") } catch {
+                errors[name] = error.code
+                return nil
+            }
+        }
+        let givenName = check("nome") { text throws(FieldError) in try FieldValidator.personName(text, field: "nome") }
+        let familyName = check("cognome") { text throws(FieldError) in try FieldValidator.personName(text, field: "cognome") }
+        let codiceFiscale = check("codice_fiscale") { text throws(FieldError) in try FieldValidator.codiceFiscale(text) }
+        let email = check("email") { text throws(FieldError) in try FieldValidator.email(text) }
+        let phone = check("cellulare") { text throws(FieldError) in try FieldValidator.phone(text) }
+        let notes = check("note") { text throws(FieldError) in try FieldValidator.notes(text, required: service.reasonRequired) }
+        guard errors.isEmpty, let givenName, let familyName, let codiceFiscale, let email, let phone else { return (nil, errors) }
+        return (PersonDetails(givenName: givenName, familyName: familyName, codiceFiscale: codiceFiscale.value, email: email, phone: phone,
+                              notes: (notes ?? "").isEmpty ? nil : notes), [:])
+    }
+}

@@ -1,0 +1,51 @@
+import SportelloStore
+
+/// Every way a booking request can fail, with a stable code for API clients and an HTTP status. The
+/// person-facing title, message and next step live in `i18n/<lang>.json` under `errors.<code>`.
+enum EndpointError: String, Error, CaseIterable {
+    case methodNotAllowed = "method_not_allowed"
+    case rateLimited = "rate_limited"
+    case badOrigin = "bad_origin"
+    case badForm = "bad_form"
+    case notFound = "not_found"
+    case unknownService = "unknown_service"
+    case unknownSlot = "unknown_slot"
+    case slotPast = "slot_past"
+    case slotNotYetBookable = "slot_not_yet_bookable"
+    case slotFull = "slot_full"
+    case holdNotFound = "hold_not_found"
+    case holdExpired = "hold_expired"
+    case holdReleased = "hold_released"
+    case invalidFields = "invalid_fields"
+    case bookingNotFound = "booking_not_found"
+    case bookingInPast = "booking_in_past"
+    case personLimitReached = "person_limit_reached"
+    case storage = "storage_error"
+
+    var status: Int {
+        switch self {
+        case .methodNotAllowed: 405
+        case .rateLimited: 429
+        case .badOrigin: 403
+        case .badForm: 400
+        case .notFound, .unknownService, .holdNotFound, .bookingNotFound: 404
+        case .unknownSlot, .invalidFields: 422
+        case .slotPast, .slotNotYetBookable, .slotFull, .bookingInPast, .personLimitReached: 409
+        case .holdExpired, .holdReleased: 410
+        case .storage: 503
+        }
+    }
+
+    init(_ error: BookingError) {
+        switch error {
+        case .slotFull: self = .slotFull
+        case .holdNotFound: self = .holdNotFound
+        case .holdExpired: self = .holdExpired
+        case .holdReleased: self = .holdReleased
+        case .bookingNotFound: self = .bookingNotFound
+        case .bookingInPast: self = .bookingInPast
+        case .personLimitReached: self = .personLimitReached
+        case .storage: self = .storage
+        }
+    }
+}

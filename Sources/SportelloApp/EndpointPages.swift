@@ -1,0 +1,213 @@
+import Foundation
+import SportelloCore
+import SportelloHTTP
+import SportelloSite
+import SportelloStore
+
+/// The HTML and JSON answers of the endpoint. Pages carry personal data, so they are answers to POSTs,
+/// marked `no-store`, never files in `output/`.
+extension Application {
+    func page(_ template: String, status: Int, title: String, context: RequestContext, values: [String: TemplateValue],
+              pageID: PageID = .catalogue) -> HTTPResponse {
+        var buffer: [UInt8] = []
+        do {
+            try site.renderer.page(template, title: title, language: context.language, pageID: pageID, context: values,
+                                   breadcrumb: [(site.renderer.texts(context.language).text("nav.home"), layout.url(.catalogue, language: context.language)),
+                                                (title, nil)], into: &buffer)
+        } catch {
+            FileHandle.standardError.write(Data("sportello: template \(template) failed: \(error)\n".utf8))
+            return HTTPResponse(status: 500, headers: [("Content-Type", "text/plain; charset=utf-8")], body: Array("Internal error".utf8))
+        }
+        return HTTPResponse(status: status, headers: [("Content-Type", "text/html; charset=utf-8"), ("Cache-Control", "no-store"),
+                                                      ("X-Content-Type-Options", "nosniff"), ("Referrer-Policy", "same-origin")], body: buffer)
+    }
+
+    func json(_ status: Int, _ object: [String: Any]) -> HTTPResponse {
+        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
+        return HTTPResponse(status: status, headers: [("Content-Type", "application/json; charset=utf-8"), ("Cache-Control", "no-store")], body: Array(data))
+    }
+
+    func whenText(_ slot: Slot, _ t: Translations) -> String {
+        t.format("when.slot", ["date": t.longDate(slot.date), "start": slot.start.description, "end": slot.end.description])
+    }
+
+    func holdJSON(_ hold: Hold, slot: Slot) -> [String: Any] {
+        ["token": hold.token, "service": hold.slot.serviceID, "start": hold.slot.start, "end": slot.endInstant, "expiresAt": hold.expiresAt]
+    }
+
+    func bookingJSON(_ booking: Booking) -> [String: Any] {
+        ["code": booking.code, "service": booking.slot.serviceID, "start": booking.slot.start, "end": booking.slotEnd, "state": booking.state.rawValue]
+    }
+
+    /// Values common to the form and the summary: the service, the slot, the hold and its countdown.
+    private func holdValues(service: Service, slot: Slot, hold: Hold, context: RequestContext) -> [String: TemplateValue] {
+        let t = site.renderer.texts(context.language)
+        let expiry = RomeTime.local(hold.expiresAt)
+        let minutes = max(0, Int((hold.expiresAt - clock() + 59) / 60))
+        return [
+            "service": .object(site.renderer.serviceValue(service, language: context.language)),
+            "when": .string(whenText(slot, t)),
+            "hold": .string(hold.token),
+            "expiresAt": .string(String(hold.expiresAt)),
+            "expiresText": .string(t.format("hold.expires", ["time": LocalTime(minutes: expiry.minutes)?.description ?? "", "minutes": String(minutes)])),
+            "countdownTemplate": .string(t.text("hold.countdownLive")),
+            "releaseAction": .string(layout.api("holds/release")),
+            "reviewAction": .string(layout.api("review")),
+            "confirmAction": .string(layout.api("bookings")),
+            "weekURL": .string(layout.url(.week(service.id, monday: slot.date.mondayOfWeek), language: context.language)),
+        ]
+    }
+
+    func formPage(service: Service, slot: Slot, hold: Hold, values: [String: String], errors: [String: String], context: RequestContext,
+                  status: Int) -> HTTPResponse {
+        let t = site.renderer.texts(context.language)
+        var page = holdValues(service: service, slot: slot, hold: hold, context: context)
+        let labels = ["nome": "given", "cognome": "family", "codice_fiscale": "codiceFiscale", "email": "email", "cellulare": "phone", "note": "notes"]
+        var fieldList: [TemplateValue] = []
+        for name in Self.personFields {
+            let key = labels[name] ?? name
+            var field: [String: TemplateValue] = [
+                "name": .string(name), "label": .string(t.text("form.\(key).label")), "hint": .string(t.has("form.\(key).hint") ? t.text("form.\(key).hint") : ""),
+                "value": .string(values[name] ?? ""), "error": "", "required": true, "textarea": false,
+                "type": .string(name == "email" ? "email" : name == "cellulare" ? "tel" : "text"),
+                "autocomplete": .string(["nome": "given-name", "cognome": "family-name", "email": "email", "cellulare": "tel"][name] ?? "off"),
+            ]
+            if name == "note" {
+                let text = service.text(for: context.language)
+                field["label"] = .string(text.reasonLabel ?? t.text("form.notes.label"))
+                field["required"] = .bool(service.reasonRequired)
+                field["textarea"] = true
+            }
+            if let code = errors[name] { field["error"] = .string(t.text("fieldErrors.\(code)")) }
+            fieldList.append(.object(field))
+        }
+        page["fields"] = .list(fieldList)
+        page["errors"] = .list(Self.personFields.compactMap { name in
+            errors[name].map { code in .object(["name": .string(name), "text": .string(t.text("fieldErrors.\(code)"))]) }
+        })
+        page["hasErrors"] = .bool(!errors.isEmpty)
+        page["steps"] = site.renderer.steps(current: 3, language: context.language)
+        return self.page("hold", status: status, title: t.text("hold.title"), context: context, values: page)
+    }
+
+    func summaryPage(service: Service, slot: Slot, hold: Hold, values: [String: String], context: RequestContext) -> HTTPResponse {
+        let t = site.renderer.texts(context.language)
+        var page = holdValues(service: service, slot: slot, hold: hold, context: context)
+        let labels = ["nome": "given", "cognome": "family", "codice_fiscale": "codiceFiscale", "email": "email", "cellulare": "phone", "note": "notes"]
+        page["items"] = .list(Self.personFields.compactMap { name in
+            let value = values[name] ?? ""
+            if name == "note" && value.isEmpty { return nil }
+            let label = name == "note" ? (service.text(for: context.language).reasonLabel ?? t.text("form.notes.label")) : t.text("form.\(labels[name] ?? name).label")
+            return .object(["label": .string(label), "value": .string(value)])
+        })
+        page["hidden"] = .list(Self.personFields.map { .object(["name": .string($0), "value": .string(values[$0] ?? "")]) })
+        page["steps"] = site.renderer.steps(current: 4, language: context.language)
+        return self.page("summary", status: 200, title: t.text("summary.title"), context: context, values: page)
+    }
+
+    func confirmationPage(booking: Booking, service: Service, slot: Slot, context: RequestContext) -> HTTPResponse {
+        let t = site.renderer.texts(context.language)
+        let text = service.text(for: context.language)
+        let event = CalendarEvent(uid: "\(booking.code)@\(URL(string: configuration.comune.baseURL)?.host ?? "sportello")", start: slot.startInstant,
+                                  end: slot.endInstant, stamp: booking.createdAt, summary: "\(text.name) – \(configuration.comune.name)",
+                                  location: service.address, description: t.format("confirmed.calendarDescription", ["code": booking.code]))
+        let ics = event.ics
+        let icsHref = "data:text/calendar;charset=utf-8," + (ics.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")
+        func query(_ pairs: [(String, String)]) -> String {
+            pairs.map { "\($0.0)=\($0.1.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")" }.joined(separator: "&")
+        }
+        let google = "https://calendar.google.com/calendar/render?" + query([
+            ("action", "TEMPLATE"), ("text", event.summary), ("dates", "\(CalendarEvent.utc(slot.startInstant))/\(CalendarEvent.utc(slot.endInstant))"),
+            ("location", service.address ?? ""), ("details", event.description ?? ""),
+        ])
+        func iso(_ instant: Int64) -> String { ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: TimeInterval(instant))) }
+        let outlook = "https://outlook.live.com/calendar/0/deeplink/compose?" + query([
+            ("path", "/calendar/action/compose"), ("rru", "addevent"), ("subject", event.summary), ("startdt", iso(slot.startInstant)),
+            ("enddt", iso(slot.endInstant)), ("location", service.address ?? ""), ("body", event.description ?? ""),
+        ])
+        var values: [String: TemplateValue] = [
+            "service": .object(site.renderer.serviceValue(service, language: context.language)),
+            "when": .string(whenText(slot, t)),
+            "code": .string(booking.code),
+            "person": .object(["name": .string("\(booking.person.givenName) \(booking.person.familyName)"),
+                               "codiceFiscale": .string(booking.person.codiceFiscale), "email": .string(booking.person.email),
+                               "phone": .string(booking.person.phone), "notes": .string(booking.person.notes ?? "")]),
+            "icsHref": .string(icsHref), "icsName": .string("appuntamento-\(booking.code).ics"),
+            "googleURL": .string(google), "outlookURL": .string(outlook),
+            "cancelURL": .string("\(layout.url(.catalogue, language: context.language))annulla/"),
+            "comune": .string(configuration.comune.name),
+        ]
+        values["steps"] = site.renderer.steps(current: 5, language: context.language)
+        return page("confirmed", status: 201, title: t.text("confirmed.title"), context: context, values: values)
+    }
+
+    /// A clear answer for every failure: what happened and the way on (the refreshed week, the nearest
+    /// free slots as ready-to-press buttons).
+    func failure(_ error: EndpointError, _ context: RequestContext, service: Service? = nil, near slot: Slot? = nil,
+                 fieldErrors: [String: String] = [:]) -> HTTPResponse {
+        let t = site.renderer.texts(context.language)
+        let message = t.text("errors.\(error.rawValue).message")
+        if context.wantsJSON {
+            var body: [String: Any] = ["error": error.rawValue, "message": message]
+            if !fieldErrors.isEmpty { body["fields"] = fieldErrors }
+            return json(error.status, body)
+        }
+        var values: [String: TemplateValue] = [
+            "message": .string(message), "next": .string(t.text("errors.\(error.rawValue).next")), "code": .string(error.rawValue),
+            "alternatives": .list([]), "weekURL": "",
+        ]
+        if let service {
+            let monday = (slot?.date ?? RomeTime.local(clock()).date).mondayOfWeek
+            values["weekURL"] = .string(layout.url(.week(service.id, monday: monday), language: context.language))
+            values["service"] = .object(site.renderer.serviceValue(service, language: context.language))
+            values["alternatives"] = .list(nearestFreeSlots(service: service, from: slot, limit: 5).map { free in
+                .object(["slot": .string(String(free.startInstant)), "text": .string(whenText(free, t)), "serviceID": .string(service.id)])
+            })
+            values["holdAction"] = .string(layout.api("holds"))
+        }
+        return page("error", status: error.status, title: t.text("errors.\(error.rawValue).title"), context: context, values: values)
+    }
+
+    /// The first free slots from the requested one on (or from now), over the next two weeks.
+    func nearestFreeSlots(service: Service, from slot: Slot?, limit: Int) -> [Slot] {
+        let now = clock()
+        let start = max(now, slot?.startInstant ?? now)
+        let end = start + 14 * 86_400
+        guard let occupancy = try? store.occupancy(serviceID: service.id, from: start - 86_400, to: end + 86_400, now: now)[service.id] ?? [:] else {
+            return []
+        }
+        var found: [Slot] = []
+        var day = RomeTime.local(start).date
+        while found.count < limit, day <= RomeTime.local(end).date {
+            for candidate in service.slots(on: day) where candidate.startInstant >= start && candidate.startInstant != slot?.startInstant {
+                if service.availability(of: candidate, occupancy: occupancy[candidate.startInstant] ?? .empty, now: now).state == .free {
+                    found.append(candidate)
+                    if found.count == limit { break }
+                }
+            }
+            day = day.adding(days: 1)
+        }
+        return found
+    }
+
+    /// Answers for errors the HTTP server detects itself (413, 431, …), in the site's main language.
+    public func errorResponse(status: Int) -> HTTPResponse {
+        let t = site.renderer.texts(configuration.comune.language)
+        let key = [400: "badRequest", 408: "timeout", 411: "lengthRequired", 413: "tooLarge", 414: "uriTooLong", 431: "headersTooLarge",
+                   503: "busy"][status] ?? "badRequest"
+        let context = RequestContext(language: configuration.comune.language)
+        var response = page("error", status: status, title: t.text("httpErrors.\(key).title"), context: context,
+                            values: ["message": .string(t.text("httpErrors.\(key).message")), "next": "", "code": .string(key),
+                                     "alternatives": .list([]), "weekURL": ""])
+        response.headers.append(("Connection", "close"))
+        return response
+    }
+}
+
+extension RequestContext {
+    init(language: String) {
+        self.language = language
+        wantsJSON = false
+        clientAddress = ""
+    }
+}

@@ -1,0 +1,57 @@
+import Foundation
+import SportelloCore
+import SportelloSite
+
+/// Everything loaded from disk that the generator and the endpoint share: configuration, catalogue,
+/// templates and translations. Loading fails with a message that names the file and the problem.
+public struct LoadedSite: Sendable {
+    public let configuration: SiteConfiguration
+    public let catalogue: Catalogue
+    public let renderer: PageRenderer
+    public let options: Options
+
+    public struct LoadError: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    public init(options: Options) throws(LoadError) {
+        let configuration: SiteConfiguration
+        do {
+            configuration = try SiteConfiguration.load(path: options.configPath)
+        } catch {
+            throw LoadError(description: "\(options.configPath): \(error)")
+        }
+        try self.init(configuration: configuration, options: options)
+    }
+
+    public init(configuration: SiteConfiguration, options: Options) throws(LoadError) {
+        self.options = options
+        self.configuration = configuration
+        catalogue = Catalogue(configuration: configuration)
+        let templates: TemplateLibrary
+        do {
+            templates = try TemplateLibrary(directory: options.templatesPath, strict: false)
+        } catch {
+            throw LoadError(description: "\(options.templatesPath): \(error)")
+        }
+        var translations: [String: Translations] = [:]
+        for language in configuration.comune.languages {
+            do {
+                translations[language] = try Translations.load(directory: "\(options.templatesPath)/i18n", language: language)
+            } catch {
+                throw LoadError(description: "\(options.templatesPath)/i18n/\(language).json: \(error)")
+            }
+        }
+        for page in ["layout", "catalogue", "service", "week", "404", "cancel", "hold", "summary", "confirmed", "cancelled", "error"] where !templates.has(page) {
+            throw LoadError(description: "\(options.templatesPath): the template \"\(page).html\" is missing")
+        }
+        renderer = PageRenderer(catalogue: catalogue, templates: templates, translations: translations)
+    }
+
+    public func makePublisher() -> SitePublisher {
+        SitePublisher(renderer: renderer, outputDirectory: options.outputPath, assetsDirectory: "\(options.templatesPath)/assets")
+    }
+}
+
+/// Seconds since the epoch, the clock every component is given explicitly.
+public func currentInstant() -> Int64 { Int64(Date().timeIntervalSince1970) }

@@ -1,0 +1,78 @@
+import Foundation
+import SportelloCore
+import SportelloSite
+
+/// A large made-up comune for benchmarks: `services` bookable services in offices of ten, each with a
+/// realistic week (mornings, two afternoons, a pause) and two languages.
+public enum SyntheticComune {
+    public static func configuration(services: Int, weeks: Int = 13, languages: [String] = ["it"]) throws -> SiteConfiguration {
+        var offices: [[String: Any]] = []
+        var made = 0
+        var officeIndex = 0
+        while made < services {
+            var children: [[String: Any]] = []
+            for _ in 0..<min(10, services - made) {
+                made += 1
+                children.append([
+                    "id": "servizio-\(made)",
+                    "name": "Servizio numero \(made) – pratiche & certificati",
+                    "description": "Descrizione del servizio \(made): cosa si può fare allo sportello, chi può chiedere l'appuntamento e quanto dura.",
+                    "documents": ["Documento d'identità valido", "Codice fiscale", "Modulo di domanda compilato"],
+                    "slotMinutes": [15, 20, 30][made % 3],
+                    "capacity": 1 + made % 3,
+                ])
+            }
+            officeIndex += 1
+            offices.append([
+                "id": "ufficio-\(officeIndex)",
+                "name": "Ufficio \(officeIndex)",
+                "address": "Via del Municipio \(officeIndex), 00100 Città",
+                "coordinates": ["lat": 43.9, "lon": 10.2],
+                "phone": "0584 000 \(100 + officeIndex)",
+                "email": "ufficio\(officeIndex)@comune.example.it",
+                "schedule": ["mon": ["08:30-12:30"], "tue": ["08:30-12:30", "14:30-17:30"], "wed": ["08:30-12:30"],
+                             "thu": ["08:30-12:30", "14:30-17:30"], "fri": ["08:30-12:30"]],
+                "pauses": ["10:30-10:45"],
+                "window": ["minimumNoticeMinutes": 60, "maxDaysAhead": weeks * 7],
+                "children": children,
+            ])
+        }
+        let root: [String: Any] = [
+            "comune": ["name": "Comune Sintetico", "baseURL": "http://127.0.0.1:8080", "languages": languages,
+                       "tollFreeNumber": "800 000 000", "email": "urp@comune.example.it"],
+            "booking": ["weeksPublished": weeks],
+            "services": offices,
+        ]
+        return try SiteConfiguration.parse(JSONSerialization.data(withJSONObject: root))
+    }
+}
+
+/// Occupancy made up deterministically from the slot start, so some cells are booked, held and blocked.
+public struct PatternOccupancy: OccupancySource {
+    let catalogue: Catalogue
+
+    public init(catalogue: Catalogue) { self.catalogue = catalogue }
+
+    public func occupancy(serviceID: String?, from: Int64, to: Int64, now: Int64) throws -> [String: [Int64: SlotOccupancy]] {
+        var result: [String: [Int64: SlotOccupancy]] = [:]
+        let first = RomeTime.local(from).date
+        let last = RomeTime.local(to).date
+        for service in catalogue.services where serviceID == nil || service.id == serviceID {
+            var slots: [Int64: SlotOccupancy] = [:]
+            var day = first
+            while day <= last {
+                for slot in service.slots(on: day) {
+                    switch (slot.startInstant / 60) % 7 {
+                    case 0, 1: slots[slot.startInstant] = SlotOccupancy(booked: service.capacity)
+                    case 2: slots[slot.startInstant] = SlotOccupancy(held: 1)
+                    case 3: slots[slot.startInstant] = SlotOccupancy(blocked: service.capacity)
+                    default: break
+                    }
+                }
+                day = day.adding(days: 1)
+            }
+            result[service.id] = slots
+        }
+        return result
+    }
+}
