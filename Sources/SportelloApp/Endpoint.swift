@@ -57,8 +57,12 @@ extension Application {
             return formPage(service: service, slot: slot, hold: hold, values: values, errors: errors, context: context,
                             status: person == nil && fields["action"] != "edit" ? 422 : 200)
         }
+        guard let person else { return failure(.invalidFields, context) }
         if context.wantsJSON { return json(200, ["hold": holdJSON(hold, slot: slot), "valid": true]) }
-        return summaryPage(service: service, slot: slot, hold: hold, values: values, context: context)
+        // The summary shows (and sends on) the values as they will be stored: trimmed, NFC, canonical.
+        let normalized = ["nome": person.givenName, "cognome": person.familyName, "codice_fiscale": person.codiceFiscale,
+                          "email": person.email, "cellulare": person.phone, "note": person.notes ?? ""]
+        return summaryPage(service: service, slot: slot, hold: hold, values: normalized, context: context)
     }
 
     /// "Invia": confirms the hold. Sending it twice gives the same booking.

@@ -171,30 +171,30 @@ public struct PageRenderer: Sendable {
                 week["next"] = .object(["url": .string(layout.url(.week(service.id, monday: weeks[index + 1]), language: language))])
             }
         }
-        week["days"] = .list(grid.days.map { day in
-            var value: [String: TemplateValue] = ["label": .string(t.shortDate(day.date)), "long": .string(t.longDate(day.date)),
+        let dayNames = grid.days.map { t.longDate($0.date) }
+        week["days"] = .list(grid.days.enumerated().map { index, day in
+            var value: [String: TemplateValue] = ["label": .string(t.shortDate(day.date)), "long": .string(dayNames[index]),
                                                   "iso": .string(day.date.description)]
             if let reason = day.closedReason { value["closed"] = .string(closedText(reason, t)) }
             return .object(value)
         })
         let stateTexts = Dictionary(uniqueKeysWithValues: CellState.allCases.map { ($0, t.text("state.\($0.rawValue)")) })
+        // Cells that are not free look the same on every page: one shared value per state.
+        let fixedCells = Dictionary(uniqueKeysWithValues: CellState.allCases.map { state -> (CellState, TemplateValue) in
+            (state, .object(["state": .string(state.rawValue), "icon": .string(Self.icons[state] ?? ""), "text": .string(stateTexts[state] ?? ""),
+                             "free": false]))
+        })
+        let closedCell = fixedCells[.closed] ?? .object([:])
         week["rows"] = .list(grid.times.map { time in
-            let cells: [TemplateValue] = grid.days.map { day in
-                guard let cell = day.cell(at: time) else {
-                    return .object(["state": "closed", "icon": .string(Self.icons[.closed] ?? ""), "text": .string(stateTexts[.closed] ?? ""), "free": false])
-                }
+            let cells: [TemplateValue] = grid.days.enumerated().map { index, day in
+                guard let cell = day.cell(at: time) else { return closedCell }
+                guard cell.state == .free else { return fixedCells[cell.state] ?? closedCell }
                 var value: [String: TemplateValue] = [
-                    "state": .string(cell.state.rawValue), "icon": .string(Self.icons[cell.state] ?? ""),
-                    "text": .string(stateTexts[cell.state] ?? ""), "time": .string(time.description),
-                    "start": .string(String(cell.slot.startInstant)), "free": false, "places": "",
+                    "state": "free", "icon": .string(Self.icons[.free] ?? ""), "text": .string(stateTexts[.free] ?? ""),
+                    "time": .string(time.description), "start": .string(String(cell.slot.startInstant)), "free": true,
+                    "end": .string(cell.slot.end.description), "duration": .string(durationText), "day": .string(dayNames[index]), "places": "",
                 ]
-                if cell.state == .free {
-                    value["free"] = true
-                    value["end"] = .string(cell.slot.end.description)
-                    value["duration"] = .string(durationText)
-                    value["day"] = .string(t.longDate(day.date))
-                    if service.capacity > 1 { value["places"] = .string(t.format("state.places", ["count": String(cell.freeDesks)])) }
-                }
+                if service.capacity > 1 { value["places"] = .string(t.format("state.places", ["count": String(cell.freeDesks)])) }
                 return .object(value)
             }
             return .object(["time": .string(time.description), "cells": .list(cells)])

@@ -205,13 +205,18 @@ public struct TemplateLibrary: Sendable {
 
     static func lookup(_ path: [String], in stack: [TemplateValue]) -> TemplateValue? {
         guard let first = path.first else { return stack.last }
-        for frame in stack.reversed() {
-            guard case .object(let fields) = frame, var value = fields[first] else { continue }
-            for key in path.dropFirst() {
-                guard case .object(let inner) = value, let next = inner[key] else { return nil }
-                value = next
+        var index = stack.count - 1
+        while index >= 0 {
+            if case .object(let fields) = stack[index], var value = fields[first] {
+                var keyIndex = 1
+                while keyIndex < path.count {
+                    guard case .object(let inner) = value, let next = inner[path[keyIndex]] else { return nil }
+                    value = next
+                    keyIndex += 1
+                }
+                return value
             }
-            return value
+            index -= 1
         }
         return nil
     }

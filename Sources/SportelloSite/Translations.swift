@@ -46,10 +46,21 @@ public struct Translations: Sendable {
 
     public func has(_ key: String) -> Bool { texts[key] != nil }
 
-    /// The text with `{name}` placeholders replaced.
+    /// The text with `{name}` placeholders replaced, in one pass over the text (this runs for every cell of
+    /// every week page, so it avoids Foundation's string searching). Unknown placeholders stay as written.
     public func format(_ key: String, _ arguments: [String: String]) -> String {
-        var result = text(key)
-        for (name, value) in arguments { result = result.replacingOccurrences(of: "{\(name)}", with: value) }
+        let template = text(key)
+        var result = ""
+        result.reserveCapacity(template.utf8.count + 16)
+        var rest = Substring(template)
+        while let open = rest.firstIndex(of: "{") {
+            result += rest[..<open]
+            guard let close = rest[open...].firstIndex(of: "}") else { break }
+            let name = String(rest[rest.index(after: open)..<close])
+            if let value = arguments[name] { result += value } else { result += rest[open...close] }
+            rest = rest[rest.index(after: close)...]
+        }
+        result += rest
         return result
     }
 
