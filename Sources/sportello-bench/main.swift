@@ -64,7 +64,16 @@ case "build":
                      Double(pages) / warm, warm / Double(pages) * 1e6, peakRSSMegabytes()))
         try? FileManager.default.removeItem(atPath: options.outputPath)
     }
+case "endpoint":
+    let sizes = option("--services", "10,1000").split(separator: ",").compactMap { Int($0) }
+    let clients = Int(option("--clients", "32")) ?? 32
+    let bookings = Int(option("--bookings", "5000")) ?? 5000
+    print("sportello-bench endpoint: \(clients) concurrent keep-alive clients, hold + confirm each, loopback")
+    print("services  clients  booked  bookings/s  p50 ms    p99 ms    failed")
+    for services in sizes {
+        try endpointBenchmark(services: services, clients: clients, bookings: bookings, templates: option("--templates", "site-templates"))
+    }
 default:
-    print("usage: sportello-bench build [--services 10,100,1000] [--weeks 13] [--runs 7] [--languages it,en]")
+    print("usage: sportello-bench build [--services 10,100,1000] [--weeks 13] [--runs 7] [--languages it,en]\n       sportello-bench endpoint [--services 10,1000] [--clients 32] [--bookings 5000]")
     exit(2)
 }

@@ -1,0 +1,170 @@
+import Foundation
+import Glibc
+import SportelloApp
+import SportelloCore
+import SportelloHTTP
+import SportelloSite
+import SportelloStore
+
+/// A minimal keep-alive HTTP/1.1 client over a blocking socket: enough to measure the endpoint.
+final class BenchClient {
+    let fd: Int32
+    var buffer: [UInt8] = []
+
+    init(port: Int) {
+        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var one: Int32 = 1
+        setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = UInt16(port).bigEndian
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+    }
+
+    deinit { close(fd) }
+
+    /// POSTs a form asking for JSON; returns the status and body.
+    func post(_ path: String, _ form: String) -> (Int, String) {
+        let request = "POST \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: application/json\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: \(form.utf8.count)\r\n\r\n\(form)"
+        let bytes = Array(request.utf8)
+        var sent = 0
+        while sent < bytes.count {
+            let n = bytes[sent...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            if n <= 0 { return (-1, "") }
+            sent += n
+        }
+        var chunk = [UInt8](repeating: 0, count: 65_536)
+        while true {
+            if let end = headerEnd(), let length = contentLength(end) , buffer.count >= end + length {
+                let head = String(decoding: buffer[..<end], as: UTF8.self)
+                let body = String(decoding: buffer[end..<(end + length)], as: UTF8.self)
+                buffer.removeFirst(end + length)
+                return (Int(head.split(separator: " ")[1]) ?? -1, body)
+            }
+            let n = recv(fd, &chunk, chunk.count, 0)
+            if n <= 0 { return (-1, "") }
+            buffer += chunk[..<n]
+        }
+    }
+
+    private func headerEnd() -> Int? {
+        guard buffer.count >= 4 else { return nil }
+        for index in 0...(buffer.count - 4) where buffer[index] == 13 && buffer[index + 1] == 10 && buffer[index + 2] == 13 && buffer[index + 3] == 10 {
+            return index + 4
+        }
+        return nil
+    }
+
+    private func contentLength(_ end: Int) -> Int? {
+        let head = String(decoding: buffer[..<end], as: UTF8.self).lowercased()
+        guard let range = head.range(of: "content-length: ") else { return nil }
+        return Int(head[range.upperBound...].prefix { $0.isNumber })
+    }
+}
+
+func percentile(_ values: [Double], _ p: Double) -> Double {
+    let sorted = values.sorted()
+    return sorted.isEmpty ? 0 : sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))]
+}
+
+/// Hold + confirm throughput with `clients` concurrent keep-alive clients, then the delay from a
+/// confirmation's answer to its week page changing on disk.
+func endpointBenchmark(services: Int, clients: Int, bookings: Int, templates: String) throws {
+    var configuration = try SyntheticComune.configuration(services: services, weeks: 13)
+    configuration.booking.requestsPerMinutePerAddress = 0
+    configuration.booking.maxActiveBookingsPerPerson = nil
+    let folder = NSTemporaryDirectory() + "sportello-endpoint-\(getpid())-\(services)"
+    defer { try? FileManager.default.removeItem(atPath: folder) }
+    var options = Options()
+    options.templatesPath = templates
+    options.outputPath = "\(folder)/output"
+    options.databasePath = "\(folder)/db.sqlite"
+    let site = try LoadedSite(configuration: configuration, options: options)
+    let store = BookingStore(database: try Database(path: options.databasePath))
+    let publisher = site.makePublisher()
+    let source = StoreOccupancy(store: store)
+    let now = currentInstant()
+    try publisher.publishAll(now: now, source: source)
+    let application = Application(site: site, store: store, publisher: publisher, source: source)
+    application.startBackgroundWork()
+    let server = HTTPServer(port: 0, responder: application)
+    try server.start()
+    defer { server.stop(); application.stopBackgroundWork() }
+
+    // Every desk of every bookable slot, spread over services, as the work list.
+    var candidates: [(String, Int64)] = []
+    let today = RomeTime.local(now).date
+    outer: for day in 1...60 {
+        for service in site.catalogue.services {
+            for slot in service.slots(on: today.adding(days: day)) where service.availability(of: slot, occupancy: .empty, now: now).state == .free {
+                for _ in 0..<service.capacity { candidates.append((service.id, slot.startInstant)) }
+                if candidates.count >= bookings + 200 { break outer }
+            }
+        }
+    }
+    let work = candidates
+    let person = "nome=Mario&cognome=Rossi&codice_fiscale=RSSMRA85T10A562S&email=mario%40example.it&cellulare=3331234567&note=x"
+    let next = Locked(0)
+    let latencies = Locked<[Double]>([])
+    let failures = Locked(0)
+    let start = monotonicSeconds()
+    DispatchQueue.concurrentPerform(iterations: clients) { _ in
+        let client = BenchClient(port: server.port)
+        while true {
+            let index = next.withLock { value -> Int in value += 1; return value - 1 }
+            guard index < bookings else { break }
+            let (service, slot) = work[index]
+            let begin = monotonicSeconds()
+            let (holdStatus, holdBody) = client.post("/api/holds", "service=\(service)&slot=\(slot)")
+            guard holdStatus == 201, let tokenRange = holdBody.range(of: "[0-9a-f]{32}", options: .regularExpression) else {
+                failures.withLock { $0 += 1 }
+                continue
+            }
+            let (status, _) = client.post("/api/bookings", "hold=\(holdBody[tokenRange])&\(person)")
+            if status == 201 { latencies.withLock { $0.append(monotonicSeconds() - begin) } } else { failures.withLock { $0 += 1 } }
+        }
+    }
+    let elapsed = monotonicSeconds() - start
+    let done = latencies.withLock { $0 }
+    print(String(format: "%8d  %7d  %5d  %9.0f  %8.1f  %8.1f  %6d", services, clients, done.count, Double(done.count) / elapsed,
+                 percentile(done, 0.5) * 1000, percentile(done, 0.99) * 1000, failures.withLock { $0 }))
+
+    // Confirmation → week page on disk, one booking at a time.
+    let client = BenchClient(port: server.port)
+    var delays: [Double] = []
+    for index in bookings..<min(work.count, bookings + 100) {
+        let (service, slot) = work[index]
+        let monday = RomeTime.local(slot).date.mondayOfWeek
+        let path = "\(options.outputPath)/\(site.renderer.layout.file(.week(service, monday: monday), language: "it"))"
+        let before = FileManager.default.contents(atPath: path)
+        let (holdStatus, holdBody) = client.post("/api/holds", "service=\(service)&slot=\(slot)")
+        guard holdStatus == 201, let tokenRange = holdBody.range(of: "[0-9a-f]{32}", options: .regularExpression) else { continue }
+        // Let the hold's own republish finish, so only the confirmation's is measured.
+        var settled = FileManager.default.contents(atPath: path)
+        let settleDeadline = monotonicSeconds() + 1
+        while settled == before && monotonicSeconds() < settleDeadline { usleep(100); settled = FileManager.default.contents(atPath: path) }
+        usleep(2_000)
+        settled = FileManager.default.contents(atPath: path)
+        let (status, _) = client.post("/api/bookings", "hold=\(holdBody[tokenRange])&\(person)")
+        let answered = monotonicSeconds()
+        guard status == 201 else { continue }
+        let deadline = answered + 2
+        while FileManager.default.contents(atPath: path) == settled && monotonicSeconds() < deadline { usleep(100) }
+        delays.append(monotonicSeconds() - answered)
+    }
+    print(String(format: "          confirmation → week page on disk (%d samples): p50 %.2f ms, p99 %.2f ms", delays.count,
+                 percentile(delays, 0.5) * 1000, percentile(delays, 0.99) * 1000))
+}
+
+/// A value shared between benchmark threads.
+final class Locked<Value>: @unchecked Sendable {
+    private var value: Value
+    private let lock = NSLock()
+    init(_ value: Value) { self.value = value }
+    func withLock<T>(_ body: (inout Value) -> T) -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        return body(&value)
+    }
+}
