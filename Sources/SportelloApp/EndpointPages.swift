@@ -58,14 +58,17 @@ extension Application {
         ]
     }
 
+    /// The i18n key (`form.<key>.label`) of each form field.
+    static let fieldLabelKeys = ["nome": "given", "cognome": "family", "codice_fiscale": "codiceFiscale", "email": "email", "cellulare": "phone",
+                                 "note": "notes"]
+
     func formPage(service: Service, slot: Slot, hold: Hold, values: [String: String], errors: [String: String], context: RequestContext,
                   status: Int) -> HTTPResponse {
         let t = site.renderer.texts(context.language)
         var page = holdValues(service: service, slot: slot, hold: hold, context: context)
-        let labels = ["nome": "given", "cognome": "family", "codice_fiscale": "codiceFiscale", "email": "email", "cellulare": "phone", "note": "notes"]
         var fieldList: [TemplateValue] = []
         for name in Self.personFields {
-            let key = labels[name] ?? name
+            let key = Self.fieldLabelKeys[name] ?? name
             var field: [String: TemplateValue] = [
                 "name": .string(name), "label": .string(t.text("form.\(key).label")), "hint": .string(t.has("form.\(key).hint") ? t.text("form.\(key).hint") : ""),
                 "value": .string(values[name] ?? ""), "error": "", "required": true, "textarea": false,
@@ -93,11 +96,10 @@ extension Application {
     func summaryPage(service: Service, slot: Slot, hold: Hold, values: [String: String], context: RequestContext) -> HTTPResponse {
         let t = site.renderer.texts(context.language)
         var page = holdValues(service: service, slot: slot, hold: hold, context: context)
-        let labels = ["nome": "given", "cognome": "family", "codice_fiscale": "codiceFiscale", "email": "email", "cellulare": "phone", "note": "notes"]
         page["items"] = .list(Self.personFields.compactMap { name in
             let value = values[name] ?? ""
             if name == "note" && value.isEmpty { return nil }
-            let label = name == "note" ? (service.text(for: context.language).reasonLabel ?? t.text("form.notes.label")) : t.text("form.\(labels[name] ?? name).label")
+            let label = name == "note" ? (service.text(for: context.language).reasonLabel ?? t.text("form.notes.label")) : t.text("form.\(Self.fieldLabelKeys[name] ?? name).label")
             return .object(["label": .string(label), "value": .string(value)])
         })
         page["hidden"] = .list(Self.personFields.map { .object(["name": .string($0), "value": .string(values[$0] ?? "")]) })

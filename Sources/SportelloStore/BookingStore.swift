@@ -121,13 +121,17 @@ public struct BookingStore: Sendable {
     public func hold(token: String) throws(BookingError) -> Hold? {
         do {
             return try database.read { connection in
-                try connection.first("SELECT service_id, slot_start, expires_at, released, booking_id FROM holds WHERE token = ?", .text(token)) {
-                    Hold(token: token, slot: SlotRef(serviceID: $0.text(0), start: $0.int(1)), expiresAt: $0.int(2),
-                         released: $0.int(3) != 0, bookingID: $0.optionalInt(4))
-                }
+                try hold(connection, token: token)
             }
         } catch {
             throw .storage("\(error)")
+        }
+    }
+
+    private func hold(_ connection: Connection, token: String) throws -> Hold? {
+        try connection.first("SELECT service_id, slot_start, expires_at, released, booking_id FROM holds WHERE token = ?", .text(token)) {
+            Hold(token: token, slot: SlotRef(serviceID: $0.text(0), start: $0.int(1)), expiresAt: $0.int(2),
+                 released: $0.int(3) != 0, bookingID: $0.optionalInt(4))
         }
     }
 
@@ -135,14 +139,13 @@ public struct BookingStore: Sendable {
     @discardableResult
     public func releaseHold(token: String, now: Int64, clientIP: String) throws(BookingError) -> Hold {
         try run { connection in
-            guard let hold = try connection.first("SELECT service_id, slot_start, expires_at, booking_id FROM holds WHERE token = ?", .text(token), transform: {
-                Hold(token: token, slot: SlotRef(serviceID: $0.text(0), start: $0.int(1)), expiresAt: $0.int(2), released: true, bookingID: $0.optionalInt(3))
-            }) else { throw BookingError.holdNotFound }
+            guard let hold = try hold(connection, token: token) else { throw BookingError.holdNotFound }
             if hold.bookingID == nil {
                 try connection.execute("UPDATE holds SET released = 1 WHERE token = ?", .text(token))
                 try audit(connection, now: now, action: "release", subject: "\(hold.slot.serviceID)@\(hold.slot.start)", address: clientIP)
             }
-            return hold
+            return Hold(token: hold.token, slot: hold.slot, expiresAt: hold.expiresAt, released: hold.bookingID == nil || hold.released,
+                        bookingID: hold.bookingID)
         }
     }
 
@@ -150,11 +153,7 @@ public struct BookingStore: Sendable {
     public func confirm(holdToken: String, person: PersonDetails, slotEnd: Int64, now: Int64, clientIP: String,
                         maxActiveBookingsPerPerson: Int? = nil) throws(BookingError) -> Booking {
         try run { connection in
-            guard let hold = try connection.first("SELECT service_id, slot_start, expires_at, released, booking_id FROM holds WHERE token = ?",
-                                                  .text(holdToken), transform: {
-                Hold(token: holdToken, slot: SlotRef(serviceID: $0.text(0), start: $0.int(1)), expiresAt: $0.int(2),
-                     released: $0.int(3) != 0, bookingID: $0.optionalInt(4))
-            }) else { throw BookingError.holdNotFound }
+            guard let hold = try hold(connection, token: holdToken) else { throw BookingError.holdNotFound }
             if let bookingID = hold.bookingID, let booking = try booking(connection, where: "id = ?", .int(bookingID)) { return booking }
             if hold.released { throw BookingError.holdReleased }
             if hold.expiresAt <= now { throw BookingError.holdExpired }

@@ -157,14 +157,3 @@ func endpointBenchmark(services: Int, clients: Int, bookings: Int, templates: St
                  percentile(delays, 0.5) * 1000, percentile(delays, 0.99) * 1000))
 }
 
-/// A value shared between benchmark threads.
-final class Locked<Value>: @unchecked Sendable {
-    private var value: Value
-    private let lock = NSLock()
-    init(_ value: Value) { self.value = value }
-    func withLock<T>(_ body: (inout Value) -> T) -> T {
-        lock.lock()
-        defer { lock.unlock() }
-        return body(&value)
-    }
-}
