@@ -25,15 +25,9 @@ public enum Commands {
 
     public static func serve(_ options: Options) throws {
         let site = try LoadedSite(options: options)
-        let database = try Database(path: options.databasePath)
-        let store = BookingStore(database: database)
-        let publisher = site.makePublisher()
-        let source = StoreOccupancy(store: store)
-        // A crash may have left pages behind the database: rebuild everything before serving.
-        let report = try publisher.publishAll(now: currentInstant(), source: source)
+        let (application, report) = try site.openApplication()
         print("built \(report.rendered) pages into \(options.outputPath)/")
 
-        let application = Application(site: site, store: store, publisher: publisher, source: source)
         let server = HTTPServer(host: options.host, port: options.port, responder: application,
                                 errorPage: { status in application.errorResponse(status: status) })
         try server.start()

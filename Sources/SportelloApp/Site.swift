@@ -1,6 +1,7 @@
 import Foundation
 import SportelloCore
 import SportelloSite
+import SportelloStore
 
 /// Everything loaded from disk that the generator and the endpoint share: configuration, catalogue,
 /// templates and translations. Loading fails with a message that names the file and the problem.
@@ -50,6 +51,20 @@ public struct LoadedSite: Sendable {
 
     public func makePublisher() -> SitePublisher {
         SitePublisher(renderer: renderer, outputDirectory: options.outputPath, assetsDirectory: "\(options.templatesPath)/assets")
+    }
+}
+
+extension LoadedSite {
+    /// Opens the database, rebuilds every page (a crash may have left pages behind the database) and wires
+    /// the endpoint. The one place `serve`, the benchmarks and the tests start an application from.
+    public func openApplication(clock: @escaping @Sendable () -> Int64 = currentInstant,
+                                onPublished: (@Sendable (Set<PageID>) -> Void)? = nil) throws -> (Application, PublishReport) {
+        let store = BookingStore(database: try Database(path: options.databasePath))
+        let publisher = makePublisher()
+        let source = StoreOccupancy(store: store)
+        let report = try publisher.publishAll(now: clock(), source: source)
+        let application = Application(site: self, store: store, publisher: publisher, source: source, clock: clock, onPublished: onPublished)
+        return (application, report)
     }
 }
 

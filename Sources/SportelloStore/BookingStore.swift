@@ -277,9 +277,16 @@ public enum Tokens {
     /// 128 random bits as 32 lowercase hex characters.
     public static func hex128() -> String {
         var generator = SystemRandomNumberGenerator()
-        let high = generator.next() as UInt64
-        let low = generator.next() as UInt64
-        let text = String(high, radix: 16) .leftPadded(16) + String(low, radix: 16).leftPadded(16)
+        let digits = Array("0123456789abcdef")
+        var text = ""
+        text.reserveCapacity(32)
+        for _ in 0..<2 {
+            var bits = generator.next() as UInt64
+            for _ in 0..<16 {
+                text.append(digits[Int(bits & 0xF)])
+                bits >>= 4
+            }
+        }
         return text
     }
 
@@ -298,8 +305,4 @@ public enum Tokens {
         for index in 0..<a.count { difference |= a[index] ^ b[index] }
         return difference == 0
     }
-}
-
-extension String {
-    fileprivate func leftPadded(_ width: Int) -> String { count >= width ? self : String(repeating: "0", count: width - count) + self }
 }

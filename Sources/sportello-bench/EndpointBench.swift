@@ -81,12 +81,8 @@ func endpointBenchmark(services: Int, clients: Int, bookings: Int, templates: St
     options.outputPath = "\(folder)/output"
     options.databasePath = "\(folder)/db.sqlite"
     let site = try LoadedSite(configuration: configuration, options: options)
-    let store = BookingStore(database: try Database(path: options.databasePath))
-    let publisher = site.makePublisher()
-    let source = StoreOccupancy(store: store)
     let now = currentInstant()
-    try publisher.publishAll(now: now, source: source)
-    let application = Application(site: site, store: store, publisher: publisher, source: source)
+    let (application, _) = try site.openApplication()
     application.startBackgroundWork()
     let server = HTTPServer(port: 0, responder: application)
     try server.start()

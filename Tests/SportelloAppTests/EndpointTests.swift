@@ -47,13 +47,9 @@ final class RunningSite: Sendable {
         var configuration = try SiteConfiguration.load(path: options.configPath)
         configuration.booking.requestsPerMinutePerAddress = 0  // the tests come from one address
         let site = try LoadedSite(configuration: configuration, options: options)
-        store = BookingStore(database: try Database(path: options.databasePath))
-        let publisher = site.makePublisher()
-        let source = StoreOccupancy(store: store)
-        try publisher.publishAll(now: clock.read(), source: source)
         let counter = published
-        application = Application(site: site, store: store, publisher: publisher, source: source, clock: clock.read,
-                                  onPublished: { _ in counter.withLock { $0 += 1 } })
+        (application, _) = try site.openApplication(clock: clock.read, onPublished: { _ in counter.withLock { $0 += 1 } })
+        store = application.store
         application.queue.start()
         let app = application
         server = HTTPServer(port: 0, responder: application, errorPage: { app.errorResponse(status: $0) })
