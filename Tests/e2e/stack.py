@@ -1,0 +1,201 @@
+"""One running Sportello as deployed: `sportello serve` on a loopback port behind nginx with the repository's
+deploy/sportello-site.conf. Each stack has its own temporary configuration, output/, database and ports, so
+several can run at once (and beside other engineers' servers)."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.parse
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+SPORTELLO = Path(os.environ.get("SPORTELLO_BIN", REPO / ".build/debug/sportello"))
+ARTIFACTS = REPO / ".build/e2e"
+SITE_CONF = REPO / "deploy/sportello-site.conf"
+NGINX_TEMPLATE = Path(__file__).with_name("nginx-e2e.conf.in")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for_port(port: int, process: subprocess.Popen, log: Path, what: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{what} exited with {process.returncode}:\n{tail(log)}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"{what} did not listen on {port} within {timeout} s:\n{tail(log)}")
+
+
+def tail(path: Path, lines: int = 30) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"
+
+
+@dataclass
+class Response:
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes
+
+    def header(self, name: str) -> str | None:
+        values = self.all(name)
+        return values[0] if values else None
+
+    def all(self, name: str) -> list[str]:
+        return [v for k, v in self.headers if k.lower() == name.lower()]
+
+    @property
+    def text(self) -> str:
+        return self.body.decode("utf-8")
+
+    def json(self):
+        return json.loads(self.body)
+
+
+class Stack:
+    def __init__(self, name: str, hold_minutes: int = 10, templates: Path | None = None):
+        self.name = name
+        self.templates = templates or REPO / "site-templates"
+        self.dir = Path(tempfile.mkdtemp(prefix=f"sportello-e2e-{name}-"))
+        # nginx's workers run as www-data when the suite runs as root: they must reach the pages, as in production.
+        self.dir.chmod(0o755)
+        self.output = self.dir / "output"
+        self.database = self.dir / "var/sportello.sqlite"
+        self.port = free_port()
+        self.upstream_port = free_port()
+        self.origin = f"http://127.0.0.1:{self.port}"
+        self.hold_minutes = hold_minutes
+        self.endpoint: subprocess.Popen | None = None
+        self.nginx: subprocess.Popen | None = None
+
+        # The demo comune, as a comune would configure it behind this nginx: its origin is the nginx address
+        # (the endpoint compares it with each POST's Origin) and nginx is the proxy whose X-Forwarded-For is
+        # believed. The rate limit is raised because every browser of the suite comes from 127.0.0.1.
+        config = json.loads((REPO / "sportello.json").read_text())
+        config["comune"]["baseURL"] = self.origin
+        config["booking"]["holdMinutes"] = hold_minutes
+        config["booking"]["trustedProxies"] = ["127.0.0.1"]
+        config["booking"]["requestsPerMinutePerAddress"] = 1000
+        self.config = self.dir / "sportello.json"
+        self.config.write_text(json.dumps(config, ensure_ascii=False, indent=1))
+        self.configuration = config
+
+    # MARK: Processes
+
+    def start(self) -> "Stack":
+        self.start_endpoint()
+        self.start_nginx()
+        return self
+
+    def start_endpoint(self) -> None:
+        log = self.dir / "sportello.log"
+        self.endpoint = subprocess.Popen(
+            [str(SPORTELLO), "serve", "--config", str(self.config), "--templates", str(self.templates),
+             "--output", str(self.output), "--database", str(self.database),
+             "--host", "127.0.0.1", "--port", str(self.upstream_port)],
+            stdout=log.open("ab"), stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=self.dir,
+            start_new_session=True)
+        wait_for_port(self.upstream_port, self.endpoint, log, "sportello serve")
+
+    def render_nginx_conf(self) -> Path:
+        ngx = self.dir / "nginx"
+        (ngx / "temp").mkdir(parents=True, exist_ok=True)
+        text = NGINX_TEMPLATE.read_text()
+        for key, value in {
+            "@USER@": "user www-data;" if os.geteuid() == 0 else "",
+            "@DIR@": str(ngx), "@PORT@": str(self.port), "@UPSTREAM_PORT@": str(self.upstream_port),
+            "@ROOT@": str(self.output), "@SITE_CONF@": str(SITE_CONF),
+        }.items():
+            assert key in text, key
+            text = text.replace(key, value)
+        conf = ngx / "nginx.conf"
+        conf.write_text(text)
+        return conf
+
+    def start_nginx(self) -> None:
+        conf = self.render_nginx_conf()
+        ngx = conf.parent
+        log = ngx / "error.log"
+        self.nginx = subprocess.Popen(["nginx", "-e", str(log), "-p", f"{ngx}/", "-c", str(conf)],
+                                      stdout=(ngx / "stdout.log").open("ab"), stderr=subprocess.STDOUT,
+                                      stdin=subprocess.DEVNULL, start_new_session=True)
+        wait_for_port(self.port, self.nginx, log, "nginx")
+
+    @staticmethod
+    def _stop(process: subprocess.Popen | None) -> None:
+        if process is None or process.poll() is not None:
+            return
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=5)
+
+    def stop_endpoint(self) -> None:
+        self._stop(self.endpoint)
+
+    def stop(self) -> None:
+        self._stop(self.nginx)
+        self._stop(self.endpoint)
+        logs = ARTIFACTS / "logs" / self.name
+        shutil.rmtree(logs, ignore_errors=True)
+        logs.mkdir(parents=True, exist_ok=True)
+        for name in ["sportello.log", "nginx/error.log", "nginx/access.log", "nginx/nginx.conf", "sportello.json"]:
+            if (self.dir / name).exists():
+                shutil.copy(self.dir / name, logs / name.replace("/", "-"))
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def logs(self) -> str:
+        return (f"--- sportello.log\n{tail(self.dir / 'sportello.log')}\n"
+                f"--- nginx error.log\n{tail(self.dir / 'nginx/error.log')}")
+
+    # MARK: HTTP, as a client that is not a browser
+
+    def url(self, path: str) -> str:
+        return self.origin + path
+
+    def request(self, method: str, path: str, body: bytes | None = None, headers: dict | None = None,
+                port: int | None = None) -> Response:
+        connection = http.client.HTTPConnection("127.0.0.1", port or self.port, timeout=30)
+        try:
+            connection.request(method, path, body=body, headers=headers or {})
+            response = connection.getresponse()
+            return Response(response.status, response.getheaders(), response.read())
+        finally:
+            connection.close()
+
+    def get(self, path: str, headers: dict | None = None) -> Response:
+        return self.request("GET", path, headers=headers)
+
+    def post(self, path: str, fields, json_api: bool = False, origin: str | None = "site",
+             headers: dict | None = None) -> Response:
+        """A form POST as a browser on the site sends it (Origin = the site), or as an API client."""
+        all_headers = {"Content-Type": "application/x-www-form-urlencoded"}
+        if origin == "site":
+            all_headers["Origin"] = self.origin
+        elif origin:
+            all_headers["Origin"] = origin
+        if json_api:
+            all_headers["Accept"] = "application/json"
+        all_headers.update(headers or {})
+        return self.request("POST", path, body=urllib.parse.urlencode(fields).encode(), headers=all_headers)
