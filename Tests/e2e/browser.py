@@ -15,7 +15,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from selenium import webdriver
-from selenium.common.exceptions import NoSuchElementException, TimeoutException
+from selenium.common.exceptions import TimeoutException, WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
@@ -41,6 +41,7 @@ def chrome(javascript: bool = True, lang: str = "it-IT") -> webdriver.Chrome:
         options.add_argument(argument)
     if os.geteuid() == 0:
         options.add_argument("--no-sandbox")
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})   # the console: script errors, CSP refusals
     prefs = {"intl.accept_languages": lang}
     if not javascript:
         prefs["profile.managed_default_content_settings.javascript"] = 2
@@ -115,8 +116,9 @@ def poll_cell(stack: Stack, path: str, start: int, state: str, timeout: float = 
 class Citizen:
     """A person using one browser on one stack, in one language."""
 
-    def __init__(self, driver, stack: Stack, lang: str = "it", check_accessibility: bool = True):
+    def __init__(self, driver, stack: Stack, lang: str = "it", check_accessibility: bool = True, javascript: bool = True):
         self.driver = driver
+        self.javascript = javascript
         self.stack = stack
         self.lang = lang
         self.check_accessibility = check_accessibility
@@ -174,12 +176,15 @@ class Citizen:
     def submit(self, button) -> None:
         """Presses a button (or follows a link) and waits for the next page."""
         page = self.find("html")
+        label = button.text
         button.click()
+        # While the next page loads, the driver may briefly fail to reach the document: keep asking.
+        wait = WebDriverWait(self.driver, 30, poll_frequency=0.1, ignored_exceptions=(WebDriverException,))
         try:
-            WebDriverWait(self.driver, 30).until(EC.staleness_of(page))
+            wait.until(EC.staleness_of(page))
+            wait.until(lambda d: d.execute_script("return document.readyState") == "complete")
         except TimeoutException:
-            raise AssertionError(f"pressing «{button.text}» did not load a page ({self.driver.current_url})")
-        WebDriverWait(self.driver, 30).until(lambda d: d.execute_script("return document.readyState") == "complete")
+            raise AssertionError(f"pressing «{label}» did not load a page ({self.driver.current_url})")
 
     def press(self, label: str, scope: str = "main") -> None:
         for element in self.all(f"{scope} button, {scope} a"):
@@ -257,7 +262,7 @@ class Citizen:
         local = slot_time(start)
         return f"{local.day} {self.t(f'month.{local.month}')} {local.year}"
 
-    def fill(self, person: dict, required_reason: bool = False) -> None:
+    def fill(self, person: dict) -> None:
         for name, value in person.items():
             if name == "note" and not self.all("#field-note"):
                 continue
@@ -295,8 +300,8 @@ class Citizen:
             screenshot(self.driver, "service")
         self.open_week()
         self.find_free_week()
-        self.accessible("week page")
         start = self.choose_slot()
+        self.accessible("week page, slot selected")
         if screenshots:
             screenshot(self.driver, "week")
         self.press_continue_on_week()
@@ -315,6 +320,9 @@ class Citizen:
             assert self.t("fieldErrors.cf.check") in self.body_text(), "the wrong check character is not explained"
             assert self.t("fieldErrors.email.invalid") in self.body_text(), "the bad email is not explained"
             assert self.find("#field-codice_fiscale").get_attribute("aria-invalid") == "true"
+            if self.javascript:
+                focused = self.driver.switch_to.active_element
+                assert focused.get_attribute("class") == "error-summary", "the focus is not on the list of errors"
             assert self.find("#field-nome").get_attribute("value") == person["nome"], "the form lost what was typed"
             self.accessible("form with errors")
         self.fill(person)

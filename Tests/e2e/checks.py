@@ -32,6 +32,7 @@ class Report:
     nu: list[tuple[str, int, int, int]] = field(default_factory=list)  # what, files, errors, warnings
     screenshots: list[Path] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    console_errors: int = 0
     selftest: bool = False                                               # checks on broken pages don't count
 
     def lines(self) -> list[str]:
@@ -42,7 +43,7 @@ class Report:
                 types.setdefault(page_type, []).append(violations)
             total = sum(v for _, _, v in self.axe)
             out.append(f"axe-core {axe_version()} ({', '.join(AXE_TAGS)}): {len(self.axe)} page loads, "
-                       f"{len(types)} page types, {total} violations")
+                       f"{len(types)} page types, {total} violations; browser console errors: {self.console_errors}")
             for page_type, counts in sorted(types.items()):
                 out.append(f"  {page_type:<38} {len(counts):>2}× checked, {sum(counts)} violations")
         for what, files, errors, warnings in self.nu:
@@ -94,12 +95,23 @@ def describe(violations: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def console_errors(driver) -> list[str]:
+    """Errors in the browser console since the last call: script errors, Content-Security-Policy refusals. A page
+    answered with a 4xx status is logged as "Failed to load resource", which is expected on error pages."""
+    return [entry["message"] for entry in driver.get_log("browser")
+            if entry["level"] == "SEVERE" and "Failed to load resource" not in entry["message"]]
+
+
 def assert_accessible(driver, page_type: str) -> None:
-    """axe-core on the current page; fails listing each violation, its rule and the elements."""
+    """axe-core on the current page; fails listing each violation, its rule and the elements. Also fails when
+    the console shows an error (a blocked style or script would change what people get)."""
+    errors = console_errors(driver)
     violations = axe_violations(driver)
     if not REPORT.selftest:
         REPORT.axe.append((page_type, driver.current_url, len(violations)))
+        REPORT.console_errors += len(errors)
     assert not violations, f"axe-core: {page_type} at {driver.current_url} has violations:\n{describe(violations)}"
+    assert not errors, f"browser console: {page_type} at {driver.current_url}:\n  " + "\n  ".join(errors)
 
 
 # MARK: Nu HTML Checker

@@ -1,8 +1,12 @@
 // Optional enhancements: the pages work without JavaScript.
 // 1. Week pages are static: slots that became past since the page was generated are marked here.
 // 2. Hold pages: a live countdown to the hold's expiry (the absolute time is in the text already).
+// 3. A form sent back with errors: the focus goes to the list of errors, so it is read first.
 (function () {
   "use strict";
+  var errorSummary = document.querySelector(".error-summary");
+  if (errorSummary) { errorSummary.focus(); }
+
   var form = document.querySelector("form[data-notice]");
   if (form) {
     var notice = parseInt(form.getAttribute("data-notice"), 10) || 0;
