@@ -75,6 +75,7 @@ def slot_time(start: int) -> datetime:
 def screenshot(driver, name: str) -> None:
     """The page at desktop and mobile width (full height, at most three screens), under .build/e2e-screenshots/."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    driver.execute_script("if (document.activeElement) { document.activeElement.blur(); }")
     for label, (width, height) in [("desktop", DESKTOP), ("mobile", MOBILE)]:
         driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
                                {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": label == "mobile"})
