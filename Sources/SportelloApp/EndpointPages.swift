@@ -7,7 +7,7 @@ import SportelloStore
 /// The HTML and JSON answers of the endpoint. Pages carry personal data, so they are answers to POSTs,
 /// marked `no-store`, never files in `output/`.
 extension Application {
-    func page(_ template: String, status: Int, title: String, context: RequestContext, values: [String: TemplateValue],
+    func page(_ template: String, status: Int, title: String, context: RequestContext, values: TemplateFields,
               pageID: PageID = .catalogue) -> HTTPResponse {
         var buffer: [UInt8] = []
         do {
@@ -40,7 +40,7 @@ extension Application {
     }
 
     /// Values common to the form and the summary: the service, the slot, the hold and its countdown.
-    private func holdValues(service: Service, slot: Slot, hold: Hold, context: RequestContext) -> [String: TemplateValue] {
+    private func holdValues(service: Service, slot: Slot, hold: Hold, context: RequestContext) -> TemplateFields {
         let t = site.renderer.texts(context.language)
         let expiry = RomeTime.local(hold.expiresAt)
         let minutes = max(0, Int((hold.expiresAt - clock() + 59) / 60))
@@ -69,7 +69,7 @@ extension Application {
         var fieldList: [TemplateValue] = []
         for name in Self.personFields {
             let key = Self.fieldLabelKeys[name] ?? name
-            var field: [String: TemplateValue] = [
+            var field: TemplateFields = [
                 "name": .string(name), "label": .string(t.text("form.\(key).label")), "hint": .string(t.has("form.\(key).hint") ? t.text("form.\(key).hint") : ""),
                 "value": .string(values[name] ?? ""), "error": "", "required": true, "textarea": false,
                 "type": .string(name == "email" ? "email" : name == "cellulare" ? "tel" : "text"),
@@ -127,7 +127,7 @@ extension Application {
             ("path", "/calendar/action/compose"), ("rru", "addevent"), ("subject", event.summary), ("startdt", iso(slot.startInstant)),
             ("enddt", iso(slot.endInstant)), ("location", service.address ?? ""), ("body", event.description ?? ""),
         ])
-        var values: [String: TemplateValue] = [
+        var values: TemplateFields = [
             "service": .object(site.renderer.serviceValue(service, language: context.language)),
             "when": .string(whenText(slot, t)),
             "code": .string(booking.code),
@@ -154,7 +154,7 @@ extension Application {
             if !fieldErrors.isEmpty { body["fields"] = fieldErrors }
             return json(error.status, body)
         }
-        var values: [String: TemplateValue] = [
+        var values: TemplateFields = [
             "message": .string(message), "next": .string(t.text("errors.\(error.rawValue).next")), "code": .string(error.rawValue),
             "alternatives": .list([]), "weekURL": "",
         ]

@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 import Foundation
+import Synchronization
 
 public struct FileWriteError: Error, CustomStringConvertible {
     public let path: String
@@ -20,7 +21,7 @@ public enum AtomicFile {
     @discardableResult
     public static func writeIfChanged(_ bytes: [UInt8], to path: String) throws -> Bool {
         if hasContents(bytes, at: path) { return false }
-        let temporary = "\(path).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        let temporary = "\(path).tmp-\(processID)-\(temporaryCounter.add(1, ordering: .relaxed).newValue)"
         var descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         if descriptor < 0 && errno == ENOENT {
             try createDirectory((path as NSString).deletingLastPathComponent)
@@ -69,14 +70,20 @@ public enum AtomicFile {
             }
             return true
         }
-        return complete && existing == bytes
+        return complete && existing.withUnsafeBytes { old in bytes.withUnsafeBytes { new in memcmp(old.baseAddress!, new.baseAddress!, new.count) == 0 } }
     }
 
+    /// Creates a folder and any missing parents (a full build makes one per service).
     public static func createDirectory(_ path: String) throws {
-        do {
-            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        } catch {
-            throw FileWriteError(path: path, operation: "mkdir", code: errno == 0 ? EIO : errno)
-        }
+        if mkdir(path, 0o755) == 0 || errno == EEXIST { return }
+        guard errno == ENOENT else { throw FileWriteError(path: path, operation: "mkdir", code: errno) }
+        let parent = (path as NSString).deletingLastPathComponent
+        guard !parent.isEmpty, parent != path else { throw FileWriteError(path: path, operation: "mkdir", code: ENOENT) }
+        try createDirectory(parent)
+        if mkdir(path, 0o755) != 0 && errno != EEXIST { throw FileWriteError(path: path, operation: "mkdir", code: errno) }
     }
+
+    /// Temporary names only need to be unique among this process's writers: other processes differ by pid.
+    private static let processID = getpid()
+    private static let temporaryCounter = Atomic<UInt64>(0)
 }

@@ -149,19 +149,20 @@ public final class SitePublisher: Sendable {
             report.rendered += 1
             if try AtomicFile.writeIfChanged(buffer, to: path(renderer.layout.file(.service(service.id), language: language))) { report.written += 1 }
         }
+        let facts = Dictionary(uniqueKeysWithValues: renderer.languages.map { ($0, renderer.serviceValue(service, language: $0)) })
         for monday in weeks {
-            report = report + (try renderWeek(service, monday: monday, weeks: weeks, occupancy: occupancy, now: now, buffer: &buffer))
+            report = report + (try renderWeek(service, monday: monday, weeks: weeks, occupancy: occupancy, now: now, facts: facts, buffer: &buffer))
         }
         return report
     }
 
     private func renderWeek(_ service: Service, monday: CivilDate, weeks: [CivilDate], occupancy: [Int64: SlotOccupancy],
-                            now: Int64, buffer: inout [UInt8]) throws -> PublishReport {
+                            now: Int64, facts: [String: TemplateFields] = [:], buffer: inout [UInt8]) throws -> PublishReport {
         var report = PublishReport()
         let grid = service.week(startingOn: monday, occupancy: occupancy, now: now)
         for language in renderer.languages {
             buffer.removeAll(keepingCapacity: true)
-            try renderer.renderWeek(service, grid: grid, weeks: weeks, language: language, into: &buffer)
+            try renderer.renderWeek(service, grid: grid, weeks: weeks, language: language, serviceFacts: facts[language], into: &buffer)
             report.rendered += 1
             if try AtomicFile.writeIfChanged(buffer, to: path(renderer.layout.file(.week(service.id, monday: monday), language: language))) {
                 report.written += 1
@@ -182,15 +183,17 @@ public final class SitePublisher: Sendable {
         return report
     }
 
-    /// Week folders of weeks no longer published are removed, so an old link answers 404, not stale slots.
+    /// Pages of weeks no longer published are removed, so an old link answers 404, not stale slots.
     private func pruneWeeks(of service: Service, keeping weeks: [CivilDate]) -> Int {
-        let keep = Set(weeks.map(SiteLayout.weekName))
+        let keep = Set(weeks)
         var removed = 0
         for language in renderer.languages {
             let folder = path(renderer.layout.folder(.service(service.id), language: language))
             guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder) else { continue }
-            for name in names where SiteLayout.monday(weekName: name) != nil && !keep.contains(name) {
-                if (try? FileManager.default.removeItem(atPath: "\(folder)\(name)")) != nil { removed += 1 }
+            for name in names {
+                if let monday = SiteLayout.monday(weekFileName: name), !keep.contains(monday), unlink("\(folder)\(name)") == 0 { removed += 1 }
+                // Folders of the earlier one-folder-per-week layout.
+                if SiteLayout.monday(weekName: name) != nil, (try? FileManager.default.removeItem(atPath: "\(folder)\(name)")) != nil { removed += 1 }
             }
         }
         return removed

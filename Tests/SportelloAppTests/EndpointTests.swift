@@ -136,7 +136,7 @@ let person = ["nome": "Maria Chiara", "cognome": "D'Alessandro", "codice_fiscale
     @Test func theWholeFlowOverHTTPUpdatesTheWeekPage() throws {
         let site = try RunningSite(now: now)
         defer { site.stop() }
-        let week = "servizi/carta-identita/2026-W48/index.html"
+        let week = "servizi/carta-identita/2026-W48.html"
         #expect(site.file(week).contains("id=\"slot-\(slot)\""))
 
         let hold = try site.post("/api/holds", ["service": "carta-identita", "slot": String(slot), "lang": "it"])
@@ -256,7 +256,7 @@ let person = ["nome": "Maria Chiara", "cognome": "D'Alessandro", "codice_fiscale
         #expect(full.status == 409)
         #expect(full.body.contains("Posto appena preso"))
         #expect(full.body.contains("name=\"slot\" value=\"\(rome("2026-11-26", "09:30"))\""))
-        #expect(full.body.contains("href=\"/servizi/carta-identita/2026-W48/\""))
+        #expect(full.body.contains("href=\"/servizi/carta-identita/2026-W48.html\""))
 
         // An expired hold cannot be confirmed.
         let hold = try site.post("/api/holds", ["service": "tari", "slot": String(rome("2026-11-27", "09:00"))], json: true)
@@ -281,7 +281,7 @@ let person = ["nome": "Maria Chiara", "cognome": "D'Alessandro", "codice_fiscale
         #expect(try site.post("/api/holds", ["service": "edilizia", "slot": String(rome("2026-11-26", "15:00"))], json: true).status == 409)
         let released = try site.post("/api/holds/release", ["hold": token])
         #expect(released.status == 303)
-        #expect(released.headers["Location"] as? String == "/servizi/edilizia/2026-W48/")
+        #expect(released.headers["Location"] as? String == "/servizi/edilizia/2026-W48.html")
         #expect(try site.post("/api/holds", ["service": "edilizia", "slot": String(rome("2026-11-26", "15:00"))], json: true).status == 201)
     }
 }

@@ -60,9 +60,9 @@ func rome(_ day: String, _ time: String) -> Int64 {
             #expect(FileManager.default.fileExists(atPath: "\(output)/\(language)index.html"))
             #expect(FileManager.default.fileExists(atPath: "\(output)/\(language)404.html"))
             #expect(FileManager.default.fileExists(atPath: "\(output)/\(language)servizi/carta-identita/index.html"))
-            #expect(FileManager.default.fileExists(atPath: "\(output)/\(language)servizi/carta-identita/2026-W48/index.html"))
-            #expect(FileManager.default.fileExists(atPath: "\(output)/\(language)servizi/carta-identita/2027-W07/index.html"))  // 2026 has 53 ISO weeks
-            #expect(!FileManager.default.fileExists(atPath: "\(output)/\(language)servizi/carta-identita/2027-W08/index.html"))
+            #expect(FileManager.default.fileExists(atPath: "\(output)/\(language)servizi/carta-identita/2026-W48.html"))
+            #expect(FileManager.default.fileExists(atPath: "\(output)/\(language)servizi/carta-identita/2027-W07.html"))  // 2026 has 53 ISO weeks
+            #expect(!FileManager.default.fileExists(atPath: "\(output)/\(language)servizi/carta-identita/2027-W08.html"))
         }
         #expect(FileManager.default.fileExists(atPath: "\(output)/assets/sportello.css"))
         let catalogue = read("\(output)/index.html")
@@ -89,7 +89,7 @@ func rome(_ day: String, _ time: String) -> Int64 {
         occupancy.set("carta-identita", rome("2026-11-26", "09:50"), SlotOccupancy(blocked: 2))
         occupancy.set("carta-identita", rome("2026-11-26", "10:10"), SlotOccupancy(booked: 1))
         try publisher.publishAll(now: now, source: occupancy)
-        let week = read("\(output)/servizi/carta-identita/2026-W48/index.html")
+        let week = read("\(output)/servizi/carta-identita/2026-W48.html")
         #expect(week.contains("<form method=\"post\" action=\"/api/holds\""))
         #expect(week.contains("data-element=\"appointment-booking\""))
         #expect(week.contains("<input type=\"hidden\" name=\"service\" value=\"carta-identita\">"))
@@ -104,13 +104,13 @@ func rome(_ day: String, _ time: String) -> Int64 {
         #expect(week.contains("aria-current=\"step\""))
         #expect(week.contains("rel=\"next\"") && !week.contains("rel=\"prev\""))
         // The last published week has only a previous link; slots beyond 60 days are not yet bookable.
-        let last = read("\(output)/servizi/carta-identita/2027-W07/index.html")
+        let last = read("\(output)/servizi/carta-identita/2027-W07.html")
         #expect(last.contains("rel=\"prev\"") && !last.contains("rel=\"next\""))
         #expect(last.contains("Non ancora prenotabile"))
         // Holidays are named on their day.
-        #expect(read("\(output)/servizi/carta-identita/2026-W50/index.html").contains("Immacolata Concezione"))
-        #expect(read("\(output)/servizi/carta-identita/2026-W52/index.html").contains("Vigilia di Natale"))
-        #expect(read("\(output)/en/servizi/carta-identita/2026-W48/index.html").contains("Being booked"))
+        #expect(read("\(output)/servizi/carta-identita/2026-W50.html").contains("Immacolata Concezione"))
+        #expect(read("\(output)/servizi/carta-identita/2026-W52.html").contains("Vigilia di Natale"))
+        #expect(read("\(output)/en/servizi/carta-identita/2026-W48.html").contains("Being booked"))
     }
 
     @Test func unchangedPagesAreNotRewrittenAndAChangeRewritesOnlyItsPages() throws {
@@ -124,7 +124,7 @@ func rome(_ day: String, _ time: String) -> Int64 {
 
         let slot = rome("2026-12-03", "09:10")
         occupancy.set("carta-identita", slot, SlotOccupancy(booked: 2))
-        let weekFile = "\(output)/servizi/carta-identita/2026-W49/index.html"
+        let weekFile = "\(output)/servizi/carta-identita/2026-W49.html"
         let before = read(weekFile)
         let pages = SitePublisher.pages(touchedBy: "carta-identita", slotStart: slot)
         #expect(pages == [.week("carta-identita", monday: CivilDate(iso: "2026-11-30")!), .service("carta-identita"), .catalogue])
@@ -142,10 +142,14 @@ func rome(_ day: String, _ time: String) -> Int64 {
         defer { try? FileManager.default.removeItem(atPath: output) }
         let publisher = try demoPublisher(output: output)
         try publisher.publishAll(now: now, source: FixtureOccupancy())
+        // A folder left by the earlier one-folder-per-week layout goes too.
+        try AtomicFile.writeIfChanged(Array("old".utf8), to: "\(output)/servizi/carta-identita/2026-W40/index.html")
         let report = try publisher.publishAll(now: now + 8 * 86_400, source: FixtureOccupancy())
-        #expect(report.removed == 2 * publisher.catalogue.services.count)
-        #expect(!FileManager.default.fileExists(atPath: "\(output)/servizi/carta-identita/2026-W48"))
-        #expect(FileManager.default.fileExists(atPath: "\(output)/servizi/carta-identita/2027-W08/index.html"))
+        #expect(report.removed == 2 * publisher.catalogue.services.count + 1)
+        #expect(!FileManager.default.fileExists(atPath: "\(output)/servizi/carta-identita/2026-W48.html"))
+        #expect(!FileManager.default.fileExists(atPath: "\(output)/servizi/carta-identita/2026-W40"))
+        #expect(FileManager.default.fileExists(atPath: "\(output)/servizi/carta-identita/2026-W49.html"))
+        #expect(FileManager.default.fileExists(atPath: "\(output)/servizi/carta-identita/2027-W08.html"))
     }
 
     @Test func weekNamesRoundTrip() {
@@ -158,6 +162,9 @@ func rome(_ day: String, _ time: String) -> Int64 {
         #expect(SiteLayout.monday(weekName: "2026-W54") == nil)
         #expect(SiteLayout.monday(weekName: "2026-W00") == nil)
         #expect(SiteLayout.monday(weekName: "x-W10") == nil)
+        #expect(SiteLayout.monday(weekFileName: "2026-W48.html") == CivilDate(iso: "2026-11-23"))
+        #expect(SiteLayout.monday(weekFileName: "2026-W48") == nil)
+        #expect(SiteLayout.monday(weekFileName: "index.html") == nil)
     }
 
     @Test func atomicWritesReplaceAndSkipIdenticalBytes() throws {
