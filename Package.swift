@@ -16,7 +16,7 @@ let package = Package(
         .target(name: "SportelloCore"),
         .target(name: "SportelloStore", dependencies: ["SportelloCore", "CSQLite", "CCrypt"]),
         .target(name: "SportelloSite", dependencies: ["SportelloCore"]),
-        .target(name: "SportelloHTTP"),
+        .target(name: "SportelloHTTP", dependencies: ["SportelloCore"]),
         .target(name: "SportelloApp", dependencies: ["SportelloCore", "SportelloStore", "SportelloSite", "SportelloHTTP"]),
 
         .executableTarget(name: "sportello", dependencies: ["SportelloApp"]),

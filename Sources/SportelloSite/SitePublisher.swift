@@ -30,7 +30,11 @@ public final class SitePublisher: Sendable {
     public let renderer: PageRenderer
     public let outputDirectory: String
     let assetsDirectory: String?
-    private let lock = Mutex<[String: SlotAvailability?]>([:])  // next free slot per service, for the catalogue
+    /// Held while week pages are written; a full rebuild holds both locks, so no older render of a page
+    /// can land after a newer one.
+    private let weekLock = Mutex<Void>(())
+    /// Next free slot per service, for the catalogue; held while service pages and the catalogue are written.
+    private let lock = Mutex<[String: SlotAvailability?]>([:])
 
     public init(renderer: PageRenderer, outputDirectory: String, assetsDirectory: String?) {
         self.renderer = renderer
@@ -59,7 +63,7 @@ public final class SitePublisher: Sendable {
     /// memory stays flat however many pages there are.
     @discardableResult
     public func publishAll(now: Int64, source: any OccupancySource) throws -> PublishReport {
-        try lock.withLock { nextFree in
+        try weekLock.withLock { _ in try lock.withLock { nextFree in
             let today = RomeTime.local(now).date
             let (weeks, from, to) = window(today: today)
             let occupancy = try source.occupancy(serviceID: nil, from: from, to: to, now: now)
@@ -100,25 +104,29 @@ public final class SitePublisher: Sendable {
             }
             total = total + (try copyAssets())
             return total
-        }
+        } }
     }
 
     /// Re-renders only these pages: weeks first (what the citizen is waiting for), then service pages, then
-    /// the catalogue.
+    /// the catalogue. Week pages and the others take different locks, so two callers can publish one kind each.
     @discardableResult
     public func publish(_ pages: Set<PageID>, now: Int64, source: any OccupancySource) throws -> PublishReport {
-        try lock.withLock { nextFree in
-            let today = RomeTime.local(now).date
-            let (weeks, from, to) = window(today: today)
+        let today = RomeTime.local(now).date
+        let (weeks, from, to) = window(today: today)
+        var buffer: [UInt8] = []
+        buffer.reserveCapacity(64 * 1024)
+        var report = try weekLock.withLock { _ in
             var report = PublishReport()
-            var buffer: [UInt8] = []
-            buffer.reserveCapacity(64 * 1024)
             for case .week(let id, let monday) in pages where weeks.contains(monday) {
                 guard let service = catalogue.service(id: id) else { continue }
                 let start = Int64(monday.dayNumber) * 86_400 - 86_400
                 let occupancy = try source.occupancy(serviceID: id, from: start, to: start + 9 * 86_400, now: now)[id] ?? [:]
                 report = report + (try renderWeek(service, monday: monday, weeks: weeks, occupancy: occupancy, now: now, buffer: &buffer))
             }
+            return report
+        }
+        guard pages.contains(where: { if case .week = $0 { false } else { true } }) else { return report }
+        return try lock.withLock { nextFree in
             for case .service(let id) in pages {
                 guard let service = catalogue.service(id: id) else { continue }
                 let occupancy = try source.occupancy(serviceID: id, from: from, to: to, now: now)[id] ?? [:]

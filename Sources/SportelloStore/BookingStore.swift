@@ -83,9 +83,9 @@ public struct BookingStore: Sendable {
 
     static let occupyingStates = "('booked', 'done', 'absent')"
 
-    private func run<T>(_ body: (Connection) throws -> T) throws(BookingError) -> T {
+    private func run<T>(durable: Bool = true, _ body: (Connection) throws -> T) throws(BookingError) -> T {
         do {
-            return try database.write(body)
+            return try database.write(durable: durable, body)
         } catch let error as BookingError {
             throw error
         } catch {
@@ -107,8 +107,9 @@ public struct BookingStore: Sendable {
             """, .text(slot.serviceID), .int(slot.start), .int(now))
     }
 
+    /// Holds are not flushed to disk one by one: losing one on a power cut only frees its slot early.
     public func placeHold(slot: SlotRef, capacity: Int, now: Int64, expiresAt: Int64, clientIP: String) throws(BookingError) -> Hold {
-        try run { connection in
+        try run(durable: false) { connection in
             guard try occupied(connection, slot, now: now) < Int64(capacity) else { throw BookingError.slotFull }
             let token = Tokens.hex128()
             try connection.execute("INSERT INTO holds (token, service_id, slot_start, created_at, expires_at, client_ip) VALUES (?, ?, ?, ?, ?, ?)",
@@ -138,7 +139,7 @@ public struct BookingStore: Sendable {
     /// Gives a held slot back at once ("Annulla"). Releasing twice, or after expiry, is fine.
     @discardableResult
     public func releaseHold(token: String, now: Int64, clientIP: String) throws(BookingError) -> Hold {
-        try run { connection in
+        try run(durable: false) { connection in
             guard let hold = try hold(connection, token: token) else { throw BookingError.holdNotFound }
             if hold.bookingID == nil {
                 try connection.execute("UPDATE holds SET released = 1 WHERE token = ?", .text(token))
