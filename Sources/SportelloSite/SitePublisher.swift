@@ -59,22 +59,22 @@ public final class SitePublisher: Sendable {
 
     func nextFreeDays(_ service: Service) -> Int { service.window.maxDaysAhead }
 
-    /// Renders every page. Services are spread over the machine's cores; each worker reuses one buffer, so
-    /// memory stays flat however many pages there are.
+    /// Renders every page. Services are spread over the machine's cores; each worker reads one service's
+    /// occupancy and reuses one buffer, so memory stays flat however many pages there are.
     @discardableResult
     public func publishAll(now: Int64, source: any OccupancySource) throws -> PublishReport {
         try weekLock.withLock { _ in try lock.withLock { nextFree in
             let today = RomeTime.local(now).date
             let (weeks, from, to) = window(today: today)
-            let occupancy = try source.occupancy(serviceID: nil, from: from, to: to, now: now)
             let services = catalogue.services
             let results = Mutex<(PublishReport, [String: SlotAvailability?], (any Error)?)>((PublishReport(), [:], nil))
             DispatchQueue.concurrentPerform(iterations: services.count) { index in
                 let service = services[index]
-                let serviceOccupancy = occupancy[service.id] ?? [:]
                 var buffer: [UInt8] = []
                 buffer.reserveCapacity(64 * 1024)
                 do {
+                    // One service's occupancy at a time: memory stays that of one service however big the site.
+                    let serviceOccupancy = try source.occupancy(serviceID: service.id, from: from, to: to, now: now)[service.id] ?? [:]
                     let next = service.nextFreeSlot(now: now, days: nextFreeDays(service), occupancy: serviceOccupancy)
                     var report = try renderServicePages(service, weeks: weeks, today: today, next: next, occupancy: serviceOccupancy,
                                                         now: now, buffer: &buffer)
