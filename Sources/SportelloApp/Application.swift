@@ -9,7 +9,10 @@ import SportelloStore
 public final class Application: HTTPResponder, Sendable {
     let site: LoadedSite
     let store: BookingStore
+    let operators: OperatorStore
     let publisher: SitePublisher
+    /// Occupancy as the public pages show it (bookings, holds and operator blocks).
+    let source: any OccupancySource
     let queue: PublishQueue
     let staticFiles: StaticFiles
     let clock: @Sendable () -> Int64
@@ -21,7 +24,9 @@ public final class Application: HTTPResponder, Sendable {
                 onPublished: (@Sendable (Set<PageID>) -> Void)? = nil) {
         self.site = site
         self.store = store
+        operators = OperatorStore(database: store.database)
         self.publisher = publisher
+        self.source = source
         self.clock = clock
         queue = PublishQueue(publisher: publisher, source: source, clock: clock, onPublished: onPublished)
         staticFiles = StaticFiles(root: site.options.outputPath)
@@ -36,7 +41,19 @@ public final class Application: HTTPResponder, Sendable {
     /// Starts the publisher thread and the clock that republishes time-driven changes.
     public func startBackgroundWork() {
         queue.start()
+        purgeExpiredPersonalData()
         ticker.start(every: 15) { [self] in tick() }
+    }
+
+    /// The retention job: at start-up and every midnight, personal data of bookings past the retention period is erased.
+    func purgeExpiredPersonalData() {
+        let now = clock()
+        do {
+            let report = try store.purge(before: now - Int64(configuration.privacy.retentionDays) * 86_400, now: now, actor: "retention")
+            if report.bookingsErased > 0 { print("retention: erased the personal data of \(report.bookingsErased) bookings") }
+        } catch {
+            FileHandle.standardError.write(Data("sportello: retention purge failed: \(error)\n".utf8))
+        }
     }
 
     public func stopBackgroundWork() {
@@ -59,6 +76,7 @@ public final class Application: HTTPResponder, Sendable {
             for slot in expired { pages.formUnion(SitePublisher.pages(touchedBy: slot.serviceID, slotStart: slot.start)) }
         }
         if RomeTime.local(previous).date != RomeTime.local(now).date {
+            purgeExpiredPersonalData()
             queue.markEverything()
             return
         }
@@ -107,6 +125,7 @@ public final class Application: HTTPResponder, Sendable {
         case "review": return review(fields, formContext)
         case "bookings": return confirm(fields, formContext)
         case "cancellations": return cancel(fields, formContext)
+        case let action where action.hasPrefix("operator/"): return operatorRoute(String(action.dropFirst(9)), request, fields, formContext)
         default: return failure(.notFound, formContext)
         }
     }

@@ -80,8 +80,13 @@ extension Application {
         let booking: Booking
         do {
             booking = try store.confirm(holdToken: token, person: person, slotEnd: slot.endInstant, now: clock(), clientIP: context.clientAddress,
-                                        maxActiveBookingsPerPerson: configuration.booking.maxActiveBookingsPerPerson)
+                                        maxActiveBookingsPerPerson: configuration.booking.maxActiveBookingsPerPerson,
+                                        noShowPolicy: configuration.booking.noShowPolicy)
         } catch {
+            if case .noShowBlocked(let until) = error {
+                let t = site.renderer.texts(context.language)
+                return failure(.noShowBlocked, context, messageArguments: ["date": t.longDate(RomeTime.local(until).date)])
+            }
             return failure(EndpointError(error), context, service: service, near: slot)
         }
         queue.mark(SitePublisher.pages(touchedBy: service.id, slotStart: slot.startInstant))

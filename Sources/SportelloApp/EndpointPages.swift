@@ -146,9 +146,9 @@ extension Application {
     /// A clear answer for every failure: what happened and the way on (the refreshed week, the nearest
     /// free slots as ready-to-press buttons).
     func failure(_ error: EndpointError, _ context: RequestContext, service: Service? = nil, near slot: Slot? = nil,
-                 fieldErrors: [String: String] = [:]) -> HTTPResponse {
+                 fieldErrors: [String: String] = [:], messageArguments: KeyValuePairs<String, String> = [:]) -> HTTPResponse {
         let t = site.renderer.texts(context.language)
-        let message = t.text("errors.\(error.rawValue).message")
+        let message = t.format("errors.\(error.rawValue).message", messageArguments)
         if context.wantsJSON {
             var body: [String: Any] = ["error": error.rawValue, "message": message]
             if !fieldErrors.isEmpty { body["fields"] = fieldErrors }
@@ -175,7 +175,7 @@ extension Application {
         let now = clock()
         let start = max(now, slot?.startInstant ?? now)
         let end = start + 14 * 86_400
-        guard let occupancy = try? store.occupancy(serviceID: service.id, from: start - 86_400, to: end + 86_400, now: now)[service.id] ?? [:] else {
+        guard let occupancy = try? source.occupancy(serviceID: service.id, from: start - 86_400, to: end + 86_400, now: now)[service.id] ?? [:] else {
             return []
         }
         var found: [Slot] = []

@@ -56,7 +56,7 @@ extension Service {
             let slots = slots(on: date)
             let cells = slots.map { availability(of: $0, occupancy: occupancy[$0.startInstant] ?? .empty, now: now, lastBookableDay: lastDay) }
             for slot in slots { times.insert(slot.start) }
-            let hasSchedule = !(schedule[date.weekday] ?? []).isEmpty
+            let hasSchedule = !hours(on: date).ranges.isEmpty
             days.append(WeekGrid.Day(date: date, closedReason: hasSchedule ? closedReason(on: date) : nil, cells: cells))
         }
         return WeekGrid(monday: monday, times: times.sorted(), days: days)

@@ -71,6 +71,8 @@ public struct Service: Sendable {
     public let capacity: Int
     public let schedule: [Weekday: [TimeRange]]
     public let pauses: [TimeRange]
+    /// Hours that replace `schedule` (and, when given, `pauses`) on the days of a season.
+    public let seasons: [Season]
     public let window: BookingWindow
     public let reasonRequired: Bool
     public let closures: [Closure]
@@ -89,6 +91,7 @@ public struct Service: Sendable {
         capacity = definition.capacity ?? 1
         schedule = definition.schedule ?? [:]
         pauses = definition.pauses ?? []
+        seasons = definition.seasons ?? []
         window = definition.window ?? BookingWindow()
         reasonRequired = definition.reasonRequired ?? false
         self.closures = closures
@@ -96,4 +99,19 @@ public struct Service: Sendable {
     }
 
     public func text(for language: String) -> ServiceText { translations[language] ?? text }
+
+    /// The opening hours and pauses in force on a date: a season's, or the usual ones.
+    public func hours(on date: CivilDate) -> (ranges: [TimeRange], pauses: [TimeRange]) {
+        if let season = seasons.first(where: { $0.covers(date) }) {
+            return (season.schedule[date.weekday] ?? [], season.pauses ?? pauses)
+        }
+        return (schedule[date.weekday] ?? [], pauses)
+    }
+}
+
+extension Catalogue {
+    /// The bookable services at or under an entry (an office, or a service itself); empty for an unknown id.
+    public func serviceIDs(under entryID: String) -> [String] {
+        services.filter { $0.id == entryID || $0.ancestorIDs.contains(entryID) }.map(\.id)
+    }
 }

@@ -36,7 +36,8 @@ extension Service {
     /// does not exist on the spring DST day yields no slot, and the hour repeated in autumn yields each
     /// label once (at its first, summer-time, occurrence).
     public func slots(on date: CivilDate) -> [Slot] {
-        guard let ranges = schedule[date.weekday], !ranges.isEmpty, closedReason(on: date) == nil else { return [] }
+        let (ranges, pauses) = hours(on: date)
+        guard !ranges.isEmpty, closedReason(on: date) == nil else { return [] }
         var slots: [Slot] = []
         let length = slotMinutes
         let midnight = Int64(date.dayNumber) * 86_400

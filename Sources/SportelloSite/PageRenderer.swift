@@ -253,6 +253,13 @@ public struct PageRenderer: Sendable {
                  breadcrumb: [(t.text("nav.home"), layout.url(.catalogue, language: language)), (t.text("cancelPage.title"), nil)], into: &buffer)
     }
 
+    public func renderOperatorLogin(language: String, into buffer: inout [UInt8]) throws {
+        let t = texts(language)
+        try page("operator-login", title: t.text("operator.loginTitle"), language: language, pageID: .operatorLogin,
+                 context: ["loginAction": .string(layout.api("operator/login"))],
+                 breadcrumb: [(t.text("nav.home"), layout.url(.catalogue, language: language)), (t.text("operator.loginTitle"), nil)], into: &buffer)
+    }
+
     func closedText(_ reason: ClosedReason, _ t: Translations) -> String {
         switch reason {
         case .holiday(let key): return t.text(key)

@@ -8,6 +8,8 @@ public enum PageID: Hashable, Sendable {
     case notFound
     /// The form to cancel a booking with its code and codice fiscale.
     case cancel
+    /// The operators' sign-in form (the agenda itself is only ever an answer to a POST).
+    case operatorLogin
 }
 
 /// Where each page lives, as a URL path and as a file under `output/`. Languages other than the main one
@@ -33,6 +35,7 @@ public struct SiteLayout: Sendable {
         case .week(let id, _): return "\(root)servizi/\(id)/"
         case .notFound: return root
         case .cancel: return "\(root)annulla/"
+        case .operatorLogin: return "\(root)operatori/"
         }
     }
 
@@ -45,7 +48,7 @@ public struct SiteLayout: Sendable {
         switch page {
         case .notFound: return "404.html"
         case .week(_, let monday): return "\(Self.weekName(monday)).html"
-        case .catalogue, .service, .cancel: return "index.html"
+        case .catalogue, .service, .cancel, .operatorLogin: return "index.html"
         }
     }
 

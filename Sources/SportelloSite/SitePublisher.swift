@@ -101,6 +101,10 @@ public final class SitePublisher: Sendable {
                 try renderer.renderCancel(language: language, into: &buffer)
                 total.rendered += 1
                 if try AtomicFile.writeIfChanged(buffer, to: path(renderer.layout.file(.cancel, language: language))) { total.written += 1 }
+                buffer.removeAll(keepingCapacity: true)
+                try renderer.renderOperatorLogin(language: language, into: &buffer)
+                total.rendered += 1
+                if try AtomicFile.writeIfChanged(buffer, to: path(renderer.layout.file(.operatorLogin, language: language))) { total.written += 1 }
             }
             total = total + (try copyAssets())
             return total

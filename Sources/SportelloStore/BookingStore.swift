@@ -54,10 +54,19 @@ public struct Booking: Sendable, Equatable {
     public let state: BookingState
     public let createdAt: Int64
     public let person: PersonDetails
+    /// Why an operator cancelled it.
+    public var cancelReason: String?
 }
 
 public enum BookingError: Error, Equatable, Sendable {
     case slotFull, holdNotFound, holdExpired, holdReleased, bookingNotFound, bookingInPast, personLimitReached
+    /// Repeated no-shows: this codice fiscale can book again from the given instant.
+    case noShowBlocked(until: Int64)
+    /// An outcome (done, absent) for an appointment that has not started yet.
+    case outcomeTooEarly
+    /// The booking was already cancelled, or its outcome recorded.
+    case bookingNotActive
+    case blockNotFound
     case storage(String)
 
     public var code: String {
@@ -69,6 +78,10 @@ public enum BookingError: Error, Equatable, Sendable {
         case .bookingNotFound: "booking_not_found"
         case .bookingInPast: "booking_in_past"
         case .personLimitReached: "person_limit_reached"
+        case .noShowBlocked: "no_show_blocked"
+        case .outcomeTooEarly: "outcome_too_early"
+        case .bookingNotActive: "booking_not_active"
+        case .blockNotFound: "block_not_found"
         case .storage: "storage_error"
         }
     }
@@ -83,7 +96,7 @@ public struct BookingStore: Sendable {
 
     static let occupyingStates = "('booked', 'done', 'absent')"
 
-    private func run<T>(durable: Bool = true, _ body: (Connection) throws -> T) throws(BookingError) -> T {
+    func run<T>(durable: Bool = true, _ body: (Connection) throws -> T) throws(BookingError) -> T {
         do {
             return try database.write(durable: durable, body)
         } catch let error as BookingError {
@@ -93,9 +106,11 @@ public struct BookingStore: Sendable {
         }
     }
 
-    private func audit(_ connection: Connection, now: Int64, action: String, subject: String, address: String, details: String? = nil) throws {
-        try connection.execute("INSERT INTO audit (at, actor, action, subject, address, details) VALUES (?, 'citizen', ?, ?, ?, ?)",
-                               .int(now), .text(action), .text(subject), .text(address), SQLValue(details))
+    /// The append-only audit log: who ("citizen" or "operator:<name>"), when, what, on what, from where.
+    func audit(_ connection: Connection, now: Int64, actor: String = "citizen", action: String, subject: String, address: String,
+               details: String? = nil) throws {
+        try connection.execute("INSERT INTO audit (at, actor, action, subject, address, details) VALUES (?, ?, ?, ?, ?, ?)",
+                               .int(now), .text(actor), .text(action), .text(subject), .text(address), SQLValue(details))
     }
 
     /// Desks taken at a slot: bookings that occupy it, holds still running, operator blocks.
@@ -152,12 +167,15 @@ public struct BookingStore: Sendable {
 
     /// Turns an active hold into a booking. Confirming the same hold again returns the same booking.
     public func confirm(holdToken: String, person: PersonDetails, slotEnd: Int64, now: Int64, clientIP: String,
-                        maxActiveBookingsPerPerson: Int? = nil) throws(BookingError) -> Booking {
+                        maxActiveBookingsPerPerson: Int? = nil, noShowPolicy: NoShowPolicy? = nil) throws(BookingError) -> Booking {
         try run { connection in
             guard let hold = try hold(connection, token: holdToken) else { throw BookingError.holdNotFound }
             if let bookingID = hold.bookingID, let booking = try booking(connection, where: "id = ?", .int(bookingID)) { return booking }
             if hold.released { throw BookingError.holdReleased }
             if hold.expiresAt <= now { throw BookingError.holdExpired }
+            if let noShowPolicy, let until = try noShowBlock(connection, codiceFiscale: person.codiceFiscale, policy: noShowPolicy, now: now) {
+                throw BookingError.noShowBlocked(until: until)
+            }
             if let limit = maxActiveBookingsPerPerson {
                 let active = try connection.scalarInt(
                     "SELECT COUNT(*) FROM bookings WHERE codice_fiscale = ? AND service_id = ? AND state = 'booked' AND slot_start > ?",
@@ -223,17 +241,24 @@ public struct BookingStore: Sendable {
             || booking.person.presenterCodiceFiscale.map { Tokens.constantTimeEqual(given, Array($0.utf8)) } == true
     }
 
-    private func booking(_ connection: Connection, where condition: String, _ argument: SQLValue) throws -> Booking? {
-        try connection.first("""
-            SELECT id, code, service_id, slot_start, slot_end, state, created_at, given_name, family_name, codice_fiscale, email, phone,
-                   notes, presenter_codice_fiscale, presenter_name FROM bookings WHERE \(condition)
-            """, argument) { row in
-            Booking(id: row.int(0), code: row.text(1), slot: SlotRef(serviceID: row.text(2), start: row.int(3)), slotEnd: row.int(4),
-                    state: BookingState(rawValue: row.text(5)) ?? .booked, createdAt: row.int(6),
-                    person: PersonDetails(givenName: row.text(7), familyName: row.text(8), codiceFiscale: row.text(9), email: row.text(10),
-                                          phone: row.text(11), notes: row.optionalText(12), presenterCodiceFiscale: row.optionalText(13),
-                                          presenterName: row.optionalText(14)))
-        }
+    static let bookingColumns = """
+        id, code, service_id, slot_start, slot_end, state, created_at, given_name, family_name, codice_fiscale, email, phone,
+        notes, presenter_codice_fiscale, presenter_name, cancel_reason
+        """
+
+    /// A booking from a row of `bookingColumns`. Erased personal data reads as empty text.
+    static func booking(_ row: Row) -> Booking {
+        Booking(id: row.int(0), code: row.text(1), slot: SlotRef(serviceID: row.text(2), start: row.int(3)), slotEnd: row.int(4),
+                state: BookingState(rawValue: row.text(5)) ?? .booked, createdAt: row.int(6),
+                person: PersonDetails(givenName: row.optionalText(7) ?? "", familyName: row.optionalText(8) ?? "",
+                                      codiceFiscale: row.optionalText(9) ?? "", email: row.optionalText(10) ?? "",
+                                      phone: row.optionalText(11) ?? "", notes: row.optionalText(12), presenterCodiceFiscale: row.optionalText(13),
+                                      presenterName: row.optionalText(14)),
+                cancelReason: row.optionalText(15))
+    }
+
+    func booking(_ connection: Connection, where condition: String, _ argument: SQLValue) throws -> Booking? {
+        try connection.first("SELECT \(Self.bookingColumns) FROM bookings WHERE \(condition)", argument, transform: Self.booking)
     }
 
     /// How the desks of each slot starting in [from, to) are taken, per service. Two grouped queries,

@@ -49,6 +49,8 @@ public final class Connection {
         if !readOnly { try execute("PRAGMA journal_mode = WAL") }
         try execute("PRAGMA foreign_keys = ON")
         try execute("PRAGMA synchronous = FULL")
+        // Erased personal data is overwritten in the file, not just unlinked from the b-tree.
+        if !readOnly { try execute("PRAGMA secure_delete = ON") }
     }
 
     deinit {
@@ -206,6 +208,13 @@ public final class Database: @unchecked Sendable {
             try? writer.execute("ROLLBACK")
             throw error
         }
+    }
+
+    /// Copies the write-ahead log into the database file and empties the log, so nothing erased lingers there.
+    public func checkpoint() throws {
+        writeLock.lock()
+        defer { writeLock.unlock() }
+        try writer.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     }
 
     public func read<T>(_ body: (Connection) throws -> T) throws -> T {

@@ -72,6 +72,22 @@ enum Migrations {
             details TEXT
         );
         """,
+        // 2: operators, who acted on blocks and outcomes, erasure of personal data after the retention period.
+        """
+        CREATE TABLE operators (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            token_hash TEXT NOT NULL,
+            scope TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            disabled_at INTEGER
+        );
+        ALTER TABLE blocks ADD COLUMN created_by TEXT;
+        ALTER TABLE bookings ADD COLUMN outcome_at INTEGER;
+        ALTER TABLE bookings ADD COLUMN anonymized_at INTEGER;
+        CREATE INDEX bookings_end ON bookings (slot_end);
+        CREATE INDEX blocks_range ON blocks (starts_at, ends_at);
+        """,
     ]
 
     static func apply(to connection: Connection) throws {
