@@ -65,6 +65,12 @@ public struct NoShowPolicy: Sendable, Hashable {
     public var absences: Int
     public var withinDays: Int
     public var blockDays: Int
+
+    public init(absences: Int, withinDays: Int, blockDays: Int) {
+        self.absences = absences
+        self.withinDays = withinDays
+        self.blockDays = blockDays
+    }
 }
 
 public struct PrivacySettings: Sendable {

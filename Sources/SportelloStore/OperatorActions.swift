@@ -225,7 +225,9 @@ extension BookingStore {
                 WHERE slot_end < ? AND anonymized_at IS NULL
                 """, .int(now), .int(before))
             report.bookingsErased = connection.changes
-            try connection.execute("DELETE FROM holds WHERE slot_start < ? AND expires_at < ?", .int(before), .int(now))
+            // Holds keep the client's address; once confirmed, released or expired they serve no purpose.
+            try connection.execute("DELETE FROM holds WHERE slot_start < ? AND (booking_id IS NOT NULL OR released = 1 OR expires_at < ?)",
+                                   .int(before), .int(now))
             report.holdsDeleted = connection.changes
             try connection.execute("UPDATE audit SET address = NULL, details = NULL WHERE at < ? AND (address IS NOT NULL OR details IS NOT NULL)",
                                    .int(before))

@@ -37,7 +37,7 @@ final class RunningSite: Sendable {
     let published = Locked(0)
     var base: String { "http://127.0.0.1:\(server.port)" }
 
-    init(now: Int64) throws {
+    init(now: Int64, configure: (inout SiteConfiguration) -> Void = { _ in }) throws {
         clock = TestClock(now)
         var options = Options()
         options.configPath = repositoryRoot.appendingPathComponent("sportello.json").path
@@ -46,6 +46,7 @@ final class RunningSite: Sendable {
         options.databasePath = "\(folder)/db.sqlite"
         var configuration = try SiteConfiguration.load(path: options.configPath)
         configuration.booking.requestsPerMinutePerAddress = 0  // the tests come from one address
+        configure(&configuration)
         let site = try LoadedSite(configuration: configuration, options: options)
         let counter = published
         (application, _) = try site.openApplication(clock: clock.read, onPublished: { _ in counter.withLock { $0 += 1 } })
