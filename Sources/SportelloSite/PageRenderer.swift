@@ -84,10 +84,11 @@ public struct PageRenderer: Sendable {
             "documents": .list(text.documents.map { .string($0) }),
             "hasDocuments": .bool(!text.documents.isEmpty),
             "capacity": .string(String(service.capacity)),
-            "schedule": .list(Weekday.allCases.compactMap { day in
-                guard let ranges = service.schedule[day], !ranges.isEmpty else { return nil }
-                return .object(["day": .string(t.text("weekday.\(day.rawValue)")),
-                                "hours": .string(ranges.map { "\($0.start)–\($0.end)" }.joined(separator: ", "))])
+            "schedule": scheduleValue(service.schedule, t),
+            "seasons": .list(service.seasons.map { season in
+                func dayMonth(_ day: MonthDay) -> String { t.format("service.dayMonth", ["day": String(day.day), "month": t.text("month.\(day.month)")]) }
+                return .object(["period": .string(t.format("service.season", ["from": dayMonth(season.from), "to": dayMonth(season.to)])),
+                                "schedule": scheduleValue(season.schedule, t)])
             }),
         ]
         if !service.pauses.isEmpty {
@@ -103,6 +104,15 @@ public struct PageRenderer: Sendable {
             value["office"] = .string(office.text(for: language).name)
         }
         return value
+    }
+
+    /// Opening hours as "weekday: ranges" lines, working days only.
+    func scheduleValue(_ schedule: [Weekday: [TimeRange]], _ t: Translations) -> TemplateValue {
+        .list(Weekday.allCases.compactMap { day in
+            guard let ranges = schedule[day], !ranges.isEmpty else { return nil }
+            return .object(["day": .string(t.text("weekday.\(day.rawValue)")),
+                            "hours": .string(ranges.map { "\($0.start)–\($0.end)" }.joined(separator: ", "))])
+        })
     }
 
     func breadcrumb(for service: Service, language: String, current: Bool) -> [(String, String?)] {
