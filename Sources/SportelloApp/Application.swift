@@ -10,6 +10,11 @@ public final class Application: HTTPResponder, Sendable {
     let site: LoadedSite
     let store: BookingStore
     let operators: OperatorStore
+    let accounts: AccountStore
+    /// Sign-in attempts per client address, on top of the per-account lock.
+    let loginLimiter: RateLimiter
+    /// Queues a new password for delivery, inside the transaction that set it.
+    let credentialsSink: @Sendable (Connection, Account, String, String) throws -> Void
     let publisher: SitePublisher
     /// Occupancy as the public pages show it (bookings, holds and operator blocks).
     let source: any OccupancySource
@@ -21,10 +26,14 @@ public final class Application: HTTPResponder, Sendable {
 
     public init(site: LoadedSite, store: BookingStore, publisher: SitePublisher, source: any OccupancySource,
                 clock: @escaping @Sendable () -> Int64 = currentInstant,
-                onPublished: (@Sendable (Set<PageID>) -> Void)? = nil) {
+                onPublished: (@Sendable (Set<PageID>) -> Void)? = nil,
+                credentialsSink: @escaping @Sendable (Connection, Account, String, String) throws -> Void = Application.queueCredentials) {
+        self.credentialsSink = credentialsSink
         self.site = site
         self.store = store
         operators = OperatorStore(database: store.database)
+        accounts = AccountStore(database: store.database)
+        loginLimiter = RateLimiter(capacity: 10, perMinute: 10)
         self.publisher = publisher
         self.source = source
         self.clock = clock
@@ -118,6 +127,7 @@ public final class Application: HTTPResponder, Sendable {
         }
         var formContext = context
         if let language = fields["lang"], configuration.comune.languages.contains(language) { formContext.language = language }
+        formContext.citizen = identify(request)
         if let honeypot = fields["website"], !honeypot.isEmpty { return failure(.badForm, formContext) }
         switch String(request.path.dropFirst(apiPrefix.count)) {
         case "holds": return placeHold(fields, formContext)
@@ -125,6 +135,13 @@ public final class Application: HTTPResponder, Sendable {
         case "review": return review(fields, formContext)
         case "bookings": return confirm(fields, formContext)
         case "cancellations": return cancel(fields, formContext)
+        case "holds/for": return chooseBeneficiary(fields, formContext)
+        case "accounts": return register(fields, formContext)
+        case "login": return login(fields, formContext)
+        case "logout": return logout(request, formContext)
+        case "credentials": return resetCredentials(fields, formContext)
+        case "my-bookings": return myBookings(fields, formContext)
+        case "my-bookings/cancel": return cancelMine(fields, formContext)
         case let action where action.hasPrefix("operator/"): return operatorRoute(String(action.dropFirst(9)), request, fields, formContext)
         default: return failure(.notFound, formContext)
         }
@@ -153,6 +170,8 @@ struct RequestContext {
     var language: String
     let wantsJSON: Bool
     let clientAddress: String
+    /// Who is signed in (an account's session, or a certified identity from the proxy), if anyone.
+    var citizen: Citizen?
 
     init(request: HTTPRequest, configuration: SiteConfiguration) {
         wantsJSON = (request.headers["Accept"] ?? "").contains("application/json")

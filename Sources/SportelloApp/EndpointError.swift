@@ -26,6 +26,9 @@ enum EndpointError: String, Error, CaseIterable {
     case blockNotFound = "block_not_found"
     case badRange = "bad_range"
     case unauthorized = "unauthorized"
+    case signInRequired = "sign_in_required"
+    case wrongCredentials = "wrong_credentials"
+    case accountLocked = "account_locked"
     case forbidden = "forbidden"
     case storage = "storage_error"
 
@@ -39,7 +42,8 @@ enum EndpointError: String, Error, CaseIterable {
         case .unknownSlot, .invalidFields, .badRange: 422
         case .slotPast, .slotNotYetBookable, .slotFull, .bookingInPast, .personLimitReached, .noShowBlocked, .outcomeTooEarly,
              .bookingNotActive: 409
-        case .unauthorized: 401
+        case .unauthorized, .signInRequired, .wrongCredentials: 401
+        case .accountLocked: 429
         case .forbidden: 403
         case .holdExpired, .holdReleased: 410
         case .storage: 503

@@ -66,6 +66,21 @@ extension Application {
                   status: Int) -> HTTPResponse {
         let t = site.renderer.texts(context.language)
         var page = holdValues(service: service, slot: slot, hold: hold, context: context)
+        let beneficiary = values["beneficiary"] ?? ""
+        // Fields the identity fixes are shown read-only; the server enforces them anyway (`lockedValues`).
+        var locked: Set<String> = []
+        if let citizen = context.citizen {
+            locked = beneficiary.isEmpty ? ["nome", "cognome", "codice_fiscale"] : ["codice_fiscale"]
+            page["citizen"] = .object(["name": .string(citizen.fullName), "codiceFiscale": .string(citizen.codiceFiscale)])
+            page["whoText"] = .string(beneficiary.isEmpty
+                ? t.format(citizen.certified ? "form.forSelfCertified" : "form.forSelf", ["name": citizen.fullName, "codiceFiscale": citizen.codiceFiscale])
+                : t.format("form.forOther", ["codiceFiscale": beneficiary, "name": citizen.fullName]))
+            page["forOther"] = .bool(!beneficiary.isEmpty)
+            page["forWhomAction"] = .string(layout.api("holds/for"))
+            page["beneficiaryError"] = .string(errors["beneficiary"].map { t.text("fieldErrors.\($0)") } ?? "")
+        }
+        page["beneficiary"] = .string(beneficiary)
+        let lockedHint = t.text(context.citizen?.certified == true ? "form.lockedCertified" : "form.lockedAccount")
         var fieldList: [TemplateValue] = []
         for name in Self.personFields {
             let key = Self.fieldLabelKeys[name] ?? name
@@ -82,10 +97,12 @@ extension Application {
                 field["textarea"] = true
             }
             if let code = errors[name] { field["error"] = .string(t.text("fieldErrors.\(code)")) }
+            field["readonly"] = .bool(locked.contains(name))
+            if locked.contains(name) { field["hint"] = .string(lockedHint) }
             fieldList.append(.object(field))
         }
         page["fields"] = .list(fieldList)
-        page["errors"] = .list(Self.personFields.compactMap { name in
+        page["errors"] = .list((Self.personFields + ["beneficiary"]).compactMap { name in
             errors[name].map { code in .object(["name": .string(name), "text": .string(t.text("fieldErrors.\(code)"))]) }
         })
         page["hasErrors"] = .bool(!errors.isEmpty)
@@ -102,7 +119,10 @@ extension Application {
             let label = name == "note" ? (service.text(for: context.language).reasonLabel ?? t.text("form.notes.label")) : t.text("form.\(Self.fieldLabelKeys[name] ?? name).label")
             return .object(["label": .string(label), "value": .string(value)])
         })
-        page["hidden"] = .list(Self.personFields.map { .object(["name": .string($0), "value": .string(values[$0] ?? "")]) })
+        page["hidden"] = .list((Self.personFields + ["beneficiary"]).map { .object(["name": .string($0), "value": .string(values[$0] ?? "")]) })
+        if let citizen = context.citizen, let beneficiary = values["beneficiary"], !beneficiary.isEmpty {
+            page["forOtherText"] = .string(t.format("form.forOther", ["codiceFiscale": beneficiary, "name": citizen.fullName]))
+        }
         page["steps"] = site.renderer.steps(current: 4, language: context.language)
         return self.page("summary", status: 200, title: t.text("summary.title"), context: context, values: page)
     }

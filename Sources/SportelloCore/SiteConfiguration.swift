@@ -5,6 +5,8 @@ public struct SiteConfiguration: Sendable {
     public var comune: ComuneSettings
     public var booking: BookingSettings
     public var privacy: PrivacySettings
+    /// Certified identity (SPID/CIE) passed by the comune's authenticating proxy; nil = not used.
+    public var identity: IdentityHeaders?
     public var closures: [Closure]
     public var services: [ServiceDefinition]
 
@@ -71,6 +73,18 @@ public struct NoShowPolicy: Sendable, Hashable {
         self.withinDays = withinDays
         self.blockDays = blockDays
     }
+}
+
+/// Names of the request headers in which the authenticating reverse proxy passes a certified identity.
+/// They are believed only from `booking.trustedProxies`.
+public struct IdentityHeaders: Sendable, Equatable {
+    public var codiceFiscale = "X-Identity-Fiscal-Number"
+    public var givenName = "X-Identity-Given-Name"
+    public var familyName = "X-Identity-Family-Name"
+    public var email: String? = "X-Identity-Email"
+    public var phone: String? = "X-Identity-Mobile"
+
+    public init() {}
 }
 
 public struct PrivacySettings: Sendable {
@@ -180,7 +194,7 @@ extension SiteConfiguration {
     }
 
     private static func read(_ root: ConfigNode) throws(ConfigurationError) -> SiteConfiguration {
-        let object = try root.object(allowedKeys: ["comune", "booking", "privacy", "closures", "services"])
+        let object = try root.object(allowedKeys: ["comune", "booking", "privacy", "identity", "closures", "services"])
         let comune = try readComune(object["comune"])
         let booking = try object.optional("booking").map { node throws(ConfigurationError) in try readBooking(node) } ?? BookingSettings()
         var privacy = PrivacySettings()
@@ -193,7 +207,18 @@ extension SiteConfiguration {
         if serviceNodes.isEmpty { throw object["services"].fail("at least one service is needed") }
         var services: [ServiceDefinition] = []
         for node in serviceNodes { services.append(try readService(node, languages: comune.languages)) }
-        return SiteConfiguration(comune: comune, booking: booking, privacy: privacy, closures: closures, services: services)
+        var identity: IdentityHeaders?
+        if let node = object.optional("identity") {
+            let headers = try node.object(allowedKeys: ["codiceFiscale", "givenName", "familyName", "email", "phone"])
+            var value = IdentityHeaders()
+            if let name = headers.optional("codiceFiscale") { value.codiceFiscale = try name.string() }
+            if let name = headers.optional("givenName") { value.givenName = try name.string() }
+            if let name = headers.optional("familyName") { value.familyName = try name.string() }
+            if let name = headers.optional("email") { value.email = try name.string() }
+            if let name = headers.optional("phone") { value.phone = try name.string() }
+            identity = value
+        }
+        return SiteConfiguration(comune: comune, booking: booking, privacy: privacy, identity: identity, closures: closures, services: services)
     }
 
     private static func readComune(_ node: ConfigNode) throws(ConfigurationError) -> ComuneSettings {

@@ -40,6 +40,7 @@ public struct PageRenderer: Sendable {
             "css": .string(layout.asset("sportello.css")),
             "js": .string(layout.asset("sportello.js")),
             "cancel": .string(layout.url(.cancel, language: language)),
+            "account": .string(layout.url(.account, language: language)),
         ]
         if let number = comune.tollFreeNumber { site["tollFree"] = .string(number); site["tollFreeHref"] = .string("tel:" + number.filter { $0.isNumber }) }
         if let phone = comune.phone { site["phone"] = .string(phone); site["phoneHref"] = .string("tel:" + phone.filter { $0.isNumber }) }
@@ -261,6 +262,16 @@ public struct PageRenderer: Sendable {
         try page("cancel", title: t.text("cancelPage.title"), language: language, pageID: .cancel,
                  context: ["cancelAction": .string(layout.api("cancellations"))],
                  breadcrumb: [(t.text("nav.home"), layout.url(.catalogue, language: language)), (t.text("cancelPage.title"), nil)], into: &buffer)
+    }
+
+    public func renderAccount(language: String, into buffer: inout [UInt8]) throws {
+        let t = texts(language)
+        try page("account", title: t.text("account.title"), language: language, pageID: .account,
+                 context: ["loginAction": .string(layout.api("login")), "registerAction": .string(layout.api("accounts")),
+                           "credentialsAction": .string(layout.api("credentials")), "myBookingsAction": .string(layout.api("my-bookings")),
+                           "requireAccount": .bool(catalogue.configuration.booking.requireAccount),
+                           "certified": .bool(catalogue.configuration.identity != nil)],
+                 breadcrumb: [(t.text("nav.home"), layout.url(.catalogue, language: language)), (t.text("account.title"), nil)], into: &buffer)
     }
 
     public func renderOperatorLogin(language: String, into buffer: inout [UInt8]) throws {

@@ -10,6 +10,8 @@ public enum PageID: Hashable, Sendable {
     case cancel
     /// The operators' sign-in form (the agenda itself is only ever an answer to a POST).
     case operatorLogin
+    /// Citizens' sign-in, registration, forgotten credentials and "le mie prenotazioni".
+    case account
 }
 
 /// Where each page lives, as a URL path and as a file under `output/`. Languages other than the main one
@@ -36,6 +38,7 @@ public struct SiteLayout: Sendable {
         case .notFound: return root
         case .cancel: return "\(root)annulla/"
         case .operatorLogin: return "\(root)operatori/"
+        case .account: return "\(root)accesso/"
         }
     }
 
@@ -48,7 +51,7 @@ public struct SiteLayout: Sendable {
         switch page {
         case .notFound: return "404.html"
         case .week(_, let monday): return "\(Self.weekName(monday)).html"
-        case .catalogue, .service, .cancel, .operatorLogin: return "index.html"
+        case .catalogue, .service, .cancel, .operatorLogin, .account: return "index.html"
         }
     }
 

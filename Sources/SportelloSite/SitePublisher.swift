@@ -91,20 +91,19 @@ public final class SitePublisher: Sendable {
             if let failure { throw failure }
             nextFree = next
             var total = report + (try renderCatalogues(nextFree: nextFree))
+            // Pages that depend on nothing but the configuration and the templates.
+            let fixedPages: [(PageID, (String, inout [UInt8]) throws -> Void)] = [
+                (.notFound, renderer.renderNotFound), (.cancel, renderer.renderCancel),
+                (.operatorLogin, renderer.renderOperatorLogin), (.account, renderer.renderAccount),
+            ]
             var buffer: [UInt8] = []
             for language in renderer.languages {
-                buffer.removeAll(keepingCapacity: true)
-                try renderer.renderNotFound(language: language, into: &buffer)
-                total.rendered += 1
-                if try AtomicFile.writeIfChanged(buffer, to: path(renderer.layout.file(.notFound, language: language))) { total.written += 1 }
-                buffer.removeAll(keepingCapacity: true)
-                try renderer.renderCancel(language: language, into: &buffer)
-                total.rendered += 1
-                if try AtomicFile.writeIfChanged(buffer, to: path(renderer.layout.file(.cancel, language: language))) { total.written += 1 }
-                buffer.removeAll(keepingCapacity: true)
-                try renderer.renderOperatorLogin(language: language, into: &buffer)
-                total.rendered += 1
-                if try AtomicFile.writeIfChanged(buffer, to: path(renderer.layout.file(.operatorLogin, language: language))) { total.written += 1 }
+                for (page, render) in fixedPages {
+                    buffer.removeAll(keepingCapacity: true)
+                    try render(language, &buffer)
+                    total.rendered += 1
+                    if try AtomicFile.writeIfChanged(buffer, to: path(renderer.layout.file(page, language: language))) { total.written += 1 }
+                }
             }
             total = total + (try copyAssets())
             return total

@@ -97,20 +97,12 @@ public struct BookingStore: Sendable {
     static let occupyingStates = "('booked', 'done', 'absent')"
 
     func run<T>(durable: Bool = true, _ body: (Connection) throws -> T) throws(BookingError) -> T {
-        do {
-            return try database.write(durable: durable, body)
-        } catch let error as BookingError {
-            throw error
-        } catch {
-            throw .storage("\(error)")
-        }
+        try database.transaction(durable: durable, storage: BookingError.storage, body)
     }
 
-    /// The append-only audit log: who ("citizen" or "operator:<name>"), when, what, on what, from where.
     func audit(_ connection: Connection, now: Int64, actor: String = "citizen", action: String, subject: String, address: String,
                details: String? = nil) throws {
-        try connection.execute("INSERT INTO audit (at, actor, action, subject, address, details) VALUES (?, ?, ?, ?, ?, ?)",
-                               .int(now), .text(actor), .text(action), .text(subject), .text(address), SQLValue(details))
+        try AuditLog.record(connection, at: now, actor: actor, action: action, subject: subject, address: address, details: details)
     }
 
     /// Desks taken at a slot: bookings that occupy it, holds still running, operator blocks.
@@ -227,6 +219,22 @@ public struct BookingStore: Sendable {
                 guard let booking = try booking(connection, where: "code = ?", .text(Self.normalizedCode(code))),
                       Self.matches(booking, codiceFiscale) else { return nil }
                 return booking
+            }
+        } catch {
+            throw .storage("\(error)")
+        }
+    }
+
+    /// A citizen's bookings, newest appointment first: those for them and those they made for someone else.
+    public func bookings(of codiceFiscale: String) throws(BookingError) -> [Booking] {
+        do {
+            return try database.read { connection in
+                var bookings: [Booking] = []
+                try connection.forEach("""
+                    SELECT \(Self.bookingColumns) FROM bookings WHERE codice_fiscale = ?1 OR presenter_codice_fiscale = ?1
+                    ORDER BY slot_start DESC, id DESC
+                    """, .text(codiceFiscale)) { bookings.append(Self.booking($0)) }
+                return bookings
             }
         } catch {
             throw .storage("\(error)")

@@ -88,6 +88,29 @@ enum Migrations {
         CREATE INDEX bookings_end ON bookings (slot_end);
         CREATE INDEX blocks_range ON blocks (starts_at, ends_at);
         """,
+        // 3: citizens' accounts and their sessions.
+        """
+        CREATE TABLE accounts (
+            id INTEGER PRIMARY KEY,
+            codice_fiscale TEXT NOT NULL UNIQUE,
+            given_name TEXT NOT NULL,
+            family_name TEXT NOT NULL,
+            email TEXT NOT NULL,
+            phone TEXT NOT NULL,
+            password_hash TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            failed_logins INTEGER NOT NULL DEFAULT 0,
+            locked_until INTEGER
+        );
+        CREATE TABLE sessions (
+            token TEXT PRIMARY KEY,
+            account_id INTEGER NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+            created_at INTEGER NOT NULL,
+            expires_at INTEGER NOT NULL
+        );
+        CREATE INDEX sessions_account ON sessions (account_id);
+        CREATE INDEX bookings_presenter ON bookings (presenter_codice_fiscale);
+        """,
     ]
 
     static func apply(to connection: Connection) throws {

@@ -48,8 +48,7 @@ public struct OperatorStore: Sendable {
                 try connection.execute("INSERT INTO operators (name, token_hash, scope, created_at) VALUES (?, ?, ?, ?)",
                                        .text(name), .text(hash), .text(scope.joined(separator: ",")), .int(now))
                 let id = connection.lastInsertRowID
-                try connection.execute("INSERT INTO audit (at, actor, action, subject, address) VALUES (?, 'cli', 'operator.add', ?, '')",
-                                       .int(now), .text(name))
+                try AuditLog.record(connection, at: now, actor: "cli", action: "operator.add", subject: name, address: "")
                 return (Operator(id: id, name: name, scope: scope), "op\(id)-\(secret)")
             }
         } catch let error as OperatorError {
@@ -93,8 +92,7 @@ public struct OperatorStore: Sendable {
             try database.write { connection in
                 try connection.execute("UPDATE operators SET disabled_at = ? WHERE name = ? AND disabled_at IS NULL", .int(now), .text(name))
                 if connection.changes == 0 { throw OperatorError.unknownOperator }
-                try connection.execute("INSERT INTO audit (at, actor, action, subject, address) VALUES (?, 'cli', 'operator.disable', ?, '')",
-                                       .int(now), .text(name))
+                try AuditLog.record(connection, at: now, actor: "cli", action: "operator.disable", subject: name, address: "")
             }
         } catch let error as OperatorError {
             throw error

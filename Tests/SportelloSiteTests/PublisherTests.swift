@@ -53,8 +53,8 @@ func rome(_ day: String, _ time: String) -> Int64 {
         let publisher = try demoPublisher(output: output)
         let report = try publisher.publishAll(now: now, source: FixtureOccupancy())
         let services = publisher.catalogue.services.count
-        // Per language: catalogue + 404 + cancel form + operator sign-in + per service (page + 13 weeks).
-        #expect(report.rendered == 2 * (4 + services * 14))
+        // Per language: catalogue, 404, cancel form, operator sign-in, citizens' sign-in, per service (page + 13 weeks).
+        #expect(report.rendered == 2 * (5 + services * 14))
         #expect(report.written == report.rendered + 2)  // + css and js
         for language in ["", "en/"] {
             #expect(FileManager.default.fileExists(atPath: "\(output)/\(language)index.html"))
