@@ -201,17 +201,20 @@ extension Application {
         if hold.bookingID == nil && hold.expiresAt <= clock() { return failure(.holdExpired, context, service: service, near: slot) }
         let given = (fields["beneficiary"] ?? "").trimmingCharacters(in: .whitespaces)
         var values = formValues(fields)
-        if given.isEmpty { return formPage(service: service, slot: slot, hold: hold, values: values, errors: [:], context: context, status: 200) }
+        if given.isEmpty {
+            values["beneficiary"] = ""
+            return formPage(service: service, slot: slot, hold: hold, values: lockedValues(values, context), errors: [:], context: context, status: 200)
+        }
         do {
             values["beneficiary"] = try FieldValidator.codiceFiscale(given).value
         } catch {
             return formPage(service: service, slot: slot, hold: hold, values: values, errors: ["beneficiary": error.code], context: context, status: 422)
         }
         if values["beneficiary"] == context.citizen?.codiceFiscale { values["beneficiary"] = "" }
-        // A new beneficiary: names and codice fiscale start empty, contacts stay the presenter's.
+        // A new beneficiary: names start empty, the codice fiscale is theirs, contacts stay the presenter's.
         values["nome"] = ""
         values["cognome"] = ""
-        return formPage(service: service, slot: slot, hold: hold, values: values, errors: [:], context: context, status: 200)
+        return formPage(service: service, slot: slot, hold: hold, values: lockedValues(values, context), errors: [:], context: context, status: 200)
     }
 
     /// The default credentials delivery: one outbox row per channel (mail, SMS), delivered by the notifier.

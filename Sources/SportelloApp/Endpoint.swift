@@ -8,6 +8,7 @@ import SportelloStore
 /// browsers and JSON for `Accept: application/json`.
 extension Application {
     func placeHold(_ fields: FormFields, _ context: RequestContext) -> HTTPResponse {
+        if configuration.booking.requireAccount && context.citizen == nil { return failure(.signInRequired, context) }
         guard let service = fields["service"].flatMap({ site.catalogue.service(id: $0) }) else { return failure(.unknownService, context) }
         guard let start = fields["slot"].flatMap({ Int64($0) }), let slot = service.slot(startingAt: start) else {
             return failure(.unknownSlot, context, service: service)

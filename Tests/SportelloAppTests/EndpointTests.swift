@@ -64,7 +64,7 @@ final class RunningSite: Sendable {
     }
 
     func request(_ method: String, _ path: String, form: [String: String] = [:], json: Bool = false,
-                 origin: String? = "http://127.0.0.1:8080") throws -> Reply {
+                 origin: String? = "http://127.0.0.1:8080", headers: [String: String] = [:]) throws -> Reply {
         var request = URLRequest(url: URL(string: base + path)!)
         request.httpMethod = method
         if method == "POST" {
@@ -74,6 +74,7 @@ final class RunningSite: Sendable {
         }
         if let origin { request.setValue(origin, forHTTPHeaderField: "Origin") }
         if json { request.setValue("application/json", forHTTPHeaderField: "Accept") }
+        for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
         request.setValue("it-IT,it;q=0.9", forHTTPHeaderField: "Accept-Language")
         let done = DispatchSemaphore(value: 0)
         let result = Locked<Result<Reply, any Error>?>(nil)
@@ -92,7 +93,9 @@ final class RunningSite: Sendable {
         return try outcome.get()
     }
 
-    func post(_ path: String, _ form: [String: String], json: Bool = false) throws -> Reply { try request("POST", path, form: form, json: json) }
+    func post(_ path: String, _ form: [String: String], json: Bool = false, headers: [String: String] = [:]) throws -> Reply {
+        try request("POST", path, form: form, json: json, headers: headers)
+    }
 
     func file(_ relative: String) -> String { (try? String(contentsOfFile: "\(folder)/output/\(relative)", encoding: .utf8)) ?? "" }
 
