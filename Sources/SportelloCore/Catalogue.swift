@@ -5,6 +5,8 @@ public struct Catalogue: Sendable {
     /// Bookable services (leaves of the tree) in the order the comune listed them.
     public let services: [Service]
     private let serviceIndex: [String: Int]
+    /// Every entry by id: breadcrumbs look offices up for every page, so the tree is not searched each time.
+    private let entryIndex: [String: CatalogueEntry]
 
     public init(configuration: SiteConfiguration) {
         self.configuration = configuration
@@ -28,21 +30,21 @@ public struct Catalogue: Sendable {
         roots = build(configuration.services, parent: nil, ancestors: [])
         self.services = services
         serviceIndex = Dictionary(uniqueKeysWithValues: services.enumerated().map { ($0.element.id, $0.offset) })
+        var entries: [String: CatalogueEntry] = [:]
+        func index(_ nodes: [CatalogueEntry]) {
+            for node in nodes {
+                entries[node.id] = node
+                index(node.children)
+            }
+        }
+        index(roots)
+        entryIndex = entries
     }
 
     public func service(id: String) -> Service? { serviceIndex[id].map { services[$0] } }
 
     /// The entry (office or service) with this id anywhere in the tree.
-    public func entry(id: String) -> CatalogueEntry? {
-        func find(_ entries: [CatalogueEntry]) -> CatalogueEntry? {
-            for entry in entries {
-                if entry.id == id { return entry }
-                if let found = find(entry.children) { return found }
-            }
-            return nil
-        }
-        return find(roots)
-    }
+    public func entry(id: String) -> CatalogueEntry? { entryIndex[id] }
 }
 
 /// An office or a service in the public catalogue.
