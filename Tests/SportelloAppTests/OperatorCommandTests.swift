@@ -84,6 +84,11 @@ func cellState(page: String, slot: Int64) -> String {
         #expect(unknownScope.status == 1 && unknownScope.errors.contains("ufficio-inesistente"))
         #expect(try sportello(["agenda", "--token", "op1-" + String(repeating: "0", count: 32)]).errors.contains("token"))
         #expect(try sportello(["agenda", "--tokn", token]).errors.contains("unknown option --tokn"))
+        let temporary = try #require(extract("op[0-9]+-[0-9a-f]{32}", from: try sportello(["operator", "add", "tirocinante", "--scope", "*"]).output))
+        #expect(try sportello(["agenda", "--token", temporary]).status == 0)
+        #expect(try sportello(["operator", "disable", "tirocinante"]).status == 0)
+        #expect(try sportello(["agenda", "--token", temporary]).status == 1)
+        #expect(try sportello(["operator", "list"]).output == "anna\tanagrafe\ntirocinante\t*\tdisabled\n")
 
         // Bookings made by citizens: one yesterday (or the last working day), three on a day ahead.
         let site = try LoadedSite(options: try Options(parsing: common))
