@@ -16,8 +16,9 @@ let package = Package(
         .target(name: "SportelloCore"),
         .target(name: "SportelloStore", dependencies: ["SportelloCore", "CSQLite", "CCrypt"]),
         .target(name: "SportelloSite", dependencies: ["SportelloCore"]),
+        .target(name: "SportelloNotify", dependencies: ["SportelloCore", "SportelloStore", "SportelloSite"]),
         .target(name: "SportelloHTTP", dependencies: ["SportelloCore"]),
-        .target(name: "SportelloApp", dependencies: ["SportelloCore", "SportelloStore", "SportelloSite", "SportelloHTTP"]),
+        .target(name: "SportelloApp", dependencies: ["SportelloCore", "SportelloStore", "SportelloSite", "SportelloNotify", "SportelloHTTP"]),
 
         .executableTarget(name: "sportello", dependencies: ["SportelloApp"]),
         .executableTarget(name: "sportello-bench", dependencies: ["SportelloApp"]),
@@ -25,6 +26,7 @@ let package = Package(
         .testTarget(name: "SportelloCoreTests", dependencies: ["SportelloCore"]),
         .testTarget(name: "SportelloStoreTests", dependencies: ["SportelloStore"]),
         .testTarget(name: "SportelloSiteTests", dependencies: ["SportelloSite"]),
+        .testTarget(name: "SportelloNotifyTests", dependencies: ["SportelloNotify"]),
         .testTarget(name: "SportelloHTTPTests", dependencies: ["SportelloHTTP"]),
         .testTarget(name: "SportelloAppTests", dependencies: ["SportelloApp"]),
     ]

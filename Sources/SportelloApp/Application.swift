@@ -1,6 +1,7 @@
 import Foundation
 import SportelloCore
 import SportelloHTTP
+import SportelloNotify
 import SportelloSite
 import SportelloStore
 
@@ -13,8 +14,9 @@ public final class Application: HTTPResponder, Sendable {
     let accounts: AccountStore
     /// Sign-in attempts per client address, on top of the per-account lock.
     let loginLimiter: RateLimiter
-    /// Queues a new password for delivery, inside the transaction that set it.
-    let credentialsSink: @Sendable (Connection, Account, String, String) throws -> Void
+    /// Delivers the outbox (mail, SMS); its worker wakes after every change that queues a message.
+    let notifier: Notifier
+    let notificationWorker: NotificationWorker
     let publisher: SitePublisher
     /// Occupancy as the public pages show it (bookings, holds and operator blocks).
     let source: any OccupancySource
@@ -26,9 +28,10 @@ public final class Application: HTTPResponder, Sendable {
 
     public init(site: LoadedSite, store: BookingStore, publisher: SitePublisher, source: any OccupancySource,
                 clock: @escaping @Sendable () -> Int64 = currentInstant,
-                onPublished: (@Sendable (Set<PageID>) -> Void)? = nil,
-                credentialsSink: @escaping @Sendable (Connection, Account, String, String) throws -> Void = Application.queueCredentials) {
-        self.credentialsSink = credentialsSink
+                onPublished: (@Sendable (Set<PageID>) -> Void)? = nil) {
+        let spool = ((site.options.databasePath as NSString).deletingLastPathComponent as NSString).appendingPathComponent("spool")
+        notifier = Notifier(database: store.database, renderer: site.renderer, spool: spool)
+        notificationWorker = NotificationWorker(notifier: notifier, clock: clock)
         self.site = site
         self.store = store
         operators = OperatorStore(database: store.database)
@@ -50,6 +53,7 @@ public final class Application: HTTPResponder, Sendable {
     /// Starts the publisher thread and the clock that republishes time-driven changes.
     public func startBackgroundWork() {
         queue.start()
+        notificationWorker.start()
         purgeExpiredPersonalData()
         ticker.start(every: 15) { [self] in tick() }
     }
@@ -67,6 +71,7 @@ public final class Application: HTTPResponder, Sendable {
 
     public func stopBackgroundWork() {
         ticker.stop()
+        notificationWorker.stop()
         queue.stop()
     }
 
@@ -142,6 +147,7 @@ public final class Application: HTTPResponder, Sendable {
         case "credentials": return resetCredentials(fields, formContext)
         case "my-bookings": return myBookings(fields, formContext)
         case "my-bookings/cancel": return cancelMine(fields, formContext)
+        case "receipts": return receipt(fields, formContext)
         case let action where action.hasPrefix("operator/"): return operatorRoute(String(action.dropFirst(9)), request, fields, formContext)
         default: return failure(.notFound, formContext)
         }
@@ -185,6 +191,41 @@ struct RequestContext {
         let languages = configuration.comune.languages
         let accept = (request.headers["Accept-Language"] ?? "").lowercased()
         language = languages.first { accept.hasPrefix($0) } ?? configuration.comune.language
+    }
+}
+
+/// The notification thread of `serve`: delivers the outbox when woken (after a change queued messages)
+/// and every 30 seconds (retries, reminders).
+final class NotificationWorker: Sendable {
+    private let notifier: Notifier
+    private let clock: @Sendable () -> Int64
+    private let stopped = Mutex(false)
+    private let signal = DispatchSemaphore(value: 0)
+    private let done = DispatchSemaphore(value: 0)
+
+    init(notifier: Notifier, clock: @escaping @Sendable () -> Int64) {
+        self.notifier = notifier
+        self.clock = clock
+    }
+
+    func start() {
+        let thread = Thread { [self] in
+            while !stopped.withLock({ $0 }) {
+                notifier.deliverDue(clock: clock)
+                _ = signal.wait(timeout: .now() + 30)
+            }
+            done.signal()
+        }
+        thread.name = "notifications"
+        thread.start()
+    }
+
+    func wake() { signal.signal() }
+
+    func stop() {
+        stopped.withLock { $0 = true }
+        signal.signal()
+        done.wait()
     }
 }
 

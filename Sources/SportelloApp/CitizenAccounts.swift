@@ -1,6 +1,7 @@
 import Foundation
 import SportelloCore
 import SportelloHTTP
+import SportelloNotify
 import SportelloSite
 import SportelloStore
 
@@ -69,6 +70,7 @@ extension Application {
         } catch {
             return failure(.storage, context)
         }
+        notificationWorker.wake()
         // The same answer whether or not the codice fiscale already had an account.
         return notice("registered", status: 202, context: context)
     }
@@ -84,6 +86,7 @@ extension Application {
             } catch {
                 return failure(.storage, context)
             }
+            notificationWorker.wake()
             return notice("credentialsSent", status: 202, context: context)
         }
         return limited
@@ -181,10 +184,12 @@ extension Application {
         guard let citizen = context.citizen else { return failure(.signInRequired, context) }
         let booking: Booking
         do {
-            booking = try store.cancel(code: fields["code"] ?? "", codiceFiscale: citizen.codiceFiscale, now: clock(), clientIP: context.clientAddress)
+            booking = try store.cancel(code: fields["code"] ?? "", codiceFiscale: citizen.codiceFiscale, now: clock(), clientIP: context.clientAddress,
+                                       within: notify("cancelled"))
         } catch {
             return failure(EndpointError(error), context)
         }
+        notificationWorker.wake()
         queue.mark(SitePublisher.pages(touchedBy: booking.slot.serviceID, slotStart: booking.slot.start))
         return myBookings(fields, context)
     }
@@ -217,22 +222,33 @@ extension Application {
         return formPage(service: service, slot: slot, hold: hold, values: lockedValues(values, context), errors: [:], context: context, status: 200)
     }
 
-    /// The default credentials delivery: one outbox row per channel (mail, SMS), delivered by the notifier.
-    @Sendable public static func queueCredentials(_ connection: Connection, _ account: Account, _ password: String, _ language: String) throws {
-        let payload = ["kind": "credentials", "codiceFiscale": account.codiceFiscale, "name": "\(account.givenName) \(account.familyName)",
-                       "password": password, "language": language]
-        let text = String(decoding: (try? JSONSerialization.data(withJSONObject: payload, options: [.sortedKeys])) ?? Data(), as: UTF8.self)
-        let now = currentInstant()
-        for (channel, recipient) in [("email", account.email), ("sms", account.phone)] where !recipient.isEmpty {
-            try connection.execute("""
-                INSERT INTO outbox (kind, channel, recipient, payload, created_at, next_attempt_at) VALUES ('credentials', ?, ?, ?, ?, ?)
-                """, .text(channel), .text(recipient), .text(text), .int(now), .int(now))
-        }
-    }
-
     /// Queues the credentials message (mail and SMS) inside the registration's (or reset's) transaction, so an
     /// account never exists without its message and a crash loses neither.
     func sendCredentials(_ connection: Connection, account: Account, password: String, language: String) throws {
-        try credentialsSink(connection, account, password, language)
+        let settings = configuration.notifications
+        let payload = ["codiceFiscale": account.codiceFiscale, "name": "\(account.givenName) \(account.familyName)", "password": password]
+        for (channel, recipient, enabled) in [("email", account.email, settings.email), ("sms", account.phone, settings.sms)] where enabled && !recipient.isEmpty {
+            try Outbox.enqueue(connection, kind: "credentials", channel: channel, recipient: recipient, bookingID: nil, language: language,
+                               payload: payload, at: clock())
+        }
+    }
+
+    /// Queues the messages about a booking on every channel the comune uses, inside the change's transaction.
+    func notify(_ kind: String) -> (Connection, Booking) throws -> Void {
+        Notifications.queue(kind, settings: configuration.notifications, now: clock())
+    }
+}
+
+extension Application {
+    /// The printable receipt, again: booking code and codice fiscale (or the signed-in citizen), never published.
+    func receipt(_ fields: FormFields, _ context: RequestContext) -> HTTPResponse {
+        let codiceFiscale = (fields["codice_fiscale"] ?? "").isEmpty ? (context.citizen?.codiceFiscale ?? "") : (fields["codice_fiscale"] ?? "")
+        guard let booking = (try? store.booking(code: fields["code"] ?? "", codiceFiscale: codiceFiscale)) ?? nil else {
+            return failure(.bookingNotFound, context)
+        }
+        if context.wantsJSON { return json(200, ["booking": bookingJSON(booking)]) }
+        let t = site.renderer.texts(context.language)
+        return page("receipt", status: 200, title: "\(t.text("receipt.title")) \(booking.code)", context: context,
+                    values: notifier.composer.receiptValues(booking, language: context.language), pageID: .cancel)
     }
 }

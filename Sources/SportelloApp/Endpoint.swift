@@ -84,7 +84,7 @@ extension Application {
         do {
             booking = try store.confirm(holdToken: token, person: person, slotEnd: slot.endInstant, now: clock(), clientIP: context.clientAddress,
                                         maxActiveBookingsPerPerson: configuration.booking.maxActiveBookingsPerPerson,
-                                        noShowPolicy: configuration.booking.noShowPolicy)
+                                        noShowPolicy: configuration.booking.noShowPolicy, language: context.language, within: notify("confirmed"))
         } catch {
             if case .noShowBlocked(let until) = error {
                 let t = site.renderer.texts(context.language)
@@ -93,6 +93,7 @@ extension Application {
             return failure(EndpointError(error), context, service: service, near: slot)
         }
         queue.mark(SitePublisher.pages(touchedBy: service.id, slotStart: slot.startInstant))
+        notificationWorker.wake()
         if context.wantsJSON { return json(201, ["booking": bookingJSON(booking)]) }
         return confirmationPage(booking: booking, service: service, slot: slot, context: context)
     }
@@ -103,10 +104,12 @@ extension Application {
         }
         let booking: Booking
         do {
-            booking = try store.cancel(code: code, codiceFiscale: codiceFiscale, now: clock(), clientIP: context.clientAddress)
+            booking = try store.cancel(code: code, codiceFiscale: codiceFiscale, now: clock(), clientIP: context.clientAddress,
+                                       within: notify("cancelled"))
         } catch {
             return failure(EndpointError(error), context)
         }
+        notificationWorker.wake()
         queue.mark(SitePublisher.pages(touchedBy: booking.slot.serviceID, slotStart: booking.slot.start))
         if context.wantsJSON { return json(200, ["booking": bookingJSON(booking)]) }
         guard let service = site.catalogue.service(id: booking.slot.serviceID), let slot = service.slot(startingAt: booking.slot.start) else {

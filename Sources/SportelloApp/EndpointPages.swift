@@ -27,9 +27,7 @@ extension Application {
         return HTTPResponse(status: status, headers: [("Content-Type", "application/json; charset=utf-8"), ("Cache-Control", "no-store")], body: Array(data))
     }
 
-    func whenText(_ slot: Slot, _ t: Translations) -> String {
-        t.format("when.slot", ["date": t.longDate(slot.date), "start": slot.start.description, "end": slot.end.description])
-    }
+    func whenText(_ slot: Slot, _ t: Translations) -> String { site.renderer.whenText(slot, t) }
 
     func holdJSON(_ hold: Hold, slot: Slot) -> [String: Any] {
         ["token": hold.token, "service": hold.slot.serviceID, "start": hold.slot.start, "end": slot.endInstant, "expiresAt": hold.expiresAt]

@@ -1,5 +1,6 @@
 import Foundation
 import SportelloCore
+import SportelloNotify
 import SportelloSite
 import SportelloStore
 
@@ -51,7 +52,8 @@ extension Commands {
             guard let account = OperatorStore(database: store.database).authenticate(token: token) else {
                 throw Failure(description: "the operator token is missing, wrong or revoked (give --token or set SPORTELLO_OPERATOR_TOKEN)")
             }
-            desk = OperatorDesk(catalogue: site.catalogue, store: store, account: account, address: "cli")
+            desk = OperatorDesk(catalogue: site.catalogue, store: store, account: account, address: "cli",
+                                notifyCancelled: Notifications.queue("cancelled", settings: site.configuration.notifications, now: currentInstant()))
         }
 
         /// Re-renders the public pages an action changed (a running `serve` would also pick them up).
@@ -183,7 +185,7 @@ extension Commands {
         let before = try options.named["--before"].map { _ in OperatorDesk.bounds(of: try date(options, "--before")).0 }
             ?? now - Int64(site.configuration.privacy.retentionDays) * 86_400
         let report = try store.purge(before: before, now: now, actor: "cli")
-        print("erased the personal data of \(report.bookingsErased) bookings ended before \(RomeTime.local(before).date); deleted \(report.holdsDeleted) holds, \(report.outboxDeleted) delivered notifications; cleared \(report.auditAddressesErased) audit addresses")
+        print("erased the personal data of \(report.bookingsErased) bookings ended before \(RomeTime.local(before).date); deleted \(report.holdsDeleted) holds and \(report.outboxDeleted) notifications; cleared \(report.auditAddressesErased) audit addresses")
     }
 
     /// `sportello stats [--from D] [--to D]`: per-service figures as CSV on standard output.

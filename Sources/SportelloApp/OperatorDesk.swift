@@ -11,6 +11,8 @@ struct OperatorDesk {
     let account: Operator
     /// Where the request came from, for the audit log ("cli" for the command line).
     let address: String
+    /// Queues the citizen's "booking cancelled" messages inside the cancelling transaction.
+    let notifyCancelled: (Connection, Booking) throws -> Void
 
     enum Failure: Error, Equatable {
         case forbidden, unknownService, badRange
@@ -66,7 +68,7 @@ struct OperatorDesk {
         try authorize(code: code)
         do {
             let booking = try store.cancelByOperator(code: code, reason: reason, keepClosed: keepClosed, now: now, actor: account.actor,
-                                                     address: address)
+                                                     address: address, within: notifyCancelled)
             return (booking, SitePublisher.pages(touchedBy: booking.slot.serviceID, slotStart: booking.slot.start))
         } catch {
             throw .booking(error)
@@ -83,7 +85,8 @@ struct OperatorDesk {
         let count = min(max(desks ?? service.capacity, 1), service.capacity)
         do {
             let (block, affected) = try store.addBlock(serviceID: serviceID, startsAt: start, endsAt: end, desks: count, reason: reason,
-                                                       cancelAffected: cancelBookings, now: now, actor: account.actor, address: address)
+                                                       cancelAffected: cancelBookings, now: now, actor: account.actor, address: address,
+                                                       within: notifyCancelled)
             return (block, affected, SitePublisher.pages(touchedBy: serviceID, slotStart: start))
         } catch {
             throw .booking(error)

@@ -18,7 +18,9 @@ extension Application {
         let token = request.headers["Authorization"].flatMap { $0.hasPrefix("Bearer ") ? String($0.dropFirst(7)) : nil }
             ?? fields["token"] ?? request.cookies[Self.operatorCookie] ?? ""
         guard let account = operators.authenticate(token: token) else { return failure(.unauthorized, context) }
-        let desk = OperatorDesk(catalogue: site.catalogue, store: store, account: account, address: context.clientAddress)
+        let desk = OperatorDesk(catalogue: site.catalogue, store: store, account: account, address: context.clientAddress,
+                                notifyCancelled: notify("cancelled"))
+        defer { notificationWorker.wake() }
         let now = clock()
         let entry = fields["entry"].flatMap { $0.isEmpty ? nil : $0 }
         var date = fields["date"].flatMap { CivilDate(iso: $0) } ?? RomeTime.local(now).date

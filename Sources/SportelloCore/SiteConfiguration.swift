@@ -7,6 +7,7 @@ public struct SiteConfiguration: Sendable {
     public var privacy: PrivacySettings
     /// Certified identity (SPID/CIE) passed by the comune's authenticating proxy; nil = not used.
     public var identity: IdentityHeaders?
+    public var notifications: NotificationSettings
     public var closures: [Closure]
     public var services: [ServiceDefinition]
 
@@ -83,6 +84,25 @@ public struct IdentityHeaders: Sendable, Equatable {
     public var familyName = "X-Identity-Family-Name"
     public var email: String? = "X-Identity-Email"
     public var phone: String? = "X-Identity-Mobile"
+
+    public init() {}
+}
+
+/// How citizens are told: mail through the sendmail interface, SMS through any gateway command.
+public struct NotificationSettings: Sendable, Equatable {
+    /// The no-reply sender.
+    public var from: String = "noreply@example.invalid"
+    public var fromName: String?
+    public var email = true
+    /// Run as `<sendmailPath> -t -i` with the message on standard input (sendmail, msmtp, Postfix, Exim…).
+    public var sendmailPath = "/usr/sbin/sendmail"
+    public var sms = false
+    /// Run as `<command…> <mobile number>` with the text on standard input.
+    public var smsCommand: [String] = []
+    /// The reminder goes this many hours before the appointment; 0 = no reminders.
+    public var reminderHoursBefore = 24
+    /// Attempts before a message is given up (dead-lettered).
+    public var maxAttempts = 8
 
     public init() {}
 }
@@ -194,7 +214,7 @@ extension SiteConfiguration {
     }
 
     private static func read(_ root: ConfigNode) throws(ConfigurationError) -> SiteConfiguration {
-        let object = try root.object(allowedKeys: ["comune", "booking", "privacy", "identity", "closures", "services"])
+        let object = try root.object(allowedKeys: ["comune", "booking", "privacy", "identity", "notifications", "closures", "services"])
         let comune = try readComune(object["comune"])
         let booking = try object.optional("booking").map { node throws(ConfigurationError) in try readBooking(node) } ?? BookingSettings()
         var privacy = PrivacySettings()
@@ -218,7 +238,30 @@ extension SiteConfiguration {
             if let name = headers.optional("phone") { value.phone = try name.string() }
             identity = value
         }
-        return SiteConfiguration(comune: comune, booking: booking, privacy: privacy, identity: identity, closures: closures, services: services)
+        var notifications = NotificationSettings()
+        if let node = object.optional("notifications") {
+            let settings = try node.object(allowedKeys: ["from", "fromName", "email", "sendmailPath", "sms", "smsCommand", "reminderHoursBefore", "maxAttempts"])
+            if let value = settings.optional("from") {
+                notifications.from = try value.string()
+                if (try? FieldValidator.email(notifications.from)) == nil { throw value.fail("\"\(notifications.from)\" is not an email address") }
+            }
+            if let value = settings.optional("fromName") { notifications.fromName = try value.string() }
+            if let value = settings.optional("email") { notifications.email = try value.bool() }
+            if let value = settings.optional("sendmailPath") { notifications.sendmailPath = try value.string() }
+            if let value = settings.optional("sms") { notifications.sms = try value.bool() }
+            if let value = settings.optional("smsCommand") {
+                notifications.smsCommand = []
+                for item in try value.array() { notifications.smsCommand.append(try item.string()) }
+            }
+            if notifications.sms && notifications.smsCommand.isEmpty {
+                throw settings.optional("sms")?.fail("SMS is on but \"smsCommand\" is missing: give the gateway command, e.g. [\"/usr/local/bin/invia-sms\"]")
+                    ?? ConfigurationError(path: "notifications", message: "smsCommand is missing")
+            }
+            if let value = settings.optional("reminderHoursBefore") { notifications.reminderHoursBefore = try value.int(in: 0...(24 * 14)) }
+            if let value = settings.optional("maxAttempts") { notifications.maxAttempts = try value.int(in: 1...100) }
+        }
+        return SiteConfiguration(comune: comune, booking: booking, privacy: privacy, identity: identity, notifications: notifications,
+                                 closures: closures, services: services)
     }
 
     private static func readComune(_ node: ConfigNode) throws(ConfigurationError) -> ComuneSettings {

@@ -125,6 +125,11 @@ public struct PageRenderer: Sendable {
         return crumbs
     }
 
+    /// "giovedì 26 novembre 2026, 09:10–09:30": a slot as every page and message names it.
+    public func whenText(_ slot: Slot, _ t: Translations) -> String {
+        t.format("when.slot", ["date": t.longDate(slot.date), "start": slot.start.description, "end": slot.end.description])
+    }
+
     func nextFreeValue(_ next: SlotAvailability?, service: Service, language: String) -> TemplateValue {
         let t = texts(language)
         guard let next else { return .string("") }

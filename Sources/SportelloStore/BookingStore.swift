@@ -56,6 +56,8 @@ public struct Booking: Sendable, Equatable {
     public let person: PersonDetails
     /// Why an operator cancelled it.
     public var cancelReason: String?
+    /// The language the citizen booked in, for the messages about it.
+    public var language: String = "it"
 }
 
 public enum BookingError: Error, Equatable, Sendable {
@@ -158,8 +160,11 @@ public struct BookingStore: Sendable {
     }
 
     /// Turns an active hold into a booking. Confirming the same hold again returns the same booking.
+    /// `within` runs in the same transaction with the new booking (to queue its notifications); it does not
+    /// run when the hold was already confirmed.
     public func confirm(holdToken: String, person: PersonDetails, slotEnd: Int64, now: Int64, clientIP: String,
-                        maxActiveBookingsPerPerson: Int? = nil, noShowPolicy: NoShowPolicy? = nil) throws(BookingError) -> Booking {
+                        maxActiveBookingsPerPerson: Int? = nil, noShowPolicy: NoShowPolicy? = nil, language: String = "it",
+                        within: (Connection, Booking) throws -> Void = { _, _ in }) throws(BookingError) -> Booking {
         try run { connection in
             guard let hold = try hold(connection, token: holdToken) else { throw BookingError.holdNotFound }
             if let bookingID = hold.bookingID, let booking = try booking(connection, where: "id = ?", .int(bookingID)) { return booking }
@@ -191,14 +196,17 @@ public struct BookingStore: Sendable {
             }
             let id = connection.lastInsertRowID
             try connection.execute("UPDATE holds SET booking_id = ? WHERE token = ?", .int(id), .text(holdToken))
+            try connection.execute("UPDATE bookings SET language = ? WHERE id = ?", .text(language), .int(id))
             try audit(connection, now: now, action: "book", subject: code, address: clientIP)
             guard let booking = try booking(connection, where: "id = ?", .int(id)) else { throw BookingError.storage("booking vanished") }
+            try within(connection, booking)
             return booking
         }
     }
 
     /// Cancels a booking for its citizen. An unknown code and a wrong codice fiscale give the same answer.
-    public func cancel(code: String, codiceFiscale: String, now: Int64, clientIP: String) throws(BookingError) -> Booking {
+    public func cancel(code: String, codiceFiscale: String, now: Int64, clientIP: String,
+                       within: (Connection, Booking) throws -> Void = { _, _ in }) throws(BookingError) -> Booking {
         let code = Self.normalizedCode(code)
         return try run { connection in
             guard let booking = try booking(connection, where: "code = ?", .text(code)),
@@ -209,6 +217,7 @@ public struct BookingStore: Sendable {
             try connection.execute("UPDATE bookings SET state = 'cancelled_by_citizen', updated_at = ? WHERE id = ?", .int(now), .int(booking.id))
             try audit(connection, now: now, action: "cancel", subject: booking.code, address: clientIP)
             guard let updated = try self.booking(connection, where: "id = ?", .int(booking.id)) else { throw BookingError.storage("booking vanished") }
+            try within(connection, updated)
             return updated
         }
     }
@@ -251,7 +260,7 @@ public struct BookingStore: Sendable {
 
     static let bookingColumns = """
         id, code, service_id, slot_start, slot_end, state, created_at, given_name, family_name, codice_fiscale, email, phone,
-        notes, presenter_codice_fiscale, presenter_name, cancel_reason
+        notes, presenter_codice_fiscale, presenter_name, cancel_reason, language
         """
 
     /// A booking from a row of `bookingColumns`. Erased personal data reads as empty text.
@@ -262,7 +271,7 @@ public struct BookingStore: Sendable {
                                       codiceFiscale: row.optionalText(9) ?? "", email: row.optionalText(10) ?? "",
                                       phone: row.optionalText(11) ?? "", notes: row.optionalText(12), presenterCodiceFiscale: row.optionalText(13),
                                       presenterName: row.optionalText(14)),
-                cancelReason: row.optionalText(15))
+                cancelReason: row.optionalText(15), language: row.optionalText(16) ?? "it")
     }
 
     func booking(_ connection: Connection, where condition: String, _ argument: SQLValue) throws -> Booking? {

@@ -111,6 +111,18 @@ enum Migrations {
         CREATE INDEX sessions_account ON sessions (account_id);
         CREATE INDEX bookings_presenter ON bookings (presenter_codice_fiscale);
         """,
+        // 4: notifications: what each outbox row is about, who claimed it, the process delivering it.
+        """
+        ALTER TABLE bookings ADD COLUMN language TEXT;
+        ALTER TABLE outbox ADD COLUMN booking_id INTEGER;
+        ALTER TABLE outbox ADD COLUMN language TEXT;
+        ALTER TABLE outbox ADD COLUMN dedupe_key TEXT;
+        ALTER TABLE outbox ADD COLUMN claimed_until INTEGER;
+        ALTER TABLE outbox ADD COLUMN claimed_by INTEGER;
+        ALTER TABLE outbox ADD COLUMN delivery_pid INTEGER;
+        CREATE UNIQUE INDEX outbox_dedupe ON outbox (dedupe_key) WHERE dedupe_key IS NOT NULL;
+        CREATE INDEX outbox_due ON outbox (sent_at, dead, next_attempt_at);
+        """,
     ]
 
     static func apply(to connection: Connection) throws {

@@ -71,6 +71,10 @@ extension BookingStore {
         }
     }
 
+    public func booking(id: Int64) throws -> Booking? {
+        try database.read { connection in try booking(connection, where: "id = ?", .int(id)) }
+    }
+
     /// Marks an appointment done or the citizen absent, once it has started.
     public func recordOutcome(code: String, outcome: Outcome, now: Int64, actor: String, address: String) throws(BookingError) -> Booking {
         try run { connection in
@@ -88,8 +92,8 @@ extension BookingStore {
 
     /// Cancels a future booking for the office, with a reason the citizen is told. The slot reopens unless
     /// `keepClosed`, which blocks its desk instead.
-    public func cancelByOperator(code: String, reason: String, keepClosed: Bool, now: Int64, actor: String,
-                                 address: String) throws(BookingError) -> Booking {
+    public func cancelByOperator(code: String, reason: String, keepClosed: Bool, now: Int64, actor: String, address: String,
+                                 within: (Connection, Booking) throws -> Void = { _, _ in }) throws(BookingError) -> Booking {
         try run { connection in
             guard let booking = try booking(connection, where: "code = ?", .text(Self.normalizedCode(code))) else { throw BookingError.bookingNotFound }
             guard booking.state == .booked else { throw BookingError.bookingNotActive }
@@ -100,6 +104,7 @@ extension BookingStore {
                                     desks: 1, reason: reason, now: now, actor: actor, address: address)
             }
             guard let updated = try self.booking(connection, where: "id = ?", .int(booking.id)) else { throw BookingError.storage("booking vanished") }
+            try within(connection, updated)
             return updated
         }
     }
@@ -113,7 +118,8 @@ extension BookingStore {
     /// Takes `desks` desks of a service out for [startsAt, endsAt). Returns the block and the future bookings
     /// inside it — cancelled (with `reason`) when `cancelAffected`, otherwise left for the office to handle.
     public func addBlock(serviceID: String, startsAt: Int64, endsAt: Int64, desks: Int, reason: String?, cancelAffected: Bool,
-                         now: Int64, actor: String, address: String) throws(BookingError) -> (block: Block, affected: [Booking]) {
+                         now: Int64, actor: String, address: String,
+                         within: (Connection, Booking) throws -> Void = { _, _ in }) throws(BookingError) -> (block: Block, affected: [Booking]) {
         try run { connection in
             let block = try insertBlock(connection, serviceID: serviceID, startsAt: startsAt, endsAt: endsAt, desks: desks, reason: reason,
                                         now: now, actor: actor, address: address)
@@ -127,6 +133,7 @@ extension BookingStore {
                     try cancel(connection, booking, reason: reason ?? "operatore non disponibile", now: now, actor: actor, address: address)
                 }
                 affected = try affected.compactMap { try self.booking(connection, where: "id = ?", .int($0.id)) }
+                for booking in affected { try within(connection, booking) }
             }
             return (block, affected)
         }
@@ -213,8 +220,8 @@ extension BookingStore {
     }
 
     /// Erases the personal data of bookings whose appointment ended before `before` (names, codice fiscale,
-    /// contacts, notes, the presenter), drops their holds and the client addresses of older audit rows and
-    /// notifications. States, services, times and codes stay, so statistics still add up. Deleted bytes are
+    /// contacts, notes, the presenter), drops their holds, the client addresses of older audit rows and
+    /// older notifications. States, services, times and codes stay, so statistics still add up. Deleted bytes are
     /// overwritten (`secure_delete`) and the write-ahead log is emptied afterwards.
     public func purge(before: Int64, now: Int64, actor: String) throws(BookingError) -> PurgeReport {
         let report = try run { connection in
@@ -232,7 +239,8 @@ extension BookingStore {
             try connection.execute("UPDATE audit SET address = NULL, details = NULL WHERE at < ? AND (address IS NOT NULL OR details IS NOT NULL)",
                                    .int(before))
             report.auditAddressesErased = connection.changes
-            try connection.execute("DELETE FROM outbox WHERE created_at < ? AND (sent_at IS NOT NULL OR dead = 1)", .int(before))
+            // Notifications carry addresses; any older than the limit has long been delivered or given up.
+            try connection.execute("DELETE FROM outbox WHERE created_at < ?", .int(before))
             report.outboxDeleted = connection.changes
             try audit(connection, now: now, actor: actor, action: "purge", subject: "before:\(before)", address: "",
                       details: "\(report.bookingsErased) bookings")

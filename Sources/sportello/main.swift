@@ -8,6 +8,8 @@ commands:
   serve    build the site, then serve output/ and the booking endpoint on http://HOST:PORT
   build    render the public site into output/ and exit
   check    validate the configuration file and exit
+  deliver  deliver the notifications that are due, once (for cron; serve does it by itself)
+  outbox   list pending, dead and recently sent notifications
 
 office commands (an operator token: --token T or SPORTELLO_OPERATOR_TOKEN):
   operator add NAME --scope ID[,ID…]|*   create an operator for offices/services; prints the token once
@@ -51,6 +53,8 @@ do {
         case "build": try Commands.build(options)
         default: try Commands.serve(options)
         }
+    case "deliver": try Commands.deliver(options)
+    case "outbox": try Commands.outbox(options)
     case "operator": try Commands.operatorAccounts(options)
     case "agenda": try Commands.agenda(options)
     case "outcome": try Commands.outcome(options)

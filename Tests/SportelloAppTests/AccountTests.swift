@@ -59,7 +59,10 @@ import Testing
     }
 
     @Test func registrationCredentialsAndSessions() throws {
-        let site = try RunningSite(now: now)
+        let site = try RunningSite(now: now, configure: {
+            $0.notifications.sms = true
+            $0.notifications.smsCommand = ["/bin/true"]
+        })
         defer { site.stop() }
         // An invalid codice fiscale is refused with the field named.
         var wrong = anna
