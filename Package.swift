@@ -26,7 +26,7 @@ let package = Package(
         .testTarget(name: "SportelloCoreTests", dependencies: ["SportelloCore"]),
         .testTarget(name: "SportelloStoreTests", dependencies: ["SportelloStore"]),
         .testTarget(name: "SportelloSiteTests", dependencies: ["SportelloSite"]),
-        .testTarget(name: "SportelloNotifyTests", dependencies: ["SportelloNotify"]),
+        .testTarget(name: "SportelloNotifyTests", dependencies: ["SportelloNotify"], exclude: ["check_messages.py"]),
         .testTarget(name: "SportelloHTTPTests", dependencies: ["SportelloHTTP"]),
         .testTarget(name: "SportelloAppTests", dependencies: ["SportelloApp"]),
     ]

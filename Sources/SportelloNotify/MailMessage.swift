@@ -44,7 +44,8 @@ public struct MailMessage: Sendable {
     /// The message as `sendmail -t -i` expects it on standard input.
     public var rendered: String {
         var lines: [String] = []
-        lines.append(Self.header("From", "\(Self.encodedWord(fromName)) <\(fromAddress)>"))
+        // One encoded-word for the sender's name where it fits: some address parsers keep the space between two.
+        lines.append(Self.header("From", "\(Self.encodedWord(fromName, bytesPerWord: 45)) <\(fromAddress)>"))
         lines.append(Self.header("To", toAddress))
         lines.append(Self.header("Subject", Self.encodedWord(subject)))
         lines.append("Date: \(Self.rfc5322Date(date))")
@@ -68,8 +69,9 @@ public struct MailMessage: Sendable {
         } else {
             body = ["Content-Type: multipart/mixed; boundary=\"\(mixed)\"", "", "This is a MIME message.", "--\(mixed)"] + content
             for attachment in attachments {
-                body += ["--\(mixed)", "Content-Type: \(attachment.contentType); name=\"\(attachment.filename)\"",
-                         "Content-Disposition: attachment; filename=\"\(attachment.filename)\"", "Content-Transfer-Encoding: base64", "",
+                // Parameters on continuation lines keep every header line short (RFC 5322 §2.2.3).
+                body += ["--\(mixed)", "Content-Type: \(attachment.contentType.replacingOccurrences(of: "; ", with: ";\r\n "));\r\n name=\"\(attachment.filename)\"",
+                         "Content-Disposition: attachment;\r\n filename=\"\(attachment.filename)\"", "Content-Transfer-Encoding: base64", "",
                          Self.base64Lines(attachment.bytes)]
             }
             body.append("--\(mixed)--")
@@ -96,14 +98,14 @@ public struct MailMessage: Sendable {
 
     /// RFC 2047 "B" encoded-words for text that is not plain ASCII, split so each word stays under 75
     /// characters and no UTF-8 sequence is cut.
-    public static func encodedWord(_ text: String) -> String {
+    public static func encodedWord(_ text: String, bytesPerWord: Int = 39) -> String {
         guard text.unicodeScalars.contains(where: { !$0.isASCII || $0.value < 32 }) || text.contains("=?") else { return text }
         var words: [String] = []
         var chunk: [UInt8] = []
         for character in text {
             let bytes = Array(String(character).utf8)
-            // 45 bytes → 60 base64 characters, plus "=?utf-8?B?" and "?=".
-            if chunk.count + bytes.count > 45 {
+            // 39 bytes → 52 base64 characters, plus "=?utf-8?B?" and "?=": 64, which fits after "Subject: ".
+            if chunk.count + bytes.count > bytesPerWord {
                 words.append("=?utf-8?B?\(Data(chunk).base64EncodedString())?=")
                 chunk = []
             }
