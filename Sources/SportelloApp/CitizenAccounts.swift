@@ -174,6 +174,7 @@ extension Application {
                                     ["name": citizen.fullName, "codiceFiscale": citizen.codiceFiscale])),
             "bookings": .list(rows), "hasBookings": .bool(!rows.isEmpty),
             "cancelAction": .string(layout.api("my-bookings/cancel")), "logoutAction": .string(layout.api("logout")),
+            "receiptAction": .string(layout.api("receipts")),
             "signedInWithAccount": .bool(!citizen.certified),
             "catalogueURL": .string(layout.url(.catalogue, language: context.language)),
         ], pageID: .account)

@@ -43,7 +43,7 @@ public struct LoadedSite: Sendable {
                 throw LoadError(description: "\(options.templatesPath)/i18n/\(language).json: \(error)")
             }
         }
-        for page in ["layout", "catalogue", "service", "week", "404", "cancel", "hold", "summary", "confirmed", "cancelled", "error", "operator-login", "operator-agenda", "account", "notice", "my-bookings"] where !templates.has(page) {
+        for page in ["layout", "catalogue", "service", "week", "404", "cancel", "hold", "summary", "confirmed", "cancelled", "error", "operator-login", "operator-agenda", "account", "notice", "my-bookings", "receipt"] where !templates.has(page) {
             throw LoadError(description: "\(options.templatesPath): the template \"\(page).html\" is missing")
         }
         renderer = PageRenderer(catalogue: catalogue, templates: templates, translations: translations)

@@ -265,7 +265,7 @@ public struct PageRenderer: Sendable {
     public func renderCancel(language: String, into buffer: inout [UInt8]) throws {
         let t = texts(language)
         try page("cancel", title: t.text("cancelPage.title"), language: language, pageID: .cancel,
-                 context: ["cancelAction": .string(layout.api("cancellations"))],
+                 context: ["cancelAction": .string(layout.api("cancellations")), "receiptAction": .string(layout.api("receipts"))],
                  breadcrumb: [(t.text("nav.home"), layout.url(.catalogue, language: language)), (t.text("cancelPage.title"), nil)], into: &buffer)
     }
 

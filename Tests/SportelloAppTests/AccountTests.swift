@@ -209,3 +209,44 @@ import Testing
         }
     }
 }
+
+/// The receipt again (code + codice fiscale, or the signed-in citizen) and the messages each change queues.
+@Suite(.serialized) struct ReceiptAndNotificationTests {
+    let now = rome("2026-11-25", "08:00")
+    let slot = rome("2026-11-26", "08:30")
+
+    func outbox(_ site: RunningSite) throws -> [String] {
+        try Outbox(database: site.store.database).list().map { "\($0.kind) \($0.channel) \($0.recipient)" }.sorted()
+    }
+
+    @Test func receiptsAndQueuedMessages() throws {
+        let site = try RunningSite(now: now, configure: {
+            $0.notifications.sms = true
+            $0.notifications.smsCommand = ["/bin/true"]
+        })
+        defer { site.stop() }
+        let hold = try site.post("/api/holds", ["service": "residenza", "slot": String(slot)], json: true)
+        var form = person
+        let token = try #require(extract("[0-9a-f]{32}", from: hold.body))
+        form["hold"] = token
+        let booked = try site.post("/api/bookings", form, json: true)
+        let code = try #require(extract("\"code\":\"[2-9A-HJ-NP-Z]{8}\"", from: booked.body).map { String($0.dropFirst(8).dropLast()) })
+        // Confirming again (a double click) queues nothing more.
+        #expect(try site.post("/api/bookings", form, json: true).status == 201)
+        #expect(try outbox(site) == ["confirmed email maria@example.it", "confirmed sms +393331234567"])
+
+        // The receipt: with the right codice fiscale only; never written to output/.
+        let receipt = try site.post("/api/receipts", ["code": code.lowercased(), "codice_fiscale": "rssmra85t10a562s"])
+        #expect(receipt.status == 200 && receipt.body.contains(code) && receipt.body.contains("Maria Chiara D&#39;Alessandro"))
+        #expect(receipt.body.contains("Ricevuta di prenotazione") && receipt.body.contains("Cambio di residenza"))
+        let wrong = try site.post("/api/receipts", ["code": code, "codice_fiscale": "BNCLRA70A41H501B"])
+        let unknown = try site.post("/api/receipts", ["code": "ZZZZZZZZ", "codice_fiscale": "RSSMRA85T10A562S"])
+        #expect(wrong.status == 404 && unknown.status == 404 && wrong.body == unknown.body)
+        #expect(site.file("annulla/index.html").contains("action=\"/api/receipts\""))
+
+        // Cancelling queues the cancellation on both channels.
+        #expect(try site.post("/api/cancellations", ["code": code, "codice_fiscale": "RSSMRA85T10A562S"]).status == 200)
+        #expect(try outbox(site) == ["cancelled email maria@example.it", "cancelled sms +393331234567",
+                                     "confirmed email maria@example.it", "confirmed sms +393331234567"])
+    }
+}
