@@ -115,7 +115,21 @@ import Testing
         #expect(locked.status == 429 && locked.headers["Retry-After"] != nil)
         #expect(try site.post("/api/login", ["codice_fiscale": "BNCLRA70A41H501B", "password": renewed]).status == 429)
         site.clock.advance(AccountStore.lockSeconds)
-        _ = try signIn(site, "BNCLRA70A41H501B", renewed)
+        let fresh = try signIn(site, "BNCLRA70A41H501B", renewed)
+        // Signing out ends the session on the server, not just in the browser.
+        let out = try site.post("/api/logout", [:], headers: fresh)
+        #expect(out.status == 303 && (out.headers["Set-Cookie"] as? String)?.contains("Max-Age=0") == true)
+        #expect(try site.post("/api/my-bookings", [:], headers: fresh).status == 401)
+
+        // One address trying many accounts is slowed down; another address is not.
+        site.clock.advance(120)
+        var statuses: [Int] = []
+        for index in 0..<12 {
+            statuses.append(try site.post("/api/login", ["codice_fiscale": "RSSMRA85T10A562S", "password": "guess\(index)"],
+                                          headers: ["X-Forwarded-For": "198.51.100.7"]).status)
+        }
+        #expect(statuses.prefix(10).allSatisfy { $0 == 401 } && statuses.suffix(2).allSatisfy { $0 == 429 })
+        #expect(try site.post("/api/login", ["codice_fiscale": "RSSMRA85T10A562S", "password": "x"], headers: ["X-Forwarded-For": "198.51.100.8"]).status == 401)
     }
 
     @Test func bookingForSomeoneElseShowsInBothListsAndCountsTheBeneficiary() throws {

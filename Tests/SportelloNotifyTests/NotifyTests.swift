@@ -131,7 +131,10 @@ func parse(_ files: [String]) throws -> [[String: Any]] {
             #expect((message["messageID"] as? String)?.hasSuffix("@\(URL(string: renderer.catalogue.configuration.comune.baseURL)?.host ?? host)>") == true)
         }
         func message(_ subjectPrefix: String) throws -> [String: Any] {
-            try #require(messages.first { ($0["subject"] as? String)?.hasPrefix(subjectPrefix) == true })
+            guard let found = messages.first(where: { ($0["subject"] as? String)?.hasPrefix(subjectPrefix) == true }) else {
+                throw TestFailure(description: "no message with a subject starting \"\(subjectPrefix)\"")
+            }
+            return found
         }
         func parts(_ message: [String: Any]) -> [[String: Any]] { (message["parts"] as? [Any] ?? []).compactMap { $0 as? [String: Any] } }
 
@@ -213,6 +216,37 @@ func parse(_ files: [String]) throws -> [[String: Any]] {
         #expect(text == "Comune di Valfiorita: prenotazione \(booking.code) confermata, \(serviceName), gio 26/11 ore 09:10.")
         let arguments = try String(contentsOfFile: file.replacingOccurrences(of: ".eml", with: ".args"), encoding: .utf8)
         #expect(arguments == "--sender\nComune\n+393331234567\n")
+    }
+
+    @Test func aReminderGoesOnceTheDayBeforeAndNotForLateBookings() throws {
+        let sandbox = try Sandbox()
+        let sendmail = try sandbox.fakeProgram(named: "sendmail")
+        let renderer = try demoRenderer {
+            $0.sendmailPath = sendmail
+            $0.reminderHoursBefore = 24
+        }
+        let database = try Database(path: "\(sandbox.folder)/db.sqlite")
+        let store = BookingStore(database: database)
+        let settings = renderer.catalogue.configuration.notifications
+        // Booked five days ahead (a reminder is due), and one booked only two hours ahead (none).
+        let early = now - 4 * 86_400
+        let hold = try store.placeHold(slot: SlotRef(serviceID: "carta-identita", start: slot), capacity: 2, now: early, expiresAt: early + 600, clientIP: "t")
+        let person = PersonDetails(givenName: "Ada", familyName: "Neri", codiceFiscale: "RSSMRA85T10A562S", email: "ada@example.it", phone: "3331234567")
+        let booking = try store.confirm(holdToken: hold.token, person: person, slotEnd: slot + 1_200, now: early, clientIP: "t",
+                                        within: Notifications.queue("confirmed", settings: settings, now: early))
+        let lateHold = try store.placeHold(slot: SlotRef(serviceID: "carta-identita", start: slot), capacity: 2, now: slot - 7_200, expiresAt: slot - 6_600,
+                                           clientIP: "t")
+        _ = try store.confirm(holdToken: lateHold.token, person: person, slotEnd: slot + 1_200, now: slot - 7_200, clientIP: "t")
+        let notifier = Notifier(database: database, renderer: renderer, spool: "\(sandbox.folder)/spool")
+        #expect(notifier.deliverDue(clock: { early }).delivered == 1)  // the confirmation
+        #expect(notifier.deliverDue(clock: { slot - 25 * 3_600 }).remindersQueued == 0)  // too early
+        let due = notifier.deliverDue(clock: { slot - 23 * 3_600 })
+        #expect(due.remindersQueued == 1 && due.delivered == 1)
+        #expect(notifier.deliverDue(clock: { slot - 22 * 3_600 }).remindersQueued == 0)  // once
+        #expect(notifier.deliverDue(clock: { slot - 3_600 }).remindersQueued == 0)  // not for the late booking
+        let reminder = try #require(try parse(sandbox.receivedFiles()).first { ($0["subject"] as? String)?.hasPrefix("Promemoria") == true })
+        let text = (reminder["parts"] as? [Any] ?? []).compactMap { $0 as? [String: Any] }.first { $0["type"] as? String == "text/plain" }?["text"] as? String
+        #expect(text?.contains(booking.code) == true && text?.contains("ti ricordiamo") == true)
     }
 
     @Test func encodingsKeepLinesShortAndWordsWhole() {
