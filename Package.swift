@@ -12,12 +12,14 @@ let package = Package(
     targets: [
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "CCrypt", providers: [.apt(["libcrypt-dev"])]),
+        .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
 
         .target(name: "SportelloCore"),
         .target(name: "SportelloStore", dependencies: ["SportelloCore", "CSQLite", "CCrypt"]),
-        .target(name: "SportelloSite", dependencies: ["SportelloCore"]),
-        .target(name: "SportelloHTTP"),
-        .target(name: "SportelloApp", dependencies: ["SportelloCore", "SportelloStore", "SportelloSite", "SportelloHTTP"]),
+        .target(name: "SportelloSite", dependencies: ["SportelloCore", "CZlib"]),
+        .target(name: "SportelloNotify", dependencies: ["SportelloCore", "SportelloStore", "SportelloSite"]),
+        .target(name: "SportelloHTTP", dependencies: ["SportelloCore"]),
+        .target(name: "SportelloApp", dependencies: ["SportelloCore", "SportelloStore", "SportelloSite", "SportelloNotify", "SportelloHTTP"]),
 
         .executableTarget(name: "sportello", dependencies: ["SportelloApp"]),
         .executableTarget(name: "sportello-bench", dependencies: ["SportelloApp"]),
@@ -25,6 +27,7 @@ let package = Package(
         .testTarget(name: "SportelloCoreTests", dependencies: ["SportelloCore"]),
         .testTarget(name: "SportelloStoreTests", dependencies: ["SportelloStore"]),
         .testTarget(name: "SportelloSiteTests", dependencies: ["SportelloSite"]),
+        .testTarget(name: "SportelloNotifyTests", dependencies: ["SportelloNotify"], exclude: ["check_messages.py"]),
         .testTarget(name: "SportelloHTTPTests", dependencies: ["SportelloHTTP"]),
         .testTarget(name: "SportelloAppTests", dependencies: ["SportelloApp"]),
     ]

@@ -1,6 +1,7 @@
 import Foundation
 import SportelloCore
 import SportelloHTTP
+import SportelloNotify
 import SportelloSite
 import SportelloStore
 
@@ -9,7 +10,16 @@ import SportelloStore
 public final class Application: HTTPResponder, Sendable {
     let site: LoadedSite
     let store: BookingStore
+    let operators: OperatorStore
+    let accounts: AccountStore
+    /// Sign-in attempts per client address, on top of the per-account lock.
+    let loginLimiter: RateLimiter
+    /// Delivers the outbox (mail, SMS); its worker wakes after every change that queues a message.
+    let notifier: Notifier
+    let notificationWorker: NotificationWorker
     let publisher: SitePublisher
+    /// Occupancy as the public pages show it (bookings, holds and operator blocks).
+    let source: any OccupancySource
     let queue: PublishQueue
     let staticFiles: StaticFiles
     let clock: @Sendable () -> Int64
@@ -19,9 +29,16 @@ public final class Application: HTTPResponder, Sendable {
     public init(site: LoadedSite, store: BookingStore, publisher: SitePublisher, source: any OccupancySource,
                 clock: @escaping @Sendable () -> Int64 = currentInstant,
                 onPublished: (@Sendable (Set<PageID>) -> Void)? = nil) {
+        let spool = ((site.options.databasePath as NSString).deletingLastPathComponent as NSString).appendingPathComponent("spool")
+        notifier = Notifier(database: store.database, renderer: site.renderer, spool: spool)
+        notificationWorker = NotificationWorker(notifier: notifier, clock: clock)
         self.site = site
         self.store = store
+        operators = OperatorStore(database: store.database)
+        accounts = AccountStore(database: store.database)
+        loginLimiter = RateLimiter(capacity: 10, perMinute: 10)
         self.publisher = publisher
+        self.source = source
         self.clock = clock
         queue = PublishQueue(publisher: publisher, source: source, clock: clock, onPublished: onPublished)
         staticFiles = StaticFiles(root: site.options.outputPath)
@@ -36,11 +53,25 @@ public final class Application: HTTPResponder, Sendable {
     /// Starts the publisher thread and the clock that republishes time-driven changes.
     public func startBackgroundWork() {
         queue.start()
+        notificationWorker.start()
+        purgeExpiredPersonalData()
         ticker.start(every: 15) { [self] in tick() }
+    }
+
+    /// The retention job: at start-up and every midnight, personal data of bookings past the retention period is erased.
+    func purgeExpiredPersonalData() {
+        let now = clock()
+        do {
+            let report = try store.purge(before: now - Int64(configuration.privacy.retentionDays) * 86_400, now: now, actor: "retention")
+            if report.bookingsErased > 0 { print("retention: erased the personal data of \(report.bookingsErased) bookings") }
+        } catch {
+            FileHandle.standardError.write(Data("sportello: retention purge failed: \(error)\n".utf8))
+        }
     }
 
     public func stopBackgroundWork() {
         ticker.stop()
+        notificationWorker.stop()
         queue.stop()
     }
 
@@ -59,6 +90,7 @@ public final class Application: HTTPResponder, Sendable {
             for slot in expired { pages.formUnion(SitePublisher.pages(touchedBy: slot.serviceID, slotStart: slot.start)) }
         }
         if RomeTime.local(previous).date != RomeTime.local(now).date {
+            purgeExpiredPersonalData()
             queue.markEverything()
             return
         }
@@ -100,6 +132,7 @@ public final class Application: HTTPResponder, Sendable {
         }
         var formContext = context
         if let language = fields["lang"], configuration.comune.languages.contains(language) { formContext.language = language }
+        formContext.citizen = identify(request)
         if let honeypot = fields["website"], !honeypot.isEmpty { return failure(.badForm, formContext) }
         switch String(request.path.dropFirst(apiPrefix.count)) {
         case "holds": return placeHold(fields, formContext)
@@ -107,6 +140,15 @@ public final class Application: HTTPResponder, Sendable {
         case "review": return review(fields, formContext)
         case "bookings": return confirm(fields, formContext)
         case "cancellations": return cancel(fields, formContext)
+        case "holds/for": return chooseBeneficiary(fields, formContext)
+        case "accounts": return register(fields, formContext)
+        case "login": return login(fields, formContext)
+        case "logout": return logout(request, formContext)
+        case "credentials": return resetCredentials(fields, formContext)
+        case "my-bookings": return myBookings(fields, formContext)
+        case "my-bookings/cancel": return cancelMine(fields, formContext)
+        case "receipts": return receipt(fields, formContext)
+        case let action where action.hasPrefix("operator/"): return operatorRoute(String(action.dropFirst(9)), request, fields, formContext)
         default: return failure(.notFound, formContext)
         }
     }
@@ -134,6 +176,8 @@ struct RequestContext {
     var language: String
     let wantsJSON: Bool
     let clientAddress: String
+    /// Who is signed in (an account's session, or a certified identity from the proxy), if anyone.
+    var citizen: Citizen?
 
     init(request: HTTPRequest, configuration: SiteConfiguration) {
         wantsJSON = (request.headers["Accept"] ?? "").contains("application/json")
@@ -147,6 +191,41 @@ struct RequestContext {
         let languages = configuration.comune.languages
         let accept = (request.headers["Accept-Language"] ?? "").lowercased()
         language = languages.first { accept.hasPrefix($0) } ?? configuration.comune.language
+    }
+}
+
+/// The notification thread of `serve`: delivers the outbox when woken (after a change queued messages)
+/// and every 30 seconds (retries, reminders).
+final class NotificationWorker: Sendable {
+    private let notifier: Notifier
+    private let clock: @Sendable () -> Int64
+    private let stopped = Mutex(false)
+    private let signal = DispatchSemaphore(value: 0)
+    private let done = DispatchSemaphore(value: 0)
+
+    init(notifier: Notifier, clock: @escaping @Sendable () -> Int64) {
+        self.notifier = notifier
+        self.clock = clock
+    }
+
+    func start() {
+        let thread = Thread { [self] in
+            while !stopped.withLock({ $0 }) {
+                notifier.deliverDue(clock: clock)
+                _ = signal.wait(timeout: .now() + 30)
+            }
+            done.signal()
+        }
+        thread.name = "notifications"
+        thread.start()
+    }
+
+    func wake() { signal.signal() }
+
+    func stop() {
+        stopped.withLock { $0 = true }
+        signal.signal()
+        done.wait()
     }
 }
 

@@ -18,7 +18,7 @@ public enum Commands {
         let database = try Database(path: options.databasePath)
         let publisher = site.makePublisher()
         let start = Date()
-        let report = try publisher.publishAll(now: currentInstant(), source: StoreOccupancy(store: BookingStore(database: database)))
+        let report = try publisher.publishAll(now: currentInstant(), source: StoreOccupancy(store: BookingStore(database: database), catalogue: site.catalogue))
         let milliseconds = Int(Date().timeIntervalSince(start) * 1000)
         print("built \(report.rendered) pages into \(options.outputPath)/ in \(milliseconds) ms (\(report.written) written, \(report.removed) old weeks removed)")
     }
@@ -51,13 +51,32 @@ public enum Commands {
     }
 }
 
-/// The store seen as the publisher's source of slot occupancy.
+/// The store seen as the publisher's source of slot occupancy: bookings and holds counted per slot, and
+/// operator blocks (time ranges) laid over the slots of the services they cover.
 public struct StoreOccupancy: OccupancySource {
     public let store: BookingStore
+    public let catalogue: Catalogue
 
-    public init(store: BookingStore) { self.store = store }
+    public init(store: BookingStore, catalogue: Catalogue) {
+        self.store = store
+        self.catalogue = catalogue
+    }
 
     public func occupancy(serviceID: String?, from: Int64, to: Int64, now: Int64) throws -> [String: [Int64: SlotOccupancy]] {
-        try store.occupancy(serviceID: serviceID, from: from, to: to, now: now)
+        var result = try store.occupancy(serviceID: serviceID, from: from, to: to, now: now)
+        for block in try store.blocks(serviceID: serviceID, from: from, to: to) {
+            guard let service = catalogue.service(id: block.serviceID) else { continue }
+            let start = max(block.startsAt, from)
+            let end = min(block.endsAt, to)
+            var day = RomeTime.local(start).date
+            let lastDay = RomeTime.local(end).date
+            while day <= lastDay {
+                for slot in service.slots(on: day) where slot.startInstant >= start && slot.startInstant < end {
+                    result[service.id, default: [:]][slot.startInstant, default: .empty].blocked += block.desks
+                }
+                day = day.adding(days: 1)
+            }
+        }
+        return result
     }
 }

@@ -8,6 +8,7 @@ import SportelloStore
 /// browsers and JSON for `Accept: application/json`.
 extension Application {
     func placeHold(_ fields: FormFields, _ context: RequestContext) -> HTTPResponse {
+        if configuration.booking.requireAccount && context.citizen == nil { return failure(.signInRequired, context) }
         guard let service = fields["service"].flatMap({ site.catalogue.service(id: $0) }) else { return failure(.unknownService, context) }
         guard let start = fields["slot"].flatMap({ Int64($0) }), let slot = service.slot(startingAt: start) else {
             return failure(.unknownSlot, context, service: service)
@@ -29,7 +30,7 @@ extension Application {
         if context.wantsJSON {
             return json(201, ["hold": holdJSON(hold, slot: slot)])
         }
-        return formPage(service: service, slot: slot, hold: hold, values: [:], errors: [:], context: context, status: 200)
+        return formPage(service: service, slot: slot, hold: hold, values: lockedValues([:], context), errors: [:], context: context, status: 200)
     }
 
     func releaseHold(_ fields: FormFields, _ context: RequestContext) -> HTTPResponse {
@@ -51,8 +52,8 @@ extension Application {
         let (hold, service, slot, problem) = activeHold(fields, context)
         if let problem { return problem }
         guard let hold, let service, let slot else { return failure(.holdNotFound, context) }
-        let values = formValues(fields)
-        let (person, errors) = validate(fields, service: service)
+        let values = lockedValues(formValues(fields), context)
+        let (person, errors) = validate(values, service: service, context: context)
         if fields["action"] == "edit" || person == nil {
             return formPage(service: service, slot: slot, hold: hold, values: values, errors: errors, context: context,
                             status: person == nil && fields["action"] != "edit" ? 422 : 200)
@@ -61,7 +62,7 @@ extension Application {
         if context.wantsJSON { return json(200, ["hold": holdJSON(hold, slot: slot), "valid": true]) }
         // The summary shows (and sends on) the values as they will be stored: trimmed, NFC, canonical.
         let normalized = ["nome": person.givenName, "cognome": person.familyName, "codice_fiscale": person.codiceFiscale,
-                          "email": person.email, "cellulare": person.phone, "note": person.notes ?? ""]
+                          "email": person.email, "cellulare": person.phone, "note": person.notes ?? "", "beneficiary": values["beneficiary"] ?? ""]
         return summaryPage(service: service, slot: slot, hold: hold, values: normalized, context: context)
     }
 
@@ -72,19 +73,27 @@ extension Application {
         do { existing = try store.hold(token: token) } catch { return failure(EndpointError(error), context) }
         guard let existing, let service = site.catalogue.service(id: existing.slot.serviceID),
               let slot = service.slot(startingAt: existing.slot.start) else { return failure(.holdNotFound, context) }
-        let (person, errors) = validate(fields, service: service)
+        if configuration.booking.requireAccount && context.citizen == nil { return failure(.signInRequired, context) }
+        let values = lockedValues(formValues(fields), context)
+        let (person, errors) = validate(values, service: service, context: context)
         guard let person else {
             if context.wantsJSON { return failure(.invalidFields, context, fieldErrors: errors) }
-            return formPage(service: service, slot: slot, hold: existing, values: formValues(fields), errors: errors, context: context, status: 422)
+            return formPage(service: service, slot: slot, hold: existing, values: values, errors: errors, context: context, status: 422)
         }
         let booking: Booking
         do {
             booking = try store.confirm(holdToken: token, person: person, slotEnd: slot.endInstant, now: clock(), clientIP: context.clientAddress,
-                                        maxActiveBookingsPerPerson: configuration.booking.maxActiveBookingsPerPerson)
+                                        maxActiveBookingsPerPerson: configuration.booking.maxActiveBookingsPerPerson,
+                                        noShowPolicy: configuration.booking.noShowPolicy, language: context.language, within: notify("confirmed"))
         } catch {
+            if case .noShowBlocked(let until) = error {
+                let t = site.renderer.texts(context.language)
+                return failure(.noShowBlocked, context, messageArguments: ["date": t.longDate(RomeTime.local(until).date)])
+            }
             return failure(EndpointError(error), context, service: service, near: slot)
         }
         queue.mark(SitePublisher.pages(touchedBy: service.id, slotStart: slot.startInstant))
+        notificationWorker.wake()
         if context.wantsJSON { return json(201, ["booking": bookingJSON(booking)]) }
         return confirmationPage(booking: booking, service: service, slot: slot, context: context)
     }
@@ -95,10 +104,12 @@ extension Application {
         }
         let booking: Booking
         do {
-            booking = try store.cancel(code: code, codiceFiscale: codiceFiscale, now: clock(), clientIP: context.clientAddress)
+            booking = try store.cancel(code: code, codiceFiscale: codiceFiscale, now: clock(), clientIP: context.clientAddress,
+                                       within: notify("cancelled"))
         } catch {
             return failure(EndpointError(error), context)
         }
+        notificationWorker.wake()
         queue.mark(SitePublisher.pages(touchedBy: booking.slot.serviceID, slotStart: booking.slot.start))
         if context.wantsJSON { return json(200, ["booking": bookingJSON(booking)]) }
         guard let service = site.catalogue.service(id: booking.slot.serviceID), let slot = service.slot(startingAt: booking.slot.start) else {
@@ -128,17 +139,38 @@ extension Application {
 
     static let personFields = ["nome", "cognome", "codice_fiscale", "email", "cellulare", "note"]
 
+    /// What the form sent, plus the beneficiary's codice fiscale when booking for someone else.
     func formValues(_ fields: FormFields) -> [String: String] {
         var values: [String: String] = [:]
-        for name in Self.personFields { values[name] = fields[name] ?? "" }
+        for name in Self.personFields + ["beneficiary"] { values[name] = fields[name] ?? "" }
         return values
     }
 
-    /// Validates the anagrafica; on failure returns the error code per field.
-    func validate(_ fields: FormFields, service: Service) -> (PersonDetails?, [String: String]) {
+    /// The values the signed-in citizen's identity fixes, whatever the form sent: their own names and codice
+    /// fiscale, or the beneficiary's codice fiscale when booking for someone else. Contacts start as theirs.
+    func lockedValues(_ submitted: [String: String], _ context: RequestContext) -> [String: String] {
+        var values = submitted
+        guard let citizen = context.citizen else {
+            values["beneficiary"] = ""
+            return values
+        }
+        if let beneficiary = values["beneficiary"], !beneficiary.isEmpty {
+            values["codice_fiscale"] = beneficiary
+        } else {
+            values["nome"] = citizen.givenName
+            values["cognome"] = citizen.familyName
+            values["codice_fiscale"] = citizen.codiceFiscale
+        }
+        if (values["email"] ?? "").isEmpty { values["email"] = citizen.email }
+        if (values["cellulare"] ?? "").isEmpty { values["cellulare"] = citizen.phone }
+        return values
+    }
+
+    /// Validates an anagrafica; on failure returns the error code per field.
+    func validatePerson(_ values: [String: String], notesRequired: Bool) -> (PersonDetails?, [String: String]) {
         var errors: [String: String] = [:]
         func check<T>(_ name: String, _ body: (String) throws(FieldError) -> T) -> T? {
-            do { return try body(fields[name] ?? "") } catch {
+            do { return try body(values[name] ?? "") } catch {
                 errors[name] = error.code
                 return nil
             }
@@ -148,9 +180,19 @@ extension Application {
         let codiceFiscale = check("codice_fiscale") { text throws(FieldError) in try FieldValidator.codiceFiscale(text) }
         let email = check("email") { text throws(FieldError) in try FieldValidator.email(text) }
         let phone = check("cellulare") { text throws(FieldError) in try FieldValidator.phone(text) }
-        let notes = check("note") { text throws(FieldError) in try FieldValidator.notes(text, required: service.reasonRequired) }
+        let notes = check("note") { text throws(FieldError) in try FieldValidator.notes(text, required: notesRequired) }
         guard errors.isEmpty, let givenName, let familyName, let codiceFiscale, let email, let phone else { return (nil, errors) }
         return (PersonDetails(givenName: givenName, familyName: familyName, codiceFiscale: codiceFiscale.value, email: email, phone: phone,
                               notes: (notes ?? "").isEmpty ? nil : notes), [:])
+    }
+
+    /// The booking's anagrafica: the beneficiary's, with the signed-in presenter recorded when they differ.
+    func validate(_ values: [String: String], service: Service, context: RequestContext) -> (PersonDetails?, [String: String]) {
+        var (person, errors) = validatePerson(values, notesRequired: service.reasonRequired)
+        if let citizen = context.citizen, person != nil, person?.codiceFiscale != citizen.codiceFiscale {
+            person?.presenterCodiceFiscale = citizen.codiceFiscale
+            person?.presenterName = citizen.fullName
+        }
+        return (person, errors)
     }
 }

@@ -20,6 +20,16 @@ enum EndpointError: String, Error, CaseIterable {
     case bookingNotFound = "booking_not_found"
     case bookingInPast = "booking_in_past"
     case personLimitReached = "person_limit_reached"
+    case noShowBlocked = "no_show_blocked"
+    case outcomeTooEarly = "outcome_too_early"
+    case bookingNotActive = "booking_not_active"
+    case blockNotFound = "block_not_found"
+    case badRange = "bad_range"
+    case unauthorized = "unauthorized"
+    case signInRequired = "sign_in_required"
+    case wrongCredentials = "wrong_credentials"
+    case accountLocked = "account_locked"
+    case forbidden = "forbidden"
     case storage = "storage_error"
 
     var status: Int {
@@ -28,9 +38,13 @@ enum EndpointError: String, Error, CaseIterable {
         case .rateLimited: 429
         case .badOrigin: 403
         case .badForm: 400
-        case .notFound, .unknownService, .holdNotFound, .bookingNotFound: 404
-        case .unknownSlot, .invalidFields: 422
-        case .slotPast, .slotNotYetBookable, .slotFull, .bookingInPast, .personLimitReached: 409
+        case .notFound, .unknownService, .holdNotFound, .bookingNotFound, .blockNotFound: 404
+        case .unknownSlot, .invalidFields, .badRange: 422
+        case .slotPast, .slotNotYetBookable, .slotFull, .bookingInPast, .personLimitReached, .noShowBlocked, .outcomeTooEarly,
+             .bookingNotActive: 409
+        case .unauthorized, .signInRequired, .wrongCredentials: 401
+        case .accountLocked: 429
+        case .forbidden: 403
         case .holdExpired, .holdReleased: 410
         case .storage: 503
         }
@@ -45,6 +59,10 @@ enum EndpointError: String, Error, CaseIterable {
         case .bookingNotFound: self = .bookingNotFound
         case .bookingInPast: self = .bookingInPast
         case .personLimitReached: self = .personLimitReached
+        case .noShowBlocked: self = .noShowBlocked
+        case .outcomeTooEarly: self = .outcomeTooEarly
+        case .bookingNotActive: self = .bookingNotActive
+        case .blockNotFound: self = .blockNotFound
         case .storage: self = .storage
         }
     }

@@ -7,7 +7,7 @@ import SportelloStore
 /// The HTML and JSON answers of the endpoint. Pages carry personal data, so they are answers to POSTs,
 /// marked `no-store`, never files in `output/`.
 extension Application {
-    func page(_ template: String, status: Int, title: String, context: RequestContext, values: [String: TemplateValue],
+    func page(_ template: String, status: Int, title: String, context: RequestContext, values: TemplateFields,
               pageID: PageID = .catalogue) -> HTTPResponse {
         var buffer: [UInt8] = []
         do {
@@ -27,9 +27,7 @@ extension Application {
         return HTTPResponse(status: status, headers: [("Content-Type", "application/json; charset=utf-8"), ("Cache-Control", "no-store")], body: Array(data))
     }
 
-    func whenText(_ slot: Slot, _ t: Translations) -> String {
-        t.format("when.slot", ["date": t.longDate(slot.date), "start": slot.start.description, "end": slot.end.description])
-    }
+    func whenText(_ slot: Slot, _ t: Translations) -> String { site.renderer.whenText(slot, t) }
 
     func holdJSON(_ hold: Hold, slot: Slot) -> [String: Any] {
         ["token": hold.token, "service": hold.slot.serviceID, "start": hold.slot.start, "end": slot.endInstant, "expiresAt": hold.expiresAt]
@@ -40,7 +38,7 @@ extension Application {
     }
 
     /// Values common to the form and the summary: the service, the slot, the hold and its countdown.
-    private func holdValues(service: Service, slot: Slot, hold: Hold, context: RequestContext) -> [String: TemplateValue] {
+    private func holdValues(service: Service, slot: Slot, hold: Hold, context: RequestContext) -> TemplateFields {
         let t = site.renderer.texts(context.language)
         let expiry = RomeTime.local(hold.expiresAt)
         let minutes = max(0, Int((hold.expiresAt - clock() + 59) / 60))
@@ -66,10 +64,25 @@ extension Application {
                   status: Int) -> HTTPResponse {
         let t = site.renderer.texts(context.language)
         var page = holdValues(service: service, slot: slot, hold: hold, context: context)
+        let beneficiary = values["beneficiary"] ?? ""
+        // Fields the identity fixes are shown read-only; the server enforces them anyway (`lockedValues`).
+        var locked: Set<String> = []
+        if let citizen = context.citizen {
+            locked = beneficiary.isEmpty ? ["nome", "cognome", "codice_fiscale"] : ["codice_fiscale"]
+            page["citizen"] = .object(["name": .string(citizen.fullName), "codiceFiscale": .string(citizen.codiceFiscale)])
+            page["whoText"] = .string(beneficiary.isEmpty
+                ? t.format(citizen.certified ? "form.forSelfCertified" : "form.forSelf", ["name": citizen.fullName, "codiceFiscale": citizen.codiceFiscale])
+                : t.format("form.forOther", ["codiceFiscale": beneficiary, "name": citizen.fullName]))
+            page["forOther"] = .bool(!beneficiary.isEmpty)
+            page["forWhomAction"] = .string(layout.api("holds/for"))
+            page["beneficiaryError"] = .string(errors["beneficiary"].map { t.text("fieldErrors.\($0)") } ?? "")
+        }
+        page["beneficiary"] = .string(beneficiary)
+        let lockedHint = t.text(context.citizen?.certified == true ? "form.lockedCertified" : "form.lockedAccount")
         var fieldList: [TemplateValue] = []
         for name in Self.personFields {
             let key = Self.fieldLabelKeys[name] ?? name
-            var field: [String: TemplateValue] = [
+            var field: TemplateFields = [
                 "name": .string(name), "label": .string(t.text("form.\(key).label")), "hint": .string(t.has("form.\(key).hint") ? t.text("form.\(key).hint") : ""),
                 "value": .string(values[name] ?? ""), "error": "", "required": true, "textarea": false,
                 "type": .string(name == "email" ? "email" : name == "cellulare" ? "tel" : "text"),
@@ -82,10 +95,12 @@ extension Application {
                 field["textarea"] = true
             }
             if let code = errors[name] { field["error"] = .string(t.text("fieldErrors.\(code)")) }
+            field["readonly"] = .bool(locked.contains(name))
+            if locked.contains(name) { field["hint"] = .string(lockedHint) }
             fieldList.append(.object(field))
         }
         page["fields"] = .list(fieldList)
-        page["errors"] = .list(Self.personFields.compactMap { name in
+        page["errors"] = .list((Self.personFields + ["beneficiary"]).compactMap { name in
             errors[name].map { code in .object(["name": .string(name), "text": .string(t.text("fieldErrors.\(code)"))]) }
         })
         page["hasErrors"] = .bool(!errors.isEmpty)
@@ -102,7 +117,10 @@ extension Application {
             let label = name == "note" ? (service.text(for: context.language).reasonLabel ?? t.text("form.notes.label")) : t.text("form.\(Self.fieldLabelKeys[name] ?? name).label")
             return .object(["label": .string(label), "value": .string(value)])
         })
-        page["hidden"] = .list(Self.personFields.map { .object(["name": .string($0), "value": .string(values[$0] ?? "")]) })
+        page["hidden"] = .list((Self.personFields + ["beneficiary"]).map { .object(["name": .string($0), "value": .string(values[$0] ?? "")]) })
+        if let citizen = context.citizen, let beneficiary = values["beneficiary"], !beneficiary.isEmpty {
+            page["forOtherText"] = .string(t.format("form.forOther", ["codiceFiscale": beneficiary, "name": citizen.fullName]))
+        }
         page["steps"] = site.renderer.steps(current: 4, language: context.language)
         return self.page("summary", status: 200, title: t.text("summary.title"), context: context, values: page)
     }
@@ -127,7 +145,7 @@ extension Application {
             ("path", "/calendar/action/compose"), ("rru", "addevent"), ("subject", event.summary), ("startdt", iso(slot.startInstant)),
             ("enddt", iso(slot.endInstant)), ("location", service.address ?? ""), ("body", event.description ?? ""),
         ])
-        var values: [String: TemplateValue] = [
+        var values: TemplateFields = [
             "service": .object(site.renderer.serviceValue(service, language: context.language)),
             "when": .string(whenText(slot, t)),
             "code": .string(booking.code),
@@ -146,18 +164,29 @@ extension Application {
     /// A clear answer for every failure: what happened and the way on (the refreshed week, the nearest
     /// free slots as ready-to-press buttons).
     func failure(_ error: EndpointError, _ context: RequestContext, service: Service? = nil, near slot: Slot? = nil,
-                 fieldErrors: [String: String] = [:]) -> HTTPResponse {
+                 fieldErrors: [String: String] = [:], messageArguments: KeyValuePairs<String, String> = [:]) -> HTTPResponse {
         let t = site.renderer.texts(context.language)
-        let message = t.text("errors.\(error.rawValue).message")
+        let message = t.format("errors.\(error.rawValue).message", messageArguments)
         if context.wantsJSON {
             var body: [String: Any] = ["error": error.rawValue, "message": message]
             if !fieldErrors.isEmpty { body["fields"] = fieldErrors }
             return json(error.status, body)
         }
-        var values: [String: TemplateValue] = [
+        var values: TemplateFields = [
             "message": .string(message), "next": .string(t.text("errors.\(error.rawValue).next")), "code": .string(error.rawValue),
             "alternatives": .list([]), "weekURL": "",
         ]
+        // Where to sign in, when that is the way on.
+        switch error {
+        case .signInRequired, .wrongCredentials, .accountLocked:
+            values["signInURL"] = .string(layout.url(.account, language: context.language))
+            values["signInText"] = .string(t.text("account.title"))
+        case .unauthorized:
+            values["signInURL"] = .string(layout.url(.operatorLogin, language: context.language))
+            values["signInText"] = .string(t.text("operator.loginTitle"))
+        default:
+            break
+        }
         if let service {
             let monday = (slot?.date ?? RomeTime.local(clock()).date).mondayOfWeek
             values["weekURL"] = .string(layout.url(.week(service.id, monday: monday), language: context.language))
@@ -175,7 +204,7 @@ extension Application {
         let now = clock()
         let start = max(now, slot?.startInstant ?? now)
         let end = start + 14 * 86_400
-        guard let occupancy = try? store.occupancy(serviceID: service.id, from: start - 86_400, to: end + 86_400, now: now)[service.id] ?? [:] else {
+        guard let occupancy = try? source.occupancy(serviceID: service.id, from: start - 86_400, to: end + 86_400, now: now)[service.id] ?? [:] else {
             return []
         }
         var found: [Slot] = []

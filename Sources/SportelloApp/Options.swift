@@ -7,6 +7,13 @@ public struct Options: Sendable {
     public var host = "127.0.0.1"
     public var port = 8080
     public var positional: [String] = []
+    /// Options of one command (`--date 2026-12-01`), checked by that command.
+    public var named: [String: String] = [:]
+    /// Switches without a value (`--csv`).
+    public var flags: Set<String> = []
+
+    /// The switches commands accept; any other `--name` takes a value.
+    static let switches: Set<String> = ["--csv", "--keep-closed", "--cancel-bookings"]
 
     public init() {}
 
@@ -14,7 +21,7 @@ public struct Options: Sendable {
         public let description: String
     }
 
-    /// Parses `--name value` and `--name=value` pairs; anything else is positional.
+    /// Parses `--name value` and `--name=value` pairs and switches; anything else is positional.
     public init(parsing arguments: [String]) throws(UsageError) {
         var index = 0
         func value(for name: String, inline: String?) throws(UsageError) -> String {
@@ -43,9 +50,23 @@ public struct Options: Sendable {
                 let text = try value(for: name, inline: inline)
                 guard let number = Int(text), (0...65_535).contains(number) else { throw UsageError(description: "--port: \"\(text)\" is not a port number") }
                 port = number
-            default: throw UsageError(description: "unknown option \(name)")
+            case _ where Self.switches.contains(name):
+                if inline != nil { throw UsageError(description: "\(name) takes no value") }
+                flags.insert(name)
+            default: named[name] = try value(for: name, inline: inline)
             }
             index += 1
         }
+    }
+
+    /// Fails on options this command does not know, so a typo is not silently ignored.
+    public func expecting(_ names: Set<String>) throws(UsageError) {
+        for name in named.keys where !names.contains(name) { throw UsageError(description: "unknown option \(name)") }
+        for flag in flags where !names.contains(flag) { throw UsageError(description: "unknown option \(flag)") }
+    }
+
+    public func required(_ name: String) throws(UsageError) -> String {
+        guard let value = named[name], !value.isEmpty else { throw UsageError(description: "\(name) is required") }
+        return value
     }
 }

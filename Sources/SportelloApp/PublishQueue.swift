@@ -3,52 +3,94 @@ import SportelloCore
 import SportelloSite
 import Synchronization
 
-/// Re-renders pages after writes, off the request path. Marks made while a publish runs are merged into
-/// the next one, so under a rush the pages are regenerated as often as the disk allows, not once per booking.
+/// Re-renders pages after writes, off the request path, in two lanes so the page a citizen is waiting
+/// for never queues behind a big one:
+/// - the week lane renders week pages (and whole rebuilds), a few milliseconds whatever the site's size;
+/// - the summary lane renders service pages and the catalogue, whose "next free slot" can lag a moment.
+/// Marks made while a lane works are merged into its next pass, so under a rush pages are regenerated as
+/// often as the machine allows, not once per booking.
 public final class PublishQueue: Sendable {
+    private let weeks: Lane
+    private let summaries: Lane
+
+    public init(publisher: SitePublisher, source: any OccupancySource, clock: @escaping @Sendable () -> Int64 = currentInstant,
+                onPublished: (@Sendable (Set<PageID>) -> Void)? = nil) {
+        weeks = Lane(name: "publisher-weeks") { pages, everything in
+            if everything { try publisher.publishAll(now: clock(), source: source) }
+            else { try publisher.publish(pages, now: clock(), source: source) }
+            onPublished?(pages)
+        }
+        // At most four passes a second: under a rush the catalogue of a big comune would otherwise be
+        // re-rendered after every booking, taking CPU from the requests for a "next free slot" line.
+        summaries = Lane(name: "publisher-summaries", minimumInterval: 0.25) { pages, _ in
+            try publisher.publish(pages, now: clock(), source: source)
+            onPublished?(pages)
+        }
+    }
+
+    public func start() {
+        weeks.start()
+        summaries.start()
+    }
+
+    public func stop() {
+        weeks.stop()
+        summaries.stop()
+    }
+
+    public func mark(_ pages: Set<PageID>) {
+        var weekPages: Set<PageID> = []
+        var summaryPages: Set<PageID> = []
+        for page in pages {
+            if case .week = page { weekPages.insert(page) } else { summaryPages.insert(page) }
+        }
+        weeks.mark(weekPages)
+        summaries.mark(summaryPages)
+    }
+
+    public func markEverything() { weeks.markEverything() }
+}
+
+/// One publishing thread with its pending pages.
+private final class Lane: Sendable {
     private struct State {
         var pending: Set<PageID> = []
         var everything = false
         var stopped = false
-        var published: UInt64 = 0
     }
 
-    private let publisher: SitePublisher
-    private let source: any OccupancySource
-    private let clock: @Sendable () -> Int64
+    private let name: String
+    private let minimumInterval: Double
+    private let work: @Sendable (Set<PageID>, Bool) throws -> Void
     private let state = Mutex(State())
     private let wake = DispatchSemaphore(value: 0)
     private let done = DispatchSemaphore(value: 0)
-    /// Called after each publish with the pages it covered (benchmarks and tests observe it).
-    private let onPublished: (@Sendable (Set<PageID>) -> Void)?
 
-    public init(publisher: SitePublisher, source: any OccupancySource, clock: @escaping @Sendable () -> Int64 = currentInstant,
-                onPublished: (@Sendable (Set<PageID>) -> Void)? = nil) {
-        self.publisher = publisher
-        self.source = source
-        self.clock = clock
-        self.onPublished = onPublished
+    init(name: String, minimumInterval: Double = 0, work: @escaping @Sendable (Set<PageID>, Bool) throws -> Void) {
+        self.name = name
+        self.minimumInterval = minimumInterval
+        self.work = work
     }
 
-    public func start() {
+    func start() {
         let thread = Thread { [self] in run() }
-        thread.name = "publisher"
+        thread.name = name
         thread.start()
     }
 
-    public func stop() {
+    func stop() {
         state.withLock { $0.stopped = true }
         wake.signal()
         done.wait()
     }
 
-    public func mark(_ pages: Set<PageID>) {
+    func mark(_ pages: Set<PageID>) {
         guard !pages.isEmpty else { return }
         state.withLock { $0.pending.formUnion(pages) }
         wake.signal()
     }
 
-    public func markEverything() {
+    func markEverything() {
         state.withLock { $0.everything = true }
         wake.signal()
     }
@@ -61,13 +103,20 @@ public final class PublishQueue: Sendable {
                 return (state.pending, state.everything, state.stopped)
             }
             if !pages.isEmpty || everything {
+                let started = Date()
                 do {
-                    if everything { try publisher.publishAll(now: clock(), source: source) }
-                    else { try publisher.publish(pages, now: clock(), source: source) }
-                    onPublished?(pages)
+                    try work(pages, everything)
                 } catch {
                     FileHandle.standardError.write(Data("sportello: publishing failed: \(error)\n".utf8))
                 }
+                // Marks arriving meanwhile wait (and merge) until the interval is over; a stop cuts it short.
+                var woken = false
+                while !stopped, case let rest = minimumInterval - Date().timeIntervalSince(started), rest > 0 {
+                    guard wake.wait(timeout: .now() + rest) == .success else { break }
+                    woken = true
+                    if state.withLock({ $0.stopped }) { break }
+                }
+                if woken { wake.signal() }
             }
             if stopped { break }
         }

@@ -43,7 +43,7 @@ public struct LoadedSite: Sendable {
                 throw LoadError(description: "\(options.templatesPath)/i18n/\(language).json: \(error)")
             }
         }
-        for page in ["layout", "catalogue", "service", "week", "404", "cancel", "hold", "summary", "confirmed", "cancelled", "error"] where !templates.has(page) {
+        for page in ["layout", "catalogue", "service", "week", "404", "cancel", "hold", "summary", "confirmed", "cancelled", "error", "operator-login", "operator-agenda", "account", "notice", "my-bookings", "receipt"] where !templates.has(page) {
             throw LoadError(description: "\(options.templatesPath): the template \"\(page).html\" is missing")
         }
         renderer = PageRenderer(catalogue: catalogue, templates: templates, translations: translations)
@@ -61,7 +61,7 @@ extension LoadedSite {
                                 onPublished: (@Sendable (Set<PageID>) -> Void)? = nil) throws -> (Application, PublishReport) {
         let store = BookingStore(database: try Database(path: options.databasePath))
         let publisher = makePublisher()
-        let source = StoreOccupancy(store: store)
+        let source = StoreOccupancy(store: store, catalogue: catalogue)
         let report = try publisher.publishAll(now: clock(), source: source)
         let application = Application(site: self, store: store, publisher: publisher, source: source, clock: clock, onPublished: onPublished)
         return (application, report)

@@ -57,7 +57,8 @@ public struct PatternOccupancy: OccupancySource {
         var result: [String: [Int64: SlotOccupancy]] = [:]
         let first = RomeTime.local(from).date
         let last = RomeTime.local(to).date
-        for service in catalogue.services where serviceID == nil || service.id == serviceID {
+        let services = serviceID.map { catalogue.service(id: $0).map { [$0] } ?? [] } ?? catalogue.services
+        for service in services {
             var slots: [Int64: SlotOccupancy] = [:]
             var day = first
             while day <= last {

@@ -27,10 +27,14 @@ extension Service {
 
     /// The state of a slot at instant `now`, given how its desks are occupied.
     public func availability(of slot: Slot, occupancy: SlotOccupancy, now: Int64) -> SlotAvailability {
+        availability(of: slot, occupancy: occupancy, now: now, lastBookableDay: lastBookableDay(today: RomeTime.local(now).date))
+    }
+
+    func availability(of slot: Slot, occupancy: SlotOccupancy, now: Int64, lastBookableDay: CivilDate) -> SlotAvailability {
         if slot.startInstant <= now + Int64(window.minimumNoticeMinutes) * 60 {
             return SlotAvailability(slot: slot, state: .past, freeDesks: 0)
         }
-        if slot.date > lastBookableDay(today: RomeTime.local(now).date) {
+        if slot.date > lastBookableDay {
             return SlotAvailability(slot: slot, state: .notYetBookable, freeDesks: 0)
         }
         let free = capacity - occupancy.booked - occupancy.held - occupancy.blocked
@@ -46,12 +50,13 @@ extension Service {
     public func week(startingOn monday: CivilDate, occupancy: [Int64: SlotOccupancy], now: Int64) -> WeekGrid {
         var days: [WeekGrid.Day] = []
         var times = Set<LocalTime>()
+        let lastDay = lastBookableDay(today: RomeTime.local(now).date)
         for offset in 0..<7 {
             let date = monday.adding(days: offset)
             let slots = slots(on: date)
-            let cells = slots.map { availability(of: $0, occupancy: occupancy[$0.startInstant] ?? .empty, now: now) }
+            let cells = slots.map { availability(of: $0, occupancy: occupancy[$0.startInstant] ?? .empty, now: now, lastBookableDay: lastDay) }
             for slot in slots { times.insert(slot.start) }
-            let hasSchedule = !(schedule[date.weekday] ?? []).isEmpty
+            let hasSchedule = !hours(on: date).ranges.isEmpty
             days.append(WeekGrid.Day(date: date, closedReason: hasSchedule ? closedReason(on: date) : nil, cells: cells))
         }
         return WeekGrid(monday: monday, times: times.sorted(), days: days)
@@ -60,9 +65,10 @@ extension Service {
     /// The first free slot from `now` on, looking at most `days` days ahead.
     public func nextFreeSlot(now: Int64, days: Int, occupancy: [Int64: SlotOccupancy]) -> SlotAvailability? {
         let today = RomeTime.local(now).date
+        let lastDay = lastBookableDay(today: today)
         for offset in 0...max(0, days) {
             for slot in slots(on: today.adding(days: offset)) {
-                let availability = availability(of: slot, occupancy: occupancy[slot.startInstant] ?? .empty, now: now)
+                let availability = availability(of: slot, occupancy: occupancy[slot.startInstant] ?? .empty, now: now, lastBookableDay: lastDay)
                 if availability.state == .free { return availability }
             }
         }

@@ -5,6 +5,8 @@ public struct Catalogue: Sendable {
     /// Bookable services (leaves of the tree) in the order the comune listed them.
     public let services: [Service]
     private let serviceIndex: [String: Int]
+    /// Every entry by id: breadcrumbs look offices up for every page, so the tree is not searched each time.
+    private let entryIndex: [String: CatalogueEntry]
 
     public init(configuration: SiteConfiguration) {
         self.configuration = configuration
@@ -28,21 +30,21 @@ public struct Catalogue: Sendable {
         roots = build(configuration.services, parent: nil, ancestors: [])
         self.services = services
         serviceIndex = Dictionary(uniqueKeysWithValues: services.enumerated().map { ($0.element.id, $0.offset) })
+        var entries: [String: CatalogueEntry] = [:]
+        func index(_ nodes: [CatalogueEntry]) {
+            for node in nodes {
+                entries[node.id] = node
+                index(node.children)
+            }
+        }
+        index(roots)
+        entryIndex = entries
     }
 
     public func service(id: String) -> Service? { serviceIndex[id].map { services[$0] } }
 
     /// The entry (office or service) with this id anywhere in the tree.
-    public func entry(id: String) -> CatalogueEntry? {
-        func find(_ entries: [CatalogueEntry]) -> CatalogueEntry? {
-            for entry in entries {
-                if entry.id == id { return entry }
-                if let found = find(entry.children) { return found }
-            }
-            return nil
-        }
-        return find(roots)
-    }
+    public func entry(id: String) -> CatalogueEntry? { entryIndex[id] }
 }
 
 /// An office or a service in the public catalogue.
@@ -71,6 +73,8 @@ public struct Service: Sendable {
     public let capacity: Int
     public let schedule: [Weekday: [TimeRange]]
     public let pauses: [TimeRange]
+    /// Hours that replace `schedule` (and, when given, `pauses`) on the days of a season.
+    public let seasons: [Season]
     public let window: BookingWindow
     public let reasonRequired: Bool
     public let closures: [Closure]
@@ -89,6 +93,7 @@ public struct Service: Sendable {
         capacity = definition.capacity ?? 1
         schedule = definition.schedule ?? [:]
         pauses = definition.pauses ?? []
+        seasons = definition.seasons ?? []
         window = definition.window ?? BookingWindow()
         reasonRequired = definition.reasonRequired ?? false
         self.closures = closures
@@ -96,4 +101,19 @@ public struct Service: Sendable {
     }
 
     public func text(for language: String) -> ServiceText { translations[language] ?? text }
+
+    /// The opening hours and pauses in force on a date: a season's, or the usual ones.
+    public func hours(on date: CivilDate) -> (ranges: [TimeRange], pauses: [TimeRange]) {
+        if let season = seasons.first(where: { $0.covers(date) }) {
+            return (season.schedule[date.weekday] ?? [], season.pauses ?? pauses)
+        }
+        return (schedule[date.weekday] ?? [], pauses)
+    }
+}
+
+extension Catalogue {
+    /// The bookable services at or under an entry (an office, or a service itself); empty for an unknown id.
+    public func serviceIDs(under entryID: String) -> [String] {
+        services.filter { $0.id == entryID || $0.ancestorIDs.contains(entryID) }.map(\.id)
+    }
 }

@@ -10,9 +10,18 @@ public struct CalendarEvent: Sendable {
     public var location: String?
     public var description: String?
     public var cancelled: Bool
+    /// iTIP method (RFC 5546): PUBLISH for a file to import, REQUEST/CANCEL for a mail that updates the event.
+    public var method: String
+    /// The office as organizer (name, address), and the citizen as attendee: what REQUEST and CANCEL need.
+    public var organizer: (name: String, email: String)?
+    public var attendee: String?
 
     public init(uid: String, sequence: Int = 0, start: Int64, end: Int64, stamp: Int64, summary: String,
-                location: String? = nil, description: String? = nil, cancelled: Bool = false) {
+                location: String? = nil, description: String? = nil, cancelled: Bool = false, method: String? = nil,
+                organizer: (name: String, email: String)? = nil, attendee: String? = nil) {
+        self.method = method ?? (cancelled ? "CANCEL" : "PUBLISH")
+        self.organizer = organizer
+        self.attendee = attendee
         self.uid = uid
         self.sequence = sequence
         self.start = start
@@ -28,10 +37,14 @@ public struct CalendarEvent: Sendable {
     public var ics: String {
         var lines = [
             "BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//Sportello//Prenotazioni//IT", "CALSCALE:GREGORIAN",
-            "METHOD:\(cancelled ? "CANCEL" : "PUBLISH")", "BEGIN:VEVENT",
+            "METHOD:\(method)", "BEGIN:VEVENT",
             "UID:\(Self.escape(uid))", "SEQUENCE:\(sequence)", "DTSTAMP:\(Self.utc(stamp))",
             "DTSTART:\(Self.utc(start))", "DTEND:\(Self.utc(end))", "SUMMARY:\(Self.escape(summary))",
         ]
+        if let organizer {
+            lines.append("ORGANIZER;CN=\(Self.parameter(organizer.name)):mailto:\(organizer.email)")
+        }
+        if let attendee { lines.append("ATTENDEE;ROLE=REQ-PARTICIPANT;PARTSTAT=ACCEPTED:mailto:\(attendee)") }
         if let location { lines.append("LOCATION:\(Self.escape(location))") }
         if let description { lines.append("DESCRIPTION:\(Self.escape(description))") }
         lines.append("STATUS:\(cancelled ? "CANCELLED" : "CONFIRMED")")
@@ -46,6 +59,11 @@ public struct CalendarEvent: Sendable {
         let seconds = Int(instant - day * 86_400)
         return "\(CivilDate.pad(date.year, 4))\(CivilDate.pad(date.month, 2))\(CivilDate.pad(date.day, 2))T"
             + "\(CivilDate.pad(seconds / 3600, 2))\(CivilDate.pad(seconds / 60 % 60, 2))\(CivilDate.pad(seconds % 60, 2))Z"
+    }
+
+    /// A parameter value (RFC 5545 §3.2): quoted, without the characters it cannot hold.
+    static func parameter(_ text: String) -> String {
+        "\"" + text.filter { $0 != "\"" && $0 != "\r" && $0 != "\n" } + "\""
     }
 
     /// TEXT escaping of RFC 5545 §3.3.11.

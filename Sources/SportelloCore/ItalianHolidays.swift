@@ -99,8 +99,13 @@ public enum ItalianHolidays {
 
     /// Every national holiday falling on `date` (usually zero or one; two when Easter meets 25 April).
     public static func holidays(on date: CivilDate) -> [Holiday] {
-        nationalHolidays(year: date.year).filter { $0.date == date }
+        let year = tabulatedYears.contains(date.year) ? tabulated[date.year - tabulatedYears.lowerBound] : nationalHolidays(year: date.year)
+        return year.filter { $0.date == date }
     }
+
+    /// Every slot of every published page asks whether its day is a holiday: the years in use are computed once.
+    static let tabulatedYears = 1996...2100
+    static let tabulated: [[Holiday]] = tabulatedYears.map(nationalHolidays(year:))
 
     /// The national holiday on `date`, if any. When two coincide, the Easter one (see `nationalHolidays`).
     public static func holiday(on date: CivilDate) -> Holiday? {

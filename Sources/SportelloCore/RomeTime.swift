@@ -18,11 +18,24 @@ public enum RomeTime {
         return (start, end)
     }
 
+    /// Summer-time bounds of the years slots are usually asked for, computed once: every slot of every
+    /// published page needs its offset.
+    static let tabulatedYears = 1996...2100
+    static let summerTimes: [(start: Int64, end: Int64)] = tabulatedYears.map(summerTime(in:))
+
     /// Offset from UTC, in seconds, in force at an instant.
     public static func offset(at instant: Int64) -> Int64 {
         let year = CivilDate(dayNumber: Int(floorDiv(instant + 3_600, 86_400))).year
-        let summer = summerTime(in: year)
+        let summer = tabulatedYears.contains(year) ? summerTimes[year - tabulatedYears.lowerBound] : summerTime(in: year)
         return instant >= summer.start && instant < summer.end ? 7_200 : 3_600
+    }
+
+    /// The offset in force for the whole local day, or nil on the two days a year the clocks change.
+    public static func uniformOffset(on date: CivilDate) -> Int64? {
+        let midnight = Int64(date.dayNumber) * 86_400
+        let first = offset(at: midnight - 7_200)
+        let last = offset(at: midnight + 86_400 - 3_600)
+        return first == last && offset(at: midnight - first) == first ? first : nil
     }
 
     /// The local date and minute of the day of an instant.
@@ -44,7 +57,7 @@ public enum RomeTime {
     }
 
     @inline(__always)
-    static func floorDiv(_ a: Int64, _ b: Int64) -> Int64 {
+    public static func floorDiv(_ a: Int64, _ b: Int64) -> Int64 {
         let q = a / b
         return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q
     }

@@ -4,6 +4,10 @@ import Foundation
 public struct SiteConfiguration: Sendable {
     public var comune: ComuneSettings
     public var booking: BookingSettings
+    public var privacy: PrivacySettings
+    /// Certified identity (SPID/CIE) passed by the comune's authenticating proxy; nil = not used.
+    public var identity: IdentityHeaders?
+    public var notifications: NotificationSettings
     public var closures: [Closure]
     public var services: [ServiceDefinition]
 
@@ -55,6 +59,79 @@ public struct BookingSettings: Sendable {
     public var requestsPerMinutePerAddress: Int = 60
     /// Addresses of reverse proxies (nginx) whose X-Forwarded-For is believed.
     public var trustedProxies: [String] = ["127.0.0.1", "::1"]
+    /// Repeated no-shows keep a codice fiscale from booking for a while; nil = no such rule.
+    public var noShowPolicy: NoShowPolicy?
+}
+
+/// After `absences` no-shows within `withinDays`, a codice fiscale cannot book for `blockDays` from the last one.
+public struct NoShowPolicy: Sendable, Hashable {
+    public var absences: Int
+    public var withinDays: Int
+    public var blockDays: Int
+
+    public init(absences: Int, withinDays: Int, blockDays: Int) {
+        self.absences = absences
+        self.withinDays = withinDays
+        self.blockDays = blockDays
+    }
+}
+
+/// Names of the request headers in which the authenticating reverse proxy passes a certified identity.
+/// They are believed only from `booking.trustedProxies`.
+public struct IdentityHeaders: Sendable, Equatable {
+    public var codiceFiscale = "X-Identity-Fiscal-Number"
+    public var givenName = "X-Identity-Given-Name"
+    public var familyName = "X-Identity-Family-Name"
+    public var email: String? = "X-Identity-Email"
+    public var phone: String? = "X-Identity-Mobile"
+
+    public init() {}
+}
+
+/// How citizens are told: mail through the sendmail interface, SMS through any gateway command.
+public struct NotificationSettings: Sendable, Equatable {
+    /// The no-reply sender.
+    public var from: String = "noreply@example.invalid"
+    public var fromName: String?
+    public var email = true
+    /// Run as `<sendmailPath> -t -i` with the message on standard input (sendmail, msmtp, Postfix, Exim…).
+    public var sendmailPath = "/usr/sbin/sendmail"
+    public var sms = false
+    /// Run as `<command…> <mobile number>` with the text on standard input.
+    public var smsCommand: [String] = []
+    /// The reminder goes this many hours before the appointment; 0 = no reminders.
+    public var reminderHoursBefore = 24
+    /// Attempts before a message is given up (dead-lettered).
+    public var maxAttempts = 8
+
+    public init() {}
+}
+
+public struct PrivacySettings: Sendable {
+    /// Personal data of a booking is erased this many days after its appointment; counts stay for statistics.
+    public var retentionDays: Int = 365
+}
+
+/// A season with its own weekly hours (summer hours), every year from one day to another (MM-DD, inclusive).
+public struct Season: Sendable, Hashable {
+    public var from: MonthDay
+    public var to: MonthDay
+    public var schedule: [Weekday: [TimeRange]]
+    public var pauses: [TimeRange]?
+
+    public func covers(_ date: CivilDate) -> Bool { covers(MonthDay(month: date.month, day: date.day)) }
+
+    /// A season may run over New Year ("12-15" to "01-15").
+    public func covers(_ day: MonthDay) -> Bool { from <= to ? (from <= day && day <= to) : (day >= from || day <= to) }
+}
+
+/// A day of the year, for rules that repeat every year.
+public struct MonthDay: Sendable, Hashable, Comparable, CustomStringConvertible {
+    public var month: Int
+    public var day: Int
+
+    public static func < (lhs: MonthDay, rhs: MonthDay) -> Bool { (lhs.month, lhs.day) < (rhs.month, rhs.day) }
+    public var description: String { "\(month < 10 ? "0" : "")\(month)-\(day < 10 ? "0" : "")\(day)" }
 }
 
 /// Days when offices are closed: the whole comune (no `services`) or only some services (and their sub-services).
@@ -101,6 +178,7 @@ public struct ServiceDefinition: Sendable {
     public var capacity: Int?
     public var schedule: [Weekday: [TimeRange]]?
     public var pauses: [TimeRange]?
+    public var seasons: [Season]?
     public var window: BookingWindow?
     public var reasonRequired: Bool?
     public var closures: [Closure]
@@ -136,15 +214,54 @@ extension SiteConfiguration {
     }
 
     private static func read(_ root: ConfigNode) throws(ConfigurationError) -> SiteConfiguration {
-        let object = try root.object(allowedKeys: ["comune", "booking", "closures", "services"])
+        let object = try root.object(allowedKeys: ["comune", "booking", "privacy", "identity", "notifications", "closures", "services"])
         let comune = try readComune(object["comune"])
         let booking = try object.optional("booking").map { node throws(ConfigurationError) in try readBooking(node) } ?? BookingSettings()
+        var privacy = PrivacySettings()
+        if let node = object.optional("privacy") {
+            let privacyObject = try node.object(allowedKeys: ["retentionDays"])
+            if let days = privacyObject.optional("retentionDays") { privacy.retentionDays = try days.int(in: 1...3650) }
+        }
         let closures = try object.optional("closures").map { node throws(ConfigurationError) in try readClosures(node) } ?? []
         let serviceNodes = try object["services"].array()
         if serviceNodes.isEmpty { throw object["services"].fail("at least one service is needed") }
         var services: [ServiceDefinition] = []
         for node in serviceNodes { services.append(try readService(node, languages: comune.languages)) }
-        return SiteConfiguration(comune: comune, booking: booking, closures: closures, services: services)
+        var identity: IdentityHeaders?
+        if let node = object.optional("identity") {
+            let headers = try node.object(allowedKeys: ["codiceFiscale", "givenName", "familyName", "email", "phone"])
+            var value = IdentityHeaders()
+            if let name = headers.optional("codiceFiscale") { value.codiceFiscale = try name.string() }
+            if let name = headers.optional("givenName") { value.givenName = try name.string() }
+            if let name = headers.optional("familyName") { value.familyName = try name.string() }
+            if let name = headers.optional("email") { value.email = try name.string() }
+            if let name = headers.optional("phone") { value.phone = try name.string() }
+            identity = value
+        }
+        var notifications = NotificationSettings()
+        if let node = object.optional("notifications") {
+            let settings = try node.object(allowedKeys: ["from", "fromName", "email", "sendmailPath", "sms", "smsCommand", "reminderHoursBefore", "maxAttempts"])
+            if let value = settings.optional("from") {
+                notifications.from = try value.string()
+                if (try? FieldValidator.email(notifications.from)) == nil { throw value.fail("\"\(notifications.from)\" is not an email address") }
+            }
+            if let value = settings.optional("fromName") { notifications.fromName = try value.string() }
+            if let value = settings.optional("email") { notifications.email = try value.bool() }
+            if let value = settings.optional("sendmailPath") { notifications.sendmailPath = try value.string() }
+            if let value = settings.optional("sms") { notifications.sms = try value.bool() }
+            if let value = settings.optional("smsCommand") {
+                notifications.smsCommand = []
+                for item in try value.array() { notifications.smsCommand.append(try item.string()) }
+            }
+            if notifications.sms && notifications.smsCommand.isEmpty {
+                throw settings.optional("sms")?.fail("SMS is on but \"smsCommand\" is missing: give the gateway command, e.g. [\"/usr/local/bin/invia-sms\"]")
+                    ?? ConfigurationError(path: "notifications", message: "smsCommand is missing")
+            }
+            if let value = settings.optional("reminderHoursBefore") { notifications.reminderHoursBefore = try value.int(in: 0...(24 * 14)) }
+            if let value = settings.optional("maxAttempts") { notifications.maxAttempts = try value.int(in: 1...100) }
+        }
+        return SiteConfiguration(comune: comune, booking: booking, privacy: privacy, identity: identity, notifications: notifications,
+                                 closures: closures, services: services)
     }
 
     private static func readComune(_ node: ConfigNode) throws(ConfigurationError) -> ComuneSettings {
@@ -193,8 +310,13 @@ extension SiteConfiguration {
 
     private static func readBooking(_ node: ConfigNode) throws(ConfigurationError) -> BookingSettings {
         let object = try node.object(allowedKeys: ["holdMinutes", "weeksPublished", "requireAccount", "maxActiveBookingsPerPerson",
-                                                   "requestsPerMinutePerAddress", "trustedProxies"])
+                                                   "requestsPerMinutePerAddress", "trustedProxies", "noShowPolicy"])
         var settings = BookingSettings()
+        if let node = object.optional("noShowPolicy") {
+            let policy = try node.object(allowedKeys: ["absences", "withinDays", "blockDays"])
+            settings.noShowPolicy = NoShowPolicy(absences: try policy["absences"].int(in: 1...100), withinDays: try policy["withinDays"].int(in: 1...3650),
+                                                 blockDays: try policy["blockDays"].int(in: 1...3650))
+        }
         if let value = object.optional("holdMinutes") { settings.holdMinutes = try value.int(in: 1...120) }
         if let value = object.optional("weeksPublished") { settings.weeksPublished = try value.int(in: 1...104) }
         if let value = object.optional("requireAccount") { settings.requireAccount = try value.bool() }
@@ -237,8 +359,59 @@ extension SiteConfiguration {
 
     private static let serviceKeys: Set<String> = [
         "id", "name", "description", "documents", "reasonLabel", "translations", "address", "coordinates", "phone", "email",
-        "slotMinutes", "capacity", "schedule", "pauses", "window", "reasonRequired", "closures", "children",
+        "slotMinutes", "capacity", "schedule", "pauses", "seasons", "window", "reasonRequired", "closures", "children",
     ]
+
+    private static func readSchedule(_ node: ConfigNode) throws(ConfigurationError) -> [Weekday: [TimeRange]] {
+        let scheduleObject = try node.object(allowedKeys: Set(Weekday.allCases.map(\.rawValue)))
+        var days: [Weekday: [TimeRange]] = [:]
+        for weekday in Weekday.allCases {
+            guard let dayNode = scheduleObject.optional(weekday.rawValue) else { continue }
+            var ranges: [TimeRange] = []
+            for rangeNode in try dayNode.array() {
+                let range = try rangeNode.timeRange()
+                if let clash = ranges.first(where: { $0.overlaps(range) }) {
+                    throw rangeNode.fail("\"\(range)\" overlaps \"\(clash)\"")
+                }
+                ranges.append(range)
+            }
+            days[weekday] = ranges.sorted { $0.start < $1.start }
+        }
+        return days
+    }
+
+    private static func readPauses(_ node: ConfigNode) throws(ConfigurationError) -> [TimeRange] {
+        var pauses: [TimeRange] = []
+        for item in try node.array() { pauses.append(try item.timeRange()) }
+        return pauses
+    }
+
+    private static func readMonthDay(_ node: ConfigNode) throws(ConfigurationError) -> MonthDay {
+        let text = try node.string()
+        let parts = text.split(separator: "-")
+        guard parts.count == 2, parts[0].count == 2, parts[1].count == 2, let month = Int(parts[0]), let day = Int(parts[1]),
+              CivilDate(year: 2024, month: month, day: day) != nil else {
+            throw node.fail("\"\(text)\" is not a day of the year (MM-DD, e.g. \"07-01\")")
+        }
+        return MonthDay(month: month, day: day)
+    }
+
+    private static func readSeasons(_ node: ConfigNode) throws(ConfigurationError) -> [Season] {
+        var seasons: [Season] = []
+        for item in try node.array() {
+            let object = try item.object(allowedKeys: ["from", "to", "schedule", "pauses"])
+            let season = Season(from: try readMonthDay(object["from"]), to: try readMonthDay(object["to"]),
+                                schedule: try readSchedule(object["schedule"]),
+                                pauses: try object.optional("pauses").map { node throws(ConfigurationError) in try readPauses(node) })
+            if let clash = seasons.first(where: { other in
+                other.covers(season.from) || other.covers(season.to) || season.covers(other.from) || season.covers(other.to)
+            }) {
+                throw item.fail("\(season.from)…\(season.to) overlaps the season \(clash.from)…\(clash.to)")
+            }
+            seasons.append(season)
+        }
+        return seasons
+    }
 
     private static func readText(_ object: ConfigObject) throws(ConfigurationError) -> ServiceText {
         var documents: [String] = []
@@ -275,29 +448,9 @@ extension SiteConfiguration {
             coordinates = Coordinates(latitude: try coordinateObject["lat"].double(in: -90...90),
                                       longitude: try coordinateObject["lon"].double(in: -180...180))
         }
-        var schedule: [Weekday: [TimeRange]]?
-        if let node = object.optional("schedule") {
-            let scheduleObject = try node.object(allowedKeys: Set(Weekday.allCases.map(\.rawValue)))
-            var days: [Weekday: [TimeRange]] = [:]
-            for weekday in Weekday.allCases {
-                guard let dayNode = scheduleObject.optional(weekday.rawValue) else { continue }
-                var ranges: [TimeRange] = []
-                for rangeNode in try dayNode.array() {
-                    let range = try rangeNode.timeRange()
-                    if let clash = ranges.first(where: { $0.overlaps(range) }) {
-                        throw rangeNode.fail("\"\(range)\" overlaps \"\(clash)\"")
-                    }
-                    ranges.append(range)
-                }
-                days[weekday] = ranges.sorted { $0.start < $1.start }
-            }
-            schedule = days
-        }
-        var pauses: [TimeRange]?
-        if let node = object.optional("pauses") {
-            pauses = []
-            for item in try node.array() { pauses?.append(try item.timeRange()) }
-        }
+        let schedule = try object.optional("schedule").map { node throws(ConfigurationError) in try readSchedule(node) }
+        let pauses = try object.optional("pauses").map { node throws(ConfigurationError) in try readPauses(node) }
+        let seasons = try object.optional("seasons").map { node throws(ConfigurationError) in try readSeasons(node) }
         var window: BookingWindow?
         if let node = object.optional("window") {
             let windowObject = try node.object(allowedKeys: ["minimumNoticeMinutes", "maxDaysAhead"])
@@ -316,7 +469,7 @@ extension SiteConfiguration {
             phone: try object.optional("phone")?.string(), email: try object.optional("email")?.string(),
             slotMinutes: try object.optional("slotMinutes")?.int(in: 5...480),
             capacity: try object.optional("capacity")?.int(in: 1...50),
-            schedule: schedule, pauses: pauses, window: window,
+            schedule: schedule, pauses: pauses, seasons: seasons, window: window,
             reasonRequired: try object.optional("reasonRequired")?.bool(),
             closures: try object.optional("closures").map { node throws(ConfigurationError) in try readClosures(node) } ?? [],
             children: children)
@@ -365,6 +518,7 @@ extension ServiceDefinition {
         copy.capacity = capacity ?? parent.capacity
         copy.schedule = schedule ?? parent.schedule
         copy.pauses = pauses ?? parent.pauses
+        copy.seasons = seasons ?? parent.seasons
         copy.window = window ?? parent.window
         copy.reasonRequired = reasonRequired ?? parent.reasonRequired
         copy.closures = parent.closures + closures

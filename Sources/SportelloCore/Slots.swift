@@ -36,9 +36,12 @@ extension Service {
     /// does not exist on the spring DST day yields no slot, and the hour repeated in autumn yields each
     /// label once (at its first, summer-time, occurrence).
     public func slots(on date: CivilDate) -> [Slot] {
-        guard let ranges = schedule[date.weekday], !ranges.isEmpty, closedReason(on: date) == nil else { return [] }
+        let (ranges, pauses) = hours(on: date)
+        guard !ranges.isEmpty, closedReason(on: date) == nil else { return [] }
         var slots: [Slot] = []
         let length = slotMinutes
+        let midnight = Int64(date.dayNumber) * 86_400
+        let dayOffset = RomeTime.uniformOffset(on: date)
         for range in ranges {
             var minutes = range.start.minutes
             while minutes + length <= range.end.minutes {
@@ -46,7 +49,8 @@ extension Service {
                     minutes = max(pause.end.minutes, minutes + 1)
                     continue
                 }
-                if let instant = RomeTime.instant(date: date, minutes: minutes), let start = LocalTime(minutes: minutes) {
+                let instant = dayOffset.map { midnight + Int64(minutes) * 60 - $0 } ?? RomeTime.instant(date: date, minutes: minutes)
+                if let instant, let start = LocalTime(minutes: minutes) {
                     slots.append(Slot(date: date, start: start, startInstant: instant, endInstant: instant + Int64(length) * 60))
                 }
                 minutes += length

@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import SportelloCore
 
 public enum HTTPServerError: Error, Sendable, Equatable {
     case invalidAddress(String)

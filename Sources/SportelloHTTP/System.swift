@@ -1,20 +1,6 @@
 import Foundation
 import Glibc
 
-/// A value guarded by a lock.
-final class Locked<Value>: @unchecked Sendable {
-    private var value: Value
-    private let lock = NSLock()
-
-    init(_ value: Value) { self.value = value }
-
-    func withLock<R>(_ body: (inout Value) throws -> R) rethrows -> R {
-        lock.lock()
-        defer { lock.unlock() }
-        return try body(&value)
-    }
-}
-
 /// Monotonic clock in nanoseconds.
 @inline(__always) func monotonicNanos() -> UInt64 {
     var ts = timespec()

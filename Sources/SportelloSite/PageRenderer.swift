@@ -31,15 +31,16 @@ public struct PageRenderer: Sendable {
     // MARK: Shared context
 
     /// Values every page of a language shares: the comune, the texts, the language switcher.
-    public func siteContext(language: String, page: PageID) -> [String: TemplateValue] {
+    public func siteContext(language: String, page: PageID) -> TemplateFields {
         let comune = catalogue.configuration.comune
         let t = texts(language)
-        var site: [String: TemplateValue] = [
+        var site: TemplateFields = [
             "name": .string(comune.name),
             "home": .string(layout.url(.catalogue, language: language)),
             "css": .string(layout.asset("sportello.css")),
             "js": .string(layout.asset("sportello.js")),
             "cancel": .string(layout.url(.cancel, language: language)),
+            "account": .string(layout.url(.account, language: language)),
         ]
         if let number = comune.tollFreeNumber { site["tollFree"] = .string(number); site["tollFreeHref"] = .string("tel:" + number.filter { $0.isNumber }) }
         if let phone = comune.phone { site["phone"] = .string(phone); site["phoneHref"] = .string("tel:" + phone.filter { $0.isNumber }) }
@@ -52,28 +53,30 @@ public struct PageRenderer: Sendable {
     }
 
     /// Renders a page body inside the layout.
-    public func page(_ name: String, title: String, language: String, pageID: PageID, context: [String: TemplateValue],
+    public func page(_ name: String, title: String, language: String, pageID: PageID, context: TemplateFields,
               breadcrumb: [(String, String?)], into buffer: inout [UInt8]) throws {
         var values = siteContext(language: language, page: pageID)
         for (key, value) in context { values[key] = value }
         values["title"] = .string(title)
         values["breadcrumb"] = .list(breadcrumb.enumerated().map { index, item in
-            var crumb: [String: TemplateValue] = ["name": .string(item.0)]
+            var crumb: TemplateFields = ["name": .string(item.0)]
             if let url = item.1 { crumb["url"] = .string(url) }
             if index == breadcrumb.count - 1 { crumb["current"] = true }
             return .object(crumb)
         })
-        let body = try templates.render(name, .object(values))
-        values["content"] = .string(body)
+        var body: [UInt8] = []
+        body.reserveCapacity(32 * 1024)
+        try templates.render(name, .object(values), into: &body)
+        values["content"] = .markup(body)
         try templates.render("layout", .object(values), into: &buffer)
     }
 
     // MARK: Service facts
 
-    public func serviceValue(_ service: Service, language: String) -> [String: TemplateValue] {
+    public func serviceValue(_ service: Service, language: String) -> TemplateFields {
         let t = texts(language)
         let text = service.text(for: language)
-        var value: [String: TemplateValue] = [
+        var value: TemplateFields = [
             "id": .string(service.id),
             "name": .string(text.name),
             "description": .string(text.description),
@@ -82,10 +85,11 @@ public struct PageRenderer: Sendable {
             "documents": .list(text.documents.map { .string($0) }),
             "hasDocuments": .bool(!text.documents.isEmpty),
             "capacity": .string(String(service.capacity)),
-            "schedule": .list(Weekday.allCases.compactMap { day in
-                guard let ranges = service.schedule[day], !ranges.isEmpty else { return nil }
-                return .object(["day": .string(t.text("weekday.\(day.rawValue)")),
-                                "hours": .string(ranges.map { "\($0.start)–\($0.end)" }.joined(separator: ", "))])
+            "schedule": scheduleValue(service.schedule, t),
+            "seasons": .list(service.seasons.map { season in
+                func dayMonth(_ day: MonthDay) -> String { t.format("service.dayMonth", ["day": String(day.day), "month": t.text("month.\(day.month)")]) }
+                return .object(["period": .string(t.format("service.season", ["from": dayMonth(season.from), "to": dayMonth(season.to)])),
+                                "schedule": scheduleValue(season.schedule, t)])
             }),
         ]
         if !service.pauses.isEmpty {
@@ -103,6 +107,15 @@ public struct PageRenderer: Sendable {
         return value
     }
 
+    /// Opening hours as "weekday: ranges" lines, working days only.
+    func scheduleValue(_ schedule: [Weekday: [TimeRange]], _ t: Translations) -> TemplateValue {
+        .list(Weekday.allCases.compactMap { day in
+            guard let ranges = schedule[day], !ranges.isEmpty else { return nil }
+            return .object(["day": .string(t.text("weekday.\(day.rawValue)")),
+                            "hours": .string(ranges.map { "\($0.start)–\($0.end)" }.joined(separator: ", "))])
+        })
+    }
+
     func breadcrumb(for service: Service, language: String, current: Bool) -> [(String, String?)] {
         var crumbs: [(String, String?)] = [(texts(language).text("nav.home"), layout.url(.catalogue, language: language))]
         for ancestor in service.ancestorIDs {
@@ -110,6 +123,11 @@ public struct PageRenderer: Sendable {
         }
         crumbs.append((service.text(for: language).name, current ? nil : layout.url(.service(service.id), language: language)))
         return crumbs
+    }
+
+    /// "giovedì 26 novembre 2026, 09:10–09:30": a slot as every page and message names it.
+    public func whenText(_ slot: Slot, _ t: Translations) -> String {
+        t.format("when.slot", ["date": t.longDate(slot.date), "start": slot.start.description, "end": slot.end.description])
     }
 
     func nextFreeValue(_ next: SlotAvailability?, service: Service, language: String) -> TemplateValue {
@@ -127,7 +145,7 @@ public struct PageRenderer: Sendable {
         let t = texts(language)
         func entryValue(_ entry: CatalogueEntry) -> TemplateValue {
             let text = entry.text(for: language)
-            var value: [String: TemplateValue] = [
+            var value: TemplateFields = [
                 "id": .string(entry.id), "name": .string(text.name), "description": .string(text.description),
                 "bookable": false, "hasChildren": .bool(!entry.children.isEmpty), "next": "", "address": "", "url": "",
             ]
@@ -148,19 +166,21 @@ public struct PageRenderer: Sendable {
     }
 
     public func renderService(_ service: Service, language: String, today: CivilDate, nextFree: SlotAvailability?, into buffer: inout [UInt8]) throws {
-        var context: [String: TemplateValue] = ["service": .object(serviceValue(service, language: language))]
+        var context: TemplateFields = ["service": .object(serviceValue(service, language: language))]
         context["bookURL"] = .string(layout.url(.week(service.id, monday: today.mondayOfWeek), language: language))
         context["next"] = nextFreeValue(nextFree, service: service, language: language)
         try page("service", title: service.text(for: language).name, language: language, pageID: .service(service.id),
                  context: context, breadcrumb: breadcrumb(for: service, language: language, current: true), into: &buffer)
     }
 
-    public func renderWeek(_ service: Service, grid: WeekGrid, weeks: [CivilDate], language: String, into buffer: inout [UInt8]) throws {
+    /// `serviceFacts` is `serviceValue(service, language:)`, passed in when the caller renders many weeks of one service.
+    public func renderWeek(_ service: Service, grid: WeekGrid, weeks: [CivilDate], language: String, serviceFacts: TemplateFields? = nil,
+                           into buffer: inout [UInt8]) throws {
         let t = texts(language)
         let monday = grid.monday
         let sunday = monday.adding(days: 6)
         let durationText = t.format("service.duration", ["minutes": String(service.slotMinutes)])
-        var week: [String: TemplateValue] = [
+        var week: TemplateFields = [
             "label": .string(t.format("week.range", ["from": t.longDate(monday), "to": t.longDate(sunday)])),
         ]
         if let index = weeks.firstIndex(of: monday) {
@@ -173,7 +193,7 @@ public struct PageRenderer: Sendable {
         }
         let dayNames = grid.days.map { t.longDate($0.date) }
         week["days"] = .list(grid.days.enumerated().map { index, day in
-            var value: [String: TemplateValue] = ["label": .string(t.shortDate(day.date)), "long": .string(dayNames[index]),
+            var value: TemplateFields = ["label": .string(t.shortDate(day.date)), "long": .string(dayNames[index]),
                                                   "iso": .string(day.date.description)]
             if let reason = day.closedReason { value["closed"] = .string(closedText(reason, t)) }
             return .object(value)
@@ -185,19 +205,26 @@ public struct PageRenderer: Sendable {
                              "free": false]))
         })
         let closedCell = fixedCells[.closed] ?? .object([:])
+        // A week page holds about a hundred free cells: their field names are shared and the few texts that
+        // vary (free places) are formatted once per count.
+        let placesTexts: [TemplateValue] = (0...service.capacity).map {
+            service.capacity > 1 ? .string(t.format("state.places", ["count": String($0)])) : .string("")
+        }
+        let freeIcon = TemplateValue.string(Self.icons[.free] ?? "")
+        let freeText = TemplateValue.string(stateTexts[.free] ?? "")
+        let duration = TemplateValue.string(durationText)
+        let dayValues = dayNames.map(TemplateValue.string)
         week["rows"] = .list(grid.times.map { time in
+            let timeValue = TemplateValue.string(time.description)
             let cells: [TemplateValue] = grid.days.enumerated().map { index, day in
                 guard let cell = day.cell(at: time) else { return closedCell }
                 guard cell.state == .free else { return fixedCells[cell.state] ?? closedCell }
-                var value: [String: TemplateValue] = [
-                    "state": "free", "icon": .string(Self.icons[.free] ?? ""), "text": .string(stateTexts[.free] ?? ""),
-                    "time": .string(time.description), "start": .string(String(cell.slot.startInstant)), "free": true,
-                    "end": .string(cell.slot.end.description), "duration": .string(durationText), "day": .string(dayNames[index]), "places": "",
-                ]
-                if service.capacity > 1 { value["places"] = .string(t.format("state.places", ["count": String(cell.freeDesks)])) }
-                return .object(value)
+                return .object(TemplateFields(names: Self.freeCellNames, values: [
+                    "free", freeIcon, freeText, timeValue, .string(String(cell.slot.startInstant)), true,
+                    .string(cell.slot.end.description), duration, dayValues[index], placesTexts[min(cell.freeDesks, service.capacity)],
+                ]))
             }
-            return .object(["time": .string(time.description), "cells": .list(cells)])
+            return .object(TemplateFields(names: Self.rowNames, values: [timeValue, .list(cells)]))
         })
         week["hasSlots"] = .bool(!grid.times.isEmpty)
         week["hasFree"] = .bool(grid.freeSlotCount > 0)
@@ -205,8 +232,8 @@ public struct PageRenderer: Sendable {
             .object(["state": .string($0.rawValue), "icon": .string(Self.icons[$0] ?? ""), "text": .string(stateTexts[$0] ?? ""),
                      "help": .string(t.text("legend.\($0.rawValue)"))])
         }
-        let context: [String: TemplateValue] = [
-            "service": .object(serviceValue(service, language: language)),
+        let context: TemplateFields = [
+            "service": .object(serviceFacts ?? serviceValue(service, language: language)),
             "week": .object(week),
             "legend": .list(legend),
             "holdAction": .string(layout.api("holds")),
@@ -238,8 +265,28 @@ public struct PageRenderer: Sendable {
     public func renderCancel(language: String, into buffer: inout [UInt8]) throws {
         let t = texts(language)
         try page("cancel", title: t.text("cancelPage.title"), language: language, pageID: .cancel,
-                 context: ["cancelAction": .string(layout.api("cancellations"))],
+                 context: ["cancelForm": ["action": .string(layout.api("cancellations")), "prefix": "field", "primary": true,
+                                          "submit": .string(t.text("cancelPage.submit"))],
+                           "receiptForm": ["action": .string(layout.api("receipts")), "prefix": "receipt", "primary": false,
+                                           "submit": .string(t.text("receipt.submit"))]],
                  breadcrumb: [(t.text("nav.home"), layout.url(.catalogue, language: language)), (t.text("cancelPage.title"), nil)], into: &buffer)
+    }
+
+    public func renderAccount(language: String, into buffer: inout [UInt8]) throws {
+        let t = texts(language)
+        try page("account", title: t.text("account.title"), language: language, pageID: .account,
+                 context: ["loginAction": .string(layout.api("login")), "registerAction": .string(layout.api("accounts")),
+                           "credentialsAction": .string(layout.api("credentials")), "myBookingsAction": .string(layout.api("my-bookings")),
+                           "requireAccount": .bool(catalogue.configuration.booking.requireAccount),
+                           "certified": .bool(catalogue.configuration.identity != nil)],
+                 breadcrumb: [(t.text("nav.home"), layout.url(.catalogue, language: language)), (t.text("account.title"), nil)], into: &buffer)
+    }
+
+    public func renderOperatorLogin(language: String, into buffer: inout [UInt8]) throws {
+        let t = texts(language)
+        try page("operator-login", title: t.text("operator.loginTitle"), language: language, pageID: .operatorLogin,
+                 context: ["loginAction": .string(layout.api("operator/login"))],
+                 breadcrumb: [(t.text("nav.home"), layout.url(.catalogue, language: language)), (t.text("operator.loginTitle"), nil)], into: &buffer)
     }
 
     func closedText(_ reason: ClosedReason, _ t: Translations) -> String {
@@ -249,6 +296,9 @@ public struct PageRenderer: Sendable {
         case .closure(let reason): return reason
         }
     }
+
+    static let freeCellNames = ["state", "icon", "text", "time", "start", "free", "end", "duration", "day", "places"]
+    static let rowNames = ["time", "cells"]
 
     /// Icons accompany every state's text so colour is never the only signal; they are aria-hidden.
     static let icons: [CellState: String] = [

@@ -8,10 +8,15 @@ public enum PageID: Hashable, Sendable {
     case notFound
     /// The form to cancel a booking with its code and codice fiscale.
     case cancel
+    /// The operators' sign-in form (the agenda itself is only ever an answer to a POST).
+    case operatorLogin
+    /// Citizens' sign-in, registration, forgotten credentials and "le mie prenotazioni".
+    case account
 }
 
 /// Where each page lives, as a URL path and as a file under `output/`. Languages other than the main one
-/// live under "/<lang>/". Week pages are named by ISO week ("2026-W48") so addresses are stable and short.
+/// live under "/<lang>/". Week pages are files named by ISO week ("2026-W48.html") next to their service's
+/// page, so addresses are stable and short and a full build creates one folder per service, not per week.
 public struct SiteLayout: Sendable {
     public let basePath: String
     public let mainLanguage: String
@@ -29,18 +34,32 @@ public struct SiteLayout: Sendable {
         switch page {
         case .catalogue: return root
         case .service(let id): return "\(root)servizi/\(id)/"
-        case .week(let id, let monday): return "\(root)servizi/\(id)/\(Self.weekName(monday))/"
+        case .week(let id, _): return "\(root)servizi/\(id)/"
         case .notFound: return root
         case .cancel: return "\(root)annulla/"
+        case .operatorLogin: return "\(root)operatori/"
+        case .account: return "\(root)accesso/"
         }
     }
 
+    /// Path of the page's file relative to the output root.
     public func file(_ page: PageID, language: String) -> String {
-        page == .notFound ? "\(folder(page, language: language))404.html" : "\(folder(page, language: language))index.html"
+        "\(folder(page, language: language))\(fileName(page))"
     }
 
-    /// Absolute URL path, as used in links ("/servizi/carta-identita/2026-W48/").
-    public func url(_ page: PageID, language: String) -> String { "\(basePath)/\(folder(page, language: language))" }
+    func fileName(_ page: PageID) -> String {
+        switch page {
+        case .notFound: return "404.html"
+        case .week(_, let monday): return "\(Self.weekName(monday)).html"
+        case .catalogue, .service, .cancel, .operatorLogin, .account: return "index.html"
+        }
+    }
+
+    /// Absolute URL path, as used in links ("/servizi/carta-identita/", "/servizi/carta-identita/2026-W48.html").
+    public func url(_ page: PageID, language: String) -> String {
+        let name = fileName(page)
+        return "\(basePath)/\(folder(page, language: language))\(name == "index.html" ? "" : name)"
+    }
 
     public func asset(_ name: String) -> String { "\(basePath)/assets/\(name)" }
 
@@ -49,6 +68,12 @@ public struct SiteLayout: Sendable {
     public static func weekName(_ monday: CivilDate) -> String {
         let week = monday.isoWeek
         return "\(week.year)-W\(week.week < 10 ? "0" : "")\(week.week)"
+    }
+
+    /// The Monday of a week page's file name ("2026-W48.html"), nil for any other name.
+    public static func monday(weekFileName name: String) -> CivilDate? {
+        guard name.hasSuffix(".html") else { return nil }
+        return monday(weekName: String(name.dropLast(5)))
     }
 
     /// The Monday of an ISO week name, for routing a request back to its page.

@@ -30,7 +30,11 @@ public final class SitePublisher: Sendable {
     public let renderer: PageRenderer
     public let outputDirectory: String
     let assetsDirectory: String?
-    private let lock = Mutex<[String: SlotAvailability?]>([:])  // next free slot per service, for the catalogue
+    /// Held while week pages are written; a full rebuild holds both locks, so no older render of a page
+    /// can land after a newer one.
+    private let weekLock = Mutex<Void>(())
+    /// Next free slot per service, for the catalogue; held while service pages and the catalogue are written.
+    private let lock = Mutex<[String: SlotAvailability?]>([:])
 
     public init(renderer: PageRenderer, outputDirectory: String, assetsDirectory: String?) {
         self.renderer = renderer
@@ -55,22 +59,22 @@ public final class SitePublisher: Sendable {
 
     func nextFreeDays(_ service: Service) -> Int { service.window.maxDaysAhead }
 
-    /// Renders every page. Services are spread over the machine's cores; each worker reuses one buffer, so
-    /// memory stays flat however many pages there are.
+    /// Renders every page. Services are spread over the machine's cores; each worker reads one service's
+    /// occupancy and reuses one buffer, so memory stays flat however many pages there are.
     @discardableResult
     public func publishAll(now: Int64, source: any OccupancySource) throws -> PublishReport {
-        try lock.withLock { nextFree in
+        try weekLock.withLock { _ in try lock.withLock { nextFree in
             let today = RomeTime.local(now).date
             let (weeks, from, to) = window(today: today)
-            let occupancy = try source.occupancy(serviceID: nil, from: from, to: to, now: now)
             let services = catalogue.services
             let results = Mutex<(PublishReport, [String: SlotAvailability?], (any Error)?)>((PublishReport(), [:], nil))
             DispatchQueue.concurrentPerform(iterations: services.count) { index in
                 let service = services[index]
-                let serviceOccupancy = occupancy[service.id] ?? [:]
                 var buffer: [UInt8] = []
                 buffer.reserveCapacity(64 * 1024)
                 do {
+                    // One service's occupancy at a time: memory stays that of one service however big the site.
+                    let serviceOccupancy = try source.occupancy(serviceID: service.id, from: from, to: to, now: now)[service.id] ?? [:]
                     let next = service.nextFreeSlot(now: now, days: nextFreeDays(service), occupancy: serviceOccupancy)
                     var report = try renderServicePages(service, weeks: weeks, today: today, next: next, occupancy: serviceOccupancy,
                                                         now: now, buffer: &buffer)
@@ -87,38 +91,45 @@ public final class SitePublisher: Sendable {
             if let failure { throw failure }
             nextFree = next
             var total = report + (try renderCatalogues(nextFree: nextFree))
+            // Pages that depend on nothing but the configuration and the templates.
+            let fixedPages: [(PageID, (String, inout [UInt8]) throws -> Void)] = [
+                (.notFound, renderer.renderNotFound), (.cancel, renderer.renderCancel),
+                (.operatorLogin, renderer.renderOperatorLogin), (.account, renderer.renderAccount),
+            ]
             var buffer: [UInt8] = []
             for language in renderer.languages {
-                buffer.removeAll(keepingCapacity: true)
-                try renderer.renderNotFound(language: language, into: &buffer)
-                total.rendered += 1
-                if try AtomicFile.writeIfChanged(buffer, to: path(renderer.layout.file(.notFound, language: language))) { total.written += 1 }
-                buffer.removeAll(keepingCapacity: true)
-                try renderer.renderCancel(language: language, into: &buffer)
-                total.rendered += 1
-                if try AtomicFile.writeIfChanged(buffer, to: path(renderer.layout.file(.cancel, language: language))) { total.written += 1 }
+                for (page, render) in fixedPages {
+                    buffer.removeAll(keepingCapacity: true)
+                    try render(language, &buffer)
+                    total.rendered += 1
+                    if try write(buffer, renderer.layout.file(page, language: language)) { total.written += 1 }
+                }
             }
             total = total + (try copyAssets())
             return total
-        }
+        } }
     }
 
     /// Re-renders only these pages: weeks first (what the citizen is waiting for), then service pages, then
-    /// the catalogue.
+    /// the catalogue. Week pages and the others take different locks, so two callers can publish one kind each.
     @discardableResult
     public func publish(_ pages: Set<PageID>, now: Int64, source: any OccupancySource) throws -> PublishReport {
-        try lock.withLock { nextFree in
-            let today = RomeTime.local(now).date
-            let (weeks, from, to) = window(today: today)
+        let today = RomeTime.local(now).date
+        let (weeks, from, to) = window(today: today)
+        var buffer: [UInt8] = []
+        buffer.reserveCapacity(64 * 1024)
+        var report = try weekLock.withLock { _ in
             var report = PublishReport()
-            var buffer: [UInt8] = []
-            buffer.reserveCapacity(64 * 1024)
             for case .week(let id, let monday) in pages where weeks.contains(monday) {
                 guard let service = catalogue.service(id: id) else { continue }
                 let start = Int64(monday.dayNumber) * 86_400 - 86_400
                 let occupancy = try source.occupancy(serviceID: id, from: start, to: start + 9 * 86_400, now: now)[id] ?? [:]
                 report = report + (try renderWeek(service, monday: monday, weeks: weeks, occupancy: occupancy, now: now, buffer: &buffer))
             }
+            return report
+        }
+        guard pages.contains(where: { if case .week = $0 { false } else { true } }) else { return report }
+        return try lock.withLock { nextFree in
             for case .service(let id) in pages {
                 guard let service = catalogue.service(id: id) else { continue }
                 let occupancy = try source.occupancy(serviceID: id, from: from, to: to, now: now)[id] ?? [:]
@@ -128,7 +139,7 @@ public final class SitePublisher: Sendable {
                     buffer.removeAll(keepingCapacity: true)
                     try renderer.renderService(service, language: language, today: today, nextFree: next, into: &buffer)
                     report.rendered += 1
-                    if try AtomicFile.writeIfChanged(buffer, to: path(renderer.layout.file(.service(id), language: language))) { report.written += 1 }
+                    if try write(buffer, renderer.layout.file(.service(id), language: language)) { report.written += 1 }
                 }
             }
             if pages.contains(.catalogue) {
@@ -147,23 +158,24 @@ public final class SitePublisher: Sendable {
             buffer.removeAll(keepingCapacity: true)
             try renderer.renderService(service, language: language, today: today, nextFree: next, into: &buffer)
             report.rendered += 1
-            if try AtomicFile.writeIfChanged(buffer, to: path(renderer.layout.file(.service(service.id), language: language))) { report.written += 1 }
+            if try write(buffer, renderer.layout.file(.service(service.id), language: language)) { report.written += 1 }
         }
+        let facts = Dictionary(uniqueKeysWithValues: renderer.languages.map { ($0, renderer.serviceValue(service, language: $0)) })
         for monday in weeks {
-            report = report + (try renderWeek(service, monday: monday, weeks: weeks, occupancy: occupancy, now: now, buffer: &buffer))
+            report = report + (try renderWeek(service, monday: monday, weeks: weeks, occupancy: occupancy, now: now, facts: facts, buffer: &buffer))
         }
         return report
     }
 
     private func renderWeek(_ service: Service, monday: CivilDate, weeks: [CivilDate], occupancy: [Int64: SlotOccupancy],
-                            now: Int64, buffer: inout [UInt8]) throws -> PublishReport {
+                            now: Int64, facts: [String: TemplateFields] = [:], buffer: inout [UInt8]) throws -> PublishReport {
         var report = PublishReport()
         let grid = service.week(startingOn: monday, occupancy: occupancy, now: now)
         for language in renderer.languages {
             buffer.removeAll(keepingCapacity: true)
-            try renderer.renderWeek(service, grid: grid, weeks: weeks, language: language, into: &buffer)
+            try renderer.renderWeek(service, grid: grid, weeks: weeks, language: language, serviceFacts: facts[language], into: &buffer)
             report.rendered += 1
-            if try AtomicFile.writeIfChanged(buffer, to: path(renderer.layout.file(.week(service.id, monday: monday), language: language))) {
+            if try write(buffer, renderer.layout.file(.week(service.id, monday: monday), language: language)) {
                 report.written += 1
             }
         }
@@ -176,21 +188,24 @@ public final class SitePublisher: Sendable {
         for language in renderer.languages {
             try renderer.renderCatalogue(language: language, nextFree: nextFree, into: &buffer)
             report.rendered += 1
-            if try AtomicFile.writeIfChanged(buffer, to: path(renderer.layout.file(.catalogue, language: language))) { report.written += 1 }
+            if try write(buffer, renderer.layout.file(.catalogue, language: language)) { report.written += 1 }
             buffer.removeAll(keepingCapacity: true)
         }
         return report
     }
 
-    /// Week folders of weeks no longer published are removed, so an old link answers 404, not stale slots.
+    /// Pages of weeks no longer published are removed, so an old link answers 404, not stale slots.
     private func pruneWeeks(of service: Service, keeping weeks: [CivilDate]) -> Int {
-        let keep = Set(weeks.map(SiteLayout.weekName))
+        let keep = Set(weeks)
         var removed = 0
         for language in renderer.languages {
             let folder = path(renderer.layout.folder(.service(service.id), language: language))
             guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder) else { continue }
-            for name in names where SiteLayout.monday(weekName: name) != nil && !keep.contains(name) {
-                if (try? FileManager.default.removeItem(atPath: "\(folder)\(name)")) != nil { removed += 1 }
+            for name in names {
+                let page = name.hasSuffix(".gz") ? String(name.dropLast(3)) : name
+                if let monday = SiteLayout.monday(weekFileName: page), !keep.contains(monday), unlink("\(folder)\(name)") == 0, page == name { removed += 1 }
+                // Folders of the earlier one-folder-per-week layout.
+                if SiteLayout.monday(weekName: name) != nil, (try? FileManager.default.removeItem(atPath: "\(folder)\(name)")) != nil { removed += 1 }
             }
         }
         return removed
@@ -201,10 +216,15 @@ public final class SitePublisher: Sendable {
         guard let assetsDirectory, let names = try? FileManager.default.contentsOfDirectory(atPath: assetsDirectory) else { return report }
         for name in names.sorted() where !name.hasPrefix(".") {
             guard let data = FileManager.default.contents(atPath: "\(assetsDirectory)/\(name)") else { continue }
-            if try AtomicFile.writeIfChanged(Array(data), to: path("assets/\(name)")) { report.written += 1 }
+            if try write(Array(data), "assets/\(name)") { report.written += 1 }
         }
         return report
     }
 
     func path(_ relative: String) -> String { "\(outputDirectory)/\(relative)" }
+
+    /// Every public file is written with its gzip copy (same mtime) for nginx's `gzip_static`.
+    func write(_ bytes: [UInt8], _ relative: String) throws -> Bool {
+        try AtomicFile.writeIfChanged(bytes, to: path(relative), gzip: true)
+    }
 }

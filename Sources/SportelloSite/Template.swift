@@ -205,20 +205,22 @@ public struct TemplateLibrary: Sendable {
 
     static func lookup(_ path: [String], in stack: [TemplateValue]) -> TemplateValue? {
         guard let first = path.first else { return stack.last }
-        var index = stack.count - 1
-        while index >= 0 {
-            if case .object(let fields) = stack[index], var value = fields[first] {
-                var keyIndex = 1
-                while keyIndex < path.count {
-                    guard case .object(let inner) = value, let next = inner[path[keyIndex]] else { return nil }
-                    value = next
-                    keyIndex += 1
+        return stack.withUnsafeBufferPointer { frames -> TemplateValue? in
+            var index = frames.count - 1
+            while index >= 0 {
+                if var value = frames[index].field(first) {
+                    var keyIndex = 1
+                    while keyIndex < path.count {
+                        guard let next = value.field(path[keyIndex]) else { return nil }
+                        value = next
+                        keyIndex += 1
+                    }
+                    return value
                 }
-                return value
+                index -= 1
             }
-            index -= 1
+            return nil
         }
-        return nil
     }
 
     private func render(_ nodes: [Template.Node], template: String, stack: inout [TemplateValue], into buffer: inout [UInt8],
@@ -239,6 +241,8 @@ public struct TemplateLibrary: Sendable {
                     if escaped { HTMLEscaper.append(text, to: &buffer) } else { buffer.append(contentsOf: text.utf8) }
                 case .bool(let flag):
                     buffer.append(contentsOf: (flag ? "true" : "false").utf8)
+                case .markup(let bytes):
+                    if escaped { bytes.withUnsafeBufferPointer { HTMLEscaper.append($0, to: &buffer) } } else { buffer.append(contentsOf: bytes) }
                 case .list, .object:
                     break
                 }
@@ -258,7 +262,7 @@ public struct TemplateLibrary: Sendable {
                     }
                 case .bool:
                     try render(children, template: template, stack: &stack, into: &buffer, depth: depth)
-                case .object, .string:
+                case .object, .string, .markup:
                     stack.append(value)
                     try render(children, template: template, stack: &stack, into: &buffer, depth: depth)
                     stack.removeLast()

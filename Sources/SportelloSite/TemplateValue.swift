@@ -1,15 +1,27 @@
-/// The data a template renders: strings (escaped by default), flags, lists and objects.
-public indirect enum TemplateValue: Sendable, Equatable {
+/// The data a template renders: strings (escaped by default), flags, lists, objects, and markup an
+/// earlier render produced (the page body inside the layout), which is the one value written raw.
+public enum TemplateValue: Sendable, Equatable {
     case string(String)
     case bool(Bool)
     case list([TemplateValue])
-    case object([String: TemplateValue])
+    case object(TemplateFields)
+    /// Bytes rendered by this library's own templates, already escaped; inserted as they are.
+    case markup([UInt8])
 
     public init(_ int: Int) { self = .string(String(int)) }
 
     public subscript(_ key: String) -> TemplateValue? {
         if case .object(let fields) = self { return fields[key] }
         return nil
+    }
+
+    /// The value of a field of an object; nil for a missing name or a value that is not an object.
+    @inline(__always)
+    func field(_ name: String) -> TemplateValue? {
+        switch self {
+        case .object(let fields): return fields[name]
+        default: return nil
+        }
     }
 
     /// Mustache truthiness: false, an empty list and an empty string are falsy.
@@ -19,6 +31,7 @@ public indirect enum TemplateValue: Sendable, Equatable {
         case .string(let text): return !text.isEmpty
         case .list(let items): return !items.isEmpty
         case .object: return true
+        case .markup(let bytes): return !bytes.isEmpty
         }
     }
 }
@@ -28,8 +41,82 @@ extension TemplateValue: ExpressibleByStringLiteral, ExpressibleByBooleanLiteral
     public init(stringLiteral value: String) { self = .string(value) }
     public init(booleanLiteral value: Bool) { self = .bool(value) }
     public init(arrayLiteral elements: TemplateValue...) { self = .list(elements) }
-    public init(dictionaryLiteral elements: (String, TemplateValue)...) {
-        self = .object(Dictionary(elements, uniquingKeysWith: { _, last in last }))
-    }
+    public init(dictionaryLiteral elements: (String, TemplateValue)...) { self = .object(TemplateFields(elements)) }
     public init(integerLiteral value: Int) { self = .string(String(value)) }
+}
+
+/// The named fields of a template object, in insertion order; setting a name again replaces its value.
+///
+/// Most objects are small and short-lived (a week page builds one per free slot, ten fields each), so the
+/// fields live in two parallel arrays searched linearly: building costs no hashing and a lookup compares a
+/// few short strings. Only objects with many fields (the translation tree) also keep a hashed index.
+public struct TemplateFields: Sendable, Equatable, Sequence, ExpressibleByDictionaryLiteral {
+    private var names: [String] = []
+    private var values: [TemplateValue] = []
+    private var index: [String: Int]?
+
+    static let indexThreshold = 12
+
+    public init() {}
+
+    public init(_ pairs: some Sequence<(String, TemplateValue)>) {
+        for (name, value) in pairs { self[name] = value }
+    }
+
+    public init(dictionaryLiteral elements: (String, TemplateValue)...) { self.init(elements) }
+
+    /// Fields from parallel arrays of distinct names and their values: many objects of one shape can share
+    /// one array of names.
+    public init(names: [String], values: [TemplateValue]) {
+        assert(names.count == values.count && Set(names).count == names.count, "one value per distinct name")
+        self.names = names
+        self.values = values
+        if names.count > Self.indexThreshold { rebuildIndex() }
+    }
+
+    public var count: Int { names.count }
+    public var isEmpty: Bool { names.isEmpty }
+
+    private func position(of name: String) -> Int? {
+        if let index { return index[name] }
+        let length = name.utf8.count
+        for position in names.indices where names[position].utf8.count == length && names[position] == name { return position }
+        return nil
+    }
+
+    public subscript(_ name: String) -> TemplateValue? {
+        get { position(of: name).map { values[$0] } }
+        set {
+            if let position = position(of: name) {
+                if let newValue {
+                    values[position] = newValue
+                } else {
+                    names.remove(at: position)
+                    values.remove(at: position)
+                    if index != nil { rebuildIndex() }
+                }
+            } else if let newValue {
+                names.append(name)
+                values.append(newValue)
+                if index != nil { index?[name] = names.count - 1 } else if names.count > Self.indexThreshold { rebuildIndex() }
+            }
+        }
+    }
+
+    private mutating func rebuildIndex() {
+        var positions: [String: Int] = [:]
+        positions.reserveCapacity(names.count)
+        for (position, name) in names.enumerated() { positions[name] = position }
+        index = positions
+    }
+
+    public func makeIterator() -> some IteratorProtocol<(key: String, value: TemplateValue)> {
+        zip(names, values).lazy.map { (key: $0, value: $1) }.makeIterator()
+    }
+
+    /// Equal when they hold the same names with equal values, whatever the order.
+    public static func == (lhs: TemplateFields, rhs: TemplateFields) -> Bool {
+        guard lhs.count == rhs.count else { return false }
+        return zip(lhs.names, lhs.values).allSatisfy { name, value in rhs[name] == value }
+    }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import SportelloCore
+import Synchronization
 
 /// The texts of one language, from `site-templates/i18n/<lang>.json` (nested objects of strings).
 /// Templates read them as `{{t.section.key}}`; Swift code uses `text(_:)` and `format(_:_:)`.
@@ -7,6 +8,8 @@ public struct Translations: Sendable {
     public let language: String
     private let texts: [String: String]
     public let templateValue: TemplateValue
+    /// Every week page of every service names the same few dozen days: each label is formatted once.
+    private let dateLabels = DateLabelMemo()
 
     public init(language: String, json: Data) throws {
         self.language = language
@@ -15,7 +18,7 @@ public struct Translations: Sendable {
         func flatten(_ value: JSONValue, prefix: String) -> TemplateValue {
             switch value {
             case .object(let fields):
-                var object: [String: TemplateValue] = [:]
+                var object: TemplateFields = [:]
                 for (key, child) in fields { object[key] = flatten(child, prefix: prefix.isEmpty ? key : "\(prefix).\(key)") }
                 return .object(object)
             case .string(let text):
@@ -46,32 +49,60 @@ public struct Translations: Sendable {
 
     public func has(_ key: String) -> Bool { texts[key] != nil }
 
-    /// The text with `{name}` placeholders replaced, in one pass over the text (this runs for every cell of
-    /// every week page, so it avoids Foundation's string searching). Unknown placeholders stay as written.
-    public func format(_ key: String, _ arguments: [String: String]) -> String {
+    /// The text with `{name}` placeholders replaced, in one pass over the UTF-8 of the text (this runs for
+    /// every day of every week page). Unknown placeholders stay as written.
+    public func format(_ key: String, _ arguments: KeyValuePairs<String, String>) -> String {
         let template = text(key)
+        let utf8 = template.utf8
         var result = ""
-        result.reserveCapacity(template.utf8.count + 16)
-        var rest = Substring(template)
-        while let open = rest.firstIndex(of: "{") {
-            result += rest[..<open]
-            guard let close = rest[open...].firstIndex(of: "}") else { break }
-            let name = String(rest[rest.index(after: open)..<close])
-            if let value = arguments[name] { result += value } else { result += rest[open...close] }
-            rest = rest[rest.index(after: close)...]
+        result.reserveCapacity(utf8.count + 16)
+        var copied = utf8.startIndex
+        var cursor = utf8.startIndex
+        while let open = utf8[cursor...].firstIndex(of: UInt8(ascii: "{")),
+              let close = utf8[open...].firstIndex(of: UInt8(ascii: "}")) {
+            // Braces are ASCII, so these UTF-8 positions are character boundaries.
+            let name = template[utf8.index(after: open)..<close]
+            // A handful of arguments: a linear search, no dictionary to build or hash.
+            if let value = arguments.first(where: { $0.key == name })?.value {
+                result += template[copied..<open]
+                result += value
+                copied = utf8.index(after: close)
+            }
+            cursor = utf8.index(after: close)
         }
-        result += rest
+        result += template[copied...]
         return result
     }
 
-    /// "martedì 3 marzo 2026" / "Tuesday 3 March 2026"
-    public func longDate(_ date: CivilDate) -> String {
-        format("date.long", ["weekday": text("weekday.\(date.weekday.rawValue)"), "day": String(date.day),
-                             "month": text("month.\(date.month)"), "year": String(date.year)])
-    }
+    /// "martedì 3 marzo 2026"
+    public func longDate(_ date: CivilDate) -> String { dateLabels.labels(date, self).long }
 
     /// "mar 3/3"
-    public func shortDate(_ date: CivilDate) -> String {
-        format("date.short", ["weekday": text("weekdayShort.\(date.weekday.rawValue)"), "day": String(date.day), "month": String(date.month)])
+    public func shortDate(_ date: CivilDate) -> String { dateLabels.labels(date, self).short }
+
+    fileprivate func formatLabels(_ date: CivilDate) -> DateLabelMemo.Labels {
+        let long = format("date.long", ["weekday": text("weekday.\(date.weekday.rawValue)"), "day": String(date.day),
+                                        "month": text("month.\(date.month)"), "year": String(date.year)])
+        let short = format("date.short", ["weekday": text("weekdayShort.\(date.weekday.rawValue)"), "day": String(date.day),
+                                          "month": String(date.month)])
+        return DateLabelMemo.Labels(long: long, short: short)
+    }
+}
+
+/// Date labels already formatted, shared by the threads that render pages.
+private final class DateLabelMemo: Sendable {
+    struct Labels: Sendable {
+        let long: String
+        let short: String
+    }
+
+    private let labels = Mutex<[Int: Labels]>([:])
+
+    func labels(_ date: CivilDate, _ translations: Translations) -> Labels {
+        let day = date.dayNumber
+        if let known = labels.withLock({ $0[day] }) { return known }
+        let made = translations.formatLabels(date)
+        labels.withLock { $0[day] = made }
+        return made
     }
 }

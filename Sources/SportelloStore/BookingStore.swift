@@ -54,10 +54,21 @@ public struct Booking: Sendable, Equatable {
     public let state: BookingState
     public let createdAt: Int64
     public let person: PersonDetails
+    /// Why an operator cancelled it.
+    public var cancelReason: String?
+    /// The language the citizen booked in, for the messages about it.
+    public var language: String = "it"
 }
 
 public enum BookingError: Error, Equatable, Sendable {
     case slotFull, holdNotFound, holdExpired, holdReleased, bookingNotFound, bookingInPast, personLimitReached
+    /// Repeated no-shows: this codice fiscale can book again from the given instant.
+    case noShowBlocked(until: Int64)
+    /// An outcome (done, absent) for an appointment that has not started yet.
+    case outcomeTooEarly
+    /// The booking was already cancelled, or its outcome recorded.
+    case bookingNotActive
+    case blockNotFound
     case storage(String)
 
     public var code: String {
@@ -69,6 +80,10 @@ public enum BookingError: Error, Equatable, Sendable {
         case .bookingNotFound: "booking_not_found"
         case .bookingInPast: "booking_in_past"
         case .personLimitReached: "person_limit_reached"
+        case .noShowBlocked: "no_show_blocked"
+        case .outcomeTooEarly: "outcome_too_early"
+        case .bookingNotActive: "booking_not_active"
+        case .blockNotFound: "block_not_found"
         case .storage: "storage_error"
         }
     }
@@ -83,19 +98,13 @@ public struct BookingStore: Sendable {
 
     static let occupyingStates = "('booked', 'done', 'absent')"
 
-    private func run<T>(_ body: (Connection) throws -> T) throws(BookingError) -> T {
-        do {
-            return try database.write(body)
-        } catch let error as BookingError {
-            throw error
-        } catch {
-            throw .storage("\(error)")
-        }
+    func run<T>(durable: Bool = true, _ body: (Connection) throws -> T) throws(BookingError) -> T {
+        try database.transaction(durable: durable, storage: BookingError.storage, body)
     }
 
-    private func audit(_ connection: Connection, now: Int64, action: String, subject: String, address: String, details: String? = nil) throws {
-        try connection.execute("INSERT INTO audit (at, actor, action, subject, address, details) VALUES (?, 'citizen', ?, ?, ?, ?)",
-                               .int(now), .text(action), .text(subject), .text(address), SQLValue(details))
+    func audit(_ connection: Connection, now: Int64, actor: String = "citizen", action: String, subject: String, address: String,
+               details: String? = nil) throws {
+        try AuditLog.record(connection, at: now, actor: actor, action: action, subject: subject, address: address, details: details)
     }
 
     /// Desks taken at a slot: bookings that occupy it, holds still running, operator blocks.
@@ -107,8 +116,9 @@ public struct BookingStore: Sendable {
             """, .text(slot.serviceID), .int(slot.start), .int(now))
     }
 
+    /// Holds are not flushed to disk one by one: losing one on a power cut only frees its slot early.
     public func placeHold(slot: SlotRef, capacity: Int, now: Int64, expiresAt: Int64, clientIP: String) throws(BookingError) -> Hold {
-        try run { connection in
+        try run(durable: false) { connection in
             guard try occupied(connection, slot, now: now) < Int64(capacity) else { throw BookingError.slotFull }
             let token = Tokens.hex128()
             try connection.execute("INSERT INTO holds (token, service_id, slot_start, created_at, expires_at, client_ip) VALUES (?, ?, ?, ?, ?, ?)",
@@ -138,7 +148,7 @@ public struct BookingStore: Sendable {
     /// Gives a held slot back at once ("Annulla"). Releasing twice, or after expiry, is fine.
     @discardableResult
     public func releaseHold(token: String, now: Int64, clientIP: String) throws(BookingError) -> Hold {
-        try run { connection in
+        try run(durable: false) { connection in
             guard let hold = try hold(connection, token: token) else { throw BookingError.holdNotFound }
             if hold.bookingID == nil {
                 try connection.execute("UPDATE holds SET released = 1 WHERE token = ?", .text(token))
@@ -150,13 +160,19 @@ public struct BookingStore: Sendable {
     }
 
     /// Turns an active hold into a booking. Confirming the same hold again returns the same booking.
+    /// `within` runs in the same transaction with the new booking (to queue its notifications); it does not
+    /// run when the hold was already confirmed.
     public func confirm(holdToken: String, person: PersonDetails, slotEnd: Int64, now: Int64, clientIP: String,
-                        maxActiveBookingsPerPerson: Int? = nil) throws(BookingError) -> Booking {
+                        maxActiveBookingsPerPerson: Int? = nil, noShowPolicy: NoShowPolicy? = nil, language: String = "it",
+                        within: (Connection, Booking) throws -> Void = { _, _ in }) throws(BookingError) -> Booking {
         try run { connection in
             guard let hold = try hold(connection, token: holdToken) else { throw BookingError.holdNotFound }
             if let bookingID = hold.bookingID, let booking = try booking(connection, where: "id = ?", .int(bookingID)) { return booking }
             if hold.released { throw BookingError.holdReleased }
             if hold.expiresAt <= now { throw BookingError.holdExpired }
+            if let noShowPolicy, let until = try noShowBlock(connection, codiceFiscale: person.codiceFiscale, policy: noShowPolicy, now: now) {
+                throw BookingError.noShowBlocked(until: until)
+            }
             if let limit = maxActiveBookingsPerPerson {
                 let active = try connection.scalarInt(
                     "SELECT COUNT(*) FROM bookings WHERE codice_fiscale = ? AND service_id = ? AND state = 'booked' AND slot_start > ?",
@@ -180,14 +196,17 @@ public struct BookingStore: Sendable {
             }
             let id = connection.lastInsertRowID
             try connection.execute("UPDATE holds SET booking_id = ? WHERE token = ?", .int(id), .text(holdToken))
+            try connection.execute("UPDATE bookings SET language = ? WHERE id = ?", .text(language), .int(id))
             try audit(connection, now: now, action: "book", subject: code, address: clientIP)
             guard let booking = try booking(connection, where: "id = ?", .int(id)) else { throw BookingError.storage("booking vanished") }
+            try within(connection, booking)
             return booking
         }
     }
 
     /// Cancels a booking for its citizen. An unknown code and a wrong codice fiscale give the same answer.
-    public func cancel(code: String, codiceFiscale: String, now: Int64, clientIP: String) throws(BookingError) -> Booking {
+    public func cancel(code: String, codiceFiscale: String, now: Int64, clientIP: String,
+                       within: (Connection, Booking) throws -> Void = { _, _ in }) throws(BookingError) -> Booking {
         let code = Self.normalizedCode(code)
         return try run { connection in
             guard let booking = try booking(connection, where: "code = ?", .text(code)),
@@ -198,6 +217,7 @@ public struct BookingStore: Sendable {
             try connection.execute("UPDATE bookings SET state = 'cancelled_by_citizen', updated_at = ? WHERE id = ?", .int(now), .int(booking.id))
             try audit(connection, now: now, action: "cancel", subject: booking.code, address: clientIP)
             guard let updated = try self.booking(connection, where: "id = ?", .int(booking.id)) else { throw BookingError.storage("booking vanished") }
+            try within(connection, updated)
             return updated
         }
     }
@@ -214,6 +234,22 @@ public struct BookingStore: Sendable {
         }
     }
 
+    /// A citizen's bookings, newest appointment first: those for them and those they made for someone else.
+    public func bookings(of codiceFiscale: String) throws(BookingError) -> [Booking] {
+        do {
+            return try database.read { connection in
+                var bookings: [Booking] = []
+                try connection.forEach("""
+                    SELECT \(Self.bookingColumns) FROM bookings WHERE codice_fiscale = ?1 OR presenter_codice_fiscale = ?1
+                    ORDER BY slot_start DESC, id DESC
+                    """, .text(codiceFiscale)) { bookings.append(Self.booking($0)) }
+                return bookings
+            }
+        } catch {
+            throw .storage("\(error)")
+        }
+    }
+
     static func normalizedCode(_ code: String) -> String { code.trimmingCharacters(in: .whitespacesAndNewlines).uppercased() }
 
     static func matches(_ booking: Booking, _ codiceFiscale: String) -> Bool {
@@ -222,17 +258,24 @@ public struct BookingStore: Sendable {
             || booking.person.presenterCodiceFiscale.map { Tokens.constantTimeEqual(given, Array($0.utf8)) } == true
     }
 
-    private func booking(_ connection: Connection, where condition: String, _ argument: SQLValue) throws -> Booking? {
-        try connection.first("""
-            SELECT id, code, service_id, slot_start, slot_end, state, created_at, given_name, family_name, codice_fiscale, email, phone,
-                   notes, presenter_codice_fiscale, presenter_name FROM bookings WHERE \(condition)
-            """, argument) { row in
-            Booking(id: row.int(0), code: row.text(1), slot: SlotRef(serviceID: row.text(2), start: row.int(3)), slotEnd: row.int(4),
-                    state: BookingState(rawValue: row.text(5)) ?? .booked, createdAt: row.int(6),
-                    person: PersonDetails(givenName: row.text(7), familyName: row.text(8), codiceFiscale: row.text(9), email: row.text(10),
-                                          phone: row.text(11), notes: row.optionalText(12), presenterCodiceFiscale: row.optionalText(13),
-                                          presenterName: row.optionalText(14)))
-        }
+    static let bookingColumns = """
+        id, code, service_id, slot_start, slot_end, state, created_at, given_name, family_name, codice_fiscale, email, phone,
+        notes, presenter_codice_fiscale, presenter_name, cancel_reason, language
+        """
+
+    /// A booking from a row of `bookingColumns`. Erased personal data reads as empty text.
+    static func booking(_ row: Row) -> Booking {
+        Booking(id: row.int(0), code: row.text(1), slot: SlotRef(serviceID: row.text(2), start: row.int(3)), slotEnd: row.int(4),
+                state: BookingState(rawValue: row.text(5)) ?? .booked, createdAt: row.int(6),
+                person: PersonDetails(givenName: row.optionalText(7) ?? "", familyName: row.optionalText(8) ?? "",
+                                      codiceFiscale: row.optionalText(9) ?? "", email: row.optionalText(10) ?? "",
+                                      phone: row.optionalText(11) ?? "", notes: row.optionalText(12), presenterCodiceFiscale: row.optionalText(13),
+                                      presenterName: row.optionalText(14)),
+                cancelReason: row.optionalText(15), language: row.optionalText(16) ?? "it")
+    }
+
+    func booking(_ connection: Connection, where condition: String, _ argument: SQLValue) throws -> Booking? {
+        try connection.first("SELECT \(Self.bookingColumns) FROM bookings WHERE \(condition)", argument, transform: Self.booking)
     }
 
     /// How the desks of each slot starting in [from, to) are taken, per service. Two grouped queries,

@@ -49,6 +49,8 @@ public final class Connection {
         if !readOnly { try execute("PRAGMA journal_mode = WAL") }
         try execute("PRAGMA foreign_keys = ON")
         try execute("PRAGMA synchronous = FULL")
+        // Erased personal data is overwritten in the file, not just unlinked from the b-tree.
+        if !readOnly { try execute("PRAGMA secure_delete = ON") }
     }
 
     deinit {
@@ -160,30 +162,43 @@ public struct Row {
     public func optionalInt(_ column: Int32) -> Int64? { isNull(column) ? nil : int(column) }
 }
 
-/// The one SQLite wrapper: one writer connection (every write an `BEGIN IMMEDIATE` transaction) and one
-/// reader connection (WAL lets it read a consistent snapshot while the writer works).
+/// The one SQLite wrapper: one writer connection (every write an `BEGIN IMMEDIATE` transaction) and a few
+/// reader connections (WAL lets each read a consistent snapshot while the writer works), so request
+/// handlers and the publishers do not queue behind one another to read.
 public final class Database: @unchecked Sendable {
-    // @unchecked: each connection is only touched while its lock is held.
+    // @unchecked: the writer and `writerIsFull` are only touched under `writeLock`; a reader only by the
+    // caller that took its index from `idleReaders`.
     private let writer: Connection
-    private let reader: Connection
+    private let readers: [Connection]
     private let writeLock = NSLock()
-    private let readLock = NSLock()
+    private var writerIsFull = true
+    private let idleReaders: NSCondition = NSCondition()
+    private var idle: [Int]
     public let path: String
 
-    public init(path: String) throws {
+    public init(path: String, readers readerCount: Int = 4) throws {
         self.path = path
         let folder = (path as NSString).deletingLastPathComponent
         if !folder.isEmpty { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) }
         writer = try Connection(path: path, readOnly: false)
         try Migrations.apply(to: writer)
-        reader = try Connection(path: path, readOnly: true)
+        readers = try (0..<max(1, readerCount)).map { _ in try Connection(path: path, readOnly: true) }
+        idle = Array(readers.indices)
     }
 
     /// One write transaction. `BEGIN IMMEDIATE` takes the write lock up front, so the checks made inside
     /// (capacity, idempotency) cannot be invalidated by another writer before the commit.
-    public func write<T>(_ body: (Connection) throws -> T) throws -> T {
+    ///
+    /// `durable: false` commits without waiting for the disk (`synchronous = NORMAL`), for changes whose loss
+    /// on a power cut is harmless — a 10-minute hold. The next durable commit flushes the log with them, and
+    /// a confirmed booking is always durable.
+    public func write<T>(durable: Bool = true, _ body: (Connection) throws -> T) throws -> T {
         writeLock.lock()
         defer { writeLock.unlock() }
+        if durable != writerIsFull {
+            try writer.execute(durable ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL")
+            writerIsFull = durable
+        }
         try writer.execute("BEGIN IMMEDIATE")
         do {
             let result = try body(writer)
@@ -195,9 +210,25 @@ public final class Database: @unchecked Sendable {
         }
     }
 
+    /// Copies the write-ahead log into the database file and empties the log, so nothing erased lingers there.
+    public func checkpoint() throws {
+        writeLock.lock()
+        defer { writeLock.unlock() }
+        try writer.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    }
+
     public func read<T>(_ body: (Connection) throws -> T) throws -> T {
-        readLock.lock()
-        defer { readLock.unlock() }
+        idleReaders.lock()
+        while idle.isEmpty { idleReaders.wait() }
+        let index = idle.removeLast()
+        idleReaders.unlock()
+        defer {
+            idleReaders.lock()
+            idle.append(index)
+            idleReaders.signal()
+            idleReaders.unlock()
+        }
+        let reader = readers[index]
         try reader.execute("BEGIN")
         defer { try? reader.execute("COMMIT") }
         return try body(reader)

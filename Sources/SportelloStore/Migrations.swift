@@ -72,6 +72,57 @@ enum Migrations {
             details TEXT
         );
         """,
+        // 2: operators, who acted on blocks and outcomes, erasure of personal data after the retention period.
+        """
+        CREATE TABLE operators (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            token_hash TEXT NOT NULL,
+            scope TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            disabled_at INTEGER
+        );
+        ALTER TABLE blocks ADD COLUMN created_by TEXT;
+        ALTER TABLE bookings ADD COLUMN outcome_at INTEGER;
+        ALTER TABLE bookings ADD COLUMN anonymized_at INTEGER;
+        CREATE INDEX bookings_end ON bookings (slot_end);
+        CREATE INDEX blocks_range ON blocks (starts_at, ends_at);
+        """,
+        // 3: citizens' accounts and their sessions.
+        """
+        CREATE TABLE accounts (
+            id INTEGER PRIMARY KEY,
+            codice_fiscale TEXT NOT NULL UNIQUE,
+            given_name TEXT NOT NULL,
+            family_name TEXT NOT NULL,
+            email TEXT NOT NULL,
+            phone TEXT NOT NULL,
+            password_hash TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            failed_logins INTEGER NOT NULL DEFAULT 0,
+            locked_until INTEGER
+        );
+        CREATE TABLE sessions (
+            token TEXT PRIMARY KEY,
+            account_id INTEGER NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+            created_at INTEGER NOT NULL,
+            expires_at INTEGER NOT NULL
+        );
+        CREATE INDEX sessions_account ON sessions (account_id);
+        CREATE INDEX bookings_presenter ON bookings (presenter_codice_fiscale);
+        """,
+        // 4: notifications: what each outbox row is about, who claimed it, the process delivering it.
+        """
+        ALTER TABLE bookings ADD COLUMN language TEXT;
+        ALTER TABLE outbox ADD COLUMN booking_id INTEGER;
+        ALTER TABLE outbox ADD COLUMN language TEXT;
+        ALTER TABLE outbox ADD COLUMN dedupe_key TEXT;
+        ALTER TABLE outbox ADD COLUMN claimed_until INTEGER;
+        ALTER TABLE outbox ADD COLUMN claimed_by INTEGER;
+        ALTER TABLE outbox ADD COLUMN delivery_pid INTEGER;
+        CREATE UNIQUE INDEX outbox_dedupe ON outbox (dedupe_key) WHERE dedupe_key IS NOT NULL;
+        CREATE INDEX outbox_due ON outbox (sent_at, dead, next_attempt_at);
+        """,
     ]
 
     static func apply(to connection: Connection) throws {

@@ -37,7 +37,7 @@ final class RunningSite: Sendable {
     let published = Locked(0)
     var base: String { "http://127.0.0.1:\(server.port)" }
 
-    init(now: Int64) throws {
+    init(now: Int64, configure: (inout SiteConfiguration) -> Void = { _ in }) throws {
         clock = TestClock(now)
         var options = Options()
         options.configPath = repositoryRoot.appendingPathComponent("sportello.json").path
@@ -46,6 +46,7 @@ final class RunningSite: Sendable {
         options.databasePath = "\(folder)/db.sqlite"
         var configuration = try SiteConfiguration.load(path: options.configPath)
         configuration.booking.requestsPerMinutePerAddress = 0  // the tests come from one address
+        configure(&configuration)
         let site = try LoadedSite(configuration: configuration, options: options)
         let counter = published
         (application, _) = try site.openApplication(clock: clock.read, onPublished: { _ in counter.withLock { $0 += 1 } })
@@ -63,7 +64,7 @@ final class RunningSite: Sendable {
     }
 
     func request(_ method: String, _ path: String, form: [String: String] = [:], json: Bool = false,
-                 origin: String? = "http://127.0.0.1:8080") throws -> Reply {
+                 origin: String? = "http://127.0.0.1:8080", headers: [String: String] = [:]) throws -> Reply {
         var request = URLRequest(url: URL(string: base + path)!)
         request.httpMethod = method
         if method == "POST" {
@@ -73,6 +74,7 @@ final class RunningSite: Sendable {
         }
         if let origin { request.setValue(origin, forHTTPHeaderField: "Origin") }
         if json { request.setValue("application/json", forHTTPHeaderField: "Accept") }
+        for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
         request.setValue("it-IT,it;q=0.9", forHTTPHeaderField: "Accept-Language")
         let done = DispatchSemaphore(value: 0)
         let result = Locked<Result<Reply, any Error>?>(nil)
@@ -91,7 +93,9 @@ final class RunningSite: Sendable {
         return try outcome.get()
     }
 
-    func post(_ path: String, _ form: [String: String], json: Bool = false) throws -> Reply { try request("POST", path, form: form, json: json) }
+    func post(_ path: String, _ form: [String: String], json: Bool = false, headers: [String: String] = [:]) throws -> Reply {
+        try request("POST", path, form: form, json: json, headers: headers)
+    }
 
     func file(_ relative: String) -> String { (try? String(contentsOfFile: "\(folder)/output/\(relative)", encoding: .utf8)) ?? "" }
 
@@ -136,7 +140,7 @@ let person = ["nome": "Maria Chiara", "cognome": "D'Alessandro", "codice_fiscale
     @Test func theWholeFlowOverHTTPUpdatesTheWeekPage() throws {
         let site = try RunningSite(now: now)
         defer { site.stop() }
-        let week = "servizi/carta-identita/2026-W48/index.html"
+        let week = "servizi/carta-identita/2026-W48.html"
         #expect(site.file(week).contains("id=\"slot-\(slot)\""))
 
         let hold = try site.post("/api/holds", ["service": "carta-identita", "slot": String(slot), "lang": "it"])
@@ -256,7 +260,7 @@ let person = ["nome": "Maria Chiara", "cognome": "D'Alessandro", "codice_fiscale
         #expect(full.status == 409)
         #expect(full.body.contains("Posto appena preso"))
         #expect(full.body.contains("name=\"slot\" value=\"\(rome("2026-11-26", "09:30"))\""))
-        #expect(full.body.contains("href=\"/servizi/carta-identita/2026-W48/\""))
+        #expect(full.body.contains("href=\"/servizi/carta-identita/2026-W48.html\""))
 
         // An expired hold cannot be confirmed.
         let hold = try site.post("/api/holds", ["service": "tari", "slot": String(rome("2026-11-27", "09:00"))], json: true)
@@ -281,7 +285,7 @@ let person = ["nome": "Maria Chiara", "cognome": "D'Alessandro", "codice_fiscale
         #expect(try site.post("/api/holds", ["service": "edilizia", "slot": String(rome("2026-11-26", "15:00"))], json: true).status == 409)
         let released = try site.post("/api/holds/release", ["hold": token])
         #expect(released.status == 303)
-        #expect(released.headers["Location"] as? String == "/servizi/edilizia/2026-W48/")
+        #expect(released.headers["Location"] as? String == "/servizi/edilizia/2026-W48.html")
         #expect(try site.post("/api/holds", ["service": "edilizia", "slot": String(rome("2026-11-26", "15:00"))], json: true).status == 201)
     }
 }

@@ -130,4 +130,20 @@ import Testing
             instant += 900
         }
     }
+
+    @Test func uniformOffsetIsMissingExactlyOnTheTwoChangeDaysAndAgreesWithInstantElsewhere() {
+        var changeDays: [CivilDate] = []
+        for dayNumber in CivilDate(year: 1996, month: 1, day: 1)!.dayNumber...CivilDate(year: 2040, month: 12, day: 31)!.dayNumber {
+            let date = CivilDate(dayNumber: dayNumber)
+            guard let offset = RomeTime.uniformOffset(on: date) else {
+                changeDays.append(date)
+                continue
+            }
+            for minutes in stride(from: 0, to: 1_440, by: 45) {
+                #expect(RomeTime.instant(date: date, minutes: minutes) == Int64(dayNumber) * 86_400 + Int64(minutes) * 60 - offset)
+            }
+        }
+        #expect(changeDays.count == 2 * 45)
+        #expect(changeDays.allSatisfy { $0.weekday == .sunday && ($0.month == 3 || $0.month == 10) && $0.day > 24 })
+    }
 }

@@ -56,6 +56,10 @@ import Testing
         (#"[{"id": "a", "name": "A", "slotMinutes": 30, "schedule": {}, "coordinates": {"lat": 91, "lon": 10}}]"#, "services[0].coordinates.lat"),
         (#"[{"id": "a", "name": "A", "slotMinutes": 30, "schedule": {}, "window": {"maxDaysAhead": -1}}]"#, "services[0].window.maxDaysAhead"),
         (#"[]"#, "services"),
+        (#"[{"id": "a", "name": "A", "slotMinutes": 30, "schedule": {}, "seasons": [{"from": "7-1", "to": "08-31", "schedule": {}}]}]"#, "services[0].seasons[0].from"),
+        (#"[{"id": "a", "name": "A", "slotMinutes": 30, "schedule": {}, "seasons": [{"from": "07-01", "to": "02-30", "schedule": {}}]}]"#, "services[0].seasons[0].to"),
+        (#"[{"id": "a", "name": "A", "slotMinutes": 30, "schedule": {}, "seasons": [{"from": "07-01", "to": "08-31", "schedule": {"mon": ["9-10"]}}]}]"#, "services[0].seasons[0].schedule.mon[0]"),
+        (#"[{"id": "a", "name": "A", "slotMinutes": 30, "schedule": {}, "seasons": [{"from": "07-01", "to": "08-31", "schedule": {}}, {"from": "08-15", "to": "09-15", "schedule": {}}]}]"#, "services[0].seasons[1]"),
     ])
     func everyMistakeNamesItsPath(services: String, path: String) {
         #expect(error(services)?.path == path)

@@ -14,6 +14,29 @@ import Testing
         #expect(s.slots(on: date("2026-11-24")).isEmpty)  // Tuesday: no schedule
     }
 
+    @Test func summerHoursReplaceTheScheduleOnTheirDaysEveryYear() throws {
+        let s = try service(#"""
+        "slotMinutes": 60, "schedule": {"mon": ["09:00-12:00", "15:00-17:00"]}, "pauses": ["10:00-11:00"],
+        "seasons": [{"from": "07-01", "to": "08-31", "schedule": {"mon": ["08:00-10:00"], "sat": ["08:00-09:00"]}},
+                    {"from": "12-24", "to": "01-06", "schedule": {"mon": ["09:00-10:00"]}, "pauses": []}]
+        """#)
+        // An ordinary Monday: two ranges, the pause skipped.
+        #expect(s.slots(on: date("2026-06-29")).map(\.start.description) == ["09:00", "11:00", "15:00", "16:00"])
+        // Summer Mondays and Saturdays, in two different years; the usual pause still applies.
+        #expect(s.slots(on: date("2026-07-06")).map(\.start.description) == ["08:00", "09:00"])
+        #expect(s.slots(on: date("2027-08-30")).map(\.start.description) == ["08:00", "09:00"])
+        #expect(s.slots(on: date("2026-07-04")).map(\.start.description) == ["08:00"])
+        #expect(s.slots(on: date("2026-06-27")).isEmpty)  // a Saturday before summer
+        #expect(s.slots(on: date("2026-09-07")).count == 4)  // back to normal
+        // A season over New Year (and its own empty pauses); 28 December 2026 and 4 January 2027 are Mondays.
+        #expect(s.slots(on: date("2026-12-28")).map(\.start.description) == ["09:00"])
+        #expect(s.slots(on: date("2027-01-04")).map(\.start.description) == ["09:00"])
+        #expect(s.slots(on: date("2027-01-11")).count == 4)
+        // The week grid marks a summer Saturday as a working day.
+        let grid = s.week(startingOn: date("2026-06-29"), occupancy: [:], now: 0)
+        #expect(grid.days[5].cells.count == 1)
+    }
+
     @Test func aSlotThatWouldOverrunTheRangeIsNotOffered() throws {
         let s = try service(#""slotMinutes": 45, "schedule": {"mon": ["09:00-11:00"]}"#)
         #expect(s.slots(on: date("2026-11-23")).map(\.start.description) == ["09:00", "09:45"])

@@ -53,8 +53,8 @@ func rome(_ day: String, _ time: String) -> Int64 {
         let publisher = try demoPublisher(output: output)
         let report = try publisher.publishAll(now: now, source: FixtureOccupancy())
         let services = publisher.catalogue.services.count
-        // Per language: catalogue + 404 + cancel form + per service (page + 13 weeks).
-        #expect(report.rendered == 2 * (3 + services * 14))
+        // Per language: catalogue, 404, cancel form, operator sign-in, citizens' sign-in, per service (page + 13 weeks).
+        #expect(report.rendered == 2 * (5 + services * 14))
         let assets = try FileManager.default.contentsOfDirectory(atPath: repositoryRoot.appendingPathComponent("site-templates/assets").path)
             .filter { !$0.hasPrefix(".") }
         #expect(report.written == report.rendered + assets.count)  // + CSS, JS and the endpoint-down page
@@ -62,9 +62,9 @@ func rome(_ day: String, _ time: String) -> Int64 {
             #expect(FileManager.default.fileExists(atPath: "\(output)/\(language)index.html"))
             #expect(FileManager.default.fileExists(atPath: "\(output)/\(language)404.html"))
             #expect(FileManager.default.fileExists(atPath: "\(output)/\(language)servizi/carta-identita/index.html"))
-            #expect(FileManager.default.fileExists(atPath: "\(output)/\(language)servizi/carta-identita/2026-W48/index.html"))
-            #expect(FileManager.default.fileExists(atPath: "\(output)/\(language)servizi/carta-identita/2027-W07/index.html"))  // 2026 has 53 ISO weeks
-            #expect(!FileManager.default.fileExists(atPath: "\(output)/\(language)servizi/carta-identita/2027-W08/index.html"))
+            #expect(FileManager.default.fileExists(atPath: "\(output)/\(language)servizi/carta-identita/2026-W48.html"))
+            #expect(FileManager.default.fileExists(atPath: "\(output)/\(language)servizi/carta-identita/2027-W07.html"))  // 2026 has 53 ISO weeks
+            #expect(!FileManager.default.fileExists(atPath: "\(output)/\(language)servizi/carta-identita/2027-W08.html"))
         }
         #expect(FileManager.default.fileExists(atPath: "\(output)/assets/sportello.css"))
         let catalogue = read("\(output)/index.html")
@@ -91,7 +91,7 @@ func rome(_ day: String, _ time: String) -> Int64 {
         occupancy.set("carta-identita", rome("2026-11-26", "09:50"), SlotOccupancy(blocked: 2))
         occupancy.set("carta-identita", rome("2026-11-26", "10:10"), SlotOccupancy(booked: 1))
         try publisher.publishAll(now: now, source: occupancy)
-        let week = read("\(output)/servizi/carta-identita/2026-W48/index.html")
+        let week = read("\(output)/servizi/carta-identita/2026-W48.html")
         #expect(week.contains("<form method=\"post\" action=\"/api/holds\""))
         #expect(week.contains("data-element=\"appointment-booking\""))
         #expect(week.contains("<input type=\"hidden\" name=\"service\" value=\"carta-identita\">"))
@@ -106,13 +106,13 @@ func rome(_ day: String, _ time: String) -> Int64 {
         #expect(week.contains("aria-current=\"step\""))
         #expect(week.contains("rel=\"next\"") && !week.contains("rel=\"prev\""))
         // The last published week has only a previous link; slots beyond 60 days are not yet bookable.
-        let last = read("\(output)/servizi/carta-identita/2027-W07/index.html")
+        let last = read("\(output)/servizi/carta-identita/2027-W07.html")
         #expect(last.contains("rel=\"prev\"") && !last.contains("rel=\"next\""))
         #expect(last.contains("Non ancora prenotabile"))
         // Holidays are named on their day.
-        #expect(read("\(output)/servizi/carta-identita/2026-W50/index.html").contains("Immacolata Concezione"))
-        #expect(read("\(output)/servizi/carta-identita/2026-W52/index.html").contains("Vigilia di Natale"))
-        #expect(read("\(output)/en/servizi/carta-identita/2026-W48/index.html").contains("Being booked"))
+        #expect(read("\(output)/servizi/carta-identita/2026-W50.html").contains("Immacolata Concezione"))
+        #expect(read("\(output)/servizi/carta-identita/2026-W52.html").contains("Vigilia di Natale"))
+        #expect(read("\(output)/en/servizi/carta-identita/2026-W48.html").contains("Being booked"))
     }
 
     @Test func unchangedPagesAreNotRewrittenAndAChangeRewritesOnlyItsPages() throws {
@@ -126,7 +126,7 @@ func rome(_ day: String, _ time: String) -> Int64 {
 
         let slot = rome("2026-12-03", "09:10")
         occupancy.set("carta-identita", slot, SlotOccupancy(booked: 2))
-        let weekFile = "\(output)/servizi/carta-identita/2026-W49/index.html"
+        let weekFile = "\(output)/servizi/carta-identita/2026-W49.html"
         let before = read(weekFile)
         let pages = SitePublisher.pages(touchedBy: "carta-identita", slotStart: slot)
         #expect(pages == [.week("carta-identita", monday: CivilDate(iso: "2026-11-30")!), .service("carta-identita"), .catalogue])
@@ -144,10 +144,14 @@ func rome(_ day: String, _ time: String) -> Int64 {
         defer { try? FileManager.default.removeItem(atPath: output) }
         let publisher = try demoPublisher(output: output)
         try publisher.publishAll(now: now, source: FixtureOccupancy())
+        // A folder left by the earlier one-folder-per-week layout goes too.
+        try AtomicFile.writeIfChanged(Array("old".utf8), to: "\(output)/servizi/carta-identita/2026-W40/index.html")
         let report = try publisher.publishAll(now: now + 8 * 86_400, source: FixtureOccupancy())
-        #expect(report.removed == 2 * publisher.catalogue.services.count)
-        #expect(!FileManager.default.fileExists(atPath: "\(output)/servizi/carta-identita/2026-W48"))
-        #expect(FileManager.default.fileExists(atPath: "\(output)/servizi/carta-identita/2027-W08/index.html"))
+        #expect(report.removed == 2 * publisher.catalogue.services.count + 1)
+        #expect(!FileManager.default.fileExists(atPath: "\(output)/servizi/carta-identita/2026-W48.html"))
+        #expect(!FileManager.default.fileExists(atPath: "\(output)/servizi/carta-identita/2026-W40"))
+        #expect(FileManager.default.fileExists(atPath: "\(output)/servizi/carta-identita/2026-W49.html"))
+        #expect(FileManager.default.fileExists(atPath: "\(output)/servizi/carta-identita/2027-W08.html"))
     }
 
     @Test func weekNamesRoundTrip() {
@@ -160,6 +164,41 @@ func rome(_ day: String, _ time: String) -> Int64 {
         #expect(SiteLayout.monday(weekName: "2026-W54") == nil)
         #expect(SiteLayout.monday(weekName: "2026-W00") == nil)
         #expect(SiteLayout.monday(weekName: "x-W10") == nil)
+        #expect(SiteLayout.monday(weekFileName: "2026-W48.html") == CivilDate(iso: "2026-11-23"))
+        #expect(SiteLayout.monday(weekFileName: "2026-W48") == nil)
+        #expect(SiteLayout.monday(weekFileName: "index.html") == nil)
+    }
+
+    @Test func everyPageHasAGzipCopyWithTheSameModificationTime() throws {
+        let output = temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: output) }
+        let publisher = try demoPublisher(output: output)
+        try publisher.publishAll(now: now, source: FixtureOccupancy())
+        let pages = (FileManager.default.enumerator(atPath: output)?.compactMap { $0 as? String } ?? []).filter { $0.hasSuffix(".html") || $0.hasSuffix(".css") }
+        #expect(pages.count > 100)
+        for page in pages {
+            var plain = stat()
+            var compressed = stat()
+            #expect(stat("\(output)/\(page)", &plain) == 0 && stat("\(output)/\(page).gz", &compressed) == 0, "\(page)")
+            #expect(plain.st_mtim.tv_sec == compressed.st_mtim.tv_sec && plain.st_mtim.tv_nsec == compressed.st_mtim.tv_nsec, "\(page)")
+        }
+        // The copy is the page, compressed (checked with the system's gzip).
+        let page = "\(output)/servizi/carta-identita/2026-W49.html"
+        let gunzip = Process()
+        gunzip.executableURL = URL(fileURLWithPath: "/bin/gzip")
+        gunzip.arguments = ["-dc", page + ".gz"]
+        let pipe = Pipe()
+        gunzip.standardOutput = pipe
+        try gunzip.run()
+        let expanded = pipe.fileHandleForReading.readDataToEndOfFile()
+        gunzip.waitUntilExit()
+        #expect(expanded == FileManager.default.contents(atPath: page))
+        // A missing copy comes back on the next build; old weeks go with their copies.
+        unlink(page + ".gz")
+        try publisher.publishAll(now: now, source: FixtureOccupancy())
+        #expect(FileManager.default.fileExists(atPath: page + ".gz"))
+        try publisher.publishAll(now: now + 21 * 86_400, source: FixtureOccupancy())
+        #expect(!FileManager.default.fileExists(atPath: page) && !FileManager.default.fileExists(atPath: page + ".gz"))
     }
 
     @Test func atomicWritesReplaceAndSkipIdenticalBytes() throws {

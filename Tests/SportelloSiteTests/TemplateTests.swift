@@ -102,4 +102,38 @@ import Testing
         #expect(try library.render("mail.txt", ["x": "&"]) == "text &amp;")
         #expect(!library.has("assets/ignored"))
     }
+
+    @Test func markupIsRawInTripleBracesAndEscapedInDoubleOnes() throws {
+        let library = try TemplateLibrary(templates: ["raw": "{{{body}}}", "escaped": "{{body}}"])
+        let body = TemplateValue.markup(Array("<p>è &amp;</p>".utf8))
+        #expect(try library.render("raw", ["body": body]) == "<p>è &amp;</p>")
+        #expect(try library.render("escaped", ["body": body]) == "&lt;p&gt;è &amp;amp;&lt;/p&gt;")
+    }
+
+    @Test func fieldsKeepOrderReplaceRemoveAndCompareIgnoringOrder() {
+        var fields: TemplateFields = ["a": "1", "b": "2"]
+        fields["a"] = "3"
+        fields["c"] = true
+        #expect(fields.map(\.key) == ["a", "b", "c"])
+        #expect(fields["a"] == "3")
+        fields["b"] = nil
+        #expect(fields.count == 2 && fields["b"] == nil)
+        #expect(fields == ["c": true, "a": "3"])
+        #expect(fields != ["c": true, "a": "4"])
+        // Past the threshold a hashed index takes over; it must stay right through replacements and removals.
+        var large = TemplateFields()
+        for number in 0..<40 { large["key\(number)"] = .string("\(number)") }
+        large["key7"] = nil
+        large["key8"] = "eight"
+        #expect(large.count == 39 && large["key7"] == nil && large["key8"] == "eight" && large["key39"] == "39")
+        #expect(TemplateFields(names: ["x", "y"], values: ["1", "2"]) == ["y": "2", "x": "1"])
+    }
+
+    @Test func formatReplacesKnownPlaceholdersOnlyAndKeepsUnicode() throws {
+        let json = #"{"a": {"b": "Già {n} posti — {unknown} {n}{", "c": "{x}"}}"#
+        let texts = try Translations(language: "it", json: Data(json.utf8))
+        #expect(texts.format("a.b", ["n": "2"]) == "Già 2 posti — {unknown} 2{")
+        #expect(texts.format("a.c", ["x": "è"]) == "è")
+        #expect(texts.format("missing.key", [:]) == "missing.key")
+    }
 }

@@ -43,6 +43,46 @@ let now: Int64 = 1_799_000_000
         #expect(try again.read { try $0.scalarInt("PRAGMA user_version") } == Int64(Migrations.scripts.count))
     }
 
+    @Test func holdsCommitWithoutWaitingForTheDiskAndEverythingElseWithFullSync() throws {
+        let path = temporaryDatabasePath()
+        defer { removeDatabase(path) }
+        let database = try Database(path: path)
+        #expect(try database.write(durable: false) { try $0.scalarInt("PRAGMA synchronous") } == 1)  // NORMAL
+        #expect(try database.write { try $0.scalarInt("PRAGMA synchronous") } == 2)  // back to FULL
+        let store = BookingStore(database: database)
+        let hold = try store.placeHold(slot: SlotRef(serviceID: "s", start: 10_000), capacity: 1, now: 0, expiresAt: 600, clientIP: "t")
+        #expect(try database.read { try $0.scalarInt("SELECT COUNT(*) FROM holds") } == 1)
+        _ = try store.confirm(holdToken: hold.token, person: PersonDetails(givenName: "A", familyName: "B", codiceFiscale: "RSSMRA85T10A562S",
+                                                                          email: "a@b.it", phone: "3331234567"),
+                              slotEnd: 10_600, now: 1, clientIP: "t")
+        #expect(try database.write { try $0.scalarInt("PRAGMA synchronous") } == 2)
+        // Both survive closing and reopening.
+        let reopened = try Database(path: path)
+        #expect(try reopened.read { try $0.scalarInt("SELECT COUNT(*) FROM holds") + $0.scalarInt("SELECT COUNT(*) FROM bookings") } == 2)
+    }
+
+    @Test func manyThreadsReadWhileOneWrites() throws {
+        let path = temporaryDatabasePath()
+        defer { removeDatabase(path) }
+        let database = try Database(path: path, readers: 3)
+        let failures = Locked(0)
+        DispatchQueue.concurrentPerform(iterations: 24) { index in
+            do {
+                if index % 4 == 0 {
+                    try database.write { try $0.execute("INSERT INTO audit (at, actor, action) VALUES (?, 'test', 'x')", .int(Int64(index))) }
+                } else {
+                    // A read transaction sees one snapshot: the count cannot change between its two queries.
+                    let same = try database.read { try $0.scalarInt("SELECT COUNT(*) FROM audit") == $0.scalarInt("SELECT COUNT(*) FROM audit") }
+                    if !same { failures.withLock { $0 += 1 } }
+                }
+            } catch {
+                failures.withLock { $0 += 1 }
+            }
+        }
+        #expect(failures.withLock { $0 } == 0)
+        #expect(try database.read { try $0.scalarInt("SELECT COUNT(*) FROM audit") } == 6)
+    }
+
     @Test func cachedStatementsRebindCleanly() throws {
         let path = temporaryDatabasePath()
         defer { removeDatabase(path) }

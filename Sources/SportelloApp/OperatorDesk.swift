@@ -1,0 +1,151 @@
+import Foundation
+import SportelloCore
+import SportelloSite
+import SportelloStore
+
+/// What an operator can do, shared by the HTTP endpoint and the command line: each action checks the
+/// operator's scope, runs one store transaction (with its audit row) and names the public pages it changed.
+struct OperatorDesk {
+    let catalogue: Catalogue
+    let store: BookingStore
+    let account: Operator
+    /// Where the request came from, for the audit log ("cli" for the command line).
+    let address: String
+    /// Queues the citizen's "booking cancelled" messages inside the cancelling transaction.
+    let notifyCancelled: (Connection, Booking) throws -> Void
+
+    enum Failure: Error, Equatable {
+        case forbidden, unknownService, badRange
+        case booking(BookingError)
+
+        var endpointError: EndpointError {
+            switch self {
+            case .forbidden: .forbidden
+            case .unknownService: .unknownService
+            case .badRange: .badRange
+            case .booking(let error): EndpointError(error)
+            }
+        }
+    }
+
+    /// The services an agenda covers: one entry (office or service) of the operator's scope, or all of it.
+    func serviceIDs(entryID: String?) throws(Failure) -> [String] {
+        let allowed = account.serviceIDs(in: catalogue)
+        guard let entryID, !entryID.isEmpty else { return allowed }
+        let wanted = catalogue.serviceIDs(under: entryID)
+        if wanted.isEmpty { throw .unknownService }
+        let permitted = wanted.filter(allowed.contains)
+        if permitted.isEmpty { throw .forbidden }
+        return permitted
+    }
+
+    /// The day's bookings and unavailabilities of the chosen services.
+    func agenda(entryID: String?, date: CivilDate) throws(Failure) -> (bookings: [Booking], blocks: [Block]) {
+        let services = try serviceIDs(entryID: entryID)
+        let (from, to) = Self.bounds(of: date)
+        do {
+            let bookings = try store.agenda(serviceIDs: services, from: from, to: to)
+            let blocks = try store.blocks(serviceID: nil, from: from, to: to).filter { services.contains($0.serviceID) }
+            return (bookings, blocks)
+        } catch let error as BookingError {
+            throw .booking(error)
+        } catch {
+            throw .booking(.storage("\(error)"))
+        }
+    }
+
+    func recordOutcome(code: String, outcome: Outcome, now: Int64) throws(Failure) -> (Booking, Set<PageID>) {
+        try authorize(code: code)
+        do {
+            let booking = try store.recordOutcome(code: code, outcome: outcome, now: now, actor: account.actor, address: address)
+            return (booking, SitePublisher.pages(touchedBy: booking.slot.serviceID, slotStart: booking.slot.start))
+        } catch {
+            throw .booking(error)
+        }
+    }
+
+    func cancel(code: String, reason: String, keepClosed: Bool, now: Int64) throws(Failure) -> (Booking, Set<PageID>) {
+        try authorize(code: code)
+        do {
+            let booking = try store.cancelByOperator(code: code, reason: reason, keepClosed: keepClosed, now: now, actor: account.actor,
+                                                     address: address, within: notifyCancelled)
+            return (booking, SitePublisher.pages(touchedBy: booking.slot.serviceID, slotStart: booking.slot.start))
+        } catch {
+            throw .booking(error)
+        }
+    }
+
+    /// Unavailability of `desks` desks (all when nil) of a service on a date between two local times.
+    func block(serviceID: String, date: CivilDate, from: LocalTime, to: LocalTime, desks: Int?, reason: String?, cancelBookings: Bool,
+               now: Int64) throws(Failure) -> (Block, [Booking], Set<PageID>) {
+        guard let service = catalogue.service(id: serviceID) else { throw .unknownService }
+        guard account.covers(serviceID: serviceID, in: catalogue) else { throw .forbidden }
+        guard from < to, let start = RomeTime.instant(date: date, minutes: from.minutes),
+              let end = RomeTime.instant(date: date, minutes: to.minutes), start < end else { throw .badRange }
+        let count = min(max(desks ?? service.capacity, 1), service.capacity)
+        do {
+            let (block, affected) = try store.addBlock(serviceID: serviceID, startsAt: start, endsAt: end, desks: count, reason: reason,
+                                                       cancelAffected: cancelBookings, now: now, actor: account.actor, address: address,
+                                                       within: notifyCancelled)
+            return (block, affected, SitePublisher.pages(touchedBy: serviceID, slotStart: start))
+        } catch {
+            throw .booking(error)
+        }
+    }
+
+    func unblock(id: Int64, now: Int64) throws(Failure) -> (Block, Set<PageID>) {
+        let existing: [Block]
+        do { existing = try store.blocks(serviceID: nil, from: Int64.min / 2, to: Int64.max / 2) } catch { throw .booking(.storage("\(error)")) }
+        guard let block = existing.first(where: { $0.id == id }) else { throw .booking(.blockNotFound) }
+        guard account.covers(serviceID: block.serviceID, in: catalogue) else { throw .forbidden }
+        do {
+            let removed = try store.removeBlock(id: id, now: now, actor: account.actor, address: address)
+            return (removed, Self.weekPages(of: removed))
+        } catch {
+            throw .booking(error)
+        }
+    }
+
+    /// An action on a booking needs the booking's service to be in the operator's scope.
+    private func authorize(code: String) throws(Failure) {
+        let booking: Booking?
+        do { booking = try store.booking(code: code) } catch { throw .booking(error) }
+        guard let booking else { throw .booking(.bookingNotFound) }
+        guard account.covers(serviceID: booking.slot.serviceID, in: catalogue) else { throw .forbidden }
+    }
+
+    /// Every week page (and the summaries) a block's range touches.
+    static func weekPages(of block: Block) -> Set<PageID> {
+        var pages: Set<PageID> = []
+        var instant = block.startsAt
+        while instant < block.endsAt {
+            pages.formUnion(SitePublisher.pages(touchedBy: block.serviceID, slotStart: instant))
+            instant += 7 * 86_400
+        }
+        pages.formUnion(SitePublisher.pages(touchedBy: block.serviceID, slotStart: max(block.startsAt, block.endsAt - 1)))
+        return pages
+    }
+
+    /// Unix seconds of a local day's first and next day's first instant.
+    static func bounds(of date: CivilDate) -> (Int64, Int64) {
+        let start = Int64(date.dayNumber) * 86_400 - RomeTime.offset(at: Int64(date.dayNumber) * 86_400)
+        let next = date.adding(days: 1)
+        let end = Int64(next.dayNumber) * 86_400 - RomeTime.offset(at: Int64(next.dayNumber) * 86_400)
+        return (start, end)
+    }
+}
+
+/// Comma-separated values for spreadsheets: fields quoted when needed, and a leading = + - @ neutralised so
+/// a name typed by a citizen can never run as a formula.
+enum CSV {
+    static func line(_ fields: [String]) -> String {
+        fields.map { field in
+            var text = field
+            if let first = text.first, "=+-@\t\r".contains(first) { text = "'" + text }
+            if text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" || $0 == ";" }) {
+                text = "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+            }
+            return text
+        }.joined(separator: ",") + "\r\n"
+    }
+}

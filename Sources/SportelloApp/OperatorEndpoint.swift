@@ -1,0 +1,209 @@
+import Foundation
+import SportelloCore
+import SportelloHTTP
+import SportelloSite
+import SportelloStore
+
+/// The office's pages under `/api/operator/`: sign-in, the day's agenda (HTML, CSV or JSON), outcomes,
+/// cancellations, unavailability and statistics. None of it is ever written to `output/`.
+extension Application {
+    static let operatorCookie = "sportello_operator"
+
+    func operatorRoute(_ action: String, _ request: HTTPRequest, _ fields: FormFields, _ context: RequestContext) -> HTTPResponse {
+        if action == "logout" {
+            var response = HTTPResponse.redirect(layout.url(.operatorLogin, language: context.language))
+            response.headers.append(("Set-Cookie", operatorCookie(value: "", maxAge: 0)))
+            return response
+        }
+        let token = request.headers["Authorization"].flatMap { $0.hasPrefix("Bearer ") ? String($0.dropFirst(7)) : nil }
+            ?? fields["token"] ?? request.cookies[Self.operatorCookie] ?? ""
+        guard let account = operators.authenticate(token: token) else { return failure(.unauthorized, context) }
+        let desk = OperatorDesk(catalogue: site.catalogue, store: store, account: account, address: context.clientAddress,
+                                notifyCancelled: notify("cancelled"))
+        defer { notificationWorker.wake() }
+        let now = clock()
+        let entry = fields["entry"].flatMap { $0.isEmpty ? nil : $0 }
+        var date = fields["date"].flatMap { CivilDate(iso: $0) } ?? RomeTime.local(now).date
+        var flash: String?
+        var affected: [Booking] = []
+        let t = site.renderer.texts(context.language)
+        do throws(OperatorDesk.Failure) {
+            switch action {
+            case "login", "agenda":
+                break
+            case "outcome":
+                guard let outcome = fields["outcome"].flatMap(Outcome.init(rawValue:)) else { return failure(.invalidFields, context) }
+                let (booking, pages) = try desk.recordOutcome(code: fields["code"] ?? "", outcome: outcome, now: now)
+                queue.mark(pages)
+                date = RomeTime.local(booking.slot.start).date
+                flash = t.text("operator.saved")
+            case "cancel":
+                let reason = (fields["reason"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+                guard !reason.isEmpty, reason.count <= 200 else { return failure(.invalidFields, context, fieldErrors: ["reason": "required"]) }
+                let (booking, pages) = try desk.cancel(code: fields["code"] ?? "", reason: reason, keepClosed: fields["keep_closed"] != nil, now: now)
+                queue.mark(pages)
+                date = RomeTime.local(booking.slot.start).date
+                flash = t.text("operator.saved")
+            case "blocks":
+                guard let from = fields["from"].flatMap({ LocalTime(parsing: Substring($0)) }),
+                      let to = fields["to"].flatMap({ LocalTime(parsing: Substring($0)) }) else { throw .badRange }
+                let desks = fields["desks"].flatMap { Int($0) }
+                let reason = fields["reason"].map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.flatMap { $0.isEmpty ? nil : String($0.prefix(200)) }
+                let (_, touched, pages) = try desk.block(serviceID: fields["service"] ?? "", date: date, from: from, to: to, desks: desks, reason: reason,
+                                                         cancelBookings: fields["cancel_bookings"] != nil, now: now)
+                queue.mark(pages)
+                affected = touched
+                flash = t.text("operator.saved")
+            case "blocks/remove":
+                guard let id = fields["id"].flatMap({ Int64($0) }) else { throw .booking(.blockNotFound) }
+                let (block, pages) = try desk.unblock(id: id, now: now)
+                queue.mark(pages)
+                date = RomeTime.local(block.startsAt).date
+                flash = t.text("operator.saved")
+            case "stats":
+                return statisticsCSV(fields, now: now)
+            default:
+                return failure(.notFound, context)
+            }
+            let (bookings, blocks) = try desk.agenda(entryID: entry, date: date)
+            if fields["format"] == "csv" { return agendaCSV(bookings, date: date, language: context.language) }
+            if context.wantsJSON {
+                return json(200, ["date": date.description, "bookings": bookings.map { operatorJSON($0) },
+                                  "blocks": blocks.map { ["id": $0.id, "service": $0.serviceID, "start": $0.startsAt, "end": $0.endsAt, "desks": $0.desks] },
+                                  "affected": affected.map { operatorJSON($0) }])
+            }
+            var response = agendaPage(account: account, date: date, entry: entry, bookings: bookings, blocks: blocks, affected: affected,
+                                      flash: flash, now: now, context: context)
+            if action == "login" || fields["token"] != nil {
+                response.headers.append(("Set-Cookie", operatorCookie(value: token, maxAge: 12 * 3_600)))
+            }
+            return response
+        } catch {
+            return failure(error.endpointError, context)
+        }
+    }
+
+    /// The sign-in cookie: only sent back to the operator endpoint, never readable by scripts or sent cross-site.
+    private func operatorCookie(value: String, maxAge: Int) -> String {
+        let secure = configuration.comune.baseURL.hasPrefix("https:") ? "; Secure" : ""
+        return "\(Self.operatorCookie)=\(value); Path=\(layout.api("operator")); Max-Age=\(maxAge); HttpOnly; SameSite=Strict\(secure)"
+    }
+
+    private func operatorJSON(_ booking: Booking) -> [String: Any] {
+        var value = bookingJSON(booking)
+        value["givenName"] = booking.person.givenName
+        value["familyName"] = booking.person.familyName
+        value["codiceFiscale"] = booking.person.codiceFiscale
+        value["notes"] = booking.person.notes ?? ""
+        value["presenterCodiceFiscale"] = booking.person.presenterCodiceFiscale ?? ""
+        value["cancelReason"] = booking.cancelReason ?? ""
+        return value
+    }
+
+    private func agendaPage(account: Operator, date: CivilDate, entry: String?, bookings: [Booking], blocks: [Block], affected: [Booking],
+                            flash: String?, now: Int64, context: RequestContext) -> HTTPResponse {
+        let t = site.renderer.texts(context.language)
+        let language = context.language
+        func serviceName(_ id: String) -> String { site.catalogue.service(id: id)?.text(for: language).name ?? id }
+        func row(_ booking: Booking) -> TemplateValue {
+            let start = RomeTime.local(booking.slot.start)
+            let end = RomeTime.local(booking.slotEnd)
+            let person = booking.person
+            return .object([
+                "time": .string(LocalTime(minutes: start.minutes)?.description ?? ""),
+                "end": .string(LocalTime(minutes: end.minutes)?.description ?? ""),
+                "when": .string("\(t.shortDate(start.date)) \(LocalTime(minutes: start.minutes)?.description ?? "")"),
+                "service": .string(serviceName(booking.slot.serviceID)),
+                "code": .string(booking.code),
+                "name": .string("\(person.givenName) \(person.familyName)"),
+                "codiceFiscale": .string(person.codiceFiscale),
+                "presenter": .string([person.presenterName, person.presenterCodiceFiscale].compactMap { $0 }.joined(separator: " ")),
+                "notes": .string(person.notes ?? ""),
+                "stateText": .string(t.text("operator.stateNames.\(booking.state.rawValue)")),
+                "cancelReason": .string(booking.cancelReason ?? ""),
+                "canOutcome": .bool(booking.slot.start <= now && [.booked, .done, .absent].contains(booking.state)),
+                "canCancel": .bool(booking.slot.start > now && booking.state == .booked),
+            ])
+        }
+        let allowed = Set(account.serviceIDs(in: site.catalogue))
+        var entries: [TemplateValue] = []
+        func walk(_ nodes: [CatalogueEntry], depth: Int) {
+            for node in nodes {
+                let covered = site.catalogue.serviceIDs(under: node.id).contains(where: allowed.contains)
+                if covered {
+                    let indent = String(repeating: "– ", count: depth)
+                    entries.append(.object(["id": .string(node.id), "name": .string(indent + node.text(for: language).name), "selected": .bool(node.id == entry)]))
+                }
+                walk(node.children, depth: depth + 1)
+            }
+        }
+        walk(site.catalogue.roots, depth: 0)
+        let services: [TemplateValue] = site.catalogue.services.filter { allowed.contains($0.id) && (entry == nil || site.catalogue.serviceIDs(under: entry ?? "").contains($0.id)) }
+            .map { .object(["id": .string($0.id), "name": .string($0.text(for: language).name)]) }
+        let blockValues: [TemplateValue] = blocks.map { block in
+            .object(["id": .string(String(block.id)), "service": .string(serviceName(block.serviceID)),
+                     "from": .string(LocalTime(minutes: RomeTime.local(block.startsAt).minutes)?.description ?? ""),
+                     "to": .string(LocalTime(minutes: RomeTime.local(block.endsAt).minutes)?.description ?? ""),
+                     "desks": .string(String(block.desks)), "reason": .string(block.reason ?? "")])
+        }
+        return page("operator-agenda", status: 200, title: t.format("operator.agendaTitle", ["date": t.longDate(date)]), context: context, values: [
+            "signedInAs": .string(t.format("operator.signedInAs", ["name": account.name])),
+            "flash": .string(flash ?? ""),
+            "dateISO": .string(date.description), "previousISO": .string(date.adding(days: -1).description),
+            "nextISO": .string(date.adding(days: 1).description), "entry": .string(entry ?? ""),
+            "entries": .list(entries), "services": .list(services),
+            "bookings": .list(bookings.map(row)), "hasBookings": .bool(!bookings.isEmpty),
+            "affected": .list(affected.map(row)), "hasAffected": .bool(!affected.isEmpty),
+            "blocks": .list(blockValues),
+            "agendaAction": .string(layout.api("operator/agenda")), "logoutAction": .string(layout.api("operator/logout")),
+            "outcomeAction": .string(layout.api("operator/outcome")), "cancelAction": .string(layout.api("operator/cancel")),
+            "blockAction": .string(layout.api("operator/blocks")), "removeAction": .string(layout.api("operator/blocks/remove")),
+        ], pageID: .operatorLogin)
+    }
+
+    func agendaCSV(_ bookings: [Booking], date: CivilDate, language: String) -> HTTPResponse {
+        HTTPResponse(status: 200, headers: [("Content-Type", "text/csv; charset=utf-8"), ("Cache-Control", "no-store"),
+                                            ("Content-Disposition", "attachment; filename=\"agenda-\(date).csv\"")],
+                     body: Array(Self.agendaCSV(bookings, site: site, language: language).utf8))
+    }
+
+    /// The day's agenda for a spreadsheet: one row per booking, every state.
+    static func agendaCSV(_ bookings: [Booking], site: LoadedSite, language: String) -> String {
+        let t = site.renderer.texts(language)
+        var text = CSV.line(["data", "ora", "fine", "servizio", "codice", "nome", "cognome", "codice_fiscale", "presentata_da",
+                             "codice_fiscale_presentatore", "motivo", "stato", "motivo_annullamento"])
+        for booking in bookings {
+            let start = RomeTime.local(booking.slot.start)
+            let person = booking.person
+            text += CSV.line([start.date.description, LocalTime(minutes: start.minutes)?.description ?? "",
+                              LocalTime(minutes: RomeTime.local(booking.slotEnd).minutes)?.description ?? "",
+                              site.catalogue.service(id: booking.slot.serviceID)?.text(for: language).name ?? booking.slot.serviceID,
+                              booking.code, person.givenName, person.familyName, person.codiceFiscale, person.presenterName ?? "",
+                              person.presenterCodiceFiscale ?? "", person.notes ?? "", t.text("operator.stateNames.\(booking.state.rawValue)"),
+                              booking.cancelReason ?? ""])
+        }
+        return text
+    }
+
+    private func statisticsCSV(_ fields: FormFields, now: Int64) -> HTTPResponse {
+        let today = RomeTime.local(now).date
+        let from = fields["from"].flatMap { CivilDate(iso: $0) } ?? today.adding(days: -30)
+        let to = fields["to"].flatMap { CivilDate(iso: $0) } ?? today
+        let text = Self.statisticsCSV(store: store, from: from, to: to)
+        return HTTPResponse(status: 200, headers: [("Content-Type", "text/csv; charset=utf-8"), ("Cache-Control", "no-store"),
+                                                   ("Content-Disposition", "attachment; filename=\"statistiche-\(from)-\(to).csv\"")],
+                            body: Array(text.utf8))
+    }
+
+    /// Per service, appointments from `from` to `to` (inclusive): counts by outcome, no-show rate, mean lead time.
+    static func statisticsCSV(store: BookingStore, from: CivilDate, to: CivilDate) -> String {
+        let rows = (try? store.statistics(from: OperatorDesk.bounds(of: from).0, to: OperatorDesk.bounds(of: to).1)) ?? []
+        var text = CSV.line(["servizio", "prenotazioni", "eseguiti", "assenti", "annullati_cittadino", "annullati_operatore",
+                             "tasso_assenza", "anticipo_medio_giorni"])
+        for row in rows {
+            text += CSV.line([row.serviceID, String(row.bookings), String(row.done), String(row.absent), String(row.cancelledByCitizen),
+                              String(row.cancelledByOperator), String(format: "%.3f", row.noShowRate), String(format: "%.1f", row.meanLeadDays)])
+        }
+        return text
+    }
+}

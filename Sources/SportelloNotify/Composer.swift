@@ -1,0 +1,163 @@
+import Foundation
+import SportelloCore
+import SportelloSite
+import SportelloStore
+
+/// Builds each notification from the templates in `site-templates/mail/` and the texts of its language:
+/// the mail (text and HTML alternatives, the receipt, a calendar file) and the SMS text.
+public struct Composer: Sendable {
+    public let renderer: PageRenderer
+    public let settings: NotificationSettings
+
+    public init(renderer: PageRenderer) {
+        self.renderer = renderer
+        settings = renderer.catalogue.configuration.notifications
+    }
+
+    var comune: ComuneSettings { renderer.catalogue.configuration.comune }
+
+    public enum Failure: Error, CustomStringConvertible {
+        case bookingMissing(Int64?)
+        case template(String)
+
+        public var description: String {
+            switch self {
+            case .bookingMissing(let id): "booking \(id.map(String.init) ?? "?") not found"
+            case .template(let text): text
+            }
+        }
+    }
+
+    /// An absolute address of a public page, for messages read outside the site.
+    func absolute(_ page: PageID, language: String) -> String { comune.origin + renderer.layout.url(page, language: language) }
+
+    /// What the receipt shows; the receipt page of the endpoint uses the same values.
+    public func receiptValues(_ booking: Booking, language: String) -> TemplateFields {
+        let t = renderer.texts(language)
+        let service = renderer.catalogue.service(id: booking.slot.serviceID)
+        let slot = service?.slot(startingAt: booking.slot.start)
+        var values: TemplateFields = [
+            "comune": .string(comune.name),
+            "code": .string(booking.code),
+            "state": .string(t.text("operator.stateNames.\(booking.state.rawValue)")),
+            "when": .string(slot.map { renderer.whenText($0, t) } ?? ""),
+            "person": .object(["name": .string("\(booking.person.givenName) \(booking.person.familyName)"),
+                               "codiceFiscale": .string(booking.person.codiceFiscale), "notes": .string(booking.person.notes ?? "")]),
+            "presenter": .string(booking.person.presenterCodiceFiscale.map { "\(booking.person.presenterName ?? "") – \($0)" } ?? ""),
+            "bookedAt": .string(dateTime(booking.createdAt, t)),
+            "lang": .string(language),
+            "t": t.templateValue,
+        ]
+        if let service { values["service"] = .object(renderer.serviceValue(service, language: language)) }
+        return values
+    }
+
+    func dateTime(_ instant: Int64, _ t: Translations) -> String {
+        let local = RomeTime.local(instant)
+        return "\(t.longDate(local.date)) \(LocalTime(minutes: local.minutes)?.description ?? "")"
+    }
+
+    /// The calendar entry of a booking: REQUEST when confirmed, CANCEL (same UID, next SEQUENCE) when cancelled.
+    public func calendarEvent(_ booking: Booking, language: String, cancelled: Bool) -> CalendarEvent? {
+        guard let service = renderer.catalogue.service(id: booking.slot.serviceID) else { return nil }
+        let t = renderer.texts(language)
+        let host = URL(string: comune.baseURL)?.host ?? "sportello"
+        return CalendarEvent(uid: "\(booking.code)@\(host)", sequence: cancelled ? 1 : 0, start: booking.slot.start, end: booking.slotEnd,
+                             stamp: booking.createdAt, summary: "\(service.text(for: language).name) – \(comune.name)", location: service.address,
+                             description: t.format("confirmed.calendarDescription", ["code": booking.code]), cancelled: cancelled,
+                             method: cancelled ? "CANCEL" : "REQUEST", organizer: (name: settings.fromName ?? comune.name, email: settings.from),
+                             attendee: booking.person.email.isEmpty ? nil : booking.person.email)
+    }
+
+    /// The values a message template reads.
+    func values(_ message: OutboxMessage, booking: Booking?) throws(Failure) -> TemplateFields {
+        let language = message.language
+        let t = renderer.texts(language)
+        var values: TemplateFields
+        if message.kind == "credentials" {
+            values = ["comune": .string(comune.name), "lang": .string(language), "t": t.templateValue,
+                      "person": .object(["name": .string(message.payload["name"] ?? ""), "codiceFiscale": .string(message.payload["codiceFiscale"] ?? "")]),
+                      "password": .string(message.payload["password"] ?? "")]
+        } else {
+            guard let booking else { throw .bookingMissing(message.bookingID) }
+            values = receiptValues(booking, language: language)
+            values["reason"] = .string(message.payload["reason"] ?? booking.cancelReason ?? "")
+            values["byOperator"] = .bool(booking.state == .cancelledByOperator)
+            values["serviceURL"] = .string(absolute(.service(booking.slot.serviceID), language: language))
+        }
+        values["cancelURL"] = .string(absolute(.cancel, language: language))
+        values["accountURL"] = .string(absolute(.account, language: language))
+        return values
+    }
+
+    func subject(_ message: OutboxMessage, booking: Booking?) -> String {
+        let t = renderer.texts(message.language)
+        guard let booking, let service = renderer.catalogue.service(id: booking.slot.serviceID) else {
+            return t.format("mail.\(message.kind).subject", ["comune": comune.name])
+        }
+        let local = RomeTime.local(booking.slot.start)
+        return t.format("mail.\(message.kind).subject", ["service": service.text(for: message.language).name, "date": t.longDate(local.date),
+                                                          "comune": comune.name])
+    }
+
+    public func mail(for message: OutboxMessage, booking: Booking?, now: Int64) throws(Failure) -> MailMessage {
+        var values = try values(message, booking: booking)
+        let subject = subject(message, booking: booking)
+        values["subject"] = .string(subject)
+        let text: String
+        let html: String
+        do {
+            text = try renderer.templates.render("mail/\(message.kind).txt", .object(values))
+            html = try renderer.templates.render("mail/\(message.kind)", .object(values))
+        } catch {
+            throw .template("\(error)")
+        }
+        var attachments: [MailMessage.Attachment] = []
+        if let booking, message.kind == "confirmed" || message.kind == "cancelled" {
+            if let event = calendarEvent(booking, language: message.language, cancelled: message.kind == "cancelled") {
+                attachments.append(.init(filename: "appuntamento-\(booking.code).ics",
+                                         contentType: "text/calendar; charset=utf-8; method=\(event.method)", bytes: Array(event.ics.utf8)))
+            }
+            if message.kind == "confirmed" {
+                do {
+                    let receipt = try renderer.templates.render("mail/receipt", .object(values))
+                    attachments.append(.init(filename: "ricevuta-\(booking.code).html", contentType: "text/html; charset=utf-8", bytes: Array(receipt.utf8)))
+                } catch {
+                    throw .template("\(error)")
+                }
+            }
+        }
+        let host = URL(string: comune.baseURL)?.host ?? "sportello.invalid"
+        return MailMessage(fromName: settings.fromName ?? comune.name, fromAddress: settings.from, toAddress: message.recipient, subject: subject,
+                           date: now, messageID: "outbox-\(message.id).\(message.kind)@\(host)", text: text, html: html, attachments: attachments)
+    }
+
+    public func sms(for message: OutboxMessage, booking: Booking?) throws(Failure) -> String {
+        let t = renderer.texts(message.language)
+        if message.kind == "credentials" {
+            return t.format("sms.credentials", ["comune": comune.name, "codiceFiscale": message.payload["codiceFiscale"] ?? "",
+                                                "password": message.payload["password"] ?? ""])
+        }
+        guard let booking, let service = renderer.catalogue.service(id: booking.slot.serviceID) else { throw .bookingMissing(message.bookingID) }
+        let local = RomeTime.local(booking.slot.start)
+        let reason = message.payload["reason"] ?? booking.cancelReason
+        return t.format("sms.\(message.kind)", ["comune": comune.name, "code": booking.code, "service": service.text(for: message.language).name,
+                                                "date": t.shortDate(local.date), "time": LocalTime(minutes: local.minutes)?.description ?? "",
+                                                "reason": reason.map { " \($0)" } ?? ""])
+    }
+}
+
+/// Queuing the messages about bookings, for every place that changes one (endpoint, operator desk, CLI).
+public enum Notifications {
+    /// A closure for the store's `within:` hook: queues `kind` ("confirmed", "cancelled") on every channel the
+    /// comune uses that the booking has an address for, inside the change's transaction.
+    public static func queue(_ kind: String, settings: NotificationSettings, now: Int64) -> @Sendable (Connection, Booking) throws -> Void {
+        { connection, booking in
+            for (channel, recipient, enabled) in [("email", booking.person.email, settings.email), ("sms", booking.person.phone, settings.sms)]
+            where enabled && !recipient.isEmpty {
+                try Outbox.enqueue(connection, kind: kind, channel: channel, recipient: recipient, bookingID: booking.id, language: booking.language,
+                                   payload: booking.cancelReason.map { ["reason": $0] } ?? [:], at: now)
+            }
+        }
+    }
+}

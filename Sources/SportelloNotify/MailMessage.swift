@@ -1,0 +1,168 @@
+import Foundation
+import SportelloCore
+
+/// A mail as RFC 5322 / MIME (RFC 2045–2047) text: UTF-8 headers as encoded-words, a text and an HTML
+/// alternative in quoted-printable, attachments in base64, CRLF line ends and no line over 78 characters.
+public struct MailMessage: Sendable {
+    public struct Attachment: Sendable {
+        public var filename: String
+        /// e.g. "text/calendar; charset=utf-8; method=REQUEST"
+        public var contentType: String
+        public var bytes: [UInt8]
+
+        public init(filename: String, contentType: String, bytes: [UInt8]) {
+            self.filename = filename
+            self.contentType = contentType
+            self.bytes = bytes
+        }
+    }
+
+    public var fromName: String
+    public var fromAddress: String
+    public var toAddress: String
+    public var subject: String
+    public var date: Int64
+    /// Stable per notification, so a copy delivered twice is recognisable as the same message.
+    public var messageID: String
+    public var text: String
+    public var html: String?
+    public var attachments: [Attachment]
+
+    public init(fromName: String, fromAddress: String, toAddress: String, subject: String, date: Int64, messageID: String,
+                text: String, html: String? = nil, attachments: [Attachment] = []) {
+        self.fromName = fromName
+        self.fromAddress = fromAddress
+        self.toAddress = toAddress
+        self.subject = subject
+        self.date = date
+        self.messageID = messageID
+        self.text = text
+        self.html = html
+        self.attachments = attachments
+    }
+
+    /// The message as `sendmail -t -i` expects it on standard input.
+    public var rendered: String {
+        var lines: [String] = []
+        // One encoded-word for the sender's name where it fits: some address parsers keep the space between two.
+        lines.append(Self.header("From", "\(Self.encodedWord(fromName, bytesPerWord: 45)) <\(fromAddress)>"))
+        lines.append(Self.header("To", toAddress))
+        lines.append(Self.header("Subject", Self.encodedWord(subject)))
+        lines.append("Date: \(Self.rfc5322Date(date))")
+        lines.append("Message-ID: <\(messageID)>")
+        lines.append("MIME-Version: 1.0")
+        lines.append("Auto-Submitted: auto-generated")
+        let alternative = Self.boundary("alt", messageID)
+        let mixed = Self.boundary("mixed", messageID)
+        var body: [String] = []
+        let textPart = ["Content-Type: text/plain; charset=utf-8", "Content-Transfer-Encoding: quoted-printable", "", Self.quotedPrintable(text)]
+        var content: [String]
+        if let html {
+            let htmlPart = ["Content-Type: text/html; charset=utf-8", "Content-Transfer-Encoding: quoted-printable", "", Self.quotedPrintable(html)]
+            content = ["Content-Type: multipart/alternative; boundary=\"\(alternative)\"", "", "--\(alternative)"] + textPart
+                + ["--\(alternative)"] + htmlPart + ["--\(alternative)--"]
+        } else {
+            content = textPart
+        }
+        if attachments.isEmpty {
+            body = content
+        } else {
+            body = ["Content-Type: multipart/mixed; boundary=\"\(mixed)\"", "", "This is a MIME message.", "--\(mixed)"] + content
+            for attachment in attachments {
+                // Parameters on continuation lines keep every header line short (RFC 5322 §2.2.3).
+                body += ["--\(mixed)", "Content-Type: \(attachment.contentType.replacingOccurrences(of: "; ", with: ";\r\n "));\r\n name=\"\(attachment.filename)\"",
+                         "Content-Disposition: attachment;\r\n filename=\"\(attachment.filename)\"", "Content-Transfer-Encoding: base64", "",
+                         Self.base64Lines(attachment.bytes)]
+            }
+            body.append("--\(mixed)--")
+        }
+        return (lines + body).joined(separator: "\r\n") + "\r\n"
+    }
+
+    // MARK: Encodings
+
+    /// A header line, folded before 78 characters at spaces (RFC 5322 §2.2.3).
+    static func header(_ name: String, _ value: String) -> String {
+        var result = "\(name):"
+        var lineLength = result.count
+        for word in value.split(separator: " ", omittingEmptySubsequences: false) {
+            if lineLength + 1 + word.count > 76 && lineLength > name.count + 1 {
+                result += "\r\n"
+                lineLength = 0
+            }
+            result += " " + word
+            lineLength += 1 + word.count
+        }
+        return result
+    }
+
+    /// RFC 2047 "B" encoded-words for text that is not plain ASCII, split so each word stays under 75
+    /// characters and no UTF-8 sequence is cut.
+    public static func encodedWord(_ text: String, bytesPerWord: Int = 39) -> String {
+        guard text.unicodeScalars.contains(where: { !$0.isASCII || $0.value < 32 }) || text.contains("=?") else { return text }
+        var words: [String] = []
+        var chunk: [UInt8] = []
+        for character in text {
+            let bytes = Array(String(character).utf8)
+            // 39 bytes → 52 base64 characters, plus "=?utf-8?B?" and "?=": 64, which fits after "Subject: ".
+            if chunk.count + bytes.count > bytesPerWord {
+                words.append("=?utf-8?B?\(Data(chunk).base64EncodedString())?=")
+                chunk = []
+            }
+            chunk += bytes
+        }
+        if !chunk.isEmpty { words.append("=?utf-8?B?\(Data(chunk).base64EncodedString())?=") }
+        return words.joined(separator: " ")
+    }
+
+    /// Quoted-printable (RFC 2045 §6.7) with CRLF line ends and soft breaks before 76 characters.
+    public static func quotedPrintable(_ text: String) -> String {
+        let normalized = text.replacingOccurrences(of: "\r\n", with: "\n").replacingOccurrences(of: "\r", with: "\n")
+        var output: [String] = []
+        for line in normalized.split(separator: "\n", omittingEmptySubsequences: false) {
+            var encoded = ""
+            var width = 0
+            let bytes = Array(line.utf8)
+            for (index, byte) in bytes.enumerated() {
+                let isLast = index == bytes.count - 1
+                let piece: String
+                if (byte >= 33 && byte <= 126 && byte != UInt8(ascii: "=")) || ((byte == 32 || byte == 9) && !isLast) {
+                    piece = String(UnicodeScalar(byte))
+                } else {
+                    piece = String(format: "=%02X", byte)
+                }
+                if width + piece.count > 75 {
+                    encoded += "=\r\n"
+                    width = 0
+                }
+                encoded += piece
+                width += piece.count
+            }
+            output.append(encoded)
+        }
+        return output.joined(separator: "\r\n")
+    }
+
+    static func base64Lines(_ bytes: [UInt8]) -> String {
+        Data(bytes).base64EncodedString(options: [.lineLength76Characters, .endLineWithCarriageReturn, .endLineWithLineFeed])
+    }
+
+    /// "Wed, 25 Nov 2026 09:30:00 +0000"
+    static func rfc5322Date(_ instant: Int64) -> String {
+        let day = RomeTime.floorDiv(instant, 86_400)
+        let date = CivilDate(dayNumber: Int(day))
+        let seconds = Int(instant - day * 86_400)
+        let weekday = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"][date.weekday.isoIndex]
+        let month = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"][date.month - 1]
+        return "\(weekday), \(CivilDate.pad(date.day, 2)) \(month) \(CivilDate.pad(date.year, 4)) "
+            + "\(CivilDate.pad(seconds / 3600, 2)):\(CivilDate.pad(seconds / 60 % 60, 2)):\(CivilDate.pad(seconds % 60, 2)) +0000"
+    }
+
+    /// A boundary that cannot occur in quoted-printable or base64 text ("=_" never does) and is the same
+    /// every time the message is rendered.
+    static func boundary(_ kind: String, _ seed: String) -> String {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in seed.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        return "=_\(kind)_\(String(hash, radix: 36))"
+    }
+}

@@ -1,0 +1,119 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+import SportelloCore
+import SportelloSite
+import SportelloStore
+
+public struct DeliveryReport: Sendable, Equatable {
+    public var delivered = 0
+    public var failed = 0
+    public var dead = 0
+    public var remindersQueued = 0
+    public var recovered = 0
+}
+
+/// Delivers the outbox: finishes what a dead worker left, queues the day-before reminders, then claims and
+/// delivers every due message, one at a time. Used by the worker inside `serve` and by `sportello deliver`.
+public struct Notifier: Sendable {
+    public let outbox: Outbox
+    public let store: BookingStore
+    public let composer: Composer
+    public let courier: Courier
+
+    public init(database: Database, renderer: PageRenderer, spool: String) {
+        outbox = Outbox(database: database)
+        store = BookingStore(database: database)
+        composer = Composer(renderer: renderer)
+        courier = Courier(spool: spool)
+    }
+
+    var settings: NotificationSettings { composer.settings }
+    var lease: Int64 { Int64(courier.timeout) * 2 + 30 }
+    static let worker = getpid()
+
+    /// One pass. `clock` is read for each step so a long pass keeps honest times.
+    @discardableResult
+    public func deliverDue(clock: () -> Int64 = currentUnixTime, limit: Int = 500) -> DeliveryReport {
+        var report = DeliveryReport()
+        recover(clock(), &report)
+        if settings.reminderHoursBefore > 0 {
+            report.remindersQueued = (try? outbox.queueReminders(now: clock(), hoursBefore: settings.reminderHoursBefore,
+                                                                 email: settings.email, sms: settings.sms)) ?? 0
+        }
+        for _ in 0..<limit {
+            guard let message = try? outbox.claimNext(now: clock(), lease: lease, worker: Self.worker) else { break }
+            deliver(message, clock(), &report)
+        }
+        return report
+    }
+
+    /// Claims left by a worker that is gone: a status the spool recorded settles the message without sending
+    /// it again; a hand-over still running is waited for; one never handed over is released.
+    func recover(_ now: Int64, _ report: inout DeliveryReport) {
+        guard let claims = try? outbox.unfinishedClaims() else { return }
+        for message in claims {
+            let claimerAlive = message.claimedBy.map { $0 != Self.worker && Courier.isAlive($0) } ?? false
+            let expired = (message.claimedUntil ?? 0) < now
+            switch courier.outcome(of: message) {
+            case .delivered:
+                try? outbox.markSent(id: message.id, now: now)
+                report.recovered += 1
+            case .failed(let error):
+                if (try? outbox.markFailed(id: message.id, now: now, error: error, maxAttempts: settings.maxAttempts)) == true { report.dead += 1 }
+                report.recovered += 1
+            case .inFlight:
+                try? outbox.extendClaim(id: message.id, until: now + lease)
+            case .notHandedOver:
+                if !claimerAlive || expired {
+                    try? outbox.release(id: message.id)
+                    report.recovered += 1
+                }
+            }
+        }
+    }
+
+    func deliver(_ message: OutboxMessage, _ now: Int64, _ report: inout DeliveryReport) {
+        func fail(_ error: String, attempts: Int? = nil) {
+            let dead = (try? outbox.markFailed(id: message.id, now: now, error: error, maxAttempts: attempts ?? settings.maxAttempts)) ?? false
+            if dead { report.dead += 1 } else { report.failed += 1 }
+        }
+        let booking = message.bookingID.flatMap { try? store.booking(id: $0) }
+        // A reminder for an appointment cancelled meanwhile has nothing to say.
+        if message.kind == "reminder", booking?.state != .booked {
+            try? outbox.markSent(id: message.id, now: now)
+            return
+        }
+        let body: [UInt8]
+        let command: [String]
+        do {
+            switch message.channel {
+            case "email":
+                guard settings.email else { return fail("mail is turned off in the configuration", attempts: 1) }
+                body = Array(try composer.mail(for: message, booking: booking, now: now).rendered.utf8)
+                command = [settings.sendmailPath, "-t", "-i"]
+            case "sms":
+                guard settings.sms, !settings.smsCommand.isEmpty else { return fail("SMS is turned off in the configuration", attempts: 1) }
+                body = Array(try composer.sms(for: message, booking: booking).utf8)
+                command = settings.smsCommand + [message.recipient]
+            default:
+                return fail("unknown channel \(message.channel)", attempts: 1)
+            }
+        } catch {
+            return fail("\(error)")
+        }
+        switch courier.deliver(body, id: message.id, command: command, onStart: { try outbox.handedOff(id: message.id, to: $0) }) {
+        case .delivered:
+            try? outbox.markSent(id: message.id, now: now)
+            report.delivered += 1
+        case .failed(let error):
+            fail(error)
+        case .inFlight, .notHandedOver:
+            fail("delivery did not complete")
+        }
+    }
+}
+
+/// Seconds since the epoch.
+public func currentUnixTime() -> Int64 { Int64(Date().timeIntervalSince1970) }

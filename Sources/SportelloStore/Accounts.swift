@@ -1,0 +1,180 @@
+import Foundation
+import SportelloCore
+
+/// A citizen's account (the CUPweb "credenziali"): the codice fiscale is the username.
+public struct Account: Sendable, Equatable {
+    public let id: Int64
+    public let codiceFiscale: String
+    public let givenName: String
+    public let familyName: String
+    public let email: String
+    public let phone: String
+}
+
+public enum AccountError: Error, Equatable, Sendable {
+    /// Wrong codice fiscale or password (never says which).
+    case wrongCredentials
+    /// Too many wrong passwords: the account accepts none until this instant.
+    case locked(until: Int64)
+    case storage(String)
+}
+
+/// What a registration did. Both cases get the same answer on the page, so nobody learns whether a codice
+/// fiscale has an account; only the second sends credentials.
+public enum Registration: Sendable, Equatable {
+    case created(Account, password: String)
+    case alreadyRegistered(Account)
+}
+
+/// Accounts and their sessions. Passwords are generated (never chosen), alphanumeric and case-sensitive,
+/// and stored only as yescrypt hashes; sessions are 128-bit random tokens with an expiry.
+public struct AccountStore: Sendable {
+    public let database: Database
+
+    public init(database: Database) { self.database = database }
+
+    /// Wrong passwords in a row before the account locks, and for how long.
+    public static let maximumFailures = 5
+    public static let lockSeconds: Int64 = 15 * 60
+    public static let sessionSeconds: Int64 = 8 * 3_600
+
+    /// Letters and digits that cannot be confused when read from an SMS (no 0/O, 1/l/I).
+    static let passwordAlphabet = Array("abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789")
+
+    public static func generatePassword(length: Int = 10) -> String {
+        var generator = SystemRandomNumberGenerator()
+        // At least one lowercase, one uppercase and one digit, as many password rules expect.
+        while true {
+            let password = String((0..<length).map { _ in passwordAlphabet[Int(generator.next() as UInt64 % UInt64(passwordAlphabet.count))] })
+            if password.contains(where: \.isLowercase) && password.contains(where: \.isUppercase) && password.contains(where: \.isNumber) {
+                return password
+            }
+        }
+    }
+
+    /// Registers a citizen. `onCreated` runs inside the same transaction with the new password (to queue the
+    /// credentials message), so an account never exists without its message.
+    public func register(_ person: PersonDetails, now: Int64, address: String,
+                         onCreated: (Connection, Account, String) throws -> Void = { _, _, _ in }) throws(AccountError) -> Registration {
+        let password = Self.generatePassword()
+        let hash: String
+        do { hash = try PasswordHasher.hash(password) } catch { throw .storage("\(error)") }
+        return try run { connection in
+            if let existing = try account(connection, where: "codice_fiscale = ?", .text(person.codiceFiscale)) {
+                try audit(connection, now: now, action: "account.register.repeat", subject: existing.codiceFiscale, address: address)
+                return .alreadyRegistered(existing)
+            }
+            try connection.execute("""
+                INSERT INTO accounts (codice_fiscale, given_name, family_name, email, phone, password_hash, created_at, failed_logins)
+                VALUES (?, ?, ?, ?, ?, ?, ?, 0)
+                """, .text(person.codiceFiscale), .text(person.givenName), .text(person.familyName), .text(person.email), .text(person.phone),
+                .text(hash), .int(now))
+            let account = Account(id: connection.lastInsertRowID, codiceFiscale: person.codiceFiscale, givenName: person.givenName,
+                                  familyName: person.familyName, email: person.email, phone: person.phone)
+            try audit(connection, now: now, action: "account.register", subject: account.codiceFiscale, address: address)
+            try onCreated(connection, account, password)
+            return .created(account, password: password)
+        }
+    }
+
+    /// Checks a password and opens a session; returns its token.
+    public func login(codiceFiscale: String, password: String, now: Int64, address: String) throws(AccountError) -> (Account, session: String) {
+        let row: (Account, hash: String, failures: Int64, lockedUntil: Int64?)?
+        do {
+            row = try database.read { connection in
+                try connection.first("""
+                    SELECT \(Self.accountColumns), password_hash, failed_logins, locked_until FROM accounts WHERE codice_fiscale = ?
+                    """, .text(codiceFiscale.uppercased())) { (Self.account($0), $0.text(6), $0.int(7), $0.optionalInt(8)) }
+            }
+        } catch {
+            throw .storage("\(error)")
+        }
+        guard let (account, hash, _, lockedUntil) = row else {
+            // Spend the same time as a real check, so timing does not tell which codici fiscali have accounts.
+            _ = PasswordHasher.verify(password, hash: Self.decoyHash)
+            throw .wrongCredentials
+        }
+        if let lockedUntil, lockedUntil > now { throw .locked(until: lockedUntil) }
+        guard PasswordHasher.verify(password, hash: hash) else {
+            let lock = try run { connection -> Int64? in
+                try connection.execute("UPDATE accounts SET failed_logins = failed_logins + 1 WHERE id = ?", .int(account.id))
+                let failures = try connection.scalarInt("SELECT failed_logins FROM accounts WHERE id = ?", .int(account.id))
+                try audit(connection, now: now, action: "account.login.failed", subject: account.codiceFiscale, address: address)
+                guard failures >= Int64(Self.maximumFailures) else { return nil }
+                try connection.execute("UPDATE accounts SET failed_logins = 0, locked_until = ? WHERE id = ?", .int(now + Self.lockSeconds), .int(account.id))
+                return now + Self.lockSeconds
+            }
+            if let lock { throw .locked(until: lock) }
+            throw .wrongCredentials
+        }
+        let token = Tokens.hex128()
+        try run { connection in
+            try connection.execute("UPDATE accounts SET failed_logins = 0, locked_until = NULL WHERE id = ?", .int(account.id))
+            try connection.execute("DELETE FROM sessions WHERE expires_at <= ?", .int(now))
+            try connection.execute("INSERT INTO sessions (token, account_id, created_at, expires_at) VALUES (?, ?, ?, ?)",
+                                   .text(token), .int(account.id), .int(now), .int(now + Self.sessionSeconds))
+            try audit(connection, now: now, action: "account.login", subject: account.codiceFiscale, address: address)
+        }
+        return (account, token)
+    }
+
+    /// The account of a live session, or nil for an unknown, forged or expired token.
+    public func account(session token: String, now: Int64) -> Account? {
+        guard token.utf8.count == 32, token.allSatisfy({ $0.isHexDigit && !$0.isUppercase }) else { return nil }
+        return try? database.read { connection in
+            try connection.first("""
+                SELECT \(Self.accountColumns.split(separator: ",").map { "a." + $0.trimmingCharacters(in: .whitespaces) }.joined(separator: ", "))
+                FROM sessions s JOIN accounts a ON a.id = s.account_id WHERE s.token = ? AND s.expires_at > ?
+                """, .text(token), .int(now), transform: Self.account)
+        } ?? nil
+    }
+
+    public func logout(session token: String) {
+        _ = try? database.write { connection in try connection.execute("DELETE FROM sessions WHERE token = ?", .text(token)) }
+    }
+
+    /// "Credenziali dimenticate o non funzionanti": when the codice fiscale and the registered email or mobile
+    /// match, a new password replaces the old one, every session ends, and `onReset` (in the same transaction)
+    /// queues the message. Returns whether it happened; the page says the same either way.
+    public func resetCredentials(codiceFiscale: String, contact: String, now: Int64, address: String,
+                                 onReset: (Connection, Account, String) throws -> Void = { _, _, _ in }) throws(AccountError) -> Bool {
+        let password = Self.generatePassword()
+        let hash: String
+        do { hash = try PasswordHasher.hash(password) } catch { throw .storage("\(error)") }
+        return try run { connection in
+            guard let account = try account(connection, where: "codice_fiscale = ?", .text(codiceFiscale.uppercased())) else { return false }
+            let given = contact.trimmingCharacters(in: .whitespaces)
+            let digits = given.filter(\.isNumber)
+            let matches = given.lowercased() == account.email.lowercased() || (!digits.isEmpty && account.phone.filter(\.isNumber).hasSuffix(digits) && digits.count >= 9)
+            try audit(connection, now: now, action: matches ? "account.reset" : "account.reset.mismatch", subject: account.codiceFiscale, address: address)
+            guard matches else { return false }
+            try connection.execute("UPDATE accounts SET password_hash = ?, failed_logins = 0, locked_until = NULL WHERE id = ?", .text(hash), .int(account.id))
+            try connection.execute("DELETE FROM sessions WHERE account_id = ?", .int(account.id))
+            try onReset(connection, account, password)
+            return true
+        }
+    }
+
+    // MARK: Pieces
+
+    static let accountColumns = "id, codice_fiscale, given_name, family_name, email, phone"
+
+    static func account(_ row: Row) -> Account {
+        Account(id: row.int(0), codiceFiscale: row.text(1), givenName: row.text(2), familyName: row.text(3), email: row.text(4), phone: row.text(5))
+    }
+
+    private func account(_ connection: Connection, where condition: String, _ argument: SQLValue) throws -> Account? {
+        try connection.first("SELECT \(Self.accountColumns) FROM accounts WHERE \(condition)", argument, transform: Self.account)
+    }
+
+    /// A hash of nothing anyone knows, checked when the codice fiscale has no account.
+    static let decoyHash: String = (try? PasswordHasher.hash(Tokens.hex128())) ?? ""
+
+    private func audit(_ connection: Connection, now: Int64, action: String, subject: String, address: String) throws {
+        try AuditLog.record(connection, at: now, actor: "citizen", action: action, subject: subject, address: address)
+    }
+
+    private func run<T>(_ body: (Connection) throws -> T) throws(AccountError) -> T {
+        try database.transaction(storage: AccountError.storage, body)
+    }
+}

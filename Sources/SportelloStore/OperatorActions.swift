@@ -1,0 +1,257 @@
+import Foundation
+import SportelloCore
+
+/// Operator unavailability: `desks` desks of a service are out for [startsAt, endsAt).
+public struct Block: Sendable, Equatable {
+    public let id: Int64
+    public let serviceID: String
+    public let startsAt: Int64
+    public let endsAt: Int64
+    public let desks: Int
+    public let reason: String?
+    public let createdBy: String?
+}
+
+/// What the office records after an appointment (cupweb-tabella-prenotazione.txt).
+public enum Outcome: String, Sendable, CaseIterable {
+    case done
+    case absent
+
+    var state: BookingState { self == .done ? .done : .absent }
+}
+
+/// Counts of one service over a period, for the statistics CSV.
+public struct ServiceStatistics: Sendable, Equatable {
+    public var serviceID: String
+    public var bookings = 0
+    public var done = 0
+    public var absent = 0
+    public var cancelledByCitizen = 0
+    public var cancelledByOperator = 0
+    /// Mean days between booking and appointment.
+    public var meanLeadDays = 0.0
+
+    /// Absences among the appointments whose outcome was recorded.
+    public var noShowRate: Double { done + absent == 0 ? 0 : Double(absent) / Double(done + absent) }
+}
+
+public struct PurgeReport: Sendable, Equatable {
+    public var bookingsErased = 0
+    public var holdsDeleted = 0
+    public var auditAddressesErased = 0
+    public var outboxDeleted = 0
+}
+
+/// The office's side of the store: agenda, outcomes, cancellations by operator, unavailability, the
+/// no-show rule, statistics and the retention purge. Every change is one transaction with its audit row.
+extension BookingStore {
+    /// Every booking of these services whose appointment starts in [from, to), in time order, in any state.
+    public func agenda(serviceIDs: [String], from: Int64, to: Int64) throws(BookingError) -> [Booking] {
+        do {
+            return try database.read { connection in
+                var bookings: [Booking] = []
+                try connection.forEach("""
+                    SELECT \(Self.bookingColumns) FROM bookings
+                    WHERE slot_start >= ? AND slot_start < ? AND service_id IN (SELECT value FROM json_each(?))
+                    ORDER BY slot_start, service_id, id
+                    """, .int(from), .int(to), .text(Self.jsonArray(serviceIDs))) { bookings.append(Self.booking($0)) }
+                return bookings
+            }
+        } catch {
+            throw .storage("\(error)")
+        }
+    }
+
+    /// The booking with this code, for an operator (no codice fiscale needed).
+    public func booking(code: String) throws(BookingError) -> Booking? {
+        do {
+            return try database.read { connection in try booking(connection, where: "code = ?", .text(Self.normalizedCode(code))) }
+        } catch {
+            throw .storage("\(error)")
+        }
+    }
+
+    public func booking(id: Int64) throws -> Booking? {
+        try database.read { connection in try booking(connection, where: "id = ?", .int(id)) }
+    }
+
+    /// Marks an appointment done or the citizen absent, once it has started.
+    public func recordOutcome(code: String, outcome: Outcome, now: Int64, actor: String, address: String) throws(BookingError) -> Booking {
+        try run { connection in
+            guard let booking = try booking(connection, where: "code = ?", .text(Self.normalizedCode(code))) else { throw BookingError.bookingNotFound }
+            if booking.state == outcome.state { return booking }
+            guard booking.state == .booked || booking.state == .done || booking.state == .absent else { throw BookingError.bookingNotActive }
+            guard booking.slot.start <= now else { throw BookingError.outcomeTooEarly }
+            try connection.execute("UPDATE bookings SET state = ?, outcome_at = ?, updated_at = ? WHERE id = ?",
+                                   .text(outcome.state.rawValue), .int(now), .int(now), .int(booking.id))
+            try audit(connection, now: now, actor: actor, action: "outcome.\(outcome.rawValue)", subject: booking.code, address: address)
+            guard let updated = try self.booking(connection, where: "id = ?", .int(booking.id)) else { throw BookingError.storage("booking vanished") }
+            return updated
+        }
+    }
+
+    /// Cancels a future booking for the office, with a reason the citizen is told. The slot reopens unless
+    /// `keepClosed`, which blocks its desk instead.
+    public func cancelByOperator(code: String, reason: String, keepClosed: Bool, now: Int64, actor: String, address: String,
+                                 within: (Connection, Booking) throws -> Void = { _, _ in }) throws(BookingError) -> Booking {
+        try run { connection in
+            guard let booking = try booking(connection, where: "code = ?", .text(Self.normalizedCode(code))) else { throw BookingError.bookingNotFound }
+            guard booking.state == .booked else { throw BookingError.bookingNotActive }
+            guard booking.slot.start > now else { throw BookingError.bookingInPast }
+            try cancel(connection, booking, reason: reason, now: now, actor: actor, address: address)
+            if keepClosed {
+                _ = try insertBlock(connection, serviceID: booking.slot.serviceID, startsAt: booking.slot.start, endsAt: booking.slotEnd,
+                                    desks: 1, reason: reason, now: now, actor: actor, address: address)
+            }
+            guard let updated = try self.booking(connection, where: "id = ?", .int(booking.id)) else { throw BookingError.storage("booking vanished") }
+            try within(connection, updated)
+            return updated
+        }
+    }
+
+    private func cancel(_ connection: Connection, _ booking: Booking, reason: String, now: Int64, actor: String, address: String) throws {
+        try connection.execute("UPDATE bookings SET state = 'cancelled_by_operator', cancel_reason = ?, updated_at = ? WHERE id = ?",
+                               .text(reason), .int(now), .int(booking.id))
+        try audit(connection, now: now, actor: actor, action: "cancel.operator", subject: booking.code, address: address, details: reason)
+    }
+
+    /// Takes `desks` desks of a service out for [startsAt, endsAt). Returns the block and the future bookings
+    /// inside it — cancelled (with `reason`) when `cancelAffected`, otherwise left for the office to handle.
+    public func addBlock(serviceID: String, startsAt: Int64, endsAt: Int64, desks: Int, reason: String?, cancelAffected: Bool,
+                         now: Int64, actor: String, address: String,
+                         within: (Connection, Booking) throws -> Void = { _, _ in }) throws(BookingError) -> (block: Block, affected: [Booking]) {
+        try run { connection in
+            let block = try insertBlock(connection, serviceID: serviceID, startsAt: startsAt, endsAt: endsAt, desks: desks, reason: reason,
+                                        now: now, actor: actor, address: address)
+            var affected: [Booking] = []
+            try connection.forEach("""
+                SELECT \(Self.bookingColumns) FROM bookings
+                WHERE service_id = ? AND slot_start >= ? AND slot_start < ? AND slot_start > ? AND state = 'booked' ORDER BY slot_start
+                """, .text(serviceID), .int(startsAt), .int(endsAt), .int(now)) { affected.append(Self.booking($0)) }
+            if cancelAffected {
+                for booking in affected {
+                    try cancel(connection, booking, reason: reason ?? "operatore non disponibile", now: now, actor: actor, address: address)
+                }
+                affected = try affected.compactMap { try self.booking(connection, where: "id = ?", .int($0.id)) }
+                for booking in affected { try within(connection, booking) }
+            }
+            return (block, affected)
+        }
+    }
+
+    private func insertBlock(_ connection: Connection, serviceID: String, startsAt: Int64, endsAt: Int64, desks: Int, reason: String?,
+                             now: Int64, actor: String, address: String) throws -> Block {
+        try connection.execute("""
+            INSERT INTO blocks (service_id, starts_at, ends_at, desks, reason, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?)
+            """, .text(serviceID), .int(startsAt), .int(endsAt), .int(Int64(desks)), SQLValue(reason), .int(now), .text(actor))
+        let id = connection.lastInsertRowID
+        try audit(connection, now: now, actor: actor, action: "block.add", subject: "block:\(id)", address: address,
+                  details: "\(serviceID) \(startsAt)-\(endsAt) desks \(desks)")
+        return Block(id: id, serviceID: serviceID, startsAt: startsAt, endsAt: endsAt, desks: desks, reason: reason, createdBy: actor)
+    }
+
+    /// Ends an unavailability; its slots are bookable again.
+    public func removeBlock(id: Int64, now: Int64, actor: String, address: String) throws(BookingError) -> Block {
+        try run { connection in
+            guard let block = try connection.first("""
+                SELECT id, service_id, starts_at, ends_at, desks, reason, created_by FROM blocks WHERE id = ?
+                """, .int(id), transform: Self.block) else { throw BookingError.blockNotFound }
+            try connection.execute("DELETE FROM blocks WHERE id = ?", .int(id))
+            try audit(connection, now: now, actor: actor, action: "block.remove", subject: "block:\(id)", address: address)
+            return block
+        }
+    }
+
+    /// Blocks overlapping [from, to), of one service or of all.
+    public func blocks(serviceID: String?, from: Int64, to: Int64) throws -> [Block] {
+        try database.read { connection in
+            var blocks: [Block] = []
+            try connection.forEach("""
+                SELECT id, service_id, starts_at, ends_at, desks, reason, created_by FROM blocks
+                WHERE starts_at < ?2 AND ends_at > ?1 AND (?3 IS NULL OR service_id = ?3) ORDER BY starts_at, id
+                """, .int(from), .int(to), SQLValue(serviceID)) { blocks.append(Self.block($0)) }
+            return blocks
+        }
+    }
+
+    static func block(_ row: Row) -> Block {
+        Block(id: row.int(0), serviceID: row.text(1), startsAt: row.int(2), endsAt: row.int(3), desks: Int(row.int(4)),
+              reason: row.optionalText(5), createdBy: row.optionalText(6))
+    }
+
+    /// When the no-show rule bars this codice fiscale, the instant it may book again.
+    func noShowBlock(_ connection: Connection, codiceFiscale: String, policy: NoShowPolicy, now: Int64) throws -> Int64? {
+        var absences: [Int64] = []
+        try connection.forEach("""
+            SELECT slot_start FROM bookings WHERE state = 'absent' AND (codice_fiscale = ?1 OR presenter_codice_fiscale = ?1)
+              AND slot_start > ?2 AND slot_start <= ?3 ORDER BY slot_start
+            """, .text(codiceFiscale), .int(now - Int64(policy.withinDays) * 86_400 - Int64(policy.blockDays) * 86_400), .int(now)) {
+            absences.append($0.int(0))
+        }
+        // The rule is met when `absences` no-shows fall within `withinDays` of each other; the bar runs
+        // `blockDays` from the last of them.
+        var until: Int64?
+        let window = Int64(policy.withinDays) * 86_400
+        if absences.count >= policy.absences {
+            for last in (policy.absences - 1)..<absences.count where absences[last] - absences[last - policy.absences + 1] <= window {
+                until = absences[last] + Int64(policy.blockDays) * 86_400
+            }
+        }
+        guard let until, until > now else { return nil }
+        return until
+    }
+
+    /// Per service: bookings whose appointment falls in [from, to), by state, no-show rate and lead time.
+    public func statistics(from: Int64, to: Int64) throws -> [ServiceStatistics] {
+        try database.read { connection in
+            var rows: [ServiceStatistics] = []
+            try connection.forEach("""
+                SELECT service_id, COUNT(*),
+                       SUM(state = 'done'), SUM(state = 'absent'), SUM(state = 'cancelled_by_citizen'), SUM(state = 'cancelled_by_operator'),
+                       AVG(slot_start - created_at) / 86400.0
+                FROM bookings WHERE slot_start >= ? AND slot_start < ? GROUP BY service_id ORDER BY service_id
+                """, .int(from), .int(to)) { row in
+                rows.append(ServiceStatistics(serviceID: row.text(0), bookings: Int(row.int(1)), done: Int(row.int(2)), absent: Int(row.int(3)),
+                                              cancelledByCitizen: Int(row.int(4)), cancelledByOperator: Int(row.int(5)),
+                                              meanLeadDays: row.double(6)))
+            }
+            return rows
+        }
+    }
+
+    /// Erases the personal data of bookings whose appointment ended before `before` (names, codice fiscale,
+    /// contacts, notes, the presenter), drops their holds, the client addresses of older audit rows and
+    /// older notifications. States, services, times and codes stay, so statistics still add up. Deleted bytes are
+    /// overwritten (`secure_delete`) and the write-ahead log is emptied afterwards.
+    public func purge(before: Int64, now: Int64, actor: String) throws(BookingError) -> PurgeReport {
+        let report = try run { connection in
+            var report = PurgeReport()
+            try connection.execute("""
+                UPDATE bookings SET given_name = NULL, family_name = NULL, codice_fiscale = NULL, email = NULL, phone = NULL, notes = NULL,
+                    presenter_codice_fiscale = NULL, presenter_name = NULL, cancel_reason = NULL, anonymized_at = ?
+                WHERE slot_end < ? AND anonymized_at IS NULL
+                """, .int(now), .int(before))
+            report.bookingsErased = connection.changes
+            // Holds keep the client's address; once confirmed, released or expired they serve no purpose.
+            try connection.execute("DELETE FROM holds WHERE slot_start < ? AND (booking_id IS NOT NULL OR released = 1 OR expires_at < ?)",
+                                   .int(before), .int(now))
+            report.holdsDeleted = connection.changes
+            try connection.execute("UPDATE audit SET address = NULL, details = NULL WHERE at < ? AND (address IS NOT NULL OR details IS NOT NULL)",
+                                   .int(before))
+            report.auditAddressesErased = connection.changes
+            // Notifications carry addresses; any older than the limit has long been delivered or given up.
+            try connection.execute("DELETE FROM outbox WHERE created_at < ?", .int(before))
+            report.outboxDeleted = connection.changes
+            try audit(connection, now: now, actor: actor, action: "purge", subject: "before:\(before)", address: "",
+                      details: "\(report.bookingsErased) bookings")
+            return report
+        }
+        do { try database.checkpoint() } catch { throw .storage("\(error)") }
+        return report
+    }
+
+    static func jsonArray(_ values: [String]) -> String {
+        let data = (try? JSONSerialization.data(withJSONObject: values)) ?? Data("[]".utf8)
+        return String(decoding: data, as: UTF8.self)
+    }
+}

@@ -1,0 +1,103 @@
+import Foundation
+import SportelloCore
+
+/// An office operator. `scope` lists the catalogue entries (offices or services) they act on; "*" is all.
+public struct Operator: Sendable, Equatable {
+    public let id: Int64
+    public let name: String
+    public let scope: [String]
+
+    public var actor: String { "operator:\(name)" }
+
+    /// Whether the operator may act on this service of the catalogue.
+    public func covers(serviceID: String, in catalogue: Catalogue) -> Bool {
+        if scope.contains("*") { return true }
+        guard let service = catalogue.service(id: serviceID) else { return false }
+        return scope.contains(service.id) || scope.contains(where: service.ancestorIDs.contains)
+    }
+
+    /// The services of the catalogue the operator may act on.
+    public func serviceIDs(in catalogue: Catalogue) -> [String] {
+        catalogue.services.map(\.id).filter { covers(serviceID: $0, in: catalogue) }
+    }
+}
+
+public enum OperatorError: Error, Equatable, Sendable {
+    case invalidName, nameTaken, unknownOperator
+    case storage(String)
+}
+
+/// Operator accounts, separate from citizens. An operator signs in with a token (`op<id>-<32 hex>`) shown
+/// once when the account is made; only its yescrypt hash is stored.
+public struct OperatorStore: Sendable {
+    public let database: Database
+
+    public init(database: Database) { self.database = database }
+
+    /// Creates an operator and returns the token to hand over; it cannot be shown again.
+    public func create(name: String, scope: [String], now: Int64) throws(OperatorError) -> (Operator, token: String) {
+        let name = name.trimmingCharacters(in: .whitespaces)
+        guard !name.isEmpty, name.count <= 64, name.unicodeScalars.allSatisfy({ CharacterSet.alphanumerics.contains($0) || "._-".unicodeScalars.contains($0) })
+        else { throw .invalidName }
+        let secret = Tokens.hex128()
+        let hash: String
+        do { hash = try PasswordHasher.hash(secret) } catch { throw .storage("\(error)") }
+        do {
+            return try database.write { connection in
+                if try connection.scalarInt("SELECT COUNT(*) FROM operators WHERE name = ?", .text(name)) > 0 { throw OperatorError.nameTaken }
+                try connection.execute("INSERT INTO operators (name, token_hash, scope, created_at) VALUES (?, ?, ?, ?)",
+                                       .text(name), .text(hash), .text(scope.joined(separator: ",")), .int(now))
+                let id = connection.lastInsertRowID
+                try AuditLog.record(connection, at: now, actor: "cli", action: "operator.add", subject: name, address: "")
+                return (Operator(id: id, name: name, scope: scope), "op\(id)-\(secret)")
+            }
+        } catch let error as OperatorError {
+            throw error
+        } catch {
+            throw .storage("\(error)")
+        }
+    }
+
+    /// The operator a token belongs to, or nil for a malformed, unknown, wrong or disabled token.
+    public func authenticate(token: String) -> Operator? {
+        let parts = token.trimmingCharacters(in: .whitespaces).split(separator: "-", maxSplits: 1)
+        guard parts.count == 2, parts[0].hasPrefix("op"), let id = Int64(parts[0].dropFirst(2)), parts[1].utf8.count == 32 else { return nil }
+        let row = try? database.read { connection in
+            try connection.first("SELECT name, token_hash, scope FROM operators WHERE id = ? AND disabled_at IS NULL", .int(id)) {
+                (name: $0.text(0), hash: $0.text(1), scope: $0.text(2))
+            }
+        }
+        guard let found = row ?? nil, PasswordHasher.verify(String(parts[1]), hash: found.hash) else { return nil }
+        return Operator(id: id, name: found.name, scope: found.scope.split(separator: ",").map(String.init))
+    }
+
+    public func list() throws(OperatorError) -> [(Operator, disabled: Bool)] {
+        do {
+            return try database.read { connection in
+                var operators: [(Operator, disabled: Bool)] = []
+                try connection.forEach("SELECT id, name, scope, disabled_at IS NOT NULL FROM operators ORDER BY name") { row in
+                    operators.append((Operator(id: row.int(0), name: row.text(1), scope: row.text(2).split(separator: ",").map(String.init)),
+                                      disabled: row.int(3) != 0))
+                }
+                return operators
+            }
+        } catch {
+            throw .storage("\(error)")
+        }
+    }
+
+    /// Revokes an operator's token at once.
+    public func disable(name: String, now: Int64) throws(OperatorError) {
+        do {
+            try database.write { connection in
+                try connection.execute("UPDATE operators SET disabled_at = ? WHERE name = ? AND disabled_at IS NULL", .int(now), .text(name))
+                if connection.changes == 0 { throw OperatorError.unknownOperator }
+                try AuditLog.record(connection, at: now, actor: "cli", action: "operator.disable", subject: name, address: "")
+            }
+        } catch let error as OperatorError {
+            throw error
+        } catch {
+            throw .storage("\(error)")
+        }
+    }
+}

@@ -1,0 +1,153 @@
+import Foundation
+import SportelloCore
+
+/// A notification waiting in (or delivered from) the outbox.
+public struct OutboxMessage: Sendable, Equatable {
+    public let id: Int64
+    public let kind: String
+    public let channel: String
+    public let recipient: String
+    public let payload: [String: String]
+    public let bookingID: Int64?
+    public let language: String
+    public let attempts: Int
+    public let createdAt: Int64
+    public let sentAt: Int64?
+    public let dead: Bool
+    public let lastError: String?
+    public let claimedUntil: Int64?
+    public let claimedBy: Int32?
+    public let deliveryPID: Int32?
+}
+
+/// The transactional outbox: a notification row is written in the same transaction as the change that
+/// causes it, then claimed, delivered and marked by a worker. Claims are leases, so a worker that dies
+/// leaves nothing stuck; what happens to a message handed to sendmail when its worker dies is decided by
+/// the delivery spool (see `Courier`).
+public struct Outbox: Sendable {
+    public let database: Database
+
+    public init(database: Database) { self.database = database }
+
+    /// Adds a notification inside the caller's transaction. A `dedupeKey` already used makes this a no-op
+    /// (reminders are queued by a periodic job and must be queued once).
+    public static func enqueue(_ connection: Connection, kind: String, channel: String, recipient: String, bookingID: Int64?,
+                               language: String, payload: [String: String] = [:], at now: Int64, dedupeKey: String? = nil) throws {
+        let data = (try? JSONSerialization.data(withJSONObject: payload, options: [.sortedKeys])) ?? Data("{}".utf8)
+        try connection.execute("""
+            INSERT OR IGNORE INTO outbox (kind, channel, recipient, payload, created_at, next_attempt_at, booking_id, language, dedupe_key)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """, .text(kind), .text(channel), .text(recipient), .text(String(decoding: data, as: UTF8.self)), .int(now), .int(now),
+            SQLValue(bookingID), .text(language), SQLValue(dedupeKey))
+    }
+
+    static let columns = """
+        id, kind, channel, recipient, payload, booking_id, language, attempts, created_at, sent_at, dead, last_error, claimed_until,
+        claimed_by, delivery_pid
+        """
+
+    static func message(_ row: Row) -> OutboxMessage {
+        let payload = (try? JSONSerialization.jsonObject(with: Data(row.text(4).utf8))) as? [String: String] ?? [:]
+        return OutboxMessage(id: row.int(0), kind: row.text(1), channel: row.text(2), recipient: row.text(3), payload: payload,
+                             bookingID: row.optionalInt(5), language: row.optionalText(6) ?? "it", attempts: Int(row.int(7)),
+                             createdAt: row.int(8), sentAt: row.optionalInt(9), dead: row.int(10) != 0, lastError: row.optionalText(11),
+                             claimedUntil: row.optionalInt(12), claimedBy: row.optionalInt(13).map { Int32(truncatingIfNeeded: $0) },
+                             deliveryPID: row.optionalInt(14).map { Int32(truncatingIfNeeded: $0) })
+    }
+
+    /// Claims the next due message for `lease` seconds on behalf of process `worker`; nil when none is due.
+    public func claimNext(now: Int64, lease: Int64, worker: Int32) throws -> OutboxMessage? {
+        try database.write { connection in
+            try connection.first("""
+                UPDATE outbox SET claimed_until = ?1, claimed_by = ?2, delivery_pid = NULL
+                WHERE id = (SELECT id FROM outbox WHERE sent_at IS NULL AND dead = 0 AND next_attempt_at <= ?3
+                            AND (claimed_until IS NULL OR claimed_until < ?3) ORDER BY next_attempt_at, id LIMIT 1)
+                RETURNING \(Self.columns)
+                """, .int(now + lease), .int(Int64(worker)), .int(now), transform: Self.message)
+        }
+    }
+
+    /// Records the process that now carries the message (the spool wrapper around sendmail).
+    public func handedOff(id: Int64, to pid: Int32) throws {
+        try database.write { try $0.execute("UPDATE outbox SET delivery_pid = ? WHERE id = ?", .int(Int64(pid)), .int(id)) }
+    }
+
+    /// Marks a message delivered, once: a second call changes nothing. Credentials are wiped from the row.
+    public func markSent(id: Int64, now: Int64) throws {
+        try database.write { connection in
+            try connection.execute("""
+                UPDATE outbox SET sent_at = ?, claimed_until = NULL, delivery_pid = NULL,
+                    payload = CASE WHEN kind = 'credentials' THEN '{}' ELSE payload END
+                WHERE id = ? AND sent_at IS NULL
+                """, .int(now), .int(id))
+        }
+    }
+
+    /// Counts a failed attempt: retried after an exponential backoff (1 min, 2, 4… up to 6 h), dead after
+    /// `maxAttempts`. Returns whether the message is now dead.
+    @discardableResult
+    public func markFailed(id: Int64, now: Int64, error: String, maxAttempts: Int) throws -> Bool {
+        try database.write { connection in
+            let attempts = try connection.scalarInt("SELECT attempts + 1 FROM outbox WHERE id = ?", .int(id))
+            let delay = min(Int64(60) << min(attempts - 1, 20), 6 * 3_600)
+            let dead = attempts >= Int64(maxAttempts)
+            try connection.execute("""
+                UPDATE outbox SET attempts = ?, next_attempt_at = ?, last_error = ?, dead = ?, claimed_until = NULL, delivery_pid = NULL
+                    , payload = CASE WHEN ? = 1 AND kind = 'credentials' THEN '{}' ELSE payload END
+                WHERE id = ? AND sent_at IS NULL
+                """, .int(attempts), .int(now + delay), .text(String(error.prefix(500))), .int(dead ? 1 : 0), .int(dead ? 1 : 0), .int(id))
+            return dead
+        }
+    }
+
+    /// Keeps a claim while its hand-over is still running.
+    public func extendClaim(id: Int64, until: Int64) throws {
+        try database.write { try $0.execute("UPDATE outbox SET claimed_until = ? WHERE id = ? AND sent_at IS NULL", .int(until), .int(id)) }
+    }
+
+    /// Gives a claim back without counting an attempt (its worker died before handing the message over).
+    public func release(id: Int64) throws {
+        try database.write { try $0.execute("UPDATE outbox SET claimed_until = NULL, claimed_by = NULL, delivery_pid = NULL WHERE id = ? AND sent_at IS NULL", .int(id)) }
+    }
+
+    /// Messages claimed and not finished: what a restarted worker must look at first.
+    public func unfinishedClaims() throws -> [OutboxMessage] {
+        try database.read { connection in
+            var messages: [OutboxMessage] = []
+            try connection.forEach("SELECT \(Self.columns) FROM outbox WHERE claimed_until IS NOT NULL AND sent_at IS NULL AND dead = 0 ORDER BY id") {
+                messages.append(Self.message($0))
+            }
+            return messages
+        }
+    }
+
+    /// The outbox for `sportello outbox`: pending and dead first, then the latest delivered.
+    public func list(limit: Int = 200) throws -> [OutboxMessage] {
+        try database.read { connection in
+            var messages: [OutboxMessage] = []
+            try connection.forEach("""
+                SELECT \(Self.columns) FROM outbox ORDER BY (sent_at IS NOT NULL), id DESC LIMIT ?
+                """, .int(Int64(limit))) { messages.append(Self.message($0)) }
+            return messages
+        }
+    }
+
+    /// Queues a reminder for every booking whose appointment starts within `hoursBefore` hours from now, once
+    /// per booking and channel however often this runs. A booking made inside that window needs none.
+    @discardableResult
+    public func queueReminders(now: Int64, hoursBefore: Int, email: Bool, sms: Bool) throws -> Int {
+        try database.write { connection in
+            var queued = 0
+            for (channel, column, enabled) in [("email", "email", email), ("sms", "phone", sms)] where enabled {
+                try connection.execute("""
+                    INSERT OR IGNORE INTO outbox (kind, channel, recipient, payload, created_at, next_attempt_at, booking_id, language, dedupe_key)
+                    SELECT 'reminder', ?1, \(column), '{}', ?2, ?2, id, COALESCE(language, 'it'), 'reminder:' || id || ':' || ?1
+                    FROM bookings WHERE state = 'booked' AND slot_start > ?2 AND slot_start <= ?3 AND \(column) IS NOT NULL AND \(column) != ''
+                      AND created_at < slot_start - ?4
+                    """, .text(channel), .int(now), .int(now + Int64(hoursBefore) * 3_600), .int(Int64(hoursBefore) * 3_600))
+                queued += connection.changes
+            }
+            return queued
+        }
+    }
+}
