@@ -355,7 +355,7 @@ class Citizen:
     def week_url(self, start: int) -> str:
         local = slot_time(start)
         year, week, _ = local.isocalendar()
-        return f"{self.prefix}/servizi/{self.service_id}/{year}-W{week:02d}/"
+        return self.stack.week_path(self.service_id, f"{year}-W{week:02d}", self.prefix)
 
     def cell(self, start: int) -> tuple[str, str]:
         return cell_in(self.driver.page_source, start, self.driver.current_url)

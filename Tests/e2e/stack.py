@@ -1,9 +1,11 @@
 """One running Sportello as deployed: `sportello serve` on a loopback port behind nginx with the repository's
-deploy/sportello-site.conf. Each stack has its own temporary configuration, output/, database and ports, so
-several can run at once (and beside other engineers' servers)."""
+deploy/sportello-site.conf and sportello-api.conf. Each stack has its own temporary configuration, output/,
+database and ports, so several can run at once (and beside other engineers' servers)."""
 
 from __future__ import annotations
 
+import email
+import email.policy
 import http.client
 import json
 import os
@@ -20,7 +22,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 SPORTELLO = Path(os.environ.get("SPORTELLO_BIN", REPO / ".build/debug/sportello"))
 ARTIFACTS = REPO / ".build/e2e"
-SITE_CONF = REPO / "deploy/sportello-site.conf"
+DEPLOY = REPO / "deploy"
 NGINX_TEMPLATE = Path(__file__).with_name("nginx-e2e.conf.in")
 
 
@@ -95,6 +97,14 @@ class Stack:
         config["booking"]["holdMinutes"] = hold_minutes
         config["booking"]["trustedProxies"] = ["127.0.0.1"]
         config["booking"]["requestsPerMinutePerAddress"] = 1000
+        if "notifications" in config:
+            # Mail goes to a stand-in for sendmail that keeps each message in mail/ and sends nothing.
+            (self.dir / "mail").mkdir()
+            sendmail = self.dir / "sendmail"
+            sendmail.write_text('#!/bin/sh\n# sendmail -t -i stand-in: keeps the message, sends nothing.\n'
+                                'cat > "$(dirname "$0")/mail/$(date +%s%N).eml"\n')
+            sendmail.chmod(0o755)
+            config["notifications"]["sendmailPath"] = str(sendmail)
         self.config = self.dir / "sportello.json"
         self.config.write_text(json.dumps(config, ensure_ascii=False, indent=1))
         self.configuration = config
@@ -123,7 +133,7 @@ class Stack:
         for key, value in {
             "@USER@": "user www-data;" if os.geteuid() == 0 else "",
             "@DIR@": str(ngx), "@PORT@": str(self.port), "@UPSTREAM_PORT@": str(self.upstream_port),
-            "@ROOT@": str(self.output), "@SITE_CONF@": str(SITE_CONF),
+            "@ROOT@": str(self.output), "@DEPLOY@": str(DEPLOY),
         }.items():
             assert key in text, key
             text = text.replace(key, value)
@@ -164,6 +174,33 @@ class Stack:
             if (self.dir / name).exists():
                 shutil.copy(self.dir / name, logs / name.replace("/", "-"))
         shutil.rmtree(self.dir, ignore_errors=True)
+
+    def week_files(self, service: str = "*", lang: str = "") -> list[Path]:
+        """The published week pages, oldest week first: `2026-W48.html` files, or `2026-W48/index.html` folders."""
+        base = self.output / lang / "servizi"
+        return sorted(list(base.glob(f"{service}/20*-W*.html")) + list(base.glob(f"{service}/20*-W*/index.html")),
+                      key=lambda p: str(p).replace("/index.html", ".html"))
+
+    def week_path(self, service: str, week_name: str, prefix: str = "") -> str:
+        """The address of a week page ("2026-W48"), whichever of the two layouts the publisher uses."""
+        folder = f"{prefix}/servizi/{service}/"
+        if (self.output / folder.strip("/") / f"{week_name}.html").exists():
+            return folder + week_name + ".html"
+        return folder + week_name + "/"
+
+    @property
+    def sends_mail(self) -> bool:
+        return self.configuration.get("notifications", {}).get("email", False)
+
+    def mail(self) -> list[tuple[str, str, str]]:
+        """(To, Subject, text) of each message handed to sendmail so far, decoded as a mail program would."""
+        folder = self.dir / "mail"
+        messages = []
+        for path in sorted(folder.glob("*.eml")) if folder.exists() else []:
+            message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+            body = message.get_body(preferencelist=("plain",))
+            messages.append((str(message["To"]), str(message["Subject"]), body.get_content() if body else ""))
+        return messages
 
     def logs(self) -> str:
         return (f"--- sportello.log\n{tail(self.dir / 'sportello.log')}\n"

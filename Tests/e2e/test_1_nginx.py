@@ -162,8 +162,12 @@ def test_precompressed_pages_are_served_as_they_are(main_stack):
     REPORT.notes.append(f"gzip_static: {len(pages)} .gz files with their page's mtime; {len(samples)} served as they are")
 
 
-def test_production_nginx_conf_is_accepted_by_nginx(tmp_path):
-    """deploy/nginx.conf, with a throw-away certificate in place of Let's Encrypt's, passes `nginx -t`."""
+@pytest.mark.parametrize("api", ["sportello-api.conf", "nginx-identity.conf"])
+def test_production_nginx_conf_is_accepted_by_nginx(tmp_path, api):
+    """deploy/nginx.conf, with a throw-away certificate in place of Let's Encrypt's, passes `nginx -t`; so does
+    its SPID/CIE variant (nginx-identity.conf in place of sportello-api.conf)."""
+    if not (REPO / "deploy" / api).exists():
+        pytest.skip(f"no deploy/{api}")
     certs = tmp_path / "certs"
     certs.mkdir()
     subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost",
@@ -173,7 +177,8 @@ def test_production_nginx_conf_is_accepted_by_nginx(tmp_path):
     (install / "deploy").symlink_to(REPO / "deploy")
     (install / "output").mkdir()
     site = (REPO / "deploy/nginx.conf").read_text()
-    for old, new in [("/etc/letsencrypt/live/prenota.comune.example.it/", f"{certs}/"), ("/srv/sportello/", f"{install}/"),
+    for old, new in [("/deploy/sportello-api.conf;", f"/deploy/{api};"),
+                     ("/etc/letsencrypt/live/prenota.comune.example.it/", f"{certs}/"), ("/srv/sportello/", f"{install}/"),
                      ("/var/log/nginx/", f"{tmp_path}/")]:
         assert old in site, old
         site = site.replace(old, new)
@@ -202,7 +207,7 @@ def test_systemd_unit_verifies(tmp_path):
 def free_slot_from_output(stack, service: str, skip: int = 0) -> int:
     """A free slot read from the published week pages (the first ones are left to the browser tests)."""
     slots = []
-    for week in sorted((stack.output / "servizi" / service).glob("20*-W*/index.html")):
+    for week in stack.week_files(service):
         slots += [int(v) for v in re.findall(r'<input type="radio" name="slot" value="(\d+)"', week.read_text())]
         if len(slots) > skip:
             break

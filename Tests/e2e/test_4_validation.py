@@ -82,11 +82,12 @@ def test_week_page_variants_are_accessible(main_stack, driver):
         "no free places": f'<p class="notice">{text("it", "week.noFree")}</p>',
         "previous week link": 'rel="prev"',
     }
-    weeks = sorted((main_stack.output / "servizi").glob("*/20*-W*/index.html"))
+    weeks = main_stack.week_files()
     for what, marker in features.items():
         page = next((w for w in weeks if marker in w.read_text()), None)
         assert page, f"no week page with {what} in the demo comune"
-        relative = page.parent.relative_to(main_stack.output)
+        relative = page.relative_to(main_stack.output / "servizi")
+        service, week_name = relative.parts[0], relative.parts[1].removesuffix(".html")
         for prefix, lang in [("", "it"), ("/en", "en")]:
-            driver.get(main_stack.url(f"{prefix}/{relative}/"))
+            driver.get(main_stack.url(main_stack.week_path(service, week_name, prefix)))
             assert_accessible(driver, f"week page: {what} ({lang})")
