@@ -23,14 +23,14 @@ assert codice_fiscale("RSS", "MRA", 1980, 1, 1, False, "H501") == "RSSMRA80A01H5
 
 
 def person(n: int, lang: str = "it") -> dict:
-    """The n-th citizen of the suite: each has another birth day, so another codice fiscale."""
+    """The n-th citizen of the suite: each n has another birth date, so another codice fiscale."""
     people = [("Giulia", "Bianchi", "BNC", "GLI", True), ("Marco", "Ferrari", "FRR", "MRC", False),
               ("Anna", "Esposito", "SPS", "NNA", True), ("Luca", "Romano", "RMN", "LCU", False)]
     given, family, s3, n3, female = people[n % len(people)]
     day = 1 + n % 28
     return {
         "nome": given, "cognome": family,
-        "codice_fiscale": codice_fiscale(s3, n3, 1985, 8, day, female),
+        "codice_fiscale": codice_fiscale(s3, n3, 1985 - n // 28, 8, day, female),
         "email": f"{given.lower()}.{family.lower()}@example.it", "cellulare": f"333 123 {4500 + n:04d}",
         "note": "Rinnovo per scadenza" if lang == "it" else "Renewal, the card expires next month",
     }
