@@ -212,8 +212,9 @@ class Stack:
         return self.origin + path
 
     def request(self, method: str, path: str, body: bytes | None = None, headers: dict | None = None,
-                port: int | None = None) -> Response:
-        connection = http.client.HTTPConnection("127.0.0.1", port or self.port, timeout=30)
+                port: int | None = None, source: str | None = None) -> Response:
+        connection = http.client.HTTPConnection("127.0.0.1", port or self.port, timeout=30,
+                                                source_address=(source, 0) if source else None)
         try:
             connection.request(method, path, body=body, headers=headers or {})
             response = connection.getresponse()
@@ -225,7 +226,7 @@ class Stack:
         return self.request("GET", path, headers=headers)
 
     def post(self, path: str, fields, json_api: bool = False, origin: str | None = "site",
-             headers: dict | None = None) -> Response:
+             headers: dict | None = None, source: str | None = None) -> Response:
         """A form POST as a browser on the site sends it (Origin = the site), or as an API client."""
         all_headers = {"Content-Type": "application/x-www-form-urlencoded"}
         if origin == "site":
@@ -235,4 +236,4 @@ class Stack:
         if json_api:
             all_headers["Accept"] = "application/json"
         all_headers.update(headers or {})
-        return self.request("POST", path, body=urllib.parse.urlencode(fields).encode(), headers=all_headers)
+        return self.request("POST", path, body=urllib.parse.urlencode(fields).encode(), headers=all_headers, source=source)

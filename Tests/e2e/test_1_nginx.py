@@ -100,15 +100,17 @@ def test_endpoint_checks_origin_behind_nginx(main_stack):
 
 
 def test_endpoint_believes_nginx_not_the_client_about_the_address(main_stack):
-    """nginx replaces X-Forwarded-For with the address it sees; the endpoint believes it (trustedProxies)."""
+    """The client connects to nginx from 127.0.0.2 and claims to be 203.0.113.9: nginx replaces X-Forwarded-For
+    with the address it sees, and the endpoint, whose peer is nginx at 127.0.0.1 (in trustedProxies), records
+    127.0.0.2, the address the rate limit and the audit use."""
     start = free_slot_from_output(main_stack, "tari", skip=3)
     response = main_stack.post("/api/holds", {"service": "tari", "slot": str(start)}, json_api=True,
-                               headers={"X-Forwarded-For": "203.0.113.9"})
+                               headers={"X-Forwarded-For": "203.0.113.9"}, source="127.0.0.2")
     assert response.status == 201, response.text
     token = response.json()["hold"]["token"]
     with sqlite3.connect(f"file:{main_stack.database}?mode=ro", uri=True) as db:
         (address,) = db.execute("SELECT client_ip FROM holds WHERE token = ?", (token,)).fetchone()
-    assert address == "127.0.0.1", address
+    assert address == "127.0.0.2", address
     released = main_stack.post("/api/holds/release", {"hold": token}, json_api=True)
     assert released.status == 200
 
