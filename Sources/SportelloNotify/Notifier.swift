@@ -22,11 +22,13 @@ public struct Notifier: Sendable {
     public let composer: Composer
     public let courier: Courier
 
-    public init(database: Database, renderer: PageRenderer, spool: String) {
+    /// `deliveryTimeout`: how long one pass waits for sendmail (or the SMS command) before moving on; a program
+    /// still running then is left to finish, and its message stays claimed until it does.
+    public init(database: Database, renderer: PageRenderer, spool: String, deliveryTimeout: TimeInterval = 60) {
         outbox = Outbox(database: database)
         store = BookingStore(database: database)
         composer = Composer(renderer: renderer)
-        courier = Courier(spool: spool)
+        courier = Courier(spool: spool, timeout: deliveryTimeout)
     }
 
     var settings: NotificationSettings { composer.settings }
@@ -109,7 +111,10 @@ public struct Notifier: Sendable {
             report.delivered += 1
         case .failed(let error):
             fail(error)
-        case .inFlight, .notHandedOver:
+        case .inFlight:
+            // The program is still running (or an earlier one for this message is): keep the claim, count nothing.
+            try? outbox.extendClaim(id: message.id, until: now + lease)
+        case .notHandedOver:
             fail("delivery did not complete")
         }
     }

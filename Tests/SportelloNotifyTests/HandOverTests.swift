@@ -1,0 +1,126 @@
+import Dispatch
+import Foundation
+import SportelloCore
+import SportelloSite
+import Testing
+@testable import SportelloNotify
+@testable import SportelloStore
+
+/// The hand-over to sendmail as a restarted worker sees it. Whether a message may be sent again must not
+/// depend on the database having recorded the wrapper's pid (a worker can die between starting it and that
+/// commit), nor on pids (they are reused after a reboot), and a program that runs long must never be started
+/// a second time for the same message.
+@Suite(.serialized) struct HandOverTests {
+    /// An outbox row as `unfinishedClaims` returns it: claimed by a worker that is gone.
+    func claimed(_ id: Int64, deliveryPID: Int32? = nil) -> OutboxMessage {
+        OutboxMessage(id: id, kind: "confirmed", channel: "email", recipient: "a@example.it", payload: [:], bookingID: 1, language: "it",
+                      attempts: 0, createdAt: 0, sentAt: nil, dead: false, lastError: nil, claimedUntil: 1, claimedBy: 999_999,
+                      deliveryPID: deliveryPID)
+    }
+
+    /// Waits until the fake program holds a message (its temporary file exists).
+    func waitUntilBusy(_ sandbox: Sandbox) {
+        let deadline = Date().addingTimeInterval(10)
+        while Date() < deadline {
+            let names = (try? FileManager.default.contentsOfDirectory(atPath: sandbox.received)) ?? []
+            if names.contains(where: { $0.hasSuffix(".tmp") }) { return }
+            usleep(5_000)
+        }
+    }
+
+    func waitUntilIdle(_ sandbox: Sandbox) {
+        let deadline = Date().addingTimeInterval(10)
+        while Date() < deadline {
+            let names = (try? FileManager.default.contentsOfDirectory(atPath: sandbox.received)) ?? []
+            if !names.contains(where: { $0.hasSuffix(".tmp") }) { return }
+            usleep(5_000)
+        }
+    }
+
+    @Test func aHandOverWhosePidWasNeverRecordedIsStillInFlight() throws {
+        let sandbox = try Sandbox()
+        let sendmail = try sandbox.fakeProgram(named: "sendmail", sleep: 0.6)
+        let courier = Courier(spool: "\(sandbox.folder)/spool", timeout: 10)
+        let first = Locked<Courier.Outcome?>(nil)
+        let done = DispatchSemaphore(value: 0)
+        // The worker starts the wrapper and "dies" before recording its pid: onStart records nothing.
+        Thread.detachNewThread {
+            let outcome = courier.deliver(Array("Subject: x\r\n\r\nbody\r\n".utf8), id: 7, command: [sendmail, "-t", "-i"], onStart: { _ in })
+            first.withLock { $0 = outcome }
+            done.signal()
+        }
+        waitUntilBusy(sandbox)
+        // The restarted worker must not take the message as never handed over.
+        #expect(courier.outcome(of: claimed(7)) == .inFlight)
+        done.wait()
+        #expect(first.withLock { $0 } == .delivered)
+        #expect(courier.outcome(of: claimed(7)) == .notHandedOver)
+        #expect(sandbox.receivedFiles().count == 1)
+    }
+
+    @Test func aProgramThatOutlivesTheTimeoutIsNeverStartedTwice() throws {
+        let sandbox = try Sandbox()
+        let sendmail = try sandbox.fakeProgram(named: "sendmail", sleep: 1.2)
+        let courier = Courier(spool: "\(sandbox.folder)/spool", timeout: 0.3)
+        let body = Array("Subject: x\r\n\r\nbody\r\n".utf8)
+        // The worker stops waiting, but sendmail may be about to accept the message: it is left to finish.
+        #expect(courier.deliver(body, id: 8, command: [sendmail, "-t", "-i"], onStart: { _ in }) == .inFlight)
+        // A retry while it runs starts nothing.
+        #expect(courier.deliver(body, id: 8, command: [sendmail, "-t", "-i"], onStart: { _ in }) == .inFlight)
+        #expect(courier.outcome(of: claimed(8)) == .inFlight)
+        waitUntilIdle(sandbox)
+        // Its recorded status settles the message, once, by whichever call comes next.
+        let deadline = Date().addingTimeInterval(5)
+        var settled = courier.outcome(of: claimed(8))
+        while settled == .inFlight && Date() < deadline {
+            usleep(20_000)
+            settled = courier.outcome(of: claimed(8))
+        }
+        #expect(settled == .delivered)
+        #expect(courier.outcome(of: claimed(8)) == .notHandedOver)
+        #expect(sandbox.receivedFiles().count == 1)
+    }
+
+    @Test func aPidFromBeforeARebootHoldsNothing() throws {
+        let sandbox = try Sandbox()
+        let courier = Courier(spool: "\(sandbox.folder)/spool")
+        // Pid 1 is always alive; after a reboot the recorded wrapper pid can belong to any process.
+        #expect(courier.outcome(of: claimed(9, deliveryPID: 1)) == .notHandedOver)
+        #expect(courier.outcome(of: claimed(9, deliveryPID: getpid())) == .notHandedOver)
+    }
+
+    @Test func theWorkerWaitsForAHandOverStillRunningInsteadOfCountingAFailure() throws {
+        let sandbox = try Sandbox()
+        let sendmail = try sandbox.fakeProgram(named: "sendmail", sleep: 1.2)
+        let renderer = try demoRenderer {
+            $0.sendmailPath = sendmail
+            $0.reminderHoursBefore = 0
+        }
+        let database = try Database(path: "\(sandbox.folder)/db.sqlite")
+        let store = BookingStore(database: database)
+        let now = RomeTime.instant(date: CivilDate(year: 2026, month: 11, day: 25)!, minutes: 8 * 60)!
+        let start = now + 86_400
+        let hold = try store.placeHold(slot: SlotRef(serviceID: "carta-identita", start: start), capacity: 2, now: now, expiresAt: now + 600, clientIP: "t")
+        let person = PersonDetails(givenName: "Ada", familyName: "Neri", codiceFiscale: "RSSMRA85T10A562S", email: "ada@example.it", phone: "3331234567")
+        _ = try store.confirm(holdToken: hold.token, person: person, slotEnd: start + 1_200, now: now, clientIP: "t",
+                              within: Notifications.queue("confirmed", settings: renderer.catalogue.configuration.notifications, now: now))
+        let notifier = Notifier(database: database, renderer: renderer, spool: "\(sandbox.folder)/spool", deliveryTimeout: 0.3)
+        #expect(notifier.deliverDue(clock: { now }) == DeliveryReport())
+        let waiting = try #require(try notifier.outbox.list().first)
+        #expect(waiting.attempts == 0 && waiting.lastError == nil && waiting.claimedUntil != nil && waiting.sentAt == nil)
+        // Later passes, even after the claim would have run out, neither count a failure nor start sendmail again.
+        #expect(notifier.deliverDue(clock: { now + 10 }) == DeliveryReport())
+        #expect(notifier.deliverDue(clock: { now + 3_600 }) == DeliveryReport())
+        waitUntilIdle(sandbox)
+        let deadline = Date().addingTimeInterval(5)
+        var report = DeliveryReport()
+        while report.recovered == 0 && Date() < deadline {
+            usleep(20_000)
+            report = notifier.deliverDue(clock: { now + 3_700 })
+        }
+        #expect(report.recovered == 1)
+        let sent = try #require(try notifier.outbox.list().first)
+        #expect(sent.sentAt != nil && sent.attempts == 0)
+        #expect(sandbox.receivedFiles().count == 1)
+    }
+}
