@@ -16,7 +16,8 @@ import SportelloStore
 /// with the message on standard input, and records its exit status.
 ///
 /// A later look at a message, by a restarted worker or by a retry, first takes the lock: held means in flight
-/// (wait, send nothing); free with a status means settled (delivered or failed, without sending again); free
+/// (wait, send nothing); free with a status means settled (delivered or failed, without sending again: a
+/// delivery's status is kept until the outbox has committed it as sent, see `forget`); free
 /// with only the "started" mark means the wrapper was killed while the program ran (the one case where nobody
 /// knows whether it accepted the message: counted as a failed attempt and retried, and the stable Message-ID
 /// lets the mail system or the reader recognise the copy); free with neither means never handed over.
@@ -113,17 +114,26 @@ public struct Courier: Sendable {
     private func settled(_ base: String) -> Outcome? {
         if let status = try? String(contentsOfFile: base + ".status", encoding: .utf8) {
             let code = status.trimmingCharacters(in: .whitespacesAndNewlines)
+            // A delivery's evidence stays until the outbox has recorded it (`forget`): a worker killed before
+            // that commit leaves it for the next one, which settles the message instead of sending it again.
+            if code == "0" { return .delivered }
             let errors = (try? String(contentsOfFile: base + ".error", encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
             cleanUp(base)
             let hint = ["126": " (the program cannot be run: check its permissions)",
                         "127": " (the program was not found: install an MTA such as msmtp, or fix notifications.sendmailPath / smsCommand)"][code] ?? ""
-            return code == "0" ? .delivered : .failed("exit status \(code)\(hint)\(errors.isEmpty ? "" : ": \(String(errors.prefix(400)))")")
+            return .failed("exit status \(code)\(hint)\(errors.isEmpty ? "" : ": \(String(errors.prefix(400)))")")
         }
         if FileManager.default.fileExists(atPath: base + ".started") {
             cleanUp(base)
             return .failed("the delivery was interrupted while the program ran: it may or may not have accepted the message")
         }
         return nil
+    }
+
+    /// Drops the spool's evidence of a delivery once the outbox has marked the message sent. The message can
+    /// no longer be claimed, so nobody else looks at these files.
+    public func forget(id: Int64) {
+        cleanUp(base(id))
     }
 
     /// Removes what the spool holds for a message. Only called with its lock held; the lock file goes last.

@@ -60,7 +60,7 @@ public struct Notifier: Sendable {
             let expired = (message.claimedUntil ?? 0) < now
             switch courier.outcome(of: message) {
             case .delivered:
-                try? outbox.markSent(id: message.id, now: now)
+                recordSent(message, now)
                 report.recovered += 1
             case .failed(let error):
                 if (try? outbox.markFailed(id: message.id, now: now, error: error, maxAttempts: settings.maxAttempts)) == true { report.dead += 1 }
@@ -74,6 +74,13 @@ public struct Notifier: Sendable {
                 }
             }
         }
+    }
+
+    /// Marks a delivered message sent, then drops the spool's evidence of it; if the mark fails (or this
+    /// process dies first) the evidence stays and the next pass settles the message without sending it again.
+    func recordSent(_ message: OutboxMessage, _ now: Int64) {
+        guard (try? outbox.markSent(id: message.id, now: now)) != nil else { return }
+        courier.forget(id: message.id)
     }
 
     func deliver(_ message: OutboxMessage, _ now: Int64, _ report: inout DeliveryReport) {
@@ -107,7 +114,7 @@ public struct Notifier: Sendable {
         }
         switch courier.deliver(body, id: message.id, command: command, onStart: { try outbox.handedOff(id: message.id, to: $0) }) {
         case .delivered:
-            try? outbox.markSent(id: message.id, now: now)
+            recordSent(message, now)
             report.delivered += 1
         case .failed(let error):
             fail(error)

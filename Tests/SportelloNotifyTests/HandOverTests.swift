@@ -54,8 +54,24 @@ import Testing
         #expect(courier.outcome(of: claimed(7)) == .inFlight)
         done.wait()
         #expect(first.withLock { $0 } == .delivered)
+        courier.forget(id: 7)
         #expect(courier.outcome(of: claimed(7)) == .notHandedOver)
         #expect(sandbox.receivedFiles().count == 1)
+    }
+
+    @Test func aDeliveryStaysSettledUntilTheOutboxHasRecordedIt() throws {
+        let sandbox = try Sandbox()
+        let sendmail = try sandbox.fakeProgram(named: "sendmail")
+        let courier = Courier(spool: "\(sandbox.folder)/spool")
+        let body = Array("Subject: x\r\n\r\nbody\r\n".utf8)
+        #expect(courier.deliver(body, id: 10, command: [sendmail, "-t", "-i"], onStart: { _ in }) == .delivered)
+        // The worker dies before its "sent" mark commits: the restarted one, and a retry, find it delivered.
+        #expect(courier.outcome(of: claimed(10)) == .delivered)
+        #expect(courier.deliver(body, id: 10, command: [sendmail, "-t", "-i"], onStart: { _ in }) == .delivered)
+        #expect(sandbox.receivedFiles().count == 1)
+        courier.forget(id: 10)
+        #expect(courier.outcome(of: claimed(10)) == .notHandedOver)
+        #expect(((try? FileManager.default.contentsOfDirectory(atPath: "\(sandbox.folder)/spool")) ?? ["?"]).isEmpty)
     }
 
     @Test func aProgramThatOutlivesTheTimeoutIsNeverStartedTwice() throws {
@@ -77,6 +93,7 @@ import Testing
             settled = courier.outcome(of: claimed(8))
         }
         #expect(settled == .delivered)
+        courier.forget(id: 8)
         #expect(courier.outcome(of: claimed(8)) == .notHandedOver)
         #expect(sandbox.receivedFiles().count == 1)
     }
@@ -122,5 +139,7 @@ import Testing
         let sent = try #require(try notifier.outbox.list().first)
         #expect(sent.sentAt != nil && sent.attempts == 0)
         #expect(sandbox.receivedFiles().count == 1)
+        // Once recorded as sent, the spool keeps nothing of it.
+        #expect(((try? FileManager.default.contentsOfDirectory(atPath: "\(sandbox.folder)/spool")) ?? ["?"]).isEmpty)
     }
 }
