@@ -62,8 +62,9 @@ public struct Courier: Sendable {
     }
 
     /// Runs `command` with the message on standard input; `onStart` learns the wrapper's pid (for the outbox
-    /// listing: nothing relies on it).
-    public func deliver(_ body: [UInt8], id: Int64, command: [String], onStart: (Int32) throws -> Void) -> Outcome {
+    /// listing: nothing relies on it). Waits up to `timeout`, or while `keepWaiting` holds.
+    public func deliver(_ body: [UInt8], id: Int64, command: [String], onStart: (Int32) throws -> Void,
+                        keepWaiting: () -> Bool = { true }) -> Outcome {
         let base = base(id)
         guard let program = command.first else { return .failed("no delivery command is configured") }
         let lock: HandOverLock
@@ -100,7 +101,7 @@ public struct Courier: Sendable {
         }
         try? onStart(process.processIdentifier)
         let deadline = Date().addingTimeInterval(timeout)
-        while process.isRunning && Date() < deadline { usleep(2_000) }
+        while process.isRunning && Date() < deadline && keepWaiting() { usleep(2_000) }
         if process.isRunning {
             // Stopping it could cut off a program that has already accepted the message; let it finish.
             return .inFlight

@@ -35,18 +35,20 @@ public struct Notifier: Sendable {
     var lease: Int64 { Int64(courier.timeout) * 2 + 30 }
     static let worker = getpid()
 
-    /// One pass. `clock` is read for each step so a long pass keeps honest times.
+    /// One pass. `clock` is read for each step so a long pass keeps honest times. When `keepGoing` turns false
+    /// (the server is stopping) the pass takes no further message and stops waiting for a running program,
+    /// which is left to finish: the next pass settles it from the spool.
     @discardableResult
-    public func deliverDue(clock: () -> Int64 = currentUnixTime, limit: Int = 500) -> DeliveryReport {
+    public func deliverDue(clock: () -> Int64 = currentUnixTime, limit: Int = 500, keepGoing: () -> Bool = { true }) -> DeliveryReport {
         var report = DeliveryReport()
         recover(clock(), &report)
         if settings.reminderHoursBefore > 0 {
             report.remindersQueued = (try? outbox.queueReminders(now: clock(), hoursBefore: settings.reminderHoursBefore,
                                                                  email: settings.email, sms: settings.sms)) ?? 0
         }
-        for _ in 0..<limit {
+        for _ in 0..<limit where keepGoing() {
             guard let message = try? outbox.claimNext(now: clock(), lease: lease, worker: Self.worker) else { break }
-            deliver(message, clock(), &report)
+            deliver(message, clock(), &report, keepGoing: keepGoing)
         }
         return report
     }
@@ -83,7 +85,7 @@ public struct Notifier: Sendable {
         courier.forget(id: message.id)
     }
 
-    func deliver(_ message: OutboxMessage, _ now: Int64, _ report: inout DeliveryReport) {
+    func deliver(_ message: OutboxMessage, _ now: Int64, _ report: inout DeliveryReport, keepGoing: () -> Bool = { true }) {
         func fail(_ error: String, attempts: Int? = nil) {
             let dead = (try? outbox.markFailed(id: message.id, now: now, error: error, maxAttempts: attempts ?? settings.maxAttempts)) ?? false
             if dead { report.dead += 1 } else { report.failed += 1 }
@@ -112,7 +114,8 @@ public struct Notifier: Sendable {
         } catch {
             return fail("\(error)")
         }
-        switch courier.deliver(body, id: message.id, command: command, onStart: { try outbox.handedOff(id: message.id, to: $0) }) {
+        switch courier.deliver(body, id: message.id, command: command, onStart: { try outbox.handedOff(id: message.id, to: $0) },
+                               keepWaiting: keepGoing) {
         case .delivered:
             recordSent(message, now)
             report.delivered += 1

@@ -142,4 +142,42 @@ import Testing
         // Once recorded as sent, the spool keeps nothing of it.
         #expect(((try? FileManager.default.contentsOfDirectory(atPath: "\(sandbox.folder)/spool")) ?? ["?"]).isEmpty)
     }
+
+    @Test func aStoppingWorkerTakesNoFurtherMessageAndLeavesTheRunningOneToFinish() throws {
+        let sandbox = try Sandbox()
+        let sendmail = try sandbox.fakeProgram(named: "sendmail", sleep: 1)
+        let renderer = try demoRenderer {
+            $0.sendmailPath = sendmail
+            $0.reminderHoursBefore = 0
+        }
+        let database = try Database(path: "\(sandbox.folder)/db.sqlite")
+        let store = BookingStore(database: database)
+        let now = RomeTime.instant(date: CivilDate(year: 2026, month: 11, day: 25)!, minutes: 8 * 60)!
+        let start = now + 86_400
+        let person = PersonDetails(givenName: "Ada", familyName: "Neri", codiceFiscale: "RSSMRA85T10A562S", email: "ada@example.it", phone: "3331234567")
+        for _ in 0..<2 {
+            let hold = try store.placeHold(slot: SlotRef(serviceID: "carta-identita", start: start), capacity: 2, now: now, expiresAt: now + 600, clientIP: "t")
+            _ = try store.confirm(holdToken: hold.token, person: person, slotEnd: start + 1_200, now: now, clientIP: "t",
+                                  within: Notifications.queue("confirmed", settings: renderer.catalogue.configuration.notifications, now: now))
+        }
+        let notifier = Notifier(database: database, renderer: renderer, spool: "\(sandbox.folder)/spool")
+        // The stop arrives while sendmail holds the first message.
+        let stopAt = Date().addingTimeInterval(0.3)
+        let began = Date()
+        #expect(notifier.deliverDue(clock: { now }, keepGoing: { Date() < stopAt }) == DeliveryReport())
+        #expect(Date().timeIntervalSince(began) < 0.9)
+        let rows = try notifier.outbox.list()
+        #expect(rows.filter { $0.claimedUntil != nil }.count == 1 && rows.allSatisfy { $0.sentAt == nil && $0.attempts == 0 })
+        // The next start settles the first from the spool and sends the second.
+        waitUntilIdle(sandbox)
+        var report = DeliveryReport()
+        let deadline = Date().addingTimeInterval(5)
+        while report.recovered == 0 && Date() < deadline {
+            usleep(20_000)
+            report = notifier.deliverDue(clock: { now + 60 })
+        }
+        #expect(report.recovered == 1 && report.delivered == 1)
+        #expect(try notifier.outbox.list().allSatisfy { $0.sentAt != nil })
+        #expect(sandbox.receivedFiles().count == 2)
+    }
 }
