@@ -45,7 +45,56 @@ public struct Courier: Sendable {
 
     /// What became of a message a worker claimed and did not finish (its worker died, or stopped waiting).
     public func outcome(of message: OutboxMessage) -> Outcome {
-        let base = base(message.id)
+        underLock(message.id) { base, _ in
+            cleanUp(base)
+            return .notHandedOver
+        }
+    }
+
+    /// Runs `command` with the message on standard input; `onStart` learns the wrapper's pid (for the outbox
+    /// listing: nothing relies on it). Waits up to `timeout`, or while `keepWaiting` holds.
+    public func deliver(_ body: [UInt8], id: Int64, command: [String], onStart: (Int32) throws -> Void,
+                        keepWaiting: () -> Bool = { true }) -> Outcome {
+        guard let program = command.first else { return .failed("no delivery command is configured") }
+        return underLock(id) { base, lock in
+            do {
+                cleanUp(base, keepingLock: true)
+                try Data(body).write(to: URL(fileURLWithPath: base + ".message"), options: .atomic)
+            } catch {
+                return .failed("cannot write the spool file: \(error)")
+            }
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/bin/sh")
+            // "$0" is the spool base; the program and its arguments follow. Standard output is the locked file,
+            // for the wrapper and the program alike.
+            process.arguments = ["-c", #": > "$0.started" && "$@" < "$0.message" 2> "$0.error"; echo $? > "$0.status.tmp" && mv "$0.status.tmp" "$0.status""#,
+                                 base, program] + command.dropFirst()
+            process.standardInput = FileHandle.nullDevice
+            process.standardOutput = FileHandle(fileDescriptor: lock.descriptor, closeOnDealloc: false)
+            process.standardError = FileHandle.nullDevice
+            do {
+                try process.run()
+            } catch {
+                cleanUp(base, keepingLock: true)
+                return .failed("cannot start \(program): \(error.localizedDescription)")
+            }
+            try? onStart(process.processIdentifier)
+            let deadline = Date().addingTimeInterval(timeout)
+            while process.isRunning && Date() < deadline && keepWaiting() { usleep(2_000) }
+            if process.isRunning {
+                // Stopping it could cut off a program that has already accepted the message; let it finish.
+                return .inFlight
+            }
+            if let settled = settled(base) { return settled }
+            cleanUp(base)
+            return .failed("\(program) ended without a status (exit \(process.terminationStatus))")
+        }
+    }
+
+    /// Takes the message's hand-over lock and runs `body` holding it, unless the lock is held elsewhere (in
+    /// flight) or an earlier hand-over of the message left its outcome (then nothing is sent again).
+    private func underLock(_ id: Int64, _ body: (String, HandOverLock) -> Outcome) -> Outcome {
+        let base = base(id)
         let lock: HandOverLock
         do {
             try FileManager.default.createDirectory(atPath: spool, withIntermediateDirectories: true)
@@ -57,58 +106,7 @@ public struct Courier: Sendable {
         guard lock.acquired else { return .inFlight }
         defer { lock.close() }
         if let settled = settled(base) { return settled }
-        cleanUp(base)
-        return .notHandedOver
-    }
-
-    /// Runs `command` with the message on standard input; `onStart` learns the wrapper's pid (for the outbox
-    /// listing: nothing relies on it). Waits up to `timeout`, or while `keepWaiting` holds.
-    public func deliver(_ body: [UInt8], id: Int64, command: [String], onStart: (Int32) throws -> Void,
-                        keepWaiting: () -> Bool = { true }) -> Outcome {
-        let base = base(id)
-        guard let program = command.first else { return .failed("no delivery command is configured") }
-        let lock: HandOverLock
-        do {
-            try FileManager.default.createDirectory(atPath: spool, withIntermediateDirectories: true)
-            lock = try HandOverLock(base + ".lock")
-        } catch {
-            return .failed("cannot use the spool folder \(spool): \(error)")
-        }
-        guard lock.acquired else { return .inFlight }
-        defer { lock.close() }
-        // An earlier hand-over of this message that finished (or was cut short) decides; nothing is sent again.
-        if let settled = settled(base) { return settled }
-        do {
-            cleanUp(base, keepingLock: true)
-            try Data(body).write(to: URL(fileURLWithPath: base + ".message"), options: .atomic)
-        } catch {
-            return .failed("cannot write the spool file: \(error)")
-        }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        // "$0" is the spool base; the program and its arguments follow. Standard output is the locked file, for
-        // the wrapper and the program alike.
-        process.arguments = ["-c", #": > "$0.started" && "$@" < "$0.message" 2> "$0.error"; echo $? > "$0.status.tmp" && mv "$0.status.tmp" "$0.status""#,
-                             base, program] + command.dropFirst()
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = FileHandle(fileDescriptor: lock.descriptor, closeOnDealloc: false)
-        process.standardError = FileHandle.nullDevice
-        do {
-            try process.run()
-        } catch {
-            cleanUp(base, keepingLock: true)
-            return .failed("cannot start \(program): \(error.localizedDescription)")
-        }
-        try? onStart(process.processIdentifier)
-        let deadline = Date().addingTimeInterval(timeout)
-        while process.isRunning && Date() < deadline && keepWaiting() { usleep(2_000) }
-        if process.isRunning {
-            // Stopping it could cut off a program that has already accepted the message; let it finish.
-            return .inFlight
-        }
-        if let settled = settled(base) { return settled }
-        cleanUp(base)
-        return .failed("\(program) ended without a status (exit \(process.terminationStatus))")
+        return body(base, lock)
     }
 
     /// The outcome a finished wrapper left, or nil when it never started the program. Only called with the lock held.

@@ -18,6 +18,42 @@ import Testing
                       deliveryPID: deliveryPID)
     }
 
+    let now = RomeTime.instant(date: CivilDate(year: 2026, month: 11, day: 25)!, minutes: 8 * 60)!
+
+    /// A fake sendmail taking `sleep` seconds a message, the demo comune without reminders, and `bookings`
+    /// bookings for tomorrow, each with its confirmation queued in the same transaction.
+    func slowSendmail(sleep: Double, bookings count: Int) throws -> (Sandbox, Database, PageRenderer) {
+        let sandbox = try Sandbox()
+        let sendmail = try sandbox.fakeProgram(named: "sendmail", sleep: sleep)
+        let renderer = try demoRenderer {
+            $0.sendmailPath = sendmail
+            $0.reminderHoursBefore = 0
+        }
+        let database = try Database(path: "\(sandbox.folder)/db.sqlite")
+        let store = BookingStore(database: database)
+        let start = now + 86_400
+        let person = PersonDetails(givenName: "Ada", familyName: "Neri", codiceFiscale: "RSSMRA85T10A562S", email: "ada@example.it", phone: "3331234567")
+        for _ in 0..<count {
+            let hold = try store.placeHold(slot: SlotRef(serviceID: "carta-identita", start: start), capacity: count, now: now, expiresAt: now + 600,
+                                           clientIP: "t")
+            _ = try store.confirm(holdToken: hold.token, person: person, slotEnd: start + 1_200, now: now, clientIP: "t",
+                                  within: Notifications.queue("confirmed", settings: renderer.catalogue.configuration.notifications, now: now))
+        }
+        return (sandbox, database, renderer)
+    }
+
+    /// Waits for the fake sendmail to finish, then runs passes until one settles what it left.
+    func settle(_ notifier: Notifier, _ sandbox: Sandbox, at time: Int64) -> DeliveryReport {
+        waitUntilIdle(sandbox)
+        let deadline = Date().addingTimeInterval(5)
+        var report = DeliveryReport()
+        while report.recovered == 0 && Date() < deadline {
+            usleep(20_000)
+            report = notifier.deliverDue(clock: { time })
+        }
+        return report
+    }
+
     /// Waits until the fake program holds a message (its temporary file exists).
     func waitUntilBusy(_ sandbox: Sandbox) {
         let deadline = Date().addingTimeInterval(10)
@@ -107,20 +143,7 @@ import Testing
     }
 
     @Test func theWorkerWaitsForAHandOverStillRunningInsteadOfCountingAFailure() throws {
-        let sandbox = try Sandbox()
-        let sendmail = try sandbox.fakeProgram(named: "sendmail", sleep: 1.2)
-        let renderer = try demoRenderer {
-            $0.sendmailPath = sendmail
-            $0.reminderHoursBefore = 0
-        }
-        let database = try Database(path: "\(sandbox.folder)/db.sqlite")
-        let store = BookingStore(database: database)
-        let now = RomeTime.instant(date: CivilDate(year: 2026, month: 11, day: 25)!, minutes: 8 * 60)!
-        let start = now + 86_400
-        let hold = try store.placeHold(slot: SlotRef(serviceID: "carta-identita", start: start), capacity: 2, now: now, expiresAt: now + 600, clientIP: "t")
-        let person = PersonDetails(givenName: "Ada", familyName: "Neri", codiceFiscale: "RSSMRA85T10A562S", email: "ada@example.it", phone: "3331234567")
-        _ = try store.confirm(holdToken: hold.token, person: person, slotEnd: start + 1_200, now: now, clientIP: "t",
-                              within: Notifications.queue("confirmed", settings: renderer.catalogue.configuration.notifications, now: now))
+        let (sandbox, database, renderer) = try slowSendmail(sleep: 1.2, bookings: 1)
         let notifier = Notifier(database: database, renderer: renderer, spool: "\(sandbox.folder)/spool", deliveryTimeout: 0.3)
         #expect(notifier.deliverDue(clock: { now }) == DeliveryReport())
         let waiting = try #require(try notifier.outbox.list().first)
@@ -128,14 +151,7 @@ import Testing
         // Later passes, even after the claim would have run out, neither count a failure nor start sendmail again.
         #expect(notifier.deliverDue(clock: { now + 10 }) == DeliveryReport())
         #expect(notifier.deliverDue(clock: { now + 3_600 }) == DeliveryReport())
-        waitUntilIdle(sandbox)
-        let deadline = Date().addingTimeInterval(5)
-        var report = DeliveryReport()
-        while report.recovered == 0 && Date() < deadline {
-            usleep(20_000)
-            report = notifier.deliverDue(clock: { now + 3_700 })
-        }
-        #expect(report.recovered == 1)
+        #expect(settle(notifier, sandbox, at: now + 3_700).recovered == 1)
         let sent = try #require(try notifier.outbox.list().first)
         #expect(sent.sentAt != nil && sent.attempts == 0)
         #expect(sandbox.receivedFiles().count == 1)
@@ -144,22 +160,7 @@ import Testing
     }
 
     @Test func aStoppingWorkerTakesNoFurtherMessageAndLeavesTheRunningOneToFinish() throws {
-        let sandbox = try Sandbox()
-        let sendmail = try sandbox.fakeProgram(named: "sendmail", sleep: 1)
-        let renderer = try demoRenderer {
-            $0.sendmailPath = sendmail
-            $0.reminderHoursBefore = 0
-        }
-        let database = try Database(path: "\(sandbox.folder)/db.sqlite")
-        let store = BookingStore(database: database)
-        let now = RomeTime.instant(date: CivilDate(year: 2026, month: 11, day: 25)!, minutes: 8 * 60)!
-        let start = now + 86_400
-        let person = PersonDetails(givenName: "Ada", familyName: "Neri", codiceFiscale: "RSSMRA85T10A562S", email: "ada@example.it", phone: "3331234567")
-        for _ in 0..<2 {
-            let hold = try store.placeHold(slot: SlotRef(serviceID: "carta-identita", start: start), capacity: 2, now: now, expiresAt: now + 600, clientIP: "t")
-            _ = try store.confirm(holdToken: hold.token, person: person, slotEnd: start + 1_200, now: now, clientIP: "t",
-                                  within: Notifications.queue("confirmed", settings: renderer.catalogue.configuration.notifications, now: now))
-        }
+        let (sandbox, database, renderer) = try slowSendmail(sleep: 1, bookings: 2)
         let notifier = Notifier(database: database, renderer: renderer, spool: "\(sandbox.folder)/spool")
         // The stop arrives while sendmail holds the first message.
         let stopAt = Date().addingTimeInterval(0.3)
@@ -169,13 +170,7 @@ import Testing
         let rows = try notifier.outbox.list()
         #expect(rows.filter { $0.claimedUntil != nil }.count == 1 && rows.allSatisfy { $0.sentAt == nil && $0.attempts == 0 })
         // The next start settles the first from the spool and sends the second.
-        waitUntilIdle(sandbox)
-        var report = DeliveryReport()
-        let deadline = Date().addingTimeInterval(5)
-        while report.recovered == 0 && Date() < deadline {
-            usleep(20_000)
-            report = notifier.deliverDue(clock: { now + 60 })
-        }
+        let report = settle(notifier, sandbox, at: now + 60)
         #expect(report.recovered == 1 && report.delivered == 1)
         #expect(try notifier.outbox.list().allSatisfy { $0.sentAt != nil })
         #expect(sandbox.receivedFiles().count == 2)
