@@ -12,10 +12,11 @@ let package = Package(
     targets: [
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "CCrypt", providers: [.apt(["libcrypt-dev"])]),
+        .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
 
         .target(name: "SportelloCore"),
         .target(name: "SportelloStore", dependencies: ["SportelloCore", "CSQLite", "CCrypt"]),
-        .target(name: "SportelloSite", dependencies: ["SportelloCore"]),
+        .target(name: "SportelloSite", dependencies: ["SportelloCore", "CZlib"]),
         .target(name: "SportelloNotify", dependencies: ["SportelloCore", "SportelloStore", "SportelloSite"]),
         .target(name: "SportelloHTTP", dependencies: ["SportelloCore"]),
         .target(name: "SportelloApp", dependencies: ["SportelloCore", "SportelloStore", "SportelloSite", "SportelloNotify", "SportelloHTTP"]),

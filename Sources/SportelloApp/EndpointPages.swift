@@ -176,6 +176,17 @@ extension Application {
             "message": .string(message), "next": .string(t.text("errors.\(error.rawValue).next")), "code": .string(error.rawValue),
             "alternatives": .list([]), "weekURL": "",
         ]
+        // Where to sign in, when that is the way on.
+        switch error {
+        case .signInRequired, .wrongCredentials, .accountLocked:
+            values["signInURL"] = .string(layout.url(.account, language: context.language))
+            values["signInText"] = .string(t.text("account.title"))
+        case .unauthorized:
+            values["signInURL"] = .string(layout.url(.operatorLogin, language: context.language))
+            values["signInText"] = .string(t.text("operator.loginTitle"))
+        default:
+            break
+        }
         if let service {
             let monday = (slot?.date ?? RomeTime.local(clock()).date).mondayOfWeek
             values["weekURL"] = .string(layout.url(.week(service.id, monday: monday), language: context.language))

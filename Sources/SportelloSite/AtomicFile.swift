@@ -18,9 +18,48 @@ public struct FileWriteError: Error, CustomStringConvertible {
 /// not rewritten, which keeps mtimes (and caches) stable.
 public enum AtomicFile {
     /// Returns true when the file was written, false when it already held exactly these bytes.
+    ///
+    /// With `gzip`, a compressed copy `<path>.gz` with the same modification time is kept beside it, for
+    /// nginx's `gzip_static`; it is swapped in just before the page, so the two never disagree for long.
+    /// Level 3 compresses a week page within 10% of level 6 in less than half the time.
     @discardableResult
-    public static func writeIfChanged(_ bytes: [UInt8], to path: String) throws -> Bool {
-        if hasContents(bytes, at: path) { return false }
+    public static func writeIfChanged(_ bytes: [UInt8], to path: String, gzip: Bool = false) throws -> Bool {
+        if hasContents(bytes, at: path) {
+            if gzip && access(path + ".gz", F_OK) != 0, let compressed = Gzip.compress(bytes, level: 3) {
+                let temporary = try writeTemporary(compressed, for: path + ".gz")
+                try matchModificationTime(of: temporary, to: path)
+                try swapIn(temporary, at: path + ".gz")
+            }
+            return false
+        }
+        let temporary = try writeTemporary(bytes, for: path)
+        if gzip, let compressed = Gzip.compress(bytes, level: 3) {
+            let compressedTemporary = try writeTemporary(compressed, for: path + ".gz")
+            try matchModificationTime(of: compressedTemporary, to: temporary)
+            try swapIn(compressedTemporary, at: path + ".gz")
+        }
+        try swapIn(temporary, at: path)
+        return true
+    }
+
+    /// Gives `path` the modification time of `reference`.
+    static func matchModificationTime(of path: String, to reference: String) throws {
+        var info = stat()
+        guard stat(reference, &info) == 0 else { throw FileWriteError(path: reference, operation: "stat", code: errno) }
+        var times = [info.st_atim, info.st_mtim]
+        guard utimensat(AT_FDCWD, path, &times, 0) == 0 else { throw FileWriteError(path: path, operation: "utimensat", code: errno) }
+    }
+
+    private static func swapIn(_ temporary: String, at path: String) throws {
+        guard rename(temporary, path) == 0 else {
+            let code = errno
+            unlink(temporary)
+            throw FileWriteError(path: path, operation: "rename", code: code)
+        }
+    }
+
+    /// Writes the bytes to a new temporary file in the destination's folder and returns its path.
+    private static func writeTemporary(_ bytes: [UInt8], for path: String) throws -> String {
         let temporary = "\(path).tmp-\(processID)-\(temporaryCounter.add(1, ordering: .relaxed).newValue)"
         var descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         if descriptor < 0 && errno == ENOENT {
@@ -45,12 +84,7 @@ public enum AtomicFile {
             unlink(temporary)
             throw FileWriteError(path: temporary, operation: "write", code: failure)
         }
-        guard rename(temporary, path) == 0 else {
-            let code = errno
-            unlink(temporary)
-            throw FileWriteError(path: path, operation: "rename", code: code)
-        }
-        return true
+        return temporary
     }
 
     static func hasContents(_ bytes: [UInt8], at path: String) -> Bool {

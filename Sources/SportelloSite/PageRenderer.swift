@@ -265,7 +265,10 @@ public struct PageRenderer: Sendable {
     public func renderCancel(language: String, into buffer: inout [UInt8]) throws {
         let t = texts(language)
         try page("cancel", title: t.text("cancelPage.title"), language: language, pageID: .cancel,
-                 context: ["cancelAction": .string(layout.api("cancellations")), "receiptAction": .string(layout.api("receipts"))],
+                 context: ["cancelForm": ["action": .string(layout.api("cancellations")), "prefix": "field", "primary": true,
+                                          "submit": .string(t.text("cancelPage.submit"))],
+                           "receiptForm": ["action": .string(layout.api("receipts")), "prefix": "receipt", "primary": false,
+                                           "submit": .string(t.text("receipt.submit"))]],
                  breadcrumb: [(t.text("nav.home"), layout.url(.catalogue, language: language)), (t.text("cancelPage.title"), nil)], into: &buffer)
     }
 

@@ -102,7 +102,7 @@ public final class SitePublisher: Sendable {
                     buffer.removeAll(keepingCapacity: true)
                     try render(language, &buffer)
                     total.rendered += 1
-                    if try AtomicFile.writeIfChanged(buffer, to: path(renderer.layout.file(page, language: language))) { total.written += 1 }
+                    if try write(buffer, renderer.layout.file(page, language: language)) { total.written += 1 }
                 }
             }
             total = total + (try copyAssets())
@@ -139,7 +139,7 @@ public final class SitePublisher: Sendable {
                     buffer.removeAll(keepingCapacity: true)
                     try renderer.renderService(service, language: language, today: today, nextFree: next, into: &buffer)
                     report.rendered += 1
-                    if try AtomicFile.writeIfChanged(buffer, to: path(renderer.layout.file(.service(id), language: language))) { report.written += 1 }
+                    if try write(buffer, renderer.layout.file(.service(id), language: language)) { report.written += 1 }
                 }
             }
             if pages.contains(.catalogue) {
@@ -158,7 +158,7 @@ public final class SitePublisher: Sendable {
             buffer.removeAll(keepingCapacity: true)
             try renderer.renderService(service, language: language, today: today, nextFree: next, into: &buffer)
             report.rendered += 1
-            if try AtomicFile.writeIfChanged(buffer, to: path(renderer.layout.file(.service(service.id), language: language))) { report.written += 1 }
+            if try write(buffer, renderer.layout.file(.service(service.id), language: language)) { report.written += 1 }
         }
         let facts = Dictionary(uniqueKeysWithValues: renderer.languages.map { ($0, renderer.serviceValue(service, language: $0)) })
         for monday in weeks {
@@ -175,7 +175,7 @@ public final class SitePublisher: Sendable {
             buffer.removeAll(keepingCapacity: true)
             try renderer.renderWeek(service, grid: grid, weeks: weeks, language: language, serviceFacts: facts[language], into: &buffer)
             report.rendered += 1
-            if try AtomicFile.writeIfChanged(buffer, to: path(renderer.layout.file(.week(service.id, monday: monday), language: language))) {
+            if try write(buffer, renderer.layout.file(.week(service.id, monday: monday), language: language)) {
                 report.written += 1
             }
         }
@@ -188,7 +188,7 @@ public final class SitePublisher: Sendable {
         for language in renderer.languages {
             try renderer.renderCatalogue(language: language, nextFree: nextFree, into: &buffer)
             report.rendered += 1
-            if try AtomicFile.writeIfChanged(buffer, to: path(renderer.layout.file(.catalogue, language: language))) { report.written += 1 }
+            if try write(buffer, renderer.layout.file(.catalogue, language: language)) { report.written += 1 }
             buffer.removeAll(keepingCapacity: true)
         }
         return report
@@ -202,7 +202,8 @@ public final class SitePublisher: Sendable {
             let folder = path(renderer.layout.folder(.service(service.id), language: language))
             guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder) else { continue }
             for name in names {
-                if let monday = SiteLayout.monday(weekFileName: name), !keep.contains(monday), unlink("\(folder)\(name)") == 0 { removed += 1 }
+                let page = name.hasSuffix(".gz") ? String(name.dropLast(3)) : name
+                if let monday = SiteLayout.monday(weekFileName: page), !keep.contains(monday), unlink("\(folder)\(name)") == 0, page == name { removed += 1 }
                 // Folders of the earlier one-folder-per-week layout.
                 if SiteLayout.monday(weekName: name) != nil, (try? FileManager.default.removeItem(atPath: "\(folder)\(name)")) != nil { removed += 1 }
             }
@@ -215,10 +216,15 @@ public final class SitePublisher: Sendable {
         guard let assetsDirectory, let names = try? FileManager.default.contentsOfDirectory(atPath: assetsDirectory) else { return report }
         for name in names.sorted() where !name.hasPrefix(".") {
             guard let data = FileManager.default.contents(atPath: "\(assetsDirectory)/\(name)") else { continue }
-            if try AtomicFile.writeIfChanged(Array(data), to: path("assets/\(name)")) { report.written += 1 }
+            if try write(Array(data), "assets/\(name)") { report.written += 1 }
         }
         return report
     }
 
     func path(_ relative: String) -> String { "\(outputDirectory)/\(relative)" }
+
+    /// Every public file is written with its gzip copy (same mtime) for nginx's `gzip_static`.
+    func write(_ bytes: [UInt8], _ relative: String) throws -> Bool {
+        try AtomicFile.writeIfChanged(bytes, to: path(relative), gzip: true)
+    }
 }

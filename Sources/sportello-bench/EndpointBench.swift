@@ -74,6 +74,9 @@ func endpointBenchmark(services: Int, clients: Int, bookings: Int, templates: St
     var configuration = try SyntheticComune.configuration(services: services, weeks: 13)
     configuration.booking.requestsPerMinutePerAddress = 0
     configuration.booking.maxActiveBookingsPerPerson = nil
+    // The booking path only: no notification is queued, so no mail program is started per booking (with
+    // mail on, each confirmation adds an outbox row and one sendmail process).
+    configuration.notifications.email = false
     let folder = NSTemporaryDirectory() + "sportello-endpoint-\(getpid())-\(services)"
     defer { try? FileManager.default.removeItem(atPath: folder) }
     var options = Options()

@@ -167,6 +167,38 @@ func rome(_ day: String, _ time: String) -> Int64 {
         #expect(SiteLayout.monday(weekFileName: "index.html") == nil)
     }
 
+    @Test func everyPageHasAGzipCopyWithTheSameModificationTime() throws {
+        let output = temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: output) }
+        let publisher = try demoPublisher(output: output)
+        try publisher.publishAll(now: now, source: FixtureOccupancy())
+        let pages = (FileManager.default.enumerator(atPath: output)?.compactMap { $0 as? String } ?? []).filter { $0.hasSuffix(".html") || $0.hasSuffix(".css") }
+        #expect(pages.count > 100)
+        for page in pages {
+            var plain = stat()
+            var compressed = stat()
+            #expect(stat("\(output)/\(page)", &plain) == 0 && stat("\(output)/\(page).gz", &compressed) == 0, "\(page)")
+            #expect(plain.st_mtim.tv_sec == compressed.st_mtim.tv_sec && plain.st_mtim.tv_nsec == compressed.st_mtim.tv_nsec, "\(page)")
+        }
+        // The copy is the page, compressed (checked with the system's gzip).
+        let page = "\(output)/servizi/carta-identita/2026-W49.html"
+        let gunzip = Process()
+        gunzip.executableURL = URL(fileURLWithPath: "/bin/gzip")
+        gunzip.arguments = ["-dc", page + ".gz"]
+        let pipe = Pipe()
+        gunzip.standardOutput = pipe
+        try gunzip.run()
+        let expanded = pipe.fileHandleForReading.readDataToEndOfFile()
+        gunzip.waitUntilExit()
+        #expect(expanded == FileManager.default.contents(atPath: page))
+        // A missing copy comes back on the next build; old weeks go with their copies.
+        unlink(page + ".gz")
+        try publisher.publishAll(now: now, source: FixtureOccupancy())
+        #expect(FileManager.default.fileExists(atPath: page + ".gz"))
+        try publisher.publishAll(now: now + 21 * 86_400, source: FixtureOccupancy())
+        #expect(!FileManager.default.fileExists(atPath: page) && !FileManager.default.fileExists(atPath: page + ".gz"))
+    }
+
     @Test func atomicWritesReplaceAndSkipIdenticalBytes() throws {
         let folder = temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: folder) }
