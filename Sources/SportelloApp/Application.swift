@@ -200,6 +200,7 @@ final class NotificationWorker: Sendable {
     private let notifier: Notifier
     private let clock: @Sendable () -> Int64
     private let stopped = Mutex(false)
+    private let started = Mutex(false)
     private let signal = DispatchSemaphore(value: 0)
     private let done = DispatchSemaphore(value: 0)
 
@@ -209,9 +210,10 @@ final class NotificationWorker: Sendable {
     }
 
     func start() {
+        started.withLock { $0 = true }
         let thread = Thread { [self] in
             while !stopped.withLock({ $0 }) {
-                notifier.deliverDue(clock: clock)
+                notifier.deliverDue(clock: clock, keepGoing: { [self] in !stopped.withLock { $0 } })
                 _ = signal.wait(timeout: .now() + 30)
             }
             done.signal()
@@ -222,10 +224,12 @@ final class NotificationWorker: Sendable {
 
     func wake() { signal.signal() }
 
+    /// Stops promptly: the pass in progress takes no further message and stops waiting for a running
+    /// sendmail (left to finish; the next start settles its message from the spool).
     func stop() {
         stopped.withLock { $0 = true }
         signal.signal()
-        done.wait()
+        if started.withLock({ $0 }) { done.wait() }
     }
 }
 

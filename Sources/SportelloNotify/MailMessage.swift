@@ -44,8 +44,7 @@ public struct MailMessage: Sendable {
     /// The message as `sendmail -t -i` expects it on standard input.
     public var rendered: String {
         var lines: [String] = []
-        // One encoded-word for the sender's name where it fits: some address parsers keep the space between two.
-        lines.append(Self.header("From", "\(Self.encodedWord(fromName, bytesPerWord: 45)) <\(fromAddress)>"))
+        lines.append(Self.header("From", "\(Self.displayName(fromName)) <\(fromAddress)>"))
         lines.append(Self.header("To", toAddress))
         lines.append(Self.header("Subject", Self.encodedWord(subject)))
         lines.append("Date: \(Self.rfc5322Date(date))")
@@ -94,6 +93,31 @@ public struct MailMessage: Sendable {
             lineLength += 1 + word.count
         }
         return result
+    }
+
+    /// A display name as RFC 5322 §3.4 and RFC 2047 §5 allow it, built word by word: plain words as they are;
+    /// runs of ASCII words holding a special character as one quoted string ("Comune di Calci (PI), Anagrafe"
+    /// would otherwise read as a comment and two addresses, and the period of "S. Anna" is obsolete syntax);
+    /// runs of non-ASCII words as encoded-words. Keeping the plain words plain means two encoded-words are
+    /// hardly ever adjacent, where readers disagree on the space between them (RFC 2047 drops it, Python's
+    /// parser and others keep it).
+    static func displayName(_ name: String) -> String {
+        let clean = String(String.UnicodeScalarView(name.unicodeScalars.filter { $0 != "\r" && $0 != "\n" }))
+        let specials: Set<Character> = ["(", ")", "<", ">", "[", "]", ":", ";", "@", "\\", ",", ".", "\""]
+        func needsEncoding(_ word: Substring) -> Bool {
+            word.unicodeScalars.contains { !$0.isASCII || $0.value < 32 || $0.value == 127 } || word.contains("=?")
+        }
+        var runs: [(encoded: Bool, words: [Substring])] = []
+        for word in clean.split(separator: " ") {
+            let encoded = needsEncoding(word)
+            if let last = runs.last, last.encoded == encoded { runs[runs.count - 1].words.append(word) } else { runs.append((encoded, [word])) }
+        }
+        return runs.map { run in
+            let text = run.words.joined(separator: " ")
+            if run.encoded { return encodedWord(text, bytesPerWord: 45) }
+            guard text.contains(where: { specials.contains($0) }) else { return text }
+            return "\"" + text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+        }.joined(separator: " ")
     }
 
     /// RFC 2047 "B" encoded-words for text that is not plain ASCII, split so each word stays under 75

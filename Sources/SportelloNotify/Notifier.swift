@@ -22,29 +22,33 @@ public struct Notifier: Sendable {
     public let composer: Composer
     public let courier: Courier
 
-    public init(database: Database, renderer: PageRenderer, spool: String) {
+    /// `deliveryTimeout`: how long one pass waits for sendmail (or the SMS command) before moving on; a program
+    /// still running then is left to finish, and its message stays claimed until it does.
+    public init(database: Database, renderer: PageRenderer, spool: String, deliveryTimeout: TimeInterval = 60) {
         outbox = Outbox(database: database)
         store = BookingStore(database: database)
         composer = Composer(renderer: renderer)
-        courier = Courier(spool: spool)
+        courier = Courier(spool: spool, timeout: deliveryTimeout)
     }
 
     var settings: NotificationSettings { composer.settings }
     var lease: Int64 { Int64(courier.timeout) * 2 + 30 }
     static let worker = getpid()
 
-    /// One pass. `clock` is read for each step so a long pass keeps honest times.
+    /// One pass. `clock` is read for each step so a long pass keeps honest times. When `keepGoing` turns false
+    /// (the server is stopping) the pass takes no further message and stops waiting for a running program,
+    /// which is left to finish: the next pass settles it from the spool.
     @discardableResult
-    public func deliverDue(clock: () -> Int64 = currentUnixTime, limit: Int = 500) -> DeliveryReport {
+    public func deliverDue(clock: () -> Int64 = currentUnixTime, limit: Int = 500, keepGoing: () -> Bool = { true }) -> DeliveryReport {
         var report = DeliveryReport()
         recover(clock(), &report)
         if settings.reminderHoursBefore > 0 {
             report.remindersQueued = (try? outbox.queueReminders(now: clock(), hoursBefore: settings.reminderHoursBefore,
                                                                  email: settings.email, sms: settings.sms)) ?? 0
         }
-        for _ in 0..<limit {
+        for _ in 0..<limit where keepGoing() {
             guard let message = try? outbox.claimNext(now: clock(), lease: lease, worker: Self.worker) else { break }
-            deliver(message, clock(), &report)
+            deliver(message, clock(), &report, keepGoing: keepGoing)
         }
         return report
     }
@@ -58,7 +62,7 @@ public struct Notifier: Sendable {
             let expired = (message.claimedUntil ?? 0) < now
             switch courier.outcome(of: message) {
             case .delivered:
-                try? outbox.markSent(id: message.id, now: now)
+                recordSent(message, now)
                 report.recovered += 1
             case .failed(let error):
                 if (try? outbox.markFailed(id: message.id, now: now, error: error, maxAttempts: settings.maxAttempts)) == true { report.dead += 1 }
@@ -74,7 +78,14 @@ public struct Notifier: Sendable {
         }
     }
 
-    func deliver(_ message: OutboxMessage, _ now: Int64, _ report: inout DeliveryReport) {
+    /// Marks a delivered message sent, then drops the spool's evidence of it; if the mark fails (or this
+    /// process dies first) the evidence stays and the next pass settles the message without sending it again.
+    func recordSent(_ message: OutboxMessage, _ now: Int64) {
+        guard (try? outbox.markSent(id: message.id, now: now)) != nil else { return }
+        courier.forget(id: message.id)
+    }
+
+    func deliver(_ message: OutboxMessage, _ now: Int64, _ report: inout DeliveryReport, keepGoing: () -> Bool = { true }) {
         func fail(_ error: String, attempts: Int? = nil) {
             let dead = (try? outbox.markFailed(id: message.id, now: now, error: error, maxAttempts: attempts ?? settings.maxAttempts)) ?? false
             if dead { report.dead += 1 } else { report.failed += 1 }
@@ -103,13 +114,17 @@ public struct Notifier: Sendable {
         } catch {
             return fail("\(error)")
         }
-        switch courier.deliver(body, id: message.id, command: command, onStart: { try outbox.handedOff(id: message.id, to: $0) }) {
+        switch courier.deliver(body, id: message.id, command: command, onStart: { try outbox.handedOff(id: message.id, to: $0) },
+                               keepWaiting: keepGoing) {
         case .delivered:
-            try? outbox.markSent(id: message.id, now: now)
+            recordSent(message, now)
             report.delivered += 1
         case .failed(let error):
             fail(error)
-        case .inFlight, .notHandedOver:
+        case .inFlight:
+            // The program is still running (or an earlier one for this message is): keep the claim, count nothing.
+            try? outbox.extendClaim(id: message.id, until: now + lease)
+        case .notHandedOver:
             fail("delivery did not complete")
         }
     }

@@ -26,6 +26,8 @@ def check(path):
         result["problems"].append(f"defect: {defect!r}")
     result["subject"] = str(message["Subject"])
     result["from"] = str(message["From"])
+    result["fromNames"] = [address.display_name for address in message["From"].addresses]
+    result["fromAddresses"] = [address.addr_spec for address in message["From"].addresses]
     result["to"] = str(message["To"])
     result["messageID"] = str(message["Message-ID"])
     result["date"] = str(message["Date"])

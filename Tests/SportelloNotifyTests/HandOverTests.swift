@@ -1,0 +1,178 @@
+import Dispatch
+import Foundation
+import SportelloCore
+import SportelloSite
+import Testing
+@testable import SportelloNotify
+@testable import SportelloStore
+
+/// The hand-over to sendmail as a restarted worker sees it. Whether a message may be sent again must not
+/// depend on the database having recorded the wrapper's pid (a worker can die between starting it and that
+/// commit), nor on pids (they are reused after a reboot), and a program that runs long must never be started
+/// a second time for the same message.
+@Suite(.serialized) struct HandOverTests {
+    /// An outbox row as `unfinishedClaims` returns it: claimed by a worker that is gone.
+    func claimed(_ id: Int64, deliveryPID: Int32? = nil) -> OutboxMessage {
+        OutboxMessage(id: id, kind: "confirmed", channel: "email", recipient: "a@example.it", payload: [:], bookingID: 1, language: "it",
+                      attempts: 0, createdAt: 0, sentAt: nil, dead: false, lastError: nil, claimedUntil: 1, claimedBy: 999_999,
+                      deliveryPID: deliveryPID)
+    }
+
+    let now = RomeTime.instant(date: CivilDate(year: 2026, month: 11, day: 25)!, minutes: 8 * 60)!
+
+    /// A fake sendmail taking `sleep` seconds a message, the demo comune without reminders, and `bookings`
+    /// bookings for tomorrow, each with its confirmation queued in the same transaction.
+    func slowSendmail(sleep: Double, bookings count: Int) throws -> (Sandbox, Database, PageRenderer) {
+        let sandbox = try Sandbox()
+        let sendmail = try sandbox.fakeProgram(named: "sendmail", sleep: sleep)
+        let renderer = try demoRenderer {
+            $0.sendmailPath = sendmail
+            $0.reminderHoursBefore = 0
+        }
+        let database = try Database(path: "\(sandbox.folder)/db.sqlite")
+        let store = BookingStore(database: database)
+        let start = now + 86_400
+        let person = PersonDetails(givenName: "Ada", familyName: "Neri", codiceFiscale: "RSSMRA85T10A562S", email: "ada@example.it", phone: "3331234567")
+        for _ in 0..<count {
+            let hold = try store.placeHold(slot: SlotRef(serviceID: "carta-identita", start: start), capacity: count, now: now, expiresAt: now + 600,
+                                           clientIP: "t")
+            _ = try store.confirm(holdToken: hold.token, person: person, slotEnd: start + 1_200, now: now, clientIP: "t",
+                                  within: Notifications.queue("confirmed", settings: renderer.catalogue.configuration.notifications, now: now))
+        }
+        return (sandbox, database, renderer)
+    }
+
+    /// Waits for the fake sendmail to finish, then runs passes until one settles what it left.
+    func settle(_ notifier: Notifier, _ sandbox: Sandbox, at time: Int64) -> DeliveryReport {
+        waitUntilIdle(sandbox)
+        let deadline = Date().addingTimeInterval(5)
+        var report = DeliveryReport()
+        while report.recovered == 0 && Date() < deadline {
+            usleep(20_000)
+            report = notifier.deliverDue(clock: { time })
+        }
+        return report
+    }
+
+    /// Waits until the fake program holds a message (its temporary file exists).
+    func waitUntilBusy(_ sandbox: Sandbox) {
+        let deadline = Date().addingTimeInterval(10)
+        while Date() < deadline {
+            let names = (try? FileManager.default.contentsOfDirectory(atPath: sandbox.received)) ?? []
+            if names.contains(where: { $0.hasSuffix(".tmp") }) { return }
+            usleep(5_000)
+        }
+    }
+
+    func waitUntilIdle(_ sandbox: Sandbox) {
+        let deadline = Date().addingTimeInterval(10)
+        while Date() < deadline {
+            let names = (try? FileManager.default.contentsOfDirectory(atPath: sandbox.received)) ?? []
+            if !names.contains(where: { $0.hasSuffix(".tmp") }) { return }
+            usleep(5_000)
+        }
+    }
+
+    @Test func aHandOverWhosePidWasNeverRecordedIsStillInFlight() throws {
+        let sandbox = try Sandbox()
+        let sendmail = try sandbox.fakeProgram(named: "sendmail", sleep: 0.6)
+        let courier = Courier(spool: "\(sandbox.folder)/spool", timeout: 10)
+        let first = Locked<Courier.Outcome?>(nil)
+        let done = DispatchSemaphore(value: 0)
+        // The worker starts the wrapper and "dies" before recording its pid: onStart records nothing.
+        Thread.detachNewThread {
+            let outcome = courier.deliver(Array("Subject: x\r\n\r\nbody\r\n".utf8), id: 7, command: [sendmail, "-t", "-i"], onStart: { _ in })
+            first.withLock { $0 = outcome }
+            done.signal()
+        }
+        waitUntilBusy(sandbox)
+        // The restarted worker must not take the message as never handed over.
+        #expect(courier.outcome(of: claimed(7)) == .inFlight)
+        done.wait()
+        #expect(first.withLock { $0 } == .delivered)
+        courier.forget(id: 7)
+        #expect(courier.outcome(of: claimed(7)) == .notHandedOver)
+        #expect(sandbox.receivedFiles().count == 1)
+    }
+
+    @Test func aDeliveryStaysSettledUntilTheOutboxHasRecordedIt() throws {
+        let sandbox = try Sandbox()
+        let sendmail = try sandbox.fakeProgram(named: "sendmail")
+        let courier = Courier(spool: "\(sandbox.folder)/spool")
+        let body = Array("Subject: x\r\n\r\nbody\r\n".utf8)
+        #expect(courier.deliver(body, id: 10, command: [sendmail, "-t", "-i"], onStart: { _ in }) == .delivered)
+        // The worker dies before its "sent" mark commits: the restarted one, and a retry, find it delivered.
+        #expect(courier.outcome(of: claimed(10)) == .delivered)
+        #expect(courier.deliver(body, id: 10, command: [sendmail, "-t", "-i"], onStart: { _ in }) == .delivered)
+        #expect(sandbox.receivedFiles().count == 1)
+        courier.forget(id: 10)
+        #expect(courier.outcome(of: claimed(10)) == .notHandedOver)
+        #expect(((try? FileManager.default.contentsOfDirectory(atPath: "\(sandbox.folder)/spool")) ?? ["?"]).isEmpty)
+    }
+
+    @Test func aProgramThatOutlivesTheTimeoutIsNeverStartedTwice() throws {
+        let sandbox = try Sandbox()
+        let sendmail = try sandbox.fakeProgram(named: "sendmail", sleep: 1.2)
+        let courier = Courier(spool: "\(sandbox.folder)/spool", timeout: 0.3)
+        let body = Array("Subject: x\r\n\r\nbody\r\n".utf8)
+        // The worker stops waiting, but sendmail may be about to accept the message: it is left to finish.
+        #expect(courier.deliver(body, id: 8, command: [sendmail, "-t", "-i"], onStart: { _ in }) == .inFlight)
+        // A retry while it runs starts nothing.
+        #expect(courier.deliver(body, id: 8, command: [sendmail, "-t", "-i"], onStart: { _ in }) == .inFlight)
+        #expect(courier.outcome(of: claimed(8)) == .inFlight)
+        waitUntilIdle(sandbox)
+        // Its recorded status settles the message, once, by whichever call comes next.
+        let deadline = Date().addingTimeInterval(5)
+        var settled = courier.outcome(of: claimed(8))
+        while settled == .inFlight && Date() < deadline {
+            usleep(20_000)
+            settled = courier.outcome(of: claimed(8))
+        }
+        #expect(settled == .delivered)
+        courier.forget(id: 8)
+        #expect(courier.outcome(of: claimed(8)) == .notHandedOver)
+        #expect(sandbox.receivedFiles().count == 1)
+    }
+
+    @Test func aPidFromBeforeARebootHoldsNothing() throws {
+        let sandbox = try Sandbox()
+        let courier = Courier(spool: "\(sandbox.folder)/spool")
+        // Pid 1 is always alive; after a reboot the recorded wrapper pid can belong to any process.
+        #expect(courier.outcome(of: claimed(9, deliveryPID: 1)) == .notHandedOver)
+        #expect(courier.outcome(of: claimed(9, deliveryPID: getpid())) == .notHandedOver)
+    }
+
+    @Test func theWorkerWaitsForAHandOverStillRunningInsteadOfCountingAFailure() throws {
+        let (sandbox, database, renderer) = try slowSendmail(sleep: 1.2, bookings: 1)
+        let notifier = Notifier(database: database, renderer: renderer, spool: "\(sandbox.folder)/spool", deliveryTimeout: 0.3)
+        #expect(notifier.deliverDue(clock: { now }) == DeliveryReport())
+        let waiting = try #require(try notifier.outbox.list().first)
+        #expect(waiting.attempts == 0 && waiting.lastError == nil && waiting.claimedUntil != nil && waiting.sentAt == nil)
+        // Later passes, even after the claim would have run out, neither count a failure nor start sendmail again.
+        #expect(notifier.deliverDue(clock: { now + 10 }) == DeliveryReport())
+        #expect(notifier.deliverDue(clock: { now + 3_600 }) == DeliveryReport())
+        #expect(settle(notifier, sandbox, at: now + 3_700).recovered == 1)
+        let sent = try #require(try notifier.outbox.list().first)
+        #expect(sent.sentAt != nil && sent.attempts == 0)
+        #expect(sandbox.receivedFiles().count == 1)
+        // Once recorded as sent, the spool keeps nothing of it.
+        #expect(((try? FileManager.default.contentsOfDirectory(atPath: "\(sandbox.folder)/spool")) ?? ["?"]).isEmpty)
+    }
+
+    @Test func aStoppingWorkerTakesNoFurtherMessageAndLeavesTheRunningOneToFinish() throws {
+        let (sandbox, database, renderer) = try slowSendmail(sleep: 1, bookings: 2)
+        let notifier = Notifier(database: database, renderer: renderer, spool: "\(sandbox.folder)/spool")
+        // The stop arrives while sendmail holds the first message.
+        let stopAt = Date().addingTimeInterval(0.3)
+        let began = Date()
+        #expect(notifier.deliverDue(clock: { now }, keepGoing: { Date() < stopAt }) == DeliveryReport())
+        #expect(Date().timeIntervalSince(began) < 0.9)
+        let rows = try notifier.outbox.list()
+        #expect(rows.filter { $0.claimedUntil != nil }.count == 1 && rows.allSatisfy { $0.sentAt == nil && $0.attempts == 0 })
+        // The next start settles the first from the spool and sends the second.
+        let report = settle(notifier, sandbox, at: now + 60)
+        #expect(report.recovered == 1 && report.delivered == 1)
+        #expect(try notifier.outbox.list().allSatisfy { $0.sentAt != nil })
+        #expect(sandbox.receivedFiles().count == 2)
+    }
+}
