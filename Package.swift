@@ -13,12 +13,13 @@ let package = Package(
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "CCrypt", providers: [.apt(["libcrypt-dev"])]),
         .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CEpoll"),
 
         .target(name: "SportelloCore"),
         .target(name: "SportelloStore", dependencies: ["SportelloCore", "CSQLite", "CCrypt"]),
         .target(name: "SportelloSite", dependencies: ["SportelloCore", "CZlib"]),
         .target(name: "SportelloNotify", dependencies: ["SportelloCore", "SportelloStore", "SportelloSite"]),
-        .target(name: "SportelloHTTP", dependencies: ["SportelloCore"]),
+        .target(name: "SportelloHTTP", dependencies: ["SportelloCore", "CEpoll"]),
         .target(name: "SportelloApp", dependencies: ["SportelloCore", "SportelloStore", "SportelloSite", "SportelloNotify", "SportelloHTTP"]),
 
         .executableTarget(name: "sportello", dependencies: ["SportelloApp"]),

@@ -28,7 +28,9 @@ public enum Commands {
         let (application, report) = try site.openApplication()
         print("built \(report.rendered) pages into \(options.outputPath)/")
 
+        // The reverse proxy's connections carry every citizen's requests: no per-address cap for it.
         let server = HTTPServer(host: options.host, port: options.port, responder: application,
+                                uncappedAddresses: site.configuration.booking.trustedProxies,
                                 errorPage: { status in application.errorResponse(status: status) })
         try server.start()
         application.startBackgroundWork()

@@ -225,7 +225,7 @@ extension Application {
     public func errorResponse(status: Int) -> HTTPResponse {
         let t = site.renderer.texts(configuration.comune.language)
         let key = [400: "badRequest", 408: "timeout", 411: "lengthRequired", 413: "tooLarge", 414: "uriTooLong", 431: "headersTooLarge",
-                   503: "busy"][status] ?? "badRequest"
+                   429: "tooManyConnections", 503: "busy"][status] ?? "badRequest"
         let context = RequestContext(language: configuration.comune.language)
         var response = page("error", status: status, title: t.text("httpErrors.\(key).title"), context: context,
                             values: ["message": .string(t.text("httpErrors.\(key).message")), "next": "", "code": .string(key),

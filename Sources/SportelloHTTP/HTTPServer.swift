@@ -9,49 +9,44 @@ public enum HTTPServerError: Error, Sendable, Equatable {
     case system(call: String, errno: Int32)
 }
 
-/// A blocking-socket HTTP/1.1 server: one accept thread, one thread per connection (at most
-/// `limits.maxConnections`), `poll()` deadlines everywhere. The responder runs on the connection thread.
+/// An HTTP/1.1 server: one event-loop thread does all socket I/O with epoll (`EventLoop`), a fixed pool of
+/// worker threads runs the responder. Deadlines on every phase (ARCHITECTURE §5); at most
+/// `limits.maxConnections` connections, and `limits.maxConnectionsPerAddress` from one address unless it is
+/// one of `uncappedAddresses` (the reverse proxy, whose connections carry everyone's requests).
 public final class HTTPServer: Sendable {
     public let host: String
     private let requestedPort: Int
     public let limits: HTTPLimits
     let responder: any HTTPResponder
+    private let uncappedAddresses: Set<String>
     private let errorPage: (@Sendable (Int) -> HTTPResponse)?
     private let state = Locked(State())
+    /// Error pages are the same for every client: rendered once per status, not once per bad request.
+    private let errorPages = Locked<[Int: HTTPResponse]>([:])
 
     private struct State {
         var started = false
         var stopping = false
-        var acceptRunning = false
+        var loopRunning = false
         var boundPort: Int?
-        var stopRead: Int32 = -1
-        var stopWrite: Int32 = -1
-        var connections: Set<Int32> = []
-        var rejectResponse = HTTPResponse(status: 503)
+        var loop: EventLoop?
     }
 
     public init(host: String = "127.0.0.1", port: Int, limits: HTTPLimits = .standard, responder: any HTTPResponder,
-                errorPage: (@Sendable (Int) -> HTTPResponse)? = nil) {
+                uncappedAddresses: [String] = [], errorPage: (@Sendable (Int) -> HTTPResponse)? = nil) {
         self.host = host
         self.requestedPort = port
         self.limits = limits
         self.responder = responder
+        self.uncappedAddresses = Set(uncappedAddresses)
         self.errorPage = errorPage
-    }
-
-    deinit {
-        // Only reached once every thread (which retains the server) has finished.
-        state.withLock { s in
-            if s.stopRead >= 0 { Glibc.close(s.stopRead) }
-            if s.stopWrite >= 0 { Glibc.close(s.stopWrite) }
-        }
     }
 
     /// The bound port (the real one when 0 was requested), or the requested port before `start()`.
     public var port: Int { state.withLock { $0.boundPort ?? requestedPort } }
 
-    /// Number of connections being served now.
-    public var connectionCount: Int { state.withLock { $0.connections.count } }
+    /// Number of connections open now.
+    public var connectionCount: Int { state.withLock { $0.loop }?.openConnections.withLock { $0 } ?? 0 }
 
     /// Binds, listens and returns; serving happens on background threads. A server starts once.
     public func start() throws(HTTPServerError) {
@@ -61,58 +56,62 @@ public final class HTTPServer: Sendable {
             return s.started
         }
         if alreadyStarted { throw .alreadyStarted }
+        raiseDescriptorLimit(to: limits.maxConnections + 256)
 
         let listenFD = try bindAndListen()
-        var pipeFDs: [Int32] = [-1, -1]
-        guard pipe(&pipeFDs) == 0 else {
-            let e = errno
-            Glibc.close(listenFD)
-            throw .system(call: "pipe", errno: e)
-        }
-        for fd in pipeFDs { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
         let bound = Self.localPort(listenFD) ?? requestedPort
-        let reject = errorResponse(503)
+        let loop: EventLoop
+        do {
+            loop = try EventLoop(listenFD: listenFD, limits: limits, uncappedAddresses: uncappedAddresses,
+                                 errorResponse: { [weak self] status in
+                                     self?.errorResponse(status) ?? .text(status, "\(status)\n")
+                                 })
+        } catch {
+            Glibc.close(listenFD)
+            throw error
+        }
+        guard loop.startWorkers(responder, isStopping: { [weak self] in self?.isStopping ?? true }) else {
+            loop.requestStop(force: true)
+            loop.run()
+            throw .system(call: "pthread_create", errno: errno)
+        }
         state.withLock { s in
             s.boundPort = bound
-            s.stopRead = pipeFDs[0]
-            s.stopWrite = pipeFDs[1]
-            s.acceptRunning = true
-            s.rejectResponse = reject
+            s.loop = loop
+            s.loopRunning = true
         }
-        let stopRead = pipeFDs[0]
-        guard spawnDetachedThread({ [self] in acceptLoop(listenFD: listenFD, stopFD: stopRead) }) else {
-            Glibc.close(listenFD)
-            state.withLock { $0.acceptRunning = false }
+        guard spawnDetachedThread({ [self] in
+            loop.run()
+            state.withLock { $0.loopRunning = false }
+        }) else {
+            state.withLock { $0.loopRunning = false }
+            loop.requestStop(force: true)
+            loop.run()
             throw .system(call: "pthread_create", errno: errno)
         }
     }
 
     /// Stops accepting, closes idle connections at once and waits up to `grace` for responses in flight;
-    /// connections still open after that are shut down. Returns when the listening socket is closed.
+    /// connections still open after that are closed. Returns when the listening socket is closed.
     public func stop(grace: Duration = .seconds(2)) {
-        let stopWrite = state.withLock { s -> Int32? in
+        let loop = state.withLock { s -> EventLoop? in
             guard s.started, !s.stopping else { return nil }
             s.stopping = true
-            return s.stopWrite
+            return s.loop
         }
-        guard let stopWrite, stopWrite >= 0 else { return }
-        var byte: UInt8 = 1
-        _ = Glibc.write(stopWrite, &byte, 1)  // the pipe stays readable: every poller sees it
-
-        let deadline = monotonicNanos() + grace.nanoseconds
-        if !waitUntilIdle(deadline: deadline) {
-            state.withLock { s in
-                for fd in s.connections { Glibc.shutdown(fd, Int32(SHUT_RDWR)) }
-            }
-            _ = waitUntilIdle(deadline: monotonicNanos() + 1_000_000_000)
+        guard let loop else { return }
+        loop.requestStop(force: false)
+        if !waitUntilStopped(deadline: monotonicNanos() + grace.nanoseconds) {
+            loop.requestStop(force: true)
+            _ = waitUntilStopped(deadline: monotonicNanos() + 1_000_000_000)
         }
     }
 
-    private func waitUntilIdle(deadline: UInt64) -> Bool {
+    private func waitUntilStopped(deadline: UInt64) -> Bool {
         while true {
-            if state.withLock({ !$0.acceptRunning && $0.connections.isEmpty }) { return true }
+            if state.withLock({ !$0.loopRunning }) { return true }
             if monotonicNanos() >= deadline { return false }
-            usleep(5_000)
+            usleep(2_000)
         }
     }
 
@@ -120,9 +119,19 @@ public final class HTTPServer: Sendable {
 
     /// The page for an error status: the app's `errorPage` or a short plain text.
     func errorResponse(_ status: Int) -> HTTPResponse {
+        if let cached = errorPages.withLock({ $0[status] }) { return cached }
         var response = errorPage?(status) ?? .text(status, "\(status) \(HTTPResponse.reasonPhrase(status))\n")
         response.status = status
+        errorPages.withLock { $0[status] = response }
         return response
+    }
+
+    /// Thousands of connections need thousands of descriptors; the soft limit is often 1,024.
+    private func raiseDescriptorLimit(to wanted: Int) {
+        var limit = rlimit()
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur < rlim_t(wanted) else { return }
+        limit.rlim_cur = min(limit.rlim_max, rlim_t(wanted))
+        _ = setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
     }
 
     // MARK: - Socket setup
@@ -184,7 +193,7 @@ public final class HTTPServer: Sendable {
         return addressAndPort(&storage).port
     }
 
-    private static func addressAndPort(_ storage: inout sockaddr_storage) -> (address: String, port: Int) {
+    static func addressAndPort(_ storage: inout sockaddr_storage) -> (address: String, port: Int) {
         var text = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN) + 1)
         switch Int32(storage.ss_family) {
         case AF_INET:
@@ -207,87 +216,6 @@ public final class HTTPServer: Sendable {
             }
         default:
             return ("", 0)
-        }
-    }
-
-    // MARK: - Accepting
-
-    private func acceptLoop(listenFD: Int32, stopFD: Int32) {
-        defer {
-            Glibc.close(listenFD)
-            state.withLock { $0.acceptRunning = false }
-        }
-        while true {
-            switch pollFD(listenFD, events: Int16(POLLIN), stopFD: stopFD, until: UInt64.max / 2) {
-            case .stopped: return
-            case .timeout: continue
-            case .failed: usleep(10_000); continue
-            case .ready: break
-            }
-            // Accept everything pending.
-            while true {
-                var storage = sockaddr_storage()
-                var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
-                let client = withUnsafeMutablePointer(to: &storage) {
-                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                        accept(listenFD, $0, &length)
-                    }
-                }
-                if client < 0 {
-                    let e = errno
-                    if e == EINTR || e == ECONNABORTED || e == EPROTO { continue }
-                    if e == EMFILE || e == ENFILE || e == ENOBUFS || e == ENOMEM { usleep(20_000) }
-                    break
-                }
-                // accept4 is not exported by the Glibc module; set the flags right after.
-                _ = fcntl(client, F_SETFD, FD_CLOEXEC)
-                _ = fcntl(client, F_SETFL, fcntl(client, F_GETFL) | O_NONBLOCK)
-                admit(client, remote: Self.addressAndPort(&storage).address)
-            }
-        }
-    }
-
-    private func admit(_ fd: Int32, remote: String) {
-        var one: Int32 = 1
-        setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
-        let (admitted, stopFD) = state.withLock { s -> (Bool, Int32) in
-            guard !s.stopping, s.connections.count < limits.maxConnections else { return (false, s.stopRead) }
-            s.connections.insert(fd)
-            return (true, s.stopRead)
-        }
-        guard admitted else { return reject(fd) }
-        let started = spawnDetachedThread { [self] in
-            let connection = Connection(fd: fd, remoteAddress: remote, server: self, stopFD: stopFD)
-            connection.run()
-            state.withLock { _ = $0.connections.remove(fd) }
-            Glibc.close(fd)
-        }
-        if !started {
-            state.withLock { _ = $0.connections.remove(fd) }
-            reject(fd)
-        }
-    }
-
-    /// Refuses an excess connection without ever blocking the accept loop: a 503 written without
-    /// waiting, then a half-close so the client reads it, then close.
-    private func reject(_ fd: Int32) {
-        var response = state.withLock { $0.rejectResponse }
-        response.setHeader("Retry-After", "1")
-        let bytes = ResponseWriter.serialize(response, isHead: false, close: true, http10KeepAlive: false)
-        drainNow(fd)
-        _ = bytes.withUnsafeBytes { raw in
-            Glibc.send(fd, raw.baseAddress, raw.count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT))
-        }
-        Glibc.shutdown(fd, Int32(SHUT_WR))
-        drainNow(fd)
-        Glibc.close(fd)
-    }
-
-    private func drainNow(_ fd: Int32) {
-        var scratch = [UInt8](repeating: 0, count: 4096)
-        for _ in 0..<4 {
-            let n = scratch.withUnsafeMutableBytes { Glibc.recv(fd, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }
-            if n <= 0 { return }
         }
     }
 }

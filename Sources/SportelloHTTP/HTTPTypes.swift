@@ -187,12 +187,19 @@ public struct HTTPLimits: Sendable {
     public var keepAliveIdle: Duration
     /// Longest time the client may leave a response unread (per send) → close.
     public var sendIdle: Duration
-    /// Connections served at once; excess ones get a short 503 and are closed.
+    /// Connections open at once; excess ones get a short 503 and are closed. Idle connections cost a few
+    /// hundred bytes each (one event loop, no thread per connection), so this is sized for a booking rush.
     public var maxConnections: Int
+    /// Connections open at once from one client address (0: no cap), so one client cannot hold them all;
+    /// excess ones get a short 429. The server's `uncappedAddresses` (the reverse proxy) are exempt.
+    public var maxConnectionsPerAddress: Int
+    /// Threads running the responder: requests in progress at once; the others wait their turn in order.
+    public var workers: Int
 
     public init(requestLine: Int = 8 * 1024, headerBlock: Int = 16 * 1024, headerFields: Int = 100,
                 body: Int = 64 * 1024, headerDeadline: Duration = .seconds(10), bodyIdle: Duration = .seconds(10),
-                keepAliveIdle: Duration = .seconds(15), sendIdle: Duration = .seconds(10), maxConnections: Int = 256) {
+                keepAliveIdle: Duration = .seconds(15), sendIdle: Duration = .seconds(10), maxConnections: Int = 10_000,
+                maxConnectionsPerAddress: Int = 64, workers: Int = 16) {
         self.requestLine = requestLine
         self.headerBlock = headerBlock
         self.headerFields = headerFields
@@ -202,6 +209,8 @@ public struct HTTPLimits: Sendable {
         self.keepAliveIdle = keepAliveIdle
         self.sendIdle = sendIdle
         self.maxConnections = maxConnections
+        self.maxConnectionsPerAddress = maxConnectionsPerAddress
+        self.workers = workers
     }
 
     public static let standard = HTTPLimits()

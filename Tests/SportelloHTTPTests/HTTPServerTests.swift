@@ -290,6 +290,50 @@ import Testing
         }
     }
 
+    @Test func oneAddressCannotHoldEveryConnection() throws {
+        var limits = fastLimits
+        limits.maxConnectionsPerAddress = 3
+        try withServer(limits: limits) { server in
+            let held = try (0..<3).map { _ in try TestClient(port: server.port) }
+            for client in held { #expect(client.exchange(get("/held"))?.status == 200) }
+            let fourth = try TestClient(port: server.port)
+            let refused = fourth.readResponse()
+            #expect(refused?.status == 429)
+            #expect(refused?.header("Retry-After") == "1")
+            #expect(fourth.isClosedByServer())
+            #expect(held[2].exchange(get("/still"))?.status == 200)
+        }
+        // The reverse proxy's address is not capped.
+        let server = HTTPServer(port: 0, limits: limits, responder: EchoResponder(), uncappedAddresses: ["127.0.0.1"])
+        try server.start()
+        defer { server.stop() }
+        let clients = try (0..<10).map { _ in try TestClient(port: server.port) }
+        for client in clients { #expect(client.exchange(get("/proxied"))?.status == 200) }
+    }
+
+    @Test func thousandsOfIdleConnectionsDoNotStarveAnActiveClient() throws {
+        var limits = fastLimits
+        limits.maxConnectionsPerAddress = 0  // all from 127.0.0.1 here
+        try withServer(limits: limits) { server in
+            // Half-sent heads, as a slowloris client leaves them: each holds a connection open.
+            var idle: [TestClient] = []
+            for index in 0..<1_500 {
+                let client = try TestClient(port: server.port)
+                client.send("GET /slow\(index) HTTP/1.1\r\nHost: t\r\n")
+                idle.append(client)
+            }
+            let acceptDeadline = Date().addingTimeInterval(5)
+            while server.connectionCount < 1_500, Date() < acceptDeadline { usleep(5_000) }
+            #expect(server.connectionCount == 1_500)
+            let active = try TestClient(port: server.port)
+            let started = Date()
+            for index in 0..<50 { #expect(active.exchange(get("/active\(index)"))?.status == 200) }
+            #expect(Date().timeIntervalSince(started) < 2)
+            // The slow ones are still served once they finish their head.
+            #expect(idle[7].exchange("\r\n")?.text == "GET /slow7 q=-\n")
+        }
+    }
+
     @Test func clientVanishingMidBodyDoesNotHurtTheServer() throws {
         try withServer { server in
             for _ in 0..<20 {
