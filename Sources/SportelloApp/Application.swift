@@ -25,6 +25,8 @@ public final class Application: HTTPResponder, Sendable {
     let clock: @Sendable () -> Int64
     let addressLimiter: RateLimiter?
     let ticker: Ticker
+    /// The nearest free slots offered with a refusal, per (service, slot); see `nearestFreeSlots`.
+    let alternatives = AlternativesCache()
 
     public init(site: LoadedSite, store: BookingStore, publisher: SitePublisher, source: any OccupancySource,
                 clock: @escaping @Sendable () -> Int64 = currentInstant,

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import SportelloCore
 import SportelloHTTP
 import SportelloSite
@@ -23,8 +24,8 @@ extension Application {
     }
 
     func json(_ status: Int, _ object: [String: Any]) -> HTTPResponse {
-        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
-        return HTTPResponse(status: status, headers: [("Content-Type", "application/json; charset=utf-8"), ("Cache-Control", "no-store")], body: Array(data))
+        HTTPResponse(status: status, headers: [("Content-Type", "application/json; charset=utf-8"), ("Cache-Control", "no-store")],
+                     body: JSONWriter.bytes(object))
     }
 
     func whenText(_ slot: Slot, _ t: Translations) -> String { site.renderer.whenText(slot, t) }
@@ -170,6 +171,14 @@ extension Application {
         if context.wantsJSON {
             var body: [String: Any] = ["error": error.rawValue, "message": message]
             if !fieldErrors.isEmpty { body["fields"] = fieldErrors }
+            // The same way on as the page offers: the nearest free slots, ready to be held.
+            if let service, offersAlternatives(error) {
+                body["service"] = service.id
+                if let slot { body["slot"] = slot.startInstant }
+                body["alternatives"] = nearestFreeSlots(service: service, from: slot, limit: 5).map { free -> [String: Any] in
+                    ["service": service.id, "slot": free.startInstant, "text": whenText(free, t)]
+                }
+            }
             return json(error.status, body)
         }
         var values: TemplateFields = [
@@ -200,25 +209,58 @@ extension Application {
     }
 
     /// The first free slots from the requested one on (or from now), over the next two weeks.
+    /// Failures about the chosen slot, where another slot is the way on.
+    private func offersAlternatives(_ error: EndpointError) -> Bool {
+        switch error {
+        case .slotFull, .slotPast, .slotNotYetBookable, .unknownSlot, .holdExpired, .holdReleased: true
+        default: false
+        }
+    }
+
+    /// During a rush thousands of refused citizens ask for alternatives in the same second while nothing
+    /// changes; the answer is reused until the next committed write or the next second.
     func nearestFreeSlots(service: Service, from slot: Slot?, limit: Int) -> [Slot] {
         let now = clock()
+        let key = AlternativesCache.Key(serviceID: service.id, slotStart: slot?.startInstant, limit: limit)
+        let writes = store.database.committedWrites
+        if let cached = alternatives.lookup(key, writes: writes, now: now) { return cached }
+        let found = searchFreeSlots(service: service, from: slot, limit: limit, now: now)
+        alternatives.store(found, for: key, writes: writes, now: now)
+        return found
+    }
+
+    /// The first free slots after the chosen one; when there are fewer than `limit` in the next two weeks,
+    /// the free ones just before it too, so an empty answer means nothing is left to book.
+    private func searchFreeSlots(service: Service, from slot: Slot?, limit: Int, now: Int64) -> [Slot] {
         let start = max(now, slot?.startInstant ?? now)
         let end = start + 14 * 86_400
-        guard let occupancy = try? source.occupancy(serviceID: service.id, from: start - 86_400, to: end + 86_400, now: now)[service.id] ?? [:] else {
+        guard let occupancy = try? source.occupancy(serviceID: service.id, from: now - 86_400, to: end + 86_400, now: now)[service.id] ?? [:] else {
             return []
         }
-        var found: [Slot] = []
+        func isFree(_ candidate: Slot) -> Bool {
+            candidate.startInstant != slot?.startInstant
+                && service.availability(of: candidate, occupancy: occupancy[candidate.startInstant] ?? .empty, now: now).state == .free
+        }
+        var after: [Slot] = []
         var day = RomeTime.local(start).date
-        while found.count < limit, day <= RomeTime.local(end).date {
-            for candidate in service.slots(on: day) where candidate.startInstant >= start && candidate.startInstant != slot?.startInstant {
-                if service.availability(of: candidate, occupancy: occupancy[candidate.startInstant] ?? .empty, now: now).state == .free {
-                    found.append(candidate)
-                    if found.count == limit { break }
-                }
+        while after.count < limit, day <= RomeTime.local(end).date {
+            for candidate in service.slots(on: day) where candidate.startInstant >= start && isFree(candidate) {
+                after.append(candidate)
+                if after.count == limit { break }
             }
             day = day.adding(days: 1)
         }
-        return found
+        var before: [Slot] = []
+        let today = RomeTime.local(now).date
+        day = RomeTime.local(start).date
+        while after.count + before.count < limit, day >= today {
+            for candidate in service.slots(on: day).reversed() where candidate.startInstant >= now && candidate.startInstant < start && isFree(candidate) {
+                before.append(candidate)
+                if after.count + before.count == limit { break }
+            }
+            day = day.adding(days: -1)
+        }
+        return before.reversed() + after
     }
 
     /// Answers for errors the HTTP server detects itself (413, 431, …), in the site's main language.
@@ -240,5 +282,38 @@ extension RequestContext {
         self.language = language
         wantsJSON = false
         clientAddress = ""
+    }
+}
+
+/// Answers of `Application.nearestFreeSlots`, valid while the database has seen no new write and the
+/// clock is in the same second (a hold can run out without a write). Bounded: cleared when it grows large.
+final class AlternativesCache: Sendable {
+    struct Key: Hashable {
+        let serviceID: String
+        let slotStart: Int64?
+        let limit: Int
+    }
+
+    private struct Entry {
+        let slots: [Slot]
+        let writes: Int
+        let second: Int64
+    }
+
+    private let entries = Mutex<[Key: Entry]>([:])
+    private let capacity = 10_000
+
+    func lookup(_ key: Key, writes: Int, now: Int64) -> [Slot]? {
+        entries.withLock { entries in
+            guard let entry = entries[key], entry.writes == writes, entry.second == now else { return nil }
+            return entry.slots
+        }
+    }
+
+    func store(_ slots: [Slot], for key: Key, writes: Int, now: Int64) {
+        entries.withLock { entries in
+            if entries.count >= capacity { entries.removeAll(keepingCapacity: true) }
+            entries[key] = Entry(slots: slots, writes: writes, second: now)
+        }
     }
 }

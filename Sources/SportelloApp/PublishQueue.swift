@@ -15,7 +15,9 @@ public final class PublishQueue: Sendable {
 
     public init(publisher: SitePublisher, source: any OccupancySource, clock: @escaping @Sendable () -> Int64 = currentInstant,
                 onPublished: (@Sendable (Set<PageID>) -> Void)? = nil) {
-        weeks = Lane(name: "publisher-weeks") { pages, everything in
+        // Right away when idle (a lone confirmation shows in milliseconds); when changes keep coming while a
+        // pass runs, at most twenty passes a second, leaving the processor to the requests of a rush.
+        weeks = Lane(name: "publisher-weeks", busyInterval: 0.05) { pages, everything in
             if everything { try publisher.publishAll(now: clock(), source: source) }
             else { try publisher.publish(pages, now: clock(), source: source) }
             onPublished?(pages)
@@ -61,14 +63,18 @@ private final class Lane: Sendable {
 
     private let name: String
     private let minimumInterval: Double
+    private let busyInterval: Double
     private let work: @Sendable (Set<PageID>, Bool) throws -> Void
     private let state = Mutex(State())
     private let wake = DispatchSemaphore(value: 0)
     private let done = DispatchSemaphore(value: 0)
 
-    init(name: String, minimumInterval: Double = 0, work: @escaping @Sendable (Set<PageID>, Bool) throws -> Void) {
+    /// `minimumInterval`: the least time between the starts of two passes. `busyInterval`: the same, but only
+    /// when marks arrived while the previous pass ran (the lane is under load).
+    init(name: String, minimumInterval: Double = 0, busyInterval: Double = 0, work: @escaping @Sendable (Set<PageID>, Bool) throws -> Void) {
         self.name = name
         self.minimumInterval = minimumInterval
+        self.busyInterval = busyInterval
         self.work = work
     }
 
@@ -110,8 +116,10 @@ private final class Lane: Sendable {
                     FileHandle.standardError.write(Data("sportello: publishing failed: \(error)\n".utf8))
                 }
                 // Marks arriving meanwhile wait (and merge) until the interval is over; a stop cuts it short.
+                let busy = state.withLock { !$0.pending.isEmpty || $0.everything }
+                let interval = max(minimumInterval, busy ? busyInterval : 0)
                 var woken = false
-                while !stopped, case let rest = minimumInterval - Date().timeIntervalSince(started), rest > 0 {
+                while !stopped, case let rest = interval - Date().timeIntervalSince(started), rest > 0 {
                     guard wake.wait(timeout: .now() + rest) == .success else { break }
                     woken = true
                     if state.withLock({ $0.stopped }) { break }

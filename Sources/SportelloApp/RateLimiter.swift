@@ -1,3 +1,4 @@
+import SportelloCore
 import Synchronization
 
 /// A token bucket per key (client address, codice fiscale): `capacity` actions at once, refilled at

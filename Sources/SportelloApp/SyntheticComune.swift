@@ -47,6 +47,40 @@ public enum SyntheticComune {
     }
 }
 
+extension SyntheticComune {
+    /// The morning a batch of identity-card slots opens: one service whose only bookable day is `day`, with
+    /// `places` places in all (ten desks, ten-minute slots, one after the other from 08:00), and nothing
+    /// else to book. `places` is rounded up to a multiple of ten; `day` must be within the coming week.
+    public static func rushConfiguration(places: Int, day: CivilDate, today: CivilDate) throws -> SiteConfiguration {
+        let desks = 10
+        let slots = max(1, (places + desks - 1) / desks)
+        let end = 8 * 60 + slots * 10
+        let office: [String: Any] = [
+            "id": "anagrafe",
+            "name": "Anagrafe",
+            "address": "Piazza del Municipio 1, 00100 Città",
+            "coordinates": ["lat": 43.9, "lon": 10.2],
+            "schedule": [day.weekday.rawValue: [String(format: "08:00-%02d:%02d", end / 60, end % 60)]],
+            "window": ["minimumNoticeMinutes": 0, "maxDaysAhead": day.dayNumber - today.dayNumber],
+            "children": [[
+                "id": "carta-identita",
+                "name": "Carta d'identità elettronica",
+                "description": "Richiesta o rinnovo della carta d'identità elettronica.",
+                "documents": ["Documento d'identità scaduto o denuncia di smarrimento", "Una fototessera recente"],
+                "slotMinutes": 10,
+                "capacity": desks,
+            ]],
+        ]
+        let root: [String: Any] = [
+            "comune": ["name": "Comune Sintetico", "baseURL": "http://127.0.0.1:8080", "languages": ["it"],
+                       "tollFreeNumber": "800 000 000", "email": "urp@comune.example.it"],
+            "booking": ["weeksPublished": 2],
+            "services": [office],
+        ]
+        return try SiteConfiguration.parse(JSONSerialization.data(withJSONObject: root))
+    }
+}
+
 /// Occupancy made up deterministically from the slot start, so some cells are booked, held and blocked.
 public struct PatternOccupancy: OccupancySource {
     let catalogue: Catalogue

@@ -118,7 +118,12 @@ public struct BookingStore: Sendable {
 
     /// Holds are not flushed to disk one by one: losing one on a power cut only frees its slot early.
     public func placeHold(slot: SlotRef, capacity: Int, now: Int64, expiresAt: Int64, clientIP: String) throws(BookingError) -> Hold {
-        try run(durable: false) { connection in
+        // Most attempts in a rush are for places already taken: a reader's snapshot refuses them without
+        // queueing for the write lock. Only a refusal is decided here; a place that looks free is checked
+        // again inside the write transaction.
+        let seen = (try? database.read { try occupied($0, slot, now: now) }) ?? 0
+        if seen >= Int64(capacity) { throw .slotFull }
+        return try run(durable: false) { connection in
             guard try occupied(connection, slot, now: now) < Int64(capacity) else { throw BookingError.slotFull }
             let token = Tokens.hex128()
             try connection.execute("INSERT INTO holds (token, service_id, slot_start, created_at, expires_at, client_ip) VALUES (?, ?, ?, ?, ?, ?)",
@@ -283,21 +288,19 @@ public struct BookingStore: Sendable {
     public func occupancy(serviceID: String?, from: Int64, to: Int64, now: Int64) throws -> [String: [Int64: SlotOccupancy]] {
         try database.read { connection in
             var result: [String: [Int64: SlotOccupancy]] = [:]
-            // Binding an unused parameter is an error, so the filter is written to accept NULL = every service.
-            let serviceFilter = "AND (?4 IS NULL OR service_id = ?4)"
-            let service = SQLValue(serviceID)
-            try connection.forEach("""
-                SELECT service_id, slot_start, COUNT(*) FROM bookings
-                WHERE slot_start >= ?1 AND slot_start < ?2 AND state IN \(Self.occupyingStates) AND ?3 IS NOT NULL \(serviceFilter)
-                GROUP BY service_id, slot_start
-                """, .int(from), .int(to), .int(now), service) { row in
+            // One service: its (service_id, slot_start) index reads just that service's rows. Written out
+            // rather than `(? IS NULL OR service_id = ?)`, which keeps the planner off that index.
+            let bookings = serviceID == nil
+                ? "SELECT service_id, slot_start, COUNT(*) FROM bookings WHERE slot_start >= ?1 AND slot_start < ?2 AND state IN \(Self.occupyingStates) AND ?3 IS NULL AND ?4 IS NOT NULL GROUP BY service_id, slot_start"
+                : "SELECT service_id, slot_start, COUNT(*) FROM bookings WHERE service_id = ?3 AND slot_start >= ?1 AND slot_start < ?2 AND state IN \(Self.occupyingStates) AND ?4 IS NOT NULL GROUP BY slot_start"
+            let holds = serviceID == nil
+                ? "SELECT service_id, slot_start, COUNT(*) FROM holds WHERE slot_start >= ?1 AND slot_start < ?2 AND released = 0 AND booking_id IS NULL AND expires_at > ?4 AND ?3 IS NULL GROUP BY service_id, slot_start"
+                : "SELECT service_id, slot_start, COUNT(*) FROM holds WHERE service_id = ?3 AND slot_start >= ?1 AND slot_start < ?2 AND released = 0 AND booking_id IS NULL AND expires_at > ?4 GROUP BY slot_start"
+            // Every statement names all four parameters (binding one a statement lacks is an error).
+            try connection.forEach(bookings, .int(from), .int(to), SQLValue(serviceID), .int(now)) { row in
                 result[row.text(0), default: [:]][row.int(1), default: .empty].booked = Int(row.int(2))
             }
-            try connection.forEach("""
-                SELECT service_id, slot_start, COUNT(*) FROM holds
-                WHERE slot_start >= ?1 AND slot_start < ?2 AND released = 0 AND booking_id IS NULL AND expires_at > ?3 \(serviceFilter)
-                GROUP BY service_id, slot_start
-                """, .int(from), .int(to), .int(now), service) { row in
+            try connection.forEach(holds, .int(from), .int(to), SQLValue(serviceID), .int(now)) { row in
                 result[row.text(0), default: [:]][row.int(1), default: .empty].held = Int(row.int(2))
             }
             return result

@@ -1,5 +1,6 @@
 import CSQLite
 import Foundation
+import Synchronization
 
 /// A value bound to, or read from, an SQL statement.
 public enum SQLValue: Sendable, Equatable, ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, ExpressibleByNilLiteral {
@@ -175,6 +176,10 @@ public final class Database: @unchecked Sendable {
     private let idleReaders: NSCondition = NSCondition()
     private var idle: [Int]
     public let path: String
+    private let commits = Atomic<Int>(0)
+
+    /// Grows with every committed write: a value read from the database stays current while this does not move.
+    public var committedWrites: Int { commits.load(ordering: .acquiring) }
 
     public init(path: String, readers readerCount: Int = 4) throws {
         self.path = path
@@ -203,6 +208,7 @@ public final class Database: @unchecked Sendable {
         do {
             let result = try body(writer)
             try writer.execute("COMMIT")
+            commits.add(1, ordering: .releasing)
             return result
         } catch {
             try? writer.execute("ROLLBACK")

@@ -123,6 +123,13 @@ enum Migrations {
         CREATE UNIQUE INDEX outbox_dedupe ON outbox (dedupe_key) WHERE dedupe_key IS NOT NULL;
         CREATE INDEX outbox_due ON outbox (sent_at, dead, next_attempt_at);
         """,
+        // 5: occupancy read from small indexes alone. During a rush every refused citizen's answer counts the
+        // places of the coming days; these hold only the rows that occupy a place (live holds, bookings not
+        // cancelled), so the count never visits the table nor the thousands of confirmed or expired holds.
+        """
+        CREATE INDEX bookings_occupying ON bookings (service_id, slot_start) WHERE state IN ('booked', 'done', 'absent');
+        CREATE INDEX holds_live ON holds (service_id, slot_start, expires_at) WHERE released = 0 AND booking_id IS NULL;
+        """,
     ]
 
     static func apply(to connection: Connection) throws {

@@ -251,7 +251,6 @@ extension BookingStore {
     }
 
     static func jsonArray(_ values: [String]) -> String {
-        let data = (try? JSONSerialization.data(withJSONObject: values)) ?? Data("[]".utf8)
-        return String(decoding: data, as: UTF8.self)
+        JSONWriter.string(values)
     }
 }

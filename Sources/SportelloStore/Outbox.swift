@@ -33,11 +33,10 @@ public struct Outbox: Sendable {
     /// (reminders are queued by a periodic job and must be queued once).
     public static func enqueue(_ connection: Connection, kind: String, channel: String, recipient: String, bookingID: Int64?,
                                language: String, payload: [String: String] = [:], at now: Int64, dedupeKey: String? = nil) throws {
-        let data = (try? JSONSerialization.data(withJSONObject: payload, options: [.sortedKeys])) ?? Data("{}".utf8)
         try connection.execute("""
             INSERT OR IGNORE INTO outbox (kind, channel, recipient, payload, created_at, next_attempt_at, booking_id, language, dedupe_key)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """, .text(kind), .text(channel), .text(recipient), .text(String(decoding: data, as: UTF8.self)), .int(now), .int(now),
+            """, .text(kind), .text(channel), .text(recipient), .text(JSONWriter.string(payload)), .int(now), .int(now),
             SQLValue(bookingID), .text(language), SQLValue(dedupeKey))
     }
 

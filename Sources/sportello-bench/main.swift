@@ -73,7 +73,13 @@ case "endpoint":
     for services in sizes {
         try endpointBenchmark(services: services, clients: clients, bookings: bookings, templates: option("--templates", "site-templates"))
     }
+case "rush":
+    let passed = try rushBenchmark(clients: Int(option("--clients", "5000")) ?? 5000, places: Int(option("--places", "500")) ?? 500,
+                                   seconds: Int(option("--seconds", "20")) ?? 20, thinkMilliseconds: Int(option("--think-ms", "2000")) ?? 2000,
+                                   threads: Int(option("--threads", "2")) ?? 2, workers: Int(option("--workers", "")),
+                                   templates: option("--templates", "site-templates"))
+    exit(passed ? 0 : 1)
 default:
-    print("usage: sportello-bench build [--services 10,100,1000] [--weeks 13] [--runs 7] [--languages it,en]\n       sportello-bench endpoint [--services 10,1000] [--clients 32] [--bookings 5000]")
+    print("usage: sportello-bench build [--services 10,100,1000] [--weeks 13] [--runs 7] [--languages it,en]\n       sportello-bench endpoint [--services 10,1000] [--clients 32] [--bookings 5000]\n       sportello-bench rush [--clients 5000] [--places 500] [--seconds 20] [--think-ms 2000] [--threads 2] [--workers N]")
     exit(2)
 }
