@@ -9,6 +9,7 @@ import SportelloStore
 /// A minimal keep-alive HTTP/1.1 client over a blocking socket: enough to measure the endpoint.
 final class BenchClient {
     let fd: Int32
+    let connected: Bool
     var buffer: [UInt8] = []
 
     init(port: Int) {
@@ -19,10 +20,22 @@ final class BenchClient {
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = UInt16(port).bigEndian
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        let socketFD = fd
+        connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(socketFD, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        } == 0
     }
 
     deinit { close(fd) }
+
+    /// True when something accepts connections on the loopback port.
+    static func canConnect(port: Int) -> Bool {
+        let client = BenchClient(port: port)
+        var error: Int32 = 0
+        var length = socklen_t(MemoryLayout<Int32>.size)
+        getsockopt(client.fd, SOL_SOCKET, SO_ERROR, &error, &length)
+        return client.connected && error == 0
+    }
 
     /// POSTs a form asking for JSON; returns the status and body.
     func post(_ path: String, _ form: String) -> (Int, String) {

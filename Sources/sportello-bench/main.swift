@@ -73,6 +73,16 @@ case "endpoint":
     for services in sizes {
         try endpointBenchmark(services: services, clients: clients, bookings: bookings, templates: option("--templates", "site-templates"))
     }
+case "wrk":
+    let passed = try wrkEndpointBenchmark(sizes: option("--services", "10,1000").split(separator: ",").compactMap { Int($0) },
+                                          clients: Int(option("--clients", "64")) ?? 64, seconds: Int(option("--seconds", "10")) ?? 10,
+                                          threads: Int(option("--threads", "2")) ?? 2, templates: option("--templates", "site-templates"))
+    exit(passed ? 0 : 1)
+case "static":
+    let passed = try staticBenchmark(services: Int(option("--services", "100")) ?? 100, clients: Int(option("--clients", "64")) ?? 64,
+                                     seconds: Int(option("--seconds", "10")) ?? 10, threads: Int(option("--threads", "2")) ?? 2,
+                                     templates: option("--templates", "site-templates"))
+    exit(passed ? 0 : 1)
 case "rush":
     let passed = try rushBenchmark(clients: Int(option("--clients", "5000")) ?? 5000, places: Int(option("--places", "500")) ?? 500,
                                    seconds: Int(option("--seconds", "20")) ?? 20, thinkMilliseconds: Int(option("--think-ms", "2000")) ?? 2000,
@@ -80,6 +90,6 @@ case "rush":
                                    templates: option("--templates", "site-templates"))
     exit(passed ? 0 : 1)
 default:
-    print("usage: sportello-bench build [--services 10,100,1000] [--weeks 13] [--runs 7] [--languages it,en]\n       sportello-bench endpoint [--services 10,1000] [--clients 32] [--bookings 5000]\n       sportello-bench rush [--clients 5000] [--places 500] [--seconds 20] [--think-ms 2000] [--threads 2] [--workers N]")
+    print("usage: sportello-bench build [--services 10,100,1000] [--weeks 13] [--runs 7] [--languages it,en]\n       sportello-bench endpoint [--services 10,1000] [--clients 32] [--bookings 5000]\n       sportello-bench rush [--clients 5000] [--places 500] [--seconds 20] [--think-ms 2000] [--threads 2] [--workers N]\n       sportello-bench wrk [--services 10,1000] [--clients 64] [--seconds 10]\n       sportello-bench static [--services 100] [--clients 64] [--seconds 10]")
     exit(2)
 }

@@ -9,14 +9,9 @@
 -- Every request comes from its own made-up address (X-Forwarded-For through a trusted proxy), so the
 -- per-address rate limit stays on as in production.
 
-local threads = {}
-local counter = 0
-
-function setup(thread)
-    thread:set("index", counter)
-    counter = counter + 1
-    table.insert(threads, thread)
-end
+local common = dofile((debug.getinfo(1, "S").source:match("^@(.*/)") or "./") .. "common.lua")
+setup = common.setup
+done = common.done
 
 local places = {}
 local people = {}
@@ -26,22 +21,13 @@ local think = 1000
 local tokens = {}
 local suggested = {}
 local soldOut = false
-counts = {}
-
-local function lines(path)
-    local result = {}
-    for line in io.lines(path) do
-        if line ~= "" then table.insert(result, line) end
-    end
-    return result
-end
 
 function init(args)
-    for _, line in ipairs(lines(args[1])) do
+    for _, line in ipairs(common.lines(args[1])) do
         local service, slot = line:match("^(%S+)%s+(%d+)$")
         table.insert(places, "service=" .. service .. "&slot=" .. slot)
     end
-    people = lines(args[2])
+    people = common.lines(args[2])
     think = tonumber(args[3]) or 1000
     nextPerson = index
     personStep = tonumber(args[4]) or 1
@@ -52,17 +38,13 @@ local function post(path, body)
     local headers = {
         ["Content-Type"] = "application/x-www-form-urlencoded",
         ["Accept"] = "application/json",
-        ["X-Forwarded-For"] = string.format("10.%d.%d.%d", index, math.random(0, 255), math.random(1, 254)),
+        ["X-Forwarded-For"] = common.forwardedFor(),
     }
     return wrk.format("POST", path, headers, body)
 end
 
-local function count(key)
-    counts[key] = (counts[key] or 0) + 1
-end
-
 function delay()
-    if #tokens > 0 then return math.random(0, 200) end      -- the form is filled in quickly
+    if #tokens > 0 then return math.random(0, math.min(200, think)) end  -- the form is filled in quickly
     if soldOut then return 60000 end                       -- told nothing is left: the citizen leaves
     return math.random(0, think)
 end
@@ -83,22 +65,22 @@ function response(status, headers, body)
     if status == 201 then
         local token = body:match('"token"%s*:%s*"(%x+)"')
         if token then
-            count("held")
+            common.count("held")
             table.insert(tokens, token)
         elseif body:match('"code"%s*:%s*"(%w+)"') then
-            count("booked")
+            common.count("booked")
         else
-            count("unclear 201")
+            common.count("unclear 201")
         end
         return
     end
     local code = body:match('"error"%s*:%s*"([%w_]+)"')
     local message = body:match('"message"%s*:%s*"([^"]+)"')
     if not code or not message then
-        count("unclear " .. status)
+        common.count("unclear " .. status)
         return
     end
-    count(code)
+    common.count(code)
     if code == "slot_full" then
         -- The citizen picks from the latest answer's proposals; none left means nothing is left.
         suggested = {}
@@ -110,21 +92,3 @@ function response(status, headers, body)
     end
 end
 
-function done(summary, latency, requests)
-    local totals = {}
-    for _, thread in ipairs(threads) do
-        for key, value in pairs(thread:get("counts")) do
-            totals[key] = (totals[key] or 0) + value
-        end
-    end
-    for key, value in pairs(totals) do
-        io.write(string.format("outcome %s %d\n", key, value))
-    end
-    for _, p in ipairs({ 50, 90, 99, 99.9 }) do
-        io.write(string.format("latency p%s %.3f ms\n", p, latency:percentile(p) / 1000))
-    end
-    io.write(string.format("requests %d\n", summary.requests))
-    local errors = summary.errors
-    io.write(string.format("socket-errors connect %d read %d write %d timeout %d status %d\n",
-        errors.connect, errors.read, errors.write, errors.timeout, errors.status))
-end
