@@ -262,6 +262,25 @@ let person = ["nome": "Maria Chiara", "cognome": "D'Alessandro", "codice_fiscale
         #expect(full.body.contains("name=\"slot\" value=\"\(rome("2026-11-26", "09:30"))\""))
         #expect(full.body.contains("href=\"/servizi/carta-identita/2026-W48.html\""))
 
+        // API clients get the same way on: the requested slot and the nearest free ones, ready to hold.
+        func alternatives() throws -> [Int64] {
+            let answer = try site.post("/api/holds", ["service": "carta-identita", "slot": String(slot)], json: true)
+            #expect(answer.status == 409)
+            let body = try #require(try JSONSerialization.jsonObject(with: Data(answer.body.utf8)) as? [String: Any])
+            #expect(body["error"] as? String == "slot_full")
+            #expect((body["slot"] as? NSNumber)?.int64Value == slot)
+            let offered = try #require(body["alternatives"] as? [[String: Any]])
+            for item in offered { #expect(item["service"] as? String == "carta-identita" && !(item["text"] as? String ?? "").isEmpty) }
+            return offered.compactMap { ($0["slot"] as? NSNumber)?.int64Value }
+        }
+        let next = rome("2026-11-26", "09:30")
+        #expect(try alternatives().first == next)
+        // Within the same second, a place taken meanwhile is no longer offered (no stale answer is reused).
+        for _ in 0..<2 { #expect(try site.post("/api/holds", ["service": "carta-identita", "slot": String(next)], json: true).status == 201) }
+        let offeredNow = try alternatives()
+        #expect(!offeredNow.contains(next))
+        #expect(offeredNow.count == 5)
+
         // An expired hold cannot be confirmed.
         let hold = try site.post("/api/holds", ["service": "tari", "slot": String(rome("2026-11-27", "09:00"))], json: true)
         let token = try #require(extract("[0-9a-f]{32}", from: hold.body))
