@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .executable(name: "sportello", targets: ["sportello"]),
         .executable(name: "sportello-bench", targets: ["sportello-bench"]),
+        .executable(name: "sportello-fuzz", targets: ["sportello-fuzz"]),
         .library(name: "SportelloCore", targets: ["SportelloCore"]),
     ],
     targets: [
@@ -24,6 +25,7 @@ let package = Package(
 
         .executableTarget(name: "sportello", dependencies: ["SportelloApp"]),
         .executableTarget(name: "sportello-bench", dependencies: ["SportelloApp"]),
+        .executableTarget(name: "sportello-fuzz", dependencies: ["SportelloApp"]),
 
         .testTarget(name: "SportelloCoreTests", dependencies: ["SportelloCore"]),
         .testTarget(name: "SportelloStoreTests", dependencies: ["SportelloStore"]),

@@ -1,19 +1,8 @@
 import Foundation
 import Glibc
+import SportelloCore
 import Testing
 @testable import SportelloHTTP
-
-/// Deterministic generator (SplitMix64) so a failure reproduces.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 @Suite struct FuzzTests {
     static let seeds: [String] = [
@@ -25,28 +14,7 @@ struct SplitMix64: RandomNumberGenerator {
         "OPTIONS * HTTP/1.1\r\nHost: t\r\n\r\n",
         "GET http://t/abs HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\n\r\n",
     ]
-    static let interesting: [UInt8] = [0, 9, 10, 13, 32, 58, 37, 43, 48, 0x7F, 0x80, 0xC3, 0xFF, 0x2F, 0x3F]
-
-    static func mutate(_ input: [UInt8], _ rng: inout SplitMix64) -> [UInt8] {
-        var bytes = input
-        for _ in 0..<Int.random(in: 0...3, using: &rng) {
-            guard !bytes.isEmpty else { break }
-            let at = Int.random(in: 0..<bytes.count, using: &rng)
-            switch Int.random(in: 0..<7, using: &rng) {
-            case 0: bytes[at] = UInt8.random(in: 0...255, using: &rng)
-            case 1: bytes.insert(interesting.randomElement(using: &rng) ?? 0, at: at)
-            case 2: bytes.remove(at: at)
-            case 3: bytes[at] = interesting.randomElement(using: &rng) ?? 0
-            case 4:  // duplicate a slice (e.g. a header line)
-                let end = min(bytes.count, at + Int.random(in: 1...40, using: &rng))
-                bytes.insert(contentsOf: bytes[at..<end], at: at)
-            case 5: bytes = Array(bytes[0..<at])  // truncate
-            default:  // bloat
-                bytes.insert(contentsOf: [UInt8](repeating: UInt8(ascii: "A"), count: Int.random(in: 1...3000, using: &rng)), at: at)
-            }
-        }
-        return bytes
-    }
+    static func mutate(_ input: [UInt8], _ rng: inout SplitMix64) -> [UInt8] { FuzzMutator.mutate(input, &rng) }
 
     /// Splits a response stream into responses; false if anything is not a well-formed HTTP/1.1 response
     /// without a 5xx.

@@ -1,3 +1,4 @@
+import SportelloCore
 import Testing
 @testable import SportelloHTTP
 
