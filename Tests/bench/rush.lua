@@ -1,6 +1,7 @@
 -- The booking rush, for wrk: every connection is a citizen who arrives within the first seconds, holds a
 -- place (POST /api/holds), confirms it (POST /api/bookings) and, when the place is gone, tries one of the
--- alternatives the answer proposes, until the answer says nothing is left. Then the citizen stops asking.
+-- alternatives the answer proposes, until the answer says nothing is left. Then the citizen only looks again
+-- every few seconds.
 --
 --   wrk -t2 -c5000 -d20s --timeout 10s --latency -s rush.lua http://127.0.0.1:PORT -- PLACES PEOPLE THINK_MS
 --
@@ -45,7 +46,9 @@ end
 
 function delay()
     if #tokens > 0 then return math.random(0, math.min(200, think)) end  -- the form is filled in quickly
-    if soldOut then return 60000 end                       -- told nothing is left: the citizen leaves
+    -- Told nothing is left, the citizen looks again now and then, in case a place frees up (within the
+    -- server's 15 s keep-alive, as a browser tab left open would).
+    if soldOut then return math.random(5000, 10000) end
     return math.random(0, think)
 end
 
