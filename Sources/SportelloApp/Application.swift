@@ -214,8 +214,12 @@ final class NotificationWorker: Sendable {
     func start() {
         started.withLock { $0 = true }
         let thread = Thread { [self] in
+            let batch = 500
             while !stopped.withLock({ $0 }) {
-                notifier.deliverDue(clock: clock, keepGoing: { [self] in !stopped.withLock { $0 } })
+                let report = notifier.deliverDue(clock: clock, limit: batch, keepGoing: { [self] in !stopped.withLock { $0 } })
+                // A full batch means a backlog (after a restart, or a rush): go on at once instead of waiting
+                // for the next change or the 30-second tick.
+                if report.delivered + report.failed >= batch { continue }
                 _ = signal.wait(timeout: .now() + 30)
             }
             done.signal()

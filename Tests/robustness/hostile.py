@@ -23,21 +23,13 @@ import sys
 import threading
 import time
 import urllib.parse
-from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent / "e2e"))
-from people import person  # noqa: E402
-from stack import Stack  # noqa: E402
+from support import Stack, check, free_slots, started_endpoint, summary  # noqa: E402
+from people import person  # noqa: E402  (Tests/e2e, on the path through support)
 
 ATTACKER = "127.0.0.2"
-FAILURES: list[str] = []
 
 
-def check(condition: bool, what: str) -> None:
-    print(("  ok    " if condition else "  FAIL  ") + what)
-    if not condition:
-        FAILURES.append(what)
 
 
 def raw(port: int, data: bytes, wait: float = 5.0, source: str = ATTACKER) -> tuple[bytes, bool]:
@@ -146,13 +138,6 @@ def report_honest(citizen: HonestCitizen, name: str) -> None:
           + (f" (failures: {failures[:3]})" if failures else ""))
 
 
-def free_slots(stack: Stack) -> list[tuple[str, int]]:
-    slots = []
-    for page in stack.week_files():
-        service = page.parent.name
-        for value in re.findall(r'name="slot" value="(\d+)"', page.read_text()):
-            slots.append((service, int(value)))
-    return slots
 
 
 def slowloris(stack: Stack, connections: int, duration: float) -> None:
@@ -344,12 +329,8 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="the bounded version CI runs")
     arguments = parser.parse_args()
-    stack = Stack("hostile")
     limit = 60
-    stack.configuration["booking"]["requestsPerMinutePerAddress"] = limit
-    stack.configuration["notifications"]["email"] = False
-    stack.config.write_text(json.dumps(stack.configuration, ensure_ascii=False, indent=1))
-    stack.start_endpoint()
+    stack = started_endpoint("hostile", booking={"requestsPerMinutePerAddress": limit}, notifications={"email": False})
     citizen = None
     try:
         slots = free_slots(stack)
@@ -372,8 +353,7 @@ def main() -> int:
             citizen.running = False
             citizen.join(timeout=5)
         stack.stop()
-    print(f"hostile clients: {'FAILED: ' + '; '.join(FAILURES) if FAILURES else 'every check passed'}")
-    return 1 if FAILURES else 0
+    return summary("hostile clients")
 
 
 if __name__ == "__main__":
