@@ -117,6 +117,23 @@ public enum AtomicFile {
         if mkdir(path, 0o755) != 0 && errno != EEXIST { throw FileWriteError(path: path, operation: "mkdir", code: errno) }
     }
 
+    /// Removes from `folder` (not its subfolders) the temporary files of writers that died before their rename
+    /// (a `kill -9` in the middle of a publish): `<name>.tmp-<pid>-<n>` whose process is gone. Those of a
+    /// running process, this one included, are left alone. Returns how many were removed.
+    @discardableResult
+    public static func removeLeftovers(inFolder folder: String) -> Int {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder) else { return 0 }
+        var removed = 0
+        for name in names {
+            guard let marker = name.range(of: ".tmp-", options: .backwards) else { continue }
+            let parts = name[marker.upperBound...].split(separator: "-")
+            guard parts.count == 2, let pid = Int32(parts[0]), UInt64(parts[1]) != nil, pid > 0, pid != processID else { continue }
+            if kill(pid, 0) == 0 || errno != ESRCH { continue }
+            if unlink(folder.hasSuffix("/") ? folder + name : "\(folder)/\(name)") == 0 { removed += 1 }
+        }
+        return removed
+    }
+
     /// Temporary names only need to be unique among this process's writers: other processes differ by pid.
     private static let processID = getpid()
     private static let temporaryCounter = Atomic<UInt64>(0)

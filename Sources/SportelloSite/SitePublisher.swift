@@ -106,6 +106,13 @@ public final class SitePublisher: Sendable {
                 }
             }
             total = total + (try copyAssets())
+            // Temporary files of a process killed while writing (service folders are swept by pruneWeeks).
+            var folders: Set<String> = ["assets/"]
+            for language in renderer.languages {
+                for (page, _) in fixedPages { folders.insert(renderer.layout.folder(page, language: language)) }
+                folders.insert(renderer.layout.folder(.catalogue, language: language))
+            }
+            for folder in folders { total.removed += AtomicFile.removeLeftovers(inFolder: path(folder)) }
             return total
         } }
     }
@@ -200,6 +207,7 @@ public final class SitePublisher: Sendable {
         var removed = 0
         for language in renderer.languages {
             let folder = path(renderer.layout.folder(.service(service.id), language: language))
+            removed += AtomicFile.removeLeftovers(inFolder: folder)
             guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder) else { continue }
             for name in names {
                 let page = name.hasSuffix(".gz") ? String(name.dropLast(3)) : name

@@ -188,7 +188,7 @@ func rushBenchmark(clients: Int, places: Int, seconds: Int, thinkMilliseconds: I
 
     print("sportello-bench rush: \(clients) citizens (wrk connections, \(threads) threads) race for \(released) places " +
           "(\(slots.count) slots × \(service.capacity) desks on \(day)), arriving within \(thinkMilliseconds) ms, \(seconds) s, " +
-          "\(limits.workers) server workers, loopback")
+          "\(limits.workers) server workers, loopback; " + String(format: "other work on the machine: %.0f%% of its cores", backgroundLoad() * 100))
     let baseline = residentMegabytes()
     let sampler = MemorySampler()
     sampler.start()

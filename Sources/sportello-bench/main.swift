@@ -13,6 +13,24 @@ func peakRSSMegabytes() -> Double {
     return Double(usage.ru_maxrss) / 1024
 }
 
+/// How busy the machine is with other work: the share of all cores used during `seconds` while this process
+/// waits. The development machines are shared; a figure taken beside someone else's build is not comparable.
+func backgroundLoad(seconds: Double = 1) -> Double {
+    func sample() -> (busy: Double, total: Double) {
+        guard let text = try? String(contentsOfFile: "/proc/stat", encoding: .utf8),
+              let line = text.split(separator: "\n").first(where: { $0.hasPrefix("cpu ") }) else { return (0, 0) }
+        let fields = line.split(separator: " ").dropFirst().compactMap { Double($0) }
+        guard fields.count > 4 else { return (0, 0) }
+        let total = fields.reduce(0, +)
+        return (total - fields[3] - fields[4], total)
+    }
+    let before = sample()
+    usleep(UInt32(seconds * 1_000_000))
+    let after = sample()
+    let total = after.total - before.total
+    return total > 0 ? (after.busy - before.busy) / total : 0
+}
+
 func median(_ values: [Double]) -> Double {
     let sorted = values.sorted()
     return sorted.isEmpty ? 0 : sorted[sorted.count / 2]
@@ -38,7 +56,8 @@ case "build":
     let runs = max(2, Int(option("--runs", "7")) ?? 7)
     let languages = option("--languages", "it").split(separator: ",").map(String.init)
     let templates = option("--templates", "site-templates")
-    print("sportello-bench build: \(weeks) weeks, languages \(languages.joined(separator: "+")), \(runs) runs each, \(ProcessInfo.processInfo.activeProcessorCount) cores")
+    print("sportello-bench build: \(weeks) weeks, languages \(languages.joined(separator: "+")), \(runs) runs each, \(ProcessInfo.processInfo.activeProcessorCount) cores, " +
+          String(format: "other work on the machine: %.0f%% of its cores", backgroundLoad() * 100))
     print("services  pages   cold ms  warm-median ms  pages/s(warm)  µs/page  peak RSS MB")
     for services in sizes {
         let configuration = try SyntheticComune.configuration(services: services, weeks: weeks, languages: languages)

@@ -212,4 +212,22 @@ func rome(_ day: String, _ time: String) -> Int64 {
         #expect(read(path) == "owt!")
         #expect(try FileManager.default.contentsOfDirectory(atPath: "\(folder)/deep/er") == ["page.html"])
     }
+
+    /// A process killed between writing a temporary file and renaming it leaves the file behind; the next full
+    /// build removes it (Tests/robustness/crash.py found them in output/ after `kill -9`).
+    @Test func aFullBuildRemovesTemporaryFilesOfDeadWriters() throws {
+        let output = temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: output) }
+        let publisher = try demoPublisher(output: output)
+        try publisher.publishAll(now: now, source: FixtureOccupancy())
+        let dead = Int32.max  // above any pid_max: no such process
+        let leftovers = ["index.html.tmp-\(dead)-1", "assets/sportello.css.tmp-\(dead)-2", "en/annulla/index.html.tmp-\(dead)-3",
+                         "servizi/residenza/2026-W49.html.gz.tmp-\(dead)-4", "en/servizi/certificati/2026-W50.html.tmp-\(dead)-5"]
+        let alive = "servizi/residenza/2026-W49.html.tmp-\(getpid())-6"  // a writer still at work is left alone
+        for name in leftovers + [alive] { FileManager.default.createFile(atPath: "\(output)/\(name)", contents: Data("<!doc".utf8)) }
+        let report = try publisher.publishAll(now: now, source: FixtureOccupancy())
+        for name in leftovers { #expect(!FileManager.default.fileExists(atPath: "\(output)/\(name)"), "\(name)") }
+        #expect(FileManager.default.fileExists(atPath: "\(output)/\(alive)"))
+        #expect(report.removed == leftovers.count)
+    }
 }
