@@ -205,8 +205,15 @@ public final class Application: HTTPResponder, Sendable {
     /// Origin and no Referer, such as curl or a server-side integration).
     func originIsAllowed(_ request: HTTPRequest) -> Bool {
         let expected = configuration.comune.origin
-        if let origin = request.headers["Origin"] { return origin == expected }
-        if let referer = request.headers["Referer"] { return referer == expected || referer.hasPrefix(expected + "/") }
+        if let origin = request.headers["Origin"] {
+            return origin == expected || ComuneSettings.normalizedOrigin(origin) == expected
+        }
+        if let referer = request.headers["Referer"] {
+            if referer == expected || referer.hasPrefix(expected + "/") { return true }
+            // The Referer's own origin, compared in normal form (case, default port).
+            guard let components = URLComponents(string: referer), let scheme = components.scheme, let host = components.host else { return false }
+            return ComuneSettings.normalizedOrigin("\(scheme)://\(host)\(components.port.map { ":\($0)" } ?? "")") == expected
+        }
         return true
     }
 }
@@ -229,7 +236,7 @@ struct RequestContext {
 
     static func clientAddress(of request: HTTPRequest, configuration: SiteConfiguration) -> String {
         let address = request.remoteAddress
-        if configuration.booking.trustedProxies.contains(address),
+        if configuration.booking.isTrustedProxy(address),
            let forwarded = request.headers["X-Forwarded-For"]?.split(separator: ",").last?.trimmingCharacters(in: .whitespaces),
            !forwarded.isEmpty {
             return forwarded
