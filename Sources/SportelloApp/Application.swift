@@ -144,11 +144,12 @@ public final class Application: HTTPResponder, Sendable {
         guard request.path.hasPrefix(apiPrefix) || request.path == layout.basePath + "/api" else {
             return staticFiles.respond(to: strippingBasePath(request))
         }
-        if request.path == apiPrefix + "health", request.method == "GET" || request.method == "HEAD" { return health() }
+        let isHealth = request.path == apiPrefix + "health"
+        if isHealth, request.method == "GET" || request.method == "HEAD" { return health() }
         let context = RequestContext(request: request, configuration: configuration)
-        guard request.method == "POST" else {
+        guard request.method == "POST", !isHealth else {
             var response = failure(.methodNotAllowed, context)
-            response.headers.append(("Allow", request.path == apiPrefix + "health" ? "GET, HEAD" : "POST"))
+            response.headers.append(("Allow", isHealth ? "GET, HEAD" : "POST"))
             return response
         }
         if let limiter = addressLimiter, !limiter.allow(context.clientAddress, now: Double(clock())) {
