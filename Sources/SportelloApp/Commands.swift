@@ -1,4 +1,5 @@
 import Dispatch
+import Synchronization
 import Foundation
 import SportelloCore
 import SportelloHTTP
@@ -77,17 +78,21 @@ public enum Commands {
             source.resume()
             sources.append(source)
         }
-        // SIGHUP (what `systemctl reload` sends) must not kill the service. The configuration is checked and the
-        // pages republished by a restart (see README, Operations); here it only says so.
+        // SIGHUP (what `systemctl reload` sends) re-reads the configuration: a valid one restarts this process in
+        // place with it (pages rebuilt, port reopened, nginx keeps serving the pages meanwhile); an invalid one is
+        // logged and the running configuration stays.
+        let reload = Atomic<Bool>(false)
         signal(SIGHUP, SIG_IGN)
         let hangup = DispatchSource.makeSignalSource(signal: SIGHUP, queue: .global())
         hangup.setEventHandler {
             do {
                 _ = try LoadedSite(options: options)
-                application.queue.markEverything()
-                Log.info("reload", ["config": .text(options.configPath), "result": "configuration valid; pages republished; restart to apply configuration changes"])
+                Log.info("reload", ["config": .text(options.configPath), "result": "configuration valid; restarting with it"])
+                reload.store(true, ordering: .relaxed)
+                stop.signal()
             } catch {
-                Log.error("reload_failed", ["config": .text(options.configPath), "error": .text("\(error)"), "result": "still serving the previous configuration"])
+                Log.error("reload_failed", ["config": .text(options.configPath), "error": .text("\(error)"),
+                                            "result": "still serving the previous configuration"])
             }
         }
         hangup.resume()
@@ -98,6 +103,7 @@ public enum Commands {
         metricsServer?.stop()
         application.stopBackgroundWork()
         lock.release()
+        if reload.load(ordering: .relaxed) { restartInPlace() }
         _ = sources
     }
 }
@@ -152,6 +158,17 @@ extension Commands {
         Log.warning("stranded_bookings", ["count": .int(Int64(stranded.count)), "codes": .text(stranded.prefix(20).map(\.code).joined(separator: ",")),
                                           "hint": "the configuration no longer offers these confirmed appointments; see sportello check --database"])
     }
+}
+
+/// Replaces this process with a fresh `sportello` with the same arguments and environment (SIGHUP reload).
+private func restartInPlace() -> Never {
+    let arguments = CommandLine.arguments
+    let program = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? (arguments.first ?? "sportello")
+    var pointers: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) }
+    pointers.append(nil)
+    execv(program, pointers)
+    Log.error("reload_failed", ["error": .text("cannot restart \(program): \(String(cString: strerror(errno)))"), "result": "stopped"])
+    exit(1)
 }
 
 /// `serve` could not listen: the port taken is the usual case, said in words with what to do.

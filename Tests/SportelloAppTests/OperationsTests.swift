@@ -313,3 +313,50 @@ import Testing
         #expect(logged.contains { $0.contains("event=request") && $0.contains("status=201") })
     }
 }
+
+extension OperationsTests {
+    @Test func sighupReloadsAValidConfigurationAndKeepsServingOnABrokenOne() throws {
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let config = "\(folder)/sportello.json"
+        try FileManager.default.copyItem(atPath: demoConfig, toPath: config)
+        let log = "\(folder)/serve.log"
+        FileManager.default.createFile(atPath: log, contents: nil)
+        let probe = HTTPServer(port: 0, responder: HTTPClosureResponder { _ in .text(200, "") })
+        try probe.start()
+        let port = probe.port
+        probe.stop()
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try sportelloExecutable())
+        process.arguments = ["serve", "--port", String(port), "--config", config] + common
+        process.environment = ["PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"]
+        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        defer {
+            if process.isRunning { process.terminate() }
+            process.waitUntilExit()
+        }
+        func logged() -> String { (try? String(contentsOfFile: log, encoding: .utf8)) ?? "" }
+        func waitFor(_ condition: () -> Bool) -> Bool {
+            for _ in 0..<300 where !condition() { usleep(50_000) }
+            return condition()
+        }
+        func starts() -> Int { logged().components(separatedBy: "event=started").count - 1 }
+        #expect(waitFor { starts() == 1 })
+
+        try Data("{ \"comune\": { ,\n".utf8).write(to: URL(fileURLWithPath: config))
+        kill(process.processIdentifier, SIGHUP)
+        #expect(waitFor { logged().contains("event=reload_failed") })
+        #expect(logged().contains("line 1, column 15") && process.isRunning && starts() == 1)
+
+        try FileManager.default.removeItem(atPath: config)
+        try FileManager.default.copyItem(atPath: demoConfig, toPath: config)
+        kill(process.processIdentifier, SIGHUP)
+        #expect(waitFor { starts() == 2 })
+        #expect(process.isRunning)
+        process.terminate()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+    }
+}
