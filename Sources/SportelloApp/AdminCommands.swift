@@ -52,6 +52,19 @@ extension Commands {
         }
     }
 
+    /// Run as root on an installation that belongs to another user, `build` or `serve` would leave root-owned
+    /// pages and database files that the service can no longer replace (bookings answered while the pages
+    /// stay stale). Refused, with the command to use instead.
+    static func refuseRootOnAnotherUsersFiles(_ options: Options) throws {
+        guard geteuid() == 0 else { return }
+        for path in [options.outputPath, (options.databasePath as NSString).deletingLastPathComponent] where !path.isEmpty {
+            var info = stat()
+            guard stat(path, &info) == 0, info.st_uid != 0 else { continue }
+            let owner = getpwuid(info.st_uid).map { String(cString: $0.pointee.pw_name) } ?? "uid \(info.st_uid)"
+            throw Failure(description: "you are root, but \(path) belongs to \(owner): files written now would be root's and the service could no longer update them. Run it as that user: sudo -u \(owner) sportello …")
+        }
+    }
+
     /// `check --database`: the confirmed appointments this configuration would strand.
     static func checkDatabase(site: LoadedSite, options: Options) throws -> Int {
         guard FileManager.default.fileExists(atPath: options.databasePath) else {

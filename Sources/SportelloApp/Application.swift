@@ -126,7 +126,7 @@ public final class Application: HTTPResponder, Sendable {
         if accessLogging.load(ordering: .relaxed) {
             Log.info("request", [
                 "method": .text(request.method), "path": .text(String(request.path.prefix(200))), "status": .int(Int64(response.status)),
-                "ms": .text(String(format: "%.2f", Double(elapsed) / 1_000_000)), "bytes": .int(Int64(response.body.count)),
+                "ms": .text(Log.milliseconds(elapsed)), "bytes": .int(Int64(response.body.count)),
                 "client": .text(Log.anonymizedAddress(clientAddress(of: request))),
             ])
         }

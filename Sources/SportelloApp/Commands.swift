@@ -23,6 +23,7 @@ public enum Commands {
     }
 
     public static func build(_ options: Options) throws {
+        try refuseRootOnAnotherUsersFiles(options)
         let site = try LoadedSite(options: options)
         warnAboutStrandedBookings(site: site, databasePath: options.databasePath)
         let database = try Database(path: options.databasePath)
@@ -34,6 +35,7 @@ public enum Commands {
     }
 
     public static func serve(_ options: Options) throws {
+        try refuseRootOnAnotherUsersFiles(options)
         let site = try LoadedSite(options: options)
         // One serve per database: a second one would publish over the first one's pages and race its workers.
         let lock = try DatabaseLock.acquire(databasePath: options.databasePath)

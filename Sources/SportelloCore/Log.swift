@@ -113,7 +113,24 @@ public enum Log {
         line += "\""
     }
 
+    /// The last second formatted: under load every line of a second shares it.
+    private static let lastTimestamp = Mutex<(time: Int, text: String)>((-1, ""))
+
     static func isoTimestamp(_ time: Int) -> String {
+        if let cached = lastTimestamp.withLock({ $0.time == time ? $0.text : nil }) { return cached }
+        let text = formatTimestamp(time)
+        lastTimestamp.withLock { $0 = (time, text) }
+        return text
+    }
+
+    /// Milliseconds with two decimals from nanoseconds (`1.84`), without `String(format:)`.
+    public static func milliseconds(_ nanoseconds: UInt64) -> String {
+        let hundredths = (nanoseconds + 5_000) / 10_000
+        let fraction = hundredths % 100
+        return "\(hundredths / 100).\(fraction < 10 ? "0" : "")\(fraction)"
+    }
+
+    static func formatTimestamp(_ time: Int) -> String {
         var seconds = time_t(time)
         var parts = tm()
         gmtime_r(&seconds, &parts)

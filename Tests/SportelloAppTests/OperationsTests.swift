@@ -360,3 +360,17 @@ extension OperationsTests {
         #expect(process.terminationStatus == 0)
     }
 }
+
+extension OperationsTests {
+    @Test func rootIsStoppedFromWritingIntoAnotherUsersInstallation() throws {
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try FileManager.default.createDirectory(atPath: "\(folder)/output", withIntermediateDirectories: true)
+        guard geteuid() == 0 else { return }  // only root can hand a folder to another user, and only root is refused
+        #expect(chown("\(folder)/output", 65_534, 65_534) == 0)
+        let build = try sportello(["build"])
+        #expect(build.status == 1 && build.errors.contains("you are root, but \(folder)/output belongs to"))
+        #expect(!FileManager.default.fileExists(atPath: "\(folder)/output/index.html"))
+        #expect(chown("\(folder)/output", 0, 0) == 0)
+        #expect(try sportello(["build"]).status == 0)
+    }
+}

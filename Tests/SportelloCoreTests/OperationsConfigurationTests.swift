@@ -132,3 +132,13 @@ import Testing
         #expect(Log.anonymizedAddress("host.example.it") == "-")
     }
 }
+
+@Suite struct LogMillisecondsTests {
+    @Test func durationsAreWrittenWithTwoDecimalsWithoutFormatStrings() {
+        #expect(Log.milliseconds(1_844_999) == "1.84")
+        #expect(Log.milliseconds(1_845_000) == "1.85")
+        #expect(Log.milliseconds(50_000_000) == "50.00")
+        #expect(Log.milliseconds(4_999) == "0.00")
+        #expect(Log.milliseconds(70_000) == "0.07")
+    }
+}
