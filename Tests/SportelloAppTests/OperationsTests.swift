@@ -7,6 +7,31 @@ import Synchronization
 import Testing
 @testable import SportelloApp
 
+/// What a `sportello` command did.
+struct CommandRun {
+    let status: Int32
+    let output: String
+    let errors: String
+}
+
+/// Runs the built `sportello` with these arguments, in a clean environment plus `environment`.
+func runSportello(_ arguments: [String], environment: [String: String] = [:]) throws -> CommandRun {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: try sportelloExecutable())
+    process.arguments = arguments
+    process.environment = ["PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"].merging(environment) { $1 }
+    let output = Pipe()
+    let errors = Pipe()
+    process.standardOutput = output
+    process.standardError = errors
+    try process.run()
+    let outputData = output.fileHandleForReading.readDataToEndOfFile()
+    let errorData = errors.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return CommandRun(status: process.terminationStatus, output: String(decoding: outputData, as: UTF8.self),
+                      errors: String(decoding: errorData, as: UTF8.self))
+}
+
 /// The sysadmin's side: logs, health, metrics, backups, safety rails, command-line manners.
 @Suite(.serialized) struct OperationsTests {
     let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sportello-ops-\(UUID().uuidString)").path
@@ -17,27 +42,8 @@ import Testing
     }
     var demoConfig: String { repositoryRoot.appendingPathComponent("sportello.json").path }
 
-    struct Run {
-        let status: Int32
-        let output: String
-        let errors: String
-    }
-
-    func sportello(_ arguments: [String], config: String? = nil, environment: [String: String] = [:], commonOptions: Bool = true) throws -> Run {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try sportelloExecutable())
-        process.arguments = arguments + (commonOptions ? common + ["--config", config ?? demoConfig] : [])
-        process.environment = ["PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"].merging(environment) { $1 }
-        let output = Pipe()
-        let errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
-        let outputData = output.fileHandleForReading.readDataToEndOfFile()
-        let errorData = errors.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Run(status: process.terminationStatus, output: String(decoding: outputData, as: UTF8.self),
-                   errors: String(decoding: errorData, as: UTF8.self))
+    func sportello(_ arguments: [String], config: String? = nil, environment: [String: String] = [:], commonOptions: Bool = true) throws -> CommandRun {
+        try runSportello(arguments + (commonOptions ? common + ["--config", config ?? demoConfig] : []), environment: environment)
     }
 
     /// Books `count` future slots of "residenza" straight in the store; returns the codes and the slots.

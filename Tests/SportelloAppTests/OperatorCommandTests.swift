@@ -36,28 +36,7 @@ func cellState(page: String, slot: Int64) -> String {
          "--output", "\(folder)/output", "--database", "\(folder)/db.sqlite"]
     }
 
-    struct Run {
-        let status: Int32
-        let output: String
-        let errors: String
-    }
-
-    func sportello(_ arguments: [String]) throws -> Run {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try sportelloExecutable())
-        process.arguments = arguments + common
-        process.environment = ["PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"]
-        let output = Pipe()
-        let errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
-        let outputData = output.fileHandleForReading.readDataToEndOfFile()
-        let errorData = errors.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Run(status: process.terminationStatus, output: String(decoding: outputData, as: UTF8.self),
-                   errors: String(decoding: errorData, as: UTF8.self))
-    }
+    func sportello(_ arguments: [String]) throws -> CommandRun { try runSportello(arguments + common) }
 
     /// Books a slot straight in the store, as if a citizen had done it at `at`.
     func book(_ store: BookingStore, _ slot: Slot, at: Int64, codiceFiscale: String = "RSSMRA85T10A562S") throws -> String {
