@@ -23,24 +23,38 @@ public enum LogValue: Sendable, Equatable, ExpressibleByStringLiteral, Expressib
 /// `serve` under systemd used to show its start lines only when it stopped). No personal data is ever logged:
 /// client addresses go through `anonymizedAddress`, and callers log codes and identifiers, never names.
 public enum Log {
-    private static let state = Mutex<(format: LogFormat, sink: (@Sendable (String) -> Void)?)>((.logfmt, nil))
+    private struct State {
+        var format = LogFormat.logfmt
+        var sinks: [Int: @Sendable (String) -> Void] = [:]
+        var nextSink = 0
+    }
+    private static let state = Mutex(State())
 
     public static var format: LogFormat { state.withLock { $0.format } }
 
     public static func configure(format: LogFormat) { state.withLock { $0.format = format } }
 
-    /// Tests read the lines instead of stderr; nil writes to stderr again.
-    public static func redirect(_ sink: (@Sendable (String) -> Void)?) { state.withLock { $0.sink = sink } }
+    /// Tests read the lines instead of stderr: every line goes to each capturing sink until `endCapture`.
+    /// Several tests may capture at once (each filters the lines it looks for).
+    public static func capture(_ sink: @escaping @Sendable (String) -> Void) -> Int {
+        state.withLock {
+            $0.nextSink += 1
+            $0.sinks[$0.nextSink] = sink
+            return $0.nextSink
+        }
+    }
+
+    public static func endCapture(_ token: Int) { _ = state.withLock { $0.sinks.removeValue(forKey: token) } }
 
     public static func info(_ event: String, _ fields: KeyValuePairs<String, LogValue> = [:]) { write("info", event, fields) }
     public static func warning(_ event: String, _ fields: KeyValuePairs<String, LogValue> = [:]) { write("warn", event, fields) }
     public static func error(_ event: String, _ fields: KeyValuePairs<String, LogValue> = [:]) { write("error", event, fields) }
 
     private static func write(_ level: String, _ event: String, _ fields: KeyValuePairs<String, LogValue>) {
-        let (format, sink) = state.withLock { ($0.format, $0.sink) }
+        let (format, sinks) = state.withLock { ($0.format, $0.sinks) }
         let line = render(format: format, time: time(nil), level: level, event: event, fields: fields)
-        if let sink {
-            sink(line)
+        if !sinks.isEmpty {
+            for sink in sinks.values { sink(line) }
             return
         }
         var bytes = Array(line.utf8)

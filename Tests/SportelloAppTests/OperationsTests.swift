@@ -298,8 +298,8 @@ func runSportello(_ arguments: [String], environment: [String: String] = [:]) th
 
     @Test func theAccessLogHasOneLinePerRequestWithoutPersonalData() throws {
         let lines = Locked<[String]>([])
-        Log.redirect { line in lines.withLock { $0.append(line) } }
-        defer { Log.redirect(nil) }
+        let capture = Log.capture { line in lines.withLock { $0.append(line) } }
+        defer { Log.endCapture(capture) }
         let site = try RunningSite(now: rome("2026-11-25", "08:00")) { $0.comune.baseURL = "http://127.0.0.1:8080" }
         defer { site.stop() }
         site.application.enableAccessLog()
