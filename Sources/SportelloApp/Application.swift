@@ -27,6 +27,10 @@ public final class Application: HTTPResponder, Sendable {
     let ticker: Ticker
     /// The nearest free slots offered with a refusal, per (service, slot); see `nearestFreeSlots`.
     let alternatives = AlternativesCache()
+    /// Counters for the opt-in metrics address.
+    public let metrics = Metrics()
+    /// One log line per request (`serve` turns it on; tests and benchmarks driving the application leave it off).
+    let accessLogging = Atomic<Bool>(false)
 
     public init(site: LoadedSite, store: BookingStore, publisher: SitePublisher, source: any OccupancySource,
                 clock: @escaping @Sendable () -> Int64 = currentInstant,
@@ -65,9 +69,9 @@ public final class Application: HTTPResponder, Sendable {
         let now = clock()
         do {
             let report = try store.purge(before: now - Int64(configuration.privacy.retentionDays) * 86_400, now: now, actor: "retention")
-            if report.bookingsErased > 0 { print("retention: erased the personal data of \(report.bookingsErased) bookings") }
+            if report.bookingsErased > 0 { Log.info("retention_purge", ["bookings_erased": .int(Int64(report.bookingsErased))]) }
         } catch {
-            FileHandle.standardError.write(Data("sportello: retention purge failed: \(error)\n".utf8))
+            Log.error("retention_purge_failed", ["error": .text("\(error)")])
         }
     }
 
@@ -109,15 +113,43 @@ public final class Application: HTTPResponder, Sendable {
 
     // MARK: Routing
 
+    public func enableAccessLog(_ enabled: Bool = true) { accessLogging.store(enabled, ordering: .relaxed) }
+
+    /// Answers, counts, and (when enabled) logs one line: method, path, status, duration, bytes and the
+    /// client's network (never its full address). The path is logged without its query, which may carry codes.
     public func respond(to request: HTTPRequest) -> HTTPResponse {
+        let started = DispatchTime.now().uptimeNanoseconds
+        let response = route(request)
+        let elapsed = DispatchTime.now().uptimeNanoseconds &- started
+        let api = request.path.hasPrefix(layout.basePath + "/api")
+        metrics.countRequest(api: api, status: response.status, nanoseconds: elapsed)
+        if accessLogging.load(ordering: .relaxed) {
+            Log.info("request", [
+                "method": .text(request.method), "path": .text(String(request.path.prefix(200))), "status": .int(Int64(response.status)),
+                "ms": .text(Log.milliseconds(elapsed)), "bytes": .int(Int64(response.body.count)),
+                "client": .text(Log.anonymizedAddress(clientAddress(of: request))),
+            ])
+        }
+        return response
+    }
+
+    /// The citizen's address: the connection's, or the last hop of X-Forwarded-For when the connection comes
+    /// from a trusted proxy.
+    func clientAddress(of request: HTTPRequest) -> String {
+        RequestContext.clientAddress(of: request, configuration: configuration)
+    }
+
+    func route(_ request: HTTPRequest) -> HTTPResponse {
         let apiPrefix = layout.basePath + "/api/"
         guard request.path.hasPrefix(apiPrefix) || request.path == layout.basePath + "/api" else {
             return staticFiles.respond(to: strippingBasePath(request))
         }
+        let isHealth = request.path == apiPrefix + "health"
+        if isHealth, request.method == "GET" || request.method == "HEAD" { return health() }
         let context = RequestContext(request: request, configuration: configuration)
-        guard request.method == "POST" else {
+        guard request.method == "POST", !isHealth else {
             var response = failure(.methodNotAllowed, context)
-            response.headers.append(("Allow", "POST"))
+            response.headers.append(("Allow", isHealth ? "GET, HEAD" : "POST"))
             return response
         }
         if let limiter = addressLimiter, !limiter.allow(context.clientAddress, now: Double(clock())) {
@@ -125,7 +157,14 @@ public final class Application: HTTPResponder, Sendable {
             response.headers.append(("Retry-After", "60"))
             return response
         }
-        guard originIsAllowed(request) else { return failure(.badOrigin, context) }
+        guard originIsAllowed(request) else {
+            // The most common misconfiguration (site opened at another address than baseURL): say which.
+            Log.warning("refused", ["reason": "bad_origin", "path": .text(String(request.path.prefix(200))),
+                                    "origin": .text(String((request.headers["Origin"] ?? request.headers["Referer"] ?? "").prefix(200))),
+                                    "expected": .text(configuration.comune.origin),
+                                    "client": .text(Log.anonymizedAddress(context.clientAddress))])
+            return failure(.badOrigin, context)
+        }
         let fields: FormFields
         do {
             fields = try FormDecoder.decode(request.body)
@@ -167,8 +206,15 @@ public final class Application: HTTPResponder, Sendable {
     /// Origin and no Referer, such as curl or a server-side integration).
     func originIsAllowed(_ request: HTTPRequest) -> Bool {
         let expected = configuration.comune.origin
-        if let origin = request.headers["Origin"] { return origin == expected }
-        if let referer = request.headers["Referer"] { return referer == expected || referer.hasPrefix(expected + "/") }
+        if let origin = request.headers["Origin"] {
+            return origin == expected || ComuneSettings.normalizedOrigin(origin) == expected
+        }
+        if let referer = request.headers["Referer"] {
+            if referer == expected || referer.hasPrefix(expected + "/") { return true }
+            // The Referer's own origin, compared in normal form (case, default port).
+            guard let components = URLComponents(string: referer), let scheme = components.scheme, let host = components.host else { return false }
+            return ComuneSettings.normalizedOrigin("\(scheme)://\(host)\(components.port.map { ":\($0)" } ?? "")") == expected
+        }
         return true
     }
 }
@@ -183,16 +229,20 @@ struct RequestContext {
 
     init(request: HTTPRequest, configuration: SiteConfiguration) {
         wantsJSON = (request.headers["Accept"] ?? "").contains("application/json")
-        var address = request.remoteAddress
-        if configuration.booking.trustedProxies.contains(address),
-           let forwarded = request.headers["X-Forwarded-For"]?.split(separator: ",").last?.trimmingCharacters(in: .whitespaces),
-           !forwarded.isEmpty {
-            address = forwarded
-        }
-        clientAddress = address
+        clientAddress = Self.clientAddress(of: request, configuration: configuration)
         let languages = configuration.comune.languages
         let accept = (request.headers["Accept-Language"] ?? "").lowercased()
         language = languages.first { accept.hasPrefix($0) } ?? configuration.comune.language
+    }
+
+    static func clientAddress(of request: HTTPRequest, configuration: SiteConfiguration) -> String {
+        let address = request.remoteAddress
+        if configuration.booking.isTrustedProxy(address),
+           let forwarded = request.headers["X-Forwarded-For"]?.split(separator: ",").last?.trimmingCharacters(in: .whitespaces),
+           !forwarded.isEmpty {
+            return forwarded
+        }
+        return address
     }
 }
 

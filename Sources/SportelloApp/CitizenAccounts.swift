@@ -27,7 +27,7 @@ extension Application {
     /// The signed-in citizen: identity headers count only when they come from a trusted proxy; otherwise the
     /// session cookie decides. A header sent by anyone else is ignored.
     func identify(_ request: HTTPRequest) -> Citizen? {
-        if let headers = configuration.identity, configuration.booking.trustedProxies.contains(request.remoteAddress),
+        if let headers = configuration.identity, configuration.booking.isTrustedProxy(request.remoteAddress),
            var fiscal = request.headers[headers.codiceFiscale]?.trimmingCharacters(in: .whitespaces), !fiscal.isEmpty {
             // SPID passes "TINIT-<codice fiscale>".
             if fiscal.uppercased().hasPrefix("TINIT-") { fiscal = String(fiscal.dropFirst(6)) }

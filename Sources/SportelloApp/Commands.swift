@@ -1,4 +1,5 @@
 import Dispatch
+import Synchronization
 import Foundation
 import SportelloCore
 import SportelloHTTP
@@ -7,14 +8,24 @@ import SportelloStore
 
 /// The bodies of the `sportello` commands; `main.swift` only parses arguments and reports errors.
 public enum Commands {
-    public static func check(_ options: Options) throws {
+    /// Returns false when `--database` found stranded bookings (the exit status says so to scripts).
+    @discardableResult
+    public static func check(_ options: Options) throws -> Bool {
         let site = try LoadedSite(options: options)
+        if let id = options.named["--explain"] {
+            print(try explain(site: site, id: id))
+            return true
+        }
         let offices = site.catalogue.roots.count
         print("\(options.configPath): ok – \(site.configuration.comune.name), \(offices) top-level entries, \(site.catalogue.services.count) bookable services, languages \(site.configuration.comune.languages.joined(separator: ", "))")
+        if options.flags.contains("--database") { return try checkDatabase(site: site, options: options) == 0 }
+        return true
     }
 
     public static func build(_ options: Options) throws {
+        try refuseRootOnAnotherUsersFiles(options)
         let site = try LoadedSite(options: options)
+        warnAboutStrandedBookings(site: site, databasePath: options.databasePath)
         let database = try Database(path: options.databasePath)
         let publisher = site.makePublisher()
         let start = Date()
@@ -24,17 +35,41 @@ public enum Commands {
     }
 
     public static func serve(_ options: Options) throws {
+        try refuseRootOnAnotherUsersFiles(options)
         let site = try LoadedSite(options: options)
+        // One serve per database: a second one would publish over the first one's pages and race its workers.
+        let lock = try DatabaseLock.acquire(databasePath: options.databasePath)
+        warnAboutStrandedBookings(site: site, databasePath: options.databasePath)
         let (application, report) = try site.openApplication()
-        print("built \(report.rendered) pages into \(options.outputPath)/")
+        Log.info("built", ["pages": .int(Int64(report.rendered)), "output": .text(options.outputPath)])
 
         // The reverse proxy's connections carry every citizen's requests: no per-address cap for it.
         let server = HTTPServer(host: options.host, port: options.port, responder: application,
                                 uncappedAddresses: site.configuration.booking.trustedProxies,
                                 errorPage: { status in application.errorResponse(status: status) })
-        try server.start()
+        do { try server.start() } catch { throw ServeError(listening: error, host: options.host, port: options.port) }
+        var metricsServer: HTTPServer?
+        if let address = options.named["--metrics"] {
+            guard let (host, port) = parseListenAddress(address) else {
+                throw Options.UsageError(description: "--metrics: \"\(address)\" is not HOST:PORT (such as 127.0.0.1:9090)")
+            }
+            let metrics = HTTPServer(host: host, port: port, limits: .standard, responder: application.metricsResponder())
+            do { try metrics.start() } catch { throw ServeError(listening: error, host: host, port: port) }
+            metricsServer = metrics
+        }
+        application.enableAccessLog()
         application.startBackgroundWork()
-        print("Sportello is serving \(site.configuration.comune.name) on http://\(options.host):\(server.port)/  (Ctrl-C to stop)")
+        let notifications = site.configuration.notifications
+        Log.info("started", [
+            "version": .text(sportelloVersion), "config": .text(options.configPath), "comune": .text(site.configuration.comune.name),
+            "services": .int(Int64(site.catalogue.services.count)), "languages": .text(site.configuration.comune.languages.joined(separator: ",")),
+            "pages": .text(options.outputPath), "database": .text(options.databasePath),
+            "mail": .text(notifications.email ? "on via \(notifications.sendmailPath)" : "off"),
+            "sms": .text(notifications.sms ? "on" : "off"),
+            "listening": .text("http://\(options.host.contains(":") ? "[\(options.host)]" : options.host):\(server.port)/"),
+            "baseURL": .text(site.configuration.comune.baseURL),
+            "metrics": .text(metricsServer == nil ? "off" : "http://\(options.named["--metrics"] ?? "")/metrics"),
+        ])
 
         let stop = DispatchSemaphore(value: 0)
         var sources: [any DispatchSourceSignal] = []
@@ -45,11 +80,118 @@ public enum Commands {
             source.resume()
             sources.append(source)
         }
+        // SIGHUP (what `systemctl reload` sends) re-reads the configuration: a valid one restarts this process in
+        // place with it (pages rebuilt, port reopened, nginx keeps serving the pages meanwhile); an invalid one is
+        // logged and the running configuration stays.
+        let reload = Atomic<Bool>(false)
+        signal(SIGHUP, SIG_IGN)
+        let hangup = DispatchSource.makeSignalSource(signal: SIGHUP, queue: .global())
+        hangup.setEventHandler {
+            do {
+                _ = try LoadedSite(options: options)
+                Log.info("reload", ["config": .text(options.configPath), "result": "configuration valid; restarting with it"])
+                reload.store(true, ordering: .relaxed)
+                stop.signal()
+            } catch {
+                Log.error("reload_failed", ["config": .text(options.configPath), "error": .text("\(error)"),
+                                            "result": "still serving the previous configuration"])
+            }
+        }
+        hangup.resume()
+        sources.append(hangup)
         stop.wait()
-        print("stopping…")
+        Log.info("stopping")
         server.stop()
+        metricsServer?.stop()
         application.stopBackgroundWork()
+        lock.release()
+        if reload.load(ordering: .relaxed) { restartInPlace() }
         _ = sources
+    }
+}
+
+extension Commands {
+    /// A confirmed booking the configuration no longer offers: its service removed, its day closed, or its
+    /// time outside the new hours. Found by `check --database`; `serve` and `build` warn about them.
+    public struct StrandedBooking: Sendable, Equatable {
+        public let code: String
+        public let serviceID: String
+        public let start: Int64
+        public let reason: String
+    }
+
+    public static func strandedBookings(site: LoadedSite, store: BookingStore, now: Int64) throws -> [StrandedBooking] {
+        var slotsByDay: [String: Set<Int64>] = [:]
+        var stranded: [StrandedBooking] = []
+        for booking in try store.upcomingBookings(from: now) {
+            guard let service = site.catalogue.service(id: booking.serviceID) else {
+                stranded.append(StrandedBooking(code: booking.code, serviceID: booking.serviceID, start: booking.start,
+                                                reason: "the service no longer exists"))
+                continue
+            }
+            let day = RomeTime.local(booking.start).date
+            if service.closedReason(on: day) != nil {
+                stranded.append(StrandedBooking(code: booking.code, serviceID: booking.serviceID, start: booking.start,
+                                                reason: "the office is now closed on \(day)"))
+                continue
+            }
+            let key = "\(service.id) \(day)"
+            let starts = slotsByDay[key] ?? Set(service.slots(on: day).map(\.startInstant))
+            slotsByDay[key] = starts
+            if !starts.contains(booking.start) {
+                stranded.append(StrandedBooking(code: booking.code, serviceID: booking.serviceID, start: booking.start,
+                                                reason: starts.isEmpty ? "no opening hours on \(day) any more" : "outside the new hours or slot length"))
+            }
+        }
+        return stranded
+    }
+
+    static func describe(_ booking: StrandedBooking) -> String {
+        let local = RomeTime.local(booking.start)
+        return "\(booking.code)  \(booking.serviceID)  \(local.date) \(LocalTime(minutes: local.minutes)?.description ?? "")  \(booking.reason)"
+    }
+
+    /// `serve` and `build` go on (the bookings stay valid), but say which appointments need a call.
+    static func warnAboutStrandedBookings(site: LoadedSite, databasePath: String) {
+        guard FileManager.default.fileExists(atPath: databasePath),
+              let database = try? Database(path: databasePath),
+              let stranded = try? strandedBookings(site: site, store: BookingStore(database: database), now: currentInstant()),
+              !stranded.isEmpty else { return }
+        Log.warning("stranded_bookings", ["count": .int(Int64(stranded.count)), "codes": .text(stranded.prefix(20).map(\.code).joined(separator: ",")),
+                                          "hint": "the configuration no longer offers these confirmed appointments; see sportello check --database"])
+    }
+}
+
+/// Replaces this process with a fresh `sportello` with the same arguments and environment (SIGHUP reload).
+private func restartInPlace() -> Never {
+    let arguments = CommandLine.arguments
+    let program = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? (arguments.first ?? "sportello")
+    var pointers: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) }
+    pointers.append(nil)
+    execv(program, pointers)
+    Log.error("reload_failed", ["error": .text("cannot restart \(program): \(String(cString: strerror(errno)))"), "result": "stopped"])
+    exit(1)
+}
+
+/// `serve` could not listen: the port taken is the usual case, said in words with what to do.
+struct ServeError: Error, CustomStringConvertible {
+    let description: String
+
+    init(listening error: any Error, host: String, port: Int) {
+        switch error as? HTTPServerError {
+        case .system(call: "bind", errno: EADDRINUSE):
+            description = "cannot listen on \(host):\(port): the port is already in use (another sportello serve, or another program). Stop it, or choose another port with --port."
+        case .system(call: "bind", errno: EACCES):
+            description = "cannot listen on \(host):\(port): permission denied (ports below 1024 need privileges; use a port such as 8080 behind nginx)."
+        case .system(call: "bind", errno: EADDRNOTAVAIL):
+            description = "cannot listen on \(host):\(port): this machine has no such address. Use 127.0.0.1 behind a reverse proxy."
+        case .invalidAddress(let address):
+            description = "cannot listen on \(address): not an IP address (use a numeric address such as 127.0.0.1 or ::1)."
+        case .system(let call, let code):
+            description = "cannot listen on \(host):\(port): \(call) failed: \(String(cString: strerror(code)))"
+        default:
+            description = "cannot listen on \(host):\(port): \(error)"
+        }
     }
 }
 

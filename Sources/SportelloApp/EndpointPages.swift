@@ -16,7 +16,7 @@ extension Application {
                                    breadcrumb: [(site.renderer.texts(context.language).text("nav.home"), layout.url(.catalogue, language: context.language)),
                                                 (title, nil)], into: &buffer)
         } catch {
-            FileHandle.standardError.write(Data("sportello: template \(template) failed: \(error)\n".utf8))
+            Log.error("template_failed", ["template": .text(template), "error": .text("\(error)")])
             return HTTPResponse(status: 500, headers: [("Content-Type", "text/plain; charset=utf-8")], body: Array("Internal error".utf8))
         }
         return HTTPResponse(status: status, headers: [("Content-Type", "text/html; charset=utf-8"), ("Cache-Control", "no-store"),
@@ -166,6 +166,11 @@ extension Application {
     /// free slots as ready-to-press buttons).
     func failure(_ error: EndpointError, _ context: RequestContext, service: Service? = nil, near slot: Slot? = nil,
                  fieldErrors: [String: String] = [:], messageArguments: KeyValuePairs<String, String> = [:]) -> HTTPResponse {
+        metrics.countRefusal(error.rawValue)
+        if accessLogging.load(ordering: .relaxed), error != .badOrigin {
+            Log.info("refused", ["reason": .text(error.rawValue), "status": .int(Int64(error.status)),
+                                 "client": .text(Log.anonymizedAddress(context.clientAddress))])
+        }
         let t = site.renderer.texts(context.language)
         let message = t.format("errors.\(error.rawValue).message", messageArguments)
         if context.wantsJSON {

@@ -18,7 +18,7 @@ extension Commands {
         let operators = OperatorStore(database: try Database(path: options.databasePath))
         switch options.positional.first {
         case "add":
-            guard options.positional.count == 2 else { throw Failure(description: "usage: sportello operator add NAME --scope ID[,ID…]|*") }
+            guard options.positional.count == 2 else { throw Options.UsageError(description: "usage: sportello operator add NAME --scope ID[,ID…]|*") }
             let scope = try options.required("--scope").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
             for id in scope where id != "*" && site.catalogue.serviceIDs(under: id).isEmpty {
                 throw Failure(description: "--scope: no office or service has id \"\(id)\"")
@@ -31,11 +31,19 @@ extension Commands {
                 print("\(account.name)\t\(account.scope.joined(separator: ","))\(disabled ? "\tdisabled" : "")")
             }
         case "disable":
-            guard options.positional.count == 2 else { throw Failure(description: "usage: sportello operator disable NAME") }
+            guard options.positional.count == 2 else { throw Options.UsageError(description: "usage: sportello operator disable NAME") }
             try operators.disable(name: options.positional[1], now: currentInstant())
             print("operator \(options.positional[1]) disabled: the token no longer works.")
+        case "enable":
+            guard options.positional.count == 2 else { throw Options.UsageError(description: "usage: sportello operator enable NAME") }
+            try operators.enable(name: options.positional[1], now: currentInstant())
+            print("operator \(options.positional[1]) enabled: their token works again.")
+        case "token":
+            guard options.positional.count == 2 else { throw Options.UsageError(description: "usage: sportello operator token NAME") }
+            let token = try operators.replaceToken(name: options.positional[1], now: currentInstant())
+            print("operator \(options.positional[1]): new token (shown only now; the old one no longer works): \(token)")
         default:
-            throw Failure(description: "usage: sportello operator add NAME --scope ID[,ID…] | list | disable NAME")
+            throw Options.UsageError(description: "usage: sportello operator add NAME --scope ID[,ID…] | list | disable NAME | enable NAME | token NAME")
         }
     }
 
@@ -177,13 +185,23 @@ extension Commands {
     }
 
     /// `sportello purge [--before YYYY-MM-DD]`: erases personal data past the retention period (also run daily by `serve`).
+    /// `--before` is the first day kept: a day in the future would erase appointments still to come, so it is
+    /// refused; `--dry-run` only counts.
     public static func purge(_ options: Options) throws {
-        try options.expecting(["--before"])
+        try options.expecting(["--before", "--dry-run"])
         let site = try LoadedSite(options: options)
         let store = BookingStore(database: try Database(path: options.databasePath))
         let now = currentInstant()
         let before = try options.named["--before"].map { _ in OperatorDesk.bounds(of: try date(options, "--before")).0 }
             ?? now - Int64(site.configuration.privacy.retentionDays) * 86_400
+        guard before <= now else {
+            throw Options.UsageError(description: "--before \(RomeTime.local(before).date) is in the future: purge erases only appointments that are over. Give today's date or an earlier one.")
+        }
+        if options.flags.contains("--dry-run") {
+            let count = try store.purgeCandidates(before: before)
+            print("dry run: would erase the personal data of \(count) bookings ended before \(RomeTime.local(before).date); nothing was changed")
+            return
+        }
         let report = try store.purge(before: before, now: now, actor: "cli")
         print("erased the personal data of \(report.bookingsErased) bookings ended before \(RomeTime.local(before).date); deleted \(report.holdsDeleted) holds and \(report.outboxDeleted) notifications; cleared \(report.auditAddressesErased) audit addresses")
     }

@@ -12,19 +12,23 @@ import Synchronization
 public final class PublishQueue: Sendable {
     private let weeks: Lane
     private let summaries: Lane
+    /// When pages were last published and whether the last pass failed, for `/api/health`.
+    public let health: PublisherHealth
 
     public init(publisher: SitePublisher, source: any OccupancySource, clock: @escaping @Sendable () -> Int64 = currentInstant,
                 onPublished: (@Sendable (Set<PageID>) -> Void)? = nil) {
         // Right away when idle (a lone confirmation shows in milliseconds); when changes keep coming while a
         // pass runs, at most twenty passes a second, leaving the processor to the requests of a rush.
-        weeks = Lane(name: "publisher-weeks", busyInterval: 0.05) { pages, everything in
+        let health = PublisherHealth()
+        self.health = health
+        weeks = Lane(name: "publisher-weeks", health: health, busyInterval: 0.05) { pages, everything in
             if everything { try publisher.publishAll(now: clock(), source: source) }
             else { try publisher.publish(pages, now: clock(), source: source) }
             onPublished?(pages)
         }
         // At most four passes a second: under a rush the catalogue of a big comune would otherwise be
         // re-rendered after every booking, taking CPU from the requests for a "next free slot" line.
-        summaries = Lane(name: "publisher-summaries", minimumInterval: 0.25) { pages, _ in
+        summaries = Lane(name: "publisher-summaries", health: health, minimumInterval: 0.25) { pages, _ in
             try publisher.publish(pages, now: clock(), source: source)
             onPublished?(pages)
         }
@@ -62,6 +66,7 @@ private final class Lane: Sendable {
     }
 
     private let name: String
+    private let health: PublisherHealth
     private let minimumInterval: Double
     private let busyInterval: Double
     private let work: @Sendable (Set<PageID>, Bool) throws -> Void
@@ -71,8 +76,10 @@ private final class Lane: Sendable {
 
     /// `minimumInterval`: the least time between the starts of two passes. `busyInterval`: the same, but only
     /// when marks arrived while the previous pass ran (the lane is under load).
-    init(name: String, minimumInterval: Double = 0, busyInterval: Double = 0, work: @escaping @Sendable (Set<PageID>, Bool) throws -> Void) {
+    init(name: String, health: PublisherHealth, minimumInterval: Double = 0, busyInterval: Double = 0,
+         work: @escaping @Sendable (Set<PageID>, Bool) throws -> Void) {
         self.name = name
+        self.health = health
         self.minimumInterval = minimumInterval
         self.busyInterval = busyInterval
         self.work = work
@@ -112,8 +119,10 @@ private final class Lane: Sendable {
                 let started = Date()
                 do {
                     try work(pages, everything)
+                    health.succeeded(at: Int64(Date().timeIntervalSince1970))
                 } catch {
-                    FileHandle.standardError.write(Data("sportello: publishing failed: \(error)\n".utf8))
+                    health.failed(at: Int64(Date().timeIntervalSince1970), error: "\(error)")
+                    Log.error("publish_failed", ["lane": .text(name), "pages": .int(Int64(pages.count)), "error": .text("\(error)")])
                 }
                 // Marks arriving meanwhile wait (and merge) until the interval is over; a stop cuts it short.
                 let busy = state.withLock { !$0.pending.isEmpty || $0.everything }
@@ -129,5 +138,31 @@ private final class Lane: Sendable {
             if stopped { break }
         }
         done.signal()
+    }
+}
+
+/// The publisher's last outcome: a failing publisher leaves the pages behind the bookings (the slot a
+/// citizen just took still shown free), which is what `/api/health` must report as degraded.
+public final class PublisherHealth: Sendable {
+    public struct Snapshot: Sendable, Equatable {
+        public var lastSuccess: Int64?
+        public var lastFailure: Int64?
+        public var lastError: String?
+        public var failing: Bool { (lastFailure ?? Int64.min) > (lastSuccess ?? Int64.min) }
+    }
+
+    private let state = Mutex(Snapshot())
+
+    public init() {}
+
+    public var snapshot: Snapshot { state.withLock { $0 } }
+
+    public func succeeded(at instant: Int64) { state.withLock { $0.lastSuccess = instant } }
+
+    public func failed(at instant: Int64, error: String) {
+        state.withLock {
+            $0.lastFailure = instant
+            $0.lastError = String(error.prefix(300))
+        }
     }
 }

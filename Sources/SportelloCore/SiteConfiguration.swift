@@ -33,6 +33,27 @@ public struct ComuneSettings: Sendable {
         guard let url = URL(string: baseURL), let scheme = url.scheme, let host = url.host else { return baseURL }
         return url.port.map { "\(scheme)://\(host):\($0)" } ?? "\(scheme)://\(host)"
     }
+
+    /// `baseURL` as browsers write an origin: scheme and host in lower case, the default port (80 for http,
+    /// 443 for https) left out, no trailing slash; nil when it is not an http(s) address.
+    /// `https://Prenota.Example.it:443/` becomes `https://prenota.example.it`.
+    public static func normalizedBaseURL(_ text: String) -> String? {
+        guard let components = URLComponents(string: text), let scheme = components.scheme?.lowercased(), ["http", "https"].contains(scheme),
+              let host = components.host?.lowercased(), !host.isEmpty, components.user == nil, components.password == nil,
+              components.query == nil, components.fragment == nil else { return nil }
+        var result = "\(scheme)://\(host.contains(":") && !host.hasPrefix("[") ? "[\(host)]" : host)"
+        if let port = components.port, !(scheme == "http" && port == 80), !(scheme == "https" && port == 443) { result += ":\(port)" }
+        var path = components.percentEncodedPath
+        while path.hasSuffix("/") { path.removeLast() }
+        return result + path
+    }
+
+    /// An Origin header (or a Referer's origin part) in the same normal form, for the comparison with `origin`.
+    public static func normalizedOrigin(_ text: String) -> String? {
+        guard let normalized = normalizedBaseURL(text), let components = URLComponents(string: normalized) else { return nil }
+        let path = components.percentEncodedPath
+        return path.isEmpty ? normalized : String(normalized.dropLast(path.count))
+    }
     /// Path prefix of `baseURL` ("" at the root of the host).
     public var basePath: String {
         guard let url = URL(string: baseURL) else { return "" }
@@ -57,8 +78,16 @@ public struct BookingSettings: Sendable {
     public var maxActiveBookingsPerPerson: Int? = 2
     /// Booking requests (POST) one client address may make per minute; 0 turns the limit off.
     public var requestsPerMinutePerAddress: Int = 60
-    /// Addresses of reverse proxies (nginx) whose X-Forwarded-For is believed.
-    public var trustedProxies: [String] = ["127.0.0.1", "::1"]
+    /// Addresses or CIDR networks of reverse proxies (nginx) whose X-Forwarded-For is believed.
+    public var trustedProxies: [String] = ["127.0.0.1", "::1"] {
+        didSet { trustedProxyRanges = trustedProxies.compactMap(AddressRange.init(parsing:)) }
+    }
+    public private(set) var trustedProxyRanges: [AddressRange] = ["127.0.0.1", "::1"].compactMap(AddressRange.init(parsing:))
+
+    /// Whether a connection from `address` comes from one of `trustedProxies` (an address or inside a network).
+    public func isTrustedProxy(_ address: String) -> Bool {
+        trustedProxies.contains(address) || trustedProxyRanges.contains { $0.contains(address) }
+    }
     /// Repeated no-shows keep a codice fiscale from booking for a while; nil = no such rule.
     public var noShowPolicy: NoShowPolicy?
 }
@@ -269,9 +298,10 @@ extension SiteConfiguration {
         let baseURLNode = object["baseURL"]
         var baseURL = try baseURLNode.string()
         while baseURL.hasSuffix("/") { baseURL.removeLast() }
-        guard let url = URL(string: baseURL), let scheme = url.scheme, ["http", "https"].contains(scheme), url.host != nil else {
-            throw baseURLNode.fail("\"\(baseURL)\" is not an http(s) address such as https://prenota.comune.example.it")
+        guard let normalized = ComuneSettings.normalizedBaseURL(baseURL) else {
+            throw baseURLNode.fail("\"\(baseURL)\" is not an http(s) address such as https://prenota.comune.example.it (no user, query or fragment)")
         }
+        baseURL = normalized
         var languages = ["it"]
         if let languagesNode = object.optional("languages") {
             languages = []
@@ -323,7 +353,13 @@ extension SiteConfiguration {
         if let value = object.optional("requestsPerMinutePerAddress") { settings.requestsPerMinutePerAddress = try value.int(in: 0...1_000_000) }
         if let value = object.optional("trustedProxies") {
             settings.trustedProxies = []
-            for item in try value.array() { settings.trustedProxies.append(try item.string()) }
+            for item in try value.array() {
+                let text = try item.string()
+                guard AddressRange(parsing: text) != nil else {
+                    throw item.fail("\"\(text)\" is not an IP address or network (such as 127.0.0.1, ::1 or 10.0.0.0/8); host names are not accepted, since a proxy is known by the address it connects from")
+                }
+                settings.trustedProxies.append(text)
+            }
         }
         if object.fields["maxActiveBookingsPerPerson"] == .null && object.fields.keys.contains("maxActiveBookingsPerPerson") {
             settings.maxActiveBookingsPerPerson = nil

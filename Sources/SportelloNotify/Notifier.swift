@@ -89,6 +89,11 @@ public struct Notifier: Sendable {
         func fail(_ error: String, attempts: Int? = nil) {
             let dead = (try? outbox.markFailed(id: message.id, now: now, error: error, maxAttempts: attempts ?? settings.maxAttempts)) ?? false
             if dead { report.dead += 1 } else { report.failed += 1 }
+            // The program's own words may quote the address: the log names the message, never the person.
+            let words = message.recipient.isEmpty ? error : error.replacingOccurrences(of: message.recipient, with: "[recipient]")
+            Log.warning("notification_failed", ["id": .int(message.id), "kind": .text(message.kind), "channel": .text(message.channel),
+                                                "attempt": .int(Int64(message.attempts + 1)), "dead": .text(dead ? "yes" : "no"),
+                                                "error": .text(String(words.prefix(300)))])
         }
         let booking = message.bookingID.flatMap { try? store.booking(id: $0) }
         // A reminder for an appointment cancelled meanwhile has nothing to say.

@@ -39,6 +39,7 @@ public struct PageRenderer: Sendable {
             "home": .string(layout.url(.catalogue, language: language)),
             "css": .string(layout.asset("sportello.css")),
             "js": .string(layout.asset("sportello.js")),
+            "icon": .string(layout.asset("favicon.svg")),
             "cancel": .string(layout.url(.cancel, language: language)),
             "account": .string(layout.url(.account, language: language)),
         ]

@@ -113,6 +113,7 @@ public final class SitePublisher: Sendable {
                 folders.insert(renderer.layout.folder(.catalogue, language: language))
             }
             for folder in folders { total.removed += AtomicFile.removeLeftovers(inFolder: path(folder)) }
+            total.removed += pruneRetiredPages()
             return total
         } }
     }

@@ -186,6 +186,7 @@ public final class Database: @unchecked Sendable {
         let folder = (path as NSString).deletingLastPathComponent
         if !folder.isEmpty { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) }
         writer = try Connection(path: path, readOnly: false)
+        try Migrations.backupBeforeUpgrade(writer, databasePath: path)
         try Migrations.apply(to: writer)
         readers = try (0..<max(1, readerCount)).map { _ in try Connection(path: path, readOnly: true) }
         idle = Array(readers.indices)

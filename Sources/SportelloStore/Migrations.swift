@@ -132,6 +132,13 @@ enum Migrations {
         """,
     ]
 
+    /// A database with data whose schema is about to change is copied first (see `DatabaseBackup`).
+    static func backupBeforeUpgrade(_ connection: Connection, databasePath: String) throws {
+        let version = Int(try connection.scalarInt("PRAGMA user_version"))
+        guard version > 0, version < scripts.count, databasePath != ":memory:", !databasePath.isEmpty else { return }
+        try DatabaseBackup.backupBeforeMigration(databasePath: databasePath, fromVersion: version)
+    }
+
     static func apply(to connection: Connection) throws {
         let version = Int(try connection.scalarInt("PRAGMA user_version"))
         guard version < scripts.count else { return }

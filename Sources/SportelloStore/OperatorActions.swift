@@ -224,6 +224,8 @@ extension BookingStore {
     /// older notifications. States, services, times and codes stay, so statistics still add up. Deleted bytes are
     /// overwritten (`secure_delete`) and the write-ahead log is emptied afterwards.
     public func purge(before: Int64, now: Int64, actor: String) throws(BookingError) -> PurgeReport {
+        // Erasing up to a future instant would erase appointments still to come.
+        guard before <= now else { throw .storage("refusing to purge up to an instant in the future") }
         let report = try run { connection in
             var report = PurgeReport()
             try connection.execute("""

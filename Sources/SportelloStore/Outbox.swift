@@ -150,3 +150,25 @@ public struct Outbox: Sendable {
         }
     }
 }
+
+/// The outbox at a glance, for `/api/health` and the metrics.
+public struct OutboxState: Sendable, Equatable {
+    /// Messages not yet delivered and still being tried.
+    public let backlog: Int
+    /// Messages given up on after their last attempt.
+    public let dead: Int
+    /// Age in seconds of the oldest message due and not delivered (0 when none).
+    public let oldestDueSeconds: Int64
+}
+
+extension Outbox {
+    public func state(now: Int64) throws -> OutboxState {
+        try database.read { connection in
+            let backlog = try connection.scalarInt("SELECT count(*) FROM outbox WHERE sent_at IS NULL AND dead = 0")
+            let dead = try connection.scalarInt("SELECT count(*) FROM outbox WHERE dead = 1")
+            let oldest = try connection.first("SELECT min(next_attempt_at) FROM outbox WHERE sent_at IS NULL AND dead = 0 AND next_attempt_at <= ?",
+                                              .int(now)) { $0.optionalInt(0) } ?? nil
+            return OutboxState(backlog: Int(backlog), dead: Int(dead), oldestDueSeconds: oldest.map { max(0, now - $0) } ?? 0)
+        }
+    }
+}

@@ -198,6 +198,27 @@ func parse(_ files: [String]) throws -> [[String: Any]] {
         #expect(sandbox.receivedFiles().count == 3)  // three attempts, none accepted
     }
 
+    @Test func aFailedDeliveryIsLoggedWithoutItsRecipient() throws {
+        let sandbox = try Sandbox()
+        let sendmail = try sandbox.fakeProgram(named: "sendmail", status: 67, error: "550 niccolo@example.it: mailbox unknown (log test)")
+        let renderer = try demoRenderer {
+            $0.sendmailPath = sendmail
+            $0.reminderHoursBefore = 0
+        }
+        let database = try Database(path: "\(sandbox.folder)/db.sqlite")
+        _ = try book(database, settings: renderer.catalogue.configuration.notifications)
+        let lines = Locked<[String]>([])
+        let capture = Log.capture { line in if line.contains("(log test)") { lines.withLock { $0.append(line) } } }
+        defer { Log.endCapture(capture) }
+        let notifier = Notifier(database: database, renderer: renderer, spool: "\(sandbox.folder)/spool")
+        #expect(notifier.deliverDue(clock: { now }).failed == 1)
+        let logged = lines.withLock { $0 }
+        #expect(logged.count == 1)
+        let line = try #require(logged.first)
+        #expect(line.contains("event=notification_failed") && line.contains("channel=email") && line.contains("attempt=1"))
+        #expect(line.contains("[recipient]: mailbox unknown") && !line.contains("niccolo"))
+    }
+
     @Test func smsGoesThroughTheGatewayCommandWithTheNumber() throws {
         let sandbox = try Sandbox()
         let gateway = try sandbox.fakeProgram(named: "sms-gateway")

@@ -1,0 +1,42 @@
+import Foundation
+import Testing
+@testable import SportelloStore
+
+@Suite struct BackupTests {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sportello-backup-\(UUID().uuidString)").path
+
+    @Test func aDatabaseBehindTheSchemaIsBackedUpBeforeItsMigrationAndFewBackupsAreKept() throws {
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let path = "\(folder)/db.sqlite"
+        _ = try Database(path: path)
+        // A fresh database is not backed up: there is nothing to lose.
+        #expect(!FileManager.default.fileExists(atPath: "\(folder)/backups"))
+
+        let connection = try Connection(path: path, readOnly: false)
+        try connection.execute("INSERT INTO audit (at, actor, action, subject, address) VALUES (1, 'cli', 'marker', 'before-upgrade', '')")
+        try connection.execute("PRAGMA user_version = 1")
+        try Migrations.backupBeforeUpgrade(connection, databasePath: path)
+        let backups = try FileManager.default.contentsOfDirectory(atPath: "\(folder)/backups")
+        #expect(backups.count == 1 && backups[0].hasPrefix("db.sqlite.schema1."))
+        let copy = try Connection(path: "\(folder)/backups/\(backups[0])", readOnly: true)
+        #expect(try copy.scalarInt("SELECT COUNT(*) FROM audit WHERE action = 'marker'") == 1)
+        #expect(try DatabaseBackup.check("\(folder)/backups/\(backups[0])") == 1)
+
+        // At the current version nothing is copied.
+        try connection.execute("PRAGMA user_version = \(Migrations.scripts.count)")
+        try Migrations.backupBeforeUpgrade(connection, databasePath: path)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: "\(folder)/backups").count == 1)
+
+        for version in 2...8 { try DatabaseBackup.backupBeforeMigration(databasePath: path, fromVersion: version) }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: "\(folder)/backups").count == 5)
+    }
+
+    @Test func aBackupOfSomethingThatIsNotADatabaseFails() throws {
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        #expect(throws: MaintenanceError.self) { try DatabaseBackup.backup(from: "\(folder)/none.sqlite", to: "\(folder)/copy.sqlite") }
+        try Data(repeating: 7, count: 4096).write(to: URL(fileURLWithPath: "\(folder)/junk.sqlite"))
+        #expect(throws: MaintenanceError.self) { try DatabaseBackup.check("\(folder)/junk.sqlite") }
+        #expect(!FileManager.default.fileExists(atPath: "\(folder)/copy.sqlite"))
+    }
+}
