@@ -3,8 +3,8 @@ import Glibc
 import SportelloApp
 import SportelloCore
 
-// The fuzz harness for the HTTP request parser, the form decoder, the configuration loader and the codice
-// fiscale validator (FuzzTarget).
+// The fuzz harness for the HTTP request parser, the form decoder, the configuration loader, the codice
+// fiscale validator and every POST route of the endpoint, in process (FuzzTarget).
 //
 // Built normally it is a seeded random fuzzer, bounded in time:
 //     swift run -c release sportello-fuzz --target all --seconds 20 [--seed N] [--corpus Tests/fuzz/corpus]
@@ -73,7 +73,7 @@ struct FuzzCommand {
         }
         let targets = option("--target", "all") == "all" ? FuzzTarget.allCases : [FuzzTarget(rawValue: option("--target", ""))].compactMap { $0 }
         guard !targets.isEmpty else {
-            print("usage: sportello-fuzz [--target http|form|config|cf|all] [--seconds 20] [--seed N] [--corpus Tests/fuzz/corpus]")
+            print("usage: sportello-fuzz [--target http|form|config|cf|endpoint|all] [--seconds 20] [--seed N] [--corpus Tests/fuzz/corpus]")
             exit(2)
         }
         let seconds = Double(option("--seconds", "20")) ?? 20
