@@ -51,6 +51,24 @@ private let libFuzzerTarget = FuzzTarget(rawValue: ProcessInfo.processInfo.envir
 private func runLibFuzzer(_ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
                           _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt) -> CInt
 
+@_silgen_name("LLVMFuzzerMutate")
+private func libFuzzerMutate(_ data: UnsafeMutablePointer<UInt8>, _ size: Int, _ maxSize: Int) -> Int
+
+/// For the endpoint target, half of libFuzzer's mutations are the target's own (a field set to an extreme
+/// integer, a route or flag changed), which byte edits would seldom find; the other targets keep libFuzzer's.
+@_cdecl("LLVMFuzzerCustomMutator")
+public func libFuzzerCustomMutator(_ data: UnsafeMutablePointer<UInt8>?, _ size: Int, _ maxSize: Int, _ seed: UInt32) -> Int {
+    guard let data else { return 0 }
+    var rng = SplitMix64(state: UInt64(seed))
+    guard libFuzzerTarget == .endpoint, Bool.random(using: &rng) else { return libFuzzerMutate(data, size, maxSize) }
+    let mutated = libFuzzerTarget.mutate(Array(UnsafeBufferPointer(start: data, count: size)), &rng)
+    let count = min(mutated.count, maxSize)
+    mutated.withUnsafeBufferPointer { buffer in
+        if let base = buffer.baseAddress { data.update(from: base, count: count) }
+    }
+    return count
+}
+
 /// SwiftPM links an executable's entry point under this name; libFuzzer's driver takes over from here.
 @_cdecl("sportello_fuzz_main")
 public func libFuzzerMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
