@@ -60,6 +60,12 @@ import Testing
                 }
             }
         }
+        // The refusal says until when one can book, in the citizen's language.
+        for (flags, words) in [("j", "oggi si prenota fino al"), ("je", "today you can book up to")] {
+            let response = fixture.application.respond(to: fixture.makeRequest(Array("holds\n\(flags)\nservice=certificati&slot=10413792000".utf8)).http)
+            #expect(response.status == 422)
+            #expect(String(decoding: response.body, as: UTF8.self).contains(words))
+        }
         for (route, body) in [("operator/agenda", "date=9999-12-31"), ("operator/agenda", "date=0000-01-01"), ("operator/stats", "from=0000-01-01&to=9999-12-31"),
                               ("operator/blocks", "service=certificati&date=9999-12-31&from=08:00&to=24:00&desks=-9223372036854775808"),
                               ("operator/blocks/remove", "id=9223372036854775807"), ("operator/blocks/remove", "id=-9223372036854775808")] {

@@ -82,6 +82,30 @@ import Testing
         #expect(RomeTime.instant(date: day, minutes: 1_440) != nil)
     }
 
+    @Test func theRequestableRangeCoversWhatPagesOfferAndNoMore() throws {
+        let service = try service()  // maxDaysAhead 30 by default
+        let now = instant("2026-11-25", "08:00")
+        let range = service.requestableInstants(now: now, weeksPublished: 13)
+        // Last week's slots (a stale page: "slot past"), the last bookable day, the last published week.
+        #expect(range.contains(instant("2026-11-16", "09:00")))
+        #expect(range.contains(instant("2026-12-25", "09:00")))
+        #expect(range.contains(instant("2027-02-22", "09:00")))
+        #expect(!range.contains(instant("2026-11-09", "09:00")))
+        #expect(!range.contains(instant("2027-03-15", "09:00")))
+        #expect(!range.contains(.max) && !range.contains(.min))
+        // A window longer than the published weeks extends it.
+        #expect(try self.service(#""slotMinutes": 30, "schedule": {"mon": ["09:00-12:00"]}, "window": {"maxDaysAhead": 200}"#)
+            .requestableInstants(now: now, weeksPublished: 1).contains(instant("2027-06-07", "09:00")))
+        // Total for any clock and any setting.
+        _ = service.requestableInstants(now: .max, weeksPublished: .max)
+        _ = service.requestableInstants(now: .min, weeksPublished: .min)
+    }
+
+    func service(_ body: String) throws -> Service {
+        let configuration = try makeConfiguration("[{\"id\": \"s\", \"name\": \"S\", \(body)}]")
+        return try #require(Catalogue(configuration: configuration).service(id: "s"))
+    }
+
     @Test func theBoundsChangeNothingNearToday() throws {
         let service = try service()
         // DST days keep their local times: spring forward skips 02:xx, fall back offers each label once.
