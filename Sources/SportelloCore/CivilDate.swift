@@ -11,16 +11,12 @@ public struct CivilDate: Hashable, Comparable, Sendable, CustomStringConvertible
     /// instants in seconds and their sums stay far from `Int64` overflow, so no number from a request can
     /// trap the arithmetic. Day numbers outside are clamped to the first or last supported day.
     public static let supportedYears = -999_999...999_999
-    public static let supportedDayNumbers = CivilDate(uncheckedYear: supportedYears.lowerBound, month: 1, day: 1).dayNumber
-        ... CivilDate(uncheckedYear: supportedYears.upperBound, month: 12, day: 31).dayNumber
+    /// The day numbers of -999999-01-01 and 999999-12-31 (literals, so the hot paths pay no lazy global).
+    public static let supportedDayNumbers = -365_961_662...364_522_971
 
     /// Returns nil when the triple is not a real date (31 April, 29 February of a common year, …).
     public init?(year: Int, month: Int, day: Int) {
         guard (1...12).contains(month), day >= 1, day <= CivilDate.daysIn(month: month, year: year) else { return nil }
-        self.init(uncheckedYear: year, month: month, day: day)
-    }
-
-    private init(uncheckedYear year: Int, month: Int, day: Int) {
         self.year = year
         self.month = month
         self.day = day

@@ -10,8 +10,8 @@ public enum RomeTime {
     /// The instants whose local date is a supported `CivilDate`. Every function here clamps its instant to
     /// this range before any arithmetic, so it is total over `Int64` (exact inside the range, which spans
     /// about a million years either way) and an instant sent in a request can never trap it.
-    public static let supportedInstants: ClosedRange<Int64> =
-        (Int64(CivilDate.supportedDayNumbers.lowerBound) * 86_400 + 7_200)...(Int64(CivilDate.supportedDayNumbers.upperBound) * 86_400 + 86_399 - 7_200)
+    /// (The first supported day at 02:00 UTC to the last at 21:59:59 UTC, as literals for the hot paths.)
+    public static let supportedInstants: ClosedRange<Int64> = -31_619_087_589_600...31_494_784_773_599
 
     @inline(__always)
     static func clamped(_ instant: Int64) -> Int64 {

@@ -74,6 +74,13 @@ import Testing
         #expect(CivilDate(year: -999_999, month: 1, day: 1)?.dayNumber == CivilDate.supportedDayNumbers.lowerBound)
     }
 
+    @Test func theLiteralBoundsAreTheSupportedDays() {
+        #expect(RomeTime.supportedInstants.lowerBound == Int64(CivilDate.supportedDayNumbers.lowerBound) * 86_400 + 7_200)
+        #expect(RomeTime.supportedInstants.upperBound == Int64(CivilDate.supportedDayNumbers.upperBound) * 86_400 + 86_399 - 7_200)
+        #expect(RomeTime.local(RomeTime.supportedInstants.lowerBound).date.dayNumber == CivilDate.supportedDayNumbers.lowerBound)
+        #expect(RomeTime.local(RomeTime.supportedInstants.upperBound).date.dayNumber == CivilDate.supportedDayNumbers.upperBound)
+    }
+
     @Test func wallClockMinutesOutsideADayHaveNoInstant() {
         let day = CivilDate(year: 2026, month: 12, day: 1)!
         #expect(RomeTime.instant(date: day, minutes: Int.max) == nil)
