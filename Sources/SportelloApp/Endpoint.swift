@@ -10,10 +10,15 @@ extension Application {
     func placeHold(_ fields: FormFields, _ context: RequestContext) -> HTTPResponse {
         if configuration.booking.requireAccount && context.citizen == nil { return failure(.signInRequired, context) }
         guard let service = fields["service"].flatMap({ site.catalogue.service(id: $0) }) else { return failure(.unknownService, context) }
-        guard let start = fields["slot"].flatMap({ Int64($0) }), let slot = service.slot(startingAt: start) else {
-            return failure(.unknownSlot, context, service: service)
-        }
+        guard let start = fields["slot"].flatMap({ Int64($0) }) else { return failure(.unknownSlot, context, service: service) }
         let now = clock()
+        // Before any date math: an instant no page of the service can offer is refused at once, whatever its size.
+        guard service.requestableInstants(now: now, weeksPublished: configuration.booking.weeksPublished).contains(start) else {
+            let lastDay = service.lastBookableDay(today: RomeTime.local(now).date)
+            return failure(.slotOutOfWindow, context, service: service,
+                           messageArguments: ["date": site.renderer.texts(context.language).longDate(lastDay)])
+        }
+        guard let slot = service.slot(startingAt: start) else { return failure(.unknownSlot, context, service: service) }
         switch service.availability(of: slot, occupancy: .empty, now: now).state {
         case .past: return failure(.slotPast, context, service: service, near: slot)
         case .notYetBookable: return failure(.slotNotYetBookable, context, service: service, near: slot)

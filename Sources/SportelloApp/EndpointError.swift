@@ -10,6 +10,8 @@ enum EndpointError: String, Error, CaseIterable {
     case notFound = "not_found"
     case unknownService = "unknown_service"
     case unknownSlot = "unknown_slot"
+    /// A slot instant outside what the service's pages can offer (far past, far future, or absurd).
+    case slotOutOfWindow = "slot_out_of_window"
     case slotPast = "slot_past"
     case slotNotYetBookable = "slot_not_yet_bookable"
     case slotFull = "slot_full"
@@ -39,7 +41,7 @@ enum EndpointError: String, Error, CaseIterable {
         case .badOrigin: 403
         case .badForm: 400
         case .notFound, .unknownService, .holdNotFound, .bookingNotFound, .blockNotFound: 404
-        case .unknownSlot, .invalidFields, .badRange: 422
+        case .unknownSlot, .slotOutOfWindow, .invalidFields, .badRange: 422
         case .slotPast, .slotNotYetBookable, .slotFull, .bookingInPast, .personLimitReached, .noShowBlocked, .outcomeTooEarly,
              .bookingNotActive: 409
         case .unauthorized, .signInRequired, .wrongCredentials: 401

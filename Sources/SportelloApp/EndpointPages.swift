@@ -217,16 +217,19 @@ extension Application {
     /// Failures about the chosen slot, where another slot is the way on.
     private func offersAlternatives(_ error: EndpointError) -> Bool {
         switch error {
-        case .slotFull, .slotPast, .slotNotYetBookable, .unknownSlot, .holdExpired, .holdReleased: true
+        case .slotFull, .slotPast, .slotNotYetBookable, .unknownSlot, .slotOutOfWindow, .holdExpired, .holdReleased: true
         default: false
         }
     }
 
     /// During a rush thousands of refused citizens ask for alternatives in the same second while nothing
-    /// changes; the answer is reused until the next committed write or the next second.
+    /// changes; the answer is reused until the next committed write or the next second. Keys are slots the
+    /// service really has inside its requestable range (`placeHold` refuses any other instant before
+    /// this), and every slot after the last bookable day shares one key, so the cache stays small.
     func nearestFreeSlots(service: Service, from slot: Slot?, limit: Int) -> [Slot] {
         let now = clock()
-        let key = AlternativesCache.Key(serviceID: service.id, slotStart: slot?.startInstant, limit: limit)
+        let lastDay = service.lastBookableDay(today: RomeTime.local(now).date)
+        let key = AlternativesCache.Key(serviceID: service.id, slotStart: slot.map { $0.date > lastDay ? Int64.max : $0.startInstant }, limit: limit)
         let writes = store.database.committedWrites
         if let cached = alternatives.lookup(key, writes: writes, now: now) { return cached }
         let found = searchFreeSlots(service: service, from: slot, limit: limit, now: now)
@@ -235,11 +238,17 @@ extension Application {
     }
 
     /// The first free slots after the chosen one; when there are fewer than `limit` in the next two weeks,
-    /// the free ones just before it too, so an empty answer means nothing is left to book.
+    /// the free ones just before it too, so an empty answer means nothing is left to book. Only days from
+    /// today to the last bookable day can have a free slot, so the walk stays inside them: the search costs
+    /// the same whatever date was asked for.
     private func searchFreeSlots(service: Service, from slot: Slot?, limit: Int, now: Int64) -> [Slot] {
+        let today = RomeTime.local(now).date
+        let lastDay = service.lastBookableDay(today: today)
         let start = max(now, slot?.startInstant ?? now)
-        let end = start + 14 * 86_400
-        guard let occupancy = try? source.occupancy(serviceID: service.id, from: now - 86_400, to: end + 86_400, now: now)[service.id] ?? [:] else {
+        let firstDay = min(RomeTime.local(start).date, lastDay)
+        let endDay = min(RomeTime.local(start).date.adding(days: 14), lastDay)
+        guard let occupancy = try? source.occupancy(serviceID: service.id, from: now - 86_400, to: Int64(endDay.dayNumber + 2) * 86_400,
+                                                    now: now)[service.id] ?? [:] else {
             return []
         }
         func isFree(_ candidate: Slot) -> Bool {
@@ -247,8 +256,8 @@ extension Application {
                 && service.availability(of: candidate, occupancy: occupancy[candidate.startInstant] ?? .empty, now: now).state == .free
         }
         var after: [Slot] = []
-        var day = RomeTime.local(start).date
-        while after.count < limit, day <= RomeTime.local(end).date {
+        var day = firstDay
+        while after.count < limit, day <= endDay {
             for candidate in service.slots(on: day) where candidate.startInstant >= start && isFree(candidate) {
                 after.append(candidate)
                 if after.count == limit { break }
@@ -256,8 +265,7 @@ extension Application {
             day = day.adding(days: 1)
         }
         var before: [Slot] = []
-        let today = RomeTime.local(now).date
-        day = RomeTime.local(start).date
+        day = firstDay
         while after.count + before.count < limit, day >= today {
             for candidate in service.slots(on: day).reversed() where candidate.startInstant >= now && candidate.startInstant < start && isFree(candidate) {
                 before.append(candidate)

@@ -13,11 +13,14 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     case config
     /// Codici fiscali: valid or invalid, and the check character decides.
     case cf
+    /// Every POST route of the endpoint, in process (`EndpointFuzz`): no crash, no 5xx, an answer in time.
+    case endpoint
 
     /// Seeds are mutated as bytes, except configurations, which are mostly mutated as JSON.
     public func mutate(_ seed: [UInt8], _ rng: inout SplitMix64) -> [UInt8] {
         switch self {
         case .config where Int.random(in: 0..<4, using: &rng) > 0: FuzzMutator.mutateJSON(seed, &rng)
+        case .endpoint: EndpointFuzz.mutate(seed, &rng)
         default: FuzzMutator.mutate(seed, &rng)
         }
     }
@@ -49,6 +52,11 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
                 return nil
             } catch {
                 return error.description.isEmpty ? "an error without a message" : nil
+            }
+        case .endpoint:
+            switch EndpointFuzz.current() {
+            case .success(let fixture): return fixture.check(input)
+            case .failure(let error): return "the endpoint fixture could not start: \(error)"
             }
         case .cf:
             let text = String(decoding: input, as: UTF8.self)

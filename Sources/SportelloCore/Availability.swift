@@ -25,13 +25,26 @@ extension Service {
     /// The last bookable day when today is `today`: windows open one day at a time at local midnight.
     public func lastBookableDay(today: CivilDate) -> CivilDate { today.adding(days: window.maxDaysAhead) }
 
+    /// The instants a request may name as a slot of this service at instant `now`: from the Monday of the
+    /// week before (a page left open over a weekend still gets "slot past") to a week after the later of the
+    /// last bookable day and the last of `weeksPublished` published weeks ("not yet bookable"). Anything
+    /// else is refused before any date math, so what a request costs does not depend on the date it names.
+    public func requestableInstants(now: Int64, weeksPublished: Int) -> ClosedRange<Int64> {
+        let today = RomeTime.local(now).date
+        let published = today.mondayOfWeek.adding(days: 7 * min(max(weeksPublished, 0), 1_000))
+        let last = max(lastBookableDay(today: today), published).adding(days: 7)
+        return (Int64(today.mondayOfWeek.adding(days: -7).dayNumber) * 86_400 - 7_200)...(Int64(last.dayNumber) * 86_400)
+    }
+
     /// The state of a slot at instant `now`, given how its desks are occupied.
     public func availability(of slot: Slot, occupancy: SlotOccupancy, now: Int64) -> SlotAvailability {
         availability(of: slot, occupancy: occupancy, now: now, lastBookableDay: lastBookableDay(today: RomeTime.local(now).date))
     }
 
     func availability(of slot: Slot, occupancy: SlotOccupancy, now: Int64, lastBookableDay: CivilDate) -> SlotAvailability {
-        if slot.startInstant <= now + Int64(window.minimumNoticeMinutes) * 60 {
+        // Overflow only for a `now` near the end of time, when every slot is past.
+        let (edge, overflow) = now.addingReportingOverflow(Int64(window.minimumNoticeMinutes) * 60)
+        if overflow || slot.startInstant <= edge {
             return SlotAvailability(slot: slot, state: .past, freeDesks: 0)
         }
         if slot.date > lastBookableDay {

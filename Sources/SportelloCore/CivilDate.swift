@@ -7,6 +7,13 @@ public struct CivilDate: Hashable, Comparable, Sendable, CustomStringConvertible
     public let month: Int
     public let day: Int
 
+    /// The years day arithmetic is exact for: far beyond any booking, and small enough that day numbers,
+    /// instants in seconds and their sums stay far from `Int64` overflow, so no number from a request can
+    /// trap the arithmetic. Day numbers outside are clamped to the first or last supported day.
+    public static let supportedYears = -999_999...999_999
+    /// The day numbers of -999999-01-01 and 999999-12-31 (literals, so the hot paths pay no lazy global).
+    public static let supportedDayNumbers = -365_961_662...364_522_971
+
     /// Returns nil when the triple is not a real date (31 April, 29 February of a common year, …).
     public init?(year: Int, month: Int, day: Int) {
         guard (1...12).contains(month), day >= 1, day <= CivilDate.daysIn(month: month, year: year) else { return nil }
@@ -15,7 +22,9 @@ public struct CivilDate: Hashable, Comparable, Sendable, CustomStringConvertible
         self.day = day
     }
 
+    /// The date `dayNumber` days after 1970-01-01, clamped to `supportedDayNumbers`.
     public init(dayNumber: Int) {
+        let dayNumber = min(max(dayNumber, CivilDate.supportedDayNumbers.lowerBound), CivilDate.supportedDayNumbers.upperBound)
         let z = dayNumber + 719_468
         let era = (z >= 0 ? z : z - 146_096) / 146_097
         let doe = z - era * 146_097
@@ -29,8 +38,11 @@ public struct CivilDate: Hashable, Comparable, Sendable, CustomStringConvertible
         self.day = d
     }
 
-    /// Days since 1970-01-01.
+    /// Days since 1970-01-01; for a year outside `supportedYears`, the first or last supported day.
     public var dayNumber: Int {
+        guard CivilDate.supportedYears.contains(year) else {
+            return year < 0 ? CivilDate.supportedDayNumbers.lowerBound : CivilDate.supportedDayNumbers.upperBound
+        }
         let y = month <= 2 ? year - 1 : year
         let era = (y >= 0 ? y : y - 399) / 400
         let yoe = y - era * 400
@@ -46,7 +58,11 @@ public struct CivilDate: Hashable, Comparable, Sendable, CustomStringConvertible
         return Weekday.allCases[index]
     }
 
-    public func adding(days: Int) -> CivilDate { CivilDate(dayNumber: dayNumber + days) }
+    /// Saturates at the ends of `supportedDayNumbers` instead of overflowing.
+    public func adding(days: Int) -> CivilDate {
+        let (sum, overflow) = dayNumber.addingReportingOverflow(days)
+        return CivilDate(dayNumber: overflow ? (days < 0 ? Int.min : Int.max) : sum)
+    }
 
     /// The Monday of this date's ISO week.
     public var mondayOfWeek: CivilDate { adding(days: -weekday.isoIndex) }

@@ -61,6 +61,7 @@ extension Service {
 
     /// The slot starting at this instant, if the schedule has one (used to validate a requested hold).
     public func slot(startingAt instant: Int64) -> Slot? {
+        guard RomeTime.supportedInstants.contains(instant) else { return nil }
         let local = RomeTime.local(instant)
         return slots(on: local.date).first { $0.startInstant == instant }
     }

@@ -41,6 +41,8 @@ final class Connection {
     var consumed = 0
     var deadline: UInt64
     var expiry: Expiry = .close
+    /// When the request being read started (see `HTTPLimits.requestDeadline`).
+    var requestStartedAt: UInt64 = 0
     /// Bytes to write, from `outputOffset` on.
     var output: [UInt8] = []
     var outputOffset = 0

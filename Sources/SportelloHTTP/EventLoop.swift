@@ -383,6 +383,7 @@ final class EventLoop: @unchecked Sendable {
                 let start = connection.answered == 0 ? connection.acceptedAt : now
                 connection.deadline = start + limits.headerDeadline.nanoseconds
                 connection.expiry = .requestTimeout
+                connection.requestStartedAt = start
             }
             switch connection.parser.advance(connection.buffer) {
             case .needMore:
@@ -403,8 +404,7 @@ final class EventLoop: @unchecked Sendable {
                             if sent != interim.count { return close(connection) }
                         }
                         connection.phase = .awaitingBody(head, framing, headEnd: headEnd)
-                        connection.deadline = now + limits.bodyIdle.nanoseconds
-                        connection.expiry = .close
+                        awaitBody(connection, now: now)
                         return
                     }
                     dispatch(connection, head: head, framing: framing, headEnd: headEnd)
@@ -414,11 +414,20 @@ final class EventLoop: @unchecked Sendable {
             if connection.buffer.count - headEnd >= framing.contentLength {
                 dispatch(connection, head: head, framing: framing, headEnd: headEnd)
             } else {
-                connection.deadline = now + limits.bodyIdle.nanoseconds
+                awaitBody(connection, now: now)
             }
         case .responding, .sending, .lingering:
             return
         }
+    }
+
+    /// The next deadline while a body arrives: a silence of `bodyIdle` closes without a word; the whole
+    /// request's `requestDeadline`, when it comes first, answers 408.
+    private func awaitBody(_ connection: Connection, now: UInt64) {
+        let idle = now + limits.bodyIdle.nanoseconds
+        let total = connection.requestStartedAt + limits.requestDeadline.nanoseconds
+        connection.deadline = min(idle, total)
+        connection.expiry = total <= idle ? .requestTimeout : .close
     }
 
     private func dispatch(_ connection: Connection, head: RequestHead, framing: Framing, headEnd: Int) {

@@ -184,6 +184,9 @@ public struct HTTPLimits: Sendable {
     public var headerDeadline: Duration
     /// Longest silence while a body is being received → close.
     public var bodyIdle: Duration
+    /// Time to receive a whole request, head and body, counted like `headerDeadline` → 408 and close: a
+    /// body dribbled a byte at a time, never silent for `bodyIdle`, still cannot hold a connection longer.
+    public var requestDeadline: Duration
     /// Longest silence between keep-alive requests → close.
     public var keepAliveIdle: Duration
     /// Longest time the client may leave a response unread (per send) → close.
@@ -200,7 +203,7 @@ public struct HTTPLimits: Sendable {
     public var workers: Int
 
     public init(requestLine: Int = 8 * 1024, headerBlock: Int = 16 * 1024, headerFields: Int = 100,
-                body: Int = 64 * 1024, headerDeadline: Duration = .seconds(10), bodyIdle: Duration = .seconds(10),
+                body: Int = 64 * 1024, headerDeadline: Duration = .seconds(10), bodyIdle: Duration = .seconds(10), requestDeadline: Duration = .seconds(30),
                 keepAliveIdle: Duration = .seconds(15), sendIdle: Duration = .seconds(10), maxConnections: Int = 10_000,
                 maxConnectionsPerAddress: Int = 64, workers: Int = max(4, 2 * ProcessInfo.processInfo.activeProcessorCount)) {
         self.requestLine = requestLine
@@ -209,6 +212,7 @@ public struct HTTPLimits: Sendable {
         self.body = body
         self.headerDeadline = headerDeadline
         self.bodyIdle = bodyIdle
+        self.requestDeadline = requestDeadline
         self.keepAliveIdle = keepAliveIdle
         self.sendIdle = sendIdle
         self.maxConnections = maxConnections

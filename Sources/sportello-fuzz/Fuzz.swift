@@ -3,8 +3,8 @@ import Glibc
 import SportelloApp
 import SportelloCore
 
-// The fuzz harness for the HTTP request parser, the form decoder, the configuration loader and the codice
-// fiscale validator (FuzzTarget).
+// The fuzz harness for the HTTP request parser, the form decoder, the configuration loader, the codice
+// fiscale validator and every POST route of the endpoint, in process (FuzzTarget).
 //
 // Built normally it is a seeded random fuzzer, bounded in time:
 //     swift run -c release sportello-fuzz --target all --seconds 20 [--seed N] [--corpus Tests/fuzz/corpus]
@@ -51,6 +51,24 @@ private let libFuzzerTarget = FuzzTarget(rawValue: ProcessInfo.processInfo.envir
 private func runLibFuzzer(_ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
                           _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt) -> CInt
 
+@_silgen_name("LLVMFuzzerMutate")
+private func libFuzzerMutate(_ data: UnsafeMutablePointer<UInt8>, _ size: Int, _ maxSize: Int) -> Int
+
+/// For the endpoint target, half of libFuzzer's mutations are the target's own (a field set to an extreme
+/// integer, a route or flag changed), which byte edits would seldom find; the other targets keep libFuzzer's.
+@_cdecl("LLVMFuzzerCustomMutator")
+public func libFuzzerCustomMutator(_ data: UnsafeMutablePointer<UInt8>?, _ size: Int, _ maxSize: Int, _ seed: UInt32) -> Int {
+    guard let data else { return 0 }
+    var rng = SplitMix64(state: UInt64(seed))
+    guard libFuzzerTarget == .endpoint, Bool.random(using: &rng) else { return libFuzzerMutate(data, size, maxSize) }
+    let mutated = libFuzzerTarget.mutate(Array(UnsafeBufferPointer(start: data, count: size)), &rng)
+    let count = min(mutated.count, maxSize)
+    mutated.withUnsafeBufferPointer { buffer in
+        if let base = buffer.baseAddress { data.update(from: base, count: count) }
+    }
+    return count
+}
+
 /// SwiftPM links an executable's entry point under this name; libFuzzer's driver takes over from here.
 @_cdecl("sportello_fuzz_main")
 public func libFuzzerMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
@@ -73,7 +91,7 @@ struct FuzzCommand {
         }
         let targets = option("--target", "all") == "all" ? FuzzTarget.allCases : [FuzzTarget(rawValue: option("--target", ""))].compactMap { $0 }
         guard !targets.isEmpty else {
-            print("usage: sportello-fuzz [--target http|form|config|cf|all] [--seconds 20] [--seed N] [--corpus Tests/fuzz/corpus]")
+            print("usage: sportello-fuzz [--target http|form|config|cf|endpoint|all] [--seconds 20] [--seed N] [--corpus Tests/fuzz/corpus]")
             exit(2)
         }
         let seconds = Double(option("--seconds", "20")) ?? 20

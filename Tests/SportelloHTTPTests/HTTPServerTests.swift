@@ -191,6 +191,37 @@ import Testing
         }
     }
 
+    @Test func dribbledBodyHitsTheWholeRequestDeadline() throws {
+        // A byte every 100 ms is never silent for bodyIdle (300 ms), yet the request has 600 ms in all.
+        let limits = HTTPLimits(headerDeadline: .milliseconds(300), bodyIdle: .milliseconds(300), requestDeadline: .milliseconds(600),
+                                keepAliveIdle: .milliseconds(300), sendIdle: .milliseconds(300))
+        try withServer(limits: limits) { server in
+            let client = try TestClient(port: server.port)
+            let started = Date()
+            client.send("POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 100\r\n\r\n")
+            var sent = 0
+            while sent < 100, Date().timeIntervalSince(started) < 3 {
+                // Stop dribbling once the server has answered.
+                var readable = pollfd(fd: client.fd, events: Int16(POLLIN), revents: 0)
+                if poll(&readable, 1, 100) > 0 { break }
+                if !client.send("x") { break }
+                sent += 1
+            }
+            let response = client.readResponse()
+            #expect(response?.status == 408)
+            #expect(response?.header("Connection") == "close")
+            #expect(client.isClosedByServer())
+            let elapsed = Date().timeIntervalSince(started)
+            #expect(elapsed > 0.5 && elapsed < 2.5, "closed after \(elapsed) s")
+            #expect(sent < 20)
+        }
+    }
+
+    @Test func theRequestDeadlineIsThirtySecondsByDefault() {
+        #expect(HTTPLimits.standard.requestDeadline == .seconds(30))
+        #expect(HTTPLimits.standard.requestDeadline > HTTPLimits.standard.bodyIdle)
+    }
+
     static let badRequests: [(String, String, Int)] = [
         ("CL with TE", "POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\nabc", 400),
         ("TE with CL", "POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\nabc", 400),
