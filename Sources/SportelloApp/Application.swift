@@ -14,6 +14,8 @@ public final class Application: HTTPResponder, Sendable {
     let accounts: AccountStore
     /// Sign-in attempts per client address, on top of the per-account lock.
     let loginLimiter: RateLimiter
+    /// Wrong booking code + codice fiscale pairs, per client address and per code (see `limitLookup`).
+    let lookupLimiter: RateLimiter
     /// Delivers the outbox (mail, SMS); its worker wakes after every change that queues a message.
     let notifier: Notifier
     let notificationWorker: NotificationWorker
@@ -39,6 +41,7 @@ public final class Application: HTTPResponder, Sendable {
         operators = OperatorStore(database: store.database)
         accounts = AccountStore(database: store.database)
         loginLimiter = RateLimiter(capacity: 10, perMinute: 10)
+        lookupLimiter = RateLimiter(capacity: 10, perMinute: 2)
         self.publisher = publisher
         self.source = source
         self.clock = clock
@@ -135,6 +138,7 @@ public final class Application: HTTPResponder, Sendable {
         var formContext = context
         if let language = fields["lang"], configuration.comune.languages.contains(language) { formContext.language = language }
         formContext.citizen = identify(request)
+        takeOverLocalAccount(of: formContext.citizen, formContext)
         if let honeypot = fields["website"], !honeypot.isEmpty { return failure(.badForm, formContext) }
         switch String(request.path.dropFirst(apiPrefix.count)) {
         case "holds": return placeHold(fields, formContext)

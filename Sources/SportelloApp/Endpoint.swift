@@ -84,7 +84,9 @@ extension Application {
         do {
             booking = try store.confirm(holdToken: token, person: person, slotEnd: slot.endInstant, now: clock(), clientIP: context.clientAddress,
                                         maxActiveBookingsPerPerson: configuration.booking.maxActiveBookingsPerPerson,
-                                        noShowPolicy: configuration.booking.noShowPolicy, language: context.language, within: notify("confirmed"))
+                                        noShowPolicy: configuration.booking.noShowPolicy, language: context.language,
+                                        accountID: context.citizen?.accountID, proof: proof(of: person, context),
+                                        within: notify("confirmed"))
         } catch {
             if case .noShowBlocked(let until) = error {
                 let t = site.renderer.texts(context.language)
@@ -102,11 +104,13 @@ extension Application {
         guard let code = fields["code"], !code.isEmpty, let codiceFiscale = fields["codice_fiscale"], !codiceFiscale.isEmpty else {
             return failure(.invalidFields, context, fieldErrors: [:])
         }
+        if let limited = limitLookup(code: code, context) { return limited }
         let booking: Booking
         do {
             booking = try store.cancel(code: code, codiceFiscale: codiceFiscale, now: clock(), clientIP: context.clientAddress,
                                        within: notify("cancelled"))
         } catch {
+            if error == .bookingNotFound { lookupFailed(code: code, context) }
             return failure(EndpointError(error), context)
         }
         notificationWorker.wake()
@@ -121,6 +125,17 @@ extension Application {
             "when": .string(whenText(slot, t)),
             "weekURL": .string(layout.url(.week(service.id, monday: slot.date.mondayOfWeek), language: context.language)),
         ])
+    }
+
+    /// What stands behind a booking about to be made: the certified person, or an account whose verified
+    /// contact is on it, booking for themselves; otherwise nothing but what was typed. (A booking for someone
+    /// else proves the presenter, not the beneficiary: it counts by the beneficiary's codice fiscale.)
+    func proof(of person: PersonDetails, _ context: RequestContext) -> BookingProof {
+        guard let citizen = context.citizen, person.codiceFiscale == citizen.codiceFiscale else { return .none }
+        if citizen.certified { return .certified }
+        let contact = citizen.verifiedContact.lowercased()
+        if !contact.isEmpty && (person.email.lowercased() == contact || person.phone == contact) { return .contact(contact) }
+        return .none
     }
 
     // MARK: Steps shared by review and confirm

@@ -1,0 +1,222 @@
+import Foundation
+import SportelloCore
+import SportelloStore
+import Testing
+@testable import SportelloApp
+
+/// The attacks of issue 14, each as it was tried from outside: a codice fiscale is computable, so typing one
+/// proves nothing. Authority comes from what was proved: the account that made a booking, the contact its
+/// password went to, a SPID/CIE identity.
+@Suite(.serialized) struct IdentityProofTests {
+    let now = rome("2026-11-25", "08:00")
+    let slots = [rome("2026-11-26", "08:30"), rome("2026-11-26", "09:00"), rome("2026-11-26", "09:30"), rome("2026-11-26", "10:00")]
+    /// The real holder of the codice fiscale, who books with the manual form.
+    let anna = ["nome": "Anna", "cognome": "Bianchi", "codice_fiscale": "BNCLRA70A41H501B", "email": "anna@example.it", "cellulare": "3471234567"]
+    /// Someone who computed Anna's codice fiscale and registers it with their own contacts.
+    let squatter = ["nome": "Anna", "cognome": "Bianchi", "codice_fiscale": "BNCLRA70A41H501B", "email": "intruso@example.net", "cellulare": "3209876543"]
+    let annaSPID = ["X-Identity-Fiscal-Number": "TINIT-BNCLRA70A41H501B", "X-Identity-Given-Name": "Anna", "X-Identity-Family-Name": "Bianchi",
+                    "X-Identity-Email": "anna@example.it"]
+
+    /// Hold + confirm as an API client; returns the booking code (nil when refused) and the reply.
+    func book(_ site: RunningSite, slot: Int64, person: [String: String], headers: [String: String] = [:]) throws -> (String?, Reply) {
+        let hold = try site.post("/api/holds", ["service": "residenza", "slot": String(slot)], json: true, headers: headers)
+        #expect(hold.status == 201)
+        var fields = person
+        let token = try #require(extract("[0-9a-f]{32}", from: hold.body))
+        fields["hold"] = token
+        let booked = try site.post("/api/bookings", fields, json: true, headers: headers)
+        return (extract("\"code\":\"[2-9A-HJ-NP-Z]{8}\"", from: booked.body).map { String($0.dropFirst(8).dropLast()) }, booked)
+    }
+
+    func credentials(_ site: RunningSite) throws -> [(recipient: String, password: String)] {
+        try site.store.database.read { connection in
+            var rows: [(String, String)] = []
+            try connection.forEach("SELECT recipient, payload FROM outbox WHERE kind = 'credentials' ORDER BY id") { row in
+                let object = (try? JSONSerialization.jsonObject(with: Data(row.text(1).utf8))) as? [String: Any]
+                rows.append((row.text(0), object?["password"] as? String ?? ""))
+            }
+            return rows
+        }
+    }
+
+    func signIn(_ site: RunningSite, _ codiceFiscale: String, _ password: String, from address: String = "203.0.113.1") throws -> [String: String] {
+        let reply = try site.post("/api/login", ["codice_fiscale": codiceFiscale, "password": password], headers: ["X-Forwarded-For": address])
+        #expect(reply.status == 200)
+        let cookie = try #require(reply.headers["Set-Cookie"] as? String)
+        return ["Cookie": String(cookie.prefix { $0 != ";" })]
+    }
+
+    @Test func anAccountRegisteredForSomeoneElsesCodiceFiscaleSeesNothingOfTheirs() throws {
+        let site = try RunningSite(now: now, configure: {
+            $0.notifications.sms = true
+            $0.notifications.smsCommand = ["/bin/true"]
+        })
+        defer { site.stop() }
+        // Anna books on the manual form, with a private note.
+        var withNote = anna
+        withNote["note"] = "Richiesta contributo affitto, ISEE 4.200"
+        let (annaCode, annaReply) = try book(site, slot: slots[0], person: withNote)
+        let code = try #require(annaCode, "\(annaReply.body)")
+
+        // The squatter registers her codice fiscale: the password goes to one contact only (theirs, the mail).
+        #expect(try site.post("/api/accounts", squatter).status == 202)
+        let sent = try credentials(site)
+        #expect(sent.count == 1 && sent.first?.recipient == "intruso@example.net")
+        // Anna is told at the contacts of her booking that an account now exists with her codice fiscale.
+        let warnings = try Outbox(database: site.store.database).list().filter { $0.kind == "accountCreated" }.map(\.recipient).sorted()
+        #expect(warnings == ["+393471234567", "anna@example.it"])
+
+        let session = try signIn(site, "BNCLRA70A41H501B", try #require(sent.first?.password))
+        // Le mie prenotazioni: nothing of Anna's, not her code, not her note.
+        let mine = try site.post("/api/my-bookings", [:], headers: session)
+        #expect(mine.status == 200 && !mine.body.contains(code) && !mine.body.contains("ISEE"))
+        let mineJSON = try site.post("/api/my-bookings", [:], json: true, headers: session)
+        #expect(mineJSON.body.contains("\"bookings\":[]"))
+        // Receipt and cancel with the session: "not found", and the booking stays.
+        let receipt = try site.post("/api/receipts", ["code": code], headers: session)
+        #expect(receipt.status == 404 && !receipt.body.contains("ISEE"))
+        #expect(try site.post("/api/my-bookings/cancel", ["code": code], headers: session).status == 404)
+        #expect(try site.store.booking(code: code)?.state == .booked)
+
+        // What the account makes itself is its own: listed, receipted, cancellable.
+        let (ownCode, _) = try book(site, slot: slots[1], person: squatter, headers: session)
+        let own = try #require(ownCode)
+        #expect(try site.store.booking(code: own)?.accountID != nil)
+        #expect(try site.post("/api/my-bookings", [:], headers: session).body.contains(own))
+        #expect(try site.post("/api/receipts", ["code": own], headers: session).status == 200)
+        #expect(try site.post("/api/my-bookings/cancel", ["code": own], headers: session).status == 200)
+
+        // Code + codice fiscale still works for the booking's own receipt and cancellation.
+        #expect(try site.post("/api/receipts", ["code": code, "codice_fiscale": "BNCLRA70A41H501B"]).status == 200)
+    }
+
+    @Test func theVerifiedContactAndTheCertifiedPersonReachBookingsForThem() throws {
+        let site = try RunningSite(now: now, configure: { $0.identity = IdentityHeaders() })
+        defer { site.stop() }
+        let (manual, _) = try book(site, slot: slots[0], person: anna)
+        let code = try #require(manual)
+        // Anna registers with the same email she booked with: her password went there, so the booking is hers.
+        #expect(try site.post("/api/accounts", anna).status == 202)
+        let session = try signIn(site, "BNCLRA70A41H501B", try #require(try credentials(site).first?.password))
+        #expect(try site.post("/api/my-bookings", [:], headers: session).body.contains(code))
+        // With SPID she sees it too, whoever made it.
+        #expect(try site.post("/api/my-bookings", [:], headers: annaSPID).body.contains(code))
+        #expect(try site.post("/api/receipts", ["code": code], headers: annaSPID).status == 200)
+    }
+
+    @Test func aStrangerCannotLockTheOwnerOut() throws {
+        let site = try RunningSite(now: now)
+        defer { site.stop() }
+        #expect(try site.post("/api/accounts", anna).status == 202)
+        let password = try #require(try credentials(site).first?.password)
+        // Five wrong passwords from a stranger's address lock the account there…
+        for _ in 0..<4 {
+            #expect(try site.post("/api/login", ["codice_fiscale": "BNCLRA70A41H501B", "password": "sbagliata"],
+                                  headers: ["X-Forwarded-For": "198.51.100.66"]).status == 401)
+        }
+        let locked = try site.post("/api/login", ["codice_fiscale": "BNCLRA70A41H501B", "password": "sbagliata"],
+                                   headers: ["X-Forwarded-For": "198.51.100.66"])
+        #expect(locked.status == 429)
+        #expect(try site.post("/api/login", ["codice_fiscale": "BNCLRA70A41H501B", "password": password],
+                              headers: ["X-Forwarded-For": "198.51.100.66"]).status == 429)
+        // …and only there: the owner, from her own address, signs in with the right password.
+        _ = try signIn(site, "BNCLRA70A41H501B", password, from: "203.0.113.9")
+    }
+
+    @Test func aCertifiedSignInTakesOverALocalAccountAndLocalAccountsCanBeOff() throws {
+        do {
+            let site = try RunningSite(now: now, configure: { $0.identity = IdentityHeaders() })
+            defer { site.stop() }
+            #expect(try site.post("/api/accounts", squatter).status == 202)
+            let password = try #require(try credentials(site).first?.password)
+            let session = try signIn(site, "BNCLRA70A41H501B", password)
+            // Anna signs in with SPID: the account registered with her codice fiscale stops working at once.
+            #expect(try site.post("/api/my-bookings", [:], headers: annaSPID).status == 200)
+            #expect(try site.post("/api/my-bookings", [:], headers: session).status == 401)
+            #expect(try site.post("/api/login", ["codice_fiscale": "BNCLRA70A41H501B", "password": password]).status == 401)
+            // A new reset sends nothing to the squatter.
+            _ = try site.post("/api/credentials", ["codice_fiscale": "BNCLRA70A41H501B", "contatto": "intruso@example.net"])
+            #expect(try credentials(site).count == 1)
+            let audit = try site.store.database.read { try $0.scalarInt("SELECT COUNT(*) FROM audit WHERE action = 'account.takeover'") }
+            #expect(audit == 1)
+        }
+        do {
+            let site = try RunningSite(now: now, configure: {
+                var identity = IdentityHeaders()
+                identity.localAccounts = false
+                $0.identity = identity
+            })
+            defer { site.stop() }
+            for (path, form) in [("/api/accounts", anna), ("/api/login", ["codice_fiscale": "BNCLRA70A41H501B", "password": "x"]),
+                                 ("/api/credentials", ["codice_fiscale": "BNCLRA70A41H501B", "contatto": "anna@example.it"])] {
+                let reply = try site.post(path, form, json: true)
+                #expect(reply.status == 403 && reply.body.contains("local_accounts_off") && reply.body.contains("SPID"))
+            }
+            #expect(try credentials(site).isEmpty)
+        }
+    }
+
+    @Test func codeAndCodiceFiscaleGuessesAreLimitedPerCodeAndPerAddress() throws {
+        let site = try RunningSite(now: now)
+        defer { site.stop() }
+        let (booked, _) = try book(site, slot: slots[0], person: anna)
+        let code = try #require(booked)
+        // Many addresses guessing the codice fiscale of one code: after ten wrong ones the code rests…
+        var statuses: [Int] = []
+        for index in 0..<11 {
+            statuses.append(try site.post("/api/cancellations", ["code": code, "codice_fiscale": "RSSMRA85T10A562S"],
+                                          headers: ["X-Forwarded-For": "198.51.100.\(index + 1)"]).status)
+        }
+        #expect(statuses.prefix(10).allSatisfy { $0 == 404 } && statuses.last == 429)
+        // …even with the right codice fiscale, so a guess cannot be confirmed by trying on.
+        #expect(try site.post("/api/receipts", ["code": code, "codice_fiscale": "BNCLRA70A41H501B"]).status == 429)
+        #expect(try site.store.booking(code: code)?.state == .booked)
+        // One address guessing many codes is stopped too; another address is not.
+        var fromOne: [Int] = []
+        for index in 0..<11 {
+            fromOne.append(try site.post("/api/receipts", ["code": "ZZZZZZ\(index + 20)", "codice_fiscale": "BNCLRA70A41H501B"],
+                                         headers: ["X-Forwarded-For": "192.0.2.50"]).status)
+        }
+        #expect(fromOne.prefix(10).allSatisfy { $0 == 404 } && fromOne.last == 429)
+        #expect(try site.post("/api/receipts", ["code": "ZZZZZZ99", "codice_fiscale": "BNCLRA70A41H501B"],
+                              headers: ["X-Forwarded-For": "192.0.2.51"]).status == 404)
+    }
+
+    @Test func bookingsAStrangerMadeInSomeonesNameDoNotBlockTheirCertifiedBooking() throws {
+        let site = try RunningSite(now: now, configure: {
+            $0.identity = IdentityHeaders()
+            $0.booking.maxActiveBookingsPerPerson = 2
+        })
+        defer { site.stop() }
+        // Two bookings by a stranger in Anna's name, with the stranger's contacts.
+        #expect(try book(site, slot: slots[0], person: squatter).0 != nil)
+        #expect(try book(site, slot: slots[1], person: squatter).0 != nil)
+        // Without proof the codice fiscale is the only key: a third is refused…
+        #expect(try book(site, slot: slots[2], person: squatter).1.body.contains("person_limit_reached"))
+        // …but Anna, certified by SPID, books: only bookings her proof reaches count.
+        let (certified, reply) = try book(site, slot: slots[3], person: anna, headers: annaSPID)
+        #expect(certified != nil, "\(reply.body)")
+        #expect(try site.store.booking(code: try #require(certified))?.proof == .certified)
+    }
+
+    @Test func retentionErasesUnusedAccountsAndCodiciFiscaliInOldAuditRows() throws {
+        let site = try RunningSite(now: now)
+        defer { site.stop() }
+        #expect(try site.post("/api/accounts", squatter).status == 202)
+        _ = try signIn(site, "BNCLRA70A41H501B", try #require(try credentials(site).first?.password))
+        // A year and more later, nobody has used the account.
+        let later = now + Int64(site.application.configuration.privacy.retentionDays + 2) * 86_400
+        site.clock.advance(later - now)
+        let report = try site.store.purge(before: later - Int64(site.application.configuration.privacy.retentionDays) * 86_400, now: later,
+                                          actor: "retention")
+        #expect(report.accountsErased == 1)
+        #expect(try site.store.database.read { try $0.scalarInt("SELECT COUNT(*) FROM accounts") } == 0)
+        #expect(try site.store.database.read { try $0.scalarInt("SELECT COUNT(*) FROM audit WHERE subject LIKE '%BNCLRA70A41H501B%'") } == 0)
+        // The file itself (and its write-ahead log) no longer holds the codice fiscale or the contact.
+        for suffix in ["", "-wal"] {
+            let bytes = (try? Data(contentsOf: URL(fileURLWithPath: "\(site.folder)/db.sqlite\(suffix)"))) ?? Data()
+            #expect(bytes.range(of: Data("BNCLRA70A41H501B".utf8)) == nil)
+            #expect(bytes.range(of: Data("intruso@example.net".utf8)) == nil)
+        }
+    }
+}
