@@ -59,11 +59,20 @@ extension Application {
                             status: person == nil && fields["action"] != "edit" ? 422 : 200)
         }
         guard let person else { return failure(.invalidFields, context) }
+        // Where the contact must prove itself, the code goes out now and is typed on the summary.
+        var verification: String?
+        if let contact = contactToVerify(person, service: service, context) {
+            let (issue, message) = sendContactCode(hold: hold, contact: contact, resend: fields["resend"] == "1", context)
+            guard issue != nil else { return failure(.storage, context) }
+            verification = message
+            if context.wantsJSON {
+                return json(200, ["hold": holdJSON(hold, slot: slot), "valid": true, "verification": ["sentTo": contact, "message": message]])
+            }
+        }
         if context.wantsJSON { return json(200, ["hold": holdJSON(hold, slot: slot), "valid": true]) }
         // The summary shows (and sends on) the values as they will be stored: trimmed, NFC, canonical.
-        let normalized = ["nome": person.givenName, "cognome": person.familyName, "codice_fiscale": person.codiceFiscale,
-                          "email": person.email, "cellulare": person.phone, "note": person.notes ?? "", "beneficiary": values["beneficiary"] ?? ""]
-        return summaryPage(service: service, slot: slot, hold: hold, values: normalized, context: context)
+        return summaryPage(service: service, slot: slot, hold: hold, values: summaryValues(person, beneficiary: values["beneficiary"] ?? ""),
+                           context: context, verification: verification)
     }
 
     /// "Invia": confirms the hold. Sending it twice gives the same booking.
@@ -80,12 +89,14 @@ extension Application {
             if context.wantsJSON { return failure(.invalidFields, context, fieldErrors: errors) }
             return formPage(service: service, slot: slot, hold: existing, values: values, errors: errors, context: context, status: 422)
         }
+        let (codeProof, refusal) = checkContactCode(fields, person: person, hold: existing, service: service, slot: slot, context)
+        if let refusal { return refusal }
         let booking: Booking
         do {
             booking = try store.confirm(holdToken: token, person: person, slotEnd: slot.endInstant, now: clock(), clientIP: context.clientAddress,
                                         maxActiveBookingsPerPerson: configuration.booking.maxActiveBookingsPerPerson,
                                         noShowPolicy: configuration.booking.noShowPolicy, language: context.language,
-                                        accountID: context.citizen?.accountID, proof: proof(of: person, context),
+                                        accountID: context.citizen?.accountID, proof: codeProof ?? proof(of: person, context),
                                         within: notify("confirmed"))
         } catch {
             if case .noShowBlocked(let until) = error {

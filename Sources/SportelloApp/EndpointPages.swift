@@ -109,9 +109,15 @@ extension Application {
         return self.page("hold", status: status, title: t.text("hold.title"), context: context, values: page)
     }
 
-    func summaryPage(service: Service, slot: Slot, hold: Hold, values: [String: String], context: RequestContext) -> HTTPResponse {
+    /// `verification`: where the contact must prove itself, what was sent where (the page then asks for the
+    /// code and offers a new one); `verificationError`: the code typed was wrong.
+    func summaryPage(service: Service, slot: Slot, hold: Hold, values: [String: String], context: RequestContext,
+                     verification: String? = nil, verificationError: String? = nil) -> HTTPResponse {
         let t = site.renderer.texts(context.language)
         var page = holdValues(service: service, slot: slot, hold: hold, context: context)
+        if let verification {
+            page["verification"] = .object(["message": .string(verification), "error": .string(verificationError ?? "")])
+        }
         page["items"] = .list(Self.personFields.compactMap { name in
             let value = values[name] ?? ""
             if name == "note" && value.isEmpty { return nil }

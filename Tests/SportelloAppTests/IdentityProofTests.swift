@@ -65,6 +65,11 @@ import Testing
         // Anna is told at the contacts of her booking that an account now exists with her codice fiscale.
         let warnings = try Outbox(database: site.store.database).list().filter { $0.kind == "accountCreated" }.map(\.recipient).sorted()
         #expect(warnings == ["+393471234567", "anna@example.it"])
+        let composer = site.application.notifier.composer
+        for message in try Outbox(database: site.store.database).list() where message.kind == "accountCreated" {
+            let text = message.channel == "email" ? try composer.mail(for: message, booking: nil, now: now).text : try composer.sms(for: message, booking: nil)
+            #expect(text.contains("BNCLRA70A41H501B") && text.contains("SPID"))
+        }
 
         let session = try signIn(site, "BNCLRA70A41H501B", try #require(sent.first?.password))
         // Le mie prenotazioni: nothing of Anna's, not her code, not her note.
@@ -217,6 +222,85 @@ import Testing
             let bytes = (try? Data(contentsOf: URL(fileURLWithPath: "\(site.folder)/db.sqlite\(suffix)"))) ?? Data()
             #expect(bytes.range(of: Data("BNCLRA70A41H501B".utf8)) == nil)
             #expect(bytes.range(of: Data("intruso@example.net".utf8)) == nil)
+        }
+    }
+
+    /// The one-time codes the outbox holds, oldest first.
+    func contactCodes(_ site: RunningSite) throws -> [(recipient: String, code: String)] {
+        try site.store.database.read { connection in
+            var rows: [(String, String)] = []
+            try connection.forEach("SELECT recipient, payload FROM outbox WHERE kind = 'contactCode' ORDER BY id") { row in
+                let object = (try? JSONSerialization.jsonObject(with: Data(row.text(1).utf8))) as? [String: Any]
+                rows.append((row.text(0), object?["code"] as? String ?? ""))
+            }
+            return rows
+        }
+    }
+
+    @Test func aBookingWithoutSPIDIsConfirmedOnlyWithTheCodeSentToItsContact() throws {
+        let site = try RunningSite(now: now, configure: {
+            $0.booking.verifyContact = true
+            $0.booking.maxActiveBookingsPerPerson = 2
+        })
+        defer { site.stop() }
+        let form = try site.post("/api/holds", ["service": "residenza", "slot": String(slots[0])])
+        let hold = try #require(extract("[0-9a-f]{32}", from: form.body))
+        var fields = anna
+        fields["hold"] = hold
+        // The summary asks for the code just sent to the email given (a plain form, no script needed).
+        let summary = try site.post("/api/review", fields)
+        #expect(summary.status == 200 && summary.body.contains("name=\"verification_code\"") && summary.body.contains("anna@example.it"))
+        #expect(try contactCodes(site).map(\.recipient) == ["anna@example.it"])
+        // Showing the summary again sends nothing new; a new code only after the cool-down.
+        _ = try site.post("/api/review", fields)
+        let early = try site.post("/api/review", fields.merging(["resend": "1"]) { $1 })
+        let stillOne = try contactCodes(site).count
+        #expect(early.body.contains("Potrai chiederne un altro tra") && stillOne == 1)
+        let first = try #require(try contactCodes(site).first?.code)
+        site.clock.advance(ContactCodeStore.resendSeconds)
+        _ = try site.post("/api/review", fields.merging(["resend": "1"]) { $1 })
+        let codes = try contactCodes(site)
+        #expect(codes.count == 2)
+        let second = try #require(codes.last?.code)
+        let sentMail = try #require(try Outbox(database: site.store.database).list().first { $0.kind == "contactCode" })
+        let mail = try site.application.notifier.composer.mail(for: sentMail, booking: nil, now: now)
+        #expect(mail.subject.contains("Codice di verifica") && [first, second].contains { mail.text.contains($0) })
+
+        // No code, or the old one: not confirmed, the summary again with the error.
+        let missing = try site.post("/api/bookings", fields)
+        #expect(missing.status == 422 && missing.body.contains("Il codice non è corretto"))
+        if first != second {
+            #expect(try site.post("/api/bookings", fields.merging(["verification_code": first]) { $1 }, json: true).body.contains("verification_failed"))
+        }
+        let booked = try site.post("/api/bookings", fields.merging(["verification_code": second]) { $1 }, json: true)
+        #expect(booked.status == 201)
+        let code = try #require(extract("\"code\":\"[2-9A-HJ-NP-Z]{8}\"", from: booked.body).map { String($0.dropFirst(8).dropLast()) })
+        #expect(try site.store.booking(code: code)?.proof == .contact("anna@example.it"))
+
+        // Wrong codes, again and again: the hold is given back.
+        let other = try site.post("/api/holds", ["service": "residenza", "slot": String(slots[1])], json: true)
+        var guess = anna
+        guess["hold"] = try #require(extract("[0-9a-f]{32}", from: other.body))
+        _ = try site.post("/api/review", guess, json: true)
+        var statuses: [Int] = []
+        for attempt in 0..<ContactCodeStore.maximumAttempts {
+            statuses.append(try site.post("/api/bookings", guess.merging(["verification_code": String(format: "%06d", attempt)]) { $1 }, json: true).status)
+        }
+        #expect(statuses.prefix(ContactCodeStore.maximumAttempts - 1).allSatisfy { $0 == 422 })
+        #expect(statuses.last == 410)
+        #expect(try site.store.hold(token: guess["hold"] ?? "")?.released == true)
+
+        // Invented codici fiscali do not get round the per-person limit: the verified contact counts.
+        var invented = anna
+        for (index, codiceFiscale) in ["RSSMRA85T10A562S", "VRDGPP80A01H501U"].enumerated() {
+            invented["codice_fiscale"] = codiceFiscale
+            let held = try site.post("/api/holds", ["service": "residenza", "slot": String(slots[2 + index])], json: true)
+            invented["hold"] = try #require(extract("[0-9a-f]{32}", from: held.body))
+            _ = try site.post("/api/review", invented, json: true)
+            let sent = try #require(try contactCodes(site).last?.code)
+            let reply = try site.post("/api/bookings", invented.merging(["verification_code": sent]) { $1 }, json: true)
+            // Anna's contact already has one booking: the second is allowed, the third is not.
+            #expect(reply.status == (index == 0 ? 201 : 409), "\(reply.body)")
         }
     }
 }
