@@ -118,6 +118,7 @@ public final class Application: HTTPResponder, Sendable {
             return staticFiles.respond(to: strippingBasePath(request))
         }
         let context = RequestContext(request: request, configuration: configuration)
+        if request.method == "GET" && request.path == apiPrefix + "holds/resume" { return resumeHold(request, context) }
         guard request.method == "POST" else {
             var response = failure(.methodNotAllowed, context)
             response.headers.append(("Allow", "POST"))

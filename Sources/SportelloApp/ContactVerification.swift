@@ -75,3 +75,22 @@ extension Application {
          "cellulare": person.phone, "note": person.notes ?? "", "beneficiary": beneficiary]
     }
 }
+
+extension Application {
+    /// Where the SPID/CIE gateway sends the citizen back (a GET, as gateways redirect): the form of the hold
+    /// they left, now with their certified details filled in and locked. It only shows; every change stays a
+    /// POST.
+    func resumeHold(_ request: HTTPRequest, _ context: RequestContext) -> HTTPResponse {
+        let fields = (try? FormDecoder.decode(query: request.query ?? "")) ?? FormFields()
+        var signedIn = context
+        if let language = fields["lang"], configuration.comune.languages.contains(language) { signedIn.language = language }
+        signedIn.citizen = identify(request)
+        takeOverLocalAccount(of: signedIn.citizen, signedIn)
+        guard let token = fields["hold"], !token.isEmpty, let hold = try? store.hold(token: token),
+              let service = site.catalogue.service(id: hold.slot.serviceID), let slot = service.slot(startingAt: hold.slot.start) else {
+            return failure(.holdNotFound, signedIn)
+        }
+        if !hold.isActive(at: clock()) { return failure(hold.released ? .holdReleased : .holdExpired, signedIn, service: service, near: slot) }
+        return formPage(service: service, slot: slot, hold: hold, values: lockedValues([:], signedIn), errors: [:], context: signedIn, status: 200)
+    }
+}

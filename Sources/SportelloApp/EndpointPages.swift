@@ -79,6 +79,11 @@ extension Application {
             page["beneficiaryError"] = .string(errors["beneficiary"].map { t.text("fieldErrors.\($0)") } ?? "")
         }
         page["beneficiary"] = .string(beneficiary)
+        // Not signed in: SPID/CIE right on the form, coming back to this hold with the details filled in.
+        if context.citizen == nil, let identity = configuration.identity,
+           let buttons = identity.loginButtons(returnPath: layout.api("holds/resume") + "?hold=\(hold.token)&lang=\(context.language)") {
+            page["identityLogin"] = buttons
+        }
         let lockedHint = t.text(context.citizen?.certified == true ? "form.lockedCertified" : "form.lockedAccount")
         var fieldList: [TemplateValue] = []
         for name in Self.personFields {

@@ -278,7 +278,9 @@ public struct PageRenderer: Sendable {
                  context: ["loginAction": .string(layout.api("login")), "registerAction": .string(layout.api("accounts")),
                            "credentialsAction": .string(layout.api("credentials")), "myBookingsAction": .string(layout.api("my-bookings")),
                            "requireAccount": .bool(catalogue.configuration.booking.requireAccount),
-                           "certified": .bool(catalogue.configuration.identity != nil)],
+                           "certified": .bool(catalogue.configuration.identity != nil),
+                           "localAccounts": .bool(catalogue.configuration.identity?.localAccounts ?? true),
+                           "identityLogin": catalogue.configuration.identity?.loginButtons(returnPath: layout.url(.account, language: language)) ?? ""],
                  breadcrumb: [(t.text("nav.home"), layout.url(.catalogue, language: language)), (t.text("account.title"), nil)], into: &buffer)
     }
 

@@ -303,4 +303,44 @@ import Testing
             #expect(reply.status == (index == 0 ? 201 : 409), "\(reply.body)")
         }
     }
+
+    @Test func spidAndCIEButtonsLeadToTheGatewayAndBackToTheSameStep() throws {
+        let site = try RunningSite(now: now, configure: {
+            var identity = IdentityHeaders()
+            identity.spidLoginURL = "/auth/spid/login"
+            identity.cieLoginURL = "https://gateway.example.it/cie?target={return}"
+            $0.identity = identity
+        })
+        defer { site.stop() }
+        // /accesso/: both buttons, text and icon, plain links (keyboard reachable, no script).
+        let account = site.file("accesso/index.html")
+        #expect(account.contains("href=\"/auth/spid/login?return=%2Faccesso%2F\""))
+        #expect(account.contains("href=\"https://gateway.example.it/cie?target=%2Faccesso%2F\""))
+        #expect(account.contains("Entra con SPID") && account.contains("Entra con CIE") && account.contains("<svg class=\"identity-icon\" aria-hidden=\"true\""))
+        #expect(!account.contains("accedi dal portale del Comune"))
+        // The hold's form, not signed in: the same buttons, coming back to this very hold.
+        let form = try site.post("/api/holds", ["service": "residenza", "slot": String(slots[0])])
+        let hold = try #require(extract("[0-9a-f]{32}", from: form.body))
+        #expect(form.body.contains("/auth/spid/login?return=%2Fapi%2Fholds%2Fresume%3Fhold%3D\(hold)%26lang%3Dit"))
+        // Back from the gateway (a GET with the certified identity): the form, prefilled and locked.
+        let back = try site.request("GET", "/api/holds/resume?hold=\(hold)&lang=it", headers: annaSPID)
+        #expect(back.status == 200 && back.body.contains("value=\"Anna\" autocomplete=\"given-name\" readonly"))
+        #expect(back.body.contains("value=\"BNCLRA70A41H501B\" autocomplete=\"off\" readonly") && !back.body.contains("Entra con SPID"))
+        #expect(try site.request("GET", "/api/holds/resume?hold=0123", headers: annaSPID).status == 404)
+        // Other GETs under /api/ are still refused.
+        #expect(try site.request("GET", "/api/bookings").status == 405)
+    }
+
+    @Test func withoutLocalAccountsTheSignInPageOffersOnlySPIDAndCIE() throws {
+        let site = try RunningSite(now: now, configure: {
+            var identity = IdentityHeaders()
+            identity.localAccounts = false
+            identity.spidLoginURL = "/auth/spid/login"
+            $0.identity = identity
+        })
+        defer { site.stop() }
+        let account = site.file("accesso/index.html")
+        #expect(account.contains("Entra con SPID") && !account.contains("Entra con CIE") && !account.contains("login-password"))
+        #expect(!account.contains("reg-cf"))
+    }
 }
