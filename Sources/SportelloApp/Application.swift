@@ -140,6 +140,7 @@ public final class Application: HTTPResponder, Sendable {
         if let language = fields["lang"], configuration.comune.languages.contains(language) { formContext.language = language }
         formContext.citizen = identify(request)
         takeOverLocalAccount(of: formContext.citizen, formContext)
+        formContext.chosenBeneficiary = request.cookies[Self.beneficiaryCookie]
         if let honeypot = fields["website"], !honeypot.isEmpty { return failure(.badForm, formContext) }
         switch String(request.path.dropFirst(apiPrefix.count)) {
         case "holds": return placeHold(fields, formContext)
@@ -148,6 +149,7 @@ public final class Application: HTTPResponder, Sendable {
         case "bookings": return confirm(fields, formContext)
         case "cancellations": return cancel(fields, formContext)
         case "holds/for": return chooseBeneficiary(fields, formContext)
+        case "beneficiary": return chooseBeneficiaryFirst(fields, formContext)
         case "accounts": return register(fields, formContext)
         case "login": return login(fields, formContext)
         case "logout": return logout(request, formContext)
@@ -185,6 +187,8 @@ struct RequestContext {
     let clientAddress: String
     /// Who is signed in (an account's session, or a certified identity from the proxy), if anyone.
     var citizen: Citizen?
+    /// The beneficiary chosen on the service page before a slot ("Prenota per un'altra persona"), if any.
+    var chosenBeneficiary: String?
 
     init(request: HTTPRequest, configuration: SiteConfiguration) {
         wantsJSON = (request.headers["Accept"] ?? "").contains("application/json")

@@ -30,7 +30,12 @@ extension Application {
         if context.wantsJSON {
             return json(201, ["hold": holdJSON(hold, slot: slot)])
         }
-        return formPage(service: service, slot: slot, hold: hold, values: lockedValues([:], context), errors: [:], context: context, status: 200)
+        // Chosen on the service page, before the slot: the form starts bound to that person.
+        var values: [String: String] = [:]
+        if context.citizen != nil, let chosen = context.chosenBeneficiary, let beneficiary = try? FieldValidator.codiceFiscale(chosen).value {
+            values["beneficiary"] = beneficiary
+        }
+        return formPage(service: service, slot: slot, hold: hold, values: lockedValues(values, context), errors: [:], context: context, status: 200)
     }
 
     func releaseHold(_ fields: FormFields, _ context: RequestContext) -> HTTPResponse {
@@ -180,6 +185,8 @@ extension Application {
             values["beneficiary"] = ""
             return values
         }
+        // Naming oneself as the beneficiary is booking for oneself: the identity's names stay.
+        if values["beneficiary"].map({ $0.trimmingCharacters(in: .whitespaces).uppercased() }) == citizen.codiceFiscale { values["beneficiary"] = "" }
         if let beneficiary = values["beneficiary"], !beneficiary.isEmpty {
             values["codice_fiscale"] = beneficiary
         } else {
@@ -218,6 +225,7 @@ extension Application {
         if let citizen = context.citizen, person != nil, person?.codiceFiscale != citizen.codiceFiscale {
             person?.presenterCodiceFiscale = citizen.codiceFiscale
             person?.presenterName = citizen.fullName
+            person?.presenterContact = citizen.verifiedContact.isEmpty ? citizen.email : citizen.verifiedContact
         }
         return (person, errors)
     }

@@ -102,7 +102,8 @@ extension Application {
             }
             if let code = errors[name] { field["error"] = .string(t.text("fieldErrors.\(code)")) }
             field["readonly"] = .bool(locked.contains(name))
-            if locked.contains(name) { field["hint"] = .string(lockedHint) }
+            if locked.contains(name) { field["hint"] = .string(beneficiary.isEmpty ? lockedHint : t.text("form.lockedBeneficiary")) }
+            if !beneficiary.isEmpty && (name == "email" || name == "cellulare") { field["hint"] = .string(t.text("form.contactsForOther")) }
             fieldList.append(.object(field))
         }
         page["fields"] = .list(fieldList)

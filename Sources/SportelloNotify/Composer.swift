@@ -156,10 +156,15 @@ public struct Composer: Sendable {
 public enum Notifications {
     /// A closure for the store's `within:` hook: queues `kind` ("confirmed", "cancelled") on every channel the
     /// comune uses that the booking has an address for, inside the change's transaction.
+    /// A booking made for someone else also sends its presenter a copy, at the presenter's own contact.
     public static func queue(_ kind: String, settings: NotificationSettings, now: Int64) -> @Sendable (Connection, Booking) throws -> Void {
         { connection, booking in
-            for (channel, recipient, enabled) in [("email", booking.person.email, settings.email), ("sms", booking.person.phone, settings.sms)]
-            where enabled && !recipient.isEmpty {
+            var recipients = [("email", booking.person.email, settings.email), ("sms", booking.person.phone, settings.sms)]
+            if let copy = booking.person.presenterContact, !copy.isEmpty,
+               copy.lowercased() != booking.person.email.lowercased() && copy != booking.person.phone {
+                recipients.append(copy.contains("@") ? ("email", copy, settings.email) : ("sms", copy, settings.sms))
+            }
+            for (channel, recipient, enabled) in recipients where enabled && !recipient.isEmpty {
                 try Outbox.enqueue(connection, kind: kind, channel: channel, recipient: recipient, bookingID: booking.id, language: booking.language,
                                    payload: booking.cancelReason.map { ["reason": $0] } ?? [:], at: now)
             }

@@ -169,6 +169,7 @@ public struct PageRenderer: Sendable {
         var context: TemplateFields = ["service": .object(serviceValue(service, language: language))]
         context["bookURL"] = .string(layout.url(.week(service.id, monday: today.mondayOfWeek), language: language))
         context["next"] = nextFreeValue(nextFree, service: service, language: language)
+        context["forOther"] = .object(["action": .string(layout.api("beneficiary")), "serviceID": .string(service.id)])
         try page("service", title: service.text(for: language).name, language: language, pageID: .service(service.id),
                  context: context, breadcrumb: breadcrumb(for: service, language: language, current: true), into: &buffer)
     }

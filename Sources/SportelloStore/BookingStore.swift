@@ -32,6 +32,8 @@ public struct PersonDetails: Sendable, Equatable {
     public var notes: String?
     public var presenterCodiceFiscale: String?
     public var presenterName: String?
+    /// Where the presenter gets a copy of the messages about a booking made for someone else.
+    public var presenterContact: String?
 
     public init(givenName: String, familyName: String, codiceFiscale: String, email: String, phone: String, notes: String? = nil,
                 presenterCodiceFiscale: String? = nil, presenterName: String? = nil) {
@@ -53,7 +55,7 @@ public struct Booking: Sendable, Equatable {
     public let slotEnd: Int64
     public let state: BookingState
     public let createdAt: Int64
-    public let person: PersonDetails
+    public var person: PersonDetails
     /// Why an operator cancelled it.
     public var cancelReason: String?
     /// The language the citizen booked in, for the messages about it.
@@ -275,8 +277,8 @@ public struct BookingStore: Sendable {
             }
             let id = connection.lastInsertRowID
             try connection.execute("UPDATE holds SET booking_id = ? WHERE token = ?", .int(id), .text(holdToken))
-            try connection.execute("UPDATE bookings SET language = ?, account_id = ?, proof = ? WHERE id = ?", .text(language),
-                                   SQLValue(accountID), .int(proof.level), .int(id))
+            try connection.execute("UPDATE bookings SET language = ?, account_id = ?, proof = ?, presenter_contact = ? WHERE id = ?", .text(language),
+                                   SQLValue(accountID), .int(proof.level), SQLValue(person.presenterContact), .int(id))
             try audit(connection, now: now, action: "book", subject: code, address: clientIP)
             guard let booking = try booking(connection, where: "id = ?", .int(id)) else { throw BookingError.storage("booking vanished") }
             try within(connection, booking)
@@ -366,12 +368,12 @@ public struct BookingStore: Sendable {
 
     static let bookingColumns = """
         id, code, service_id, slot_start, slot_end, state, created_at, given_name, family_name, codice_fiscale, email, phone,
-        notes, presenter_codice_fiscale, presenter_name, cancel_reason, language, account_id, proof, email
+        notes, presenter_codice_fiscale, presenter_name, cancel_reason, language, account_id, proof, email, presenter_contact
         """
 
     /// A booking from a row of `bookingColumns`. Erased personal data reads as empty text.
     static func booking(_ row: Row) -> Booking {
-        Booking(id: row.int(0), code: row.text(1), slot: SlotRef(serviceID: row.text(2), start: row.int(3)), slotEnd: row.int(4),
+        var booking = Booking(id: row.int(0), code: row.text(1), slot: SlotRef(serviceID: row.text(2), start: row.int(3)), slotEnd: row.int(4),
                 state: BookingState(rawValue: row.text(5)) ?? .booked, createdAt: row.int(6),
                 person: PersonDetails(givenName: row.optionalText(7) ?? "", familyName: row.optionalText(8) ?? "",
                                       codiceFiscale: row.optionalText(9) ?? "", email: row.optionalText(10) ?? "",
@@ -379,6 +381,8 @@ public struct BookingStore: Sendable {
                                       presenterName: row.optionalText(14)),
                 cancelReason: row.optionalText(15), language: row.optionalText(16) ?? "it", accountID: row.optionalInt(17),
                 proof: proof(level: row.int(18), contact: row.optionalText(19) ?? ""))
+        booking.person.presenterContact = row.optionalText(20)
+        return booking
     }
 
     static func proof(level: Int64, contact: String) -> BookingProof {

@@ -139,6 +139,7 @@ enum Migrations {
         ALTER TABLE accounts ADD COLUMN disabled_at INTEGER;
         ALTER TABLE accounts ADD COLUMN last_used_at INTEGER;
         ALTER TABLE bookings ADD COLUMN proof INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE bookings ADD COLUMN presenter_contact TEXT;
         CREATE INDEX bookings_account ON bookings (account_id);
         CREATE TABLE login_failures (
             account_id INTEGER NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,

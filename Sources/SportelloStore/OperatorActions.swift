@@ -233,7 +233,7 @@ extension BookingStore {
             var report = PurgeReport()
             try connection.execute("""
                 UPDATE bookings SET given_name = NULL, family_name = NULL, codice_fiscale = NULL, email = NULL, phone = NULL, notes = NULL,
-                    presenter_codice_fiscale = NULL, presenter_name = NULL, cancel_reason = NULL, anonymized_at = ?
+                    presenter_codice_fiscale = NULL, presenter_name = NULL, cancel_reason = NULL, presenter_contact = NULL, anonymized_at = ?
                 WHERE slot_end < ? AND anonymized_at IS NULL
                 """, .int(now), .int(before))
             report.bookingsErased = connection.changes

@@ -280,7 +280,8 @@ import Testing
         // Wrong codes, again and again: the hold is given back.
         let other = try site.post("/api/holds", ["service": "residenza", "slot": String(slots[1])], json: true)
         var guess = anna
-        guess["hold"] = try #require(extract("[0-9a-f]{32}", from: other.body))
+        let otherToken = try #require(extract("[0-9a-f]{32}", from: other.body))
+        guess["hold"] = otherToken
         _ = try site.post("/api/review", guess, json: true)
         var statuses: [Int] = []
         for attempt in 0..<ContactCodeStore.maximumAttempts {
@@ -295,7 +296,8 @@ import Testing
         for (index, codiceFiscale) in ["RSSMRA85T10A562S", "VRDGPP80A01H501U"].enumerated() {
             invented["codice_fiscale"] = codiceFiscale
             let held = try site.post("/api/holds", ["service": "residenza", "slot": String(slots[2 + index])], json: true)
-            invented["hold"] = try #require(extract("[0-9a-f]{32}", from: held.body))
+            let heldToken = try #require(extract("[0-9a-f]{32}", from: held.body))
+            invented["hold"] = heldToken
             _ = try site.post("/api/review", invented, json: true)
             let sent = try #require(try contactCodes(site).last?.code)
             let reply = try site.post("/api/bookings", invented.merging(["verification_code": sent]) { $1 }, json: true)
@@ -342,5 +344,55 @@ import Testing
         let account = site.file("accesso/index.html")
         #expect(account.contains("Entra con SPID") && !account.contains("Entra con CIE") && !account.contains("login-password"))
         #expect(!account.contains("reg-cf"))
+    }
+
+    @Test func contoTerziIsChosenBeforeTheSlotAndBothPeopleAreTold() throws {
+        let site = try RunningSite(now: now, configure: { $0.identity = IdentityHeaders() })
+        defer { site.stop() }
+        // The service page offers it before any slot.
+        let files = FileManager.default.enumerator(atPath: "\(site.folder)/output")?.compactMap { $0 as? String } ?? []
+        let servicePages = files.filter { $0.hasSuffix(".html") && site.file($0).contains("id=\"for-other-cf\"") }
+        #expect(servicePages.contains { site.file($0).contains("<input type=\"hidden\" name=\"service\" value=\"residenza\">") })
+        #expect(servicePages.allSatisfy { site.file($0).contains("action=\"/api/beneficiary\"") })
+        // It needs a signed-in presenter.
+        #expect(try site.post("/api/beneficiary", ["service": "residenza", "beneficiary": "RSSMRA85T10A562S"]).status == 401)
+        #expect(try site.post("/api/accounts", anna).status == 202)
+        let session = try signIn(site, "BNCLRA70A41H501B", try #require(try credentials(site).first?.password))
+        // The codice fiscale is checked at once, with the reason.
+        let wrong = try site.post("/api/beneficiary", ["service": "residenza", "beneficiary": "RSSMRA85T10A562X"], headers: session)
+        #expect(wrong.status == 422 && wrong.body.contains("codice fiscale non è corretto"))
+        let chosen = try site.post("/api/beneficiary", ["service": "residenza", "beneficiary": "rssmra85t10a562s"], headers: session)
+        #expect(chosen.status == 303)
+        let cookie = try #require((chosen.headers["Set-Cookie"] as? String).map { String($0.prefix { $0 != ";" }) })
+        #expect(cookie == "sportello_beneficiary=RSSMRA85T10A562S")
+        // The hold's form then starts bound to Mario, with the right hints.
+        let both = ["Cookie": "\(session["Cookie"] ?? ""); \(cookie)"]
+        let form = try site.post("/api/holds", ["service": "residenza", "slot": String(slots[0])], headers: both)
+        #expect(form.body.contains("per conto di") && form.body.contains("value=\"RSSMRA85T10A562S\" autocomplete=\"off\" readonly"))
+        #expect(form.body.contains("Codice fiscale della persona per cui prenoti:") && !form.body.contains("Dato del tuo account"))
+        let hold = try #require(extract("[0-9a-f]{32}", from: form.body))
+        let booked = try site.post("/api/bookings", ["hold": hold, "beneficiary": "RSSMRA85T10A562S", "nome": "Mario", "cognome": "Rossi",
+                                                     "email": "mario@example.it", "cellulare": "3331234567"], json: true, headers: both)
+        #expect(booked.status == 201)
+        let code = try #require(extract("\"code\":\"[2-9A-HJ-NP-Z]{8}\"", from: booked.body).map { String($0.dropFirst(8).dropLast()) })
+        #expect(try site.store.booking(code: code)?.person.presenterCodiceFiscale == "BNCLRA70A41H501B")
+        // Both people are told: Mario at his contact, Anna (the presenter) a copy at hers; the same when cancelled.
+        #expect(try site.post("/api/my-bookings/cancel", ["code": code], headers: session).status == 200)
+        let sent = try Outbox(database: site.store.database).list().filter { $0.bookingID != nil }.map { "\($0.kind) \($0.recipient)" }.sorted()
+        #expect(sent == ["cancelled anna@example.it", "cancelled mario@example.it", "confirmed anna@example.it", "confirmed mario@example.it"])
+    }
+
+    @Test func aCertifiedPersonCannotOverrideTheirNamesByNamingThemselvesAsBeneficiary() throws {
+        let site = try RunningSite(now: now, configure: { $0.identity = IdentityHeaders() })
+        defer { site.stop() }
+        let hold = try site.post("/api/holds", ["service": "residenza", "slot": String(slots[0])], json: true, headers: annaSPID)
+        let token = try #require(extract("[0-9a-f]{32}", from: hold.body))
+        let booked = try site.post("/api/bookings", ["hold": token, "beneficiary": "bnclra70a41h501b", "nome": "Luisa", "cognome": "Verdi",
+                                                     "email": "anna@example.it", "cellulare": "3471234567"], json: true, headers: annaSPID)
+        #expect(booked.status == 201)
+        let code = try #require(extract("\"code\":\"[2-9A-HJ-NP-Z]{8}\"", from: booked.body).map { String($0.dropFirst(8).dropLast()) })
+        let booking = try #require(try site.store.booking(code: code))
+        #expect(booking.person.givenName == "Anna" && booking.person.familyName == "Bianchi" && booking.person.presenterCodiceFiscale == nil)
+        #expect(booking.proof == .certified)
     }
 }
