@@ -106,6 +106,9 @@ public struct AccountStore: Sendable {
         if let lockedUntil, lockedUntil > now { throw .locked(until: lockedUntil) }
         guard PasswordHasher.verify(password, hash: hash) else {
             let lock = try run { connection -> Int64? in
+                // Counts from addresses that went quiet a day ago are forgotten, so the table stays small.
+                try connection.execute("DELETE FROM login_failures WHERE updated_at < ?1 AND (locked_until IS NULL OR locked_until < ?2)",
+                                       .int(now - 86_400), .int(now))
                 try connection.execute("""
                     INSERT INTO login_failures (account_id, address, failures, locked_until, updated_at) VALUES (?1, ?2, 1, NULL, ?3)
                     ON CONFLICT (account_id, address) DO UPDATE SET failures = failures + 1, updated_at = ?3

@@ -28,15 +28,21 @@ import Testing
         return (extract("\"code\":\"[2-9A-HJ-NP-Z]{8}\"", from: booked.body).map { String($0.dropFirst(8).dropLast()) }, booked)
     }
 
-    func credentials(_ site: RunningSite) throws -> [(recipient: String, password: String)] {
+    /// The recipients of the outbox's messages of `kind`, oldest first, each with one value of its payload
+    /// (the password of credentials, the code of a one-time code).
+    func sent(_ site: RunningSite, _ kind: String, value key: String) throws -> [(recipient: String, value: String)] {
         try site.store.database.read { connection in
             var rows: [(String, String)] = []
-            try connection.forEach("SELECT recipient, payload FROM outbox WHERE kind = 'credentials' ORDER BY id") { row in
+            try connection.forEach("SELECT recipient, payload FROM outbox WHERE kind = ? ORDER BY id", .text(kind)) { row in
                 let object = (try? JSONSerialization.jsonObject(with: Data(row.text(1).utf8))) as? [String: Any]
-                rows.append((row.text(0), object?["password"] as? String ?? ""))
+                rows.append((row.text(0), object?[key] as? String ?? ""))
             }
             return rows
         }
+    }
+
+    func credentials(_ site: RunningSite) throws -> [(recipient: String, password: String)] {
+        try sent(site, "credentials", value: "password").map { ($0.recipient, $0.value) }
     }
 
     func signIn(_ site: RunningSite, _ codiceFiscale: String, _ password: String, from address: String = "203.0.113.1") throws -> [String: String] {
@@ -225,16 +231,8 @@ import Testing
         }
     }
 
-    /// The one-time codes the outbox holds, oldest first.
     func contactCodes(_ site: RunningSite) throws -> [(recipient: String, code: String)] {
-        try site.store.database.read { connection in
-            var rows: [(String, String)] = []
-            try connection.forEach("SELECT recipient, payload FROM outbox WHERE kind = 'contactCode' ORDER BY id") { row in
-                let object = (try? JSONSerialization.jsonObject(with: Data(row.text(1).utf8))) as? [String: Any]
-                rows.append((row.text(0), object?["code"] as? String ?? ""))
-            }
-            return rows
-        }
+        try sent(site, "contactCode", value: "code").map { ($0.recipient, $0.value) }
     }
 
     @Test func aBookingWithoutSPIDIsConfirmedOnlyWithTheCodeSentToItsContact() throws {
