@@ -161,7 +161,11 @@ public struct PageRenderer: Sendable {
             return .object(value)
         }
         try page("catalogue", title: t.text("catalogue.title"), language: language, pageID: .catalogue,
-                 context: ["entries": .list(catalogue.roots.map(entryValue))],
+                 context: ["entries": .list(catalogue.roots.map(entryValue)),
+                           // "Prenota per un'altra persona" before choosing a service's slot: which service, for whom.
+                           "forOther": .object(["action": .string(layout.api("beneficiary")), "services": .list(catalogue.services.map { service in
+                               .object(["id": .string(service.id), "name": .string(service.text(for: language).name)])
+                           })])],
                  breadcrumb: [(t.text("nav.home"), nil)], into: &buffer)
     }
 

@@ -352,6 +352,7 @@ import Testing
         let servicePages = files.filter { $0.hasSuffix(".html") && site.file($0).contains("id=\"for-other-cf\"") }
         #expect(servicePages.contains { site.file($0).contains("<input type=\"hidden\" name=\"service\" value=\"residenza\">") })
         #expect(servicePages.allSatisfy { site.file($0).contains("action=\"/api/beneficiary\"") })
+        #expect(site.file("index.html").contains("<option value=\"residenza\">") && site.file("index.html").contains("id=\"for-other-cf\""))
         // It needs a signed-in presenter.
         #expect(try site.post("/api/beneficiary", ["service": "residenza", "beneficiary": "RSSMRA85T10A562S"]).status == 401)
         #expect(try site.post("/api/accounts", anna).status == 202)
