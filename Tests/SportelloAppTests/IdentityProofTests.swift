@@ -210,6 +210,26 @@ import Testing
         #expect(try site.store.booking(code: try #require(certified))?.proof == .certified)
     }
 
+    @Test func noShowsOfAStrangerInSomeonesNameDoNotBarTheirCertifiedBooking() throws {
+        let site = try RunningSite(now: now, configure: {
+            $0.identity = IdentityHeaders()
+            $0.booking.noShowPolicy = NoShowPolicy(absences: 1, withinDays: 90, blockDays: 30)
+        })
+        defer { site.stop() }
+        // A stranger books in Anna's name and does not turn up.
+        let (booked, _) = try book(site, slot: slots[0], person: squatter)
+        let code = try #require(booked)
+        site.clock.advance(slots[0] + 600 - now)
+        _ = try site.store.recordOutcome(code: code, outcome: .absent, now: slots[0] + 600, actor: "operator:test", address: "")
+        let later = slots[0] + 86_400
+        site.clock.advance(later - (slots[0] + 600))
+        // Without proof the codice fiscale is barred, as before…
+        #expect(try book(site, slot: rome("2026-11-27", "11:00"), person: squatter).1.body.contains("no_show_blocked"))
+        // …but Anna, certified, is not: the stranger's absence is not hers.
+        let (certified, reply) = try book(site, slot: rome("2026-11-27", "11:30"), person: anna, headers: annaSPID)
+        #expect(certified != nil, "\(reply.body)")
+    }
+
     @Test func retentionErasesUnusedAccountsAndCodiciFiscaliInOldAuditRows() throws {
         let site = try RunningSite(now: now)
         defer { site.stop() }
