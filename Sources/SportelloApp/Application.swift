@@ -118,8 +118,9 @@ public final class Application: HTTPResponder, Sendable {
             return staticFiles.respond(to: strippingBasePath(request))
         }
         let context = RequestContext(request: request, configuration: configuration)
-        if request.method == "GET" && request.path == apiPrefix + "holds/resume" { return resumeHold(request, context) }
-        guard request.method == "POST" else {
+        // The one GET: where the SPID/CIE gateway sends the citizen back to their hold (it only shows).
+        let resuming = request.method == "GET" && request.path == apiPrefix + "holds/resume"
+        guard request.method == "POST" || resuming else {
             var response = failure(.methodNotAllowed, context)
             response.headers.append(("Allow", "POST"))
             return response
@@ -129,6 +130,7 @@ public final class Application: HTTPResponder, Sendable {
             response.headers.append(("Retry-After", "60"))
             return response
         }
+        if resuming { return resumeHold(request, context) }
         guard originIsAllowed(request) else { return failure(.badOrigin, context) }
         let fields: FormFields
         do {
