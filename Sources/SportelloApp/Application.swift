@@ -14,6 +14,8 @@ public final class Application: HTTPResponder, Sendable {
     let accounts: AccountStore
     /// Sign-in attempts per client address, on top of the per-account lock.
     let loginLimiter: RateLimiter
+    /// Wrong booking code + codice fiscale pairs, per client address and per code (see `limitLookup`).
+    let lookupLimiter: RateLimiter
     /// Delivers the outbox (mail, SMS); its worker wakes after every change that queues a message.
     let notifier: Notifier
     let notificationWorker: NotificationWorker
@@ -43,6 +45,7 @@ public final class Application: HTTPResponder, Sendable {
         operators = OperatorStore(database: store.database)
         accounts = AccountStore(database: store.database)
         loginLimiter = RateLimiter(capacity: 10, perMinute: 10)
+        lookupLimiter = RateLimiter(capacity: 10, perMinute: 2)
         self.publisher = publisher
         self.source = source
         self.clock = clock
@@ -147,7 +150,9 @@ public final class Application: HTTPResponder, Sendable {
         let isHealth = request.path == apiPrefix + "health"
         if isHealth, request.method == "GET" || request.method == "HEAD" { return health() }
         let context = RequestContext(request: request, configuration: configuration)
-        guard request.method == "POST", !isHealth else {
+        // The other GET: where the SPID/CIE gateway sends the citizen back to their hold (it only shows).
+        let resuming = request.method == "GET" && request.path == apiPrefix + "holds/resume"
+        guard (request.method == "POST" || resuming), !isHealth else {
             var response = failure(.methodNotAllowed, context)
             response.headers.append(("Allow", isHealth ? "GET, HEAD" : "POST"))
             return response
@@ -157,6 +162,7 @@ public final class Application: HTTPResponder, Sendable {
             response.headers.append(("Retry-After", "60"))
             return response
         }
+        if resuming { return resumeHold(request, context) }
         guard originIsAllowed(request) else {
             // The most common misconfiguration (site opened at another address than baseURL): say which.
             Log.warning("refused", ["reason": "bad_origin", "path": .text(String(request.path.prefix(200))),
@@ -174,6 +180,8 @@ public final class Application: HTTPResponder, Sendable {
         var formContext = context
         if let language = fields["lang"], configuration.comune.languages.contains(language) { formContext.language = language }
         formContext.citizen = identify(request)
+        takeOverLocalAccount(of: formContext.citizen, formContext)
+        formContext.chosenBeneficiary = request.cookies[Self.beneficiaryCookie]
         if let honeypot = fields["website"], !honeypot.isEmpty { return failure(.badForm, formContext) }
         switch String(request.path.dropFirst(apiPrefix.count)) {
         case "holds": return placeHold(fields, formContext)
@@ -182,6 +190,7 @@ public final class Application: HTTPResponder, Sendable {
         case "bookings": return confirm(fields, formContext)
         case "cancellations": return cancel(fields, formContext)
         case "holds/for": return chooseBeneficiary(fields, formContext)
+        case "beneficiary": return chooseBeneficiaryFirst(fields, formContext)
         case "accounts": return register(fields, formContext)
         case "login": return login(fields, formContext)
         case "logout": return logout(request, formContext)
@@ -226,6 +235,8 @@ struct RequestContext {
     let clientAddress: String
     /// Who is signed in (an account's session, or a certified identity from the proxy), if anyone.
     var citizen: Citizen?
+    /// The beneficiary chosen on the service page before a slot ("Prenota per un'altra persona"), if any.
+    var chosenBeneficiary: String?
 
     init(request: HTTPRequest, configuration: SiteConfiguration) {
         wantsJSON = (request.headers["Accept"] ?? "").contains("application/json")

@@ -15,8 +15,35 @@ struct Citizen: Sendable, Equatable {
     let phone: String
     /// Certified by SPID/CIE: names and codice fiscale are locked on the forms.
     let certified: Bool
+    /// The local account signed in (nil for SPID/CIE).
+    var accountID: Int64? = nil
+    /// The contact the account's password went to: what its holder has proved to receive.
+    var verifiedContact = ""
 
     var fullName: String { "\(givenName) \(familyName)" }
+
+    /// What this citizen may see and cancel: a certified person everything booked for them; an account what
+    /// it made and what carries its verified contact (a typed codice fiscale proves nothing).
+    var viewer: BookingViewer {
+        if certified { return .certified(codiceFiscale: codiceFiscale) }
+        return .account(id: accountID ?? -1, codiceFiscale: codiceFiscale, verifiedContact: verifiedContact)
+    }
+
+    init(codiceFiscale: String, givenName: String, familyName: String, email: String, phone: String, certified: Bool) {
+        self.codiceFiscale = codiceFiscale
+        self.givenName = givenName
+        self.familyName = familyName
+        self.email = email
+        self.phone = phone
+        self.certified = certified
+    }
+
+    init(account: Account) {
+        self.init(codiceFiscale: account.codiceFiscale, givenName: account.givenName, familyName: account.familyName, email: account.email,
+                  phone: account.phone, certified: false)
+        accountID = account.id
+        verifiedContact = account.verifiedContact
+    }
 }
 
 /// Accounts (registration, sign-in, forgotten credentials), "le mie prenotazioni" and booking for someone
@@ -38,9 +65,20 @@ extension Application {
             let phone = headers.phone.flatMap { request.headers[$0] }.flatMap { try? FieldValidator.phone($0) } ?? ""
             return Citizen(codiceFiscale: codiceFiscale, givenName: given, familyName: family, email: email, phone: phone, certified: true)
         }
-        guard let token = request.cookies[Self.sessionCookie], let account = accounts.account(session: token, now: clock()) else { return nil }
-        return Citizen(codiceFiscale: account.codiceFiscale, givenName: account.givenName, familyName: account.familyName,
-                       email: account.email, phone: account.phone, certified: false)
+        guard localAccountsAllowed, let token = request.cookies[Self.sessionCookie], let account = accounts.account(session: token, now: clock()) else {
+            return nil
+        }
+        return Citizen(account: account)
+    }
+
+    /// Sportello's own credentials, unless the comune has SPID/CIE and turned them off.
+    var localAccountsAllowed: Bool { configuration.identity?.localAccounts ?? true }
+
+    /// A certified sign-in for a codice fiscale with a local account takes the account over (see
+    /// `AccountStore.takeOver`): whoever registered it, the certified person is its holder.
+    func takeOverLocalAccount(of citizen: Citizen?, _ context: RequestContext) {
+        guard let citizen, citizen.certified else { return }
+        _ = try? accounts.takeOver(codiceFiscale: citizen.codiceFiscale, now: clock(), address: context.clientAddress)
     }
 
     private func sessionCookie(value: String, maxAge: Int64) -> String {
@@ -61,11 +99,15 @@ extension Application {
     // MARK: Registration and credentials
 
     func register(_ fields: FormFields, _ context: RequestContext) -> HTTPResponse {
+        guard localAccountsAllowed else { return failure(.localAccountsOff, context) }
         let (person, errors) = validatePerson(formValues(fields), notesRequired: false)
         guard let person else { return failure(.invalidFields, context, fieldErrors: errors) }
+        // The password goes to one contact only, so signing in with it proves that contact.
+        let contact = configuration.notifications.email || !configuration.notifications.sms ? person.email : person.phone
         do {
-            _ = try accounts.register(person, now: clock(), address: context.clientAddress) { connection, account, password in
+            _ = try accounts.register(person, verifiedContact: contact, now: clock(), address: context.clientAddress) { connection, account, password in
                 try sendCredentials(connection, account: account, password: password, language: context.language)
+                try warnOtherContacts(connection, account: account, language: context.language)
             }
         } catch {
             return failure(.storage, context)
@@ -76,6 +118,7 @@ extension Application {
     }
 
     func resetCredentials(_ fields: FormFields, _ context: RequestContext) -> HTTPResponse {
+        guard localAccountsAllowed else { return failure(.localAccountsOff, context) }
         guard let limited = limitSignIn(context) else {
             let codiceFiscale = (fields["codice_fiscale"] ?? "").trimmingCharacters(in: .whitespaces).uppercased()
             do {
@@ -101,6 +144,7 @@ extension Application {
     }
 
     func login(_ fields: FormFields, _ context: RequestContext) -> HTTPResponse {
+        guard localAccountsAllowed else { return failure(.localAccountsOff, context) }
         if let limited = limitSignIn(context) { return limited }
         let codiceFiscale = (fields["codice_fiscale"] ?? "").trimmingCharacters(in: .whitespaces).uppercased()
         let account: Account
@@ -120,8 +164,7 @@ extension Application {
             }
         }
         var signedIn = context
-        signedIn.citizen = Citizen(codiceFiscale: account.codiceFiscale, givenName: account.givenName, familyName: account.familyName,
-                                   email: account.email, phone: account.phone, certified: false)
+        signedIn.citizen = Citizen(account: account)
         var response = myBookings(FormFields(), signedIn)
         response.headers.append(("Set-Cookie", sessionCookie(value: session, maxAge: AccountStore.sessionSeconds)))
         return response
@@ -139,7 +182,7 @@ extension Application {
     func myBookings(_ fields: FormFields, _ context: RequestContext) -> HTTPResponse {
         guard let citizen = context.citizen else { return failure(.signInRequired, context) }
         let bookings: [Booking]
-        do { bookings = try store.bookings(of: citizen.codiceFiscale) } catch { return failure(.storage, context) }
+        do { bookings = try store.bookings(visibleTo: citizen.viewer) } catch { return failure(.storage, context) }
         if context.wantsJSON {
             return json(200, ["codiceFiscale": citizen.codiceFiscale, "bookings": bookings.map { booking -> [String: Any] in
                 var value = bookingJSON(booking)
@@ -180,12 +223,12 @@ extension Application {
         ], pageID: .account)
     }
 
-    /// Cancels one of the citizen's own bookings (theirs, or one they presented for someone else).
+    /// Cancels a booking the citizen may act on (see `Citizen.viewer`).
     func cancelMine(_ fields: FormFields, _ context: RequestContext) -> HTTPResponse {
         guard let citizen = context.citizen else { return failure(.signInRequired, context) }
         let booking: Booking
         do {
-            booking = try store.cancel(code: fields["code"] ?? "", codiceFiscale: citizen.codiceFiscale, now: clock(), clientIP: context.clientAddress,
+            booking = try store.cancel(code: fields["code"] ?? "", viewer: citizen.viewer, now: clock(), clientIP: context.clientAddress,
                                        within: notify("cancelled"))
         } catch {
             return failure(EndpointError(error), context)
@@ -209,7 +252,10 @@ extension Application {
         var values = formValues(fields)
         if given.isEmpty {
             values["beneficiary"] = ""
-            return formPage(service: service, slot: slot, hold: hold, values: lockedValues(values, context), errors: [:], context: context, status: 200)
+            var response = formPage(service: service, slot: slot, hold: hold, values: lockedValues(values, context), errors: [:], context: context,
+                                    status: 200)
+            response.headers.append(("Set-Cookie", beneficiaryCookie(value: "", maxAge: 0)))
+            return response
         }
         do {
             values["beneficiary"] = try FieldValidator.codiceFiscale(given).value
@@ -223,13 +269,65 @@ extension Application {
         return formPage(service: service, slot: slot, hold: hold, values: lockedValues(values, context), errors: [:], context: context, status: 200)
     }
 
-    /// Queues the credentials message (mail and SMS) inside the registration's (or reset's) transaction, so an
-    /// account never exists without its message and a crash loses neither.
+    static let beneficiaryCookie = "sportello_beneficiary"
+
+    private func beneficiaryCookie(value: String, maxAge: Int64) -> String {
+        let secure = configuration.comune.baseURL.hasPrefix("https:") ? "; Secure" : ""
+        return "\(Self.beneficiaryCookie)=\(value); Path=\(layout.api("")); Max-Age=\(maxAge); HttpOnly; SameSite=Strict\(secure)"
+    }
+
+    /// "Prenota per un'altra persona" on the service page, before any slot: the beneficiary's codice fiscale is
+    /// checked at once (on the server, no script needed) and remembered for an hour in a cookie only the
+    /// endpoint reads, so the hold's form then starts bound to that person. An empty one (or one's own)
+    /// goes back to booking for oneself.
+    func chooseBeneficiaryFirst(_ fields: FormFields, _ context: RequestContext) -> HTTPResponse {
+        guard let citizen = context.citizen else { return failure(.signInRequired, context) }
+        guard let service = fields["service"].flatMap({ site.catalogue.service(id: $0) }) else { return failure(.unknownService, context) }
+        let t = site.renderer.texts(context.language)
+        let week = layout.url(.week(service.id, monday: RomeTime.local(clock()).date.mondayOfWeek), language: context.language)
+        let given = (fields["beneficiary"] ?? "").trimmingCharacters(in: .whitespaces)
+        var beneficiary = ""
+        if !given.isEmpty {
+            do { beneficiary = try FieldValidator.codiceFiscale(given).value } catch {
+                if context.wantsJSON { return failure(.invalidFields, context, fieldErrors: ["beneficiary": error.code]) }
+                return page("error", status: EndpointError.invalidFields.status, title: t.text("errors.invalid_fields.title"), context: context, values: [
+                    "message": .string(t.text("fieldErrors.\(error.code)")), "next": .string(t.text("forOther.next")), "code": "invalid_fields",
+                    "alternatives": .list([]), "weekURL": "",
+                    "signInURL": .string(layout.url(.service(service.id), language: context.language)), "signInText": .string(t.text("forOther.back")),
+                ])
+            }
+        }
+        if beneficiary == citizen.codiceFiscale { beneficiary = "" }
+        let cookie = beneficiaryCookie(value: beneficiary, maxAge: beneficiary.isEmpty ? 0 : 3_600)
+        if context.wantsJSON {
+            var response = json(200, ["beneficiary": beneficiary, "week": week])
+            response.headers.append(("Set-Cookie", cookie))
+            return response
+        }
+        var response = HTTPResponse.redirect(week)
+        response.headers.append(("Set-Cookie", cookie))
+        return response
+    }
+
+    /// Queues the credentials message inside the registration's (or reset's) transaction, so an account never
+    /// exists without its message and a crash loses neither. It goes to the verified contact only: the
+    /// password then proves that contact (accounts from before this have none recorded: their email).
     func sendCredentials(_ connection: Connection, account: Account, password: String, language: String) throws {
-        let settings = configuration.notifications
         let payload = ["codiceFiscale": account.codiceFiscale, "name": "\(account.givenName) \(account.familyName)", "password": password]
-        for (channel, recipient, enabled) in [("email", account.email, settings.email), ("sms", account.phone, settings.sms)] where enabled && !recipient.isEmpty {
-            try Outbox.enqueue(connection, kind: "credentials", channel: channel, recipient: recipient, bookingID: nil, language: language,
+        let recipient = account.verifiedContact.isEmpty ? account.email : account.verifiedContact
+        guard !recipient.isEmpty else { return }
+        try Outbox.enqueue(connection, kind: "credentials", channel: recipient.contains("@") ? "email" : "sms", recipient: recipient, bookingID: nil,
+                           language: language, payload: payload, at: clock())
+    }
+
+    /// An account was just created for a codice fiscale that has bookings with other contacts: those people
+    /// (likely its real holder) are told, so a squatted codice fiscale does not go unnoticed.
+    func warnOtherContacts(_ connection: Connection, account: Account, language: String) throws {
+        let settings = configuration.notifications
+        let payload = ["codiceFiscale": account.codiceFiscale, "name": "\(account.givenName) \(account.familyName)"]
+        for (channel, recipient) in try AccountStore.otherContacts(connection, codiceFiscale: account.codiceFiscale, except: [account.email, account.phone])
+        where channel == "email" ? settings.email : settings.sms {
+            try Outbox.enqueue(connection, kind: "accountCreated", channel: channel, recipient: recipient, bookingID: nil, language: language,
                                payload: payload, at: clock())
         }
     }
@@ -241,15 +339,46 @@ extension Application {
 }
 
 extension Application {
-    /// The printable receipt, again: booking code and codice fiscale (or the signed-in citizen), never published.
+    /// The printable receipt, again: booking code and codice fiscale (or a booking the signed-in citizen may
+    /// see), never published.
     func receipt(_ fields: FormFields, _ context: RequestContext) -> HTTPResponse {
-        let codiceFiscale = (fields["codice_fiscale"] ?? "").isEmpty ? (context.citizen?.codiceFiscale ?? "") : (fields["codice_fiscale"] ?? "")
-        guard let booking = (try? store.booking(code: fields["code"] ?? "", codiceFiscale: codiceFiscale)) ?? nil else {
-            return failure(.bookingNotFound, context)
+        let code = fields["code"] ?? ""
+        let codiceFiscale = fields["codice_fiscale"] ?? ""
+        let found: Booking?
+        if codiceFiscale.isEmpty, let citizen = context.citizen {
+            found = (try? store.booking(code: code, viewer: citizen.viewer)) ?? nil
+        } else {
+            if let limited = limitLookup(code: code, context) { return limited }
+            found = (try? store.booking(code: code, codiceFiscale: codiceFiscale)) ?? nil
+            if found == nil { lookupFailed(code: code, context) }
         }
+        guard let booking = found else { return failure(.bookingNotFound, context) }
         if context.wantsJSON { return json(200, ["booking": bookingJSON(booking)]) }
         let t = site.renderer.texts(context.language)
         return page("receipt", status: 200, title: "\(t.text("receipt.title")) \(booking.code)", context: context,
                     values: notifier.composer.receiptValues(booking, language: context.language), pageID: .cancel)
+    }
+}
+
+extension Application {
+    /// Code + codice fiscale (cancel, receipt) is a guess anyone can make: wrong pairs are limited per client
+    /// address and per booking code, so neither many codes from one address nor one code from many
+    /// addresses can be tried for long. Nil when this attempt may proceed.
+    func limitLookup(code: String, _ context: RequestContext) -> HTTPResponse? {
+        let now = Double(clock())
+        let key = BookingStore.normalizedCode(code)
+        guard !lookupLimiter.wouldAllow("address:" + context.clientAddress, now: now) || !lookupLimiter.wouldAllow("code:" + key, now: now) else {
+            return nil
+        }
+        var response = failure(.rateLimited, context)
+        response.headers.append(("Retry-After", "60"))
+        return response
+    }
+
+    /// Counts a wrong code + codice fiscale pair against the address and the code.
+    func lookupFailed(code: String, _ context: RequestContext) {
+        let now = Double(clock())
+        _ = lookupLimiter.allow("address:" + context.clientAddress, now: now)
+        _ = lookupLimiter.allow("code:" + BookingStore.normalizedCode(code), now: now)
     }
 }

@@ -35,7 +35,12 @@ extension Application {
         if context.wantsJSON {
             return json(201, ["hold": holdJSON(hold, slot: slot)])
         }
-        return formPage(service: service, slot: slot, hold: hold, values: lockedValues([:], context), errors: [:], context: context, status: 200)
+        // Chosen on the service page, before the slot: the form starts bound to that person.
+        var values: [String: String] = [:]
+        if context.citizen != nil, let chosen = context.chosenBeneficiary, let beneficiary = try? FieldValidator.codiceFiscale(chosen).value {
+            values["beneficiary"] = beneficiary
+        }
+        return formPage(service: service, slot: slot, hold: hold, values: lockedValues(values, context), errors: [:], context: context, status: 200)
     }
 
     func releaseHold(_ fields: FormFields, _ context: RequestContext) -> HTTPResponse {
@@ -64,11 +69,20 @@ extension Application {
                             status: person == nil && fields["action"] != "edit" ? 422 : 200)
         }
         guard let person else { return failure(.invalidFields, context) }
+        // Where the contact must prove itself, the code goes out now and is typed on the summary.
+        var verification: String?
+        if let contact = contactToVerify(person, service: service, context) {
+            let (issue, message) = sendContactCode(hold: hold, contact: contact, resend: fields["resend"] == "1", context)
+            guard issue != nil else { return failure(.storage, context) }
+            verification = message
+            if context.wantsJSON {
+                return json(200, ["hold": holdJSON(hold, slot: slot), "valid": true, "verification": ["sentTo": contact, "message": message]])
+            }
+        }
         if context.wantsJSON { return json(200, ["hold": holdJSON(hold, slot: slot), "valid": true]) }
         // The summary shows (and sends on) the values as they will be stored: trimmed, NFC, canonical.
-        let normalized = ["nome": person.givenName, "cognome": person.familyName, "codice_fiscale": person.codiceFiscale,
-                          "email": person.email, "cellulare": person.phone, "note": person.notes ?? "", "beneficiary": values["beneficiary"] ?? ""]
-        return summaryPage(service: service, slot: slot, hold: hold, values: normalized, context: context)
+        return summaryPage(service: service, slot: slot, hold: hold, values: summaryValues(person, beneficiary: values["beneficiary"] ?? ""),
+                           context: context, verification: verification)
     }
 
     /// "Invia": confirms the hold. Sending it twice gives the same booking.
@@ -85,11 +99,15 @@ extension Application {
             if context.wantsJSON { return failure(.invalidFields, context, fieldErrors: errors) }
             return formPage(service: service, slot: slot, hold: existing, values: values, errors: errors, context: context, status: 422)
         }
+        let (codeProof, refusal) = checkContactCode(fields, person: person, hold: existing, service: service, slot: slot, context)
+        if let refusal { return refusal }
         let booking: Booking
         do {
             booking = try store.confirm(holdToken: token, person: person, slotEnd: slot.endInstant, now: clock(), clientIP: context.clientAddress,
                                         maxActiveBookingsPerPerson: configuration.booking.maxActiveBookingsPerPerson,
-                                        noShowPolicy: configuration.booking.noShowPolicy, language: context.language, within: notify("confirmed"))
+                                        noShowPolicy: configuration.booking.noShowPolicy, language: context.language,
+                                        accountID: context.citizen?.accountID, proof: codeProof ?? proof(of: person, context),
+                                        within: notify("confirmed"))
         } catch {
             if case .noShowBlocked(let until) = error {
                 let t = site.renderer.texts(context.language)
@@ -107,11 +125,13 @@ extension Application {
         guard let code = fields["code"], !code.isEmpty, let codiceFiscale = fields["codice_fiscale"], !codiceFiscale.isEmpty else {
             return failure(.invalidFields, context, fieldErrors: [:])
         }
+        if let limited = limitLookup(code: code, context) { return limited }
         let booking: Booking
         do {
             booking = try store.cancel(code: code, codiceFiscale: codiceFiscale, now: clock(), clientIP: context.clientAddress,
                                        within: notify("cancelled"))
         } catch {
+            if error == .bookingNotFound { lookupFailed(code: code, context) }
             return failure(EndpointError(error), context)
         }
         notificationWorker.wake()
@@ -126,6 +146,17 @@ extension Application {
             "when": .string(whenText(slot, t)),
             "weekURL": .string(layout.url(.week(service.id, monday: slot.date.mondayOfWeek), language: context.language)),
         ])
+    }
+
+    /// What stands behind a booking about to be made: the certified person, or an account whose verified
+    /// contact is on it, booking for themselves; otherwise nothing but what was typed. (A booking for someone
+    /// else proves the presenter, not the beneficiary: it counts by the beneficiary's codice fiscale.)
+    func proof(of person: PersonDetails, _ context: RequestContext) -> BookingProof {
+        guard let citizen = context.citizen, person.codiceFiscale == citizen.codiceFiscale else { return .none }
+        if citizen.certified { return .certified }
+        let contact = citizen.verifiedContact.lowercased()
+        if !contact.isEmpty && (person.email.lowercased() == contact || person.phone == contact) { return .contact(contact) }
+        return .none
     }
 
     // MARK: Steps shared by review and confirm
@@ -159,6 +190,8 @@ extension Application {
             values["beneficiary"] = ""
             return values
         }
+        // Naming oneself as the beneficiary is booking for oneself: the identity's names stay.
+        if values["beneficiary"].map({ $0.trimmingCharacters(in: .whitespaces).uppercased() }) == citizen.codiceFiscale { values["beneficiary"] = "" }
         if let beneficiary = values["beneficiary"], !beneficiary.isEmpty {
             values["codice_fiscale"] = beneficiary
         } else {
@@ -197,6 +230,7 @@ extension Application {
         if let citizen = context.citizen, person != nil, person?.codiceFiscale != citizen.codiceFiscale {
             person?.presenterCodiceFiscale = citizen.codiceFiscale
             person?.presenterName = citizen.fullName
+            person?.presenterContact = citizen.verifiedContact.isEmpty ? citizen.email : citizen.verifiedContact
         }
         return (person, errors)
     }

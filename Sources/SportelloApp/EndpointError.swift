@@ -32,6 +32,9 @@ enum EndpointError: String, Error, CaseIterable {
     case wrongCredentials = "wrong_credentials"
     case accountLocked = "account_locked"
     case forbidden = "forbidden"
+    case localAccountsOff = "local_accounts_off"
+    case verificationFailed = "verification_failed"
+    case verificationExhausted = "verification_exhausted"
     case storage = "storage_error"
 
     var status: Int {
@@ -41,13 +44,13 @@ enum EndpointError: String, Error, CaseIterable {
         case .badOrigin: 403
         case .badForm: 400
         case .notFound, .unknownService, .holdNotFound, .bookingNotFound, .blockNotFound: 404
-        case .unknownSlot, .slotOutOfWindow, .invalidFields, .badRange: 422
+        case .unknownSlot, .slotOutOfWindow, .invalidFields, .badRange, .verificationFailed: 422
         case .slotPast, .slotNotYetBookable, .slotFull, .bookingInPast, .personLimitReached, .noShowBlocked, .outcomeTooEarly,
              .bookingNotActive: 409
         case .unauthorized, .signInRequired, .wrongCredentials: 401
         case .accountLocked: 429
-        case .forbidden: 403
-        case .holdExpired, .holdReleased: 410
+        case .forbidden, .localAccountsOff: 403
+        case .holdExpired, .holdReleased, .verificationExhausted: 410
         case .storage: 503
         }
     }

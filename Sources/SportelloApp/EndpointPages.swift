@@ -79,6 +79,11 @@ extension Application {
             page["beneficiaryError"] = .string(errors["beneficiary"].map { t.text("fieldErrors.\($0)") } ?? "")
         }
         page["beneficiary"] = .string(beneficiary)
+        // Not signed in: SPID/CIE right on the form, coming back to this hold with the details filled in.
+        if context.citizen == nil, let identity = configuration.identity,
+           let buttons = identity.loginButtons(returnPath: layout.api("holds/resume") + "?hold=\(hold.token)&lang=\(context.language)") {
+            page["identityLogin"] = buttons
+        }
         let lockedHint = t.text(context.citizen?.certified == true ? "form.lockedCertified" : "form.lockedAccount")
         var fieldList: [TemplateValue] = []
         for name in Self.personFields {
@@ -97,7 +102,8 @@ extension Application {
             }
             if let code = errors[name] { field["error"] = .string(t.text("fieldErrors.\(code)")) }
             field["readonly"] = .bool(locked.contains(name))
-            if locked.contains(name) { field["hint"] = .string(lockedHint) }
+            if locked.contains(name) { field["hint"] = .string(beneficiary.isEmpty ? lockedHint : t.text("form.lockedBeneficiary")) }
+            if !beneficiary.isEmpty && (name == "email" || name == "cellulare") { field["hint"] = .string(t.text("form.contactsForOther")) }
             fieldList.append(.object(field))
         }
         page["fields"] = .list(fieldList)
@@ -109,9 +115,15 @@ extension Application {
         return self.page("hold", status: status, title: t.text("hold.title"), context: context, values: page)
     }
 
-    func summaryPage(service: Service, slot: Slot, hold: Hold, values: [String: String], context: RequestContext) -> HTTPResponse {
+    /// `verification`: where the contact must prove itself, what was sent where (the page then asks for the
+    /// code and offers a new one); `verificationError`: the code typed was wrong.
+    func summaryPage(service: Service, slot: Slot, hold: Hold, values: [String: String], context: RequestContext,
+                     verification: String? = nil, verificationError: String? = nil) -> HTTPResponse {
         let t = site.renderer.texts(context.language)
         var page = holdValues(service: service, slot: slot, hold: hold, context: context)
+        if let verification {
+            page["verification"] = .object(["message": .string(verification), "error": .string(verificationError ?? "")])
+        }
         page["items"] = .list(Self.personFields.compactMap { name in
             let value = values[name] ?? ""
             if name == "note" && value.isEmpty { return nil }

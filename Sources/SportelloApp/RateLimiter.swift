@@ -35,4 +35,12 @@ public final class RateLimiter: Sendable {
             return true
         }
     }
+
+    /// Whether `allow` would grant a token now, without taking one: for limits that count only failures.
+    public func wouldAllow(_ key: String, now: Double) -> Bool {
+        buckets.withLock { buckets in
+            guard let bucket = buckets[key] else { return true }
+            return min(capacity, bucket.tokens + (now - bucket.updated) * perSecond) >= 1
+        }
+    }
 }

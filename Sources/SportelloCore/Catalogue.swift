@@ -77,6 +77,8 @@ public struct Service: Sendable {
     public let seasons: [Season]
     public let window: BookingWindow
     public let reasonRequired: Bool
+    /// Whether bookings need a one-time code sent to their contact; nil = as `booking.verifyContact` says.
+    public let verifyContact: Bool?
     public let closures: [Closure]
     public let patronSaint: PatronSaint?
 
@@ -96,6 +98,7 @@ public struct Service: Sendable {
         seasons = definition.seasons ?? []
         window = definition.window ?? BookingWindow()
         reasonRequired = definition.reasonRequired ?? false
+        verifyContact = definition.verifyContact
         self.closures = closures
         self.patronSaint = patronSaint
     }

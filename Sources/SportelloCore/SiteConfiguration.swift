@@ -90,6 +90,9 @@ public struct BookingSettings: Sendable {
     }
     /// Repeated no-shows keep a codice fiscale from booking for a while; nil = no such rule.
     public var noShowPolicy: NoShowPolicy?
+    /// A booking made without SPID/CIE is confirmed only after the citizen types a one-time code sent to the
+    /// contact they gave; services may override it (`verifyContact` on a service).
+    public var verifyContact = false
 }
 
 /// After `absences` no-shows within `withinDays`, a codice fiscale cannot book for `blockDays` from the last one.
@@ -113,6 +116,12 @@ public struct IdentityHeaders: Sendable, Equatable {
     public var familyName = "X-Identity-Family-Name"
     public var email: String? = "X-Identity-Email"
     public var phone: String? = "X-Identity-Mobile"
+    /// Whether citizens may also register Sportello's own credentials; a comune with SPID/CIE may turn them off.
+    public var localAccounts = true
+    /// Where the gateway starts a SPID (CIE) sign-in. "{return}" is replaced by the percent-encoded path to
+    /// come back to; without it, `return=<path>` is added to the query. nil = no button.
+    public var spidLoginURL: String?
+    public var cieLoginURL: String?
 
     public init() {}
 }
@@ -210,6 +219,8 @@ public struct ServiceDefinition: Sendable {
     public var seasons: [Season]?
     public var window: BookingWindow?
     public var reasonRequired: Bool?
+    /// Overrides `booking.verifyContact` for this service (and its sub-services).
+    public var verifyContact: Bool?
     public var closures: [Closure]
     public var children: [ServiceDefinition]
 }
@@ -258,13 +269,24 @@ extension SiteConfiguration {
         for node in serviceNodes { services.append(try readService(node, languages: comune.languages)) }
         var identity: IdentityHeaders?
         if let node = object.optional("identity") {
-            let headers = try node.object(allowedKeys: ["codiceFiscale", "givenName", "familyName", "email", "phone"])
+            let headers = try node.object(allowedKeys: ["codiceFiscale", "givenName", "familyName", "email", "phone", "localAccounts", "spidLoginURL",
+                                                        "cieLoginURL"])
             var value = IdentityHeaders()
             if let name = headers.optional("codiceFiscale") { value.codiceFiscale = try name.string() }
             if let name = headers.optional("givenName") { value.givenName = try name.string() }
             if let name = headers.optional("familyName") { value.familyName = try name.string() }
             if let name = headers.optional("email") { value.email = try name.string() }
             if let name = headers.optional("phone") { value.phone = try name.string() }
+            if let flag = headers.optional("localAccounts") { value.localAccounts = try flag.bool() }
+            for (key, path) in [("spidLoginURL", \IdentityHeaders.spidLoginURL), ("cieLoginURL", \IdentityHeaders.cieLoginURL)] {
+                guard let node = headers.optional(key) else { continue }
+                let url = try node.string()
+                // A path on the site's host or an https address: never a script or another scheme.
+                guard url.hasPrefix("/") && !url.hasPrefix("//") || url.hasPrefix("https://") else {
+                    throw node.fail("\"\(url)\" is not a path (\"/auth/spid/login\") or an https address")
+                }
+                value[keyPath: path] = url
+            }
             identity = value
         }
         var notifications = NotificationSettings()
@@ -340,7 +362,7 @@ extension SiteConfiguration {
 
     private static func readBooking(_ node: ConfigNode) throws(ConfigurationError) -> BookingSettings {
         let object = try node.object(allowedKeys: ["holdMinutes", "weeksPublished", "requireAccount", "maxActiveBookingsPerPerson",
-                                                   "requestsPerMinutePerAddress", "trustedProxies", "noShowPolicy"])
+                                                   "requestsPerMinutePerAddress", "trustedProxies", "noShowPolicy", "verifyContact"])
         var settings = BookingSettings()
         if let node = object.optional("noShowPolicy") {
             let policy = try node.object(allowedKeys: ["absences", "withinDays", "blockDays"])
@@ -350,6 +372,7 @@ extension SiteConfiguration {
         if let value = object.optional("holdMinutes") { settings.holdMinutes = try value.int(in: 1...120) }
         if let value = object.optional("weeksPublished") { settings.weeksPublished = try value.int(in: 1...104) }
         if let value = object.optional("requireAccount") { settings.requireAccount = try value.bool() }
+        if let value = object.optional("verifyContact") { settings.verifyContact = try value.bool() }
         if let value = object.optional("requestsPerMinutePerAddress") { settings.requestsPerMinutePerAddress = try value.int(in: 0...1_000_000) }
         if let value = object.optional("trustedProxies") {
             settings.trustedProxies = []
@@ -395,7 +418,7 @@ extension SiteConfiguration {
 
     private static let serviceKeys: Set<String> = [
         "id", "name", "description", "documents", "reasonLabel", "translations", "address", "coordinates", "phone", "email",
-        "slotMinutes", "capacity", "schedule", "pauses", "seasons", "window", "reasonRequired", "closures", "children",
+        "slotMinutes", "capacity", "schedule", "pauses", "seasons", "window", "reasonRequired", "verifyContact", "closures", "children",
     ]
 
     private static func readSchedule(_ node: ConfigNode) throws(ConfigurationError) -> [Weekday: [TimeRange]] {
@@ -507,6 +530,7 @@ extension SiteConfiguration {
             capacity: try object.optional("capacity")?.int(in: 1...50),
             schedule: schedule, pauses: pauses, seasons: seasons, window: window,
             reasonRequired: try object.optional("reasonRequired")?.bool(),
+            verifyContact: try object.optional("verifyContact")?.bool(),
             closures: try object.optional("closures").map { node throws(ConfigurationError) in try readClosures(node) } ?? [],
             children: children)
     }
@@ -557,6 +581,7 @@ extension ServiceDefinition {
         copy.seasons = seasons ?? parent.seasons
         copy.window = window ?? parent.window
         copy.reasonRequired = reasonRequired ?? parent.reasonRequired
+        copy.verifyContact = verifyContact ?? parent.verifyContact
         copy.closures = parent.closures + closures
         return copy
     }

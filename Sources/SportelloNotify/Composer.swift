@@ -74,10 +74,11 @@ public struct Composer: Sendable {
         let language = message.language
         let t = renderer.texts(language)
         var values: TemplateFields
-        if message.kind == "credentials" {
+        if Self.personKinds.contains(message.kind) {
             values = ["comune": .string(comune.name), "lang": .string(language), "t": t.templateValue,
                       "person": .object(["name": .string(message.payload["name"] ?? ""), "codiceFiscale": .string(message.payload["codiceFiscale"] ?? "")]),
-                      "password": .string(message.payload["password"] ?? "")]
+                      "password": .string(message.payload["password"] ?? ""), "code": .string(message.payload["code"] ?? ""),
+                      "intro": .string(t.format("mail.\(message.kind).intro", ["codiceFiscale": message.payload["codiceFiscale"] ?? ""]))]
         } else {
             guard let booking else { throw .bookingMissing(message.bookingID) }
             values = receiptValues(booking, language: language)
@@ -89,6 +90,10 @@ public struct Composer: Sendable {
         values["accountURL"] = .string(absolute(.account, language: language))
         return values
     }
+
+    /// Messages to a person rather than about a booking: credentials, the warning that an account was created
+    /// with their codice fiscale, a one-time code proving a contact. Their payload carries what they say.
+    static let personKinds: Set<String> = ["credentials", "accountCreated", "contactCode"]
 
     func subject(_ message: OutboxMessage, booking: Booking?) -> String {
         let t = renderer.texts(message.language)
@@ -134,9 +139,9 @@ public struct Composer: Sendable {
 
     public func sms(for message: OutboxMessage, booking: Booking?) throws(Failure) -> String {
         let t = renderer.texts(message.language)
-        if message.kind == "credentials" {
-            return t.format("sms.credentials", ["comune": comune.name, "codiceFiscale": message.payload["codiceFiscale"] ?? "",
-                                                "password": message.payload["password"] ?? ""])
+        if Self.personKinds.contains(message.kind) {
+            return t.format("sms.\(message.kind)", ["comune": comune.name, "codiceFiscale": message.payload["codiceFiscale"] ?? "",
+                                                     "password": message.payload["password"] ?? "", "code": message.payload["code"] ?? ""])
         }
         guard let booking, let service = renderer.catalogue.service(id: booking.slot.serviceID) else { throw .bookingMissing(message.bookingID) }
         let local = RomeTime.local(booking.slot.start)
@@ -151,10 +156,15 @@ public struct Composer: Sendable {
 public enum Notifications {
     /// A closure for the store's `within:` hook: queues `kind` ("confirmed", "cancelled") on every channel the
     /// comune uses that the booking has an address for, inside the change's transaction.
+    /// A booking made for someone else also sends its presenter a copy, at the presenter's own contact.
     public static func queue(_ kind: String, settings: NotificationSettings, now: Int64) -> @Sendable (Connection, Booking) throws -> Void {
         { connection, booking in
-            for (channel, recipient, enabled) in [("email", booking.person.email, settings.email), ("sms", booking.person.phone, settings.sms)]
-            where enabled && !recipient.isEmpty {
+            var recipients = [("email", booking.person.email, settings.email), ("sms", booking.person.phone, settings.sms)]
+            if let copy = booking.person.presenterContact, !copy.isEmpty,
+               copy.lowercased() != booking.person.email.lowercased() && copy != booking.person.phone {
+                recipients.append(copy.contains("@") ? ("email", copy, settings.email) : ("sms", copy, settings.sms))
+            }
+            for (channel, recipient, enabled) in recipients where enabled && !recipient.isEmpty {
                 try Outbox.enqueue(connection, kind: kind, channel: channel, recipient: recipient, bookingID: booking.id, language: booking.language,
                                    payload: booking.cancelReason.map { ["reason": $0] } ?? [:], at: now)
             }

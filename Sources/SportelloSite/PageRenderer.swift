@@ -162,7 +162,11 @@ public struct PageRenderer: Sendable {
             return .object(value)
         }
         try page("catalogue", title: t.text("catalogue.title"), language: language, pageID: .catalogue,
-                 context: ["entries": .list(catalogue.roots.map(entryValue))],
+                 context: ["entries": .list(catalogue.roots.map(entryValue)),
+                           // "Prenota per un'altra persona" before choosing a service's slot: which service, for whom.
+                           "forOther": .object(["action": .string(layout.api("beneficiary")), "services": .list(catalogue.services.map { service in
+                               .object(["id": .string(service.id), "name": .string(service.text(for: language).name)])
+                           })])],
                  breadcrumb: [(t.text("nav.home"), nil)], into: &buffer)
     }
 
@@ -170,6 +174,7 @@ public struct PageRenderer: Sendable {
         var context: TemplateFields = ["service": .object(serviceValue(service, language: language))]
         context["bookURL"] = .string(layout.url(.week(service.id, monday: today.mondayOfWeek), language: language))
         context["next"] = nextFreeValue(nextFree, service: service, language: language)
+        context["forOther"] = .object(["action": .string(layout.api("beneficiary")), "serviceID": .string(service.id)])
         try page("service", title: service.text(for: language).name, language: language, pageID: .service(service.id),
                  context: context, breadcrumb: breadcrumb(for: service, language: language, current: true), into: &buffer)
     }
@@ -279,7 +284,9 @@ public struct PageRenderer: Sendable {
                  context: ["loginAction": .string(layout.api("login")), "registerAction": .string(layout.api("accounts")),
                            "credentialsAction": .string(layout.api("credentials")), "myBookingsAction": .string(layout.api("my-bookings")),
                            "requireAccount": .bool(catalogue.configuration.booking.requireAccount),
-                           "certified": .bool(catalogue.configuration.identity != nil)],
+                           "certified": .bool(catalogue.configuration.identity != nil),
+                           "localAccounts": .bool(catalogue.configuration.identity?.localAccounts ?? true),
+                           "identityLogin": catalogue.configuration.identity?.loginButtons(returnPath: layout.url(.account, language: language)) ?? ""],
                  breadcrumb: [(t.text("nav.home"), layout.url(.catalogue, language: language)), (t.text("account.title"), nil)], into: &buffer)
     }
 

@@ -1,3 +1,4 @@
+import Foundation
 import SportelloCore
 
 /// A page of the public site.
@@ -83,5 +84,20 @@ public struct SiteLayout: Sendable {
               let january4 = CivilDate(year: year, month: 1, day: 4) else { return nil }
         let monday = january4.mondayOfWeek.adding(days: (week - 1) * 7)
         return monday.isoWeek.year == year ? monday : nil
+    }
+}
+
+extension IdentityHeaders {
+    /// The "Entra con SPID" / "Entra con CIE" buttons' values: each configured gateway address with the path to
+    /// come back to, or nil when the comune configured none.
+    public func loginButtons(returnPath: String) -> TemplateValue? {
+        func address(_ url: String?) -> TemplateValue {
+            guard let url else { return "" }
+            let encoded = returnPath.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-._~"))) ?? ""
+            if url.contains("{return}") { return .string(url.replacingOccurrences(of: "{return}", with: encoded)) }
+            return .string(url + (url.contains("?") ? "&" : "?") + "return=" + encoded)
+        }
+        guard spidLoginURL != nil || cieLoginURL != nil else { return nil }
+        return .object(["spid": address(spidLoginURL), "cie": address(cieLoginURL)])
     }
 }

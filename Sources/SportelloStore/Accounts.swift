@@ -9,6 +9,9 @@ public struct Account: Sendable, Equatable {
     public let familyName: String
     public let email: String
     public let phone: String
+    /// The contact its password was sent to, and so the one its holder has shown to receive ("" for accounts
+    /// registered before this was recorded): bookings for this codice fiscale that carry it are the holder's.
+    public var verifiedContact: String = ""
 }
 
 public enum AccountError: Error, Equatable, Sendable {
@@ -54,7 +57,8 @@ public struct AccountStore: Sendable {
 
     /// Registers a citizen. `onCreated` runs inside the same transaction with the new password (to queue the
     /// credentials message), so an account never exists without its message.
-    public func register(_ person: PersonDetails, now: Int64, address: String,
+    /// `verifiedContact` is the one contact (the email or the mobile) the credentials will be sent to.
+    public func register(_ person: PersonDetails, verifiedContact: String, now: Int64, address: String,
                          onCreated: (Connection, Account, String) throws -> Void = { _, _, _ in }) throws(AccountError) -> Registration {
         let password = Self.generatePassword()
         let hash: String
@@ -65,31 +69,36 @@ public struct AccountStore: Sendable {
                 return .alreadyRegistered(existing)
             }
             try connection.execute("""
-                INSERT INTO accounts (codice_fiscale, given_name, family_name, email, phone, password_hash, created_at, failed_logins)
-                VALUES (?, ?, ?, ?, ?, ?, ?, 0)
+                INSERT INTO accounts (codice_fiscale, given_name, family_name, email, phone, password_hash, created_at, failed_logins,
+                    verified_contact, last_used_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?)
                 """, .text(person.codiceFiscale), .text(person.givenName), .text(person.familyName), .text(person.email), .text(person.phone),
-                .text(hash), .int(now))
+                .text(hash), .int(now), .text(verifiedContact), .int(now))
             let account = Account(id: connection.lastInsertRowID, codiceFiscale: person.codiceFiscale, givenName: person.givenName,
-                                  familyName: person.familyName, email: person.email, phone: person.phone)
+                                  familyName: person.familyName, email: person.email, phone: person.phone, verifiedContact: verifiedContact)
             try audit(connection, now: now, action: "account.register", subject: account.codiceFiscale, address: address)
             try onCreated(connection, account, password)
             return .created(account, password: password)
         }
     }
 
-    /// Checks a password and opens a session; returns its token.
+    /// Checks a password and opens a session; returns its token. Wrong passwords lock the account for the
+    /// address that sent them only, so a stranger guessing from elsewhere cannot lock its holder out.
+    /// An account taken over by a SPID/CIE sign-in accepts no password.
     public func login(codiceFiscale: String, password: String, now: Int64, address: String) throws(AccountError) -> (Account, session: String) {
-        let row: (Account, hash: String, failures: Int64, lockedUntil: Int64?)?
+        let row: (Account, hash: String, lockedUntil: Int64?)?
         do {
             row = try database.read { connection in
                 try connection.first("""
-                    SELECT \(Self.accountColumns), password_hash, failed_logins, locked_until FROM accounts WHERE codice_fiscale = ?
-                    """, .text(codiceFiscale.uppercased())) { (Self.account($0), $0.text(6), $0.int(7), $0.optionalInt(8)) }
+                    SELECT \(Self.accountColumns), a.password_hash, f.locked_until
+                    FROM accounts a LEFT JOIN login_failures f ON f.account_id = a.id AND f.address = ?2
+                    WHERE a.codice_fiscale = ?1 AND a.disabled_at IS NULL
+                    """, .text(codiceFiscale.uppercased()), .text(address)) { (Self.account($0), $0.text(7), $0.optionalInt(8)) }
             }
         } catch {
             throw .storage("\(error)")
         }
-        guard let (account, hash, _, lockedUntil) = row else {
+        guard let (account, hash, lockedUntil) = row else {
             // Spend the same time as a real check, so timing does not tell which codici fiscali have accounts.
             _ = PasswordHasher.verify(password, hash: Self.decoyHash)
             throw .wrongCredentials
@@ -97,11 +106,19 @@ public struct AccountStore: Sendable {
         if let lockedUntil, lockedUntil > now { throw .locked(until: lockedUntil) }
         guard PasswordHasher.verify(password, hash: hash) else {
             let lock = try run { connection -> Int64? in
-                try connection.execute("UPDATE accounts SET failed_logins = failed_logins + 1 WHERE id = ?", .int(account.id))
-                let failures = try connection.scalarInt("SELECT failed_logins FROM accounts WHERE id = ?", .int(account.id))
+                // Counts from addresses that went quiet a day ago are forgotten, so the table stays small.
+                try connection.execute("DELETE FROM login_failures WHERE updated_at < ?1 AND (locked_until IS NULL OR locked_until < ?2)",
+                                       .int(now - 86_400), .int(now))
+                try connection.execute("""
+                    INSERT INTO login_failures (account_id, address, failures, locked_until, updated_at) VALUES (?1, ?2, 1, NULL, ?3)
+                    ON CONFLICT (account_id, address) DO UPDATE SET failures = failures + 1, updated_at = ?3
+                    """, .int(account.id), .text(address), .int(now))
+                let failures = try connection.scalarInt("SELECT failures FROM login_failures WHERE account_id = ? AND address = ?",
+                                                        .int(account.id), .text(address))
                 try audit(connection, now: now, action: "account.login.failed", subject: account.codiceFiscale, address: address)
                 guard failures >= Int64(Self.maximumFailures) else { return nil }
-                try connection.execute("UPDATE accounts SET failed_logins = 0, locked_until = ? WHERE id = ?", .int(now + Self.lockSeconds), .int(account.id))
+                try connection.execute("UPDATE login_failures SET failures = 0, locked_until = ? WHERE account_id = ? AND address = ?",
+                                       .int(now + Self.lockSeconds), .int(account.id), .text(address))
                 return now + Self.lockSeconds
             }
             if let lock { throw .locked(until: lock) }
@@ -109,7 +126,8 @@ public struct AccountStore: Sendable {
         }
         let token = Tokens.hex128()
         try run { connection in
-            try connection.execute("UPDATE accounts SET failed_logins = 0, locked_until = NULL WHERE id = ?", .int(account.id))
+            try connection.execute("DELETE FROM login_failures WHERE account_id = ? AND address = ?", .int(account.id), .text(address))
+            try connection.execute("UPDATE accounts SET last_used_at = ? WHERE id = ?", .int(now), .int(account.id))
             try connection.execute("DELETE FROM sessions WHERE expires_at <= ?", .int(now))
             try connection.execute("INSERT INTO sessions (token, account_id, created_at, expires_at) VALUES (?, ?, ?, ?)",
                                    .text(token), .int(account.id), .int(now), .int(now + Self.sessionSeconds))
@@ -123,8 +141,8 @@ public struct AccountStore: Sendable {
         guard token.utf8.count == 32, token.allSatisfy({ $0.isHexDigit && !$0.isUppercase }) else { return nil }
         return try? database.read { connection in
             try connection.first("""
-                SELECT \(Self.accountColumns.split(separator: ",").map { "a." + $0.trimmingCharacters(in: .whitespaces) }.joined(separator: ", "))
-                FROM sessions s JOIN accounts a ON a.id = s.account_id WHERE s.token = ? AND s.expires_at > ?
+                SELECT \(Self.accountColumns)
+                FROM sessions s JOIN accounts a ON a.id = s.account_id WHERE s.token = ? AND s.expires_at > ? AND a.disabled_at IS NULL
                 """, .text(token), .int(now), transform: Self.account)
         } ?? nil
     }
@@ -135,36 +153,77 @@ public struct AccountStore: Sendable {
 
     /// "Credenziali dimenticate o non funzionanti": when the codice fiscale and the registered email or mobile
     /// match, a new password replaces the old one, every session ends, and `onReset` (in the same transaction)
-    /// queues the message. Returns whether it happened; the page says the same either way.
+    /// queues the message (to the account's verified contact only). Returns whether it happened; the page
+    /// says the same either way.
     public func resetCredentials(codiceFiscale: String, contact: String, now: Int64, address: String,
                                  onReset: (Connection, Account, String) throws -> Void = { _, _, _ in }) throws(AccountError) -> Bool {
         let password = Self.generatePassword()
         let hash: String
         do { hash = try PasswordHasher.hash(password) } catch { throw .storage("\(error)") }
         return try run { connection in
-            guard let account = try account(connection, where: "codice_fiscale = ?", .text(codiceFiscale.uppercased())) else { return false }
+            guard let account = try account(connection, where: "codice_fiscale = ? AND disabled_at IS NULL", .text(codiceFiscale.uppercased())) else {
+                return false
+            }
             let given = contact.trimmingCharacters(in: .whitespaces)
             let digits = given.filter(\.isNumber)
             let matches = given.lowercased() == account.email.lowercased() || (!digits.isEmpty && account.phone.filter(\.isNumber).hasSuffix(digits) && digits.count >= 9)
             try audit(connection, now: now, action: matches ? "account.reset" : "account.reset.mismatch", subject: account.codiceFiscale, address: address)
             guard matches else { return false }
             try connection.execute("UPDATE accounts SET password_hash = ?, failed_logins = 0, locked_until = NULL WHERE id = ?", .text(hash), .int(account.id))
+            try connection.execute("DELETE FROM login_failures WHERE account_id = ?", .int(account.id))
             try connection.execute("DELETE FROM sessions WHERE account_id = ?", .int(account.id))
             try onReset(connection, account, password)
             return true
         }
     }
 
+    /// A SPID/CIE sign-in for a codice fiscale that has a local account: the certified person is its holder,
+    /// so the account (perhaps registered by someone else with that codice fiscale) stops working at once.
+    /// Returns whether an account was disabled.
+    @discardableResult
+    public func takeOver(codiceFiscale: String, now: Int64, address: String) throws(AccountError) -> Bool {
+        // Certified sign-ins arrive on every request: only a live local account costs a write.
+        let live = (try? database.read { connection in
+            try connection.scalarInt("SELECT COUNT(*) FROM accounts WHERE codice_fiscale = ? AND disabled_at IS NULL", .text(codiceFiscale))
+        }) ?? 0
+        guard live > 0 else { return false }
+        return try run { connection in
+            guard let account = try account(connection, where: "codice_fiscale = ? AND disabled_at IS NULL", .text(codiceFiscale)) else { return false }
+            try connection.execute("UPDATE accounts SET disabled_at = ? WHERE id = ?", .int(now), .int(account.id))
+            try connection.execute("DELETE FROM sessions WHERE account_id = ?", .int(account.id))
+            try audit(connection, now: now, action: "account.takeover", subject: account.codiceFiscale, address: address)
+            return true
+        }
+    }
+
+    /// The contacts on bookings for a codice fiscale other than `except`: the people to tell when an account
+    /// is created for it. Bounded: a few recent ones are enough to reach the holder.
+    public static func otherContacts(_ connection: Connection, codiceFiscale: String, except: [String]) throws -> [(channel: String, recipient: String)] {
+        var found: [(String, String)] = []
+        let excluded = Set(except.map { $0.lowercased() })
+        try connection.forEach("""
+            SELECT DISTINCT email, phone FROM bookings WHERE codice_fiscale = ? AND anonymized_at IS NULL ORDER BY id DESC LIMIT 20
+            """, .text(codiceFiscale)) { row in
+            for (channel, value) in [("email", row.optionalText(0) ?? ""), ("sms", row.optionalText(1) ?? "")]
+            where !value.isEmpty && !excluded.contains(value.lowercased()) && !found.contains(where: { $0.1.lowercased() == value.lowercased() }) {
+                found.append((channel, value))
+            }
+        }
+        return found
+    }
+
     // MARK: Pieces
 
-    static let accountColumns = "id, codice_fiscale, given_name, family_name, email, phone"
+    /// Columns of `accounts` read as an `Account`, qualified with the alias `a`.
+    static let accountColumns = "a.id, a.codice_fiscale, a.given_name, a.family_name, a.email, a.phone, a.verified_contact"
 
     static func account(_ row: Row) -> Account {
-        Account(id: row.int(0), codiceFiscale: row.text(1), givenName: row.text(2), familyName: row.text(3), email: row.text(4), phone: row.text(5))
+        Account(id: row.int(0), codiceFiscale: row.text(1), givenName: row.text(2), familyName: row.text(3), email: row.text(4), phone: row.text(5),
+                verifiedContact: row.optionalText(6) ?? "")
     }
 
     private func account(_ connection: Connection, where condition: String, _ argument: SQLValue) throws -> Account? {
-        try connection.first("SELECT \(Self.accountColumns) FROM accounts WHERE \(condition)", argument, transform: Self.account)
+        try connection.first("SELECT \(Self.accountColumns) FROM accounts a WHERE \(condition)", argument, transform: Self.account)
     }
 
     /// A hash of nothing anyone knows, checked when the codice fiscale has no account.

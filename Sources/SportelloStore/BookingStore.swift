@@ -32,6 +32,8 @@ public struct PersonDetails: Sendable, Equatable {
     public var notes: String?
     public var presenterCodiceFiscale: String?
     public var presenterName: String?
+    /// Where the presenter gets a copy of the messages about a booking made for someone else.
+    public var presenterContact: String?
 
     public init(givenName: String, familyName: String, codiceFiscale: String, email: String, phone: String, notes: String? = nil,
                 presenterCodiceFiscale: String? = nil, presenterName: String? = nil) {
@@ -53,11 +55,79 @@ public struct Booking: Sendable, Equatable {
     public let slotEnd: Int64
     public let state: BookingState
     public let createdAt: Int64
-    public let person: PersonDetails
+    public var person: PersonDetails
     /// Why an operator cancelled it.
     public var cancelReason: String?
     /// The language the citizen booked in, for the messages about it.
     public var language: String = "it"
+    /// The local account that made it (nil: made without one, or by SPID/CIE).
+    public var accountID: Int64?
+    /// What stood behind it when it was made.
+    public var proof: BookingProof = .none
+}
+
+/// What a booking's maker proved: nothing beyond typing a codice fiscale, the contact on it (a one-time code,
+/// or the contact a signed-in account's password went to), or the person (SPID/CIE).
+public enum BookingProof: Sendable, Equatable {
+    case none
+    case contact(String)
+    case certified
+
+    var level: Int64 {
+        switch self {
+        case .none: 0
+        case .contact: 1
+        case .certified: 2
+        }
+    }
+
+    /// Which earlier bookings count for this maker's per-person limit and no-show rule, as an SQL condition
+    /// over `bookings` where ?1 is the codice fiscale and ?4 the argument returned. Without proof, every
+    /// booking for the codice fiscale (the only key there is); with a proof, only bookings the same proof
+    /// reaches, so bookings a stranger made in someone's name neither block that person nor are evaded by
+    /// inventing codici fiscali.
+    /// `presented`: also those the codice fiscale presented for others (the no-show rule counts them).
+    func matching(presented: Bool) -> (String, SQLValue) {
+        switch self {
+        case .none:
+            (presented ? "(codice_fiscale = ?1 OR presenter_codice_fiscale = ?1) AND ?4 IS NULL" : "codice_fiscale = ?1 AND ?4 IS NULL", .null)
+        case .contact(let contact):
+            ("((proof = 1 AND (lower(email) = lower(?4) OR phone = ?4)) OR (proof = 2 AND codice_fiscale = ?1))", .text(contact))
+        case .certified:
+            ("(proof = 2 AND codice_fiscale = ?1 AND ?4 IS NOT NULL)", .int(1))
+        }
+    }
+}
+
+/// Who asks to see, receipt or cancel bookings, and what they have proved. A codice fiscale alone proves
+/// nothing (anyone can compute one), so a local account reaches only what it made and what carries the
+/// contact its password went to; SPID/CIE certifies the person, who reaches everything booked for them.
+public enum BookingViewer: Sendable, Equatable {
+    case account(id: Int64, codiceFiscale: String, verifiedContact: String)
+    case certified(codiceFiscale: String)
+
+    /// The SQL condition (over `bookings`) and its arguments, numbered from ?1.
+    var condition: (String, [SQLValue]) {
+        switch self {
+        case .account(let id, let codiceFiscale, let contact):
+            ("(account_id = ?1 OR (?3 <> '' AND codice_fiscale = ?2 AND (lower(email) = lower(?3) OR phone = ?3)))",
+             [.int(id), .text(codiceFiscale), .text(contact)])
+        case .certified(let codiceFiscale):
+            // What it presented for others, unless a local account (perhaps a squatter's) did the presenting.
+            ("(codice_fiscale = ?1 OR (presenter_codice_fiscale = ?1 AND account_id IS NULL))", [.text(codiceFiscale)])
+        }
+    }
+
+    public func mayAct(on booking: Booking) -> Bool {
+        switch self {
+        case .account(let id, let codiceFiscale, let contact):
+            return booking.accountID == id
+                || (!contact.isEmpty && booking.person.codiceFiscale == codiceFiscale
+                    && (booking.person.email.lowercased() == contact.lowercased() || booking.person.phone == contact))
+        case .certified(let codiceFiscale):
+            return booking.person.codiceFiscale == codiceFiscale || (booking.person.presenterCodiceFiscale == codiceFiscale && booking.accountID == nil)
+        }
+    }
 }
 
 public enum BookingError: Error, Equatable, Sendable {
@@ -167,21 +237,27 @@ public struct BookingStore: Sendable {
     /// Turns an active hold into a booking. Confirming the same hold again returns the same booking.
     /// `within` runs in the same transaction with the new booking (to queue its notifications); it does not
     /// run when the hold was already confirmed.
+    /// `accountID` is the local account making it; `proof` what its maker proved (it decides which earlier
+    /// bookings the per-person limit and the no-show rule count).
     public func confirm(holdToken: String, person: PersonDetails, slotEnd: Int64, now: Int64, clientIP: String,
                         maxActiveBookingsPerPerson: Int? = nil, noShowPolicy: NoShowPolicy? = nil, language: String = "it",
+                        accountID: Int64? = nil, proof: BookingProof = .none,
                         within: (Connection, Booking) throws -> Void = { _, _ in }) throws(BookingError) -> Booking {
         try run { connection in
             guard let hold = try hold(connection, token: holdToken) else { throw BookingError.holdNotFound }
             if let bookingID = hold.bookingID, let booking = try booking(connection, where: "id = ?", .int(bookingID)) { return booking }
             if hold.released { throw BookingError.holdReleased }
             if hold.expiresAt <= now { throw BookingError.holdExpired }
-            if let noShowPolicy, let until = try noShowBlock(connection, codiceFiscale: person.codiceFiscale, policy: noShowPolicy, now: now) {
+            if let noShowPolicy,
+               let until = try noShowBlock(connection, codiceFiscale: person.codiceFiscale, policy: noShowPolicy, now: now, proof: proof) {
                 throw BookingError.noShowBlocked(until: until)
             }
             if let limit = maxActiveBookingsPerPerson {
-                let active = try connection.scalarInt(
-                    "SELECT COUNT(*) FROM bookings WHERE codice_fiscale = ? AND service_id = ? AND state = 'booked' AND slot_start > ?",
-                    .text(person.codiceFiscale), .text(hold.slot.serviceID), .int(now))
+                let (condition, argument) = proof.matching(presented: false)
+                let active = try connection.scalarInt("""
+                    SELECT COUNT(*) FROM bookings WHERE \(condition)
+                      AND service_id = ?2 AND state = 'booked' AND slot_start > ?3
+                    """, .text(person.codiceFiscale), .text(hold.slot.serviceID), .int(now), argument)
                 if active >= Int64(limit) { throw BookingError.personLimitReached }
             }
             var code = Tokens.bookingCode()
@@ -201,7 +277,8 @@ public struct BookingStore: Sendable {
             }
             let id = connection.lastInsertRowID
             try connection.execute("UPDATE holds SET booking_id = ? WHERE token = ?", .int(id), .text(holdToken))
-            try connection.execute("UPDATE bookings SET language = ? WHERE id = ?", .text(language), .int(id))
+            try connection.execute("UPDATE bookings SET language = ?, account_id = ?, proof = ?, presenter_contact = ? WHERE id = ?", .text(language),
+                                   SQLValue(accountID), .int(proof.level), SQLValue(person.presenterContact), .int(id))
             try audit(connection, now: now, action: "book", subject: code, address: clientIP)
             guard let booking = try booking(connection, where: "id = ?", .int(id)) else { throw BookingError.storage("booking vanished") }
             try within(connection, booking)
@@ -212,10 +289,20 @@ public struct BookingStore: Sendable {
     /// Cancels a booking for its citizen. An unknown code and a wrong codice fiscale give the same answer.
     public func cancel(code: String, codiceFiscale: String, now: Int64, clientIP: String,
                        within: (Connection, Booking) throws -> Void = { _, _ in }) throws(BookingError) -> Booking {
+        try cancel(code: code, now: now, clientIP: clientIP, allowed: { Self.matches($0, codiceFiscale) }, within: within)
+    }
+
+    /// Cancels a booking a signed-in citizen may act on (see `BookingViewer`); any other is "not found".
+    public func cancel(code: String, viewer: BookingViewer, now: Int64, clientIP: String,
+                       within: (Connection, Booking) throws -> Void = { _, _ in }) throws(BookingError) -> Booking {
+        try cancel(code: code, now: now, clientIP: clientIP, allowed: viewer.mayAct, within: within)
+    }
+
+    private func cancel(code: String, now: Int64, clientIP: String, allowed: (Booking) -> Bool,
+                        within: (Connection, Booking) throws -> Void) throws(BookingError) -> Booking {
         let code = Self.normalizedCode(code)
         return try run { connection in
-            guard let booking = try booking(connection, where: "code = ?", .text(code)),
-                  Self.matches(booking, codiceFiscale) else { throw BookingError.bookingNotFound }
+            guard let booking = try booking(connection, where: "code = ?", .text(code)), allowed(booking) else { throw BookingError.bookingNotFound }
             if booking.state == .cancelledByCitizen || booking.state == .cancelledByOperator { return booking }
             guard booking.state == .booked else { throw BookingError.bookingInPast }
             guard booking.slot.start > now else { throw BookingError.bookingInPast }
@@ -239,15 +326,31 @@ public struct BookingStore: Sendable {
         }
     }
 
-    /// A citizen's bookings, newest appointment first: those for them and those they made for someone else.
-    public func bookings(of codiceFiscale: String) throws(BookingError) -> [Booking] {
+    /// A booking a signed-in citizen may see (see `BookingViewer`), or nil.
+    public func booking(code: String, viewer: BookingViewer) throws(BookingError) -> Booking? {
+        do {
+            return try database.read { connection in
+                guard let booking = try booking(connection, where: "code = ?", .text(Self.normalizedCode(code))), viewer.mayAct(on: booking) else {
+                    return nil
+                }
+                return booking
+            }
+        } catch {
+            throw .storage("\(error)")
+        }
+    }
+
+    /// A signed-in citizen's bookings, newest appointment first (at most 500): see `BookingViewer` for which.
+    public func bookings(visibleTo viewer: BookingViewer) throws(BookingError) -> [Booking] {
+        let (condition, arguments) = viewer.condition
         do {
             return try database.read { connection in
                 var bookings: [Booking] = []
-                try connection.forEach("""
-                    SELECT \(Self.bookingColumns) FROM bookings WHERE codice_fiscale = ?1 OR presenter_codice_fiscale = ?1
-                    ORDER BY slot_start DESC, id DESC
-                    """, .text(codiceFiscale)) { bookings.append(Self.booking($0)) }
+                let sql = "SELECT \(Self.bookingColumns) FROM bookings WHERE \(condition) ORDER BY slot_start DESC, id DESC LIMIT 500"
+                switch arguments.count {
+                case 1: try connection.forEach(sql, arguments[0]) { bookings.append(Self.booking($0)) }
+                default: try connection.forEach(sql, arguments[0], arguments[1], arguments[2]) { bookings.append(Self.booking($0)) }
+                }
                 return bookings
             }
         } catch {
@@ -255,7 +358,7 @@ public struct BookingStore: Sendable {
         }
     }
 
-    static func normalizedCode(_ code: String) -> String { code.trimmingCharacters(in: .whitespacesAndNewlines).uppercased() }
+    public static func normalizedCode(_ code: String) -> String { code.trimmingCharacters(in: .whitespacesAndNewlines).uppercased() }
 
     static func matches(_ booking: Booking, _ codiceFiscale: String) -> Bool {
         let given = Array(codiceFiscale.trimmingCharacters(in: .whitespacesAndNewlines).uppercased().utf8)
@@ -265,18 +368,29 @@ public struct BookingStore: Sendable {
 
     static let bookingColumns = """
         id, code, service_id, slot_start, slot_end, state, created_at, given_name, family_name, codice_fiscale, email, phone,
-        notes, presenter_codice_fiscale, presenter_name, cancel_reason, language
+        notes, presenter_codice_fiscale, presenter_name, cancel_reason, language, account_id, proof, email, presenter_contact
         """
 
     /// A booking from a row of `bookingColumns`. Erased personal data reads as empty text.
     static func booking(_ row: Row) -> Booking {
-        Booking(id: row.int(0), code: row.text(1), slot: SlotRef(serviceID: row.text(2), start: row.int(3)), slotEnd: row.int(4),
+        var booking = Booking(id: row.int(0), code: row.text(1), slot: SlotRef(serviceID: row.text(2), start: row.int(3)), slotEnd: row.int(4),
                 state: BookingState(rawValue: row.text(5)) ?? .booked, createdAt: row.int(6),
                 person: PersonDetails(givenName: row.optionalText(7) ?? "", familyName: row.optionalText(8) ?? "",
                                       codiceFiscale: row.optionalText(9) ?? "", email: row.optionalText(10) ?? "",
                                       phone: row.optionalText(11) ?? "", notes: row.optionalText(12), presenterCodiceFiscale: row.optionalText(13),
                                       presenterName: row.optionalText(14)),
-                cancelReason: row.optionalText(15), language: row.optionalText(16) ?? "it")
+                cancelReason: row.optionalText(15), language: row.optionalText(16) ?? "it", accountID: row.optionalInt(17),
+                proof: proof(level: row.int(18), contact: row.optionalText(19) ?? ""))
+        booking.person.presenterContact = row.optionalText(20)
+        return booking
+    }
+
+    static func proof(level: Int64, contact: String) -> BookingProof {
+        switch level {
+        case 2: .certified
+        case 1: .contact(contact)
+        default: .none
+        }
     }
 
     func booking(_ connection: Connection, where condition: String, _ argument: SQLValue) throws -> Booking? {

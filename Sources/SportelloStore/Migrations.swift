@@ -130,6 +130,34 @@ enum Migrations {
         CREATE INDEX bookings_occupying ON bookings (service_id, slot_start) WHERE state IN ('booked', 'done', 'absent');
         CREATE INDEX holds_live ON holds (service_id, slot_start, expires_at) WHERE released = 0 AND booking_id IS NULL;
         """,
+        // helper/identity: authority from proof. Bookings remember the account that made them; an account
+        // remembers the one contact its password went to (its proof), when a SPID/CIE sign-in took it over,
+        // and when it was last used (retention); wrong passwords lock an account only for the address that
+        // sent them; one-time codes prove a booking's contact before it is confirmed.
+        """
+        ALTER TABLE accounts ADD COLUMN verified_contact TEXT;
+        ALTER TABLE accounts ADD COLUMN disabled_at INTEGER;
+        ALTER TABLE accounts ADD COLUMN last_used_at INTEGER;
+        ALTER TABLE bookings ADD COLUMN proof INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE bookings ADD COLUMN presenter_contact TEXT;
+        CREATE INDEX bookings_account ON bookings (account_id);
+        CREATE TABLE login_failures (
+            account_id INTEGER NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+            address TEXT NOT NULL,
+            failures INTEGER NOT NULL,
+            locked_until INTEGER,
+            updated_at INTEGER NOT NULL,
+            PRIMARY KEY (account_id, address)
+        );
+        CREATE TABLE contact_codes (
+            hold_token TEXT PRIMARY KEY,
+            contact TEXT NOT NULL,
+            code_hash TEXT NOT NULL,
+            sent_at INTEGER NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            verified INTEGER NOT NULL DEFAULT 0
+        );
+        """,
     ]
 
     /// A database with data whose schema is about to change is copied first (see `DatabaseBackup`).

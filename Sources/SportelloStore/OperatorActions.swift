@@ -40,6 +40,7 @@ public struct PurgeReport: Sendable, Equatable {
     public var holdsDeleted = 0
     public var auditAddressesErased = 0
     public var outboxDeleted = 0
+    public var accountsErased = 0
 }
 
 /// The office's side of the store: agenda, outcomes, cancellations by operator, unavailability, the
@@ -179,13 +180,17 @@ extension BookingStore {
               reason: row.optionalText(5), createdBy: row.optionalText(6))
     }
 
-    /// When the no-show rule bars this codice fiscale, the instant it may book again.
-    func noShowBlock(_ connection: Connection, codiceFiscale: String, policy: NoShowPolicy, now: Int64) throws -> Int64? {
+    /// When the no-show rule bars this codice fiscale, the instant it may book again. With a proof, only the
+    /// absences that proof reaches count (see `BookingProof.matching`): a stranger's bookings in someone's
+    /// name do not bar them.
+    func noShowBlock(_ connection: Connection, codiceFiscale: String, policy: NoShowPolicy, now: Int64,
+                     proof: BookingProof = .none) throws -> Int64? {
         var absences: [Int64] = []
+        let (condition, argument) = proof.matching(presented: true)
         try connection.forEach("""
-            SELECT slot_start FROM bookings WHERE state = 'absent' AND (codice_fiscale = ?1 OR presenter_codice_fiscale = ?1)
-              AND slot_start > ?2 AND slot_start <= ?3 ORDER BY slot_start
-            """, .text(codiceFiscale), .int(now - Int64(policy.withinDays) * 86_400 - Int64(policy.blockDays) * 86_400), .int(now)) {
+            SELECT slot_start FROM bookings WHERE state = 'absent' AND \(condition)
+              AND slot_start > ?2 AND slot_start <= ?3 ORDER BY slot_start LIMIT 1000
+            """, .text(codiceFiscale), .int(now - Int64(policy.withinDays) * 86_400 - Int64(policy.blockDays) * 86_400), .int(now), argument) {
             absences.append($0.int(0))
         }
         // The rule is met when `absences` no-shows fall within `withinDays` of each other; the bar runs
@@ -230,7 +235,7 @@ extension BookingStore {
             var report = PurgeReport()
             try connection.execute("""
                 UPDATE bookings SET given_name = NULL, family_name = NULL, codice_fiscale = NULL, email = NULL, phone = NULL, notes = NULL,
-                    presenter_codice_fiscale = NULL, presenter_name = NULL, cancel_reason = NULL, anonymized_at = ?
+                    presenter_codice_fiscale = NULL, presenter_name = NULL, cancel_reason = NULL, presenter_contact = NULL, anonymized_at = ?
                 WHERE slot_end < ? AND anonymized_at IS NULL
                 """, .int(now), .int(before))
             report.bookingsErased = connection.changes
@@ -241,6 +246,17 @@ extension BookingStore {
             try connection.execute("UPDATE audit SET address = NULL, details = NULL WHERE at < ? AND (address IS NOT NULL OR details IS NOT NULL)",
                                    .int(before))
             report.auditAddressesErased = connection.changes
+            // Account events name the codice fiscale; past the period the event stays, the person goes.
+            try connection.execute("UPDATE audit SET subject = NULL WHERE at < ? AND action LIKE 'account.%' AND subject IS NOT NULL", .int(before))
+            report.auditAddressesErased += connection.changes
+            // Accounts nobody has signed in to for the whole period (their sessions and lockouts go with them).
+            // Rowids of deleted accounts can be given again: their bookings must not pass to a newcomer.
+            try connection.execute("""
+                UPDATE bookings SET account_id = NULL WHERE account_id IN (SELECT id FROM accounts WHERE COALESCE(last_used_at, created_at) < ?)
+                """, .int(before))
+            try connection.execute("DELETE FROM accounts WHERE COALESCE(last_used_at, created_at) < ?", .int(before))
+            report.accountsErased = connection.changes
+            try connection.execute("DELETE FROM contact_codes WHERE sent_at < ?", .int(before))
             // Notifications carry addresses; any older than the limit has long been delivered or given up.
             try connection.execute("DELETE FROM outbox WHERE created_at < ?", .int(before))
             report.outboxDeleted = connection.changes

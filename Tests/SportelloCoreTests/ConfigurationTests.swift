@@ -74,6 +74,29 @@ import Testing
         #expect(error(ok, closures: #"[{"date": "2026-03-02", "reason": "x"}]"#) == nil)
     }
 
+    @Test func identityAndVerificationSettings() throws {
+        func parse(_ extra: String) throws -> SiteConfiguration {
+            try SiteConfiguration.parse(Data(#"""
+            {"comune": {"name": "C", "baseURL": "https://prenota.example.it"}, \#(extra)
+             "services": [{"id": "o", "name": "O", "verifyContact": true, "children": [{"id": "a", "name": "A", "slotMinutes": 30, "schedule": {}},
+                          {"id": "b", "name": "B", "slotMinutes": 30, "schedule": {}, "verifyContact": false}]}]}
+            """#.utf8))
+        }
+        let configuration = try parse(#""booking": {"verifyContact": false}, "identity": {"localAccounts": false, "spidLoginURL": "/auth/spid", "cieLoginURL": "https://gw.example.it/cie?r={return}"},"#)
+        #expect(configuration.booking.verifyContact == false && configuration.identity?.localAccounts == false)
+        #expect(configuration.identity?.spidLoginURL == "/auth/spid" && configuration.identity?.cieLoginURL == "https://gw.example.it/cie?r={return}")
+        let catalogue = Catalogue(configuration: configuration)
+        #expect(catalogue.service(id: "a")?.verifyContact == true && catalogue.service(id: "b")?.verifyContact == false)
+        // Defaults: local accounts on, no buttons, no verification.
+        let plain = try parse(#""identity": {},"#)
+        #expect(plain.identity?.localAccounts == true && plain.identity?.spidLoginURL == nil && plain.booking.verifyContact == false)
+        // A gateway address must be a path or https: never a script or another scheme.
+        for bad in ["javascript:alert(1)", "//evil.example/x", "http://gw.example.it/spid"] {
+            #expect(throws: ConfigurationError.self) { try parse(#""identity": {"spidLoginURL": "\#(bad)"},"#) }
+        }
+        #expect(throws: ConfigurationError.self) { try parse(#""identity": {"localAccounts": "no"},"#) }
+    }
+
     @Test func brokenJSONAndWrongRootAreClearErrors() {
         #expect(throws: ConfigurationError.self) { try SiteConfiguration.parse(Data("{\"comune\": ".utf8)) }
         #expect(throws: ConfigurationError.self) { try SiteConfiguration.parse(Data("[]".utf8)) }

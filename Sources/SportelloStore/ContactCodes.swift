@@ -1,0 +1,95 @@
+import Foundation
+
+/// One-time codes that prove a booking's contact before the booking is confirmed (the summary step, within
+/// the hold). One row per hold: the contact the code went to, its yescrypt hash, when it was sent, the
+/// wrong attempts. Codes are 6 digits; a few wrong ones end the hold, so guessing does not pay.
+public struct ContactCodeStore: Sendable {
+    public let database: Database
+
+    public init(database: Database) { self.database = database }
+
+    /// Wrong codes before the hold is given back.
+    public static let maximumAttempts = 5
+    /// A new code for the same hold no sooner than this after the last one.
+    public static let resendSeconds: Int64 = 60
+
+    public enum Issue: Sendable, Equatable {
+        /// A new code went out (`onIssued` queued it).
+        case sent
+        /// A code for this contact is already out; nothing new was sent.
+        case alreadySent
+        /// A new code was asked for too soon: this many seconds to wait.
+        case tooSoon(Int64)
+    }
+
+    public enum Check: Sendable, Equatable {
+        case verified
+        /// Wrong, missing, or for another contact; this many attempts are left.
+        case wrong(remaining: Int)
+        /// Too many wrong codes: the hold must be given back.
+        case exhausted
+    }
+
+    public static func generateCode() -> String {
+        var generator = SystemRandomNumberGenerator()
+        let value = generator.next(upperBound: UInt64(1_000_000))
+        let digits = String(value)
+        return String(repeating: "0", count: 6 - digits.count) + digits
+    }
+
+    /// Sends a code for `contact` unless one for it is already out (`resend`: a new one, after the cool-down).
+    /// Changing the contact sends a new code; wrong attempts carry over, so switching contacts does not
+    /// reset the count.
+    public func issue(holdToken: String, contact: String, now: Int64, resend: Bool,
+                      onIssued: (Connection, String) throws -> Void) throws(BookingError) -> Issue {
+        let code = Self.generateCode()
+        let hash: String
+        do { hash = try PasswordHasher.hash(code) } catch { throw .storage("\(error)") }
+        return try database.transaction(storage: BookingError.storage) { connection in
+            let existing = try connection.first("SELECT contact, sent_at FROM contact_codes WHERE hold_token = ?", .text(holdToken)) {
+                ($0.text(0), $0.int(1))
+            }
+            if let (sentTo, sentAt) = existing {
+                if sentTo == contact && !resend { return .alreadySent }
+                if sentTo == contact && now < sentAt + Self.resendSeconds { return .tooSoon(sentAt + Self.resendSeconds - now) }
+                try connection.execute("UPDATE contact_codes SET contact = ?, code_hash = ?, sent_at = ?, verified = 0 WHERE hold_token = ?",
+                                       .text(contact), .text(hash), .int(now), .text(holdToken))
+            } else {
+                try connection.execute("INSERT INTO contact_codes (hold_token, contact, code_hash, sent_at) VALUES (?, ?, ?, ?)",
+                                       .text(holdToken), .text(contact), .text(hash), .int(now))
+            }
+            try onIssued(connection, code)
+            return .sent
+        }
+    }
+
+    /// Checks a typed code against the one sent to `contact` for this hold.
+    public func check(holdToken: String, contact: String, code: String) throws(BookingError) -> Check {
+        let typed = code.filter(\.isNumber)
+        let row: (String, String, Int64, Bool)?
+        do {
+            row = try database.read { connection in
+                try connection.first("SELECT contact, code_hash, attempts, verified FROM contact_codes WHERE hold_token = ?", .text(holdToken)) {
+                    ($0.text(0), $0.text(1), $0.int(2), $0.int(3) != 0)
+                }
+            }
+        } catch {
+            throw .storage("\(error)")
+        }
+        guard let (sentTo, hash, attempts, verified) = row else { return .wrong(remaining: Self.maximumAttempts) }
+        if attempts >= Int64(Self.maximumAttempts) { return .exhausted }
+        if sentTo == contact && (verified || (typed.count == 6 && PasswordHasher.verify(typed, hash: hash))) {
+            if !verified {
+                try database.transaction(storage: BookingError.storage) { connection in
+                    try connection.execute("UPDATE contact_codes SET verified = 1 WHERE hold_token = ?", .text(holdToken))
+                }
+            }
+            return .verified
+        }
+        let used = try database.transaction(storage: BookingError.storage) { connection in
+            try connection.execute("UPDATE contact_codes SET attempts = attempts + 1 WHERE hold_token = ?", .text(holdToken))
+            return try connection.scalarInt("SELECT attempts FROM contact_codes WHERE hold_token = ?", .text(holdToken))
+        }
+        return used >= Int64(Self.maximumAttempts) ? .exhausted : .wrong(remaining: Self.maximumAttempts - Int(used))
+    }
+}
