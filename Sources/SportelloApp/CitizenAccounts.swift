@@ -227,8 +227,11 @@ extension Application {
     /// account never exists without its message and a crash loses neither.
     func sendCredentials(_ connection: Connection, account: Account, password: String, language: String) throws {
         let settings = configuration.notifications
-        let payload = ["codiceFiscale": account.codiceFiscale, "name": "\(account.givenName) \(account.familyName)", "password": password]
+        let secrets = SecretFiles(database: store.database)
         for (channel, recipient, enabled) in [("email", account.email, settings.email), ("sms", account.phone, settings.sms)] where enabled && !recipient.isEmpty {
+            // The password waits in a private file, one per message (each is removed once handed over), never in the database.
+            let payload = ["codiceFiscale": account.codiceFiscale, "name": "\(account.givenName) \(account.familyName)",
+                           SecretFiles.payloadKey: try secrets.store(password)]
             try Outbox.enqueue(connection, kind: "credentials", channel: channel, recipient: recipient, bookingID: nil, language: language,
                                payload: payload, at: clock())
         }

@@ -23,7 +23,9 @@ import Testing
         }
         let text = try #require(payload)
         let object = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
-        return try #require(object["password"] as? String)
+        let file = try #require(object[SecretFiles.payloadKey] as? String)
+        #expect(object["password"] == nil)
+        return try #require(SecretFiles(database: site.store.database).read(file))
     }
 
     func register(_ site: RunningSite, _ person: [String: String]) throws -> String {
