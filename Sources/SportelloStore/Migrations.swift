@@ -130,6 +130,17 @@ enum Migrations {
         CREATE INDEX bookings_occupying ON bookings (service_id, slot_start) WHERE state IN ('booked', 'done', 'absent');
         CREATE INDEX holds_live ON holds (service_id, slot_start, expires_at) WHERE released = 0 AND booking_id IS NULL;
         """,
+        // helper/secrets: operators sign in to a session with a random id (its SHA-256 stored, never the id), ended
+        // by logout; the permanent token is no longer the cookie.
+        """
+        CREATE TABLE operator_sessions (
+            id_hash TEXT PRIMARY KEY,
+            operator_id INTEGER NOT NULL REFERENCES operators (id),
+            created_at INTEGER NOT NULL,
+            expires_at INTEGER NOT NULL
+        );
+        CREATE INDEX operator_sessions_operator ON operator_sessions (operator_id);
+        """,
     ]
 
     static func apply(to connection: Connection) throws {

@@ -20,7 +20,7 @@ office commands (an operator token: --token T or SPORTELLO_OPERATOR_TOKEN):
   block --service ID --date D --from HH:MM --to HH:MM [--desks N] [--reason TEXT] [--cancel-bookings]
   unblock ID                                             end an unavailability
   purge [--before YYYY-MM-DD]   erase personal data older than privacy.retentionDays (serve does it daily)
-  stats [--from D] [--to D]     per-service figures as CSV
+  stats [--from D] [--to D] [--token T]  per-service figures as CSV (a token: that operator's scope only)
 
 options:
   --config PATH      site configuration (default sportello.json)

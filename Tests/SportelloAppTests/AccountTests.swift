@@ -176,7 +176,7 @@ import Testing
         // Both appear in the operator's agenda.
         let (_, token) = try site.application.operators.create(name: "ufficio", scope: ["*"], now: now)
         let agenda = try site.post("/api/operator/agenda", ["token": token, "date": "2026-11-26", "format": "csv"])
-        #expect(agenda.body.contains("Mario,Rossi,RSSMRA85T10A562S,Anna Bianchi,BNCLRA70A41H501B"))
+        #expect(agenda.body.contains("\"Mario\";\"Rossi\";\"RSSMRA85T10A562S\";\"Anna Bianchi\";\"BNCLRA70A41H501B\""))
         // Nothing personal in output/.
         let files = FileManager.default.enumerator(atPath: "\(site.folder)/output")?.compactMap { $0 as? String } ?? []
         for file in files where file.hasSuffix(".html") {

@@ -521,7 +521,9 @@ def payloads(endpoint: common.Endpoint, verdict: Verdict, token: str, slots: lis
         attack.send("/api/operator/agenda", {"date": day}, headers={"Authorization": f"Bearer {token}"})
         r = attack.send("/api/operator/agenda", {"date": day, "format": "csv"}, headers={"Authorization": f"Bearer {token}"})
         if r is not None and r.status == 200:
-            formulas += [cell for row in csv.reader(io.StringIO(r.text)) for cell in row if cell[:1] in ("=", "+", "@")]
+            # As Italian Excel reads it: ";"-separated after a byte order mark; a formula may follow leading spaces.
+            formulas += [cell for row in csv.reader(io.StringIO(r.text.lstrip("\ufeff")), delimiter=";") for cell in row
+                         if cell.lstrip(" ")[:1] in ("=", "+", "-", "@")]
     verdict.check(not formulas, "payloads: no cell of the agenda CSV starts a spreadsheet formula", str(formulas[:3]))
     by_field: dict[str, int] = {}
     for _, _, field, _ in stored_codes:
