@@ -110,6 +110,10 @@ public final class Application: HTTPResponder, Sendable {
     // MARK: Routing
 
     public func respond(to request: HTTPRequest) -> HTTPResponse {
+        SecurityHeaders.added(to: route(request))
+    }
+
+    private func route(_ request: HTTPRequest) -> HTTPResponse {
         let apiPrefix = layout.basePath + "/api/"
         guard request.path.hasPrefix(apiPrefix) || request.path == layout.basePath + "/api" else {
             return staticFiles.respond(to: strippingBasePath(request))

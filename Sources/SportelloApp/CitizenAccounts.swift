@@ -24,10 +24,11 @@ struct Citizen: Sendable, Equatable {
 extension Application {
     static let sessionCookie = "sportello_session"
 
-    /// The signed-in citizen: identity headers count only when they come from a trusted proxy; otherwise the
-    /// session cookie decides. A header sent by anyone else is ignored.
+    /// The signed-in citizen: identity headers count only when they come from a trusted proxy with the secret
+    /// it shares with Sportello; otherwise the session cookie decides. A header sent by anyone else is ignored.
     func identify(_ request: HTTPRequest) -> Citizen? {
         if let headers = configuration.identity, configuration.booking.trustedProxies.contains(request.remoteAddress),
+           Self.carriesProxySecret(request, headers),
            var fiscal = request.headers[headers.codiceFiscale]?.trimmingCharacters(in: .whitespaces), !fiscal.isEmpty {
             // SPID passes "TINIT-<codice fiscale>".
             if fiscal.uppercased().hasPrefix("TINIT-") { fiscal = String(fiscal.dropFirst(6)) }
@@ -41,6 +42,12 @@ extension Application {
         guard let token = request.cookies[Self.sessionCookie], let account = accounts.account(session: token, now: clock()) else { return nil }
         return Citizen(codiceFiscale: account.codiceFiscale, givenName: account.givenName, familyName: account.familyName,
                        email: account.email, phone: account.phone, certified: false)
+    }
+
+    /// Whether the request carries the identity proxy's secret (compared in constant time).
+    static func carriesProxySecret(_ request: HTTPRequest, _ headers: IdentityHeaders) -> Bool {
+        guard !headers.proxySecret.isEmpty, let given = request.headers[headers.proxySecretHeader] else { return false }
+        return Tokens.constantTimeEqual(Array(given.utf8), Array(headers.proxySecret.utf8))
     }
 
     private func sessionCookie(value: String, maxAge: Int64) -> String {

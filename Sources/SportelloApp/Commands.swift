@@ -24,6 +24,7 @@ public enum Commands {
     }
 
     public static func serve(_ options: Options) throws {
+        FileOwnership.warn(options)
         let site = try LoadedSite(options: options)
         let (application, report) = try site.openApplication()
         print("built \(report.rendered) pages into \(options.outputPath)/")

@@ -77,13 +77,23 @@ public struct NoShowPolicy: Sendable, Hashable {
 }
 
 /// Names of the request headers in which the authenticating reverse proxy passes a certified identity.
-/// They are believed only from `booking.trustedProxies`.
+/// They are believed only from `booking.trustedProxies`, and only when the request also carries the secret
+/// shared with the proxy: any other process on a trusted address (a local user, a compromised service)
+/// cannot pose as the proxy.
 public struct IdentityHeaders: Sendable, Equatable {
     public var codiceFiscale = "X-Identity-Fiscal-Number"
     public var givenName = "X-Identity-Given-Name"
     public var familyName = "X-Identity-Family-Name"
     public var email: String? = "X-Identity-Email"
     public var phone: String? = "X-Identity-Mobile"
+    /// The header in which the proxy sends `proxySecret`.
+    public var proxySecretHeader = "X-Sportello-Proxy-Secret"
+    /// Shared with the proxy (`identity.proxySecret`, or read from `identity.proxySecretFile`). Empty: identity
+    /// headers are never believed.
+    public var proxySecret = ""
+
+    /// Shortest secret accepted: 16 characters (a random one of 32 or more is better).
+    public static let minimumSecretLength = 16
 
     public init() {}
 }
@@ -229,13 +239,26 @@ extension SiteConfiguration {
         for node in serviceNodes { services.append(try readService(node, languages: comune.languages)) }
         var identity: IdentityHeaders?
         if let node = object.optional("identity") {
-            let headers = try node.object(allowedKeys: ["codiceFiscale", "givenName", "familyName", "email", "phone"])
+            let headers = try node.object(allowedKeys: ["codiceFiscale", "givenName", "familyName", "email", "phone", "proxySecretHeader",
+                                                        "proxySecret", "proxySecretFile"])
             var value = IdentityHeaders()
             if let name = headers.optional("codiceFiscale") { value.codiceFiscale = try name.string() }
             if let name = headers.optional("givenName") { value.givenName = try name.string() }
             if let name = headers.optional("familyName") { value.familyName = try name.string() }
             if let name = headers.optional("email") { value.email = try name.string() }
             if let name = headers.optional("phone") { value.phone = try name.string() }
+            if let name = headers.optional("proxySecretHeader") { value.proxySecretHeader = try name.string() }
+            if let secret = headers.optional("proxySecret") { value.proxySecret = try secret.string() }
+            if let file = headers.optional("proxySecretFile") {
+                let path = try file.string()
+                guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+                    throw file.fail("cannot read the proxy secret from \(path): check that it exists and that the service's user may read it")
+                }
+                value.proxySecret = text.trimmingCharacters(in: .whitespacesAndNewlines)
+            }
+            if value.proxySecret.count < IdentityHeaders.minimumSecretLength {
+                throw node.fail("identity needs the secret the authenticating proxy sends (proxySecret or proxySecretFile), at least \(IdentityHeaders.minimumSecretLength) characters; see README \"Security\"")
+            }
             identity = value
         }
         var notifications = NotificationSettings()

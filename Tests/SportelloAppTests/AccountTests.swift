@@ -186,9 +186,11 @@ import Testing
 
     @Test func certifiedIdentityFromTheProxyOnlyAndAccountsWhenRequired() throws {
         let spid = ["X-Identity-Fiscal-Number": "TINIT-RSSMRA85T10A562S", "X-Identity-Given-Name": "Mario", "X-Identity-Family-Name": "Rossi",
-                    "X-Identity-Email": "mario@example.it"]
+                    "X-Identity-Email": "mario@example.it", "X-Sportello-Proxy-Secret": "secret-shared-with-the-proxy"]
+        var proxy = IdentityHeaders()
+        proxy.proxySecret = "secret-shared-with-the-proxy"
         do {
-            let site = try RunningSite(now: now, configure: { $0.identity = IdentityHeaders() })
+            let site = try RunningSite(now: now, configure: { $0.identity = proxy })
             defer { site.stop() }
             let list = try site.post("/api/my-bookings", [:], headers: spid)
             #expect(list.status == 200 && list.body.contains("identità digitale come Mario Rossi"))
@@ -208,7 +210,7 @@ import Testing
         do {
             // The same headers from an address that is not a trusted proxy are ignored.
             let site = try RunningSite(now: now, configure: {
-                $0.identity = IdentityHeaders()
+                $0.identity = proxy
                 $0.booking.trustedProxies = ["192.0.2.1"]
                 $0.booking.requireAccount = true
             })

@@ -1,5 +1,6 @@
 import Foundation
 import SportelloCore
+import SportelloHTTP
 import SportelloNotify
 import SportelloStore
 import Testing
@@ -219,5 +220,104 @@ import Testing
         let store = BookingStore(database: try Database(path: "\(folder)/db.sqlite"))
         let text = Application.statisticsCSV(store: store, from: CivilDate(iso: "2026-11-01")!, to: CivilDate(iso: "2026-11-30")!, services: nil)
         #expect(text.hasPrefix("\u{FEFF}\"servizio\";\"prenotazioni\";") && text.hasSuffix("\r\n"))
+    }
+}
+
+/// Identity headers from the authenticating proxy: believed only with the secret it shares with Sportello.
+@Suite(.serialized) struct ProxySecretTests {
+    let now = rome("2026-11-25", "08:00")
+    let spid = ["X-Identity-Fiscal-Number": "TINIT-RSSMRA85T10A562S", "X-Identity-Given-Name": "Mario", "X-Identity-Family-Name": "Rossi"]
+
+    @Test func identityHeadersWithoutTheSecretAreIgnored() throws {
+        var proxy = IdentityHeaders()
+        proxy.proxySecretHeader = "X-Proxy-Key"
+        proxy.proxySecret = "0123456789abcdef0123456789abcdef"
+        let site = try RunningSite(now: now, configure: { $0.identity = proxy })
+        defer { site.stop() }
+        // From loopback (a trusted address), with no secret, a wrong one, one of another length, or in the default header.
+        for extra in [[:], ["X-Proxy-Key": "0123456789abcdef0123456789abcdeX"], ["X-Proxy-Key": "0123456789abcdef"],
+                      ["X-Sportello-Proxy-Secret": "0123456789abcdef0123456789abcdef"]] {
+            let forged = try site.post("/api/my-bookings", [:], headers: spid.merging(extra) { $1 })
+            #expect(forged.status == 401 && !forged.body.contains("Mario"), "\(extra)")
+        }
+        let genuine = try site.post("/api/my-bookings", [:], headers: spid.merging(["X-Proxy-Key": proxy.proxySecret]) { $1 })
+        #expect(genuine.status == 200 && genuine.body.contains("Mario Rossi"))
+    }
+
+    @Test func identityNeedsASecretInTheConfiguration() throws {
+        let text = try String(contentsOfFile: repositoryRoot.appendingPathComponent("sportello.json").path, encoding: .utf8)
+        func load(_ identity: String) -> String? {
+            let edited = text.replacingOccurrences(of: "\n  \"services\":", with: "\n  \"identity\": \(identity),\n  \"services\":")
+            do { _ = try SiteConfiguration.parse(Data(edited.utf8)); return nil } catch { return "\(error)" }
+        }
+        #expect(load("{}")?.contains("proxySecret") == true)
+        #expect(load("{\"proxySecret\": \"short\"}")?.contains("at least 16") == true)
+        #expect(load("{\"proxySecret\": \"0123456789abcdef0123\"}") == nil)
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("sportello-secret-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        try "0123456789abcdef0123\n".write(toFile: file, atomically: true, encoding: .utf8)
+        #expect(load("{\"proxySecretFile\": \"\(file)\", \"proxySecretHeader\": \"X-Key\"}") == nil)
+        #expect(load("{\"proxySecretFile\": \"/nonexistent/secret\"}")?.contains("cannot read") == true)
+    }
+}
+
+/// `sportello serve` alone sends the security headers nginx adds, and the deploy files hold what they promise.
+@Suite(.serialized) struct HeadersAndDeployTests {
+    let now = rome("2026-11-25", "08:00")
+
+    func deployFile(_ name: String) throws -> String {
+        try String(contentsOfFile: repositoryRoot.appendingPathComponent("deploy/\(name)").path, encoding: .utf8)
+    }
+
+    @Test func serveSendsTheSameSecurityHeadersAsNginx() throws {
+        // The one definition matches deploy/sportello-site.conf, header by header.
+        let site = try deployFile("sportello-site.conf")
+        for (name, value) in SecurityHeaders.all {
+            #expect(site.contains("add_header \(name) \"\(value)\" always;"), "\(name)")
+            for api in ["sportello-api.conf", "nginx-identity.conf"] {
+                #expect(try deployFile(api).contains("proxy_hide_header \(name);"), "\(api): \(name)")
+            }
+        }
+        let running = try RunningSite(now: now)
+        defer { running.stop() }
+        let answers = [try running.request("GET", "/"), try running.request("GET", "/assets/sportello.css"), try running.request("GET", "/no-such-page"),
+                       try running.request("GET", "/api/holds"), try running.post("/api/holds", ["service": "nessuno", "slot": "1"]),
+                       try running.post("/api/holds", ["service": "nessuno", "slot": "1"], json: true)]
+        for reply in answers {
+            for (name, value) in SecurityHeaders.all {
+                #expect(reply.headers[name] as? String == value, "\(reply.status) \(name): \(String(describing: reply.headers[name]))")
+            }
+        }
+    }
+
+    @Test func deployFilesRedirectToTheConfiguredNameAndAllowEveryConnection() throws {
+        let nginx = try deployFile("nginx.conf")
+        #expect(!nginx.contains("$host$request_uri") && nginx.contains("return 301 https://prenota.comune.example.it$request_uri;"))
+        let unit = try deployFile("sportello.service")
+        let limit = unit.split(separator: "\n").first { $0.hasPrefix("LimitNOFILE=") }.flatMap { Int($0.dropFirst("LimitNOFILE=".count)) }
+        #expect((limit ?? 0) >= HTTPLimits().maxConnections + 256)
+        // The gateway's sub-request never sees identity headers a client sent; only the endpoint's request carries the secret.
+        let identity = try deployFile("nginx-identity.conf")
+        let subrequest = try #require(identity.range(of: "location = /_identity {").map { String(identity[$0.lowerBound...].prefix { $0 != "}" }) })
+        for header in ["X-Identity-Fiscal-Number", "X-Identity-Given-Name", "X-Identity-Family-Name", "X-Identity-Email", "X-Identity-Mobile",
+                       "X-Sportello-Proxy-Secret"] {
+            #expect(subrequest.contains("proxy_set_header \(header) \"\";"), "\(header)")
+        }
+        #expect(identity.components(separatedBy: "proxy_set_header X-Sportello-Proxy-Secret \"REPLACE-WITH-THE-PROXY-SECRET\";").count == 2)
+    }
+}
+
+@Suite struct FileOwnershipTests {
+    @Test func foldersOfAnotherUserOrOpenToOthersAreReported() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sportello-owner-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try PrivateFiles.makeFolder("\(folder)/var")
+        try FileManager.default.createDirectory(atPath: "\(folder)/output", withIntermediateDirectories: true)
+        #expect(FileOwnership.warnings(output: "\(folder)/output", data: "\(folder)/var").isEmpty)
+        // As seen by another user: both folders are someone else's.
+        let other = FileOwnership.warnings(output: "\(folder)/output", data: "\(folder)/var", user: geteuid() &+ 4242)
+        #expect(other.count == 2 && other.allSatisfy { $0.contains("belongs to") })
+        chmod("\(folder)/var", 0o755)
+        #expect(FileOwnership.warnings(output: "\(folder)/output", data: "\(folder)/var").first?.contains("chmod 700") == true)
     }
 }
