@@ -36,6 +36,7 @@ import threading
 import time
 import urllib.parse
 
+import abuse_secrets
 import common
 from common import Verdict, latency_line, person
 
@@ -670,6 +671,7 @@ def main() -> None:
         stored: list = []
         phase("5. XSS and SQL payloads", lambda: stored.extend(payloads(endpoint, verdict, token, attack_slots, not args.quick)))
         phase("6. flood from one address", lambda: flood(endpoint.port, flood_seconds, 3000 if args.quick else 20000, verdict))
+        phase("secrets: timing, sessions, proxy secret, headers, files", lambda: abuse_secrets.run(endpoint, verdict, token, args.quick))
         honest.stopped.set()
         honest.thread.join(30)
         verdict.check(endpoint.alive(), "the server is still running")
