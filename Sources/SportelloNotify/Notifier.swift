@@ -95,6 +95,8 @@ public struct Notifier: Sendable {
     /// The message no longer needs its password: overwrite and remove the file that held it.
     func forgetSecret(_ message: OutboxMessage) {
         if let name = message.payload[SecretFiles.payloadKey] { secrets.remove(name) }
+        // A message queued by an earlier version kept the password in its row, now wiped: empty the log too.
+        if message.payload["password"] != nil { try? outbox.database.checkpoint() }
     }
 
     func deliver(_ message: OutboxMessage, _ now: Int64, _ report: inout DeliveryReport, keepGoing: () -> Bool = { true }) {
