@@ -122,7 +122,7 @@ public final class Application: HTTPResponder, Sendable {
     /// client's network (never its full address). The path is logged without its query, which may carry codes.
     public func respond(to request: HTTPRequest) -> HTTPResponse {
         let started = DispatchTime.now().uptimeNanoseconds
-        let response = route(request)
+        let response = SecurityHeaders.added(to: route(request))
         let elapsed = DispatchTime.now().uptimeNanoseconds &- started
         let api = request.path.hasPrefix(layout.basePath + "/api")
         metrics.countRequest(api: api, status: response.status, nanoseconds: elapsed)

@@ -51,10 +51,11 @@ struct Citizen: Sendable, Equatable {
 extension Application {
     static let sessionCookie = "sportello_session"
 
-    /// The signed-in citizen: identity headers count only when they come from a trusted proxy; otherwise the
-    /// session cookie decides. A header sent by anyone else is ignored.
+    /// The signed-in citizen: identity headers count only when they come from a trusted proxy with the secret
+    /// it shares with Sportello; otherwise the session cookie decides. A header sent by anyone else is ignored.
     func identify(_ request: HTTPRequest) -> Citizen? {
         if let headers = configuration.identity, configuration.booking.isTrustedProxy(request.remoteAddress),
+           Self.carriesProxySecret(request, headers),
            var fiscal = request.headers[headers.codiceFiscale]?.trimmingCharacters(in: .whitespaces), !fiscal.isEmpty {
             // SPID passes "TINIT-<codice fiscale>".
             if fiscal.uppercased().hasPrefix("TINIT-") { fiscal = String(fiscal.dropFirst(6)) }
@@ -79,6 +80,12 @@ extension Application {
     func takeOverLocalAccount(of citizen: Citizen?, _ context: RequestContext) {
         guard let citizen, citizen.certified else { return }
         _ = try? accounts.takeOver(codiceFiscale: citizen.codiceFiscale, now: clock(), address: context.clientAddress)
+    }
+
+    /// Whether the request carries the identity proxy's secret (compared in constant time).
+    static func carriesProxySecret(_ request: HTTPRequest, _ headers: IdentityHeaders) -> Bool {
+        guard !headers.proxySecret.isEmpty, let given = request.headers[headers.proxySecretHeader] else { return false }
+        return Tokens.constantTimeEqual(Array(given.utf8), Array(headers.proxySecret.utf8))
     }
 
     private func sessionCookie(value: String, maxAge: Int64) -> String {
@@ -313,9 +320,11 @@ extension Application {
     /// exists without its message and a crash loses neither. It goes to the verified contact only: the
     /// password then proves that contact (accounts from before this have none recorded: their email).
     func sendCredentials(_ connection: Connection, account: Account, password: String, language: String) throws {
-        let payload = ["codiceFiscale": account.codiceFiscale, "name": "\(account.givenName) \(account.familyName)", "password": password]
         let recipient = account.verifiedContact.isEmpty ? account.email : account.verifiedContact
         guard !recipient.isEmpty else { return }
+        // The password waits in a private file (removed once handed over), never in the database.
+        let payload = ["codiceFiscale": account.codiceFiscale, "name": "\(account.givenName) \(account.familyName)",
+                       SecretFiles.payloadKey: try SecretFiles(database: store.database).store(password)]
         try Outbox.enqueue(connection, kind: "credentials", channel: recipient.contains("@") ? "email" : "sms", recipient: recipient, bookingID: nil,
                            language: language, payload: payload, at: clock())
     }

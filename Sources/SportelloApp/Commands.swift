@@ -36,6 +36,7 @@ public enum Commands {
 
     public static func serve(_ options: Options) throws {
         try refuseRootOnAnotherUsersFiles(options)
+        FileOwnership.warn(options)
         let site = try LoadedSite(options: options)
         // One serve per database: a second one would publish over the first one's pages and race its workers.
         let lock = try DatabaseLock.acquire(databasePath: options.databasePath)

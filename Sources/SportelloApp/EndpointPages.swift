@@ -19,8 +19,7 @@ extension Application {
             Log.error("template_failed", ["template": .text(template), "error": .text("\(error)")])
             return HTTPResponse(status: 500, headers: [("Content-Type", "text/plain; charset=utf-8")], body: Array("Internal error".utf8))
         }
-        return HTTPResponse(status: status, headers: [("Content-Type", "text/html; charset=utf-8"), ("Cache-Control", "no-store"),
-                                                      ("X-Content-Type-Options", "nosniff"), ("Referrer-Policy", "same-origin")], body: buffer)
+        return HTTPResponse(status: status, headers: [("Content-Type", "text/html; charset=utf-8"), ("Cache-Control", "no-store")], body: buffer)
     }
 
     func json(_ status: Int, _ object: [String: Any]) -> HTTPResponse {
@@ -298,7 +297,7 @@ extension Application {
                             values: ["message": .string(t.text("httpErrors.\(key).message")), "next": "", "code": .string(key),
                                      "alternatives": .list([]), "weekURL": ""])
         response.headers.append(("Connection", "close"))
-        return response
+        return SecurityHeaders.added(to: response)
     }
 }
 

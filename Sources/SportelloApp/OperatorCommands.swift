@@ -206,14 +206,23 @@ extension Commands {
         print("erased the personal data of \(report.bookingsErased) bookings ended before \(RomeTime.local(before).date); deleted \(report.holdsDeleted) holds and \(report.outboxDeleted) notifications; cleared \(report.auditAddressesErased) audit addresses")
     }
 
-    /// `sportello stats [--from D] [--to D]`: per-service figures as CSV on standard output.
+    /// `sportello stats [--from D] [--to D] [--token T]`: per-service figures as CSV on standard output. With an
+    /// operator's token (or `SPORTELLO_OPERATOR_TOKEN`), only the services in their scope; without, every service
+    /// (the administrator on the server).
     public static func statistics(_ options: Options) throws {
-        try options.expecting(["--from", "--to"])
-        _ = try LoadedSite(options: options)
+        try options.expecting(["--from", "--to", "--token"])
+        let site = try LoadedSite(options: options)
         let store = BookingStore(database: try Database(path: options.databasePath))
+        var services: Set<String>?
+        if let token = options.named["--token"] ?? ProcessInfo.processInfo.environment["SPORTELLO_OPERATOR_TOKEN"] {
+            guard let account = OperatorStore(database: store.database).authenticate(token: token) else {
+                throw Failure(description: "the operator token is wrong or revoked (leave out --token and SPORTELLO_OPERATOR_TOKEN for every service)")
+            }
+            services = Set(account.serviceIDs(in: site.catalogue))
+        }
         let today = RomeTime.local(currentInstant()).date
         let from = options.named["--from"] == nil ? today.adding(days: -30) : try date(options, "--from")
         let to = options.named["--to"] == nil ? today : try date(options, "--to")
-        FileHandle.standardOutput.write(Data(Application.statisticsCSV(store: store, from: from, to: to).utf8))
+        FileHandle.standardOutput.write(Data(Application.statisticsCSV(store: store, from: from, to: to, services: services).utf8))
     }
 }

@@ -135,17 +135,27 @@ struct OperatorDesk {
     }
 }
 
-/// Comma-separated values for spreadsheets: fields quoted when needed, and a leading = + - @ neutralised so
-/// a name typed by a citizen can never run as a formula.
+/// Values for spreadsheets as Italian Excel opens them: `;`-separated, UTF-8 with a byte order mark, CRLF line
+/// ends. Every field is quoted, line breaks and other control characters in free text become spaces (a break
+/// could start a new row for one program and not another), and a cell that would start with = + - @ (also
+/// after spaces, also their full-width forms) gets a leading apostrophe, so text typed by a citizen can never
+/// run as a formula.
 enum CSV {
+    /// Written once at the start of a file: without it Excel reads UTF-8 as the local code page.
+    static let byteOrderMark = "\u{FEFF}"
+
     static func line(_ fields: [String]) -> String {
         fields.map { field in
-            var text = field
-            if let first = text.first, "=+-@\t\r".contains(first) { text = "'" + text }
-            if text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" || $0 == ";" }) {
-                text = "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
-            }
-            return text
-        }.joined(separator: ",") + "\r\n"
+            var text = String(String.UnicodeScalarView(field.unicodeScalars.map { scalar in
+                scalar.properties.generalCategory == .control || scalar == "\u{2028}" || scalar == "\u{2029}" ? " " : scalar
+            }))
+            if let first = text.first(where: { $0 != " " }), "=+-@＝＋－＠".contains(first) { text = "'" + text }
+            return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+        }.joined(separator: ";") + "\r\n"
+    }
+
+    /// A decimal number as Italian Excel reads it (comma as the decimal separator).
+    static func decimal(_ value: Double, digits: Int) -> String {
+        String(format: "%.\(digits)f", value).replacingOccurrences(of: ".", with: ",")
     }
 }

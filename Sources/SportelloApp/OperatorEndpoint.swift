@@ -11,13 +11,22 @@ extension Application {
 
     func operatorRoute(_ action: String, _ request: HTTPRequest, _ fields: FormFields, _ context: RequestContext) -> HTTPResponse {
         if action == "logout" {
+            if let session = request.cookies[Self.operatorCookie] { operators.endSession(session) }
             var response = HTTPResponse.redirect(layout.url(.operatorLogin, language: context.language))
             response.headers.append(("Set-Cookie", operatorCookie(value: "", maxAge: 0)))
             return response
         }
-        let token = request.headers["Authorization"].flatMap { $0.hasPrefix("Bearer ") ? String($0.dropFirst(7)) : nil }
-            ?? fields["token"] ?? request.cookies[Self.operatorCookie] ?? ""
-        guard let account = operators.authenticate(token: token) else { return failure(.unauthorized, context) }
+        // A script sends the token with each request; a browser signs in once with it (`login`) and then carries
+        // only a session id, which logout ends. The token itself is never a cookie.
+        let bearer = request.headers["Authorization"].flatMap { $0.hasPrefix("Bearer ") ? String($0.dropFirst(7)) : nil }
+        let signingIn = bearer == nil && action == "login"
+        let signedIn: Operator?
+        if let token = bearer ?? fields["token"] {
+            signedIn = operators.authenticate(token: token)
+        } else {
+            signedIn = request.cookies[Self.operatorCookie].flatMap { operators.operatorOf(session: $0, now: clock()) }
+        }
+        guard let account = signedIn else { return failure(.unauthorized, context) }
         let desk = OperatorDesk(catalogue: site.catalogue, store: store, account: account, address: context.clientAddress,
                                 notifyCancelled: notify("cancelled"))
         defer { notificationWorker.wake() }
@@ -61,7 +70,7 @@ extension Application {
                 date = RomeTime.local(block.startsAt).date
                 flash = t.text("operator.saved")
             case "stats":
-                return statisticsCSV(fields, now: now)
+                return statisticsCSV(fields, services: Set(account.serviceIDs(in: site.catalogue)), now: now)
             default:
                 return failure(.notFound, context)
             }
@@ -74,8 +83,9 @@ extension Application {
             }
             var response = agendaPage(account: account, date: date, entry: entry, bookings: bookings, blocks: blocks, affected: affected,
                                       flash: flash, now: now, context: context)
-            if action == "login" || fields["token"] != nil {
-                response.headers.append(("Set-Cookie", operatorCookie(value: token, maxAge: 12 * 3_600)))
+            if signingIn && fields["token"] != nil {
+                guard let session = try? operators.startSession(for: account, now: now) else { return failure(.storage, context) }
+                response.headers.append(("Set-Cookie", operatorCookie(value: session, maxAge: Int(OperatorStore.sessionSeconds))))
             }
             return response
         } catch {
@@ -170,7 +180,7 @@ extension Application {
     /// The day's agenda for a spreadsheet: one row per booking, every state.
     static func agendaCSV(_ bookings: [Booking], site: LoadedSite, language: String) -> String {
         let t = site.renderer.texts(language)
-        var text = CSV.line(["data", "ora", "fine", "servizio", "codice", "nome", "cognome", "codice_fiscale", "presentata_da",
+        var text = CSV.byteOrderMark + CSV.line(["data", "ora", "fine", "servizio", "codice", "nome", "cognome", "codice_fiscale", "presentata_da",
                              "codice_fiscale_presentatore", "motivo", "stato", "motivo_annullamento"])
         for booking in bookings {
             let start = RomeTime.local(booking.slot.start)
@@ -185,24 +195,26 @@ extension Application {
         return text
     }
 
-    private func statisticsCSV(_ fields: FormFields, now: Int64) -> HTTPResponse {
+    private func statisticsCSV(_ fields: FormFields, services: Set<String>, now: Int64) -> HTTPResponse {
         let today = RomeTime.local(now).date
         let from = fields["from"].flatMap { CivilDate(iso: $0) } ?? today.adding(days: -30)
         let to = fields["to"].flatMap { CivilDate(iso: $0) } ?? today
-        let text = Self.statisticsCSV(store: store, from: from, to: to)
+        let text = Self.statisticsCSV(store: store, from: from, to: to, services: services)
         return HTTPResponse(status: 200, headers: [("Content-Type", "text/csv; charset=utf-8"), ("Cache-Control", "no-store"),
                                                    ("Content-Disposition", "attachment; filename=\"statistiche-\(from)-\(to).csv\"")],
                             body: Array(text.utf8))
     }
 
     /// Per service, appointments from `from` to `to` (inclusive): counts by outcome, no-show rate, mean lead time.
-    static func statisticsCSV(store: BookingStore, from: CivilDate, to: CivilDate) -> String {
-        let rows = (try? store.statistics(from: OperatorDesk.bounds(of: from).0, to: OperatorDesk.bounds(of: to).1)) ?? []
-        var text = CSV.line(["servizio", "prenotazioni", "eseguiti", "assenti", "annullati_cittadino", "annullati_operatore",
+    /// `services`: the operator's scope (nil: every service, for the administrator's command line).
+    static func statisticsCSV(store: BookingStore, from: CivilDate, to: CivilDate, services: Set<String>?) -> String {
+        let rows = ((try? store.statistics(from: OperatorDesk.bounds(of: from).0, to: OperatorDesk.bounds(of: to).1)) ?? [])
+            .filter { services?.contains($0.serviceID) ?? true }
+        var text = CSV.byteOrderMark + CSV.line(["servizio", "prenotazioni", "eseguiti", "assenti", "annullati_cittadino", "annullati_operatore",
                              "tasso_assenza", "anticipo_medio_giorni"])
         for row in rows {
             text += CSV.line([row.serviceID, String(row.bookings), String(row.done), String(row.absent), String(row.cancelledByCitizen),
-                              String(row.cancelledByOperator), String(format: "%.3f", row.noShowRate), String(format: "%.1f", row.meanLeadDays)])
+                              String(row.cancelledByOperator), CSV.decimal(row.noShowRate, digits: 3), CSV.decimal(row.meanLeadDays, digits: 1)])
         }
         return text
     }

@@ -109,7 +109,9 @@ public struct NoShowPolicy: Sendable, Hashable {
 }
 
 /// Names of the request headers in which the authenticating reverse proxy passes a certified identity.
-/// They are believed only from `booking.trustedProxies`.
+/// They are believed only from `booking.trustedProxies`, and only when the request also carries the secret
+/// shared with the proxy: any other process on a trusted address (a local user, a compromised service)
+/// cannot pose as the proxy.
 public struct IdentityHeaders: Sendable, Equatable {
     public var codiceFiscale = "X-Identity-Fiscal-Number"
     public var givenName = "X-Identity-Given-Name"
@@ -122,6 +124,14 @@ public struct IdentityHeaders: Sendable, Equatable {
     /// come back to; without it, `return=<path>` is added to the query. nil = no button.
     public var spidLoginURL: String?
     public var cieLoginURL: String?
+    /// The header in which the proxy sends `proxySecret`.
+    public var proxySecretHeader = "X-Sportello-Proxy-Secret"
+    /// Shared with the proxy (`identity.proxySecret`, or read from `identity.proxySecretFile`). Empty: identity
+    /// headers are never believed.
+    public var proxySecret = ""
+
+    /// Shortest secret accepted: 16 characters (a random one of 32 or more is better).
+    public static let minimumSecretLength = 16
 
     public init() {}
 }
@@ -270,7 +280,7 @@ extension SiteConfiguration {
         var identity: IdentityHeaders?
         if let node = object.optional("identity") {
             let headers = try node.object(allowedKeys: ["codiceFiscale", "givenName", "familyName", "email", "phone", "localAccounts", "spidLoginURL",
-                                                        "cieLoginURL"])
+                                                        "cieLoginURL", "proxySecretHeader", "proxySecret", "proxySecretFile"])
             var value = IdentityHeaders()
             if let name = headers.optional("codiceFiscale") { value.codiceFiscale = try name.string() }
             if let name = headers.optional("givenName") { value.givenName = try name.string() }
@@ -286,6 +296,18 @@ extension SiteConfiguration {
                     throw node.fail("\"\(url)\" is not a path (\"/auth/spid/login\") or an https address")
                 }
                 value[keyPath: path] = url
+            }
+            if let name = headers.optional("proxySecretHeader") { value.proxySecretHeader = try name.string() }
+            if let secret = headers.optional("proxySecret") { value.proxySecret = try secret.string() }
+            if let file = headers.optional("proxySecretFile") {
+                let path = try file.string()
+                guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+                    throw file.fail("cannot read the proxy secret from \(path): check that it exists and that the service's user may read it")
+                }
+                value.proxySecret = text.trimmingCharacters(in: .whitespacesAndNewlines)
+            }
+            if value.proxySecret.count < IdentityHeaders.minimumSecretLength {
+                throw node.fail("identity needs the secret the authenticating proxy sends (proxySecret or proxySecretFile), at least \(IdentityHeaders.minimumSecretLength) characters; see README \"Security\"")
             }
             identity = value
         }

@@ -127,7 +127,7 @@ public struct StaticFiles: HTTPResponder {
         }
         if hasGzip { headers.append(("Vary", "Accept-Encoding")) }
         if useGzip { headers.append(("Content-Encoding", "gzip")) }
-        headers.append(("X-Content-Type-Options", "nosniff"))
+        headers += SecurityHeaders.all
 
         if conditional, status == 200, Self.notModified(request.headers, etag: etag, mtime: mtime) {
             return HTTPResponse(status: 304, headers: headers.filter { $0.0 != "Content-Type" && $0.0 != "Content-Encoding" })

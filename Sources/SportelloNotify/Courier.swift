@@ -59,7 +59,8 @@ public struct Courier: Sendable {
         return underLock(id) { base, lock in
             do {
                 cleanUp(base, keepingLock: true)
-                try Data(body).write(to: URL(fileURLWithPath: base + ".message"), options: .atomic)
+                // The message may carry a citizen's new password: readable by the service's user only.
+                try PrivateFiles.write(body, to: base + ".message")
             } catch {
                 return .failed("cannot write the spool file: \(error)")
             }
@@ -67,7 +68,7 @@ public struct Courier: Sendable {
             process.executableURL = URL(fileURLWithPath: "/bin/sh")
             // "$0" is the spool base; the program and its arguments follow. Standard output is the locked file,
             // for the wrapper and the program alike.
-            process.arguments = ["-c", #": > "$0.started" && "$@" < "$0.message" 2> "$0.error"; echo $? > "$0.status.tmp" && mv "$0.status.tmp" "$0.status""#,
+            process.arguments = ["-c", #"umask 077; : > "$0.started" && "$@" < "$0.message" 2> "$0.error"; echo $? > "$0.status.tmp" && mv "$0.status.tmp" "$0.status""#,
                                  base, program] + command.dropFirst()
             process.standardInput = FileHandle.nullDevice
             process.standardOutput = FileHandle(fileDescriptor: lock.descriptor, closeOnDealloc: false)
@@ -97,7 +98,7 @@ public struct Courier: Sendable {
         let base = base(id)
         let lock: HandOverLock
         do {
-            try FileManager.default.createDirectory(atPath: spool, withIntermediateDirectories: true)
+            try PrivateFiles.makeFolder(spool)
             lock = try HandOverLock(base + ".lock")
         } catch {
             // No wrapper can have been started without this file: a failed attempt, retried, never a duplicate.
@@ -137,7 +138,8 @@ public struct Courier: Sendable {
 
     /// Removes what the spool holds for a message. Only called with its lock held; the lock file goes last.
     private func cleanUp(_ base: String, keepingLock: Bool = false) {
-        for suffix in [".message", ".error", ".status", ".status.tmp", ".started"] { unlink(base + suffix) }
+        PrivateFiles.shred(base + ".message")
+        for suffix in [".error", ".status", ".status.tmp", ".started"] { unlink(base + suffix) }
         if !keepingLock { unlink(base + ".lock") }
     }
 
@@ -168,6 +170,7 @@ struct HandOverLock {
     init(_ path: String) throws {
         descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else { throw Failure(description: "cannot open \(path): \(String(cString: strerror(errno)))") }
+        fchmod(descriptor, 0o600)
         acquired = flock(descriptor, LOCK_EX | LOCK_NB) == 0
         if !acquired { Glibc.close(descriptor) }
     }

@@ -21,6 +21,7 @@ public struct Notifier: Sendable {
     public let store: BookingStore
     public let composer: Composer
     public let courier: Courier
+    public let secrets: SecretFiles
 
     /// `deliveryTimeout`: how long one pass waits for sendmail (or the SMS command) before moving on; a program
     /// still running then is left to finish, and its message stays claimed until it does.
@@ -29,6 +30,7 @@ public struct Notifier: Sendable {
         store = BookingStore(database: database)
         composer = Composer(renderer: renderer)
         courier = Courier(spool: spool, timeout: deliveryTimeout)
+        secrets = SecretFiles(database: database)
     }
 
     var settings: NotificationSettings { composer.settings }
@@ -42,6 +44,7 @@ public struct Notifier: Sendable {
     public func deliverDue(clock: () -> Int64 = currentUnixTime, limit: Int = 500, keepGoing: () -> Bool = { true }) -> DeliveryReport {
         var report = DeliveryReport()
         recover(clock(), &report)
+        if let pending = try? outbox.pendingSecretFiles() { secrets.sweep(referenced: pending, now: clock()) }
         if settings.reminderHoursBefore > 0 {
             report.remindersQueued = (try? outbox.queueReminders(now: clock(), hoursBefore: settings.reminderHoursBefore,
                                                                  email: settings.email, sms: settings.sms)) ?? 0
@@ -65,7 +68,10 @@ public struct Notifier: Sendable {
                 recordSent(message, now)
                 report.recovered += 1
             case .failed(let error):
-                if (try? outbox.markFailed(id: message.id, now: now, error: error, maxAttempts: settings.maxAttempts)) == true { report.dead += 1 }
+                if (try? outbox.markFailed(id: message.id, now: now, error: error, maxAttempts: settings.maxAttempts)) == true {
+                    report.dead += 1
+                    forgetSecret(message)
+                }
                 report.recovered += 1
             case .inFlight:
                 try? outbox.extendClaim(id: message.id, until: now + lease)
@@ -83,17 +89,35 @@ public struct Notifier: Sendable {
     func recordSent(_ message: OutboxMessage, _ now: Int64) {
         guard (try? outbox.markSent(id: message.id, now: now)) != nil else { return }
         courier.forget(id: message.id)
+        forgetSecret(message)
+    }
+
+    /// The message no longer needs its password: overwrite and remove the file that held it.
+    func forgetSecret(_ message: OutboxMessage) {
+        if let name = message.payload[SecretFiles.payloadKey] { secrets.remove(name) }
+        // A message queued by an earlier version kept the password in its row, now wiped: empty the log too.
+        if message.payload["password"] != nil { try? outbox.database.checkpoint() }
     }
 
     func deliver(_ message: OutboxMessage, _ now: Int64, _ report: inout DeliveryReport, keepGoing: () -> Bool = { true }) {
         func fail(_ error: String, attempts: Int? = nil) {
             let dead = (try? outbox.markFailed(id: message.id, now: now, error: error, maxAttempts: attempts ?? settings.maxAttempts)) ?? false
-            if dead { report.dead += 1 } else { report.failed += 1 }
+            if dead {
+                report.dead += 1
+                forgetSecret(message)
+            } else {
+                report.failed += 1
+            }
             // The program's own words may quote the address: the log names the message, never the person.
             let words = message.recipient.isEmpty ? error : error.replacingOccurrences(of: message.recipient, with: "[recipient]")
             Log.warning("notification_failed", ["id": .int(message.id), "kind": .text(message.kind), "channel": .text(message.channel),
                                                 "attempt": .int(Int64(message.attempts + 1)), "dead": .text(dead ? "yes" : "no"),
                                                 "error": .text(String(words.prefix(300)))])
+        }
+        var message = message
+        if let name = message.payload[SecretFiles.payloadKey] {
+            guard let password = secrets.read(name) else { return fail("the password of this message is gone: the citizen can ask for new credentials", attempts: 1) }
+            message = message.adding(["password": password])
         }
         let booking = message.bookingID.flatMap { try? store.booking(id: $0) }
         // A reminder for an appointment cancelled meanwhile has nothing to say.

@@ -103,7 +103,11 @@ public struct AccountStore: Sendable {
             _ = PasswordHasher.verify(password, hash: Self.decoyHash)
             throw .wrongCredentials
         }
-        if let lockedUntil, lockedUntil > now { throw .locked(until: lockedUntil) }
+        if let lockedUntil, lockedUntil > now {
+            // As long as a check, like every other answer.
+            _ = PasswordHasher.verify(password, hash: Self.decoyHash)
+            throw .locked(until: lockedUntil)
+        }
         guard PasswordHasher.verify(password, hash: hash) else {
             let lock = try run { connection -> Int64? in
                 // Counts from addresses that went quiet a day ago are forgotten, so the table stays small.

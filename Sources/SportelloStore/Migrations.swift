@@ -158,6 +158,17 @@ enum Migrations {
             verified INTEGER NOT NULL DEFAULT 0
         );
         """,
+        // helper/secrets: operators sign in to a session with a random id (its SHA-256 stored, never the id), ended
+        // by logout; the permanent token is no longer the cookie.
+        """
+        CREATE TABLE operator_sessions (
+            id_hash TEXT PRIMARY KEY,
+            operator_id INTEGER NOT NULL REFERENCES operators (id),
+            created_at INTEGER NOT NULL,
+            expires_at INTEGER NOT NULL
+        );
+        CREATE INDEX operator_sessions_operator ON operator_sessions (operator_id);
+        """,
     ]
 
     /// A database with data whose schema is about to change is copied first (see `DatabaseBackup`).

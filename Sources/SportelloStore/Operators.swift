@@ -58,17 +58,62 @@ public struct OperatorStore: Sendable {
         }
     }
 
-    /// The operator a token belongs to, or nil for a malformed, unknown, wrong or disabled token.
+    /// The operator a token belongs to, or nil for a malformed, unknown, wrong or disabled token. Every
+    /// refusal costs one hash check, so the time taken does not tell which operator ids exist.
     public func authenticate(token: String) -> Operator? {
         let parts = token.trimmingCharacters(in: .whitespaces).split(separator: "-", maxSplits: 1)
-        guard parts.count == 2, parts[0].hasPrefix("op"), let id = Int64(parts[0].dropFirst(2)), parts[1].utf8.count == 32 else { return nil }
+        guard parts.count == 2, parts[0].hasPrefix("op"), let id = Int64(parts[0].dropFirst(2)), parts[1].utf8.count == 32 else {
+            _ = PasswordHasher.verify(String(token.prefix(64)), hash: Self.decoyHash)
+            return nil
+        }
         let row = try? database.read { connection in
             try connection.first("SELECT name, token_hash, scope FROM operators WHERE id = ? AND disabled_at IS NULL", .int(id)) {
                 (name: $0.text(0), hash: $0.text(1), scope: $0.text(2))
             }
         }
-        guard let found = row ?? nil, PasswordHasher.verify(String(parts[1]), hash: found.hash) else { return nil }
+        guard let found = row ?? nil else {
+            _ = PasswordHasher.verify(String(parts[1]), hash: Self.decoyHash)
+            return nil
+        }
+        guard PasswordHasher.verify(String(parts[1]), hash: found.hash) else { return nil }
         return Operator(id: id, name: found.name, scope: found.scope.split(separator: ",").map(String.init))
+    }
+
+    /// A hash of nothing anyone knows, checked when a token names no operator.
+    static let decoyHash: String = (try? PasswordHasher.hash(Tokens.hex128())) ?? ""
+
+    /// How long a sign-in lasts without a logout.
+    public static let sessionSeconds: Int64 = 12 * 3_600
+
+    /// Opens a session for a signed-in operator and returns its id, for the cookie. Only the id's SHA-256 is
+    /// stored, so reading the database does not let anyone act as the operator.
+    public func startSession(for account: Operator, now: Int64) throws -> String {
+        let id = Tokens.hex128()
+        try database.write { connection in
+            try connection.execute("DELETE FROM operator_sessions WHERE expires_at <= ?", .int(now))
+            try connection.execute("INSERT INTO operator_sessions (id_hash, operator_id, created_at, expires_at) VALUES (?, ?, ?, ?)",
+                                   .text(SHA256.hex(id)), .int(account.id), .int(now), .int(now + Self.sessionSeconds))
+        }
+        return id
+    }
+
+    /// The operator of a live session, or nil for a malformed, unknown, ended or expired id or a disabled operator.
+    public func operatorOf(session id: String, now: Int64) -> Operator? {
+        guard id.utf8.count == 32, id.utf8.allSatisfy({ (48...57).contains($0) || (97...102).contains($0) }) else { return nil }
+        let row = try? database.read { connection in
+            try connection.first("""
+                SELECT o.id, o.name, o.scope FROM operator_sessions s JOIN operators o ON o.id = s.operator_id
+                WHERE s.id_hash = ? AND s.expires_at > ? AND o.disabled_at IS NULL
+                """, .text(SHA256.hex(id)), .int(now)) {
+                Operator(id: $0.int(0), name: $0.text(1), scope: $0.text(2).split(separator: ",").map(String.init))
+            }
+        }
+        return row ?? nil
+    }
+
+    /// Ends a session at once (logout).
+    public func endSession(_ id: String) {
+        _ = try? database.write { connection in try connection.execute("DELETE FROM operator_sessions WHERE id_hash = ?", .text(SHA256.hex(id))) }
     }
 
     public func list() throws(OperatorError) -> [(Operator, disabled: Bool)] {
@@ -92,6 +137,7 @@ public struct OperatorStore: Sendable {
             try database.write { connection in
                 try connection.execute("UPDATE operators SET disabled_at = ? WHERE name = ? AND disabled_at IS NULL", .int(now), .text(name))
                 if connection.changes == 0 { throw OperatorError.unknownOperator }
+                try connection.execute("DELETE FROM operator_sessions WHERE operator_id = (SELECT id FROM operators WHERE name = ?)", .text(name))
                 try AuditLog.record(connection, at: now, actor: "cli", action: "operator.disable", subject: name, address: "")
             }
         } catch let error as OperatorError {

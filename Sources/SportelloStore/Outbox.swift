@@ -20,6 +20,15 @@ public struct OutboxMessage: Sendable, Equatable {
     public let deliveryPID: Int32?
 }
 
+extension OutboxMessage {
+    /// The same message with `extra` added to its payload (a secret read from its file just before sending).
+    public func adding(_ extra: [String: String]) -> OutboxMessage {
+        OutboxMessage(id: id, kind: kind, channel: channel, recipient: recipient, payload: payload.merging(extra) { $1 }, bookingID: bookingID,
+                      language: language, attempts: attempts, createdAt: createdAt, sentAt: sentAt, dead: dead, lastError: lastError,
+                      claimedUntil: claimedUntil, claimedBy: claimedBy, deliveryPID: deliveryPID)
+    }
+}
+
 /// The transactional outbox: a notification row is written in the same transaction as the change that
 /// causes it, then claimed, delivered and marked by a worker. Claims are leases, so a worker that dies
 /// leaves nothing stuck; what happens to a message handed to sendmail when its worker dies is decided by
@@ -107,6 +116,22 @@ public struct Outbox: Sendable {
     /// Gives a claim back without counting an attempt (its worker died before handing the message over).
     public func release(id: Int64) throws {
         try database.write { try $0.execute("UPDATE outbox SET claimed_until = NULL, claimed_by = NULL, delivery_pid = NULL WHERE id = ? AND sent_at IS NULL", .int(id)) }
+    }
+
+    /// The secret files that pending messages still need.
+    public func pendingSecretFiles() throws -> Set<String> {
+        try database.read { connection in
+            var names: Set<String> = []
+            try connection.forEach("SELECT payload FROM outbox WHERE kind = 'credentials' AND sent_at IS NULL AND dead = 0") { row in
+                if let name = Self.secretFileName(row) { names.insert(name) }
+            }
+            return names
+        }
+    }
+
+    private static func secretFileName(_ row: Row) -> String? {
+        let payload = (try? JSONSerialization.jsonObject(with: Data(row.text(0).utf8))) as? [String: String]
+        return payload?[SecretFiles.payloadKey]
     }
 
     /// Messages claimed and not finished: what a restarted worker must look at first.

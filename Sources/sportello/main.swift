@@ -25,7 +25,7 @@ office commands (an operator token: --token T or SPORTELLO_OPERATOR_TOKEN):
   block --service ID --date D --from HH:MM --to HH:MM [--desks N] [--reason TEXT] [--cancel-bookings]
   unblock ID                                             end an unavailability
   purge [--before YYYY-MM-DD] [--dry-run]   erase personal data older than privacy.retentionDays (serve does it daily)
-  stats [--from D] [--to D]     per-service figures as CSV
+  stats [--from D] [--to D] [--token T]  per-service figures as CSV (a token: that operator's scope only)
 
 options:
   --config PATH      site configuration (default sportello.json; env SPORTELLO_CONFIG)
@@ -58,7 +58,7 @@ let commandHelp: [String: String] = [
     "block": "sportello block --service ID --date D --from HH:MM --to HH:MM [--desks N] [--reason TEXT] [--cancel-bookings] --token T",
     "unblock": "sportello unblock ID --token T",
     "purge": "sportello purge [--before YYYY-MM-DD] [--dry-run]\n  Erases the personal data of appointments that ended before the date (default: privacy.retentionDays ago).\n  A date in the future is refused. --dry-run only counts.",
-    "stats": "sportello stats [--from D] [--to D]\n  Per-service figures as CSV.",
+    "stats": "sportello stats [--from D] [--to D] [--token T]\n  Per-service figures as CSV; with an operator token, only that operator's services.",
 ]
 
 func fail(_ message: String, status: Int32 = 1) -> Never {

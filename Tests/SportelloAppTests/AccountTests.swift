@@ -23,7 +23,9 @@ import Testing
         }
         let text = try #require(payload)
         let object = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
-        return try #require(object["password"] as? String)
+        let file = try #require(object[SecretFiles.payloadKey] as? String)
+        #expect(object["password"] == nil)
+        return try #require(SecretFiles(database: site.store.database).read(file))
     }
 
     func register(_ site: RunningSite, _ person: [String: String]) throws -> String {
@@ -135,7 +137,7 @@ import Testing
     @Test func bookingForSomeoneElseShowsInBothListsAndCountsTheBeneficiary() throws {
         let site = try RunningSite(now: now, configure: {
             $0.booking.maxActiveBookingsPerPerson = 1
-            $0.identity = IdentityHeaders()
+            $0.identity = IdentityHeaders.testProxy
         })
         defer { site.stop() }
         let annaSession = try signIn(site, "BNCLRA70A41H501B", try register(site, anna))
@@ -173,7 +175,8 @@ import Testing
         #expect(try site.store.booking(code: ownCode)?.state == .booked)
         #expect(try site.post("/api/my-bookings/cancel", ["code": code], headers: marioSession).status == 404)
         // …but with SPID, certified, Mario sees the booking made for him, and who made it.
-        let marioSPID = ["X-Identity-Fiscal-Number": "TINIT-RSSMRA85T10A562S", "X-Identity-Given-Name": "Mario", "X-Identity-Family-Name": "Rossi"]
+        let marioSPID = ["X-Identity-Fiscal-Number": "TINIT-RSSMRA85T10A562S", "X-Identity-Given-Name": "Mario", "X-Identity-Family-Name": "Rossi",
+                         "X-Sportello-Proxy-Secret": IdentityHeaders.testProxy.proxySecret]
         let marioList = try site.post("/api/my-bookings", [:], headers: marioSPID)
         #expect(marioList.body.contains(code) && marioList.body.contains("Prenotata per te da Anna Bianchi"))
         #expect(!marioList.body.contains(ownCode))
@@ -184,7 +187,7 @@ import Testing
         // Both appear in the operator's agenda.
         let (_, token) = try site.application.operators.create(name: "ufficio", scope: ["*"], now: now)
         let agenda = try site.post("/api/operator/agenda", ["token": token, "date": "2026-11-26", "format": "csv"])
-        #expect(agenda.body.contains("Mario,Rossi,RSSMRA85T10A562S,Anna Bianchi,BNCLRA70A41H501B"))
+        #expect(agenda.body.contains("\"Mario\";\"Rossi\";\"RSSMRA85T10A562S\";\"Anna Bianchi\";\"BNCLRA70A41H501B\""))
         // Nothing personal in output/.
         let files = FileManager.default.enumerator(atPath: "\(site.folder)/output")?.compactMap { $0 as? String } ?? []
         for file in files where file.hasSuffix(".html") {
@@ -194,9 +197,11 @@ import Testing
 
     @Test func certifiedIdentityFromTheProxyOnlyAndAccountsWhenRequired() throws {
         let spid = ["X-Identity-Fiscal-Number": "TINIT-RSSMRA85T10A562S", "X-Identity-Given-Name": "Mario", "X-Identity-Family-Name": "Rossi",
-                    "X-Identity-Email": "mario@example.it"]
+                    "X-Identity-Email": "mario@example.it", "X-Sportello-Proxy-Secret": "secret-shared-with-the-proxy"]
+        var proxy = IdentityHeaders()
+        proxy.proxySecret = "secret-shared-with-the-proxy"
         do {
-            let site = try RunningSite(now: now, configure: { $0.identity = IdentityHeaders() })
+            let site = try RunningSite(now: now, configure: { $0.identity = proxy })
             defer { site.stop() }
             let list = try site.post("/api/my-bookings", [:], headers: spid)
             #expect(list.status == 200 && list.body.contains("identità digitale come Mario Rossi"))
@@ -216,7 +221,7 @@ import Testing
         do {
             // The same headers from an address that is not a trusted proxy are ignored.
             let site = try RunningSite(now: now, configure: {
-                $0.identity = IdentityHeaders()
+                $0.identity = proxy
                 $0.booking.trustedProxies = ["192.0.2.1"]
                 $0.booking.requireAccount = true
             })

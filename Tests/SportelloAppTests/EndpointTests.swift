@@ -308,3 +308,12 @@ let person = ["nome": "Maria Chiara", "cognome": "D'Alessandro", "codice_fiscale
         #expect(try site.post("/api/holds", ["service": "edilizia", "slot": String(rome("2026-11-26", "15:00"))], json: true).status == 201)
     }
 }
+
+extension IdentityHeaders {
+    /// The identity proxy of the tests: the default header names, with the secret it shares with Sportello.
+    static var testProxy: IdentityHeaders {
+        var proxy = IdentityHeaders()
+        proxy.proxySecret = "secret-shared-with-the-proxy"
+        return proxy
+    }
+}

@@ -15,7 +15,7 @@ import Testing
     /// Someone who computed Anna's codice fiscale and registers it with their own contacts.
     let squatter = ["nome": "Anna", "cognome": "Bianchi", "codice_fiscale": "BNCLRA70A41H501B", "email": "intruso@example.net", "cellulare": "3209876543"]
     let annaSPID = ["X-Identity-Fiscal-Number": "TINIT-BNCLRA70A41H501B", "X-Identity-Given-Name": "Anna", "X-Identity-Family-Name": "Bianchi",
-                    "X-Identity-Email": "anna@example.it"]
+                    "X-Identity-Email": "anna@example.it", "X-Sportello-Proxy-Secret": IdentityHeaders.testProxy.proxySecret]
 
     /// Hold + confirm as an API client; returns the booking code (nil when refused) and the reply.
     func book(_ site: RunningSite, slot: Int64, person: [String: String], headers: [String: String] = [:]) throws -> (String?, Reply) {
@@ -41,8 +41,10 @@ import Testing
         }
     }
 
+    /// The passwords wait in private files the outbox rows name (never in the database).
     func credentials(_ site: RunningSite) throws -> [(recipient: String, password: String)] {
-        try sent(site, "credentials", value: "password").map { ($0.recipient, $0.value) }
+        let secrets = SecretFiles(database: site.store.database)
+        return try sent(site, "credentials", value: SecretFiles.payloadKey).map { ($0.recipient, secrets.read($0.value) ?? "") }
     }
 
     func signIn(_ site: RunningSite, _ codiceFiscale: String, _ password: String, from address: String = "203.0.113.1") throws -> [String: String] {
@@ -102,7 +104,7 @@ import Testing
     }
 
     @Test func theVerifiedContactAndTheCertifiedPersonReachBookingsForThem() throws {
-        let site = try RunningSite(now: now, configure: { $0.identity = IdentityHeaders() })
+        let site = try RunningSite(now: now, configure: { $0.identity = IdentityHeaders.testProxy })
         defer { site.stop() }
         let (manual, _) = try book(site, slot: slots[0], person: anna)
         let code = try #require(manual)
@@ -136,7 +138,7 @@ import Testing
 
     @Test func aCertifiedSignInTakesOverALocalAccountAndLocalAccountsCanBeOff() throws {
         do {
-            let site = try RunningSite(now: now, configure: { $0.identity = IdentityHeaders() })
+            let site = try RunningSite(now: now, configure: { $0.identity = IdentityHeaders.testProxy })
             defer { site.stop() }
             #expect(try site.post("/api/accounts", squatter).status == 202)
             let password = try #require(try credentials(site).first?.password)
@@ -153,7 +155,7 @@ import Testing
         }
         do {
             let site = try RunningSite(now: now, configure: {
-                var identity = IdentityHeaders()
+                var identity = IdentityHeaders.testProxy
                 identity.localAccounts = false
                 $0.identity = identity
             })
@@ -195,7 +197,7 @@ import Testing
 
     @Test func bookingsAStrangerMadeInSomeonesNameDoNotBlockTheirCertifiedBooking() throws {
         let site = try RunningSite(now: now, configure: {
-            $0.identity = IdentityHeaders()
+            $0.identity = IdentityHeaders.testProxy
             $0.booking.maxActiveBookingsPerPerson = 2
         })
         defer { site.stop() }
@@ -212,7 +214,7 @@ import Testing
 
     @Test func noShowsOfAStrangerInSomeonesNameDoNotBarTheirCertifiedBooking() throws {
         let site = try RunningSite(now: now, configure: {
-            $0.identity = IdentityHeaders()
+            $0.identity = IdentityHeaders.testProxy
             $0.booking.noShowPolicy = NoShowPolicy(absences: 1, withinDays: 90, blockDays: 30)
         })
         defer { site.stop() }
@@ -326,7 +328,7 @@ import Testing
 
     @Test func spidAndCIEButtonsLeadToTheGatewayAndBackToTheSameStep() throws {
         let site = try RunningSite(now: now, configure: {
-            var identity = IdentityHeaders()
+            var identity = IdentityHeaders.testProxy
             identity.spidLoginURL = "/auth/spid/login"
             identity.cieLoginURL = "https://gateway.example.it/cie?target={return}"
             $0.identity = identity
@@ -353,7 +355,7 @@ import Testing
 
     @Test func withoutLocalAccountsTheSignInPageOffersOnlySPIDAndCIE() throws {
         let site = try RunningSite(now: now, configure: {
-            var identity = IdentityHeaders()
+            var identity = IdentityHeaders.testProxy
             identity.localAccounts = false
             identity.spidLoginURL = "/auth/spid/login"
             $0.identity = identity
@@ -365,7 +367,7 @@ import Testing
     }
 
     @Test func contoTerziIsChosenBeforeTheSlotAndBothPeopleAreTold() throws {
-        let site = try RunningSite(now: now, configure: { $0.identity = IdentityHeaders() })
+        let site = try RunningSite(now: now, configure: { $0.identity = IdentityHeaders.testProxy })
         defer { site.stop() }
         // The service page offers it before any slot.
         let files = FileManager.default.enumerator(atPath: "\(site.folder)/output")?.compactMap { $0 as? String } ?? []
@@ -402,7 +404,7 @@ import Testing
     }
 
     @Test func aCertifiedPersonCannotOverrideTheirNamesByNamingThemselvesAsBeneficiary() throws {
-        let site = try RunningSite(now: now, configure: { $0.identity = IdentityHeaders() })
+        let site = try RunningSite(now: now, configure: { $0.identity = IdentityHeaders.testProxy })
         defer { site.stop() }
         let hold = try site.post("/api/holds", ["service": "residenza", "slot": String(slots[0])], json: true, headers: annaSPID)
         let token = try #require(extract("[0-9a-f]{32}", from: hold.body))

@@ -327,7 +327,7 @@ extension OperationsTests {
         let config = "\(folder)/sportello.json"
         try FileManager.default.copyItem(atPath: demoConfig, toPath: config)
         let log = "\(folder)/serve.log"
-        FileManager.default.createFile(atPath: log, contents: nil)
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
         let probe = HTTPServer(port: 0, responder: HTTPClosureResponder { _ in .text(200, "") })
         try probe.start()
         let port = probe.port

@@ -86,7 +86,7 @@ func cellState(page: String, slot: Int64) -> String {
         let agenda = try sportello(["agenda", "--token", token, "--date", futureDay.description])
         #expect(agenda.status == 0 && agenda.output.contains(futureCode) && agenda.output.contains("RSSMRA85T10A562S"))
         let csv = try sportello(["agenda", "--token", token, "--date", futureDay.description, "--csv", "--entry", "anagrafe"])
-        #expect(csv.output.hasPrefix("data,ora,fine,servizio,codice") && csv.output.contains(keptCode))
+        #expect(csv.output.hasPrefix("\u{FEFF}\"data\";\"ora\";\"fine\";\"servizio\";\"codice\"") && csv.output.contains(keptCode))
 
         // Outcomes: only for an appointment that has started.
         let done = try sportello(["outcome", pastCode, "done", "--token", token])
@@ -117,7 +117,7 @@ func cellState(page: String, slot: Int64) -> String {
         #expect(state(future[2]) == "free")
 
         let stats = try sportello(["stats", "--from", pastDay.description, "--to", futureDay.description])
-        #expect(stats.status == 0 && stats.output.contains("residenza,3,1,0,0,2,"))
+        #expect(stats.status == 0 && stats.output.contains("\"residenza\";\"3\";\"1\";\"0\";\"0\";\"2\";"))
 
         // The audit log says who did what from where.
         let actions = try store.database.read { connection in
@@ -138,7 +138,7 @@ func cellState(page: String, slot: Int64) -> String {
         let over = OperatorDesk.bounds(of: futureDay.adding(days: 1)).0
         #expect(try store.purge(before: over, now: over, actor: "cli").bookingsErased == 3)
         for secret in secrets { #expect(databaseBytes().range(of: Data(secret.utf8)) == nil, "\(secret) is still in the database file") }
-        #expect(try sportello(["stats", "--from", pastDay.description, "--to", futureDay.description]).output.contains("residenza,3,1,0,0,2,"))
+        #expect(try sportello(["stats", "--from", pastDay.description, "--to", futureDay.description]).output.contains("\"residenza\";\"3\";\"1\";\"0\";\"0\";\"2\";"))
         #expect(try sportello(["agenda", "--token", token, "--date", futureDay.description]).output.contains(futureCode))
     }
 }

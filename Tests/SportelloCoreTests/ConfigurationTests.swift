@@ -82,19 +82,19 @@ import Testing
                           {"id": "b", "name": "B", "slotMinutes": 30, "schedule": {}, "verifyContact": false}]}]}
             """#.utf8))
         }
-        let configuration = try parse(#""booking": {"verifyContact": false}, "identity": {"localAccounts": false, "spidLoginURL": "/auth/spid", "cieLoginURL": "https://gw.example.it/cie?r={return}"},"#)
+        let configuration = try parse(#""booking": {"verifyContact": false}, "identity": {"proxySecret": "0123456789abcdef0123", "localAccounts": false, "spidLoginURL": "/auth/spid", "cieLoginURL": "https://gw.example.it/cie?r={return}"},"#)
         #expect(configuration.booking.verifyContact == false && configuration.identity?.localAccounts == false)
         #expect(configuration.identity?.spidLoginURL == "/auth/spid" && configuration.identity?.cieLoginURL == "https://gw.example.it/cie?r={return}")
         let catalogue = Catalogue(configuration: configuration)
         #expect(catalogue.service(id: "a")?.verifyContact == true && catalogue.service(id: "b")?.verifyContact == false)
         // Defaults: local accounts on, no buttons, no verification.
-        let plain = try parse(#""identity": {},"#)
+        let plain = try parse(#""identity": {"proxySecret": "0123456789abcdef0123"},"#)
         #expect(plain.identity?.localAccounts == true && plain.identity?.spidLoginURL == nil && plain.booking.verifyContact == false)
         // A gateway address must be a path or https: never a script or another scheme.
         for bad in ["javascript:alert(1)", "//evil.example/x", "http://gw.example.it/spid"] {
-            #expect(throws: ConfigurationError.self) { try parse(#""identity": {"spidLoginURL": "\#(bad)"},"#) }
+            #expect(throws: ConfigurationError.self) { try parse(#""identity": {"spidLoginURL": "\#(bad)", "proxySecret": "0123456789abcdef0123"},"#) }
         }
-        #expect(throws: ConfigurationError.self) { try parse(#""identity": {"localAccounts": "no"},"#) }
+        #expect(throws: ConfigurationError.self) { try parse(#""identity": {"localAccounts": "no", "proxySecret": "0123456789abcdef0123"},"#) }
     }
 
     @Test func brokenJSONAndWrongRootAreClearErrors() {

@@ -123,7 +123,12 @@ def test_operator_agenda(main_stack, driver):
         saved = keep_as_served(main_stack, driver, "operator-agenda", "/api/operator/agenda", {"lang": "it", "date": day})
         assert code in saved.read_text()
         assert_valid_html([saved], "endpoint page: operator agenda")
+        # The browser holds a session id, never the token; logout ends that session on the server.
+        cookies = "; ".join(f"{c['name']}={c['value']}" for c in driver.get_cookies())
+        assert token.split("-", 1)[1] not in cookies, "the operator's token is stored in the browser"
         citizen.press(text("it", "operator.logout"))
+        replayed = main_stack.post("/api/operator/agenda", {"lang": "it", "date": day}, headers={"Cookie": cookies})
+        assert replayed.status == 401, f"the session still works after logout: {replayed.status}"
     finally:
         main_stack.post("/api/cancellations", {"code": code, "codice_fiscale": someone["codice_fiscale"]}, json_api=True,
                         origin=None)

@@ -38,6 +38,7 @@ import time
 import urllib.parse
 
 import abuse_bounds
+import abuse_secrets
 import common
 from common import Verdict, latency_line, person
 
@@ -523,7 +524,9 @@ def payloads(endpoint: common.Endpoint, verdict: Verdict, token: str, slots: lis
         attack.send("/api/operator/agenda", {"date": day}, headers={"Authorization": f"Bearer {token}"})
         r = attack.send("/api/operator/agenda", {"date": day, "format": "csv"}, headers={"Authorization": f"Bearer {token}"})
         if r is not None and r.status == 200:
-            formulas += [cell for row in csv.reader(io.StringIO(r.text)) for cell in row if cell[:1] in ("=", "+", "@")]
+            # As Italian Excel reads it: ";"-separated after a byte order mark; a formula may follow leading spaces.
+            formulas += [cell for row in csv.reader(io.StringIO(r.text.lstrip("\ufeff")), delimiter=";") for cell in row
+                         if cell.lstrip(" ")[:1] in ("=", "+", "-", "@")]
     verdict.check(not formulas, "payloads: no cell of the agenda CSV starts a spreadsheet formula", str(formulas[:3]))
     by_field: dict[str, int] = {}
     for _, _, field, _ in stored_codes:
@@ -671,6 +674,7 @@ def main() -> None:
         phase("5. XSS and SQL payloads", lambda: stored.extend(payloads(endpoint, verdict, token, attack_slots, not args.quick)))
         phase("6. flood from one address", lambda: flood(endpoint.port, flood_seconds, 3000 if args.quick else 20000, verdict))
         phase("7. abuse: far dates and extreme integers", lambda: abuse_bounds.run(endpoint, verdict, args.quick))
+        phase("8. abuse: timing, sessions, proxy secret, headers, files", lambda: abuse_secrets.run(endpoint, verdict, token, args.quick))
         honest.stopped.set()
         honest.thread.join(30)
         verdict.check(endpoint.alive(), "the server is still running")

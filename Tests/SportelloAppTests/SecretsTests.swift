@@ -1,0 +1,323 @@
+import Foundation
+import SportelloCore
+import SportelloHTTP
+import SportelloNotify
+import SportelloStore
+import Testing
+@testable import SportelloApp
+
+/// Secrets at rest: private files whatever the umask, and no cleartext password left anywhere on disk once
+/// its message is handed over.
+@Suite(.serialized) struct SecretsTests {
+    let now = rome("2026-11-25", "08:00")
+
+    /// Every regular file under `folder`, recursively.
+    func files(under folder: String) -> [String] {
+        let enumerator = FileManager.default.enumerator(atPath: folder)
+        var paths: [String] = []
+        while let relative = enumerator?.nextObject() as? String {
+            var isFolder: ObjCBool = false
+            let path = "\(folder)/\(relative)"
+            if FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), !isFolder.boolValue { paths.append(path) }
+        }
+        return paths
+    }
+
+    func mode(_ path: String) -> Int {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return -1 }
+        return Int(info.st_mode & 0o777)
+    }
+
+    /// Which files (outside the published pages) contain `secret`.
+    func filesContaining(_ secret: String, in folder: String) -> [String] {
+        files(under: folder).filter { !$0.contains("/output/") }.filter { path in
+            guard let data = FileManager.default.contents(atPath: path) else { return false }
+            return data.range(of: Data(secret.utf8)) != nil
+        }
+    }
+
+    @Test func noCleartextPasswordOnDiskAfterHandOver() throws {
+        let site = try RunningSite(now: now, configure: {
+            $0.notifications.sendmailPath = "/bin/true"
+            $0.notifications.sms = true
+            $0.notifications.smsCommand = ["/bin/true"]
+        })
+        defer { site.stop() }
+        let anna = ["nome": "Anna", "cognome": "Bianchi", "codice_fiscale": "BNCLRA70A41H501B", "email": "anna@example.it", "cellulare": "3471234567"]
+        #expect(try site.post("/api/accounts", anna).status == 202)
+        let names = try site.store.database.read { connection in
+            var names: [String] = []
+            try connection.forEach("SELECT payload FROM outbox WHERE kind = 'credentials'") { row in
+                let payload = (try? JSONSerialization.jsonObject(with: Data(row.text(0).utf8))) as? [String: String] ?? [:]
+                #expect(payload["password"] == nil)
+                if let name = payload[SecretFiles.payloadKey] { names.append(name) }
+            }
+            return names
+        }
+        #expect(names.count == 1)  // one message, to the verified contact only
+        let secrets = SecretFiles(database: site.store.database)
+        let password = try #require(names.first.flatMap { secrets.read($0) })
+        #expect(password.count == 10)
+        // Before delivery only the private secret files hold it, never the database or its log.
+        let before = filesContaining(password, in: site.folder)
+        #expect(!before.isEmpty && before.allSatisfy { $0.hasSuffix(".secret") }, "\(before)")
+        for path in before { #expect(mode(path) == 0o600) }
+
+        let report = site.application.notifier.deliverDue(clock: { self.now })
+        #expect(report.delivered == 1)
+        try site.store.database.checkpoint()
+        #expect(filesContaining(password, in: site.folder).isEmpty, "\(filesContaining(password, in: site.folder))")
+        #expect(try site.post("/api/login", ["codice_fiscale": anna["codice_fiscale"] ?? "", "password": password]).status == 200)
+    }
+
+    @Test func aMessageGivenUpDropsItsSecret() throws {
+        let site = try RunningSite(now: now, configure: { $0.notifications.sendmailPath = "/bin/false"; $0.notifications.maxAttempts = 1 })
+        defer { site.stop() }
+        let mario = ["nome": "Mario", "cognome": "Rossi", "codice_fiscale": "RSSMRA85T10A562S", "email": "mario@example.it", "cellulare": "3331234567"]
+        #expect(try site.post("/api/accounts", mario).status == 202)
+        let secrets = SecretFiles(database: site.store.database)
+        #expect(files(under: secrets.folder).count == 1)
+        let report = site.application.notifier.deliverDue(clock: { self.now })
+        #expect(report.dead == 1)
+        #expect(files(under: secrets.folder).isEmpty)
+    }
+
+    @Test func privateFilesWhateverTheUmask() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sportello-modes-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let previous = umask(0)
+        defer { umask(previous) }
+        let database = try Database(path: "\(folder)/var/sportello.sqlite")
+        try database.write { try $0.execute("INSERT INTO audit (at, actor, action) VALUES (1, 'test', 'test')") }
+        #expect(mode("\(folder)/var") == 0o700)
+        for suffix in ["", "-wal", "-shm"] { #expect(mode("\(folder)/var/sportello.sqlite\(suffix)") == 0o600, "\(suffix)") }
+        let courier = Courier(spool: "\(folder)/var/spool", timeout: 5)
+        // The program leaves the spool as it found it (the files of a delivery in progress), so their modes can be seen.
+        let outcome = courier.deliver(Array("secret".utf8), id: 7, command: ["/bin/sh", "-c", "ls -l \"$0\"/ > \"$0\"/listing", "\(folder)/var/spool"],
+                                      onStart: { _ in })
+        #expect(outcome == .delivered)
+        #expect(mode("\(folder)/var/spool") == 0o700)
+        let listing = try String(contentsOfFile: "\(folder)/var/spool/listing", encoding: .utf8)
+        let lines = listing.split(separator: "\n").filter { $0.contains("message-7") }
+        #expect(lines.count >= 3, "\(listing)")
+        for line in lines { #expect(line.hasPrefix("-rw-------"), "\(line)") }
+        let secrets = SecretFiles(database: database)
+        let name = try secrets.store("Ab3dEf7hKm")
+        #expect(mode(secrets.folder) == 0o700 && mode("\(secrets.folder)/\(name).secret") == 0o600)
+    }
+}
+
+/// Operators' sign-in: a random session in the cookie (never the permanent token), ended by logout; scope on
+/// every action including statistics; the same time for unknown and known operators.
+@Suite(.serialized) struct OperatorSessionTests {
+    let now = rome("2026-11-25", "08:00")
+
+    func cookie(_ reply: Reply) -> String? {
+        (reply.headers["Set-Cookie"] as? String).map { String($0.prefix { $0 != ";" }) }
+    }
+
+    @Test func theCookieIsASessionThatLogoutEnds() throws {
+        let site = try RunningSite(now: now)
+        defer { site.stop() }
+        let (_, token) = try site.application.operators.create(name: "anna", scope: ["anagrafe"], now: now)
+        let login = try site.post("/api/operator/login", ["token": token])
+        #expect(login.status == 200)
+        let session = try #require(cookie(login))
+        #expect(session.hasPrefix("sportello_operator=") && !session.contains(token) && !session.contains(String(token.suffix(32))))
+        // Only the id's digest is stored.
+        let id = String(session.dropFirst("sportello_operator=".count))
+        let stored = try site.store.database.read { try $0.scalarInt("SELECT COUNT(*) FROM operator_sessions WHERE id_hash = ?", .text(SHA256.hex(id))) }
+        let cleartext = try site.store.database.read { try $0.scalarInt("SELECT COUNT(*) FROM operator_sessions WHERE id_hash = ?", .text(id)) }
+        #expect(stored == 1 && cleartext == 0)
+        #expect(try site.post("/api/operator/agenda", [:], headers: ["Cookie": session]).status == 200)
+        // The permanent token no longer works as a cookie.
+        #expect(try site.post("/api/operator/agenda", [:], headers: ["Cookie": "sportello_operator=\(token)"]).status == 401)
+        // Logout ends the session on the server, not only in this browser.
+        let logout = try site.post("/api/operator/logout", [:], headers: ["Cookie": session])
+        #expect(logout.status == 303 || logout.status == 302)
+        #expect(try site.post("/api/operator/agenda", [:], headers: ["Cookie": session]).status == 401)
+        // Disabling an operator ends their sessions too.
+        let again = try #require(cookie(try site.post("/api/operator/login", ["token": token])))
+        #expect(try site.post("/api/operator/agenda", [:], headers: ["Cookie": again]).status == 200)
+        try site.application.operators.disable(name: "anna", now: now)
+        #expect(try site.post("/api/operator/agenda", [:], headers: ["Cookie": again]).status == 401)
+    }
+
+    @Test func statisticsKeepToTheOperatorsScope() throws {
+        let site = try RunningSite(now: now)
+        defer { site.stop() }
+        for (service, slot) in [("residenza", rome("2026-11-26", "08:30")), ("imu", rome("2026-11-27", "09:00"))] {
+            let hold = try site.post("/api/holds", ["service": service, "slot": String(slot)], json: true)
+            let token: String = try #require(extract("[0-9a-f]{32}", from: hold.body))
+            var form = person
+            form["hold"] = token
+            form["note"] = "Rata di dicembre"
+            let booked = try site.post("/api/bookings", form, json: true)
+            #expect(booked.status == 201, "\(booked.body)")
+        }
+        let (_, anagrafe) = try site.application.operators.create(name: "anna", scope: ["anagrafe"], now: now)
+        let (_, everything) = try site.application.operators.create(name: "capo", scope: ["*"], now: now)
+        let scoped = try site.post("/api/operator/stats", ["token": anagrafe, "from": "2026-11-01", "to": "2026-11-30"])
+        #expect(scoped.status == 200 && scoped.body.contains("\"residenza\"") && !scoped.body.contains("\"imu\""), "\(scoped.body)")
+        let all = try site.post("/api/operator/stats", ["token": everything, "from": "2026-11-01", "to": "2026-11-30"])
+        #expect(all.body.contains("\"residenza\"") && all.body.contains("\"imu\""))
+    }
+
+    /// Median of several timings of `body`, in seconds.
+    func median(_ runs: Int, _ body: () -> Void) -> Double {
+        var times: [Double] = []
+        for _ in 0..<runs {
+            let start = DispatchTime.now().uptimeNanoseconds
+            body()
+            times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+        }
+        return times.sorted()[runs / 2]
+    }
+
+    @Test func unknownOperatorsTakeAsLongAsKnownOnes() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sportello-timing-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let operators = OperatorStore(database: try Database(path: "\(folder)/db.sqlite"))
+        let (account, _) = try operators.create(name: "anna", scope: ["*"], now: now)
+        let wrong = "op\(account.id)-" + String(repeating: "0", count: 32)
+        let unknown = "op\(account.id + 1000)-" + String(repeating: "0", count: 32)
+        _ = operators.authenticate(token: unknown)  // the decoy hash is made once
+        // Interleaved, so a busy machine slows both alike.
+        var known: [Double] = [], missing: [Double] = [], malformed: [Double] = []
+        for _ in 0..<3 {
+            known.append(median(3) { _ = operators.authenticate(token: wrong) })
+            missing.append(median(3) { _ = operators.authenticate(token: unknown) })
+            malformed.append(median(3) { _ = operators.authenticate(token: "nonsense") })
+        }
+        let k = known.sorted()[1], m = missing.sorted()[1], f = malformed.sorted()[1]
+        #expect(m > k / 3 && m < k * 3, "known \(k) s, unknown \(m) s")
+        #expect(f > k / 3 && f < k * 3, "known \(k) s, malformed \(f) s")
+    }
+}
+
+@Suite struct CSVTests {
+    @Test func italianExcelFormat() {
+        let line = CSV.line(["a", "b;c", "say \"hi\"", "two\nlines\r\nhere", "tab\there"])
+        #expect(line == "\"a\";\"b;c\";\"say \"\"hi\"\"\";\"two lines  here\";\"tab here\"\r\n")
+        #expect(CSV.decimal(0.25, digits: 3) == "0,250")
+    }
+
+    @Test func formulasAreNeutralisedInEveryCell() {
+        for payload in ["=1+1", "+39 333", "-2+3", "@SUM(A1)", "  =HYPERLINK(\"x\")", "\t=1", "\r=1", "\n=cmd|' /C calc'!A0", "＝1+1"] {
+            let cell = CSV.line([payload])
+            // The cell as a spreadsheet reads it: unquoted, then leading spaces skipped.
+            let text = String(cell.dropFirst().dropLast(3)).replacingOccurrences(of: "\"\"", with: "\"")
+            #expect(text.hasPrefix("'"), "\(payload) -> \(cell)")
+            #expect(!text.contains("\n") && !text.contains("\r") && !text.contains("\t"))
+        }
+        #expect(CSV.line(["Rossi"]) == "\"Rossi\"\r\n")
+    }
+
+    @Test func exportsStartWithAByteOrderMark() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sportello-csv-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let store = BookingStore(database: try Database(path: "\(folder)/db.sqlite"))
+        let text = Application.statisticsCSV(store: store, from: CivilDate(iso: "2026-11-01")!, to: CivilDate(iso: "2026-11-30")!, services: nil)
+        #expect(text.hasPrefix("\u{FEFF}\"servizio\";\"prenotazioni\";") && text.hasSuffix("\r\n"))
+    }
+}
+
+/// Identity headers from the authenticating proxy: believed only with the secret it shares with Sportello.
+@Suite(.serialized) struct ProxySecretTests {
+    let now = rome("2026-11-25", "08:00")
+    let spid = ["X-Identity-Fiscal-Number": "TINIT-RSSMRA85T10A562S", "X-Identity-Given-Name": "Mario", "X-Identity-Family-Name": "Rossi"]
+
+    @Test func identityHeadersWithoutTheSecretAreIgnored() throws {
+        var proxy = IdentityHeaders()
+        proxy.proxySecretHeader = "X-Proxy-Key"
+        proxy.proxySecret = "0123456789abcdef0123456789abcdef"
+        let site = try RunningSite(now: now, configure: { $0.identity = proxy })
+        defer { site.stop() }
+        // From loopback (a trusted address), with no secret, a wrong one, one of another length, or in the default header.
+        for extra in [[:], ["X-Proxy-Key": "0123456789abcdef0123456789abcdeX"], ["X-Proxy-Key": "0123456789abcdef"],
+                      ["X-Sportello-Proxy-Secret": "0123456789abcdef0123456789abcdef"]] {
+            let forged = try site.post("/api/my-bookings", [:], headers: spid.merging(extra) { $1 })
+            #expect(forged.status == 401 && !forged.body.contains("Mario"), "\(extra)")
+        }
+        let genuine = try site.post("/api/my-bookings", [:], headers: spid.merging(["X-Proxy-Key": proxy.proxySecret]) { $1 })
+        #expect(genuine.status == 200 && genuine.body.contains("Mario Rossi"))
+    }
+
+    @Test func identityNeedsASecretInTheConfiguration() throws {
+        let text = try String(contentsOfFile: repositoryRoot.appendingPathComponent("sportello.json").path, encoding: .utf8)
+        func load(_ identity: String) -> String? {
+            let edited = text.replacingOccurrences(of: "\n  \"services\":", with: "\n  \"identity\": \(identity),\n  \"services\":")
+            do { _ = try SiteConfiguration.parse(Data(edited.utf8)); return nil } catch { return "\(error)" }
+        }
+        #expect(load("{}")?.contains("proxySecret") == true)
+        #expect(load("{\"proxySecret\": \"short\"}")?.contains("at least 16") == true)
+        #expect(load("{\"proxySecret\": \"0123456789abcdef0123\"}") == nil)
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("sportello-secret-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        try "0123456789abcdef0123\n".write(toFile: file, atomically: true, encoding: .utf8)
+        #expect(load("{\"proxySecretFile\": \"\(file)\", \"proxySecretHeader\": \"X-Key\"}") == nil)
+        #expect(load("{\"proxySecretFile\": \"/nonexistent/secret\"}")?.contains("cannot read") == true)
+    }
+}
+
+/// `sportello serve` alone sends the security headers nginx adds, and the deploy files hold what they promise.
+@Suite(.serialized) struct HeadersAndDeployTests {
+    let now = rome("2026-11-25", "08:00")
+
+    func deployFile(_ name: String) throws -> String {
+        try String(contentsOfFile: repositoryRoot.appendingPathComponent("deploy/\(name)").path, encoding: .utf8)
+    }
+
+    @Test func serveSendsTheSameSecurityHeadersAsNginx() throws {
+        // The one definition matches deploy/sportello-site.conf, header by header.
+        let site = try deployFile("sportello-site.conf")
+        for (name, value) in SecurityHeaders.all {
+            #expect(site.contains("add_header \(name) \"\(value)\" always;"), "\(name)")
+            for api in ["sportello-api.conf", "nginx-identity.conf"] {
+                #expect(try deployFile(api).contains("proxy_hide_header \(name);"), "\(api): \(name)")
+            }
+        }
+        let running = try RunningSite(now: now)
+        defer { running.stop() }
+        let answers = [try running.request("GET", "/"), try running.request("GET", "/assets/sportello.css"), try running.request("GET", "/no-such-page"),
+                       try running.request("GET", "/api/holds"), try running.post("/api/holds", ["service": "nessuno", "slot": "1"]),
+                       try running.post("/api/holds", ["service": "nessuno", "slot": "1"], json: true)]
+        for reply in answers {
+            for (name, value) in SecurityHeaders.all {
+                #expect(reply.headers[name] as? String == value, "\(reply.status) \(name): \(String(describing: reply.headers[name]))")
+            }
+        }
+    }
+
+    @Test func deployFilesRedirectToTheConfiguredNameAndAllowEveryConnection() throws {
+        let nginx = try deployFile("nginx.conf")
+        #expect(!nginx.contains("$host$request_uri") && nginx.contains("return 301 https://prenota.comune.example.it$request_uri;"))
+        let unit = try deployFile("sportello.service")
+        let limit = unit.split(separator: "\n").first { $0.hasPrefix("LimitNOFILE=") }.flatMap { Int($0.dropFirst("LimitNOFILE=".count)) }
+        #expect((limit ?? 0) >= HTTPLimits().maxConnections + 256)
+        // The gateway's sub-request never sees identity headers a client sent; only the endpoint's request carries the secret.
+        let identity = try deployFile("nginx-identity.conf")
+        let subrequest = try #require(identity.range(of: "location = /_identity {").map { String(identity[$0.lowerBound...].prefix { $0 != "}" }) })
+        for header in ["X-Identity-Fiscal-Number", "X-Identity-Given-Name", "X-Identity-Family-Name", "X-Identity-Email", "X-Identity-Mobile",
+                       "X-Sportello-Proxy-Secret"] {
+            #expect(subrequest.contains("proxy_set_header \(header) \"\";"), "\(header)")
+        }
+        #expect(identity.components(separatedBy: "proxy_set_header X-Sportello-Proxy-Secret \"REPLACE-WITH-THE-PROXY-SECRET\";").count == 2)
+    }
+}
+
+@Suite struct FileOwnershipTests {
+    @Test func foldersOfAnotherUserOrOpenToOthersAreReported() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sportello-owner-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try PrivateFiles.makeFolder("\(folder)/var")
+        try FileManager.default.createDirectory(atPath: "\(folder)/output", withIntermediateDirectories: true)
+        #expect(FileOwnership.warnings(output: "\(folder)/output", data: "\(folder)/var").isEmpty)
+        // As seen by another user: both folders are someone else's.
+        let other = FileOwnership.warnings(output: "\(folder)/output", data: "\(folder)/var", user: geteuid() &+ 4242)
+        #expect(other.count == 2 && other.allSatisfy { $0.contains("belongs to") })
+        chmod("\(folder)/var", 0o755)
+        #expect(FileOwnership.warnings(output: "\(folder)/output", data: "\(folder)/var").first?.contains("chmod 700") == true)
+    }
+}
