@@ -135,6 +135,7 @@ public final class Application: HTTPResponder, Sendable {
         var formContext = context
         if let language = fields["lang"], configuration.comune.languages.contains(language) { formContext.language = language }
         formContext.citizen = identify(request)
+        formContext.visitor = Self.visitor(request)
         if let honeypot = fields["website"], !honeypot.isEmpty { return failure(.badForm, formContext) }
         switch String(request.path.dropFirst(apiPrefix.count)) {
         case "holds": return placeHold(fields, formContext)
@@ -180,6 +181,8 @@ struct RequestContext {
     let clientAddress: String
     /// Who is signed in (an account's session, or a certified identity from the proxy), if anyone.
     var citizen: Citizen?
+    /// The anonymous browser session cookie, when the browser sent one (see `ClientLimits`).
+    var visitor: String?
 
     init(request: HTTPRequest, configuration: SiteConfiguration) {
         wantsJSON = (request.headers["Accept"] ?? "").contains("application/json")

@@ -63,6 +63,7 @@ extension Application {
     func register(_ fields: FormFields, _ context: RequestContext) -> HTTPResponse {
         let (person, errors) = validatePerson(formValues(fields), notesRequired: false)
         guard let person else { return failure(.invalidFields, context, fieldErrors: errors) }
+        if let limited = limitAccountRequest("register", contacts: [person.email, person.phone], context) { return limited }
         do {
             _ = try accounts.register(person, now: clock(), address: context.clientAddress) { connection, account, password in
                 try sendCredentials(connection, account: account, password: password, language: context.language)
@@ -76,7 +77,7 @@ extension Application {
     }
 
     func resetCredentials(_ fields: FormFields, _ context: RequestContext) -> HTTPResponse {
-        guard let limited = limitSignIn(context) else {
+        guard let limited = limitSignIn(context) ?? limitAccountRequest("reset", contacts: [fields["contatto"] ?? ""], context) else {
             let codiceFiscale = (fields["codice_fiscale"] ?? "").trimmingCharacters(in: .whitespaces).uppercased()
             do {
                 _ = try accounts.resetCredentials(codiceFiscale: codiceFiscale, contact: fields["contatto"] ?? "", now: clock(),
@@ -230,13 +231,13 @@ extension Application {
         let payload = ["codiceFiscale": account.codiceFiscale, "name": "\(account.givenName) \(account.familyName)", "password": password]
         for (channel, recipient, enabled) in [("email", account.email, settings.email), ("sms", account.phone, settings.sms)] where enabled && !recipient.isEmpty {
             try Outbox.enqueue(connection, kind: "credentials", channel: channel, recipient: recipient, bookingID: nil, language: language,
-                               payload: payload, at: clock())
+                               payload: payload, at: clock(), limits: configuration.limits)
         }
     }
 
     /// Queues the messages about a booking on every channel the comune uses, inside the change's transaction.
     func notify(_ kind: String) -> (Connection, Booking) throws -> Void {
-        Notifications.queue(kind, settings: configuration.notifications, now: clock())
+        Notifications.queue(kind, settings: configuration.notifications, limits: configuration.limits, now: clock())
     }
 }
 

@@ -20,17 +20,21 @@ extension Application {
         default: break
         }
         let hold: Hold
+        let session = context.visitor ?? Tokens.hex128()
         do {
-            hold = try store.placeHold(slot: SlotRef(serviceID: service.id, start: slot.startInstant), capacity: service.capacity, now: now,
-                                       expiresAt: now + Int64(configuration.booking.holdMinutes) * 60, clientIP: context.clientAddress)
+            let placed = try store.placeHold(slot: SlotRef(serviceID: service.id, start: slot.startInstant), capacity: service.capacity, now: now,
+                                             expiresAt: now + Int64(configuration.booking.holdMinutes) * 60, clientIP: context.clientAddress,
+                                             client: holdClient(context, session: session))
+            hold = placed.hold
+            for previous in placed.released { queue.mark(SitePublisher.pages(touchedBy: previous.serviceID, slotStart: previous.start)) }
         } catch {
-            return failure(EndpointError(error), context, service: service, near: slot)
+            return limitFailure(error, context) ?? failure(EndpointError(error), context, service: service, near: slot)
         }
         queue.mark(SitePublisher.pages(touchedBy: service.id, slotStart: slot.startInstant))
-        if context.wantsJSON {
-            return json(201, ["hold": holdJSON(hold, slot: slot)])
-        }
-        return formPage(service: service, slot: slot, hold: hold, values: lockedValues([:], context), errors: [:], context: context, status: 200)
+        var response = context.wantsJSON ? json(201, ["hold": holdJSON(hold, slot: slot)])
+            : formPage(service: service, slot: slot, hold: hold, values: lockedValues([:], context), errors: [:], context: context, status: 200)
+        if context.visitor == nil { response.headers.append(("Set-Cookie", visitorCookie(session))) }
+        return response
     }
 
     func releaseHold(_ fields: FormFields, _ context: RequestContext) -> HTTPResponse {
@@ -84,8 +88,10 @@ extension Application {
         do {
             booking = try store.confirm(holdToken: token, person: person, slotEnd: slot.endInstant, now: clock(), clientIP: context.clientAddress,
                                         maxActiveBookingsPerPerson: configuration.booking.maxActiveBookingsPerPerson,
-                                        noShowPolicy: configuration.booking.noShowPolicy, language: context.language, within: notify("confirmed"))
+                                        noShowPolicy: configuration.booking.noShowPolicy, language: context.language,
+                                        within: BookingStore.counting(bookingCaps(person, context), now: clock(), then: notify("confirmed")))
         } catch {
+            if let limited = limitFailure(error, context) { return limited }
             if case .noShowBlocked(let until) = error {
                 let t = site.renderer.texts(context.language)
                 return failure(.noShowBlocked, context, messageArguments: ["date": t.longDate(RomeTime.local(until).date)])

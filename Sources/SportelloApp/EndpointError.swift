@@ -30,6 +30,8 @@ enum EndpointError: String, Error, CaseIterable {
     case wrongCredentials = "wrong_credentials"
     case accountLocked = "account_locked"
     case forbidden = "forbidden"
+    case tooManyHolds = "too_many_holds"
+    case dailyLimitReached = "daily_limit_reached"
     case storage = "storage_error"
 
     var status: Int {
@@ -43,7 +45,7 @@ enum EndpointError: String, Error, CaseIterable {
         case .slotPast, .slotNotYetBookable, .slotFull, .bookingInPast, .personLimitReached, .noShowBlocked, .outcomeTooEarly,
              .bookingNotActive: 409
         case .unauthorized, .signInRequired, .wrongCredentials: 401
-        case .accountLocked: 429
+        case .accountLocked, .tooManyHolds, .dailyLimitReached: 429
         case .forbidden: 403
         case .holdExpired, .holdReleased: 410
         case .storage: 503
@@ -63,6 +65,8 @@ enum EndpointError: String, Error, CaseIterable {
         case .outcomeTooEarly: self = .outcomeTooEarly
         case .bookingNotActive: self = .bookingNotActive
         case .blockNotFound: self = .blockNotFound
+        case .tooManyHolds: self = .tooManyHolds
+        case .dailyLimitReached: self = .dailyLimitReached
         case .storage: self = .storage
         }
     }

@@ -10,6 +10,8 @@ public struct SiteConfiguration: Sendable {
     public var notifications: NotificationSettings
     public var closures: [Closure]
     public var services: [ServiceDefinition]
+    /// What one client may take: live holds, bookings, registrations and resets per day.
+    public var limits = LimitSettings()
 
     public static let supportedLanguages = ["it", "en"]
 }
@@ -105,6 +107,51 @@ public struct NotificationSettings: Sendable, Equatable {
     public var maxAttempts = 8
 
     public init() {}
+}
+
+/// Caps that keep one client from squatting a service or using the comune's mail and SMS as a free relay.
+/// A client is an address (IPv6 grouped by /64); a contact is an email address or a mobile number. Every
+/// count is per day of Italian civil time and restarts at midnight. 0 switches a cap off.
+public struct LimitSettings: Sendable, Equatable {
+    /// Live holds one address may have at once. A browser's new hold also gives back its previous one.
+    public var holdsPerClient = 2
+    public var bookingsPerAddressPerDay = 10
+    public var bookingsPerContactPerDay = 3
+    public var registrationsPerAddressPerDay = 5
+    public var registrationsPerContactPerDay = 2
+    public var credentialResetsPerAddressPerDay = 5
+    public var credentialResetsPerContactPerDay = 3
+    /// Messages queued for one recipient per day, whatever caused them.
+    public var mailPerRecipientPerDay = 10
+    public var smsPerRecipientPerDay = 5
+    /// Country calling codes SMS may go to; for Italy ("39") only mobile numbers (+39 3…).
+    public var smsCountryCodes: [String] = ["39"]
+
+    public init() {}
+
+    /// Every cap off: for benchmarks and tests whose clients all come from one address.
+    public static var unlimited: LimitSettings {
+        var limits = LimitSettings()
+        limits.holdsPerClient = 0
+        limits.bookingsPerAddressPerDay = 0
+        limits.bookingsPerContactPerDay = 0
+        limits.registrationsPerAddressPerDay = 0
+        limits.registrationsPerContactPerDay = 0
+        limits.credentialResetsPerAddressPerDay = 0
+        limits.credentialResetsPerContactPerDay = 0
+        limits.mailPerRecipientPerDay = 0
+        limits.smsPerRecipientPerDay = 0
+        return limits
+    }
+
+    /// Whether an SMS may go to `phone` (as `FieldValidator.phone` writes it, "+<digits>").
+    public func smsAllowed(to phone: String) -> Bool {
+        guard phone.hasPrefix("+") else { return false }
+        let digits = phone.dropFirst()
+        return smsCountryCodes.contains { code in
+            code == "39" ? digits.hasPrefix("393") : digits.hasPrefix(code)
+        }
+    }
 }
 
 public struct PrivacySettings: Sendable {
@@ -214,7 +261,7 @@ extension SiteConfiguration {
     }
 
     private static func read(_ root: ConfigNode) throws(ConfigurationError) -> SiteConfiguration {
-        let object = try root.object(allowedKeys: ["comune", "booking", "privacy", "identity", "notifications", "closures", "services"])
+        let object = try root.object(allowedKeys: ["comune", "booking", "privacy", "identity", "notifications", "closures", "services", "limits"])
         let comune = try readComune(object["comune"])
         let booking = try object.optional("booking").map { node throws(ConfigurationError) in try readBooking(node) } ?? BookingSettings()
         var privacy = PrivacySettings()
@@ -260,8 +307,37 @@ extension SiteConfiguration {
             if let value = settings.optional("reminderHoursBefore") { notifications.reminderHoursBefore = try value.int(in: 0...(24 * 14)) }
             if let value = settings.optional("maxAttempts") { notifications.maxAttempts = try value.int(in: 1...100) }
         }
-        return SiteConfiguration(comune: comune, booking: booking, privacy: privacy, identity: identity, notifications: notifications,
-                                 closures: closures, services: services)
+        var configuration = SiteConfiguration(comune: comune, booking: booking, privacy: privacy, identity: identity, notifications: notifications,
+                                              closures: closures, services: services)
+        if let node = object.optional("limits") { configuration.limits = try readLimits(node) }
+        return configuration
+    }
+
+    private static func readLimits(_ node: ConfigNode) throws(ConfigurationError) -> LimitSettings {
+        let counts: [(String, WritableKeyPath<LimitSettings, Int>)] = [
+            ("holdsPerClient", \.holdsPerClient), ("bookingsPerAddressPerDay", \.bookingsPerAddressPerDay),
+            ("bookingsPerContactPerDay", \.bookingsPerContactPerDay), ("registrationsPerAddressPerDay", \.registrationsPerAddressPerDay),
+            ("registrationsPerContactPerDay", \.registrationsPerContactPerDay),
+            ("credentialResetsPerAddressPerDay", \.credentialResetsPerAddressPerDay),
+            ("credentialResetsPerContactPerDay", \.credentialResetsPerContactPerDay), ("mailPerRecipientPerDay", \.mailPerRecipientPerDay),
+            ("smsPerRecipientPerDay", \.smsPerRecipientPerDay),
+        ]
+        let object = try node.object(allowedKeys: Set(counts.map(\.0) + ["smsCountryCodes"]))
+        var limits = LimitSettings()
+        for (key, path) in counts {
+            if let value = object.optional(key) { limits[keyPath: path] = try value.int(in: 0...1_000_000) }
+        }
+        if let value = object.optional("smsCountryCodes") {
+            limits.smsCountryCodes = []
+            for item in try value.array() {
+                let code = try item.string()
+                guard (1...3).contains(code.count), code.utf8.allSatisfy({ (0x30...0x39).contains($0) }), !code.hasPrefix("0") else {
+                    throw item.fail("\"\(code)\" is not a country calling code (digits without \"+\", e.g. \"39\")")
+                }
+                limits.smsCountryCodes.append(code)
+            }
+        }
+        return limits
     }
 
     private static func readComune(_ node: ConfigNode) throws(ConfigurationError) -> ComuneSettings {

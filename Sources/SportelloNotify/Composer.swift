@@ -151,12 +151,13 @@ public struct Composer: Sendable {
 public enum Notifications {
     /// A closure for the store's `within:` hook: queues `kind` ("confirmed", "cancelled") on every channel the
     /// comune uses that the booking has an address for, inside the change's transaction.
-    public static func queue(_ kind: String, settings: NotificationSettings, now: Int64) -> @Sendable (Connection, Booking) throws -> Void {
+    public static func queue(_ kind: String, settings: NotificationSettings, limits: LimitSettings = LimitSettings(),
+                             now: Int64) -> @Sendable (Connection, Booking) throws -> Void {
         { connection, booking in
             for (channel, recipient, enabled) in [("email", booking.person.email, settings.email), ("sms", booking.person.phone, settings.sms)]
             where enabled && !recipient.isEmpty {
                 try Outbox.enqueue(connection, kind: kind, channel: channel, recipient: recipient, bookingID: booking.id, language: booking.language,
-                                   payload: booking.cancelReason.map { ["reason": $0] } ?? [:], at: now)
+                                   payload: booking.cancelReason.map { ["reason": $0] } ?? [:], at: now, limits: limits)
             }
         }
     }

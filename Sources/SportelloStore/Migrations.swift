@@ -130,6 +130,21 @@ enum Migrations {
         CREATE INDEX bookings_occupying ON bookings (service_id, slot_start) WHERE state IN ('booked', 'done', 'absent');
         CREATE INDEX holds_live ON holds (service_id, slot_start, expires_at) WHERE released = 0 AND booking_id IS NULL;
         """,
+        // helper/squat: who holds what (the client's address key, its browser session) so one client cannot hold
+        // a whole service, and daily counts per address and contact (bookings, registrations, messages).
+        """
+        ALTER TABLE holds ADD COLUMN client_key TEXT;
+        ALTER TABLE holds ADD COLUMN session TEXT;
+        CREATE INDEX holds_client_live ON holds (client_key, expires_at) WHERE released = 0 AND booking_id IS NULL;
+        CREATE INDEX holds_session_live ON holds (session) WHERE released = 0 AND booking_id IS NULL AND session IS NOT NULL;
+        CREATE TABLE usage (
+            key TEXT NOT NULL,
+            day INTEGER NOT NULL,
+            count INTEGER NOT NULL,
+            PRIMARY KEY (key, day)
+        ) WITHOUT ROWID;
+        CREATE INDEX usage_day ON usage (day);
+        """,
     ]
 
     static func apply(to connection: Connection) throws {
