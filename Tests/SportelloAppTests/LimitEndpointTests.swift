@@ -1,0 +1,200 @@
+import Foundation
+@testable import SportelloCore
+import SportelloStore
+import Testing
+@testable import SportelloApp
+
+/// Nobody can squat: the budgets of one client over real HTTP, with the limits' defaults.
+@Suite(.serialized) struct LimitEndpointTests {
+    // Wednesday 25 November 2026, 08:00; Thursday 26th has free identity-card slots every 20 minutes from 08:30.
+    let now = rome("2026-11-25", "08:00")
+
+    func site(_ configure: (inout SiteConfiguration) -> Void = { _ in }) throws -> RunningSite {
+        try RunningSite(now: now) {
+            $0.limits = LimitSettings()
+            $0.booking.maxActiveBookingsPerPerson = nil
+            configure(&$0)
+        }
+    }
+
+    /// The identity-card slots from Thursday 26th on, in order.
+    static let slots: [Int64] = {
+        guard let configuration = try? SiteConfiguration.load(path: repositoryRoot.appendingPathComponent("sportello.json").path),
+              let service = Catalogue(configuration: configuration).service(id: "carta-identita") else { return [] }
+        return (0..<7).flatMap { day in service.slots(on: CivilDate(year: 2026, month: 11, day: 26)!.adding(days: day)).map(\.startInstant) }
+    }()
+
+    func slot(_ index: Int) -> String { Self.slots.indices.contains(index) ? String(Self.slots[index]) : "0" }
+
+    /// A well-formed codice fiscale per index (the check character computed), as a squatter makes them up.
+    static func madeUpCodiceFiscale(_ index: Int) -> String {
+        let first15 = "RSSMRA85T10A" + String(format: "%03d", index % 1000)
+        return first15 + String(UnicodeScalar(CodiceFiscale.checkCharacter(for: Array(first15.utf8)[...])))
+    }
+
+    func json(_ reply: Reply) -> [String: Any] {
+        (try? JSONSerialization.jsonObject(with: Data(reply.body.utf8)) as? [String: Any]) ?? [:]
+    }
+
+    func retryAfter(_ reply: Reply) -> Int? { (reply.headers["Retry-After"] as? String).flatMap { Int($0) } }
+
+    @Test func oneAddressCannotHoldAWholeServiceAndIsToldUntilWhen() throws {
+        let site = try site()
+        defer { site.stop() }
+        for index in 0..<2 { #expect(try site.post("/api/holds", ["service": "carta-identita", "slot": slot(index)], json: true).status == 201) }
+        let refused = try site.post("/api/holds", ["service": "carta-identita", "slot": slot(2)], json: true)
+        #expect(refused.status == 429)
+        #expect(json(refused)["error"] as? String == "too_many_holds")
+        #expect((json(refused)["message"] as? String ?? "").contains("alle 08:10"))  // the first hold runs out 10 minutes after 08:00
+        #expect(retryAfter(refused) == 600)
+        // The page for browsers says the same, in English too.
+        let page = try site.post("/api/holds", ["service": "carta-identita", "slot": slot(3), "lang": "en"])
+        #expect(page.status == 429 && page.body.contains("already holds 2 times") && page.body.contains("08:10"))
+        // Nothing was taken by the refusals; another citizen (through the trusted proxy) holds freely.
+        let other = try site.post("/api/holds", ["service": "carta-identita", "slot": slot(2)], json: true, headers: ["X-Forwarded-For": "198.51.100.7"])
+        #expect(other.status == 201)
+        // One IPv6 subscriber is one client, whichever address of its /64 it picks.
+        for (index, address) in ["2001:db8:5:6::1", "2001:db8:5:6:ffff::2"].enumerated() {
+            #expect(try site.post("/api/holds", ["service": "carta-identita", "slot": slot(10 + index)], json: true,
+                                  headers: ["X-Forwarded-For": address]).status == 201)
+        }
+        #expect(try site.post("/api/holds", ["service": "carta-identita", "slot": slot(12)], json: true,
+                              headers: ["X-Forwarded-For": "2001:db8:5:6:abcd::3"]).status == 429)
+        // When the first holds run out, the client may hold again.
+        site.clock.advance(601)
+        #expect(try site.post("/api/holds", ["service": "carta-identita", "slot": slot(2)], json: true).status == 201)
+    }
+
+    @Test func aBrowsersNewHoldGivesBackItsPreviousOne() throws {
+        let site = try site()
+        defer { site.stop() }
+        let first = try site.post("/api/holds", ["service": "carta-identita", "slot": slot(0)])
+        let cookie = try #require(first.headers["Set-Cookie"] as? String)
+        #expect(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax") && cookie.contains("Path=/api/"))
+        let visitor = try #require(extract("sportello_visitor=[0-9a-f]{32}", from: cookie))
+        let firstToken = try #require(extract("[0-9a-f]{32}", from: extract("name=\"hold\" value=\"[0-9a-f]{32}\"", from: first.body) ?? ""))
+        // Picking another time from the same browser: the first is given back at once, and no cookie is set again.
+        let second = try site.post("/api/holds", ["service": "carta-identita", "slot": slot(1)], headers: ["Cookie": visitor])
+        #expect(second.status == 200 && second.headers["Set-Cookie"] == nil)
+        #expect(try site.post("/api/review", ["hold": firstToken], json: true).status == 410)
+        #expect(try site.store.hold(token: firstToken)?.released == true)
+        // So a browser changing its mind many times never meets the address's cap.
+        for index in 2..<8 {
+            #expect(try site.post("/api/holds", ["service": "carta-identita", "slot": slot(index)], headers: ["Cookie": visitor]).status == 200)
+        }
+        // A forged cookie is no session: a fresh one is issued.
+        let forged = try site.post("/api/holds", ["service": "carta-identita", "slot": slot(9)], json: true, headers: ["Cookie": "sportello_visitor=../x"])
+        #expect((forged.headers["Set-Cookie"] as? String)?.contains("sportello_visitor=") == true)
+    }
+
+    @Test func inventedPeopleWithOneContactGetAtMostTheDailyBookings() throws {
+        let site = try site()
+        defer { site.stop() }
+        var statuses: [Int] = []
+        var last = Reply(status: 0, body: "", headers: [:])
+        for index in 0..<5 {
+            // Each booking from its own made-up address (so only the contact cap counts), one mailbox for all.
+            let address = "198.51.100.\(index + 1)"
+            let hold = try site.post("/api/holds", ["service": "carta-identita", "slot": slot(index)], json: true, headers: ["X-Forwarded-For": address])
+            let token = try #require(extract("[0-9a-f]{32}", from: hold.body))
+            var fields = person
+            fields["hold"] = token
+            fields["codice_fiscale"] = Self.madeUpCodiceFiscale(index)
+            fields["cellulare"] = "33312345\(10 + index)"
+            last = try site.post("/api/bookings", fields, json: true, headers: ["X-Forwarded-For": address])
+            statuses.append(last.status)
+        }
+        #expect(statuses == [201, 201, 201, 429, 429])
+        #expect(json(last)["error"] as? String == "daily_limit_reached")
+        #expect((json(last)["message"] as? String ?? "").contains("26 novembre"))  // tomorrow
+        #expect(retryAfter(last) == Int(rome("2026-11-26", "00:00") - now))
+        #expect(try site.store.database.read { try $0.scalarInt("SELECT COUNT(*) FROM bookings") } == 3)
+        // The next day the same mailbox may book again.
+        site.clock.advance(Int64(rome("2026-11-26", "00:00") - now))
+        let hold = try site.post("/api/holds", ["service": "carta-identita", "slot": slot(20)], json: true)
+        var fields = person
+        fields["hold"] = try #require(extract("[0-9a-f]{32}", from: hold.body))
+        #expect(try site.post("/api/bookings", fields, json: true).status == 201)
+    }
+
+    @Test func oneAddressBooksAtMostItsDailyCap() throws {
+        let site = try site { $0.limits.bookingsPerAddressPerDay = 2 }
+        defer { site.stop() }
+        var statuses: [Int] = []
+        for index in 0..<3 {
+            let hold = try site.post("/api/holds", ["service": "carta-identita", "slot": slot(index)], json: true)
+            var fields = person
+            fields["hold"] = try #require(extract("[0-9a-f]{32}", from: hold.body))
+            fields["codice_fiscale"] = Self.madeUpCodiceFiscale(index)
+            fields["email"] = "persona\(index)@example.it"
+            fields["cellulare"] = "34712345\(10 + index)"
+            statuses.append(try site.post("/api/bookings", fields, json: true).status)
+        }
+        #expect(statuses == [201, 201, 429])
+    }
+
+    @Test func registrationsAndResetsAreCappedPerAddressAndContact() throws {
+        let site = try site {
+            $0.notifications.sms = true
+            $0.notifications.smsCommand = ["/bin/true"]
+        }
+        defer { site.stop() }
+        func register(_ index: Int, email: String, phone: String, from address: String) throws -> Reply {
+            try site.post("/api/accounts", ["nome": "Pinco", "cognome": "Pallino", "codice_fiscale": Self.madeUpCodiceFiscale(index),
+                                            "email": email, "cellulare": phone], json: true, headers: ["X-Forwarded-For": address])
+        }
+        // A flood from one address: five registrations a day, then a clear refusal.
+        var statuses: [Int] = []
+        for index in 0..<8 { statuses.append(try register(index, email: "p\(index)@example.it", phone: "+8823123456\(100 + index)", from: "203.0.113.9").status) }
+        #expect(statuses == [202, 202, 202, 202, 202, 429, 429, 429])
+        // SMS pumping: none of those SMS went to the +882 numbers; mail did.
+        let sms = try site.store.database.read { try $0.scalarInt("SELECT COUNT(*) FROM outbox WHERE channel = 'sms'") }
+        #expect(sms == 0)
+        #expect(try site.store.database.read { try $0.scalarInt("SELECT COUNT(*) FROM outbox WHERE channel = 'email'") } == 5)
+        // One mailbox from many addresses: two registrations a day.
+        statuses = []
+        for index in 10..<13 { statuses.append(try register(index, email: "same@example.it", phone: "3471234567", from: "198.51.100.\(index)").status) }
+        #expect(statuses == [202, 202, 429])
+        #expect(try site.store.database.read { try $0.scalarInt("SELECT COUNT(*) FROM outbox WHERE channel = 'sms'") } == 2)  // Italian mobile
+        // Credential resets: three a day per contact, whether or not the account exists (the answer does not tell).
+        statuses = []
+        for index in 0..<4 {
+            statuses.append(try site.post("/api/credentials", ["codice_fiscale": Self.madeUpCodiceFiscale(20 + index), "contatto": "same@example.it"],
+                                          json: true, headers: ["X-Forwarded-For": "192.0.2.\(index + 1)"]).status)
+        }
+        #expect(statuses == [202, 202, 202, 429])
+    }
+
+    @Test func zeroSwitchesTheHoldCapOff() throws {
+        let site = try site { $0.limits.holdsPerClient = 0 }
+        defer { site.stop() }
+        // No cap and no browser session: a client may hold many, and no session cookie is needed for it.
+        for index in 0..<6 { #expect(try site.post("/api/holds", ["service": "carta-identita", "slot": slot(index)], json: true).status == 201) }
+    }
+
+    @Test func theLimitsAreConfiguredWithSafeDefaults() throws {
+        let demo = try Data(contentsOf: repositoryRoot.appendingPathComponent("sportello.json"))
+        func parse(_ limits: Any) throws -> LimitSettings {
+            var root = try #require(try JSONSerialization.jsonObject(with: demo) as? [String: Any])
+            root["limits"] = limits
+            return try SiteConfiguration.parse(try JSONSerialization.data(withJSONObject: root)).limits
+        }
+        let defaults = try SiteConfiguration.parse(demo).limits
+        #expect(defaults == LimitSettings() && defaults.holdsPerClient == 2 && defaults.smsCountryCodes == ["39"])
+        let set = try parse(["holdsPerClient": 0, "bookingsPerContactPerDay": 7, "smsCountryCodes": ["39", "41"]])
+        #expect(set.holdsPerClient == 0 && set.bookingsPerContactPerDay == 7 && set.smsCountryCodes == ["39", "41"] && set.mailPerRecipientPerDay == 10)
+        #expect(throws: ConfigurationError.self) { try parse(["holdsPerClinet": 1]) }
+        #expect(throws: ConfigurationError.self) { try parse(["holdsPerClient": -1]) }
+        #expect(throws: ConfigurationError.self) { try parse(["smsCountryCodes": ["+39"]]) }
+    }
+
+    @Test func addressesAreGroupedLikeSubscribers() {
+        #expect(ClientKey.of("203.0.113.9") == "203.0.113.9")
+        #expect(ClientKey.of("2001:db8:5:6::1") == "2001:0db8:0005:0006::/64")
+        #expect(ClientKey.of("2001:DB8:5:6:ffff:1:2:3") == "2001:0db8:0005:0006::/64")
+        #expect(ClientKey.of("::ffff:198.51.100.7") == "198.51.100.7")
+        #expect(ClientKey.of("fe80::1%eth0") == "fe80:0000:0000:0000::/64")
+        #expect(ClientKey.of("not:an:address") == "not:an:address")
+        #expect(Application.contactKeys([" Mario@Example.IT ", "+39 333 123 4567", "", "--"]) == ["mario@example.it", "393331234567"])
+    }
+}
