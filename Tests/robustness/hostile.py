@@ -10,7 +10,8 @@ Against one `sportello serve`, one attack after another:
  5. XSS, template and SQL payloads in every field of every POST (holds, form, confirmation, cancellation,
     receipts, accounts, sign-in, operator sign-in and actions) and in headers: no 5xx, no payload unescaped in any
     answer (pages, receipts, the operator agenda, mail), the database intact, nothing of it in output/;
- 6. a flood of POSTs from 127.0.0.2: 429 with a clear message once past booking.requestsPerMinutePerAddress.
+ 6. a flood of POSTs from 127.0.0.2: 429 with a clear message once past booking.requestsPerMinutePerAddress;
+ 7. squatting and SMS pumping against an endpoint of their own with the shipped limits (abuse_squat.py).
 Meanwhile an honest client (127.0.0.1, the trusted proxy, each citizen its own X-Forwarded-For as nginx sends it)
 fetches pages and completes bookings; each of its requests must be answered correctly within 2 s. Its median and
 p99 latency are printed per attack.
@@ -36,6 +37,7 @@ import threading
 import time
 import urllib.parse
 
+import abuse_squat
 import common
 from common import Verdict, latency_line, person
 
@@ -668,6 +670,7 @@ def main() -> None:
         stored: list = []
         phase("5. XSS and SQL payloads", lambda: stored.extend(payloads(endpoint, verdict, token, attack_slots, not args.quick)))
         phase("6. flood from one address", lambda: flood(endpoint.port, flood_seconds, 3000 if args.quick else 20000, verdict))
+        phase("7. squatting and SMS pumping (own endpoint, shipped limits)", lambda: abuse_squat.run(verdict, args.quick, args.keep))
         honest.stopped.set()
         honest.thread.join(30)
         verdict.check(endpoint.alive(), "the server is still running")
