@@ -77,8 +77,9 @@ extension Application {
     }
 
     func resetCredentials(_ fields: FormFields, _ context: RequestContext) -> HTTPResponse {
-        guard let limited = limitSignIn(context) ?? limitAccountRequest("reset", contacts: [fields["contatto"] ?? ""], context) else {
-            let codiceFiscale = (fields["codice_fiscale"] ?? "").trimmingCharacters(in: .whitespaces).uppercased()
+        let codiceFiscale = (fields["codice_fiscale"] ?? "").trimmingCharacters(in: .whitespaces).uppercased()
+        guard let limited = limitSignIn(context)
+                ?? limitAccountRequest("reset", contacts: [fields["contatto"] ?? ""], codiceFiscale: codiceFiscale, context) else {
             do {
                 _ = try accounts.resetCredentials(codiceFiscale: codiceFiscale, contact: fields["contatto"] ?? "", now: clock(),
                                                   address: context.clientAddress) { connection, account, password in

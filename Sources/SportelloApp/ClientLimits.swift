@@ -36,13 +36,16 @@ extension Application {
 
     /// Counts a registration ("register") or a credential reset ("reset") against the address's and the
     /// contacts' daily caps, whether or not an account exists (the answer must not tell); nil when it may go on.
-    func limitAccountRequest(_ kind: String, contacts: [String], _ context: RequestContext) -> HTTPResponse? {
+    /// A reset also counts against its codice fiscale: each one replaces the holder's password, so whoever
+    /// knows someone's codice fiscale and contact must not be able to keep them out with resets.
+    func limitAccountRequest(_ kind: String, contacts: [String], codiceFiscale: String = "", _ context: RequestContext) -> HTTPResponse? {
         let limits = configuration.limits
         let (perAddress, perContact) = kind == "register"
             ? (limits.registrationsPerAddressPerDay, limits.registrationsPerContactPerDay)
             : (limits.credentialResetsPerAddressPerDay, limits.credentialResetsPerContactPerDay)
         let caps = [DailyCap("\(kind):address:\(ClientKey.of(context.clientAddress))", limit: perAddress)]
             + Self.contactKeys(contacts).map { DailyCap("\(kind):contact:\($0)", limit: perContact) }
+            + (codiceFiscale.isEmpty ? [] : [DailyCap("\(kind):cf:\(codiceFiscale.prefix(32))", limit: perContact)])
         do {
             try store.takeDaily(caps, now: clock())
         } catch {
