@@ -24,6 +24,8 @@ public final class Application: HTTPResponder, Sendable {
     let staticFiles: StaticFiles
     let clock: @Sendable () -> Int64
     let addressLimiter: RateLimiter?
+    /// Challenges for clients past their budget, when `limits.proofOfWork` is set.
+    let proofOfWork: ProofOfWork?
     let ticker: Ticker
     /// The nearest free slots offered with a refusal, per (service, slot); see `nearestFreeSlots`.
     let alternatives = AlternativesCache()
@@ -47,6 +49,7 @@ public final class Application: HTTPResponder, Sendable {
         let limit = site.configuration.booking.requestsPerMinutePerAddress
         addressLimiter = limit > 0 ? RateLimiter(capacity: max(10, limit / 2), perMinute: limit) : nil
         ticker = Ticker()
+        proofOfWork = site.configuration.limits.proofOfWork.map { ProofOfWork(settings: $0) }
     }
 
     var configuration: SiteConfiguration { site.configuration }

@@ -63,7 +63,7 @@ extension Application {
     func register(_ fields: FormFields, _ context: RequestContext) -> HTTPResponse {
         let (person, errors) = validatePerson(formValues(fields), notesRequired: false)
         guard let person else { return failure(.invalidFields, context, fieldErrors: errors) }
-        if let limited = limitAccountRequest("register", contacts: [person.email, person.phone], context) { return limited }
+        if let limited = limitAccountRequest("register", contacts: [person.email, person.phone], context, fields: fields) { return limited }
         do {
             _ = try accounts.register(person, now: clock(), address: context.clientAddress) { connection, account, password in
                 try sendCredentials(connection, account: account, password: password, language: context.language)
@@ -79,7 +79,7 @@ extension Application {
     func resetCredentials(_ fields: FormFields, _ context: RequestContext) -> HTTPResponse {
         let codiceFiscale = (fields["codice_fiscale"] ?? "").trimmingCharacters(in: .whitespaces).uppercased()
         guard let limited = limitSignIn(context)
-                ?? limitAccountRequest("reset", contacts: [fields["contatto"] ?? ""], codiceFiscale: codiceFiscale, context) else {
+                ?? limitAccountRequest("reset", contacts: [fields["contatto"] ?? ""], codiceFiscale: codiceFiscale, context, fields: fields) else {
             do {
                 _ = try accounts.resetCredentials(codiceFiscale: codiceFiscale, contact: fields["contatto"] ?? "", now: clock(),
                                                   address: context.clientAddress) { connection, account, password in

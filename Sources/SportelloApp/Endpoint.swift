@@ -24,11 +24,11 @@ extension Application {
         do {
             let placed = try store.placeHold(slot: SlotRef(serviceID: service.id, start: slot.startInstant), capacity: service.capacity, now: now,
                                              expiresAt: now + Int64(configuration.booking.holdMinutes) * 60, clientIP: context.clientAddress,
-                                             client: holdClient(context, session: session))
+                                             client: holdClient(context, session: session, proven: proven(fields, context)))
             hold = placed.hold
             for previous in placed.released { queue.mark(SitePublisher.pages(touchedBy: previous.serviceID, slotStart: previous.start)) }
         } catch {
-            return limitFailure(error, context) ?? failure(EndpointError(error), context, service: service, near: slot)
+            return limitFailure(error, context, retry: ("holds", fields)) ?? failure(EndpointError(error), context, service: service, near: slot)
         }
         queue.mark(SitePublisher.pages(touchedBy: service.id, slotStart: slot.startInstant))
         var response = context.wantsJSON ? json(201, ["hold": holdJSON(hold, slot: slot)])
@@ -89,9 +89,9 @@ extension Application {
             booking = try store.confirm(holdToken: token, person: person, slotEnd: slot.endInstant, now: clock(), clientIP: context.clientAddress,
                                         maxActiveBookingsPerPerson: configuration.booking.maxActiveBookingsPerPerson,
                                         noShowPolicy: configuration.booking.noShowPolicy, language: context.language,
-                                        within: BookingStore.counting(bookingCaps(person, context), now: clock(), then: notify("confirmed")))
+                                        within: BookingStore.counting(bookingCaps(person, context, fields), now: clock(), then: notify("confirmed")))
         } catch {
-            if let limited = limitFailure(error, context) { return limited }
+            if let limited = limitFailure(error, context, retry: ("bookings", fields)) { return limited }
             if case .noShowBlocked(let until) = error {
                 let t = site.renderer.texts(context.language)
                 return failure(.noShowBlocked, context, messageArguments: ["date": t.longDate(RomeTime.local(until).date)])

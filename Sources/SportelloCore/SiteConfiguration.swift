@@ -126,6 +126,9 @@ public struct LimitSettings: Sendable, Equatable {
     public var smsPerRecipientPerDay = 5
     /// Country calling codes SMS may go to; for Italy ("39") only mobile numbers (+39 3…).
     public var smsCountryCodes: [String] = ["39"]
+    /// A client past a budget may still act once more by proving work (or, without JavaScript, by waiting);
+    /// nil = off: past a budget, the client waits until it opens again.
+    public var proofOfWork: ProofOfWorkSettings?
 
     public init() {}
 
@@ -152,6 +155,16 @@ public struct LimitSettings: Sendable, Equatable {
             code == "39" ? digits.hasPrefix("393") : digits.hasPrefix(code)
         }
     }
+}
+
+/// The challenge for clients past their budget, in the spirit of ALTCHA and served by Sportello itself: find a
+/// number whose SHA-256 with the challenge starts with `bits` zero bits (the browser does it in about
+/// 2^bits hashes), or wait `waitSeconds`. One challenge per address at a time, each good for one action.
+public struct ProofOfWorkSettings: Sendable, Equatable {
+    public var bits = 16
+    public var waitSeconds = 30
+
+    public init() {}
 }
 
 public struct PrivacySettings: Sendable {
@@ -322,7 +335,7 @@ extension SiteConfiguration {
             ("credentialResetsPerContactPerDay", \.credentialResetsPerContactPerDay), ("mailPerRecipientPerDay", \.mailPerRecipientPerDay),
             ("smsPerRecipientPerDay", \.smsPerRecipientPerDay),
         ]
-        let object = try node.object(allowedKeys: Set(counts.map(\.0) + ["smsCountryCodes"]))
+        let object = try node.object(allowedKeys: Set(counts.map(\.0) + ["smsCountryCodes", "proofOfWork"]))
         var limits = LimitSettings()
         for (key, path) in counts {
             if let value = object.optional(key) { limits[keyPath: path] = try value.int(in: 0...1_000_000) }
@@ -336,6 +349,13 @@ extension SiteConfiguration {
                 }
                 limits.smsCountryCodes.append(code)
             }
+        }
+        if let value = object.optional("proofOfWork") {
+            let settings = try value.object(allowedKeys: ["bits", "waitSeconds"])
+            var proof = ProofOfWorkSettings()
+            if let bits = settings.optional("bits") { proof.bits = try bits.int(in: 1...28) }
+            if let wait = settings.optional("waitSeconds") { proof.waitSeconds = try wait.int(in: 1...600) }
+            limits.proofOfWork = proof
         }
         return limits
     }

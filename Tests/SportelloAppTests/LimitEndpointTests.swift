@@ -179,6 +179,89 @@ import Testing
         for index in 0..<6 { #expect(try site.post("/api/holds", ["service": "carta-identita", "slot": slot(index)], json: true).status == 201) }
     }
 
+    /// The answer to a challenge: the first nonce whose SHA-256 after the salt starts with `bits` zero bits.
+    func solve(_ challenge: [String: Any]) throws -> [String: String] {
+        let salt = try #require(challenge["salt"] as? String)
+        let bits = try #require((challenge["bits"] as? NSNumber)?.intValue)
+        let nonce = try #require((0..<1_000_000).first { ProofOfWork.work(salt: salt, nonce: String($0)) >= bits })
+        return ["pow_salt": salt, "pow_issued": "\((challenge["issued"] as? NSNumber)?.int64Value ?? 0)",
+                "pow_signature": challenge["signature"] as? String ?? "", "pow_nonce": String(nonce)]
+    }
+
+    @Test func pastItsBudgetAClientMayActOnceMoreByProvingWorkOrWaiting() throws {
+        let site = try site {
+            var proof = ProofOfWorkSettings()
+            proof.bits = 10
+            proof.waitSeconds = 20
+            $0.limits.proofOfWork = proof
+        }
+        defer { site.stop() }
+        for index in 0..<2 { #expect(try site.post("/api/holds", ["service": "carta-identita", "slot": slot(index)], json: true).status == 201) }
+        let hold = ["service": "carta-identita", "slot": slot(2)]
+        let refused = try site.post("/api/holds", hold, json: true)
+        #expect(refused.status == 429 && json(refused)["error"] as? String == "too_many_holds")
+        let challenge = try #require(json(refused)["challenge"] as? [String: Any])
+        #expect(challenge["algorithm"] as? String == "SHA-256" && (challenge["waitSeconds"] as? NSNumber)?.intValue == 20)
+        let answer = try solve(challenge)
+        // The answer is bound to the client's address: another client at its cap cannot use it.
+        for index in 10..<12 {
+            #expect(try site.post("/api/holds", ["service": "carta-identita", "slot": slot(index)], json: true,
+                                  headers: ["X-Forwarded-For": "198.51.100.9"]).status == 201)
+        }
+        #expect(try site.post("/api/holds", hold.merging(answer) { $1 }, json: true, headers: ["X-Forwarded-For": "198.51.100.9"]).status == 429)
+        // A wrong nonce is no answer.
+        #expect(try site.post("/api/holds", ["service": "carta-identita", "slot": slot(3), "pow_salt": answer["pow_salt"] ?? "",
+                                             "pow_issued": answer["pow_issued"] ?? "", "pow_signature": answer["pow_signature"] ?? "",
+                                             "pow_nonce": "x"], json: true).status == 429)
+        // That refusal issued a new challenge, which replaced the first: its answer no longer counts.
+        #expect(try site.post("/api/holds", hold.merging(answer) { $1 }, json: true).status == 429)
+        let fresh = try site.post("/api/holds", hold, json: true)
+        let second = try solve(try #require(json(fresh)["challenge"] as? [String: Any]))
+        #expect(try site.post("/api/holds", hold.merging(second) { $1 }, json: true).status == 201)
+        // Once only.
+        #expect(try site.post("/api/holds", ["service": "carta-identita", "slot": slot(3)].merging(second) { $1 }, json: true).status == 429)
+        // What the page sends back is escaped like everything else.
+        let hostile = try site.post("/api/holds", ["service": "carta-identita", "slot": slot(3), "note": "\"><script>alert(1)</script>"])
+        #expect(hostile.status == 429 && !hostile.body.contains("<script>alert") && hostile.body.contains("&quot;&gt;&lt;script&gt;"))
+        // Without JavaScript: the page's form sends the request back; accepted once the wait is over.
+        let page = try site.post("/api/holds", ["service": "carta-identita", "slot": slot(3)])
+        #expect(page.status == 429 && page.body.contains("data-pow=\"10\"") && page.body.contains("attendi 20 secondi"))
+        #expect(page.body.contains("<input type=\"hidden\" name=\"slot\" value=\"\(slot(3))\">"))
+        let waited = ["service": "carta-identita", "slot": slot(3),
+                      "pow_salt": try #require(extract("(?<=name=\"pow_salt\" value=\")[0-9a-f]{32}", from: page.body)),
+                      "pow_issued": try #require(extract("(?<=name=\"pow_issued\" value=\")[0-9]+", from: page.body)),
+                      "pow_signature": try #require(extract("(?<=name=\"pow_signature\" value=\")[0-9a-f]{64}", from: page.body))]
+        site.clock.advance(10)
+        #expect(try site.post("/api/holds", waited, json: true).status == 429)  // too early (and that issued another challenge)
+        let again = try site.post("/api/holds", ["service": "carta-identita", "slot": slot(3)], json: true)
+        let latest = try #require(json(again)["challenge"] as? [String: Any])
+        site.clock.advance(20)
+        #expect(try site.post("/api/holds", ["service": "carta-identita", "slot": slot(3), "pow_salt": latest["salt"] as? String ?? "",
+                                             "pow_issued": "\((latest["issued"] as? NSNumber)?.int64Value ?? 0)",
+                                             "pow_signature": latest["signature"] as? String ?? ""], json: true).status == 201)
+        // The same for a daily cap: a registration past the address's budget goes through with an answer.
+        for index in 0..<5 {
+            #expect(try site.post("/api/accounts", ["nome": "Pinco", "cognome": "Pallino", "codice_fiscale": Self.madeUpCodiceFiscale(40 + index),
+                                                    "email": "r\(index)@example.it", "cellulare": "3471234\(500 + index)"], json: true).status == 202)
+        }
+        let registration = ["nome": "Pinco", "cognome": "Pallino", "codice_fiscale": Self.madeUpCodiceFiscale(50), "email": "r9@example.it",
+                            "cellulare": "3471234599"]
+        let capped = try site.post("/api/accounts", registration, json: true)
+        #expect(capped.status == 429 && json(capped)["error"] as? String == "daily_limit_reached")
+        let proof = try solve(try #require(json(capped)["challenge"] as? [String: Any]))
+        #expect(try site.post("/api/accounts", registration.merging(proof) { $1 }, json: true).status == 202)
+    }
+
+    @Test func withoutProofOfWorkNoChallengeIsOffered() throws {
+        let site = try site()
+        defer { site.stop() }
+        for index in 0..<2 { _ = try site.post("/api/holds", ["service": "carta-identita", "slot": slot(index)], json: true) }
+        let refused = try site.post("/api/holds", ["service": "carta-identita", "slot": slot(2)], json: true)
+        #expect(refused.status == 429 && json(refused)["challenge"] == nil)
+        let page = try site.post("/api/holds", ["service": "carta-identita", "slot": slot(2)])
+        #expect(page.status == 429 && !page.body.contains("data-pow"))
+    }
+
     @Test func theLimitsAreConfiguredWithSafeDefaults() throws {
         let demo = try Data(contentsOf: repositoryRoot.appendingPathComponent("sportello.json"))
         func parse(_ limits: Any) throws -> LimitSettings {
@@ -193,6 +276,10 @@ import Testing
         #expect(throws: ConfigurationError.self) { try parse(["holdsPerClinet": 1]) }
         #expect(throws: ConfigurationError.self) { try parse(["holdsPerClient": -1]) }
         #expect(throws: ConfigurationError.self) { try parse(["smsCountryCodes": ["+39"]]) }
+        #expect(defaults.proofOfWork == nil)
+        #expect(try parse(["proofOfWork": [:]]).proofOfWork == ProofOfWorkSettings())
+        #expect(try parse(["proofOfWork": ["bits": 20, "waitSeconds": 60]]).proofOfWork?.bits == 20)
+        #expect(throws: ConfigurationError.self) { try parse(["proofOfWork": ["bits": 40]]) }
     }
 
     @Test func addressesAreGroupedLikeSubscribers() {
