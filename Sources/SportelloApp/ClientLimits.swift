@@ -65,12 +65,13 @@ extension Application {
         return nil
     }
 
-    /// Contacts as one key each however they were typed: mail lowercased, phone as its digits.
+    /// Contacts as one key each however they were typed: mail lowercased, phone as the digits of its
+    /// international form ("333 123 4567" and "+39 333 1234567" are one number).
     static func contactKeys(_ contacts: [String]) -> [String] {
         contacts.compactMap { contact in
             let trimmed = contact.trimmingCharacters(in: .whitespaces).lowercased()
             if trimmed.contains("@") { return trimmed }
-            let digits = trimmed.filter(\.isNumber)
+            let digits = ((try? FieldValidator.phone(trimmed)) ?? trimmed).filter(\.isNumber)
             return digits.isEmpty ? nil : digits
         }
     }

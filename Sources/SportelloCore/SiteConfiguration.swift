@@ -116,7 +116,8 @@ public struct LimitSettings: Sendable, Equatable {
     /// Live holds one address may have at once. A browser's new hold also gives back its previous one.
     public var holdsPerClient = 2
     public var bookingsPerAddressPerDay = 10
-    public var bookingsPerContactPerDay = 3
+    /// Four: a parent booking identity cards for the family from one mailbox.
+    public var bookingsPerContactPerDay = 4
     public var registrationsPerAddressPerDay = 5
     public var registrationsPerContactPerDay = 2
     public var credentialResetsPerAddressPerDay = 5
