@@ -26,6 +26,8 @@ public final class Application: HTTPResponder, Sendable {
     let staticFiles: StaticFiles
     let clock: @Sendable () -> Int64
     let addressLimiter: RateLimiter?
+    /// Challenges for clients past their budget, when `limits.proofOfWork` is set.
+    let proofOfWork: ProofOfWork?
     let ticker: Ticker
     /// The nearest free slots offered with a refusal, per (service, slot); see `nearestFreeSlots`.
     let alternatives = AlternativesCache()
@@ -54,6 +56,7 @@ public final class Application: HTTPResponder, Sendable {
         let limit = site.configuration.booking.requestsPerMinutePerAddress
         addressLimiter = limit > 0 ? RateLimiter(capacity: max(10, limit / 2), perMinute: limit) : nil
         ticker = Ticker()
+        proofOfWork = site.configuration.limits.proofOfWork.map { ProofOfWork(settings: $0) }
     }
 
     var configuration: SiteConfiguration { site.configuration }
@@ -182,6 +185,7 @@ public final class Application: HTTPResponder, Sendable {
         formContext.citizen = identify(request)
         takeOverLocalAccount(of: formContext.citizen, formContext)
         formContext.chosenBeneficiary = request.cookies[Self.beneficiaryCookie]
+        formContext.visitor = Self.visitor(request)
         if let honeypot = fields["website"], !honeypot.isEmpty { return failure(.badForm, formContext) }
         switch String(request.path.dropFirst(apiPrefix.count)) {
         case "holds": return placeHold(fields, formContext)
@@ -237,6 +241,8 @@ struct RequestContext {
     var citizen: Citizen?
     /// The beneficiary chosen on the service page before a slot ("Prenota per un'altra persona"), if any.
     var chosenBeneficiary: String?
+    /// The anonymous browser session cookie, when the browser sent one (see `ClientLimits`).
+    var visitor: String?
 
     init(request: HTTPRequest, configuration: SiteConfiguration) {
         wantsJSON = (request.headers["Accept"] ?? "").contains("application/json")

@@ -111,6 +111,7 @@ extension Application {
         guard let person else { return failure(.invalidFields, context, fieldErrors: errors) }
         // The password goes to one contact only, so signing in with it proves that contact.
         let contact = configuration.notifications.email || !configuration.notifications.sms ? person.email : person.phone
+        if let limited = limitAccountRequest("register", contacts: [person.email, person.phone], context, fields: fields) { return limited }
         do {
             _ = try accounts.register(person, verifiedContact: contact, now: clock(), address: context.clientAddress) { connection, account, password in
                 try sendCredentials(connection, account: account, password: password, language: context.language)
@@ -126,8 +127,9 @@ extension Application {
 
     func resetCredentials(_ fields: FormFields, _ context: RequestContext) -> HTTPResponse {
         guard localAccountsAllowed else { return failure(.localAccountsOff, context) }
-        guard let limited = limitSignIn(context) else {
-            let codiceFiscale = (fields["codice_fiscale"] ?? "").trimmingCharacters(in: .whitespaces).uppercased()
+        let codiceFiscale = (fields["codice_fiscale"] ?? "").trimmingCharacters(in: .whitespaces).uppercased()
+        guard let limited = limitSignIn(context)
+                ?? limitAccountRequest("reset", contacts: [fields["contatto"] ?? ""], codiceFiscale: codiceFiscale, context, fields: fields) else {
             do {
                 _ = try accounts.resetCredentials(codiceFiscale: codiceFiscale, contact: fields["contatto"] ?? "", now: clock(),
                                                   address: context.clientAddress) { connection, account, password in
@@ -326,7 +328,7 @@ extension Application {
         let payload = ["codiceFiscale": account.codiceFiscale, "name": "\(account.givenName) \(account.familyName)",
                        SecretFiles.payloadKey: try SecretFiles(database: store.database).store(password)]
         try Outbox.enqueue(connection, kind: "credentials", channel: recipient.contains("@") ? "email" : "sms", recipient: recipient, bookingID: nil,
-                           language: language, payload: payload, at: clock())
+                           language: language, payload: payload, at: clock(), limits: configuration.limits)
     }
 
     /// An account was just created for a codice fiscale that has bookings with other contacts: those people
@@ -337,13 +339,13 @@ extension Application {
         for (channel, recipient) in try AccountStore.otherContacts(connection, codiceFiscale: account.codiceFiscale, except: [account.email, account.phone])
         where channel == "email" ? settings.email : settings.sms {
             try Outbox.enqueue(connection, kind: "accountCreated", channel: channel, recipient: recipient, bookingID: nil, language: language,
-                               payload: payload, at: clock())
+                               payload: payload, at: clock(), limits: configuration.limits)
         }
     }
 
     /// Queues the messages about a booking on every channel the comune uses, inside the change's transaction.
     func notify(_ kind: String) -> (Connection, Booking) throws -> Void {
-        Notifications.queue(kind, settings: configuration.notifications, now: clock())
+        Notifications.queue(kind, settings: configuration.notifications, limits: configuration.limits, now: clock())
     }
 }
 

@@ -25,22 +25,26 @@ extension Application {
         default: break
         }
         let hold: Hold
+        let session = context.visitor ?? Tokens.hex128()
         do {
-            hold = try store.placeHold(slot: SlotRef(serviceID: service.id, start: slot.startInstant), capacity: service.capacity, now: now,
-                                       expiresAt: now + Int64(configuration.booking.holdMinutes) * 60, clientIP: context.clientAddress)
+            let placed = try store.placeHold(slot: SlotRef(serviceID: service.id, start: slot.startInstant), capacity: service.capacity, now: now,
+                                             expiresAt: now + Int64(configuration.booking.holdMinutes) * 60, clientIP: context.clientAddress,
+                                             client: holdClient(context, session: session, proven: proven(fields, context)))
+            hold = placed.hold
+            for previous in placed.released { queue.mark(SitePublisher.pages(touchedBy: previous.serviceID, slotStart: previous.start)) }
         } catch {
-            return failure(EndpointError(error), context, service: service, near: slot)
+            return limitFailure(error, context, retry: ("holds", fields)) ?? failure(EndpointError(error), context, service: service, near: slot)
         }
         queue.mark(SitePublisher.pages(touchedBy: service.id, slotStart: slot.startInstant))
-        if context.wantsJSON {
-            return json(201, ["hold": holdJSON(hold, slot: slot)])
-        }
         // Chosen on the service page, before the slot: the form starts bound to that person.
         var values: [String: String] = [:]
         if context.citizen != nil, let chosen = context.chosenBeneficiary, let beneficiary = try? FieldValidator.codiceFiscale(chosen).value {
             values["beneficiary"] = beneficiary
         }
-        return formPage(service: service, slot: slot, hold: hold, values: lockedValues(values, context), errors: [:], context: context, status: 200)
+        var response = context.wantsJSON ? json(201, ["hold": holdJSON(hold, slot: slot)])
+            : formPage(service: service, slot: slot, hold: hold, values: lockedValues(values, context), errors: [:], context: context, status: 200)
+        if context.visitor == nil { response.headers.append(("Set-Cookie", visitorCookie(session))) }
+        return response
     }
 
     func releaseHold(_ fields: FormFields, _ context: RequestContext) -> HTTPResponse {
@@ -107,8 +111,9 @@ extension Application {
                                         maxActiveBookingsPerPerson: configuration.booking.maxActiveBookingsPerPerson,
                                         noShowPolicy: configuration.booking.noShowPolicy, language: context.language,
                                         accountID: context.citizen?.accountID, proof: codeProof ?? proof(of: person, context),
-                                        within: notify("confirmed"))
+                                        within: BookingStore.counting(bookingCaps(person, context, fields), now: clock(), then: notify("confirmed")))
         } catch {
+            if let limited = limitFailure(error, context, retry: ("bookings", fields)) { return limited }
             if case .noShowBlocked(let until) = error {
                 let t = site.renderer.texts(context.language)
                 return failure(.noShowBlocked, context, messageArguments: ["date": t.longDate(RomeTime.local(until).date)])

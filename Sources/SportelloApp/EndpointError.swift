@@ -35,6 +35,8 @@ enum EndpointError: String, Error, CaseIterable {
     case localAccountsOff = "local_accounts_off"
     case verificationFailed = "verification_failed"
     case verificationExhausted = "verification_exhausted"
+    case tooManyHolds = "too_many_holds"
+    case dailyLimitReached = "daily_limit_reached"
     case storage = "storage_error"
 
     var status: Int {
@@ -48,7 +50,7 @@ enum EndpointError: String, Error, CaseIterable {
         case .slotPast, .slotNotYetBookable, .slotFull, .bookingInPast, .personLimitReached, .noShowBlocked, .outcomeTooEarly,
              .bookingNotActive: 409
         case .unauthorized, .signInRequired, .wrongCredentials: 401
-        case .accountLocked: 429
+        case .accountLocked, .tooManyHolds, .dailyLimitReached: 429
         case .forbidden, .localAccountsOff: 403
         case .holdExpired, .holdReleased, .verificationExhausted: 410
         case .storage: 503
@@ -68,6 +70,8 @@ enum EndpointError: String, Error, CaseIterable {
         case .outcomeTooEarly: self = .outcomeTooEarly
         case .bookingNotActive: self = .bookingNotActive
         case .blockNotFound: self = .blockNotFound
+        case .tooManyHolds: self = .tooManyHolds
+        case .dailyLimitReached: self = .dailyLimitReached
         case .storage: self = .storage
         }
     }

@@ -176,7 +176,8 @@ extension Application {
     /// A clear answer for every failure: what happened and the way on (the refreshed week, the nearest
     /// free slots as ready-to-press buttons).
     func failure(_ error: EndpointError, _ context: RequestContext, service: Service? = nil, near slot: Slot? = nil,
-                 fieldErrors: [String: String] = [:], messageArguments: KeyValuePairs<String, String> = [:]) -> HTTPResponse {
+                 fieldErrors: [String: String] = [:], messageArguments: KeyValuePairs<String, String> = [:],
+                 extra: (json: [String: Any], page: TemplateFields)? = nil) -> HTTPResponse {
         metrics.countRefusal(error.rawValue)
         if accessLogging.load(ordering: .relaxed), error != .badOrigin {
             Log.info("refused", ["reason": .text(error.rawValue), "status": .int(Int64(error.status)),
@@ -186,6 +187,7 @@ extension Application {
         let message = t.format("errors.\(error.rawValue).message", messageArguments)
         if context.wantsJSON {
             var body: [String: Any] = ["error": error.rawValue, "message": message]
+            body.merge(extra?.json ?? [:]) { _, new in new }
             if !fieldErrors.isEmpty { body["fields"] = fieldErrors }
             // The same way on as the page offers: the nearest free slots, ready to be held.
             if let service, offersAlternatives(error) {
@@ -221,6 +223,7 @@ extension Application {
             })
             values["holdAction"] = .string(layout.api("holds"))
         }
+        for (name, value) in extra?.page ?? [:] { values[name] = value }
         return page("error", status: error.status, title: t.text("errors.\(error.rawValue).title"), context: context, values: values)
     }
 

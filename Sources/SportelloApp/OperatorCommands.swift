@@ -61,7 +61,8 @@ extension Commands {
                 throw Failure(description: "the operator token is missing, wrong or revoked (give --token or set SPORTELLO_OPERATOR_TOKEN)")
             }
             desk = OperatorDesk(catalogue: site.catalogue, store: store, account: account, address: "cli",
-                                notifyCancelled: Notifications.queue("cancelled", settings: site.configuration.notifications, now: currentInstant()))
+                                notifyCancelled: Notifications.queue("cancelled", settings: site.configuration.notifications, limits: site.configuration.limits,
+                                                                    now: currentInstant()))
         }
 
         /// Re-renders the public pages an action changed (a running `serve` would also pick them up).

@@ -10,6 +10,8 @@ public struct SiteConfiguration: Sendable {
     public var notifications: NotificationSettings
     public var closures: [Closure]
     public var services: [ServiceDefinition]
+    /// What one client may take: live holds, bookings, registrations and resets per day.
+    public var limits = LimitSettings()
 
     public static let supportedLanguages = ["it", "en"]
 }
@@ -155,6 +157,65 @@ public struct NotificationSettings: Sendable, Equatable {
     public init() {}
 }
 
+/// Caps that keep one client from squatting a service or using the comune's mail and SMS as a free relay.
+/// A client is an address (IPv6 grouped by /64); a contact is an email address or a mobile number. Every
+/// count is per day of Italian civil time and restarts at midnight. 0 switches a cap off.
+public struct LimitSettings: Sendable, Equatable {
+    /// Live holds one address may have at once. A browser's new hold also gives back its previous one.
+    public var holdsPerClient = 2
+    public var bookingsPerAddressPerDay = 10
+    /// Four: a parent booking identity cards for the family from one mailbox.
+    public var bookingsPerContactPerDay = 4
+    public var registrationsPerAddressPerDay = 5
+    public var registrationsPerContactPerDay = 2
+    public var credentialResetsPerAddressPerDay = 5
+    public var credentialResetsPerContactPerDay = 3
+    /// Messages queued for one recipient per day, whatever caused them.
+    public var mailPerRecipientPerDay = 10
+    public var smsPerRecipientPerDay = 5
+    /// Country calling codes SMS may go to; for Italy ("39") only mobile numbers (+39 3…).
+    public var smsCountryCodes: [String] = ["39"]
+    /// A client past a budget may still act once more by proving work (or, without JavaScript, by waiting);
+    /// nil = off: past a budget, the client waits until it opens again.
+    public var proofOfWork: ProofOfWorkSettings?
+
+    public init() {}
+
+    /// Every cap off: for benchmarks and tests whose clients all come from one address.
+    public static var unlimited: LimitSettings {
+        var limits = LimitSettings()
+        limits.holdsPerClient = 0
+        limits.bookingsPerAddressPerDay = 0
+        limits.bookingsPerContactPerDay = 0
+        limits.registrationsPerAddressPerDay = 0
+        limits.registrationsPerContactPerDay = 0
+        limits.credentialResetsPerAddressPerDay = 0
+        limits.credentialResetsPerContactPerDay = 0
+        limits.mailPerRecipientPerDay = 0
+        limits.smsPerRecipientPerDay = 0
+        return limits
+    }
+
+    /// Whether an SMS may go to `phone` (as `FieldValidator.phone` writes it, "+<digits>").
+    public func smsAllowed(to phone: String) -> Bool {
+        guard phone.hasPrefix("+") else { return false }
+        let digits = phone.dropFirst()
+        return smsCountryCodes.contains { code in
+            code == "39" ? digits.hasPrefix("393") : digits.hasPrefix(code)
+        }
+    }
+}
+
+/// The challenge for clients past their budget, in the spirit of ALTCHA and served by Sportello itself: find a
+/// number whose SHA-256 with the challenge starts with `bits` zero bits (the browser does it in about
+/// 2^bits hashes), or wait `waitSeconds`. One challenge per address at a time, each good for one action.
+public struct ProofOfWorkSettings: Sendable, Equatable {
+    public var bits = 16
+    public var waitSeconds = 30
+
+    public init() {}
+}
+
 public struct PrivacySettings: Sendable {
     /// Personal data of a booking is erased this many days after its appointment; counts stay for statistics.
     public var retentionDays: Int = 365
@@ -264,7 +325,7 @@ extension SiteConfiguration {
     }
 
     private static func read(_ root: ConfigNode) throws(ConfigurationError) -> SiteConfiguration {
-        let object = try root.object(allowedKeys: ["comune", "booking", "privacy", "identity", "notifications", "closures", "services"])
+        let object = try root.object(allowedKeys: ["comune", "booking", "privacy", "identity", "notifications", "closures", "services", "limits"])
         let comune = try readComune(object["comune"])
         let booking = try object.optional("booking").map { node throws(ConfigurationError) in try readBooking(node) } ?? BookingSettings()
         var privacy = PrivacySettings()
@@ -333,8 +394,44 @@ extension SiteConfiguration {
             if let value = settings.optional("reminderHoursBefore") { notifications.reminderHoursBefore = try value.int(in: 0...(24 * 14)) }
             if let value = settings.optional("maxAttempts") { notifications.maxAttempts = try value.int(in: 1...100) }
         }
-        return SiteConfiguration(comune: comune, booking: booking, privacy: privacy, identity: identity, notifications: notifications,
-                                 closures: closures, services: services)
+        var configuration = SiteConfiguration(comune: comune, booking: booking, privacy: privacy, identity: identity, notifications: notifications,
+                                              closures: closures, services: services)
+        if let node = object.optional("limits") { configuration.limits = try readLimits(node) }
+        return configuration
+    }
+
+    private static func readLimits(_ node: ConfigNode) throws(ConfigurationError) -> LimitSettings {
+        let counts: [(String, WritableKeyPath<LimitSettings, Int>)] = [
+            ("holdsPerClient", \.holdsPerClient), ("bookingsPerAddressPerDay", \.bookingsPerAddressPerDay),
+            ("bookingsPerContactPerDay", \.bookingsPerContactPerDay), ("registrationsPerAddressPerDay", \.registrationsPerAddressPerDay),
+            ("registrationsPerContactPerDay", \.registrationsPerContactPerDay),
+            ("credentialResetsPerAddressPerDay", \.credentialResetsPerAddressPerDay),
+            ("credentialResetsPerContactPerDay", \.credentialResetsPerContactPerDay), ("mailPerRecipientPerDay", \.mailPerRecipientPerDay),
+            ("smsPerRecipientPerDay", \.smsPerRecipientPerDay),
+        ]
+        let object = try node.object(allowedKeys: Set(counts.map(\.0) + ["smsCountryCodes", "proofOfWork"]))
+        var limits = LimitSettings()
+        for (key, path) in counts {
+            if let value = object.optional(key) { limits[keyPath: path] = try value.int(in: 0...1_000_000) }
+        }
+        if let value = object.optional("smsCountryCodes") {
+            limits.smsCountryCodes = []
+            for item in try value.array() {
+                let code = try item.string()
+                guard (1...3).contains(code.count), code.utf8.allSatisfy({ (0x30...0x39).contains($0) }), !code.hasPrefix("0") else {
+                    throw item.fail("\"\(code)\" is not a country calling code (digits without \"+\", e.g. \"39\")")
+                }
+                limits.smsCountryCodes.append(code)
+            }
+        }
+        if let value = object.optional("proofOfWork") {
+            let settings = try value.object(allowedKeys: ["bits", "waitSeconds"])
+            var proof = ProofOfWorkSettings()
+            if let bits = settings.optional("bits") { proof.bits = try bits.int(in: 1...28) }
+            if let wait = settings.optional("waitSeconds") { proof.waitSeconds = try wait.int(in: 1...600) }
+            limits.proofOfWork = proof
+        }
+        return limits
     }
 
     private static func readComune(_ node: ConfigNode) throws(ConfigurationError) -> ComuneSettings {

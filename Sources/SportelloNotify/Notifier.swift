@@ -135,6 +135,10 @@ public struct Notifier: Sendable {
                 command = [settings.sendmailPath, "-t", "-i"]
             case "sms":
                 guard settings.sms, !settings.smsCommand.isEmpty else { return fail("SMS is turned off in the configuration", attempts: 1) }
+                // Also for what is queued without the limits (reminders): the comune pays for every SMS.
+                guard composer.renderer.catalogue.configuration.limits.smsAllowed(to: message.recipient) else {
+                    return fail("SMS not sent: the number is not a mobile of a country in limits.smsCountryCodes", attempts: 1)
+                }
                 body = Array(try composer.sms(for: message, booking: booking).utf8)
                 command = settings.smsCommand + [message.recipient]
             default:

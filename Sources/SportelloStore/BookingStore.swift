@@ -12,6 +12,20 @@ public struct SlotRef: Hashable, Sendable {
     }
 }
 
+/// Who asks for a hold, for the cap on live holds: the address key (IPv6 grouped by /64) and, when the
+/// browser keeps cookies, its session. `limit` 0 = no cap on the address.
+public struct HoldClient: Sendable, Equatable {
+    public let key: String
+    public let session: String?
+    public let limit: Int
+
+    public init(key: String, session: String?, limit: Int) {
+        self.key = key
+        self.session = session
+        self.limit = limit
+    }
+}
+
 public struct Hold: Sendable, Equatable {
     public let token: String
     public let slot: SlotRef
@@ -139,6 +153,10 @@ public enum BookingError: Error, Equatable, Sendable {
     /// The booking was already cancelled, or its outcome recorded.
     case bookingNotActive
     case blockNotFound
+    /// The client already has as many live holds as it may; the first of them runs out at `until`.
+    case tooManyHolds(until: Int64)
+    /// A daily cap (per address or contact) is spent; it opens again at `until` (local midnight).
+    case dailyLimitReached(until: Int64)
     case storage(String)
 
     public var code: String {
@@ -154,6 +172,8 @@ public enum BookingError: Error, Equatable, Sendable {
         case .outcomeTooEarly: "outcome_too_early"
         case .bookingNotActive: "booking_not_active"
         case .blockNotFound: "block_not_found"
+        case .tooManyHolds: "too_many_holds"
+        case .dailyLimitReached: "daily_limit_reached"
         case .storage: "storage_error"
         }
     }
@@ -188,18 +208,45 @@ public struct BookingStore: Sendable {
 
     /// Holds are not flushed to disk one by one: losing one on a power cut only frees its slot early.
     public func placeHold(slot: SlotRef, capacity: Int, now: Int64, expiresAt: Int64, clientIP: String) throws(BookingError) -> Hold {
+        try placeHold(slot: slot, capacity: capacity, now: now, expiresAt: expiresAt, clientIP: clientIP, client: nil).hold
+    }
+
+    /// Places a hold for `client`: its browser session's previous live holds are given back first (also returned,
+    /// so their pages can be re-rendered), then the client's live holds are counted, all in the transaction
+    /// that inserts, so concurrent requests cannot go past the cap. A refusal changes nothing.
+    public func placeHold(slot: SlotRef, capacity: Int, now: Int64, expiresAt: Int64, clientIP: String,
+                          client: HoldClient?) throws(BookingError) -> (hold: Hold, released: [SlotRef]) {
         // Most attempts in a rush are for places already taken: a reader's snapshot refuses them without
         // queueing for the write lock. Only a refusal is decided here; a place that looks free is checked
         // again inside the write transaction.
         let seen = (try? database.read { try occupied($0, slot, now: now) }) ?? 0
         if seen >= Int64(capacity) { throw .slotFull }
         return try run(durable: false) { connection in
+            var released: [SlotRef] = []
+            if let session = client?.session {
+                try connection.forEach("""
+                    UPDATE holds SET released = 1 WHERE session = ? AND released = 0 AND booking_id IS NULL AND expires_at > ?
+                    RETURNING service_id, slot_start
+                    """, .text(session), .int(now)) { released.append(SlotRef(serviceID: $0.text(0), start: $0.int(1))) }
+                for previous in released {
+                    try audit(connection, now: now, action: "release", subject: "\(previous.serviceID)@\(previous.start)", address: clientIP,
+                              details: "replaced by a new hold of the same browser")
+                }
+            }
             guard try occupied(connection, slot, now: now) < Int64(capacity) else { throw BookingError.slotFull }
+            if let client, client.limit > 0 {
+                let (live, first) = try connection.first("""
+                    SELECT COUNT(*), MIN(expires_at) FROM holds WHERE client_key = ? AND released = 0 AND booking_id IS NULL AND expires_at > ?
+                    """, .text(client.key), .int(now)) { ($0.int(0), $0.optionalInt(1)) } ?? (0, nil)
+                if live >= Int64(client.limit) { throw BookingError.tooManyHolds(until: first ?? expiresAt) }
+            }
             let token = Tokens.hex128()
-            try connection.execute("INSERT INTO holds (token, service_id, slot_start, created_at, expires_at, client_ip) VALUES (?, ?, ?, ?, ?, ?)",
-                                   .text(token), .text(slot.serviceID), .int(slot.start), .int(now), .int(expiresAt), .text(clientIP))
+            try connection.execute("""
+                INSERT INTO holds (token, service_id, slot_start, created_at, expires_at, client_ip, client_key, session) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                """, .text(token), .text(slot.serviceID), .int(slot.start), .int(now), .int(expiresAt), .text(clientIP),
+                SQLValue(client?.key), SQLValue(client?.session))
             try audit(connection, now: now, action: "hold", subject: "\(slot.serviceID)@\(slot.start)", address: clientIP)
-            return Hold(token: token, slot: slot, expiresAt: expiresAt, released: false, bookingID: nil)
+            return (Hold(token: token, slot: slot, expiresAt: expiresAt, released: false, bookingID: nil), released.filter { $0 != slot })
         }
     }
 

@@ -169,6 +169,21 @@ enum Migrations {
         );
         CREATE INDEX operator_sessions_operator ON operator_sessions (operator_id);
         """,
+        // helper/squat: who holds what (the client's address key, its browser session) so one client cannot hold
+        // a whole service, and daily counts per address and contact (bookings, registrations, messages).
+        """
+        ALTER TABLE holds ADD COLUMN client_key TEXT;
+        ALTER TABLE holds ADD COLUMN session TEXT;
+        CREATE INDEX holds_client_live ON holds (client_key, expires_at) WHERE released = 0 AND booking_id IS NULL;
+        CREATE INDEX holds_session_live ON holds (session) WHERE released = 0 AND booking_id IS NULL AND session IS NOT NULL;
+        CREATE TABLE usage (
+            key TEXT NOT NULL,
+            day INTEGER NOT NULL,
+            count INTEGER NOT NULL,
+            PRIMARY KEY (key, day)
+        ) WITHOUT ROWID;
+        CREATE INDEX usage_day ON usage (day);
+        """,
     ]
 
     /// A database with data whose schema is about to change is copied first (see `DatabaseBackup`).

@@ -260,6 +260,7 @@ extension BookingStore {
             // Notifications carry addresses; any older than the limit has long been delivered or given up.
             try connection.execute("DELETE FROM outbox WHERE created_at < ?", .int(before))
             report.outboxDeleted = connection.changes
+            try connection.execute("DELETE FROM usage WHERE day < ?", .int(Usage.day(of: before).day))  // daily counts keyed by contact
             try audit(connection, now: now, actor: actor, action: "purge", subject: "before:\(before)", address: "",
                       details: "\(report.bookingsErased) bookings")
             return report

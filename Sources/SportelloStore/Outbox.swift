@@ -40,8 +40,30 @@ public struct Outbox: Sendable {
 
     /// Adds a notification inside the caller's transaction. A `dedupeKey` already used makes this a no-op
     /// (reminders are queued by a periodic job and must be queued once).
+    ///
+    /// With `limits`, a message the comune must not pay for is left out (the change itself goes on, and the
+    /// audit says why): an SMS to a country not listed, or past a recipient's daily cap. Whoever can make
+    /// the site write to an address of their choice must not be able to make it write there without end.
     public static func enqueue(_ connection: Connection, kind: String, channel: String, recipient: String, bookingID: Int64?,
-                               language: String, payload: [String: String] = [:], at now: Int64, dedupeKey: String? = nil) throws {
+                               language: String, payload: [String: String] = [:], at now: Int64, dedupeKey: String? = nil,
+                               limits: LimitSettings? = nil) throws {
+        if let limits {
+            let sms = channel == "sms"
+            var refusal: String?
+            if sms && !limits.smsAllowed(to: recipient) {
+                refusal = "SMS not sent: the number is not a mobile of a country in limits.smsCountryCodes"
+            } else {
+                let key = sms ? "sms:" + recipient.filter(\.isNumber) : "mail:" + recipient.lowercased()
+                if try Usage.take(connection, [DailyCap(key, limit: sms ? limits.smsPerRecipientPerDay : limits.mailPerRecipientPerDay)], now: now) != nil {
+                    refusal = "\(sms ? "SMS" : "mail") not sent: the recipient's daily cap is reached"
+                }
+            }
+            if let refusal {
+                try AuditLog.record(connection, at: now, actor: "notifications", action: "message.refused", subject: kind, address: "",
+                                    details: "\(refusal) (booking \(bookingID.map(String.init) ?? "none"))")
+                return
+            }
+        }
         try connection.execute("""
             INSERT OR IGNORE INTO outbox (kind, channel, recipient, payload, created_at, next_attempt_at, booking_id, language, dedupe_key)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)

@@ -87,6 +87,7 @@ func endpointBenchmark(services: Int, clients: Int, bookings: Int, templates: St
     var configuration = try SyntheticComune.configuration(services: services, weeks: 13)
     configuration.booking.requestsPerMinutePerAddress = 0
     configuration.booking.maxActiveBookingsPerPerson = nil
+    configuration.limits = .unlimited  // every client comes from 127.0.0.1
     // The booking path only: no notification is queued, so no mail program is started per booking (with
     // mail on, each confirmation adds an outbox row and one sendmail process).
     configuration.notifications.email = false

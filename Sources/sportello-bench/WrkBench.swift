@@ -174,6 +174,8 @@ func rushBenchmark(clients: Int, places: Int, seconds: Int, thinkMilliseconds: I
     var configuration = try SyntheticComune.rushConfiguration(places: places, day: day, today: today)
     // The booking path only, as in `endpoint`: no mail program started per booking.
     configuration.notifications.email = false
+    // Made-up addresses collide over thousands of citizens, and all of them give one mailbox and one mobile.
+    configuration.limits = .unlimited
     let bench = try BenchServer(configuration: configuration, name: "rush", workers: workers, templates: templates)
     defer { bench.stop() }
     let (site, server, folder, limits) = (bench.site, bench.server, bench.folder, bench.server.limits)
@@ -253,6 +255,7 @@ func wrkEndpointBenchmark(sizes: [Int], clients: Int, seconds: Int, threads: Int
         var configuration = try SyntheticComune.configuration(services: services, weeks: 13)
         configuration.booking.maxActiveBookingsPerPerson = nil
         configuration.notifications.email = false
+        configuration.limits = .unlimited  // as in `rush`
         for scenario in ["holds", "hold+confirm"] {
             let bench = try BenchServer(configuration: configuration, name: "wrk-\(services)", templates: templates)
             defer { bench.stop() }

@@ -105,6 +105,7 @@ import Testing
         booking["requestsPerMinutePerAddress"] = 0
         booking["maxActiveBookingsPerPerson"] = NSNull()
         root["booking"] = booking
+        root["limits"] = ["bookingsPerContactPerDay": 0]  // four bookings with one mobile number
         root["notifications"] = ["from": "noreply@comune.valfiorita.example.it", "email": true, "sendmailPath": "sendmail", "sms": false,
                                  "reminderHoursBefore": 0]
         let configuration = "\(folder)/sportello.json"

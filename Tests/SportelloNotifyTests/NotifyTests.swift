@@ -239,6 +239,28 @@ func parse(_ files: [String]) throws -> [[String: Any]] {
         #expect(arguments == "--sender\nComune\n+393331234567\n")
     }
 
+    @Test func noSMSLeavesForANumberOutsideTheListedCountriesWhoeverQueuedIt() throws {
+        let sandbox = try Sandbox()
+        let gateway = try sandbox.fakeProgram(named: "sms-gateway")
+        let renderer = try demoRenderer {
+            $0.email = false
+            $0.sms = true
+            $0.smsCommand = [gateway]
+        }
+        let database = try Database(path: "\(sandbox.folder)/db.sqlite")
+        let booking = try book(database, settings: renderer.catalogue.configuration.notifications)
+        // A reminder is queued by the periodic job, without the limits: to a premium-rate international number.
+        try database.write { connection in
+            try connection.execute("UPDATE outbox SET recipient = '+8823123456789' WHERE booking_id = ?", .int(booking.id))
+            try Outbox.enqueue(connection, kind: "reminder", channel: "sms", recipient: "+390612345678", bookingID: booking.id, language: "it", at: now)
+        }
+        let notifier = Notifier(database: database, renderer: renderer, spool: "\(sandbox.folder)/spool")
+        let report = notifier.deliverDue(clock: { now })
+        #expect(report.delivered == 0 && report.dead == 2)
+        #expect(sandbox.receivedFiles().isEmpty)
+        #expect(try Outbox(database: database).list().allSatisfy { $0.dead && ($0.lastError ?? "").contains("smsCountryCodes") })
+    }
+
     @Test func aReminderGoesOnceTheDayBeforeAndNotForLateBookings() throws {
         let sandbox = try Sandbox()
         let sendmail = try sandbox.fakeProgram(named: "sendmail")

@@ -224,7 +224,7 @@ func rome(_ day: String, _ time: String) -> Int64 {
         let leftovers = ["index.html.tmp-\(dead)-1", "assets/sportello.css.tmp-\(dead)-2", "en/annulla/index.html.tmp-\(dead)-3",
                          "servizi/residenza/2026-W49.html.gz.tmp-\(dead)-4", "en/servizi/certificati/2026-W50.html.tmp-\(dead)-5"]
         let alive = "servizi/residenza/2026-W49.html.tmp-\(getpid())-6"  // a writer still at work is left alone
-        for name in leftovers + [alive] { FileManager.default.createFile(atPath: "\(output)/\(name)", contents: Data("<!doc".utf8)) }
+        for name in leftovers + [alive] { _ = FileManager.default.createFile(atPath: "\(output)/\(name)", contents: Data("<!doc".utf8)) }
         let report = try publisher.publishAll(now: now, source: FixtureOccupancy())
         for name in leftovers { #expect(!FileManager.default.fileExists(atPath: "\(output)/\(name)"), "\(name)") }
         #expect(FileManager.default.fileExists(atPath: "\(output)/\(alive)"))

@@ -12,6 +12,8 @@ Against one `sportello serve`, one attack after another:
     answer (pages, receipts, the operator agenda, mail), the database intact, nothing of it in output/;
  6. a flood of POSTs from 127.0.0.2: 429 with a clear message once past booking.requestsPerMinutePerAddress;
  7. abuse: far dates, extreme integers and a dribbled body (abuse_bounds.py).
+ 8. abuse: operator and citizen sign-in timing, sessions, forged identity headers, headers, files (abuse_secrets.py);
+ 9. squatting and SMS pumping against an endpoint of their own with the shipped limits (abuse_squat.py).
 Meanwhile an honest client (127.0.0.1, the trusted proxy, each citizen its own X-Forwarded-For as nginx sends it)
 fetches pages and completes bookings; each of its requests must be answered correctly within 2 s. Its median and
 p99 latency are printed per attack.
@@ -39,6 +41,7 @@ import urllib.parse
 
 import abuse_bounds
 import abuse_secrets
+import abuse_squat
 import common
 from common import Verdict, latency_line, person
 
@@ -675,6 +678,7 @@ def main() -> None:
         phase("6. flood from one address", lambda: flood(endpoint.port, flood_seconds, 3000 if args.quick else 20000, verdict))
         phase("7. abuse: far dates and extreme integers", lambda: abuse_bounds.run(endpoint, verdict, args.quick))
         phase("8. abuse: timing, sessions, proxy secret, headers, files", lambda: abuse_secrets.run(endpoint, verdict, token, args.quick))
+        phase("9. abuse: squatting and SMS pumping (own endpoint, shipped limits)", lambda: abuse_squat.run(verdict, args.quick, args.keep))
         honest.stopped.set()
         honest.thread.join(30)
         verdict.check(endpoint.alive(), "the server is still running")

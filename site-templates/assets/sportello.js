@@ -2,6 +2,9 @@
 // 1. Week pages are static: slots that became past since the page was generated are marked here.
 // 2. Hold pages: a live countdown to the hold's expiry (the absolute time is in the text already).
 // 3. A form sent back with errors: the focus goes to the list of errors, so it is read first.
+// 4. A client past its budget, when the comune turned proof of work on: the browser finds the number the
+//    challenge asks for (SHA-256 of salt + number starting with N zero bits) and sends the form again. Without
+//    JavaScript (or Web Crypto) the page says how long to wait before pressing the button.
 (function () {
   "use strict";
   var errorSummary = document.querySelector(".error-summary");
@@ -56,5 +59,39 @@
       setTimeout(tick, 1000);
     };
     tick();
+  }
+
+  var proof = document.querySelector("form[data-pow]");
+  if (proof && window.crypto && window.crypto.subtle && window.TextEncoder) {
+    var bits = parseInt(proof.getAttribute("data-pow"), 10) || 0;
+    var salt = proof.getAttribute("data-salt") || "";
+    var status = proof.querySelector("[data-pow-status]");
+    if (status) { status.textContent = status.getAttribute("data-working"); }
+    var encoder = new TextEncoder();
+    var zeroBits = function (bytes) {
+      var count = 0;
+      for (var i = 0; i < bytes.length; i++) {
+        if (bytes[i] === 0) { count += 8; continue; }
+        for (var mask = 0x80; mask && !(bytes[i] & mask); mask >>= 1) { count += 1; }
+        return count;
+      }
+      return count;
+    };
+    // Batches of digests; each batch starts the next from its callback, so no promise chain grows.
+    var search = function (first) {
+      var batch = [];
+      for (var n = first; n < first + 512; n++) { batch.push(window.crypto.subtle.digest("SHA-256", encoder.encode(salt + n))); }
+      Promise.all(batch).then(function (digests) {
+        for (var i = 0; i < digests.length; i++) {
+          if (zeroBits(new Uint8Array(digests[i])) >= bits) {
+            proof.querySelector("input[name=pow_nonce]").value = String(first + i);
+            proof.submit();
+            return;
+          }
+        }
+        search(first + 512);
+      });
+    };
+    search(0);
   }
 })();

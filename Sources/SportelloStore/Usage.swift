@@ -1,0 +1,65 @@
+import SportelloCore
+
+/// A daily budget: `key` (e.g. "book:address:203.0.113.9") may be counted `limit` times a day; 0 = no cap.
+public struct DailyCap: Sendable, Equatable {
+    public let key: String
+    public let limit: Int
+
+    public init(_ key: String, limit: Int) {
+        self.key = key
+        self.limit = limit
+    }
+}
+
+/// Daily counts per address and contact in the `usage` table. Counted inside the transaction of the action
+/// they budget, so concurrent requests cannot overshoot a cap. Days are Italian civil days: a cap restarts at
+/// local midnight, the instant a refused client is told.
+public enum Usage {
+    /// The civil day of `now` and the instant the next one begins.
+    public static func day(of now: Int64) -> (day: Int64, ends: Int64) {
+        let today = RomeTime.local(now).date
+        let tomorrow = today.adding(days: 1)
+        // Midnight always exists in Italy (clocks change at 02:00/03:00); the fallback only keeps this total.
+        return (Int64(today.dayNumber), RomeTime.instant(date: tomorrow, minutes: 0) ?? now + 86_400)
+    }
+
+    /// Counts one use of every capped key, or none when any is already at its limit: then returns the instant
+    /// the budget opens again.
+    public static func take(_ connection: Connection, _ caps: [DailyCap], now: Int64) throws -> Int64? {
+        let (day, ends) = day(of: now)
+        let capped = caps.filter { $0.limit > 0 && !$0.key.isEmpty }
+        for cap in capped {
+            let used = try connection.first("SELECT count FROM usage WHERE key = ? AND day = ?", .text(cap.key), .int(day)) { $0.int(0) } ?? 0
+            if used >= Int64(cap.limit) { return ends }
+        }
+        // Yesterday's counts hold contacts and no cap looks at them again: they go with today's first count
+        // (an empty range of the day index when there are none).
+        if !capped.isEmpty { try connection.execute("DELETE FROM usage WHERE day < ?", .int(day)) }
+        for cap in Set(capped.map(\.key)) {
+            try connection.execute("""
+                INSERT INTO usage (key, day, count) VALUES (?, ?, 1) ON CONFLICT (key, day) DO UPDATE SET count = count + 1
+                """, .text(cap), .int(day))
+        }
+        return nil
+    }
+}
+
+extension BookingStore {
+    /// Counts one use of each cap in a transaction of its own; throws `dailyLimitReached` when one is spent.
+    public func takeDaily(_ caps: [DailyCap], now: Int64) throws(BookingError) {
+        guard caps.contains(where: { $0.limit > 0 }) else { return }
+        try run(durable: false) { connection in
+            if let until = try Usage.take(connection, caps, now: now) { throw BookingError.dailyLimitReached(until: until) }
+        }
+    }
+
+    /// A `within:` hook that counts `caps` inside the change's own transaction (refusing it when one is spent),
+    /// then runs `then`.
+    public static func counting(_ caps: [DailyCap], now: Int64, then: @escaping (Connection, Booking) throws -> Void)
+        -> (Connection, Booking) throws -> Void {
+        { connection, booking in
+            if let until = try Usage.take(connection, caps, now: now) { throw BookingError.dailyLimitReached(until: until) }
+            try then(connection, booking)
+        }
+    }
+}
