@@ -24,13 +24,17 @@ import SportelloStore
 /// are replaced before the request is made, so mutated inputs keep reaching past the first checks.
 public final class EndpointFuzz: Sendable {
     public static let routes = [
-        "holds", "holds/release", "review", "bookings", "cancellations", "holds/for", "accounts", "login", "logout", "credentials",
+        "holds", "holds/release", "holds/resume", "review", "bookings", "cancellations", "holds/for", "beneficiary", "accounts", "login",
+        "logout", "credentials", "health",
         "my-bookings", "my-bookings/cancel", "receipts", "operator/login", "operator/agenda", "operator/outcome", "operator/cancel",
         "operator/blocks", "operator/blocks/remove", "operator/stats", "operator/logout",
     ]
     /// Longest an answer may take, in seconds; generous for a debug build on a busy machine, far below the
     /// seconds a date-dependent search used to cost.
     public static let budget = 2.0
+    /// What the fixture's identity proxy shares with the endpoint; `p`/`P` inputs send it, so certified
+    /// identities (real or junk) reach the routes.
+    static let proxySecret = "fuzz-secret-shared-with-the-proxy"
 
     let application: Application
     let folder: String
@@ -59,7 +63,10 @@ public final class EndpointFuzz: Sendable {
         var configuration = try SiteConfiguration.load(path: options.configPath)
         // The fuzzer is one client: the per-address limit would answer 429 to everything after a few inputs.
         configuration.booking.requestsPerMinutePerAddress = 0
-        configuration.identity = IdentityHeaders()
+        var identity = IdentityHeaders()
+        identity.proxySecret = Self.proxySecret
+        identity.spidLoginURL = "/auth/spid/login"
+        configuration.identity = identity
         let site = try LoadedSite(configuration: configuration, options: options)
         let store = BookingStore(database: try Database(path: options.databasePath))
         start = RomeTime.instant(date: CivilDate(year: 2026, month: 11, day: 25) ?? CivilDate(dayNumber: 0), minutes: 8 * 60) ?? 0
@@ -149,11 +156,12 @@ public final class EndpointFuzz: Sendable {
         var cookies: [String] = []
         if flags.contains(UInt8(ascii: "c")) { cookies.append("\(Application.sessionCookie)=\(route == "logout" ? spareSession : citizenSession)") }
         if flags.contains(UInt8(ascii: "o")) { headers.append(("Authorization", "Bearer \(operatorToken)")) }
-        if flags.contains(UInt8(ascii: "O")) { cookies.append("\(Application.operatorCookie)=\(narrowOperatorToken)") }
+        if flags.contains(UInt8(ascii: "O")) { headers.append(("Authorization", "Bearer \(narrowOperatorToken)")) }
         if !cookies.isEmpty { headers.append(("Cookie", cookies.joined(separator: "; "))) }
         var remote = "10.0.0.\(hash % 200 + 1)"
         if let digit = flags.first(where: { (48...57).contains($0) }) { remote = "10.1.0.\(digit - 47)" }
         let identity = IdentityHeaders()
+        if flags.contains(UInt8(ascii: "p")) || flags.contains(UInt8(ascii: "P")) { headers.append((identity.proxySecretHeader, Self.proxySecret)) }
         if flags.contains(UInt8(ascii: "p")) {
             remote = "127.0.0.1"
             headers += [(identity.codiceFiscale, "TINIT-\(codiciFiscali[Int(hash % UInt64(codiciFiscali.count))])"), (identity.givenName, "Giulia"),

@@ -51,6 +51,9 @@ public enum SHA256 {
         return hash(block.map { $0 ^ 0x5c } + hash(block.map { $0 ^ 0x36 } + message))
     }
 
+    /// The digest of a text's UTF-8 bytes, in hexadecimal: how session ids are stored (never the ids themselves).
+    public static func hexDigest(_ text: String) -> String { hex(hash(Array(text.utf8))) }
+
     /// Lowercase hexadecimal, as digests are usually written.
     public static func hex(_ bytes: [UInt8]) -> String {
         let digits = Array("0123456789abcdef")

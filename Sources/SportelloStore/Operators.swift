@@ -92,7 +92,7 @@ public struct OperatorStore: Sendable {
         try database.write { connection in
             try connection.execute("DELETE FROM operator_sessions WHERE expires_at <= ?", .int(now))
             try connection.execute("INSERT INTO operator_sessions (id_hash, operator_id, created_at, expires_at) VALUES (?, ?, ?, ?)",
-                                   .text(SHA256.hex(id)), .int(account.id), .int(now), .int(now + Self.sessionSeconds))
+                                   .text(SHA256.hexDigest(id)), .int(account.id), .int(now), .int(now + Self.sessionSeconds))
         }
         return id
     }
@@ -104,7 +104,7 @@ public struct OperatorStore: Sendable {
             try connection.first("""
                 SELECT o.id, o.name, o.scope FROM operator_sessions s JOIN operators o ON o.id = s.operator_id
                 WHERE s.id_hash = ? AND s.expires_at > ? AND o.disabled_at IS NULL
-                """, .text(SHA256.hex(id)), .int(now)) {
+                """, .text(SHA256.hexDigest(id)), .int(now)) {
                 Operator(id: $0.int(0), name: $0.text(1), scope: $0.text(2).split(separator: ",").map(String.init))
             }
         }
@@ -113,7 +113,7 @@ public struct OperatorStore: Sendable {
 
     /// Ends a session at once (logout).
     public func endSession(_ id: String) {
-        _ = try? database.write { connection in try connection.execute("DELETE FROM operator_sessions WHERE id_hash = ?", .text(SHA256.hex(id))) }
+        _ = try? database.write { connection in try connection.execute("DELETE FROM operator_sessions WHERE id_hash = ?", .text(SHA256.hexDigest(id))) }
     }
 
     public func list() throws(OperatorError) -> [(Operator, disabled: Bool)] {

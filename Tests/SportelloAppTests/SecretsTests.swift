@@ -127,7 +127,7 @@ import Testing
         #expect(session.hasPrefix("sportello_operator=") && !session.contains(token) && !session.contains(String(token.suffix(32))))
         // Only the id's digest is stored.
         let id = String(session.dropFirst("sportello_operator=".count))
-        let stored = try site.store.database.read { try $0.scalarInt("SELECT COUNT(*) FROM operator_sessions WHERE id_hash = ?", .text(SHA256.hex(id))) }
+        let stored = try site.store.database.read { try $0.scalarInt("SELECT COUNT(*) FROM operator_sessions WHERE id_hash = ?", .text(SHA256.hexDigest(id))) }
         let cleartext = try site.store.database.read { try $0.scalarInt("SELECT COUNT(*) FROM operator_sessions WHERE id_hash = ?", .text(id)) }
         #expect(stored == 1 && cleartext == 0)
         #expect(try site.post("/api/operator/agenda", [:], headers: ["Cookie": session]).status == 200)
