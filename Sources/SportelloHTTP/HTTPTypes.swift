@@ -198,11 +198,15 @@ public struct HTTPLimits: Sendable {
     /// Twice the cores: enough to cover a commit's disk flush, few enough that a rush does not turn into
     /// a queue of threads fighting for the one write lock (16 gave a rush's p99 three times longer than 4).
     public var workers: Int
+    /// Requests waiting for a worker at once; one more is answered 503 with Retry-After at once (admission
+    /// control: in a rush the queue would otherwise grow past any useful waiting time).
+    public var maxQueuedRequests: Int
 
     public init(requestLine: Int = 8 * 1024, headerBlock: Int = 16 * 1024, headerFields: Int = 100,
                 body: Int = 64 * 1024, headerDeadline: Duration = .seconds(10), bodyIdle: Duration = .seconds(10),
                 keepAliveIdle: Duration = .seconds(15), sendIdle: Duration = .seconds(10), maxConnections: Int = 10_000,
-                maxConnectionsPerAddress: Int = 64, workers: Int = max(4, 2 * ProcessInfo.processInfo.activeProcessorCount)) {
+                maxConnectionsPerAddress: Int = 64, workers: Int = max(4, 2 * ProcessInfo.processInfo.activeProcessorCount),
+                maxQueuedRequests: Int = 2_048) {
         self.requestLine = requestLine
         self.headerBlock = headerBlock
         self.headerFields = headerFields
@@ -214,6 +218,7 @@ public struct HTTPLimits: Sendable {
         self.maxConnections = maxConnections
         self.maxConnectionsPerAddress = maxConnectionsPerAddress
         self.workers = workers
+        self.maxQueuedRequests = maxQueuedRequests
     }
 
     public static let standard = HTTPLimits()

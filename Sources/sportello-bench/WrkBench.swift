@@ -220,7 +220,7 @@ func rushBenchmark(clients: Int, places: Int, seconds: Int, thinkMilliseconds: I
         try $0.scalarInt("SELECT COUNT(*) FROM (SELECT codice_fiscale FROM bookings GROUP BY codice_fiscale HAVING COUNT(*) > 1)")
     }
 
-    let clear: Set<String> = ["held", "booked", "slot_full", "hold_expired", "rate_limited"]
+    let clear: Set<String> = ["held", "booked", "slot_full", "hold_expired", "rate_limited", "come_back_later"]
     let unclear = report.outcomes.filter { !clear.contains($0.key) }.values.reduce(0, +)
     for (outcome, count) in report.outcomes.sorted(by: { $0.value > $1.value }) {
         print("  " + outcome.padding(toLength: 22, withPad: " ", startingAt: 0) + String(format: "%7d", count))
@@ -285,7 +285,7 @@ func wrkEndpointBenchmark(sizes: [Int], clients: Int, seconds: Int, threads: Int
                 let report = WrkReport(output)
                 let successes = report.outcomes[scenario == "holds" ? "held" : "booked", default: 0]
                 let unclear = report.outcomes.filter { $0.key.hasPrefix("unclear") }.values.reduce(0, +)
-                let refused = report.outcomes.filter { ["slot_full", "rate_limited", "hold_expired"].contains($0.key) }.values.reduce(0, +)
+                let refused = report.outcomes.filter { ["slot_full", "rate_limited", "hold_expired", "come_back_later"].contains($0.key) }.values.reduce(0, +)
                 print(String(format: "%8d  ", services) + (mail ? "  on  " : " off  ") + scenario.padding(toLength: 14, withPad: " ", startingAt: 0) + String(format: "  %10.0f  %11.0f  %6.1f  %6.1f  %6.1f  %7d  %7d  %13d",
                              Double(report.requests) / elapsed, Double(successes) / elapsed, report.latency["p50"] ?? 0,
                              report.latency["p90"] ?? 0, report.latency["p99"] ?? 0, refused, unclear, report.socketErrors))

@@ -22,6 +22,8 @@ local think = 1000
 local tokens = {}
 local suggested = {}
 local soldOut = false
+local inFlight = nil   -- the hold token of the confirmation on the wire, to send again if the server says "later"
+local comeBackAfter = 0
 
 function init(args)
     for _, line in ipairs(common.lines(args[1])) do
@@ -45,6 +47,11 @@ local function post(path, body)
 end
 
 function delay()
+    if comeBackAfter > 0 then
+        local wait = comeBackAfter
+        comeBackAfter = 0
+        return wait
+    end
     if #tokens > 0 then return math.random(0, math.min(200, think)) end  -- the form is filled in quickly
     -- Told nothing is left, the citizen looks again now and then, in case a place frees up (within the
     -- server's 15 s keep-alive, as a browser tab left open would).
@@ -54,6 +61,7 @@ end
 
 function request()
     local token = table.remove(tokens, 1)
+    inFlight = token
     if token then
         local person = people[(nextPerson % #people) + 1]
         nextPerson = nextPerson + personStep
@@ -65,6 +73,15 @@ function request()
 end
 
 function response(status, headers, body)
+    -- Admission control: a full server answers at once to come back in Retry-After seconds; the citizen
+    -- does, with the same request (a confirmation keeps its hold).
+    local retryAfter = tonumber(headers["Retry-After"] or headers["retry-after"] or "")
+    if (status == 503 or status == 429) and retryAfter then
+        common.count("come_back_later")
+        if inFlight then table.insert(tokens, 1, inFlight) end
+        comeBackAfter = math.random(500, 1000) * retryAfter
+        return
+    end
     if status == 201 then
         local token = body:match('"token"%s*:%s*"(%x+)"')
         if token then
