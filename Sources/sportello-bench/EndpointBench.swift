@@ -88,6 +88,11 @@ func fdatasyncRate(seconds: Double = 2) throws -> Double {
     let folder = NSTemporaryDirectory() + "sportello-anchor-\(getpid())"
     defer { try? FileManager.default.removeItem(atPath: folder) }
     let database = try Database(path: "\(folder)/anchor.sqlite", readers: 1)
+    // First past one automatic checkpoint (1,000 pages), as a serving database long is: the log then reuses
+    // its file instead of growing it, and a flush no longer has the file's size to write as well.
+    for index in 0..<1_200 {
+        try database.write(durable: false) { try $0.execute("INSERT INTO audit (at, actor, action) VALUES (?, 'warm-up', 'x')", .int(Int64(index))) }
+    }
     let start = monotonicSeconds()
     var count = 0
     while monotonicSeconds() - start < seconds {
