@@ -95,6 +95,8 @@ final class EventLoop: @unchecked Sendable {
     private let uncappedAddresses: Set<String>
     private let pool: WorkerPool
     private let errorResponse: @Sendable (Int) -> HTTPResponse
+    /// Set once by `startWorkers`, before the loop runs.
+    private var responder: (any HTTPResponder)?
 
     private var connections: [Int32: Connection] = [:]
     private var perAddress: [String: Int] = [:]
@@ -140,7 +142,8 @@ final class EventLoop: @unchecked Sendable {
 
     /// Starts the workers; they answer with `respond` and post the bytes back here.
     func startWorkers(_ responder: any HTTPResponder, isStopping: @escaping @Sendable () -> Bool) -> Bool {
-        pool.start { [self] job in
+        self.responder = responder
+        return pool.start { [self] job in
             let response = responder.respond(to: job.request)
             let responseCloses = response.headers.contains {
                 asciiCaseInsensitiveEquals($0.0, "Connection") && $0.1.lowercased().contains("close")
@@ -442,7 +445,8 @@ final class EventLoop: @unchecked Sendable {
         // told at once to come back (503 + Retry-After) instead of growing the queue without limit.
         let job = Job(fd: connection.fd, connectionID: connection.id, request: request, isHead: head.method == "HEAD",
                       keepAlive: framing.keepAlive, http10: head.minorVersion == 0)
-        if !pool.submit(job, limit: limits.maxQueuedRequests) {
+        let exempt = responder?.completesAdmittedWork(method: request.method, path: request.path) ?? false
+        if !pool.submit(job, limit: exempt ? Int.max : limits.maxQueuedRequests) {
             fail(connection, status: 503, isHead: head.method == "HEAD", retryAfter: 1)
         }
     }

@@ -160,6 +160,14 @@ public struct HTTPResponse: Sendable {
 /// Answers requests. Called synchronously on the connection's thread.
 public protocol HTTPResponder: Sendable {
     func respond(to request: HTTPRequest) -> HTTPResponse
+    /// Whether a request finishes work the server already admitted (a confirmation of a hold it granted):
+    /// such a request is queued even past `HTTPLimits.maxQueuedRequests`, so admission control turns away new
+    /// work, never the completion of work in progress. Their number is bounded by that earlier work.
+    func completesAdmittedWork(method: String, path: String) -> Bool
+}
+
+extension HTTPResponder {
+    public func completesAdmittedWork(method: String, path: String) -> Bool { false }
 }
 
 /// A responder made of a closure.

@@ -13,6 +13,8 @@ private final class GateResponder: HTTPResponder, @unchecked Sendable {
         gate.wait()
         return HTTPResponse(status: 200, headers: [("Content-Type", "text/plain")], body: Array("ok".utf8))
     }
+
+    func completesAdmittedWork(method: String, path: String) -> Bool { path == "/finish" }
 }
 
 @Suite struct AdmissionTests {
@@ -34,10 +36,15 @@ private final class GateResponder: HTTPResponder, @unchecked Sendable {
             let answer = refused.exchange(get("/refused"))
             #expect(answer?.status == 503)
             #expect(answer?.header("Retry-After") == "1")
+            // A request finishing admitted work is queued all the same.
+            let finishing = try TestClient(port: server.port)
+            #expect(finishing.send(get("/finish")))
+            usleep(100_000)
             // The admitted ones are all served once the worker moves on.
-            for _ in 0..<3 { responder.gate.signal() }
+            for _ in 0..<4 { responder.gate.signal() }
             #expect(running.readResponse()?.status == 200)
             for client in waiting { #expect(client.readResponse()?.status == 200) }
+            #expect(finishing.readResponse()?.status == 200)
             // With room again, requests are queued and served.
             responder.gate.signal()
             #expect(try TestClient(port: server.port).exchange(get("/again"))?.status == 200)

@@ -22,7 +22,6 @@ local think = 1000
 local tokens = {}
 local suggested = {}
 local soldOut = false
-local inFlight = nil   -- the hold token of the confirmation on the wire, to send again if the server says "later"
 local comeBackAfter = 0
 
 function init(args)
@@ -61,7 +60,6 @@ end
 
 function request()
     local token = table.remove(tokens, 1)
-    inFlight = token
     if token then
         local person = people[(nextPerson % #people) + 1]
         nextPerson = nextPerson + personStep
@@ -73,12 +71,12 @@ function request()
 end
 
 function response(status, headers, body)
-    -- Admission control: a full server answers at once to come back in Retry-After seconds; the citizen
-    -- does, with the same request (a confirmation keeps its hold).
+    -- Admission control: a full server answers a new hold at once to come back in Retry-After seconds (a
+    -- confirmation is always admitted: it finishes a hold already granted); the citizen comes back then.
+    -- (wrk's script state is per thread, not per connection: a token could not be matched to its answer.)
     local retryAfter = tonumber(headers["Retry-After"] or headers["retry-after"] or "")
     if (status == 503 or status == 429) and retryAfter then
         common.count("come_back_later")
-        if inFlight then table.insert(tokens, 1, inFlight) end
         comeBackAfter = math.random(500, 1000) * retryAfter
         return
     end
