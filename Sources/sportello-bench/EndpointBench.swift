@@ -198,6 +198,22 @@ func endpointBenchmark(services: Int, clients: Int, bookings: Int, mail: Bool, t
     print(String(format: "%8d  ", services) + (mail ? "  on" : " off") + String(format: "  %7d  %5d  %6d  %10.0f  %6.1f  %6.1f  %6d", clients, reallyOpen, done.count,
                  Double(done.count) / elapsed, percentile(done, 0.5) * 1000, percentile(done, 0.99) * 1000, failures.withLock { $0 }))
     if reallyOpen < clients { print("endpoint: only \(reallyOpen) of \(clients) clients could connect") }
+    if mail {
+        // Does mail keep up? Every confirmation queued one message: wait (at most a minute) for the last to be
+        // handed over, and compare the mail rate with the booking rate.
+        let outbox = try Database(path: options.databasePath, readers: 1)
+        let pending = { try outbox.read { try $0.scalarInt("SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL AND dead = 0") } }
+        let deadline = monotonicSeconds() + 60
+        var left = try pending()
+        while left > 0 && monotonicSeconds() < deadline {
+            usleep(10_000)
+            left = try pending()
+        }
+        let sent = try outbox.read { try $0.scalarInt("SELECT COUNT(*) FROM outbox WHERE sent_at IS NOT NULL") }
+        let total = monotonicSeconds() - start
+        print(String(format: "          mail: %lld messages handed over (%lld still waiting), the last %.1f s after the last booking: %.0f mails/s", sent, left,
+                     total - elapsed, Double(sent) / total))
+    }
 
     // Confirmation → week page on disk, one booking at a time. Only single-desk services: there the
     // confirmation turns a held cell into a booked one, while on a two-desk slot one place stays free
