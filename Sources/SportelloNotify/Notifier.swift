@@ -59,11 +59,7 @@ public struct Notifier: Sendable {
     private func deliverClaimed(clock: () -> Int64, limit: Int, keepGoing: () -> Bool, _ report: inout DeliveryReport) {
         var remaining = limit
         while remaining > 0 && keepGoing() {
-            var claimed: [OutboxMessage] = []
-            while claimed.count < min(Self.handOvers, remaining),
-                  let message = try? outbox.claimNext(now: clock(), lease: lease, worker: Self.worker) {
-                claimed.append(message)
-            }
+            let claimed = (try? outbox.claimDue(now: clock(), lease: lease, worker: Self.worker, limit: min(Self.handOvers, remaining))) ?? []
             if claimed.isEmpty { break }
             remaining -= claimed.count
             let now = clock()
