@@ -8,6 +8,10 @@ import SportelloStore
 /// The one process of `sportello serve`: static pages for GET/HEAD, the booking endpoint for POST under
 /// `/api/`. Every write is one store transaction; the pages it touched are queued for re-rendering.
 public final class Application: HTTPResponder, Sendable {
+    /// A confirmation finishes a hold the server granted: admission control never turns it away (the hold would
+    /// otherwise block its place until it expires).
+    public func completesAdmittedWork(method: String, path: String) -> Bool { method == "POST" && path == "/api/bookings" }
+
     let site: LoadedSite
     let store: BookingStore
     let operators: OperatorStore

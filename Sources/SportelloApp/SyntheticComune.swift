@@ -48,20 +48,38 @@ public enum SyntheticComune {
 }
 
 extension SyntheticComune {
-    /// The morning a batch of identity-card slots opens: one service whose only bookable day is `day`, with
-    /// `places` places in all (ten desks, ten-minute slots, one after the other from 08:00), and nothing
-    /// else to book. `places` is rounded up to a multiple of ten; `day` must be within the coming week.
-    public static func rushConfiguration(places: Int, day: CivilDate, today: CivilDate) throws -> SiteConfiguration {
-        let desks = 10
+    /// The morning a batch of identity-card slots opens: one service whose only bookable days are `days`, with
+    /// `places` places in all (ten desks, ten-minute slots, one after the other from 08:00 until 20:00, then on
+    /// the next of `days`), and nothing else to book. `places` is rounded up to a multiple of ten; `days` must be
+    /// working days in increasing order, within the coming five weeks, as many as `daysNeeded(places:)`.
+    public static let rushDesks = 10
+    public static let rushSlotsPerDay = 72
+
+    public static func daysNeeded(places: Int) -> Int {
+        let slots = max(1, (places + rushDesks - 1) / rushDesks)
+        return (slots + rushSlotsPerDay - 1) / rushSlotsPerDay
+    }
+
+    public static func rushConfiguration(places: Int, days: [CivilDate], today: CivilDate) throws -> SiteConfiguration {
+        guard let lastDay = days.last, days.count >= daysNeeded(places: places) else {
+            throw ConfigurationError(path: "", message: "rush: \(places) places need \(daysNeeded(places: places)) working days")
+        }
+        let desks = rushDesks
         let slots = max(1, (places + desks - 1) / desks)
-        let end = 8 * 60 + slots * 10
+        // A day's last hours: full days until the last one, which ends where the places run out.
+        let end = 8 * 60 + min(rushSlotsPerDay, slots - (days.count - 1) * rushSlotsPerDay) * 10
+        var schedule: [String: [String]] = [:]
+        for day in days { schedule[day.weekday.rawValue] = ["08:00-20:00"] }
+        if days.count == 1 || !days.dropLast().contains(where: { $0.weekday == lastDay.weekday }) {
+            schedule[lastDay.weekday.rawValue] = [String(format: "08:00-%02d:%02d", end / 60, end % 60)]
+        }
         let office: [String: Any] = [
             "id": "anagrafe",
             "name": "Anagrafe",
             "address": "Piazza del Municipio 1, 00100 Città",
             "coordinates": ["lat": 43.9, "lon": 10.2],
-            "schedule": [day.weekday.rawValue: [String(format: "08:00-%02d:%02d", end / 60, end % 60)]],
-            "window": ["minimumNoticeMinutes": 0, "maxDaysAhead": day.dayNumber - today.dayNumber],
+            "schedule": schedule,
+            "window": ["minimumNoticeMinutes": 0, "maxDaysAhead": lastDay.dayNumber - today.dayNumber],
             "children": [[
                 "id": "carta-identita",
                 "name": "Carta d'identità elettronica",

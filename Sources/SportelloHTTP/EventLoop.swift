@@ -62,9 +62,15 @@ final class WorkerPool: Sendable {
         return true
     }
 
-    func submit(_ job: Job) {
-        pending.withLock { $0.push(job) }
-        available.signal()
+    /// Queues a request; false (and nothing queued) when `limit` requests already wait.
+    func submit(_ job: Job, limit: Int) -> Bool {
+        let queued = pending.withLock { queue -> Bool in
+            guard queue.incoming.count + queue.outgoing.count < limit else { return false }
+            queue.push(job)
+            return true
+        }
+        if queued { available.signal() }
+        return queued
     }
 
     /// Workers finish the request in hand and exit; queued requests are dropped (their connections are gone).
@@ -89,6 +95,8 @@ final class EventLoop: @unchecked Sendable {
     private let uncappedAddresses: Set<String>
     private let pool: WorkerPool
     private let errorResponse: @Sendable (Int) -> HTTPResponse
+    /// Set once by `startWorkers`, before the loop runs.
+    private var responder: (any HTTPResponder)?
 
     private var connections: [Int32: Connection] = [:]
     private var perAddress: [String: Int] = [:]
@@ -134,7 +142,8 @@ final class EventLoop: @unchecked Sendable {
 
     /// Starts the workers; they answer with `respond` and post the bytes back here.
     func startWorkers(_ responder: any HTTPResponder, isStopping: @escaping @Sendable () -> Bool) -> Bool {
-        pool.start { [self] job in
+        self.responder = responder
+        return pool.start { [self] job in
             let response = responder.respond(to: job.request)
             let responseCloses = response.headers.contains {
                 asciiCaseInsensitiveEquals($0.0, "Connection") && $0.1.lowercased().contains("close")
@@ -441,13 +450,21 @@ final class EventLoop: @unchecked Sendable {
         connection.phase = .responding
         connection.deadline = UInt64.max
         setInterest(connection, 0)
-        pool.submit(Job(fd: connection.fd, connectionID: connection.id, request: request, isHead: head.method == "HEAD",
-                        keepAlive: framing.keepAlive, http10: head.minorVersion == 0))
+        // Admission control: past the bound a request would only wait longer than a client should, so it is
+        // told at once to come back (503 + Retry-After) instead of growing the queue without limit.
+        let job = Job(fd: connection.fd, connectionID: connection.id, request: request, isHead: head.method == "HEAD",
+                      keepAlive: framing.keepAlive, http10: head.minorVersion == 0)
+        let exempt = responder?.completesAdmittedWork(method: request.method, path: request.path) ?? false
+        if !pool.submit(job, limit: exempt ? Int.max : limits.maxQueuedRequests) {
+            fail(connection, status: 503, isHead: head.method == "HEAD", retryAfter: 1)
+        }
     }
 
     /// Answers a protocol error and closes.
-    private func fail(_ connection: Connection, status: Int, isHead: Bool) {
-        connection.output = ResponseWriter.serialize(errorResponse(status), isHead: isHead, close: true, http10KeepAlive: false)
+    private func fail(_ connection: Connection, status: Int, isHead: Bool, retryAfter: Int? = nil) {
+        var response = errorResponse(status)
+        if let retryAfter { response.setHeader("Retry-After", String(retryAfter)) }
+        connection.output = ResponseWriter.serialize(response, isHead: isHead, close: true, http10KeepAlive: false)
         connection.outputOffset = 0
         connection.closeAfterOutput = true
         connection.phase = .sending

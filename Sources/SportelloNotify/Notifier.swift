@@ -49,11 +49,49 @@ public struct Notifier: Sendable {
             report.remindersQueued = (try? outbox.queueReminders(now: clock(), hoursBefore: settings.reminderHoursBefore,
                                                                  email: settings.email, sms: settings.sms)) ?? 0
         }
-        for _ in 0..<limit where keepGoing() {
-            guard let message = try? outbox.claimNext(now: clock(), lease: lease, worker: Self.worker) else { break }
-            deliver(message, clock(), &report, keepGoing: keepGoing)
-        }
+        // Up to `handOvers` messages at once, each on its own thread: a hand-over mostly waits for a program,
+        // so one at a time left mail far behind a rush's bookings. Each message is still claimed by exactly one
+        // thread, and the outbox changes of the threads share group commits.
+        deliverClaimed(clock: clock, limit: limit, keepGoing: keepGoing, &report)
         return report
+    }
+
+    /// Hand-overs running at once.
+    static let handOvers = 4
+
+    private func deliverClaimed(clock: () -> Int64, limit: Int, keepGoing: () -> Bool, _ report: inout DeliveryReport) {
+        var remaining = limit
+        while remaining > 0 && keepGoing() {
+            let claimed = (try? outbox.claimDue(now: clock(), lease: lease, worker: Self.worker, limit: min(Self.handOvers, remaining))) ?? []
+            if claimed.isEmpty { break }
+            remaining -= claimed.count
+            let now = clock()
+            if claimed.count == 1 {
+                deliver(claimed[0], now, &report, keepGoing: keepGoing)
+                continue
+            }
+            let reports = Locked<[DeliveryReport]>([])
+            // `keepGoing` is only called here; the hand-over threads read its last answer.
+            let going = Locked(true)
+            let group = DispatchGroup()
+            for message in claimed {
+                group.enter()
+                Thread { [self] in
+                    var own = DeliveryReport()
+                    deliver(message, now, &own, keepGoing: { going.withLock { $0 } })
+                    reports.withLock { $0.append(own) }
+                    group.leave()
+                }.start()
+            }
+            while group.wait(timeout: .now() + .milliseconds(50)) == .timedOut {
+                if !keepGoing() { going.withLock { $0 = false } }
+            }
+            for own in reports.withLock({ $0 }) {
+                report.delivered += own.delivered
+                report.failed += own.failed
+                report.dead += own.dead
+            }
+        }
     }
 
     /// Claims left by a worker that is gone: a status the spool recorded settles the message without sending
@@ -165,3 +203,4 @@ public struct Notifier: Sendable {
 
 /// Seconds since the epoch.
 public func currentUnixTime() -> Int64 { Int64(Date().timeIntervalSince1970) }
+

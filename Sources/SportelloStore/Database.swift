@@ -229,12 +229,13 @@ public enum PrivateFiles {
     }
 }
 
-/// The one SQLite wrapper: one writer connection (every write an `BEGIN IMMEDIATE` transaction) and a few
+/// The one SQLite wrapper: one writer connection (writes group-committed, see `write`) and a few
 /// reader connections (WAL lets each read a consistent snapshot while the writer works), so request
 /// handlers and the publishers do not queue behind one another to read.
 public final class Database: @unchecked Sendable {
-    // @unchecked: the writer and `writerIsFull` are only touched under `writeLock`; a reader only by the
-    // caller that took its index from `idleReaders`.
+    // @unchecked: the writer and `writerIsFull` are only touched under `writeLock` (held by the leader of a
+    // batch); the queue and the leader's identity only under `queueState`; a reader only by the caller that
+    // took its index from `idleReaders`.
     private let writer: Connection
     private let readers: [Connection]
     private let writeLock = NSLock()
@@ -243,6 +244,21 @@ public final class Database: @unchecked Sendable {
     private var idle: [Int]
     public let path: String
     private let commits = Atomic<Int>(0)
+    private let queueState = NSCondition()
+    private var queued: [PendingWrite] = []
+    private var leaderIsActive = false
+    private var leaderThread: pthread_t?
+    /// Tests: the number (counted in `commitAttempts`) of a COMMIT to fail as a failing disk would, to check
+    /// that every caller of a failed batch gets the error.
+    let failingCommit = Atomic<Int>(0)
+    let commitAttempts = Atomic<Int>(0)
+    /// Tests: transactions committed (a batch is one).
+    let batchesCommitted = Atomic<Int>(0)
+    /// Tests: callers waiting for a batch to take their write.
+    var queuedWrites: Int { queueState.lock(); defer { queueState.unlock() }; return queued.count }
+
+    /// Most bodies one commit carries: bounds how long the last body of a batch waits for the first.
+    public static let batchLimit = 256
 
     /// Grows with every committed write: a value read from the database stays current while this does not move.
     public var committedWrites: Int { commits.load(ordering: .acquiring) }
@@ -261,27 +277,148 @@ public final class Database: @unchecked Sendable {
         idle = Array(readers.indices)
     }
 
-    /// One write transaction. `BEGIN IMMEDIATE` takes the write lock up front, so the checks made inside
-    /// (capacity, idempotency) cannot be invalidated by another writer before the commit.
+    /// One write, group-committed: bodies of concurrent callers run one after another on the writer inside ONE
+    /// `BEGIN IMMEDIATE` transaction, each in its own savepoint, and one COMMIT (one disk flush) makes the whole
+    /// batch durable; each call returns only after that. `BEGIN IMMEDIATE` takes the write lock up front and the
+    /// bodies run in order, so a check made inside a body (capacity, idempotency) sees every earlier body's
+    /// writes and cannot be invalidated before the commit. A body that throws rolls back to its savepoint only:
+    /// its caller gets the error, its neighbours commit. A failed COMMIT fails every caller of the batch.
+    ///
+    /// The first caller to find no batch running leads: it commits what is queued (its own write included) and
+    /// hands over, so an uncontended write costs no thread hop and the callers that queued during a flush
+    /// share the next one.
     ///
     /// `durable: false` commits without waiting for the disk (`synchronous = NORMAL`), for changes whose loss
-    /// on a power cut is harmless — a 10-minute hold. The next durable commit flushes the log with them, and
-    /// a confirmed booking is always durable.
+    /// on a power cut is harmless — a 10-minute hold. It rides a durable batch if there is one; the next
+    /// durable commit flushes the log with them, and a confirmed booking is always durable.
+    ///
+    /// A body may call `write` again (on the same thread): the inner write joins the running batch in a nested
+    /// savepoint.
     public func write<T>(durable: Bool = true, _ body: (Connection) throws -> T) throws -> T {
-        writeLock.lock()
-        defer { writeLock.unlock() }
-        if durable != writerIsFull {
-            try writer.execute(durable ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL")
-            writerIsFull = durable
+        try withoutActuallyEscaping(body) { body in
+            var value: T?
+            let pending = PendingWrite(durable: durable) { connection in value = try body(connection) }
+            queueState.lock()
+            if leaderIsActive, let leaderThread, pthread_equal(leaderThread, pthread_self()) != 0 {
+                queueState.unlock()
+                try runNested(pending)
+            } else {
+                queued.append(pending)
+                while !pending.isFinished {
+                    if leaderIsActive {
+                        queueState.wait()
+                    } else {
+                        lead(until: pending)
+                    }
+                }
+                queueState.unlock()
+            }
+            if let failure = pending.failure { throw failure }
+            guard let value else { throw DatabaseError(code: SQLITE_MISUSE, message: "write finished without a result", sql: "") }
+            return value
         }
-        try writer.execute("BEGIN IMMEDIATE")
+    }
+
+    /// Called with `queueState` locked and no leader: commits batches until `own` is durable, then hands over
+    /// to a waiting caller, so that under a steady load no caller leads (and waits) for ever.
+    private func lead(until own: PendingWrite) {
+        leaderIsActive = true
+        leaderThread = pthread_self()
+        while !queued.isEmpty && !own.isFinished {
+            let batch = Array(queued.prefix(Self.batchLimit))
+            queued.removeFirst(batch.count)
+            queueState.unlock()
+            writeLock.lock()
+            commit(batch)
+            writeLock.unlock()
+            queueState.lock()
+            for pending in batch { pending.isFinished = true }
+            queueState.broadcast()
+        }
+        leaderIsActive = false
+        leaderThread = nil
+        if !queued.isEmpty { queueState.broadcast() }
+    }
+
+    /// Runs a batch on the writer; every body ends with `failure` set or its result stored.
+    private func commit(_ batch: [PendingWrite]) {
+        var remaining = batch[...]
+        while !remaining.isEmpty {
+            let durable = remaining.contains { $0.durable }
+            do {
+                if durable != writerIsFull {
+                    try writer.execute(durable ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL")
+                    writerIsFull = durable
+                }
+                try writer.execute("BEGIN IMMEDIATE")
+            } catch {
+                for pending in remaining { pending.failure = error }
+                return
+            }
+            var committing: [PendingWrite] = []
+            var aborted = false
+            while let pending = remaining.first, !aborted {
+                remaining.removeFirst()
+                let single = batch.count == 1
+                do {
+                    if !single { try writer.execute("SAVEPOINT write") }
+                    do {
+                        try pending.run(writer)
+                        if !single { try writer.execute("RELEASE write") }
+                        committing.append(pending)
+                    } catch {
+                        pending.failure = error
+                        if !single {
+                            try writer.execute("ROLLBACK TO write")
+                            try writer.execute("RELEASE write")
+                        }
+                    }
+                } catch {
+                    // The savepoint machinery itself failed: the transaction is in an unknown state.
+                    pending.failure = pending.failure ?? error
+                    aborted = true
+                }
+                // Some failures (disk full, I/O error) make SQLite roll the whole transaction back on its own:
+                // the bodies before are lost too; the rest of the queue goes on in a fresh transaction.
+                if sqlite3_get_autocommit(writer.handle) != 0 { aborted = true }
+                if aborted {
+                    let error = pending.failure ?? DatabaseError(code: SQLITE_ABORT, message: "transaction rolled back", sql: "")
+                    for earlier in committing { earlier.failure = error }
+                    committing.removeAll()
+                }
+            }
+            if aborted {
+                if sqlite3_get_autocommit(writer.handle) == 0 { try? writer.execute("ROLLBACK") }
+                continue
+            }
+            // Nothing left to keep (every body failed): no need for the disk.
+            if committing.isEmpty {
+                try? writer.execute("ROLLBACK")
+                continue
+            }
+            do {
+                if commitAttempts.add(1, ordering: .relaxed).newValue == failingCommit.load(ordering: .relaxed) {
+                    throw DatabaseError(code: SQLITE_IOERR, message: "injected commit failure", sql: "COMMIT")
+                }
+                try writer.execute("COMMIT")
+                commits.add(committing.count, ordering: .releasing)
+                batchesCommitted.add(1, ordering: .relaxed)
+            } catch {
+                try? writer.execute("ROLLBACK")
+                for pending in committing { pending.failure = error }
+            }
+        }
+    }
+
+    /// A write from inside a body of the running batch: a savepoint nested in that body's.
+    private func runNested(_ pending: PendingWrite) throws {
+        try writer.execute("SAVEPOINT nested")
         do {
-            let result = try body(writer)
-            try writer.execute("COMMIT")
-            commits.add(1, ordering: .releasing)
-            return result
+            try pending.run(writer)
+            try writer.execute("RELEASE nested")
         } catch {
-            try? writer.execute("ROLLBACK")
+            try? writer.execute("ROLLBACK TO nested")
+            try? writer.execute("RELEASE nested")
             throw error
         }
     }
@@ -308,5 +445,19 @@ public final class Database: @unchecked Sendable {
         try reader.execute("BEGIN")
         defer { try? reader.execute("COMMIT") }
         return try body(reader)
+    }
+}
+
+/// One caller's body waiting for, or running in, a batch. `isFinished` is only touched under the queue's lock;
+/// `failure` and the body's result only by the leader before it sets `isFinished`, and by the caller after.
+private final class PendingWrite: @unchecked Sendable {
+    let durable: Bool
+    let run: (Connection) throws -> Void
+    var isFinished = false
+    var failure: (any Error)?
+
+    init(durable: Bool, run: @escaping (Connection) throws -> Void) {
+        self.durable = durable
+        self.run = run
     }
 }

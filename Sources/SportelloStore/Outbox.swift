@@ -85,21 +85,35 @@ public struct Outbox: Sendable {
                              deliveryPID: row.optionalInt(14).map { Int32(truncatingIfNeeded: $0) })
     }
 
+    private static let claimSQL = """
+        UPDATE outbox SET claimed_until = ?1, claimed_by = ?2, delivery_pid = NULL
+        WHERE id = (SELECT id FROM outbox WHERE sent_at IS NULL AND dead = 0 AND next_attempt_at <= ?3
+                    AND (claimed_until IS NULL OR claimed_until < ?3) ORDER BY next_attempt_at, id LIMIT 1)
+        RETURNING \(columns)
+        """
+
     /// Claims the next due message for `lease` seconds on behalf of process `worker`; nil when none is due.
     public func claimNext(now: Int64, lease: Int64, worker: Int32) throws -> OutboxMessage? {
+        try claimDue(now: now, lease: lease, worker: worker, limit: 1).first
+    }
+
+    /// Claims up to `limit` due messages in one transaction (one disk flush for all of them).
+    public func claimDue(now: Int64, lease: Int64, worker: Int32, limit: Int) throws -> [OutboxMessage] {
         try database.write { connection in
-            try connection.first("""
-                UPDATE outbox SET claimed_until = ?1, claimed_by = ?2, delivery_pid = NULL
-                WHERE id = (SELECT id FROM outbox WHERE sent_at IS NULL AND dead = 0 AND next_attempt_at <= ?3
-                            AND (claimed_until IS NULL OR claimed_until < ?3) ORDER BY next_attempt_at, id LIMIT 1)
-                RETURNING \(Self.columns)
-                """, .int(now + lease), .int(Int64(worker)), .int(now), transform: Self.message)
+            var claimed: [OutboxMessage] = []
+            while claimed.count < limit,
+                  let message = try connection.first(Self.claimSQL, .int(now + lease), .int(Int64(worker)), .int(now), transform: Self.message) {
+                claimed.append(message)
+            }
+            return claimed
         }
     }
 
-    /// Records the process that now carries the message (the spool wrapper around sendmail).
+    /// Records the process that now carries the message (the spool wrapper around sendmail). Only for the
+    /// outbox listing: exactly-once rests on the spool's lock, never on this pid, so it need not wait for the
+    /// disk (the message's next durable change flushes it).
     public func handedOff(id: Int64, to pid: Int32) throws {
-        try database.write { try $0.execute("UPDATE outbox SET delivery_pid = ? WHERE id = ?", .int(Int64(pid)), .int(id)) }
+        try database.write(durable: false) { try $0.execute("UPDATE outbox SET delivery_pid = ? WHERE id = ?", .int(Int64(pid)), .int(id)) }
     }
 
     /// Marks a message delivered, once: a second call changes nothing. Credentials are wiped from the row.

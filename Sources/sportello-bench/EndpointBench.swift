@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import Synchronization
 import SportelloApp
 import SportelloCore
 import SportelloHTTP
@@ -81,17 +82,46 @@ func percentile(_ values: [Double], _ p: Double) -> Double {
     return sorted.isEmpty ? 0 : sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))]
 }
 
-/// Hold + confirm throughput with `clients` concurrent keep-alive clients, then the delay from a
-/// confirmation's answer to its week page changing on disk.
-func endpointBenchmark(services: Int, clients: Int, bookings: Int, templates: String) throws {
+/// The anchor for write figures: tiny durable transactions (one row each, synchronous=FULL, WAL), one after
+/// another for `seconds`, on the same disk as the benches' databases. Transactions per second.
+func fdatasyncRate(seconds: Double = 2) throws -> Double {
+    let folder = NSTemporaryDirectory() + "sportello-anchor-\(getpid())"
+    defer { try? FileManager.default.removeItem(atPath: folder) }
+    let database = try Database(path: "\(folder)/anchor.sqlite", readers: 1)
+    // First past one automatic checkpoint (1,000 pages), as a serving database long is: the log then reuses
+    // its file instead of growing it, and a flush no longer has the file's size to write as well.
+    for index in 0..<1_200 {
+        try database.write(durable: false) { try $0.execute("INSERT INTO audit (at, actor, action) VALUES (?, 'warm-up', 'x')", .int(Int64(index))) }
+    }
+    let start = monotonicSeconds()
+    var count = 0
+    while monotonicSeconds() - start < seconds {
+        try database.write { try $0.execute("INSERT INTO audit (at, actor, action) VALUES (?, 'anchor', 'x')", .int(Int64(count))) }
+        count += 1
+    }
+    return Double(count) / (monotonicSeconds() - start)
+}
+
+/// A trivial mail program (reads nothing, succeeds) for benches with mail on: the hand-over's own cost only.
+func trivialSendmail(in folder: String) -> String {
+    let path = "\(folder)/sendmail"
+    try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    _ = FileManager.default.createFile(atPath: path, contents: Data("#!/bin/sh\nexit 0\n".utf8), attributes: [.posixPermissions: 0o755])
+    return path
+}
+
+/// Hold + confirm throughput with `clients` concurrent keep-alive clients, each its own thread and socket
+/// (all opened and checked before the clock starts), then the delay from a confirmation's answer to its week
+/// page changing on disk. `mail`: each confirmation also queues a mail, handed to a trivial sendmail.
+func endpointBenchmark(services: Int, clients: Int, bookings: Int, mail: Bool, templates: String) throws {
     var configuration = try SyntheticComune.configuration(services: services, weeks: 13)
     configuration.booking.requestsPerMinutePerAddress = 0
     configuration.booking.maxActiveBookingsPerPerson = nil
     configuration.limits = .unlimited  // every client comes from 127.0.0.1
-    // The booking path only: no notification is queued, so no mail program is started per booking (with
-    // mail on, each confirmation adds an outbox row and one sendmail process).
-    configuration.notifications.email = false
     let folder = NSTemporaryDirectory() + "sportello-endpoint-\(getpid())-\(services)"
+    configuration.notifications.email = mail
+    if mail { configuration.notifications.sendmailPath = trivialSendmail(in: "\(folder)-mail") }
+    defer { try? FileManager.default.removeItem(atPath: "\(folder)-mail") }
     defer { try? FileManager.default.removeItem(atPath: folder) }
     var options = Options()
     options.templatesPath = templates
@@ -121,27 +151,70 @@ func endpointBenchmark(services: Int, clients: Int, bookings: Int, templates: St
     let next = Locked(0)
     let latencies = Locked<[Double]>([])
     let failures = Locked(0)
-    let start = monotonicSeconds()
-    DispatchQueue.concurrentPerform(iterations: clients) { _ in
-        let client = BenchClient(port: server.port)
-        while true {
-            let index = next.withLock { value -> Int in value += 1; return value - 1 }
-            guard index < bookings else { break }
-            let (service, slot) = work[index]
-            let begin = monotonicSeconds()
-            let (holdStatus, holdBody) = client.post("/api/holds", "service=\(service)&slot=\(slot)")
-            guard holdStatus == 201, let tokenRange = holdBody.range(of: "[0-9a-f]{32}", options: .regularExpression) else {
-                failures.withLock { $0 += 1 }
-                continue
+    // Every client connects first; the clock starts when all are connected (or have failed to).
+    let ready = DispatchGroup()
+    let go = DispatchSemaphore(value: 0)
+    let open = Atomic<Int>(0)
+    for _ in 0..<clients { ready.enter() }
+    let port = server.port
+    let finished = DispatchGroup()
+    for _ in 0..<clients {
+        finished.enter()
+        let thread = Thread {
+            defer { finished.leave() }
+            let client = BenchClient(port: port)
+            var error: Int32 = 0
+            var length = socklen_t(MemoryLayout<Int32>.size)
+            getsockopt(client.fd, SOL_SOCKET, SO_ERROR, &error, &length)
+            // Connected means really open: the server's event loop has answered one request on it.
+            let usable = client.connected && error == 0 && client.post("/api/holds", "service=&slot=").0 > 0
+            if usable { open.add(1, ordering: .relaxed) }
+            ready.leave()
+            go.wait()
+            guard usable else { return }
+            while true {
+                let index = next.withLock { value -> Int in value += 1; return value - 1 }
+                guard index < bookings else { break }
+                let (service, slot) = work[index]
+                let begin = monotonicSeconds()
+                let (holdStatus, holdBody) = client.post("/api/holds", "service=\(service)&slot=\(slot)")
+                guard holdStatus == 201, let tokenRange = holdBody.range(of: "[0-9a-f]{32}", options: .regularExpression) else {
+                    failures.withLock { $0 += 1 }
+                    continue
+                }
+                let (status, _) = client.post("/api/bookings", "hold=\(holdBody[tokenRange])&\(person)")
+                if status == 201 { latencies.withLock { $0.append(monotonicSeconds() - begin) } } else { failures.withLock { $0 += 1 } }
             }
-            let (status, _) = client.post("/api/bookings", "hold=\(holdBody[tokenRange])&\(person)")
-            if status == 201 { latencies.withLock { $0.append(monotonicSeconds() - begin) } } else { failures.withLock { $0 += 1 } }
         }
+        thread.stackSize = 512 * 1024
+        thread.start()
     }
+    ready.wait()
+    let reallyOpen = open.load(ordering: .relaxed)
+    let start = monotonicSeconds()
+    for _ in 0..<clients { go.signal() }
+    finished.wait()
     let elapsed = monotonicSeconds() - start
     let done = latencies.withLock { $0 }
-    print(String(format: "%8d  %7d  %5d  %9.0f  %8.1f  %8.1f  %6d", services, clients, done.count, Double(done.count) / elapsed,
-                 percentile(done, 0.5) * 1000, percentile(done, 0.99) * 1000, failures.withLock { $0 }))
+    print(String(format: "%8d  ", services) + (mail ? "  on" : " off") + String(format: "  %7d  %5d  %6d  %10.0f  %6.1f  %6.1f  %6d", clients, reallyOpen, done.count,
+                 Double(done.count) / elapsed, percentile(done, 0.5) * 1000, percentile(done, 0.99) * 1000, failures.withLock { $0 }))
+    if reallyOpen < clients { print("endpoint: only \(reallyOpen) of \(clients) clients could connect") }
+    if mail {
+        // Does mail keep up? Every confirmation queued one message: wait (at most a minute) for the last to be
+        // handed over, and compare the mail rate with the booking rate.
+        let outbox = try Database(path: options.databasePath, readers: 1)
+        let pending = { try outbox.read { try $0.scalarInt("SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL AND dead = 0") } }
+        let deadline = monotonicSeconds() + 60
+        var left = try pending()
+        while left > 0 && monotonicSeconds() < deadline {
+            usleep(10_000)
+            left = try pending()
+        }
+        let sent = try outbox.read { try $0.scalarInt("SELECT COUNT(*) FROM outbox WHERE sent_at IS NOT NULL") }
+        let total = monotonicSeconds() - start
+        print(String(format: "          mail: %lld messages handed over (%lld still waiting), the last %.1f s after the last booking: %.0f mails/s", sent, left,
+                     total - elapsed, Double(sent) / total))
+    }
 
     // Confirmation → week page on disk, one booking at a time. Only single-desk services: there the
     // confirmation turns a held cell into a booked one, while on a two-desk slot one place stays free

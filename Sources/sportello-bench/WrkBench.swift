@@ -167,11 +167,15 @@ struct WrkReport {
 func rushBenchmark(clients: Int, places: Int, seconds: Int, thinkMilliseconds: Int, threads: Int, workers: Int?, templates: String) throws -> Bool {
     let now = currentInstant()
     let today = RomeTime.local(now).date
-    guard let day = (1...7).map({ today.adding(days: $0) }).first(where: { $0.weekday != .sunday && !ItalianHolidays.isHoliday($0) }) else {
-        print("rush: no working day in the coming week")
+    // Past 720 places the slots go on the next working days (a day's schedule cannot run past midnight).
+    let needed = SyntheticComune.daysNeeded(places: places)
+    let days = Array((1...(needed * 2 + 7)).map { today.adding(days: $0) }
+        .filter { $0.weekday != .sunday && !ItalianHolidays.isHoliday($0) }.prefix(needed))
+    guard days.count == needed, let day = days.first else {
+        print("rush: not enough working days ahead for \(places) places")
         return false
     }
-    var configuration = try SyntheticComune.rushConfiguration(places: places, day: day, today: today)
+    var configuration = try SyntheticComune.rushConfiguration(places: places, days: days, today: today)
     // The booking path only, as in `endpoint`: no mail program started per booking.
     configuration.notifications.email = false
     // Made-up addresses collide over thousands of citizens, and all of them give one mailbox and one mobile.
@@ -181,7 +185,8 @@ func rushBenchmark(clients: Int, places: Int, seconds: Int, thinkMilliseconds: I
     let (site, server, folder, limits) = (bench.site, bench.server, bench.folder, bench.server.limits)
 
     guard let service = site.catalogue.service(id: "carta-identita") else { return false }
-    let slots = service.slots(on: day).filter { service.availability(of: $0, occupancy: .empty, now: now).state == .free }
+    let wanted = max(1, (places + service.capacity - 1) / service.capacity)
+    let slots = Array(days.flatMap { service.slots(on: $0) }.filter { service.availability(of: $0, occupancy: .empty, now: now).state == .free }.prefix(wanted))
     let released = slots.count * service.capacity
     let placesFile = "\(folder)/places.txt"
     let peopleFile = "\(folder)/people.txt"
@@ -189,7 +194,7 @@ func rushBenchmark(clients: Int, places: Int, seconds: Int, thinkMilliseconds: I
     try madeUpCodiciFiscali(released * 2 + 100).joined(separator: "\n").write(toFile: peopleFile, atomically: true, encoding: .utf8)
 
     print("sportello-bench rush: \(clients) citizens (wrk connections, \(threads) threads) race for \(released) places " +
-          "(\(slots.count) slots × \(service.capacity) desks on \(day)), arriving within \(thinkMilliseconds) ms, \(seconds) s, " +
+          "(\(slots.count) slots × \(service.capacity) desks from \(day), \(days.count) day\(days.count == 1 ? "" : "s")), arriving within \(thinkMilliseconds) ms, \(seconds) s, " +
           "\(limits.workers) server workers, loopback; " + String(format: "other work on the machine: %.0f%% of its cores", backgroundLoad() * 100))
     let baseline = residentMegabytes()
     let sampler = MemorySampler()
@@ -217,7 +222,7 @@ func rushBenchmark(clients: Int, places: Int, seconds: Int, thinkMilliseconds: I
         try $0.scalarInt("SELECT COUNT(*) FROM (SELECT codice_fiscale FROM bookings GROUP BY codice_fiscale HAVING COUNT(*) > 1)")
     }
 
-    let clear: Set<String> = ["held", "booked", "slot_full", "hold_expired", "rate_limited"]
+    let clear: Set<String> = ["held", "booked", "slot_full", "hold_expired", "rate_limited", "come_back_later"]
     let unclear = report.outcomes.filter { !clear.contains($0.key) }.values.reduce(0, +)
     for (outcome, count) in report.outcomes.sorted(by: { $0.value > $1.value }) {
         print("  " + outcome.padding(toLength: 22, withPad: " ", startingAt: 0) + String(format: "%7d", count))
@@ -247,40 +252,48 @@ func rushBenchmark(clients: Int, places: Int, seconds: Int, thinkMilliseconds: I
 
 /// Endpoint throughput under wrk at each size: holds alone (holds.lua), then hold + confirm (rush.lua with
 /// no pause) on a fresh database. Prints requests/s, successes/s and latency percentiles.
-func wrkEndpointBenchmark(sizes: [Int], clients: Int, seconds: Int, threads: Int, templates: String) throws -> Bool {
-    print("sportello-bench wrk: \(clients) wrk connections, \(threads) threads, \(seconds) s per run, loopback, notifications off")
-    print("services  scenario        requests/s  successes/s  p50 ms  p90 ms  p99 ms  refused  unclear  socket errors")
+func wrkEndpointBenchmark(sizes: [Int], clients: Int, seconds: Int, threads: Int, mails: [Bool], templates: String) throws -> Bool {
+    print("sportello-bench wrk: \(clients) wrk connections, \(threads) threads, \(seconds) s per run, loopback, synchronous=FULL; " +
+          String(format: "other work on the machine: %.0f%% of its cores", backgroundLoad() * 100))
+    print(String(format: "anchor: %.0f durable single-row transactions/s on this disk (one fdatasync each), measured now", try fdatasyncRate()))
+    print("services  mail  scenario        requests/s  successes/s  p50 ms  p90 ms  p99 ms  refused  unclear  socket errors")
     var passed = true
+    let mailFolder = NSTemporaryDirectory() + "sportello-wrk-mail-\(getpid())"
+    defer { try? FileManager.default.removeItem(atPath: mailFolder) }
     for services in sizes {
-        var configuration = try SyntheticComune.configuration(services: services, weeks: 13)
-        configuration.booking.maxActiveBookingsPerPerson = nil
-        configuration.notifications.email = false
-        configuration.limits = .unlimited  // as in `rush`
-        for scenario in ["holds", "hold+confirm"] {
-            let bench = try BenchServer(configuration: configuration, name: "wrk-\(services)", templates: templates)
-            defer { bench.stop() }
-            let placesFile = "\(bench.folder)/places.txt"
-            let peopleFile = "\(bench.folder)/people.txt"
-            try bench.freePlaces(days: 90, limit: 200_000).joined(separator: "\n").write(toFile: placesFile, atomically: true, encoding: .utf8)
-            try madeUpCodiciFiscali(1_000).joined(separator: "\n").write(toFile: peopleFile, atomically: true, encoding: .utf8)
-            let script = scenario == "holds" ? "holds.lua" : "rush.lua"
-            var arguments = ["-t\(threads)", "-c\(clients)", "-d\(seconds)s", "--timeout", "10s", "-s", benchScript(script, templates: templates),
-                             "http://127.0.0.1:\(bench.server.port)", "--", placesFile]
-            if scenario != "holds" { arguments += [peopleFile, "0", String(threads)] }
-            let started = monotonicSeconds()
-            guard let output = runWrk(arguments) else {
-                print("wrk did not run (is it installed? apt-get install wrk)")
-                return false
+        for mail in mails {
+            var configuration = try SyntheticComune.configuration(services: services, weeks: 13)
+            configuration.booking.maxActiveBookingsPerPerson = nil
+            configuration.notifications.email = mail
+            configuration.limits = .unlimited  // as in `rush`
+            if mail { configuration.notifications.sendmailPath = trivialSendmail(in: mailFolder) }
+            // Holds queue no mail: measured once, with mail off.
+            for scenario in mail ? ["hold+confirm"] : ["holds", "hold+confirm"] {
+                let bench = try BenchServer(configuration: configuration, name: "wrk-\(services)", templates: templates)
+                defer { bench.stop() }
+                let placesFile = "\(bench.folder)/places.txt"
+                let peopleFile = "\(bench.folder)/people.txt"
+                try bench.freePlaces(days: 90, limit: 200_000).joined(separator: "\n").write(toFile: placesFile, atomically: true, encoding: .utf8)
+                try madeUpCodiciFiscali(1_000).joined(separator: "\n").write(toFile: peopleFile, atomically: true, encoding: .utf8)
+                let script = scenario == "holds" ? "holds.lua" : "rush.lua"
+                var arguments = ["-t\(threads)", "-c\(clients)", "-d\(seconds)s", "--timeout", "10s", "-s", benchScript(script, templates: templates),
+                                 "http://127.0.0.1:\(bench.server.port)", "--", placesFile]
+                if scenario != "holds" { arguments += [peopleFile, "0", String(threads)] }
+                let started = monotonicSeconds()
+                guard let output = runWrk(arguments) else {
+                    print("wrk did not run (is it installed? apt-get install wrk)")
+                    return false
+                }
+                let elapsed = monotonicSeconds() - started
+                let report = WrkReport(output)
+                let successes = report.outcomes[scenario == "holds" ? "held" : "booked", default: 0]
+                let unclear = report.outcomes.filter { $0.key.hasPrefix("unclear") }.values.reduce(0, +)
+                let refused = report.outcomes.filter { ["slot_full", "rate_limited", "hold_expired", "come_back_later"].contains($0.key) }.values.reduce(0, +)
+                print(String(format: "%8d  ", services) + (mail ? "  on  " : " off  ") + scenario.padding(toLength: 14, withPad: " ", startingAt: 0) + String(format: "  %10.0f  %11.0f  %6.1f  %6.1f  %6.1f  %7d  %7d  %13d",
+                             Double(report.requests) / elapsed, Double(successes) / elapsed, report.latency["p50"] ?? 0,
+                             report.latency["p90"] ?? 0, report.latency["p99"] ?? 0, refused, unclear, report.socketErrors))
+                if unclear > 0 || report.socketErrors > 0 || successes == 0 { passed = false }
             }
-            let elapsed = monotonicSeconds() - started
-            let report = WrkReport(output)
-            let successes = report.outcomes[scenario == "holds" ? "held" : "booked", default: 0]
-            let unclear = report.outcomes.filter { $0.key.hasPrefix("unclear") }.values.reduce(0, +)
-            let refused = report.outcomes.filter { ["slot_full", "rate_limited", "hold_expired"].contains($0.key) }.values.reduce(0, +)
-            print(String(format: "%8d  ", services) + scenario.padding(toLength: 14, withPad: " ", startingAt: 0) + String(format: "  %10.0f  %11.0f  %6.1f  %6.1f  %6.1f  %7d  %7d  %13d",
-                         Double(report.requests) / elapsed, Double(successes) / elapsed, report.latency["p50"] ?? 0,
-                         report.latency["p90"] ?? 0, report.latency["p99"] ?? 0, refused, unclear, report.socketErrors))
-            if unclear > 0 || report.socketErrors > 0 || successes == 0 { passed = false }
         }
     }
     return passed

@@ -49,6 +49,39 @@ let command = arguments.first ?? "build"
     return arguments[index + 1]
 }
 
+/// A number option, checked: a value that is not a whole number in `range` stops the bench with a message
+/// instead of being replaced by a default (a figure must be measured with the arguments it says it used).
+@MainActor func number(_ name: String, _ fallback: Int, _ range: ClosedRange<Int>) -> Int {
+    guard arguments.contains(name) else { return fallback }
+    guard let value = Int(option(name, "")), range.contains(value) else {
+        print("sportello-bench \(command): \(name) wants a whole number from \(range.lowerBound) to \(range.upperBound)")
+        exit(2)
+    }
+    return value
+}
+
+@MainActor func numbers(_ name: String, _ fallback: String, _ range: ClosedRange<Int>) -> [Int] {
+    let text = option(name, fallback)
+    let values = text.split(separator: ",", omittingEmptySubsequences: false).map { Int($0) }
+    guard !values.isEmpty, values.allSatisfy({ $0.map(range.contains) ?? false }) else {
+        print("sportello-bench \(command): \(name) wants whole numbers from \(range.lowerBound) to \(range.upperBound), separated by commas")
+        exit(2)
+    }
+    return values.compactMap { $0 }
+}
+
+/// `--mail off|on|both` (the benches that write): which runs to make.
+@MainActor func mailChoices() -> [Bool] {
+    switch option("--mail", "off") {
+    case "off": return [false]
+    case "on": return [true]
+    case "both": return [false, true]
+    default:
+        print("sportello-bench \(command): --mail wants off, on or both")
+        exit(2)
+    }
+}
+
 switch command {
 case "build":
     let sizes = option("--services", "100").split(separator: ",").compactMap { Int($0) }
@@ -84,31 +117,37 @@ case "build":
         try? FileManager.default.removeItem(atPath: options.outputPath)
     }
 case "endpoint":
-    let sizes = option("--services", "10,1000").split(separator: ",").compactMap { Int($0) }
-    let clients = Int(option("--clients", "32")) ?? 32
-    let bookings = Int(option("--bookings", "5000")) ?? 5000
-    print("sportello-bench endpoint: \(clients) concurrent keep-alive clients, hold + confirm each, loopback")
-    print("services  clients  booked  bookings/s  p50 ms    p99 ms    failed")
+    let sizes = numbers("--services", "10,1000", 1...10_000)
+    let clients = number("--clients", 32, 1...1_000)
+    let bookings = number("--bookings", 5000, 1...1_000_000)
+    let mails = mailChoices()
+    print("sportello-bench endpoint: \(clients) keep-alive clients, one thread and one socket each, hold + confirm each, loopback, synchronous=FULL; " +
+          String(format: "other work on the machine: %.0f%% of its cores", backgroundLoad() * 100))
+    print(String(format: "anchor: %.0f durable single-row transactions/s on this disk (one fdatasync each), measured now", try fdatasyncRate()))
+    print("services  mail  clients   open  booked  bookings/s  p50 ms  p99 ms  failed")
     for services in sizes {
-        try endpointBenchmark(services: services, clients: clients, bookings: bookings, templates: option("--templates", "site-templates"))
+        for mail in mails {
+            try endpointBenchmark(services: services, clients: clients, bookings: bookings, mail: mail, templates: option("--templates", "site-templates"))
+        }
     }
 case "wrk":
-    let passed = try wrkEndpointBenchmark(sizes: option("--services", "10,1000").split(separator: ",").compactMap { Int($0) },
-                                          clients: Int(option("--clients", "64")) ?? 64, seconds: Int(option("--seconds", "10")) ?? 10,
-                                          threads: Int(option("--threads", "2")) ?? 2, templates: option("--templates", "site-templates"))
+    let passed = try wrkEndpointBenchmark(sizes: numbers("--services", "10,1000", 1...10_000), clients: number("--clients", 64, 1...10_000),
+                                          seconds: number("--seconds", 10, 1...3_600), threads: number("--threads", 2, 1...64),
+                                          mails: mailChoices(), templates: option("--templates", "site-templates"))
     exit(passed ? 0 : 1)
 case "static":
-    let passed = try staticBenchmark(services: Int(option("--services", "100")) ?? 100, clients: Int(option("--clients", "64")) ?? 64,
-                                     seconds: Int(option("--seconds", "10")) ?? 10, threads: Int(option("--threads", "2")) ?? 2,
+    let passed = try staticBenchmark(services: number("--services", 100, 1...10_000), clients: number("--clients", 64, 1...10_000),
+                                     seconds: number("--seconds", 10, 1...3_600), threads: number("--threads", 2, 1...64),
                                      templates: option("--templates", "site-templates"))
     exit(passed ? 0 : 1)
 case "rush":
-    let passed = try rushBenchmark(clients: Int(option("--clients", "5000")) ?? 5000, places: Int(option("--places", "500")) ?? 500,
-                                   seconds: Int(option("--seconds", "20")) ?? 20, thinkMilliseconds: Int(option("--think-ms", "2000")) ?? 2000,
-                                   threads: Int(option("--threads", "2")) ?? 2, workers: Int(option("--workers", "")),
+    let passed = try rushBenchmark(clients: number("--clients", 5000, 1...100_000), places: number("--places", 500, 1...100_000),
+                                   seconds: number("--seconds", 20, 1...3_600), thinkMilliseconds: number("--think-ms", 2000, 0...600_000),
+                                   threads: number("--threads", 2, 1...64),
+                                   workers: arguments.contains("--workers") ? number("--workers", 4, 1...1_024) : nil,
                                    templates: option("--templates", "site-templates"))
     exit(passed ? 0 : 1)
 default:
-    print("usage: sportello-bench build [--services 10,100,1000] [--weeks 13] [--runs 7] [--languages it,en]\n       sportello-bench endpoint [--services 10,1000] [--clients 32] [--bookings 5000]\n       sportello-bench rush [--clients 5000] [--places 500] [--seconds 20] [--think-ms 2000] [--threads 2] [--workers N]\n       sportello-bench wrk [--services 10,1000] [--clients 64] [--seconds 10]\n       sportello-bench static [--services 100] [--clients 64] [--seconds 10]")
+    print("usage: sportello-bench build [--services 10,100,1000] [--weeks 13] [--runs 7] [--languages it,en]\n       sportello-bench endpoint [--services 10,1000] [--clients 32] [--bookings 5000] [--mail off|on|both]\n       sportello-bench rush [--clients 5000] [--places 500] [--seconds 20] [--think-ms 2000] [--threads 2] [--workers N]\n       sportello-bench wrk [--services 10,1000] [--clients 64] [--seconds 10] [--threads 2] [--mail off|on|both]\n       sportello-bench static [--services 100] [--clients 64] [--seconds 10]")
     exit(2)
 }

@@ -160,19 +160,32 @@ import Testing
     }
 
     @Test func aStoppingWorkerTakesNoFurtherMessageAndLeavesTheRunningOneToFinish() throws {
-        let (sandbox, database, renderer) = try slowSendmail(sleep: 1, bookings: 2)
+        // More messages than hand-overs run at once: the first `handOvers` go together, the rest wait.
+        let running = Notifier.handOvers
+        let (sandbox, database, renderer) = try slowSendmail(sleep: 1, bookings: running + 2)
         let notifier = Notifier(database: database, renderer: renderer, spool: "\(sandbox.folder)/spool")
-        // The stop arrives while sendmail holds the first message.
+        // The stop arrives while sendmail holds the first messages.
         let stopAt = Date().addingTimeInterval(0.3)
         let began = Date()
         #expect(notifier.deliverDue(clock: { now }, keepGoing: { Date() < stopAt }) == DeliveryReport())
         #expect(Date().timeIntervalSince(began) < 0.9)
         let rows = try notifier.outbox.list()
-        #expect(rows.filter { $0.claimedUntil != nil }.count == 1 && rows.allSatisfy { $0.sentAt == nil && $0.attempts == 0 })
-        // The next start settles the first from the spool and sends the second.
+        #expect(rows.filter { $0.claimedUntil != nil }.count == running && rows.allSatisfy { $0.sentAt == nil && $0.attempts == 0 })
+        // The next start settles the running ones from the spool and sends the others.
         let report = settle(notifier, sandbox, at: now + 60)
-        #expect(report.recovered == 1 && report.delivered == 1)
+        #expect(report.recovered == running && report.delivered == 2)
         #expect(try notifier.outbox.list().allSatisfy { $0.sentAt != nil })
-        #expect(sandbox.receivedFiles().count == 2)
+        #expect(sandbox.receivedFiles().count == running + 2)
+    }
+
+    @Test func handOversRunSideBySide() throws {
+        // Each sendmail takes 1 s: one at a time, 4 messages would take 4 s.
+        let (sandbox, database, renderer) = try slowSendmail(sleep: 1, bookings: Notifier.handOvers)
+        let notifier = Notifier(database: database, renderer: renderer, spool: "\(sandbox.folder)/spool")
+        let began = Date()
+        #expect(notifier.deliverDue(clock: { now }).delivered == Notifier.handOvers)
+        #expect(Date().timeIntervalSince(began) < 3)
+        #expect(sandbox.receivedFiles().count == Notifier.handOvers)
+        #expect(try notifier.outbox.list().allSatisfy { $0.sentAt != nil && $0.attempts == 0 })
     }
 }

@@ -22,6 +22,7 @@ local think = 1000
 local tokens = {}
 local suggested = {}
 local soldOut = false
+local comeBackAfter = 0
 
 function init(args)
     for _, line in ipairs(common.lines(args[1])) do
@@ -45,6 +46,11 @@ local function post(path, body)
 end
 
 function delay()
+    if comeBackAfter > 0 then
+        local wait = comeBackAfter
+        comeBackAfter = 0
+        return wait
+    end
     if #tokens > 0 then return math.random(0, math.min(200, think)) end  -- the form is filled in quickly
     -- Told nothing is left, the citizen looks again now and then, in case a place frees up (within the
     -- server's 15 s keep-alive, as a browser tab left open would).
@@ -65,6 +71,15 @@ function request()
 end
 
 function response(status, headers, body)
+    -- Admission control: a full server answers a new hold at once to come back in Retry-After seconds (a
+    -- confirmation is always admitted: it finishes a hold already granted); the citizen comes back then.
+    -- (wrk's script state is per thread, not per connection: a token could not be matched to its answer.)
+    local retryAfter = tonumber(headers["Retry-After"] or headers["retry-after"] or "")
+    if (status == 503 or status == 429) and retryAfter then
+        common.count("come_back_later")
+        comeBackAfter = math.random(500, 1000) * retryAfter
+        return
+    end
     if status == 201 then
         local token = body:match('"token"%s*:%s*"(%x+)"')
         if token then
