@@ -60,6 +60,17 @@ public final class Application: HTTPResponder, Sendable {
         ticker.start(every: 15) { [self] in tick() }
     }
 
+    /// Re-renders every page on a thread of its own (start-up): the publisher's locks keep the publish
+    /// queue's passes from interleaving with it, and a page it renders reads the store as it is then.
+    public func rebuildInBackground(then done: @escaping @Sendable (Result<PublishReport, any Error>) -> Void) {
+        let (publisher, source, clock) = (publisher, source, clock)
+        let thread = Thread {
+            done(Result { try publisher.publishAll(now: clock(), source: source) })
+        }
+        thread.name = "start-up build"
+        thread.start()
+    }
+
     /// The retention job: at start-up and every midnight, personal data of bookings past the retention period is erased.
     func purgeExpiredPersonalData() {
         let now = clock()

@@ -23,18 +23,34 @@ public enum Commands {
         print("built \(report.rendered) pages into \(options.outputPath)/ in \(milliseconds) ms (\(report.written) written, \(report.removed) old weeks removed)")
     }
 
-    public static func serve(_ options: Options) throws {
-        let site = try LoadedSite(options: options)
-        let (application, report) = try site.openApplication()
-        print("built \(report.rendered) pages into \(options.outputPath)/")
-
+    /// Listens first, then rebuilds: the pages already in `output/` are served and the endpoint takes writes
+    /// (their pages are queued as usual) while every page is re-rendered in the background, so a big comune
+    /// answers within a second of starting instead of after its whole build. `built` is called when it ends.
+    public static func startServing(_ site: LoadedSite, wrapSource: (any OccupancySource) -> any OccupancySource = { $0 },
+                                    built: @escaping @Sendable (Result<PublishReport, any Error>) -> Void) throws -> (HTTPServer, Application) {
+        let (application, _) = try site.openApplication(buildFirst: false, wrapSource: wrapSource)
         // The reverse proxy's connections carry every citizen's requests: no per-address cap for it.
-        let server = HTTPServer(host: options.host, port: options.port, responder: application,
+        let server = HTTPServer(host: site.options.host, port: site.options.port, responder: application,
                                 uncappedAddresses: site.configuration.booking.trustedProxies,
                                 errorPage: { status in application.errorResponse(status: status) })
         try server.start()
         application.startBackgroundWork()
+        application.rebuildInBackground(then: built)
+        return (server, application)
+    }
+
+    public static func serve(_ options: Options) throws {
+        let site = try LoadedSite(options: options)
+        let (server, application) = try startServing(site) { result in
+            switch result {
+            case .success(let report): print("built \(report.rendered) pages into \(options.outputPath)/ (\(report.written) written)")
+            case .failure(let error): FileHandle.standardError.write(Data("sportello: the start-up build failed: \(error)\n".utf8))
+            }
+            // At once even into a log file: scripts wait for the "built" line.
+            fflush(nil)
+        }
         print("Sportello is serving \(site.configuration.comune.name) on http://\(options.host):\(server.port)/  (Ctrl-C to stop)")
+        fflush(nil)
 
         let stop = DispatchSemaphore(value: 0)
         var sources: [any DispatchSourceSignal] = []

@@ -57,12 +57,16 @@ public struct LoadedSite: Sendable {
 extension LoadedSite {
     /// Opens the database, rebuilds every page (a crash may have left pages behind the database) and wires
     /// the endpoint. The one place `serve`, the benchmarks and the tests start an application from.
+    ///
+    /// `buildFirst: false` skips the rebuild (the report is empty): `serve` listens first and rebuilds in the
+    /// background (`Application.rebuildInBackground`). `wrapSource` lets a test slow the publisher's reads.
     public func openApplication(clock: @escaping @Sendable () -> Int64 = currentInstant,
-                                onPublished: (@Sendable (Set<PageID>) -> Void)? = nil) throws -> (Application, PublishReport) {
+                                onPublished: (@Sendable (Set<PageID>) -> Void)? = nil, buildFirst: Bool = true,
+                                wrapSource: (any OccupancySource) -> any OccupancySource = { $0 }) throws -> (Application, PublishReport) {
         let store = BookingStore(database: try Database(path: options.databasePath))
         let publisher = makePublisher()
-        let source = StoreOccupancy(store: store, catalogue: catalogue)
-        let report = try publisher.publishAll(now: clock(), source: source)
+        let source = wrapSource(StoreOccupancy(store: store, catalogue: catalogue))
+        let report = buildFirst ? try publisher.publishAll(now: clock(), source: source) : PublishReport()
         let application = Application(site: self, store: store, publisher: publisher, source: source, clock: clock, onPublished: onPublished)
         return (application, report)
     }

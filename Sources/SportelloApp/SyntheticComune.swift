@@ -6,6 +6,11 @@ import SportelloSite
 /// realistic week (mornings, two afternoons, a pause) and two languages.
 public enum SyntheticComune {
     public static func configuration(services: Int, weeks: Int = 13, languages: [String] = ["it"]) throws -> SiteConfiguration {
+        try SiteConfiguration.parse(json(services: services, weeks: weeks, languages: languages))
+    }
+
+    /// The configuration file of `configuration(services:weeks:languages:)`, for a `sportello` process.
+    public static func json(services: Int, weeks: Int = 13, languages: [String] = ["it"]) throws -> Data {
         var offices: [[String: Any]] = []
         var made = 0
         var officeIndex = 0
@@ -43,16 +48,18 @@ public enum SyntheticComune {
             "booking": ["weeksPublished": weeks],
             "services": offices,
         ]
-        return try SiteConfiguration.parse(JSONSerialization.data(withJSONObject: root))
+        return try JSONSerialization.data(withJSONObject: root, options: [.sortedKeys])
     }
 }
 
 extension SyntheticComune {
     /// The morning a batch of identity-card slots opens: one service whose only bookable day is `day`, with
     /// `places` places in all (ten desks, ten-minute slots, one after the other from 08:00), and nothing
-    /// else to book. `places` is rounded up to a multiple of ten; `day` must be within the coming week.
+    /// else to book. `places` is rounded up to a multiple of the desks; `day` must be within the coming week.
+    /// Beyond 950 places there are more desks, so the day still ends before midnight.
     public static func rushConfiguration(places: Int, day: CivilDate, today: CivilDate) throws -> SiteConfiguration {
-        let desks = 10
+        let slotsInDay = (24 * 60 - 8 * 60) / 10 - 1
+        let desks = max(10, (max(1, places) + slotsInDay - 1) / slotsInDay)
         let slots = max(1, (places + desks - 1) / desks)
         let end = 8 * 60 + slots * 10
         let office: [String: Any] = [
