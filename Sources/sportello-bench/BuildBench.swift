@@ -27,7 +27,9 @@ func buildBenchmark(sizes: [Int], weeks: Int, runs: Int, languages: [String], te
         let folder = NSTemporaryDirectory() + "sportello-bench-build-\(getpid())-\(services)"
         try? FileManager.default.removeItem(atPath: folder)
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: folder) }
+        // SPORTELLO_BENCH_KEEP=1 leaves the comune, its database and output/ behind, to profile a build by hand.
+        let keep = ProcessInfo.processInfo.environment["SPORTELLO_BENCH_KEEP"] == "1"
+        defer { if keep { print("kept \(folder)") } else { try? FileManager.default.removeItem(atPath: folder) } }
         let config = "\(folder)/sportello.json"
         try SyntheticComune.json(services: services, weeks: weeks, languages: languages).write(to: URL(fileURLWithPath: config))
         let database = "\(folder)/sportello.sqlite"
