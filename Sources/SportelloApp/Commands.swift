@@ -14,11 +14,18 @@ public enum Commands {
     }
 
     public static func build(_ options: Options) throws {
-        let site = try LoadedSite(options: options)
+        let site = try LoadedSite(options: options, strictTemplates: true)
         let database = try Database(path: options.databasePath)
         let publisher = site.makePublisher()
         let start = Date()
-        let report = try publisher.publishAll(now: currentInstant(), source: StoreOccupancy(store: BookingStore(database: database), catalogue: site.catalogue))
+        let report: PublishReport
+        do {
+            report = try publisher.publishAll(now: currentInstant(), source: StoreOccupancy(store: BookingStore(database: database), catalogue: site.catalogue))
+        } catch let error as TemplateError {
+            let file = error.template.contains(".") ? error.template : error.template + ".html"
+            throw LoadedSite.LoadError(description: "\(options.templatesPath)/\(file):\(error.line):\(error.column): \(error.message) – the build " +
+                                       "stopped: correct the name in the template (a misspelt name would otherwise be published as an empty text)")
+        }
         let milliseconds = Int(Date().timeIntervalSince(start) * 1000)
         print("built \(report.rendered) pages into \(options.outputPath)/ in \(milliseconds) ms (\(report.written) written, \(report.removed) old weeks removed)")
     }

@@ -15,23 +15,25 @@ public struct LoadedSite: Sendable {
         public let description: String
     }
 
-    public init(options: Options) throws(LoadError) {
+    /// `strictTemplates`: a name a template uses that its context lacks is an error, not an empty string
+    /// (`sportello build` and `check`, so a typo fails before it is published; `serve` renders leniently).
+    public init(options: Options, strictTemplates: Bool = false) throws(LoadError) {
         let configuration: SiteConfiguration
         do {
             configuration = try SiteConfiguration.load(path: options.configPath)
         } catch {
             throw LoadError(description: "\(options.configPath): \(error)")
         }
-        try self.init(configuration: configuration, options: options)
+        try self.init(configuration: configuration, options: options, strictTemplates: strictTemplates)
     }
 
-    public init(configuration: SiteConfiguration, options: Options) throws(LoadError) {
+    public init(configuration: SiteConfiguration, options: Options, strictTemplates: Bool = false) throws(LoadError) {
         self.options = options
         self.configuration = configuration
         catalogue = Catalogue(configuration: configuration)
         let templates: TemplateLibrary
         do {
-            templates = try TemplateLibrary(directory: options.templatesPath, strict: false)
+            templates = try TemplateLibrary(directory: options.templatesPath, strict: strictTemplates)
         } catch {
             throw LoadError(description: "\(options.templatesPath): \(error)")
         }

@@ -81,3 +81,34 @@ final class Gate: Sendable {
         return (status, body)
     }
 }
+
+@Suite struct StrictBuildTests {
+    /// A misspelt name in a template stops `sportello build` with the file, the place and the name, instead
+    /// of publishing an empty text; `serve` keeps rendering leniently.
+    @Test func aMisspeltNameFailsTheBuild() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sportello-strict-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let templates = "\(folder)/templates"
+        try FileManager.default.copyItem(atPath: repositoryRoot.appendingPathComponent("site-templates").path, toPath: templates)
+        let service = "\(templates)/service.html"
+        let source = try String(contentsOfFile: service, encoding: .utf8)
+        try (source + "\n<p>{{service.nmae}}</p>\n").write(toFile: service, atomically: true, encoding: .utf8)
+        var options = Options()
+        options.configPath = repositoryRoot.appendingPathComponent("sportello.json").path
+        options.templatesPath = templates
+        options.outputPath = "\(folder)/output"
+        options.databasePath = "\(folder)/db.sqlite"
+        do {
+            try Commands.build(options)
+            Issue.record("the build passed with a misspelt name")
+        } catch {
+            let message = "\(error)"
+            #expect(message.contains("service.html:"))
+            #expect(message.contains("no value for \"service.nmae\""))
+        }
+        // Unchanged templates build.
+        options.templatesPath = repositoryRoot.appendingPathComponent("site-templates").path
+        try Commands.build(options)
+        #expect(FileManager.default.fileExists(atPath: "\(folder)/output/index.html"))
+    }
+}
