@@ -112,3 +112,22 @@ final class Gate: Sendable {
         #expect(FileManager.default.fileExists(atPath: "\(folder)/output/index.html"))
     }
 }
+
+@Suite struct TickTests {
+    let now = rome("2026-11-25", "08:00")
+    let slot = rome("2026-11-26", "09:10")
+
+    /// The minute re-marking touches only the pages of slots that just turned past: at a big comune the old
+    /// tick re-rendered two weeks of every service every minute.
+    @Test func onlySlotsTurningPastMarkTheirPages() throws {
+        let site = try RunningSite(now: now)
+        defer { site.stop() }
+        let service = try #require(site.application.site.catalogue.service(id: "carta-identita"))
+        let turning = slot - Int64(service.window.minimumNoticeMinutes) * 60
+        let marked = site.application.pagesOfSlotsTurningPast(between: turning - 15, and: turning)
+        #expect(SitePublisher.pages(touchedBy: "carta-identita", slotStart: slot).isSubset(of: marked))
+        // Slots start on whole minutes: a quarter of a minute without a start marks nothing at all.
+        #expect(site.application.pagesOfSlotsTurningPast(between: turning + 1, and: turning + 16).isEmpty)
+        #expect(site.application.pagesOfSlotsTurningPast(between: turning, and: turning).isEmpty)
+    }
+}
