@@ -42,8 +42,10 @@ public final class Application: HTTPResponder, Sendable {
         self.publisher = publisher
         self.source = source
         self.clock = clock
-        queue = PublishQueue(publisher: publisher, source: source, clock: clock, onPublished: onPublished)
-        staticFiles = StaticFiles(root: site.options.outputPath)
+        let staticFiles = StaticFiles(root: site.options.outputPath)
+        self.staticFiles = staticFiles
+        queue = PublishQueue(publisher: publisher, source: source, clock: clock, onPublished: onPublished,
+                             onRebuilt: { staticFiles.invalidateCache() })
         let limit = site.configuration.booking.requestsPerMinutePerAddress
         addressLimiter = limit > 0 ? RateLimiter(capacity: max(10, limit / 2), perMinute: limit) : nil
         ticker = Ticker()
@@ -63,9 +65,11 @@ public final class Application: HTTPResponder, Sendable {
     /// Re-renders every page on a thread of its own (start-up): the publisher's locks keep the publish
     /// queue's passes from interleaving with it, and a page it renders reads the store as it is then.
     public func rebuildInBackground(then done: @escaping @Sendable (Result<PublishReport, any Error>) -> Void) {
-        let (publisher, source, clock) = (publisher, source, clock)
+        let (publisher, source, clock, staticFiles) = (publisher, source, clock, staticFiles)
         let thread = Thread {
-            done(Result { try publisher.publishAll(now: clock(), source: source) })
+            let result = Result { try publisher.publishAll(now: clock(), source: source) }
+            staticFiles.invalidateCache()
+            done(result)
         }
         thread.name = "start-up build"
         thread.start()

@@ -14,11 +14,14 @@ public final class PublishQueue: Sendable {
     private let summaries: Lane
 
     public init(publisher: SitePublisher, source: any OccupancySource, clock: @escaping @Sendable () -> Int64 = currentInstant,
-                onPublished: (@Sendable (Set<PageID>) -> Void)? = nil) {
+                onPublished: (@Sendable (Set<PageID>) -> Void)? = nil, onRebuilt: (@Sendable () -> Void)? = nil) {
         // Right away when idle (a lone confirmation shows in milliseconds); when changes keep coming while a
         // pass runs, at most twenty passes a second, leaving the processor to the requests of a rush.
         weeks = Lane(name: "publisher-weeks", busyInterval: 0.05) { pages, everything in
-            if everything { try publisher.publishAll(now: clock(), source: source) }
+            if everything {
+                try publisher.publishAll(now: clock(), source: source)
+                onRebuilt?()
+            }
             else { try publisher.publish(pages, now: clock(), source: source) }
             onPublished?(pages)
         }
