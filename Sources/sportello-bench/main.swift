@@ -59,6 +59,12 @@ case "build":
                                     languages: option("--languages", "it").split(separator: ",").map(String.init),
                                     templates: option("--templates", "site-templates"))
     exit(passed ? 0 : 1)
+case "startup":
+    guard let services = Int(option("--services", "1000")), services >= 1, let runs = Int(option("--runs", "3")), runs >= 1 else {
+        print("startup: --services N ≥ 1, --runs ≥ 1")
+        exit(2)
+    }
+    exit(try startupBenchmark(services: services, runs: runs, templates: option("--templates", "site-templates")) ? 0 : 1)
 case "endpoint":
     let sizes = option("--services", "10,1000").split(separator: ",").compactMap { Int($0) }
     let clients = Int(option("--clients", "32")) ?? 32
@@ -85,6 +91,6 @@ case "rush":
                                    templates: option("--templates", "site-templates"))
     exit(passed ? 0 : 1)
 default:
-    print("usage: sportello-bench build [--services 10,100,1000] [--weeks 13] [--runs 3] [--languages it,en]\n       sportello-bench endpoint [--services 10,1000] [--clients 32] [--bookings 5000]\n       sportello-bench rush [--clients 5000] [--places 500] [--seconds 20] [--think-ms 2000] [--threads 2] [--workers N]\n       sportello-bench wrk [--services 10,1000] [--clients 64] [--seconds 10]\n       sportello-bench static [--services 100] [--clients 64] [--seconds 10]")
+    print("usage: sportello-bench build [--services 10,100,1000] [--weeks 13] [--runs 3] [--languages it,en]\n       sportello-bench startup [--services 1000] [--runs 3]\n       sportello-bench endpoint [--services 10,1000] [--clients 32] [--bookings 5000]\n       sportello-bench rush [--clients 5000] [--places 500] [--seconds 20] [--think-ms 2000] [--threads 2] [--workers N]\n       sportello-bench wrk [--services 10,1000] [--clients 64] [--seconds 10]\n       sportello-bench static [--services 100] [--clients 64] [--seconds 10]")
     exit(2)
 }
