@@ -16,7 +16,7 @@ public struct LoadedSite: Sendable {
     }
 
     /// `strictTemplates`: a name a template uses that its context lacks is an error, not an empty string
-    /// (`sportello build` and `check`, so a typo fails before it is published; `serve` renders leniently).
+    /// (`sportello build`, so a typo fails before it is published; `serve` renders leniently).
     public init(options: Options, strictTemplates: Bool = false) throws(LoadError) {
         let configuration: SiteConfiguration
         do {
