@@ -24,14 +24,37 @@ public enum Commands {
 
     public static func build(_ options: Options) throws {
         try refuseRootOnAnotherUsersFiles(options)
-        let site = try LoadedSite(options: options)
+        let site = try LoadedSite(options: options, strictTemplates: true)
         warnAboutStrandedBookings(site: site, databasePath: options.databasePath)
         let database = try Database(path: options.databasePath)
         let publisher = site.makePublisher()
         let start = Date()
-        let report = try publisher.publishAll(now: currentInstant(), source: StoreOccupancy(store: BookingStore(database: database), catalogue: site.catalogue))
+        let report: PublishReport
+        do {
+            report = try publisher.publishAll(now: currentInstant(), source: StoreOccupancy(store: BookingStore(database: database), catalogue: site.catalogue))
+        } catch let error as TemplateError {
+            let file = error.template.contains(".") ? error.template : error.template + ".html"
+            throw LoadedSite.LoadError(description: "\(options.templatesPath)/\(file):\(error.line):\(error.column): \(error.message) – the build " +
+                                       "stopped: correct the name in the template (a misspelt name would otherwise be published as an empty text)")
+        }
         let milliseconds = Int(Date().timeIntervalSince(start) * 1000)
         print("built \(report.rendered) pages into \(options.outputPath)/ in \(milliseconds) ms (\(report.written) written, \(report.removed) old weeks removed)")
+    }
+
+    /// Listens first, then rebuilds: the pages already in `output/` are served and the endpoint takes writes
+    /// (their pages are queued as usual) while every page is re-rendered in the background, so a big comune
+    /// answers within a second of starting instead of after its whole build. `built` is called when it ends.
+    public static func startServing(_ site: LoadedSite, wrapSource: (any OccupancySource) -> any OccupancySource = { $0 },
+                                    built: @escaping @Sendable (Result<PublishReport, any Error>) -> Void) throws -> (HTTPServer, Application) {
+        let (application, _) = try site.openApplication(buildFirst: false, wrapSource: wrapSource)
+        // The reverse proxy's connections carry every citizen's requests: no per-address cap for it.
+        let server = HTTPServer(host: site.options.host, port: site.options.port, responder: application,
+                                uncappedAddresses: site.configuration.booking.trustedProxies,
+                                errorPage: { status in application.errorResponse(status: status) })
+        do { try server.start() } catch { throw ServeError(listening: error, host: site.options.host, port: site.options.port) }
+        application.startBackgroundWork()
+        application.rebuildInBackground(then: built)
+        return (server, application)
     }
 
     public static func serve(_ options: Options) throws {
@@ -41,14 +64,15 @@ public enum Commands {
         // One serve per database: a second one would publish over the first one's pages and race its workers.
         let lock = try DatabaseLock.acquire(databasePath: options.databasePath)
         warnAboutStrandedBookings(site: site, databasePath: options.databasePath)
-        let (application, report) = try site.openApplication()
-        Log.info("built", ["pages": .int(Int64(report.rendered)), "output": .text(options.outputPath)])
-
-        // The reverse proxy's connections carry every citizen's requests: no per-address cap for it.
-        let server = HTTPServer(host: options.host, port: options.port, responder: application,
-                                uncappedAddresses: site.configuration.booking.trustedProxies,
-                                errorPage: { status in application.errorResponse(status: status) })
-        do { try server.start() } catch { throw ServeError(listening: error, host: options.host, port: options.port) }
+        // Scripts (and the end-to-end suite) wait for the "built" line; the log writes each line at once.
+        let (server, application) = try startServing(site) { result in
+            switch result {
+            case .success(let report):
+                Log.info("built", ["pages": .int(Int64(report.rendered)), "written": .int(Int64(report.written)), "output": .text(options.outputPath)])
+            case .failure(let error):
+                Log.error("build_failed", ["error": .text("\(error)"), "result": "serving the pages already on disk"])
+            }
+        }
         var metricsServer: HTTPServer?
         if let address = options.named["--metrics"] {
             guard let (host, port) = parseListenAddress(address) else {
@@ -59,7 +83,6 @@ public enum Commands {
             metricsServer = metrics
         }
         application.enableAccessLog()
-        application.startBackgroundWork()
         let notifications = site.configuration.notifications
         Log.info("started", [
             "version": .text(sportelloVersion), "config": .text(options.configPath), "comune": .text(site.configuration.comune.name),

@@ -16,13 +16,16 @@ public final class PublishQueue: Sendable {
     public let health: PublisherHealth
 
     public init(publisher: SitePublisher, source: any OccupancySource, clock: @escaping @Sendable () -> Int64 = currentInstant,
-                onPublished: (@Sendable (Set<PageID>) -> Void)? = nil) {
+                onPublished: (@Sendable (Set<PageID>) -> Void)? = nil, onRebuilt: (@Sendable () -> Void)? = nil) {
         // Right away when idle (a lone confirmation shows in milliseconds); when changes keep coming while a
         // pass runs, at most twenty passes a second, leaving the processor to the requests of a rush.
         let health = PublisherHealth()
         self.health = health
         weeks = Lane(name: "publisher-weeks", health: health, busyInterval: 0.05) { pages, everything in
-            if everything { try publisher.publishAll(now: clock(), source: source) }
+            if everything {
+                try publisher.publishAll(now: clock(), source: source)
+                onRebuilt?()
+            }
             else { try publisher.publish(pages, now: clock(), source: source) }
             onPublished?(pages)
         }

@@ -15,23 +15,25 @@ public struct LoadedSite: Sendable {
         public let description: String
     }
 
-    public init(options: Options) throws(LoadError) {
+    /// `strictTemplates`: a name a template uses that its context lacks is an error, not an empty string
+    /// (`sportello build`, so a typo fails before it is published; `serve` renders leniently).
+    public init(options: Options, strictTemplates: Bool = false) throws(LoadError) {
         let configuration: SiteConfiguration
         do {
             configuration = try SiteConfiguration.load(path: options.configPath)
         } catch {
             throw LoadError(description: "\(options.configPath): \(error)")
         }
-        try self.init(configuration: configuration, options: options)
+        try self.init(configuration: configuration, options: options, strictTemplates: strictTemplates)
     }
 
-    public init(configuration: SiteConfiguration, options: Options) throws(LoadError) {
+    public init(configuration: SiteConfiguration, options: Options, strictTemplates: Bool = false) throws(LoadError) {
         self.options = options
         self.configuration = configuration
         catalogue = Catalogue(configuration: configuration)
         let templates: TemplateLibrary
         do {
-            templates = try TemplateLibrary(directory: options.templatesPath, strict: false)
+            templates = try TemplateLibrary(directory: options.templatesPath, strict: strictTemplates)
         } catch {
             throw LoadError(description: "\(options.templatesPath): \(error)")
         }
@@ -57,12 +59,16 @@ public struct LoadedSite: Sendable {
 extension LoadedSite {
     /// Opens the database, rebuilds every page (a crash may have left pages behind the database) and wires
     /// the endpoint. The one place `serve`, the benchmarks and the tests start an application from.
+    ///
+    /// `buildFirst: false` skips the rebuild (the report is empty): `serve` listens first and rebuilds in the
+    /// background (`Application.rebuildInBackground`). `wrapSource` lets a test slow the publisher's reads.
     public func openApplication(clock: @escaping @Sendable () -> Int64 = currentInstant,
-                                onPublished: (@Sendable (Set<PageID>) -> Void)? = nil) throws -> (Application, PublishReport) {
+                                onPublished: (@Sendable (Set<PageID>) -> Void)? = nil, buildFirst: Bool = true,
+                                wrapSource: (any OccupancySource) -> any OccupancySource = { $0 }) throws -> (Application, PublishReport) {
         let store = BookingStore(database: try Database(path: options.databasePath))
         let publisher = makePublisher()
-        let source = StoreOccupancy(store: store, catalogue: catalogue)
-        let report = try publisher.publishAll(now: clock(), source: source)
+        let source = wrapSource(StoreOccupancy(store: store, catalogue: catalogue))
+        let report = buildFirst ? try publisher.publishAll(now: clock(), source: source) : PublishReport()
         let application = Application(site: self, store: store, publisher: publisher, source: source, clock: clock, onPublished: onPublished)
         return (application, report)
     }

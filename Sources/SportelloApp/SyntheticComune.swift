@@ -6,6 +6,11 @@ import SportelloSite
 /// realistic week (mornings, two afternoons, a pause) and two languages.
 public enum SyntheticComune {
     public static func configuration(services: Int, weeks: Int = 13, languages: [String] = ["it"]) throws -> SiteConfiguration {
+        try SiteConfiguration.parse(json(services: services, weeks: weeks, languages: languages))
+    }
+
+    /// The configuration file of `configuration(services:weeks:languages:)`, for a `sportello` process.
+    public static func json(services: Int, weeks: Int = 13, languages: [String] = ["it"]) throws -> Data {
         var offices: [[String: Any]] = []
         var made = 0
         var officeIndex = 0
@@ -43,7 +48,7 @@ public enum SyntheticComune {
             "booking": ["weeksPublished": weeks],
             "services": offices,
         ]
-        return try SiteConfiguration.parse(JSONSerialization.data(withJSONObject: root))
+        return try JSONSerialization.data(withJSONObject: root, options: [.sortedKeys])
     }
 }
 

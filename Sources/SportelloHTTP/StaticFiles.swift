@@ -1,4 +1,5 @@
 import Glibc
+import SportelloCore
 
 /// Serves the files under `root` for GET and HEAD, the way nginx serves `output/`: `index.html` for
 /// directories, 301 to add a missing slash, `404.html` for misses, validators and 304, precompressed
@@ -7,11 +8,21 @@ import Glibc
 public struct StaticFiles: HTTPResponder {
     public let root: String
     private let resolvedRoot: String?
+    /// Small files already read, answered without resolving the path again; nil when disabled.
+    private let cache: StaticFileCache?
 
-    public init(root: String) {
+    /// `cacheBytes`: how much memory small files may keep (0: no cache).
+    public init(root: String, cacheBytes: Int = 32 << 20) {
         self.root = root
         resolvedRoot = Self.realPath(root)
+        cache = cacheBytes > 0 ? StaticFileCache(limit: cacheBytes) : nil
     }
+
+    /// Drops every cached file (after a full rebuild, so pages that no longer exist stop taking memory).
+    /// Not needed for correctness: each hit checks its file is still the one on disk.
+    public func invalidateCache() { cache?.removeAll() }
+
+    var cachedFiles: Int { cache?.count ?? 0 }
 
     static let contentTypes: [String: String] = [
         "html": "text/html; charset=utf-8", "htm": "text/html; charset=utf-8",
@@ -37,8 +48,11 @@ public struct StaticFiles: HTTPResponder {
             if segment.hasPrefix("."), segment != ".well-known" { return notFound(request) }
             if segment.contains("\\") { return notFound(request) }
         }
-        guard let rootPath = resolvedRoot ?? Self.realPath(root) else { return notFound(request) }
         let relative = segments.joined(separator: "/")
+        let acceptsGzip = Self.acceptsGzip(request.headers.values("Accept-Encoding"))
+        let key = StaticFileCache.Key(path: relative, slash: path.hasSuffix("/"), gzip: acceptsGzip)
+        if let cache, let hit = cache.response(for: key, request: request) { return hit }
+        guard let rootPath = resolvedRoot ?? Self.realPath(root) else { return notFound(request) }
         guard let resolved = resolveInside(rootPath, relative.isEmpty ? rootPath : rootPath + "/" + relative),
               var info = Self.fileStatus(resolved) else { return notFound(request) }
         var file = resolved
@@ -57,7 +71,7 @@ public struct StaticFiles: HTTPResponder {
         } else if !info.isRegular || path.hasSuffix("/") {
             return notFound(request)
         }
-        return serve(file, request: request, status: 200) ?? notFound(request)
+        return serve(file, request: request, status: 200, cacheKey: key) ?? notFound(request)
     }
 
     /// `root/404.html` with status 404 when present, else plain text.
@@ -76,7 +90,8 @@ public struct StaticFiles: HTTPResponder {
         return real
     }
 
-    private func serve(_ file: String, request: HTTPRequest, status: Int, conditional: Bool = true) -> HTTPResponse? {
+    private func serve(_ file: String, request: HTTPRequest, status: Int, conditional: Bool = true,
+                       cacheKey: StaticFileCache.Key? = nil) -> HTTPResponse? {
         let ext = file.split(separator: "/").last.flatMap { name -> Substring? in
             guard let dot = name.lastIndex(of: ".") else { return nil }
             return name[name.index(after: dot)...]
@@ -137,10 +152,14 @@ public struct StaticFiles: HTTPResponder {
             return HTTPResponse(status: status, headers: headers)
         }
         guard let body = Self.readAll(chosenFD, size: size) else { return nil }
+        if let cache, let cacheKey, status == 200 {
+            cache.store(cacheKey, StaticFileCache.Entry(headers: headers, body: body, etag: etag, mtime: mtime,
+                                                        files: [(file, StaticFileCache.Identity(plain))] + (useGzip ? [(file + ".gz", StaticFileCache.Identity(gzip))] : [])))
+        }
         return HTTPResponse(status: status, headers: headers, body: body)
     }
 
-    private static func notModified(_ headers: HTTPHeaders, etag: String, mtime: Int) -> Bool {
+    static func notModified(_ headers: HTTPHeaders, etag: String, mtime: Int) -> Bool {
         let tags = headers.values("If-None-Match")
         if !tags.isEmpty {
             let opaque = etag.hasPrefix("W/") ? String(etag.dropFirst(2)) : etag
@@ -206,7 +225,7 @@ public struct StaticFiles: HTTPResponder {
         return FileStatus(isDirectory: type == S_IFDIR, isRegular: type == S_IFREG)
     }
 
-    private static func mtimeNanos(_ info: stat) -> Int {
+    static func mtimeNanos(_ info: stat) -> Int {
         Int(info.st_mtim.tv_sec) &* 1_000_000_000 &+ Int(info.st_mtim.tv_nsec)
     }
 
@@ -230,6 +249,81 @@ public struct StaticFiles: HTTPResponder {
             }
         }
         return out
+    }
+}
+
+/// The small files `StaticFiles` has read, with the headers it answered them with. A hit costs one `stat`
+/// per file instead of resolving the path (a `lstat` per segment), two opens and a read: the publisher
+/// replaces a page by renaming a new file over it, so a changed page has a new inode, and a hit whose
+/// file changed in any way is dropped and read again. Bounded by bytes; when full, new files are not kept.
+final class StaticFileCache: Sendable {
+    struct Key: Hashable, Sendable {
+        let path: String
+        let slash: Bool
+        let gzip: Bool
+    }
+
+    struct Identity: Equatable, Sendable {
+        let device: UInt64
+        let inode: UInt64
+        let size: Int
+        let mtime: Int
+
+        init(_ info: stat) {
+            device = UInt64(info.st_dev)
+            inode = UInt64(info.st_ino)
+            size = Int(info.st_size)
+            mtime = StaticFiles.mtimeNanos(info)
+        }
+    }
+
+    struct Entry: Sendable {
+        let headers: [(String, String)]
+        let body: [UInt8]
+        let etag: String
+        let mtime: Int
+        /// The page and, for a compressed answer, its `.gz`: both must be unchanged for a hit.
+        let files: [(String, Identity)]
+    }
+
+    static let largestFile = 256 * 1024
+    private let limit: Int
+    private let state = Locked<(entries: [Key: Entry], bytes: Int)>(([:], 0))
+
+    init(limit: Int) { self.limit = limit }
+
+    func removeAll() { state.withLock { $0 = ([:], 0) } }
+
+    var count: Int { state.withLock { $0.entries.count } }
+
+    func store(_ key: Key, _ entry: Entry) {
+        guard entry.body.count <= Self.largestFile else { return }
+        state.withLock { state in
+            let previous = state.entries[key]?.body.count ?? 0
+            guard state.bytes - previous + entry.body.count <= limit else { return }
+            state.entries[key] = entry
+            state.bytes += entry.body.count - previous
+        }
+    }
+
+    func response(for key: Key, request: HTTPRequest) -> HTTPResponse? {
+        guard let entry = state.withLock({ $0.entries[key] }) else { return nil }
+        for (path, identity) in entry.files {
+            var info = stat()
+            guard stat(path, &info) == 0, Identity(info) == identity else {
+                state.withLock { state in
+                    if let removed = state.entries.removeValue(forKey: key) { state.bytes -= removed.body.count }
+                }
+                return nil
+            }
+        }
+        if StaticFiles.notModified(request.headers, etag: entry.etag, mtime: entry.mtime) {
+            return HTTPResponse(status: 304, headers: entry.headers.filter { $0.0 != "Content-Type" && $0.0 != "Content-Encoding" })
+        }
+        if request.method == "HEAD" {
+            return HTTPResponse(status: 200, headers: entry.headers + [("Content-Length", String(entry.body.count))])
+        }
+        return HTTPResponse(status: 200, headers: entry.headers, body: entry.body)
     }
 }
 

@@ -158,6 +158,9 @@ public struct Template: Sendable {
 /// ("mail/confirmed.txt"). The `assets` and `i18n` folders are not templates.
 public struct TemplateLibrary: Sendable {
     let templates: [String: Template]
+    /// Every template compiled, partials resolved to their place in this array.
+    let programs: [Program]
+    let programIndex: [String: Int]
     public let strict: Bool
 
     public init(templates sources: [String: String], strict: Bool = false) throws(TemplateError) {
@@ -165,6 +168,11 @@ public struct TemplateLibrary: Sendable {
         for (name, source) in sources { templates[name] = try Template(name: name, source: source) }
         self.templates = templates
         self.strict = strict
+        let sorted = templates.sorted { $0.key < $1.key }
+        var index: [String: Int] = [:]
+        for (position, entry) in sorted.enumerated() { index[entry.key] = position }
+        programIndex = index
+        programs = sorted.map { Program($0.value, partials: index) }
     }
 
     public init(directory: String, strict: Bool = false) throws {
@@ -196,22 +204,34 @@ public struct TemplateLibrary: Sendable {
     }
 
     public func render(_ name: String, _ context: TemplateValue, into buffer: inout [UInt8]) throws {
-        guard let template = templates[name] else {
+        guard let program = programIndex[name] else {
             throw TemplateError(template: name, line: 0, column: 0, message: "no template named \"\(name)\"")
         }
         var stack = [context]
-        try render(template.nodes, template: name, stack: &stack, into: &buffer, depth: 0)
+        try run(program, stack: &stack, into: &buffer, depth: 0)
     }
 
-    static func lookup(_ path: [String], in stack: [TemplateValue]) -> TemplateValue? {
-        guard let first = path.first else { return stack.last }
+    private func run(_ index: Int, stack: inout [TemplateValue], into buffer: inout [UInt8], depth: Int) throws {
+        let program = programs[index]
+        try program.ops.withUnsafeBufferPointer { ops in
+            try program.text.withUnsafeBufferPointer { text in
+                try program.keys.withUnsafeBufferPointer { keys in
+                    try execute(program, ops: ops, text: text, keys: keys, from: 0, to: ops.count, stack: &stack, into: &buffer, depth: depth)
+                }
+            }
+        }
+    }
+
+    /// The value a path names: its first key is looked up from the innermost context outwards, the rest inside it.
+    static func lookup(_ keys: UnsafeBufferPointer<String>, start: Int, count: Int, in stack: [TemplateValue]) -> TemplateValue? {
+        guard count > 0 else { return stack.last }
         return stack.withUnsafeBufferPointer { frames -> TemplateValue? in
             var index = frames.count - 1
             while index >= 0 {
-                if var value = frames[index].field(first) {
-                    var keyIndex = 1
-                    while keyIndex < path.count {
-                        guard let next = value.field(path[keyIndex]) else { return nil }
+                if var value = frames[index].field(keys[start]) {
+                    var keyIndex = start + 1
+                    while keyIndex < start + count {
+                        guard let next = value.field(keys[keyIndex]) else { return nil }
                         value = next
                         keyIndex += 1
                     }
@@ -223,22 +243,31 @@ public struct TemplateLibrary: Sendable {
         }
     }
 
-    private func render(_ nodes: [Template.Node], template: String, stack: inout [TemplateValue], into buffer: inout [UInt8],
-                        depth: Int) throws {
-        for node in nodes {
-            switch node {
-            case .text(let bytes):
-                buffer.append(contentsOf: bytes)
-            case .variable(let path, let escaped, let line, let column):
-                guard let value = Self.lookup(path, in: stack) else {
+    /// Runs ops[from..<to]. The ops, text and keys are plain values read through pointers: walking the
+    /// program costs no reference counting, only the context values do.
+    private func execute(_ program: Program, ops: UnsafeBufferPointer<Program.Op>, text: UnsafeBufferPointer<UInt8>,
+                         keys: UnsafeBufferPointer<String>, from: Int, to: Int, stack: inout [TemplateValue],
+                         into buffer: inout [UInt8], depth: Int) throws {
+        var position = from
+        while position < to {
+            let op = ops[position]
+            switch op.kind {
+            case .text:
+                buffer.append(contentsOf: UnsafeBufferPointer(rebasing: text[Int(op.a)..<Int(op.a + op.b)]))
+                position += 1
+            case .variable:
+                position += 1
+                guard let value = Self.lookup(keys, start: Int(op.keyStart), count: Int(op.keyCount), in: stack) else {
                     if strict {
-                        throw TemplateError(template: template, line: line, column: column, message: "no value for \"\(path.joined(separator: "."))\"")
+                        let site = program.sites[Int(op.a)]
+                        throw TemplateError(template: program.name, line: site.line, column: site.column, message: "no value for \"\(site.name)\"")
                     }
                     continue
                 }
+                let escaped = op.flag
                 switch value {
-                case .string(let text):
-                    if escaped { HTMLEscaper.append(text, to: &buffer) } else { buffer.append(contentsOf: text.utf8) }
+                case .string(let string):
+                    if escaped { HTMLEscaper.append(string, to: &buffer) } else { buffer.append(contentsOf: string.utf8) }
                 case .bool(let flag):
                     buffer.append(contentsOf: (flag ? "true" : "false").utf8)
                 case .markup(let bytes):
@@ -246,36 +275,112 @@ public struct TemplateLibrary: Sendable {
                 case .list, .object:
                     break
                 }
-            case .section(let path, _, let inverted, let children):
-                let value = Self.lookup(path, in: stack)
-                if inverted {
-                    if !(value?.isTruthy ?? false) { try render(children, template: template, stack: &stack, into: &buffer, depth: depth) }
-                    continue
-                }
-                guard let value, value.isTruthy else { continue }
-                switch value {
-                case .list(let items):
-                    for item in items {
-                        stack.append(item)
-                        try render(children, template: template, stack: &stack, into: &buffer, depth: depth)
+            case .section:
+                let end = Int(op.a)
+                let value = Self.lookup(keys, start: Int(op.keyStart), count: Int(op.keyCount), in: stack)
+                if op.flag {
+                    if !(value?.isTruthy ?? false) {
+                        try execute(program, ops: ops, text: text, keys: keys, from: position + 1, to: end, stack: &stack, into: &buffer, depth: depth)
+                    }
+                } else if let value, value.isTruthy {
+                    switch value {
+                    case .list(let items):
+                        for item in items {
+                            stack.append(item)
+                            try execute(program, ops: ops, text: text, keys: keys, from: position + 1, to: end, stack: &stack, into: &buffer, depth: depth)
+                            stack.removeLast()
+                        }
+                    case .bool:
+                        try execute(program, ops: ops, text: text, keys: keys, from: position + 1, to: end, stack: &stack, into: &buffer, depth: depth)
+                    case .object, .string, .markup:
+                        stack.append(value)
+                        try execute(program, ops: ops, text: text, keys: keys, from: position + 1, to: end, stack: &stack, into: &buffer, depth: depth)
                         stack.removeLast()
                     }
-                case .bool:
-                    try render(children, template: template, stack: &stack, into: &buffer, depth: depth)
-                case .object, .string, .markup:
-                    stack.append(value)
-                    try render(children, template: template, stack: &stack, into: &buffer, depth: depth)
-                    stack.removeLast()
                 }
-            case .partial(let name, let line, let column):
+                position = end
+            case .partial:
+                let site = program.sites[Int(op.b)]
                 guard depth < 20 else {
-                    throw TemplateError(template: template, line: line, column: column, message: "partials nest more than 20 deep (\"\(name)\" includes itself?)")
+                    throw TemplateError(template: program.name, line: site.line, column: site.column,
+                                        message: "partials nest more than 20 deep (\"\(site.name)\" includes itself?)")
                 }
-                guard let partial = templates[name] else {
-                    throw TemplateError(template: template, line: line, column: column, message: "no partial named \"\(name)\"")
+                guard op.a >= 0 else {
+                    throw TemplateError(template: program.name, line: site.line, column: site.column, message: "no partial named \"\(site.name)\"")
                 }
-                try render(partial.nodes, template: name, stack: &stack, into: &buffer, depth: depth + 1)
+                try run(Int(op.a), stack: &stack, into: &buffer, depth: depth + 1)
+                position += 1
             }
         }
+    }
+}
+
+/// A template compiled once, when the library loads: a flat list of ops over three tables (the text of
+/// the template in one array, every name's keys split at the dots in another, the places of tags for error
+/// messages). A section is an op that knows where its body ends; a partial is the index of its program.
+final class Program: Sendable {
+    enum Kind: UInt8, Sendable { case text, variable, section, partial }
+
+    /// text: bytes a..<a+b of `text`. variable: keys, `flag` = escaped, `a` = its site. section: keys,
+    /// `flag` = inverted, body up to op `a`. partial: program `a` (-1: none by that name), site `b`.
+    struct Op: Sendable {
+        var kind: Kind
+        var flag = false
+        var keyCount: UInt16 = 0
+        var keyStart: Int32 = 0
+        var a: Int32 = 0
+        var b: Int32 = 0
+    }
+
+    struct Site: Sendable {
+        let line: Int
+        let column: Int
+        let name: String
+    }
+
+    let name: String
+    let ops: [Op]
+    let text: [UInt8]
+    let keys: [String]
+    let sites: [Site]
+
+    init(_ template: Template, partials: [String: Int]) {
+        var ops: [Op] = []
+        var text: [UInt8] = []
+        var keys: [String] = []
+        var sites: [Site] = []
+        func keyRange(_ path: [String]) -> (UInt16, Int32) {
+            let start = Int32(keys.count)
+            keys.append(contentsOf: path)
+            return (UInt16(clamping: path.count), start)
+        }
+        func compile(_ nodes: [Template.Node]) {
+            for node in nodes {
+                switch node {
+                case .text(let bytes):
+                    ops.append(Op(kind: .text, a: Int32(text.count), b: Int32(bytes.count)))
+                    text.append(contentsOf: bytes)
+                case .variable(let path, let escaped, let line, let column):
+                    let (count, start) = keyRange(path)
+                    ops.append(Op(kind: .variable, flag: escaped, keyCount: count, keyStart: start, a: Int32(sites.count)))
+                    sites.append(Site(line: line, column: column, name: path.joined(separator: ".")))
+                case .section(let path, _, let inverted, let children):
+                    let (count, start) = keyRange(path)
+                    let position = ops.count
+                    ops.append(Op(kind: .section, flag: inverted, keyCount: count, keyStart: start))
+                    compile(children)
+                    ops[position].a = Int32(ops.count)
+                case .partial(let name, let line, let column):
+                    ops.append(Op(kind: .partial, a: partials[name].map { Int32($0) } ?? -1, b: Int32(sites.count)))
+                    sites.append(Site(line: line, column: column, name: name))
+                }
+            }
+        }
+        compile(template.nodes)
+        name = template.name
+        self.ops = ops
+        self.text = text
+        self.keys = keys
+        self.sites = sites
     }
 }

@@ -3,9 +3,7 @@ import SportelloApp
 import SportelloCore
 import SportelloSite
 
-/// sportello-bench build [--services N[,N…]] [--weeks W] [--runs R] [--languages it,en]
-/// Full builds of a synthetic comune: the first run writes every page (cold), the next ones find the
-/// bytes unchanged (warm). Prints medians, pages per second and peak memory.
+/// sportello-bench build [--services N[,N…]] [--weeks W] [--runs R] [--languages it,en]: see BuildBench.swift.
 
 func peakRSSMegabytes() -> Double {
     var usage = rusage()
@@ -84,38 +82,17 @@ let command = arguments.first ?? "build"
 
 switch command {
 case "build":
-    let sizes = option("--services", "100").split(separator: ",").compactMap { Int($0) }
-    let weeks = Int(option("--weeks", "13")) ?? 13
-    let runs = max(2, Int(option("--runs", "7")) ?? 7)
-    let languages = option("--languages", "it").split(separator: ",").map(String.init)
-    let templates = option("--templates", "site-templates")
-    print("sportello-bench build: \(weeks) weeks, languages \(languages.joined(separator: "+")), \(runs) runs each, \(ProcessInfo.processInfo.activeProcessorCount) cores, " +
-          String(format: "other work on the machine: %.0f%% of its cores", backgroundLoad() * 100))
-    print("services  pages   cold ms  warm-median ms  pages/s(warm)  µs/page  peak RSS MB")
-    for services in sizes {
-        let configuration = try SyntheticComune.configuration(services: services, weeks: weeks, languages: languages)
-        var options = Options()
-        options.templatesPath = templates
-        options.outputPath = NSTemporaryDirectory() + "sportello-bench-\(getpid())-\(services)"
-        let site = try LoadedSite(configuration: configuration, options: options)
-        let publisher = site.makePublisher()
-        let now = currentInstant()
-        let occupancy = PatternOccupancy(catalogue: site.catalogue)
-        var timings: [Double] = []
-        var pages = 0
-        var cold = 0.0
-        for run in 0..<runs {
-            let start = monotonicSeconds()
-            let report = try publisher.publishAll(now: now, source: occupancy)
-            let elapsed = monotonicSeconds() - start
-            if run == 0 { cold = elapsed } else { timings.append(elapsed) }
-            pages = report.rendered
-        }
-        let warm = median(timings)
-        print(String(format: "%8d  %5d  %8.1f  %14.1f  %13.0f  %7.1f  %11.1f", services, pages, cold * 1000, warm * 1000,
-                     Double(pages) / warm, warm / Double(pages) * 1e6, peakRSSMegabytes()))
-        try? FileManager.default.removeItem(atPath: options.outputPath)
-    }
+    let sizes = numbers("--services", "100", 1...10_000)
+    let weeks = number("--weeks", 13, 1...104)
+    let runs = number("--runs", 3, 1...100)
+    let passed = try buildBenchmark(sizes: sizes, weeks: weeks, runs: runs,
+                                    languages: option("--languages", "it").split(separator: ",").map(String.init),
+                                    templates: option("--templates", "site-templates"))
+    exit(passed ? 0 : 1)
+case "startup":
+    let services = number("--services", 1000, 1...10_000)
+    let runs = number("--runs", 3, 1...100)
+    exit(try startupBenchmark(services: services, runs: runs, templates: option("--templates", "site-templates")) ? 0 : 1)
 case "endpoint":
     let sizes = numbers("--services", "10,1000", 1...10_000)
     let clients = number("--clients", 32, 1...1_000)
@@ -148,6 +125,6 @@ case "rush":
                                    templates: option("--templates", "site-templates"))
     exit(passed ? 0 : 1)
 default:
-    print("usage: sportello-bench build [--services 10,100,1000] [--weeks 13] [--runs 7] [--languages it,en]\n       sportello-bench endpoint [--services 10,1000] [--clients 32] [--bookings 5000] [--mail off|on|both]\n       sportello-bench rush [--clients 5000] [--places 500] [--seconds 20] [--think-ms 2000] [--threads 2] [--workers N]\n       sportello-bench wrk [--services 10,1000] [--clients 64] [--seconds 10] [--threads 2] [--mail off|on|both]\n       sportello-bench static [--services 100] [--clients 64] [--seconds 10]")
+    print("usage: sportello-bench build [--services 10,100,1000] [--weeks 13] [--runs 3] [--languages it,en]\n       sportello-bench startup [--services 1000] [--runs 3]\n       sportello-bench endpoint [--services 10,1000] [--clients 32] [--bookings 5000] [--mail off|on|both]\n       sportello-bench rush [--clients 5000] [--places 500] [--seconds 20] [--think-ms 2000] [--threads 2] [--workers N]\n       sportello-bench wrk [--services 10,1000] [--clients 64] [--seconds 10] [--threads 2] [--mail off|on|both]\n       sportello-bench static [--services 100] [--clients 64] [--seconds 10]")
     exit(2)
 }

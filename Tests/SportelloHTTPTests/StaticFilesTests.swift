@@ -175,4 +175,38 @@ import Testing
             #expect(client.exchange(get("/"))?.text == "<h1>Home</h1>")
         }
     }
+
+    /// Small files answer from memory, but never a stale or escaped file: a page replaced by rename (as the
+    /// publisher does), rewritten in place, or whose folder became a symlink out of the root is read again.
+    @Test func cachedFilesAreCheckedAgainstTheDisk() throws {
+        let site = try Site()
+        #expect(site.get("/sub/page.html").body == Array("<p>Page</p>".utf8))
+        #expect(site.files.cachedFiles == 1)
+        let hit = site.get("/sub/page.html")
+        #expect(hit.status == 200 && hit.body == Array("<p>Page</p>".utf8))
+        let etag = try #require(hit.header("ETag"))
+        #expect(site.get("/sub/page.html", headers: [("If-None-Match", etag)]).status == 304)
+        let head = site.get("/sub/page.html", method: "HEAD")
+        #expect(head.body.isEmpty && head.header("Content-Length") == "11")
+
+        // Replaced by rename, same size.
+        try site.temp.write("site/sub/new.tmp", "<p>Next</p>")
+        #expect(rename(site.root + "/sub/new.tmp", site.root + "/sub/page.html") == 0)
+        #expect(site.get("/sub/page.html").body == Array("<p>Next</p>".utf8))
+        // Rewritten in place.
+        try site.temp.write("site/sub/page.html", "<p>Third version</p>")
+        #expect(site.get("/sub/page.html").body == Array("<p>Third version</p>".utf8))
+        // The folder turns into a symlink to outside the root: refused, not answered from memory.
+        try site.temp.write("outside/page.html", "<p>outside</p>")
+        try FileManager.default.moveItem(atPath: site.root + "/sub", toPath: site.temp.path + "/moved")
+        try FileManager.default.createSymbolicLink(atPath: site.root + "/sub", withDestinationPath: site.temp.path + "/outside")
+        let escaped = site.get("/sub/page.html")
+        #expect(escaped.status == 404 && escaped.body != Array("<p>outside</p>".utf8))
+        // A full rebuild empties the cache.
+        #expect(site.files.cachedFiles == 0, "the stale entry was dropped")
+        #expect(site.get("/").status == 200)
+        #expect(site.files.cachedFiles == 1)
+        site.files.invalidateCache()
+        #expect(site.files.cachedFiles == 0)
+    }
 }

@@ -45,6 +45,25 @@ def wait_for_port(port: int, process: subprocess.Popen, log: Path, what: str, ti
     raise RuntimeError(f"{what} did not listen on {port} within {timeout} s:\n{tail(log)}")
 
 
+def built_lines(log: Path) -> int:
+    """How many start-up builds the log reports (`event=built pages=N …`; "built N pages into …" before logfmt)."""
+    try:
+        return sum(1 for line in log.read_text(errors="replace").splitlines() if " event=built " in line or line.startswith("built "))
+    except OSError:
+        return 0
+
+
+def wait_for_build(before: int, process: subprocess.Popen, log: Path, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"sportello serve exited with {process.returncode}:\n{tail(log)}")
+        if built_lines(log) > before:
+            return
+        time.sleep(0.05)
+    raise RuntimeError(f"sportello serve did not finish its start-up build within {timeout} s:\n{tail(log)}")
+
+
 def tail(path: Path, lines: int = 30) -> str:
     try:
         return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
@@ -127,6 +146,7 @@ class Stack:
 
     def start_endpoint(self) -> None:
         log = self.dir / "sportello.log"
+        builds = built_lines(log)
         self.endpoint = subprocess.Popen(
             [str(SPORTELLO), "serve", "--config", str(self.config), "--templates", str(self.templates),
              "--output", str(self.output), "--database", str(self.database),
@@ -134,6 +154,8 @@ class Stack:
             stdout=log.open("ab"), stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=self.dir,
             start_new_session=True)
         wait_for_port(self.upstream_port, self.endpoint, log, "sportello serve")
+        # serve listens first and rebuilds every page in the background; the tests check pages, so they wait.
+        wait_for_build(builds, self.endpoint, log)
 
     def render_nginx_conf(self) -> Path:
         ngx = self.dir / "nginx"

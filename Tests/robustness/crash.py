@@ -387,7 +387,7 @@ def main() -> None:
         retried_rows = [o for o in mail_rows if o[6] > 0]
         print("\nfigures:")
         print(f"  kills: {len(kills)}; load before each kill (s): {', '.join(f'{k[0]:.2f}' for k in kills)}")
-        print(f"  restart until listening (s): {', '.join(f'{k[1]:.2f}' for k in kills)}")
+        print(f"  restart until listening and rebuilt (s): {', '.join(f'{k[1]:.2f}' for k in kills)}")
         print(f"  left by the kills: temporary files {[k[2] for k in kills]}, .gz differing from the page {[k[3] for k in kills]}")
         print(f"  holds {ledger.holds}, slot_full {ledger.slot_full}, hold requests unanswered {ledger.lost_holds}")
         print(f"  confirmations: {len(ledger.successes)} bookings ({len(ledger.in_doubt)} answers lost to kills), "
