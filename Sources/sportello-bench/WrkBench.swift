@@ -95,7 +95,9 @@ final class BenchServer {
         var options = Options()
         options.templatesPath = templates
         options.outputPath = "\(folder)/output"
-        options.databasePath = "\(folder)/db.sqlite"
+        // As installed: the database in a private var/ (0700), the pages where nginx's user can read them.
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        options.databasePath = "\(folder)/var/db.sqlite"
         site = try LoadedSite(configuration: configuration, options: options)
         let (application, _) = try site.openApplication()
         self.application = application
