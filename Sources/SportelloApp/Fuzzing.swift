@@ -2,7 +2,7 @@ import Foundation
 import SportelloCore
 import SportelloHTTP
 
-/// What the fuzz harness feeds and which properties must hold for every input (ARCHITECTURE §5: no input
+/// What the fuzz harness feeds and which properties must hold for every input (docs/ARCHITECTURE.md §5: no input
 /// crashes or hangs the process; every bad request is a clean 4xx).
 public enum FuzzTarget: String, CaseIterable, Sendable {
     /// Request heads and framing: a request, "need more", or a 4xx.

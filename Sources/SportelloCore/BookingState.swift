@@ -11,7 +11,7 @@ public enum BookingState: String, CaseIterable, Sendable, Codable {
     public var occupiesSlot: Bool { self == .booked || self == .done || self == .absent }
 }
 
-/// What a week page shows for one cell (ARCHITECTURE.md §3). Each has a text and an icon in the templates;
+/// What a week page shows for one cell (docs/ARCHITECTURE.md §3). Each has a text and an icon in the templates;
 /// colour is never the only signal.
 public enum CellState: String, CaseIterable, Sendable {
     /// At least one desk is free and the slot is inside the booking window.

@@ -29,7 +29,7 @@ public struct FormFields: Sendable {
 }
 
 /// `application/x-www-form-urlencoded` decoding: `+` is a space, `%XX` must be valid, the result must be
-/// UTF-8; names and values are trimmed and NFC-normalised (ARCHITECTURE §5).
+/// UTF-8; names and values are trimmed and NFC-normalised (docs/ARCHITECTURE.md §5).
 public enum FormDecoder {
     public static let maxFields = 200
 

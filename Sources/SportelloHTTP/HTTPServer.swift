@@ -10,7 +10,7 @@ public enum HTTPServerError: Error, Sendable, Equatable {
 }
 
 /// An HTTP/1.1 server: one event-loop thread does all socket I/O with epoll (`EventLoop`), a fixed pool of
-/// worker threads runs the responder. Deadlines on every phase (ARCHITECTURE §5); at most
+/// worker threads runs the responder. Deadlines on every phase (docs/ARCHITECTURE.md §5); at most
 /// `limits.maxConnections` connections, and `limits.maxConnectionsPerAddress` from one address unless it is
 /// one of `uncappedAddresses` (the reverse proxy, whose connections carry everyone's requests).
 public final class HTTPServer: Sendable {

@@ -177,7 +177,7 @@ public struct HTTPClosureResponder: HTTPResponder {
     public func respond(to request: HTTPRequest) -> HTTPResponse { handler(request) }
 }
 
-/// Limits of ARCHITECTURE §5. Durations are configurable so tests can use short deadlines.
+/// Limits of docs/ARCHITECTURE.md §5. Durations are configurable so tests can use short deadlines.
 public struct HTTPLimits: Sendable {
     /// Longest request line (bytes, without CRLF) → 414.
     public var requestLine: Int

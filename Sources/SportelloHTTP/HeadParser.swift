@@ -12,7 +12,7 @@ struct RequestHead {
 /// Incremental, allocation-light parser of a request head. Feed it the growing receive buffer (the head
 /// starts at index 0); it resumes where it stopped, so a head trickled byte by byte costs O(n).
 ///
-/// Strict by design (ARCHITECTURE §5): lines end in CRLF (a bare CR or bare LF is 400), no obs-fold,
+/// Strict by design (docs/ARCHITECTURE.md §5): lines end in CRLF (a bare CR or bare LF is 400), no obs-fold,
 /// no whitespace before the colon, only HTTP/1.0 and HTTP/1.1.
 struct HeadParser {
     enum Step {

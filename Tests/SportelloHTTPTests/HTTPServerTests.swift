@@ -78,7 +78,7 @@ import Testing
         }
     }
 
-    // MARK: - ARCHITECTURE §5 limits
+    // MARK: - docs/ARCHITECTURE.md §5 limits
 
     @Test func requestLineTooLongIs414() throws {
         try withServer { server in

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""kill -9 during confirmations (issue 8, ARCHITECTURE §6).
+"""kill -9 during confirmations (issue 8, docs/ARCHITECTURE.md §6).
 
 Many concurrent clients place holds and confirm them over the JSON API of `sportello serve` while the server is
 killed with SIGKILL at random moments and started again on the same database and output/, several times. Then:

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Hostile clients while honest ones keep being served (issue 8, ARCHITECTURE §5).
+"""Hostile clients while honest ones keep being served (issue 8, docs/ARCHITECTURE.md §5).
 
 Against one `sportello serve`, one attack after another:
  1. slowloris: hundreds of connections from 127.0.0.2 (not a trusted proxy) each sending a byte every few seconds;
@@ -264,7 +264,7 @@ def slowloris(port: int, connections: int, duration: float, interval: float, ver
           f"server's first answers on the ones it closed: {first_answers}")
     if trickling:
         print(f"  slowloris: lifetime of connections the server closed: {latency_line(trickling)}")
-    # The header read deadline (10 s, ARCHITECTURE §5) must end every trickling connection.
+    # The header read deadline (10 s, docs/ARCHITECTURE.md §5) must end every trickling connection.
     verdict.check(all(t <= 15 for t in trickling) and (duration < 15 or len(trickling) > 0),
                   "slowloris: the server ends trickling connections within the 10 s header deadline (+5 s)",
                   f"{len(trickling)} closed by the server, longest {max(trickling, default=0):.1f} s")
