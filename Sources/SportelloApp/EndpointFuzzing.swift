@@ -7,7 +7,8 @@ import SportelloStore
 
 /// The `endpoint` fuzz target: every POST route under `/api/` (citizen, accounts, operator; with and without
 /// a session, a certified identity or an operator token) driven in process through `Application.respond`,
-/// no sockets. Every answer must come within `budget` seconds and never be a 5xx; a crash or a hang is caught
+/// no sockets. Every answer must come within `budget` seconds and never be a 5xx (but the health check's
+/// "degraded"); a crash or a hang is caught
 /// by the harness around it.
 ///
 /// An input is text in three parts, so corpus files read like requests:
@@ -121,8 +122,11 @@ public final class EndpointFuzz: Sendable {
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - began) / 1e9
         ticks.withLock { $0 += 1 }
         learn(from: response, route: request.route, body: request.http.body)
-        if response.status >= 500 { return "\(request.route) answered \(response.status): \(String(decoding: response.body.prefix(300), as: UTF8.self))" }
-        if !(200...499).contains(response.status) { return "\(request.route) answered \(response.status)" }
+        // The health check's 503 is its answer, not a failure: the fixture's clock runs ahead of its outbox.
+        let healthSaysDegraded = request.route == "health" && response.status == 503
+            && String(decoding: response.body.prefix(4096), as: UTF8.self).contains("\"status\":\"degraded\"")
+        if response.status >= 500 && !healthSaysDegraded { return "\(request.route) answered \(response.status): \(String(decoding: response.body.prefix(300), as: UTF8.self))" }
+        if !(200...499).contains(response.status) && !healthSaysDegraded { return "\(request.route) answered \(response.status)" }
         if seconds > Self.budget { return String(format: "%@ took %.2f s (budget %.1f s)", request.route, seconds, Self.budget) }
         let contentType = response.headers.first { $0.0.lowercased() == "content-type" }?.1 ?? ""
         if contentType.hasPrefix("application/json"), (try? JSONSerialization.jsonObject(with: Data(response.body))) == nil {
