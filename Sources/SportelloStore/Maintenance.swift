@@ -25,7 +25,10 @@ public final class DatabaseLock: Sendable {
     public static func acquire(databasePath: String) throws(MaintenanceError) -> DatabaseLock {
         let path = lockPath(databasePath: databasePath)
         let folder = (path as NSString).deletingLastPathComponent
-        if !folder.isEmpty { try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) }
+        // The lock is taken before the database opens: its folder is the database's, private (0700) from the start.
+        if !folder.isEmpty {
+            do { try PrivateFiles.makeFolder(folder) } catch { throw MaintenanceError("\(error)") }
+        }
         let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw MaintenanceError("cannot open the lock file \(path): \(String(cString: strerror(errno)))") }
         guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
@@ -55,8 +58,9 @@ public enum DatabaseBackup {
         guard FileManager.default.fileExists(atPath: source) else { throw MaintenanceError("there is no database at \(source)") }
         let folder = (destination as NSString).deletingLastPathComponent
         if !folder.isEmpty {
-            do { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) } catch {
-                throw MaintenanceError("cannot create the folder \(folder): \(error.localizedDescription)")
+            // A backup holds the same personal data as the database: a private folder.
+            do { try PrivateFiles.makeFolder(folder) } catch {
+                throw MaintenanceError("cannot create the folder \(folder): \(error)")
             }
         }
         let temporary = destination + ".partial-\(getpid())"

@@ -5,6 +5,22 @@ import Testing
 @Suite struct BackupTests {
     let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sportello-backup-\(UUID().uuidString)").path
 
+    /// `serve` takes its lock before it opens the database: the folder the lock creates is private already,
+    /// whatever the umask (it was 0755 when the lock came first).
+    @Test func theLockAndABackupCreateTheirFoldersPrivate() throws {
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let previous = umask(0)
+        defer { umask(previous) }
+        let lock = try DatabaseLock.acquire(databasePath: "\(folder)/var/db.sqlite")
+        defer { lock.release() }
+        _ = try Database(path: "\(folder)/var/db.sqlite")
+        try DatabaseBackup.backup(from: "\(folder)/var/db.sqlite", to: "\(folder)/copies/db.sqlite")
+        for path in ["\(folder)/var", "\(folder)/copies"] {
+            let mode = (try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int) ?? -1
+            #expect(mode == 0o700, "\(path): \(String(mode, radix: 8))")
+        }
+    }
+
     @Test func aDatabaseBehindTheSchemaIsBackedUpBeforeItsMigrationAndFewBackupsAreKept() throws {
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let path = "\(folder)/db.sqlite"
