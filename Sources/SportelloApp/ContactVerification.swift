@@ -32,12 +32,16 @@ extension Application {
         let t = site.renderer.texts(context.language)
         let channel = contact.contains("@") ? "email" : "sms"
         let issue = try? contactCodes.issue(holdToken: hold.token, contact: contact, now: clock(), resend: resend) { connection, code in
+            // The same daily caps and SMS countries as every other message: a code is sent to whatever was typed.
             try Outbox.enqueue(connection, kind: "contactCode", channel: channel, recipient: contact, bookingID: nil, language: context.language,
-                               payload: ["code": code], at: clock())
+                               payload: ["code": code], at: clock(), limits: configuration.limits)
         }
         if issue == .sent { notificationWorker.wake() }
         if case .tooSoon(let seconds) = issue {
             return (issue, t.format("verification.tooSoon", ["contact": contact, "seconds": String(seconds)]))
+        }
+        if case .tooSoonForNewContact(let seconds) = issue {
+            return (issue, t.format("verification.tooSoonNewContact", ["contact": contact, "seconds": String(seconds)]))
         }
         return (issue, t.format(channel == "email" ? "verification.sentEmail" : "verification.sentSMS", ["contact": contact]))
     }

@@ -416,4 +416,38 @@ import Testing
         #expect(booking.person.givenName == "Anna" && booking.person.familyName == "Bianchi" && booking.person.presenterCodiceFiscale == nil)
         #expect(booking.proof == .certified)
     }
+
+    /// Tried from outside: alternating the email between a stranger's and one's own on "Continua" sent a new
+    /// code at every step (the cool-down held only for the same contact), and codes escaped the daily cap per
+    /// recipient that every other message obeys: anyone could flood someone's mailbox from the summary step.
+    @Test func switchingContactsDoesNotFloodSomeoneWithCodes() throws {
+        let site = try RunningSite(now: now, configure: {
+            $0.booking.verifyContact = true
+            $0.limits.mailPerRecipientPerDay = 3
+        })
+        defer { site.stop() }
+        func review(_ token: String, email: String, resend: Bool = false) throws -> Reply {
+            var fields = anna
+            fields["hold"] = token
+            fields["email"] = email
+            if resend { fields["resend"] = "1" }
+            return try site.post("/api/review", fields, headers: ["X-Forwarded-For": "203.0.113.7"])
+        }
+        let held = try site.post("/api/holds", ["service": "residenza", "slot": String(slots[0])], json: true)
+        let token = try #require(extract("[0-9a-f]{32}", from: held.body))
+        for step in 0..<6 { _ = try review(token, email: step.isMultiple(of: 2) ? "victim@example.org" : "other\(step)@example.org") }
+        #expect(try contactCodes(site).map(\.recipient) == ["victim@example.org"])
+        // The citizen who corrected a typo is told when the code for the new address can go, and then gets it.
+        let corrected = try review(token, email: "anna@example.it")
+        #expect(corrected.body.contains("appena stato inviato a un altro recapito") && corrected.body.contains("anna@example.it"))
+        site.clock.advance(ContactCodeStore.resendSeconds)
+        _ = try review(token, email: "anna@example.it", resend: true)
+        #expect(try contactCodes(site).map(\.recipient) == ["victim@example.org", "anna@example.it"])
+        // Past the daily cap for a recipient no further code is queued for it, whatever the holds.
+        for _ in 0..<4 {
+            site.clock.advance(ContactCodeStore.resendSeconds)
+            _ = try review(token, email: "victim@example.org", resend: true)
+        }
+        #expect(try contactCodes(site).filter { $0.recipient == "victim@example.org" }.count == 3)
+    }
 }
