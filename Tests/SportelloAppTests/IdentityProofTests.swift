@@ -336,8 +336,16 @@ import Testing
         defer { site.stop() }
         // /accesso/: both buttons, text and icon, plain links (keyboard reachable, no script).
         let account = site.file("accesso/index.html")
-        #expect(account.contains("href=\"/auth/spid/login?return=%2Faccesso%2F\""))
-        #expect(account.contains("href=\"https://gateway.example.it/cie?target=%2Faccesso%2F\""))
+        // They come back to "Le mie prenotazioni" (tried from outside: back on the static /accesso/, the citizen saw
+        // no sign of the sign-in, and the same buttons sent them round again).
+        #expect(account.contains("href=\"/auth/spid/login?return=%2Fapi%2Fmy-bookings%3Flang%3Dit\""))
+        #expect(account.contains("href=\"https://gateway.example.it/cie?target=%2Fapi%2Fmy-bookings%3Flang%3Dit\""))
+        #expect(site.file("en/accesso/index.html").contains("href=\"/auth/spid/login?return=%2Fapi%2Fmy-bookings%3Flang%3Den\""))
+        let (code, _) = try book(site, slot: slots[1], person: anna, headers: annaSPID)
+        let booked = try #require(code)
+        let mine = try site.request("GET", "/api/my-bookings?lang=en", headers: annaSPID)
+        #expect(mine.status == 200 && mine.body.contains(booked) && mine.body.contains("lang=\"en\""))
+        #expect(try site.request("GET", "/api/my-bookings?lang=it").status == 401)
         #expect(account.contains("Entra con SPID") && account.contains("Entra con CIE") && account.contains("<svg class=\"identity-icon\" aria-hidden=\"true\""))
         #expect(!account.contains("accedi dal portale del Comune"))
         // The hold's form, not signed in: the same buttons, coming back to this very hold.
