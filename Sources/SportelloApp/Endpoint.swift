@@ -235,8 +235,18 @@ extension Application {
         if let citizen = context.citizen, person != nil, person?.codiceFiscale != citizen.codiceFiscale {
             person?.presenterCodiceFiscale = citizen.codiceFiscale
             person?.presenterName = citizen.fullName
-            person?.presenterContact = citizen.verifiedContact.isEmpty ? citizen.email : citizen.verifiedContact
+            person?.presenterContact = presenterContact(citizen)
         }
         return (person, errors)
+    }
+
+    /// Where the presenter's copy goes: the contact their password went to, else their certified contact on a
+    /// channel the comune uses (a SPID identity may come with a mobile and no email, and the other way round).
+    func presenterContact(_ citizen: Citizen) -> String {
+        if !citizen.verifiedContact.isEmpty { return citizen.verifiedContact }
+        let settings = configuration.notifications
+        if settings.email && !citizen.email.isEmpty { return citizen.email }
+        if settings.sms && !citizen.phone.isEmpty { return citizen.phone }
+        return citizen.email.isEmpty ? citizen.phone : citizen.email
     }
 }

@@ -461,4 +461,24 @@ import Testing
         }
         #expect(try contactCodes(site).filter { $0.recipient == "victim@example.org" }.count == 3)
     }
+
+    /// A SPID identity may come with a mobile and no email (the gateway passes what the identity provider
+    /// releases): booking for someone else, such a presenter got no copy, although the form promised one.
+    @Test func aPresenterCertifiedWithOnlyAMobileGetsTheCopyBySMS() throws {
+        let site = try RunningSite(now: now, configure: {
+            $0.identity = IdentityHeaders.testProxy
+            $0.notifications.sms = true
+            $0.notifications.smsCommand = ["/bin/true"]
+        })
+        defer { site.stop() }
+        var mobileOnly = annaSPID
+        mobileOnly["X-Identity-Email"] = nil
+        mobileOnly["X-Identity-Mobile"] = "347 123 4567"
+        let (code, reply) = try book(site, slot: slots[0], person: ["beneficiary": "RSSMRA85T10A562S", "nome": "Mario", "cognome": "Rossi",
+                                                                    "email": "mario@example.it", "cellulare": "3331234567"], headers: mobileOnly)
+        let booked = try #require(code, "\(reply.body)")
+        #expect(try site.store.booking(code: booked)?.person.presenterContact == "+393471234567")
+        let sent = try Outbox(database: site.store.database).list().filter { $0.kind == "confirmed" }.map { "\($0.channel) \($0.recipient)" }.sorted()
+        #expect(sent == ["email mario@example.it", "sms +393331234567", "sms +393471234567"])
+    }
 }
