@@ -481,4 +481,28 @@ import Testing
         let sent = try Outbox(database: site.store.database).list().filter { $0.kind == "confirmed" }.map { "\($0.channel) \($0.recipient)" }.sorted()
         #expect(sent == ["email mario@example.it", "sms +393331234567", "sms +393471234567"])
     }
+
+    /// Tried from outside: someone registered Anna's codice fiscale before she ever booked (so nobody was warned);
+    /// her own registration then got the usual "you will receive the password" and nothing ever arrived. Now the
+    /// contact she gave is told that an account exists and what to do; no password, no second account.
+    @Test func registeringAClaimedCodiceFiscaleTellsTheContactWhatToDo() throws {
+        let site = try RunningSite(now: now, configure: {
+            $0.notifications.sms = true
+            $0.notifications.smsCommand = ["/bin/true"]
+        })
+        defer { site.stop() }
+        #expect(try site.post("/api/accounts", squatter).status == 202)
+        let again = try site.post("/api/accounts", anna)
+        #expect(again.status == 202)
+        #expect(try credentials(site).map(\.recipient) == ["intruso@example.net"])
+        let told = try Outbox(database: site.store.database).list().filter { $0.kind == "accountExists" }
+        #expect(told.map(\.recipient) == ["anna@example.it"])
+        let message = try #require(told.first)
+        let mail = try site.application.notifier.composer.mail(for: message, booking: nil, now: now)
+        #expect(mail.text.contains("BNCLRA70A41H501B") && mail.text.contains("Credenziali dimenticate") && mail.text.contains("SPID o CIE"))
+        #expect(!mail.text.contains("{") && (mail.html ?? "").contains("<strong>"))
+        #expect(try site.application.notifier.composer.sms(for: message, booking: nil).contains("BNCLRA70A41H501B"))
+        let count = try site.store.database.read { try $0.scalarInt("SELECT COUNT(*) FROM accounts") }
+        #expect(count == 1)
+    }
 }
