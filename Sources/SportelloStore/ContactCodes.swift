@@ -84,6 +84,8 @@ public struct ContactCodeStore: Sendable {
         }
         guard let (sentTo, hash, attempts, verified) = row else { return .wrong(remaining: Self.maximumAttempts) }
         if attempts >= Int64(Self.maximumAttempts) { return .exhausted }
+        // No code typed is no guess: a form sent before the code arrived costs no attempt.
+        if typed.isEmpty && !(verified && sentTo == contact) { return .wrong(remaining: Self.maximumAttempts - Int(attempts)) }
         if sentTo == contact && (verified || (typed.count == 6 && PasswordHasher.verify(typed, hash: hash))) {
             if !verified {
                 try database.transaction(storage: BookingError.storage) { connection in

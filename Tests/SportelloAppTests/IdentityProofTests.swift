@@ -505,4 +505,27 @@ import Testing
         let count = try site.store.database.read { try $0.scalarInt("SELECT COUNT(*) FROM accounts") }
         #expect(count == 1)
     }
+
+    /// Before: "Invia" pressed before the mail arrived (an empty code) used up one of the five
+    /// attempts, so a few impatient clicks gave the hold back; and a wrong code was said only next to the
+    /// field, below the fold, with nothing announced at the top as the form's other errors are.
+    @Test func anEmptyCodeIsNoGuessAndAWrongOneIsAnnouncedAtTheTop() throws {
+        let site = try RunningSite(now: now, configure: { $0.booking.verifyContact = true })
+        defer { site.stop() }
+        let held = try site.post("/api/holds", ["service": "residenza", "slot": String(slots[0])], json: true)
+        var fields = anna
+        let token = try #require(extract("[0-9a-f]{32}", from: held.body))
+        fields["hold"] = token
+        _ = try site.post("/api/review", fields)
+        for _ in 0..<(ContactCodeStore.maximumAttempts + 2) {
+            #expect(try site.post("/api/bookings", fields).status == 422)
+        }
+        #expect(try site.store.hold(token: token)?.released == false)
+        let wrong = try site.post("/api/bookings", fields.merging(["verification_code": "000000"]) { $1 })
+        let top = try #require(wrong.body.range(of: "<div class=\"error-summary\" role=\"alert\""))
+        let field = try #require(wrong.body.range(of: "id=\"field-verification_code\""))
+        #expect(wrong.status == 422 && top.lowerBound < field.lowerBound && wrong.body.contains("<a href=\"#field-verification_code\">"))
+        let code = try #require(try contactCodes(site).last?.code)
+        #expect(try site.post("/api/bookings", fields.merging(["verification_code": code]) { $1 }, json: true).status == 201)
+    }
 }
