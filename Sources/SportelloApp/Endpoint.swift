@@ -80,7 +80,13 @@ extension Application {
             guard issue != nil else { return failure(.storage, context) }
             verification = message
             if context.wantsJSON {
-                return json(200, ["hold": holdJSON(hold, slot: slot), "valid": true, "verification": ["sentTo": contact, "message": message]])
+                // No code is out for a contact changed within the cool-down: say when one can be asked for.
+                var answer: [String: Any] = ["sentTo": contact, "message": message]
+                if case .tooSoonForNewContact(let seconds) = issue {
+                    answer["sentTo"] = ""
+                    answer["retryAfter"] = seconds
+                }
+                return json(200, ["hold": holdJSON(hold, slot: slot), "valid": true, "verification": answer])
             }
         }
         if context.wantsJSON { return json(200, ["hold": holdJSON(hold, slot: slot), "valid": true]) }

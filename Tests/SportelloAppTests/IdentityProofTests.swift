@@ -451,6 +451,10 @@ import Testing
         // The citizen who corrected a typo is told when the code for the new address can go, and then gets it.
         let corrected = try review(token, email: "anna@example.it")
         #expect(corrected.body.contains("appena stato inviato a un altro recapito") && corrected.body.contains("anna@example.it"))
+        var correctedFields = anna
+        correctedFields["hold"] = token
+        let correctedJSON = try site.post("/api/review", correctedFields, json: true, headers: ["X-Forwarded-For": "203.0.113.7"])
+        #expect(correctedJSON.body.contains("\"sentTo\":\"\"") && correctedJSON.body.contains("\"retryAfter\":"))
         site.clock.advance(ContactCodeStore.resendSeconds)
         _ = try review(token, email: "anna@example.it", resend: true)
         #expect(try contactCodes(site).map(\.recipient) == ["victim@example.org", "anna@example.it"])
