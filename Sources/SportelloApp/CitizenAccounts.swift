@@ -22,10 +22,12 @@ struct Citizen: Sendable, Equatable {
 
     var fullName: String { "\(givenName) \(familyName)" }
 
-    /// What this citizen may see and cancel: a certified person everything booked for them; an account what
-    /// it made and what carries its verified contact (a typed codice fiscale proves nothing).
+    /// What this citizen may see and cancel: a certified person everything booked for them, and what they
+    /// presented for others (also through a local account of theirs, known by its copies going to one of their
+    /// certified contacts); an account what it made and what carries its verified contact (a typed codice
+    /// fiscale proves nothing).
     var viewer: BookingViewer {
-        if certified { return .certified(codiceFiscale: codiceFiscale) }
+        if certified { return .certified(codiceFiscale: codiceFiscale, contacts: [email, phone]) }
         return .account(id: accountID ?? -1, codiceFiscale: codiceFiscale, verifiedContact: verifiedContact)
     }
 

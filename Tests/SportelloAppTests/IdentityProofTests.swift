@@ -532,4 +532,34 @@ import Testing
         let code = try #require(try contactCodes(site).last?.code)
         #expect(try site.post("/api/bookings", fields.merging(["verification_code": code]) { $1 }, json: true).status == 201)
     }
+
+    /// Before: Anna booked for her father through her own local account, then signed in with SPID: the account
+    /// was taken over and the booking she presented vanished from her list (only bookings presented without a
+    /// local account counted). The account's copies went to her certified email: it was hers. A squatter's
+    /// account, whose copies went elsewhere, still shows her nothing of what it presented.
+    @Test func aCertifiedPersonKeepsWhatTheirOwnLocalAccountPresentedForOthers() throws {
+        let site = try RunningSite(now: now, configure: { $0.identity = IdentityHeaders.testProxy })
+        defer { site.stop() }
+        let father = ["beneficiary": "RSSMRA85T10A562S", "nome": "Mario", "cognome": "Rossi", "email": "mario@example.it", "cellulare": "3331234567"]
+        #expect(try site.post("/api/accounts", anna).status == 202)
+        let own = try signIn(site, "BNCLRA70A41H501B", try #require(try credentials(site).first?.password))
+        let (presented, reply) = try book(site, slot: slots[0], person: father, headers: own)
+        let code = try #require(presented, "\(reply.body)")
+        // SPID: the account is taken over; what it presented for her father is still hers to see, receipt, cancel.
+        let list = try site.post("/api/my-bookings", [:], headers: annaSPID)
+        #expect(list.status == 200 && list.body.contains(code))
+        #expect(try site.post("/api/receipts", ["code": code], headers: annaSPID).status == 200)
+        #expect(try site.post("/api/my-bookings/cancel", ["code": code], headers: annaSPID).status == 200)
+
+        // Someone else's account for Luisa's codice fiscale presents a booking: certified Luisa does not get it.
+        let luisa = ["nome": "Luisa", "cognome": "Verdi", "codice_fiscale": "VRDLSU80A41H501R", "email": "intruso@example.net", "cellulare": "3209876543"]
+        #expect(try site.post("/api/accounts", luisa).status == 202)
+        let squatted = try signIn(site, "VRDLSU80A41H501R", try #require(try credentials(site).last?.password), from: "203.0.113.2")
+        let (other, otherReply) = try book(site, slot: slots[1], person: father, headers: squatted)
+        let otherCode = try #require(other, "\(otherReply.body)")
+        let luisaSPID = ["X-Identity-Fiscal-Number": "VRDLSU80A41H501R", "X-Identity-Given-Name": "Luisa", "X-Identity-Family-Name": "Verdi",
+                         "X-Identity-Email": "luisa@example.it", "X-Sportello-Proxy-Secret": IdentityHeaders.testProxy.proxySecret]
+        #expect(!(try site.post("/api/my-bookings", [:], headers: luisaSPID).body.contains(otherCode)))
+        #expect(try site.post("/api/my-bookings/cancel", ["code": otherCode], headers: luisaSPID).status == 404)
+    }
 }
