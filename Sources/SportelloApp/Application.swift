@@ -186,8 +186,9 @@ public final class Application: HTTPResponder, Sendable {
         let isHealth = request.path == apiPrefix + "health"
         if isHealth, request.method == "GET" || request.method == "HEAD" { return health() }
         let context = RequestContext(request: request, configuration: configuration)
-        // The other GET: where the SPID/CIE gateway sends the citizen back to their hold (it only shows).
-        let resuming = request.method == "GET" && request.path == apiPrefix + "holds/resume"
+        // The other GETs: where the SPID/CIE gateway sends the citizen back, to their hold or to their bookings
+        // (they only show).
+        let resuming = request.method == "GET" && (request.path == apiPrefix + "holds/resume" || request.path == apiPrefix + "my-bookings")
         guard (request.method == "POST" || resuming), !isHealth else {
             var response = failure(.methodNotAllowed, context)
             response.headers.append(("Allow", isHealth ? "GET, HEAD" : "POST"))
@@ -198,7 +199,7 @@ public final class Application: HTTPResponder, Sendable {
             response.headers.append(("Retry-After", "60"))
             return response
         }
-        if resuming { return resumeHold(request, context) }
+        if resuming { return request.path == apiPrefix + "my-bookings" ? resumeMyBookings(request, context) : resumeHold(request, context) }
         guard originIsAllowed(request) else {
             // The most common misconfiguration (site opened at another address than baseURL): say which.
             Log.warning("refused", ["reason": "bad_origin", "path": .text(String(request.path.prefix(200))),

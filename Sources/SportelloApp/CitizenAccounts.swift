@@ -22,10 +22,12 @@ struct Citizen: Sendable, Equatable {
 
     var fullName: String { "\(givenName) \(familyName)" }
 
-    /// What this citizen may see and cancel: a certified person everything booked for them; an account what
-    /// it made and what carries its verified contact (a typed codice fiscale proves nothing).
+    /// What this citizen may see and cancel: a certified person everything booked for them, and what they
+    /// presented for others (also through a local account of theirs, known by its copies going to one of their
+    /// certified contacts); an account what it made and what carries its verified contact (a typed codice
+    /// fiscale proves nothing).
     var viewer: BookingViewer {
-        if certified { return .certified(codiceFiscale: codiceFiscale) }
+        if certified { return .certified(codiceFiscale: codiceFiscale, contacts: [email, phone]) }
         return .account(id: accountID ?? -1, codiceFiscale: codiceFiscale, verifiedContact: verifiedContact)
     }
 
@@ -113,7 +115,9 @@ extension Application {
         let contact = configuration.notifications.email || !configuration.notifications.sms ? person.email : person.phone
         if let limited = limitAccountRequest("register", contacts: [person.email, person.phone], context, fields: fields) { return limited }
         do {
-            _ = try accounts.register(person, verifiedContact: contact, now: clock(), address: context.clientAddress) { connection, account, password in
+            _ = try accounts.register(person, verifiedContact: contact, now: clock(), address: context.clientAddress, onExisting: { connection, existing in
+                try tellAccountExists(connection, account: existing, recipient: contact, language: context.language)
+            }) { connection, account, password in
                 try sendCredentials(connection, account: account, password: password, language: context.language)
                 try warnOtherContacts(connection, account: account, language: context.language)
             }
@@ -329,6 +333,16 @@ extension Application {
                        SecretFiles.payloadKey: try SecretFiles(database: store.database).store(password)]
         try Outbox.enqueue(connection, kind: "credentials", channel: recipient.contains("@") ? "email" : "sms", recipient: recipient, bookingID: nil,
                            language: language, payload: payload, at: clock(), limits: configuration.limits)
+    }
+
+    /// A registration for a codice fiscale that already has an account creates nothing and sends no password;
+    /// the contact it gave is told so, with what to do: the forgotten-credentials form when the account is
+    /// theirs, SPID/CIE (which disables it) when someone else registered their codice fiscale. The page's answer
+    /// stays the same either way; the mailbox learns only what a password arriving or not would tell it.
+    func tellAccountExists(_ connection: Connection, account: Account, recipient: String, language: String) throws {
+        guard !recipient.isEmpty else { return }
+        try Outbox.enqueue(connection, kind: "accountExists", channel: recipient.contains("@") ? "email" : "sms", recipient: recipient, bookingID: nil,
+                           language: language, payload: ["codiceFiscale": account.codiceFiscale], at: clock(), limits: configuration.limits)
     }
 
     /// An account was just created for a codice fiscale that has bookings with other contacts: those people

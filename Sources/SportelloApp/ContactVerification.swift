@@ -32,12 +32,16 @@ extension Application {
         let t = site.renderer.texts(context.language)
         let channel = contact.contains("@") ? "email" : "sms"
         let issue = try? contactCodes.issue(holdToken: hold.token, contact: contact, now: clock(), resend: resend) { connection, code in
+            // The same daily caps and SMS countries as every other message: a code is sent to whatever was typed.
             try Outbox.enqueue(connection, kind: "contactCode", channel: channel, recipient: contact, bookingID: nil, language: context.language,
-                               payload: ["code": code], at: clock())
+                               payload: ["code": code], at: clock(), limits: configuration.limits)
         }
         if issue == .sent { notificationWorker.wake() }
         if case .tooSoon(let seconds) = issue {
             return (issue, t.format("verification.tooSoon", ["contact": contact, "seconds": String(seconds)]))
+        }
+        if case .tooSoonForNewContact(let seconds) = issue {
+            return (issue, t.format("verification.tooSoonNewContact", ["contact": contact, "seconds": String(seconds)]))
         }
         return (issue, t.format(channel == "email" ? "verification.sentEmail" : "verification.sentSMS", ["contact": contact]))
     }
@@ -81,16 +85,28 @@ extension Application {
     /// they left, now with their certified details filled in and locked. It only shows; every change stays a
     /// POST.
     func resumeHold(_ request: HTTPRequest, _ context: RequestContext) -> HTTPResponse {
-        let fields = (try? FormDecoder.decode(query: request.query ?? "")) ?? FormFields()
-        var signedIn = context
-        if let language = fields["lang"], configuration.comune.languages.contains(language) { signedIn.language = language }
-        signedIn.citizen = identify(request)
-        takeOverLocalAccount(of: signedIn.citizen, signedIn)
+        let (fields, signedIn) = returning(request, context)
         guard let token = fields["hold"], !token.isEmpty, let hold = try? store.hold(token: token),
               let service = site.catalogue.service(id: hold.slot.serviceID), let slot = service.slot(startingAt: hold.slot.start) else {
             return failure(.holdNotFound, signedIn)
         }
         if !hold.isActive(at: clock()) { return failure(hold.released ? .holdReleased : .holdExpired, signedIn, service: service, near: slot) }
         return formPage(service: service, slot: slot, hold: hold, values: lockedValues([:], signedIn), errors: [:], context: signedIn, status: 200)
+    }
+
+    /// Where the gateway sends back a citizen who signed in on the sign-in page: "Le mie prenotazioni" at once,
+    /// rather than the same static page with no sign of the sign-in.
+    func resumeMyBookings(_ request: HTTPRequest, _ context: RequestContext) -> HTTPResponse {
+        myBookings(FormFields(), returning(request, context).1)
+    }
+
+    /// A GET coming back from the gateway: its query (with the page's language) and the identity it brings.
+    private func returning(_ request: HTTPRequest, _ context: RequestContext) -> (FormFields, RequestContext) {
+        let fields = (try? FormDecoder.decode(query: request.query ?? "")) ?? FormFields()
+        var signedIn = context
+        if let language = fields["lang"], configuration.comune.languages.contains(language) { signedIn.language = language }
+        signedIn.citizen = identify(request)
+        takeOverLocalAccount(of: signedIn.citizen, signedIn)
+        return (fields, signedIn)
     }
 }

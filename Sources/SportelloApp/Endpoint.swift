@@ -80,7 +80,13 @@ extension Application {
             guard issue != nil else { return failure(.storage, context) }
             verification = message
             if context.wantsJSON {
-                return json(200, ["hold": holdJSON(hold, slot: slot), "valid": true, "verification": ["sentTo": contact, "message": message]])
+                // No code is out for a contact changed within the cool-down: say when one can be asked for.
+                var answer: [String: Any] = ["sentTo": contact, "message": message]
+                if case .tooSoonForNewContact(let seconds) = issue {
+                    answer["sentTo"] = ""
+                    answer["retryAfter"] = seconds
+                }
+                return json(200, ["hold": holdJSON(hold, slot: slot), "valid": true, "verification": answer])
             }
         }
         if context.wantsJSON { return json(200, ["hold": holdJSON(hold, slot: slot), "valid": true]) }
@@ -235,8 +241,18 @@ extension Application {
         if let citizen = context.citizen, person != nil, person?.codiceFiscale != citizen.codiceFiscale {
             person?.presenterCodiceFiscale = citizen.codiceFiscale
             person?.presenterName = citizen.fullName
-            person?.presenterContact = citizen.verifiedContact.isEmpty ? citizen.email : citizen.verifiedContact
+            person?.presenterContact = presenterContact(citizen)
         }
         return (person, errors)
+    }
+
+    /// Where the presenter's copy goes: the contact their password went to, else their certified contact on a
+    /// channel the comune uses (a SPID identity may come with a mobile and no email, and the other way round).
+    func presenterContact(_ citizen: Citizen) -> String {
+        if !citizen.verifiedContact.isEmpty { return citizen.verifiedContact }
+        let settings = configuration.notifications
+        if settings.email && !citizen.email.isEmpty { return citizen.email }
+        if settings.sms && !citizen.phone.isEmpty { return citizen.phone }
+        return citizen.email.isEmpty ? citizen.phone : citizen.email
     }
 }

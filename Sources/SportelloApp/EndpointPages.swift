@@ -80,7 +80,8 @@ extension Application {
         page["beneficiary"] = .string(beneficiary)
         // Not signed in: SPID/CIE right on the form, coming back to this hold with the details filled in.
         if context.citizen == nil, let identity = configuration.identity,
-           let buttons = identity.loginButtons(returnPath: layout.api("holds/resume") + "?hold=\(hold.token)&lang=\(context.language)") {
+           let buttons = identity.loginButtons(returnPath: layout.api("holds/resume") + "?hold=\(hold.token)&lang=\(context.language)",
+                                               origin: configuration.comune.origin) {
             page["identityLogin"] = buttons
         }
         let lockedHint = t.text(context.citizen?.certified == true ? "form.lockedCertified" : "form.lockedAccount")

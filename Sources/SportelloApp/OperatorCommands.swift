@@ -204,7 +204,7 @@ extension Commands {
             return
         }
         let report = try store.purge(before: before, now: now, actor: "cli")
-        print("erased the personal data of \(report.bookingsErased) bookings ended before \(RomeTime.local(before).date); deleted \(report.holdsDeleted) holds and \(report.outboxDeleted) notifications; cleared \(report.auditAddressesErased) audit addresses")
+        print("erased the personal data of \(report.bookingsErased) bookings ended before \(RomeTime.local(before).date); deleted \(report.holdsDeleted) holds, \(report.outboxDeleted) notifications and \(report.accountsErased) unused accounts; cleared \(report.auditAddressesErased) audit addresses")
     }
 
     /// `sportello stats [--from D] [--to D] [--token T]`: per-service figures as CSV on standard output. With an

@@ -92,8 +92,9 @@ public struct Composer: Sendable {
     }
 
     /// Messages to a person rather than about a booking: credentials, the warning that an account was created
-    /// with their codice fiscale, a one-time code proving a contact. Their payload carries what they say.
-    static let personKinds: Set<String> = ["credentials", "accountCreated", "contactCode"]
+    /// with their codice fiscale, the answer to registering one that has an account, a one-time code proving a
+    /// contact. Their payload carries what they say.
+    static let personKinds: Set<String> = ["credentials", "accountCreated", "accountExists", "contactCode"]
 
     func subject(_ message: OutboxMessage, booking: Booking?) -> String {
         let t = renderer.texts(message.language)

@@ -286,7 +286,8 @@ public struct PageRenderer: Sendable {
                            "requireAccount": .bool(catalogue.configuration.booking.requireAccount),
                            "certified": .bool(catalogue.configuration.identity != nil),
                            "localAccounts": .bool(catalogue.configuration.identity?.localAccounts ?? true),
-                           "identityLogin": catalogue.configuration.identity?.loginButtons(returnPath: layout.url(.account, language: language)) ?? ""],
+                           "identityLogin": catalogue.configuration.identity?.loginButtons(returnPath: layout.api("my-bookings") + "?lang=\(language)",
+                                                                                        origin: catalogue.configuration.comune.origin) ?? ""],
                  breadcrumb: [(t.text("nav.home"), layout.url(.catalogue, language: language)), (t.text("account.title"), nil)], into: &buffer)
     }
 

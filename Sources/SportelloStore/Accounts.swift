@@ -58,7 +58,9 @@ public struct AccountStore: Sendable {
     /// Registers a citizen. `onCreated` runs inside the same transaction with the new password (to queue the
     /// credentials message), so an account never exists without its message.
     /// `verifiedContact` is the one contact (the email or the mobile) the credentials will be sent to.
+    /// `onExisting` runs instead, in the same transaction, when the codice fiscale already has an account.
     public func register(_ person: PersonDetails, verifiedContact: String, now: Int64, address: String,
+                         onExisting: (Connection, Account) throws -> Void = { _, _ in },
                          onCreated: (Connection, Account, String) throws -> Void = { _, _, _ in }) throws(AccountError) -> Registration {
         let password = Self.generatePassword()
         let hash: String
@@ -66,6 +68,7 @@ public struct AccountStore: Sendable {
         return try run { connection in
             if let existing = try account(connection, where: "codice_fiscale = ?", .text(person.codiceFiscale)) {
                 try audit(connection, now: now, action: "account.register.repeat", subject: existing.codiceFiscale, address: address)
+                try onExisting(connection, existing)
                 return .alreadyRegistered(existing)
             }
             try connection.execute("""

@@ -118,7 +118,8 @@ public enum BookingProof: Sendable, Equatable {
 /// contact its password went to; SPID/CIE certifies the person, who reaches everything booked for them.
 public enum BookingViewer: Sendable, Equatable {
     case account(id: Int64, codiceFiscale: String, verifiedContact: String)
-    case certified(codiceFiscale: String)
+    /// `contacts`: the email and mobile the gateway certified with the person (either may be empty).
+    case certified(codiceFiscale: String, contacts: [String] = [])
 
     /// The SQL condition (over `bookings`) and its arguments, numbered from ?1.
     var condition: (String, [SQLValue]) {
@@ -126,9 +127,13 @@ public enum BookingViewer: Sendable, Equatable {
         case .account(let id, let codiceFiscale, let contact):
             ("(account_id = ?1 OR (?3 <> '' AND codice_fiscale = ?2 AND (lower(email) = lower(?3) OR phone = ?3)))",
              [.int(id), .text(codiceFiscale), .text(contact)])
-        case .certified(let codiceFiscale):
-            // What it presented for others, unless a local account (perhaps a squatter's) did the presenting.
-            ("(codice_fiscale = ?1 OR (presenter_codice_fiscale = ?1 AND account_id IS NULL))", [.text(codiceFiscale)])
+        case .certified(let codiceFiscale, let contacts):
+            // What it presented for others, unless a local account (perhaps a squatter's) did the presenting; a
+            // local account whose copies went to one of the person's certified contacts was their own.
+            ("""
+             (codice_fiscale = ?1 OR (presenter_codice_fiscale = ?1 AND (account_id IS NULL
+                 OR (?2 <> '' AND lower(presenter_contact) = lower(?2)) OR (?3 <> '' AND presenter_contact = ?3))))
+             """, [.text(codiceFiscale), .text(contacts.first ?? ""), .text(contacts.dropFirst().first ?? "")])
         }
     }
 
@@ -138,8 +143,11 @@ public enum BookingViewer: Sendable, Equatable {
             return booking.accountID == id
                 || (!contact.isEmpty && booking.person.codiceFiscale == codiceFiscale
                     && (booking.person.email.lowercased() == contact.lowercased() || booking.person.phone == contact))
-        case .certified(let codiceFiscale):
-            return booking.person.codiceFiscale == codiceFiscale || (booking.person.presenterCodiceFiscale == codiceFiscale && booking.accountID == nil)
+        case .certified(let codiceFiscale, let contacts):
+            guard booking.person.codiceFiscale != codiceFiscale else { return true }
+            guard booking.person.presenterCodiceFiscale == codiceFiscale else { return false }
+            let copy = (booking.person.presenterContact ?? "").lowercased()
+            return booking.accountID == nil || (!copy.isEmpty && contacts.contains { $0.lowercased() == copy })
         }
     }
 }

@@ -20,6 +20,8 @@ public struct ContactCodeStore: Sendable {
         case alreadySent
         /// A new code was asked for too soon: this many seconds to wait.
         case tooSoon(Int64)
+        /// The last code went to another contact moments ago: a code for this one after this many seconds.
+        case tooSoonForNewContact(Int64)
     }
 
     public enum Check: Sendable, Equatable {
@@ -38,8 +40,9 @@ public struct ContactCodeStore: Sendable {
     }
 
     /// Sends a code for `contact` unless one for it is already out (`resend`: a new one, after the cool-down).
-    /// Changing the contact sends a new code; wrong attempts carry over, so switching contacts does not
-    /// reset the count.
+    /// Changing the contact sends a new code, also only after the cool-down: otherwise switching back and forth
+    /// between two contacts would send a message at every step, to someone else's mailbox or phone. Wrong
+    /// attempts carry over, so switching contacts does not reset the count.
     public func issue(holdToken: String, contact: String, now: Int64, resend: Bool,
                       onIssued: (Connection, String) throws -> Void) throws(BookingError) -> Issue {
         let code = Self.generateCode()
@@ -51,7 +54,10 @@ public struct ContactCodeStore: Sendable {
             }
             if let (sentTo, sentAt) = existing {
                 if sentTo == contact && !resend { return .alreadySent }
-                if sentTo == contact && now < sentAt + Self.resendSeconds { return .tooSoon(sentAt + Self.resendSeconds - now) }
+                if now < sentAt + Self.resendSeconds {
+                    let wait = sentAt + Self.resendSeconds - now
+                    return sentTo == contact ? .tooSoon(wait) : .tooSoonForNewContact(wait)
+                }
                 try connection.execute("UPDATE contact_codes SET contact = ?, code_hash = ?, sent_at = ?, verified = 0 WHERE hold_token = ?",
                                        .text(contact), .text(hash), .int(now), .text(holdToken))
             } else {
@@ -78,6 +84,8 @@ public struct ContactCodeStore: Sendable {
         }
         guard let (sentTo, hash, attempts, verified) = row else { return .wrong(remaining: Self.maximumAttempts) }
         if attempts >= Int64(Self.maximumAttempts) { return .exhausted }
+        // No code typed is no guess: a form sent before the code arrived costs no attempt.
+        if typed.isEmpty && !(verified && sentTo == contact) { return .wrong(remaining: Self.maximumAttempts - Int(attempts)) }
         if sentTo == contact && (verified || (typed.count == 6 && PasswordHasher.verify(typed, hash: hash))) {
             if !verified {
                 try database.transaction(storage: BookingError.storage) { connection in

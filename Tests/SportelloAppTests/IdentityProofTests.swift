@@ -336,14 +336,25 @@ import Testing
         defer { site.stop() }
         // /accesso/: both buttons, text and icon, plain links (keyboard reachable, no script).
         let account = site.file("accesso/index.html")
-        #expect(account.contains("href=\"/auth/spid/login?return=%2Faccesso%2F\""))
-        #expect(account.contains("href=\"https://gateway.example.it/cie?target=%2Faccesso%2F\""))
+        // They come back to "Le mie prenotazioni" (tried from outside: back on the static /accesso/, the citizen saw
+        // no sign of the sign-in, and the same buttons sent them round again).
+        #expect(account.contains("href=\"/auth/spid/login?return=%2Fapi%2Fmy-bookings%3Flang%3Dit\""))
+        // A gateway on another host gets the whole address to come back to: a bare path would be read against the
+        // gateway's own host.
+        #expect(account.contains("href=\"https://gateway.example.it/cie?target=http%3A%2F%2F127.0.0.1%3A8080%2Fapi%2Fmy-bookings%3Flang%3Dit\""))
+        #expect(site.file("en/accesso/index.html").contains("href=\"/auth/spid/login?return=%2Fapi%2Fmy-bookings%3Flang%3Den\""))
+        let (code, _) = try book(site, slot: slots[1], person: anna, headers: annaSPID)
+        let booked = try #require(code)
+        let mine = try site.request("GET", "/api/my-bookings?lang=en", headers: annaSPID)
+        #expect(mine.status == 200 && mine.body.contains(booked) && mine.body.contains("lang=\"en\""))
+        #expect(try site.request("GET", "/api/my-bookings?lang=it").status == 401)
         #expect(account.contains("Entra con SPID") && account.contains("Entra con CIE") && account.contains("<svg class=\"identity-icon\" aria-hidden=\"true\""))
         #expect(!account.contains("accedi dal portale del Comune"))
         // The hold's form, not signed in: the same buttons, coming back to this very hold.
         let form = try site.post("/api/holds", ["service": "residenza", "slot": String(slots[0])])
         let hold = try #require(extract("[0-9a-f]{32}", from: form.body))
         #expect(form.body.contains("/auth/spid/login?return=%2Fapi%2Fholds%2Fresume%3Fhold%3D\(hold)%26lang%3Dit"))
+        #expect(form.body.contains("https://gateway.example.it/cie?target=http%3A%2F%2F127.0.0.1%3A8080%2Fapi%2Fholds%2Fresume%3Fhold%3D\(hold)%26lang%3Dit"))
         // Back from the gateway (a GET with the certified identity): the form, prefilled and locked.
         let back = try site.request("GET", "/api/holds/resume?hold=\(hold)&lang=it", headers: annaSPID)
         #expect(back.status == 200 && back.body.contains("value=\"Anna\" autocomplete=\"given-name\" readonly"))
@@ -415,5 +426,140 @@ import Testing
         let booking = try #require(try site.store.booking(code: code))
         #expect(booking.person.givenName == "Anna" && booking.person.familyName == "Bianchi" && booking.person.presenterCodiceFiscale == nil)
         #expect(booking.proof == .certified)
+    }
+
+    /// Tried from outside: alternating the email between a stranger's and one's own on "Continua" sent a new
+    /// code at every step (the cool-down held only for the same contact), and codes escaped the daily cap per
+    /// recipient that every other message obeys: anyone could flood someone's mailbox from the summary step.
+    @Test func switchingContactsDoesNotFloodSomeoneWithCodes() throws {
+        let site = try RunningSite(now: now, configure: {
+            $0.booking.verifyContact = true
+            $0.limits.mailPerRecipientPerDay = 3
+        })
+        defer { site.stop() }
+        func review(_ token: String, email: String, resend: Bool = false) throws -> Reply {
+            var fields = anna
+            fields["hold"] = token
+            fields["email"] = email
+            if resend { fields["resend"] = "1" }
+            return try site.post("/api/review", fields, headers: ["X-Forwarded-For": "203.0.113.7"])
+        }
+        let held = try site.post("/api/holds", ["service": "residenza", "slot": String(slots[0])], json: true)
+        let token = try #require(extract("[0-9a-f]{32}", from: held.body))
+        for step in 0..<6 { _ = try review(token, email: step.isMultiple(of: 2) ? "victim@example.org" : "other\(step)@example.org") }
+        #expect(try contactCodes(site).map(\.recipient) == ["victim@example.org"])
+        // The citizen who corrected a typo is told when the code for the new address can go, and then gets it.
+        let corrected = try review(token, email: "anna@example.it")
+        #expect(corrected.body.contains("appena stato inviato a un altro recapito") && corrected.body.contains("anna@example.it"))
+        var correctedFields = anna
+        correctedFields["hold"] = token
+        let correctedJSON = try site.post("/api/review", correctedFields, json: true, headers: ["X-Forwarded-For": "203.0.113.7"])
+        #expect(correctedJSON.body.contains("\"sentTo\":\"\"") && correctedJSON.body.contains("\"retryAfter\":"))
+        site.clock.advance(ContactCodeStore.resendSeconds)
+        _ = try review(token, email: "anna@example.it", resend: true)
+        #expect(try contactCodes(site).map(\.recipient) == ["victim@example.org", "anna@example.it"])
+        // Past the daily cap for a recipient no further code is queued for it, whatever the holds.
+        for _ in 0..<4 {
+            site.clock.advance(ContactCodeStore.resendSeconds)
+            _ = try review(token, email: "victim@example.org", resend: true)
+        }
+        #expect(try contactCodes(site).filter { $0.recipient == "victim@example.org" }.count == 3)
+    }
+
+    /// A SPID identity may come with a mobile and no email (the gateway passes what the identity provider
+    /// releases): booking for someone else, such a presenter got no copy, although the form promised one.
+    @Test func aPresenterCertifiedWithOnlyAMobileGetsTheCopyBySMS() throws {
+        let site = try RunningSite(now: now, configure: {
+            $0.identity = IdentityHeaders.testProxy
+            $0.notifications.sms = true
+            $0.notifications.smsCommand = ["/bin/true"]
+        })
+        defer { site.stop() }
+        var mobileOnly = annaSPID
+        mobileOnly["X-Identity-Email"] = nil
+        mobileOnly["X-Identity-Mobile"] = "347 123 4567"
+        let (code, reply) = try book(site, slot: slots[0], person: ["beneficiary": "RSSMRA85T10A562S", "nome": "Mario", "cognome": "Rossi",
+                                                                    "email": "mario@example.it", "cellulare": "3331234567"], headers: mobileOnly)
+        let booked = try #require(code, "\(reply.body)")
+        #expect(try site.store.booking(code: booked)?.person.presenterContact == "+393471234567")
+        let sent = try Outbox(database: site.store.database).list().filter { $0.kind == "confirmed" }.map { "\($0.channel) \($0.recipient)" }.sorted()
+        #expect(sent == ["email mario@example.it", "sms +393331234567", "sms +393471234567"])
+    }
+
+    /// Tried from outside: someone registered Anna's codice fiscale before she ever booked (so nobody was warned);
+    /// her own registration then got the usual "you will receive the password" and nothing ever arrived. Now the
+    /// contact she gave is told that an account exists and what to do; no password, no second account.
+    @Test func registeringAClaimedCodiceFiscaleTellsTheContactWhatToDo() throws {
+        let site = try RunningSite(now: now, configure: {
+            $0.notifications.sms = true
+            $0.notifications.smsCommand = ["/bin/true"]
+        })
+        defer { site.stop() }
+        #expect(try site.post("/api/accounts", squatter).status == 202)
+        let again = try site.post("/api/accounts", anna)
+        #expect(again.status == 202)
+        #expect(try credentials(site).map(\.recipient) == ["intruso@example.net"])
+        let told = try Outbox(database: site.store.database).list().filter { $0.kind == "accountExists" }
+        #expect(told.map(\.recipient) == ["anna@example.it"])
+        let message = try #require(told.first)
+        let mail = try site.application.notifier.composer.mail(for: message, booking: nil, now: now)
+        #expect(mail.text.contains("BNCLRA70A41H501B") && mail.text.contains("Credenziali dimenticate") && mail.text.contains("SPID o CIE"))
+        #expect(!mail.text.contains("{") && (mail.html ?? "").contains("<strong>"))
+        #expect(try site.application.notifier.composer.sms(for: message, booking: nil).contains("BNCLRA70A41H501B"))
+        let count = try site.store.database.read { try $0.scalarInt("SELECT COUNT(*) FROM accounts") }
+        #expect(count == 1)
+    }
+
+    /// Before: "Invia" pressed before the mail arrived (an empty code) used up one of the five
+    /// attempts, so a few impatient clicks gave the hold back; and a wrong code was said only next to the
+    /// field, below the fold, with nothing announced at the top as the form's other errors are.
+    @Test func anEmptyCodeIsNoGuessAndAWrongOneIsAnnouncedAtTheTop() throws {
+        let site = try RunningSite(now: now, configure: { $0.booking.verifyContact = true })
+        defer { site.stop() }
+        let held = try site.post("/api/holds", ["service": "residenza", "slot": String(slots[0])], json: true)
+        var fields = anna
+        let token = try #require(extract("[0-9a-f]{32}", from: held.body))
+        fields["hold"] = token
+        _ = try site.post("/api/review", fields)
+        for _ in 0..<(ContactCodeStore.maximumAttempts + 2) {
+            #expect(try site.post("/api/bookings", fields).status == 422)
+        }
+        #expect(try site.store.hold(token: token)?.released == false)
+        let wrong = try site.post("/api/bookings", fields.merging(["verification_code": "000000"]) { $1 })
+        let top = try #require(wrong.body.range(of: "<div class=\"error-summary\" role=\"alert\""))
+        let field = try #require(wrong.body.range(of: "id=\"field-verification_code\""))
+        #expect(wrong.status == 422 && top.lowerBound < field.lowerBound && wrong.body.contains("<a href=\"#field-verification_code\">"))
+        let code = try #require(try contactCodes(site).last?.code)
+        #expect(try site.post("/api/bookings", fields.merging(["verification_code": code]) { $1 }, json: true).status == 201)
+    }
+
+    /// Before: Anna booked for her father through her own local account, then signed in with SPID: the account
+    /// was taken over and the booking she presented vanished from her list (only bookings presented without a
+    /// local account counted). The account's copies went to her certified email: it was hers. A squatter's
+    /// account, whose copies went elsewhere, still shows her nothing of what it presented.
+    @Test func aCertifiedPersonKeepsWhatTheirOwnLocalAccountPresentedForOthers() throws {
+        let site = try RunningSite(now: now, configure: { $0.identity = IdentityHeaders.testProxy })
+        defer { site.stop() }
+        let father = ["beneficiary": "RSSMRA85T10A562S", "nome": "Mario", "cognome": "Rossi", "email": "mario@example.it", "cellulare": "3331234567"]
+        #expect(try site.post("/api/accounts", anna).status == 202)
+        let own = try signIn(site, "BNCLRA70A41H501B", try #require(try credentials(site).first?.password))
+        let (presented, reply) = try book(site, slot: slots[0], person: father, headers: own)
+        let code = try #require(presented, "\(reply.body)")
+        // SPID: the account is taken over; what it presented for her father is still hers to see, receipt, cancel.
+        let list = try site.post("/api/my-bookings", [:], headers: annaSPID)
+        #expect(list.status == 200 && list.body.contains(code))
+        #expect(try site.post("/api/receipts", ["code": code], headers: annaSPID).status == 200)
+        #expect(try site.post("/api/my-bookings/cancel", ["code": code], headers: annaSPID).status == 200)
+
+        // Someone else's account for Luisa's codice fiscale presents a booking: certified Luisa does not get it.
+        let luisa = ["nome": "Luisa", "cognome": "Verdi", "codice_fiscale": "VRDLSU80A41H501R", "email": "intruso@example.net", "cellulare": "3209876543"]
+        #expect(try site.post("/api/accounts", luisa).status == 202)
+        let squatted = try signIn(site, "VRDLSU80A41H501R", try #require(try credentials(site).last?.password), from: "203.0.113.2")
+        let (other, otherReply) = try book(site, slot: slots[1], person: father, headers: squatted)
+        let otherCode = try #require(other, "\(otherReply.body)")
+        let luisaSPID = ["X-Identity-Fiscal-Number": "VRDLSU80A41H501R", "X-Identity-Given-Name": "Luisa", "X-Identity-Family-Name": "Verdi",
+                         "X-Identity-Email": "luisa@example.it", "X-Sportello-Proxy-Secret": IdentityHeaders.testProxy.proxySecret]
+        #expect(!(try site.post("/api/my-bookings", [:], headers: luisaSPID).body.contains(otherCode)))
+        #expect(try site.post("/api/my-bookings/cancel", ["code": otherCode], headers: luisaSPID).status == 404)
     }
 }

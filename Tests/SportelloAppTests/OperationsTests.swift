@@ -132,6 +132,9 @@ func runSportello(_ arguments: [String], environment: [String: String] = [:]) th
         let dry = try sportello(["purge", "--before", RomeTime.local(currentInstant()).date.description, "--dry-run"])
         #expect(dry.status == 0 && dry.output.contains("dry run") && dry.output.contains("nothing was changed"))
         #expect(try store.booking(code: booked[0].code, codiceFiscale: "RSSMRA85T10A562S")?.person.givenName == "Anna")
+        // A real run says everything it erased, the citizens' unused accounts too.
+        let run = try sportello(["purge", "--before", RomeTime.local(currentInstant()).date.description])
+        #expect(run.status == 0 && run.output.contains("0 unused accounts"))
         // The store refuses too, whoever calls it.
         #expect(throws: BookingError.self) { try store.purge(before: currentInstant() + 86_400, now: currentInstant(), actor: "test") }
         #expect(try store.booking(code: booked[0].code, codiceFiscale: "RSSMRA85T10A562S")?.person.givenName == "Anna")
