@@ -100,6 +100,9 @@ public enum DatabaseBackup {
         chmod(databasePath, 0o600)
     }
 
+    /// The schema version this program upgrades a database to.
+    public static var currentSchemaVersion: Int { Migrations.scripts.count }
+
     /// The schema version of a backup, after SQLite's integrity check.
     public static func check(_ path: String) throws(MaintenanceError) -> Int {
         guard FileManager.default.fileExists(atPath: path) else { throw MaintenanceError("there is no file \(path)") }
