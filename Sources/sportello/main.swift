@@ -93,6 +93,13 @@ if options.flags.contains("--help") {
     exit(0)
 }
 if let format = options.logFormat { Log.configure(format: format) }
+/// The most arguments (besides options) each command takes.
+let positionalArguments = ["backup": 1, "restore": 1, "operator": 2, "outcome": 2, "cancel-booking": 1, "unblock": 1]
+do {
+    try options.expectingPositional(atMost: positionalArguments[command] ?? 0)
+} catch {
+    fail("\(error)\n\n\(help)", status: 2)
+}
 
 do {
     switch command {

@@ -218,6 +218,22 @@ func runSportello(_ arguments: [String], environment: [String: String] = [:]) th
         #expect(try sportello(["serve", "--port", "99999"]).status == 2)
         #expect(try sportello(["backup"]).status == 2)
         #expect(try sportello(["check", "--explain", "no-such-service"]).status == 2)
+        // A stray argument is refused instead of ignored (`serve extra` used to start serving).
+        let stray = try sportello(["build", "extra"])
+        #expect(stray.status == 2 && stray.errors.contains("unexpected argument \"extra\""), "\(stray.errors)")
+        #expect(!FileManager.default.fileExists(atPath: "\(folder)/output/index.html"))
+        #expect(try sportello(["backup", "a.sqlite", "b.sqlite"]).status == 2)
+        // An unknown option given last is called unknown, not an option missing its value.
+        let last = try sportello(["build", "--nope"], commonOptions: false)
+        #expect(last.status == 2 && last.errors.contains("unknown option --nope"), "\(last.errors)")
+        let missing = try sportello(["audit", "--since"], commonOptions: false)
+        #expect(missing.status == 2 && missing.errors.contains("--since needs a value"), "\(missing.errors)")
+        // A malformed value is wrong usage too (it exited 1, as if the command had failed).
+        for arguments in [["purge", "--before", "2026-13-45"], ["audit", "--since", "yesterday"], ["stats", "--from", "x"],
+                          ["outcome", "ABC"], ["unblock", "x"]] {
+            let run = try sportello(arguments)
+            #expect(run.status == 2, "\(arguments): \(run.status) \(run.errors)")
+        }
     }
 
     @Test func theEnvironmentLetsCommandsRunFromAnywhere() throws {
