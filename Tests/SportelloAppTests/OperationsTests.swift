@@ -266,6 +266,10 @@ func runSportello(_ arguments: [String], environment: [String: String] = [:]) th
         #expect(try sportello(["operator", "token", "nessuno"]).errors.contains("no operator with this name"))
         let audit = try sportello(["audit", "--actor", "cli"])
         #expect(audit.status == 0 && audit.output.contains("operator.enable\tanna") && audit.output.contains("operator.token\tanna"))
+        // --limit keeps the latest entries (it kept the oldest), still printed oldest first.
+        let latest = try sportello(["audit", "--actor", "cli", "--limit", "2"])
+        #expect(latest.output.split(separator: "\n").map { $0.split(separator: "\t").dropFirst(2).joined(separator: " ") }
+                == ["operator.enable anna", "operator.token anna"], "\(latest.output)")
     }
 
     @Test func explainShowsWhereEachSettingComesFrom() throws {
