@@ -613,6 +613,13 @@ extension SiteConfiguration {
         }
         var translations: [String: ServiceText] = [:]
         if let translationsNode = object.optional("translations") {
+            // A language dropped from comune.languages leaves its translations behind: say which list to fix.
+            if case .object(let fields) = translationsNode.value,
+               let stray = fields.keys.sorted().first(where: { !languages.dropFirst().contains($0) }) {
+                throw translationsNode.child(stray, in: fields).fail(languages.first == stray
+                    ? "\"\(stray)\" is the main language (the first of comune.languages): its text is the service's own name and description"
+                    : "\"\(stray)\" is not one of comune.languages (\(languages.joined(separator: ", "))): add it there, or remove this translation")
+            }
             let translationsObject = try translationsNode.object(allowedKeys: Set(languages.dropFirst()))
             for language in languages.dropFirst() {
                 if let textNode = translationsObject.optional(language) {

@@ -80,6 +80,22 @@ import Testing
         return try SiteConfiguration.parse(Data(json.utf8))
     }
 
+    /// Dropping "en" from comune.languages used to fail with "unknown setting; expected one of: " (an empty list).
+    @Test func aTranslationForALanguageNotListedSaysWhatToChange() throws {
+        let json = """
+        {"comune": {"name": "Comune di Prova", "baseURL": "https://prova.example.it", "languages": ["it"]},
+         "services": [{"id": "a", "name": "A", "slotMinutes": 30, "schedule": {"mon": ["09:00-12:00"]},
+                       "translations": {"en": {"name": "A"}}}]}
+        """
+        do {
+            _ = try SiteConfiguration.parse(Data(json.utf8))
+            Issue.record("a translation for an unlisted language was accepted")
+        } catch {
+            #expect(error.path == "services[0].translations.en")
+            #expect(error.message.contains("not one of comune.languages (it)") && error.message.contains("add it there"))
+        }
+    }
+
     @Test func trustedProxiesTakeAddressesAndNetworksAndRefuseNames() throws {
         let settings = try configuration(proxies: #"["10.1.0.0/16", "2001:db8:5::/48", "192.0.2.9"]"#).booking
         #expect(settings.isTrustedProxy("10.1.200.3"))
