@@ -38,7 +38,7 @@ public enum Commands {
                                        "stopped: correct the name in the template (a misspelt name would otherwise be published as an empty text)")
         }
         let milliseconds = Int(Date().timeIntervalSince(start) * 1000)
-        print("built \(report.rendered) pages into \(options.outputPath)/ in \(milliseconds) ms (\(report.written) written, \(report.removed) old weeks removed)")
+        print("built \(report.rendered) pages into \(options.outputPath)/ in \(milliseconds) ms (\(report.written) written, \(report.removed) pages no longer produced removed)")
     }
 
     /// Listens first, then rebuilds: the pages already in `output/` are served and the endpoint takes writes
