@@ -28,8 +28,10 @@ extension OperationsTests {
         let after = try Connection(path: path, readOnly: true)
         #expect(try after.scalarInt("PRAGMA user_version") == 1)
         #expect(!FileManager.default.fileExists(atPath: "\(folder)/backups"))
-        // serve's way of opening it upgrades it, after a copy.
-        _ = try Database(path: path)
+        // build (as serve) upgrades it, after a copy, and says so in its log.
+        let build = try sportello(["build"])
+        #expect(build.status == 0, "\(build.errors)")
+        #expect(build.errors.contains("event=database_upgraded") && build.errors.contains("from=1 to=\(Migrations.scripts.count)"), "\(build.errors)")
         #expect(try after.scalarInt("PRAGMA user_version") == Int64(Migrations.scripts.count))
         #expect(try FileManager.default.contentsOfDirectory(atPath: "\(folder)/backups").count == 1)
     }
