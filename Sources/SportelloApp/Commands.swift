@@ -66,8 +66,12 @@ public enum Commands {
         let lock = try DatabaseLock.acquire(databasePath: options.databasePath)
         try upgradeDatabaseSaying(options.databasePath)
         warnAboutStrandedBookings(site: site, databasePath: options.databasePath)
-        // Scripts (and the end-to-end suite) wait for the "built" line; the log writes each line at once.
+        // Scripts (and the end-to-end suite) wait for the "built" line; the log writes each line at once. It
+        // never comes before the "started" summary, however fast the rebuild ends (or fails).
+        let summaryWritten = DispatchSemaphore(value: 0)
         let (server, application) = try startServing(site) { result in
+            summaryWritten.wait()
+            summaryWritten.signal()
             switch result {
             case .success(let report):
                 Log.info("built", ["pages": .int(Int64(report.rendered)), "written": .int(Int64(report.written)), "output": .text(options.outputPath)])
@@ -96,6 +100,7 @@ public enum Commands {
             "baseURL": .text(site.configuration.comune.baseURL),
             "metrics": .text(metricsServer == nil ? "off" : "http://\(options.named["--metrics"] ?? "")/metrics"),
         ])
+        summaryWritten.signal()
 
         let stop = DispatchSemaphore(value: 0)
         var sources: [any DispatchSourceSignal] = []
