@@ -301,7 +301,16 @@ extension SiteConfiguration {
     public static func load(path: String) throws(ConfigurationError) -> SiteConfiguration {
         let data: Data
         do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
-            throw ConfigurationError(path: "", message: "cannot read \(path): \(error.localizedDescription)")
+            // In words, with what to do: Foundation's own text ("The operation could not be completed…") says neither.
+            let reason: String
+            if !FileManager.default.fileExists(atPath: path) {
+                reason = "there is no such file (give --config PATH, or set SPORTELLO_CONFIG, or SPORTELLO_ROOT to the installation folder)"
+            } else if !FileManager.default.isReadableFile(atPath: path) {
+                reason = "permission denied (run the command as the service's user, such as sudo -u sportello)"
+            } else {
+                reason = error.localizedDescription
+            }
+            throw ConfigurationError(path: "", message: "cannot read \(path): \(reason)")
         }
         return try parse(data)
     }

@@ -243,6 +243,10 @@ func runSportello(_ arguments: [String], environment: [String: String] = [:]) th
         #expect(check.status == 0 && check.output.contains("\(root)/sportello.json: ok"))
         let config = try sportello(["check"], environment: ["SPORTELLO_CONFIG": demoConfig, "SPORTELLO_ROOT": "/nonexistent"], commonOptions: false)
         #expect(config.status == 1 && config.errors.contains("/nonexistent/site-templates"))
+        // A missing configuration says how to point at it, not Foundation's "The operation could not be completed".
+        let missing = try sportello(["check"], environment: ["SPORTELLO_ROOT": "/nonexistent"], commonOptions: false)
+        #expect(missing.status == 1 && missing.errors.contains("/nonexistent/sportello.json: there is no such file") &&
+                missing.errors.contains("SPORTELLO_ROOT") && !missing.errors.contains("could not be completed"), "\(missing.errors)")
         let options = try Options(parsing: ["--output", "/tmp/o"], environment: ["SPORTELLO_ROOT": "/srv/sportello", "SPORTELLO_DATABASE": "/var/lib/s.sqlite"])
         #expect(options.configPath == "/srv/sportello/sportello.json" && options.outputPath == "/tmp/o" && options.databasePath == "/var/lib/s.sqlite")
         #expect(throws: Options.UsageError.self) { try Options(parsing: [], environment: ["SPORTELLO_LOG_FORMAT": "xml"]) }
