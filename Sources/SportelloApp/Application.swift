@@ -173,7 +173,7 @@ public final class Application: HTTPResponder, Sendable {
         if accessLogging.load(ordering: .relaxed) {
             Log.info("request", [
                 "method": .text(request.method), "path": .text(String(request.path.prefix(200))), "status": .int(Int64(response.status)),
-                "ms": .text(Log.milliseconds(elapsed)), "bytes": .int(Int64(response.body.count)),
+                "ms": .milliseconds(nanoseconds: elapsed), "bytes": .int(Int64(response.body.count)),
                 "client": .text(Log.anonymizedAddress(clientAddress(of: request))),
             ])
         }

@@ -137,6 +137,11 @@ import Testing
         #expect(json == #"{"ts":"1970-01-01T00:00:00Z","level":"warn","event":"refused","reason":"bad_origin","status":403}"#)
         let object = try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any]
         #expect(object?["status"] as? Int == 403)
+        // A duration is a number in both formats (JSON had it as a string, "ms":"1.84").
+        let timed = Log.render(format: .json, time: 0, level: "info", event: "request", fields: ["ms": .milliseconds(nanoseconds: 1_840_000)])
+        #expect(timed.contains(#""ms":1.84}"#))
+        #expect((try JSONSerialization.jsonObject(with: Data(timed.utf8)) as? [String: Any])?["ms"] as? Double == 1.84)
+        #expect(Log.render(format: .logfmt, time: 0, level: "info", event: "request", fields: ["ms": .milliseconds(nanoseconds: 50_000)]).hasSuffix(" ms=0.05"))
         // A newline in a value cannot start a forged line.
         #expect(!Log.render(format: .logfmt, time: 0, level: "info", event: "x", fields: ["a": "1\nts=forged"]).contains("\n"))
     }
