@@ -71,7 +71,21 @@ extension Commands {
             print("\(options.databasePath): no database yet, no bookings to check")
             return 0
         }
-        let stranded = try strandedBookings(site: site, store: BookingStore(database: try Database(path: options.databasePath)), now: currentInstant())
+        // `check` only reads. A database behind this program's schema (checked by the new program during an
+        // upgrade, while the old serve still runs on it) is upgraded on a temporary copy, not in place: the
+        // upgrade is serve's, after its backup, once the old serve has stopped.
+        var path = options.databasePath
+        let version = try DatabaseBackup.check(options.databasePath)
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("sportello-check-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        if version < DatabaseBackup.currentSchemaVersion {
+            path = "\(scratch)/copy.sqlite"
+            try DatabaseBackup.backup(from: options.databasePath, to: path)
+            print("\(options.databasePath): schema \(version), this program's is \(DatabaseBackup.currentSchemaVersion): checked on an upgraded copy; serve upgrades the database itself when it starts (after a backup into backups/)")
+        } else if version > DatabaseBackup.currentSchemaVersion {
+            throw Failure(description: "\(options.databasePath) was written by a newer Sportello (schema \(version), this one knows \(DatabaseBackup.currentSchemaVersion)): use the newer program")
+        }
+        let stranded = try strandedBookings(site: site, store: BookingStore(database: try Database(path: path)), now: currentInstant())
         if stranded.isEmpty {
             print("\(options.databasePath): every confirmed appointment still fits this configuration")
         } else {

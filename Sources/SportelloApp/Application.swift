@@ -79,10 +79,18 @@ public final class Application: HTTPResponder, Sendable {
     /// Re-renders every page on a thread of its own (start-up): the publisher's locks keep the publish
     /// queue's passes from interleaving with it, and a page it renders reads the store as it is then.
     public func rebuildInBackground(then done: @escaping @Sendable (Result<PublishReport, any Error>) -> Void) {
-        let (publisher, source, clock, staticFiles) = (publisher, source, clock, staticFiles)
+        let (publisher, source, clock, staticFiles, health) = (publisher, source, clock, staticFiles, queue.health)
+        health.setRebuilding(true)
         let thread = Thread {
             let result = Result { try publisher.publishAll(now: clock(), source: source) }
             staticFiles.invalidateCache()
+            // A failed start-up build leaves every page as an earlier run wrote it: /api/health says so.
+            let instant = Int64(Date().timeIntervalSince1970)
+            switch result {
+            case .success: health.succeeded(at: instant, part: PublisherHealth.fullBuild)
+            case .failure(let error): health.failed(at: instant, error: "\(error)", part: PublisherHealth.fullBuild)
+            }
+            health.setRebuilding(false)
             done(result)
         }
         thread.name = "start-up build"
@@ -165,7 +173,7 @@ public final class Application: HTTPResponder, Sendable {
         if accessLogging.load(ordering: .relaxed) {
             Log.info("request", [
                 "method": .text(request.method), "path": .text(String(request.path.prefix(200))), "status": .int(Int64(response.status)),
-                "ms": .text(Log.milliseconds(elapsed)), "bytes": .int(Int64(response.body.count)),
+                "ms": .milliseconds(nanoseconds: elapsed), "bytes": .int(Int64(response.body.count)),
                 "client": .text(Log.anonymizedAddress(clientAddress(of: request))),
             ])
         }

@@ -24,6 +24,7 @@ public enum Commands {
 
     public static func build(_ options: Options) throws {
         try refuseRootOnAnotherUsersFiles(options)
+        try upgradeDatabaseSaying(options.databasePath)
         let site = try LoadedSite(options: options, strictTemplates: true)
         warnAboutStrandedBookings(site: site, databasePath: options.databasePath)
         let database = try Database(path: options.databasePath)
@@ -38,7 +39,7 @@ public enum Commands {
                                        "stopped: correct the name in the template (a misspelt name would otherwise be published as an empty text)")
         }
         let milliseconds = Int(Date().timeIntervalSince(start) * 1000)
-        print("built \(report.rendered) pages into \(options.outputPath)/ in \(milliseconds) ms (\(report.written) written, \(report.removed) old weeks removed)")
+        print("built \(report.rendered) pages into \(options.outputPath)/ in \(milliseconds) ms (\(report.written) written, \(report.removed) pages no longer produced removed)")
     }
 
     /// Listens first, then rebuilds: the pages already in `output/` are served and the endpoint takes writes
@@ -63,9 +64,14 @@ public enum Commands {
         let site = try LoadedSite(options: options)
         // One serve per database: a second one would publish over the first one's pages and race its workers.
         let lock = try DatabaseLock.acquire(databasePath: options.databasePath)
+        try upgradeDatabaseSaying(options.databasePath)
         warnAboutStrandedBookings(site: site, databasePath: options.databasePath)
-        // Scripts (and the end-to-end suite) wait for the "built" line; the log writes each line at once.
+        // Scripts (and the end-to-end suite) wait for the "built" line; the log writes each line at once. It
+        // never comes before the "started" summary, however fast the rebuild ends (or fails).
+        let summaryWritten = DispatchSemaphore(value: 0)
         let (server, application) = try startServing(site) { result in
+            summaryWritten.wait()
+            summaryWritten.signal()
             switch result {
             case .success(let report):
                 Log.info("built", ["pages": .int(Int64(report.rendered)), "written": .int(Int64(report.written)), "output": .text(options.outputPath)])
@@ -94,6 +100,7 @@ public enum Commands {
             "baseURL": .text(site.configuration.comune.baseURL),
             "metrics": .text(metricsServer == nil ? "off" : "http://\(options.named["--metrics"] ?? "")/metrics"),
         ])
+        summaryWritten.signal()
 
         let stop = DispatchSemaphore(value: 0)
         var sources: [any DispatchSourceSignal] = []
@@ -173,6 +180,16 @@ extension Commands {
     static func describe(_ booking: StrandedBooking) -> String {
         let local = RomeTime.local(booking.start)
         return "\(booking.code)  \(booking.serviceID)  \(local.date) \(LocalTime(minutes: local.minutes)?.description ?? "")  \(booking.reason)"
+    }
+
+    /// Opening a database behind this program's schema upgrades it (after a copy into backups/): logged, so
+    /// the upgrade step of the README can be confirmed in the journal.
+    static func upgradeDatabaseSaying(_ databasePath: String) throws {
+        guard let before = DatabaseBackup.schemaVersion(databasePath), before > 0, before < DatabaseBackup.currentSchemaVersion else { return }
+        _ = try Database(path: databasePath)
+        let backups = ((databasePath as NSString).deletingLastPathComponent as NSString).appendingPathComponent("backups")
+        Log.info("database_upgraded", ["database": .text(databasePath), "from": .int(Int64(before)), "to": .int(Int64(DatabaseBackup.currentSchemaVersion)),
+                                       "backup": .text("\(backups)/\((databasePath as NSString).lastPathComponent).schema\(before).*.bak")])
     }
 
     /// `serve` and `build` go on (the bookings stay valid), but say which appointments need a call.

@@ -59,7 +59,7 @@ public final class Metrics: Sendable {
         }
         text += "# HELP sportello_publish_last_success_timestamp_seconds When pages were last published.\n# TYPE sportello_publish_last_success_timestamp_seconds gauge\n"
         text += "sportello_publish_last_success_timestamp_seconds \(publisher.lastSuccess ?? 0)\n"
-        text += "# HELP sportello_publish_failing 1 while the last publishing pass failed.\n# TYPE sportello_publish_failing gauge\n"
+        text += "# HELP sportello_publish_failing 1 while some pages failed to publish and have not been published since.\n# TYPE sportello_publish_failing gauge\n"
         text += "sportello_publish_failing \(publisher.failing ? 1 : 0)\n"
         return text
     }
@@ -84,6 +84,7 @@ extension Application {
         let publishing = queue.health.snapshot
         var publisherState: [String: Any] = ["ok": !publishing.failing]
         if let last = publishing.lastSuccess { publisherState["lastPublish"] = last }
+        if publishing.rebuilding { publisherState["rebuilding"] = true }
         if publishing.failing {
             publisherState["error"] = publishing.lastError ?? ""
             degraded.append("publisher")

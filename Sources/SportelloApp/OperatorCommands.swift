@@ -79,7 +79,7 @@ extension Commands {
 
     static func date(_ options: Options, _ name: String = "--date") throws -> CivilDate {
         guard let text = options.named[name] else { return RomeTime.local(currentInstant()).date }
-        guard let date = CivilDate(iso: text) else { throw Failure(description: "\(name): \"\(text)\" is not a date (YYYY-MM-DD)") }
+        guard let date = CivilDate(iso: text) else { throw Options.UsageError(description: "\(name): \"\(text)\" is not a date (YYYY-MM-DD)") }
         return date
     }
 
@@ -115,7 +115,7 @@ extension Commands {
     public static func outcome(_ options: Options) throws {
         try options.expecting(["--token"])
         guard options.positional.count == 2, let outcome = Outcome(rawValue: options.positional[1]) else {
-            throw Failure(description: "usage: sportello outcome CODE done|absent --token T")
+            throw Options.UsageError(description: "usage: sportello outcome CODE done|absent --token T")
         }
         let session = try Session(options)
         do {
@@ -130,7 +130,7 @@ extension Commands {
     /// `sportello cancel-booking CODE --reason R --token T [--keep-closed]`
     public static func cancelBooking(_ options: Options) throws {
         try options.expecting(["--token", "--reason", "--keep-closed"])
-        guard options.positional.count == 1 else { throw Failure(description: "usage: sportello cancel-booking CODE --reason R --token T [--keep-closed]") }
+        guard options.positional.count == 1 else { throw Options.UsageError(description: "usage: sportello cancel-booking CODE --reason R --token T [--keep-closed]") }
         let reason = try options.required("--reason")
         let session = try Session(options)
         do {
@@ -149,11 +149,11 @@ extension Commands {
         let service = try options.required("--service")
         let day = try date(options)
         guard let from = LocalTime(parsing: Substring(try options.required("--from"))), let to = LocalTime(parsing: Substring(try options.required("--to"))) else {
-            throw Failure(description: "--from and --to are times (HH:MM)")
+            throw Options.UsageError(description: "--from and --to are times (HH:MM)")
         }
         var desks: Int?
         if let text = options.named["--desks"] {
-            guard let number = Int(text), number > 0 else { throw Failure(description: "--desks: \"\(text)\" is not a number of desks") }
+            guard let number = Int(text), number > 0 else { throw Options.UsageError(description: "--desks: \"\(text)\" is not a number of desks") }
             desks = number
         }
         let session = try Session(options)
@@ -174,7 +174,7 @@ extension Commands {
     /// `sportello unblock ID --token T`
     public static func unblock(_ options: Options) throws {
         try options.expecting(["--token"])
-        guard options.positional.count == 1, let id = Int64(options.positional[0]) else { throw Failure(description: "usage: sportello unblock ID --token T") }
+        guard options.positional.count == 1, let id = Int64(options.positional[0]) else { throw Options.UsageError(description: "usage: sportello unblock ID --token T") }
         let session = try Session(options)
         do {
             let (block, pages) = try session.desk.unblock(id: id, now: currentInstant())

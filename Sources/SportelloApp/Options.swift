@@ -15,6 +15,9 @@ public struct Options: Sendable {
     public var named: [String: String] = [:]
     /// Switches without a value (`--csv`).
     public var flags: Set<String> = []
+    /// A command's option given last without its value: reported by `expecting`, which knows whether the
+    /// command has such an option at all (`build --nope` is an unknown option, not one missing its value).
+    var missingValue: String?
 
     /// The switches commands accept; any other `--name` takes a value.
     static let switches: Set<String> = ["--csv", "--keep-closed", "--cancel-bookings", "--help", "--dry-run"]
@@ -83,7 +86,12 @@ public struct Options: Sendable {
             case _ where Self.switches.contains(name):
                 if inline != nil { throw UsageError(description: "\(name) takes no value") }
                 flags.insert(name)
-            default: named[name] = try value(for: name, inline: inline)
+            default:
+                if inline == nil, index + 1 >= arguments.count {
+                    missingValue = name
+                } else {
+                    named[name] = try value(for: name, inline: inline)
+                }
             }
             index += 1
         }
@@ -95,6 +103,12 @@ public struct Options: Sendable {
         let names = names.union(["--help", "--database"])
         for name in named.keys where !names.contains(name) { throw UsageError(description: "unknown option \(name)") }
         for flag in flags where !names.contains(flag) { throw UsageError(description: "unknown option \(flag)") }
+        if let name = missingValue { throw UsageError(description: names.contains(name) ? "\(name) needs a value" : "unknown option \(name)") }
+    }
+
+    /// Fails on arguments beyond the `count` a command takes (`sportello serve extra` used to serve).
+    public func expectingPositional(atMost count: Int) throws(UsageError) {
+        if positional.count > count { throw UsageError(description: "unexpected argument \"\(positional[count])\"") }
     }
 
     public func required(_ name: String) throws(UsageError) -> String {

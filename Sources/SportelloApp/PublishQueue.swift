@@ -120,11 +120,17 @@ private final class Lane: Sendable {
             }
             if !pages.isEmpty || everything {
                 let started = Date()
+                // A whole rebuild is judged apart from the lane's own passes: its failure leaves every page
+                // stale, which a later small pass that succeeds does not mend.
+                let part = everything ? PublisherHealth.fullBuild : name
                 do {
                     try work(pages, everything)
-                    health.succeeded(at: Int64(Date().timeIntervalSince1970))
+                    health.succeeded(at: Int64(Date().timeIntervalSince1970), part: part)
                 } catch {
-                    health.failed(at: Int64(Date().timeIntervalSince1970), error: "\(error)")
+                    health.failed(at: Int64(Date().timeIntervalSince1970), error: "\(error)", part: part)
+                    // Those pages still show the old state: retried with the lane's next pass, and until one
+                    // succeeds /api/health stays degraded.
+                    state.withLock { $0.pending.formUnion(pages) }
                     Log.error("publish_failed", ["lane": .text(name), "pages": .int(Int64(pages.count)), "error": .text("\(error)")])
                 }
                 // Marks arriving meanwhile wait (and merge) until the interval is over; a stop cuts it short.
@@ -145,14 +151,22 @@ private final class Lane: Sendable {
 }
 
 /// The publisher's last outcome: a failing publisher leaves the pages behind the bookings (the slot a
-/// citizen just took still shown free), which is what `/api/health` must report as degraded.
+/// citizen just took still shown free), which is what `/api/health` must report as degraded. Kept per part
+/// (each lane, and whole rebuilds), so one lane succeeding does not hide another one failing.
 public final class PublisherHealth: Sendable {
     public struct Snapshot: Sendable, Equatable {
         public var lastSuccess: Int64?
         public var lastFailure: Int64?
         public var lastError: String?
-        public var failing: Bool { (lastFailure ?? Int64.min) > (lastSuccess ?? Int64.min) }
+        /// The parts whose last pass failed.
+        public var failingParts: Set<String> = []
+        /// The start-up rebuild is running: the pages on disk are served meanwhile.
+        public var rebuilding = false
+        public var failing: Bool { !failingParts.isEmpty }
     }
+
+    /// The part name of whole rebuilds (start-up, midnight, reload).
+    public static let fullBuild = "full build"
 
     private let state = Mutex(Snapshot())
 
@@ -160,12 +174,20 @@ public final class PublisherHealth: Sendable {
 
     public var snapshot: Snapshot { state.withLock { $0 } }
 
-    public func succeeded(at instant: Int64) { state.withLock { $0.lastSuccess = instant } }
+    public func succeeded(at instant: Int64, part: String = "publisher") {
+        state.withLock {
+            $0.lastSuccess = max($0.lastSuccess ?? instant, instant)
+            $0.failingParts.remove(part)
+        }
+    }
 
-    public func failed(at instant: Int64, error: String) {
+    public func failed(at instant: Int64, error: String, part: String = "publisher") {
         state.withLock {
             $0.lastFailure = instant
             $0.lastError = String(error.prefix(300))
+            $0.failingParts.insert(part)
         }
     }
+
+    public func setRebuilding(_ running: Bool) { state.withLock { $0.rebuilding = running } }
 }

@@ -12,6 +12,8 @@ public enum LogFormat: String, Sendable, CaseIterable {
 public enum LogValue: Sendable, Equatable, ExpressibleByStringLiteral, ExpressibleByIntegerLiteral {
     case text(String)
     case int(Int64)
+    /// A duration, written as a number of milliseconds with two decimals (`1.84`), a number in JSON too.
+    case milliseconds(nanoseconds: UInt64)
 
     public init(stringLiteral value: String) { self = .text(value) }
     public init(integerLiteral value: Int64) { self = .int(value) }
@@ -87,6 +89,7 @@ public enum Log {
                 switch value {
                 case .text(let text): appendLogfmt(text, to: &line)
                 case .int(let number): line += String(number)
+                case .milliseconds(let nanoseconds): line += milliseconds(nanoseconds)
                 }
             }
         case .json:
@@ -99,6 +102,7 @@ public enum Log {
                 switch value {
                 case .text(let text): line += JSONWriter.string(text)
                 case .int(let number): line += String(number)
+                case .milliseconds(let nanoseconds): line += milliseconds(nanoseconds)
                 }
             }
             line += "}"

@@ -301,7 +301,16 @@ extension SiteConfiguration {
     public static func load(path: String) throws(ConfigurationError) -> SiteConfiguration {
         let data: Data
         do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
-            throw ConfigurationError(path: "", message: "cannot read \(path): \(error.localizedDescription)")
+            // In words, with what to do: Foundation's own text ("The operation could not be completed…") says neither.
+            let reason: String
+            if !FileManager.default.fileExists(atPath: path) {
+                reason = "there is no such file (give --config PATH, or set SPORTELLO_CONFIG, or SPORTELLO_ROOT to the installation folder)"
+            } else if !FileManager.default.isReadableFile(atPath: path) {
+                reason = "permission denied (run the command as the service's user, such as sudo -u sportello)"
+            } else {
+                reason = error.localizedDescription
+            }
+            throw ConfigurationError(path: "", message: "cannot read \(path): \(reason)")
         }
         return try parse(data)
     }
@@ -613,6 +622,13 @@ extension SiteConfiguration {
         }
         var translations: [String: ServiceText] = [:]
         if let translationsNode = object.optional("translations") {
+            // A language dropped from comune.languages leaves its translations behind: say which list to fix.
+            if case .object(let fields) = translationsNode.value,
+               let stray = fields.keys.sorted().first(where: { !languages.dropFirst().contains($0) }) {
+                throw translationsNode.child(stray, in: fields).fail(languages.first == stray
+                    ? "\"\(stray)\" is the main language (the first of comune.languages): its text is the service's own name and description"
+                    : "\"\(stray)\" is not one of comune.languages (\(languages.joined(separator: ", "))): add it there, or remove this translation")
+            }
             let translationsObject = try translationsNode.object(allowedKeys: Set(languages.dropFirst()))
             for language in languages.dropFirst() {
                 if let textNode = translationsObject.optional(language) {

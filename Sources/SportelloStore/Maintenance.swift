@@ -104,6 +104,16 @@ public enum DatabaseBackup {
         chmod(databasePath, 0o600)
     }
 
+    /// The schema version this program upgrades a database to.
+    public static var currentSchemaVersion: Int { Migrations.scripts.count }
+
+    /// The schema version of a database, without checking it (nil when there is none yet or it cannot be read).
+    public static func schemaVersion(_ path: String) -> Int? {
+        guard FileManager.default.fileExists(atPath: path), let handle = try? open(path, flags: SQLITE_OPEN_READONLY) else { return nil }
+        defer { sqlite3_close_v2(handle) }
+        return scalarText(handle, "PRAGMA user_version").flatMap { Int($0) }
+    }
+
     /// The schema version of a backup, after SQLite's integrity check.
     public static func check(_ path: String) throws(MaintenanceError) -> Int {
         guard FileManager.default.fileExists(atPath: path) else { throw MaintenanceError("there is no file \(path)") }

@@ -133,7 +133,7 @@ public struct Outbox: Sendable {
     public func markFailed(id: Int64, now: Int64, error: String, maxAttempts: Int) throws -> Bool {
         try database.write { connection in
             let attempts = try connection.scalarInt("SELECT attempts + 1 FROM outbox WHERE id = ?", .int(id))
-            let delay = min(Int64(60) << min(attempts - 1, 20), 6 * 3_600)
+            let delay = Self.retryDelay(afterAttempt: attempts)
             let dead = attempts >= Int64(maxAttempts)
             try connection.execute("""
                 UPDATE outbox SET attempts = ?, next_attempt_at = ?, last_error = ?, dead = ?, claimed_until = NULL, delivery_pid = NULL
@@ -143,6 +143,15 @@ public struct Outbox: Sendable {
             return dead
         }
     }
+
+    /// The wait after the `attempt`-th failure: 1 min, 2, 4… up to 6 h. `state` undoes the sum of these waits
+    /// in SQL (`sinceFirstDue`) to tell how long a failing message has been waiting: keep the two together.
+    static func retryDelay(afterAttempt attempt: Int64) -> Int64 { min(Int64(60) << min(max(attempt, 1) - 1, 20), 6 * 3_600) }
+
+    /// When a message first became due: its next attempt minus every wait so far (60·(2^a − 1) s up to the
+    /// 6-hour cap, reached at the 10th attempt). Never later than the real first due time, so the age is
+    /// never overstated.
+    static let sinceFirstDue = "next_attempt_at - CASE WHEN attempts <= 9 THEN 60 * ((1 << attempts) - 1) ELSE 30660 + (attempts - 9) * 21600 END"
 
     /// Keeps a claim while its hand-over is still running.
     public func extendClaim(id: Int64, until: Int64) throws {
@@ -218,7 +227,8 @@ public struct OutboxState: Sendable, Equatable {
     public let backlog: Int
     /// Messages given up on after their last attempt.
     public let dead: Int
-    /// Age in seconds of the oldest message due and not delivered (0 when none).
+    /// Age in seconds of the oldest message due and not delivered, counted from when it first became due,
+    /// failed attempts included (0 when none).
     public let oldestDueSeconds: Int64
 }
 
@@ -227,7 +237,9 @@ extension Outbox {
         try database.read { connection in
             let backlog = try connection.scalarInt("SELECT count(*) FROM outbox WHERE sent_at IS NULL AND dead = 0")
             let dead = try connection.scalarInt("SELECT count(*) FROM outbox WHERE dead = 1")
-            let oldest = try connection.first("SELECT min(next_attempt_at) FROM outbox WHERE sent_at IS NULL AND dead = 0 AND next_attempt_at <= ?",
+            // A message that keeps failing is due again only in its next retry, a few minutes ahead: counted from
+            // when it first became due, so a broken mail program shows as stuck after 15 minutes, not never.
+            let oldest = try connection.first("SELECT min(\(Self.sinceFirstDue)) FROM outbox WHERE sent_at IS NULL AND dead = 0 AND (attempts > 0 OR next_attempt_at <= ?)",
                                               .int(now)) { $0.optionalInt(0) } ?? nil
             return OutboxState(backlog: Int(backlog), dead: Int(dead), oldestDueSeconds: oldest.map { max(0, now - $0) } ?? 0)
         }

@@ -50,7 +50,7 @@ let commandHelp: [String: String] = [
     "outbox": "sportello outbox\n  Lists pending, dead and recently sent notifications.",
     "backup": "sportello backup FILE\n  Writes a consistent copy of the database to FILE (SQLite online backup; safe while serve runs).",
     "restore": "sportello restore FILE\n  Replaces the database with the backup FILE after checking it. Refused while serve runs.\n  The database it replaces is saved under backups/ beside it first.",
-    "audit": "sportello audit [--since YYYY-MM-DD] [--actor A] [--limit N]\n  Prints the audit log (time, actor, action, subject), oldest first.",
+    "audit": "sportello audit [--since YYYY-MM-DD] [--actor A] [--limit N]\n  Prints the audit log (time, actor, action, subject): the latest N entries (default 1000), oldest first.",
     "operator": "sportello operator add NAME --scope ID[,ID…]|*   create; prints the token once\nsportello operator list\nsportello operator disable NAME                  the token stops working\nsportello operator enable NAME                   the token works again\nsportello operator token NAME                    a new token; the old one stops working",
     "agenda": "sportello agenda [--date YYYY-MM-DD] [--entry ID] [--csv] --token T",
     "outcome": "sportello outcome CODE done|absent --token T",
@@ -93,6 +93,13 @@ if options.flags.contains("--help") {
     exit(0)
 }
 if let format = options.logFormat { Log.configure(format: format) }
+/// The most arguments (besides options) each command takes.
+let positionalArguments = ["backup": 1, "restore": 1, "operator": 2, "outcome": 2, "cancel-booking": 1, "unblock": 1]
+do {
+    try options.expectingPositional(atMost: positionalArguments[command] ?? 0)
+} catch {
+    fail("\(error)\n\n\(help)", status: 2)
+}
 
 do {
     switch command {

@@ -221,6 +221,22 @@ func runSportello(_ arguments: [String], environment: [String: String] = [:]) th
         #expect(try sportello(["serve", "--port", "99999"]).status == 2)
         #expect(try sportello(["backup"]).status == 2)
         #expect(try sportello(["check", "--explain", "no-such-service"]).status == 2)
+        // A stray argument is refused instead of ignored (`serve extra` used to start serving).
+        let stray = try sportello(["build", "extra"])
+        #expect(stray.status == 2 && stray.errors.contains("unexpected argument \"extra\""), "\(stray.errors)")
+        #expect(!FileManager.default.fileExists(atPath: "\(folder)/output/index.html"))
+        #expect(try sportello(["backup", "a.sqlite", "b.sqlite"]).status == 2)
+        // An unknown option given last is called unknown, not an option missing its value.
+        let last = try sportello(["build", "--nope"], commonOptions: false)
+        #expect(last.status == 2 && last.errors.contains("unknown option --nope"), "\(last.errors)")
+        let missing = try sportello(["audit", "--since"], commonOptions: false)
+        #expect(missing.status == 2 && missing.errors.contains("--since needs a value"), "\(missing.errors)")
+        // A malformed value is wrong usage too (it exited 1, as if the command had failed).
+        for arguments in [["purge", "--before", "2026-13-45"], ["audit", "--since", "yesterday"], ["stats", "--from", "x"],
+                          ["outcome", "ABC"], ["unblock", "x"]] {
+            let run = try sportello(arguments)
+            #expect(run.status == 2, "\(arguments): \(run.status) \(run.errors)")
+        }
     }
 
     @Test func theEnvironmentLetsCommandsRunFromAnywhere() throws {
@@ -230,6 +246,10 @@ func runSportello(_ arguments: [String], environment: [String: String] = [:]) th
         #expect(check.status == 0 && check.output.contains("\(root)/sportello.json: ok"))
         let config = try sportello(["check"], environment: ["SPORTELLO_CONFIG": demoConfig, "SPORTELLO_ROOT": "/nonexistent"], commonOptions: false)
         #expect(config.status == 1 && config.errors.contains("/nonexistent/site-templates"))
+        // A missing configuration says how to point at it, not Foundation's "The operation could not be completed".
+        let missing = try sportello(["check"], environment: ["SPORTELLO_ROOT": "/nonexistent"], commonOptions: false)
+        #expect(missing.status == 1 && missing.errors.contains("/nonexistent/sportello.json: there is no such file") &&
+                missing.errors.contains("SPORTELLO_ROOT") && !missing.errors.contains("could not be completed"), "\(missing.errors)")
         let options = try Options(parsing: ["--output", "/tmp/o"], environment: ["SPORTELLO_ROOT": "/srv/sportello", "SPORTELLO_DATABASE": "/var/lib/s.sqlite"])
         #expect(options.configPath == "/srv/sportello/sportello.json" && options.outputPath == "/tmp/o" && options.databasePath == "/var/lib/s.sqlite")
         #expect(throws: Options.UsageError.self) { try Options(parsing: [], environment: ["SPORTELLO_LOG_FORMAT": "xml"]) }
@@ -253,6 +273,10 @@ func runSportello(_ arguments: [String], environment: [String: String] = [:]) th
         #expect(try sportello(["operator", "token", "nessuno"]).errors.contains("no operator with this name"))
         let audit = try sportello(["audit", "--actor", "cli"])
         #expect(audit.status == 0 && audit.output.contains("operator.enable\tanna") && audit.output.contains("operator.token\tanna"))
+        // --limit keeps the latest entries (it kept the oldest), still printed oldest first.
+        let latest = try sportello(["audit", "--actor", "cli", "--limit", "2"])
+        #expect(latest.output.split(separator: "\n").map { $0.split(separator: "\t").dropFirst(2).joined(separator: " ") }
+                == ["operator.enable anna", "operator.token anna"], "\(latest.output)")
     }
 
     @Test func explainShowsWhereEachSettingComesFrom() throws {

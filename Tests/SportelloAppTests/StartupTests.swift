@@ -23,6 +23,55 @@ final class Gate: Sendable {
     let open = Atomic<Bool>(false)
 }
 
+/// Occupancy whose reads fail while `broken` is open: a publisher that cannot write, as a test wants it.
+struct FlakyOccupancy: OccupancySource {
+    struct Broken: Error, CustomStringConvertible { var description: String { "disk unwritable" } }
+    let inner: any OccupancySource
+    let broken: Gate
+
+    func occupancy(serviceID: String?, from: Int64, to: Int64, now: Int64) throws -> [String: [Int64: SlotOccupancy]] {
+        if broken.open.load(ordering: .acquiring) { throw Broken() }
+        return try inner.occupancy(serviceID: serviceID, from: from, to: to, now: now)
+    }
+}
+
+@Suite struct PublisherHealthTests {
+    /// One lane failing is not hidden by the other lane succeeding a moment later (health used to compare the
+    /// two latest times only), and the pages of a failed pass are published by the lane's next pass.
+    @Test func aFailingLaneStaysDegradedUntilItsPagesArePublished() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sportello-lanes-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        var options = Options()
+        options.configPath = repositoryRoot.appendingPathComponent("sportello.json").path
+        options.templatesPath = repositoryRoot.appendingPathComponent("site-templates").path
+        options.outputPath = "\(folder)/output"
+        options.databasePath = "\(folder)/db.sqlite"
+        let site = try LoadedSite(options: options)
+        let (application, _) = try site.openApplication()
+        let broken = Gate()
+        let published = Locked<Set<PageID>>([])
+        let queue = PublishQueue(publisher: site.makePublisher(), source: FlakyOccupancy(inner: application.source, broken: broken),
+                                 onPublished: { pages in published.withLock { $0.formUnion(pages) } })
+        queue.start()
+        defer { queue.stop() }
+        func waitFor(_ condition: () -> Bool) -> Bool {
+            for _ in 0..<600 where !condition() { usleep(10_000) }
+            return condition()
+        }
+        broken.open.store(true, ordering: .releasing)
+        queue.mark([.service("carta-identita")])
+        #expect(waitFor { queue.health.snapshot.failing })
+        broken.open.store(false, ordering: .releasing)
+        let week = PageID.week("residenza", monday: RomeTime.local(currentInstant() + 7 * 86_400).date.mondayOfWeek)
+        queue.mark([week])
+        #expect(waitFor { published.withLock { $0.contains(week) } })
+        #expect(queue.health.snapshot.failing, "the service page that failed is still unpublished")
+        queue.mark([.service("residenza")])
+        #expect(waitFor { !queue.health.snapshot.failing })
+        #expect(published.withLock { $0.contains(.service("carta-identita")) }, "retried with the lane's next pass")
+    }
+}
+
 @Suite struct StartupTests {
     /// `serve` listens before it rebuilds: with the rebuild held back, the pages an earlier build left on disk
     /// are served and the endpoint answers; once let go, the rebuild ends and reports its pages.
@@ -54,6 +103,9 @@ final class Gate: Sendable {
         #expect(page.status == 200)
         #expect(page.body.contains("<html"))
         #expect(try get(port: server.port, "/api/holds").status == 405)
+        // Health during the rebuild: not degraded (the pages on disk are served), and says it is rebuilding.
+        let during = try get(port: server.port, "/api/health")
+        #expect(during.status == 200 && during.body.contains("\"rebuilding\":true"), "\(during.body)")
         #expect(finished.withLock { $0 } == nil, "the start-up build is still held back")
 
         gate.open.store(true, ordering: .releasing)
@@ -61,6 +113,39 @@ final class Gate: Sendable {
         while finished.withLock({ $0 }) == nil && Date() < deadline { usleep(10_000) }
         let report = try #require(try finished.withLock { $0 }?.get())
         #expect(report.rendered > 0)
+        // The finished rebuild counts as a publish.
+        let after = try get(port: server.port, "/api/health")
+        #expect(after.status == 200 && after.body.contains("lastPublish") && !after.body.contains("rebuilding"), "\(after.body)")
+    }
+
+    /// The start-up build failing (typically `output/` not writable by the service) leaves every page as an
+    /// earlier run wrote it: before, `/api/health` answered 200 "ok" because no lane had failed yet.
+    @Test func aFailedStartUpBuildMakesHealthDegraded() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sportello-startup-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        var options = Options()
+        options.configPath = repositoryRoot.appendingPathComponent("sportello.json").path
+        options.templatesPath = repositoryRoot.appendingPathComponent("site-templates").path
+        options.outputPath = "\(folder)/output"
+        options.databasePath = "\(folder)/db.sqlite"
+        options.port = 0
+        let site = try LoadedSite(options: options)
+        let broken = Gate()
+        broken.open.store(true, ordering: .releasing)
+        let finished = Locked<Result<PublishReport, any Error>?>(nil)
+        let (server, application) = try Commands.startServing(site, wrapSource: { FlakyOccupancy(inner: $0, broken: broken) }) { result in
+            finished.withLock { $0 = result }
+        }
+        defer {
+            server.stop()
+            application.stopBackgroundWork()
+        }
+        let deadline = Date().addingTimeInterval(60)
+        while finished.withLock({ $0 }) == nil && Date() < deadline { usleep(10_000) }
+        #expect(throws: (any Error).self) { try finished.withLock { $0 }?.get() }
+        let health = try get(port: server.port, "/api/health")
+        #expect(health.status == 503 && health.body.contains("\"publisher\"") && health.body.contains("disk unwritable"), "\(health.body)")
+        #expect(application.metricsExposition().contains("sportello_publish_failing 1"))
     }
 
     func get(port: Int, _ path: String) throws -> (status: Int, body: String) {

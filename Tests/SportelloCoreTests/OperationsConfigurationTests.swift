@@ -80,6 +80,22 @@ import Testing
         return try SiteConfiguration.parse(Data(json.utf8))
     }
 
+    /// Dropping "en" from comune.languages used to fail with "unknown setting; expected one of: " (an empty list).
+    @Test func aTranslationForALanguageNotListedSaysWhatToChange() throws {
+        let json = """
+        {"comune": {"name": "Comune di Prova", "baseURL": "https://prova.example.it", "languages": ["it"]},
+         "services": [{"id": "a", "name": "A", "slotMinutes": 30, "schedule": {"mon": ["09:00-12:00"]},
+                       "translations": {"en": {"name": "A"}}}]}
+        """
+        do {
+            _ = try SiteConfiguration.parse(Data(json.utf8))
+            Issue.record("a translation for an unlisted language was accepted")
+        } catch {
+            #expect(error.path == "services[0].translations.en")
+            #expect(error.message.contains("not one of comune.languages (it)") && error.message.contains("add it there"))
+        }
+    }
+
     @Test func trustedProxiesTakeAddressesAndNetworksAndRefuseNames() throws {
         let settings = try configuration(proxies: #"["10.1.0.0/16", "2001:db8:5::/48", "192.0.2.9"]"#).booking
         #expect(settings.isTrustedProxy("10.1.200.3"))
@@ -121,6 +137,11 @@ import Testing
         #expect(json == #"{"ts":"1970-01-01T00:00:00Z","level":"warn","event":"refused","reason":"bad_origin","status":403}"#)
         let object = try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any]
         #expect(object?["status"] as? Int == 403)
+        // A duration is a number in both formats (JSON had it as a string, "ms":"1.84").
+        let timed = Log.render(format: .json, time: 0, level: "info", event: "request", fields: ["ms": .milliseconds(nanoseconds: 1_840_000)])
+        #expect(timed.contains(#""ms":1.84}"#))
+        #expect((try JSONSerialization.jsonObject(with: Data(timed.utf8)) as? [String: Any])?["ms"] as? Double == 1.84)
+        #expect(Log.render(format: .logfmt, time: 0, level: "info", event: "request", fields: ["ms": .milliseconds(nanoseconds: 50_000)]).hasSuffix(" ms=0.05"))
         // A newline in a value cannot start a forged line.
         #expect(!Log.render(format: .logfmt, time: 0, level: "info", event: "x", fields: ["a": "1\nts=forged"]).contains("\n"))
     }

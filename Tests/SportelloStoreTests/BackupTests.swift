@@ -56,3 +56,31 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: "\(folder)/copy.sqlite"))
     }
 }
+
+@Suite struct OutboxStateTests {
+    /// A message whose mail program keeps failing is due again only at its next retry, minutes ahead: the age
+    /// health reads used to stay near 0 for the two hours until the message died, so a broken sendmail never
+    /// made `/api/health` degraded. It now counts from when the message first became due.
+    @Test func aMessageThatKeepsFailingAgesFromItsFirstDueTime() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sportello-outbox-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let database = try Database(path: "\(folder)/db.sqlite")
+        let outbox = Outbox(database: database)
+        let first: Int64 = 1_800_000_000
+        try database.write { try Outbox.enqueue($0, kind: "confirmed", channel: "email", recipient: "anna@example.it", bookingID: nil, language: "it", at: first) }
+        // A reminder due tomorrow is not late.
+        try database.write { try Outbox.enqueue($0, kind: "reminder", channel: "email", recipient: "anna@example.it", bookingID: nil, language: "it", at: first + 86_400) }
+        #expect(try outbox.state(now: first).oldestDueSeconds == 0)
+        let id = try #require(try outbox.list().first { $0.kind == "confirmed" }?.id)
+        // Each attempt fails as soon as it is due: 1, 2, 4, 8 minutes apart.
+        var now = first
+        for attempt in Int64(1)...5 {
+            try outbox.markFailed(id: id, now: now, error: "exit status 127", maxAttempts: 8)
+            #expect(try outbox.state(now: now).oldestDueSeconds == now - first, "between two retries the age still counts")
+            now += Outbox.retryDelay(afterAttempt: attempt)
+        }
+        #expect(now - first == 31 * 60)
+        #expect(try outbox.state(now: first + 16 * 60).oldestDueSeconds >= 15 * 60)
+        #expect(try outbox.state(now: first + 16 * 60).backlog == 2)
+    }
+}
