@@ -278,6 +278,30 @@ import Testing
         #expect(try site.post("/api/accounts", registration.merging(proof) { $1 }, json: true).status == 202)
     }
 
+    /// Regression: `pow_issued=-9223372036854775808` made `now - issued` overflow and killed the process, with one
+    /// request and no valid challenge (the bound was checked before the signature).
+    @Test func anExtremeIssuedInstantIsNoAnswerAndNoCrash() throws {
+        let site = try site {
+            var proof = ProofOfWorkSettings()
+            proof.bits = 10
+            proof.waitSeconds = 20
+            $0.limits.proofOfWork = proof
+        }
+        defer { site.stop() }
+        for index in 0..<2 { #expect(try site.post("/api/holds", ["service": "carta-identita", "slot": slot(index)], json: true).status == 201) }
+        for issued in ["-9223372036854775808", "9223372036854775807", "-1", "0"] {
+            for nonce in ["", "1"] {
+                let proof = ["pow_salt": String(repeating: "a", count: 32), "pow_issued": issued, "pow_signature": String(repeating: "0", count: 64),
+                             "pow_nonce": nonce]
+                let hold = try site.post("/api/holds", ["service": "carta-identita", "slot": slot(2)].merging(proof) { $1 }, json: true)
+                #expect(hold.status == 429)
+                let reset = try site.post("/api/credentials", ["codice_fiscale": Self.madeUpCodiceFiscale(7), "contatto": "a@example.it"]
+                    .merging(proof) { $1 }, json: true)
+                #expect(reset.status == 202 || (reset.status == 429 && json(reset)["error"] as? String == "daily_limit_reached"))
+            }
+        }
+    }
+
     @Test func withoutProofOfWorkNoChallengeIsOffered() throws {
         let site = try site()
         defer { site.stop() }
