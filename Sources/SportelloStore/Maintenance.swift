@@ -25,7 +25,8 @@ public final class DatabaseLock: Sendable {
     public static func acquire(databasePath: String) throws(MaintenanceError) -> DatabaseLock {
         let path = lockPath(databasePath: databasePath)
         let folder = (path as NSString).deletingLastPathComponent
-        if !folder.isEmpty { try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) }
+        // The lock is taken before the database is opened, so this is where `var/` gets made: 0700 like the database's.
+        if !folder.isEmpty { try? PrivateFiles.makeFolder(folder) }
         let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw MaintenanceError("cannot open the lock file \(path): \(String(cString: strerror(errno)))") }
         guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
@@ -55,12 +56,14 @@ public enum DatabaseBackup {
         guard FileManager.default.fileExists(atPath: source) else { throw MaintenanceError("there is no database at \(source)") }
         let folder = (destination as NSString).deletingLastPathComponent
         if !folder.isEmpty {
-            do { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) } catch {
-                throw MaintenanceError("cannot create the folder \(folder): \(error.localizedDescription)")
+            do { try PrivateFiles.makeFolder(folder) } catch {
+                throw MaintenanceError("cannot create the folder \(folder): \(error)")
             }
         }
         let temporary = destination + ".partial-\(getpid())"
         unlink(temporary)
+        // Made 0600 before SQLite writes a byte into it, whatever the umask.
+        do { try PrivateFiles.makeFile(temporary) } catch { throw MaintenanceError("\(error)") }
         do {
             let from = try open(source, flags: SQLITE_OPEN_READONLY)
             defer { sqlite3_close_v2(from) }

@@ -108,6 +108,24 @@ import Testing
     }
 }
 
+extension SecretsTests {
+    /// Regression: `serve` takes its lock before opening the database, and the lock made `var/` with the umask's
+    /// mode (0777 under umask 000, 0755 usually); a backup's folder likewise.
+    @Test func theLockAndTheBackupMakePrivateFoldersWhateverTheUmask() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sportello-lockmode-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let previous = umask(0)
+        defer { umask(previous) }
+        let lock = try DatabaseLock.acquire(databasePath: "\(folder)/var/sportello.sqlite")
+        defer { lock.release() }
+        #expect(mode("\(folder)/var") == 0o700 && mode(lock.path) == 0o600)
+        let database = try Database(path: "\(folder)/var/sportello.sqlite")
+        try database.write { try $0.execute("INSERT INTO audit (at, actor, action) VALUES (1, 'test', 'test')") }
+        try DatabaseBackup.backup(from: "\(folder)/var/sportello.sqlite", to: "\(folder)/backups/copy.sqlite")
+        #expect(mode("\(folder)/backups") == 0o700 && mode("\(folder)/backups/copy.sqlite") == 0o600)
+    }
+}
+
 /// Operators' sign-in: a random session in the cookie (never the permanent token), ended by logout; scope on
 /// every action including statistics; the same time for unknown and known operators.
 @Suite(.serialized) struct OperatorSessionTests {
