@@ -20,8 +20,10 @@ import SportelloStore
 ///
 /// In the body `@slot` (a slot of the named service in its window), `@hold`, `@code`, `@block` (the last
 /// hold, booking and block the endpoint handed out), `@cf` (one of a few valid codici fiscali), `@lastcf`
-/// (the last booking's), `@mycf` (the signed-in citizen's), `@token` (the operator's) and `@date` (today)
-/// are replaced before the request is made, so mutated inputs keep reaching past the first checks.
+/// (the last booking's), `@mycf` (the signed-in citizen's), `@token` (the operator's), `@date` (today) and
+/// `@powsalt`, `@powissued`, `@powsig` (the last proof-of-work challenge handed out; the fixture turns
+/// `limits.proofOfWork` on) are replaced before the request is made, so mutated inputs keep reaching past the
+/// first checks.
 public final class EndpointFuzz: Sendable {
     public static let routes = [
         "holds", "holds/release", "holds/resume", "review", "bookings", "cancellations", "holds/for", "beneficiary", "accounts", "login",
@@ -63,6 +65,11 @@ public final class EndpointFuzz: Sendable {
         var configuration = try SiteConfiguration.load(path: options.configPath)
         // The fuzzer is one client: the per-address limit would answer 429 to everything after a few inputs.
         configuration.booking.requestsPerMinutePerAddress = 0
+        // Challenges are offered past a budget and their fields read on every budgeted route: fuzzed like the rest.
+        var proof = ProofOfWorkSettings()
+        proof.bits = 4
+        proof.waitSeconds = 5
+        configuration.limits.proofOfWork = proof
         var identity = IdentityHeaders()
         identity.proxySecret = Self.proxySecret
         identity.spidLoginURL = "/auth/spid/login"
@@ -186,6 +193,7 @@ public final class EndpointFuzz: Sendable {
             ("@cf", codiciFiscali[Int((hash >> 8) % UInt64(codiciFiscali.count))]),
             ("@hold", known["hold"] ?? ""), ("@code", known["code"] ?? ""), ("@block", known["block"] ?? "0"),
             ("@token", operatorToken), ("@date", RomeTime.local(application.clock()).date.description),
+            ("@powsalt", known["powsalt"] ?? ""), ("@powissued", known["powissued"] ?? "0"), ("@powsig", known["powsig"] ?? ""),
         ]
         if firstRange(of: Array("@slot".utf8), in: body) != nil {
             values.append(("@slot", String(slot(for: serviceName(in: body), hash: hash))))
@@ -242,12 +250,17 @@ public final class EndpointFuzz: Sendable {
         let hold = after("\"token\":\"", hex, length: 32...32) ?? after("name=\"hold\" value=\"", hex, length: 32...32)
         let code = after("\"code\":\"", { $0.isASCII && ($0.isUppercase || $0.isNumber) }, length: 8...8)
         let block = after("\"blocks\":[{\"id\":", { $0.isASCII && $0.isNumber }, length: 1...18)
+        let powSalt = after("\"salt\":\"", hex, length: 32...32) ?? after("name=\"pow_salt\" value=\"", hex, length: 32...32)
+        let powIssued = after("\"issued\":", { $0.isASCII && $0.isNumber }, length: 1...19)
+            ?? after("name=\"pow_issued\" value=\"", { $0.isASCII && $0.isNumber }, length: 1...19)
+        let powSignature = after("\"signature\":\"", hex, length: 64...64) ?? after("name=\"pow_signature\" value=\"", hex, length: 64...64)
         var bookedBy: String?
         if route == "bookings", response.status == 201, let fields = try? FormDecoder.decode(body) { bookedBy = fields["codice_fiscale"] }
         learned.withLock { known in
             if let hold { known["hold"] = hold }
             if let code { known["code"] = code }
             if let block { known["block"] = block }
+            if let powSalt, let powIssued, let powSignature { (known["powsalt"], known["powissued"], known["powsig"]) = (powSalt, powIssued, powSignature) }
             if let bookedBy { known["lastcf"] = bookedBy.uppercased() }
         }
     }
@@ -257,7 +270,7 @@ public final class EndpointFuzz: Sendable {
     static let fieldNames = [
         "service", "slot", "hold", "code", "codice_fiscale", "nome", "cognome", "email", "cellulare", "note", "beneficiary", "action", "lang",
         "website", "password", "contatto", "token", "date", "entry", "outcome", "reason", "keep_closed", "from", "to", "desks", "id", "format",
-        "cancel_bookings",
+        "cancel_bookings", "pow_salt", "pow_issued", "pow_signature", "pow_nonce",
     ]
 
     /// Extreme integers (the first that overflowed `RomeTime`, Int64's ends, past 64 bits, far dates as
@@ -269,6 +282,7 @@ public final class EndpointFuzz: Sendable {
         "2026-11-25", "2300-01-01", "24:00", "23:59", "99:99", "-1:00", "08:30", "", "%FF%FE%C3", "%00", "%E2%80%AE", "%C3%A9%CC%81",
         "<script>alert(1)</script>", "%27%22%3B--", "done", "absent", "csv", "edit", "en", "it", "xx", "anagrafe", "tributi", "certificati",
         "carta-identita", "stato-civile", "nessuno", "@slot", "@hold", "@code", "@cf", "@lastcf", "@mycf", "@token", "@block", "@date",
+        "@powsalt", "@powissued", "@powsig", "0123456789abcdef0123456789abcdef",
         String(repeating: "A", count: 5_000), String(repeating: "%C3%A8", count: 800), String(repeating: "9", count: 400),
     ]
 
