@@ -128,6 +128,10 @@ public final class EndpointFuzz: Sendable {
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - began) / 1e9
         ticks.withLock { $0 += 1 }
         learn(from: response, route: request.route, body: request.http.body)
+        // The fixture runs no notification worker and its clock moves a second per input, so after some 900
+        // inputs the outbox looks stuck and health says so, as it must: that 503 is the monitoring answer, not a fault.
+        if response.status == 503, request.route == "health",
+           String(decoding: response.body, as: UTF8.self).contains("\"degraded\":[\"outbox\"]") { return nil }
         if response.status >= 500 { return "\(request.route) answered \(response.status): \(String(decoding: response.body.prefix(300), as: UTF8.self))" }
         if !(200...499).contains(response.status) { return "\(request.route) answered \(response.status)" }
         if seconds > Self.budget { return String(format: "%@ took %.2f s (budget %.1f s)", request.route, seconds, Self.budget) }
