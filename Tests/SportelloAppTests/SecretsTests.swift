@@ -232,6 +232,16 @@ extension SecretsTests {
         #expect(CSV.line(["Rossi"]) == "\"Rossi\"\r\n")
     }
 
+    /// Regression: only plain spaces were skipped before the formula check, so an invisible or unusual blank
+    /// in front of `=` (typed in the notes) reached the spreadsheet unneutralised.
+    @Test func formulasBehindInvisibleOrUnusualBlanksAreNeutralised() {
+        for payload in ["\u{FEFF}=1+1", "\u{200B}=1", "\u{00A0}=1", "\u{3000}＝1", "\u{2007}+1", "\u{202F}-1", "\u{2060}@A1", " \u{200D} =1"] {
+            let text = String(CSV.line([payload]).dropFirst().dropLast(3))
+            #expect(text.hasPrefix("'"), "\(payload.unicodeScalars.map { String($0.value, radix: 16) })")
+        }
+        #expect(CSV.line(["\u{00A0}Rossi"]) == "\"\u{00A0}Rossi\"\r\n")
+    }
+
     @Test func exportsStartWithAByteOrderMark() throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sportello-csv-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: folder) }
