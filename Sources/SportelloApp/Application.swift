@@ -207,6 +207,12 @@ public final class Application: HTTPResponder, Sendable {
                                     "client": .text(Log.anonymizedAddress(context.clientAddress))])
             return failure(.badOrigin, context)
         }
+        // Only a form is read as a form: a JSON or multipart body decoded as one would be answered as if its
+        // fields were missing ("unknown service"), and text/plain is what a cross-site page can send unpreflighted.
+        if let type = request.headers["Content-Type"],
+           type.split(separator: ";", maxSplits: 1).first?.trimmingCharacters(in: .whitespaces).lowercased() != "application/x-www-form-urlencoded" {
+            return failure(.badForm, context)
+        }
         let fields: FormFields
         do {
             fields = try FormDecoder.decode(request.body)
