@@ -193,7 +193,7 @@ public final class Application: HTTPResponder, Sendable {
             response.headers.append(("Allow", isHealth ? "GET, HEAD" : "POST"))
             return response
         }
-        if let limiter = addressLimiter, !limiter.allow(context.clientAddress, now: Double(clock())) {
+        if let limiter = addressLimiter, !limiter.allow(context.clientKey, now: Double(clock())) {
             var response = failure(.rateLimited, context)
             response.headers.append(("Retry-After", "60"))
             return response
@@ -282,6 +282,8 @@ struct RequestContext {
     var chosenBeneficiary: String?
     /// The anonymous browser session cookie, when the browser sent one (see `ClientLimits`).
     var visitor: String?
+    /// What per-address limits count under: an IPv6 client by its /64, which it can rotate addresses inside.
+    var clientKey: String { ClientKey.of(clientAddress) }
 
     init(request: HTTPRequest, configuration: SiteConfiguration) {
         wantsJSON = (request.headers["Accept"] ?? "").contains("application/json")

@@ -146,7 +146,7 @@ extension Application {
 
     /// Sign-in attempts from one address are limited; nil when this one may proceed.
     private func limitSignIn(_ context: RequestContext) -> HTTPResponse? {
-        guard !loginLimiter.allow(context.clientAddress, now: Double(clock())) else { return nil }
+        guard !loginLimiter.allow(context.clientKey, now: Double(clock())) else { return nil }
         var response = failure(.rateLimited, context)
         response.headers.append(("Retry-After", "60"))
         return response
@@ -160,7 +160,7 @@ extension Application {
         let session: String
         do {
             (account, session) = try accounts.login(codiceFiscale: codiceFiscale, password: fields["password"] ?? "", now: clock(),
-                                                    address: context.clientAddress)
+                                                    address: context.clientKey)
         } catch {
             switch error {
             case .wrongCredentials: return failure(.wrongCredentials, context)
@@ -378,7 +378,7 @@ extension Application {
     func limitLookup(code: String, _ context: RequestContext) -> HTTPResponse? {
         let now = Double(clock())
         let key = BookingStore.normalizedCode(code)
-        guard !lookupLimiter.wouldAllow("address:" + context.clientAddress, now: now) || !lookupLimiter.wouldAllow("code:" + key, now: now) else {
+        guard !lookupLimiter.wouldAllow("address:" + context.clientKey, now: now) || !lookupLimiter.wouldAllow("code:" + key, now: now) else {
             return nil
         }
         var response = failure(.rateLimited, context)
@@ -389,7 +389,7 @@ extension Application {
     /// Counts a wrong code + codice fiscale pair against the address and the code.
     func lookupFailed(code: String, _ context: RequestContext) {
         let now = Double(clock())
-        _ = lookupLimiter.allow("address:" + context.clientAddress, now: now)
+        _ = lookupLimiter.allow("address:" + context.clientKey, now: now)
         _ = lookupLimiter.allow("code:" + BookingStore.normalizedCode(code), now: now)
     }
 }

@@ -302,6 +302,27 @@ import Testing
         }
     }
 
+    /// Regression: the per-minute request limit, the sign-in limit and the account lock counted each IPv6 address
+    /// apart, so a client rotating addresses inside its /64 had no limit at all.
+    @Test func perAddressRateLimitsCountAnIPv6ClientByItsSlash64() throws {
+        let site = try site { $0.booking.requestsPerMinutePerAddress = 20 }
+        defer { site.stop() }
+        let requests = try (1...12).map { index in
+            try site.post("/api/holds", ["service": "nessuno"], json: true, headers: ["X-Forwarded-For": "2001:db8:77:1::\(String(index, radix: 16))"]).status
+        }
+        #expect(requests.filter { $0 == 429 }.count == 2 && requests.prefix(10).allSatisfy { $0 == 404 }, "\(requests)")
+        #expect(ClientKey.of("[2001:db8:77:1::99]") == ClientKey.of("2001:db8:77:1::1"))
+        // Another /64 is another client.
+        #expect(try site.post("/api/holds", ["service": "nessuno"], json: true, headers: ["X-Forwarded-For": "2001:db8:77:2::1"]).status == 404)
+        let unlimited = try self.site { $0.booking.requestsPerMinutePerAddress = 0 }
+        defer { unlimited.stop() }
+        let signIns = try (1...12).map { index in
+            try unlimited.post("/api/login", ["codice_fiscale": Self.madeUpCodiceFiscale(3), "password": "Wrong12345"], json: true,
+                               headers: ["X-Forwarded-For": "2001:db8:78:1:\(index)::1"]).status
+        }
+        #expect(signIns.filter { $0 == 429 }.count == 2, "\(signIns)")
+    }
+
     @Test func withoutProofOfWorkNoChallengeIsOffered() throws {
         let site = try site()
         defer { site.stop() }
