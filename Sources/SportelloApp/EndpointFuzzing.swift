@@ -15,7 +15,8 @@ import SportelloStore
 ///     holds                              the route under /api/ (an unknown one picks a route from its bytes)
 ///     jc                                 flags: j JSON, c citizen session, o/O operator token (all / one office),
 ///                                        p/P identity headers from the trusted proxy (valid / junk), e English,
-///                                        x foreign Origin, g GET, 0-9 client address
+///                                        x foreign Origin, g GET, 0-9 client address, v an IPv6 client,
+///                                        m a multipart Content-Type, n none
 ///     service=certificati&slot=@slot     the form body, any bytes
 ///
 /// In the body `@slot` (a slot of the named service in its window), `@hold`, `@code`, `@block` (the last
@@ -160,7 +161,12 @@ public final class EndpointFuzz: Sendable {
             route = pick < Self.routes.count ? Self.routes[pick] : "nothing/" + routeText.prefix(40)
         }
         body = substitute(body, hash: hash)
-        var headers: [(String, String)] = [("Host", "127.0.0.1:8080"), ("Content-Type", "application/x-www-form-urlencoded")]
+        var headers: [(String, String)] = [("Host", "127.0.0.1:8080")]
+        if flags.contains(UInt8(ascii: "m")) {
+            headers.append(("Content-Type", "multipart/form-data; boundary=fuzz"))
+        } else if !flags.contains(UInt8(ascii: "n")) {
+            headers.append(("Content-Type", "application/x-www-form-urlencoded"))
+        }
         if flags.contains(UInt8(ascii: "j")) { headers.append(("Accept", "application/json")) }
         headers.append(("Accept-Language", flags.contains(UInt8(ascii: "e")) ? "en" : "it-IT,it;q=0.9"))
         if flags.contains(UInt8(ascii: "x")) { headers.append(("Origin", "https://evil.example")) }
@@ -171,6 +177,7 @@ public final class EndpointFuzz: Sendable {
         if !cookies.isEmpty { headers.append(("Cookie", cookies.joined(separator: "; "))) }
         var remote = "10.0.0.\(hash % 200 + 1)"
         if let digit = flags.first(where: { (48...57).contains($0) }) { remote = "10.1.0.\(digit - 47)" }
+        if flags.contains(UInt8(ascii: "v")) { remote = "2001:db8:\(hash % 4):1::\(String(hash % 65_536, radix: 16))" }
         let identity = IdentityHeaders()
         if flags.contains(UInt8(ascii: "p")) || flags.contains(UInt8(ascii: "P")) { headers.append((identity.proxySecretHeader, Self.proxySecret)) }
         if flags.contains(UInt8(ascii: "p")) {
@@ -299,7 +306,7 @@ public final class EndpointFuzz: Sendable {
         case 0:
             route = Array((routes.randomElement(using: &rng) ?? "holds").utf8)
         case 1:
-            let flag = Array("jcoOpPexg0123456789".utf8).randomElement(using: &rng) ?? UInt8(ascii: "j")
+            let flag = Array("jcoOpPexgvmn0123456789".utf8).randomElement(using: &rng) ?? UInt8(ascii: "j")
             if let at = flags.firstIndex(of: flag) { flags.remove(at: at) } else { flags.append(flag) }
         default:
             var pairs = body.split(separator: UInt8(ascii: "&"), omittingEmptySubsequences: false).map(Array.init)
