@@ -135,6 +135,22 @@ extension SecretsTests {
         (reply.headers["Set-Cookie"] as? String).map { String($0.prefix { $0 != ";" }) }
     }
 
+    /// Regression: wrong operator tokens had no limit of their own (each costs a yescrypt check, so a flood kept
+    /// the workers hashing); a script with its right token is never slowed.
+    @Test func wrongOperatorTokensAreLimitedPerClient() throws {
+        let site = try RunningSite(now: now)
+        defer { site.stop() }
+        let (_, token) = try site.application.operators.create(name: "anna", scope: ["anagrafe"], now: now)
+        let wrong = try (1...12).map { _ in try site.post("/api/operator/agenda", [:], json: true, headers: ["Authorization": "Bearer op1-" + String(repeating: "0", count: 32)]).status }
+        #expect(wrong.prefix(10).allSatisfy { $0 == 401 } && wrong.suffix(2).allSatisfy { $0 == 429 }, "\(wrong)")
+        // The same client's sign-in with a wrong token is refused too; another client is not.
+        #expect(try site.post("/api/operator/login", ["token": "x"], json: true).status == 429)
+        #expect(try site.post("/api/operator/login", ["token": "x"], json: true, headers: ["X-Forwarded-For": "198.51.100.4"]).status == 401)
+        let right = try (1...15).map { _ in try site.post("/api/operator/agenda", [:], json: true, headers: ["Authorization": "Bearer \(token)",
+                                                                                                             "X-Forwarded-For": "198.51.100.5"]).status }
+        #expect(right.allSatisfy { $0 == 200 }, "\(right)")
+    }
+
     @Test func theCookieIsASessionThatLogoutEnds() throws {
         let site = try RunningSite(now: now)
         defer { site.stop() }
