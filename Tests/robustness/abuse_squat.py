@@ -8,13 +8,16 @@
    (daily_limit_reached, Retry-After up to midnight);
  - registrations and bookings with generated codici fiscali and `+882` numbers: no SMS queued nor handed to the
    gateway (the mail goes; the audit log records each refusal), while an Italian mobile gets its SMS;
- - a registration flood from one address: five a day, then 429.
+ - a registration flood from one address: five a day, then 429;
+ - proof of work (on here, 8 bits): extreme `pow_issued` on every budgeted route is no answer and no crash; a
+   solved challenge lets one hold through once, not twice, and not from another address.
 
     from abuse_squat import run; run(verdict, quick)     (hostile.py runs it as a phase)
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 import urllib.parse
@@ -184,9 +187,54 @@ def registration_flood(endpoint: common.Endpoint, client: Client, verdict: Verdi
                   "registration flood: five a day from one address, then 429 daily_limit_reached", f"{accounts} accounts")
 
 
+def proof_of_work(endpoint: common.Endpoint, client: Client, verdict: Verdict) -> None:
+    slots = common.free_slots(endpoint.output, ["certificati"])[60:90]
+    address = "203.0.113.99"
+
+    def hold(extra: dict, source: str = address):
+        while slots:
+            service, start = slots.pop()
+            r, body = client.post("/api/holds", {"service": service, "slot": str(start), **extra}, source)
+            if r.status != 409:
+                return r.status, body
+        return None, {}
+
+    def solve(challenge: dict) -> dict:
+        if not challenge.get("salt"):
+            return {}
+        bits = int(challenge["bits"])
+        nonce = next(n for n in range(10_000_000)
+                     if int.from_bytes(hashlib.sha256((challenge["salt"] + str(n)).encode()).digest(), "big") >> (256 - bits) == 0)
+        return {"pow_salt": challenge["salt"], "pow_issued": str(challenge["issued"]), "pow_signature": challenge["signature"],
+                "pow_nonce": str(nonce)}
+
+    first = [hold({})[0] for _ in range(2)]
+    # Before the signature was checked, an instant that made `now - issued` overflow killed the process.
+    extremes = []
+    for issued in ["-9223372036854775808", "9223372036854775807", "-1"]:
+        forged = {"pow_salt": "0" * 32, "pow_issued": issued, "pow_signature": "0" * 64, "pow_nonce": "1"}
+        extremes.append(hold(forged)[0])
+        for path, fields in [("/api/accounts", {"nome": "Pinco", "cognome": "Pallino", "codice_fiscale": made_up(400), "email": "pow@example.org",
+                                                "cellulare": "333 222 9999"}),
+                             ("/api/credentials", {"codice_fiscale": made_up(400), "contatto": "pow@example.org"}),
+                             ("/api/bookings", {"hold": "0" * 32})]:
+            extremes.append(client.post(path, {**fields, **forged}, address)[0].status)
+    verdict.check(endpoint.alive() and all(s is not None and s < 500 for s in extremes),
+                  "proof of work: extreme pow_issued on holds, accounts, credentials and bookings is no answer and no crash", str(extremes))
+    # Each refusal issues a new challenge, replacing the client's previous one: answer the latest.
+    status, refused = hold({})
+    answer = solve(refused.get("challenge") or {})
+    elsewhere = [hold({}, "203.0.113.98")[0] for _ in range(2)] + [hold(answer, "203.0.113.98")[0]]  # another client at its cap
+    once, twice = hold(answer)[0], hold(answer)[0]
+    verdict.check(first == [201, 201] and status == 429 and bool(answer) and elsewhere == [201, 201, 429] and once == 201 and twice == 429,
+                  "proof of work: a solved challenge lets one hold through once, not twice, not from another address",
+                  f"{first}, refused {status}, elsewhere {elsewhere}, once {once}, twice {twice}")
+
+
 def run(verdict: Verdict, quick: bool = True, keep: bool = False) -> None:
     def configure(config):
-        config.pop("limits", None)  # the shipped defaults
+        # The shipped defaults, with the optional proof of work on (cheap, for the test to solve).
+        config["limits"] = {"proofOfWork": {"bits": 8, "waitSeconds": 30}}
         config["booking"]["trustedProxies"] = ["127.0.0.1"]
         config["booking"]["requestsPerMinutePerAddress"] = 1000
         config["booking"]["maxActiveBookingsPerPerson"] = None
@@ -202,6 +250,7 @@ def run(verdict: Verdict, quick: bool = True, keep: bool = False) -> None:
         one_mailbox(endpoint, client, verdict)
         sms_pumping(endpoint, client, verdict)
         registration_flood(endpoint, client, verdict)
+        proof_of_work(endpoint, client, verdict)
         verdict.check(endpoint.alive(), "abuse: the server is still running")
     finally:
         print(f"  abuse logs: {endpoint.finish(keep)}")
