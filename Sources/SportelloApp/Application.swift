@@ -338,6 +338,11 @@ final class NotificationWorker: Sendable {
 
     func wake() { signal.signal() }
 
+    /// Wakes the worker `seconds` from now, off the caller's thread.
+    func wake(after seconds: Double) {
+        DispatchQueue.global().asyncAfter(deadline: .now() + seconds) { [self] in signal.signal() }
+    }
+
     /// Stops promptly: the pass in progress takes no further message and stops waiting for a running
     /// sendmail (left to finish; the next start settles its message from the spool).
     func stop() {
