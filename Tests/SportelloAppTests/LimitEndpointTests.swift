@@ -214,15 +214,21 @@ import Testing
                 "pow_signature": challenge["signature"] as? String ?? "", "pow_nonce": String(nonce)]
     }
 
-    @Test func pastItsBudgetAClientMayActOnceMoreByProvingWorkOrWaiting() throws {
+    /// Proof of work on (10 bits, 20 s), and the test client already holding its two slots.
+    func siteAtItsHoldCapWithProofOfWork() throws -> RunningSite {
         let site = try site {
             var proof = ProofOfWorkSettings()
             proof.bits = 10
             proof.waitSeconds = 20
             $0.limits.proofOfWork = proof
         }
-        defer { site.stop() }
         for index in 0..<2 { #expect(try site.post("/api/holds", ["service": "carta-identita", "slot": slot(index)], json: true).status == 201) }
+        return site
+    }
+
+    @Test func pastItsBudgetAClientMayActOnceMoreByProvingWorkOrWaiting() throws {
+        let site = try siteAtItsHoldCapWithProofOfWork()
+        defer { site.stop() }
         let hold = ["service": "carta-identita", "slot": slot(2)]
         let refused = try site.post("/api/holds", hold, json: true)
         #expect(refused.status == 429 && json(refused)["error"] as? String == "too_many_holds")
@@ -281,14 +287,8 @@ import Testing
     /// Regression: `pow_issued=-9223372036854775808` made `now - issued` overflow and killed the process, with one
     /// request and no valid challenge (the bound was checked before the signature).
     @Test func anExtremeIssuedInstantIsNoAnswerAndNoCrash() throws {
-        let site = try site {
-            var proof = ProofOfWorkSettings()
-            proof.bits = 10
-            proof.waitSeconds = 20
-            $0.limits.proofOfWork = proof
-        }
+        let site = try siteAtItsHoldCapWithProofOfWork()
         defer { site.stop() }
-        for index in 0..<2 { #expect(try site.post("/api/holds", ["service": "carta-identita", "slot": slot(index)], json: true).status == 201) }
         for issued in ["-9223372036854775808", "9223372036854775807", "-1", "0"] {
             for nonce in ["", "1"] {
                 let proof = ["pow_salt": String(repeating: "a", count: 32), "pow_issued": issued, "pow_signature": String(repeating: "0", count: 64),
