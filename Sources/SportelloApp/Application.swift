@@ -202,7 +202,7 @@ public final class Application: HTTPResponder, Sendable {
             response.headers.append(("Allow", isHealth ? "GET, HEAD" : "POST"))
             return response
         }
-        if let limiter = addressLimiter, !limiter.allow(context.clientAddress, now: Double(clock())) {
+        if let limiter = addressLimiter, !limiter.allow(context.clientKey, now: Double(clock())) {
             var response = failure(.rateLimited, context)
             response.headers.append(("Retry-After", "60"))
             return response
@@ -215,6 +215,12 @@ public final class Application: HTTPResponder, Sendable {
                                     "expected": .text(configuration.comune.origin),
                                     "client": .text(Log.anonymizedAddress(context.clientAddress))])
             return failure(.badOrigin, context)
+        }
+        // Only a form is read as a form: a JSON or multipart body decoded as one would be answered as if its
+        // fields were missing ("unknown service"), and text/plain is what a cross-site page can send unpreflighted.
+        if let type = request.headers["Content-Type"],
+           type.split(separator: ";", maxSplits: 1).first?.trimmingCharacters(in: .whitespaces).lowercased() != "application/x-www-form-urlencoded" {
+            return failure(.badForm, context)
         }
         let fields: FormFields
         do {
@@ -285,6 +291,8 @@ struct RequestContext {
     var chosenBeneficiary: String?
     /// The anonymous browser session cookie, when the browser sent one (see `ClientLimits`).
     var visitor: String?
+    /// What per-address limits count under: an IPv6 client by its /64, which it can rotate addresses inside.
+    var clientKey: String { ClientKey.of(clientAddress) }
 
     init(request: HTTPRequest, configuration: SiteConfiguration) {
         wantsJSON = (request.headers["Accept"] ?? "").contains("application/json")
@@ -338,6 +346,11 @@ final class NotificationWorker: Sendable {
     }
 
     func wake() { signal.signal() }
+
+    /// Wakes the worker `seconds` from now, off the caller's thread.
+    func wake(after seconds: Double) {
+        DispatchQueue.global().asyncAfter(deadline: .now() + seconds) { [self] in signal.signal() }
+    }
 
     /// Stops promptly: the pass in progress takes no further message and stops waiting for a running
     /// sendmail (left to finish; the next start settles its message from the spool).

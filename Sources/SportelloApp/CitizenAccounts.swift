@@ -115,16 +115,19 @@ extension Application {
         let contact = configuration.notifications.email || !configuration.notifications.sms ? person.email : person.phone
         if let limited = limitAccountRequest("register", contacts: [person.email, person.phone], context, fields: fields) { return limited }
         do {
-            _ = try accounts.register(person, verifiedContact: contact, now: clock(), address: context.clientAddress, onExisting: { connection, existing in
+            let registration = try accounts.register(person, verifiedContact: contact, now: clock(), address: context.clientAddress, onExisting: { connection, existing in
                 try tellAccountExists(connection, account: existing, recipient: contact, language: context.language)
             }) { connection, account, password in
                 try sendCredentials(connection, account: account, password: password, language: context.language)
                 try warnOtherContacts(connection, account: account, language: context.language)
             }
+            if case .alreadyRegistered = registration { spendTheTimeOfSendingCredentials() }
         } catch {
             return failure(.storage, context)
         }
-        notificationWorker.wake()
+        // Delivery starts once the answer is out: composing and handing over the mail while it is being written
+        // would slow only the answers that sent something, and timing would tell again.
+        notificationWorker.wake(after: 0.3)
         // The same answer whether or not the codice fiscale already had an account.
         return notice("registered", status: 202, context: context)
     }
@@ -135,22 +138,31 @@ extension Application {
         guard let limited = limitSignIn(context)
                 ?? limitAccountRequest("reset", contacts: [fields["contatto"] ?? ""], codiceFiscale: codiceFiscale, context, fields: fields) else {
             do {
-                _ = try accounts.resetCredentials(codiceFiscale: codiceFiscale, contact: fields["contatto"] ?? "", now: clock(),
-                                                  address: context.clientAddress) { connection, account, password in
+                let sent = try accounts.resetCredentials(codiceFiscale: codiceFiscale, contact: fields["contatto"] ?? "", now: clock(),
+                                                         address: context.clientAddress) { connection, account, password in
                     try sendCredentials(connection, account: account, password: password, language: context.language)
                 }
+                if !sent { spendTheTimeOfSendingCredentials() }
             } catch {
                 return failure(.storage, context)
             }
-            notificationWorker.wake()
+            notificationWorker.wake(after: 0.3)
             return notice("credentialsSent", status: 202, context: context)
         }
         return limited
     }
 
+    /// The answer to a registration or a reset is the same whether or not credentials went out, and so must its
+    /// time be: sending them syncs a secret file to disk (tens of milliseconds), so when nothing was sent the
+    /// same is done with a decoy, removed at once. Otherwise timing told which codici fiscali have an account.
+    private func spendTheTimeOfSendingCredentials() {
+        let secrets = SecretFiles(database: store.database)
+        if let name = try? secrets.store(AccountStore.generatePassword()) { secrets.remove(name) }
+    }
+
     /// Sign-in attempts from one address are limited; nil when this one may proceed.
     private func limitSignIn(_ context: RequestContext) -> HTTPResponse? {
-        guard !loginLimiter.allow(context.clientAddress, now: Double(clock())) else { return nil }
+        guard !loginLimiter.allow(context.clientKey, now: Double(clock())) else { return nil }
         var response = failure(.rateLimited, context)
         response.headers.append(("Retry-After", "60"))
         return response
@@ -164,7 +176,7 @@ extension Application {
         let session: String
         do {
             (account, session) = try accounts.login(codiceFiscale: codiceFiscale, password: fields["password"] ?? "", now: clock(),
-                                                    address: context.clientAddress)
+                                                    address: context.clientKey)
         } catch {
             switch error {
             case .wrongCredentials: return failure(.wrongCredentials, context)
@@ -392,7 +404,7 @@ extension Application {
     func limitLookup(code: String, _ context: RequestContext) -> HTTPResponse? {
         let now = Double(clock())
         let key = BookingStore.normalizedCode(code)
-        guard !lookupLimiter.wouldAllow("address:" + context.clientAddress, now: now) || !lookupLimiter.wouldAllow("code:" + key, now: now) else {
+        guard !lookupLimiter.wouldAllow("address:" + context.clientKey, now: now) || !lookupLimiter.wouldAllow("code:" + key, now: now) else {
             return nil
         }
         var response = failure(.rateLimited, context)
@@ -403,7 +415,7 @@ extension Application {
     /// Counts a wrong code + codice fiscale pair against the address and the code.
     func lookupFailed(code: String, _ context: RequestContext) {
         let now = Double(clock())
-        _ = lookupLimiter.allow("address:" + context.clientAddress, now: now)
+        _ = lookupLimiter.allow("address:" + context.clientKey, now: now)
         _ = lookupLimiter.allow("code:" + BookingStore.normalizedCode(code), now: now)
     }
 }

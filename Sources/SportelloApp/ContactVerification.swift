@@ -32,7 +32,8 @@ extension Application {
         let t = site.renderer.texts(context.language)
         let channel = contact.contains("@") ? "email" : "sms"
         let issue = try? contactCodes.issue(holdToken: hold.token, contact: contact, now: clock(), resend: resend) { connection, code in
-            // The same daily caps and SMS countries as every other message: a code is sent to whatever was typed.
+            // Under the per-recipient caps and the SMS countries like every other message: changing the contact on
+            // the same hold skips the resend cool-down, so without them one client could send codes without end.
             try Outbox.enqueue(connection, kind: "contactCode", channel: channel, recipient: contact, bookingID: nil, language: context.language,
                                payload: ["code": code], at: clock(), limits: configuration.limits)
         }

@@ -149,7 +149,10 @@ enum CSV {
             var text = String(String.UnicodeScalarView(field.unicodeScalars.map { scalar in
                 scalar.properties.generalCategory == .control || scalar == "\u{2028}" || scalar == "\u{2029}" ? " " : scalar
             }))
-            if let first = text.first(where: { $0 != " " }), "=+-@＝＋－＠".contains(first) { text = "'" + text }
+            // Past any blank or invisible lead (no-break and ideographic spaces, a byte order mark, zero-width
+            // characters), which a spreadsheet or an import may drop before it reads the first character.
+            let first = text.unicodeScalars.first { !$0.properties.isWhitespace && $0.properties.generalCategory != .format }
+            if let first, "=+-@＝＋－＠".unicodeScalars.contains(first) { text = "'" + text }
             return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
         }.joined(separator: ";") + "\r\n"
     }

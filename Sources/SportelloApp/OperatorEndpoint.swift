@@ -22,7 +22,16 @@ extension Application {
         let signingIn = bearer == nil && action == "login"
         let signedIn: Operator?
         if let token = bearer ?? fields["token"] {
+            // Each check costs a yescrypt hash: wrong tokens are limited per client like citizens' sign-ins, so a
+            // flood of them cannot keep the workers hashing (a script with its right token never fails).
+            let now = Double(clock())
+            guard loginLimiter.wouldAllow(context.clientKey, now: now) else {
+                var response = failure(.rateLimited, context)
+                response.headers.append(("Retry-After", "60"))
+                return response
+            }
             signedIn = operators.authenticate(token: token)
+            if signedIn == nil { _ = loginLimiter.allow(context.clientKey, now: now) }
         } else {
             signedIn = request.cookies[Self.operatorCookie].flatMap { operators.operatorOf(session: $0, now: clock()) }
         }

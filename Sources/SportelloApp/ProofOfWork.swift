@@ -42,11 +42,12 @@ final class ProofOfWork: Sendable {
     /// Whether `fields` answer the client's current challenge (work or wait done); the answer is used up.
     func redeem(_ fields: FormFields, client: String, now: Int64) -> Bool {
         guard let salt = fields["pow_salt"], salt.utf8.count == 32, let issued = fields["pow_issued"].flatMap({ Int64($0) }),
-              let signature = fields["pow_signature"], now >= issued, now - issued <= Self.lifetime,
+              // Compared without subtracting `issued`: a client's Int64.min would overflow `now - issued`.
+              let signature = fields["pow_signature"], issued <= now, issued >= now - Self.lifetime,
               Tokens.constantTimeEqual(Array(signature.utf8), Array(sign(salt, issued, client).utf8)) else { return false }
         if let nonce = fields["pow_nonce"], !nonce.isEmpty {
             guard nonce.utf8.count <= 20, Self.work(salt: salt, nonce: nonce) >= settings.bits else { return false }
-        } else if now - issued < Int64(settings.waitSeconds) {
+        } else if issued > now - Int64(settings.waitSeconds) {
             return false
         }
         return current.withLock { current in

@@ -65,6 +65,8 @@ public enum DatabaseBackup {
         }
         let temporary = destination + ".partial-\(getpid())"
         unlink(temporary)
+        // Made 0600 before SQLite writes a byte into it, whatever the umask.
+        do { try PrivateFiles.makeFile(temporary) } catch { throw MaintenanceError("\(error)") }
         do {
             let from = try open(source, flags: SQLITE_OPEN_READONLY)
             defer { sqlite3_close_v2(from) }

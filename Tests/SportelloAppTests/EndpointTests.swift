@@ -297,6 +297,19 @@ let person = ["nome": "Maria Chiara", "cognome": "D'Alessandro", "codice_fiscale
         #expect(english.body.contains("Your details"))
     }
 
+    /// Regression: a JSON or multipart body was decoded as a form and answered "unknown service" (its fields
+    /// looked missing); text/plain, which a cross-site page may send, was read as a form.
+    @Test func onlyAFormIsReadAsAForm() throws {
+        let site = try RunningSite(now: now)
+        defer { site.stop() }
+        let form = ["service": "carta-identita", "slot": String(slot)]
+        for type in ["application/json", "multipart/form-data; boundary=x", "text/plain", "application/x-www-form-urlencodedx"] {
+            let reply = try site.post("/api/holds", form, json: true, headers: ["Content-Type": type])
+            #expect(reply.status == 400 && reply.body.contains("\"error\":\"bad_form\""), "\(type): \(reply.status) \(reply.body)")
+        }
+        #expect(try site.post("/api/holds", form, json: true, headers: ["Content-Type": "Application/X-WWW-Form-Urlencoded; charset=UTF-8"]).status == 201)
+    }
+
     @Test func releasingAHoldRedirectsToTheWeekAndFreesTheSlot() throws {
         let site = try RunningSite(now: now)
         defer { site.stop() }

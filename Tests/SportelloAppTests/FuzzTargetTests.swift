@@ -41,6 +41,18 @@ import Testing
         #expect(verdict("GET /" + String(repeating: "a", count: 9000) + " HTTP/1.1\r\n\r\n") == .refused(414))
     }
 
+    /// Regression: a long seeded run (about 900 inputs, its clock a second each) failed on health's 503, the
+    /// right answer for an outbox nobody delivers; any other 5xx still fails.
+    @Test func healthReportingTheUndeliveredOutboxIsNoFault() throws {
+        let fixture = try EndpointFuzz(root: repositoryRoot.path)
+        let register = "accounts\n1\nnome=Pinco&cognome=Pallino&codice_fiscale=\(fixture.codiciFiscali[3])&email=p%40example.it&cellulare=3471234567"
+        #expect(fixture.check(Array(register.utf8)) == nil)
+        fixture.ticks.withLock { $0 += 3_600 }
+        let input = Array("health\ng\n".utf8)
+        #expect(fixture.application.respond(to: fixture.makeRequest(input).http).status == 503)
+        #expect(fixture.check(input) == nil)
+    }
+
     /// The inputs that used to trap `RomeTime` or cost seconds of search: every route refuses them with a 4xx,
     /// at once.
     @Test func extremeSlotsOnEveryNumericRouteAnswerA4xxInTime() throws {

@@ -257,6 +257,28 @@ import Testing
         try sent(site, "contactCode", value: "code").map { ($0.recipient, $0.value) }
     }
 
+    /// Regression: contact codes were queued outside the per-recipient caps and the SMS countries, and switching
+    /// the contact on one hold skips the resend cool-down, so one client could mail a victim a code a request.
+    @Test func contactCodesKeepToThePerRecipientCaps() throws {
+        let site = try RunningSite(now: now, configure: {
+            $0.booking.verifyContact = true
+            $0.limits = LimitSettings()
+        })
+        defer { site.stop() }
+        let form = try site.post("/api/holds", ["service": "residenza", "slot": String(slots[0])])
+        let hold = try #require(extract("[0-9a-f]{32}", from: form.body))
+        for round in 0..<15 {
+            for email in ["victim@example.it", "other\(round)@example.it"] {
+                var fields = anna
+                fields["hold"] = hold
+                fields["email"] = email
+                #expect(try site.post("/api/review", fields).status == 200)
+            }
+        }
+        let victim = try contactCodes(site).filter { $0.recipient == "victim@example.it" }.count
+        #expect(victim == LimitSettings().mailPerRecipientPerDay, "\(victim) codes to one address")
+    }
+
     @Test func aBookingWithoutSPIDIsConfirmedOnlyWithTheCodeSentToItsContact() throws {
         let site = try RunningSite(now: now, configure: {
             $0.booking.verifyContact = true

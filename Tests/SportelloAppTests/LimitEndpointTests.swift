@@ -214,15 +214,21 @@ import Testing
                 "pow_signature": challenge["signature"] as? String ?? "", "pow_nonce": String(nonce)]
     }
 
-    @Test func pastItsBudgetAClientMayActOnceMoreByProvingWorkOrWaiting() throws {
+    /// Proof of work on (10 bits, 20 s), and the test client already holding its two slots.
+    func siteAtItsHoldCapWithProofOfWork() throws -> RunningSite {
         let site = try site {
             var proof = ProofOfWorkSettings()
             proof.bits = 10
             proof.waitSeconds = 20
             $0.limits.proofOfWork = proof
         }
-        defer { site.stop() }
         for index in 0..<2 { #expect(try site.post("/api/holds", ["service": "carta-identita", "slot": slot(index)], json: true).status == 201) }
+        return site
+    }
+
+    @Test func pastItsBudgetAClientMayActOnceMoreByProvingWorkOrWaiting() throws {
+        let site = try siteAtItsHoldCapWithProofOfWork()
+        defer { site.stop() }
         let hold = ["service": "carta-identita", "slot": slot(2)]
         let refused = try site.post("/api/holds", hold, json: true)
         #expect(refused.status == 429 && json(refused)["error"] as? String == "too_many_holds")
@@ -276,6 +282,45 @@ import Testing
         #expect(capped.status == 429 && json(capped)["error"] as? String == "daily_limit_reached")
         let proof = try solve(try #require(json(capped)["challenge"] as? [String: Any]))
         #expect(try site.post("/api/accounts", registration.merging(proof) { $1 }, json: true).status == 202)
+    }
+
+    /// Regression: `pow_issued=-9223372036854775808` made `now - issued` overflow and killed the process, with one
+    /// request and no valid challenge (the bound was checked before the signature).
+    @Test func anExtremeIssuedInstantIsNoAnswerAndNoCrash() throws {
+        let site = try siteAtItsHoldCapWithProofOfWork()
+        defer { site.stop() }
+        for issued in ["-9223372036854775808", "9223372036854775807", "-1", "0"] {
+            for nonce in ["", "1"] {
+                let proof = ["pow_salt": String(repeating: "a", count: 32), "pow_issued": issued, "pow_signature": String(repeating: "0", count: 64),
+                             "pow_nonce": nonce]
+                let hold = try site.post("/api/holds", ["service": "carta-identita", "slot": slot(2)].merging(proof) { $1 }, json: true)
+                #expect(hold.status == 429)
+                let reset = try site.post("/api/credentials", ["codice_fiscale": Self.madeUpCodiceFiscale(7), "contatto": "a@example.it"]
+                    .merging(proof) { $1 }, json: true)
+                #expect(reset.status == 202 || (reset.status == 429 && json(reset)["error"] as? String == "daily_limit_reached"))
+            }
+        }
+    }
+
+    /// Regression: the per-minute request limit, the sign-in limit and the account lock counted each IPv6 address
+    /// apart, so a client rotating addresses inside its /64 had no limit at all.
+    @Test func perAddressRateLimitsCountAnIPv6ClientByItsSlash64() throws {
+        let site = try site { $0.booking.requestsPerMinutePerAddress = 20 }
+        defer { site.stop() }
+        let requests = try (1...12).map { index in
+            try site.post("/api/holds", ["service": "nessuno"], json: true, headers: ["X-Forwarded-For": "2001:db8:77:1::\(String(index, radix: 16))"]).status
+        }
+        #expect(requests.filter { $0 == 429 }.count == 2 && requests.prefix(10).allSatisfy { $0 == 404 }, "\(requests)")
+        #expect(ClientKey.of("[2001:db8:77:1::99]") == ClientKey.of("2001:db8:77:1::1"))
+        // Another /64 is another client.
+        #expect(try site.post("/api/holds", ["service": "nessuno"], json: true, headers: ["X-Forwarded-For": "2001:db8:77:2::1"]).status == 404)
+        let unlimited = try self.site { $0.booking.requestsPerMinutePerAddress = 0 }
+        defer { unlimited.stop() }
+        let signIns = try (1...12).map { index in
+            try unlimited.post("/api/login", ["codice_fiscale": Self.madeUpCodiceFiscale(3), "password": "Wrong12345"], json: true,
+                               headers: ["X-Forwarded-For": "2001:db8:78:1:\(index)::1"]).status
+        }
+        #expect(signIns.filter { $0 == 429 }.count == 2, "\(signIns)")
     }
 
     @Test func withoutProofOfWorkNoChallengeIsOffered() throws {

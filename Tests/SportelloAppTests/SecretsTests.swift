@@ -108,6 +108,24 @@ import Testing
     }
 }
 
+extension SecretsTests {
+    /// Regression: `serve` takes its lock before opening the database, and the lock made `var/` with the umask's
+    /// mode (0777 under umask 000, 0755 usually); a backup's folder likewise.
+    @Test func theLockAndTheBackupMakePrivateFoldersWhateverTheUmask() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sportello-lockmode-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let previous = umask(0)
+        defer { umask(previous) }
+        let lock = try DatabaseLock.acquire(databasePath: "\(folder)/var/sportello.sqlite")
+        defer { lock.release() }
+        #expect(mode("\(folder)/var") == 0o700 && mode(lock.path) == 0o600)
+        let database = try Database(path: "\(folder)/var/sportello.sqlite")
+        try database.write { try $0.execute("INSERT INTO audit (at, actor, action) VALUES (1, 'test', 'test')") }
+        try DatabaseBackup.backup(from: "\(folder)/var/sportello.sqlite", to: "\(folder)/backups/copy.sqlite")
+        #expect(mode("\(folder)/backups") == 0o700 && mode("\(folder)/backups/copy.sqlite") == 0o600)
+    }
+}
+
 /// Operators' sign-in: a random session in the cookie (never the permanent token), ended by logout; scope on
 /// every action including statistics; the same time for unknown and known operators.
 @Suite(.serialized) struct OperatorSessionTests {
@@ -115,6 +133,22 @@ import Testing
 
     func cookie(_ reply: Reply) -> String? {
         (reply.headers["Set-Cookie"] as? String).map { String($0.prefix { $0 != ";" }) }
+    }
+
+    /// Regression: wrong operator tokens had no limit of their own (each costs a yescrypt check, so a flood kept
+    /// the workers hashing); a script with its right token is never slowed.
+    @Test func wrongOperatorTokensAreLimitedPerClient() throws {
+        let site = try RunningSite(now: now)
+        defer { site.stop() }
+        let (_, token) = try site.application.operators.create(name: "anna", scope: ["anagrafe"], now: now)
+        let wrong = try (1...12).map { _ in try site.post("/api/operator/agenda", [:], json: true, headers: ["Authorization": "Bearer op1-" + String(repeating: "0", count: 32)]).status }
+        #expect(wrong.prefix(10).allSatisfy { $0 == 401 } && wrong.suffix(2).allSatisfy { $0 == 429 }, "\(wrong)")
+        // The same client's sign-in with a wrong token is refused too; another client is not.
+        #expect(try site.post("/api/operator/login", ["token": "x"], json: true).status == 429)
+        #expect(try site.post("/api/operator/login", ["token": "x"], json: true, headers: ["X-Forwarded-For": "198.51.100.4"]).status == 401)
+        let right = try (1...15).map { _ in try site.post("/api/operator/agenda", [:], json: true, headers: ["Authorization": "Bearer \(token)",
+                                                                                                             "X-Forwarded-For": "198.51.100.5"]).status }
+        #expect(right.allSatisfy { $0 == 200 }, "\(right)")
     }
 
     @Test func theCookieIsASessionThatLogoutEnds() throws {
@@ -212,6 +246,16 @@ import Testing
             #expect(!text.contains("\n") && !text.contains("\r") && !text.contains("\t"))
         }
         #expect(CSV.line(["Rossi"]) == "\"Rossi\"\r\n")
+    }
+
+    /// Regression: only plain spaces were skipped before the formula check, so an invisible or unusual blank
+    /// in front of `=` (typed in the notes) reached the spreadsheet unneutralised.
+    @Test func formulasBehindInvisibleOrUnusualBlanksAreNeutralised() {
+        for payload in ["\u{FEFF}=1+1", "\u{200B}=1", "\u{00A0}=1", "\u{3000}＝1", "\u{2007}+1", "\u{202F}-1", "\u{2060}@A1", " \u{200D} =1"] {
+            let text = String(CSV.line([payload]).dropFirst().dropLast(3))
+            #expect(text.hasPrefix("'"), "\(payload.unicodeScalars.map { String($0.value, radix: 16) })")
+        }
+        #expect(CSV.line(["\u{00A0}Rossi"]) == "\"\u{00A0}Rossi\"\r\n")
     }
 
     @Test func exportsStartWithAByteOrderMark() throws {

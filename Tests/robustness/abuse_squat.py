@@ -6,14 +6,18 @@
    the same from addresses rotated inside one IPv6 /64;
  - eight bookings with one mailbox and eight invented codici fiscali: four confirmed, the others 429
    (daily_limit_reached, Retry-After up to midnight);
- - registrations and bookings with `+882` numbers: no SMS queued nor handed to the gateway;
- - a registration flood from one address: five a day, then 429.
+ - registrations and bookings with generated codici fiscali and `+882` numbers: no SMS queued nor handed to the
+   gateway (the mail goes; the audit log records each refusal), while an Italian mobile gets its SMS;
+ - a registration flood from one address: five a day, then 429;
+ - proof of work (on here, 8 bits): extreme `pow_issued` on every budgeted route is no answer and no crash; a
+   solved challenge lets one hold through once, not twice, and not from another address.
 
     from abuse_squat import run; run(verdict, quick)     (hostile.py runs it as a phase)
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 import urllib.parse
@@ -122,45 +126,50 @@ def one_mailbox(endpoint: common.Endpoint, client: Client, verdict: Verdict) -> 
 
 
 def sms_pumping(endpoint: common.Endpoint, client: Client, verdict: Verdict) -> None:
-    # Registrations: the password goes to one contact only (the email while the comune sends mail), so a +882
-    # number given at registration gets nothing.
+    # Registrations: the password goes to one contact only (the email, as this comune sends mail), so a made-up
+    # foreign number gets nothing whatever the limits.
     statuses = []
     for n in range(5):
         fields = {"nome": "Pinco", "cognome": "Pallino", "codice_fiscale": made_up(100 + n), "email": f"pump{n}@example.org",
                   "cellulare": f"+882 3{n}0 123 4567"}
         statuses.append(client.post("/api/accounts", fields, f"198.51.100.{60 + n}")[0].status)
-    # Bookings: the confirmation goes by mail and SMS; the SMS to a number outside smsCountryCodes is refused
-    # (the booking and its mail go, the audit says why).
+    # Bookings: their confirmation goes to every contact given, so here the country list must refuse the SMS.
+    slots = common.free_slots(endpoint.output, ["certificati"])[20:40]
     booked = []
-    for n, (service, start) in enumerate(common.free_slots(endpoint.output, ["certificati"])[10:13]):
-        r, body = client.post("/api/holds", {"service": service, "slot": str(start)}, f"198.51.100.{80 + n}")
+    for n in range(5):
+        address = f"198.51.100.{80 + n}"
+        service, start = slots[n]
+        r, body = client.post("/api/holds", {"service": service, "slot": str(start)}, address)
         if r.status != 201:
             booked.append(("hold", r.status))
             continue
-        person = {"nome": "Pinco", "cognome": "Pallino", "codice_fiscale": made_up(150 + n), "email": f"pumpbook{n}@example.org",
-                  "cellulare": f"+882 9{n}0 123 4567"}
-        booked.append(client.post("/api/bookings", {"hold": body["hold"]["token"], **person}, f"198.51.100.{80 + n}")[0].status)
+        fields = {"nome": "Pinco", "cognome": "Pallino", "codice_fiscale": made_up(120 + n), "email": f"pumpb{n}@example.org",
+                  "cellulare": f"+882 3{n}1 123 4567"}
+        booked.append(client.post("/api/bookings", {"hold": body["hold"]["token"], **fields}, address)[0].status)
     time.sleep(2)  # the notification worker hands what was queued to the gateway at once
     with endpoint.db() as db:
         queued = db.execute("SELECT COUNT(*) FROM outbox WHERE channel = 'sms' AND recipient LIKE '+882%'").fetchone()[0]
         mails = db.execute("SELECT COUNT(*) FROM outbox WHERE channel = 'email' AND recipient LIKE 'pump%'").fetchone()[0]
         refused = db.execute("SELECT COUNT(*) FROM audit WHERE action = 'message.refused'").fetchone()[0]
     sent = (endpoint.dir / "sms.txt").read_text().split() if (endpoint.dir / "sms.txt").exists() else []
-    verdict.check(statuses == [202] * 5 and booked == [201] * 3 and queued == 0 and not [s for s in sent if s.startswith("+882")]
-                  and mails == 8 and refused >= 3,
-                  "SMS pumping: +882 numbers at registration and on bookings get no SMS (the mail goes, the audit says why)",
-                  f"registrations {statuses}, bookings {booked}, {queued} SMS queued, gateway got {sent}, {mails} mails, {refused} refusals audited")
-    # An Italian mobile gets its SMS: the gateway itself works (booking confirmations go by SMS too).
-    slots = common.free_slots(endpoint.output, ["certificati"])[14:15]
-    r, body = client.post("/api/holds", {"service": slots[0][0], "slot": str(slots[0][1])}, "198.51.100.70")
-    person = {"nome": "Pinco", "cognome": "Pallino", "codice_fiscale": made_up(200), "email": "it@example.it", "cellulare": "347 111 2233"}
-    r = client.post("/api/bookings", {"hold": body.get("hold", {}).get("token", ""), **person}, "198.51.100.70")[0] if r.status == 201 else r
+    verdict.check(statuses == [202] * 5 and booked == [201] * 5 and queued == 0 and not [s for s in sent if s.startswith("+882")]
+                  and mails == 10 and refused >= 5,
+                  "SMS pumping: five registrations and five bookings with +882 numbers send no SMS (the mail goes, the audit says why)",
+                  f"registrations {statuses}, bookings {booked}, {queued} SMS queued, gateway got {sent}, {mails} mails, "
+                  f"{refused} refusals audited")
+    # An Italian mobile gets its booking's SMS: the gateway itself works.
+    service, start = slots[10]
+    r, body = client.post("/api/holds", {"service": service, "slot": str(start)}, "198.51.100.70")
+    if r.status == 201:
+        r, _ = client.post("/api/bookings", {"hold": body["hold"]["token"], "nome": "Pinco", "cognome": "Pallino",
+                                             "codice_fiscale": made_up(200), "email": "it@example.it", "cellulare": "347 111 2233"},
+                           "198.51.100.70")
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline and "+393471112233" not in ((endpoint.dir / "sms.txt").read_text() if (endpoint.dir / "sms.txt").exists() else ""):
         time.sleep(0.2)
     sent = (endpoint.dir / "sms.txt").read_text().split() if (endpoint.dir / "sms.txt").exists() else []
     verdict.check(r.status == 201 and "+393471112233" in sent and not [s for s in sent if not s.startswith("+393")],
-                  "SMS: an Italian mobile number gets its SMS; only Italian mobiles got any", str(sent))
+                  "SMS: an Italian mobile number gets its SMS; only Italian mobiles got any", f"{r.status}, {sent}")
 
 
 def registration_flood(endpoint: common.Endpoint, client: Client, verdict: Verdict) -> None:
@@ -178,9 +187,54 @@ def registration_flood(endpoint: common.Endpoint, client: Client, verdict: Verdi
                   "registration flood: five a day from one address, then 429 daily_limit_reached", f"{accounts} accounts")
 
 
+def proof_of_work(endpoint: common.Endpoint, client: Client, verdict: Verdict) -> None:
+    slots = common.free_slots(endpoint.output, ["certificati"])[60:90]
+    address = "203.0.113.99"
+
+    def hold(extra: dict, source: str = address):
+        while slots:
+            service, start = slots.pop()
+            r, body = client.post("/api/holds", {"service": service, "slot": str(start), **extra}, source)
+            if r.status != 409:
+                return r.status, body
+        return None, {}
+
+    def solve(challenge: dict) -> dict:
+        if not challenge.get("salt"):
+            return {}
+        bits = int(challenge["bits"])
+        nonce = next(n for n in range(10_000_000)
+                     if int.from_bytes(hashlib.sha256((challenge["salt"] + str(n)).encode()).digest(), "big") >> (256 - bits) == 0)
+        return {"pow_salt": challenge["salt"], "pow_issued": str(challenge["issued"]), "pow_signature": challenge["signature"],
+                "pow_nonce": str(nonce)}
+
+    first = [hold({})[0] for _ in range(2)]
+    # Before the signature was checked, an instant that made `now - issued` overflow killed the process.
+    extremes = []
+    for issued in ["-9223372036854775808", "9223372036854775807", "-1"]:
+        forged = {"pow_salt": "0" * 32, "pow_issued": issued, "pow_signature": "0" * 64, "pow_nonce": "1"}
+        extremes.append(hold(forged)[0])
+        for path, fields in [("/api/accounts", {"nome": "Pinco", "cognome": "Pallino", "codice_fiscale": made_up(400), "email": "pow@example.org",
+                                                "cellulare": "333 222 9999"}),
+                             ("/api/credentials", {"codice_fiscale": made_up(400), "contatto": "pow@example.org"}),
+                             ("/api/bookings", {"hold": "0" * 32})]:
+            extremes.append(client.post(path, {**fields, **forged}, address)[0].status)
+    verdict.check(endpoint.alive() and all(s is not None and s < 500 for s in extremes),
+                  "proof of work: extreme pow_issued on holds, accounts, credentials and bookings is no answer and no crash", str(extremes))
+    # Each refusal issues a new challenge, replacing the client's previous one: answer the latest.
+    status, refused = hold({})
+    answer = solve(refused.get("challenge") or {})
+    elsewhere = [hold({}, "203.0.113.98")[0] for _ in range(2)] + [hold(answer, "203.0.113.98")[0]]  # another client at its cap
+    once, twice = hold(answer)[0], hold(answer)[0]
+    verdict.check(first == [201, 201] and status == 429 and bool(answer) and elsewhere == [201, 201, 429] and once == 201 and twice == 429,
+                  "proof of work: a solved challenge lets one hold through once, not twice, not from another address",
+                  f"{first}, refused {status}, elsewhere {elsewhere}, once {once}, twice {twice}")
+
+
 def run(verdict: Verdict, quick: bool = True, keep: bool = False) -> None:
     def configure(config):
-        config.pop("limits", None)  # the shipped defaults
+        # The shipped defaults, with the optional proof of work on (cheap, for the test to solve).
+        config["limits"] = {"proofOfWork": {"bits": 8, "waitSeconds": 30}}
         config["booking"]["trustedProxies"] = ["127.0.0.1"]
         config["booking"]["requestsPerMinutePerAddress"] = 1000
         config["booking"]["maxActiveBookingsPerPerson"] = None
@@ -196,6 +250,7 @@ def run(verdict: Verdict, quick: bool = True, keep: bool = False) -> None:
         one_mailbox(endpoint, client, verdict)
         sms_pumping(endpoint, client, verdict)
         registration_flood(endpoint, client, verdict)
+        proof_of_work(endpoint, client, verdict)
         verdict.check(endpoint.alive(), "abuse: the server is still running")
     finally:
         print(f"  abuse logs: {endpoint.finish(keep)}")

@@ -13,7 +13,8 @@ Against one `sportello serve`, one attack after another:
  6. a flood of POSTs from 127.0.0.2: 429 with a clear message once past booking.requestsPerMinutePerAddress;
  7. abuse: far dates, extreme integers and a dribbled body (abuse_bounds.py).
  8. abuse: operator and citizen sign-in timing, sessions, forged identity headers, headers, files (abuse_secrets.py);
- 9. squatting and SMS pumping against an endpoint of their own with the shipped limits (abuse_squat.py).
+ 9. squatting, SMS pumping and proof-of-work forgeries against an endpoint of their own with the shipped limits
+    (proof of work on; abuse_squat.py).
 Meanwhile an honest client (127.0.0.1, the trusted proxy, each citizen its own X-Forwarded-For as nginx sends it)
 fetches pages and completes bookings; each of its requests must be answered correctly within 2 s. Its median and
 p99 latency are printed per attack.
