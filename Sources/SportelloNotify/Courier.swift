@@ -7,13 +7,15 @@ import SportelloStore
 /// Hands a message to an outside program (sendmail, an SMS gateway command) so that a worker killed at any
 /// moment, or a program slower than the worker is willing to wait, never causes a second send.
 ///
-/// Each message has three spool files beside its text (`message-<id>.message`): a lock, a "started" mark and
-/// the recorded exit status. The worker takes an exclusive `flock` on the lock file and gives that open file
-/// to the wrapper (a small shell process) as its standard output; the wrapper passes it on to the program. So
-/// the lock is held for exactly as long as the wrapper or the program lives, whatever happens to the worker,
-/// and nothing depends on the database having recorded a pid (a worker can die right after starting the
-/// wrapper) or on pids at all (they are reused after a reboot). The wrapper marks "started", runs the program
-/// with the message on standard input, and records its exit status.
+/// Each message has two spool files beside its text (`message-<id>.message`): a lock and a "started" mark. The
+/// worker takes an exclusive `flock` on the lock file and gives that open file to the wrapper (a small shell
+/// process) as its standard output; the wrapper passes it on to the program (as descriptor 4). So the lock is
+/// held for exactly as long as the wrapper or the program lives, whatever happens to the worker, and nothing
+/// depends on the database having recorded a pid (a worker can die right after starting the wrapper) or on
+/// pids at all (they are reused after a reboot). The wrapper creates the "started" mark as the program's
+/// output (what it says on failure), runs the program with the message on standard input, and records its
+/// exit status by writing it into the lock file. Files are few on purpose: creating one costs more than the
+/// rest of a hand-over on a busy spool.
 ///
 /// A later look at a message, by a restarted worker or by a retry, first takes the lock: held means in flight
 /// (wait, send nothing); free with a status means settled (delivered or failed, without sending again: a
@@ -100,16 +102,27 @@ public struct Courier: Sendable {
         return body(base, lock)
     }
 
+    /// The exit status a finished wrapper recorded: in the lock file, or (wrappers of earlier versions) in its
+    /// own file. A status without a number was cut off by a kill after the program ended, which is as uncertain
+    /// as a kill while it ran: nil.
+    private func recordedStatus(_ base: String) -> String? {
+        for file in [".lock", ".status"] {
+            if let status = try? String(contentsOfFile: base + file, encoding: .utf8),
+               case let code = status.trimmingCharacters(in: .whitespacesAndNewlines), !code.isEmpty, code.allSatisfy(\.isNumber) {
+                return code
+            }
+        }
+        return nil
+    }
+
     /// The outcome a finished wrapper left, or nil when it never started the program. Only called with the lock held.
     private func settled(_ base: String) -> Outcome? {
-        // The wrapper writes its status in one small write: a file without a number was cut off by a kill
-        // after the program ended, which is as uncertain as a kill while it ran (below).
-        if let status = try? String(contentsOfFile: base + ".status", encoding: .utf8),
-           case let code = status.trimmingCharacters(in: .whitespacesAndNewlines), !code.isEmpty, code.allSatisfy(\.isNumber) {
+        if let code = recordedStatus(base) {
             // A delivery's evidence stays until the outbox has recorded it (`forget`): a worker killed before
             // that commit leaves it for the next one, which settles the message instead of sending it again.
             if code == "0" { return .delivered }
-            let errors = (try? String(contentsOfFile: base + ".error", encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+            let errors = [".started", ".error"].compactMap { try? String(contentsOfFile: base + $0, encoding: .utf8) }
+                .joined().trimmingCharacters(in: .whitespacesAndNewlines)
             cleanUp(base)
             let hint = ["126": " (the program cannot be run: check its permissions)",
                         "127": " (the program was not found: install an MTA such as msmtp, or fix notifications.sendmailPath / smsCommand)"][code] ?? ""
@@ -131,9 +144,9 @@ public struct Courier: Sendable {
     /// Removes what the spool holds for a message. Only called with its lock held; the lock file goes last.
     private func cleanUp(_ base: String, keepingLock: Bool = false) {
         PrivateFiles.shred(base + ".message")
-        // ".status.tmp": what the wrapper of earlier versions wrote before renaming it.
+        // ".error", ".status", ".status.tmp": what the wrappers of earlier versions wrote.
         for suffix in [".error", ".status", ".status.tmp", ".started"] { unlink(base + suffix) }
-        if !keepingLock { unlink(base + ".lock") }
+        if keepingLock { truncate(base + ".lock", 0) } else { unlink(base + ".lock") }
     }
 
     /// Whether a process is alive (EPERM also means it exists). Only a hint: pids are reused.
@@ -152,7 +165,7 @@ public struct Courier: Sendable {
 
 /// The wrapper of one hand-over: `/bin/sh` started with `posix_spawn` (no fork of the server's memory, no
 /// Foundation `Process` and its monitoring), which marks "started", runs the program and records its exit
-/// status with builtins only. Its standard output is the hand-over lock; descriptor 3 is the write end of a pipe
+/// status with builtins only. Its standard output is the hand-over lock (where the status goes); descriptor 3 is the write end of a pipe
 /// that only the wrapper holds (the program gets it closed), so the end of the wrapper is an end-of-file the
 /// worker waits for with `poll` (with a timeout, unlike `waitpid`) instead of asking every few milliseconds.
 struct Wrapper {
@@ -164,8 +177,10 @@ struct Wrapper {
         let description: String
     }
 
-    /// `"$0"` is the spool base; the program and its arguments follow.
-    static let script = #"umask 077; : > "$0.started" && "$@" < "$0.message" 2> "$0.error" 3>&-; echo $? > "$0.status""#
+    /// `"$0"` is the spool base; the program and its arguments follow. Redirections apply left to right: the
+    /// program gets the lock (the wrapper's standard output) as descriptor 4, the message, the "started" mark
+    /// for its output, and not the pipe. A redirection that fails runs nothing and leaves a non-zero status.
+    static let script = #"umask 077; "$@" 4>&1 < "$0.message" 2> "$0.started" >&2 3>&-; echo $?"#
 
     init(base: String, command: [String], lock: Int32) throws {
         var ends: [Int32] = [-1, -1]

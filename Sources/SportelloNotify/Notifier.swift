@@ -57,7 +57,7 @@ public struct Notifier: Sendable {
     }
 
     /// Hand-overs running at once.
-    static let handOvers = 4
+    static let handOvers = 8
 
     /// A pool of at most `handOvers` hand-over threads: a message is claimed as soon as a thread is free, so one
     /// slow program delays only its own message (rounds that waited for their slowest hand-over did not). When

@@ -109,6 +109,10 @@ import Testing
         }
         #expect(error.contains("interrupted"))
         #expect(courier.outcome(of: claimed(11)) == .notHandedOver)
+        // A wrapper of an earlier version, running at the upgrade, records its status in a file of its own.
+        for name in [".started", ".lock"] { #expect(FileManager.default.createFile(atPath: base + name, contents: Data())) }
+        #expect(FileManager.default.createFile(atPath: base + ".status", contents: Data("0\n".utf8)))
+        #expect(courier.outcome(of: claimed(11)) == .delivered)
     }
 
     /// The wrapper is started with `posix_spawn` by a server that ignores SIGPIPE: the program gets the default
