@@ -281,6 +281,20 @@ let person = ["nome": "Maria Chiara", "cognome": "D'Alessandro", "codice_fiscale
         let offeredNow = try alternatives()
         #expect(!offeredNow.contains(next))
         #expect(offeredNow.count == 5)
+        // A write that takes none of them (a place of another service), in the same second: the answer is
+        // checked against the slots it spans and kept, not searched for again over two weeks.
+        let counted = site.application.alternatives.counts
+        #expect(try site.post("/api/holds", ["service": "tari", "slot": String(rome("2026-11-27", "10:00"))], json: true).status == 201)
+        #expect(try alternatives() == offeredNow)
+        #expect(site.application.alternatives.counts.revalidations == counted.revalidations + 1)
+        #expect(site.application.alternatives.counts.searches == counted.searches)
+        // One of them taken: the rest of the two weeks is searched again.
+        let second = try #require(offeredNow.first)
+        while try site.post("/api/holds", ["service": "carta-identita", "slot": String(second)], json: true).status == 201 {}
+        let searched = site.application.alternatives.counts.searches
+        let afterTaken = try alternatives()
+        #expect(!afterTaken.contains(second) && afterTaken.count == 5 && afterTaken.first == offeredNow.dropFirst().first)
+        #expect(site.application.alternatives.counts.searches == searched + 1)
 
         // An expired hold cannot be confirmed.
         let hold = try site.post("/api/holds", ["service": "tari", "slot": String(rome("2026-11-27", "09:00"))], json: true)
