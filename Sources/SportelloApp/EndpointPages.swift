@@ -263,6 +263,10 @@ extension Application {
         return found
     }
 
+    /// How the alternatives offered with refusals were found since the start: full searches, and cached
+    /// answers kept after a check against the slots they span (benches).
+    public var alternativesFound: (searches: Int, revalidations: Int) { alternatives.counts }
+
     /// The same answer as `searchFreeSlots` when it can be had from the slots between the requested one and
     /// the last alternative offered before; nil when a new search is needed. An answer of `limit` slots all
     /// after the requested one names the first free ones from there on: scanning just that span again finds
