@@ -248,9 +248,10 @@ extension Application {
         switch alternatives.lookup(key, writes: writes, now: now) {
         case .current(let cached):
             return cached
-        case .written(let cached):
-            // Writes came since (a rush commits many times a second): check the answer against a snapshot of
-            // the few slots it spans instead of searching two weeks again.
+        case .overtaken(let cached):
+            // Writes came since (a rush commits many times a second), or the clock moved on (a hold may have run
+            // out): check the answer against a snapshot of the few slots it spans instead of searching two
+            // weeks again.
             if let still = revalidate(cached, service: service, from: slot, limit: limit, now: now) {
                 alternatives.store(still, for: key, writes: writes, now: now, revalidated: true)
                 return still
@@ -269,9 +270,10 @@ extension Application {
 
     /// The same answer as `searchFreeSlots` when it can be had from the slots between the requested one and
     /// the last alternative offered before; nil when a new search is needed. An answer of `limit` slots all
-    /// after the requested one names the first free ones from there on: scanning just that span again finds
-    /// them again, or a place freed meanwhile inside it, in their order. One slot fewer (taken meanwhile) and
-    /// the rest of the two weeks must be searched.
+    /// after the requested one names the first free ones from there on: scanning just that span again, as it
+    /// is now, finds them again, or a place freed meanwhile inside it (a cancellation, a hold run out), in
+    /// their order; a slot that turned past or full is not free any more. One slot fewer and the rest of the
+    /// two weeks must be searched.
     private func revalidate(_ cached: [Slot], service: Service, from slot: Slot?, limit: Int, now: Int64) -> [Slot]? {
         let start = max(now, slot?.startInstant ?? now)
         guard cached.count == limit, let last = cached.last, cached.allSatisfy({ $0.startInstant >= start }),
@@ -355,9 +357,9 @@ extension RequestContext {
 }
 
 /// Answers of `Application.nearestFreeSlots`, current while the database has seen no new write and the
-/// clock is in the same second (a hold can run out without a write); within the second, an answer that writes
-/// have overtaken is handed back to be checked again (`revalidate`) rather than dropped. Bounded: cleared when
-/// it grows large.
+/// clock is in the same second (a hold can run out without a write); an answer that writes or the clock have
+/// overtaken is handed back to be checked (`revalidate`) rather than dropped. Bounded: cleared when it grows
+/// large.
 final class AlternativesCache: Sendable {
     struct Key: Hashable {
         let serviceID: String
@@ -368,8 +370,8 @@ final class AlternativesCache: Sendable {
     enum Lookup {
         /// Nothing was written since: the answer as it is.
         case current([Slot])
-        /// Written since, in the same second: an answer to check before use.
-        case written([Slot])
+        /// Written since, or from an earlier second: an answer to check before use.
+        case overtaken([Slot])
     }
 
     private struct Entry {
@@ -389,8 +391,8 @@ final class AlternativesCache: Sendable {
 
     func lookup(_ key: Key, writes: Int, now: Int64) -> Lookup? {
         state.withLock { state in
-            guard let entry = state.entries[key], entry.second == now else { return nil }
-            return entry.writes == writes ? .current(entry.slots) : .written(entry.slots)
+            guard let entry = state.entries[key] else { return nil }
+            return entry.writes == writes && entry.second == now ? .current(entry.slots) : .overtaken(entry.slots)
         }
     }
 
