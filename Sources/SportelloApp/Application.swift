@@ -333,6 +333,9 @@ final class NotificationWorker: Sendable {
         let thread = Thread { [self] in
             let batch = 500
             while !stopped.withLock({ $0 }) {
+                // Every confirmation wakes the worker: the wakes that piled up during the last pass are all
+                // answered by this one (a wake after this point still starts another).
+                while signal.wait(timeout: .now()) == .success {}
                 let report = notifier.deliverDue(clock: clock, limit: batch, keepGoing: { [self] in !stopped.withLock { $0 } })
                 // A full batch means a backlog (after a restart, or a rush): go on at once instead of waiting
                 // for the next change or the 30-second tick.

@@ -246,9 +246,59 @@ extension Application {
         let lastDay = service.lastBookableDay(today: RomeTime.local(now).date)
         let key = AlternativesCache.Key(serviceID: service.id, slotStart: slot.map { $0.date > lastDay ? Int64.max : $0.startInstant }, limit: limit)
         let writes = store.database.committedWrites
-        if let cached = alternatives.lookup(key, writes: writes, now: now) { return cached }
+        switch alternatives.lookup(key, writes: writes, now: now) {
+        case .current(let cached):
+            return cached
+        case .overtaken(let cached):
+            // Writes came since (a rush commits many times a second), or the clock moved on (a hold may have run
+            // out): check the answer against a snapshot of the few slots it spans instead of searching two
+            // weeks again.
+            if let still = revalidate(cached, service: service, from: slot, limit: limit, now: now) {
+                alternatives.store(still, for: key, writes: writes, now: now, revalidated: true)
+                return still
+            }
+        case nil:
+            break
+        }
         let found = searchFreeSlots(service: service, from: slot, limit: limit, now: now)
-        alternatives.store(found, for: key, writes: writes, now: now)
+        alternatives.store(found, for: key, writes: writes, now: now, revalidated: false)
+        return found
+    }
+
+    /// How the alternatives offered with refusals were found since the start: full searches, and cached
+    /// answers kept after a check against the slots they span (benches).
+    public var alternativesFound: (searches: Int, revalidations: Int) { alternatives.counts }
+
+    /// The same answer as `searchFreeSlots` when it can be had from the slots between the requested one and
+    /// the last alternative offered before; nil when a new search is needed. An answer of `limit` slots all
+    /// after the requested one names the first free ones from there on: scanning just that span again, as it
+    /// is now, finds them again, or a place freed meanwhile inside it (a cancellation, a hold run out), in
+    /// their order; a slot that turned past or full is not free any more. One slot fewer and the rest of the
+    /// two weeks must be searched.
+    private func revalidate(_ cached: [Slot], service: Service, from slot: Slot?, limit: Int, now: Int64) -> [Slot]? {
+        let start = max(now, slot?.startInstant ?? now)
+        guard cached.count == limit, let last = cached.last, cached.allSatisfy({ $0.startInstant >= start }),
+              let occupancy = try? source.occupancy(serviceID: service.id, from: start, to: last.startInstant + 1, now: now)[service.id] ?? [:]
+        else { return nil }
+        let found = freeSlots(service: service, from: start, days: RomeTime.local(start).date...RomeTime.local(last.startInstant).date,
+                              through: last.startInstant, excluding: slot?.startInstant, limit: limit, occupancy: occupancy, now: now)
+        return found.count == limit ? found : nil
+    }
+
+    /// The first `limit` free slots of `days` starting in [start, end], in order.
+    private func freeSlots(service: Service, from start: Int64, days: ClosedRange<CivilDate>, through end: Int64 = .max,
+                           excluding excluded: Int64?, limit: Int, occupancy: [Int64: SlotOccupancy], now: Int64) -> [Slot] {
+        var found: [Slot] = []
+        var day = days.lowerBound
+        while found.count < limit, day <= days.upperBound {
+            for candidate in service.slots(on: day) where candidate.startInstant >= start && candidate.startInstant <= end
+                && candidate.startInstant != excluded
+                && service.availability(of: candidate, occupancy: occupancy[candidate.startInstant] ?? .empty, now: now).state == .free {
+                found.append(candidate)
+                if found.count == limit { break }
+            }
+            day = day.adding(days: 1)
+        }
         return found
     }
 
@@ -270,17 +320,11 @@ extension Application {
             candidate.startInstant != slot?.startInstant
                 && service.availability(of: candidate, occupancy: occupancy[candidate.startInstant] ?? .empty, now: now).state == .free
         }
-        var after: [Slot] = []
-        var day = firstDay
-        while after.count < limit, day <= endDay {
-            for candidate in service.slots(on: day) where candidate.startInstant >= start && isFree(candidate) {
-                after.append(candidate)
-                if after.count == limit { break }
-            }
-            day = day.adding(days: 1)
-        }
+        let after = firstDay <= endDay
+            ? freeSlots(service: service, from: start, days: firstDay...endDay, excluding: slot?.startInstant, limit: limit, occupancy: occupancy, now: now)
+            : []
         var before: [Slot] = []
-        day = firstDay
+        var day = firstDay
         while after.count + before.count < limit, day >= today {
             for candidate in service.slots(on: day).reversed() where candidate.startInstant >= now && candidate.startInstant < start && isFree(candidate) {
                 before.append(candidate)
@@ -313,13 +357,22 @@ extension RequestContext {
     }
 }
 
-/// Answers of `Application.nearestFreeSlots`, valid while the database has seen no new write and the
-/// clock is in the same second (a hold can run out without a write). Bounded: cleared when it grows large.
+/// Answers of `Application.nearestFreeSlots`, current while the database has seen no new write and the
+/// clock is in the same second (a hold can run out without a write); an answer that writes or the clock have
+/// overtaken is handed back to be checked (`revalidate`) rather than dropped. Bounded: cleared when it grows
+/// large.
 final class AlternativesCache: Sendable {
     struct Key: Hashable {
         let serviceID: String
         let slotStart: Int64?
         let limit: Int
+    }
+
+    enum Lookup {
+        /// Nothing was written since: the answer as it is.
+        case current([Slot])
+        /// Written since, or from an earlier second: an answer to check before use.
+        case overtaken([Slot])
     }
 
     private struct Entry {
@@ -328,20 +381,30 @@ final class AlternativesCache: Sendable {
         let second: Int64
     }
 
-    private let entries = Mutex<[Key: Entry]>([:])
+    private struct State {
+        var entries: [Key: Entry] = [:]
+        var searches = 0
+        var revalidations = 0
+    }
+
+    private let state = Mutex(State())
     private let capacity = 10_000
 
-    func lookup(_ key: Key, writes: Int, now: Int64) -> [Slot]? {
-        entries.withLock { entries in
-            guard let entry = entries[key], entry.writes == writes, entry.second == now else { return nil }
-            return entry.slots
+    func lookup(_ key: Key, writes: Int, now: Int64) -> Lookup? {
+        state.withLock { state in
+            guard let entry = state.entries[key] else { return nil }
+            return entry.writes == writes && entry.second == now ? .current(entry.slots) : .overtaken(entry.slots)
         }
     }
 
-    func store(_ slots: [Slot], for key: Key, writes: Int, now: Int64) {
-        entries.withLock { entries in
-            if entries.count >= capacity { entries.removeAll(keepingCapacity: true) }
-            entries[key] = Entry(slots: slots, writes: writes, second: now)
+    func store(_ slots: [Slot], for key: Key, writes: Int, now: Int64, revalidated: Bool) {
+        state.withLock { state in
+            if state.entries.count >= capacity { state.entries.removeAll(keepingCapacity: true) }
+            state.entries[key] = Entry(slots: slots, writes: writes, second: now)
+            if revalidated { state.revalidations += 1 } else { state.searches += 1 }
         }
     }
+
+    /// Full searches and answers kept after a check, since the start (tests, benches).
+    var counts: (searches: Int, revalidations: Int) { state.withLock { ($0.searches, $0.revalidations) } }
 }

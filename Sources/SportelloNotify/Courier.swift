@@ -7,13 +7,15 @@ import SportelloStore
 /// Hands a message to an outside program (sendmail, an SMS gateway command) so that a worker killed at any
 /// moment, or a program slower than the worker is willing to wait, never causes a second send.
 ///
-/// Each message has three spool files beside its text (`message-<id>.message`): a lock, a "started" mark and
-/// the recorded exit status. The worker takes an exclusive `flock` on the lock file and gives that open file
-/// to the wrapper (a small shell process) as its standard output; the wrapper passes it on to the program. So
-/// the lock is held for exactly as long as the wrapper or the program lives, whatever happens to the worker,
-/// and nothing depends on the database having recorded a pid (a worker can die right after starting the
-/// wrapper) or on pids at all (they are reused after a reboot). The wrapper marks "started", runs the program
-/// with the message on standard input, and records its exit status.
+/// Each message has two spool files beside its text (`message-<id>.message`): a lock and a "started" mark. The
+/// worker takes an exclusive `flock` on the lock file and gives that open file to the wrapper (a small shell
+/// process) as its standard output; the wrapper passes it on to the program (as descriptor 4). So the lock is
+/// held for exactly as long as the wrapper or the program lives, whatever happens to the worker, and nothing
+/// depends on the database having recorded a pid (a worker can die right after starting the wrapper) or on
+/// pids at all (they are reused after a reboot). The wrapper creates the "started" mark as the program's
+/// output (what it says on failure), runs the program with the message on standard input, and records its
+/// exit status by writing it into the lock file. Files are few on purpose: creating one costs more than the
+/// rest of a hand-over on a busy spool.
 ///
 /// A later look at a message, by a restarted worker or by a retry, first takes the lock: held means in flight
 /// (wait, send nothing); free with a status means settled (delivered or failed, without sending again: a
@@ -64,31 +66,21 @@ public struct Courier: Sendable {
             } catch {
                 return .failed("cannot write the spool file: \(error)")
             }
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/bin/sh")
-            // "$0" is the spool base; the program and its arguments follow. Standard output is the locked file,
-            // for the wrapper and the program alike.
-            process.arguments = ["-c", #"umask 077; : > "$0.started" && "$@" < "$0.message" 2> "$0.error"; echo $? > "$0.status.tmp" && mv "$0.status.tmp" "$0.status""#,
-                                 base, program] + command.dropFirst()
-            process.standardInput = FileHandle.nullDevice
-            process.standardOutput = FileHandle(fileDescriptor: lock.descriptor, closeOnDealloc: false)
-            process.standardError = FileHandle.nullDevice
+            let wrapper: Wrapper
             do {
-                try process.run()
+                wrapper = try Wrapper(base: base, command: command, lock: lock.descriptor)
             } catch {
                 cleanUp(base, keepingLock: true)
-                return .failed("cannot start \(program): \(error.localizedDescription)")
+                return .failed("cannot start \(program): \(error)")
             }
-            try? onStart(process.processIdentifier)
-            let deadline = Date().addingTimeInterval(timeout)
-            while process.isRunning && Date() < deadline && keepWaiting() { usleep(2_000) }
-            if process.isRunning {
+            try? onStart(wrapper.pid)
+            guard let exit = wrapper.wait(until: Date().addingTimeInterval(timeout), keepWaiting: keepWaiting) else {
                 // Stopping it could cut off a program that has already accepted the message; let it finish.
                 return .inFlight
             }
             if let settled = settled(base) { return settled }
             cleanUp(base)
-            return .failed("\(program) ended without a status (exit \(process.terminationStatus))")
+            return .failed("\(program) ended without a status (exit \(exit))")
         }
     }
 
@@ -110,14 +102,27 @@ public struct Courier: Sendable {
         return body(base, lock)
     }
 
+    /// The exit status a finished wrapper recorded: in the lock file, or (wrappers of earlier versions) in its
+    /// own file. A status without a number was cut off by a kill after the program ended, which is as uncertain
+    /// as a kill while it ran: nil.
+    private func recordedStatus(_ base: String) -> String? {
+        for file in [".lock", ".status"] {
+            if let status = try? String(contentsOfFile: base + file, encoding: .utf8),
+               case let code = status.trimmingCharacters(in: .whitespacesAndNewlines), !code.isEmpty, code.allSatisfy(\.isNumber) {
+                return code
+            }
+        }
+        return nil
+    }
+
     /// The outcome a finished wrapper left, or nil when it never started the program. Only called with the lock held.
     private func settled(_ base: String) -> Outcome? {
-        if let status = try? String(contentsOfFile: base + ".status", encoding: .utf8) {
-            let code = status.trimmingCharacters(in: .whitespacesAndNewlines)
+        if let code = recordedStatus(base) {
             // A delivery's evidence stays until the outbox has recorded it (`forget`): a worker killed before
             // that commit leaves it for the next one, which settles the message instead of sending it again.
             if code == "0" { return .delivered }
-            let errors = (try? String(contentsOfFile: base + ".error", encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+            let errors = [".started", ".error"].compactMap { try? String(contentsOfFile: base + $0, encoding: .utf8) }
+                .joined().trimmingCharacters(in: .whitespacesAndNewlines)
             cleanUp(base)
             let hint = ["126": " (the program cannot be run: check its permissions)",
                         "127": " (the program was not found: install an MTA such as msmtp, or fix notifications.sendmailPath / smsCommand)"][code] ?? ""
@@ -139,8 +144,9 @@ public struct Courier: Sendable {
     /// Removes what the spool holds for a message. Only called with its lock held; the lock file goes last.
     private func cleanUp(_ base: String, keepingLock: Bool = false) {
         PrivateFiles.shred(base + ".message")
+        // ".error", ".status", ".status.tmp": what the wrappers of earlier versions wrote.
         for suffix in [".error", ".status", ".status.tmp", ".started"] { unlink(base + suffix) }
-        if !keepingLock { unlink(base + ".lock") }
+        if keepingLock { truncate(base + ".lock", 0) } else { unlink(base + ".lock") }
     }
 
     /// Whether a process is alive (EPERM also means it exists). Only a hint: pids are reused.
@@ -155,6 +161,109 @@ public struct Courier: Sendable {
               let close = stat.lastIndex(of: ")") else { return false }
         return stat[stat.index(after: close)...].trimmingCharacters(in: .whitespaces).hasPrefix("Z")
     }
+}
+
+/// The wrapper of one hand-over: `/bin/sh` started with `posix_spawn` (no fork of the server's memory, no
+/// Foundation `Process` and its monitoring), which marks "started", runs the program and records its exit
+/// status with builtins only. Its standard output is the hand-over lock (where the status goes); descriptor 3 is the write end of a pipe
+/// that only the wrapper holds (the program gets it closed), so the end of the wrapper is an end-of-file the
+/// worker waits for with `poll` (with a timeout, unlike `waitpid`) instead of asking every few milliseconds.
+struct Wrapper {
+    let pid: Int32
+    /// The read end of the pipe; closed once the wrapper has been waited for or left to finish.
+    private let exited: Int32
+
+    struct Failure: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    /// `"$0"` is the spool base; the program and its arguments follow. Redirections apply left to right: the
+    /// program gets the lock (the wrapper's standard output) as descriptor 4, the message, the "started" mark
+    /// for its output, and not the pipe. A redirection that fails runs nothing and leaves a non-zero status.
+    static let script = #"umask 077; "$@" 4>&1 < "$0.message" 2> "$0.started" >&2 3>&-; echo $?"#
+
+    init(base: String, command: [String], lock: Int32) throws {
+        var ends: [Int32] = [-1, -1]
+        // pipe2 is not exported by the Glibc module: close-on-exec right after (a wrapper another thread starts
+        // in between gets these closed by closefrom below).
+        guard pipe(&ends) == 0 else { throw Failure(description: "pipe: \(String(cString: strerror(errno)))") }
+        for end in ends { _ = fcntl(end, F_SETFD, FD_CLOEXEC) }
+        defer { Glibc.close(ends[1]) }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        // dup2 clears close-on-exec on the copies, also when a descriptor is already the one asked for.
+        posix_spawn_file_actions_adddup2(&actions, lock, 1)
+        posix_spawn_file_actions_adddup2(&actions, ends[1], 3)
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        // The server opens its descriptors close-on-exec; where the C library offers it, a descriptor that
+        // slipped through (a socket between accept and fcntl) is closed too.
+        if let closeFrom = Self.addCloseFrom { _ = closeFrom(&actions, 4) }
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        // The server ignores SIGPIPE and its threads may block signals: the wrapper and the program start with
+        // the defaults, as from a shell.
+        var all = sigset_t()
+        sigfillset(&all)
+        var none = sigset_t()
+        sigemptyset(&none)
+        posix_spawnattr_setsigdefault(&attributes, &all)
+        posix_spawnattr_setsigmask(&attributes, &none)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
+        let arguments = ["/bin/sh", "-c", Self.script, base] + command
+        var cArguments = arguments.map { strdup($0) } + [nil]
+        defer { for argument in cArguments { free(argument) } }
+        var child: pid_t = 0
+        let result = posix_spawn(&child, "/bin/sh", &actions, &attributes, &cArguments, environ)
+        guard result == 0 else {
+            Glibc.close(ends[0])
+            throw Failure(description: String(cString: strerror(result)))
+        }
+        pid = child
+        exited = ends[0]
+    }
+
+    /// Waits for the wrapper to end, until `deadline` or while `keepWaiting` holds (asked every 50 ms). Returns
+    /// its exit status, or nil when it is still running: it is then left to finish (and reaped) on its own.
+    func wait(until deadline: Date, keepWaiting: () -> Bool) -> Int32? {
+        var entry = pollfd(fd: exited, events: Int16(POLLIN), revents: 0)
+        while true {
+            let left = deadline.timeIntervalSinceNow
+            let slice = Int32(max(0, min(left, 0.05)) * 1000)
+            let ready = poll(&entry, 1, slice)
+            if ready > 0 {
+                var byte: UInt8 = 0
+                // Nobody writes to the pipe: readable means every copy of its write end is closed.
+                if read(exited, &byte, 1) <= 0 { break }
+            } else if ready < 0 && errno != EINTR {
+                break
+            }
+            if ready == 0 && (left <= 0 || !keepWaiting()) {
+                let pid = pid
+                let descriptor = exited
+                Thread { Self.reap(pid); Glibc.close(descriptor) }.start()
+                return nil
+            }
+        }
+        Glibc.close(exited)
+        return Self.reap(pid)
+    }
+
+    /// Blocks until the process has ended; its exit status (128 + the signal that ended it).
+    @discardableResult
+    static func reap(_ pid: Int32) -> Int32 {
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 {
+            if errno != EINTR { return -1 }
+        }
+        return status & 0x7f == 0 ? (status >> 8) & 0xff : 128 + status & 0x7f
+    }
+
+    private typealias AddCloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
+    private static let addCloseFrom: AddCloseFrom? = dlsym(nil, "posix_spawn_file_actions_addclosefrom_np")
+        .map { unsafeBitCast($0, to: AddCloseFrom.self) }
 }
 
 /// An exclusive, non-blocking `flock` on a spool file. The lock belongs to the open file, so it stays held

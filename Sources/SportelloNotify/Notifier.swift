@@ -57,40 +57,47 @@ public struct Notifier: Sendable {
     }
 
     /// Hand-overs running at once.
-    static let handOvers = 4
+    static let handOvers = 8
 
+    /// A pool of at most `handOvers` hand-over threads: a message is claimed as soon as a thread is free, so one
+    /// slow program delays only its own message (rounds that waited for their slowest hand-over did not). When
+    /// several threads are free at once their claims are one transaction. `keepGoing` is only called on this
+    /// thread; the hand-over threads read its last answer.
     private func deliverClaimed(clock: () -> Int64, limit: Int, keepGoing: () -> Bool, _ report: inout DeliveryReport) {
         var remaining = limit
-        while remaining > 0 && keepGoing() {
-            let claimed = (try? outbox.claimDue(now: clock(), lease: lease, worker: Self.worker, limit: min(Self.handOvers, remaining))) ?? []
+        let free = DispatchSemaphore(value: Self.handOvers)
+        let reports = Locked<[DeliveryReport]>([])
+        let going = Locked(true)
+        let group = DispatchGroup()
+        func stillGoing() -> Bool {
+            if going.withLock({ $0 }) && !keepGoing() { going.withLock { $0 = false } }
+            return going.withLock { $0 }
+        }
+        while remaining > 0 && stillGoing() {
+            guard free.wait(timeout: .now() + .milliseconds(50)) == .success else { continue }
+            var taken = 1
+            while taken < min(Self.handOvers, remaining) && free.wait(timeout: .now()) == .success { taken += 1 }
+            let claimed = (try? outbox.claimDue(now: clock(), lease: lease, worker: Self.worker, limit: taken)) ?? []
+            for _ in claimed.count..<taken { free.signal() }
             if claimed.isEmpty { break }
             remaining -= claimed.count
             let now = clock()
-            if claimed.count == 1 {
-                deliver(claimed[0], now, &report, keepGoing: keepGoing)
-                continue
-            }
-            let reports = Locked<[DeliveryReport]>([])
-            // `keepGoing` is only called here; the hand-over threads read its last answer.
-            let going = Locked(true)
-            let group = DispatchGroup()
             for message in claimed {
                 group.enter()
                 Thread { [self] in
                     var own = DeliveryReport()
                     deliver(message, now, &own, keepGoing: { going.withLock { $0 } })
                     reports.withLock { $0.append(own) }
+                    free.signal()
                     group.leave()
                 }.start()
             }
-            while group.wait(timeout: .now() + .milliseconds(50)) == .timedOut {
-                if !keepGoing() { going.withLock { $0 = false } }
-            }
-            for own in reports.withLock({ $0 }) {
-                report.delivered += own.delivered
-                report.failed += own.failed
-                report.dead += own.dead
-            }
+        }
+        while group.wait(timeout: .now() + .milliseconds(50)) == .timedOut { _ = stillGoing() }
+        for own in reports.withLock({ $0 }) {
+            report.delivered += own.delivered
+            report.failed += own.failed
+            report.dead += own.dead
         }
     }
 

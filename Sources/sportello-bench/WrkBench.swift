@@ -235,6 +235,8 @@ func rushBenchmark(clients: Int, places: Int, seconds: Int, thinkMilliseconds: I
     print(String(format: "  bookings in the database: %lld of %d places; fullest slot %lld of %d desks; people booked twice: %lld",
                  booked, released, fullest, service.capacity, duplicates))
     print(String(format: "  server memory: %.1f MB before, %.1f MB peak during the rush", baseline, peakMemory))
+    let found = bench.application.alternativesFound
+    print("  alternatives offered with refusals: \(found.searches) searches, \(found.revalidations) cached answers kept after a check")
     print("  answers without a clear code: \(unclear); socket errors: \(report.socketErrors)")
 
     var failures: [String] = []

@@ -47,13 +47,14 @@ import Testing
         chmod(sendmail, 0o755)
         let configuration = try writeConfiguration(sendmail: sendmail)
 
-        // Six bookings, each with its confirmation queued in the same transaction.
+        // Twelve bookings, each with its confirmation queued in the same transaction: more than one run's
+        // hand-overs at once (8), so the second run still has a message of its own to be killed with.
         let database = try Database(path: "\(folder)/var/db.sqlite")
         let store = BookingStore(database: database)
         let settings = try SiteConfiguration.load(path: configuration).notifications
         let now = currentInstant()
         var codes: [String] = []
-        for index in 0..<6 {
+        for index in 0..<12 {
             let start = now + 86_400 * 3 + Int64(index) * 1_800
             let hold = try store.placeHold(slot: SlotRef(serviceID: "residenza", start: start), capacity: 1, now: now, expiresAt: now + 600, clientIP: "t")
             let person = PersonDetails(givenName: "Utente", familyName: "Numero \(index)", codiceFiscale: "RSSMRA85T10A562S",

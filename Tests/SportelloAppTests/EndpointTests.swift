@@ -281,6 +281,34 @@ let person = ["nome": "Maria Chiara", "cognome": "D'Alessandro", "codice_fiscale
         let offeredNow = try alternatives()
         #expect(!offeredNow.contains(next))
         #expect(offeredNow.count == 5)
+        // A write that takes none of them (a place of another service), in the same second: the answer is
+        // checked against the slots it spans and kept, not searched for again over two weeks.
+        let counted = site.application.alternatives.counts
+        #expect(try site.post("/api/holds", ["service": "tari", "slot": String(rome("2026-11-27", "10:00"))], json: true).status == 201)
+        #expect(try alternatives() == offeredNow)
+        #expect(site.application.alternatives.counts.revalidations == counted.revalidations + 1)
+        #expect(site.application.alternatives.counts.searches == counted.searches)
+        // One of them taken: the rest of the two weeks is searched again.
+        let second = try #require(offeredNow.first)
+        var lastHold = ""
+        while true {
+            let taken = try site.post("/api/holds", ["service": "carta-identita", "slot": String(second)], json: true)
+            guard taken.status == 201 else { break }
+            lastHold = extract("[0-9a-f]{32}", from: taken.body) ?? ""
+        }
+        let searched = site.application.alternatives.counts.searches
+        let afterTaken = try alternatives()
+        #expect(!afterTaken.contains(second) && afterTaken.count == 5 && afterTaken.first == offeredNow.dropFirst().first)
+        #expect(site.application.alternatives.counts.searches == searched + 1)
+        // A second later (a hold may have run out without a write) the answer is checked again, not searched.
+        site.clock.advance(1)
+        let kept = site.application.alternatives.counts
+        #expect(try alternatives() == afterTaken)
+        #expect(site.application.alternatives.counts.revalidations == kept.revalidations + 1 && site.application.alternatives.counts.searches == kept.searches)
+        // A place freed inside the answer's span is found by the check and offered again, nearest first.
+        #expect(try site.post("/api/holds/release", ["hold": lastHold], json: true).status == 200)
+        #expect(try alternatives() == offeredNow)
+        #expect(site.application.alternatives.counts.searches == kept.searches)
 
         // An expired hold cannot be confirmed.
         let hold = try site.post("/api/holds", ["service": "tari", "slot": String(rome("2026-11-27", "09:00"))], json: true)

@@ -95,6 +95,49 @@ import Testing
         #expect(sandbox.receivedFiles().count == 1)
     }
 
+    /// The wrapper writes its status with one `echo`: killed between creating the file and writing it, it leaves
+    /// an empty file, as uncertain as a kill while the program ran; never a delivery, never an "exit status ".
+    @Test func aStatusCutOffByAKillCountsAsAnInterruptedHandOver() throws {
+        let sandbox = try Sandbox()
+        let courier = Courier(spool: "\(sandbox.folder)/spool")
+        try PrivateFiles.makeFolder(courier.spool)
+        let base = courier.base(11)
+        for name in [".started", ".status", ".lock"] { #expect(FileManager.default.createFile(atPath: base + name, contents: Data())) }
+        guard case .failed(let error) = courier.outcome(of: claimed(11)) else {
+            Issue.record("an empty status was not taken as an interrupted hand-over")
+            return
+        }
+        #expect(error.contains("interrupted"))
+        #expect(courier.outcome(of: claimed(11)) == .notHandedOver)
+        // A wrapper of an earlier version, running at the upgrade, records its status in a file of its own.
+        for name in [".started", ".lock"] { #expect(FileManager.default.createFile(atPath: base + name, contents: Data())) }
+        #expect(FileManager.default.createFile(atPath: base + ".status", contents: Data("0\n".utf8)))
+        #expect(courier.outcome(of: claimed(11)) == .delivered)
+    }
+
+    /// The wrapper is started with `posix_spawn` by a server that ignores SIGPIPE: the program gets the default
+    /// disposition of SIGPIPE, the message on its standard input and not the worker's wait pipe (descriptor 3).
+    @Test func theProgramStartsWithDefaultSignalsAndOnlyItsOwnDescriptors() throws {
+        let sandbox = try Sandbox()
+        let program = "\(sandbox.folder)/check"
+        let report = "\(sandbox.folder)/report"
+        let script = "#!/bin/sh\ngrep '^SigIgn' /proc/$$/status > \(report)\n[ -e /proc/$$/fd/3 ] && echo fd3 >> \(report)\ncat > \(report).message\nexit 0\n"
+        #expect(FileManager.default.createFile(atPath: program, contents: Data(script.utf8), attributes: [.posixPermissions: 0o755]))
+        let ignored = signal(SIGPIPE, SIG_IGN)
+        defer { signal(SIGPIPE, ignored) }
+        let courier = Courier(spool: "\(sandbox.folder)/spool")
+        var pid: Int32 = 0
+        #expect(courier.deliver(Array("Subject: x\r\n\r\nbody\r\n".utf8), id: 12, command: [program], onStart: { pid = $0 }) == .delivered)
+        #expect(pid > 0)
+        let lines = (try? String(contentsOfFile: report, encoding: .utf8)) ?? ""
+        // The SigIgn mask in hexadecimal, bit n - 1 for signal n.
+        let ignoredMask = lines.split(separator: "\n").first { $0.hasPrefix("SigIgn:") }
+            .flatMap { UInt64($0.dropFirst("SigIgn:".count).trimmingCharacters(in: .whitespaces), radix: 16) }
+        #expect(ignoredMask.map { $0 & (1 << (UInt64(SIGPIPE) - 1)) == 0 } == true)
+        #expect(!lines.contains("fd3"))
+        #expect((try? String(contentsOfFile: report + ".message", encoding: .utf8)) == "Subject: x\r\n\r\nbody\r\n")
+    }
+
     @Test func aDeliveryStaysSettledUntilTheOutboxHasRecordedIt() throws {
         let sandbox = try Sandbox()
         let sendmail = try sandbox.fakeProgram(named: "sendmail")
