@@ -129,15 +129,12 @@ extension Application {
 enum ClientKey {
     static func of(_ address: String) -> String {
         guard address.contains(":") else { return address }
-        var bytes = [UInt8](repeating: 0, count: 16)
         // A proxy may write the address in brackets ([2001:db8::1], as in URLs): the same client.
         let bare = address.hasPrefix("[") && address.hasSuffix("]") ? String(address.dropFirst().dropLast()) : address
         let parsed = bare.split(separator: "%", maxSplits: 1).first.map { String($0) } ?? bare
-        guard inet_pton(AF_INET6, parsed, &bytes) == 1 else { return address }
+        guard let bytes = IPAddress.bytes(of: parsed), bytes.count == 16 else { return address }
         // An IPv4 address written as IPv6 (::ffff:a.b.c.d) is that IPv4 address.
-        if bytes[0..<10].allSatisfy({ $0 == 0 }) && bytes[10] == 0xFF && bytes[11] == 0xFF {
-            return bytes[12..<16].map(String.init).joined(separator: ".")
-        }
+        if let v4 = IPAddress.mappedIPv4(bytes) { return v4.map(String.init).joined(separator: ".") }
         let hex = Array("0123456789abcdef")
         var key = ""
         for (index, byte) in bytes[0..<8].enumerated() {

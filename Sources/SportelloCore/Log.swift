@@ -160,25 +160,15 @@ public enum Log {
     /// (`2001:db8:1::/48`). Enough to spot an abusive network, not enough to single out a person.
     /// Anything that is not an address is logged as `-`.
     public static func anonymizedAddress(_ address: String) -> String {
-        var v4 = in_addr()
-        if inet_pton(AF_INET, address, &v4) == 1 {
-            let octets = withUnsafeBytes(of: v4.s_addr) { Array($0) }
-            return "\(octets[0]).\(octets[1]).\(octets[2]).0/24"
-        }
-        var v6 = in6_addr()
-        if inet_pton(AF_INET6, address, &v6) == 1 {
-            var bytes = withUnsafeBytes(of: v6) { Array($0) }
-            // An IPv4 client on a dual-stack socket: the IPv4 rule applies.
-            if bytes[0..<10].allSatisfy({ $0 == 0 }) && bytes[10] == 0xFF && bytes[11] == 0xFF {
-                return "\(bytes[12]).\(bytes[13]).\(bytes[14]).0/24"
-            }
-            for index in 6..<16 { bytes[index] = 0 }
-            var text = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN) + 1)
-            var masked = in6_addr()
-            withUnsafeMutableBytes(of: &masked) { $0.copyBytes(from: bytes) }
-            guard inet_ntop(AF_INET6, &masked, &text, socklen_t(text.count)) != nil else { return "-" }
-            return String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self) + "/48"
-        }
-        return "-"
+        guard var bytes = IPAddress.bytes(of: address) else { return "-" }
+        // An IPv4 client on a dual-stack socket: the IPv4 rule applies.
+        if let v4 = IPAddress.mappedIPv4(bytes) { bytes = v4 }
+        if bytes.count == 4 { return "\(bytes[0]).\(bytes[1]).\(bytes[2]).0/24" }
+        for index in 6..<16 { bytes[index] = 0 }
+        var text = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN) + 1)
+        var masked = in6_addr()
+        withUnsafeMutableBytes(of: &masked) { $0.copyBytes(from: bytes) }
+        guard inet_ntop(AF_INET6, &masked, &text, socklen_t(text.count)) != nil else { return "-" }
+        return String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self) + "/48"
     }
 }
