@@ -12,6 +12,16 @@ import Testing
 
 let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
+/// The demo comune's configuration and templates, with the pages and the database in `folder`.
+func demoOptions(in folder: String) -> Options {
+    var options = Options()
+    options.configPath = repositoryRoot.appendingPathComponent("sportello.json").path
+    options.templatesPath = repositoryRoot.appendingPathComponent("site-templates").path
+    options.outputPath = "\(folder)/output"
+    options.databasePath = "\(folder)/db.sqlite"
+    return options
+}
+
 
 /// A test clock the test moves by hand.
 final class TestClock: Sendable {
@@ -39,11 +49,7 @@ final class RunningSite: Sendable {
 
     init(now: Int64, configure: (inout SiteConfiguration) -> Void = { _ in }) throws {
         clock = TestClock(now)
-        var options = Options()
-        options.configPath = repositoryRoot.appendingPathComponent("sportello.json").path
-        options.templatesPath = repositoryRoot.appendingPathComponent("site-templates").path
-        options.outputPath = "\(folder)/output"
-        options.databasePath = "\(folder)/db.sqlite"
+        let options = demoOptions(in: folder)
         var configuration = try SiteConfiguration.load(path: options.configPath)
         configuration.booking.requestsPerMinutePerAddress = 0  // the tests come from one address
         configuration.limits = .unlimited  // ditto; the limits' own tests set them

@@ -41,11 +41,7 @@ struct FlakyOccupancy: OccupancySource {
     @Test func aFailingLaneStaysDegradedUntilItsPagesArePublished() throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sportello-lanes-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        var options = Options()
-        options.configPath = repositoryRoot.appendingPathComponent("sportello.json").path
-        options.templatesPath = repositoryRoot.appendingPathComponent("site-templates").path
-        options.outputPath = "\(folder)/output"
-        options.databasePath = "\(folder)/db.sqlite"
+        let options = demoOptions(in: folder)
         let site = try LoadedSite(options: options)
         let (application, _) = try site.openApplication()
         let broken = Gate()
@@ -78,11 +74,7 @@ struct FlakyOccupancy: OccupancySource {
     @Test func serveAnswersBeforeItsStartUpBuildEnds() throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sportello-startup-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        var options = Options()
-        options.configPath = repositoryRoot.appendingPathComponent("sportello.json").path
-        options.templatesPath = repositoryRoot.appendingPathComponent("site-templates").path
-        options.outputPath = "\(folder)/output"
-        options.databasePath = "\(folder)/db.sqlite"
+        var options = demoOptions(in: folder)
         options.port = 0
         let site = try LoadedSite(options: options)
         // The pages of an earlier run.
@@ -123,11 +115,7 @@ struct FlakyOccupancy: OccupancySource {
     @Test func aFailedStartUpBuildMakesHealthDegraded() throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sportello-startup-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        var options = Options()
-        options.configPath = repositoryRoot.appendingPathComponent("sportello.json").path
-        options.templatesPath = repositoryRoot.appendingPathComponent("site-templates").path
-        options.outputPath = "\(folder)/output"
-        options.databasePath = "\(folder)/db.sqlite"
+        var options = demoOptions(in: folder)
         options.port = 0
         let site = try LoadedSite(options: options)
         let broken = Gate()
