@@ -91,8 +91,14 @@ extension Application {
     }
 
     private func sessionCookie(value: String, maxAge: Int64) -> String {
+        cookie(Self.sessionCookie, value: value, path: layout.api(""), maxAge: maxAge)
+    }
+
+    /// Every cookie Sportello sets: never readable by scripts, Secure on an https site, and sent back only to
+    /// the endpoint (`path`); `sameSite` Strict unless a cross-site arrival must keep it.
+    func cookie(_ name: String, value: String, path: String, maxAge: Int64, sameSite: String = "Strict") -> String {
         let secure = configuration.comune.baseURL.hasPrefix("https:") ? "; Secure" : ""
-        return "\(Self.sessionCookie)=\(value); Path=\(layout.api("")); Max-Age=\(maxAge); HttpOnly; SameSite=Strict\(secure)"
+        return "\(name)=\(value); Path=\(path); Max-Age=\(maxAge); HttpOnly; SameSite=\(sameSite)\(secure)"
     }
 
     /// A page that tells the outcome of a step and where to go next.
@@ -297,8 +303,7 @@ extension Application {
     static let beneficiaryCookie = "sportello_beneficiary"
 
     private func beneficiaryCookie(value: String, maxAge: Int64) -> String {
-        let secure = configuration.comune.baseURL.hasPrefix("https:") ? "; Secure" : ""
-        return "\(Self.beneficiaryCookie)=\(value); Path=\(layout.api("")); Max-Age=\(maxAge); HttpOnly; SameSite=Strict\(secure)"
+        cookie(Self.beneficiaryCookie, value: value, path: layout.api(""), maxAge: maxAge)
     }
 
     /// "Prenota per un'altra persona" on the service page, before any slot: the beneficiary's codice fiscale is

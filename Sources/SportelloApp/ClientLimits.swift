@@ -18,8 +18,7 @@ extension Application {
     }
 
     func visitorCookie(_ value: String) -> String {
-        let secure = configuration.comune.baseURL.hasPrefix("https:") ? "; Secure" : ""
-        return "\(Self.visitorCookie)=\(value); Path=\(layout.api("")); Max-Age=86400; HttpOnly; SameSite=Lax\(secure)"
+        cookie(Self.visitorCookie, value: value, path: layout.api(""), maxAge: 86_400, sameSite: "Lax")
     }
 
     /// Who asks for a hold: the address key, the browser session and the cap on the address's live holds.

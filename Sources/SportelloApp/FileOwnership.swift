@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Foundation
+import SportelloCore
 
 /// What `serve` says at start-up about the folders it writes: another user's folder means someone else can
 /// change the pages citizens see or read the database; a `var/` others may enter exposes personal data.
@@ -26,11 +27,11 @@ enum FileOwnership {
         return "\(String(cString: name)) (uid \(uid))"
     }
 
-    /// Prints the warnings on standard error.
+    /// Logs the warnings, in the log's one format.
     static func warn(_ options: Options) {
         let data = (options.databasePath as NSString).deletingLastPathComponent
         for warning in warnings(output: options.outputPath, data: data.isEmpty ? "." : data) {
-            FileHandle.standardError.write(Data("sportello: warning: \(warning)\n".utf8))
+            Log.warning("file_ownership", ["warning": .text(warning)])
         }
     }
 }

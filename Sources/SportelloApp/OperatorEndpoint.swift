@@ -104,8 +104,7 @@ extension Application {
 
     /// The sign-in cookie: only sent back to the operator endpoint, never readable by scripts or sent cross-site.
     private func operatorCookie(value: String, maxAge: Int) -> String {
-        let secure = configuration.comune.baseURL.hasPrefix("https:") ? "; Secure" : ""
-        return "\(Self.operatorCookie)=\(value); Path=\(layout.api("operator")); Max-Age=\(maxAge); HttpOnly; SameSite=Strict\(secure)"
+        cookie(Self.operatorCookie, value: value, path: layout.api("operator"), maxAge: Int64(maxAge))
     }
 
     private func operatorJSON(_ booking: Booking) -> [String: Any] {
