@@ -72,6 +72,10 @@ public final class EndpointFuzz: Sendable {
         proof.bits = 4
         proof.waitSeconds = 5
         configuration.limits.proofOfWork = proof
+        // The one-time code on the summary (`verification_code`, `resend`) is fuzzed on the tributi office's services.
+        for index in configuration.services.indices where configuration.services[index].id == "tributi" {
+            configuration.services[index].verifyContact = true
+        }
         var identity = IdentityHeaders()
         identity.proxySecret = Self.proxySecret
         identity.spidLoginURL = "/auth/spid/login"
