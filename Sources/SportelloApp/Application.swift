@@ -10,12 +10,16 @@ import SportelloStore
 public final class Application: HTTPResponder, Sendable {
     /// A confirmation finishes a hold the server granted: admission control never turns it away (the hold would
     /// otherwise block its place until it expires).
-    public func completesAdmittedWork(method: String, path: String) -> Bool { method == "POST" && path == "/api/bookings" }
+    public func completesAdmittedWork(method: String, path: String) -> Bool {
+        method == "POST" && layout.route(ofPath: path)?.completesAdmittedWork == true
+    }
 
     let site: LoadedSite
     let store: BookingStore
     let operators: OperatorStore
     let accounts: AccountStore
+    /// Who is signed in on a request (the `identity` request step).
+    let identities: CitizenIdentification
     /// Sign-in attempts per client address, on top of the per-account lock.
     let loginLimiter: RateLimiter
     /// Wrong booking code + codice fiscale pairs, per client address and per code (see `limitLookup`).
@@ -50,6 +54,7 @@ public final class Application: HTTPResponder, Sendable {
         self.store = store
         operators = OperatorStore(database: store.database)
         accounts = AccountStore(database: store.database)
+        identities = CitizenIdentification(configuration: site.configuration, accounts: accounts, clock: clock)
         loginLimiter = RateLimiter(capacity: 10, perMinute: 10)
         lookupLimiter = RateLimiter(capacity: 10, perMinute: 2)
         self.publisher = publisher
@@ -187,71 +192,64 @@ public final class Application: HTTPResponder, Sendable {
     }
 
     func route(_ request: HTTPRequest) -> HTTPResponse {
-        let apiPrefix = layout.basePath + "/api/"
-        guard request.path.hasPrefix(apiPrefix) || request.path == layout.basePath + "/api" else {
+        let apiRoot = layout.apiRoot
+        guard request.path.hasPrefix(apiRoot + "/") || request.path == apiRoot else {
             return staticFiles.respond(to: strippingBasePath(request))
         }
-        let isHealth = request.path == apiPrefix + "health"
-        if isHealth, request.method == "GET" || request.method == "HEAD" { return health() }
-        let context = RequestContext(request: request, configuration: configuration)
-        // The other GETs: where the SPID/CIE gateway sends the citizen back, to their hold or to their bookings
-        // (they only show).
-        let resuming = request.method == "GET" && (request.path == apiPrefix + "holds/resume" || request.path == apiPrefix + "my-bookings")
-        guard (request.method == "POST" || resuming), !isHealth else {
-            var response = failure(.methodNotAllowed, context)
-            response.headers.append(("Allow", isHealth ? "GET, HEAD" : "POST"))
-            return response
+        let route = layout.route(ofPath: request.path)
+        if route == .health, request.method == "GET" || request.method == "HEAD" { return health() }
+        var endpoint = EndpointRequest(http: request, route: route, context: RequestContext(request: request, configuration: configuration))
+        if let refusal = RequestStep.run(steps(for: endpoint), on: &endpoint) { return answer(refusal, endpoint.context) }
+        return dispatch(endpoint)
+    }
+
+    /// The steps a request passes before its route runs: method and per-address rate for every one; then a GET
+    /// the identity gateway sends back only reads its query and who signed in, while a form is checked in full.
+    func steps(for request: EndpointRequest) -> [RequestStep] {
+        let admission: [RequestStep] = [.methodAllowed, .addressRate(addressLimiter, clock: clock)]
+        let languages = configuration.comune.languages
+        if request.http.method == "GET" {
+            return admission + [.queryDecoded, .language(languages), .identity(identities)]
         }
-        if let limiter = addressLimiter, !limiter.allow(context.clientKey, now: Double(clock())) {
-            var response = failure(.rateLimited, context)
-            response.headers.append(("Retry-After", "60"))
-            return response
+        return admission + [.sameOrigin(configuration.comune.origin), .formContentType, .formDecoded, .language(languages),
+                            .identity(identities), .browserCookies, .honeypot]
+    }
+
+    /// The answer to a refusal: the error in the visitor's language, with the refusal's headers.
+    func answer(_ refusal: RequestRefusal, _ context: RequestContext) -> HTTPResponse {
+        var response = failure(refusal.error, context)
+        response.headers += refusal.headers
+        return response
+    }
+
+    /// Runs the route a request that passed its steps names.
+    func dispatch(_ request: EndpointRequest) -> HTTPResponse {
+        let (fields, context) = (request.fields, request.context)
+        guard let route = request.route else { return failure(.notFound, context) }
+        // A GET is the identity gateway sending the citizen back: to the hold they left, or, signed in on the
+        // sign-in page, to "Le mie prenotazioni" at once rather than the same static page with no sign of it.
+        if request.http.method == "GET" {
+            return route == .myBookings ? myBookings(FormFields(), context) : resumeHold(fields, context)
         }
-        if resuming { return request.path == apiPrefix + "my-bookings" ? resumeMyBookings(request, context) : resumeHold(request, context) }
-        guard originIsAllowed(request) else {
-            // The most common misconfiguration (site opened at another address than baseURL): say which.
-            Log.warning("refused", ["reason": "bad_origin", "path": .text(String(request.path.prefix(200))),
-                                    "origin": .text(String((request.headers["Origin"] ?? request.headers["Referer"] ?? "").prefix(200))),
-                                    "expected": .text(configuration.comune.origin),
-                                    "client": .text(Log.anonymizedAddress(context.clientAddress))])
-            return failure(.badOrigin, context)
-        }
-        // Only a form is read as a form: a JSON or multipart body decoded as one would be answered as if its
-        // fields were missing ("unknown service"), and text/plain is what a cross-site page can send unpreflighted.
-        if let type = request.headers["Content-Type"],
-           type.split(separator: ";", maxSplits: 1).first?.trimmingCharacters(in: .whitespaces).lowercased() != "application/x-www-form-urlencoded" {
-            return failure(.badForm, context)
-        }
-        let fields: FormFields
-        do {
-            fields = try FormDecoder.decode(request.body)
-        } catch {
-            return failure(.badForm, context)
-        }
-        var formContext = context
-        if let language = fields["lang"], configuration.comune.languages.contains(language) { formContext.language = language }
-        formContext.citizen = identify(request)
-        takeOverLocalAccount(of: formContext.citizen, formContext)
-        formContext.chosenBeneficiary = request.cookies[Self.beneficiaryCookie]
-        formContext.visitor = Self.visitor(request)
-        if let honeypot = fields["website"], !honeypot.isEmpty { return failure(.badForm, formContext) }
-        switch String(request.path.dropFirst(apiPrefix.count)) {
-        case "holds": return placeHold(fields, formContext)
-        case "holds/release": return releaseHold(fields, formContext)
-        case "review": return review(fields, formContext)
-        case "bookings": return confirm(fields, formContext)
-        case "cancellations": return cancel(fields, formContext)
-        case "holds/for": return chooseBeneficiary(fields, formContext)
-        case "beneficiary": return chooseBeneficiaryFirst(fields, formContext)
-        case "accounts": return register(fields, formContext)
-        case "login": return login(fields, formContext)
-        case "logout": return logout(request, formContext)
-        case "credentials": return resetCredentials(fields, formContext)
-        case "my-bookings": return myBookings(fields, formContext)
-        case "my-bookings/cancel": return cancelMine(fields, formContext)
-        case "receipts": return receipt(fields, formContext)
-        case let action where action.hasPrefix("operator/"): return operatorRoute(String(action.dropFirst(9)), request, fields, formContext)
-        default: return failure(.notFound, formContext)
+        switch route {
+        case .holds: return placeHold(fields, context)
+        case .releaseHold: return releaseHold(fields, context)
+        case .review: return review(fields, context)
+        case .bookings: return confirm(fields, context)
+        case .cancellations: return cancel(fields, context)
+        case .chooseBeneficiary: return chooseBeneficiary(fields, context)
+        case .beneficiary: return chooseBeneficiaryFirst(fields, context)
+        case .accounts: return register(fields, context)
+        case .login: return login(fields, context)
+        case .logout: return logout(request.http, context)
+        case .credentials: return resetCredentials(fields, context)
+        case .myBookings: return myBookings(fields, context)
+        case .cancelMine: return cancelMine(fields, context)
+        case .receipts: return receipt(fields, context)
+        case .operatorLogin, .operatorAgenda, .operatorOutcome, .operatorCancel, .operatorBlocks, .operatorRemoveBlock,
+             .operatorStats, .operatorLogout:
+            return operatorRoute(route, request.http, fields, context)
+        case .resumeHold, .health: return failure(.notFound, context)
         }
     }
 
@@ -261,22 +259,6 @@ public final class Application: HTTPResponder, Sendable {
         if path.isEmpty { path = "/" }
         return HTTPRequest(method: request.method, target: path, path: path, query: request.query, headers: request.headers,
                            body: request.body, remoteAddress: request.remoteAddress)
-    }
-
-    /// State-changing POSTs must come from the site's own pages (or from an API client that sends no
-    /// Origin and no Referer, such as curl or a server-side integration).
-    func originIsAllowed(_ request: HTTPRequest) -> Bool {
-        let expected = configuration.comune.origin
-        if let origin = request.headers["Origin"] {
-            return origin == expected || ComuneSettings.normalizedOrigin(origin) == expected
-        }
-        if let referer = request.headers["Referer"] {
-            if referer == expected || referer.hasPrefix(expected + "/") { return true }
-            // The Referer's own origin, compared in normal form (case, default port).
-            guard let components = URLComponents(string: referer), let scheme = components.scheme, let host = components.host else { return false }
-            return ComuneSettings.normalizedOrigin("\(scheme)://\(host)\(components.port.map { ":\($0)" } ?? "")") == expected
-        }
-        return true
     }
 }
 

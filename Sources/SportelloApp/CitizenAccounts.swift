@@ -53,45 +53,11 @@ struct Citizen: Sendable, Equatable {
 extension Application {
     static let sessionCookie = "sportello_session"
 
-    /// The signed-in citizen: identity headers count only when they come from a trusted proxy with the secret
-    /// it shares with Sportello; otherwise the session cookie decides. A header sent by anyone else is ignored.
-    func identify(_ request: HTTPRequest) -> Citizen? {
-        if let headers = configuration.identity, configuration.booking.isTrustedProxy(request.remoteAddress),
-           Self.carriesProxySecret(request, headers),
-           var fiscal = request.headers[headers.codiceFiscale]?.trimmingCharacters(in: .whitespaces), !fiscal.isEmpty {
-            // SPID passes "TINIT-<codice fiscale>".
-            if fiscal.uppercased().hasPrefix("TINIT-") { fiscal = String(fiscal.dropFirst(6)) }
-            guard let codiceFiscale = try? FieldValidator.codiceFiscale(fiscal).value,
-                  let given = try? FieldValidator.personName(request.headers[headers.givenName] ?? "", field: "nome"),
-                  let family = try? FieldValidator.personName(request.headers[headers.familyName] ?? "", field: "cognome") else { return nil }
-            let email = headers.email.flatMap { request.headers[$0] }.flatMap { try? FieldValidator.email($0) } ?? ""
-            let phone = headers.phone.flatMap { request.headers[$0] }.flatMap { try? FieldValidator.phone($0) } ?? ""
-            return Citizen(codiceFiscale: codiceFiscale, givenName: given, familyName: family, email: email, phone: phone, certified: true)
-        }
-        guard localAccountsAllowed, let token = request.cookies[Self.sessionCookie], let account = accounts.account(session: token, now: clock()) else {
-            return nil
-        }
-        return Citizen(account: account)
-    }
-
     /// Sportello's own credentials, unless the comune has SPID/CIE and turned them off.
-    var localAccountsAllowed: Bool { configuration.identity?.localAccounts ?? true }
-
-    /// A certified sign-in for a codice fiscale with a local account takes the account over (see
-    /// `AccountStore.takeOver`): whoever registered it, the certified person is its holder.
-    func takeOverLocalAccount(of citizen: Citizen?, _ context: RequestContext) {
-        guard let citizen, citizen.certified else { return }
-        _ = try? accounts.takeOver(codiceFiscale: citizen.codiceFiscale, now: clock(), address: context.clientAddress)
-    }
-
-    /// Whether the request carries the identity proxy's secret (compared in constant time).
-    static func carriesProxySecret(_ request: HTTPRequest, _ headers: IdentityHeaders) -> Bool {
-        guard !headers.proxySecret.isEmpty, let given = request.headers[headers.proxySecretHeader] else { return false }
-        return Tokens.constantTimeEqual(Array(given.utf8), Array(headers.proxySecret.utf8))
-    }
+    var localAccountsAllowed: Bool { identities.localAccountsAllowed }
 
     private func sessionCookie(value: String, maxAge: Int64) -> String {
-        cookie(Self.sessionCookie, value: value, path: layout.api(""), maxAge: maxAge)
+        cookie(Self.sessionCookie, value: value, path: layout.apiRoot + "/", maxAge: maxAge)
     }
 
     /// Every cookie Sportello sets: never readable by scripts, Secure on an https site, and sent back only to
@@ -247,8 +213,8 @@ extension Application {
             "who": .string(t.format(citizen.certified ? "myBookings.whoCertified" : "myBookings.who",
                                     ["name": citizen.fullName, "codiceFiscale": citizen.codiceFiscale])),
             "bookings": .list(rows), "hasBookings": .bool(!rows.isEmpty),
-            "cancelAction": .string(layout.api("my-bookings/cancel")), "logoutAction": .string(layout.api("logout")),
-            "receiptAction": .string(layout.api("receipts")),
+            "cancelAction": .string(layout.api(.cancelMine)), "logoutAction": .string(layout.api(.logout)),
+            "receiptAction": .string(layout.api(.receipts)),
             "signedInWithAccount": .bool(!citizen.certified),
             "catalogueURL": .string(layout.url(.catalogue, language: context.language)),
         ], pageID: .account)
@@ -303,7 +269,7 @@ extension Application {
     static let beneficiaryCookie = "sportello_beneficiary"
 
     private func beneficiaryCookie(value: String, maxAge: Int64) -> String {
-        cookie(Self.beneficiaryCookie, value: value, path: layout.api(""), maxAge: maxAge)
+        cookie(Self.beneficiaryCookie, value: value, path: layout.apiRoot + "/", maxAge: maxAge)
     }
 
     /// "Prenota per un'altra persona" on the service page, before any slot: the beneficiary's codice fiscale is

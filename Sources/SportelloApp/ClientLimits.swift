@@ -18,7 +18,7 @@ extension Application {
     }
 
     func visitorCookie(_ value: String) -> String {
-        cookie(Self.visitorCookie, value: value, path: layout.api(""), maxAge: 86_400, sameSite: "Lax")
+        cookie(Self.visitorCookie, value: value, path: layout.apiRoot + "/", maxAge: 86_400, sameSite: "Lax")
     }
 
     /// Who asks for a hold: the address key, the browser session and the cap on the address's live holds.
@@ -59,7 +59,7 @@ extension Application {
         do {
             try store.takeDaily(caps, now: clock())
         } catch {
-            return limitFailure(error, context, retry: (kind == "register" ? "accounts" : "credentials", fields)) ?? failure(.storage, context)
+            return limitFailure(error, context, retry: (kind == "register" ? .accounts : .credentials, fields)) ?? failure(.storage, context)
         }
         return nil
     }
@@ -78,7 +78,7 @@ extension Application {
     /// The answer to a spent budget: 429, Retry-After, and the instant it opens again in the person's words.
     /// With `limits.proofOfWork`, also a challenge whose answer lets the same request (`retry`: its route under
     /// `/api/` and its fields) through once: a form that sends it again. Nil for any other error.
-    func limitFailure(_ error: BookingError, _ context: RequestContext, retry: (route: String, fields: FormFields)? = nil) -> HTTPResponse? {
+    func limitFailure(_ error: BookingError, _ context: RequestContext, retry: (route: EndpointRoute, fields: FormFields)? = nil) -> HTTPResponse? {
         let t = site.renderer.texts(context.language)
         var response: HTTPResponse
         let until: Int64
@@ -101,7 +101,7 @@ extension Application {
     }
 
     /// A new challenge for this client, for the JSON answer and the error page; nil when proof of work is off.
-    private func proofOfWorkChallenge(route: String, fields: FormFields, _ context: RequestContext) -> (json: [String: Any], page: TemplateFields)? {
+    private func proofOfWorkChallenge(route: EndpointRoute, fields: FormFields, _ context: RequestContext) -> (json: [String: Any], page: TemplateFields)? {
         guard let proofOfWork else { return nil }
         let settings = proofOfWork.settings
         let challenge = proofOfWork.issue(to: ClientKey.of(context.clientAddress), now: clock())

@@ -84,30 +84,13 @@ extension Application {
 extension Application {
     /// Where the SPID/CIE gateway sends the citizen back (a GET, as gateways redirect): the form of the hold
     /// they left, now with their certified details filled in and locked. It only shows; every change stays a
-    /// POST.
-    func resumeHold(_ request: HTTPRequest, _ context: RequestContext) -> HTTPResponse {
-        let (fields, signedIn) = returning(request, context)
+    /// POST. `fields`: the query; `signedIn`: with the identity the gateway brings (the router's GET steps).
+    func resumeHold(_ fields: FormFields, _ signedIn: RequestContext) -> HTTPResponse {
         guard let token = fields["hold"], !token.isEmpty, let hold = try? store.hold(token: token),
               let service = site.catalogue.service(id: hold.slot.serviceID), let slot = service.slot(startingAt: hold.slot.start) else {
             return failure(.holdNotFound, signedIn)
         }
         if !hold.isActive(at: clock()) { return failure(hold.released ? .holdReleased : .holdExpired, signedIn, service: service, near: slot) }
         return formPage(service: service, slot: slot, hold: hold, values: lockedValues([:], signedIn), errors: [:], context: signedIn, status: 200)
-    }
-
-    /// Where the gateway sends back a citizen who signed in on the sign-in page: "Le mie prenotazioni" at once,
-    /// rather than the same static page with no sign of the sign-in.
-    func resumeMyBookings(_ request: HTTPRequest, _ context: RequestContext) -> HTTPResponse {
-        myBookings(FormFields(), returning(request, context).1)
-    }
-
-    /// A GET coming back from the gateway: its query (with the page's language) and the identity it brings.
-    private func returning(_ request: HTTPRequest, _ context: RequestContext) -> (FormFields, RequestContext) {
-        let fields = (try? FormDecoder.decode(query: request.query ?? "")) ?? FormFields()
-        var signedIn = context
-        if let language = fields["lang"], configuration.comune.languages.contains(language) { signedIn.language = language }
-        signedIn.citizen = identify(request)
-        takeOverLocalAccount(of: signedIn.citizen, signedIn)
-        return (fields, signedIn)
     }
 }

@@ -33,7 +33,7 @@ extension Application {
             hold = placed.hold
             for previous in placed.released { queue.mark(SitePublisher.pages(touchedBy: previous.serviceID, slotStart: previous.start)) }
         } catch {
-            return limitFailure(error, context, retry: ("holds", fields)) ?? failure(EndpointError(error), context, service: service, near: slot)
+            return limitFailure(error, context, retry: (.holds, fields)) ?? failure(EndpointError(error), context, service: service, near: slot)
         }
         queue.mark(SitePublisher.pages(touchedBy: service.id, slotStart: slot.startInstant))
         // Chosen on the service page, before the slot: the form starts bound to that person.
@@ -119,7 +119,7 @@ extension Application {
                                         accountID: context.citizen?.accountID, proof: codeProof ?? proof(of: person, context),
                                         within: BookingStore.counting(bookingCaps(person, context, fields), now: clock(), then: notify("confirmed")))
         } catch {
-            if let limited = limitFailure(error, context, retry: ("bookings", fields)) { return limited }
+            if let limited = limitFailure(error, context, retry: (.bookings, fields)) { return limited }
             if case .noShowBlocked(let until) = error {
                 let t = site.renderer.texts(context.language)
                 return failure(.noShowBlocked, context, messageArguments: ["date": t.longDate(RomeTime.local(until).date)])

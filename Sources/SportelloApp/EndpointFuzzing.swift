@@ -27,12 +27,8 @@ import SportelloStore
 /// `limits.proofOfWork` on) are replaced before the request is made, so mutated inputs keep reaching past the
 /// first checks.
 public final class EndpointFuzz: Sendable {
-    public static let routes = [
-        "holds", "holds/release", "holds/resume", "review", "bookings", "cancellations", "holds/for", "beneficiary", "accounts", "login",
-        "logout", "credentials", "health",
-        "my-bookings", "my-bookings/cancel", "receipts", "operator/login", "operator/agenda", "operator/outcome", "operator/cancel",
-        "operator/blocks", "operator/blocks/remove", "operator/stats", "operator/logout",
-    ]
+    /// Every route, in the table's order (inputs pick an unknown route by position).
+    public static let routes = EndpointRoute.allCases.map(\.rawValue)
     /// Longest an answer may take, in seconds; generous for a debug build on a busy machine, far below the
     /// seconds a date-dependent search used to cost.
     public static let budget = 2.0
@@ -136,7 +132,7 @@ public final class EndpointFuzz: Sendable {
         learn(from: response, route: request.route, body: request.http.body)
         // The fixture runs no notification worker and its clock moves a second per input, so after some 900
         // inputs the outbox looks stuck and health says so, as it must: that 503 is the monitoring answer, not a fault.
-        if response.status == 503, request.route == "health",
+        if response.status == 503, request.route == EndpointRoute.health.rawValue,
            String(decoding: response.body, as: UTF8.self).contains("\"degraded\":[\"outbox\"]") { return nil }
         if response.status >= 500 { return "\(request.route) answered \(response.status): \(String(decoding: response.body.prefix(300), as: UTF8.self))" }
         if !(200...499).contains(response.status) { return "\(request.route) answered \(response.status)" }
@@ -176,7 +172,7 @@ public final class EndpointFuzz: Sendable {
         headers.append(("Accept-Language", flags.contains(UInt8(ascii: "e")) ? "en" : "it-IT,it;q=0.9"))
         if flags.contains(UInt8(ascii: "x")) { headers.append(("Origin", "https://evil.example")) }
         var cookies: [String] = []
-        if flags.contains(UInt8(ascii: "c")) { cookies.append("\(Application.sessionCookie)=\(route == "logout" ? spareSession : citizenSession)") }
+        if flags.contains(UInt8(ascii: "c")) { cookies.append("\(Application.sessionCookie)=\(route == EndpointRoute.logout.rawValue ? spareSession : citizenSession)") }
         if flags.contains(UInt8(ascii: "o")) { headers.append(("Authorization", "Bearer \(operatorToken)")) }
         if flags.contains(UInt8(ascii: "O")) { headers.append(("Authorization", "Bearer \(narrowOperatorToken)")) }
         if !cookies.isEmpty { headers.append(("Cookie", cookies.joined(separator: "; "))) }
@@ -194,7 +190,7 @@ public final class EndpointFuzz: Sendable {
             let junk = String(decoding: body.prefix(300), as: UTF8.self)
             headers += [(identity.codiceFiscale, junk), (identity.givenName, junk), (identity.familyName, "")]
         }
-        let path = "/api/" + route
+        let path = SiteLayout(basePath: "", mainLanguage: "it").apiRoot + "/" + route
         let http = HTTPRequest(method: flags.contains(UInt8(ascii: "g")) ? "GET" : "POST", target: path, path: path, query: nil,
                                headers: HTTPHeaders(headers), body: body, remoteAddress: remote)
         return Made(route: route, http: http)
@@ -271,7 +267,7 @@ public final class EndpointFuzz: Sendable {
             ?? after("name=\"pow_issued\" value=\"", { $0.isASCII && $0.isNumber }, length: 1...19)
         let powSignature = after("\"signature\":\"", hex, length: 64...64) ?? after("name=\"pow_signature\" value=\"", hex, length: 64...64)
         var bookedBy: String?
-        if route == "bookings", response.status == 201, let fields = try? FormDecoder.decode(body) { bookedBy = fields["codice_fiscale"] }
+        if route == EndpointRoute.bookings.rawValue, response.status == 201, let fields = try? FormDecoder.decode(body) { bookedBy = fields["codice_fiscale"] }
         learned.withLock { known in
             if let hold { known["hold"] = hold }
             if let code { known["code"] = code }
@@ -309,7 +305,7 @@ public final class EndpointFuzz: Sendable {
         var (route, flags, body) = (parts[0], parts[1], parts[2])
         switch Int.random(in: 0..<10, using: &rng) {
         case 0:
-            route = Array((routes.randomElement(using: &rng) ?? "holds").utf8)
+            route = Array((routes.randomElement(using: &rng) ?? EndpointRoute.holds.rawValue).utf8)
         case 1:
             let flag = Array("jcoOpPexgvmn0123456789".utf8).randomElement(using: &rng) ?? UInt8(ascii: "j")
             if let at = flags.firstIndex(of: flag) { flags.remove(at: at) } else { flags.append(flag) }

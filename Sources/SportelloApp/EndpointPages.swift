@@ -49,9 +49,9 @@ extension Application {
             "expiresAt": .string(String(hold.expiresAt)),
             "expiresText": .string(t.format("hold.expires", ["time": LocalTime(minutes: expiry.minutes)?.description ?? "", "minutes": String(minutes)])),
             "countdownTemplate": .string(t.text("hold.countdownLive")),
-            "releaseAction": .string(layout.api("holds/release")),
-            "reviewAction": .string(layout.api("review")),
-            "confirmAction": .string(layout.api("bookings")),
+            "releaseAction": .string(layout.api(.releaseHold)),
+            "reviewAction": .string(layout.api(.review)),
+            "confirmAction": .string(layout.api(.bookings)),
             "weekURL": .string(layout.url(.week(service.id, monday: slot.date.mondayOfWeek), language: context.language)),
         ]
     }
@@ -74,13 +74,13 @@ extension Application {
                 ? t.format(citizen.certified ? "form.forSelfCertified" : "form.forSelf", ["name": citizen.fullName, "codiceFiscale": citizen.codiceFiscale])
                 : t.format("form.forOther", ["codiceFiscale": beneficiary, "name": citizen.fullName]))
             page["forOther"] = .bool(!beneficiary.isEmpty)
-            page["forWhomAction"] = .string(layout.api("holds/for"))
+            page["forWhomAction"] = .string(layout.api(.chooseBeneficiary))
             page["beneficiaryError"] = .string(errors["beneficiary"].map { t.text("fieldErrors.\($0)") } ?? "")
         }
         page["beneficiary"] = .string(beneficiary)
         // Not signed in: SPID/CIE right on the form, coming back to this hold with the details filled in.
         if context.citizen == nil, let identity = configuration.identity,
-           let buttons = identity.loginButtons(returnPath: layout.api("holds/resume") + "?hold=\(hold.token)&lang=\(context.language)",
+           let buttons = identity.loginButtons(returnPath: layout.api(.resumeHold) + "?hold=\(hold.token)&lang=\(context.language)",
                                                origin: configuration.comune.origin) {
             page["identityLogin"] = buttons
         }
@@ -222,7 +222,7 @@ extension Application {
             values["alternatives"] = .list(nearestFreeSlots(service: service, from: slot, limit: 5).map { free in
                 .object(["slot": .string(String(free.startInstant)), "text": .string(whenText(free, t)), "serviceID": .string(service.id)])
             })
-            values["holdAction"] = .string(layout.api("holds"))
+            values["holdAction"] = .string(layout.api(.holds))
         }
         for (name, value) in extra?.page ?? [:] { values[name] = value }
         return page("error", status: error.status, title: t.text("errors.\(error.rawValue).title"), context: context, values: values)

@@ -9,8 +9,8 @@ import SportelloStore
 extension Application {
     static let operatorCookie = "sportello_operator"
 
-    func operatorRoute(_ action: String, _ request: HTTPRequest, _ fields: FormFields, _ context: RequestContext) -> HTTPResponse {
-        if action == "logout" {
+    func operatorRoute(_ action: EndpointRoute, _ request: HTTPRequest, _ fields: FormFields, _ context: RequestContext) -> HTTPResponse {
+        if action == .operatorLogout {
             if let session = request.cookies[Self.operatorCookie] { operators.endSession(session) }
             var response = HTTPResponse.redirect(layout.url(.operatorLogin, language: context.language))
             response.headers.append(("Set-Cookie", operatorCookie(value: "", maxAge: 0)))
@@ -19,7 +19,7 @@ extension Application {
         // A script sends the token with each request; a browser signs in once with it (`login`) and then carries
         // only a session id, which logout ends. The token itself is never a cookie.
         let bearer = request.headers["Authorization"].flatMap { $0.hasPrefix("Bearer ") ? String($0.dropFirst(7)) : nil }
-        let signingIn = bearer == nil && action == "login"
+        let signingIn = bearer == nil && action == .operatorLogin
         let signedIn: Operator?
         if let token = bearer ?? fields["token"] {
             // Each check costs a yescrypt hash: wrong tokens are limited per client like citizens' sign-ins, so a
@@ -47,22 +47,22 @@ extension Application {
         let t = site.renderer.texts(context.language)
         do throws(OperatorDesk.Failure) {
             switch action {
-            case "login", "agenda":
+            case .operatorLogin, .operatorAgenda:
                 break
-            case "outcome":
+            case .operatorOutcome:
                 guard let outcome = fields["outcome"].flatMap(Outcome.init(rawValue:)) else { return failure(.invalidFields, context) }
                 let (booking, pages) = try desk.recordOutcome(code: fields["code"] ?? "", outcome: outcome, now: now)
                 queue.mark(pages)
                 date = RomeTime.local(booking.slot.start).date
                 flash = t.text("operator.saved")
-            case "cancel":
+            case .operatorCancel:
                 let reason = (fields["reason"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
                 guard !reason.isEmpty, reason.count <= 200 else { return failure(.invalidFields, context, fieldErrors: ["reason": "required"]) }
                 let (booking, pages) = try desk.cancel(code: fields["code"] ?? "", reason: reason, keepClosed: fields["keep_closed"] != nil, now: now)
                 queue.mark(pages)
                 date = RomeTime.local(booking.slot.start).date
                 flash = t.text("operator.saved")
-            case "blocks":
+            case .operatorBlocks:
                 guard let from = fields["from"].flatMap({ LocalTime(parsing: Substring($0)) }),
                       let to = fields["to"].flatMap({ LocalTime(parsing: Substring($0)) }) else { throw .badRange }
                 let desks = fields["desks"].flatMap { Int($0) }
@@ -72,13 +72,13 @@ extension Application {
                 queue.mark(pages)
                 affected = touched
                 flash = t.text("operator.saved")
-            case "blocks/remove":
+            case .operatorRemoveBlock:
                 guard let id = fields["id"].flatMap({ Int64($0) }) else { throw .booking(.blockNotFound) }
                 let (block, pages) = try desk.unblock(id: id, now: now)
                 queue.mark(pages)
                 date = RomeTime.local(block.startsAt).date
                 flash = t.text("operator.saved")
-            case "stats":
+            case .operatorStats:
                 return statisticsCSV(fields, services: Set(account.serviceIDs(in: site.catalogue)), now: now)
             default:
                 return failure(.notFound, context)
@@ -104,7 +104,7 @@ extension Application {
 
     /// The sign-in cookie: only sent back to the operator endpoint, never readable by scripts or sent cross-site.
     private func operatorCookie(value: String, maxAge: Int) -> String {
-        cookie(Self.operatorCookie, value: value, path: layout.api("operator"), maxAge: Int64(maxAge))
+        cookie(Self.operatorCookie, value: value, path: layout.operatorAPIRoot, maxAge: Int64(maxAge))
     }
 
     private func operatorJSON(_ booking: Booking) -> [String: Any] {
@@ -173,9 +173,9 @@ extension Application {
             "bookings": .list(bookings.map(row)), "hasBookings": .bool(!bookings.isEmpty),
             "affected": .list(affected.map(row)), "hasAffected": .bool(!affected.isEmpty),
             "blocks": .list(blockValues),
-            "agendaAction": .string(layout.api("operator/agenda")), "logoutAction": .string(layout.api("operator/logout")),
-            "outcomeAction": .string(layout.api("operator/outcome")), "cancelAction": .string(layout.api("operator/cancel")),
-            "blockAction": .string(layout.api("operator/blocks")), "removeAction": .string(layout.api("operator/blocks/remove")),
+            "agendaAction": .string(layout.api(.operatorAgenda)), "logoutAction": .string(layout.api(.operatorLogout)),
+            "outcomeAction": .string(layout.api(.operatorOutcome)), "cancelAction": .string(layout.api(.operatorCancel)),
+            "blockAction": .string(layout.api(.operatorBlocks)), "removeAction": .string(layout.api(.operatorRemoveBlock)),
         ], pageID: .operatorLogin)
     }
 

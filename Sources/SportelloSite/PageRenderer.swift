@@ -164,7 +164,7 @@ public struct PageRenderer: Sendable {
         try page("catalogue", title: t.text("catalogue.title"), language: language, pageID: .catalogue,
                  context: ["entries": .list(catalogue.roots.map(entryValue)),
                            // "Prenota per un'altra persona" before choosing a service's slot: which service, for whom.
-                           "forOther": .object(["action": .string(layout.api("beneficiary")), "services": .list(catalogue.services.map { service in
+                           "forOther": .object(["action": .string(layout.api(.beneficiary)), "services": .list(catalogue.services.map { service in
                                .object(["id": .string(service.id), "name": .string(service.text(for: language).name)])
                            })])],
                  breadcrumb: [(t.text("nav.home"), nil)], into: &buffer)
@@ -174,7 +174,7 @@ public struct PageRenderer: Sendable {
         var context: TemplateFields = ["service": .object(serviceValue(service, language: language))]
         context["bookURL"] = .string(layout.url(.week(service.id, monday: today.mondayOfWeek), language: language))
         context["next"] = nextFreeValue(nextFree, service: service, language: language)
-        context["forOther"] = .object(["action": .string(layout.api("beneficiary")), "serviceID": .string(service.id)])
+        context["forOther"] = .object(["action": .string(layout.api(.beneficiary)), "serviceID": .string(service.id)])
         try page("service", title: service.text(for: language).name, language: language, pageID: .service(service.id),
                  context: context, breadcrumb: breadcrumb(for: service, language: language, current: true), into: &buffer)
     }
@@ -242,7 +242,7 @@ public struct PageRenderer: Sendable {
             "service": .object(serviceFacts ?? serviceValue(service, language: language)),
             "week": .object(week),
             "legend": .list(legend),
-            "holdAction": .string(layout.api("holds")),
+            "holdAction": .string(layout.api(.holds)),
             "noticeSeconds": .string(String(service.window.minimumNoticeMinutes * 60)),
             "holdInfo": .string(t.format("week.holdInfo", ["minutes": String(catalogue.configuration.booking.holdMinutes)])),
             "steps": steps(current: 1, language: language),
@@ -271,9 +271,9 @@ public struct PageRenderer: Sendable {
     public func renderCancel(language: String, into buffer: inout [UInt8]) throws {
         let t = texts(language)
         try page("cancel", title: t.text("cancelPage.title"), language: language, pageID: .cancel,
-                 context: ["cancelForm": ["action": .string(layout.api("cancellations")), "prefix": "field", "primary": true,
+                 context: ["cancelForm": ["action": .string(layout.api(.cancellations)), "prefix": "field", "primary": true,
                                           "submit": .string(t.text("cancelPage.submit"))],
-                           "receiptForm": ["action": .string(layout.api("receipts")), "prefix": "receipt", "primary": false,
+                           "receiptForm": ["action": .string(layout.api(.receipts)), "prefix": "receipt", "primary": false,
                                            "submit": .string(t.text("receipt.submit"))]],
                  breadcrumb: [(t.text("nav.home"), layout.url(.catalogue, language: language)), (t.text("cancelPage.title"), nil)], into: &buffer)
     }
@@ -281,12 +281,12 @@ public struct PageRenderer: Sendable {
     public func renderAccount(language: String, into buffer: inout [UInt8]) throws {
         let t = texts(language)
         try page("account", title: t.text("account.title"), language: language, pageID: .account,
-                 context: ["loginAction": .string(layout.api("login")), "registerAction": .string(layout.api("accounts")),
-                           "credentialsAction": .string(layout.api("credentials")), "myBookingsAction": .string(layout.api("my-bookings")),
+                 context: ["loginAction": .string(layout.api(.login)), "registerAction": .string(layout.api(.accounts)),
+                           "credentialsAction": .string(layout.api(.credentials)), "myBookingsAction": .string(layout.api(.myBookings)),
                            "requireAccount": .bool(catalogue.configuration.booking.requireAccount),
                            "certified": .bool(catalogue.configuration.identity != nil),
                            "localAccounts": .bool(catalogue.configuration.identity?.localAccounts ?? true),
-                           "identityLogin": catalogue.configuration.identity?.loginButtons(returnPath: layout.api("my-bookings") + "?lang=\(language)",
+                           "identityLogin": catalogue.configuration.identity?.loginButtons(returnPath: layout.api(.myBookings) + "?lang=\(language)",
                                                                                         origin: catalogue.configuration.comune.origin) ?? ""],
                  breadcrumb: [(t.text("nav.home"), layout.url(.catalogue, language: language)), (t.text("account.title"), nil)], into: &buffer)
     }
@@ -294,7 +294,7 @@ public struct PageRenderer: Sendable {
     public func renderOperatorLogin(language: String, into buffer: inout [UInt8]) throws {
         let t = texts(language)
         try page("operator-login", title: t.text("operator.loginTitle"), language: language, pageID: .operatorLogin,
-                 context: ["loginAction": .string(layout.api("operator/login"))],
+                 context: ["loginAction": .string(layout.api(.operatorLogin))],
                  breadcrumb: [(t.text("nav.home"), layout.url(.catalogue, language: language)), (t.text("operator.loginTitle"), nil)], into: &buffer)
     }
 

@@ -64,7 +64,21 @@ public struct SiteLayout: Sendable {
 
     public func asset(_ name: String) -> String { "\(basePath)/assets/\(name)" }
 
-    public func api(_ name: String) -> String { "\(basePath)/api/\(name)" }
+    /// The endpoint's root ("/api" below the base path): every `EndpointRoute` lives under it.
+    public var apiRoot: String { "\(basePath)/api" }
+
+    /// The path of an endpoint route, as forms post to it ("/api/holds").
+    public func api(_ route: EndpointRoute) -> String { "\(apiRoot)/\(route.rawValue)" }
+
+    /// The folder of the office's routes ("/api/operator"), the path their sign-in cookie is limited to.
+    public var operatorAPIRoot: String { "\(apiRoot)/\(EndpointRoute.operatorScope)" }
+
+    /// The route a request path names: nil outside the endpoint, or for a path that names no route.
+    public func route(ofPath path: String) -> EndpointRoute? {
+        let prefix = apiRoot + "/"
+        guard path.hasPrefix(prefix) else { return nil }
+        return EndpointRoute(rawValue: String(path.dropFirst(prefix.count)))
+    }
 
     public static func weekName(_ monday: CivilDate) -> String {
         let week = monday.isoWeek

@@ -130,6 +130,7 @@ func endpointBenchmark(services: Int, clients: Int, bookings: Int, mail: Bool, t
     let site = try LoadedSite(configuration: configuration, options: options)
     let now = currentInstant()
     let (application, _) = try site.openApplication()
+    let (holdsPath, bookingsPath) = (site.renderer.layout.api(.holds), site.renderer.layout.api(.bookings))
     application.startBackgroundWork()
     let server = HTTPServer(port: 0, responder: application)
     try server.start()
@@ -167,7 +168,7 @@ func endpointBenchmark(services: Int, clients: Int, bookings: Int, mail: Bool, t
             var length = socklen_t(MemoryLayout<Int32>.size)
             getsockopt(client.fd, SOL_SOCKET, SO_ERROR, &error, &length)
             // Connected means really open: the server's event loop has answered one request on it.
-            let usable = client.connected && error == 0 && client.post("/api/holds", "service=&slot=").0 > 0
+            let usable = client.connected && error == 0 && client.post(holdsPath, "service=&slot=").0 > 0
             if usable { open.add(1, ordering: .relaxed) }
             ready.leave()
             go.wait()
@@ -177,12 +178,12 @@ func endpointBenchmark(services: Int, clients: Int, bookings: Int, mail: Bool, t
                 guard index < bookings else { break }
                 let (service, slot) = work[index]
                 let begin = monotonicSeconds()
-                let (holdStatus, holdBody) = client.post("/api/holds", "service=\(service)&slot=\(slot)")
+                let (holdStatus, holdBody) = client.post(holdsPath, "service=\(service)&slot=\(slot)")
                 guard holdStatus == 201, let tokenRange = holdBody.range(of: "[0-9a-f]{32}", options: .regularExpression) else {
                     failures.withLock { $0 += 1 }
                     continue
                 }
-                let (status, _) = client.post("/api/bookings", "hold=\(holdBody[tokenRange])&\(person)")
+                let (status, _) = client.post(bookingsPath, "hold=\(holdBody[tokenRange])&\(person)")
                 if status == 201 { latencies.withLock { $0.append(monotonicSeconds() - begin) } } else { failures.withLock { $0 += 1 } }
             }
         }
@@ -226,7 +227,7 @@ func endpointBenchmark(services: Int, clients: Int, bookings: Int, mail: Bool, t
         let monday = RomeTime.local(slot).date.mondayOfWeek
         let path = "\(options.outputPath)/\(site.renderer.layout.file(.week(service, monday: monday), language: "it"))"
         let before = FileManager.default.contents(atPath: path)
-        let (holdStatus, holdBody) = client.post("/api/holds", "service=\(service)&slot=\(slot)")
+        let (holdStatus, holdBody) = client.post(holdsPath, "service=\(service)&slot=\(slot)")
         guard holdStatus == 201, let tokenRange = holdBody.range(of: "[0-9a-f]{32}", options: .regularExpression) else { continue }
         // Let the hold's own republish finish, so only the confirmation's is measured.
         var settled = FileManager.default.contents(atPath: path)
@@ -236,7 +237,7 @@ func endpointBenchmark(services: Int, clients: Int, bookings: Int, mail: Bool, t
         settled = FileManager.default.contents(atPath: path)
         // Timed from the moment the confirmation is sent, so its own handling counts too.
         let sent = monotonicSeconds()
-        let (status, _) = client.post("/api/bookings", "hold=\(holdBody[tokenRange])&\(person)")
+        let (status, _) = client.post(bookingsPath, "hold=\(holdBody[tokenRange])&\(person)")
         guard status == 201 else { continue }
         let deadline = sent + 2
         while FileManager.default.contents(atPath: path) == settled && monotonicSeconds() < deadline { usleep(50) }

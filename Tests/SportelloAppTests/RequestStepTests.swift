@@ -1,0 +1,122 @@
+import Foundation
+import SportelloCore
+import SportelloHTTP
+import SportelloSite
+import Testing
+@testable import SportelloApp
+
+/// Each request step on its own, on request values built in the test: no socket, no database.
+@Suite struct RequestStepTests {
+    static let layout = SiteLayout(basePath: "", mainLanguage: "it")
+    static let origin = "https://prenota.comune.example.it"
+    static let configuration = Result { try SiteConfiguration.load(path: demoOptions(in: "").configPath) }
+
+    /// A request as the router hands it to the steps (its context as an Italian browser's).
+    func endpoint(_ method: String, _ route: EndpointRoute?, path: String? = nil, headers: [(String, String)] = [],
+                  body: String = "", from address: String = "192.0.2.7") throws -> EndpointRequest {
+        let target = path ?? route.map { Self.layout.api($0) } ?? "/api/nothing"
+        let http = HTTPRequest(method: method, target: target, headers: HTTPHeaders(headers), body: Array(body.utf8),
+                               remoteAddress: address)
+        var context = RequestContext(request: http, configuration: try Self.configuration.get())
+        context.language = "it"
+        return EndpointRequest(http: http, route: route, context: context)
+    }
+
+    func run(_ step: RequestStep, _ request: EndpointRequest) -> (RequestRefusal?, EndpointRequest) {
+        var request = request
+        let refusal = step.run(&request)
+        return (refusal, request)
+    }
+
+    @Test func onlyAPostIsAFormAndAGetOnlyWhereTheGatewayComesBack() throws {
+        #expect(run(.methodAllowed, try endpoint("POST", .holds)).0 == nil)
+        #expect(run(.methodAllowed, try endpoint("GET", .resumeHold)).0 == nil)
+        #expect(run(.methodAllowed, try endpoint("GET", .myBookings)).0 == nil)
+        for (method, route) in [("GET", EndpointRoute.holds), ("HEAD", .resumeHold), ("PUT", .bookings), ("DELETE", .operatorAgenda)] {
+            let refusal = run(.methodAllowed, try endpoint(method, route)).0
+            #expect(refusal?.error == .methodNotAllowed)
+            #expect(refusal?.headers.first { $0.0 == "Allow" }?.1 == "POST")
+        }
+        // Health answers GET and HEAD before any step: whatever else reaches the steps is refused, saying so.
+        let health = run(.methodAllowed, try endpoint("POST", .health)).0
+        #expect(health?.error == .methodNotAllowed)
+        #expect(health?.headers.first { $0.0 == "Allow" }?.1 == "GET, HEAD")
+        // An address naming no route: a POST goes on (to "not found"), anything else is told to POST.
+        #expect(run(.methodAllowed, try endpoint("POST", nil)).0 == nil)
+        #expect(run(.methodAllowed, try endpoint("GET", nil)).0?.headers.first?.1 == "POST")
+    }
+
+    @Test func theAddressRateCountsPerClientAndSaysWhenToComeBack() throws {
+        let limiter = RateLimiter(capacity: 2, perMinute: 2)
+        let step = RequestStep.addressRate(limiter, clock: { 1_000 })
+        #expect(run(step, try endpoint("POST", .holds)).0 == nil)
+        #expect(run(step, try endpoint("POST", .holds)).0 == nil)
+        let refused = run(step, try endpoint("POST", .holds)).0
+        #expect(refused?.error == .rateLimited)
+        #expect(refused?.headers.first { $0.0 == "Retry-After" }?.1 == "60")
+        // Another client has its own budget; no limiter is no limit.
+        #expect(run(step, try endpoint("POST", .holds, from: "192.0.2.8")).0 == nil)
+        #expect(run(.addressRate(nil, clock: { 1_000 }), try endpoint("POST", .holds)).0 == nil)
+    }
+
+    @Test func aFormComesFromTheSitesOwnPagesOrFromAClientThatNamesNoPage() throws {
+        let step = RequestStep.sameOrigin(Self.origin)
+        #expect(run(step, try endpoint("POST", .holds, headers: [("Origin", Self.origin)])).0 == nil)
+        #expect(run(step, try endpoint("POST", .holds, headers: [("Origin", "HTTPS://Prenota.Comune.Example.it:443")])).0 == nil)
+        #expect(run(step, try endpoint("POST", .holds, headers: [("Referer", Self.origin + "/servizi/anagrafe/")])).0 == nil)
+        #expect(run(step, try endpoint("POST", .holds)).0 == nil)
+        #expect(run(step, try endpoint("POST", .holds, headers: [("Origin", "https://evil.example")])).0?.error == .badOrigin)
+        #expect(run(step, try endpoint("POST", .holds, headers: [("Referer", Self.origin + ".evil.example/")])).0?.error == .badOrigin)
+        #expect(run(step, try endpoint("POST", .holds, headers: [("Origin", "null")])).0?.error == .badOrigin)
+    }
+
+    @Test func onlyAURLEncodedFormIsReadAsAForm() throws {
+        #expect(run(.formContentType, try endpoint("POST", .holds)).0 == nil)
+        #expect(run(.formContentType, try endpoint("POST", .holds,
+                                               headers: [("Content-Type", "Application/X-WWW-Form-Urlencoded; charset=utf-8")])).0 == nil)
+        for type in ["application/json", "text/plain", "multipart/form-data; boundary=x"] {
+            #expect(run(.formContentType, try endpoint("POST", .holds, headers: [("Content-Type", type)])).0?.error == .badForm)
+        }
+    }
+
+    @Test func theFormIsDecodedOnceAndUndecodableBytesAreABadForm() throws {
+        let (refusal, decoded) = run(.formDecoded, try endpoint("POST", .holds, body: "service=anagrafe&slot=1764054000&lang=en"))
+        #expect(refusal == nil)
+        #expect(decoded.fields["service"] == "anagrafe")
+        #expect(decoded.fields["slot"] == "1764054000")
+        #expect(run(.formDecoded, try endpoint("POST", .holds, body: "nome=%FF%FE")).0?.error == .badForm)
+    }
+
+    @Test func theQueryOfAGatewayReturnIsReadAndABrokenOneReadsAsEmpty() throws {
+        let (refusal, decoded) = run(.queryDecoded, try endpoint("GET", .resumeHold, path: "/api/holds/resume?hold=abc&lang=en"))
+        #expect(refusal == nil)
+        #expect(decoded.fields["hold"] == "abc")
+        let broken = run(.queryDecoded, try endpoint("GET", .resumeHold, path: "/api/holds/resume?hold=%FF")).1
+        #expect(broken.fields["hold"] == nil)
+    }
+
+    @Test func thePagesLanguageWinsWhenTheComuneHasIt() throws {
+        var request = try endpoint("POST", .holds)
+        request.fields = FormFields([("lang", "en")])
+        #expect(run(.language(["it", "en"]), request).1.context.language == "en")
+        request.fields = FormFields([("lang", "xx")])
+        #expect(run(.language(["it", "en"]), request).1.context.language == "it")
+    }
+
+    @Test func aFilledInHoneypotIsARobotsForm() throws {
+        var request = try endpoint("POST", .holds)
+        request.fields = FormFields([("website", "")])
+        #expect(run(.honeypot, request).0 == nil)
+        request.fields = FormFields([("website", "http://spam.example")])
+        #expect(run(.honeypot, request).0?.error == .badForm)
+    }
+
+    @Test func theStepsRunInOrderAndTheFirstRefusalStops() throws {
+        var request = try endpoint("GET", .holds, headers: [("Origin", "https://evil.example")])
+        let refusal = RequestStep.run([.methodAllowed, .sameOrigin(Self.origin)], on: &request)
+        #expect(refusal?.error == .methodNotAllowed)
+        var form = try endpoint("POST", .holds, body: "website=x&service=a")
+        #expect(RequestStep.run([.methodAllowed, .formDecoded, .honeypot], on: &form)?.error == .badForm)
+        #expect(form.fields["service"] == "a")
+    }
+}
