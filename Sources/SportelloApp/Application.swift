@@ -7,7 +7,7 @@ import SportelloStore
 
 /// The one process of `sportello serve`: static pages for GET/HEAD, the booking endpoint for POST under
 /// `/api/`. Every write is one store transaction; the pages it touched are queued for re-rendering.
-public final class Application: HTTPResponder, Sendable {
+public final class Application: HTTPResponder, EndpointController, Sendable {
     /// A confirmation finishes a hold the server granted: admission control never turns it away (the hold would
     /// otherwise block its place until it expires).
     public func completesAdmittedWork(method: String, path: String) -> Bool {
@@ -20,10 +20,6 @@ public final class Application: HTTPResponder, Sendable {
     let accounts: AccountStore
     /// Who is signed in on a request (the `identity` request step).
     let identities: CitizenIdentification
-    /// Sign-in attempts per client address, on top of the per-account lock.
-    let loginLimiter: RateLimiter
-    /// Wrong booking code + codice fiscale pairs, per client address and per code (see `limitLookup`).
-    let lookupLimiter: RateLimiter
     /// Delivers the outbox (mail, SMS); its worker wakes after every change that queues a message.
     let notifier: Notifier
     let notificationWorker: NotificationWorker
@@ -34,15 +30,21 @@ public final class Application: HTTPResponder, Sendable {
     let staticFiles: StaticFiles
     let clock: @Sendable () -> Int64
     let addressLimiter: RateLimiter?
-    /// Challenges for clients past their budget, when `limits.proofOfWork` is set.
-    let proofOfWork: ProofOfWork?
     let ticker: Ticker
-    /// The nearest free slots offered with a refusal, per (service, slot); see `nearestFreeSlots`.
-    let alternatives = AlternativesCache()
+    /// Pages, JSON and refusals, for every controller (and the HTTP server's own error pages).
+    let answers: EndpointAnswers
+    /// The citizen's booking routes.
+    let citizenBooking: BookingController
+    /// The citizens' account routes.
+    let citizenAccounts: AccountsController
+    /// The office's routes.
+    let operatorDesk: OperatorController
+    /// `GET /api/health`.
+    let healthCheck: HealthController
     /// Counters for the opt-in metrics address.
-    public let metrics = Metrics()
-    /// One log line per request (`serve` turns it on; tests and benchmarks driving the application leave it off).
-    let accessLogging = Atomic<Bool>(false)
+    public var metrics: Metrics { answers.metrics }
+    /// The nearest free slots offered with a refusal, per (service, slot); see `AlternativeSlots`.
+    var alternatives: AlternativesCache { answers.alternatives.alternatives }
 
     public init(site: LoadedSite, store: BookingStore, publisher: SitePublisher, source: any OccupancySource,
                 clock: @escaping @Sendable () -> Int64 = currentInstant,
@@ -55,8 +57,10 @@ public final class Application: HTTPResponder, Sendable {
         operators = OperatorStore(database: store.database)
         accounts = AccountStore(database: store.database)
         identities = CitizenIdentification(configuration: site.configuration, accounts: accounts, clock: clock)
-        loginLimiter = RateLimiter(capacity: 10, perMinute: 10)
-        lookupLimiter = RateLimiter(capacity: 10, perMinute: 2)
+        // Sign-in attempts per client address, on top of the per-account lock (citizens and operator tokens).
+        let loginLimiter = RateLimiter(capacity: 10, perMinute: 10)
+        // Wrong booking code + codice fiscale pairs, per client address and per code (see `limitLookup`).
+        let lookupLimiter = RateLimiter(capacity: 10, perMinute: 2)
         self.publisher = publisher
         self.source = source
         self.clock = clock
@@ -67,11 +71,26 @@ public final class Application: HTTPResponder, Sendable {
         let limit = site.configuration.booking.requestsPerMinutePerAddress
         addressLimiter = limit > 0 ? RateLimiter(capacity: max(10, limit / 2), perMinute: limit) : nil
         ticker = Ticker()
-        proofOfWork = site.configuration.limits.proofOfWork.map { ProofOfWork(settings: $0) }
+        // Challenges for clients past their budget, when `limits.proofOfWork` is set.
+        let proofOfWork = site.configuration.limits.proofOfWork.map { ProofOfWork(settings: $0) }
+        answers = EndpointAnswers(site: site, metrics: Metrics(),
+                                  alternatives: AlternativeSlots(database: store.database, source: source, clock: clock), clock: clock)
+        citizenBooking = BookingController(store: store, queue: queue, notificationWorker: notificationWorker, notifier: notifier,
+                                           lookupLimiter: lookupLimiter, proofOfWork: proofOfWork, answers: answers, clock: clock)
+        citizenAccounts = AccountsController(store: store, accounts: accounts, identities: identities, loginLimiter: loginLimiter,
+                                             proofOfWork: proofOfWork, queue: queue, notificationWorker: notificationWorker,
+                                             answers: answers, clock: clock)
+        operatorDesk = OperatorController(store: store, operators: operators, loginLimiter: loginLimiter, queue: queue,
+                                          notificationWorker: notificationWorker, answers: answers, clock: clock)
+        healthCheck = HealthController(database: store.database, publishing: queue.health, answers: answers, clock: clock)
     }
 
-    var configuration: SiteConfiguration { site.configuration }
-    var layout: SiteLayout { site.renderer.layout }
+    /// How the alternatives offered with refusals were found since the start: full searches, and cached
+    /// answers kept after a check against the slots they span (benches).
+    public var alternativesFound: (searches: Int, revalidations: Int) { alternatives.counts }
+
+    /// Answers for errors the HTTP server detects itself (413, 431, …), in the site's main language.
+    public func errorResponse(status: Int) -> HTTPResponse { answers.errorResponse(status: status) }
 
     /// Starts the publisher thread and the clock that republishes time-driven changes.
     public func startBackgroundWork() {
@@ -165,7 +184,7 @@ public final class Application: HTTPResponder, Sendable {
 
     // MARK: Routing
 
-    public func enableAccessLog(_ enabled: Bool = true) { accessLogging.store(enabled, ordering: .relaxed) }
+    public func enableAccessLog(_ enabled: Bool = true) { answers.accessLogging.store(enabled, ordering: .relaxed) }
 
     /// Answers, counts, and (when enabled) logs one line: method, path, status, duration, bytes and the
     /// client's network (never its full address). The path is logged without its query, which may carry codes.
@@ -175,7 +194,7 @@ public final class Application: HTTPResponder, Sendable {
         let elapsed = DispatchTime.now().uptimeNanoseconds &- started
         let api = request.path.hasPrefix(layout.basePath + "/api")
         metrics.countRequest(api: api, status: response.status, nanoseconds: elapsed)
-        if accessLogging.load(ordering: .relaxed) {
+        if answers.accessLogging.load(ordering: .relaxed) {
             Log.info("request", [
                 "method": .text(request.method), "path": .text(String(request.path.prefix(200))), "status": .int(Int64(response.status)),
                 "ms": .milliseconds(nanoseconds: elapsed), "bytes": .int(Int64(response.body.count)),
@@ -197,7 +216,7 @@ public final class Application: HTTPResponder, Sendable {
             return staticFiles.respond(to: strippingBasePath(request))
         }
         let route = layout.route(ofPath: request.path)
-        if route == .health, request.method == "GET" || request.method == "HEAD" { return health() }
+        if route == .health, request.method == "GET" || request.method == "HEAD" { return healthCheck.health() }
         var endpoint = EndpointRequest(http: request, route: route, context: RequestContext(request: request, configuration: configuration))
         if let refusal = RequestStep.run(steps(for: endpoint), on: &endpoint) { return answer(refusal, endpoint.context) }
         return dispatch(endpoint)
@@ -229,26 +248,26 @@ public final class Application: HTTPResponder, Sendable {
         // A GET is the identity gateway sending the citizen back: to the hold they left, or, signed in on the
         // sign-in page, to "Le mie prenotazioni" at once rather than the same static page with no sign of it.
         if request.http.method == "GET" {
-            return route == .myBookings ? myBookings(FormFields(), context) : resumeHold(fields, context)
+            return route == .myBookings ? citizenAccounts.myBookings(FormFields(), context) : citizenBooking.resumeHold(fields, context)
         }
         switch route {
-        case .holds: return placeHold(fields, context)
-        case .releaseHold: return releaseHold(fields, context)
-        case .review: return review(fields, context)
-        case .bookings: return confirm(fields, context)
-        case .cancellations: return cancel(fields, context)
-        case .chooseBeneficiary: return chooseBeneficiary(fields, context)
-        case .beneficiary: return chooseBeneficiaryFirst(fields, context)
-        case .accounts: return register(fields, context)
-        case .login: return login(fields, context)
-        case .logout: return logout(request.http, context)
-        case .credentials: return resetCredentials(fields, context)
-        case .myBookings: return myBookings(fields, context)
-        case .cancelMine: return cancelMine(fields, context)
-        case .receipts: return receipt(fields, context)
+        case .holds: return citizenBooking.placeHold(fields, context)
+        case .releaseHold: return citizenBooking.releaseHold(fields, context)
+        case .review: return citizenBooking.review(fields, context)
+        case .bookings: return citizenBooking.confirm(fields, context)
+        case .cancellations: return citizenBooking.cancel(fields, context)
+        case .chooseBeneficiary: return citizenBooking.chooseBeneficiary(fields, context)
+        case .beneficiary: return citizenBooking.chooseBeneficiaryFirst(fields, context)
+        case .receipts: return citizenBooking.receipt(fields, context)
+        case .accounts: return citizenAccounts.register(fields, context)
+        case .login: return citizenAccounts.login(fields, context)
+        case .logout: return citizenAccounts.logout(request.http, context)
+        case .credentials: return citizenAccounts.resetCredentials(fields, context)
+        case .myBookings: return citizenAccounts.myBookings(fields, context)
+        case .cancelMine: return citizenAccounts.cancelMine(fields, context)
         case .operatorLogin, .operatorAgenda, .operatorOutcome, .operatorCancel, .operatorBlocks, .operatorRemoveBlock,
              .operatorStats, .operatorLogout:
-            return operatorRoute(route, request.http, fields, context)
+            return operatorDesk.operatorRoute(route, request.http, fields, context)
         case .resumeHold, .health: return failure(.notFound, context)
         }
     }
@@ -259,39 +278,6 @@ public final class Application: HTTPResponder, Sendable {
         if path.isEmpty { path = "/" }
         return HTTPRequest(method: request.method, target: path, path: path, query: request.query, headers: request.headers,
                            body: request.body, remoteAddress: request.remoteAddress)
-    }
-}
-
-/// What the endpoint knows about a request before reading its form.
-struct RequestContext {
-    var language: String
-    let wantsJSON: Bool
-    let clientAddress: String
-    /// Who is signed in (an account's session, or a certified identity from the proxy), if anyone.
-    var citizen: Citizen?
-    /// The beneficiary chosen on the service page before a slot ("Prenota per un'altra persona"), if any.
-    var chosenBeneficiary: String?
-    /// The anonymous browser session cookie, when the browser sent one (see `ClientLimits`).
-    var visitor: String?
-    /// What per-address limits count under: an IPv6 client by its /64, which it can rotate addresses inside.
-    var clientKey: String { ClientKey.of(clientAddress) }
-
-    init(request: HTTPRequest, configuration: SiteConfiguration) {
-        wantsJSON = (request.headers["Accept"] ?? "").contains("application/json")
-        clientAddress = Self.clientAddress(of: request, configuration: configuration)
-        let languages = configuration.comune.languages
-        let accept = (request.headers["Accept-Language"] ?? "").lowercased()
-        language = languages.first { accept.hasPrefix($0) } ?? configuration.comune.language
-    }
-
-    static func clientAddress(of request: HTTPRequest, configuration: SiteConfiguration) -> String {
-        let address = request.remoteAddress
-        if configuration.booking.isTrustedProxy(address),
-           let forwarded = request.headers["X-Forwarded-For"]?.split(separator: ",").last?.trimmingCharacters(in: .whitespaces),
-           !forwarded.isEmpty {
-            return forwarded
-        }
-        return address
     }
 }
 

@@ -25,7 +25,7 @@ struct CitizenIdentification: Sendable {
             let phone = headers.phone.flatMap { request.headers[$0] }.flatMap { try? FieldValidator.phone($0) } ?? ""
             return Citizen(codiceFiscale: codiceFiscale, givenName: given, familyName: family, email: email, phone: phone, certified: true)
         }
-        guard localAccountsAllowed, let token = request.cookies[Application.sessionCookie], let account = accounts.account(session: token, now: clock()) else {
+        guard localAccountsAllowed, let token = request.cookies[AccountsController.sessionCookie], let account = accounts.account(session: token, now: clock()) else {
             return nil
         }
         return Citizen(account: account)

@@ -6,9 +6,15 @@ import SportelloStore
 
 /// The budgets of one client (see `LimitSettings`): live holds per address and browser, daily caps on
 /// bookings, registrations and credential resets per address and contact. A refusal says until when.
-extension Application {
+protocol ClientLimits: EndpointController {
+    var store: BookingStore { get }
+    var proofOfWork: ProofOfWork? { get }
+    var clock: @Sendable () -> Int64 { get }
+}
+
+extension ClientLimits {
     /// The anonymous browser session: lets a new hold give back the browser's previous one.
-    static let visitorCookie = "sportello_visitor"
+    static var visitorCookie: String { "sportello_visitor" }
 
     /// The browser's session id when it sent a well-formed one (128 random bits as hex), else nil.
     static func visitor(_ request: HTTPRequest) -> String? {

@@ -172,7 +172,7 @@ public final class EndpointFuzz: Sendable {
         headers.append(("Accept-Language", flags.contains(UInt8(ascii: "e")) ? "en" : "it-IT,it;q=0.9"))
         if flags.contains(UInt8(ascii: "x")) { headers.append(("Origin", "https://evil.example")) }
         var cookies: [String] = []
-        if flags.contains(UInt8(ascii: "c")) { cookies.append("\(Application.sessionCookie)=\(route == EndpointRoute.logout.rawValue ? spareSession : citizenSession)") }
+        if flags.contains(UInt8(ascii: "c")) { cookies.append("\(AccountsController.sessionCookie)=\(route == EndpointRoute.logout.rawValue ? spareSession : citizenSession)") }
         if flags.contains(UInt8(ascii: "o")) { headers.append(("Authorization", "Bearer \(operatorToken)")) }
         if flags.contains(UInt8(ascii: "O")) { headers.append(("Authorization", "Bearer \(narrowOperatorToken)")) }
         if !cookies.isEmpty { headers.append(("Cookie", cookies.joined(separator: "; "))) }

@@ -69,41 +69,6 @@ public final class Metrics: Sendable {
 let outboxStuckAfterSeconds: Int64 = 15 * 60
 
 extension Application {
-    /// `GET /api/health`: 200 when the database answers, the last publishing pass succeeded and no
-    /// notification has been waiting for more than 15 minutes; 503 otherwise. No personal data.
-    func health() -> HTTPResponse {
-        let now = clock()
-        var degraded: [String] = []
-        var database: [String: Any] = ["ok": true]
-        do {
-            _ = try store.database.read { try $0.scalarInt("SELECT count(*) FROM sqlite_master") }
-        } catch {
-            database = ["ok": false, "error": "\(error)"]
-            degraded.append("database")
-        }
-        let publishing = queue.health.snapshot
-        var publisherState: [String: Any] = ["ok": !publishing.failing]
-        if let last = publishing.lastSuccess { publisherState["lastPublish"] = last }
-        if publishing.rebuilding { publisherState["rebuilding"] = true }
-        if publishing.failing {
-            publisherState["error"] = publishing.lastError ?? ""
-            degraded.append("publisher")
-        }
-        var outboxState: [String: Any] = ["ok": false]
-        if let outbox = try? Outbox(database: store.database).state(now: now) {
-            let stuck = outbox.oldestDueSeconds > outboxStuckAfterSeconds
-            outboxState = ["ok": !stuck, "backlog": outbox.backlog, "dead": outbox.dead, "oldestDueSeconds": Int(outbox.oldestDueSeconds)]
-            if stuck { degraded.append("outbox") }
-        } else {
-            degraded.append("outbox")
-        }
-        let body: [String: Any] = [
-            "status": degraded.isEmpty ? "ok" : "degraded", "degraded": degraded, "version": sportelloVersion, "time": now,
-            "database": database, "publisher": publisherState, "outbox": outboxState,
-        ]
-        return json(degraded.isEmpty ? 200 : 503, body)
-    }
-
     /// The Prometheus text of this process.
     public func metricsExposition() -> String {
         metrics.exposition(outbox: try? Outbox(database: store.database).state(now: clock()), publisher: queue.health.snapshot,

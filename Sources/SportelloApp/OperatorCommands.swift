@@ -93,7 +93,7 @@ extension Commands {
         let language = session.site.configuration.comune.language
         let t = session.site.renderer.texts(language)
         if options.flags.contains("--csv") {
-            FileHandle.standardOutput.write(Data(Application.agendaCSV(result.bookings, site: session.site, language: language).utf8))
+            FileHandle.standardOutput.write(Data(OperatorController.agendaCSV(result.bookings, site: session.site, language: language).utf8))
             return
         }
         print(t.format("operator.agendaTitle", ["date": t.longDate(day)]))
@@ -224,6 +224,6 @@ extension Commands {
         let today = RomeTime.local(currentInstant()).date
         let from = options.named["--from"] == nil ? today.adding(days: -30) : try date(options, "--from")
         let to = options.named["--to"] == nil ? today : try date(options, "--to")
-        FileHandle.standardOutput.write(Data(Application.statisticsCSV(store: store, from: from, to: to, services: services).utf8))
+        FileHandle.standardOutput.write(Data(OperatorController.statisticsCSV(store: store, from: from, to: to, services: services).utf8))
     }
 }

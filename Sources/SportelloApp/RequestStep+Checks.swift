@@ -97,8 +97,8 @@ extension RequestStep {
 
     /// The endpoint's own cookies: the beneficiary chosen before a slot and the anonymous browser session.
     static let browserCookies = RequestStep("cookies") { request in
-        request.context.chosenBeneficiary = request.http.cookies[Application.beneficiaryCookie]
-        request.context.visitor = Application.visitor(request.http)
+        request.context.chosenBeneficiary = request.http.cookies[BookingController.beneficiaryCookie]
+        request.context.visitor = BookingController.visitor(request.http)
         return nil
     }
 

@@ -360,7 +360,7 @@ import Testing
         #expect(ClientKey.of("::ffff:198.51.100.7") == "198.51.100.7")
         #expect(ClientKey.of("fe80::1%eth0") == "fe80:0000:0000:0000::/64")
         #expect(ClientKey.of("not:an:address") == "not:an:address")
-        #expect(Application.contactKeys([" Mario@Example.IT ", "+39 333 123 4567", "", "--", "333 1234567", "0039 3331234567"])
+        #expect(BookingController.contactKeys([" Mario@Example.IT ", "+39 333 123 4567", "", "--", "333 1234567", "0039 3331234567"])
                 == ["mario@example.it", "393331234567", "393331234567", "393331234567"])
     }
 }

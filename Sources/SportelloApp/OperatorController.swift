@@ -4,10 +4,30 @@ import SportelloHTTP
 import SportelloSite
 import SportelloStore
 
-/// The office's pages under `/api/operator/`: sign-in, the day's agenda (HTML, CSV or JSON), outcomes,
-/// cancellations, unavailability and statistics. None of it is ever written to `output/`.
-extension Application {
+/// The office's routes under `/api/operator/` (`EndpointRoute.isOperator`): sign-in, the day's agenda (HTML, CSV
+/// or JSON), outcomes, cancellations, unavailability and statistics. None of it is ever written to `output/`.
+final class OperatorController: EndpointController, Sendable {
     static let operatorCookie = "sportello_operator"
+
+    let store: BookingStore
+    let operators: OperatorStore
+    /// Wrong operator tokens per client address (shared with citizens' sign-ins).
+    let loginLimiter: RateLimiter
+    let queue: PublishQueue
+    let notificationWorker: NotificationWorker
+    let answers: EndpointAnswers
+    let clock: @Sendable () -> Int64
+
+    init(store: BookingStore, operators: OperatorStore, loginLimiter: RateLimiter, queue: PublishQueue,
+         notificationWorker: NotificationWorker, answers: EndpointAnswers, clock: @escaping @Sendable () -> Int64) {
+        self.store = store
+        self.operators = operators
+        self.loginLimiter = loginLimiter
+        self.queue = queue
+        self.notificationWorker = notificationWorker
+        self.answers = answers
+        self.clock = clock
+    }
 
     func operatorRoute(_ action: EndpointRoute, _ request: HTTPRequest, _ fields: FormFields, _ context: RequestContext) -> HTTPResponse {
         if action == .operatorLogout {

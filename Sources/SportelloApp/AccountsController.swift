@@ -5,76 +5,44 @@ import SportelloNotify
 import SportelloSite
 import SportelloStore
 
-/// Who is booking, when known: an account signed in with its credentials, or an identity certified by
-/// SPID/CIE at the comune's authenticating proxy.
-struct Citizen: Sendable, Equatable {
-    let codiceFiscale: String
-    let givenName: String
-    let familyName: String
-    let email: String
-    let phone: String
-    /// Certified by SPID/CIE: names and codice fiscale are locked on the forms.
-    let certified: Bool
-    /// The local account signed in (nil for SPID/CIE).
-    var accountID: Int64? = nil
-    /// The contact the account's password went to: what its holder has proved to receive.
-    var verifiedContact = ""
-
-    var fullName: String { "\(givenName) \(familyName)" }
-
-    /// What this citizen may see and cancel: a certified person everything booked for them, and what they
-    /// presented for others (also through a local account of theirs, known by its copies going to one of their
-    /// certified contacts); an account what it made and what carries its verified contact (a typed codice
-    /// fiscale proves nothing).
-    var viewer: BookingViewer {
-        if certified { return .certified(codiceFiscale: codiceFiscale, contacts: [email, phone]) }
-        return .account(id: accountID ?? -1, codiceFiscale: codiceFiscale, verifiedContact: verifiedContact)
-    }
-
-    init(codiceFiscale: String, givenName: String, familyName: String, email: String, phone: String, certified: Bool) {
-        self.codiceFiscale = codiceFiscale
-        self.givenName = givenName
-        self.familyName = familyName
-        self.email = email
-        self.phone = phone
-        self.certified = certified
-    }
-
-    init(account: Account) {
-        self.init(codiceFiscale: account.codiceFiscale, givenName: account.givenName, familyName: account.familyName, email: account.email,
-                  phone: account.phone, certified: false)
-        accountID = account.id
-        verifiedContact = account.verifiedContact
-    }
-}
-
-/// Accounts (registration, sign-in, forgotten credentials), "le mie prenotazioni" and booking for someone
-/// else. Every answer is a page for browsers or JSON for `Accept: application/json`.
-extension Application {
+/// The citizens' accounts (`EndpointRoute` accounts, login, logout, credentials, my-bookings, cancelMine):
+/// registration, sign-in, forgotten credentials and "le mie prenotazioni". Every answer is a page for browsers
+/// or JSON for `Accept: application/json`.
+final class AccountsController: ClientLimits, Sendable {
     static let sessionCookie = "sportello_session"
+
+    let store: BookingStore
+    let accounts: AccountStore
+    /// Who is signed in, and whether local accounts are allowed at all.
+    let identities: CitizenIdentification
+    /// Sign-in attempts per client address, on top of the per-account lock.
+    let loginLimiter: RateLimiter
+    /// Challenges for clients past their budget, when `limits.proofOfWork` is set.
+    let proofOfWork: ProofOfWork?
+    let queue: PublishQueue
+    let notificationWorker: NotificationWorker
+    let answers: EndpointAnswers
+    let clock: @Sendable () -> Int64
+
+    init(store: BookingStore, accounts: AccountStore, identities: CitizenIdentification, loginLimiter: RateLimiter,
+         proofOfWork: ProofOfWork?, queue: PublishQueue, notificationWorker: NotificationWorker, answers: EndpointAnswers,
+         clock: @escaping @Sendable () -> Int64) {
+        self.store = store
+        self.accounts = accounts
+        self.identities = identities
+        self.loginLimiter = loginLimiter
+        self.proofOfWork = proofOfWork
+        self.queue = queue
+        self.notificationWorker = notificationWorker
+        self.answers = answers
+        self.clock = clock
+    }
 
     /// Sportello's own credentials, unless the comune has SPID/CIE and turned them off.
     var localAccountsAllowed: Bool { identities.localAccountsAllowed }
 
     private func sessionCookie(value: String, maxAge: Int64) -> String {
         cookie(Self.sessionCookie, value: value, path: layout.apiRoot + "/", maxAge: maxAge)
-    }
-
-    /// Every cookie Sportello sets: never readable by scripts, Secure on an https site, and sent back only to
-    /// the endpoint (`path`); `sameSite` Strict unless a cross-site arrival must keep it.
-    func cookie(_ name: String, value: String, path: String, maxAge: Int64, sameSite: String = "Strict") -> String {
-        let secure = configuration.comune.baseURL.hasPrefix("https:") ? "; Secure" : ""
-        return "\(name)=\(value); Path=\(path); Max-Age=\(maxAge); HttpOnly; SameSite=\(sameSite)\(secure)"
-    }
-
-    /// A page that tells the outcome of a step and where to go next.
-    func notice(_ key: String, status: Int = 200, context: RequestContext, arguments: KeyValuePairs<String, String> = [:]) -> HTTPResponse {
-        let t = site.renderer.texts(context.language)
-        if context.wantsJSON { return json(status, ["result": key, "message": t.format("notices.\(key).message", arguments)]) }
-        return page("notice", status: status, title: t.text("notices.\(key).title"), context: context, values: [
-            "message": .string(t.format("notices.\(key).message", arguments)), "next": .string(t.text("notices.\(key).next")),
-            "accountURL": .string(layout.url(.account, language: context.language)),
-        ], pageID: .account)
     }
 
     // MARK: Registration and credentials
@@ -235,76 +203,6 @@ extension Application {
         return myBookings(fields, context)
     }
 
-    // MARK: Booking for someone else
-
-    /// "Per un'altra persona": the presenter gives the beneficiary's codice fiscale first; the form that
-    /// follows is bound to it. An empty codice fiscale goes back to booking for oneself.
-    func chooseBeneficiary(_ fields: FormFields, _ context: RequestContext) -> HTTPResponse {
-        guard context.citizen != nil else { return failure(.signInRequired, context) }
-        guard let token = fields["hold"], let hold = try? store.hold(token: token), let service = site.catalogue.service(id: hold.slot.serviceID),
-              let slot = service.slot(startingAt: hold.slot.start) else { return failure(.holdNotFound, context) }
-        if hold.released { return failure(.holdReleased, context, service: service, near: slot) }
-        if hold.bookingID == nil && hold.expiresAt <= clock() { return failure(.holdExpired, context, service: service, near: slot) }
-        let given = (fields["beneficiary"] ?? "").trimmingCharacters(in: .whitespaces)
-        var values = formValues(fields)
-        if given.isEmpty {
-            values["beneficiary"] = ""
-            var response = formPage(service: service, slot: slot, hold: hold, values: lockedValues(values, context), errors: [:], context: context,
-                                    status: 200)
-            response.headers.append(("Set-Cookie", beneficiaryCookie(value: "", maxAge: 0)))
-            return response
-        }
-        do {
-            values["beneficiary"] = try FieldValidator.codiceFiscale(given).value
-        } catch {
-            return formPage(service: service, slot: slot, hold: hold, values: values, errors: ["beneficiary": error.code], context: context, status: 422)
-        }
-        if values["beneficiary"] == context.citizen?.codiceFiscale { values["beneficiary"] = "" }
-        // A new beneficiary: names start empty, the codice fiscale is theirs, contacts stay the presenter's.
-        values["nome"] = ""
-        values["cognome"] = ""
-        return formPage(service: service, slot: slot, hold: hold, values: lockedValues(values, context), errors: [:], context: context, status: 200)
-    }
-
-    static let beneficiaryCookie = "sportello_beneficiary"
-
-    private func beneficiaryCookie(value: String, maxAge: Int64) -> String {
-        cookie(Self.beneficiaryCookie, value: value, path: layout.apiRoot + "/", maxAge: maxAge)
-    }
-
-    /// "Prenota per un'altra persona" on the service page, before any slot: the beneficiary's codice fiscale is
-    /// checked at once (on the server, no script needed) and remembered for an hour in a cookie only the
-    /// endpoint reads, so the hold's form then starts bound to that person. An empty one (or one's own)
-    /// goes back to booking for oneself.
-    func chooseBeneficiaryFirst(_ fields: FormFields, _ context: RequestContext) -> HTTPResponse {
-        guard let citizen = context.citizen else { return failure(.signInRequired, context) }
-        guard let service = fields["service"].flatMap({ site.catalogue.service(id: $0) }) else { return failure(.unknownService, context) }
-        let t = site.renderer.texts(context.language)
-        let week = layout.url(.week(service.id, monday: RomeTime.local(clock()).date.mondayOfWeek), language: context.language)
-        let given = (fields["beneficiary"] ?? "").trimmingCharacters(in: .whitespaces)
-        var beneficiary = ""
-        if !given.isEmpty {
-            do { beneficiary = try FieldValidator.codiceFiscale(given).value } catch {
-                if context.wantsJSON { return failure(.invalidFields, context, fieldErrors: ["beneficiary": error.code]) }
-                return page("error", status: EndpointError.invalidFields.status, title: t.text("errors.invalid_fields.title"), context: context, values: [
-                    "message": .string(t.text("fieldErrors.\(error.code)")), "next": .string(t.text("forOther.next")), "code": "invalid_fields",
-                    "alternatives": .list([]), "weekURL": "",
-                    "signInURL": .string(layout.url(.service(service.id), language: context.language)), "signInText": .string(t.text("forOther.back")),
-                ])
-            }
-        }
-        if beneficiary == citizen.codiceFiscale { beneficiary = "" }
-        let cookie = beneficiaryCookie(value: beneficiary, maxAge: beneficiary.isEmpty ? 0 : 3_600)
-        if context.wantsJSON {
-            var response = json(200, ["beneficiary": beneficiary, "week": week])
-            response.headers.append(("Set-Cookie", cookie))
-            return response
-        }
-        var response = HTTPResponse.redirect(week)
-        response.headers.append(("Set-Cookie", cookie))
-        return response
-    }
-
     /// Queues the credentials message inside the registration's (or reset's) transaction, so an account never
     /// exists without its message and a crash loses neither. It goes to the verified contact only: the
     /// password then proves that contact (accounts from before this have none recorded: their email).
@@ -340,53 +238,5 @@ extension Application {
         }
     }
 
-    /// Queues the messages about a booking on every channel the comune uses, inside the change's transaction.
-    func notify(_ kind: String) -> (Connection, Booking) throws -> Void {
-        Notifications.queue(kind, settings: configuration.notifications, limits: configuration.limits, now: clock())
-    }
 }
 
-extension Application {
-    /// The printable receipt, again: booking code and codice fiscale (or a booking the signed-in citizen may
-    /// see), never published.
-    func receipt(_ fields: FormFields, _ context: RequestContext) -> HTTPResponse {
-        let code = fields["code"] ?? ""
-        let codiceFiscale = fields["codice_fiscale"] ?? ""
-        let found: Booking?
-        if codiceFiscale.isEmpty, let citizen = context.citizen {
-            found = (try? store.booking(code: code, viewer: citizen.viewer)) ?? nil
-        } else {
-            if let limited = limitLookup(code: code, context) { return limited }
-            found = (try? store.booking(code: code, codiceFiscale: codiceFiscale)) ?? nil
-            if found == nil { lookupFailed(code: code, context) }
-        }
-        guard let booking = found else { return failure(.bookingNotFound, context) }
-        if context.wantsJSON { return json(200, ["booking": bookingJSON(booking)]) }
-        let t = site.renderer.texts(context.language)
-        return page("receipt", status: 200, title: "\(t.text("receipt.title")) \(booking.code)", context: context,
-                    values: notifier.composer.receiptValues(booking, language: context.language), pageID: .cancel)
-    }
-}
-
-extension Application {
-    /// Code + codice fiscale (cancel, receipt) is a guess anyone can make: wrong pairs are limited per client
-    /// address and per booking code, so neither many codes from one address nor one code from many
-    /// addresses can be tried for long. Nil when this attempt may proceed.
-    func limitLookup(code: String, _ context: RequestContext) -> HTTPResponse? {
-        let now = Double(clock())
-        let key = BookingStore.normalizedCode(code)
-        guard !lookupLimiter.wouldAllow("address:" + context.clientKey, now: now) || !lookupLimiter.wouldAllow("code:" + key, now: now) else {
-            return nil
-        }
-        var response = failure(.rateLimited, context)
-        response.headers.append(("Retry-After", "60"))
-        return response
-    }
-
-    /// Counts a wrong code + codice fiscale pair against the address and the code.
-    func lookupFailed(code: String, _ context: RequestContext) {
-        let now = Double(clock())
-        _ = lookupLimiter.allow("address:" + context.clientKey, now: now)
-        _ = lookupLimiter.allow("code:" + BookingStore.normalizedCode(code), now: now)
-    }
-}

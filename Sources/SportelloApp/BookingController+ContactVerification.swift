@@ -7,7 +7,7 @@ import SportelloStore
 /// "Verified contact": where a comune (or a service) asks for it, a booking made without SPID/CIE is
 /// confirmed only after the citizen types the one-time code sent to the email (or mobile) they gave, on the
 /// summary step, within the hold. A plain form: no JavaScript needed.
-extension Application {
+extension BookingController {
     var contactCodes: ContactCodeStore { ContactCodeStore(database: store.database) }
 
     /// The contact a code must prove for this booking, or nil when none is needed: the step is off for the
@@ -81,7 +81,7 @@ extension Application {
     }
 }
 
-extension Application {
+extension BookingController {
     /// Where the SPID/CIE gateway sends the citizen back (a GET, as gateways redirect): the form of the hold
     /// they left, now with their certified details filled in and locked. It only shows; every change stays a
     /// POST. `fields`: the query; `signedIn`: with the identity the gateway brings (the router's GET steps).

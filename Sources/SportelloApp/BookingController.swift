@@ -1,12 +1,39 @@
 import Foundation
+import SportelloNotify
 import SportelloCore
 import SportelloHTTP
 import SportelloSite
 import SportelloStore
 
-/// The booking steps: hold → form → riepilogo → confirmation, and cancellation. Each answers HTML for
-/// browsers and JSON for `Accept: application/json`.
-extension Application {
+/// The citizen's booking (`EndpointRoute` holds, releaseHold, resumeHold, review, bookings, cancellations,
+/// chooseBeneficiary, beneficiary, receipts): hold → form → riepilogo → confirmation, and cancellation. Each
+/// answers HTML for browsers and JSON for `Accept: application/json`.
+final class BookingController: ClientLimits, Sendable {
+    let store: BookingStore
+    let queue: PublishQueue
+    let notificationWorker: NotificationWorker
+    /// The receipt's values (`Composer.receiptValues`).
+    let notifier: Notifier
+    /// Wrong booking code + codice fiscale pairs, per client address and per code (see `limitLookup`).
+    let lookupLimiter: RateLimiter
+    /// Challenges for clients past their budget, when `limits.proofOfWork` is set.
+    let proofOfWork: ProofOfWork?
+    let answers: EndpointAnswers
+    let clock: @Sendable () -> Int64
+
+    init(store: BookingStore, queue: PublishQueue, notificationWorker: NotificationWorker, notifier: Notifier,
+         lookupLimiter: RateLimiter, proofOfWork: ProofOfWork?, answers: EndpointAnswers,
+         clock: @escaping @Sendable () -> Int64) {
+        self.store = store
+        self.queue = queue
+        self.notificationWorker = notificationWorker
+        self.notifier = notifier
+        self.lookupLimiter = lookupLimiter
+        self.proofOfWork = proofOfWork
+        self.answers = answers
+        self.clock = clock
+    }
+
     func placeHold(_ fields: FormFields, _ context: RequestContext) -> HTTPResponse {
         if configuration.booking.requireAccount && context.citizen == nil { return failure(.signInRequired, context) }
         guard let service = fields["service"].flatMap({ site.catalogue.service(id: $0) }) else { return failure(.unknownService, context) }
@@ -184,15 +211,6 @@ extension Application {
         return (hold, service, slot, nil)
     }
 
-    static let personFields = ["nome", "cognome", "codice_fiscale", "email", "cellulare", "note"]
-
-    /// What the form sent, plus the beneficiary's codice fiscale when booking for someone else.
-    func formValues(_ fields: FormFields) -> [String: String] {
-        var values: [String: String] = [:]
-        for name in Self.personFields + ["beneficiary"] { values[name] = fields[name] ?? "" }
-        return values
-    }
-
     /// The values the signed-in citizen's identity fixes, whatever the form sent: their own names and codice
     /// fiscale, or the beneficiary's codice fiscale when booking for someone else. Contacts start as theirs.
     func lockedValues(_ submitted: [String: String], _ context: RequestContext) -> [String: String] {
@@ -213,26 +231,6 @@ extension Application {
         if (values["email"] ?? "").isEmpty { values["email"] = citizen.email }
         if (values["cellulare"] ?? "").isEmpty { values["cellulare"] = citizen.phone }
         return values
-    }
-
-    /// Validates an anagrafica; on failure returns the error code per field.
-    func validatePerson(_ values: [String: String], notesRequired: Bool) -> (PersonDetails?, [String: String]) {
-        var errors: [String: String] = [:]
-        func check<T>(_ name: String, _ body: (String) throws(FieldError) -> T) -> T? {
-            do { return try body(values[name] ?? "") } catch {
-                errors[name] = error.code
-                return nil
-            }
-        }
-        let givenName = check("nome") { text throws(FieldError) in try FieldValidator.personName(text, field: "nome") }
-        let familyName = check("cognome") { text throws(FieldError) in try FieldValidator.personName(text, field: "cognome") }
-        let codiceFiscale = check("codice_fiscale") { text throws(FieldError) in try FieldValidator.codiceFiscale(text) }
-        let email = check("email") { text throws(FieldError) in try FieldValidator.email(text) }
-        let phone = check("cellulare") { text throws(FieldError) in try FieldValidator.phone(text) }
-        let notes = check("note") { text throws(FieldError) in try FieldValidator.notes(text, required: notesRequired) }
-        guard errors.isEmpty, let givenName, let familyName, let codiceFiscale, let email, let phone else { return (nil, errors) }
-        return (PersonDetails(givenName: givenName, familyName: familyName, codiceFiscale: codiceFiscale.value, email: email, phone: phone,
-                              notes: (notes ?? "").isEmpty ? nil : notes), [:])
     }
 
     /// The booking's anagrafica: the beneficiary's, with the signed-in presenter recorded when they differ.

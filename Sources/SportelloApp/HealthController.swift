@@ -1,0 +1,54 @@
+import SportelloCore
+import SportelloHTTP
+import SportelloStore
+
+/// `GET /api/health` (`EndpointRoute.health`): the database, the publisher and the outbox at a glance.
+final class HealthController: EndpointController, Sendable {
+    let database: Database
+    /// The publisher's last passes (`PublishQueue.health`).
+    let publishing: PublisherHealth
+    let answers: EndpointAnswers
+    let clock: @Sendable () -> Int64
+
+    init(database: Database, publishing: PublisherHealth, answers: EndpointAnswers, clock: @escaping @Sendable () -> Int64) {
+        self.database = database
+        self.publishing = publishing
+        self.answers = answers
+        self.clock = clock
+    }
+
+    /// `GET /api/health`: 200 when the database answers, the last publishing pass succeeded and no
+    /// notification has been waiting for more than 15 minutes; 503 otherwise. No personal data.
+    func health() -> HTTPResponse {
+        let now = clock()
+        var degraded: [String] = []
+        var database: [String: Any] = ["ok": true]
+        do {
+            _ = try self.database.read { try $0.scalarInt("SELECT count(*) FROM sqlite_master") }
+        } catch {
+            database = ["ok": false, "error": "\(error)"]
+            degraded.append("database")
+        }
+        let publishing = self.publishing.snapshot
+        var publisherState: [String: Any] = ["ok": !publishing.failing]
+        if let last = publishing.lastSuccess { publisherState["lastPublish"] = last }
+        if publishing.rebuilding { publisherState["rebuilding"] = true }
+        if publishing.failing {
+            publisherState["error"] = publishing.lastError ?? ""
+            degraded.append("publisher")
+        }
+        var outboxState: [String: Any] = ["ok": false]
+        if let outbox = try? Outbox(database: self.database).state(now: now) {
+            let stuck = outbox.oldestDueSeconds > outboxStuckAfterSeconds
+            outboxState = ["ok": !stuck, "backlog": outbox.backlog, "dead": outbox.dead, "oldestDueSeconds": Int(outbox.oldestDueSeconds)]
+            if stuck { degraded.append("outbox") }
+        } else {
+            degraded.append("outbox")
+        }
+        let body: [String: Any] = [
+            "status": degraded.isEmpty ? "ok" : "degraded", "degraded": degraded, "version": sportelloVersion, "time": now,
+            "database": database, "publisher": publisherState, "outbox": outboxState,
+        ]
+        return json(degraded.isEmpty ? 200 : 503, body)
+    }
+}
