@@ -36,26 +36,16 @@ final class OperatorController: EndpointController, Sendable {
             response.headers.append(("Set-Cookie", operatorCookie(value: "", maxAge: 0)))
             return response
         }
-        // A script sends the token with each request; a browser signs in once with it (`login`) and then carries
-        // only a session id, which logout ends. The token itself is never a cookie.
-        let bearer = request.headers["Authorization"].flatMap { $0.hasPrefix("Bearer ") ? String($0.dropFirst(7)) : nil }
-        let signingIn = bearer == nil && action == .operatorLogin
-        let signedIn: Operator?
-        if let token = bearer ?? fields["token"] {
-            // Each check costs a yescrypt hash: wrong tokens are limited per client like citizens' sign-ins, so a
-            // flood of them cannot keep the workers hashing (a script with its right token never fails).
-            let now = Double(clock())
-            guard loginLimiter.wouldAllow(context.clientKey, now: now) else {
-                var response = failure(.rateLimited, context)
-                response.headers.append(("Retry-After", "60"))
-                return response
-            }
-            signedIn = operators.authenticate(token: token)
-            if signedIn == nil { _ = loginLimiter.allow(context.clientKey, now: now) }
-        } else {
-            signedIn = request.cookies[Self.operatorCookie].flatMap { operators.operatorOf(session: $0, now: clock()) }
+        let account: Operator
+        let signingIn: Bool
+        switch authenticate(request, action: action, fields: fields, clientKey: context.clientKey) {
+        case .refused(let refusal):
+            var response = failure(refusal.error, context)
+            response.headers += refusal.headers
+            return response
+        case .signedIn(let signedIn, let browserSignIn):
+            (account, signingIn) = (signedIn, browserSignIn)
         }
-        guard let account = signedIn else { return failure(.unauthorized, context) }
         let desk = OperatorDesk(catalogue: site.catalogue, store: store, account: account, address: context.clientAddress,
                                 notifyCancelled: notify("cancelled"))
         defer { notificationWorker.wake() }
@@ -120,6 +110,37 @@ final class OperatorController: EndpointController, Sendable {
         } catch {
             return failure(error.endpointError, context)
         }
+    }
+
+    /// Who an office request comes from, or why it is refused.
+    enum Authentication {
+        /// `signingIn`: a browser signing in with the token on the sign-in form (it gets a session cookie).
+        case signedIn(Operator, signingIn: Bool)
+        case refused(RequestRefusal)
+    }
+
+    /// The operator-token step: the `Authorization: Bearer` token of a script, the token typed on the sign-in
+    /// form, or the session cookie of a browser signed in before. `clientKey`: what wrong tokens count under.
+    func authenticate(_ request: HTTPRequest, action: EndpointRoute, fields: FormFields, clientKey: String) -> Authentication {
+        // A script sends the token with each request; a browser signs in once with it (`login`) and then carries
+        // only a session id, which logout ends. The token itself is never a cookie.
+        let bearer = request.headers["Authorization"].flatMap { $0.hasPrefix("Bearer ") ? String($0.dropFirst(7)) : nil }
+        let signingIn = bearer == nil && action == .operatorLogin
+        let signedIn: Operator?
+        if let token = bearer ?? fields["token"] {
+            // Each check costs a yescrypt hash: wrong tokens are limited per client like citizens' sign-ins, so a
+            // flood of them cannot keep the workers hashing (a script with its right token never fails).
+            let now = Double(clock())
+            guard loginLimiter.wouldAllow(clientKey, now: now) else {
+                return .refused(RequestRefusal(error: .rateLimited, headers: [("Retry-After", "60")]))
+            }
+            signedIn = operators.authenticate(token: token)
+            if signedIn == nil { _ = loginLimiter.allow(clientKey, now: now) }
+        } else {
+            signedIn = request.cookies[Self.operatorCookie].flatMap { operators.operatorOf(session: $0, now: clock()) }
+        }
+        guard let account = signedIn else { return .refused(RequestRefusal(error: .unauthorized)) }
+        return .signedIn(account, signingIn: signingIn)
     }
 
     /// The sign-in cookie: only sent back to the operator endpoint, never readable by scripts or sent cross-site.
