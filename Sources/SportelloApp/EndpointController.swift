@@ -32,8 +32,8 @@ extension EndpointController {
     func failure(_ error: EndpointError, _ context: RequestContext, service: Service? = nil, near slot: Slot? = nil,
                  fieldErrors: [String: String] = [:], messageArguments: KeyValuePairs<String, String> = [:],
                  extra: (json: [String: Any], page: TemplateFields)? = nil) -> HTTPResponse {
-        answers.failure(error, context, service: service, near: slot, fieldErrors: fieldErrors, messageArguments: messageArguments,
-                        extra: extra)
+        answers.failure(error, context, service: service, near: slot, fieldErrors: fieldErrors,
+                        messageArguments: messageArguments, extra: extra)
     }
 
     func cookie(_ name: String, value: String, path: String, maxAge: Int64, sameSite: String = "Strict") -> String {
@@ -47,6 +47,7 @@ extension EndpointController {
 
     /// Queues the messages about a booking on every channel the comune uses, inside the change's transaction.
     func notify(_ kind: String) -> (Connection, Booking) throws -> Void {
-        Notifications.queue(kind, settings: configuration.notifications, limits: configuration.limits, now: answers.clock())
+        Notifications.queue(kind, settings: configuration.notifications, limits: configuration.limits,
+                            now: answers.clock())
     }
 }

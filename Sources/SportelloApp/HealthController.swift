@@ -10,7 +10,8 @@ final class HealthController: EndpointController, Sendable {
     let answers: EndpointAnswers
     let clock: @Sendable () -> Int64
 
-    init(database: Database, publishing: PublisherHealth, answers: EndpointAnswers, clock: @escaping @Sendable () -> Int64) {
+    init(database: Database, publishing: PublisherHealth, answers: EndpointAnswers,
+         clock: @escaping @Sendable () -> Int64) {
         self.database = database
         self.publishing = publishing
         self.answers = answers

@@ -32,8 +32,9 @@ extension RequestStep {
             guard !originIsAllowed(request.http, expected: expected) else { return nil }
             // The most common misconfiguration (site opened at another address than baseURL): say which.
             let http = request.http
+            let sent = http.headers["Origin"] ?? http.headers["Referer"] ?? ""
             Log.warning("refused", ["reason": "bad_origin", "path": .text(String(http.path.prefix(200))),
-                                    "origin": .text(String((http.headers["Origin"] ?? http.headers["Referer"] ?? "").prefix(200))),
+                                    "origin": .text(String(sent.prefix(200))),
                                     "expected": .text(expected),
                                     "client": .text(Log.anonymizedAddress(request.context.clientAddress))])
             return RequestRefusal(error: .badOrigin)
@@ -57,7 +58,8 @@ extension RequestStep {
     /// fields were missing ("unknown service"), and text/plain is what a cross-site page can send unpreflighted.
     static let formContentType = RequestStep("content type") { request in
         guard let type = request.http.headers["Content-Type"] else { return nil }
-        let mediaType = type.split(separator: ";", maxSplits: 1).first?.trimmingCharacters(in: .whitespaces).lowercased()
+        let mediaType = type.split(separator: ";", maxSplits: 1).first?
+            .trimmingCharacters(in: .whitespaces).lowercased()
         return mediaType == "application/x-www-form-urlencoded" ? nil : RequestRefusal(error: .badForm)
     }
 
@@ -81,7 +83,9 @@ extension RequestStep {
     /// The page's language (`lang`), when it is one of the comune's; otherwise the browser's stays.
     static func language(_ languages: [String]) -> RequestStep {
         RequestStep("language") { request in
-            if let language = request.fields["lang"], languages.contains(language) { request.context.language = language }
+            if let language = request.fields["lang"], languages.contains(language) {
+                request.context.language = language
+            }
             return nil
         }
     }

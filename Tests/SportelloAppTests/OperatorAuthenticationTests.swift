@@ -20,20 +20,22 @@ import Testing
     @Test func aScriptsBearerTokenAFormsTokenOrABrowsersSessionSignsIn() throws {
         let client = try RouterClient()
         let desk = client.application.operatorDesk
-        let (account, token) = try client.application.operators.create(name: "anna", scope: ["*"], now: client.clock.read())
-        let bearer = client.request("POST", client.path(.operatorAgenda), headers: ["Authorization": "Bearer \(token)"])
-        #expect(signedIn(desk.authenticate(bearer, action: .operatorAgenda, fields: FormFields(), clientKey: "a"))?.name == "anna")
-        #expect(signedIn(desk.authenticate(bearer, action: .operatorLogin, fields: FormFields(), clientKey: "a"))?.signingIn == false)
+        let operators = client.application.operators
+        let (account, token) = try operators.create(name: "anna", scope: ["*"], now: client.clock.read())
+        func authenticate(_ headers: [String: String], _ action: EndpointRoute = .operatorAgenda,
+                          fields: FormFields = FormFields()) -> OperatorController.Authentication {
+            let request = client.request("POST", client.path(action), headers: headers)
+            return desk.authenticate(request, action: action, fields: fields, clientKey: "a")
+        }
+        #expect(signedIn(authenticate(["Authorization": "Bearer \(token)"]))?.name == "anna")
+        #expect(signedIn(authenticate(["Authorization": "Bearer \(token)"], .operatorLogin))?.signingIn == false)
         // The token typed on the sign-in form signs a browser in (it then gets a session cookie).
-        let form = client.request("POST", client.path(.operatorLogin))
-        let typed = desk.authenticate(form, action: .operatorLogin, fields: FormFields([("token", token)]), clientKey: "a")
-        #expect(signedIn(typed)?.signingIn == true)
-        let session = try client.application.operators.startSession(for: account, now: client.clock.read())
-        let browser = client.request("POST", client.path(.operatorAgenda), headers: ["Cookie": "sportello_operator=\(session)"])
-        #expect(signedIn(desk.authenticate(browser, action: .operatorAgenda, fields: FormFields(), clientKey: "a"))?.name == "anna")
+        #expect(signedIn(authenticate([:], .operatorLogin, fields: FormFields([("token", token)])))?.signingIn == true)
+        let session = try operators.startSession(for: account, now: client.clock.read())
+        #expect(signedIn(authenticate(["Cookie": "sportello_operator=\(session)"]))?.name == "anna")
         // Nothing, or a session that is not one: unauthorized.
-        let nobody = client.request("POST", client.path(.operatorAgenda), headers: ["Cookie": "sportello_operator=forged"])
-        #expect(refusal(desk.authenticate(nobody, action: .operatorAgenda, fields: FormFields(), clientKey: "a"))?.error == .unauthorized)
+        #expect(refusal(authenticate([:]))?.error == .unauthorized)
+        #expect(refusal(authenticate(["Cookie": "sportello_operator=forged"]))?.error == .unauthorized)
     }
 
     @Test func wrongTokensAreLimitedPerClientBeforeAnyMoreHashing() throws {
@@ -41,25 +43,27 @@ import Testing
         let desk = client.application.operatorDesk
         let (_, token) = try client.application.operators.create(name: "anna", scope: ["*"], now: client.clock.read())
         let request = client.request("POST", client.path(.operatorAgenda))
-        for _ in 0..<10 {
-            let wrong = desk.authenticate(request, action: .operatorAgenda, fields: FormFields([("token", "wrong")]), clientKey: "b")
-            #expect(refusal(wrong)?.error == .unauthorized)
+        func authenticate(_ token: String, from client: String) -> OperatorController.Authentication {
+            let fields = FormFields([("token", token)])
+            return desk.authenticate(request, action: .operatorAgenda, fields: fields, clientKey: client)
         }
-        let limited = refusal(desk.authenticate(request, action: .operatorAgenda, fields: FormFields([("token", token)]), clientKey: "b"))
+        for _ in 0..<10 { #expect(refusal(authenticate("wrong", from: "b"))?.error == .unauthorized) }
+        let limited = refusal(authenticate(token, from: "b"))
         #expect(limited?.error == .rateLimited)
         #expect(limited?.headers.first { $0.0 == "Retry-After" }?.1 == "60")
         // Another client is not held back.
-        let other = desk.authenticate(request, action: .operatorAgenda, fields: FormFields([("token", token)]), clientKey: "c")
-        #expect(signedIn(other)?.name == "anna")
+        #expect(signedIn(authenticate(token, from: "c"))?.name == "anna")
     }
 
     @Test func theRouterAnswersTheOfficeOnlyWithAToken() throws {
         let client = try RouterClient()
         let (_, token) = try client.application.operators.create(name: "anna", scope: ["*"], now: client.clock.read())
-        let agenda = client.respond("POST", client.path(.operatorAgenda), json: true, headers: ["Authorization": "Bearer \(token)"])
+        let agenda = client.respond("POST", client.path(.operatorAgenda), json: true,
+                                    headers: ["Authorization": "Bearer \(token)"])
         #expect(agenda.status == 200)
         #expect(agenda.text.contains("\"bookings\""))
-        let refused = client.respond("POST", client.path(.operatorAgenda), json: true, headers: ["Authorization": "Bearer nope"])
+        let refused = client.respond("POST", client.path(.operatorAgenda), json: true,
+                                     headers: ["Authorization": "Bearer nope"])
         #expect(refused.status == 401)
         #expect(refused.errorCode == "unauthorized")
         // Signing in on the form sets the session cookie, limited to the office's routes.

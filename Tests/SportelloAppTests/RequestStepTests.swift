@@ -12,9 +12,10 @@ import Testing
     static let configuration = Result { try SiteConfiguration.load(path: demoOptions(in: "").configPath) }
 
     /// A request as the router hands it to the steps (its context as an Italian browser's).
-    func endpoint(_ method: String, _ route: EndpointRoute?, path: String? = nil, headers: [(String, String)] = [],
+    func endpoint(_ method: String, _ route: EndpointRoute?, query: String? = nil, headers: [(String, String)] = [],
                   body: String = "", from address: String = "192.0.2.7") throws -> EndpointRequest {
-        let target = path ?? route.map { Self.layout.api($0) } ?? "/api/nothing"
+        let path = route.map { Self.layout.api($0) } ?? Self.layout.apiRoot + "/nothing"
+        let target = path + (query.map { "?" + $0 } ?? "")
         let http = HTTPRequest(method: method, target: target, headers: HTTPHeaders(headers), body: Array(body.utf8),
                                remoteAddress: address)
         var context = RequestContext(request: http, configuration: try Self.configuration.get())
@@ -22,17 +23,25 @@ import Testing
         return EndpointRequest(http: http, route: route, context: context)
     }
 
+    /// Runs one step: its refusal, if any, and the request as the step left it.
     func run(_ step: RequestStep, _ request: EndpointRequest) -> (RequestRefusal?, EndpointRequest) {
         var request = request
         let refusal = step.run(&request)
         return (refusal, request)
     }
 
+    /// The error a step refuses a POST to `holds` with, nil when it lets it go on.
+    func refusal(_ step: RequestStep, headers: [(String, String)] = [], body: String = "") throws -> EndpointError? {
+        run(step, try endpoint("POST", .holds, headers: headers, body: body)).0?.error
+    }
+
     @Test func onlyAPostIsAFormAndAGetOnlyWhereTheGatewayComesBack() throws {
-        #expect(run(.methodAllowed, try endpoint("POST", .holds)).0 == nil)
+        #expect(try refusal(.methodAllowed) == nil)
         #expect(run(.methodAllowed, try endpoint("GET", .resumeHold)).0 == nil)
         #expect(run(.methodAllowed, try endpoint("GET", .myBookings)).0 == nil)
-        for (method, route) in [("GET", EndpointRoute.holds), ("HEAD", .resumeHold), ("PUT", .bookings), ("DELETE", .operatorAgenda)] {
+        let refused: [(String, EndpointRoute)] = [("GET", .holds), ("HEAD", .resumeHold), ("PUT", .bookings),
+                                                  ("DELETE", .operatorAgenda)]
+        for (method, route) in refused {
             let refusal = run(.methodAllowed, try endpoint(method, route)).0
             #expect(refusal?.error == .methodNotAllowed)
             #expect(refusal?.headers.first { $0.0 == "Allow" }?.1 == "POST")
@@ -49,49 +58,50 @@ import Testing
     @Test func theAddressRateCountsPerClientAndSaysWhenToComeBack() throws {
         let limiter = RateLimiter(capacity: 2, perMinute: 2)
         let step = RequestStep.addressRate(limiter, clock: { 1_000 })
-        #expect(run(step, try endpoint("POST", .holds)).0 == nil)
-        #expect(run(step, try endpoint("POST", .holds)).0 == nil)
+        #expect(try refusal(step) == nil)
+        #expect(try refusal(step) == nil)
         let refused = run(step, try endpoint("POST", .holds)).0
         #expect(refused?.error == .rateLimited)
         #expect(refused?.headers.first { $0.0 == "Retry-After" }?.1 == "60")
         // Another client has its own budget; no limiter is no limit.
         #expect(run(step, try endpoint("POST", .holds, from: "192.0.2.8")).0 == nil)
-        #expect(run(.addressRate(nil, clock: { 1_000 }), try endpoint("POST", .holds)).0 == nil)
+        #expect(try refusal(.addressRate(nil, clock: { 1_000 })) == nil)
     }
 
     @Test func aFormComesFromTheSitesOwnPagesOrFromAClientThatNamesNoPage() throws {
         let step = RequestStep.sameOrigin(Self.origin)
-        #expect(run(step, try endpoint("POST", .holds, headers: [("Origin", Self.origin)])).0 == nil)
-        #expect(run(step, try endpoint("POST", .holds, headers: [("Origin", "HTTPS://Prenota.Comune.Example.it:443")])).0 == nil)
-        #expect(run(step, try endpoint("POST", .holds, headers: [("Referer", Self.origin + "/servizi/anagrafe/")])).0 == nil)
-        #expect(run(step, try endpoint("POST", .holds)).0 == nil)
-        #expect(run(step, try endpoint("POST", .holds, headers: [("Origin", "https://evil.example")])).0?.error == .badOrigin)
-        #expect(run(step, try endpoint("POST", .holds, headers: [("Referer", Self.origin + ".evil.example/")])).0?.error == .badOrigin)
-        #expect(run(step, try endpoint("POST", .holds, headers: [("Origin", "null")])).0?.error == .badOrigin)
+        #expect(try refusal(step, headers: [("Origin", Self.origin)]) == nil)
+        #expect(try refusal(step, headers: [("Origin", "HTTPS://Prenota.Comune.Example.it:443")]) == nil)
+        #expect(try refusal(step, headers: [("Referer", Self.origin + "/servizi/anagrafe/")]) == nil)
+        #expect(try refusal(step) == nil)
+        #expect(try refusal(step, headers: [("Origin", "https://evil.example")]) == .badOrigin)
+        #expect(try refusal(step, headers: [("Referer", Self.origin + ".evil.example/")]) == .badOrigin)
+        #expect(try refusal(step, headers: [("Origin", "null")]) == .badOrigin)
     }
 
     @Test func onlyAURLEncodedFormIsReadAsAForm() throws {
-        #expect(run(.formContentType, try endpoint("POST", .holds)).0 == nil)
-        #expect(run(.formContentType, try endpoint("POST", .holds,
-                                               headers: [("Content-Type", "Application/X-WWW-Form-Urlencoded; charset=utf-8")])).0 == nil)
+        #expect(try refusal(.formContentType) == nil)
+        let encoded = ("Content-Type", "Application/X-WWW-Form-Urlencoded; charset=utf-8")
+        #expect(try refusal(.formContentType, headers: [encoded]) == nil)
         for type in ["application/json", "text/plain", "multipart/form-data; boundary=x"] {
-            #expect(run(.formContentType, try endpoint("POST", .holds, headers: [("Content-Type", type)])).0?.error == .badForm)
+            #expect(try refusal(.formContentType, headers: [("Content-Type", type)]) == .badForm)
         }
     }
 
     @Test func theFormIsDecodedOnceAndUndecodableBytesAreABadForm() throws {
-        let (refusal, decoded) = run(.formDecoded, try endpoint("POST", .holds, body: "service=anagrafe&slot=1764054000&lang=en"))
+        let form = try endpoint("POST", .holds, body: "service=anagrafe&slot=1764054000&lang=en")
+        let (refusal, decoded) = run(.formDecoded, form)
         #expect(refusal == nil)
         #expect(decoded.fields["service"] == "anagrafe")
         #expect(decoded.fields["slot"] == "1764054000")
-        #expect(run(.formDecoded, try endpoint("POST", .holds, body: "nome=%FF%FE")).0?.error == .badForm)
+        #expect(try self.refusal(.formDecoded, body: "nome=%FF%FE") == .badForm)
     }
 
     @Test func theQueryOfAGatewayReturnIsReadAndABrokenOneReadsAsEmpty() throws {
-        let (refusal, decoded) = run(.queryDecoded, try endpoint("GET", .resumeHold, path: "/api/holds/resume?hold=abc&lang=en"))
+        let (refusal, decoded) = run(.queryDecoded, try endpoint("GET", .resumeHold, query: "hold=abc&lang=en"))
         #expect(refusal == nil)
         #expect(decoded.fields["hold"] == "abc")
-        let broken = run(.queryDecoded, try endpoint("GET", .resumeHold, path: "/api/holds/resume?hold=%FF")).1
+        let broken = run(.queryDecoded, try endpoint("GET", .resumeHold, query: "hold=%FF")).1
         #expect(broken.fields["hold"] == nil)
     }
 

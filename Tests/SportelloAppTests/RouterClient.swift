@@ -9,7 +9,8 @@ import SportelloStore
 /// a test builds an `HTTPRequest`, `respond` runs the whole router on it, and the test reads the
 /// `HTTPResponse`. The demo comune's configuration and templates, a fresh database, no pages built.
 final class RouterClient {
-    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sportello-router-\(UUID().uuidString)").path
+    let folder = FileManager.default.temporaryDirectory
+        .appendingPathComponent("sportello-router-\(UUID().uuidString)").path
     let clock: TestClock
     let application: Application
     /// Where the site's own pages post from (the demo comune's origin).

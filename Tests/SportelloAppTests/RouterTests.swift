@@ -59,7 +59,8 @@ import Testing
 
     @Test func aRefusedFormSaysWhyInTheVisitorsLanguage() throws {
         let client = try RouterClient()
-        let foreign = client.respond("POST", client.path(.holds), json: true, headers: ["Origin": "https://evil.example"])
+        let foreign = client.respond("POST", client.path(.holds), json: true,
+                                     headers: ["Origin": "https://evil.example"])
         #expect(foreign.status == 403)
         #expect(foreign.errorCode == "bad_origin")
         let typed = client.respond("POST", client.path(.holds), json: true, headers: ["Content-Type": "text/plain"])
