@@ -20,6 +20,9 @@ public final class Application: HTTPResponder, EndpointController, Sendable {
     let accounts: AccountStore
     /// Who is signed in on a request (the `identity` request step).
     let identities: CitizenIdentification
+    /// The steps of a form (every POST) and of a GET the identity gateway sends back; see `steps(for:)`.
+    let formSteps: [RequestStep]
+    let gatewaySteps: [RequestStep]
     /// Delivers the outbox (mail, SMS); its worker wakes after every change that queues a message.
     let notifier: Notifier
     let notificationWorker: NotificationWorker
@@ -71,6 +74,11 @@ public final class Application: HTTPResponder, EndpointController, Sendable {
         let limit = site.configuration.booking.requestsPerMinutePerAddress
         addressLimiter = limit > 0 ? RateLimiter(capacity: max(10, limit / 2), perMinute: limit) : nil
         ticker = Ticker()
+        let admission: [RequestStep] = [.methodAllowed, .addressRate(addressLimiter, clock: clock)]
+        let languages = site.configuration.comune.languages
+        gatewaySteps = admission + [.queryDecoded, .language(languages), .identity(identities)]
+        formSteps = admission + [.sameOrigin(site.configuration.comune.origin), .formContentType, .formDecoded,
+                                 .language(languages), .identity(identities), .browserCookies, .honeypot]
         // Challenges for clients past their budget, when `limits.proofOfWork` is set.
         let proofOfWork = site.configuration.limits.proofOfWork.map { ProofOfWork(settings: $0) }
         answers = EndpointAnswers(site: site, metrics: Metrics(),
@@ -225,13 +233,7 @@ public final class Application: HTTPResponder, EndpointController, Sendable {
     /// The steps a request passes before its route runs: method and per-address rate for every one; then a GET
     /// the identity gateway sends back only reads its query and who signed in, while a form is checked in full.
     func steps(for request: EndpointRequest) -> [RequestStep] {
-        let admission: [RequestStep] = [.methodAllowed, .addressRate(addressLimiter, clock: clock)]
-        let languages = configuration.comune.languages
-        if request.http.method == "GET" {
-            return admission + [.queryDecoded, .language(languages), .identity(identities)]
-        }
-        return admission + [.sameOrigin(configuration.comune.origin), .formContentType, .formDecoded, .language(languages),
-                            .identity(identities), .browserCookies, .honeypot]
+        request.http.method == "GET" ? gatewaySteps : formSteps
     }
 
     /// The answer to a refusal: the error in the visitor's language, with the refusal's headers.
