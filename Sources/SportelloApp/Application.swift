@@ -23,6 +23,8 @@ public final class Application: HTTPResponder, Sendable {
     /// Delivers the outbox (mail, SMS); its worker wakes after every change that queues a message.
     let notifier: Notifier
     let notificationWorker: NotificationWorker
+    /// Applies what each write changed, after its commit: pages to re-render, delivery to wake.
+    let afterCommit: AfterCommit
     let publisher: SitePublisher
     /// Occupancy as the public pages show it (bookings, holds and operator blocks).
     let source: any OccupancySource
@@ -59,6 +61,7 @@ public final class Application: HTTPResponder, Sendable {
         self.staticFiles = staticFiles
         queue = PublishQueue(publisher: publisher, source: source, clock: clock, onPublished: onPublished,
                              onRebuilt: { staticFiles.invalidateCache() })
+        afterCommit = AfterCommit(queue: queue, notificationWorker: notificationWorker)
         let limit = site.configuration.booking.requestsPerMinutePerAddress
         addressLimiter = limit > 0 ? RateLimiter(capacity: max(10, limit / 2), perMinute: limit) : nil
         ticker = Ticker()
@@ -124,17 +127,15 @@ public final class Application: HTTPResponder, Sendable {
         let now = clock()
         let previous = tickState.swap(now)
         guard let previous else { return }
-        var pages: Set<PageID> = []
         if let expired = try? store.slotsOfHoldsExpired(between: previous, and: now) {
-            for slot in expired { pages.formUnion(SitePublisher.pages(touchedBy: slot.serviceID, slotStart: slot.start)) }
+            afterCommit.apply(StoreChange(slots: Set(expired)))
         }
         if RomeTime.local(previous).date != RomeTime.local(now).date {
             purgeExpiredPersonalData()
             queue.markEverything()
             return
         }
-        pages.formUnion(pagesOfSlotsTurningPast(between: previous, and: now))
-        queue.mark(pages)
+        queue.mark(pagesOfSlotsTurningPast(between: previous, and: now))
     }
 
     /// The pages of the slots that stopped being bookable in (previous, now]: a slot turns past when its

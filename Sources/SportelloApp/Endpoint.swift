@@ -30,12 +30,11 @@ extension Application {
             let placed = try store.placeHold(slot: SlotRef(serviceID: service.id, start: slot.startInstant), capacity: service.capacity, now: now,
                                              expiresAt: now + Int64(configuration.booking.holdMinutes) * 60, clientIP: context.clientAddress,
                                              client: holdClient(context, session: session, proven: proven(fields, context)))
-            hold = placed.hold
-            for previous in placed.released { queue.mark(SitePublisher.pages(touchedBy: previous.serviceID, slotStart: previous.start)) }
+            hold = placed.value
+            afterCommit.apply(placed.change)
         } catch {
             return limitFailure(error, context, retry: ("holds", fields)) ?? failure(EndpointError(error), context, service: service, near: slot)
         }
-        queue.mark(SitePublisher.pages(touchedBy: service.id, slotStart: slot.startInstant))
         // Chosen on the service page, before the slot: the form starts bound to that person.
         var values: [String: String] = [:]
         if context.citizen != nil, let chosen = context.chosenBeneficiary, let beneficiary = try? FieldValidator.codiceFiscale(chosen).value {
@@ -51,11 +50,12 @@ extension Application {
         guard let token = fields["hold"], !token.isEmpty else { return failure(.holdNotFound, context) }
         let hold: Hold
         do {
-            hold = try store.releaseHold(token: token, now: clock(), clientIP: context.clientAddress)
+            let released = try store.releaseHold(token: token, now: clock(), clientIP: context.clientAddress)
+            hold = released.value
+            afterCommit.apply(released.change)
         } catch {
             return failure(EndpointError(error), context)
         }
-        queue.mark(SitePublisher.pages(touchedBy: hold.slot.serviceID, slotStart: hold.slot.start))
         if context.wantsJSON { return json(200, ["released": true]) }
         let monday = RomeTime.local(hold.slot.start).date.mondayOfWeek
         return .redirect(layout.url(.week(hold.slot.serviceID, monday: monday), language: context.language))
@@ -113,11 +113,12 @@ extension Application {
         if let refusal { return refusal }
         let booking: Booking
         do {
-            booking = try store.confirm(holdToken: token, person: person, slotEnd: slot.endInstant, now: clock(), clientIP: context.clientAddress,
-                                        maxActiveBookingsPerPerson: configuration.booking.maxActiveBookingsPerPerson,
-                                        noShowPolicy: configuration.booking.noShowPolicy, language: context.language,
-                                        accountID: context.citizen?.accountID, proof: codeProof ?? proof(of: person, context),
-                                        within: BookingStore.counting(bookingCaps(person, context, fields), now: clock(), then: notify("confirmed")))
+            let confirmed = try store.confirm(holdToken: token, person: person, slotEnd: slot.endInstant, now: clock(),
+                                              clientIP: context.clientAddress, policy: configuration.bookingPolicy,
+                                              caps: bookingCaps(person, context, fields), language: context.language,
+                                              accountID: context.citizen?.accountID, proof: codeProof ?? proof(of: person, context))
+            booking = confirmed.value
+            afterCommit.apply(confirmed.change)
         } catch {
             if let limited = limitFailure(error, context, retry: ("bookings", fields)) { return limited }
             if case .noShowBlocked(let until) = error {
@@ -126,8 +127,6 @@ extension Application {
             }
             return failure(EndpointError(error), context, service: service, near: slot)
         }
-        queue.mark(SitePublisher.pages(touchedBy: service.id, slotStart: slot.startInstant))
-        notificationWorker.wake()
         if context.wantsJSON { return json(201, ["booking": bookingJSON(booking)]) }
         return confirmationPage(booking: booking, service: service, slot: slot, context: context)
     }
@@ -139,14 +138,14 @@ extension Application {
         if let limited = limitLookup(code: code, context) { return limited }
         let booking: Booking
         do {
-            booking = try store.cancel(code: code, codiceFiscale: codiceFiscale, now: clock(), clientIP: context.clientAddress,
-                                       within: notify("cancelled"))
+            let cancelled = try store.cancel(code: code, codiceFiscale: codiceFiscale, now: clock(), clientIP: context.clientAddress,
+                                             messages: configuration.messagePolicy)
+            booking = cancelled.value
+            afterCommit.apply(cancelled.change)
         } catch {
             if error == .bookingNotFound { lookupFailed(code: code, context) }
             return failure(EndpointError(error), context)
         }
-        notificationWorker.wake()
-        queue.mark(SitePublisher.pages(touchedBy: booking.slot.serviceID, slotStart: booking.slot.start))
         if context.wantsJSON { return json(200, ["booking": bookingJSON(booking)]) }
         guard let service = site.catalogue.service(id: booking.slot.serviceID), let slot = service.slot(startingAt: booking.slot.start) else {
             return failure(.bookingNotFound, context)
