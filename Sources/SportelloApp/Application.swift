@@ -34,6 +34,9 @@ public final class Application: HTTPResponder, Sendable {
     let addressLimiter: RateLimiter?
     /// Challenges for clients past their budget, when `limits.proofOfWork` is set.
     let proofOfWork: ProofOfWork?
+    /// The background work of `serve`, started in this order and stopped in reverse: the publisher's lanes,
+    /// delivery, the clock of time-driven pages and retention.
+    let background: ServiceGroup
     let ticker: Ticker
     /// The nearest free slots offered with a refusal, per (service, slot); see `nearestFreeSlots`.
     let alternatives = AlternativesCache()
@@ -64,19 +67,19 @@ public final class Application: HTTPResponder, Sendable {
         afterCommit = AfterCommit(queue: queue, notificationWorker: notificationWorker)
         let limit = site.configuration.booking.requestsPerMinutePerAddress
         addressLimiter = limit > 0 ? RateLimiter(capacity: max(10, limit / 2), perMinute: limit) : nil
-        ticker = Ticker()
+        ticker = Ticker(name: "ticker", every: 15)
+        background = ServiceGroup(queue.lanes + [notificationWorker, ticker])
         proofOfWork = site.configuration.limits.proofOfWork.map { ProofOfWork(settings: $0) }
+        ticker.onTick { [weak self] in self?.tick() }
     }
 
     var configuration: SiteConfiguration { site.configuration }
     var layout: SiteLayout { site.renderer.layout }
 
-    /// Starts the publisher thread and the clock that republishes time-driven changes.
+    /// Starts the background work (see `background`), after the start-up retention purge.
     public func startBackgroundWork() {
-        queue.start()
-        notificationWorker.start()
         purgeExpiredPersonalData()
-        ticker.start(every: 15) { [self] in tick() }
+        background.start()
     }
 
     /// Re-renders every page on a thread of its own (start-up): the publisher's locks keep the publish
@@ -111,11 +114,8 @@ public final class Application: HTTPResponder, Sendable {
         }
     }
 
-    public func stopBackgroundWork() {
-        ticker.stop()
-        notificationWorker.stop()
-        queue.stop()
-    }
+    /// Stops the background work; returns once none of its threads runs.
+    public func stopBackgroundWork() { background.stop() }
 
     // MARK: Time-driven publishing
 
@@ -311,85 +311,6 @@ struct RequestContext {
             return forwarded
         }
         return address
-    }
-}
-
-/// The notification thread of `serve`: delivers the outbox when woken (after a change queued messages)
-/// and every 30 seconds (retries, reminders).
-final class NotificationWorker: Sendable {
-    private let notifier: Notifier
-    private let clock: @Sendable () -> Int64
-    private let stopped = Mutex(false)
-    private let started = Mutex(false)
-    private let signal = DispatchSemaphore(value: 0)
-    private let done = DispatchSemaphore(value: 0)
-
-    init(notifier: Notifier, clock: @escaping @Sendable () -> Int64) {
-        self.notifier = notifier
-        self.clock = clock
-    }
-
-    func start() {
-        started.withLock { $0 = true }
-        let thread = Thread { [self] in
-            let batch = 500
-            while !stopped.withLock({ $0 }) {
-                // Every confirmation wakes the worker: the wakes that piled up during the last pass are all
-                // answered by this one (a wake after this point still starts another).
-                while signal.wait(timeout: .now()) == .success {}
-                let report = notifier.deliverDue(clock: clock, limit: batch, keepGoing: { [self] in !stopped.withLock { $0 } })
-                // A full batch means a backlog (after a restart, or a rush): go on at once instead of waiting
-                // for the next change or the 30-second tick.
-                if report.delivered + report.failed >= batch { continue }
-                _ = signal.wait(timeout: .now() + 30)
-            }
-            done.signal()
-        }
-        thread.name = "notifications"
-        thread.start()
-    }
-
-    func wake() { signal.signal() }
-
-    /// Wakes the worker `seconds` from now, off the caller's thread.
-    func wake(after seconds: Double) {
-        DispatchQueue.global().asyncAfter(deadline: .now() + seconds) { [self] in signal.signal() }
-    }
-
-    /// Stops promptly: the pass in progress takes no further message and stops waiting for a running
-    /// sendmail (left to finish; the next start settles its message from the spool).
-    func stop() {
-        stopped.withLock { $0 = true }
-        signal.signal()
-        if started.withLock({ $0 }) { done.wait() }
-    }
-}
-
-/// Holds the last tick's instant.
-final class TickState: Sendable {
-    private let last = Mutex<Int64?>(nil)
-    func swap(_ now: Int64) -> Int64? { last.withLock { previous in defer { previous = now }; return previous } }
-}
-
-/// A repeating timer on its own thread.
-final class Ticker: Sendable {
-    private let stopped = Mutex(false)
-    private let wake = DispatchSemaphore(value: 0)
-
-    func start(every seconds: Double, _ action: @escaping @Sendable () -> Void) {
-        let thread = Thread { [self] in
-            while !stopped.withLock({ $0 }) {
-                action()
-                _ = wake.wait(timeout: .now() + seconds)
-            }
-        }
-        thread.name = "ticker"
-        thread.start()
-    }
-
-    func stop() {
-        stopped.withLock { $0 = true }
-        wake.signal()
     }
 }
 
