@@ -26,14 +26,17 @@ struct AfterCommit: Sendable {
     /// block, every week its range covers.
     static func pages(of change: StoreChange) -> Set<PageID> {
         var pages: Set<PageID> = []
-        for slot in change.slots { pages.formUnion(SitePublisher.pages(touchedBy: slot.serviceID, slotStart: slot.start)) }
+        for slot in change.slots {
+            pages.formUnion(SitePublisher.pages(touchedBy: slot.serviceID, slotStart: slot.start))
+        }
         for block in change.blocks {
             var instant = block.startsAt
             while instant < block.endsAt {
                 pages.formUnion(SitePublisher.pages(touchedBy: block.serviceID, slotStart: instant))
                 instant += 7 * 86_400
             }
-            pages.formUnion(SitePublisher.pages(touchedBy: block.serviceID, slotStart: max(block.startsAt, block.endsAt - 1)))
+            let last = max(block.startsAt, block.endsAt - 1)
+            pages.formUnion(SitePublisher.pages(touchedBy: block.serviceID, slotStart: last))
         }
         return pages
     }

@@ -121,7 +121,8 @@ extension Application {
         let contact = configuration.notifications.email || !configuration.notifications.sms ? person.email : person.phone
         if let limited = limitAccountRequest("register", contacts: [person.email, person.phone], context, fields: fields) { return limited }
         do {
-            let registration = try accounts.register(person, verifiedContact: contact, now: clock(), address: context.clientAddress,
+            let registration = try accounts.register(person, verifiedContact: contact, now: clock(),
+                                                     address: context.clientAddress,
                                                      language: context.language, messages: configuration.messagePolicy)
             if case .alreadyRegistered = registration.value { spendTheTimeOfSendingCredentials() }
             // Delivery starts once the answer is out: composing and handing over the mail while it is being

@@ -116,7 +116,8 @@ extension Application {
             let confirmed = try store.confirm(holdToken: token, person: person, slotEnd: slot.endInstant, now: clock(),
                                               clientIP: context.clientAddress, policy: configuration.bookingPolicy,
                                               caps: bookingCaps(person, context, fields), language: context.language,
-                                              accountID: context.citizen?.accountID, proof: codeProof ?? proof(of: person, context))
+                                              accountID: context.citizen?.accountID,
+                                              proof: codeProof ?? proof(of: person, context))
             booking = confirmed.value
             afterCommit.apply(confirmed.change)
         } catch {
@@ -138,7 +139,8 @@ extension Application {
         if let limited = limitLookup(code: code, context) { return limited }
         let booking: Booking
         do {
-            let cancelled = try store.cancel(code: code, codiceFiscale: codiceFiscale, now: clock(), clientIP: context.clientAddress,
+            let cancelled = try store.cancel(code: code, codiceFiscale: codiceFiscale, now: clock(),
+                                             clientIP: context.clientAddress,
                                              messages: configuration.messagePolicy)
             booking = cancelled.value
             afterCommit.apply(cancelled.change)

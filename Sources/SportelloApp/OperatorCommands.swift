@@ -120,7 +120,8 @@ extension Commands {
         }
         let session = try Session(options)
         do {
-            let recorded = try session.desk.recordOutcome(code: options.positional[0], outcome: outcome, now: currentInstant())
+            let recorded = try session.desk.recordOutcome(code: options.positional[0], outcome: outcome,
+                                                          now: currentInstant())
             try session.publish(recorded.change)
             let booking = recorded.value
             print("\(booking.code): \(booking.state.rawValue)")
@@ -137,7 +138,8 @@ extension Commands {
         let session = try Session(options)
         do {
             let cancelled = try session.desk.cancel(code: options.positional[0], reason: reason,
-                                                    keepClosed: options.flags.contains("--keep-closed"), now: currentInstant())
+                                                    keepClosed: options.flags.contains("--keep-closed"),
+                                                    now: currentInstant())
             try session.publish(cancelled.change)
             let booking = cancelled.value
             print("\(booking.code): \(booking.state.rawValue)\(options.flags.contains("--keep-closed") ? " (slot kept closed)" : " (slot free again)")")
@@ -162,7 +164,8 @@ extension Commands {
         let session = try Session(options)
         do {
             let blocked = try session.desk.block(serviceID: service, date: day, from: from, to: to, desks: desks,
-                                                 reason: options.named["--reason"], cancelBookings: options.flags.contains("--cancel-bookings"),
+                                                 reason: options.named["--reason"],
+                                                 cancelBookings: options.flags.contains("--cancel-bookings"),
                                                  now: currentInstant())
             try session.publish(blocked.change)
             let (block, affected) = blocked.value

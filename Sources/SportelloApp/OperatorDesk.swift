@@ -57,7 +57,8 @@ struct OperatorDesk {
     func recordOutcome(code: String, outcome: Outcome, now: Int64) throws(Failure) -> Committed<Booking> {
         try authorize(code: code)
         do {
-            return try store.recordOutcome(code: code, outcome: outcome, now: now, actor: account.actor, address: address)
+            return try store.recordOutcome(code: code, outcome: outcome, now: now, actor: account.actor,
+                                           address: address)
         } catch {
             throw .booking(error)
         }
@@ -66,7 +67,8 @@ struct OperatorDesk {
     func cancel(code: String, reason: String, keepClosed: Bool, now: Int64) throws(Failure) -> Committed<Booking> {
         try authorize(code: code)
         do {
-            return try store.cancelByOperator(code: code, reason: reason, keepClosed: keepClosed, now: now, actor: account.actor,
+            return try store.cancelByOperator(code: code, reason: reason, keepClosed: keepClosed, now: now,
+                                              actor: account.actor,
                                               address: address, messages: messages)
         } catch {
             throw .booking(error)
@@ -83,7 +85,8 @@ struct OperatorDesk {
         let count = min(max(desks ?? service.capacity, 1), service.capacity)
         do {
             return try store.addBlock(serviceID: serviceID, startsAt: start, endsAt: end, desks: count, reason: reason,
-                                      cancelAffected: cancelBookings, now: now, actor: account.actor, address: address, messages: messages)
+                                      cancelAffected: cancelBookings, now: now, actor: account.actor,
+                                      address: address, messages: messages)
         } catch {
             throw .booking(error)
         }

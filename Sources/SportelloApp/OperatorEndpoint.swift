@@ -57,7 +57,8 @@ extension Application {
             case "cancel":
                 let reason = (fields["reason"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
                 guard !reason.isEmpty, reason.count <= 200 else { return failure(.invalidFields, context, fieldErrors: ["reason": "required"]) }
-                let cancelled = try desk.cancel(code: fields["code"] ?? "", reason: reason, keepClosed: fields["keep_closed"] != nil, now: now)
+                let cancelled = try desk.cancel(code: fields["code"] ?? "", reason: reason,
+                                                keepClosed: fields["keep_closed"] != nil, now: now)
                 afterCommit.apply(cancelled.change)
                 date = RomeTime.local(cancelled.value.slot.start).date
                 flash = t.text("operator.saved")
@@ -66,7 +67,8 @@ extension Application {
                       let to = fields["to"].flatMap({ LocalTime(parsing: Substring($0)) }) else { throw .badRange }
                 let desks = fields["desks"].flatMap { Int($0) }
                 let reason = fields["reason"].map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.flatMap { $0.isEmpty ? nil : String($0.prefix(200)) }
-                let blocked = try desk.block(serviceID: fields["service"] ?? "", date: date, from: from, to: to, desks: desks, reason: reason,
+                let blocked = try desk.block(serviceID: fields["service"] ?? "", date: date, from: from, to: to,
+                                             desks: desks, reason: reason,
                                              cancelBookings: fields["cancel_bookings"] != nil, now: now)
                 afterCommit.apply(blocked.change)
                 affected = blocked.value.affected

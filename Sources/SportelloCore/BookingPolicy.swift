@@ -9,7 +9,8 @@ public struct BookingPolicy: Sendable, Equatable {
 
     /// The defaults are no rule and no message (what a bare store test wants); a comune's policy comes from
     /// `SiteConfiguration.bookingPolicy`.
-    public init(maxActiveBookingsPerPerson: Int? = nil, noShow: NoShowPolicy? = nil, messages: MessagePolicy = .silent) {
+    public init(maxActiveBookingsPerPerson: Int? = nil, noShow: NoShowPolicy? = nil,
+                messages: MessagePolicy = .silent) {
         self.maxActiveBookingsPerPerson = maxActiveBookingsPerPerson
         self.noShow = noShow
         self.messages = messages

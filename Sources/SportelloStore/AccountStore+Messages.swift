@@ -11,8 +11,8 @@ extension AccountStore {
         guard !recipient.isEmpty else { return 0 }
         let payload = ["codiceFiscale": account.codiceFiscale, "name": "\(account.givenName) \(account.familyName)",
                        SecretFiles.payloadKey: try SecretFiles(database: database).store(password)]
-        return try Outbox.enqueuePersonMessage(connection, kind: "credentials", to: recipient, language: language, payload: payload,
-                                               policy: policy, at: now)
+        return try Outbox.enqueuePersonMessage(connection, kind: "credentials", to: recipient, language: language,
+                                               payload: payload, limits: policy.limits, at: now)
     }
 
     /// A registration for a codice fiscale that already has an account creates nothing and sends no password;
@@ -22,7 +22,8 @@ extension AccountStore {
     func tellAccountExists(_ connection: Connection, account: Account, recipient: String, language: String,
                            policy: MessagePolicy, now: Int64) throws -> Int {
         try Outbox.enqueuePersonMessage(connection, kind: "accountExists", to: recipient, language: language,
-                                        payload: ["codiceFiscale": account.codiceFiscale], policy: policy, at: now)
+                                        payload: ["codiceFiscale": account.codiceFiscale], limits: policy.limits,
+                                        at: now)
     }
 
     /// An account was just created for a codice fiscale that has bookings with other contacts: those people
@@ -35,7 +36,8 @@ extension AccountStore {
         for (channel, recipient) in try Self.otherContacts(connection, codiceFiscale: account.codiceFiscale,
                                                            except: [account.email, account.phone])
         where policy.sends(on: channel) {
-            let written = try Outbox.enqueue(connection, kind: "accountCreated", channel: channel, recipient: recipient, bookingID: nil,
+            let written = try Outbox.enqueue(connection, kind: "accountCreated", channel: channel,
+                                             recipient: recipient, bookingID: nil,
                                              language: language, payload: payload, at: now, limits: policy.limits)
             if written { queued += 1 }
         }

@@ -59,7 +59,8 @@ public struct AccountStore: Sendable {
     /// account never exists without its message (and the holders of the codice fiscale's other bookings are
     /// warned); when the codice fiscale already has an account, that contact is told so instead (nil: nothing is
     /// queued). `verifiedContact` is the one contact (the email or the mobile) the credentials are sent to.
-    public func register(_ person: PersonDetails, verifiedContact: String, now: Int64, address: String, language: String = "it",
+    public func register(_ person: PersonDetails, verifiedContact: String, now: Int64, address: String,
+                         language: String = "it",
                          messages: MessagePolicy? = nil) throws(AccountError) -> Committed<Registration> {
         let password = Self.generatePassword()
         let hash: String
@@ -68,7 +69,8 @@ public struct AccountStore: Sendable {
             if let existing = try account(connection, where: "codice_fiscale = ?", .text(person.codiceFiscale)) {
                 try audit(connection, now: now, action: "account.register.repeat", subject: existing.codiceFiscale, address: address)
                 let queued = try messages.map {
-                    try tellAccountExists(connection, account: existing, recipient: verifiedContact, language: language, policy: $0, now: now)
+                    try tellAccountExists(connection, account: existing, recipient: verifiedContact,
+                                          language: language, policy: $0, now: now)
                 } ?? 0
                 return Committed(.alreadyRegistered(existing), change: StoreChange(messagesQueued: queued))
             }
@@ -83,8 +85,10 @@ public struct AccountStore: Sendable {
             try audit(connection, now: now, action: "account.register", subject: account.codiceFiscale, address: address)
             var queued = 0
             if let messages {
-                queued += try sendCredentials(connection, account: account, password: password, language: language, policy: messages, now: now)
-                queued += try warnOtherContacts(connection, account: account, language: language, policy: messages, now: now)
+                queued += try sendCredentials(connection, account: account, password: password, language: language,
+                                              policy: messages, now: now)
+                queued += try warnOtherContacts(connection, account: account, language: language, policy: messages,
+                                                now: now)
             }
             return Committed(.created(account, password: password), change: StoreChange(messagesQueued: queued))
         }
@@ -167,7 +171,8 @@ public struct AccountStore: Sendable {
     /// match, a new password replaces the old one, every session ends, and (with `messages`, in the same
     /// transaction) the message is queued to the account's verified contact only. Returns whether it happened;
     /// the page says the same either way.
-    public func resetCredentials(codiceFiscale: String, contact: String, now: Int64, address: String, language: String = "it",
+    public func resetCredentials(codiceFiscale: String, contact: String, now: Int64, address: String,
+                                 language: String = "it",
                                  messages: MessagePolicy? = nil) throws(AccountError) -> Committed<Bool> {
         let password = Self.generatePassword()
         let hash: String
@@ -185,7 +190,8 @@ public struct AccountStore: Sendable {
             try connection.execute("DELETE FROM login_failures WHERE account_id = ?", .int(account.id))
             try connection.execute("DELETE FROM sessions WHERE account_id = ?", .int(account.id))
             let queued = try messages.map {
-                try sendCredentials(connection, account: account, password: password, language: language, policy: $0, now: now)
+                try sendCredentials(connection, account: account, password: password, language: language, policy: $0,
+                                    now: now)
             } ?? 0
             return Committed(true, change: StoreChange(messagesQueued: queued))
         }
@@ -212,7 +218,8 @@ public struct AccountStore: Sendable {
 
     /// The contacts on bookings for a codice fiscale other than `except`: the people to tell when an account
     /// is created for it. Bounded: a few recent ones are enough to reach the holder.
-    static func otherContacts(_ connection: Connection, codiceFiscale: String, except: [String]) throws -> [(channel: String, recipient: String)] {
+    static func otherContacts(_ connection: Connection, codiceFiscale: String,
+                              except: [String]) throws -> [(channel: String, recipient: String)] {
         var found: [(String, String)] = []
         let excluded = Set(except.map { $0.lowercased() })
         try connection.forEach("""

@@ -295,7 +295,8 @@ public struct BookingStore: Sendable {
     /// bookings the per-person limit and the no-show rule count).
     public func confirm(holdToken: String, person: PersonDetails, slotEnd: Int64, now: Int64, clientIP: String,
                         policy: BookingPolicy = BookingPolicy(), caps: [DailyCap] = [], language: String = "it",
-                        accountID: Int64? = nil, proof: BookingProof = .none) throws(BookingError) -> Committed<Booking> {
+                        accountID: Int64? = nil, proof: BookingProof = .none)
+        throws(BookingError) -> Committed<Booking> {
         try run { connection in
             guard let hold = try hold(connection, token: holdToken) else { throw BookingError.holdNotFound }
             if let bookingID = hold.bookingID, let booking = try booking(connection, where: "id = ?", .int(bookingID)) {
@@ -336,8 +337,11 @@ public struct BookingStore: Sendable {
                                    SQLValue(accountID), .int(proof.level), SQLValue(person.presenterContact), .int(id))
             try audit(connection, now: now, action: "book", subject: code, address: clientIP)
             guard let booking = try booking(connection, where: "id = ?", .int(id)) else { throw BookingError.storage("booking vanished") }
-            if let until = try Usage.take(connection, caps, now: now) { throw BookingError.dailyLimitReached(until: until) }
-            let queued = try Outbox.enqueueBookingMessages(connection, kind: "confirmed", booking: booking, policy: policy.messages,
+            if let until = try Usage.take(connection, caps, now: now) {
+                throw BookingError.dailyLimitReached(until: until)
+            }
+            let queued = try Outbox.enqueueBookingMessages(connection, kind: "confirmed", booking: booking,
+                                                           policy: policy.messages,
                                                            at: now)
             return Committed(booking, change: StoreChange(slots: [booking.slot], messagesQueued: queued))
         }
@@ -347,7 +351,8 @@ public struct BookingStore: Sendable {
     /// wrong codice fiscale give the same answer.
     public func cancel(code: String, codiceFiscale: String, now: Int64, clientIP: String,
                        messages: MessagePolicy = .silent) throws(BookingError) -> Committed<Booking> {
-        try cancel(code: code, now: now, clientIP: clientIP, allowed: { Self.matches($0, codiceFiscale) }, messages: messages)
+        try cancel(code: code, now: now, clientIP: clientIP, allowed: { Self.matches($0, codiceFiscale) },
+                   messages: messages)
     }
 
     /// Cancels a booking a signed-in citizen may act on (see `BookingViewer`); any other is "not found".
@@ -361,13 +366,16 @@ public struct BookingStore: Sendable {
         let code = Self.normalizedCode(code)
         return try run { connection in
             guard let booking = try booking(connection, where: "code = ?", .text(code)), allowed(booking) else { throw BookingError.bookingNotFound }
-            if booking.state == .cancelledByCitizen || booking.state == .cancelledByOperator { return Committed(booking, change: .none) }
+            if booking.state == .cancelledByCitizen || booking.state == .cancelledByOperator {
+                return Committed(booking, change: .none)
+            }
             guard booking.state == .booked else { throw BookingError.bookingInPast }
             guard booking.slot.start > now else { throw BookingError.bookingInPast }
             try connection.execute("UPDATE bookings SET state = 'cancelled_by_citizen', updated_at = ? WHERE id = ?", .int(now), .int(booking.id))
             try audit(connection, now: now, action: "cancel", subject: booking.code, address: clientIP)
             guard let updated = try self.booking(connection, where: "id = ?", .int(booking.id)) else { throw BookingError.storage("booking vanished") }
-            let queued = try Outbox.enqueueBookingMessages(connection, kind: "cancelled", booking: updated, policy: messages, at: now)
+            let queued = try Outbox.enqueueBookingMessages(connection, kind: "cancelled", booking: updated,
+                                                           policy: messages, at: now)
             return Committed(updated, change: StoreChange(slots: [updated.slot], messagesQueued: queued))
         }
     }

@@ -67,8 +67,8 @@ public struct ContactCodeStore: Sendable {
                 try connection.execute("INSERT INTO contact_codes (hold_token, contact, code_hash, sent_at) VALUES (?, ?, ?, ?)",
                                        .text(holdToken), .text(contact), .text(hash), .int(now))
             }
-            let queued = try Outbox.enqueuePersonMessage(connection, kind: "contactCode", to: contact, language: language,
-                                                         payload: ["code": code], policy: MessagePolicy(email: true, sms: true, limits: limits),
+            let queued = try Outbox.enqueuePersonMessage(connection, kind: "contactCode", to: contact,
+                                                         language: language, payload: ["code": code], limits: limits,
                                                          at: now)
             return Committed(.sent, change: StoreChange(messagesQueued: queued))
         }

@@ -103,12 +103,16 @@ extension BookingStore {
             try cancel(connection, booking, reason: reason, now: now, actor: actor, address: address)
             var blocks: [Block] = []
             if keepClosed {
-                blocks.append(try insertBlock(connection, serviceID: booking.slot.serviceID, startsAt: booking.slot.start,
-                                              endsAt: booking.slotEnd, desks: 1, reason: reason, now: now, actor: actor, address: address))
+                blocks.append(try insertBlock(connection, serviceID: booking.slot.serviceID,
+                                              startsAt: booking.slot.start, endsAt: booking.slotEnd, desks: 1,
+                                              reason: reason, now: now,
+                                              actor: actor, address: address))
             }
             guard let updated = try self.booking(connection, where: "id = ?", .int(booking.id)) else { throw BookingError.storage("booking vanished") }
-            let queued = try Outbox.enqueueBookingMessages(connection, kind: "cancelled", booking: updated, policy: messages, at: now)
-            return Committed(updated, change: StoreChange(slots: [updated.slot], blocks: blocks, messagesQueued: queued))
+            let queued = try Outbox.enqueueBookingMessages(connection, kind: "cancelled", booking: updated,
+                                                           policy: messages, at: now)
+            let change = StoreChange(slots: [updated.slot], blocks: blocks, messagesQueued: queued)
+            return Committed(updated, change: change)
         }
     }
 
@@ -123,7 +127,8 @@ extension BookingStore {
     /// otherwise left for the office to handle.
     public func addBlock(serviceID: String, startsAt: Int64, endsAt: Int64, desks: Int, reason: String?, cancelAffected: Bool,
                          now: Int64, actor: String, address: String,
-                         messages: MessagePolicy = .silent) throws(BookingError) -> Committed<(block: Block, affected: [Booking])> {
+                         messages: MessagePolicy = .silent)
+        throws(BookingError) -> Committed<(block: Block, affected: [Booking])> {
         try run { connection in
             let block = try insertBlock(connection, serviceID: serviceID, startsAt: startsAt, endsAt: endsAt, desks: desks, reason: reason,
                                         now: now, actor: actor, address: address)
@@ -139,7 +144,8 @@ extension BookingStore {
                 }
                 affected = try affected.compactMap { try self.booking(connection, where: "id = ?", .int($0.id)) }
                 for booking in affected {
-                    queued += try Outbox.enqueueBookingMessages(connection, kind: "cancelled", booking: booking, policy: messages, at: now)
+                    queued += try Outbox.enqueueBookingMessages(connection, kind: "cancelled", booking: booking,
+                                                                policy: messages, at: now)
                 }
             }
             return Committed((block, affected), change: StoreChange(blocks: [block], messagesQueued: queued))
@@ -158,7 +164,8 @@ extension BookingStore {
     }
 
     /// Ends an unavailability; its slots are bookable again.
-    public func removeBlock(id: Int64, now: Int64, actor: String, address: String) throws(BookingError) -> Committed<Block> {
+    public func removeBlock(id: Int64, now: Int64, actor: String, address: String)
+        throws(BookingError) -> Committed<Block> {
         try run { connection in
             guard let block = try connection.first("""
                 SELECT id, service_id, starts_at, ends_at, desks, reason, created_by FROM blocks WHERE id = ?

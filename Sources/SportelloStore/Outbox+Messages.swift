@@ -18,20 +18,23 @@ extension Outbox {
         }
         var queued = 0
         for (channel, recipient) in recipients where policy.sends(on: channel) && !recipient.isEmpty {
-            let written = try enqueue(connection, kind: kind, channel: channel, recipient: recipient, bookingID: booking.id,
-                                      language: booking.language, payload: booking.cancelReason.map { ["reason": $0] } ?? [:],
+            let payload = booking.cancelReason.map { ["reason": $0] } ?? [:]
+            let written = try enqueue(connection, kind: kind, channel: channel, recipient: recipient,
+                                      bookingID: booking.id, language: booking.language, payload: payload,
                                       at: now, limits: policy.limits)
             if written { queued += 1 }
         }
         return queued
     }
 
-    /// Queues a message about no booking to one contact (credentials, a one-time code), on the contact's channel.
+    /// Queues a message about no booking to one contact (credentials, a one-time code), on the contact's channel
+    /// whatever the comune's channels (the contact is what it proves), under the per-recipient `limits`.
     static func enqueuePersonMessage(_ connection: Connection, kind: String, to contact: String, language: String,
-                                     payload: [String: String], policy: MessagePolicy, at now: Int64) throws -> Int {
+                                     payload: [String: String], limits: LimitSettings, at now: Int64) throws -> Int {
         guard !contact.isEmpty else { return 0 }
-        let written = try enqueue(connection, kind: kind, channel: channel(of: contact), recipient: contact, bookingID: nil,
-                                  language: language, payload: payload, at: now, limits: policy.limits)
+        let written = try enqueue(connection, kind: kind, channel: channel(of: contact), recipient: contact,
+                                  bookingID: nil,
+                                  language: language, payload: payload, at: now, limits: limits)
         return written ? 1 : 0
     }
 }
