@@ -19,21 +19,20 @@ final class AccountsController: ClientLimits, Sendable {
     let loginLimiter: RateLimiter
     /// Challenges for clients past their budget, when `limits.proofOfWork` is set.
     let proofOfWork: ProofOfWork?
-    let queue: PublishQueue
-    let notificationWorker: NotificationWorker
+    /// Turns what each write changed into page re-renders and delivery wake-ups.
+    let afterCommit: AfterCommit
     let answers: EndpointAnswers
     let clock: @Sendable () -> Int64
 
     init(store: BookingStore, accounts: AccountStore, identities: CitizenIdentification, loginLimiter: RateLimiter,
-         proofOfWork: ProofOfWork?, queue: PublishQueue, notificationWorker: NotificationWorker, answers: EndpointAnswers,
+         proofOfWork: ProofOfWork?, afterCommit: AfterCommit, answers: EndpointAnswers,
          clock: @escaping @Sendable () -> Int64) {
         self.store = store
         self.accounts = accounts
         self.identities = identities
         self.loginLimiter = loginLimiter
         self.proofOfWork = proofOfWork
-        self.queue = queue
-        self.notificationWorker = notificationWorker
+        self.afterCommit = afterCommit
         self.answers = answers
         self.clock = clock
     }
@@ -55,19 +54,16 @@ final class AccountsController: ClientLimits, Sendable {
         let contact = configuration.notifications.email || !configuration.notifications.sms ? person.email : person.phone
         if let limited = limitAccountRequest("register", contacts: [person.email, person.phone], context, fields: fields) { return limited }
         do {
-            let registration = try accounts.register(person, verifiedContact: contact, now: clock(), address: context.clientAddress, onExisting: { connection, existing in
-                try tellAccountExists(connection, account: existing, recipient: contact, language: context.language)
-            }) { connection, account, password in
-                try sendCredentials(connection, account: account, password: password, language: context.language)
-                try warnOtherContacts(connection, account: account, language: context.language)
-            }
-            if case .alreadyRegistered = registration { spendTheTimeOfSendingCredentials() }
+            let registration = try accounts.register(person, verifiedContact: contact, now: clock(),
+                                                     address: context.clientAddress,
+                                                     language: context.language, messages: configuration.messagePolicy)
+            if case .alreadyRegistered = registration.value { spendTheTimeOfSendingCredentials() }
+            // Delivery starts once the answer is out: composing and handing over the mail while it is being
+            // written would slow only the answers that sent something, and timing would tell again.
+            afterCommit.apply(registration.change, deliveryDelay: 0.3)
         } catch {
             return failure(.storage, context)
         }
-        // Delivery starts once the answer is out: composing and handing over the mail while it is being written
-        // would slow only the answers that sent something, and timing would tell again.
-        notificationWorker.wake(after: 0.3)
         // The same answer whether or not the codice fiscale already had an account.
         return notice("registered", status: 202, context: context)
     }
@@ -79,14 +75,13 @@ final class AccountsController: ClientLimits, Sendable {
                 ?? limitAccountRequest("reset", contacts: [fields["contatto"] ?? ""], codiceFiscale: codiceFiscale, context, fields: fields) else {
             do {
                 let sent = try accounts.resetCredentials(codiceFiscale: codiceFiscale, contact: fields["contatto"] ?? "", now: clock(),
-                                                         address: context.clientAddress) { connection, account, password in
-                    try sendCredentials(connection, account: account, password: password, language: context.language)
-                }
-                if !sent { spendTheTimeOfSendingCredentials() }
+                                                         address: context.clientAddress, language: context.language,
+                                                         messages: configuration.messagePolicy)
+                if !sent.value { spendTheTimeOfSendingCredentials() }
+                afterCommit.apply(sent.change, deliveryDelay: 0.3)
             } catch {
                 return failure(.storage, context)
             }
-            notificationWorker.wake(after: 0.3)
             return notice("credentialsSent", status: 202, context: context)
         }
         return limited
@@ -191,52 +186,14 @@ final class AccountsController: ClientLimits, Sendable {
     /// Cancels a booking the citizen may act on (see `Citizen.viewer`).
     func cancelMine(_ fields: FormFields, _ context: RequestContext) -> HTTPResponse {
         guard let citizen = context.citizen else { return failure(.signInRequired, context) }
-        let booking: Booking
         do {
-            booking = try store.cancel(code: fields["code"] ?? "", viewer: citizen.viewer, now: clock(), clientIP: context.clientAddress,
-                                       within: notify("cancelled"))
+            let cancelled = try store.cancel(code: fields["code"] ?? "", viewer: citizen.viewer, now: clock(),
+                                             clientIP: context.clientAddress, messages: configuration.messagePolicy)
+            afterCommit.apply(cancelled.change)
         } catch {
             return failure(EndpointError(error), context)
         }
-        notificationWorker.wake()
-        queue.mark(SitePublisher.pages(touchedBy: booking.slot.serviceID, slotStart: booking.slot.start))
         return myBookings(fields, context)
     }
-
-    /// Queues the credentials message inside the registration's (or reset's) transaction, so an account never
-    /// exists without its message and a crash loses neither. It goes to the verified contact only: the
-    /// password then proves that contact (accounts from before this have none recorded: their email).
-    func sendCredentials(_ connection: Connection, account: Account, password: String, language: String) throws {
-        let recipient = account.verifiedContact.isEmpty ? account.email : account.verifiedContact
-        guard !recipient.isEmpty else { return }
-        // The password waits in a private file (removed once handed over), never in the database.
-        let payload = ["codiceFiscale": account.codiceFiscale, "name": "\(account.givenName) \(account.familyName)",
-                       SecretFiles.payloadKey: try SecretFiles(database: store.database).store(password)]
-        try Outbox.enqueue(connection, kind: "credentials", channel: recipient.contains("@") ? "email" : "sms", recipient: recipient, bookingID: nil,
-                           language: language, payload: payload, at: clock(), limits: configuration.limits)
-    }
-
-    /// A registration for a codice fiscale that already has an account creates nothing and sends no password;
-    /// the contact it gave is told so, with what to do: the forgotten-credentials form when the account is
-    /// theirs, SPID/CIE (which disables it) when someone else registered their codice fiscale. The page's answer
-    /// stays the same either way; the mailbox learns only what a password arriving or not would tell it.
-    func tellAccountExists(_ connection: Connection, account: Account, recipient: String, language: String) throws {
-        guard !recipient.isEmpty else { return }
-        try Outbox.enqueue(connection, kind: "accountExists", channel: recipient.contains("@") ? "email" : "sms", recipient: recipient, bookingID: nil,
-                           language: language, payload: ["codiceFiscale": account.codiceFiscale], at: clock(), limits: configuration.limits)
-    }
-
-    /// An account was just created for a codice fiscale that has bookings with other contacts: those people
-    /// (likely its real holder) are told, so a squatted codice fiscale does not go unnoticed.
-    func warnOtherContacts(_ connection: Connection, account: Account, language: String) throws {
-        let settings = configuration.notifications
-        let payload = ["codiceFiscale": account.codiceFiscale, "name": "\(account.givenName) \(account.familyName)"]
-        for (channel, recipient) in try AccountStore.otherContacts(connection, codiceFiscale: account.codiceFiscale, except: [account.email, account.phone])
-        where channel == "email" ? settings.email : settings.sms {
-            try Outbox.enqueue(connection, kind: "accountCreated", channel: channel, recipient: recipient, bookingID: nil, language: language,
-                               payload: payload, at: clock(), limits: configuration.limits)
-        }
-    }
-
 }
 

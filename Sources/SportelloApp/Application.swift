@@ -26,6 +26,8 @@ public final class Application: HTTPResponder, EndpointController, Sendable {
     /// Delivers the outbox (mail, SMS); its worker wakes after every change that queues a message.
     let notifier: Notifier
     let notificationWorker: NotificationWorker
+    /// Applies what each write changed, after its commit: pages to re-render, delivery to wake.
+    let afterCommit: AfterCommit
     let publisher: SitePublisher
     /// Occupancy as the public pages show it (bookings, holds and operator blocks).
     let source: any OccupancySource
@@ -33,6 +35,9 @@ public final class Application: HTTPResponder, EndpointController, Sendable {
     let staticFiles: StaticFiles
     let clock: @Sendable () -> Int64
     let addressLimiter: RateLimiter?
+    /// The background work of `serve`, started in this order and stopped in reverse: the publisher's lanes,
+    /// delivery, the clock of time-driven pages and retention.
+    let background: ServiceGroup
     let ticker: Ticker
     /// Pages, JSON and refusals, for every controller (and the HTTP server's own error pages).
     let answers: EndpointAnswers
@@ -71,9 +76,11 @@ public final class Application: HTTPResponder, EndpointController, Sendable {
         self.staticFiles = staticFiles
         queue = PublishQueue(publisher: publisher, source: source, clock: clock, onPublished: onPublished,
                              onRebuilt: { staticFiles.invalidateCache() })
+        afterCommit = AfterCommit(queue: queue, notificationWorker: notificationWorker)
         let limit = site.configuration.booking.requestsPerMinutePerAddress
         addressLimiter = limit > 0 ? RateLimiter(capacity: max(10, limit / 2), perMinute: limit) : nil
-        ticker = Ticker()
+        ticker = Ticker(name: "ticker", every: 15)
+        background = ServiceGroup(queue.lanes + [notificationWorker, ticker])
         let admission: [RequestStep] = [.methodAllowed, .addressRate(addressLimiter, clock: clock)]
         let languages = site.configuration.comune.languages
         gatewaySteps = admission + [.queryDecoded, .language(languages), .identity(identities)]
@@ -83,14 +90,14 @@ public final class Application: HTTPResponder, EndpointController, Sendable {
         let proofOfWork = site.configuration.limits.proofOfWork.map { ProofOfWork(settings: $0) }
         answers = EndpointAnswers(site: site, metrics: Metrics(),
                                   alternatives: AlternativeSlots(database: store.database, source: source, clock: clock), clock: clock)
-        citizenBooking = BookingController(store: store, queue: queue, notificationWorker: notificationWorker, notifier: notifier,
+        citizenBooking = BookingController(store: store, afterCommit: afterCommit, notifier: notifier,
                                            lookupLimiter: lookupLimiter, proofOfWork: proofOfWork, answers: answers, clock: clock)
         citizenAccounts = AccountsController(store: store, accounts: accounts, identities: identities, loginLimiter: loginLimiter,
-                                             proofOfWork: proofOfWork, queue: queue, notificationWorker: notificationWorker,
-                                             answers: answers, clock: clock)
-        operatorDesk = OperatorController(store: store, operators: operators, loginLimiter: loginLimiter, queue: queue,
-                                          notificationWorker: notificationWorker, answers: answers, clock: clock)
+                                             proofOfWork: proofOfWork, afterCommit: afterCommit, answers: answers, clock: clock)
+        operatorDesk = OperatorController(store: store, operators: operators, loginLimiter: loginLimiter, afterCommit: afterCommit,
+                                          answers: answers, clock: clock)
         healthCheck = HealthController(database: store.database, publishing: queue.health, answers: answers, clock: clock)
+        ticker.onTick { [weak self] in self?.tick() }
     }
 
     /// How the alternatives offered with refusals were found since the start: full searches, and cached
@@ -100,12 +107,10 @@ public final class Application: HTTPResponder, EndpointController, Sendable {
     /// Answers for errors the HTTP server detects itself (413, 431, …), in the site's main language.
     public func errorResponse(status: Int) -> HTTPResponse { answers.errorResponse(status: status) }
 
-    /// Starts the publisher thread and the clock that republishes time-driven changes.
+    /// Starts the background work (see `background`), after the start-up retention purge.
     public func startBackgroundWork() {
-        queue.start()
-        notificationWorker.start()
         purgeExpiredPersonalData()
-        ticker.start(every: 15) { [self] in tick() }
+        background.start()
     }
 
     /// Re-renders every page on a thread of its own (start-up): the publisher's locks keep the publish
@@ -140,11 +145,8 @@ public final class Application: HTTPResponder, EndpointController, Sendable {
         }
     }
 
-    public func stopBackgroundWork() {
-        ticker.stop()
-        notificationWorker.stop()
-        queue.stop()
-    }
+    /// Stops the background work; returns once none of its threads runs.
+    public func stopBackgroundWork() { background.stop() }
 
     // MARK: Time-driven publishing
 
@@ -156,17 +158,15 @@ public final class Application: HTTPResponder, EndpointController, Sendable {
         let now = clock()
         let previous = tickState.swap(now)
         guard let previous else { return }
-        var pages: Set<PageID> = []
         if let expired = try? store.slotsOfHoldsExpired(between: previous, and: now) {
-            for slot in expired { pages.formUnion(SitePublisher.pages(touchedBy: slot.serviceID, slotStart: slot.start)) }
+            afterCommit.apply(StoreChange(slots: Set(expired)))
         }
         if RomeTime.local(previous).date != RomeTime.local(now).date {
             purgeExpiredPersonalData()
             queue.markEverything()
             return
         }
-        pages.formUnion(pagesOfSlotsTurningPast(between: previous, and: now))
-        queue.mark(pages)
+        queue.mark(pagesOfSlotsTurningPast(between: previous, and: now))
     }
 
     /// The pages of the slots that stopped being bookable in (previous, now]: a slot turns past when its
@@ -280,85 +280,6 @@ public final class Application: HTTPResponder, EndpointController, Sendable {
         if path.isEmpty { path = "/" }
         return HTTPRequest(method: request.method, target: path, path: path, query: request.query, headers: request.headers,
                            body: request.body, remoteAddress: request.remoteAddress)
-    }
-}
-
-/// The notification thread of `serve`: delivers the outbox when woken (after a change queued messages)
-/// and every 30 seconds (retries, reminders).
-final class NotificationWorker: Sendable {
-    private let notifier: Notifier
-    private let clock: @Sendable () -> Int64
-    private let stopped = Mutex(false)
-    private let started = Mutex(false)
-    private let signal = DispatchSemaphore(value: 0)
-    private let done = DispatchSemaphore(value: 0)
-
-    init(notifier: Notifier, clock: @escaping @Sendable () -> Int64) {
-        self.notifier = notifier
-        self.clock = clock
-    }
-
-    func start() {
-        started.withLock { $0 = true }
-        let thread = Thread { [self] in
-            let batch = 500
-            while !stopped.withLock({ $0 }) {
-                // Every confirmation wakes the worker: the wakes that piled up during the last pass are all
-                // answered by this one (a wake after this point still starts another).
-                while signal.wait(timeout: .now()) == .success {}
-                let report = notifier.deliverDue(clock: clock, limit: batch, keepGoing: { [self] in !stopped.withLock { $0 } })
-                // A full batch means a backlog (after a restart, or a rush): go on at once instead of waiting
-                // for the next change or the 30-second tick.
-                if report.delivered + report.failed >= batch { continue }
-                _ = signal.wait(timeout: .now() + 30)
-            }
-            done.signal()
-        }
-        thread.name = "notifications"
-        thread.start()
-    }
-
-    func wake() { signal.signal() }
-
-    /// Wakes the worker `seconds` from now, off the caller's thread.
-    func wake(after seconds: Double) {
-        DispatchQueue.global().asyncAfter(deadline: .now() + seconds) { [self] in signal.signal() }
-    }
-
-    /// Stops promptly: the pass in progress takes no further message and stops waiting for a running
-    /// sendmail (left to finish; the next start settles its message from the spool).
-    func stop() {
-        stopped.withLock { $0 = true }
-        signal.signal()
-        if started.withLock({ $0 }) { done.wait() }
-    }
-}
-
-/// Holds the last tick's instant.
-final class TickState: Sendable {
-    private let last = Mutex<Int64?>(nil)
-    func swap(_ now: Int64) -> Int64? { last.withLock { previous in defer { previous = now }; return previous } }
-}
-
-/// A repeating timer on its own thread.
-final class Ticker: Sendable {
-    private let stopped = Mutex(false)
-    private let wake = DispatchSemaphore(value: 0)
-
-    func start(every seconds: Double, _ action: @escaping @Sendable () -> Void) {
-        let thread = Thread { [self] in
-            while !stopped.withLock({ $0 }) {
-                action()
-                _ = wake.wait(timeout: .now() + seconds)
-            }
-        }
-        thread.name = "ticker"
-        thread.start()
-    }
-
-    func stop() {
-        stopped.withLock { $0 = true }
-        wake.signal()
     }
 }
 

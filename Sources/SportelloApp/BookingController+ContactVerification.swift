@@ -31,13 +31,10 @@ extension BookingController {
     func sendContactCode(hold: Hold, contact: String, resend: Bool, _ context: RequestContext) -> (ContactCodeStore.Issue?, String) {
         let t = site.renderer.texts(context.language)
         let channel = contact.contains("@") ? "email" : "sms"
-        let issue = try? contactCodes.issue(holdToken: hold.token, contact: contact, now: clock(), resend: resend) { connection, code in
-            // Under the per-recipient caps and the SMS countries like every other message: changing the contact on
-            // the same hold skips the resend cool-down, so without them one client could send codes without end.
-            try Outbox.enqueue(connection, kind: "contactCode", channel: channel, recipient: contact, bookingID: nil, language: context.language,
-                               payload: ["code": code], at: clock(), limits: configuration.limits)
-        }
-        if issue == .sent { notificationWorker.wake() }
+        let issued = try? contactCodes.issue(holdToken: hold.token, contact: contact, now: clock(), resend: resend,
+                                             language: context.language, limits: configuration.limits)
+        if let issued { afterCommit.apply(issued.change) }
+        let issue = issued?.value
         if case .tooSoon(let seconds) = issue {
             return (issue, t.format("verification.tooSoon", ["contact": contact, "seconds": String(seconds)]))
         }
@@ -60,8 +57,9 @@ extension BookingController {
         case .verified:
             return (.contact(contact), nil)
         case .exhausted:
-            _ = try? store.releaseHold(token: hold.token, now: clock(), clientIP: context.clientAddress)
-            queue.mark(SitePublisher.pages(touchedBy: service.id, slotStart: slot.startInstant))
+            if let released = try? store.releaseHold(token: hold.token, now: clock(), clientIP: context.clientAddress) {
+                afterCommit.apply(released.change)
+            }
             return (nil, failure(.verificationExhausted, context, service: service, near: slot))
         case .wrong(let remaining):
             if context.wantsJSON { return (nil, failure(.verificationFailed, context, fieldErrors: ["verification_code": "wrong_code"])) }

@@ -10,8 +10,8 @@ import SportelloStore
 /// answers HTML for browsers and JSON for `Accept: application/json`.
 final class BookingController: ClientLimits, Sendable {
     let store: BookingStore
-    let queue: PublishQueue
-    let notificationWorker: NotificationWorker
+    /// Turns what each write changed into page re-renders and delivery wake-ups.
+    let afterCommit: AfterCommit
     /// The receipt's values (`Composer.receiptValues`).
     let notifier: Notifier
     /// Wrong booking code + codice fiscale pairs, per client address and per code (see `limitLookup`).
@@ -21,12 +21,11 @@ final class BookingController: ClientLimits, Sendable {
     let answers: EndpointAnswers
     let clock: @Sendable () -> Int64
 
-    init(store: BookingStore, queue: PublishQueue, notificationWorker: NotificationWorker, notifier: Notifier,
+    init(store: BookingStore, afterCommit: AfterCommit, notifier: Notifier,
          lookupLimiter: RateLimiter, proofOfWork: ProofOfWork?, answers: EndpointAnswers,
          clock: @escaping @Sendable () -> Int64) {
         self.store = store
-        self.queue = queue
-        self.notificationWorker = notificationWorker
+        self.afterCommit = afterCommit
         self.notifier = notifier
         self.lookupLimiter = lookupLimiter
         self.proofOfWork = proofOfWork
@@ -57,12 +56,11 @@ final class BookingController: ClientLimits, Sendable {
             let placed = try store.placeHold(slot: SlotRef(serviceID: service.id, start: slot.startInstant), capacity: service.capacity, now: now,
                                              expiresAt: now + Int64(configuration.booking.holdMinutes) * 60, clientIP: context.clientAddress,
                                              client: holdClient(context, session: session, proven: proven(fields, context)))
-            hold = placed.hold
-            for previous in placed.released { queue.mark(SitePublisher.pages(touchedBy: previous.serviceID, slotStart: previous.start)) }
+            hold = placed.value
+            afterCommit.apply(placed.change)
         } catch {
             return limitFailure(error, context, retry: (.holds, fields)) ?? failure(EndpointError(error), context, service: service, near: slot)
         }
-        queue.mark(SitePublisher.pages(touchedBy: service.id, slotStart: slot.startInstant))
         // Chosen on the service page, before the slot: the form starts bound to that person.
         var values: [String: String] = [:]
         if context.citizen != nil, let chosen = context.chosenBeneficiary, let beneficiary = try? FieldValidator.codiceFiscale(chosen).value {
@@ -78,11 +76,12 @@ final class BookingController: ClientLimits, Sendable {
         guard let token = fields["hold"], !token.isEmpty else { return failure(.holdNotFound, context) }
         let hold: Hold
         do {
-            hold = try store.releaseHold(token: token, now: clock(), clientIP: context.clientAddress)
+            let released = try store.releaseHold(token: token, now: clock(), clientIP: context.clientAddress)
+            hold = released.value
+            afterCommit.apply(released.change)
         } catch {
             return failure(EndpointError(error), context)
         }
-        queue.mark(SitePublisher.pages(touchedBy: hold.slot.serviceID, slotStart: hold.slot.start))
         if context.wantsJSON { return json(200, ["released": true]) }
         let monday = RomeTime.local(hold.slot.start).date.mondayOfWeek
         return .redirect(layout.url(.week(hold.slot.serviceID, monday: monday), language: context.language))
@@ -140,11 +139,13 @@ final class BookingController: ClientLimits, Sendable {
         if let refusal { return refusal }
         let booking: Booking
         do {
-            booking = try store.confirm(holdToken: token, person: person, slotEnd: slot.endInstant, now: clock(), clientIP: context.clientAddress,
-                                        maxActiveBookingsPerPerson: configuration.booking.maxActiveBookingsPerPerson,
-                                        noShowPolicy: configuration.booking.noShowPolicy, language: context.language,
-                                        accountID: context.citizen?.accountID, proof: codeProof ?? proof(of: person, context),
-                                        within: BookingStore.counting(bookingCaps(person, context, fields), now: clock(), then: notify("confirmed")))
+            let confirmed = try store.confirm(holdToken: token, person: person, slotEnd: slot.endInstant, now: clock(),
+                                              clientIP: context.clientAddress, policy: configuration.bookingPolicy,
+                                              caps: bookingCaps(person, context, fields), language: context.language,
+                                              accountID: context.citizen?.accountID,
+                                              proof: codeProof ?? proof(of: person, context))
+            booking = confirmed.value
+            afterCommit.apply(confirmed.change)
         } catch {
             if let limited = limitFailure(error, context, retry: (.bookings, fields)) { return limited }
             if case .noShowBlocked(let until) = error {
@@ -153,8 +154,6 @@ final class BookingController: ClientLimits, Sendable {
             }
             return failure(EndpointError(error), context, service: service, near: slot)
         }
-        queue.mark(SitePublisher.pages(touchedBy: service.id, slotStart: slot.startInstant))
-        notificationWorker.wake()
         if context.wantsJSON { return json(201, ["booking": bookingJSON(booking)]) }
         return confirmationPage(booking: booking, service: service, slot: slot, context: context)
     }
@@ -166,14 +165,15 @@ final class BookingController: ClientLimits, Sendable {
         if let limited = limitLookup(code: code, context) { return limited }
         let booking: Booking
         do {
-            booking = try store.cancel(code: code, codiceFiscale: codiceFiscale, now: clock(), clientIP: context.clientAddress,
-                                       within: notify("cancelled"))
+            let cancelled = try store.cancel(code: code, codiceFiscale: codiceFiscale, now: clock(),
+                                             clientIP: context.clientAddress,
+                                             messages: configuration.messagePolicy)
+            booking = cancelled.value
+            afterCommit.apply(cancelled.change)
         } catch {
             if error == .bookingNotFound { lookupFailed(code: code, context) }
             return failure(EndpointError(error), context)
         }
-        notificationWorker.wake()
-        queue.mark(SitePublisher.pages(touchedBy: booking.slot.serviceID, slotStart: booking.slot.start))
         if context.wantsJSON { return json(200, ["booking": bookingJSON(booking)]) }
         guard let service = site.catalogue.service(id: booking.slot.serviceID), let slot = service.slot(startingAt: booking.slot.start) else {
             return failure(.bookingNotFound, context)

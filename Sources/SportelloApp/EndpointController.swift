@@ -44,10 +44,4 @@ extension EndpointController {
                 arguments: KeyValuePairs<String, String> = [:]) -> HTTPResponse {
         answers.notice(key, status: status, context: context, arguments: arguments)
     }
-
-    /// Queues the messages about a booking on every channel the comune uses, inside the change's transaction.
-    func notify(_ kind: String) -> (Connection, Booking) throws -> Void {
-        Notifications.queue(kind, settings: configuration.notifications, limits: configuration.limits,
-                            now: answers.clock())
-    }
 }

@@ -90,7 +90,9 @@ public final class EndpointFuzz: Sendable {
         citizenCodiceFiscale = codiciFiscali.first ?? ""
         let person = PersonDetails(givenName: "Maria", familyName: "Rossi", codiceFiscale: citizenCodiceFiscale, email: "maria@example.it",
                                    phone: "+393331234567")
-        guard case .created(_, let password) = try application.accounts.register(person, verifiedContact: person.email, now: start, address: "127.0.0.1") else {
+        let registration = try application.accounts.register(person, verifiedContact: person.email, now: start,
+                                                             address: "127.0.0.1")
+        guard case .created(_, let password) = registration.value else {
             throw LoadedSite.LoadError(description: "fuzz fixture: the citizen's account already exists")
         }
         citizenSession = try application.accounts.login(codiceFiscale: citizenCodiceFiscale, password: password, now: start, address: "127.0.0.1").session

@@ -61,13 +61,14 @@ extension Commands {
                 throw Failure(description: "the operator token is missing, wrong or revoked (give --token or set SPORTELLO_OPERATOR_TOKEN)")
             }
             desk = OperatorDesk(catalogue: site.catalogue, store: store, account: account, address: "cli",
-                                notifyCancelled: Notifications.queue("cancelled", settings: site.configuration.notifications, limits: site.configuration.limits,
-                                                                    now: currentInstant()))
+                                messages: site.configuration.messagePolicy)
         }
 
-        /// Re-renders the public pages an action changed (a running `serve` would also pick them up).
-        func publish(_ pages: Set<PageID>) throws {
-            try site.makePublisher().publish(pages, now: currentInstant(), source: StoreOccupancy(store: store, catalogue: site.catalogue))
+        /// Re-renders the public pages an action changed (a running `serve` would also pick them up); the messages
+        /// it queued leave with the next delivery pass.
+        func publish(_ change: StoreChange) throws {
+            try site.makePublisher().publish(AfterCommit.pages(of: change), now: currentInstant(),
+                                             source: StoreOccupancy(store: store, catalogue: site.catalogue))
         }
 
         func describe(_ error: OperatorDesk.Failure) -> Failure {
@@ -119,8 +120,10 @@ extension Commands {
         }
         let session = try Session(options)
         do {
-            let (booking, pages) = try session.desk.recordOutcome(code: options.positional[0], outcome: outcome, now: currentInstant())
-            try session.publish(pages)
+            let recorded = try session.desk.recordOutcome(code: options.positional[0], outcome: outcome,
+                                                          now: currentInstant())
+            try session.publish(recorded.change)
+            let booking = recorded.value
             print("\(booking.code): \(booking.state.rawValue)")
         } catch let error as OperatorDesk.Failure {
             throw session.describe(error)
@@ -134,9 +137,11 @@ extension Commands {
         let reason = try options.required("--reason")
         let session = try Session(options)
         do {
-            let (booking, pages) = try session.desk.cancel(code: options.positional[0], reason: reason, keepClosed: options.flags.contains("--keep-closed"),
-                                                           now: currentInstant())
-            try session.publish(pages)
+            let cancelled = try session.desk.cancel(code: options.positional[0], reason: reason,
+                                                    keepClosed: options.flags.contains("--keep-closed"),
+                                                    now: currentInstant())
+            try session.publish(cancelled.change)
+            let booking = cancelled.value
             print("\(booking.code): \(booking.state.rawValue)\(options.flags.contains("--keep-closed") ? " (slot kept closed)" : " (slot free again)")")
         } catch let error as OperatorDesk.Failure {
             throw session.describe(error)
@@ -158,10 +163,12 @@ extension Commands {
         }
         let session = try Session(options)
         do {
-            let (block, affected, pages) = try session.desk.block(serviceID: service, date: day, from: from, to: to, desks: desks,
-                                                                  reason: options.named["--reason"], cancelBookings: options.flags.contains("--cancel-bookings"),
-                                                                  now: currentInstant())
-            try session.publish(pages)
+            let blocked = try session.desk.block(serviceID: service, date: day, from: from, to: to, desks: desks,
+                                                 reason: options.named["--reason"],
+                                                 cancelBookings: options.flags.contains("--cancel-bookings"),
+                                                 now: currentInstant())
+            try session.publish(blocked.change)
+            let (block, affected) = blocked.value
             print("block #\(block.id): \(service) \(day) \(from)–\(to), \(block.desks) desk(s)")
             for booking in affected {
                 print("  affected: \(booking.code) \(booking.person.givenName) \(booking.person.familyName) – \(booking.state.rawValue)")
@@ -177,8 +184,9 @@ extension Commands {
         guard options.positional.count == 1, let id = Int64(options.positional[0]) else { throw Options.UsageError(description: "usage: sportello unblock ID --token T") }
         let session = try Session(options)
         do {
-            let (block, pages) = try session.desk.unblock(id: id, now: currentInstant())
-            try session.publish(pages)
+            let removed = try session.desk.unblock(id: id, now: currentInstant())
+            try session.publish(removed.change)
+            let block = removed.value
             print("block #\(block.id) removed: \(block.serviceID) is bookable again")
         } catch let error as OperatorDesk.Failure {
             throw session.describe(error)

@@ -13,18 +13,17 @@ final class OperatorController: EndpointController, Sendable {
     let operators: OperatorStore
     /// Wrong operator tokens per client address (shared with citizens' sign-ins).
     let loginLimiter: RateLimiter
-    let queue: PublishQueue
-    let notificationWorker: NotificationWorker
+    /// Turns what each write changed into page re-renders and delivery wake-ups.
+    let afterCommit: AfterCommit
     let answers: EndpointAnswers
     let clock: @Sendable () -> Int64
 
-    init(store: BookingStore, operators: OperatorStore, loginLimiter: RateLimiter, queue: PublishQueue,
-         notificationWorker: NotificationWorker, answers: EndpointAnswers, clock: @escaping @Sendable () -> Int64) {
+    init(store: BookingStore, operators: OperatorStore, loginLimiter: RateLimiter, afterCommit: AfterCommit,
+         answers: EndpointAnswers, clock: @escaping @Sendable () -> Int64) {
         self.store = store
         self.operators = operators
         self.loginLimiter = loginLimiter
-        self.queue = queue
-        self.notificationWorker = notificationWorker
+        self.afterCommit = afterCommit
         self.answers = answers
         self.clock = clock
     }
@@ -47,8 +46,7 @@ final class OperatorController: EndpointController, Sendable {
             (account, signingIn) = (signedIn, browserSignIn)
         }
         let desk = OperatorDesk(catalogue: site.catalogue, store: store, account: account, address: context.clientAddress,
-                                notifyCancelled: notify("cancelled"))
-        defer { notificationWorker.wake() }
+                                messages: configuration.messagePolicy)
         let now = clock()
         let entry = fields["entry"].flatMap { $0.isEmpty ? nil : $0 }
         var date = fields["date"].flatMap { CivilDate(iso: $0) } ?? RomeTime.local(now).date
@@ -61,32 +59,34 @@ final class OperatorController: EndpointController, Sendable {
                 break
             case .operatorOutcome:
                 guard let outcome = fields["outcome"].flatMap(Outcome.init(rawValue:)) else { return failure(.invalidFields, context) }
-                let (booking, pages) = try desk.recordOutcome(code: fields["code"] ?? "", outcome: outcome, now: now)
-                queue.mark(pages)
-                date = RomeTime.local(booking.slot.start).date
+                let recorded = try desk.recordOutcome(code: fields["code"] ?? "", outcome: outcome, now: now)
+                afterCommit.apply(recorded.change)
+                date = RomeTime.local(recorded.value.slot.start).date
                 flash = t.text("operator.saved")
             case .operatorCancel:
                 let reason = (fields["reason"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
                 guard !reason.isEmpty, reason.count <= 200 else { return failure(.invalidFields, context, fieldErrors: ["reason": "required"]) }
-                let (booking, pages) = try desk.cancel(code: fields["code"] ?? "", reason: reason, keepClosed: fields["keep_closed"] != nil, now: now)
-                queue.mark(pages)
-                date = RomeTime.local(booking.slot.start).date
+                let cancelled = try desk.cancel(code: fields["code"] ?? "", reason: reason,
+                                                keepClosed: fields["keep_closed"] != nil, now: now)
+                afterCommit.apply(cancelled.change)
+                date = RomeTime.local(cancelled.value.slot.start).date
                 flash = t.text("operator.saved")
             case .operatorBlocks:
                 guard let from = fields["from"].flatMap({ LocalTime(parsing: Substring($0)) }),
                       let to = fields["to"].flatMap({ LocalTime(parsing: Substring($0)) }) else { throw .badRange }
                 let desks = fields["desks"].flatMap { Int($0) }
                 let reason = fields["reason"].map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.flatMap { $0.isEmpty ? nil : String($0.prefix(200)) }
-                let (_, touched, pages) = try desk.block(serviceID: fields["service"] ?? "", date: date, from: from, to: to, desks: desks, reason: reason,
-                                                         cancelBookings: fields["cancel_bookings"] != nil, now: now)
-                queue.mark(pages)
-                affected = touched
+                let blocked = try desk.block(serviceID: fields["service"] ?? "", date: date, from: from, to: to,
+                                             desks: desks, reason: reason,
+                                             cancelBookings: fields["cancel_bookings"] != nil, now: now)
+                afterCommit.apply(blocked.change)
+                affected = blocked.value.affected
                 flash = t.text("operator.saved")
             case .operatorRemoveBlock:
                 guard let id = fields["id"].flatMap({ Int64($0) }) else { throw .booking(.blockNotFound) }
-                let (block, pages) = try desk.unblock(id: id, now: now)
-                queue.mark(pages)
-                date = RomeTime.local(block.startsAt).date
+                let removed = try desk.unblock(id: id, now: now)
+                afterCommit.apply(removed.change)
+                date = RomeTime.local(removed.value.startsAt).date
                 flash = t.text("operator.saved")
             case .operatorStats:
                 return statisticsCSV(fields, services: Set(account.serviceIDs(in: site.catalogue)), now: now)

@@ -4,15 +4,15 @@ import SportelloSite
 import SportelloStore
 
 /// What an operator can do, shared by the HTTP endpoint and the command line: each action checks the
-/// operator's scope, runs one store transaction (with its audit row) and names the public pages it changed.
+/// operator's scope, runs one store transaction (with its audit row) and returns what it changed.
 struct OperatorDesk {
     let catalogue: Catalogue
     let store: BookingStore
     let account: Operator
     /// Where the request came from, for the audit log ("cli" for the command line).
     let address: String
-    /// Queues the citizen's "booking cancelled" messages inside the cancelling transaction.
-    let notifyCancelled: (Connection, Booking) throws -> Void
+    /// The channels of the citizen's "booking cancelled" messages, queued inside the cancelling transaction.
+    let messages: MessagePolicy
 
     enum Failure: Error, Equatable {
         case forbidden, unknownService, badRange
@@ -54,22 +54,22 @@ struct OperatorDesk {
         }
     }
 
-    func recordOutcome(code: String, outcome: Outcome, now: Int64) throws(Failure) -> (Booking, Set<PageID>) {
+    func recordOutcome(code: String, outcome: Outcome, now: Int64) throws(Failure) -> Committed<Booking> {
         try authorize(code: code)
         do {
-            let booking = try store.recordOutcome(code: code, outcome: outcome, now: now, actor: account.actor, address: address)
-            return (booking, SitePublisher.pages(touchedBy: booking.slot.serviceID, slotStart: booking.slot.start))
+            return try store.recordOutcome(code: code, outcome: outcome, now: now, actor: account.actor,
+                                           address: address)
         } catch {
             throw .booking(error)
         }
     }
 
-    func cancel(code: String, reason: String, keepClosed: Bool, now: Int64) throws(Failure) -> (Booking, Set<PageID>) {
+    func cancel(code: String, reason: String, keepClosed: Bool, now: Int64) throws(Failure) -> Committed<Booking> {
         try authorize(code: code)
         do {
-            let booking = try store.cancelByOperator(code: code, reason: reason, keepClosed: keepClosed, now: now, actor: account.actor,
-                                                     address: address, within: notifyCancelled)
-            return (booking, SitePublisher.pages(touchedBy: booking.slot.serviceID, slotStart: booking.slot.start))
+            return try store.cancelByOperator(code: code, reason: reason, keepClosed: keepClosed, now: now,
+                                              actor: account.actor,
+                                              address: address, messages: messages)
         } catch {
             throw .booking(error)
         }
@@ -77,30 +77,28 @@ struct OperatorDesk {
 
     /// Unavailability of `desks` desks (all when nil) of a service on a date between two local times.
     func block(serviceID: String, date: CivilDate, from: LocalTime, to: LocalTime, desks: Int?, reason: String?, cancelBookings: Bool,
-               now: Int64) throws(Failure) -> (Block, [Booking], Set<PageID>) {
+               now: Int64) throws(Failure) -> Committed<(block: Block, affected: [Booking])> {
         guard let service = catalogue.service(id: serviceID) else { throw .unknownService }
         guard account.covers(serviceID: serviceID, in: catalogue) else { throw .forbidden }
         guard from < to, let start = RomeTime.instant(date: date, minutes: from.minutes),
               let end = RomeTime.instant(date: date, minutes: to.minutes), start < end else { throw .badRange }
         let count = min(max(desks ?? service.capacity, 1), service.capacity)
         do {
-            let (block, affected) = try store.addBlock(serviceID: serviceID, startsAt: start, endsAt: end, desks: count, reason: reason,
-                                                       cancelAffected: cancelBookings, now: now, actor: account.actor, address: address,
-                                                       within: notifyCancelled)
-            return (block, affected, SitePublisher.pages(touchedBy: serviceID, slotStart: start))
+            return try store.addBlock(serviceID: serviceID, startsAt: start, endsAt: end, desks: count, reason: reason,
+                                      cancelAffected: cancelBookings, now: now, actor: account.actor,
+                                      address: address, messages: messages)
         } catch {
             throw .booking(error)
         }
     }
 
-    func unblock(id: Int64, now: Int64) throws(Failure) -> (Block, Set<PageID>) {
+    func unblock(id: Int64, now: Int64) throws(Failure) -> Committed<Block> {
         let existing: [Block]
         do { existing = try store.blocks(serviceID: nil, from: Int64.min / 2, to: Int64.max / 2) } catch { throw .booking(.storage("\(error)")) }
         guard let block = existing.first(where: { $0.id == id }) else { throw .booking(.blockNotFound) }
         guard account.covers(serviceID: block.serviceID, in: catalogue) else { throw .forbidden }
         do {
-            let removed = try store.removeBlock(id: id, now: now, actor: account.actor, address: address)
-            return (removed, Self.weekPages(of: removed))
+            return try store.removeBlock(id: id, now: now, actor: account.actor, address: address)
         } catch {
             throw .booking(error)
         }
@@ -112,18 +110,6 @@ struct OperatorDesk {
         do { booking = try store.booking(code: code) } catch { throw .booking(error) }
         guard let booking else { throw .booking(.bookingNotFound) }
         guard account.covers(serviceID: booking.slot.serviceID, in: catalogue) else { throw .forbidden }
-    }
-
-    /// Every week page (and the summaries) a block's range touches.
-    static func weekPages(of block: Block) -> Set<PageID> {
-        var pages: Set<PageID> = []
-        var instant = block.startsAt
-        while instant < block.endsAt {
-            pages.formUnion(SitePublisher.pages(touchedBy: block.serviceID, slotStart: instant))
-            instant += 7 * 86_400
-        }
-        pages.formUnion(SitePublisher.pages(touchedBy: block.serviceID, slotStart: max(block.startsAt, block.endsAt - 1)))
-        return pages
     }
 
     /// Unix seconds of a local day's first and next day's first instant.

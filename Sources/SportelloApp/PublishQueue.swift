@@ -37,15 +37,8 @@ public final class PublishQueue: Sendable {
         }
     }
 
-    public func start() {
-        weeks.start()
-        summaries.start()
-    }
-
-    public func stop() {
-        weeks.stop()
-        summaries.stop()
-    }
+    /// The two publishing threads, for a `ServiceGroup` to run: stopped, each lane publishes what is marked.
+    public var lanes: [any BackgroundService] { [weeks, summaries] }
 
     public func mark(_ pages: Set<PageID>) {
         var weekPages: Set<PageID> = []
@@ -61,21 +54,19 @@ public final class PublishQueue: Sendable {
 }
 
 /// One publishing thread with its pending pages.
-private final class Lane: Sendable {
+private final class Lane: BackgroundService {
     private struct State {
         var pending: Set<PageID> = []
         var everything = false
-        var stopped = false
     }
 
-    private let name: String
+    let name: String
     private let health: PublisherHealth
     private let minimumInterval: Double
     private let busyInterval: Double
     private let work: @Sendable (Set<PageID>, Bool) throws -> Void
     private let state = Mutex(State())
     private let wake = DispatchSemaphore(value: 0)
-    private let done = DispatchSemaphore(value: 0)
 
     /// `minimumInterval`: the least time between the starts of two passes. `busyInterval`: the same, but only
     /// when marks arrived while the previous pass ran (the lane is under load).
@@ -88,17 +79,7 @@ private final class Lane: Sendable {
         self.work = work
     }
 
-    func start() {
-        let thread = Thread { [self] in run() }
-        thread.name = name
-        thread.start()
-    }
-
-    func stop() {
-        state.withLock { $0.stopped = true }
-        wake.signal()
-        done.wait()
-    }
+    func interrupt() { wake.signal() }
 
     func mark(_ pages: Set<PageID>) {
         guard !pages.isEmpty else { return }
@@ -111,12 +92,14 @@ private final class Lane: Sendable {
         wake.signal()
     }
 
-    private func run() {
+    /// Publishes what was marked whenever woken; asked to stop, publishes what is pending, then returns.
+    func run(until stop: StopRequest) {
         while true {
             wake.wait()
-            let (pages, everything, stopped) = state.withLock { state -> (Set<PageID>, Bool, Bool) in
+            let stopped = stop.isRequested
+            let (pages, everything) = state.withLock { state -> (Set<PageID>, Bool) in
                 defer { state.pending = []; state.everything = false }
-                return (state.pending, state.everything, state.stopped)
+                return (state.pending, state.everything)
             }
             if !pages.isEmpty || everything {
                 let started = Date()
@@ -140,13 +123,12 @@ private final class Lane: Sendable {
                 while !stopped, case let rest = interval - Date().timeIntervalSince(started), rest > 0 {
                     guard wake.wait(timeout: .now() + rest) == .success else { break }
                     woken = true
-                    if state.withLock({ $0.stopped }) { break }
+                    if stop.isRequested { break }
                 }
                 if woken { wake.signal() }
             }
             if stopped { break }
         }
-        done.signal()
     }
 }
 

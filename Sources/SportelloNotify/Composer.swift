@@ -152,24 +152,3 @@ public struct Composer: Sendable {
                                                 "reason": reason.map { " \($0)" } ?? ""])
     }
 }
-
-/// Queuing the messages about bookings, for every place that changes one (endpoint, operator desk, CLI).
-public enum Notifications {
-    /// A closure for the store's `within:` hook: queues `kind` ("confirmed", "cancelled") on every channel the
-    /// comune uses that the booking has an address for, inside the change's transaction.
-    /// A booking made for someone else also sends its presenter a copy, at the presenter's own contact.
-    public static func queue(_ kind: String, settings: NotificationSettings, limits: LimitSettings = LimitSettings(),
-                             now: Int64) -> @Sendable (Connection, Booking) throws -> Void {
-        { connection, booking in
-            var recipients = [("email", booking.person.email, settings.email), ("sms", booking.person.phone, settings.sms)]
-            if let copy = booking.person.presenterContact, !copy.isEmpty,
-               copy.lowercased() != booking.person.email.lowercased() && copy != booking.person.phone {
-                recipients.append(copy.contains("@") ? ("email", copy, settings.email) : ("sms", copy, settings.sms))
-            }
-            for (channel, recipient, enabled) in recipients where enabled && !recipient.isEmpty {
-                try Outbox.enqueue(connection, kind: kind, channel: channel, recipient: recipient, bookingID: booking.id, language: booking.language,
-                                   payload: booking.cancelReason.map { ["reason": $0] } ?? [:], at: now, limits: limits)
-            }
-        }
-    }
-}

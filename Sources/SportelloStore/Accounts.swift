@@ -55,21 +55,24 @@ public struct AccountStore: Sendable {
         }
     }
 
-    /// Registers a citizen. `onCreated` runs inside the same transaction with the new password (to queue the
-    /// credentials message), so an account never exists without its message.
-    /// `verifiedContact` is the one contact (the email or the mobile) the credentials will be sent to.
-    /// `onExisting` runs instead, in the same transaction, when the codice fiscale already has an account.
+    /// Registers a citizen. With `messages`, the credentials message is queued in the same transaction, so an
+    /// account never exists without its message (and the holders of the codice fiscale's other bookings are
+    /// warned); when the codice fiscale already has an account, that contact is told so instead (nil: nothing is
+    /// queued). `verifiedContact` is the one contact (the email or the mobile) the credentials are sent to.
     public func register(_ person: PersonDetails, verifiedContact: String, now: Int64, address: String,
-                         onExisting: (Connection, Account) throws -> Void = { _, _ in },
-                         onCreated: (Connection, Account, String) throws -> Void = { _, _, _ in }) throws(AccountError) -> Registration {
+                         language: String = "it",
+                         messages: MessagePolicy? = nil) throws(AccountError) -> Committed<Registration> {
         let password = Self.generatePassword()
         let hash: String
         do { hash = try PasswordHasher.hash(password) } catch { throw .storage("\(error)") }
         return try run { connection in
             if let existing = try account(connection, where: "codice_fiscale = ?", .text(person.codiceFiscale)) {
                 try audit(connection, now: now, action: "account.register.repeat", subject: existing.codiceFiscale, address: address)
-                try onExisting(connection, existing)
-                return .alreadyRegistered(existing)
+                let queued = try messages.map {
+                    try tellAccountExists(connection, account: existing, recipient: verifiedContact,
+                                          language: language, policy: $0, now: now)
+                } ?? 0
+                return Committed(.alreadyRegistered(existing), change: StoreChange(messagesQueued: queued))
             }
             try connection.execute("""
                 INSERT INTO accounts (codice_fiscale, given_name, family_name, email, phone, password_hash, created_at, failed_logins,
@@ -80,8 +83,14 @@ public struct AccountStore: Sendable {
             let account = Account(id: connection.lastInsertRowID, codiceFiscale: person.codiceFiscale, givenName: person.givenName,
                                   familyName: person.familyName, email: person.email, phone: person.phone, verifiedContact: verifiedContact)
             try audit(connection, now: now, action: "account.register", subject: account.codiceFiscale, address: address)
-            try onCreated(connection, account, password)
-            return .created(account, password: password)
+            var queued = 0
+            if let messages {
+                queued += try sendCredentials(connection, account: account, password: password, language: language,
+                                              policy: messages, now: now)
+                queued += try warnOtherContacts(connection, account: account, language: language, policy: messages,
+                                                now: now)
+            }
+            return Committed(.created(account, password: password), change: StoreChange(messagesQueued: queued))
         }
     }
 
@@ -159,28 +168,32 @@ public struct AccountStore: Sendable {
     }
 
     /// "Credenziali dimenticate o non funzionanti": when the codice fiscale and the registered email or mobile
-    /// match, a new password replaces the old one, every session ends, and `onReset` (in the same transaction)
-    /// queues the message (to the account's verified contact only). Returns whether it happened; the page
-    /// says the same either way.
+    /// match, a new password replaces the old one, every session ends, and (with `messages`, in the same
+    /// transaction) the message is queued to the account's verified contact only. Returns whether it happened;
+    /// the page says the same either way.
     public func resetCredentials(codiceFiscale: String, contact: String, now: Int64, address: String,
-                                 onReset: (Connection, Account, String) throws -> Void = { _, _, _ in }) throws(AccountError) -> Bool {
+                                 language: String = "it",
+                                 messages: MessagePolicy? = nil) throws(AccountError) -> Committed<Bool> {
         let password = Self.generatePassword()
         let hash: String
         do { hash = try PasswordHasher.hash(password) } catch { throw .storage("\(error)") }
         return try run { connection in
             guard let account = try account(connection, where: "codice_fiscale = ? AND disabled_at IS NULL", .text(codiceFiscale.uppercased())) else {
-                return false
+                return Committed(false, change: .none)
             }
             let given = contact.trimmingCharacters(in: .whitespaces)
             let digits = given.filter(\.isNumber)
             let matches = given.lowercased() == account.email.lowercased() || (!digits.isEmpty && account.phone.filter(\.isNumber).hasSuffix(digits) && digits.count >= 9)
             try audit(connection, now: now, action: matches ? "account.reset" : "account.reset.mismatch", subject: account.codiceFiscale, address: address)
-            guard matches else { return false }
+            guard matches else { return Committed(false, change: .none) }
             try connection.execute("UPDATE accounts SET password_hash = ?, failed_logins = 0, locked_until = NULL WHERE id = ?", .text(hash), .int(account.id))
             try connection.execute("DELETE FROM login_failures WHERE account_id = ?", .int(account.id))
             try connection.execute("DELETE FROM sessions WHERE account_id = ?", .int(account.id))
-            try onReset(connection, account, password)
-            return true
+            let queued = try messages.map {
+                try sendCredentials(connection, account: account, password: password, language: language, policy: $0,
+                                    now: now)
+            } ?? 0
+            return Committed(true, change: StoreChange(messagesQueued: queued))
         }
     }
 
@@ -205,7 +218,8 @@ public struct AccountStore: Sendable {
 
     /// The contacts on bookings for a codice fiscale other than `except`: the people to tell when an account
     /// is created for it. Bounded: a few recent ones are enough to reach the holder.
-    public static func otherContacts(_ connection: Connection, codiceFiscale: String, except: [String]) throws -> [(channel: String, recipient: String)] {
+    static func otherContacts(_ connection: Connection, codiceFiscale: String,
+                              except: [String]) throws -> [(channel: String, recipient: String)] {
         var found: [(String, String)] = []
         let excluded = Set(except.map { $0.lowercased() })
         try connection.forEach("""

@@ -215,15 +215,12 @@ public struct BookingStore: Sendable {
     }
 
     /// Holds are not flushed to disk one by one: losing one on a power cut only frees its slot early.
-    public func placeHold(slot: SlotRef, capacity: Int, now: Int64, expiresAt: Int64, clientIP: String) throws(BookingError) -> Hold {
-        try placeHold(slot: slot, capacity: capacity, now: now, expiresAt: expiresAt, clientIP: clientIP, client: nil).hold
-    }
-
-    /// Places a hold for `client`: its browser session's previous live holds are given back first (also returned,
-    /// so their pages can be re-rendered), then the client's live holds are counted, all in the transaction
-    /// that inserts, so concurrent requests cannot go past the cap. A refusal changes nothing.
+    /// Places a hold for `client` (nil: no cap on live holds, none given back): its browser session's previous
+    /// live holds are given back first (their slots are in the change, so their pages are re-rendered), then
+    /// the client's live holds are counted, all in the transaction that inserts, so concurrent requests cannot
+    /// go past the cap. A refusal changes nothing.
     public func placeHold(slot: SlotRef, capacity: Int, now: Int64, expiresAt: Int64, clientIP: String,
-                          client: HoldClient?) throws(BookingError) -> (hold: Hold, released: [SlotRef]) {
+                          client: HoldClient? = nil) throws(BookingError) -> Committed<Hold> {
         // Most attempts in a rush are for places already taken: a reader's snapshot refuses them without
         // queueing for the write lock. Only a refusal is decided here; a place that looks free is checked
         // again inside the write transaction.
@@ -254,7 +251,8 @@ public struct BookingStore: Sendable {
                 """, .text(token), .text(slot.serviceID), .int(slot.start), .int(now), .int(expiresAt), .text(clientIP),
                 SQLValue(client?.key), SQLValue(client?.session))
             try audit(connection, now: now, action: "hold", subject: "\(slot.serviceID)@\(slot.start)", address: clientIP)
-            return (Hold(token: token, slot: slot, expiresAt: expiresAt, released: false, bookingID: nil), released.filter { $0 != slot })
+            return Committed(Hold(token: token, slot: slot, expiresAt: expiresAt, released: false, bookingID: nil),
+                             change: StoreChange(slots: Set(released).union([slot])))
         }
     }
 
@@ -277,37 +275,40 @@ public struct BookingStore: Sendable {
 
     /// Gives a held slot back at once ("Annulla"). Releasing twice, or after expiry, is fine.
     @discardableResult
-    public func releaseHold(token: String, now: Int64, clientIP: String) throws(BookingError) -> Hold {
+    public func releaseHold(token: String, now: Int64, clientIP: String) throws(BookingError) -> Committed<Hold> {
         try run(durable: false) { connection in
             guard let hold = try hold(connection, token: token) else { throw BookingError.holdNotFound }
             if hold.bookingID == nil {
                 try connection.execute("UPDATE holds SET released = 1 WHERE token = ?", .text(token))
                 try audit(connection, now: now, action: "release", subject: "\(hold.slot.serviceID)@\(hold.slot.start)", address: clientIP)
             }
-            return Hold(token: hold.token, slot: hold.slot, expiresAt: hold.expiresAt, released: hold.bookingID == nil || hold.released,
-                        bookingID: hold.bookingID)
+            let released = Hold(token: hold.token, slot: hold.slot, expiresAt: hold.expiresAt,
+                                released: hold.bookingID == nil || hold.released, bookingID: hold.bookingID)
+            return Committed(released, change: StoreChange(slots: [hold.slot]))
         }
     }
 
-    /// Turns an active hold into a booking. Confirming the same hold again returns the same booking.
-    /// `within` runs in the same transaction with the new booking (to queue its notifications); it does not
-    /// run when the hold was already confirmed.
+    /// Turns an active hold into a booking. Confirming the same hold again returns the same booking (and
+    /// changes nothing). `policy` decides the per-person limit, the no-show rule and the "confirmed" messages,
+    /// queued in the same transaction; `caps` are daily budgets counted in it too (refused: nothing happens).
     /// `accountID` is the local account making it; `proof` what its maker proved (it decides which earlier
     /// bookings the per-person limit and the no-show rule count).
     public func confirm(holdToken: String, person: PersonDetails, slotEnd: Int64, now: Int64, clientIP: String,
-                        maxActiveBookingsPerPerson: Int? = nil, noShowPolicy: NoShowPolicy? = nil, language: String = "it",
-                        accountID: Int64? = nil, proof: BookingProof = .none,
-                        within: (Connection, Booking) throws -> Void = { _, _ in }) throws(BookingError) -> Booking {
+                        policy: BookingPolicy = BookingPolicy(), caps: [DailyCap] = [], language: String = "it",
+                        accountID: Int64? = nil, proof: BookingProof = .none)
+        throws(BookingError) -> Committed<Booking> {
         try run { connection in
             guard let hold = try hold(connection, token: holdToken) else { throw BookingError.holdNotFound }
-            if let bookingID = hold.bookingID, let booking = try booking(connection, where: "id = ?", .int(bookingID)) { return booking }
+            if let bookingID = hold.bookingID, let booking = try booking(connection, where: "id = ?", .int(bookingID)) {
+                return Committed(booking, change: .none)
+            }
             if hold.released { throw BookingError.holdReleased }
             if hold.expiresAt <= now { throw BookingError.holdExpired }
-            if let noShowPolicy,
+            if let noShowPolicy = policy.noShow,
                let until = try noShowBlock(connection, codiceFiscale: person.codiceFiscale, policy: noShowPolicy, now: now, proof: proof) {
                 throw BookingError.noShowBlocked(until: until)
             }
-            if let limit = maxActiveBookingsPerPerson {
+            if let limit = policy.maxActiveBookingsPerPerson {
                 let (condition, argument) = proof.matching(presented: false)
                 let active = try connection.scalarInt("""
                     SELECT COUNT(*) FROM bookings WHERE \(condition)
@@ -336,36 +337,46 @@ public struct BookingStore: Sendable {
                                    SQLValue(accountID), .int(proof.level), SQLValue(person.presenterContact), .int(id))
             try audit(connection, now: now, action: "book", subject: code, address: clientIP)
             guard let booking = try booking(connection, where: "id = ?", .int(id)) else { throw BookingError.storage("booking vanished") }
-            try within(connection, booking)
-            return booking
+            if let until = try Usage.take(connection, caps, now: now) {
+                throw BookingError.dailyLimitReached(until: until)
+            }
+            let queued = try Outbox.enqueueBookingMessages(connection, kind: "confirmed", booking: booking,
+                                                           policy: policy.messages,
+                                                           at: now)
+            return Committed(booking, change: StoreChange(slots: [booking.slot], messagesQueued: queued))
         }
     }
 
-    /// Cancels a booking for its citizen. An unknown code and a wrong codice fiscale give the same answer.
+    /// Cancels a booking for its citizen, queuing the "cancelled" messages `messages` sends. An unknown code and a
+    /// wrong codice fiscale give the same answer.
     public func cancel(code: String, codiceFiscale: String, now: Int64, clientIP: String,
-                       within: (Connection, Booking) throws -> Void = { _, _ in }) throws(BookingError) -> Booking {
-        try cancel(code: code, now: now, clientIP: clientIP, allowed: { Self.matches($0, codiceFiscale) }, within: within)
+                       messages: MessagePolicy = .silent) throws(BookingError) -> Committed<Booking> {
+        try cancel(code: code, now: now, clientIP: clientIP, allowed: { Self.matches($0, codiceFiscale) },
+                   messages: messages)
     }
 
     /// Cancels a booking a signed-in citizen may act on (see `BookingViewer`); any other is "not found".
     public func cancel(code: String, viewer: BookingViewer, now: Int64, clientIP: String,
-                       within: (Connection, Booking) throws -> Void = { _, _ in }) throws(BookingError) -> Booking {
-        try cancel(code: code, now: now, clientIP: clientIP, allowed: viewer.mayAct, within: within)
+                       messages: MessagePolicy = .silent) throws(BookingError) -> Committed<Booking> {
+        try cancel(code: code, now: now, clientIP: clientIP, allowed: viewer.mayAct, messages: messages)
     }
 
     private func cancel(code: String, now: Int64, clientIP: String, allowed: (Booking) -> Bool,
-                        within: (Connection, Booking) throws -> Void) throws(BookingError) -> Booking {
+                        messages: MessagePolicy) throws(BookingError) -> Committed<Booking> {
         let code = Self.normalizedCode(code)
         return try run { connection in
             guard let booking = try booking(connection, where: "code = ?", .text(code)), allowed(booking) else { throw BookingError.bookingNotFound }
-            if booking.state == .cancelledByCitizen || booking.state == .cancelledByOperator { return booking }
+            if booking.state == .cancelledByCitizen || booking.state == .cancelledByOperator {
+                return Committed(booking, change: .none)
+            }
             guard booking.state == .booked else { throw BookingError.bookingInPast }
             guard booking.slot.start > now else { throw BookingError.bookingInPast }
             try connection.execute("UPDATE bookings SET state = 'cancelled_by_citizen', updated_at = ? WHERE id = ?", .int(now), .int(booking.id))
             try audit(connection, now: now, action: "cancel", subject: booking.code, address: clientIP)
             guard let updated = try self.booking(connection, where: "id = ?", .int(booking.id)) else { throw BookingError.storage("booking vanished") }
-            try within(connection, updated)
-            return updated
+            let queued = try Outbox.enqueueBookingMessages(connection, kind: "cancelled", booking: updated,
+                                                           policy: messages, at: now)
+            return Committed(updated, change: StoreChange(slots: [updated.slot], messagesQueued: queued))
         }
     }
 

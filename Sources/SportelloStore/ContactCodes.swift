@@ -1,4 +1,5 @@
 import Foundation
+import SportelloCore
 
 /// One-time codes that prove a booking's contact before the booking is confirmed (the summary step, within
 /// the hold). One row per hold: the contact the code went to, its yescrypt hash, when it was sent, the
@@ -42,9 +43,11 @@ public struct ContactCodeStore: Sendable {
     /// Sends a code for `contact` unless one for it is already out (`resend`: a new one, after the cool-down).
     /// Changing the contact sends a new code, also only after the cool-down: otherwise switching back and forth
     /// between two contacts would send a message at every step, to someone else's mailbox or phone. Wrong
-    /// attempts carry over, so switching contacts does not reset the count.
-    public func issue(holdToken: String, contact: String, now: Int64, resend: Bool,
-                      onIssued: (Connection, String) throws -> Void) throws(BookingError) -> Issue {
+    /// attempts carry over, so switching contacts does not reset the count. The message with the code is queued
+    /// in the same transaction, under `limits` (the per-recipient caps and the SMS countries, like every other
+    /// message: changing the contact on the same hold skips the resend cool-down).
+    public func issue(holdToken: String, contact: String, now: Int64, resend: Bool, language: String = "it",
+                      limits: LimitSettings = LimitSettings()) throws(BookingError) -> Committed<Issue> {
         let code = Self.generateCode()
         let hash: String
         do { hash = try PasswordHasher.hash(code) } catch { throw .storage("\(error)") }
@@ -53,10 +56,10 @@ public struct ContactCodeStore: Sendable {
                 ($0.text(0), $0.int(1))
             }
             if let (sentTo, sentAt) = existing {
-                if sentTo == contact && !resend { return .alreadySent }
+                if sentTo == contact && !resend { return Committed(.alreadySent, change: .none) }
                 if now < sentAt + Self.resendSeconds {
                     let wait = sentAt + Self.resendSeconds - now
-                    return sentTo == contact ? .tooSoon(wait) : .tooSoonForNewContact(wait)
+                    return Committed(sentTo == contact ? .tooSoon(wait) : .tooSoonForNewContact(wait), change: .none)
                 }
                 try connection.execute("UPDATE contact_codes SET contact = ?, code_hash = ?, sent_at = ?, verified = 0 WHERE hold_token = ?",
                                        .text(contact), .text(hash), .int(now), .text(holdToken))
@@ -64,8 +67,10 @@ public struct ContactCodeStore: Sendable {
                 try connection.execute("INSERT INTO contact_codes (hold_token, contact, code_hash, sent_at) VALUES (?, ?, ?, ?)",
                                        .text(holdToken), .text(contact), .text(hash), .int(now))
             }
-            try onIssued(connection, code)
-            return .sent
+            let queued = try Outbox.enqueuePersonMessage(connection, kind: "contactCode", to: contact,
+                                                         language: language, payload: ["code": code], limits: limits,
+                                                         at: now)
+            return Committed(.sent, change: StoreChange(messagesQueued: queued))
         }
     }
 

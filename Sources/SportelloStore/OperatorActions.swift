@@ -77,36 +77,42 @@ extension BookingStore {
     }
 
     /// Marks an appointment done or the citizen absent, once it has started.
-    public func recordOutcome(code: String, outcome: Outcome, now: Int64, actor: String, address: String) throws(BookingError) -> Booking {
+    public func recordOutcome(code: String, outcome: Outcome, now: Int64, actor: String,
+                              address: String) throws(BookingError) -> Committed<Booking> {
         try run { connection in
             guard let booking = try booking(connection, where: "code = ?", .text(Self.normalizedCode(code))) else { throw BookingError.bookingNotFound }
-            if booking.state == outcome.state { return booking }
+            if booking.state == outcome.state { return Committed(booking, change: .none) }
             guard booking.state == .booked || booking.state == .done || booking.state == .absent else { throw BookingError.bookingNotActive }
             guard booking.slot.start <= now else { throw BookingError.outcomeTooEarly }
             try connection.execute("UPDATE bookings SET state = ?, outcome_at = ?, updated_at = ? WHERE id = ?",
                                    .text(outcome.state.rawValue), .int(now), .int(now), .int(booking.id))
             try audit(connection, now: now, actor: actor, action: "outcome.\(outcome.rawValue)", subject: booking.code, address: address)
             guard let updated = try self.booking(connection, where: "id = ?", .int(booking.id)) else { throw BookingError.storage("booking vanished") }
-            return updated
+            return Committed(updated, change: StoreChange(slots: [updated.slot]))
         }
     }
 
     /// Cancels a future booking for the office, with a reason the citizen is told. The slot reopens unless
-    /// `keepClosed`, which blocks its desk instead.
+    /// `keepClosed`, which blocks its desk instead. The citizen's "cancelled" messages go out as `messages` says.
     public func cancelByOperator(code: String, reason: String, keepClosed: Bool, now: Int64, actor: String, address: String,
-                                 within: (Connection, Booking) throws -> Void = { _, _ in }) throws(BookingError) -> Booking {
+                                 messages: MessagePolicy = .silent) throws(BookingError) -> Committed<Booking> {
         try run { connection in
             guard let booking = try booking(connection, where: "code = ?", .text(Self.normalizedCode(code))) else { throw BookingError.bookingNotFound }
             guard booking.state == .booked else { throw BookingError.bookingNotActive }
             guard booking.slot.start > now else { throw BookingError.bookingInPast }
             try cancel(connection, booking, reason: reason, now: now, actor: actor, address: address)
+            var blocks: [Block] = []
             if keepClosed {
-                _ = try insertBlock(connection, serviceID: booking.slot.serviceID, startsAt: booking.slot.start, endsAt: booking.slotEnd,
-                                    desks: 1, reason: reason, now: now, actor: actor, address: address)
+                blocks.append(try insertBlock(connection, serviceID: booking.slot.serviceID,
+                                              startsAt: booking.slot.start, endsAt: booking.slotEnd, desks: 1,
+                                              reason: reason, now: now,
+                                              actor: actor, address: address))
             }
             guard let updated = try self.booking(connection, where: "id = ?", .int(booking.id)) else { throw BookingError.storage("booking vanished") }
-            try within(connection, updated)
-            return updated
+            let queued = try Outbox.enqueueBookingMessages(connection, kind: "cancelled", booking: updated,
+                                                           policy: messages, at: now)
+            let change = StoreChange(slots: [updated.slot], blocks: blocks, messagesQueued: queued)
+            return Committed(updated, change: change)
         }
     }
 
@@ -117,14 +123,17 @@ extension BookingStore {
     }
 
     /// Takes `desks` desks of a service out for [startsAt, endsAt). Returns the block and the future bookings
-    /// inside it — cancelled (with `reason`) when `cancelAffected`, otherwise left for the office to handle.
+    /// inside it — cancelled (with `reason`, and the "cancelled" messages `messages` sends) when `cancelAffected`,
+    /// otherwise left for the office to handle.
     public func addBlock(serviceID: String, startsAt: Int64, endsAt: Int64, desks: Int, reason: String?, cancelAffected: Bool,
                          now: Int64, actor: String, address: String,
-                         within: (Connection, Booking) throws -> Void = { _, _ in }) throws(BookingError) -> (block: Block, affected: [Booking]) {
+                         messages: MessagePolicy = .silent)
+        throws(BookingError) -> Committed<(block: Block, affected: [Booking])> {
         try run { connection in
             let block = try insertBlock(connection, serviceID: serviceID, startsAt: startsAt, endsAt: endsAt, desks: desks, reason: reason,
                                         now: now, actor: actor, address: address)
             var affected: [Booking] = []
+            var queued = 0
             try connection.forEach("""
                 SELECT \(Self.bookingColumns) FROM bookings
                 WHERE service_id = ? AND slot_start >= ? AND slot_start < ? AND slot_start > ? AND state = 'booked' ORDER BY slot_start
@@ -134,9 +143,12 @@ extension BookingStore {
                     try cancel(connection, booking, reason: reason ?? "operatore non disponibile", now: now, actor: actor, address: address)
                 }
                 affected = try affected.compactMap { try self.booking(connection, where: "id = ?", .int($0.id)) }
-                for booking in affected { try within(connection, booking) }
+                for booking in affected {
+                    queued += try Outbox.enqueueBookingMessages(connection, kind: "cancelled", booking: booking,
+                                                                policy: messages, at: now)
+                }
             }
-            return (block, affected)
+            return Committed((block, affected), change: StoreChange(blocks: [block], messagesQueued: queued))
         }
     }
 
@@ -152,14 +164,15 @@ extension BookingStore {
     }
 
     /// Ends an unavailability; its slots are bookable again.
-    public func removeBlock(id: Int64, now: Int64, actor: String, address: String) throws(BookingError) -> Block {
+    public func removeBlock(id: Int64, now: Int64, actor: String, address: String)
+        throws(BookingError) -> Committed<Block> {
         try run { connection in
             guard let block = try connection.first("""
                 SELECT id, service_id, starts_at, ends_at, desks, reason, created_by FROM blocks WHERE id = ?
                 """, .int(id), transform: Self.block) else { throw BookingError.blockNotFound }
             try connection.execute("DELETE FROM blocks WHERE id = ?", .int(id))
             try audit(connection, now: now, actor: actor, action: "block.remove", subject: "block:\(id)", address: address)
-            return block
+            return Committed(block, change: StoreChange(blocks: [block]))
         }
     }
 

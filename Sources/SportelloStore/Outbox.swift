@@ -44,9 +44,11 @@ public struct Outbox: Sendable {
     /// With `limits`, a message the comune must not pay for is left out (the change itself goes on, and the
     /// audit says why): an SMS to a country not listed, or past a recipient's daily cap. Whoever can make
     /// the site write to an address of their choice must not be able to make it write there without end.
+    /// Returns whether a row was written.
+    @discardableResult
     public static func enqueue(_ connection: Connection, kind: String, channel: String, recipient: String, bookingID: Int64?,
                                language: String, payload: [String: String] = [:], at now: Int64, dedupeKey: String? = nil,
-                               limits: LimitSettings? = nil) throws {
+                               limits: LimitSettings? = nil) throws -> Bool {
         if let limits {
             let sms = channel == "sms"
             var refusal: String?
@@ -61,7 +63,7 @@ public struct Outbox: Sendable {
             if let refusal {
                 try AuditLog.record(connection, at: now, actor: "notifications", action: "message.refused", subject: kind, address: "",
                                     details: "\(refusal) (booking \(bookingID.map(String.init) ?? "none"))")
-                return
+                return false
             }
         }
         try connection.execute("""
@@ -69,6 +71,7 @@ public struct Outbox: Sendable {
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
             """, .text(kind), .text(channel), .text(recipient), .text(JSONWriter.string(payload)), .int(now), .int(now),
             SQLValue(bookingID), .text(language), SQLValue(dedupeKey))
+        return connection.changes > 0
     }
 
     static let columns = """

@@ -52,14 +52,4 @@ extension BookingStore {
             if let until = try Usage.take(connection, caps, now: now) { throw BookingError.dailyLimitReached(until: until) }
         }
     }
-
-    /// A `within:` hook that counts `caps` inside the change's own transaction (refusing it when one is spent),
-    /// then runs `then`.
-    public static func counting(_ caps: [DailyCap], now: Int64, then: @escaping (Connection, Booking) throws -> Void)
-        -> (Connection, Booking) throws -> Void {
-        { connection, booking in
-            if let until = try Usage.take(connection, caps, now: now) { throw BookingError.dailyLimitReached(until: until) }
-            try then(connection, booking)
-        }
-    }
 }

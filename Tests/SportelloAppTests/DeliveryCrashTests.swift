@@ -56,11 +56,11 @@ import Testing
         var codes: [String] = []
         for index in 0..<12 {
             let start = now + 86_400 * 3 + Int64(index) * 1_800
-            let hold = try store.placeHold(slot: SlotRef(serviceID: "residenza", start: start), capacity: 1, now: now, expiresAt: now + 600, clientIP: "t")
+            let hold = try store.placeHold(slot: SlotRef(serviceID: "residenza", start: start), capacity: 1, now: now, expiresAt: now + 600, clientIP: "t").value
             let person = PersonDetails(givenName: "Utente", familyName: "Numero \(index)", codiceFiscale: "RSSMRA85T10A562S",
                                        email: "utente\(index)@example.it", phone: "3331234567")
             codes.append(try store.confirm(holdToken: hold.token, person: person, slotEnd: start + 1_800, now: now, clientIP: "t",
-                                           within: Notifications.queue("confirmed", settings: settings, now: now)).code)
+                                           policy: BookingPolicy(messages: MessagePolicy(settings))).value.code)
         }
 
         // Kill the worker twice while a message is with sendmail, then let a last run finish.

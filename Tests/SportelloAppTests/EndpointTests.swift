@@ -44,6 +44,8 @@ final class RunningSite: Sendable {
     let application: Application
     let server: HTTPServer
     let store: BookingStore
+    /// The publisher's lanes only: delivery and the ticker stay off, the tests drive them.
+    let publishing: ServiceGroup
     let published = Locked(0)
     var base: String { "http://127.0.0.1:\(server.port)" }
 
@@ -58,7 +60,8 @@ final class RunningSite: Sendable {
         let counter = published
         (application, _) = try site.openApplication(clock: clock.read, onPublished: { _ in counter.withLock { $0 += 1 } })
         store = application.store
-        application.queue.start()
+        publishing = ServiceGroup(application.queue.lanes)
+        publishing.start()
         let app = application
         server = HTTPServer(port: 0, responder: application, errorPage: { app.errorResponse(status: $0) })
         try server.start()
@@ -66,7 +69,7 @@ final class RunningSite: Sendable {
 
     func stop() {
         server.stop()
-        application.queue.stop()
+        publishing.stop()
         try? FileManager.default.removeItem(atPath: folder)
     }
 

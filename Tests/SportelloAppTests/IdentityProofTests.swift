@@ -222,7 +222,7 @@ import Testing
         let (booked, _) = try book(site, slot: slots[0], person: squatter)
         let code = try #require(booked)
         site.clock.advance(slots[0] + 600 - now)
-        _ = try site.store.recordOutcome(code: code, outcome: .absent, now: slots[0] + 600, actor: "operator:test", address: "")
+        _ = try site.store.recordOutcome(code: code, outcome: .absent, now: slots[0] + 600, actor: "operator:test", address: "").value
         let later = slots[0] + 86_400
         site.clock.advance(later - (slots[0] + 600))
         // Without proof the codice fiscale is barred, as before…

@@ -54,10 +54,10 @@ func runSportello(_ arguments: [String], environment: [String: String] = [:]) th
         let day = try #require((2...20).map { today.adding(days: $0) }.first { residenza.slots(on: $0).count >= count })
         return try residenza.slots(on: day).prefix(count).enumerated().map { index, slot in
             let hold = try store.placeHold(slot: SlotRef(serviceID: "residenza", start: slot.startInstant), capacity: 1, now: now,
-                                           expiresAt: now + 600, clientIP: "192.0.2.7")
+                                           expiresAt: now + 600, clientIP: "192.0.2.7").value
             let details = PersonDetails(givenName: "Anna", familyName: "Verdi", codiceFiscale: ["RSSMRA85T10A562S", "BNCLRA70A41H501B", "VRDNNA80A41H501D"][index % 3],
                                         email: "anna@example.it", phone: "", notes: "")
-            return (try store.confirm(holdToken: hold.token, person: details, slotEnd: slot.endInstant, now: now, clientIP: "192.0.2.7").code, slot)
+            return (try store.confirm(holdToken: hold.token, person: details, slotEnd: slot.endInstant, now: now, clientIP: "192.0.2.7").value.code, slot)
         }
     }
 

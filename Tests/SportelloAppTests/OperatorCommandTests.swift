@@ -41,10 +41,10 @@ func cellState(page: String, slot: Int64) -> String {
     /// Books a slot straight in the store, as if a citizen had done it at `at`.
     func book(_ store: BookingStore, _ slot: Slot, at: Int64, codiceFiscale: String = "RSSMRA85T10A562S") throws -> String {
         let hold = try store.placeHold(slot: SlotRef(serviceID: "residenza", start: slot.startInstant), capacity: 1, now: at, expiresAt: at + 600,
-                                       clientIP: "192.0.2.7")
+                                       clientIP: "192.0.2.7").value
         let details = PersonDetails(givenName: "Maria Chiara", familyName: "D'Alessandro", codiceFiscale: codiceFiscale,
                                     email: "maria.chiara@example.it", phone: "+393331234567", notes: "Trasloco in via Garibaldi")
-        return try store.confirm(holdToken: hold.token, person: details, slotEnd: slot.endInstant, now: at + 60, clientIP: "192.0.2.7").code
+        return try store.confirm(holdToken: hold.token, person: details, slotEnd: slot.endInstant, now: at + 60, clientIP: "192.0.2.7").value.code
     }
 
     func databaseBytes() -> Data {

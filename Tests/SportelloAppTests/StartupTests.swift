@@ -48,8 +48,9 @@ struct FlakyOccupancy: OccupancySource {
         let published = Locked<Set<PageID>>([])
         let queue = PublishQueue(publisher: site.makePublisher(), source: FlakyOccupancy(inner: application.source, broken: broken),
                                  onPublished: { pages in published.withLock { $0.formUnion(pages) } })
-        queue.start()
-        defer { queue.stop() }
+        let lanes = ServiceGroup(queue.lanes)
+        lanes.start()
+        defer { lanes.stop() }
         func waitFor(_ condition: () -> Bool) -> Bool {
             for _ in 0..<600 where !condition() { usleep(10_000) }
             return condition()

@@ -35,9 +35,9 @@ import Testing
         let person = PersonDetails(givenName: "Ada", familyName: "Neri", codiceFiscale: "RSSMRA85T10A562S", email: "ada@example.it", phone: "3331234567")
         for _ in 0..<count {
             let hold = try store.placeHold(slot: SlotRef(serviceID: "carta-identita", start: start), capacity: count, now: now, expiresAt: now + 600,
-                                           clientIP: "t")
+                                           clientIP: "t").value
             _ = try store.confirm(holdToken: hold.token, person: person, slotEnd: start + 1_200, now: now, clientIP: "t",
-                                  within: Notifications.queue("confirmed", settings: renderer.catalogue.configuration.notifications, now: now))
+                                  policy: BookingPolicy(messages: MessagePolicy(renderer.catalogue.configuration.notifications))).value
         }
         return (sandbox, database, renderer)
     }

@@ -42,21 +42,21 @@ import Testing
         }
         func book(_ start: Int64, _ language: String) throws -> Booking {
             let hold = try store.placeHold(slot: SlotRef(serviceID: service.id, start: start), capacity: service.capacity, now: now,
-                                           expiresAt: now + 600, clientIP: "t")
+                                           expiresAt: now + 600, clientIP: "t").value
             let person = PersonDetails(givenName: "Niccolò", familyName: "D'Angelo Sàez", codiceFiscale: "RSSMRA85T10A562S",
                                        email: "niccolo.\(language)@example.it", phone: "+393331234567", notes: "Rinnovo: documento <scaduto> & perso")
             return try store.confirm(holdToken: hold.token, person: person, slotEnd: start + Int64(service.slotMinutes) * 60, now: now,
-                                     clientIP: "t", language: language)
+                                     clientIP: "t", language: language).value
         }
         for language in renderer.catalogue.configuration.comune.languages {
             let booked = try book(first, language)
             cases.append(Case(file: "confirmed-\(language)", message: message("confirmed", language, booking: booked), booking: booked))
             cases.append(Case(file: "reminder-\(language)", message: message("reminder", language, booking: booked), booking: booked))
-            let byCitizen = try store.cancel(code: booked.code, codiceFiscale: "RSSMRA85T10A562S", now: now + 60, clientIP: "t")
+            let byCitizen = try store.cancel(code: booked.code, codiceFiscale: "RSSMRA85T10A562S", now: now + 60, clientIP: "t").value
             cases.append(Case(file: "cancelled-citizen-\(language)", message: message("cancelled", language, booking: byCitizen), booking: byCitizen))
             let other = try book(second, language)
             let byOffice = try store.cancelByOperator(code: other.code, reason: reason, keepClosed: false, now: now + 60, actor: "operator:test",
-                                                      address: "t")
+                                                      address: "t").value
             cases.append(Case(file: "cancelled-office-\(language)", message: message("cancelled", language, booking: byOffice, payload: ["reason": reason]),
                               booking: byOffice))
             cases.append(Case(file: "credentials-\(language)", message: message("credentials", language, booking: nil,
@@ -135,11 +135,11 @@ import Testing
         let sandbox = try Sandbox()
         let database = try Database(path: "\(sandbox.folder)/db.sqlite")
         let store = BookingStore(database: database)
-        let hold = try store.placeHold(slot: SlotRef(serviceID: "carta-identita", start: first), capacity: 2, now: now, expiresAt: now + 600, clientIP: "t")
+        let hold = try store.placeHold(slot: SlotRef(serviceID: "carta-identita", start: first), capacity: 2, now: now, expiresAt: now + 600, clientIP: "t").value
         let booking = try store.confirm(holdToken: hold.token, person: PersonDetails(givenName: "Ada", familyName: "Neri", codiceFiscale: "RSSMRA85T10A562S",
                                                                                      email: "ada@example.it", phone: "3331234567"),
-                                        slotEnd: first + 1_200, now: now, clientIP: "t")
-        let cancelled = try store.cancelByOperator(code: booking.code, reason: "Ufficio chiuso", keepClosed: false, now: now, actor: "operator:test", address: "t")
+                                        slotEnd: first + 1_200, now: now, clientIP: "t").value
+        let cancelled = try store.cancelByOperator(code: booking.code, reason: "Ufficio chiuso", keepClosed: false, now: now, actor: "operator:test", address: "t").value
         for language in renderer.catalogue.configuration.comune.languages {
             for (kind, subject) in [("confirmed", booking), ("reminder", booking), ("cancelled", cancelled), ("credentials", nil)] as [(String, Booking?)] {
                 let message = OutboxMessage(id: 1, kind: kind, channel: "sms", recipient: "3331234567",

@@ -88,11 +88,11 @@ func parse(_ files: [String]) throws -> [[String: Any]] {
 
     func book(_ database: Database, settings: NotificationSettings, notes: String? = "Rinnovo, documento scaduto") throws -> Booking {
         let store = BookingStore(database: database)
-        let hold = try store.placeHold(slot: SlotRef(serviceID: "carta-identita", start: slot), capacity: 2, now: now, expiresAt: now + 600, clientIP: "t")
+        let hold = try store.placeHold(slot: SlotRef(serviceID: "carta-identita", start: slot), capacity: 2, now: now, expiresAt: now + 600, clientIP: "t").value
         let person = PersonDetails(givenName: "Niccolò", familyName: "D'Angelo Sàez", codiceFiscale: "RSSMRA85T10A562S",
                                    email: "niccolo@example.it", phone: "+393331234567", notes: notes)
         return try store.confirm(holdToken: hold.token, person: person, slotEnd: slot + 1_200, now: now, clientIP: "t",
-                                 within: Notifications.queue("confirmed", settings: settings, now: now))
+                                 policy: BookingPolicy(messages: MessagePolicy(settings))).value
     }
 
     @Test func everyMessageParsesWithRealMIMEAndICalendarParsers() throws {
@@ -106,7 +106,7 @@ func parse(_ files: [String]) throws -> [[String: Any]] {
         // Cancelled by the office, with a reason; a reminder; credentials for an account.
         _ = try store.cancelByOperator(code: booking.code, reason: "Chiusura straordinaria: è festa, ci scusiamo", keepClosed: false,
                                        now: now + 60, actor: "operator:test", address: "t",
-                                       within: Notifications.queue("cancelled", settings: settings, now: now + 60))
+                                       messages: MessagePolicy(settings)).value
         try database.write { connection in
             try Outbox.enqueue(connection, kind: "reminder", channel: "email", recipient: "niccolo@example.it", bookingID: booking.id, language: "en", at: now)
             try Outbox.enqueue(connection, kind: "credentials", channel: "email", recipient: "niccolo@example.it", bookingID: nil, language: "it",
@@ -273,13 +273,13 @@ func parse(_ files: [String]) throws -> [[String: Any]] {
         let settings = renderer.catalogue.configuration.notifications
         // Booked five days ahead (a reminder is due), and one booked only two hours ahead (none).
         let early = now - 4 * 86_400
-        let hold = try store.placeHold(slot: SlotRef(serviceID: "carta-identita", start: slot), capacity: 2, now: early, expiresAt: early + 600, clientIP: "t")
+        let hold = try store.placeHold(slot: SlotRef(serviceID: "carta-identita", start: slot), capacity: 2, now: early, expiresAt: early + 600, clientIP: "t").value
         let person = PersonDetails(givenName: "Ada", familyName: "Neri", codiceFiscale: "RSSMRA85T10A562S", email: "ada@example.it", phone: "3331234567")
         let booking = try store.confirm(holdToken: hold.token, person: person, slotEnd: slot + 1_200, now: early, clientIP: "t",
-                                        within: Notifications.queue("confirmed", settings: settings, now: early))
+                                        policy: BookingPolicy(messages: MessagePolicy(settings))).value
         let lateHold = try store.placeHold(slot: SlotRef(serviceID: "carta-identita", start: slot), capacity: 2, now: slot - 7_200, expiresAt: slot - 6_600,
-                                           clientIP: "t")
-        _ = try store.confirm(holdToken: lateHold.token, person: person, slotEnd: slot + 1_200, now: slot - 7_200, clientIP: "t")
+                                           clientIP: "t").value
+        _ = try store.confirm(holdToken: lateHold.token, person: person, slotEnd: slot + 1_200, now: slot - 7_200, clientIP: "t").value
         let notifier = Notifier(database: database, renderer: renderer, spool: "\(sandbox.folder)/spool")
         #expect(notifier.deliverDue(clock: { early }).delivered == 1)  // the confirmation
         #expect(notifier.deliverDue(clock: { slot - 25 * 3_600 }).remindersQueued == 0)  // too early

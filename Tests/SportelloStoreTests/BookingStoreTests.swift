@@ -50,11 +50,11 @@ let now: Int64 = 1_799_000_000
         #expect(try database.write(durable: false) { try $0.scalarInt("PRAGMA synchronous") } == 1)  // NORMAL
         #expect(try database.write { try $0.scalarInt("PRAGMA synchronous") } == 2)  // back to FULL
         let store = BookingStore(database: database)
-        let hold = try store.placeHold(slot: SlotRef(serviceID: "s", start: 10_000), capacity: 1, now: 0, expiresAt: 600, clientIP: "t")
+        let hold = try store.placeHold(slot: SlotRef(serviceID: "s", start: 10_000), capacity: 1, now: 0, expiresAt: 600, clientIP: "t").value
         #expect(try database.read { try $0.scalarInt("SELECT COUNT(*) FROM holds") } == 1)
         _ = try store.confirm(holdToken: hold.token, person: PersonDetails(givenName: "A", familyName: "B", codiceFiscale: "RSSMRA85T10A562S",
                                                                           email: "a@b.it", phone: "3331234567"),
-                              slotEnd: 10_600, now: 1, clientIP: "t")
+                              slotEnd: 10_600, now: 1, clientIP: "t").value
         #expect(try database.write { try $0.scalarInt("PRAGMA synchronous") } == 2)
         // Both survive closing and reopening.
         let reopened = try Database(path: path)
@@ -106,20 +106,20 @@ let now: Int64 = 1_799_000_000
 
     @Test func capacityCountsBookingsActiveHoldsAndBlocks() throws {
         defer { removeDatabase(path) }
-        let first = try store.placeHold(slot: slot, capacity: 2, now: now, expiresAt: now + 600, clientIP: "1.1.1.1")
-        _ = try store.placeHold(slot: slot, capacity: 2, now: now, expiresAt: now + 600, clientIP: "1.1.1.1")
-        #expect(throws: BookingError.slotFull) { try store.placeHold(slot: slot, capacity: 2, now: now, expiresAt: now + 600, clientIP: "1.1.1.1") }
+        let first = try store.placeHold(slot: slot, capacity: 2, now: now, expiresAt: now + 600, clientIP: "1.1.1.1").value
+        _ = try store.placeHold(slot: slot, capacity: 2, now: now, expiresAt: now + 600, clientIP: "1.1.1.1").value
+        #expect(throws: BookingError.slotFull) { try store.placeHold(slot: slot, capacity: 2, now: now, expiresAt: now + 600, clientIP: "1.1.1.1").value }
         // Expired holds free their desk by themselves.
-        _ = try store.placeHold(slot: slot, capacity: 2, now: now + 600, expiresAt: now + 1200, clientIP: "1.1.1.1")
+        _ = try store.placeHold(slot: slot, capacity: 2, now: now + 600, expiresAt: now + 1200, clientIP: "1.1.1.1").value
         // A released hold frees its desk at once.
         try store.releaseHold(token: first.token, now: now + 601, clientIP: "1.1.1.1")
-        _ = try store.placeHold(slot: slot, capacity: 2, now: now + 601, expiresAt: now + 1200, clientIP: "1.1.1.1")
-        #expect(throws: BookingError.slotFull) { try store.placeHold(slot: slot, capacity: 2, now: now + 602, expiresAt: now + 1200, clientIP: "1.1.1.1") }
+        _ = try store.placeHold(slot: slot, capacity: 2, now: now + 601, expiresAt: now + 1200, clientIP: "1.1.1.1").value
+        #expect(throws: BookingError.slotFull) { try store.placeHold(slot: slot, capacity: 2, now: now + 602, expiresAt: now + 1200, clientIP: "1.1.1.1").value }
         let other = SlotRef(serviceID: "carta-identita", start: slot.start + 1200)
         try store.database.write { try $0.execute("INSERT INTO blocks (service_id, starts_at, ends_at, desks, created_at) VALUES (?, ?, ?, 1, 0)",
                                                   .text(other.serviceID), .int(other.start), .int(other.start + 3600)) }
-        _ = try store.placeHold(slot: other, capacity: 2, now: now, expiresAt: now + 600, clientIP: "1.1.1.1")
-        #expect(throws: BookingError.slotFull) { try store.placeHold(slot: other, capacity: 2, now: now, expiresAt: now + 600, clientIP: "1.1.1.1") }
+        _ = try store.placeHold(slot: other, capacity: 2, now: now, expiresAt: now + 600, clientIP: "1.1.1.1").value
+        #expect(throws: BookingError.slotFull) { try store.placeHold(slot: other, capacity: 2, now: now, expiresAt: now + 600, clientIP: "1.1.1.1").value }
     }
 
     @Test func fiftyConcurrentClientsOnACapacityTwoSlotMakeExactlyTwoBookings() throws {
@@ -127,8 +127,8 @@ let now: Int64 = 1_799_000_000
         let outcomes = Mutex<(booked: [String], full: Int, other: [String])>(([], 0, []))
         DispatchQueue.concurrentPerform(iterations: 50) { index in
             do {
-                let hold = try store.placeHold(slot: slot, capacity: 2, now: now, expiresAt: now + 600, clientIP: "10.0.0.\(index)")
-                let booking = try store.confirm(holdToken: hold.token, person: mario, slotEnd: slot.start + 1200, now: now + 1, clientIP: "10.0.0.\(index)")
+                let hold = try store.placeHold(slot: slot, capacity: 2, now: now, expiresAt: now + 600, clientIP: "10.0.0.\(index)").value
+                let booking = try store.confirm(holdToken: hold.token, person: mario, slotEnd: slot.start + 1200, now: now + 1, clientIP: "10.0.0.\(index)").value
                 outcomes.withLock { $0.booked.append(booking.code) }
             } catch BookingError.slotFull {
                 outcomes.withLock { $0.full += 1 }
@@ -145,9 +145,9 @@ let now: Int64 = 1_799_000_000
 
     @Test func confirmingTwiceReturnsTheSameBooking() throws {
         defer { removeDatabase(path) }
-        let hold = try store.placeHold(slot: slot, capacity: 1, now: now, expiresAt: now + 600, clientIP: "1.1.1.1")
-        let first = try store.confirm(holdToken: hold.token, person: mario, slotEnd: slot.start + 1200, now: now + 10, clientIP: "1.1.1.1")
-        let second = try store.confirm(holdToken: hold.token, person: mario, slotEnd: slot.start + 1200, now: now + 900, clientIP: "1.1.1.1")
+        let hold = try store.placeHold(slot: slot, capacity: 1, now: now, expiresAt: now + 600, clientIP: "1.1.1.1").value
+        let first = try store.confirm(holdToken: hold.token, person: mario, slotEnd: slot.start + 1200, now: now + 10, clientIP: "1.1.1.1").value
+        let second = try store.confirm(holdToken: hold.token, person: mario, slotEnd: slot.start + 1200, now: now + 900, clientIP: "1.1.1.1").value
         #expect(first == second)
         #expect(first.code.count == 8 && first.code.allSatisfy { Tokens.codeAlphabet.contains($0) })
         #expect(first.state == .booked)
@@ -157,63 +157,63 @@ let now: Int64 = 1_799_000_000
 
     @Test func expiredReleasedAndUnknownHoldsCannotBeConfirmed() throws {
         defer { removeDatabase(path) }
-        let expired = try store.placeHold(slot: slot, capacity: 3, now: now, expiresAt: now + 600, clientIP: "1.1.1.1")
-        #expect(throws: BookingError.holdExpired) { try store.confirm(holdToken: expired.token, person: mario, slotEnd: 0, now: now + 600, clientIP: "") }
-        let released = try store.placeHold(slot: slot, capacity: 3, now: now, expiresAt: now + 600, clientIP: "1.1.1.1")
+        let expired = try store.placeHold(slot: slot, capacity: 3, now: now, expiresAt: now + 600, clientIP: "1.1.1.1").value
+        #expect(throws: BookingError.holdExpired) { try store.confirm(holdToken: expired.token, person: mario, slotEnd: 0, now: now + 600, clientIP: "").value }
+        let released = try store.placeHold(slot: slot, capacity: 3, now: now, expiresAt: now + 600, clientIP: "1.1.1.1").value
         try store.releaseHold(token: released.token, now: now + 1, clientIP: "")
         try store.releaseHold(token: released.token, now: now + 2, clientIP: "")
-        #expect(throws: BookingError.holdReleased) { try store.confirm(holdToken: released.token, person: mario, slotEnd: 0, now: now + 3, clientIP: "") }
-        #expect(throws: BookingError.holdNotFound) { try store.confirm(holdToken: "nope", person: mario, slotEnd: 0, now: now, clientIP: "") }
-        #expect(throws: BookingError.holdNotFound) { try store.releaseHold(token: "nope'; DROP TABLE holds; --", now: now, clientIP: "") }
+        #expect(throws: BookingError.holdReleased) { try store.confirm(holdToken: released.token, person: mario, slotEnd: 0, now: now + 3, clientIP: "").value }
+        #expect(throws: BookingError.holdNotFound) { try store.confirm(holdToken: "nope", person: mario, slotEnd: 0, now: now, clientIP: "").value }
+        #expect(throws: BookingError.holdNotFound) { try store.releaseHold(token: "nope'; DROP TABLE holds; --", now: now, clientIP: "").value }
     }
 
     @Test func cancellingNeedsTheRightCodiceFiscaleAndFreesTheSlot() throws {
         defer { removeDatabase(path) }
-        let hold = try store.placeHold(slot: slot, capacity: 1, now: now, expiresAt: now + 600, clientIP: "1.1.1.1")
-        let booking = try store.confirm(holdToken: hold.token, person: mario, slotEnd: slot.start + 1200, now: now, clientIP: "1.1.1.1")
-        #expect(throws: BookingError.slotFull) { try store.placeHold(slot: slot, capacity: 1, now: now, expiresAt: now + 600, clientIP: "") }
-        #expect(throws: BookingError.bookingNotFound) { try store.cancel(code: booking.code, codiceFiscale: "VRDGPP80A01H501U", now: now, clientIP: "") }
-        #expect(throws: BookingError.bookingNotFound) { try store.cancel(code: "ZZZZZZZZ", codiceFiscale: mario.codiceFiscale, now: now, clientIP: "") }
+        let hold = try store.placeHold(slot: slot, capacity: 1, now: now, expiresAt: now + 600, clientIP: "1.1.1.1").value
+        let booking = try store.confirm(holdToken: hold.token, person: mario, slotEnd: slot.start + 1200, now: now, clientIP: "1.1.1.1").value
+        #expect(throws: BookingError.slotFull) { try store.placeHold(slot: slot, capacity: 1, now: now, expiresAt: now + 600, clientIP: "").value }
+        #expect(throws: BookingError.bookingNotFound) { try store.cancel(code: booking.code, codiceFiscale: "VRDGPP80A01H501U", now: now, clientIP: "").value }
+        #expect(throws: BookingError.bookingNotFound) { try store.cancel(code: "ZZZZZZZZ", codiceFiscale: mario.codiceFiscale, now: now, clientIP: "").value }
         #expect(try store.booking(code: booking.code, codiceFiscale: "VRDGPP80A01H501U") == nil)
-        let cancelled = try store.cancel(code: " \(booking.code.lowercased()) ", codiceFiscale: "rssmra85t10a562s", now: now + 5, clientIP: "")
+        let cancelled = try store.cancel(code: " \(booking.code.lowercased()) ", codiceFiscale: "rssmra85t10a562s", now: now + 5, clientIP: "").value
         #expect(cancelled.state == .cancelledByCitizen)
-        #expect(try store.cancel(code: booking.code, codiceFiscale: mario.codiceFiscale, now: now + 6, clientIP: "") == cancelled)
-        _ = try store.placeHold(slot: slot, capacity: 1, now: now + 7, expiresAt: now + 600, clientIP: "")
+        #expect(try store.cancel(code: booking.code, codiceFiscale: mario.codiceFiscale, now: now + 6, clientIP: "").value == cancelled)
+        _ = try store.placeHold(slot: slot, capacity: 1, now: now + 7, expiresAt: now + 600, clientIP: "").value
         let audit = try store.database.read { try $0.scalarInt("SELECT COUNT(*) FROM audit WHERE action = 'cancel'") }
         #expect(audit == 1)
     }
 
     @Test func aStartedAppointmentCannotBeCancelled() throws {
         defer { removeDatabase(path) }
-        let hold = try store.placeHold(slot: slot, capacity: 1, now: now, expiresAt: now + 600, clientIP: "")
-        let booking = try store.confirm(holdToken: hold.token, person: mario, slotEnd: slot.start + 1200, now: now, clientIP: "")
-        #expect(throws: BookingError.bookingInPast) { try store.cancel(code: booking.code, codiceFiscale: mario.codiceFiscale, now: slot.start, clientIP: "") }
+        let hold = try store.placeHold(slot: slot, capacity: 1, now: now, expiresAt: now + 600, clientIP: "").value
+        let booking = try store.confirm(holdToken: hold.token, person: mario, slotEnd: slot.start + 1200, now: now, clientIP: "").value
+        #expect(throws: BookingError.bookingInPast) { try store.cancel(code: booking.code, codiceFiscale: mario.codiceFiscale, now: slot.start, clientIP: "").value }
     }
 
     @Test func thePerPersonCapCountsActiveFutureBookingsOfTheService() throws {
         defer { removeDatabase(path) }
         for offset in 0..<2 {
             let next = SlotRef(serviceID: slot.serviceID, start: slot.start + Int64(offset) * 1200)
-            let hold = try store.placeHold(slot: next, capacity: 1, now: now, expiresAt: now + 600, clientIP: "")
-            _ = try store.confirm(holdToken: hold.token, person: mario, slotEnd: next.start + 1200, now: now, clientIP: "", maxActiveBookingsPerPerson: 2)
+            let hold = try store.placeHold(slot: next, capacity: 1, now: now, expiresAt: now + 600, clientIP: "").value
+            _ = try store.confirm(holdToken: hold.token, person: mario, slotEnd: next.start + 1200, now: now, clientIP: "", policy: BookingPolicy(maxActiveBookingsPerPerson: 2)).value
         }
         let third = SlotRef(serviceID: slot.serviceID, start: slot.start + 7200)
-        let hold = try store.placeHold(slot: third, capacity: 1, now: now, expiresAt: now + 600, clientIP: "")
+        let hold = try store.placeHold(slot: third, capacity: 1, now: now, expiresAt: now + 600, clientIP: "").value
         #expect(throws: BookingError.personLimitReached) {
-            try store.confirm(holdToken: hold.token, person: mario, slotEnd: third.start + 1200, now: now, clientIP: "", maxActiveBookingsPerPerson: 2)
+            try store.confirm(holdToken: hold.token, person: mario, slotEnd: third.start + 1200, now: now, clientIP: "", policy: BookingPolicy(maxActiveBookingsPerPerson: 2)).value
         }
         var luigi = mario
         luigi.codiceFiscale = "VRDGPP80A01H501U"
-        _ = try store.confirm(holdToken: hold.token, person: luigi, slotEnd: third.start + 1200, now: now, clientIP: "", maxActiveBookingsPerPerson: 2)
+        _ = try store.confirm(holdToken: hold.token, person: luigi, slotEnd: third.start + 1200, now: now, clientIP: "", policy: BookingPolicy(maxActiveBookingsPerPerson: 2)).value
     }
 
     @Test func occupancyAndExpiredHoldSlots() throws {
         defer { removeDatabase(path) }
-        let hold = try store.placeHold(slot: slot, capacity: 3, now: now, expiresAt: now + 600, clientIP: "")
-        _ = try store.confirm(holdToken: hold.token, person: mario, slotEnd: slot.start + 1200, now: now, clientIP: "")
-        _ = try store.placeHold(slot: slot, capacity: 3, now: now, expiresAt: now + 300, clientIP: "")
+        let hold = try store.placeHold(slot: slot, capacity: 3, now: now, expiresAt: now + 600, clientIP: "").value
+        _ = try store.confirm(holdToken: hold.token, person: mario, slotEnd: slot.start + 1200, now: now, clientIP: "").value
+        _ = try store.placeHold(slot: slot, capacity: 3, now: now, expiresAt: now + 300, clientIP: "").value
         let other = SlotRef(serviceID: "tari", start: slot.start)
-        _ = try store.placeHold(slot: other, capacity: 3, now: now, expiresAt: now + 300, clientIP: "")
+        _ = try store.placeHold(slot: other, capacity: 3, now: now, expiresAt: now + 300, clientIP: "").value
         let all = try store.occupancy(serviceID: nil, from: slot.start, to: slot.start + 1, now: now)
         #expect(all["carta-identita"]?[slot.start] == SlotOccupancy(booked: 1, held: 1))
         #expect(all["tari"]?[slot.start] == SlotOccupancy(held: 1))
@@ -226,8 +226,8 @@ let now: Int64 = 1_799_000_000
 
     @Test func aConfirmedBookingSurvivesReopeningTheDatabase() throws {
         defer { removeDatabase(path) }
-        let hold = try store.placeHold(slot: slot, capacity: 1, now: now, expiresAt: now + 600, clientIP: "")
-        let booking = try store.confirm(holdToken: hold.token, person: mario, slotEnd: slot.start + 1200, now: now, clientIP: "")
+        let hold = try store.placeHold(slot: slot, capacity: 1, now: now, expiresAt: now + 600, clientIP: "").value
+        let booking = try store.confirm(holdToken: hold.token, person: mario, slotEnd: slot.start + 1200, now: now, clientIP: "").value
         let reopened = BookingStore(database: try Database(path: path))
         #expect(try reopened.booking(code: booking.code, codiceFiscale: mario.codiceFiscale) == booking)
     }

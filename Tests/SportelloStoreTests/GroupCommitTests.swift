@@ -162,8 +162,8 @@ private func auditRows(_ database: Database, actor: String) throws -> Int64 {
             let slot = slots[index % slots.count]
             let person = PersonDetails(givenName: "A", familyName: "B", codiceFiscale: "RSSMRA85T10A562S", email: "a@b.it", phone: "3331234567")
             do {
-                let hold = try store.placeHold(slot: slot, capacity: 3, now: now, expiresAt: now + 600, clientIP: "10.0.0.\(index)")
-                let booking = try store.confirm(holdToken: hold.token, person: person, slotEnd: slot.start + 1_200, now: now + 1, clientIP: "10.0.0.\(index)")
+                let hold = try store.placeHold(slot: slot, capacity: 3, now: now, expiresAt: now + 600, clientIP: "10.0.0.\(index)").value
+                let booking = try store.confirm(holdToken: hold.token, person: person, slotEnd: slot.start + 1_200, now: now + 1, clientIP: "10.0.0.\(index)").value
                 booked.withLock { $0.append(booking.code) }
             } catch BookingError.slotFull {
             } catch {

@@ -1,0 +1,55 @@
+import Foundation
+import Synchronization
+
+/// Starts background services in order, each on a thread of its own, and stops them in reverse order, each
+/// stop waiting until its thread's loop has returned, so nothing a later service needs stops under it and no
+/// thread outlives `stop()`. Start and stop may be repeated; a second start or stop in a row does nothing.
+public final class ServiceGroup: Sendable {
+    private struct Running: Sendable {
+        let service: any BackgroundService
+        let stop: StopRequest
+        let finished: DispatchSemaphore
+    }
+
+    private let services: [any BackgroundService]
+    private let running = Mutex<[Running]?>(nil)
+    private let liveThreads = Atomic<Int>(0)
+
+    public init(_ services: [any BackgroundService]) { self.services = services }
+
+    /// Threads whose loop has not returned yet (zero once `stop()` returns).
+    public var threadsRunning: Int { liveThreads.load(ordering: .acquiring) }
+
+    public var isRunning: Bool { running.withLock { $0 != nil } }
+
+    public func start() {
+        running.withLock { running in
+            guard running == nil else { return }
+            running = services.map { service in
+                let entry = Running(service: service, stop: StopRequest(), finished: DispatchSemaphore(value: 0))
+                liveThreads.add(1, ordering: .acquiringAndReleasing)
+                let thread = Thread { [self] in
+                    entry.service.run(until: entry.stop)
+                    liveThreads.subtract(1, ordering: .acquiringAndReleasing)
+                    entry.finished.signal()
+                }
+                thread.name = service.name
+                thread.start()
+                return entry
+            }
+        }
+    }
+
+    public func stop() {
+        // Under the lock for the whole stop: a start made meanwhile waits until every old thread has ended.
+        running.withLock { running in
+            guard let entries = running else { return }
+            for entry in entries.reversed() {
+                entry.stop.request()
+                entry.service.interrupt()
+                entry.finished.wait()
+            }
+            running = nil
+        }
+    }
+}

@@ -1,0 +1,29 @@
+/// The rules a booking is confirmed under beyond capacity, as one value the Store takes: the per-person limit,
+/// the no-show rule and which messages its confirmation or cancellation queues.
+public struct BookingPolicy: Sendable, Equatable {
+    /// Active future bookings one person may hold for the same service; nil = no limit.
+    public var maxActiveBookingsPerPerson: Int?
+    /// Repeated no-shows keep a person from booking for a while; nil = no such rule.
+    public var noShow: NoShowPolicy?
+    public var messages: MessagePolicy
+
+    /// The defaults are no rule and no message (what a bare store test wants); a comune's policy comes from
+    /// `SiteConfiguration.bookingPolicy`.
+    public init(maxActiveBookingsPerPerson: Int? = nil, noShow: NoShowPolicy? = nil,
+                messages: MessagePolicy = .silent) {
+        self.maxActiveBookingsPerPerson = maxActiveBookingsPerPerson
+        self.noShow = noShow
+        self.messages = messages
+    }
+}
+
+extension SiteConfiguration {
+    /// The comune's booking policy: its limits, its no-show rule, its channels.
+    public var bookingPolicy: BookingPolicy {
+        BookingPolicy(maxActiveBookingsPerPerson: booking.maxActiveBookingsPerPerson, noShow: booking.noShowPolicy,
+                      messages: messagePolicy)
+    }
+
+    /// The comune's channels and the limits on its messages.
+    public var messagePolicy: MessagePolicy { MessagePolicy(notifications, limits: limits) }
+}

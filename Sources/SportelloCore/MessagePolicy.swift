@@ -1,0 +1,27 @@
+/// Which channels the messages a change queues go out on, and the limits on what the comune pays for
+/// (SMS countries, messages per recipient per day). Plain data: the Store writes outbox rows with it inside
+/// the change's transaction; the text is composed at delivery (see docs/ARCHITECTURE.md §4).
+public struct MessagePolicy: Sendable, Equatable {
+    /// Mail goes out (to the booking's email, or to a contact that is an email address).
+    public var email: Bool
+    /// SMS goes out (to the booking's mobile, or to a contact that is a number).
+    public var sms: Bool
+    public var limits: LimitSettings
+
+    public init(email: Bool, sms: Bool, limits: LimitSettings = LimitSettings()) {
+        self.email = email
+        self.sms = sms
+        self.limits = limits
+    }
+
+    /// The channels and limits of a comune's configuration.
+    public init(_ settings: NotificationSettings, limits: LimitSettings = LimitSettings()) {
+        self.init(email: settings.email, sms: settings.sms, limits: limits)
+    }
+
+    /// No message at all.
+    public static let silent = MessagePolicy(email: false, sms: false)
+
+    /// Whether a message on `channel` ("email", "sms") goes out.
+    public func sends(on channel: String) -> Bool { channel == "email" ? email : channel == "sms" ? sms : false }
+}
