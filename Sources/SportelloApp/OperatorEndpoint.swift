@@ -139,7 +139,7 @@ extension Application {
                 "notes": .string(person.notes ?? ""),
                 "stateText": .string(t.text("operator.stateNames.\(booking.state.rawValue)")),
                 "cancelReason": .string(booking.cancelReason ?? ""),
-                "canOutcome": .bool(booking.slot.start <= now && [.booked, .done, .absent].contains(booking.state)),
+                "canOutcome": .bool(booking.slot.start <= now && booking.state.acceptsOutcome),
                 "canCancel": .bool(booking.slot.start > now && booking.state == .booked),
             ])
         }
