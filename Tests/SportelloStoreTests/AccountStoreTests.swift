@@ -1,0 +1,136 @@
+import Foundation
+import SportelloCore
+import Testing
+@testable import SportelloStore
+
+/// Citizens' accounts on a database of their own: registration, sign-in and its lock, sessions, reset,
+/// the SPID/CIE take-over.
+@Suite struct AccountStoreTests {
+    let now: Int64 = 1_800_000_000
+
+    func withAccounts(_ body: (Database, AccountStore) throws -> Void) throws {
+        let path = temporaryDatabasePath()
+        defer { removeDatabase(path) }
+        let database = try Database(path: path)
+        try body(database, AccountStore(database: database))
+    }
+
+    /// Registers Mario and returns his password.
+    func register(_ accounts: AccountStore) throws -> String {
+        guard case .created(_, let password) = try accounts.register(mario, verifiedContact: mario.email, now: now, address: "203.0.113.9")
+        else { throw AccountError.storage("not created") }
+        return password
+    }
+
+    @Test func registeringCreatesOneAccountWithAGeneratedPasswordAndItsMessageInTheSameTransaction() throws {
+        try withAccounts { database, accounts in
+            var sentPasswords: [String] = []
+            let registration = try accounts.register(mario, verifiedContact: mario.email, now: now, address: "203.0.113.9",
+                                                     onCreated: { _, _, password in sentPasswords.append(password) })
+            guard case .created(let account, let password) = registration else { Issue.record("not created"); return }
+            #expect(account.codiceFiscale == mario.codiceFiscale && account.verifiedContact == mario.email)
+            #expect(sentPasswords == [password] && password.count == 10)
+            #expect(password.contains(where: \.isLowercase) && password.contains(where: \.isUppercase) && password.contains(where: \.isNumber))
+            // The password is stored only as a hash.
+            let stored = try database.read { try $0.first("SELECT password_hash FROM accounts") { $0.text(0) } }
+            #expect(stored != nil && stored != password && PasswordHasher.verify(password, hash: stored ?? ""))
+            // Again: the same answer to the caller's page, no new account, no new password.
+            var existing: [Int64] = []
+            let again = try accounts.register(mario, verifiedContact: mario.email, now: now + 1, address: "198.51.100.1",
+                                              onExisting: { _, account in existing.append(account.id) },
+                                              onCreated: { _, _, _ in Issue.record("created twice") })
+            #expect(again == .alreadyRegistered(account) && existing == [account.id])
+            #expect(try database.read { try $0.scalarInt("SELECT COUNT(*) FROM accounts") } == 1)
+        }
+    }
+
+    @Test func aRegistrationWhoseMessageCannotBeQueuedLeavesNoAccount() throws {
+        try withAccounts { database, accounts in
+            struct QueueFull: Error {}
+            #expect(throws: AccountError.self) {
+                try accounts.register(mario, verifiedContact: mario.email, now: now, address: "t", onCreated: { _, _, _ in throw QueueFull() })
+            }
+            #expect(try database.read { try $0.scalarInt("SELECT COUNT(*) FROM accounts") } == 0)
+        }
+    }
+
+    @Test func signingInOpensASessionThatEndsAfterItsHoursOrOnSignOut() throws {
+        try withAccounts { _, accounts in
+            let password = try register(accounts)
+            let (account, session) = try accounts.login(codiceFiscale: mario.codiceFiscale.lowercased(), password: password, now: now,
+                                                        address: "203.0.113.9")
+            #expect(account.codiceFiscale == mario.codiceFiscale)
+            #expect(accounts.account(session: session, now: now + AccountStore.sessionSeconds - 1)?.id == account.id)
+            #expect(accounts.account(session: session, now: now + AccountStore.sessionSeconds) == nil)
+            #expect(accounts.account(session: "not-a-token", now: now) == nil)
+            #expect(accounts.account(session: Tokens.hex128(), now: now) == nil)
+            accounts.logout(session: session)
+            #expect(accounts.account(session: session, now: now) == nil)
+            #expect(throws: AccountError.wrongCredentials) {
+                try accounts.login(codiceFiscale: "BNCGVN80A01H501U", password: password, now: now, address: "203.0.113.9")
+            }
+        }
+    }
+
+    @Test func wrongPasswordsLockTheAccountForTheirAddressOnly() throws {
+        try withAccounts { _, accounts in
+            let password = try register(accounts)
+            let guesser = "198.51.100.7"
+            for _ in 1..<AccountStore.maximumFailures {
+                #expect(throws: AccountError.wrongCredentials) {
+                    try accounts.login(codiceFiscale: mario.codiceFiscale, password: "wrong", now: now, address: guesser)
+                }
+            }
+            let until = now + AccountStore.lockSeconds
+            #expect(throws: AccountError.locked(until: until)) {
+                try accounts.login(codiceFiscale: mario.codiceFiscale, password: "wrong", now: now, address: guesser)
+            }
+            // Locked even for the right password from that address, until the lock ends…
+            #expect(throws: AccountError.locked(until: until)) {
+                try accounts.login(codiceFiscale: mario.codiceFiscale, password: password, now: until - 1, address: guesser)
+            }
+            // …while its holder, elsewhere, signs in.
+            _ = try accounts.login(codiceFiscale: mario.codiceFiscale, password: password, now: now + 1, address: "203.0.113.9")
+            _ = try accounts.login(codiceFiscale: mario.codiceFiscale, password: password, now: until, address: guesser)
+            // A success clears the count: the next wrong password is the first again.
+            #expect(throws: AccountError.wrongCredentials) {
+                try accounts.login(codiceFiscale: mario.codiceFiscale, password: "wrong", now: until + 1, address: guesser)
+            }
+        }
+    }
+
+    @Test func resettingNeedsTheRegisteredContactAndEndsEverySession() throws {
+        try withAccounts { _, accounts in
+            let old = try register(accounts)
+            let (_, session) = try accounts.login(codiceFiscale: mario.codiceFiscale, password: old, now: now, address: "t")
+            var queued: [String] = []
+            #expect(try !accounts.resetCredentials(codiceFiscale: mario.codiceFiscale, contact: "other@example.it", now: now, address: "t",
+                                                  onReset: { _, _, password in queued.append(password) }))
+            #expect(try !accounts.resetCredentials(codiceFiscale: "BNCGVN80A01H501U", contact: mario.email, now: now, address: "t"))
+            #expect(queued.isEmpty && accounts.account(session: session, now: now) != nil)
+            // The mobile as typed locally (its last digits) matches too; the address is not case-sensitive.
+            #expect(try accounts.resetCredentials(codiceFiscale: mario.codiceFiscale, contact: "333 1234567", now: now, address: "t"))
+            #expect(try accounts.resetCredentials(codiceFiscale: mario.codiceFiscale.lowercased(), contact: "MARIO@example.it", now: now,
+                                                  address: "t", onReset: { _, _, password in queued.append(password) }))
+            let new = try #require(queued.first)
+            #expect(accounts.account(session: session, now: now) == nil)
+            #expect(throws: AccountError.wrongCredentials) {
+                try accounts.login(codiceFiscale: mario.codiceFiscale, password: old, now: now, address: "t")
+            }
+            _ = try accounts.login(codiceFiscale: mario.codiceFiscale, password: new, now: now, address: "t")
+        }
+    }
+
+    @Test func aCertifiedSignInTakesTheLocalAccountOver() throws {
+        try withAccounts { _, accounts in
+            let password = try register(accounts)
+            let (_, session) = try accounts.login(codiceFiscale: mario.codiceFiscale, password: password, now: now, address: "t")
+            #expect(try accounts.takeOver(codiceFiscale: mario.codiceFiscale, now: now, address: "t"))
+            #expect(try !accounts.takeOver(codiceFiscale: mario.codiceFiscale, now: now, address: "t"))
+            #expect(accounts.account(session: session, now: now) == nil)
+            #expect(throws: AccountError.wrongCredentials) {
+                try accounts.login(codiceFiscale: mario.codiceFiscale, password: password, now: now, address: "t")
+            }
+        }
+    }
+}
