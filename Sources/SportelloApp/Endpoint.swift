@@ -180,7 +180,9 @@ extension Application {
             return (nil, nil, nil, failure(.holdNotFound, context))
         }
         if hold.released { return (nil, nil, nil, failure(.holdReleased, context, service: service, near: slot)) }
-        if hold.hasRunOut(at: clock()) { return (nil, nil, nil, failure(.holdExpired, context, service: service, near: slot)) }
+        if hold.hasRunOut(at: clock()) {
+            return (nil, nil, nil, failure(.holdExpired, context, service: service, near: slot))
+        }
         return (hold, service, slot, nil)
     }
 

@@ -273,7 +273,8 @@ extension Application {
     /// is needed.
     private func revalidate(_ cached: [Slot], service: Service, from slot: Slot?, limit: Int, now: Int64) -> [Slot]? {
         guard let range = service.revalidationRange(of: cached, from: slot, limit: limit, now: now),
-              let occupancy = try? source.occupancy(serviceID: service.id, from: range.lowerBound, to: range.upperBound, now: now)[service.id] ?? [:]
+              let occupancy = try? source.occupancy(serviceID: service.id, from: range.lowerBound, to: range.upperBound,
+                                                    now: now)[service.id] ?? [:]
         else { return nil }
         return service.revalidatedFreeSlots(cached, from: slot, limit: limit, now: now, occupancy: occupancy)
     }
@@ -281,7 +282,8 @@ extension Application {
     /// `Service.nearestFreeSlots` over the occupancy of the range it reads.
     private func searchFreeSlots(service: Service, from slot: Slot?, limit: Int, now: Int64) -> [Slot] {
         let range = service.alternativesOccupancyRange(from: slot, now: now)
-        guard let occupancy = try? source.occupancy(serviceID: service.id, from: range.lowerBound, to: range.upperBound, now: now)[service.id] ?? [:]
+        guard let occupancy = try? source.occupancy(serviceID: service.id, from: range.lowerBound, to: range.upperBound,
+                                                    now: now)[service.id] ?? [:]
         else { return [] }
         return service.nearestFreeSlots(from: slot, limit: limit, now: now, occupancy: occupancy)
     }

@@ -13,25 +13,27 @@ extension Service {
     /// The last day the search after the requested slot walks: two weeks on, never past the last bookable day.
     private func alternativesLastDay(from slot: Slot?, now: Int64) -> CivilDate {
         let start = max(now, slot?.startInstant ?? now)
-        return min(RomeTime.local(start).date.adding(days: Self.alternativesSearchDays), lastBookableDay(today: RomeTime.local(now).date))
+        let twoWeeksOn = RomeTime.local(start).date.adding(days: Self.alternativesSearchDays)
+        return min(twoWeeksOn, lastBookableDay(today: RomeTime.local(now).date))
     }
 
     /// The first `limit` free slots after `slot` (or from `now`, without one); when there are fewer in the next
     /// two weeks, the free ones just before it too, so an empty answer means nothing is left to book. Only days
     /// from today to the last bookable day can have a free slot, so the walk stays inside them: the search
     /// costs the same whatever date was asked for. `occupancy` covers `alternativesOccupancyRange`.
-    public func nearestFreeSlots(from slot: Slot?, limit: Int, now: Int64, occupancy: [Int64: SlotOccupancy]) -> [Slot] {
+    public func nearestFreeSlots(from slot: Slot?, limit: Int, now: Int64,
+                                 occupancy: [Int64: SlotOccupancy]) -> [Slot] {
         let today = RomeTime.local(now).date
         let lastDay = lastBookableDay(today: today)
         let start = max(now, slot?.startInstant ?? now)
         let firstDay = min(RomeTime.local(start).date, lastDay)
         let endDay = alternativesLastDay(from: slot, now: now)
         func isFree(_ candidate: Slot) -> Bool {
-            candidate.startInstant != slot?.startInstant
-                && availability(of: candidate, occupancy: occupancy[candidate.startInstant] ?? .empty, now: now).state == .free
+            candidate.startInstant != slot?.startInstant && isFreeSlot(candidate, occupancy: occupancy, now: now)
         }
         let after = firstDay <= endDay
-            ? freeSlots(from: start, days: firstDay...endDay, excluding: slot?.startInstant, limit: limit, occupancy: occupancy, now: now)
+            ? freeSlots(from: start, days: firstDay...endDay, excluding: slot?.startInstant, limit: limit,
+                        occupancy: occupancy, now: now)
             : []
         var before: [Slot] = []
         var day = firstDay
@@ -50,7 +52,9 @@ extension Service {
     /// be checked that way and a new search is needed.
     public func revalidationRange(of cached: [Slot], from slot: Slot?, limit: Int, now: Int64) -> Range<Int64>? {
         let start = max(now, slot?.startInstant ?? now)
-        guard cached.count == limit, let last = cached.last, cached.allSatisfy({ $0.startInstant >= start }) else { return nil }
+        guard cached.count == limit, let last = cached.last, cached.allSatisfy({ $0.startInstant >= start }) else {
+            return nil
+        }
         return start..<(last.startInstant + 1)
     }
 
@@ -64,25 +68,30 @@ extension Service {
                                      occupancy: [Int64: SlotOccupancy]) -> [Slot]? {
         guard let range = revalidationRange(of: cached, from: slot, limit: limit, now: now) else { return nil }
         let last = range.upperBound - 1
-        let found = freeSlots(from: range.lowerBound, days: RomeTime.local(range.lowerBound).date...RomeTime.local(last).date,
-                              through: last, excluding: slot?.startInstant, limit: limit, occupancy: occupancy, now: now)
+        let days = RomeTime.local(range.lowerBound).date...RomeTime.local(last).date
+        let found = freeSlots(from: range.lowerBound, days: days, through: last, excluding: slot?.startInstant,
+                              limit: limit, occupancy: occupancy, now: now)
         return found.count == limit ? found : nil
     }
 
     /// The first `limit` free slots of `days` starting in [start, end], in order.
-    func freeSlots(from start: Int64, days: ClosedRange<CivilDate>, through end: Int64 = .max, excluding excluded: Int64?,
-                   limit: Int, occupancy: [Int64: SlotOccupancy], now: Int64) -> [Slot] {
+    func freeSlots(from start: Int64, days: ClosedRange<CivilDate>, through end: Int64 = .max,
+                   excluding excluded: Int64?, limit: Int, occupancy: [Int64: SlotOccupancy], now: Int64) -> [Slot] {
         var found: [Slot] = []
         var day = days.lowerBound
         while found.count < limit, day <= days.upperBound {
             for candidate in slots(on: day) where candidate.startInstant >= start && candidate.startInstant <= end
-                && candidate.startInstant != excluded
-                && availability(of: candidate, occupancy: occupancy[candidate.startInstant] ?? .empty, now: now).state == .free {
+                && candidate.startInstant != excluded && isFreeSlot(candidate, occupancy: occupancy, now: now) {
                 found.append(candidate)
                 if found.count == limit { break }
             }
             day = day.adding(days: 1)
         }
         return found
+    }
+
+    /// Whether a citizen could take `slot` at `now`.
+    private func isFreeSlot(_ slot: Slot, occupancy: [Int64: SlotOccupancy], now: Int64) -> Bool {
+        availability(of: slot, occupancy: occupancy[slot.startInstant] ?? .empty, now: now).state == .free
     }
 }

@@ -217,7 +217,8 @@ public struct BookingStore: Sendable {
     func occupied(_ connection: Connection, _ slot: SlotRef, now: Int64) throws -> Int64 {
         try connection.scalarInt("""
             SELECT (SELECT COUNT(*) FROM bookings WHERE service_id = ?1 AND slot_start = ?2 AND state IN \(Self.occupyingStates))
-                 + (SELECT COUNT(*) FROM holds WHERE service_id = ?1 AND slot_start = ?2 AND \(HoldLiveness.sqlLive(at: "?3")))
+                 + (SELECT COUNT(*) FROM holds
+                    WHERE service_id = ?1 AND slot_start = ?2 AND \(HoldLiveness.sqlLive(at: "?3")))
                  + (SELECT COALESCE(SUM(desks), 0) FROM blocks WHERE service_id = ?1 AND starts_at <= ?2 AND ends_at > ?2)
             """, .text(slot.serviceID), .int(slot.start), .int(now))
     }
@@ -252,7 +253,8 @@ public struct BookingStore: Sendable {
             guard try occupied(connection, slot, now: now) < Int64(capacity) else { throw BookingError.slotFull }
             if let client, client.limit > 0 {
                 let (live, first) = try connection.first("""
-                    SELECT COUNT(*), MIN(expires_at) FROM holds WHERE client_key = ?1 AND \(HoldLiveness.sqlLive(at: "?2"))
+                    SELECT COUNT(*), MIN(expires_at) FROM holds
+                    WHERE client_key = ?1 AND \(HoldLiveness.sqlLive(at: "?2"))
                     """, .text(client.key), .int(now)) { ($0.int(0), $0.optionalInt(1)) } ?? (0, nil)
                 if !BookingLimits.allowsAnotherHold(liveHolds: Int(live), limit: client.limit) {
                     throw BookingError.tooManyHolds(until: first ?? expiresAt)
@@ -323,7 +325,9 @@ public struct BookingStore: Sendable {
                     SELECT COUNT(*) FROM bookings WHERE \(condition)
                       AND service_id = ?2 AND state = 'booked' AND slot_start > ?3
                     """, .text(person.codiceFiscale), .text(hold.slot.serviceID), .int(now), argument)
-                if !BookingLimits.allowsAnotherBooking(activeBookings: Int(active), limit: limit) { throw BookingError.personLimitReached }
+                if !BookingLimits.allowsAnotherBooking(activeBookings: Int(active), limit: limit) {
+                    throw BookingError.personLimitReached
+                }
             }
             var code = Tokens.bookingCode()
             for attempt in 0..<8 {
@@ -492,7 +496,8 @@ public struct BookingStore: Sendable {
             var slots: Set<SlotRef> = []
             // `HoldLiveness.ranOut`: live at `from`, not running at `to`.
             try connection.forEach("""
-                SELECT service_id, slot_start FROM holds WHERE \(HoldLiveness.sqlLive(at: "?1")) AND NOT (\(HoldLiveness.sqlRunning(at: "?2")))
+                SELECT service_id, slot_start FROM holds
+                WHERE \(HoldLiveness.sqlLive(at: "?1")) AND NOT (\(HoldLiveness.sqlRunning(at: "?2")))
                 """, .int(from), .int(to)) { slots.insert(SlotRef(serviceID: $0.text(0), start: $0.int(1))) }
             return Array(slots)
         }

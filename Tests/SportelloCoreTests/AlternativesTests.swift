@@ -11,8 +11,8 @@ import Testing
         let every = #"["01:00-04:00", "09:00-12:00"]"#
         let configuration = try makeConfiguration("""
         [{"id": "s", "name": "S", "slotMinutes": 60, "capacity": 2,
-          "schedule": {"mon": \(every), "tue": \(every), "wed": \(every), "thu": \(every), "fri": \(every), "sat": \(every),
-                       "sun": \(every)},
+          "schedule": {"mon": \(every), "tue": \(every), "wed": \(every), "thu": \(every), "fri": \(every),
+                       "sat": \(every), "sun": \(every)},
           "window": {"minimumNoticeMinutes": 60, "maxDaysAhead": 20}}]
         """)
         service = try #require(Catalogue(configuration: configuration).service(id: "s"))
@@ -30,12 +30,14 @@ import Testing
         while day <= lastDay {
             free += service.slots(on: day).filter {
                 $0.startInstant != slot?.startInstant
-                    && service.availability(of: $0, occupancy: occupancy[$0.startInstant] ?? .empty, now: now).state == .free
+                    && service.availability(of: $0, occupancy: occupancy[$0.startInstant] ?? .empty,
+                                            now: now).state == .free
             }
             day = day.adding(days: 1)
         }
         let after = Array(free.filter { $0.startInstant >= start && $0.date <= endDay }.prefix(max(0, limit)))
-        let before = free.filter { $0.startInstant >= now && $0.startInstant < start }.suffix(max(0, limit - after.count))
+        let before = free.filter { $0.startInstant >= now && $0.startInstant < start }
+            .suffix(max(0, limit - after.count))
         return Array(before) + after
     }
 
@@ -66,8 +68,8 @@ import Testing
             var occupancy: [Int64: SlotOccupancy] = [:]
             let fullShare = [0.2, 0.8, 0.97, 1.0][round % 4]
             for candidate in candidates where Double.random(in: 0..<1, using: &generator) < fullShare {
-                occupancy[candidate.startInstant] = [SlotOccupancy(booked: 2), SlotOccupancy(held: 2), SlotOccupancy(booked: 1, blocked: 1)]
-                    .randomElement(using: &generator)
+                let taken = [SlotOccupancy(booked: 2), SlotOccupancy(held: 2), SlotOccupancy(booked: 1, blocked: 1)]
+                occupancy[candidate.startInstant] = taken.randomElement(using: &generator)
             }
             let requested = round % 7 == 0 ? nil : candidates.randomElement(using: &generator)
             let limit = [0, 1, 5, 12][round % 4]
@@ -90,16 +92,20 @@ import Testing
         let candidates = slots(from: date("2026-03-27"), days: 21)
         for round in 0..<200 {
             var occupancy: [Int64: SlotOccupancy] = [:]
-            for candidate in candidates where Bool.random(using: &generator) { occupancy[candidate.startInstant] = SlotOccupancy(booked: 2) }
+            for candidate in candidates where Bool.random(using: &generator) {
+                occupancy[candidate.startInstant] = SlotOccupancy(booked: 2)
+            }
             let requested = candidates.randomElement(using: &generator)
             let cached = service.nearestFreeSlots(from: requested, limit: 5, now: now, occupancy: occupancy)
             // Meanwhile some places are taken and some freed.
             for candidate in candidates where Int.random(in: 0..<10, using: &generator) == 0 {
-                occupancy[candidate.startInstant] = occupancy[candidate.startInstant] == nil ? SlotOccupancy(held: 2) : nil
+                let wasFree = occupancy[candidate.startInstant] == nil
+                occupancy[candidate.startInstant] = wasFree ? SlotOccupancy(held: 2) : nil
             }
             let later = now + Int64(round % 3) * 1_800
             let fresh = service.nearestFreeSlots(from: requested, limit: 5, now: later, occupancy: occupancy)
-            if let kept = service.revalidatedFreeSlots(cached, from: requested, limit: 5, now: later, occupancy: occupancy) {
+            let kept = service.revalidatedFreeSlots(cached, from: requested, limit: 5, now: later, occupancy: occupancy)
+            if let kept {
                 #expect(kept == fresh, "round \(round)")
                 let range = service.revalidationRange(of: cached, from: requested, limit: 5, now: later)
                 #expect(range.map { r in kept.allSatisfy { r.contains($0.startInstant) } } == true)
@@ -123,7 +129,8 @@ import Testing
         for (day, hours) in [("2026-03-29", [1, 3]), ("2026-10-25", [1, 2, 3])] {
             let now = instant(day, "00:00") - 5 * 86_400
             var occupancy: [Int64: SlotOccupancy] = [:]
-            for candidate in slots(from: RomeTime.local(now).date, days: 21) where candidate.date != date(day) || candidate.start.hour >= 9 {
+            for candidate in slots(from: RomeTime.local(now).date, days: 21)
+            where candidate.date != date(day) || candidate.start.hour >= 9 {
                 occupancy[candidate.startInstant] = SlotOccupancy(booked: 2)
             }
             let found = service.nearestFreeSlots(from: nil, limit: 5, now: now, occupancy: occupancy)
@@ -135,7 +142,9 @@ import Testing
     @Test func nothingLeftGivesAnEmptyAnswer() {
         let now = instant("2026-11-20", "08:00")
         var occupancy: [Int64: SlotOccupancy] = [:]
-        for candidate in slots(from: date("2026-11-20"), days: 22) { occupancy[candidate.startInstant] = SlotOccupancy(booked: 2) }
+        for candidate in slots(from: date("2026-11-20"), days: 22) {
+            occupancy[candidate.startInstant] = SlotOccupancy(booked: 2)
+        }
         #expect(service.nearestFreeSlots(from: nil, limit: 5, now: now, occupancy: occupancy).isEmpty)
         // A slot asked for far beyond the window: the free ones before it.
         let far = instant("2027-06-01", "09:00")

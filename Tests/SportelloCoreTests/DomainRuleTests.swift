@@ -22,9 +22,11 @@ import Testing
                     let running = offset > 0
                     #expect(HoldLiveness.isRunning(expiresAt: expiresAt, at: now) == running)
                     #expect(HoldLiveness.isLive(released: released, confirmed: confirmed, expiresAt: expiresAt, at: now)
-                            == (!released && !confirmed && running), "released \(released) confirmed \(confirmed) offset \(offset)")
+                            == (!released && !confirmed && running),
+                            "released \(released) confirmed \(confirmed) offset \(offset)")
                     // "Expired" is only said of a hold not confirmed, released or not.
-                    #expect(HoldLiveness.hasRunOut(confirmed: confirmed, expiresAt: expiresAt, at: now) == (!confirmed && !running))
+                    #expect(HoldLiveness.hasRunOut(confirmed: confirmed, expiresAt: expiresAt, at: now)
+                            == (!confirmed && !running))
                 }
             }
         }
@@ -35,7 +37,8 @@ import Testing
         // Live at `from` (expiresAt > from) and not running at `to` (expiresAt <= to).
         #expect(HoldLiveness.ranOut(released: false, confirmed: false, expiresAt: expiresAt, between: 999, and: 1_000))
         #expect(HoldLiveness.ranOut(released: false, confirmed: false, expiresAt: expiresAt, between: 0, and: 5_000))
-        #expect(!HoldLiveness.ranOut(released: false, confirmed: false, expiresAt: expiresAt, between: 1_000, and: 2_000))
+        #expect(!HoldLiveness.ranOut(released: false, confirmed: false, expiresAt: expiresAt,
+                                     between: 1_000, and: 2_000))
         #expect(!HoldLiveness.ranOut(released: false, confirmed: false, expiresAt: expiresAt, between: 500, and: 999))
         #expect(!HoldLiveness.ranOut(released: true, confirmed: false, expiresAt: expiresAt, between: 999, and: 1_000))
         #expect(!HoldLiveness.ranOut(released: false, confirmed: true, expiresAt: expiresAt, between: 999, and: 1_000))
@@ -99,7 +102,8 @@ import Testing
     @Test func aThresholdOfOneAndAnInvalidZeroBarOnTheFirstAbsence() {
         let one = NoShowPolicy(absences: 1, withinDays: 1, blockDays: 7)
         #expect(one.blockedUntil(absences: [now - day], now: now) == now + 6 * day)
-        let zero = NoShowPolicy(absences: 0, withinDays: 1, blockDays: 7)  // refused by the configuration; no crash here
+        // Refused by the configuration; no crash here.
+        let zero = NoShowPolicy(absences: 0, withinDays: 1, blockDays: 7)
         #expect(zero.blockedUntil(absences: [now - day], now: now) == now + 6 * day)
         #expect(zero.blockedUntil(absences: [], now: now) == nil)
     }
@@ -122,7 +126,8 @@ import Testing
         for active in 0...6 {
             #expect(BookingLimits.allowsAnotherBooking(activeBookings: active, limit: nil))
             for limit in 1...5 {
-                #expect(BookingLimits.allowsAnotherBooking(activeBookings: active, limit: limit) == (active < limit), "\(active)/\(limit)")
+                #expect(BookingLimits.allowsAnotherBooking(activeBookings: active, limit: limit) == (active < limit),
+                        "\(active)/\(limit)")
             }
         }
     }
@@ -132,7 +137,8 @@ import Testing
             #expect(BookingLimits.allowsAnotherHold(liveHolds: live, limit: 0))
             #expect(BookingLimits.allowsAnotherHold(liveHolds: live, limit: -1))
             for limit in 1...5 {
-                #expect(BookingLimits.allowsAnotherHold(liveHolds: live, limit: limit) == (live < limit), "\(live)/\(limit)")
+                #expect(BookingLimits.allowsAnotherHold(liveHolds: live, limit: limit) == (live < limit),
+                        "\(live)/\(limit)")
             }
         }
     }
@@ -150,7 +156,8 @@ import Testing
     }
 
     @Test func dailyCapsOpenAgainAtLocalMidnightOnEveryKindOfDay() {
-        for (text, hours) in [("2026-11-25", 24), ("2026-03-29", 23), ("2026-10-25", 25), ("2027-03-28", 23), ("2027-10-31", 25)] {
+        let days = [("2026-11-25", 24), ("2026-03-29", 23), ("2026-10-25", 25), ("2027-03-28", 23), ("2027-10-31", 25)]
+        for (text, hours) in days {
             let midnight = instant(text, "00:00")
             let next = instant(date(text).adding(days: 1).description, "00:00")
             #expect(next - midnight == Int64(hours) * 3_600, "\(text)")

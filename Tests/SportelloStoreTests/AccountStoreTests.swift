@@ -7,6 +7,8 @@ import Testing
 /// the SPID/CIE take-over.
 @Suite struct AccountStoreTests {
     let now: Int64 = 1_800_000_000
+    let codiceFiscale = mario.codiceFiscale
+    let stranger = "BNCGVN80A01H501U"
 
     func withAccounts(_ body: (Database, AccountStore) throws -> Void) throws {
         let path = temporaryDatabasePath()
@@ -17,26 +19,35 @@ import Testing
 
     /// Registers Mario and returns his password.
     func register(_ accounts: AccountStore) throws -> String {
-        guard case .created(_, let password) = try accounts.register(mario, verifiedContact: mario.email, now: now, address: "203.0.113.9")
-        else { throw AccountError.storage("not created") }
+        let registration = try accounts.register(mario, verifiedContact: mario.email, now: now, address: "203.0.113.9")
+        guard case .created(_, let password) = registration else { throw AccountError.storage("not created") }
         return password
+    }
+
+    /// Signs Mario in with `password` at `at` from `address`.
+    @discardableResult
+    func login(_ accounts: AccountStore, _ password: String, at: Int64, from address: String = "t",
+               as codiceFiscale: String = mario.codiceFiscale) throws(AccountError) -> (Account, session: String) {
+        try accounts.login(codiceFiscale: codiceFiscale, password: password, now: at, address: address)
     }
 
     @Test func registeringCreatesOneAccountWithAGeneratedPasswordAndItsMessageInTheSameTransaction() throws {
         try withAccounts { database, accounts in
             var sentPasswords: [String] = []
-            let registration = try accounts.register(mario, verifiedContact: mario.email, now: now, address: "203.0.113.9",
+            let registration = try accounts.register(mario, verifiedContact: mario.email, now: now, address: "t",
                                                      onCreated: { _, _, password in sentPasswords.append(password) })
             guard case .created(let account, let password) = registration else { Issue.record("not created"); return }
-            #expect(account.codiceFiscale == mario.codiceFiscale && account.verifiedContact == mario.email)
+            #expect(account.codiceFiscale == codiceFiscale && account.verifiedContact == mario.email)
             #expect(sentPasswords == [password] && password.count == 10)
-            #expect(password.contains(where: \.isLowercase) && password.contains(where: \.isUppercase) && password.contains(where: \.isNumber))
+            let kinds = (lower: password.contains(where: \.isLowercase), upper: password.contains(where: \.isUppercase),
+                         digit: password.contains(where: \.isNumber))
+            #expect(kinds.lower && kinds.upper && kinds.digit)
             // The password is stored only as a hash.
             let stored = try database.read { try $0.first("SELECT password_hash FROM accounts") { $0.text(0) } }
             #expect(stored != nil && stored != password && PasswordHasher.verify(password, hash: stored ?? ""))
             // Again: the same answer to the caller's page, no new account, no new password.
             var existing: [Int64] = []
-            let again = try accounts.register(mario, verifiedContact: mario.email, now: now + 1, address: "198.51.100.1",
+            let again = try accounts.register(mario, verifiedContact: mario.email, now: now + 1, address: "u",
                                               onExisting: { _, account in existing.append(account.id) },
                                               onCreated: { _, _, _ in Issue.record("created twice") })
             #expect(again == .alreadyRegistered(account) && existing == [account.id])
@@ -49,7 +60,8 @@ import Testing
             struct QueueFull: Error {}
             let failQueueing: (Connection, Account, String) throws -> Void = { _, _, _ in throw QueueFull() }
             do {
-                _ = try accounts.register(mario, verifiedContact: mario.email, now: now, address: "t", onCreated: failQueueing)
+                _ = try accounts.register(mario, verifiedContact: mario.email, now: now, address: "t",
+                                          onCreated: failQueueing)
                 Issue.record("registered without its message")
             } catch {
                 // The caller is told it failed (as a storage error today); what matters here is what stayed.
@@ -62,18 +74,16 @@ import Testing
     @Test func signingInOpensASessionThatEndsAfterItsHoursOrOnSignOut() throws {
         try withAccounts { _, accounts in
             let password = try register(accounts)
-            let (account, session) = try accounts.login(codiceFiscale: mario.codiceFiscale.lowercased(), password: password, now: now,
-                                                        address: "203.0.113.9")
-            #expect(account.codiceFiscale == mario.codiceFiscale)
+            // The codice fiscale as typed, in any case.
+            let (account, session) = try login(accounts, password, at: now, as: codiceFiscale.lowercased())
+            #expect(account.codiceFiscale == codiceFiscale)
             #expect(accounts.account(session: session, now: now + AccountStore.sessionSeconds - 1)?.id == account.id)
             #expect(accounts.account(session: session, now: now + AccountStore.sessionSeconds) == nil)
             #expect(accounts.account(session: "not-a-token", now: now) == nil)
             #expect(accounts.account(session: Tokens.hex128(), now: now) == nil)
             accounts.logout(session: session)
             #expect(accounts.account(session: session, now: now) == nil)
-            #expect(throws: AccountError.wrongCredentials) {
-                try accounts.login(codiceFiscale: "BNCGVN80A01H501U", password: password, now: now, address: "203.0.113.9")
-            }
+            #expect(throws: AccountError.wrongCredentials) { try login(accounts, password, at: now, as: stranger) }
         }
     }
 
@@ -82,24 +92,20 @@ import Testing
             let password = try register(accounts)
             let guesser = "198.51.100.7"
             for _ in 1..<AccountStore.maximumFailures {
-                #expect(throws: AccountError.wrongCredentials) {
-                    try accounts.login(codiceFiscale: mario.codiceFiscale, password: "wrong", now: now, address: guesser)
-                }
+                #expect(throws: AccountError.wrongCredentials) { try login(accounts, "wrong", at: now, from: guesser) }
             }
             let until = now + AccountStore.lockSeconds
-            #expect(throws: AccountError.locked(until: until)) {
-                try accounts.login(codiceFiscale: mario.codiceFiscale, password: "wrong", now: now, address: guesser)
-            }
+            #expect(throws: AccountError.locked(until: until)) { try login(accounts, "wrong", at: now, from: guesser) }
             // Locked even for the right password from that address, until the lock ends…
             #expect(throws: AccountError.locked(until: until)) {
-                try accounts.login(codiceFiscale: mario.codiceFiscale, password: password, now: until - 1, address: guesser)
+                try login(accounts, password, at: until - 1, from: guesser)
             }
             // …while its holder, elsewhere, signs in.
-            _ = try accounts.login(codiceFiscale: mario.codiceFiscale, password: password, now: now + 1, address: "203.0.113.9")
-            _ = try accounts.login(codiceFiscale: mario.codiceFiscale, password: password, now: until, address: guesser)
+            try login(accounts, password, at: now + 1, from: "203.0.113.9")
+            try login(accounts, password, at: until, from: guesser)
             // A success clears the count: the next wrong password is the first again.
             #expect(throws: AccountError.wrongCredentials) {
-                try accounts.login(codiceFiscale: mario.codiceFiscale, password: "wrong", now: until + 1, address: guesser)
+                try login(accounts, "wrong", at: until + 1, from: guesser)
             }
         }
     }
@@ -107,35 +113,34 @@ import Testing
     @Test func resettingNeedsTheRegisteredContactAndEndsEverySession() throws {
         try withAccounts { _, accounts in
             let old = try register(accounts)
-            let (_, session) = try accounts.login(codiceFiscale: mario.codiceFiscale, password: old, now: now, address: "t")
+            let (_, session) = try login(accounts, old, at: now)
             var queued: [String] = []
-            #expect(try !accounts.resetCredentials(codiceFiscale: mario.codiceFiscale, contact: "other@example.it", now: now, address: "t",
-                                                  onReset: { _, _, password in queued.append(password) }))
-            #expect(try !accounts.resetCredentials(codiceFiscale: "BNCGVN80A01H501U", contact: mario.email, now: now, address: "t"))
+            let keep: (Connection, Account, String) throws -> Void = { _, _, password in queued.append(password) }
+            #expect(try !accounts.resetCredentials(codiceFiscale: codiceFiscale, contact: "other@example.it", now: now,
+                                                  address: "t", onReset: keep))
+            #expect(try !accounts.resetCredentials(codiceFiscale: stranger, contact: mario.email, now: now,
+                                                  address: "t"))
             #expect(queued.isEmpty && accounts.account(session: session, now: now) != nil)
             // The mobile as typed locally (its last digits) matches too; the address is not case-sensitive.
-            #expect(try accounts.resetCredentials(codiceFiscale: mario.codiceFiscale, contact: "333 1234567", now: now, address: "t"))
-            #expect(try accounts.resetCredentials(codiceFiscale: mario.codiceFiscale.lowercased(), contact: "MARIO@example.it", now: now,
-                                                  address: "t", onReset: { _, _, password in queued.append(password) }))
+            #expect(try accounts.resetCredentials(codiceFiscale: codiceFiscale, contact: "333 1234567", now: now,
+                                                  address: "t"))
+            #expect(try accounts.resetCredentials(codiceFiscale: codiceFiscale.lowercased(),
+                                                  contact: "MARIO@example.it", now: now, address: "t", onReset: keep))
             let new = try #require(queued.first)
             #expect(accounts.account(session: session, now: now) == nil)
-            #expect(throws: AccountError.wrongCredentials) {
-                try accounts.login(codiceFiscale: mario.codiceFiscale, password: old, now: now, address: "t")
-            }
-            _ = try accounts.login(codiceFiscale: mario.codiceFiscale, password: new, now: now, address: "t")
+            #expect(throws: AccountError.wrongCredentials) { try login(accounts, old, at: now) }
+            try login(accounts, new, at: now)
         }
     }
 
     @Test func aCertifiedSignInTakesTheLocalAccountOver() throws {
         try withAccounts { _, accounts in
             let password = try register(accounts)
-            let (_, session) = try accounts.login(codiceFiscale: mario.codiceFiscale, password: password, now: now, address: "t")
-            #expect(try accounts.takeOver(codiceFiscale: mario.codiceFiscale, now: now, address: "t"))
-            #expect(try !accounts.takeOver(codiceFiscale: mario.codiceFiscale, now: now, address: "t"))
+            let (_, session) = try login(accounts, password, at: now)
+            #expect(try accounts.takeOver(codiceFiscale: codiceFiscale, now: now, address: "t"))
+            #expect(try !accounts.takeOver(codiceFiscale: codiceFiscale, now: now, address: "t"))
             #expect(accounts.account(session: session, now: now) == nil)
-            #expect(throws: AccountError.wrongCredentials) {
-                try accounts.login(codiceFiscale: mario.codiceFiscale, password: password, now: now, address: "t")
-            }
+            #expect(throws: AccountError.wrongCredentials) { try login(accounts, password, at: now) }
         }
     }
 }

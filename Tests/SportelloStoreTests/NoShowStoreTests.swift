@@ -21,14 +21,14 @@ import Testing
     func book(_ store: BookingStore, at: Int64, person: PersonDetails = mario, proof: BookingProof = .none,
               policy: NoShowPolicy? = nil, now: Int64? = nil) throws -> Booking {
         let madeAt = now ?? at - 10 * day
-        let hold = try store.placeHold(slot: SlotRef(serviceID: "anagrafe", start: at), capacity: 5, now: madeAt, expiresAt: madeAt + 600,
-                                       clientIP: "t")
+        let hold = try store.placeHold(slot: SlotRef(serviceID: "anagrafe", start: at), capacity: 5, now: madeAt,
+                                       expiresAt: madeAt + 600, clientIP: "t")
         return try store.confirm(holdToken: hold.token, person: person, slotEnd: at + 1_200, now: madeAt, clientIP: "t",
                                  noShowPolicy: policy, proof: proof)
     }
 
-    func missed(_ store: BookingStore, at: Int64, person: PersonDetails = mario, proof: BookingProof = .none, outcome: Outcome = .absent) throws {
-        let booking = try book(store, at: at, person: person, proof: proof)
+    func missed(_ store: BookingStore, at: Int64, person: PersonDetails = mario, outcome: Outcome = .absent) throws {
+        let booking = try book(store, at: at, person: person)
         _ = try store.recordOutcome(code: booking.code, outcome: outcome, now: at + 600, actor: "op", address: "t")
     }
 
@@ -56,7 +56,8 @@ import Testing
 
     @Test func absencesOfBookingsPresentedForOthersBarThePresenterAndAStrangersDoNotBarTheCertifiedPerson() throws {
         try withStore { _, store in
-            var forChild = PersonDetails(givenName: "Lia", familyName: "Rossi", codiceFiscale: "RSSLIA15A41H501X", email: "", phone: "")
+            var forChild = PersonDetails(givenName: "Lia", familyName: "Rossi", codiceFiscale: "RSSLIA15A41H501X",
+                                         email: "", phone: "")
             forChild.presenterCodiceFiscale = mario.codiceFiscale
             forChild.presenterName = "Mario Rossi"
             try missed(store, at: start, person: forChild)
@@ -100,16 +101,19 @@ import Testing
                 switch state {
                 case .booked: break
                 case .done, .absent:
-                    _ = try store.recordOutcome(code: booking.code, outcome: state == .done ? .done : .absent, now: at + 60, actor: "op",
-                                                address: "t")
+                    let outcome: Outcome = state == .done ? .done : .absent
+                    _ = try store.recordOutcome(code: booking.code, outcome: outcome, now: at + 60, actor: "op", address: "t")
                 case .cancelledByCitizen:
-                    _ = try store.cancel(code: booking.code, codiceFiscale: mario.codiceFiscale, now: at - day, clientIP: "t")
+                    _ = try store.cancel(code: booking.code, codiceFiscale: mario.codiceFiscale, now: at - day,
+                                         clientIP: "t")
                 case .cancelledByOperator:
-                    _ = try store.cancelByOperator(code: booking.code, reason: "r", keepClosed: false, now: at - day, actor: "op", address: "t")
+                    _ = try store.cancelByOperator(code: booking.code, reason: "r", keepClosed: false, now: at - day,
+                                                   actor: "op", address: "t")
                 }
                 booked[at] = state
             }
-            let occupancy = try store.occupancy(serviceID: "anagrafe", from: start, to: start + day, now: start - 20 * day)["anagrafe"] ?? [:]
+            let occupancy = try store.occupancy(serviceID: "anagrafe", from: start, to: start + day,
+                                                now: start - 20 * day)["anagrafe"] ?? [:]
             for (at, state) in booked {
                 #expect((occupancy[at]?.booked ?? 0) == (state.occupiesSlot ? 1 : 0), "\(state)")
             }
@@ -119,7 +123,14 @@ import Testing
     @Test func theLiveHoldConditionAgreesWithTheCoreRuleRowByRow() throws {
         try withStore { database, store in
             let now = start
-            var cases: [(slot: SlotRef, released: Bool, confirmed: Bool, expiresAt: Int64)] = []
+            struct Case {
+                let slot: SlotRef, released: Bool, confirmed: Bool, expiresAt: Int64
+
+                func isLive(at now: Int64) -> Bool {
+                    HoldLiveness.isLive(released: released, confirmed: confirmed, expiresAt: expiresAt, at: now)
+                }
+            }
+            var cases: [Case] = []
             for released in [false, true] {
                 for confirmed in [false, true] {
                     for offset: Int64 in [-60, -1, 0, 1, 60] {
@@ -127,32 +138,38 @@ import Testing
                         let expiresAt = now + offset
                         try database.write { connection in
                             try connection.execute("""
-                                INSERT INTO holds (token, service_id, slot_start, created_at, expires_at, released) VALUES (?, ?, ?, ?, ?, ?)
-                                """, .text(Tokens.hex128()), .text(slot.serviceID), .int(slot.start), .int(now - 600), .int(expiresAt),
-                                .int(released ? 1 : 0))
+                                INSERT INTO holds (token, service_id, slot_start, created_at, expires_at, released)
+                                VALUES (?, ?, ?, ?, ?, ?)
+                                """, .text(Tokens.hex128()), .text(slot.serviceID), .int(slot.start), .int(now - 600),
+                                .int(expiresAt), .int(released ? 1 : 0))
                             if confirmed {
                                 try connection.execute("""
-                                    INSERT INTO bookings (code, service_id, slot_start, slot_end, state, created_at, updated_at)
+                                    INSERT INTO bookings
+                                        (code, service_id, slot_start, slot_end, state, created_at, updated_at)
                                     VALUES (?, ?, ?, ?, 'cancelled_by_citizen', ?, ?)
-                                    """, .text(Tokens.bookingCode()), .text(slot.serviceID), .int(slot.start), .int(slot.start + 1_200),
-                                    .int(now), .int(now))
-                                try connection.execute("UPDATE holds SET booking_id = ? WHERE slot_start = ?", .int(connection.lastInsertRowID),
-                                                       .int(slot.start))
+                                    """, .text(Tokens.bookingCode()), .text(slot.serviceID), .int(slot.start),
+                                    .int(slot.start + 1_200), .int(now), .int(now))
+                                try connection.execute("UPDATE holds SET booking_id = ? WHERE slot_start = ?",
+                                                       .int(connection.lastInsertRowID), .int(slot.start))
                             }
                         }
-                        cases.append((slot, released, confirmed, expiresAt))
+                        cases.append(Case(slot: slot, released: released, confirmed: confirmed, expiresAt: expiresAt))
                     }
                 }
             }
-            let occupancy = try store.occupancy(serviceID: nil, from: start, to: start + 2 * 86_400, now: now)["anagrafe"] ?? [:]
+            let occupancy = try store.occupancy(serviceID: nil, from: start, to: start + 2 * 86_400,
+                                                now: now)["anagrafe"] ?? [:]
             let ranOut = Set(try store.slotsOfHoldsExpired(between: now - 1, and: now))
             for item in cases {
-                let live = HoldLiveness.isLive(released: item.released, confirmed: item.confirmed, expiresAt: item.expiresAt, at: now)
+                let live = item.isLive(at: now)
                 #expect((occupancy[item.slot.start]?.held ?? 0) == (live ? 1 : 0), "\(item)")
-                #expect(ranOut.contains(item.slot) == HoldLiveness.ranOut(released: item.released, confirmed: item.confirmed,
-                                                                         expiresAt: item.expiresAt, between: now - 1, and: now), "\(item)")
+                let expired = HoldLiveness.ranOut(released: item.released, confirmed: item.confirmed,
+                                                  expiresAt: item.expiresAt, between: now - 1, and: now)
+                #expect(ranOut.contains(item.slot) == expired, "\(item)")
                 let hold = try database.read { connection in
-                    try connection.first("SELECT token FROM holds WHERE slot_start = ?", .int(item.slot.start)) { $0.text(0) }
+                    try connection.first("SELECT token FROM holds WHERE slot_start = ?", .int(item.slot.start)) {
+                        $0.text(0)
+                    }
                 }
                 #expect(try store.hold(token: hold ?? "")?.isActive(at: now) == live, "\(item)")
             }
@@ -161,9 +178,7 @@ import Testing
             #expect(report.holdsDeleted == 0)  // every slot is after `before`
             try database.write { try $0.execute("UPDATE holds SET slot_start = slot_start - 2 * 86400") }
             let purged = try store.purge(before: now, now: now, actor: "test")
-            #expect(purged.holdsDeleted == cases.filter {
-                !HoldLiveness.isLive(released: $0.released, confirmed: $0.confirmed, expiresAt: $0.expiresAt, at: now)
-            }.count)
+            #expect(purged.holdsDeleted == cases.filter { !$0.isLive(at: now) }.count)
         }
     }
 }

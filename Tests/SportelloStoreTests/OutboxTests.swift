@@ -20,8 +20,8 @@ import Testing
     func queue(_ database: Database, kind: String = "confirmed", recipient: String = "anna@example.it", at now: Int64,
                dedupeKey: String? = nil, payload: [String: String] = [:]) throws {
         try database.write {
-            try Outbox.enqueue($0, kind: kind, channel: "email", recipient: recipient, bookingID: nil, language: "it", payload: payload,
-                               at: now, dedupeKey: dedupeKey)
+            try Outbox.enqueue($0, kind: kind, channel: "email", recipient: recipient, bookingID: nil, language: "it",
+                               payload: payload, at: now, dedupeKey: dedupeKey)
         }
     }
 
@@ -30,15 +30,16 @@ import Testing
             struct Refused: Error {}
             #expect(throws: Refused.self) {
                 try database.write { connection in
-                    try Outbox.enqueue(connection, kind: "confirmed", channel: "email", recipient: "anna@example.it", bookingID: nil,
-                                       language: "it", at: start)
+                    try Outbox.enqueue(connection, kind: "confirmed", channel: "email", recipient: "anna@example.it",
+                                       bookingID: nil, language: "it", at: start)
                     throw Refused()
                 }
             }
             #expect(try outbox.list().isEmpty)
             try queue(database, at: start, payload: ["code": "ABCD2345"])
             let message = try #require(try outbox.list().first)
-            #expect(message.kind == "confirmed" && message.recipient == "anna@example.it" && message.payload == ["code": "ABCD2345"])
+            #expect(message.kind == "confirmed" && message.recipient == "anna@example.it")
+            #expect(message.payload == ["code": "ABCD2345"])
             #expect(message.attempts == 0 && message.sentAt == nil && !message.dead && message.claimedUntil == nil)
         }
     }
@@ -133,7 +134,8 @@ import Testing
             for index in 0..<60 { try queue(database, recipient: "p\(index)@example.it", at: start) }
             let claimed = Mutex<[Int64]>([])
             DispatchQueue.concurrentPerform(iterations: 6) { worker in
-                while let batch = try? outbox.claimDue(now: start, lease: 300, worker: Int32(worker), limit: 3), !batch.isEmpty {
+                while let batch = try? outbox.claimDue(now: start, lease: 300, worker: Int32(worker), limit: 3),
+                      !batch.isEmpty {
                     for message in batch { try? outbox.markSent(id: message.id, now: start + 1) }
                     claimed.withLock { $0 += batch.map(\.id) }
                 }
@@ -149,16 +151,18 @@ import Testing
             let store = BookingStore(database: database)
             let hour: Int64 = 3_600
             func book(_ start: Int64, madeAt: Int64, person: PersonDetails = mario) throws -> Booking {
-                let hold = try store.placeHold(slot: SlotRef(serviceID: "anagrafe", start: start), capacity: 5, now: madeAt,
-                                               expiresAt: madeAt + 600, clientIP: "t")
-                return try store.confirm(holdToken: hold.token, person: person, slotEnd: start + 1_200, now: madeAt, clientIP: "t")
+                let hold = try store.placeHold(slot: SlotRef(serviceID: "anagrafe", start: start), capacity: 5,
+                                               now: madeAt, expiresAt: madeAt + 600, clientIP: "t")
+                return try store.confirm(holdToken: hold.token, person: person, slotEnd: start + 1_200, now: madeAt,
+                                         clientIP: "t")
             }
             let now = start
             let tomorrow = try book(now + 20 * hour, madeAt: now - 72 * hour)
             _ = try book(now + 30 * hour, madeAt: now - 72 * hour)                 // beyond the 24 hours
-            _ = try book(now + 10 * hour, madeAt: now - 1 * hour)                  // made inside the window: no reminder
+            _ = try book(now + 10 * hour, madeAt: now - 1 * hour)                  // made inside the window: none
             let cancelled = try book(now + 5 * hour, madeAt: now - 72 * hour)
-            _ = try store.cancel(code: cancelled.code, codiceFiscale: mario.codiceFiscale, now: now - hour, clientIP: "t")
+            _ = try store.cancel(code: cancelled.code, codiceFiscale: mario.codiceFiscale, now: now - hour,
+                                 clientIP: "t")
             var noPhone = mario
             noPhone.phone = ""
             let mailOnly = try book(now + 2 * hour, madeAt: now - 72 * hour, person: noPhone)
