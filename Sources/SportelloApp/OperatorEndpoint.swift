@@ -140,7 +140,7 @@ extension Application {
                 "stateText": .string(t.text("operator.stateNames.\(booking.state.rawValue)")),
                 "cancelReason": .string(booking.cancelReason ?? ""),
                 "canOutcome": .bool(booking.slot.start <= now && booking.state.acceptsOutcome),
-                "canCancel": .bool(booking.slot.start > now && booking.state == .booked),
+                "canCancel": .bool(booking.state.isActive(slotStart: booking.slot.start, at: now)),
             ])
         }
         let allowed = Set(account.serviceIDs(in: site.catalogue))

@@ -323,7 +323,7 @@ public struct BookingStore: Sendable {
                 let (condition, argument) = proof.matching(presented: false)
                 let active = try connection.scalarInt("""
                     SELECT COUNT(*) FROM bookings WHERE \(condition)
-                      AND service_id = ?2 AND state = 'booked' AND slot_start > ?3
+                      AND service_id = ?2 AND \(BookingState.sqlActive(at: "?3"))
                     """, .text(person.codiceFiscale), .text(hold.slot.serviceID), .int(now), argument)
                 if !BookingLimits.allowsAnotherBooking(activeBookings: Int(active), limit: limit) {
                     throw BookingError.personLimitReached
@@ -373,8 +373,9 @@ public struct BookingStore: Sendable {
         return try run { connection in
             guard let booking = try booking(connection, where: "code = ?", .text(code)), allowed(booking) else { throw BookingError.bookingNotFound }
             if booking.state == .cancelledByCitizen || booking.state == .cancelledByOperator { return booking }
-            guard booking.state == .booked else { throw BookingError.bookingInPast }
-            guard booking.slot.start > now else { throw BookingError.bookingInPast }
+            guard booking.state.isActive(slotStart: booking.slot.start, at: now) else {
+                throw BookingError.bookingInPast
+            }
             try connection.execute("UPDATE bookings SET state = 'cancelled_by_citizen', updated_at = ? WHERE id = ?", .int(now), .int(booking.id))
             try audit(connection, now: now, action: "cancel", subject: booking.code, address: clientIP)
             guard let updated = try self.booking(connection, where: "id = ?", .int(booking.id)) else { throw BookingError.storage("booking vanished") }

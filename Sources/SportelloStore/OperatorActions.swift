@@ -127,7 +127,8 @@ extension BookingStore {
             var affected: [Booking] = []
             try connection.forEach("""
                 SELECT \(Self.bookingColumns) FROM bookings
-                WHERE service_id = ? AND slot_start >= ? AND slot_start < ? AND slot_start > ? AND state = 'booked' ORDER BY slot_start
+                WHERE service_id = ?1 AND slot_start >= ?2 AND slot_start < ?3 AND \(BookingState.sqlActive(at: "?4"))
+                ORDER BY slot_start
                 """, .text(serviceID), .int(startsAt), .int(endsAt), .int(now)) { affected.append(Self.booking($0)) }
             if cancelAffected {
                 for booking in affected {

@@ -13,6 +13,16 @@ import Testing
         }
     }
 
+    @Test func aBookingIsActiveWhileBookedAndNotYetStarted() {
+        let now: Int64 = 1_800_000_000
+        for state in BookingState.allCases {
+            for offset: Int64 in [-3_600, -1, 0, 1, 3_600] {
+                #expect(state.isActive(slotStart: now + offset, at: now) == (state == .booked && offset > 0),
+                        "\(state) \(offset)")
+            }
+        }
+    }
+
     @Test func aHoldIsLiveUntilItsExpirySecondUnlessReleasedOrConfirmed() {
         let now: Int64 = 1_800_000_000
         for released in [false, true] {

@@ -117,6 +117,15 @@ import Testing
             for (at, state) in booked {
                 #expect((occupancy[at]?.booked ?? 0) == (state.occupiesSlot ? 1 : 0), "\(state)")
             }
+            // The active-booking condition, at instants before, at and after each start.
+            for now in booked.keys.flatMap({ [$0 - 1, $0, $0 + 1] }) {
+                let counted = try database.read { connection in
+                    try connection.scalarInt("SELECT COUNT(*) FROM bookings WHERE \(BookingState.sqlActive(at: "?1"))",
+                                             .int(now))
+                }
+                let expected = booked.filter { $0.value.isActive(slotStart: $0.key, at: now) }.count
+                #expect(counted == Int64(expected), "at \(now)")
+            }
         }
     }
 
