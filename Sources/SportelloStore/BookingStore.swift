@@ -498,7 +498,7 @@ public struct BookingStore: Sendable {
             // `HoldLiveness.ranOut`: live at `from`, not running at `to`.
             try connection.forEach("""
                 SELECT service_id, slot_start FROM holds
-                WHERE \(HoldLiveness.sqlLive(at: "?1")) AND NOT (\(HoldLiveness.sqlRunning(at: "?2")))
+                WHERE \(HoldLiveness.sqlLive(at: "?1")) AND \(HoldLiveness.sqlNotRunning(at: "?2"))
                 """, .int(from), .int(to)) { slots.insert(SlotRef(serviceID: $0.text(0), start: $0.int(1))) }
             return Array(slots)
         }
