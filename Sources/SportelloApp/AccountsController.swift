@@ -169,7 +169,7 @@ final class AccountsController: ClientLimits, Sendable {
                                                                                   "codiceFiscale": booking.person.codiceFiscale]) : ""),
                 "byWhom": .string(presentedByOther ? t.format("myBookings.byOther", ["name": booking.person.presenterName ?? "",
                                                                                      "codiceFiscale": booking.person.presenterCodiceFiscale ?? ""]) : ""),
-                "canCancel": .bool(booking.state == .booked && booking.slot.start > now),
+                "canCancel": .bool(booking.state.isActive(slotStart: booking.slot.start, at: now)),
             ])
         }
         return page("my-bookings", status: 200, title: t.text("myBookings.title"), context: context, values: [

@@ -16,7 +16,7 @@ extension BookingController {
         guard let token = fields["hold"], let hold = try? store.hold(token: token), let service = site.catalogue.service(id: hold.slot.serviceID),
               let slot = service.slot(startingAt: hold.slot.start) else { return failure(.holdNotFound, context) }
         if hold.released { return failure(.holdReleased, context, service: service, near: slot) }
-        if hold.bookingID == nil && hold.expiresAt <= clock() { return failure(.holdExpired, context, service: service, near: slot) }
+        if hold.hasRunOut(at: clock()) { return failure(.holdExpired, context, service: service, near: slot) }
         let given = (fields["beneficiary"] ?? "").trimmingCharacters(in: .whitespaces)
         var values = formValues(fields)
         if given.isEmpty {

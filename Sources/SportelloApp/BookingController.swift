@@ -207,7 +207,9 @@ final class BookingController: ClientLimits, Sendable {
             return (nil, nil, nil, failure(.holdNotFound, context))
         }
         if hold.released { return (nil, nil, nil, failure(.holdReleased, context, service: service, near: slot)) }
-        if hold.bookingID == nil && hold.expiresAt <= clock() { return (nil, nil, nil, failure(.holdExpired, context, service: service, near: slot)) }
+        if hold.hasRunOut(at: clock()) {
+            return (nil, nil, nil, failure(.holdExpired, context, service: service, near: slot))
+        }
         return (hold, service, slot, nil)
     }
 

@@ -180,8 +180,8 @@ final class OperatorController: EndpointController, Sendable {
                 "notes": .string(person.notes ?? ""),
                 "stateText": .string(t.text("operator.stateNames.\(booking.state.rawValue)")),
                 "cancelReason": .string(booking.cancelReason ?? ""),
-                "canOutcome": .bool(booking.slot.start <= now && [.booked, .done, .absent].contains(booking.state)),
-                "canCancel": .bool(booking.slot.start > now && booking.state == .booked),
+                "canOutcome": .bool(booking.slot.start <= now && booking.state.acceptsOutcome),
+                "canCancel": .bool(booking.state.isActive(slotStart: booking.slot.start, at: now)),
             ])
         }
         let allowed = Set(account.serviceIDs(in: site.catalogue))

@@ -7,8 +7,22 @@ public enum BookingState: String, CaseIterable, Sendable, Codable {
     case cancelledByCitizen = "cancelled_by_citizen"
     case cancelledByOperator = "cancelled_by_operator"
 
-    /// Whether the booking still occupies its slot's capacity.
+    /// Whether the booking still occupies its slot's capacity: the one definition of occupancy
+    /// (docs/ARCHITECTURE.md §3). A booking keeps its desk once it happened or was missed; only a
+    /// cancellation gives the desk back.
     public var occupiesSlot: Bool { self == .booked || self == .done || self == .absent }
+
+    /// The states that occupy a slot, in declaration order: the Store turns them into its SQL condition.
+    public static let occupyingStates: [BookingState] = allCases.filter(\.occupiesSlot)
+
+    /// Whether the office may record (or correct) an outcome, done or absent: only on a booking that still
+    /// occupies its slot, since a cancelled appointment never took place.
+    public var acceptsOutcome: Bool { occupiesSlot }
+
+    /// Whether a booking in this state whose appointment starts at `slotStart` is still active at `now`: booked
+    /// and not yet started. Only an active booking can be cancelled, counts toward the per-person limit
+    /// (`BookingLimits.allowsAnotherBooking`), gets a reminder, or is touched by a new unavailability.
+    public func isActive(slotStart: Int64, at now: Int64) -> Bool { self == .booked && slotStart > now }
 }
 
 /// What a week page shows for one cell (docs/ARCHITECTURE.md §3). Each has a text and an icon in the templates;

@@ -33,7 +33,15 @@ public struct Hold: Sendable, Equatable {
     public let released: Bool
     public let bookingID: Int64?
 
-    public func isActive(at now: Int64) -> Bool { !released && bookingID == nil && expiresAt > now }
+    /// Whether it still keeps its desk at `now` (`HoldLiveness.isLive`).
+    public func isActive(at now: Int64) -> Bool {
+        HoldLiveness.isLive(released: released, confirmed: bookingID != nil, expiresAt: expiresAt, at: now)
+    }
+
+    /// Whether it ran out unconfirmed by `now` (`HoldLiveness.hasRunOut`): the answer is "expired".
+    public func hasRunOut(at now: Int64) -> Bool {
+        HoldLiveness.hasRunOut(confirmed: bookingID != nil, expiresAt: expiresAt, at: now)
+    }
 }
 
 /// The citizen's details as validated by the form.
@@ -194,7 +202,7 @@ public struct BookingStore: Sendable {
 
     public init(database: Database) { self.database = database }
 
-    static let occupyingStates = "('booked', 'done', 'absent')"
+    static let occupyingStates = BookingState.occupyingSQLList
 
     func run<T>(durable: Bool = true, _ body: (Connection) throws -> T) throws(BookingError) -> T {
         try database.transaction(durable: durable, storage: BookingError.storage, body)
@@ -209,7 +217,8 @@ public struct BookingStore: Sendable {
     func occupied(_ connection: Connection, _ slot: SlotRef, now: Int64) throws -> Int64 {
         try connection.scalarInt("""
             SELECT (SELECT COUNT(*) FROM bookings WHERE service_id = ?1 AND slot_start = ?2 AND state IN \(Self.occupyingStates))
-                 + (SELECT COUNT(*) FROM holds WHERE service_id = ?1 AND slot_start = ?2 AND released = 0 AND booking_id IS NULL AND expires_at > ?3)
+                 + (SELECT COUNT(*) FROM holds
+                    WHERE service_id = ?1 AND slot_start = ?2 AND \(HoldLiveness.sqlLive(at: "?3")))
                  + (SELECT COALESCE(SUM(desks), 0) FROM blocks WHERE service_id = ?1 AND starts_at <= ?2 AND ends_at > ?2)
             """, .text(slot.serviceID), .int(slot.start), .int(now))
     }
@@ -230,7 +239,7 @@ public struct BookingStore: Sendable {
             var released: [SlotRef] = []
             if let session = client?.session {
                 try connection.forEach("""
-                    UPDATE holds SET released = 1 WHERE session = ? AND released = 0 AND booking_id IS NULL AND expires_at > ?
+                    UPDATE holds SET released = 1 WHERE session = ?1 AND \(HoldLiveness.sqlLive(at: "?2"))
                     RETURNING service_id, slot_start
                     """, .text(session), .int(now)) { released.append(SlotRef(serviceID: $0.text(0), start: $0.int(1))) }
                 for previous in released {
@@ -241,9 +250,12 @@ public struct BookingStore: Sendable {
             guard try occupied(connection, slot, now: now) < Int64(capacity) else { throw BookingError.slotFull }
             if let client, client.limit > 0 {
                 let (live, first) = try connection.first("""
-                    SELECT COUNT(*), MIN(expires_at) FROM holds WHERE client_key = ? AND released = 0 AND booking_id IS NULL AND expires_at > ?
+                    SELECT COUNT(*), MIN(expires_at) FROM holds
+                    WHERE client_key = ?1 AND \(HoldLiveness.sqlLive(at: "?2"))
                     """, .text(client.key), .int(now)) { ($0.int(0), $0.optionalInt(1)) } ?? (0, nil)
-                if live >= Int64(client.limit) { throw BookingError.tooManyHolds(until: first ?? expiresAt) }
+                if !BookingLimits.allowsAnotherHold(liveHolds: Int(live), limit: client.limit) {
+                    throw BookingError.tooManyHolds(until: first ?? expiresAt)
+                }
             }
             let token = Tokens.hex128()
             try connection.execute("""
@@ -303,7 +315,7 @@ public struct BookingStore: Sendable {
                 return Committed(booking, change: .none)
             }
             if hold.released { throw BookingError.holdReleased }
-            if hold.expiresAt <= now { throw BookingError.holdExpired }
+            if hold.hasRunOut(at: now) { throw BookingError.holdExpired }
             if let noShowPolicy = policy.noShow,
                let until = try noShowBlock(connection, codiceFiscale: person.codiceFiscale, policy: noShowPolicy, now: now, proof: proof) {
                 throw BookingError.noShowBlocked(until: until)
@@ -312,9 +324,11 @@ public struct BookingStore: Sendable {
                 let (condition, argument) = proof.matching(presented: false)
                 let active = try connection.scalarInt("""
                     SELECT COUNT(*) FROM bookings WHERE \(condition)
-                      AND service_id = ?2 AND state = 'booked' AND slot_start > ?3
+                      AND service_id = ?2 AND \(BookingState.sqlActive(at: "?3"))
                     """, .text(person.codiceFiscale), .text(hold.slot.serviceID), .int(now), argument)
-                if active >= Int64(limit) { throw BookingError.personLimitReached }
+                if !BookingLimits.allowsAnotherBooking(activeBookings: Int(active), limit: limit) {
+                    throw BookingError.personLimitReached
+                }
             }
             var code = Tokens.bookingCode()
             for attempt in 0..<8 {
@@ -369,8 +383,9 @@ public struct BookingStore: Sendable {
             if booking.state == .cancelledByCitizen || booking.state == .cancelledByOperator {
                 return Committed(booking, change: .none)
             }
-            guard booking.state == .booked else { throw BookingError.bookingInPast }
-            guard booking.slot.start > now else { throw BookingError.bookingInPast }
+            guard booking.state.isActive(slotStart: booking.slot.start, at: now) else {
+                throw BookingError.bookingInPast
+            }
             try connection.execute("UPDATE bookings SET state = 'cancelled_by_citizen', updated_at = ? WHERE id = ?", .int(now), .int(booking.id))
             try audit(connection, now: now, action: "cancel", subject: booking.code, address: clientIP)
             guard let updated = try self.booking(connection, where: "id = ?", .int(booking.id)) else { throw BookingError.storage("booking vanished") }
@@ -474,8 +489,8 @@ public struct BookingStore: Sendable {
                 ? "SELECT service_id, slot_start, COUNT(*) FROM bookings WHERE slot_start >= ?1 AND slot_start < ?2 AND state IN \(Self.occupyingStates) AND ?3 IS NULL AND ?4 IS NOT NULL GROUP BY service_id, slot_start"
                 : "SELECT service_id, slot_start, COUNT(*) FROM bookings WHERE service_id = ?3 AND slot_start >= ?1 AND slot_start < ?2 AND state IN \(Self.occupyingStates) AND ?4 IS NOT NULL GROUP BY slot_start"
             let holds = serviceID == nil
-                ? "SELECT service_id, slot_start, COUNT(*) FROM holds WHERE slot_start >= ?1 AND slot_start < ?2 AND released = 0 AND booking_id IS NULL AND expires_at > ?4 AND ?3 IS NULL GROUP BY service_id, slot_start"
-                : "SELECT service_id, slot_start, COUNT(*) FROM holds WHERE service_id = ?3 AND slot_start >= ?1 AND slot_start < ?2 AND released = 0 AND booking_id IS NULL AND expires_at > ?4 GROUP BY slot_start"
+                ? "SELECT service_id, slot_start, COUNT(*) FROM holds WHERE slot_start >= ?1 AND slot_start < ?2 AND \(HoldLiveness.sqlLive(at: "?4")) AND ?3 IS NULL GROUP BY service_id, slot_start"
+                : "SELECT service_id, slot_start, COUNT(*) FROM holds WHERE service_id = ?3 AND slot_start >= ?1 AND slot_start < ?2 AND \(HoldLiveness.sqlLive(at: "?4")) GROUP BY slot_start"
             // Every statement names all four parameters (binding one a statement lacks is an error).
             try connection.forEach(bookings, .int(from), .int(to), SQLValue(serviceID), .int(now)) { row in
                 result[row.text(0), default: [:]][row.int(1), default: .empty].booked = Int(row.int(2))
@@ -491,8 +506,11 @@ public struct BookingStore: Sendable {
     public func slotsOfHoldsExpired(between from: Int64, and to: Int64) throws -> [SlotRef] {
         try database.read { connection in
             var slots: Set<SlotRef> = []
-            try connection.forEach("SELECT service_id, slot_start FROM holds WHERE released = 0 AND booking_id IS NULL AND expires_at > ? AND expires_at <= ?",
-                                   .int(from), .int(to)) { slots.insert(SlotRef(serviceID: $0.text(0), start: $0.int(1))) }
+            // `HoldLiveness.ranOut`: live at `from`, not running at `to`.
+            try connection.forEach("""
+                SELECT service_id, slot_start FROM holds
+                WHERE \(HoldLiveness.sqlLive(at: "?1")) AND \(HoldLiveness.sqlNotRunning(at: "?2"))
+                """, .int(from), .int(to)) { slots.insert(SlotRef(serviceID: $0.text(0), start: $0.int(1))) }
             return Array(slots)
         }
     }

@@ -82,7 +82,7 @@ extension BookingStore {
         try run { connection in
             guard let booking = try booking(connection, where: "code = ?", .text(Self.normalizedCode(code))) else { throw BookingError.bookingNotFound }
             if booking.state == outcome.state { return Committed(booking, change: .none) }
-            guard booking.state == .booked || booking.state == .done || booking.state == .absent else { throw BookingError.bookingNotActive }
+            guard booking.state.acceptsOutcome else { throw BookingError.bookingNotActive }
             guard booking.slot.start <= now else { throw BookingError.outcomeTooEarly }
             try connection.execute("UPDATE bookings SET state = ?, outcome_at = ?, updated_at = ? WHERE id = ?",
                                    .text(outcome.state.rawValue), .int(now), .int(now), .int(booking.id))
@@ -136,7 +136,8 @@ extension BookingStore {
             var queued = 0
             try connection.forEach("""
                 SELECT \(Self.bookingColumns) FROM bookings
-                WHERE service_id = ? AND slot_start >= ? AND slot_start < ? AND slot_start > ? AND state = 'booked' ORDER BY slot_start
+                WHERE service_id = ?1 AND slot_start >= ?2 AND slot_start < ?3 AND \(BookingState.sqlActive(at: "?4"))
+                ORDER BY slot_start
                 """, .text(serviceID), .int(startsAt), .int(endsAt), .int(now)) { affected.append(Self.booking($0)) }
             if cancelAffected {
                 for booking in affected {
@@ -193,9 +194,9 @@ extension BookingStore {
               reason: row.optionalText(5), createdBy: row.optionalText(6))
     }
 
-    /// When the no-show rule bars this codice fiscale, the instant it may book again. With a proof, only the
-    /// absences that proof reaches count (see `BookingProof.matching`): a stranger's bookings in someone's
-    /// name do not bar them.
+    /// When the no-show rule (`NoShowPolicy.blockedUntil`) bars this codice fiscale, the instant it may book
+    /// again. With a proof, only the absences that proof reaches count (see `BookingProof.matching`): a
+    /// stranger's bookings in someone's name do not bar them.
     func noShowBlock(_ connection: Connection, codiceFiscale: String, policy: NoShowPolicy, now: Int64,
                      proof: BookingProof = .none) throws -> Int64? {
         var absences: [Int64] = []
@@ -203,20 +204,10 @@ extension BookingStore {
         try connection.forEach("""
             SELECT slot_start FROM bookings WHERE state = 'absent' AND \(condition)
               AND slot_start > ?2 AND slot_start <= ?3 ORDER BY slot_start LIMIT 1000
-            """, .text(codiceFiscale), .int(now - Int64(policy.withinDays) * 86_400 - Int64(policy.blockDays) * 86_400), .int(now), argument) {
+            """, .text(codiceFiscale), .int(policy.lookbackStart(now: now)), .int(now), argument) {
             absences.append($0.int(0))
         }
-        // The rule is met when `absences` no-shows fall within `withinDays` of each other; the bar runs
-        // `blockDays` from the last of them.
-        var until: Int64?
-        let window = Int64(policy.withinDays) * 86_400
-        if absences.count >= policy.absences {
-            for last in (policy.absences - 1)..<absences.count where absences[last] - absences[last - policy.absences + 1] <= window {
-                until = absences[last] + Int64(policy.blockDays) * 86_400
-            }
-        }
-        guard let until, until > now else { return nil }
-        return until
+        return policy.blockedUntil(absences: absences, now: now)
     }
 
     /// Per service: bookings whose appointment falls in [from, to), by state, no-show rate and lead time.
@@ -252,8 +243,9 @@ extension BookingStore {
                 WHERE slot_end < ? AND anonymized_at IS NULL
                 """, .int(now), .int(before))
             report.bookingsErased = connection.changes
-            // Holds keep the client's address; once confirmed, released or expired they serve no purpose.
-            try connection.execute("DELETE FROM holds WHERE slot_start < ? AND (booking_id IS NOT NULL OR released = 1 OR expires_at < ?)",
+            // Holds keep the client's address; once confirmed, released or expired (no longer live) they serve
+            // no purpose.
+            try connection.execute("DELETE FROM holds WHERE slot_start < ?1 AND NOT (\(HoldLiveness.sqlLive(at: "?2")))",
                                    .int(before), .int(now))
             report.holdsDeleted = connection.changes
             try connection.execute("UPDATE audit SET address = NULL, details = NULL WHERE at < ? AND (address IS NOT NULL OR details IS NOT NULL)",

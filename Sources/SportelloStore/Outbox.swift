@@ -214,7 +214,8 @@ public struct Outbox: Sendable {
                 try connection.execute("""
                     INSERT OR IGNORE INTO outbox (kind, channel, recipient, payload, created_at, next_attempt_at, booking_id, language, dedupe_key)
                     SELECT 'reminder', ?1, \(column), '{}', ?2, ?2, id, COALESCE(language, 'it'), 'reminder:' || id || ':' || ?1
-                    FROM bookings WHERE state = 'booked' AND slot_start > ?2 AND slot_start <= ?3 AND \(column) IS NOT NULL AND \(column) != ''
+                    FROM bookings WHERE \(BookingState.sqlActive(at: "?2")) AND slot_start <= ?3
+                      AND \(column) IS NOT NULL AND \(column) != ''
                       AND created_at < slot_start - ?4
                     """, .text(channel), .int(now), .int(now + Int64(hoursBefore) * 3_600), .int(Int64(hoursBefore) * 3_600))
                 queued += connection.changes

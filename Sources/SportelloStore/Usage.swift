@@ -16,21 +16,16 @@ public struct DailyCap: Sendable, Equatable {
 /// local midnight, the instant a refused client is told.
 public enum Usage {
     /// The civil day of `now` and the instant the next one begins.
-    public static func day(of now: Int64) -> (day: Int64, ends: Int64) {
-        let today = RomeTime.local(now).date
-        let tomorrow = today.adding(days: 1)
-        // Midnight always exists in Italy (clocks change at 02:00/03:00); the fallback only keeps this total.
-        return (Int64(today.dayNumber), RomeTime.instant(date: tomorrow, minutes: 0) ?? now + 86_400)
-    }
+    public static func day(of now: Int64) -> (day: Int64, ends: Int64) { BookingLimits.civilDay(of: now) }
 
     /// Counts one use of every capped key, or none when any is already at its limit: then returns the instant
     /// the budget opens again.
     public static func take(_ connection: Connection, _ caps: [DailyCap], now: Int64) throws -> Int64? {
         let (day, ends) = day(of: now)
-        let capped = caps.filter { $0.limit > 0 && !$0.key.isEmpty }
+        let capped = caps.filter { BookingLimits.dailyCapApplies(key: $0.key, limit: $0.limit) }
         for cap in capped {
             let used = try connection.first("SELECT count FROM usage WHERE key = ? AND day = ?", .text(cap.key), .int(day)) { $0.int(0) } ?? 0
-            if used >= Int64(cap.limit) { return ends }
+            if BookingLimits.dailyCapSpent(used: Int(used), limit: cap.limit) { return ends }
         }
         // Yesterday's counts hold contacts and no cap looks at them again: they go with today's first count
         // (an empty range of the day index when there are none).

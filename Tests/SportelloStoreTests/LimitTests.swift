@@ -133,7 +133,7 @@ import Testing
             limits.smsPerRecipientPerDay = 2
             limits.mailPerRecipientPerDay = 3
             func queue(_ channel: String, _ recipient: String, _ limits: LimitSettings) throws {
-                try store.database.write { connection in
+                _ = try store.database.write { connection in
                     try Outbox.enqueue(connection, kind: "credentials", channel: channel, recipient: recipient, bookingID: nil, language: "it",
                                        at: now, limits: limits)
                 }
