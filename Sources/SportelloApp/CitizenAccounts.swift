@@ -51,7 +51,8 @@ struct Citizen: Sendable, Equatable {
 /// Accounts (registration, sign-in, forgotten credentials), "le mie prenotazioni" and booking for someone
 /// else. Every answer is a page for browsers or JSON for `Accept: application/json`.
 extension Application {
-    static let sessionCookie = "sportello_session"
+    /// The citizen session's cookie; `package` so the endpoint fuzzer (SportelloTesting) can sign its inputs in.
+    package static let sessionCookie = "sportello_session"
 
     /// The signed-in citizen: identity headers count only when they come from a trusted proxy with the secret
     /// it shares with Sportello; otherwise the session cookie decides. A header sent by anyone else is ignored.

@@ -9,18 +9,9 @@ import SportelloStore
 import Synchronization
 import Testing
 @testable import SportelloApp
+import SportelloTesting
 
 let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-
-/// The demo comune's configuration and templates, with the pages and the database in `folder`.
-func demoOptions(in folder: String) -> Options {
-    var options = Options()
-    options.configPath = repositoryRoot.appendingPathComponent("sportello.json").path
-    options.templatesPath = repositoryRoot.appendingPathComponent("site-templates").path
-    options.outputPath = "\(folder)/output"
-    options.databasePath = "\(folder)/db.sqlite"
-    return options
-}
 
 
 /// A test clock the test moves by hand.
@@ -37,7 +28,7 @@ struct Reply {
     let headers: [AnyHashable: Any]
 }
 
-/// The demo comune served by a real `HTTPServer` on a free port, with its own output folder and database.
+/// The fixture comune (`FixtureComune`) served by a real `HTTPServer` on a free port, with its own output folder and database.
 final class RunningSite: Sendable {
     let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sportello-app-\(UUID().uuidString)").path
     let clock: TestClock
@@ -49,7 +40,7 @@ final class RunningSite: Sendable {
 
     init(now: Int64, configure: (inout SiteConfiguration) -> Void = { _ in }) throws {
         clock = TestClock(now)
-        let options = demoOptions(in: folder)
+        let options = FixtureComune.options(in: folder)
         var configuration = try SiteConfiguration.load(path: options.configPath)
         configuration.booking.requestsPerMinutePerAddress = 0  // the tests come from one address
         configuration.limits = .unlimited  // ditto; the limits' own tests set them

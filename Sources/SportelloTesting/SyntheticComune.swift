@@ -1,6 +1,5 @@
 import Foundation
 import SportelloCore
-import SportelloSite
 
 /// A large made-up comune for benchmarks: `services` bookable services in offices of ten, each with a
 /// realistic week (mornings, two afternoons, a pause) and two languages.
@@ -101,36 +100,5 @@ extension SyntheticComune {
             "services": [office],
         ]
         return try SiteConfiguration.parse(JSONSerialization.data(withJSONObject: root))
-    }
-}
-
-/// Occupancy made up deterministically from the slot start, so some cells are booked, held and blocked.
-public struct PatternOccupancy: OccupancySource {
-    let catalogue: Catalogue
-
-    public init(catalogue: Catalogue) { self.catalogue = catalogue }
-
-    public func occupancy(serviceID: String?, from: Int64, to: Int64, now: Int64) throws -> [String: [Int64: SlotOccupancy]] {
-        var result: [String: [Int64: SlotOccupancy]] = [:]
-        let first = RomeTime.local(from).date
-        let last = RomeTime.local(to).date
-        let services = serviceID.map { catalogue.service(id: $0).map { [$0] } ?? [] } ?? catalogue.services
-        for service in services {
-            var slots: [Int64: SlotOccupancy] = [:]
-            var day = first
-            while day <= last {
-                for slot in service.slots(on: day) {
-                    switch (slot.startInstant / 60) % 7 {
-                    case 0, 1: slots[slot.startInstant] = SlotOccupancy(booked: service.capacity)
-                    case 2: slots[slot.startInstant] = SlotOccupancy(held: 1)
-                    case 3: slots[slot.startInstant] = SlotOccupancy(blocked: service.capacity)
-                    default: break
-                    }
-                }
-                day = day.adding(days: 1)
-            }
-            result[service.id] = slots
-        }
-        return result
     }
 }
