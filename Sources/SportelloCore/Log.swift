@@ -15,8 +15,11 @@ public enum LogValue: Sendable, Equatable, ExpressibleByStringLiteral, Expressib
     /// A duration, written as a number of milliseconds with two decimals (`1.84`), a number in JSON too.
     case milliseconds(nanoseconds: UInt64)
 
+    /// Text fields written as literals: `["service": "anagrafe"]`.
     public init(stringLiteral value: String) { self = .text(value) }
+    /// Number fields written as literals: `["pages": 3]`.
     public init(integerLiteral value: Int64) { self = .int(value) }
+    /// A count or size held as `Int`.
     public init(_ value: Int) { self = .int(Int64(value)) }
 }
 
@@ -32,8 +35,10 @@ public enum Log {
     }
     private static let state = Mutex(State())
 
+    /// How lines are written (logfmt or JSON), as `serve --log-format` chose.
     public static var format: LogFormat { state.withLock { $0.format } }
 
+    /// Chooses logfmt or JSON lines for the rest of the process, once at start-up.
     public static func configure(format: LogFormat) { state.withLock { $0.format = format } }
 
     /// Tests read the lines instead of stderr: every line goes to each capturing sink until `endCapture`.
@@ -46,10 +51,14 @@ public enum Log {
         }
     }
 
+    /// Stops the sink `capture(_:)` returned `token` for.
     public static func endCapture(_ token: Int) { _ = state.withLock { $0.sinks.removeValue(forKey: token) } }
 
+    /// Normal operation worth a line: start-up, a command's result, a finished rebuild.
     public static func info(_ event: String, _ fields: KeyValuePairs<String, LogValue> = [:]) { write("info", event, fields) }
+    /// Something a sysadmin should look at that Sportello works around (a retry, a refused setting).
     public static func warning(_ event: String, _ fields: KeyValuePairs<String, LogValue> = [:]) { write("warn", event, fields) }
+    /// A failure that loses or delays work (a page not written, a message not handed over).
     public static func error(_ event: String, _ fields: KeyValuePairs<String, LogValue> = [:]) { write("error", event, fields) }
 
     private static func write(_ level: String, _ event: String, _ fields: KeyValuePairs<String, LogValue>) {

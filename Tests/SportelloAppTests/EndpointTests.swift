@@ -251,8 +251,13 @@ let person = ["nome": "Maria Chiara", "cognome": "D'Alessandro", "codice_fiscale
         #expect(try error("/api/cancellations", ["code": "ABCDEFGH"]) == (422, "invalid_fields"))
         #expect(try error("/api/nothing", [:]) == (404, "not_found"))
         #expect(try error("/api/holds", ["service": "carta-identita", "slot": String(slot), "website": "spam"]) == (400, "bad_form"))
+    }
 
-        // A full slot offers the nearest free ones as buttons.
+    /// A full slot offers the nearest free ones as buttons; API clients get them as data, searched once and
+    /// then re-checked (not searched again) while the writes in between leave them free.
+    @Test func aFullSlotOffersTheNearestFreeOnes() throws {
+        let site = try RunningSite(now: now)
+        defer { site.stop() }
         for _ in 0..<2 { _ = try site.post("/api/holds", ["service": "carta-identita", "slot": String(slot)]) }
         let full = try site.post("/api/holds", ["service": "carta-identita", "slot": String(slot)])
         #expect(full.status == 409)
@@ -306,8 +311,11 @@ let person = ["nome": "Maria Chiara", "cognome": "D'Alessandro", "codice_fiscale
         #expect(try site.post("/api/holds/release", ["hold": lastHold], json: true).status == 200)
         #expect(try alternatives() == offeredNow)
         #expect(site.application.alternatives.counts.searches == kept.searches)
+    }
 
-        // An expired hold cannot be confirmed.
+    @Test func anExpiredHoldCannotBeConfirmed() throws {
+        let site = try RunningSite(now: now)
+        defer { site.stop() }
         let hold = try site.post("/api/holds", ["service": "tari", "slot": String(rome("2026-11-27", "09:00"))], json: true)
         let token = try #require(extract("[0-9a-f]{32}", from: hold.body))
         site.clock.advance(601)
@@ -316,8 +324,11 @@ let person = ["nome": "Maria Chiara", "cognome": "D'Alessandro", "codice_fiscale
         let late = try site.post("/api/review", fields)
         #expect(late.status == 410)
         #expect(late.body.contains("Tempo scaduto"))
+    }
 
-        // English pages for lang=en.
+    @Test func langEnAnswersWithEnglishPages() throws {
+        let site = try RunningSite(now: now)
+        defer { site.stop() }
         let english = try site.post("/api/holds", ["service": "carta-identita", "slot": String(rome("2026-11-26", "11:10")), "lang": "en"])
         #expect(english.body.contains("Your details"))
     }
