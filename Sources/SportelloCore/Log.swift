@@ -1,28 +1,6 @@
 import Foundation
 import Synchronization
 
-/// How log lines are written: `logfmt` (key=value, the default, easy to grep and read in journald) or
-/// `json` (one object per line, for log shippers).
-public enum LogFormat: String, Sendable, CaseIterable {
-    case logfmt
-    case json
-}
-
-/// A field value of a log line: text, or a number written without quotes in JSON.
-public enum LogValue: Sendable, Equatable, ExpressibleByStringLiteral, ExpressibleByIntegerLiteral {
-    case text(String)
-    case int(Int64)
-    /// A duration, written as a number of milliseconds with two decimals (`1.84`), a number in JSON too.
-    case milliseconds(nanoseconds: UInt64)
-
-    /// Text fields written as literals: `["service": "anagrafe"]`.
-    public init(stringLiteral value: String) { self = .text(value) }
-    /// Number fields written as literals: `["pages": 3]`.
-    public init(integerLiteral value: Int64) { self = .int(value) }
-    /// A count or size held as `Int`.
-    public init(_ value: Int) { self = .int(Int64(value)) }
-}
-
 /// The one logger: every line goes to stderr with a single `write(2)`, so lines from different threads never
 /// interleave and nothing waits in a buffer until shutdown (stdout on a pipe is block-buffered, which is why
 /// `serve` under systemd used to show its start lines only when it stopped). No personal data is ever logged:
