@@ -28,6 +28,7 @@ import Synchronization
 /// `limits.proofOfWork` on) are replaced before the request is made, so mutated inputs keep reaching past the
 /// first checks.
 public final class EndpointFuzz: Sendable {
+    /// The routes under `/api/` an input can name; an unknown name is mapped onto one of them by its hash.
     public static let routes = [
         "holds", "holds/release", "holds/resume", "review", "bookings", "cancellations", "holds/for", "beneficiary", "accounts", "login",
         "logout", "credentials", "health",
@@ -119,6 +120,7 @@ public final class EndpointFuzz: Sendable {
     /// directory (or at `SPORTELLO_ROOT`), unless `prepare(root:)` made it first.
     private static let shared = Mutex<EndpointFuzz?>(nil)
 
+    /// Makes the shared fixture from the repository at `root` (once; later calls return the same one).
     @discardableResult
     public static func prepare(root: String) throws -> EndpointFuzz {
         try shared.withLock { fixture in
