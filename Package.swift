@@ -23,15 +23,19 @@ let package = Package(
         .target(name: "SportelloHTTP", dependencies: ["SportelloCore", "CEpoll"]),
         .target(name: "SportelloApp", dependencies: ["SportelloCore", "SportelloStore", "SportelloSite", "SportelloNotify", "SportelloHTTP"]),
 
-        .executableTarget(name: "sportello", dependencies: ["SportelloApp"]),
-        .executableTarget(name: "sportello-bench", dependencies: ["SportelloApp"]),
-        .executableTarget(name: "sportello-fuzz", dependencies: ["SportelloApp"]),
+        // Fixtures, fuzz targets and mutators, the synthetic comune: for the tests, the bench and the fuzzer only,
+        // never linked into `sportello` (docs/ARCHITECTURE.md §1).
+        .target(name: "SportelloTesting", dependencies: ["SportelloCore", "SportelloSite", "SportelloStore", "SportelloHTTP", "SportelloApp"]),
 
-        .testTarget(name: "SportelloCoreTests", dependencies: ["SportelloCore"]),
+        .executableTarget(name: "sportello", dependencies: ["SportelloApp"]),
+        .executableTarget(name: "sportello-bench", dependencies: ["SportelloApp", "SportelloTesting"]),
+        .executableTarget(name: "sportello-fuzz", dependencies: ["SportelloApp", "SportelloTesting"]),
+
+        .testTarget(name: "SportelloCoreTests", dependencies: ["SportelloCore", "SportelloTesting"]),
         .testTarget(name: "SportelloStoreTests", dependencies: ["SportelloStore"]),
         .testTarget(name: "SportelloSiteTests", dependencies: ["SportelloSite"]),
         .testTarget(name: "SportelloNotifyTests", dependencies: ["SportelloNotify"], exclude: ["check_messages.py"]),
-        .testTarget(name: "SportelloHTTPTests", dependencies: ["SportelloHTTP"]),
-        .testTarget(name: "SportelloAppTests", dependencies: ["SportelloApp"]),
+        .testTarget(name: "SportelloHTTPTests", dependencies: ["SportelloHTTP", "SportelloTesting"]),
+        .testTarget(name: "SportelloAppTests", dependencies: ["SportelloApp", "SportelloTesting"]),
     ]
 )

@@ -8,8 +8,9 @@ import SportelloStore
 /// The citizens' accounts (`EndpointRoute` accounts, login, logout, credentials, my-bookings, cancelMine):
 /// registration, sign-in, forgotten credentials and "le mie prenotazioni". Every answer is a page for browsers
 /// or JSON for `Accept: application/json`.
-final class AccountsController: ClientLimits, Sendable {
-    static let sessionCookie = "sportello_session"
+package final class AccountsController: ClientLimits, Sendable {
+    /// The citizen session's cookie; `package` so the endpoint fuzzer (SportelloTesting) can sign its inputs in.
+    package static let sessionCookie = "sportello_session"
 
     let store: BookingStore
     let accounts: AccountStore

@@ -13,7 +13,7 @@ extension Commands {
     public static func deliver(_ options: Options) throws {
         try options.expecting([])
         let site = try LoadedSite(options: options)
-        let report = try notifier(site, options).deliverDue()
+        let report = try notifier(site, options).deliverDue(clock: currentInstant)
         print("delivered \(report.delivered), failed \(report.failed) (will retry), dead \(report.dead), reminders queued \(report.remindersQueued), settled after a restart \(report.recovered)")
     }
 

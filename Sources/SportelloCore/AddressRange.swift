@@ -26,8 +26,10 @@ public struct AddressRange: Sendable, Hashable, CustomStringConvertible {
     /// 4 bytes (IPv4) or 16 (IPv6), masked to the prefix.
     let network: [UInt8]
     let prefixLength: Int
+    /// The range as the configuration wrote it, for messages.
     public let description: String
 
+    /// Parses an address (a single host) or `address/prefix`; nil for anything else, host names included.
     public init?(parsing text: String) {
         let parts = text.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false)
         guard let first = parts.first, let bytes = IPAddress.bytes(of: String(first)) else { return nil }

@@ -1,6 +1,8 @@
 /// The service tree with office settings inherited down to each bookable service.
 public struct Catalogue: Sendable {
+    /// The configuration the tree was built from (comune, booking policy, closures).
     public let configuration: SiteConfiguration
+    /// The top of the tree (offices, or services listed on their own), in the order of the configuration.
     public let roots: [CatalogueEntry]
     /// Bookable services (leaves of the tree) in the order the comune listed them.
     public let services: [Service]
@@ -8,6 +10,7 @@ public struct Catalogue: Sendable {
     /// Every entry by id: breadcrumbs look offices up for every page, so the tree is not searched each time.
     private let entryIndex: [String: CatalogueEntry]
 
+    /// Resolves every service once: inherited office settings, the closures that apply to it, the patron saint.
     public init(configuration: SiteConfiguration) {
         self.configuration = configuration
         var services: [Service] = []
@@ -41,6 +44,7 @@ public struct Catalogue: Sendable {
         entryIndex = entries
     }
 
+    /// The bookable service with this id; nil for an office or an unknown id (a request names ids freely).
     public func service(id: String) -> Service? { serviceIndex[id].map { services[$0] } }
 
     /// The entry (office or service) with this id anywhere in the tree.
@@ -49,37 +53,57 @@ public struct Catalogue: Sendable {
 
 /// An office or a service in the public catalogue.
 public struct CatalogueEntry: Sendable {
+    /// The entry as the configuration wrote it, before inheritance.
     public let definition: ServiceDefinition
+    /// The entries listed under this one (an office's services); empty for a service.
     public let children: [CatalogueEntry]
     /// Set when this entry is bookable.
     public let serviceID: String?
 
+    /// The id from the configuration: unique across the tree, used in URLs and in the database.
     public var id: String { definition.id }
 
+    /// Name, description and documents in `language`, falling back to the configuration's main language.
     public func text(for language: String) -> ServiceText { definition.translations[language] ?? definition.text }
 }
 
 /// A bookable service with every setting resolved.
 public struct Service: Sendable {
+    /// The id from the configuration: unique across the tree, used in URLs and in the database.
     public let id: String
+    /// The offices above the service, outermost first, for breadcrumbs.
     public let ancestorIDs: [String]
+    /// Name, description and documents in the configuration's main language.
     public let text: ServiceText
+    /// The same texts in the other languages, by language code.
     public let translations: [String: ServiceText]
+    /// Where the citizen goes (inherited from the office when the service gives none).
     public let address: String?
+    /// The place on the map, when the configuration gives one.
     public let coordinates: Coordinates?
+    /// The office's telephone, shown on the service page and in messages.
     public let phone: String?
+    /// The office's mail address, the organizer of calendar invitations.
     public let email: String?
+    /// Length of one appointment (30 unless configured).
     public let slotMinutes: Int
+    /// Appointments that can share one slot: the desks serving the service (1 unless configured).
     public let capacity: Int
+    /// The usual opening hours per weekday; slots are cut from them.
     public let schedule: [Weekday: [TimeRange]]
+    /// Breaks within the opening hours when no slot starts or runs.
     public let pauses: [TimeRange]
     /// Hours that replace `schedule` (and, when given, `pauses`) on the days of a season.
     public let seasons: [Season]
+    /// How soon and how far ahead the service can be booked.
     public let window: BookingWindow
+    /// Whether the citizen must say what the appointment is for (the notes field becomes required).
     public let reasonRequired: Bool
     /// Whether bookings need a one-time code sent to their contact; nil = as `booking.verifyContact` says.
     public let verifyContact: Bool?
+    /// Days the service is shut: the comune's closures that name it or apply to every service.
     public let closures: [Closure]
+    /// The comune's patron saint's day, a local holiday when configured.
     public let patronSaint: PatronSaint?
 
     init(definition: ServiceDefinition, ancestorIDs: [String], closures: [Closure], patronSaint: PatronSaint?) {
@@ -103,6 +127,7 @@ public struct Service: Sendable {
         self.patronSaint = patronSaint
     }
 
+    /// Name, description and documents in `language`, falling back to the configuration's main language.
     public func text(for language: String) -> ServiceText { translations[language] ?? text }
 
     /// The opening hours and pauses in force on a date: a season's, or the usual ones.

@@ -3,8 +3,11 @@
 /// Arithmetic works on a day number (days since 1970-01-01) with Howard Hinnant's civil-from-days
 /// algorithms, so it is exact for the proleptic Gregorian calendar and needs no Foundation `Calendar`.
 public struct CivilDate: Hashable, Comparable, Sendable, CustomStringConvertible {
+    /// The proleptic Gregorian year (within `supportedYears`).
     public let year: Int
+    /// 1…12.
     public let month: Int
+    /// 1…31, always a day that exists in the month.
     public let day: Int
 
     /// The years day arithmetic is exact for: far beyond any booking, and small enough that day numbers,
@@ -52,6 +55,7 @@ public struct CivilDate: Hashable, Comparable, Sendable, CustomStringConvertible
         return era * 146_097 + doe - 719_468
     }
 
+    /// The day of the week: schedules are written per weekday.
     public var weekday: Weekday {
         // 1970-01-01 was a Thursday.
         let index = ((dayNumber % 7) + 7 + 3) % 7  // 0 = Monday
@@ -88,10 +92,13 @@ public struct CivilDate: Hashable, Comparable, Sendable, CustomStringConvertible
         self.init(year: y, month: m, day: d)
     }
 
+    /// Earlier dates sort first.
     public static func < (lhs: CivilDate, rhs: CivilDate) -> Bool { lhs.dayNumber < rhs.dayNumber }
 
+    /// Whether `year` has a 29 February (Gregorian rule).
     public static func isLeap(_ year: Int) -> Bool { (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 }
 
+    /// The number of days of `month` in `year` (28…31).
     public static func daysIn(month: Int, year: Int) -> Int {
         switch month {
         case 2: return isLeap(year) ? 29 : 28
@@ -100,44 +107,9 @@ public struct CivilDate: Hashable, Comparable, Sendable, CustomStringConvertible
         }
     }
 
+    /// `value` with leading zeros up to `width` digits ("08"), without `String(format:)`.
     public static func pad(_ value: Int, _ width: Int) -> String {
         let digits = String(value)
         return digits.count >= width ? digits : String(repeating: "0", count: width - digits.count) + digits
     }
-}
-
-public enum Weekday: String, CaseIterable, Sendable, Codable {
-    case monday = "mon", tuesday = "tue", wednesday = "wed", thursday = "thu", friday = "fri", saturday = "sat", sunday = "sun"
-
-    /// 0 = Monday … 6 = Sunday.
-    public var isoIndex: Int { Weekday.allCases.firstIndex(of: self)! }
-}
-
-/// Minutes after local midnight, e.g. 8:30 = 510. 24:00 (1440) is allowed as the end of a range.
-public struct LocalTime: Hashable, Comparable, Sendable, CustomStringConvertible {
-    public let minutes: Int
-
-    public init?(minutes: Int) {
-        guard (0...1440).contains(minutes) else { return nil }
-        self.minutes = minutes
-    }
-
-    public init?(hour: Int, minute: Int) { self.init(minutes: hour * 60 + minute) }
-
-    /// Parses "8:30" or "08:30"; hours 0–24, minutes 00–59, "24:00" only as the very end of a day.
-    public init?(parsing text: Substring) {
-        let parts = text.split(separator: ":", omittingEmptySubsequences: false)
-        guard parts.count == 2, (1...2).contains(parts[0].count), parts[1].count == 2,
-              parts.allSatisfy({ $0.allSatisfy { $0.isASCII && $0.isNumber } }),
-              let h = Int(parts[0]), let m = Int(parts[1]), m < 60, h < 24 || (h == 24 && m == 0) else { return nil }
-        self.init(minutes: h * 60 + m)
-    }
-
-    public var hour: Int { minutes / 60 }
-    public var minute: Int { minutes % 60 }
-
-    /// "08:30"
-    public var description: String { "\(CivilDate.pad(hour, 2)):\(CivilDate.pad(minute, 2))" }
-
-    public static func < (lhs: LocalTime, rhs: LocalTime) -> Bool { lhs.minutes < rhs.minutes }
 }

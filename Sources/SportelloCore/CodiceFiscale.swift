@@ -58,6 +58,7 @@ public struct CodiceFiscale: Hashable, Sendable, CustomStringConvertible {
         self.value = String(decoding: valid, as: UTF8.self)
     }
 
+    /// The canonical code (uppercase, no spaces).
     public var description: String { value }
 
     /// 1…12.

@@ -1,21 +1,32 @@
 /// iCalendar (RFC 5545) text for one appointment. Times are written in UTC ("Z"), which every calendar
 /// shows in the viewer's zone without needing a VTIMEZONE block.
 public struct CalendarEvent: Sendable {
+    /// Stays the same for every version of one appointment, so a calendar updates the event instead of adding one.
     public var uid: String
+    /// Version number (RFC 5545 SEQUENCE): a change or cancellation carries a higher one than the event it replaces.
     public var sequence: Int
+    /// Start of the appointment (Unix seconds).
     public var start: Int64
+    /// End of the appointment (Unix seconds).
     public var end: Int64
+    /// When this version was written (DTSTAMP, Unix seconds).
     public var stamp: Int64
+    /// The title a calendar shows (service and office).
     public var summary: String
+    /// The office's address, when known.
     public var location: String?
+    /// Free text shown with the event: booking code, what to bring.
     public var description: String?
+    /// Marks the event cancelled (STATUS:CANCELLED) so calendars strike it out.
     public var cancelled: Bool
     /// iTIP method (RFC 5546): PUBLISH for a file to import, REQUEST/CANCEL for a mail that updates the event.
     public var method: String
     /// The office as organizer (name, address), and the citizen as attendee: what REQUEST and CANCEL need.
     public var organizer: (name: String, email: String)?
+    /// The citizen's mail address.
     public var attendee: String?
 
+    /// `method` defaults to CANCEL for a cancelled event and PUBLISH otherwise.
     public init(uid: String, sequence: Int = 0, start: Int64, end: Int64, stamp: Int64, summary: String,
                 location: String? = nil, description: String? = nil, cancelled: Bool = false, method: String? = nil,
                 organizer: (name: String, email: String)? = nil, attendee: String? = nil) {

@@ -1,32 +1,34 @@
-/// A national public holiday. `key` is a stable i18n key ("holiday.natale") that the templates translate.
-public struct Holiday: Hashable, Sendable {
-    public let date: CivilDate
-    public let key: String
-
-    public init(date: CivilDate, key: String) {
-        self.date = date
-        self.key = key
-    }
-}
-
 /// Italian national public holidays (Legge 260/1949 and later changes), as the law stands now.
 ///
 /// Historical changes before today's list are not modelled (for example Epifania was not a holiday in
 /// 1978–1985): the calendar is meant for current and future bookings. The comune's patron saint's day is
 /// not national; it belongs to the site configuration.
 public enum ItalianHolidays {
+    /// i18n key: New Year's Day, 1 January.
     public static let capodanno = "holiday.capodanno"
+    /// i18n key: Epiphany, 6 January.
     public static let epifania = "holiday.epifania"
+    /// i18n key: Easter Sunday (computed per year).
     public static let pasqua = "holiday.pasqua"
+    /// i18n key: Easter Monday.
     public static let lunediDellAngelo = "holiday.lunedi_angelo"
+    /// i18n key: Liberation Day, 25 April.
     public static let liberazione = "holiday.liberazione"
+    /// i18n key: Labour Day, 1 May.
     public static let festaDelLavoro = "holiday.festa_lavoro"
+    /// i18n key: Republic Day, 2 June.
     public static let festaDellaRepubblica = "holiday.festa_repubblica"
+    /// i18n key: Saint Francis, 4 October (a national holiday again from 2026).
     public static let sanFrancesco = "holiday.san_francesco"
+    /// i18n key: Assumption, 15 August.
     public static let ferragosto = "holiday.ferragosto"
+    /// i18n key: All Saints, 1 November.
     public static let ognissanti = "holiday.ognissanti"
+    /// i18n key: Immaculate Conception, 8 December.
     public static let immacolata = "holiday.immacolata"
+    /// i18n key: Christmas Day, 25 December.
     public static let natale = "holiday.natale"
+    /// i18n key: Saint Stephen, 26 December.
     public static let santoStefano = "holiday.santo_stefano"
 
     /// Every key `nationalHolidays` can return, for checking that the i18n files translate them all.

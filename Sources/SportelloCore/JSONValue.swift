@@ -10,6 +10,7 @@ public enum JSONValue: Sendable, Equatable, Decodable {
     case array([JSONValue])
     case object([String: JSONValue])
 
+    /// Decodes through `Codable`; the configuration loader uses `parse(_:)`, which keeps line and column.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
         if container.decodeNil() { self = .null }
@@ -42,14 +43,18 @@ public enum JSONValue: Sendable, Equatable, Decodable {
 
 /// A configuration problem at a precise place in the file.
 public struct ConfigurationError: Error, CustomStringConvertible, Sendable, Equatable {
+    /// Where in the file (`services[2].schedule.mon[0]`); empty for the document as a whole.
     public let path: String
+    /// What is wrong there and what is expected, for the person editing the file.
     public let message: String
 
+    /// A problem at `path` (empty for the whole document), explained by `message`.
     public init(path: String, message: String) {
         self.path = path
         self.message = message
     }
 
+    /// The message prefixed by its path, as `sportello check` prints it.
     public var description: String { path.isEmpty ? message : "\(path): \(message)" }
 }
 
@@ -116,8 +121,6 @@ struct ConfigNode {
         guard let range = TimeRange(parsing: text) else { throw fail("\"\(text)\" is not a time range (HH:MM-HH:MM, start before end)") }
         return range
     }
-
-    var isNull: Bool { value == .null }
 }
 
 struct ConfigObject {
@@ -145,6 +148,7 @@ public enum JSONWriter {
         return out
     }
 
+    /// The same compact JSON as `bytes(_:)`, as text.
     public static func string(_ value: Any) -> String { String(decoding: bytes(value), as: UTF8.self) }
 
     private static func write(_ value: Any, into out: inout [UInt8]) {
@@ -203,10 +207,14 @@ public enum JSONWriter {
 
 /// A syntax error in a JSON document, at a 1-based line and column (columns count characters, not bytes).
 public struct JSONSyntaxError: Error, CustomStringConvertible, Sendable, Equatable {
+    /// 1-based line of the error.
     public let line: Int
+    /// 1-based column of the error, counting characters.
     public let column: Int
+    /// What is wrong at that place.
     public let message: String
 
+    /// Where and what, as the configuration loader reports it.
     public var description: String { "line \(line), column \(column): \(message)" }
 }
 

@@ -8,8 +8,10 @@ public final class Locked<Value>: @unchecked Sendable {
     private var value: Value
     private let lock = NSLock()
 
+    /// Wraps the initial value.
     public init(_ value: Value) { self.value = value }
 
+    /// Runs `body` with the value while holding the lock; keep it short, every other thread waits.
     public func withLock<T>(_ body: (inout Value) throws -> T) rethrows -> T {
         lock.lock()
         defer { lock.unlock() }

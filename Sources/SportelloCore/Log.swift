@@ -1,25 +1,6 @@
 import Foundation
 import Synchronization
 
-/// How log lines are written: `logfmt` (key=value, the default, easy to grep and read in journald) or
-/// `json` (one object per line, for log shippers).
-public enum LogFormat: String, Sendable, CaseIterable {
-    case logfmt
-    case json
-}
-
-/// A field value of a log line: text, or a number written without quotes in JSON.
-public enum LogValue: Sendable, Equatable, ExpressibleByStringLiteral, ExpressibleByIntegerLiteral {
-    case text(String)
-    case int(Int64)
-    /// A duration, written as a number of milliseconds with two decimals (`1.84`), a number in JSON too.
-    case milliseconds(nanoseconds: UInt64)
-
-    public init(stringLiteral value: String) { self = .text(value) }
-    public init(integerLiteral value: Int64) { self = .int(value) }
-    public init(_ value: Int) { self = .int(Int64(value)) }
-}
-
 /// The one logger: every line goes to stderr with a single `write(2)`, so lines from different threads never
 /// interleave and nothing waits in a buffer until shutdown (stdout on a pipe is block-buffered, which is why
 /// `serve` under systemd used to show its start lines only when it stopped). No personal data is ever logged:
@@ -32,8 +13,10 @@ public enum Log {
     }
     private static let state = Mutex(State())
 
+    /// How lines are written (logfmt or JSON), as `serve --log-format` chose.
     public static var format: LogFormat { state.withLock { $0.format } }
 
+    /// Chooses logfmt or JSON lines for the rest of the process, once at start-up.
     public static func configure(format: LogFormat) { state.withLock { $0.format = format } }
 
     /// Tests read the lines instead of stderr: every line goes to each capturing sink until `endCapture`.
@@ -46,10 +29,14 @@ public enum Log {
         }
     }
 
+    /// Stops the sink `capture(_:)` returned `token` for.
     public static func endCapture(_ token: Int) { _ = state.withLock { $0.sinks.removeValue(forKey: token) } }
 
+    /// Normal operation worth a line: start-up, a command's result, a finished rebuild.
     public static func info(_ event: String, _ fields: KeyValuePairs<String, LogValue> = [:]) { write("info", event, fields) }
+    /// Something a sysadmin should look at that Sportello works around (a retry, a refused setting).
     public static func warning(_ event: String, _ fields: KeyValuePairs<String, LogValue> = [:]) { write("warn", event, fields) }
+    /// A failure that loses or delays work (a page not written, a message not handed over).
     public static func error(_ event: String, _ fields: KeyValuePairs<String, LogValue> = [:]) { write("error", event, fields) }
 
     private static func write(_ level: String, _ event: String, _ fields: KeyValuePairs<String, LogValue>) {

@@ -5,6 +5,7 @@
 /// allocation-free and identical on every machine whatever its tzdata; the tests cross-check it against
 /// the system's zoneinfo for every day of several decades.
 public enum RomeTime {
+    /// The IANA name of the zone, for calendar files and the tests that compare with the system's tzdata.
     public static let identifier = "Europe/Rome"
 
     /// The instants whose local date is a supported `CivilDate`. Every function here clamps its instant to
@@ -72,6 +73,7 @@ public enum RomeTime {
         return nil
     }
 
+    /// Integer division rounding towards minus infinity, so instants before 1970 fall on the right day.
     @inline(__always)
     public static func floorDiv(_ a: Int64, _ b: Int64) -> Int64 {
         let q = a / b

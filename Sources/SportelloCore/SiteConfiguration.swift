@@ -2,17 +2,24 @@ import Foundation
 
 /// Everything a comune configures, as read from `sportello.json`. See README "Configuration".
 public struct SiteConfiguration: Sendable {
+    /// Who the site is for: name, address of the site, languages, contacts.
     public var comune: ComuneSettings
+    /// How booking works: hold length, weeks published, accounts, per-person limits, no-show policy.
     public var booking: BookingSettings
+    /// How long personal data is kept.
     public var privacy: PrivacySettings
     /// Certified identity (SPID/CIE) passed by the comune's authenticating proxy; nil = not used.
     public var identity: IdentityHeaders?
+    /// Mail and SMS: sender, channels, reminders, retries.
     public var notifications: NotificationSettings
+    /// Days the whole comune or some offices are closed, on top of the national holidays.
     public var closures: [Closure]
+    /// The service tree as written: offices with their services, settings not yet inherited.
     public var services: [ServiceDefinition]
     /// What one client may take: live holds, bookings, registrations and resets per day.
     public var limits = LimitSettings()
 
+    /// The languages Sportello has translations for; `comune.languages` must be among them.
     public static let supportedLanguages = ["it", "en"]
 }
 
@@ -223,11 +230,16 @@ public struct PrivacySettings: Sendable {
 
 /// A season with its own weekly hours (summer hours), every year from one day to another (MM-DD, inclusive).
 public struct Season: Sendable, Hashable {
+    /// The first day of the season (MM-DD), every year.
     public var from: MonthDay
+    /// The last day of the season, inclusive; before `from` when the season runs over New Year.
     public var to: MonthDay
+    /// The weekly hours in force during the season, replacing the usual ones.
     public var schedule: [Weekday: [TimeRange]]
+    /// Breaks during the season; nil keeps the usual pauses.
     public var pauses: [TimeRange]?
 
+    /// Whether the season is in force on `date`.
     public func covers(_ date: CivilDate) -> Bool { covers(MonthDay(month: date.month, day: date.day)) }
 
     /// A season may run over New Year ("12-15" to "01-15").
@@ -236,25 +248,37 @@ public struct Season: Sendable, Hashable {
 
 /// A day of the year, for rules that repeat every year.
 public struct MonthDay: Sendable, Hashable, Comparable, CustomStringConvertible {
+    /// 1…12.
     public var month: Int
+    /// 1…31.
     public var day: Int
 
+    /// Earlier in the calendar year sorts first.
     public static func < (lhs: MonthDay, rhs: MonthDay) -> Bool { (lhs.month, lhs.day) < (rhs.month, rhs.day) }
+    /// "MM-DD", as the configuration writes it.
     public var description: String { "\(month < 10 ? "0" : "")\(month)-\(day < 10 ? "0" : "")\(day)" }
 }
 
 /// Days when offices are closed: the whole comune (no `services`) or only some services (and their sub-services).
 public struct Closure: Sendable, Hashable {
+    /// The first closed day.
     public var from: CivilDate
+    /// The last closed day, inclusive (the same as `from` for a single day).
     public var to: CivilDate
+    /// Why the offices are closed, shown to citizens on the week pages.
     public var reason: String
+    /// The services (or offices, with everything under them) that are closed; empty for the whole comune.
     public var serviceIDs: [String]
 
+    /// Whether `date` falls within the closure.
     public func covers(_ date: CivilDate) -> Bool { from <= date && date <= to }
 }
 
+/// Where an office is on the map (WGS 84), for the link to a map on its page.
 public struct Coordinates: Sendable, Hashable {
+    /// Degrees north.
     public var latitude: Double
+    /// Degrees east.
     public var longitude: Double
 }
 
@@ -268,31 +292,51 @@ public struct BookingWindow: Sendable, Hashable {
 
 /// Texts of a service in one language.
 public struct ServiceText: Sendable, Hashable {
+    /// What the service is called on its page and in messages.
     public var name: String
+    /// A sentence or two on what the service is for and who can ask for it.
     public var description: String
+    /// What to bring to the appointment, one item each.
     public var documents: [String]
+    /// The label of the notes field when the service asks what the appointment is for.
     public var reasonLabel: String?
 }
 
 /// A node of the service tree exactly as configured (settings not yet inherited).
 public struct ServiceDefinition: Sendable {
+    /// Unique across the tree, used in URLs and in the database: never change it once bookings exist.
     public var id: String
+    /// Texts in the site's main language.
     public var text: ServiceText
+    /// Texts in the other languages, by language code.
     public var translations: [String: ServiceText]
+    /// Where the office is; inherited by the services under it.
     public var address: String?
+    /// The place on the map; inherited.
     public var coordinates: Coordinates?
+    /// The office's telephone; inherited.
     public var phone: String?
+    /// The office's mail address; inherited.
     public var email: String?
+    /// Length of one appointment; inherited, 30 when no one says.
     public var slotMinutes: Int?
+    /// Appointments in one slot (desks); inherited, 1 when no one says.
     public var capacity: Int?
+    /// Weekly opening hours; inherited.
     public var schedule: [Weekday: [TimeRange]]?
+    /// Breaks within the opening hours; inherited.
     public var pauses: [TimeRange]?
+    /// Seasons with their own hours; inherited.
     public var seasons: [Season]?
+    /// How soon and how far ahead it can be booked; inherited.
     public var window: BookingWindow?
+    /// Whether the citizen must say what the appointment is for; inherited.
     public var reasonRequired: Bool?
     /// Overrides `booking.verifyContact` for this service (and its sub-services).
     public var verifyContact: Bool?
+    /// Closures written on this entry: they apply to it and everything under it.
     public var closures: [Closure]
+    /// The services under an office; empty for a bookable service.
     public var children: [ServiceDefinition]
 }
 

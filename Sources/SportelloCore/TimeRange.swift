@@ -1,8 +1,11 @@
 /// A half-open range of local time within one day, written "08:30-12:30" in the configuration.
 public struct TimeRange: Hashable, Sendable, CustomStringConvertible {
+    /// The first minute of the range.
     public let start: LocalTime
+    /// The minute after the range ends (half-open: 08:30-12:30 ends before 12:30).
     public let end: LocalTime
 
+    /// nil unless `start` is before `end`: an empty or reversed range is a configuration error.
     public init?(start: LocalTime, end: LocalTime) {
         guard start < end else { return nil }
         self.start = start
@@ -19,9 +22,8 @@ public struct TimeRange: Hashable, Sendable, CustomStringConvertible {
         self.init(start: start, end: end)
     }
 
+    /// Whether the two ranges share a minute (touching ends do not overlap).
     public func overlaps(_ other: TimeRange) -> Bool { start < other.end && other.start < end }
-
-    public func contains(minutes: Int) -> Bool { minutes >= start.minutes && minutes < end.minutes }
 
     /// "08:30-12:30"
     public var description: String { "\(start)-\(end)" }

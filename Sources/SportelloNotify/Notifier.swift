@@ -41,7 +41,7 @@ public struct Notifier: Sendable {
     /// (the server is stopping) the pass takes no further message and stops waiting for a running program,
     /// which is left to finish: the next pass settles it from the spool.
     @discardableResult
-    public func deliverDue(clock: () -> Int64 = currentUnixTime, limit: Int = 500, keepGoing: () -> Bool = { true }) -> DeliveryReport {
+    public func deliverDue(clock: () -> Int64, limit: Int = 500, keepGoing: () -> Bool = { true }) -> DeliveryReport {
         var report = DeliveryReport()
         recover(clock(), &report)
         if let pending = try? outbox.pendingSecretFiles() { secrets.sweep(referenced: pending, now: clock()) }
@@ -207,7 +207,4 @@ public struct Notifier: Sendable {
         }
     }
 }
-
-/// Seconds since the epoch.
-public func currentUnixTime() -> Int64 { Int64(Date().timeIntervalSince1970) }
 

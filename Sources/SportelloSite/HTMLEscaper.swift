@@ -1,5 +1,6 @@
 /// The one HTML escaper: templates call it for every `{{value}}`; nothing else in the project escapes HTML.
 public enum HTMLEscaper {
+    /// `text` with `&`, `<`, `>`, `"` and `'` replaced by entities, safe in element content and quoted attributes.
     public static func escape(_ text: String) -> String {
         var buffer: [UInt8] = []
         buffer.reserveCapacity(text.utf8.count)

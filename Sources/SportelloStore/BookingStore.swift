@@ -174,25 +174,6 @@ public enum BookingError: Error, Equatable, Sendable {
     /// A daily cap (per address or contact) is spent; it opens again at `until` (local midnight).
     case dailyLimitReached(until: Int64)
     case storage(String)
-
-    public var code: String {
-        switch self {
-        case .slotFull: "slot_full"
-        case .holdNotFound: "hold_not_found"
-        case .holdExpired: "hold_expired"
-        case .holdReleased: "hold_released"
-        case .bookingNotFound: "booking_not_found"
-        case .bookingInPast: "booking_in_past"
-        case .personLimitReached: "person_limit_reached"
-        case .noShowBlocked: "no_show_blocked"
-        case .outcomeTooEarly: "outcome_too_early"
-        case .bookingNotActive: "booking_not_active"
-        case .blockNotFound: "block_not_found"
-        case .tooManyHolds: "too_many_holds"
-        case .dailyLimitReached: "daily_limit_reached"
-        case .storage: "storage_error"
-        }
-    }
 }
 
 /// Holds and bookings. Every change is one `BEGIN IMMEDIATE` transaction that checks, writes and audits,

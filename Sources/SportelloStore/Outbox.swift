@@ -95,11 +95,6 @@ public struct Outbox: Sendable {
         RETURNING \(columns)
         """
 
-    /// Claims the next due message for `lease` seconds on behalf of process `worker`; nil when none is due.
-    public func claimNext(now: Int64, lease: Int64, worker: Int32) throws -> OutboxMessage? {
-        try claimDue(now: now, lease: lease, worker: worker, limit: 1).first
-    }
-
     /// Claims up to `limit` due messages in one transaction (one disk flush for all of them).
     public func claimDue(now: Int64, lease: Int64, worker: Int32, limit: Int) throws -> [OutboxMessage] {
         try database.write { connection in

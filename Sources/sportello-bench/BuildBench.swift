@@ -3,6 +3,7 @@ import Glibc
 import SportelloApp
 import SportelloCore
 import SportelloStore
+import SportelloTesting
 
 /// `sportello-bench build`: whole `sportello build` processes on a synthetic comune whose occupancy lives in
 /// SQLite, so every figure includes what a real build does (start-up, reading the configuration and the

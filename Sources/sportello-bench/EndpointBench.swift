@@ -6,6 +6,7 @@ import SportelloCore
 import SportelloHTTP
 import SportelloSite
 import SportelloStore
+import SportelloTesting
 
 /// A minimal keep-alive HTTP/1.1 client over a blocking socket: enough to measure the endpoint.
 final class BenchClient {

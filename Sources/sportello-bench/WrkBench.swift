@@ -5,6 +5,7 @@ import SportelloCore
 import SportelloHTTP
 import SportelloSite
 import SportelloStore
+import SportelloTesting
 
 /// Where the wrk scripts live (Tests/bench), found from the templates folder the bench was pointed at.
 func benchScript(_ name: String, templates: String) -> String {

@@ -5,12 +5,6 @@ import SportelloSite
 
 /// sportello-bench build [--services N[,N…]] [--weeks W] [--runs R] [--languages it,en]: see BuildBench.swift.
 
-func peakRSSMegabytes() -> Double {
-    var usage = rusage()
-    getrusage(RUSAGE_SELF.rawValue, &usage)
-    return Double(usage.ru_maxrss) / 1024
-}
-
 /// How busy the machine is with other work: the share of all cores used during `seconds` while this process
 /// waits. The development machines are shared; a figure taken beside someone else's build is not comparable.
 func backgroundLoad(seconds: Double = 1) -> Double {

@@ -2,6 +2,7 @@ import Foundation
 import Glibc
 import SportelloApp
 import SportelloCore
+import SportelloTesting
 
 // The fuzz harness for the HTTP request parser, the form decoder, the configuration loader, the codice
 // fiscale validator and every POST route of the endpoint, in process (FuzzTarget).

@@ -4,6 +4,7 @@ import SportelloNotify
 import SportelloStore
 import Testing
 @testable import SportelloApp
+import SportelloTesting
 
 /// `sportello deliver` killed with SIGKILL in the middle of handing messages to a slow sendmail, then run
 /// again: every event reaches the fake sendmail exactly once.
@@ -12,7 +13,7 @@ import Testing
 
     /// The demo configuration with mail delivered to `sendmail`.
     func writeConfiguration(sendmail: String) throws -> String {
-        let data = try Data(contentsOf: repositoryRoot.appendingPathComponent("sportello.json"))
+        let data = try FixtureComune.data()
         guard var root = try JSONSerialization.jsonObject(with: data) as? [String: Any] else { throw TestFailure("bad demo configuration") }
         root["notifications"] = ["from": "noreply@comune.valfiorita.example.it", "email": true, "sendmailPath": sendmail, "sms": false,
                                  "reminderHoursBefore": 0]

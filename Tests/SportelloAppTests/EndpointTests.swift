@@ -9,18 +9,9 @@ import SportelloStore
 import Synchronization
 import Testing
 @testable import SportelloApp
+import SportelloTesting
 
 let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-
-/// The demo comune's configuration and templates, with the pages and the database in `folder`.
-func demoOptions(in folder: String) -> Options {
-    var options = Options()
-    options.configPath = repositoryRoot.appendingPathComponent("sportello.json").path
-    options.templatesPath = repositoryRoot.appendingPathComponent("site-templates").path
-    options.outputPath = "\(folder)/output"
-    options.databasePath = "\(folder)/db.sqlite"
-    return options
-}
 
 
 /// A test clock the test moves by hand.
@@ -37,7 +28,7 @@ struct Reply {
     let headers: [AnyHashable: Any]
 }
 
-/// The demo comune served by a real `HTTPServer` on a free port, with its own output folder and database.
+/// The fixture comune (`FixtureComune`) served by a real `HTTPServer` on a free port, with its own output folder and database.
 final class RunningSite: Sendable {
     let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sportello-app-\(UUID().uuidString)").path
     let clock: TestClock
@@ -51,7 +42,7 @@ final class RunningSite: Sendable {
 
     init(now: Int64, configure: (inout SiteConfiguration) -> Void = { _ in }) throws {
         clock = TestClock(now)
-        let options = demoOptions(in: folder)
+        let options = FixtureComune.options(in: folder)
         var configuration = try SiteConfiguration.load(path: options.configPath)
         configuration.booking.requestsPerMinutePerAddress = 0  // the tests come from one address
         configuration.limits = .unlimited  // ditto; the limits' own tests set them
@@ -263,8 +254,13 @@ let person = ["nome": "Maria Chiara", "cognome": "D'Alessandro", "codice_fiscale
         #expect(try error("/api/cancellations", ["code": "ABCDEFGH"]) == (422, "invalid_fields"))
         #expect(try error("/api/nothing", [:]) == (404, "not_found"))
         #expect(try error("/api/holds", ["service": "carta-identita", "slot": String(slot), "website": "spam"]) == (400, "bad_form"))
+    }
 
-        // A full slot offers the nearest free ones as buttons.
+    /// A full slot offers the nearest free ones as buttons; API clients get them as data, searched once and
+    /// then re-checked (not searched again) while the writes in between leave them free.
+    @Test func aFullSlotOffersTheNearestFreeOnes() throws {
+        let site = try RunningSite(now: now)
+        defer { site.stop() }
         for _ in 0..<2 { _ = try site.post("/api/holds", ["service": "carta-identita", "slot": String(slot)]) }
         let full = try site.post("/api/holds", ["service": "carta-identita", "slot": String(slot)])
         #expect(full.status == 409)
@@ -318,8 +314,11 @@ let person = ["nome": "Maria Chiara", "cognome": "D'Alessandro", "codice_fiscale
         #expect(try site.post("/api/holds/release", ["hold": lastHold], json: true).status == 200)
         #expect(try alternatives() == offeredNow)
         #expect(site.application.alternatives.counts.searches == kept.searches)
+    }
 
-        // An expired hold cannot be confirmed.
+    @Test func anExpiredHoldCannotBeConfirmed() throws {
+        let site = try RunningSite(now: now)
+        defer { site.stop() }
         let hold = try site.post("/api/holds", ["service": "tari", "slot": String(rome("2026-11-27", "09:00"))], json: true)
         let token = try #require(extract("[0-9a-f]{32}", from: hold.body))
         site.clock.advance(601)
@@ -328,8 +327,11 @@ let person = ["nome": "Maria Chiara", "cognome": "D'Alessandro", "codice_fiscale
         let late = try site.post("/api/review", fields)
         #expect(late.status == 410)
         #expect(late.body.contains("Tempo scaduto"))
+    }
 
-        // English pages for lang=en.
+    @Test func langEnAnswersWithEnglishPages() throws {
+        let site = try RunningSite(now: now)
+        defer { site.stop() }
         let english = try site.post("/api/holds", ["service": "carta-identita", "slot": String(rome("2026-11-26", "11:10")), "lang": "en"])
         #expect(english.body.contains("Your details"))
     }

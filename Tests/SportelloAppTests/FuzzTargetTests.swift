@@ -3,6 +3,7 @@ import SportelloCore
 import SportelloHTTP
 import Testing
 @testable import SportelloApp
+@testable import SportelloTesting
 
 /// A short seeded run of each fuzz target over the repository's corpus (the long runs are Tests/fuzz/run),
 /// and the verdicts the harness relies on.

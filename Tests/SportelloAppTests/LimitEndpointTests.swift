@@ -3,6 +3,7 @@ import Foundation
 import SportelloStore
 import Testing
 @testable import SportelloApp
+import SportelloTesting
 
 /// Nobody can squat: the budgets of one client over real HTTP, with the limits' defaults.
 @Suite(.serialized) struct LimitEndpointTests {
@@ -19,7 +20,7 @@ import Testing
 
     /// The identity-card slots from Thursday 26th on, in order.
     static let slots: [Int64] = {
-        guard let configuration = try? SiteConfiguration.load(path: repositoryRoot.appendingPathComponent("sportello.json").path),
+        guard let configuration = try? SiteConfiguration.load(path: FixtureComune.configurationPath()),
               let service = Catalogue(configuration: configuration).service(id: "carta-identita") else { return [] }
         return (0..<7).flatMap { day in service.slots(on: CivilDate(year: 2026, month: 11, day: 26)!.adding(days: day)).map(\.startInstant) }
     }()
@@ -334,7 +335,7 @@ import Testing
     }
 
     @Test func theLimitsAreConfiguredWithSafeDefaults() throws {
-        let demo = try Data(contentsOf: repositoryRoot.appendingPathComponent("sportello.json"))
+        let demo = try FixtureComune.data()
         func parse(_ limits: Any) throws -> LimitSettings {
             var root = try #require(try JSONSerialization.jsonObject(with: demo) as? [String: Any])
             root["limits"] = limits

@@ -6,6 +6,7 @@ import SportelloStore
 import Synchronization
 import Testing
 @testable import SportelloApp
+import SportelloTesting
 
 /// What a `sportello` command did.
 struct CommandRun {
@@ -40,10 +41,10 @@ func runSportello(_ arguments: [String], environment: [String: String] = [:]) th
         ["--templates", repositoryRoot.appendingPathComponent("site-templates").path,
          "--output", "\(folder)/output", "--database", "\(folder)/db.sqlite"]
     }
-    var demoConfig: String { repositoryRoot.appendingPathComponent("sportello.json").path }
+    var fixtureConfig: String { FixtureComune.configurationPath() }
 
     func sportello(_ arguments: [String], config: String? = nil, environment: [String: String] = [:], commonOptions: Bool = true) throws -> CommandRun {
-        try runSportello(arguments + (commonOptions ? common + ["--config", config ?? demoConfig] : []), environment: environment)
+        try runSportello(arguments + (commonOptions ? common + ["--config", config ?? fixtureConfig] : []), environment: environment)
     }
 
     /// Books `count` future slots of "residenza" straight in the store; returns the codes and the slots.
@@ -62,12 +63,12 @@ func runSportello(_ arguments: [String], environment: [String: String] = [:]) th
     }
 
     func loadedSite(config: String? = nil) throws -> LoadedSite {
-        try LoadedSite(options: try Options(parsing: common + ["--config", config ?? demoConfig]))
+        try LoadedSite(options: try Options(parsing: common + ["--config", config ?? fixtureConfig]))
     }
 
-    /// The demo configuration changed by `change` (on the parsed JSON), written next to the database.
+    /// The fixture configuration changed by `change` (on the parsed JSON), written next to the database.
     func changedConfig(_ change: (inout [String: Any]) -> Void) throws -> String {
-        var json = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: demoConfig))) as? [String: Any])
+        var json = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: fixtureConfig))) as? [String: Any])
         change(&json)
         let path = "\(folder)/changed.json"
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
@@ -244,7 +245,7 @@ func runSportello(_ arguments: [String], environment: [String: String] = [:]) th
         let root = repositoryRoot.path
         let check = try sportello(["check"], environment: ["SPORTELLO_ROOT": root], commonOptions: false)
         #expect(check.status == 0 && check.output.contains("\(root)/sportello.json: ok"))
-        let config = try sportello(["check"], environment: ["SPORTELLO_CONFIG": demoConfig, "SPORTELLO_ROOT": "/nonexistent"], commonOptions: false)
+        let config = try sportello(["check"], environment: ["SPORTELLO_CONFIG": fixtureConfig, "SPORTELLO_ROOT": "/nonexistent"], commonOptions: false)
         #expect(config.status == 1 && config.errors.contains("/nonexistent/site-templates"))
         // A missing configuration says how to point at it, not Foundation's "The operation could not be completed".
         let missing = try sportello(["check"], environment: ["SPORTELLO_ROOT": "/nonexistent"], commonOptions: false)
@@ -352,7 +353,7 @@ extension OperationsTests {
         defer { try? FileManager.default.removeItem(atPath: folder) }
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let config = "\(folder)/sportello.json"
-        try FileManager.default.copyItem(atPath: demoConfig, toPath: config)
+        try FileManager.default.copyItem(atPath: fixtureConfig, toPath: config)
         let log = "\(folder)/serve.log"
         _ = FileManager.default.createFile(atPath: log, contents: nil)
         let probe = HTTPServer(port: 0, responder: HTTPClosureResponder { _ in .text(200, "") })
@@ -384,7 +385,7 @@ extension OperationsTests {
         #expect(logged().contains("line 1, column 15") && process.isRunning && starts() == 1)
 
         try FileManager.default.removeItem(atPath: config)
-        try FileManager.default.copyItem(atPath: demoConfig, toPath: config)
+        try FileManager.default.copyItem(atPath: fixtureConfig, toPath: config)
         kill(process.processIdentifier, SIGHUP)
         #expect(waitFor { starts() == 2 })
         #expect(process.isRunning)

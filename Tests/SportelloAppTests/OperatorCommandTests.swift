@@ -4,6 +4,7 @@ import SportelloSite
 import SportelloStore
 import Testing
 @testable import SportelloApp
+import SportelloTesting
 
 /// The `sportello` executable built next to this test bundle.
 func sportelloExecutable() throws -> String {
@@ -31,7 +32,7 @@ func cellState(page: String, slot: Int64) -> String {
     let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sportello-cli-\(UUID().uuidString)").path
 
     var common: [String] {
-        ["--config", repositoryRoot.appendingPathComponent("sportello.json").path,
+        ["--config", FixtureComune.configurationPath(),
          "--templates", repositoryRoot.appendingPathComponent("site-templates").path,
          "--output", "\(folder)/output", "--database", "\(folder)/db.sqlite"]
     }

@@ -1,3 +1,4 @@
+import SportelloTesting
 import Foundation
 import SportelloCore
 import SportelloHTTP
@@ -9,7 +10,7 @@ import Testing
 @Suite struct RequestStepTests {
     static let layout = SiteLayout(basePath: "", mainLanguage: "it")
     static let origin = "https://prenota.comune.example.it"
-    static let configuration = Result { try SiteConfiguration.load(path: demoOptions(in: "").configPath) }
+    static let configuration = Result { try SiteConfiguration.load(path: FixtureComune.options(in: "").configPath) }
 
     /// A request as the router hands it to the steps (its context as an Italian browser's).
     func endpoint(_ method: String, _ route: EndpointRoute?, query: String? = nil, headers: [(String, String)] = [],

@@ -1,3 +1,4 @@
+import SportelloTesting
 import Foundation
 import SportelloCore
 import SportelloHTTP
@@ -18,7 +19,7 @@ final class RouterClient {
 
     init(now: Int64 = rome("2026-11-25", "08:00"), configure: (inout SiteConfiguration) -> Void = { _ in }) throws {
         clock = TestClock(now)
-        let options = demoOptions(in: folder)
+        let options = FixtureComune.options(in: folder)
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         var configuration = try SiteConfiguration.load(path: options.configPath)
         configuration.booking.requestsPerMinutePerAddress = 0

@@ -5,6 +5,7 @@ import SportelloNotify
 import SportelloStore
 import Testing
 @testable import SportelloApp
+import SportelloTesting
 
 /// Secrets at rest: private files whatever the umask, and no cleartext password left anywhere on disk once
 /// its message is handed over.
@@ -289,7 +290,7 @@ extension SecretsTests {
     }
 
     @Test func identityNeedsASecretInTheConfiguration() throws {
-        let text = try String(contentsOfFile: repositoryRoot.appendingPathComponent("sportello.json").path, encoding: .utf8)
+        let text = try String(contentsOfFile: FixtureComune.configurationPath(), encoding: .utf8)
         func load(_ identity: String) -> String? {
             let edited = text.replacingOccurrences(of: "\n  \"services\":", with: "\n  \"identity\": \(identity),\n  \"services\":")
             do { _ = try SiteConfiguration.parse(Data(edited.utf8)); return nil } catch { return "\(error)" }

@@ -6,6 +6,7 @@ import SportelloCore
 import SportelloStore
 import Testing
 @testable import SportelloApp
+import SportelloTesting
 
 /// `sportello serve` as a comune runs it, with a fake `sendmail` found on PATH (`"sendmailPath": "sendmail"`):
 /// bookings and a cancellation over real HTTP, the server killed with SIGKILL while sendmail holds a message,
@@ -99,7 +100,7 @@ import Testing
             mv "$file.tmp" "$file.eml"
             """.write(toFile: "\(folder)/bin/sendmail", atomically: true, encoding: .utf8)
         chmod("\(folder)/bin/sendmail", 0o755)
-        let demo = try Data(contentsOf: repositoryRoot.appendingPathComponent("sportello.json"))
+        let demo = try FixtureComune.data()
         guard var root = try JSONSerialization.jsonObject(with: demo) as? [String: Any] else { throw TestFailure("bad demo configuration") }
         var booking = root["booking"] as? [String: Any] ?? [:]
         booking["requestsPerMinutePerAddress"] = 0

@@ -1,3 +1,4 @@
+import SportelloTesting
 import Foundation
 import SportelloCore
 import SportelloSite
@@ -80,7 +81,7 @@ final class ProbeService: BackgroundService {
     @Test func theApplicationsBackgroundWorkStartsAndStopsTwice() throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sportello-services-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        let site = try LoadedSite(options: demoOptions(in: folder))
+        let site = try LoadedSite(options: FixtureComune.options(in: folder))
         let published = Locked<Set<PageID>>([])
         let (application, _) = try site.openApplication(onPublished: { pages in published.withLock { $0.formUnion(pages) } },
                                                         buildFirst: false)

@@ -7,6 +7,7 @@ import SportelloSite
 import Synchronization
 import Testing
 @testable import SportelloApp
+import SportelloTesting
 
 /// Occupancy whose reads wait until the test opens the gate: a start-up build as slow as the test wants.
 struct GatedOccupancy: OccupancySource {
@@ -41,7 +42,7 @@ struct FlakyOccupancy: OccupancySource {
     @Test func aFailingLaneStaysDegradedUntilItsPagesArePublished() throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sportello-lanes-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        let options = demoOptions(in: folder)
+        let options = FixtureComune.options(in: folder)
         let site = try LoadedSite(options: options)
         let (application, _) = try site.openApplication()
         let broken = Gate()
@@ -75,7 +76,7 @@ struct FlakyOccupancy: OccupancySource {
     @Test func serveAnswersBeforeItsStartUpBuildEnds() throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sportello-startup-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        var options = demoOptions(in: folder)
+        var options = FixtureComune.options(in: folder)
         options.port = 0
         let site = try LoadedSite(options: options)
         // The pages of an earlier run.
@@ -116,7 +117,7 @@ struct FlakyOccupancy: OccupancySource {
     @Test func aFailedStartUpBuildMakesHealthDegraded() throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sportello-startup-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        var options = demoOptions(in: folder)
+        var options = FixtureComune.options(in: folder)
         options.port = 0
         let site = try LoadedSite(options: options)
         let broken = Gate()
@@ -168,7 +169,7 @@ struct FlakyOccupancy: OccupancySource {
         let source = try String(contentsOfFile: service, encoding: .utf8)
         try (source + "\n<p>{{service.nmae}}</p>\n").write(toFile: service, atomically: true, encoding: .utf8)
         var options = Options()
-        options.configPath = repositoryRoot.appendingPathComponent("sportello.json").path
+        options.configPath = FixtureComune.configurationPath()
         options.templatesPath = templates
         options.outputPath = "\(folder)/output"
         options.databasePath = "\(folder)/db.sqlite"

@@ -1,5 +1,6 @@
 import Testing
 @testable import SportelloCore
+import SportelloTesting
 
 /// The nearest free slots offered with a refusal, checked against a plain statement of the rule over every
 /// slot of the window, on ordinary weeks and on both DST weeks.

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import SportelloCore
+import SportelloTesting
 
 @Suite struct ConfigurationTests {
     func error(_ services: String, closures: String = "[]") -> ConfigurationError? {
@@ -109,7 +110,7 @@ import Testing
     @Test func randomMutationsOfTheDemoNeverCrashTheLoader() throws {
         let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../sportello.json")
         let original = Array(try Data(contentsOf: url))
-        var generator = SeededGenerator(seed: 42)
+        var generator = SplitMix64(state: 42)
         for _ in 0..<300 {
             var bytes = original
             for _ in 0..<Int.random(in: 1...4, using: &generator) {
@@ -118,18 +119,5 @@ import Testing
             }
             _ = try? SiteConfiguration.parse(Data(bytes))
         }
-    }
-}
-
-/// SplitMix64: a reproducible generator for seeded random tests.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1330_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -1,5 +1,6 @@
 import Testing
 @testable import SportelloCore
+import SportelloTesting
 
 /// Occupancy and hold liveness: the one definition of each (docs/ARCHITECTURE.md §3).
 @Suite struct OccupancyRuleTests {

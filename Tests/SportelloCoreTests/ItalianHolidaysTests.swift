@@ -1,5 +1,6 @@
 import Testing
 @testable import SportelloCore
+import SportelloTesting
 
 
 /// Western (Gregorian) Easter Sunday 2000–2035, as published in the usual tables (e.g. the Astronomical

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import SportelloCore
+import SportelloTesting
 
 /// The `notifications` section: defaults, every setting read, and each mistake named by its exact path.
 @Suite struct NotificationConfigurationTests {

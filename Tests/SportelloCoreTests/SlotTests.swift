@@ -1,5 +1,6 @@
 import Testing
 @testable import SportelloCore
+import SportelloTesting
 
 @Suite struct SlotTests {
     func service(_ body: String) throws -> Service {

@@ -1,5 +1,6 @@
 import Testing
 @testable import SportelloCore
+import SportelloTesting
 
 /// Time arithmetic is total: no `Int64` or `Int` a request can carry traps it, and inside the supported
 /// range the answers are still exact (DST days included).

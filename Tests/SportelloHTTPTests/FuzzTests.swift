@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import SportelloCore
+import SportelloTesting
 import Testing
 @testable import SportelloHTTP
 

@@ -1,4 +1,5 @@
 import SportelloCore
+import SportelloTesting
 import Testing
 @testable import SportelloHTTP
 

@@ -11,9 +11,9 @@ struct TestFailure: Error, CustomStringConvertible {
     let description: String
 }
 
-/// The demo comune's renderer, with notification settings to taste.
+/// The fixture comune's renderer (Tests/Fixtures/comune.json, a frozen copy of the demo), with notification settings to taste.
 func demoRenderer(_ configure: (inout NotificationSettings) -> Void = { _ in }) throws -> PageRenderer {
-    var configuration = try SiteConfiguration.load(path: repositoryRoot.appendingPathComponent("sportello.json").path)
+    var configuration = try SiteConfiguration.load(path: repositoryRoot.appendingPathComponent("Tests/Fixtures/comune.json").path)
     configuration.notifications.from = "noreply@comune.valfiorita.example.it"
     configuration.notifications.fromName = "Comune di Valfiorita – Servizi demografici"
     configure(&configuration.notifications)

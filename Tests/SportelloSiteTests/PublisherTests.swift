@@ -20,7 +20,7 @@ final class FixtureOccupancy: OccupancySource {
 let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
 func demoPublisher(output: String) throws -> SitePublisher {
-    let configuration = try SiteConfiguration.load(path: repositoryRoot.appendingPathComponent("sportello.json").path)
+    let configuration = try SiteConfiguration.load(path: repositoryRoot.appendingPathComponent("Tests/Fixtures/comune.json").path)
     let templates = repositoryRoot.appendingPathComponent("site-templates").path
     let library = try TemplateLibrary(directory: templates, strict: true)
     var translations: [String: Translations] = [:]

@@ -19,7 +19,7 @@ import Testing
 
     func queue(_ database: Database, kind: String = "confirmed", recipient: String = "anna@example.it", at now: Int64,
                dedupeKey: String? = nil, payload: [String: String] = [:]) throws {
-        try database.write {
+        _ = try database.write {
             try Outbox.enqueue($0, kind: kind, channel: "email", recipient: recipient, bookingID: nil, language: "it",
                                payload: payload, at: now, dedupeKey: dedupeKey)
         }
@@ -57,15 +57,15 @@ import Testing
             try queue(database, recipient: "a@example.it", at: start)
             try queue(database, recipient: "b@example.it", at: start + 1)
             try queue(database, recipient: "later@example.it", at: start + 3_600)  // not due yet
-            let first = try #require(try outbox.claimNext(now: start + 10, lease: 60, worker: 7))
+            let first = try #require(try outbox.claimDue(now: start + 10, lease: 60, worker: 7, limit: 1).first)
             #expect(first.recipient == "a@example.it" && first.claimedUntil == start + 70 && first.claimedBy == 7)
             let both = try outbox.claimDue(now: start + 10, lease: 60, worker: 8, limit: 5)
             #expect(both.map(\.recipient) == ["b@example.it"])  // the claimed one is not handed out twice
-            #expect(try outbox.claimNext(now: start + 10, lease: 60, worker: 9) == nil)
+            #expect(try outbox.claimDue(now: start + 10, lease: 60, worker: 9, limit: 1).first == nil)
             #expect(try outbox.unfinishedClaims().map(\.recipient) == ["a@example.it", "b@example.it"])
             // A lease runs to its last second: at `claimed_until` the message is still its worker's.
-            #expect(try outbox.claimNext(now: start + 70, lease: 60, worker: 9) == nil)
-            let taken = try #require(try outbox.claimNext(now: start + 71, lease: 60, worker: 9))
+            #expect(try outbox.claimDue(now: start + 70, lease: 60, worker: 9, limit: 1).first == nil)
+            let taken = try #require(try outbox.claimDue(now: start + 71, lease: 60, worker: 9, limit: 1).first)
             #expect(taken.recipient == "a@example.it" && taken.claimedBy == 9)
         }
     }
@@ -73,13 +73,13 @@ import Testing
     @Test func anExtendedClaimIsKeptAndAReleasedOneIsFreeAtOnceWithoutCountingAnAttempt() throws {
         try withOutbox { database, outbox in
             try queue(database, at: start)
-            let message = try #require(try outbox.claimNext(now: start, lease: 60, worker: 1))
+            let message = try #require(try outbox.claimDue(now: start, lease: 60, worker: 1, limit: 1).first)
             try outbox.extendClaim(id: message.id, until: start + 600)
-            #expect(try outbox.claimNext(now: start + 300, lease: 60, worker: 2) == nil)
+            #expect(try outbox.claimDue(now: start + 300, lease: 60, worker: 2, limit: 1).first == nil)
             try outbox.handedOff(id: message.id, to: 4242)
             #expect(try outbox.unfinishedClaims().first?.deliveryPID == 4242)
             try outbox.release(id: message.id)
-            let again = try #require(try outbox.claimNext(now: start + 300, lease: 60, worker: 2))
+            let again = try #require(try outbox.claimDue(now: start + 300, lease: 60, worker: 2, limit: 1).first)
             #expect(again.id == message.id && again.attempts == 0 && again.deliveryPID == nil)
         }
     }
@@ -87,7 +87,7 @@ import Testing
     @Test func aDeliveredMessageIsMarkedOnceAndNeverClaimedAgain() throws {
         try withOutbox { database, outbox in
             try queue(database, kind: "credentials", at: start, payload: ["password": "s3cretPassw0rd"])
-            let message = try #require(try outbox.claimNext(now: start, lease: 60, worker: 1))
+            let message = try #require(try outbox.claimDue(now: start, lease: 60, worker: 1, limit: 1).first)
             try outbox.markSent(id: message.id, now: start + 5)
             try outbox.markSent(id: message.id, now: start + 99)  // a second report changes nothing
             // A failure reported after delivery is ignored too.
@@ -95,7 +95,7 @@ import Testing
             let sent = try #require(try outbox.list().first)
             #expect(sent.sentAt == start + 5 && sent.attempts == 0 && sent.claimedUntil == nil && sent.lastError == nil)
             #expect(sent.payload.isEmpty)  // credentials do not outlive their delivery
-            #expect(try outbox.claimNext(now: start + 10_000, lease: 60, worker: 1) == nil)
+            #expect(try outbox.claimDue(now: start + 10_000, lease: 60, worker: 1, limit: 1).first == nil)
             #expect(try outbox.unfinishedClaims().isEmpty)
             #expect(try outbox.state(now: start + 10_000) == OutboxState(backlog: 0, dead: 0, oldestDueSeconds: 0))
         }
@@ -109,14 +109,14 @@ import Testing
             try queue(database, kind: "credentials", at: start, payload: ["password": "s3cretPassw0rd"])
             var now = start
             for attempt in 1...4 {
-                let message = try #require(try outbox.claimNext(now: now, lease: 60, worker: 1), "attempt \(attempt)")
+                let message = try #require(try outbox.claimDue(now: now, lease: 60, worker: 1, limit: 1).first, "attempt \(attempt)")
                 #expect(message.attempts == attempt - 1)
                 let dead = try outbox.markFailed(id: message.id, now: now, error: "exit status 75", maxAttempts: 4)
                 #expect(dead == (attempt == 4))
                 let delay = Outbox.retryDelay(afterAttempt: Int64(attempt))
                 if !dead {
                     // Not before its retry instant, then at once.
-                    #expect(try outbox.claimNext(now: now + delay - 1, lease: 60, worker: 1) == nil)
+                    #expect(try outbox.claimDue(now: now + delay - 1, lease: 60, worker: 1, limit: 1).first == nil)
                     #expect(try outbox.list().first?.payload == ["password": "s3cretPassw0rd"])
                 }
                 now += delay
@@ -124,7 +124,7 @@ import Testing
             let dead = try #require(try outbox.list().first)
             #expect(dead.dead && dead.attempts == 4 && dead.lastError == "exit status 75" && dead.sentAt == nil)
             #expect(dead.payload.isEmpty)  // a dead credentials message keeps no password
-            #expect(try outbox.claimNext(now: now + 86_400, lease: 60, worker: 1) == nil)
+            #expect(try outbox.claimDue(now: now + 86_400, lease: 60, worker: 1, limit: 1).first == nil)
             #expect(try outbox.state(now: now) == OutboxState(backlog: 0, dead: 1, oldestDueSeconds: 0))
         }
     }

@@ -1,9 +1,10 @@
 import Foundation
-import Synchronization
+import SportelloApp
 import SportelloCore
 import SportelloHTTP
 import SportelloSite
 import SportelloStore
+import Synchronization
 
 /// The `endpoint` fuzz target: every POST route under `/api/` (citizen, accounts, operator; with and without
 /// a session, a certified identity or an operator token) driven in process through `Application.respond`,
@@ -37,6 +38,8 @@ public final class EndpointFuzz: Sendable {
     static let proxySecret = "fuzz-secret-shared-with-the-proxy"
 
     let application: Application
+    let site: LoadedSite
+    let clock: @Sendable () -> Int64
     let folder: String
     let start: Int64
     let ticks = Locked<Int64>(0)
@@ -49,17 +52,13 @@ public final class EndpointFuzz: Sendable {
     let codiciFiscali: [String]
     private let learned = Mutex<[String: String]>([:])
 
-    /// A fresh database over the demo comune of the repository at `root` (its sportello.json and
-    /// site-templates), with a registered, signed-in citizen and two operators. Its clock starts on a
+    /// A fresh database over the fixture comune of the repository at `root` (`FixtureComune`: its
+    /// Tests/Fixtures/comune.json and site-templates), with a registered, signed-in citizen and two operators. Its clock starts on a
     /// Wednesday at 08:00 and moves a second per request, so holds expire during long runs.
     public init(root: String) throws {
         folder = FileManager.default.temporaryDirectory.appendingPathComponent("sportello-fuzz-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        var options = Options()
-        options.configPath = "\(root)/sportello.json"
-        options.templatesPath = "\(root)/site-templates"
-        options.outputPath = "\(folder)/output"
-        options.databasePath = "\(folder)/db.sqlite"
+        let options = FixtureComune.options(in: folder, root: URL(fileURLWithPath: root))
         var configuration = try SiteConfiguration.load(path: options.configPath)
         // The fuzzer is one client: the per-address limit would answer 429 to everything after a few inputs.
         configuration.booking.requestsPerMinutePerAddress = 0
@@ -77,12 +76,18 @@ public final class EndpointFuzz: Sendable {
         identity.spidLoginURL = "/auth/spid/login"
         configuration.identity = identity
         let site = try LoadedSite(configuration: configuration, options: options)
+        self.site = site
         let store = BookingStore(database: try Database(path: options.databasePath))
         start = RomeTime.instant(date: CivilDate(year: 2026, month: 11, day: 25) ?? CivilDate(dayNumber: 0), minutes: 8 * 60) ?? 0
         let base = start
         let ticks = self.ticks
-        application = Application(site: site, store: store, publisher: site.makePublisher(), source: StoreOccupancy(store: store, catalogue: site.catalogue),
-                                  clock: { base + ticks.withLock { $0 } })
+        let clock: @Sendable () -> Int64 = { base + ticks.withLock { $0 } }
+        self.clock = clock
+        application = Application(site: site, store: store, publisher: site.makePublisher(),
+                                  source: StoreOccupancy(store: store, catalogue: site.catalogue), clock: clock)
+        // The application's own account and operator stores are these, over the same database.
+        let accounts = AccountStore(database: store.database)
+        let operators = OperatorStore(database: store.database)
         codiciFiscali = (0..<16).compactMap { index in
             let first15 = "RSSMRA85T10A" + String(format: "%03d", 100 + index)
             return "ABCDEFGHIJKLMNOPQRSTUVWXYZ".lazy.map { first15 + String($0) }.first { (try? CodiceFiscale(validating: $0)) != nil }
@@ -90,23 +95,28 @@ public final class EndpointFuzz: Sendable {
         citizenCodiceFiscale = codiciFiscali.first ?? ""
         let person = PersonDetails(givenName: "Maria", familyName: "Rossi", codiceFiscale: citizenCodiceFiscale, email: "maria@example.it",
                                    phone: "+393331234567")
-        let registration = try application.accounts.register(person, verifiedContact: person.email, now: start,
-                                                             address: "127.0.0.1")
+        let registration = try accounts.register(person, verifiedContact: person.email, now: start, address: "127.0.0.1")
         guard case .created(_, let password) = registration.value else {
-            throw LoadedSite.LoadError(description: "fuzz fixture: the citizen's account already exists")
+            throw SetupError(description: "fuzz fixture: the citizen's account already exists")
         }
-        citizenSession = try application.accounts.login(codiceFiscale: citizenCodiceFiscale, password: password, now: start, address: "127.0.0.1").session
-        spareSession = try application.accounts.login(codiceFiscale: citizenCodiceFiscale, password: password, now: start, address: "127.0.0.1").session
-        operatorToken = try application.operators.create(name: "fuzz", scope: site.catalogue.roots.map(\.id), now: start).token
-        narrowOperatorToken = try application.operators.create(name: "fuzz-tributi", scope: ["tributi"], now: start).token
+        citizenSession = try accounts.login(codiceFiscale: citizenCodiceFiscale, password: password, now: start, address: "127.0.0.1").session
+        spareSession = try accounts.login(codiceFiscale: citizenCodiceFiscale, password: password, now: start, address: "127.0.0.1").session
+        operatorToken = try operators.create(name: "fuzz", scope: site.catalogue.roots.map(\.id), now: start).token
+        narrowOperatorToken = try operators.create(name: "fuzz-tributi", scope: ["tributi"], now: start).token
     }
 
     deinit { try? FileManager.default.removeItem(atPath: folder) }
+
+    /// The fixture could not be set up (a fresh database already holding its citizen).
+    struct SetupError: Error, CustomStringConvertible {
+        let description: String
+    }
 
     /// The fixture the `endpoint` target uses: made on first use from the repository in the working
     /// directory (or at `SPORTELLO_ROOT`), unless `prepare(root:)` made it first.
     private static let shared = Mutex<EndpointFuzz?>(nil)
 
+    /// Makes the shared fixture from the repository at `root` (once; later calls return the same one).
     @discardableResult
     public static func prepare(root: String) throws -> EndpointFuzz {
         try shared.withLock { fixture in
@@ -206,7 +216,7 @@ public final class EndpointFuzz: Sendable {
             ("@lastcf", known["lastcf"] ?? citizenCodiceFiscale), ("@mycf", citizenCodiceFiscale),
             ("@cf", codiciFiscali[Int((hash >> 8) % UInt64(codiciFiscali.count))]),
             ("@hold", known["hold"] ?? ""), ("@code", known["code"] ?? ""), ("@block", known["block"] ?? "0"),
-            ("@token", operatorToken), ("@date", RomeTime.local(application.clock()).date.description),
+            ("@token", operatorToken), ("@date", RomeTime.local(clock()).date.description),
             ("@powsalt", known["powsalt"] ?? ""), ("@powissued", known["powissued"] ?? "0"), ("@powsig", known["powsig"] ?? ""),
         ]
         if firstRange(of: Array("@slot".utf8), in: body) != nil {
@@ -239,9 +249,9 @@ public final class EndpointFuzz: Sendable {
 
     /// A slot of the service between now and its last bookable day (the hash picks which).
     func slot(for serviceID: String, hash: UInt64) -> Int64 {
-        let catalogue = application.site.catalogue
+        let catalogue = site.catalogue
         guard let service = catalogue.service(id: serviceID) ?? catalogue.service(id: "certificati") ?? catalogue.services.first else { return 0 }
-        let now = application.clock()
+        let now = clock()
         let today = RomeTime.local(now).date
         let days = max(1, service.window.maxDaysAhead + 1)
         for attempt in 0..<days {

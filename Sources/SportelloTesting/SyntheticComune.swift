@@ -1,10 +1,10 @@
 import Foundation
 import SportelloCore
-import SportelloSite
 
 /// A large made-up comune for benchmarks: `services` bookable services in offices of ten, each with a
 /// realistic week (mornings, two afternoons, a pause) and two languages.
 public enum SyntheticComune {
+    /// The parsed configuration of `services` services in offices of ten, published for `weeks` weeks in `languages`.
     public static func configuration(services: Int, weeks: Int = 13, languages: [String] = ["it"]) throws -> SiteConfiguration {
         try SiteConfiguration.parse(json(services: services, weeks: weeks, languages: languages))
     }
@@ -58,13 +58,16 @@ extension SyntheticComune {
     /// the next of `days`), and nothing else to book. `places` is rounded up to a multiple of ten; `days` must be
     /// working days in increasing order, within the coming five weeks, as many as `daysNeeded(places:)`.
     public static let rushDesks = 10
+    /// Ten-minute slots from 08:00 to 20:00.
     public static let rushSlotsPerDay = 72
 
+    /// The working days `rushConfiguration` needs for `places` places.
     public static func daysNeeded(places: Int) -> Int {
         let slots = max(1, (places + rushDesks - 1) / rushDesks)
         return (slots + rushSlotsPerDay - 1) / rushSlotsPerDay
     }
 
+    /// The identity-card rush: `places` places on `days`, nothing else to book; throws when `days` are too few.
     public static func rushConfiguration(places: Int, days: [CivilDate], today: CivilDate) throws -> SiteConfiguration {
         guard let lastDay = days.last, days.count >= daysNeeded(places: places) else {
             throw ConfigurationError(path: "", message: "rush: \(places) places need \(daysNeeded(places: places)) working days")
@@ -101,36 +104,5 @@ extension SyntheticComune {
             "services": [office],
         ]
         return try SiteConfiguration.parse(JSONSerialization.data(withJSONObject: root))
-    }
-}
-
-/// Occupancy made up deterministically from the slot start, so some cells are booked, held and blocked.
-public struct PatternOccupancy: OccupancySource {
-    let catalogue: Catalogue
-
-    public init(catalogue: Catalogue) { self.catalogue = catalogue }
-
-    public func occupancy(serviceID: String?, from: Int64, to: Int64, now: Int64) throws -> [String: [Int64: SlotOccupancy]] {
-        var result: [String: [Int64: SlotOccupancy]] = [:]
-        let first = RomeTime.local(from).date
-        let last = RomeTime.local(to).date
-        let services = serviceID.map { catalogue.service(id: $0).map { [$0] } ?? [] } ?? catalogue.services
-        for service in services {
-            var slots: [Int64: SlotOccupancy] = [:]
-            var day = first
-            while day <= last {
-                for slot in service.slots(on: day) {
-                    switch (slot.startInstant / 60) % 7 {
-                    case 0, 1: slots[slot.startInstant] = SlotOccupancy(booked: service.capacity)
-                    case 2: slots[slot.startInstant] = SlotOccupancy(held: 1)
-                    case 3: slots[slot.startInstant] = SlotOccupancy(blocked: service.capacity)
-                    default: break
-                    }
-                }
-                day = day.adding(days: 1)
-            }
-            result[service.id] = slots
-        }
-        return result
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import SportelloApp
 import SportelloCore
 import SportelloHTTP
 

@@ -1,0 +1,7 @@
+/// A day of the week, spelt as the configuration's schedule keys ("mon" … "sun").
+public enum Weekday: String, CaseIterable, Sendable, Codable {
+    case monday = "mon", tuesday = "tue", wednesday = "wed", thursday = "thu", friday = "fri", saturday = "sat", sunday = "sun"
+
+    /// 0 = Monday … 6 = Sunday.
+    public var isoIndex: Int { Weekday.allCases.firstIndex(of: self)! }
+}
