@@ -1,6 +1,6 @@
 /// One desk (sportello) of an office, as the configuration declares it: the office's id and the desk's name.
 /// Two offices may both have a "Sportello 1"; they are different desks.
-public struct DeskID: Hashable, Sendable, Comparable, CustomStringConvertible {
+public struct DeskID: Hashable, Sendable, CustomStringConvertible {
     public let office: String
     public let name: String
 
@@ -13,6 +13,4 @@ public struct DeskID: Hashable, Sendable, Comparable, CustomStringConvertible {
     public var key: String { "\(office)/\(name)" }
 
     public var description: String { key }
-
-    public static func < (lhs: DeskID, rhs: DeskID) -> Bool { lhs.key < rhs.key }
 }

@@ -302,7 +302,7 @@ public struct ServiceDefinition: Sendable {
     /// How far apart the starts a desk service offers are; nil = `slotMinutes`.
     public var stepMinutes: Int?
     /// The desks declared by the offices above this node, nearest office last (filled by `inheriting`).
-    public var ancestorDesks: [DeskID] = []
+    public internal(set) var ancestorDesks: [DeskID] = []
 }
 
 extension SiteConfiguration {
@@ -762,9 +762,9 @@ extension SiteConfiguration {
             for (index, name) in names.enumerated() {
                 if let outer = effective.ancestorDesks.first(where: { $0.name == name }) {
                     throw ConfigurationError(
-                    path: "\(path).desks[\(index)]",
-                    message: "\"\(name)\" is already a desk of the office \"\(outer.office)\"; "
-                        + "give this desk another name")
+                        path: "\(path).desks[\(index)]",
+                        message: "\"\(name)\" is already a desk of the office \"\(outer.office)\"; "
+                            + "give this desk another name")
                 }
             }
             return
@@ -776,13 +776,11 @@ extension SiteConfiguration {
                     + "(\"desks\": [\"\(name)\", …] on the service's parent)"
                 : "\"\(name)\" is not a desk of this service's offices (\(known))")
         }
-        if names.isEmpty {
-            for key in ["appointmentMinutes", "stepMinutes"]
-            where (key == "appointmentMinutes" ? definition.appointmentMinutes : definition.stepMinutes) != nil {
-                throw ConfigurationError(
-                    path: "\(path).\(key)",
-                    message: "only a service served by desks has \"\(key)\": add \"desks\", or use \"slotMinutes\"")
-            }
+        let deskOnly = [("appointmentMinutes", definition.appointmentMinutes), ("stepMinutes", definition.stepMinutes)]
+        if names.isEmpty, let key = deskOnly.first(where: { $0.1 != nil })?.0 {
+            throw ConfigurationError(
+                path: "\(path).\(key)",
+                message: "only a service served by desks has \"\(key)\": add \"desks\", or use \"slotMinutes\"")
         }
     }
 }

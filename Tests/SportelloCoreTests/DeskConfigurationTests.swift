@@ -72,6 +72,10 @@ import Testing
         let lengthWithoutDesks = try #require(error(office(child: #""appointmentMinutes": 20"#)))
         #expect(lengthWithoutDesks.path == "services[0].children[0].appointmentMinutes")
         #expect(lengthWithoutDesks.message.contains("add \"desks\""))
+        let stepWithoutDesks = try #require(error(office(child: #""stepMinutes": 15"#)))
+        #expect(stepWithoutDesks.path == "services[0].children[0].stepMinutes")
+        // On an office they are defaults for its desk services, not an error for the others.
+        #expect(error(office(desks: #"["Sportello 1"], "stepMinutes": 15"#, child: #""slotMinutes": 10"#)) == nil)
 
         let noOffice = try #require(error("""
             [{"id": "solo", "name": "Solo", "desks": ["A"], "slotMinutes": 10,
