@@ -32,7 +32,7 @@ let package = Package(
         .executableTarget(name: "sportello-fuzz", dependencies: ["SportelloApp", "SportelloTesting"]),
 
         .testTarget(name: "SportelloCoreTests", dependencies: ["SportelloCore", "SportelloTesting"]),
-        .testTarget(name: "SportelloStoreTests", dependencies: ["SportelloStore"]),
+        .testTarget(name: "SportelloStoreTests", dependencies: ["SportelloStore", "SportelloTesting"]),
         .testTarget(name: "SportelloSiteTests", dependencies: ["SportelloSite"]),
         .testTarget(name: "SportelloNotifyTests", dependencies: ["SportelloNotify"], exclude: ["check_messages.py"]),
         .testTarget(name: "SportelloHTTPTests", dependencies: ["SportelloHTTP", "SportelloTesting"]),

@@ -105,6 +105,13 @@ public struct Service: Sendable {
     public let closures: [Closure]
     /// The comune's patron saint's day, a local holiday when configured.
     public let patronSaint: PatronSaint?
+    /// The desks that serve this service, in the order it lists them (assignment tries them in this order);
+    /// empty for a service with its own capacity, as before desks existed.
+    public let desks: [DeskID]
+    /// Length of one appointment and distance between offered starts, for a desk service (both `slotMinutes`
+    /// unless configured).
+    public let appointmentMinutes: Int
+    public let stepMinutes: Int
 
     init(definition: ServiceDefinition, ancestorIDs: [String], closures: [Closure], patronSaint: PatronSaint?) {
         id = definition.id
@@ -125,6 +132,9 @@ public struct Service: Sendable {
         verifyContact = definition.verifyContact
         self.closures = closures
         self.patronSaint = patronSaint
+        desks = (definition.desks ?? []).compactMap { name in definition.ancestorDesks.last { $0.name == name } }
+        appointmentMinutes = definition.appointmentMinutes ?? slotMinutes
+        stepMinutes = definition.stepMinutes ?? slotMinutes
     }
 
     /// Name, description and documents in `language`, falling back to the configuration's main language.

@@ -338,6 +338,15 @@ public struct ServiceDefinition: Sendable {
     public var closures: [Closure]
     /// The services under an office; empty for a bookable service.
     public var children: [ServiceDefinition]
+    /// `"desks"` as written: on an office (a node with children) the desks it declares, on a bookable service
+    /// the names of the desks, declared by an ancestor office, that serve it (docs/ARCHITECTURE.md §3 "Desks").
+    public var desks: [String]?
+    /// How long one appointment of a desk service lasts; nil = `slotMinutes`.
+    public var appointmentMinutes: Int?
+    /// How far apart the starts a desk service offers are; nil = `slotMinutes`.
+    public var stepMinutes: Int?
+    /// The desks declared by the offices above this node, nearest office last (filled by `inheriting`).
+    public internal(set) var ancestorDesks: [DeskID] = []
 }
 
 extension SiteConfiguration {
@@ -591,7 +600,46 @@ extension SiteConfiguration {
     private static let serviceKeys: Set<String> = [
         "id", "name", "description", "documents", "reasonLabel", "translations", "address", "coordinates", "phone", "email",
         "slotMinutes", "capacity", "schedule", "pauses", "seasons", "window", "reasonRequired", "verifyContact", "closures", "children",
+        "desks", "appointmentMinutes", "stepMinutes",
     ]
+
+    /// Most desks one office may declare (and one service may use).
+    public static let maximumDesks = 50
+    /// The longest `appointmentMinutes`: the store's overlap query looks this far back from a start.
+    public static let longestAppointmentMinutes = 480
+
+    /// A list of desk names: non-empty, unique, at most `maximumDesks`, each a short single line.
+    private static func readDeskNames(_ node: ConfigNode) throws(ConfigurationError) -> [String] {
+        let items = try node.array()
+        if items.isEmpty {
+            throw node.fail(
+                "list at least one desk (such as [\"Sportello 1\", \"Sportello 2\"]), or leave \"desks\" out")
+        }
+        if items.count > maximumDesks {
+            throw node.fail("\(items.count) desks are more than the \(maximumDesks) allowed")
+        }
+        var names: [String] = []
+        for item in items {
+            let name = try item.string()
+            let isControl = { (scalar: Unicode.Scalar) in scalar.properties.generalCategory == .control }
+            guard name.count <= 64, !name.unicodeScalars.contains(where: isControl) else {
+                throw item.fail("\"\(name)\" is not a desk name: use at most 64 characters on one line")
+            }
+            if names.contains(name) { throw item.fail("\"\(name)\" is listed twice; desk names must be unique") }
+            names.append(name)
+        }
+        return names
+    }
+
+    /// `stepMinutes` must keep starts on the clock a citizen expects: a divisor of an hour or whole hours.
+    private static func readStepMinutes(_ node: ConfigNode) throws(ConfigurationError) -> Int {
+        let step = try node.int(in: 5...480)
+        guard 60 % step == 0 || step % 60 == 0 else {
+            throw node.fail(
+                "\(step) minutes does not divide an hour: use 5, 6, 10, 12, 15, 20, 30 or a whole number of hours")
+        }
+        return step
+    }
 
     private static func readSchedule(_ node: ConfigNode) throws(ConfigurationError) -> [Weekday: [TimeRange]] {
         let scheduleObject = try node.object(allowedKeys: Set(Weekday.allCases.map(\.rawValue)))
@@ -711,7 +759,12 @@ extension SiteConfiguration {
             reasonRequired: try object.optional("reasonRequired")?.bool(),
             verifyContact: try object.optional("verifyContact")?.bool(),
             closures: try object.optional("closures").map { node throws(ConfigurationError) in try readClosures(node) } ?? [],
-            children: children)
+            children: children,
+            desks: try object.optional("desks").map { node throws(ConfigurationError) in try readDeskNames(node) },
+            appointmentMinutes: try object.optional("appointmentMinutes")?.int(in: 5...longestAppointmentMinutes),
+            stepMinutes: try object.optional("stepMinutes").map { node throws(ConfigurationError) in
+                try readStepMinutes(node)
+            })
     }
 
     /// Checks that need the whole file: unique ids, closures naming real services, bookable leaves complete.
@@ -724,6 +777,7 @@ extension SiteConfiguration {
                     throw ConfigurationError(path: "\(here).id", message: "\"\(definition.id)\" is used by another service; ids must be unique")
                 }
                 let effective = definition.inheriting(from: inherited)
+                try Self.checkDesks(of: definition, effective: effective, path: here)
                 if definition.children.isEmpty {
                     if effective.schedule == nil { throw ConfigurationError(path: here, message: "a bookable service needs a \"schedule\" (here or on its office)") }
                     if effective.slotMinutes == nil { throw ConfigurationError(path: here, message: "a bookable service needs \"slotMinutes\" (here or on its office)") }
@@ -741,6 +795,37 @@ extension SiteConfiguration {
             }
         }
         try checkClosures(closures, path: "closures")
+    }
+
+    /// An office's desks must not reuse a name an office above it declares (a service names desks by name
+    /// alone); a service's desks must be declared above it; lengths and steps only mean something with desks.
+    private static func checkDesks(of definition: ServiceDefinition, effective: ServiceDefinition,
+                                   path: String) throws(ConfigurationError) {
+        let names = definition.desks ?? []
+        if !definition.children.isEmpty {
+            for (index, name) in names.enumerated() {
+                if let outer = effective.ancestorDesks.first(where: { $0.name == name }) {
+                    throw ConfigurationError(
+                        path: "\(path).desks[\(index)]",
+                        message: "\"\(name)\" is already a desk of the office \"\(outer.office)\"; "
+                            + "give this desk another name")
+                }
+            }
+            return
+        }
+        for (index, name) in names.enumerated() where !effective.ancestorDesks.contains(where: { $0.name == name }) {
+            let known = effective.ancestorDesks.map { "\"\($0.name)\"" }.joined(separator: ", ")
+            throw ConfigurationError(path: "\(path).desks[\(index)]", message: known.isEmpty
+                ? "\"\(name)\" is not a desk: declare the desks on the office "
+                    + "(\"desks\": [\"\(name)\", …] on the service's parent)"
+                : "\"\(name)\" is not a desk of this service's offices (\(known))")
+        }
+        let deskOnly = [("appointmentMinutes", definition.appointmentMinutes), ("stepMinutes", definition.stepMinutes)]
+        if names.isEmpty, let key = deskOnly.first(where: { $0.1 != nil })?.0 {
+            throw ConfigurationError(
+                path: "\(path).\(key)",
+                message: "only a service served by desks has \"\(key)\": add \"desks\", or use \"slotMinutes\"")
+        }
     }
 }
 
@@ -762,6 +847,13 @@ extension ServiceDefinition {
         copy.reasonRequired = reasonRequired ?? parent.reasonRequired
         copy.verifyContact = verifyContact ?? parent.verifyContact
         copy.closures = parent.closures + closures
+        copy.appointmentMinutes = appointmentMinutes ?? parent.appointmentMinutes
+        copy.stepMinutes = stepMinutes ?? parent.stepMinutes
+        // Desks are not inherited as a setting: an office's own list declares desks for the nodes below it.
+        copy.ancestorDesks = parent.ancestorDesks
+        if !parent.children.isEmpty {
+            copy.ancestorDesks += (parent.desks ?? []).map { DeskID(office: parent.id, name: $0) }
+        }
         return copy
     }
 }

@@ -36,10 +36,16 @@ extension Service {
     /// does not exist on the spring DST day yields no slot, and the hour repeated in autumn yields each
     /// label once (at its first, summer-time, occurrence).
     public func slots(on date: CivilDate) -> [Slot] {
+        slots(on: date, lengthMinutes: slotMinutes, stepMinutes: slotMinutes)
+    }
+
+    /// The starts of a day `stepMinutes` apart, each `lengthMinutes` long and ending within its opening range,
+    /// none overlapping a pause (after a pause the starts resume at its end). `slots(on:)` is the case
+    /// step = length; a desk service asks for its own appointment length and step.
+    public func slots(on date: CivilDate, lengthMinutes length: Int, stepMinutes step: Int) -> [Slot] {
         let (ranges, pauses) = hours(on: date)
-        guard !ranges.isEmpty, closedReason(on: date) == nil else { return [] }
+        guard length > 0, step > 0, !ranges.isEmpty, closedReason(on: date) == nil else { return [] }
         var slots: [Slot] = []
-        let length = slotMinutes
         let midnight = Int64(date.dayNumber) * 86_400
         let dayOffset = RomeTime.uniformOffset(on: date)
         for range in ranges {
@@ -53,7 +59,7 @@ extension Service {
                 if let instant, let start = LocalTime(minutes: minutes) {
                     slots.append(Slot(date: date, start: start, startInstant: instant, endInstant: instant + Int64(length) * 60))
                 }
-                minutes += length
+                minutes += step
             }
         }
         return slots

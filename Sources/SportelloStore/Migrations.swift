@@ -184,6 +184,16 @@ enum Migrations {
         ) WITHOUT ROWID;
         CREATE INDEX usage_day ON usage (day);
         """,
+        // helper/desks18: desks shared by services (docs/ARCHITECTURE.md §3 "Desks"). A hold or booking of a desk
+        // service records its desk ("<office id>/<name>") and its end; the partial indexes serve the overlap
+        // query by desk and start. Rows of services without desks keep desk NULL and are not in them.
+        """
+        ALTER TABLE holds ADD COLUMN desk TEXT;
+        ALTER TABLE holds ADD COLUMN slot_end INTEGER;
+        ALTER TABLE bookings ADD COLUMN desk TEXT;
+        CREATE INDEX holds_desk ON holds (desk, slot_start) WHERE desk IS NOT NULL;
+        CREATE INDEX bookings_desk ON bookings (desk, slot_start) WHERE desk IS NOT NULL;
+        """,
     ]
 
     /// A database with data whose schema is about to change is copied first (see `DatabaseBackup`).
