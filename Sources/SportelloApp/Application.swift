@@ -230,7 +230,7 @@ public final class Application: HTTPResponder, Sendable {
         }
         var formContext = context
         if let language = fields["lang"], configuration.comune.languages.contains(language) { formContext.language = language }
-        formContext.citizen = identify(request)
+        do { formContext.citizen = try identify(request) } catch { return failure(EndpointError(error), formContext) }
         takeOverLocalAccount(of: formContext.citizen, formContext)
         formContext.chosenBeneficiary = request.cookies[Self.beneficiaryCookie]
         formContext.visitor = Self.visitor(request)

@@ -55,7 +55,8 @@ extension Application {
 
     /// The signed-in citizen: identity headers count only when they come from a trusted proxy with the secret
     /// it shares with Sportello; otherwise the session cookie decides. A header sent by anyone else is ignored.
-    func identify(_ request: HTTPRequest) -> Citizen? {
+    /// A database failure is thrown, not taken for "signed out".
+    func identify(_ request: HTTPRequest) throws(DatabaseError) -> Citizen? {
         if let headers = configuration.identity, configuration.booking.isTrustedProxy(request.remoteAddress),
            Self.carriesProxySecret(request, headers),
            var fiscal = request.headers[headers.codiceFiscale]?.trimmingCharacters(in: .whitespaces), !fiscal.isEmpty {
@@ -68,7 +69,8 @@ extension Application {
             let phone = headers.phone.flatMap { request.headers[$0] }.flatMap { try? FieldValidator.phone($0) } ?? ""
             return Citizen(codiceFiscale: codiceFiscale, givenName: given, familyName: family, email: email, phone: phone, certified: true)
         }
-        guard localAccountsAllowed, let token = request.cookies[Self.sessionCookie], let account = accounts.account(session: token, now: clock()) else {
+        guard localAccountsAllowed, let token = request.cookies[Self.sessionCookie],
+              let account = try accounts.account(session: token, now: clock()) else {
             return nil
         }
         return Citizen(account: account)
@@ -81,7 +83,11 @@ extension Application {
     /// `AccountStore.takeOver`): whoever registered it, the certified person is its holder.
     func takeOverLocalAccount(of citizen: Citizen?, _ context: RequestContext) {
         guard let citizen, citizen.certified else { return }
-        _ = try? accounts.takeOver(codiceFiscale: citizen.codiceFiscale, now: clock(), address: context.clientAddress)
+        // The certified person is served either way; a take-over the database failed is logged (and tried again
+        // at their next request), since the local account still works meanwhile.
+        do { try accounts.takeOver(codiceFiscale: citizen.codiceFiscale, now: clock(), address: context.clientAddress) } catch {
+            Log.error("account_takeover_failed", ["error": .text("\(error)")])
+        }
     }
 
     /// Whether the request carries the identity proxy's secret (compared in constant time).
@@ -129,7 +135,7 @@ extension Application {
             }
             if case .alreadyRegistered = registration { spendTheTimeOfSendingCredentials() }
         } catch {
-            return failure(.storage, context)
+            return failure(EndpointError(error), context)
         }
         // Delivery starts once the answer is out: composing and handing over the mail while it is being written
         // would slow only the answers that sent something, and timing would tell again.
@@ -150,7 +156,7 @@ extension Application {
                 }
                 if !sent { spendTheTimeOfSendingCredentials() }
             } catch {
-                return failure(.storage, context)
+                return failure(EndpointError(error), context)
             }
             notificationWorker.wake(after: 0.3)
             return notice("credentialsSent", status: 202, context: context)
@@ -191,7 +197,7 @@ extension Application {
                                        messageArguments: ["time": LocalTime(minutes: RomeTime.local(until).minutes)?.description ?? ""])
                 response.headers.append(("Retry-After", String(max(1, until - clock()))))
                 return response
-            case .storage: return failure(.storage, context)
+            case .database: return failure(EndpointError(error), context)
             }
         }
         var signedIn = context
@@ -213,7 +219,7 @@ extension Application {
     func myBookings(_ fields: FormFields, _ context: RequestContext) -> HTTPResponse {
         guard let citizen = context.citizen else { return failure(.signInRequired, context) }
         let bookings: [Booking]
-        do { bookings = try store.bookings(visibleTo: citizen.viewer) } catch { return failure(.storage, context) }
+        do { bookings = try store.bookings(visibleTo: citizen.viewer) } catch { return failure(EndpointError(error), context) }
         if context.wantsJSON {
             return json(200, ["codiceFiscale": citizen.codiceFiscale, "bookings": bookings.map { booking -> [String: Any] in
                 var value = bookingJSON(booking)

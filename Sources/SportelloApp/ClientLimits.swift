@@ -59,7 +59,7 @@ extension Application {
         do {
             try store.takeDaily(caps, now: clock())
         } catch {
-            return limitFailure(error, context, retry: (kind == "register" ? "accounts" : "credentials", fields)) ?? failure(.storage, context)
+            return limitFailure(error, context, retry: (kind == "register" ? "accounts" : "credentials", fields)) ?? failure(EndpointError(error), context)
         }
         return nil
     }

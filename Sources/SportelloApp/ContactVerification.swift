@@ -28,10 +28,11 @@ extension Application {
 
     /// Sends the code (unless one for this contact is out already; `resend` asks for a new one) and tells
     /// what happened, for the summary page.
-    func sendContactCode(hold: Hold, contact: String, resend: Bool, _ context: RequestContext) -> (ContactCodeStore.Issue?, String) {
+    func sendContactCode(hold: Hold, contact: String, resend: Bool,
+                         _ context: RequestContext) throws(BookingError) -> (ContactCodeStore.Issue, String) {
         let t = site.renderer.texts(context.language)
         let channel = contact.contains("@") ? "email" : "sms"
-        let issue = try? contactCodes.issue(holdToken: hold.token, contact: contact, now: clock(), resend: resend) { connection, code in
+        let issue = try contactCodes.issue(holdToken: hold.token, contact: contact, now: clock(), resend: resend) { connection, code in
             // Under the per-recipient caps and the SMS countries like every other message: changing the contact on
             // the same hold skips the resend cool-down, so without them one client could send codes without end.
             try Outbox.enqueue(connection, kind: "contactCode", channel: channel, recipient: contact, bookingID: nil, language: context.language,
@@ -86,7 +87,8 @@ extension Application {
     /// they left, now with their certified details filled in and locked. It only shows; every change stays a
     /// POST.
     func resumeHold(_ request: HTTPRequest, _ context: RequestContext) -> HTTPResponse {
-        let (fields, signedIn) = returning(request, context)
+        let fields: FormFields, signedIn: RequestContext
+        do { (fields, signedIn) = try returning(request, context) } catch { return failure(EndpointError(error), context) }
         guard let token = fields["hold"], !token.isEmpty, let hold = try? store.hold(token: token),
               let service = site.catalogue.service(id: hold.slot.serviceID), let slot = service.slot(startingAt: hold.slot.start) else {
             return failure(.holdNotFound, signedIn)
@@ -98,15 +100,18 @@ extension Application {
     /// Where the gateway sends back a citizen who signed in on the sign-in page: "Le mie prenotazioni" at once,
     /// rather than the same static page with no sign of the sign-in.
     func resumeMyBookings(_ request: HTTPRequest, _ context: RequestContext) -> HTTPResponse {
-        myBookings(FormFields(), returning(request, context).1)
+        do { return myBookings(FormFields(), try returning(request, context).1) } catch {
+            return failure(EndpointError(error), context)
+        }
     }
 
     /// A GET coming back from the gateway: its query (with the page's language) and the identity it brings.
-    private func returning(_ request: HTTPRequest, _ context: RequestContext) -> (FormFields, RequestContext) {
+    private func returning(_ request: HTTPRequest,
+                           _ context: RequestContext) throws(DatabaseError) -> (FormFields, RequestContext) {
         let fields = (try? FormDecoder.decode(query: request.query ?? "")) ?? FormFields()
         var signedIn = context
         if let language = fields["lang"], configuration.comune.languages.contains(language) { signedIn.language = language }
-        signedIn.citizen = identify(request)
+        signedIn.citizen = try identify(request)
         takeOverLocalAccount(of: signedIn.citizen, signedIn)
         return (fields, signedIn)
     }

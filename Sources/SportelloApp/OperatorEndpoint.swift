@@ -21,19 +21,25 @@ extension Application {
         let bearer = request.headers["Authorization"].flatMap { $0.hasPrefix("Bearer ") ? String($0.dropFirst(7)) : nil }
         let signingIn = bearer == nil && action == "login"
         let signedIn: Operator?
-        if let token = bearer ?? fields["token"] {
-            // Each check costs a yescrypt hash: wrong tokens are limited per client like citizens' sign-ins, so a
-            // flood of them cannot keep the workers hashing (a script with its right token never fails).
-            let now = Double(clock())
-            guard loginLimiter.wouldAllow(context.clientKey, now: now) else {
-                var response = failure(.rateLimited, context)
-                response.headers.append(("Retry-After", "60"))
-                return response
+        do {
+            if let token = bearer ?? fields["token"] {
+                // Each check costs a yescrypt hash: wrong tokens are limited per client like citizens' sign-ins, so a
+                // flood of them cannot keep the workers hashing (a script with its right token never fails).
+                let now = Double(clock())
+                guard loginLimiter.wouldAllow(context.clientKey, now: now) else {
+                    var response = failure(.rateLimited, context)
+                    response.headers.append(("Retry-After", "60"))
+                    return response
+                }
+                signedIn = try operators.authenticate(token: token)
+                if signedIn == nil { _ = loginLimiter.allow(context.clientKey, now: now) }
+            } else if let session = request.cookies[Self.operatorCookie] {
+                signedIn = try operators.operatorOf(session: session, now: clock())
+            } else {
+                signedIn = nil
             }
-            signedIn = operators.authenticate(token: token)
-            if signedIn == nil { _ = loginLimiter.allow(context.clientKey, now: now) }
-        } else {
-            signedIn = request.cookies[Self.operatorCookie].flatMap { operators.operatorOf(session: $0, now: clock()) }
+        } catch {
+            return failure(EndpointError(error), context)
         }
         guard let account = signedIn else { return failure(.unauthorized, context) }
         let desk = OperatorDesk(catalogue: site.catalogue, store: store, account: account, address: context.clientAddress,
@@ -93,7 +99,8 @@ extension Application {
             var response = agendaPage(account: account, date: date, entry: entry, bookings: bookings, blocks: blocks, affected: affected,
                                       flash: flash, now: now, context: context)
             if signingIn && fields["token"] != nil {
-                guard let session = try? operators.startSession(for: account, now: now) else { return failure(.storage, context) }
+                let session: String
+                do { session = try operators.startSession(for: account, now: now) } catch { return failure(EndpointError(error), context) }
                 response.headers.append(("Set-Cookie", operatorCookie(value: session, maxAge: Int(OperatorStore.sessionSeconds))))
             }
             return response

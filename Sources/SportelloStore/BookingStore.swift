@@ -152,7 +152,7 @@ public enum BookingViewer: Sendable, Equatable {
     }
 }
 
-public enum BookingError: Error, Equatable, Sendable {
+public enum BookingError: Error, Equatable, Sendable, CodedError {
     case slotFull, holdNotFound, holdExpired, holdReleased, bookingNotFound, bookingInPast, personLimitReached
     /// Repeated no-shows: this codice fiscale can book again from the given instant.
     case noShowBlocked(until: Int64)
@@ -165,24 +165,25 @@ public enum BookingError: Error, Equatable, Sendable {
     case tooManyHolds(until: Int64)
     /// A daily cap (per address or contact) is spent; it opens again at `until` (local midnight).
     case dailyLimitReached(until: Int64)
-    case storage(String)
+    /// The database failed; the change did not happen.
+    case database(DatabaseError)
 
-    public var code: String {
+    public var errorCode: ErrorCode {
         switch self {
-        case .slotFull: "slot_full"
-        case .holdNotFound: "hold_not_found"
-        case .holdExpired: "hold_expired"
-        case .holdReleased: "hold_released"
-        case .bookingNotFound: "booking_not_found"
-        case .bookingInPast: "booking_in_past"
-        case .personLimitReached: "person_limit_reached"
-        case .noShowBlocked: "no_show_blocked"
-        case .outcomeTooEarly: "outcome_too_early"
-        case .bookingNotActive: "booking_not_active"
-        case .blockNotFound: "block_not_found"
-        case .tooManyHolds: "too_many_holds"
-        case .dailyLimitReached: "daily_limit_reached"
-        case .storage: "storage_error"
+        case .slotFull: .slotFull
+        case .holdNotFound: .holdNotFound
+        case .holdExpired: .holdExpired
+        case .holdReleased: .holdReleased
+        case .bookingNotFound: .bookingNotFound
+        case .bookingInPast: .bookingInPast
+        case .personLimitReached: .personLimitReached
+        case .noShowBlocked: .noShowBlocked
+        case .outcomeTooEarly: .outcomeTooEarly
+        case .bookingNotActive: .bookingNotActive
+        case .blockNotFound: .blockNotFound
+        case .tooManyHolds: .tooManyHolds
+        case .dailyLimitReached: .dailyLimitReached
+        case .database: .storage
         }
     }
 }
@@ -197,7 +198,7 @@ public struct BookingStore: Sendable {
     static let occupyingStates = "('booked', 'done', 'absent')"
 
     func run<T>(durable: Bool = true, _ body: (Connection) throws -> T) throws(BookingError) -> T {
-        try database.transaction(durable: durable, storage: BookingError.storage, body)
+        try database.transaction(durable: durable, storage: BookingError.database, body)
     }
 
     func audit(_ connection: Connection, now: Int64, actor: String = "citizen", action: String, subject: String, address: String,
@@ -227,6 +228,7 @@ public struct BookingStore: Sendable {
         // Most attempts in a rush are for places already taken: a reader's snapshot refuses them without
         // queueing for the write lock. Only a refusal is decided here; a place that looks free is checked
         // again inside the write transaction.
+        // A failed read only skips this shortcut: the write transaction below checks again and reports its own error.
         let seen = (try? database.read { try occupied($0, slot, now: now) }) ?? 0
         if seen >= Int64(capacity) { throw .slotFull }
         return try run(durable: false) { connection in
@@ -264,7 +266,7 @@ public struct BookingStore: Sendable {
                 try hold(connection, token: token)
             }
         } catch {
-            throw .storage("\(error)")
+            throw .database(DatabaseError(error))
         }
     }
 
@@ -335,7 +337,7 @@ public struct BookingStore: Sendable {
             try connection.execute("UPDATE bookings SET language = ?, account_id = ?, proof = ?, presenter_contact = ? WHERE id = ?", .text(language),
                                    SQLValue(accountID), .int(proof.level), SQLValue(person.presenterContact), .int(id))
             try audit(connection, now: now, action: "book", subject: code, address: clientIP)
-            guard let booking = try booking(connection, where: "id = ?", .int(id)) else { throw BookingError.storage("booking vanished") }
+            guard let booking = try booking(connection, where: "id = ?", .int(id)) else { throw DatabaseError.inconsistent("booking vanished inside its own transaction") }
             try within(connection, booking)
             return booking
         }
@@ -363,7 +365,7 @@ public struct BookingStore: Sendable {
             guard booking.slot.start > now else { throw BookingError.bookingInPast }
             try connection.execute("UPDATE bookings SET state = 'cancelled_by_citizen', updated_at = ? WHERE id = ?", .int(now), .int(booking.id))
             try audit(connection, now: now, action: "cancel", subject: booking.code, address: clientIP)
-            guard let updated = try self.booking(connection, where: "id = ?", .int(booking.id)) else { throw BookingError.storage("booking vanished") }
+            guard let updated = try self.booking(connection, where: "id = ?", .int(booking.id)) else { throw DatabaseError.inconsistent("booking vanished inside its own transaction") }
             try within(connection, updated)
             return updated
         }
@@ -377,7 +379,7 @@ public struct BookingStore: Sendable {
                 return booking
             }
         } catch {
-            throw .storage("\(error)")
+            throw .database(DatabaseError(error))
         }
     }
 
@@ -391,7 +393,7 @@ public struct BookingStore: Sendable {
                 return booking
             }
         } catch {
-            throw .storage("\(error)")
+            throw .database(DatabaseError(error))
         }
     }
 
@@ -409,7 +411,7 @@ public struct BookingStore: Sendable {
                 return bookings
             }
         } catch {
-            throw .storage("\(error)")
+            throw .database(DatabaseError(error))
         }
     }
 

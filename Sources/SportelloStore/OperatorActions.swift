@@ -1,3 +1,4 @@
+import CSQLite
 import Foundation
 import SportelloCore
 
@@ -59,7 +60,7 @@ extension BookingStore {
                 return bookings
             }
         } catch {
-            throw .storage("\(error)")
+            throw .database(DatabaseError(error))
         }
     }
 
@@ -68,7 +69,7 @@ extension BookingStore {
         do {
             return try database.read { connection in try booking(connection, where: "code = ?", .text(Self.normalizedCode(code))) }
         } catch {
-            throw .storage("\(error)")
+            throw .database(DatabaseError(error))
         }
     }
 
@@ -86,7 +87,7 @@ extension BookingStore {
             try connection.execute("UPDATE bookings SET state = ?, outcome_at = ?, updated_at = ? WHERE id = ?",
                                    .text(outcome.state.rawValue), .int(now), .int(now), .int(booking.id))
             try audit(connection, now: now, actor: actor, action: "outcome.\(outcome.rawValue)", subject: booking.code, address: address)
-            guard let updated = try self.booking(connection, where: "id = ?", .int(booking.id)) else { throw BookingError.storage("booking vanished") }
+            guard let updated = try self.booking(connection, where: "id = ?", .int(booking.id)) else { throw DatabaseError.inconsistent("booking vanished inside its own transaction") }
             return updated
         }
     }
@@ -104,7 +105,7 @@ extension BookingStore {
                 _ = try insertBlock(connection, serviceID: booking.slot.serviceID, startsAt: booking.slot.start, endsAt: booking.slotEnd,
                                     desks: 1, reason: reason, now: now, actor: actor, address: address)
             }
-            guard let updated = try self.booking(connection, where: "id = ?", .int(booking.id)) else { throw BookingError.storage("booking vanished") }
+            guard let updated = try self.booking(connection, where: "id = ?", .int(booking.id)) else { throw DatabaseError.inconsistent("booking vanished inside its own transaction") }
             try within(connection, updated)
             return updated
         }
@@ -230,7 +231,9 @@ extension BookingStore {
     /// overwritten (`secure_delete`) and the write-ahead log is emptied afterwards.
     public func purge(before: Int64, now: Int64, actor: String) throws(BookingError) -> PurgeReport {
         // Erasing up to a future instant would erase appointments still to come.
-        guard before <= now else { throw .storage("refusing to purge up to an instant in the future") }
+        guard before <= now else {
+            throw .database(DatabaseError(code: SQLITE_MISUSE, message: "refusing to purge up to an instant in the future", sql: ""))
+        }
         let report = try run { connection in
             var report = PurgeReport()
             try connection.execute("""
@@ -265,7 +268,7 @@ extension BookingStore {
                       details: "\(report.bookingsErased) bookings")
             return report
         }
-        do { try database.checkpoint() } catch { throw .storage("\(error)") }
+        do { try database.checkpoint() } catch { throw .database(DatabaseError(error)) }
         return report
     }
 
