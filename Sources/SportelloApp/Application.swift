@@ -125,8 +125,13 @@ public final class Application: HTTPResponder, Sendable {
         let previous = tickState.swap(now)
         guard let previous else { return }
         var pages: Set<PageID> = []
-        if let expired = try? store.slotsOfHoldsExpired(between: previous, and: now) {
-            for slot in expired { pages.formUnion(SitePublisher.pages(touchedBy: slot.serviceID, slotStart: slot.start)) }
+        do {
+            for slot in try store.slotsOfHoldsExpired(between: previous, and: now) {
+                pages.formUnion(SitePublisher.pages(touchedBy: slot.serviceID, slotStart: slot.start))
+            }
+        } catch {
+            // Those pages still show the expired holds until the next full rebuild: say why.
+            Log.error("expired_holds_unread", ["error": .text("\(error)")])
         }
         if RomeTime.local(previous).date != RomeTime.local(now).date {
             purgeExpiredPersonalData()

@@ -281,7 +281,11 @@ extension Application {
     /// follows is bound to it. An empty codice fiscale goes back to booking for oneself.
     func chooseBeneficiary(_ fields: FormFields, _ context: RequestContext) -> HTTPResponse {
         guard context.citizen != nil else { return failure(.signInRequired, context) }
-        guard let token = fields["hold"], let hold = try? store.hold(token: token), let service = site.catalogue.service(id: hold.slot.serviceID),
+        let found: Hold?
+        do { found = try fields["hold"].flatMap { token throws(BookingError) in try store.hold(token: token) } } catch {
+            return failure(EndpointError(error), context)
+        }
+        guard let hold = found, let service = site.catalogue.service(id: hold.slot.serviceID),
               let slot = service.slot(startingAt: hold.slot.start) else { return failure(.holdNotFound, context) }
         if hold.released { return failure(.holdReleased, context, service: service, near: slot) }
         if hold.bookingID == nil && hold.expiresAt <= clock() { return failure(.holdExpired, context, service: service, near: slot) }
@@ -393,12 +397,16 @@ extension Application {
         let code = fields["code"] ?? ""
         let codiceFiscale = fields["codice_fiscale"] ?? ""
         let found: Booking?
-        if codiceFiscale.isEmpty, let citizen = context.citizen {
-            found = (try? store.booking(code: code, viewer: citizen.viewer)) ?? nil
-        } else {
-            if let limited = limitLookup(code: code, context) { return limited }
-            found = (try? store.booking(code: code, codiceFiscale: codiceFiscale)) ?? nil
-            if found == nil { lookupFailed(code: code, context) }
+        do {
+            if codiceFiscale.isEmpty, let citizen = context.citizen {
+                found = try store.booking(code: code, viewer: citizen.viewer)
+            } else {
+                if let limited = limitLookup(code: code, context) { return limited }
+                found = try store.booking(code: code, codiceFiscale: codiceFiscale)
+                if found == nil { lookupFailed(code: code, context) }
+            }
+        } catch {
+            return failure(EndpointError(error), context)
         }
         guard let booking = found else { return failure(.bookingNotFound, context) }
         if context.wantsJSON { return json(200, ["booking": bookingJSON(booking)]) }

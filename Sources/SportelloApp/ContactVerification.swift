@@ -61,7 +61,10 @@ extension Application {
         case .verified:
             return (.contact(contact), nil)
         case .exhausted:
-            _ = try? store.releaseHold(token: hold.token, now: clock(), clientIP: context.clientAddress)
+            // The answer is the same either way; a hold the database failed to release runs out on its own.
+            do { try store.releaseHold(token: hold.token, now: clock(), clientIP: context.clientAddress) } catch {
+                Log.error("hold_release_failed", ["error": .text("\(error)")])
+            }
             queue.mark(SitePublisher.pages(touchedBy: service.id, slotStart: slot.startInstant))
             return (nil, failure(.verificationExhausted, context, service: service, near: slot))
         case .wrong(let remaining):
@@ -89,8 +92,11 @@ extension Application {
     func resumeHold(_ request: HTTPRequest, _ context: RequestContext) -> HTTPResponse {
         let fields: FormFields, signedIn: RequestContext
         do { (fields, signedIn) = try returning(request, context) } catch { return failure(EndpointError(error), context) }
-        guard let token = fields["hold"], !token.isEmpty, let hold = try? store.hold(token: token),
-              let service = site.catalogue.service(id: hold.slot.serviceID), let slot = service.slot(startingAt: hold.slot.start) else {
+        let found: Hold?
+        do { found = try fields["hold"].flatMap { token throws(BookingError) in token.isEmpty ? nil : try store.hold(token: token) } } catch {
+            return failure(EndpointError(error), signedIn)
+        }
+        guard let hold = found, let service = site.catalogue.service(id: hold.slot.serviceID), let slot = service.slot(startingAt: hold.slot.start) else {
             return failure(.holdNotFound, signedIn)
         }
         if !hold.isActive(at: clock()) { return failure(hold.released ? .holdReleased : .holdExpired, signedIn, service: service, near: slot) }

@@ -277,6 +277,7 @@ extension Application {
     /// two weeks must be searched.
     private func revalidate(_ cached: [Slot], service: Service, from slot: Slot?, limit: Int, now: Int64) -> [Slot]? {
         let start = max(now, slot?.startInstant ?? now)
+        // A failed read means "search again", which reports the failure.
         guard cached.count == limit, let last = cached.last, cached.allSatisfy({ $0.startInstant >= start }),
               let occupancy = try? source.occupancy(serviceID: service.id, from: start, to: last.startInstant + 1, now: now)[service.id] ?? [:]
         else { return nil }
@@ -312,8 +313,13 @@ extension Application {
         let start = max(now, slot?.startInstant ?? now)
         let firstDay = min(RomeTime.local(start).date, lastDay)
         let endDay = min(RomeTime.local(start).date.adding(days: 14), lastDay)
-        guard let occupancy = try? source.occupancy(serviceID: service.id, from: now - 86_400, to: Int64(endDay.dayNumber + 2) * 86_400,
-                                                    now: now)[service.id] ?? [:] else {
+        let occupancy: [Int64: SlotOccupancy]
+        do {
+            occupancy = try source.occupancy(serviceID: service.id, from: now - 86_400, to: Int64(endDay.dayNumber + 2) * 86_400,
+                                             now: now)[service.id] ?? [:]
+        } catch {
+            // The alternatives only accompany another answer: offer none, but never silently.
+            Log.error("alternatives_unread", ["error": .text("\(error)")])
             return []
         }
         func isFree(_ candidate: Slot) -> Bool {

@@ -90,6 +90,7 @@ extension Application {
             degraded.append("publisher")
         }
         var outboxState: [String: Any] = ["ok": false]
+        // An outbox that cannot be read is reported as degraded below, not hidden.
         if let outbox = try? Outbox(database: store.database).state(now: now) {
             let stuck = outbox.oldestDueSeconds > outboxStuckAfterSeconds
             outboxState = ["ok": !stuck, "backlog": outbox.backlog, "dead": outbox.dead, "oldestDueSeconds": Int(outbox.oldestDueSeconds)]
@@ -106,8 +107,9 @@ extension Application {
 
     /// The Prometheus text of this process.
     public func metricsExposition() -> String {
-        metrics.exposition(outbox: try? Outbox(database: store.database).state(now: clock()), publisher: queue.health.snapshot,
-                           version: sportelloVersion)
+        // Without a readable outbox its series are left out (the health check says why).
+        return metrics.exposition(outbox: try? Outbox(database: store.database).state(now: clock()), publisher: queue.health.snapshot,
+                                  version: sportelloVersion)
     }
 
     /// A responder for the metrics address: `/metrics` only.

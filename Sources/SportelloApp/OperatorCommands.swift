@@ -224,6 +224,6 @@ extension Commands {
         let today = RomeTime.local(currentInstant()).date
         let from = options.named["--from"] == nil ? today.adding(days: -30) : try date(options, "--from")
         let to = options.named["--to"] == nil ? today : try date(options, "--to")
-        FileHandle.standardOutput.write(Data(Application.statisticsCSV(store: store, from: from, to: to, services: services).utf8))
+        FileHandle.standardOutput.write(Data(try Application.statisticsCSV(store: store, from: from, to: to, services: services).utf8))
     }
 }

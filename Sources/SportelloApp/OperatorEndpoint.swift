@@ -85,7 +85,7 @@ extension Application {
                 date = RomeTime.local(block.startsAt).date
                 flash = t.text("operator.saved")
             case "stats":
-                return statisticsCSV(fields, services: Set(account.serviceIDs(in: site.catalogue)), now: now)
+                return statisticsCSV(fields, services: Set(account.serviceIDs(in: site.catalogue)), now: now, context: context)
             default:
                 return failure(.notFound, context)
             }
@@ -210,11 +210,14 @@ extension Application {
         return text
     }
 
-    private func statisticsCSV(_ fields: FormFields, services: Set<String>, now: Int64) -> HTTPResponse {
+    private func statisticsCSV(_ fields: FormFields, services: Set<String>, now: Int64, context: RequestContext) -> HTTPResponse {
         let today = RomeTime.local(now).date
         let from = fields["from"].flatMap { CivilDate(iso: $0) } ?? today.adding(days: -30)
         let to = fields["to"].flatMap { CivilDate(iso: $0) } ?? today
-        let text = Self.statisticsCSV(store: store, from: from, to: to, services: services)
+        let text: String
+        do { text = try Self.statisticsCSV(store: store, from: from, to: to, services: services) } catch {
+            return failure(EndpointError(error), context)
+        }
         return HTTPResponse(status: 200, headers: [("Content-Type", "text/csv; charset=utf-8"), ("Cache-Control", "no-store"),
                                                    ("Content-Disposition", "attachment; filename=\"statistiche-\(from)-\(to).csv\"")],
                             body: Array(text.utf8))
@@ -222,8 +225,9 @@ extension Application {
 
     /// Per service, appointments from `from` to `to` (inclusive): counts by outcome, no-show rate, mean lead time.
     /// `services`: the operator's scope (nil: every service, for the administrator's command line).
-    static func statisticsCSV(store: BookingStore, from: CivilDate, to: CivilDate, services: Set<String>?) -> String {
-        let rows = ((try? store.statistics(from: OperatorDesk.bounds(of: from).0, to: OperatorDesk.bounds(of: to).1)) ?? [])
+    /// A database failure is thrown, never written as a file with no rows.
+    static func statisticsCSV(store: BookingStore, from: CivilDate, to: CivilDate, services: Set<String>?) throws -> String {
+        let rows = try store.statistics(from: OperatorDesk.bounds(of: from).0, to: OperatorDesk.bounds(of: to).1)
             .filter { services?.contains($0.serviceID) ?? true }
         var text = CSV.byteOrderMark + CSV.line(["servizio", "prenotazioni", "eseguiti", "assenti", "annullati_cittadino", "annullati_operatore",
                              "tasso_assenza", "anticipo_medio_giorni"])

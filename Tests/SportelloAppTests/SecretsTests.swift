@@ -262,7 +262,7 @@ extension SecretsTests {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sportello-csv-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let store = BookingStore(database: try Database(path: "\(folder)/db.sqlite"))
-        let text = Application.statisticsCSV(store: store, from: CivilDate(iso: "2026-11-01")!, to: CivilDate(iso: "2026-11-30")!, services: nil)
+        let text = try Application.statisticsCSV(store: store, from: CivilDate(iso: "2026-11-01")!, to: CivilDate(iso: "2026-11-30")!, services: nil)
         #expect(text.hasPrefix("\u{FEFF}\"servizio\";\"prenotazioni\";") && text.hasSuffix("\r\n"))
     }
 }
