@@ -266,7 +266,7 @@ extension Application {
         let booking: Booking
         do {
             booking = try store.cancel(code: fields["code"] ?? "", viewer: citizen.viewer, now: clock(), clientIP: context.clientAddress,
-                                       within: notify("cancelled"))
+                                       within: notify(.cancelled))
         } catch {
             return failure(EndpointError(error), context)
         }
@@ -358,7 +358,7 @@ extension Application {
         // The password waits in a private file (removed once handed over), never in the database.
         let payload = ["codiceFiscale": account.codiceFiscale, "name": "\(account.givenName) \(account.familyName)",
                        SecretFiles.payloadKey: try SecretFiles(database: store.database).store(password)]
-        try Outbox.enqueue(connection, kind: "credentials", channel: recipient.contains("@") ? "email" : "sms", recipient: recipient, bookingID: nil,
+        try Outbox.enqueue(connection, kind: .credentials, channel: NotificationChannel(contact: recipient), recipient: recipient, bookingID: nil,
                            language: language, payload: payload, at: clock(), limits: configuration.limits)
     }
 
@@ -368,7 +368,7 @@ extension Application {
     /// stays the same either way; the mailbox learns only what a password arriving or not would tell it.
     func tellAccountExists(_ connection: Connection, account: Account, recipient: String, language: String) throws {
         guard !recipient.isEmpty else { return }
-        try Outbox.enqueue(connection, kind: "accountExists", channel: recipient.contains("@") ? "email" : "sms", recipient: recipient, bookingID: nil,
+        try Outbox.enqueue(connection, kind: .accountExists, channel: NotificationChannel(contact: recipient), recipient: recipient, bookingID: nil,
                            language: language, payload: ["codiceFiscale": account.codiceFiscale], at: clock(), limits: configuration.limits)
     }
 
@@ -378,14 +378,14 @@ extension Application {
         let settings = configuration.notifications
         let payload = ["codiceFiscale": account.codiceFiscale, "name": "\(account.givenName) \(account.familyName)"]
         for (channel, recipient) in try AccountStore.otherContacts(connection, codiceFiscale: account.codiceFiscale, except: [account.email, account.phone])
-        where channel == "email" ? settings.email : settings.sms {
-            try Outbox.enqueue(connection, kind: "accountCreated", channel: channel, recipient: recipient, bookingID: nil, language: language,
+        where channel == .email ? settings.email : settings.sms {
+            try Outbox.enqueue(connection, kind: .accountCreated, channel: channel, recipient: recipient, bookingID: nil, language: language,
                                payload: payload, at: clock(), limits: configuration.limits)
         }
     }
 
     /// Queues the messages about a booking on every channel the comune uses, inside the change's transaction.
-    func notify(_ kind: String) -> (Connection, Booking) throws -> Void {
+    func notify(_ kind: NotificationKind) -> (Connection, Booking) throws -> Void {
         Notifications.queue(kind, settings: configuration.notifications, limits: configuration.limits, now: clock())
     }
 }

@@ -31,11 +31,11 @@ extension Application {
     func sendContactCode(hold: Hold, contact: String, resend: Bool,
                          _ context: RequestContext) throws(BookingError) -> (ContactCodeStore.Issue, String) {
         let t = site.renderer.texts(context.language)
-        let channel = contact.contains("@") ? "email" : "sms"
+        let channel = NotificationChannel(contact: contact)
         let issue = try contactCodes.issue(holdToken: hold.token, contact: contact, now: clock(), resend: resend) { connection, code in
             // Under the per-recipient caps and the SMS countries like every other message: changing the contact on
             // the same hold skips the resend cool-down, so without them one client could send codes without end.
-            try Outbox.enqueue(connection, kind: "contactCode", channel: channel, recipient: contact, bookingID: nil, language: context.language,
+            try Outbox.enqueue(connection, kind: .contactCode, channel: channel, recipient: contact, bookingID: nil, language: context.language,
                                payload: ["code": code], at: clock(), limits: configuration.limits)
         }
         if issue == .sent { notificationWorker.wake() }
@@ -45,7 +45,7 @@ extension Application {
         if case .tooSoonForNewContact(let seconds) = issue {
             return (issue, t.format("verification.tooSoonNewContact", ["contact": contact, "seconds": String(seconds)]))
         }
-        return (issue, t.format(channel == "email" ? "verification.sentEmail" : "verification.sentSMS", ["contact": contact]))
+        return (issue, t.format(channel == .email ? "verification.sentEmail" : "verification.sentSMS", ["contact": contact]))
     }
 
     /// On "Invia": nil when the contact is proved (or needs no proof); otherwise the answer to give, after

@@ -119,7 +119,7 @@ extension Application {
                                         maxActiveBookingsPerPerson: configuration.booking.maxActiveBookingsPerPerson,
                                         noShowPolicy: configuration.booking.noShowPolicy, language: context.language,
                                         accountID: context.citizen?.accountID, proof: codeProof ?? proof(of: person, context),
-                                        within: BookingStore.counting(bookingCaps(person, context, fields), now: clock(), then: notify("confirmed")))
+                                        within: BookingStore.counting(bookingCaps(person, context, fields), now: clock(), then: notify(.confirmed)))
         } catch {
             if let limited = limitFailure(error, context, retry: ("bookings", fields)) { return limited }
             if case .noShowBlocked(let until) = error {
@@ -142,7 +142,7 @@ extension Application {
         let booking: Booking
         do {
             booking = try store.cancel(code: code, codiceFiscale: codiceFiscale, now: clock(), clientIP: context.clientAddress,
-                                       within: notify("cancelled"))
+                                       within: notify(.cancelled))
         } catch {
             if error == .bookingNotFound { lookupFailed(code: code, context) }
             return failure(EndpointError(error), context)

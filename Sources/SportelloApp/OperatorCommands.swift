@@ -61,7 +61,7 @@ extension Commands {
                 throw Failure(description: "the operator token is missing, wrong or revoked (give --token or set SPORTELLO_OPERATOR_TOKEN)")
             }
             desk = OperatorDesk(catalogue: site.catalogue, store: store, account: account, address: "cli",
-                                notifyCancelled: Notifications.queue("cancelled", settings: site.configuration.notifications, limits: site.configuration.limits,
+                                notifyCancelled: Notifications.queue(.cancelled, settings: site.configuration.notifications, limits: site.configuration.limits,
                                                                     now: currentInstant()))
         }
 

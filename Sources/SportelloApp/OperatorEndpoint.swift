@@ -43,7 +43,7 @@ extension Application {
         }
         guard let account = signedIn else { return failure(.unauthorized, context) }
         let desk = OperatorDesk(catalogue: site.catalogue, store: store, account: account, address: context.clientAddress,
-                                notifyCancelled: notify("cancelled"))
+                                notifyCancelled: notify(.cancelled))
         defer { notificationWorker.wake() }
         let now = clock()
         let entry = fields["entry"].flatMap { $0.isEmpty ? nil : $0 }

@@ -74,7 +74,7 @@ public struct Composer: Sendable {
         let language = message.language
         let t = renderer.texts(language)
         var values: TemplateFields
-        if Self.personKinds.contains(message.kind) {
+        if message.kind.isAboutPerson {
             values = ["comune": .string(comune.name), "lang": .string(language), "t": t.templateValue,
                       "person": .object(["name": .string(message.payload["name"] ?? ""), "codiceFiscale": .string(message.payload["codiceFiscale"] ?? "")]),
                       "password": .string(message.payload["password"] ?? ""), "code": .string(message.payload["code"] ?? ""),
@@ -90,11 +90,6 @@ public struct Composer: Sendable {
         values["accountURL"] = .string(absolute(.account, language: language))
         return values
     }
-
-    /// Messages to a person rather than about a booking: credentials, the warning that an account was created
-    /// with their codice fiscale, the answer to registering one that has an account, a one-time code proving a
-    /// contact. Their payload carries what they say.
-    static let personKinds: Set<String> = ["credentials", "accountCreated", "accountExists", "contactCode"]
 
     func subject(_ message: OutboxMessage, booking: Booking?) -> String {
         let t = renderer.texts(message.language)
@@ -119,12 +114,12 @@ public struct Composer: Sendable {
             throw .template("\(error)")
         }
         var attachments: [MailMessage.Attachment] = []
-        if let booking, message.kind == "confirmed" || message.kind == "cancelled" {
-            if let event = calendarEvent(booking, language: message.language, cancelled: message.kind == "cancelled") {
+        if let booking, message.kind == .confirmed || message.kind == .cancelled {
+            if let event = calendarEvent(booking, language: message.language, cancelled: message.kind == .cancelled) {
                 attachments.append(.init(filename: "appuntamento-\(booking.code).ics",
                                          contentType: "text/calendar; charset=utf-8; method=\(event.method)", bytes: Array(event.ics.utf8)))
             }
-            if message.kind == "confirmed" {
+            if message.kind == .confirmed {
                 do {
                     let receipt = try renderer.templates.render("mail/receipt", .object(values))
                     attachments.append(.init(filename: "ricevuta-\(booking.code).html", contentType: "text/html; charset=utf-8", bytes: Array(receipt.utf8)))
@@ -140,7 +135,7 @@ public struct Composer: Sendable {
 
     public func sms(for message: OutboxMessage, booking: Booking?) throws(Failure) -> String {
         let t = renderer.texts(message.language)
-        if Self.personKinds.contains(message.kind) {
+        if message.kind.isAboutPerson {
             return t.format("sms.\(message.kind)", ["comune": comune.name, "codiceFiscale": message.payload["codiceFiscale"] ?? "",
                                                      "password": message.payload["password"] ?? "", "code": message.payload["code"] ?? ""])
         }
@@ -158,13 +153,14 @@ public enum Notifications {
     /// A closure for the store's `within:` hook: queues `kind` ("confirmed", "cancelled") on every channel the
     /// comune uses that the booking has an address for, inside the change's transaction.
     /// A booking made for someone else also sends its presenter a copy, at the presenter's own contact.
-    public static func queue(_ kind: String, settings: NotificationSettings, limits: LimitSettings = LimitSettings(),
+    public static func queue(_ kind: NotificationKind, settings: NotificationSettings, limits: LimitSettings = LimitSettings(),
                              now: Int64) -> @Sendable (Connection, Booking) throws -> Void {
         { connection, booking in
-            var recipients = [("email", booking.person.email, settings.email), ("sms", booking.person.phone, settings.sms)]
+            var recipients = [(NotificationChannel.email, booking.person.email, settings.email), (.sms, booking.person.phone, settings.sms)]
             if let copy = booking.person.presenterContact, !copy.isEmpty,
                copy.lowercased() != booking.person.email.lowercased() && copy != booking.person.phone {
-                recipients.append(copy.contains("@") ? ("email", copy, settings.email) : ("sms", copy, settings.sms))
+                let channel = NotificationChannel(contact: copy)
+                recipients.append((channel, copy, channel == .email ? settings.email : settings.sms))
             }
             for (channel, recipient, enabled) in recipients where enabled && !recipient.isEmpty {
                 try Outbox.enqueue(connection, kind: kind, channel: channel, recipient: recipient, bookingID: booking.id, language: booking.language,

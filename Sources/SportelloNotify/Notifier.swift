@@ -155,7 +155,8 @@ public struct Notifier: Sendable {
             }
             // The program's own words may quote the address: the log names the message, never the person.
             let words = message.recipient.isEmpty ? error : error.replacingOccurrences(of: message.recipient, with: "[recipient]")
-            Log.warning("notification_failed", ["id": .int(message.id), "kind": .text(message.kind), "channel": .text(message.channel),
+            Log.warning("notification_failed", ["id": .int(message.id), "kind": .text(message.kind.rawValue),
+                                                "channel": .text(message.channel.rawValue),
                                                 "attempt": .int(Int64(message.attempts + 1)), "dead": .text(dead ? "yes" : "no"),
                                                 "error": .text(String(words.prefix(300)))])
         }
@@ -164,9 +165,15 @@ public struct Notifier: Sendable {
             guard let password = secrets.read(name) else { return fail("the password of this message is gone: the citizen can ask for new credentials", attempts: 1) }
             message = message.adding(["password": password])
         }
-        let booking = message.bookingID.flatMap { try? store.booking(id: $0) }
-        // A reminder for an appointment cancelled meanwhile has nothing to say.
-        if message.kind == "reminder", booking?.state != .booked {
+        let booking: Booking?
+        // A booking that cannot be read is a failed attempt (tried again later), never a booking gone: a reminder
+        // would be dropped and a confirmation would fail for good.
+        do { booking = try message.bookingID.flatMap { try store.booking(id: $0) } } catch {
+            return fail("\(error)")
+        }
+        // A reminder for an appointment cancelled meanwhile has nothing to say. Should marking it fail, the claim
+        // runs out and the next pass decides the same.
+        if message.kind == .reminder, booking?.state != .booked {
             try? outbox.markSent(id: message.id, now: now)
             return
         }
@@ -174,11 +181,11 @@ public struct Notifier: Sendable {
         let command: [String]
         do {
             switch message.channel {
-            case "email":
+            case .email:
                 guard settings.email else { return fail("mail is turned off in the configuration", attempts: 1) }
                 body = Array(try composer.mail(for: message, booking: booking, now: now).rendered.utf8)
                 command = [settings.sendmailPath, "-t", "-i"]
-            case "sms":
+            case .sms:
                 guard settings.sms, !settings.smsCommand.isEmpty else { return fail("SMS is turned off in the configuration", attempts: 1) }
                 // Also for what is queued without the limits (reminders): the comune pays for every SMS.
                 guard composer.renderer.catalogue.configuration.limits.smsAllowed(to: message.recipient) else {
@@ -186,8 +193,6 @@ public struct Notifier: Sendable {
                 }
                 body = Array(try composer.sms(for: message, booking: booking).utf8)
                 command = settings.smsCommand + [message.recipient]
-            default:
-                return fail("unknown channel \(message.channel)", attempts: 1)
             }
         } catch {
             return fail("\(error)")

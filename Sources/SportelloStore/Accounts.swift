@@ -230,13 +230,14 @@ public struct AccountStore: Sendable {
 
     /// The contacts on bookings for a codice fiscale other than `except`: the people to tell when an account
     /// is created for it. Bounded: a few recent ones are enough to reach the holder.
-    public static func otherContacts(_ connection: Connection, codiceFiscale: String, except: [String]) throws -> [(channel: String, recipient: String)] {
-        var found: [(String, String)] = []
+    public static func otherContacts(_ connection: Connection, codiceFiscale: String, except: [String]) throws
+        -> [(channel: NotificationChannel, recipient: String)] {
+        var found: [(NotificationChannel, String)] = []
         let excluded = Set(except.map { $0.lowercased() })
         try connection.forEach("""
             SELECT DISTINCT email, phone FROM bookings WHERE codice_fiscale = ? AND anonymized_at IS NULL ORDER BY id DESC LIMIT 20
             """, .text(codiceFiscale)) { row in
-            for (channel, value) in [("email", row.optionalText(0) ?? ""), ("sms", row.optionalText(1) ?? "")]
+            for (channel, value) in [(NotificationChannel.email, row.optionalText(0) ?? ""), (.sms, row.optionalText(1) ?? "")]
             where !value.isEmpty && !excluded.contains(value.lowercased()) && !found.contains(where: { $0.1.lowercased() == value.lowercased() }) {
                 found.append((channel, value))
             }

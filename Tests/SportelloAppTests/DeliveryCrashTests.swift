@@ -60,7 +60,7 @@ import Testing
             let person = PersonDetails(givenName: "Utente", familyName: "Numero \(index)", codiceFiscale: "RSSMRA85T10A562S",
                                        email: "utente\(index)@example.it", phone: "3331234567")
             codes.append(try store.confirm(holdToken: hold.token, person: person, slotEnd: start + 1_800, now: now, clientIP: "t",
-                                           within: Notifications.queue("confirmed", settings: settings, now: now)).code)
+                                           within: Notifications.queue(.confirmed, settings: settings, now: now)).code)
         }
 
         // Kill the worker twice while a message is with sendmail, then let a last run finish.

@@ -92,7 +92,7 @@ func parse(_ files: [String]) throws -> [[String: Any]] {
         let person = PersonDetails(givenName: "Niccolò", familyName: "D'Angelo Sàez", codiceFiscale: "RSSMRA85T10A562S",
                                    email: "niccolo@example.it", phone: "+393331234567", notes: notes)
         return try store.confirm(holdToken: hold.token, person: person, slotEnd: slot + 1_200, now: now, clientIP: "t",
-                                 within: Notifications.queue("confirmed", settings: settings, now: now))
+                                 within: Notifications.queue(.confirmed, settings: settings, now: now))
     }
 
     @Test func everyMessageParsesWithRealMIMEAndICalendarParsers() throws {
@@ -106,10 +106,10 @@ func parse(_ files: [String]) throws -> [[String: Any]] {
         // Cancelled by the office, with a reason; a reminder; credentials for an account.
         _ = try store.cancelByOperator(code: booking.code, reason: "Chiusura straordinaria: è festa, ci scusiamo", keepClosed: false,
                                        now: now + 60, actor: "operator:test", address: "t",
-                                       within: Notifications.queue("cancelled", settings: settings, now: now + 60))
+                                       within: Notifications.queue(.cancelled, settings: settings, now: now + 60))
         try database.write { connection in
-            try Outbox.enqueue(connection, kind: "reminder", channel: "email", recipient: "niccolo@example.it", bookingID: booking.id, language: "en", at: now)
-            try Outbox.enqueue(connection, kind: "credentials", channel: "email", recipient: "niccolo@example.it", bookingID: nil, language: "it",
+            try Outbox.enqueue(connection, kind: .reminder, channel: .email, recipient: "niccolo@example.it", bookingID: booking.id, language: "en", at: now)
+            try Outbox.enqueue(connection, kind: .credentials, channel: .email, recipient: "niccolo@example.it", bookingID: nil, language: "it",
                                payload: ["codiceFiscale": "RSSMRA85T10A562S", "name": "Niccolò D'Angelo Sàez", "password": "Ab3dEf7hKm"], at: now)
         }
         let notifier = Notifier(database: database, renderer: renderer, spool: "\(sandbox.folder)/spool")
@@ -169,7 +169,7 @@ func parse(_ files: [String]) throws -> [[String: Any]] {
         // Sent once, and the password is no longer in the database.
         let outbox = try Outbox(database: database).list()
         #expect(outbox.allSatisfy { $0.sentAt != nil })
-        #expect(outbox.first { $0.kind == "credentials" }?.payload.isEmpty == true)
+        #expect(outbox.first { $0.kind == .credentials }?.payload.isEmpty == true)
     }
 
     @Test func failuresAreRetriedWithBackoffThenDeadLettered() throws {
@@ -252,7 +252,7 @@ func parse(_ files: [String]) throws -> [[String: Any]] {
         // A reminder is queued by the periodic job, without the limits: to a premium-rate international number.
         try database.write { connection in
             try connection.execute("UPDATE outbox SET recipient = '+8823123456789' WHERE booking_id = ?", .int(booking.id))
-            try Outbox.enqueue(connection, kind: "reminder", channel: "sms", recipient: "+390612345678", bookingID: booking.id, language: "it", at: now)
+            try Outbox.enqueue(connection, kind: .reminder, channel: .sms, recipient: "+390612345678", bookingID: booking.id, language: "it", at: now)
         }
         let notifier = Notifier(database: database, renderer: renderer, spool: "\(sandbox.folder)/spool")
         let report = notifier.deliverDue(clock: { now })
@@ -276,7 +276,7 @@ func parse(_ files: [String]) throws -> [[String: Any]] {
         let hold = try store.placeHold(slot: SlotRef(serviceID: "carta-identita", start: slot), capacity: 2, now: early, expiresAt: early + 600, clientIP: "t")
         let person = PersonDetails(givenName: "Ada", familyName: "Neri", codiceFiscale: "RSSMRA85T10A562S", email: "ada@example.it", phone: "3331234567")
         let booking = try store.confirm(holdToken: hold.token, person: person, slotEnd: slot + 1_200, now: early, clientIP: "t",
-                                        within: Notifications.queue("confirmed", settings: settings, now: early))
+                                        within: Notifications.queue(.confirmed, settings: settings, now: early))
         let lateHold = try store.placeHold(slot: SlotRef(serviceID: "carta-identita", start: slot), capacity: 2, now: slot - 7_200, expiresAt: slot - 6_600,
                                            clientIP: "t")
         _ = try store.confirm(holdToken: lateHold.token, person: person, slotEnd: slot + 1_200, now: slot - 7_200, clientIP: "t")
