@@ -169,6 +169,7 @@ extension Application {
     /// same is done with a decoy, removed at once. Otherwise timing told which codici fiscali have an account.
     private func spendTheTimeOfSendingCredentials() {
         let secrets = SecretFiles(database: store.database)
+        // Only the time it takes matters here: a decoy that could not be written changes no answer.
         if let name = try? secrets.store(AccountStore.generatePassword()) { secrets.remove(name) }
     }
 

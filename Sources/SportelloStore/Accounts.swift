@@ -260,6 +260,7 @@ public struct AccountStore: Sendable {
     }
 
     /// A hash of nothing anyone knows, checked when the codice fiscale has no account.
+    // Hashing a random 32-hex secret cannot hit `unsupportedPassword`; were libcrypt broken, no sign-in works anyway.
     static let decoyHash: String = (try? PasswordHasher.hash(Tokens.hex128())) ?? ""
 
     private func audit(_ connection: Connection, now: Int64, action: String, subject: String, address: String) throws {

@@ -87,6 +87,7 @@ public struct OperatorStore: Sendable {
     }
 
     /// A hash of nothing anyone knows, checked when a token names no operator.
+    // Hashing a random 32-hex secret cannot hit `unsupportedPassword`; were libcrypt broken, no sign-in works anyway.
     static let decoyHash: String = (try? PasswordHasher.hash(Tokens.hex128())) ?? ""
 
     /// How long a sign-in lasts without a logout.
