@@ -22,7 +22,7 @@ func demoRenderer(_ configure: (inout NotificationSettings) -> Void = { _ in }) 
     for language in configuration.comune.languages {
         translations[language] = try Translations.load(directory: "\(templates)/i18n", language: language)
     }
-    return PageRenderer(catalogue: Catalogue(configuration: configuration), templates: try TemplateLibrary(directory: templates),
+    return PageRenderer(catalogue: Catalogue(configuration: configuration), templates: try TemplateLibrary(directory: templates, strict: true),
                         translations: translations)
 }
 
