@@ -28,23 +28,29 @@ import Testing
             for kind in NotificationKind.allCases {
                 for channel in NotificationChannel.allCases {
                     try outbox.database.write { connection in
-                        try Outbox.enqueue(connection, kind: kind, channel: channel, recipient: "anna@example.it", bookingID: nil,
-                                           language: "it", at: now)
+                        try Outbox.enqueue(connection, kind: kind, channel: channel, recipient: "anna@example.it",
+                                           bookingID: nil, language: "it", at: now)
                     }
                 }
             }
             let stored = try outbox.database.read { connection in
                 var pairs: [String] = []
-                try connection.forEach("SELECT kind, channel FROM outbox ORDER BY id") { pairs.append("\($0.text(0)) \($0.text(1))") }
+                try connection.forEach("SELECT kind, channel FROM outbox ORDER BY id") {
+                    pairs.append("\($0.text(0)) \($0.text(1))")
+                }
                 return pairs
             }
-            #expect(stored == NotificationKind.allCases.flatMap { kind in NotificationChannel.allCases.map { "\(kind.rawValue) \($0.rawValue)" } })
+            let expected = NotificationKind.allCases.flatMap { kind in
+                NotificationChannel.allCases.map { "\(kind.rawValue) \($0.rawValue)" }
+            }
+            #expect(stored == expected)
             #expect(try outbox.list().count == NotificationKind.allCases.count * NotificationChannel.allCases.count)
         }
     }
 
     @Test func anUnknownKindChannelOrPayloadIsAnErrorNotAMessage() throws {
-        for (kind, channel, payload) in [("bogus", "email", "{}"), ("confirmed", "fax", "{}"), ("confirmed", "email", "not json")] {
+        let rows = [("bogus", "email", "{}"), ("confirmed", "fax", "{}"), ("confirmed", "email", "not json")]
+        for (kind, channel, payload) in rows {
             try withOutbox { outbox in
                 try insertRow(outbox, kind: kind, channel: channel, payload: payload)
                 #expect(throws: DatabaseError.self) { try outbox.list() }
@@ -56,13 +62,15 @@ import Testing
         try withOutbox { outbox in
             try insertRow(outbox, kind: "bogus", channel: "email")
             try outbox.database.write { connection in
-                try Outbox.enqueue(connection, kind: .confirmed, channel: .email, recipient: "anna@example.it", bookingID: nil,
-                                   language: "it", at: now)
+                try Outbox.enqueue(connection, kind: .confirmed, channel: .email, recipient: "anna@example.it",
+                                   bookingID: nil, language: "it", at: now)
             }
             let claimed = try outbox.claimDue(now: now, lease: 60, worker: 1, limit: 10)
             #expect(claimed.map(\.kind) == [.confirmed])
             let (dead, reason) = try outbox.database.read { connection in
-                try connection.first("SELECT dead, last_error FROM outbox WHERE kind = 'bogus'") { ($0.int(0), $0.optionalText(1) ?? "") }
+                try connection.first("SELECT dead, last_error FROM outbox WHERE kind = 'bogus'") {
+                    ($0.int(0), $0.optionalText(1) ?? "")
+                }
             } ?? (0, "")
             #expect(dead == 1 && reason.contains("unknown kind \"bogus\""), "\(reason)")
             #expect(try outbox.state(now: now).dead == 1)
