@@ -85,7 +85,9 @@ extension Application {
         guard let citizen, citizen.certified else { return }
         // The certified person is served either way; a take-over the database failed is logged (and tried again
         // at their next request), since the local account still works meanwhile.
-        do { try accounts.takeOver(codiceFiscale: citizen.codiceFiscale, now: clock(), address: context.clientAddress) } catch {
+        do {
+            try accounts.takeOver(codiceFiscale: citizen.codiceFiscale, now: clock(), address: context.clientAddress)
+        } catch {
             Log.error("account_takeover_failed", ["error": .text("\(error)")])
         }
     }

@@ -197,7 +197,8 @@ extension Commands {
         guard FileManager.default.fileExists(atPath: databasePath) else { return }
         let stranded: [StrandedBooking]
         do {
-            stranded = try strandedBookings(site: site, store: BookingStore(database: try Database(path: databasePath)), now: currentInstant())
+            let store = BookingStore(database: try Database(path: databasePath))
+            stranded = try strandedBookings(site: site, store: store, now: currentInstant())
         } catch {
             Log.warning("stranded_bookings_unchecked", ["error": .text("\(error)")])
             return

@@ -91,9 +91,13 @@ extension Application {
     /// POST.
     func resumeHold(_ request: HTTPRequest, _ context: RequestContext) -> HTTPResponse {
         let fields: FormFields, signedIn: RequestContext
-        do { (fields, signedIn) = try returning(request, context) } catch { return failure(EndpointError(error), context) }
+        do { (fields, signedIn) = try returning(request, context) } catch {
+            return failure(EndpointError(error), context)
+        }
         let found: Hold?
-        do { found = try fields["hold"].flatMap { token throws(BookingError) in token.isEmpty ? nil : try store.hold(token: token) } } catch {
+        do {
+            found = try fields["hold"].flatMap { token throws(BookingError) in token.isEmpty ? nil : try store.hold(token: token) }
+        } catch {
             return failure(EndpointError(error), signedIn)
         }
         guard let hold = found, let service = site.catalogue.service(id: hold.slot.serviceID), let slot = service.slot(startingAt: hold.slot.start) else {

@@ -77,7 +77,9 @@ extension Application {
         var verification: String?
         if let contact = contactToVerify(person, service: service, context) {
             let issue: ContactCodeStore.Issue, message: String
-            do { (issue, message) = try sendContactCode(hold: hold, contact: contact, resend: fields["resend"] == "1", context) } catch {
+            do {
+                (issue, message) = try sendContactCode(hold: hold, contact: contact, resend: fields["resend"] == "1", context)
+            } catch {
                 return failure(EndpointError(error), context)
             }
             verification = message

@@ -95,7 +95,9 @@ struct OperatorDesk {
 
     func unblock(id: Int64, now: Int64) throws(Failure) -> (Block, Set<PageID>) {
         let existing: [Block]
-        do { existing = try store.blocks(serviceID: nil, from: Int64.min / 2, to: Int64.max / 2) } catch { throw .booking(.database(DatabaseError(error))) }
+        do { existing = try store.blocks(serviceID: nil, from: Int64.min / 2, to: Int64.max / 2) } catch {
+            throw .booking(.database(DatabaseError(error)))
+        }
         guard let block = existing.first(where: { $0.id == id }) else { throw .booking(.blockNotFound) }
         guard account.covers(serviceID: block.serviceID, in: catalogue) else { throw .forbidden }
         do {

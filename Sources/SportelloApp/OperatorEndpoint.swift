@@ -100,7 +100,9 @@ extension Application {
                                       flash: flash, now: now, context: context)
             if signingIn && fields["token"] != nil {
                 let session: String
-                do { session = try operators.startSession(for: account, now: now) } catch { return failure(EndpointError(error), context) }
+                do { session = try operators.startSession(for: account, now: now) } catch {
+                    return failure(EndpointError(error), context)
+                }
                 response.headers.append(("Set-Cookie", operatorCookie(value: session, maxAge: Int(OperatorStore.sessionSeconds))))
             }
             return response

@@ -156,7 +156,8 @@ public enum Notifications {
     public static func queue(_ kind: NotificationKind, settings: NotificationSettings, limits: LimitSettings = LimitSettings(),
                              now: Int64) -> @Sendable (Connection, Booking) throws -> Void {
         { connection, booking in
-            var recipients = [(NotificationChannel.email, booking.person.email, settings.email), (.sms, booking.person.phone, settings.sms)]
+            var recipients = [(NotificationChannel.email, booking.person.email, settings.email),
+                              (.sms, booking.person.phone, settings.sms)]
             if let copy = booking.person.presenterContact, !copy.isEmpty,
                copy.lowercased() != booking.person.email.lowercased() && copy != booking.person.phone {
                 let channel = NotificationChannel(contact: copy)

@@ -49,7 +49,8 @@ public struct Notifier: Sendable {
         }
         if settings.reminderHoursBefore > 0 {
             report.remindersQueued = logged("queue reminders", {
-                try outbox.queueReminders(now: clock(), hoursBefore: settings.reminderHoursBefore, email: settings.email, sms: settings.sms)
+                try outbox.queueReminders(now: clock(), hoursBefore: settings.reminderHoursBefore, email: settings.email,
+                                          sms: settings.sms)
             }) ?? 0
         }
         // Up to `handOvers` messages at once, each on its own thread: a hand-over mostly waits for a program,
@@ -80,7 +81,9 @@ public struct Notifier: Sendable {
             guard free.wait(timeout: .now() + .milliseconds(50)) == .success else { continue }
             var taken = 1
             while taken < min(Self.handOvers, remaining) && free.wait(timeout: .now()) == .success { taken += 1 }
-            let claimed = logged("claim") { try outbox.claimDue(now: clock(), lease: lease, worker: Self.worker, limit: taken) } ?? []
+            let claimed = logged("claim") {
+                try outbox.claimDue(now: clock(), lease: lease, worker: Self.worker, limit: taken)
+            } ?? []
             for _ in claimed.count..<taken { free.signal() }
             if claimed.isEmpty { break }
             remaining -= claimed.count
@@ -116,7 +119,10 @@ public struct Notifier: Sendable {
                 recordSent(message, now)
                 report.recovered += 1
             case .failed(let error):
-                if logged("mark failed", { try outbox.markFailed(id: message.id, now: now, error: error, maxAttempts: settings.maxAttempts) }) == true {
+                let dead = logged("mark failed") {
+                    try outbox.markFailed(id: message.id, now: now, error: error, maxAttempts: settings.maxAttempts)
+                }
+                if dead == true {
                     report.dead += 1
                     forgetSecret(message)
                 }

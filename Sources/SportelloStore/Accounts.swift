@@ -172,7 +172,7 @@ public struct AccountStore: Sendable {
     /// stays usable until it expires.
     public func logout(session token: String) {
         do {
-            try database.write { connection in try connection.execute("DELETE FROM sessions WHERE token = ?", .text(token)) }
+            try database.write { try $0.execute("DELETE FROM sessions WHERE token = ?", .text(token)) }
         } catch {
             Log.error("logout_failed", ["error": .text("\(error)")])
         }
@@ -213,7 +213,8 @@ public struct AccountStore: Sendable {
         let live: Int64
         do {
             live = try database.read { connection in
-                try connection.scalarInt("SELECT COUNT(*) FROM accounts WHERE codice_fiscale = ? AND disabled_at IS NULL", .text(codiceFiscale))
+                try connection.scalarInt("SELECT COUNT(*) FROM accounts WHERE codice_fiscale = ? AND disabled_at IS NULL",
+                                         .text(codiceFiscale))
             }
         } catch {
             throw .database(DatabaseError(error))

@@ -337,7 +337,9 @@ public struct BookingStore: Sendable {
             try connection.execute("UPDATE bookings SET language = ?, account_id = ?, proof = ?, presenter_contact = ? WHERE id = ?", .text(language),
                                    SQLValue(accountID), .int(proof.level), SQLValue(person.presenterContact), .int(id))
             try audit(connection, now: now, action: "book", subject: code, address: clientIP)
-            guard let booking = try booking(connection, where: "id = ?", .int(id)) else { throw DatabaseError.inconsistent("booking vanished inside its own transaction") }
+            guard let booking = try booking(connection, where: "id = ?", .int(id)) else {
+                throw DatabaseError.inconsistent("booking vanished inside its own transaction")
+            }
             try within(connection, booking)
             return booking
         }
@@ -365,7 +367,9 @@ public struct BookingStore: Sendable {
             guard booking.slot.start > now else { throw BookingError.bookingInPast }
             try connection.execute("UPDATE bookings SET state = 'cancelled_by_citizen', updated_at = ? WHERE id = ?", .int(now), .int(booking.id))
             try audit(connection, now: now, action: "cancel", subject: booking.code, address: clientIP)
-            guard let updated = try self.booking(connection, where: "id = ?", .int(booking.id)) else { throw DatabaseError.inconsistent("booking vanished inside its own transaction") }
+            guard let updated = try self.booking(connection, where: "id = ?", .int(booking.id)) else {
+                throw DatabaseError.inconsistent("booking vanished inside its own transaction")
+            }
             try within(connection, updated)
             return updated
         }

@@ -87,7 +87,9 @@ extension BookingStore {
             try connection.execute("UPDATE bookings SET state = ?, outcome_at = ?, updated_at = ? WHERE id = ?",
                                    .text(outcome.state.rawValue), .int(now), .int(now), .int(booking.id))
             try audit(connection, now: now, actor: actor, action: "outcome.\(outcome.rawValue)", subject: booking.code, address: address)
-            guard let updated = try self.booking(connection, where: "id = ?", .int(booking.id)) else { throw DatabaseError.inconsistent("booking vanished inside its own transaction") }
+            guard let updated = try self.booking(connection, where: "id = ?", .int(booking.id)) else {
+                throw DatabaseError.inconsistent("booking vanished inside its own transaction")
+            }
             return updated
         }
     }
@@ -105,7 +107,9 @@ extension BookingStore {
                 _ = try insertBlock(connection, serviceID: booking.slot.serviceID, startsAt: booking.slot.start, endsAt: booking.slotEnd,
                                     desks: 1, reason: reason, now: now, actor: actor, address: address)
             }
-            guard let updated = try self.booking(connection, where: "id = ?", .int(booking.id)) else { throw DatabaseError.inconsistent("booking vanished inside its own transaction") }
+            guard let updated = try self.booking(connection, where: "id = ?", .int(booking.id)) else {
+                throw DatabaseError.inconsistent("booking vanished inside its own transaction")
+            }
             try within(connection, updated)
             return updated
         }
@@ -232,7 +236,8 @@ extension BookingStore {
     public func purge(before: Int64, now: Int64, actor: String) throws(BookingError) -> PurgeReport {
         // Erasing up to a future instant would erase appointments still to come.
         guard before <= now else {
-            throw .database(DatabaseError(code: SQLITE_MISUSE, message: "refusing to purge up to an instant in the future", sql: ""))
+            throw .database(DatabaseError(code: SQLITE_MISUSE, message: "refusing to purge up to an instant in the future",
+                                          sql: ""))
         }
         let report = try run { connection in
             var report = PurgeReport()

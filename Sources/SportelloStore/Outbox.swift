@@ -87,7 +87,9 @@ public struct Outbox: Sendable {
         guard let channel = NotificationChannel(rawValue: row.text(2)) else {
             throw .inconsistent("outbox message \(id) has an unknown channel \"\(row.text(2))\"")
         }
-        guard let payload = payload(row.text(4)) else { throw .inconsistent("outbox message \(id) has an unreadable payload") }
+        guard let payload = payload(row.text(4)) else {
+            throw .inconsistent("outbox message \(id) has an unreadable payload")
+        }
         return OutboxMessage(id: id, kind: kind, channel: channel, recipient: row.text(3), payload: payload,
                              bookingID: row.optionalInt(5), language: row.optionalText(6) ?? "it", attempts: Int(row.int(7)),
                              createdAt: row.int(8), sentAt: row.optionalInt(9), dead: row.int(10) != 0, lastError: row.optionalText(11),
@@ -114,20 +116,25 @@ public struct Outbox: Sendable {
         try database.write { connection in
             var claimed: [OutboxMessage] = []
             while claimed.count < limit,
-                  let (id, read) = try connection.first(Self.claimSQL, .int(now + lease), .int(Int64(worker)), .int(now), transform: { row in
-                      (row.int(0), Result { () throws(DatabaseError) in try Self.message(row) })
-                  }) {
+                  let (id, read) = try connection.first(Self.claimSQL, .int(now + lease), .int(Int64(worker)), .int(now),
+                                                        transform: Self.claimedMessage) {
                 switch read {
                 case .success(let message):
                     claimed.append(message)
                 case .failure(let error):
-                    try connection.execute("UPDATE outbox SET dead = 1, claimed_until = NULL, claimed_by = NULL, last_error = ? WHERE id = ?",
-                                           .text(error.message), .int(id))
+                    try connection.execute("""
+                        UPDATE outbox SET dead = 1, claimed_until = NULL, claimed_by = NULL, last_error = ? WHERE id = ?
+                        """, .text(error.message), .int(id))
                     Log.error("outbox_message_unreadable", ["id": .int(id), "error": .text(error.message)])
                 }
             }
             return claimed
         }
+    }
+
+    /// A claimed row's id and the message read from it (or why it cannot be read).
+    private static func claimedMessage(_ row: Row) -> (Int64, Result<OutboxMessage, DatabaseError>) {
+        (row.int(0), Result { () throws(DatabaseError) in try message(row) })
     }
 
     /// Records the process that now carries the message (the spool wrapper around sendmail). Only for the
@@ -196,7 +203,9 @@ public struct Outbox: Sendable {
     }
 
     private static func secretFileName(_ row: Row) throws(DatabaseError) -> String? {
-        guard let payload = payload(row.text(0)) else { throw .inconsistent("an outbox message has an unreadable payload") }
+        guard let payload = payload(row.text(0)) else {
+            throw .inconsistent("an outbox message has an unreadable payload")
+        }
         return payload[SecretFiles.payloadKey]
     }
 
