@@ -27,7 +27,8 @@ extension Outbox {
     /// Queues a message about no booking to one contact (credentials, a one-time code), on the contact's channel
     /// whatever the comune's channels (the contact is what it proves), under the per-recipient `limits`.
     static func enqueuePersonMessage(_ connection: Connection, kind: NotificationKind, to contact: String,
-                                     language: String, payload: [String: String], limits: LimitSettings, at now: Int64) throws -> Int {
+                                     language: String, payload: [String: String], limits: LimitSettings,
+                                     at now: Int64) throws -> Int {
         guard !contact.isEmpty else { return 0 }
         let written = try enqueue(connection, kind: kind, channel: NotificationChannel(contact: contact),
                                   recipient: contact, bookingID: nil,
