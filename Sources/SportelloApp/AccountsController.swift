@@ -63,7 +63,7 @@ package final class AccountsController: ClientLimits, Sendable {
             // written would slow only the answers that sent something, and timing would tell again.
             afterCommit.apply(registration.change, deliveryDelay: 0.3)
         } catch {
-            return failure(.storage, context)
+            return failure(EndpointError(error), context)
         }
         // The same answer whether or not the codice fiscale already had an account.
         return notice("registered", status: 202, context: context)
@@ -81,7 +81,7 @@ package final class AccountsController: ClientLimits, Sendable {
                 if !sent.value { spendTheTimeOfSendingCredentials() }
                 afterCommit.apply(sent.change, deliveryDelay: 0.3)
             } catch {
-                return failure(.storage, context)
+                return failure(EndpointError(error), context)
             }
             return notice("credentialsSent", status: 202, context: context)
         }
@@ -93,6 +93,7 @@ package final class AccountsController: ClientLimits, Sendable {
     /// same is done with a decoy, removed at once. Otherwise timing told which codici fiscali have an account.
     private func spendTheTimeOfSendingCredentials() {
         let secrets = SecretFiles(database: store.database)
+        // Only the time it takes matters here: a decoy that could not be written changes no answer.
         if let name = try? secrets.store(AccountStore.generatePassword()) { secrets.remove(name) }
     }
 
@@ -121,7 +122,7 @@ package final class AccountsController: ClientLimits, Sendable {
                                        messageArguments: ["time": LocalTime(minutes: RomeTime.local(until).minutes)?.description ?? ""])
                 response.headers.append(("Retry-After", String(max(1, until - clock()))))
                 return response
-            case .storage: return failure(.storage, context)
+            case .database: return failure(EndpointError(error), context)
             }
         }
         var signedIn = context
@@ -143,7 +144,9 @@ package final class AccountsController: ClientLimits, Sendable {
     func myBookings(_ fields: FormFields, _ context: RequestContext) -> HTTPResponse {
         guard let citizen = context.citizen else { return failure(.signInRequired, context) }
         let bookings: [Booking]
-        do { bookings = try store.bookings(visibleTo: citizen.viewer) } catch { return failure(.storage, context) }
+        do { bookings = try store.bookings(visibleTo: citizen.viewer) } catch {
+            return failure(EndpointError(error), context)
+        }
         if context.wantsJSON {
             return json(200, ["codiceFiscale": citizen.codiceFiscale, "bookings": bookings.map { booking -> [String: Any] in
                 var value = bookingJSON(booking)

@@ -48,6 +48,7 @@ final class AlternativeSlots: Sendable {
     /// `Service.revalidatedFreeSlots` over a snapshot of the few slots `cached` spans; nil when a new search
     /// is needed.
     private func revalidate(_ cached: [Slot], service: Service, from slot: Slot?, limit: Int, now: Int64) -> [Slot]? {
+        // A failed read means "search again", which reports the failure.
         guard let range = service.revalidationRange(of: cached, from: slot, limit: limit, now: now),
               let occupancy = try? source.occupancy(serviceID: service.id, from: range.lowerBound, to: range.upperBound,
                                                     now: now)[service.id] ?? [:]
@@ -58,9 +59,15 @@ final class AlternativeSlots: Sendable {
     /// `Service.nearestFreeSlots` over the occupancy of the range it reads.
     private func searchFreeSlots(service: Service, from slot: Slot?, limit: Int, now: Int64) -> [Slot] {
         let range = service.alternativesOccupancyRange(from: slot, now: now)
-        guard let occupancy = try? source.occupancy(serviceID: service.id, from: range.lowerBound, to: range.upperBound,
-                                                    now: now)[service.id] ?? [:]
-        else { return [] }
+        let occupancy: [Int64: SlotOccupancy]
+        do {
+            occupancy = try source.occupancy(serviceID: service.id, from: range.lowerBound, to: range.upperBound,
+                                             now: now)[service.id] ?? [:]
+        } catch {
+            // The alternatives only accompany another answer: offer none, but never silently.
+            Log.error("alternatives_unread", ["error": .text("\(error)")])
+            return []
+        }
         return service.nearestFreeSlots(from: slot, limit: limit, now: now, occupancy: occupancy)
     }
 }

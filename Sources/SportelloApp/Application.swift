@@ -158,8 +158,11 @@ public final class Application: HTTPResponder, EndpointController, Sendable {
         let now = clock()
         let previous = tickState.swap(now)
         guard let previous else { return }
-        if let expired = try? store.slotsOfHoldsExpired(between: previous, and: now) {
-            afterCommit.apply(StoreChange(slots: Set(expired)))
+        do {
+            afterCommit.apply(StoreChange(slots: Set(try store.slotsOfHoldsExpired(between: previous, and: now))))
+        } catch {
+            // Those pages still show the expired holds until the next full rebuild: say why.
+            Log.error("expired_holds_unread", ["error": .text("\(error)")])
         }
         if RomeTime.local(previous).date != RomeTime.local(now).date {
             purgeExpiredPersonalData()

@@ -13,7 +13,11 @@ extension BookingController {
     /// follows is bound to it. An empty codice fiscale goes back to booking for oneself.
     func chooseBeneficiary(_ fields: FormFields, _ context: RequestContext) -> HTTPResponse {
         guard context.citizen != nil else { return failure(.signInRequired, context) }
-        guard let token = fields["hold"], let hold = try? store.hold(token: token), let service = site.catalogue.service(id: hold.slot.serviceID),
+        let found: Hold?
+        do { found = try fields["hold"].flatMap { token throws(BookingError) in try store.hold(token: token) } } catch {
+            return failure(EndpointError(error), context)
+        }
+        guard let hold = found, let service = site.catalogue.service(id: hold.slot.serviceID),
               let slot = service.slot(startingAt: hold.slot.start) else { return failure(.holdNotFound, context) }
         if hold.released { return failure(.holdReleased, context, service: service, near: slot) }
         if hold.hasRunOut(at: clock()) { return failure(.holdExpired, context, service: service, near: slot) }

@@ -28,20 +28,21 @@ extension BookingController {
 
     /// Sends the code (unless one for this contact is out already; `resend` asks for a new one) and tells
     /// what happened, for the summary page.
-    func sendContactCode(hold: Hold, contact: String, resend: Bool, _ context: RequestContext) -> (ContactCodeStore.Issue?, String) {
+    func sendContactCode(hold: Hold, contact: String, resend: Bool,
+                         _ context: RequestContext) throws(BookingError) -> (ContactCodeStore.Issue, String) {
         let t = site.renderer.texts(context.language)
-        let channel = contact.contains("@") ? "email" : "sms"
-        let issued = try? contactCodes.issue(holdToken: hold.token, contact: contact, now: clock(), resend: resend,
-                                             language: context.language, limits: configuration.limits)
-        if let issued { afterCommit.apply(issued.change) }
-        let issue = issued?.value
+        let channel = NotificationChannel(contact: contact)
+        let issued = try contactCodes.issue(holdToken: hold.token, contact: contact, now: clock(), resend: resend,
+                                            language: context.language, limits: configuration.limits)
+        afterCommit.apply(issued.change)
+        let issue = issued.value
         if case .tooSoon(let seconds) = issue {
             return (issue, t.format("verification.tooSoon", ["contact": contact, "seconds": String(seconds)]))
         }
         if case .tooSoonForNewContact(let seconds) = issue {
             return (issue, t.format("verification.tooSoonNewContact", ["contact": contact, "seconds": String(seconds)]))
         }
-        return (issue, t.format(channel == "email" ? "verification.sentEmail" : "verification.sentSMS", ["contact": contact]))
+        return (issue, t.format(channel == .email ? "verification.sentEmail" : "verification.sentSMS", ["contact": contact]))
     }
 
     /// On "Invia": nil when the contact is proved (or needs no proof); otherwise the answer to give, after
@@ -57,8 +58,12 @@ extension BookingController {
         case .verified:
             return (.contact(contact), nil)
         case .exhausted:
-            if let released = try? store.releaseHold(token: hold.token, now: clock(), clientIP: context.clientAddress) {
+            // The answer is the same either way; a hold the database failed to release runs out on its own.
+            do {
+                let released = try store.releaseHold(token: hold.token, now: clock(), clientIP: context.clientAddress)
                 afterCommit.apply(released.change)
+            } catch {
+                Log.error("hold_release_failed", ["error": .text("\(error)")])
             }
             return (nil, failure(.verificationExhausted, context, service: service, near: slot))
         case .wrong(let remaining):
@@ -84,8 +89,16 @@ extension BookingController {
     /// they left, now with their certified details filled in and locked. It only shows; every change stays a
     /// POST. `fields`: the query; `signedIn`: with the identity the gateway brings (the router's GET steps).
     func resumeHold(_ fields: FormFields, _ signedIn: RequestContext) -> HTTPResponse {
-        guard let token = fields["hold"], !token.isEmpty, let hold = try? store.hold(token: token),
-              let service = site.catalogue.service(id: hold.slot.serviceID), let slot = service.slot(startingAt: hold.slot.start) else {
+        let found: Hold?
+        do {
+            found = try fields["hold"].flatMap { token throws(BookingError) in
+                token.isEmpty ? nil : try store.hold(token: token)
+            }
+        } catch {
+            return failure(EndpointError(error), signedIn)
+        }
+        guard let hold = found, let service = site.catalogue.service(id: hold.slot.serviceID),
+              let slot = service.slot(startingAt: hold.slot.start) else {
             return failure(.holdNotFound, signedIn)
         }
         if !hold.isActive(at: clock()) { return failure(hold.released ? .holdReleased : .holdExpired, signedIn, service: service, near: slot) }

@@ -12,12 +12,16 @@ extension BookingController {
         let code = fields["code"] ?? ""
         let codiceFiscale = fields["codice_fiscale"] ?? ""
         let found: Booking?
-        if codiceFiscale.isEmpty, let citizen = context.citizen {
-            found = (try? store.booking(code: code, viewer: citizen.viewer)) ?? nil
-        } else {
-            if let limited = limitLookup(code: code, context) { return limited }
-            found = (try? store.booking(code: code, codiceFiscale: codiceFiscale)) ?? nil
-            if found == nil { lookupFailed(code: code, context) }
+        do {
+            if codiceFiscale.isEmpty, let citizen = context.citizen {
+                found = try store.booking(code: code, viewer: citizen.viewer)
+            } else {
+                if let limited = limitLookup(code: code, context) { return limited }
+                found = try store.booking(code: code, codiceFiscale: codiceFiscale)
+                if found == nil { lookupFailed(code: code, context) }
+            }
+        } catch {
+            return failure(EndpointError(error), context)
         }
         guard let booking = found else { return failure(.bookingNotFound, context) }
         if context.wantsJSON { return json(200, ["booking": bookingJSON(booking)]) }

@@ -102,8 +102,12 @@ final class BookingController: ClientLimits, Sendable {
         // Where the contact must prove itself, the code goes out now and is typed on the summary.
         var verification: String?
         if let contact = contactToVerify(person, service: service, context) {
-            let (issue, message) = sendContactCode(hold: hold, contact: contact, resend: fields["resend"] == "1", context)
-            guard issue != nil else { return failure(.storage, context) }
+            let issue: ContactCodeStore.Issue, message: String
+            do {
+                (issue, message) = try sendContactCode(hold: hold, contact: contact, resend: fields["resend"] == "1", context)
+            } catch {
+                return failure(EndpointError(error), context)
+            }
             verification = message
             if context.wantsJSON {
                 // No code is out for a contact changed within the cool-down: say when one can be asked for.

@@ -12,7 +12,8 @@ struct CitizenIdentification: Sendable {
 
     /// The signed-in citizen: identity headers count only when they come from a trusted proxy with the secret
     /// it shares with Sportello; otherwise the session cookie decides. A header sent by anyone else is ignored.
-    func identify(_ request: HTTPRequest) -> Citizen? {
+    /// A database failure is thrown, not taken for "signed out".
+    func identify(_ request: HTTPRequest) throws(DatabaseError) -> Citizen? {
         if let headers = configuration.identity, configuration.booking.isTrustedProxy(request.remoteAddress),
            Self.carriesProxySecret(request, headers),
            var fiscal = request.headers[headers.codiceFiscale]?.trimmingCharacters(in: .whitespaces), !fiscal.isEmpty {
@@ -25,7 +26,8 @@ struct CitizenIdentification: Sendable {
             let phone = headers.phone.flatMap { request.headers[$0] }.flatMap { try? FieldValidator.phone($0) } ?? ""
             return Citizen(codiceFiscale: codiceFiscale, givenName: given, familyName: family, email: email, phone: phone, certified: true)
         }
-        guard localAccountsAllowed, let token = request.cookies[AccountsController.sessionCookie], let account = accounts.account(session: token, now: clock()) else {
+        guard localAccountsAllowed, let token = request.cookies[AccountsController.sessionCookie],
+              let account = try accounts.account(session: token, now: clock()) else {
             return nil
         }
         return Citizen(account: account)
@@ -38,7 +40,13 @@ struct CitizenIdentification: Sendable {
     /// `AccountStore.takeOver`): whoever registered it, the certified person is its holder.
     func takeOverLocalAccount(of citizen: Citizen?, _ context: RequestContext) {
         guard let citizen, citizen.certified else { return }
-        _ = try? accounts.takeOver(codiceFiscale: citizen.codiceFiscale, now: clock(), address: context.clientAddress)
+        // The certified person is served either way; a take-over the database failed is logged (and tried again
+        // at their next request), since the local account still works meanwhile.
+        do {
+            try accounts.takeOver(codiceFiscale: citizen.codiceFiscale, now: clock(), address: context.clientAddress)
+        } catch {
+            Log.error("account_takeover_failed", ["error": .text("\(error)")])
+        }
     }
 
     /// Whether the request carries the identity proxy's secret (compared in constant time).

@@ -65,7 +65,8 @@ extension ClientLimits {
         do {
             try store.takeDaily(caps, now: clock())
         } catch {
-            return limitFailure(error, context, retry: (kind == "register" ? .accounts : .credentials, fields)) ?? failure(.storage, context)
+            return limitFailure(error, context, retry: (kind == "register" ? .accounts : .credentials, fields))
+                ?? failure(EndpointError(error), context)
         }
         return nil
     }

@@ -194,10 +194,16 @@ extension Commands {
 
     /// `serve` and `build` go on (the bookings stay valid), but say which appointments need a call.
     static func warnAboutStrandedBookings(site: LoadedSite, databasePath: String) {
-        guard FileManager.default.fileExists(atPath: databasePath),
-              let database = try? Database(path: databasePath),
-              let stranded = try? strandedBookings(site: site, store: BookingStore(database: database), now: currentInstant()),
-              !stranded.isEmpty else { return }
+        guard FileManager.default.fileExists(atPath: databasePath) else { return }
+        let stranded: [StrandedBooking]
+        do {
+            let store = BookingStore(database: try Database(path: databasePath))
+            stranded = try strandedBookings(site: site, store: store, now: currentInstant())
+        } catch {
+            Log.warning("stranded_bookings_unchecked", ["error": .text("\(error)")])
+            return
+        }
+        guard !stranded.isEmpty else { return }
         Log.warning("stranded_bookings", ["count": .int(Int64(stranded.count)), "codes": .text(stranded.prefix(20).map(\.code).joined(separator: ",")),
                                           "hint": "the configuration no longer offers these confirmed appointments; see sportello check --database"])
     }

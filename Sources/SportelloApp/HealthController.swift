@@ -39,6 +39,7 @@ final class HealthController: EndpointController, Sendable {
             degraded.append("publisher")
         }
         var outboxState: [String: Any] = ["ok": false]
+        // An outbox that cannot be read is reported as degraded below, not hidden.
         if let outbox = try? Outbox(database: self.database).state(now: now) {
             let stuck = outbox.oldestDueSeconds > outboxStuckAfterSeconds
             outboxState = ["ok": !stuck, "backlog": outbox.backlog, "dead": outbox.dead, "oldestDueSeconds": Int(outbox.oldestDueSeconds)]

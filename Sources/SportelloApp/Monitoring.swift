@@ -71,8 +71,9 @@ let outboxStuckAfterSeconds: Int64 = 15 * 60
 extension Application {
     /// The Prometheus text of this process.
     public func metricsExposition() -> String {
-        metrics.exposition(outbox: try? Outbox(database: store.database).state(now: clock()), publisher: queue.health.snapshot,
-                           version: sportelloVersion)
+        // Without a readable outbox its series are left out (the health check says why).
+        return metrics.exposition(outbox: try? Outbox(database: store.database).state(now: clock()), publisher: queue.health.snapshot,
+                                  version: sportelloVersion)
     }
 
     /// A responder for the metrics address: `/metrics` only.

@@ -57,7 +57,7 @@ extension Commands {
             site = try LoadedSite(options: options)
             store = BookingStore(database: try Database(path: options.databasePath))
             let token = options.named["--token"] ?? ProcessInfo.processInfo.environment["SPORTELLO_OPERATOR_TOKEN"] ?? ""
-            guard let account = OperatorStore(database: store.database).authenticate(token: token) else {
+            guard let account = try OperatorStore(database: store.database).authenticate(token: token) else {
                 throw Failure(description: "the operator token is missing, wrong or revoked (give --token or set SPORTELLO_OPERATOR_TOKEN)")
             }
             desk = OperatorDesk(catalogue: site.catalogue, store: store, account: account, address: "cli",
@@ -224,7 +224,7 @@ extension Commands {
         let store = BookingStore(database: try Database(path: options.databasePath))
         var services: Set<String>?
         if let token = options.named["--token"] ?? ProcessInfo.processInfo.environment["SPORTELLO_OPERATOR_TOKEN"] {
-            guard let account = OperatorStore(database: store.database).authenticate(token: token) else {
+            guard let account = try OperatorStore(database: store.database).authenticate(token: token) else {
                 throw Failure(description: "the operator token is wrong or revoked (leave out --token and SPORTELLO_OPERATOR_TOKEN for every service)")
             }
             services = Set(account.serviceIDs(in: site.catalogue))
@@ -232,6 +232,7 @@ extension Commands {
         let today = RomeTime.local(currentInstant()).date
         let from = options.named["--from"] == nil ? today.adding(days: -30) : try date(options, "--from")
         let to = options.named["--to"] == nil ? today : try date(options, "--to")
-        FileHandle.standardOutput.write(Data(OperatorController.statisticsCSV(store: store, from: from, to: to, services: services).utf8))
+        FileHandle.standardOutput.write(Data(try OperatorController.statisticsCSV(store: store, from: from, to: to,
+                                                                                 services: services).utf8))
     }
 }

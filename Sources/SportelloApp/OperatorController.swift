@@ -89,7 +89,8 @@ final class OperatorController: EndpointController, Sendable {
                 date = RomeTime.local(removed.value.startsAt).date
                 flash = t.text("operator.saved")
             case .operatorStats:
-                return statisticsCSV(fields, services: Set(account.serviceIDs(in: site.catalogue)), now: now)
+                return statisticsCSV(fields, services: Set(account.serviceIDs(in: site.catalogue)), now: now,
+                                     context: context)
             default:
                 return failure(.notFound, context)
             }
@@ -103,7 +104,10 @@ final class OperatorController: EndpointController, Sendable {
             var response = agendaPage(account: account, date: date, entry: entry, bookings: bookings, blocks: blocks, affected: affected,
                                       flash: flash, now: now, context: context)
             if signingIn && fields["token"] != nil {
-                guard let session = try? operators.startSession(for: account, now: now) else { return failure(.storage, context) }
+                let session: String
+                do { session = try operators.startSession(for: account, now: now) } catch {
+                    return failure(EndpointError(error), context)
+                }
                 response.headers.append(("Set-Cookie", operatorCookie(value: session, maxAge: Int(OperatorStore.sessionSeconds))))
             }
             return response
@@ -127,17 +131,23 @@ final class OperatorController: EndpointController, Sendable {
         let bearer = request.headers["Authorization"].flatMap { $0.hasPrefix("Bearer ") ? String($0.dropFirst(7)) : nil }
         let signingIn = bearer == nil && action == .operatorLogin
         let signedIn: Operator?
-        if let token = bearer ?? fields["token"] {
-            // Each check costs a yescrypt hash: wrong tokens are limited per client like citizens' sign-ins, so a
-            // flood of them cannot keep the workers hashing (a script with its right token never fails).
-            let now = Double(clock())
-            guard loginLimiter.wouldAllow(clientKey, now: now) else {
-                return .refused(RequestRefusal(error: .rateLimited, headers: [("Retry-After", "60")]))
+        do {
+            if let token = bearer ?? fields["token"] {
+                // Each check costs a yescrypt hash: wrong tokens are limited per client like citizens' sign-ins, so
+                // a flood of them cannot keep the workers hashing (a script with its right token never fails).
+                let now = Double(clock())
+                guard loginLimiter.wouldAllow(clientKey, now: now) else {
+                    return .refused(RequestRefusal(error: .rateLimited, headers: [("Retry-After", "60")]))
+                }
+                signedIn = try operators.authenticate(token: token)
+                if signedIn == nil { _ = loginLimiter.allow(clientKey, now: now) }
+            } else if let session = request.cookies[Self.operatorCookie] {
+                signedIn = try operators.operatorOf(session: session, now: clock())
+            } else {
+                signedIn = nil
             }
-            signedIn = operators.authenticate(token: token)
-            if signedIn == nil { _ = loginLimiter.allow(clientKey, now: now) }
-        } else {
-            signedIn = request.cookies[Self.operatorCookie].flatMap { operators.operatorOf(session: $0, now: clock()) }
+        } catch {
+            return .refused(RequestRefusal(error: EndpointError(error)))
         }
         guard let account = signedIn else { return .refused(RequestRefusal(error: .unauthorized)) }
         return .signedIn(account, signingIn: signingIn)
@@ -244,11 +254,15 @@ final class OperatorController: EndpointController, Sendable {
         return text
     }
 
-    private func statisticsCSV(_ fields: FormFields, services: Set<String>, now: Int64) -> HTTPResponse {
+    private func statisticsCSV(_ fields: FormFields, services: Set<String>, now: Int64,
+                               context: RequestContext) -> HTTPResponse {
         let today = RomeTime.local(now).date
         let from = fields["from"].flatMap { CivilDate(iso: $0) } ?? today.adding(days: -30)
         let to = fields["to"].flatMap { CivilDate(iso: $0) } ?? today
-        let text = Self.statisticsCSV(store: store, from: from, to: to, services: services)
+        let text: String
+        do { text = try Self.statisticsCSV(store: store, from: from, to: to, services: services) } catch {
+            return failure(EndpointError(error), context)
+        }
         return HTTPResponse(status: 200, headers: [("Content-Type", "text/csv; charset=utf-8"), ("Cache-Control", "no-store"),
                                                    ("Content-Disposition", "attachment; filename=\"statistiche-\(from)-\(to).csv\"")],
                             body: Array(text.utf8))
@@ -256,8 +270,9 @@ final class OperatorController: EndpointController, Sendable {
 
     /// Per service, appointments from `from` to `to` (inclusive): counts by outcome, no-show rate, mean lead time.
     /// `services`: the operator's scope (nil: every service, for the administrator's command line).
-    static func statisticsCSV(store: BookingStore, from: CivilDate, to: CivilDate, services: Set<String>?) -> String {
-        let rows = ((try? store.statistics(from: OperatorDesk.bounds(of: from).0, to: OperatorDesk.bounds(of: to).1)) ?? [])
+    /// A database failure is thrown, never written as a file with no rows.
+    static func statisticsCSV(store: BookingStore, from: CivilDate, to: CivilDate, services: Set<String>?) throws -> String {
+        let rows = try store.statistics(from: OperatorDesk.bounds(of: from).0, to: OperatorDesk.bounds(of: to).1)
             .filter { services?.contains($0.serviceID) ?? true }
         var text = CSV.byteOrderMark + CSV.line(["servizio", "prenotazioni", "eseguiti", "assenti", "annullati_cittadino", "annullati_operatore",
                              "tasso_assenza", "anticipo_medio_giorni"])

@@ -50,7 +50,7 @@ struct OperatorDesk {
         } catch let error as BookingError {
             throw .booking(error)
         } catch {
-            throw .booking(.storage("\(error)"))
+            throw .booking(.database(DatabaseError(error)))
         }
     }
 
@@ -94,7 +94,9 @@ struct OperatorDesk {
 
     func unblock(id: Int64, now: Int64) throws(Failure) -> Committed<Block> {
         let existing: [Block]
-        do { existing = try store.blocks(serviceID: nil, from: Int64.min / 2, to: Int64.max / 2) } catch { throw .booking(.storage("\(error)")) }
+        do { existing = try store.blocks(serviceID: nil, from: Int64.min / 2, to: Int64.max / 2) } catch {
+            throw .booking(.database(DatabaseError(error)))
+        }
         guard let block = existing.first(where: { $0.id == id }) else { throw .booking(.blockNotFound) }
         guard account.covers(serviceID: block.serviceID, in: catalogue) else { throw .forbidden }
         do {

@@ -93,7 +93,9 @@ extension RequestStep {
     /// Who is signed in (see `CitizenIdentification`); a certified sign-in takes over a local account.
     static func identity(_ identification: CitizenIdentification) -> RequestStep {
         RequestStep("identity") { request in
-            request.context.citizen = identification.identify(request.http)
+            do { request.context.citizen = try identification.identify(request.http) } catch {
+                return RequestRefusal(error: EndpointError(error))
+            }
             identification.takeOverLocalAccount(of: request.context.citizen, request.context)
             return nil
         }

@@ -15,9 +15,11 @@ public struct LoadedSite: Sendable {
         public let description: String
     }
 
-    /// `strictTemplates`: a name a template uses that its context lacks is an error, not an empty string
-    /// (`sportello build`, so a typo fails before it is published; `serve` renders leniently).
-    public init(options: Options, strictTemplates: Bool = false) throws(LoadError) {
+    /// `strictTemplates`: a name a template uses that its context lacks is an error, not an empty string, for
+    /// every command (`build` stops before publishing; `serve`'s publisher, endpoint pages and messages fail and
+    /// log instead of showing an empty text). Only a tool that renders a comune's own, untrusted templates
+    /// leniently would turn it off (docs/ARCHITECTURE.md §2).
+    public init(options: Options, strictTemplates: Bool = true) throws(LoadError) {
         let configuration: SiteConfiguration
         do {
             configuration = try SiteConfiguration.load(path: options.configPath)
@@ -27,7 +29,7 @@ public struct LoadedSite: Sendable {
         try self.init(configuration: configuration, options: options, strictTemplates: strictTemplates)
     }
 
-    public init(configuration: SiteConfiguration, options: Options, strictTemplates: Bool = false) throws(LoadError) {
+    public init(configuration: SiteConfiguration, options: Options, strictTemplates: Bool = true) throws(LoadError) {
         self.options = options
         self.configuration = configuration
         catalogue = Catalogue(configuration: configuration)

@@ -22,6 +22,11 @@ public struct MessagePolicy: Sendable, Equatable {
     /// No message at all.
     public static let silent = MessagePolicy(email: false, sms: false)
 
-    /// Whether a message on `channel` ("email", "sms") goes out.
-    public func sends(on channel: String) -> Bool { channel == "email" ? email : channel == "sms" ? sms : false }
+    /// Whether a message on `channel` goes out.
+    public func sends(on channel: NotificationChannel) -> Bool {
+        switch channel {
+        case .email: email
+        case .sms: sms
+        }
+    }
 }

@@ -74,7 +74,7 @@ public struct Composer: Sendable {
         let language = message.language
         let t = renderer.texts(language)
         var values: TemplateFields
-        if Self.personKinds.contains(message.kind) {
+        if message.kind.isAboutPerson {
             values = ["comune": .string(comune.name), "lang": .string(language), "t": t.templateValue,
                       "person": .object(["name": .string(message.payload["name"] ?? ""), "codiceFiscale": .string(message.payload["codiceFiscale"] ?? "")]),
                       "password": .string(message.payload["password"] ?? ""), "code": .string(message.payload["code"] ?? ""),
@@ -90,11 +90,6 @@ public struct Composer: Sendable {
         values["accountURL"] = .string(absolute(.account, language: language))
         return values
     }
-
-    /// Messages to a person rather than about a booking: credentials, the warning that an account was created
-    /// with their codice fiscale, the answer to registering one that has an account, a one-time code proving a
-    /// contact. Their payload carries what they say.
-    static let personKinds: Set<String> = ["credentials", "accountCreated", "accountExists", "contactCode"]
 
     func subject(_ message: OutboxMessage, booking: Booking?) -> String {
         let t = renderer.texts(message.language)
@@ -119,12 +114,12 @@ public struct Composer: Sendable {
             throw .template("\(error)")
         }
         var attachments: [MailMessage.Attachment] = []
-        if let booking, message.kind == "confirmed" || message.kind == "cancelled" {
-            if let event = calendarEvent(booking, language: message.language, cancelled: message.kind == "cancelled") {
+        if let booking, message.kind == .confirmed || message.kind == .cancelled {
+            if let event = calendarEvent(booking, language: message.language, cancelled: message.kind == .cancelled) {
                 attachments.append(.init(filename: "appuntamento-\(booking.code).ics",
                                          contentType: "text/calendar; charset=utf-8; method=\(event.method)", bytes: Array(event.ics.utf8)))
             }
-            if message.kind == "confirmed" {
+            if message.kind == .confirmed {
                 do {
                     let receipt = try renderer.templates.render("mail/receipt", .object(values))
                     attachments.append(.init(filename: "ricevuta-\(booking.code).html", contentType: "text/html; charset=utf-8", bytes: Array(receipt.utf8)))
@@ -140,7 +135,7 @@ public struct Composer: Sendable {
 
     public func sms(for message: OutboxMessage, booking: Booking?) throws(Failure) -> String {
         let t = renderer.texts(message.language)
-        if Self.personKinds.contains(message.kind) {
+        if message.kind.isAboutPerson {
             return t.format("sms.\(message.kind)", ["comune": comune.name, "codiceFiscale": message.payload["codiceFiscale"] ?? "",
                                                      "password": message.payload["password"] ?? "", "code": message.payload["code"] ?? ""])
         }

@@ -73,6 +73,7 @@ public struct Courier: Sendable {
                 cleanUp(base, keepingLock: true)
                 return .failed("cannot start \(program): \(error)")
             }
+            // The pid only serves the outbox listing; exactly-once rests on the spool's lock, not on this record.
             try? onStart(wrapper.pid)
             guard let exit = wrapper.wait(until: Date().addingTimeInterval(timeout), keepWaiting: keepWaiting) else {
                 // Stopping it could cut off a program that has already accepted the message; let it finish.
@@ -107,6 +108,7 @@ public struct Courier: Sendable {
     /// as a kill while it ran: nil.
     private func recordedStatus(_ base: String) -> String? {
         for file in [".lock", ".status"] {
+            // A missing or empty file is the normal "no status yet" (each version writes only one of the two).
             if let status = try? String(contentsOfFile: base + file, encoding: .utf8),
                case let code = status.trimmingCharacters(in: .whitespacesAndNewlines), !code.isEmpty, code.allSatisfy(\.isNumber) {
                 return code

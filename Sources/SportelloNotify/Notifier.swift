@@ -44,10 +44,14 @@ public struct Notifier: Sendable {
     public func deliverDue(clock: () -> Int64, limit: Int = 500, keepGoing: () -> Bool = { true }) -> DeliveryReport {
         var report = DeliveryReport()
         recover(clock(), &report)
-        if let pending = try? outbox.pendingSecretFiles() { secrets.sweep(referenced: pending, now: clock()) }
+        if let pending = logged("pending secret files", { try outbox.pendingSecretFiles() }) {
+            secrets.sweep(referenced: pending, now: clock())
+        }
         if settings.reminderHoursBefore > 0 {
-            report.remindersQueued = (try? outbox.queueReminders(now: clock(), hoursBefore: settings.reminderHoursBefore,
-                                                                 email: settings.email, sms: settings.sms)) ?? 0
+            report.remindersQueued = logged("queue reminders", {
+                try outbox.queueReminders(now: clock(), hoursBefore: settings.reminderHoursBefore, email: settings.email,
+                                          sms: settings.sms)
+            }) ?? 0
         }
         // Up to `handOvers` messages at once, each on its own thread: a hand-over mostly waits for a program,
         // so one at a time left mail far behind a rush's bookings. Each message is still claimed by exactly one
@@ -77,7 +81,9 @@ public struct Notifier: Sendable {
             guard free.wait(timeout: .now() + .milliseconds(50)) == .success else { continue }
             var taken = 1
             while taken < min(Self.handOvers, remaining) && free.wait(timeout: .now()) == .success { taken += 1 }
-            let claimed = (try? outbox.claimDue(now: clock(), lease: lease, worker: Self.worker, limit: taken)) ?? []
+            let claimed = logged("claim") {
+                try outbox.claimDue(now: clock(), lease: lease, worker: Self.worker, limit: taken)
+            } ?? []
             for _ in claimed.count..<taken { free.signal() }
             if claimed.isEmpty { break }
             remaining -= claimed.count
@@ -104,7 +110,7 @@ public struct Notifier: Sendable {
     /// Claims left by a worker that is gone: a status the spool recorded settles the message without sending
     /// it again; a hand-over still running is waited for; one never handed over is released.
     func recover(_ now: Int64, _ report: inout DeliveryReport) {
-        guard let claims = try? outbox.unfinishedClaims() else { return }
+        guard let claims = logged("unfinished claims", { try outbox.unfinishedClaims() }) else { return }
         for message in claims {
             let claimerAlive = message.claimedBy.map { $0 != Self.worker && Courier.isAlive($0) } ?? false
             let expired = (message.claimedUntil ?? 0) < now
@@ -113,16 +119,19 @@ public struct Notifier: Sendable {
                 recordSent(message, now)
                 report.recovered += 1
             case .failed(let error):
-                if (try? outbox.markFailed(id: message.id, now: now, error: error, maxAttempts: settings.maxAttempts)) == true {
+                let dead = logged("mark failed") {
+                    try outbox.markFailed(id: message.id, now: now, error: error, maxAttempts: settings.maxAttempts)
+                }
+                if dead == true {
                     report.dead += 1
                     forgetSecret(message)
                 }
                 report.recovered += 1
             case .inFlight:
-                try? outbox.extendClaim(id: message.id, until: now + lease)
+                logged("extend claim") { try outbox.extendClaim(id: message.id, until: now + lease) }
             case .notHandedOver:
                 if !claimerAlive || expired {
-                    try? outbox.release(id: message.id)
+                    logged("release claim") { try outbox.release(id: message.id) }
                     report.recovered += 1
                 }
             }
@@ -132,7 +141,7 @@ public struct Notifier: Sendable {
     /// Marks a delivered message sent, then drops the spool's evidence of it; if the mark fails (or this
     /// process dies first) the evidence stays and the next pass settles the message without sending it again.
     func recordSent(_ message: OutboxMessage, _ now: Int64) {
-        guard (try? outbox.markSent(id: message.id, now: now)) != nil else { return }
+        guard logged("mark sent", { try outbox.markSent(id: message.id, now: now) }) != nil else { return }
         courier.forget(id: message.id)
         forgetSecret(message)
     }
@@ -141,12 +150,26 @@ public struct Notifier: Sendable {
     func forgetSecret(_ message: OutboxMessage) {
         if let name = message.payload[SecretFiles.payloadKey] { secrets.remove(name) }
         // A message queued by an earlier version kept the password in its row, now wiped: empty the log too.
-        if message.payload["password"] != nil { try? outbox.database.checkpoint() }
+        if message.payload["password"] != nil { logged("checkpoint") { try outbox.database.checkpoint() } }
+    }
+
+    /// `body`'s result, or nil when the outbox failed. Every step here is tried again at the next pass (a claim
+    /// runs out, a mark is repeated), so a failure must not stop the worker; it is logged so it is not unseen.
+    @discardableResult
+    private func logged<T>(_ step: String, _ body: () throws -> T) -> T? {
+        do {
+            return try body()
+        } catch {
+            Log.error("outbox_step_failed", ["step": .text(step), "error": .text("\(error)")])
+            return nil
+        }
     }
 
     func deliver(_ message: OutboxMessage, _ now: Int64, _ report: inout DeliveryReport, keepGoing: () -> Bool = { true }) {
         func fail(_ error: String, attempts: Int? = nil) {
-            let dead = (try? outbox.markFailed(id: message.id, now: now, error: error, maxAttempts: attempts ?? settings.maxAttempts)) ?? false
+            let dead = logged("mark failed") {
+                try outbox.markFailed(id: message.id, now: now, error: error, maxAttempts: attempts ?? settings.maxAttempts)
+            } ?? false
             if dead {
                 report.dead += 1
                 forgetSecret(message)
@@ -155,7 +178,8 @@ public struct Notifier: Sendable {
             }
             // The program's own words may quote the address: the log names the message, never the person.
             let words = message.recipient.isEmpty ? error : error.replacingOccurrences(of: message.recipient, with: "[recipient]")
-            Log.warning("notification_failed", ["id": .int(message.id), "kind": .text(message.kind), "channel": .text(message.channel),
+            Log.warning("notification_failed", ["id": .int(message.id), "kind": .text(message.kind.rawValue),
+                                                "channel": .text(message.channel.rawValue),
                                                 "attempt": .int(Int64(message.attempts + 1)), "dead": .text(dead ? "yes" : "no"),
                                                 "error": .text(String(words.prefix(300)))])
         }
@@ -164,21 +188,27 @@ public struct Notifier: Sendable {
             guard let password = secrets.read(name) else { return fail("the password of this message is gone: the citizen can ask for new credentials", attempts: 1) }
             message = message.adding(["password": password])
         }
-        let booking = message.bookingID.flatMap { try? store.booking(id: $0) }
-        // A reminder for an appointment cancelled meanwhile has nothing to say.
-        if message.kind == "reminder", booking?.state != .booked {
-            try? outbox.markSent(id: message.id, now: now)
+        let booking: Booking?
+        // A booking that cannot be read is a failed attempt (tried again later), never a booking gone: a reminder
+        // would be dropped and a confirmation would fail for good.
+        do { booking = try message.bookingID.flatMap { try store.booking(id: $0) } } catch {
+            return fail("\(error)")
+        }
+        // A reminder for an appointment cancelled meanwhile has nothing to say. Should marking it fail, the claim
+        // runs out and the next pass decides the same.
+        if message.kind == .reminder, booking?.state != .booked {
+            logged("mark sent") { try outbox.markSent(id: message.id, now: now) }
             return
         }
         let body: [UInt8]
         let command: [String]
         do {
             switch message.channel {
-            case "email":
+            case .email:
                 guard settings.email else { return fail("mail is turned off in the configuration", attempts: 1) }
                 body = Array(try composer.mail(for: message, booking: booking, now: now).rendered.utf8)
                 command = [settings.sendmailPath, "-t", "-i"]
-            case "sms":
+            case .sms:
                 guard settings.sms, !settings.smsCommand.isEmpty else { return fail("SMS is turned off in the configuration", attempts: 1) }
                 // Also for what is queued without the limits (reminders): the comune pays for every SMS.
                 guard composer.renderer.catalogue.configuration.limits.smsAllowed(to: message.recipient) else {
@@ -186,8 +216,6 @@ public struct Notifier: Sendable {
                 }
                 body = Array(try composer.sms(for: message, booking: booking).utf8)
                 command = settings.smsCommand + [message.recipient]
-            default:
-                return fail("unknown channel \(message.channel)", attempts: 1)
             }
         } catch {
             return fail("\(error)")
@@ -201,7 +229,7 @@ public struct Notifier: Sendable {
             fail(error)
         case .inFlight:
             // The program is still running (or an earlier one for this message is): keep the claim, count nothing.
-            try? outbox.extendClaim(id: message.id, until: now + lease)
+            logged("extend claim") { try outbox.extendClaim(id: message.id, until: now + lease) }
         case .notHandedOver:
             fail("delivery did not complete")
         }

@@ -128,6 +128,7 @@ public enum AtomicFile {
     /// running process, this one included, are left alone. Returns how many were removed.
     @discardableResult
     public static func removeLeftovers(inFolder folder: String) -> Int {
+        // Housekeeping only: a folder not written yet has nothing left over.
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder) else { return 0 }
         var removed = 0
         for name in names {

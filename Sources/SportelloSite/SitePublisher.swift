@@ -209,6 +209,7 @@ public final class SitePublisher: Sendable {
         for language in renderer.languages {
             let folder = path(renderer.layout.folder(.service(service.id), language: language))
             removed += AtomicFile.removeLeftovers(inFolder: folder)
+            // Pruning is housekeeping: a service folder not written yet has no old weeks.
             guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder) else { continue }
             for name in names {
                 let page = name.hasSuffix(".gz") ? String(name.dropLast(3)) : name
@@ -222,7 +223,10 @@ public final class SitePublisher: Sendable {
 
     private func copyAssets() throws -> PublishReport {
         var report = PublishReport()
-        guard let assetsDirectory, let names = try? FileManager.default.contentsOfDirectory(atPath: assetsDirectory) else { return report }
+        // No assets folder is a site without assets; one that exists and cannot be listed is an error, not a site
+        // published without its styles.
+        guard let assetsDirectory, FileManager.default.fileExists(atPath: assetsDirectory) else { return report }
+        let names = try FileManager.default.contentsOfDirectory(atPath: assetsDirectory)
         for name in names.sorted() where !name.hasPrefix(".") {
             guard let data = FileManager.default.contents(atPath: "\(assetsDirectory)/\(name)") else { continue }
             if try write(Array(data), "assets/\(name)") { report.written += 1 }

@@ -49,6 +49,9 @@ public struct Translations: Sendable {
 
     public func has(_ key: String) -> Bool { texts[key] != nil }
 
+    /// Every dotted key of the file that names a text.
+    public var keys: Set<String> { Set(texts.keys) }
+
     /// The text with `{name}` placeholders replaced, in one pass over the UTF-8 of the text (this runs for
     /// every day of every week page). Unknown placeholders stay as written.
     public func format(_ key: String, _ arguments: KeyValuePairs<String, String>) -> String {

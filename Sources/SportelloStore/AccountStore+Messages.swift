@@ -11,7 +11,7 @@ extension AccountStore {
         guard !recipient.isEmpty else { return 0 }
         let payload = ["codiceFiscale": account.codiceFiscale, "name": "\(account.givenName) \(account.familyName)",
                        SecretFiles.payloadKey: try SecretFiles(database: database).store(password)]
-        return try Outbox.enqueuePersonMessage(connection, kind: "credentials", to: recipient, language: language,
+        return try Outbox.enqueuePersonMessage(connection, kind: .credentials, to: recipient, language: language,
                                                payload: payload, limits: policy.limits, at: now)
     }
 
@@ -21,7 +21,7 @@ extension AccountStore {
     /// stays the same either way; the mailbox learns only what a password arriving or not would tell it.
     func tellAccountExists(_ connection: Connection, account: Account, recipient: String, language: String,
                            policy: MessagePolicy, now: Int64) throws -> Int {
-        try Outbox.enqueuePersonMessage(connection, kind: "accountExists", to: recipient, language: language,
+        try Outbox.enqueuePersonMessage(connection, kind: .accountExists, to: recipient, language: language,
                                         payload: ["codiceFiscale": account.codiceFiscale], limits: policy.limits,
                                         at: now)
     }
@@ -36,7 +36,7 @@ extension AccountStore {
         for (channel, recipient) in try Self.otherContacts(connection, codiceFiscale: account.codiceFiscale,
                                                            except: [account.email, account.phone])
         where policy.sends(on: channel) {
-            let written = try Outbox.enqueue(connection, kind: "accountCreated", channel: channel,
+            let written = try Outbox.enqueue(connection, kind: .accountCreated, channel: channel,
                                              recipient: recipient, bookingID: nil,
                                              language: language, payload: payload, at: now, limits: policy.limits)
             if written { queued += 1 }

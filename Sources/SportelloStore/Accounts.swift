@@ -14,12 +14,21 @@ public struct Account: Sendable, Equatable {
     public var verifiedContact: String = ""
 }
 
-public enum AccountError: Error, Equatable, Sendable {
+public enum AccountError: Error, Equatable, Sendable, CodedError {
     /// Wrong codice fiscale or password (never says which).
     case wrongCredentials
     /// Too many wrong passwords: the account accepts none until this instant.
     case locked(until: Int64)
-    case storage(String)
+    /// The database failed; nothing changed.
+    case database(DatabaseError)
+
+    public var errorCode: ErrorCode {
+        switch self {
+        case .wrongCredentials: .wrongCredentials
+        case .locked: .accountLocked
+        case .database: .storage
+        }
+    }
 }
 
 /// What a registration did. Both cases get the same answer on the page, so nobody learns whether a codice
@@ -64,7 +73,7 @@ public struct AccountStore: Sendable {
                          messages: MessagePolicy? = nil) throws(AccountError) -> Committed<Registration> {
         let password = Self.generatePassword()
         let hash: String
-        do { hash = try PasswordHasher.hash(password) } catch { throw .storage("\(error)") }
+        do { hash = try PasswordHasher.hash(password) } catch { throw .database(DatabaseError(error)) }
         return try run { connection in
             if let existing = try account(connection, where: "codice_fiscale = ?", .text(person.codiceFiscale)) {
                 try audit(connection, now: now, action: "account.register.repeat", subject: existing.codiceFiscale, address: address)
@@ -108,7 +117,7 @@ public struct AccountStore: Sendable {
                     """, .text(codiceFiscale.uppercased()), .text(address)) { (Self.account($0), $0.text(7), $0.optionalInt(8)) }
             }
         } catch {
-            throw .storage("\(error)")
+            throw .database(DatabaseError(error))
         }
         guard let (account, hash, lockedUntil) = row else {
             // Spend the same time as a real check, so timing does not tell which codici fiscali have accounts.
@@ -152,19 +161,30 @@ public struct AccountStore: Sendable {
         return (account, token)
     }
 
-    /// The account of a live session, or nil for an unknown, forged or expired token.
-    public func account(session token: String, now: Int64) -> Account? {
+    /// The account of a live session, or nil for an unknown, forged or expired token. A database failure is
+    /// thrown, not taken for "signed out".
+    public func account(session token: String, now: Int64) throws(DatabaseError) -> Account? {
         guard token.utf8.count == 32, token.allSatisfy({ $0.isHexDigit && !$0.isUppercase }) else { return nil }
-        return try? database.read { connection in
-            try connection.first("""
-                SELECT \(Self.accountColumns)
-                FROM sessions s JOIN accounts a ON a.id = s.account_id WHERE s.token = ? AND s.expires_at > ? AND a.disabled_at IS NULL
-                """, .text(token), .int(now), transform: Self.account)
-        } ?? nil
+        do {
+            return try database.read { connection in
+                try connection.first("""
+                    SELECT \(Self.accountColumns)
+                    FROM sessions s JOIN accounts a ON a.id = s.account_id WHERE s.token = ? AND s.expires_at > ? AND a.disabled_at IS NULL
+                    """, .text(token), .int(now), transform: Self.account)
+            }
+        } catch {
+            throw DatabaseError(error)
+        }
     }
 
+    /// Ends a session. The cookie goes either way; a session the database failed to delete is logged, since it
+    /// stays usable until it expires.
     public func logout(session token: String) {
-        _ = try? database.write { connection in try connection.execute("DELETE FROM sessions WHERE token = ?", .text(token)) }
+        do {
+            try database.write { try $0.execute("DELETE FROM sessions WHERE token = ?", .text(token)) }
+        } catch {
+            Log.error("logout_failed", ["error": .text("\(error)")])
+        }
     }
 
     /// "Credenziali dimenticate o non funzionanti": when the codice fiscale and the registered email or mobile
@@ -176,7 +196,7 @@ public struct AccountStore: Sendable {
                                  messages: MessagePolicy? = nil) throws(AccountError) -> Committed<Bool> {
         let password = Self.generatePassword()
         let hash: String
-        do { hash = try PasswordHasher.hash(password) } catch { throw .storage("\(error)") }
+        do { hash = try PasswordHasher.hash(password) } catch { throw .database(DatabaseError(error)) }
         return try run { connection in
             guard let account = try account(connection, where: "codice_fiscale = ? AND disabled_at IS NULL", .text(codiceFiscale.uppercased())) else {
                 return Committed(false, change: .none)
@@ -203,9 +223,15 @@ public struct AccountStore: Sendable {
     @discardableResult
     public func takeOver(codiceFiscale: String, now: Int64, address: String) throws(AccountError) -> Bool {
         // Certified sign-ins arrive on every request: only a live local account costs a write.
-        let live = (try? database.read { connection in
-            try connection.scalarInt("SELECT COUNT(*) FROM accounts WHERE codice_fiscale = ? AND disabled_at IS NULL", .text(codiceFiscale))
-        }) ?? 0
+        let live: Int64
+        do {
+            live = try database.read { connection in
+                try connection.scalarInt("SELECT COUNT(*) FROM accounts WHERE codice_fiscale = ? AND disabled_at IS NULL",
+                                         .text(codiceFiscale))
+            }
+        } catch {
+            throw .database(DatabaseError(error))
+        }
         guard live > 0 else { return false }
         return try run { connection in
             guard let account = try account(connection, where: "codice_fiscale = ? AND disabled_at IS NULL", .text(codiceFiscale)) else { return false }
@@ -219,13 +245,13 @@ public struct AccountStore: Sendable {
     /// The contacts on bookings for a codice fiscale other than `except`: the people to tell when an account
     /// is created for it. Bounded: a few recent ones are enough to reach the holder.
     static func otherContacts(_ connection: Connection, codiceFiscale: String,
-                              except: [String]) throws -> [(channel: String, recipient: String)] {
-        var found: [(String, String)] = []
+                              except: [String]) throws -> [(channel: NotificationChannel, recipient: String)] {
+        var found: [(NotificationChannel, String)] = []
         let excluded = Set(except.map { $0.lowercased() })
         try connection.forEach("""
             SELECT DISTINCT email, phone FROM bookings WHERE codice_fiscale = ? AND anonymized_at IS NULL ORDER BY id DESC LIMIT 20
             """, .text(codiceFiscale)) { row in
-            for (channel, value) in [("email", row.optionalText(0) ?? ""), ("sms", row.optionalText(1) ?? "")]
+            for (channel, value) in [(NotificationChannel.email, row.optionalText(0) ?? ""), (.sms, row.optionalText(1) ?? "")]
             where !value.isEmpty && !excluded.contains(value.lowercased()) && !found.contains(where: { $0.1.lowercased() == value.lowercased() }) {
                 found.append((channel, value))
             }
@@ -248,6 +274,7 @@ public struct AccountStore: Sendable {
     }
 
     /// A hash of nothing anyone knows, checked when the codice fiscale has no account.
+    // Hashing a random 32-hex secret cannot hit `unsupportedPassword`; were libcrypt broken, no sign-in works anyway.
     static let decoyHash: String = (try? PasswordHasher.hash(Tokens.hex128())) ?? ""
 
     private func audit(_ connection: Connection, now: Int64, action: String, subject: String, address: String) throws {
@@ -255,6 +282,6 @@ public struct AccountStore: Sendable {
     }
 
     private func run<T>(_ body: (Connection) throws -> T) throws(AccountError) -> T {
-        try database.transaction(storage: AccountError.storage, body)
+        try database.transaction(storage: AccountError.database, body)
     }
 }

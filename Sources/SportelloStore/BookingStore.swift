@@ -160,7 +160,7 @@ public enum BookingViewer: Sendable, Equatable {
     }
 }
 
-public enum BookingError: Error, Equatable, Sendable {
+public enum BookingError: Error, Equatable, Sendable, CodedError {
     case slotFull, holdNotFound, holdExpired, holdReleased, bookingNotFound, bookingInPast, personLimitReached
     /// Repeated no-shows: this codice fiscale can book again from the given instant.
     case noShowBlocked(until: Int64)
@@ -173,7 +173,27 @@ public enum BookingError: Error, Equatable, Sendable {
     case tooManyHolds(until: Int64)
     /// A daily cap (per address or contact) is spent; it opens again at `until` (local midnight).
     case dailyLimitReached(until: Int64)
-    case storage(String)
+    /// The database failed; the change did not happen.
+    case database(DatabaseError)
+
+    public var errorCode: ErrorCode {
+        switch self {
+        case .slotFull: .slotFull
+        case .holdNotFound: .holdNotFound
+        case .holdExpired: .holdExpired
+        case .holdReleased: .holdReleased
+        case .bookingNotFound: .bookingNotFound
+        case .bookingInPast: .bookingInPast
+        case .personLimitReached: .personLimitReached
+        case .noShowBlocked: .noShowBlocked
+        case .outcomeTooEarly: .outcomeTooEarly
+        case .bookingNotActive: .bookingNotActive
+        case .blockNotFound: .blockNotFound
+        case .tooManyHolds: .tooManyHolds
+        case .dailyLimitReached: .dailyLimitReached
+        case .database: .storage
+        }
+    }
 }
 
 /// Holds and bookings. Every change is one `BEGIN IMMEDIATE` transaction that checks, writes and audits,
@@ -186,7 +206,7 @@ public struct BookingStore: Sendable {
     static let occupyingStates = BookingState.occupyingSQLList
 
     func run<T>(durable: Bool = true, _ body: (Connection) throws -> T) throws(BookingError) -> T {
-        try database.transaction(durable: durable, storage: BookingError.storage, body)
+        try database.transaction(durable: durable, storage: BookingError.database, body)
     }
 
     func audit(_ connection: Connection, now: Int64, actor: String = "citizen", action: String, subject: String, address: String,
@@ -214,6 +234,7 @@ public struct BookingStore: Sendable {
         // Most attempts in a rush are for places already taken: a reader's snapshot refuses them without
         // queueing for the write lock. Only a refusal is decided here; a place that looks free is checked
         // again inside the write transaction.
+        // A failed read only skips this shortcut: the write transaction below checks again and reports its own error.
         let seen = (try? database.read { try occupied($0, slot, now: now) }) ?? 0
         if seen >= Int64(capacity) { throw .slotFull }
         return try run(durable: false) { connection in
@@ -255,7 +276,7 @@ public struct BookingStore: Sendable {
                 try hold(connection, token: token)
             }
         } catch {
-            throw .storage("\(error)")
+            throw .database(DatabaseError(error))
         }
     }
 
@@ -331,11 +352,13 @@ public struct BookingStore: Sendable {
             try connection.execute("UPDATE bookings SET language = ?, account_id = ?, proof = ?, presenter_contact = ? WHERE id = ?", .text(language),
                                    SQLValue(accountID), .int(proof.level), SQLValue(person.presenterContact), .int(id))
             try audit(connection, now: now, action: "book", subject: code, address: clientIP)
-            guard let booking = try booking(connection, where: "id = ?", .int(id)) else { throw BookingError.storage("booking vanished") }
+            guard let booking = try booking(connection, where: "id = ?", .int(id)) else {
+                throw DatabaseError.inconsistent("booking vanished inside its own transaction")
+            }
             if let until = try Usage.take(connection, caps, now: now) {
                 throw BookingError.dailyLimitReached(until: until)
             }
-            let queued = try Outbox.enqueueBookingMessages(connection, kind: "confirmed", booking: booking,
+            let queued = try Outbox.enqueueBookingMessages(connection, kind: .confirmed, booking: booking,
                                                            policy: policy.messages,
                                                            at: now)
             return Committed(booking, change: StoreChange(slots: [booking.slot], messagesQueued: queued))
@@ -369,8 +392,10 @@ public struct BookingStore: Sendable {
             }
             try connection.execute("UPDATE bookings SET state = 'cancelled_by_citizen', updated_at = ? WHERE id = ?", .int(now), .int(booking.id))
             try audit(connection, now: now, action: "cancel", subject: booking.code, address: clientIP)
-            guard let updated = try self.booking(connection, where: "id = ?", .int(booking.id)) else { throw BookingError.storage("booking vanished") }
-            let queued = try Outbox.enqueueBookingMessages(connection, kind: "cancelled", booking: updated,
+            guard let updated = try self.booking(connection, where: "id = ?", .int(booking.id)) else {
+                throw DatabaseError.inconsistent("booking vanished inside its own transaction")
+            }
+            let queued = try Outbox.enqueueBookingMessages(connection, kind: .cancelled, booking: updated,
                                                            policy: messages, at: now)
             return Committed(updated, change: StoreChange(slots: [updated.slot], messagesQueued: queued))
         }
@@ -384,7 +409,7 @@ public struct BookingStore: Sendable {
                 return booking
             }
         } catch {
-            throw .storage("\(error)")
+            throw .database(DatabaseError(error))
         }
     }
 
@@ -398,7 +423,7 @@ public struct BookingStore: Sendable {
                 return booking
             }
         } catch {
-            throw .storage("\(error)")
+            throw .database(DatabaseError(error))
         }
     }
 
@@ -416,7 +441,7 @@ public struct BookingStore: Sendable {
                 return bookings
             }
         } catch {
-            throw .storage("\(error)")
+            throw .database(DatabaseError(error))
         }
     }
 

@@ -50,8 +50,8 @@ public struct ContactCodeStore: Sendable {
                       limits: LimitSettings = LimitSettings()) throws(BookingError) -> Committed<Issue> {
         let code = Self.generateCode()
         let hash: String
-        do { hash = try PasswordHasher.hash(code) } catch { throw .storage("\(error)") }
-        return try database.transaction(storage: BookingError.storage) { connection in
+        do { hash = try PasswordHasher.hash(code) } catch { throw .database(DatabaseError(error)) }
+        return try database.transaction(storage: BookingError.database) { connection in
             let existing = try connection.first("SELECT contact, sent_at FROM contact_codes WHERE hold_token = ?", .text(holdToken)) {
                 ($0.text(0), $0.int(1))
             }
@@ -67,7 +67,7 @@ public struct ContactCodeStore: Sendable {
                 try connection.execute("INSERT INTO contact_codes (hold_token, contact, code_hash, sent_at) VALUES (?, ?, ?, ?)",
                                        .text(holdToken), .text(contact), .text(hash), .int(now))
             }
-            let queued = try Outbox.enqueuePersonMessage(connection, kind: "contactCode", to: contact,
+            let queued = try Outbox.enqueuePersonMessage(connection, kind: .contactCode, to: contact,
                                                          language: language, payload: ["code": code], limits: limits,
                                                          at: now)
             return Committed(.sent, change: StoreChange(messagesQueued: queued))
@@ -85,7 +85,7 @@ public struct ContactCodeStore: Sendable {
                 }
             }
         } catch {
-            throw .storage("\(error)")
+            throw .database(DatabaseError(error))
         }
         guard let (sentTo, hash, attempts, verified) = row else { return .wrong(remaining: Self.maximumAttempts) }
         if attempts >= Int64(Self.maximumAttempts) { return .exhausted }
@@ -93,13 +93,13 @@ public struct ContactCodeStore: Sendable {
         if typed.isEmpty && !(verified && sentTo == contact) { return .wrong(remaining: Self.maximumAttempts - Int(attempts)) }
         if sentTo == contact && (verified || (typed.count == 6 && PasswordHasher.verify(typed, hash: hash))) {
             if !verified {
-                try database.transaction(storage: BookingError.storage) { connection in
+                try database.transaction(storage: BookingError.database) { connection in
                     try connection.execute("UPDATE contact_codes SET verified = 1 WHERE hold_token = ?", .text(holdToken))
                 }
             }
             return .verified
         }
-        let used = try database.transaction(storage: BookingError.storage) { connection in
+        let used = try database.transaction(storage: BookingError.database) { connection in
             try connection.execute("UPDATE contact_codes SET attempts = attempts + 1 WHERE hold_token = ?", .text(holdToken))
             return try connection.scalarInt("SELECT attempts FROM contact_codes WHERE hold_token = ?", .text(holdToken))
         }

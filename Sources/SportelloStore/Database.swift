@@ -3,6 +3,7 @@ import Glibc
 #endif
 import CSQLite
 import Foundation
+import SportelloCore
 import Synchronization
 
 /// A value bound to, or read from, an SQL statement.
@@ -20,10 +21,32 @@ public enum SQLValue: Sendable, Equatable, ExpressibleByStringLiteral, Expressib
     public init(_ value: Int) { self = .int(Int64(value)) }
 }
 
-public struct DatabaseError: Error, CustomStringConvertible, Sendable {
+/// A failure of the database (SQLite, or the disk under it). It stays this error all the way to the answer
+/// (503 `storage_error`, logged): never turned into "not found" or "nothing left".
+public struct DatabaseError: Error, CustomStringConvertible, Sendable, Equatable, CodedError {
     public let code: Int32
     public let message: String
     public let sql: String
+
+    public init(code: Int32, message: String, sql: String) {
+        self.code = code
+        self.message = message
+        self.sql = sql
+    }
+
+    /// `error` as a database failure: itself when it is one, else (a failure inside a transaction's body that
+    /// is not SQLite's) described under the generic SQLite error code.
+    public init(_ error: any Error) {
+        self = error as? DatabaseError ?? DatabaseError(code: SQLITE_ERROR, message: "\(error)", sql: "")
+    }
+
+    /// Rows that contradict what the schema and the code guarantee (a value no version writes, a row gone
+    /// inside its own transaction).
+    public static func inconsistent(_ what: String) -> DatabaseError {
+        DatabaseError(code: SQLITE_MISMATCH, message: what, sql: "")
+    }
+
+    public var errorCode: ErrorCode { .storage }
 
     public var description: String { "SQLite error \(code): \(message)\(sql.isEmpty ? "" : " (in: \(sql))")" }
     public var isConstraintViolation: Bool { code & 0xFF == SQLITE_CONSTRAINT }

@@ -16,7 +16,7 @@ public struct DeskBookings: Sendable {
     /// `.slotFull` (nothing written) when none is. Like every hold, it is not flushed to disk on its own.
     public func placeHold(serviceID: String, interval: DeskInterval, desks: [DeskID], now: Int64,
                           expiresAt: Int64, clientIP: String) throws(BookingError) -> DeskHold {
-        try database.transaction(durable: false, storage: BookingError.storage) { connection in
+        try database.transaction(durable: false, storage: BookingError.database) { connection in
             let busy = try occupied(connection, desks: desks, overlapping: interval, now: now)
             guard let desk = DeskAllocation.assign(interval, desks: desks, occupied: busy) else {
                 throw BookingError.slotFull
@@ -46,7 +46,7 @@ public struct DeskBookings: Sendable {
         } catch let error as BookingError {
             throw error
         } catch {
-            throw .storage("\(error)")
+            throw .database(DatabaseError(error))
         }
     }
 

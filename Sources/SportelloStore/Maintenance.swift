@@ -140,6 +140,7 @@ public enum DatabaseBackup {
             throw MaintenanceError("the database needs an upgrade, but the backup before it failed, so nothing was changed: \(error)")
         }
         let prefix = "\(name).schema"
+        // Pruning old backups is housekeeping: failing to list them keeps more than `keep`, nothing worse.
         let old = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [])
             .filter { $0.hasPrefix(prefix) && $0.hasSuffix(".bak") }
             .sorted { stampOf($0) > stampOf($1) }

@@ -1,3 +1,4 @@
+import CSQLite
 import Foundation
 import SportelloCore
 
@@ -59,7 +60,7 @@ extension BookingStore {
                 return bookings
             }
         } catch {
-            throw .storage("\(error)")
+            throw .database(DatabaseError(error))
         }
     }
 
@@ -68,7 +69,7 @@ extension BookingStore {
         do {
             return try database.read { connection in try booking(connection, where: "code = ?", .text(Self.normalizedCode(code))) }
         } catch {
-            throw .storage("\(error)")
+            throw .database(DatabaseError(error))
         }
     }
 
@@ -87,7 +88,9 @@ extension BookingStore {
             try connection.execute("UPDATE bookings SET state = ?, outcome_at = ?, updated_at = ? WHERE id = ?",
                                    .text(outcome.state.rawValue), .int(now), .int(now), .int(booking.id))
             try audit(connection, now: now, actor: actor, action: "outcome.\(outcome.rawValue)", subject: booking.code, address: address)
-            guard let updated = try self.booking(connection, where: "id = ?", .int(booking.id)) else { throw BookingError.storage("booking vanished") }
+            guard let updated = try self.booking(connection, where: "id = ?", .int(booking.id)) else {
+                throw DatabaseError.inconsistent("booking vanished inside its own transaction")
+            }
             return Committed(updated, change: StoreChange(slots: [updated.slot]))
         }
     }
@@ -108,8 +111,10 @@ extension BookingStore {
                                               reason: reason, now: now,
                                               actor: actor, address: address))
             }
-            guard let updated = try self.booking(connection, where: "id = ?", .int(booking.id)) else { throw BookingError.storage("booking vanished") }
-            let queued = try Outbox.enqueueBookingMessages(connection, kind: "cancelled", booking: updated,
+            guard let updated = try self.booking(connection, where: "id = ?", .int(booking.id)) else {
+                throw DatabaseError.inconsistent("booking vanished inside its own transaction")
+            }
+            let queued = try Outbox.enqueueBookingMessages(connection, kind: .cancelled, booking: updated,
                                                            policy: messages, at: now)
             let change = StoreChange(slots: [updated.slot], blocks: blocks, messagesQueued: queued)
             return Committed(updated, change: change)
@@ -145,7 +150,7 @@ extension BookingStore {
                 }
                 affected = try affected.compactMap { try self.booking(connection, where: "id = ?", .int($0.id)) }
                 for booking in affected {
-                    queued += try Outbox.enqueueBookingMessages(connection, kind: "cancelled", booking: booking,
+                    queued += try Outbox.enqueueBookingMessages(connection, kind: .cancelled, booking: booking,
                                                                 policy: messages, at: now)
                 }
             }
@@ -234,7 +239,10 @@ extension BookingStore {
     /// overwritten (`secure_delete`) and the write-ahead log is emptied afterwards.
     public func purge(before: Int64, now: Int64, actor: String) throws(BookingError) -> PurgeReport {
         // Erasing up to a future instant would erase appointments still to come.
-        guard before <= now else { throw .storage("refusing to purge up to an instant in the future") }
+        guard before <= now else {
+            throw .database(DatabaseError(code: SQLITE_MISUSE, message: "refusing to purge up to an instant in the future",
+                                          sql: ""))
+        }
         let report = try run { connection in
             var report = PurgeReport()
             try connection.execute("""
@@ -270,7 +278,7 @@ extension BookingStore {
                       details: "\(report.bookingsErased) bookings")
             return report
         }
-        do { try database.checkpoint() } catch { throw .storage("\(error)") }
+        do { try database.checkpoint() } catch { throw .database(DatabaseError(error)) }
         return report
     }
 

@@ -3,7 +3,7 @@ import Foundation
 extension OperatorStore {
     /// Lets a disabled operator sign in again with the token they had.
     public func enable(name: String, now: Int64) throws(OperatorError) {
-        try database.transaction(storage: OperatorError.storage) { connection in
+        try database.transaction(storage: OperatorError.database) { connection in
             try connection.execute("UPDATE operators SET disabled_at = NULL WHERE name = ? AND disabled_at IS NOT NULL", .text(name))
             if connection.changes == 0 {
                 if try connection.scalarInt("SELECT COUNT(*) FROM operators WHERE name = ?", .text(name)) == 0 { throw OperatorError.unknownOperator }
@@ -18,8 +18,8 @@ extension OperatorStore {
     public func replaceToken(name: String, now: Int64) throws(OperatorError) -> String {
         let secret = Tokens.hex128()
         let hash: String
-        do { hash = try PasswordHasher.hash(secret) } catch { throw .storage("\(error)") }
-        return try database.transaction(storage: OperatorError.storage) { connection in
+        do { hash = try PasswordHasher.hash(secret) } catch { throw .database(DatabaseError(error)) }
+        return try database.transaction(storage: OperatorError.database) { connection in
             guard let id = try connection.first("SELECT id FROM operators WHERE name = ?", .text(name), transform: { $0.int(0) }) else {
                 throw OperatorError.unknownOperator
             }
@@ -36,7 +36,7 @@ extension OperatorError: CustomStringConvertible {
         case .invalidName: "an operator name is 1 to 64 letters, digits, dots, dashes or underscores"
         case .nameTaken: "an operator with this name already exists (choose another name, or give this one a new token with: sportello operator token NAME)"
         case .unknownOperator: "there is no operator with this name (see: sportello operator list)"
-        case .storage(let message): "the database failed: \(message)"
+        case .database(let error): "the database failed: \(error)"
         }
     }
 }

@@ -24,7 +24,8 @@ public struct Operator: Sendable, Equatable {
 
 public enum OperatorError: Error, Equatable, Sendable {
     case invalidName, nameTaken, unknownOperator
-    case storage(String)
+    /// The database failed; nothing changed.
+    case database(DatabaseError)
 }
 
 /// Operator accounts, separate from citizens. An operator signs in with a token (`op<id>-<32 hex>`) shown
@@ -41,7 +42,7 @@ public struct OperatorStore: Sendable {
         else { throw .invalidName }
         let secret = Tokens.hex128()
         let hash: String
-        do { hash = try PasswordHasher.hash(secret) } catch { throw .storage("\(error)") }
+        do { hash = try PasswordHasher.hash(secret) } catch { throw .database(DatabaseError(error)) }
         do {
             return try database.write { connection in
                 if try connection.scalarInt("SELECT COUNT(*) FROM operators WHERE name = ?", .text(name)) > 0 { throw OperatorError.nameTaken }
@@ -54,24 +55,30 @@ public struct OperatorStore: Sendable {
         } catch let error as OperatorError {
             throw error
         } catch {
-            throw .storage("\(error)")
+            throw .database(DatabaseError(error))
         }
     }
 
     /// The operator a token belongs to, or nil for a malformed, unknown, wrong or disabled token. Every
-    /// refusal costs one hash check, so the time taken does not tell which operator ids exist.
-    public func authenticate(token: String) -> Operator? {
+    /// refusal costs one hash check, so the time taken does not tell which operator ids exist. A database
+    /// failure is thrown, not taken for a wrong token.
+    public func authenticate(token: String) throws(DatabaseError) -> Operator? {
         let parts = token.trimmingCharacters(in: .whitespaces).split(separator: "-", maxSplits: 1)
         guard parts.count == 2, parts[0].hasPrefix("op"), let id = Int64(parts[0].dropFirst(2)), parts[1].utf8.count == 32 else {
             _ = PasswordHasher.verify(String(token.prefix(64)), hash: Self.decoyHash)
             return nil
         }
-        let row = try? database.read { connection in
-            try connection.first("SELECT name, token_hash, scope FROM operators WHERE id = ? AND disabled_at IS NULL", .int(id)) {
-                (name: $0.text(0), hash: $0.text(1), scope: $0.text(2))
+        let row: (name: String, hash: String, scope: String)?
+        do {
+            row = try database.read { connection in
+                try connection.first("SELECT name, token_hash, scope FROM operators WHERE id = ? AND disabled_at IS NULL", .int(id)) {
+                    (name: $0.text(0), hash: $0.text(1), scope: $0.text(2))
+                }
             }
+        } catch {
+            throw DatabaseError(error)
         }
-        guard let found = row ?? nil else {
+        guard let found = row else {
             _ = PasswordHasher.verify(String(parts[1]), hash: Self.decoyHash)
             return nil
         }
@@ -80,6 +87,7 @@ public struct OperatorStore: Sendable {
     }
 
     /// A hash of nothing anyone knows, checked when a token names no operator.
+    // Hashing a random 32-hex secret cannot hit `unsupportedPassword`; were libcrypt broken, no sign-in works anyway.
     static let decoyHash: String = (try? PasswordHasher.hash(Tokens.hex128())) ?? ""
 
     /// How long a sign-in lasts without a logout.
@@ -98,22 +106,33 @@ public struct OperatorStore: Sendable {
     }
 
     /// The operator of a live session, or nil for a malformed, unknown, ended or expired id or a disabled operator.
-    public func operatorOf(session id: String, now: Int64) -> Operator? {
+    /// A database failure is thrown, not taken for "signed out".
+    public func operatorOf(session id: String, now: Int64) throws(DatabaseError) -> Operator? {
         guard id.utf8.count == 32, id.utf8.allSatisfy({ (48...57).contains($0) || (97...102).contains($0) }) else { return nil }
-        let row = try? database.read { connection in
-            try connection.first("""
-                SELECT o.id, o.name, o.scope FROM operator_sessions s JOIN operators o ON o.id = s.operator_id
-                WHERE s.id_hash = ? AND s.expires_at > ? AND o.disabled_at IS NULL
-                """, .text(SHA256.hexDigest(id)), .int(now)) {
-                Operator(id: $0.int(0), name: $0.text(1), scope: $0.text(2).split(separator: ",").map(String.init))
+        do {
+            return try database.read { connection in
+                try connection.first("""
+                    SELECT o.id, o.name, o.scope FROM operator_sessions s JOIN operators o ON o.id = s.operator_id
+                    WHERE s.id_hash = ? AND s.expires_at > ? AND o.disabled_at IS NULL
+                    """, .text(SHA256.hexDigest(id)), .int(now)) {
+                    Operator(id: $0.int(0), name: $0.text(1), scope: $0.text(2).split(separator: ",").map(String.init))
+                }
             }
+        } catch {
+            throw DatabaseError(error)
         }
-        return row ?? nil
     }
 
-    /// Ends a session at once (logout).
+    /// Ends a session at once (logout). The cookie goes either way; a session the database failed to delete is
+    /// logged, since it stays usable until it expires.
     public func endSession(_ id: String) {
-        _ = try? database.write { connection in try connection.execute("DELETE FROM operator_sessions WHERE id_hash = ?", .text(SHA256.hexDigest(id))) }
+        do {
+            try database.write { connection in
+                try connection.execute("DELETE FROM operator_sessions WHERE id_hash = ?", .text(SHA256.hexDigest(id)))
+            }
+        } catch {
+            Log.error("logout_failed", ["error": .text("\(error)")])
+        }
     }
 
     public func list() throws(OperatorError) -> [(Operator, disabled: Bool)] {
@@ -127,7 +146,7 @@ public struct OperatorStore: Sendable {
                 return operators
             }
         } catch {
-            throw .storage("\(error)")
+            throw .database(DatabaseError(error))
         }
     }
 
@@ -143,7 +162,7 @@ public struct OperatorStore: Sendable {
         } catch let error as OperatorError {
             throw error
         } catch {
-            throw .storage("\(error)")
+            throw .database(DatabaseError(error))
         }
     }
 }

@@ -4,8 +4,8 @@ import SportelloCore
 /// A notification waiting in (or delivered from) the outbox.
 public struct OutboxMessage: Sendable, Equatable {
     public let id: Int64
-    public let kind: String
-    public let channel: String
+    public let kind: NotificationKind
+    public let channel: NotificationChannel
     public let recipient: String
     public let payload: [String: String]
     public let bookingID: Int64?
@@ -46,11 +46,12 @@ public struct Outbox: Sendable {
     /// the site write to an address of their choice must not be able to make it write there without end.
     /// Returns whether a row was written.
     @discardableResult
-    public static func enqueue(_ connection: Connection, kind: String, channel: String, recipient: String, bookingID: Int64?,
+    public static func enqueue(_ connection: Connection, kind: NotificationKind, channel: NotificationChannel,
+                               recipient: String, bookingID: Int64?,
                                language: String, payload: [String: String] = [:], at now: Int64, dedupeKey: String? = nil,
                                limits: LimitSettings? = nil) throws -> Bool {
         if let limits {
-            let sms = channel == "sms"
+            let sms = channel == .sms
             var refusal: String?
             if sms && !limits.smsAllowed(to: recipient) {
                 refusal = "SMS not sent: the number is not a mobile of a country in limits.smsCountryCodes"
@@ -61,7 +62,7 @@ public struct Outbox: Sendable {
                 }
             }
             if let refusal {
-                try AuditLog.record(connection, at: now, actor: "notifications", action: "message.refused", subject: kind, address: "",
+                try AuditLog.record(connection, at: now, actor: "notifications", action: "message.refused", subject: kind.rawValue, address: "",
                                     details: "\(refusal) (booking \(bookingID.map(String.init) ?? "none"))")
                 return false
             }
@@ -69,7 +70,7 @@ public struct Outbox: Sendable {
         try connection.execute("""
             INSERT OR IGNORE INTO outbox (kind, channel, recipient, payload, created_at, next_attempt_at, booking_id, language, dedupe_key)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """, .text(kind), .text(channel), .text(recipient), .text(JSONWriter.string(payload)), .int(now), .int(now),
+            """, .text(kind.rawValue), .text(channel.rawValue), .text(recipient), .text(JSONWriter.string(payload)), .int(now), .int(now),
             SQLValue(bookingID), .text(language), SQLValue(dedupeKey))
         return connection.changes > 0
     }
@@ -79,9 +80,20 @@ public struct Outbox: Sendable {
         claimed_by, delivery_pid
         """
 
-    static func message(_ row: Row) -> OutboxMessage {
-        let payload = (try? JSONSerialization.jsonObject(with: Data(row.text(4).utf8))) as? [String: String] ?? [:]
-        return OutboxMessage(id: row.int(0), kind: row.text(1), channel: row.text(2), recipient: row.text(3), payload: payload,
+    /// A row as a message. A kind, channel or payload no version writes is an error, never a message skipped
+    /// or sent as something else.
+    static func message(_ row: Row) throws(DatabaseError) -> OutboxMessage {
+        let id = row.int(0)
+        guard let kind = NotificationKind(rawValue: row.text(1)) else {
+            throw .inconsistent("outbox message \(id) has an unknown kind \"\(row.text(1))\"")
+        }
+        guard let channel = NotificationChannel(rawValue: row.text(2)) else {
+            throw .inconsistent("outbox message \(id) has an unknown channel \"\(row.text(2))\"")
+        }
+        guard let payload = payload(row.text(4)) else {
+            throw .inconsistent("outbox message \(id) has an unreadable payload")
+        }
+        return OutboxMessage(id: id, kind: kind, channel: channel, recipient: row.text(3), payload: payload,
                              bookingID: row.optionalInt(5), language: row.optionalText(6) ?? "it", attempts: Int(row.int(7)),
                              createdAt: row.int(8), sentAt: row.optionalInt(9), dead: row.int(10) != 0, lastError: row.optionalText(11),
                              claimedUntil: row.optionalInt(12), claimedBy: row.optionalInt(13).map { Int32(truncatingIfNeeded: $0) },
@@ -95,16 +107,32 @@ public struct Outbox: Sendable {
         RETURNING \(columns)
         """
 
-    /// Claims up to `limit` due messages in one transaction (one disk flush for all of them).
+    /// Claims up to `limit` due messages in one transaction (one disk flush for all of them). A row that cannot
+    /// be read as a message (see `message(_:)`) is set aside as dead with the reason, and logged: it shows in
+    /// `sportello outbox` and the health's dead count instead of stopping every delivery behind it.
     public func claimDue(now: Int64, lease: Int64, worker: Int32, limit: Int) throws -> [OutboxMessage] {
         try database.write { connection in
             var claimed: [OutboxMessage] = []
             while claimed.count < limit,
-                  let message = try connection.first(Self.claimSQL, .int(now + lease), .int(Int64(worker)), .int(now), transform: Self.message) {
-                claimed.append(message)
+                  let (id, read) = try connection.first(Self.claimSQL, .int(now + lease), .int(Int64(worker)), .int(now),
+                                                        transform: Self.claimedMessage) {
+                switch read {
+                case .success(let message):
+                    claimed.append(message)
+                case .failure(let error):
+                    try connection.execute("""
+                        UPDATE outbox SET dead = 1, claimed_until = NULL, claimed_by = NULL, last_error = ? WHERE id = ?
+                        """, .text(error.message), .int(id))
+                    Log.error("outbox_message_unreadable", ["id": .int(id), "error": .text(error.message)])
+                }
             }
             return claimed
         }
+    }
+
+    /// A claimed row's id and the message read from it (or why it cannot be read).
+    private static func claimedMessage(_ row: Row) -> (Int64, Result<OutboxMessage, DatabaseError>) {
+        (row.int(0), Result { () throws(DatabaseError) in try message(row) })
     }
 
     /// Records the process that now carries the message (the spool wrapper around sendmail). Only for the
@@ -119,7 +147,7 @@ public struct Outbox: Sendable {
         try database.write { connection in
             try connection.execute("""
                 UPDATE outbox SET sent_at = ?, claimed_until = NULL, delivery_pid = NULL,
-                    payload = CASE WHEN kind = 'credentials' THEN '{}' ELSE payload END
+                    payload = CASE WHEN kind = '\(NotificationKind.credentials)' THEN '{}' ELSE payload END
                 WHERE id = ? AND sent_at IS NULL
                 """, .int(now), .int(id))
         }
@@ -135,7 +163,7 @@ public struct Outbox: Sendable {
             let dead = attempts >= Int64(maxAttempts)
             try connection.execute("""
                 UPDATE outbox SET attempts = ?, next_attempt_at = ?, last_error = ?, dead = ?, claimed_until = NULL, delivery_pid = NULL
-                    , payload = CASE WHEN ? = 1 AND kind = 'credentials' THEN '{}' ELSE payload END
+                    , payload = CASE WHEN ? = 1 AND kind = '\(NotificationKind.credentials)' THEN '{}' ELSE payload END
                 WHERE id = ? AND sent_at IS NULL
                 """, .int(attempts), .int(now + delay), .text(String(error.prefix(500))), .int(dead ? 1 : 0), .int(dead ? 1 : 0), .int(id))
             return dead
@@ -165,16 +193,24 @@ public struct Outbox: Sendable {
     public func pendingSecretFiles() throws -> Set<String> {
         try database.read { connection in
             var names: Set<String> = []
-            try connection.forEach("SELECT payload FROM outbox WHERE kind = 'credentials' AND sent_at IS NULL AND dead = 0") { row in
-                if let name = Self.secretFileName(row) { names.insert(name) }
+            try connection.forEach("SELECT payload FROM outbox WHERE kind = '\(NotificationKind.credentials)' AND sent_at IS NULL AND dead = 0") { row in
+                if let name = try Self.secretFileName(row) { names.insert(name) }
             }
             return names
         }
     }
 
-    private static func secretFileName(_ row: Row) -> String? {
-        let payload = (try? JSONSerialization.jsonObject(with: Data(row.text(0).utf8))) as? [String: String]
-        return payload?[SecretFiles.payloadKey]
+    private static func secretFileName(_ row: Row) throws(DatabaseError) -> String? {
+        guard let payload = payload(row.text(0)) else {
+            throw .inconsistent("an outbox message has an unreadable payload")
+        }
+        return payload[SecretFiles.payloadKey]
+    }
+
+    /// A stored payload (a JSON object of strings, as `enqueue` writes it); nil when it is not one.
+    private static func payload(_ text: String) -> [String: String]? {
+        // JSONSerialization's own error says no more than "not JSON": the caller names the row.
+        (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: String]
     }
 
     /// Messages claimed and not finished: what a restarted worker must look at first.
@@ -182,7 +218,7 @@ public struct Outbox: Sendable {
         try database.read { connection in
             var messages: [OutboxMessage] = []
             try connection.forEach("SELECT \(Self.columns) FROM outbox WHERE claimed_until IS NOT NULL AND sent_at IS NULL AND dead = 0 ORDER BY id") {
-                messages.append(Self.message($0))
+                messages.append(try Self.message($0))
             }
             return messages
         }
@@ -194,7 +230,7 @@ public struct Outbox: Sendable {
             var messages: [OutboxMessage] = []
             try connection.forEach("""
                 SELECT \(Self.columns) FROM outbox ORDER BY (sent_at IS NOT NULL), id DESC LIMIT ?
-                """, .int(Int64(limit))) { messages.append(Self.message($0)) }
+                """, .int(Int64(limit))) { messages.append(try Self.message($0)) }
             return messages
         }
     }
@@ -205,14 +241,15 @@ public struct Outbox: Sendable {
     public func queueReminders(now: Int64, hoursBefore: Int, email: Bool, sms: Bool) throws -> Int {
         try database.write { connection in
             var queued = 0
-            for (channel, column, enabled) in [("email", "email", email), ("sms", "phone", sms)] where enabled {
+            for (channel, column, enabled) in [(NotificationChannel.email, "email", email), (.sms, "phone", sms)] where enabled {
                 try connection.execute("""
                     INSERT OR IGNORE INTO outbox (kind, channel, recipient, payload, created_at, next_attempt_at, booking_id, language, dedupe_key)
-                    SELECT 'reminder', ?1, \(column), '{}', ?2, ?2, id, COALESCE(language, 'it'), 'reminder:' || id || ':' || ?1
+                    SELECT '\(NotificationKind.reminder)', ?1, \(column), '{}', ?2, ?2, id, COALESCE(language, 'it'),
+                           'reminder:' || id || ':' || ?1
                     FROM bookings WHERE \(BookingState.sqlActive(at: "?2")) AND slot_start <= ?3
                       AND \(column) IS NOT NULL AND \(column) != ''
                       AND created_at < slot_start - ?4
-                    """, .text(channel), .int(now), .int(now + Int64(hoursBefore) * 3_600), .int(Int64(hoursBefore) * 3_600))
+                    """, .text(channel.rawValue), .int(now), .int(now + Int64(hoursBefore) * 3_600), .int(Int64(hoursBefore) * 3_600))
                 queued += connection.changes
             }
             return queued

@@ -45,6 +45,7 @@ public struct SecretFiles: Sendable {
     /// Removes files older than `age` seconds that no pending message names (left by a registration whose
     /// transaction did not commit).
     public func sweep(referenced: Set<String>, now: Int64, age: Int64 = 3_600) {
+        // Housekeeping only: no folder yet means no secret written yet; the next pass tries again.
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder) else { return }
         for file in names where file.hasSuffix(".secret") {
             let name = String(file.dropLast(7))

@@ -71,11 +71,11 @@ import Testing
         let sent = try credentials(site)
         #expect(sent.count == 1 && sent.first?.recipient == "intruso@example.net")
         // Anna is told at the contacts of her booking that an account now exists with her codice fiscale.
-        let warnings = try Outbox(database: site.store.database).list().filter { $0.kind == "accountCreated" }.map(\.recipient).sorted()
+        let warnings = try Outbox(database: site.store.database).list().filter { $0.kind == .accountCreated }.map(\.recipient).sorted()
         #expect(warnings == ["+393471234567", "anna@example.it"])
         let composer = site.application.notifier.composer
-        for message in try Outbox(database: site.store.database).list() where message.kind == "accountCreated" {
-            let text = message.channel == "email" ? try composer.mail(for: message, booking: nil, now: now).text : try composer.sms(for: message, booking: nil)
+        for message in try Outbox(database: site.store.database).list() where message.kind == .accountCreated {
+            let text = message.channel == .email ? try composer.mail(for: message, booking: nil, now: now).text : try composer.sms(for: message, booking: nil)
             #expect(text.contains("BNCLRA70A41H501B") && text.contains("SPID"))
         }
 
@@ -317,7 +317,7 @@ import Testing
         let codes = try contactCodes(site)
         #expect(codes.count == 2)
         let second = try #require(codes.last?.code)
-        let sentMail = try #require(try Outbox(database: site.store.database).list().first { $0.kind == "contactCode" })
+        let sentMail = try #require(try Outbox(database: site.store.database).list().first { $0.kind == .contactCode })
         let mail = try site.application.notifier.composer.mail(for: sentMail, booking: nil, now: now)
         #expect(mail.subject.contains("Codice di verifica") && [first, second].contains { mail.text.contains($0) })
 
@@ -517,7 +517,7 @@ import Testing
                                                                     "email": "mario@example.it", "cellulare": "3331234567"], headers: mobileOnly)
         let booked = try #require(code, "\(reply.body)")
         #expect(try site.store.booking(code: booked)?.person.presenterContact == "+393471234567")
-        let sent = try Outbox(database: site.store.database).list().filter { $0.kind == "confirmed" }.map { "\($0.channel) \($0.recipient)" }.sorted()
+        let sent = try Outbox(database: site.store.database).list().filter { $0.kind == .confirmed }.map { "\($0.channel) \($0.recipient)" }.sorted()
         #expect(sent == ["email mario@example.it", "sms +393331234567", "sms +393471234567"])
     }
 
@@ -534,7 +534,7 @@ import Testing
         let again = try site.post("/api/accounts", anna)
         #expect(again.status == 202)
         #expect(try credentials(site).map(\.recipient) == ["intruso@example.net"])
-        let told = try Outbox(database: site.store.database).list().filter { $0.kind == "accountExists" }
+        let told = try Outbox(database: site.store.database).list().filter { $0.kind == .accountExists }
         #expect(told.map(\.recipient) == ["anna@example.it"])
         let message = try #require(told.first)
         let mail = try site.application.notifier.composer.mail(for: message, booking: nil, now: now)

@@ -116,7 +116,7 @@ import Testing
         #expect(try site.store.booking(code: first)?.state == .cancelledByOperator)
         #expect(try site.store.booking(code: first)?.cancelReason == "Ufficio chiuso per guasto")
         // The citizen is told, with the reason, by the outbox (queued in the cancelling transaction).
-        let told = try Outbox(database: site.store.database).list().filter { $0.kind == "cancelled" }
+        let told = try Outbox(database: site.store.database).list().filter { $0.kind == .cancelled }
         #expect(told.count == 2 && told.allSatisfy { $0.recipient == "maria@example.it" })
         #expect(told.contains { $0.payload["reason"] == "Ufficio chiuso per guasto" } && told.contains { $0.payload["reason"] == "Operatore in ferie" })
         // Cancelling twice is refused with a clear answer.

@@ -3,6 +3,7 @@ import Foundation
 import FoundationNetworking
 #endif
 import SportelloCore
+import SportelloHTTP
 import SportelloSite
 import Synchronization
 import Testing
@@ -158,8 +159,47 @@ struct FlakyOccupancy: OccupancySource {
 }
 
 @Suite struct StrictBuildTests {
+    /// The demo templates copied into `folder`, with `addition` appended to `template`.
+    func templates(in folder: String, appending addition: String, to template: String) throws -> Options {
+        let templates = "\(folder)/templates"
+        try FileManager.default.copyItem(atPath: repositoryRoot.appendingPathComponent("site-templates").path,
+                                         toPath: templates)
+        let path = "\(templates)/\(template)"
+        let source = try String(contentsOfFile: path, encoding: .utf8)
+        try (source + addition).write(toFile: path, atomically: true, encoding: .utf8)
+        var options = FixtureComune.options(in: folder)
+        options.templatesPath = templates
+        return options
+    }
+
+    /// `serve` renders strictly too: its publisher fails on a misspelt name (logged, health degraded, the pages
+    /// on disk stay) and an endpoint page with one answers 500 and logs it, never the page with an empty text.
+    @Test func aMisspeltNameFailsServesPublisherAndPages() throws {
+        let folder = FileManager.default.temporaryDirectory
+            .appendingPathComponent("sportello-strict-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let options = try templates(in: folder, appending: "\n<p>{{service.nmae}}</p>\n", to: "service.html")
+        let site = try LoadedSite(options: options)  // as `serve` loads it
+        do {
+            _ = try site.openApplication(buildFirst: true)
+            Issue.record("serve's publisher rendered a misspelt name")
+        } catch {
+            #expect(error is TemplateError && "\(error)".contains("no value for \"service.nmae\""), "\(error)")
+        }
+
+        let pages = FileManager.default.temporaryDirectory
+            .appendingPathComponent("sportello-strict-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: pages) }
+        let typo = try LoadedSite(options: templates(in: pages, appending: "\n<p>{{mesage}}</p>\n", to: "error.html"))
+        let (application, _) = try typo.openApplication(buildFirst: false)
+        let request = HTTPRequest(method: "POST", target: "/api/nothing",
+                                  headers: HTTPHeaders([("Origin", "http://127.0.0.1:8080")]))
+        let response = application.respond(to: request)
+        #expect(response.status == 500 && String(decoding: response.body, as: UTF8.self) == "Internal error")
+    }
+
     /// A misspelt name in a template stops `sportello build` with the file, the place and the name, instead
-    /// of publishing an empty text; `serve` keeps rendering leniently.
+    /// of publishing an empty text.
     @Test func aMisspeltNameFailsTheBuild() throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sportello-strict-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: folder) }

@@ -13,7 +13,7 @@ import Testing
 @Suite(.serialized) struct HandOverTests {
     /// An outbox row as `unfinishedClaims` returns it: claimed by a worker that is gone.
     func claimed(_ id: Int64, deliveryPID: Int32? = nil) -> OutboxMessage {
-        OutboxMessage(id: id, kind: "confirmed", channel: "email", recipient: "a@example.it", payload: [:], bookingID: 1, language: "it",
+        OutboxMessage(id: id, kind: .confirmed, channel: .email, recipient: "a@example.it", payload: [:], bookingID: 1, language: "it",
                       attempts: 0, createdAt: 0, sentAt: nil, dead: false, lastError: nil, claimedUntil: 1, claimedBy: 999_999,
                       deliveryPID: deliveryPID)
     }

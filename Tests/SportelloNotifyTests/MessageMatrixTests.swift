@@ -34,32 +34,35 @@ import Testing
         var cases: [Case] = []
         var nextID: Int64 = 100
 
-        func message(_ kind: String, _ language: String, booking: Booking?, payload: [String: String] = [:]) -> OutboxMessage {
+        func message(_ kind: NotificationKind, _ language: String, booking: Booking?, payload: [String: String] = [:]) -> OutboxMessage {
             nextID += 1
-            return OutboxMessage(id: nextID, kind: kind, channel: "email", recipient: booking?.person.email ?? "nuovo.utente@example.it",
+            return OutboxMessage(id: nextID, kind: kind, channel: .email, recipient: booking?.person.email ?? "nuovo.utente@example.it",
                                  payload: payload, bookingID: booking?.id, language: language, attempts: 0, createdAt: now, sentAt: nil,
                                  dead: false, lastError: nil, claimedUntil: nil, claimedBy: nil, deliveryPID: nil)
         }
         func book(_ start: Int64, _ language: String) throws -> Booking {
-            let hold = try store.placeHold(slot: SlotRef(serviceID: service.id, start: start), capacity: service.capacity, now: now,
-                                           expiresAt: now + 600, clientIP: "t").value
+            let placed = try store.placeHold(slot: SlotRef(serviceID: service.id, start: start), capacity: service.capacity,
+                                             now: now, expiresAt: now + 600, clientIP: "t")
+            let hold = placed.value
             let person = PersonDetails(givenName: "Niccolò", familyName: "D'Angelo Sàez", codiceFiscale: "RSSMRA85T10A562S",
                                        email: "niccolo.\(language)@example.it", phone: "+393331234567", notes: "Rinnovo: documento <scaduto> & perso")
-            return try store.confirm(holdToken: hold.token, person: person, slotEnd: start + Int64(service.slotMinutes) * 60, now: now,
-                                     clientIP: "t", language: language).value
+            let confirmed = try store.confirm(holdToken: hold.token, person: person,
+                                              slotEnd: start + Int64(service.slotMinutes) * 60, now: now,
+                                              clientIP: "t", language: language)
+            return confirmed.value
         }
         for language in renderer.catalogue.configuration.comune.languages {
             let booked = try book(first, language)
-            cases.append(Case(file: "confirmed-\(language)", message: message("confirmed", language, booking: booked), booking: booked))
-            cases.append(Case(file: "reminder-\(language)", message: message("reminder", language, booking: booked), booking: booked))
+            cases.append(Case(file: "confirmed-\(language)", message: message(.confirmed, language, booking: booked), booking: booked))
+            cases.append(Case(file: "reminder-\(language)", message: message(.reminder, language, booking: booked), booking: booked))
             let byCitizen = try store.cancel(code: booked.code, codiceFiscale: "RSSMRA85T10A562S", now: now + 60, clientIP: "t").value
-            cases.append(Case(file: "cancelled-citizen-\(language)", message: message("cancelled", language, booking: byCitizen), booking: byCitizen))
+            cases.append(Case(file: "cancelled-citizen-\(language)", message: message(.cancelled, language, booking: byCitizen), booking: byCitizen))
             let other = try book(second, language)
             let byOffice = try store.cancelByOperator(code: other.code, reason: reason, keepClosed: false, now: now + 60, actor: "operator:test",
                                                       address: "t").value
-            cases.append(Case(file: "cancelled-office-\(language)", message: message("cancelled", language, booking: byOffice, payload: ["reason": reason]),
+            cases.append(Case(file: "cancelled-office-\(language)", message: message(.cancelled, language, booking: byOffice, payload: ["reason": reason]),
                               booking: byOffice))
-            cases.append(Case(file: "credentials-\(language)", message: message("credentials", language, booking: nil,
+            cases.append(Case(file: "credentials-\(language)", message: message(.credentials, language, booking: nil,
                                                                                  payload: ["codiceFiscale": "RSSMRA85T10A562S", "name": "Niccolò D'Angelo Sàez",
                                                                                            "password": password]), booking: nil))
         }
@@ -96,14 +99,14 @@ import Testing
             let calendars = all.compactMap { $0["calendar"] as? [String: Any] }
             let receipts = all.filter { ($0["filename"] as? String)?.hasPrefix("ricevuta-") == true }
             switch item.message.kind {
-            case "credentials":
+            case .credentials:
                 #expect(mail["contentType"] as? String == "multipart/alternative")
                 #expect(text.contains(password) && text.contains("RSSMRA85T10A562S") && calendars.isEmpty, "\(label)")
                 continue
-            case "confirmed":
+            case .confirmed:
                 #expect(mail["contentType"] as? String == "multipart/mixed")
                 #expect(receipts.count == 1 && (receipts.first?["text"] as? String)?.contains("documento &lt;scaduto&gt; &amp; perso") == true, "\(label)")
-            case "cancelled":
+            case .cancelled:
                 #expect(mail["contentType"] as? String == "multipart/mixed" && receipts.isEmpty, "\(label)")
                 if item.booking?.state == .cancelledByOperator {
                     #expect(text.contains(t.text("mail.cancelled.byOperator")) && text.contains(reason), "\(label)")
@@ -116,9 +119,9 @@ import Testing
             }
             let booking = try #require(item.booking)
             #expect(text.contains(booking.code) && text.contains(t.longDate(RomeTime.local(booking.slot.start).date)), "\(label)")
-            guard item.message.kind != "reminder" else { continue }
+            guard item.message.kind != .reminder else { continue }
             let calendar = try #require(calendars.first, "\(label)")
-            let cancelled = item.message.kind == "cancelled"
+            let cancelled = item.message.kind == .cancelled
             #expect(calendars.count == 1)
             #expect(calendar["method"] as? String == (cancelled ? "CANCEL" : "REQUEST"), "\(label)")
             #expect(calendar["sequence"] as? Int == (cancelled ? 1 : 0) && calendar["status"] as? String == (cancelled ? "CANCELLED" : "CONFIRMED"), "\(label)")
@@ -141,15 +144,15 @@ import Testing
                                         slotEnd: first + 1_200, now: now, clientIP: "t").value
         let cancelled = try store.cancelByOperator(code: booking.code, reason: "Ufficio chiuso", keepClosed: false, now: now, actor: "operator:test", address: "t").value
         for language in renderer.catalogue.configuration.comune.languages {
-            for (kind, subject) in [("confirmed", booking), ("reminder", booking), ("cancelled", cancelled), ("credentials", nil)] as [(String, Booking?)] {
-                let message = OutboxMessage(id: 1, kind: kind, channel: "sms", recipient: "3331234567",
-                                            payload: kind == "credentials" ? ["codiceFiscale": "RSSMRA85T10A562S", "password": "Ab3dEf7hKm"] : [:],
+            for (kind, subject) in [(.confirmed, booking), (.reminder, booking), (.cancelled, cancelled), (.credentials, nil)] as [(NotificationKind, Booking?)] {
+                let message = OutboxMessage(id: 1, kind: kind, channel: .sms, recipient: "3331234567",
+                                            payload: kind == .credentials ? ["codiceFiscale": "RSSMRA85T10A562S", "password": "Ab3dEf7hKm"] : [:],
                                             bookingID: subject?.id, language: language, attempts: 0, createdAt: now, sentAt: nil, dead: false,
                                             lastError: nil, claimedUntil: nil, claimedBy: nil, deliveryPID: nil)
                 let text = try composer.sms(for: message, booking: subject)
                 #expect(!text.contains("{") && !text.contains("sms.") && text.hasPrefix("Comune di Valfiorita:"), "\(kind)-\(language): \(text)")
-                #expect(text.contains(kind == "credentials" ? "Ab3dEf7hKm" : booking.code), "\(kind)-\(language): \(text)")
-                if kind == "cancelled" { #expect(text.contains("Ufficio chiuso"), "\(language): \(text)") }
+                #expect(text.contains(kind == .credentials ? "Ab3dEf7hKm" : booking.code), "\(kind)-\(language): \(text)")
+                if kind == .cancelled { #expect(text.contains("Ufficio chiuso"), "\(language): \(text)") }
                 #expect(text.count <= 320, "\(kind)-\(language) takes more than two SMS: \(text)")
             }
         }

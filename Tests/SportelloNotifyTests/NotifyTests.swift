@@ -22,7 +22,7 @@ func demoRenderer(_ configure: (inout NotificationSettings) -> Void = { _ in }) 
     for language in configuration.comune.languages {
         translations[language] = try Translations.load(directory: "\(templates)/i18n", language: language)
     }
-    return PageRenderer(catalogue: Catalogue(configuration: configuration), templates: try TemplateLibrary(directory: templates),
+    return PageRenderer(catalogue: Catalogue(configuration: configuration), templates: try TemplateLibrary(directory: templates, strict: true),
                         translations: translations)
 }
 
@@ -108,8 +108,8 @@ func parse(_ files: [String]) throws -> [[String: Any]] {
                                        now: now + 60, actor: "operator:test", address: "t",
                                        messages: MessagePolicy(settings)).value
         try database.write { connection in
-            try Outbox.enqueue(connection, kind: "reminder", channel: "email", recipient: "niccolo@example.it", bookingID: booking.id, language: "en", at: now)
-            try Outbox.enqueue(connection, kind: "credentials", channel: "email", recipient: "niccolo@example.it", bookingID: nil, language: "it",
+            try Outbox.enqueue(connection, kind: .reminder, channel: .email, recipient: "niccolo@example.it", bookingID: booking.id, language: "en", at: now)
+            try Outbox.enqueue(connection, kind: .credentials, channel: .email, recipient: "niccolo@example.it", bookingID: nil, language: "it",
                                payload: ["codiceFiscale": "RSSMRA85T10A562S", "name": "Niccolò D'Angelo Sàez", "password": "Ab3dEf7hKm"], at: now)
         }
         let notifier = Notifier(database: database, renderer: renderer, spool: "\(sandbox.folder)/spool")
@@ -169,7 +169,7 @@ func parse(_ files: [String]) throws -> [[String: Any]] {
         // Sent once, and the password is no longer in the database.
         let outbox = try Outbox(database: database).list()
         #expect(outbox.allSatisfy { $0.sentAt != nil })
-        #expect(outbox.first { $0.kind == "credentials" }?.payload.isEmpty == true)
+        #expect(outbox.first { $0.kind == .credentials }?.payload.isEmpty == true)
     }
 
     @Test func failuresAreRetriedWithBackoffThenDeadLettered() throws {
@@ -252,7 +252,7 @@ func parse(_ files: [String]) throws -> [[String: Any]] {
         // A reminder is queued by the periodic job, without the limits: to a premium-rate international number.
         try database.write { connection in
             try connection.execute("UPDATE outbox SET recipient = '+8823123456789' WHERE booking_id = ?", .int(booking.id))
-            try Outbox.enqueue(connection, kind: "reminder", channel: "sms", recipient: "+390612345678", bookingID: booking.id, language: "it", at: now)
+            try Outbox.enqueue(connection, kind: .reminder, channel: .sms, recipient: "+390612345678", bookingID: booking.id, language: "it", at: now)
         }
         let notifier = Notifier(database: database, renderer: renderer, spool: "\(sandbox.folder)/spool")
         let report = notifier.deliverDue(clock: { now })

@@ -67,11 +67,11 @@ import Testing
         let database = try Database(path: "\(folder)/db.sqlite")
         let outbox = Outbox(database: database)
         let first: Int64 = 1_800_000_000
-        _ = try database.write { try Outbox.enqueue($0, kind: "confirmed", channel: "email", recipient: "anna@example.it", bookingID: nil, language: "it", at: first) }
+        _ = try database.write { try Outbox.enqueue($0, kind: .confirmed, channel: .email, recipient: "anna@example.it", bookingID: nil, language: "it", at: first) }
         // A reminder due tomorrow is not late.
-        _ = try database.write { try Outbox.enqueue($0, kind: "reminder", channel: "email", recipient: "anna@example.it", bookingID: nil, language: "it", at: first + 86_400) }
+        _ = try database.write { try Outbox.enqueue($0, kind: .reminder, channel: .email, recipient: "anna@example.it", bookingID: nil, language: "it", at: first + 86_400) }
         #expect(try outbox.state(now: first).oldestDueSeconds == 0)
-        let id = try #require(try outbox.list().first { $0.kind == "confirmed" }?.id)
+        let id = try #require(try outbox.list().first { $0.kind == .confirmed }?.id)
         // Each attempt fails as soon as it is due: 1, 2, 4, 8 minutes apart.
         var now = first
         for attempt in Int64(1)...5 {

@@ -132,27 +132,27 @@ import Testing
             var limits = LimitSettings()
             limits.smsPerRecipientPerDay = 2
             limits.mailPerRecipientPerDay = 3
-            func queue(_ channel: String, _ recipient: String, _ limits: LimitSettings) throws {
+            func queue(_ channel: NotificationChannel, _ recipient: String, _ limits: LimitSettings) throws {
                 _ = try store.database.write { connection in
-                    try Outbox.enqueue(connection, kind: "credentials", channel: channel, recipient: recipient, bookingID: nil, language: "it",
+                    try Outbox.enqueue(connection, kind: .credentials, channel: channel, recipient: recipient, bookingID: nil, language: "it",
                                        at: now, limits: limits)
                 }
             }
             func queued(_ recipient: String) throws -> Int64 {
                 try store.database.read { try $0.scalarInt("SELECT COUNT(*) FROM outbox WHERE recipient = ?", .text(recipient)) }
             }
-            for number in ["+8823123456789", "+88234567890", "+390612345678", "+447700900123", "+393331234567"] { try queue("sms", number, limits) }
+            for number in ["+8823123456789", "+88234567890", "+390612345678", "+447700900123", "+393331234567"] { try queue(.sms, number, limits) }
             #expect(try queued("+393331234567") == 1)
             for number in ["+8823123456789", "+88234567890", "+390612345678", "+447700900123"] { #expect(try queued(number) == 0) }
             #expect(try store.database.read { try $0.scalarInt("SELECT COUNT(*) FROM audit WHERE action = 'message.refused'") } == 4)
             // The cap per number and per mailbox (whatever the case).
-            for _ in 0..<3 { try queue("sms", "+393331234567", limits) }
+            for _ in 0..<3 { try queue(.sms, "+393331234567", limits) }
             #expect(try queued("+393331234567") == 2)
-            for address in ["mario@example.it", "Mario@Example.it", "MARIO@example.it", "mario@example.it"] { try queue("email", address, limits) }
+            for address in ["mario@example.it", "Mario@Example.it", "MARIO@example.it", "mario@example.it"] { try queue(.email, address, limits) }
             #expect(try store.database.read { try $0.scalarInt("SELECT COUNT(*) FROM outbox WHERE lower(recipient) = 'mario@example.it'") } == 3)
             // Another country when the comune lists it.
             limits.smsCountryCodes = ["39", "44"]
-            try queue("sms", "+447700900123", limits)
+            try queue(.sms, "+447700900123", limits)
             #expect(try queued("+447700900123") == 1)
             #expect(!limits.smsAllowed(to: "3331234567") && !limits.smsAllowed(to: "+4") && limits.smsAllowed(to: "+393401234567"))
         }

@@ -17,10 +17,10 @@ import Testing
         try body(database, Outbox(database: database))
     }
 
-    func queue(_ database: Database, kind: String = "confirmed", recipient: String = "anna@example.it", at now: Int64,
+    func queue(_ database: Database, kind: NotificationKind = .confirmed, recipient: String = "anna@example.it", at now: Int64,
                dedupeKey: String? = nil, payload: [String: String] = [:]) throws {
         _ = try database.write {
-            try Outbox.enqueue($0, kind: kind, channel: "email", recipient: recipient, bookingID: nil, language: "it",
+            try Outbox.enqueue($0, kind: kind, channel: .email, recipient: recipient, bookingID: nil, language: "it",
                                payload: payload, at: now, dedupeKey: dedupeKey)
         }
     }
@@ -30,7 +30,7 @@ import Testing
             struct Refused: Error {}
             #expect(throws: Refused.self) {
                 try database.write { connection in
-                    try Outbox.enqueue(connection, kind: "confirmed", channel: "email", recipient: "anna@example.it",
+                    try Outbox.enqueue(connection, kind: .confirmed, channel: .email, recipient: "anna@example.it",
                                        bookingID: nil, language: "it", at: start)
                     throw Refused()
                 }
@@ -38,7 +38,7 @@ import Testing
             #expect(try outbox.list().isEmpty)
             try queue(database, at: start, payload: ["code": "ABCD2345"])
             let message = try #require(try outbox.list().first)
-            #expect(message.kind == "confirmed" && message.recipient == "anna@example.it")
+            #expect(message.kind == .confirmed && message.recipient == "anna@example.it")
             #expect(message.payload == ["code": "ABCD2345"])
             #expect(message.attempts == 0 && message.sentAt == nil && !message.dead && message.claimedUntil == nil)
         }
@@ -46,8 +46,8 @@ import Testing
 
     @Test func aDedupeKeyQueuesOnce() throws {
         try withOutbox { database, outbox in
-            for _ in 0..<3 { try queue(database, kind: "reminder", at: start, dedupeKey: "reminder:1:email") }
-            try queue(database, kind: "reminder", at: start, dedupeKey: "reminder:2:email")
+            for _ in 0..<3 { try queue(database, kind: .reminder, at: start, dedupeKey: "reminder:1:email") }
+            try queue(database, kind: .reminder, at: start, dedupeKey: "reminder:2:email")
             #expect(try outbox.list().count == 2)
         }
     }
@@ -86,7 +86,7 @@ import Testing
 
     @Test func aDeliveredMessageIsMarkedOnceAndNeverClaimedAgain() throws {
         try withOutbox { database, outbox in
-            try queue(database, kind: "credentials", at: start, payload: ["password": "s3cretPassw0rd"])
+            try queue(database, kind: .credentials, at: start, payload: ["password": "s3cretPassw0rd"])
             let message = try #require(try outbox.claimDue(now: start, lease: 60, worker: 1, limit: 1).first)
             try outbox.markSent(id: message.id, now: start + 5)
             try outbox.markSent(id: message.id, now: start + 99)  // a second report changes nothing
@@ -106,7 +106,7 @@ import Testing
                 == [60, 120, 240, 480, 960, 1_920, 3_840, 7_680, 15_360, 21_600, 21_600, 21_600])
         #expect(Outbox.retryDelay(afterAttempt: 0) == 60 && Outbox.retryDelay(afterAttempt: 1_000) == 21_600)
         try withOutbox { database, outbox in
-            try queue(database, kind: "credentials", at: start, payload: ["password": "s3cretPassw0rd"])
+            try queue(database, kind: .credentials, at: start, payload: ["password": "s3cretPassw0rd"])
             var now = start
             for attempt in 1...4 {
                 let message = try #require(try outbox.claimDue(now: now, lease: 60, worker: 1, limit: 1).first, "attempt \(attempt)")
@@ -168,7 +168,7 @@ import Testing
             let mailOnly = try book(now + 2 * hour, madeAt: now - 72 * hour, person: noPhone)
             #expect(try outbox.queueReminders(now: now, hoursBefore: 24, email: true, sms: true) == 3)
             #expect(try outbox.queueReminders(now: now + hour, hoursBefore: 24, email: true, sms: true) == 0)
-            let reminders = try outbox.list().filter { $0.kind == "reminder" }
+            let reminders = try outbox.list().filter { $0.kind == .reminder }
             #expect(Set(reminders.map { "\($0.bookingID ?? 0):\($0.channel)" })
                     == ["\(tomorrow.id):email", "\(tomorrow.id):sms", "\(mailOnly.id):email"])
         }

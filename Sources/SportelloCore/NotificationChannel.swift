@@ -1,0 +1,9 @@
+/// How a notification travels. The raw value is what the outbox stores (`outbox.channel`).
+public enum NotificationChannel: String, Sendable, CaseIterable, CustomStringConvertible {
+    case email, sms
+
+    /// The channel that reaches `contact`: an email address has an "@", anything else is a phone number.
+    public init(contact: String) { self = contact.contains("@") ? .email : .sms }
+
+    public var description: String { rawValue }
+}

@@ -1,0 +1,23 @@
+/// What a notification tells. The raw value is what the outbox stores (`outbox.kind`) and names the message's
+/// templates (`mail/<kind>.html`, `mail/<kind>.txt`) and texts (`mail.<kind>.*`, `sms.<kind>` in the i18n files).
+public enum NotificationKind: String, Sendable, CaseIterable, CustomStringConvertible {
+    case confirmed, cancelled, reminder
+    /// The one-time code that proves a contact before a booking.
+    case contactCode
+    /// A new password (registration or reset).
+    case credentials
+    /// Someone registered with a codice fiscale that already has an account.
+    case accountExists
+    /// An account was made with this person's codice fiscale (told to the contacts on their bookings).
+    case accountCreated
+
+    /// Whether the message is about a person's account or contact rather than about a booking.
+    public var isAboutPerson: Bool {
+        switch self {
+        case .confirmed, .cancelled, .reminder: false
+        case .contactCode, .credentials, .accountExists, .accountCreated: true
+        }
+    }
+
+    public var description: String { rawValue }
+}
