@@ -11,6 +11,10 @@ public final class Application: HTTPResponder, Sendable {
     /// A confirmation finishes a hold the server granted: admission control never turns it away (the hold would
     /// otherwise block its place until it expires).
     public func completesAdmittedWork(method: String, path: String) -> Bool { method == "POST" && path == "/api/bookings" }
+    /// Static pages are read on the event loop (most from memory): no hand-over to a worker and back.
+    public func answersOnEventLoop(_ request: HTTPRequest) -> Bool {
+        (request.method == "GET" || request.method == "HEAD") && !request.path.hasPrefix(layout.basePath + "/api")
+    }
 
     let site: LoadedSite
     let store: BookingStore

@@ -45,27 +45,6 @@ func spawnDetachedThread(_ body: @escaping @Sendable () -> Void) -> Bool {
     return true
 }
 
-/// Waits for `events` on `fd` (and optionally for the stop pipe) until `deadline`.
-enum PollResult { case ready, timeout, stopped, failed }
-
-func pollFD(_ fd: Int32, events: Int16, stopFD: Int32?, until deadline: UInt64) -> PollResult {
-    while true {
-        let now = monotonicNanos()
-        if now >= deadline { return .timeout }
-        let remaining = (deadline - now + 999_999) / 1_000_000
-        let ms = Int32(min(remaining, 60_000))
-        var fds = [pollfd(fd: fd, events: events, revents: 0), pollfd(fd: stopFD ?? -1, events: Int16(POLLIN), revents: 0)]
-        let rc = poll(&fds, nfds_t(stopFD == nil ? 1 : 2), ms)
-        if rc < 0 {
-            if errno == EINTR { continue }
-            return .failed
-        }
-        if rc == 0 { continue }
-        if stopFD != nil, fds[1].revents != 0 { return .stopped }
-        if fds[0].revents != 0 { return .ready }
-    }
-}
-
 /// HTTP-date (IMF-fixdate) formatting and parsing.
 enum HTTPDate {
     private static let days = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
