@@ -380,7 +380,9 @@ final class EventLoop: @unchecked Sendable {
                 if connection.interest != EPOLLOUT.rawValue { setInterest(connection, EPOLLOUT.rawValue) }
                 return
             case .readNext:
-                setInterest(connection, EPOLLIN.rawValue | EPOLLRDHUP.rawValue)
+                let reading = EPOLLIN.rawValue | EPOLLRDHUP.rawValue
+                // An answer written at once (a static page) never stopped reading: no system call.
+                if connection.interest != reading { setInterest(connection, reading) }
                 return
             case .shutdownAndLinger:
                 Glibc.shutdown(connection.fd, Int32(SHUT_WR))

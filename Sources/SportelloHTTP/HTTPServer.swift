@@ -2,6 +2,7 @@ import Foundation
 import Glibc
 import SportelloCore
 
+/// Why the server could not start.
 public enum HTTPServerError: Error, Sendable, Equatable {
     case invalidAddress(String)
     case alreadyStarted
@@ -14,8 +15,10 @@ public enum HTTPServerError: Error, Sendable, Equatable {
 /// `limits.maxConnections` connections, and `limits.maxConnectionsPerAddress` from one address unless it is
 /// one of `uncappedAddresses` (the reverse proxy, whose connections carry everyone's requests).
 public final class HTTPServer: Sendable {
+    /// The address it listens on (`127.0.0.1`, `::1`, `0.0.0.0`…).
     public let host: String
     private let requestedPort: Int
+    /// Sizes, deadlines and counts it enforces (docs/ARCHITECTURE.md §5).
     public let limits: HTTPLimits
     let responder: any HTTPResponder
     private let uncappedAddresses: Set<String>
@@ -32,6 +35,8 @@ public final class HTTPServer: Sendable {
         var loop: EventLoop?
     }
 
+    /// A server for `responder` on `host`:`port` (0: any free port); `errorPage` renders the protocol errors
+    /// it answers itself (400, 408, 413, 503…). Nothing happens before `start()`.
     public init(host: String = "127.0.0.1", port: Int, limits: HTTPLimits = .standard, responder: any HTTPResponder,
                 uncappedAddresses: [String] = [], errorPage: (@Sendable (Int) -> HTTPResponse)? = nil) {
         self.host = host
@@ -221,12 +226,22 @@ public final class HTTPServer: Sendable {
 }
 
 /// Serialises responses: status line, the responder's headers (sanitised), `Date`, `Content-Length`,
-/// `Connection`, then the body unless HEAD/204/304.
+/// `Connection`, then the body unless HEAD/204/304. Written straight into one byte array sized up front:
+/// this runs once per request, on the event loop for static pages.
 enum ResponseWriter {
     static func serialize(_ response: HTTPResponse, isHead: Bool, close: Bool, http10KeepAlive: Bool) -> [UInt8] {
         let status = (100...999).contains(response.status) ? response.status : 500
         let bodiless = status < 200 || status == 204 || status == 304
-        var head = "HTTP/1.1 \(status) \(HTTPResponse.reasonPhrase(status))\r\n"
+        let sendBody = !isHead && !bodiless
+        var headerBytes = 0
+        for (name, value) in response.headers { headerBytes += name.utf8.count + value.utf8.count + 4 }
+        var out: [UInt8] = []
+        out.reserveCapacity(160 + headerBytes + (sendBody ? response.body.count : 0))
+        out.append(contentsOf: "HTTP/1.1 ".utf8)
+        appendDecimal(status, to: &out)
+        out.append(0x20)
+        out.append(contentsOf: HTTPResponse.reasonPhrase(status).utf8)
+        out.append(contentsOf: crlf)
         var declaredLength: String?
         for (name, value) in response.headers {
             guard !name.isEmpty, name.utf8.allSatisfy(isTokenByte) else { continue }
@@ -236,34 +251,48 @@ enum ResponseWriter {
             }
             if asciiCaseInsensitiveEquals(name, "Date") || asciiCaseInsensitiveEquals(name, "Connection")
                 || asciiCaseInsensitiveEquals(name, "Transfer-Encoding") { continue }
-            head += name
-            head += ": "
-            head += sanitize(value)
-            head += "\r\n"
+            out.append(contentsOf: name.utf8)
+            out.append(0x3A)
+            out.append(0x20)
+            appendSanitized(value, to: &out)
+            out.append(contentsOf: crlf)
         }
-        head += "Date: \(HTTPDate.now())\r\n"
+        out.append(contentsOf: HTTPDate.currentDateField())
         if !bodiless {
+            out.append(contentsOf: "Content-Length: ".utf8)
             // A HEAD answer may declare the length of the body it would have had.
             if isHead, response.body.isEmpty, let declared = declaredLength, !declared.isEmpty,
                declared.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }) {
-                head += "Content-Length: \(declared)\r\n"
+                out.append(contentsOf: declared.utf8)
             } else {
-                head += "Content-Length: \(response.body.count)\r\n"
+                appendDecimal(response.body.count, to: &out)
             }
+            out.append(contentsOf: crlf)
         }
-        if close { head += "Connection: close\r\n" } else if http10KeepAlive { head += "Connection: keep-alive\r\n" }
-        head += "\r\n"
-        let sendBody = !isHead && !bodiless
-        var out: [UInt8] = []
-        out.reserveCapacity(head.utf8.count + (sendBody ? response.body.count : 0))
-        out.append(contentsOf: head.utf8)
+        if close {
+            out.append(contentsOf: "Connection: close\r\n".utf8)
+        } else if http10KeepAlive {
+            out.append(contentsOf: "Connection: keep-alive\r\n".utf8)
+        }
+        out.append(contentsOf: crlf)
         if sendBody { out.append(contentsOf: response.body) }
         return out
     }
 
-    /// No CR, LF or NUL may reach the wire from a header value (response splitting).
-    private static func sanitize(_ value: String) -> String {
-        guard value.utf8.contains(where: { $0 == 0x0D || $0 == 0x0A || $0 == 0 }) else { return value }
-        return String(decoding: value.utf8.map { $0 == 0x0D || $0 == 0x0A || $0 == 0 ? 0x20 : $0 }, as: UTF8.self)
+    private static let crlf: [UInt8] = [0x0D, 0x0A]
+
+    private static func appendDecimal(_ value: Int, to out: inout [UInt8]) {
+        out.append(contentsOf: String(value).utf8)
+    }
+
+    /// No CR, LF or NUL may reach the wire from a header value (response splitting): each becomes a space.
+    private static func appendSanitized(_ value: String, to out: inout [UInt8]) {
+        let unsafe = { (byte: UInt8) in byte == 0x0D || byte == 0x0A || byte == 0 }
+        let found = value.utf8.withContiguousStorageIfAvailable { $0.contains(where: unsafe) }
+        guard found ?? value.utf8.contains(where: unsafe) else {
+            out.append(contentsOf: value.utf8)
+            return
+        }
+        for byte in value.utf8 { out.append(unsafe(byte) ? 0x20 : byte) }
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import SportelloCore
 
 /// Monotonic clock in nanoseconds.
 @inline(__always) func monotonicNanos() -> UInt64 {
@@ -61,6 +62,17 @@ enum HTTPDate {
     }
 
     static func now() -> String { format(Int(time(nil))) }
+
+    /// `Date: <now>\r\n`, formatted once a second rather than once per answer.
+    static func currentDateField() -> [UInt8] {
+        let second = Int(time(nil))
+        if let cached = dateField.withLock({ $0.second == second ? $0.bytes : nil }) { return cached }
+        let bytes = Array("Date: \(format(second))\r\n".utf8)
+        dateField.withLock { $0 = (second, bytes) }
+        return bytes
+    }
+
+    private static let dateField = Locked<(second: Int, bytes: [UInt8])>((-1, []))
 
     /// Parses `Sun, 06 Nov 1994 08:49:37 GMT`; nil for anything else (RFC 9110: ignore invalid dates).
     static func parse(_ text: String) -> Int? {
