@@ -47,7 +47,8 @@ struct Framing {
         if length > limits.body { return .failure(413) }
         guard let target = RequestTarget.parse(head.target) else { return .failure(400) }
         let keepAlive = head.minorVersion == 1 ? !connectionClose : (connectionKeepAlive && !connectionClose)
-        return .success(Framing(contentLength: length, keepAlive: keepAlive, expectContinue: expectContinue && head.minorVersion == 1,
+        return .success(Framing(contentLength: length, keepAlive: keepAlive,
+                                expectContinue: expectContinue && head.minorVersion == 1,
                                 path: target.path, query: target.query))
     }
 }

@@ -345,8 +345,10 @@ func staticBenchmark(services: Int, clients: Int, seconds: Int, threads: Int, te
         rates[name] = rate
         costs[name] = cpu * 1e6 / Double(max(1, report.requests))
         let failed = report.outcomes.filter { $0.key != "200" }.values.reduce(0, +)
-        print(name.padding(toLength: 16, withPad: " ", startingAt: 0) + String(format: "  %10.0f  %6.2f  %6.2f  %6.2f  %7d  %13d  %10.1f", rate, report.latency["p50"] ?? 0,
-                     report.latency["p90"] ?? 0, report.latency["p99"] ?? 0, failed, report.socketErrors, costs[name] ?? 0))
+        let columns = String(format: "  %10.0f  %6.2f  %6.2f  %6.2f  %7d  %13d  %10.1f", rate,
+                             report.latency["p50"] ?? 0, report.latency["p90"] ?? 0, report.latency["p99"] ?? 0,
+                             failed, report.socketErrors, costs[name] ?? 0)
+        print(name.padding(toLength: 16, withPad: " ", startingAt: 0) + columns)
         if failed > 0 || report.socketErrors > 0 { return false }
     }
     print(String(format: "nginx / sportello serve: %.2f× the requests per second, %.2f× the CPU time per request",
