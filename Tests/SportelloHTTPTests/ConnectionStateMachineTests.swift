@@ -205,6 +205,19 @@ import Testing
         #expect(machine.pendingOutput.isEmpty)
     }
 
+    @Test func anErrorAnswerLeftUnreadIsNeverReplacedByALaterTimeout() {
+        // The head deadline of the refused request must not fire a second answer into the first one.
+        var machine = Self.machine(limits: HTTPLimits(requestLine: 16))
+        #expect(machine.received(Array("GET /aaaaaaaaaaaaaaaaaaaa".utf8), now: Self.at(1)).errorStatus == 414)
+        #expect(machine.responseReady([UInt8](repeating: 65, count: 100), close: true).kind == "write")
+        #expect(machine.wrote(10, now: Self.at(2)).kind == "write")
+        #expect(machine.writeBlocked(now: Self.at(2)).kind == "waitForWritable")
+        let headBound = Self.t0 + Self.limits.headerDeadline.nanoseconds
+        #expect(machine.deadlinePassed(now: headBound).kind == "none")
+        #expect(machine.pendingOutput.count == 90)
+        #expect(machine.deadlinePassed(now: Self.at(2) + Self.limits.sendIdle.nanoseconds).kind == "close")
+    }
+
     // MARK: - Limits and bad input
 
     @Test func oversizedHeadsAndBodiesAreRefusedWithTheirStatus() {
