@@ -11,8 +11,10 @@ struct Completion: Sendable {
     let close: Bool
 }
 
-/// A complete request travelling from the event loop to a worker.
+/// A complete request travelling from an event loop to a worker.
 struct Job: Sendable {
+    /// The loop the answer goes back to.
+    let origin: EventLoop
     let fd: Int32
     let connectionID: UInt64
     let dispatch: ConnectionStateMachine.Dispatch
@@ -77,13 +79,14 @@ final class WorkerPool: Sendable {
     }
 }
 
-/// The server's I/O: one thread waits on the listening socket and every connection with epoll, reads
-/// requests, hands complete ones to the `WorkerPool` and writes the answers back. Idle and slow
-/// connections cost a small object each instead of a thread, so thousands of clients (or a slowloris
-/// attack) do not starve the others.
+/// Part of the server's I/O: one thread waits on the listening socket and its connections with epoll, reads
+/// requests, answers static ones itself, hands the others to the shared `WorkerPool` and writes the answers
+/// back. Idle and slow connections cost a small object each instead of a thread, so thousands of clients (or a
+/// slowloris attack) do not starve the others. A server runs one loop per core (`HTTPLimits.eventLoops`), all
+/// accepting from the same listening socket; the connection caps are counted across them (`ConnectionTally`).
 final class EventLoop: @unchecked Sendable {
-    // @unchecked: `connections`, `perAddress`, `chunk` and the other `var`s are touched only by the loop
-    // thread; other threads reach the loop through `completions`, `stopLevel` and the wake pipe.
+    // @unchecked: `connections`, `chunk` and the other `var`s are touched only by the loop thread; other
+    // threads reach the loop through `completions`, `stopLevel` and the wake pipe.
     private let epollFD: Int32
     private var listenFD: Int32
     private let wakeRead: Int32
@@ -91,12 +94,11 @@ final class EventLoop: @unchecked Sendable {
     private let limits: HTTPLimits
     private let uncappedAddresses: Set<String>
     private let pool: WorkerPool
+    private let tally: ConnectionTally
     private let errorResponse: @Sendable (Int) -> HTTPResponse
-    /// Set once by `startWorkers`, before the loop runs.
-    private var responder: (any HTTPResponder)?
+    private let responder: any HTTPResponder
 
     private var connections: [Int32: Connection] = [:]
-    private var perAddress: [String: Int] = [:]
     private var nextID: UInt64 = 1
     private var chunk = [UInt8](repeating: 0, count: 64 * 1024)
     private var acceptPaused = false
@@ -105,7 +107,6 @@ final class EventLoop: @unchecked Sendable {
     private let completions = Locked<[Completion]>([])
     /// 0 running, 1 stop accepting and finish what is in flight, 2 close everything now.
     private let stopLevel = Locked(0)
-    let openConnections = Locked(0)
 
     private static let sweepInterval: UInt64 = 25_000_000
     private static let readPerWakeup = 256 * 1024
@@ -113,15 +114,18 @@ final class EventLoop: @unchecked Sendable {
     /// Monotonic nanoseconds: every deadline is decided by the connections' state machines from this value.
     private let clock: @Sendable () -> UInt64
 
-    init(listenFD: Int32, limits: HTTPLimits, uncappedAddresses: Set<String>,
-         clock: @escaping @Sendable () -> UInt64 = monotonicNanos,
+    /// `listenFD` becomes the loop's own (it closes it when stopping): give each loop its own `dup`.
+    init(listenFD: Int32, limits: HTTPLimits, uncappedAddresses: Set<String>, responder: any HTTPResponder,
+         pool: WorkerPool, tally: ConnectionTally, clock: @escaping @Sendable () -> UInt64 = monotonicNanos,
          errorResponse: @escaping @Sendable (Int) -> HTTPResponse) throws(HTTPServerError) {
         self.listenFD = listenFD
         self.clock = clock
         self.limits = limits
         self.uncappedAddresses = uncappedAddresses
+        self.responder = responder
+        self.pool = pool
+        self.tally = tally
         self.errorResponse = errorResponse
-        pool = WorkerPool(threads: limits.workers)
         epollFD = epoll_create1(Int32(EPOLL_CLOEXEC))
         guard epollFD >= 0 else { throw .system(call: "epoll_create1", errno: errno) }
         var fds: [Int32] = [-1, -1]
@@ -136,22 +140,15 @@ final class EventLoop: @unchecked Sendable {
         }
         wakeRead = fds[0]
         wakeWrite = fds[1]
-        register(listenFD, events: EPOLLIN.rawValue, operation: EPOLL_CTL_ADD)
+        register(listenFD, events: Self.listening, operation: EPOLL_CTL_ADD)
         register(wakeRead, events: EPOLLIN.rawValue, operation: EPOLL_CTL_ADD)
     }
 
-    /// Starts the workers; they answer with `respond` and post the bytes back here.
-    func startWorkers(_ responder: any HTTPResponder, isStopping: @escaping @Sendable () -> Bool) -> Bool {
-        self.responder = responder
-        return pool.start { [self] job in
-            let response = responder.respond(to: job.dispatch.request)
-            let (bytes, close) = Self.serialize(response, for: job.dispatch, stopping: isStopping())
-            complete(Completion(fd: job.fd, connectionID: job.connectionID, bytes: bytes, close: close))
-        }
-    }
+    /// Every loop waits on the listening socket, but a new connection wakes only one of them (EPOLLEXCLUSIVE).
+    private static let listening = EPOLLIN.rawValue | EPOLLEXCLUSIVE.rawValue
 
-    /// Called by workers.
-    private func complete(_ completion: Completion) {
+    /// An answer from a worker, for one of this loop's connections. Called by workers.
+    func complete(_ completion: Completion) {
         let wasEmpty = completions.withLock { queue -> Bool in
             defer { queue.append(completion) }
             return queue.isEmpty
@@ -206,7 +203,6 @@ final class EventLoop: @unchecked Sendable {
         }
         for connection in Array(connections.values) { close(connection) }
         if listenFD >= 0 { Glibc.close(listenFD) }
-        pool.stop()
         Glibc.close(epollFD)
         Glibc.close(wakeRead)
         Glibc.close(wakeWrite)
@@ -245,8 +241,9 @@ final class EventLoop: @unchecked Sendable {
 
     // MARK: - Accepting
 
+    /// Takes a few new connections per wake-up, not all of them, so a burst spreads over the loops.
     private func acceptAll() {
-        while true {
+        for _ in 0..<4 {
             var storage = sockaddr_storage()
             var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
             let client = withUnsafeMutablePointer(to: &storage) {
@@ -257,7 +254,7 @@ final class EventLoop: @unchecked Sendable {
                 if e == EINTR || e == ECONNABORTED || e == EPROTO { continue }
                 if e == EMFILE || e == ENFILE || e == ENOBUFS || e == ENOMEM {
                     // Out of descriptors: stop listening until the next sweep instead of spinning.
-                    register(listenFD, events: 0, operation: EPOLL_CTL_MOD)
+                    register(listenFD, events: 0, operation: EPOLL_CTL_DEL)
                     acceptPaused = true
                 }
                 return
@@ -272,17 +269,14 @@ final class EventLoop: @unchecked Sendable {
     }
 
     private func admit(_ fd: Int32, remote: String) {
-        if connections.count >= limits.maxConnections { return reject(fd, status: 503) }
-        let fromThisAddress = perAddress[remote, default: 0]
-        if limits.maxConnectionsPerAddress > 0, fromThisAddress >= limits.maxConnectionsPerAddress,
-           !uncappedAddresses.contains(remote) {
-            return reject(fd, status: 429)
+        if let refusal = tally.admit(remote, maxConnections: limits.maxConnections,
+                                     maxPerAddress: limits.maxConnectionsPerAddress,
+                                     uncapped: uncappedAddresses.contains(remote)) {
+            return reject(fd, status: refusal)
         }
         let connection = Connection(fd: fd, id: nextID, remoteAddress: remote, limits: limits, now: clock())
         nextID += 1
         connections[fd] = connection
-        perAddress[remote] = fromThisAddress + 1
-        openConnections.withLock { $0 = connections.count }
         setInterest(connection, EPOLLIN.rawValue | EPOLLRDHUP.rawValue, operation: EPOLL_CTL_ADD)
     }
 
@@ -399,15 +393,15 @@ final class EventLoop: @unchecked Sendable {
     private func answer(_ dispatch: ConnectionStateMachine.Dispatch, on connection: Connection)
         -> ConnectionStateMachine.Action {
         let request = dispatch.request
-        if let responder, responder.answersOnEventLoop(request) {
+        if responder.answersOnEventLoop(request) {
             let (bytes, close) = Self.serialize(responder.respond(to: request), for: dispatch, stopping: stopping)
             return connection.machine.responseReady(bytes, close: close)
         }
         if connection.interest != 0 { setInterest(connection, 0) }
-        let job = Job(fd: connection.fd, connectionID: connection.id, dispatch: dispatch)
+        let job = Job(origin: self, fd: connection.fd, connectionID: connection.id, dispatch: dispatch)
         // Admission control: past the bound a request would only wait longer than a client should, so it is
         // told at once to come back (503 + Retry-After) instead of growing the queue without limit.
-        let exempt = responder?.completesAdmittedWork(method: request.method, path: request.path) ?? false
+        let exempt = responder.completesAdmittedWork(method: request.method, path: request.path)
         if pool.submit(job, limit: exempt ? Int.max : limits.maxQueuedRequests) { return .none }
         return connection.machine.admissionRefused(isHead: dispatch.isHead)
     }
@@ -452,12 +446,7 @@ final class EventLoop: @unchecked Sendable {
         guard connections[connection.fd] === connection else { return }
         if case .closed = connection.machine.state {} else { _ = connection.machine.closeNow() }
         connections.removeValue(forKey: connection.fd)
-        if let count = perAddress[connection.remoteAddress], count > 1 {
-            perAddress[connection.remoteAddress] = count - 1
-        } else {
-            perAddress.removeValue(forKey: connection.remoteAddress)
-        }
-        openConnections.withLock { $0 = connections.count }
+        tally.release(connection.remoteAddress)
         Glibc.close(connection.fd)  // also removes it from the epoll set
     }
 
@@ -466,7 +455,7 @@ final class EventLoop: @unchecked Sendable {
     private func sweep(now: UInt64) {
         if acceptPaused, listenFD >= 0 {
             acceptPaused = false
-            register(listenFD, events: EPOLLIN.rawValue, operation: EPOLL_CTL_MOD)
+            register(listenFD, events: Self.listening, operation: EPOLL_CTL_ADD)
         }
         var expired: [Connection] = []
         for connection in connections.values {

@@ -10,10 +10,11 @@ public enum HTTPServerError: Error, Sendable, Equatable {
     case system(call: String, errno: Int32)
 }
 
-/// An HTTP/1.1 server: one event-loop thread does all socket I/O with epoll (`EventLoop`), a fixed pool of
-/// worker threads runs the responder. Deadlines on every phase (docs/ARCHITECTURE.md §5); at most
-/// `limits.maxConnections` connections, and `limits.maxConnectionsPerAddress` from one address unless it is
-/// one of `uncappedAddresses` (the reverse proxy, whose connections carry everyone's requests).
+/// An HTTP/1.1 server: event-loop threads (`EventLoop`, one per core) do all socket I/O with epoll and answer
+/// static files, a fixed pool of worker threads runs the responder for everything else. Deadlines on every
+/// phase (docs/ARCHITECTURE.md §5); at most `limits.maxConnections` connections, and
+/// `limits.maxConnectionsPerAddress` from one address unless it is one of `uncappedAddresses` (the reverse
+/// proxy, whose connections carry everyone's requests), counted across the loops.
 public final class HTTPServer: Sendable {
     /// The address it listens on (`127.0.0.1`, `::1`, `0.0.0.0`…).
     public let host: String
@@ -30,10 +31,12 @@ public final class HTTPServer: Sendable {
     private struct State {
         var started = false
         var stopping = false
-        var loopRunning = false
+        var loopsRunning = 0
         var boundPort: Int?
-        var loop: EventLoop?
+        var loops: [EventLoop] = []
     }
+
+    private let tally = ConnectionTally()
 
     /// A server for `responder` on `host`:`port` (0: any free port); `errorPage` renders the protocol errors
     /// it answers itself (400, 408, 413, 503…). Nothing happens before `start()`.
@@ -51,7 +54,7 @@ public final class HTTPServer: Sendable {
     public var port: Int { state.withLock { $0.boundPort ?? requestedPort } }
 
     /// Number of connections open now.
-    public var connectionCount: Int { state.withLock { $0.loop }?.openConnections.withLock { $0 } ?? 0 }
+    public var connectionCount: Int { tally.total }
 
     /// Binds, listens and returns; serving happens on background threads. A server starts once.
     public func start() throws(HTTPServerError) {
@@ -65,56 +68,89 @@ public final class HTTPServer: Sendable {
 
         let listenFD = try bindAndListen()
         let bound = Self.localPort(listenFD) ?? requestedPort
-        let loop: EventLoop
-        do {
-            loop = try EventLoop(listenFD: listenFD, limits: limits, uncappedAddresses: uncappedAddresses,
-                                 errorResponse: { [weak self] status in
-                                     self?.errorResponse(status) ?? .text(status, "\(status)\n")
-                                 })
+        let pool = WorkerPool(threads: limits.workers)
+        var loops: [EventLoop] = []
+        do throws(HTTPServerError) {
+            for index in 0..<max(1, limits.eventLoops) {
+                // Each loop owns a descriptor of the one listening socket and closes it when it stops.
+                let descriptor = index == 0 ? listenFD : dup(listenFD)
+                guard descriptor >= 0 else { throw HTTPServerError.system(call: "dup", errno: errno) }
+                _ = fcntl(descriptor, F_SETFD, FD_CLOEXEC)
+                do throws(HTTPServerError) {
+                    loops.append(try EventLoop(listenFD: descriptor, limits: limits,
+                                               uncappedAddresses: uncappedAddresses, responder: responder,
+                                               pool: pool, tally: tally,
+                                               errorResponse: { [weak self] status in
+                                                   self?.errorResponse(status) ?? .text(status, "\(status)\n")
+                                               }))
+                } catch {
+                    Glibc.close(descriptor)
+                    throw error
+                }
+            }
         } catch {
-            Glibc.close(listenFD)
+            for loop in loops { loop.requestStop(force: true); loop.run() }
+            if loops.isEmpty { Glibc.close(listenFD) }
             throw error
         }
-        guard loop.startWorkers(responder, isStopping: { [weak self] in self?.isStopping ?? true }) else {
-            loop.requestStop(force: true)
-            loop.run()
-            throw .system(call: "pthread_create", errno: errno)
+        let started = pool.start { [weak self, responder] job in
+            let response = responder.respond(to: job.dispatch.request)
+            let (bytes, close) = EventLoop.serialize(response, for: job.dispatch, stopping: self?.isStopping ?? true)
+            job.origin.complete(Completion(fd: job.fd, connectionID: job.connectionID, bytes: bytes, close: close))
+        }
+        guard started else {
+            let e = errno
+            pool.stop()
+            for loop in loops { loop.requestStop(force: true); loop.run() }
+            throw .system(call: "pthread_create", errno: e)
         }
         state.withLock { s in
             s.boundPort = bound
-            s.loop = loop
-            s.loopRunning = true
+            s.loops = loops
+            s.loopsRunning = loops.count
         }
-        guard spawnDetachedThread({ [self] in
-            loop.run()
-            state.withLock { $0.loopRunning = false }
-        }) else {
-            state.withLock { $0.loopRunning = false }
-            loop.requestStop(force: true)
-            loop.run()
-            throw .system(call: "pthread_create", errno: errno)
+        for (index, loop) in loops.enumerated() {
+            let spawned = spawnDetachedThread { [self] in
+                loop.run()
+                let last = state.withLock { s -> Bool in
+                    s.loopsRunning -= 1
+                    return s.loopsRunning == 0
+                }
+                if last { pool.stop() }
+            }
+            if !spawned {
+                let e = errno
+                for other in loops { other.requestStop(force: true) }
+                // The loops not started are run here once, to release their descriptors.
+                for other in loops[index...] {
+                    other.run()
+                    state.withLock { $0.loopsRunning -= 1 }
+                }
+                if index == 0 { pool.stop() }
+                throw .system(call: "pthread_create", errno: e)
+            }
         }
     }
 
     /// Stops accepting, closes idle connections at once and waits up to `grace` for responses in flight;
     /// connections still open after that are closed. Returns when the listening socket is closed.
     public func stop(grace: Duration = .seconds(2)) {
-        let loop = state.withLock { s -> EventLoop? in
-            guard s.started, !s.stopping else { return nil }
+        let loops = state.withLock { s -> [EventLoop] in
+            guard s.started, !s.stopping else { return [] }
             s.stopping = true
-            return s.loop
+            return s.loops
         }
-        guard let loop else { return }
-        loop.requestStop(force: false)
+        guard !loops.isEmpty else { return }
+        for loop in loops { loop.requestStop(force: false) }
         if !waitUntilStopped(deadline: monotonicNanos() + grace.nanoseconds) {
-            loop.requestStop(force: true)
+            for loop in loops { loop.requestStop(force: true) }
             _ = waitUntilStopped(deadline: monotonicNanos() + 1_000_000_000)
         }
     }
 
     private func waitUntilStopped(deadline: UInt64) -> Bool {
         while true {
-            if state.withLock({ !$0.loopRunning }) { return true }
+            if state.withLock({ $0.loopsRunning == 0 }) { return true }
             if monotonicNanos() >= deadline { return false }
             usleep(2_000)
         }

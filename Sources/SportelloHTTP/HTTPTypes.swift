@@ -244,13 +244,17 @@ public struct HTTPLimits: Sendable {
     /// Requests waiting for a worker at once; one more is answered 503 with Retry-After at once (admission
     /// control: in a rush the queue would otherwise grow past any useful waiting time).
     public var maxQueuedRequests: Int
+    /// Event-loop threads, all accepting from the one listening socket: each does the socket I/O of its
+    /// connections and answers static files itself, so one per core lets `serve` use every core for pages.
+    public var eventLoops: Int
 
     /// Limits with the documented defaults; tests shorten the deadlines.
     public init(requestLine: Int = 8 * 1024, headerBlock: Int = 16 * 1024, headerFields: Int = 100,
                 body: Int = 64 * 1024, headerDeadline: Duration = .seconds(10), bodyIdle: Duration = .seconds(10), requestDeadline: Duration = .seconds(30),
                 keepAliveIdle: Duration = .seconds(15), sendIdle: Duration = .seconds(10), maxConnections: Int = 10_000,
                 maxConnectionsPerAddress: Int = 64, workers: Int = max(16, 4 * ProcessInfo.processInfo.activeProcessorCount),
-                maxQueuedRequests: Int = 2_048) {
+                maxQueuedRequests: Int = 2_048,
+                eventLoops: Int = min(4, max(1, ProcessInfo.processInfo.activeProcessorCount))) {
         self.requestLine = requestLine
         self.headerBlock = headerBlock
         self.headerFields = headerFields
@@ -264,6 +268,7 @@ public struct HTTPLimits: Sendable {
         self.maxConnectionsPerAddress = maxConnectionsPerAddress
         self.workers = workers
         self.maxQueuedRequests = maxQueuedRequests
+        self.eventLoops = eventLoops
     }
 
     /// The limits of docs/ARCHITECTURE.md §5.

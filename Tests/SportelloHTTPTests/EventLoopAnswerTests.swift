@@ -40,3 +40,26 @@ private final class BusyWorkersResponder: HTTPResponder, @unchecked Sendable {
         }
     }
 }
+
+@Suite struct EventLoopsTests {
+    @Test func theCapsHoldAcrossEveryLoop() throws {
+        var limits = fastLimits
+        limits.eventLoops = 4
+        limits.maxConnections = 6
+        limits.maxConnectionsPerAddress = 0
+        try withServer(limits: limits) { server in
+            // Each connection lands on one of four loops; the cap is the server's, not each loop's.
+            let held = try (0..<6).map { index -> TestClient in
+                let client = try TestClient(port: server.port)
+                #expect(client.exchange(get("/held\(index)"))?.status == 200)
+                return client
+            }
+            #expect(server.connectionCount == 6)
+            let seventh = try TestClient(port: server.port)
+            #expect(seventh.readResponse()?.status == 503)
+            for (index, client) in held.enumerated() {
+                #expect(client.exchange(get("/still\(index)"))?.status == 200)
+            }
+        }
+    }
+}
