@@ -89,8 +89,8 @@ public final class HTTPServer: Sendable {
                 }
             }
         } catch {
+            // The loops made so far close their descriptors; a failed one closed its own.
             for loop in loops { loop.requestStop(force: true); loop.run() }
-            if loops.isEmpty { Glibc.close(listenFD) }
             throw error
         }
         let started = pool.start { [weak self, responder] job in
