@@ -14,6 +14,11 @@ public final class Application: HTTPResponder, EndpointController, Sendable {
         method == "POST" && layout.route(ofPath: path)?.completesAdmittedWork == true
     }
 
+    /// Static pages are read on the event loop (most from memory): no hand-over to a worker and back.
+    public func answersOnEventLoop(_ request: HTTPRequest) -> Bool {
+        (request.method == "GET" || request.method == "HEAD") && !request.path.hasPrefix(layout.basePath + "/api")
+    }
+
     let site: LoadedSite
     let store: BookingStore
     let operators: OperatorStore

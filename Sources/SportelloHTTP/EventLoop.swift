@@ -11,14 +11,13 @@ struct Completion: Sendable {
     let close: Bool
 }
 
-/// A complete request travelling from the event loop to a worker.
+/// A complete request travelling from an event loop to a worker.
 struct Job: Sendable {
+    /// The loop the answer goes back to.
+    let origin: EventLoop
     let fd: Int32
     let connectionID: UInt64
-    let request: HTTPRequest
-    let isHead: Bool
-    let keepAlive: Bool
-    let http10: Bool
+    let dispatch: ConnectionStateMachine.Dispatch
 }
 
 /// Runs the responder on a fixed number of threads. Requests wait in arrival order; a burst of thousands
@@ -80,13 +79,14 @@ final class WorkerPool: Sendable {
     }
 }
 
-/// The server's I/O: one thread waits on the listening socket and every connection with epoll, reads
-/// requests, hands complete ones to the `WorkerPool` and writes the answers back. Idle and slow
-/// connections cost a small object each instead of a thread, so thousands of clients (or a slowloris
-/// attack) do not starve the others.
+/// Part of the server's I/O: one thread waits on the listening socket and its connections with epoll, reads
+/// requests, answers static ones itself, hands the others to the shared `WorkerPool` and writes the answers
+/// back. Idle and slow connections cost a small object each instead of a thread, so thousands of clients (or a
+/// slowloris attack) do not starve the others. A server runs one loop per core (`HTTPLimits.eventLoops`), all
+/// accepting from the same listening socket; the connection caps are counted across them (`ConnectionTally`).
 final class EventLoop: @unchecked Sendable {
-    // @unchecked: `connections`, `perAddress`, `chunk` and the other `var`s are touched only by the loop
-    // thread; other threads reach the loop through `completions`, `stopLevel` and the wake pipe.
+    // @unchecked: `connections`, `chunk` and the other `var`s are touched only by the loop thread; other
+    // threads reach the loop through `completions`, `stopLevel` and the wake pipe.
     private let epollFD: Int32
     private var listenFD: Int32
     private let wakeRead: Int32
@@ -94,12 +94,11 @@ final class EventLoop: @unchecked Sendable {
     private let limits: HTTPLimits
     private let uncappedAddresses: Set<String>
     private let pool: WorkerPool
+    private let tally: ConnectionTally
     private let errorResponse: @Sendable (Int) -> HTTPResponse
-    /// Set once by `startWorkers`, before the loop runs.
-    private var responder: (any HTTPResponder)?
+    private let responder: any HTTPResponder
 
     private var connections: [Int32: Connection] = [:]
-    private var perAddress: [String: Int] = [:]
     private var nextID: UInt64 = 1
     private var chunk = [UInt8](repeating: 0, count: 64 * 1024)
     private var acceptPaused = false
@@ -108,20 +107,25 @@ final class EventLoop: @unchecked Sendable {
     private let completions = Locked<[Completion]>([])
     /// 0 running, 1 stop accepting and finish what is in flight, 2 close everything now.
     private let stopLevel = Locked(0)
-    let openConnections = Locked(0)
 
     private static let sweepInterval: UInt64 = 25_000_000
-    private static let lingerTime: UInt64 = 2_000_000_000
-    private static let lingerBytes = 1 << 20
     private static let readPerWakeup = 256 * 1024
 
-    init(listenFD: Int32, limits: HTTPLimits, uncappedAddresses: Set<String>,
+    /// Monotonic nanoseconds: every deadline is decided by the connections' state machines from this value.
+    private let clock: @Sendable () -> UInt64
+
+    /// `listenFD` becomes the loop's own (it closes it when stopping): give each loop its own `dup`.
+    init(listenFD: Int32, limits: HTTPLimits, uncappedAddresses: Set<String>, responder: any HTTPResponder,
+         pool: WorkerPool, tally: ConnectionTally, clock: @escaping @Sendable () -> UInt64 = monotonicNanos,
          errorResponse: @escaping @Sendable (Int) -> HTTPResponse) throws(HTTPServerError) {
         self.listenFD = listenFD
+        self.clock = clock
         self.limits = limits
         self.uncappedAddresses = uncappedAddresses
+        self.responder = responder
+        self.pool = pool
+        self.tally = tally
         self.errorResponse = errorResponse
-        pool = WorkerPool(threads: limits.workers)
         epollFD = epoll_create1(Int32(EPOLL_CLOEXEC))
         guard epollFD >= 0 else { throw .system(call: "epoll_create1", errno: errno) }
         var fds: [Int32] = [-1, -1]
@@ -136,26 +140,15 @@ final class EventLoop: @unchecked Sendable {
         }
         wakeRead = fds[0]
         wakeWrite = fds[1]
-        register(listenFD, events: EPOLLIN.rawValue, operation: EPOLL_CTL_ADD)
+        register(listenFD, events: Self.listening, operation: EPOLL_CTL_ADD)
         register(wakeRead, events: EPOLLIN.rawValue, operation: EPOLL_CTL_ADD)
     }
 
-    /// Starts the workers; they answer with `respond` and post the bytes back here.
-    func startWorkers(_ responder: any HTTPResponder, isStopping: @escaping @Sendable () -> Bool) -> Bool {
-        self.responder = responder
-        return pool.start { [self] job in
-            let response = responder.respond(to: job.request)
-            let responseCloses = response.headers.contains {
-                asciiCaseInsensitiveEquals($0.0, "Connection") && $0.1.lowercased().contains("close")
-            }
-            let close = !job.keepAlive || responseCloses || isStopping()
-            let bytes = ResponseWriter.serialize(response, isHead: job.isHead, close: close, http10KeepAlive: job.http10)
-            complete(Completion(fd: job.fd, connectionID: job.connectionID, bytes: bytes, close: close))
-        }
-    }
+    /// Every loop waits on the listening socket, but a new connection wakes only one of them (EPOLLEXCLUSIVE).
+    private static let listening = EPOLLIN.rawValue | EPOLLEXCLUSIVE.rawValue
 
-    /// Called by workers.
-    private func complete(_ completion: Completion) {
+    /// An answer from a worker, for one of this loop's connections. Called by workers.
+    func complete(_ completion: Completion) {
         let wasEmpty = completions.withLock { queue -> Bool in
             defer { queue.append(completion) }
             return queue.isEmpty
@@ -179,9 +172,9 @@ final class EventLoop: @unchecked Sendable {
 
     func run() {
         var events = [epoll_event](repeating: epoll_event(), count: 512)
-        var nextSweep = monotonicNanos() + Self.sweepInterval
+        var nextSweep = clock() + Self.sweepInterval
         while true {
-            let now = monotonicNanos()
+            let now = clock()
             let timeout = nextSweep > now ? Int32((nextSweep - now) / 1_000_000 + 1) : 0
             let count = epoll_wait(epollFD, &events, Int32(events.count), timeout)
             if count < 0 && errno != EINTR { break }
@@ -198,7 +191,7 @@ final class EventLoop: @unchecked Sendable {
                     handle(connection, flags: flags)
                 }
             }
-            let after = monotonicNanos()
+            let after = clock()
             if after >= nextSweep {
                 sweep(now: after)
                 nextSweep = after + Self.sweepInterval
@@ -210,7 +203,6 @@ final class EventLoop: @unchecked Sendable {
         }
         for connection in Array(connections.values) { close(connection) }
         if listenFD >= 0 { Glibc.close(listenFD) }
-        pool.stop()
         Glibc.close(epollFD)
         Glibc.close(wakeRead)
         Glibc.close(wakeWrite)
@@ -227,13 +219,7 @@ final class EventLoop: @unchecked Sendable {
     }
 
     private func closeIdleConnections() {
-        for connection in Array(connections.values) {
-            switch connection.phase {
-            case .awaitingHead where connection.buffer.isEmpty: close(connection)
-            case .lingering: close(connection)
-            default: break
-            }
-        }
+        for connection in Array(connections.values) where connection.machine.isIdle { close(connection) }
     }
 
     private func drainWakePipe() {
@@ -248,18 +234,16 @@ final class EventLoop: @unchecked Sendable {
         }
         for completion in batch {
             guard let connection = connections[completion.fd], connection.id == completion.connectionID else { continue }
-            connection.output = completion.bytes
-            connection.outputOffset = 0
-            connection.closeAfterOutput = completion.close || stopping
-            connection.phase = .sending
-            flush(connection)
+            perform(connection.machine.responseReady(completion.bytes, close: completion.close || stopping),
+                    on: connection)
         }
     }
 
     // MARK: - Accepting
 
+    /// Takes a few new connections per wake-up, not all of them, so a burst spreads over the loops.
     private func acceptAll() {
-        while true {
+        for _ in 0..<4 {
             var storage = sockaddr_storage()
             var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
             let client = withUnsafeMutablePointer(to: &storage) {
@@ -270,7 +254,7 @@ final class EventLoop: @unchecked Sendable {
                 if e == EINTR || e == ECONNABORTED || e == EPROTO { continue }
                 if e == EMFILE || e == ENFILE || e == ENOBUFS || e == ENOMEM {
                     // Out of descriptors: stop listening until the next sweep instead of spinning.
-                    register(listenFD, events: 0, operation: EPOLL_CTL_MOD)
+                    register(listenFD, events: 0, operation: EPOLL_CTL_DEL)
                     acceptPaused = true
                 }
                 return
@@ -285,17 +269,14 @@ final class EventLoop: @unchecked Sendable {
     }
 
     private func admit(_ fd: Int32, remote: String) {
-        if connections.count >= limits.maxConnections { return reject(fd, status: 503) }
-        let fromThisAddress = perAddress[remote, default: 0]
-        if limits.maxConnectionsPerAddress > 0, fromThisAddress >= limits.maxConnectionsPerAddress,
-           !uncappedAddresses.contains(remote) {
-            return reject(fd, status: 429)
+        if let refusal = tally.admit(remote, maxConnections: limits.maxConnections,
+                                     maxPerAddress: limits.maxConnectionsPerAddress,
+                                     uncapped: uncappedAddresses.contains(remote)) {
+            return reject(fd, status: refusal)
         }
-        let connection = Connection(fd: fd, id: nextID, remoteAddress: remote, limits: limits, now: monotonicNanos())
+        let connection = Connection(fd: fd, id: nextID, remoteAddress: remote, limits: limits, now: clock())
         nextID += 1
         connections[fd] = connection
-        perAddress[remote] = fromThisAddress + 1
-        openConnections.withLock { $0 = connections.count }
         setInterest(connection, EPOLLIN.rawValue | EPOLLRDHUP.rawValue, operation: EPOLL_CTL_ADD)
     }
 
@@ -323,201 +304,149 @@ final class EventLoop: @unchecked Sendable {
 
     // MARK: - Connections
 
+    /// Socket readiness: writes what is pending, reads what arrived, and feeds the outcome to the connection's
+    /// state machine.
     private func handle(_ connection: Connection, flags: UInt32) {
-        if flags & EPOLLOUT.rawValue != 0, case .sending = connection.phase {
+        if flags & EPOLLOUT.rawValue != 0, !connection.machine.pendingOutput.isEmpty {
             flush(connection)
             guard connections[connection.fd] === connection else { return }
         }
-        switch connection.phase {
-        case .awaitingHead, .awaitingBody, .lingering:
+        if connection.machine.wantsToRead {
             // Reading also reveals an end of stream or an error.
-            if flags & (EPOLLIN.rawValue | EPOLLRDHUP.rawValue | EPOLLHUP.rawValue | EPOLLERR.rawValue) != 0 { readable(connection) }
-        case .responding, .sending:
-            if flags & (EPOLLHUP.rawValue | EPOLLERR.rawValue) != 0 { close(connection) }
+            let readable = EPOLLIN.rawValue | EPOLLRDHUP.rawValue | EPOLLHUP.rawValue | EPOLLERR.rawValue
+            if flags & readable != 0 { read(connection) }
+        } else if flags & (EPOLLHUP.rawValue | EPOLLERR.rawValue) != 0 {
+            // Not reading while answering (a pipelined request waits in the socket), but a dead socket ends it.
+            perform(connection.machine.closeNow(), on: connection)
         }
     }
 
-    private func readable(_ connection: Connection) {
-        switch connection.phase {
-        case .lingering:
-            while true {
-                let n = chunk.withUnsafeMutableBytes { Glibc.recv(connection.fd, $0.baseAddress, $0.count, 0) }
-                if n > 0 {
-                    connection.drained += n
-                    if connection.drained >= Self.lingerBytes { return close(connection) }
-                    continue
+    private func read(_ connection: Connection) {
+        let lingering = connection.machine.isLingering
+        var total = 0
+        var ended = false
+        while total < Self.readPerWakeup {
+            let n = chunk.withUnsafeMutableBytes { Glibc.recv(connection.fd, $0.baseAddress, $0.count, 0) }
+            if n > 0 {
+                if lingering {
+                    perform(connection.machine.drained(n), on: connection)
+                    guard connections[connection.fd] === connection else { return }
+                } else {
+                    connection.machine.append(chunk[0..<n])
                 }
-                if n < 0, errno == EINTR { continue }
-                if n < 0, errno == EAGAIN || errno == EWOULDBLOCK { return }
-                return close(connection)
+                total += n
+                continue
             }
-        case .awaitingHead, .awaitingBody:
-            var total = 0
-            var ended = false
-            while total < Self.readPerWakeup {
-                let n = chunk.withUnsafeMutableBytes { Glibc.recv(connection.fd, $0.baseAddress, $0.count, 0) }
-                if n > 0 {
-                    connection.buffer.append(contentsOf: chunk[0..<n])
-                    total += n
-                    continue
-                }
-                if n == 0 { ended = true; break }
-                if errno == EINTR { continue }
-                if errno == EAGAIN || errno == EWOULDBLOCK { break }
-                return close(connection)
-            }
-            if total > 0 { advance(connection) }
-            // The client will send nothing more: what it asked for is answered; a half request never will be.
-            if ended, connections[connection.fd] === connection {
-                switch connection.phase {
-                case .awaitingHead, .awaitingBody: close(connection)
-                default: connection.closeAfterOutput = true
-                }
-            }
-        case .responding, .sending:
-            // Not reading while answering: a pipelined request waits in the socket.
-            return
+            if n == 0 { ended = true; break }
+            if errno == EINTR { continue }
+            if errno == EAGAIN || errno == EWOULDBLOCK { break }
+            return perform(connection.machine.closeNow(), on: connection)
         }
+        if total > 0, !lingering { perform(connection.machine.advance(now: clock()), on: connection) }
+        if ended, connections[connection.fd] === connection { perform(connection.machine.peerClosed(), on: connection) }
     }
 
-    /// Parses what the buffer holds and moves the connection on: to a worker, to an error answer, or to
-    /// waiting for more bytes.
-    private func advance(_ connection: Connection) {
-        let now = monotonicNanos()
-        switch connection.phase {
-        case .awaitingHead:
-            guard !connection.buffer.isEmpty else { return }
-            if !connection.headStarted {
-                connection.headStarted = true
-                let start = connection.answered == 0 ? connection.acceptedAt : now
-                connection.deadline = start + limits.headerDeadline.nanoseconds
-                connection.expiry = .requestTimeout
-                connection.requestStartedAt = start
-            }
-            switch connection.parser.advance(connection.buffer) {
-            case .needMore:
+    /// Carries out what the state machine decided; follows chains (an answer written at once may start the
+    /// next pipelined request).
+    private func perform(_ first: ConnectionStateMachine.Action, on connection: Connection) {
+        var action = first
+        while true {
+            guard connections[connection.fd] === connection else { return }
+            switch action {
+            case .none:
                 return
-            case .failed(let status):
-                return fail(connection, status: status, isHead: false)
-            case .complete(let head, let headEnd):
-                switch Framing.analyze(head, limits: limits) {
-                case .failure(let status):
-                    return fail(connection, status: status, isHead: head.method == "HEAD")
-                case .success(let framing):
-                    if framing.contentLength > 0, connection.buffer.count - headEnd < framing.contentLength {
-                        if framing.expectContinue {
-                            let interim = Array("HTTP/1.1 100 Continue\r\n\r\n".utf8)
-                            let sent = interim.withUnsafeBytes {
-                                Glibc.send(connection.fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT))
-                            }
-                            if sent != interim.count { return close(connection) }
-                        }
-                        connection.phase = .awaitingBody(head, framing, headEnd: headEnd)
-                        awaitBody(connection, now: now)
-                        return
-                    }
-                    dispatch(connection, head: head, framing: framing, headEnd: headEnd)
+            case .sendContinue:
+                let interim = Self.continueBytes
+                let sent = interim.withUnsafeBytes {
+                    Glibc.send(connection.fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT))
                 }
+                if sent != interim.count { action = connection.machine.closeNow() } else { return }
+            case .dispatch(let dispatch):
+                action = answer(dispatch, on: connection)
+            case .answerError(let status, let isHead, let retryAfter):
+                var response = errorResponse(status)
+                if let retryAfter { response.setHeader("Retry-After", String(retryAfter)) }
+                let bytes = ResponseWriter.serialize(response, isHead: isHead, close: true, http10KeepAlive: false)
+                action = connection.machine.responseReady(bytes, close: true)
+            case .write:
+                return flush(connection)
+            case .waitForWritable:
+                if connection.interest != EPOLLOUT.rawValue { setInterest(connection, EPOLLOUT.rawValue) }
+                return
+            case .readNext:
+                let reading = EPOLLIN.rawValue | EPOLLRDHUP.rawValue
+                // An answer written at once (a static page) never stopped reading: no system call.
+                if connection.interest != reading { setInterest(connection, reading) }
+                return
+            case .shutdownAndLinger:
+                Glibc.shutdown(connection.fd, Int32(SHUT_WR))
+                setInterest(connection, EPOLLIN.rawValue | EPOLLRDHUP.rawValue)
+                return
+            case .close:
+                return close(connection)
             }
-        case .awaitingBody(let head, let framing, let headEnd):
-            if connection.buffer.count - headEnd >= framing.contentLength {
-                dispatch(connection, head: head, framing: framing, headEnd: headEnd)
-            } else {
-                awaitBody(connection, now: now)
-            }
-        case .responding, .sending, .lingering:
-            return
         }
     }
 
-    /// The next deadline while a body arrives: a silence of `bodyIdle` closes without a word; the whole
-    /// request's `requestDeadline`, when it comes first, answers 408.
-    private func awaitBody(_ connection: Connection, now: UInt64) {
-        let idle = now + limits.bodyIdle.nanoseconds
-        let total = connection.requestStartedAt + limits.requestDeadline.nanoseconds
-        connection.deadline = min(idle, total)
-        connection.expiry = total <= idle ? .requestTimeout : .close
-    }
-
-    private func dispatch(_ connection: Connection, head: RequestHead, framing: Framing, headEnd: Int) {
-        let end = headEnd + framing.contentLength
-        let body = framing.contentLength > 0 ? Array(connection.buffer[headEnd..<end]) : []
-        connection.consumed = end
-        let request = HTTPRequest(method: head.method, target: String(decoding: head.target, as: UTF8.self),
-                                  path: framing.path, query: framing.query,
-                                  version: head.minorVersion == 1 ? "HTTP/1.1" : "HTTP/1.0",
-                                  headers: HTTPHeaders(head.fields), body: body, remoteAddress: connection.remoteAddress)
-        connection.phase = .responding
-        connection.deadline = UInt64.max
-        setInterest(connection, 0)
+    /// Answers a complete request: on this thread when the responder says it is quick (a static file), else
+    /// through the worker queue, subject to admission control.
+    private func answer(_ dispatch: ConnectionStateMachine.Dispatch, on connection: Connection)
+        -> ConnectionStateMachine.Action {
+        let request = dispatch.request
+        if responder.answersOnEventLoop(request) {
+            let (bytes, close) = Self.serialize(responder.respond(to: request), for: dispatch, stopping: stopping)
+            return connection.machine.responseReady(bytes, close: close)
+        }
+        if connection.interest != 0 { setInterest(connection, 0) }
+        let job = Job(origin: self, fd: connection.fd, connectionID: connection.id, dispatch: dispatch)
         // Admission control: past the bound a request would only wait longer than a client should, so it is
         // told at once to come back (503 + Retry-After) instead of growing the queue without limit.
-        let job = Job(fd: connection.fd, connectionID: connection.id, request: request, isHead: head.method == "HEAD",
-                      keepAlive: framing.keepAlive, http10: head.minorVersion == 0)
-        let exempt = responder?.completesAdmittedWork(method: request.method, path: request.path) ?? false
-        if !pool.submit(job, limit: exempt ? Int.max : limits.maxQueuedRequests) {
-            fail(connection, status: 503, isHead: head.method == "HEAD", retryAfter: 1)
+        let exempt = responder.completesAdmittedWork(method: request.method, path: request.path)
+        if pool.submit(job, limit: exempt ? Int.max : limits.maxQueuedRequests) { return .none }
+        return connection.machine.admissionRefused(isHead: dispatch.isHead)
+    }
+
+    /// The bytes of an answer and whether the connection closes after it.
+    static func serialize(_ response: HTTPResponse, for dispatch: ConnectionStateMachine.Dispatch,
+                          stopping: Bool) -> (bytes: [UInt8], close: Bool) {
+        let responseCloses = response.headers.contains {
+            asciiCaseInsensitiveEquals($0.0, "Connection") && $0.1.lowercased().contains("close")
         }
+        let close = !dispatch.keepAlive || responseCloses || stopping
+        let bytes = ResponseWriter.serialize(response, isHead: dispatch.isHead, close: close,
+                                             http10KeepAlive: dispatch.http10)
+        return (bytes, close)
     }
 
-    /// Answers a protocol error and closes.
-    private func fail(_ connection: Connection, status: Int, isHead: Bool, retryAfter: Int? = nil) {
-        var response = errorResponse(status)
-        if let retryAfter { response.setHeader("Retry-After", String(retryAfter)) }
-        connection.output = ResponseWriter.serialize(response, isHead: isHead, close: true, http10KeepAlive: false)
-        connection.outputOffset = 0
-        connection.closeAfterOutput = true
-        connection.phase = .sending
-        flush(connection)
-    }
+    private static let continueBytes = Array("HTTP/1.1 100 Continue\r\n\r\n".utf8)
 
-    /// Writes what the socket takes; when the answer is out, lingers, closes or reads the next request.
+    /// Writes what the socket takes and reports it to the state machine.
     private func flush(_ connection: Connection) {
-        let total = connection.output.count
-        while connection.outputOffset < total {
-            let n = connection.output.withUnsafeBytes { raw -> Int in
+        while true {
+            let pending = connection.machine.pendingOutput
+            if pending.isEmpty { return }
+            let n = pending.withUnsafeBytes { raw -> Int in
                 guard let base = raw.baseAddress else { return 0 }
-                return Glibc.send(connection.fd, base + connection.outputOffset, total - connection.outputOffset, Int32(MSG_NOSIGNAL))
+                return Glibc.send(connection.fd, base, raw.count, Int32(MSG_NOSIGNAL))
             }
             if n > 0 {
-                connection.outputOffset += n
-                continue
+                let next = connection.machine.wrote(n, now: clock())
+                if case .write = next { continue }
+                return perform(next, on: connection)
             }
             if n < 0, errno == EINTR { continue }
             if n < 0, errno == EAGAIN || errno == EWOULDBLOCK {
-                connection.deadline = monotonicNanos() + limits.sendIdle.nanoseconds
-                connection.expiry = .close
-                if connection.interest != EPOLLOUT.rawValue { setInterest(connection, EPOLLOUT.rawValue) }
-                return
+                return perform(connection.machine.writeBlocked(now: clock()), on: connection)
             }
-            return close(connection)
+            return perform(connection.machine.closeNow(), on: connection)
         }
-        connection.output = []
-        connection.outputOffset = 0
-        connection.answered += 1
-        if connection.closeAfterOutput { return linger(connection) }
-        connection.startNextRequest(limits: limits, now: monotonicNanos())
-        setInterest(connection, EPOLLIN.rawValue | EPOLLRDHUP.rawValue)
-        advance(connection)  // a pipelined request may already be complete
-    }
-
-    private func linger(_ connection: Connection) {
-        Glibc.shutdown(connection.fd, Int32(SHUT_WR))
-        connection.phase = .lingering
-        connection.deadline = monotonicNanos() + Self.lingerTime
-        connection.expiry = .close
-        setInterest(connection, EPOLLIN.rawValue | EPOLLRDHUP.rawValue)
     }
 
     private func close(_ connection: Connection) {
         guard connections[connection.fd] === connection else { return }
+        if case .closed = connection.machine.state {} else { _ = connection.machine.closeNow() }
         connections.removeValue(forKey: connection.fd)
-        if let count = perAddress[connection.remoteAddress], count > 1 {
-            perAddress[connection.remoteAddress] = count - 1
-        } else {
-            perAddress.removeValue(forKey: connection.remoteAddress)
-        }
-        openConnections.withLock { $0 = connections.count }
+        tally.release(connection.remoteAddress)
         Glibc.close(connection.fd)  // also removes it from the epoll set
     }
 
@@ -526,16 +455,13 @@ final class EventLoop: @unchecked Sendable {
     private func sweep(now: UInt64) {
         if acceptPaused, listenFD >= 0 {
             acceptPaused = false
-            register(listenFD, events: EPOLLIN.rawValue, operation: EPOLL_CTL_MOD)
+            register(listenFD, events: Self.listening, operation: EPOLL_CTL_ADD)
         }
         var expired: [Connection] = []
-        for connection in connections.values where connection.deadline <= now { expired.append(connection) }
-        for connection in expired {
-            switch connection.expiry {
-            case .close: close(connection)
-            case .requestTimeout: fail(connection, status: 408, isHead: false)
-            }
+        for connection in connections.values {
+            if let deadline = connection.machine.deadline, deadline <= now { expired.append(connection) }
         }
+        for connection in expired { perform(connection.machine.deadlinePassed(now: now), on: connection) }
     }
 
     private func setInterest(_ connection: Connection, _ events: UInt32, operation: Int32 = EPOLL_CTL_MOD) {

@@ -1,5 +1,6 @@
 import Foundation
 
+/// Why a form body or query could not be decoded (the request is answered 400).
 public enum FormError: Error, Sendable, Equatable {
     case invalidPercentEncoding
     case invalidUTF8
@@ -8,8 +9,10 @@ public enum FormError: Error, Sendable, Equatable {
 
 /// Decoded form fields in order; names may repeat.
 public struct FormFields: Sendable {
+    /// Every field as received (after decoding), in order.
     public private(set) var pairs: [(name: String, value: String)]
 
+    /// Fields from decoded name/value pairs, in order.
     public init(_ pairs: [(String, String)] = []) { self.pairs = pairs.map { (name: $0.0, value: $0.1) } }
 
     /// The first value of `name`.
@@ -24,15 +27,19 @@ public struct FormFields: Sendable {
         return pairs.compactMap { seen.insert($0.name).inserted ? $0.name : nil }
     }
 
+    /// The number of fields, repeated names counted each time.
     public var count: Int { pairs.count }
+    /// Whether the form has no field at all.
     public var isEmpty: Bool { pairs.isEmpty }
 }
 
 /// `application/x-www-form-urlencoded` decoding: `+` is a space, `%XX` must be valid, the result must be
 /// UTF-8; names and values are trimmed and NFC-normalised (docs/ARCHITECTURE.md §5).
 public enum FormDecoder {
+    /// Most fields a form may carry; one more is `FormError.tooManyFields`.
     public static let maxFields = 200
 
+    /// The fields of an `application/x-www-form-urlencoded` body.
     public static func decode(_ body: [UInt8]) throws(FormError) -> FormFields {
         var pairs: [(String, String)] = []
         for part in body.split(separator: UInt8(ascii: "&"), omittingEmptySubsequences: true) {
@@ -51,6 +58,7 @@ public enum FormDecoder {
         return FormFields(pairs)
     }
 
+    /// The fields of a query string (without the `?`), decoded like a form body.
     public static func decode(query: String) throws(FormError) -> FormFields {
         try decode(Array(query.utf8))
     }

@@ -2,6 +2,7 @@ import Foundation
 import Glibc
 import SportelloCore
 
+/// Why the server could not start.
 public enum HTTPServerError: Error, Sendable, Equatable {
     case invalidAddress(String)
     case alreadyStarted
@@ -9,13 +10,16 @@ public enum HTTPServerError: Error, Sendable, Equatable {
     case system(call: String, errno: Int32)
 }
 
-/// An HTTP/1.1 server: one event-loop thread does all socket I/O with epoll (`EventLoop`), a fixed pool of
-/// worker threads runs the responder. Deadlines on every phase (docs/ARCHITECTURE.md §5); at most
-/// `limits.maxConnections` connections, and `limits.maxConnectionsPerAddress` from one address unless it is
-/// one of `uncappedAddresses` (the reverse proxy, whose connections carry everyone's requests).
+/// An HTTP/1.1 server: event-loop threads (`EventLoop`, one per core) do all socket I/O with epoll and answer
+/// static files, a fixed pool of worker threads runs the responder for everything else. Deadlines on every
+/// phase (docs/ARCHITECTURE.md §5); at most `limits.maxConnections` connections, and
+/// `limits.maxConnectionsPerAddress` from one address unless it is one of `uncappedAddresses` (the reverse
+/// proxy, whose connections carry everyone's requests), counted across the loops.
 public final class HTTPServer: Sendable {
+    /// The address it listens on (`127.0.0.1`, `::1`, `0.0.0.0`…).
     public let host: String
     private let requestedPort: Int
+    /// Sizes, deadlines and counts it enforces (docs/ARCHITECTURE.md §5).
     public let limits: HTTPLimits
     let responder: any HTTPResponder
     private let uncappedAddresses: Set<String>
@@ -27,11 +31,15 @@ public final class HTTPServer: Sendable {
     private struct State {
         var started = false
         var stopping = false
-        var loopRunning = false
+        var loopsRunning = 0
         var boundPort: Int?
-        var loop: EventLoop?
+        var loops: [EventLoop] = []
     }
 
+    private let tally = ConnectionTally()
+
+    /// A server for `responder` on `host`:`port` (0: any free port); `errorPage` renders the protocol errors
+    /// it answers itself (400, 408, 413, 503…). Nothing happens before `start()`.
     public init(host: String = "127.0.0.1", port: Int, limits: HTTPLimits = .standard, responder: any HTTPResponder,
                 uncappedAddresses: [String] = [], errorPage: (@Sendable (Int) -> HTTPResponse)? = nil) {
         self.host = host
@@ -46,7 +54,7 @@ public final class HTTPServer: Sendable {
     public var port: Int { state.withLock { $0.boundPort ?? requestedPort } }
 
     /// Number of connections open now.
-    public var connectionCount: Int { state.withLock { $0.loop }?.openConnections.withLock { $0 } ?? 0 }
+    public var connectionCount: Int { tally.total }
 
     /// Binds, listens and returns; serving happens on background threads. A server starts once.
     public func start() throws(HTTPServerError) {
@@ -60,56 +68,89 @@ public final class HTTPServer: Sendable {
 
         let listenFD = try bindAndListen()
         let bound = Self.localPort(listenFD) ?? requestedPort
-        let loop: EventLoop
-        do {
-            loop = try EventLoop(listenFD: listenFD, limits: limits, uncappedAddresses: uncappedAddresses,
-                                 errorResponse: { [weak self] status in
-                                     self?.errorResponse(status) ?? .text(status, "\(status)\n")
-                                 })
+        let pool = WorkerPool(threads: limits.workers)
+        var loops: [EventLoop] = []
+        do throws(HTTPServerError) {
+            for index in 0..<max(1, limits.eventLoops) {
+                // Each loop owns a descriptor of the one listening socket and closes it when it stops.
+                let descriptor = index == 0 ? listenFD : dup(listenFD)
+                guard descriptor >= 0 else { throw HTTPServerError.system(call: "dup", errno: errno) }
+                _ = fcntl(descriptor, F_SETFD, FD_CLOEXEC)
+                do throws(HTTPServerError) {
+                    loops.append(try EventLoop(listenFD: descriptor, limits: limits,
+                                               uncappedAddresses: uncappedAddresses, responder: responder,
+                                               pool: pool, tally: tally,
+                                               errorResponse: { [weak self] status in
+                                                   self?.errorResponse(status) ?? .text(status, "\(status)\n")
+                                               }))
+                } catch {
+                    Glibc.close(descriptor)
+                    throw error
+                }
+            }
         } catch {
-            Glibc.close(listenFD)
+            // The loops made so far close their descriptors; a failed one closed its own.
+            for loop in loops { loop.requestStop(force: true); loop.run() }
             throw error
         }
-        guard loop.startWorkers(responder, isStopping: { [weak self] in self?.isStopping ?? true }) else {
-            loop.requestStop(force: true)
-            loop.run()
-            throw .system(call: "pthread_create", errno: errno)
+        let started = pool.start { [weak self, responder] job in
+            let response = responder.respond(to: job.dispatch.request)
+            let (bytes, close) = EventLoop.serialize(response, for: job.dispatch, stopping: self?.isStopping ?? true)
+            job.origin.complete(Completion(fd: job.fd, connectionID: job.connectionID, bytes: bytes, close: close))
+        }
+        guard started else {
+            let e = errno
+            pool.stop()
+            for loop in loops { loop.requestStop(force: true); loop.run() }
+            throw .system(call: "pthread_create", errno: e)
         }
         state.withLock { s in
             s.boundPort = bound
-            s.loop = loop
-            s.loopRunning = true
+            s.loops = loops
+            s.loopsRunning = loops.count
         }
-        guard spawnDetachedThread({ [self] in
-            loop.run()
-            state.withLock { $0.loopRunning = false }
-        }) else {
-            state.withLock { $0.loopRunning = false }
-            loop.requestStop(force: true)
-            loop.run()
-            throw .system(call: "pthread_create", errno: errno)
+        for (index, loop) in loops.enumerated() {
+            let spawned = spawnDetachedThread { [self] in
+                loop.run()
+                let last = state.withLock { s -> Bool in
+                    s.loopsRunning -= 1
+                    return s.loopsRunning == 0
+                }
+                if last { pool.stop() }
+            }
+            if !spawned {
+                let e = errno
+                for other in loops { other.requestStop(force: true) }
+                // The loops not started are run here once, to release their descriptors.
+                for other in loops[index...] {
+                    other.run()
+                    state.withLock { $0.loopsRunning -= 1 }
+                }
+                if index == 0 { pool.stop() }
+                throw .system(call: "pthread_create", errno: e)
+            }
         }
     }
 
     /// Stops accepting, closes idle connections at once and waits up to `grace` for responses in flight;
     /// connections still open after that are closed. Returns when the listening socket is closed.
     public func stop(grace: Duration = .seconds(2)) {
-        let loop = state.withLock { s -> EventLoop? in
-            guard s.started, !s.stopping else { return nil }
+        let loops = state.withLock { s -> [EventLoop] in
+            guard s.started, !s.stopping else { return [] }
             s.stopping = true
-            return s.loop
+            return s.loops
         }
-        guard let loop else { return }
-        loop.requestStop(force: false)
+        guard !loops.isEmpty else { return }
+        for loop in loops { loop.requestStop(force: false) }
         if !waitUntilStopped(deadline: monotonicNanos() + grace.nanoseconds) {
-            loop.requestStop(force: true)
+            for loop in loops { loop.requestStop(force: true) }
             _ = waitUntilStopped(deadline: monotonicNanos() + 1_000_000_000)
         }
     }
 
     private func waitUntilStopped(deadline: UInt64) -> Bool {
         while true {
-            if state.withLock({ !$0.loopRunning }) { return true }
+            if state.withLock({ $0.loopsRunning == 0 }) { return true }
             if monotonicNanos() >= deadline { return false }
             usleep(2_000)
         }
@@ -221,12 +262,22 @@ public final class HTTPServer: Sendable {
 }
 
 /// Serialises responses: status line, the responder's headers (sanitised), `Date`, `Content-Length`,
-/// `Connection`, then the body unless HEAD/204/304.
+/// `Connection`, then the body unless HEAD/204/304. Written straight into one byte array sized up front:
+/// this runs once per request, on the event loop for static pages.
 enum ResponseWriter {
     static func serialize(_ response: HTTPResponse, isHead: Bool, close: Bool, http10KeepAlive: Bool) -> [UInt8] {
         let status = (100...999).contains(response.status) ? response.status : 500
         let bodiless = status < 200 || status == 204 || status == 304
-        var head = "HTTP/1.1 \(status) \(HTTPResponse.reasonPhrase(status))\r\n"
+        let sendBody = !isHead && !bodiless
+        var headerBytes = 0
+        for (name, value) in response.headers { headerBytes += name.utf8.count + value.utf8.count + 4 }
+        var out: [UInt8] = []
+        out.reserveCapacity(160 + headerBytes + (sendBody ? response.body.count : 0))
+        out.append(contentsOf: "HTTP/1.1 ".utf8)
+        appendDecimal(status, to: &out)
+        out.append(0x20)
+        out.append(contentsOf: HTTPResponse.reasonPhrase(status).utf8)
+        out.append(contentsOf: crlf)
         var declaredLength: String?
         for (name, value) in response.headers {
             guard !name.isEmpty, name.utf8.allSatisfy(isTokenByte) else { continue }
@@ -236,34 +287,48 @@ enum ResponseWriter {
             }
             if asciiCaseInsensitiveEquals(name, "Date") || asciiCaseInsensitiveEquals(name, "Connection")
                 || asciiCaseInsensitiveEquals(name, "Transfer-Encoding") { continue }
-            head += name
-            head += ": "
-            head += sanitize(value)
-            head += "\r\n"
+            out.append(contentsOf: name.utf8)
+            out.append(0x3A)
+            out.append(0x20)
+            appendSanitized(value, to: &out)
+            out.append(contentsOf: crlf)
         }
-        head += "Date: \(HTTPDate.now())\r\n"
+        out.append(contentsOf: HTTPDate.currentDateField())
         if !bodiless {
+            out.append(contentsOf: "Content-Length: ".utf8)
             // A HEAD answer may declare the length of the body it would have had.
             if isHead, response.body.isEmpty, let declared = declaredLength, !declared.isEmpty,
                declared.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }) {
-                head += "Content-Length: \(declared)\r\n"
+                out.append(contentsOf: declared.utf8)
             } else {
-                head += "Content-Length: \(response.body.count)\r\n"
+                appendDecimal(response.body.count, to: &out)
             }
+            out.append(contentsOf: crlf)
         }
-        if close { head += "Connection: close\r\n" } else if http10KeepAlive { head += "Connection: keep-alive\r\n" }
-        head += "\r\n"
-        let sendBody = !isHead && !bodiless
-        var out: [UInt8] = []
-        out.reserveCapacity(head.utf8.count + (sendBody ? response.body.count : 0))
-        out.append(contentsOf: head.utf8)
+        if close {
+            out.append(contentsOf: "Connection: close\r\n".utf8)
+        } else if http10KeepAlive {
+            out.append(contentsOf: "Connection: keep-alive\r\n".utf8)
+        }
+        out.append(contentsOf: crlf)
         if sendBody { out.append(contentsOf: response.body) }
         return out
     }
 
-    /// No CR, LF or NUL may reach the wire from a header value (response splitting).
-    private static func sanitize(_ value: String) -> String {
-        guard value.utf8.contains(where: { $0 == 0x0D || $0 == 0x0A || $0 == 0 }) else { return value }
-        return String(decoding: value.utf8.map { $0 == 0x0D || $0 == 0x0A || $0 == 0 ? 0x20 : $0 }, as: UTF8.self)
+    private static let crlf: [UInt8] = [0x0D, 0x0A]
+
+    private static func appendDecimal(_ value: Int, to out: inout [UInt8]) {
+        out.append(contentsOf: String(value).utf8)
+    }
+
+    /// No CR, LF or NUL may reach the wire from a header value (response splitting): each becomes a space.
+    private static func appendSanitized(_ value: String, to out: inout [UInt8]) {
+        let unsafe = { (byte: UInt8) in byte == 0x0D || byte == 0x0A || byte == 0 }
+        let found = value.utf8.withContiguousStorageIfAvailable { $0.contains(where: unsafe) }
+        guard found ?? value.utf8.contains(where: unsafe) else {
+            out.append(contentsOf: value.utf8)
+            return
+        }
+        for byte in value.utf8 { out.append(unsafe(byte) ? 0x20 : byte) }
     }
 }

@@ -4,10 +4,13 @@ import Foundation
 
 /// Header fields in arrival order with ASCII case-insensitive lookup.
 public struct HTTPHeaders: Sendable, Sequence {
+    /// One field: name as received, value without surrounding whitespace.
     public typealias Element = (name: String, value: String)
     private var storage: [Element]
 
+    /// No fields.
     public init() { storage = [] }
+    /// These fields, in this order.
     public init(_ fields: [(String, String)]) { storage = fields.map { (name: $0.0, value: $0.1) } }
 
     /// The first value of the field `name`, or nil.
@@ -21,16 +24,23 @@ public struct HTTPHeaders: Sendable, Sequence {
         storage.compactMap { asciiCaseInsensitiveEquals($0.name, name) ? $0.value : nil }
     }
 
+    /// Whether a field `name` is present (any case).
     public func contains(_ name: String) -> Bool { self[name] != nil }
+    /// The number of fields, repeated names counted each time.
     public var count: Int { storage.count }
+    /// Whether there is no field.
     public var isEmpty: Bool { storage.isEmpty }
+    /// Every field in arrival order.
     public var fields: [Element] { storage }
+    /// Appends a field (an existing one with the same name stays).
     public mutating func add(_ name: String, _ value: String) { storage.append((name: name, value: value)) }
+    /// The fields in arrival order.
     public func makeIterator() -> IndexingIterator<[Element]> { storage.makeIterator() }
 }
 
 /// A parsed request as handed to a responder.
 public struct HTTPRequest: Sendable {
+    /// `GET`, `POST`… exactly as received (methods are case-sensitive).
     public let method: String
     /// The request target exactly as received (`/path?query`).
     public let target: String
@@ -40,11 +50,14 @@ public struct HTTPRequest: Sendable {
     public let query: String?
     /// `HTTP/1.1` or `HTTP/1.0`.
     public let version: String
+    /// The header fields in arrival order.
     public let headers: HTTPHeaders
+    /// The body (`Content-Length` bytes; empty without one).
     public let body: [UInt8]
     /// Peer IP address, e.g. `127.0.0.1`.
     public let remoteAddress: String
 
+    /// A request with its parts already split (the server builds them from the head).
     public init(method: String, target: String, path: String, query: String?, version: String = "HTTP/1.1",
                 headers: HTTPHeaders = HTTPHeaders(), body: [UInt8] = [], remoteAddress: String = "127.0.0.1") {
         self.method = method
@@ -76,20 +89,26 @@ public struct HTTPRequest: Sendable {
 
 /// A response produced by a responder. The server adds `Date`, `Content-Length` and `Connection`.
 public struct HTTPResponse: Sendable {
+    /// The status code (an out-of-range one is sent as 500).
     public var status: Int
+    /// Header fields in order; `Date`, `Connection`, `Transfer-Encoding` are set by the server.
     public var headers: [(String, String)]
+    /// The body (not sent for HEAD, 204 and 304).
     public var body: [UInt8]
 
+    /// An answer made of its parts.
     public init(status: Int, headers: [(String, String)] = [], body: [UInt8] = []) {
         self.status = status
         self.headers = headers
         self.body = body
     }
 
+    /// A UTF-8 plain-text answer.
     public static func text(_ status: Int, _ text: String) -> HTTPResponse {
         HTTPResponse(status: status, headers: [("Content-Type", "text/plain; charset=utf-8")], body: Array(text.utf8))
     }
 
+    /// A UTF-8 HTML answer; `html` must already be escaped.
     public static func html(_ status: Int, _ html: String) -> HTTPResponse {
         HTTPResponse(status: status, headers: [("Content-Type", "text/html; charset=utf-8")], body: Array(html.utf8))
     }
@@ -115,6 +134,7 @@ public struct HTTPResponse: Sendable {
         headers.append((name, value))
     }
 
+    /// The reason phrase of the status line (`Not Found`); `Status N` for codes without one.
     public static func reasonPhrase(_ status: Int) -> String {
         switch status {
         case 100: "Continue"
@@ -157,23 +177,34 @@ public struct HTTPResponse: Sendable {
     }
 }
 
-/// Answers requests. Called synchronously on the connection's thread.
+/// Answers requests. `respond(to:)` runs on one of the server's worker threads (several at once, so it must be
+/// thread-safe), or on the event-loop thread itself for the requests `answersOnEventLoop` claims.
 public protocol HTTPResponder: Sendable {
+    /// The answer to `request`. The server adds `Date`, `Content-Length` and `Connection`.
     func respond(to request: HTTPRequest) -> HTTPResponse
     /// Whether a request finishes work the server already admitted (a confirmation of a hold it granted):
     /// such a request is queued even past `HTTPLimits.maxQueuedRequests`, so admission control turns away new
     /// work, never the completion of work in progress. Their number is bounded by that earlier work.
     func completesAdmittedWork(method: String, path: String) -> Bool
+    /// Whether `request` is answered on the event-loop thread, without the hand-over to a worker and back: only
+    /// for answers that are quick and never wait on a lock, a database or a child process (a static file, most
+    /// often from memory). Everything else on that thread waits meanwhile, so the default is false.
+    func answersOnEventLoop(_ request: HTTPRequest) -> Bool
 }
 
 extension HTTPResponder {
+    /// By default every request finishes new work and may be turned away by admission control.
     public func completesAdmittedWork(method: String, path: String) -> Bool { false }
+    /// By default every request goes to a worker.
+    public func answersOnEventLoop(_ request: HTTPRequest) -> Bool { false }
 }
 
 /// A responder made of a closure.
 public struct HTTPClosureResponder: HTTPResponder {
     private let handler: @Sendable (HTTPRequest) -> HTTPResponse
+    /// A responder answering with `handler`, on worker threads.
     public init(_ handler: @escaping @Sendable (HTTPRequest) -> HTTPResponse) { self.handler = handler }
+    /// `handler`'s answer.
     public func respond(to request: HTTPRequest) -> HTTPResponse { handler(request) }
 }
 
@@ -213,12 +244,17 @@ public struct HTTPLimits: Sendable {
     /// Requests waiting for a worker at once; one more is answered 503 with Retry-After at once (admission
     /// control: in a rush the queue would otherwise grow past any useful waiting time).
     public var maxQueuedRequests: Int
+    /// Event-loop threads, all accepting from the one listening socket: each does the socket I/O of its
+    /// connections and answers static files itself, so one per core lets `serve` use every core for pages.
+    public var eventLoops: Int
 
+    /// Limits with the documented defaults; tests shorten the deadlines.
     public init(requestLine: Int = 8 * 1024, headerBlock: Int = 16 * 1024, headerFields: Int = 100,
                 body: Int = 64 * 1024, headerDeadline: Duration = .seconds(10), bodyIdle: Duration = .seconds(10), requestDeadline: Duration = .seconds(30),
                 keepAliveIdle: Duration = .seconds(15), sendIdle: Duration = .seconds(10), maxConnections: Int = 10_000,
                 maxConnectionsPerAddress: Int = 64, workers: Int = max(16, 4 * ProcessInfo.processInfo.activeProcessorCount),
-                maxQueuedRequests: Int = 2_048) {
+                maxQueuedRequests: Int = 2_048,
+                eventLoops: Int = min(4, max(1, ProcessInfo.processInfo.activeProcessorCount))) {
         self.requestLine = requestLine
         self.headerBlock = headerBlock
         self.headerFields = headerFields
@@ -232,8 +268,10 @@ public struct HTTPLimits: Sendable {
         self.maxConnectionsPerAddress = maxConnectionsPerAddress
         self.workers = workers
         self.maxQueuedRequests = maxQueuedRequests
+        self.eventLoops = eventLoops
     }
 
+    /// The limits of docs/ARCHITECTURE.md §5.
     public static let standard = HTTPLimits()
 }
 
@@ -246,6 +284,15 @@ public struct HTTPLimits: Sendable {
 func asciiCaseInsensitiveEquals(_ a: String, _ b: String) -> Bool {
     let a = a.utf8, b = b.utf8
     guard a.count == b.count else { return false }
+    // Header names are compared several times per request: over the bytes in place when they are contiguous
+    // (native strings always are), not through generic iterators.
+    let compared = a.withContiguousStorageIfAvailable { left in
+        b.withContiguousStorageIfAvailable { right in
+            for index in 0..<left.count where asciiLower(left[index]) != asciiLower(right[index]) { return false }
+            return true
+        }
+    }
+    if let compared, let compared { return compared }
     return zip(a, b).allSatisfy { asciiLower($0) == asciiLower($1) }
 }
 

@@ -165,6 +165,7 @@ struct HeadParser {
 /// The server's reading of a request as a pure function of its bytes, for the fuzz harness: the same
 /// head parser and framing rules the event loop applies, without a socket.
 public enum RequestParsing {
+    /// What the server would do with a byte string received on a new connection.
     public enum Verdict: Equatable, Sendable {
         /// The bytes end before the request does (the server would wait for more).
         case incomplete
@@ -174,6 +175,7 @@ public enum RequestParsing {
         case refused(Int)
     }
 
+    /// The server's verdict on `bytes` as the start of a connection.
     public static func verdict(_ bytes: [UInt8], limits: HTTPLimits = .standard) -> Verdict {
         var parser = HeadParser(limits: limits)
         switch parser.advance(bytes) {

@@ -3,6 +3,7 @@
 /// their own CSS and JS, post forms only to the site, are never framed, never sniffed, leak no referrer.
 /// Behind nginx the endpoint's copies are hidden (`proxy_hide_header`) and nginx's are sent, once.
 public enum SecurityHeaders {
+    /// The headers, in the order they are sent.
     public static let all: [(String, String)] = [
         ("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"),
         ("X-Content-Type-Options", "nosniff"),
@@ -15,8 +16,12 @@ public enum SecurityHeaders {
     /// `response` with each security header it does not already carry.
     public static func added(to response: HTTPResponse) -> HTTPResponse {
         var response = response
-        let present = Set(response.headers.map { $0.0.lowercased() })
-        for header in all where !present.contains(header.0.lowercased()) { response.headers.append(header) }
+        let count = response.headers.count
+        for header in all {
+            // Compared in place: this runs for every answer, and static pages already carry them all.
+            let present = response.headers[0..<count].contains { asciiCaseInsensitiveEquals($0.0, header.0) }
+            if !present { response.headers.append(header) }
+        }
         return response
     }
 }

@@ -6,6 +6,7 @@ import SportelloCore
 /// `.gz` siblings. Never serves anything outside `root` (dot segments, hidden files and symlinks that
 /// resolve outside are refused).
 public struct StaticFiles: HTTPResponder {
+    /// The folder served (`output/`), as configured.
     public let root: String
     private let resolvedRoot: String?
     /// Small files already read, answered without resolving the path again; nil when disabled.
@@ -34,6 +35,10 @@ public struct StaticFiles: HTTPResponder {
         "woff2": "font/woff2", "woff": "font/woff", "pdf": "application/pdf", "csv": "text/csv; charset=utf-8",
     ]
 
+    /// Files are answered on the event loop: most from memory, the others with a few system calls.
+    public func answersOnEventLoop(_ request: HTTPRequest) -> Bool { true }
+
+    /// The file `request.path` names, a redirect to add its slash, 405 for other methods, or the 404 page.
     public func respond(to request: HTTPRequest) -> HTTPResponse {
         guard request.method == "GET" || request.method == "HEAD" else {
             var response = HTTPResponse.text(405, "405 Method Not Allowed\n")
@@ -46,7 +51,7 @@ public struct StaticFiles: HTTPResponder {
         for segment in segments {
             // `..` and `.` (also when they arrived percent-encoded: `path` is decoded) and hidden files.
             if segment.hasPrefix("."), segment != ".well-known" { return notFound(request) }
-            if segment.contains("\\") { return notFound(request) }
+            if segment.utf8.contains(UInt8(ascii: "\\")) { return notFound(request) }
         }
         let relative = segments.joined(separator: "/")
         let acceptsGzip = Self.acceptsGzip(request.headers.values("Accept-Encoding"))
@@ -328,11 +333,12 @@ final class StaticFileCache: Sendable {
 }
 
 extension StringProtocol {
+    /// Without the leading and trailing characters of `set` (ASCII characters only: header syntax).
     func trimmed(of set: String) -> String {
-        let chars = Set(set)
-        var s = Substring(self)
-        while let f = s.first, chars.contains(f) { s = s.dropFirst() }
-        while let l = s.last, chars.contains(l) { s = s.dropLast() }
-        return String(s)
+        let bytes = Substring(self).utf8
+        let isTrimmed = { (byte: UInt8) in set.utf8.contains(byte) }
+        guard let first = bytes.firstIndex(where: { !isTrimmed($0) }),
+              let last = bytes.lastIndex(where: { !isTrimmed($0) }) else { return "" }
+        return String(decoding: bytes[first...last], as: UTF8.self)
     }
 }

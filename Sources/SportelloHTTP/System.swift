@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import SportelloCore
 
 /// Monotonic clock in nanoseconds.
 @inline(__always) func monotonicNanos() -> UInt64 {
@@ -45,27 +46,6 @@ func spawnDetachedThread(_ body: @escaping @Sendable () -> Void) -> Bool {
     return true
 }
 
-/// Waits for `events` on `fd` (and optionally for the stop pipe) until `deadline`.
-enum PollResult { case ready, timeout, stopped, failed }
-
-func pollFD(_ fd: Int32, events: Int16, stopFD: Int32?, until deadline: UInt64) -> PollResult {
-    while true {
-        let now = monotonicNanos()
-        if now >= deadline { return .timeout }
-        let remaining = (deadline - now + 999_999) / 1_000_000
-        let ms = Int32(min(remaining, 60_000))
-        var fds = [pollfd(fd: fd, events: events, revents: 0), pollfd(fd: stopFD ?? -1, events: Int16(POLLIN), revents: 0)]
-        let rc = poll(&fds, nfds_t(stopFD == nil ? 1 : 2), ms)
-        if rc < 0 {
-            if errno == EINTR { continue }
-            return .failed
-        }
-        if rc == 0 { continue }
-        if stopFD != nil, fds[1].revents != 0 { return .stopped }
-        if fds[0].revents != 0 { return .ready }
-    }
-}
-
 /// HTTP-date (IMF-fixdate) formatting and parsing.
 enum HTTPDate {
     private static let days = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
@@ -82,6 +62,17 @@ enum HTTPDate {
     }
 
     static func now() -> String { format(Int(time(nil))) }
+
+    /// `Date: <now>\r\n`, formatted once a second rather than once per answer.
+    static func currentDateField() -> [UInt8] {
+        let second = Int(time(nil))
+        if let cached = dateField.withLock({ $0.second == second ? $0.bytes : nil }) { return cached }
+        let bytes = Array("Date: \(format(second))\r\n".utf8)
+        dateField.withLock { $0 = (second, bytes) }
+        return bytes
+    }
+
+    private static let dateField = Locked<(second: Int, bytes: [UInt8])>((-1, []))
 
     /// Parses `Sun, 06 Nov 1994 08:49:37 GMT`; nil for anything else (RFC 9110: ignore invalid dates).
     static func parse(_ text: String) -> Int? {

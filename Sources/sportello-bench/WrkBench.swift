@@ -326,21 +326,35 @@ func staticBenchmark(services: Int, clients: Int, seconds: Int, threads: Int, te
     }
     defer { nginx.stop() }
     print("sportello-bench static: \(paths.count) pages of \(services) services, \(clients) wrk connections, \(threads) threads, \(seconds) s each, gzip accepted, loopback")
-    print("server            requests/s  p50 ms  p90 ms  p99 ms  non-200  socket errors")
+    // CPU µs/request: the server's own processor time (nginx's master and workers; this process, which runs
+    // `serve`, but not wrk) per answer. On a shared machine the rate follows the share of the cores each server
+    // is given; the CPU cost per request does not.
+    print("server            requests/s  p50 ms  p90 ms  p99 ms  non-200  socket errors  CPU µs/req")
     var rates: [String: Double] = [:]
-    for (name, port) in [("nginx", nginx.port), ("sportello serve", bench.server.port)] {
+    var costs: [String: Double] = [:]
+    let servers: [(String, Int, () -> Double)] = [
+        ("nginx", nginx.port, { nginx.cpuSeconds() }), ("sportello serve", bench.server.port, { processCPUSeconds() }),
+    ]
+    for (name, port, cpuSeconds) in servers {
         let started = monotonicSeconds()
+        let cpuBefore = cpuSeconds()
         guard let text = runWrk(["-t\(threads)", "-c\(clients)", "-d\(seconds)s", "--timeout", "10s", "-s",
                                  benchScript("pages.lua", templates: templates), "http://127.0.0.1:\(port)", "--", pathsFile]) else { return false }
+        let cpu = cpuSeconds() - cpuBefore
         let report = WrkReport(text)
         let rate = Double(report.requests) / (monotonicSeconds() - started)
         rates[name] = rate
+        costs[name] = cpu * 1e6 / Double(max(1, report.requests))
         let failed = report.outcomes.filter { $0.key != "200" }.values.reduce(0, +)
-        print(name.padding(toLength: 16, withPad: " ", startingAt: 0) + String(format: "  %10.0f  %6.2f  %6.2f  %6.2f  %7d  %13d", rate, report.latency["p50"] ?? 0,
-                     report.latency["p90"] ?? 0, report.latency["p99"] ?? 0, failed, report.socketErrors))
+        let columns = String(format: "  %10.0f  %6.2f  %6.2f  %6.2f  %7d  %13d  %10.1f", rate,
+                             report.latency["p50"] ?? 0, report.latency["p90"] ?? 0, report.latency["p99"] ?? 0,
+                             failed, report.socketErrors, costs[name] ?? 0)
+        print(name.padding(toLength: 16, withPad: " ", startingAt: 0) + columns)
         if failed > 0 || report.socketErrors > 0 { return false }
     }
-    print(String(format: "nginx / sportello serve: %.2f× the requests per second", (rates["nginx"] ?? 0) / max(1, rates["sportello serve"] ?? 1)))
+    print(String(format: "nginx / sportello serve: %.2f× the requests per second, %.2f× the CPU time per request",
+                 (rates["nginx"] ?? 0) / max(1, rates["sportello serve"] ?? 1),
+                 (costs["nginx"] ?? 0) / max(0.001, costs["sportello serve"] ?? 1)))
     return true
 }
 
@@ -400,6 +414,32 @@ final class NginxProcess {
         process.terminate()
         process.waitUntilExit()
     }
+
+    /// Processor time (user + system) of the master and its worker processes so far, from /proc.
+    func cpuSeconds() -> Double {
+        let master = process.processIdentifier
+        var total = 0.0
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        for entry in entries where entry.first?.isNumber == true {
+            guard let text = try? String(contentsOfFile: "/proc/\(entry)/stat", encoding: .utf8),
+                  let close = text.lastIndex(of: ")") else { continue }
+            // After the command name: state, ppid, …; utime and stime are fields 14 and 15 of the line.
+            let fields = text[text.index(after: close)...].split(separator: " ")
+            guard fields.count > 13, let pid = Int32(entry), let parent = Int32(fields[1]),
+                  pid == master || parent == master,
+                  let user = Double(fields[11]), let system = Double(fields[12]) else { continue }
+            total += user + system
+        }
+        return total / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }
+}
+
+/// Processor time (user + system) of this process's threads so far.
+func processCPUSeconds() -> Double {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    func seconds(_ time: timeval) -> Double { Double(time.tv_sec) + Double(time.tv_usec) / 1e6 }
+    return seconds(usage.ru_utime) + seconds(usage.ru_stime)
 }
 
 /// A port the kernel just handed out on loopback (closed again; free unless someone takes it meanwhile).
