@@ -96,10 +96,10 @@ func rome(_ day: String, _ time: String) -> Int64 {
         #expect(week.contains("data-element=\"appointment-booking\""))
         #expect(week.contains("<input type=\"hidden\" name=\"service\" value=\"carta-identita\">"))
         let free = rome("2026-11-26", "11:10")
-        #expect(week.contains("<input type=\"radio\" name=\"slot\" value=\"\(free)\" id=\"slot-\(free)\""))
+        #expect(week.contains("<input type=\"radio\" name=\"slot\" value=\"\(free)\""))
         #expect(!week.contains("value=\"\(rome("2026-11-26", "09:10"))\""))   // booked: no control
         #expect(!week.contains("value=\"\(rome("2026-11-25", "08:30"))\""))   // past
-        #expect(!week.contains("id=\"slot-\(rome("2026-11-26", "10:30"))\""))  // the pause
+        #expect(!week.contains("value=\"\(rome("2026-11-26", "10:30"))\""))  // the pause
         for text in ["Libero", "In prenotazione", "Occupato", "Non più prenotabile", "Chiuso", "Operatore non disponibile", "posti liberi: 1", "posti liberi: 2"] {
             #expect(week.contains(text), "\(text)")
         }
@@ -115,6 +115,29 @@ func rome(_ day: String, _ time: String) -> Int64 {
         #expect(read("\(output)/en/servizi/carta-identita/2026-W48.html").contains("Being booked"))
     }
 
+
+    /// Issue 16: the week page's bytes halved. Each state is said once per cell (its class and its text); the icon
+    /// lives in the stylesheet, a free slot's radio sits in its label, the group's `required` is on one radio only.
+    @Test func aWeekPageSaysEachStateOnceAndKeepsTheSlotsAccessible() throws {
+        let output = temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: output) }
+        let publisher = try demoPublisher(output: output)
+        let occupancy = FixtureOccupancy()
+        occupancy.set("carta-identita", rome("2026-11-26", "09:10"), SlotOccupancy(booked: 2))
+        try publisher.publishAll(now: now, source: occupancy)
+        let week = read("\(output)/servizi/carta-identita/2026-W48.html")
+        let free = rome("2026-11-26", "11:10")
+        #expect(week.contains("<td class=\"free\"><label><input type=\"radio\" name=\"slot\" value=\"\(free)\">"
+            + "<span class=\"vh\">giovedì 26 novembre 2026, 11:10, </span>Libero"))
+        #expect(week.contains("<td class=\"booked\">Occupato</td>"))
+        #expect(week.components(separatedBy: " required>").count == 2)
+        #expect(week.contains("<span class=\"swatch free\"></span> <strong>Libero</strong>"))
+        for icon in ["✓", "⏳", "✕", "🔒", "⊘", "aria-hidden", "title=\"11:10", " id=\"slot-"] {
+            #expect(!week.contains(icon), "\(icon)")
+        }
+        let css = read(repositoryRoot.appendingPathComponent("site-templates/assets/sportello.css").path)
+        #expect(css.contains(".slots .free::before, .swatch.free::before { content: \"\\2713\"; content: \"\\2713\" / \"\"; }"))
+    }
     @Test func unchangedPagesAreNotRewrittenAndAChangeRewritesOnlyItsPages() throws {
         let output = temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: output) }
