@@ -8,9 +8,12 @@ import SportelloCore
 /// these), so a change of any of them changes the digest.
 struct WeekInputs {
     private var bytes: [UInt8] = []
+    private var digest: [UInt8] = []
 
+    /// A cell is its start (minutes of its day), its state and its free places: with the date and the
+    /// configuration (in the fingerprint) that fixes its instants, and 5 bytes a cell keep hashing cheap.
     init(fingerprint: [UInt8], service: Service, grid: WeekGrid, weeks: [CivilDate]) {
-        bytes.reserveCapacity(64 + grid.days.reduce(0) { $0 + $1.cells.count } * 24)
+        bytes.reserveCapacity(128 + grid.days.reduce(0) { $0 + $1.cells.count } * 5)
         bytes.append(contentsOf: fingerprint)
         add(service.id)
         add(weeks.first?.dayNumber ?? 0)
@@ -28,11 +31,24 @@ struct WeekInputs {
             }
             add(day.cells.count)
             for cell in day.cells {
-                add(Int(cell.slot.startInstant))
-                add(Int(cell.slot.endInstant))
-                add(cell.state.rawValue)
-                add(cell.freeDesks)
+                addShort(cell.slot.start.minutes)
+                bytes.append(UInt8(truncatingIfNeeded: CellState.allCases.firstIndex(of: cell.state) ?? 255))
+                addShort(cell.freeDesks)
             }
+        }
+        digest = SHA256.hash(bytes)
+        bytes = []
+    }
+
+    /// Two bytes, or the full value behind a marker for the rare one that does not fit.
+    private mutating func addShort(_ value: Int) {
+        if (0..<0xFFFF).contains(value) {
+            bytes.append(UInt8(value >> 8))
+            bytes.append(UInt8(value & 0xFF))
+        } else {
+            bytes.append(0xFF)
+            bytes.append(0xFF)
+            add(value)
         }
     }
 
@@ -48,10 +64,8 @@ struct WeekInputs {
 
     /// The comment line that names these inputs in the page of `language`.
     func marker(language: String) -> [UInt8] {
-        var keyed = bytes
-        keyed.append(contentsOf: language.utf8)
-        let digest = SHA256.hash(keyed).prefix(16)
-        return Array("<!-- inputs \(SHA256.hex(Array(digest))) -->\n".utf8)
+        let keyed = SHA256.hash(digest + Array(language.utf8)).prefix(16)
+        return Array("<!-- inputs \(SHA256.hex(Array(keyed))) -->\n".utf8)
     }
 
     /// Puts the marker on the line after the doctype (or first, for a page without one).
