@@ -10,6 +10,9 @@ public struct LoadedSite: Sendable {
     public let catalogue: Catalogue
     public let renderer: PageRenderer
     public let options: Options
+    /// Digest of what every page depends on besides its data, read before loading (see `inputsFingerprint(of:)`);
+    /// nil for a configuration built in memory, whose pages are then always rendered.
+    public let inputsFingerprint: [UInt8]?
 
     public struct LoadError: Error, CustomStringConvertible {
         public let description: String
@@ -20,17 +23,23 @@ public struct LoadedSite: Sendable {
     /// log instead of showing an empty text). Only a tool that renders a comune's own, untrusted templates
     /// leniently would turn it off (docs/ARCHITECTURE.md §2).
     public init(options: Options, strictTemplates: Bool = true) throws(LoadError) {
+        // Read before the files are loaded: a file changed in between gives a fingerprint the next start
+        // does not find again, so its pages are rendered anew rather than kept.
+        let fingerprint = Self.inputsFingerprint(of: options)
         let configuration: SiteConfiguration
         do {
             configuration = try SiteConfiguration.load(path: options.configPath)
         } catch {
             throw LoadError(description: "\(options.configPath): \(error)")
         }
-        try self.init(configuration: configuration, options: options, strictTemplates: strictTemplates)
+        try self.init(configuration: configuration, options: options, strictTemplates: strictTemplates,
+                      inputsFingerprint: fingerprint)
     }
 
-    public init(configuration: SiteConfiguration, options: Options, strictTemplates: Bool = true) throws(LoadError) {
+    public init(configuration: SiteConfiguration, options: Options, strictTemplates: Bool = true,
+                inputsFingerprint: [UInt8]? = nil) throws(LoadError) {
         self.options = options
+        self.inputsFingerprint = inputsFingerprint
         self.configuration = configuration
         catalogue = Catalogue(configuration: configuration)
         let templates: TemplateLibrary
@@ -54,7 +63,36 @@ public struct LoadedSite: Sendable {
     }
 
     public func makePublisher() -> SitePublisher {
-        SitePublisher(renderer: renderer, outputDirectory: options.outputPath, assetsDirectory: "\(options.templatesPath)/assets")
+        SitePublisher(renderer: renderer, outputDirectory: options.outputPath,
+                      assetsDirectory: "\(options.templatesPath)/assets", inputsFingerprint: inputsFingerprint)
+    }
+
+    /// SHA-256 of the running program (its size, modification time and inode), the version, the configuration
+    /// file and every template and translation file (names and bytes); nil when one cannot be read. The
+    /// assets are not pages' inputs: they are copied and compared byte for byte.
+    static func inputsFingerprint(of options: Options) -> [UInt8]? {
+        var input = Array("\(sportelloVersion)\n".utf8)
+        var program = stat()
+        guard stat("/proc/self/exe", &program) == 0 else { return nil }
+        let modified = program.st_mtim
+        input.append(contentsOf: "\(program.st_size) \(modified.tv_sec).\(modified.tv_nsec) \(program.st_ino)\n".utf8)
+        guard let configuration = FileManager.default.contents(atPath: options.configPath) else { return nil }
+        input.append(contentsOf: configuration)
+        let root = URL(fileURLWithPath: options.templatesPath).standardizedFileURL.path
+        guard let enumerator = FileManager.default.enumerator(atPath: root) else { return nil }
+        var names: [String] = []
+        for case let name as String in enumerator where !name.hasPrefix("assets") && !name.hasPrefix(".") {
+            var isFolder: ObjCBool = false
+            if FileManager.default.fileExists(atPath: "\(root)/\(name)", isDirectory: &isFolder), !isFolder.boolValue {
+                names.append(name)
+            }
+        }
+        for name in names.sorted() {
+            guard let bytes = FileManager.default.contents(atPath: "\(root)/\(name)") else { return nil }
+            input.append(contentsOf: "\n\(name) \(bytes.count)\n".utf8)
+            input.append(contentsOf: bytes)
+        }
+        return SHA256.hash(input)
     }
 }
 

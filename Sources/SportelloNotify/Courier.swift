@@ -7,15 +7,16 @@ import SportelloStore
 /// Hands a message to an outside program (sendmail, an SMS gateway command) so that a worker killed at any
 /// moment, or a program slower than the worker is willing to wait, never causes a second send.
 ///
-/// Each message has two spool files beside its text (`message-<id>.message`): a lock and a "started" mark. The
-/// worker takes an exclusive `flock` on the lock file and gives that open file to the wrapper (a small shell
-/// process) as its standard output; the wrapper passes it on to the program (as descriptor 4). So the lock is
+/// Each message has two spool files, a lock and a "started" mark; its text reaches the program through a pipe
+/// filled before the program starts (through a spool file, `message-<id>.message`, when it is larger than a pipe
+/// holds). The worker takes an exclusive `flock` on the lock file and gives that open file to the wrapper (a small
+/// shell process) as its standard output; the wrapper passes it on to the program (as descriptor 4). So the lock is
 /// held for exactly as long as the wrapper or the program lives, whatever happens to the worker, and nothing
-/// depends on the database having recorded a pid (a worker can die right after starting the wrapper) or on
-/// pids at all (they are reused after a reboot). The wrapper creates the "started" mark as the program's
-/// output (what it says on failure), runs the program with the message on standard input, and records its
-/// exit status by writing it into the lock file. Files are few on purpose: creating one costs more than the
-/// rest of a hand-over on a busy spool.
+/// depends on the database having recorded a pid (a worker can die right after starting the wrapper) or on pids at
+/// all (they are reused after a reboot). The wrapper creates the "started" mark as the program's output (what it
+/// says on failure), runs the program with the message on standard input, and records its exit status by writing it
+/// into the lock file. Files are few on purpose: creating one costs more than the rest of a hand-over on a busy
+/// spool.
 ///
 /// A later look at a message, by a restarted worker or by a retry, first takes the lock: held means in flight
 /// (wait, send nothing); free with a status means settled (delivered or failed, without sending again: a
@@ -59,16 +60,29 @@ public struct Courier: Sendable {
                         keepWaiting: () -> Bool = { true }) -> Outcome {
         guard let program = command.first else { return .failed("no delivery command is configured") }
         return underLock(id) { base, lock in
-            do {
-                cleanUp(base, keepingLock: true)
-                // The message may carry a citizen's new password: readable by the service's user only.
-                try PrivateFiles.write(body, to: base + ".message")
-            } catch {
-                return .failed("cannot write the spool file: \(error)")
+            cleanUp(base, keepingLock: true)
+            // The whole message is in the pipe (or the file) before the wrapper starts, so the program never
+            // reads half of one. A pipe costs no file to create, zero and sync per message.
+            let input: Int32
+            if let filled = Self.filledPipe(body) {
+                input = filled
+            } else {
+                do {
+                    // The message may carry a citizen's new password: readable by the service's user only.
+                    try PrivateFiles.write(body, to: base + ".message")
+                } catch {
+                    return .failed("cannot write the spool file: \(error)")
+                }
+                input = open(base + ".message", O_RDONLY | O_CLOEXEC)
+                guard input >= 0 else {
+                    cleanUp(base, keepingLock: true)
+                    return .failed("cannot read the spool file: \(String(cString: strerror(errno)))")
+                }
             }
             let wrapper: Wrapper
             do {
-                wrapper = try Wrapper(base: base, command: command, lock: lock.descriptor)
+                defer { close(input) }
+                wrapper = try Wrapper(base: base, command: command, lock: lock.descriptor, input: input)
             } catch {
                 cleanUp(base, keepingLock: true)
                 return .failed("cannot start \(program): \(error)")
@@ -83,6 +97,37 @@ public struct Courier: Sendable {
             cleanUp(base)
             return .failed("\(program) ended without a status (exit \(exit))")
         }
+    }
+
+    /// The read end of a pipe that already holds all of `body` (its write end closed), or nil when the
+    /// message does not fit in a pipe (then it goes through a spool file).
+    static func filledPipe(_ body: [UInt8]) -> Int32? {
+        var ends: [Int32] = [-1, -1]
+        guard pipe(&ends) == 0 else { return nil }
+        for end in ends { _ = fcntl(end, F_SETFD, FD_CLOEXEC) }
+        defer { close(ends[1]) }
+        // F_SETPIPE_SZ / F_GETPIPE_SZ (Linux; not exported by the Glibc module): a pipe holds 64 KiB unless
+        // asked for more, up to /proc/sys/fs/pipe-max-size (1 MiB by default).
+        let setSize: Int32 = 1031
+        let getSize: Int32 = 1032
+        if body.count > 65_536 { _ = fcntl(ends[1], setSize, Int32(clamping: body.count)) }
+        guard fcntl(ends[1], getSize) >= body.count, fcntl(ends[1], F_SETFL, O_NONBLOCK) == 0 else {
+            close(ends[0])
+            return nil
+        }
+        var written = 0
+        while written < body.count {
+            let result = body.withUnsafeBytes {
+                Glibc.write(ends[1], $0.baseAddress.map { $0 + written }, body.count - written)
+            }
+            if result < 0 && errno == EINTR { continue }
+            guard result > 0 else {
+                close(ends[0])
+                return nil
+            }
+            written += result
+        }
+        return ends[0]
     }
 
     /// Takes the message's hand-over lock and runs `body` holding it, unless the lock is held elsewhere (in
@@ -180,11 +225,14 @@ struct Wrapper {
     }
 
     /// `"$0"` is the spool base; the program and its arguments follow. Redirections apply left to right: the
-    /// program gets the lock (the wrapper's standard output) as descriptor 4, the message, the "started" mark
-    /// for its output, and not the pipe. A redirection that fails runs nothing and leaves a non-zero status.
-    static let script = #"umask 077; "$@" 4>&1 < "$0.message" 2> "$0.started" >&2 3>&-; echo $?"#
+    /// program gets the lock (the wrapper's standard output) as descriptor 4, the message on the standard input
+    /// it inherits, the "started" mark for its output, and not the pipe. A redirection that fails runs nothing
+    /// and leaves a non-zero status.
+    static let script = #"umask 077; "$@" 4>&1 2> "$0.started" >&2 3>&-; echo $?"#
 
-    init(base: String, command: [String], lock: Int32) throws {
+    /// `input`: the whole message, readable (a filled pipe or the spool file), given to the wrapper as its
+    /// standard input.
+    init(base: String, command: [String], lock: Int32, input: Int32) throws {
         var ends: [Int32] = [-1, -1]
         // pipe2 is not exported by the Glibc module: close-on-exec right after (a wrapper another thread starts
         // in between gets these closed by closefrom below).
@@ -194,10 +242,11 @@ struct Wrapper {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
-        // dup2 clears close-on-exec on the copies, also when a descriptor is already the one asked for.
+        // dup2 clears close-on-exec on the copies, also when a descriptor is already the one asked for. The
+        // input first: a fresh descriptor may be number 3, which the next copy replaces.
+        posix_spawn_file_actions_adddup2(&actions, input, 0)
         posix_spawn_file_actions_adddup2(&actions, lock, 1)
         posix_spawn_file_actions_adddup2(&actions, ends[1], 3)
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
         // The server opens its descriptors close-on-exec; where the C library offers it, a descriptor that
         // slipped through (a socket between accept and fcntl) is closed too.

@@ -93,6 +93,26 @@ public enum AtomicFile {
         return temporary
     }
 
+    /// Whether the file's first line after its doctype is `marker` and its `.gz` twin is there: a page made
+    /// from the inputs the marker names (see `WeekInputs`). Reads at most 256 bytes.
+    static func hasMarker(_ marker: [UInt8], at path: String) -> Bool {
+        guard access(path + ".gz", F_OK) == 0 else { return false }
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { return false }
+        defer { close(descriptor) }
+        var head = [UInt8](repeating: 0, count: 256)
+        let count = head.withUnsafeMutableBytes { raw -> Int in
+            while true {
+                let result = read(descriptor, raw.baseAddress!, raw.count)
+                if result < 0 && errno == EINTR { continue }
+                return result
+            }
+        }
+        guard count > 0 else { return false }
+        let start = head.prefix(min(count, 64)).firstIndex(of: UInt8(ascii: "\n")).map { $0 + 1 } ?? 0
+        return start + marker.count <= count && head[start..<start + marker.count].elementsEqual(marker)
+    }
+
     static func hasContents(_ bytes: [UInt8], at path: String) -> Bool {
         var info = stat()
         guard stat(path, &info) == 0, Int(info.st_size) == bytes.count else { return false }

@@ -185,7 +185,6 @@ public struct PageRenderer: Sendable {
         let t = texts(language)
         let monday = grid.monday
         let sunday = monday.adding(days: 6)
-        let durationText = t.format("service.duration", ["minutes": String(service.slotMinutes)])
         var week: TemplateFields = [
             "label": .string(t.format("week.range", ["from": t.longDate(monday), "to": t.longDate(sunday)])),
         ]
@@ -207,8 +206,7 @@ public struct PageRenderer: Sendable {
         let stateTexts = Dictionary(uniqueKeysWithValues: CellState.allCases.map { ($0, t.text("state.\($0.rawValue)")) })
         // Cells that are not free look the same on every page: one shared value per state.
         let fixedCells = Dictionary(uniqueKeysWithValues: CellState.allCases.map { state -> (CellState, TemplateValue) in
-            (state, .object(["state": .string(state.rawValue), "icon": .string(Self.icons[state] ?? ""), "text": .string(stateTexts[state] ?? ""),
-                             "free": false]))
+            (state, .object(["state": .string(state.rawValue), "text": .string(stateTexts[state] ?? ""), "free": false]))
         })
         let closedCell = fixedCells[.closed] ?? .object([:])
         // A week page holds about a hundred free cells: their field names are shared and the few texts that
@@ -216,18 +214,19 @@ public struct PageRenderer: Sendable {
         let placesTexts: [TemplateValue] = (0...service.capacity).map {
             service.capacity > 1 ? .string(t.format("state.places", ["count": String($0)])) : .string("")
         }
-        let freeIcon = TemplateValue.string(Self.icons[.free] ?? "")
         let freeText = TemplateValue.string(stateTexts[.free] ?? "")
-        let duration = TemplateValue.string(durationText)
         let dayValues = dayNames.map(TemplateValue.string)
+        // A radio group is required when one of its radios is: the first free cell carries the attribute for all.
+        var requiredGiven = false
         week["rows"] = .list(grid.times.map { time in
             let timeValue = TemplateValue.string(time.description)
             let cells: [TemplateValue] = grid.days.enumerated().map { index, day in
                 guard let cell = day.cell(at: time) else { return closedCell }
                 guard cell.state == .free else { return fixedCells[cell.state] ?? closedCell }
+                defer { requiredGiven = true }
                 return .object(TemplateFields(names: Self.freeCellNames, values: [
-                    "free", freeIcon, freeText, timeValue, .string(String(cell.slot.startInstant)), true,
-                    .string(cell.slot.end.description), duration, dayValues[index], placesTexts[min(cell.freeDesks, service.capacity)],
+                    "free", freeText, timeValue, .string(String(cell.slot.startInstant)), true, dayValues[index],
+                    placesTexts[min(cell.freeDesks, service.capacity)], .bool(!requiredGiven),
                 ]))
             }
             return .object(TemplateFields(names: Self.rowNames, values: [timeValue, .list(cells)]))
@@ -235,7 +234,7 @@ public struct PageRenderer: Sendable {
         week["hasSlots"] = .bool(!grid.times.isEmpty)
         week["hasFree"] = .bool(grid.freeSlotCount > 0)
         let legend: [TemplateValue] = CellState.allCases.map {
-            .object(["state": .string($0.rawValue), "icon": .string(Self.icons[$0] ?? ""), "text": .string(stateTexts[$0] ?? ""),
+            .object(["state": .string($0.rawValue), "text": .string(stateTexts[$0] ?? ""),
                      "help": .string(t.text("legend.\($0.rawValue)"))])
         }
         let context: TemplateFields = [
@@ -306,11 +305,6 @@ public struct PageRenderer: Sendable {
         }
     }
 
-    static let freeCellNames = ["state", "icon", "text", "time", "start", "free", "end", "duration", "day", "places"]
+    static let freeCellNames = ["state", "text", "time", "start", "free", "day", "places", "required"]
     static let rowNames = ["time", "cells"]
-
-    /// Icons accompany every state's text so colour is never the only signal; they are aria-hidden.
-    static let icons: [CellState: String] = [
-        .free: "✓", .held: "⏳", .booked: "✕", .past: "–", .closed: "·", .notYetBookable: "🔒", .unavailable: "⊘",
-    ]
 }

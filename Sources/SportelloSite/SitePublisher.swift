@@ -35,9 +35,15 @@ public final class SitePublisher: Sendable {
     private let weekLock = Mutex<Void>(())
     /// Next free slot per service, for the catalogue; held while service pages and the catalogue are written.
     private let lock = Mutex<[String: SlotAvailability?]>([:])
+    /// What every page depends on besides its own data (the program, the configuration, the templates and
+    /// texts), as `LoadedSite` read them from disk; nil when unknown (a configuration built in memory). With
+    /// it, a week page carries a digest of all its inputs and is not rendered again while they are unchanged.
+    let inputsFingerprint: [UInt8]?
 
-    public init(renderer: PageRenderer, outputDirectory: String, assetsDirectory: String?) {
+    public init(renderer: PageRenderer, outputDirectory: String, assetsDirectory: String?,
+                inputsFingerprint: [UInt8]? = nil) {
         self.renderer = renderer
+        self.inputsFingerprint = inputsFingerprint
         self.outputDirectory = outputDirectory.hasSuffix("/") ? String(outputDirectory.dropLast()) : outputDirectory
         self.assetsDirectory = assetsDirectory
     }
@@ -179,13 +185,17 @@ public final class SitePublisher: Sendable {
                             now: Int64, facts: [String: TemplateFields] = [:], buffer: inout [UInt8]) throws -> PublishReport {
         var report = PublishReport()
         let grid = service.week(startingOn: monday, occupancy: occupancy, now: now)
+        let inputs = inputsFingerprint.map { WeekInputs(fingerprint: $0, service: service, grid: grid, weeks: weeks) }
         for language in renderer.languages {
+            let relative = renderer.layout.file(.week(service.id, monday: monday), language: language)
+            let marker = inputs?.marker(language: language)
+            report.rendered += 1
+            // A page that says it was made from these very inputs is this page (a warm build, a restart).
+            if let marker, AtomicFile.hasMarker(marker, at: path(relative)) { continue }
             buffer.removeAll(keepingCapacity: true)
             try renderer.renderWeek(service, grid: grid, weeks: weeks, language: language, serviceFacts: facts[language], into: &buffer)
-            report.rendered += 1
-            if try write(buffer, renderer.layout.file(.week(service.id, monday: monday), language: language)) {
-                report.written += 1
-            }
+            if let marker { WeekInputs.insert(marker, into: &buffer) }
+            if try write(buffer, relative) { report.written += 1 }
         }
         return report
     }

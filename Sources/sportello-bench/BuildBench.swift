@@ -9,7 +9,8 @@ import SportelloTesting
 /// SQLite, so every figure includes what a real build does (start-up, reading the configuration and the
 /// templates, SQLite reads, rendering, writing each page and its `.gz`).
 /// - cold: `output/` is empty, every file is created;
-/// - warm: `output/` holds this very build, so each page is compared with the file on disk and not rewritten;
+/// - warm: `output/` holds this very build, so each page is compared with the file on disk and not rewritten
+///   (a week page whose digest of its inputs is unchanged is not even rendered: `WeekInputs`);
 /// - floor: `cp -r` of the built tree onto an empty folder: the same files and bytes with no rendering at all.
 /// Neither the build nor `cp` syncs to disk (pages are re-rendered at every start of `serve`).
 func buildBenchmark(sizes: [Int], weeks: Int, runs: Int, languages: [String], templates: String) throws -> Bool {

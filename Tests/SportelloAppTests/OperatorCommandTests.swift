@@ -22,7 +22,7 @@ func cellState(page: String, slot: Int64) -> String {
     if page.contains("value=\"\(slot)\"") { return "free" }
     let time = LocalTime(minutes: RomeTime.local(slot).minutes)?.description ?? ""
     guard let row = extract("<tr><th scope=\"row\">\(time)</th>.*</tr>", from: page) else { return "missing" }
-    let cells = row.components(separatedBy: "<td class=\"cell cell--").dropFirst()
+    let cells = row.components(separatedBy: "<td class=\"").dropFirst()
     let day = RomeTime.local(slot).date.weekday.isoIndex
     guard day < cells.count else { return "missing" }
     return String(cells[cells.index(cells.startIndex, offsetBy: day)].prefix { $0 != "\"" })

@@ -138,6 +138,31 @@ import Testing
         #expect((try? String(contentsOfFile: report + ".message", encoding: .utf8)) == "Subject: x\r\n\r\nbody\r\n")
     }
 
+    /// Issue 16: the message reaches the program through a pipe filled before it starts, so the spool holds no
+    /// copy of it (no file to create, zero and sync per message); one larger than a pipe holds still arrives
+    /// whole, through a spool file that is removed afterwards.
+    @Test func theMessageGoesThroughAPipeAndALargeOneThroughTheSpool() throws {
+        let sandbox = try Sandbox()
+        let program = "\(sandbox.folder)/check"
+        let report = "\(sandbox.folder)/report"
+        let spool = "\(sandbox.folder)/spool"
+        let script = "#!/bin/sh\nls \(spool) > \(report)-$1.files\ncat > \(report)-$1.message\nexit 0\n"
+        #expect(FileManager.default.createFile(atPath: program, contents: Data(script.utf8), attributes: [.posixPermissions: 0o755]))
+        let courier = Courier(spool: spool)
+        let small = Array("Subject: x\r\n\r\nbody\r\n".utf8)
+        #expect(courier.deliver(small, id: 13, command: [program, "small"], onStart: { _ in }) == .delivered)
+        #expect((try? String(contentsOfFile: report + "-small.files", encoding: .utf8))?.contains(".message") == false)
+        #expect((try? Data(contentsOf: URL(fileURLWithPath: report + "-small.message"))) == Data(small))
+        // Past /proc/sys/fs/pipe-max-size (1 MiB unless raised): the spool file.
+        let large = Array("Subject: x\r\n\r\n".utf8) + [UInt8](repeating: UInt8(ascii: "a"), count: 8 << 20)
+        #expect(courier.deliver(large, id: 14, command: [program, "large"], onStart: { _ in }) == .delivered)
+        #expect((try? String(contentsOfFile: report + "-large.files", encoding: .utf8))?.contains("message-14.message") == true)
+        #expect((try? Data(contentsOf: URL(fileURLWithPath: report + "-large.message"))) == Data(large))
+        courier.forget(id: 13)
+        courier.forget(id: 14)
+        #expect(((try? FileManager.default.contentsOfDirectory(atPath: spool)) ?? ["?"]).isEmpty)
+    }
+
     @Test func aDeliveryStaysSettledUntilTheOutboxHasRecordedIt() throws {
         let sandbox = try Sandbox()
         let sendmail = try sandbox.fakeProgram(named: "sendmail")

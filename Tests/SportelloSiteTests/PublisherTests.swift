@@ -19,7 +19,7 @@ final class FixtureOccupancy: OccupancySource {
 
 let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
-func demoPublisher(output: String) throws -> SitePublisher {
+func demoPublisher(output: String, inputsFingerprint: [UInt8]? = nil) throws -> SitePublisher {
     let configuration = try SiteConfiguration.load(path: repositoryRoot.appendingPathComponent("Tests/Fixtures/comune.json").path)
     let templates = repositoryRoot.appendingPathComponent("site-templates").path
     let library = try TemplateLibrary(directory: templates, strict: true)
@@ -28,7 +28,8 @@ func demoPublisher(output: String) throws -> SitePublisher {
         translations[language] = try Translations.load(directory: "\(templates)/i18n", language: language)
     }
     let renderer = PageRenderer(catalogue: Catalogue(configuration: configuration), templates: library, translations: translations)
-    return SitePublisher(renderer: renderer, outputDirectory: output, assetsDirectory: "\(templates)/assets")
+    return SitePublisher(renderer: renderer, outputDirectory: output, assetsDirectory: "\(templates)/assets",
+                         inputsFingerprint: inputsFingerprint)
 }
 
 func temporaryFolder() -> String {
@@ -96,10 +97,10 @@ func rome(_ day: String, _ time: String) -> Int64 {
         #expect(week.contains("data-element=\"appointment-booking\""))
         #expect(week.contains("<input type=\"hidden\" name=\"service\" value=\"carta-identita\">"))
         let free = rome("2026-11-26", "11:10")
-        #expect(week.contains("<input type=\"radio\" name=\"slot\" value=\"\(free)\" id=\"slot-\(free)\""))
+        #expect(week.contains("<input type=\"radio\" name=\"slot\" value=\"\(free)\""))
         #expect(!week.contains("value=\"\(rome("2026-11-26", "09:10"))\""))   // booked: no control
         #expect(!week.contains("value=\"\(rome("2026-11-25", "08:30"))\""))   // past
-        #expect(!week.contains("id=\"slot-\(rome("2026-11-26", "10:30"))\""))  // the pause
+        #expect(!week.contains("value=\"\(rome("2026-11-26", "10:30"))\""))  // the pause
         for text in ["Libero", "In prenotazione", "Occupato", "Non più prenotabile", "Chiuso", "Operatore non disponibile", "posti liberi: 1", "posti liberi: 2"] {
             #expect(week.contains(text), "\(text)")
         }
@@ -113,6 +114,65 @@ func rome(_ day: String, _ time: String) -> Int64 {
         #expect(read("\(output)/servizi/carta-identita/2026-W50.html").contains("Immacolata Concezione"))
         #expect(read("\(output)/servizi/carta-identita/2026-W52.html").contains("Vigilia di Natale"))
         #expect(read("\(output)/en/servizi/carta-identita/2026-W48.html").contains("Being booked"))
+    }
+
+
+    /// Issue 16: the week page's bytes halved. Each state is said once per cell (its class and its text); the icon
+    /// lives in the stylesheet, a free slot's radio sits in its label, the group's `required` is on one radio only.
+    @Test func aWeekPageSaysEachStateOnceAndKeepsTheSlotsAccessible() throws {
+        let output = temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: output) }
+        let publisher = try demoPublisher(output: output)
+        let occupancy = FixtureOccupancy()
+        occupancy.set("carta-identita", rome("2026-11-26", "09:10"), SlotOccupancy(booked: 2))
+        try publisher.publishAll(now: now, source: occupancy)
+        let week = read("\(output)/servizi/carta-identita/2026-W48.html")
+        let free = rome("2026-11-26", "11:10")
+        #expect(week.contains("<td class=\"free\"><label><input type=\"radio\" name=\"slot\" value=\"\(free)\">"
+            + "<span class=\"vh\">giovedì 26 novembre 2026, 11:10, </span>Libero"))
+        #expect(week.contains("<td class=\"booked\">Occupato</td>"))
+        #expect(week.components(separatedBy: " required>").count == 2)
+        #expect(week.contains("<span class=\"swatch free\"></span> <strong>Libero</strong>"))
+        for icon in ["✓", "⏳", "✕", "🔒", "⊘", "aria-hidden", "title=\"11:10", " id=\"slot-"] {
+            #expect(!week.contains(icon), "\(icon)")
+        }
+        let css = read(repositoryRoot.appendingPathComponent("site-templates/assets/sportello.css").path)
+        #expect(css.contains(".slots .free::before, .swatch.free::before { content: \"\\2713\"; content: \"\\2713\" / \"\"; }"))
+    }
+    /// Issue 16, warm builds: a week page carries a digest of its inputs; a full build that finds it on disk does
+    /// not render the page again, and any change of the inputs (a booking, the time, the templates) does.
+    @Test func aWeekPageWhoseInputsAreUnchangedIsNotRenderedAgain() throws {
+        let output = temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: output) }
+        let occupancy = FixtureOccupancy()
+        let week = "\(output)/servizi/carta-identita/2026-W48.html"
+        let first = try demoPublisher(output: output, inputsFingerprint: [1, 2, 3])
+        try first.publishAll(now: now, source: occupancy)
+        let page = read(week)
+        #expect(page.hasPrefix("<!DOCTYPE html>\n<!-- inputs "))
+        // A marked page is taken as it is: what follows the marker is not read, so this edit stays.
+        try page.replacingOccurrences(of: "Occupato", with: "EDITED").write(toFile: week, atomically: true, encoding: .utf8)
+        let again = try first.publishAll(now: now, source: occupancy)
+        #expect(again.written == 0 && again.rendered > 0)
+        #expect(read(week).contains("EDITED"))
+        // A booking in that week: rendered again.
+        occupancy.set("carta-identita", rome("2026-11-26", "11:10"), SlotOccupancy(booked: 2))
+        try first.publishAll(now: now, source: occupancy)
+        #expect(!read(week).contains("EDITED") && read(week).contains("Occupato"))
+        // Other templates or texts (another fingerprint): every week rendered again, with a new marker.
+        try read(week).replacingOccurrences(of: "Occupato", with: "EDITED").write(toFile: week, atomically: true, encoding: .utf8)
+        try demoPublisher(output: output, inputsFingerprint: [1, 2, 4]).publishAll(now: now, source: occupancy)
+        #expect(!read(week).contains("EDITED"))
+        #expect(read(week).prefix(80) != page.prefix(80))
+        // Time alone: an hour later the first slots of the day have turned past.
+        let before = read(week)
+        try first.publishAll(now: now + 3_600, source: occupancy)
+        #expect(read(week) != before)
+        // Without a fingerprint (a configuration built in memory) pages carry no marker.
+        let plain = temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: plain) }
+        try demoPublisher(output: plain).publishAll(now: now, source: occupancy)
+        #expect(!read("\(plain)/servizi/carta-identita/2026-W48.html").contains("<!-- inputs"))
     }
 
     @Test func unchangedPagesAreNotRewrittenAndAChangeRewritesOnlyItsPages() throws {

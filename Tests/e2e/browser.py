@@ -97,9 +97,8 @@ def cell_in(source: str, start: int, where: str = "the week page") -> tuple[str,
     assert row, f"no row {local:%H:%M} on {where}"
     cells = re.findall(r'<td class="([^"]*)">(.*?)</td>', row.group(1), re.S)
     assert len(cells) == 7, f"row {local:%H:%M} has {len(cells)} cells on {where}"
-    classes, inner = cells[local.weekday()]
-    state = re.search(r"cell--([a-z-]+)", classes).group(1)
-    visible = re.sub(r'<span class="visually-hidden">.*?</span>', "", inner)
+    state, inner = cells[local.weekday()]
+    visible = re.sub(r'<span class="(?:visually-hidden|vh)">.*?</span>', "", inner)
     return state, " ".join(html.unescape(re.sub(r"<[^>]+>", " ", visible)).split())
 
 
@@ -238,7 +237,7 @@ class Citizen:
             inputs = [i for i in inputs if int(i.get_attribute("value")) == start]
         assert len(inputs) > index, f"slot {start} is not free on {self.driver.current_url}"
         chosen = inputs[index]
-        label = self.find(f"label[for='{chosen.get_attribute('id')}']")
+        label = chosen.find_element(By.XPATH, "./ancestor::label")
         assert self.t("state.free") in label.get_attribute("textContent"), "a free slot's label does not say so"
         label.click()
         assert chosen.is_selected(), "clicking the slot's label did not select it"

@@ -137,7 +137,7 @@ def week_file(output: Path, service: str, start: int) -> Path:
     return output / "servizi" / service / f"{year}-W{week:02d}.html"
 
 
-CELL = re.compile(r'<td class="cell cell--([a-zA-Z-]+)">(.*?)</td>', re.S)
+CELL = re.compile(r'<td class="([a-zA-Z-]+)">(.*?)</td>', re.S)
 ROW = re.compile(r'<tr><th scope="row">(\d\d:\d\d)</th>(.*?)</tr>', re.S)
 
 

@@ -16,21 +16,25 @@
     var pastText = document.documentElement.lang === "en" ? "No longer bookable" : "Non più prenotabile";
     var markPast = function () {
       var now = Date.now() / 1000;
-      var inputs = form.querySelectorAll("input[data-start]");
+      var inputs = form.querySelectorAll("input[name=slot]");
       for (var i = 0; i < inputs.length; i++) {
         var input = inputs[i];
-        var start = parseInt(input.getAttribute("data-start"), 10);
+        var start = parseInt(input.value, 10);
         if (start - notice <= now && !input.disabled) {
           input.disabled = true;
           input.checked = false;
           var cell = input.closest("td");
+          // The cell becomes what a past slot's cell is on a freshly published page: its class and its text.
           if (cell) {
-            cell.className = "cell cell--past";
-            var text = cell.querySelector(".state-text");
-            if (text) { text.textContent = pastText; }
+            cell.className = "past";
+            cell.textContent = pastText;
           }
         }
       }
+      // The page marks only its first free slot "required" (one radio makes the whole group required): when that
+      // one turned past, the first slot left takes it over.
+      var first = form.querySelector("input[name=slot]");
+      if (first) { first.required = true; }
     };
     markPast();
     setInterval(markPast, 30000);
