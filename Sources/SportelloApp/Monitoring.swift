@@ -97,10 +97,23 @@ extension Application {
         } else {
             degraded.append("outbox")
         }
-        let body: [String: Any] = [
+        var objectStorage: [String: Any]?
+        if let uploading = uploader?.snapshot {
+            var uploaderState: [String: Any] = ["ok": !uploading.failing, "pending": uploading.pending,
+                                                "uploaded": uploading.uploaded, "deleted": uploading.deleted]
+            if let last = uploading.lastSuccess { uploaderState["lastSuccess"] = last }
+            if uploading.failing {
+                uploaderState["error"] = uploading.lastError ?? ""
+                uploaderState["lastFailure"] = uploading.lastFailure ?? 0
+                degraded.append("objectStorage")
+            }
+            objectStorage = uploaderState
+        }
+        var body: [String: Any] = [
             "status": degraded.isEmpty ? "ok" : "degraded", "degraded": degraded, "version": sportelloVersion, "time": now,
             "database": database, "publisher": publisherState, "outbox": outboxState,
         ]
+        if let objectStorage { body["objectStorage"] = objectStorage }
         return json(degraded.isEmpty ? 200 : 503, body)
     }
 
