@@ -14,6 +14,9 @@ public struct SiteConfiguration: Sendable {
     public var limits = LimitSettings()
     /// Where published pages go besides `output/` (an S3-compatible bucket for a CDN); nil = only `output/`.
     public var objectStorage: ObjectStorageSettings?
+    /// Litestream replicates the database and owns its write-ahead log (`replication.litestream`): Sportello's
+    /// checkpoints are passive, never waiting for Litestream's lock.
+    public var replicatedByLitestream = false
 
     public static let supportedLanguages = ["it", "en"]
 }
@@ -337,7 +340,7 @@ extension SiteConfiguration {
 
     private static func read(_ root: ConfigNode) throws(ConfigurationError) -> SiteConfiguration {
         let object = try root.object(allowedKeys: ["comune", "booking", "privacy", "identity", "notifications", "closures", "services", "limits",
-                                                            "publish"])
+                                                            "publish", "replication"])
         let comune = try readComune(object["comune"])
         let booking = try object.optional("booking").map { node throws(ConfigurationError) in try readBooking(node) } ?? BookingSettings()
         var privacy = PrivacySettings()
@@ -412,6 +415,10 @@ extension SiteConfiguration {
         if let node = object.optional("publish") {
             let publish = try node.object(allowedKeys: ["s3"])
             if let s3 = publish.optional("s3") { configuration.objectStorage = try readObjectStorage(s3) }
+        }
+        if let node = object.optional("replication") {
+            let replication = try node.object(allowedKeys: ["litestream"])
+            if let flag = replication.optional("litestream") { configuration.replicatedByLitestream = try flag.bool() }
         }
         return configuration
     }

@@ -43,4 +43,17 @@ import Testing
         #expect(errorPath(#"{"s3": {"endpoint": "https://a.it"}}"#) != nil)
         #expect(errorPath(#"{"cdn": {}}"#) != nil)
     }
+
+    @Test func litestreamOwnsTheLogOnlyWhenSaidSo() throws {
+        func parse(_ extra: String) throws(ConfigurationError) -> SiteConfiguration {
+            try SiteConfiguration.parse(Data(#"""
+            {"comune": {"name": "C", "baseURL": "https://prenota.example.it"}, \#(extra)
+             "services": [{"id": "a", "name": "A", "slotMinutes": 30, "schedule": {}}]}
+            """#.utf8))
+        }
+        #expect(try parse("").replicatedByLitestream == false)
+        #expect(try parse(#""replication": {"litestream": true},"#).replicatedByLitestream == true)
+        #expect(throws: ConfigurationError.self) { try parse(#""replication": {"litestream": "yes"},"#) }
+        #expect(throws: ConfigurationError.self) { try parse(#""replication": {"tool": "litestream"},"#) }
+    }
 }
