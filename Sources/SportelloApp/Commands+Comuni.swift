@@ -12,10 +12,12 @@ extension Commands {
             throw Options.UsageError(description: "--comuni: \(directory) is not a folder (one subfolder per comune, each with its sportello.json)")
         }
         let comuni = ComuneHost(directory: directory, templatesPath: options.templatesPath)
-        let first = comuni.scan()
+        // Listen first: each comune answers as soon as it has started (the others get 503 until the scan ends).
+        let proxies = comuni.configuredTrustedProxies()
         let server = HTTPServer(host: options.host, port: options.port, responder: comuni,
-                                uncappedAddresses: comuni.trustedProxies.isEmpty ? ["127.0.0.1", "::1"] : comuni.trustedProxies)
+                                uncappedAddresses: proxies.isEmpty ? ["127.0.0.1", "::1"] : proxies)
         do { try server.start() } catch { throw ServeError(listening: error, host: options.host, port: options.port) }
+        let first = comuni.scan()
         Log.info("started", ["version": .text(sportelloVersion), "comuni": .text(directory), "serving": .int(Int64(first.serving.count)),
                              "skipped": .int(Int64(first.skipped.count)),
                              "listening": .text("http://\(options.host.contains(":") ? "[\(options.host)]" : options.host):\(server.port)/")])

@@ -35,6 +35,8 @@ public final class ComuneHost: HTTPResponder, Sendable {
     private let hosted = Mutex<[String: Hosted]>([:])
     /// One scan at a time (SIGHUP may arrive during one).
     private let scanning = Mutex(())
+    /// Until the first scan ends, a host name not yet served may be a comune still starting: 503, not 404.
+    private let started = Atomic<Bool>(false)
 
     public init(directory: String, templatesPath: String) {
         self.directory = directory
@@ -57,7 +59,19 @@ public final class ComuneHost: HTTPResponder, Sendable {
     /// Brings the served comuni in line with the directory: starts new ones, stops removed ones.
     @discardableResult
     public func scan() -> ScanReport {
-        scanning.withLock { _ in scanOnce() }
+        let report = scanning.withLock { _ in scanOnce() }
+        started.store(true, ordering: .releasing)
+        return report
+    }
+
+    /// The trusted proxies the comuni of the directory configure, read from their configuration files alone (a
+    /// broken one counts for nothing), so the server can listen before the comuni have opened their databases.
+    public func configuredTrustedProxies() -> [String] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        let proxies = names.filter { !$0.hasPrefix(".") }.flatMap { name in
+            (try? SiteConfiguration.load(path: "\(directory)/\(name)/sportello.json"))?.booking.trustedProxies ?? []
+        }
+        return Array(Set(proxies)).sorted()
     }
 
     private func scanOnce() -> ScanReport {
@@ -140,13 +154,13 @@ public final class ComuneHost: HTTPResponder, Sendable {
         }
     }
 
-    /// The trusted proxies of every comune served, for the server's uncapped addresses.
-    public var trustedProxies: [String] {
-        Array(Set(hosted.withLock { $0.values.flatMap(\.application.configuration.booking.trustedProxies) })).sorted()
-    }
-
     public func respond(to request: HTTPRequest) -> HTTPResponse {
         guard let application = application(for: request) else {
+            guard started.load(ordering: .acquiring) else {
+                var response = HTTPResponse.text(503, "The comuni are starting: try again in a few seconds.\n")
+                response.headers.append(("Retry-After", "5"))
+                return response
+            }
             return .text(404, "No comune is served at this host name: check the address (or the comune's baseURL).\n")
         }
         return application.respond(to: request)

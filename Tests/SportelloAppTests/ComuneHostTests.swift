@@ -28,6 +28,9 @@ import SportelloStore
         let comuni = ComuneHost(directory: folder, templatesPath: repositoryRoot.appendingPathComponent("site-templates").path)
         defer { comuni.stopAll() }
 
+        // Before the first scan has started them, the comuni are "starting", not unknown.
+        #expect(health(comuni, host: "prenota.valfiorita.example.it") == 503)
+        #expect(comuni.configuredTrustedProxies() == ["127.0.0.1", "::1"])
         let first = comuni.scan()
         #expect(first.started == ["montealto", "valfiorita"])
         #expect(first.skipped["rotto"]?.contains("rotto/sportello.json") == true)
