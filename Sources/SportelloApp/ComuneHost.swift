@@ -49,7 +49,8 @@ public final class ComuneHost: HTTPResponder, Sendable {
         var options = Options()
         options.configPath = "\(base)/sportello.json"
         var isFolder: ObjCBool = false
-        let ownTemplates = FileManager.default.fileExists(atPath: "\(base)/site-templates", isDirectory: &isFolder) && isFolder.boolValue
+        let ownTemplates = FileManager.default.fileExists(atPath: "\(base)/site-templates", isDirectory: &isFolder)
+            && isFolder.boolValue
         options.templatesPath = ownTemplates ? "\(base)/site-templates" : templatesPath
         options.outputPath = "\(base)/output"
         options.databasePath = "\(base)/var/sportello.sqlite"
@@ -78,7 +79,8 @@ public final class ComuneHost: HTTPResponder, Sendable {
         var report = ScanReport()
         let names = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).filter { name in
             var isFolder: ObjCBool = false
-            return !name.hasPrefix(".") && FileManager.default.fileExists(atPath: "\(directory)/\(name)/sportello.json", isDirectory: &isFolder)
+            let configuration = "\(directory)/\(name)/sportello.json"
+            return !name.hasPrefix(".") && FileManager.default.fileExists(atPath: configuration, isDirectory: &isFolder)
                 && !isFolder.boolValue
         }.sorted()
         let present = Set(names)
@@ -129,12 +131,15 @@ public final class ComuneHost: HTTPResponder, Sendable {
             application.rebuildInBackground { result in
                 switch result {
                 case .success(let report):
-                    Log.info("built", ["comune": .text(name), "pages": .int(Int64(report.rendered)), "output": .text(options.outputPath)])
+                    Log.info("built", ["comune": .text(name), "pages": .int(Int64(report.rendered)),
+                                       "output": .text(options.outputPath)])
                 case .failure(let error):
-                    Log.error("build_failed", ["comune": .text(name), "error": .text("\(error)"), "result": "serving the pages already on disk"])
+                    Log.error("build_failed", ["comune": .text(name), "error": .text("\(error)"),
+                                               "result": "serving the pages already on disk"])
                 }
             }
-            Log.info("comune_started", ["comune": .text(name), "host": .text(hostName), "services": .int(Int64(site.catalogue.services.count))])
+            Log.info("comune_started", ["comune": .text(name), "host": .text(hostName),
+                                        "services": .int(Int64(site.catalogue.services.count))])
             return Hosted(folder: name, hostName: hostName, application: application, lock: lock)
         } catch {
             lock.release()

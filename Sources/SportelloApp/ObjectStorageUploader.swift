@@ -97,8 +97,10 @@ public final class ObjectStorageUploader: Sendable {
                     $0.lastFailure = Int64(Date().timeIntervalSince1970)
                     $0.lastError = message
                 }
-                Log.warning("upload_failed", ["attempt": .int(Int64(failures)), "pending": .int(Int64(snapshot.pending)),
-                                           "retry_seconds": .int(Int64(min(Self.maximumBackoff, pow(2, Double(failures - 1))))),
+                let retry = min(Self.maximumBackoff, pow(2, Double(failures - 1)))
+                Log.warning("upload_failed", ["attempt": .int(Int64(failures)),
+                                              "pending": .int(Int64(snapshot.pending)),
+                                              "retry_seconds": .int(Int64(retry)),
                                            "error": .text(message)])
             }
         }
@@ -128,11 +130,13 @@ public final class ObjectStorageUploader: Sendable {
         var uploaded = 0
         // Assets first, pages after, so a page never reaches the CDN before the stylesheet it links.
         let groups = Dictionary(grouping: difference.changed.keys) { Self.headers(for: $0) }
-        for (headers, paths) in groups.sorted(by: { ($0.key.order, $0.key.contentType) < ($1.key.order, $1.key.contentType) }) {
+        let ordered = groups.sorted { ($0.key.order, $0.key.contentType) < ($1.key.order, $1.key.contentType) }
+        for (headers, paths) in ordered {
             var arguments = ["copy", outputDirectory, remote, "--files-from-raw", try list(paths.sorted())]
             // The manifest says these changed: no need to ask the bucket, except when there is no manifest.
             arguments += wholeBucket ? ["--checksum"] : ["--no-traverse", "--no-check-dest"]
-            arguments += ["--header-upload", "Content-Type: \(headers.contentType)", "--header-upload", "Cache-Control: \(headers.cacheControl)"]
+            arguments += ["--header-upload", "Content-Type: \(headers.contentType)",
+                          "--header-upload", "Cache-Control: \(headers.cacheControl)"]
             if headers.gzip { arguments += ["--header-upload", "Content-Encoding: gzip"] }
             _ = try rclone(arguments)
             for path in paths { known.files[path] = difference.changed[path] }
@@ -186,12 +190,15 @@ public final class ObjectStorageUploader: Sendable {
         let contentType = StaticFiles.contentTypes[fileExtension] ?? "application/octet-stream"
         let isAsset = name.hasPrefix("assets/")
         // Pages change with every booking: always revalidated. The endpoint-down page is never cached.
-        let cacheControl = name == "assets/endpoint-down.html" ? "no-store" : isAsset ? "public, max-age=3600" : "no-cache"
+        let cacheControl = name == "assets/endpoint-down.html" ? "no-store"
+            : isAsset ? "public, max-age=3600" : "no-cache"
         return Headers(contentType: contentType, cacheControl: cacheControl, gzip: gzip, order: isAsset ? 0 : 1)
     }
 
     /// rclone's on-the-fly remote: the S3 backend configured by environment variables (no rclone.conf).
-    private var remote: String { settings.prefix.isEmpty ? ":s3:\(settings.bucket)" : ":s3:\(settings.bucket)/\(settings.prefix)" }
+    private var remote: String {
+        settings.prefix.isEmpty ? ":s3:\(settings.bucket)" : ":s3:\(settings.bucket)/\(settings.prefix)"
+    }
 
     /// A file list for `--files-from-raw`, beside the manifest.
     private func list(_ paths: [String]) throws -> String {
@@ -223,7 +230,8 @@ public final class ObjectStorageUploader: Sendable {
         let common = ["--retries", "1", "--low-level-retries", "2", "--contimeout", "5s", "--timeout", "30s", "-q"]
         let output = "\(stateFile).out"
         let errors = "\(stateFile).err"
-        let status = try spawn([settings.rclonePath] + arguments + common, environment: environment, output: output, errors: errors)
+        let status = try spawn([settings.rclonePath] + arguments + common, environment: environment,
+                               output: output, errors: errors)
         defer { unlink(output); unlink(errors) }
         let standardOutput = (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
         guard status == 0 else {
@@ -235,7 +243,8 @@ public final class ObjectStorageUploader: Sendable {
     }
 
     /// Starts the program with `posix_spawn` (no fork of the server's memory) and waits for it.
-    private func spawn(_ arguments: [String], environment: [String: String], output: String, errors: String) throws -> Int32 {
+    private func spawn(_ arguments: [String], environment: [String: String], output: String,
+                       errors: String) throws -> Int32 {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }

@@ -39,7 +39,8 @@ struct UploadManifest: Equatable {
     private static func scan(_ folder: String, relative: String, into files: inout [String: Stamp]) {
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder) else { return }
         for name in names where !name.hasPrefix(".") && !name.contains(".tmp-") {
-            // Names with a tab or a line break cannot be listed for rclone or in the manifest; the publisher makes none.
+            // Names with a tab or a line break cannot be listed for rclone or in the manifest; the publisher
+            // makes none.
             guard !name.contains(where: { $0 == "\t" || $0.isNewline }) else { continue }
             let path = "\(folder)/\(name)"
             var info = stat()
@@ -48,8 +49,8 @@ struct UploadManifest: Equatable {
             switch info.st_mode & S_IFMT {
             case S_IFDIR: scan(path, relative: relativePath, into: &files)
             case S_IFREG:
-                files[relativePath] = Stamp(inode: UInt64(info.st_ino), size: Int64(info.st_size),
-                                            modified: Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec))
+                let modified = Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec)
+                files[relativePath] = Stamp(inode: UInt64(info.st_ino), size: Int64(info.st_size), modified: modified)
             default: continue
             }
         }
@@ -62,7 +63,8 @@ struct UploadManifest: Equatable {
         var manifest = UploadManifest()
         for line in text.split(separator: "\n") {
             let fields = line.split(separator: "\t", omittingEmptySubsequences: false)
-            guard fields.count == 4, let inode = UInt64(fields[1]), let size = Int64(fields[2]), let modified = Int64(fields[3]) else {
+            guard fields.count == 4, let inode = UInt64(fields[1]), let size = Int64(fields[2]),
+                  let modified = Int64(fields[3]) else {
                 return nil
             }
             manifest.files[String(fields[0])] = Stamp(inode: inode, size: size, modified: modified)
@@ -81,7 +83,8 @@ struct UploadManifest: Equatable {
         guard rename(temporary, path) == 0 else {
             let reason = String(cString: strerror(errno))
             unlink(temporary)
-            throw CocoaError(.fileWriteUnknown, userInfo: [NSLocalizedDescriptionKey: "cannot replace \(path): \(reason)"])
+            throw CocoaError(.fileWriteUnknown,
+                             userInfo: [NSLocalizedDescriptionKey: "cannot replace \(path): \(reason)"])
         }
     }
 }

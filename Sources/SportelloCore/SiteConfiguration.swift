@@ -424,20 +424,24 @@ extension SiteConfiguration {
     }
 
     private static func readObjectStorage(_ node: ConfigNode) throws(ConfigurationError) -> ObjectStorageSettings {
-        let object = try node.object(allowedKeys: ["bucket", "endpoint", "prefix", "region", "provider", "credentialsFile",
-                                                   "rclonePath", "stateFile"])
+        let object = try node.object(allowedKeys: ["bucket", "endpoint", "prefix", "region", "provider",
+                                                   "credentialsFile", "rclonePath", "stateFile"])
         let bucketNode = object["bucket"]
         let bucket = try bucketNode.string()
         // S3 bucket names: 3 to 63 lowercase letters, digits, dots and hyphens.
-        guard (3...63).contains(bucket.count),
-              bucket.utf8.allSatisfy({ (0x61...0x7a).contains($0) || (0x30...0x39).contains($0) || $0 == 0x2e || $0 == 0x2d }) else {
-            throw bucketNode.fail("\"\(bucket)\" is not a bucket name (3 to 63 lowercase letters, digits, dots and hyphens)")
+        let allowed = { (byte: UInt8) in
+            (0x61...0x7a).contains(byte) || (0x30...0x39).contains(byte) || byte == 0x2e || byte == 0x2d
+        }
+        guard (3...63).contains(bucket.count), bucket.utf8.allSatisfy(allowed) else {
+            throw bucketNode.fail("\"\(bucket)\" is not a bucket name "
+                                  + "(3 to 63 lowercase letters, digits, dots and hyphens)")
         }
         let endpointNode = object["endpoint"]
         let endpoint = try endpointNode.string()
-        guard endpoint.hasPrefix("https://") || endpoint.hasPrefix("http://"), !endpoint.contains(where: \.isWhitespace),
-              !endpoint.contains(",") else {
-            throw endpointNode.fail("\"\(endpoint)\" is not the bucket service's address (such as https://s3.provider.example)")
+        guard endpoint.hasPrefix("https://") || endpoint.hasPrefix("http://"),
+              !endpoint.contains(where: \.isWhitespace), !endpoint.contains(",") else {
+            throw endpointNode.fail("\"\(endpoint)\" is not the bucket service's address "
+                                    + "(such as https://s3.provider.example)")
         }
         var settings = ObjectStorageSettings(bucket: bucket, endpoint: endpoint)
         if let value = object.optional("prefix") {
@@ -452,8 +456,10 @@ extension SiteConfiguration {
         for (key, path) in [("region", \ObjectStorageSettings.region), ("provider", \ObjectStorageSettings.provider)] {
             guard let value = object.optional(key) else { continue }
             let text = try value.string()
-            guard !text.isEmpty, text.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7f && $0 != 0x2c && $0 != 0x3a && $0 != 0x27 }) else {
-                throw value.fail("\"\(text)\" is not a \(key) name (such as \(key == "region" ? "eu-south-1" : "Other"))")
+            let plain = text.utf8.allSatisfy { $0 > 0x20 && $0 < 0x7f && $0 != 0x2c && $0 != 0x3a && $0 != 0x27 }
+            guard !text.isEmpty, plain else {
+                let example = key == "region" ? "eu-south-1" : "Other"
+                throw value.fail("\"\(text)\" is not a \(key) name (such as \(example))")
             }
             settings[keyPath: path] = text
         }

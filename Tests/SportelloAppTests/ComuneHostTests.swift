@@ -7,7 +7,8 @@ import SportelloStore
 @Suite struct ComuneHostTests {
     func comune(_ name: String, host: String, in folder: String) throws {
         let demo = try String(contentsOf: repositoryRoot.appendingPathComponent("sportello.json"), encoding: .utf8)
-        let text = demo.replacingOccurrences(of: #""baseURL": "http://127.0.0.1:8080""#, with: #""baseURL": "https://\#(host)""#)
+        let text = demo.replacingOccurrences(of: #""baseURL": "http://127.0.0.1:8080""#,
+                                             with: #""baseURL": "https://\#(host)""#)
         #expect(text != demo)
         try FileManager.default.createDirectory(atPath: "\(folder)/\(name)", withIntermediateDirectories: true)
         try Data(text.utf8).write(to: URL(fileURLWithPath: "\(folder)/\(name)/sportello.json"))
@@ -25,7 +26,8 @@ import SportelloStore
         try comune("montealto", host: "prenota.montealto.example.it", in: folder)
         try FileManager.default.createDirectory(atPath: "\(folder)/rotto", withIntermediateDirectories: true)
         try Data(#"{"comune": "#.utf8).write(to: URL(fileURLWithPath: "\(folder)/rotto/sportello.json"))
-        let comuni = ComuneHost(directory: folder, templatesPath: repositoryRoot.appendingPathComponent("site-templates").path)
+        let templates = repositoryRoot.appendingPathComponent("site-templates").path
+        let comuni = ComuneHost(directory: folder, templatesPath: templates)
         defer { comuni.stopAll() }
 
         // Before the first scan has started them, the comuni are "starting", not unknown.
@@ -34,13 +36,15 @@ import SportelloStore
         let first = comuni.scan()
         #expect(first.started == ["montealto", "valfiorita"])
         #expect(first.skipped["rotto"]?.contains("rotto/sportello.json") == true)
-        #expect(first.serving == ["prenota.valfiorita.example.it": "valfiorita", "prenota.montealto.example.it": "montealto"])
+        #expect(first.serving == ["prenota.valfiorita.example.it": "valfiorita",
+                                  "prenota.montealto.example.it": "montealto"])
         #expect(health(comuni, host: "prenota.valfiorita.example.it") == 200)
         #expect(health(comuni, host: "PRENOTA.montealto.example.it:8080") == 200)
         #expect(health(comuni, host: "prenota.altrove.example.it") == 404)
         // Each comune answers from its own configuration and database.
-        let valfiorita = try #require(comuni.application(for: HTTPRequest(method: "GET", target: "/", path: "/", query: nil,
-                                                                           headers: HTTPHeaders([("Host", "prenota.valfiorita.example.it")]))))
+        let toValfiorita = HTTPRequest(method: "GET", target: "/", path: "/", query: nil,
+                                       headers: HTTPHeaders([("Host", "prenota.valfiorita.example.it")]))
+        let valfiorita = try #require(comuni.application(for: toValfiorita))
         #expect(valfiorita.site.options.databasePath == "\(folder)/valfiorita/var/sportello.sqlite")
         #expect(valfiorita.configuration.comune.baseURL == "https://prenota.valfiorita.example.it")
 
@@ -59,8 +63,7 @@ import SportelloStore
         try comune("doppione", host: "prenota.valfiorita.example.it", in: folder)
         let third = comuni.scan()
         #expect(third.skipped["doppione"]?.contains("already served by valfiorita") == true)
-        #expect(comuni.application(for: HTTPRequest(method: "GET", target: "/", path: "/", query: nil,
-                                                    headers: HTTPHeaders([("Host", "prenota.valfiorita.example.it")])))?
-            .site.options.databasePath == "\(folder)/valfiorita/var/sportello.sqlite")
+        #expect(comuni.application(for: toValfiorita)?.site.options.databasePath
+                == "\(folder)/valfiorita/var/sportello.sqlite")
     }
 }

@@ -67,7 +67,8 @@ import SportelloCore
         chmod(script, 0o755)
         var settings = ObjectStorageSettings(bucket: "pages", endpoint: "http://127.0.0.1:9")
         settings.rclonePath = script
-        let uploader = ObjectStorageUploader(settings: settings, outputDirectory: output, stateFile: folder + "/state.tsv")
+        let uploader = ObjectStorageUploader(settings: settings, outputDirectory: output,
+                                             stateFile: folder + "/state.tsv")
         uploader.start()
         defer { uploader.stop() }
         let deadline = Date().addingTimeInterval(20)
