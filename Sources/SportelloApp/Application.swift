@@ -37,6 +37,8 @@ public final class Application: HTTPResponder, EndpointController, Sendable {
     /// Occupancy as the public pages show it (bookings, holds and operator blocks).
     let source: any OccupancySource
     let queue: PublishQueue
+    /// Copies the pages to the bucket of `publish.s3` after each publish batch; nil when not configured.
+    let uploader: ObjectStorageUploader?
     let staticFiles: StaticFiles
     let clock: @Sendable () -> Int64
     let addressLimiter: RateLimiter?
@@ -79,13 +81,22 @@ public final class Application: HTTPResponder, EndpointController, Sendable {
         self.clock = clock
         let staticFiles = StaticFiles(root: site.options.outputPath)
         self.staticFiles = staticFiles
-        queue = PublishQueue(publisher: publisher, source: source, clock: clock, onPublished: onPublished,
-                             onRebuilt: { staticFiles.invalidateCache() })
+        let uploader = site.configuration.objectStorage.map {
+            ObjectStorageUploader(settings: $0, outputDirectory: site.options.outputPath,
+                                  stateFile: ((site.options.databasePath as NSString).deletingLastPathComponent as NSString)
+                                      .appendingPathComponent("uploaded-pages.tsv"))
+        }
+        self.uploader = uploader
+        queue = PublishQueue(publisher: publisher, source: source, clock: clock,
+                             onPublished: { pages in onPublished?(pages); uploader?.filesChanged() },
+                             onRebuilt: { staticFiles.invalidateCache(); uploader?.filesChanged() })
         afterCommit = AfterCommit(queue: queue, notificationWorker: notificationWorker)
         let limit = site.configuration.booking.requestsPerMinutePerAddress
         addressLimiter = limit > 0 ? RateLimiter(capacity: max(10, limit / 2), perMinute: limit) : nil
         ticker = Ticker(name: "ticker", every: 15)
-        background = ServiceGroup(queue.lanes + [notificationWorker, ticker])
+        var services: [any BackgroundService] = queue.lanes + [notificationWorker, ticker]
+        if let uploader { services.append(uploader) }
+        background = ServiceGroup(services)
         let admission: [RequestStep] = [.methodAllowed, .addressRate(addressLimiter, clock: clock)]
         let languages = site.configuration.comune.languages
         gatewaySteps = admission + [.queryDecoded, .language(languages), .identity(identities)]
@@ -121,7 +132,7 @@ public final class Application: HTTPResponder, EndpointController, Sendable {
     /// Re-renders every page on a thread of its own (start-up): the publisher's locks keep the publish
     /// queue's passes from interleaving with it, and a page it renders reads the store as it is then.
     public func rebuildInBackground(then done: @escaping @Sendable (Result<PublishReport, any Error>) -> Void) {
-        let (publisher, source, clock, staticFiles, health) = (publisher, source, clock, staticFiles, queue.health)
+        let (publisher, source, clock, staticFiles, health, uploader) = (publisher, source, clock, staticFiles, queue.health, uploader)
         health.setRebuilding(true)
         let thread = Thread {
             let result = Result { try publisher.publishAll(now: clock(), source: source) }
@@ -133,6 +144,7 @@ public final class Application: HTTPResponder, EndpointController, Sendable {
             case .failure(let error): health.failed(at: instant, error: "\(error)", part: PublisherHealth.fullBuild)
             }
             health.setRebuilding(false)
+            uploader?.filesChanged()
             done(result)
         }
         thread.name = "start-up build"

@@ -6,7 +6,7 @@ import SportelloStore
 extension Commands {
     static func notifier(_ site: LoadedSite, _ options: Options) throws -> Notifier {
         let spool = ((options.databasePath as NSString).deletingLastPathComponent as NSString).appendingPathComponent("spool")
-        return Notifier(database: try Database(path: options.databasePath), renderer: site.renderer, spool: spool)
+        return Notifier(database: try site.openDatabase(), renderer: site.renderer, spool: spool)
     }
 
     /// `sportello deliver`: one delivery pass (for cron when `serve` is not running), then exit.

@@ -199,7 +199,7 @@ extension Commands {
     public static func purge(_ options: Options) throws {
         try options.expecting(["--before", "--dry-run"])
         let site = try LoadedSite(options: options)
-        let store = BookingStore(database: try Database(path: options.databasePath))
+        let store = BookingStore(database: try site.openDatabase())
         let now = currentInstant()
         let before = try options.named["--before"].map { _ in OperatorDesk.bounds(of: try date(options, "--before")).0 }
             ?? now - Int64(site.configuration.privacy.retentionDays) * 86_400

@@ -105,12 +105,19 @@ extension LoadedSite {
     public func openApplication(clock: @escaping @Sendable () -> Int64 = currentInstant,
                                 onPublished: (@Sendable (Set<PageID>) -> Void)? = nil, buildFirst: Bool = true,
                                 wrapSource: (any OccupancySource) -> any OccupancySource = { $0 }) throws -> (Application, PublishReport) {
-        let store = BookingStore(database: try Database(path: options.databasePath))
+        let store = BookingStore(database: try openDatabase())
         let publisher = makePublisher()
         let source = wrapSource(StoreOccupancy(store: store, catalogue: catalogue))
         let report = buildFirst ? try publisher.publishAll(now: clock(), source: source) : PublishReport()
         let application = Application(site: self, store: store, publisher: publisher, source: source, clock: clock, onPublished: onPublished)
         return (application, report)
+    }
+
+    /// The comune's database as every command that writes opens it, with `replication.litestream` applied.
+    public func openDatabase() throws -> Database {
+        let database = try Database(path: options.databasePath)
+        if configuration.replicatedByLitestream { database.leaveLogToReplicator() }
+        return database
     }
 }
 

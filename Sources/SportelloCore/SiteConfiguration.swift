@@ -18,6 +18,11 @@ public struct SiteConfiguration: Sendable {
     public var services: [ServiceDefinition]
     /// What one client may take: live holds, bookings, registrations and resets per day.
     public var limits = LimitSettings()
+    /// Where published pages go besides `output/` (an S3-compatible bucket for a CDN); nil = only `output/`.
+    public var objectStorage: ObjectStorageSettings?
+    /// Litestream replicates the database and owns its write-ahead log (`replication.litestream`): Sportello's
+    /// checkpoints are passive, never waiting for Litestream's lock.
+    public var replicatedByLitestream = false
 
     /// The languages Sportello has translations for; `comune.languages` must be among them.
     public static let supportedLanguages = ["it", "en"]
@@ -387,7 +392,8 @@ extension SiteConfiguration {
     }
 
     private static func read(_ root: ConfigNode) throws(ConfigurationError) -> SiteConfiguration {
-        let object = try root.object(allowedKeys: ["comune", "booking", "privacy", "identity", "notifications", "closures", "services", "limits"])
+        let object = try root.object(allowedKeys: ["comune", "booking", "privacy", "identity", "notifications", "closures", "services", "limits",
+                                                            "publish", "replication"])
         let comune = try readComune(object["comune"])
         let booking = try object.optional("booking").map { node throws(ConfigurationError) in try readBooking(node) } ?? BookingSettings()
         var privacy = PrivacySettings()
@@ -459,7 +465,61 @@ extension SiteConfiguration {
         var configuration = SiteConfiguration(comune: comune, booking: booking, privacy: privacy, identity: identity, notifications: notifications,
                                               closures: closures, services: services)
         if let node = object.optional("limits") { configuration.limits = try readLimits(node) }
+        if let node = object.optional("publish") {
+            let publish = try node.object(allowedKeys: ["s3"])
+            if let s3 = publish.optional("s3") { configuration.objectStorage = try readObjectStorage(s3) }
+        }
+        if let node = object.optional("replication") {
+            let replication = try node.object(allowedKeys: ["litestream"])
+            if let flag = replication.optional("litestream") { configuration.replicatedByLitestream = try flag.bool() }
+        }
         return configuration
+    }
+
+    private static func readObjectStorage(_ node: ConfigNode) throws(ConfigurationError) -> ObjectStorageSettings {
+        let object = try node.object(allowedKeys: ["bucket", "endpoint", "prefix", "region", "provider",
+                                                   "credentialsFile", "rclonePath", "stateFile"])
+        let bucketNode = object["bucket"]
+        let bucket = try bucketNode.string()
+        // S3 bucket names: 3 to 63 lowercase letters, digits, dots and hyphens.
+        let allowed = { (byte: UInt8) in
+            (0x61...0x7a).contains(byte) || (0x30...0x39).contains(byte) || byte == 0x2e || byte == 0x2d
+        }
+        guard (3...63).contains(bucket.count), bucket.utf8.allSatisfy(allowed) else {
+            throw bucketNode.fail("\"\(bucket)\" is not a bucket name "
+                                  + "(3 to 63 lowercase letters, digits, dots and hyphens)")
+        }
+        let endpointNode = object["endpoint"]
+        let endpoint = try endpointNode.string()
+        guard endpoint.hasPrefix("https://") || endpoint.hasPrefix("http://"),
+              !endpoint.contains(where: \.isWhitespace), !endpoint.contains(",") else {
+            throw endpointNode.fail("\"\(endpoint)\" is not the bucket service's address "
+                                    + "(such as https://s3.provider.example)")
+        }
+        var settings = ObjectStorageSettings(bucket: bucket, endpoint: endpoint)
+        if let value = object.optional("prefix") {
+            var prefix = try value.string()
+            while prefix.hasSuffix("/") { prefix.removeLast() }
+            while prefix.hasPrefix("/") { prefix.removeFirst() }
+            guard !prefix.split(separator: "/").contains(where: { $0 == ".." || $0 == "." }) else {
+                throw value.fail("\"\(prefix)\" may not contain \".\" or \"..\" parts")
+            }
+            settings.prefix = prefix
+        }
+        for (key, path) in [("region", \ObjectStorageSettings.region), ("provider", \ObjectStorageSettings.provider)] {
+            guard let value = object.optional(key) else { continue }
+            let text = try value.string()
+            let plain = text.utf8.allSatisfy { $0 > 0x20 && $0 < 0x7f && $0 != 0x2c && $0 != 0x3a && $0 != 0x27 }
+            guard !text.isEmpty, plain else {
+                let example = key == "region" ? "eu-south-1" : "Other"
+                throw value.fail("\"\(text)\" is not a \(key) name (such as \(example))")
+            }
+            settings[keyPath: path] = text
+        }
+        if let value = object.optional("credentialsFile") { settings.credentialsFile = try value.string() }
+        if let value = object.optional("rclonePath") { settings.rclonePath = try value.string() }
+        if let value = object.optional("stateFile") { settings.stateFile = try value.string() }
+        return settings
     }
 
     private static func readLimits(_ node: ConfigNode) throws(ConfigurationError) -> LimitSettings {

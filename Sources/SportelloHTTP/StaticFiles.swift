@@ -25,7 +25,8 @@ public struct StaticFiles: HTTPResponder {
 
     var cachedFiles: Int { cache?.count ?? 0 }
 
-    static let contentTypes: [String: String] = [
+    /// Content types by file extension (also given to the copies in object storage).
+    public static let contentTypes: [String: String] = [
         "html": "text/html; charset=utf-8", "htm": "text/html; charset=utf-8",
         "css": "text/css; charset=utf-8", "js": "text/javascript; charset=utf-8", "mjs": "text/javascript; charset=utf-8",
         "svg": "image/svg+xml", "png": "image/png", "jpg": "image/jpeg", "jpeg": "image/jpeg", "gif": "image/gif",

@@ -267,6 +267,7 @@ public final class Database: @unchecked Sendable {
     private var idle: [Int]
     public let path: String
     private let commits = Atomic<Int>(0)
+    private let replicatorOwnsLog = Atomic<Bool>(false)
     private let queueState = NSCondition()
     private var queued: [PendingWrite] = []
     private var leaderIsActive = false
@@ -447,11 +448,20 @@ public final class Database: @unchecked Sendable {
     }
 
     /// Copies the write-ahead log into the database file and empties the log, so nothing erased lingers there.
+    /// When a replicator owns the log (`leaveLogToReplicator`), copies what it can without waiting and leaves
+    /// the emptying to the replicator.
     public func checkpoint() throws {
         writeLock.lock()
         defer { writeLock.unlock() }
-        try writer.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        // Litestream keeps a read transaction open until it has shipped the log: TRUNCATE would hold the write lock
+        // waiting for it until busy_timeout (5 s), stalling every booking, and still not empty the log.
+        let passive = replicatorOwnsLog.load(ordering: .relaxed)
+        try writer.execute(passive ? "PRAGMA wal_checkpoint(PASSIVE)" : "PRAGMA wal_checkpoint(TRUNCATE)")
     }
+
+    /// Litestream (`replication.litestream`) follows and checkpoints the write-ahead log: Sportello's own
+    /// checkpoints become passive from now on (README "Replication and recovery").
+    public func leaveLogToReplicator() { replicatorOwnsLog.store(true, ordering: .relaxed) }
 
     public func read<T>(_ body: (Connection) throws -> T) throws -> T {
         idleReaders.lock()

@@ -2,6 +2,7 @@ import Foundation
 import SportelloApp
 import SportelloCore
 import SportelloSite
+import SportelloTesting
 
 /// sportello-bench build [--services N[,N…]] [--weeks W] [--runs R] [--languages it,en]: see BuildBench.swift.
 
@@ -118,7 +119,10 @@ case "rush":
                                    workers: arguments.contains("--workers") ? number("--workers", 4, 1...1_024) : nil,
                                    templates: option("--templates", "site-templates"))
     exit(passed ? 0 : 1)
+case "comune":
+    // The synthetic comune's sportello.json on standard output, to measure a `sportello serve` of it (docs/SCALE.md).
+    FileHandle.standardOutput.write(try SyntheticComune.json(services: number("--services", 100, 1...10_000)))
 default:
-    print("usage: sportello-bench build [--services 10,100,1000] [--weeks 13] [--runs 3] [--languages it,en]\n       sportello-bench startup [--services 1000] [--runs 3]\n       sportello-bench endpoint [--services 10,1000] [--clients 32] [--bookings 5000] [--mail off|on|both]\n       sportello-bench rush [--clients 5000] [--places 500] [--seconds 20] [--think-ms 2000] [--threads 2] [--workers N]\n       sportello-bench wrk [--services 10,1000] [--clients 64] [--seconds 10] [--threads 2] [--mail off|on|both]\n       sportello-bench static [--services 100] [--clients 64] [--seconds 10]")
+    print("usage: sportello-bench build [--services 10,100,1000] [--weeks 13] [--runs 3] [--languages it,en]\n       sportello-bench startup [--services 1000] [--runs 3]\n       sportello-bench endpoint [--services 10,1000] [--clients 32] [--bookings 5000] [--mail off|on|both]\n       sportello-bench rush [--clients 5000] [--places 500] [--seconds 20] [--think-ms 2000] [--threads 2] [--workers N]\n       sportello-bench wrk [--services 10,1000] [--clients 64] [--seconds 10] [--threads 2] [--mail off|on|both]\n       sportello-bench static [--services 100] [--clients 64] [--seconds 10]\n       sportello-bench comune [--services 100]")
     exit(2)
 }

@@ -35,6 +35,7 @@ options:
   --host HOST        address to listen on (default 127.0.0.1)
   --port PORT        port to listen on (default 8080)
   --metrics H:P      serve: Prometheus counters at http://H:P/metrics (off unless given)
+  --comuni DIR       serve: every comune of DIR (a subfolder each) in one process, chosen by host name
   --log-format F     logfmt (default) or json; env SPORTELLO_LOG_FORMAT. Logs go to standard error.
   SPORTELLO_ROOT     the installation folder the default paths above are relative to (default: the current one)
 
@@ -43,7 +44,7 @@ exit status: 0 done, 1 failed (the message says why), 2 wrong usage.
 
 /// One paragraph per command for `sportello COMMAND --help`.
 let commandHelp: [String: String] = [
-    "serve": "sportello serve [--host H] [--port P] [--metrics H:P] [--log-format logfmt|json]\n  Builds every page, then serves output/ and the endpoint. One serve per database (a lock beside it).\n  Logs (start-up summary, one line per request, refusals, delivery failures) go to standard error.\n  GET /api/health answers 200 or 503 with the state of database, publisher and outbox.\n  SIGINT/SIGTERM stop it; SIGHUP re-reads the configuration: a valid one restarts serve in place with it,\n  a broken one is logged and the running configuration stays.",
+    "serve": "sportello serve [--host H] [--port P] [--metrics H:P] [--comuni DIR] [--log-format logfmt|json]\n  Builds every page, then serves output/ and the endpoint. One serve per database (a lock beside it).\n  Logs (start-up summary, one line per request, refusals, delivery failures) go to standard error.\n  GET /api/health answers 200 or 503 with the state of database, publisher and outbox.\n  SIGINT/SIGTERM stop it; SIGHUP re-reads the configuration: a valid one restarts serve in place with it,\n  a broken one is logged and the running configuration stays.",
     "build": "sportello build\n  Renders the public site into output/ and exits; warns about confirmed bookings the configuration no longer offers.",
     "check": "sportello check [--database [PATH]] [--explain ID]\n  Validates the configuration. --database also lists the confirmed appointments it would strand\n  (closed day, shorter hours, removed service) and fails if there are any. --explain ID prints a service's\n  effective settings and where each comes from.",
     "deliver": "sportello deliver\n  Delivers the notifications that are due, once (for cron; serve does it by itself).",
@@ -107,8 +108,10 @@ do {
         try options.expecting(["--explain"])
         if try !Commands.check(options) { exit(1) }
     case "build", "serve":
-        try options.expecting(command == "serve" ? ["--metrics"] : [])
-        if command == "build" { try Commands.build(options) } else { try Commands.serve(options) }
+        try options.expecting(command == "serve" ? ["--metrics", "--comuni"] : [])
+        if command == "build" { try Commands.build(options) } else if let directory = options.named["--comuni"] {
+            try Commands.serveComuni(options, directory: directory)
+        } else { try Commands.serve(options) }
     case "deliver": try Commands.deliver(options)
     case "outbox": try Commands.outbox(options)
     case "backup": try Commands.backup(options)

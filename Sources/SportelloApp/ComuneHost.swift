@@ -1,0 +1,188 @@
+import Foundation
+import SportelloCore
+import SportelloHTTP
+import SportelloSite
+import SportelloStore
+import Synchronization
+
+/// Many comuni in one process (`sportello serve --comuni DIR`): one `Application` per subfolder of `DIR`, each
+/// with its own `sportello.json`, `output/` and `var/sportello.sqlite` (and `site-templates/`, or the shared
+/// `--templates`), chosen per request by the `Host` header against the host of each comune's `baseURL`. A comune
+/// whose configuration or database fails is reported and skipped; the others start. `scan()` again (SIGHUP)
+/// starts the comuni added since, stops those removed and leaves the rest running. Comuni share the event loop
+/// and the workers; nothing else: their operators, accounts and bookings are in their own databases.
+public final class ComuneHost: HTTPResponder, Sendable {
+    /// One comune being served.
+    struct Hosted: Sendable {
+        let folder: String
+        let hostName: String
+        let application: Application
+        let lock: DatabaseLock
+    }
+
+    /// What a scan did, by folder name.
+    public struct ScanReport: Sendable, Equatable {
+        public var started: [String] = []
+        public var stopped: [String] = []
+        /// Folders skipped, with the reason (also logged as `comune_skipped`).
+        public var skipped: [String: String] = [:]
+        /// Everything served after the scan, by host name → folder name.
+        public var serving: [String: String] = [:]
+    }
+
+    private let directory: String
+    private let templatesPath: String
+    private let hosted = Mutex<[String: Hosted]>([:])
+    /// One scan at a time (SIGHUP may arrive during one).
+    private let scanning = Mutex(())
+    /// Until the first scan ends, a host name not yet served may be a comune still starting: 503, not 404.
+    private let started = Atomic<Bool>(false)
+
+    public init(directory: String, templatesPath: String) {
+        self.directory = directory
+        self.templatesPath = templatesPath
+    }
+
+    /// The options of the comune in `folder` (a subfolder of the directory).
+    func options(for folder: String) -> Options {
+        let base = "\(directory)/\(folder)"
+        var options = Options()
+        options.configPath = "\(base)/sportello.json"
+        var isFolder: ObjCBool = false
+        let ownTemplates = FileManager.default.fileExists(atPath: "\(base)/site-templates", isDirectory: &isFolder)
+            && isFolder.boolValue
+        options.templatesPath = ownTemplates ? "\(base)/site-templates" : templatesPath
+        options.outputPath = "\(base)/output"
+        options.databasePath = "\(base)/var/sportello.sqlite"
+        return options
+    }
+
+    /// Brings the served comuni in line with the directory: starts new ones, stops removed ones.
+    @discardableResult
+    public func scan() -> ScanReport {
+        let report = scanning.withLock { _ in scanOnce() }
+        started.store(true, ordering: .releasing)
+        return report
+    }
+
+    /// The trusted proxies the comuni of the directory configure, read from their configuration files alone (a
+    /// broken one counts for nothing), so the server can listen before the comuni have opened their databases.
+    public func configuredTrustedProxies() -> [String] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        let proxies = names.filter { !$0.hasPrefix(".") }.flatMap { name in
+            (try? SiteConfiguration.load(path: "\(directory)/\(name)/sportello.json"))?.booking.trustedProxies ?? []
+        }
+        return Array(Set(proxies)).sorted()
+    }
+
+    private func scanOnce() -> ScanReport {
+        var report = ScanReport()
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).filter { name in
+            var isFolder: ObjCBool = false
+            let configuration = "\(directory)/\(name)/sportello.json"
+            return !name.hasPrefix(".") && FileManager.default.fileExists(atPath: configuration, isDirectory: &isFolder)
+                && !isFolder.boolValue
+        }.sorted()
+        let present = Set(names)
+        let gone = hosted.withLock { hosted in
+            let gone = hosted.values.filter { !present.contains($0.folder) }
+            for comune in gone { hosted[comune.hostName] = nil }
+            return gone
+        }
+        for comune in gone {
+            comune.application.stopBackgroundWork()
+            comune.lock.release()
+            report.stopped.append(comune.folder)
+            Log.info("comune_stopped", ["comune": .text(comune.folder), "host": .text(comune.hostName)])
+        }
+        let running = Set(hosted.withLock { $0.values.map(\.folder) })
+        for name in names where !running.contains(name) {
+            do {
+                let comune = try start(name)
+                hosted.withLock { $0[comune.hostName] = comune }
+                report.started.append(name)
+            } catch {
+                report.skipped[name] = "\(error)"
+                Log.error("comune_skipped", ["comune": .text(name), "error": .text("\(error)"),
+                                             "result": "the other comuni are served; fix it, then reload (SIGHUP)"])
+            }
+        }
+        report.serving = hosted.withLock { $0.mapValues(\.folder) }
+        return report
+    }
+
+    private func start(_ name: String) throws -> Hosted {
+        let options = options(for: name)
+        let site = try LoadedSite(options: options)
+        guard let hostName = URLComponents(string: site.configuration.comune.baseURL)?.host?.lowercased() else {
+            throw LoadedSite.LoadError(description: "comune.baseURL has no host name")
+        }
+        // Scans run one at a time, so no other comune can take the name between this check and the insertion.
+        if let other = hosted.withLock({ $0[hostName]?.folder }) {
+            throw LoadedSite.LoadError(description: "its host name \(hostName) is already served by \(other)")
+        }
+        try PrivateFiles.makeFolder((options.databasePath as NSString).deletingLastPathComponent)
+        let lock = try DatabaseLock.acquire(databasePath: options.databasePath)
+        do {
+            try Commands.upgradeDatabaseSaying(options.databasePath)
+            let (application, _) = try site.openApplication(buildFirst: false)
+            application.startBackgroundWork()
+            application.enableAccessLog()
+            application.rebuildInBackground { result in
+                switch result {
+                case .success(let report):
+                    Log.info("built", ["comune": .text(name), "pages": .int(Int64(report.rendered)),
+                                       "output": .text(options.outputPath)])
+                case .failure(let error):
+                    Log.error("build_failed", ["comune": .text(name), "error": .text("\(error)"),
+                                               "result": "serving the pages already on disk"])
+                }
+            }
+            Log.info("comune_started", ["comune": .text(name), "host": .text(hostName),
+                                        "services": .int(Int64(site.catalogue.services.count))])
+            return Hosted(folder: name, hostName: hostName, application: application, lock: lock)
+        } catch {
+            lock.release()
+            throw error
+        }
+    }
+
+    /// Stops every comune (background work, locks).
+    public func stopAll() {
+        let all = hosted.withLock { hosted in
+            defer { hosted = [:] }
+            return Array(hosted.values)
+        }
+        for comune in all {
+            comune.application.stopBackgroundWork()
+            comune.lock.release()
+        }
+    }
+
+    public func respond(to request: HTTPRequest) -> HTTPResponse {
+        guard let application = application(for: request) else {
+            guard started.load(ordering: .acquiring) else {
+                var response = HTTPResponse.text(503, "The comuni are starting: try again in a few seconds.\n")
+                response.headers.append(("Retry-After", "5"))
+                return response
+            }
+            return .text(404, "No comune is served at this host name: check the address (or the comune's baseURL).\n")
+        }
+        return application.respond(to: request)
+    }
+
+    public func completesAdmittedWork(method: String, path: String) -> Bool {
+        hosted.withLock { $0.values.first }?.application.completesAdmittedWork(method: method, path: path) ?? false
+    }
+
+    func application(for request: HTTPRequest) -> Application? {
+        guard var host = request.headers["Host"]?.lowercased() else { return nil }
+        // "name:port" or "[v6]:port": the port is not part of the name.
+        if host.hasPrefix("["), let close = host.firstIndex(of: "]") {
+            host = String(host[host.index(after: host.startIndex)..<close])
+        } else if let colon = host.lastIndex(of: ":") {
+            host = String(host[..<colon])
+        }
+        return hosted.withLock { $0[host]?.application }
+    }
+}
