@@ -21,11 +21,15 @@ let package = Package(
         .target(name: "SportelloSite", dependencies: ["SportelloCore", "CZlib"]),
         .target(name: "SportelloNotify", dependencies: ["SportelloCore", "SportelloStore", "SportelloSite"]),
         .target(name: "SportelloHTTP", dependencies: ["SportelloCore", "CEpoll"]),
-        .target(name: "SportelloApp", dependencies: ["SportelloCore", "SportelloStore", "SportelloSite", "SportelloNotify", "SportelloHTTP"]),
+        .target(
+            name: "SportelloApp",
+            dependencies: ["SportelloCore", "SportelloStore", "SportelloSite", "SportelloNotify", "SportelloHTTP"]),
 
         // Fixtures, fuzz targets and mutators, the synthetic comune: for the tests, the bench and the fuzzer only,
         // never linked into `sportello` (docs/ARCHITECTURE.md §1).
-        .target(name: "SportelloTesting", dependencies: ["SportelloCore", "SportelloSite", "SportelloStore", "SportelloHTTP", "SportelloApp"]),
+        .target(
+            name: "SportelloTesting",
+            dependencies: ["SportelloCore", "SportelloSite", "SportelloStore", "SportelloHTTP", "SportelloApp"]),
 
         .executableTarget(name: "sportello", dependencies: ["SportelloApp"]),
         .executableTarget(name: "sportello-bench", dependencies: ["SportelloApp", "SportelloTesting"]),

@@ -25,9 +25,11 @@ package final class AccountsController: ClientLimits, Sendable {
     let answers: EndpointAnswers
     let clock: @Sendable () -> Int64
 
-    init(store: BookingStore, accounts: AccountStore, identities: CitizenIdentification, loginLimiter: RateLimiter,
-         proofOfWork: ProofOfWork?, afterCommit: AfterCommit, answers: EndpointAnswers,
-         clock: @escaping @Sendable () -> Int64) {
+    init(
+        store: BookingStore, accounts: AccountStore, identities: CitizenIdentification, loginLimiter: RateLimiter,
+        proofOfWork: ProofOfWork?, afterCommit: AfterCommit, answers: EndpointAnswers,
+        clock: @escaping @Sendable () -> Int64
+    ) {
         self.store = store
         self.accounts = accounts
         self.identities = identities
@@ -52,12 +54,18 @@ package final class AccountsController: ClientLimits, Sendable {
         let (person, errors) = validatePerson(formValues(fields), notesRequired: false)
         guard let person else { return failure(.invalidFields, context, fieldErrors: errors) }
         // The password goes to one contact only, so signing in with it proves that contact.
-        let contact = configuration.notifications.email || !configuration.notifications.sms ? person.email : person.phone
-        if let limited = limitAccountRequest("register", contacts: [person.email, person.phone], context, fields: fields) { return limited }
+        let contact =
+            configuration.notifications.email || !configuration.notifications.sms ? person.email : person.phone
+        if let limited = limitAccountRequest(
+            "register", contacts: [person.email, person.phone], context, fields: fields)
+        {
+            return limited
+        }
         do {
-            let registration = try accounts.register(person, verifiedContact: contact, now: clock(),
-                                                     address: context.clientAddress,
-                                                     language: context.language, messages: configuration.messagePolicy)
+            let registration = try accounts.register(
+                person, verifiedContact: contact, now: clock(),
+                address: context.clientAddress,
+                language: context.language, messages: configuration.messagePolicy)
             if case .alreadyRegistered = registration.value { spendTheTimeOfSendingCredentials() }
             // Delivery starts once the answer is out: composing and handing over the mail while it is being
             // written would slow only the answers that sent something, and timing would tell again.
@@ -72,12 +80,17 @@ package final class AccountsController: ClientLimits, Sendable {
     func resetCredentials(_ fields: FormFields, _ context: RequestContext) -> HTTPResponse {
         guard localAccountsAllowed else { return failure(.localAccountsOff, context) }
         let codiceFiscale = (fields["codice_fiscale"] ?? "").trimmingCharacters(in: .whitespaces).uppercased()
-        guard let limited = limitSignIn(context)
-                ?? limitAccountRequest("reset", contacts: [fields["contatto"] ?? ""], codiceFiscale: codiceFiscale, context, fields: fields) else {
+        guard
+            let limited = limitSignIn(context)
+                ?? limitAccountRequest(
+                    "reset", contacts: [fields["contatto"] ?? ""], codiceFiscale: codiceFiscale, context, fields: fields
+                )
+        else {
             do {
-                let sent = try accounts.resetCredentials(codiceFiscale: codiceFiscale, contact: fields["contatto"] ?? "", now: clock(),
-                                                         address: context.clientAddress, language: context.language,
-                                                         messages: configuration.messagePolicy)
+                let sent = try accounts.resetCredentials(
+                    codiceFiscale: codiceFiscale, contact: fields["contatto"] ?? "", now: clock(),
+                    address: context.clientAddress, language: context.language,
+                    messages: configuration.messagePolicy)
                 if !sent.value { spendTheTimeOfSendingCredentials() }
                 afterCommit.apply(sent.change, deliveryDelay: 0.3)
             } catch {
@@ -112,14 +125,16 @@ package final class AccountsController: ClientLimits, Sendable {
         let account: Account
         let session: String
         do {
-            (account, session) = try accounts.login(codiceFiscale: codiceFiscale, password: fields["password"] ?? "", now: clock(),
-                                                    address: context.clientKey)
+            (account, session) = try accounts.login(
+                codiceFiscale: codiceFiscale, password: fields["password"] ?? "", now: clock(),
+                address: context.clientKey)
         } catch {
             switch error {
             case .wrongCredentials: return failure(.wrongCredentials, context)
             case .locked(let until):
-                var response = failure(.accountLocked, context,
-                                       messageArguments: ["time": LocalTime(minutes: RomeTime.local(until).minutes)?.description ?? ""])
+                var response = failure(
+                    .accountLocked, context,
+                    messageArguments: ["time": LocalTime(minutes: RomeTime.local(until).minutes)?.description ?? ""])
                 response.headers.append(("Retry-After", String(max(1, until - clock()))))
                 return response
             case .database: return failure(EndpointError(error), context)
@@ -148,12 +163,17 @@ package final class AccountsController: ClientLimits, Sendable {
             return failure(EndpointError(error), context)
         }
         if context.wantsJSON {
-            return json(200, ["codiceFiscale": citizen.codiceFiscale, "bookings": bookings.map { booking -> [String: Any] in
-                var value = bookingJSON(booking)
-                value["beneficiary"] = booking.person.codiceFiscale
-                value["presenter"] = booking.person.presenterCodiceFiscale ?? ""
-                return value
-            }])
+            return json(
+                200,
+                [
+                    "codiceFiscale": citizen.codiceFiscale,
+                    "bookings": bookings.map { booking -> [String: Any] in
+                        var value = bookingJSON(booking)
+                        value["beneficiary"] = booking.person.codiceFiscale
+                        value["presenter"] = booking.person.presenterCodiceFiscale ?? ""
+                        return value
+                    },
+                ])
         }
         let t = site.renderer.texts(context.language)
         let now = clock()
@@ -161,7 +181,9 @@ package final class AccountsController: ClientLimits, Sendable {
             let service = site.catalogue.service(id: booking.slot.serviceID)
             let slot = service?.slot(startingAt: booking.slot.start)
             let past = booking.slotEnd <= now
-            let onBehalf = booking.person.presenterCodiceFiscale == citizen.codiceFiscale && booking.person.codiceFiscale != citizen.codiceFiscale
+            let onBehalf =
+                booking.person.presenterCodiceFiscale == citizen.codiceFiscale
+                && booking.person.codiceFiscale != citizen.codiceFiscale
             let presentedByOther = booking.person.presenterCodiceFiscale.map { $0 != citizen.codiceFiscale } ?? false
             return .object([
                 "code": .string(booking.code),
@@ -169,30 +191,47 @@ package final class AccountsController: ClientLimits, Sendable {
                 "when": .string(slot.map { whenText($0, t) } ?? ""),
                 "state": .string(t.text("operator.stateNames.\(booking.state.rawValue)")),
                 "past": .bool(past),
-                "forWhom": .string(onBehalf ? t.format("myBookings.forOther", ["name": "\(booking.person.givenName) \(booking.person.familyName)",
-                                                                                  "codiceFiscale": booking.person.codiceFiscale]) : ""),
-                "byWhom": .string(presentedByOther ? t.format("myBookings.byOther", ["name": booking.person.presenterName ?? "",
-                                                                                     "codiceFiscale": booking.person.presenterCodiceFiscale ?? ""]) : ""),
+                "forWhom": .string(
+                    onBehalf
+                        ? t.format(
+                            "myBookings.forOther",
+                            [
+                                "name": "\(booking.person.givenName) \(booking.person.familyName)",
+                                "codiceFiscale": booking.person.codiceFiscale,
+                            ]) : ""),
+                "byWhom": .string(
+                    presentedByOther
+                        ? t.format(
+                            "myBookings.byOther",
+                            [
+                                "name": booking.person.presenterName ?? "",
+                                "codiceFiscale": booking.person.presenterCodiceFiscale ?? "",
+                            ]) : ""),
                 "canCancel": .bool(booking.state.isActive(slotStart: booking.slot.start, at: now)),
             ])
         }
-        return page("my-bookings", status: 200, title: t.text("myBookings.title"), context: context, values: [
-            "who": .string(t.format(citizen.certified ? "myBookings.whoCertified" : "myBookings.who",
-                                    ["name": citizen.fullName, "codiceFiscale": citizen.codiceFiscale])),
-            "bookings": .list(rows), "hasBookings": .bool(!rows.isEmpty),
-            "cancelAction": .string(layout.api(.cancelMine)), "logoutAction": .string(layout.api(.logout)),
-            "receiptAction": .string(layout.api(.receipts)),
-            "signedInWithAccount": .bool(!citizen.certified),
-            "catalogueURL": .string(layout.url(.catalogue, language: context.language)),
-        ], pageID: .account)
+        return page(
+            "my-bookings", status: 200, title: t.text("myBookings.title"), context: context,
+            values: [
+                "who": .string(
+                    t.format(
+                        citizen.certified ? "myBookings.whoCertified" : "myBookings.who",
+                        ["name": citizen.fullName, "codiceFiscale": citizen.codiceFiscale])),
+                "bookings": .list(rows), "hasBookings": .bool(!rows.isEmpty),
+                "cancelAction": .string(layout.api(.cancelMine)), "logoutAction": .string(layout.api(.logout)),
+                "receiptAction": .string(layout.api(.receipts)),
+                "signedInWithAccount": .bool(!citizen.certified),
+                "catalogueURL": .string(layout.url(.catalogue, language: context.language)),
+            ], pageID: .account)
     }
 
     /// Cancels a booking the citizen may act on (see `Citizen.viewer`).
     func cancelMine(_ fields: FormFields, _ context: RequestContext) -> HTTPResponse {
         guard let citizen = context.citizen else { return failure(.signInRequired, context) }
         do {
-            let cancelled = try store.cancel(code: fields["code"] ?? "", viewer: citizen.viewer, now: clock(),
-                                             clientIP: context.clientAddress, messages: configuration.messagePolicy)
+            let cancelled = try store.cancel(
+                code: fields["code"] ?? "", viewer: citizen.viewer, now: clock(),
+                clientIP: context.clientAddress, messages: configuration.messagePolicy)
             afterCommit.apply(cancelled.change)
         } catch {
             return failure(EndpointError(error), context)
@@ -200,4 +239,3 @@ package final class AccountsController: ClientLimits, Sendable {
         return myBookings(fields, context)
     }
 }
-

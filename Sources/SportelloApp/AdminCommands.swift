@@ -11,7 +11,8 @@ extension Commands {
             throw Options.UsageError(description: "usage: sportello backup FILE")
         }
         try DatabaseBackup.backup(from: options.databasePath, to: destination)
-        let size = ((try? FileManager.default.attributesOfItem(atPath: destination))?[.size] as? NSNumber)?.intValue ?? 0
+        let size =
+            ((try? FileManager.default.attributesOfItem(atPath: destination))?[.size] as? NSNumber)?.intValue ?? 0
         print("backed up \(options.databasePath) to \(destination) (\(size / 1024) KiB)")
     }
 
@@ -26,8 +27,10 @@ extension Commands {
         defer { lock.release() }
         _ = try DatabaseBackup.check(source)
         if FileManager.default.fileExists(atPath: options.databasePath) {
-            let folder = ((options.databasePath as NSString).deletingLastPathComponent as NSString).appendingPathComponent("backups")
-            let saved = (folder as NSString).appendingPathComponent("\((options.databasePath as NSString).lastPathComponent).before-restore.\(currentInstant()).bak")
+            let folder = ((options.databasePath as NSString).deletingLastPathComponent as NSString)
+                .appendingPathComponent("backups")
+            let saved = (folder as NSString).appendingPathComponent(
+                "\((options.databasePath as NSString).lastPathComponent).before-restore.\(currentInstant()).bak")
             try DatabaseBackup.backup(from: options.databasePath, to: saved)
             print("the current database was saved to \(saved)")
         }
@@ -48,7 +51,9 @@ extension Commands {
         let database = try Database(path: options.databasePath)
         for entry in try database.auditEntries(since: since, actor: options.named["--actor"], limit: limit) {
             let local = RomeTime.local(entry.at)
-            print("\(local.date) \(LocalTime(minutes: local.minutes)?.description ?? "")\t\(entry.actor)\t\(entry.action)\t\(entry.subject)")
+            print(
+                "\(local.date) \(LocalTime(minutes: local.minutes)?.description ?? "")\t\(entry.actor)\t\(entry.action)\t\(entry.subject)"
+            )
         }
     }
 
@@ -57,11 +62,15 @@ extension Commands {
     /// stay stale). Refused, with the command to use instead.
     static func refuseRootOnAnotherUsersFiles(_ options: Options) throws {
         guard geteuid() == 0 else { return }
-        for path in [options.outputPath, (options.databasePath as NSString).deletingLastPathComponent] where !path.isEmpty {
+        for path in [options.outputPath, (options.databasePath as NSString).deletingLastPathComponent]
+        where !path.isEmpty {
             var info = stat()
             guard stat(path, &info) == 0, info.st_uid != 0 else { continue }
             let owner = getpwuid(info.st_uid).map { String(cString: $0.pointee.pw_name) } ?? "uid \(info.st_uid)"
-            throw Failure(description: "you are root, but \(path) belongs to \(owner): files written now would be root's and the service could no longer update them. Run it as that user: sudo -u \(owner) sportello …")
+            throw Failure(
+                description:
+                    "you are root, but \(path) belongs to \(owner): files written now would be root's and the service could no longer update them. Run it as that user: sudo -u \(owner) sportello …"
+            )
         }
     }
 
@@ -76,20 +85,30 @@ extension Commands {
         // upgrade is serve's, after its backup, once the old serve has stopped.
         var path = options.databasePath
         let version = try DatabaseBackup.check(options.databasePath)
-        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("sportello-check-\(UUID().uuidString)").path
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "sportello-check-\(UUID().uuidString)"
+        ).path
         defer { try? FileManager.default.removeItem(atPath: scratch) }
         if version < DatabaseBackup.currentSchemaVersion {
             path = "\(scratch)/copy.sqlite"
             try DatabaseBackup.backup(from: options.databasePath, to: path)
-            print("\(options.databasePath): schema \(version), this program's is \(DatabaseBackup.currentSchemaVersion): checked on an upgraded copy; serve upgrades the database itself when it starts (after a backup into backups/)")
+            print(
+                "\(options.databasePath): schema \(version), this program's is \(DatabaseBackup.currentSchemaVersion): checked on an upgraded copy; serve upgrades the database itself when it starts (after a backup into backups/)"
+            )
         } else if version > DatabaseBackup.currentSchemaVersion {
-            throw Failure(description: "\(options.databasePath) was written by a newer Sportello (schema \(version), this one knows \(DatabaseBackup.currentSchemaVersion)): use the newer program")
+            throw Failure(
+                description:
+                    "\(options.databasePath) was written by a newer Sportello (schema \(version), this one knows \(DatabaseBackup.currentSchemaVersion)): use the newer program"
+            )
         }
-        let stranded = try strandedBookings(site: site, store: BookingStore(database: try Database(path: path)), now: currentInstant())
+        let stranded = try strandedBookings(
+            site: site, store: BookingStore(database: try Database(path: path)), now: currentInstant())
         if stranded.isEmpty {
             print("\(options.databasePath): every confirmed appointment still fits this configuration")
         } else {
-            print("\(options.databasePath): \(stranded.count) confirmed appointment(s) no longer fit this configuration; call the citizens or cancel them for the office (sportello cancel-booking CODE --reason …):")
+            print(
+                "\(options.databasePath): \(stranded.count) confirmed appointment(s) no longer fit this configuration; call the citizens or cancel them for the office (sportello cancel-booking CODE --reason …):"
+            )
             for booking in stranded { print("  " + describe(booking)) }
         }
         return stranded.count
@@ -109,36 +128,58 @@ extension Commands {
             }
             return false
         }
-        guard find(site.configuration.services, []) else { throw Options.UsageError(description: "--explain: no office or service has id \"\(id)\"") }
+        guard find(site.configuration.services, []) else {
+            throw Options.UsageError(description: "--explain: no office or service has id \"\(id)\"")
+        }
         guard let service = site.catalogue.service(id: id) else {
-            throw Options.UsageError(description: "--explain: \"\(id)\" is an office, not a bookable service; explain one of: \(site.catalogue.serviceIDs(under: id).joined(separator: ", "))")
+            throw Options.UsageError(
+                description:
+                    "--explain: \"\(id)\" is an office, not a bookable service; explain one of: \(site.catalogue.serviceIDs(under: id).joined(separator: ", "))"
+            )
         }
         func origin(_ has: (ServiceDefinition) -> Bool) -> String {
             guard let definer = chain.last(where: has) else { return "default" }
             return definer.id == id ? "set here" : "inherited from \(definer.id)"
         }
         func week(_ schedule: [Weekday: [TimeRange]]) -> String {
-            Weekday.allCases.compactMap { day in schedule[day].map { "\(day.rawValue) \($0.map(\.description).joined(separator: ","))" } }.joined(separator: "; ")
+            Weekday.allCases.compactMap { day in
+                schedule[day].map { "\(day.rawValue) \($0.map(\.description).joined(separator: ","))" }
+            }.joined(separator: "; ")
         }
-        var lines = ["\(id) (\(service.text.name)); offices above: \(service.ancestorIDs.isEmpty ? "none" : service.ancestorIDs.joined(separator: " › "))"]
+        var lines = [
+            "\(id) (\(service.text.name)); offices above: \(service.ancestorIDs.isEmpty ? "none" : service.ancestorIDs.joined(separator: " › "))"
+        ]
         lines.append("  slotMinutes      \(service.slotMinutes)  (\(origin { $0.slotMinutes != nil }))")
         lines.append("  capacity         \(service.capacity)  (\(origin { $0.capacity != nil }))")
         lines.append("  schedule         \(week(service.schedule))  (\(origin { $0.schedule != nil }))")
-        lines.append("  pauses           \(service.pauses.isEmpty ? "none" : service.pauses.map(\.description).joined(separator: ","))  (\(origin { $0.pauses != nil }))")
-        lines.append("  window           notice \(service.window.minimumNoticeMinutes) min, \(service.window.maxDaysAhead) days ahead  (\(origin { $0.window != nil }))")
+        lines.append(
+            "  pauses           \(service.pauses.isEmpty ? "none" : service.pauses.map(\.description).joined(separator: ","))  (\(origin { $0.pauses != nil }))"
+        )
+        lines.append(
+            "  window           notice \(service.window.minimumNoticeMinutes) min, \(service.window.maxDaysAhead) days ahead  (\(origin { $0.window != nil }))"
+        )
         lines.append("  reasonRequired   \(service.reasonRequired)  (\(origin { $0.reasonRequired != nil }))")
         lines.append("  address          \(service.address ?? "none")  (\(origin { $0.address != nil }))")
         if service.seasons.isEmpty {
             lines.append("  seasons          none")
         } else {
-            lines.append("  seasons          (\(origin { $0.seasons != nil })); each REPLACES the whole week above on its days:")
+            lines.append(
+                "  seasons          (\(origin { $0.seasons != nil })); each REPLACES the whole week above on its days:")
             for season in service.seasons {
-                lines.append("    \(season.from)…\(season.to): \(week(season.schedule))\(season.pauses.map { "; pauses \($0.map(\.description).joined(separator: ","))" } ?? "")")
+                lines.append(
+                    "    \(season.from)…\(season.to): \(week(season.schedule))\(season.pauses.map { "; pauses \($0.map(\.description).joined(separator: ","))" } ?? "")"
+                )
             }
         }
         let closures = service.closures
-        lines.append("  closures         \(closures.isEmpty ? "none" : closures.map { "\($0.from == $0.to ? "\($0.from)" : "\($0.from)…\($0.to)") \($0.reason)" }.joined(separator: "; "))")
-        if let saint = service.patronSaint { lines.append("  patron saint     \(saint.month < 10 ? "0" : "")\(saint.month)-\(saint.day < 10 ? "0" : "")\(saint.day) closed (\(saint.name))") }
+        lines.append(
+            "  closures         \(closures.isEmpty ? "none" : closures.map { "\($0.from == $0.to ? "\($0.from)" : "\($0.from)…\($0.to)") \($0.reason)" }.joined(separator: "; "))"
+        )
+        if let saint = service.patronSaint {
+            lines.append(
+                "  patron saint     \(saint.month < 10 ? "0" : "")\(saint.month)-\(saint.day < 10 ? "0" : "")\(saint.day) closed (\(saint.name))"
+            )
+        }
         let today = RomeTime.local(currentInstant()).date
         let upcoming = (0..<14).map { today.adding(days: $0) }.map { day -> String in
             let slots = service.slots(on: day)

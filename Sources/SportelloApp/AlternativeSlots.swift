@@ -24,7 +24,9 @@ final class AlternativeSlots: Sendable {
     func nearestFreeSlots(service: Service, from slot: Slot?, limit: Int) -> [Slot] {
         let now = clock()
         let lastDay = service.lastBookableDay(today: RomeTime.local(now).date)
-        let key = AlternativesCache.Key(serviceID: service.id, slotStart: slot.map { $0.date > lastDay ? Int64.max : $0.startInstant }, limit: limit)
+        let key = AlternativesCache.Key(
+            serviceID: service.id, slotStart: slot.map { $0.date > lastDay ? Int64.max : $0.startInstant }, limit: limit
+        )
         let writes = database.committedWrites
         switch alternatives.lookup(key, writes: writes, now: now) {
         case .current(let cached):
@@ -50,8 +52,9 @@ final class AlternativeSlots: Sendable {
     private func revalidate(_ cached: [Slot], service: Service, from slot: Slot?, limit: Int, now: Int64) -> [Slot]? {
         // A failed read means "search again", which reports the failure.
         guard let range = service.revalidationRange(of: cached, from: slot, limit: limit, now: now),
-              let occupancy = try? source.occupancy(serviceID: service.id, from: range.lowerBound, to: range.upperBound,
-                                                    now: now)[service.id] ?? [:]
+            let occupancy = try? source.occupancy(
+                serviceID: service.id, from: range.lowerBound, to: range.upperBound,
+                now: now)[service.id] ?? [:]
         else { return nil }
         return service.revalidatedFreeSlots(cached, from: slot, limit: limit, now: now, occupancy: occupancy)
     }
@@ -61,8 +64,10 @@ final class AlternativeSlots: Sendable {
         let range = service.alternativesOccupancyRange(from: slot, now: now)
         let occupancy: [Int64: SlotOccupancy]
         do {
-            occupancy = try source.occupancy(serviceID: service.id, from: range.lowerBound, to: range.upperBound,
-                                             now: now)[service.id] ?? [:]
+            occupancy =
+                try source.occupancy(
+                    serviceID: service.id, from: range.lowerBound, to: range.upperBound,
+                    now: now)[service.id] ?? [:]
         } catch {
             // The alternatives only accompany another answer: offer none, but never silently.
             Log.error("alternatives_unread", ["error": .text("\(error)")])

@@ -4,6 +4,7 @@ import SportelloHTTP
 import SportelloNotify
 import SportelloSite
 import SportelloStore
+import Synchronization
 
 /// The one process of `sportello serve`: static pages for GET/HEAD, the booking endpoint for POST under
 /// `/api/`. Every write is one store transaction; the pages it touched are queued for re-rendering.
@@ -61,10 +62,13 @@ public final class Application: HTTPResponder, EndpointController, Sendable {
     /// The nearest free slots offered with a refusal, per (service, slot); see `AlternativeSlots`.
     var alternatives: AlternativesCache { answers.alternatives.alternatives }
 
-    public init(site: LoadedSite, store: BookingStore, publisher: SitePublisher, source: any OccupancySource,
-                clock: @escaping @Sendable () -> Int64 = currentInstant,
-                onPublished: (@Sendable (Set<PageID>) -> Void)? = nil) {
-        let spool = ((site.options.databasePath as NSString).deletingLastPathComponent as NSString).appendingPathComponent("spool")
+    public init(
+        site: LoadedSite, store: BookingStore, publisher: SitePublisher, source: any OccupancySource,
+        clock: @escaping @Sendable () -> Int64 = currentInstant,
+        onPublished: (@Sendable (Set<PageID>) -> Void)? = nil
+    ) {
+        let spool = ((site.options.databasePath as NSString).deletingLastPathComponent as NSString)
+            .appendingPathComponent("spool")
         notifier = Notifier(database: store.database, renderer: site.renderer, spool: spool)
         notificationWorker = NotificationWorker(notifier: notifier, clock: clock)
         self.site = site
@@ -82,14 +86,22 @@ public final class Application: HTTPResponder, EndpointController, Sendable {
         let staticFiles = StaticFiles(root: site.options.outputPath)
         self.staticFiles = staticFiles
         let uploader = site.configuration.objectStorage.map {
-            ObjectStorageUploader(settings: $0, outputDirectory: site.options.outputPath,
-                                  stateFile: ((site.options.databasePath as NSString).deletingLastPathComponent as NSString)
-                                      .appendingPathComponent("uploaded-pages.tsv"))
+            ObjectStorageUploader(
+                settings: $0, outputDirectory: site.options.outputPath,
+                stateFile: ((site.options.databasePath as NSString).deletingLastPathComponent as NSString)
+                    .appendingPathComponent("uploaded-pages.tsv"))
         }
         self.uploader = uploader
-        queue = PublishQueue(publisher: publisher, source: source, clock: clock,
-                             onPublished: { pages in onPublished?(pages); uploader?.filesChanged() },
-                             onRebuilt: { staticFiles.invalidateCache(); uploader?.filesChanged() })
+        queue = PublishQueue(
+            publisher: publisher, source: source, clock: clock,
+            onPublished: { pages in
+                onPublished?(pages)
+                uploader?.filesChanged()
+            },
+            onRebuilt: {
+                staticFiles.invalidateCache()
+                uploader?.filesChanged()
+            })
         afterCommit = AfterCommit(queue: queue, notificationWorker: notificationWorker)
         let limit = site.configuration.booking.requestsPerMinutePerAddress
         addressLimiter = limit > 0 ? RateLimiter(capacity: max(10, limit / 2), perMinute: limit) : nil
@@ -100,19 +112,27 @@ public final class Application: HTTPResponder, EndpointController, Sendable {
         let admission: [RequestStep] = [.methodAllowed, .addressRate(addressLimiter, clock: clock)]
         let languages = site.configuration.comune.languages
         gatewaySteps = admission + [.queryDecoded, .language(languages), .identity(identities)]
-        formSteps = admission + [.sameOrigin(site.configuration.comune.origin), .formContentType, .formDecoded,
-                                 .language(languages), .identity(identities), .browserCookies, .honeypot]
+        formSteps =
+            admission + [
+                .sameOrigin(site.configuration.comune.origin), .formContentType, .formDecoded,
+                .language(languages), .identity(identities), .browserCookies, .honeypot,
+            ]
         // Challenges for clients past their budget, when `limits.proofOfWork` is set.
         let proofOfWork = site.configuration.limits.proofOfWork.map { ProofOfWork(settings: $0) }
-        answers = EndpointAnswers(site: site, metrics: Metrics(),
-                                  alternatives: AlternativeSlots(database: store.database, source: source, clock: clock), clock: clock)
-        citizenBooking = BookingController(store: store, afterCommit: afterCommit, notifier: notifier,
-                                           lookupLimiter: lookupLimiter, proofOfWork: proofOfWork, answers: answers, clock: clock)
-        citizenAccounts = AccountsController(store: store, accounts: accounts, identities: identities, loginLimiter: loginLimiter,
-                                             proofOfWork: proofOfWork, afterCommit: afterCommit, answers: answers, clock: clock)
-        operatorDesk = OperatorController(store: store, operators: operators, loginLimiter: loginLimiter, afterCommit: afterCommit,
-                                          answers: answers, clock: clock)
-        healthCheck = HealthController(database: store.database, publishing: queue.health, answers: answers, clock: clock)
+        answers = EndpointAnswers(
+            site: site, metrics: Metrics(),
+            alternatives: AlternativeSlots(database: store.database, source: source, clock: clock), clock: clock)
+        citizenBooking = BookingController(
+            store: store, afterCommit: afterCommit, notifier: notifier,
+            lookupLimiter: lookupLimiter, proofOfWork: proofOfWork, answers: answers, clock: clock)
+        citizenAccounts = AccountsController(
+            store: store, accounts: accounts, identities: identities, loginLimiter: loginLimiter,
+            proofOfWork: proofOfWork, afterCommit: afterCommit, answers: answers, clock: clock)
+        operatorDesk = OperatorController(
+            store: store, operators: operators, loginLimiter: loginLimiter, afterCommit: afterCommit,
+            answers: answers, clock: clock)
+        healthCheck = HealthController(
+            database: store.database, publishing: queue.health, answers: answers, clock: clock)
         ticker.onTick { [weak self] in self?.tick() }
     }
 
@@ -132,7 +152,9 @@ public final class Application: HTTPResponder, EndpointController, Sendable {
     /// Re-renders every page on a thread of its own (start-up): the publisher's locks keep the publish
     /// queue's passes from interleaving with it, and a page it renders reads the store as it is then.
     public func rebuildInBackground(then done: @escaping @Sendable (Result<PublishReport, any Error>) -> Void) {
-        let (publisher, source, clock, staticFiles, health, uploader) = (publisher, source, clock, staticFiles, queue.health, uploader)
+        let (publisher, source, clock, staticFiles, health, uploader) = (
+            publisher, source, clock, staticFiles, queue.health, uploader
+        )
         health.setRebuilding(true)
         let thread = Thread {
             let result = Result { try publisher.publishAll(now: clock(), source: source) }
@@ -155,8 +177,11 @@ public final class Application: HTTPResponder, EndpointController, Sendable {
     func purgeExpiredPersonalData() {
         let now = clock()
         do {
-            let report = try store.purge(before: now - Int64(configuration.privacy.retentionDays) * 86_400, now: now, actor: "retention")
-            if report.bookingsErased > 0 { Log.info("retention_purge", ["bookings_erased": .int(Int64(report.bookingsErased))]) }
+            let report = try store.purge(
+                before: now - Int64(configuration.privacy.retentionDays) * 86_400, now: now, actor: "retention")
+            if report.bookingsErased > 0 {
+                Log.info("retention_purge", ["bookings_erased": .int(Int64(report.bookingsErased))])
+            }
         } catch {
             Log.error("retention_purge_failed", ["error": .text("\(error)")])
         }
@@ -223,11 +248,14 @@ public final class Application: HTTPResponder, EndpointController, Sendable {
         let api = request.path.hasPrefix(layout.basePath + "/api")
         metrics.countRequest(api: api, status: response.status, nanoseconds: elapsed)
         if answers.accessLogging.load(ordering: .relaxed) {
-            Log.info("request", [
-                "method": .text(request.method), "path": .text(String(request.path.prefix(200))), "status": .int(Int64(response.status)),
-                "ms": .milliseconds(nanoseconds: elapsed), "bytes": .int(Int64(response.body.count)),
-                "client": .text(Log.anonymizedAddress(clientAddress(of: request))),
-            ])
+            Log.info(
+                "request",
+                [
+                    "method": .text(request.method), "path": .text(String(request.path.prefix(200))),
+                    "status": .int(Int64(response.status)),
+                    "ms": .milliseconds(nanoseconds: elapsed), "bytes": .int(Int64(response.body.count)),
+                    "client": .text(Log.anonymizedAddress(clientAddress(of: request))),
+                ])
         }
         return response
     }
@@ -245,8 +273,11 @@ public final class Application: HTTPResponder, EndpointController, Sendable {
         }
         let route = layout.route(ofPath: request.path)
         if route == .health, request.method == "GET" || request.method == "HEAD" { return healthCheck.health() }
-        var endpoint = EndpointRequest(http: request, route: route, context: RequestContext(request: request, configuration: configuration))
-        if let refusal = RequestStep.run(steps(for: endpoint), on: &endpoint) { return answer(refusal, endpoint.context) }
+        var endpoint = EndpointRequest(
+            http: request, route: route, context: RequestContext(request: request, configuration: configuration))
+        if let refusal = RequestStep.run(steps(for: endpoint), on: &endpoint) {
+            return answer(refusal, endpoint.context)
+        }
         return dispatch(endpoint)
     }
 
@@ -270,7 +301,8 @@ public final class Application: HTTPResponder, EndpointController, Sendable {
         // A GET is the identity gateway sending the citizen back: to the hold they left, or, signed in on the
         // sign-in page, to "Le mie prenotazioni" at once rather than the same static page with no sign of it.
         if request.http.method == "GET" {
-            return route == .myBookings ? citizenAccounts.myBookings(FormFields(), context) : citizenBooking.resumeHold(fields, context)
+            return route == .myBookings
+                ? citizenAccounts.myBookings(FormFields(), context) : citizenBooking.resumeHold(fields, context)
         }
         switch route {
         case .holds: return citizenBooking.placeHold(fields, context)
@@ -288,7 +320,7 @@ public final class Application: HTTPResponder, EndpointController, Sendable {
         case .myBookings: return citizenAccounts.myBookings(fields, context)
         case .cancelMine: return citizenAccounts.cancelMine(fields, context)
         case .operatorLogin, .operatorAgenda, .operatorOutcome, .operatorCancel, .operatorBlocks, .operatorRemoveBlock,
-             .operatorStats, .operatorLogout:
+            .operatorStats, .operatorLogout:
             return operatorDesk.operatorRoute(route, request.http, fields, context)
         case .resumeHold, .health: return failure(.notFound, context)
         }
@@ -298,9 +330,8 @@ public final class Application: HTTPResponder, EndpointController, Sendable {
         guard !layout.basePath.isEmpty, request.path.hasPrefix(layout.basePath) else { return request }
         var path = String(request.path.dropFirst(layout.basePath.count))
         if path.isEmpty { path = "/" }
-        return HTTPRequest(method: request.method, target: path, path: path, query: request.query, headers: request.headers,
-                           body: request.body, remoteAddress: request.remoteAddress)
+        return HTTPRequest(
+            method: request.method, target: path, path: path, query: request.query, headers: request.headers,
+            body: request.body, remoteAddress: request.remoteAddress)
     }
 }
-
-import Synchronization

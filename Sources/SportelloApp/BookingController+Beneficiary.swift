@@ -18,28 +18,35 @@ extension BookingController {
             return failure(EndpointError(error), context)
         }
         guard let hold = found, let service = site.catalogue.service(id: hold.slot.serviceID),
-              let slot = service.slot(startingAt: hold.slot.start) else { return failure(.holdNotFound, context) }
+            let slot = service.slot(startingAt: hold.slot.start)
+        else { return failure(.holdNotFound, context) }
         if hold.released { return failure(.holdReleased, context, service: service, near: slot) }
         if hold.hasRunOut(at: clock()) { return failure(.holdExpired, context, service: service, near: slot) }
         let given = (fields["beneficiary"] ?? "").trimmingCharacters(in: .whitespaces)
         var values = formValues(fields)
         if given.isEmpty {
             values["beneficiary"] = ""
-            var response = formPage(service: service, slot: slot, hold: hold, values: lockedValues(values, context), errors: [:], context: context,
-                                    status: 200)
+            var response = formPage(
+                service: service, slot: slot, hold: hold, values: lockedValues(values, context), errors: [:],
+                context: context,
+                status: 200)
             response.headers.append(("Set-Cookie", beneficiaryCookie(value: "", maxAge: 0)))
             return response
         }
         do {
             values["beneficiary"] = try FieldValidator.codiceFiscale(given).value
         } catch {
-            return formPage(service: service, slot: slot, hold: hold, values: values, errors: ["beneficiary": error.code], context: context, status: 422)
+            return formPage(
+                service: service, slot: slot, hold: hold, values: values, errors: ["beneficiary": error.code],
+                context: context, status: 422)
         }
         if values["beneficiary"] == context.citizen?.codiceFiscale { values["beneficiary"] = "" }
         // A new beneficiary: names start empty, the codice fiscale is theirs, contacts stay the presenter's.
         values["nome"] = ""
         values["cognome"] = ""
-        return formPage(service: service, slot: slot, hold: hold, values: lockedValues(values, context), errors: [:], context: context, status: 200)
+        return formPage(
+            service: service, slot: slot, hold: hold, values: lockedValues(values, context), errors: [:],
+            context: context, status: 200)
     }
 
     static let beneficiaryCookie = "sportello_beneficiary"
@@ -54,19 +61,29 @@ extension BookingController {
     /// goes back to booking for oneself.
     func chooseBeneficiaryFirst(_ fields: FormFields, _ context: RequestContext) -> HTTPResponse {
         guard let citizen = context.citizen else { return failure(.signInRequired, context) }
-        guard let service = fields["service"].flatMap({ site.catalogue.service(id: $0) }) else { return failure(.unknownService, context) }
+        guard let service = fields["service"].flatMap({ site.catalogue.service(id: $0) }) else {
+            return failure(.unknownService, context)
+        }
         let t = site.renderer.texts(context.language)
-        let week = layout.url(.week(service.id, monday: RomeTime.local(clock()).date.mondayOfWeek), language: context.language)
+        let week = layout.url(
+            .week(service.id, monday: RomeTime.local(clock()).date.mondayOfWeek), language: context.language)
         let given = (fields["beneficiary"] ?? "").trimmingCharacters(in: .whitespaces)
         var beneficiary = ""
         if !given.isEmpty {
             do { beneficiary = try FieldValidator.codiceFiscale(given).value } catch {
-                if context.wantsJSON { return failure(.invalidFields, context, fieldErrors: ["beneficiary": error.code]) }
-                return page("error", status: EndpointError.invalidFields.status, title: t.text("errors.invalid_fields.title"), context: context, values: [
-                    "message": .string(t.text("fieldErrors.\(error.code)")), "next": .string(t.text("forOther.next")), "code": "invalid_fields",
-                    "alternatives": .list([]), "weekURL": "",
-                    "signInURL": .string(layout.url(.service(service.id), language: context.language)), "signInText": .string(t.text("forOther.back")),
-                ])
+                if context.wantsJSON {
+                    return failure(.invalidFields, context, fieldErrors: ["beneficiary": error.code])
+                }
+                return page(
+                    "error", status: EndpointError.invalidFields.status, title: t.text("errors.invalid_fields.title"),
+                    context: context,
+                    values: [
+                        "message": .string(t.text("fieldErrors.\(error.code)")),
+                        "next": .string(t.text("forOther.next")), "code": "invalid_fields",
+                        "alternatives": .list([]), "weekURL": "",
+                        "signInURL": .string(layout.url(.service(service.id), language: context.language)),
+                        "signInText": .string(t.text("forOther.back")),
+                    ])
             }
         }
         if beneficiary == citizen.codiceFiscale { beneficiary = "" }

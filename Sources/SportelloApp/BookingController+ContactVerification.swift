@@ -28,30 +28,44 @@ extension BookingController {
 
     /// Sends the code (unless one for this contact is out already; `resend` asks for a new one) and tells
     /// what happened, for the summary page.
-    func sendContactCode(hold: Hold, contact: String, resend: Bool,
-                         _ context: RequestContext) throws(BookingError) -> (ContactCodeStore.Issue, String) {
+    func sendContactCode(
+        hold: Hold, contact: String, resend: Bool,
+        _ context: RequestContext
+    ) throws(BookingError) -> (ContactCodeStore.Issue, String) {
         let t = site.renderer.texts(context.language)
         let channel = NotificationChannel(contact: contact)
-        let issued = try contactCodes.issue(holdToken: hold.token, contact: contact, now: clock(), resend: resend,
-                                            language: context.language, limits: configuration.limits)
+        let issued = try contactCodes.issue(
+            holdToken: hold.token, contact: contact, now: clock(), resend: resend,
+            language: context.language, limits: configuration.limits)
         afterCommit.apply(issued.change)
         let issue = issued.value
         if case .tooSoon(let seconds) = issue {
             return (issue, t.format("verification.tooSoon", ["contact": contact, "seconds": String(seconds)]))
         }
         if case .tooSoonForNewContact(let seconds) = issue {
-            return (issue, t.format("verification.tooSoonNewContact", ["contact": contact, "seconds": String(seconds)]))
+            return (
+                issue, t.format("verification.tooSoonNewContact", ["contact": contact, "seconds": String(seconds)])
+            )
         }
-        return (issue, t.format(channel == .email ? "verification.sentEmail" : "verification.sentSMS", ["contact": contact]))
+        return (
+            issue, t.format(channel == .email ? "verification.sentEmail" : "verification.sentSMS", ["contact": contact])
+        )
     }
 
     /// On "Invia": nil when the contact is proved (or needs no proof); otherwise the answer to give, after
     /// releasing the hold when too many codes were wrong.
-    func checkContactCode(_ fields: FormFields, person: PersonDetails, hold: Hold, service: Service, slot: Slot,
-                          _ context: RequestContext) -> (proof: BookingProof?, refusal: HTTPResponse?) {
-        guard hold.bookingID == nil, let contact = contactToVerify(person, service: service, context) else { return (nil, nil) }
+    func checkContactCode(
+        _ fields: FormFields, person: PersonDetails, hold: Hold, service: Service, slot: Slot,
+        _ context: RequestContext
+    ) -> (proof: BookingProof?, refusal: HTTPResponse?) {
+        guard hold.bookingID == nil, let contact = contactToVerify(person, service: service, context) else {
+            return (nil, nil)
+        }
         let result: ContactCodeStore.Check
-        do { result = try contactCodes.check(holdToken: hold.token, contact: contact, code: fields["verification_code"] ?? "") } catch {
+        do {
+            result = try contactCodes.check(
+                holdToken: hold.token, contact: contact, code: fields["verification_code"] ?? "")
+        } catch {
             return (nil, failure(EndpointError(error), context))
         }
         switch result {
@@ -67,11 +81,17 @@ extension BookingController {
             }
             return (nil, failure(.verificationExhausted, context, service: service, near: slot))
         case .wrong(let remaining):
-            if context.wantsJSON { return (nil, failure(.verificationFailed, context, fieldErrors: ["verification_code": "wrong_code"])) }
+            if context.wantsJSON {
+                return (nil, failure(.verificationFailed, context, fieldErrors: ["verification_code": "wrong_code"]))
+            }
             let t = site.renderer.texts(context.language)
-            var page = summaryPage(service: service, slot: slot, hold: hold, values: summaryValues(person, beneficiary: lockedValues(formValues(fields), context)["beneficiary"] ?? ""), context: context,
-                                   verification: t.format("verification.sentTo", ["contact": contact]),
-                                   verificationError: t.format("verification.wrong", ["remaining": String(remaining)]))
+            var page = summaryPage(
+                service: service, slot: slot, hold: hold,
+                values: summaryValues(
+                    person, beneficiary: lockedValues(formValues(fields), context)["beneficiary"] ?? ""),
+                context: context,
+                verification: t.format("verification.sentTo", ["contact": contact]),
+                verificationError: t.format("verification.wrong", ["remaining": String(remaining)]))
             page.status = EndpointError.verificationFailed.status
             return (nil, page)
         }
@@ -79,8 +99,11 @@ extension BookingController {
 
     /// The summary's values as they will be stored: trimmed, NFC, canonical.
     func summaryValues(_ person: PersonDetails, beneficiary: String) -> [String: String] {
-        ["nome": person.givenName, "cognome": person.familyName, "codice_fiscale": person.codiceFiscale, "email": person.email,
-         "cellulare": person.phone, "note": person.notes ?? "", "beneficiary": beneficiary]
+        [
+            "nome": person.givenName, "cognome": person.familyName, "codice_fiscale": person.codiceFiscale,
+            "email": person.email,
+            "cellulare": person.phone, "note": person.notes ?? "", "beneficiary": beneficiary,
+        ]
     }
 }
 
@@ -98,10 +121,15 @@ extension BookingController {
             return failure(EndpointError(error), signedIn)
         }
         guard let hold = found, let service = site.catalogue.service(id: hold.slot.serviceID),
-              let slot = service.slot(startingAt: hold.slot.start) else {
+            let slot = service.slot(startingAt: hold.slot.start)
+        else {
             return failure(.holdNotFound, signedIn)
         }
-        if !hold.isActive(at: clock()) { return failure(hold.released ? .holdReleased : .holdExpired, signedIn, service: service, near: slot) }
-        return formPage(service: service, slot: slot, hold: hold, values: lockedValues([:], signedIn), errors: [:], context: signedIn, status: 200)
+        if !hold.isActive(at: clock()) {
+            return failure(hold.released ? .holdReleased : .holdExpired, signedIn, service: service, near: slot)
+        }
+        return formPage(
+            service: service, slot: slot, hold: hold, values: lockedValues([:], signedIn), errors: [:],
+            context: signedIn, status: 200)
     }
 }

@@ -1,9 +1,9 @@
 import Foundation
-import Synchronization
 import SportelloCore
 import SportelloHTTP
 import SportelloSite
 import SportelloStore
+import Synchronization
 
 /// The booking steps' pages: the form, the summary, the confirmation.
 extension BookingController {
@@ -17,21 +17,30 @@ extension BookingController {
             "when": .string(whenText(slot, t)),
             "hold": .string(hold.token),
             "expiresAt": .string(String(hold.expiresAt)),
-            "expiresText": .string(t.format("hold.expires", ["time": LocalTime(minutes: expiry.minutes)?.description ?? "", "minutes": String(minutes)])),
+            "expiresText": .string(
+                t.format(
+                    "hold.expires",
+                    ["time": LocalTime(minutes: expiry.minutes)?.description ?? "", "minutes": String(minutes)])),
             "countdownTemplate": .string(t.text("hold.countdownLive")),
             "releaseAction": .string(layout.api(.releaseHold)),
             "reviewAction": .string(layout.api(.review)),
             "confirmAction": .string(layout.api(.bookings)),
-            "weekURL": .string(layout.url(.week(service.id, monday: slot.date.mondayOfWeek), language: context.language)),
+            "weekURL": .string(
+                layout.url(.week(service.id, monday: slot.date.mondayOfWeek), language: context.language)),
         ]
     }
 
     /// The i18n key (`form.<key>.label`) of each form field.
-    static let fieldLabelKeys = ["nome": "given", "cognome": "family", "codice_fiscale": "codiceFiscale", "email": "email", "cellulare": "phone",
-                                 "note": "notes"]
+    static let fieldLabelKeys = [
+        "nome": "given", "cognome": "family", "codice_fiscale": "codiceFiscale", "email": "email", "cellulare": "phone",
+        "note": "notes",
+    ]
 
-    func formPage(service: Service, slot: Slot, hold: Hold, values: [String: String], errors: [String: String], context: RequestContext,
-                  status: Int) -> HTTPResponse {
+    func formPage(
+        service: Service, slot: Slot, hold: Hold, values: [String: String], errors: [String: String],
+        context: RequestContext,
+        status: Int
+    ) -> HTTPResponse {
         let t = site.renderer.texts(context.language)
         var page = holdValues(service: service, slot: slot, hold: hold, context: context)
         let beneficiary = values["beneficiary"] ?? ""
@@ -39,10 +48,15 @@ extension BookingController {
         var locked: Set<String> = []
         if let citizen = context.citizen {
             locked = beneficiary.isEmpty ? ["nome", "cognome", "codice_fiscale"] : ["codice_fiscale"]
-            page["citizen"] = .object(["name": .string(citizen.fullName), "codiceFiscale": .string(citizen.codiceFiscale)])
-            page["whoText"] = .string(beneficiary.isEmpty
-                ? t.format(citizen.certified ? "form.forSelfCertified" : "form.forSelf", ["name": citizen.fullName, "codiceFiscale": citizen.codiceFiscale])
-                : t.format("form.forOther", ["codiceFiscale": beneficiary, "name": citizen.fullName]))
+            page["citizen"] = .object([
+                "name": .string(citizen.fullName), "codiceFiscale": .string(citizen.codiceFiscale),
+            ])
+            page["whoText"] = .string(
+                beneficiary.isEmpty
+                    ? t.format(
+                        citizen.certified ? "form.forSelfCertified" : "form.forSelf",
+                        ["name": citizen.fullName, "codiceFiscale": citizen.codiceFiscale])
+                    : t.format("form.forOther", ["codiceFiscale": beneficiary, "name": citizen.fullName]))
             page["forOther"] = .bool(!beneficiary.isEmpty)
             page["forWhomAction"] = .string(layout.api(.chooseBeneficiary))
             page["beneficiaryError"] = .string(errors["beneficiary"].map { t.text("fieldErrors.\($0)") } ?? "")
@@ -50,8 +64,10 @@ extension BookingController {
         page["beneficiary"] = .string(beneficiary)
         // Not signed in: SPID/CIE right on the form, coming back to this hold with the details filled in.
         if context.citizen == nil, let identity = configuration.identity,
-           let buttons = identity.loginButtons(returnPath: layout.api(.resumeHold) + "?hold=\(hold.token)&lang=\(context.language)",
-                                               origin: configuration.comune.origin) {
+            let buttons = identity.loginButtons(
+                returnPath: layout.api(.resumeHold) + "?hold=\(hold.token)&lang=\(context.language)",
+                origin: configuration.comune.origin)
+        {
             page["identityLogin"] = buttons
         }
         let lockedHint = t.text(context.citizen?.certified == true ? "form.lockedCertified" : "form.lockedAccount")
@@ -59,10 +75,13 @@ extension BookingController {
         for name in Self.personFields {
             let key = Self.fieldLabelKeys[name] ?? name
             var field: TemplateFields = [
-                "name": .string(name), "label": .string(t.text("form.\(key).label")), "hint": .string(t.has("form.\(key).hint") ? t.text("form.\(key).hint") : ""),
+                "name": .string(name), "label": .string(t.text("form.\(key).label")),
+                "hint": .string(t.has("form.\(key).hint") ? t.text("form.\(key).hint") : ""),
                 "value": .string(values[name] ?? ""), "error": "", "required": true, "textarea": false,
                 "type": .string(name == "email" ? "email" : name == "cellulare" ? "tel" : "text"),
-                "autocomplete": .string(["nome": "given-name", "cognome": "family-name", "email": "email", "cellulare": "tel"][name] ?? "off"),
+                "autocomplete": .string(
+                    ["nome": "given-name", "cognome": "family-name", "email": "email", "cellulare": "tel"][name]
+                        ?? "off"),
             ]
             if name == "note" {
                 let text = service.text(for: context.language)
@@ -72,14 +91,21 @@ extension BookingController {
             }
             if let code = errors[name] { field["error"] = .string(t.text("fieldErrors.\(code)")) }
             field["readonly"] = .bool(locked.contains(name))
-            if locked.contains(name) { field["hint"] = .string(beneficiary.isEmpty ? lockedHint : t.text("form.lockedBeneficiary")) }
-            if !beneficiary.isEmpty && (name == "email" || name == "cellulare") { field["hint"] = .string(t.text("form.contactsForOther")) }
+            if locked.contains(name) {
+                field["hint"] = .string(beneficiary.isEmpty ? lockedHint : t.text("form.lockedBeneficiary"))
+            }
+            if !beneficiary.isEmpty && (name == "email" || name == "cellulare") {
+                field["hint"] = .string(t.text("form.contactsForOther"))
+            }
             fieldList.append(.object(field))
         }
         page["fields"] = .list(fieldList)
-        page["errors"] = .list((Self.personFields + ["beneficiary"]).compactMap { name in
-            errors[name].map { code in .object(["name": .string(name), "text": .string(t.text("fieldErrors.\(code)"))]) }
-        })
+        page["errors"] = .list(
+            (Self.personFields + ["beneficiary"]).compactMap { name in
+                errors[name].map { code in
+                    .object(["name": .string(name), "text": .string(t.text("fieldErrors.\(code)"))])
+                }
+            })
         page["hasErrors"] = .bool(!errors.isEmpty)
         page["steps"] = site.renderer.steps(current: 3, language: context.language)
         return self.page("hold", status: status, title: t.text("hold.title"), context: context, values: page)
@@ -87,22 +113,34 @@ extension BookingController {
 
     /// `verification`: where the contact must prove itself, what was sent where (the page then asks for the
     /// code and offers a new one); `verificationError`: the code typed was wrong.
-    func summaryPage(service: Service, slot: Slot, hold: Hold, values: [String: String], context: RequestContext,
-                     verification: String? = nil, verificationError: String? = nil) -> HTTPResponse {
+    func summaryPage(
+        service: Service, slot: Slot, hold: Hold, values: [String: String], context: RequestContext,
+        verification: String? = nil, verificationError: String? = nil
+    ) -> HTTPResponse {
         let t = site.renderer.texts(context.language)
         var page = holdValues(service: service, slot: slot, hold: hold, context: context)
         if let verification {
-            page["verification"] = .object(["message": .string(verification), "error": .string(verificationError ?? "")])
+            page["verification"] = .object([
+                "message": .string(verification), "error": .string(verificationError ?? ""),
+            ])
         }
-        page["items"] = .list(Self.personFields.compactMap { name in
-            let value = values[name] ?? ""
-            if name == "note" && value.isEmpty { return nil }
-            let label = name == "note" ? (service.text(for: context.language).reasonLabel ?? t.text("form.notes.label")) : t.text("form.\(Self.fieldLabelKeys[name] ?? name).label")
-            return .object(["label": .string(label), "value": .string(value)])
-        })
-        page["hidden"] = .list((Self.personFields + ["beneficiary"]).map { .object(["name": .string($0), "value": .string(values[$0] ?? "")]) })
+        page["items"] = .list(
+            Self.personFields.compactMap { name in
+                let value = values[name] ?? ""
+                if name == "note" && value.isEmpty { return nil }
+                let label =
+                    name == "note"
+                    ? (service.text(for: context.language).reasonLabel ?? t.text("form.notes.label"))
+                    : t.text("form.\(Self.fieldLabelKeys[name] ?? name).label")
+                return .object(["label": .string(label), "value": .string(value)])
+            })
+        page["hidden"] = .list(
+            (Self.personFields + ["beneficiary"]).map {
+                .object(["name": .string($0), "value": .string(values[$0] ?? "")])
+            })
         if let citizen = context.citizen, let beneficiary = values["beneficiary"], !beneficiary.isEmpty {
-            page["forOtherText"] = .string(t.format("form.forOther", ["codiceFiscale": beneficiary, "name": citizen.fullName]))
+            page["forOtherText"] = .string(
+                t.format("form.forOther", ["codiceFiscale": beneficiary, "name": citizen.fullName]))
         }
         page["steps"] = site.renderer.steps(current: 4, language: context.language)
         return self.page("summary", status: 200, title: t.text("summary.title"), context: context, values: page)
@@ -111,30 +149,45 @@ extension BookingController {
     func confirmationPage(booking: Booking, service: Service, slot: Slot, context: RequestContext) -> HTTPResponse {
         let t = site.renderer.texts(context.language)
         let text = service.text(for: context.language)
-        let event = CalendarEvent(uid: "\(booking.code)@\(URL(string: configuration.comune.baseURL)?.host ?? "sportello")", start: slot.startInstant,
-                                  end: slot.endInstant, stamp: booking.createdAt, summary: "\(text.name) – \(configuration.comune.name)",
-                                  location: service.address, description: t.format("confirmed.calendarDescription", ["code": booking.code]))
+        let event = CalendarEvent(
+            uid: "\(booking.code)@\(URL(string: configuration.comune.baseURL)?.host ?? "sportello")",
+            start: slot.startInstant,
+            end: slot.endInstant, stamp: booking.createdAt, summary: "\(text.name) – \(configuration.comune.name)",
+            location: service.address, description: t.format("confirmed.calendarDescription", ["code": booking.code]))
         let ics = event.ics
-        let icsHref = "data:text/calendar;charset=utf-8," + (ics.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")
+        let icsHref =
+            "data:text/calendar;charset=utf-8,"
+            + (ics.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")
         func query(_ pairs: [(String, String)]) -> String {
-            pairs.map { "\($0.0)=\($0.1.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")" }.joined(separator: "&")
+            pairs.map { "\($0.0)=\($0.1.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")" }.joined(
+                separator: "&")
         }
-        let google = "https://calendar.google.com/calendar/render?" + query([
-            ("action", "TEMPLATE"), ("text", event.summary), ("dates", "\(CalendarEvent.utc(slot.startInstant))/\(CalendarEvent.utc(slot.endInstant))"),
-            ("location", service.address ?? ""), ("details", event.description ?? ""),
-        ])
-        func iso(_ instant: Int64) -> String { ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: TimeInterval(instant))) }
-        let outlook = "https://outlook.live.com/calendar/0/deeplink/compose?" + query([
-            ("path", "/calendar/action/compose"), ("rru", "addevent"), ("subject", event.summary), ("startdt", iso(slot.startInstant)),
-            ("enddt", iso(slot.endInstant)), ("location", service.address ?? ""), ("body", event.description ?? ""),
-        ])
+        let google =
+            "https://calendar.google.com/calendar/render?"
+            + query([
+                ("action", "TEMPLATE"), ("text", event.summary),
+                ("dates", "\(CalendarEvent.utc(slot.startInstant))/\(CalendarEvent.utc(slot.endInstant))"),
+                ("location", service.address ?? ""), ("details", event.description ?? ""),
+            ])
+        func iso(_ instant: Int64) -> String {
+            ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: TimeInterval(instant)))
+        }
+        let outlook =
+            "https://outlook.live.com/calendar/0/deeplink/compose?"
+            + query([
+                ("path", "/calendar/action/compose"), ("rru", "addevent"), ("subject", event.summary),
+                ("startdt", iso(slot.startInstant)),
+                ("enddt", iso(slot.endInstant)), ("location", service.address ?? ""), ("body", event.description ?? ""),
+            ])
         var values: TemplateFields = [
             "service": .object(site.renderer.serviceValue(service, language: context.language)),
             "when": .string(whenText(slot, t)),
             "code": .string(booking.code),
-            "person": .object(["name": .string("\(booking.person.givenName) \(booking.person.familyName)"),
-                               "codiceFiscale": .string(booking.person.codiceFiscale), "email": .string(booking.person.email),
-                               "phone": .string(booking.person.phone), "notes": .string(booking.person.notes ?? "")]),
+            "person": .object([
+                "name": .string("\(booking.person.givenName) \(booking.person.familyName)"),
+                "codiceFiscale": .string(booking.person.codiceFiscale), "email": .string(booking.person.email),
+                "phone": .string(booking.person.phone), "notes": .string(booking.person.notes ?? ""),
+            ]),
             "icsHref": .string(icsHref), "icsName": .string("appuntamento-\(booking.code).ics"),
             "googleURL": .string(google), "outlookURL": .string(outlook),
             "cancelURL": .string("\(layout.url(.catalogue, language: context.language))annulla/"),

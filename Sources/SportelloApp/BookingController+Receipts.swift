@@ -26,8 +26,9 @@ extension BookingController {
         guard let booking = found else { return failure(.bookingNotFound, context) }
         if context.wantsJSON { return json(200, ["booking": bookingJSON(booking)]) }
         let t = site.renderer.texts(context.language)
-        return page("receipt", status: 200, title: "\(t.text("receipt.title")) \(booking.code)", context: context,
-                    values: notifier.composer.receiptValues(booking, language: context.language), pageID: .cancel)
+        return page(
+            "receipt", status: 200, title: "\(t.text("receipt.title")) \(booking.code)", context: context,
+            values: notifier.composer.receiptValues(booking, language: context.language), pageID: .cancel)
     }
 }
 
@@ -38,7 +39,10 @@ extension BookingController {
     func limitLookup(code: String, _ context: RequestContext) -> HTTPResponse? {
         let now = Double(clock())
         let key = BookingStore.normalizedCode(code)
-        guard !lookupLimiter.wouldAllow("address:" + context.clientKey, now: now) || !lookupLimiter.wouldAllow("code:" + key, now: now) else {
+        guard
+            !lookupLimiter.wouldAllow("address:" + context.clientKey, now: now)
+                || !lookupLimiter.wouldAllow("code:" + key, now: now)
+        else {
             return nil
         }
         var response = failure(.rateLimited, context)

@@ -1,7 +1,7 @@
 import Foundation
-import SportelloNotify
 import SportelloCore
 import SportelloHTTP
+import SportelloNotify
 import SportelloSite
 import SportelloStore
 
@@ -21,9 +21,11 @@ final class BookingController: ClientLimits, Sendable {
     let answers: EndpointAnswers
     let clock: @Sendable () -> Int64
 
-    init(store: BookingStore, afterCommit: AfterCommit, notifier: Notifier,
-         lookupLimiter: RateLimiter, proofOfWork: ProofOfWork?, answers: EndpointAnswers,
-         clock: @escaping @Sendable () -> Int64) {
+    init(
+        store: BookingStore, afterCommit: AfterCommit, notifier: Notifier,
+        lookupLimiter: RateLimiter, proofOfWork: ProofOfWork?, answers: EndpointAnswers,
+        clock: @escaping @Sendable () -> Int64
+    ) {
         self.store = store
         self.afterCommit = afterCommit
         self.notifier = notifier
@@ -35,16 +37,25 @@ final class BookingController: ClientLimits, Sendable {
 
     func placeHold(_ fields: FormFields, _ context: RequestContext) -> HTTPResponse {
         if configuration.booking.requireAccount && context.citizen == nil { return failure(.signInRequired, context) }
-        guard let service = fields["service"].flatMap({ site.catalogue.service(id: $0) }) else { return failure(.unknownService, context) }
-        guard let start = fields["slot"].flatMap({ Int64($0) }) else { return failure(.unknownSlot, context, service: service) }
+        guard let service = fields["service"].flatMap({ site.catalogue.service(id: $0) }) else {
+            return failure(.unknownService, context)
+        }
+        guard let start = fields["slot"].flatMap({ Int64($0) }) else {
+            return failure(.unknownSlot, context, service: service)
+        }
         let now = clock()
         // Before any date math: an instant no page of the service can offer is refused at once, whatever its size.
-        guard service.requestableInstants(now: now, weeksPublished: configuration.booking.weeksPublished).contains(start) else {
+        guard
+            service.requestableInstants(now: now, weeksPublished: configuration.booking.weeksPublished).contains(start)
+        else {
             let lastDay = service.lastBookableDay(today: RomeTime.local(now).date)
-            return failure(.slotOutOfWindow, context, service: service,
-                           messageArguments: ["date": site.renderer.texts(context.language).longDate(lastDay)])
+            return failure(
+                .slotOutOfWindow, context, service: service,
+                messageArguments: ["date": site.renderer.texts(context.language).longDate(lastDay)])
         }
-        guard let slot = service.slot(startingAt: start) else { return failure(.unknownSlot, context, service: service) }
+        guard let slot = service.slot(startingAt: start) else {
+            return failure(.unknownSlot, context, service: service)
+        }
         switch service.availability(of: slot, occupancy: .empty, now: now).state {
         case .past: return failure(.slotPast, context, service: service, near: slot)
         case .notYetBookable: return failure(.slotNotYetBookable, context, service: service, near: slot)
@@ -53,21 +64,29 @@ final class BookingController: ClientLimits, Sendable {
         let hold: Hold
         let session = context.visitor ?? Tokens.hex128()
         do {
-            let placed = try store.placeHold(slot: SlotRef(serviceID: service.id, start: slot.startInstant), capacity: service.capacity, now: now,
-                                             expiresAt: now + Int64(configuration.booking.holdMinutes) * 60, clientIP: context.clientAddress,
-                                             client: holdClient(context, session: session, proven: proven(fields, context)))
+            let placed = try store.placeHold(
+                slot: SlotRef(serviceID: service.id, start: slot.startInstant), capacity: service.capacity, now: now,
+                expiresAt: now + Int64(configuration.booking.holdMinutes) * 60, clientIP: context.clientAddress,
+                client: holdClient(context, session: session, proven: proven(fields, context)))
             hold = placed.value
             afterCommit.apply(placed.change)
         } catch {
-            return limitFailure(error, context, retry: (.holds, fields)) ?? failure(EndpointError(error), context, service: service, near: slot)
+            return limitFailure(error, context, retry: (.holds, fields))
+                ?? failure(EndpointError(error), context, service: service, near: slot)
         }
         // Chosen on the service page, before the slot: the form starts bound to that person.
         var values: [String: String] = [:]
-        if context.citizen != nil, let chosen = context.chosenBeneficiary, let beneficiary = try? FieldValidator.codiceFiscale(chosen).value {
+        if context.citizen != nil, let chosen = context.chosenBeneficiary,
+            let beneficiary = try? FieldValidator.codiceFiscale(chosen).value
+        {
             values["beneficiary"] = beneficiary
         }
-        var response = context.wantsJSON ? json(201, ["hold": holdJSON(hold, slot: slot)])
-            : formPage(service: service, slot: slot, hold: hold, values: lockedValues(values, context), errors: [:], context: context, status: 200)
+        var response =
+            context.wantsJSON
+            ? json(201, ["hold": holdJSON(hold, slot: slot)])
+            : formPage(
+                service: service, slot: slot, hold: hold, values: lockedValues(values, context), errors: [:],
+                context: context, status: 200)
         if context.visitor == nil { response.headers.append(("Set-Cookie", visitorCookie(session))) }
         return response
     }
@@ -95,16 +114,19 @@ final class BookingController: ClientLimits, Sendable {
         let values = lockedValues(formValues(fields), context)
         let (person, errors) = validate(values, service: service, context: context)
         if fields["action"] == "edit" || person == nil {
-            return formPage(service: service, slot: slot, hold: hold, values: values, errors: errors, context: context,
-                            status: person == nil && fields["action"] != "edit" ? 422 : 200)
+            return formPage(
+                service: service, slot: slot, hold: hold, values: values, errors: errors, context: context,
+                status: person == nil && fields["action"] != "edit" ? 422 : 200)
         }
         guard let person else { return failure(.invalidFields, context) }
         // Where the contact must prove itself, the code goes out now and is typed on the summary.
         var verification: String?
         if let contact = contactToVerify(person, service: service, context) {
-            let issue: ContactCodeStore.Issue, message: String
+            let issue: ContactCodeStore.Issue
+            let message: String
             do {
-                (issue, message) = try sendContactCode(hold: hold, contact: contact, resend: fields["resend"] == "1", context)
+                (issue, message) = try sendContactCode(
+                    hold: hold, contact: contact, resend: fields["resend"] == "1", context)
             } catch {
                 return failure(EndpointError(error), context)
             }
@@ -121,8 +143,10 @@ final class BookingController: ClientLimits, Sendable {
         }
         if context.wantsJSON { return json(200, ["hold": holdJSON(hold, slot: slot), "valid": true]) }
         // The summary shows (and sends on) the values as they will be stored: trimmed, NFC, canonical.
-        return summaryPage(service: service, slot: slot, hold: hold, values: summaryValues(person, beneficiary: values["beneficiary"] ?? ""),
-                           context: context, verification: verification)
+        return summaryPage(
+            service: service, slot: slot, hold: hold,
+            values: summaryValues(person, beneficiary: values["beneficiary"] ?? ""),
+            context: context, verification: verification)
     }
 
     /// "Invia": confirms the hold. Sending it twice gives the same booking.
@@ -131,30 +155,36 @@ final class BookingController: ClientLimits, Sendable {
         let existing: Hold?
         do { existing = try store.hold(token: token) } catch { return failure(EndpointError(error), context) }
         guard let existing, let service = site.catalogue.service(id: existing.slot.serviceID),
-              let slot = service.slot(startingAt: existing.slot.start) else { return failure(.holdNotFound, context) }
+            let slot = service.slot(startingAt: existing.slot.start)
+        else { return failure(.holdNotFound, context) }
         if configuration.booking.requireAccount && context.citizen == nil { return failure(.signInRequired, context) }
         let values = lockedValues(formValues(fields), context)
         let (person, errors) = validate(values, service: service, context: context)
         guard let person else {
             if context.wantsJSON { return failure(.invalidFields, context, fieldErrors: errors) }
-            return formPage(service: service, slot: slot, hold: existing, values: values, errors: errors, context: context, status: 422)
+            return formPage(
+                service: service, slot: slot, hold: existing, values: values, errors: errors, context: context,
+                status: 422)
         }
-        let (codeProof, refusal) = checkContactCode(fields, person: person, hold: existing, service: service, slot: slot, context)
+        let (codeProof, refusal) = checkContactCode(
+            fields, person: person, hold: existing, service: service, slot: slot, context)
         if let refusal { return refusal }
         let booking: Booking
         do {
-            let confirmed = try store.confirm(holdToken: token, person: person, slotEnd: slot.endInstant, now: clock(),
-                                              clientIP: context.clientAddress, policy: configuration.bookingPolicy,
-                                              caps: bookingCaps(person, context, fields), language: context.language,
-                                              accountID: context.citizen?.accountID,
-                                              proof: codeProof ?? proof(of: person, context))
+            let confirmed = try store.confirm(
+                holdToken: token, person: person, slotEnd: slot.endInstant, now: clock(),
+                clientIP: context.clientAddress, policy: configuration.bookingPolicy,
+                caps: bookingCaps(person, context, fields), language: context.language,
+                accountID: context.citizen?.accountID,
+                proof: codeProof ?? proof(of: person, context))
             booking = confirmed.value
             afterCommit.apply(confirmed.change)
         } catch {
             if let limited = limitFailure(error, context, retry: (.bookings, fields)) { return limited }
             if case .noShowBlocked(let until) = error {
                 let t = site.renderer.texts(context.language)
-                return failure(.noShowBlocked, context, messageArguments: ["date": t.longDate(RomeTime.local(until).date)])
+                return failure(
+                    .noShowBlocked, context, messageArguments: ["date": t.longDate(RomeTime.local(until).date)])
             }
             return failure(EndpointError(error), context, service: service, near: slot)
         }
@@ -163,15 +193,18 @@ final class BookingController: ClientLimits, Sendable {
     }
 
     func cancel(_ fields: FormFields, _ context: RequestContext) -> HTTPResponse {
-        guard let code = fields["code"], !code.isEmpty, let codiceFiscale = fields["codice_fiscale"], !codiceFiscale.isEmpty else {
+        guard let code = fields["code"], !code.isEmpty, let codiceFiscale = fields["codice_fiscale"],
+            !codiceFiscale.isEmpty
+        else {
             return failure(.invalidFields, context, fieldErrors: [:])
         }
         if let limited = limitLookup(code: code, context) { return limited }
         let booking: Booking
         do {
-            let cancelled = try store.cancel(code: code, codiceFiscale: codiceFiscale, now: clock(),
-                                             clientIP: context.clientAddress,
-                                             messages: configuration.messagePolicy)
+            let cancelled = try store.cancel(
+                code: code, codiceFiscale: codiceFiscale, now: clock(),
+                clientIP: context.clientAddress,
+                messages: configuration.messagePolicy)
             booking = cancelled.value
             afterCommit.apply(cancelled.change)
         } catch {
@@ -179,15 +212,20 @@ final class BookingController: ClientLimits, Sendable {
             return failure(EndpointError(error), context)
         }
         if context.wantsJSON { return json(200, ["booking": bookingJSON(booking)]) }
-        guard let service = site.catalogue.service(id: booking.slot.serviceID), let slot = service.slot(startingAt: booking.slot.start) else {
+        guard let service = site.catalogue.service(id: booking.slot.serviceID),
+            let slot = service.slot(startingAt: booking.slot.start)
+        else {
             return failure(.bookingNotFound, context)
         }
         let t = site.renderer.texts(context.language)
-        return page("cancelled", status: 200, title: t.text("cancelled.title"), context: context, values: [
-            "service": .object(site.renderer.serviceValue(service, language: context.language)),
-            "when": .string(whenText(slot, t)),
-            "weekURL": .string(layout.url(.week(service.id, monday: slot.date.mondayOfWeek), language: context.language)),
-        ])
+        return page(
+            "cancelled", status: 200, title: t.text("cancelled.title"), context: context,
+            values: [
+                "service": .object(site.renderer.serviceValue(service, language: context.language)),
+                "when": .string(whenText(slot, t)),
+                "weekURL": .string(
+                    layout.url(.week(service.id, monday: slot.date.mondayOfWeek), language: context.language)),
+            ])
     }
 
     /// What stands behind a booking about to be made: the certified person, or an account whose verified
@@ -197,17 +235,26 @@ final class BookingController: ClientLimits, Sendable {
         guard let citizen = context.citizen, person.codiceFiscale == citizen.codiceFiscale else { return .none }
         if citizen.certified { return .certified }
         let contact = citizen.verifiedContact.lowercased()
-        if !contact.isEmpty && (person.email.lowercased() == contact || person.phone == contact) { return .contact(contact) }
+        if !contact.isEmpty && (person.email.lowercased() == contact || person.phone == contact) {
+            return .contact(contact)
+        }
         return .none
     }
 
     // MARK: Steps shared by review and confirm
 
-    private func activeHold(_ fields: FormFields, _ context: RequestContext) -> (Hold?, Service?, Slot?, HTTPResponse?) {
-        guard let token = fields["hold"], !token.isEmpty else { return (nil, nil, nil, failure(.holdNotFound, context)) }
+    private func activeHold(_ fields: FormFields, _ context: RequestContext) -> (Hold?, Service?, Slot?, HTTPResponse?)
+    {
+        guard let token = fields["hold"], !token.isEmpty else {
+            return (nil, nil, nil, failure(.holdNotFound, context))
+        }
         let hold: Hold?
-        do { hold = try store.hold(token: token) } catch { return (nil, nil, nil, failure(EndpointError(error), context)) }
-        guard let hold, let service = site.catalogue.service(id: hold.slot.serviceID), let slot = service.slot(startingAt: hold.slot.start) else {
+        do { hold = try store.hold(token: token) } catch {
+            return (nil, nil, nil, failure(EndpointError(error), context))
+        }
+        guard let hold, let service = site.catalogue.service(id: hold.slot.serviceID),
+            let slot = service.slot(startingAt: hold.slot.start)
+        else {
             return (nil, nil, nil, failure(.holdNotFound, context))
         }
         if hold.released { return (nil, nil, nil, failure(.holdReleased, context, service: service, near: slot)) }
@@ -226,7 +273,10 @@ final class BookingController: ClientLimits, Sendable {
             return values
         }
         // Naming oneself as the beneficiary is booking for oneself: the identity's names stay.
-        if values["beneficiary"].map({ $0.trimmingCharacters(in: .whitespaces).uppercased() }) == citizen.codiceFiscale { values["beneficiary"] = "" }
+        if values["beneficiary"].map({ $0.trimmingCharacters(in: .whitespaces).uppercased() }) == citizen.codiceFiscale
+        {
+            values["beneficiary"] = ""
+        }
         if let beneficiary = values["beneficiary"], !beneficiary.isEmpty {
             values["codice_fiscale"] = beneficiary
         } else {
@@ -240,7 +290,9 @@ final class BookingController: ClientLimits, Sendable {
     }
 
     /// The booking's anagrafica: the beneficiary's, with the signed-in presenter recorded when they differ.
-    func validate(_ values: [String: String], service: Service, context: RequestContext) -> (PersonDetails?, [String: String]) {
+    func validate(
+        _ values: [String: String], service: Service, context: RequestContext
+    ) -> (PersonDetails?, [String: String]) {
         var (person, errors) = validatePerson(values, notesRequired: service.reasonRequired)
         if let citizen = context.citizen, person != nil, person?.codiceFiscale != citizen.codiceFiscale {
             person?.presenterCodiceFiscale = citizen.codiceFiscale

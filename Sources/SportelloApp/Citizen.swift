@@ -36,8 +36,10 @@ struct Citizen: Sendable, Equatable {
     }
 
     init(account: Account) {
-        self.init(codiceFiscale: account.codiceFiscale, givenName: account.givenName, familyName: account.familyName, email: account.email,
-                  phone: account.phone, certified: false)
+        self.init(
+            codiceFiscale: account.codiceFiscale, givenName: account.givenName, familyName: account.familyName,
+            email: account.email,
+            phone: account.phone, certified: false)
         accountID = account.id
         verifiedContact = account.verifiedContact
     }

@@ -15,19 +15,24 @@ struct CitizenIdentification: Sendable {
     /// A database failure is thrown, not taken for "signed out".
     func identify(_ request: HTTPRequest) throws(DatabaseError) -> Citizen? {
         if let headers = configuration.identity, configuration.booking.isTrustedProxy(request.remoteAddress),
-           Self.carriesProxySecret(request, headers),
-           var fiscal = request.headers[headers.codiceFiscale]?.trimmingCharacters(in: .whitespaces), !fiscal.isEmpty {
+            Self.carriesProxySecret(request, headers),
+            var fiscal = request.headers[headers.codiceFiscale]?.trimmingCharacters(in: .whitespaces), !fiscal.isEmpty
+        {
             // SPID passes "TINIT-<codice fiscale>".
             if fiscal.uppercased().hasPrefix("TINIT-") { fiscal = String(fiscal.dropFirst(6)) }
             guard let codiceFiscale = try? FieldValidator.codiceFiscale(fiscal).value,
-                  let given = try? FieldValidator.personName(request.headers[headers.givenName] ?? "", field: "nome"),
-                  let family = try? FieldValidator.personName(request.headers[headers.familyName] ?? "", field: "cognome") else { return nil }
+                let given = try? FieldValidator.personName(request.headers[headers.givenName] ?? "", field: "nome"),
+                let family = try? FieldValidator.personName(request.headers[headers.familyName] ?? "", field: "cognome")
+            else { return nil }
             let email = headers.email.flatMap { request.headers[$0] }.flatMap { try? FieldValidator.email($0) } ?? ""
             let phone = headers.phone.flatMap { request.headers[$0] }.flatMap { try? FieldValidator.phone($0) } ?? ""
-            return Citizen(codiceFiscale: codiceFiscale, givenName: given, familyName: family, email: email, phone: phone, certified: true)
+            return Citizen(
+                codiceFiscale: codiceFiscale, givenName: given, familyName: family, email: email, phone: phone,
+                certified: true)
         }
         guard localAccountsAllowed, let token = request.cookies[AccountsController.sessionCookie],
-              let account = try accounts.account(session: token, now: clock()) else {
+            let account = try accounts.account(session: token, now: clock())
+        else {
             return nil
         }
         return Citizen(account: account)

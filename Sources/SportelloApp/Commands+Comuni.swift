@@ -9,20 +9,26 @@ extension Commands {
     public static func serveComuni(_ options: Options, directory: String) throws {
         var isFolder: ObjCBool = false
         guard FileManager.default.fileExists(atPath: directory, isDirectory: &isFolder), isFolder.boolValue else {
-            throw Options.UsageError(description: "--comuni: \(directory) is not a folder "
-                                         + "(one subfolder per comune, each with its sportello.json)")
+            throw Options.UsageError(
+                description: "--comuni: \(directory) is not a folder "
+                    + "(one subfolder per comune, each with its sportello.json)")
         }
         let comuni = ComuneHost(directory: directory, templatesPath: options.templatesPath)
         // Listen first: each comune answers as soon as it has started (the others get 503 until the scan ends).
         let proxies = comuni.configuredTrustedProxies()
-        let server = HTTPServer(host: options.host, port: options.port, responder: comuni,
-                                uncappedAddresses: proxies.isEmpty ? ["127.0.0.1", "::1"] : proxies)
+        let server = HTTPServer(
+            host: options.host, port: options.port, responder: comuni,
+            uncappedAddresses: proxies.isEmpty ? ["127.0.0.1", "::1"] : proxies)
         do { try server.start() } catch { throw ServeError(listening: error, host: options.host, port: options.port) }
         let first = comuni.scan()
         let address = options.host.contains(":") ? "[\(options.host)]" : options.host
-        Log.info("started", ["version": .text(sportelloVersion), "comuni": .text(directory),
-                             "serving": .int(Int64(first.serving.count)), "skipped": .int(Int64(first.skipped.count)),
-                             "listening": .text("http://\(address):\(server.port)/")])
+        Log.info(
+            "started",
+            [
+                "version": .text(sportelloVersion), "comuni": .text(directory),
+                "serving": .int(Int64(first.serving.count)), "skipped": .int(Int64(first.skipped.count)),
+                "listening": .text("http://\(address):\(server.port)/"),
+            ])
         let stop = DispatchSemaphore(value: 0)
         var sources: [any DispatchSourceSignal] = []
         for signalNumber in [SIGINT, SIGTERM, SIGHUP] {
@@ -34,10 +40,14 @@ extension Commands {
                     return
                 }
                 let report = comuni.scan()
-                Log.info("reload", ["comuni": .text(directory), "started": .int(Int64(report.started.count)),
-                                    "stopped": .int(Int64(report.stopped.count)),
-                                    "skipped": .int(Int64(report.skipped.count)),
-                                    "serving": .int(Int64(report.serving.count))])
+                Log.info(
+                    "reload",
+                    [
+                        "comuni": .text(directory), "started": .int(Int64(report.started.count)),
+                        "stopped": .int(Int64(report.stopped.count)),
+                        "skipped": .int(Int64(report.skipped.count)),
+                        "serving": .int(Int64(report.serving.count)),
+                    ])
             }
             source.resume()
             sources.append(source)

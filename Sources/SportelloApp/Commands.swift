@@ -1,10 +1,10 @@
 import Dispatch
-import Synchronization
 import Foundation
 import SportelloCore
 import SportelloHTTP
 import SportelloSite
 import SportelloStore
+import Synchronization
 
 /// The bodies of the `sportello` commands; `main.swift` only parses arguments and reports errors.
 public enum Commands {
@@ -17,7 +17,9 @@ public enum Commands {
             return true
         }
         let offices = site.catalogue.roots.count
-        print("\(options.configPath): ok – \(site.configuration.comune.name), \(offices) top-level entries, \(site.catalogue.services.count) bookable services, languages \(site.configuration.comune.languages.joined(separator: ", "))")
+        print(
+            "\(options.configPath): ok – \(site.configuration.comune.name), \(offices) top-level entries, \(site.catalogue.services.count) bookable services, languages \(site.configuration.comune.languages.joined(separator: ", "))"
+        )
         if options.flags.contains("--database") { return try checkDatabase(site: site, options: options) == 0 }
         return true
     }
@@ -32,27 +34,39 @@ public enum Commands {
         let start = Date()
         let report: PublishReport
         do {
-            report = try publisher.publishAll(now: currentInstant(), source: StoreOccupancy(store: BookingStore(database: database), catalogue: site.catalogue))
+            report = try publisher.publishAll(
+                now: currentInstant(),
+                source: StoreOccupancy(store: BookingStore(database: database), catalogue: site.catalogue))
         } catch let error as TemplateError {
             let file = error.template.contains(".") ? error.template : error.template + ".html"
-            throw LoadedSite.LoadError(description: "\(options.templatesPath)/\(file):\(error.line):\(error.column): \(error.message) – the build " +
-                                       "stopped: correct the name in the template (a misspelt name would otherwise be published as an empty text)")
+            throw LoadedSite.LoadError(
+                description:
+                    "\(options.templatesPath)/\(file):\(error.line):\(error.column): \(error.message) – the build "
+                    + "stopped: correct the name in the template (a misspelt name would otherwise be published as an empty text)"
+            )
         }
         let milliseconds = Int(Date().timeIntervalSince(start) * 1000)
-        print("built \(report.rendered) pages into \(options.outputPath)/ in \(milliseconds) ms (\(report.written) written, \(report.removed) pages no longer produced removed)")
+        print(
+            "built \(report.rendered) pages into \(options.outputPath)/ in \(milliseconds) ms (\(report.written) written, \(report.removed) pages no longer produced removed)"
+        )
     }
 
     /// Listens first, then rebuilds: the pages already in `output/` are served and the endpoint takes writes
     /// (their pages are queued as usual) while every page is re-rendered in the background, so a big comune
     /// answers within a second of starting instead of after its whole build. `built` is called when it ends.
-    public static func startServing(_ site: LoadedSite, wrapSource: (any OccupancySource) -> any OccupancySource = { $0 },
-                                    built: @escaping @Sendable (Result<PublishReport, any Error>) -> Void) throws -> (HTTPServer, Application) {
+    public static func startServing(
+        _ site: LoadedSite, wrapSource: (any OccupancySource) -> any OccupancySource = { $0 },
+        built: @escaping @Sendable (Result<PublishReport, any Error>) -> Void
+    ) throws -> (HTTPServer, Application) {
         let (application, _) = try site.openApplication(buildFirst: false, wrapSource: wrapSource)
         // The reverse proxy's connections carry every citizen's requests: no per-address cap for it.
-        let server = HTTPServer(host: site.options.host, port: site.options.port, responder: application,
-                                uncappedAddresses: site.configuration.booking.trustedProxies,
-                                errorPage: { status in application.errorResponse(status: status) })
-        do { try server.start() } catch { throw ServeError(listening: error, host: site.options.host, port: site.options.port) }
+        let server = HTTPServer(
+            host: site.options.host, port: site.options.port, responder: application,
+            uncappedAddresses: site.configuration.booking.trustedProxies,
+            errorPage: { status in application.errorResponse(status: status) })
+        do { try server.start() } catch {
+            throw ServeError(listening: error, host: site.options.host, port: site.options.port)
+        }
         application.startBackgroundWork()
         application.rebuildInBackground(then: built)
         return (server, application)
@@ -74,7 +88,12 @@ public enum Commands {
             summaryWritten.signal()
             switch result {
             case .success(let report):
-                Log.info("built", ["pages": .int(Int64(report.rendered)), "written": .int(Int64(report.written)), "output": .text(options.outputPath)])
+                Log.info(
+                    "built",
+                    [
+                        "pages": .int(Int64(report.rendered)), "written": .int(Int64(report.written)),
+                        "output": .text(options.outputPath),
+                    ])
             case .failure(let error):
                 Log.error("build_failed", ["error": .text("\(error)"), "result": "serving the pages already on disk"])
             }
@@ -82,24 +101,31 @@ public enum Commands {
         var metricsServer: HTTPServer?
         if let address = options.named["--metrics"] {
             guard let (host, port) = parseListenAddress(address) else {
-                throw Options.UsageError(description: "--metrics: \"\(address)\" is not HOST:PORT (such as 127.0.0.1:9090)")
+                throw Options.UsageError(
+                    description: "--metrics: \"\(address)\" is not HOST:PORT (such as 127.0.0.1:9090)")
             }
-            let metrics = HTTPServer(host: host, port: port, limits: .standard, responder: application.metricsResponder())
+            let metrics = HTTPServer(
+                host: host, port: port, limits: .standard, responder: application.metricsResponder())
             do { try metrics.start() } catch { throw ServeError(listening: error, host: host, port: port) }
             metricsServer = metrics
         }
         application.enableAccessLog()
         let notifications = site.configuration.notifications
-        Log.info("started", [
-            "version": .text(sportelloVersion), "config": .text(options.configPath), "comune": .text(site.configuration.comune.name),
-            "services": .int(Int64(site.catalogue.services.count)), "languages": .text(site.configuration.comune.languages.joined(separator: ",")),
-            "pages": .text(options.outputPath), "database": .text(options.databasePath),
-            "mail": .text(notifications.email ? "on via \(notifications.sendmailPath)" : "off"),
-            "sms": .text(notifications.sms ? "on" : "off"),
-            "listening": .text("http://\(options.host.contains(":") ? "[\(options.host)]" : options.host):\(server.port)/"),
-            "baseURL": .text(site.configuration.comune.baseURL),
-            "metrics": .text(metricsServer == nil ? "off" : "http://\(options.named["--metrics"] ?? "")/metrics"),
-        ])
+        Log.info(
+            "started",
+            [
+                "version": .text(sportelloVersion), "config": .text(options.configPath),
+                "comune": .text(site.configuration.comune.name),
+                "services": .int(Int64(site.catalogue.services.count)),
+                "languages": .text(site.configuration.comune.languages.joined(separator: ",")),
+                "pages": .text(options.outputPath), "database": .text(options.databasePath),
+                "mail": .text(notifications.email ? "on via \(notifications.sendmailPath)" : "off"),
+                "sms": .text(notifications.sms ? "on" : "off"),
+                "listening": .text(
+                    "http://\(options.host.contains(":") ? "[\(options.host)]" : options.host):\(server.port)/"),
+                "baseURL": .text(site.configuration.comune.baseURL),
+                "metrics": .text(metricsServer == nil ? "off" : "http://\(options.named["--metrics"] ?? "")/metrics"),
+            ])
         summaryWritten.signal()
 
         let stop = DispatchSemaphore(value: 0)
@@ -120,12 +146,18 @@ public enum Commands {
         hangup.setEventHandler {
             do {
                 _ = try LoadedSite(options: options)
-                Log.info("reload", ["config": .text(options.configPath), "result": "configuration valid; restarting with it"])
+                Log.info(
+                    "reload",
+                    ["config": .text(options.configPath), "result": "configuration valid; restarting with it"])
                 reload.store(true, ordering: .relaxed)
                 stop.signal()
             } catch {
-                Log.error("reload_failed", ["config": .text(options.configPath), "error": .text("\(error)"),
-                                            "result": "still serving the previous configuration"])
+                Log.error(
+                    "reload_failed",
+                    [
+                        "config": .text(options.configPath), "error": .text("\(error)"),
+                        "result": "still serving the previous configuration",
+                    ])
             }
         }
         hangup.resume()
@@ -156,22 +188,29 @@ extension Commands {
         var stranded: [StrandedBooking] = []
         for booking in try store.upcomingBookings(from: now) {
             guard let service = site.catalogue.service(id: booking.serviceID) else {
-                stranded.append(StrandedBooking(code: booking.code, serviceID: booking.serviceID, start: booking.start,
-                                                reason: "the service no longer exists"))
+                stranded.append(
+                    StrandedBooking(
+                        code: booking.code, serviceID: booking.serviceID, start: booking.start,
+                        reason: "the service no longer exists"))
                 continue
             }
             let day = RomeTime.local(booking.start).date
             if service.closedReason(on: day) != nil {
-                stranded.append(StrandedBooking(code: booking.code, serviceID: booking.serviceID, start: booking.start,
-                                                reason: "the office is now closed on \(day)"))
+                stranded.append(
+                    StrandedBooking(
+                        code: booking.code, serviceID: booking.serviceID, start: booking.start,
+                        reason: "the office is now closed on \(day)"))
                 continue
             }
             let key = "\(service.id) \(day)"
             let starts = slotsByDay[key] ?? Set(service.slots(on: day).map(\.startInstant))
             slotsByDay[key] = starts
             if !starts.contains(booking.start) {
-                stranded.append(StrandedBooking(code: booking.code, serviceID: booking.serviceID, start: booking.start,
-                                                reason: starts.isEmpty ? "no opening hours on \(day) any more" : "outside the new hours or slot length"))
+                stranded.append(
+                    StrandedBooking(
+                        code: booking.code, serviceID: booking.serviceID, start: booking.start,
+                        reason: starts.isEmpty
+                            ? "no opening hours on \(day) any more" : "outside the new hours or slot length"))
             }
         }
         return stranded
@@ -179,17 +218,26 @@ extension Commands {
 
     static func describe(_ booking: StrandedBooking) -> String {
         let local = RomeTime.local(booking.start)
-        return "\(booking.code)  \(booking.serviceID)  \(local.date) \(LocalTime(minutes: local.minutes)?.description ?? "")  \(booking.reason)"
+        return
+            "\(booking.code)  \(booking.serviceID)  \(local.date) \(LocalTime(minutes: local.minutes)?.description ?? "")  \(booking.reason)"
     }
 
     /// Opening a database behind this program's schema upgrades it (after a copy into backups/): logged, so
     /// the upgrade step of the README can be confirmed in the journal.
     static func upgradeDatabaseSaying(_ databasePath: String) throws {
-        guard let before = DatabaseBackup.schemaVersion(databasePath), before > 0, before < DatabaseBackup.currentSchemaVersion else { return }
+        guard let before = DatabaseBackup.schemaVersion(databasePath), before > 0,
+            before < DatabaseBackup.currentSchemaVersion
+        else { return }
         _ = try Database(path: databasePath)
-        let backups = ((databasePath as NSString).deletingLastPathComponent as NSString).appendingPathComponent("backups")
-        Log.info("database_upgraded", ["database": .text(databasePath), "from": .int(Int64(before)), "to": .int(Int64(DatabaseBackup.currentSchemaVersion)),
-                                       "backup": .text("\(backups)/\((databasePath as NSString).lastPathComponent).schema\(before).*.bak")])
+        let backups = ((databasePath as NSString).deletingLastPathComponent as NSString).appendingPathComponent(
+            "backups")
+        Log.info(
+            "database_upgraded",
+            [
+                "database": .text(databasePath), "from": .int(Int64(before)),
+                "to": .int(Int64(DatabaseBackup.currentSchemaVersion)),
+                "backup": .text("\(backups)/\((databasePath as NSString).lastPathComponent).schema\(before).*.bak"),
+            ])
     }
 
     /// `serve` and `build` go on (the bookings stay valid), but say which appointments need a call.
@@ -204,19 +252,29 @@ extension Commands {
             return
         }
         guard !stranded.isEmpty else { return }
-        Log.warning("stranded_bookings", ["count": .int(Int64(stranded.count)), "codes": .text(stranded.prefix(20).map(\.code).joined(separator: ",")),
-                                          "hint": "the configuration no longer offers these confirmed appointments; see sportello check --database"])
+        Log.warning(
+            "stranded_bookings",
+            [
+                "count": .int(Int64(stranded.count)),
+                "codes": .text(stranded.prefix(20).map(\.code).joined(separator: ",")),
+                "hint":
+                    "the configuration no longer offers these confirmed appointments; see sportello check --database",
+            ])
     }
 }
 
 /// Replaces this process with a fresh `sportello` with the same arguments and environment (SIGHUP reload).
 private func restartInPlace() -> Never {
     let arguments = CommandLine.arguments
-    let program = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? (arguments.first ?? "sportello")
+    let program =
+        (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
+        ?? (arguments.first ?? "sportello")
     var pointers: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) }
     pointers.append(nil)
     execv(program, pointers)
-    Log.error("reload_failed", ["error": .text("cannot restart \(program): \(String(cString: strerror(errno)))"), "result": "stopped"])
+    Log.error(
+        "reload_failed",
+        ["error": .text("cannot restart \(program): \(String(cString: strerror(errno)))"), "result": "stopped"])
     exit(1)
 }
 
@@ -227,13 +285,17 @@ struct ServeError: Error, CustomStringConvertible {
     init(listening error: any Error, host: String, port: Int) {
         switch error as? HTTPServerError {
         case .system(call: "bind", errno: EADDRINUSE):
-            description = "cannot listen on \(host):\(port): the port is already in use (another sportello serve, or another program). Stop it, or choose another port with --port."
+            description =
+                "cannot listen on \(host):\(port): the port is already in use (another sportello serve, or another program). Stop it, or choose another port with --port."
         case .system(call: "bind", errno: EACCES):
-            description = "cannot listen on \(host):\(port): permission denied (ports below 1024 need privileges; use a port such as 8080 behind nginx)."
+            description =
+                "cannot listen on \(host):\(port): permission denied (ports below 1024 need privileges; use a port such as 8080 behind nginx)."
         case .system(call: "bind", errno: EADDRNOTAVAIL):
-            description = "cannot listen on \(host):\(port): this machine has no such address. Use 127.0.0.1 behind a reverse proxy."
+            description =
+                "cannot listen on \(host):\(port): this machine has no such address. Use 127.0.0.1 behind a reverse proxy."
         case .invalidAddress(let address):
-            description = "cannot listen on \(address): not an IP address (use a numeric address such as 127.0.0.1 or ::1)."
+            description =
+                "cannot listen on \(address): not an IP address (use a numeric address such as 127.0.0.1 or ::1)."
         case .system(let call, let code):
             description = "cannot listen on \(host):\(port): \(call) failed: \(String(cString: strerror(code)))"
         default:
@@ -253,7 +315,9 @@ public struct StoreOccupancy: OccupancySource {
         self.catalogue = catalogue
     }
 
-    public func occupancy(serviceID: String?, from: Int64, to: Int64, now: Int64) throws -> [String: [Int64: SlotOccupancy]] {
+    public func occupancy(
+        serviceID: String?, from: Int64, to: Int64, now: Int64
+    ) throws -> [String: [Int64: SlotOccupancy]] {
         var result = try store.occupancy(serviceID: serviceID, from: from, to: to, now: now)
         for block in try store.blocks(serviceID: serviceID, from: from, to: to) {
             guard let service = catalogue.service(id: block.serviceID) else { continue }

@@ -49,7 +49,8 @@ public final class ComuneHost: HTTPResponder, Sendable {
         var options = Options()
         options.configPath = "\(base)/sportello.json"
         var isFolder: ObjCBool = false
-        let ownTemplates = FileManager.default.fileExists(atPath: "\(base)/site-templates", isDirectory: &isFolder)
+        let ownTemplates =
+            FileManager.default.fileExists(atPath: "\(base)/site-templates", isDirectory: &isFolder)
             && isFolder.boolValue
         options.templatesPath = ownTemplates ? "\(base)/site-templates" : templatesPath
         options.outputPath = "\(base)/output"
@@ -103,8 +104,12 @@ public final class ComuneHost: HTTPResponder, Sendable {
                 report.started.append(name)
             } catch {
                 report.skipped[name] = "\(error)"
-                Log.error("comune_skipped", ["comune": .text(name), "error": .text("\(error)"),
-                                             "result": "the other comuni are served; fix it, then reload (SIGHUP)"])
+                Log.error(
+                    "comune_skipped",
+                    [
+                        "comune": .text(name), "error": .text("\(error)"),
+                        "result": "the other comuni are served; fix it, then reload (SIGHUP)",
+                    ])
             }
         }
         report.serving = hosted.withLock { $0.mapValues(\.folder) }
@@ -131,15 +136,27 @@ public final class ComuneHost: HTTPResponder, Sendable {
             application.rebuildInBackground { result in
                 switch result {
                 case .success(let report):
-                    Log.info("built", ["comune": .text(name), "pages": .int(Int64(report.rendered)),
-                                       "output": .text(options.outputPath)])
+                    Log.info(
+                        "built",
+                        [
+                            "comune": .text(name), "pages": .int(Int64(report.rendered)),
+                            "output": .text(options.outputPath),
+                        ])
                 case .failure(let error):
-                    Log.error("build_failed", ["comune": .text(name), "error": .text("\(error)"),
-                                               "result": "serving the pages already on disk"])
+                    Log.error(
+                        "build_failed",
+                        [
+                            "comune": .text(name), "error": .text("\(error)"),
+                            "result": "serving the pages already on disk",
+                        ])
                 }
             }
-            Log.info("comune_started", ["comune": .text(name), "host": .text(hostName),
-                                        "services": .int(Int64(site.catalogue.services.count))])
+            Log.info(
+                "comune_started",
+                [
+                    "comune": .text(name), "host": .text(hostName),
+                    "services": .int(Int64(site.catalogue.services.count)),
+                ])
             return Hosted(folder: name, hostName: hostName, application: application, lock: lock)
         } catch {
             lock.release()

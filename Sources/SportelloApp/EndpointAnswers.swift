@@ -1,9 +1,9 @@
 import Foundation
-import Synchronization
 import SportelloCore
 import SportelloHTTP
 import SportelloSite
 import SportelloStore
+import Synchronization
 
 /// The HTML and JSON answers every controller gives: pages rendered with the site's templates (they carry
 /// personal data, so they are answers to POSTs, marked `no-store`, never files in `output/`), JSON, refusals
@@ -27,44 +27,70 @@ final class EndpointAnswers: Sendable {
     var configuration: SiteConfiguration { site.configuration }
     var layout: SiteLayout { site.renderer.layout }
 
-    func page(_ template: String, status: Int, title: String, context: RequestContext, values: TemplateFields,
-              pageID: PageID = .catalogue) -> HTTPResponse {
+    func page(
+        _ template: String, status: Int, title: String, context: RequestContext, values: TemplateFields,
+        pageID: PageID = .catalogue
+    ) -> HTTPResponse {
         var buffer: [UInt8] = []
         do {
-            try site.renderer.page(template, title: title, language: context.language, pageID: pageID, context: values,
-                                   breadcrumb: [(site.renderer.texts(context.language).text("nav.home"), layout.url(.catalogue, language: context.language)),
-                                                (title, nil)], into: &buffer)
+            try site.renderer.page(
+                template, title: title, language: context.language, pageID: pageID, context: values,
+                breadcrumb: [
+                    (
+                        site.renderer.texts(context.language).text("nav.home"),
+                        layout.url(.catalogue, language: context.language)
+                    ),
+                    (title, nil),
+                ], into: &buffer)
         } catch {
             Log.error("template_failed", ["template": .text(template), "error": .text("\(error)")])
-            return HTTPResponse(status: 500, headers: [("Content-Type", "text/plain; charset=utf-8")], body: Array("Internal error".utf8))
+            return HTTPResponse(
+                status: 500, headers: [("Content-Type", "text/plain; charset=utf-8")],
+                body: Array("Internal error".utf8))
         }
-        return HTTPResponse(status: status, headers: [("Content-Type", "text/html; charset=utf-8"), ("Cache-Control", "no-store")], body: buffer)
+        return HTTPResponse(
+            status: status, headers: [("Content-Type", "text/html; charset=utf-8"), ("Cache-Control", "no-store")],
+            body: buffer)
     }
 
     func json(_ status: Int, _ object: [String: Any]) -> HTTPResponse {
-        HTTPResponse(status: status, headers: [("Content-Type", "application/json; charset=utf-8"), ("Cache-Control", "no-store")],
-                     body: JSONWriter.bytes(object))
+        HTTPResponse(
+            status: status,
+            headers: [("Content-Type", "application/json; charset=utf-8"), ("Cache-Control", "no-store")],
+            body: JSONWriter.bytes(object))
     }
 
     func whenText(_ slot: Slot, _ t: Translations) -> String { site.renderer.whenText(slot, t) }
 
     func holdJSON(_ hold: Hold, slot: Slot) -> [String: Any] {
-        ["token": hold.token, "service": hold.slot.serviceID, "start": hold.slot.start, "end": slot.endInstant, "expiresAt": hold.expiresAt]
+        [
+            "token": hold.token, "service": hold.slot.serviceID, "start": hold.slot.start, "end": slot.endInstant,
+            "expiresAt": hold.expiresAt,
+        ]
     }
 
     func bookingJSON(_ booking: Booking) -> [String: Any] {
-        ["code": booking.code, "service": booking.slot.serviceID, "start": booking.slot.start, "end": booking.slotEnd, "state": booking.state.rawValue]
+        [
+            "code": booking.code, "service": booking.slot.serviceID, "start": booking.slot.start,
+            "end": booking.slotEnd, "state": booking.state.rawValue,
+        ]
     }
 
     /// A clear answer for every failure: what happened and the way on (the refreshed week, the nearest
     /// free slots as ready-to-press buttons).
-    func failure(_ error: EndpointError, _ context: RequestContext, service: Service? = nil, near slot: Slot? = nil,
-                 fieldErrors: [String: String] = [:], messageArguments: KeyValuePairs<String, String> = [:],
-                 extra: (json: [String: Any], page: TemplateFields)? = nil) -> HTTPResponse {
+    func failure(
+        _ error: EndpointError, _ context: RequestContext, service: Service? = nil, near slot: Slot? = nil,
+        fieldErrors: [String: String] = [:], messageArguments: KeyValuePairs<String, String> = [:],
+        extra: (json: [String: Any], page: TemplateFields)? = nil
+    ) -> HTTPResponse {
         metrics.countRefusal(error.rawValue)
         if accessLogging.load(ordering: .relaxed), error != .badOrigin {
-            Log.info("refused", ["reason": .text(error.rawValue), "status": .int(Int64(error.status)),
-                                 "client": .text(Log.anonymizedAddress(context.clientAddress))])
+            Log.info(
+                "refused",
+                [
+                    "reason": .text(error.rawValue), "status": .int(Int64(error.status)),
+                    "client": .text(Log.anonymizedAddress(context.clientAddress)),
+                ])
         }
         let t = site.renderer.texts(context.language)
         let message = t.format("errors.\(error.rawValue).message", messageArguments)
@@ -76,14 +102,16 @@ final class EndpointAnswers: Sendable {
             if let service, offersAlternatives(error) {
                 body["service"] = service.id
                 if let slot { body["slot"] = slot.startInstant }
-                body["alternatives"] = alternatives.nearestFreeSlots(service: service, from: slot, limit: 5).map { free -> [String: Any] in
+                body["alternatives"] = alternatives.nearestFreeSlots(service: service, from: slot, limit: 5).map {
+                    free -> [String: Any] in
                     ["service": service.id, "slot": free.startInstant, "text": whenText(free, t)]
                 }
             }
             return json(error.status, body)
         }
         var values: TemplateFields = [
-            "message": .string(message), "next": .string(t.text("errors.\(error.rawValue).next")), "code": .string(error.rawValue),
+            "message": .string(message), "next": .string(t.text("errors.\(error.rawValue).next")),
+            "code": .string(error.rawValue),
             "alternatives": .list([]), "weekURL": "",
         ]
         // Where to sign in, when that is the way on.
@@ -101,20 +129,27 @@ final class EndpointAnswers: Sendable {
             let monday = (slot?.date ?? RomeTime.local(clock()).date).mondayOfWeek
             values["weekURL"] = .string(layout.url(.week(service.id, monday: monday), language: context.language))
             values["service"] = .object(site.renderer.serviceValue(service, language: context.language))
-            values["alternatives"] = .list(alternatives.nearestFreeSlots(service: service, from: slot, limit: 5).map { free in
-                .object(["slot": .string(String(free.startInstant)), "text": .string(whenText(free, t)), "serviceID": .string(service.id)])
-            })
+            values["alternatives"] = .list(
+                alternatives.nearestFreeSlots(service: service, from: slot, limit: 5).map { free in
+                    .object([
+                        "slot": .string(String(free.startInstant)), "text": .string(whenText(free, t)),
+                        "serviceID": .string(service.id),
+                    ])
+                })
             values["holdAction"] = .string(layout.api(.holds))
         }
         for (name, value) in extra?.page ?? [:] { values[name] = value }
-        return page("error", status: error.status, title: t.text("errors.\(error.rawValue).title"), context: context, values: values)
+        return page(
+            "error", status: error.status, title: t.text("errors.\(error.rawValue).title"), context: context,
+            values: values)
     }
 
     /// The first free slots from the requested one on (or from now), over the next two weeks.
     /// Failures about the chosen slot, where another slot is the way on.
     private func offersAlternatives(_ error: EndpointError) -> Bool {
         switch error {
-        case .slotFull, .slotPast, .slotNotYetBookable, .unknownSlot, .slotOutOfWindow, .holdExpired, .holdReleased: true
+        case .slotFull, .slotPast, .slotNotYetBookable, .unknownSlot, .slotOutOfWindow, .holdExpired, .holdReleased:
+            true
         default: false
         }
     }
@@ -122,12 +157,19 @@ final class EndpointAnswers: Sendable {
     /// Answers for errors the HTTP server detects itself (413, 431, …), in the site's main language.
     func errorResponse(status: Int) -> HTTPResponse {
         let t = site.renderer.texts(configuration.comune.language)
-        let key = [400: "badRequest", 408: "timeout", 411: "lengthRequired", 413: "tooLarge", 414: "uriTooLong", 431: "headersTooLarge",
-                   429: "tooManyConnections", 503: "busy"][status] ?? "badRequest"
+        let key =
+            [
+                400: "badRequest", 408: "timeout", 411: "lengthRequired", 413: "tooLarge", 414: "uriTooLong",
+                431: "headersTooLarge",
+                429: "tooManyConnections", 503: "busy",
+            ][status] ?? "badRequest"
         let context = RequestContext(language: configuration.comune.language)
-        var response = page("error", status: status, title: t.text("httpErrors.\(key).title"), context: context,
-                            values: ["message": .string(t.text("httpErrors.\(key).message")), "next": "", "code": .string(key),
-                                     "alternatives": .list([]), "weekURL": ""])
+        var response = page(
+            "error", status: status, title: t.text("httpErrors.\(key).title"), context: context,
+            values: [
+                "message": .string(t.text("httpErrors.\(key).message")), "next": "", "code": .string(key),
+                "alternatives": .list([]), "weekURL": "",
+            ])
         response.headers.append(("Connection", "close"))
         return SecurityHeaders.added(to: response)
     }
@@ -139,12 +181,19 @@ final class EndpointAnswers: Sendable {
     }
 
     /// A page that tells the outcome of a step and where to go next.
-    func notice(_ key: String, status: Int = 200, context: RequestContext, arguments: KeyValuePairs<String, String> = [:]) -> HTTPResponse {
+    func notice(
+        _ key: String, status: Int = 200, context: RequestContext, arguments: KeyValuePairs<String, String> = [:]
+    ) -> HTTPResponse {
         let t = site.renderer.texts(context.language)
-        if context.wantsJSON { return json(status, ["result": key, "message": t.format("notices.\(key).message", arguments)]) }
-        return page("notice", status: status, title: t.text("notices.\(key).title"), context: context, values: [
-            "message": .string(t.format("notices.\(key).message", arguments)), "next": .string(t.text("notices.\(key).next")),
-            "accountURL": .string(layout.url(.account, language: context.language)),
-        ], pageID: .account)
+        if context.wantsJSON {
+            return json(status, ["result": key, "message": t.format("notices.\(key).message", arguments)])
+        }
+        return page(
+            "notice", status: status, title: t.text("notices.\(key).title"), context: context,
+            values: [
+                "message": .string(t.format("notices.\(key).message", arguments)),
+                "next": .string(t.text("notices.\(key).next")),
+                "accountURL": .string(layout.url(.account, language: context.language)),
+            ], pageID: .account)
     }
 }

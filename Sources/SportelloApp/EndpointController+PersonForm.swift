@@ -23,13 +23,22 @@ extension EndpointController {
             }
         }
         let givenName = check("nome") { text throws(FieldError) in try FieldValidator.personName(text, field: "nome") }
-        let familyName = check("cognome") { text throws(FieldError) in try FieldValidator.personName(text, field: "cognome") }
-        let codiceFiscale = check("codice_fiscale") { text throws(FieldError) in try FieldValidator.codiceFiscale(text) }
+        let familyName = check("cognome") { text throws(FieldError) in
+            try FieldValidator.personName(text, field: "cognome")
+        }
+        let codiceFiscale = check("codice_fiscale") { text throws(FieldError) in try FieldValidator.codiceFiscale(text)
+        }
         let email = check("email") { text throws(FieldError) in try FieldValidator.email(text) }
         let phone = check("cellulare") { text throws(FieldError) in try FieldValidator.phone(text) }
         let notes = check("note") { text throws(FieldError) in try FieldValidator.notes(text, required: notesRequired) }
-        guard errors.isEmpty, let givenName, let familyName, let codiceFiscale, let email, let phone else { return (nil, errors) }
-        return (PersonDetails(givenName: givenName, familyName: familyName, codiceFiscale: codiceFiscale.value, email: email, phone: phone,
-                              notes: (notes ?? "").isEmpty ? nil : notes), [:])
+        guard errors.isEmpty, let givenName, let familyName, let codiceFiscale, let email, let phone else {
+            return (nil, errors)
+        }
+        return (
+            PersonDetails(
+                givenName: givenName, familyName: familyName, codiceFiscale: codiceFiscale.value, email: email,
+                phone: phone,
+                notes: (notes ?? "").isEmpty ? nil : notes), [:]
+        )
     }
 }

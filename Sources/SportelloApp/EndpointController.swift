@@ -1,7 +1,7 @@
 import SportelloCore
 import SportelloHTTP
-import SportelloSite
 import SportelloNotify
+import SportelloSite
 import SportelloStore
 
 /// A group of endpoint routes and the dependencies they use (Hummingbird's `RouteCollection` is the model): the
@@ -16,8 +16,10 @@ extension EndpointController {
     var configuration: SiteConfiguration { answers.site.configuration }
     var layout: SiteLayout { answers.site.renderer.layout }
 
-    func page(_ template: String, status: Int, title: String, context: RequestContext, values: TemplateFields,
-              pageID: PageID = .catalogue) -> HTTPResponse {
+    func page(
+        _ template: String, status: Int, title: String, context: RequestContext, values: TemplateFields,
+        pageID: PageID = .catalogue
+    ) -> HTTPResponse {
         answers.page(template, status: status, title: title, context: context, values: values, pageID: pageID)
     }
 
@@ -29,19 +31,24 @@ extension EndpointController {
 
     func bookingJSON(_ booking: Booking) -> [String: Any] { answers.bookingJSON(booking) }
 
-    func failure(_ error: EndpointError, _ context: RequestContext, service: Service? = nil, near slot: Slot? = nil,
-                 fieldErrors: [String: String] = [:], messageArguments: KeyValuePairs<String, String> = [:],
-                 extra: (json: [String: Any], page: TemplateFields)? = nil) -> HTTPResponse {
-        answers.failure(error, context, service: service, near: slot, fieldErrors: fieldErrors,
-                        messageArguments: messageArguments, extra: extra)
+    func failure(
+        _ error: EndpointError, _ context: RequestContext, service: Service? = nil, near slot: Slot? = nil,
+        fieldErrors: [String: String] = [:], messageArguments: KeyValuePairs<String, String> = [:],
+        extra: (json: [String: Any], page: TemplateFields)? = nil
+    ) -> HTTPResponse {
+        answers.failure(
+            error, context, service: service, near: slot, fieldErrors: fieldErrors,
+            messageArguments: messageArguments, extra: extra)
     }
 
     func cookie(_ name: String, value: String, path: String, maxAge: Int64, sameSite: String = "Strict") -> String {
         answers.cookie(name, value: value, path: path, maxAge: maxAge, sameSite: sameSite)
     }
 
-    func notice(_ key: String, status: Int = 200, context: RequestContext,
-                arguments: KeyValuePairs<String, String> = [:]) -> HTTPResponse {
+    func notice(
+        _ key: String, status: Int = 200, context: RequestContext,
+        arguments: KeyValuePairs<String, String> = [:]
+    ) -> HTTPResponse {
         answers.notice(key, status: status, context: context, arguments: arguments)
     }
 }

@@ -13,8 +13,10 @@ extension ErrorCode {
         case .badForm: 400
         case .notFound, .unknownService, .holdNotFound, .bookingNotFound, .blockNotFound: 404
         case .unknownSlot, .slotOutOfWindow, .invalidFields, .badRange, .verificationFailed: 422
-        case .slotPast, .slotNotYetBookable, .slotFull, .bookingInPast, .personLimitReached, .noShowBlocked, .outcomeTooEarly,
-             .bookingNotActive: 409
+        case .slotPast, .slotNotYetBookable, .slotFull, .bookingInPast, .personLimitReached, .noShowBlocked,
+            .outcomeTooEarly,
+            .bookingNotActive:
+            409
         case .unauthorized, .signInRequired, .wrongCredentials: 401
         case .accountLocked, .tooManyHolds, .dailyLimitReached: 429
         case .forbidden, .localAccountsOff: 403

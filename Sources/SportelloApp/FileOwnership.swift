@@ -1,8 +1,9 @@
+import Foundation
+import SportelloCore
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import Foundation
-import SportelloCore
 
 /// What `serve` says at start-up about the folders it writes: another user's folder means someone else can
 /// change the pages citizens see or read the database; a `var/` others may enter exposes personal data.
@@ -13,10 +14,14 @@ enum FileOwnership {
             var info = stat()
             guard stat(path, &info) == 0 else { continue }
             if info.st_uid != user {
-                warnings.append("\(path) (\(label)) belongs to \(userName(info.st_uid)), not to \(userName(user)) who runs Sportello: that user can change or read what Sportello keeps there; chown it to the service's user")
+                warnings.append(
+                    "\(path) (\(label)) belongs to \(userName(info.st_uid)), not to \(userName(user)) who runs Sportello: that user can change or read what Sportello keeps there; chown it to the service's user"
+                )
             }
             if label == "var", info.st_mode & 0o077 != 0 {
-                warnings.append("\(path) can be entered by other users (mode \(String(info.st_mode & 0o777, radix: 8))): it holds personal data; chmod 700 it")
+                warnings.append(
+                    "\(path) can be entered by other users (mode \(String(info.st_mode & 0o777, radix: 8))): it holds personal data; chmod 700 it"
+                )
             }
         }
         return warnings

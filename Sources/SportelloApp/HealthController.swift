@@ -10,8 +10,10 @@ final class HealthController: EndpointController, Sendable {
     let answers: EndpointAnswers
     let clock: @Sendable () -> Int64
 
-    init(database: Database, publishing: PublisherHealth, answers: EndpointAnswers,
-         clock: @escaping @Sendable () -> Int64) {
+    init(
+        database: Database, publishing: PublisherHealth, answers: EndpointAnswers,
+        clock: @escaping @Sendable () -> Int64
+    ) {
         self.database = database
         self.publishing = publishing
         self.answers = answers
@@ -42,13 +44,17 @@ final class HealthController: EndpointController, Sendable {
         // An outbox that cannot be read is reported as degraded below, not hidden.
         if let outbox = try? Outbox(database: self.database).state(now: now) {
             let stuck = outbox.oldestDueSeconds > outboxStuckAfterSeconds
-            outboxState = ["ok": !stuck, "backlog": outbox.backlog, "dead": outbox.dead, "oldestDueSeconds": Int(outbox.oldestDueSeconds)]
+            outboxState = [
+                "ok": !stuck, "backlog": outbox.backlog, "dead": outbox.dead,
+                "oldestDueSeconds": Int(outbox.oldestDueSeconds),
+            ]
             if stuck { degraded.append("outbox") }
         } else {
             degraded.append("outbox")
         }
         let body: [String: Any] = [
-            "status": degraded.isEmpty ? "ok" : "degraded", "degraded": degraded, "version": sportelloVersion, "time": now,
+            "status": degraded.isEmpty ? "ok" : "degraded", "degraded": degraded, "version": sportelloVersion,
+            "time": now,
             "database": database, "publisher": publisherState, "outbox": outboxState,
         ]
         return json(degraded.isEmpty ? 200 : 503, body)

@@ -5,7 +5,8 @@ import SportelloStore
 
 extension Commands {
     static func notifier(_ site: LoadedSite, _ options: Options) throws -> Notifier {
-        let spool = ((options.databasePath as NSString).deletingLastPathComponent as NSString).appendingPathComponent("spool")
+        let spool = ((options.databasePath as NSString).deletingLastPathComponent as NSString).appendingPathComponent(
+            "spool")
         return Notifier(database: try site.openDatabase(), renderer: site.renderer, spool: spool)
     }
 
@@ -14,7 +15,9 @@ extension Commands {
         try options.expecting([])
         let site = try LoadedSite(options: options)
         let report = try notifier(site, options).deliverDue(clock: currentInstant)
-        print("delivered \(report.delivered), failed \(report.failed) (will retry), dead \(report.dead), reminders queued \(report.remindersQueued), settled after a restart \(report.recovered)")
+        print(
+            "delivered \(report.delivered), failed \(report.failed) (will retry), dead \(report.dead), reminders queued \(report.remindersQueued), settled after a restart \(report.recovered)"
+        )
     }
 
     /// `sportello outbox`: pending, dead and recently sent notifications.
@@ -25,12 +28,20 @@ extension Commands {
         if messages.isEmpty { print("the outbox is empty") }
         for message in messages {
             let state: String
-            if let sent = message.sentAt { state = "sent \(RomeTime.local(sent).date) \(LocalTime(minutes: RomeTime.local(sent).minutes)?.description ?? "")" }
-            else if message.dead { state = "DEAD" }
-            else if message.claimedUntil != nil { state = "delivering" }
-            else { state = "pending" }
+            if let sent = message.sentAt {
+                state =
+                    "sent \(RomeTime.local(sent).date) \(LocalTime(minutes: RomeTime.local(sent).minutes)?.description ?? "")"
+            } else if message.dead {
+                state = "DEAD"
+            } else if message.claimedUntil != nil {
+                state = "delivering"
+            } else {
+                state = "pending"
+            }
             let error = message.lastError.map { " – \($0)" } ?? ""
-            print("#\(message.id)\t\(message.kind)\t\(message.channel)\t\(message.recipient)\t\(state)\tattempts \(message.attempts)\(error)")
+            print(
+                "#\(message.id)\t\(message.kind)\t\(message.channel)\t\(message.recipient)\t\(state)\tattempts \(message.attempts)\(error)"
+            )
         }
     }
 }

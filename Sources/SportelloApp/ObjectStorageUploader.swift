@@ -91,10 +91,14 @@ public final class ObjectStorageUploader: BackgroundService {
                     $0.lastError = message
                 }
                 let retry = min(Self.maximumBackoff, pow(2, Double(failures - 1)))
-                Log.warning("upload_failed", ["attempt": .int(Int64(failures)),
-                                              "pending": .int(Int64(snapshot.pending)),
-                                              "retry_seconds": .int(Int64(retry)),
-                                           "error": .text(message)])
+                Log.warning(
+                    "upload_failed",
+                    [
+                        "attempt": .int(Int64(failures)),
+                        "pending": .int(Int64(snapshot.pending)),
+                        "retry_seconds": .int(Int64(retry)),
+                        "error": .text(message),
+                    ])
             }
         }
     }
@@ -127,8 +131,10 @@ public final class ObjectStorageUploader: BackgroundService {
             var arguments = ["copy", outputDirectory, remote, "--files-from-raw", try list(paths.sorted())]
             // The manifest says these changed: no need to ask the bucket, except when there is no manifest.
             arguments += wholeBucket ? ["--checksum"] : ["--no-traverse", "--no-check-dest"]
-            arguments += ["--header-upload", "Content-Type: \(headers.contentType)",
-                          "--header-upload", "Cache-Control: \(headers.cacheControl)"]
+            arguments += [
+                "--header-upload", "Content-Type: \(headers.contentType)",
+                "--header-upload", "Cache-Control: \(headers.cacheControl)",
+            ]
             if headers.gzip { arguments += ["--header-upload", "Content-Encoding: gzip"] }
             _ = try rclone(arguments)
             for path in paths { known.files[path] = difference.changed[path] }
@@ -154,8 +160,12 @@ public final class ObjectStorageUploader: BackgroundService {
         }
         state.withLock { $0.pending = 0 }
         succeeded()
-        Log.info("uploaded", ["files": .int(Int64(uploaded)), "deleted": .int(Int64(difference.removed.count)),
-                              "ms": .int(Int64(Date().timeIntervalSince(started) * 1000))])
+        Log.info(
+            "uploaded",
+            [
+                "files": .int(Int64(uploaded)), "deleted": .int(Int64(difference.removed.count)),
+                "ms": .int(Int64(Date().timeIntervalSince(started) * 1000)),
+            ])
     }
 
     private func succeeded() {
@@ -182,7 +192,9 @@ public final class ObjectStorageUploader: BackgroundService {
         let contentType = StaticFiles.contentTypes[fileExtension] ?? "application/octet-stream"
         let isAsset = name.hasPrefix("assets/")
         // Pages change with every booking: always revalidated. The endpoint-down page is never cached.
-        let cacheControl = name == "assets/endpoint-down.html" ? "no-store"
+        let cacheControl =
+            name == "assets/endpoint-down.html"
+            ? "no-store"
             : isAsset ? "public, max-age=3600" : "no-cache"
         return Headers(contentType: contentType, cacheControl: cacheControl, gzip: gzip, order: isAsset ? 0 : 1)
     }
@@ -222,12 +234,17 @@ public final class ObjectStorageUploader: BackgroundService {
         let common = ["--retries", "1", "--low-level-retries", "2", "--contimeout", "5s", "--timeout", "30s", "-q"]
         let output = "\(stateFile).out"
         let errors = "\(stateFile).err"
-        let status = try spawn([settings.rclonePath] + arguments + common, environment: environment,
-                               output: output, errors: errors)
-        defer { unlink(output); unlink(errors) }
+        let status = try spawn(
+            [settings.rclonePath] + arguments + common, environment: environment,
+            output: output, errors: errors)
+        defer {
+            unlink(output)
+            unlink(errors)
+        }
         let standardOutput = (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
         guard status == 0 else {
-            let lastLine = ((try? String(contentsOfFile: errors, encoding: .utf8)) ?? "")
+            let lastLine =
+                ((try? String(contentsOfFile: errors, encoding: .utf8)) ?? "")
                 .split(separator: "\n").last.map(String.init) ?? ""
             throw RcloneFailure(description: "rclone \(arguments[0]) exited with status \(status): \(lastLine)")
         }
@@ -235,8 +252,10 @@ public final class ObjectStorageUploader: BackgroundService {
     }
 
     /// Starts the program with `posix_spawn` (no fork of the server's memory) and waits for it.
-    private func spawn(_ arguments: [String], environment: [String: String], output: String,
-                       errors: String) throws -> Int32 {
+    private func spawn(
+        _ arguments: [String], environment: [String: String], output: String,
+        errors: String
+    ) throws -> Int32 {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }

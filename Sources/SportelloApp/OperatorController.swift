@@ -18,8 +18,10 @@ final class OperatorController: EndpointController, Sendable {
     let answers: EndpointAnswers
     let clock: @Sendable () -> Int64
 
-    init(store: BookingStore, operators: OperatorStore, loginLimiter: RateLimiter, afterCommit: AfterCommit,
-         answers: EndpointAnswers, clock: @escaping @Sendable () -> Int64) {
+    init(
+        store: BookingStore, operators: OperatorStore, loginLimiter: RateLimiter, afterCommit: AfterCommit,
+        answers: EndpointAnswers, clock: @escaping @Sendable () -> Int64
+    ) {
         self.store = store
         self.operators = operators
         self.loginLimiter = loginLimiter
@@ -28,7 +30,9 @@ final class OperatorController: EndpointController, Sendable {
         self.clock = clock
     }
 
-    func operatorRoute(_ action: EndpointRoute, _ request: HTTPRequest, _ fields: FormFields, _ context: RequestContext) -> HTTPResponse {
+    func operatorRoute(
+        _ action: EndpointRoute, _ request: HTTPRequest, _ fields: FormFields, _ context: RequestContext
+    ) -> HTTPResponse {
         if action == .operatorLogout {
             if let session = request.cookies[Self.operatorCookie] { operators.endSession(session) }
             var response = HTTPResponse.redirect(layout.url(.operatorLogin, language: context.language))
@@ -45,8 +49,9 @@ final class OperatorController: EndpointController, Sendable {
         case .signedIn(let signedIn, let browserSignIn):
             (account, signingIn) = (signedIn, browserSignIn)
         }
-        let desk = OperatorDesk(catalogue: site.catalogue, store: store, account: account, address: context.clientAddress,
-                                messages: configuration.messagePolicy)
+        let desk = OperatorDesk(
+            catalogue: site.catalogue, store: store, account: account, address: context.clientAddress,
+            messages: configuration.messagePolicy)
         let now = clock()
         let entry = fields["entry"].flatMap { $0.isEmpty ? nil : $0 }
         var date = fields["date"].flatMap { CivilDate(iso: $0) } ?? RomeTime.local(now).date
@@ -58,27 +63,36 @@ final class OperatorController: EndpointController, Sendable {
             case .operatorLogin, .operatorAgenda:
                 break
             case .operatorOutcome:
-                guard let outcome = fields["outcome"].flatMap(Outcome.init(rawValue:)) else { return failure(.invalidFields, context) }
+                guard let outcome = fields["outcome"].flatMap(Outcome.init(rawValue:)) else {
+                    return failure(.invalidFields, context)
+                }
                 let recorded = try desk.recordOutcome(code: fields["code"] ?? "", outcome: outcome, now: now)
                 afterCommit.apply(recorded.change)
                 date = RomeTime.local(recorded.value.slot.start).date
                 flash = t.text("operator.saved")
             case .operatorCancel:
                 let reason = (fields["reason"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
-                guard !reason.isEmpty, reason.count <= 200 else { return failure(.invalidFields, context, fieldErrors: ["reason": "required"]) }
-                let cancelled = try desk.cancel(code: fields["code"] ?? "", reason: reason,
-                                                keepClosed: fields["keep_closed"] != nil, now: now)
+                guard !reason.isEmpty, reason.count <= 200 else {
+                    return failure(.invalidFields, context, fieldErrors: ["reason": "required"])
+                }
+                let cancelled = try desk.cancel(
+                    code: fields["code"] ?? "", reason: reason,
+                    keepClosed: fields["keep_closed"] != nil, now: now)
                 afterCommit.apply(cancelled.change)
                 date = RomeTime.local(cancelled.value.slot.start).date
                 flash = t.text("operator.saved")
             case .operatorBlocks:
                 guard let from = fields["from"].flatMap({ LocalTime(parsing: Substring($0)) }),
-                      let to = fields["to"].flatMap({ LocalTime(parsing: Substring($0)) }) else { throw .badRange }
+                    let to = fields["to"].flatMap({ LocalTime(parsing: Substring($0)) })
+                else { throw .badRange }
                 let desks = fields["desks"].flatMap { Int($0) }
-                let reason = fields["reason"].map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.flatMap { $0.isEmpty ? nil : String($0.prefix(200)) }
-                let blocked = try desk.block(serviceID: fields["service"] ?? "", date: date, from: from, to: to,
-                                             desks: desks, reason: reason,
-                                             cancelBookings: fields["cancel_bookings"] != nil, now: now)
+                let reason = fields["reason"].map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.flatMap {
+                    $0.isEmpty ? nil : String($0.prefix(200))
+                }
+                let blocked = try desk.block(
+                    serviceID: fields["service"] ?? "", date: date, from: from, to: to,
+                    desks: desks, reason: reason,
+                    cancelBookings: fields["cancel_bookings"] != nil, now: now)
                 afterCommit.apply(blocked.change)
                 affected = blocked.value.affected
                 flash = t.text("operator.saved")
@@ -89,26 +103,38 @@ final class OperatorController: EndpointController, Sendable {
                 date = RomeTime.local(removed.value.startsAt).date
                 flash = t.text("operator.saved")
             case .operatorStats:
-                return statisticsCSV(fields, services: Set(account.serviceIDs(in: site.catalogue)), now: now,
-                                     context: context)
+                return statisticsCSV(
+                    fields, services: Set(account.serviceIDs(in: site.catalogue)), now: now,
+                    context: context)
             default:
                 return failure(.notFound, context)
             }
             let (bookings, blocks) = try desk.agenda(entryID: entry, date: date)
             if fields["format"] == "csv" { return agendaCSV(bookings, date: date, language: context.language) }
             if context.wantsJSON {
-                return json(200, ["date": date.description, "bookings": bookings.map { operatorJSON($0) },
-                                  "blocks": blocks.map { ["id": $0.id, "service": $0.serviceID, "start": $0.startsAt, "end": $0.endsAt, "desks": $0.desks] },
-                                  "affected": affected.map { operatorJSON($0) }])
+                return json(
+                    200,
+                    [
+                        "date": date.description, "bookings": bookings.map { operatorJSON($0) },
+                        "blocks": blocks.map {
+                            [
+                                "id": $0.id, "service": $0.serviceID, "start": $0.startsAt, "end": $0.endsAt,
+                                "desks": $0.desks,
+                            ]
+                        },
+                        "affected": affected.map { operatorJSON($0) },
+                    ])
             }
-            var response = agendaPage(account: account, date: date, entry: entry, bookings: bookings, blocks: blocks, affected: affected,
-                                      flash: flash, now: now, context: context)
+            var response = agendaPage(
+                account: account, date: date, entry: entry, bookings: bookings, blocks: blocks, affected: affected,
+                flash: flash, now: now, context: context)
             if signingIn && fields["token"] != nil {
                 let session: String
                 do { session = try operators.startSession(for: account, now: now) } catch {
                     return failure(EndpointError(error), context)
                 }
-                response.headers.append(("Set-Cookie", operatorCookie(value: session, maxAge: Int(OperatorStore.sessionSeconds))))
+                response.headers.append(
+                    ("Set-Cookie", operatorCookie(value: session, maxAge: Int(OperatorStore.sessionSeconds))))
             }
             return response
         } catch {
@@ -125,10 +151,14 @@ final class OperatorController: EndpointController, Sendable {
 
     /// The operator-token step: the `Authorization: Bearer` token of a script, the token typed on the sign-in
     /// form, or the session cookie of a browser signed in before. `clientKey`: what wrong tokens count under.
-    func authenticate(_ request: HTTPRequest, action: EndpointRoute, fields: FormFields, clientKey: String) -> Authentication {
+    func authenticate(
+        _ request: HTTPRequest, action: EndpointRoute, fields: FormFields, clientKey: String
+    ) -> Authentication {
         // A script sends the token with each request; a browser signs in once with it (`login`) and then carries
         // only a session id, which logout ends. The token itself is never a cookie.
-        let bearer = request.headers["Authorization"].flatMap { $0.hasPrefix("Bearer ") ? String($0.dropFirst(7)) : nil }
+        let bearer = request.headers["Authorization"].flatMap {
+            $0.hasPrefix("Bearer ") ? String($0.dropFirst(7)) : nil
+        }
         let signingIn = bearer == nil && action == .operatorLogin
         let signedIn: Operator?
         do {
@@ -169,8 +199,10 @@ final class OperatorController: EndpointController, Sendable {
         return value
     }
 
-    private func agendaPage(account: Operator, date: CivilDate, entry: String?, bookings: [Booking], blocks: [Block], affected: [Booking],
-                            flash: String?, now: Int64, context: RequestContext) -> HTTPResponse {
+    private func agendaPage(
+        account: Operator, date: CivilDate, entry: String?, bookings: [Booking], blocks: [Block], affected: [Booking],
+        flash: String?, now: Int64, context: RequestContext
+    ) -> HTTPResponse {
         let t = site.renderer.texts(context.language)
         let language = context.language
         func serviceName(_ id: String) -> String { site.catalogue.service(id: id)?.text(for: language).name ?? id }
@@ -186,7 +218,8 @@ final class OperatorController: EndpointController, Sendable {
                 "code": .string(booking.code),
                 "name": .string("\(person.givenName) \(person.familyName)"),
                 "codiceFiscale": .string(person.codiceFiscale),
-                "presenter": .string([person.presenterName, person.presenterCodiceFiscale].compactMap { $0 }.joined(separator: " ")),
+                "presenter": .string(
+                    [person.presenterName, person.presenterCodiceFiscale].compactMap { $0 }.joined(separator: " ")),
                 "notes": .string(person.notes ?? ""),
                 "stateText": .string(t.text("operator.stateNames.\(booking.state.rawValue)")),
                 "cancelReason": .string(booking.cancelReason ?? ""),
@@ -201,61 +234,88 @@ final class OperatorController: EndpointController, Sendable {
                 let covered = site.catalogue.serviceIDs(under: node.id).contains(where: allowed.contains)
                 if covered {
                     let indent = String(repeating: "– ", count: depth)
-                    entries.append(.object(["id": .string(node.id), "name": .string(indent + node.text(for: language).name), "selected": .bool(node.id == entry)]))
+                    entries.append(
+                        .object([
+                            "id": .string(node.id), "name": .string(indent + node.text(for: language).name),
+                            "selected": .bool(node.id == entry),
+                        ]))
                 }
                 walk(node.children, depth: depth + 1)
             }
         }
         walk(site.catalogue.roots, depth: 0)
-        let services: [TemplateValue] = site.catalogue.services.filter { allowed.contains($0.id) && (entry == nil || site.catalogue.serviceIDs(under: entry ?? "").contains($0.id)) }
-            .map { .object(["id": .string($0.id), "name": .string($0.text(for: language).name)]) }
-        let blockValues: [TemplateValue] = blocks.map { block in
-            .object(["id": .string(String(block.id)), "service": .string(serviceName(block.serviceID)),
-                     "from": .string(LocalTime(minutes: RomeTime.local(block.startsAt).minutes)?.description ?? ""),
-                     "to": .string(LocalTime(minutes: RomeTime.local(block.endsAt).minutes)?.description ?? ""),
-                     "desks": .string(String(block.desks)), "reason": .string(block.reason ?? "")])
+        let services: [TemplateValue] = site.catalogue.services.filter {
+            allowed.contains($0.id) && (entry == nil || site.catalogue.serviceIDs(under: entry ?? "").contains($0.id))
         }
-        return page("operator-agenda", status: 200, title: t.format("operator.agendaTitle", ["date": t.longDate(date)]), context: context, values: [
-            "signedInAs": .string(t.format("operator.signedInAs", ["name": account.name])),
-            "flash": .string(flash ?? ""),
-            "dateISO": .string(date.description), "previousISO": .string(date.adding(days: -1).description),
-            "nextISO": .string(date.adding(days: 1).description), "entry": .string(entry ?? ""),
-            "entries": .list(entries), "services": .list(services),
-            "bookings": .list(bookings.map(row)), "hasBookings": .bool(!bookings.isEmpty),
-            "affected": .list(affected.map(row)), "hasAffected": .bool(!affected.isEmpty),
-            "blocks": .list(blockValues),
-            "agendaAction": .string(layout.api(.operatorAgenda)), "logoutAction": .string(layout.api(.operatorLogout)),
-            "outcomeAction": .string(layout.api(.operatorOutcome)), "cancelAction": .string(layout.api(.operatorCancel)),
-            "blockAction": .string(layout.api(.operatorBlocks)), "removeAction": .string(layout.api(.operatorRemoveBlock)),
-        ], pageID: .operatorLogin)
+        .map { .object(["id": .string($0.id), "name": .string($0.text(for: language).name)]) }
+        let blockValues: [TemplateValue] = blocks.map { block in
+            .object([
+                "id": .string(String(block.id)), "service": .string(serviceName(block.serviceID)),
+                "from": .string(LocalTime(minutes: RomeTime.local(block.startsAt).minutes)?.description ?? ""),
+                "to": .string(LocalTime(minutes: RomeTime.local(block.endsAt).minutes)?.description ?? ""),
+                "desks": .string(String(block.desks)), "reason": .string(block.reason ?? ""),
+            ])
+        }
+        return page(
+            "operator-agenda", status: 200, title: t.format("operator.agendaTitle", ["date": t.longDate(date)]),
+            context: context,
+            values: [
+                "signedInAs": .string(t.format("operator.signedInAs", ["name": account.name])),
+                "flash": .string(flash ?? ""),
+                "dateISO": .string(date.description), "previousISO": .string(date.adding(days: -1).description),
+                "nextISO": .string(date.adding(days: 1).description), "entry": .string(entry ?? ""),
+                "entries": .list(entries), "services": .list(services),
+                "bookings": .list(bookings.map(row)), "hasBookings": .bool(!bookings.isEmpty),
+                "affected": .list(affected.map(row)), "hasAffected": .bool(!affected.isEmpty),
+                "blocks": .list(blockValues),
+                "agendaAction": .string(layout.api(.operatorAgenda)),
+                "logoutAction": .string(layout.api(.operatorLogout)),
+                "outcomeAction": .string(layout.api(.operatorOutcome)),
+                "cancelAction": .string(layout.api(.operatorCancel)),
+                "blockAction": .string(layout.api(.operatorBlocks)),
+                "removeAction": .string(layout.api(.operatorRemoveBlock)),
+            ], pageID: .operatorLogin)
     }
 
     func agendaCSV(_ bookings: [Booking], date: CivilDate, language: String) -> HTTPResponse {
-        HTTPResponse(status: 200, headers: [("Content-Type", "text/csv; charset=utf-8"), ("Cache-Control", "no-store"),
-                                            ("Content-Disposition", "attachment; filename=\"agenda-\(date).csv\"")],
-                     body: Array(Self.agendaCSV(bookings, site: site, language: language).utf8))
+        HTTPResponse(
+            status: 200,
+            headers: [
+                ("Content-Type", "text/csv; charset=utf-8"), ("Cache-Control", "no-store"),
+                ("Content-Disposition", "attachment; filename=\"agenda-\(date).csv\""),
+            ],
+            body: Array(Self.agendaCSV(bookings, site: site, language: language).utf8))
     }
 
     /// The day's agenda for a spreadsheet: one row per booking, every state.
     static func agendaCSV(_ bookings: [Booking], site: LoadedSite, language: String) -> String {
         let t = site.renderer.texts(language)
-        var text = CSV.byteOrderMark + CSV.line(["data", "ora", "fine", "servizio", "codice", "nome", "cognome", "codice_fiscale", "presentata_da",
-                             "codice_fiscale_presentatore", "motivo", "stato", "motivo_annullamento"])
+        var text =
+            CSV.byteOrderMark
+            + CSV.line([
+                "data", "ora", "fine", "servizio", "codice", "nome", "cognome", "codice_fiscale", "presentata_da",
+                "codice_fiscale_presentatore", "motivo", "stato", "motivo_annullamento",
+            ])
         for booking in bookings {
             let start = RomeTime.local(booking.slot.start)
             let person = booking.person
-            text += CSV.line([start.date.description, LocalTime(minutes: start.minutes)?.description ?? "",
-                              LocalTime(minutes: RomeTime.local(booking.slotEnd).minutes)?.description ?? "",
-                              site.catalogue.service(id: booking.slot.serviceID)?.text(for: language).name ?? booking.slot.serviceID,
-                              booking.code, person.givenName, person.familyName, person.codiceFiscale, person.presenterName ?? "",
-                              person.presenterCodiceFiscale ?? "", person.notes ?? "", t.text("operator.stateNames.\(booking.state.rawValue)"),
-                              booking.cancelReason ?? ""])
+            text += CSV.line([
+                start.date.description, LocalTime(minutes: start.minutes)?.description ?? "",
+                LocalTime(minutes: RomeTime.local(booking.slotEnd).minutes)?.description ?? "",
+                site.catalogue.service(id: booking.slot.serviceID)?.text(for: language).name ?? booking.slot.serviceID,
+                booking.code, person.givenName, person.familyName, person.codiceFiscale, person.presenterName ?? "",
+                person.presenterCodiceFiscale ?? "", person.notes ?? "",
+                t.text("operator.stateNames.\(booking.state.rawValue)"),
+                booking.cancelReason ?? "",
+            ])
         }
         return text
     }
 
-    private func statisticsCSV(_ fields: FormFields, services: Set<String>, now: Int64,
-                               context: RequestContext) -> HTTPResponse {
+    private func statisticsCSV(
+        _ fields: FormFields, services: Set<String>, now: Int64,
+        context: RequestContext
+    ) -> HTTPResponse {
         let today = RomeTime.local(now).date
         let from = fields["from"].flatMap { CivilDate(iso: $0) } ?? today.adding(days: -30)
         let to = fields["to"].flatMap { CivilDate(iso: $0) } ?? today
@@ -263,22 +323,36 @@ final class OperatorController: EndpointController, Sendable {
         do { text = try Self.statisticsCSV(store: store, from: from, to: to, services: services) } catch {
             return failure(EndpointError(error), context)
         }
-        return HTTPResponse(status: 200, headers: [("Content-Type", "text/csv; charset=utf-8"), ("Cache-Control", "no-store"),
-                                                   ("Content-Disposition", "attachment; filename=\"statistiche-\(from)-\(to).csv\"")],
-                            body: Array(text.utf8))
+        return HTTPResponse(
+            status: 200,
+            headers: [
+                ("Content-Type", "text/csv; charset=utf-8"), ("Cache-Control", "no-store"),
+                ("Content-Disposition", "attachment; filename=\"statistiche-\(from)-\(to).csv\""),
+            ],
+            body: Array(text.utf8))
     }
 
     /// Per service, appointments from `from` to `to` (inclusive): counts by outcome, no-show rate, mean lead time.
     /// `services`: the operator's scope (nil: every service, for the administrator's command line).
     /// A database failure is thrown, never written as a file with no rows.
-    static func statisticsCSV(store: BookingStore, from: CivilDate, to: CivilDate, services: Set<String>?) throws -> String {
+    static func statisticsCSV(
+        store: BookingStore, from: CivilDate, to: CivilDate, services: Set<String>?
+    ) throws -> String {
         let rows = try store.statistics(from: OperatorDesk.bounds(of: from).0, to: OperatorDesk.bounds(of: to).1)
             .filter { services?.contains($0.serviceID) ?? true }
-        var text = CSV.byteOrderMark + CSV.line(["servizio", "prenotazioni", "eseguiti", "assenti", "annullati_cittadino", "annullati_operatore",
-                             "tasso_assenza", "anticipo_medio_giorni"])
+        var text =
+            CSV.byteOrderMark
+            + CSV.line([
+                "servizio", "prenotazioni", "eseguiti", "assenti", "annullati_cittadino", "annullati_operatore",
+                "tasso_assenza", "anticipo_medio_giorni",
+            ])
         for row in rows {
-            text += CSV.line([row.serviceID, String(row.bookings), String(row.done), String(row.absent), String(row.cancelledByCitizen),
-                              String(row.cancelledByOperator), CSV.decimal(row.noShowRate, digits: 3), CSV.decimal(row.meanLeadDays, digits: 1)])
+            text += CSV.line([
+                row.serviceID, String(row.bookings), String(row.done), String(row.absent),
+                String(row.cancelledByCitizen),
+                String(row.cancelledByOperator), CSV.decimal(row.noShowRate, digits: 3),
+                CSV.decimal(row.meanLeadDays, digits: 1),
+            ])
         }
         return text
     }

@@ -57,8 +57,9 @@ struct OperatorDesk {
     func recordOutcome(code: String, outcome: Outcome, now: Int64) throws(Failure) -> Committed<Booking> {
         try authorize(code: code)
         do {
-            return try store.recordOutcome(code: code, outcome: outcome, now: now, actor: account.actor,
-                                           address: address)
+            return try store.recordOutcome(
+                code: code, outcome: outcome, now: now, actor: account.actor,
+                address: address)
         } catch {
             throw .booking(error)
         }
@@ -67,26 +68,32 @@ struct OperatorDesk {
     func cancel(code: String, reason: String, keepClosed: Bool, now: Int64) throws(Failure) -> Committed<Booking> {
         try authorize(code: code)
         do {
-            return try store.cancelByOperator(code: code, reason: reason, keepClosed: keepClosed, now: now,
-                                              actor: account.actor,
-                                              address: address, messages: messages)
+            return try store.cancelByOperator(
+                code: code, reason: reason, keepClosed: keepClosed, now: now,
+                actor: account.actor,
+                address: address, messages: messages)
         } catch {
             throw .booking(error)
         }
     }
 
     /// Unavailability of `desks` desks (all when nil) of a service on a date between two local times.
-    func block(serviceID: String, date: CivilDate, from: LocalTime, to: LocalTime, desks: Int?, reason: String?, cancelBookings: Bool,
-               now: Int64) throws(Failure) -> Committed<(block: Block, affected: [Booking])> {
+    func block(
+        serviceID: String, date: CivilDate, from: LocalTime, to: LocalTime, desks: Int?, reason: String?,
+        cancelBookings: Bool,
+        now: Int64
+    ) throws(Failure) -> Committed<(block: Block, affected: [Booking])> {
         guard let service = catalogue.service(id: serviceID) else { throw .unknownService }
         guard account.covers(serviceID: serviceID, in: catalogue) else { throw .forbidden }
         guard from < to, let start = RomeTime.instant(date: date, minutes: from.minutes),
-              let end = RomeTime.instant(date: date, minutes: to.minutes), start < end else { throw .badRange }
+            let end = RomeTime.instant(date: date, minutes: to.minutes), start < end
+        else { throw .badRange }
         let count = min(max(desks ?? service.capacity, 1), service.capacity)
         do {
-            return try store.addBlock(serviceID: serviceID, startsAt: start, endsAt: end, desks: count, reason: reason,
-                                      cancelAffected: cancelBookings, now: now, actor: account.actor,
-                                      address: address, messages: messages)
+            return try store.addBlock(
+                serviceID: serviceID, startsAt: start, endsAt: end, desks: count, reason: reason,
+                cancelAffected: cancelBookings, now: now, actor: account.actor,
+                address: address, messages: messages)
         } catch {
             throw .booking(error)
         }
@@ -134,12 +141,17 @@ enum CSV {
 
     static func line(_ fields: [String]) -> String {
         fields.map { field in
-            var text = String(String.UnicodeScalarView(field.unicodeScalars.map { scalar in
-                scalar.properties.generalCategory == .control || scalar == "\u{2028}" || scalar == "\u{2029}" ? " " : scalar
-            }))
+            var text = String(
+                String.UnicodeScalarView(
+                    field.unicodeScalars.map { scalar in
+                        scalar.properties.generalCategory == .control || scalar == "\u{2028}" || scalar == "\u{2029}"
+                            ? " " : scalar
+                    }))
             // Past any blank or invisible lead (no-break and ideographic spaces, a byte order mark, zero-width
             // characters), which a spreadsheet or an import may drop before it reads the first character.
-            let first = text.unicodeScalars.first { !$0.properties.isWhitespace && $0.properties.generalCategory != .format }
+            let first = text.unicodeScalars.first {
+                !$0.properties.isWhitespace && $0.properties.generalCategory != .format
+            }
             if let first, "=+-@＝＋－＠".unicodeScalars.contains(first) { text = "'" + text }
             return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
         }.joined(separator: ";") + "\r\n"

@@ -42,7 +42,10 @@ public struct Options: Sendable {
         if let config = environment["SPORTELLO_CONFIG"], !config.isEmpty { configPath = config }
         if let database = environment["SPORTELLO_DATABASE"], !database.isEmpty { databasePath = database }
         if let format = environment["SPORTELLO_LOG_FORMAT"], !format.isEmpty {
-            guard let parsed = LogFormat(rawValue: format) else { throw UsageError(description: "SPORTELLO_LOG_FORMAT: \"\(format)\" is not a log format (logfmt or json)") }
+            guard let parsed = LogFormat(rawValue: format) else {
+                throw UsageError(
+                    description: "SPORTELLO_LOG_FORMAT: \"\(format)\" is not a log format (logfmt or json)")
+            }
             logFormat = parsed
         }
         var index = 0
@@ -77,11 +80,15 @@ public struct Options: Sendable {
             case "--host": host = try value(for: name, inline: inline)
             case "--port":
                 let text = try value(for: name, inline: inline)
-                guard let number = Int(text), (0...65_535).contains(number) else { throw UsageError(description: "--port: \"\(text)\" is not a port number") }
+                guard let number = Int(text), (0...65_535).contains(number) else {
+                    throw UsageError(description: "--port: \"\(text)\" is not a port number")
+                }
                 port = number
             case "--log-format":
                 let text = try value(for: name, inline: inline)
-                guard let format = LogFormat(rawValue: text) else { throw UsageError(description: "--log-format: \"\(text)\" is not a log format (logfmt or json)") }
+                guard let format = LogFormat(rawValue: text) else {
+                    throw UsageError(description: "--log-format: \"\(text)\" is not a log format (logfmt or json)")
+                }
                 logFormat = format
             case _ where Self.switches.contains(name):
                 if inline != nil { throw UsageError(description: "\(name) takes no value") }
@@ -103,7 +110,9 @@ public struct Options: Sendable {
         let names = names.union(["--help", "--database"])
         for name in named.keys where !names.contains(name) { throw UsageError(description: "unknown option \(name)") }
         for flag in flags where !names.contains(flag) { throw UsageError(description: "unknown option \(flag)") }
-        if let name = missingValue { throw UsageError(description: names.contains(name) ? "\(name) needs a value" : "unknown option \(name)") }
+        if let name = missingValue {
+            throw UsageError(description: names.contains(name) ? "\(name) needs a value" : "unknown option \(name)")
+        }
     }
 
     /// Fails on arguments beyond the `count` a command takes (`sportello serve extra` used to serve).

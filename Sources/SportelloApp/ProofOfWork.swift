@@ -41,10 +41,12 @@ final class ProofOfWork: Sendable {
 
     /// Whether `fields` answer the client's current challenge (work or wait done); the answer is used up.
     func redeem(_ fields: FormFields, client: String, now: Int64) -> Bool {
-        guard let salt = fields["pow_salt"], salt.utf8.count == 32, let issued = fields["pow_issued"].flatMap({ Int64($0) }),
-              // Compared without subtracting `issued`: a client's Int64.min would overflow `now - issued`.
-              let signature = fields["pow_signature"], issued <= now, issued >= now - Self.lifetime,
-              Tokens.constantTimeEqual(Array(signature.utf8), Array(sign(salt, issued, client).utf8)) else { return false }
+        guard let salt = fields["pow_salt"], salt.utf8.count == 32,
+            let issued = fields["pow_issued"].flatMap({ Int64($0) }),
+            // Compared without subtracting `issued`: a client's Int64.min would overflow `now - issued`.
+            let signature = fields["pow_signature"], issued <= now, issued >= now - Self.lifetime,
+            Tokens.constantTimeEqual(Array(signature.utf8), Array(sign(salt, issued, client).utf8))
+        else { return false }
         if let nonce = fields["pow_nonce"], !nonce.isEmpty {
             guard nonce.utf8.count <= 20, Self.work(salt: salt, nonce: nonce) >= settings.bits else { return false }
         } else if issued > now - Int64(settings.waitSeconds) {
@@ -58,9 +60,14 @@ final class ProofOfWork: Sendable {
     }
 
     /// The leading zero bits of SHA-256(salt + nonce): what a client proves.
-    static func work(salt: String, nonce: String) -> Int { SHA256.leadingZeroBits(SHA256.hash(Array((salt + nonce).utf8))) }
+    static func work(salt: String, nonce: String) -> Int {
+        SHA256.leadingZeroBits(SHA256.hash(Array((salt + nonce).utf8)))
+    }
 
     private func sign(_ salt: String, _ issued: Int64, _ client: String) -> String {
-        SHA256.hex(SHA256.hmac(key: secret, message: Array("\(salt)|\(issued)|\(client)|\(settings.bits)|\(settings.waitSeconds)".utf8)))
+        SHA256.hex(
+            SHA256.hmac(
+                key: secret, message: Array("\(salt)|\(issued)|\(client)|\(settings.bits)|\(settings.waitSeconds)".utf8)
+            ))
     }
 }

@@ -15,8 +15,10 @@ public final class PublishQueue: Sendable {
     /// When pages were last published and whether the last pass failed, for `/api/health`.
     public let health: PublisherHealth
 
-    public init(publisher: SitePublisher, source: any OccupancySource, clock: @escaping @Sendable () -> Int64 = currentInstant,
-                onPublished: (@Sendable (Set<PageID>) -> Void)? = nil, onRebuilt: (@Sendable () -> Void)? = nil) {
+    public init(
+        publisher: SitePublisher, source: any OccupancySource, clock: @escaping @Sendable () -> Int64 = currentInstant,
+        onPublished: (@Sendable (Set<PageID>) -> Void)? = nil, onRebuilt: (@Sendable () -> Void)? = nil
+    ) {
         // Right away when idle (a lone confirmation shows in milliseconds); when changes keep coming while a
         // pass runs, at most twenty passes a second, leaving the processor to the requests of a rush.
         let health = PublisherHealth()
@@ -25,8 +27,9 @@ public final class PublishQueue: Sendable {
             if everything {
                 try publisher.publishAll(now: clock(), source: source)
                 onRebuilt?()
+            } else {
+                try publisher.publish(pages, now: clock(), source: source)
             }
-            else { try publisher.publish(pages, now: clock(), source: source) }
             onPublished?(pages)
         }
         // At most four passes a second: under a rush the catalogue of a big comune would otherwise be
@@ -70,8 +73,10 @@ private final class Lane: BackgroundService {
 
     /// `minimumInterval`: the least time between the starts of two passes. `busyInterval`: the same, but only
     /// when marks arrived while the previous pass ran (the lane is under load).
-    init(name: String, health: PublisherHealth, minimumInterval: Double = 0, busyInterval: Double = 0,
-         work: @escaping @Sendable (Set<PageID>, Bool) throws -> Void) {
+    init(
+        name: String, health: PublisherHealth, minimumInterval: Double = 0, busyInterval: Double = 0,
+        work: @escaping @Sendable (Set<PageID>, Bool) throws -> Void
+    ) {
         self.name = name
         self.health = health
         self.minimumInterval = minimumInterval
@@ -98,7 +103,10 @@ private final class Lane: BackgroundService {
             wake.wait()
             let stopped = stop.isRequested
             let (pages, everything) = state.withLock { state -> (Set<PageID>, Bool) in
-                defer { state.pending = []; state.everything = false }
+                defer {
+                    state.pending = []
+                    state.everything = false
+                }
                 return (state.pending, state.everything)
             }
             if !pages.isEmpty || everything {
@@ -114,7 +122,9 @@ private final class Lane: BackgroundService {
                     // Those pages still show the old state: retried with the lane's next pass, and until one
                     // succeeds /api/health stays degraded.
                     state.withLock { $0.pending.formUnion(pages) }
-                    Log.error("publish_failed", ["lane": .text(name), "pages": .int(Int64(pages.count)), "error": .text("\(error)")])
+                    Log.error(
+                        "publish_failed",
+                        ["lane": .text(name), "pages": .int(Int64(pages.count)), "error": .text("\(error)")])
                 }
                 // Marks arriving meanwhile wait (and merge) until the interval is over; a stop cuts it short.
                 let busy = state.withLock { !$0.pending.isEmpty || $0.everything }

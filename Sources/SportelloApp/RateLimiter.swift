@@ -4,7 +4,10 @@ import Synchronization
 /// A token bucket per key (client address, codice fiscale): `capacity` actions at once, refilled at
 /// `perMinute`. Old buckets are dropped so a flood of addresses cannot grow memory without bound.
 public final class RateLimiter: Sendable {
-    private struct Bucket { var tokens: Double; var updated: Double }
+    private struct Bucket {
+        var tokens: Double
+        var updated: Double
+    }
     private let buckets = Mutex<[String: Bucket]>([:])
     private let capacity: Double
     private let perSecond: Double

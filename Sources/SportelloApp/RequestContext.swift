@@ -26,8 +26,10 @@ struct RequestContext {
     static func clientAddress(of request: HTTPRequest, configuration: SiteConfiguration) -> String {
         let address = request.remoteAddress
         if configuration.booking.isTrustedProxy(address),
-           let forwarded = request.headers["X-Forwarded-For"]?.split(separator: ",").last?.trimmingCharacters(in: .whitespaces),
-           !forwarded.isEmpty {
+            let forwarded = request.headers["X-Forwarded-For"]?.split(separator: ",").last?.trimmingCharacters(
+                in: .whitespaces),
+            !forwarded.isEmpty
+        {
             return forwarded
         }
         return address

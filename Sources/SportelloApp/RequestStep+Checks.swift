@@ -33,10 +33,14 @@ extension RequestStep {
             // The most common misconfiguration (site opened at another address than baseURL): say which.
             let http = request.http
             let sent = http.headers["Origin"] ?? http.headers["Referer"] ?? ""
-            Log.warning("refused", ["reason": "bad_origin", "path": .text(String(http.path.prefix(200))),
-                                    "origin": .text(String(sent.prefix(200))),
-                                    "expected": .text(expected),
-                                    "client": .text(Log.anonymizedAddress(request.context.clientAddress))])
+            Log.warning(
+                "refused",
+                [
+                    "reason": "bad_origin", "path": .text(String(http.path.prefix(200))),
+                    "origin": .text(String(sent.prefix(200))),
+                    "expected": .text(expected),
+                    "client": .text(Log.anonymizedAddress(request.context.clientAddress)),
+                ])
             return RequestRefusal(error: .badOrigin)
         }
     }
@@ -48,8 +52,11 @@ extension RequestStep {
         if let referer = request.headers["Referer"] {
             if referer == expected || referer.hasPrefix(expected + "/") { return true }
             // The Referer's own origin, compared in normal form (case, default port).
-            guard let components = URLComponents(string: referer), let scheme = components.scheme, let host = components.host else { return false }
-            return ComuneSettings.normalizedOrigin("\(scheme)://\(host)\(components.port.map { ":\($0)" } ?? "")") == expected
+            guard let components = URLComponents(string: referer), let scheme = components.scheme,
+                let host = components.host
+            else { return false }
+            return ComuneSettings.normalizedOrigin("\(scheme)://\(host)\(components.port.map { ":\($0)" } ?? "")")
+                == expected
         }
         return true
     }

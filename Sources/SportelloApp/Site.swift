@@ -32,12 +32,15 @@ public struct LoadedSite: Sendable {
         } catch {
             throw LoadError(description: "\(options.configPath): \(error)")
         }
-        try self.init(configuration: configuration, options: options, strictTemplates: strictTemplates,
-                      inputsFingerprint: fingerprint)
+        try self.init(
+            configuration: configuration, options: options, strictTemplates: strictTemplates,
+            inputsFingerprint: fingerprint)
     }
 
-    public init(configuration: SiteConfiguration, options: Options, strictTemplates: Bool = true,
-                inputsFingerprint: [UInt8]? = nil) throws(LoadError) {
+    public init(
+        configuration: SiteConfiguration, options: Options, strictTemplates: Bool = true,
+        inputsFingerprint: [UInt8]? = nil
+    ) throws(LoadError) {
         self.options = options
         self.inputsFingerprint = inputsFingerprint
         self.configuration = configuration
@@ -51,20 +54,25 @@ public struct LoadedSite: Sendable {
         var translations: [String: Translations] = [:]
         for language in configuration.comune.languages {
             do {
-                translations[language] = try Translations.load(directory: "\(options.templatesPath)/i18n", language: language)
+                translations[language] = try Translations.load(
+                    directory: "\(options.templatesPath)/i18n", language: language)
             } catch {
                 throw LoadError(description: "\(options.templatesPath)/i18n/\(language).json: \(error)")
             }
         }
-        for page in ["layout", "catalogue", "service", "week", "404", "cancel", "hold", "summary", "confirmed", "cancelled", "error", "operator-login", "operator-agenda", "account", "notice", "my-bookings", "receipt"] where !templates.has(page) {
+        for page in [
+            "layout", "catalogue", "service", "week", "404", "cancel", "hold", "summary", "confirmed", "cancelled",
+            "error", "operator-login", "operator-agenda", "account", "notice", "my-bookings", "receipt",
+        ] where !templates.has(page) {
             throw LoadError(description: "\(options.templatesPath): the template \"\(page).html\" is missing")
         }
         renderer = PageRenderer(catalogue: catalogue, templates: templates, translations: translations)
     }
 
     public func makePublisher() -> SitePublisher {
-        SitePublisher(renderer: renderer, outputDirectory: options.outputPath,
-                      assetsDirectory: "\(options.templatesPath)/assets", inputsFingerprint: inputsFingerprint)
+        SitePublisher(
+            renderer: renderer, outputDirectory: options.outputPath,
+            assetsDirectory: "\(options.templatesPath)/assets", inputsFingerprint: inputsFingerprint)
     }
 
     /// SHA-256 of the running program (its size, modification time and inode), the version, the configuration
@@ -102,14 +110,17 @@ extension LoadedSite {
     ///
     /// `buildFirst: false` skips the rebuild (the report is empty): `serve` listens first and rebuilds in the
     /// background (`Application.rebuildInBackground`). `wrapSource` lets a test slow the publisher's reads.
-    public func openApplication(clock: @escaping @Sendable () -> Int64 = currentInstant,
-                                onPublished: (@Sendable (Set<PageID>) -> Void)? = nil, buildFirst: Bool = true,
-                                wrapSource: (any OccupancySource) -> any OccupancySource = { $0 }) throws -> (Application, PublishReport) {
+    public func openApplication(
+        clock: @escaping @Sendable () -> Int64 = currentInstant,
+        onPublished: (@Sendable (Set<PageID>) -> Void)? = nil, buildFirst: Bool = true,
+        wrapSource: (any OccupancySource) -> any OccupancySource = { $0 }
+    ) throws -> (Application, PublishReport) {
         let store = BookingStore(database: try openDatabase())
         let publisher = makePublisher()
         let source = wrapSource(StoreOccupancy(store: store, catalogue: catalogue))
         let report = buildFirst ? try publisher.publishAll(now: clock(), source: source) : PublishReport()
-        let application = Application(site: self, store: store, publisher: publisher, source: source, clock: clock, onPublished: onPublished)
+        let application = Application(
+            site: self, store: store, publisher: publisher, source: source, clock: clock, onPublished: onPublished)
         return (application, report)
     }
 

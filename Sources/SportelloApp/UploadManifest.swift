@@ -64,7 +64,8 @@ struct UploadManifest: Equatable {
         for line in text.split(separator: "\n") {
             let fields = line.split(separator: "\t", omittingEmptySubsequences: false)
             guard fields.count == 4, let inode = UInt64(fields[1]), let size = Int64(fields[2]),
-                  let modified = Int64(fields[3]) else {
+                let modified = Int64(fields[3])
+            else {
                 return nil
             }
             manifest.files[String(fields[0])] = Stamp(inode: inode, size: size, modified: modified)
@@ -83,8 +84,9 @@ struct UploadManifest: Equatable {
         guard rename(temporary, path) == 0 else {
             let reason = String(cString: strerror(errno))
             unlink(temporary)
-            throw CocoaError(.fileWriteUnknown,
-                             userInfo: [NSLocalizedDescriptionKey: "cannot replace \(path): \(reason)"])
+            throw CocoaError(
+                .fileWriteUnknown,
+                userInfo: [NSLocalizedDescriptionKey: "cannot replace \(path): \(reason)"])
         }
     }
 }

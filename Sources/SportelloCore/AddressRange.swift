@@ -15,7 +15,9 @@ public enum IPAddress {
     /// The IPv4 address inside an IPv4-mapped IPv6 one (`::ffff:a.b.c.d`, how a dual-stack socket reports an
     /// IPv4 client); nil for any other address.
     public static func mappedIPv4(_ bytes: [UInt8]) -> [UInt8]? {
-        guard bytes.count == 16, bytes[0..<10].allSatisfy({ $0 == 0 }), bytes[10] == 0xFF, bytes[11] == 0xFF else { return nil }
+        guard bytes.count == 16, bytes[0..<10].allSatisfy({ $0 == 0 }), bytes[10] == 0xFF, bytes[11] == 0xFF else {
+            return nil
+        }
         return Array(bytes[12..<16])
     }
 }
@@ -35,7 +37,8 @@ public struct AddressRange: Sendable, Hashable, CustomStringConvertible {
         guard let first = parts.first, let bytes = IPAddress.bytes(of: String(first)) else { return nil }
         var length = bytes.count * 8
         if parts.count == 2 {
-            guard let value = Int(parts[1]), (0...bytes.count * 8).contains(value), parts[1].allSatisfy(\.isASCII) else { return nil }
+            guard let value = Int(parts[1]), (0...bytes.count * 8).contains(value), parts[1].allSatisfy(\.isASCII)
+            else { return nil }
             length = value
         }
         network = Self.masked(bytes, length)

@@ -33,15 +33,19 @@ extension Service {
         let today = RomeTime.local(now).date
         let published = today.mondayOfWeek.adding(days: 7 * min(max(weeksPublished, 0), 1_000))
         let last = max(lastBookableDay(today: today), published).adding(days: 7)
-        return (Int64(today.mondayOfWeek.adding(days: -7).dayNumber) * 86_400 - 7_200)...(Int64(last.dayNumber) * 86_400)
+        return
+            (Int64(today.mondayOfWeek.adding(days: -7).dayNumber) * 86_400 - 7_200)...(Int64(last.dayNumber) * 86_400)
     }
 
     /// The state of a slot at instant `now`, given how its desks are occupied.
     public func availability(of slot: Slot, occupancy: SlotOccupancy, now: Int64) -> SlotAvailability {
-        availability(of: slot, occupancy: occupancy, now: now, lastBookableDay: lastBookableDay(today: RomeTime.local(now).date))
+        availability(
+            of: slot, occupancy: occupancy, now: now, lastBookableDay: lastBookableDay(today: RomeTime.local(now).date))
     }
 
-    func availability(of slot: Slot, occupancy: SlotOccupancy, now: Int64, lastBookableDay: CivilDate) -> SlotAvailability {
+    func availability(
+        of slot: Slot, occupancy: SlotOccupancy, now: Int64, lastBookableDay: CivilDate
+    ) -> SlotAvailability {
         // Overflow only for a `now` near the end of time, when every slot is past.
         let (edge, overflow) = now.addingReportingOverflow(Int64(window.minimumNoticeMinutes) * 60)
         if overflow || slot.startInstant <= edge {
@@ -53,9 +57,13 @@ extension Service {
         let free = capacity - occupancy.booked - occupancy.held - occupancy.blocked
         if free > 0 { return SlotAvailability(slot: slot, state: .free, freeDesks: free) }
         let state: CellState
-        if occupancy.booked >= capacity { state = .booked }
-        else if occupancy.held > 0 { state = .held }
-        else { state = .unavailable }
+        if occupancy.booked >= capacity {
+            state = .booked
+        } else if occupancy.held > 0 {
+            state = .held
+        } else {
+            state = .unavailable
+        }
         return SlotAvailability(slot: slot, state: state, freeDesks: 0)
     }
 
@@ -67,10 +75,14 @@ extension Service {
         for offset in 0..<7 {
             let date = monday.adding(days: offset)
             let slots = slots(on: date)
-            let cells = slots.map { availability(of: $0, occupancy: occupancy[$0.startInstant] ?? .empty, now: now, lastBookableDay: lastDay) }
+            let cells = slots.map {
+                availability(
+                    of: $0, occupancy: occupancy[$0.startInstant] ?? .empty, now: now, lastBookableDay: lastDay)
+            }
             for slot in slots { times.insert(slot.start) }
             let hasSchedule = !hours(on: date).ranges.isEmpty
-            days.append(WeekGrid.Day(date: date, closedReason: hasSchedule ? closedReason(on: date) : nil, cells: cells))
+            days.append(
+                WeekGrid.Day(date: date, closedReason: hasSchedule ? closedReason(on: date) : nil, cells: cells))
         }
         return WeekGrid(monday: monday, times: times.sorted(), days: days)
     }
@@ -81,7 +93,8 @@ extension Service {
         let lastDay = lastBookableDay(today: today)
         for offset in 0...max(0, days) {
             for slot in slots(on: today.adding(days: offset)) {
-                let availability = availability(of: slot, occupancy: occupancy[slot.startInstant] ?? .empty, now: now, lastBookableDay: lastDay)
+                let availability = availability(
+                    of: slot, occupancy: occupancy[slot.startInstant] ?? .empty, now: now, lastBookableDay: lastDay)
                 if availability.state == .free { return availability }
             }
         }

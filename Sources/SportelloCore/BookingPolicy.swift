@@ -9,8 +9,10 @@ public struct BookingPolicy: Sendable, Equatable {
 
     /// The defaults are no rule and no message (what a bare store test wants); a comune's policy comes from
     /// `SiteConfiguration.bookingPolicy`.
-    public init(maxActiveBookingsPerPerson: Int? = nil, noShow: NoShowPolicy? = nil,
-                messages: MessagePolicy = .silent) {
+    public init(
+        maxActiveBookingsPerPerson: Int? = nil, noShow: NoShowPolicy? = nil,
+        messages: MessagePolicy = .silent
+    ) {
         self.maxActiveBookingsPerPerson = maxActiveBookingsPerPerson
         self.noShow = noShow
         self.messages = messages
@@ -20,8 +22,9 @@ public struct BookingPolicy: Sendable, Equatable {
 extension SiteConfiguration {
     /// The comune's booking policy: its limits, its no-show rule, its channels.
     public var bookingPolicy: BookingPolicy {
-        BookingPolicy(maxActiveBookingsPerPerson: booking.maxActiveBookingsPerPerson, noShow: booking.noShowPolicy,
-                      messages: messagePolicy)
+        BookingPolicy(
+            maxActiveBookingsPerPerson: booking.maxActiveBookingsPerPerson, noShow: booking.noShowPolicy,
+            messages: messagePolicy)
     }
 
     /// The comune's channels and the limits on its messages.

@@ -14,7 +14,9 @@ public struct Catalogue: Sendable {
     public init(configuration: SiteConfiguration) {
         self.configuration = configuration
         var services: [Service] = []
-        func build(_ definitions: [ServiceDefinition], parent: ServiceDefinition?, ancestors: [String]) -> [CatalogueEntry] {
+        func build(
+            _ definitions: [ServiceDefinition], parent: ServiceDefinition?, ancestors: [String]
+        ) -> [CatalogueEntry] {
             definitions.map { definition in
                 let effective = definition.inheriting(from: parent)
                 let children = build(definition.children, parent: effective, ancestors: ancestors + [definition.id])
@@ -23,8 +25,11 @@ public struct Catalogue: Sendable {
                     let comuneClosures = configuration.closures.filter {
                         $0.serviceIDs.isEmpty || !Set($0.serviceIDs).isDisjoint(with: ancestors + [definition.id])
                     }
-                    services.append(Service(definition: effective, ancestorIDs: ancestors, closures: comuneClosures + effective.closures,
-                                            patronSaint: configuration.comune.patronSaint))
+                    services.append(
+                        Service(
+                            definition: effective, ancestorIDs: ancestors,
+                            closures: comuneClosures + effective.closures,
+                            patronSaint: configuration.comune.patronSaint))
                     serviceID = definition.id
                 }
                 return CatalogueEntry(definition: effective, children: children, serviceID: serviceID)

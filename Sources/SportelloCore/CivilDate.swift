@@ -27,7 +27,8 @@ public struct CivilDate: Hashable, Comparable, Sendable, CustomStringConvertible
 
     /// The date `dayNumber` days after 1970-01-01, clamped to `supportedDayNumbers`.
     public init(dayNumber: Int) {
-        let dayNumber = min(max(dayNumber, CivilDate.supportedDayNumbers.lowerBound), CivilDate.supportedDayNumbers.upperBound)
+        let dayNumber = min(
+            max(dayNumber, CivilDate.supportedDayNumbers.lowerBound), CivilDate.supportedDayNumbers.upperBound)
         let z = dayNumber + 719_468
         let era = (z >= 0 ? z : z - 146_096) / 146_097
         let doe = z - era * 146_097
@@ -87,8 +88,9 @@ public struct CivilDate: Hashable, Comparable, Sendable, CustomStringConvertible
     public init?(iso text: String) {
         let parts = text.split(separator: "-", omittingEmptySubsequences: false)
         guard parts.count == 3, parts[0].count == 4, parts[1].count == 2, parts[2].count == 2,
-              parts.allSatisfy({ $0.allSatisfy { $0.isASCII && $0.isNumber } }),
-              let y = Int(parts[0]), let m = Int(parts[1]), let d = Int(parts[2]) else { return nil }
+            parts.allSatisfy({ $0.allSatisfy { $0.isASCII && $0.isNumber } }),
+            let y = Int(parts[0]), let m = Int(parts[1]), let d = Int(parts[2])
+        else { return nil }
         self.init(year: y, month: m, day: d)
     }
 

@@ -120,7 +120,7 @@ public struct CodiceFiscale: Hashable, Sendable, CustomStringConvertible {
     private static let oddValues: [Int] = [
         1, 0, 5, 7, 9, 13, 15, 17, 19, 21,  // A B C D E F G H I J
         2, 4, 18, 20, 11, 3, 6, 8, 12, 14,  // K L M N O P Q R S T
-        16, 10, 22, 25, 24, 23,             // U V W X Y Z
+        16, 10, 22, 25, 24, 23,  // U V W X Y Z
     ]
 
     /// The check character (uppercase ASCII) for the first 15 characters, which must already be valid.

@@ -20,8 +20,10 @@ public enum HoldLiveness {
 
     /// Whether a hold live at `from` ran out in (from, to], so the slot's page must show its desk free again.
     /// Released and confirmed holds gave their desk back when that happened, not by running out.
-    public static func ranOut(released: Bool, confirmed: Bool, expiresAt: Int64,
-                              between from: Int64, and to: Int64) -> Bool {
+    public static func ranOut(
+        released: Bool, confirmed: Bool, expiresAt: Int64,
+        between from: Int64, and to: Int64
+    ) -> Bool {
         isLive(released: released, confirmed: confirmed, expiresAt: expiresAt, at: from)
             && !isRunning(expiresAt: expiresAt, at: to)
     }

@@ -27,9 +27,11 @@ public struct CalendarEvent: Sendable {
     public var attendee: String?
 
     /// `method` defaults to CANCEL for a cancelled event and PUBLISH otherwise.
-    public init(uid: String, sequence: Int = 0, start: Int64, end: Int64, stamp: Int64, summary: String,
-                location: String? = nil, description: String? = nil, cancelled: Bool = false, method: String? = nil,
-                organizer: (name: String, email: String)? = nil, attendee: String? = nil) {
+    public init(
+        uid: String, sequence: Int = 0, start: Int64, end: Int64, stamp: Int64, summary: String,
+        location: String? = nil, description: String? = nil, cancelled: Bool = false, method: String? = nil,
+        organizer: (name: String, email: String)? = nil, attendee: String? = nil
+    ) {
         self.method = method ?? (cancelled ? "CANCEL" : "PUBLISH")
         self.organizer = organizer
         self.attendee = attendee

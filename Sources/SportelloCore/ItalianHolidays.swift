@@ -68,7 +68,8 @@ public enum ItalianHolidays {
     public static func nationalHolidays(year: Int) -> [Holiday] {
         let easter = easterSunday(year: year)
         // Computed without dayNumber arithmetic: Easter is never later than 25 April.
-        let easterMonday = easter.month == 3 && easter.day == 31
+        let easterMonday =
+            easter.month == 3 && easter.day == 31
             ? fixed(year, 4, 1)
             : fixed(year, easter.month, easter.day + 1)
 
@@ -101,7 +102,9 @@ public enum ItalianHolidays {
 
     /// Every national holiday falling on `date` (usually zero or one; two when Easter meets 25 April).
     public static func holidays(on date: CivilDate) -> [Holiday] {
-        let year = tabulatedYears.contains(date.year) ? tabulated[date.year - tabulatedYears.lowerBound] : nationalHolidays(year: date.year)
+        let year =
+            tabulatedYears.contains(date.year)
+            ? tabulated[date.year - tabulatedYears.lowerBound] : nationalHolidays(year: date.year)
         return year.filter { $0.date == date }
     }
 

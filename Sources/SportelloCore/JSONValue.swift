@@ -13,12 +13,19 @@ public enum JSONValue: Sendable, Equatable, Decodable {
     /// Decodes through `Codable`; the configuration loader uses `parse(_:)`, which keeps line and column.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
-        if container.decodeNil() { self = .null }
-        else if let value = try? container.decode(Bool.self) { self = .bool(value) }
-        else if let value = try? container.decode(Double.self) { self = .number(value) }
-        else if let value = try? container.decode(String.self) { self = .string(value) }
-        else if let value = try? container.decode([JSONValue].self) { self = .array(value) }
-        else { self = .object(try container.decode([String: JSONValue].self)) }
+        if container.decodeNil() {
+            self = .null
+        } else if let value = try? container.decode(Bool.self) {
+            self = .bool(value)
+        } else if let value = try? container.decode(Double.self) {
+            self = .number(value)
+        } else if let value = try? container.decode(String.self) {
+            self = .string(value)
+        } else if let value = try? container.decode([JSONValue].self) {
+            self = .array(value)
+        } else {
+            self = .object(try container.decode([String: JSONValue].self))
+        }
     }
 
     /// Parses strict JSON plus comments (`// …` to the end of the line and `/* … */`), so a configuration
@@ -73,7 +80,8 @@ struct ConfigNode {
     func object(allowedKeys: Set<String>) throws(ConfigurationError) -> ConfigObject {
         guard case .object(let fields) = value else { throw fail("expected an object, found \(value.kindName)") }
         if let unknown = fields.keys.sorted().first(where: { !allowedKeys.contains($0) }) {
-            throw child(unknown, in: fields).fail("unknown setting; expected one of: \(allowedKeys.sorted().joined(separator: ", "))")
+            throw child(unknown, in: fields).fail(
+                "unknown setting; expected one of: \(allowedKeys.sorted().joined(separator: ", "))")
         }
         return ConfigObject(node: self, fields: fields)
     }
@@ -95,13 +103,17 @@ struct ConfigNode {
             throw fail("expected a whole number, found \(value.kindName == "a number" ? "a fraction" : value.kindName)")
         }
         let int = Int(number)
-        guard range.contains(int) else { throw fail("\(int) is out of range (\(range.lowerBound)…\(range.upperBound))") }
+        guard range.contains(int) else {
+            throw fail("\(int) is out of range (\(range.lowerBound)…\(range.upperBound))")
+        }
         return int
     }
 
     func double(in range: ClosedRange<Double>) throws(ConfigurationError) -> Double {
         guard case .number(let number) = value else { throw fail("expected a number, found \(value.kindName)") }
-        guard range.contains(number) else { throw fail("\(number) is out of range (\(range.lowerBound)…\(range.upperBound))") }
+        guard range.contains(number) else {
+            throw fail("\(number) is out of range (\(range.lowerBound)…\(range.upperBound))")
+        }
         return number
     }
 
@@ -118,7 +130,9 @@ struct ConfigNode {
 
     func timeRange() throws(ConfigurationError) -> TimeRange {
         let text = try string()
-        guard let range = TimeRange(parsing: text) else { throw fail("\"\(text)\" is not a time range (HH:MM-HH:MM, start before end)") }
+        guard let range = TimeRange(parsing: text) else {
+            throw fail("\"\(text)\" is not a time range (HH:MM-HH:MM, start before end)")
+        }
         return range
     }
 }
@@ -160,7 +174,9 @@ public enum JSONWriter {
         case let number as Int32: out.append(contentsOf: String(number).utf8)
         case let number as Double:
             if number.isFinite {
-                out.append(contentsOf: (number == number.rounded() && abs(number) < 1e15 ? String(Int64(number)) : String(number)).utf8)
+                out.append(
+                    contentsOf: (number == number.rounded() && abs(number) < 1e15
+                        ? String(Int64(number)) : String(number)).utf8)
             } else {
                 out.append(contentsOf: "null".utf8)
             }
@@ -236,7 +252,9 @@ struct JSONParser {
         guard index < bytes.count else { throw fail("the file is empty; expected a JSON object") }
         let value = try self.value()
         try skipSpace()
-        guard index >= bytes.count else { throw fail("unexpected \(describe(bytes[index])) after the end of the document") }
+        guard index >= bytes.count else {
+            throw fail("unexpected \(describe(bytes[index])) after the end of the document")
+        }
         return value
     }
 
@@ -247,7 +265,12 @@ struct JSONParser {
         var offset = 0
         while offset < end {
             let byte = bytes[offset]
-            if byte == 0x0A { line += 1; column = 1 } else if byte & 0xC0 != 0x80 { column += 1 }
+            if byte == 0x0A {
+                line += 1
+                column = 1
+            } else if byte & 0xC0 != 0x80 {
+                column += 1
+            }
             offset += 1
         }
         return JSONSyntaxError(line: line, column: column, message: message)
@@ -274,8 +297,12 @@ struct JSONParser {
                     while index < bytes.count && bytes[index] != 0x0A { index += 1 }
                 } else if bytes[index + 1] == UInt8(ascii: "*") {
                     index += 2
-                    while index + 1 < bytes.count && !(bytes[index] == UInt8(ascii: "*") && bytes[index + 1] == UInt8(ascii: "/")) { index += 1 }
-                    guard index + 1 < bytes.count else { throw fail("this /* comment is never closed with */", at: start) }
+                    while index + 1 < bytes.count
+                        && !(bytes[index] == UInt8(ascii: "*") && bytes[index + 1] == UInt8(ascii: "/"))
+                    { index += 1 }
+                    guard index + 1 < bytes.count else {
+                        throw fail("this /* comment is never closed with */", at: start)
+                    }
                     index += 2
                 } else {
                     throw fail("a lone \"/\": comments start with // or /*")
@@ -296,8 +323,12 @@ struct JSONParser {
         case UInt8(ascii: "n"): return try literal("null", .null)
         case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return try number()
         case UInt8(ascii: "'"): throw fail("strings take double quotes (\"), not single quotes")
-        case UInt8(ascii: "}"), UInt8(ascii: "]"): throw fail("expected a value, found \(describe(bytes[index])) (a comma before it is one too many)")
-        default: throw fail("expected a value (text in double quotes, a number, true, false, null, [ or {), found \(describe(bytes[index]))")
+        case UInt8(ascii: "}"), UInt8(ascii: "]"):
+            throw fail("expected a value, found \(describe(bytes[index])) (a comma before it is one too many)")
+        default:
+            throw fail(
+                "expected a value (text in double quotes, a number, true, false, null, [ or {), found \(describe(bytes[index]))"
+            )
         }
     }
 
@@ -328,8 +359,12 @@ struct JSONParser {
         while true {
             try skipSpace()
             guard index < bytes.count else { throw fail("the document ends inside an object; a } is missing") }
-            if bytes[index] == UInt8(ascii: "}") { throw fail("a comma before } is not allowed in JSON (remove the last comma)") }
-            guard bytes[index] == UInt8(ascii: "\"") else { throw fail("expected a key in double quotes, found \(describe(bytes[index]))") }
+            if bytes[index] == UInt8(ascii: "}") {
+                throw fail("a comma before } is not allowed in JSON (remove the last comma)")
+            }
+            guard bytes[index] == UInt8(ascii: "\"") else {
+                throw fail("expected a key in double quotes, found \(describe(bytes[index]))")
+            }
             let keyStart = index
             let key = try string()
             if fields[key] != nil { throw fail("the key \"\(key)\" appears twice in this object", at: keyStart) }
@@ -342,8 +377,14 @@ struct JSONParser {
             fields[key] = try value()
             try skipSpace()
             guard index < bytes.count else { throw fail("the document ends inside an object; a } is missing") }
-            if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
-            if bytes[index] == UInt8(ascii: "}") { index += 1; return .object(fields) }
+            if bytes[index] == UInt8(ascii: ",") {
+                index += 1
+                continue
+            }
+            if bytes[index] == UInt8(ascii: "}") {
+                index += 1
+                return .object(fields)
+            }
             throw fail("expected a comma or } after the value of \"\(key)\", found \(describe(bytes[index]))")
         }
     }
@@ -361,12 +402,20 @@ struct JSONParser {
         while true {
             try skipSpace()
             guard index < bytes.count else { throw fail("the document ends inside a list; a ] is missing") }
-            if bytes[index] == UInt8(ascii: "]") { throw fail("a comma before ] is not allowed in JSON (remove the last comma)") }
+            if bytes[index] == UInt8(ascii: "]") {
+                throw fail("a comma before ] is not allowed in JSON (remove the last comma)")
+            }
             items.append(try value())
             try skipSpace()
             guard index < bytes.count else { throw fail("the document ends inside a list; a ] is missing") }
-            if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
-            if bytes[index] == UInt8(ascii: "]") { index += 1; return .array(items) }
+            if bytes[index] == UInt8(ascii: ",") {
+                index += 1
+                continue
+            }
+            if bytes[index] == UInt8(ascii: "]") {
+                index += 1
+                return .array(items)
+            }
             throw fail("expected a comma or ] in the list, found \(describe(bytes[index]))")
         }
     }
@@ -381,10 +430,14 @@ struct JSONParser {
             switch byte {
             case UInt8(ascii: "\""):
                 index += 1
-                guard let text = String(validating: out, as: UTF8.self) else { throw fail("this text is not valid UTF-8", at: start) }
+                guard let text = String(validating: out, as: UTF8.self) else {
+                    throw fail("this text is not valid UTF-8", at: start)
+                }
                 return text
             case UInt8(ascii: "\\"):
-                guard index + 1 < bytes.count else { throw fail("this text is never closed with a double quote", at: start) }
+                guard index + 1 < bytes.count else {
+                    throw fail("this text is never closed with a double quote", at: start)
+                }
                 let escape = bytes[index + 1]
                 index += 2
                 switch escape {
@@ -399,21 +452,32 @@ struct JSONParser {
                 case UInt8(ascii: "u"):
                     var scalar = try hex4()
                     if (0xD800...0xDBFF).contains(scalar) {
-                        guard index + 1 < bytes.count, bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u") else {
+                        guard index + 1 < bytes.count, bytes[index] == UInt8(ascii: "\\"),
+                            bytes[index + 1] == UInt8(ascii: "u")
+                        else {
                             throw fail("a \\u escape of half a character (surrogate) without its other half")
                         }
                         index += 2
                         let low = try hex4()
-                        guard (0xDC00...0xDFFF).contains(low) else { throw fail("a \\u surrogate pair that does not match") }
+                        guard (0xDC00...0xDFFF).contains(low) else {
+                            throw fail("a \\u surrogate pair that does not match")
+                        }
                         scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
                     }
-                    guard let unicode = Unicode.Scalar(scalar) else { throw fail("a \\u escape that is not a character") }
+                    guard let unicode = Unicode.Scalar(scalar) else {
+                        throw fail("a \\u escape that is not a character")
+                    }
                     out.append(contentsOf: Array(String(Character(unicode)).utf8))
                 default:
-                    throw fail("unknown escape \\\(Character(Unicode.Scalar(escape))) in text (write \\\\ for a backslash)", at: index - 2)
+                    throw fail(
+                        "unknown escape \\\(Character(Unicode.Scalar(escape))) in text (write \\\\ for a backslash)",
+                        at: index - 2)
                 }
             case 0..<0x20:
-                throw fail(byte == 0x0A ? "this text is never closed with a double quote before the end of the line" : "a control character inside text (write \\t or \\n)", at: byte == 0x0A ? start : index)
+                throw fail(
+                    byte == 0x0A
+                        ? "this text is never closed with a double quote before the end of the line"
+                        : "a control character inside text (write \\t or \\n)", at: byte == 0x0A ? start : index)
             default:
                 out.append(byte)
                 index += 1
@@ -449,14 +513,18 @@ struct JSONParser {
         if bytes[index] == UInt8(ascii: "-") { index += 1 }
         let integerStart = index
         guard digits() > 0 else { throw fail("a number needs digits", at: start) }
-        if bytes[integerStart] == UInt8(ascii: "0") && index - integerStart > 1 { throw fail("numbers do not start with 0 in JSON", at: start) }
+        if bytes[integerStart] == UInt8(ascii: "0") && index - integerStart > 1 {
+            throw fail("numbers do not start with 0 in JSON", at: start)
+        }
         if index < bytes.count && bytes[index] == UInt8(ascii: ".") {
             index += 1
             guard digits() > 0 else { throw fail("a decimal point needs digits after it", at: start) }
         }
         if index < bytes.count && (bytes[index] == UInt8(ascii: "e") || bytes[index] == UInt8(ascii: "E")) {
             index += 1
-            if index < bytes.count && (bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-")) { index += 1 }
+            if index < bytes.count && (bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-")) {
+                index += 1
+            }
             guard digits() > 0 else { throw fail("an exponent needs digits", at: start) }
         }
         guard let number = Double(String(decoding: bytes[start..<index], as: UTF8.self)), number.isFinite else {

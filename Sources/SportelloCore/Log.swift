@@ -33,11 +33,17 @@ public enum Log {
     public static func endCapture(_ token: Int) { _ = state.withLock { $0.sinks.removeValue(forKey: token) } }
 
     /// Normal operation worth a line: start-up, a command's result, a finished rebuild.
-    public static func info(_ event: String, _ fields: KeyValuePairs<String, LogValue> = [:]) { write("info", event, fields) }
+    public static func info(_ event: String, _ fields: KeyValuePairs<String, LogValue> = [:]) {
+        write("info", event, fields)
+    }
     /// Something a sysadmin should look at that Sportello works around (a retry, a refused setting).
-    public static func warning(_ event: String, _ fields: KeyValuePairs<String, LogValue> = [:]) { write("warn", event, fields) }
+    public static func warning(_ event: String, _ fields: KeyValuePairs<String, LogValue> = [:]) {
+        write("warn", event, fields)
+    }
     /// A failure that loses or delays work (a page not written, a message not handed over).
-    public static func error(_ event: String, _ fields: KeyValuePairs<String, LogValue> = [:]) { write("error", event, fields) }
+    public static func error(_ event: String, _ fields: KeyValuePairs<String, LogValue> = [:]) {
+        write("error", event, fields)
+    }
 
     private static func write(_ level: String, _ event: String, _ fields: KeyValuePairs<String, LogValue>) {
         let (format, sinks) = state.withLock { ($0.format, $0.sinks) }
@@ -54,14 +60,19 @@ public enum Log {
                 guard let base = raw.baseAddress else { return 0 }
                 return Glibc.write(2, base + offset, raw.count - offset)
             }
-            if written <= 0 { if written < 0 && errno == EINTR { continue }; return }
+            if written <= 0 {
+                if written < 0 && errno == EINTR { continue }
+                return
+            }
             offset += written
         }
     }
 
     /// One line without its newline. The time is UTC to the second, formatted by hand: a `DateFormatter` per
     /// request costs more than the rest of the line.
-    public static func render(format: LogFormat, time: Int, level: String, event: String, fields: KeyValuePairs<String, LogValue>) -> String {
+    public static func render(
+        format: LogFormat, time: Int, level: String, event: String, fields: KeyValuePairs<String, LogValue>
+    ) -> String {
         var line = ""
         line.reserveCapacity(160)
         let timestamp = isoTimestamp(time)
@@ -98,7 +109,9 @@ public enum Log {
     }
 
     private static func appendLogfmt(_ text: String, to line: inout String) {
-        let needsQuotes = text.isEmpty || text.utf8.contains { $0 <= 0x20 || $0 == UInt8(ascii: "=") || $0 == UInt8(ascii: "\"") || $0 == 0x7F }
+        let needsQuotes =
+            text.isEmpty
+            || text.utf8.contains { $0 <= 0x20 || $0 == UInt8(ascii: "=") || $0 == UInt8(ascii: "\"") || $0 == 0x7F }
         guard needsQuotes else {
             line += text
             return
@@ -112,7 +125,11 @@ public enum Log {
             case "\r": line += "\\r"
             case "\t": line += "\\t"
             default:
-                if scalar.value < 0x20 || scalar.value == 0x7F { line += "\\u{\(String(scalar.value, radix: 16))}" } else { line.unicodeScalars.append(scalar) }
+                if scalar.value < 0x20 || scalar.value == 0x7F {
+                    line += "\\u{\(String(scalar.value, radix: 16))}"
+                } else {
+                    line.unicodeScalars.append(scalar)
+                }
             }
         }
         line += "\""
@@ -140,7 +157,8 @@ public enum Log {
         var parts = tm()
         gmtime_r(&seconds, &parts)
         func two(_ n: Int32) -> String { n < 10 ? "0\(n)" : "\(n)" }
-        return "\(parts.tm_year + 1900)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday))T\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec))Z"
+        return
+            "\(parts.tm_year + 1900)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday))T\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec))Z"
     }
 
     /// A client address reduced to its network: the /24 of IPv4 (`192.0.2.0/24`), the /48 of IPv6

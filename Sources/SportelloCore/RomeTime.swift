@@ -40,7 +40,8 @@ public enum RomeTime {
     public static func offset(at instant: Int64) -> Int64 {
         let instant = clamped(instant)
         let year = CivilDate(dayNumber: Int(floorDiv(instant + 3_600, 86_400))).year
-        let summer = tabulatedYears.contains(year) ? summerTimes[year - tabulatedYears.lowerBound] : summerTime(in: year)
+        let summer =
+            tabulatedYears.contains(year) ? summerTimes[year - tabulatedYears.lowerBound] : summerTime(in: year)
         return instant >= summer.start && instant < summer.end ? 7_200 : 3_600
     }
 

@@ -21,8 +21,10 @@ extension Service {
     /// two weeks, the free ones just before it too, so an empty answer means nothing is left to book. Only days
     /// from today to the last bookable day can have a free slot, so the walk stays inside them: the search
     /// costs the same whatever date was asked for. `occupancy` covers `alternativesOccupancyRange`.
-    public func nearestFreeSlots(from slot: Slot?, limit: Int, now: Int64,
-                                 occupancy: [Int64: SlotOccupancy]) -> [Slot] {
+    public func nearestFreeSlots(
+        from slot: Slot?, limit: Int, now: Int64,
+        occupancy: [Int64: SlotOccupancy]
+    ) -> [Slot] {
         let today = RomeTime.local(now).date
         let lastDay = lastBookableDay(today: today)
         let start = max(now, slot?.startInstant ?? now)
@@ -31,9 +33,11 @@ extension Service {
         func isFree(_ candidate: Slot) -> Bool {
             candidate.startInstant != slot?.startInstant && isFreeSlot(candidate, occupancy: occupancy, now: now)
         }
-        let after = firstDay <= endDay
-            ? freeSlots(from: start, days: firstDay...endDay, excluding: slot?.startInstant, limit: limit,
-                        occupancy: occupancy, now: now)
+        let after =
+            firstDay <= endDay
+            ? freeSlots(
+                from: start, days: firstDay...endDay, excluding: slot?.startInstant, limit: limit,
+                occupancy: occupancy, now: now)
             : []
         var before: [Slot] = []
         var day = firstDay
@@ -64,24 +68,31 @@ extension Service {
     /// again, as it is now, finds them again, or a place freed meanwhile inside it (a cancellation, a hold
     /// run out), in their order; a slot that turned past or full is not free any more. One slot fewer and
     /// the rest of the two weeks must be searched. `occupancy` covers `revalidationRange`.
-    public func revalidatedFreeSlots(_ cached: [Slot], from slot: Slot?, limit: Int, now: Int64,
-                                     occupancy: [Int64: SlotOccupancy]) -> [Slot]? {
+    public func revalidatedFreeSlots(
+        _ cached: [Slot], from slot: Slot?, limit: Int, now: Int64,
+        occupancy: [Int64: SlotOccupancy]
+    ) -> [Slot]? {
         guard let range = revalidationRange(of: cached, from: slot, limit: limit, now: now) else { return nil }
         let last = range.upperBound - 1
         let days = RomeTime.local(range.lowerBound).date...RomeTime.local(last).date
-        let found = freeSlots(from: range.lowerBound, days: days, through: last, excluding: slot?.startInstant,
-                              limit: limit, occupancy: occupancy, now: now)
+        let found = freeSlots(
+            from: range.lowerBound, days: days, through: last, excluding: slot?.startInstant,
+            limit: limit, occupancy: occupancy, now: now)
         return found.count == limit ? found : nil
     }
 
     /// The first `limit` free slots of `days` starting in [start, end], in order.
-    func freeSlots(from start: Int64, days: ClosedRange<CivilDate>, through end: Int64 = .max,
-                   excluding excluded: Int64?, limit: Int, occupancy: [Int64: SlotOccupancy], now: Int64) -> [Slot] {
+    func freeSlots(
+        from start: Int64, days: ClosedRange<CivilDate>, through end: Int64 = .max,
+        excluding excluded: Int64?, limit: Int, occupancy: [Int64: SlotOccupancy], now: Int64
+    ) -> [Slot] {
         var found: [Slot] = []
         var day = days.lowerBound
         while found.count < limit, day <= days.upperBound {
-            for candidate in slots(on: day) where candidate.startInstant >= start && candidate.startInstant <= end
-                && candidate.startInstant != excluded && isFreeSlot(candidate, occupancy: occupancy, now: now) {
+            for candidate in slots(on: day)
+            where candidate.startInstant >= start && candidate.startInstant <= end
+                && candidate.startInstant != excluded && isFreeSlot(candidate, occupancy: occupancy, now: now)
+            {
                 found.append(candidate)
                 if found.count == limit { break }
             }

@@ -4,8 +4,10 @@ extension Service {
     public func appointment(startingAt instant: Int64) -> DeskInterval? {
         guard !desks.isEmpty, RomeTime.supportedInstants.contains(instant) else { return nil }
         let local = RomeTime.local(instant)
-        guard let slot = slots(on: local.date, lengthMinutes: appointmentMinutes, stepMinutes: stepMinutes)
-            .first(where: { $0.startInstant == instant }) else { return nil }
+        guard
+            let slot = slots(on: local.date, lengthMinutes: appointmentMinutes, stepMinutes: stepMinutes)
+                .first(where: { $0.startInstant == instant })
+        else { return nil }
         return DeskInterval(start: slot.startInstant, end: slot.endInstant)
     }
 }

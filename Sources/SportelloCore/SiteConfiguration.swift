@@ -52,11 +52,15 @@ public struct ComuneSettings: Sendable {
     /// 443 for https) left out, no trailing slash; nil when it is not an http(s) address.
     /// `https://Prenota.Example.it:443/` becomes `https://prenota.example.it`.
     public static func normalizedBaseURL(_ text: String) -> String? {
-        guard let components = URLComponents(string: text), let scheme = components.scheme?.lowercased(), ["http", "https"].contains(scheme),
-              let host = components.host?.lowercased(), !host.isEmpty, components.user == nil, components.password == nil,
-              components.query == nil, components.fragment == nil else { return nil }
+        guard let components = URLComponents(string: text), let scheme = components.scheme?.lowercased(),
+            ["http", "https"].contains(scheme),
+            let host = components.host?.lowercased(), !host.isEmpty, components.user == nil, components.password == nil,
+            components.query == nil, components.fragment == nil
+        else { return nil }
         var result = "\(scheme)://\(host.contains(":") && !host.hasPrefix("[") ? "[\(host)]" : host)"
-        if let port = components.port, !(scheme == "http" && port == 80), !(scheme == "https" && port == 443) { result += ":\(port)" }
+        if let port = components.port, !(scheme == "http" && port == 80), !(scheme == "https" && port == 443) {
+            result += ":\(port)"
+        }
         var path = components.percentEncodedPath
         while path.hasSuffix("/") { path.removeLast() }
         return result + path
@@ -64,7 +68,9 @@ public struct ComuneSettings: Sendable {
 
     /// An Origin header (or a Referer's origin part) in the same normal form, for the comparison with `origin`.
     public static func normalizedOrigin(_ text: String) -> String? {
-        guard let normalized = normalizedBaseURL(text), let components = URLComponents(string: normalized) else { return nil }
+        guard let normalized = normalizedBaseURL(text), let components = URLComponents(string: normalized) else {
+            return nil
+        }
         let path = components.percentEncodedPath
         return path.isEmpty ? normalized : String(normalized.dropLast(path.count))
     }
@@ -96,7 +102,8 @@ public struct BookingSettings: Sendable {
     public var trustedProxies: [String] = ["127.0.0.1", "::1"] {
         didSet { trustedProxyRanges = trustedProxies.compactMap(AddressRange.init(parsing:)) }
     }
-    public private(set) var trustedProxyRanges: [AddressRange] = ["127.0.0.1", "::1"].compactMap(AddressRange.init(parsing:))
+    public private(set) var trustedProxyRanges: [AddressRange] = ["127.0.0.1", "::1"].compactMap(
+        AddressRange.init(parsing:))
 
     /// Whether a connection from `address` comes from one of `trustedProxies` (an address or inside a network).
     public func isTrustedProxy(_ address: String) -> Bool {
@@ -362,7 +369,8 @@ extension SiteConfiguration {
             // In words, with what to do: Foundation's own text ("The operation could not be completed…") says neither.
             let reason: String
             if !FileManager.default.fileExists(atPath: path) {
-                reason = "there is no such file (give --config PATH, or set SPORTELLO_CONFIG, or SPORTELLO_ROOT to the installation folder)"
+                reason =
+                    "there is no such file (give --config PATH, or set SPORTELLO_CONFIG, or SPORTELLO_ROOT to the installation folder)"
             } else if !FileManager.default.isReadableFile(atPath: path) {
                 reason = "permission denied (run the command as the service's user, such as sudo -u sportello)"
             } else {
@@ -392,24 +400,31 @@ extension SiteConfiguration {
     }
 
     private static func read(_ root: ConfigNode) throws(ConfigurationError) -> SiteConfiguration {
-        let object = try root.object(allowedKeys: ["comune", "booking", "privacy", "identity", "notifications", "closures", "services", "limits",
-                                                            "publish", "replication"])
+        let object = try root.object(allowedKeys: [
+            "comune", "booking", "privacy", "identity", "notifications", "closures", "services", "limits",
+            "publish", "replication",
+        ])
         let comune = try readComune(object["comune"])
-        let booking = try object.optional("booking").map { node throws(ConfigurationError) in try readBooking(node) } ?? BookingSettings()
+        let booking =
+            try object.optional("booking").map { node throws(ConfigurationError) in try readBooking(node) }
+            ?? BookingSettings()
         var privacy = PrivacySettings()
         if let node = object.optional("privacy") {
             let privacyObject = try node.object(allowedKeys: ["retentionDays"])
             if let days = privacyObject.optional("retentionDays") { privacy.retentionDays = try days.int(in: 1...3650) }
         }
-        let closures = try object.optional("closures").map { node throws(ConfigurationError) in try readClosures(node) } ?? []
+        let closures =
+            try object.optional("closures").map { node throws(ConfigurationError) in try readClosures(node) } ?? []
         let serviceNodes = try object["services"].array()
         if serviceNodes.isEmpty { throw object["services"].fail("at least one service is needed") }
         var services: [ServiceDefinition] = []
         for node in serviceNodes { services.append(try readService(node, languages: comune.languages)) }
         var identity: IdentityHeaders?
         if let node = object.optional("identity") {
-            let headers = try node.object(allowedKeys: ["codiceFiscale", "givenName", "familyName", "email", "phone", "localAccounts", "spidLoginURL",
-                                                        "cieLoginURL", "proxySecretHeader", "proxySecret", "proxySecretFile"])
+            let headers = try node.object(allowedKeys: [
+                "codiceFiscale", "givenName", "familyName", "email", "phone", "localAccounts", "spidLoginURL",
+                "cieLoginURL", "proxySecretHeader", "proxySecret", "proxySecretFile",
+            ])
             var value = IdentityHeaders()
             if let name = headers.optional("codiceFiscale") { value.codiceFiscale = try name.string() }
             if let name = headers.optional("givenName") { value.givenName = try name.string() }
@@ -417,7 +432,9 @@ extension SiteConfiguration {
             if let name = headers.optional("email") { value.email = try name.string() }
             if let name = headers.optional("phone") { value.phone = try name.string() }
             if let flag = headers.optional("localAccounts") { value.localAccounts = try flag.bool() }
-            for (key, path) in [("spidLoginURL", \IdentityHeaders.spidLoginURL), ("cieLoginURL", \IdentityHeaders.cieLoginURL)] {
+            for (key, path) in [
+                ("spidLoginURL", \IdentityHeaders.spidLoginURL), ("cieLoginURL", \IdentityHeaders.cieLoginURL),
+            ] {
                 guard let node = headers.optional(key) else { continue }
                 let url = try node.string()
                 // A path on the site's host or an https address: never a script or another scheme.
@@ -431,21 +448,29 @@ extension SiteConfiguration {
             if let file = headers.optional("proxySecretFile") {
                 let path = try file.string()
                 guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-                    throw file.fail("cannot read the proxy secret from \(path): check that it exists and that the service's user may read it")
+                    throw file.fail(
+                        "cannot read the proxy secret from \(path): check that it exists and that the service's user may read it"
+                    )
                 }
                 value.proxySecret = text.trimmingCharacters(in: .whitespacesAndNewlines)
             }
             if value.proxySecret.count < IdentityHeaders.minimumSecretLength {
-                throw node.fail("identity needs the secret the authenticating proxy sends (proxySecret or proxySecretFile), at least \(IdentityHeaders.minimumSecretLength) characters; see README \"Security\"")
+                throw node.fail(
+                    "identity needs the secret the authenticating proxy sends (proxySecret or proxySecretFile), at least \(IdentityHeaders.minimumSecretLength) characters; see README \"Security\""
+                )
             }
             identity = value
         }
         var notifications = NotificationSettings()
         if let node = object.optional("notifications") {
-            let settings = try node.object(allowedKeys: ["from", "fromName", "email", "sendmailPath", "sms", "smsCommand", "reminderHoursBefore", "maxAttempts"])
+            let settings = try node.object(allowedKeys: [
+                "from", "fromName", "email", "sendmailPath", "sms", "smsCommand", "reminderHoursBefore", "maxAttempts",
+            ])
             if let value = settings.optional("from") {
                 notifications.from = try value.string()
-                if (try? FieldValidator.email(notifications.from)) == nil { throw value.fail("\"\(notifications.from)\" is not an email address") }
+                if (try? FieldValidator.email(notifications.from)) == nil {
+                    throw value.fail("\"\(notifications.from)\" is not an email address")
+                }
             }
             if let value = settings.optional("fromName") { notifications.fromName = try value.string() }
             if let value = settings.optional("email") { notifications.email = try value.bool() }
@@ -456,14 +481,19 @@ extension SiteConfiguration {
                 for item in try value.array() { notifications.smsCommand.append(try item.string()) }
             }
             if notifications.sms && notifications.smsCommand.isEmpty {
-                throw settings.optional("sms")?.fail("SMS is on but \"smsCommand\" is missing: give the gateway command, e.g. [\"/usr/local/bin/invia-sms\"]")
+                throw settings.optional("sms")?.fail(
+                    "SMS is on but \"smsCommand\" is missing: give the gateway command, e.g. [\"/usr/local/bin/invia-sms\"]"
+                )
                     ?? ConfigurationError(path: "notifications", message: "smsCommand is missing")
             }
-            if let value = settings.optional("reminderHoursBefore") { notifications.reminderHoursBefore = try value.int(in: 0...(24 * 14)) }
+            if let value = settings.optional("reminderHoursBefore") {
+                notifications.reminderHoursBefore = try value.int(in: 0...(24 * 14))
+            }
             if let value = settings.optional("maxAttempts") { notifications.maxAttempts = try value.int(in: 1...100) }
         }
-        var configuration = SiteConfiguration(comune: comune, booking: booking, privacy: privacy, identity: identity, notifications: notifications,
-                                              closures: closures, services: services)
+        var configuration = SiteConfiguration(
+            comune: comune, booking: booking, privacy: privacy, identity: identity, notifications: notifications,
+            closures: closures, services: services)
         if let node = object.optional("limits") { configuration.limits = try readLimits(node) }
         if let node = object.optional("publish") {
             let publish = try node.object(allowedKeys: ["s3"])
@@ -477,8 +507,10 @@ extension SiteConfiguration {
     }
 
     private static func readObjectStorage(_ node: ConfigNode) throws(ConfigurationError) -> ObjectStorageSettings {
-        let object = try node.object(allowedKeys: ["bucket", "endpoint", "prefix", "region", "provider",
-                                                   "credentialsFile", "rclonePath", "stateFile"])
+        let object = try node.object(allowedKeys: [
+            "bucket", "endpoint", "prefix", "region", "provider",
+            "credentialsFile", "rclonePath", "stateFile",
+        ])
         let bucketNode = object["bucket"]
         let bucket = try bucketNode.string()
         // S3 bucket names: 3 to 63 lowercase letters, digits, dots and hyphens.
@@ -486,15 +518,18 @@ extension SiteConfiguration {
             (0x61...0x7a).contains(byte) || (0x30...0x39).contains(byte) || byte == 0x2e || byte == 0x2d
         }
         guard (3...63).contains(bucket.count), bucket.utf8.allSatisfy(allowed) else {
-            throw bucketNode.fail("\"\(bucket)\" is not a bucket name "
-                                  + "(3 to 63 lowercase letters, digits, dots and hyphens)")
+            throw bucketNode.fail(
+                "\"\(bucket)\" is not a bucket name "
+                    + "(3 to 63 lowercase letters, digits, dots and hyphens)")
         }
         let endpointNode = object["endpoint"]
         let endpoint = try endpointNode.string()
         guard endpoint.hasPrefix("https://") || endpoint.hasPrefix("http://"),
-              !endpoint.contains(where: \.isWhitespace), !endpoint.contains(",") else {
-            throw endpointNode.fail("\"\(endpoint)\" is not the bucket service's address "
-                                    + "(such as https://s3.provider.example)")
+            !endpoint.contains(where: \.isWhitespace), !endpoint.contains(",")
+        else {
+            throw endpointNode.fail(
+                "\"\(endpoint)\" is not the bucket service's address "
+                    + "(such as https://s3.provider.example)")
         }
         var settings = ObjectStorageSettings(bucket: bucket, endpoint: endpoint)
         if let value = object.optional("prefix") {
@@ -525,10 +560,12 @@ extension SiteConfiguration {
     private static func readLimits(_ node: ConfigNode) throws(ConfigurationError) -> LimitSettings {
         let counts: [(String, WritableKeyPath<LimitSettings, Int>)] = [
             ("holdsPerClient", \.holdsPerClient), ("bookingsPerAddressPerDay", \.bookingsPerAddressPerDay),
-            ("bookingsPerContactPerDay", \.bookingsPerContactPerDay), ("registrationsPerAddressPerDay", \.registrationsPerAddressPerDay),
+            ("bookingsPerContactPerDay", \.bookingsPerContactPerDay),
+            ("registrationsPerAddressPerDay", \.registrationsPerAddressPerDay),
             ("registrationsPerContactPerDay", \.registrationsPerContactPerDay),
             ("credentialResetsPerAddressPerDay", \.credentialResetsPerAddressPerDay),
-            ("credentialResetsPerContactPerDay", \.credentialResetsPerContactPerDay), ("mailPerRecipientPerDay", \.mailPerRecipientPerDay),
+            ("credentialResetsPerContactPerDay", \.credentialResetsPerContactPerDay),
+            ("mailPerRecipientPerDay", \.mailPerRecipientPerDay),
             ("smsPerRecipientPerDay", \.smsPerRecipientPerDay),
         ]
         let object = try node.object(allowedKeys: Set(counts.map(\.0) + ["smsCountryCodes", "proofOfWork"]))
@@ -540,7 +577,9 @@ extension SiteConfiguration {
             limits.smsCountryCodes = []
             for item in try value.array() {
                 let code = try item.string()
-                guard (1...3).contains(code.count), code.utf8.allSatisfy({ (0x30...0x39).contains($0) }), !code.hasPrefix("0") else {
+                guard (1...3).contains(code.count), code.utf8.allSatisfy({ (0x30...0x39).contains($0) }),
+                    !code.hasPrefix("0")
+                else {
                     throw item.fail("\"\(code)\" is not a country calling code (digits without \"+\", e.g. \"39\")")
                 }
                 limits.smsCountryCodes.append(code)
@@ -557,12 +596,16 @@ extension SiteConfiguration {
     }
 
     private static func readComune(_ node: ConfigNode) throws(ConfigurationError) -> ComuneSettings {
-        let object = try node.object(allowedKeys: ["name", "baseURL", "languages", "timeZone", "tollFreeNumber", "phone", "email", "website", "patronSaint"])
+        let object = try node.object(allowedKeys: [
+            "name", "baseURL", "languages", "timeZone", "tollFreeNumber", "phone", "email", "website", "patronSaint",
+        ])
         let baseURLNode = object["baseURL"]
         var baseURL = try baseURLNode.string()
         while baseURL.hasSuffix("/") { baseURL.removeLast() }
         guard let normalized = ComuneSettings.normalizedBaseURL(baseURL) else {
-            throw baseURLNode.fail("\"\(baseURL)\" is not an http(s) address such as https://prenota.comune.example.it (no user, query or fragment)")
+            throw baseURLNode.fail(
+                "\"\(baseURL)\" is not an http(s) address such as https://prenota.comune.example.it (no user, query or fragment)"
+            )
         }
         baseURL = normalized
         var languages = ["it"]
@@ -571,7 +614,8 @@ extension SiteConfiguration {
             for item in try languagesNode.array() {
                 let language = try item.string()
                 guard supportedLanguages.contains(language) else {
-                    throw item.fail("\"\(language)\" is not a supported language (\(supportedLanguages.joined(separator: ", ")))")
+                    throw item.fail(
+                        "\"\(language)\" is not a supported language (\(supportedLanguages.joined(separator: ", ")))")
                 }
                 if languages.contains(language) { throw item.fail("\"\(language)\" is listed twice") }
                 languages.append(language)
@@ -589,43 +633,55 @@ extension SiteConfiguration {
             let text = try dateNode.string()
             let parts = text.split(separator: "-")
             guard parts.count == 2, let month = Int(parts[0]), let day = Int(parts[1]),
-                  CivilDate(year: 2024, month: month, day: day) != nil else {
+                CivilDate(year: 2024, month: month, day: day) != nil
+            else {
                 throw dateNode.fail("\"\(text)\" is not a day of the year (MM-DD)")
             }
             patron = PatronSaint(month: month, day: day, name: try patronObject["name"].string())
         }
         return ComuneSettings(
             name: try object["name"].string(), baseURL: baseURL, languages: languages, timeZone: timeZone,
-            tollFreeNumber: try object.optional("tollFreeNumber")?.string(), phone: try object.optional("phone")?.string(),
+            tollFreeNumber: try object.optional("tollFreeNumber")?.string(),
+            phone: try object.optional("phone")?.string(),
             email: try object.optional("email")?.string(), website: try object.optional("website")?.string(),
             patronSaint: patron)
     }
 
     private static func readBooking(_ node: ConfigNode) throws(ConfigurationError) -> BookingSettings {
-        let object = try node.object(allowedKeys: ["holdMinutes", "weeksPublished", "requireAccount", "maxActiveBookingsPerPerson",
-                                                   "requestsPerMinutePerAddress", "trustedProxies", "noShowPolicy", "verifyContact"])
+        let object = try node.object(allowedKeys: [
+            "holdMinutes", "weeksPublished", "requireAccount", "maxActiveBookingsPerPerson",
+            "requestsPerMinutePerAddress", "trustedProxies", "noShowPolicy", "verifyContact",
+        ])
         var settings = BookingSettings()
         if let node = object.optional("noShowPolicy") {
             let policy = try node.object(allowedKeys: ["absences", "withinDays", "blockDays"])
-            settings.noShowPolicy = NoShowPolicy(absences: try policy["absences"].int(in: 1...100), withinDays: try policy["withinDays"].int(in: 1...3650),
-                                                 blockDays: try policy["blockDays"].int(in: 1...3650))
+            settings.noShowPolicy = NoShowPolicy(
+                absences: try policy["absences"].int(in: 1...100),
+                withinDays: try policy["withinDays"].int(in: 1...3650),
+                blockDays: try policy["blockDays"].int(in: 1...3650))
         }
         if let value = object.optional("holdMinutes") { settings.holdMinutes = try value.int(in: 1...120) }
         if let value = object.optional("weeksPublished") { settings.weeksPublished = try value.int(in: 1...104) }
         if let value = object.optional("requireAccount") { settings.requireAccount = try value.bool() }
         if let value = object.optional("verifyContact") { settings.verifyContact = try value.bool() }
-        if let value = object.optional("requestsPerMinutePerAddress") { settings.requestsPerMinutePerAddress = try value.int(in: 0...1_000_000) }
+        if let value = object.optional("requestsPerMinutePerAddress") {
+            settings.requestsPerMinutePerAddress = try value.int(in: 0...1_000_000)
+        }
         if let value = object.optional("trustedProxies") {
             settings.trustedProxies = []
             for item in try value.array() {
                 let text = try item.string()
                 guard AddressRange(parsing: text) != nil else {
-                    throw item.fail("\"\(text)\" is not an IP address or network (such as 127.0.0.1, ::1 or 10.0.0.0/8); host names are not accepted, since a proxy is known by the address it connects from")
+                    throw item.fail(
+                        "\"\(text)\" is not an IP address or network (such as 127.0.0.1, ::1 or 10.0.0.0/8); host names are not accepted, since a proxy is known by the address it connects from"
+                    )
                 }
                 settings.trustedProxies.append(text)
             }
         }
-        if object.fields["maxActiveBookingsPerPerson"] == .null && object.fields.keys.contains("maxActiveBookingsPerPerson") {
+        if object.fields["maxActiveBookingsPerPerson"] == .null
+            && object.fields.keys.contains("maxActiveBookingsPerPerson")
+        {
             settings.maxActiveBookingsPerPerson = nil
         } else if let value = object.optional("maxActiveBookingsPerPerson") {
             settings.maxActiveBookingsPerPerson = try value.int(in: 1...1000)
@@ -640,7 +696,9 @@ extension SiteConfiguration {
             let from: CivilDate
             let to: CivilDate
             if let date = object.optional("date") {
-                if object.has("from") || object.has("to") { throw item.fail("give either \"date\" or \"from\"/\"to\", not both") }
+                if object.has("from") || object.has("to") {
+                    throw item.fail("give either \"date\" or \"from\"/\"to\", not both")
+                }
                 from = try date.date()
                 to = from
             } else {
@@ -658,8 +716,10 @@ extension SiteConfiguration {
     }
 
     private static let serviceKeys: Set<String> = [
-        "id", "name", "description", "documents", "reasonLabel", "translations", "address", "coordinates", "phone", "email",
-        "slotMinutes", "capacity", "schedule", "pauses", "seasons", "window", "reasonRequired", "verifyContact", "closures", "children",
+        "id", "name", "description", "documents", "reasonLabel", "translations", "address", "coordinates", "phone",
+        "email",
+        "slotMinutes", "capacity", "schedule", "pauses", "seasons", "window", "reasonRequired", "verifyContact",
+        "closures", "children",
         "desks", "appointmentMinutes", "stepMinutes",
     ]
 
@@ -728,8 +788,10 @@ extension SiteConfiguration {
     private static func readMonthDay(_ node: ConfigNode) throws(ConfigurationError) -> MonthDay {
         let text = try node.string()
         let parts = text.split(separator: "-")
-        guard parts.count == 2, parts[0].count == 2, parts[1].count == 2, let month = Int(parts[0]), let day = Int(parts[1]),
-              CivilDate(year: 2024, month: month, day: day) != nil else {
+        guard parts.count == 2, parts[0].count == 2, parts[1].count == 2, let month = Int(parts[0]),
+            let day = Int(parts[1]),
+            CivilDate(year: 2024, month: month, day: day) != nil
+        else {
             throw node.fail("\"\(text)\" is not a day of the year (MM-DD, e.g. \"07-01\")")
         }
         return MonthDay(month: month, day: day)
@@ -739,11 +801,13 @@ extension SiteConfiguration {
         var seasons: [Season] = []
         for item in try node.array() {
             let object = try item.object(allowedKeys: ["from", "to", "schedule", "pauses"])
-            let season = Season(from: try readMonthDay(object["from"]), to: try readMonthDay(object["to"]),
-                                schedule: try readSchedule(object["schedule"]),
-                                pauses: try object.optional("pauses").map { node throws(ConfigurationError) in try readPauses(node) })
+            let season = Season(
+                from: try readMonthDay(object["from"]), to: try readMonthDay(object["to"]),
+                schedule: try readSchedule(object["schedule"]),
+                pauses: try object.optional("pauses").map { node throws(ConfigurationError) in try readPauses(node) })
             if let clash = seasons.first(where: { other in
-                other.covers(season.from) || other.covers(season.to) || season.covers(other.from) || season.covers(other.to)
+                other.covers(season.from) || other.covers(season.to) || season.covers(other.from)
+                    || season.covers(other.to)
             }) {
                 throw item.fail("\(season.from)…\(season.to) overlaps the season \(clash.from)…\(clash.to)")
             }
@@ -764,35 +828,46 @@ extension SiteConfiguration {
             reasonLabel: try object.optional("reasonLabel")?.string())
     }
 
-    private static func readService(_ node: ConfigNode, languages: [String]) throws(ConfigurationError) -> ServiceDefinition {
+    private static func readService(
+        _ node: ConfigNode, languages: [String]
+    ) throws(ConfigurationError) -> ServiceDefinition {
         let object = try node.object(allowedKeys: serviceKeys)
         let idNode = object["id"]
         let id = try idNode.string()
-        guard id.count <= 64, id.unicodeScalars.allSatisfy({ ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "-" }),
-              id.first != "-", id.last != "-" else {
-            throw idNode.fail("\"\(id)\" is not a valid id: use lowercase letters, digits and dashes (it becomes part of the page address)")
+        guard id.count <= 64,
+            id.unicodeScalars.allSatisfy({ ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "-" }),
+            id.first != "-", id.last != "-"
+        else {
+            throw idNode.fail(
+                "\"\(id)\" is not a valid id: use lowercase letters, digits and dashes (it becomes part of the page address)"
+            )
         }
         var translations: [String: ServiceText] = [:]
         if let translationsNode = object.optional("translations") {
             // A language dropped from comune.languages leaves its translations behind: say which list to fix.
             if case .object(let fields) = translationsNode.value,
-               let stray = fields.keys.sorted().first(where: { !languages.dropFirst().contains($0) }) {
-                throw translationsNode.child(stray, in: fields).fail(languages.first == stray
-                    ? "\"\(stray)\" is the main language (the first of comune.languages): its text is the service's own name and description"
-                    : "\"\(stray)\" is not one of comune.languages (\(languages.joined(separator: ", "))): add it there, or remove this translation")
+                let stray = fields.keys.sorted().first(where: { !languages.dropFirst().contains($0) })
+            {
+                throw translationsNode.child(stray, in: fields).fail(
+                    languages.first == stray
+                        ? "\"\(stray)\" is the main language (the first of comune.languages): its text is the service's own name and description"
+                        : "\"\(stray)\" is not one of comune.languages (\(languages.joined(separator: ", "))): add it there, or remove this translation"
+                )
             }
             let translationsObject = try translationsNode.object(allowedKeys: Set(languages.dropFirst()))
             for language in languages.dropFirst() {
                 if let textNode = translationsObject.optional(language) {
-                    translations[language] = try readText(try textNode.object(allowedKeys: ["name", "description", "documents", "reasonLabel"]))
+                    translations[language] = try readText(
+                        try textNode.object(allowedKeys: ["name", "description", "documents", "reasonLabel"]))
                 }
             }
         }
         var coordinates: Coordinates?
         if let node = object.optional("coordinates") {
             let coordinateObject = try node.object(allowedKeys: ["lat", "lon"])
-            coordinates = Coordinates(latitude: try coordinateObject["lat"].double(in: -90...90),
-                                      longitude: try coordinateObject["lon"].double(in: -180...180))
+            coordinates = Coordinates(
+                latitude: try coordinateObject["lat"].double(in: -90...90),
+                longitude: try coordinateObject["lon"].double(in: -180...180))
         }
         let schedule = try object.optional("schedule").map { node throws(ConfigurationError) in try readSchedule(node) }
         let pauses = try object.optional("pauses").map { node throws(ConfigurationError) in try readPauses(node) }
@@ -801,7 +876,9 @@ extension SiteConfiguration {
         if let node = object.optional("window") {
             let windowObject = try node.object(allowedKeys: ["minimumNoticeMinutes", "maxDaysAhead"])
             var value = BookingWindow()
-            if let notice = windowObject.optional("minimumNoticeMinutes") { value.minimumNoticeMinutes = try notice.int(in: 0...(60 * 24 * 60)) }
+            if let notice = windowObject.optional("minimumNoticeMinutes") {
+                value.minimumNoticeMinutes = try notice.int(in: 0...(60 * 24 * 60))
+            }
             if let days = windowObject.optional("maxDaysAhead") { value.maxDaysAhead = try days.int(in: 0...730) }
             window = value
         }
@@ -818,7 +895,8 @@ extension SiteConfiguration {
             schedule: schedule, pauses: pauses, seasons: seasons, window: window,
             reasonRequired: try object.optional("reasonRequired")?.bool(),
             verifyContact: try object.optional("verifyContact")?.bool(),
-            closures: try object.optional("closures").map { node throws(ConfigurationError) in try readClosures(node) } ?? [],
+            closures: try object.optional("closures").map { node throws(ConfigurationError) in try readClosures(node) }
+                ?? [],
             children: children,
             desks: try object.optional("desks").map { node throws(ConfigurationError) in try readDeskNames(node) },
             appointmentMinutes: try object.optional("appointmentMinutes")?.int(in: 5...longestAppointmentMinutes),
@@ -830,17 +908,27 @@ extension SiteConfiguration {
     /// Checks that need the whole file: unique ids, closures naming real services, bookable leaves complete.
     private func validate() throws(ConfigurationError) {
         var seen: Set<String> = []
-        func walk(_ definitions: [ServiceDefinition], path: String, inherited: ServiceDefinition?) throws(ConfigurationError) {
+        func walk(
+            _ definitions: [ServiceDefinition], path: String, inherited: ServiceDefinition?
+        ) throws(ConfigurationError) {
             for (index, definition) in definitions.enumerated() {
                 let here = "\(path)[\(index)]"
                 if !seen.insert(definition.id).inserted {
-                    throw ConfigurationError(path: "\(here).id", message: "\"\(definition.id)\" is used by another service; ids must be unique")
+                    throw ConfigurationError(
+                        path: "\(here).id",
+                        message: "\"\(definition.id)\" is used by another service; ids must be unique")
                 }
                 let effective = definition.inheriting(from: inherited)
                 try Self.checkDesks(of: definition, effective: effective, path: here)
                 if definition.children.isEmpty {
-                    if effective.schedule == nil { throw ConfigurationError(path: here, message: "a bookable service needs a \"schedule\" (here or on its office)") }
-                    if effective.slotMinutes == nil { throw ConfigurationError(path: here, message: "a bookable service needs \"slotMinutes\" (here or on its office)") }
+                    if effective.schedule == nil {
+                        throw ConfigurationError(
+                            path: here, message: "a bookable service needs a \"schedule\" (here or on its office)")
+                    }
+                    if effective.slotMinutes == nil {
+                        throw ConfigurationError(
+                            path: here, message: "a bookable service needs \"slotMinutes\" (here or on its office)")
+                    }
                 } else {
                     try walk(definition.children, path: "\(here).children", inherited: effective)
                 }
@@ -850,7 +938,8 @@ extension SiteConfiguration {
         func checkClosures(_ closures: [Closure], path: String) throws(ConfigurationError) {
             for (index, closure) in closures.enumerated() {
                 for (serviceIndex, id) in closure.serviceIDs.enumerated() where !seen.contains(id) {
-                    throw ConfigurationError(path: "\(path)[\(index)].services[\(serviceIndex)]", message: "no service has id \"\(id)\"")
+                    throw ConfigurationError(
+                        path: "\(path)[\(index)].services[\(serviceIndex)]", message: "no service has id \"\(id)\"")
                 }
             }
         }
@@ -859,8 +948,10 @@ extension SiteConfiguration {
 
     /// An office's desks must not reuse a name an office above it declares (a service names desks by name
     /// alone); a service's desks must be declared above it; lengths and steps only mean something with desks.
-    private static func checkDesks(of definition: ServiceDefinition, effective: ServiceDefinition,
-                                   path: String) throws(ConfigurationError) {
+    private static func checkDesks(
+        of definition: ServiceDefinition, effective: ServiceDefinition,
+        path: String
+    ) throws(ConfigurationError) {
         let names = definition.desks ?? []
         if !definition.children.isEmpty {
             for (index, name) in names.enumerated() {
@@ -875,10 +966,12 @@ extension SiteConfiguration {
         }
         for (index, name) in names.enumerated() where !effective.ancestorDesks.contains(where: { $0.name == name }) {
             let known = effective.ancestorDesks.map { "\"\($0.name)\"" }.joined(separator: ", ")
-            throw ConfigurationError(path: "\(path).desks[\(index)]", message: known.isEmpty
-                ? "\"\(name)\" is not a desk: declare the desks on the office "
-                    + "(\"desks\": [\"\(name)\", …] on the service's parent)"
-                : "\"\(name)\" is not a desk of this service's offices (\(known))")
+            throw ConfigurationError(
+                path: "\(path).desks[\(index)]",
+                message: known.isEmpty
+                    ? "\"\(name)\" is not a desk: declare the desks on the office "
+                        + "(\"desks\": [\"\(name)\", …] on the service's parent)"
+                    : "\"\(name)\" is not a desk of this service's offices (\(known))")
         }
         let deskOnly = [("appointmentMinutes", definition.appointmentMinutes), ("stepMinutes", definition.stepMinutes)]
         if names.isEmpty, let key = deskOnly.first(where: { $0.1 != nil })?.0 {

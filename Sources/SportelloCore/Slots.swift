@@ -27,7 +27,9 @@ extension Service {
     /// Why the office is closed on `date`, or nil when it follows its weekly schedule.
     public func closedReason(on date: CivilDate) -> ClosedReason? {
         if let holiday = ItalianHolidays.holiday(on: date) { return .holiday(key: holiday.key) }
-        if let patronSaint, patronSaint.month == date.month, patronSaint.day == date.day { return .patronSaint(name: patronSaint.name) }
+        if let patronSaint, patronSaint.month == date.month, patronSaint.day == date.day {
+            return .patronSaint(name: patronSaint.name)
+        }
         if let closure = closures.first(where: { $0.covers(date) }) { return .closure(reason: closure.reason) }
         return nil
     }
@@ -51,13 +53,17 @@ extension Service {
         for range in ranges {
             var minutes = range.start.minutes
             while minutes + length <= range.end.minutes {
-                if let pause = pauses.first(where: { $0.start.minutes < minutes + length && minutes < $0.end.minutes }) {
+                if let pause = pauses.first(where: { $0.start.minutes < minutes + length && minutes < $0.end.minutes })
+                {
                     minutes = max(pause.end.minutes, minutes + 1)
                     continue
                 }
-                let instant = dayOffset.map { midnight + Int64(minutes) * 60 - $0 } ?? RomeTime.instant(date: date, minutes: minutes)
+                let instant =
+                    dayOffset.map { midnight + Int64(minutes) * 60 - $0 }
+                    ?? RomeTime.instant(date: date, minutes: minutes)
                 if let instant, let start = LocalTime(minutes: minutes) {
-                    slots.append(Slot(date: date, start: start, startInstant: instant, endInstant: instant + Int64(length) * 60))
+                    slots.append(
+                        Slot(date: date, start: start, startInstant: instant, endInstant: instant + Int64(length) * 60))
                 }
                 minutes += step
             }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// A half-open range of local time within one day, written "08:30-12:30" in the configuration.
 public struct TimeRange: Hashable, Sendable, CustomStringConvertible {
     /// The first minute of the range.
@@ -17,8 +19,9 @@ public struct TimeRange: Hashable, Sendable, CustomStringConvertible {
         let normalized = text.replacingOccurrences(of: "–", with: "-")
         let parts = normalized.split(separator: "-", omittingEmptySubsequences: false)
         guard parts.count == 2,
-              let start = LocalTime(parsing: Substring(parts[0].trimmingCharacters(in: .whitespaces))),
-              let end = LocalTime(parsing: Substring(parts[1].trimmingCharacters(in: .whitespaces))) else { return nil }
+            let start = LocalTime(parsing: Substring(parts[0].trimmingCharacters(in: .whitespaces))),
+            let end = LocalTime(parsing: Substring(parts[1].trimmingCharacters(in: .whitespaces)))
+        else { return nil }
         self.init(start: start, end: end)
     }
 
@@ -28,5 +31,3 @@ public struct TimeRange: Hashable, Sendable, CustomStringConvertible {
     /// "08:30-12:30"
     public var description: String { "\(start)-\(end)" }
 }
-
-import Foundation

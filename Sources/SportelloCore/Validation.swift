@@ -101,19 +101,22 @@ public enum FieldValidator {
         guard bytes.allSatisfy({ $0 < 0x80 }) else { throw invalid }
         let parts = bytes.split(separator: UInt8(ascii: "@"), omittingEmptySubsequences: false)
         guard parts.count == 2 else { throw invalid }
-        let local = parts[0], domain = parts[1]
+        let local = parts[0]
+        let domain = parts[1]
 
         guard (1...emailLocalMaxLength).contains(local.count),
-              local.allSatisfy(isLocalPartByte),
-              local.first != dot, local.last != dot,
-              !zip(local, local.dropFirst()).contains(where: { $0 == dot && $1 == dot }) else { throw invalid }
+            local.allSatisfy(isLocalPartByte),
+            local.first != dot, local.last != dot,
+            !zip(local, local.dropFirst()).contains(where: { $0 == dot && $1 == dot })
+        else { throw invalid }
 
         let labels = domain.split(separator: dot, omittingEmptySubsequences: false)
         guard labels.count >= 2 else { throw invalid }
         for label in labels {
             guard (1...63).contains(label.count),
-                  label.allSatisfy({ isASCIILetter($0) || isASCIIDigit($0) || $0 == hyphen }),
-                  label.first != hyphen, label.last != hyphen else { throw invalid }
+                label.allSatisfy({ isASCIILetter($0) || isASCIIDigit($0) || $0 == hyphen }),
+                label.first != hyphen, label.last != hyphen
+            else { throw invalid }
         }
         guard let tld = labels.last, tld.count >= 2, tld.allSatisfy(isASCIILetter) else { throw invalid }
 
@@ -157,7 +160,7 @@ public enum FieldValidator {
                 guard offset == 0 else { throw invalid }
                 plus = true
             case UInt8(ascii: " "), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "/"),
-                 UInt8(ascii: "("), UInt8(ascii: ")"):
+                UInt8(ascii: "("), UInt8(ascii: ")"):
                 continue
             default:
                 throw invalid
@@ -200,7 +203,9 @@ public enum FieldValidator {
     /// Free text: up to `maxLength` characters (default 500). Line breaks are kept and stored as `\n`
     /// (CRLF and lone CR become LF); any other control character (tab, NUL, DEL, C1…) is `notes.invalid`.
     /// When not required, an empty value is returned as "".
-    public static func notes(_ raw: String, required: Bool = false, maxLength: Int = notesDefaultMaxLength)
+    public static func notes(
+        _ raw: String, required: Bool = false, maxLength: Int = notesDefaultMaxLength
+    )
         throws(FieldError) -> String
     {
         let field = "notes"
@@ -247,7 +252,9 @@ public enum FieldValidator {
 
     /// For an optional field: nil when the text is empty after normalisation, otherwise `validate`'s result.
     /// `let phone = try FieldValidator.optional(form["phone"] ?? "", FieldValidator.phone)`
-    public static func optional<T>(_ raw: String, _ validate: (String) throws(FieldError) -> T)
+    public static func optional<T>(
+        _ raw: String, _ validate: (String) throws(FieldError) -> T
+    )
         throws(FieldError) -> T?
     {
         if TextNormalizer.normalize(raw).isEmpty { return nil }

@@ -1,6 +1,12 @@
 /// A day of the week, spelt as the configuration's schedule keys ("mon" … "sun").
 public enum Weekday: String, CaseIterable, Sendable, Codable {
-    case monday = "mon", tuesday = "tue", wednesday = "wed", thursday = "thu", friday = "fri", saturday = "sat", sunday = "sun"
+    case monday = "mon"
+    case tuesday = "tue"
+    case wednesday = "wed"
+    case thursday = "thu"
+    case friday = "fri"
+    case saturday = "sat"
+    case sunday = "sun"
 
     /// 0 = Monday … 6 = Sunday.
     public var isoIndex: Int { Weekday.allCases.firstIndex(of: self)! }

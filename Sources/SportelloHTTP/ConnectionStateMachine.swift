@@ -17,8 +17,9 @@ struct ConnectionStateMachine {
         /// first byte of the head.
         case readingHead(parser: HeadParser, since: UInt64, requestStartedAt: UInt64?)
         /// The head is parsed; the body is arriving.
-        case readingBody(head: RequestHead, framing: Framing, headEnd: Int, requestStartedAt: UInt64,
-                         lastByteAt: UInt64)
+        case readingBody(
+            head: RequestHead, framing: Framing, headEnd: Int, requestStartedAt: UInt64,
+            lastByteAt: UInt64)
         /// A worker (or the loop, for an error answer) is producing the answer; nothing is read meanwhile
         /// (a pipelined request waits in the buffer or the socket).
         case waitingForResponse
@@ -184,15 +185,17 @@ struct ConnectionStateMachine {
                     if buffer.count - headEnd >= framing.contentLength {
                         return dispatch(head, framing, headEnd: headEnd)
                     }
-                    state = .readingBody(head: head, framing: framing, headEnd: headEnd,
-                                         requestStartedAt: requestStartedAt, lastByteAt: now)
+                    state = .readingBody(
+                        head: head, framing: framing, headEnd: headEnd,
+                        requestStartedAt: requestStartedAt, lastByteAt: now)
                     return framing.expectContinue ? .sendContinue : .none
                 }
             }
         case .readingBody(let head, let framing, let headEnd, let started, _):
             if buffer.count - headEnd >= framing.contentLength { return dispatch(head, framing, headEnd: headEnd) }
-            state = .readingBody(head: head, framing: framing, headEnd: headEnd, requestStartedAt: started,
-                                 lastByteAt: now)
+            state = .readingBody(
+                head: head, framing: framing, headEnd: headEnd, requestStartedAt: started,
+                lastByteAt: now)
             return .none
         case .waitingForResponse, .writing, .lingering, .closed:
             return .none
@@ -287,13 +290,16 @@ struct ConnectionStateMachine {
         let end = headEnd + framing.contentLength
         let body = framing.contentLength > 0 ? Array(buffer[headEnd..<end]) : []
         consumed = end
-        let request = HTTPRequest(method: head.method, target: String(decoding: head.target, as: UTF8.self),
-                                  path: framing.path, query: framing.query,
-                                  version: head.minorVersion == 1 ? "HTTP/1.1" : "HTTP/1.0",
-                                  headers: HTTPHeaders(head.fields), body: body, remoteAddress: remoteAddress)
+        let request = HTTPRequest(
+            method: head.method, target: String(decoding: head.target, as: UTF8.self),
+            path: framing.path, query: framing.query,
+            version: head.minorVersion == 1 ? "HTTP/1.1" : "HTTP/1.0",
+            headers: HTTPHeaders(head.fields), body: body, remoteAddress: remoteAddress)
         state = .waitingForResponse
-        return .dispatch(Dispatch(request: request, isHead: head.method == "HEAD", keepAlive: framing.keepAlive,
-                                  http10: head.minorVersion == 0))
+        return .dispatch(
+            Dispatch(
+                request: request, isHead: head.method == "HEAD", keepAlive: framing.keepAlive,
+                http10: head.minorVersion == 0))
     }
 
     private mutating func answerError(status: Int, isHead: Bool = false) -> Action {

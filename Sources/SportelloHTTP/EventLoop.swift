@@ -115,9 +115,11 @@ final class EventLoop: @unchecked Sendable {
     private let clock: @Sendable () -> UInt64
 
     /// `listenFD` becomes the loop's own (it closes it when stopping): give each loop its own `dup`.
-    init(listenFD: Int32, limits: HTTPLimits, uncappedAddresses: Set<String>, responder: any HTTPResponder,
-         pool: WorkerPool, tally: ConnectionTally, clock: @escaping @Sendable () -> UInt64 = monotonicNanos,
-         errorResponse: @escaping @Sendable (Int) -> HTTPResponse) throws(HTTPServerError) {
+    init(
+        listenFD: Int32, limits: HTTPLimits, uncappedAddresses: Set<String>, responder: any HTTPResponder,
+        pool: WorkerPool, tally: ConnectionTally, clock: @escaping @Sendable () -> UInt64 = monotonicNanos,
+        errorResponse: @escaping @Sendable (Int) -> HTTPResponse
+    ) throws(HTTPServerError) {
         self.listenFD = listenFD
         self.clock = clock
         self.limits = limits
@@ -233,9 +235,12 @@ final class EventLoop: @unchecked Sendable {
             return queue
         }
         for completion in batch {
-            guard let connection = connections[completion.fd], connection.id == completion.connectionID else { continue }
-            perform(connection.machine.responseReady(completion.bytes, close: completion.close || stopping),
-                    on: connection)
+            guard let connection = connections[completion.fd], connection.id == completion.connectionID else {
+                continue
+            }
+            perform(
+                connection.machine.responseReady(completion.bytes, close: completion.close || stopping),
+                on: connection)
         }
     }
 
@@ -269,9 +274,11 @@ final class EventLoop: @unchecked Sendable {
     }
 
     private func admit(_ fd: Int32, remote: String) {
-        if let refusal = tally.admit(remote, maxConnections: limits.maxConnections,
-                                     maxPerAddress: limits.maxConnectionsPerAddress,
-                                     uncapped: uncappedAddresses.contains(remote)) {
+        if let refusal = tally.admit(
+            remote, maxConnections: limits.maxConnections,
+            maxPerAddress: limits.maxConnectionsPerAddress,
+            uncapped: uncappedAddresses.contains(remote))
+        {
             return reject(fd, status: refusal)
         }
         let connection = Connection(fd: fd, id: nextID, remoteAddress: remote, limits: limits, now: clock())
@@ -337,7 +344,10 @@ final class EventLoop: @unchecked Sendable {
                 total += n
                 continue
             }
-            if n == 0 { ended = true; break }
+            if n == 0 {
+                ended = true
+                break
+            }
             if errno == EINTR { continue }
             if errno == EAGAIN || errno == EWOULDBLOCK { break }
             return perform(connection.machine.closeNow(), on: connection)
@@ -390,8 +400,11 @@ final class EventLoop: @unchecked Sendable {
 
     /// Answers a complete request: on this thread when the responder says it is quick (a static file), else
     /// through the worker queue, subject to admission control.
-    private func answer(_ dispatch: ConnectionStateMachine.Dispatch, on connection: Connection)
-        -> ConnectionStateMachine.Action {
+    private func answer(
+        _ dispatch: ConnectionStateMachine.Dispatch, on connection: Connection
+    )
+        -> ConnectionStateMachine.Action
+    {
         let request = dispatch.request
         if responder.answersOnEventLoop(request) {
             let (bytes, close) = Self.serialize(responder.respond(to: request), for: dispatch, stopping: stopping)
@@ -407,14 +420,17 @@ final class EventLoop: @unchecked Sendable {
     }
 
     /// The bytes of an answer and whether the connection closes after it.
-    static func serialize(_ response: HTTPResponse, for dispatch: ConnectionStateMachine.Dispatch,
-                          stopping: Bool) -> (bytes: [UInt8], close: Bool) {
+    static func serialize(
+        _ response: HTTPResponse, for dispatch: ConnectionStateMachine.Dispatch,
+        stopping: Bool
+    ) -> (bytes: [UInt8], close: Bool) {
         let responseCloses = response.headers.contains {
             asciiCaseInsensitiveEquals($0.0, "Connection") && $0.1.lowercased().contains("close")
         }
         let close = !dispatch.keepAlive || responseCloses || stopping
-        let bytes = ResponseWriter.serialize(response, isHead: dispatch.isHead, close: close,
-                                             http10KeepAlive: dispatch.http10)
+        let bytes = ResponseWriter.serialize(
+            response, isHead: dispatch.isHead, close: close,
+            http10KeepAlive: dispatch.http10)
         return (bytes, close)
     }
 

@@ -78,7 +78,9 @@ public func parseCookies(_ header: String?) -> [String: String] {
         guard let equals = part.firstIndex(of: "=") else { continue }
         let name = part[part.startIndex..<equals].trimmingCharacters(in: .whitespaces)
         var value = part[part.index(after: equals)...].trimmingCharacters(in: .whitespaces)
-        if value.count >= 2, value.hasPrefix("\""), value.hasSuffix("\"") { value = String(value.dropFirst().dropLast()) }
+        if value.count >= 2, value.hasPrefix("\""), value.hasSuffix("\"") {
+            value = String(value.dropFirst().dropLast())
+        }
         if !name.isEmpty, cookies[name] == nil { cookies[name] = value }
     }
     return cookies

@@ -6,7 +6,10 @@ struct Framing {
     var path: String
     var query: String?
 
-    enum Outcome { case success(Framing), failure(Int) }
+    enum Outcome {
+        case success(Framing)
+        case failure(Int)
+    }
 
     static func analyze(_ head: RequestHead, limits: HTTPLimits) -> Outcome {
         var lengthFields = 0
@@ -22,7 +25,10 @@ struct Framing {
                 lengthFields += 1
                 if value.isEmpty { badLength = true }
                 for byte in value.utf8 {
-                    guard byte >= 48, byte <= 57 else { badLength = true; break }
+                    guard byte >= 48, byte <= 57 else {
+                        badLength = true
+                        break
+                    }
                     length = length > Int.max / 20 ? Int.max / 2 : length * 10 + Int(byte - 48)
                 }
             } else if asciiCaseInsensitiveEquals(name, "Transfer-Encoding") {
@@ -47,8 +53,10 @@ struct Framing {
         if length > limits.body { return .failure(413) }
         guard let target = RequestTarget.parse(head.target) else { return .failure(400) }
         let keepAlive = head.minorVersion == 1 ? !connectionClose : (connectionKeepAlive && !connectionClose)
-        return .success(Framing(contentLength: length, keepAlive: keepAlive,
-                                expectContinue: expectContinue && head.minorVersion == 1,
-                                path: target.path, query: target.query))
+        return .success(
+            Framing(
+                contentLength: length, keepAlive: keepAlive,
+                expectContinue: expectContinue && head.minorVersion == 1,
+                path: target.path, query: target.query))
     }
 }

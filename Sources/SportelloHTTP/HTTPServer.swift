@@ -40,8 +40,10 @@ public final class HTTPServer: Sendable {
 
     /// A server for `responder` on `host`:`port` (0: any free port); `errorPage` renders the protocol errors
     /// it answers itself (400, 408, 413, 503…). Nothing happens before `start()`.
-    public init(host: String = "127.0.0.1", port: Int, limits: HTTPLimits = .standard, responder: any HTTPResponder,
-                uncappedAddresses: [String] = [], errorPage: (@Sendable (Int) -> HTTPResponse)? = nil) {
+    public init(
+        host: String = "127.0.0.1", port: Int, limits: HTTPLimits = .standard, responder: any HTTPResponder,
+        uncappedAddresses: [String] = [], errorPage: (@Sendable (Int) -> HTTPResponse)? = nil
+    ) {
         self.host = host
         self.requestedPort = port
         self.limits = limits
@@ -77,12 +79,14 @@ public final class HTTPServer: Sendable {
                 guard descriptor >= 0 else { throw HTTPServerError.system(call: "dup", errno: errno) }
                 _ = fcntl(descriptor, F_SETFD, FD_CLOEXEC)
                 do throws(HTTPServerError) {
-                    loops.append(try EventLoop(listenFD: descriptor, limits: limits,
-                                               uncappedAddresses: uncappedAddresses, responder: responder,
-                                               pool: pool, tally: tally,
-                                               errorResponse: { [weak self] status in
-                                                   self?.errorResponse(status) ?? .text(status, "\(status)\n")
-                                               }))
+                    loops.append(
+                        try EventLoop(
+                            listenFD: descriptor, limits: limits,
+                            uncappedAddresses: uncappedAddresses, responder: responder,
+                            pool: pool, tally: tally,
+                            errorResponse: { [weak self] status in
+                                self?.errorResponse(status) ?? .text(status, "\(status)\n")
+                            }))
                 } catch {
                     Glibc.close(descriptor)
                     throw error
@@ -90,7 +94,10 @@ public final class HTTPServer: Sendable {
             }
         } catch {
             // The loops made so far close their descriptors; a failed one closed its own.
-            for loop in loops { loop.requestStop(force: true); loop.run() }
+            for loop in loops {
+                loop.requestStop(force: true)
+                loop.run()
+            }
             throw error
         }
         let started = pool.start { [weak self, responder] job in
@@ -101,7 +108,10 @@ public final class HTTPServer: Sendable {
         guard started else {
             let e = errno
             pool.stop()
-            for loop in loops { loop.requestStop(force: true); loop.run() }
+            for loop in loops {
+                loop.requestStop(force: true)
+                loop.run()
+            }
             throw .system(call: "pthread_create", errno: e)
         }
         state.withLock { s in
@@ -183,9 +193,13 @@ public final class HTTPServer: Sendable {
         var v4 = in_addr()
         var v6 = in6_addr()
         let family: Int32
-        if inet_pton(AF_INET, name, &v4) == 1 { family = AF_INET }
-        else if inet_pton(AF_INET6, name, &v6) == 1 { family = AF_INET6 }
-        else { throw .invalidAddress(host) }
+        if inet_pton(AF_INET, name, &v4) == 1 {
+            family = AF_INET
+        } else if inet_pton(AF_INET6, name, &v6) == 1 {
+            family = AF_INET6
+        } else {
+            throw .invalidAddress(host)
+        }
 
         let fd = socket(family, Int32(SOCK_STREAM.rawValue | SOCK_NONBLOCK.rawValue | SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw .system(call: "socket", errno: errno) }
@@ -200,7 +214,9 @@ public final class HTTPServer: Sendable {
             address.sin_port = port
             address.sin_addr = v4
             rc = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                }
             }
         } else {
             var address = sockaddr_in6()
@@ -208,7 +224,9 @@ public final class HTTPServer: Sendable {
             address.sin6_port = port
             address.sin6_addr = v6
             rc = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in6>.size)) }
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in6>.size))
+                }
             }
         }
         guard rc == 0 else {
@@ -242,8 +260,10 @@ public final class HTTPServer: Sendable {
                 $0.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { sin in
                     var addr = sin.pointee.sin_addr
                     inet_ntop(AF_INET, &addr, &text, socklen_t(text.count))
-                    return (String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self),
-                            Int(UInt16(bigEndian: sin.pointee.sin_port)))
+                    return (
+                        String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self),
+                        Int(UInt16(bigEndian: sin.pointee.sin_port))
+                    )
                 }
             }
         case AF_INET6:
@@ -251,8 +271,10 @@ public final class HTTPServer: Sendable {
                 $0.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { sin in
                     var addr = sin.pointee.sin6_addr
                     inet_ntop(AF_INET6, &addr, &text, socklen_t(text.count))
-                    return (String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self),
-                            Int(UInt16(bigEndian: sin.pointee.sin6_port)))
+                    return (
+                        String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self),
+                        Int(UInt16(bigEndian: sin.pointee.sin6_port))
+                    )
                 }
             }
         default:
@@ -286,7 +308,10 @@ enum ResponseWriter {
                 continue
             }
             if asciiCaseInsensitiveEquals(name, "Date") || asciiCaseInsensitiveEquals(name, "Connection")
-                || asciiCaseInsensitiveEquals(name, "Transfer-Encoding") { continue }
+                || asciiCaseInsensitiveEquals(name, "Transfer-Encoding")
+            {
+                continue
+            }
             out.append(contentsOf: name.utf8)
             out.append(0x3A)
             out.append(0x20)
@@ -298,7 +323,8 @@ enum ResponseWriter {
             out.append(contentsOf: "Content-Length: ".utf8)
             // A HEAD answer may declare the length of the body it would have had.
             if isHead, response.body.isEmpty, let declared = declaredLength, !declared.isEmpty,
-               declared.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }) {
+                declared.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 })
+            {
                 out.append(contentsOf: declared.utf8)
             } else {
                 appendDecimal(response.body.count, to: &out)

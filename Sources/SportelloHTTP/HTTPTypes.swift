@@ -1,4 +1,5 @@
 import Foundation
+
 // Value types of the HTTP layer: headers, request, response, responder, limits.
 // The server is generic: it knows nothing about bookings.
 
@@ -58,8 +59,10 @@ public struct HTTPRequest: Sendable {
     public let remoteAddress: String
 
     /// A request with its parts already split (the server builds them from the head).
-    public init(method: String, target: String, path: String, query: String?, version: String = "HTTP/1.1",
-                headers: HTTPHeaders = HTTPHeaders(), body: [UInt8] = [], remoteAddress: String = "127.0.0.1") {
+    public init(
+        method: String, target: String, path: String, query: String?, version: String = "HTTP/1.1",
+        headers: HTTPHeaders = HTTPHeaders(), body: [UInt8] = [], remoteAddress: String = "127.0.0.1"
+    ) {
         self.method = method
         self.target = target
         self.path = path
@@ -72,12 +75,17 @@ public struct HTTPRequest: Sendable {
 
     /// Builds a request deriving `path` and `query` from `target` (handy in tests). An undecodable
     /// target keeps its raw path.
-    public init(method: String, target: String, version: String = "HTTP/1.1", headers: HTTPHeaders = HTTPHeaders(),
-                body: [UInt8] = [], remoteAddress: String = "127.0.0.1") {
+    public init(
+        method: String, target: String, version: String = "HTTP/1.1", headers: HTTPHeaders = HTTPHeaders(),
+        body: [UInt8] = [], remoteAddress: String = "127.0.0.1"
+    ) {
         let parts = RequestTarget.parse(Array(target.utf8))
-        let rawPath = target.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? target
-        self.init(method: method, target: target, path: parts?.path ?? rawPath, query: parts?.query ?? nil,
-                  version: version, headers: headers, body: body, remoteAddress: remoteAddress)
+        let rawPath =
+            target.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init)
+            ?? target
+        self.init(
+            method: method, target: target, path: parts?.path ?? rawPath, query: parts?.query ?? nil,
+            version: version, headers: headers, body: body, remoteAddress: remoteAddress)
     }
 
     /// Cookies of every `Cookie` field.
@@ -115,7 +123,8 @@ public struct HTTPResponse: Sendable {
 
     /// `json` must already be serialised JSON text.
     public static func json(_ status: Int, _ json: String) -> HTTPResponse {
-        HTTPResponse(status: status, headers: [("Content-Type", "application/json; charset=utf-8")], body: Array(json.utf8))
+        HTTPResponse(
+            status: status, headers: [("Content-Type", "application/json; charset=utf-8")], body: Array(json.utf8))
     }
 
     /// A redirect (303 See Other by default: the Post/Redirect/Get answer).
@@ -249,12 +258,15 @@ public struct HTTPLimits: Sendable {
     public var eventLoops: Int
 
     /// Limits with the documented defaults; tests shorten the deadlines.
-    public init(requestLine: Int = 8 * 1024, headerBlock: Int = 16 * 1024, headerFields: Int = 100,
-                body: Int = 64 * 1024, headerDeadline: Duration = .seconds(10), bodyIdle: Duration = .seconds(10), requestDeadline: Duration = .seconds(30),
-                keepAliveIdle: Duration = .seconds(15), sendIdle: Duration = .seconds(10), maxConnections: Int = 10_000,
-                maxConnectionsPerAddress: Int = 64, workers: Int = max(16, 4 * ProcessInfo.processInfo.activeProcessorCount),
-                maxQueuedRequests: Int = 2_048,
-                eventLoops: Int = min(4, max(1, ProcessInfo.processInfo.activeProcessorCount))) {
+    public init(
+        requestLine: Int = 8 * 1024, headerBlock: Int = 16 * 1024, headerFields: Int = 100,
+        body: Int = 64 * 1024, headerDeadline: Duration = .seconds(10), bodyIdle: Duration = .seconds(10),
+        requestDeadline: Duration = .seconds(30),
+        keepAliveIdle: Duration = .seconds(15), sendIdle: Duration = .seconds(10), maxConnections: Int = 10_000,
+        maxConnectionsPerAddress: Int = 64, workers: Int = max(16, 4 * ProcessInfo.processInfo.activeProcessorCount),
+        maxQueuedRequests: Int = 2_048,
+        eventLoops: Int = min(4, max(1, ProcessInfo.processInfo.activeProcessorCount))
+    ) {
         self.requestLine = requestLine
         self.headerBlock = headerBlock
         self.headerFields = headerFields
@@ -282,7 +294,8 @@ public struct HTTPLimits: Sendable {
 }
 
 func asciiCaseInsensitiveEquals(_ a: String, _ b: String) -> Bool {
-    let a = a.utf8, b = b.utf8
+    let a = a.utf8
+    let b = b.utf8
     guard a.count == b.count else { return false }
     // Header names are compared several times per request: over the bytes in place when they are contiguous
     // (native strings always are), not through generic iterators.
@@ -309,9 +322,13 @@ enum RequestTarget {
         } else {
             let lower = target.prefix(8).map(asciiLower)
             let scheme: Int
-            if lower.starts(with: Array("http://".utf8)) { scheme = 7 }
-            else if lower.starts(with: Array("https://".utf8)) { scheme = 8 }
-            else { return nil }
+            if lower.starts(with: Array("http://".utf8)) {
+                scheme = 7
+            } else if lower.starts(with: Array("https://".utf8)) {
+                scheme = 8
+            } else {
+                return nil
+            }
             let rest = target[scheme...]
             guard let slash = rest.firstIndex(where: { $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: "?") }) else {
                 return ("/", nil)
@@ -325,7 +342,8 @@ enum RequestTarget {
         let rawPath = target[pathStart..<(question ?? target.count)]
         let query = question.map { String(decoding: target[($0 + 1)...], as: UTF8.self) }
         guard let decoded = percentDecode(rawPath, plusAsSpace: false),
-              let path = String(validating: decoded, as: UTF8.self) else { return nil }
+            let path = String(validating: decoded, as: UTF8.self)
+        else { return nil }
         return (path, query)
     }
 }

@@ -73,7 +73,8 @@ struct HeadParser {
                 }
             } else if end == lineStart {
                 guard let line = requestLine else { return .failed(400) }
-                let head = RequestHead(method: line.method, target: line.target, minorVersion: line.minor, fields: fields)
+                let head = RequestHead(
+                    method: line.method, target: line.target, minorVersion: line.minor, fields: fields)
                 return .complete(head, consumed: next)
             } else {
                 headerBytes += end - lineStart + 2
@@ -94,11 +95,15 @@ struct HeadParser {
         return .needMore
     }
 
-    private static func parseRequestLine(_ p: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int)
-        -> (method: String, target: [UInt8], minor: Int)? {
+    private static func parseRequestLine(
+        _ p: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int
+    )
+        -> (method: String, target: [UInt8], minor: Int)?
+    {
         guard let sp1 = firstIndex(of: 0x20, in: p, start, end), sp1 > start,
-              let sp2 = firstIndex(of: 0x20, in: p, sp1 + 1, end), sp2 > sp1 + 1,
-              end - (sp2 + 1) == 8 else { return nil }
+            let sp2 = firstIndex(of: 0x20, in: p, sp1 + 1, end), sp2 > sp1 + 1,
+            end - (sp2 + 1) == 8
+        else { return nil }
         for i in start..<sp1 where !isTokenByte(p[i]) { return nil }
         for i in (sp1 + 1)..<sp2 where !(0x21...0x7E).contains(p[i]) { return nil }
         let version = UnsafeBufferPointer(rebasing: p[(sp2 + 1)..<end])
@@ -116,7 +121,8 @@ struct HeadParser {
     private static func parseField(_ p: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> (String, String)? {
         // obs-fold (a continuation line) is rejected, as is whitespace before the colon.
         guard p[start] != 0x20, p[start] != 0x09,
-              let colon = firstIndex(of: UInt8(ascii: ":"), in: p, start, end), colon > start else { return nil }
+            let colon = firstIndex(of: UInt8(ascii: ":"), in: p, start, end), colon > start
+        else { return nil }
         for i in start..<colon where !isTokenByte(p[i]) { return nil }
         var valueStart = colon + 1
         var valueEnd = end
@@ -156,8 +162,9 @@ struct HeadParser {
     switch b {
     case 0x30...0x39, 0x41...0x5A, 0x61...0x7A: true
     case UInt8(ascii: "!"), UInt8(ascii: "#"), UInt8(ascii: "$"), UInt8(ascii: "%"), UInt8(ascii: "&"),
-         UInt8(ascii: "'"), UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "."),
-         UInt8(ascii: "^"), UInt8(ascii: "_"), UInt8(ascii: "`"), UInt8(ascii: "|"), UInt8(ascii: "~"): true
+        UInt8(ascii: "'"), UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "."),
+        UInt8(ascii: "^"), UInt8(ascii: "_"), UInt8(ascii: "`"), UInt8(ascii: "|"), UInt8(ascii: "~"):
+        true
     default: false
     }
 }
@@ -184,7 +191,8 @@ public enum RequestParsing {
         case .complete(let head, _):
             switch Framing.analyze(head, limits: limits) {
             case .failure(let status): return .refused(status)
-            case .success(let framing): return .request(method: head.method, path: framing.path, bodyLength: framing.contentLength)
+            case .success(let framing):
+                return .request(method: head.method, path: framing.path, bodyLength: framing.contentLength)
             }
         }
     }

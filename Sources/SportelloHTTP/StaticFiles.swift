@@ -28,7 +28,8 @@ public struct StaticFiles: HTTPResponder {
     /// Content types by file extension (also given to the copies in object storage).
     public static let contentTypes: [String: String] = [
         "html": "text/html; charset=utf-8", "htm": "text/html; charset=utf-8",
-        "css": "text/css; charset=utf-8", "js": "text/javascript; charset=utf-8", "mjs": "text/javascript; charset=utf-8",
+        "css": "text/css; charset=utf-8", "js": "text/javascript; charset=utf-8",
+        "mjs": "text/javascript; charset=utf-8",
         "svg": "image/svg+xml", "png": "image/png", "jpg": "image/jpeg", "jpeg": "image/jpeg", "gif": "image/gif",
         "webp": "image/webp", "avif": "image/avif", "ico": "image/x-icon",
         "ics": "text/calendar; charset=utf-8", "json": "application/json", "txt": "text/plain; charset=utf-8",
@@ -60,7 +61,8 @@ public struct StaticFiles: HTTPResponder {
         if let cache, let hit = cache.response(for: key, request: request) { return hit }
         guard let rootPath = resolvedRoot ?? Self.realPath(root) else { return notFound(request) }
         guard let resolved = resolveInside(rootPath, relative.isEmpty ? rootPath : rootPath + "/" + relative),
-              var info = Self.fileStatus(resolved) else { return notFound(request) }
+            var info = Self.fileStatus(resolved)
+        else { return notFound(request) }
         var file = resolved
         if info.isDirectory {
             guard path.hasSuffix("/") else {
@@ -71,7 +73,8 @@ public struct StaticFiles: HTTPResponder {
                 return response
             }
             guard let index = resolveInside(rootPath, resolved + "/index.html"),
-                  let indexInfo = Self.fileStatus(index), indexInfo.isRegular else { return notFound(request) }
+                let indexInfo = Self.fileStatus(index), indexInfo.isRegular
+            else { return notFound(request) }
             file = index
             info = indexInfo
         } else if !info.isRegular || path.hasSuffix("/") {
@@ -83,8 +86,9 @@ public struct StaticFiles: HTTPResponder {
     /// `root/404.html` with status 404 when present, else plain text.
     private func notFound(_ request: HTTPRequest) -> HTTPResponse {
         if let rootPath = resolvedRoot ?? Self.realPath(root),
-           let page = resolveInside(rootPath, rootPath + "/404.html"),
-           let response = serve(page, request: request, status: 404, conditional: false) {
+            let page = resolveInside(rootPath, rootPath + "/404.html"),
+            let response = serve(page, request: request, status: 404, conditional: false)
+        {
             return response
         }
         return .text(404, "404 Not Found\n")
@@ -96,12 +100,15 @@ public struct StaticFiles: HTTPResponder {
         return real
     }
 
-    private func serve(_ file: String, request: HTTPRequest, status: Int, conditional: Bool = true,
-                       cacheKey: StaticFileCache.Key? = nil) -> HTTPResponse? {
-        let ext = file.split(separator: "/").last.flatMap { name -> Substring? in
-            guard let dot = name.lastIndex(of: ".") else { return nil }
-            return name[name.index(after: dot)...]
-        }.map { $0.lowercased() } ?? ""
+    private func serve(
+        _ file: String, request: HTTPRequest, status: Int, conditional: Bool = true,
+        cacheKey: StaticFileCache.Key? = nil
+    ) -> HTTPResponse? {
+        let ext =
+            file.split(separator: "/").last.flatMap { name -> Substring? in
+                guard let dot = name.lastIndex(of: ".") else { return nil }
+                return name[name.index(after: dot)...]
+            }.map { $0.lowercased() } ?? ""
         let contentType = Self.contentTypes[ext] ?? "application/octet-stream"
         let isHTML = ext == "html" || ext == "htm"
 
@@ -117,7 +124,9 @@ public struct StaticFiles: HTTPResponder {
         var gzipFD: Int32 = -1
         var gzip = stat()
         var hasGzip = false
-        if lstat(file + ".gz", &gzip) == 0, (gzip.st_mode & S_IFMT) == S_IFREG, Self.mtimeNanos(gzip) >= Self.mtimeNanos(plain) {
+        if lstat(file + ".gz", &gzip) == 0, (gzip.st_mode & S_IFMT) == S_IFREG,
+            Self.mtimeNanos(gzip) >= Self.mtimeNanos(plain)
+        {
             hasGzip = true
             if Self.acceptsGzip(request.headers.values("Accept-Encoding")) {
                 gzipFD = open(file + ".gz", O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
@@ -151,7 +160,8 @@ public struct StaticFiles: HTTPResponder {
         headers += SecurityHeaders.all
 
         if conditional, status == 200, Self.notModified(request.headers, etag: etag, mtime: mtime) {
-            return HTTPResponse(status: 304, headers: headers.filter { $0.0 != "Content-Type" && $0.0 != "Content-Encoding" })
+            return HTTPResponse(
+                status: 304, headers: headers.filter { $0.0 != "Content-Type" && $0.0 != "Content-Encoding" })
         }
         if request.method == "HEAD" {
             headers.append(("Content-Length", String(size)))
@@ -159,8 +169,12 @@ public struct StaticFiles: HTTPResponder {
         }
         guard let body = Self.readAll(chosenFD, size: size) else { return nil }
         if let cache, let cacheKey, status == 200 {
-            cache.store(cacheKey, StaticFileCache.Entry(headers: headers, body: body, etag: etag, mtime: mtime,
-                                                        files: [(file, StaticFileCache.Identity(plain))] + (useGzip ? [(file + ".gz", StaticFileCache.Identity(gzip))] : [])))
+            cache.store(
+                cacheKey,
+                StaticFileCache.Entry(
+                    headers: headers, body: body, etag: etag, mtime: mtime,
+                    files: [(file, StaticFileCache.Identity(plain))]
+                        + (useGzip ? [(file + ".gz", StaticFileCache.Identity(gzip))] : [])))
         }
         return HTTPResponse(status: status, headers: headers, body: body)
     }
@@ -195,7 +209,11 @@ public struct StaticFiles: HTTPResponder {
                     let p = parameter.trimmed(of: " \t").lowercased()
                     if p.hasPrefix("q="), let q = Double(p.dropFirst(2)) { quality = q }
                 }
-                if coding == "gzip" || coding == "x-gzip" { gzip = quality > 0 } else if coding == "*" { star = quality > 0 }
+                if coding == "gzip" || coding == "x-gzip" {
+                    gzip = quality > 0
+                } else if coding == "*" {
+                    star = quality > 0
+                }
             }
         }
         return gzip ?? star ?? false
@@ -205,11 +223,17 @@ public struct StaticFiles: HTTPResponder {
         guard size > 0 else { return [] }
         var failed = false
         let bytes = [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
-            guard let base = buffer.baseAddress else { count = 0; return }
+            guard let base = buffer.baseAddress else {
+                count = 0
+                return
+            }
             var offset = 0
             while offset < size {
                 let n = pread(fd, base + offset, size - offset, off_t(offset))
-                if n > 0 { offset += n; continue }
+                if n > 0 {
+                    offset += n
+                    continue
+                }
                 if n < 0, errno == EINTR { continue }
                 if n < 0 { failed = true }
                 break
@@ -246,12 +270,13 @@ public struct StaticFiles: HTTPResponder {
         for byte in segment.utf8 {
             switch byte {
             case 0x30...0x39, 0x41...0x5A, 0x61...0x7A, UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"),
-                 UInt8(ascii: "~"), UInt8(ascii: "!"), UInt8(ascii: "$"), UInt8(ascii: "'"), UInt8(ascii: "("),
-                 UInt8(ascii: ")"), UInt8(ascii: "*"), UInt8(ascii: ","), UInt8(ascii: ";"), UInt8(ascii: "="),
-                 UInt8(ascii: ":"), UInt8(ascii: "@"), UInt8(ascii: "&"), UInt8(ascii: "+"):
+                UInt8(ascii: "~"), UInt8(ascii: "!"), UInt8(ascii: "$"), UInt8(ascii: "'"), UInt8(ascii: "("),
+                UInt8(ascii: ")"), UInt8(ascii: "*"), UInt8(ascii: ","), UInt8(ascii: ";"), UInt8(ascii: "="),
+                UInt8(ascii: ":"), UInt8(ascii: "@"), UInt8(ascii: "&"), UInt8(ascii: "+"):
                 out.unicodeScalars.append(Unicode.Scalar(byte))
             default:
-                out += "%" + String(byte >> 4, radix: 16, uppercase: true) + String(byte & 15, radix: 16, uppercase: true)
+                out +=
+                    "%" + String(byte >> 4, radix: 16, uppercase: true) + String(byte & 15, radix: 16, uppercase: true)
             }
         }
         return out
@@ -324,7 +349,8 @@ final class StaticFileCache: Sendable {
             }
         }
         if StaticFiles.notModified(request.headers, etag: entry.etag, mtime: entry.mtime) {
-            return HTTPResponse(status: 304, headers: entry.headers.filter { $0.0 != "Content-Type" && $0.0 != "Content-Encoding" })
+            return HTTPResponse(
+                status: 304, headers: entry.headers.filter { $0.0 != "Content-Type" && $0.0 != "Content-Encoding" })
         }
         if request.method == "HEAD" {
             return HTTPResponse(status: 200, headers: entry.headers + [("Content-Length", String(entry.body.count))])
@@ -339,7 +365,8 @@ extension StringProtocol {
         let bytes = Substring(self).utf8
         let isTrimmed = { (byte: UInt8) in set.utf8.contains(byte) }
         guard let first = bytes.firstIndex(where: { !isTrimmed($0) }),
-              let last = bytes.lastIndex(where: { !isTrimmed($0) }) else { return "" }
+            let last = bytes.lastIndex(where: { !isTrimmed($0) })
+        else { return "" }
         return String(decoding: bytes[first...last], as: UTF8.self)
     }
 }

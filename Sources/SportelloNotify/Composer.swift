@@ -29,7 +29,9 @@ public struct Composer: Sendable {
     }
 
     /// An absolute address of a public page, for messages read outside the site.
-    func absolute(_ page: PageID, language: String) -> String { comune.origin + renderer.layout.url(page, language: language) }
+    func absolute(_ page: PageID, language: String) -> String {
+        comune.origin + renderer.layout.url(page, language: language)
+    }
 
     /// What the receipt shows; the receipt page of the endpoint uses the same values.
     public func receiptValues(_ booking: Booking, language: String) -> TemplateFields {
@@ -41,9 +43,12 @@ public struct Composer: Sendable {
             "code": .string(booking.code),
             "state": .string(t.text("operator.stateNames.\(booking.state.rawValue)")),
             "when": .string(slot.map { renderer.whenText($0, t) } ?? ""),
-            "person": .object(["name": .string("\(booking.person.givenName) \(booking.person.familyName)"),
-                               "codiceFiscale": .string(booking.person.codiceFiscale), "notes": .string(booking.person.notes ?? "")]),
-            "presenter": .string(booking.person.presenterCodiceFiscale.map { "\(booking.person.presenterName ?? "") – \($0)" } ?? ""),
+            "person": .object([
+                "name": .string("\(booking.person.givenName) \(booking.person.familyName)"),
+                "codiceFiscale": .string(booking.person.codiceFiscale), "notes": .string(booking.person.notes ?? ""),
+            ]),
+            "presenter": .string(
+                booking.person.presenterCodiceFiscale.map { "\(booking.person.presenterName ?? "") – \($0)" } ?? ""),
             "bookedAt": .string(dateTime(booking.createdAt, t)),
             "lang": .string(language),
             "t": t.templateValue,
@@ -62,11 +67,15 @@ public struct Composer: Sendable {
         guard let service = renderer.catalogue.service(id: booking.slot.serviceID) else { return nil }
         let t = renderer.texts(language)
         let host = URL(string: comune.baseURL)?.host ?? "sportello"
-        return CalendarEvent(uid: "\(booking.code)@\(host)", sequence: cancelled ? 1 : 0, start: booking.slot.start, end: booking.slotEnd,
-                             stamp: booking.createdAt, summary: "\(service.text(for: language).name) – \(comune.name)", location: service.address,
-                             description: t.format("confirmed.calendarDescription", ["code": booking.code]), cancelled: cancelled,
-                             method: cancelled ? "CANCEL" : "REQUEST", organizer: (name: settings.fromName ?? comune.name, email: settings.from),
-                             attendee: booking.person.email.isEmpty ? nil : booking.person.email)
+        return CalendarEvent(
+            uid: "\(booking.code)@\(host)", sequence: cancelled ? 1 : 0, start: booking.slot.start,
+            end: booking.slotEnd,
+            stamp: booking.createdAt, summary: "\(service.text(for: language).name) – \(comune.name)",
+            location: service.address,
+            description: t.format("confirmed.calendarDescription", ["code": booking.code]), cancelled: cancelled,
+            method: cancelled ? "CANCEL" : "REQUEST",
+            organizer: (name: settings.fromName ?? comune.name, email: settings.from),
+            attendee: booking.person.email.isEmpty ? nil : booking.person.email)
     }
 
     /// The values a message template reads.
@@ -75,10 +84,16 @@ public struct Composer: Sendable {
         let t = renderer.texts(language)
         var values: TemplateFields
         if message.kind.isAboutPerson {
-            values = ["comune": .string(comune.name), "lang": .string(language), "t": t.templateValue,
-                      "person": .object(["name": .string(message.payload["name"] ?? ""), "codiceFiscale": .string(message.payload["codiceFiscale"] ?? "")]),
-                      "password": .string(message.payload["password"] ?? ""), "code": .string(message.payload["code"] ?? ""),
-                      "intro": .string(t.format("mail.\(message.kind).intro", ["codiceFiscale": message.payload["codiceFiscale"] ?? ""]))]
+            values = [
+                "comune": .string(comune.name), "lang": .string(language), "t": t.templateValue,
+                "person": .object([
+                    "name": .string(message.payload["name"] ?? ""),
+                    "codiceFiscale": .string(message.payload["codiceFiscale"] ?? ""),
+                ]),
+                "password": .string(message.payload["password"] ?? ""), "code": .string(message.payload["code"] ?? ""),
+                "intro": .string(
+                    t.format("mail.\(message.kind).intro", ["codiceFiscale": message.payload["codiceFiscale"] ?? ""])),
+            ]
         } else {
             guard let booking else { throw .bookingMissing(message.bookingID) }
             values = receiptValues(booking, language: language)
@@ -97,8 +112,12 @@ public struct Composer: Sendable {
             return t.format("mail.\(message.kind).subject", ["comune": comune.name])
         }
         let local = RomeTime.local(booking.slot.start)
-        return t.format("mail.\(message.kind).subject", ["service": service.text(for: message.language).name, "date": t.longDate(local.date),
-                                                          "comune": comune.name])
+        return t.format(
+            "mail.\(message.kind).subject",
+            [
+                "service": service.text(for: message.language).name, "date": t.longDate(local.date),
+                "comune": comune.name,
+            ])
     }
 
     public func mail(for message: OutboxMessage, booking: Booking?, now: Int64) throws(Failure) -> MailMessage {
@@ -116,34 +135,53 @@ public struct Composer: Sendable {
         var attachments: [MailMessage.Attachment] = []
         if let booking, message.kind == .confirmed || message.kind == .cancelled {
             if let event = calendarEvent(booking, language: message.language, cancelled: message.kind == .cancelled) {
-                attachments.append(.init(filename: "appuntamento-\(booking.code).ics",
-                                         contentType: "text/calendar; charset=utf-8; method=\(event.method)", bytes: Array(event.ics.utf8)))
+                attachments.append(
+                    .init(
+                        filename: "appuntamento-\(booking.code).ics",
+                        contentType: "text/calendar; charset=utf-8; method=\(event.method)",
+                        bytes: Array(event.ics.utf8)))
             }
             if message.kind == .confirmed {
                 do {
                     let receipt = try renderer.templates.render("mail/receipt", .object(values))
-                    attachments.append(.init(filename: "ricevuta-\(booking.code).html", contentType: "text/html; charset=utf-8", bytes: Array(receipt.utf8)))
+                    attachments.append(
+                        .init(
+                            filename: "ricevuta-\(booking.code).html", contentType: "text/html; charset=utf-8",
+                            bytes: Array(receipt.utf8)))
                 } catch {
                     throw .template("\(error)")
                 }
             }
         }
         let host = URL(string: comune.baseURL)?.host ?? "sportello.invalid"
-        return MailMessage(fromName: settings.fromName ?? comune.name, fromAddress: settings.from, toAddress: message.recipient, subject: subject,
-                           date: now, messageID: "outbox-\(message.id).\(message.kind)@\(host)", text: text, html: html, attachments: attachments)
+        return MailMessage(
+            fromName: settings.fromName ?? comune.name, fromAddress: settings.from, toAddress: message.recipient,
+            subject: subject,
+            date: now, messageID: "outbox-\(message.id).\(message.kind)@\(host)", text: text, html: html,
+            attachments: attachments)
     }
 
     public func sms(for message: OutboxMessage, booking: Booking?) throws(Failure) -> String {
         let t = renderer.texts(message.language)
         if message.kind.isAboutPerson {
-            return t.format("sms.\(message.kind)", ["comune": comune.name, "codiceFiscale": message.payload["codiceFiscale"] ?? "",
-                                                     "password": message.payload["password"] ?? "", "code": message.payload["code"] ?? ""])
+            return t.format(
+                "sms.\(message.kind)",
+                [
+                    "comune": comune.name, "codiceFiscale": message.payload["codiceFiscale"] ?? "",
+                    "password": message.payload["password"] ?? "", "code": message.payload["code"] ?? "",
+                ])
         }
-        guard let booking, let service = renderer.catalogue.service(id: booking.slot.serviceID) else { throw .bookingMissing(message.bookingID) }
+        guard let booking, let service = renderer.catalogue.service(id: booking.slot.serviceID) else {
+            throw .bookingMissing(message.bookingID)
+        }
         let local = RomeTime.local(booking.slot.start)
         let reason = message.payload["reason"] ?? booking.cancelReason
-        return t.format("sms.\(message.kind)", ["comune": comune.name, "code": booking.code, "service": service.text(for: message.language).name,
-                                                "date": t.shortDate(local.date), "time": LocalTime(minutes: local.minutes)?.description ?? "",
-                                                "reason": reason.map { " \($0)" } ?? ""])
+        return t.format(
+            "sms.\(message.kind)",
+            [
+                "comune": comune.name, "code": booking.code, "service": service.text(for: message.language).name,
+                "date": t.shortDate(local.date), "time": LocalTime(minutes: local.minutes)?.description ?? "",
+                "reason": reason.map { " \($0)" } ?? "",
+            ])
     }
 }

@@ -1,8 +1,9 @@
+import Foundation
+import SportelloStore
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import Foundation
-import SportelloStore
 
 /// Hands a message to an outside program (sendmail, an SMS gateway command) so that a worker killed at any
 /// moment, or a program slower than the worker is willing to wait, never causes a second send.
@@ -56,8 +57,10 @@ public struct Courier: Sendable {
 
     /// Runs `command` with the message on standard input; `onStart` learns the wrapper's pid (for the outbox
     /// listing: nothing relies on it). Waits up to `timeout`, or while `keepWaiting` holds.
-    public func deliver(_ body: [UInt8], id: Int64, command: [String], onStart: (Int32) throws -> Void,
-                        keepWaiting: () -> Bool = { true }) -> Outcome {
+    public func deliver(
+        _ body: [UInt8], id: Int64, command: [String], onStart: (Int32) throws -> Void,
+        keepWaiting: () -> Bool = { true }
+    ) -> Outcome {
         guard let program = command.first else { return .failed("no delivery command is configured") }
         return underLock(id) { base, lock in
             cleanUp(base, keepingLock: true)
@@ -155,7 +158,9 @@ public struct Courier: Sendable {
         for file in [".lock", ".status"] {
             // A missing or empty file is the normal "no status yet" (each version writes only one of the two).
             if let status = try? String(contentsOfFile: base + file, encoding: .utf8),
-               case let code = status.trimmingCharacters(in: .whitespacesAndNewlines), !code.isEmpty, code.allSatisfy(\.isNumber) {
+                case let code = status.trimmingCharacters(in: .whitespacesAndNewlines), !code.isEmpty,
+                code.allSatisfy(\.isNumber)
+            {
                 return code
             }
         }
@@ -171,13 +176,18 @@ public struct Courier: Sendable {
             let errors = [".started", ".error"].compactMap { try? String(contentsOfFile: base + $0, encoding: .utf8) }
                 .joined().trimmingCharacters(in: .whitespacesAndNewlines)
             cleanUp(base)
-            let hint = ["126": " (the program cannot be run: check its permissions)",
-                        "127": " (the program was not found: install an MTA such as msmtp, or fix notifications.sendmailPath / smsCommand)"][code] ?? ""
+            let hint =
+                [
+                    "126": " (the program cannot be run: check its permissions)",
+                    "127":
+                        " (the program was not found: install an MTA such as msmtp, or fix notifications.sendmailPath / smsCommand)",
+                ][code] ?? ""
             return .failed("exit status \(code)\(hint)\(errors.isEmpty ? "" : ": \(String(errors.prefix(400)))")")
         }
         if FileManager.default.fileExists(atPath: base + ".started") {
             cleanUp(base)
-            return .failed("the delivery was interrupted while the program ran: it may or may not have accepted the message")
+            return .failed(
+                "the delivery was interrupted while the program ran: it may or may not have accepted the message")
         }
         return nil
     }
@@ -205,7 +215,8 @@ public struct Courier: Sendable {
 
     private static func isZombie(_ pid: Int32) -> Bool {
         guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-              let close = stat.lastIndex(of: ")") else { return false }
+            let close = stat.lastIndex(of: ")")
+        else { return false }
         return stat[stat.index(after: close)...].trimmingCharacters(in: .whitespaces).hasPrefix("Z")
     }
 }
@@ -294,7 +305,10 @@ struct Wrapper {
             if ready == 0 && (left <= 0 || !keepWaiting()) {
                 let pid = pid
                 let descriptor = exited
-                Thread { Self.reap(pid); Glibc.close(descriptor) }.start()
+                Thread {
+                    Self.reap(pid)
+                    Glibc.close(descriptor)
+                }.start()
                 return nil
             }
         }
@@ -329,7 +343,9 @@ struct HandOverLock {
 
     init(_ path: String) throws {
         descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
-        guard descriptor >= 0 else { throw Failure(description: "cannot open \(path): \(String(cString: strerror(errno)))") }
+        guard descriptor >= 0 else {
+            throw Failure(description: "cannot open \(path): \(String(cString: strerror(errno)))")
+        }
         fchmod(descriptor, 0o600)
         acquired = flock(descriptor, LOCK_EX | LOCK_NB) == 0
         if !acquired { Glibc.close(descriptor) }

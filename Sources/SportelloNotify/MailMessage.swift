@@ -28,8 +28,10 @@ public struct MailMessage: Sendable {
     public var html: String?
     public var attachments: [Attachment]
 
-    public init(fromName: String, fromAddress: String, toAddress: String, subject: String, date: Int64, messageID: String,
-                text: String, html: String? = nil, attachments: [Attachment] = []) {
+    public init(
+        fromName: String, fromAddress: String, toAddress: String, subject: String, date: Int64, messageID: String,
+        text: String, html: String? = nil, attachments: [Attachment] = []
+    ) {
         self.fromName = fromName
         self.fromAddress = fromAddress
         self.toAddress = toAddress
@@ -54,11 +56,18 @@ public struct MailMessage: Sendable {
         let alternative = Self.boundary("alt", messageID)
         let mixed = Self.boundary("mixed", messageID)
         var body: [String] = []
-        let textPart = ["Content-Type: text/plain; charset=utf-8", "Content-Transfer-Encoding: quoted-printable", "", Self.quotedPrintable(text)]
+        let textPart = [
+            "Content-Type: text/plain; charset=utf-8", "Content-Transfer-Encoding: quoted-printable", "",
+            Self.quotedPrintable(text),
+        ]
         var content: [String]
         if let html {
-            let htmlPart = ["Content-Type: text/html; charset=utf-8", "Content-Transfer-Encoding: quoted-printable", "", Self.quotedPrintable(html)]
-            content = ["Content-Type: multipart/alternative; boundary=\"\(alternative)\"", "", "--\(alternative)"] + textPart
+            let htmlPart = [
+                "Content-Type: text/html; charset=utf-8", "Content-Transfer-Encoding: quoted-printable", "",
+                Self.quotedPrintable(html),
+            ]
+            content =
+                ["Content-Type: multipart/alternative; boundary=\"\(alternative)\"", "", "--\(alternative)"] + textPart
                 + ["--\(alternative)"] + htmlPart + ["--\(alternative)--"]
         } else {
             content = textPart
@@ -66,12 +75,18 @@ public struct MailMessage: Sendable {
         if attachments.isEmpty {
             body = content
         } else {
-            body = ["Content-Type: multipart/mixed; boundary=\"\(mixed)\"", "", "This is a MIME message.", "--\(mixed)"] + content
+            body =
+                ["Content-Type: multipart/mixed; boundary=\"\(mixed)\"", "", "This is a MIME message.", "--\(mixed)"]
+                + content
             for attachment in attachments {
                 // Parameters on continuation lines keep every header line short (RFC 5322 §2.2.3).
-                body += ["--\(mixed)", "Content-Type: \(attachment.contentType.replacingOccurrences(of: "; ", with: ";\r\n "));\r\n name=\"\(attachment.filename)\"",
-                         "Content-Disposition: attachment;\r\n filename=\"\(attachment.filename)\"", "Content-Transfer-Encoding: base64", "",
-                         Self.base64Lines(attachment.bytes)]
+                body += [
+                    "--\(mixed)",
+                    "Content-Type: \(attachment.contentType.replacingOccurrences(of: "; ", with: ";\r\n "));\r\n name=\"\(attachment.filename)\"",
+                    "Content-Disposition: attachment;\r\n filename=\"\(attachment.filename)\"",
+                    "Content-Transfer-Encoding: base64", "",
+                    Self.base64Lines(attachment.bytes),
+                ]
             }
             body.append("--\(mixed)--")
         }
@@ -110,20 +125,27 @@ public struct MailMessage: Sendable {
         var runs: [(encoded: Bool, words: [Substring])] = []
         for word in clean.split(separator: " ") {
             let encoded = needsEncoding(word)
-            if let last = runs.last, last.encoded == encoded { runs[runs.count - 1].words.append(word) } else { runs.append((encoded, [word])) }
+            if let last = runs.last, last.encoded == encoded {
+                runs[runs.count - 1].words.append(word)
+            } else {
+                runs.append((encoded, [word]))
+            }
         }
         return runs.map { run in
             let text = run.words.joined(separator: " ")
             if run.encoded { return encodedWord(text, bytesPerWord: 45) }
             guard text.contains(where: { specials.contains($0) }) else { return text }
-            return "\"" + text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+            return "\"" + text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+                + "\""
         }.joined(separator: " ")
     }
 
     /// RFC 2047 "B" encoded-words for text that is not plain ASCII, split so each word stays under 75
     /// characters and no UTF-8 sequence is cut.
     public static func encodedWord(_ text: String, bytesPerWord: Int = 39) -> String {
-        guard text.unicodeScalars.contains(where: { !$0.isASCII || $0.value < 32 }) || text.contains("=?") else { return text }
+        guard text.unicodeScalars.contains(where: { !$0.isASCII || $0.value < 32 }) || text.contains("=?") else {
+            return text
+        }
         var words: [String] = []
         var chunk: [UInt8] = []
         for character in text {
@@ -168,7 +190,9 @@ public struct MailMessage: Sendable {
     }
 
     static func base64Lines(_ bytes: [UInt8]) -> String {
-        Data(bytes).base64EncodedString(options: [.lineLength76Characters, .endLineWithCarriageReturn, .endLineWithLineFeed])
+        Data(bytes).base64EncodedString(options: [
+            .lineLength76Characters, .endLineWithCarriageReturn, .endLineWithLineFeed,
+        ])
     }
 
     /// "Wed, 25 Nov 2026 09:30:00 +0000"

@@ -1,10 +1,11 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Foundation
 import SportelloCore
 import SportelloSite
 import SportelloStore
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 public struct DeliveryReport: Sendable, Equatable {
     public var delivered = 0
@@ -48,10 +49,14 @@ public struct Notifier: Sendable {
             secrets.sweep(referenced: pending, now: clock())
         }
         if settings.reminderHoursBefore > 0 {
-            report.remindersQueued = logged("queue reminders", {
-                try outbox.queueReminders(now: clock(), hoursBefore: settings.reminderHoursBefore, email: settings.email,
-                                          sms: settings.sms)
-            }) ?? 0
+            report.remindersQueued =
+                logged(
+                    "queue reminders",
+                    {
+                        try outbox.queueReminders(
+                            now: clock(), hoursBefore: settings.reminderHoursBefore, email: settings.email,
+                            sms: settings.sms)
+                    }) ?? 0
         }
         // Up to `handOvers` messages at once, each on its own thread: a hand-over mostly waits for a program,
         // so one at a time left mail far behind a rush's bookings. Each message is still claimed by exactly one
@@ -81,9 +86,10 @@ public struct Notifier: Sendable {
             guard free.wait(timeout: .now() + .milliseconds(50)) == .success else { continue }
             var taken = 1
             while taken < min(Self.handOvers, remaining) && free.wait(timeout: .now()) == .success { taken += 1 }
-            let claimed = logged("claim") {
-                try outbox.claimDue(now: clock(), lease: lease, worker: Self.worker, limit: taken)
-            } ?? []
+            let claimed =
+                logged("claim") {
+                    try outbox.claimDue(now: clock(), lease: lease, worker: Self.worker, limit: taken)
+                } ?? []
             for _ in claimed.count..<taken { free.signal() }
             if claimed.isEmpty { break }
             remaining -= claimed.count
@@ -165,11 +171,15 @@ public struct Notifier: Sendable {
         }
     }
 
-    func deliver(_ message: OutboxMessage, _ now: Int64, _ report: inout DeliveryReport, keepGoing: () -> Bool = { true }) {
+    func deliver(
+        _ message: OutboxMessage, _ now: Int64, _ report: inout DeliveryReport, keepGoing: () -> Bool = { true }
+    ) {
         func fail(_ error: String, attempts: Int? = nil) {
-            let dead = logged("mark failed") {
-                try outbox.markFailed(id: message.id, now: now, error: error, maxAttempts: attempts ?? settings.maxAttempts)
-            } ?? false
+            let dead =
+                logged("mark failed") {
+                    try outbox.markFailed(
+                        id: message.id, now: now, error: error, maxAttempts: attempts ?? settings.maxAttempts)
+                } ?? false
             if dead {
                 report.dead += 1
                 forgetSecret(message)
@@ -177,15 +187,24 @@ public struct Notifier: Sendable {
                 report.failed += 1
             }
             // The program's own words may quote the address: the log names the message, never the person.
-            let words = message.recipient.isEmpty ? error : error.replacingOccurrences(of: message.recipient, with: "[recipient]")
-            Log.warning("notification_failed", ["id": .int(message.id), "kind": .text(message.kind.rawValue),
-                                                "channel": .text(message.channel.rawValue),
-                                                "attempt": .int(Int64(message.attempts + 1)), "dead": .text(dead ? "yes" : "no"),
-                                                "error": .text(String(words.prefix(300)))])
+            let words =
+                message.recipient.isEmpty
+                ? error : error.replacingOccurrences(of: message.recipient, with: "[recipient]")
+            Log.warning(
+                "notification_failed",
+                [
+                    "id": .int(message.id), "kind": .text(message.kind.rawValue),
+                    "channel": .text(message.channel.rawValue),
+                    "attempt": .int(Int64(message.attempts + 1)), "dead": .text(dead ? "yes" : "no"),
+                    "error": .text(String(words.prefix(300))),
+                ])
         }
         var message = message
         if let name = message.payload[SecretFiles.payloadKey] {
-            guard let password = secrets.read(name) else { return fail("the password of this message is gone: the citizen can ask for new credentials", attempts: 1) }
+            guard let password = secrets.read(name) else {
+                return fail(
+                    "the password of this message is gone: the citizen can ask for new credentials", attempts: 1)
+            }
             message = message.adding(["password": password])
         }
         let booking: Booking?
@@ -209,10 +228,13 @@ public struct Notifier: Sendable {
                 body = Array(try composer.mail(for: message, booking: booking, now: now).rendered.utf8)
                 command = [settings.sendmailPath, "-t", "-i"]
             case .sms:
-                guard settings.sms, !settings.smsCommand.isEmpty else { return fail("SMS is turned off in the configuration", attempts: 1) }
+                guard settings.sms, !settings.smsCommand.isEmpty else {
+                    return fail("SMS is turned off in the configuration", attempts: 1)
+                }
                 // Also for what is queued without the limits (reminders): the comune pays for every SMS.
                 guard composer.renderer.catalogue.configuration.limits.smsAllowed(to: message.recipient) else {
-                    return fail("SMS not sent: the number is not a mobile of a country in limits.smsCountryCodes", attempts: 1)
+                    return fail(
+                        "SMS not sent: the number is not a mobile of a country in limits.smsCountryCodes", attempts: 1)
                 }
                 body = Array(try composer.sms(for: message, booking: booking).utf8)
                 command = settings.smsCommand + [message.recipient]
@@ -220,8 +242,10 @@ public struct Notifier: Sendable {
         } catch {
             return fail("\(error)")
         }
-        switch courier.deliver(body, id: message.id, command: command, onStart: { try outbox.handedOff(id: message.id, to: $0) },
-                               keepWaiting: keepGoing) {
+        switch courier.deliver(
+            body, id: message.id, command: command, onStart: { try outbox.handedOff(id: message.id, to: $0) },
+            keepWaiting: keepGoing)
+        {
         case .delivered:
             recordSent(message, now)
             report.delivered += 1
@@ -235,4 +259,3 @@ public struct Notifier: Sendable {
         }
     }
 }
-

@@ -1,10 +1,11 @@
+import Foundation
+import Synchronization
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import Foundation
-import Synchronization
 
 /// A page or file that could not be written, with the system's reason: the publisher reports it and /api/health shows
 /// it.
@@ -53,7 +54,9 @@ public enum AtomicFile {
         var info = stat()
         guard stat(reference, &info) == 0 else { throw FileWriteError(path: reference, operation: "stat", code: errno) }
         var times = [info.st_atim, info.st_mtim]
-        guard utimensat(AT_FDCWD, path, &times, 0) == 0 else { throw FileWriteError(path: path, operation: "utimensat", code: errno) }
+        guard utimensat(AT_FDCWD, path, &times, 0) == 0 else {
+            throw FileWriteError(path: path, operation: "utimensat", code: errno)
+        }
     }
 
     private static func swapIn(_ temporary: String, at path: String) throws {
@@ -130,7 +133,10 @@ public enum AtomicFile {
             }
             return true
         }
-        return complete && existing.withUnsafeBytes { old in bytes.withUnsafeBytes { new in memcmp(old.baseAddress!, new.baseAddress!, new.count) == 0 } }
+        return complete
+            && existing.withUnsafeBytes { old in
+                bytes.withUnsafeBytes { new in memcmp(old.baseAddress!, new.baseAddress!, new.count) == 0 }
+            }
     }
 
     /// Creates a folder and any missing parents (a full build makes one per service).
@@ -138,9 +144,13 @@ public enum AtomicFile {
         if mkdir(path, 0o755) == 0 || errno == EEXIST { return }
         guard errno == ENOENT else { throw FileWriteError(path: path, operation: "mkdir", code: errno) }
         let parent = (path as NSString).deletingLastPathComponent
-        guard !parent.isEmpty, parent != path else { throw FileWriteError(path: path, operation: "mkdir", code: ENOENT) }
+        guard !parent.isEmpty, parent != path else {
+            throw FileWriteError(path: path, operation: "mkdir", code: ENOENT)
+        }
         try createDirectory(parent)
-        if mkdir(path, 0o755) != 0 && errno != EEXIST { throw FileWriteError(path: path, operation: "mkdir", code: errno) }
+        if mkdir(path, 0o755) != 0 && errno != EEXIST {
+            throw FileWriteError(path: path, operation: "mkdir", code: errno)
+        }
     }
 
     /// Removes from `folder` (not its subfolders) the temporary files of writers that died before their rename
@@ -154,7 +164,9 @@ public enum AtomicFile {
         for name in names {
             guard let marker = name.range(of: ".tmp-", options: .backwards) else { continue }
             let parts = name[marker.upperBound...].split(separator: "-")
-            guard parts.count == 2, let pid = Int32(parts[0]), UInt64(parts[1]) != nil, pid > 0, pid != processID else { continue }
+            guard parts.count == 2, let pid = Int32(parts[0]), UInt64(parts[1]) != nil, pid > 0, pid != processID else {
+                continue
+            }
             if kill(pid, 0) == 0 || errno != ESRCH { continue }
             if unlink(folder.hasSuffix("/") ? folder + name : "\(folder)/\(name)") == 0 { removed += 1 }
         }

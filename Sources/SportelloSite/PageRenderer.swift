@@ -43,28 +43,42 @@ public struct PageRenderer: Sendable {
             "cancel": .string(layout.url(.cancel, language: language)),
             "account": .string(layout.url(.account, language: language)),
         ]
-        if let number = comune.tollFreeNumber { site["tollFree"] = .string(number); site["tollFreeHref"] = .string("tel:" + number.filter { $0.isNumber }) }
-        if let phone = comune.phone { site["phone"] = .string(phone); site["phoneHref"] = .string("tel:" + phone.filter { $0.isNumber }) }
+        if let number = comune.tollFreeNumber {
+            site["tollFree"] = .string(number)
+            site["tollFreeHref"] = .string("tel:" + number.filter { $0.isNumber })
+        }
+        if let phone = comune.phone {
+            site["phone"] = .string(phone)
+            site["phoneHref"] = .string("tel:" + phone.filter { $0.isNumber })
+        }
         if let email = comune.email { site["email"] = .string(email) }
         if let website = comune.website { site["website"] = .string(website) }
         let alternates: [TemplateValue] = languages.filter { $0 != language }.map { other in
-            .object(["lang": .string(other), "label": .string(texts(other).text("language.name")), "url": .string(layout.url(page, language: other))])
+            .object([
+                "lang": .string(other), "label": .string(texts(other).text("language.name")),
+                "url": .string(layout.url(page, language: other)),
+            ])
         }
-        return ["site": .object(site), "t": t.templateValue, "lang": .string(language), "alternates": .list(alternates)]
+        return [
+            "site": .object(site), "t": t.templateValue, "lang": .string(language), "alternates": .list(alternates),
+        ]
     }
 
     /// Renders a page body inside the layout.
-    public func page(_ name: String, title: String, language: String, pageID: PageID, context: TemplateFields,
-              breadcrumb: [(String, String?)], into buffer: inout [UInt8]) throws {
+    public func page(
+        _ name: String, title: String, language: String, pageID: PageID, context: TemplateFields,
+        breadcrumb: [(String, String?)], into buffer: inout [UInt8]
+    ) throws {
         var values = siteContext(language: language, page: pageID)
         for (key, value) in context { values[key] = value }
         values["title"] = .string(title)
-        values["breadcrumb"] = .list(breadcrumb.enumerated().map { index, item in
-            var crumb: TemplateFields = ["name": .string(item.0)]
-            if let url = item.1 { crumb["url"] = .string(url) }
-            if index == breadcrumb.count - 1 { crumb["current"] = true }
-            return .object(crumb)
-        })
+        values["breadcrumb"] = .list(
+            breadcrumb.enumerated().map { index, item in
+                var crumb: TemplateFields = ["name": .string(item.0)]
+                if let url = item.1 { crumb["url"] = .string(url) }
+                if index == breadcrumb.count - 1 { crumb["current"] = true }
+                return .object(crumb)
+            })
         var body: [UInt8] = []
         body.reserveCapacity(32 * 1024)
         try templates.render(name, .object(values), into: &body)
@@ -87,20 +101,34 @@ public struct PageRenderer: Sendable {
             "hasDocuments": .bool(!text.documents.isEmpty),
             "capacity": .string(String(service.capacity)),
             "schedule": scheduleValue(service.schedule, t),
-            "seasons": .list(service.seasons.map { season in
-                func dayMonth(_ day: MonthDay) -> String { t.format("service.dayMonth", ["day": String(day.day), "month": t.text("month.\(day.month)")]) }
-                return .object(["period": .string(t.format("service.season", ["from": dayMonth(season.from), "to": dayMonth(season.to)])),
-                                "schedule": scheduleValue(season.schedule, t)])
-            }),
+            "seasons": .list(
+                service.seasons.map { season in
+                    func dayMonth(_ day: MonthDay) -> String {
+                        t.format("service.dayMonth", ["day": String(day.day), "month": t.text("month.\(day.month)")])
+                    }
+                    return .object([
+                        "period": .string(
+                            t.format("service.season", ["from": dayMonth(season.from), "to": dayMonth(season.to)])),
+                        "schedule": scheduleValue(season.schedule, t),
+                    ])
+                }),
         ]
         if !service.pauses.isEmpty {
-            value["pauses"] = .string(t.format("service.pauses", ["ranges": service.pauses.map { "\($0.start)–\($0.end)" }.joined(separator: ", ")]))
+            value["pauses"] = .string(
+                t.format(
+                    "service.pauses", ["ranges": service.pauses.map { "\($0.start)–\($0.end)" }.joined(separator: ", ")]
+                ))
         }
         if let address = service.address { value["address"] = .string(address) }
         if let coordinates = service.coordinates {
-            value["mapURL"] = .string("https://www.openstreetmap.org/?mlat=\(coordinates.latitude)&mlon=\(coordinates.longitude)#map=18/\(coordinates.latitude)/\(coordinates.longitude)")
+            value["mapURL"] = .string(
+                "https://www.openstreetmap.org/?mlat=\(coordinates.latitude)&mlon=\(coordinates.longitude)#map=18/\(coordinates.latitude)/\(coordinates.longitude)"
+            )
         }
-        if let phone = service.phone { value["phone"] = .string(phone); value["phoneHref"] = .string("tel:" + phone.filter { $0.isNumber }) }
+        if let phone = service.phone {
+            value["phone"] = .string(phone)
+            value["phoneHref"] = .string("tel:" + phone.filter { $0.isNumber })
+        }
         if let email = service.email { value["email"] = .string(email) }
         if let office = service.ancestorIDs.last.flatMap({ catalogue.entry(id: $0) }) {
             value["office"] = .string(office.text(for: language).name)
@@ -110,39 +138,51 @@ public struct PageRenderer: Sendable {
 
     /// Opening hours as "weekday: ranges" lines, working days only.
     func scheduleValue(_ schedule: [Weekday: [TimeRange]], _ t: Translations) -> TemplateValue {
-        .list(Weekday.allCases.compactMap { day in
-            guard let ranges = schedule[day], !ranges.isEmpty else { return nil }
-            return .object(["day": .string(t.text("weekday.\(day.rawValue)")),
-                            "hours": .string(ranges.map { "\($0.start)–\($0.end)" }.joined(separator: ", "))])
-        })
+        .list(
+            Weekday.allCases.compactMap { day in
+                guard let ranges = schedule[day], !ranges.isEmpty else { return nil }
+                return .object([
+                    "day": .string(t.text("weekday.\(day.rawValue)")),
+                    "hours": .string(ranges.map { "\($0.start)–\($0.end)" }.joined(separator: ", ")),
+                ])
+            })
     }
 
     func breadcrumb(for service: Service, language: String, current: Bool) -> [(String, String?)] {
-        var crumbs: [(String, String?)] = [(texts(language).text("nav.home"), layout.url(.catalogue, language: language))]
+        var crumbs: [(String, String?)] = [
+            (texts(language).text("nav.home"), layout.url(.catalogue, language: language))
+        ]
         for ancestor in service.ancestorIDs {
             if let entry = catalogue.entry(id: ancestor) { crumbs.append((entry.text(for: language).name, nil)) }
         }
-        crumbs.append((service.text(for: language).name, current ? nil : layout.url(.service(service.id), language: language)))
+        crumbs.append(
+            (service.text(for: language).name, current ? nil : layout.url(.service(service.id), language: language)))
         return crumbs
     }
 
     /// "giovedì 26 novembre 2026, 09:10–09:30": a slot as every page and message names it.
     public func whenText(_ slot: Slot, _ t: Translations) -> String {
-        t.format("when.slot", ["date": t.longDate(slot.date), "start": slot.start.description, "end": slot.end.description])
+        t.format(
+            "when.slot", ["date": t.longDate(slot.date), "start": slot.start.description, "end": slot.end.description])
     }
 
     func nextFreeValue(_ next: SlotAvailability?, service: Service, language: String) -> TemplateValue {
         let t = texts(language)
         guard let next else { return .string("") }
         return .object([
-            "text": .string(t.format("service.nextFree", ["date": t.longDate(next.slot.date), "time": next.slot.start.description])),
-            "url": .string(layout.url(.week(service.id, monday: next.slot.date.mondayOfWeek), language: language) + "#slot-\(next.slot.startInstant)"),
+            "text": .string(
+                t.format("service.nextFree", ["date": t.longDate(next.slot.date), "time": next.slot.start.description])),
+            "url": .string(
+                layout.url(.week(service.id, monday: next.slot.date.mondayOfWeek), language: language)
+                    + "#slot-\(next.slot.startInstant)"),
         ])
     }
 
     // MARK: Pages
 
-    public func renderCatalogue(language: String, nextFree: [String: SlotAvailability?], into buffer: inout [UInt8]) throws {
+    public func renderCatalogue(
+        language: String, nextFree: [String: SlotAvailability?], into buffer: inout [UInt8]
+    ) throws {
         let t = texts(language)
         func entryValue(_ entry: CatalogueEntry) -> TemplateValue {
             let text = entry.text(for: language)
@@ -157,57 +197,83 @@ public struct PageRenderer: Sendable {
             }
             if !entry.children.isEmpty {
                 value["children"] = .list(entry.children.map(entryValue))
-                if let address = entry.definition.address, entry.serviceID == nil { value["address"] = .string(address) }
+                if let address = entry.definition.address, entry.serviceID == nil {
+                    value["address"] = .string(address)
+                }
             }
             return .object(value)
         }
-        try page("catalogue", title: t.text("catalogue.title"), language: language, pageID: .catalogue,
-                 context: ["entries": .list(catalogue.roots.map(entryValue)),
-                           // "Prenota per un'altra persona" before choosing a service's slot: which service, for whom.
-                           "forOther": .object(["action": .string(layout.api(.beneficiary)), "services": .list(catalogue.services.map { service in
-                               .object(["id": .string(service.id), "name": .string(service.text(for: language).name)])
-                           })])],
-                 breadcrumb: [(t.text("nav.home"), nil)], into: &buffer)
+        try page(
+            "catalogue", title: t.text("catalogue.title"), language: language, pageID: .catalogue,
+            context: [
+                "entries": .list(catalogue.roots.map(entryValue)),
+                // "Prenota per un'altra persona" before choosing a service's slot: which service, for whom.
+                "forOther": .object([
+                    "action": .string(layout.api(.beneficiary)),
+                    "services": .list(
+                        catalogue.services.map { service in
+                            .object(["id": .string(service.id), "name": .string(service.text(for: language).name)])
+                        }),
+                ]),
+            ],
+            breadcrumb: [(t.text("nav.home"), nil)], into: &buffer)
     }
 
-    public func renderService(_ service: Service, language: String, today: CivilDate, nextFree: SlotAvailability?, into buffer: inout [UInt8]) throws {
+    public func renderService(
+        _ service: Service, language: String, today: CivilDate, nextFree: SlotAvailability?, into buffer: inout [UInt8]
+    ) throws {
         var context: TemplateFields = ["service": .object(serviceValue(service, language: language))]
         context["bookURL"] = .string(layout.url(.week(service.id, monday: today.mondayOfWeek), language: language))
         context["next"] = nextFreeValue(nextFree, service: service, language: language)
         context["forOther"] = .object(["action": .string(layout.api(.beneficiary)), "serviceID": .string(service.id)])
-        try page("service", title: service.text(for: language).name, language: language, pageID: .service(service.id),
-                 context: context, breadcrumb: breadcrumb(for: service, language: language, current: true), into: &buffer)
+        try page(
+            "service", title: service.text(for: language).name, language: language, pageID: .service(service.id),
+            context: context, breadcrumb: breadcrumb(for: service, language: language, current: true), into: &buffer)
     }
 
     /// `serviceFacts` is `serviceValue(service, language:)`, passed in when the caller renders many weeks of one service.
-    public func renderWeek(_ service: Service, grid: WeekGrid, weeks: [CivilDate], language: String, serviceFacts: TemplateFields? = nil,
-                           into buffer: inout [UInt8]) throws {
+    public func renderWeek(
+        _ service: Service, grid: WeekGrid, weeks: [CivilDate], language: String, serviceFacts: TemplateFields? = nil,
+        into buffer: inout [UInt8]
+    ) throws {
         let t = texts(language)
         let monday = grid.monday
         let sunday = monday.adding(days: 6)
         var week: TemplateFields = [
-            "label": .string(t.format("week.range", ["from": t.longDate(monday), "to": t.longDate(sunday)])),
+            "label": .string(t.format("week.range", ["from": t.longDate(monday), "to": t.longDate(sunday)]))
         ]
         if let index = weeks.firstIndex(of: monday) {
             if index > 0 {
-                week["previous"] = .object(["url": .string(layout.url(.week(service.id, monday: weeks[index - 1]), language: language))])
+                week["previous"] = .object([
+                    "url": .string(layout.url(.week(service.id, monday: weeks[index - 1]), language: language))
+                ])
             }
             if index + 1 < weeks.count {
-                week["next"] = .object(["url": .string(layout.url(.week(service.id, monday: weeks[index + 1]), language: language))])
+                week["next"] = .object([
+                    "url": .string(layout.url(.week(service.id, monday: weeks[index + 1]), language: language))
+                ])
             }
         }
         let dayNames = grid.days.map { t.longDate($0.date) }
-        week["days"] = .list(grid.days.enumerated().map { index, day in
-            var value: TemplateFields = ["label": .string(t.shortDate(day.date)), "long": .string(dayNames[index]),
-                                                  "iso": .string(day.date.description)]
-            if let reason = day.closedReason { value["closed"] = .string(closedText(reason, t)) }
-            return .object(value)
-        })
-        let stateTexts = Dictionary(uniqueKeysWithValues: CellState.allCases.map { ($0, t.text("state.\($0.rawValue)")) })
+        week["days"] = .list(
+            grid.days.enumerated().map { index, day in
+                var value: TemplateFields = [
+                    "label": .string(t.shortDate(day.date)), "long": .string(dayNames[index]),
+                    "iso": .string(day.date.description),
+                ]
+                if let reason = day.closedReason { value["closed"] = .string(closedText(reason, t)) }
+                return .object(value)
+            })
+        let stateTexts = Dictionary(
+            uniqueKeysWithValues: CellState.allCases.map { ($0, t.text("state.\($0.rawValue)")) })
         // Cells that are not free look the same on every page: one shared value per state.
-        let fixedCells = Dictionary(uniqueKeysWithValues: CellState.allCases.map { state -> (CellState, TemplateValue) in
-            (state, .object(["state": .string(state.rawValue), "text": .string(stateTexts[state] ?? ""), "free": false]))
-        })
+        let fixedCells = Dictionary(
+            uniqueKeysWithValues: CellState.allCases.map { state -> (CellState, TemplateValue) in
+                (
+                    state,
+                    .object(["state": .string(state.rawValue), "text": .string(stateTexts[state] ?? ""), "free": false])
+                )
+            })
         let closedCell = fixedCells[.closed] ?? .object([:])
         // A week page holds about a hundred free cells: their field names are shared and the few texts that
         // vary (free places) are formatted once per count.
@@ -218,24 +284,31 @@ public struct PageRenderer: Sendable {
         let dayValues = dayNames.map(TemplateValue.string)
         // A radio group is required when one of its radios is: the first free cell carries the attribute for all.
         var requiredGiven = false
-        week["rows"] = .list(grid.times.map { time in
-            let timeValue = TemplateValue.string(time.description)
-            let cells: [TemplateValue] = grid.days.enumerated().map { index, day in
-                guard let cell = day.cell(at: time) else { return closedCell }
-                guard cell.state == .free else { return fixedCells[cell.state] ?? closedCell }
-                defer { requiredGiven = true }
-                return .object(TemplateFields(names: Self.freeCellNames, values: [
-                    "free", freeText, timeValue, .string(String(cell.slot.startInstant)), true, dayValues[index],
-                    placesTexts[min(cell.freeDesks, service.capacity)], .bool(!requiredGiven),
-                ]))
-            }
-            return .object(TemplateFields(names: Self.rowNames, values: [timeValue, .list(cells)]))
-        })
+        week["rows"] = .list(
+            grid.times.map { time in
+                let timeValue = TemplateValue.string(time.description)
+                let cells: [TemplateValue] = grid.days.enumerated().map { index, day in
+                    guard let cell = day.cell(at: time) else { return closedCell }
+                    guard cell.state == .free else { return fixedCells[cell.state] ?? closedCell }
+                    defer { requiredGiven = true }
+                    return .object(
+                        TemplateFields(
+                            names: Self.freeCellNames,
+                            values: [
+                                "free", freeText, timeValue, .string(String(cell.slot.startInstant)), true,
+                                dayValues[index],
+                                placesTexts[min(cell.freeDesks, service.capacity)], .bool(!requiredGiven),
+                            ]))
+                }
+                return .object(TemplateFields(names: Self.rowNames, values: [timeValue, .list(cells)]))
+            })
         week["hasSlots"] = .bool(!grid.times.isEmpty)
         week["hasFree"] = .bool(grid.freeSlotCount > 0)
         let legend: [TemplateValue] = CellState.allCases.map {
-            .object(["state": .string($0.rawValue), "text": .string(stateTexts[$0] ?? ""),
-                     "help": .string(t.text("legend.\($0.rawValue)"))])
+            .object([
+                "state": .string($0.rawValue), "text": .string(stateTexts[$0] ?? ""),
+                "help": .string(t.text("legend.\($0.rawValue)")),
+            ])
         }
         let context: TemplateFields = [
             "service": .object(serviceFacts ?? serviceValue(service, language: language)),
@@ -243,58 +316,88 @@ public struct PageRenderer: Sendable {
             "legend": .list(legend),
             "holdAction": .string(layout.api(.holds)),
             "noticeSeconds": .string(String(service.window.minimumNoticeMinutes * 60)),
-            "holdInfo": .string(t.format("week.holdInfo", ["minutes": String(catalogue.configuration.booking.holdMinutes)])),
+            "holdInfo": .string(
+                t.format("week.holdInfo", ["minutes": String(catalogue.configuration.booking.holdMinutes)])),
             "steps": steps(current: 1, language: language),
         ]
-        try page("week", title: "\(service.text(for: language).name) – \(t.format("week.title", ["week": SiteLayout.weekName(monday)]))",
-                 language: language, pageID: .week(service.id, monday: monday), context: context,
-                 breadcrumb: breadcrumb(for: service, language: language, current: false) + [(t.text("steps.when"), nil)], into: &buffer)
+        try page(
+            "week",
+            title:
+                "\(service.text(for: language).name) – \(t.format("week.title", ["week": SiteLayout.weekName(monday)]))",
+            language: language, pageID: .week(service.id, monday: monday), context: context,
+            breadcrumb: breadcrumb(for: service, language: language, current: false) + [(t.text("steps.when"), nil)],
+            into: &buffer)
     }
 
     public func renderNotFound(language: String, into buffer: inout [UInt8]) throws {
         let t = texts(language)
-        try page("404", title: t.text("notFound.title"), language: language, pageID: .notFound, context: [:],
-                 breadcrumb: [(t.text("nav.home"), layout.url(.catalogue, language: language)), (t.text("notFound.title"), nil)], into: &buffer)
+        try page(
+            "404", title: t.text("notFound.title"), language: language, pageID: .notFound, context: [:],
+            breadcrumb: [
+                (t.text("nav.home"), layout.url(.catalogue, language: language)), (t.text("notFound.title"), nil),
+            ], into: &buffer)
     }
 
     /// The Designers Italia booking steps (Luogo → Data e orario → Dettagli → Richiedente → Riepilogo → Conferma),
     /// with the current one marked.
     public func steps(current: Int, language: String) -> TemplateValue {
         let t = texts(language)
-        return .list(["where", "when", "details", "applicant", "summary", "confirmation"].enumerated().map { index, key in
-            .object(["number": .string(String(index + 1)), "name": .string(t.text("steps.\(key)")),
-                     "current": .bool(index == current), "done": .bool(index < current)])
-        })
+        return .list(
+            ["where", "when", "details", "applicant", "summary", "confirmation"].enumerated().map { index, key in
+                .object([
+                    "number": .string(String(index + 1)), "name": .string(t.text("steps.\(key)")),
+                    "current": .bool(index == current), "done": .bool(index < current),
+                ])
+            })
     }
 
     public func renderCancel(language: String, into buffer: inout [UInt8]) throws {
         let t = texts(language)
-        try page("cancel", title: t.text("cancelPage.title"), language: language, pageID: .cancel,
-                 context: ["cancelForm": ["action": .string(layout.api(.cancellations)), "prefix": "field", "primary": true,
-                                          "submit": .string(t.text("cancelPage.submit"))],
-                           "receiptForm": ["action": .string(layout.api(.receipts)), "prefix": "receipt", "primary": false,
-                                           "submit": .string(t.text("receipt.submit"))]],
-                 breadcrumb: [(t.text("nav.home"), layout.url(.catalogue, language: language)), (t.text("cancelPage.title"), nil)], into: &buffer)
+        try page(
+            "cancel", title: t.text("cancelPage.title"), language: language, pageID: .cancel,
+            context: [
+                "cancelForm": [
+                    "action": .string(layout.api(.cancellations)), "prefix": "field", "primary": true,
+                    "submit": .string(t.text("cancelPage.submit")),
+                ],
+                "receiptForm": [
+                    "action": .string(layout.api(.receipts)), "prefix": "receipt", "primary": false,
+                    "submit": .string(t.text("receipt.submit")),
+                ],
+            ],
+            breadcrumb: [
+                (t.text("nav.home"), layout.url(.catalogue, language: language)), (t.text("cancelPage.title"), nil),
+            ], into: &buffer)
     }
 
     public func renderAccount(language: String, into buffer: inout [UInt8]) throws {
         let t = texts(language)
-        try page("account", title: t.text("account.title"), language: language, pageID: .account,
-                 context: ["loginAction": .string(layout.api(.login)), "registerAction": .string(layout.api(.accounts)),
-                           "credentialsAction": .string(layout.api(.credentials)), "myBookingsAction": .string(layout.api(.myBookings)),
-                           "requireAccount": .bool(catalogue.configuration.booking.requireAccount),
-                           "certified": .bool(catalogue.configuration.identity != nil),
-                           "localAccounts": .bool(catalogue.configuration.identity?.localAccounts ?? true),
-                           "identityLogin": catalogue.configuration.identity?.loginButtons(returnPath: layout.api(.myBookings) + "?lang=\(language)",
-                                                                                        origin: catalogue.configuration.comune.origin) ?? ""],
-                 breadcrumb: [(t.text("nav.home"), layout.url(.catalogue, language: language)), (t.text("account.title"), nil)], into: &buffer)
+        try page(
+            "account", title: t.text("account.title"), language: language, pageID: .account,
+            context: [
+                "loginAction": .string(layout.api(.login)), "registerAction": .string(layout.api(.accounts)),
+                "credentialsAction": .string(layout.api(.credentials)),
+                "myBookingsAction": .string(layout.api(.myBookings)),
+                "requireAccount": .bool(catalogue.configuration.booking.requireAccount),
+                "certified": .bool(catalogue.configuration.identity != nil),
+                "localAccounts": .bool(catalogue.configuration.identity?.localAccounts ?? true),
+                "identityLogin": catalogue.configuration.identity?.loginButtons(
+                    returnPath: layout.api(.myBookings) + "?lang=\(language)",
+                    origin: catalogue.configuration.comune.origin) ?? "",
+            ],
+            breadcrumb: [
+                (t.text("nav.home"), layout.url(.catalogue, language: language)), (t.text("account.title"), nil),
+            ], into: &buffer)
     }
 
     public func renderOperatorLogin(language: String, into buffer: inout [UInt8]) throws {
         let t = texts(language)
-        try page("operator-login", title: t.text("operator.loginTitle"), language: language, pageID: .operatorLogin,
-                 context: ["loginAction": .string(layout.api(.operatorLogin))],
-                 breadcrumb: [(t.text("nav.home"), layout.url(.catalogue, language: language)), (t.text("operator.loginTitle"), nil)], into: &buffer)
+        try page(
+            "operator-login", title: t.text("operator.loginTitle"), language: language, pageID: .operatorLogin,
+            context: ["loginAction": .string(layout.api(.operatorLogin))],
+            breadcrumb: [
+                (t.text("nav.home"), layout.url(.catalogue, language: language)), (t.text("operator.loginTitle"), nil),
+            ], into: &buffer)
     }
 
     func closedText(_ reason: ClosedReason, _ t: Translations) -> String {

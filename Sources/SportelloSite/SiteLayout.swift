@@ -95,7 +95,8 @@ public struct SiteLayout: Sendable {
     public static func monday(weekName: String) -> CivilDate? {
         let parts = weekName.split(separator: "-W")
         guard parts.count == 2, let year = Int(parts[0]), let week = Int(parts[1]), (1...53).contains(week),
-              let january4 = CivilDate(year: year, month: 1, day: 4) else { return nil }
+            let january4 = CivilDate(year: year, month: 1, day: 4)
+        else { return nil }
         let monday = january4.mondayOfWeek.adding(days: (week - 1) * 7)
         return monday.isoWeek.year == year ? monday : nil
     }
@@ -109,7 +110,9 @@ extension IdentityHeaders {
         func address(_ url: String?) -> TemplateValue {
             guard let url else { return "" }
             let target = url.hasPrefix("/") ? returnPath : origin + returnPath
-            let encoded = target.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-._~"))) ?? ""
+            let encoded =
+                target.addingPercentEncoding(
+                    withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-._~"))) ?? ""
             if url.contains("{return}") { return .string(url.replacingOccurrences(of: "{return}", with: encoded)) }
             return .string(url + (url.contains("?") ? "&" : "?") + "return=" + encoded)
         }

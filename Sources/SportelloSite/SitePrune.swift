@@ -15,10 +15,13 @@ extension SitePublisher {
             let retiredLanguage = !renderer.languages.contains(language)
             guard FileManager.default.fileExists(atPath: root) else { continue }
             let servicesFolder = root + "servizi/"
-            for id in (try? FileManager.default.contentsOfDirectory(atPath: servicesFolder)) ?? [] where retiredLanguage || !services.contains(id) {
+            for id in (try? FileManager.default.contentsOfDirectory(atPath: servicesFolder)) ?? []
+            where retiredLanguage || !services.contains(id) {
                 let folder = servicesFolder + id + "/"
                 var isFolder: ObjCBool = false
-                guard FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder), isFolder.boolValue else { continue }
+                guard FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder), isFolder.boolValue else {
+                    continue
+                }
                 removed += AtomicFile.removeLeftovers(inFolder: folder)
                 for name in (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [] {
                     let page = name.hasSuffix(".gz") ? String(name.dropLast(3)) : name
@@ -29,9 +32,14 @@ extension SitePublisher {
             }
             guard retiredLanguage, language != layout.mainLanguage else { continue }
             rmdir(servicesFolder)
-            for (folder, page) in [("", "index.html"), ("", "404.html"), ("annulla/", "index.html"), ("operatori/", "index.html"), ("accesso/", "index.html")] {
+            for (folder, page) in [
+                ("", "index.html"), ("", "404.html"), ("annulla/", "index.html"), ("operatori/", "index.html"),
+                ("accesso/", "index.html"),
+            ] {
                 removed += AtomicFile.removeLeftovers(inFolder: root + folder)
-                for name in [page, page + ".gz"] where unlink(root + folder + name) == 0 && name == page { removed += 1 }
+                for name in [page, page + ".gz"] where unlink(root + folder + name) == 0 && name == page {
+                    removed += 1
+                }
                 if !folder.isEmpty { rmdir(root + folder) }
             }
             rmdir(root)

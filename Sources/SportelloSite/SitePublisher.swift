@@ -40,8 +40,10 @@ public final class SitePublisher: Sendable {
     /// it, a week page carries a digest of all its inputs and is not rendered again while they are unchanged.
     let inputsFingerprint: [UInt8]?
 
-    public init(renderer: PageRenderer, outputDirectory: String, assetsDirectory: String?,
-                inputsFingerprint: [UInt8]? = nil) {
+    public init(
+        renderer: PageRenderer, outputDirectory: String, assetsDirectory: String?,
+        inputsFingerprint: [UInt8]? = nil
+    ) {
         self.renderer = renderer
         self.inputsFingerprint = inputsFingerprint
         self.outputDirectory = outputDirectory.hasSuffix("/") ? String(outputDirectory.dropLast()) : outputDirectory
@@ -69,59 +71,65 @@ public final class SitePublisher: Sendable {
     /// occupancy and reuses one buffer, so memory stays flat however many pages there are.
     @discardableResult
     public func publishAll(now: Int64, source: any OccupancySource) throws -> PublishReport {
-        try weekLock.withLock { _ in try lock.withLock { nextFree in
-            let today = RomeTime.local(now).date
-            let (weeks, from, to) = window(today: today)
-            let services = catalogue.services
-            let results = Mutex<(PublishReport, [String: SlotAvailability?], (any Error)?)>((PublishReport(), [:], nil))
-            DispatchQueue.concurrentPerform(iterations: services.count) { index in
-                let service = services[index]
-                var buffer: [UInt8] = []
-                buffer.reserveCapacity(64 * 1024)
-                do {
-                    // One service's occupancy at a time: memory stays that of one service however big the site.
-                    let serviceOccupancy = try source.occupancy(serviceID: service.id, from: from, to: to, now: now)[service.id] ?? [:]
-                    let next = service.nextFreeSlot(now: now, days: nextFreeDays(service), occupancy: serviceOccupancy)
-                    var report = try renderServicePages(service, weeks: weeks, today: today, next: next, occupancy: serviceOccupancy,
-                                                        now: now, buffer: &buffer)
-                    report.removed += pruneWeeks(of: service, keeping: weeks)
-                    results.withLock {
-                        $0.0 = $0.0 + report
-                        $0.1[service.id] = .some(next)
+        try weekLock.withLock { _ in
+            try lock.withLock { nextFree in
+                let today = RomeTime.local(now).date
+                let (weeks, from, to) = window(today: today)
+                let services = catalogue.services
+                let results = Mutex<(PublishReport, [String: SlotAvailability?], (any Error)?)>(
+                    (PublishReport(), [:], nil))
+                DispatchQueue.concurrentPerform(iterations: services.count) { index in
+                    let service = services[index]
+                    var buffer: [UInt8] = []
+                    buffer.reserveCapacity(64 * 1024)
+                    do {
+                        // One service's occupancy at a time: memory stays that of one service however big the site.
+                        let serviceOccupancy =
+                            try source.occupancy(serviceID: service.id, from: from, to: to, now: now)[service.id] ?? [:]
+                        let next = service.nextFreeSlot(
+                            now: now, days: nextFreeDays(service), occupancy: serviceOccupancy)
+                        var report = try renderServicePages(
+                            service, weeks: weeks, today: today, next: next, occupancy: serviceOccupancy,
+                            now: now, buffer: &buffer)
+                        report.removed += pruneWeeks(of: service, keeping: weeks)
+                        results.withLock {
+                            $0.0 = $0.0 + report
+                            $0.1[service.id] = .some(next)
+                        }
+                    } catch {
+                        results.withLock { $0.2 = $0.2 ?? error }
                     }
-                } catch {
-                    results.withLock { $0.2 = $0.2 ?? error }
                 }
-            }
-            let (report, next, failure) = results.withLock { $0 }
-            if let failure { throw failure }
-            nextFree = next
-            var total = report + (try renderCatalogues(nextFree: nextFree))
-            // Pages that depend on nothing but the configuration and the templates.
-            let fixedPages: [(PageID, (String, inout [UInt8]) throws -> Void)] = [
-                (.notFound, renderer.renderNotFound), (.cancel, renderer.renderCancel),
-                (.operatorLogin, renderer.renderOperatorLogin), (.account, renderer.renderAccount),
-            ]
-            var buffer: [UInt8] = []
-            for language in renderer.languages {
-                for (page, render) in fixedPages {
-                    buffer.removeAll(keepingCapacity: true)
-                    try render(language, &buffer)
-                    total.rendered += 1
-                    if try write(buffer, renderer.layout.file(page, language: language)) { total.written += 1 }
+                let (report, next, failure) = results.withLock { $0 }
+                if let failure { throw failure }
+                nextFree = next
+                var total = report + (try renderCatalogues(nextFree: nextFree))
+                // Pages that depend on nothing but the configuration and the templates.
+                let fixedPages: [(PageID, (String, inout [UInt8]) throws -> Void)] = [
+                    (.notFound, renderer.renderNotFound), (.cancel, renderer.renderCancel),
+                    (.operatorLogin, renderer.renderOperatorLogin), (.account, renderer.renderAccount),
+                ]
+                var buffer: [UInt8] = []
+                for language in renderer.languages {
+                    for (page, render) in fixedPages {
+                        buffer.removeAll(keepingCapacity: true)
+                        try render(language, &buffer)
+                        total.rendered += 1
+                        if try write(buffer, renderer.layout.file(page, language: language)) { total.written += 1 }
+                    }
                 }
+                total = total + (try copyAssets())
+                // Temporary files of a process killed while writing (service folders are swept by pruneWeeks).
+                var folders: Set<String> = ["assets/"]
+                for language in renderer.languages {
+                    for (page, _) in fixedPages { folders.insert(renderer.layout.folder(page, language: language)) }
+                    folders.insert(renderer.layout.folder(.catalogue, language: language))
+                }
+                for folder in folders { total.removed += AtomicFile.removeLeftovers(inFolder: path(folder)) }
+                total.removed += pruneRetiredPages()
+                return total
             }
-            total = total + (try copyAssets())
-            // Temporary files of a process killed while writing (service folders are swept by pruneWeeks).
-            var folders: Set<String> = ["assets/"]
-            for language in renderer.languages {
-                for (page, _) in fixedPages { folders.insert(renderer.layout.folder(page, language: language)) }
-                folders.insert(renderer.layout.folder(.catalogue, language: language))
-            }
-            for folder in folders { total.removed += AtomicFile.removeLeftovers(inFolder: path(folder)) }
-            total.removed += pruneRetiredPages()
-            return total
-        } }
+        }
     }
 
     /// Re-renders only these pages: weeks first (what the citizen is waiting for), then service pages, then
@@ -137,8 +145,12 @@ public final class SitePublisher: Sendable {
             for case .week(let id, let monday) in pages where weeks.contains(monday) {
                 guard let service = catalogue.service(id: id) else { continue }
                 let start = Int64(monday.dayNumber) * 86_400 - 86_400
-                let occupancy = try source.occupancy(serviceID: id, from: start, to: start + 9 * 86_400, now: now)[id] ?? [:]
-                report = report + (try renderWeek(service, monday: monday, weeks: weeks, occupancy: occupancy, now: now, buffer: &buffer))
+                let occupancy =
+                    try source.occupancy(serviceID: id, from: start, to: start + 9 * 86_400, now: now)[id] ?? [:]
+                report =
+                    report
+                    + (try renderWeek(
+                        service, monday: monday, weeks: weeks, occupancy: occupancy, now: now, buffer: &buffer))
             }
             return report
         }
@@ -165,8 +177,10 @@ public final class SitePublisher: Sendable {
 
     // MARK: Pieces
 
-    private func renderServicePages(_ service: Service, weeks: [CivilDate], today: CivilDate, next: SlotAvailability?,
-                                    occupancy: [Int64: SlotOccupancy], now: Int64, buffer: inout [UInt8]) throws -> PublishReport {
+    private func renderServicePages(
+        _ service: Service, weeks: [CivilDate], today: CivilDate, next: SlotAvailability?,
+        occupancy: [Int64: SlotOccupancy], now: Int64, buffer: inout [UInt8]
+    ) throws -> PublishReport {
         var report = PublishReport()
         for language in renderer.languages {
             buffer.removeAll(keepingCapacity: true)
@@ -174,15 +188,22 @@ public final class SitePublisher: Sendable {
             report.rendered += 1
             if try write(buffer, renderer.layout.file(.service(service.id), language: language)) { report.written += 1 }
         }
-        let facts = Dictionary(uniqueKeysWithValues: renderer.languages.map { ($0, renderer.serviceValue(service, language: $0)) })
+        let facts = Dictionary(
+            uniqueKeysWithValues: renderer.languages.map { ($0, renderer.serviceValue(service, language: $0)) })
         for monday in weeks {
-            report = report + (try renderWeek(service, monday: monday, weeks: weeks, occupancy: occupancy, now: now, facts: facts, buffer: &buffer))
+            report =
+                report
+                + (try renderWeek(
+                    service, monday: monday, weeks: weeks, occupancy: occupancy, now: now, facts: facts, buffer: &buffer
+                ))
         }
         return report
     }
 
-    private func renderWeek(_ service: Service, monday: CivilDate, weeks: [CivilDate], occupancy: [Int64: SlotOccupancy],
-                            now: Int64, facts: [String: TemplateFields] = [:], buffer: inout [UInt8]) throws -> PublishReport {
+    private func renderWeek(
+        _ service: Service, monday: CivilDate, weeks: [CivilDate], occupancy: [Int64: SlotOccupancy],
+        now: Int64, facts: [String: TemplateFields] = [:], buffer: inout [UInt8]
+    ) throws -> PublishReport {
         var report = PublishReport()
         let grid = service.week(startingOn: monday, occupancy: occupancy, now: now)
         let inputs = inputsFingerprint.map { WeekInputs(fingerprint: $0, service: service, grid: grid, weeks: weeks) }
@@ -193,7 +214,8 @@ public final class SitePublisher: Sendable {
             // A page that says it was made from these very inputs is this page (a warm build, a restart).
             if let marker, AtomicFile.hasMarker(marker, at: path(relative)) { continue }
             buffer.removeAll(keepingCapacity: true)
-            try renderer.renderWeek(service, grid: grid, weeks: weeks, language: language, serviceFacts: facts[language], into: &buffer)
+            try renderer.renderWeek(
+                service, grid: grid, weeks: weeks, language: language, serviceFacts: facts[language], into: &buffer)
             if let marker { WeekInputs.insert(marker, into: &buffer) }
             if try write(buffer, relative) { report.written += 1 }
         }
@@ -223,9 +245,17 @@ public final class SitePublisher: Sendable {
             guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder) else { continue }
             for name in names {
                 let page = name.hasSuffix(".gz") ? String(name.dropLast(3)) : name
-                if let monday = SiteLayout.monday(weekFileName: page), !keep.contains(monday), unlink("\(folder)\(name)") == 0, page == name { removed += 1 }
+                if let monday = SiteLayout.monday(weekFileName: page), !keep.contains(monday),
+                    unlink("\(folder)\(name)") == 0, page == name
+                {
+                    removed += 1
+                }
                 // Folders of the earlier one-folder-per-week layout.
-                if SiteLayout.monday(weekName: name) != nil, (try? FileManager.default.removeItem(atPath: "\(folder)\(name)")) != nil { removed += 1 }
+                if SiteLayout.monday(weekName: name) != nil,
+                    (try? FileManager.default.removeItem(atPath: "\(folder)\(name)")) != nil
+                {
+                    removed += 1
+                }
             }
         }
         return removed

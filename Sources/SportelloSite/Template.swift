@@ -37,7 +37,14 @@ public struct Template: Sendable {
         let bytes: [UInt8]
         var position = 0
 
-        struct Open { let name: String; let path: [String]; let inverted: Bool; let line: Int; let column: Int; var children: [Node] }
+        struct Open {
+            let name: String
+            let path: [String]
+            let inverted: Bool
+            let line: Int
+            let column: Int
+            var children: [Node]
+        }
 
         func location(_ offset: Int) -> (line: Int, column: Int) {
             var line = 1
@@ -58,13 +65,17 @@ public struct Template: Sendable {
             guard pattern.count <= bytes.count else { return nil }
             var index = start
             while index + pattern.count <= bytes.count {
-                if bytes[index] == pattern[0] && Array(bytes[index..<(index + pattern.count)]) == pattern { return index }
+                if bytes[index] == pattern[0] && Array(bytes[index..<(index + pattern.count)]) == pattern {
+                    return index
+                }
                 index += 1
             }
             return nil
         }
 
-        static func path(_ name: String) -> [String] { name == "." ? [] : name.split(separator: ".", omittingEmptySubsequences: false).map(String.init) }
+        static func path(_ name: String) -> [String] {
+            name == "." ? [] : name.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+        }
 
         static func isBlank(_ byte: UInt8) -> Bool { byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
 
@@ -72,7 +83,10 @@ public struct Template: Sendable {
             var stack: [Open] = [Open(name: "", path: [], inverted: false, line: 0, column: 0, children: [])]
             var text: [UInt8] = []
             func flushText(_ stack: inout [Open], _ text: inout [UInt8]) {
-                if !text.isEmpty { stack[stack.count - 1].children.append(.text(text)); text.removeAll() }
+                if !text.isEmpty {
+                    stack[stack.count - 1].children.append(.text(text))
+                    text.removeAll()
+                }
             }
             while position < bytes.count {
                 guard let open = find(Array("{{".utf8), from: position) else {
@@ -88,18 +102,27 @@ public struct Template: Sendable {
                     sigil = UInt8(ascii: "{")
                     closing = Array("}}}".utf8)
                     contentStart += 1
-                } else if contentStart < bytes.count, [UInt8(ascii: "#"), UInt8(ascii: "^"), UInt8(ascii: "/"), UInt8(ascii: ">"),
-                                                        UInt8(ascii: "!"), UInt8(ascii: "&")].contains(bytes[contentStart]) {
+                } else if contentStart < bytes.count,
+                    [
+                        UInt8(ascii: "#"), UInt8(ascii: "^"), UInt8(ascii: "/"), UInt8(ascii: ">"),
+                        UInt8(ascii: "!"), UInt8(ascii: "&"),
+                    ].contains(bytes[contentStart])
+                {
                     sigil = bytes[contentStart]
                     contentStart += 1
                 }
-                guard let close = find(closing, from: contentStart) else { throw error("tag is never closed", at: open) }
+                guard let close = find(closing, from: contentStart) else {
+                    throw error("tag is never closed", at: open)
+                }
                 let tagEnd = close + closing.count
-                let content = String(decoding: bytes[contentStart..<close], as: UTF8.self).trimmingCharacters(in: .whitespaces)
+                let content = String(decoding: bytes[contentStart..<close], as: UTF8.self).trimmingCharacters(
+                    in: .whitespaces)
                 let place = location(open)
 
                 // A section, partial or comment tag alone on its line takes the line with it.
-                let standaloneKinds: [UInt8] = [UInt8(ascii: "#"), UInt8(ascii: "^"), UInt8(ascii: "/"), UInt8(ascii: ">"), UInt8(ascii: "!")]
+                let standaloneKinds: [UInt8] = [
+                    UInt8(ascii: "#"), UInt8(ascii: "^"), UInt8(ascii: "/"), UInt8(ascii: ">"), UInt8(ascii: "!"),
+                ]
                 var next = tagEnd
                 if standaloneKinds.contains(sigil) {
                     var lineStart = open
@@ -108,8 +131,15 @@ public struct Template: Sendable {
                     var after = tagEnd
                     while after < bytes.count, Self.isBlank(bytes[after]) { after += 1 }
                     var endsLine = after == bytes.count
-                    if after < bytes.count, bytes[after] == UInt8(ascii: "\n") { after += 1; endsLine = true }
-                    else if after + 1 < bytes.count, bytes[after] == UInt8(ascii: "\r"), bytes[after + 1] == UInt8(ascii: "\n") { after += 2; endsLine = true }
+                    if after < bytes.count, bytes[after] == UInt8(ascii: "\n") {
+                        after += 1
+                        endsLine = true
+                    } else if after + 1 < bytes.count, bytes[after] == UInt8(ascii: "\r"),
+                        bytes[after + 1] == UInt8(ascii: "\n")
+                    {
+                        after += 2
+                        endsLine = true
+                    }
                     if startsLine && endsLine {
                         text.removeLast(open - lineStart)
                         next = after
@@ -122,31 +152,43 @@ public struct Template: Sendable {
                     break
                 case UInt8(ascii: "#"), UInt8(ascii: "^"):
                     flushText(&stack, &text)
-                    stack.append(Open(name: content, path: Self.path(content), inverted: sigil == UInt8(ascii: "^"),
-                                      line: place.line, column: place.column, children: []))
+                    stack.append(
+                        Open(
+                            name: content, path: Self.path(content), inverted: sigil == UInt8(ascii: "^"),
+                            line: place.line, column: place.column, children: []))
                 case UInt8(ascii: "/"):
                     flushText(&stack, &text)
-                    guard stack.count > 1 else { throw error("\"\(content)\" closes a section that was never opened", at: open) }
+                    guard stack.count > 1 else {
+                        throw error("\"\(content)\" closes a section that was never opened", at: open)
+                    }
                     let section = stack.removeLast()
                     guard section.name == content else {
-                        throw error("\"\(content)\" closes section \"\(section.name)\" opened at line \(section.line)", at: open)
+                        throw error(
+                            "\"\(content)\" closes section \"\(section.name)\" opened at line \(section.line)", at: open
+                        )
                     }
-                    stack[stack.count - 1].children.append(.section(path: section.path, name: section.name, inverted: section.inverted,
-                                                                    children: section.children))
+                    stack[stack.count - 1].children.append(
+                        .section(
+                            path: section.path, name: section.name, inverted: section.inverted,
+                            children: section.children))
                 case UInt8(ascii: ">"):
                     flushText(&stack, &text)
                     stack[stack.count - 1].children.append(.partial(content, line: place.line, column: place.column))
                 default:
                     flushText(&stack, &text)
                     let escaped = sigil != UInt8(ascii: "{") && sigil != UInt8(ascii: "&")
-                    stack[stack.count - 1].children.append(.variable(path: Self.path(content), escaped: escaped,
-                                                                     line: place.line, column: place.column))
+                    stack[stack.count - 1].children.append(
+                        .variable(
+                            path: Self.path(content), escaped: escaped,
+                            line: place.line, column: place.column))
                 }
                 position = next
             }
             flushText(&stack, &text)
             if stack.count > 1, let open = stack.last {
-                throw TemplateError(template: name, line: open.line, column: open.column, message: "section \"\(open.name)\" is never closed")
+                throw TemplateError(
+                    template: name, line: open.line, column: open.column,
+                    message: "section \"\(open.name)\" is never closed")
             }
             return stack[0].children
         }
@@ -216,14 +258,18 @@ public struct TemplateLibrary: Sendable {
         try program.ops.withUnsafeBufferPointer { ops in
             try program.text.withUnsafeBufferPointer { text in
                 try program.keys.withUnsafeBufferPointer { keys in
-                    try execute(program, ops: ops, text: text, keys: keys, from: 0, to: ops.count, stack: &stack, into: &buffer, depth: depth)
+                    try execute(
+                        program, ops: ops, text: text, keys: keys, from: 0, to: ops.count, stack: &stack, into: &buffer,
+                        depth: depth)
                 }
             }
         }
     }
 
     /// The value a path names: its first key is looked up from the innermost context outwards, the rest inside it.
-    static func lookup(_ keys: UnsafeBufferPointer<String>, start: Int, count: Int, in stack: [TemplateValue]) -> TemplateValue? {
+    static func lookup(
+        _ keys: UnsafeBufferPointer<String>, start: Int, count: Int, in stack: [TemplateValue]
+    ) -> TemplateValue? {
         guard count > 0 else { return stack.last }
         return stack.withUnsafeBufferPointer { frames -> TemplateValue? in
             var index = frames.count - 1
@@ -245,9 +291,11 @@ public struct TemplateLibrary: Sendable {
 
     /// Runs ops[from..<to]. The ops, text and keys are plain values read through pointers: walking the
     /// program costs no reference counting, only the context values do.
-    private func execute(_ program: Program, ops: UnsafeBufferPointer<Program.Op>, text: UnsafeBufferPointer<UInt8>,
-                         keys: UnsafeBufferPointer<String>, from: Int, to: Int, stack: inout [TemplateValue],
-                         into buffer: inout [UInt8], depth: Int) throws {
+    private func execute(
+        _ program: Program, ops: UnsafeBufferPointer<Program.Op>, text: UnsafeBufferPointer<UInt8>,
+        keys: UnsafeBufferPointer<String>, from: Int, to: Int, stack: inout [TemplateValue],
+        into buffer: inout [UInt8], depth: Int
+    ) throws {
         var position = from
         while position < to {
             let op = ops[position]
@@ -260,18 +308,28 @@ public struct TemplateLibrary: Sendable {
                 guard let value = Self.lookup(keys, start: Int(op.keyStart), count: Int(op.keyCount), in: stack) else {
                     if strict {
                         let site = program.sites[Int(op.a)]
-                        throw TemplateError(template: program.name, line: site.line, column: site.column, message: "no value for \"\(site.name)\"")
+                        throw TemplateError(
+                            template: program.name, line: site.line, column: site.column,
+                            message: "no value for \"\(site.name)\"")
                     }
                     continue
                 }
                 let escaped = op.flag
                 switch value {
                 case .string(let string):
-                    if escaped { HTMLEscaper.append(string, to: &buffer) } else { buffer.append(contentsOf: string.utf8) }
+                    if escaped {
+                        HTMLEscaper.append(string, to: &buffer)
+                    } else {
+                        buffer.append(contentsOf: string.utf8)
+                    }
                 case .bool(let flag):
                     buffer.append(contentsOf: (flag ? "true" : "false").utf8)
                 case .markup(let bytes):
-                    if escaped { bytes.withUnsafeBufferPointer { HTMLEscaper.append($0, to: &buffer) } } else { buffer.append(contentsOf: bytes) }
+                    if escaped {
+                        bytes.withUnsafeBufferPointer { HTMLEscaper.append($0, to: &buffer) }
+                    } else {
+                        buffer.append(contentsOf: bytes)
+                    }
                 case .list, .object:
                     break
                 }
@@ -280,21 +338,29 @@ public struct TemplateLibrary: Sendable {
                 let value = Self.lookup(keys, start: Int(op.keyStart), count: Int(op.keyCount), in: stack)
                 if op.flag {
                     if !(value?.isTruthy ?? false) {
-                        try execute(program, ops: ops, text: text, keys: keys, from: position + 1, to: end, stack: &stack, into: &buffer, depth: depth)
+                        try execute(
+                            program, ops: ops, text: text, keys: keys, from: position + 1, to: end, stack: &stack,
+                            into: &buffer, depth: depth)
                     }
                 } else if let value, value.isTruthy {
                     switch value {
                     case .list(let items):
                         for item in items {
                             stack.append(item)
-                            try execute(program, ops: ops, text: text, keys: keys, from: position + 1, to: end, stack: &stack, into: &buffer, depth: depth)
+                            try execute(
+                                program, ops: ops, text: text, keys: keys, from: position + 1, to: end, stack: &stack,
+                                into: &buffer, depth: depth)
                             stack.removeLast()
                         }
                     case .bool:
-                        try execute(program, ops: ops, text: text, keys: keys, from: position + 1, to: end, stack: &stack, into: &buffer, depth: depth)
+                        try execute(
+                            program, ops: ops, text: text, keys: keys, from: position + 1, to: end, stack: &stack,
+                            into: &buffer, depth: depth)
                     case .object, .string, .markup:
                         stack.append(value)
-                        try execute(program, ops: ops, text: text, keys: keys, from: position + 1, to: end, stack: &stack, into: &buffer, depth: depth)
+                        try execute(
+                            program, ops: ops, text: text, keys: keys, from: position + 1, to: end, stack: &stack,
+                            into: &buffer, depth: depth)
                         stack.removeLast()
                     }
                 }
@@ -302,11 +368,14 @@ public struct TemplateLibrary: Sendable {
             case .partial:
                 let site = program.sites[Int(op.b)]
                 guard depth < 20 else {
-                    throw TemplateError(template: program.name, line: site.line, column: site.column,
-                                        message: "partials nest more than 20 deep (\"\(site.name)\" includes itself?)")
+                    throw TemplateError(
+                        template: program.name, line: site.line, column: site.column,
+                        message: "partials nest more than 20 deep (\"\(site.name)\" includes itself?)")
                 }
                 guard op.a >= 0 else {
-                    throw TemplateError(template: program.name, line: site.line, column: site.column, message: "no partial named \"\(site.name)\"")
+                    throw TemplateError(
+                        template: program.name, line: site.line, column: site.column,
+                        message: "no partial named \"\(site.name)\"")
                 }
                 try run(Int(op.a), stack: &stack, into: &buffer, depth: depth + 1)
                 position += 1
@@ -362,7 +431,8 @@ final class Program: Sendable {
                     text.append(contentsOf: bytes)
                 case .variable(let path, let escaped, let line, let column):
                     let (count, start) = keyRange(path)
-                    ops.append(Op(kind: .variable, flag: escaped, keyCount: count, keyStart: start, a: Int32(sites.count)))
+                    ops.append(
+                        Op(kind: .variable, flag: escaped, keyCount: count, keyStart: start, a: Int32(sites.count)))
                     sites.append(Site(line: line, column: column, name: path.joined(separator: ".")))
                 case .section(let path, _, let inverted, let children):
                     let (count, start) = keyRange(path)

@@ -37,7 +37,8 @@ public enum TemplateValue: Sendable, Equatable {
 }
 
 extension TemplateValue: ExpressibleByStringLiteral, ExpressibleByBooleanLiteral, ExpressibleByArrayLiteral,
-    ExpressibleByDictionaryLiteral, ExpressibleByIntegerLiteral {
+    ExpressibleByDictionaryLiteral, ExpressibleByIntegerLiteral
+{
     public init(stringLiteral value: String) { self = .string(value) }
     public init(booleanLiteral value: Bool) { self = .bool(value) }
     public init(arrayLiteral elements: TemplateValue...) { self = .list(elements) }
@@ -80,7 +81,9 @@ public struct TemplateFields: Sendable, Equatable, Sequence, ExpressibleByDictio
     private func position(of name: String) -> Int? {
         if let index { return index[name] }
         let length = name.utf8.count
-        for position in names.indices where names[position].utf8.count == length && names[position] == name { return position }
+        for position in names.indices where names[position].utf8.count == length && names[position] == name {
+            return position
+        }
         return nil
     }
 
@@ -98,7 +101,11 @@ public struct TemplateFields: Sendable, Equatable, Sequence, ExpressibleByDictio
             } else if let newValue {
                 names.append(name)
                 values.append(newValue)
-                if index != nil { index?[name] = names.count - 1 } else if names.count > Self.indexThreshold { rebuildIndex() }
+                if index != nil {
+                    index?[name] = names.count - 1
+                } else if names.count > Self.indexThreshold {
+                    rebuildIndex()
+                }
             }
         }
     }

@@ -19,7 +19,9 @@ public struct Translations: Sendable {
             switch value {
             case .object(let fields):
                 var object: TemplateFields = [:]
-                for (key, child) in fields { object[key] = flatten(child, prefix: prefix.isEmpty ? key : "\(prefix).\(key)") }
+                for (key, child) in fields {
+                    object[key] = flatten(child, prefix: prefix.isEmpty ? key : "\(prefix).\(key)")
+                }
                 return .object(object)
             case .string(let text):
                 texts[prefix] = text
@@ -62,7 +64,8 @@ public struct Translations: Sendable {
         var copied = utf8.startIndex
         var cursor = utf8.startIndex
         while let open = utf8[cursor...].firstIndex(of: UInt8(ascii: "{")),
-              let close = utf8[open...].firstIndex(of: UInt8(ascii: "}")) {
+            let close = utf8[open...].firstIndex(of: UInt8(ascii: "}"))
+        {
             // Braces are ASCII, so these UTF-8 positions are character boundaries.
             let name = template[utf8.index(after: open)..<close]
             // A handful of arguments: a linear search, no dictionary to build or hash.
@@ -84,10 +87,18 @@ public struct Translations: Sendable {
     public func shortDate(_ date: CivilDate) -> String { dateLabels.labels(date, self).short }
 
     fileprivate func formatLabels(_ date: CivilDate) -> DateLabelMemo.Labels {
-        let long = format("date.long", ["weekday": text("weekday.\(date.weekday.rawValue)"), "day": String(date.day),
-                                        "month": text("month.\(date.month)"), "year": String(date.year)])
-        let short = format("date.short", ["weekday": text("weekdayShort.\(date.weekday.rawValue)"), "day": String(date.day),
-                                          "month": String(date.month)])
+        let long = format(
+            "date.long",
+            [
+                "weekday": text("weekday.\(date.weekday.rawValue)"), "day": String(date.day),
+                "month": text("month.\(date.month)"), "year": String(date.year),
+            ])
+        let short = format(
+            "date.short",
+            [
+                "weekday": text("weekdayShort.\(date.weekday.rawValue)"), "day": String(date.day),
+                "month": String(date.month),
+            ])
         return DateLabelMemo.Labels(long: long, short: short)
     }
 }

@@ -25,9 +25,15 @@ struct WeekInputs {
             add(day.date.dayNumber)
             switch day.closedReason {
             case nil: add(0)
-            case .holiday(let key): add(1); add(key)
-            case .patronSaint(let name): add(2); add(name)
-            case .closure(let reason): add(3); add(reason)
+            case .holiday(let key):
+                add(1)
+                add(key)
+            case .patronSaint(let name):
+                add(2)
+                add(name)
+            case .closure(let reason):
+                add(3)
+                add(reason)
             }
             add(day.cells.count)
             for cell in day.cells {

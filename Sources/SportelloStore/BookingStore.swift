@@ -57,8 +57,11 @@ public struct PersonDetails: Sendable, Equatable {
     /// Where the presenter gets a copy of the messages about a booking made for someone else.
     public var presenterContact: String?
 
-    public init(givenName: String, familyName: String, codiceFiscale: String, email: String, phone: String, notes: String? = nil,
-                presenterCodiceFiscale: String? = nil, presenterName: String? = nil) {
+    public init(
+        givenName: String, familyName: String, codiceFiscale: String, email: String, phone: String,
+        notes: String? = nil,
+        presenterCodiceFiscale: String? = nil, presenterName: String? = nil
+    ) {
         self.givenName = givenName
         self.familyName = familyName
         self.codiceFiscale = codiceFiscale
@@ -112,9 +115,16 @@ public enum BookingProof: Sendable, Equatable {
     func matching(presented: Bool) -> (String, SQLValue) {
         switch self {
         case .none:
-            (presented ? "(codice_fiscale = ?1 OR presenter_codice_fiscale = ?1) AND ?4 IS NULL" : "codice_fiscale = ?1 AND ?4 IS NULL", .null)
+            (
+                presented
+                    ? "(codice_fiscale = ?1 OR presenter_codice_fiscale = ?1) AND ?4 IS NULL"
+                    : "codice_fiscale = ?1 AND ?4 IS NULL", .null
+            )
         case .contact(let contact):
-            ("((proof = 1 AND (lower(email) = lower(?4) OR phone = ?4)) OR (proof = 2 AND codice_fiscale = ?1))", .text(contact))
+            (
+                "((proof = 1 AND (lower(email) = lower(?4) OR phone = ?4)) OR (proof = 2 AND codice_fiscale = ?1))",
+                .text(contact)
+            )
         case .certified:
             ("(proof = 2 AND codice_fiscale = ?1 AND ?4 IS NOT NULL)", .int(1))
         }
@@ -133,15 +143,19 @@ public enum BookingViewer: Sendable, Equatable {
     var condition: (String, [SQLValue]) {
         switch self {
         case .account(let id, let codiceFiscale, let contact):
-            ("(account_id = ?1 OR (?3 <> '' AND codice_fiscale = ?2 AND (lower(email) = lower(?3) OR phone = ?3)))",
-             [.int(id), .text(codiceFiscale), .text(contact)])
+            (
+                "(account_id = ?1 OR (?3 <> '' AND codice_fiscale = ?2 AND (lower(email) = lower(?3) OR phone = ?3)))",
+                [.int(id), .text(codiceFiscale), .text(contact)]
+            )
         case .certified(let codiceFiscale, let contacts):
             // What it presented for others, unless a local account (perhaps a squatter's) did the presenting; a
             // local account whose copies went to one of the person's certified contacts was their own.
-            ("""
-             (codice_fiscale = ?1 OR (presenter_codice_fiscale = ?1 AND (account_id IS NULL
-                 OR (?2 <> '' AND lower(presenter_contact) = lower(?2)) OR (?3 <> '' AND presenter_contact = ?3))))
-             """, [.text(codiceFiscale), .text(contacts.first ?? ""), .text(contacts.dropFirst().first ?? "")])
+            (
+                """
+                (codice_fiscale = ?1 OR (presenter_codice_fiscale = ?1 AND (account_id IS NULL
+                    OR (?2 <> '' AND lower(presenter_contact) = lower(?2)) OR (?3 <> '' AND presenter_contact = ?3))))
+                """, [.text(codiceFiscale), .text(contacts.first ?? ""), .text(contacts.dropFirst().first ?? "")]
+            )
         }
     }
 
@@ -209,14 +223,19 @@ public struct BookingStore: Sendable {
         try database.transaction(durable: durable, storage: BookingError.database, body)
     }
 
-    func audit(_ connection: Connection, now: Int64, actor: String = "citizen", action: String, subject: String, address: String,
-               details: String? = nil) throws {
-        try AuditLog.record(connection, at: now, actor: actor, action: action, subject: subject, address: address, details: details)
+    func audit(
+        _ connection: Connection, now: Int64, actor: String = "citizen", action: String, subject: String,
+        address: String,
+        details: String? = nil
+    ) throws {
+        try AuditLog.record(
+            connection, at: now, actor: actor, action: action, subject: subject, address: address, details: details)
     }
 
     /// Desks taken at a slot: bookings that occupy it, holds still running, operator blocks.
     func occupied(_ connection: Connection, _ slot: SlotRef, now: Int64) throws -> Int64 {
-        try connection.scalarInt("""
+        try connection.scalarInt(
+            """
             SELECT (SELECT COUNT(*) FROM bookings WHERE service_id = ?1 AND slot_start = ?2 AND state IN \(Self.occupyingStates))
                  + (SELECT COUNT(*) FROM holds
                     WHERE service_id = ?1 AND slot_start = ?2 AND \(HoldLiveness.sqlLive(at: "?3")))
@@ -229,8 +248,10 @@ public struct BookingStore: Sendable {
     /// live holds are given back first (their slots are in the change, so their pages are re-rendered), then
     /// the client's live holds are counted, all in the transaction that inserts, so concurrent requests cannot
     /// go past the cap. A refusal changes nothing.
-    public func placeHold(slot: SlotRef, capacity: Int, now: Int64, expiresAt: Int64, clientIP: String,
-                          client: HoldClient? = nil) throws(BookingError) -> Committed<Hold> {
+    public func placeHold(
+        slot: SlotRef, capacity: Int, now: Int64, expiresAt: Int64, clientIP: String,
+        client: HoldClient? = nil
+    ) throws(BookingError) -> Committed<Hold> {
         // Most attempts in a rush are for places already taken: a reader's snapshot refuses them without
         // queueing for the write lock. Only a refusal is decided here; a place that looks free is checked
         // again inside the write transaction.
@@ -240,33 +261,43 @@ public struct BookingStore: Sendable {
         return try run(durable: false) { connection in
             var released: [SlotRef] = []
             if let session = client?.session {
-                try connection.forEach("""
+                try connection.forEach(
+                    """
                     UPDATE holds SET released = 1 WHERE session = ?1 AND \(HoldLiveness.sqlLive(at: "?2"))
                     RETURNING service_id, slot_start
-                    """, .text(session), .int(now)) { released.append(SlotRef(serviceID: $0.text(0), start: $0.int(1))) }
+                    """, .text(session), .int(now)
+                ) { released.append(SlotRef(serviceID: $0.text(0), start: $0.int(1))) }
                 for previous in released {
-                    try audit(connection, now: now, action: "release", subject: "\(previous.serviceID)@\(previous.start)", address: clientIP,
-                              details: "replaced by a new hold of the same browser")
+                    try audit(
+                        connection, now: now, action: "release", subject: "\(previous.serviceID)@\(previous.start)",
+                        address: clientIP,
+                        details: "replaced by a new hold of the same browser")
                 }
             }
             guard try occupied(connection, slot, now: now) < Int64(capacity) else { throw BookingError.slotFull }
             if let client, client.limit > 0 {
-                let (live, first) = try connection.first("""
-                    SELECT COUNT(*), MIN(expires_at) FROM holds
-                    WHERE client_key = ?1 AND \(HoldLiveness.sqlLive(at: "?2"))
-                    """, .text(client.key), .int(now)) { ($0.int(0), $0.optionalInt(1)) } ?? (0, nil)
+                let (live, first) =
+                    try connection.first(
+                        """
+                        SELECT COUNT(*), MIN(expires_at) FROM holds
+                        WHERE client_key = ?1 AND \(HoldLiveness.sqlLive(at: "?2"))
+                        """, .text(client.key), .int(now)
+                    ) { ($0.int(0), $0.optionalInt(1)) } ?? (0, nil)
                 if !BookingLimits.allowsAnotherHold(liveHolds: Int(live), limit: client.limit) {
                     throw BookingError.tooManyHolds(until: first ?? expiresAt)
                 }
             }
             let token = Tokens.hex128()
-            try connection.execute("""
+            try connection.execute(
+                """
                 INSERT INTO holds (token, service_id, slot_start, created_at, expires_at, client_ip, client_key, session) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                 """, .text(token), .text(slot.serviceID), .int(slot.start), .int(now), .int(expiresAt), .text(clientIP),
                 SQLValue(client?.key), SQLValue(client?.session))
-            try audit(connection, now: now, action: "hold", subject: "\(slot.serviceID)@\(slot.start)", address: clientIP)
-            return Committed(Hold(token: token, slot: slot, expiresAt: expiresAt, released: false, bookingID: nil),
-                             change: StoreChange(slots: Set(released).union([slot])))
+            try audit(
+                connection, now: now, action: "hold", subject: "\(slot.serviceID)@\(slot.start)", address: clientIP)
+            return Committed(
+                Hold(token: token, slot: slot, expiresAt: expiresAt, released: false, bookingID: nil),
+                change: StoreChange(slots: Set(released).union([slot])))
         }
     }
 
@@ -281,9 +312,12 @@ public struct BookingStore: Sendable {
     }
 
     private func hold(_ connection: Connection, token: String) throws -> Hold? {
-        try connection.first("SELECT service_id, slot_start, expires_at, released, booking_id FROM holds WHERE token = ?", .text(token)) {
-            Hold(token: token, slot: SlotRef(serviceID: $0.text(0), start: $0.int(1)), expiresAt: $0.int(2),
-                 released: $0.int(3) != 0, bookingID: $0.optionalInt(4))
+        try connection.first(
+            "SELECT service_id, slot_start, expires_at, released, booking_id FROM holds WHERE token = ?", .text(token)
+        ) {
+            Hold(
+                token: token, slot: SlotRef(serviceID: $0.text(0), start: $0.int(1)), expiresAt: $0.int(2),
+                released: $0.int(3) != 0, bookingID: $0.optionalInt(4))
         }
     }
 
@@ -294,10 +328,13 @@ public struct BookingStore: Sendable {
             guard let hold = try hold(connection, token: token) else { throw BookingError.holdNotFound }
             if hold.bookingID == nil {
                 try connection.execute("UPDATE holds SET released = 1 WHERE token = ?", .text(token))
-                try audit(connection, now: now, action: "release", subject: "\(hold.slot.serviceID)@\(hold.slot.start)", address: clientIP)
+                try audit(
+                    connection, now: now, action: "release", subject: "\(hold.slot.serviceID)@\(hold.slot.start)",
+                    address: clientIP)
             }
-            let released = Hold(token: hold.token, slot: hold.slot, expiresAt: hold.expiresAt,
-                                released: hold.bookingID == nil || hold.released, bookingID: hold.bookingID)
+            let released = Hold(
+                token: hold.token, slot: hold.slot, expiresAt: hold.expiresAt,
+                released: hold.bookingID == nil || hold.released, bookingID: hold.bookingID)
             return Committed(released, change: StoreChange(slots: [hold.slot]))
         }
     }
@@ -307,10 +344,13 @@ public struct BookingStore: Sendable {
     /// queued in the same transaction; `caps` are daily budgets counted in it too (refused: nothing happens).
     /// `accountID` is the local account making it; `proof` what its maker proved (it decides which earlier
     /// bookings the per-person limit and the no-show rule count).
-    public func confirm(holdToken: String, person: PersonDetails, slotEnd: Int64, now: Int64, clientIP: String,
-                        policy: BookingPolicy = BookingPolicy(), caps: [DailyCap] = [], language: String = "it",
-                        accountID: Int64? = nil, proof: BookingProof = .none)
-        throws(BookingError) -> Committed<Booking> {
+    public func confirm(
+        holdToken: String, person: PersonDetails, slotEnd: Int64, now: Int64, clientIP: String,
+        policy: BookingPolicy = BookingPolicy(), caps: [DailyCap] = [], language: String = "it",
+        accountID: Int64? = nil, proof: BookingProof = .none
+    )
+        throws(BookingError) -> Committed<Booking>
+    {
         try run { connection in
             guard let hold = try hold(connection, token: holdToken) else { throw BookingError.holdNotFound }
             if let bookingID = hold.bookingID, let booking = try booking(connection, where: "id = ?", .int(bookingID)) {
@@ -319,12 +359,15 @@ public struct BookingStore: Sendable {
             if hold.released { throw BookingError.holdReleased }
             if hold.hasRunOut(at: now) { throw BookingError.holdExpired }
             if let noShowPolicy = policy.noShow,
-               let until = try noShowBlock(connection, codiceFiscale: person.codiceFiscale, policy: noShowPolicy, now: now, proof: proof) {
+                let until = try noShowBlock(
+                    connection, codiceFiscale: person.codiceFiscale, policy: noShowPolicy, now: now, proof: proof)
+            {
                 throw BookingError.noShowBlocked(until: until)
             }
             if let limit = policy.maxActiveBookingsPerPerson {
                 let (condition, argument) = proof.matching(presented: false)
-                let active = try connection.scalarInt("""
+                let active = try connection.scalarInt(
+                    """
                     SELECT COUNT(*) FROM bookings WHERE \(condition)
                       AND service_id = ?2 AND \(BookingState.sqlActive(at: "?3"))
                     """, .text(person.codiceFiscale), .text(hold.slot.serviceID), .int(now), argument)
@@ -335,13 +378,17 @@ public struct BookingStore: Sendable {
             var code = Tokens.bookingCode()
             for attempt in 0..<8 {
                 do {
-                    try connection.execute("""
+                    try connection.execute(
+                        """
                         INSERT INTO bookings (code, hold_token, service_id, slot_start, slot_end, state, created_at, updated_at,
                             given_name, family_name, codice_fiscale, email, phone, notes, presenter_codice_fiscale, presenter_name)
                         VALUES (?, ?, ?, ?, ?, 'booked', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                        """, .text(code), .text(holdToken), .text(hold.slot.serviceID), .int(hold.slot.start), .int(slotEnd), .int(now), .int(now),
-                        .text(person.givenName), .text(person.familyName), .text(person.codiceFiscale), .text(person.email),
-                        .text(person.phone), SQLValue(person.notes), SQLValue(person.presenterCodiceFiscale), SQLValue(person.presenterName))
+                        """, .text(code), .text(holdToken), .text(hold.slot.serviceID), .int(hold.slot.start),
+                        .int(slotEnd), .int(now), .int(now),
+                        .text(person.givenName), .text(person.familyName), .text(person.codiceFiscale),
+                        .text(person.email),
+                        .text(person.phone), SQLValue(person.notes), SQLValue(person.presenterCodiceFiscale),
+                        SQLValue(person.presenterName))
                     break
                 } catch let error as DatabaseError where error.isConstraintViolation && attempt < 7 {
                     code = Tokens.bookingCode()  // the rare code collision
@@ -349,8 +396,10 @@ public struct BookingStore: Sendable {
             }
             let id = connection.lastInsertRowID
             try connection.execute("UPDATE holds SET booking_id = ? WHERE token = ?", .int(id), .text(holdToken))
-            try connection.execute("UPDATE bookings SET language = ?, account_id = ?, proof = ?, presenter_contact = ? WHERE id = ?", .text(language),
-                                   SQLValue(accountID), .int(proof.level), SQLValue(person.presenterContact), .int(id))
+            try connection.execute(
+                "UPDATE bookings SET language = ?, account_id = ?, proof = ?, presenter_contact = ? WHERE id = ?",
+                .text(language),
+                SQLValue(accountID), .int(proof.level), SQLValue(person.presenterContact), .int(id))
             try audit(connection, now: now, action: "book", subject: code, address: clientIP)
             guard let booking = try booking(connection, where: "id = ?", .int(id)) else {
                 throw DatabaseError.inconsistent("booking vanished inside its own transaction")
@@ -358,45 +407,58 @@ public struct BookingStore: Sendable {
             if let until = try Usage.take(connection, caps, now: now) {
                 throw BookingError.dailyLimitReached(until: until)
             }
-            let queued = try Outbox.enqueueBookingMessages(connection, kind: .confirmed, booking: booking,
-                                                           policy: policy.messages,
-                                                           at: now)
+            let queued = try Outbox.enqueueBookingMessages(
+                connection, kind: .confirmed, booking: booking,
+                policy: policy.messages,
+                at: now)
             return Committed(booking, change: StoreChange(slots: [booking.slot], messagesQueued: queued))
         }
     }
 
     /// Cancels a booking for its citizen, queuing the "cancelled" messages `messages` sends. An unknown code and a
     /// wrong codice fiscale give the same answer.
-    public func cancel(code: String, codiceFiscale: String, now: Int64, clientIP: String,
-                       messages: MessagePolicy = .silent) throws(BookingError) -> Committed<Booking> {
-        try cancel(code: code, now: now, clientIP: clientIP, allowed: { Self.matches($0, codiceFiscale) },
-                   messages: messages)
+    public func cancel(
+        code: String, codiceFiscale: String, now: Int64, clientIP: String,
+        messages: MessagePolicy = .silent
+    ) throws(BookingError) -> Committed<Booking> {
+        try cancel(
+            code: code, now: now, clientIP: clientIP, allowed: { Self.matches($0, codiceFiscale) },
+            messages: messages)
     }
 
     /// Cancels a booking a signed-in citizen may act on (see `BookingViewer`); any other is "not found".
-    public func cancel(code: String, viewer: BookingViewer, now: Int64, clientIP: String,
-                       messages: MessagePolicy = .silent) throws(BookingError) -> Committed<Booking> {
+    public func cancel(
+        code: String, viewer: BookingViewer, now: Int64, clientIP: String,
+        messages: MessagePolicy = .silent
+    ) throws(BookingError) -> Committed<Booking> {
         try cancel(code: code, now: now, clientIP: clientIP, allowed: viewer.mayAct, messages: messages)
     }
 
-    private func cancel(code: String, now: Int64, clientIP: String, allowed: (Booking) -> Bool,
-                        messages: MessagePolicy) throws(BookingError) -> Committed<Booking> {
+    private func cancel(
+        code: String, now: Int64, clientIP: String, allowed: (Booking) -> Bool,
+        messages: MessagePolicy
+    ) throws(BookingError) -> Committed<Booking> {
         let code = Self.normalizedCode(code)
         return try run { connection in
-            guard let booking = try booking(connection, where: "code = ?", .text(code)), allowed(booking) else { throw BookingError.bookingNotFound }
+            guard let booking = try booking(connection, where: "code = ?", .text(code)), allowed(booking) else {
+                throw BookingError.bookingNotFound
+            }
             if booking.state == .cancelledByCitizen || booking.state == .cancelledByOperator {
                 return Committed(booking, change: .none)
             }
             guard booking.state.isActive(slotStart: booking.slot.start, at: now) else {
                 throw BookingError.bookingInPast
             }
-            try connection.execute("UPDATE bookings SET state = 'cancelled_by_citizen', updated_at = ? WHERE id = ?", .int(now), .int(booking.id))
+            try connection.execute(
+                "UPDATE bookings SET state = 'cancelled_by_citizen', updated_at = ? WHERE id = ?", .int(now),
+                .int(booking.id))
             try audit(connection, now: now, action: "cancel", subject: booking.code, address: clientIP)
             guard let updated = try self.booking(connection, where: "id = ?", .int(booking.id)) else {
                 throw DatabaseError.inconsistent("booking vanished inside its own transaction")
             }
-            let queued = try Outbox.enqueueBookingMessages(connection, kind: .cancelled, booking: updated,
-                                                           policy: messages, at: now)
+            let queued = try Outbox.enqueueBookingMessages(
+                connection, kind: .cancelled, booking: updated,
+                policy: messages, at: now)
             return Committed(updated, change: StoreChange(slots: [updated.slot], messagesQueued: queued))
         }
     }
@@ -405,7 +467,8 @@ public struct BookingStore: Sendable {
         do {
             return try database.read { connection in
                 guard let booking = try booking(connection, where: "code = ?", .text(Self.normalizedCode(code))),
-                      Self.matches(booking, codiceFiscale) else { return nil }
+                    Self.matches(booking, codiceFiscale)
+                else { return nil }
                 return booking
             }
         } catch {
@@ -417,7 +480,9 @@ public struct BookingStore: Sendable {
     public func booking(code: String, viewer: BookingViewer) throws(BookingError) -> Booking? {
         do {
             return try database.read { connection in
-                guard let booking = try booking(connection, where: "code = ?", .text(Self.normalizedCode(code))), viewer.mayAct(on: booking) else {
+                guard let booking = try booking(connection, where: "code = ?", .text(Self.normalizedCode(code))),
+                    viewer.mayAct(on: booking)
+                else {
                     return nil
                 }
                 return booking
@@ -433,10 +498,14 @@ public struct BookingStore: Sendable {
         do {
             return try database.read { connection in
                 var bookings: [Booking] = []
-                let sql = "SELECT \(Self.bookingColumns) FROM bookings WHERE \(condition) ORDER BY slot_start DESC, id DESC LIMIT 500"
+                let sql =
+                    "SELECT \(Self.bookingColumns) FROM bookings WHERE \(condition) ORDER BY slot_start DESC, id DESC LIMIT 500"
                 switch arguments.count {
                 case 1: try connection.forEach(sql, arguments[0]) { bookings.append(Self.booking($0)) }
-                default: try connection.forEach(sql, arguments[0], arguments[1], arguments[2]) { bookings.append(Self.booking($0)) }
+                default:
+                    try connection.forEach(sql, arguments[0], arguments[1], arguments[2]) {
+                        bookings.append(Self.booking($0))
+                    }
                 }
                 return bookings
             }
@@ -445,7 +514,9 @@ public struct BookingStore: Sendable {
         }
     }
 
-    public static func normalizedCode(_ code: String) -> String { code.trimmingCharacters(in: .whitespacesAndNewlines).uppercased() }
+    public static func normalizedCode(_ code: String) -> String {
+        code.trimmingCharacters(in: .whitespacesAndNewlines).uppercased()
+    }
 
     static func matches(_ booking: Booking, _ codiceFiscale: String) -> Bool {
         let given = Array(codiceFiscale.trimmingCharacters(in: .whitespacesAndNewlines).uppercased().utf8)
@@ -460,14 +531,18 @@ public struct BookingStore: Sendable {
 
     /// A booking from a row of `bookingColumns`. Erased personal data reads as empty text.
     static func booking(_ row: Row) -> Booking {
-        var booking = Booking(id: row.int(0), code: row.text(1), slot: SlotRef(serviceID: row.text(2), start: row.int(3)), slotEnd: row.int(4),
-                state: BookingState(rawValue: row.text(5)) ?? .booked, createdAt: row.int(6),
-                person: PersonDetails(givenName: row.optionalText(7) ?? "", familyName: row.optionalText(8) ?? "",
-                                      codiceFiscale: row.optionalText(9) ?? "", email: row.optionalText(10) ?? "",
-                                      phone: row.optionalText(11) ?? "", notes: row.optionalText(12), presenterCodiceFiscale: row.optionalText(13),
-                                      presenterName: row.optionalText(14)),
-                cancelReason: row.optionalText(15), language: row.optionalText(16) ?? "it", accountID: row.optionalInt(17),
-                proof: proof(level: row.int(18), contact: row.optionalText(19) ?? ""))
+        var booking = Booking(
+            id: row.int(0), code: row.text(1), slot: SlotRef(serviceID: row.text(2), start: row.int(3)),
+            slotEnd: row.int(4),
+            state: BookingState(rawValue: row.text(5)) ?? .booked, createdAt: row.int(6),
+            person: PersonDetails(
+                givenName: row.optionalText(7) ?? "", familyName: row.optionalText(8) ?? "",
+                codiceFiscale: row.optionalText(9) ?? "", email: row.optionalText(10) ?? "",
+                phone: row.optionalText(11) ?? "", notes: row.optionalText(12),
+                presenterCodiceFiscale: row.optionalText(13),
+                presenterName: row.optionalText(14)),
+            cancelReason: row.optionalText(15), language: row.optionalText(16) ?? "it", accountID: row.optionalInt(17),
+            proof: proof(level: row.int(18), contact: row.optionalText(19) ?? ""))
         booking.person.presenterContact = row.optionalText(20)
         return booking
     }
@@ -481,20 +556,25 @@ public struct BookingStore: Sendable {
     }
 
     func booking(_ connection: Connection, where condition: String, _ argument: SQLValue) throws -> Booking? {
-        try connection.first("SELECT \(Self.bookingColumns) FROM bookings WHERE \(condition)", argument, transform: Self.booking)
+        try connection.first(
+            "SELECT \(Self.bookingColumns) FROM bookings WHERE \(condition)", argument, transform: Self.booking)
     }
 
     /// How the desks of each slot starting in [from, to) are taken, per service. Two grouped queries,
     /// no per-slot round trips: the generator asks this for every service at once.
-    public func occupancy(serviceID: String?, from: Int64, to: Int64, now: Int64) throws -> [String: [Int64: SlotOccupancy]] {
+    public func occupancy(
+        serviceID: String?, from: Int64, to: Int64, now: Int64
+    ) throws -> [String: [Int64: SlotOccupancy]] {
         try database.read { connection in
             var result: [String: [Int64: SlotOccupancy]] = [:]
             // One service: its (service_id, slot_start) index reads just that service's rows. Written out
             // rather than `(? IS NULL OR service_id = ?)`, which keeps the planner off that index.
-            let bookings = serviceID == nil
+            let bookings =
+                serviceID == nil
                 ? "SELECT service_id, slot_start, COUNT(*) FROM bookings WHERE slot_start >= ?1 AND slot_start < ?2 AND state IN \(Self.occupyingStates) AND ?3 IS NULL AND ?4 IS NOT NULL GROUP BY service_id, slot_start"
                 : "SELECT service_id, slot_start, COUNT(*) FROM bookings WHERE service_id = ?3 AND slot_start >= ?1 AND slot_start < ?2 AND state IN \(Self.occupyingStates) AND ?4 IS NOT NULL GROUP BY slot_start"
-            let holds = serviceID == nil
+            let holds =
+                serviceID == nil
                 ? "SELECT service_id, slot_start, COUNT(*) FROM holds WHERE slot_start >= ?1 AND slot_start < ?2 AND \(HoldLiveness.sqlLive(at: "?4")) AND ?3 IS NULL GROUP BY service_id, slot_start"
                 : "SELECT service_id, slot_start, COUNT(*) FROM holds WHERE service_id = ?3 AND slot_start >= ?1 AND slot_start < ?2 AND \(HoldLiveness.sqlLive(at: "?4")) GROUP BY slot_start"
             // Every statement names all four parameters (binding one a statement lacks is an error).
@@ -513,10 +593,12 @@ public struct BookingStore: Sendable {
         try database.read { connection in
             var slots: Set<SlotRef> = []
             // `HoldLiveness.ranOut`: live at `from`, not running at `to`.
-            try connection.forEach("""
+            try connection.forEach(
+                """
                 SELECT service_id, slot_start FROM holds
                 WHERE \(HoldLiveness.sqlLive(at: "?1")) AND \(HoldLiveness.sqlNotRunning(at: "?2"))
-                """, .int(from), .int(to)) { slots.insert(SlotRef(serviceID: $0.text(0), start: $0.int(1))) }
+                """, .int(from), .int(to)
+            ) { slots.insert(SlotRef(serviceID: $0.text(0), start: $0.int(1))) }
             return Array(slots)
         }
     }

@@ -46,13 +46,17 @@ public struct ContactCodeStore: Sendable {
     /// attempts carry over, so switching contacts does not reset the count. The message with the code is queued
     /// in the same transaction, under `limits` (the per-recipient caps and the SMS countries, like every other
     /// message: changing the contact on the same hold skips the resend cool-down).
-    public func issue(holdToken: String, contact: String, now: Int64, resend: Bool, language: String = "it",
-                      limits: LimitSettings = LimitSettings()) throws(BookingError) -> Committed<Issue> {
+    public func issue(
+        holdToken: String, contact: String, now: Int64, resend: Bool, language: String = "it",
+        limits: LimitSettings = LimitSettings()
+    ) throws(BookingError) -> Committed<Issue> {
         let code = Self.generateCode()
         let hash: String
         do { hash = try PasswordHasher.hash(code) } catch { throw .database(DatabaseError(error)) }
         return try database.transaction(storage: BookingError.database) { connection in
-            let existing = try connection.first("SELECT contact, sent_at FROM contact_codes WHERE hold_token = ?", .text(holdToken)) {
+            let existing = try connection.first(
+                "SELECT contact, sent_at FROM contact_codes WHERE hold_token = ?", .text(holdToken)
+            ) {
                 ($0.text(0), $0.int(1))
             }
             if let (sentTo, sentAt) = existing {
@@ -61,15 +65,18 @@ public struct ContactCodeStore: Sendable {
                     let wait = sentAt + Self.resendSeconds - now
                     return Committed(sentTo == contact ? .tooSoon(wait) : .tooSoonForNewContact(wait), change: .none)
                 }
-                try connection.execute("UPDATE contact_codes SET contact = ?, code_hash = ?, sent_at = ?, verified = 0 WHERE hold_token = ?",
-                                       .text(contact), .text(hash), .int(now), .text(holdToken))
+                try connection.execute(
+                    "UPDATE contact_codes SET contact = ?, code_hash = ?, sent_at = ?, verified = 0 WHERE hold_token = ?",
+                    .text(contact), .text(hash), .int(now), .text(holdToken))
             } else {
-                try connection.execute("INSERT INTO contact_codes (hold_token, contact, code_hash, sent_at) VALUES (?, ?, ?, ?)",
-                                       .text(holdToken), .text(contact), .text(hash), .int(now))
+                try connection.execute(
+                    "INSERT INTO contact_codes (hold_token, contact, code_hash, sent_at) VALUES (?, ?, ?, ?)",
+                    .text(holdToken), .text(contact), .text(hash), .int(now))
             }
-            let queued = try Outbox.enqueuePersonMessage(connection, kind: .contactCode, to: contact,
-                                                         language: language, payload: ["code": code], limits: limits,
-                                                         at: now)
+            let queued = try Outbox.enqueuePersonMessage(
+                connection, kind: .contactCode, to: contact,
+                language: language, payload: ["code": code], limits: limits,
+                at: now)
             return Committed(.sent, change: StoreChange(messagesQueued: queued))
         }
     }
@@ -80,7 +87,10 @@ public struct ContactCodeStore: Sendable {
         let row: (String, String, Int64, Bool)?
         do {
             row = try database.read { connection in
-                try connection.first("SELECT contact, code_hash, attempts, verified FROM contact_codes WHERE hold_token = ?", .text(holdToken)) {
+                try connection.first(
+                    "SELECT contact, code_hash, attempts, verified FROM contact_codes WHERE hold_token = ?",
+                    .text(holdToken)
+                ) {
                     ($0.text(0), $0.text(1), $0.int(2), $0.int(3) != 0)
                 }
             }
@@ -90,17 +100,21 @@ public struct ContactCodeStore: Sendable {
         guard let (sentTo, hash, attempts, verified) = row else { return .wrong(remaining: Self.maximumAttempts) }
         if attempts >= Int64(Self.maximumAttempts) { return .exhausted }
         // No code typed is no guess: a form sent before the code arrived costs no attempt.
-        if typed.isEmpty && !(verified && sentTo == contact) { return .wrong(remaining: Self.maximumAttempts - Int(attempts)) }
+        if typed.isEmpty && !(verified && sentTo == contact) {
+            return .wrong(remaining: Self.maximumAttempts - Int(attempts))
+        }
         if sentTo == contact && (verified || (typed.count == 6 && PasswordHasher.verify(typed, hash: hash))) {
             if !verified {
                 try database.transaction(storage: BookingError.database) { connection in
-                    try connection.execute("UPDATE contact_codes SET verified = 1 WHERE hold_token = ?", .text(holdToken))
+                    try connection.execute(
+                        "UPDATE contact_codes SET verified = 1 WHERE hold_token = ?", .text(holdToken))
                 }
             }
             return .verified
         }
         let used = try database.transaction(storage: BookingError.database) { connection in
-            try connection.execute("UPDATE contact_codes SET attempts = attempts + 1 WHERE hold_token = ?", .text(holdToken))
+            try connection.execute(
+                "UPDATE contact_codes SET attempts = attempts + 1 WHERE hold_token = ?", .text(holdToken))
             return try connection.scalarInt("SELECT attempts FROM contact_codes WHERE hold_token = ?", .text(holdToken))
         }
         return used >= Int64(Self.maximumAttempts) ? .exhausted : .wrong(remaining: Self.maximumAttempts - Int(used))

@@ -1,13 +1,16 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import CSQLite
 import Foundation
 import SportelloCore
 import Synchronization
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// A value bound to, or read from, an SQL statement.
-public enum SQLValue: Sendable, Equatable, ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, ExpressibleByNilLiteral {
+public enum SQLValue: Sendable, Equatable, ExpressibleByStringLiteral, ExpressibleByIntegerLiteral,
+    ExpressibleByNilLiteral
+{
     case int(Int64)
     case text(String)
     case double(Double)
@@ -53,7 +56,7 @@ public struct DatabaseError: Error, CustomStringConvertible, Sendable, Equatable
 }
 
 // SQLite copies bound text at once.
-private let SQLITE_TRANSIENT = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+private let sqliteTransient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
 
 /// One SQLite connection with its prepared-statement cache. Only used inside `Database.read`/`write`,
 /// which serialise access, so it is never shared between threads at the same time.
@@ -108,7 +111,7 @@ public final class Connection {
             switch argument {
             case .int(let value): status = sqlite3_bind_int64(statement, position, value)
             case .double(let value): status = sqlite3_bind_double(statement, position, value)
-            case .text(let value): status = sqlite3_bind_text(statement, position, value, -1, SQLITE_TRANSIENT)
+            case .text(let value): status = sqlite3_bind_text(statement, position, value, -1, sqliteTransient)
             case .null: status = sqlite3_bind_null(statement, position)
             }
             guard status == SQLITE_OK else { throw error(status, sql) }
@@ -155,7 +158,9 @@ public final class Connection {
         let statement = try prepared(sql, arguments)
         defer { sqlite3_reset(statement) }
         let status = sqlite3_step(statement)
-        guard status == SQLITE_ROW else { throw status == SQLITE_DONE ? DatabaseError(code: status, message: "no row", sql: sql) : error(status, sql) }
+        guard status == SQLITE_ROW else {
+            throw status == SQLITE_DONE ? DatabaseError(code: status, message: "no row", sql: sql) : error(status, sql)
+        }
         return sqlite3_column_int64(statement, 0)
     }
 
@@ -223,14 +228,20 @@ public enum PrivateFiles {
     /// Writes `bytes` to a new or emptied file with mode 0600.
     public static func write(_ bytes: [UInt8], to path: String) throws {
         let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-        guard descriptor >= 0 else { throw Failure(description: "cannot write \(path): \(String(cString: strerror(errno)))") }
+        guard descriptor >= 0 else {
+            throw Failure(description: "cannot write \(path): \(String(cString: strerror(errno)))")
+        }
         defer { close(descriptor) }
         fchmod(descriptor, 0o600)
         var written = 0
         while written < bytes.count {
-            let result = bytes.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress.map { $0 + written }, bytes.count - written) }
+            let result = bytes.withUnsafeBytes {
+                Glibc.write(descriptor, $0.baseAddress.map { $0 + written }, bytes.count - written)
+            }
             if result < 0 && errno == EINTR { continue }
-            guard result > 0 else { throw Failure(description: "cannot write \(path): \(String(cString: strerror(errno)))") }
+            guard result > 0 else {
+                throw Failure(description: "cannot write \(path): \(String(cString: strerror(errno)))")
+            }
             written += result
         }
     }
@@ -279,7 +290,11 @@ public final class Database: @unchecked Sendable {
     /// Tests: transactions committed (a batch is one).
     let batchesCommitted = Atomic<Int>(0)
     /// Tests: callers waiting for a batch to take their write.
-    var queuedWrites: Int { queueState.lock(); defer { queueState.unlock() }; return queued.count }
+    var queuedWrites: Int {
+        queueState.lock()
+        defer { queueState.unlock() }
+        return queued.count
+    }
 
     /// Most bodies one commit carries: bounds how long the last body of a batch waits for the first.
     public static let batchLimit = 256
@@ -338,7 +353,9 @@ public final class Database: @unchecked Sendable {
                 queueState.unlock()
             }
             if let failure = pending.failure { throw failure }
-            guard let value else { throw DatabaseError(code: SQLITE_MISUSE, message: "write finished without a result", sql: "") }
+            guard let value else {
+                throw DatabaseError(code: SQLITE_MISUSE, message: "write finished without a result", sql: "")
+            }
             return value
         }
     }
@@ -406,7 +423,9 @@ public final class Database: @unchecked Sendable {
                 // the bodies before are lost too; the rest of the queue goes on in a fresh transaction.
                 if sqlite3_get_autocommit(writer.handle) != 0 { aborted = true }
                 if aborted {
-                    let error = pending.failure ?? DatabaseError(code: SQLITE_ABORT, message: "transaction rolled back", sql: "")
+                    let error =
+                        pending.failure
+                        ?? DatabaseError(code: SQLITE_ABORT, message: "transaction rolled back", sql: "")
                     for earlier in committing { earlier.failure = error }
                     committing.removeAll()
                 }

@@ -30,11 +30,17 @@ public final class DatabaseLock: Sendable {
             do { try PrivateFiles.makeFolder(folder) } catch { throw MaintenanceError("\(error)") }
         }
         let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw MaintenanceError("cannot open the lock file \(path): \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else {
+            throw MaintenanceError("cannot open the lock file \(path): \(String(cString: strerror(errno)))")
+        }
         guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
-            let holder = (try? String(contentsOfFile: path, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+            let holder =
+                (try? String(contentsOfFile: path, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
+                ?? ""
             close(fd)
-            throw MaintenanceError("the database \(databasePath) is in use by another sportello serve\(holder.isEmpty ? "" : " (process \(holder))"). Stop it first (systemctl stop sportello), or give this one its own --database.")
+            throw MaintenanceError(
+                "the database \(databasePath) is in use by another sportello serve\(holder.isEmpty ? "" : " (process \(holder))"). Stop it first (systemctl stop sportello), or give this one its own --database."
+            )
         }
         let pid = Array("\(getpid())\n".utf8)
         _ = ftruncate(fd, 0)
@@ -55,7 +61,9 @@ public enum DatabaseBackup {
     /// Writes a consistent copy of the database at `source` to `destination` (replaced atomically; 0600:
     /// it holds personal data). Does not migrate or otherwise change the source.
     public static func backup(from source: String, to destination: String) throws(MaintenanceError) {
-        guard FileManager.default.fileExists(atPath: source) else { throw MaintenanceError("there is no database at \(source)") }
+        guard FileManager.default.fileExists(atPath: source) else {
+            throw MaintenanceError("there is no database at \(source)")
+        }
         let folder = (destination as NSString).deletingLastPathComponent
         if !folder.isEmpty {
             // A backup holds the same personal data as the database: a private folder.
@@ -92,7 +100,9 @@ public enum DatabaseBackup {
     public static func restore(from source: String, into databasePath: String) throws(MaintenanceError) {
         let version = try check(source)
         guard version <= Migrations.scripts.count else {
-            throw MaintenanceError("\(source) was written by a newer Sportello (schema \(version), this one knows \(Migrations.scripts.count)); upgrade first")
+            throw MaintenanceError(
+                "\(source) was written by a newer Sportello (schema \(version), this one knows \(Migrations.scripts.count)); upgrade first"
+            )
         }
         do {
             let from = try open(source, flags: SQLITE_OPEN_READONLY)
@@ -111,7 +121,8 @@ public enum DatabaseBackup {
 
     /// The schema version of a database, without checking it (nil when there is none yet or it cannot be read).
     public static func schemaVersion(_ path: String) -> Int? {
-        guard FileManager.default.fileExists(atPath: path), let handle = try? open(path, flags: SQLITE_OPEN_READONLY) else { return nil }
+        guard FileManager.default.fileExists(atPath: path), let handle = try? open(path, flags: SQLITE_OPEN_READONLY)
+        else { return nil }
         defer { sqlite3_close_v2(handle) }
         return scalarText(handle, "PRAGMA user_version").flatMap { Int($0) }
     }
@@ -124,7 +135,8 @@ public enum DatabaseBackup {
         guard let result = scalarText(handle, "PRAGMA quick_check"), result == "ok" else {
             throw MaintenanceError("\(path) is not a sound SQLite database (quick_check failed); choose another backup")
         }
-        guard scalarText(handle, "SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'bookings'") != nil else {
+        guard scalarText(handle, "SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'bookings'") != nil
+        else {
             throw MaintenanceError("\(path) is not a Sportello database (it has no bookings table)")
         }
         return Int(scalarText(handle, "PRAGMA user_version") ?? "0") ?? 0
@@ -132,12 +144,14 @@ public enum DatabaseBackup {
 
     /// Before a migration changes the schema: a copy into `backups/` beside the database, keeping the newest `keep`.
     static func backupBeforeMigration(databasePath: String, fromVersion: Int, keep: Int = 5) throws {
-        let folder = ((databasePath as NSString).deletingLastPathComponent as NSString).appendingPathComponent("backups")
+        let folder = ((databasePath as NSString).deletingLastPathComponent as NSString).appendingPathComponent(
+            "backups")
         let name = (databasePath as NSString).lastPathComponent
         let stamp = Int64(Date().timeIntervalSince1970)
         let destination = (folder as NSString).appendingPathComponent("\(name).schema\(fromVersion).\(stamp).bak")
         do { try backup(from: databasePath, to: destination) } catch {
-            throw MaintenanceError("the database needs an upgrade, but the backup before it failed, so nothing was changed: \(error)")
+            throw MaintenanceError(
+                "the database needs an upgrade, but the backup before it failed, so nothing was changed: \(error)")
         }
         let prefix = "\(name).schema"
         // Pruning old backups is housekeeping: failing to list them keeps more than `keep`, nothing worse.
@@ -173,7 +187,9 @@ public enum DatabaseBackup {
             if status == SQLITE_BUSY || status == SQLITE_LOCKED { usleep(20_000) }
         } while status == SQLITE_OK || status == SQLITE_BUSY || status == SQLITE_LOCKED
         sqlite3_backup_finish(backup)
-        guard status == SQLITE_DONE else { throw MaintenanceError("cannot copy \(what): \(String(cString: sqlite3_errstr(status)))") }
+        guard status == SQLITE_DONE else {
+            throw MaintenanceError("cannot copy \(what): \(String(cString: sqlite3_errstr(status)))")
+        }
     }
 
     private static func scalarText(_ handle: OpaquePointer, _ sql: String) -> String? {
@@ -198,9 +214,12 @@ extension BookingStore {
     public func upcomingBookings(from now: Int64, limit: Int = 1_000_000) throws -> [UpcomingBooking] {
         try database.read { connection in
             var result: [UpcomingBooking] = []
-            try connection.forEach("SELECT code, service_id, slot_start, slot_end FROM bookings WHERE state = 'booked' AND slot_start >= ? ORDER BY slot_start, code LIMIT ?",
-                                   .int(now), .int(Int64(limit))) { row in
-                result.append(UpcomingBooking(code: row.text(0), serviceID: row.text(1), start: row.int(2), end: row.int(3)))
+            try connection.forEach(
+                "SELECT code, service_id, slot_start, slot_end FROM bookings WHERE state = 'booked' AND slot_start >= ? ORDER BY slot_start, code LIMIT ?",
+                .int(now), .int(Int64(limit))
+            ) { row in
+                result.append(
+                    UpcomingBooking(code: row.text(0), serviceID: row.text(1), start: row.int(2), end: row.int(3)))
             }
             return result
         }
@@ -210,6 +229,10 @@ extension BookingStore {
 extension BookingStore {
     /// How many bookings `purge(before:)` would anonymise, for `purge --dry-run`.
     public func purgeCandidates(before: Int64) throws -> Int {
-        try database.read { Int(try $0.scalarInt("SELECT COUNT(*) FROM bookings WHERE slot_end < ? AND anonymized_at IS NULL", .int(before))) }
+        try database.read {
+            Int(
+                try $0.scalarInt(
+                    "SELECT COUNT(*) FROM bookings WHERE slot_end < ? AND anonymized_at IS NULL", .int(before)))
+        }
     }
 }

@@ -4,12 +4,16 @@ extension OperatorStore {
     /// Lets a disabled operator sign in again with the token they had.
     public func enable(name: String, now: Int64) throws(OperatorError) {
         try database.transaction(storage: OperatorError.database) { connection in
-            try connection.execute("UPDATE operators SET disabled_at = NULL WHERE name = ? AND disabled_at IS NOT NULL", .text(name))
+            try connection.execute(
+                "UPDATE operators SET disabled_at = NULL WHERE name = ? AND disabled_at IS NOT NULL", .text(name))
             if connection.changes == 0 {
-                if try connection.scalarInt("SELECT COUNT(*) FROM operators WHERE name = ?", .text(name)) == 0 { throw OperatorError.unknownOperator }
+                if try connection.scalarInt("SELECT COUNT(*) FROM operators WHERE name = ?", .text(name)) == 0 {
+                    throw OperatorError.unknownOperator
+                }
                 return
             }
-            try AuditLog.record(connection, at: now, actor: "cli", action: "operator.enable", subject: name, address: "")
+            try AuditLog.record(
+                connection, at: now, actor: "cli", action: "operator.enable", subject: name, address: "")
         }
     }
 
@@ -20,7 +24,10 @@ extension OperatorStore {
         let hash: String
         do { hash = try PasswordHasher.hash(secret) } catch { throw .database(DatabaseError(error)) }
         return try database.transaction(storage: OperatorError.database) { connection in
-            guard let id = try connection.first("SELECT id FROM operators WHERE name = ?", .text(name), transform: { $0.int(0) }) else {
+            guard
+                let id = try connection.first(
+                    "SELECT id FROM operators WHERE name = ?", .text(name), transform: { $0.int(0) })
+            else {
                 throw OperatorError.unknownOperator
             }
             try connection.execute("UPDATE operators SET token_hash = ? WHERE id = ?", .text(hash), .int(id))
@@ -34,7 +41,8 @@ extension OperatorError: CustomStringConvertible {
     public var description: String {
         switch self {
         case .invalidName: "an operator name is 1 to 64 letters, digits, dots, dashes or underscores"
-        case .nameTaken: "an operator with this name already exists (choose another name, or give this one a new token with: sportello operator token NAME)"
+        case .nameTaken:
+            "an operator with this name already exists (choose another name, or give this one a new token with: sportello operator token NAME)"
         case .unknownOperator: "there is no operator with this name (see: sportello operator list)"
         case .database(let error): "the database failed: \(error)"
         }
@@ -55,12 +63,15 @@ extension Database {
         try read { connection in
             var entries: [AuditEntry] = []
             // The latest `limit` entries, oldest first: a year of bookings must not show its first 1,000 lines.
-            try connection.forEach("""
+            try connection.forEach(
+                """
                 SELECT at, actor, action, subject FROM (SELECT rowid AS r, at, actor, action, subject FROM audit
                 WHERE at >= ?1 AND (?2 IS NULL OR actor = ?2) ORDER BY at DESC, rowid DESC LIMIT ?3) ORDER BY at, r
                 """,
-                                   .int(since), SQLValue(actor), .int(Int64(max(0, limit)))) { row in
-                entries.append(AuditEntry(at: row.int(0), actor: row.text(1), action: row.text(2), subject: row.text(3)))
+                .int(since), SQLValue(actor), .int(Int64(max(0, limit)))
+            ) { row in
+                entries.append(
+                    AuditEntry(at: row.int(0), actor: row.text(1), action: row.text(2), subject: row.text(3)))
             }
             return entries
         }

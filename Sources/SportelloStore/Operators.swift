@@ -38,18 +38,25 @@ public struct OperatorStore: Sendable {
     /// Creates an operator and returns the token to hand over; it cannot be shown again.
     public func create(name: String, scope: [String], now: Int64) throws(OperatorError) -> (Operator, token: String) {
         let name = name.trimmingCharacters(in: .whitespaces)
-        guard !name.isEmpty, name.count <= 64, name.unicodeScalars.allSatisfy({ CharacterSet.alphanumerics.contains($0) || "._-".unicodeScalars.contains($0) })
+        guard !name.isEmpty, name.count <= 64,
+            name.unicodeScalars.allSatisfy({
+                CharacterSet.alphanumerics.contains($0) || "._-".unicodeScalars.contains($0)
+            })
         else { throw .invalidName }
         let secret = Tokens.hex128()
         let hash: String
         do { hash = try PasswordHasher.hash(secret) } catch { throw .database(DatabaseError(error)) }
         do {
             return try database.write { connection in
-                if try connection.scalarInt("SELECT COUNT(*) FROM operators WHERE name = ?", .text(name)) > 0 { throw OperatorError.nameTaken }
-                try connection.execute("INSERT INTO operators (name, token_hash, scope, created_at) VALUES (?, ?, ?, ?)",
-                                       .text(name), .text(hash), .text(scope.joined(separator: ",")), .int(now))
+                if try connection.scalarInt("SELECT COUNT(*) FROM operators WHERE name = ?", .text(name)) > 0 {
+                    throw OperatorError.nameTaken
+                }
+                try connection.execute(
+                    "INSERT INTO operators (name, token_hash, scope, created_at) VALUES (?, ?, ?, ?)",
+                    .text(name), .text(hash), .text(scope.joined(separator: ",")), .int(now))
                 let id = connection.lastInsertRowID
-                try AuditLog.record(connection, at: now, actor: "cli", action: "operator.add", subject: name, address: "")
+                try AuditLog.record(
+                    connection, at: now, actor: "cli", action: "operator.add", subject: name, address: "")
                 return (Operator(id: id, name: name, scope: scope), "op\(id)-\(secret)")
             }
         } catch let error as OperatorError {
@@ -64,14 +71,18 @@ public struct OperatorStore: Sendable {
     /// failure is thrown, not taken for a wrong token.
     public func authenticate(token: String) throws(DatabaseError) -> Operator? {
         let parts = token.trimmingCharacters(in: .whitespaces).split(separator: "-", maxSplits: 1)
-        guard parts.count == 2, parts[0].hasPrefix("op"), let id = Int64(parts[0].dropFirst(2)), parts[1].utf8.count == 32 else {
+        guard parts.count == 2, parts[0].hasPrefix("op"), let id = Int64(parts[0].dropFirst(2)),
+            parts[1].utf8.count == 32
+        else {
             _ = PasswordHasher.verify(String(token.prefix(64)), hash: Self.decoyHash)
             return nil
         }
         let row: (name: String, hash: String, scope: String)?
         do {
             row = try database.read { connection in
-                try connection.first("SELECT name, token_hash, scope FROM operators WHERE id = ? AND disabled_at IS NULL", .int(id)) {
+                try connection.first(
+                    "SELECT name, token_hash, scope FROM operators WHERE id = ? AND disabled_at IS NULL", .int(id)
+                ) {
                     (name: $0.text(0), hash: $0.text(1), scope: $0.text(2))
                 }
             }
@@ -99,8 +110,9 @@ public struct OperatorStore: Sendable {
         let id = Tokens.hex128()
         try database.write { connection in
             try connection.execute("DELETE FROM operator_sessions WHERE expires_at <= ?", .int(now))
-            try connection.execute("INSERT INTO operator_sessions (id_hash, operator_id, created_at, expires_at) VALUES (?, ?, ?, ?)",
-                                   .text(SHA256.hexDigest(id)), .int(account.id), .int(now), .int(now + Self.sessionSeconds))
+            try connection.execute(
+                "INSERT INTO operator_sessions (id_hash, operator_id, created_at, expires_at) VALUES (?, ?, ?, ?)",
+                .text(SHA256.hexDigest(id)), .int(account.id), .int(now), .int(now + Self.sessionSeconds))
         }
         return id
     }
@@ -108,13 +120,17 @@ public struct OperatorStore: Sendable {
     /// The operator of a live session, or nil for a malformed, unknown, ended or expired id or a disabled operator.
     /// A database failure is thrown, not taken for "signed out".
     public func operatorOf(session id: String, now: Int64) throws(DatabaseError) -> Operator? {
-        guard id.utf8.count == 32, id.utf8.allSatisfy({ (48...57).contains($0) || (97...102).contains($0) }) else { return nil }
+        guard id.utf8.count == 32, id.utf8.allSatisfy({ (48...57).contains($0) || (97...102).contains($0) }) else {
+            return nil
+        }
         do {
             return try database.read { connection in
-                try connection.first("""
+                try connection.first(
+                    """
                     SELECT o.id, o.name, o.scope FROM operator_sessions s JOIN operators o ON o.id = s.operator_id
                     WHERE s.id_hash = ? AND s.expires_at > ? AND o.disabled_at IS NULL
-                    """, .text(SHA256.hexDigest(id)), .int(now)) {
+                    """, .text(SHA256.hexDigest(id)), .int(now)
+                ) {
                     Operator(id: $0.int(0), name: $0.text(1), scope: $0.text(2).split(separator: ",").map(String.init))
                 }
             }
@@ -139,9 +155,15 @@ public struct OperatorStore: Sendable {
         do {
             return try database.read { connection in
                 var operators: [(Operator, disabled: Bool)] = []
-                try connection.forEach("SELECT id, name, scope, disabled_at IS NOT NULL FROM operators ORDER BY name") { row in
-                    operators.append((Operator(id: row.int(0), name: row.text(1), scope: row.text(2).split(separator: ",").map(String.init)),
-                                      disabled: row.int(3) != 0))
+                try connection.forEach("SELECT id, name, scope, disabled_at IS NOT NULL FROM operators ORDER BY name") {
+                    row in
+                    operators.append(
+                        (
+                            Operator(
+                                id: row.int(0), name: row.text(1),
+                                scope: row.text(2).split(separator: ",").map(String.init)),
+                            disabled: row.int(3) != 0
+                        ))
                 }
                 return operators
             }
@@ -154,10 +176,15 @@ public struct OperatorStore: Sendable {
     public func disable(name: String, now: Int64) throws(OperatorError) {
         do {
             try database.write { connection in
-                try connection.execute("UPDATE operators SET disabled_at = ? WHERE name = ? AND disabled_at IS NULL", .int(now), .text(name))
+                try connection.execute(
+                    "UPDATE operators SET disabled_at = ? WHERE name = ? AND disabled_at IS NULL", .int(now),
+                    .text(name))
                 if connection.changes == 0 { throw OperatorError.unknownOperator }
-                try connection.execute("DELETE FROM operator_sessions WHERE operator_id = (SELECT id FROM operators WHERE name = ?)", .text(name))
-                try AuditLog.record(connection, at: now, actor: "cli", action: "operator.disable", subject: name, address: "")
+                try connection.execute(
+                    "DELETE FROM operator_sessions WHERE operator_id = (SELECT id FROM operators WHERE name = ?)",
+                    .text(name))
+                try AuditLog.record(
+                    connection, at: now, actor: "cli", action: "operator.disable", subject: name, address: "")
             }
         } catch let error as OperatorError {
             throw error

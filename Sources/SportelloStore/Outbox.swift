@@ -23,9 +23,12 @@ public struct OutboxMessage: Sendable, Equatable {
 extension OutboxMessage {
     /// The same message with `extra` added to its payload (a secret read from its file just before sending).
     public func adding(_ extra: [String: String]) -> OutboxMessage {
-        OutboxMessage(id: id, kind: kind, channel: channel, recipient: recipient, payload: payload.merging(extra) { $1 }, bookingID: bookingID,
-                      language: language, attempts: attempts, createdAt: createdAt, sentAt: sentAt, dead: dead, lastError: lastError,
-                      claimedUntil: claimedUntil, claimedBy: claimedBy, deliveryPID: deliveryPID)
+        OutboxMessage(
+            id: id, kind: kind, channel: channel, recipient: recipient, payload: payload.merging(extra) { $1 },
+            bookingID: bookingID,
+            language: language, attempts: attempts, createdAt: createdAt, sentAt: sentAt, dead: dead,
+            lastError: lastError,
+            claimedUntil: claimedUntil, claimedBy: claimedBy, deliveryPID: deliveryPID)
     }
 }
 
@@ -46,10 +49,12 @@ public struct Outbox: Sendable {
     /// the site write to an address of their choice must not be able to make it write there without end.
     /// Returns whether a row was written.
     @discardableResult
-    public static func enqueue(_ connection: Connection, kind: NotificationKind, channel: NotificationChannel,
-                               recipient: String, bookingID: Int64?,
-                               language: String, payload: [String: String] = [:], at now: Int64, dedupeKey: String? = nil,
-                               limits: LimitSettings? = nil) throws -> Bool {
+    public static func enqueue(
+        _ connection: Connection, kind: NotificationKind, channel: NotificationChannel,
+        recipient: String, bookingID: Int64?,
+        language: String, payload: [String: String] = [:], at now: Int64, dedupeKey: String? = nil,
+        limits: LimitSettings? = nil
+    ) throws -> Bool {
         if let limits {
             let sms = channel == .sms
             var refusal: String?
@@ -57,20 +62,27 @@ public struct Outbox: Sendable {
                 refusal = "SMS not sent: the number is not a mobile of a country in limits.smsCountryCodes"
             } else {
                 let key = sms ? "sms:" + recipient.filter(\.isNumber) : "mail:" + recipient.lowercased()
-                if try Usage.take(connection, [DailyCap(key, limit: sms ? limits.smsPerRecipientPerDay : limits.mailPerRecipientPerDay)], now: now) != nil {
+                if try Usage.take(
+                    connection,
+                    [DailyCap(key, limit: sms ? limits.smsPerRecipientPerDay : limits.mailPerRecipientPerDay)], now: now
+                ) != nil {
                     refusal = "\(sms ? "SMS" : "mail") not sent: the recipient's daily cap is reached"
                 }
             }
             if let refusal {
-                try AuditLog.record(connection, at: now, actor: "notifications", action: "message.refused", subject: kind.rawValue, address: "",
-                                    details: "\(refusal) (booking \(bookingID.map(String.init) ?? "none"))")
+                try AuditLog.record(
+                    connection, at: now, actor: "notifications", action: "message.refused", subject: kind.rawValue,
+                    address: "",
+                    details: "\(refusal) (booking \(bookingID.map(String.init) ?? "none"))")
                 return false
             }
         }
-        try connection.execute("""
+        try connection.execute(
+            """
             INSERT OR IGNORE INTO outbox (kind, channel, recipient, payload, created_at, next_attempt_at, booking_id, language, dedupe_key)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """, .text(kind.rawValue), .text(channel.rawValue), .text(recipient), .text(JSONWriter.string(payload)), .int(now), .int(now),
+            """, .text(kind.rawValue), .text(channel.rawValue), .text(recipient), .text(JSONWriter.string(payload)),
+            .int(now), .int(now),
             SQLValue(bookingID), .text(language), SQLValue(dedupeKey))
         return connection.changes > 0
     }
@@ -93,11 +105,12 @@ public struct Outbox: Sendable {
         guard let payload = payload(row.text(4)) else {
             throw .inconsistent("outbox message \(id) has an unreadable payload")
         }
-        return OutboxMessage(id: id, kind: kind, channel: channel, recipient: row.text(3), payload: payload,
-                             bookingID: row.optionalInt(5), language: row.optionalText(6) ?? "it", attempts: Int(row.int(7)),
-                             createdAt: row.int(8), sentAt: row.optionalInt(9), dead: row.int(10) != 0, lastError: row.optionalText(11),
-                             claimedUntil: row.optionalInt(12), claimedBy: row.optionalInt(13).map { Int32(truncatingIfNeeded: $0) },
-                             deliveryPID: row.optionalInt(14).map { Int32(truncatingIfNeeded: $0) })
+        return OutboxMessage(
+            id: id, kind: kind, channel: channel, recipient: row.text(3), payload: payload,
+            bookingID: row.optionalInt(5), language: row.optionalText(6) ?? "it", attempts: Int(row.int(7)),
+            createdAt: row.int(8), sentAt: row.optionalInt(9), dead: row.int(10) != 0, lastError: row.optionalText(11),
+            claimedUntil: row.optionalInt(12), claimedBy: row.optionalInt(13).map { Int32(truncatingIfNeeded: $0) },
+            deliveryPID: row.optionalInt(14).map { Int32(truncatingIfNeeded: $0) })
     }
 
     private static let claimSQL = """
@@ -114,13 +127,16 @@ public struct Outbox: Sendable {
         try database.write { connection in
             var claimed: [OutboxMessage] = []
             while claimed.count < limit,
-                  let (id, read) = try connection.first(Self.claimSQL, .int(now + lease), .int(Int64(worker)), .int(now),
-                                                        transform: Self.claimedMessage) {
+                let (id, read) = try connection.first(
+                    Self.claimSQL, .int(now + lease), .int(Int64(worker)), .int(now),
+                    transform: Self.claimedMessage)
+            {
                 switch read {
                 case .success(let message):
                     claimed.append(message)
                 case .failure(let error):
-                    try connection.execute("""
+                    try connection.execute(
+                        """
                         UPDATE outbox SET dead = 1, claimed_until = NULL, claimed_by = NULL, last_error = ? WHERE id = ?
                         """, .text(error.message), .int(id))
                     Log.error("outbox_message_unreadable", ["id": .int(id), "error": .text(error.message)])
@@ -139,13 +155,16 @@ public struct Outbox: Sendable {
     /// outbox listing: exactly-once rests on the spool's lock, never on this pid, so it need not wait for the
     /// disk (the message's next durable change flushes it).
     public func handedOff(id: Int64, to pid: Int32) throws {
-        try database.write(durable: false) { try $0.execute("UPDATE outbox SET delivery_pid = ? WHERE id = ?", .int(Int64(pid)), .int(id)) }
+        try database.write(durable: false) {
+            try $0.execute("UPDATE outbox SET delivery_pid = ? WHERE id = ?", .int(Int64(pid)), .int(id))
+        }
     }
 
     /// Marks a message delivered, once: a second call changes nothing. Credentials are wiped from the row.
     public func markSent(id: Int64, now: Int64) throws {
         try database.write { connection in
-            try connection.execute("""
+            try connection.execute(
+                """
                 UPDATE outbox SET sent_at = ?, claimed_until = NULL, delivery_pid = NULL,
                     payload = CASE WHEN kind = '\(NotificationKind.credentials)' THEN '{}' ELSE payload END
                 WHERE id = ? AND sent_at IS NULL
@@ -161,39 +180,53 @@ public struct Outbox: Sendable {
             let attempts = try connection.scalarInt("SELECT attempts + 1 FROM outbox WHERE id = ?", .int(id))
             let delay = Self.retryDelay(afterAttempt: attempts)
             let dead = attempts >= Int64(maxAttempts)
-            try connection.execute("""
+            try connection.execute(
+                """
                 UPDATE outbox SET attempts = ?, next_attempt_at = ?, last_error = ?, dead = ?, claimed_until = NULL, delivery_pid = NULL
                     , payload = CASE WHEN ? = 1 AND kind = '\(NotificationKind.credentials)' THEN '{}' ELSE payload END
                 WHERE id = ? AND sent_at IS NULL
-                """, .int(attempts), .int(now + delay), .text(String(error.prefix(500))), .int(dead ? 1 : 0), .int(dead ? 1 : 0), .int(id))
+                """, .int(attempts), .int(now + delay), .text(String(error.prefix(500))), .int(dead ? 1 : 0),
+                .int(dead ? 1 : 0), .int(id))
             return dead
         }
     }
 
     /// The wait after the `attempt`-th failure: 1 min, 2, 4… up to 6 h. `state` undoes the sum of these waits
     /// in SQL (`sinceFirstDue`) to tell how long a failing message has been waiting: keep the two together.
-    static func retryDelay(afterAttempt attempt: Int64) -> Int64 { min(Int64(60) << min(max(attempt, 1) - 1, 20), 6 * 3_600) }
+    static func retryDelay(afterAttempt attempt: Int64) -> Int64 {
+        min(Int64(60) << min(max(attempt, 1) - 1, 20), 6 * 3_600)
+    }
 
     /// When a message first became due: its next attempt minus every wait so far (60·(2^a − 1) s up to the
     /// 6-hour cap, reached at the 10th attempt). Never later than the real first due time, so the age is
     /// never overstated.
-    static let sinceFirstDue = "next_attempt_at - CASE WHEN attempts <= 9 THEN 60 * ((1 << attempts) - 1) ELSE 30660 + (attempts - 9) * 21600 END"
+    static let sinceFirstDue =
+        "next_attempt_at - CASE WHEN attempts <= 9 THEN 60 * ((1 << attempts) - 1) ELSE 30660 + (attempts - 9) * 21600 END"
 
     /// Keeps a claim while its hand-over is still running.
     public func extendClaim(id: Int64, until: Int64) throws {
-        try database.write { try $0.execute("UPDATE outbox SET claimed_until = ? WHERE id = ? AND sent_at IS NULL", .int(until), .int(id)) }
+        try database.write {
+            try $0.execute(
+                "UPDATE outbox SET claimed_until = ? WHERE id = ? AND sent_at IS NULL", .int(until), .int(id))
+        }
     }
 
     /// Gives a claim back without counting an attempt (its worker died before handing the message over).
     public func release(id: Int64) throws {
-        try database.write { try $0.execute("UPDATE outbox SET claimed_until = NULL, claimed_by = NULL, delivery_pid = NULL WHERE id = ? AND sent_at IS NULL", .int(id)) }
+        try database.write {
+            try $0.execute(
+                "UPDATE outbox SET claimed_until = NULL, claimed_by = NULL, delivery_pid = NULL WHERE id = ? AND sent_at IS NULL",
+                .int(id))
+        }
     }
 
     /// The secret files that pending messages still need.
     public func pendingSecretFiles() throws -> Set<String> {
         try database.read { connection in
             var names: Set<String> = []
-            try connection.forEach("SELECT payload FROM outbox WHERE kind = '\(NotificationKind.credentials)' AND sent_at IS NULL AND dead = 0") { row in
+            try connection.forEach(
+                "SELECT payload FROM outbox WHERE kind = '\(NotificationKind.credentials)' AND sent_at IS NULL AND dead = 0"
+            ) { row in
                 if let name = try Self.secretFileName(row) { names.insert(name) }
             }
             return names
@@ -217,7 +250,9 @@ public struct Outbox: Sendable {
     public func unfinishedClaims() throws -> [OutboxMessage] {
         try database.read { connection in
             var messages: [OutboxMessage] = []
-            try connection.forEach("SELECT \(Self.columns) FROM outbox WHERE claimed_until IS NOT NULL AND sent_at IS NULL AND dead = 0 ORDER BY id") {
+            try connection.forEach(
+                "SELECT \(Self.columns) FROM outbox WHERE claimed_until IS NOT NULL AND sent_at IS NULL AND dead = 0 ORDER BY id"
+            ) {
                 messages.append(try Self.message($0))
             }
             return messages
@@ -228,9 +263,11 @@ public struct Outbox: Sendable {
     public func list(limit: Int = 200) throws -> [OutboxMessage] {
         try database.read { connection in
             var messages: [OutboxMessage] = []
-            try connection.forEach("""
+            try connection.forEach(
+                """
                 SELECT \(Self.columns) FROM outbox ORDER BY (sent_at IS NOT NULL), id DESC LIMIT ?
-                """, .int(Int64(limit))) { messages.append(try Self.message($0)) }
+                """, .int(Int64(limit))
+            ) { messages.append(try Self.message($0)) }
             return messages
         }
     }
@@ -241,15 +278,18 @@ public struct Outbox: Sendable {
     public func queueReminders(now: Int64, hoursBefore: Int, email: Bool, sms: Bool) throws -> Int {
         try database.write { connection in
             var queued = 0
-            for (channel, column, enabled) in [(NotificationChannel.email, "email", email), (.sms, "phone", sms)] where enabled {
-                try connection.execute("""
+            for (channel, column, enabled) in [(NotificationChannel.email, "email", email), (.sms, "phone", sms)]
+            where enabled {
+                try connection.execute(
+                    """
                     INSERT OR IGNORE INTO outbox (kind, channel, recipient, payload, created_at, next_attempt_at, booking_id, language, dedupe_key)
                     SELECT '\(NotificationKind.reminder)', ?1, \(column), '{}', ?2, ?2, id, COALESCE(language, 'it'),
                            'reminder:' || id || ':' || ?1
                     FROM bookings WHERE \(BookingState.sqlActive(at: "?2")) AND slot_start <= ?3
                       AND \(column) IS NOT NULL AND \(column) != ''
                       AND created_at < slot_start - ?4
-                    """, .text(channel.rawValue), .int(now), .int(now + Int64(hoursBefore) * 3_600), .int(Int64(hoursBefore) * 3_600))
+                    """, .text(channel.rawValue), .int(now), .int(now + Int64(hoursBefore) * 3_600),
+                    .int(Int64(hoursBefore) * 3_600))
                 queued += connection.changes
             }
             return queued
@@ -275,9 +315,13 @@ extension Outbox {
             let dead = try connection.scalarInt("SELECT count(*) FROM outbox WHERE dead = 1")
             // A message that keeps failing is due again only in its next retry, a few minutes ahead: counted from
             // when it first became due, so a broken mail program shows as stuck after 15 minutes, not never.
-            let oldest = try connection.first("SELECT min(\(Self.sinceFirstDue)) FROM outbox WHERE sent_at IS NULL AND dead = 0 AND (attempts > 0 OR next_attempt_at <= ?)",
-                                              .int(now)) { $0.optionalInt(0) } ?? nil
-            return OutboxState(backlog: Int(backlog), dead: Int(dead), oldestDueSeconds: oldest.map { max(0, now - $0) } ?? 0)
+            let oldest =
+                try connection.first(
+                    "SELECT min(\(Self.sinceFirstDue)) FROM outbox WHERE sent_at IS NULL AND dead = 0 AND (attempts > 0 OR next_attempt_at <= ?)",
+                    .int(now)
+                ) { $0.optionalInt(0) } ?? nil
+            return OutboxState(
+                backlog: Int(backlog), dead: Int(dead), oldestDueSeconds: oldest.map { max(0, now - $0) } ?? 0)
         }
     }
 }

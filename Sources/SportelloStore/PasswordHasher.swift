@@ -17,7 +17,9 @@ public enum PasswordHasher {
         guard acceptable(password) else { throw Failure.unsupportedPassword }
         var generator = SystemRandomNumberGenerator()
         var salt = [CChar](repeating: 0, count: 16)
-        for index in salt.indices { salt[index] = CChar(bitPattern: UInt8.random(in: .min ... .max, using: &generator)) }
+        for index in salt.indices {
+            salt[index] = CChar(bitPattern: UInt8.random(in: .min ... .max, using: &generator))
+        }
         var setting = [CChar](repeating: 0, count: Int(CRYPT_GENSALT_OUTPUT_SIZE))
         let generated = setting.withUnsafeMutableBufferPointer { output in
             crypt_gensalt_rn("$y$", 0, salt, Int32(salt.count), output.baseAddress, Int32(output.count))

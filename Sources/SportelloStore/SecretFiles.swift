@@ -1,8 +1,9 @@
+import Foundation
+import SportelloCore
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import Foundation
-import SportelloCore
 
 /// Secrets that a queued message must carry but the database must never hold: a citizen's new password.
 /// The outbox row names a file in `secrets/` beside the database (folder 0700, files 0600); the file is
@@ -26,9 +27,15 @@ public struct SecretFiles: Sendable {
         let path = self.path(name)
         try PrivateFiles.write(Array(secret.utf8), to: path)
         let file = open(path, O_RDONLY | O_CLOEXEC)
-        if file >= 0 { fsync(file); close(file) }
+        if file >= 0 {
+            fsync(file)
+            close(file)
+        }
         let directory = open(folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        if directory >= 0 { fsync(directory); close(directory) }
+        if directory >= 0 {
+            fsync(directory)
+            close(directory)
+        }
         return name
     }
 

@@ -23,7 +23,8 @@ public struct StoreChange: Sendable, Equatable {
 
     /// Both changes at once.
     public func merging(_ other: StoreChange) -> StoreChange {
-        StoreChange(slots: slots.union(other.slots), blocks: blocks + other.blocks,
-                    messagesQueued: messagesQueued + other.messagesQueued)
+        StoreChange(
+            slots: slots.union(other.slots), blocks: blocks + other.blocks,
+            messagesQueued: messagesQueued + other.messagesQueued)
     }
 }

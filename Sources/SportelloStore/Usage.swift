@@ -24,14 +24,18 @@ public enum Usage {
         let (day, ends) = day(of: now)
         let capped = caps.filter { BookingLimits.dailyCapApplies(key: $0.key, limit: $0.limit) }
         for cap in capped {
-            let used = try connection.first("SELECT count FROM usage WHERE key = ? AND day = ?", .text(cap.key), .int(day)) { $0.int(0) } ?? 0
+            let used =
+                try connection.first("SELECT count FROM usage WHERE key = ? AND day = ?", .text(cap.key), .int(day)) {
+                    $0.int(0)
+                } ?? 0
             if BookingLimits.dailyCapSpent(used: Int(used), limit: cap.limit) { return ends }
         }
         // Yesterday's counts hold contacts and no cap looks at them again: they go with today's first count
         // (an empty range of the day index when there are none).
         if !capped.isEmpty { try connection.execute("DELETE FROM usage WHERE day < ?", .int(day)) }
         for cap in Set(capped.map(\.key)) {
-            try connection.execute("""
+            try connection.execute(
+                """
                 INSERT INTO usage (key, day, count) VALUES (?, ?, 1) ON CONFLICT (key, day) DO UPDATE SET count = count + 1
                 """, .text(cap), .int(day))
         }
@@ -44,7 +48,9 @@ extension BookingStore {
     public func takeDaily(_ caps: [DailyCap], now: Int64) throws(BookingError) {
         guard caps.contains(where: { $0.limit > 0 }) else { return }
         try run(durable: false) { connection in
-            if let until = try Usage.take(connection, caps, now: now) { throw BookingError.dailyLimitReached(until: until) }
+            if let until = try Usage.take(connection, caps, now: now) {
+                throw BookingError.dailyLimitReached(until: until)
+            }
         }
     }
 }

@@ -4,7 +4,9 @@ import SportelloCore
 /// A small configuration built in code, so each test states exactly what it depends on: `services` is the JSON
 /// of the `services` list, `closures` of the `closures` list, and `patron` extra `comune` keys (with a leading
 /// comma).
-public func makeConfiguration(_ services: String, closures: String = "[]", patron: String = "") throws
+public func makeConfiguration(
+    _ services: String, closures: String = "[]", patron: String = ""
+) throws
     -> SiteConfiguration
 {
     let json = """

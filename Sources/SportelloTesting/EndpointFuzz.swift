@@ -56,7 +56,8 @@ public final class EndpointFuzz: Sendable {
     /// Tests/Fixtures/comune.json and site-templates), with a registered, signed-in citizen and two operators. Its clock starts on a
     /// Wednesday at 08:00 and moves a second per request, so holds expire during long runs.
     public init(root: String) throws {
-        folder = FileManager.default.temporaryDirectory.appendingPathComponent("sportello-fuzz-\(UUID().uuidString)").path
+        folder =
+            FileManager.default.temporaryDirectory.appendingPathComponent("sportello-fuzz-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let options = FixtureComune.options(in: folder, root: URL(fileURLWithPath: root))
         var configuration = try SiteConfiguration.load(path: options.configPath)
@@ -78,29 +79,40 @@ public final class EndpointFuzz: Sendable {
         let site = try LoadedSite(configuration: configuration, options: options)
         self.site = site
         let store = BookingStore(database: try Database(path: options.databasePath))
-        start = RomeTime.instant(date: CivilDate(year: 2026, month: 11, day: 25) ?? CivilDate(dayNumber: 0), minutes: 8 * 60) ?? 0
+        start =
+            RomeTime.instant(
+                date: CivilDate(year: 2026, month: 11, day: 25) ?? CivilDate(dayNumber: 0), minutes: 8 * 60) ?? 0
         let base = start
         let ticks = self.ticks
         let clock: @Sendable () -> Int64 = { base + ticks.withLock { $0 } }
         self.clock = clock
-        application = Application(site: site, store: store, publisher: site.makePublisher(),
-                                  source: StoreOccupancy(store: store, catalogue: site.catalogue), clock: clock)
+        application = Application(
+            site: site, store: store, publisher: site.makePublisher(),
+            source: StoreOccupancy(store: store, catalogue: site.catalogue), clock: clock)
         // The application's own account and operator stores are these, over the same database.
         let accounts = AccountStore(database: store.database)
         let operators = OperatorStore(database: store.database)
         codiciFiscali = (0..<16).compactMap { index in
             let first15 = "RSSMRA85T10A" + String(format: "%03d", 100 + index)
-            return "ABCDEFGHIJKLMNOPQRSTUVWXYZ".lazy.map { first15 + String($0) }.first { (try? CodiceFiscale(validating: $0)) != nil }
+            return "ABCDEFGHIJKLMNOPQRSTUVWXYZ".lazy.map { first15 + String($0) }.first {
+                (try? CodiceFiscale(validating: $0)) != nil
+            }
         }
         citizenCodiceFiscale = codiciFiscali.first ?? ""
-        let person = PersonDetails(givenName: "Maria", familyName: "Rossi", codiceFiscale: citizenCodiceFiscale, email: "maria@example.it",
-                                   phone: "+393331234567")
-        let registration = try accounts.register(person, verifiedContact: person.email, now: start, address: "127.0.0.1")
+        let person = PersonDetails(
+            givenName: "Maria", familyName: "Rossi", codiceFiscale: citizenCodiceFiscale, email: "maria@example.it",
+            phone: "+393331234567")
+        let registration = try accounts.register(
+            person, verifiedContact: person.email, now: start, address: "127.0.0.1")
         guard case .created(_, let password) = registration.value else {
             throw SetupError(description: "fuzz fixture: the citizen's account already exists")
         }
-        citizenSession = try accounts.login(codiceFiscale: citizenCodiceFiscale, password: password, now: start, address: "127.0.0.1").session
-        spareSession = try accounts.login(codiceFiscale: citizenCodiceFiscale, password: password, now: start, address: "127.0.0.1").session
+        citizenSession = try accounts.login(
+            codiceFiscale: citizenCodiceFiscale, password: password, now: start, address: "127.0.0.1"
+        ).session
+        spareSession = try accounts.login(
+            codiceFiscale: citizenCodiceFiscale, password: password, now: start, address: "127.0.0.1"
+        ).session
         operatorToken = try operators.create(name: "fuzz", scope: site.catalogue.roots.map(\.id), now: start).token
         narrowOperatorToken = try operators.create(name: "fuzz-tributi", scope: ["tributi"], now: start).token
     }
@@ -145,12 +157,22 @@ public final class EndpointFuzz: Sendable {
         // The fixture runs no notification worker and its clock moves a second per input, so after some 900
         // inputs the outbox looks stuck and health says so, as it must: that 503 is the monitoring answer, not a fault.
         if response.status == 503, request.route == EndpointRoute.health.rawValue,
-           String(decoding: response.body, as: UTF8.self).contains("\"degraded\":[\"outbox\"]") { return nil }
-        if response.status >= 500 { return "\(request.route) answered \(response.status): \(String(decoding: response.body.prefix(300), as: UTF8.self))" }
+            String(decoding: response.body, as: UTF8.self).contains("\"degraded\":[\"outbox\"]")
+        {
+            return nil
+        }
+        if response.status >= 500 {
+            return
+                "\(request.route) answered \(response.status): \(String(decoding: response.body.prefix(300), as: UTF8.self))"
+        }
         if !(200...499).contains(response.status) { return "\(request.route) answered \(response.status)" }
-        if seconds > Self.budget { return String(format: "%@ took %.2f s (budget %.1f s)", request.route, seconds, Self.budget) }
+        if seconds > Self.budget {
+            return String(format: "%@ took %.2f s (budget %.1f s)", request.route, seconds, Self.budget)
+        }
         let contentType = response.headers.first { $0.0.lowercased() == "content-type" }?.1 ?? ""
-        if contentType.hasPrefix("application/json"), (try? JSONSerialization.jsonObject(with: Data(response.body))) == nil {
+        if contentType.hasPrefix("application/json"),
+            (try? JSONSerialization.jsonObject(with: Data(response.body))) == nil
+        {
             return "\(request.route) answered JSON that does not parse"
         }
         return nil
@@ -184,7 +206,11 @@ public final class EndpointFuzz: Sendable {
         headers.append(("Accept-Language", flags.contains(UInt8(ascii: "e")) ? "en" : "it-IT,it;q=0.9"))
         if flags.contains(UInt8(ascii: "x")) { headers.append(("Origin", "https://evil.example")) }
         var cookies: [String] = []
-        if flags.contains(UInt8(ascii: "c")) { cookies.append("\(AccountsController.sessionCookie)=\(route == EndpointRoute.logout.rawValue ? spareSession : citizenSession)") }
+        if flags.contains(UInt8(ascii: "c")) {
+            cookies.append(
+                "\(AccountsController.sessionCookie)=\(route == EndpointRoute.logout.rawValue ? spareSession : citizenSession)"
+            )
+        }
         if flags.contains(UInt8(ascii: "o")) { headers.append(("Authorization", "Bearer \(operatorToken)")) }
         if flags.contains(UInt8(ascii: "O")) { headers.append(("Authorization", "Bearer \(narrowOperatorToken)")) }
         if !cookies.isEmpty { headers.append(("Cookie", cookies.joined(separator: "; "))) }
@@ -192,19 +218,26 @@ public final class EndpointFuzz: Sendable {
         if let digit = flags.first(where: { (48...57).contains($0) }) { remote = "10.1.0.\(digit - 47)" }
         if flags.contains(UInt8(ascii: "v")) { remote = "2001:db8:\(hash % 4):1::\(String(hash % 65_536, radix: 16))" }
         let identity = IdentityHeaders()
-        if flags.contains(UInt8(ascii: "p")) || flags.contains(UInt8(ascii: "P")) { headers.append((identity.proxySecretHeader, Self.proxySecret)) }
+        if flags.contains(UInt8(ascii: "p")) || flags.contains(UInt8(ascii: "P")) {
+            headers.append((identity.proxySecretHeader, Self.proxySecret))
+        }
         if flags.contains(UInt8(ascii: "p")) {
             remote = "127.0.0.1"
-            headers += [(identity.codiceFiscale, "TINIT-\(codiciFiscali[Int(hash % UInt64(codiciFiscali.count))])"), (identity.givenName, "Giulia"),
-                        (identity.familyName, "Bianchi"), (identity.email ?? "", "giulia@example.it"), (identity.phone ?? "", "+393339876543")]
+            headers += [
+                (identity.codiceFiscale, "TINIT-\(codiciFiscali[Int(hash % UInt64(codiciFiscali.count))])"),
+                (identity.givenName, "Giulia"),
+                (identity.familyName, "Bianchi"), (identity.email ?? "", "giulia@example.it"),
+                (identity.phone ?? "", "+393339876543"),
+            ]
         } else if flags.contains(UInt8(ascii: "P")) {
             remote = "127.0.0.1"
             let junk = String(decoding: body.prefix(300), as: UTF8.self)
             headers += [(identity.codiceFiscale, junk), (identity.givenName, junk), (identity.familyName, "")]
         }
         let path = SiteLayout(basePath: "", mainLanguage: "it").apiRoot + "/" + route
-        let http = HTTPRequest(method: flags.contains(UInt8(ascii: "g")) ? "GET" : "POST", target: path, path: path, query: nil,
-                               headers: HTTPHeaders(headers), body: body, remoteAddress: remote)
+        let http = HTTPRequest(
+            method: flags.contains(UInt8(ascii: "g")) ? "GET" : "POST", target: path, path: path, query: nil,
+            headers: HTTPHeaders(headers), body: body, remoteAddress: remote)
         return Made(route: route, http: http)
     }
 
@@ -217,7 +250,8 @@ public final class EndpointFuzz: Sendable {
             ("@cf", codiciFiscali[Int((hash >> 8) % UInt64(codiciFiscali.count))]),
             ("@hold", known["hold"] ?? ""), ("@code", known["code"] ?? ""), ("@block", known["block"] ?? "0"),
             ("@token", operatorToken), ("@date", RomeTime.local(clock()).date.description),
-            ("@powsalt", known["powsalt"] ?? ""), ("@powissued", known["powissued"] ?? "0"), ("@powsig", known["powsig"] ?? ""),
+            ("@powsalt", known["powsalt"] ?? ""), ("@powissued", known["powissued"] ?? "0"),
+            ("@powsig", known["powsig"] ?? ""),
         ]
         if firstRange(of: Array("@slot".utf8), in: body) != nil {
             values.append(("@slot", String(slot(for: serviceName(in: body), hash: hash))))
@@ -234,7 +268,8 @@ public final class EndpointFuzz: Sendable {
 
     private func firstRange(of pattern: [UInt8], in bytes: [UInt8]) -> Int? {
         guard !pattern.isEmpty, bytes.count >= pattern.count else { return nil }
-        for index in 0...(bytes.count - pattern.count) where bytes[index] == pattern[0] && Array(bytes[index..<(index + pattern.count)]) == pattern {
+        for index in 0...(bytes.count - pattern.count)
+        where bytes[index] == pattern[0] && Array(bytes[index..<(index + pattern.count)]) == pattern {
             return index
         }
         return nil
@@ -250,7 +285,10 @@ public final class EndpointFuzz: Sendable {
     /// A slot of the service between now and its last bookable day (the hash picks which).
     func slot(for serviceID: String, hash: UInt64) -> Int64 {
         let catalogue = site.catalogue
-        guard let service = catalogue.service(id: serviceID) ?? catalogue.service(id: "certificati") ?? catalogue.services.first else { return 0 }
+        guard
+            let service = catalogue.service(id: serviceID) ?? catalogue.service(id: "certificati")
+                ?? catalogue.services.first
+        else { return 0 }
         let now = clock()
         let today = RomeTime.local(now).date
         let days = max(1, service.window.maxDaysAhead + 1)
@@ -274,17 +312,26 @@ public final class EndpointFuzz: Sendable {
         let hold = after("\"token\":\"", hex, length: 32...32) ?? after("name=\"hold\" value=\"", hex, length: 32...32)
         let code = after("\"code\":\"", { $0.isASCII && ($0.isUppercase || $0.isNumber) }, length: 8...8)
         let block = after("\"blocks\":[{\"id\":", { $0.isASCII && $0.isNumber }, length: 1...18)
-        let powSalt = after("\"salt\":\"", hex, length: 32...32) ?? after("name=\"pow_salt\" value=\"", hex, length: 32...32)
-        let powIssued = after("\"issued\":", { $0.isASCII && $0.isNumber }, length: 1...19)
+        let powSalt =
+            after("\"salt\":\"", hex, length: 32...32) ?? after("name=\"pow_salt\" value=\"", hex, length: 32...32)
+        let powIssued =
+            after("\"issued\":", { $0.isASCII && $0.isNumber }, length: 1...19)
             ?? after("name=\"pow_issued\" value=\"", { $0.isASCII && $0.isNumber }, length: 1...19)
-        let powSignature = after("\"signature\":\"", hex, length: 64...64) ?? after("name=\"pow_signature\" value=\"", hex, length: 64...64)
+        let powSignature =
+            after("\"signature\":\"", hex, length: 64...64)
+            ?? after("name=\"pow_signature\" value=\"", hex, length: 64...64)
         var bookedBy: String?
-        if route == EndpointRoute.bookings.rawValue, response.status == 201, let fields = try? FormDecoder.decode(body) { bookedBy = fields["codice_fiscale"] }
+        if route == EndpointRoute.bookings.rawValue, response.status == 201, let fields = try? FormDecoder.decode(body)
+        {
+            bookedBy = fields["codice_fiscale"]
+        }
         learned.withLock { known in
             if let hold { known["hold"] = hold }
             if let code { known["code"] = code }
             if let block { known["block"] = block }
-            if let powSalt, let powIssued, let powSignature { (known["powsalt"], known["powissued"], known["powsig"]) = (powSalt, powIssued, powSignature) }
+            if let powSalt, let powIssued, let powSignature {
+                (known["powsalt"], known["powissued"], known["powsig"]) = (powSalt, powIssued, powSignature)
+            }
             if let bookedBy { known["lastcf"] = bookedBy.uppercased() }
         }
     }
@@ -292,27 +339,37 @@ public final class EndpointFuzz: Sendable {
     // MARK: Mutating inputs
 
     static let fieldNames = [
-        "service", "slot", "hold", "code", "codice_fiscale", "nome", "cognome", "email", "cellulare", "note", "beneficiary", "action", "lang",
-        "website", "password", "contatto", "token", "date", "entry", "outcome", "reason", "keep_closed", "from", "to", "desks", "id", "format",
+        "service", "slot", "hold", "code", "codice_fiscale", "nome", "cognome", "email", "cellulare", "note",
+        "beneficiary", "action", "lang",
+        "website", "password", "contatto", "token", "date", "entry", "outcome", "reason", "keep_closed", "from", "to",
+        "desks", "id", "format",
         "cancel_bookings", "pow_salt", "pow_issued", "pow_signature", "pow_nonce",
     ]
 
     /// Extreme integers (the first that overflowed `RomeTime`, Int64's ends, past 64 bits, far dates as
     /// instants), odd dates and times, long and invalid text, and the placeholders.
     static let oddValues: [String] = [
-        "9223372036854775807", "9223372036854772208", "9223372036854772207", "-9223372036854775808", "-9223372036854775807",
-        "18446744073709551616", "99999999999999999999999", "10413792000", "16725225600", "253402300799", "253402300800", "-62135596800",
-        "0", "-1", "1", "1e9", "0x10", "+1", "%2B1", "%201", "1%00", "9999-12-31", "0000-01-01", "2026-02-30", "99999-01-01", "-001-01-01",
-        "2026-11-25", "2300-01-01", "24:00", "23:59", "99:99", "-1:00", "08:30", "", "%FF%FE%C3", "%00", "%E2%80%AE", "%C3%A9%CC%81",
-        "<script>alert(1)</script>", "%27%22%3B--", "done", "absent", "csv", "edit", "en", "it", "xx", "anagrafe", "tributi", "certificati",
-        "carta-identita", "stato-civile", "nessuno", "@slot", "@hold", "@code", "@cf", "@lastcf", "@mycf", "@token", "@block", "@date",
+        "9223372036854775807", "9223372036854772208", "9223372036854772207", "-9223372036854775808",
+        "-9223372036854775807",
+        "18446744073709551616", "99999999999999999999999", "10413792000", "16725225600", "253402300799", "253402300800",
+        "-62135596800",
+        "0", "-1", "1", "1e9", "0x10", "+1", "%2B1", "%201", "1%00", "9999-12-31", "0000-01-01", "2026-02-30",
+        "99999-01-01", "-001-01-01",
+        "2026-11-25", "2300-01-01", "24:00", "23:59", "99:99", "-1:00", "08:30", "", "%FF%FE%C3", "%00", "%E2%80%AE",
+        "%C3%A9%CC%81",
+        "<script>alert(1)</script>", "%27%22%3B--", "done", "absent", "csv", "edit", "en", "it", "xx", "anagrafe",
+        "tributi", "certificati",
+        "carta-identita", "stato-civile", "nessuno", "@slot", "@hold", "@code", "@cf", "@lastcf", "@mycf", "@token",
+        "@block", "@date",
         "@powsalt", "@powissued", "@powsig", "0123456789abcdef0123456789abcdef",
-        String(repeating: "A", count: 5_000), String(repeating: "%C3%A8", count: 800), String(repeating: "9", count: 400),
+        String(repeating: "A", count: 5_000), String(repeating: "%C3%A8", count: 800),
+        String(repeating: "9", count: 400),
     ]
 
     /// Structure-aware edits (route, flags, one field's name or value) most of the time, byte edits otherwise.
     public static func mutate(_ seed: [UInt8], _ rng: inout SplitMix64) -> [UInt8] {
-        let parts = seed.split(separator: UInt8(ascii: "\n"), maxSplits: 2, omittingEmptySubsequences: false).map(Array.init)
+        let parts = seed.split(separator: UInt8(ascii: "\n"), maxSplits: 2, omittingEmptySubsequences: false).map(
+            Array.init)
         guard parts.count == 3, Int.random(in: 0..<8, using: &rng) > 0 else { return FuzzMutator.mutate(seed, &rng) }
         var (route, flags, body) = (parts[0], parts[1], parts[2])
         switch Int.random(in: 0..<10, using: &rng) {
@@ -327,10 +384,13 @@ public final class EndpointFuzz: Sendable {
             switch pairs.isEmpty ? 3 : Int.random(in: 0..<6, using: &rng) {
             case 0, 1, 2:
                 let index = Int.random(in: 0..<pairs.count, using: &rng)
-                let name = pairs[index].split(separator: UInt8(ascii: "="), maxSplits: 1, omittingEmptySubsequences: false).first.map(Array.init) ?? []
+                let name =
+                    pairs[index].split(separator: UInt8(ascii: "="), maxSplits: 1, omittingEmptySubsequences: false)
+                    .first.map(Array.init) ?? []
                 pairs[index] = name + [UInt8(ascii: "=")] + value
             case 3:
-                pairs.append(Array((fieldNames.randomElement(using: &rng) ?? "slot").utf8) + [UInt8(ascii: "=")] + value)
+                pairs.append(
+                    Array((fieldNames.randomElement(using: &rng) ?? "slot").utf8) + [UInt8(ascii: "=")] + value)
             case 4:
                 pairs.remove(at: Int.random(in: 0..<pairs.count, using: &rng))
             default:

@@ -6,7 +6,9 @@ import SportelloCore
 public enum FuzzMutator {
     /// Bytes that change how parsers split things: NUL, TAB, LF, CR, space, colon, %, +, =, &, '0', DEL, and the
     /// first bytes of invalid or multi-byte UTF-8.
-    public static let interesting: [UInt8] = [0, 9, 10, 13, 32, 58, 37, 43, 61, 38, 48, 0x7F, 0x80, 0xC3, 0xFF, 0x2F, 0x3F, 0xE2, 0xF0]
+    public static let interesting: [UInt8] = [
+        0, 9, 10, 13, 32, 58, 37, 43, 61, 38, 48, 0x7F, 0x80, 0xC3, 0xFF, 0x2F, 0x3F, 0xE2, 0xF0,
+    ]
 
     /// Up to `rounds` random edits: flip, insert, delete, duplicate a slice, truncate, bloat.
     public static func mutate(_ input: [UInt8], rounds: Int = 3, _ rng: inout SplitMix64) -> [UInt8] {
@@ -27,7 +29,9 @@ public enum FuzzMutator {
                 bytes.insert(contentsOf: bytes[at..<end], at: at)
             case 5: bytes = Array(bytes[0..<at])
             default:
-                bytes.insert(contentsOf: [UInt8](repeating: UInt8(ascii: "A"), count: Int.random(in: 1...3000, using: &rng)), at: at)
+                bytes.insert(
+                    contentsOf: [UInt8](repeating: UInt8(ascii: "A"), count: Int.random(in: 1...3000, using: &rng)),
+                    at: at)
             }
         }
         return bytes
@@ -45,10 +49,14 @@ public enum FuzzMutator {
         return JSONWriter.bytes(value)
     }
 
-    private static var oddValues: [Any] { [
-        "", " ", "25:61-08:00", "2026-02-30", "x".padding(toLength: 5000, withPad: "é", startingAt: 0), "\u{0}", "../../etc/passwd",
-        -1, 0, 1e300, -1e300, Int.max, 3.5, true, false, [Any](), [String: Any](), ["mon": ["08:00-07:00"]], "<script>",
-    ] }
+    private static var oddValues: [Any] {
+        [
+            "", " ", "25:61-08:00", "2026-02-30", "x".padding(toLength: 5000, withPad: "é", startingAt: 0), "\u{0}",
+            "../../etc/passwd",
+            -1, 0, 1e300, -1e300, Int.max, 3.5, true, false, [Any](), [String: Any](), ["mon": ["08:00-07:00"]],
+            "<script>",
+        ]
+    }
 
     private static func mutateNode(_ node: Any, depth: Int, _ rng: inout SplitMix64) -> Any {
         if depth > 0, Int.random(in: 0..<6, using: &rng) == 0 { return oddValues.randomElement(using: &rng) ?? "" }

@@ -39,8 +39,10 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
             switch Result(catching: { try FormDecoder.decode(input) }) {
             case .success(let fields):
                 // Every decoded name and value is valid UTF-8 that reads back the same.
-                for (name, value) in fields.pairs where String(decoding: Array(name.utf8), as: UTF8.self) != name
-                    || String(decoding: Array(value.utf8), as: UTF8.self) != value {
+                for (name, value) in fields.pairs
+                where String(decoding: Array(name.utf8), as: UTF8.self) != name
+                    || String(decoding: Array(value.utf8), as: UTF8.self) != value
+                {
                     return "field \(name.debugDescription) does not round-trip"
                 }
                 return nil
@@ -67,7 +69,9 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
                 return "\(code.value) valid, but not once lowercased and padded"
             }
             let first15 = code.value.prefix(15)
-            let fitting = "ABCDEFGHIJKLMNOPQRSTUVWXYZ".filter { (try? CodiceFiscale(validating: first15 + String($0))) != nil }
+            let fitting = "ABCDEFGHIJKLMNOPQRSTUVWXYZ".filter {
+                (try? CodiceFiscale(validating: first15 + String($0))) != nil
+            }
             return fitting == String(code.value.suffix(1)) ? nil : "\(first15): check characters \(fitting) all fit"
         }
     }

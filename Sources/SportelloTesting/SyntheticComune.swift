@@ -5,7 +5,9 @@ import SportelloCore
 /// realistic week (mornings, two afternoons, a pause) and two languages.
 public enum SyntheticComune {
     /// The parsed configuration of `services` services in offices of ten, published for `weeks` weeks in `languages`.
-    public static func configuration(services: Int, weeks: Int = 13, languages: [String] = ["it"]) throws -> SiteConfiguration {
+    public static func configuration(
+        services: Int, weeks: Int = 13, languages: [String] = ["it"]
+    ) throws -> SiteConfiguration {
         try SiteConfiguration.parse(json(services: services, weeks: weeks, languages: languages))
     }
 
@@ -21,7 +23,8 @@ public enum SyntheticComune {
                 children.append([
                     "id": "servizio-\(made)",
                     "name": "Servizio numero \(made) – pratiche & certificati",
-                    "description": "Descrizione del servizio \(made): cosa si può fare allo sportello, chi può chiedere l'appuntamento e quanto dura.",
+                    "description":
+                        "Descrizione del servizio \(made): cosa si può fare allo sportello, chi può chiedere l'appuntamento e quanto dura.",
                     "documents": ["Documento d'identità valido", "Codice fiscale", "Modulo di domanda compilato"],
                     "slotMinutes": [15, 20, 30][made % 3],
                     "capacity": 1 + made % 3,
@@ -35,16 +38,20 @@ public enum SyntheticComune {
                 "coordinates": ["lat": 43.9, "lon": 10.2],
                 "phone": "0584 000 \(100 + officeIndex)",
                 "email": "ufficio\(officeIndex)@comune.example.it",
-                "schedule": ["mon": ["08:30-12:30"], "tue": ["08:30-12:30", "14:30-17:30"], "wed": ["08:30-12:30"],
-                             "thu": ["08:30-12:30", "14:30-17:30"], "fri": ["08:30-12:30"]],
+                "schedule": [
+                    "mon": ["08:30-12:30"], "tue": ["08:30-12:30", "14:30-17:30"], "wed": ["08:30-12:30"],
+                    "thu": ["08:30-12:30", "14:30-17:30"], "fri": ["08:30-12:30"],
+                ],
                 "pauses": ["10:30-10:45"],
                 "window": ["minimumNoticeMinutes": 60, "maxDaysAhead": weeks * 7],
                 "children": children,
             ])
         }
         let root: [String: Any] = [
-            "comune": ["name": "Comune Sintetico", "baseURL": "http://127.0.0.1:8080", "languages": languages,
-                       "tollFreeNumber": "800 000 000", "email": "urp@comune.example.it"],
+            "comune": [
+                "name": "Comune Sintetico", "baseURL": "http://127.0.0.1:8080", "languages": languages,
+                "tollFreeNumber": "800 000 000", "email": "urp@comune.example.it",
+            ],
             "booking": ["weeksPublished": weeks],
             "services": offices,
         ]
@@ -70,7 +77,8 @@ extension SyntheticComune {
     /// The identity-card rush: `places` places on `days`, nothing else to book; throws when `days` are too few.
     public static func rushConfiguration(places: Int, days: [CivilDate], today: CivilDate) throws -> SiteConfiguration {
         guard let lastDay = days.last, days.count >= daysNeeded(places: places) else {
-            throw ConfigurationError(path: "", message: "rush: \(places) places need \(daysNeeded(places: places)) working days")
+            throw ConfigurationError(
+                path: "", message: "rush: \(places) places need \(daysNeeded(places: places)) working days")
         }
         let desks = rushDesks
         let slots = max(1, (places + desks - 1) / desks)
@@ -88,18 +96,22 @@ extension SyntheticComune {
             "coordinates": ["lat": 43.9, "lon": 10.2],
             "schedule": schedule,
             "window": ["minimumNoticeMinutes": 0, "maxDaysAhead": lastDay.dayNumber - today.dayNumber],
-            "children": [[
-                "id": "carta-identita",
-                "name": "Carta d'identità elettronica",
-                "description": "Richiesta o rinnovo della carta d'identità elettronica.",
-                "documents": ["Documento d'identità scaduto o denuncia di smarrimento", "Una fototessera recente"],
-                "slotMinutes": 10,
-                "capacity": desks,
-            ]],
+            "children": [
+                [
+                    "id": "carta-identita",
+                    "name": "Carta d'identità elettronica",
+                    "description": "Richiesta o rinnovo della carta d'identità elettronica.",
+                    "documents": ["Documento d'identità scaduto o denuncia di smarrimento", "Una fototessera recente"],
+                    "slotMinutes": 10,
+                    "capacity": desks,
+                ]
+            ],
         ]
         let root: [String: Any] = [
-            "comune": ["name": "Comune Sintetico", "baseURL": "http://127.0.0.1:8080", "languages": ["it"],
-                       "tollFreeNumber": "800 000 000", "email": "urp@comune.example.it"],
+            "comune": [
+                "name": "Comune Sintetico", "baseURL": "http://127.0.0.1:8080", "languages": ["it"],
+                "tollFreeNumber": "800 000 000", "email": "urp@comune.example.it",
+            ],
             "booking": ["weeksPublished": 2],
             "services": [office],
         ]

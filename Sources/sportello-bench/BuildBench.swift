@@ -14,17 +14,22 @@ import SportelloTesting
 /// - floor: `cp -r` of the built tree onto an empty folder: the same files and bytes with no rendering at all.
 /// Neither the build nor `cp` syncs to disk (pages are re-rendered at every start of `serve`).
 func buildBenchmark(sizes: [Int], weeks: Int, runs: Int, languages: [String], templates: String) throws -> Bool {
-    let binary = ProcessInfo.processInfo.environment["SPORTELLO_BIN"]
-        ?? URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("sportello").path
+    let binary =
+        ProcessInfo.processInfo.environment["SPORTELLO_BIN"]
+        ?? URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent(
+            "sportello"
+        ).path
     guard FileManager.default.isExecutableFile(atPath: binary) else {
         print("build: \(binary) is not an executable; build it (swift build -c release) or set SPORTELLO_BIN")
         return false
     }
-    print("sportello-bench build: whole `\(binary) build` processes; \(weeks) weeks, languages \(languages.joined(separator: "+")), " +
-          "\(runs) runs each (medians), \(ProcessInfo.processInfo.activeProcessorCount) cores, " +
-          String(format: "other work on the machine: %.0f%% of its cores", backgroundLoad() * 100))
-    print("services  pages  files   MB   bookings  cold ms  cold pages/s  warm ms  warm pages/s  floor ms  cold/floor  " +
-          "CPU s: cold  warm  floor  peak RSS MB")
+    print(
+        "sportello-bench build: whole `\(binary) build` processes; \(weeks) weeks, languages \(languages.joined(separator: "+")), "
+            + "\(runs) runs each (medians), \(ProcessInfo.processInfo.activeProcessorCount) cores, "
+            + String(format: "other work on the machine: %.0f%% of its cores", backgroundLoad() * 100))
+    print(
+        "services  pages  files   MB   bookings  cold ms  cold pages/s  warm ms  warm pages/s  floor ms  cold/floor  "
+            + "CPU s: cold  warm  floor  peak RSS MB")
     var passed = true
     for services in sizes {
         let folder = NSTemporaryDirectory() + "sportello-bench-build-\(getpid())-\(services)"
@@ -34,11 +39,16 @@ func buildBenchmark(sizes: [Int], weeks: Int, runs: Int, languages: [String], te
         let keep = ProcessInfo.processInfo.environment["SPORTELLO_BENCH_KEEP"] == "1"
         defer { if keep { print("kept \(folder)") } else { try? FileManager.default.removeItem(atPath: folder) } }
         let config = "\(folder)/sportello.json"
-        try SyntheticComune.json(services: services, weeks: weeks, languages: languages).write(to: URL(fileURLWithPath: config))
+        try SyntheticComune.json(services: services, weeks: weeks, languages: languages).write(
+            to: URL(fileURLWithPath: config))
         let database = "\(folder)/sportello.sqlite"
-        let bookings = try seedOccupancy(database: database, configuration: SyntheticComune.configuration(services: services, weeks: weeks, languages: languages))
+        let bookings = try seedOccupancy(
+            database: database,
+            configuration: SyntheticComune.configuration(services: services, weeks: weeks, languages: languages))
         let output = "\(folder)/output"
-        let arguments = ["build", "--config", config, "--templates", templates, "--output", output, "--database", database]
+        let arguments = [
+            "build", "--config", config, "--templates", templates, "--output", output, "--database", database,
+        ]
 
         var cold: [Double] = []
         var warm: [Double] = []
@@ -51,15 +61,24 @@ func buildBenchmark(sizes: [Int], weeks: Int, runs: Int, languages: [String], te
         var pages = 0
         for _ in 0..<runs {
             try? FileManager.default.removeItem(atPath: output)
-            guard let run = timedProcess(binary, arguments) else { passed = false; break }
+            guard let run = timedProcess(binary, arguments) else {
+                passed = false
+                break
+            }
             cold.append(run.seconds)
             coldCPU.append(run.cpu)
             peak = max(peak, run.peakMegabytes)
             pages = run.pages
         }
-        guard cold.count == runs else { print("build: `sportello build` failed at \(services) services"); continue }
+        guard cold.count == runs else {
+            print("build: `sportello build` failed at \(services) services")
+            continue
+        }
         for _ in 0..<runs {
-            guard let run = timedProcess(binary, arguments) else { passed = false; break }
+            guard let run = timedProcess(binary, arguments) else {
+                passed = false
+                break
+            }
             warm.append(run.seconds)
             warmCPU.append(run.cpu)
             peak = max(peak, run.peakMegabytes)
@@ -68,14 +87,21 @@ func buildBenchmark(sizes: [Int], weeks: Int, runs: Int, languages: [String], te
         let copy = "\(folder)/floor"
         for _ in 0..<runs {
             try? FileManager.default.removeItem(atPath: copy)
-            guard let run = timedProcess("/bin/cp", ["-r", output, copy]) else { passed = false; break }
+            guard let run = timedProcess("/bin/cp", ["-r", output, copy]) else {
+                passed = false
+                break
+            }
             floor.append(run.seconds)
             floorCPU.append(run.cpu)
         }
         let (c, w, f) = (median(cold), median(warm), median(floor))
-        print(String(format: "%8d  %5d  %5d  %5.1f  %8d  %7.0f  %12.0f  %7.0f  %12.0f  %8.0f  %10.2f  %11.2f %5.2f  %5.2f  %11.1f",
-                     services, pages, files, Double(bytes) / 1_048_576, bookings, c * 1000, Double(pages) / c, w * 1000,
-                     Double(pages) / w, f * 1000, f > 0 ? c / f : 0, median(coldCPU), median(warmCPU), median(floorCPU), peak))
+        print(
+            String(
+                format:
+                    "%8d  %5d  %5d  %5.1f  %8d  %7.0f  %12.0f  %7.0f  %12.0f  %8.0f  %10.2f  %11.2f %5.2f  %5.2f  %11.1f",
+                services, pages, files, Double(bytes) / 1_048_576, bookings, c * 1000, Double(pages) / c, w * 1000,
+                Double(pages) / w, f * 1000, f > 0 ? c / f : 0, median(coldCPU), median(warmCPU), median(floorCPU), peak
+            ))
     }
     return passed
 }
@@ -97,19 +123,24 @@ func seedOccupancy(database path: String, configuration: SiteConfiguration) thro
                     switch (slot.startInstant / 60) % 7 {
                     case 0:
                         bookings += 1
-                        try connection.execute("INSERT INTO bookings (code, service_id, slot_start, slot_end, state, created_at, updated_at) VALUES (?, ?, ?, ?, 'booked', ?, ?)",
-                                               .text("B\(bookings)"), .text(service.id), .int(slot.startInstant), .int(slot.endInstant), .int(now), .int(now))
+                        try connection.execute(
+                            "INSERT INTO bookings (code, service_id, slot_start, slot_end, state, created_at, updated_at) VALUES (?, ?, ?, ?, 'booked', ?, ?)",
+                            .text("B\(bookings)"), .text(service.id), .int(slot.startInstant), .int(slot.endInstant),
+                            .int(now), .int(now))
                     case 3:
-                        try connection.execute("INSERT INTO holds (token, service_id, slot_start, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
-                                               .text("H-\(service.id)-\(slot.startInstant)"), .text(service.id), .int(slot.startInstant), .int(now), .int(now + 86_400))
+                        try connection.execute(
+                            "INSERT INTO holds (token, service_id, slot_start, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
+                            .text("H-\(service.id)-\(slot.startInstant)"), .text(service.id), .int(slot.startInstant),
+                            .int(now), .int(now + 86_400))
                     default: break
                     }
                 }
                 day = day.adding(days: 1)
             }
             let closed = Int64(today.adding(days: 9).dayNumber) * 86_400 + 8 * 3_600
-            try connection.execute("INSERT INTO blocks (service_id, starts_at, ends_at, desks, reason, created_at) VALUES (?, ?, ?, ?, 'bench', ?)",
-                                   .text(service.id), .int(closed), .int(closed + 3 * 3_600), .int(Int64(service.capacity)), .int(now))
+            try connection.execute(
+                "INSERT INTO blocks (service_id, starts_at, ends_at, desks, reason, created_at) VALUES (?, ?, ?, ?, 'bench', ?)",
+                .text(service.id), .int(closed), .int(closed + 3 * 3_600), .int(Int64(service.capacity)), .int(now))
         }
         return bookings
     }
@@ -117,7 +148,9 @@ func seedOccupancy(database path: String, configuration: SiteConfiguration) thro
 
 /// Runs a program to its end; its wall time, the pages `sportello build` says it built, and its peak memory.
 /// posix_spawn and wait4 rather than Process: the child's own peak memory comes with its exit status.
-func timedProcess(_ executable: String, _ arguments: [String]) -> (seconds: Double, cpu: Double, pages: Int, peakMegabytes: Double)? {
+func timedProcess(
+    _ executable: String, _ arguments: [String]
+) -> (seconds: Double, cpu: Double, pages: Int, peakMegabytes: Double)? {
     let log = NSTemporaryDirectory() + "sportello-bench-\(getpid()).log"
     var actions = posix_spawn_file_actions_t()
     posix_spawn_file_actions_init(&actions)
@@ -129,14 +162,20 @@ func timedProcess(_ executable: String, _ arguments: [String]) -> (seconds: Doub
     var pid: pid_t = 0
     let start = monotonicSeconds()
     let spawned = posix_spawn(&pid, executable, &actions, nil, argv, environ)
-    guard spawned == 0 else { print("\(executable): \(String(cString: strerror(spawned)))"); return nil }
+    guard spawned == 0 else {
+        print("\(executable): \(String(cString: strerror(spawned)))")
+        return nil
+    }
     var status: Int32 = 0
     var usage = rusage()
     while wait4(pid, &status, 0, &usage) < 0 && errno == EINTR {}
     let elapsed = monotonicSeconds() - start
     let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
     unlink(log)
-    guard status == 0 else { print("\(executable) \(arguments.joined(separator: " ")) failed:\n\(text)"); return nil }
+    guard status == 0 else {
+        print("\(executable) \(arguments.joined(separator: " ")) failed:\n\(text)")
+        return nil
+    }
     // "built 2800 pages into …"
     let pages = text.split(separator: " ").dropFirst().first.flatMap { Int($0) } ?? 0
     func seconds(_ time: timeval) -> Double { Double(time.tv_sec) + Double(time.tv_usec) / 1e6 }
@@ -160,8 +199,11 @@ func treeSize(_ root: String) -> (files: Int, bytes: Int) {
 /// `sportello-bench startup`: how long `sportello serve` takes to answer a GET on a comune whose pages an
 /// earlier build left in `output/` (a restart), and how long until its start-up rebuild has finished.
 func startupBenchmark(services: Int, runs: Int, templates: String) throws -> Bool {
-    let binary = ProcessInfo.processInfo.environment["SPORTELLO_BIN"]
-        ?? URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("sportello").path
+    let binary =
+        ProcessInfo.processInfo.environment["SPORTELLO_BIN"]
+        ?? URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent(
+            "sportello"
+        ).path
     let folder = NSTemporaryDirectory() + "sportello-bench-startup-\(getpid())"
     try? FileManager.default.removeItem(atPath: folder)
     try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
@@ -172,8 +214,9 @@ func startupBenchmark(services: Int, runs: Int, templates: String) throws -> Boo
     _ = try seedOccupancy(database: database, configuration: SyntheticComune.configuration(services: services))
     let common = ["--config", config, "--templates", templates, "--output", "\(folder)/output", "--database", database]
     guard timedProcess(binary, ["build"] + common) != nil else { return false }
-    print("sportello-bench startup: `\(binary) serve` restarted on \(services) services with their pages on disk, \(runs) runs (medians), " +
-          String(format: "other work on the machine: %.0f%% of its cores", backgroundLoad() * 100))
+    print(
+        "sportello-bench startup: `\(binary) serve` restarted on \(services) services with their pages on disk, \(runs) runs (medians), "
+            + String(format: "other work on the machine: %.0f%% of its cores", backgroundLoad() * 100))
     print("services  first answer ms  rebuilt ms")
     var answers: [Double] = []
     var rebuilds: [Double] = []
@@ -197,15 +240,24 @@ func startupBenchmark(services: Int, runs: Int, templates: String) throws -> Boo
             // A serve that builds before it listens (the earlier versions) has rebuilt by the time it answers, and
             // keeps its log unflushed; this one prints that it is serving right after it starts listening.
             if let answered, rebuilt == nil, monotonicSeconds() - start > answered + 1,
-               ((try? FileManager.default.attributesOfItem(atPath: log)[.size] as? Int) ?? 0) == 0 { rebuilt = answered }
+                ((try? FileManager.default.attributesOfItem(atPath: log)[.size] as? Int) ?? 0) == 0
+            {
+                rebuilt = answered
+            }
             if rebuilt == nil, let text = try? String(contentsOfFile: log, encoding: .utf8),
-               text.split(separator: "\n").contains(where: { $0.hasPrefix("built ") || $0.contains(" event=built ") }) { rebuilt = monotonicSeconds() - start }
+                text.split(separator: "\n").contains(where: { $0.hasPrefix("built ") || $0.contains(" event=built ") })
+            {
+                rebuilt = monotonicSeconds() - start
+            }
             usleep(5_000)
         }
         kill(pid, SIGTERM)
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-        guard let answered, let rebuilt else { print("startup: serve did not answer or rebuild within 120 s"); return false }
+        guard let answered, let rebuilt else {
+            print("startup: serve did not answer or rebuild within 120 s")
+            return false
+        }
         answers.append(answered)
         rebuilds.append(rebuilt)
     }
@@ -223,7 +275,9 @@ func httpStatus(port: Int, path: String) -> Int? {
     address.sin_port = in_port_t(UInt16(port).bigEndian)
     address.sin_addr.s_addr = inet_addr("127.0.0.1")
     let connected = withUnsafePointer(to: &address) { pointer in
-        pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+        pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+            connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
+        }
     }
     guard connected else { return nil }
     let request = Array("GET \(path) HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n".utf8)

@@ -1,12 +1,12 @@
 import Foundation
 import Glibc
-import Synchronization
 import SportelloApp
 import SportelloCore
 import SportelloHTTP
 import SportelloSite
 import SportelloStore
 import SportelloTesting
+import Synchronization
 
 /// A minimal keep-alive HTTP/1.1 client over a blocking socket: enough to measure the endpoint.
 final class BenchClient {
@@ -23,9 +23,12 @@ final class BenchClient {
         address.sin_port = UInt16(port).bigEndian
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         let socketFD = fd
-        connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(socketFD, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        } == 0
+        connected =
+            withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    connect(socketFD, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                }
+            } == 0
     }
 
     deinit { close(fd) }
@@ -41,7 +44,8 @@ final class BenchClient {
 
     /// POSTs a form asking for JSON; returns the status and body.
     func post(_ path: String, _ form: String) -> (Int, String) {
-        let request = "POST \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: application/json\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: \(form.utf8.count)\r\n\r\n\(form)"
+        let request =
+            "POST \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: application/json\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: \(form.utf8.count)\r\n\r\n\(form)"
         let bytes = Array(request.utf8)
         var sent = 0
         while sent < bytes.count {
@@ -51,7 +55,7 @@ final class BenchClient {
         }
         var chunk = [UInt8](repeating: 0, count: 65_536)
         while true {
-            if let end = headerEnd(), let length = contentLength(end) , buffer.count >= end + length {
+            if let end = headerEnd(), let length = contentLength(end), buffer.count >= end + length {
                 let head = String(decoding: buffer[..<end], as: UTF8.self)
                 let body = String(decoding: buffer[end..<(end + length)], as: UTF8.self)
                 buffer.removeFirst(end + length)
@@ -65,7 +69,8 @@ final class BenchClient {
 
     private func headerEnd() -> Int? {
         guard buffer.count >= 4 else { return nil }
-        for index in 0...(buffer.count - 4) where buffer[index] == 13 && buffer[index + 1] == 10 && buffer[index + 2] == 13 && buffer[index + 3] == 10 {
+        for index in 0...(buffer.count - 4)
+        where buffer[index] == 13 && buffer[index + 1] == 10 && buffer[index + 2] == 13 && buffer[index + 3] == 10 {
             return index + 4
         }
         return nil
@@ -92,12 +97,16 @@ func fdatasyncRate(seconds: Double = 2) throws -> Double {
     // First past one automatic checkpoint (1,000 pages), as a serving database long is: the log then reuses
     // its file instead of growing it, and a flush no longer has the file's size to write as well.
     for index in 0..<1_200 {
-        try database.write(durable: false) { try $0.execute("INSERT INTO audit (at, actor, action) VALUES (?, 'warm-up', 'x')", .int(Int64(index))) }
+        try database.write(durable: false) {
+            try $0.execute("INSERT INTO audit (at, actor, action) VALUES (?, 'warm-up', 'x')", .int(Int64(index)))
+        }
     }
     let start = monotonicSeconds()
     var count = 0
     while monotonicSeconds() - start < seconds {
-        try database.write { try $0.execute("INSERT INTO audit (at, actor, action) VALUES (?, 'anchor', 'x')", .int(Int64(count))) }
+        try database.write {
+            try $0.execute("INSERT INTO audit (at, actor, action) VALUES (?, 'anchor', 'x')", .int(Int64(count)))
+        }
         count += 1
     }
     return Double(count) / (monotonicSeconds() - start)
@@ -107,7 +116,8 @@ func fdatasyncRate(seconds: Double = 2) throws -> Double {
 func trivialSendmail(in folder: String) -> String {
     let path = "\(folder)/sendmail"
     try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-    _ = FileManager.default.createFile(atPath: path, contents: Data("#!/bin/sh\nexit 0\n".utf8), attributes: [.posixPermissions: 0o755])
+    _ = FileManager.default.createFile(
+        atPath: path, contents: Data("#!/bin/sh\nexit 0\n".utf8), attributes: [.posixPermissions: 0o755])
     return path
 }
 
@@ -135,21 +145,26 @@ func endpointBenchmark(services: Int, clients: Int, bookings: Int, mail: Bool, t
     application.startBackgroundWork()
     let server = HTTPServer(port: 0, responder: application)
     try server.start()
-    defer { server.stop(); application.stopBackgroundWork() }
+    defer {
+        server.stop()
+        application.stopBackgroundWork()
+    }
 
     // Every desk of every bookable slot, spread over services, as the work list.
     var candidates: [(String, Int64)] = []
     let today = RomeTime.local(now).date
     outer: for day in 1...60 {
         for service in site.catalogue.services {
-            for slot in service.slots(on: today.adding(days: day)) where service.availability(of: slot, occupancy: .empty, now: now).state == .free {
+            for slot in service.slots(on: today.adding(days: day))
+            where service.availability(of: slot, occupancy: .empty, now: now).state == .free {
                 for _ in 0..<service.capacity { candidates.append((service.id, slot.startInstant)) }
                 if candidates.count >= bookings + 600 { break outer }
             }
         }
     }
     let work = candidates
-    let person = "nome=Mario&cognome=Rossi&codice_fiscale=RSSMRA85T10A562S&email=mario%40example.it&cellulare=3331234567&note=x"
+    let person =
+        "nome=Mario&cognome=Rossi&codice_fiscale=RSSMRA85T10A562S&email=mario%40example.it&cellulare=3331234567&note=x"
     let next = Locked(0)
     let latencies = Locked<[Double]>([])
     let failures = Locked(0)
@@ -175,17 +190,26 @@ func endpointBenchmark(services: Int, clients: Int, bookings: Int, mail: Bool, t
             go.wait()
             guard usable else { return }
             while true {
-                let index = next.withLock { value -> Int in value += 1; return value - 1 }
+                let index = next.withLock { value -> Int in
+                    value += 1
+                    return value - 1
+                }
                 guard index < bookings else { break }
                 let (service, slot) = work[index]
                 let begin = monotonicSeconds()
                 let (holdStatus, holdBody) = client.post(holdsPath, "service=\(service)&slot=\(slot)")
-                guard holdStatus == 201, let tokenRange = holdBody.range(of: "[0-9a-f]{32}", options: .regularExpression) else {
+                guard holdStatus == 201,
+                    let tokenRange = holdBody.range(of: "[0-9a-f]{32}", options: .regularExpression)
+                else {
                     failures.withLock { $0 += 1 }
                     continue
                 }
                 let (status, _) = client.post(bookingsPath, "hold=\(holdBody[tokenRange])&\(person)")
-                if status == 201 { latencies.withLock { $0.append(monotonicSeconds() - begin) } } else { failures.withLock { $0 += 1 } }
+                if status == 201 {
+                    latencies.withLock { $0.append(monotonicSeconds() - begin) }
+                } else {
+                    failures.withLock { $0 += 1 }
+                }
             }
         }
         thread.stackSize = 512 * 1024
@@ -198,14 +222,20 @@ func endpointBenchmark(services: Int, clients: Int, bookings: Int, mail: Bool, t
     finished.wait()
     let elapsed = monotonicSeconds() - start
     let done = latencies.withLock { $0 }
-    print(String(format: "%8d  ", services) + (mail ? "  on" : " off") + String(format: "  %7d  %5d  %6d  %10.0f  %6.1f  %6.1f  %6d", clients, reallyOpen, done.count,
-                 Double(done.count) / elapsed, percentile(done, 0.5) * 1000, percentile(done, 0.99) * 1000, failures.withLock { $0 }))
+    print(
+        String(format: "%8d  ", services) + (mail ? "  on" : " off")
+            + String(
+                format: "  %7d  %5d  %6d  %10.0f  %6.1f  %6.1f  %6d", clients, reallyOpen, done.count,
+                Double(done.count) / elapsed, percentile(done, 0.5) * 1000, percentile(done, 0.99) * 1000,
+                failures.withLock { $0 }))
     if reallyOpen < clients { print("endpoint: only \(reallyOpen) of \(clients) clients could connect") }
     if mail {
         // Does mail keep up? Every confirmation queued one message: wait (at most a minute) for the last to be
         // handed over, and compare the mail rate with the booking rate.
         let outbox = try Database(path: options.databasePath, readers: 1)
-        let pending = { try outbox.read { try $0.scalarInt("SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL AND dead = 0") } }
+        let pending = {
+            try outbox.read { try $0.scalarInt("SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL AND dead = 0") }
+        }
         let deadline = monotonicSeconds() + 60
         var left = try pending()
         while left > 0 && monotonicSeconds() < deadline {
@@ -214,8 +244,12 @@ func endpointBenchmark(services: Int, clients: Int, bookings: Int, mail: Bool, t
         }
         let sent = try outbox.read { try $0.scalarInt("SELECT COUNT(*) FROM outbox WHERE sent_at IS NOT NULL") }
         let total = monotonicSeconds() - start
-        print(String(format: "          mail: %lld messages handed over (%lld still waiting), the last %.1f s after the last booking: %.0f mails/s", sent, left,
-                     total - elapsed, Double(sent) / total))
+        print(
+            String(
+                format:
+                    "          mail: %lld messages handed over (%lld still waiting), the last %.1f s after the last booking: %.0f mails/s",
+                sent, left,
+                total - elapsed, Double(sent) / total))
     }
 
     // Confirmation → week page on disk, one booking at a time. Only single-desk services: there the
@@ -229,11 +263,16 @@ func endpointBenchmark(services: Int, clients: Int, bookings: Int, mail: Bool, t
         let path = "\(options.outputPath)/\(site.renderer.layout.file(.week(service, monday: monday), language: "it"))"
         let before = FileManager.default.contents(atPath: path)
         let (holdStatus, holdBody) = client.post(holdsPath, "service=\(service)&slot=\(slot)")
-        guard holdStatus == 201, let tokenRange = holdBody.range(of: "[0-9a-f]{32}", options: .regularExpression) else { continue }
+        guard holdStatus == 201, let tokenRange = holdBody.range(of: "[0-9a-f]{32}", options: .regularExpression) else {
+            continue
+        }
         // Let the hold's own republish finish, so only the confirmation's is measured.
         var settled = FileManager.default.contents(atPath: path)
         let settleDeadline = monotonicSeconds() + 1
-        while settled == before && monotonicSeconds() < settleDeadline { usleep(100); settled = FileManager.default.contents(atPath: path) }
+        while settled == before && monotonicSeconds() < settleDeadline {
+            usleep(100)
+            settled = FileManager.default.contents(atPath: path)
+        }
         usleep(2_000)
         settled = FileManager.default.contents(atPath: path)
         // Timed from the moment the confirmation is sent, so its own handling counts too.
@@ -244,7 +283,9 @@ func endpointBenchmark(services: Int, clients: Int, bookings: Int, mail: Bool, t
         while FileManager.default.contents(atPath: path) == settled && monotonicSeconds() < deadline { usleep(50) }
         delays.append(monotonicSeconds() - sent)
     }
-    print(String(format: "          confirmation sent → week page on disk (%d samples): p50 %.2f ms, p99 %.2f ms", delays.count,
-                 percentile(delays, 0.5) * 1000, percentile(delays, 0.99) * 1000))
+    print(
+        String(
+            format: "          confirmation sent → week page on disk (%d samples): p50 %.2f ms, p99 %.2f ms",
+            delays.count,
+            percentile(delays, 0.5) * 1000, percentile(delays, 0.99) * 1000))
 }
-

@@ -105,8 +105,9 @@ final class BenchServer {
         application.startBackgroundWork()
         var limits = HTTPLimits.standard
         if let workers { limits.workers = workers }
-        server = HTTPServer(port: 0, limits: limits, responder: application, uncappedAddresses: configuration.booking.trustedProxies,
-                            errorPage: { application.errorResponse(status: $0) })
+        server = HTTPServer(
+            port: 0, limits: limits, responder: application, uncappedAddresses: configuration.booking.trustedProxies,
+            errorPage: { application.errorResponse(status: $0) })
         try server.start()
     }
 
@@ -146,18 +147,22 @@ struct WrkReport {
         for line in text.split(separator: "\n") {
             let words = line.split(separator: " ").map(String.init)
             switch words.first {
-            case "outcome" where words.count >= 3: outcomes[words[1...(words.count - 2)].joined(separator: " ")] = Int(words[words.count - 1]) ?? 0
+            case "outcome" where words.count >= 3:
+                outcomes[words[1...(words.count - 2)].joined(separator: " ")] = Int(words[words.count - 1]) ?? 0
             case "latency" where words.count >= 3: latency[words[1]] = Double(words[2]) ?? 0
             case "requests" where words.count == 2: requests = Int(words[1]) ?? 0
             case "socket-errors":
                 // connect, read, write, timeout; not "status" (wrk's count of non-2xx answers, a loser's 409 among them)
-                for (index, word) in words.enumerated() where ["connect", "read", "write", "timeout"].contains(word) && index + 1 < words.count {
+                for (index, word) in words.enumerated()
+                where ["connect", "read", "write", "timeout"].contains(word) && index + 1 < words.count {
                     socketErrors += Int(words[index + 1]) ?? 0
                 }
             case "Requests/sec:" where words.count >= 2: requestsPerSecond = Double(words[1]) ?? 0
             default:
                 let trimmed = line.trimmingCharacters(in: .whitespaces)
-                if trimmed.hasPrefix("Requests/sec:") { requestsPerSecond = Double(trimmed.dropFirst(13).trimmingCharacters(in: .whitespaces)) ?? 0 }
+                if trimmed.hasPrefix("Requests/sec:") {
+                    requestsPerSecond = Double(trimmed.dropFirst(13).trimmingCharacters(in: .whitespaces)) ?? 0
+                }
             }
         }
     }
@@ -167,13 +172,16 @@ struct WrkReport {
 /// released at once, through `sportello serve`'s HTTP server and endpoint. Checks that exactly `places`
 /// bookings exist, no slot holds more than its desks, every answer was a clear one, and reports latency
 /// and the server's memory. Returns false when a check failed.
-func rushBenchmark(clients: Int, places: Int, seconds: Int, thinkMilliseconds: Int, threads: Int, workers: Int?, templates: String) throws -> Bool {
+func rushBenchmark(
+    clients: Int, places: Int, seconds: Int, thinkMilliseconds: Int, threads: Int, workers: Int?, templates: String
+) throws -> Bool {
     let now = currentInstant()
     let today = RomeTime.local(now).date
     // Past 720 places the slots go on the next working days (a day's schedule cannot run past midnight).
     let needed = SyntheticComune.daysNeeded(places: places)
-    let days = Array((1...(needed * 2 + 7)).map { today.adding(days: $0) }
-        .filter { $0.weekday != .sunday && !ItalianHolidays.isHoliday($0) }.prefix(needed))
+    let days = Array(
+        (1...(needed * 2 + 7)).map { today.adding(days: $0) }
+            .filter { $0.weekday != .sunday && !ItalianHolidays.isHoliday($0) }.prefix(needed))
     guard days.count == needed, let day = days.first else {
         print("rush: not enough working days ahead for \(places) places")
         return false
@@ -189,23 +197,34 @@ func rushBenchmark(clients: Int, places: Int, seconds: Int, thinkMilliseconds: I
 
     guard let service = site.catalogue.service(id: "carta-identita") else { return false }
     let wanted = max(1, (places + service.capacity - 1) / service.capacity)
-    let slots = Array(days.flatMap { service.slots(on: $0) }.filter { service.availability(of: $0, occupancy: .empty, now: now).state == .free }.prefix(wanted))
+    let slots = Array(
+        days.flatMap { service.slots(on: $0) }.filter {
+            service.availability(of: $0, occupancy: .empty, now: now).state == .free
+        }.prefix(wanted))
     let released = slots.count * service.capacity
     let placesFile = "\(folder)/places.txt"
     let peopleFile = "\(folder)/people.txt"
-    try slots.map { "\(service.id) \($0.startInstant)" }.joined(separator: "\n").write(toFile: placesFile, atomically: true, encoding: .utf8)
-    try madeUpCodiciFiscali(released * 2 + 100).joined(separator: "\n").write(toFile: peopleFile, atomically: true, encoding: .utf8)
+    try slots.map { "\(service.id) \($0.startInstant)" }.joined(separator: "\n").write(
+        toFile: placesFile, atomically: true, encoding: .utf8)
+    try madeUpCodiciFiscali(released * 2 + 100).joined(separator: "\n").write(
+        toFile: peopleFile, atomically: true, encoding: .utf8)
 
-    print("sportello-bench rush: \(clients) citizens (wrk connections, \(threads) threads) race for \(released) places " +
-          "(\(slots.count) slots × \(service.capacity) desks from \(day), \(days.count) day\(days.count == 1 ? "" : "s")), arriving within \(thinkMilliseconds) ms, \(seconds) s, " +
-          "\(limits.workers) server workers, loopback; " + String(format: "other work on the machine: %.0f%% of its cores", backgroundLoad() * 100))
+    print(
+        "sportello-bench rush: \(clients) citizens (wrk connections, \(threads) threads) race for \(released) places "
+            + "(\(slots.count) slots × \(service.capacity) desks from \(day), \(days.count) day\(days.count == 1 ? "" : "s")), arriving within \(thinkMilliseconds) ms, \(seconds) s, "
+            + "\(limits.workers) server workers, loopback; "
+            + String(format: "other work on the machine: %.0f%% of its cores", backgroundLoad() * 100))
     let baseline = residentMegabytes()
     let sampler = MemorySampler()
     sampler.start()
     let started = monotonicSeconds()
-    guard let output = runWrk(["-t\(threads)", "-c\(clients)", "-d\(seconds)s", "--timeout", "10s",
-                               "-s", benchScript("rush.lua", templates: templates), "http://127.0.0.1:\(server.port)",
-                               "--", placesFile, peopleFile, String(thinkMilliseconds), String(threads)]) else {
+    guard
+        let output = runWrk([
+            "-t\(threads)", "-c\(clients)", "-d\(seconds)s", "--timeout", "10s",
+            "-s", benchScript("rush.lua", templates: templates), "http://127.0.0.1:\(server.port)",
+            "--", placesFile, peopleFile, String(thinkMilliseconds), String(threads),
+        ])
+    else {
         _ = sampler.stop()
         print("rush: wrk did not run (is it installed? apt-get install wrk)")
         return false
@@ -219,10 +238,13 @@ func rushBenchmark(clients: Int, places: Int, seconds: Int, thinkMilliseconds: I
     let database = try Database(path: site.options.databasePath, readers: 1)
     let booked = try database.read { try $0.scalarInt("SELECT COUNT(*) FROM bookings WHERE state = 'booked'") }
     let fullest = try database.read {
-        try $0.scalarInt("SELECT COALESCE(MAX(n), 0) FROM (SELECT COUNT(*) AS n FROM bookings WHERE state = 'booked' GROUP BY service_id, slot_start)")
+        try $0.scalarInt(
+            "SELECT COALESCE(MAX(n), 0) FROM (SELECT COUNT(*) AS n FROM bookings WHERE state = 'booked' GROUP BY service_id, slot_start)"
+        )
     }
     let duplicates = try database.read {
-        try $0.scalarInt("SELECT COUNT(*) FROM (SELECT codice_fiscale FROM bookings GROUP BY codice_fiscale HAVING COUNT(*) > 1)")
+        try $0.scalarInt(
+            "SELECT COUNT(*) FROM (SELECT codice_fiscale FROM bookings GROUP BY codice_fiscale HAVING COUNT(*) > 1)")
     }
 
     let clear: Set<String> = ["held", "booked", "slot_full", "hold_expired", "rate_limited", "come_back_later"]
@@ -230,38 +252,59 @@ func rushBenchmark(clients: Int, places: Int, seconds: Int, thinkMilliseconds: I
     for (outcome, count) in report.outcomes.sorted(by: { $0.value > $1.value }) {
         print("  " + outcome.padding(toLength: 22, withPad: " ", startingAt: 0) + String(format: "%7d", count))
     }
-    print(String(format: "  requests %d in %.1f s; latency p50 %.1f ms, p90 %.1f ms, p99 %.1f ms, p99.9 %.1f ms",
-                 report.requests, elapsed, report.latency["p50"] ?? 0, report.latency["p90"] ?? 0, report.latency["p99"] ?? 0,
-                 report.latency["p99.9"] ?? 0))
-    print(String(format: "  bookings in the database: %lld of %d places; fullest slot %lld of %d desks; people booked twice: %lld",
-                 booked, released, fullest, service.capacity, duplicates))
+    print(
+        String(
+            format: "  requests %d in %.1f s; latency p50 %.1f ms, p90 %.1f ms, p99 %.1f ms, p99.9 %.1f ms",
+            report.requests, elapsed, report.latency["p50"] ?? 0, report.latency["p90"] ?? 0,
+            report.latency["p99"] ?? 0,
+            report.latency["p99.9"] ?? 0))
+    print(
+        String(
+            format:
+                "  bookings in the database: %lld of %d places; fullest slot %lld of %d desks; people booked twice: %lld",
+            booked, released, fullest, service.capacity, duplicates))
     print(String(format: "  server memory: %.1f MB before, %.1f MB peak during the rush", baseline, peakMemory))
     let found = bench.application.alternativesFound
-    print("  alternatives offered with refusals: \(found.searches) searches, \(found.revalidations) cached answers kept after a check")
+    print(
+        "  alternatives offered with refusals: \(found.searches) searches, \(found.revalidations) cached answers kept after a check"
+    )
     print("  answers without a clear code: \(unclear); socket errors: \(report.socketErrors)")
 
     var failures: [String] = []
     if booked != Int64(released) { failures.append("\(booked) bookings for \(released) places") }
-    if report.outcomes["booked", default: 0] != Int(booked) { failures.append("\(report.outcomes["booked", default: 0]) success answers for \(booked) bookings") }
-    if fullest > Int64(service.capacity) { failures.append("a slot has \(fullest) bookings for \(service.capacity) desks") }
+    if report.outcomes["booked", default: 0] != Int(booked) {
+        failures.append("\(report.outcomes["booked", default: 0]) success answers for \(booked) bookings")
+    }
+    if fullest > Int64(service.capacity) {
+        failures.append("a slot has \(fullest) bookings for \(service.capacity) desks")
+    }
     if duplicates > 0 { failures.append("\(duplicates) people booked twice") }
     if unclear > 0 { failures.append("\(unclear) answers without a clear error code") }
     if report.socketErrors > 0 { failures.append("\(report.socketErrors) socket errors or timeouts") }
     let p99 = report.latency["p99"] ?? .infinity
-    print("  targets: zero overbooking \(fullest <= Int64(service.capacity) && booked <= Int64(released) ? "met" : "MISSED"), " +
-          "p99 ≤ 100 ms \(p99 <= 100 ? "met" : "MISSED") (\(String(format: "%.1f", p99)) ms), " +
-          "memory ≤ 50 MB \(peakMemory <= 50 ? "met" : "MISSED") (\(String(format: "%.1f", peakMemory)) MB)")
+    print(
+        "  targets: zero overbooking \(fullest <= Int64(service.capacity) && booked <= Int64(released) ? "met" : "MISSED"), "
+            + "p99 ≤ 100 ms \(p99 <= 100 ? "met" : "MISSED") (\(String(format: "%.1f", p99)) ms), "
+            + "memory ≤ 50 MB \(peakMemory <= 50 ? "met" : "MISSED") (\(String(format: "%.1f", peakMemory)) MB)")
     if !failures.isEmpty { print("rush: FAILED: " + failures.joined(separator: "; ")) }
     return failures.isEmpty
 }
 
 /// Endpoint throughput under wrk at each size: holds alone (holds.lua), then hold + confirm (rush.lua with
 /// no pause) on a fresh database. Prints requests/s, successes/s and latency percentiles.
-func wrkEndpointBenchmark(sizes: [Int], clients: Int, seconds: Int, threads: Int, mails: [Bool], templates: String) throws -> Bool {
-    print("sportello-bench wrk: \(clients) wrk connections, \(threads) threads, \(seconds) s per run, loopback, synchronous=FULL; " +
-          String(format: "other work on the machine: %.0f%% of its cores", backgroundLoad() * 100))
-    print(String(format: "anchor: %.0f durable single-row transactions/s on this disk (one fdatasync each), measured now", try fdatasyncRate()))
-    print("services  mail  scenario        requests/s  successes/s  p50 ms  p90 ms  p99 ms  refused  unclear  socket errors")
+func wrkEndpointBenchmark(
+    sizes: [Int], clients: Int, seconds: Int, threads: Int, mails: [Bool], templates: String
+) throws -> Bool {
+    print(
+        "sportello-bench wrk: \(clients) wrk connections, \(threads) threads, \(seconds) s per run, loopback, synchronous=FULL; "
+            + String(format: "other work on the machine: %.0f%% of its cores", backgroundLoad() * 100))
+    print(
+        String(
+            format: "anchor: %.0f durable single-row transactions/s on this disk (one fdatasync each), measured now",
+            try fdatasyncRate()))
+    print(
+        "services  mail  scenario        requests/s  successes/s  p50 ms  p90 ms  p99 ms  refused  unclear  socket errors"
+    )
     var passed = true
     let mailFolder = NSTemporaryDirectory() + "sportello-wrk-mail-\(getpid())"
     defer { try? FileManager.default.removeItem(atPath: mailFolder) }
@@ -278,11 +321,16 @@ func wrkEndpointBenchmark(sizes: [Int], clients: Int, seconds: Int, threads: Int
                 defer { bench.stop() }
                 let placesFile = "\(bench.folder)/places.txt"
                 let peopleFile = "\(bench.folder)/people.txt"
-                try bench.freePlaces(days: 90, limit: 200_000).joined(separator: "\n").write(toFile: placesFile, atomically: true, encoding: .utf8)
-                try madeUpCodiciFiscali(1_000).joined(separator: "\n").write(toFile: peopleFile, atomically: true, encoding: .utf8)
+                try bench.freePlaces(days: 90, limit: 200_000).joined(separator: "\n").write(
+                    toFile: placesFile, atomically: true, encoding: .utf8)
+                try madeUpCodiciFiscali(1_000).joined(separator: "\n").write(
+                    toFile: peopleFile, atomically: true, encoding: .utf8)
                 let script = scenario == "holds" ? "holds.lua" : "rush.lua"
-                var arguments = ["-t\(threads)", "-c\(clients)", "-d\(seconds)s", "--timeout", "10s", "-s", benchScript(script, templates: templates),
-                                 "http://127.0.0.1:\(bench.server.port)", "--", placesFile]
+                var arguments = [
+                    "-t\(threads)", "-c\(clients)", "-d\(seconds)s", "--timeout", "10s", "-s",
+                    benchScript(script, templates: templates),
+                    "http://127.0.0.1:\(bench.server.port)", "--", placesFile,
+                ]
                 if scenario != "holds" { arguments += [peopleFile, "0", String(threads)] }
                 let started = monotonicSeconds()
                 guard let output = runWrk(arguments) else {
@@ -293,10 +341,17 @@ func wrkEndpointBenchmark(sizes: [Int], clients: Int, seconds: Int, threads: Int
                 let report = WrkReport(output)
                 let successes = report.outcomes[scenario == "holds" ? "held" : "booked", default: 0]
                 let unclear = report.outcomes.filter { $0.key.hasPrefix("unclear") }.values.reduce(0, +)
-                let refused = report.outcomes.filter { ["slot_full", "rate_limited", "hold_expired", "come_back_later"].contains($0.key) }.values.reduce(0, +)
-                print(String(format: "%8d  ", services) + (mail ? "  on  " : " off  ") + scenario.padding(toLength: 14, withPad: " ", startingAt: 0) + String(format: "  %10.0f  %11.0f  %6.1f  %6.1f  %6.1f  %7d  %7d  %13d",
-                             Double(report.requests) / elapsed, Double(successes) / elapsed, report.latency["p50"] ?? 0,
-                             report.latency["p90"] ?? 0, report.latency["p99"] ?? 0, refused, unclear, report.socketErrors))
+                let refused = report.outcomes.filter {
+                    ["slot_full", "rate_limited", "hold_expired", "come_back_later"].contains($0.key)
+                }.values.reduce(0, +)
+                print(
+                    String(format: "%8d  ", services) + (mail ? "  on  " : " off  ")
+                        + scenario.padding(toLength: 14, withPad: " ", startingAt: 0)
+                        + String(
+                            format: "  %10.0f  %11.0f  %6.1f  %6.1f  %6.1f  %7d  %7d  %13d",
+                            Double(report.requests) / elapsed, Double(successes) / elapsed, report.latency["p50"] ?? 0,
+                            report.latency["p90"] ?? 0, report.latency["p99"] ?? 0, refused, unclear,
+                            report.socketErrors))
                 if unclear > 0 || report.socketErrors > 0 || successes == 0 { passed = false }
             }
         }
@@ -325,7 +380,9 @@ func staticBenchmark(services: Int, clients: Int, seconds: Int, threads: Int, te
         return false
     }
     defer { nginx.stop() }
-    print("sportello-bench static: \(paths.count) pages of \(services) services, \(clients) wrk connections, \(threads) threads, \(seconds) s each, gzip accepted, loopback")
+    print(
+        "sportello-bench static: \(paths.count) pages of \(services) services, \(clients) wrk connections, \(threads) threads, \(seconds) s each, gzip accepted, loopback"
+    )
     // CPU µs/request: the server's own processor time (nginx's master and workers; this process, which runs
     // `serve`, but not wrk) per answer. On a shared machine the rate follows the share of the cores each server
     // is given; the CPU cost per request does not.
@@ -338,23 +395,30 @@ func staticBenchmark(services: Int, clients: Int, seconds: Int, threads: Int, te
     for (name, port, cpuSeconds) in servers {
         let started = monotonicSeconds()
         let cpuBefore = cpuSeconds()
-        guard let text = runWrk(["-t\(threads)", "-c\(clients)", "-d\(seconds)s", "--timeout", "10s", "-s",
-                                 benchScript("pages.lua", templates: templates), "http://127.0.0.1:\(port)", "--", pathsFile]) else { return false }
+        guard
+            let text = runWrk([
+                "-t\(threads)", "-c\(clients)", "-d\(seconds)s", "--timeout", "10s", "-s",
+                benchScript("pages.lua", templates: templates), "http://127.0.0.1:\(port)", "--", pathsFile,
+            ])
+        else { return false }
         let cpu = cpuSeconds() - cpuBefore
         let report = WrkReport(text)
         let rate = Double(report.requests) / (monotonicSeconds() - started)
         rates[name] = rate
         costs[name] = cpu * 1e6 / Double(max(1, report.requests))
         let failed = report.outcomes.filter { $0.key != "200" }.values.reduce(0, +)
-        let columns = String(format: "  %10.0f  %6.2f  %6.2f  %6.2f  %7d  %13d  %10.1f", rate,
-                             report.latency["p50"] ?? 0, report.latency["p90"] ?? 0, report.latency["p99"] ?? 0,
-                             failed, report.socketErrors, costs[name] ?? 0)
+        let columns = String(
+            format: "  %10.0f  %6.2f  %6.2f  %6.2f  %7d  %13d  %10.1f", rate,
+            report.latency["p50"] ?? 0, report.latency["p90"] ?? 0, report.latency["p99"] ?? 0,
+            failed, report.socketErrors, costs[name] ?? 0)
         print(name.padding(toLength: 16, withPad: " ", startingAt: 0) + columns)
         if failed > 0 || report.socketErrors > 0 { return false }
     }
-    print(String(format: "nginx / sportello serve: %.2f× the requests per second, %.2f× the CPU time per request",
-                 (rates["nginx"] ?? 0) / max(1, rates["sportello serve"] ?? 1),
-                 (costs["nginx"] ?? 0) / max(0.001, costs["sportello serve"] ?? 1)))
+    print(
+        String(
+            format: "nginx / sportello serve: %.2f× the requests per second, %.2f× the CPU time per request",
+            (rates["nginx"] ?? 0) / max(1, rates["sportello serve"] ?? 1),
+            (costs["nginx"] ?? 0) / max(0.001, costs["sportello serve"] ?? 1)))
     return true
 }
 
@@ -422,12 +486,14 @@ final class NginxProcess {
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
         for entry in entries where entry.first?.isNumber == true {
             guard let text = try? String(contentsOfFile: "/proc/\(entry)/stat", encoding: .utf8),
-                  let close = text.lastIndex(of: ")") else { continue }
+                let close = text.lastIndex(of: ")")
+            else { continue }
             // After the command name: state, ppid, …; utime and stime are fields 14 and 15 of the line.
             let fields = text[text.index(after: close)...].split(separator: " ")
             guard fields.count > 13, let pid = Int32(entry), let parent = Int32(fields[1]),
-                  pid == master || parent == master,
-                  let user = Double(fields[11]), let system = Double(fields[12]) else { continue }
+                pid == master || parent == master,
+                let user = Double(fields[11]), let system = Double(fields[12])
+            else { continue }
             total += user + system
         }
         return total / Double(sysconf(Int32(_SC_CLK_TCK)))
@@ -452,7 +518,9 @@ func freeLoopbackPort() -> Int? {
     address.sin_addr.s_addr = inet_addr("127.0.0.1")
     var length = socklen_t(MemoryLayout<sockaddr_in>.size)
     let bound = withUnsafeMutablePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+            bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0
+        }
     }
     return bound ? Int(UInt16(bigEndian: address.sin_port)) : nil
 }

@@ -11,7 +11,8 @@ import SportelloTesting
 func backgroundLoad(seconds: Double = 1) -> Double {
     func sample() -> (busy: Double, total: Double) {
         guard let text = try? String(contentsOfFile: "/proc/stat", encoding: .utf8),
-              let line = text.split(separator: "\n").first(where: { $0.hasPrefix("cpu ") }) else { return (0, 0) }
+            let line = text.split(separator: "\n").first(where: { $0.hasPrefix("cpu ") })
+        else { return (0, 0) }
         let fields = line.split(separator: " ").dropFirst().compactMap { Double($0) }
         guard fields.count > 4 else { return (0, 0) }
         let total = fields.reduce(0, +)
@@ -47,7 +48,8 @@ let command = arguments.first ?? "build"
 @MainActor func number(_ name: String, _ fallback: Int, _ range: ClosedRange<Int>) -> Int {
     guard arguments.contains(name) else { return fallback }
     guard let value = Int(option(name, "")), range.contains(value) else {
-        print("sportello-bench \(command): \(name) wants a whole number from \(range.lowerBound) to \(range.upperBound)")
+        print(
+            "sportello-bench \(command): \(name) wants a whole number from \(range.lowerBound) to \(range.upperBound)")
         exit(2)
     }
     return value
@@ -57,7 +59,9 @@ let command = arguments.first ?? "build"
     let text = option(name, fallback)
     let values = text.split(separator: ",", omittingEmptySubsequences: false).map { Int($0) }
     guard !values.isEmpty, values.allSatisfy({ $0.map(range.contains) ?? false }) else {
-        print("sportello-bench \(command): \(name) wants whole numbers from \(range.lowerBound) to \(range.upperBound), separated by commas")
+        print(
+            "sportello-bench \(command): \(name) wants whole numbers from \(range.lowerBound) to \(range.upperBound), separated by commas"
+        )
         exit(2)
     }
     return values.compactMap { $0 }
@@ -80,49 +84,63 @@ case "build":
     let sizes = numbers("--services", "100", 1...10_000)
     let weeks = number("--weeks", 13, 1...104)
     let runs = number("--runs", 3, 1...100)
-    let passed = try buildBenchmark(sizes: sizes, weeks: weeks, runs: runs,
-                                    languages: option("--languages", "it").split(separator: ",").map(String.init),
-                                    templates: option("--templates", "site-templates"))
+    let passed = try buildBenchmark(
+        sizes: sizes, weeks: weeks, runs: runs,
+        languages: option("--languages", "it").split(separator: ",").map(String.init),
+        templates: option("--templates", "site-templates"))
     exit(passed ? 0 : 1)
 case "startup":
     let services = number("--services", 1000, 1...10_000)
     let runs = number("--runs", 3, 1...100)
-    exit(try startupBenchmark(services: services, runs: runs, templates: option("--templates", "site-templates")) ? 0 : 1)
+    exit(
+        try startupBenchmark(services: services, runs: runs, templates: option("--templates", "site-templates")) ? 0 : 1
+    )
 case "endpoint":
     let sizes = numbers("--services", "10,1000", 1...10_000)
     let clients = number("--clients", 32, 1...1_000)
     let bookings = number("--bookings", 5000, 1...1_000_000)
     let mails = mailChoices()
-    print("sportello-bench endpoint: \(clients) keep-alive clients, one thread and one socket each, hold + confirm each, loopback, synchronous=FULL; " +
-          String(format: "other work on the machine: %.0f%% of its cores", backgroundLoad() * 100))
-    print(String(format: "anchor: %.0f durable single-row transactions/s on this disk (one fdatasync each), measured now", try fdatasyncRate()))
+    print(
+        "sportello-bench endpoint: \(clients) keep-alive clients, one thread and one socket each, hold + confirm each, loopback, synchronous=FULL; "
+            + String(format: "other work on the machine: %.0f%% of its cores", backgroundLoad() * 100))
+    print(
+        String(
+            format: "anchor: %.0f durable single-row transactions/s on this disk (one fdatasync each), measured now",
+            try fdatasyncRate()))
     print("services  mail  clients   open  booked  bookings/s  p50 ms  p99 ms  failed")
     for services in sizes {
         for mail in mails {
-            try endpointBenchmark(services: services, clients: clients, bookings: bookings, mail: mail, templates: option("--templates", "site-templates"))
+            try endpointBenchmark(
+                services: services, clients: clients, bookings: bookings, mail: mail,
+                templates: option("--templates", "site-templates"))
         }
     }
 case "wrk":
-    let passed = try wrkEndpointBenchmark(sizes: numbers("--services", "10,1000", 1...10_000), clients: number("--clients", 64, 1...10_000),
-                                          seconds: number("--seconds", 10, 1...3_600), threads: number("--threads", 2, 1...64),
-                                          mails: mailChoices(), templates: option("--templates", "site-templates"))
+    let passed = try wrkEndpointBenchmark(
+        sizes: numbers("--services", "10,1000", 1...10_000), clients: number("--clients", 64, 1...10_000),
+        seconds: number("--seconds", 10, 1...3_600), threads: number("--threads", 2, 1...64),
+        mails: mailChoices(), templates: option("--templates", "site-templates"))
     exit(passed ? 0 : 1)
 case "static":
-    let passed = try staticBenchmark(services: number("--services", 100, 1...10_000), clients: number("--clients", 64, 1...10_000),
-                                     seconds: number("--seconds", 10, 1...3_600), threads: number("--threads", 2, 1...64),
-                                     templates: option("--templates", "site-templates"))
+    let passed = try staticBenchmark(
+        services: number("--services", 100, 1...10_000), clients: number("--clients", 64, 1...10_000),
+        seconds: number("--seconds", 10, 1...3_600), threads: number("--threads", 2, 1...64),
+        templates: option("--templates", "site-templates"))
     exit(passed ? 0 : 1)
 case "rush":
-    let passed = try rushBenchmark(clients: number("--clients", 5000, 1...100_000), places: number("--places", 500, 1...100_000),
-                                   seconds: number("--seconds", 20, 1...3_600), thinkMilliseconds: number("--think-ms", 2000, 0...600_000),
-                                   threads: number("--threads", 2, 1...64),
-                                   workers: arguments.contains("--workers") ? number("--workers", 4, 1...1_024) : nil,
-                                   templates: option("--templates", "site-templates"))
+    let passed = try rushBenchmark(
+        clients: number("--clients", 5000, 1...100_000), places: number("--places", 500, 1...100_000),
+        seconds: number("--seconds", 20, 1...3_600), thinkMilliseconds: number("--think-ms", 2000, 0...600_000),
+        threads: number("--threads", 2, 1...64),
+        workers: arguments.contains("--workers") ? number("--workers", 4, 1...1_024) : nil,
+        templates: option("--templates", "site-templates"))
     exit(passed ? 0 : 1)
 case "comune":
     // The synthetic comune's sportello.json on standard output, to measure a `sportello serve` of it (docs/SCALE.md).
     FileHandle.standardOutput.write(try SyntheticComune.json(services: number("--services", 100, 1...10_000)))
 default:
-    print("usage: sportello-bench build [--services 10,100,1000] [--weeks 13] [--runs 3] [--languages it,en]\n       sportello-bench startup [--services 1000] [--runs 3]\n       sportello-bench endpoint [--services 10,1000] [--clients 32] [--bookings 5000] [--mail off|on|both]\n       sportello-bench rush [--clients 5000] [--places 500] [--seconds 20] [--think-ms 2000] [--threads 2] [--workers N]\n       sportello-bench wrk [--services 10,1000] [--clients 64] [--seconds 10] [--threads 2] [--mail off|on|both]\n       sportello-bench static [--services 100] [--clients 64] [--seconds 10]\n       sportello-bench comune [--services 100]")
+    print(
+        "usage: sportello-bench build [--services 10,100,1000] [--weeks 13] [--runs 3] [--languages it,en]\n       sportello-bench startup [--services 1000] [--runs 3]\n       sportello-bench endpoint [--services 10,1000] [--clients 32] [--bookings 5000] [--mail off|on|both]\n       sportello-bench rush [--clients 5000] [--places 500] [--seconds 20] [--think-ms 2000] [--threads 2] [--workers N]\n       sportello-bench wrk [--services 10,1000] [--clients 64] [--seconds 10] [--threads 2] [--mail off|on|both]\n       sportello-bench static [--services 100] [--clients 64] [--seconds 10]\n       sportello-bench comune [--services 100]"
+    )
     exit(2)
 }

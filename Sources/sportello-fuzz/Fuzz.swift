@@ -34,7 +34,9 @@ private func installCrashHandlers() {
             _ = ftruncate(crashFile, 0)
             _ = pwrite(crashFile, currentInput, currentLength, 0)
         }
-        let message = signal == SIGALRM ? "sportello-fuzz: an input ran for over 10 s (hang)\n" : "sportello-fuzz: crashed on an input\n"
+        let message =
+            signal == SIGALRM
+            ? "sportello-fuzz: an input ran for over 10 s (hang)\n" : "sportello-fuzz: crashed on an input\n"
         _ = message.withCString { write(2, $0, strlen($0)) }
         _exit(3)
     }
@@ -49,8 +51,11 @@ private func installCrashHandlers() {
 private let libFuzzerTarget = FuzzTarget(rawValue: ProcessInfo.processInfo.environment["FUZZ_TARGET"] ?? "") ?? .http
 
 @_silgen_name("LLVMFuzzerRunDriver")
-private func runLibFuzzer(_ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
-                          _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt) -> CInt
+private func runLibFuzzer(
+    _ argc: UnsafeMutablePointer<CInt>,
+    _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
+    _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt
+) -> CInt
 
 @_silgen_name("LLVMFuzzerMutate")
 private func libFuzzerMutate(_ data: UnsafeMutablePointer<UInt8>, _ size: Int, _ maxSize: Int) -> Int
@@ -58,7 +63,9 @@ private func libFuzzerMutate(_ data: UnsafeMutablePointer<UInt8>, _ size: Int, _
 /// For the endpoint target, half of libFuzzer's mutations are the target's own (a field set to an extreme
 /// integer, a route or flag changed), which byte edits would seldom find; the other targets keep libFuzzer's.
 @_cdecl("LLVMFuzzerCustomMutator")
-public func libFuzzerCustomMutator(_ data: UnsafeMutablePointer<UInt8>?, _ size: Int, _ maxSize: Int, _ seed: UInt32) -> Int {
+public func libFuzzerCustomMutator(
+    _ data: UnsafeMutablePointer<UInt8>?, _ size: Int, _ maxSize: Int, _ seed: UInt32
+) -> Int {
     guard let data else { return 0 }
     var rng = SplitMix64(state: UInt64(seed))
     guard libFuzzerTarget == .endpoint, Bool.random(using: &rng) else { return libFuzzerMutate(data, size, maxSize) }
@@ -90,9 +97,13 @@ struct FuzzCommand {
             guard let index = arguments.firstIndex(of: name), index + 1 < arguments.count else { return fallback }
             return arguments[index + 1]
         }
-        let targets = option("--target", "all") == "all" ? FuzzTarget.allCases : [FuzzTarget(rawValue: option("--target", ""))].compactMap { $0 }
+        let targets =
+            option("--target", "all") == "all"
+            ? FuzzTarget.allCases : [FuzzTarget(rawValue: option("--target", ""))].compactMap { $0 }
         guard !targets.isEmpty else {
-            print("usage: sportello-fuzz [--target http|form|config|cf|endpoint|all] [--seconds 20] [--seed N] [--corpus Tests/fuzz/corpus]")
+            print(
+                "usage: sportello-fuzz [--target http|form|config|cf|endpoint|all] [--seconds 20] [--seed N] [--corpus Tests/fuzz/corpus]"
+            )
             exit(2)
         }
         let seconds = Double(option("--seconds", "20")) ?? 20
@@ -106,7 +117,8 @@ struct FuzzCommand {
         for target in targets {
             let seeds = loadSeeds("\(corpus)/\(target.rawValue)")
             crashFile = open("\(failures)/\(target.rawValue)-seed\(seed).crash", O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-            var rng = SplitMix64(state: seed &+ UInt64(FuzzTarget.allCases.firstIndex(of: target) ?? 0) &* 0x1_0000_0001)
+            var rng = SplitMix64(
+                state: seed &+ UInt64(FuzzTarget.allCases.firstIndex(of: target) ?? 0) &* 0x1_0000_0001)
             var inputs = 0
             let start = Date()
             var failure: (String, [UInt8])?
@@ -114,7 +126,9 @@ struct FuzzCommand {
                 for _ in 0..<256 {
                     let input: [UInt8]
                     if seeds.isEmpty || Int.random(in: 0..<16, using: &rng) == 0 {
-                        input = (0..<Int.random(in: 0...300, using: &rng)).map { _ in UInt8.random(in: 0...255, using: &rng) }
+                        input = (0..<Int.random(in: 0...300, using: &rng)).map { _ in
+                            UInt8.random(in: 0...255, using: &rng)
+                        }
                     } else {
                         var mutated = seeds.randomElement(using: &rng) ?? []
                         for _ in 0..<Int.random(in: 1...3, using: &rng) { mutated = target.mutate(mutated, &rng) }
@@ -122,7 +136,10 @@ struct FuzzCommand {
                     }
                     remember(input)
                     alarm(10)
-                    if let problem = target.check(input) { failure = (problem, input); break }
+                    if let problem = target.check(input) {
+                        failure = (problem, input)
+                        break
+                    }
                     inputs += 1
                 }
             }
@@ -136,8 +153,11 @@ struct FuzzCommand {
                 print("  \(target.rawValue): FAILED after \(inputs) inputs: \(problem) (input in \(path))")
                 failed = true
             } else {
-                print(String(format: "  %@: %d inputs in %.1f s (%.0f/s) from %d seeds, no crash, no hang, every property held",
-                             target.rawValue, inputs, elapsed, Double(inputs) / elapsed, seeds.count))
+                print(
+                    String(
+                        format:
+                            "  %@: %d inputs in %.1f s (%.0f/s) from %d seeds, no crash, no hang, every property held",
+                        target.rawValue, inputs, elapsed, Double(inputs) / elapsed, seeds.count))
             }
         }
         exit(failed ? 1 : 0)

@@ -3,63 +3,74 @@ import SportelloApp
 import SportelloCore
 
 let usage = """
-usage: sportello <command> [options]        sportello <command> --help     sportello --version
+    usage: sportello <command> [options]        sportello <command> --help     sportello --version
 
-commands:
-  serve    build the site, then serve output/ and the booking endpoint on http://HOST:PORT
-  build    render the public site into output/ and exit
-  check    validate the configuration file and exit (--database: also the bookings it would strand;
-           --explain ID: a service's settings after inheritance and seasons)
-  deliver  deliver the notifications that are due, once (for cron; serve does it by itself)
-  outbox   list pending, dead and recently sent notifications
-  backup FILE    a consistent copy of the database, also while serve runs
-  restore FILE   replace the database with a backup (serve must be stopped)
-  audit [--since YYYY-MM-DD] [--actor A] [--limit N]   the audit log: who did what, when
+    commands:
+      serve    build the site, then serve output/ and the booking endpoint on http://HOST:PORT
+      build    render the public site into output/ and exit
+      check    validate the configuration file and exit (--database: also the bookings it would strand;
+               --explain ID: a service's settings after inheritance and seasons)
+      deliver  deliver the notifications that are due, once (for cron; serve does it by itself)
+      outbox   list pending, dead and recently sent notifications
+      backup FILE    a consistent copy of the database, also while serve runs
+      restore FILE   replace the database with a backup (serve must be stopped)
+      audit [--since YYYY-MM-DD] [--actor A] [--limit N]   the audit log: who did what, when
 
-office commands (an operator token: --token T or SPORTELLO_OPERATOR_TOKEN):
-  operator add NAME --scope ID[,ID…]|*   create an operator for offices/services; prints the token once
-  operator list | operator disable NAME | operator enable NAME | operator token NAME (a new token)
-  agenda [--date YYYY-MM-DD] [--entry ID] [--csv]        the day's bookings and unavailability
-  outcome CODE done|absent                               record what happened
-  cancel-booking CODE --reason TEXT [--keep-closed]      cancel for the office (the slot reopens unless kept closed)
-  block --service ID --date D --from HH:MM --to HH:MM [--desks N] [--reason TEXT] [--cancel-bookings]
-  unblock ID                                             end an unavailability
-  purge [--before YYYY-MM-DD] [--dry-run]   erase personal data older than privacy.retentionDays (serve does it daily)
-  stats [--from D] [--to D] [--token T]  per-service figures as CSV (a token: that operator's scope only)
+    office commands (an operator token: --token T or SPORTELLO_OPERATOR_TOKEN):
+      operator add NAME --scope ID[,ID…]|*   create an operator for offices/services; prints the token once
+      operator list | operator disable NAME | operator enable NAME | operator token NAME (a new token)
+      agenda [--date YYYY-MM-DD] [--entry ID] [--csv]        the day's bookings and unavailability
+      outcome CODE done|absent                               record what happened
+      cancel-booking CODE --reason TEXT [--keep-closed]      cancel for the office (the slot reopens unless kept closed)
+      block --service ID --date D --from HH:MM --to HH:MM [--desks N] [--reason TEXT] [--cancel-bookings]
+      unblock ID                                             end an unavailability
+      purge [--before YYYY-MM-DD] [--dry-run]   erase personal data older than privacy.retentionDays (serve does it daily)
+      stats [--from D] [--to D] [--token T]  per-service figures as CSV (a token: that operator's scope only)
 
-options:
-  --config PATH      site configuration (default sportello.json; env SPORTELLO_CONFIG)
-  --templates PATH   templates, translations and assets (default site-templates)
-  --output PATH      where the public site is written (default output)
-  --database PATH    SQLite database (default var/sportello.sqlite; env SPORTELLO_DATABASE)
-  --host HOST        address to listen on (default 127.0.0.1)
-  --port PORT        port to listen on (default 8080)
-  --metrics H:P      serve: Prometheus counters at http://H:P/metrics (off unless given)
-  --comuni DIR       serve: every comune of DIR (a subfolder each) in one process, chosen by host name
-  --log-format F     logfmt (default) or json; env SPORTELLO_LOG_FORMAT. Logs go to standard error.
-  SPORTELLO_ROOT     the installation folder the default paths above are relative to (default: the current one)
+    options:
+      --config PATH      site configuration (default sportello.json; env SPORTELLO_CONFIG)
+      --templates PATH   templates, translations and assets (default site-templates)
+      --output PATH      where the public site is written (default output)
+      --database PATH    SQLite database (default var/sportello.sqlite; env SPORTELLO_DATABASE)
+      --host HOST        address to listen on (default 127.0.0.1)
+      --port PORT        port to listen on (default 8080)
+      --metrics H:P      serve: Prometheus counters at http://H:P/metrics (off unless given)
+      --comuni DIR       serve: every comune of DIR (a subfolder each) in one process, chosen by host name
+      --log-format F     logfmt (default) or json; env SPORTELLO_LOG_FORMAT. Logs go to standard error.
+      SPORTELLO_ROOT     the installation folder the default paths above are relative to (default: the current one)
 
-exit status: 0 done, 1 failed (the message says why), 2 wrong usage.
-"""
+    exit status: 0 done, 1 failed (the message says why), 2 wrong usage.
+    """
 
 /// One paragraph per command for `sportello COMMAND --help`.
 let commandHelp: [String: String] = [
-    "serve": "sportello serve [--host H] [--port P] [--metrics H:P] [--comuni DIR] [--log-format logfmt|json]\n  Builds every page, then serves output/ and the endpoint. One serve per database (a lock beside it).\n  Logs (start-up summary, one line per request, refusals, delivery failures) go to standard error.\n  GET /api/health answers 200 or 503 with the state of database, publisher and outbox.\n  SIGINT/SIGTERM stop it; SIGHUP re-reads the configuration: a valid one restarts serve in place with it,\n  a broken one is logged and the running configuration stays.",
-    "build": "sportello build\n  Renders the public site into output/ and exits; warns about confirmed bookings the configuration no longer offers.",
-    "check": "sportello check [--database [PATH]] [--explain ID]\n  Validates the configuration. --database also lists the confirmed appointments it would strand\n  (closed day, shorter hours, removed service) and fails if there are any. --explain ID prints a service's\n  effective settings and where each comes from.",
-    "deliver": "sportello deliver\n  Delivers the notifications that are due, once (for cron; serve does it by itself).",
+    "serve":
+        "sportello serve [--host H] [--port P] [--metrics H:P] [--comuni DIR] [--log-format logfmt|json]\n  Builds every page, then serves output/ and the endpoint. One serve per database (a lock beside it).\n  Logs (start-up summary, one line per request, refusals, delivery failures) go to standard error.\n  GET /api/health answers 200 or 503 with the state of database, publisher and outbox.\n  SIGINT/SIGTERM stop it; SIGHUP re-reads the configuration: a valid one restarts serve in place with it,\n  a broken one is logged and the running configuration stays.",
+    "build":
+        "sportello build\n  Renders the public site into output/ and exits; warns about confirmed bookings the configuration no longer offers.",
+    "check":
+        "sportello check [--database [PATH]] [--explain ID]\n  Validates the configuration. --database also lists the confirmed appointments it would strand\n  (closed day, shorter hours, removed service) and fails if there are any. --explain ID prints a service's\n  effective settings and where each comes from.",
+    "deliver":
+        "sportello deliver\n  Delivers the notifications that are due, once (for cron; serve does it by itself).",
     "outbox": "sportello outbox\n  Lists pending, dead and recently sent notifications.",
-    "backup": "sportello backup FILE\n  Writes a consistent copy of the database to FILE (SQLite online backup; safe while serve runs).",
-    "restore": "sportello restore FILE\n  Replaces the database with the backup FILE after checking it. Refused while serve runs.\n  The database it replaces is saved under backups/ beside it first.",
-    "audit": "sportello audit [--since YYYY-MM-DD] [--actor A] [--limit N]\n  Prints the audit log (time, actor, action, subject): the latest N entries (default 1000), oldest first.",
-    "operator": "sportello operator add NAME --scope ID[,ID…]|*   create; prints the token once\nsportello operator list\nsportello operator disable NAME                  the token stops working\nsportello operator enable NAME                   the token works again\nsportello operator token NAME                    a new token; the old one stops working",
+    "backup":
+        "sportello backup FILE\n  Writes a consistent copy of the database to FILE (SQLite online backup; safe while serve runs).",
+    "restore":
+        "sportello restore FILE\n  Replaces the database with the backup FILE after checking it. Refused while serve runs.\n  The database it replaces is saved under backups/ beside it first.",
+    "audit":
+        "sportello audit [--since YYYY-MM-DD] [--actor A] [--limit N]\n  Prints the audit log (time, actor, action, subject): the latest N entries (default 1000), oldest first.",
+    "operator":
+        "sportello operator add NAME --scope ID[,ID…]|*   create; prints the token once\nsportello operator list\nsportello operator disable NAME                  the token stops working\nsportello operator enable NAME                   the token works again\nsportello operator token NAME                    a new token; the old one stops working",
     "agenda": "sportello agenda [--date YYYY-MM-DD] [--entry ID] [--csv] --token T",
     "outcome": "sportello outcome CODE done|absent --token T",
     "cancel-booking": "sportello cancel-booking CODE --reason TEXT [--keep-closed] --token T",
-    "block": "sportello block --service ID --date D --from HH:MM --to HH:MM [--desks N] [--reason TEXT] [--cancel-bookings] --token T",
+    "block":
+        "sportello block --service ID --date D --from HH:MM --to HH:MM [--desks N] [--reason TEXT] [--cancel-bookings] --token T",
     "unblock": "sportello unblock ID --token T",
-    "purge": "sportello purge [--before YYYY-MM-DD] [--dry-run]\n  Erases the personal data of appointments that ended before the date (default: privacy.retentionDays ago).\n  A date in the future is refused. --dry-run only counts.",
-    "stats": "sportello stats [--from D] [--to D] [--token T]\n  Per-service figures as CSV; with an operator token, only that operator's services.",
+    "purge":
+        "sportello purge [--before YYYY-MM-DD] [--dry-run]\n  Erases the personal data of appointments that ended before the date (default: privacy.retentionDays ago).\n  A date in the future is refused. --dry-run only counts.",
+    "stats":
+        "sportello stats [--from D] [--to D] [--token T]\n  Per-service figures as CSV; with an operator token, only that operator's services.",
 ]
 
 func fail(_ message: String, status: Int32 = 1) -> Never {
@@ -81,7 +92,9 @@ if ["--version", "-V", "version"].contains(command) {
     exit(0)
 }
 guard let help = commandHelp[command] else {
-    fail("unknown command \"\(command)\"; the commands are: \(commandHelp.keys.sorted().joined(separator: ", ")) (sportello --help)", status: 2)
+    fail(
+        "unknown command \"\(command)\"; the commands are: \(commandHelp.keys.sorted().joined(separator: ", ")) (sportello --help)",
+        status: 2)
 }
 let options: Options
 do {
@@ -109,9 +122,13 @@ do {
         if try !Commands.check(options) { exit(1) }
     case "build", "serve":
         try options.expecting(command == "serve" ? ["--metrics", "--comuni"] : [])
-        if command == "build" { try Commands.build(options) } else if let directory = options.named["--comuni"] {
+        if command == "build" {
+            try Commands.build(options)
+        } else if let directory = options.named["--comuni"] {
             try Commands.serveComuni(options, directory: directory)
-        } else { try Commands.serve(options) }
+        } else {
+            try Commands.serve(options)
+        }
     case "deliver": try Commands.deliver(options)
     case "outbox": try Commands.outbox(options)
     case "backup": try Commands.backup(options)

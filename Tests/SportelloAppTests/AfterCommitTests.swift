@@ -1,8 +1,9 @@
 import SportelloCore
 import SportelloSite
-@testable import SportelloStore
 import Testing
+
 @testable import SportelloApp
+@testable import SportelloStore
 
 /// The one after-commit place turns a change into pages: a slot's week, service page and the catalogue; every
 /// week a block covers.
@@ -16,8 +17,9 @@ import Testing
     }
 
     @Test func aBlockTouchesEveryWeekItCovers() {
-        let block = Block(id: 1, serviceID: "residenza", startsAt: rome("2026-11-27", "08:00"), endsAt: rome("2026-12-09", "18:00"),
-                          desks: 1, reason: nil, createdBy: "operator:test")
+        let block = Block(
+            id: 1, serviceID: "residenza", startsAt: rome("2026-11-27", "08:00"), endsAt: rome("2026-12-09", "18:00"),
+            desks: 1, reason: nil, createdBy: "operator:test")
         let weeks = AfterCommit.pages(of: StoreChange(blocks: [block])).compactMap { page -> String? in
             if case .week(_, let monday) = page { return monday.description }
             return nil

@@ -1,22 +1,27 @@
 import Foundation
-import Testing
-@testable import SportelloApp
 import SportelloHTTP
 import SportelloStore
+import Testing
+
+@testable import SportelloApp
 
 @Suite struct ComuneHostTests {
     func comune(_ name: String, host: String, in folder: String) throws {
         let demo = try String(contentsOf: repositoryRoot.appendingPathComponent("sportello.json"), encoding: .utf8)
-        let text = demo.replacingOccurrences(of: #""baseURL": "http://127.0.0.1:8080""#,
-                                             with: #""baseURL": "https://\#(host)""#)
+        let text = demo.replacingOccurrences(
+            of: #""baseURL": "http://127.0.0.1:8080""#,
+            with: #""baseURL": "https://\#(host)""#)
         #expect(text != demo)
         try FileManager.default.createDirectory(atPath: "\(folder)/\(name)", withIntermediateDirectories: true)
         try Data(text.utf8).write(to: URL(fileURLWithPath: "\(folder)/\(name)/sportello.json"))
     }
 
     func health(_ comuni: ComuneHost, host: String) -> Int {
-        comuni.respond(to: HTTPRequest(method: "GET", target: "/api/health", path: "/api/health", query: nil,
-                                       headers: HTTPHeaders([("Host", host)]))).status
+        comuni.respond(
+            to: HTTPRequest(
+                method: "GET", target: "/api/health", path: "/api/health", query: nil,
+                headers: HTTPHeaders([("Host", host)]))
+        ).status
     }
 
     @Test func comuniAreChosenByHostNameABrokenOneIsSkippedAndAReloadAddsAndRemoves() throws {
@@ -36,14 +41,18 @@ import SportelloStore
         let first = comuni.scan()
         #expect(first.started == ["montealto", "valfiorita"])
         #expect(first.skipped["rotto"]?.contains("rotto/sportello.json") == true)
-        #expect(first.serving == ["prenota.valfiorita.example.it": "valfiorita",
-                                  "prenota.montealto.example.it": "montealto"])
+        #expect(
+            first.serving == [
+                "prenota.valfiorita.example.it": "valfiorita",
+                "prenota.montealto.example.it": "montealto",
+            ])
         #expect(health(comuni, host: "prenota.valfiorita.example.it") == 200)
         #expect(health(comuni, host: "PRENOTA.montealto.example.it:8080") == 200)
         #expect(health(comuni, host: "prenota.altrove.example.it") == 404)
         // Each comune answers from its own configuration and database.
-        let toValfiorita = HTTPRequest(method: "GET", target: "/", path: "/", query: nil,
-                                       headers: HTTPHeaders([("Host", "prenota.valfiorita.example.it")]))
+        let toValfiorita = HTTPRequest(
+            method: "GET", target: "/", path: "/", query: nil,
+            headers: HTTPHeaders([("Host", "prenota.valfiorita.example.it")]))
         let valfiorita = try #require(comuni.application(for: toValfiorita))
         #expect(valfiorita.site.options.databasePath == "\(folder)/valfiorita/var/sportello.sqlite")
         #expect(valfiorita.configuration.comune.baseURL == "https://prenota.valfiorita.example.it")
@@ -63,7 +72,8 @@ import SportelloStore
         try comune("doppione", host: "prenota.valfiorita.example.it", in: folder)
         let third = comuni.scan()
         #expect(third.skipped["doppione"]?.contains("already served by valfiorita") == true)
-        #expect(comuni.application(for: toValfiorita)?.site.options.databasePath
+        #expect(
+            comuni.application(for: toValfiorita)?.site.options.databasePath
                 == "\(folder)/valfiorita/var/sportello.sqlite")
     }
 }

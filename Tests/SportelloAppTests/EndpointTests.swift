@@ -1,18 +1,20 @@
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import SportelloCore
 import SportelloHTTP
 import SportelloSite
 import SportelloStore
+import SportelloTesting
 import Synchronization
 import Testing
+
 @testable import SportelloApp
-import SportelloTesting
 
-let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 
+let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent()
 
 /// A test clock the test moves by hand.
 final class TestClock: Sendable {
@@ -30,7 +32,8 @@ struct Reply {
 
 /// The fixture comune (`FixtureComune`) served by a real `HTTPServer` on a free port, with its own output folder and database.
 final class RunningSite: Sendable {
-    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sportello-app-\(UUID().uuidString)").path
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sportello-app-\(UUID().uuidString)")
+        .path
     let clock: TestClock
     let application: Application
     let server: HTTPServer
@@ -49,7 +52,8 @@ final class RunningSite: Sendable {
         configure(&configuration)
         let site = try LoadedSite(configuration: configuration, options: options)
         let counter = published
-        (application, _) = try site.openApplication(clock: clock.read, onPublished: { _ in counter.withLock { $0 += 1 } })
+        (application, _) = try site.openApplication(
+            clock: clock.read, onPublished: { _ in counter.withLock { $0 += 1 } })
         store = application.store
         publishing = ServiceGroup(application.queue.lanes)
         publishing.start()
@@ -64,13 +68,16 @@ final class RunningSite: Sendable {
         try? FileManager.default.removeItem(atPath: folder)
     }
 
-    func request(_ method: String, _ path: String, form: [String: String] = [:], json: Bool = false,
-                 origin: String? = "http://127.0.0.1:8080", headers: [String: String] = [:]) throws -> Reply {
+    func request(
+        _ method: String, _ path: String, form: [String: String] = [:], json: Bool = false,
+        origin: String? = "http://127.0.0.1:8080", headers: [String: String] = [:]
+    ) throws -> Reply {
         var request = URLRequest(url: URL(string: base + path)!)
         request.httpMethod = method
         if method == "POST" {
-            request.httpBody = Data(form.map { "\($0.key)=\($0.value.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")" }
-                .joined(separator: "&").utf8)
+            request.httpBody = Data(
+                form.map { "\($0.key)=\($0.value.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")" }
+                    .joined(separator: "&").utf8)
             request.setValue("application/x-www-form-urlencoded", forHTTPHeaderField: "Content-Type")
         }
         if let origin { request.setValue(origin, forHTTPHeaderField: "Origin") }
@@ -81,9 +88,12 @@ final class RunningSite: Sendable {
         let result = Locked<Result<Reply, any Error>?>(nil)
         let session = URLSession(configuration: .ephemeral, delegate: NoRedirects(), delegateQueue: nil)
         session.dataTask(with: request) { data, response, error in
-            if let error { result.withLock { $0 = .failure(error) } }
-            else if let http = response as? HTTPURLResponse {
-                let reply = Reply(status: http.statusCode, body: String(decoding: data ?? Data(), as: UTF8.self), headers: http.allHeaderFields)
+            if let error {
+                result.withLock { $0 = .failure(error) }
+            } else if let http = response as? HTTPURLResponse {
+                let reply = Reply(
+                    status: http.statusCode, body: String(decoding: data ?? Data(), as: UTF8.self),
+                    headers: http.allHeaderFields)
                 result.withLock { $0 = .success(reply) }
             }
             done.signal()
@@ -94,11 +104,15 @@ final class RunningSite: Sendable {
         return try outcome.get()
     }
 
-    func post(_ path: String, _ form: [String: String], json: Bool = false, headers: [String: String] = [:]) throws -> Reply {
+    func post(
+        _ path: String, _ form: [String: String], json: Bool = false, headers: [String: String] = [:]
+    ) throws -> Reply {
         try request("POST", path, form: form, json: json, headers: headers)
     }
 
-    func file(_ relative: String) -> String { (try? String(contentsOfFile: "\(folder)/output/\(relative)", encoding: .utf8)) ?? "" }
+    func file(_ relative: String) -> String {
+        (try? String(contentsOfFile: "\(folder)/output/\(relative)", encoding: .utf8)) ?? ""
+    }
 
     /// Waits (up to 5 s) until the publisher has made `condition` true.
     @discardableResult
@@ -110,8 +124,10 @@ final class RunningSite: Sendable {
 }
 
 final class NoRedirects: NSObject, URLSessionTaskDelegate {
-    func urlSession(_ session: URLSession, task: URLSessionTask, willPerformHTTPRedirection response: HTTPURLResponse,
-                    newRequest request: URLRequest, completionHandler: @escaping (URLRequest?) -> Void) {
+    func urlSession(
+        _ session: URLSession, task: URLSessionTask, willPerformHTTPRedirection response: HTTPURLResponse,
+        newRequest request: URLRequest, completionHandler: @escaping (URLRequest?) -> Void
+    ) {
         completionHandler(nil)
     }
 }
@@ -130,8 +146,11 @@ func extract(_ pattern: String, from text: String) -> String? {
     return String(text[range])
 }
 
-let person = ["nome": "Maria Chiara", "cognome": "D'Alessandro", "codice_fiscale": "RSSMRA85T10A562S", "email": "maria@example.it",
-              "cellulare": "333 123 4567"]
+let person = [
+    "nome": "Maria Chiara", "cognome": "D'Alessandro", "codice_fiscale": "RSSMRA85T10A562S",
+    "email": "maria@example.it",
+    "cellulare": "333 123 4567",
+]
 
 @Suite(.serialized) struct EndpointTests {
     // Wednesday 25 November 2026, 08:00; Thursday 26th 09:10 is a free identity-card slot (capacity 2).
@@ -167,11 +186,14 @@ let person = ["nome": "Maria Chiara", "cognome": "D'Alessandro", "codice_fiscale
         fields["codice_fiscale"] = "rssmra85t10a562s"
         let summary = try site.post("/api/review", fields)
         #expect(summary.status == 200)
-        #expect(summary.body.contains("Riepilogo") && summary.body.contains("<dd>RSSMRA85T10A562S</dd>") && summary.body.contains("<dd>+393331234567</dd>"))
+        #expect(
+            summary.body.contains("Riepilogo") && summary.body.contains("<dd>RSSMRA85T10A562S</dd>")
+                && summary.body.contains("<dd>+393331234567</dd>"))
 
         let confirmed = try site.post("/api/bookings", fields)
         #expect(confirmed.status == 201)
-        let code = try #require(extract("booking-code\">[A-Z0-9]{8}", from: confirmed.body).map { String($0.suffix(8)) })
+        let code = try #require(
+            extract("booking-code\">[A-Z0-9]{8}", from: confirmed.body).map { String($0.suffix(8)) })
         #expect(confirmed.body.contains("data:text/calendar"))
         #expect(confirmed.body.contains("calendar.google.com"))
         #expect(confirmed.body.contains("Fototessera") || confirmed.body.contains("fototessera"))
@@ -180,11 +202,17 @@ let person = ["nome": "Maria Chiara", "cognome": "D'Alessandro", "codice_fiscale
         #expect(again.status == 201)
         #expect(again.body.contains("\"code\":\"\(code)\""))
 
-        #expect(site.eventually { site.file(week).contains("<td class=\"held\">") && !site.file(week).contains("name=\"slot\" value=\"\(slot)\"") })
-        let cancelled = try site.post("/api/cancellations", ["code": code.lowercased(), "codice_fiscale": "RSSMRA85T10A562S"])
+        #expect(
+            site.eventually {
+                site.file(week).contains("<td class=\"held\">")
+                    && !site.file(week).contains("name=\"slot\" value=\"\(slot)\"")
+            })
+        let cancelled = try site.post(
+            "/api/cancellations", ["code": code.lowercased(), "codice_fiscale": "RSSMRA85T10A562S"])
         #expect(cancelled.status == 200)
         #expect(cancelled.body.contains("Prenotazione annullata"))
-        let other = try site.post("/api/cancellations", ["code": code, "codice_fiscale": "VRDGPP80A01H501U"], json: true)
+        let other = try site.post(
+            "/api/cancellations", ["code": code, "codice_fiscale": "VRDGPP80A01H501U"], json: true)
         #expect(other.status == 404)
         #expect(other.body.contains("\"error\":\"booking_not_found\""))
 
@@ -238,7 +266,11 @@ let person = ["nome": "Maria Chiara", "cognome": "D'Alessandro", "codice_fiscale
         #expect(get.headers["Allow"] as? String == "POST")
         #expect(try site.request("GET", "/").status == 200)
         #expect(try site.request("GET", "/servizi/nessuno/").status == 404)
-        #expect(try site.request("POST", "/api/holds", form: ["service": "carta-identita", "slot": String(slot)], origin: "https://evil.example").status == 403)
+        #expect(
+            try site.request(
+                "POST", "/api/holds", form: ["service": "carta-identita", "slot": String(slot)],
+                origin: "https://evil.example"
+            ).status == 403)
 
         func error(_ path: String, _ form: [String: String]) throws -> (Int, String) {
             let reply = try site.post(path, form, json: true)
@@ -247,13 +279,23 @@ let person = ["nome": "Maria Chiara", "cognome": "D'Alessandro", "codice_fiscale
         }
         #expect(try error("/api/holds", ["service": "nessuno", "slot": "1"]) == (404, "unknown_service"))
         #expect(try error("/api/holds", ["service": "carta-identita", "slot": "abc"]) == (422, "unknown_slot"))
-        #expect(try error("/api/holds", ["service": "carta-identita", "slot": String(slot + 60)]) == (422, "unknown_slot"))
-        #expect(try error("/api/holds", ["service": "carta-identita", "slot": String(rome("2026-11-25", "09:10"))]) == (409, "slot_past"))
-        #expect(try error("/api/holds", ["service": "carta-identita", "slot": String(rome("2027-02-02", "09:10"))]) == (409, "slot_not_yet_bookable"))
+        #expect(
+            try error("/api/holds", ["service": "carta-identita", "slot": String(slot + 60)]) == (422, "unknown_slot"))
+        #expect(
+            try error("/api/holds", ["service": "carta-identita", "slot": String(rome("2026-11-25", "09:10"))]) == (
+                409, "slot_past"
+            ))
+        #expect(
+            try error("/api/holds", ["service": "carta-identita", "slot": String(rome("2027-02-02", "09:10"))]) == (
+                409, "slot_not_yet_bookable"
+            ))
         #expect(try error("/api/bookings", ["hold": "0123"]) == (404, "hold_not_found"))
         #expect(try error("/api/cancellations", ["code": "ABCDEFGH"]) == (422, "invalid_fields"))
         #expect(try error("/api/nothing", [:]) == (404, "not_found"))
-        #expect(try error("/api/holds", ["service": "carta-identita", "slot": String(slot), "website": "spam"]) == (400, "bad_form"))
+        #expect(
+            try error("/api/holds", ["service": "carta-identita", "slot": String(slot), "website": "spam"]) == (
+                400, "bad_form"
+            ))
     }
 
     /// A full slot offers the nearest free ones as buttons; API clients get them as data, searched once and
@@ -276,20 +318,28 @@ let person = ["nome": "Maria Chiara", "cognome": "D'Alessandro", "codice_fiscale
             #expect(body["error"] as? String == "slot_full")
             #expect((body["slot"] as? NSNumber)?.int64Value == slot)
             let offered = try #require(body["alternatives"] as? [[String: Any]])
-            for item in offered { #expect(item["service"] as? String == "carta-identita" && !(item["text"] as? String ?? "").isEmpty) }
+            for item in offered {
+                #expect(item["service"] as? String == "carta-identita" && !(item["text"] as? String ?? "").isEmpty)
+            }
             return offered.compactMap { ($0["slot"] as? NSNumber)?.int64Value }
         }
         let next = rome("2026-11-26", "09:30")
         #expect(try alternatives().first == next)
         // Within the same second, a place taken meanwhile is no longer offered (no stale answer is reused).
-        for _ in 0..<2 { #expect(try site.post("/api/holds", ["service": "carta-identita", "slot": String(next)], json: true).status == 201) }
+        for _ in 0..<2 {
+            #expect(
+                try site.post("/api/holds", ["service": "carta-identita", "slot": String(next)], json: true).status
+                    == 201)
+        }
         let offeredNow = try alternatives()
         #expect(!offeredNow.contains(next))
         #expect(offeredNow.count == 5)
         // A write that takes none of them (a place of another service), in the same second: the answer is
         // checked against the slots it spans and kept, not searched for again over two weeks.
         let counted = site.application.alternatives.counts
-        #expect(try site.post("/api/holds", ["service": "tari", "slot": String(rome("2026-11-27", "10:00"))], json: true).status == 201)
+        #expect(
+            try site.post("/api/holds", ["service": "tari", "slot": String(rome("2026-11-27", "10:00"))], json: true)
+                .status == 201)
         #expect(try alternatives() == offeredNow)
         #expect(site.application.alternatives.counts.revalidations == counted.revalidations + 1)
         #expect(site.application.alternatives.counts.searches == counted.searches)
@@ -303,13 +353,16 @@ let person = ["nome": "Maria Chiara", "cognome": "D'Alessandro", "codice_fiscale
         }
         let searched = site.application.alternatives.counts.searches
         let afterTaken = try alternatives()
-        #expect(!afterTaken.contains(second) && afterTaken.count == 5 && afterTaken.first == offeredNow.dropFirst().first)
+        #expect(
+            !afterTaken.contains(second) && afterTaken.count == 5 && afterTaken.first == offeredNow.dropFirst().first)
         #expect(site.application.alternatives.counts.searches == searched + 1)
         // A second later (a hold may have run out without a write) the answer is checked again, not searched.
         site.clock.advance(1)
         let kept = site.application.alternatives.counts
         #expect(try alternatives() == afterTaken)
-        #expect(site.application.alternatives.counts.revalidations == kept.revalidations + 1 && site.application.alternatives.counts.searches == kept.searches)
+        #expect(
+            site.application.alternatives.counts.revalidations == kept.revalidations + 1
+                && site.application.alternatives.counts.searches == kept.searches)
         // A place freed inside the answer's span is found by the check and offered again, nearest first.
         #expect(try site.post("/api/holds/release", ["hold": lastHold], json: true).status == 200)
         #expect(try alternatives() == offeredNow)
@@ -319,7 +372,8 @@ let person = ["nome": "Maria Chiara", "cognome": "D'Alessandro", "codice_fiscale
     @Test func anExpiredHoldCannotBeConfirmed() throws {
         let site = try RunningSite(now: now)
         defer { site.stop() }
-        let hold = try site.post("/api/holds", ["service": "tari", "slot": String(rome("2026-11-27", "09:00"))], json: true)
+        let hold = try site.post(
+            "/api/holds", ["service": "tari", "slot": String(rome("2026-11-27", "09:00"))], json: true)
         let token = try #require(extract("[0-9a-f]{32}", from: hold.body))
         site.clock.advance(601)
         var fields = person
@@ -332,7 +386,8 @@ let person = ["nome": "Maria Chiara", "cognome": "D'Alessandro", "codice_fiscale
     @Test func langEnAnswersWithEnglishPages() throws {
         let site = try RunningSite(now: now)
         defer { site.stop() }
-        let english = try site.post("/api/holds", ["service": "carta-identita", "slot": String(rome("2026-11-26", "11:10")), "lang": "en"])
+        let english = try site.post(
+            "/api/holds", ["service": "carta-identita", "slot": String(rome("2026-11-26", "11:10")), "lang": "en"])
         #expect(english.body.contains("Your details"))
     }
 
@@ -342,23 +397,38 @@ let person = ["nome": "Maria Chiara", "cognome": "D'Alessandro", "codice_fiscale
         let site = try RunningSite(now: now)
         defer { site.stop() }
         let form = ["service": "carta-identita", "slot": String(slot)]
-        for type in ["application/json", "multipart/form-data; boundary=x", "text/plain", "application/x-www-form-urlencodedx"] {
+        for type in [
+            "application/json", "multipart/form-data; boundary=x", "text/plain", "application/x-www-form-urlencodedx",
+        ] {
             let reply = try site.post("/api/holds", form, json: true, headers: ["Content-Type": type])
-            #expect(reply.status == 400 && reply.body.contains("\"error\":\"bad_form\""), "\(type): \(reply.status) \(reply.body)")
+            #expect(
+                reply.status == 400 && reply.body.contains("\"error\":\"bad_form\""),
+                "\(type): \(reply.status) \(reply.body)")
         }
-        #expect(try site.post("/api/holds", form, json: true, headers: ["Content-Type": "Application/X-WWW-Form-Urlencoded; charset=UTF-8"]).status == 201)
+        #expect(
+            try site.post(
+                "/api/holds", form, json: true,
+                headers: ["Content-Type": "Application/X-WWW-Form-Urlencoded; charset=UTF-8"]
+            ).status == 201)
     }
 
     @Test func releasingAHoldRedirectsToTheWeekAndFreesTheSlot() throws {
         let site = try RunningSite(now: now)
         defer { site.stop() }
-        let hold = try site.post("/api/holds", ["service": "edilizia", "slot": String(rome("2026-11-26", "15:00"))], json: true)
+        let hold = try site.post(
+            "/api/holds", ["service": "edilizia", "slot": String(rome("2026-11-26", "15:00"))], json: true)
         let token = try #require(extract("[0-9a-f]{32}", from: hold.body))
-        #expect(try site.post("/api/holds", ["service": "edilizia", "slot": String(rome("2026-11-26", "15:00"))], json: true).status == 409)
+        #expect(
+            try site.post(
+                "/api/holds", ["service": "edilizia", "slot": String(rome("2026-11-26", "15:00"))], json: true
+            ).status == 409)
         let released = try site.post("/api/holds/release", ["hold": token])
         #expect(released.status == 303)
         #expect(released.headers["Location"] as? String == "/servizi/edilizia/2026-W48.html")
-        #expect(try site.post("/api/holds", ["service": "edilizia", "slot": String(rome("2026-11-26", "15:00"))], json: true).status == 201)
+        #expect(
+            try site.post(
+                "/api/holds", ["service": "edilizia", "slot": String(rome("2026-11-26", "15:00"))], json: true
+            ).status == 201)
     }
 }
 

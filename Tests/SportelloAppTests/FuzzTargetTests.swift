@@ -2,6 +2,7 @@ import Foundation
 import SportelloCore
 import SportelloHTTP
 import Testing
+
 @testable import SportelloApp
 @testable import SportelloTesting
 
@@ -34,9 +35,12 @@ import Testing
 
     @Test func theParserVerdictsTheHarnessChecks() {
         func verdict(_ text: String) -> RequestParsing.Verdict { RequestParsing.verdict(Array(text.utf8)) }
-        #expect(verdict("GET /a%20b HTTP/1.1\r\nHost: t\r\n\r\n") == .request(method: "GET", path: "/a b", bodyLength: 0))
+        #expect(
+            verdict("GET /a%20b HTTP/1.1\r\nHost: t\r\n\r\n") == .request(method: "GET", path: "/a b", bodyLength: 0))
         #expect(verdict("GET / HTTP/1.1\r\nHost: t\r\n") == .incomplete)
-        #expect(verdict("POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n") == .refused(400))
+        #expect(
+            verdict("POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n")
+                == .refused(400))
         #expect(verdict("POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n") == .refused(411))
         #expect(verdict("GET / HTTP/1.1\r\nHost: t\r\nX: a\r\n b\r\n\r\n") == .refused(400))
         #expect(verdict("GET /" + String(repeating: "a", count: 9000) + " HTTP/1.1\r\n\r\n") == .refused(414))
@@ -46,7 +50,8 @@ import Testing
     /// right answer for an outbox nobody delivers; any other 5xx still fails.
     @Test func healthReportingTheUndeliveredOutboxIsNoFault() throws {
         let fixture = try EndpointFuzz(root: repositoryRoot.path)
-        let register = "accounts\n1\nnome=Pinco&cognome=Pallino&codice_fiscale=\(fixture.codiciFiscali[3])&email=p%40example.it&cellulare=3471234567"
+        let register =
+            "accounts\n1\nnome=Pinco&cognome=Pallino&codice_fiscale=\(fixture.codiciFiscali[3])&email=p%40example.it&cellulare=3471234567"
         #expect(fixture.check(Array(register.utf8)) == nil)
         fixture.ticks.withLock { $0 += 3_600 }
         let input = Array("health\ng\n".utf8)
@@ -58,8 +63,11 @@ import Testing
     /// at once.
     @Test func extremeSlotsOnEveryNumericRouteAnswerA4xxInTime() throws {
         let fixture = try EndpointFuzz(root: repositoryRoot.path)
-        let slots = ["9223372036854775807", "9223372036854772208", "-9223372036854775808", "-9223372036854775807", "10413792000", "16725225600",
-                     "18446744073709551616", "-1", "0"]
+        let slots = [
+            "9223372036854775807", "9223372036854772208", "-9223372036854775808", "-9223372036854775807", "10413792000",
+            "16725225600",
+            "18446744073709551616", "-1", "0",
+        ]
         for slot in slots {
             for service in ["certificati", "stato-civile", "carta-identita"] {
                 for flags in ["j", "", "c", "pj"] {
@@ -68,20 +76,26 @@ import Testing
                     let response = fixture.application.respond(to: fixture.makeRequest(input).http)
                     #expect((400...499).contains(response.status), "\(slot) \(service): \(response.status)")
                     if flags == "j" && slot != "18446744073709551616" {
-                        #expect(String(decoding: response.body, as: UTF8.self).contains("\"error\":\"slot_out_of_window\""), "\(slot)")
+                        #expect(
+                            String(decoding: response.body, as: UTF8.self).contains("\"error\":\"slot_out_of_window\""),
+                            "\(slot)")
                     }
                 }
             }
         }
         // The refusal says until when one can book, in the citizen's language.
         for (flags, words) in [("j", "oggi si prenota fino al"), ("je", "today you can book up to")] {
-            let response = fixture.application.respond(to: fixture.makeRequest(Array("holds\n\(flags)\nservice=certificati&slot=10413792000".utf8)).http)
+            let response = fixture.application.respond(
+                to: fixture.makeRequest(Array("holds\n\(flags)\nservice=certificati&slot=10413792000".utf8)).http)
             #expect(response.status == 422)
             #expect(String(decoding: response.body, as: UTF8.self).contains(words))
         }
-        for (route, body) in [("operator/agenda", "date=9999-12-31"), ("operator/agenda", "date=0000-01-01"), ("operator/stats", "from=0000-01-01&to=9999-12-31"),
-                              ("operator/blocks", "service=certificati&date=9999-12-31&from=08:00&to=24:00&desks=-9223372036854775808"),
-                              ("operator/blocks/remove", "id=9223372036854775807"), ("operator/blocks/remove", "id=-9223372036854775808")] {
+        for (route, body) in [
+            ("operator/agenda", "date=9999-12-31"), ("operator/agenda", "date=0000-01-01"),
+            ("operator/stats", "from=0000-01-01&to=9999-12-31"),
+            ("operator/blocks", "service=certificati&date=9999-12-31&from=08:00&to=24:00&desks=-9223372036854775808"),
+            ("operator/blocks/remove", "id=9223372036854775807"), ("operator/blocks/remove", "id=-9223372036854775808"),
+        ] {
             #expect(fixture.check(Array("\(route)\noj\n\(body)".utf8)) == nil, "\(route) \(body)")
         }
     }
@@ -90,7 +104,10 @@ import Testing
         let fixture = try EndpointFuzz(root: repositoryRoot.path)
         func seconds(_ slot: String) -> Double {
             let began = Date()
-            for _ in 0..<5 { _ = fixture.application.respond(to: fixture.makeRequest(Array("holds\nj\nservice=stato-civile&slot=\(slot)".utf8)).http) }
+            for _ in 0..<5 {
+                _ = fixture.application.respond(
+                    to: fixture.makeRequest(Array("holds\nj\nservice=stato-civile&slot=\(slot)".utf8)).http)
+            }
             return Date().timeIntervalSince(began) / 5
         }
         // Real slots of the schedule in 2300 and 2500: the old search walked day by day back to today from them.

@@ -1,7 +1,8 @@
 import Foundation
-import Testing
-@testable import SportelloApp
 import SportelloCore
+import Testing
+
+@testable import SportelloApp
 
 @Suite struct ObjectStorageUploaderTests {
     func temporaryFolder() throws -> String {
@@ -55,7 +56,8 @@ import SportelloCore
         try Data("a".utf8).write(to: URL(fileURLWithPath: output + "/index.html"))
         try Data("b".utf8).write(to: URL(fileURLWithPath: output + "/servizi/tari.html"))
         let script = folder + "/rclone"
-        try Data("""
+        try Data(
+            """
             #!/bin/sh
             [ -e "\(folder)/up" ] || { echo "connection refused" >&2; exit 1; }
             case "$1" in
@@ -63,12 +65,14 @@ import SportelloCore
               copy) cat "$5" >> "\(folder)/copied" ;;
               delete) cat "$4" >> "\(folder)/deleted" ;;
             esac
-            """.utf8).write(to: URL(fileURLWithPath: script))
+            """.utf8
+        ).write(to: URL(fileURLWithPath: script))
         chmod(script, 0o755)
         var settings = ObjectStorageSettings(bucket: "pages", endpoint: "http://127.0.0.1:9")
         settings.rclonePath = script
-        let uploader = ObjectStorageUploader(settings: settings, outputDirectory: output,
-                                             stateFile: folder + "/state.tsv")
+        let uploader = ObjectStorageUploader(
+            settings: settings, outputDirectory: output,
+            stateFile: folder + "/state.tsv")
         let background = ServiceGroup([uploader])
         background.start()
         defer { background.stop() }

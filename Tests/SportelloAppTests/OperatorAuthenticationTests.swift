@@ -3,6 +3,7 @@ import SportelloCore
 import SportelloHTTP
 import SportelloSite
 import Testing
+
 @testable import SportelloApp
 
 /// The operator-token step (`OperatorController.authenticate`) on request values, and through the router.
@@ -22,8 +23,10 @@ import Testing
         let desk = client.application.operatorDesk
         let operators = client.application.operators
         let (account, token) = try operators.create(name: "anna", scope: ["*"], now: client.clock.read())
-        func authenticate(_ headers: [String: String], _ action: EndpointRoute = .operatorAgenda,
-                          fields: FormFields = FormFields()) -> OperatorController.Authentication {
+        func authenticate(
+            _ headers: [String: String], _ action: EndpointRoute = .operatorAgenda,
+            fields: FormFields = FormFields()
+        ) -> OperatorController.Authentication {
             let request = client.request("POST", client.path(action), headers: headers)
             return desk.authenticate(request, action: action, fields: fields, clientKey: "a")
         }
@@ -58,12 +61,14 @@ import Testing
     @Test func theRouterAnswersTheOfficeOnlyWithAToken() throws {
         let client = try RouterClient()
         let (_, token) = try client.application.operators.create(name: "anna", scope: ["*"], now: client.clock.read())
-        let agenda = client.respond("POST", client.path(.operatorAgenda), json: true,
-                                    headers: ["Authorization": "Bearer \(token)"])
+        let agenda = client.respond(
+            "POST", client.path(.operatorAgenda), json: true,
+            headers: ["Authorization": "Bearer \(token)"])
         #expect(agenda.status == 200)
         #expect(agenda.text.contains("\"bookings\""))
-        let refused = client.respond("POST", client.path(.operatorAgenda), json: true,
-                                     headers: ["Authorization": "Bearer nope"])
+        let refused = client.respond(
+            "POST", client.path(.operatorAgenda), json: true,
+            headers: ["Authorization": "Bearer nope"])
         #expect(refused.status == 401)
         #expect(refused.errorCode == "unauthorized")
         // Signing in on the form sets the session cookie, limited to the office's routes.

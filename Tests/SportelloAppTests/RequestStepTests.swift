@@ -1,9 +1,10 @@
-import SportelloTesting
 import Foundation
 import SportelloCore
 import SportelloHTTP
 import SportelloSite
+import SportelloTesting
 import Testing
+
 @testable import SportelloApp
 
 /// Each request step on its own, on request values built in the test: no socket, no database.
@@ -13,12 +14,15 @@ import Testing
     static let configuration = Result { try SiteConfiguration.load(path: FixtureComune.options(in: "").configPath) }
 
     /// A request as the router hands it to the steps (its context as an Italian browser's).
-    func endpoint(_ method: String, _ route: EndpointRoute?, query: String? = nil, headers: [(String, String)] = [],
-                  body: String = "", from address: String = "192.0.2.7") throws -> EndpointRequest {
+    func endpoint(
+        _ method: String, _ route: EndpointRoute?, query: String? = nil, headers: [(String, String)] = [],
+        body: String = "", from address: String = "192.0.2.7"
+    ) throws -> EndpointRequest {
         let path = route.map { Self.layout.api($0) } ?? Self.layout.apiRoot + "/nothing"
         let target = path + (query.map { "?" + $0 } ?? "")
-        let http = HTTPRequest(method: method, target: target, headers: HTTPHeaders(headers), body: Array(body.utf8),
-                               remoteAddress: address)
+        let http = HTTPRequest(
+            method: method, target: target, headers: HTTPHeaders(headers), body: Array(body.utf8),
+            remoteAddress: address)
         var context = RequestContext(request: http, configuration: try Self.configuration.get())
         context.language = "it"
         return EndpointRequest(http: http, route: route, context: context)
@@ -40,8 +44,10 @@ import Testing
         #expect(try refusal(.methodAllowed) == nil)
         #expect(run(.methodAllowed, try endpoint("GET", .resumeHold)).0 == nil)
         #expect(run(.methodAllowed, try endpoint("GET", .myBookings)).0 == nil)
-        let refused: [(String, EndpointRoute)] = [("GET", .holds), ("HEAD", .resumeHold), ("PUT", .bookings),
-                                                  ("DELETE", .operatorAgenda)]
+        let refused: [(String, EndpointRoute)] = [
+            ("GET", .holds), ("HEAD", .resumeHold), ("PUT", .bookings),
+            ("DELETE", .operatorAgenda),
+        ]
         for (method, route) in refused {
             let refusal = run(.methodAllowed, try endpoint(method, route)).0
             #expect(refusal?.error == .methodNotAllowed)

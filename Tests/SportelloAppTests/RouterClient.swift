@@ -1,9 +1,10 @@
-import SportelloTesting
 import Foundation
 import SportelloCore
 import SportelloHTTP
 import SportelloSite
 import SportelloStore
+import SportelloTesting
+
 @testable import SportelloApp
 
 /// The application answering in process, without sockets (the way Hummingbird's router tests drive an app):
@@ -33,8 +34,10 @@ final class RouterClient {
     deinit { try? FileManager.default.removeItem(atPath: folder) }
 
     /// The request a browser on the site's pages sends: the form url-encoded, the site's Origin, Italian.
-    func request(_ method: String, _ target: String, form: [String: String] = [:], json: Bool = false,
-                 headers: [String: String] = [:], from remoteAddress: String = "127.0.0.1") -> HTTPRequest {
+    func request(
+        _ method: String, _ target: String, form: [String: String] = [:], json: Bool = false,
+        headers: [String: String] = [:], from remoteAddress: String = "127.0.0.1"
+    ) -> HTTPRequest {
         var fields: [(String, String)] = [("Origin", origin), ("Accept-Language", "it-IT,it;q=0.9")]
         if method == "POST" { fields.append(("Content-Type", "application/x-www-form-urlencoded")) }
         if json { fields.append(("Accept", "application/json")) }
@@ -45,13 +48,16 @@ final class RouterClient {
         let body = form.sorted { $0.key < $1.key }
             .map { "\($0.key)=\($0.value.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")" }
             .joined(separator: "&")
-        return HTTPRequest(method: method, target: target, headers: HTTPHeaders(fields), body: Array(body.utf8),
-                           remoteAddress: remoteAddress)
+        return HTTPRequest(
+            method: method, target: target, headers: HTTPHeaders(fields), body: Array(body.utf8),
+            remoteAddress: remoteAddress)
     }
 
     /// Runs the router on a request built by `request(…)`.
-    func respond(_ method: String, _ target: String, form: [String: String] = [:], json: Bool = false,
-                 headers: [String: String] = [:], from remoteAddress: String = "127.0.0.1") -> HTTPResponse {
+    func respond(
+        _ method: String, _ target: String, form: [String: String] = [:], json: Bool = false,
+        headers: [String: String] = [:], from remoteAddress: String = "127.0.0.1"
+    ) -> HTTPResponse {
         application.respond(to: request(method, target, form: form, json: json, headers: headers, from: remoteAddress))
     }
 

@@ -3,6 +3,7 @@ import SportelloCore
 import SportelloHTTP
 import SportelloSite
 import Testing
+
 @testable import SportelloApp
 
 /// The whole router in process (`Application.respond(to:)` on a request value): the route table, the steps as
@@ -59,8 +60,9 @@ import Testing
 
     @Test func aRefusedFormSaysWhyInTheVisitorsLanguage() throws {
         let client = try RouterClient()
-        let foreign = client.respond("POST", client.path(.holds), json: true,
-                                     headers: ["Origin": "https://evil.example"])
+        let foreign = client.respond(
+            "POST", client.path(.holds), json: true,
+            headers: ["Origin": "https://evil.example"])
         #expect(foreign.status == 403)
         #expect(foreign.errorCode == "bad_origin")
         let typed = client.respond("POST", client.path(.holds), json: true, headers: ["Content-Type": "text/plain"])

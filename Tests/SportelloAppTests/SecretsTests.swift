@@ -3,9 +3,10 @@ import SportelloCore
 import SportelloHTTP
 import SportelloNotify
 import SportelloStore
-import Testing
-@testable import SportelloApp
 import SportelloTesting
+import Testing
+
+@testable import SportelloApp
 
 /// Secrets at rest: private files whatever the umask, and no cleartext password left anywhere on disk once
 /// its message is handed over.
@@ -19,7 +20,9 @@ import SportelloTesting
         while let relative = enumerator?.nextObject() as? String {
             var isFolder: ObjCBool = false
             let path = "\(folder)/\(relative)"
-            if FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), !isFolder.boolValue { paths.append(path) }
+            if FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), !isFolder.boolValue {
+                paths.append(path)
+            }
         }
         return paths
     }
@@ -39,18 +42,24 @@ import SportelloTesting
     }
 
     @Test func noCleartextPasswordOnDiskAfterHandOver() throws {
-        let site = try RunningSite(now: now, configure: {
-            $0.notifications.sendmailPath = "/bin/true"
-            $0.notifications.sms = true
-            $0.notifications.smsCommand = ["/bin/true"]
-        })
+        let site = try RunningSite(
+            now: now,
+            configure: {
+                $0.notifications.sendmailPath = "/bin/true"
+                $0.notifications.sms = true
+                $0.notifications.smsCommand = ["/bin/true"]
+            })
         defer { site.stop() }
-        let anna = ["nome": "Anna", "cognome": "Bianchi", "codice_fiscale": "BNCLRA70A41H501B", "email": "anna@example.it", "cellulare": "3471234567"]
+        let anna = [
+            "nome": "Anna", "cognome": "Bianchi", "codice_fiscale": "BNCLRA70A41H501B", "email": "anna@example.it",
+            "cellulare": "3471234567",
+        ]
         #expect(try site.post("/api/accounts", anna).status == 202)
         let names = try site.store.database.read { connection in
             var names: [String] = []
             try connection.forEach("SELECT payload FROM outbox WHERE kind = 'credentials'") { row in
-                let payload = (try? JSONSerialization.jsonObject(with: Data(row.text(0).utf8))) as? [String: String] ?? [:]
+                let payload =
+                    (try? JSONSerialization.jsonObject(with: Data(row.text(0).utf8))) as? [String: String] ?? [:]
                 #expect(payload["password"] == nil)
                 if let name = payload[SecretFiles.payloadKey] { names.append(name) }
             }
@@ -69,13 +78,23 @@ import SportelloTesting
         #expect(report.delivered == 1)
         try site.store.database.checkpoint()
         #expect(filesContaining(password, in: site.folder).isEmpty, "\(filesContaining(password, in: site.folder))")
-        #expect(try site.post("/api/login", ["codice_fiscale": anna["codice_fiscale"] ?? "", "password": password]).status == 200)
+        #expect(
+            try site.post("/api/login", ["codice_fiscale": anna["codice_fiscale"] ?? "", "password": password]).status
+                == 200)
     }
 
     @Test func aMessageGivenUpDropsItsSecret() throws {
-        let site = try RunningSite(now: now, configure: { $0.notifications.sendmailPath = "/bin/false"; $0.notifications.maxAttempts = 1 })
+        let site = try RunningSite(
+            now: now,
+            configure: {
+                $0.notifications.sendmailPath = "/bin/false"
+                $0.notifications.maxAttempts = 1
+            })
         defer { site.stop() }
-        let mario = ["nome": "Mario", "cognome": "Rossi", "codice_fiscale": "RSSMRA85T10A562S", "email": "mario@example.it", "cellulare": "3331234567"]
+        let mario = [
+            "nome": "Mario", "cognome": "Rossi", "codice_fiscale": "RSSMRA85T10A562S", "email": "mario@example.it",
+            "cellulare": "3331234567",
+        ]
         #expect(try site.post("/api/accounts", mario).status == 202)
         let secrets = SecretFiles(database: site.store.database)
         #expect(files(under: secrets.folder).count == 1)
@@ -85,18 +104,24 @@ import SportelloTesting
     }
 
     @Test func privateFilesWhateverTheUmask() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sportello-modes-\(UUID().uuidString)").path
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "sportello-modes-\(UUID().uuidString)"
+        ).path
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let previous = umask(0)
         defer { umask(previous) }
         let database = try Database(path: "\(folder)/var/sportello.sqlite")
         try database.write { try $0.execute("INSERT INTO audit (at, actor, action) VALUES (1, 'test', 'test')") }
         #expect(mode("\(folder)/var") == 0o700)
-        for suffix in ["", "-wal", "-shm"] { #expect(mode("\(folder)/var/sportello.sqlite\(suffix)") == 0o600, "\(suffix)") }
+        for suffix in ["", "-wal", "-shm"] {
+            #expect(mode("\(folder)/var/sportello.sqlite\(suffix)") == 0o600, "\(suffix)")
+        }
         let courier = Courier(spool: "\(folder)/var/spool", timeout: 5)
         // The program leaves the spool as it found it (the files of a delivery in progress), so their modes can be seen.
-        let outcome = courier.deliver(Array("secret".utf8), id: 7, command: ["/bin/sh", "-c", "ls -l \"$0\"/ > \"$0\"/listing", "\(folder)/var/spool"],
-                                      onStart: { _ in })
+        let outcome = courier.deliver(
+            Array("secret".utf8), id: 7,
+            command: ["/bin/sh", "-c", "ls -l \"$0\"/ > \"$0\"/listing", "\(folder)/var/spool"],
+            onStart: { _ in })
         #expect(outcome == .delivered)
         #expect(mode("\(folder)/var/spool") == 0o700)
         let listing = try String(contentsOfFile: "\(folder)/var/spool/listing", encoding: .utf8)
@@ -116,7 +141,9 @@ extension SecretsTests {
     /// Regression: `serve` takes its lock before opening the database, and the lock made `var/` with the umask's
     /// mode (0777 under umask 000, 0755 usually); a backup's folder likewise.
     @Test func theLockAndTheBackupMakePrivateFoldersWhateverTheUmask() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sportello-lockmode-\(UUID().uuidString)").path
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "sportello-lockmode-\(UUID().uuidString)"
+        ).path
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let previous = umask(0)
         defer { umask(previous) }
@@ -145,13 +172,28 @@ extension SecretsTests {
         let site = try RunningSite(now: now)
         defer { site.stop() }
         let (_, token) = try site.application.operators.create(name: "anna", scope: ["anagrafe"], now: now)
-        let wrong = try (1...12).map { _ in try site.post("/api/operator/agenda", [:], json: true, headers: ["Authorization": "Bearer op1-" + String(repeating: "0", count: 32)]).status }
+        let wrong = try (1...12).map { _ in
+            try site.post(
+                "/api/operator/agenda", [:], json: true,
+                headers: ["Authorization": "Bearer op1-" + String(repeating: "0", count: 32)]
+            ).status
+        }
         #expect(wrong.prefix(10).allSatisfy { $0 == 401 } && wrong.suffix(2).allSatisfy { $0 == 429 }, "\(wrong)")
         // The same client's sign-in with a wrong token is refused too; another client is not.
         #expect(try site.post("/api/operator/login", ["token": "x"], json: true).status == 429)
-        #expect(try site.post("/api/operator/login", ["token": "x"], json: true, headers: ["X-Forwarded-For": "198.51.100.4"]).status == 401)
-        let right = try (1...15).map { _ in try site.post("/api/operator/agenda", [:], json: true, headers: ["Authorization": "Bearer \(token)",
-                                                                                                             "X-Forwarded-For": "198.51.100.5"]).status }
+        #expect(
+            try site.post(
+                "/api/operator/login", ["token": "x"], json: true, headers: ["X-Forwarded-For": "198.51.100.4"]
+            ).status == 401)
+        let right = try (1...15).map { _ in
+            try site.post(
+                "/api/operator/agenda", [:], json: true,
+                headers: [
+                    "Authorization": "Bearer \(token)",
+                    "X-Forwarded-For": "198.51.100.5",
+                ]
+            ).status
+        }
         #expect(right.allSatisfy { $0 == 200 }, "\(right)")
     }
 
@@ -162,15 +204,23 @@ extension SecretsTests {
         let login = try site.post("/api/operator/login", ["token": token])
         #expect(login.status == 200)
         let session = try #require(cookie(login))
-        #expect(session.hasPrefix("sportello_operator=") && !session.contains(token) && !session.contains(String(token.suffix(32))))
+        #expect(
+            session.hasPrefix("sportello_operator=") && !session.contains(token)
+                && !session.contains(String(token.suffix(32))))
         // Only the id's digest is stored.
         let id = String(session.dropFirst("sportello_operator=".count))
-        let stored = try site.store.database.read { try $0.scalarInt("SELECT COUNT(*) FROM operator_sessions WHERE id_hash = ?", .text(SHA256.hexDigest(id))) }
-        let cleartext = try site.store.database.read { try $0.scalarInt("SELECT COUNT(*) FROM operator_sessions WHERE id_hash = ?", .text(id)) }
+        let stored = try site.store.database.read {
+            try $0.scalarInt("SELECT COUNT(*) FROM operator_sessions WHERE id_hash = ?", .text(SHA256.hexDigest(id)))
+        }
+        let cleartext = try site.store.database.read {
+            try $0.scalarInt("SELECT COUNT(*) FROM operator_sessions WHERE id_hash = ?", .text(id))
+        }
         #expect(stored == 1 && cleartext == 0)
         #expect(try site.post("/api/operator/agenda", [:], headers: ["Cookie": session]).status == 200)
         // The permanent token no longer works as a cookie.
-        #expect(try site.post("/api/operator/agenda", [:], headers: ["Cookie": "sportello_operator=\(token)"]).status == 401)
+        #expect(
+            try site.post("/api/operator/agenda", [:], headers: ["Cookie": "sportello_operator=\(token)"]).status == 401
+        )
         // Logout ends the session on the server, not only in this browser.
         let logout = try site.post("/api/operator/logout", [:], headers: ["Cookie": session])
         #expect(logout.status == 303 || logout.status == 302)
@@ -196,8 +246,11 @@ extension SecretsTests {
         }
         let (_, anagrafe) = try site.application.operators.create(name: "anna", scope: ["anagrafe"], now: now)
         let (_, everything) = try site.application.operators.create(name: "capo", scope: ["*"], now: now)
-        let scoped = try site.post("/api/operator/stats", ["token": anagrafe, "from": "2026-11-01", "to": "2026-11-30"])
-        #expect(scoped.status == 200 && scoped.body.contains("\"residenza\"") && !scoped.body.contains("\"imu\""), "\(scoped.body)")
+        let scoped = try site.post(
+            "/api/operator/stats", ["token": anagrafe, "from": "2026-11-01", "to": "2026-11-30"])
+        #expect(
+            scoped.status == 200 && scoped.body.contains("\"residenza\"") && !scoped.body.contains("\"imu\""),
+            "\(scoped.body)")
         let all = try site.post("/api/operator/stats", ["token": everything, "from": "2026-11-01", "to": "2026-11-30"])
         #expect(all.body.contains("\"residenza\"") && all.body.contains("\"imu\""))
     }
@@ -214,7 +267,9 @@ extension SecretsTests {
     }
 
     @Test func unknownOperatorsTakeAsLongAsKnownOnes() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sportello-timing-\(UUID().uuidString)").path
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "sportello-timing-\(UUID().uuidString)"
+        ).path
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let operators = OperatorStore(database: try Database(path: "\(folder)/db.sqlite"))
         let (account, _) = try operators.create(name: "anna", scope: ["*"], now: now)
@@ -222,13 +277,17 @@ extension SecretsTests {
         let unknown = "op\(account.id + 1000)-" + String(repeating: "0", count: 32)
         #expect(try operators.authenticate(token: unknown) == nil)  // the decoy hash is made once
         // Interleaved, so a busy machine slows both alike.
-        var known: [Double] = [], missing: [Double] = [], malformed: [Double] = []
+        var known: [Double] = []
+        var missing: [Double] = []
+        var malformed: [Double] = []
         for _ in 0..<3 {
             known.append(try median(3) { _ = try operators.authenticate(token: wrong) })
             missing.append(try median(3) { _ = try operators.authenticate(token: unknown) })
             malformed.append(try median(3) { _ = try operators.authenticate(token: "nonsense") })
         }
-        let k = known.sorted()[1], m = missing.sorted()[1], f = malformed.sorted()[1]
+        let k = known.sorted()[1]
+        let m = missing.sorted()[1]
+        let f = malformed.sorted()[1]
         #expect(m > k / 3 && m < k * 3, "known \(k) s, unknown \(m) s")
         #expect(f > k / 3 && f < k * 3, "known \(k) s, malformed \(f) s")
     }
@@ -242,7 +301,10 @@ extension SecretsTests {
     }
 
     @Test func formulasAreNeutralisedInEveryCell() {
-        for payload in ["=1+1", "+39 333", "-2+3", "@SUM(A1)", "  =HYPERLINK(\"x\")", "\t=1", "\r=1", "\n=cmd|' /C calc'!A0", "＝1+1"] {
+        for payload in [
+            "=1+1", "+39 333", "-2+3", "@SUM(A1)", "  =HYPERLINK(\"x\")", "\t=1", "\r=1", "\n=cmd|' /C calc'!A0",
+            "＝1+1",
+        ] {
             let cell = CSV.line([payload])
             // The cell as a spreadsheet reads it: unquoted, then leading spaces skipped.
             let text = String(cell.dropFirst().dropLast(3)).replacingOccurrences(of: "\"\"", with: "\"")
@@ -255,7 +317,10 @@ extension SecretsTests {
     /// Regression: only plain spaces were skipped before the formula check, so an invisible or unusual blank
     /// in front of `=` (typed in the notes) reached the spreadsheet unneutralised.
     @Test func formulasBehindInvisibleOrUnusualBlanksAreNeutralised() {
-        for payload in ["\u{FEFF}=1+1", "\u{200B}=1", "\u{00A0}=1", "\u{3000}＝1", "\u{2007}+1", "\u{202F}-1", "\u{2060}@A1", " \u{200D} =1"] {
+        for payload in [
+            "\u{FEFF}=1+1", "\u{200B}=1", "\u{00A0}=1", "\u{3000}＝1", "\u{2007}+1", "\u{202F}-1", "\u{2060}@A1",
+            " \u{200D} =1",
+        ] {
             let text = String(CSV.line([payload]).dropFirst().dropLast(3))
             #expect(text.hasPrefix("'"), "\(payload.unicodeScalars.map { String($0.value, radix: 16) })")
         }
@@ -263,11 +328,13 @@ extension SecretsTests {
     }
 
     @Test func exportsStartWithAByteOrderMark() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sportello-csv-\(UUID().uuidString)").path
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sportello-csv-\(UUID().uuidString)")
+            .path
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let store = BookingStore(database: try Database(path: "\(folder)/db.sqlite"))
-        let text = try OperatorController.statisticsCSV(store: store, from: CivilDate(iso: "2026-11-01")!,
-                                                        to: CivilDate(iso: "2026-11-30")!, services: nil)
+        let text = try OperatorController.statisticsCSV(
+            store: store, from: CivilDate(iso: "2026-11-01")!,
+            to: CivilDate(iso: "2026-11-30")!, services: nil)
         #expect(text.hasPrefix("\u{FEFF}\"servizio\";\"prenotazioni\";") && text.hasSuffix("\r\n"))
     }
 }
@@ -275,7 +342,10 @@ extension SecretsTests {
 /// Identity headers from the authenticating proxy: believed only with the secret it shares with Sportello.
 @Suite(.serialized) struct ProxySecretTests {
     let now = rome("2026-11-25", "08:00")
-    let spid = ["X-Identity-Fiscal-Number": "TINIT-RSSMRA85T10A562S", "X-Identity-Given-Name": "Mario", "X-Identity-Family-Name": "Rossi"]
+    let spid = [
+        "X-Identity-Fiscal-Number": "TINIT-RSSMRA85T10A562S", "X-Identity-Given-Name": "Mario",
+        "X-Identity-Family-Name": "Rossi",
+    ]
 
     @Test func identityHeadersWithoutTheSecretAreIgnored() throws {
         var proxy = IdentityHeaders()
@@ -284,25 +354,34 @@ extension SecretsTests {
         let site = try RunningSite(now: now, configure: { $0.identity = proxy })
         defer { site.stop() }
         // From loopback (a trusted address), with no secret, a wrong one, one of another length, or in the default header.
-        for extra in [[:], ["X-Proxy-Key": "0123456789abcdef0123456789abcdeX"], ["X-Proxy-Key": "0123456789abcdef"],
-                      ["X-Sportello-Proxy-Secret": "0123456789abcdef0123456789abcdef"]] {
+        for extra in [
+            [:], ["X-Proxy-Key": "0123456789abcdef0123456789abcdeX"], ["X-Proxy-Key": "0123456789abcdef"],
+            ["X-Sportello-Proxy-Secret": "0123456789abcdef0123456789abcdef"],
+        ] {
             let forged = try site.post("/api/my-bookings", [:], headers: spid.merging(extra) { $1 })
             #expect(forged.status == 401 && !forged.body.contains("Mario"), "\(extra)")
         }
-        let genuine = try site.post("/api/my-bookings", [:], headers: spid.merging(["X-Proxy-Key": proxy.proxySecret]) { $1 })
+        let genuine = try site.post(
+            "/api/my-bookings", [:], headers: spid.merging(["X-Proxy-Key": proxy.proxySecret]) { $1 })
         #expect(genuine.status == 200 && genuine.body.contains("Mario Rossi"))
     }
 
     @Test func identityNeedsASecretInTheConfiguration() throws {
         let text = try String(contentsOfFile: FixtureComune.configurationPath(), encoding: .utf8)
         func load(_ identity: String) -> String? {
-            let edited = text.replacingOccurrences(of: "\n  \"services\":", with: "\n  \"identity\": \(identity),\n  \"services\":")
-            do { _ = try SiteConfiguration.parse(Data(edited.utf8)); return nil } catch { return "\(error)" }
+            let edited = text.replacingOccurrences(
+                of: "\n  \"services\":", with: "\n  \"identity\": \(identity),\n  \"services\":")
+            do {
+                _ = try SiteConfiguration.parse(Data(edited.utf8))
+                return nil
+            } catch { return "\(error)" }
         }
         #expect(load("{}")?.contains("proxySecret") == true)
         #expect(load("{\"proxySecret\": \"short\"}")?.contains("at least 16") == true)
         #expect(load("{\"proxySecret\": \"0123456789abcdef0123\"}") == nil)
-        let file = FileManager.default.temporaryDirectory.appendingPathComponent("sportello-secret-\(UUID().uuidString)").path
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "sportello-secret-\(UUID().uuidString)"
+        ).path
         defer { try? FileManager.default.removeItem(atPath: file) }
         try "0123456789abcdef0123\n".write(toFile: file, atomically: true, encoding: .utf8)
         #expect(load("{\"proxySecretFile\": \"\(file)\", \"proxySecretHeader\": \"X-Key\"}") == nil)
@@ -329,36 +408,57 @@ extension SecretsTests {
         }
         let running = try RunningSite(now: now)
         defer { running.stop() }
-        let answers = [try running.request("GET", "/"), try running.request("GET", "/assets/sportello.css"), try running.request("GET", "/no-such-page"),
-                       try running.request("GET", "/api/holds"), try running.post("/api/holds", ["service": "nessuno", "slot": "1"]),
-                       try running.post("/api/holds", ["service": "nessuno", "slot": "1"], json: true)]
+        let answers = [
+            try running.request("GET", "/"), try running.request("GET", "/assets/sportello.css"),
+            try running.request("GET", "/no-such-page"),
+            try running.request("GET", "/api/holds"),
+            try running.post("/api/holds", ["service": "nessuno", "slot": "1"]),
+            try running.post("/api/holds", ["service": "nessuno", "slot": "1"], json: true),
+        ]
         for reply in answers {
             for (name, value) in SecurityHeaders.all {
-                #expect(reply.headers[name] as? String == value, "\(reply.status) \(name): \(String(describing: reply.headers[name]))")
+                #expect(
+                    reply.headers[name] as? String == value,
+                    "\(reply.status) \(name): \(String(describing: reply.headers[name]))")
             }
         }
     }
 
     @Test func deployFilesRedirectToTheConfiguredNameAndAllowEveryConnection() throws {
         let nginx = try deployFile("nginx.conf")
-        #expect(!nginx.contains("$host$request_uri") && nginx.contains("return 301 https://prenota.comune.example.it$request_uri;"))
+        #expect(
+            !nginx.contains("$host$request_uri")
+                && nginx.contains("return 301 https://prenota.comune.example.it$request_uri;"))
         let unit = try deployFile("sportello.service")
-        let limit = unit.split(separator: "\n").first { $0.hasPrefix("LimitNOFILE=") }.flatMap { Int($0.dropFirst("LimitNOFILE=".count)) }
+        let limit = unit.split(separator: "\n").first { $0.hasPrefix("LimitNOFILE=") }.flatMap {
+            Int($0.dropFirst("LimitNOFILE=".count))
+        }
         #expect((limit ?? 0) >= HTTPLimits().maxConnections + 256)
         // The gateway's sub-request never sees identity headers a client sent; only the endpoint's request carries the secret.
         let identity = try deployFile("nginx-identity.conf")
-        let subrequest = try #require(identity.range(of: "location = /_identity {").map { String(identity[$0.lowerBound...].prefix { $0 != "}" }) })
-        for header in ["X-Identity-Fiscal-Number", "X-Identity-Given-Name", "X-Identity-Family-Name", "X-Identity-Email", "X-Identity-Mobile",
-                       "X-Sportello-Proxy-Secret"] {
+        let subrequest = try #require(
+            identity.range(of: "location = /_identity {").map {
+                String(identity[$0.lowerBound...].prefix { $0 != "}" })
+            })
+        for header in [
+            "X-Identity-Fiscal-Number", "X-Identity-Given-Name", "X-Identity-Family-Name", "X-Identity-Email",
+            "X-Identity-Mobile",
+            "X-Sportello-Proxy-Secret",
+        ] {
             #expect(subrequest.contains("proxy_set_header \(header) \"\";"), "\(header)")
         }
-        #expect(identity.components(separatedBy: "proxy_set_header X-Sportello-Proxy-Secret \"REPLACE-WITH-THE-PROXY-SECRET\";").count == 2)
+        #expect(
+            identity.components(
+                separatedBy: "proxy_set_header X-Sportello-Proxy-Secret \"REPLACE-WITH-THE-PROXY-SECRET\";"
+            ).count == 2)
     }
 }
 
 @Suite struct FileOwnershipTests {
     @Test func foldersOfAnotherUserOrOpenToOthersAreReported() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sportello-owner-\(UUID().uuidString)").path
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "sportello-owner-\(UUID().uuidString)"
+        ).path
         defer { try? FileManager.default.removeItem(atPath: folder) }
         try PrivateFiles.makeFolder("\(folder)/var")
         try FileManager.default.createDirectory(atPath: "\(folder)/output", withIntermediateDirectories: true)
@@ -367,6 +467,8 @@ extension SecretsTests {
         let other = FileOwnership.warnings(output: "\(folder)/output", data: "\(folder)/var", user: geteuid() &+ 4242)
         #expect(other.count == 2 && other.allSatisfy { $0.contains("belongs to") })
         chmod("\(folder)/var", 0o755)
-        #expect(FileOwnership.warnings(output: "\(folder)/output", data: "\(folder)/var").first?.contains("chmod 700") == true)
+        #expect(
+            FileOwnership.warnings(output: "\(folder)/output", data: "\(folder)/var").first?.contains("chmod 700")
+                == true)
     }
 }

@@ -1,9 +1,10 @@
-import SportelloTesting
 import Foundation
 import SportelloCore
 import SportelloSite
+import SportelloTesting
 import Synchronization
 import Testing
+
 @testable import SportelloApp
 
 /// A loop that logs its start and end, counts its passes and waits on its own semaphore between them; a busy
@@ -50,7 +51,10 @@ final class ProbeService: BackgroundService {
             group.start()
             group.start()  // a second start in a row changes nothing
             #expect(group.isRunning)
-            #expect(waitFor { first.passes.load(ordering: .relaxed) >= round && second.passes.load(ordering: .relaxed) >= round })
+            #expect(
+                waitFor {
+                    first.passes.load(ordering: .relaxed) >= round && second.passes.load(ordering: .relaxed) >= round
+                })
             group.stop()
             group.stop()
             #expect(!group.isRunning)
@@ -79,12 +83,15 @@ final class ProbeService: BackgroundService {
     /// The application's own services (two publisher lanes, delivery, the ticker): started and stopped twice,
     /// publishing while running, no thread left afterwards.
     @Test func theApplicationsBackgroundWorkStartsAndStopsTwice() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sportello-services-\(UUID().uuidString)").path
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "sportello-services-\(UUID().uuidString)"
+        ).path
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let site = try LoadedSite(options: FixtureComune.options(in: folder))
         let published = Locked<Set<PageID>>([])
-        let (application, _) = try site.openApplication(onPublished: { pages in published.withLock { $0.formUnion(pages) } },
-                                                        buildFirst: false)
+        let (application, _) = try site.openApplication(
+            onPublished: { pages in published.withLock { $0.formUnion(pages) } },
+            buildFirst: false)
         for _ in 1...2 {
             published.withLock { $0 = [] }
             application.startBackgroundWork()

@@ -1,14 +1,16 @@
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import SportelloCore
 import SportelloHTTP
 import SportelloSite
+import SportelloTesting
 import Synchronization
 import Testing
+
 @testable import SportelloApp
-import SportelloTesting
+
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 
 /// Occupancy whose reads wait until the test opens the gate: a start-up build as slow as the test wants.
 struct GatedOccupancy: OccupancySource {
@@ -41,15 +43,18 @@ struct FlakyOccupancy: OccupancySource {
     /// One lane failing is not hidden by the other lane succeeding a moment later (health used to compare the
     /// two latest times only), and the pages of a failed pass are published by the lane's next pass.
     @Test func aFailingLaneStaysDegradedUntilItsPagesArePublished() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sportello-lanes-\(UUID().uuidString)").path
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "sportello-lanes-\(UUID().uuidString)"
+        ).path
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let options = FixtureComune.options(in: folder)
         let site = try LoadedSite(options: options)
         let (application, _) = try site.openApplication()
         let broken = Gate()
         let published = Locked<Set<PageID>>([])
-        let queue = PublishQueue(publisher: site.makePublisher(), source: FlakyOccupancy(inner: application.source, broken: broken),
-                                 onPublished: { pages in published.withLock { $0.formUnion(pages) } })
+        let queue = PublishQueue(
+            publisher: site.makePublisher(), source: FlakyOccupancy(inner: application.source, broken: broken),
+            onPublished: { pages in published.withLock { $0.formUnion(pages) } })
         let lanes = ServiceGroup(queue.lanes)
         lanes.start()
         defer { lanes.stop() }
@@ -75,7 +80,9 @@ struct FlakyOccupancy: OccupancySource {
     /// `serve` listens before it rebuilds: with the rebuild held back, the pages an earlier build left on disk
     /// are served and the endpoint answers; once let go, the rebuild ends and reports its pages.
     @Test func serveAnswersBeforeItsStartUpBuildEnds() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sportello-startup-\(UUID().uuidString)").path
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "sportello-startup-\(UUID().uuidString)"
+        ).path
         defer { try? FileManager.default.removeItem(atPath: folder) }
         var options = FixtureComune.options(in: folder)
         options.port = 0
@@ -85,9 +92,12 @@ struct FlakyOccupancy: OccupancySource {
 
         let gate = Gate()
         let finished = Locked<Result<PublishReport, any Error>?>(nil)
-        let (server, application) = try Commands.startServing(site, wrapSource: { GatedOccupancy(inner: $0, gate: gate) }) { result in
-            finished.withLock { $0 = result }
-        }
+        let (server, application) = try Commands.startServing(
+            site, wrapSource: { GatedOccupancy(inner: $0, gate: gate) },
+            built: { result in
+                finished.withLock { $0 = result }
+            }
+        )
         defer {
             gate.open.store(true, ordering: .releasing)
             server.stop()
@@ -110,13 +120,17 @@ struct FlakyOccupancy: OccupancySource {
         #expect(report.rendered > 0)
         // The finished rebuild counts as a publish.
         let after = try get(port: server.port, "/api/health")
-        #expect(after.status == 200 && after.body.contains("lastPublish") && !after.body.contains("rebuilding"), "\(after.body)")
+        #expect(
+            after.status == 200 && after.body.contains("lastPublish") && !after.body.contains("rebuilding"),
+            "\(after.body)")
     }
 
     /// The start-up build failing (typically `output/` not writable by the service) leaves every page as an
     /// earlier run wrote it: before, `/api/health` answered 200 "ok" because no lane had failed yet.
     @Test func aFailedStartUpBuildMakesHealthDegraded() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sportello-startup-\(UUID().uuidString)").path
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "sportello-startup-\(UUID().uuidString)"
+        ).path
         defer { try? FileManager.default.removeItem(atPath: folder) }
         var options = FixtureComune.options(in: folder)
         options.port = 0
@@ -124,9 +138,12 @@ struct FlakyOccupancy: OccupancySource {
         let broken = Gate()
         broken.open.store(true, ordering: .releasing)
         let finished = Locked<Result<PublishReport, any Error>?>(nil)
-        let (server, application) = try Commands.startServing(site, wrapSource: { FlakyOccupancy(inner: $0, broken: broken) }) { result in
-            finished.withLock { $0 = result }
-        }
+        let (server, application) = try Commands.startServing(
+            site, wrapSource: { FlakyOccupancy(inner: $0, broken: broken) },
+            built: { result in
+                finished.withLock { $0 = result }
+            }
+        )
         defer {
             server.stop()
             application.stopBackgroundWork()
@@ -135,7 +152,9 @@ struct FlakyOccupancy: OccupancySource {
         while finished.withLock({ $0 }) == nil && Date() < deadline { usleep(10_000) }
         #expect(throws: (any Error).self) { try finished.withLock { $0 }?.get() }
         let health = try get(port: server.port, "/api/health")
-        #expect(health.status == 503 && health.body.contains("\"publisher\"") && health.body.contains("disk unwritable"), "\(health.body)")
+        #expect(
+            health.status == 503 && health.body.contains("\"publisher\"") && health.body.contains("disk unwritable"),
+            "\(health.body)")
         #expect(application.metricsExposition().contains("sportello_publish_failing 1"))
     }
 
@@ -162,8 +181,9 @@ struct FlakyOccupancy: OccupancySource {
     /// The demo templates copied into `folder`, with `addition` appended to `template`.
     func templates(in folder: String, appending addition: String, to template: String) throws -> Options {
         let templates = "\(folder)/templates"
-        try FileManager.default.copyItem(atPath: repositoryRoot.appendingPathComponent("site-templates").path,
-                                         toPath: templates)
+        try FileManager.default.copyItem(
+            atPath: repositoryRoot.appendingPathComponent("site-templates").path,
+            toPath: templates)
         let path = "\(templates)/\(template)"
         let source = try String(contentsOfFile: path, encoding: .utf8)
         try (source + addition).write(toFile: path, atomically: true, encoding: .utf8)
@@ -192,8 +212,9 @@ struct FlakyOccupancy: OccupancySource {
         defer { try? FileManager.default.removeItem(atPath: pages) }
         let typo = try LoadedSite(options: templates(in: pages, appending: "\n<p>{{mesage}}</p>\n", to: "error.html"))
         let (application, _) = try typo.openApplication(buildFirst: false)
-        let request = HTTPRequest(method: "POST", target: "/api/nothing",
-                                  headers: HTTPHeaders([("Origin", "http://127.0.0.1:8080")]))
+        let request = HTTPRequest(
+            method: "POST", target: "/api/nothing",
+            headers: HTTPHeaders([("Origin", "http://127.0.0.1:8080")]))
         let response = application.respond(to: request)
         #expect(response.status == 500 && String(decoding: response.body, as: UTF8.self) == "Internal error")
     }
@@ -201,10 +222,13 @@ struct FlakyOccupancy: OccupancySource {
     /// A misspelt name in a template stops `sportello build` with the file, the place and the name, instead
     /// of publishing an empty text.
     @Test func aMisspeltNameFailsTheBuild() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sportello-strict-\(UUID().uuidString)").path
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "sportello-strict-\(UUID().uuidString)"
+        ).path
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let templates = "\(folder)/templates"
-        try FileManager.default.copyItem(atPath: repositoryRoot.appendingPathComponent("site-templates").path, toPath: templates)
+        try FileManager.default.copyItem(
+            atPath: repositoryRoot.appendingPathComponent("site-templates").path, toPath: templates)
         let service = "\(templates)/service.html"
         let source = try String(contentsOfFile: service, encoding: .utf8)
         try (source + "\n<p>{{service.nmae}}</p>\n").write(toFile: service, atomically: true, encoding: .utf8)

@@ -2,6 +2,7 @@ import Foundation
 import SportelloCore
 import SportelloStore
 import Testing
+
 @testable import SportelloApp
 
 /// A database that fails is answered as such (503 `storage_error`), never as "not found", "signed out" or

@@ -1,6 +1,7 @@
-import Testing
-@testable import SportelloCore
 import SportelloTesting
+import Testing
+
+@testable import SportelloCore
 
 /// The nearest free slots offered with a refusal, checked against a plain statement of the rule over every
 /// slot of the window, on ordinary weeks and on both DST weeks.
@@ -10,12 +11,13 @@ import SportelloTesting
     init() throws {
         // Night hours too, so the DST days have a missing and a repeated hour inside the schedule.
         let every = #"["01:00-04:00", "09:00-12:00"]"#
-        let configuration = try makeConfiguration("""
-        [{"id": "s", "name": "S", "slotMinutes": 60, "capacity": 2,
-          "schedule": {"mon": \(every), "tue": \(every), "wed": \(every), "thu": \(every), "fri": \(every),
-                       "sat": \(every), "sun": \(every)},
-          "window": {"minimumNoticeMinutes": 60, "maxDaysAhead": 20}}]
-        """)
+        let configuration = try makeConfiguration(
+            """
+            [{"id": "s", "name": "S", "slotMinutes": 60, "capacity": 2,
+              "schedule": {"mon": \(every), "tue": \(every), "wed": \(every), "thu": \(every), "fri": \(every),
+                           "sat": \(every), "sun": \(every)},
+              "window": {"minimumNoticeMinutes": 60, "maxDaysAhead": 20}}]
+            """)
         service = try #require(Catalogue(configuration: configuration).service(id: "s"))
     }
 
@@ -31,8 +33,10 @@ import SportelloTesting
         while day <= lastDay {
             free += service.slots(on: day).filter {
                 $0.startInstant != slot?.startInstant
-                    && service.availability(of: $0, occupancy: occupancy[$0.startInstant] ?? .empty,
-                                            now: now).state == .free
+                    && service.availability(
+                        of: $0, occupancy: occupancy[$0.startInstant] ?? .empty,
+                        now: now
+                    ).state == .free
             }
             day = day.adding(days: 1)
         }
@@ -62,7 +66,8 @@ import SportelloTesting
     func theSearchFindsWhatTheRuleSays(start: String) {
         var generator = Generator(state: UInt64(date(start).dayNumber))
         let candidates = slots(from: date(start).adding(days: -1), days: 40)
-        var answered = 0, reachedBack = 0
+        var answered = 0
+        var reachedBack = 0
         for round in 0..<60 {
             let now = instant(start, "00:00") + Int64.random(in: 0..<(3 * 86_400), using: &generator)
             // Most slots full or taken, so the answer has to reach far, before and after.
@@ -77,8 +82,9 @@ import SportelloTesting
             let range = service.alternativesOccupancyRange(from: requested, now: now)
             let visible = occupancy.filter { range.contains($0.key) }
             let found = service.nearestFreeSlots(from: requested, limit: limit, now: now, occupancy: visible)
-            #expect(found == expected(from: requested, limit: limit, now: now, occupancy: occupancy),
-                    "start \(start) round \(round) now \(now) requested \(requested?.startInstant ?? -1)")
+            #expect(
+                found == expected(from: requested, limit: limit, now: now, occupancy: occupancy),
+                "start \(start) round \(round) now \(now) requested \(requested?.startInstant ?? -1)")
             #expect(found.count <= limit)
             if !found.isEmpty { answered += 1 }
             if let requested, found.contains(where: { $0.startInstant < requested.startInstant }) { reachedBack += 1 }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import SportelloCore
 
 @Suite struct CivilDateTests {
@@ -32,7 +33,8 @@ import Testing
 
     @Test func isoParsingIsStrict() {
         #expect(CivilDate(iso: "2026-11-25") == CivilDate(year: 2026, month: 11, day: 25))
-        for bad in ["2026-11-5", "2026/11/25", "26-11-25", "2026-11-25T", "", "2026-02-30", "２０２６-11-25", "+026-11-25"] {
+        for bad in ["2026-11-5", "2026/11/25", "26-11-25", "2026-11-25T", "", "2026-02-30", "２０２６-11-25", "+026-11-25"]
+        {
             #expect(CivilDate(iso: bad) == nil, "\(bad)")
         }
         #expect(CivilDate(year: 2026, month: 3, day: 9)?.description == "2026-03-09")
@@ -133,14 +135,18 @@ import Testing
 
     @Test func uniformOffsetIsMissingExactlyOnTheTwoChangeDaysAndAgreesWithInstantElsewhere() {
         var changeDays: [CivilDate] = []
-        for dayNumber in CivilDate(year: 1996, month: 1, day: 1)!.dayNumber...CivilDate(year: 2040, month: 12, day: 31)!.dayNumber {
+        for dayNumber in CivilDate(year: 1996, month: 1, day: 1)!
+            .dayNumber...CivilDate(year: 2040, month: 12, day: 31)!.dayNumber
+        {
             let date = CivilDate(dayNumber: dayNumber)
             guard let offset = RomeTime.uniformOffset(on: date) else {
                 changeDays.append(date)
                 continue
             }
             for minutes in stride(from: 0, to: 1_440, by: 45) {
-                #expect(RomeTime.instant(date: date, minutes: minutes) == Int64(dayNumber) * 86_400 + Int64(minutes) * 60 - offset)
+                #expect(
+                    RomeTime.instant(date: date, minutes: minutes) == Int64(dayNumber) * 86_400 + Int64(minutes) * 60
+                        - offset)
             }
         }
         #expect(changeDays.count == 2 * 45)

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import SportelloCore
 
 /// Check character computed independently of the code under test, with the classic lookup-string trick:
@@ -32,12 +33,12 @@ private func cfError(_ text: String) -> CodiceFiscaleError? {
 /// separate script when these tests were written).
 private let knownValid: [(code: String, year: Int, month: Int, day: Int, female: Bool)] = [
     ("RSSMRA85T10A562S", 85, 12, 10, false),  // Mario Rossi, the textbook example
-    ("MRTMTT91D08F205J", 91, 4, 8, false),    // Matteo Moretti, a common example
-    ("BNCGLI80A41H501C", 80, 1, 1, true),     // female: day 01 + 40
-    ("VRDLCU72E68L219F", 72, 5, 28, true),    // female: day 28 + 40
-    ("RSSMRA80B29H501Q", 80, 2, 29, false),   // 29 February
-    ("RSSMRA80B69H501U", 80, 2, 29, true),    // 29 February, female
-    ("RSSMRA80D30H501E", 80, 4, 30, false),   // 30 April
+    ("MRTMTT91D08F205J", 91, 4, 8, false),  // Matteo Moretti, a common example
+    ("BNCGLI80A41H501C", 80, 1, 1, true),  // female: day 01 + 40
+    ("VRDLCU72E68L219F", 72, 5, 28, true),  // female: day 28 + 40
+    ("RSSMRA80B29H501Q", 80, 2, 29, false),  // 29 February
+    ("RSSMRA80B69H501U", 80, 2, 29, true),  // 29 February, female
+    ("RSSMRA80D30H501E", 80, 4, 30, false),  // 30 April
     ("RSSMRA80D70H501I", 80, 4, 30, true),
     ("RSSMRA80A31H501X", 80, 1, 31, false),
     ("RSSMRA80A71H501B", 80, 1, 31, true),
@@ -77,7 +78,9 @@ struct CodiceFiscaleTests {
 
     @Test func lowercaseAndSurroundingWhitespaceAreCanonicalised() throws {
         let expected = try CodiceFiscale(validating: "RSSMRA85T10A562S")
-        for input in ["rssmra85t10a562s", "  RSSMRA85T10A562S  ", "\tRssMra85t10a562S\n", "\r\n rssmra85T10A562s \u{00A0}"] {
+        for input in [
+            "rssmra85t10a562s", "  RSSMRA85T10A562S  ", "\tRssMra85t10a562S\n", "\r\n rssmra85T10A562s \u{00A0}",
+        ] {
             let cf = try CodiceFiscale(validating: input)
             #expect(cf == expected)
             #expect(cf.value == "RSSMRA85T10A562S")
@@ -95,7 +98,7 @@ struct CodiceFiscaleTests {
         #expect(cfError("1SSMRA85T10A562S") == .invalidCharacter(position: 1))
         #expect(cfError("RSSMRA8AT10A562S") == .invalidCharacter(position: 8))  // A is not an omocodia letter
         #expect(cfError("RSSMRA85110A562S") == .invalidCharacter(position: 9))
-        #expect(cfError("RSSMRA85T10A562 ") == .wrongLength(15))           // trailing space is trimmed
+        #expect(cfError("RSSMRA85T10A562 ") == .wrongLength(15))  // trailing space is trimmed
         #expect(cfError("RSSMRA85 10A562S") == .invalidCharacter(position: 9))
         #expect(cfError("RSSMRA85T10A5624") == .invalidCharacter(position: 16))
         #expect(cfError("RSSMRA85T10A562É") == .invalidCharacter(position: 16))
@@ -104,15 +107,15 @@ struct CodiceFiscaleTests {
         #expect(cfError("ＲＳＳＭＲＡ８５Ｔ１０Ａ５６２Ｓ") == .invalidCharacter(position: 1))  // full-width
         #expect(cfError("RSSMRA85T10A562😀") == .invalidCharacter(position: 16))
         #expect(cfError("RSSMRA85T1\u{0}A562S") == .invalidCharacter(position: 11))
-        #expect(cfError("RSSMRA80F10H501I") == .invalidMonth)   // F is not a month letter
+        #expect(cfError("RSSMRA80F10H501I") == .invalidMonth)  // F is not a month letter
         #expect(cfError("RSSMRA80Z10H501I") == .invalidMonth)
-        #expect(cfError("RSSMRA80D31H501D") == .invalidDay)     // 31 April
-        #expect(cfError("RSSMRA80B30H501X") == .invalidDay)     // 30 February
+        #expect(cfError("RSSMRA80D31H501D") == .invalidDay)  // 31 April
+        #expect(cfError("RSSMRA80B30H501X") == .invalidDay)  // 30 February
         #expect(cfError("RSSMRA80A32H501C") == .invalidDay)
         #expect(cfError("RSSMRA80A00H501V") == .invalidDay)
         #expect(cfError("RSSMRA80A40H501Z") == .invalidDay)
         #expect(cfError("RSSMRA80A72H501G") == .invalidDay)
-        #expect(cfError("RSSMRA80D71H501H") == .invalidDay)     // 31 April, female
+        #expect(cfError("RSSMRA80D71H501H") == .invalidDay)  // 31 April, female
         #expect(cfError("RSSMRA85T10A562Z") == .wrongCheckCharacter)
         #expect(cfError("RSSMRA85T10A562T") == .wrongCheckCharacter)
     }
@@ -138,7 +141,9 @@ struct CodiceFiscaleTests {
     /// Every single-character substitution of a valid code is rejected.
     @Test func everySingleCharacterCorruptionIsRejected() {
         let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") + [" ", "-", "*", "é", "Ø", "\u{0}", "😀"]
-        let codes = ["RSSMRA85T10A562S", "MRTMTT91D08F205J", "BNCGLI80A41H501C", "RSSMRA85T10A56NH", "MRTMTTVMDLUFNLRM"]
+        let codes = [
+            "RSSMRA85T10A562S", "MRTMTT91D08F205J", "BNCGLI80A41H501C", "RSSMRA85T10A56NH", "MRTMTTVMDLUFNLRM",
+        ]
         var checked = 0
         for code in codes {
             let original = Array(code)
@@ -168,7 +173,8 @@ struct CodiceFiscaleTests {
         let monthLengths = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
         let omocodia = Array("LMNPQRSTUV")
         for _ in 0..<2000 {
-            let year = next(100), month = next(12) + 1
+            let year = next(100)
+            let month = next(12) + 1
             let day = next(monthLengths[month - 1]) + 1
             let female = next(2) == 1
             var chars: [Character] = (0..<6).map { _ in letters[next(26)] }

@@ -1,6 +1,7 @@
-import Testing
-@testable import SportelloCore
 import SportelloTesting
+import Testing
+
+@testable import SportelloCore
 
 @Suite struct DeskAllocationTests {
     let monday = "2026-11-23"
@@ -43,7 +44,8 @@ import SportelloTesting
         #expect(starts.map(\.start.description) == ["09:00", "09:10", "09:20", "09:30", "10:00", "10:10"])
         #expect(starts.allSatisfy { $0.durationMinutes == 20 })
         let certificati = try #require(catalogue.service(id: "certificati"))  // 30 minutes every 15
-        #expect(DeskAllocation.freeStarts(of: certificati, on: date(monday), occupied: [:]).map(\.start.description)
+        #expect(
+            DeskAllocation.freeStarts(of: certificati, on: date(monday), occupied: [:]).map(\.start.description)
                 == ["09:00", "09:15", "10:00"])
         // A holiday and a day without hours offer nothing.
         #expect(DeskAllocation.freeStarts(of: carta, on: date("2026-12-08"), occupied: [:]).isEmpty)
@@ -60,16 +62,21 @@ import SportelloTesting
         let carta = try #require(catalogue.service(id: "carta-identita"))
         let certificati = try #require(catalogue.service(id: "certificati"))
         // Residenza (40 min) on desk 1 and carta (20 min) on desk 2.
-        let occupied = [desk1: [interval(monday, "09:00", minutes: 40)],
-                        desk2: [interval(monday, "09:10", minutes: 20)]]
+        let occupied = [
+            desk1: [interval(monday, "09:00", minutes: 40)],
+            desk2: [interval(monday, "09:10", minutes: 20)],
+        ]
         let cards = DeskAllocation.freeStarts(of: carta, on: date(monday), occupied: occupied)
         #expect(cards.first?.start.description == "09:30")
         // Certificati uses desk 2 only: free from 09:30 on its 15-minute step, i.e. 09:30.
         let certificates = DeskAllocation.freeStarts(of: certificati, on: date(monday), occupied: occupied)
         #expect(certificates.map(\.start.description).prefix(2) == ["09:30", "09:45"])
         // Desk 1 being busy does not matter to a service that desk 1 does not serve.
-        #expect(DeskAllocation.freeStarts(of: certificati, on: date(monday),
-                                          occupied: [desk1: [interval(monday, "09:00", minutes: 120)]]).count == 7)
+        #expect(
+            DeskAllocation.freeStarts(
+                of: certificati, on: date(monday),
+                occupied: [desk1: [interval(monday, "09:00", minutes: 120)]]
+            ).count == 7)
     }
 
     /// The last Sundays of March and October of 2026 and 2027: the hour that does not exist yields no start,
@@ -117,8 +124,9 @@ import SportelloTesting
             var occupied: [DeskID: [DeskInterval]] = [:]
             for _ in 0..<60 {
                 guard let service = services.randomElement(using: &generator) else { continue }
-                let starts = service.slots(on: date(monday), lengthMinutes: service.appointmentMinutes,
-                                           stepMinutes: service.stepMinutes)
+                let starts = service.slots(
+                    on: date(monday), lengthMinutes: service.appointmentMinutes,
+                    stepMinutes: service.stepMinutes)
                 guard let slot = starts.randomElement(using: &generator) else { continue }
                 let request = try #require(DeskInterval(start: slot.startInstant, end: slot.endInstant))
                 let offered = DeskAllocation.freeStarts(of: service, on: date(monday), occupied: occupied)

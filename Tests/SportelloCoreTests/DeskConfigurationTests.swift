@@ -1,7 +1,8 @@
 import Foundation
-import Testing
-@testable import SportelloCore
 import SportelloTesting
+import Testing
+
+@testable import SportelloCore
 
 @Suite struct DeskConfigurationTests {
     func error(_ services: String) -> ConfigurationError? {
@@ -50,8 +51,11 @@ import SportelloTesting
         #expect(unknown.message.contains("\"Sportello 9\" is not a desk"))
         #expect(unknown.message.contains("\"Sportello 1\", \"Sportello 2\""))
 
-        let twice = try #require(error(office(desks: #"["Sportello 1", "Sportello 1"]"#,
-                                              child: #""desks": ["Sportello 1"]"#)))
+        let twice = try #require(
+            error(
+                office(
+                    desks: #"["Sportello 1", "Sportello 1"]"#,
+                    child: #""desks": ["Sportello 1"]"#)))
         #expect(twice.path == "services[0].desks[1]" && twice.message.contains("listed twice"))
 
         let empty = try #require(error(office(desks: "[]", child: #""slotMinutes": 10"#)))
@@ -78,28 +82,34 @@ import SportelloTesting
         // On an office they are defaults for its desk services, not an error for the others.
         #expect(error(office(desks: #"["Sportello 1"], "stepMinutes": 15"#, child: #""slotMinutes": 10"#)) == nil)
 
-        let noOffice = try #require(error("""
-            [{"id": "solo", "name": "Solo", "desks": ["A"], "slotMinutes": 10,
-              "schedule": {"mon": ["09:00-10:00"]}}]
-            """))
+        let noOffice = try #require(
+            error(
+                """
+                [{"id": "solo", "name": "Solo", "desks": ["A"], "slotMinutes": 10,
+                  "schedule": {"mon": ["09:00-10:00"]}}]
+                """))
         #expect(noOffice.path == "services[0].desks[0]" && noOffice.message.contains("declare the desks on the office"))
 
-        let shadowed = try #require(error("""
-            [{"id": "comune", "name": "Comune", "desks": ["Sportello 1"], "slotMinutes": 10,
-              "schedule": {"mon": ["09:00-10:00"]},
-              "children": [{"id": "anagrafe", "name": "Anagrafe", "desks": ["Sportello 1"],
-                            "children": [{"id": "carta", "name": "Carta", "desks": ["Sportello 1"]}]}]}]
-            """))
+        let shadowed = try #require(
+            error(
+                """
+                [{"id": "comune", "name": "Comune", "desks": ["Sportello 1"], "slotMinutes": 10,
+                  "schedule": {"mon": ["09:00-10:00"]},
+                  "children": [{"id": "anagrafe", "name": "Anagrafe", "desks": ["Sportello 1"],
+                                "children": [{"id": "carta", "name": "Carta", "desks": ["Sportello 1"]}]}]}]
+                """))
         #expect(shadowed.path == "services[0].children[0].desks[0]" && shadowed.message.contains("\"comune\""))
     }
 
     @Test func theREADMEExampleParses() throws {
-        let readme = try String(contentsOf: URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-            .appendingPathComponent("../../README.md"), encoding: .utf8)
+        let readme = try String(
+            contentsOf: URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+                .appendingPathComponent("../../README.md"), encoding: .utf8)
         let start = try #require(readme.range(of: "### Desks shared by services (preview)"))
         let open = try #require(readme.range(of: "```json\n", range: start.upperBound..<readme.endIndex))
         let close = try #require(readme.range(of: "\n```", range: open.upperBound..<readme.endIndex))
-        let catalogue = Catalogue(configuration: try makeConfiguration("[\(readme[open.upperBound..<close.lowerBound])]"))
+        let catalogue = Catalogue(
+            configuration: try makeConfiguration("[\(readme[open.upperBound..<close.lowerBound])]"))
         let residenza = try #require(catalogue.service(id: "residenza"))
         #expect(residenza.desks.map(\.name) == ["Sportello 1", "Sportello 2"])
         #expect((residenza.appointmentMinutes, residenza.stepMinutes) == (30, 15))
@@ -107,14 +117,18 @@ import SportelloTesting
     }
 
     @Test func aServiceMayUseDesksOfAnyOfficeAboveIt() throws {
-        let configuration = try makeConfiguration("""
+        let configuration = try makeConfiguration(
+            """
             [{"id": "comune", "name": "Comune", "desks": ["Ingresso"], "slotMinutes": 10,
               "schedule": {"mon": ["09:00-10:00"]},
               "children": [{"id": "anagrafe", "name": "Anagrafe", "desks": ["Sportello 1"],
                             "children": [{"id": "carta", "name": "Carta", "desks": ["Sportello 1", "Ingresso"]}]}]}]
             """)
         let carta = try #require(Catalogue(configuration: configuration).service(id: "carta"))
-        #expect(carta.desks == [DeskID(office: "anagrafe", name: "Sportello 1"),
-                                DeskID(office: "comune", name: "Ingresso")])
+        #expect(
+            carta.desks == [
+                DeskID(office: "anagrafe", name: "Sportello 1"),
+                DeskID(office: "comune", name: "Ingresso"),
+            ])
     }
 }

@@ -1,22 +1,26 @@
-@testable import SportelloCore
 import SportelloTesting
 
+@testable import SportelloCore
+
 /// An anagrafe with two desks shared by services of different lengths, open `hours` on `days`.
-func anagrafe(days: [String] = ["mon", "tue", "wed", "thu", "fri"], hours: String = "09:00-12:00",
-              pauses: String = "[]") throws -> Catalogue {
+func anagrafe(
+    days: [String] = ["mon", "tue", "wed", "thu", "fri"], hours: String = "09:00-12:00",
+    pauses: String = "[]"
+) throws -> Catalogue {
     let schedule = days.map { "\"\($0)\": [\"\(hours)\"]" }.joined(separator: ", ")
-    let configuration = try makeConfiguration("""
-    [{"id": "anagrafe", "name": "Anagrafe", "desks": ["Sportello 1", "Sportello 2"], "slotMinutes": 10,
-      "schedule": {\(schedule)}, "pauses": \(pauses),
-      "children": [
-        {"id": "residenza", "name": "Residenza", "desks": ["Sportello 1", "Sportello 2"], "appointmentMinutes": 40},
-        {"id": "carta-identita", "name": "Carta d'identità", "desks": ["Sportello 1", "Sportello 2"],
-         "appointmentMinutes": 20},
-        {"id": "certificati", "name": "Certificati", "desks": ["Sportello 2"], "appointmentMinutes": 30,
-         "stepMinutes": 15},
-        {"id": "tributi", "name": "Tributi", "slotMinutes": 20, "capacity": 2}
-      ]}]
-    """)
+    let configuration = try makeConfiguration(
+        """
+        [{"id": "anagrafe", "name": "Anagrafe", "desks": ["Sportello 1", "Sportello 2"], "slotMinutes": 10,
+          "schedule": {\(schedule)}, "pauses": \(pauses),
+          "children": [
+            {"id": "residenza", "name": "Residenza", "desks": ["Sportello 1", "Sportello 2"], "appointmentMinutes": 40},
+            {"id": "carta-identita", "name": "Carta d'identità", "desks": ["Sportello 1", "Sportello 2"],
+             "appointmentMinutes": 20},
+            {"id": "certificati", "name": "Certificati", "desks": ["Sportello 2"], "appointmentMinutes": 30,
+             "stepMinutes": 15},
+            {"id": "tributi", "name": "Tributi", "slotMinutes": 20, "capacity": 2}
+          ]}]
+        """)
     return Catalogue(configuration: configuration)
 }
 

@@ -1,6 +1,7 @@
-import Testing
-@testable import SportelloCore
 import SportelloTesting
+import Testing
+
+@testable import SportelloCore
 
 /// Occupancy and hold liveness: the one definition of each (docs/ARCHITECTURE.md §3).
 @Suite struct OccupancyRuleTests {
@@ -18,8 +19,9 @@ import SportelloTesting
         let now: Int64 = 1_800_000_000
         for state in BookingState.allCases {
             for offset: Int64 in [-3_600, -1, 0, 1, 3_600] {
-                #expect(state.isActive(slotStart: now + offset, at: now) == (state == .booked && offset > 0),
-                        "\(state) \(offset)")
+                #expect(
+                    state.isActive(slotStart: now + offset, at: now) == (state == .booked && offset > 0),
+                    "\(state) \(offset)")
             }
         }
     }
@@ -32,11 +34,13 @@ import SportelloTesting
                     let expiresAt = now + offset
                     let running = offset > 0
                     #expect(HoldLiveness.isRunning(expiresAt: expiresAt, at: now) == running)
-                    #expect(HoldLiveness.isLive(released: released, confirmed: confirmed, expiresAt: expiresAt, at: now)
+                    #expect(
+                        HoldLiveness.isLive(released: released, confirmed: confirmed, expiresAt: expiresAt, at: now)
                             == (!released && !confirmed && running),
-                            "released \(released) confirmed \(confirmed) offset \(offset)")
+                        "released \(released) confirmed \(confirmed) offset \(offset)")
                     // "Expired" is only said of a hold not confirmed, released or not.
-                    #expect(HoldLiveness.hasRunOut(confirmed: confirmed, expiresAt: expiresAt, at: now)
+                    #expect(
+                        HoldLiveness.hasRunOut(confirmed: confirmed, expiresAt: expiresAt, at: now)
                             == (!confirmed && !running))
                 }
             }
@@ -48,8 +52,10 @@ import SportelloTesting
         // Live at `from` (expiresAt > from) and not running at `to` (expiresAt <= to).
         #expect(HoldLiveness.ranOut(released: false, confirmed: false, expiresAt: expiresAt, between: 999, and: 1_000))
         #expect(HoldLiveness.ranOut(released: false, confirmed: false, expiresAt: expiresAt, between: 0, and: 5_000))
-        #expect(!HoldLiveness.ranOut(released: false, confirmed: false, expiresAt: expiresAt,
-                                     between: 1_000, and: 2_000))
+        #expect(
+            !HoldLiveness.ranOut(
+                released: false, confirmed: false, expiresAt: expiresAt,
+                between: 1_000, and: 2_000))
         #expect(!HoldLiveness.ranOut(released: false, confirmed: false, expiresAt: expiresAt, between: 500, and: 999))
         #expect(!HoldLiveness.ranOut(released: true, confirmed: false, expiresAt: expiresAt, between: 999, and: 1_000))
         #expect(!HoldLiveness.ranOut(released: false, confirmed: true, expiresAt: expiresAt, between: 999, and: 1_000))
@@ -87,7 +93,7 @@ import SportelloTesting
 
     @Test func theBarEndsAtItsInstant() {
         let last = now - 60 * day
-        #expect(policy.blockedUntil(absences: [last - day, last], now: now) == nil)          // ends exactly now
+        #expect(policy.blockedUntil(absences: [last - day, last], now: now) == nil)  // ends exactly now
         #expect(policy.blockedUntil(absences: [last - day, last + 1], now: now) == now + 1)  // one second to go
     }
 
@@ -137,8 +143,9 @@ import SportelloTesting
         for active in 0...6 {
             #expect(BookingLimits.allowsAnotherBooking(activeBookings: active, limit: nil))
             for limit in 1...5 {
-                #expect(BookingLimits.allowsAnotherBooking(activeBookings: active, limit: limit) == (active < limit),
-                        "\(active)/\(limit)")
+                #expect(
+                    BookingLimits.allowsAnotherBooking(activeBookings: active, limit: limit) == (active < limit),
+                    "\(active)/\(limit)")
             }
         }
     }
@@ -148,8 +155,9 @@ import SportelloTesting
             #expect(BookingLimits.allowsAnotherHold(liveHolds: live, limit: 0))
             #expect(BookingLimits.allowsAnotherHold(liveHolds: live, limit: -1))
             for limit in 1...5 {
-                #expect(BookingLimits.allowsAnotherHold(liveHolds: live, limit: limit) == (live < limit),
-                        "\(live)/\(limit)")
+                #expect(
+                    BookingLimits.allowsAnotherHold(liveHolds: live, limit: limit) == (live < limit),
+                    "\(live)/\(limit)")
             }
         }
     }

@@ -1,7 +1,7 @@
-import Testing
-@testable import SportelloCore
 import SportelloTesting
+import Testing
 
+@testable import SportelloCore
 
 /// Western (Gregorian) Easter Sunday 2000–2035, as published in the usual tables (e.g. the Astronomical
 /// Society of South Australia list; also cross-checked against python-dateutil's `easter`).
@@ -88,8 +88,10 @@ struct ItalianHolidaysTests {
     }
 
     @Test func nonHolidays() {
-        for iso in ["2026-03-10", "2026-01-02", "2026-04-07", "2026-04-04", "2026-12-24", "2026-12-27",
-                    "2025-10-04", "2026-10-05", "2026-08-14", "2024-03-30"] {
+        for iso in [
+            "2026-03-10", "2026-01-02", "2026-04-07", "2026-04-04", "2026-12-24", "2026-12-27",
+            "2025-10-04", "2026-10-05", "2026-08-14", "2024-03-30",
+        ] {
             #expect(ItalianHolidays.holiday(on: date(iso)) == nil, "\(iso)")
             #expect(ItalianHolidays.holidays(on: date(iso)).isEmpty)
         }
@@ -100,7 +102,9 @@ struct ItalianHolidaysTests {
         #expect(ItalianHolidays.holiday(on: date("2024-03-31"))?.key == ItalianHolidays.pasqua)
         #expect(ItalianHolidays.holiday(on: date("2013-04-01"))?.key == ItalianHolidays.lunediDellAngelo)
         for year in 1900...2200 {
-            let monday = ItalianHolidays.nationalHolidays(year: year).first { $0.key == ItalianHolidays.lunediDellAngelo }
+            let monday = ItalianHolidays.nationalHolidays(year: year).first {
+                $0.key == ItalianHolidays.lunediDellAngelo
+            }
             #expect(monday?.date == ItalianHolidays.easterSunday(year: year).adding(days: 1))
             #expect(monday?.date.weekday == .monday)
         }
@@ -108,9 +112,13 @@ struct ItalianHolidaysTests {
 
     @Test func coincidingHolidays() {
         // 2011: Easter Monday on Liberation Day; 2038: Easter Sunday on Liberation Day.
-        #expect(ItalianHolidays.holidays(on: date("2011-04-25")).map(\.key) == ["holiday.lunedi_angelo", "holiday.liberazione"])
+        #expect(
+            ItalianHolidays.holidays(on: date("2011-04-25")).map(\.key) == [
+                "holiday.lunedi_angelo", "holiday.liberazione",
+            ])
         #expect(ItalianHolidays.holiday(on: date("2011-04-25"))?.key == "holiday.lunedi_angelo")
-        #expect(ItalianHolidays.holidays(on: date("2038-04-25")).map(\.key) == ["holiday.pasqua", "holiday.liberazione"])
+        #expect(
+            ItalianHolidays.holidays(on: date("2038-04-25")).map(\.key) == ["holiday.pasqua", "holiday.liberazione"])
         #expect(ItalianHolidays.holiday(on: date("2038-04-25"))?.key == "holiday.pasqua")
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import SportelloCore
 
 @Suite struct JSONSyntaxTests {
@@ -40,22 +41,31 @@ import Testing
         #expect(syntaxError("{'a': 1}") != nil)
         #expect(syntaxError("{\"a\": 01}") != nil)
         #expect(syntaxError("") != nil)
-        #expect(syntaxError(String(repeating: "[", count: 100) + String(repeating: "]", count: 100))?.message.contains("nested") == true)
+        #expect(
+            syntaxError(String(repeating: "[", count: 100) + String(repeating: "]", count: 100))?.message.contains(
+                "nested") == true)
     }
 
     @Test func commentsAreAcceptedAndValuesAreExact() throws {
         let text = """
-        // a comune's configuration
-        { "a": 1.5, /* inline */ "b": ["x\\u00e8\\ud83d\\ude00", true, null], // to the end of the line
-          "c": {"d": -2e3} }
-        """
+            // a comune's configuration
+            { "a": 1.5, /* inline */ "b": ["x\\u00e8\\ud83d\\ude00", true, null], // to the end of the line
+              "c": {"d": -2e3} }
+            """
         let value = try JSONValue.parse(Data(text.utf8))
-        #expect(value == .object(["a": .number(1.5), "b": .array([.string("xè😀"), .bool(true), .null]), "c": .object(["d": .number(-2000)])]))
+        #expect(
+            value
+                == .object([
+                    "a": .number(1.5), "b": .array([.string("xè😀"), .bool(true), .null]),
+                    "c": .object(["d": .number(-2000)]),
+                ]))
         #expect(syntaxError("{\"a\": 1 /* never closed }") != nil)
     }
 
     @Test func theREADMEExampleWithItsCommentsParses() throws {
-        let readme = try String(contentsOf: URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../README.md"), encoding: .utf8)
+        let readme = try String(
+            contentsOf: URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
+                "../../README.md"), encoding: .utf8)
         let start = try #require(readme.range(of: "## Configuration (`sportello.json`)\n\n```jsonc\n"))
         let end = try #require(readme.range(of: "\n```", range: start.upperBound..<readme.endIndex))
         let example = String(readme[start.upperBound..<end.lowerBound])
@@ -65,34 +75,38 @@ import Testing
     }
 
     @Test func theDemoParsesAsBeforeWithTheNewReader() throws {
-        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../sportello.json")
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
+            "../../sportello.json")
         let data = try Data(contentsOf: url)
         #expect(try JSONValue.parse(data) == (try JSONDecoder().decode(JSONValue.self, from: data)))
     }
 }
 
 @Suite struct AddressAndOriginTests {
-    func configuration(baseURL: String = "https://prenota.prova.example.it", proxies: String = "[\"127.0.0.1\"]") throws -> SiteConfiguration {
+    func configuration(
+        baseURL: String = "https://prenota.prova.example.it", proxies: String = "[\"127.0.0.1\"]"
+    ) throws -> SiteConfiguration {
         let json = """
-        {"comune": {"name": "Comune di Prova", "baseURL": "\(baseURL)"}, "booking": {"trustedProxies": \(proxies)},
-         "services": [{"id": "a", "name": "A", "slotMinutes": 30, "schedule": {"mon": ["09:00-12:00"]}}]}
-        """
+            {"comune": {"name": "Comune di Prova", "baseURL": "\(baseURL)"}, "booking": {"trustedProxies": \(proxies)},
+             "services": [{"id": "a", "name": "A", "slotMinutes": 30, "schedule": {"mon": ["09:00-12:00"]}}]}
+            """
         return try SiteConfiguration.parse(Data(json.utf8))
     }
 
     /// Dropping "en" from comune.languages used to fail with "unknown setting; expected one of: " (an empty list).
     @Test func aTranslationForALanguageNotListedSaysWhatToChange() throws {
         let json = """
-        {"comune": {"name": "Comune di Prova", "baseURL": "https://prova.example.it", "languages": ["it"]},
-         "services": [{"id": "a", "name": "A", "slotMinutes": 30, "schedule": {"mon": ["09:00-12:00"]},
-                       "translations": {"en": {"name": "A"}}}]}
-        """
+            {"comune": {"name": "Comune di Prova", "baseURL": "https://prova.example.it", "languages": ["it"]},
+             "services": [{"id": "a", "name": "A", "slotMinutes": 30, "schedule": {"mon": ["09:00-12:00"]},
+                           "translations": {"en": {"name": "A"}}}]}
+            """
         do {
             _ = try SiteConfiguration.parse(Data(json.utf8))
             Issue.record("a translation for an unlisted language was accepted")
         } catch {
             #expect(error.path == "services[0].translations.en")
-            #expect(error.message.contains("not one of comune.languages (it)") && error.message.contains("add it there"))
+            #expect(
+                error.message.contains("not one of comune.languages (it)") && error.message.contains("add it there"))
         }
     }
 
@@ -130,20 +144,36 @@ import Testing
 
 @Suite struct LogTests {
     @Test func linesAreLogfmtOrJSONWithAUTCTime() throws {
-        let logfmt = Log.render(format: .logfmt, time: 1_796_137_536, level: "info", event: "request",
-                                fields: ["path": "/api/holds", "status": 403, "note": "two words \"quoted\""])
-        #expect(logfmt == #"ts=2026-12-01T15:05:36Z level=info event=request path=/api/holds status=403 note="two words \"quoted\"""#)
-        let json = Log.render(format: .json, time: 0, level: "warn", event: "refused", fields: ["reason": "bad_origin", "status": 403])
-        #expect(json == #"{"ts":"1970-01-01T00:00:00Z","level":"warn","event":"refused","reason":"bad_origin","status":403}"#)
+        let logfmt = Log.render(
+            format: .logfmt, time: 1_796_137_536, level: "info", event: "request",
+            fields: ["path": "/api/holds", "status": 403, "note": "two words \"quoted\""])
+        #expect(
+            logfmt
+                == #"ts=2026-12-01T15:05:36Z level=info event=request path=/api/holds status=403 note="two words \"quoted\"""#
+        )
+        let json = Log.render(
+            format: .json, time: 0, level: "warn", event: "refused", fields: ["reason": "bad_origin", "status": 403])
+        #expect(
+            json
+                == #"{"ts":"1970-01-01T00:00:00Z","level":"warn","event":"refused","reason":"bad_origin","status":403}"#
+        )
         let object = try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any]
         #expect(object?["status"] as? Int == 403)
         // A duration is a number in both formats (JSON had it as a string, "ms":"1.84").
-        let timed = Log.render(format: .json, time: 0, level: "info", event: "request", fields: ["ms": .milliseconds(nanoseconds: 1_840_000)])
+        let timed = Log.render(
+            format: .json, time: 0, level: "info", event: "request",
+            fields: ["ms": .milliseconds(nanoseconds: 1_840_000)])
         #expect(timed.contains(#""ms":1.84}"#))
         #expect((try JSONSerialization.jsonObject(with: Data(timed.utf8)) as? [String: Any])?["ms"] as? Double == 1.84)
-        #expect(Log.render(format: .logfmt, time: 0, level: "info", event: "request", fields: ["ms": .milliseconds(nanoseconds: 50_000)]).hasSuffix(" ms=0.05"))
+        #expect(
+            Log.render(
+                format: .logfmt, time: 0, level: "info", event: "request",
+                fields: ["ms": .milliseconds(nanoseconds: 50_000)]
+            ).hasSuffix(" ms=0.05"))
         // A newline in a value cannot start a forged line.
-        #expect(!Log.render(format: .logfmt, time: 0, level: "info", event: "x", fields: ["a": "1\nts=forged"]).contains("\n"))
+        #expect(
+            !Log.render(format: .logfmt, time: 0, level: "info", event: "x", fields: ["a": "1\nts=forged"]).contains(
+                "\n"))
     }
 
     @Test func clientAddressesAreCutToTheirNetwork() {

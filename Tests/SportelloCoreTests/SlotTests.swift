@@ -1,6 +1,7 @@
-import Testing
-@testable import SportelloCore
 import SportelloTesting
+import Testing
+
+@testable import SportelloCore
 
 @Suite struct SlotTests {
     func service(_ body: String) throws -> Service {
@@ -9,18 +10,20 @@ import SportelloTesting
     }
 
     @Test func rangesAreCutIntoSlotsAndPausesSkipped() throws {
-        let s = try service(#""slotMinutes": 20, "schedule": {"mon": ["08:30-10:30", "14:00-15:00"]}, "pauses": ["09:30-09:45"]"#)
+        let s = try service(
+            #""slotMinutes": 20, "schedule": {"mon": ["08:30-10:30", "14:00-15:00"]}, "pauses": ["09:30-09:45"]"#)
         let labels = s.slots(on: date("2026-11-23")).map(\.start.description)
         #expect(labels == ["08:30", "08:50", "09:10", "09:45", "10:05", "14:00", "14:20", "14:40"])
         #expect(s.slots(on: date("2026-11-24")).isEmpty)  // Tuesday: no schedule
     }
 
     @Test func summerHoursReplaceTheScheduleOnTheirDaysEveryYear() throws {
-        let s = try service(#"""
-        "slotMinutes": 60, "schedule": {"mon": ["09:00-12:00", "15:00-17:00"]}, "pauses": ["10:00-11:00"],
-        "seasons": [{"from": "07-01", "to": "08-31", "schedule": {"mon": ["08:00-10:00"], "sat": ["08:00-09:00"]}},
-                    {"from": "12-24", "to": "01-06", "schedule": {"mon": ["09:00-10:00"]}, "pauses": []}]
-        """#)
+        let s = try service(
+            #"""
+            "slotMinutes": 60, "schedule": {"mon": ["09:00-12:00", "15:00-17:00"]}, "pauses": ["10:00-11:00"],
+            "seasons": [{"from": "07-01", "to": "08-31", "schedule": {"mon": ["08:00-10:00"], "sat": ["08:00-09:00"]}},
+                        {"from": "12-24", "to": "01-06", "schedule": {"mon": ["09:00-10:00"]}, "pauses": []}]
+            """#)
         // An ordinary Monday: two ranges, the pause skipped.
         #expect(s.slots(on: date("2026-06-29")).map(\.start.description) == ["09:00", "11:00", "15:00", "16:00"])
         // Summer Mondays and Saturdays, in two different years; the usual pause still applies.
@@ -76,18 +79,19 @@ import SportelloTesting
     @Test func nationalHolidaysPatronSaintAndClosuresCloseTheDay() throws {
         let configuration = try makeConfiguration(
             #"[{"id": "s", "name": "S", "slotMinutes": 60, "schedule": {"mon": ["09:00-11:00"], "tue": ["09:00-11:00"], "wed": ["09:00-11:00"], "thu": ["09:00-11:00"], "fri": ["09:00-11:00"]}}]"#,
-            closures: #"[{"date": "2026-12-09", "reason": "Disinfestazione"}, {"from": "2027-01-11", "to": "2027-01-12", "reason": "Trasloco", "services": ["s"]}]"#,
+            closures:
+                #"[{"date": "2026-12-09", "reason": "Disinfestazione"}, {"from": "2027-01-11", "to": "2027-01-12", "reason": "Trasloco", "services": ["s"]}]"#,
             patron: #", "patronSaint": {"date": "12-10", "name": "San Nessuno"}"#)
         let s = try #require(Catalogue(configuration: configuration).service(id: "s"))
-        #expect(s.slots(on: date("2026-12-08")).isEmpty)          // Immacolata
-        #expect(s.slots(on: date("2026-12-09")).isEmpty)          // closure
-        #expect(s.slots(on: date("2026-12-10")).isEmpty)          // patron saint
+        #expect(s.slots(on: date("2026-12-08")).isEmpty)  // Immacolata
+        #expect(s.slots(on: date("2026-12-09")).isEmpty)  // closure
+        #expect(s.slots(on: date("2026-12-10")).isEmpty)  // patron saint
         #expect(s.slots(on: date("2026-12-11")).count == 2)
         #expect(s.closedReason(on: date("2026-12-09")) == .closure(reason: "Disinfestazione"))
         #expect(s.closedReason(on: date("2026-12-10")) == .patronSaint(name: "San Nessuno"))
         #expect(s.slots(on: date("2027-01-12")).isEmpty)
         #expect(s.slots(on: date("2027-01-13")).count == 2)
-        #expect(s.slots(on: date("2027-03-29")).isEmpty)          // Easter Monday 2027
+        #expect(s.slots(on: date("2027-03-29")).isEmpty)  // Easter Monday 2027
         #expect(s.slots(on: date("2027-03-30")).count == 2)
     }
 
@@ -105,11 +109,12 @@ import SportelloTesting
     let service: Service
 
     init() throws {
-        let configuration = try makeConfiguration(#"""
-        [{"id": "s", "name": "S", "slotMinutes": 30, "capacity": 2,
-          "schedule": {"mon": ["09:00-12:00"], "tue": ["09:00-12:00"], "wed": ["09:00-12:00"], "thu": ["09:00-12:00"], "fri": ["09:00-12:00"]},
-          "window": {"minimumNoticeMinutes": 60, "maxDaysAhead": 7}}]
-        """#)
+        let configuration = try makeConfiguration(
+            #"""
+            [{"id": "s", "name": "S", "slotMinutes": 30, "capacity": 2,
+              "schedule": {"mon": ["09:00-12:00"], "tue": ["09:00-12:00"], "wed": ["09:00-12:00"], "thu": ["09:00-12:00"], "fri": ["09:00-12:00"]},
+              "window": {"minimumNoticeMinutes": 60, "maxDaysAhead": 7}}]
+            """#)
         service = try #require(Catalogue(configuration: configuration).service(id: "s"))
     }
 
@@ -122,10 +127,10 @@ import SportelloTesting
         let now = instant("2026-11-25", "10:00")  // Wednesday
         #expect(try state("2026-11-25", "09:30", now: now) == .past)
         #expect(try state("2026-11-25", "10:00", now: now) == .past)
-        #expect(try state("2026-11-25", "10:30", now: now) == .past)            // inside the hour of notice
-        #expect(try state("2026-11-25", "11:00", now: now) == .past)            // exactly at the notice edge
+        #expect(try state("2026-11-25", "10:30", now: now) == .past)  // inside the hour of notice
+        #expect(try state("2026-11-25", "11:00", now: now) == .past)  // exactly at the notice edge
         #expect(try state("2026-11-25", "11:30", now: now) == .free)
-        #expect(try state("2026-12-02", "11:30", now: now) == .free)            // today + 7: the last open day
+        #expect(try state("2026-12-02", "11:30", now: now) == .free)  // today + 7: the last open day
         #expect(try state("2026-12-03", "09:00", now: now) == .notYetBookable)
         #expect(try state("2026-11-26", "09:00", SlotOccupancy(booked: 1), now: now) == .free)
         #expect(try state("2026-11-26", "09:00", SlotOccupancy(booked: 2), now: now) == .booked)
@@ -145,13 +150,15 @@ import SportelloTesting
 
     @Test func weekGridHasRowsForEveryStartAndClosedDays() throws {
         let now = instant("2026-12-04", "08:00")  // the window (7 days) reaches Friday 11th
-        let grid = service.week(startingOn: date("2026-12-07"), occupancy: [instant("2026-12-07", "09:00"): SlotOccupancy(booked: 2)], now: now)
+        let grid = service.week(
+            startingOn: date("2026-12-07"), occupancy: [instant("2026-12-07", "09:00"): SlotOccupancy(booked: 2)],
+            now: now)
         #expect(grid.times.map(\.description) == ["09:00", "09:30", "10:00", "10:30", "11:00", "11:30"])
         #expect(grid.days.count == 7)
         #expect(grid.days[0].cells.first?.state == .booked)
         #expect(grid.days[1].closedReason == .holiday(key: "holiday.immacolata"))  // 8 December
         #expect(grid.days[1].cells.isEmpty)
-        #expect(grid.days[5].closedReason == nil && grid.days[5].cells.isEmpty)     // Saturday: not a working day
+        #expect(grid.days[5].closedReason == nil && grid.days[5].cells.isEmpty)  // Saturday: not a working day
         #expect(grid.freeSlotCount == 5 + 3 * 6)
     }
 

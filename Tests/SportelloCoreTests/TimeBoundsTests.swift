@@ -1,20 +1,24 @@
-import Testing
-@testable import SportelloCore
 import SportelloTesting
+import Testing
+
+@testable import SportelloCore
 
 /// Time arithmetic is total: no `Int64` or `Int` a request can carry traps it, and inside the supported
 /// range the answers are still exact (DST days included).
 @Suite struct TimeBoundsTests {
     static let extremes: [Int64] = [
         .min, .min + 1, .min / 2, -9_223_372_036_854_772_208, -62_135_596_800, -1, 0, 1, 253_402_300_799,
-        RomeTime.supportedInstants.lowerBound - 1, RomeTime.supportedInstants.lowerBound, RomeTime.supportedInstants.upperBound,
-        RomeTime.supportedInstants.upperBound + 1, 9_223_372_036_854_772_207, 9_223_372_036_854_772_208, .max / 2, .max - 1, .max,
+        RomeTime.supportedInstants.lowerBound - 1, RomeTime.supportedInstants.lowerBound,
+        RomeTime.supportedInstants.upperBound,
+        RomeTime.supportedInstants.upperBound + 1, 9_223_372_036_854_772_207, 9_223_372_036_854_772_208, .max / 2,
+        .max - 1, .max,
     ]
 
     func service() throws -> Service {
-        let configuration = try makeConfiguration(#"""
-        [{"id": "s", "name": "S", "slotMinutes": 30, "schedule": {"mon": ["09:00-12:00"], "sun": ["01:00-04:00"]}}]
-        """#)
+        let configuration = try makeConfiguration(
+            #"""
+            [{"id": "s", "name": "S", "slotMinutes": 30, "schedule": {"mon": ["09:00-12:00"], "sun": ["01:00-04:00"]}}]
+            """#)
         return try #require(Catalogue(configuration: configuration).service(id: "s"))
     }
 
@@ -32,8 +36,9 @@ import SportelloTesting
         _ = service.slots(on: local.date)
         _ = service.week(startingOn: local.date.mondayOfWeek, occupancy: [:], now: instant)
         _ = service.nextFreeSlot(now: instant, days: 3, occupancy: [:])
-        _ = service.availability(of: Slot(date: local.date, start: LocalTime(minutes: 0)!, startInstant: instant, endInstant: instant),
-                                 occupancy: .empty, now: instant)
+        _ = service.availability(
+            of: Slot(date: local.date, start: LocalTime(minutes: 0)!, startInstant: instant, endInstant: instant),
+            occupancy: .empty, now: instant)
         _ = local.date.isoWeek
         _ = ItalianHolidays.holiday(on: local.date)
     }
@@ -46,7 +51,10 @@ import SportelloTesting
         #expect(service.slot(startingAt: .min) == nil)
     }
 
-    @Test(arguments: [Int.min, Int.min + 1, -1_000_000_000_000, Int(Int32.min), 0, Int(Int32.max), 1_000_000_000_000, Int.max - 1, Int.max])
+    @Test(arguments: [
+        Int.min, Int.min + 1, -1_000_000_000_000, Int(Int32.min), 0, Int(Int32.max), 1_000_000_000_000, Int.max - 1,
+        Int.max,
+    ])
     func dayNumbersAndDayArithmeticSaturate(_ days: Int) {
         let date = CivilDate(dayNumber: days)
         #expect(CivilDate.supportedDayNumbers.contains(date.dayNumber))
@@ -76,10 +84,17 @@ import SportelloTesting
     }
 
     @Test func theLiteralBoundsAreTheSupportedDays() {
-        #expect(RomeTime.supportedInstants.lowerBound == Int64(CivilDate.supportedDayNumbers.lowerBound) * 86_400 + 7_200)
-        #expect(RomeTime.supportedInstants.upperBound == Int64(CivilDate.supportedDayNumbers.upperBound) * 86_400 + 86_399 - 7_200)
-        #expect(RomeTime.local(RomeTime.supportedInstants.lowerBound).date.dayNumber == CivilDate.supportedDayNumbers.lowerBound)
-        #expect(RomeTime.local(RomeTime.supportedInstants.upperBound).date.dayNumber == CivilDate.supportedDayNumbers.upperBound)
+        #expect(
+            RomeTime.supportedInstants.lowerBound == Int64(CivilDate.supportedDayNumbers.lowerBound) * 86_400 + 7_200)
+        #expect(
+            RomeTime.supportedInstants.upperBound == Int64(CivilDate.supportedDayNumbers.upperBound) * 86_400 + 86_399
+                - 7_200)
+        #expect(
+            RomeTime.local(RomeTime.supportedInstants.lowerBound).date.dayNumber
+                == CivilDate.supportedDayNumbers.lowerBound)
+        #expect(
+            RomeTime.local(RomeTime.supportedInstants.upperBound).date.dayNumber
+                == CivilDate.supportedDayNumbers.upperBound)
     }
 
     @Test func wallClockMinutesOutsideADayHaveNoInstant() {
@@ -102,7 +117,10 @@ import SportelloTesting
         #expect(!range.contains(instant("2027-03-15", "09:00")))
         #expect(!range.contains(.max) && !range.contains(.min))
         // A window longer than the published weeks extends it.
-        #expect(try self.service(#""slotMinutes": 30, "schedule": {"mon": ["09:00-12:00"]}, "window": {"maxDaysAhead": 200}"#)
+        #expect(
+            try self.service(
+                #""slotMinutes": 30, "schedule": {"mon": ["09:00-12:00"]}, "window": {"maxDaysAhead": 200}"#
+            )
             .requestableInstants(now: now, weeksPublished: 1).contains(instant("2027-06-07", "09:00")))
         // Total for any clock and any setting.
         _ = service.requestableInstants(now: .max, weeksPublished: .max)
@@ -118,7 +136,10 @@ import SportelloTesting
         let service = try service()
         // DST days keep their local times: spring forward skips 02:xx, fall back offers each label once.
         #expect(service.slots(on: date("2028-03-26")).map(\.start.description) == ["01:00", "01:30", "03:00", "03:30"])
-        #expect(service.slots(on: date("2027-10-31")).map(\.start.description) == ["01:00", "01:30", "02:00", "02:30", "03:00", "03:30"])
+        #expect(
+            service.slots(on: date("2027-10-31")).map(\.start.description) == [
+                "01:00", "01:30", "02:00", "02:30", "03:00", "03:30",
+            ])
         let nine = instant("2026-11-30", "09:00")
         #expect(service.slot(startingAt: nine)?.start.description == "09:00")
         #expect(RomeTime.local(nine).date == date("2026-11-30"))

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import SportelloCore
 
 private func failure<T>(_ body: () throws(FieldError) -> T) -> FieldError? {
@@ -16,7 +17,7 @@ struct TextNormalizerTests {
         #expect(TextNormalizer.normalize("  Mario ") == "Mario")
         #expect(TextNormalizer.normalize("\n\t Mario Rossi \r\n") == "Mario Rossi")
         #expect(TextNormalizer.normalize("Mario  Rossi") == "Mario  Rossi")  // inner spaces kept
-        #expect(TextNormalizer.normalize("MaRIO") == "MaRIO")               // case kept
+        #expect(TextNormalizer.normalize("MaRIO") == "MaRIO")  // case kept
         let nfd = "Nicolo\u{300}"
         let nfc = TextNormalizer.normalize(nfd)
         #expect(Array(nfc.unicodeScalars) == Array("Nicol\u{F2}".unicodeScalars))
@@ -46,12 +47,19 @@ struct PersonNameTests {
     @Test func lengthLimits() throws {
         let sixty = String(repeating: "a", count: 60)
         #expect(try FieldValidator.personName(sixty, field: "last_name") == sixty)
-        #expect(failure { () throws(FieldError) in try FieldValidator.personName(sixty + "a", field: "last_name") }
-            == FieldError(field: "last_name", code: "too_long"))
-        #expect(failure { () throws(FieldError) in try FieldValidator.personName(String(repeating: "à", count: 1_000_000), field: "x") }?.code == "too_long")
-        #expect(failure { () throws(FieldError) in try FieldValidator.personName("", field: "first_name") }
-            == FieldError(field: "first_name", code: "required"))
-        #expect(failure { () throws(FieldError) in try FieldValidator.personName(" \n\t ", field: "first_name") }?.code == "required")
+        #expect(
+            failure { () throws(FieldError) in try FieldValidator.personName(sixty + "a", field: "last_name") }
+                == FieldError(field: "last_name", code: "too_long"))
+        #expect(
+            failure { () throws(FieldError) in
+                try FieldValidator.personName(String(repeating: "à", count: 1_000_000), field: "x")
+            }?.code == "too_long")
+        #expect(
+            failure { () throws(FieldError) in try FieldValidator.personName("", field: "first_name") }
+                == FieldError(field: "first_name", code: "required"))
+        #expect(
+            failure { () throws(FieldError) in try FieldValidator.personName(" \n\t ", field: "first_name") }?.code
+                == "required")
     }
 
     @Test(arguments: [
@@ -60,8 +68,9 @@ struct PersonNameTests {
         "a\u{301}\u{302}\u{303}\u{304}\u{305}", "\u{301}Mario", "١٢٣", "Ⅻ", "Ma\u{200B}rio",
     ])
     func rejected(name: String) {
-        #expect(failure { () throws(FieldError) in try FieldValidator.personName(name, field: "first_name") }
-            == FieldError(field: "first_name", code: "name.invalid"))
+        #expect(
+            failure { () throws(FieldError) in try FieldValidator.personName(name, field: "first_name") }
+                == FieldError(field: "first_name", code: "name.invalid"))
     }
 }
 
@@ -82,17 +91,27 @@ struct EmailTests {
 
     @Test func lengthLimits() throws {
         let local64 = String(repeating: "l", count: 64)
-        let domain189 = String(repeating: "a", count: 63) + "." + String(repeating: "b", count: 63) + "."
+        let domain189 =
+            String(repeating: "a", count: 63) + "." + String(repeating: "b", count: 63) + "."
             + String(repeating: "c", count: 61)
         let longest = local64 + "@" + domain189
         #expect(longest.count == 254)
         #expect(try FieldValidator.email(longest) == longest)
-        #expect(failure { () throws(FieldError) in try FieldValidator.email("l" + longest) } == FieldError(field: "email", code: "too_long"))
-        #expect(failure { () throws(FieldError) in try FieldValidator.email(local64 + "l@example.it") }?.code == "email.invalid")
+        #expect(
+            failure { () throws(FieldError) in try FieldValidator.email("l" + longest) }
+                == FieldError(field: "email", code: "too_long"))
+        #expect(
+            failure { () throws(FieldError) in try FieldValidator.email(local64 + "l@example.it") }?.code
+                == "email.invalid")
         let label64 = String(repeating: "d", count: 64)
-        #expect(failure { () throws(FieldError) in try FieldValidator.email("a@\(label64).it") }?.code == "email.invalid")
-        #expect(failure { () throws(FieldError) in try FieldValidator.email(String(repeating: "a", count: 1_000_000)) }?.code == "too_long")
-        #expect(failure { () throws(FieldError) in try FieldValidator.email("") } == FieldError(field: "email", code: "required"))
+        #expect(
+            failure { () throws(FieldError) in try FieldValidator.email("a@\(label64).it") }?.code == "email.invalid")
+        #expect(
+            failure { () throws(FieldError) in try FieldValidator.email(String(repeating: "a", count: 1_000_000)) }?
+                .code == "too_long")
+        #expect(
+            failure { () throws(FieldError) in try FieldValidator.email("") }
+                == FieldError(field: "email", code: "required"))
     }
 
     @Test(arguments: [
@@ -104,7 +123,9 @@ struct EmailTests {
         "a@example.it😀", "a\u{0}@example.it",
     ])
     func rejected(address: String) {
-        #expect(failure { () throws(FieldError) in try FieldValidator.email(address) } == FieldError(field: "email", code: "email.invalid"))
+        #expect(
+            failure { () throws(FieldError) in try FieldValidator.email(address) }
+                == FieldError(field: "email", code: "email.invalid"))
     }
 }
 
@@ -131,13 +152,21 @@ struct PhoneTests {
         "+44 20", "0612345678901",
     ])
     func rejected(input: String) {
-        #expect(failure { () throws(FieldError) in try FieldValidator.phone(input) } == FieldError(field: "phone", code: "phone.invalid"))
+        #expect(
+            failure { () throws(FieldError) in try FieldValidator.phone(input) }
+                == FieldError(field: "phone", code: "phone.invalid"))
     }
 
     @Test func emptyAndHuge() {
-        #expect(failure { () throws(FieldError) in try FieldValidator.phone("  ") } == FieldError(field: "phone", code: "required"))
-        #expect(failure { () throws(FieldError) in try FieldValidator.phone(String(repeating: "3", count: 1_000_000)) }?.code == "phone.invalid")
-        #expect(failure { () throws(FieldError) in try FieldValidator.phone(String(repeating: " ", count: 100_000) + "x") }?.code == "phone.invalid")
+        #expect(
+            failure { () throws(FieldError) in try FieldValidator.phone("  ") }
+                == FieldError(field: "phone", code: "required"))
+        #expect(
+            failure { () throws(FieldError) in try FieldValidator.phone(String(repeating: "3", count: 1_000_000)) }?
+                .code == "phone.invalid")
+        #expect(
+            failure { () throws(FieldError) in try FieldValidator.phone(String(repeating: " ", count: 100_000) + "x") }?
+                .code == "phone.invalid")
     }
 }
 
@@ -146,7 +175,9 @@ struct NotesTests {
     @Test func optionalAndRequired() throws {
         #expect(try FieldValidator.notes("") == "")
         #expect(try FieldValidator.notes(" \n ") == "")
-        #expect(failure { () throws(FieldError) in try FieldValidator.notes("", required: true) } == FieldError(field: "notes", code: "required"))
+        #expect(
+            failure { () throws(FieldError) in try FieldValidator.notes("", required: true) }
+                == FieldError(field: "notes", code: "required"))
         #expect(try FieldValidator.notes("  Porto i documenti. ", required: true) == "Porto i documenti.")
     }
 
@@ -159,7 +190,9 @@ struct NotesTests {
 
     @Test func controlCharactersRejected() {
         for text in ["a\tb", "a\u{0}b", "a\u{7F}b", "a\u{1B}[31mb", "a\u{85}b", "a\u{8}b"] {
-            #expect(failure { () throws(FieldError) in try FieldValidator.notes(text) } == FieldError(field: "notes", code: "notes.invalid"))
+            #expect(
+                failure { () throws(FieldError) in try FieldValidator.notes(text) }
+                    == FieldError(field: "notes", code: "notes.invalid"))
         }
     }
 
@@ -169,10 +202,14 @@ struct NotesTests {
         #expect(failure { () throws(FieldError) in try FieldValidator.notes(five100 + "x") }?.code == "too_long")
         #expect(try FieldValidator.notes(String(repeating: "😀", count: 500)).count == 500)
         #expect(try FieldValidator.notes("👨‍👩‍👧 famiglia", maxLength: 10) == "👨‍👩‍👧 famiglia")
-        #expect(failure { () throws(FieldError) in try FieldValidator.notes("abcdefghijk", maxLength: 10) }?.code == "too_long")
+        #expect(
+            failure { () throws(FieldError) in try FieldValidator.notes("abcdefghijk", maxLength: 10) }?.code
+                == "too_long")
         #expect(failure { () throws(FieldError) in try FieldValidator.notes("a", maxLength: 0) }?.code == "too_long")
         #expect(failure { () throws(FieldError) in try FieldValidator.notes("a", maxLength: -5) }?.code == "too_long")
-        #expect(failure { () throws(FieldError) in try FieldValidator.notes(String(repeating: "ab\n", count: 500_000)) }?.code == "too_long")
+        #expect(
+            failure { () throws(FieldError) in try FieldValidator.notes(String(repeating: "ab\n", count: 500_000)) }?
+                .code == "too_long")
         // NFD input is stored composed, so the length counts what the reader sees.
         let value = try FieldValidator.notes(String(repeating: "e\u{301}", count: 3))
         #expect(Array(value.unicodeScalars) == Array("\u{E9}\u{E9}\u{E9}".unicodeScalars))
@@ -189,8 +226,9 @@ struct CodiceFiscaleFieldTests {
             ("RSSMRA85T10A562E\u{301}", "cf.character"),
         ]
         for (input, code) in cases {
-            #expect(failure { () throws(FieldError) in try FieldValidator.codiceFiscale(input) }
-                == FieldError(field: "codice_fiscale", code: code), "\(input)")
+            #expect(
+                failure { () throws(FieldError) in try FieldValidator.codiceFiscale(input) }
+                    == FieldError(field: "codice_fiscale", code: code), "\(input)")
         }
     }
 }
@@ -201,7 +239,9 @@ struct OptionalFieldTests {
         #expect(try FieldValidator.optional("", FieldValidator.phone) == nil)
         #expect(try FieldValidator.optional("  \n", FieldValidator.email) == nil)
         #expect(try FieldValidator.optional(" 333 1234567 ", FieldValidator.phone) == "+393331234567")
-        #expect(failure { () throws(FieldError) in try FieldValidator.optional("abc", FieldValidator.phone) }?.code == "phone.invalid")
+        #expect(
+            failure { () throws(FieldError) in try FieldValidator.optional("abc", FieldValidator.phone) }?.code
+                == "phone.invalid")
     }
 
     @Test func codesAreUnique() {

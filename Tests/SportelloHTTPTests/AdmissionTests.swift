@@ -1,6 +1,7 @@
 import Dispatch
 import Foundation
 import Testing
+
 @testable import SportelloHTTP
 
 /// Holds every request until released, so the test controls how many wait for a worker.

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import SportelloHTTP
 
 /// The connection logic without sockets or wall time: every deadline is checked exactly at its bound (one
@@ -21,8 +22,10 @@ import Testing
     }
 
     /// Answers what was dispatched with `bytes` and writes them all at `now`.
-    static func answer(_ machine: inout Machine, _ bytes: String = "HTTP/1.1 200 OK\r\n\r\n", close: Bool = false,
-                       now: UInt64) -> Action {
+    static func answer(
+        _ machine: inout Machine, _ bytes: String = "HTTP/1.1 200 OK\r\n\r\n", close: Bool = false,
+        now: UInt64
+    ) -> Action {
         let bytes = Array(bytes.utf8)
         #expect(machine.responseReady(bytes, close: close).kind == "write")
         #expect(machine.pendingOutput.count == bytes.count)
@@ -95,7 +98,8 @@ import Testing
 
     @Test func pipelinedRequestsAreAnsweredInOrderOneAtATime() throws {
         var machine = Self.machine()
-        let three = "GET /1 HTTP/1.1\r\nHost: x\r\n\r\nPOST /2 HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc"
+        let three =
+            "GET /1 HTTP/1.1\r\nHost: x\r\n\r\nPOST /2 HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc"
             + "GET /3 HTTP/1.1\r\nHo"
         let first = try #require(machine.received(Array(three.utf8), now: Self.at(1)).dispatch)
         #expect(first.request.path == "/1")

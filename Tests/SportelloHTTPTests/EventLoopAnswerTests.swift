@@ -1,6 +1,7 @@
 import Dispatch
 import Foundation
 import Testing
+
 @testable import SportelloHTTP
 
 /// Holds every request sent to a worker until released; answers `/static/…` on the event loop.

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import SportelloHTTP
 
 @Suite struct FormDecoderTests {

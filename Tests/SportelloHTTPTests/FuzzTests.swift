@@ -3,6 +3,7 @@ import Glibc
 import SportelloCore
 import SportelloTesting
 import Testing
+
 @testable import SportelloHTTP
 
 @Suite struct FuzzTests {
@@ -29,18 +30,23 @@ import Testing
             let head = String(decoding: stream[offset..<headEnd], as: UTF8.self)
             let lines = head.components(separatedBy: "\r\n")
             let status = lines[0].split(separator: " ")
-            guard status.count >= 2, status[0] == "HTTP/1.1", let code = Int(status[1]), (100...499).contains(code) else {
+            guard status.count >= 2, status[0] == "HTTP/1.1", let code = Int(status[1]), (100...499).contains(code)
+            else {
                 return (false, count, "bad status line \(lines[0])")
             }
             var length: Int?
             var isHead = false
             for line in lines.dropFirst() {
                 let lower = line.lowercased()
-                if lower.hasPrefix("content-length:") { length = Int(lower.dropFirst(15).trimmingCharacters(in: .whitespaces)) }
+                if lower.hasPrefix("content-length:") {
+                    length = Int(lower.dropFirst(15).trimmingCharacters(in: .whitespaces))
+                }
                 if lower == "x-method: head" { isHead = true }
                 if !lower.hasPrefix("date:"), lower.hasPrefix("date") { return (false, count, "bad header") }
             }
-            guard let bodyLength = length ?? (code == 100 ? 0 : nil) else { return (false, count, "no length in \(head)") }
+            guard let bodyLength = length ?? (code == 100 ? 0 : nil) else {
+                return (false, count, "no length in \(head)")
+            }
             offset = headEnd + 4 + (isHead ? 0 : bodyLength)
             count += 1
         }
@@ -59,7 +65,10 @@ import Testing
                 for _ in 0..<Int.random(in: 1...6, using: &rng) {
                     let seed = Array((Self.seeds.randomElement(using: &rng) ?? "").utf8)
                     switch Int.random(in: 0..<10, using: &rng) {
-                    case 0: payload += (0..<Int.random(in: 1...200, using: &rng)).map { _ in UInt8.random(in: 0...255, using: &rng) }
+                    case 0:
+                        payload += (0..<Int.random(in: 1...200, using: &rng)).map { _ in
+                            UInt8.random(in: 0...255, using: &rng)
+                        }
                     case 1...4: payload += seed
                     default: payload += Self.mutate(seed, &rng)
                     }

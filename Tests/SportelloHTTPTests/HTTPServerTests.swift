@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import Testing
+
 @testable import SportelloHTTP
 
 @Suite struct HTTPServerTests {
@@ -14,7 +15,8 @@ import Testing
             #expect(got.header("Content-Length") == String(got.body.count))
             #expect(got.header("Connection") == nil)
 
-            let posted = try #require(client.exchange("POST /form HTTP/1.1\r\nHost: t\r\nContent-Length: 11\r\n\r\nhello world"))
+            let posted = try #require(
+                client.exchange("POST /form HTTP/1.1\r\nHost: t\r\nContent-Length: 11\r\n\r\nhello world"))
             #expect(posted.status == 200)
             #expect(posted.text == "POST /form q=-\nhello world")
         }
@@ -32,7 +34,9 @@ import Testing
     @Test func pipelinedRequestsAnswerInOrder() throws {
         try withServer { server in
             let client = try TestClient(port: server.port)
-            client.send(get("/a") + "POST /b HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\n\r\nxyz" + "\r\n" + get("/c", "Connection: close\r\n"))
+            client.send(
+                get("/a") + "POST /b HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\n\r\nxyz" + "\r\n"
+                    + get("/c", "Connection: close\r\n"))
             #expect(client.readResponse()?.text == "GET /a q=-\n")
             #expect(client.readResponse()?.text == "POST /b q=-\nxyz")
             let last = client.readResponse()
@@ -130,7 +134,9 @@ import Testing
             #expect(client.isClosedByServer())
             let exact = try TestClient(port: server.port)
             let body = String(repeating: "b", count: 64 * 1024)
-            #expect(exact.exchange("POST /max HTTP/1.1\r\nHost: t\r\nContent-Length: \(body.count)\r\n\r\n" + body)?.status == 200)
+            #expect(
+                exact.exchange("POST /max HTTP/1.1\r\nHost: t\r\nContent-Length: \(body.count)\r\n\r\n" + body)?.status
+                    == 200)
         }
     }
 
@@ -193,8 +199,9 @@ import Testing
 
     @Test func dribbledBodyHitsTheWholeRequestDeadline() throws {
         // A byte every 100 ms is never silent for bodyIdle (300 ms), yet the request has 600 ms in all.
-        let limits = HTTPLimits(headerDeadline: .milliseconds(300), bodyIdle: .milliseconds(300), requestDeadline: .milliseconds(600),
-                                keepAliveIdle: .milliseconds(300), sendIdle: .milliseconds(300))
+        let limits = HTTPLimits(
+            headerDeadline: .milliseconds(300), bodyIdle: .milliseconds(300), requestDeadline: .milliseconds(600),
+            keepAliveIdle: .milliseconds(300), sendIdle: .milliseconds(300))
         try withServer(limits: limits) { server in
             let client = try TestClient(port: server.port)
             let started = Date()
@@ -369,7 +376,9 @@ import Testing
         try withServer { server in
             for _ in 0..<20 {
                 let client = try TestClient(port: server.port)
-                client.send("POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 50000\r\n\r\n" + String(repeating: "z", count: 20000))
+                client.send(
+                    "POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 50000\r\n\r\n" + String(repeating: "z", count: 20000)
+                )
                 // deinit closes the socket mid-body (with unread data: a reset)
             }
             for _ in 0..<5 {
@@ -411,7 +420,10 @@ import Testing
 
     @Test func remoteAddressAndHeadersReachTheResponder() throws {
         let responder = HTTPClosureResponder { request in
-            .text(200, "\(request.remoteAddress)|\(request.headers["x-multi"] ?? "")|\(request.headers.values("X-Multi").joined(separator: ","))|\(request.cookies["sid"] ?? "")|\(request.version)")
+            .text(
+                200,
+                "\(request.remoteAddress)|\(request.headers["x-multi"] ?? "")|\(request.headers.values("X-Multi").joined(separator: ","))|\(request.cookies["sid"] ?? "")|\(request.version)"
+            )
         }
         try withServer(responder: responder) { server in
             let client = try TestClient(port: server.port)
@@ -423,7 +435,9 @@ import Testing
     @Test func absoluteFormTargetIsAccepted() throws {
         try withServer { server in
             let client = try TestClient(port: server.port)
-            #expect(client.exchange("GET http://example.org/p%20q?x=1 HTTP/1.1\r\nHost: example.org\r\n\r\n")?.text == "GET /p q q=x=1\n")
+            #expect(
+                client.exchange("GET http://example.org/p%20q?x=1 HTTP/1.1\r\nHost: example.org\r\n\r\n")?.text
+                    == "GET /p q q=x=1\n")
         }
     }
 

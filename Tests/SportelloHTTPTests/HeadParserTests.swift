@@ -1,6 +1,7 @@
 import SportelloCore
 import SportelloTesting
 import Testing
+
 @testable import SportelloHTTP
 
 @Suite struct HeadParserTests {
@@ -22,10 +23,12 @@ import Testing
     @Test func verdictDoesNotDependOnHowBytesArrive() {
         var rng = SplitMix64(state: 7)
         let limits = HTTPLimits(requestLine: 64, headerBlock: 256, headerFields: 6)
-        let seeds = FuzzTests.seeds + [
-            "GET /" + String(repeating: "p", count: 70) + " HTTP/1.1\r\nHost: t\r\n\r\n",
-            "GET / HTTP/1.1\r\n" + (0..<8).map { "X-\($0): " + String(repeating: "v", count: 30) + "\r\n" }.joined() + "\r\n",
-        ]
+        let seeds =
+            FuzzTests.seeds + [
+                "GET /" + String(repeating: "p", count: 70) + " HTTP/1.1\r\nHost: t\r\n\r\n",
+                "GET / HTTP/1.1\r\n" + (0..<8).map { "X-\($0): " + String(repeating: "v", count: 30) + "\r\n" }.joined()
+                    + "\r\n",
+            ]
         for _ in 0..<3000 {
             let input = FuzzTests.mutate(Array((seeds.randomElement(using: &rng) ?? "").utf8), &rng)
             let whole = Self.parseWhole(input, limits)
@@ -51,10 +54,15 @@ import Testing
         #expect(Self.parseWhole(Array((line + "\r\nHost: t\r\n\r\n").utf8), limits).hasPrefix("done"))
         #expect(Self.parseWhole(Array(("GET /aaaaaaa HTTP/1.1\r\nHost: t\r\n\r\n").utf8), limits) == "fail 414")
         // Header block: "Host: t\r\n" (9) + "X: 1234567890123456789\r\n" (24) > 30.
-        #expect(Self.parseWhole(Array((line + "\r\nHost: t\r\nX: 1234567890123456789\r\n\r\n").utf8), limits) == "fail 431")
-        #expect(Self.parseWhole(Array((line + "\r\nHost: t\r\nX: 1234567890123456\r\n\r\n").utf8), limits).hasPrefix("done"))
+        #expect(
+            Self.parseWhole(Array((line + "\r\nHost: t\r\nX: 1234567890123456789\r\n\r\n").utf8), limits) == "fail 431")
+        #expect(
+            Self.parseWhole(Array((line + "\r\nHost: t\r\nX: 1234567890123456\r\n\r\n").utf8), limits).hasPrefix("done")
+        )
         #expect(Self.parseWhole(Array((line + "\r\nA: 1\r\nB: 2\r\nC: 3\r\n\r\n").utf8), limits) == "fail 431")
         #expect(Self.parseWhole(Array(("\r\n\r\n" + line + "\r\nA: 1\r\n\r\n").utf8), limits).hasPrefix("done"))
-        #expect(Self.parseWhole(Array((String(repeating: "\r\n", count: 9) + line + "\r\n\r\n").utf8), limits) == "fail 400")
+        #expect(
+            Self.parseWhole(Array((String(repeating: "\r\n", count: 9) + line + "\r\n\r\n").utf8), limits) == "fail 400"
+        )
     }
 }

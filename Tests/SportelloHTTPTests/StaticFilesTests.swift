@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import Testing
+
 @testable import SportelloHTTP
 
 @Suite struct StaticFilesTests {
@@ -30,13 +31,16 @@ import Testing
             try temp.write("site/.secret", "hidden")
             try temp.write("site/empty/.keep", "")
             try temp.write("outside/secret.txt", "top secret")
-            try FileManager.default.createSymbolicLink(atPath: root + "/escape", withDestinationPath: temp.path + "/outside")
-            try FileManager.default.createSymbolicLink(atPath: root + "/link.txt", withDestinationPath: temp.path + "/outside/secret.txt")
+            try FileManager.default.createSymbolicLink(
+                atPath: root + "/escape", withDestinationPath: temp.path + "/outside")
+            try FileManager.default.createSymbolicLink(
+                atPath: root + "/link.txt", withDestinationPath: temp.path + "/outside/secret.txt")
             files = StaticFiles(root: root)
         }
 
         func get(_ target: String, method: String = "GET", headers: [(String, String)] = []) -> HTTPResponse {
-            files.respond(to: HTTPRequest(method: method, target: target, headers: HTTPHeaders([("Host", "t")] + headers)))
+            files.respond(
+                to: HTTPRequest(method: method, target: target, headers: HTTPHeaders([("Host", "t")] + headers)))
         }
     }
 
@@ -79,7 +83,8 @@ import Testing
         #expect(response.header("Content-Type") == "text/html; charset=utf-8")
         let bare = StaticFiles(root: site.temp.path + "/outside")
         #expect(bare.respond(to: HTTPRequest(method: "GET", target: "/x")).status == 404)
-        #expect(StaticFiles(root: "/nonexistent-root").respond(to: HTTPRequest(method: "GET", target: "/")).status == 404)
+        #expect(
+            StaticFiles(root: "/nonexistent-root").respond(to: HTTPRequest(method: "GET", target: "/")).status == 404)
     }
 
     @Test func onlyGetAndHead() throws {
@@ -93,9 +98,11 @@ import Testing
         #expect(head.header("Content-Length") == "6")
     }
 
-    @Test(arguments: ["/../outside/secret.txt", "/sub/../../outside/secret.txt", "/%2e%2e/outside/secret.txt",
-                      "/%2E%2E%2Foutside%2Fsecret.txt", "/sub/%2e%2e/%2e%2e/outside/secret.txt", "/./index.html",
-                      "/.secret", "/escape/secret.txt", "/link.txt", "/%00", "/index.html%00.txt", "/..%5coutside"])
+    @Test(arguments: [
+        "/../outside/secret.txt", "/sub/../../outside/secret.txt", "/%2e%2e/outside/secret.txt",
+        "/%2E%2E%2Foutside%2Fsecret.txt", "/sub/%2e%2e/%2e%2e/outside/secret.txt", "/./index.html",
+        "/.secret", "/escape/secret.txt", "/link.txt", "/%00", "/index.html%00.txt", "/..%5coutside",
+    ])
     func traversalNeverEscapesTheRoot(_ target: String) throws {
         let site = try Site()
         let response = site.get(target)
@@ -106,8 +113,10 @@ import Testing
     @Test func traversalOverTheWire() throws {
         let site = try Site()
         try withServer(responder: site.files) { server in
-            for target in ["/../outside/secret.txt", "/%2e%2e/outside/secret.txt", "/%2e%2e%2foutside%2fsecret.txt",
-                           "/%00", "/escape/secret.txt", "/%252e%252e/outside/secret.txt"] {
+            for target in [
+                "/../outside/secret.txt", "/%2e%2e/outside/secret.txt", "/%2e%2e%2foutside%2fsecret.txt",
+                "/%00", "/escape/secret.txt", "/%252e%252e/outside/secret.txt",
+            ] {
                 let client = try TestClient(port: server.port)
                 let response = try #require(client.exchange(get(target)))
                 #expect(response.status == 404 || response.status == 400, "\(target)")
@@ -128,10 +137,13 @@ import Testing
         #expect(site.get("/sub/page.html", headers: [("If-None-Match", "W/\(etag)")]).status == 304)
         #expect(site.get("/sub/page.html", headers: [("If-None-Match", "\"other\"")]).status == 200)
         #expect(site.get("/sub/page.html", headers: [("If-Modified-Since", modified)]).status == 304)
-        #expect(site.get("/sub/page.html", headers: [("If-Modified-Since", "Mon, 01 Jan 2001 00:00:00 GMT")]).status == 200)
+        #expect(
+            site.get("/sub/page.html", headers: [("If-Modified-Since", "Mon, 01 Jan 2001 00:00:00 GMT")]).status == 200)
         #expect(site.get("/sub/page.html", headers: [("If-Modified-Since", "garbage")]).status == 200)
         // If-None-Match takes precedence over If-Modified-Since.
-        #expect(site.get("/sub/page.html", headers: [("If-None-Match", "\"other\""), ("If-Modified-Since", modified)]).status == 200)
+        #expect(
+            site.get("/sub/page.html", headers: [("If-None-Match", "\"other\""), ("If-Modified-Since", modified)])
+                .status == 200)
     }
 
     @Test func gzipVariantWhenAcceptedAndFresh() throws {
@@ -170,7 +182,8 @@ import Testing
             #expect(head.header("Content-Length") == "11")
             let next = try #require(client.readResponse())
             #expect(next.text == "body{}")
-            let notModified = try #require(client.exchange(get("/style.css", "If-None-Match: \(next.header("ETag") ?? "")\r\n")))
+            let notModified = try #require(
+                client.exchange(get("/style.css", "If-None-Match: \(next.header("ETag") ?? "")\r\n")))
             #expect(notModified.status == 304)
             #expect(client.exchange(get("/"))?.text == "<h1>Home</h1>")
         }
@@ -199,7 +212,8 @@ import Testing
         // The folder turns into a symlink to outside the root: refused, not answered from memory.
         try site.temp.write("outside/page.html", "<p>outside</p>")
         try FileManager.default.moveItem(atPath: site.root + "/sub", toPath: site.temp.path + "/moved")
-        try FileManager.default.createSymbolicLink(atPath: site.root + "/sub", withDestinationPath: site.temp.path + "/outside")
+        try FileManager.default.createSymbolicLink(
+            atPath: site.root + "/sub", withDestinationPath: site.temp.path + "/outside")
         let escaped = site.get("/sub/page.html")
         #expect(escaped.status == 404 && escaped.body != Array("<p>outside</p>".utf8))
         // A full rebuild empties the cache.

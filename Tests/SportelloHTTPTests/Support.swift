@@ -1,21 +1,25 @@
 import Foundation
 import Glibc
+
 @testable import SportelloHTTP
 
 /// Deadlines long enough that a busy machine never trips them by accident (`stop()` ends idle
 /// connections at once, so they cost nothing).
-let fastLimits = HTTPLimits(headerDeadline: .seconds(5), bodyIdle: .seconds(5), keepAliveIdle: .seconds(5), sendIdle: .seconds(5))
+let fastLimits = HTTPLimits(
+    headerDeadline: .seconds(5), bodyIdle: .seconds(5), keepAliveIdle: .seconds(5), sendIdle: .seconds(5))
 
 /// Short deadlines for the tests about deadlines: no test ever waits 10 s.
-let shortLimits = HTTPLimits(headerDeadline: .milliseconds(300), bodyIdle: .milliseconds(300),
-                             keepAliveIdle: .milliseconds(300), sendIdle: .milliseconds(300))
+let shortLimits = HTTPLimits(
+    headerDeadline: .milliseconds(300), bodyIdle: .milliseconds(300),
+    keepAliveIdle: .milliseconds(300), sendIdle: .milliseconds(300))
 
 /// Echoes method, path, query and body; tells the client the method so HEAD can be framed.
 struct EchoResponder: HTTPResponder {
     func respond(to request: HTTPRequest) -> HTTPResponse {
         var body = Array("\(request.method) \(request.path) q=\(request.query ?? "-")\n".utf8)
         body += request.body
-        return HTTPResponse(status: 200, headers: [("Content-Type", "text/plain"), ("X-Method", request.method)], body: body)
+        return HTTPResponse(
+            status: 200, headers: [("Content-Type", "text/plain"), ("X-Method", request.method)], body: body)
     }
 }
 
@@ -24,9 +28,11 @@ struct TestError: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
-func withServer<T>(limits: HTTPLimits = fastLimits, responder: any HTTPResponder = EchoResponder(),
-                   errorPage: (@Sendable (Int) -> HTTPResponse)? = nil,
-                   _ body: (HTTPServer) throws -> T) throws -> T {
+func withServer<T>(
+    limits: HTTPLimits = fastLimits, responder: any HTTPResponder = EchoResponder(),
+    errorPage: (@Sendable (Int) -> HTTPResponse)? = nil,
+    _ body: (HTTPServer) throws -> T
+) throws -> T {
     let server = HTTPServer(port: 0, limits: limits, responder: responder, errorPage: errorPage)
     try server.start()
     defer { server.stop() }
@@ -58,7 +64,9 @@ final class TestClient {
         address.sin_port = UInt16(port).bigEndian
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         let rc = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
         }
         guard rc == 0 else {
             close(fd)
@@ -103,7 +111,10 @@ final class TestClient {
     func readResponse(head: Bool = false) -> TestResponse? {
         var end: Int?
         while true {
-            if let range = findCRLFCRLF(pending) { end = range; break }
+            if let range = findCRLFCRLF(pending) {
+                end = range
+                break
+            }
             guard fill() else { return nil }
         }
         guard let headEnd = end else { return nil }
@@ -115,11 +126,14 @@ final class TestClient {
         var headers: [(String, String)] = []
         for line in lines where !line.isEmpty {
             guard let colon = line.firstIndex(of: ":") else { return nil }
-            headers.append((String(line[..<colon]), line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)))
+            headers.append(
+                (String(line[..<colon]), line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)))
         }
         let response = TestResponse(status: status, headers: headers, body: [])
         var length = Int(response.header("Content-Length") ?? "0") ?? 0
-        if head || status == 304 || status == 204 || status < 200 || response.header("X-Method") == "HEAD" { length = 0 }
+        if head || status == 304 || status == 204 || status < 200 || response.header("X-Method") == "HEAD" {
+            length = 0
+        }
         let bodyStart = headEnd + 4
         while pending.count < bodyStart + length {
             guard fill() else { return nil }
@@ -181,7 +195,8 @@ final class TempDirectory {
 
     func write(_ relative: String, _ bytes: [UInt8], modified: Date? = nil) throws {
         let full = path + "/" + relative
-        try FileManager.default.createDirectory(atPath: (full as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            atPath: (full as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         try Data(bytes).write(to: URL(fileURLWithPath: full))
         if let modified { try FileManager.default.setAttributes([.modificationDate: modified], ofItemAtPath: full) }
     }

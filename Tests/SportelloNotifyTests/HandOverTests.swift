@@ -3,6 +3,7 @@ import Foundation
 import SportelloCore
 import SportelloSite
 import Testing
+
 @testable import SportelloNotify
 @testable import SportelloStore
 
@@ -13,9 +14,11 @@ import Testing
 @Suite(.serialized) struct HandOverTests {
     /// An outbox row as `unfinishedClaims` returns it: claimed by a worker that is gone.
     func claimed(_ id: Int64, deliveryPID: Int32? = nil) -> OutboxMessage {
-        OutboxMessage(id: id, kind: .confirmed, channel: .email, recipient: "a@example.it", payload: [:], bookingID: 1, language: "it",
-                      attempts: 0, createdAt: 0, sentAt: nil, dead: false, lastError: nil, claimedUntil: 1, claimedBy: 999_999,
-                      deliveryPID: deliveryPID)
+        OutboxMessage(
+            id: id, kind: .confirmed, channel: .email, recipient: "a@example.it", payload: [:], bookingID: 1,
+            language: "it",
+            attempts: 0, createdAt: 0, sentAt: nil, dead: false, lastError: nil, claimedUntil: 1, claimedBy: 999_999,
+            deliveryPID: deliveryPID)
     }
 
     let now = RomeTime.instant(date: CivilDate(year: 2026, month: 11, day: 25)!, minutes: 8 * 60)!
@@ -32,12 +35,19 @@ import Testing
         let database = try Database(path: "\(sandbox.folder)/db.sqlite")
         let store = BookingStore(database: database)
         let start = now + 86_400
-        let person = PersonDetails(givenName: "Ada", familyName: "Neri", codiceFiscale: "RSSMRA85T10A562S", email: "ada@example.it", phone: "3331234567")
+        let person = PersonDetails(
+            givenName: "Ada", familyName: "Neri", codiceFiscale: "RSSMRA85T10A562S", email: "ada@example.it",
+            phone: "3331234567")
         for _ in 0..<count {
-            let hold = try store.placeHold(slot: SlotRef(serviceID: "carta-identita", start: start), capacity: count, now: now, expiresAt: now + 600,
-                                           clientIP: "t").value
-            _ = try store.confirm(holdToken: hold.token, person: person, slotEnd: start + 1_200, now: now, clientIP: "t",
-                                  policy: BookingPolicy(messages: MessagePolicy(renderer.catalogue.configuration.notifications))).value
+            let hold = try store.placeHold(
+                slot: SlotRef(serviceID: "carta-identita", start: start), capacity: count, now: now,
+                expiresAt: now + 600,
+                clientIP: "t"
+            ).value
+            _ = try store.confirm(
+                holdToken: hold.token, person: person, slotEnd: start + 1_200, now: now, clientIP: "t",
+                policy: BookingPolicy(messages: MessagePolicy(renderer.catalogue.configuration.notifications))
+            ).value
         }
         return (sandbox, database, renderer)
     }
@@ -81,7 +91,8 @@ import Testing
         let done = DispatchSemaphore(value: 0)
         // The worker starts the wrapper and "dies" before recording its pid: onStart records nothing.
         Thread.detachNewThread {
-            let outcome = courier.deliver(Array("Subject: x\r\n\r\nbody\r\n".utf8), id: 7, command: [sendmail, "-t", "-i"], onStart: { _ in })
+            let outcome = courier.deliver(
+                Array("Subject: x\r\n\r\nbody\r\n".utf8), id: 7, command: [sendmail, "-t", "-i"], onStart: { _ in })
             first.withLock { $0 = outcome }
             done.signal()
         }
@@ -102,7 +113,9 @@ import Testing
         let courier = Courier(spool: "\(sandbox.folder)/spool")
         try PrivateFiles.makeFolder(courier.spool)
         let base = courier.base(11)
-        for name in [".started", ".status", ".lock"] { #expect(FileManager.default.createFile(atPath: base + name, contents: Data())) }
+        for name in [".started", ".status", ".lock"] {
+            #expect(FileManager.default.createFile(atPath: base + name, contents: Data()))
+        }
         guard case .failed(let error) = courier.outcome(of: claimed(11)) else {
             Issue.record("an empty status was not taken as an interrupted hand-over")
             return
@@ -110,7 +123,9 @@ import Testing
         #expect(error.contains("interrupted"))
         #expect(courier.outcome(of: claimed(11)) == .notHandedOver)
         // A wrapper of an earlier version, running at the upgrade, records its status in a file of its own.
-        for name in [".started", ".lock"] { #expect(FileManager.default.createFile(atPath: base + name, contents: Data())) }
+        for name in [".started", ".lock"] {
+            #expect(FileManager.default.createFile(atPath: base + name, contents: Data()))
+        }
         #expect(FileManager.default.createFile(atPath: base + ".status", contents: Data("0\n".utf8)))
         #expect(courier.outcome(of: claimed(11)) == .delivered)
     }
@@ -121,13 +136,18 @@ import Testing
         let sandbox = try Sandbox()
         let program = "\(sandbox.folder)/check"
         let report = "\(sandbox.folder)/report"
-        let script = "#!/bin/sh\ngrep '^SigIgn' /proc/$$/status > \(report)\n[ -e /proc/$$/fd/3 ] && echo fd3 >> \(report)\ncat > \(report).message\nexit 0\n"
-        #expect(FileManager.default.createFile(atPath: program, contents: Data(script.utf8), attributes: [.posixPermissions: 0o755]))
+        let script =
+            "#!/bin/sh\ngrep '^SigIgn' /proc/$$/status > \(report)\n[ -e /proc/$$/fd/3 ] && echo fd3 >> \(report)\ncat > \(report).message\nexit 0\n"
+        #expect(
+            FileManager.default.createFile(
+                atPath: program, contents: Data(script.utf8), attributes: [.posixPermissions: 0o755]))
         let ignored = signal(SIGPIPE, SIG_IGN)
         defer { signal(SIGPIPE, ignored) }
         let courier = Courier(spool: "\(sandbox.folder)/spool")
         var pid: Int32 = 0
-        #expect(courier.deliver(Array("Subject: x\r\n\r\nbody\r\n".utf8), id: 12, command: [program], onStart: { pid = $0 }) == .delivered)
+        #expect(
+            courier.deliver(Array("Subject: x\r\n\r\nbody\r\n".utf8), id: 12, command: [program], onStart: { pid = $0 })
+                == .delivered)
         #expect(pid > 0)
         let lines = (try? String(contentsOfFile: report, encoding: .utf8)) ?? ""
         // The SigIgn mask in hexadecimal, bit n - 1 for signal n.
@@ -147,7 +167,9 @@ import Testing
         let report = "\(sandbox.folder)/report"
         let spool = "\(sandbox.folder)/spool"
         let script = "#!/bin/sh\nls \(spool) > \(report)-$1.files\ncat > \(report)-$1.message\nexit 0\n"
-        #expect(FileManager.default.createFile(atPath: program, contents: Data(script.utf8), attributes: [.posixPermissions: 0o755]))
+        #expect(
+            FileManager.default.createFile(
+                atPath: program, contents: Data(script.utf8), attributes: [.posixPermissions: 0o755]))
         let courier = Courier(spool: spool)
         let small = Array("Subject: x\r\n\r\nbody\r\n".utf8)
         #expect(courier.deliver(small, id: 13, command: [program, "small"], onStart: { _ in }) == .delivered)
@@ -156,7 +178,9 @@ import Testing
         // Past /proc/sys/fs/pipe-max-size (1 MiB unless raised): the spool file.
         let large = Array("Subject: x\r\n\r\n".utf8) + [UInt8](repeating: UInt8(ascii: "a"), count: 8 << 20)
         #expect(courier.deliver(large, id: 14, command: [program, "large"], onStart: { _ in }) == .delivered)
-        #expect((try? String(contentsOfFile: report + "-large.files", encoding: .utf8))?.contains("message-14.message") == true)
+        #expect(
+            (try? String(contentsOfFile: report + "-large.files", encoding: .utf8))?.contains("message-14.message")
+                == true)
         #expect((try? Data(contentsOf: URL(fileURLWithPath: report + "-large.message"))) == Data(large))
         courier.forget(id: 13)
         courier.forget(id: 14)
@@ -212,10 +236,12 @@ import Testing
 
     @Test func theWorkerWaitsForAHandOverStillRunningInsteadOfCountingAFailure() throws {
         let (sandbox, database, renderer) = try slowSendmail(sleep: 1.2, bookings: 1)
-        let notifier = Notifier(database: database, renderer: renderer, spool: "\(sandbox.folder)/spool", deliveryTimeout: 0.3)
+        let notifier = Notifier(
+            database: database, renderer: renderer, spool: "\(sandbox.folder)/spool", deliveryTimeout: 0.3)
         #expect(notifier.deliverDue(clock: { now }) == DeliveryReport())
         let waiting = try #require(try notifier.outbox.list().first)
-        #expect(waiting.attempts == 0 && waiting.lastError == nil && waiting.claimedUntil != nil && waiting.sentAt == nil)
+        #expect(
+            waiting.attempts == 0 && waiting.lastError == nil && waiting.claimedUntil != nil && waiting.sentAt == nil)
         // Later passes, even after the claim would have run out, neither count a failure nor start sendmail again.
         #expect(notifier.deliverDue(clock: { now + 10 }) == DeliveryReport())
         #expect(notifier.deliverDue(clock: { now + 3_600 }) == DeliveryReport())
@@ -238,7 +264,9 @@ import Testing
         #expect(notifier.deliverDue(clock: { now }, keepGoing: { Date() < stopAt }) == DeliveryReport())
         #expect(Date().timeIntervalSince(began) < 0.9)
         let rows = try notifier.outbox.list()
-        #expect(rows.filter { $0.claimedUntil != nil }.count == running && rows.allSatisfy { $0.sentAt == nil && $0.attempts == 0 })
+        #expect(
+            rows.filter { $0.claimedUntil != nil }.count == running
+                && rows.allSatisfy { $0.sentAt == nil && $0.attempts == 0 })
         // The next start settles the running ones from the spool and sends the others.
         let report = settle(notifier, sandbox, at: now + 60)
         #expect(report.recovered == running && report.delivered == 2)

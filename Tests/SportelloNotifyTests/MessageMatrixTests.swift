@@ -2,6 +2,7 @@ import Foundation
 import SportelloCore
 import SportelloSite
 import Testing
+
 @testable import SportelloNotify
 @testable import SportelloStore
 
@@ -18,7 +19,9 @@ import Testing
         let booking: Booking?
     }
 
-    func parts(_ message: [String: Any]) -> [[String: Any]] { (message["parts"] as? [Any] ?? []).compactMap { $0 as? [String: Any] } }
+    func parts(_ message: [String: Any]) -> [[String: Any]] {
+        (message["parts"] as? [Any] ?? []).compactMap { $0 as? [String: Any] }
+    }
 
     @Test func everyKindInEveryLanguageParsesAndSaysWhatItShould() throws {
         let sandbox = try Sandbox()
@@ -34,42 +37,72 @@ import Testing
         var cases: [Case] = []
         var nextID: Int64 = 100
 
-        func message(_ kind: NotificationKind, _ language: String, booking: Booking?, payload: [String: String] = [:]) -> OutboxMessage {
+        func message(
+            _ kind: NotificationKind, _ language: String, booking: Booking?, payload: [String: String] = [:]
+        ) -> OutboxMessage {
             nextID += 1
-            return OutboxMessage(id: nextID, kind: kind, channel: .email, recipient: booking?.person.email ?? "nuovo.utente@example.it",
-                                 payload: payload, bookingID: booking?.id, language: language, attempts: 0, createdAt: now, sentAt: nil,
-                                 dead: false, lastError: nil, claimedUntil: nil, claimedBy: nil, deliveryPID: nil)
+            return OutboxMessage(
+                id: nextID, kind: kind, channel: .email, recipient: booking?.person.email ?? "nuovo.utente@example.it",
+                payload: payload, bookingID: booking?.id, language: language, attempts: 0, createdAt: now, sentAt: nil,
+                dead: false, lastError: nil, claimedUntil: nil, claimedBy: nil, deliveryPID: nil)
         }
         func book(_ start: Int64, _ language: String) throws -> Booking {
-            let placed = try store.placeHold(slot: SlotRef(serviceID: service.id, start: start), capacity: service.capacity,
-                                             now: now, expiresAt: now + 600, clientIP: "t")
+            let placed = try store.placeHold(
+                slot: SlotRef(serviceID: service.id, start: start), capacity: service.capacity,
+                now: now, expiresAt: now + 600, clientIP: "t")
             let hold = placed.value
-            let person = PersonDetails(givenName: "Niccolò", familyName: "D'Angelo Sàez", codiceFiscale: "RSSMRA85T10A562S",
-                                       email: "niccolo.\(language)@example.it", phone: "+393331234567", notes: "Rinnovo: documento <scaduto> & perso")
-            let confirmed = try store.confirm(holdToken: hold.token, person: person,
-                                              slotEnd: start + Int64(service.slotMinutes) * 60, now: now,
-                                              clientIP: "t", language: language)
+            let person = PersonDetails(
+                givenName: "Niccolò", familyName: "D'Angelo Sàez", codiceFiscale: "RSSMRA85T10A562S",
+                email: "niccolo.\(language)@example.it", phone: "+393331234567",
+                notes: "Rinnovo: documento <scaduto> & perso")
+            let confirmed = try store.confirm(
+                holdToken: hold.token, person: person,
+                slotEnd: start + Int64(service.slotMinutes) * 60, now: now,
+                clientIP: "t", language: language)
             return confirmed.value
         }
         for language in renderer.catalogue.configuration.comune.languages {
             let booked = try book(first, language)
-            cases.append(Case(file: "confirmed-\(language)", message: message(.confirmed, language, booking: booked), booking: booked))
-            cases.append(Case(file: "reminder-\(language)", message: message(.reminder, language, booking: booked), booking: booked))
-            let byCitizen = try store.cancel(code: booked.code, codiceFiscale: "RSSMRA85T10A562S", now: now + 60, clientIP: "t").value
-            cases.append(Case(file: "cancelled-citizen-\(language)", message: message(.cancelled, language, booking: byCitizen), booking: byCitizen))
+            cases.append(
+                Case(
+                    file: "confirmed-\(language)", message: message(.confirmed, language, booking: booked),
+                    booking: booked))
+            cases.append(
+                Case(
+                    file: "reminder-\(language)", message: message(.reminder, language, booking: booked),
+                    booking: booked))
+            let byCitizen = try store.cancel(
+                code: booked.code, codiceFiscale: "RSSMRA85T10A562S", now: now + 60, clientIP: "t"
+            ).value
+            cases.append(
+                Case(
+                    file: "cancelled-citizen-\(language)", message: message(.cancelled, language, booking: byCitizen),
+                    booking: byCitizen))
             let other = try book(second, language)
-            let byOffice = try store.cancelByOperator(code: other.code, reason: reason, keepClosed: false, now: now + 60, actor: "operator:test",
-                                                      address: "t").value
-            cases.append(Case(file: "cancelled-office-\(language)", message: message(.cancelled, language, booking: byOffice, payload: ["reason": reason]),
-                              booking: byOffice))
-            cases.append(Case(file: "credentials-\(language)", message: message(.credentials, language, booking: nil,
-                                                                                 payload: ["codiceFiscale": "RSSMRA85T10A562S", "name": "Niccolò D'Angelo Sàez",
-                                                                                           "password": password]), booking: nil))
+            let byOffice = try store.cancelByOperator(
+                code: other.code, reason: reason, keepClosed: false, now: now + 60, actor: "operator:test",
+                address: "t"
+            ).value
+            cases.append(
+                Case(
+                    file: "cancelled-office-\(language)",
+                    message: message(.cancelled, language, booking: byOffice, payload: ["reason": reason]),
+                    booking: byOffice))
+            cases.append(
+                Case(
+                    file: "credentials-\(language)",
+                    message: message(
+                        .credentials, language, booking: nil,
+                        payload: [
+                            "codiceFiscale": "RSSMRA85T10A562S", "name": "Niccolò D'Angelo Sàez",
+                            "password": password,
+                        ]), booking: nil))
         }
         var paths: [String] = []
         for item in cases {
             let path = "\(sandbox.folder)/\(item.file).eml"
-            try composer.mail(for: item.message, booking: item.booking, now: now + 120).rendered.write(toFile: path, atomically: true, encoding: .utf8)
+            try composer.mail(for: item.message, booking: item.booking, now: now + 120).rendered.write(
+                toFile: path, atomically: true, encoding: .utf8)
             paths.append(path)
         }
         let parsed = try parse(paths)
@@ -81,17 +114,22 @@ import Testing
             #expect((mail["problems"] as? [String]) == [], "\(label): \(mail["problems"] ?? "")")
             #expect((mail["longestLine"] as? Int ?? 999) <= 78, "\(label): \(mail["longLines"] ?? "")")
             #expect(mail["subject"] as? String == composer.subject(item.message, booking: item.booking), "\(label)")
-            #expect(mail["fromNames"] as? [String] == [settings.fromName ?? renderer.catalogue.configuration.comune.name], "\(label)")
+            #expect(
+                mail["fromNames"] as? [String] == [settings.fromName ?? renderer.catalogue.configuration.comune.name],
+                "\(label)")
             #expect(mail["fromAddresses"] as? [String] == [settings.from], "\(label)")
             #expect(mail["to"] as? String == item.message.recipient, "\(label)")
             let messageID = mail["messageID"] as? String ?? ""
             #expect(messageID.hasSuffix("@\(host)>") && messageIDs.insert(messageID).inserted, "\(label): \(messageID)")
             let all = parts(mail)
             let text = all.first { $0["type"] as? String == "text/plain" }?["text"] as? String ?? ""
-            let html = all.first { $0["type"] as? String == "text/html" && $0["filename"] is NSNull }?["text"] as? String ?? ""
+            let html =
+                all.first { $0["type"] as? String == "text/html" && $0["filename"] is NSNull }?["text"] as? String ?? ""
             let body = text + html
             #expect(text.hasPrefix("\(t.text("mail.greeting")) Niccolò D'Angelo Sàez,"), "\(label): \(text.prefix(80))")
-            #expect(html.contains("<html lang=\"\(item.message.language)\">") && html.contains("D&#39;Angelo Sàez"), "\(label)")
+            #expect(
+                html.contains("<html lang=\"\(item.message.language)\">") && html.contains("D&#39;Angelo Sàez"),
+                "\(label)")
             // No translation missing (a missing key shows as itself) and no placeholder left unfilled.
             for key in ["mail.", "receipt.", "summary.", "{service}", "{date}", "{comune}"] {
                 #expect(!body.contains(key), "\(label) shows \"\(key)\"")
@@ -105,7 +143,11 @@ import Testing
                 continue
             case .confirmed:
                 #expect(mail["contentType"] as? String == "multipart/mixed")
-                #expect(receipts.count == 1 && (receipts.first?["text"] as? String)?.contains("documento &lt;scaduto&gt; &amp; perso") == true, "\(label)")
+                #expect(
+                    receipts.count == 1
+                        && (receipts.first?["text"] as? String)?.contains("documento &lt;scaduto&gt; &amp; perso")
+                            == true,
+                    "\(label)")
             case .cancelled:
                 #expect(mail["contentType"] as? String == "multipart/mixed" && receipts.isEmpty, "\(label)")
                 if item.booking?.state == .cancelledByOperator {
@@ -115,20 +157,30 @@ import Testing
                     #expect(text.contains(t.text("mail.cancelled.byCitizen")) && !text.contains(reason), "\(label)")
                 }
             default:
-                #expect(mail["contentType"] as? String == "multipart/alternative" && calendars.isEmpty && receipts.isEmpty, "\(label)")
+                #expect(
+                    mail["contentType"] as? String == "multipart/alternative" && calendars.isEmpty && receipts.isEmpty,
+                    "\(label)")
             }
             let booking = try #require(item.booking)
-            #expect(text.contains(booking.code) && text.contains(t.longDate(RomeTime.local(booking.slot.start).date)), "\(label)")
+            #expect(
+                text.contains(booking.code) && text.contains(t.longDate(RomeTime.local(booking.slot.start).date)),
+                "\(label)")
             guard item.message.kind != .reminder else { continue }
             let calendar = try #require(calendars.first, "\(label)")
             let cancelled = item.message.kind == .cancelled
             #expect(calendars.count == 1)
             #expect(calendar["method"] as? String == (cancelled ? "CANCEL" : "REQUEST"), "\(label)")
-            #expect(calendar["sequence"] as? Int == (cancelled ? 1 : 0) && calendar["status"] as? String == (cancelled ? "CANCELLED" : "CONFIRMED"), "\(label)")
+            #expect(
+                calendar["sequence"] as? Int == (cancelled ? 1 : 0)
+                    && calendar["status"] as? String == (cancelled ? "CANCELLED" : "CONFIRMED"), "\(label)")
             #expect(calendar["uid"] as? String == "\(booking.code)@\(host)", "\(label)")
-            #expect(calendar["location"] as? String == service.address && calendar["organizer"] as? String == "mailto:\(settings.from)", "\(label)")
-            let start = ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: TimeInterval(booking.slot.start)))
-            #expect((calendar["dtstart"] as? String)?.replacingOccurrences(of: "+00:00", with: "Z") == start, "\(label)")
+            #expect(
+                calendar["location"] as? String == service.address
+                    && calendar["organizer"] as? String == "mailto:\(settings.from)", "\(label)")
+            let start = ISO8601DateFormatter().string(
+                from: Date(timeIntervalSince1970: TimeInterval(booking.slot.start)))
+            #expect(
+                (calendar["dtstart"] as? String)?.replacingOccurrences(of: "+00:00", with: "Z") == start, "\(label)")
         }
     }
 
@@ -138,20 +190,37 @@ import Testing
         let sandbox = try Sandbox()
         let database = try Database(path: "\(sandbox.folder)/db.sqlite")
         let store = BookingStore(database: database)
-        let hold = try store.placeHold(slot: SlotRef(serviceID: "carta-identita", start: first), capacity: 2, now: now, expiresAt: now + 600, clientIP: "t").value
-        let booking = try store.confirm(holdToken: hold.token, person: PersonDetails(givenName: "Ada", familyName: "Neri", codiceFiscale: "RSSMRA85T10A562S",
-                                                                                     email: "ada@example.it", phone: "3331234567"),
-                                        slotEnd: first + 1_200, now: now, clientIP: "t").value
-        let cancelled = try store.cancelByOperator(code: booking.code, reason: "Ufficio chiuso", keepClosed: false, now: now, actor: "operator:test", address: "t").value
+        let hold = try store.placeHold(
+            slot: SlotRef(serviceID: "carta-identita", start: first), capacity: 2, now: now, expiresAt: now + 600,
+            clientIP: "t"
+        ).value
+        let booking = try store.confirm(
+            holdToken: hold.token,
+            person: PersonDetails(
+                givenName: "Ada", familyName: "Neri", codiceFiscale: "RSSMRA85T10A562S",
+                email: "ada@example.it", phone: "3331234567"),
+            slotEnd: first + 1_200, now: now, clientIP: "t"
+        ).value
+        let cancelled = try store.cancelByOperator(
+            code: booking.code, reason: "Ufficio chiuso", keepClosed: false, now: now, actor: "operator:test",
+            address: "t"
+        ).value
         for language in renderer.catalogue.configuration.comune.languages {
-            for (kind, subject) in [(.confirmed, booking), (.reminder, booking), (.cancelled, cancelled), (.credentials, nil)] as [(NotificationKind, Booking?)] {
-                let message = OutboxMessage(id: 1, kind: kind, channel: .sms, recipient: "3331234567",
-                                            payload: kind == .credentials ? ["codiceFiscale": "RSSMRA85T10A562S", "password": "Ab3dEf7hKm"] : [:],
-                                            bookingID: subject?.id, language: language, attempts: 0, createdAt: now, sentAt: nil, dead: false,
-                                            lastError: nil, claimedUntil: nil, claimedBy: nil, deliveryPID: nil)
+            for (kind, subject) in [
+                (.confirmed, booking), (.reminder, booking), (.cancelled, cancelled), (.credentials, nil),
+            ] as [(NotificationKind, Booking?)] {
+                let message = OutboxMessage(
+                    id: 1, kind: kind, channel: .sms, recipient: "3331234567",
+                    payload: kind == .credentials
+                        ? ["codiceFiscale": "RSSMRA85T10A562S", "password": "Ab3dEf7hKm"] : [:],
+                    bookingID: subject?.id, language: language, attempts: 0, createdAt: now, sentAt: nil, dead: false,
+                    lastError: nil, claimedUntil: nil, claimedBy: nil, deliveryPID: nil)
                 let text = try composer.sms(for: message, booking: subject)
-                #expect(!text.contains("{") && !text.contains("sms.") && text.hasPrefix("Comune di Valfiorita:"), "\(kind)-\(language): \(text)")
-                #expect(text.contains(kind == .credentials ? "Ab3dEf7hKm" : booking.code), "\(kind)-\(language): \(text)")
+                #expect(
+                    !text.contains("{") && !text.contains("sms.") && text.hasPrefix("Comune di Valfiorita:"),
+                    "\(kind)-\(language): \(text)")
+                #expect(
+                    text.contains(kind == .credentials ? "Ab3dEf7hKm" : booking.code), "\(kind)-\(language): \(text)")
                 if kind == .cancelled { #expect(text.contains("Ufficio chiuso"), "\(language): \(text)") }
                 #expect(text.count <= 320, "\(kind)-\(language) takes more than two SMS: \(text)")
             }
@@ -160,12 +229,17 @@ import Testing
 
     @Test func senderNamesWithSpecialCharactersStayOneAddress() throws {
         let sandbox = try Sandbox()
-        let names = ["Comune di Calci (PI), Ufficio Anagrafe", "Comune di S. Anna", "Ufficio \"Tributi\" \\ Comune", "Comune di Valfiorita",
-                     "Comune di Sant'Angelo – Servizi demografici (LO)", "Città di Reggio nell'Emilia, Servizi al cittadino e anagrafe centrale"]
+        let names = [
+            "Comune di Calci (PI), Ufficio Anagrafe", "Comune di S. Anna", "Ufficio \"Tributi\" \\ Comune",
+            "Comune di Valfiorita",
+            "Comune di Sant'Angelo – Servizi demografici (LO)",
+            "Città di Reggio nell'Emilia, Servizi al cittadino e anagrafe centrale",
+        ]
         var paths: [String] = []
         for (index, name) in names.enumerated() {
-            let mail = MailMessage(fromName: name, fromAddress: "noreply@comune.example.it", toAddress: "a@example.it", subject: "Prova",
-                                   date: now, messageID: "test-\(index)@comune.example.it", text: "Testo")
+            let mail = MailMessage(
+                fromName: name, fromAddress: "noreply@comune.example.it", toAddress: "a@example.it", subject: "Prova",
+                date: now, messageID: "test-\(index)@comune.example.it", text: "Testo")
             let path = "\(sandbox.folder)/from-\(index).eml"
             try mail.rendered.write(toFile: path, atomically: true, encoding: .utf8)
             paths.append(path)

@@ -2,6 +2,7 @@ import Foundation
 import SportelloCore
 import SportelloStore
 import Testing
+
 @testable import SportelloNotify
 
 /// A booking the worker cannot read is a failed attempt, tried again later: it used to read as "no booking",
@@ -16,18 +17,25 @@ import Testing
         let renderer = try demoRenderer { $0.sendmailPath = sendmail }
         let database = try Database(path: "\(sandbox.folder)/db.sqlite")
         let store = BookingStore(database: database)
-        let hold = try store.placeHold(slot: SlotRef(serviceID: "carta-identita", start: slot), capacity: 2, now: now,
-                                       expiresAt: now + 600, clientIP: "t").value
-        let person = PersonDetails(givenName: "Ada", familyName: "Neri", codiceFiscale: "RSSMRA85T10A562S",
-                                   email: "ada@example.it", phone: "")
-        let booking = try store.confirm(holdToken: hold.token, person: person, slotEnd: slot + 1_200, now: now,
-                                        clientIP: "t").value
+        let hold = try store.placeHold(
+            slot: SlotRef(serviceID: "carta-identita", start: slot), capacity: 2, now: now,
+            expiresAt: now + 600, clientIP: "t"
+        ).value
+        let person = PersonDetails(
+            givenName: "Ada", familyName: "Neri", codiceFiscale: "RSSMRA85T10A562S",
+            email: "ada@example.it", phone: "")
+        let booking = try store.confirm(
+            holdToken: hold.token, person: person, slotEnd: slot + 1_200, now: now,
+            clientIP: "t"
+        ).value
         try database.write { connection in
-            try Outbox.enqueue(connection, kind: .reminder, channel: .email, recipient: "ada@example.it", bookingID: booking.id,
-                               language: "it", at: now)
+            try Outbox.enqueue(
+                connection, kind: .reminder, channel: .email, recipient: "ada@example.it", bookingID: booking.id,
+                language: "it", at: now)
             try connection.execute("ALTER TABLE bookings RENAME TO bookings_gone")
         }
-        let report = Notifier(database: database, renderer: renderer, spool: "\(sandbox.folder)/spool").deliverDue(clock: { now })
+        let report = Notifier(database: database, renderer: renderer, spool: "\(sandbox.folder)/spool").deliverDue(
+            clock: { now })
         #expect(report.delivered == 0 && report.failed == 1 && report.dead == 0)
         let reminder = try #require(try Outbox(database: database).list().first { $0.kind == .reminder })
         #expect(reminder.sentAt == nil && reminder.attempts == 1, "\(reminder)")

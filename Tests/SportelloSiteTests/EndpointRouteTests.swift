@@ -1,4 +1,5 @@
 import Testing
+
 @testable import SportelloSite
 
 /// The route table: every route's address is derived from it and leads back to it.

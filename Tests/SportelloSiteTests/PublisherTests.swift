@@ -2,6 +2,7 @@ import Foundation
 import SportelloCore
 import Synchronization
 import Testing
+
 @testable import SportelloSite
 
 /// Occupancy set by the test.
@@ -13,23 +14,31 @@ final class FixtureOccupancy: OccupancySource {
     }
 
     func occupancy(serviceID: String?, from: Int64, to: Int64, now: Int64) throws -> [String: [Int64: SlotOccupancy]] {
-        slots.withLock { all in all.filter { serviceID == nil || $0.key == serviceID }.mapValues { $0.filter { $0.key >= from && $0.key < to } } }
+        slots.withLock { all in
+            all.filter { serviceID == nil || $0.key == serviceID }.mapValues {
+                $0.filter { $0.key >= from && $0.key < to }
+            }
+        }
     }
 }
 
-let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent()
 
 func demoPublisher(output: String, inputsFingerprint: [UInt8]? = nil) throws -> SitePublisher {
-    let configuration = try SiteConfiguration.load(path: repositoryRoot.appendingPathComponent("Tests/Fixtures/comune.json").path)
+    let configuration = try SiteConfiguration.load(
+        path: repositoryRoot.appendingPathComponent("Tests/Fixtures/comune.json").path)
     let templates = repositoryRoot.appendingPathComponent("site-templates").path
     let library = try TemplateLibrary(directory: templates, strict: true)
     var translations: [String: Translations] = [:]
     for language in configuration.comune.languages {
         translations[language] = try Translations.load(directory: "\(templates)/i18n", language: language)
     }
-    let renderer = PageRenderer(catalogue: Catalogue(configuration: configuration), templates: library, translations: translations)
-    return SitePublisher(renderer: renderer, outputDirectory: output, assetsDirectory: "\(templates)/assets",
-                         inputsFingerprint: inputsFingerprint)
+    let renderer = PageRenderer(
+        catalogue: Catalogue(configuration: configuration), templates: library, translations: translations)
+    return SitePublisher(
+        renderer: renderer, outputDirectory: output, assetsDirectory: "\(templates)/assets",
+        inputsFingerprint: inputsFingerprint)
 }
 
 func temporaryFolder() -> String {
@@ -56,16 +65,20 @@ func rome(_ day: String, _ time: String) -> Int64 {
         let services = publisher.catalogue.services.count
         // Per language: catalogue, 404, cancel form, operator sign-in, citizens' sign-in, per service (page + 13 weeks).
         #expect(report.rendered == 2 * (5 + services * 14))
-        let assets = try FileManager.default.contentsOfDirectory(atPath: repositoryRoot.appendingPathComponent("site-templates/assets").path)
-            .filter { !$0.hasPrefix(".") }
+        let assets = try FileManager.default.contentsOfDirectory(
+            atPath: repositoryRoot.appendingPathComponent("site-templates/assets").path
+        )
+        .filter { !$0.hasPrefix(".") }
         #expect(report.written == report.rendered + assets.count)  // + CSS, JS and the endpoint-down page
         for language in ["", "en/"] {
             #expect(FileManager.default.fileExists(atPath: "\(output)/\(language)index.html"))
             #expect(FileManager.default.fileExists(atPath: "\(output)/\(language)404.html"))
             #expect(FileManager.default.fileExists(atPath: "\(output)/\(language)servizi/carta-identita/index.html"))
             #expect(FileManager.default.fileExists(atPath: "\(output)/\(language)servizi/carta-identita/2026-W48.html"))
-            #expect(FileManager.default.fileExists(atPath: "\(output)/\(language)servizi/carta-identita/2027-W07.html"))  // 2026 has 53 ISO weeks
-            #expect(!FileManager.default.fileExists(atPath: "\(output)/\(language)servizi/carta-identita/2027-W08.html"))
+            // 2026 has 53 ISO weeks.
+            #expect(FileManager.default.fileExists(atPath: "\(output)/\(language)servizi/carta-identita/2027-W07.html"))
+            #expect(
+                !FileManager.default.fileExists(atPath: "\(output)/\(language)servizi/carta-identita/2027-W08.html"))
         }
         #expect(FileManager.default.fileExists(atPath: "\(output)/assets/sportello.css"))
         let catalogue = read("\(output)/index.html")
@@ -98,10 +111,13 @@ func rome(_ day: String, _ time: String) -> Int64 {
         #expect(week.contains("<input type=\"hidden\" name=\"service\" value=\"carta-identita\">"))
         let free = rome("2026-11-26", "11:10")
         #expect(week.contains("<input type=\"radio\" name=\"slot\" value=\"\(free)\""))
-        #expect(!week.contains("value=\"\(rome("2026-11-26", "09:10"))\""))   // booked: no control
-        #expect(!week.contains("value=\"\(rome("2026-11-25", "08:30"))\""))   // past
+        #expect(!week.contains("value=\"\(rome("2026-11-26", "09:10"))\""))  // booked: no control
+        #expect(!week.contains("value=\"\(rome("2026-11-25", "08:30"))\""))  // past
         #expect(!week.contains("value=\"\(rome("2026-11-26", "10:30"))\""))  // the pause
-        for text in ["Libero", "In prenotazione", "Occupato", "Non più prenotabile", "Chiuso", "Operatore non disponibile", "posti liberi: 1", "posti liberi: 2"] {
+        for text in [
+            "Libero", "In prenotazione", "Occupato", "Non più prenotabile", "Chiuso", "Operatore non disponibile",
+            "posti liberi: 1", "posti liberi: 2",
+        ] {
             #expect(week.contains(text), "\(text)")
         }
         #expect(week.contains("aria-current=\"step\""))
@@ -116,7 +132,6 @@ func rome(_ day: String, _ time: String) -> Int64 {
         #expect(read("\(output)/en/servizi/carta-identita/2026-W48.html").contains("Being booked"))
     }
 
-
     /// Issue 16: the week page's bytes halved. Each state is said once per cell (its class and its text); the icon
     /// lives in the stylesheet, a free slot's radio sits in its label, the group's `required` is on one radio only.
     @Test func aWeekPageSaysEachStateOnceAndKeepsTheSlotsAccessible() throws {
@@ -128,8 +143,10 @@ func rome(_ day: String, _ time: String) -> Int64 {
         try publisher.publishAll(now: now, source: occupancy)
         let week = read("\(output)/servizi/carta-identita/2026-W48.html")
         let free = rome("2026-11-26", "11:10")
-        #expect(week.contains("<td class=\"free\"><label><input type=\"radio\" name=\"slot\" value=\"\(free)\">"
-            + "<span class=\"vh\">giovedì 26 novembre 2026, 11:10, </span>Libero"))
+        #expect(
+            week.contains(
+                "<td class=\"free\"><label><input type=\"radio\" name=\"slot\" value=\"\(free)\">"
+                    + "<span class=\"vh\">giovedì 26 novembre 2026, 11:10, </span>Libero"))
         #expect(week.contains("<td class=\"booked\">Occupato</td>"))
         #expect(week.components(separatedBy: " required>").count == 2)
         #expect(week.contains("<span class=\"swatch free\"></span> <strong>Libero</strong>"))
@@ -137,7 +154,9 @@ func rome(_ day: String, _ time: String) -> Int64 {
             #expect(!week.contains(icon), "\(icon)")
         }
         let css = read(repositoryRoot.appendingPathComponent("site-templates/assets/sportello.css").path)
-        #expect(css.contains(".slots .free::before, .swatch.free::before { content: \"\\2713\"; content: \"\\2713\" / \"\"; }"))
+        #expect(
+            css.contains(
+                ".slots .free::before, .swatch.free::before { content: \"\\2713\"; content: \"\\2713\" / \"\"; }"))
     }
     /// Issue 16, warm builds: a week page carries a digest of its inputs; a full build that finds it on disk does
     /// not render the page again, and any change of the inputs (a booking, the time, the templates) does.
@@ -151,7 +170,8 @@ func rome(_ day: String, _ time: String) -> Int64 {
         let page = read(week)
         #expect(page.hasPrefix("<!DOCTYPE html>\n<!-- inputs "))
         // A marked page is taken as it is: what follows the marker is not read, so this edit stays.
-        try page.replacingOccurrences(of: "Occupato", with: "EDITED").write(toFile: week, atomically: true, encoding: .utf8)
+        try page.replacingOccurrences(of: "Occupato", with: "EDITED").write(
+            toFile: week, atomically: true, encoding: .utf8)
         let again = try first.publishAll(now: now, source: occupancy)
         #expect(again.written == 0 && again.rendered > 0)
         #expect(read(week).contains("EDITED"))
@@ -160,7 +180,8 @@ func rome(_ day: String, _ time: String) -> Int64 {
         try first.publishAll(now: now, source: occupancy)
         #expect(!read(week).contains("EDITED") && read(week).contains("Occupato"))
         // Other templates or texts (another fingerprint): every week rendered again, with a new marker.
-        try read(week).replacingOccurrences(of: "Occupato", with: "EDITED").write(toFile: week, atomically: true, encoding: .utf8)
+        try read(week).replacingOccurrences(of: "Occupato", with: "EDITED").write(
+            toFile: week, atomically: true, encoding: .utf8)
         try demoPublisher(output: output, inputsFingerprint: [1, 2, 4]).publishAll(now: now, source: occupancy)
         #expect(!read(week).contains("EDITED"))
         #expect(read(week).prefix(80) != page.prefix(80))
@@ -189,7 +210,10 @@ func rome(_ day: String, _ time: String) -> Int64 {
         let weekFile = "\(output)/servizi/carta-identita/2026-W49.html"
         let before = read(weekFile)
         let pages = SitePublisher.pages(touchedBy: "carta-identita", slotStart: slot)
-        #expect(pages == [.week("carta-identita", monday: CivilDate(iso: "2026-11-30")!), .service("carta-identita"), .catalogue])
+        #expect(
+            pages == [
+                .week("carta-identita", monday: CivilDate(iso: "2026-11-30")!), .service("carta-identita"), .catalogue,
+            ])
         let report = try publisher.publish(pages, now: now, source: occupancy)
         #expect(report.rendered == 2 * 3)
         #expect(report.written == 2)  // the week in both languages; the next free slot did not move
@@ -234,13 +258,17 @@ func rome(_ day: String, _ time: String) -> Int64 {
         defer { try? FileManager.default.removeItem(atPath: output) }
         let publisher = try demoPublisher(output: output)
         try publisher.publishAll(now: now, source: FixtureOccupancy())
-        let pages = (FileManager.default.enumerator(atPath: output)?.compactMap { $0 as? String } ?? []).filter { $0.hasSuffix(".html") || $0.hasSuffix(".css") }
+        let pages = (FileManager.default.enumerator(atPath: output)?.compactMap { $0 as? String } ?? []).filter {
+            $0.hasSuffix(".html") || $0.hasSuffix(".css")
+        }
         #expect(pages.count > 100)
         for page in pages {
             var plain = stat()
             var compressed = stat()
             #expect(stat("\(output)/\(page)", &plain) == 0 && stat("\(output)/\(page).gz", &compressed) == 0, "\(page)")
-            #expect(plain.st_mtim.tv_sec == compressed.st_mtim.tv_sec && plain.st_mtim.tv_nsec == compressed.st_mtim.tv_nsec, "\(page)")
+            #expect(
+                plain.st_mtim.tv_sec == compressed.st_mtim.tv_sec
+                    && plain.st_mtim.tv_nsec == compressed.st_mtim.tv_nsec, "\(page)")
         }
         // The copy is the page, compressed (checked with the system's gzip).
         let page = "\(output)/servizi/carta-identita/2026-W49.html"
@@ -281,10 +309,14 @@ func rome(_ day: String, _ time: String) -> Int64 {
         let publisher = try demoPublisher(output: output)
         try publisher.publishAll(now: now, source: FixtureOccupancy())
         let dead = Int32.max  // above any pid_max: no such process
-        let leftovers = ["index.html.tmp-\(dead)-1", "assets/sportello.css.tmp-\(dead)-2", "en/annulla/index.html.tmp-\(dead)-3",
-                         "servizi/residenza/2026-W49.html.gz.tmp-\(dead)-4", "en/servizi/certificati/2026-W50.html.tmp-\(dead)-5"]
+        let leftovers = [
+            "index.html.tmp-\(dead)-1", "assets/sportello.css.tmp-\(dead)-2", "en/annulla/index.html.tmp-\(dead)-3",
+            "servizi/residenza/2026-W49.html.gz.tmp-\(dead)-4", "en/servizi/certificati/2026-W50.html.tmp-\(dead)-5",
+        ]
         let alive = "servizi/residenza/2026-W49.html.tmp-\(getpid())-6"  // a writer still at work is left alone
-        for name in leftovers + [alive] { _ = FileManager.default.createFile(atPath: "\(output)/\(name)", contents: Data("<!doc".utf8)) }
+        for name in leftovers + [alive] {
+            _ = FileManager.default.createFile(atPath: "\(output)/\(name)", contents: Data("<!doc".utf8))
+        }
         let report = try publisher.publishAll(now: now, source: FixtureOccupancy())
         for name in leftovers { #expect(!FileManager.default.fileExists(atPath: "\(output)/\(name)"), "\(name)") }
         #expect(FileManager.default.fileExists(atPath: "\(output)/\(alive)"))

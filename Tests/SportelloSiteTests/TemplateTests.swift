@@ -1,17 +1,21 @@
 import Foundation
 import Testing
+
 @testable import SportelloSite
 
 @Suite struct TemplateTests {
-    func render(_ source: String, _ context: TemplateValue, partials: [String: String] = [:], strict: Bool = false) throws -> String {
+    func render(
+        _ source: String, _ context: TemplateValue, partials: [String: String] = [:], strict: Bool = false
+    ) throws -> String {
         var sources = partials
         sources["main"] = source
         return try TemplateLibrary(templates: sources, strict: strict).render("main", context)
     }
 
     @Test func variablesAreEscapedByDefault() throws {
-        #expect(try render("<p>{{x}}</p>", ["x": "<script>alert('x') & \"y\"</script>"])
-            == "<p>&lt;script&gt;alert(&#39;x&#39;) &amp; &quot;y&quot;&lt;/script&gt;</p>")
+        #expect(
+            try render("<p>{{x}}</p>", ["x": "<script>alert('x') & \"y\"</script>"])
+                == "<p>&lt;script&gt;alert(&#39;x&#39;) &amp; &quot;y&quot;&lt;/script&gt;</p>")
         #expect(HTMLEscaper.escape("Città d'Italia <b>") == "Città d&#39;Italia &lt;b&gt;")
         #expect(HTMLEscaper.escape("") == "")
         #expect(HTMLEscaper.escape("🇮🇹 perché") == "🇮🇹 perché")
@@ -22,7 +26,9 @@ import Testing
     }
 
     @Test func dottedNamesAndTheContextStack() throws {
-        let context: TemplateValue = ["a": ["b": ["c": "deep"]], "name": "outer", "items": [["n": "1"], ["n": "2", "name": "inner"]]]
+        let context: TemplateValue = [
+            "a": ["b": ["c": "deep"]], "name": "outer", "items": [["n": "1"], ["n": "2", "name": "inner"]],
+        ]
         #expect(try render("{{a.b.c}}", context) == "deep")
         #expect(try render("{{#items}}{{n}}:{{name}} {{/items}}", context) == "1:outer 2:inner ")
         #expect(try render("{{#items}}{{a.b.c}}{{/items}}", context) == "deepdeep")
@@ -31,9 +37,17 @@ import Testing
     }
 
     @Test func sectionsFollowMustacheTruthiness() throws {
-        let context: TemplateValue = ["yes": true, "no": false, "empty": [], "blank": "", "text": "t", "object": ["k": "v"]]
-        #expect(try render("{{#yes}}Y{{/yes}}{{#no}}N{{/no}}{{#empty}}E{{/empty}}{{#blank}}B{{/blank}}{{#missing}}M{{/missing}}", context) == "Y")
-        #expect(try render("{{^yes}}Y{{/yes}}{{^no}}N{{/no}}{{^empty}}E{{/empty}}{{^blank}}B{{/blank}}{{^missing}}M{{/missing}}", context) == "NEBM")
+        let context: TemplateValue = [
+            "yes": true, "no": false, "empty": [], "blank": "", "text": "t", "object": ["k": "v"],
+        ]
+        #expect(
+            try render(
+                "{{#yes}}Y{{/yes}}{{#no}}N{{/no}}{{#empty}}E{{/empty}}{{#blank}}B{{/blank}}{{#missing}}M{{/missing}}",
+                context) == "Y")
+        #expect(
+            try render(
+                "{{^yes}}Y{{/yes}}{{^no}}N{{/no}}{{^empty}}E{{/empty}}{{^blank}}B{{/blank}}{{^missing}}M{{/missing}}",
+                context) == "NEBM")
         #expect(try render("{{#text}}<{{.}}>{{/text}}{{#object}}{{k}}{{/object}}", context) == "<t>v")
     }
 
@@ -45,8 +59,11 @@ import Testing
     }
 
     @Test func recursivePartialsRenderTreesButRunawayRecursionIsAnError() throws {
-        let tree: TemplateValue = ["name": "root", "children": [["name": "a", "children": [["name": "a1", "children": []]]]]]
-        let output = try render("{{> node}}", tree, partials: ["node": "{{name}}({{#children}}{{> node}}{{/children}})"])
+        let tree: TemplateValue = [
+            "name": "root", "children": [["name": "a", "children": [["name": "a1", "children": []]]]],
+        ]
+        let output = try render(
+            "{{> node}}", tree, partials: ["node": "{{name}}({{#children}}{{> node}}{{/children}})"])
         #expect(output == "root(a(a1()))")
         #expect(throws: TemplateError.self) { try render("{{> loop}}", [:], partials: ["loop": "x{{> loop}}"]) }
         #expect(throws: TemplateError.self) { try render("{{> nowhere}}", [:]) }
@@ -76,7 +93,9 @@ import Testing
     }
 
     @Test func bufferAndStringRenderingAgree() throws {
-        let library = try TemplateLibrary(templates: ["t": "{{#rows}}<tr>{{#cells}}<td class=\"{{state}}\">{{text}}</td>{{/cells}}</tr>{{/rows}}"])
+        let library = try TemplateLibrary(templates: [
+            "t": "{{#rows}}<tr>{{#cells}}<td class=\"{{state}}\">{{text}}</td>{{/cells}}</tr>{{/rows}}"
+        ])
         let cells: [TemplateValue] = (0..<7).map { ["state": "free", "text": .string("Libero \($0) è")] }
         let context: TemplateValue = ["rows": .list((0..<17).map { _ in ["cells": .list(cells)] })]
         var buffer: [UInt8] = []
@@ -91,12 +110,16 @@ import Testing
     @Test func aDirectoryLoadsWithNestedPartialsAndSkipsAssets() throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("templates-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: folder) }
-        try FileManager.default.createDirectory(at: folder.appendingPathComponent("partials"), withIntermediateDirectories: true)
-        try FileManager.default.createDirectory(at: folder.appendingPathComponent("assets"), withIntermediateDirectories: true)
-        try "[{{> partials/inner}}]".write(to: folder.appendingPathComponent("page.html"), atomically: true, encoding: .utf8)
+        try FileManager.default.createDirectory(
+            at: folder.appendingPathComponent("partials"), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            at: folder.appendingPathComponent("assets"), withIntermediateDirectories: true)
+        try "[{{> partials/inner}}]".write(
+            to: folder.appendingPathComponent("page.html"), atomically: true, encoding: .utf8)
         try "in{{x}}".write(to: folder.appendingPathComponent("partials/inner.html"), atomically: true, encoding: .utf8)
         try "text {{x}}".write(to: folder.appendingPathComponent("mail.txt"), atomically: true, encoding: .utf8)
-        try "{{#broken".write(to: folder.appendingPathComponent("assets/ignored.html"), atomically: true, encoding: .utf8)
+        try "{{#broken".write(
+            to: folder.appendingPathComponent("assets/ignored.html"), atomically: true, encoding: .utf8)
         let library = try TemplateLibrary(directory: folder.path)
         #expect(try library.render("page", ["x": "!"]) == "[in!]")
         #expect(try library.render("mail.txt", ["x": "&"]) == "text &amp;")

@@ -1,6 +1,7 @@
 import Foundation
 import SportelloCore
 import Testing
+
 @testable import SportelloSite
 
 /// Every text the templates and the code ask for exists in Italian and in English: a missing one shows as its
@@ -44,8 +45,9 @@ import Testing
             for key in try matches(#"\{\{\{?[#^&]?\s*t\.([A-Za-z0-9_.-]+)"#, in: file.text) {
                 checked += 1
                 for texts in languages {
-                    #expect(texts.has(key) || texts.keys.contains { $0.hasPrefix(key + ".") },
-                            "\(file.name): t.\(key) is not in \(texts.language).json")
+                    #expect(
+                        texts.has(key) || texts.keys.contains { $0.hasPrefix(key + ".") },
+                        "\(file.name): t.\(key) is not in \(texts.language).json")
                 }
             }
         }

@@ -1,9 +1,11 @@
 import Foundation
 import Testing
+
 @testable import SportelloStore
 
 @Suite struct BackupTests {
-    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sportello-backup-\(UUID().uuidString)").path
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sportello-backup-\(UUID().uuidString)")
+        .path
 
     /// `serve` takes its lock before it opens the database: the folder the lock creates is private already,
     /// whatever the umask (it was 0755 when the lock came first).
@@ -29,7 +31,8 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: "\(folder)/backups"))
 
         let connection = try Connection(path: path, readOnly: false)
-        try connection.execute("INSERT INTO audit (at, actor, action, subject, address) VALUES (1, 'cli', 'marker', 'before-upgrade', '')")
+        try connection.execute(
+            "INSERT INTO audit (at, actor, action, subject, address) VALUES (1, 'cli', 'marker', 'before-upgrade', '')")
         try connection.execute("PRAGMA user_version = 1")
         try Migrations.backupBeforeUpgrade(connection, databasePath: path)
         let backups = try FileManager.default.contentsOfDirectory(atPath: "\(folder)/backups")
@@ -50,7 +53,9 @@ import Testing
     @Test func aBackupOfSomethingThatIsNotADatabaseFails() throws {
         defer { try? FileManager.default.removeItem(atPath: folder) }
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        #expect(throws: MaintenanceError.self) { try DatabaseBackup.backup(from: "\(folder)/none.sqlite", to: "\(folder)/copy.sqlite") }
+        #expect(throws: MaintenanceError.self) {
+            try DatabaseBackup.backup(from: "\(folder)/none.sqlite", to: "\(folder)/copy.sqlite")
+        }
         try Data(repeating: 7, count: 4096).write(to: URL(fileURLWithPath: "\(folder)/junk.sqlite"))
         #expect(throws: MaintenanceError.self) { try DatabaseBackup.check("\(folder)/junk.sqlite") }
         #expect(!FileManager.default.fileExists(atPath: "\(folder)/copy.sqlite"))
@@ -62,21 +67,32 @@ import Testing
     /// health reads used to stay near 0 for the two hours until the message died, so a broken sendmail never
     /// made `/api/health` degraded. It now counts from when the message first became due.
     @Test func aMessageThatKeepsFailingAgesFromItsFirstDueTime() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sportello-outbox-\(UUID().uuidString)").path
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "sportello-outbox-\(UUID().uuidString)"
+        ).path
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let database = try Database(path: "\(folder)/db.sqlite")
         let outbox = Outbox(database: database)
         let first: Int64 = 1_800_000_000
-        _ = try database.write { try Outbox.enqueue($0, kind: .confirmed, channel: .email, recipient: "anna@example.it", bookingID: nil, language: "it", at: first) }
+        _ = try database.write {
+            try Outbox.enqueue(
+                $0, kind: .confirmed, channel: .email, recipient: "anna@example.it", bookingID: nil, language: "it",
+                at: first)
+        }
         // A reminder due tomorrow is not late.
-        _ = try database.write { try Outbox.enqueue($0, kind: .reminder, channel: .email, recipient: "anna@example.it", bookingID: nil, language: "it", at: first + 86_400) }
+        _ = try database.write {
+            try Outbox.enqueue(
+                $0, kind: .reminder, channel: .email, recipient: "anna@example.it", bookingID: nil, language: "it",
+                at: first + 86_400)
+        }
         #expect(try outbox.state(now: first).oldestDueSeconds == 0)
         let id = try #require(try outbox.list().first { $0.kind == .confirmed }?.id)
         // Each attempt fails as soon as it is due: 1, 2, 4, 8 minutes apart.
         var now = first
         for attempt in Int64(1)...5 {
             try outbox.markFailed(id: id, now: now, error: "exit status 127", maxAttempts: 8)
-            #expect(try outbox.state(now: now).oldestDueSeconds == now - first, "between two retries the age still counts")
+            #expect(
+                try outbox.state(now: now).oldestDueSeconds == now - first, "between two retries the age still counts")
             now += Outbox.retryDelay(afterAttempt: attempt)
         }
         #expect(now - first == 31 * 60)

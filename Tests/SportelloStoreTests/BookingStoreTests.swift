@@ -3,15 +3,21 @@ import Foundation
 import SportelloCore
 import Synchronization
 import Testing
+
 @testable import SportelloStore
 
 func temporaryDatabasePath() -> String {
-    FileManager.default.temporaryDirectory.appendingPathComponent("sportello-store-\(UUID().uuidString)/test.sqlite").path
+    FileManager.default.temporaryDirectory.appendingPathComponent("sportello-store-\(UUID().uuidString)/test.sqlite")
+        .path
 }
 
-func removeDatabase(_ path: String) { try? FileManager.default.removeItem(atPath: (path as NSString).deletingLastPathComponent) }
+func removeDatabase(_ path: String) {
+    try? FileManager.default.removeItem(atPath: (path as NSString).deletingLastPathComponent)
+}
 
-let mario = PersonDetails(givenName: "Mario", familyName: "Rossi", codiceFiscale: "RSSMRA85T10A562S", email: "mario@example.it", phone: "+393331234567")
+let mario = PersonDetails(
+    givenName: "Mario", familyName: "Rossi", codiceFiscale: "RSSMRA85T10A562S", email: "mario@example.it",
+    phone: "+393331234567")
 let slot = SlotRef(serviceID: "carta-identita", start: 1_800_000_000)
 let now: Int64 = 1_799_000_000
 
@@ -22,9 +28,13 @@ let now: Int64 = 1_799_000_000
         do {
             let database = try Database(path: path)
             let pragmas = try database.write { connection in
-                [try connection.first("PRAGMA journal_mode") { $0.text(0) } ?? "",
-                 String(try connection.scalarInt("PRAGMA foreign_keys")), String(try connection.scalarInt("PRAGMA synchronous")),
-                 String(try connection.scalarInt("PRAGMA busy_timeout")), String(try connection.scalarInt("PRAGMA user_version"))]
+                [
+                    try connection.first("PRAGMA journal_mode") { $0.text(0) } ?? "",
+                    String(try connection.scalarInt("PRAGMA foreign_keys")),
+                    String(try connection.scalarInt("PRAGMA synchronous")),
+                    String(try connection.scalarInt("PRAGMA busy_timeout")),
+                    String(try connection.scalarInt("PRAGMA user_version")),
+                ]
             }
             // WAL, foreign keys on, synchronous FULL (2), busy timeout, every migration applied.
             #expect(pragmas == ["wal", "1", "2", "5000", String(Migrations.scripts.count)])
@@ -36,7 +46,9 @@ let now: Int64 = 1_799_000_000
                 }
             }
             #expect(try database.read { try $0.scalarInt("SELECT COUNT(*) FROM audit") } == 0)
-            #expect(throws: DatabaseError.self) { try database.write { try $0.execute("SELECT nonsense FROM nowhere") } }
+            #expect(throws: DatabaseError.self) {
+                try database.write { try $0.execute("SELECT nonsense FROM nowhere") }
+            }
         }
         // Reopening applies no migration twice.
         let again = try Database(path: path)
@@ -50,15 +62,24 @@ let now: Int64 = 1_799_000_000
         #expect(try database.write(durable: false) { try $0.scalarInt("PRAGMA synchronous") } == 1)  // NORMAL
         #expect(try database.write { try $0.scalarInt("PRAGMA synchronous") } == 2)  // back to FULL
         let store = BookingStore(database: database)
-        let hold = try store.placeHold(slot: SlotRef(serviceID: "s", start: 10_000), capacity: 1, now: 0, expiresAt: 600, clientIP: "t").value
+        let hold = try store.placeHold(
+            slot: SlotRef(serviceID: "s", start: 10_000), capacity: 1, now: 0, expiresAt: 600, clientIP: "t"
+        ).value
         #expect(try database.read { try $0.scalarInt("SELECT COUNT(*) FROM holds") } == 1)
-        _ = try store.confirm(holdToken: hold.token, person: PersonDetails(givenName: "A", familyName: "B", codiceFiscale: "RSSMRA85T10A562S",
-                                                                          email: "a@b.it", phone: "3331234567"),
-                              slotEnd: 10_600, now: 1, clientIP: "t").value
+        _ = try store.confirm(
+            holdToken: hold.token,
+            person: PersonDetails(
+                givenName: "A", familyName: "B", codiceFiscale: "RSSMRA85T10A562S",
+                email: "a@b.it", phone: "3331234567"),
+            slotEnd: 10_600, now: 1, clientIP: "t"
+        ).value
         #expect(try database.write { try $0.scalarInt("PRAGMA synchronous") } == 2)
         // Both survive closing and reopening.
         let reopened = try Database(path: path)
-        #expect(try reopened.read { try $0.scalarInt("SELECT COUNT(*) FROM holds") + $0.scalarInt("SELECT COUNT(*) FROM bookings") } == 2)
+        #expect(
+            try reopened.read {
+                try $0.scalarInt("SELECT COUNT(*) FROM holds") + $0.scalarInt("SELECT COUNT(*) FROM bookings")
+            } == 2)
     }
 
     @Test func manyThreadsReadWhileOneWrites() throws {
@@ -69,10 +90,15 @@ let now: Int64 = 1_799_000_000
         DispatchQueue.concurrentPerform(iterations: 24) { index in
             do {
                 if index % 4 == 0 {
-                    try database.write { try $0.execute("INSERT INTO audit (at, actor, action) VALUES (?, 'test', 'x')", .int(Int64(index))) }
+                    try database.write {
+                        try $0.execute(
+                            "INSERT INTO audit (at, actor, action) VALUES (?, 'test', 'x')", .int(Int64(index)))
+                    }
                 } else {
                     // A read transaction sees one snapshot: the count cannot change between its two queries.
-                    let same = try database.read { try $0.scalarInt("SELECT COUNT(*) FROM audit") == $0.scalarInt("SELECT COUNT(*) FROM audit") }
+                    let same = try database.read {
+                        try $0.scalarInt("SELECT COUNT(*) FROM audit") == $0.scalarInt("SELECT COUNT(*) FROM audit")
+                    }
                     if !same { failures.withLock { $0 += 1 } }
                 }
             } catch {
@@ -89,8 +115,9 @@ let now: Int64 = 1_799_000_000
         let database = try Database(path: path)
         try database.write { connection in
             for index in 0..<100 {
-                try connection.execute("INSERT INTO audit (at, actor, action, subject) VALUES (?, 'test', 'x', ?)", .int(Int64(index)),
-                                       index % 2 == 0 ? .null : .text("s\(index)"))
+                try connection.execute(
+                    "INSERT INTO audit (at, actor, action, subject) VALUES (?, 'test', 'x', ?)", .int(Int64(index)),
+                    index % 2 == 0 ? .null : .text("s\(index)"))
             }
         }
         #expect(try database.read { try $0.scalarInt("SELECT COUNT(subject) FROM audit") } == 50)
@@ -106,20 +133,33 @@ let now: Int64 = 1_799_000_000
 
     @Test func capacityCountsBookingsActiveHoldsAndBlocks() throws {
         defer { removeDatabase(path) }
-        let first = try store.placeHold(slot: slot, capacity: 2, now: now, expiresAt: now + 600, clientIP: "1.1.1.1").value
+        let first = try store.placeHold(slot: slot, capacity: 2, now: now, expiresAt: now + 600, clientIP: "1.1.1.1")
+            .value
         _ = try store.placeHold(slot: slot, capacity: 2, now: now, expiresAt: now + 600, clientIP: "1.1.1.1").value
-        #expect(throws: BookingError.slotFull) { try store.placeHold(slot: slot, capacity: 2, now: now, expiresAt: now + 600, clientIP: "1.1.1.1").value }
+        #expect(throws: BookingError.slotFull) {
+            try store.placeHold(slot: slot, capacity: 2, now: now, expiresAt: now + 600, clientIP: "1.1.1.1").value
+        }
         // Expired holds free their desk by themselves.
-        _ = try store.placeHold(slot: slot, capacity: 2, now: now + 600, expiresAt: now + 1200, clientIP: "1.1.1.1").value
+        _ = try store.placeHold(slot: slot, capacity: 2, now: now + 600, expiresAt: now + 1200, clientIP: "1.1.1.1")
+            .value
         // A released hold frees its desk at once.
         try store.releaseHold(token: first.token, now: now + 601, clientIP: "1.1.1.1")
-        _ = try store.placeHold(slot: slot, capacity: 2, now: now + 601, expiresAt: now + 1200, clientIP: "1.1.1.1").value
-        #expect(throws: BookingError.slotFull) { try store.placeHold(slot: slot, capacity: 2, now: now + 602, expiresAt: now + 1200, clientIP: "1.1.1.1").value }
+        _ = try store.placeHold(slot: slot, capacity: 2, now: now + 601, expiresAt: now + 1200, clientIP: "1.1.1.1")
+            .value
+        #expect(throws: BookingError.slotFull) {
+            try store.placeHold(slot: slot, capacity: 2, now: now + 602, expiresAt: now + 1200, clientIP: "1.1.1.1")
+                .value
+        }
         let other = SlotRef(serviceID: "carta-identita", start: slot.start + 1200)
-        try store.database.write { try $0.execute("INSERT INTO blocks (service_id, starts_at, ends_at, desks, created_at) VALUES (?, ?, ?, 1, 0)",
-                                                  .text(other.serviceID), .int(other.start), .int(other.start + 3600)) }
+        try store.database.write {
+            try $0.execute(
+                "INSERT INTO blocks (service_id, starts_at, ends_at, desks, created_at) VALUES (?, ?, ?, 1, 0)",
+                .text(other.serviceID), .int(other.start), .int(other.start + 3600))
+        }
         _ = try store.placeHold(slot: other, capacity: 2, now: now, expiresAt: now + 600, clientIP: "1.1.1.1").value
-        #expect(throws: BookingError.slotFull) { try store.placeHold(slot: other, capacity: 2, now: now, expiresAt: now + 600, clientIP: "1.1.1.1").value }
+        #expect(throws: BookingError.slotFull) {
+            try store.placeHold(slot: other, capacity: 2, now: now, expiresAt: now + 600, clientIP: "1.1.1.1").value
+        }
     }
 
     @Test func fiftyConcurrentClientsOnACapacityTwoSlotMakeExactlyTwoBookings() throws {
@@ -127,8 +167,13 @@ let now: Int64 = 1_799_000_000
         let outcomes = Mutex<(booked: [String], full: Int, other: [String])>(([], 0, []))
         DispatchQueue.concurrentPerform(iterations: 50) { index in
             do {
-                let hold = try store.placeHold(slot: slot, capacity: 2, now: now, expiresAt: now + 600, clientIP: "10.0.0.\(index)").value
-                let booking = try store.confirm(holdToken: hold.token, person: mario, slotEnd: slot.start + 1200, now: now + 1, clientIP: "10.0.0.\(index)").value
+                let hold = try store.placeHold(
+                    slot: slot, capacity: 2, now: now, expiresAt: now + 600, clientIP: "10.0.0.\(index)"
+                ).value
+                let booking = try store.confirm(
+                    holdToken: hold.token, person: mario, slotEnd: slot.start + 1200, now: now + 1,
+                    clientIP: "10.0.0.\(index)"
+                ).value
                 outcomes.withLock { $0.booked.append(booking.code) }
             } catch BookingError.slotFull {
                 outcomes.withLock { $0.full += 1 }
@@ -145,9 +190,14 @@ let now: Int64 = 1_799_000_000
 
     @Test func confirmingTwiceReturnsTheSameBooking() throws {
         defer { removeDatabase(path) }
-        let hold = try store.placeHold(slot: slot, capacity: 1, now: now, expiresAt: now + 600, clientIP: "1.1.1.1").value
-        let first = try store.confirm(holdToken: hold.token, person: mario, slotEnd: slot.start + 1200, now: now + 10, clientIP: "1.1.1.1").value
-        let second = try store.confirm(holdToken: hold.token, person: mario, slotEnd: slot.start + 1200, now: now + 900, clientIP: "1.1.1.1").value
+        let hold = try store.placeHold(slot: slot, capacity: 1, now: now, expiresAt: now + 600, clientIP: "1.1.1.1")
+            .value
+        let first = try store.confirm(
+            holdToken: hold.token, person: mario, slotEnd: slot.start + 1200, now: now + 10, clientIP: "1.1.1.1"
+        ).value
+        let second = try store.confirm(
+            holdToken: hold.token, person: mario, slotEnd: slot.start + 1200, now: now + 900, clientIP: "1.1.1.1"
+        ).value
         #expect(first == second)
         #expect(first.code.count == 8 && first.code.allSatisfy { Tokens.codeAlphabet.contains($0) })
         #expect(first.state == .booked)
@@ -157,27 +207,50 @@ let now: Int64 = 1_799_000_000
 
     @Test func expiredReleasedAndUnknownHoldsCannotBeConfirmed() throws {
         defer { removeDatabase(path) }
-        let expired = try store.placeHold(slot: slot, capacity: 3, now: now, expiresAt: now + 600, clientIP: "1.1.1.1").value
-        #expect(throws: BookingError.holdExpired) { try store.confirm(holdToken: expired.token, person: mario, slotEnd: 0, now: now + 600, clientIP: "").value }
-        let released = try store.placeHold(slot: slot, capacity: 3, now: now, expiresAt: now + 600, clientIP: "1.1.1.1").value
+        let expired = try store.placeHold(slot: slot, capacity: 3, now: now, expiresAt: now + 600, clientIP: "1.1.1.1")
+            .value
+        #expect(throws: BookingError.holdExpired) {
+            try store.confirm(holdToken: expired.token, person: mario, slotEnd: 0, now: now + 600, clientIP: "").value
+        }
+        let released = try store.placeHold(slot: slot, capacity: 3, now: now, expiresAt: now + 600, clientIP: "1.1.1.1")
+            .value
         try store.releaseHold(token: released.token, now: now + 1, clientIP: "")
         try store.releaseHold(token: released.token, now: now + 2, clientIP: "")
-        #expect(throws: BookingError.holdReleased) { try store.confirm(holdToken: released.token, person: mario, slotEnd: 0, now: now + 3, clientIP: "").value }
-        #expect(throws: BookingError.holdNotFound) { try store.confirm(holdToken: "nope", person: mario, slotEnd: 0, now: now, clientIP: "").value }
-        #expect(throws: BookingError.holdNotFound) { try store.releaseHold(token: "nope'; DROP TABLE holds; --", now: now, clientIP: "").value }
+        #expect(throws: BookingError.holdReleased) {
+            try store.confirm(holdToken: released.token, person: mario, slotEnd: 0, now: now + 3, clientIP: "").value
+        }
+        #expect(throws: BookingError.holdNotFound) {
+            try store.confirm(holdToken: "nope", person: mario, slotEnd: 0, now: now, clientIP: "").value
+        }
+        #expect(throws: BookingError.holdNotFound) {
+            try store.releaseHold(token: "nope'; DROP TABLE holds; --", now: now, clientIP: "").value
+        }
     }
 
     @Test func cancellingNeedsTheRightCodiceFiscaleAndFreesTheSlot() throws {
         defer { removeDatabase(path) }
-        let hold = try store.placeHold(slot: slot, capacity: 1, now: now, expiresAt: now + 600, clientIP: "1.1.1.1").value
-        let booking = try store.confirm(holdToken: hold.token, person: mario, slotEnd: slot.start + 1200, now: now, clientIP: "1.1.1.1").value
-        #expect(throws: BookingError.slotFull) { try store.placeHold(slot: slot, capacity: 1, now: now, expiresAt: now + 600, clientIP: "").value }
-        #expect(throws: BookingError.bookingNotFound) { try store.cancel(code: booking.code, codiceFiscale: "VRDGPP80A01H501U", now: now, clientIP: "").value }
-        #expect(throws: BookingError.bookingNotFound) { try store.cancel(code: "ZZZZZZZZ", codiceFiscale: mario.codiceFiscale, now: now, clientIP: "").value }
+        let hold = try store.placeHold(slot: slot, capacity: 1, now: now, expiresAt: now + 600, clientIP: "1.1.1.1")
+            .value
+        let booking = try store.confirm(
+            holdToken: hold.token, person: mario, slotEnd: slot.start + 1200, now: now, clientIP: "1.1.1.1"
+        ).value
+        #expect(throws: BookingError.slotFull) {
+            try store.placeHold(slot: slot, capacity: 1, now: now, expiresAt: now + 600, clientIP: "").value
+        }
+        #expect(throws: BookingError.bookingNotFound) {
+            try store.cancel(code: booking.code, codiceFiscale: "VRDGPP80A01H501U", now: now, clientIP: "").value
+        }
+        #expect(throws: BookingError.bookingNotFound) {
+            try store.cancel(code: "ZZZZZZZZ", codiceFiscale: mario.codiceFiscale, now: now, clientIP: "").value
+        }
         #expect(try store.booking(code: booking.code, codiceFiscale: "VRDGPP80A01H501U") == nil)
-        let cancelled = try store.cancel(code: " \(booking.code.lowercased()) ", codiceFiscale: "rssmra85t10a562s", now: now + 5, clientIP: "").value
+        let cancelled = try store.cancel(
+            code: " \(booking.code.lowercased()) ", codiceFiscale: "rssmra85t10a562s", now: now + 5, clientIP: ""
+        ).value
         #expect(cancelled.state == .cancelledByCitizen)
-        #expect(try store.cancel(code: booking.code, codiceFiscale: mario.codiceFiscale, now: now + 6, clientIP: "").value == cancelled)
+        #expect(
+            try store.cancel(code: booking.code, codiceFiscale: mario.codiceFiscale, now: now + 6, clientIP: "").value
+                == cancelled)
         _ = try store.placeHold(slot: slot, capacity: 1, now: now + 7, expiresAt: now + 600, clientIP: "").value
         let audit = try store.database.read { try $0.scalarInt("SELECT COUNT(*) FROM audit WHERE action = 'cancel'") }
         #expect(audit == 1)
@@ -186,8 +259,13 @@ let now: Int64 = 1_799_000_000
     @Test func aStartedAppointmentCannotBeCancelled() throws {
         defer { removeDatabase(path) }
         let hold = try store.placeHold(slot: slot, capacity: 1, now: now, expiresAt: now + 600, clientIP: "").value
-        let booking = try store.confirm(holdToken: hold.token, person: mario, slotEnd: slot.start + 1200, now: now, clientIP: "").value
-        #expect(throws: BookingError.bookingInPast) { try store.cancel(code: booking.code, codiceFiscale: mario.codiceFiscale, now: slot.start, clientIP: "").value }
+        let booking = try store.confirm(
+            holdToken: hold.token, person: mario, slotEnd: slot.start + 1200, now: now, clientIP: ""
+        ).value
+        #expect(throws: BookingError.bookingInPast) {
+            try store.cancel(code: booking.code, codiceFiscale: mario.codiceFiscale, now: slot.start, clientIP: "")
+                .value
+        }
     }
 
     @Test func thePerPersonCapCountsActiveFutureBookingsOfTheService() throws {
@@ -195,22 +273,32 @@ let now: Int64 = 1_799_000_000
         for offset in 0..<2 {
             let next = SlotRef(serviceID: slot.serviceID, start: slot.start + Int64(offset) * 1200)
             let hold = try store.placeHold(slot: next, capacity: 1, now: now, expiresAt: now + 600, clientIP: "").value
-            _ = try store.confirm(holdToken: hold.token, person: mario, slotEnd: next.start + 1200, now: now, clientIP: "", policy: BookingPolicy(maxActiveBookingsPerPerson: 2)).value
+            _ = try store.confirm(
+                holdToken: hold.token, person: mario, slotEnd: next.start + 1200, now: now, clientIP: "",
+                policy: BookingPolicy(maxActiveBookingsPerPerson: 2)
+            ).value
         }
         let third = SlotRef(serviceID: slot.serviceID, start: slot.start + 7200)
         let hold = try store.placeHold(slot: third, capacity: 1, now: now, expiresAt: now + 600, clientIP: "").value
         #expect(throws: BookingError.personLimitReached) {
-            try store.confirm(holdToken: hold.token, person: mario, slotEnd: third.start + 1200, now: now, clientIP: "", policy: BookingPolicy(maxActiveBookingsPerPerson: 2)).value
+            try store.confirm(
+                holdToken: hold.token, person: mario, slotEnd: third.start + 1200, now: now, clientIP: "",
+                policy: BookingPolicy(maxActiveBookingsPerPerson: 2)
+            ).value
         }
         var luigi = mario
         luigi.codiceFiscale = "VRDGPP80A01H501U"
-        _ = try store.confirm(holdToken: hold.token, person: luigi, slotEnd: third.start + 1200, now: now, clientIP: "", policy: BookingPolicy(maxActiveBookingsPerPerson: 2)).value
+        _ = try store.confirm(
+            holdToken: hold.token, person: luigi, slotEnd: third.start + 1200, now: now, clientIP: "",
+            policy: BookingPolicy(maxActiveBookingsPerPerson: 2)
+        ).value
     }
 
     @Test func occupancyAndExpiredHoldSlots() throws {
         defer { removeDatabase(path) }
         let hold = try store.placeHold(slot: slot, capacity: 3, now: now, expiresAt: now + 600, clientIP: "").value
-        _ = try store.confirm(holdToken: hold.token, person: mario, slotEnd: slot.start + 1200, now: now, clientIP: "").value
+        _ = try store.confirm(holdToken: hold.token, person: mario, slotEnd: slot.start + 1200, now: now, clientIP: "")
+            .value
         _ = try store.placeHold(slot: slot, capacity: 3, now: now, expiresAt: now + 300, clientIP: "").value
         let other = SlotRef(serviceID: "tari", start: slot.start)
         _ = try store.placeHold(slot: other, capacity: 3, now: now, expiresAt: now + 300, clientIP: "").value
@@ -219,7 +307,9 @@ let now: Int64 = 1_799_000_000
         #expect(all["tari"]?[slot.start] == SlotOccupancy(held: 1))
         let one = try store.occupancy(serviceID: "tari", from: slot.start, to: slot.start + 1, now: now)
         #expect(one.keys.sorted() == ["tari"])
-        #expect(try store.occupancy(serviceID: nil, from: slot.start, to: slot.start + 1, now: now + 300)["carta-identita"]?[slot.start]?.held ?? 0 == 0)
+        #expect(
+            try store.occupancy(serviceID: nil, from: slot.start, to: slot.start + 1, now: now + 300)[
+                "carta-identita"]?[slot.start]?.held ?? 0 == 0)
         #expect(Set(try store.slotsOfHoldsExpired(between: now, and: now + 300)) == [slot, other])
         #expect(try store.slotsOfHoldsExpired(between: now + 300, and: now + 900).isEmpty)
     }
@@ -227,7 +317,9 @@ let now: Int64 = 1_799_000_000
     @Test func aConfirmedBookingSurvivesReopeningTheDatabase() throws {
         defer { removeDatabase(path) }
         let hold = try store.placeHold(slot: slot, capacity: 1, now: now, expiresAt: now + 600, clientIP: "").value
-        let booking = try store.confirm(holdToken: hold.token, person: mario, slotEnd: slot.start + 1200, now: now, clientIP: "").value
+        let booking = try store.confirm(
+            holdToken: hold.token, person: mario, slotEnd: slot.start + 1200, now: now, clientIP: ""
+        ).value
         let reopened = BookingStore(database: try Database(path: path))
         #expect(try reopened.booking(code: booking.code, codiceFiscale: mario.codiceFiscale) == booking)
     }

@@ -1,9 +1,10 @@
 import Dispatch
 import Foundation
 import SportelloCore
-import Synchronization
 import SportelloTesting
+import Synchronization
 import Testing
+
 @testable import SportelloStore
 
 @Suite struct DeskBookingsTests {
@@ -20,23 +21,28 @@ import Testing
         DeskInterval(start: nine + fromMinute * 60, end: nine + (fromMinute + minutes) * 60)!
     }
 
-    func hold(_ service: String, _ interval: DeskInterval, on desks: [DeskID]? = nil,
-              at time: Int64 = now) throws -> DeskHold {
-        try self.desks.placeHold(serviceID: service, interval: interval, desks: desks ?? [desk1, desk2], now: time,
-                                 expiresAt: time + 600, clientIP: "10.0.0.1")
+    func hold(
+        _ service: String, _ interval: DeskInterval, on desks: [DeskID]? = nil,
+        at time: Int64 = now
+    ) throws -> DeskHold {
+        try self.desks.placeHold(
+            serviceID: service, interval: interval, desks: desks ?? [desk1, desk2], now: time,
+            expiresAt: time + 600, clientIP: "10.0.0.1")
     }
 
     /// Every live desk row (occupying bookings and live holds) by desk.
     func liveRows(at time: Int64 = now) throws -> [String: [DeskInterval]] {
         try desks.database.read { connection in
             var rows: [String: [DeskInterval]] = [:]
-            try connection.forEach("""
+            try connection.forEach(
+                """
                 SELECT desk, slot_start, slot_end FROM holds
                 WHERE desk IS NOT NULL AND released = 0 AND booking_id IS NULL AND expires_at > ?1
                 UNION ALL
                 SELECT desk, slot_start, slot_end FROM bookings
                 WHERE desk IS NOT NULL AND state IN ('booked', 'done', 'absent')
-                """, .int(time)) { row in
+                """, .int(time)
+            ) { row in
                 if let interval = DeskInterval(start: row.int(1), end: row.int(2)) {
                     rows[row.text(0), default: []].append(interval)
                 }
@@ -63,8 +69,10 @@ import Testing
         #expect(try hold("carta-identita", span(40, 20)).desk == desk1)
         // The hold carries its desk and end; the audit says which desk.
         let stored = try desks.database.read { connection in
-            try connection.first("SELECT desk, slot_end, service_id FROM holds WHERE token = ?",
-                                 .text(second.hold.token)) {
+            try connection.first(
+                "SELECT desk, slot_end, service_id FROM holds WHERE token = ?",
+                .text(second.hold.token)
+            ) {
                 [$0.text(0), String($0.int(1)), $0.text(2)]
             }
         }
@@ -89,13 +97,15 @@ import Testing
         defer { removeDatabase(path) }
         try desks.database.write { connection in
             for (code, desk, state) in [("A", desk1.key, "booked"), ("B", desk2.key, "cancelled_by_citizen")] {
-                try connection.execute("""
+                try connection.execute(
+                    """
                     INSERT INTO bookings (code, service_id, slot_start, slot_end, state, created_at, updated_at, desk)
                     VALUES (?, 'residenza', ?, ?, ?, 0, 0, ?)
                     """, .text(code), .int(nine), .int(nine + 2_400), .text(state), .text(desk))
             }
             // A booking of a service without desks, and a hold on another office's desk of the same name.
-            try connection.execute("""
+            try connection.execute(
+                """
                 INSERT INTO bookings (code, service_id, slot_start, slot_end, state, created_at, updated_at)
                 VALUES ('C', 'tributi', ?, ?, 'booked', 0, 0)
                 """, .int(nine), .int(nine + 2_400))
@@ -160,15 +170,16 @@ import Testing
                 return span(25 - Int64(index * 7) % length, length)
             },
             (0..<16).map { index in [span(0, 40), span(40, 20), span(60, 30), span(90, 20)][index % 4] }
-            .map { DeskInterval(start: $0.start + 4 * 3_600, end: $0.end + 4 * 3_600)! },
+                .map { DeskInterval(start: $0.start + 4 * 3_600, end: $0.end + 4 * 3_600)! },
         ]
         for (wave, expected) in zip(waves, [2, 8]) {
             let outcomes = Mutex<(placed: Int, full: Int, other: [String])>((0, 0, []))
             onThreads(wave.count) { index in
                 let order = index % 2 == 0 ? [desk1, desk2] : [desk2, desk1]
                 do {
-                    _ = try desks.placeHold(serviceID: "service-\(index % 3)", interval: wave[index], desks: order,
-                                            now: now, expiresAt: now + 600, clientIP: "10.0.0.\(index)")
+                    _ = try desks.placeHold(
+                        serviceID: "service-\(index % 3)", interval: wave[index], desks: order,
+                        now: now, expiresAt: now + 600, clientIP: "10.0.0.\(index)")
                     outcomes.withLock { $0.placed += 1 }
                 } catch BookingError.slotFull {
                     outcomes.withLock { $0.full += 1 }

@@ -3,6 +3,7 @@ import Foundation
 import SportelloCore
 import Synchronization
 import Testing
+
 @testable import SportelloStore
 
 /// Starts `count` threads running `body(index)` and waits for all of them.
@@ -10,7 +11,10 @@ private func onThreads(_ count: Int, _ body: @escaping @Sendable (Int) -> Void) 
     let group = DispatchGroup()
     for index in 0..<count {
         group.enter()
-        Thread { body(index); group.leave() }.start()
+        Thread {
+            body(index)
+            group.leave()
+        }.start()
     }
     group.wait()
 }
@@ -47,7 +51,10 @@ private func auditRows(_ database: Database, actor: String) throws -> Int64 {
         let failures = Atomic<Int>(0)
         onThreads(20) { index in
             do {
-                try database.write { try $0.execute("INSERT INTO audit (at, actor, action) VALUES (?, 'writer', 'x')", .int(Int64(index))) }
+                try database.write {
+                    try $0.execute(
+                        "INSERT INTO audit (at, actor, action) VALUES (?, 'writer', 'x')", .int(Int64(index)))
+                }
             } catch {
                 failures.add(1, ordering: .relaxed)
             }
@@ -71,7 +78,9 @@ private func auditRows(_ database: Database, actor: String) throws -> Int64 {
         onThreads(10) { index in
             do {
                 try database.write { connection in
-                    try connection.execute("INSERT INTO audit (at, actor, action) VALUES (?, ?, 'x')", .int(Int64(index)), .text("writer\(index)"))
+                    try connection.execute(
+                        "INSERT INTO audit (at, actor, action) VALUES (?, ?, 'x')", .int(Int64(index)),
+                        .text("writer\(index)"))
                     if index % 3 == 0 { throw Refused() }
                 }
                 outcomes.withLock { $0[index] = true }
@@ -99,7 +108,10 @@ private func auditRows(_ database: Database, actor: String) throws -> Int64 {
         let failed = Atomic<Int>(0)
         onThreads(8) { index in
             do {
-                try database.write { try $0.execute("INSERT INTO audit (at, actor, action) VALUES (?, 'writer', 'x')", .int(Int64(index))) }
+                try database.write {
+                    try $0.execute(
+                        "INSERT INTO audit (at, actor, action) VALUES (?, 'writer', 'x')", .int(Int64(index)))
+                }
                 succeeded.add(1, ordering: .relaxed)
             } catch let error as DatabaseError {
                 if error.message == "injected commit failure" { failed.add(1, ordering: .relaxed) }
@@ -117,7 +129,9 @@ private func auditRows(_ database: Database, actor: String) throws -> Int64 {
         let batchFailures = Atomic<Int>(0)
         onThreads(6) { index in
             do {
-                try database.write { try $0.execute("INSERT INTO audit (at, actor, action) VALUES (?, 'late', 'x')", .int(Int64(index))) }
+                try database.write {
+                    try $0.execute("INSERT INTO audit (at, actor, action) VALUES (?, 'late', 'x')", .int(Int64(index)))
+                }
             } catch let error as DatabaseError where error.message == "injected commit failure" {
                 batchFailures.add(1, ordering: .relaxed)
             } catch {}
@@ -160,10 +174,17 @@ private func auditRows(_ database: Database, actor: String) throws -> Int64 {
         let unexpected = Mutex<[String]>([])
         onThreads(60) { index in
             let slot = slots[index % slots.count]
-            let person = PersonDetails(givenName: "A", familyName: "B", codiceFiscale: "RSSMRA85T10A562S", email: "a@b.it", phone: "3331234567")
+            let person = PersonDetails(
+                givenName: "A", familyName: "B", codiceFiscale: "RSSMRA85T10A562S", email: "a@b.it", phone: "3331234567"
+            )
             do {
-                let hold = try store.placeHold(slot: slot, capacity: 3, now: now, expiresAt: now + 600, clientIP: "10.0.0.\(index)").value
-                let booking = try store.confirm(holdToken: hold.token, person: person, slotEnd: slot.start + 1_200, now: now + 1, clientIP: "10.0.0.\(index)").value
+                let hold = try store.placeHold(
+                    slot: slot, capacity: 3, now: now, expiresAt: now + 600, clientIP: "10.0.0.\(index)"
+                ).value
+                let booking = try store.confirm(
+                    holdToken: hold.token, person: person, slotEnd: slot.start + 1_200, now: now + 1,
+                    clientIP: "10.0.0.\(index)"
+                ).value
                 booked.withLock { $0.append(booking.code) }
             } catch BookingError.slotFull {
             } catch {
@@ -175,10 +196,15 @@ private func auditRows(_ database: Database, actor: String) throws -> Int64 {
         #expect(codes.count == 15)
         let reopened = try Database(path: path)
         for slot in slots {
-            #expect(try reopened.read { try $0.scalarInt("SELECT COUNT(*) FROM bookings WHERE slot_start = ?", .int(slot.start)) } == 3)
+            #expect(
+                try reopened.read {
+                    try $0.scalarInt("SELECT COUNT(*) FROM bookings WHERE slot_start = ?", .int(slot.start))
+                } == 3)
         }
         for code in codes {
-            #expect(try reopened.read { try $0.scalarInt("SELECT COUNT(*) FROM bookings WHERE code = ?", .text(code)) } == 1)
+            #expect(
+                try reopened.read { try $0.scalarInt("SELECT COUNT(*) FROM bookings WHERE code = ?", .text(code)) } == 1
+            )
         }
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import SportelloCore
 import Testing
+
 @testable import SportelloStore
 
 /// The Store's part of the domain rules: it fetches the facts, Core decides (docs/ARCHITECTURE.md §3). The
@@ -18,13 +19,18 @@ import Testing
     }
 
     /// A booking at `at`, made ten days before it.
-    func book(_ store: BookingStore, at: Int64, person: PersonDetails = mario, proof: BookingProof = .none,
-              policy: NoShowPolicy? = nil, now: Int64? = nil) throws -> Booking {
+    func book(
+        _ store: BookingStore, at: Int64, person: PersonDetails = mario, proof: BookingProof = .none,
+        policy: NoShowPolicy? = nil, now: Int64? = nil
+    ) throws -> Booking {
         let madeAt = now ?? at - 10 * day
-        let hold = try store.placeHold(slot: SlotRef(serviceID: "anagrafe", start: at), capacity: 5, now: madeAt,
-                                       expiresAt: madeAt + 600, clientIP: "t")
-        return try store.confirm(holdToken: hold.value.token, person: person, slotEnd: at + 1_200, now: madeAt,
-                                 clientIP: "t", policy: BookingPolicy(noShow: policy), proof: proof).value
+        let hold = try store.placeHold(
+            slot: SlotRef(serviceID: "anagrafe", start: at), capacity: 5, now: madeAt,
+            expiresAt: madeAt + 600, clientIP: "t")
+        return try store.confirm(
+            holdToken: hold.value.token, person: person, slotEnd: at + 1_200, now: madeAt,
+            clientIP: "t", policy: BookingPolicy(noShow: policy), proof: proof
+        ).value
     }
 
     func missed(_ store: BookingStore, at: Int64, person: PersonDetails = mario, outcome: Outcome = .absent) throws {
@@ -34,7 +40,8 @@ import Testing
 
     @Test func absencesBarAsTheCoreRuleSaysAndAttendedAppointmentsDoNot() throws {
         try withStore { _, store in
-            let first = start, second = start + 20 * day
+            let first = start
+            let second = start + 20 * day
             try missed(store, at: first)
             try missed(store, at: start + 10 * day, outcome: .done)
             let now = second + day
@@ -56,8 +63,9 @@ import Testing
 
     @Test func absencesOfBookingsPresentedForOthersBarThePresenterAndAStrangersDoNotBarTheCertifiedPerson() throws {
         try withStore { _, store in
-            var forChild = PersonDetails(givenName: "Lia", familyName: "Rossi", codiceFiscale: "RSSLIA15A41H501X",
-                                         email: "", phone: "")
+            var forChild = PersonDetails(
+                givenName: "Lia", familyName: "Rossi", codiceFiscale: "RSSLIA15A41H501X",
+                email: "", phone: "")
             forChild.presenterCodiceFiscale = mario.codiceFiscale
             forChild.presenterName = "Mario Rossi"
             try missed(store, at: start, person: forChild)
@@ -86,10 +94,12 @@ import Testing
         try withStore { database, store in
             let plan = try database.read { connection in
                 var lines: [String] = []
-                try connection.forEach("""
+                try connection.forEach(
+                    """
                     EXPLAIN QUERY PLAN SELECT COUNT(*) FROM bookings WHERE service_id = ?1 AND slot_start = ?2
                       AND state IN \(BookingState.occupyingSQLList)
-                    """, .text("anagrafe"), .int(start)) { lines.append($0.text(3)) }
+                    """, .text("anagrafe"), .int(start)
+                ) { lines.append($0.text(3)) }
                 return lines.joined(separator: "\n")
             }
             #expect(plan.contains("bookings_occupying"), "\(plan)")
@@ -102,26 +112,32 @@ import Testing
                 case .booked: break
                 case .done, .absent:
                     let outcome: Outcome = state == .done ? .done : .absent
-                    _ = try store.recordOutcome(code: booking.code, outcome: outcome, now: at + 60, actor: "op", address: "t")
+                    _ = try store.recordOutcome(
+                        code: booking.code, outcome: outcome, now: at + 60, actor: "op", address: "t")
                 case .cancelledByCitizen:
-                    _ = try store.cancel(code: booking.code, codiceFiscale: mario.codiceFiscale, now: at - day,
-                                         clientIP: "t")
+                    _ = try store.cancel(
+                        code: booking.code, codiceFiscale: mario.codiceFiscale, now: at - day,
+                        clientIP: "t")
                 case .cancelledByOperator:
-                    _ = try store.cancelByOperator(code: booking.code, reason: "r", keepClosed: false, now: at - day,
-                                                   actor: "op", address: "t")
+                    _ = try store.cancelByOperator(
+                        code: booking.code, reason: "r", keepClosed: false, now: at - day,
+                        actor: "op", address: "t")
                 }
                 booked[at] = state
             }
-            let occupancy = try store.occupancy(serviceID: "anagrafe", from: start, to: start + day,
-                                                now: start - 20 * day)["anagrafe"] ?? [:]
+            let occupancy =
+                try store.occupancy(
+                    serviceID: "anagrafe", from: start, to: start + day,
+                    now: start - 20 * day)["anagrafe"] ?? [:]
             for (at, state) in booked {
                 #expect((occupancy[at]?.booked ?? 0) == (state.occupiesSlot ? 1 : 0), "\(state)")
             }
             // The active-booking condition, at instants before, at and after each start.
             for now in booked.keys.flatMap({ [$0 - 1, $0, $0 + 1] }) {
                 let counted = try database.read { connection in
-                    try connection.scalarInt("SELECT COUNT(*) FROM bookings WHERE \(BookingState.sqlActive(at: "?1"))",
-                                             .int(now))
+                    try connection.scalarInt(
+                        "SELECT COUNT(*) FROM bookings WHERE \(BookingState.sqlActive(at: "?1"))",
+                        .int(now))
                 }
                 let expected = booked.filter { $0.value.isActive(slotStart: $0.key, at: now) }.count
                 #expect(counted == Int64(expected), "at \(now)")
@@ -146,34 +162,40 @@ import Testing
                         let slot = SlotRef(serviceID: "anagrafe", start: start + 86_400 + Int64(cases.count) * 1_200)
                         let expiresAt = now + offset
                         try database.write { connection in
-                            try connection.execute("""
+                            try connection.execute(
+                                """
                                 INSERT INTO holds (token, service_id, slot_start, created_at, expires_at, released)
                                 VALUES (?, ?, ?, ?, ?, ?)
                                 """, .text(Tokens.hex128()), .text(slot.serviceID), .int(slot.start), .int(now - 600),
                                 .int(expiresAt), .int(released ? 1 : 0))
                             if confirmed {
-                                try connection.execute("""
+                                try connection.execute(
+                                    """
                                     INSERT INTO bookings
                                         (code, service_id, slot_start, slot_end, state, created_at, updated_at)
                                     VALUES (?, ?, ?, ?, 'cancelled_by_citizen', ?, ?)
                                     """, .text(Tokens.bookingCode()), .text(slot.serviceID), .int(slot.start),
                                     .int(slot.start + 1_200), .int(now), .int(now))
-                                try connection.execute("UPDATE holds SET booking_id = ? WHERE slot_start = ?",
-                                                       .int(connection.lastInsertRowID), .int(slot.start))
+                                try connection.execute(
+                                    "UPDATE holds SET booking_id = ? WHERE slot_start = ?",
+                                    .int(connection.lastInsertRowID), .int(slot.start))
                             }
                         }
                         cases.append(Case(slot: slot, released: released, confirmed: confirmed, expiresAt: expiresAt))
                     }
                 }
             }
-            let occupancy = try store.occupancy(serviceID: nil, from: start, to: start + 2 * 86_400,
-                                                now: now)["anagrafe"] ?? [:]
+            let occupancy =
+                try store.occupancy(
+                    serviceID: nil, from: start, to: start + 2 * 86_400,
+                    now: now)["anagrafe"] ?? [:]
             let ranOut = Set(try store.slotsOfHoldsExpired(between: now - 1, and: now))
             for item in cases {
                 let live = item.isLive(at: now)
                 #expect((occupancy[item.slot.start]?.held ?? 0) == (live ? 1 : 0), "\(item)")
-                let expired = HoldLiveness.ranOut(released: item.released, confirmed: item.confirmed,
-                                                  expiresAt: item.expiresAt, between: now - 1, and: now)
+                let expired = HoldLiveness.ranOut(
+                    released: item.released, confirmed: item.confirmed,
+                    expiresAt: item.expiresAt, between: now - 1, and: now)
                 #expect(ranOut.contains(item.slot) == expired, "\(item)")
                 let hold = try database.read { connection in
                     try connection.first("SELECT token FROM holds WHERE slot_start = ?", .int(item.slot.start)) {

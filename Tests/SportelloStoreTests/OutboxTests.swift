@@ -3,6 +3,7 @@ import Foundation
 import SportelloCore
 import Synchronization
 import Testing
+
 @testable import SportelloStore
 
 /// The transactional outbox on a database of its own: queued with the change, claimed under a lease,
@@ -17,11 +18,14 @@ import Testing
         try body(database, Outbox(database: database))
     }
 
-    func queue(_ database: Database, kind: NotificationKind = .confirmed, recipient: String = "anna@example.it", at now: Int64,
-               dedupeKey: String? = nil, payload: [String: String] = [:]) throws {
+    func queue(
+        _ database: Database, kind: NotificationKind = .confirmed, recipient: String = "anna@example.it", at now: Int64,
+        dedupeKey: String? = nil, payload: [String: String] = [:]
+    ) throws {
         _ = try database.write {
-            try Outbox.enqueue($0, kind: kind, channel: .email, recipient: recipient, bookingID: nil, language: "it",
-                               payload: payload, at: now, dedupeKey: dedupeKey)
+            try Outbox.enqueue(
+                $0, kind: kind, channel: .email, recipient: recipient, bookingID: nil, language: "it",
+                payload: payload, at: now, dedupeKey: dedupeKey)
         }
     }
 
@@ -30,8 +34,9 @@ import Testing
             struct Refused: Error {}
             #expect(throws: Refused.self) {
                 try database.write { connection in
-                    try Outbox.enqueue(connection, kind: .confirmed, channel: .email, recipient: "anna@example.it",
-                                       bookingID: nil, language: "it", at: start)
+                    try Outbox.enqueue(
+                        connection, kind: .confirmed, channel: .email, recipient: "anna@example.it",
+                        bookingID: nil, language: "it", at: start)
                     throw Refused()
                 }
             }
@@ -102,14 +107,16 @@ import Testing
     }
 
     @Test func failuresBackOffExponentiallyUpToSixHoursThenTheMessageDies() throws {
-        #expect((1...12).map { Outbox.retryDelay(afterAttempt: $0) }
+        #expect(
+            (1...12).map { Outbox.retryDelay(afterAttempt: $0) }
                 == [60, 120, 240, 480, 960, 1_920, 3_840, 7_680, 15_360, 21_600, 21_600, 21_600])
         #expect(Outbox.retryDelay(afterAttempt: 0) == 60 && Outbox.retryDelay(afterAttempt: 1_000) == 21_600)
         try withOutbox { database, outbox in
             try queue(database, kind: .credentials, at: start, payload: ["password": "s3cretPassw0rd"])
             var now = start
             for attempt in 1...4 {
-                let message = try #require(try outbox.claimDue(now: now, lease: 60, worker: 1, limit: 1).first, "attempt \(attempt)")
+                let message = try #require(
+                    try outbox.claimDue(now: now, lease: 60, worker: 1, limit: 1).first, "attempt \(attempt)")
                 #expect(message.attempts == attempt - 1)
                 let dead = try outbox.markFailed(id: message.id, now: now, error: "exit status 75", maxAttempts: 4)
                 #expect(dead == (attempt == 4))
@@ -135,7 +142,8 @@ import Testing
             let claimed = Mutex<[Int64]>([])
             DispatchQueue.concurrentPerform(iterations: 6) { worker in
                 while let batch = try? outbox.claimDue(now: start, lease: 300, worker: Int32(worker), limit: 3),
-                      !batch.isEmpty {
+                    !batch.isEmpty
+                {
                     for message in batch { try? outbox.markSent(id: message.id, now: start + 1) }
                     claimed.withLock { $0 += batch.map(\.id) }
                 }
@@ -151,25 +159,30 @@ import Testing
             let store = BookingStore(database: database)
             let hour: Int64 = 3_600
             func book(_ start: Int64, madeAt: Int64, person: PersonDetails = mario) throws -> Booking {
-                let hold = try store.placeHold(slot: SlotRef(serviceID: "anagrafe", start: start), capacity: 5,
-                                               now: madeAt, expiresAt: madeAt + 600, clientIP: "t")
-                return try store.confirm(holdToken: hold.value.token, person: person, slotEnd: start + 1_200,
-                                         now: madeAt, clientIP: "t").value
+                let hold = try store.placeHold(
+                    slot: SlotRef(serviceID: "anagrafe", start: start), capacity: 5,
+                    now: madeAt, expiresAt: madeAt + 600, clientIP: "t")
+                return try store.confirm(
+                    holdToken: hold.value.token, person: person, slotEnd: start + 1_200,
+                    now: madeAt, clientIP: "t"
+                ).value
             }
             let now = start
             let tomorrow = try book(now + 20 * hour, madeAt: now - 72 * hour)
-            _ = try book(now + 30 * hour, madeAt: now - 72 * hour)                 // beyond the 24 hours
-            _ = try book(now + 10 * hour, madeAt: now - 1 * hour)                  // made inside the window: none
+            _ = try book(now + 30 * hour, madeAt: now - 72 * hour)  // beyond the 24 hours
+            _ = try book(now + 10 * hour, madeAt: now - 1 * hour)  // made inside the window: none
             let cancelled = try book(now + 5 * hour, madeAt: now - 72 * hour)
-            _ = try store.cancel(code: cancelled.code, codiceFiscale: mario.codiceFiscale, now: now - hour,
-                                 clientIP: "t")
+            _ = try store.cancel(
+                code: cancelled.code, codiceFiscale: mario.codiceFiscale, now: now - hour,
+                clientIP: "t")
             var noPhone = mario
             noPhone.phone = ""
             let mailOnly = try book(now + 2 * hour, madeAt: now - 72 * hour, person: noPhone)
             #expect(try outbox.queueReminders(now: now, hoursBefore: 24, email: true, sms: true) == 3)
             #expect(try outbox.queueReminders(now: now + hour, hoursBefore: 24, email: true, sms: true) == 0)
             let reminders = try outbox.list().filter { $0.kind == .reminder }
-            #expect(Set(reminders.map { "\($0.bookingID ?? 0):\($0.channel)" })
+            #expect(
+                Set(reminders.map { "\($0.bookingID ?? 0):\($0.channel)" })
                     == ["\(tomorrow.id):email", "\(tomorrow.id):sms", "\(mailOnly.id):email"])
         }
     }

@@ -1,6 +1,7 @@
 import Foundation
 import SportelloCore
 import Testing
+
 @testable import SportelloStore
 
 /// Kinds and channels are stored as their raw values; a value no version writes is an error reported, never a
@@ -16,7 +17,8 @@ import Testing
 
     func insertRow(_ outbox: Outbox, kind: String, channel: String, payload: String = "{}") throws {
         try outbox.database.write { connection in
-            try connection.execute("""
+            try connection.execute(
+                """
                 INSERT INTO outbox (kind, channel, recipient, payload, created_at, next_attempt_at, language)
                 VALUES (?, ?, 'anna@example.it', ?, ?, ?, 'it')
                 """, .text(kind), .text(channel), .text(payload), .int(now), .int(now))
@@ -28,8 +30,9 @@ import Testing
             for kind in NotificationKind.allCases {
                 for channel in NotificationChannel.allCases {
                     _ = try outbox.database.write { connection in
-                        try Outbox.enqueue(connection, kind: kind, channel: channel, recipient: "anna@example.it",
-                                           bookingID: nil, language: "it", at: now)
+                        try Outbox.enqueue(
+                            connection, kind: kind, channel: channel, recipient: "anna@example.it",
+                            bookingID: nil, language: "it", at: now)
                     }
                 }
             }
@@ -62,16 +65,18 @@ import Testing
         try withOutbox { outbox in
             try insertRow(outbox, kind: "bogus", channel: "email")
             _ = try outbox.database.write { connection in
-                try Outbox.enqueue(connection, kind: .confirmed, channel: .email, recipient: "anna@example.it",
-                                   bookingID: nil, language: "it", at: now)
+                try Outbox.enqueue(
+                    connection, kind: .confirmed, channel: .email, recipient: "anna@example.it",
+                    bookingID: nil, language: "it", at: now)
             }
             let claimed = try outbox.claimDue(now: now, lease: 60, worker: 1, limit: 10)
             #expect(claimed.map(\.kind) == [.confirmed])
-            let (dead, reason) = try outbox.database.read { connection in
-                try connection.first("SELECT dead, last_error FROM outbox WHERE kind = 'bogus'") {
-                    ($0.int(0), $0.optionalText(1) ?? "")
-                }
-            } ?? (0, "")
+            let (dead, reason) =
+                try outbox.database.read { connection in
+                    try connection.first("SELECT dead, last_error FROM outbox WHERE kind = 'bogus'") {
+                        ($0.int(0), $0.optionalText(1) ?? "")
+                    }
+                } ?? (0, "")
             #expect(dead == 1 && reason.contains("unknown kind \"bogus\""), "\(reason)")
             #expect(try outbox.state(now: now).dead == 1)
         }

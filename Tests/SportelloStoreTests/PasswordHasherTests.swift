@@ -1,4 +1,5 @@
 import Testing
+
 @testable import SportelloStore
 
 @Suite struct PasswordHasherTests {
@@ -19,7 +20,9 @@ import Testing
         #expect(PasswordHasher.verify("perché-è-così", hash: hash))
         #expect(!PasswordHasher.verify("perche-e-cosi", hash: hash))
         #expect(throws: PasswordHasher.Failure.unsupportedPassword) { try PasswordHasher.hash("a\u{0}b") }
-        #expect(throws: PasswordHasher.Failure.unsupportedPassword) { try PasswordHasher.hash(String(repeating: "x", count: 600)) }
+        #expect(throws: PasswordHasher.Failure.unsupportedPassword) {
+            try PasswordHasher.hash(String(repeating: "x", count: 600))
+        }
         #expect(!PasswordHasher.verify("a\u{0}b", hash: hash))
         #expect(!PasswordHasher.verify("x", hash: ""))
         #expect(!PasswordHasher.verify("x", hash: "*0"))
