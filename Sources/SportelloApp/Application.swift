@@ -132,7 +132,7 @@ public final class Application: HTTPResponder, EndpointController, Sendable {
             store: store, operators: operators, loginLimiter: loginLimiter, afterCommit: afterCommit,
             answers: answers, clock: clock)
         healthCheck = HealthController(
-            database: store.database, publishing: queue.health, answers: answers, clock: clock)
+            database: store.database, publishing: queue.health, uploader: uploader, answers: answers, clock: clock)
         ticker.onTick { [weak self] in self?.tick() }
     }
 

@@ -2,20 +2,25 @@ import SportelloCore
 import SportelloHTTP
 import SportelloStore
 
-/// `GET /api/health` (`EndpointRoute.health`): the database, the publisher and the outbox at a glance.
+/// `GET /api/health` (`EndpointRoute.health`): the database, the publisher, the outbox and (with `publish.s3`)
+/// the copy to object storage at a glance.
 final class HealthController: EndpointController, Sendable {
     let database: Database
     /// The publisher's last passes (`PublishQueue.health`).
     let publishing: PublisherHealth
+    /// The copy of the pages to object storage, when `publish.s3` is set.
+    let uploader: ObjectStorageUploader?
     let answers: EndpointAnswers
     let clock: @Sendable () -> Int64
 
     init(
-        database: Database, publishing: PublisherHealth, answers: EndpointAnswers,
+        database: Database, publishing: PublisherHealth, uploader: ObjectStorageUploader? = nil,
+        answers: EndpointAnswers,
         clock: @escaping @Sendable () -> Int64
     ) {
         self.database = database
         self.publishing = publishing
+        self.uploader = uploader
         self.answers = answers
         self.clock = clock
     }
@@ -52,11 +57,26 @@ final class HealthController: EndpointController, Sendable {
         } else {
             degraded.append("outbox")
         }
-        let body: [String: Any] = [
+        var objectStorage: [String: Any]?
+        if let uploading = uploader?.snapshot {
+            var uploaderState: [String: Any] = [
+                "ok": !uploading.failing, "pending": uploading.pending,
+                "uploaded": uploading.uploaded, "deleted": uploading.deleted,
+            ]
+            if let last = uploading.lastSuccess { uploaderState["lastSuccess"] = last }
+            if uploading.failing {
+                uploaderState["error"] = uploading.lastError ?? ""
+                uploaderState["lastFailure"] = uploading.lastFailure ?? 0
+                degraded.append("objectStorage")
+            }
+            objectStorage = uploaderState
+        }
+        var body: [String: Any] = [
             "status": degraded.isEmpty ? "ok" : "degraded", "degraded": degraded, "version": sportelloVersion,
             "time": now,
             "database": database, "publisher": publisherState, "outbox": outboxState,
         ]
+        if let objectStorage { body["objectStorage"] = objectStorage }
         return json(degraded.isEmpty ? 200 : 503, body)
     }
 }
