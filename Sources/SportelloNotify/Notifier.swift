@@ -7,14 +7,6 @@ import SportelloStore
 import Glibc
 #endif
 
-public struct DeliveryReport: Sendable, Equatable {
-    public var delivered = 0
-    public var failed = 0
-    public var dead = 0
-    public var remindersQueued = 0
-    public var recovered = 0
-}
-
 /// Delivers the outbox: finishes what a dead worker left, queues the day-before reminders, then claims and
 /// delivers every due message, one at a time. Used by the worker inside `serve` and by `sportello deliver`.
 public struct Notifier: Sendable {

@@ -1,0 +1,20 @@
+import Foundation
+
+/// How citizens are told: mail through the sendmail interface, SMS through any gateway command.
+public struct NotificationSettings: Sendable, Equatable {
+    /// The no-reply sender.
+    public var from: String = "noreply@example.invalid"
+    public var fromName: String?
+    public var email = true
+    /// Run as `<sendmailPath> -t -i` with the message on standard input (sendmail, msmtp, Postfix, Exim…).
+    public var sendmailPath = "/usr/sbin/sendmail"
+    public var sms = false
+    /// Run as `<command…> <mobile number>` with the text on standard input.
+    public var smsCommand: [String] = []
+    /// The reminder goes this many hours before the appointment; 0 = no reminders.
+    public var reminderHoursBefore = 24
+    /// Attempts before a message is given up (dead-lettered).
+    public var maxAttempts = 8
+
+    public init() {}
+}
