@@ -5,6 +5,7 @@ public struct BookingPolicy: Sendable, Equatable {
     public var maxActiveBookingsPerPerson: Int?
     /// Repeated no-shows keep a person from booking for a while; nil = no such rule.
     public var noShow: NoShowPolicy?
+    /// Which channels the confirmation or cancellation messages go out on, and their limits.
     public var messages: MessagePolicy
 
     /// The defaults are no rule and no message (what a bare store test wants); a comune's policy comes from

@@ -1,7 +1,10 @@
 import Foundation
 
+/// The `booking` section of the configuration: how holds, accounts, limits and proxies work for every service.
 public struct BookingSettings: Sendable {
+    /// How long a slot stays held for a citizen filling in the form before it goes back on offer.
     public var holdMinutes: Int = 10
+    /// How many weeks ahead the site publishes week pages for each service.
     public var weeksPublished: Int = 13
     /// CUPweb style (an account is needed to book) or the portal's manual anagrafica.
     public var requireAccount: Bool = false
@@ -13,6 +16,7 @@ public struct BookingSettings: Sendable {
     public var trustedProxies: [String] = ["127.0.0.1", "::1"] {
         didSet { trustedProxyRanges = trustedProxies.compactMap(AddressRange.init(parsing:)) }
     }
+    /// `trustedProxies` parsed once, so that each request's check does not re-parse them.
     public private(set) var trustedProxyRanges: [AddressRange] = ["127.0.0.1", "::1"].compactMap(
         AddressRange.init(parsing:))
 

@@ -1,4 +1,4 @@
-/// The lifecycle of a booking as the office records it (cupweb-tabella-prenotazione.txt, "Stato dello slot").
+/// The lifecycle of a booking as the office records it.
 /// A hold is not a booking: it lives in its own table and either becomes a booking or expires.
 public enum BookingState: String, CaseIterable, Sendable, Codable {
     case booked

@@ -16,6 +16,7 @@ public enum CodiceFiscaleError: Error, Equatable, Sendable {
     /// The 16th character does not match the check character computed from the first 15.
     case wrongCheckCharacter
 
+    /// The stable i18n key of this error ("cf.length", …), what the form shows next to the field.
     public var code: String {
         switch self {
         case .empty: return "cf.empty"

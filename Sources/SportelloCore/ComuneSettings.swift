@@ -1,18 +1,27 @@
 import Foundation
 
+/// The `comune` section of the configuration: who runs the site, where it lives, how citizens reach the office.
 public struct ComuneSettings: Sendable {
+    /// The comune's name as pages and messages show it ("Comune di …").
     public var name: String
     /// Origin and path prefix of the public site, e.g. "https://prenota.comune.example.it". No trailing slash.
     public var baseURL: String
     /// The first is the site's main language (served at the root), the others under "/<lang>/".
     public var languages: [String]
+    /// Always "Europe/Rome": the loader refuses any other, since slots are computed in Italian civil time.
     public var timeZone: String
+    /// Contacts shown on every page and in messages, so a citizen who cannot book online knows whom to call.
     public var tollFreeNumber: String?
+    /// The office's phone number; nil = not shown.
     public var phone: String?
+    /// The office's email address for questions; nil = not shown.
     public var email: String?
+    /// The comune's own website, linked from the pages; nil = no link.
     public var website: String?
+    /// The local holiday every office of the comune closes for; nil = none configured.
     public var patronSaint: PatronSaint?
 
+    /// The site's main language, served at the root (Italian when none is listed).
     public var language: String { languages.first ?? "it" }
     /// Origin ("scheme://host[:port]") of `baseURL`, compared with the Origin header of POSTs.
     public var origin: String {

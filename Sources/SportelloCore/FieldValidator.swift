@@ -6,9 +6,13 @@ import Foundation
 public enum FieldValidator {
     private typealias Code = FieldError.Code
 
+    /// Longest given or family name accepted, in user-perceived characters.
     public static let nameMaxLength = 60
+    /// Longest notes accepted when the service sets no limit of its own.
     public static let notesDefaultMaxLength = 500
+    /// Longest email address accepted (the SMTP path limit, RFC 5321).
     public static let emailMaxLength = 254
+    /// Longest part before the "@" (RFC 5321).
     public static let emailLocalMaxLength = 64
 
     // MARK: Names

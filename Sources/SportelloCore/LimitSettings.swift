@@ -6,15 +6,21 @@ import Foundation
 public struct LimitSettings: Sendable, Equatable {
     /// Live holds one address may have at once. A browser's new hold also gives back its previous one.
     public var holdsPerClient = 2
+    /// Bookings confirmed from one address per day.
     public var bookingsPerAddressPerDay = 10
     /// Four: a parent booking identity cards for the family from one mailbox.
     public var bookingsPerContactPerDay = 4
+    /// Accounts registered from one address per day.
     public var registrationsPerAddressPerDay = 5
+    /// Accounts registered with one email address or mobile number per day.
     public var registrationsPerContactPerDay = 2
+    /// Credential resets asked for from one address per day.
     public var credentialResetsPerAddressPerDay = 5
+    /// Credential resets sent to one email address or mobile number per day.
     public var credentialResetsPerContactPerDay = 3
     /// Messages queued for one recipient per day, whatever caused them.
     public var mailPerRecipientPerDay = 10
+    /// SMS queued for one mobile number per day, whatever caused them (SMS cost the comune money).
     public var smsPerRecipientPerDay = 5
     /// Country calling codes SMS may go to; for Italy ("39") only mobile numbers (+39 3…).
     public var smsCountryCodes: [String] = ["39"]
@@ -22,6 +28,7 @@ public struct LimitSettings: Sendable, Equatable {
     /// nil = off: past a budget, the client waits until it opens again.
     public var proofOfWork: ProofOfWorkSettings?
 
+    /// The defaults above: caps suited to one comune's citizens.
     public init() {}
 
     /// Every cap off: for benchmarks and tests whose clients all come from one address.

@@ -42,6 +42,7 @@ public struct Service: Sendable {
     /// Length of one appointment and distance between offered starts, for a desk service (both `slotMinutes`
     /// unless configured).
     public let appointmentMinutes: Int
+    /// Minutes from one offered start to the next (see `appointmentMinutes`).
     public let stepMinutes: Int
 
     init(definition: ServiceDefinition, ancestorIDs: [String], closures: [Closure], patronSaint: PatronSaint?) {

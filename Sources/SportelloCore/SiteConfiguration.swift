@@ -48,6 +48,7 @@ extension SiteConfiguration {
         return try parse(data)
     }
 
+    /// Parses and validates configuration text (as `load(path:)` does after reading the file); errors name the path.
     public static func parse(_ data: Data) throws(ConfigurationError) -> SiteConfiguration {
         let json: JSONValue
         do { json = try JSONValue.parse(data) } catch {

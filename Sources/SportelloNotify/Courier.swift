@@ -26,16 +26,19 @@ import Glibc
 /// knows whether it accepted the message: counted as a failed attempt and retried, and the stable Message-ID
 /// lets the mail system or the reader recognise the copy); free with neither means never handed over.
 public struct Courier: Sendable {
+    /// The folder holding each hand-over's lock, "started" mark and status (no trailing slash).
     public let spool: String
     /// Longest a worker waits for a program. One still running then is left to finish (never stopped, never
     /// started twice): the message stays in flight until its status is recorded.
     public let timeout: TimeInterval
 
+    /// A courier keeping its evidence under `spool`, waiting at most `timeout` seconds for a program.
     public init(spool: String, timeout: TimeInterval = 60) {
         self.spool = spool.hasSuffix("/") ? String(spool.dropLast()) : spool
         self.timeout = timeout
     }
 
+    /// What the spool says became of a message handed over (or not) before.
     public enum Outcome: Equatable, Sendable {
         case delivered
         case failed(String)

@@ -5,9 +5,12 @@ import SportelloCore
 /// live under "/<lang>/". Week pages are files named by ISO week ("2026-W48.html") next to their service's
 /// page, so addresses are stable and short and a full build creates one folder per service, not per week.
 public struct SiteLayout: Sendable {
+    /// Path prefix of the site on its host ("" at the root), put in front of every URL.
     public let basePath: String
+    /// The language served at the root; the others live under "/<lang>/".
     public let mainLanguage: String
 
+    /// A layout for a site under `basePath` whose root pages are in `mainLanguage`.
     public init(basePath: String, mainLanguage: String) {
         self.basePath = basePath
         self.mainLanguage = mainLanguage
@@ -48,6 +51,7 @@ public struct SiteLayout: Sendable {
         return "\(basePath)/\(folder(page, language: language))\(name == "index.html" ? "" : name)"
     }
 
+    /// URL of a shared file (style sheet, script, icon) under "assets/", the same for every language.
     public func asset(_ name: String) -> String { "\(basePath)/assets/\(name)" }
 
     /// The endpoint's root ("/api" below the base path): every `EndpointRoute` lives under it.
@@ -66,6 +70,7 @@ public struct SiteLayout: Sendable {
         return EndpointRoute(rawValue: String(path.dropFirst(prefix.count)))
     }
 
+    /// The ISO week name of the week starting on `monday` ("2026-W48"), which names its page.
     public static func weekName(_ monday: CivilDate) -> String {
         let week = monday.isoWeek
         return "\(week.year)-W\(week.week < 10 ? "0" : "")\(week.week)"

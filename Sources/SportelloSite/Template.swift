@@ -11,9 +11,11 @@ public struct Template: Sendable {
         case partial(String, line: Int, column: Int)
     }
 
+    /// The template's name in its library ("week", "partials/steps"), used in error messages.
     public let name: String
     let nodes: [Node]
 
+    /// Parses `source`; a malformed template is a `TemplateError` naming the line and column.
     public init(name: String, source: String) throws(TemplateError) {
         self.name = name
         var parser = Parser(name: name, bytes: Array(source.utf8))

@@ -10,12 +10,15 @@ public struct TemplateFields: Sendable, Equatable, Sequence, ExpressibleByDictio
 
     static let indexThreshold = 12
 
+    /// No fields.
     public init() {}
 
+    /// The pairs in order; a repeated name keeps its first place and its last value.
     public init(_ pairs: some Sequence<(String, TemplateValue)>) {
         for (name, value) in pairs { self[name] = value }
     }
 
+    /// Fields written as a literal, in the order written.
     public init(dictionaryLiteral elements: (String, TemplateValue)...) { self.init(elements) }
 
     /// Fields from parallel arrays of distinct names and their values: many objects of one shape can share
@@ -27,7 +30,9 @@ public struct TemplateFields: Sendable, Equatable, Sequence, ExpressibleByDictio
         if names.count > Self.indexThreshold { rebuildIndex() }
     }
 
+    /// How many fields there are.
     public var count: Int { names.count }
+    /// Whether there are no fields (a section over an empty object renders nothing).
     public var isEmpty: Bool { names.isEmpty }
 
     private func position(of name: String) -> Int? {
@@ -39,6 +44,7 @@ public struct TemplateFields: Sendable, Equatable, Sequence, ExpressibleByDictio
         return nil
     }
 
+    /// The value named `name`; setting nil removes the field, setting a new name appends it.
     public subscript(_ name: String) -> TemplateValue? {
         get { position(of: name).map { values[$0] } }
         set {
@@ -69,6 +75,7 @@ public struct TemplateFields: Sendable, Equatable, Sequence, ExpressibleByDictio
         index = positions
     }
 
+    /// The fields in the order they were added.
     public func makeIterator() -> some IteratorProtocol<(key: String, value: TemplateValue)> {
         zip(names, values).lazy.map { (key: $0, value: $1) }.makeIterator()
     }

@@ -8,8 +8,10 @@ public struct TemplateLibrary: Sendable {
     /// Every template compiled, partials resolved to their place in this array.
     let programs: [Program]
     let programIndex: [String: Int]
+    /// Whether a name no context defines is a rendering error (tests and the build check) rather than "".
     public let strict: Bool
 
+    /// Parses and compiles every template of `sources` (name → text), so rendering never parses.
     public init(templates sources: [String: String], strict: Bool = false) throws(TemplateError) {
         var templates: [String: Template] = [:]
         for (name, source) in sources { templates[name] = try Template(name: name, source: source) }
@@ -22,6 +24,7 @@ public struct TemplateLibrary: Sendable {
         programs = sorted.map { Program($0.value, partials: index) }
     }
 
+    /// Loads every template under `directory`, named as the type's description says.
     public init(directory: String, strict: Bool = false) throws {
         var sources: [String: String] = [:]
         let root = URL(fileURLWithPath: directory)
@@ -42,14 +45,17 @@ public struct TemplateLibrary: Sendable {
         try self.init(templates: sources, strict: strict)
     }
 
+    /// Whether a template called `name` exists, for optional templates such as an HTML version of a mail.
     public func has(_ name: String) -> Bool { templates[name] != nil }
 
+    /// Renders template `name` with `context` as text.
     public func render(_ name: String, _ context: TemplateValue) throws -> String {
         var buffer: [UInt8] = []
         try render(name, context, into: &buffer)
         return String(decoding: buffer, as: UTF8.self)
     }
 
+    /// Renders template `name` with `context`, appending the bytes to `buffer` (pages reuse one buffer).
     public func render(_ name: String, _ context: TemplateValue, into buffer: inout [UInt8]) throws {
         guard let program = programIndex[name] else {
             throw TemplateError(template: name, line: 0, column: 0, message: "no template named \"\(name)\"")

@@ -8,8 +8,10 @@ public enum TemplateValue: Sendable, Equatable {
     /// Bytes rendered by this library's own templates, already escaped; inserted as they are.
     case markup([UInt8])
 
+    /// A number rendered in its decimal form, as templates show counts.
     public init(_ int: Int) { self = .string(String(int)) }
 
+    /// The field `key` of an object; nil for a missing field or any other kind of value.
     public subscript(_ key: String) -> TemplateValue? {
         if case .object(let fields) = self { return fields[key] }
         return nil
@@ -39,9 +41,14 @@ public enum TemplateValue: Sendable, Equatable {
 extension TemplateValue: ExpressibleByStringLiteral, ExpressibleByBooleanLiteral, ExpressibleByArrayLiteral,
     ExpressibleByDictionaryLiteral, ExpressibleByIntegerLiteral
 {
+    /// A text written as a literal.
     public init(stringLiteral value: String) { self = .string(value) }
+    /// A flag written as a literal.
     public init(booleanLiteral value: Bool) { self = .bool(value) }
+    /// A list written as a literal.
     public init(arrayLiteral elements: TemplateValue...) { self = .list(elements) }
+    /// An object written as a literal, fields in the order written.
     public init(dictionaryLiteral elements: (String, TemplateValue)...) { self = .object(TemplateFields(elements)) }
+    /// A number written as a literal, rendered in decimal.
     public init(integerLiteral value: Int) { self = .string(String(value)) }
 }
