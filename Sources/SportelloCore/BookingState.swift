@@ -1,10 +1,15 @@
 /// The lifecycle of a booking as the office records it.
 /// A hold is not a booking: it lives in its own table and either becomes a booking or expires.
 public enum BookingState: String, CaseIterable, Sendable, Codable {
+    /// Confirmed; the appointment has not been given an outcome.
     case booked
+    /// The citizen came: the office recorded the appointment as held.
     case done
+    /// The citizen did not come (a no-show, counted by `NoShowPolicy`).
     case absent
+    /// Cancelled by the citizen; the desk is free again.
     case cancelledByCitizen = "cancelled_by_citizen"
+    /// Cancelled by the office (an unavailability or an operator's action); the desk is free again.
     case cancelledByOperator = "cancelled_by_operator"
 
     /// Whether the booking still occupies its slot's capacity: the one definition of occupancy

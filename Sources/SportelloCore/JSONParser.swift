@@ -93,7 +93,8 @@ struct JSONParser {
             throw fail("expected a value, found \(describe(bytes[index])) (a comma before it is one too many)")
         default:
             throw fail(
-                "expected a value (text in double quotes, a number, true, false, null, [ or {), found \(describe(bytes[index]))"
+                "expected a value (text in double quotes, a number, true, false, null, [ or {), "
+                    + "found \(describe(bytes[index]))"
             )
         }
     }

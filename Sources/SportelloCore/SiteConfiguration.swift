@@ -33,11 +33,13 @@ extension SiteConfiguration {
     public static func load(path: String) throws(ConfigurationError) -> SiteConfiguration {
         let data: Data
         do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
-            // In words, with what to do: Foundation's own text ("The operation could not be completed…") says neither.
+            // In words, with what to do: Foundation's own text ("The operation could not be completed…") says
+            // neither.
             let reason: String
             if !FileManager.default.fileExists(atPath: path) {
                 reason =
-                    "there is no such file (give --config PATH, or set SPORTELLO_CONFIG, or SPORTELLO_ROOT to the installation folder)"
+                    "there is no such file (give --config PATH, or set SPORTELLO_CONFIG, "
+                    + "or SPORTELLO_ROOT to the installation folder)"
             } else if !FileManager.default.isReadableFile(atPath: path) {
                 reason = "permission denied (run the command as the service's user, such as sudo -u sportello)"
             } else {
@@ -117,14 +119,16 @@ extension SiteConfiguration {
                 let path = try file.string()
                 guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
                     throw file.fail(
-                        "cannot read the proxy secret from \(path): check that it exists and that the service's user may read it"
+                        "cannot read the proxy secret from \(path): "
+                            + "check that it exists and that the service's user may read it"
                     )
                 }
                 value.proxySecret = text.trimmingCharacters(in: .whitespacesAndNewlines)
             }
             if value.proxySecret.count < IdentityHeaders.minimumSecretLength {
                 throw node.fail(
-                    "identity needs the secret the authenticating proxy sends (proxySecret or proxySecretFile), at least \(IdentityHeaders.minimumSecretLength) characters; see README \"Security\""
+                    "identity needs the secret the authenticating proxy sends (proxySecret or proxySecretFile), "
+                        + "at least \(IdentityHeaders.minimumSecretLength) characters; see README \"Security\""
                 )
             }
             identity = value
@@ -150,7 +154,8 @@ extension SiteConfiguration {
             }
             if notifications.sms && notifications.smsCommand.isEmpty {
                 throw settings.optional("sms")?.fail(
-                    "SMS is on but \"smsCommand\" is missing: give the gateway command, e.g. [\"/usr/local/bin/invia-sms\"]"
+                    "SMS is on but \"smsCommand\" is missing: give the gateway command, "
+                        + "e.g. [\"/usr/local/bin/invia-sms\"]"
                 )
                     ?? ConfigurationError(path: "notifications", message: "smsCommand is missing")
             }
@@ -272,7 +277,8 @@ extension SiteConfiguration {
         while baseURL.hasSuffix("/") { baseURL.removeLast() }
         guard let normalized = ComuneSettings.normalizedBaseURL(baseURL) else {
             throw baseURLNode.fail(
-                "\"\(baseURL)\" is not an http(s) address such as https://prenota.comune.example.it (no user, query or fragment)"
+                "\"\(baseURL)\" is not an http(s) address such as https://prenota.comune.example.it "
+                    + "(no user, query or fragment)"
             )
         }
         baseURL = normalized
@@ -341,7 +347,8 @@ extension SiteConfiguration {
                 let text = try item.string()
                 guard AddressRange(parsing: text) != nil else {
                     throw item.fail(
-                        "\"\(text)\" is not an IP address or network (such as 127.0.0.1, ::1 or 10.0.0.0/8); host names are not accepted, since a proxy is known by the address it connects from"
+                        "\"\(text)\" is not an IP address or network (such as 127.0.0.1, ::1 or 10.0.0.0/8); "
+                            + "host names are not accepted, since a proxy is known by the address it connects from"
                     )
                 }
                 settings.trustedProxies.append(text)
@@ -507,7 +514,8 @@ extension SiteConfiguration {
             id.first != "-", id.last != "-"
         else {
             throw idNode.fail(
-                "\"\(id)\" is not a valid id: use lowercase letters, digits and dashes (it becomes part of the page address)"
+                "\"\(id)\" is not a valid id: use lowercase letters, digits and dashes "
+                    + "(it becomes part of the page address)"
             )
         }
         var translations: [String: ServiceText] = [:]
@@ -518,8 +526,10 @@ extension SiteConfiguration {
             {
                 throw translationsNode.child(stray, in: fields).fail(
                     languages.first == stray
-                        ? "\"\(stray)\" is the main language (the first of comune.languages): its text is the service's own name and description"
-                        : "\"\(stray)\" is not one of comune.languages (\(languages.joined(separator: ", "))): add it there, or remove this translation"
+                        ? "\"\(stray)\" is the main language (the first of comune.languages): "
+                            + "its text is the service's own name and description"
+                        : "\"\(stray)\" is not one of comune.languages (\(languages.joined(separator: ", "))): "
+                            + "add it there, or remove this translation"
                 )
             }
             let translationsObject = try translationsNode.object(allowedKeys: Set(languages.dropFirst()))

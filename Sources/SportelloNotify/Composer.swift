@@ -21,7 +21,9 @@ public struct Composer: Sendable {
 
     /// Why a message could not be written; the outbox records it and retries.
     public enum Failure: Error, CustomStringConvertible {
+        /// The booking the message is about cannot be found; its id when the message names one.
         case bookingMissing(Int64?)
+        /// A template failed to render; the text says which and why.
         case template(String)
 
         /// The failure in words, as the outbox row and the log keep it.

@@ -40,7 +40,9 @@ public struct Courier: Sendable {
 
     /// What the spool says became of a message handed over (or not) before.
     public enum Outcome: Equatable, Sendable {
+        /// The program accepted the message.
         case delivered
+        /// The program refused the message or could not run; the text is what it said.
         case failed(String)
         /// A wrapper (or the program it started) is still running: wait for it, send nothing.
         case inFlight
@@ -183,7 +185,8 @@ public struct Courier: Sendable {
                 [
                     "126": " (the program cannot be run: check its permissions)",
                     "127":
-                        " (the program was not found: install an MTA such as msmtp, or fix notifications.sendmailPath / smsCommand)",
+                        " (the program was not found: install an MTA such as msmtp, "
+                        + "or fix notifications.sendmailPath / smsCommand)",
                 ][code] ?? ""
             return .failed("exit status \(code)\(hint)\(errors.isEmpty ? "" : ": \(String(errors.prefix(400)))")")
         }

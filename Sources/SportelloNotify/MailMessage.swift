@@ -95,7 +95,8 @@ public struct MailMessage: Sendable {
                 // Parameters on continuation lines keep every header line short (RFC 5322 §2.2.3).
                 body += [
                     "--\(mixed)",
-                    "Content-Type: \(attachment.contentType.replacingOccurrences(of: "; ", with: ";\r\n "));\r\n name=\"\(attachment.filename)\"",
+                    "Content-Type: \(attachment.contentType.replacingOccurrences(of: "; ", with: ";\r\n "));"
+                        + "\r\n name=\"\(attachment.filename)\"",
                     "Content-Disposition: attachment;\r\n filename=\"\(attachment.filename)\"",
                     "Content-Transfer-Encoding: base64", "",
                     Self.base64Lines(attachment.bytes),
@@ -216,7 +217,8 @@ public struct MailMessage: Sendable {
         let weekday = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"][date.weekday.isoIndex]
         let month = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"][date.month - 1]
         return "\(weekday), \(CivilDate.pad(date.day, 2)) \(month) \(CivilDate.pad(date.year, 4)) "
-            + "\(CivilDate.pad(seconds / 3600, 2)):\(CivilDate.pad(seconds / 60 % 60, 2)):\(CivilDate.pad(seconds % 60, 2)) +0000"
+            + "\(CivilDate.pad(seconds / 3600, 2)):\(CivilDate.pad(seconds / 60 % 60, 2)):"
+            + "\(CivilDate.pad(seconds % 60, 2)) +0000"
     }
 
     /// A boundary that cannot occur in quoted-printable or base64 text ("=_" never does) and is the same

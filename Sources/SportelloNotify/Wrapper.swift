@@ -7,9 +7,10 @@ import Glibc
 
 /// The wrapper of one hand-over: `/bin/sh` started with `posix_spawn` (no fork of the server's memory, no
 /// Foundation `Process` and its monitoring), which marks "started", runs the program and records its exit
-/// status with builtins only. Its standard output is the hand-over lock (where the status goes); descriptor 3 is the write end of a pipe
-/// that only the wrapper holds (the program gets it closed), so the end of the wrapper is an end-of-file the
-/// worker waits for with `poll` (with a timeout, unlike `waitpid`) instead of asking every few milliseconds.
+/// status with builtins only. Its standard output is the hand-over lock (where the status goes); descriptor 3
+/// is the write end of a pipe that only the wrapper holds (the program gets it closed), so the end of the
+/// wrapper is an end-of-file the worker waits for with `poll` (with a timeout, unlike `waitpid`) instead of
+/// asking every few milliseconds.
 struct Wrapper {
     let pid: Int32
     /// The read end of the pipe; closed once the wrapper has been waited for or left to finish.
