@@ -5,6 +5,7 @@ public struct BookingPolicy: Sendable, Equatable {
     public var maxActiveBookingsPerPerson: Int?
     /// Repeated no-shows keep a person from booking for a while; nil = no such rule.
     public var noShow: NoShowPolicy?
+    /// Which channels the confirmation or cancellation messages go out on, and their limits.
     public var messages: MessagePolicy
 
     /// The defaults are no rule and no message (what a bare store test wants); a comune's policy comes from
@@ -17,16 +18,4 @@ public struct BookingPolicy: Sendable, Equatable {
         self.noShow = noShow
         self.messages = messages
     }
-}
-
-extension SiteConfiguration {
-    /// The comune's booking policy: its limits, its no-show rule, its channels.
-    public var bookingPolicy: BookingPolicy {
-        BookingPolicy(
-            maxActiveBookingsPerPerson: booking.maxActiveBookingsPerPerson, noShow: booking.noShowPolicy,
-            messages: messagePolicy)
-    }
-
-    /// The comune's channels and the limits on its messages.
-    public var messagePolicy: MessagePolicy { MessagePolicy(notifications, limits: limits) }
 }

@@ -1,10 +1,15 @@
-/// The lifecycle of a booking as the office records it (cupweb-tabella-prenotazione.txt, "Stato dello slot").
+/// The lifecycle of a booking as the office records it.
 /// A hold is not a booking: it lives in its own table and either becomes a booking or expires.
 public enum BookingState: String, CaseIterable, Sendable, Codable {
+    /// Confirmed; the appointment has not been given an outcome.
     case booked
+    /// The citizen came: the office recorded the appointment as held.
     case done
+    /// The citizen did not come (a no-show, counted by `NoShowPolicy`).
     case absent
+    /// Cancelled by the citizen; the desk is free again.
     case cancelledByCitizen = "cancelled_by_citizen"
+    /// Cancelled by the office (an unavailability or an operator's action); the desk is free again.
     case cancelledByOperator = "cancelled_by_operator"
 
     /// Whether the booking still occupies its slot's capacity: the one definition of occupancy
@@ -23,23 +28,4 @@ public enum BookingState: String, CaseIterable, Sendable, Codable {
     /// and not yet started. Only an active booking can be cancelled, counts toward the per-person limit
     /// (`BookingLimits.allowsAnotherBooking`), gets a reminder, or is touched by a new unavailability.
     public func isActive(slotStart: Int64, at now: Int64) -> Bool { self == .booked && slotStart > now }
-}
-
-/// What a week page shows for one cell (docs/ARCHITECTURE.md §3). Each has a text and an icon in the templates;
-/// colour is never the only signal.
-public enum CellState: String, CaseIterable, Sendable {
-    /// At least one desk is free and the slot is inside the booking window.
-    case free
-    /// No desk is free but at least one is held by a citizen completing a booking.
-    case held
-    /// Every desk is booked.
-    case booked
-    /// The slot has started, or is closer than the service's minimum notice.
-    case past
-    /// Not a working time (no schedule, holiday, closure).
-    case closed
-    /// Beyond the booking window: it opens later.
-    case notYetBookable = "not-yet-bookable"
-    /// The operators are unavailable for every free desk.
-    case unavailable
 }

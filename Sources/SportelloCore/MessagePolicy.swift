@@ -6,8 +6,10 @@ public struct MessagePolicy: Sendable, Equatable {
     public var email: Bool
     /// SMS goes out (to the booking's mobile, or to a contact that is a number).
     public var sms: Bool
+    /// Caps on messages per recipient and the countries SMS may go to.
     public var limits: LimitSettings
 
+    /// Channels given one by one, as tests and benchmarks set them.
     public init(email: Bool, sms: Bool, limits: LimitSettings = LimitSettings()) {
         self.email = email
         self.sms = sms

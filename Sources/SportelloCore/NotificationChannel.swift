@@ -5,5 +5,6 @@ public enum NotificationChannel: String, Sendable, CaseIterable, CustomStringCon
     /// The channel that reaches `contact`: an email address has an "@", anything else is a phone number.
     public init(contact: String) { self = contact.contains("@") ? .email : .sms }
 
+    /// The raw value, as the outbox stores it and logs show it.
     public var description: String { rawValue }
 }

@@ -19,5 +19,6 @@ public enum NotificationKind: String, Sendable, CaseIterable, CustomStringConver
         }
     }
 
+    /// The raw value, as the outbox stores it and logs show it.
     public var description: String { rawValue }
 }

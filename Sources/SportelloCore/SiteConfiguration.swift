@@ -28,349 +28,18 @@ public struct SiteConfiguration: Sendable {
     public static let supportedLanguages = ["it", "en"]
 }
 
-public struct ComuneSettings: Sendable {
-    public var name: String
-    /// Origin and path prefix of the public site, e.g. "https://prenota.comune.example.it". No trailing slash.
-    public var baseURL: String
-    /// The first is the site's main language (served at the root), the others under "/<lang>/".
-    public var languages: [String]
-    public var timeZone: String
-    public var tollFreeNumber: String?
-    public var phone: String?
-    public var email: String?
-    public var website: String?
-    public var patronSaint: PatronSaint?
-
-    public var language: String { languages.first ?? "it" }
-    /// Origin ("scheme://host[:port]") of `baseURL`, compared with the Origin header of POSTs.
-    public var origin: String {
-        guard let url = URL(string: baseURL), let scheme = url.scheme, let host = url.host else { return baseURL }
-        return url.port.map { "\(scheme)://\(host):\($0)" } ?? "\(scheme)://\(host)"
-    }
-
-    /// `baseURL` as browsers write an origin: scheme and host in lower case, the default port (80 for http,
-    /// 443 for https) left out, no trailing slash; nil when it is not an http(s) address.
-    /// `https://Prenota.Example.it:443/` becomes `https://prenota.example.it`.
-    public static func normalizedBaseURL(_ text: String) -> String? {
-        guard let components = URLComponents(string: text), let scheme = components.scheme?.lowercased(),
-            ["http", "https"].contains(scheme),
-            let host = components.host?.lowercased(), !host.isEmpty, components.user == nil, components.password == nil,
-            components.query == nil, components.fragment == nil
-        else { return nil }
-        var result = "\(scheme)://\(host.contains(":") && !host.hasPrefix("[") ? "[\(host)]" : host)"
-        if let port = components.port, !(scheme == "http" && port == 80), !(scheme == "https" && port == 443) {
-            result += ":\(port)"
-        }
-        var path = components.percentEncodedPath
-        while path.hasSuffix("/") { path.removeLast() }
-        return result + path
-    }
-
-    /// An Origin header (or a Referer's origin part) in the same normal form, for the comparison with `origin`.
-    public static func normalizedOrigin(_ text: String) -> String? {
-        guard let normalized = normalizedBaseURL(text), let components = URLComponents(string: normalized) else {
-            return nil
-        }
-        let path = components.percentEncodedPath
-        return path.isEmpty ? normalized : String(normalized.dropLast(path.count))
-    }
-    /// Path prefix of `baseURL` ("" at the root of the host).
-    public var basePath: String {
-        guard let url = URL(string: baseURL) else { return "" }
-        let path = url.path
-        return path == "/" ? "" : (path.hasSuffix("/") ? String(path.dropLast()) : path)
-    }
-}
-
-/// The comune's patron saint's day: a local holiday every year.
-public struct PatronSaint: Sendable, Hashable {
-    public var month: Int
-    public var day: Int
-    public var name: String
-}
-
-public struct BookingSettings: Sendable {
-    public var holdMinutes: Int = 10
-    public var weeksPublished: Int = 13
-    /// CUPweb style (an account is needed to book) or the portal's manual anagrafica.
-    public var requireAccount: Bool = false
-    /// Active future bookings one codice fiscale may hold for the same service; nil = no limit.
-    public var maxActiveBookingsPerPerson: Int? = 2
-    /// Booking requests (POST) one client address may make per minute; 0 turns the limit off.
-    public var requestsPerMinutePerAddress: Int = 60
-    /// Addresses or CIDR networks of reverse proxies (nginx) whose X-Forwarded-For is believed.
-    public var trustedProxies: [String] = ["127.0.0.1", "::1"] {
-        didSet { trustedProxyRanges = trustedProxies.compactMap(AddressRange.init(parsing:)) }
-    }
-    public private(set) var trustedProxyRanges: [AddressRange] = ["127.0.0.1", "::1"].compactMap(
-        AddressRange.init(parsing:))
-
-    /// Whether a connection from `address` comes from one of `trustedProxies` (an address or inside a network).
-    public func isTrustedProxy(_ address: String) -> Bool {
-        trustedProxies.contains(address) || trustedProxyRanges.contains { $0.contains(address) }
-    }
-    /// Repeated no-shows keep a codice fiscale from booking for a while; nil = no such rule.
-    public var noShowPolicy: NoShowPolicy?
-    /// A booking made without SPID/CIE is confirmed only after the citizen types a one-time code sent to the
-    /// contact they gave; services may override it (`verifyContact` on a service).
-    public var verifyContact = false
-}
-
-/// After `absences` no-shows within `withinDays`, a codice fiscale cannot book for `blockDays` from the last one.
-public struct NoShowPolicy: Sendable, Hashable {
-    public var absences: Int
-    public var withinDays: Int
-    public var blockDays: Int
-
-    public init(absences: Int, withinDays: Int, blockDays: Int) {
-        self.absences = absences
-        self.withinDays = withinDays
-        self.blockDays = blockDays
-    }
-}
-
-/// Names of the request headers in which the authenticating reverse proxy passes a certified identity.
-/// They are believed only from `booking.trustedProxies`, and only when the request also carries the secret
-/// shared with the proxy: any other process on a trusted address (a local user, a compromised service)
-/// cannot pose as the proxy.
-public struct IdentityHeaders: Sendable, Equatable {
-    public var codiceFiscale = "X-Identity-Fiscal-Number"
-    public var givenName = "X-Identity-Given-Name"
-    public var familyName = "X-Identity-Family-Name"
-    public var email: String? = "X-Identity-Email"
-    public var phone: String? = "X-Identity-Mobile"
-    /// Whether citizens may also register Sportello's own credentials; a comune with SPID/CIE may turn them off.
-    public var localAccounts = true
-    /// Where the gateway starts a SPID (CIE) sign-in. "{return}" is replaced by the percent-encoded path to
-    /// come back to; without it, `return=<path>` is added to the query. nil = no button.
-    public var spidLoginURL: String?
-    public var cieLoginURL: String?
-    /// The header in which the proxy sends `proxySecret`.
-    public var proxySecretHeader = "X-Sportello-Proxy-Secret"
-    /// Shared with the proxy (`identity.proxySecret`, or read from `identity.proxySecretFile`). Empty: identity
-    /// headers are never believed.
-    public var proxySecret = ""
-
-    /// Shortest secret accepted: 16 characters (a random one of 32 or more is better).
-    public static let minimumSecretLength = 16
-
-    public init() {}
-}
-
-/// How citizens are told: mail through the sendmail interface, SMS through any gateway command.
-public struct NotificationSettings: Sendable, Equatable {
-    /// The no-reply sender.
-    public var from: String = "noreply@example.invalid"
-    public var fromName: String?
-    public var email = true
-    /// Run as `<sendmailPath> -t -i` with the message on standard input (sendmail, msmtp, Postfix, Exim…).
-    public var sendmailPath = "/usr/sbin/sendmail"
-    public var sms = false
-    /// Run as `<command…> <mobile number>` with the text on standard input.
-    public var smsCommand: [String] = []
-    /// The reminder goes this many hours before the appointment; 0 = no reminders.
-    public var reminderHoursBefore = 24
-    /// Attempts before a message is given up (dead-lettered).
-    public var maxAttempts = 8
-
-    public init() {}
-}
-
-/// Caps that keep one client from squatting a service or using the comune's mail and SMS as a free relay.
-/// A client is an address (IPv6 grouped by /64); a contact is an email address or a mobile number. Every
-/// count is per day of Italian civil time and restarts at midnight. 0 switches a cap off.
-public struct LimitSettings: Sendable, Equatable {
-    /// Live holds one address may have at once. A browser's new hold also gives back its previous one.
-    public var holdsPerClient = 2
-    public var bookingsPerAddressPerDay = 10
-    /// Four: a parent booking identity cards for the family from one mailbox.
-    public var bookingsPerContactPerDay = 4
-    public var registrationsPerAddressPerDay = 5
-    public var registrationsPerContactPerDay = 2
-    public var credentialResetsPerAddressPerDay = 5
-    public var credentialResetsPerContactPerDay = 3
-    /// Messages queued for one recipient per day, whatever caused them.
-    public var mailPerRecipientPerDay = 10
-    public var smsPerRecipientPerDay = 5
-    /// Country calling codes SMS may go to; for Italy ("39") only mobile numbers (+39 3…).
-    public var smsCountryCodes: [String] = ["39"]
-    /// A client past a budget may still act once more by proving work (or, without JavaScript, by waiting);
-    /// nil = off: past a budget, the client waits until it opens again.
-    public var proofOfWork: ProofOfWorkSettings?
-
-    public init() {}
-
-    /// Every cap off: for benchmarks and tests whose clients all come from one address.
-    public static var unlimited: LimitSettings {
-        var limits = LimitSettings()
-        limits.holdsPerClient = 0
-        limits.bookingsPerAddressPerDay = 0
-        limits.bookingsPerContactPerDay = 0
-        limits.registrationsPerAddressPerDay = 0
-        limits.registrationsPerContactPerDay = 0
-        limits.credentialResetsPerAddressPerDay = 0
-        limits.credentialResetsPerContactPerDay = 0
-        limits.mailPerRecipientPerDay = 0
-        limits.smsPerRecipientPerDay = 0
-        return limits
-    }
-
-    /// Whether an SMS may go to `phone` (as `FieldValidator.phone` writes it, "+<digits>").
-    public func smsAllowed(to phone: String) -> Bool {
-        guard phone.hasPrefix("+") else { return false }
-        let digits = phone.dropFirst()
-        return smsCountryCodes.contains { code in
-            code == "39" ? digits.hasPrefix("393") : digits.hasPrefix(code)
-        }
-    }
-}
-
-/// The challenge for clients past their budget, in the spirit of ALTCHA and served by Sportello itself: find a
-/// number whose SHA-256 with the challenge starts with `bits` zero bits (the browser does it in about
-/// 2^bits hashes), or wait `waitSeconds`. One challenge per address at a time, each good for one action.
-public struct ProofOfWorkSettings: Sendable, Equatable {
-    public var bits = 16
-    public var waitSeconds = 30
-
-    public init() {}
-}
-
-public struct PrivacySettings: Sendable {
-    /// Personal data of a booking is erased this many days after its appointment; counts stay for statistics.
-    public var retentionDays: Int = 365
-}
-
-/// A season with its own weekly hours (summer hours), every year from one day to another (MM-DD, inclusive).
-public struct Season: Sendable, Hashable {
-    /// The first day of the season (MM-DD), every year.
-    public var from: MonthDay
-    /// The last day of the season, inclusive; before `from` when the season runs over New Year.
-    public var to: MonthDay
-    /// The weekly hours in force during the season, replacing the usual ones.
-    public var schedule: [Weekday: [TimeRange]]
-    /// Breaks during the season; nil keeps the usual pauses.
-    public var pauses: [TimeRange]?
-
-    /// Whether the season is in force on `date`.
-    public func covers(_ date: CivilDate) -> Bool { covers(MonthDay(month: date.month, day: date.day)) }
-
-    /// A season may run over New Year ("12-15" to "01-15").
-    public func covers(_ day: MonthDay) -> Bool { from <= to ? (from <= day && day <= to) : (day >= from || day <= to) }
-}
-
-/// A day of the year, for rules that repeat every year.
-public struct MonthDay: Sendable, Hashable, Comparable, CustomStringConvertible {
-    /// 1…12.
-    public var month: Int
-    /// 1…31.
-    public var day: Int
-
-    /// Earlier in the calendar year sorts first.
-    public static func < (lhs: MonthDay, rhs: MonthDay) -> Bool { (lhs.month, lhs.day) < (rhs.month, rhs.day) }
-    /// "MM-DD", as the configuration writes it.
-    public var description: String { "\(month < 10 ? "0" : "")\(month)-\(day < 10 ? "0" : "")\(day)" }
-}
-
-/// Days when offices are closed: the whole comune (no `services`) or only some services (and their sub-services).
-public struct Closure: Sendable, Hashable {
-    /// The first closed day.
-    public var from: CivilDate
-    /// The last closed day, inclusive (the same as `from` for a single day).
-    public var to: CivilDate
-    /// Why the offices are closed, shown to citizens on the week pages.
-    public var reason: String
-    /// The services (or offices, with everything under them) that are closed; empty for the whole comune.
-    public var serviceIDs: [String]
-
-    /// Whether `date` falls within the closure.
-    public func covers(_ date: CivilDate) -> Bool { from <= date && date <= to }
-}
-
-/// Where an office is on the map (WGS 84), for the link to a map on its page.
-public struct Coordinates: Sendable, Hashable {
-    /// Degrees north.
-    public var latitude: Double
-    /// Degrees east.
-    public var longitude: Double
-}
-
-/// How far ahead a service can be booked.
-public struct BookingWindow: Sendable, Hashable {
-    /// Slots closer than this to now can no longer be booked.
-    public var minimumNoticeMinutes: Int = 60
-    /// The last bookable day is today + this; a new day opens at local midnight.
-    public var maxDaysAhead: Int = 30
-}
-
-/// Texts of a service in one language.
-public struct ServiceText: Sendable, Hashable {
-    /// What the service is called on its page and in messages.
-    public var name: String
-    /// A sentence or two on what the service is for and who can ask for it.
-    public var description: String
-    /// What to bring to the appointment, one item each.
-    public var documents: [String]
-    /// The label of the notes field when the service asks what the appointment is for.
-    public var reasonLabel: String?
-}
-
-/// A node of the service tree exactly as configured (settings not yet inherited).
-public struct ServiceDefinition: Sendable {
-    /// Unique across the tree, used in URLs and in the database: never change it once bookings exist.
-    public var id: String
-    /// Texts in the site's main language.
-    public var text: ServiceText
-    /// Texts in the other languages, by language code.
-    public var translations: [String: ServiceText]
-    /// Where the office is; inherited by the services under it.
-    public var address: String?
-    /// The place on the map; inherited.
-    public var coordinates: Coordinates?
-    /// The office's telephone; inherited.
-    public var phone: String?
-    /// The office's mail address; inherited.
-    public var email: String?
-    /// Length of one appointment; inherited, 30 when no one says.
-    public var slotMinutes: Int?
-    /// Appointments in one slot (desks); inherited, 1 when no one says.
-    public var capacity: Int?
-    /// Weekly opening hours; inherited.
-    public var schedule: [Weekday: [TimeRange]]?
-    /// Breaks within the opening hours; inherited.
-    public var pauses: [TimeRange]?
-    /// Seasons with their own hours; inherited.
-    public var seasons: [Season]?
-    /// How soon and how far ahead it can be booked; inherited.
-    public var window: BookingWindow?
-    /// Whether the citizen must say what the appointment is for; inherited.
-    public var reasonRequired: Bool?
-    /// Overrides `booking.verifyContact` for this service (and its sub-services).
-    public var verifyContact: Bool?
-    /// Closures written on this entry: they apply to it and everything under it.
-    public var closures: [Closure]
-    /// The services under an office; empty for a bookable service.
-    public var children: [ServiceDefinition]
-    /// `"desks"` as written: on an office (a node with children) the desks it declares, on a bookable service
-    /// the names of the desks, declared by an ancestor office, that serve it (docs/ARCHITECTURE.md §3 "Desks").
-    public var desks: [String]?
-    /// How long one appointment of a desk service lasts; nil = `slotMinutes`.
-    public var appointmentMinutes: Int?
-    /// How far apart the starts a desk service offers are; nil = `slotMinutes`.
-    public var stepMinutes: Int?
-    /// The desks declared by the offices above this node, nearest office last (filled by `inheriting`).
-    public internal(set) var ancestorDesks: [DeskID] = []
-}
-
 extension SiteConfiguration {
     /// Reads and validates a configuration file. Errors name the exact path of the problem.
     public static func load(path: String) throws(ConfigurationError) -> SiteConfiguration {
         let data: Data
         do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
-            // In words, with what to do: Foundation's own text ("The operation could not be completed…") says neither.
+            // In words, with what to do: Foundation's own text ("The operation could not be completed…") says
+            // neither.
             let reason: String
             if !FileManager.default.fileExists(atPath: path) {
                 reason =
-                    "there is no such file (give --config PATH, or set SPORTELLO_CONFIG, or SPORTELLO_ROOT to the installation folder)"
+                    "there is no such file (give --config PATH, or set SPORTELLO_CONFIG, "
+                    + "or SPORTELLO_ROOT to the installation folder)"
             } else if !FileManager.default.isReadableFile(atPath: path) {
                 reason = "permission denied (run the command as the service's user, such as sudo -u sportello)"
             } else {
@@ -381,6 +50,7 @@ extension SiteConfiguration {
         return try parse(data)
     }
 
+    /// Parses and validates configuration text (as `load(path:)` does after reading the file); errors name the path.
     public static func parse(_ data: Data) throws(ConfigurationError) -> SiteConfiguration {
         let json: JSONValue
         do { json = try JSONValue.parse(data) } catch {
@@ -449,14 +119,16 @@ extension SiteConfiguration {
                 let path = try file.string()
                 guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
                     throw file.fail(
-                        "cannot read the proxy secret from \(path): check that it exists and that the service's user may read it"
+                        "cannot read the proxy secret from \(path): "
+                            + "check that it exists and that the service's user may read it"
                     )
                 }
                 value.proxySecret = text.trimmingCharacters(in: .whitespacesAndNewlines)
             }
             if value.proxySecret.count < IdentityHeaders.minimumSecretLength {
                 throw node.fail(
-                    "identity needs the secret the authenticating proxy sends (proxySecret or proxySecretFile), at least \(IdentityHeaders.minimumSecretLength) characters; see README \"Security\""
+                    "identity needs the secret the authenticating proxy sends (proxySecret or proxySecretFile), "
+                        + "at least \(IdentityHeaders.minimumSecretLength) characters; see README \"Security\""
                 )
             }
             identity = value
@@ -482,7 +154,8 @@ extension SiteConfiguration {
             }
             if notifications.sms && notifications.smsCommand.isEmpty {
                 throw settings.optional("sms")?.fail(
-                    "SMS is on but \"smsCommand\" is missing: give the gateway command, e.g. [\"/usr/local/bin/invia-sms\"]"
+                    "SMS is on but \"smsCommand\" is missing: give the gateway command, "
+                        + "e.g. [\"/usr/local/bin/invia-sms\"]"
                 )
                     ?? ConfigurationError(path: "notifications", message: "smsCommand is missing")
             }
@@ -604,7 +277,8 @@ extension SiteConfiguration {
         while baseURL.hasSuffix("/") { baseURL.removeLast() }
         guard let normalized = ComuneSettings.normalizedBaseURL(baseURL) else {
             throw baseURLNode.fail(
-                "\"\(baseURL)\" is not an http(s) address such as https://prenota.comune.example.it (no user, query or fragment)"
+                "\"\(baseURL)\" is not an http(s) address such as https://prenota.comune.example.it "
+                    + "(no user, query or fragment)"
             )
         }
         baseURL = normalized
@@ -673,7 +347,8 @@ extension SiteConfiguration {
                 let text = try item.string()
                 guard AddressRange(parsing: text) != nil else {
                     throw item.fail(
-                        "\"\(text)\" is not an IP address or network (such as 127.0.0.1, ::1 or 10.0.0.0/8); host names are not accepted, since a proxy is known by the address it connects from"
+                        "\"\(text)\" is not an IP address or network (such as 127.0.0.1, ::1 or 10.0.0.0/8); "
+                            + "host names are not accepted, since a proxy is known by the address it connects from"
                     )
                 }
                 settings.trustedProxies.append(text)
@@ -839,7 +514,8 @@ extension SiteConfiguration {
             id.first != "-", id.last != "-"
         else {
             throw idNode.fail(
-                "\"\(id)\" is not a valid id: use lowercase letters, digits and dashes (it becomes part of the page address)"
+                "\"\(id)\" is not a valid id: use lowercase letters, digits and dashes "
+                    + "(it becomes part of the page address)"
             )
         }
         var translations: [String: ServiceText] = [:]
@@ -850,8 +526,10 @@ extension SiteConfiguration {
             {
                 throw translationsNode.child(stray, in: fields).fail(
                     languages.first == stray
-                        ? "\"\(stray)\" is the main language (the first of comune.languages): its text is the service's own name and description"
-                        : "\"\(stray)\" is not one of comune.languages (\(languages.joined(separator: ", "))): add it there, or remove this translation"
+                        ? "\"\(stray)\" is the main language (the first of comune.languages): "
+                            + "its text is the service's own name and description"
+                        : "\"\(stray)\" is not one of comune.languages (\(languages.joined(separator: ", "))): "
+                            + "add it there, or remove this translation"
                 )
             }
             let translationsObject = try translationsNode.object(allowedKeys: Set(languages.dropFirst()))
@@ -979,34 +657,5 @@ extension SiteConfiguration {
                 path: "\(path).\(key)",
                 message: "only a service served by desks has \"\(key)\": add \"desks\", or use \"slotMinutes\"")
         }
-    }
-}
-
-extension ServiceDefinition {
-    /// Office-level settings flow down to sub-services that do not set their own.
-    func inheriting(from parent: ServiceDefinition?) -> ServiceDefinition {
-        guard let parent else { return self }
-        var copy = self
-        copy.address = address ?? parent.address
-        copy.coordinates = coordinates ?? parent.coordinates
-        copy.phone = phone ?? parent.phone
-        copy.email = email ?? parent.email
-        copy.slotMinutes = slotMinutes ?? parent.slotMinutes
-        copy.capacity = capacity ?? parent.capacity
-        copy.schedule = schedule ?? parent.schedule
-        copy.pauses = pauses ?? parent.pauses
-        copy.seasons = seasons ?? parent.seasons
-        copy.window = window ?? parent.window
-        copy.reasonRequired = reasonRequired ?? parent.reasonRequired
-        copy.verifyContact = verifyContact ?? parent.verifyContact
-        copy.closures = parent.closures + closures
-        copy.appointmentMinutes = appointmentMinutes ?? parent.appointmentMinutes
-        copy.stepMinutes = stepMinutes ?? parent.stepMinutes
-        // Desks are not inherited as a setting: an office's own list declares desks for the nodes below it.
-        copy.ancestorDesks = parent.ancestorDesks
-        if !parent.children.isEmpty {
-            copy.ancestorDesks += (parent.desks ?? []).map { DeskID(office: parent.id, name: $0) }
-        }
-        return copy
     }
 }

@@ -6,10 +6,11 @@
 /// the `now` values it is given, so tests move time by passing numbers.
 ///
 /// ```
-/// readingHead ──► readingBody ──► waitingForResponse ──► writing ──► readingHead (keep-alive, pipelining)
+/// readingHead ──► readingBody ──► waitingForResponse ──► writing ──► readingHead
 ///      │               │                                    │
 ///      └───────────────┴── 4xx/408/503 ──► writing ─────────┴──► lingering ──► closed
 /// ```
+/// (back to `readingHead` for the next request: keep-alive, pipelining)
 struct ConnectionStateMachine {
     enum State {
         /// Waiting for (the rest of) a request head. `since`: when the wait started (accept for the first

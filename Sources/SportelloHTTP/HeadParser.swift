@@ -1,14 +1,5 @@
 import Glibc
 
-/// A request line and header fields, syntactically valid.
-struct RequestHead {
-    var method: String
-    var target: [UInt8]
-    /// 0 for HTTP/1.0, 1 for HTTP/1.1.
-    var minorVersion: Int
-    var fields: [(String, String)]
-}
-
 /// Incremental, allocation-light parser of a request head. Feed it the growing receive buffer (the head
 /// starts at index 0); it resumes where it stopped, so a head trickled byte by byte costs O(n).
 ///
@@ -166,34 +157,5 @@ struct HeadParser {
         UInt8(ascii: "^"), UInt8(ascii: "_"), UInt8(ascii: "`"), UInt8(ascii: "|"), UInt8(ascii: "~"):
         true
     default: false
-    }
-}
-
-/// The server's reading of a request as a pure function of its bytes, for the fuzz harness: the same
-/// head parser and framing rules the event loop applies, without a socket.
-public enum RequestParsing {
-    /// What the server would do with a byte string received on a new connection.
-    public enum Verdict: Equatable, Sendable {
-        /// The bytes end before the request does (the server would wait for more).
-        case incomplete
-        /// A request the server would answer; `bodyLength` bytes follow the head.
-        case request(method: String, path: String, bodyLength: Int)
-        /// Refused with this status (always 4xx) and the connection closed.
-        case refused(Int)
-    }
-
-    /// The server's verdict on `bytes` as the start of a connection.
-    public static func verdict(_ bytes: [UInt8], limits: HTTPLimits = .standard) -> Verdict {
-        var parser = HeadParser(limits: limits)
-        switch parser.advance(bytes) {
-        case .needMore: return .incomplete
-        case .failed(let status): return .refused(status)
-        case .complete(let head, _):
-            switch Framing.analyze(head, limits: limits) {
-            case .failure(let status): return .refused(status)
-            case .success(let framing):
-                return .request(method: head.method, path: framing.path, bodyLength: framing.contentLength)
-            }
-        }
     }
 }

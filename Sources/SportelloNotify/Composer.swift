@@ -6,9 +6,12 @@ import SportelloStore
 /// Builds each notification from the templates in `site-templates/mail/` and the texts of its language:
 /// the mail (text and HTML alternatives, the receipt, a calendar file) and the SMS text.
 public struct Composer: Sendable {
+    /// The site's renderer: its templates, translations and layout write the messages as they write the pages.
     public let renderer: PageRenderer
+    /// The comune's sender and channels.
     public let settings: NotificationSettings
 
+    /// A composer for the site `renderer` renders, with the notification settings of its configuration.
     public init(renderer: PageRenderer) {
         self.renderer = renderer
         settings = renderer.catalogue.configuration.notifications
@@ -16,10 +19,14 @@ public struct Composer: Sendable {
 
     var comune: ComuneSettings { renderer.catalogue.configuration.comune }
 
+    /// Why a message could not be written; the outbox records it and retries.
     public enum Failure: Error, CustomStringConvertible {
+        /// The booking the message is about cannot be found; its id when the message names one.
         case bookingMissing(Int64?)
+        /// A template failed to render; the text says which and why.
         case template(String)
 
+        /// The failure in words, as the outbox row and the log keep it.
         public var description: String {
             switch self {
             case .bookingMissing(let id): "booking \(id.map(String.init) ?? "?") not found"
@@ -120,6 +127,7 @@ public struct Composer: Sendable {
             ])
     }
 
+    /// The mail for an outbox message, in the message's language, with an iCalendar attachment where it has one.
     public func mail(for message: OutboxMessage, booking: Booking?, now: Int64) throws(Failure) -> MailMessage {
         var values = try values(message, booking: booking)
         let subject = subject(message, booking: booking)
@@ -161,6 +169,7 @@ public struct Composer: Sendable {
             attachments: attachments)
     }
 
+    /// The SMS text for an outbox message, in the message's language.
     public func sms(for message: OutboxMessage, booking: Booking?) throws(Failure) -> String {
         let t = renderer.texts(message.language)
         if message.kind.isAboutPerson {

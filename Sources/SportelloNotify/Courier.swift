@@ -26,18 +26,23 @@ import Glibc
 /// knows whether it accepted the message: counted as a failed attempt and retried, and the stable Message-ID
 /// lets the mail system or the reader recognise the copy); free with neither means never handed over.
 public struct Courier: Sendable {
+    /// The folder holding each hand-over's lock, "started" mark and status (no trailing slash).
     public let spool: String
     /// Longest a worker waits for a program. One still running then is left to finish (never stopped, never
     /// started twice): the message stays in flight until its status is recorded.
     public let timeout: TimeInterval
 
+    /// A courier keeping its evidence under `spool`, waiting at most `timeout` seconds for a program.
     public init(spool: String, timeout: TimeInterval = 60) {
         self.spool = spool.hasSuffix("/") ? String(spool.dropLast()) : spool
         self.timeout = timeout
     }
 
+    /// What the spool says became of a message handed over (or not) before.
     public enum Outcome: Equatable, Sendable {
+        /// The program accepted the message.
         case delivered
+        /// The program refused the message or could not run; the text is what it said.
         case failed(String)
         /// A wrapper (or the program it started) is still running: wait for it, send nothing.
         case inFlight
@@ -180,7 +185,8 @@ public struct Courier: Sendable {
                 [
                     "126": " (the program cannot be run: check its permissions)",
                     "127":
-                        " (the program was not found: install an MTA such as msmtp, or fix notifications.sendmailPath / smsCommand)",
+                        " (the program was not found: install an MTA such as msmtp, "
+                        + "or fix notifications.sendmailPath / smsCommand)",
                 ][code] ?? ""
             return .failed("exit status \(code)\(hint)\(errors.isEmpty ? "" : ": \(String(errors.prefix(400)))")")
         }
@@ -218,141 +224,5 @@ public struct Courier: Sendable {
             let close = stat.lastIndex(of: ")")
         else { return false }
         return stat[stat.index(after: close)...].trimmingCharacters(in: .whitespaces).hasPrefix("Z")
-    }
-}
-
-/// The wrapper of one hand-over: `/bin/sh` started with `posix_spawn` (no fork of the server's memory, no
-/// Foundation `Process` and its monitoring), which marks "started", runs the program and records its exit
-/// status with builtins only. Its standard output is the hand-over lock (where the status goes); descriptor 3 is the write end of a pipe
-/// that only the wrapper holds (the program gets it closed), so the end of the wrapper is an end-of-file the
-/// worker waits for with `poll` (with a timeout, unlike `waitpid`) instead of asking every few milliseconds.
-struct Wrapper {
-    let pid: Int32
-    /// The read end of the pipe; closed once the wrapper has been waited for or left to finish.
-    private let exited: Int32
-
-    struct Failure: Error, CustomStringConvertible {
-        let description: String
-    }
-
-    /// `"$0"` is the spool base; the program and its arguments follow. Redirections apply left to right: the
-    /// program gets the lock (the wrapper's standard output) as descriptor 4, the message on the standard input
-    /// it inherits, the "started" mark for its output, and not the pipe. A redirection that fails runs nothing
-    /// and leaves a non-zero status.
-    static let script = #"umask 077; "$@" 4>&1 2> "$0.started" >&2 3>&-; echo $?"#
-
-    /// `input`: the whole message, readable (a filled pipe or the spool file), given to the wrapper as its
-    /// standard input.
-    init(base: String, command: [String], lock: Int32, input: Int32) throws {
-        var ends: [Int32] = [-1, -1]
-        // pipe2 is not exported by the Glibc module: close-on-exec right after (a wrapper another thread starts
-        // in between gets these closed by closefrom below).
-        guard pipe(&ends) == 0 else { throw Failure(description: "pipe: \(String(cString: strerror(errno)))") }
-        for end in ends { _ = fcntl(end, F_SETFD, FD_CLOEXEC) }
-        defer { Glibc.close(ends[1]) }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        // dup2 clears close-on-exec on the copies, also when a descriptor is already the one asked for. The
-        // input first: a fresh descriptor may be number 3, which the next copy replaces.
-        posix_spawn_file_actions_adddup2(&actions, input, 0)
-        posix_spawn_file_actions_adddup2(&actions, lock, 1)
-        posix_spawn_file_actions_adddup2(&actions, ends[1], 3)
-        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
-        // The server opens its descriptors close-on-exec; where the C library offers it, a descriptor that
-        // slipped through (a socket between accept and fcntl) is closed too.
-        if let closeFrom = Self.addCloseFrom { _ = closeFrom(&actions, 4) }
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        // The server ignores SIGPIPE and its threads may block signals: the wrapper and the program start with
-        // the defaults, as from a shell.
-        var all = sigset_t()
-        sigfillset(&all)
-        var none = sigset_t()
-        sigemptyset(&none)
-        posix_spawnattr_setsigdefault(&attributes, &all)
-        posix_spawnattr_setsigmask(&attributes, &none)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
-        let arguments = ["/bin/sh", "-c", Self.script, base] + command
-        var cArguments = arguments.map { strdup($0) } + [nil]
-        defer { for argument in cArguments { free(argument) } }
-        var child: pid_t = 0
-        let result = posix_spawn(&child, "/bin/sh", &actions, &attributes, &cArguments, environ)
-        guard result == 0 else {
-            Glibc.close(ends[0])
-            throw Failure(description: String(cString: strerror(result)))
-        }
-        pid = child
-        exited = ends[0]
-    }
-
-    /// Waits for the wrapper to end, until `deadline` or while `keepWaiting` holds (asked every 50 ms). Returns
-    /// its exit status, or nil when it is still running: it is then left to finish (and reaped) on its own.
-    func wait(until deadline: Date, keepWaiting: () -> Bool) -> Int32? {
-        var entry = pollfd(fd: exited, events: Int16(POLLIN), revents: 0)
-        while true {
-            let left = deadline.timeIntervalSinceNow
-            let slice = Int32(max(0, min(left, 0.05)) * 1000)
-            let ready = poll(&entry, 1, slice)
-            if ready > 0 {
-                var byte: UInt8 = 0
-                // Nobody writes to the pipe: readable means every copy of its write end is closed.
-                if read(exited, &byte, 1) <= 0 { break }
-            } else if ready < 0 && errno != EINTR {
-                break
-            }
-            if ready == 0 && (left <= 0 || !keepWaiting()) {
-                let pid = pid
-                let descriptor = exited
-                Thread {
-                    Self.reap(pid)
-                    Glibc.close(descriptor)
-                }.start()
-                return nil
-            }
-        }
-        Glibc.close(exited)
-        return Self.reap(pid)
-    }
-
-    /// Blocks until the process has ended; its exit status (128 + the signal that ended it).
-    @discardableResult
-    static func reap(_ pid: Int32) -> Int32 {
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 {
-            if errno != EINTR { return -1 }
-        }
-        return status & 0x7f == 0 ? (status >> 8) & 0xff : 128 + status & 0x7f
-    }
-
-    private typealias AddCloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
-    private static let addCloseFrom: AddCloseFrom? = dlsym(nil, "posix_spawn_file_actions_addclosefrom_np")
-        .map { unsafeBitCast($0, to: AddCloseFrom.self) }
-}
-
-/// An exclusive, non-blocking `flock` on a spool file. The lock belongs to the open file, so it stays held
-/// while any process (the wrapper, the program) still has that file open, even after this one closed it.
-struct HandOverLock {
-    let descriptor: Int32
-    let acquired: Bool
-
-    struct Failure: Error, CustomStringConvertible {
-        let description: String
-    }
-
-    init(_ path: String) throws {
-        descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
-        guard descriptor >= 0 else {
-            throw Failure(description: "cannot open \(path): \(String(cString: strerror(errno)))")
-        }
-        fchmod(descriptor, 0o600)
-        acquired = flock(descriptor, LOCK_EX | LOCK_NB) == 0
-        if !acquired { Glibc.close(descriptor) }
-    }
-
-    /// Closes this process's handle; the lock is released once no other process holds the file either.
-    func close() {
-        if acquired { Glibc.close(descriptor) }
     }
 }

@@ -4,12 +4,16 @@ import SportelloCore
 /// A mail as RFC 5322 / MIME (RFC 2045–2047) text: UTF-8 headers as encoded-words, a text and an HTML
 /// alternative in quoted-printable, attachments in base64, CRLF line ends and no line over 78 characters.
 public struct MailMessage: Sendable {
+    /// A file sent with the mail, such as the appointment's calendar entry.
     public struct Attachment: Sendable {
+        /// The name the reader's mail program offers to save it as.
         public var filename: String
         /// e.g. "text/calendar; charset=utf-8; method=REQUEST"
         public var contentType: String
+        /// The file's content, base64-encoded when the message is written.
         public var bytes: [UInt8]
 
+        /// An attachment as given.
         public init(filename: String, contentType: String, bytes: [UInt8]) {
             self.filename = filename
             self.contentType = contentType
@@ -17,17 +21,26 @@ public struct MailMessage: Sendable {
         }
     }
 
+    /// The sender's display name (the comune's, unless configured).
     public var fromName: String
+    /// The sender's address, normally a no-reply one.
     public var fromAddress: String
+    /// The citizen's address.
     public var toAddress: String
+    /// The subject line, before header encoding.
     public var subject: String
+    /// When the message was written (Unix seconds), for the Date header.
     public var date: Int64
     /// Stable per notification, so a copy delivered twice is recognisable as the same message.
     public var messageID: String
+    /// The plain-text body, always present so every mail program can show it.
     public var text: String
+    /// An HTML alternative of the body; nil = plain text only.
     public var html: String?
+    /// Files sent with the mail, in order.
     public var attachments: [Attachment]
 
+    /// A message as given; nothing is encoded until it is written out.
     public init(
         fromName: String, fromAddress: String, toAddress: String, subject: String, date: Int64, messageID: String,
         text: String, html: String? = nil, attachments: [Attachment] = []
@@ -82,7 +95,8 @@ public struct MailMessage: Sendable {
                 // Parameters on continuation lines keep every header line short (RFC 5322 §2.2.3).
                 body += [
                     "--\(mixed)",
-                    "Content-Type: \(attachment.contentType.replacingOccurrences(of: "; ", with: ";\r\n "));\r\n name=\"\(attachment.filename)\"",
+                    "Content-Type: \(attachment.contentType.replacingOccurrences(of: "; ", with: ";\r\n "));"
+                        + "\r\n name=\"\(attachment.filename)\"",
                     "Content-Disposition: attachment;\r\n filename=\"\(attachment.filename)\"",
                     "Content-Transfer-Encoding: base64", "",
                     Self.base64Lines(attachment.bytes),
@@ -203,7 +217,8 @@ public struct MailMessage: Sendable {
         let weekday = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"][date.weekday.isoIndex]
         let month = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"][date.month - 1]
         return "\(weekday), \(CivilDate.pad(date.day, 2)) \(month) \(CivilDate.pad(date.year, 4)) "
-            + "\(CivilDate.pad(seconds / 3600, 2)):\(CivilDate.pad(seconds / 60 % 60, 2)):\(CivilDate.pad(seconds % 60, 2)) +0000"
+            + "\(CivilDate.pad(seconds / 3600, 2)):\(CivilDate.pad(seconds / 60 % 60, 2)):"
+            + "\(CivilDate.pad(seconds % 60, 2)) +0000"
     }
 
     /// A boundary that cannot occur in quoted-printable or base64 text ("=_" never does) and is the same

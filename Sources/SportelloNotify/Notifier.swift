@@ -7,21 +7,18 @@ import SportelloStore
 import Glibc
 #endif
 
-public struct DeliveryReport: Sendable, Equatable {
-    public var delivered = 0
-    public var failed = 0
-    public var dead = 0
-    public var remindersQueued = 0
-    public var recovered = 0
-}
-
 /// Delivers the outbox: finishes what a dead worker left, queues the day-before reminders, then claims and
 /// delivers every due message, one at a time. Used by the worker inside `serve` and by `sportello deliver`.
 public struct Notifier: Sendable {
+    /// The queue of messages to deliver.
     public let outbox: Outbox
+    /// The bookings the messages are about, read when composing them.
     public let store: BookingStore
+    /// Writes each message's text from the templates.
     public let composer: Composer
+    /// Hands each message to sendmail or the SMS command.
     public let courier: Courier
+    /// One-time secrets (such as a new password) kept out of the outbox until their message is sent.
     public let secrets: SecretFiles
 
     /// `deliveryTimeout`: how long one pass waits for sendmail (or the SMS command) before moving on; a program

@@ -7,19 +7,6 @@ import Glibc
 import Darwin
 #endif
 
-/// A page or file that could not be written, with the system's reason: the publisher reports it and /api/health shows
-/// it.
-public struct FileWriteError: Error, CustomStringConvertible {
-    /// The file being written.
-    public let path: String
-    /// The system call that failed (open, write, fsync, rename).
-    public let operation: String
-    /// The `errno` it failed with.
-    public let code: Int32
-    /// "rename /srv/output/x.html: No space left on device".
-    public var description: String { "\(operation) \(path): \(String(cString: strerror(code)))" }
-}
-
 /// Replaces files so a reader (nginx, a browser) only ever sees the old or the new page, never half of one:
 /// the bytes go to a temporary file in the same folder, then `rename(2)` swaps it in. Identical bytes are
 /// not rewritten, which keeps mtimes (and caches) stable.

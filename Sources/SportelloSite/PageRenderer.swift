@@ -3,11 +3,16 @@ import SportelloCore
 /// Builds the template context of each public page and renders it. It holds only public data: states and
 /// counts of slots, never who booked them.
 public struct PageRenderer: Sendable {
+    /// The services and the configuration the pages describe.
     public let catalogue: Catalogue
+    /// The compiled page (and message) templates.
     public let templates: TemplateLibrary
+    /// The texts of each language the site is published in, by language code.
     public let translations: [String: Translations]
+    /// Where each page lives, derived from the comune's base URL and main language.
     public let layout: SiteLayout
 
+    /// A renderer for `catalogue`'s site; the layout follows from its configuration.
     public init(catalogue: Catalogue, templates: TemplateLibrary, translations: [String: Translations]) {
         self.catalogue = catalogue
         self.templates = templates
@@ -16,8 +21,10 @@ public struct PageRenderer: Sendable {
         layout = SiteLayout(basePath: comune.basePath, mainLanguage: comune.language)
     }
 
+    /// The site's languages, the main one first.
     public var languages: [String] { catalogue.configuration.comune.languages }
 
+    /// The texts of `language`, or of the main language when the site has none for it.
     public func texts(_ language: String) -> Translations {
         translations[language] ?? translations[layout.mainLanguage] ?? translations.values.first!
     }
@@ -88,6 +95,7 @@ public struct PageRenderer: Sendable {
 
     // MARK: Service facts
 
+    /// What pages and messages show about `service` in `language`: name, office, address, documents, hours.
     public func serviceValue(_ service: Service, language: String) -> TemplateFields {
         let t = texts(language)
         let text = service.text(for: language)
@@ -180,6 +188,7 @@ public struct PageRenderer: Sendable {
 
     // MARK: Pages
 
+    /// The home page: every office and service, each with its next free slot from `nextFree` (by service id).
     public func renderCatalogue(
         language: String, nextFree: [String: SlotAvailability?], into buffer: inout [UInt8]
     ) throws {
@@ -219,6 +228,7 @@ public struct PageRenderer: Sendable {
             breadcrumb: [(t.text("nav.home"), nil)], into: &buffer)
     }
 
+    /// A service's page, with its next free slot and the link to the week of `today`.
     public func renderService(
         _ service: Service, language: String, today: CivilDate, nextFree: SlotAvailability?, into buffer: inout [UInt8]
     ) throws {
@@ -329,6 +339,7 @@ public struct PageRenderer: Sendable {
             into: &buffer)
     }
 
+    /// The page served for an address that names no page.
     public func renderNotFound(language: String, into buffer: inout [UInt8]) throws {
         let t = texts(language)
         try page(
@@ -351,6 +362,7 @@ public struct PageRenderer: Sendable {
             })
     }
 
+    /// The form to cancel a booking, and the one to print its receipt again.
     public func renderCancel(language: String, into buffer: inout [UInt8]) throws {
         let t = texts(language)
         try page(
@@ -370,6 +382,7 @@ public struct PageRenderer: Sendable {
             ], into: &buffer)
     }
 
+    /// Citizens' sign-in, registration and forgotten-credentials forms, with the SPID/CIE buttons when configured.
     public func renderAccount(language: String, into buffer: inout [UInt8]) throws {
         let t = texts(language)
         try page(
@@ -390,6 +403,7 @@ public struct PageRenderer: Sendable {
             ], into: &buffer)
     }
 
+    /// The operators' sign-in form.
     public func renderOperatorLogin(language: String, into buffer: inout [UInt8]) throws {
         let t = texts(language)
         try page(

@@ -1,27 +1,16 @@
 import Foundation
 import SportelloCore
 
-/// A page of the public site.
-public enum PageID: Hashable, Sendable {
-    case catalogue
-    case service(String)
-    case week(String, monday: CivilDate)
-    case notFound
-    /// The form to cancel a booking with its code and codice fiscale.
-    case cancel
-    /// The operators' sign-in form (the agenda itself is only ever an answer to a POST).
-    case operatorLogin
-    /// Citizens' sign-in, registration, forgotten credentials and "le mie prenotazioni".
-    case account
-}
-
 /// Where each page lives, as a URL path and as a file under `output/`. Languages other than the main one
 /// live under "/<lang>/". Week pages are files named by ISO week ("2026-W48.html") next to their service's
 /// page, so addresses are stable and short and a full build creates one folder per service, not per week.
 public struct SiteLayout: Sendable {
+    /// Path prefix of the site on its host ("" at the root), put in front of every URL.
     public let basePath: String
+    /// The language served at the root; the others live under "/<lang>/".
     public let mainLanguage: String
 
+    /// A layout for a site under `basePath` whose root pages are in `mainLanguage`.
     public init(basePath: String, mainLanguage: String) {
         self.basePath = basePath
         self.mainLanguage = mainLanguage
@@ -62,6 +51,7 @@ public struct SiteLayout: Sendable {
         return "\(basePath)/\(folder(page, language: language))\(name == "index.html" ? "" : name)"
     }
 
+    /// URL of a shared file (style sheet, script, icon) under "assets/", the same for every language.
     public func asset(_ name: String) -> String { "\(basePath)/assets/\(name)" }
 
     /// The endpoint's root ("/api" below the base path): every `EndpointRoute` lives under it.
@@ -80,6 +70,7 @@ public struct SiteLayout: Sendable {
         return EndpointRoute(rawValue: String(path.dropFirst(prefix.count)))
     }
 
+    /// The ISO week name of the week starting on `monday` ("2026-W48"), which names its page.
     public static func weekName(_ monday: CivilDate) -> String {
         let week = monday.isoWeek
         return "\(week.year)-W\(week.week < 10 ? "0" : "")\(week.week)"
@@ -99,24 +90,5 @@ public struct SiteLayout: Sendable {
         else { return nil }
         let monday = january4.mondayOfWeek.adding(days: (week - 1) * 7)
         return monday.isoWeek.year == year ? monday : nil
-    }
-}
-
-extension IdentityHeaders {
-    /// The "Entra con SPID" / "Entra con CIE" buttons' values: each configured gateway address with the path to
-    /// come back to, or nil when the comune configured none. A gateway on another host gets the whole address
-    /// (`origin` + path): a bare path would bring the citizen back to the gateway's own host.
-    public func loginButtons(returnPath: String, origin: String) -> TemplateValue? {
-        func address(_ url: String?) -> TemplateValue {
-            guard let url else { return "" }
-            let target = url.hasPrefix("/") ? returnPath : origin + returnPath
-            let encoded =
-                target.addingPercentEncoding(
-                    withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-._~"))) ?? ""
-            if url.contains("{return}") { return .string(url.replacingOccurrences(of: "{return}", with: encoded)) }
-            return .string(url + (url.contains("?") ? "&" : "?") + "return=" + encoded)
-        }
-        guard spidLoginURL != nil || cieLoginURL != nil else { return nil }
-        return .object(["spid": address(spidLoginURL), "cie": address(cieLoginURL)])
     }
 }

@@ -8,11 +8,16 @@ public protocol OccupancySource: Sendable {
     func occupancy(serviceID: String?, from: Int64, to: Int64, now: Int64) throws -> [String: [Int64: SlotOccupancy]]
 }
 
+/// What one publish did, for the log line and for tests.
 public struct PublishReport: Sendable, Equatable {
+    /// Pages rendered.
     public var rendered = 0
+    /// Files written: a rendered page identical to its file on disk is left alone.
     public var written = 0
+    /// Files removed: pages no longer published and leftovers of interrupted writes.
     public var removed = 0
 
+    /// Nothing done yet.
     public init() {}
 
     static func + (lhs: PublishReport, rhs: PublishReport) -> PublishReport {
@@ -27,7 +32,9 @@ public struct PublishReport: Sendable, Equatable {
 /// Renders public pages into `output/`. `publishAll` rebuilds the whole site (start-up, a new day, a changed
 /// configuration); `publish(_:)` re-renders only the pages a change touched. One publish runs at a time.
 public final class SitePublisher: Sendable {
+    /// Renders each page the publisher writes.
     public let renderer: PageRenderer
+    /// The folder the site is written to (`output/`), without a trailing slash.
     public let outputDirectory: String
     let assetsDirectory: String?
     /// Held while week pages are written; a full rebuild holds both locks, so no older render of a page
@@ -40,6 +47,8 @@ public final class SitePublisher: Sendable {
     /// it, a week page carries a digest of all its inputs and is not rendered again while they are unchanged.
     let inputsFingerprint: [UInt8]?
 
+    /// A publisher writing `renderer`'s pages under `outputDirectory`, with the shared files of
+    /// `assetsDirectory` (nil: none); `inputsFingerprint` lets unchanged week pages be skipped.
     public init(
         renderer: PageRenderer, outputDirectory: String, assetsDirectory: String?,
         inputsFingerprint: [UInt8]? = nil

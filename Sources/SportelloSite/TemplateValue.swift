@@ -8,8 +8,10 @@ public enum TemplateValue: Sendable, Equatable {
     /// Bytes rendered by this library's own templates, already escaped; inserted as they are.
     case markup([UInt8])
 
+    /// A number rendered in its decimal form, as templates show counts.
     public init(_ int: Int) { self = .string(String(int)) }
 
+    /// The field `key` of an object; nil for a missing field or any other kind of value.
     public subscript(_ key: String) -> TemplateValue? {
         if case .object(let fields) = self { return fields[key] }
         return nil
@@ -39,91 +41,14 @@ public enum TemplateValue: Sendable, Equatable {
 extension TemplateValue: ExpressibleByStringLiteral, ExpressibleByBooleanLiteral, ExpressibleByArrayLiteral,
     ExpressibleByDictionaryLiteral, ExpressibleByIntegerLiteral
 {
+    /// A text written as a literal.
     public init(stringLiteral value: String) { self = .string(value) }
+    /// A flag written as a literal.
     public init(booleanLiteral value: Bool) { self = .bool(value) }
+    /// A list written as a literal.
     public init(arrayLiteral elements: TemplateValue...) { self = .list(elements) }
+    /// An object written as a literal, fields in the order written.
     public init(dictionaryLiteral elements: (String, TemplateValue)...) { self = .object(TemplateFields(elements)) }
+    /// A number written as a literal, rendered in decimal.
     public init(integerLiteral value: Int) { self = .string(String(value)) }
-}
-
-/// The named fields of a template object, in insertion order; setting a name again replaces its value.
-///
-/// Most objects are small and short-lived (a week page builds one per free slot, ten fields each), so the
-/// fields live in two parallel arrays searched linearly: building costs no hashing and a lookup compares a
-/// few short strings. Only objects with many fields (the translation tree) also keep a hashed index.
-public struct TemplateFields: Sendable, Equatable, Sequence, ExpressibleByDictionaryLiteral {
-    private var names: [String] = []
-    private var values: [TemplateValue] = []
-    private var index: [String: Int]?
-
-    static let indexThreshold = 12
-
-    public init() {}
-
-    public init(_ pairs: some Sequence<(String, TemplateValue)>) {
-        for (name, value) in pairs { self[name] = value }
-    }
-
-    public init(dictionaryLiteral elements: (String, TemplateValue)...) { self.init(elements) }
-
-    /// Fields from parallel arrays of distinct names and their values: many objects of one shape can share
-    /// one array of names.
-    public init(names: [String], values: [TemplateValue]) {
-        assert(names.count == values.count && Set(names).count == names.count, "one value per distinct name")
-        self.names = names
-        self.values = values
-        if names.count > Self.indexThreshold { rebuildIndex() }
-    }
-
-    public var count: Int { names.count }
-    public var isEmpty: Bool { names.isEmpty }
-
-    private func position(of name: String) -> Int? {
-        if let index { return index[name] }
-        let length = name.utf8.count
-        for position in names.indices where names[position].utf8.count == length && names[position] == name {
-            return position
-        }
-        return nil
-    }
-
-    public subscript(_ name: String) -> TemplateValue? {
-        get { position(of: name).map { values[$0] } }
-        set {
-            if let position = position(of: name) {
-                if let newValue {
-                    values[position] = newValue
-                } else {
-                    names.remove(at: position)
-                    values.remove(at: position)
-                    if index != nil { rebuildIndex() }
-                }
-            } else if let newValue {
-                names.append(name)
-                values.append(newValue)
-                if index != nil {
-                    index?[name] = names.count - 1
-                } else if names.count > Self.indexThreshold {
-                    rebuildIndex()
-                }
-            }
-        }
-    }
-
-    private mutating func rebuildIndex() {
-        var positions: [String: Int] = [:]
-        positions.reserveCapacity(names.count)
-        for (position, name) in names.enumerated() { positions[name] = position }
-        index = positions
-    }
-
-    public func makeIterator() -> some IteratorProtocol<(key: String, value: TemplateValue)> {
-        zip(names, values).lazy.map { (key: $0, value: $1) }.makeIterator()
-    }
-
-    /// Equal when they hold the same names with equal values, whatever the order.
-    public static func == (lhs: TemplateFields, rhs: TemplateFields) -> Bool {
-        guard lhs.count == rhs.count else { return false }
-        return zip(lhs.names, lhs.values).allSatisfy { name, value in rhs[name] == value }
-    }
 }

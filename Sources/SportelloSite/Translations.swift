@@ -5,12 +5,15 @@ import Synchronization
 /// The texts of one language, from `site-templates/i18n/<lang>.json` (nested objects of strings).
 /// Templates read them as `{{t.section.key}}`; Swift code uses `text(_:)` and `format(_:_:)`.
 public struct Translations: Sendable {
+    /// The language code ("it", "en") these texts are in.
     public let language: String
     private let texts: [String: String]
+    /// The texts as the nested object templates read under `t`.
     public let templateValue: TemplateValue
     /// Every week page of every service names the same few dozen days: each label is formatted once.
     private let dateLabels = DateLabelMemo()
 
+    /// Texts of `language` from the JSON of its i18n file; text that is not JSON is an error.
     public init(language: String, json: Data) throws {
         self.language = language
         let root = try JSONValue.parse(json)
@@ -41,6 +44,7 @@ public struct Translations: Sendable {
         self.texts = texts
     }
 
+    /// Reads `<directory>/<language>.json`.
     public static func load(directory: String, language: String) throws -> Translations {
         let url = URL(fileURLWithPath: directory).appendingPathComponent("\(language).json")
         return try Translations(language: language, json: Data(contentsOf: url))
@@ -49,6 +53,7 @@ public struct Translations: Sendable {
     /// The text for a dotted key; the key itself when missing, so a gap is visible rather than blank.
     public func text(_ key: String) -> String { texts[key] ?? key }
 
+    /// Whether the dotted `key` ("errors.slot_taken") has a text, for the i18n completeness checks.
     public func has(_ key: String) -> Bool { texts[key] != nil }
 
     /// Every dotted key of the file that names a text.

@@ -53,8 +53,8 @@ public final class EndpointFuzz: Sendable {
     private let learned = Mutex<[String: String]>([:])
 
     /// A fresh database over the fixture comune of the repository at `root` (`FixtureComune`: its
-    /// Tests/Fixtures/comune.json and site-templates), with a registered, signed-in citizen and two operators. Its clock starts on a
-    /// Wednesday at 08:00 and moves a second per request, so holds expire during long runs.
+    /// Tests/Fixtures/comune.json and site-templates), with a registered, signed-in citizen and two operators.
+    /// Its clock starts on a Wednesday at 08:00 and moves a second per request, so holds expire during long runs.
     public init(root: String) throws {
         folder =
             FileManager.default.temporaryDirectory.appendingPathComponent("sportello-fuzz-\(UUID().uuidString)").path
@@ -162,8 +162,8 @@ public final class EndpointFuzz: Sendable {
             return nil
         }
         if response.status >= 500 {
-            return
-                "\(request.route) answered \(response.status): \(String(decoding: response.body.prefix(300), as: UTF8.self))"
+            let body = String(decoding: response.body.prefix(300), as: UTF8.self)
+            return "\(request.route) answered \(response.status): \(body)"
         }
         if !(200...499).contains(response.status) { return "\(request.route) answered \(response.status)" }
         if seconds > Self.budget {
@@ -207,9 +207,8 @@ public final class EndpointFuzz: Sendable {
         if flags.contains(UInt8(ascii: "x")) { headers.append(("Origin", "https://evil.example")) }
         var cookies: [String] = []
         if flags.contains(UInt8(ascii: "c")) {
-            cookies.append(
-                "\(AccountsController.sessionCookie)=\(route == EndpointRoute.logout.rawValue ? spareSession : citizenSession)"
-            )
+            let session = route == EndpointRoute.logout.rawValue ? spareSession : citizenSession
+            cookies.append("\(AccountsController.sessionCookie)=\(session)")
         }
         if flags.contains(UInt8(ascii: "o")) { headers.append(("Authorization", "Bearer \(operatorToken)")) }
         if flags.contains(UInt8(ascii: "O")) { headers.append(("Authorization", "Bearer \(narrowOperatorToken)")) }

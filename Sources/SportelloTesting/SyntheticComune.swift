@@ -24,7 +24,8 @@ public enum SyntheticComune {
                     "id": "servizio-\(made)",
                     "name": "Servizio numero \(made) – pratiche & certificati",
                     "description":
-                        "Descrizione del servizio \(made): cosa si può fare allo sportello, chi può chiedere l'appuntamento e quanto dura.",
+                        "Descrizione del servizio \(made): cosa si può fare allo sportello, "
+                        + "chi può chiedere l'appuntamento e quanto dura.",
                     "documents": ["Documento d'identità valido", "Codice fiscale", "Modulo di domanda compilato"],
                     "slotMinutes": [15, 20, 30][made % 3],
                     "capacity": 1 + made % 3,

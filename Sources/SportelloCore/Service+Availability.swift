@@ -1,26 +1,3 @@
-/// How many desks of a slot are taken, as the store counts them.
-public struct SlotOccupancy: Hashable, Sendable {
-    public var booked: Int
-    public var held: Int
-    public var blocked: Int
-
-    public init(booked: Int = 0, held: Int = 0, blocked: Int = 0) {
-        self.booked = booked
-        self.held = held
-        self.blocked = blocked
-    }
-
-    public static let empty = SlotOccupancy()
-}
-
-/// The public state of a slot at a given instant.
-public struct SlotAvailability: Sendable, Hashable {
-    public let slot: Slot
-    public let state: CellState
-    /// Desks a citizen could still take (0 unless the state is `.free`).
-    public let freeDesks: Int
-}
-
 extension Service {
     /// The last bookable day when today is `today`: windows open one day at a time at local midnight.
     public func lastBookableDay(today: CivilDate) -> CivilDate { today.adding(days: window.maxDaysAhead) }
@@ -100,23 +77,4 @@ extension Service {
         }
         return nil
     }
-}
-
-/// A service's week: the union of slot start times as rows, one column a day.
-public struct WeekGrid: Sendable {
-    public struct Day: Sendable {
-        public let date: CivilDate
-        /// Set for a working weekday closed by a holiday or a closure.
-        public let closedReason: ClosedReason?
-        /// The day's slots in time order.
-        public let cells: [SlotAvailability]
-
-        public func cell(at time: LocalTime) -> SlotAvailability? { cells.first { $0.slot.start == time } }
-    }
-
-    public let monday: CivilDate
-    public let times: [LocalTime]
-    public let days: [Day]
-
-    public var freeSlotCount: Int { days.reduce(0) { $0 + $1.cells.filter { $0.state == .free }.count } }
 }

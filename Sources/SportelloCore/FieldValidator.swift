@@ -1,48 +1,18 @@
 import Foundation
 
-/// The one normalisation every form field gets (docs/ARCHITECTURE.md §5): NFC, then surrounding whitespace and
-/// newlines trimmed. Nothing else is changed: inner spaces are not collapsed, case is kept.
-public enum TextNormalizer {
-    public static func normalize(_ s: String) -> String {
-        s.precomposedStringWithCanonicalMapping.trimmingCharacters(in: .whitespacesAndNewlines)
-    }
-}
-
-/// A rejected form field. `field` is the form field's name, `code` a stable key that the i18n files
-/// translate (see `FieldError.Code`, and `CodiceFiscaleError.allCodes` for the codice fiscale).
-public struct FieldError: Error, Equatable, Sendable {
-    public let field: String
-    public let code: String
-
-    public init(field: String, code: String) {
-        self.field = field
-        self.code = code
-    }
-
-    public enum Code {
-        public static let required = "required"
-        public static let tooLong = "too_long"
-        public static let nameInvalid = "name.invalid"
-        public static let emailInvalid = "email.invalid"
-        public static let phoneInvalid = "phone.invalid"
-        public static let notesInvalid = "notes.invalid"
-    }
-
-    /// Every code a `FieldValidator` can produce, for checking the i18n files.
-    public static let allCodes: [String] =
-        [Code.required, Code.tooLong, Code.nameInvalid, Code.emailInvalid, Code.phoneInvalid, Code.notesInvalid]
-        + CodiceFiscaleError.allCodes
-}
-
 /// Booking-form field validators. Each normalises with `TextNormalizer`, then returns the value to store or
 /// throws a `FieldError`. Lengths count user-perceived characters after normalisation. Optional fields: pass
 /// the raw text through `optional(_:_:)`.
 public enum FieldValidator {
     private typealias Code = FieldError.Code
 
+    /// Longest given or family name accepted, in user-perceived characters.
     public static let nameMaxLength = 60
+    /// Longest notes accepted when the service sets no limit of its own.
     public static let notesDefaultMaxLength = 500
+    /// Longest email address accepted (the SMTP path limit, RFC 5321).
     public static let emailMaxLength = 254
+    /// Longest part before the "@" (RFC 5321).
     public static let emailLocalMaxLength = 64
 
     // MARK: Names

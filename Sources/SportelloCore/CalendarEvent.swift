@@ -71,7 +71,8 @@ public struct CalendarEvent: Sendable {
         let date = CivilDate(dayNumber: Int(day))
         let seconds = Int(instant - day * 86_400)
         return "\(CivilDate.pad(date.year, 4))\(CivilDate.pad(date.month, 2))\(CivilDate.pad(date.day, 2))T"
-            + "\(CivilDate.pad(seconds / 3600, 2))\(CivilDate.pad(seconds / 60 % 60, 2))\(CivilDate.pad(seconds % 60, 2))Z"
+            + "\(CivilDate.pad(seconds / 3600, 2))\(CivilDate.pad(seconds / 60 % 60, 2))"
+            + "\(CivilDate.pad(seconds % 60, 2))Z"
     }
 
     /// A parameter value (RFC 5545 §3.2): quoted, without the characters it cannot hold.

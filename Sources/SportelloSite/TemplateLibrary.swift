@@ -1,0 +1,196 @@
+import Foundation
+
+/// All templates of a site, so partials can find each other. Loaded from `site-templates/`: a file's name
+/// is its path without `.html` ("week", "partials/steps"); other kinds keep their extension
+/// ("mail/confirmed.txt"). The `assets` and `i18n` folders are not templates.
+public struct TemplateLibrary: Sendable {
+    let templates: [String: Template]
+    /// Every template compiled, partials resolved to their place in this array.
+    let programs: [Program]
+    let programIndex: [String: Int]
+    /// Whether a name no context defines is a rendering error (tests and the build check) rather than "".
+    public let strict: Bool
+
+    /// Parses and compiles every template of `sources` (name → text), so rendering never parses.
+    public init(templates sources: [String: String], strict: Bool = false) throws(TemplateError) {
+        var templates: [String: Template] = [:]
+        for (name, source) in sources { templates[name] = try Template(name: name, source: source) }
+        self.templates = templates
+        self.strict = strict
+        let sorted = templates.sorted { $0.key < $1.key }
+        var index: [String: Int] = [:]
+        for (position, entry) in sorted.enumerated() { index[entry.key] = position }
+        programIndex = index
+        programs = sorted.map { Program($0.value, partials: index) }
+    }
+
+    /// Loads every template under `directory`, named as the type's description says.
+    public init(directory: String, strict: Bool = false) throws {
+        var sources: [String: String] = [:]
+        let root = URL(fileURLWithPath: directory)
+        guard let enumerator = FileManager.default.enumerator(at: root, includingPropertiesForKeys: nil) else {
+            throw TemplateError(template: directory, line: 0, column: 0, message: "the templates folder cannot be read")
+        }
+        let rootPath = root.standardizedFileURL.path
+        for case let url as URL in enumerator {
+            let path = url.standardizedFileURL.path
+            guard path.hasPrefix(rootPath + "/") else { continue }
+            let relative = String(path.dropFirst(rootPath.count + 1))
+            if relative.hasPrefix("assets") || relative.hasPrefix("i18n") || relative.hasPrefix(".") { continue }
+            let known = ["html", "txt", "ics", "eml"]
+            guard known.contains(url.pathExtension) else { continue }
+            let name = url.pathExtension == "html" ? String(relative.dropLast(5)) : relative
+            sources[name] = try String(contentsOf: url, encoding: .utf8)
+        }
+        try self.init(templates: sources, strict: strict)
+    }
+
+    /// Whether a template called `name` exists, for optional templates such as an HTML version of a mail.
+    public func has(_ name: String) -> Bool { templates[name] != nil }
+
+    /// Renders template `name` with `context` as text.
+    public func render(_ name: String, _ context: TemplateValue) throws -> String {
+        var buffer: [UInt8] = []
+        try render(name, context, into: &buffer)
+        return String(decoding: buffer, as: UTF8.self)
+    }
+
+    /// Renders template `name` with `context`, appending the bytes to `buffer` (pages reuse one buffer).
+    public func render(_ name: String, _ context: TemplateValue, into buffer: inout [UInt8]) throws {
+        guard let program = programIndex[name] else {
+            throw TemplateError(template: name, line: 0, column: 0, message: "no template named \"\(name)\"")
+        }
+        var stack = [context]
+        try run(program, stack: &stack, into: &buffer, depth: 0)
+    }
+
+    private func run(_ index: Int, stack: inout [TemplateValue], into buffer: inout [UInt8], depth: Int) throws {
+        let program = programs[index]
+        try program.ops.withUnsafeBufferPointer { ops in
+            try program.text.withUnsafeBufferPointer { text in
+                try program.keys.withUnsafeBufferPointer { keys in
+                    try execute(
+                        program, ops: ops, text: text, keys: keys, from: 0, to: ops.count, stack: &stack, into: &buffer,
+                        depth: depth)
+                }
+            }
+        }
+    }
+
+    /// The value a path names: its first key is looked up from the innermost context outwards, the rest inside it.
+    static func lookup(
+        _ keys: UnsafeBufferPointer<String>, start: Int, count: Int, in stack: [TemplateValue]
+    ) -> TemplateValue? {
+        guard count > 0 else { return stack.last }
+        return stack.withUnsafeBufferPointer { frames -> TemplateValue? in
+            var index = frames.count - 1
+            while index >= 0 {
+                if var value = frames[index].field(keys[start]) {
+                    var keyIndex = start + 1
+                    while keyIndex < start + count {
+                        guard let next = value.field(keys[keyIndex]) else { return nil }
+                        value = next
+                        keyIndex += 1
+                    }
+                    return value
+                }
+                index -= 1
+            }
+            return nil
+        }
+    }
+
+    /// Runs ops[from..<to]. The ops, text and keys are plain values read through pointers: walking the
+    /// program costs no reference counting, only the context values do.
+    private func execute(
+        _ program: Program, ops: UnsafeBufferPointer<Program.Op>, text: UnsafeBufferPointer<UInt8>,
+        keys: UnsafeBufferPointer<String>, from: Int, to: Int, stack: inout [TemplateValue],
+        into buffer: inout [UInt8], depth: Int
+    ) throws {
+        var position = from
+        while position < to {
+            let op = ops[position]
+            switch op.kind {
+            case .text:
+                buffer.append(contentsOf: UnsafeBufferPointer(rebasing: text[Int(op.a)..<Int(op.a + op.b)]))
+                position += 1
+            case .variable:
+                position += 1
+                guard let value = Self.lookup(keys, start: Int(op.keyStart), count: Int(op.keyCount), in: stack) else {
+                    if strict {
+                        let site = program.sites[Int(op.a)]
+                        throw TemplateError(
+                            template: program.name, line: site.line, column: site.column,
+                            message: "no value for \"\(site.name)\"")
+                    }
+                    continue
+                }
+                let escaped = op.flag
+                switch value {
+                case .string(let string):
+                    if escaped {
+                        HTMLEscaper.append(string, to: &buffer)
+                    } else {
+                        buffer.append(contentsOf: string.utf8)
+                    }
+                case .bool(let flag):
+                    buffer.append(contentsOf: (flag ? "true" : "false").utf8)
+                case .markup(let bytes):
+                    if escaped {
+                        bytes.withUnsafeBufferPointer { HTMLEscaper.append($0, to: &buffer) }
+                    } else {
+                        buffer.append(contentsOf: bytes)
+                    }
+                case .list, .object:
+                    break
+                }
+            case .section:
+                let end = Int(op.a)
+                let value = Self.lookup(keys, start: Int(op.keyStart), count: Int(op.keyCount), in: stack)
+                if op.flag {
+                    if !(value?.isTruthy ?? false) {
+                        try execute(
+                            program, ops: ops, text: text, keys: keys, from: position + 1, to: end, stack: &stack,
+                            into: &buffer, depth: depth)
+                    }
+                } else if let value, value.isTruthy {
+                    switch value {
+                    case .list(let items):
+                        for item in items {
+                            stack.append(item)
+                            try execute(
+                                program, ops: ops, text: text, keys: keys, from: position + 1, to: end, stack: &stack,
+                                into: &buffer, depth: depth)
+                            stack.removeLast()
+                        }
+                    case .bool:
+                        try execute(
+                            program, ops: ops, text: text, keys: keys, from: position + 1, to: end, stack: &stack,
+                            into: &buffer, depth: depth)
+                    case .object, .string, .markup:
+                        stack.append(value)
+                        try execute(
+                            program, ops: ops, text: text, keys: keys, from: position + 1, to: end, stack: &stack,
+                            into: &buffer, depth: depth)
+                        stack.removeLast()
+                    }
+                }
+                position = end
+            case .partial:
+                let site = program.sites[Int(op.b)]
+                guard depth < 20 else {
+                    throw TemplateError(
+                        template: program.name, line: site.line, column: site.column,
+                        message: "partials nest more than 20 deep (\"\(site.name)\" includes itself?)")
+                }
+                guard op.a >= 0 else {
+                    throw TemplateError(
+                        template: program.name, line: site.line, column: site.column,
+                        message: "no partial named \"\(site.name)\"")
+                }
+                try run(Int(op.a), stack: &stack, into: &buffer, depth: depth + 1)
+                position += 1
+            }
+        }
+    }
+}
