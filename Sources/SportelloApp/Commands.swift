@@ -24,6 +24,7 @@ public enum Commands {
         return true
     }
 
+    /// `sportello build`: migrates the database and renders every page into the output folder once.
     public static func build(_ options: Options) throws {
         try refuseRootOnAnotherUsersFiles(options)
         try upgradeDatabaseSaying(options.databasePath)
@@ -72,6 +73,7 @@ public enum Commands {
         return (server, application)
     }
 
+    /// `sportello serve`: takes the database lock, publishes, and answers requests until a signal stops it.
     public static func serve(_ options: Options) throws {
         try refuseRootOnAnotherUsersFiles(options)
         FileOwnership.warn(options)
@@ -177,12 +179,17 @@ extension Commands {
     /// A confirmed booking the configuration no longer offers: its service removed, its day closed, or its
     /// time outside the new hours. Found by `check --database`; `serve` and `build` warn about them.
     public struct StrandedBooking: Sendable, Equatable {
+        /// The booking code, for the operator to contact the citizen.
         public let code: String
+        /// The catalogue id the booking was made for.
         public let serviceID: String
+        /// Start of the appointment, unix seconds.
         public let start: Int64
+        /// Why the configuration no longer offers it, in words.
         public let reason: String
     }
 
+    /// The confirmed bookings from `now` on that `site`'s configuration no longer offers.
     public static func strandedBookings(site: LoadedSite, store: BookingStore, now: Int64) throws -> [StrandedBooking] {
         var slotsByDay: [String: Set<Int64>] = [:]
         var stranded: [StrandedBooking] = []
@@ -307,14 +314,18 @@ struct ServeError: Error, CustomStringConvertible {
 /// The store seen as the publisher's source of slot occupancy: bookings and holds counted per slot, and
 /// operator blocks (time ranges) laid over the slots of the services they cover.
 public struct StoreOccupancy: OccupancySource {
+    /// Where bookings, holds and blocks are read.
     public let store: BookingStore
+    /// The services, to find which slots a block covers.
     public let catalogue: Catalogue
 
+    /// Occupancy of `catalogue`'s slots as recorded in `store`.
     public init(store: BookingStore, catalogue: Catalogue) {
         self.store = store
         self.catalogue = catalogue
     }
 
+    /// Taken places per service and slot start in [from, to), blocks counted as taken desks.
     public func occupancy(
         serviceID: String?, from: Int64, to: Int64, now: Int64
     ) throws -> [String: [Int64: SlotOccupancy]] {

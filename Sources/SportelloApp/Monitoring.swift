@@ -16,6 +16,7 @@ public final class Metrics: Sendable {
     private let refusals = Mutex<[String: Int]>([:])
     private let notificationFailures = Atomic<Int>(0)
 
+    /// Counters all at zero; one per application.
     public init() {}
 
     func countRequest(api: Bool, status: Int, nanoseconds: UInt64) {

@@ -7,7 +7,9 @@ import SportelloStore
 /// The office's commands: the same actions as `/api/operator/`, for a terminal on the server. Each takes the
 /// operator's token (`--token` or `SPORTELLO_OPERATOR_TOKEN`), so the audit log says who acted.
 extension Commands {
+    /// An operator command refused, said in words for the terminal.
     public struct Failure: Error, CustomStringConvertible {
+        /// What went wrong and what to do next.
         public let description: String
     }
 

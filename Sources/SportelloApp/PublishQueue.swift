@@ -15,6 +15,7 @@ public final class PublishQueue: Sendable {
     /// When pages were last published and whether the last pass failed, for `/api/health`.
     public let health: PublisherHealth
 
+    /// Publishes through `publisher` from `source`; `onPublished` and `onRebuilt` tell tests when pages are on disk.
     public init(
         publisher: SitePublisher, source: any OccupancySource, clock: @escaping @Sendable () -> Int64 = currentInstant,
         onPublished: (@Sendable (Set<PageID>) -> Void)? = nil, onRebuilt: (@Sendable () -> Void)? = nil
@@ -43,6 +44,7 @@ public final class PublishQueue: Sendable {
     /// The two publishing threads, for a `ServiceGroup` to run: stopped, each lane publishes what is marked.
     public var lanes: [any BackgroundService] { [weeks, summaries] }
 
+    /// Queues `pages` for re-rendering: weeks on the fast lane, service pages and catalogue on the other.
     public func mark(_ pages: Set<PageID>) {
         var weekPages: Set<PageID> = []
         var summaryPages: Set<PageID> = []
@@ -53,6 +55,7 @@ public final class PublishQueue: Sendable {
         summaries.mark(summaryPages)
     }
 
+    /// Queues a whole rebuild (midnight, reload, start-up) on the week lane.
     public func markEverything() { weeks.markEverything() }
 }
 
@@ -146,14 +149,19 @@ private final class Lane: BackgroundService {
 /// citizen just took still shown free), which is what `/api/health` must report as degraded. Kept per part
 /// (each lane, and whole rebuilds), so one lane succeeding does not hide another one failing.
 public final class PublisherHealth: Sendable {
+    /// The health as last recorded, copied out of the lock.
     public struct Snapshot: Sendable, Equatable {
+        /// When a pass last succeeded, unix seconds.
         public var lastSuccess: Int64?
+        /// When a pass last failed, unix seconds.
         public var lastFailure: Int64?
+        /// Why the last failed pass failed (at most 300 characters).
         public var lastError: String?
         /// The parts whose last pass failed.
         public var failingParts: Set<String> = []
         /// The start-up rebuild is running: the pages on disk are served meanwhile.
         public var rebuilding = false
+        /// Whether some part's last pass failed: `/api/health` answers degraded.
         public var failing: Bool { !failingParts.isEmpty }
     }
 
@@ -162,10 +170,13 @@ public final class PublisherHealth: Sendable {
 
     private let state = Mutex(Snapshot())
 
+    /// Health with nothing published yet.
     public init() {}
 
+    /// The current outcome, consistent across its fields.
     public var snapshot: Snapshot { state.withLock { $0 } }
 
+    /// Records a pass of `part` that succeeded at `instant`, clearing its failure.
     public func succeeded(at instant: Int64, part: String = "publisher") {
         state.withLock {
             $0.lastSuccess = max($0.lastSuccess ?? instant, instant)
@@ -173,6 +184,7 @@ public final class PublisherHealth: Sendable {
         }
     }
 
+    /// Records a pass of `part` that failed at `instant` with `error`.
     public func failed(at instant: Int64, error: String, part: String = "publisher") {
         state.withLock {
             $0.lastFailure = instant
@@ -181,5 +193,6 @@ public final class PublisherHealth: Sendable {
         }
     }
 
+    /// Marks the start-up rebuild as running or finished.
     public func setRebuilding(_ running: Bool) { state.withLock { $0.rebuilding = running } }
 }

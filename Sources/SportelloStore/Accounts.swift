@@ -3,17 +3,24 @@ import SportelloCore
 
 /// A citizen's account (the CUPweb "credenziali"): the codice fiscale is the username.
 public struct Account: Sendable, Equatable {
+    /// The row id: sessions and bookings made while signed in refer to it.
     public let id: Int64
+    /// The username, upper-case as validated; one account per codice fiscale.
     public let codiceFiscale: String
+    /// Given name, prefilled into the booking form.
     public let givenName: String
+    /// Family name, prefilled into the booking form.
     public let familyName: String
+    /// Email given at registration: one of the contacts credentials may go to.
     public let email: String
+    /// Mobile number given at registration: one of the contacts credentials may go to.
     public let phone: String
     /// The contact its password was sent to, and so the one its holder has shown to receive ("" for accounts
     /// registered before this was recorded): bookings for this codice fiscale that carry it are the holder's.
     public var verifiedContact: String = ""
 }
 
+/// Why a sign-in or an account change was refused.
 public enum AccountError: Error, Equatable, Sendable, CodedError {
     /// Wrong codice fiscale or password (never says which).
     case wrongCredentials
@@ -22,6 +29,7 @@ public enum AccountError: Error, Equatable, Sendable, CodedError {
     /// The database failed; nothing changed.
     case database(DatabaseError)
 
+    /// The code the endpoint answers with (one vocabulary from Store to HTTP).
     public var errorCode: ErrorCode {
         switch self {
         case .wrongCredentials: .wrongCredentials
@@ -41,18 +49,23 @@ public enum Registration: Sendable, Equatable {
 /// Accounts and their sessions. Passwords are generated (never chosen), alphanumeric and case-sensitive,
 /// and stored only as yescrypt hashes; sessions are 128-bit random tokens with an expiry.
 public struct AccountStore: Sendable {
+    /// The database the accounts and sessions live in.
     public let database: Database
 
+    /// An account store over `database` (migrated by the caller).
     public init(database: Database) { self.database = database }
 
     /// Wrong passwords in a row before the account locks, and for how long.
     public static let maximumFailures = 5
+    /// How long a locked account refuses every password, in seconds.
     public static let lockSeconds: Int64 = 15 * 60
+    /// How long a session stays valid after sign-in, in seconds.
     public static let sessionSeconds: Int64 = 8 * 3_600
 
     /// Letters and digits that cannot be confused when read from an SMS (no 0/O, 1/l/I).
     static let passwordAlphabet = Array("abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789")
 
+    /// A new random password from `passwordAlphabet`, with at least one lowercase, uppercase and digit.
     public static func generatePassword(length: Int = 10) -> String {
         var generator = SystemRandomNumberGenerator()
         // At least one lowercase, one uppercase and one digit, as many password rules expect.

@@ -3,9 +3,12 @@ import SportelloCore
 
 /// A slot of a service, as the store keys it: the service id and the start in unix seconds (UTC).
 public struct SlotRef: Hashable, Sendable {
+    /// The catalogue id of the service.
     public let serviceID: String
+    /// The slot's start, unix seconds (UTC).
     public let start: Int64
 
+    /// The slot of `serviceID` starting at `start` (unix seconds).
     public init(serviceID: String, start: Int64) {
         self.serviceID = serviceID
         self.start = start
@@ -15,10 +18,14 @@ public struct SlotRef: Hashable, Sendable {
 /// Who asks for a hold, for the cap on live holds: the address key (IPv6 grouped by /64) and, when the
 /// browser keeps cookies, its session. `limit` 0 = no cap on the address.
 public struct HoldClient: Sendable, Equatable {
+    /// The address key (IPv6 grouped by /64) the cap counts holds under.
     public let key: String
+    /// The browser's session cookie, when it keeps one: a new hold gives back the session's older one.
     public let session: String?
+    /// Most live holds for the address (0 = no cap).
     public let limit: Int
 
+    /// A client identified by `key` and `session`, allowed `limit` live holds.
     public init(key: String, session: String?, limit: Int) {
         self.key = key
         self.session = session
@@ -26,11 +33,17 @@ public struct HoldClient: Sendable, Equatable {
     }
 }
 
+/// A slot kept for a citizen while they fill in the form; it runs out unless confirmed into a booking.
 public struct Hold: Sendable, Equatable {
+    /// The random token the citizen's page carries to confirm or give back the hold.
     public let token: String
+    /// The slot held.
     public let slot: SlotRef
+    /// When the hold runs out unless confirmed, unix seconds.
     public let expiresAt: Int64
+    /// Given back by the citizen or replaced by a newer hold: it keeps no desk.
     public let released: Bool
+    /// The booking it was confirmed into, if any.
     public let bookingID: Int64?
 
     /// Whether it still keeps its desk at `now` (`HoldLiveness.isLive`).
@@ -46,17 +59,26 @@ public struct Hold: Sendable, Equatable {
 
 /// The citizen's details as validated by the form.
 public struct PersonDetails: Sendable, Equatable {
+    /// Given name as typed (validated, not normalised).
     public var givenName: String
+    /// Family name as typed (validated, not normalised).
     public var familyName: String
+    /// The codice fiscale of the person the appointment is for (upper-case).
     public var codiceFiscale: String
+    /// Where confirmations and reminders go by email ("" for none).
     public var email: String
+    /// Where confirmations and reminders go by SMS ("" for none).
     public var phone: String
+    /// Free text for the office, if the service asks for it.
     public var notes: String?
+    /// The codice fiscale of whoever booked for someone else (nil when booked for oneself).
     public var presenterCodiceFiscale: String?
+    /// The name of whoever booked for someone else.
     public var presenterName: String?
     /// Where the presenter gets a copy of the messages about a booking made for someone else.
     public var presenterContact: String?
 
+    /// Details as the form validated them; the presenter fields only when booking for someone else.
     public init(
         givenName: String, familyName: String, codiceFiscale: String, email: String, phone: String,
         notes: String? = nil,
@@ -73,13 +95,21 @@ public struct PersonDetails: Sendable, Equatable {
     }
 }
 
+/// A confirmed appointment and what became of it.
 public struct Booking: Sendable, Equatable {
+    /// The row id, for operators and the outbox.
     public let id: Int64
+    /// The code given to the citizen (`bookingCode()`): with the codice fiscale it finds the booking.
     public let code: String
+    /// The slot booked.
     public let slot: SlotRef
+    /// When the appointment ends, unix seconds.
     public let slotEnd: Int64
+    /// Where it stands: confirmed, cancelled, done or absent.
     public let state: BookingState
+    /// When it was confirmed, unix seconds (the lead time in statistics).
     public let createdAt: Int64
+    /// Who the appointment is for, and who presented it.
     public var person: PersonDetails
     /// Why an operator cancelled it.
     public var cancelReason: String?
@@ -159,6 +189,7 @@ public enum BookingViewer: Sendable, Equatable {
         }
     }
 
+    /// Whether this viewer may see or cancel `booking`: the same rule as `condition`, for a booking in hand.
     public func mayAct(on booking: Booking) -> Bool {
         switch self {
         case .account(let id, let codiceFiscale, let contact):
@@ -174,6 +205,7 @@ public enum BookingViewer: Sendable, Equatable {
     }
 }
 
+/// Why a hold, booking or operator action was refused; each case maps to one `ErrorCode`.
 public enum BookingError: Error, Equatable, Sendable, CodedError {
     case slotFull, holdNotFound, holdExpired, holdReleased, bookingNotFound, bookingInPast, personLimitReached
     /// Repeated no-shows: this codice fiscale can book again from the given instant.
@@ -190,6 +222,7 @@ public enum BookingError: Error, Equatable, Sendable, CodedError {
     /// The database failed; the change did not happen.
     case database(DatabaseError)
 
+    /// The code the endpoint answers with (one vocabulary from Store to HTTP).
     public var errorCode: ErrorCode {
         switch self {
         case .slotFull: .slotFull
@@ -213,8 +246,10 @@ public enum BookingError: Error, Equatable, Sendable, CodedError {
 /// Holds and bookings. Every change is one `BEGIN IMMEDIATE` transaction that checks, writes and audits,
 /// so capacity can never be exceeded whatever the concurrency. Times are passed in, never read here.
 public struct BookingStore: Sendable {
+    /// The database holds and bookings live in.
     public let database: Database
 
+    /// A booking store over `database` (migrated by the caller).
     public init(database: Database) { self.database = database }
 
     static let occupyingStates = BookingState.occupyingSQLList
@@ -301,6 +336,7 @@ public struct BookingStore: Sendable {
         }
     }
 
+    /// The hold with this token, live or not (nil when no hold has it).
     public func hold(token: String) throws(BookingError) -> Hold? {
         do {
             return try database.read { connection in
@@ -463,6 +499,7 @@ public struct BookingStore: Sendable {
         }
     }
 
+    /// The booking with this code for this codice fiscale: both are needed, so a code alone reveals nothing.
     public func booking(code: String, codiceFiscale: String) throws(BookingError) -> Booking? {
         do {
             return try database.read { connection in
@@ -514,6 +551,7 @@ public struct BookingStore: Sendable {
         }
     }
 
+    /// A booking code as typed (spaces, lower case) in the stored form.
     public static func normalizedCode(_ code: String) -> String {
         code.trimmingCharacters(in: .whitespacesAndNewlines).uppercased()
     }
@@ -631,6 +669,7 @@ public enum Tokens {
         return String((0..<8).map { _ in codeAlphabet[Int(generator.next() as UInt64 % UInt64(codeAlphabet.count))] })
     }
 
+    /// Compares secrets in time independent of where they differ, so timing reveals nothing.
     public static func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
         guard a.count == b.count else { return false }
         var difference: UInt8 = 0

@@ -16,21 +16,31 @@ public enum SQLValue: Sendable, Equatable, ExpressibleByStringLiteral, Expressib
     case double(Double)
     case null
 
+    /// A string literal binds as text.
     public init(stringLiteral value: String) { self = .text(value) }
+    /// An integer literal binds as an integer.
     public init(integerLiteral value: Int64) { self = .int(value) }
+    /// `nil` binds as SQL NULL.
     public init(nilLiteral: ()) { self = .null }
+    /// Optional text: nil binds as NULL.
     public init(_ value: String?) { self = value.map { .text($0) } ?? .null }
+    /// Optional integer: nil binds as NULL.
     public init(_ value: Int64?) { self = value.map { .int($0) } ?? .null }
+    /// A Swift `Int` binds as a 64-bit integer.
     public init(_ value: Int) { self = .int(Int64(value)) }
 }
 
 /// A failure of the database (SQLite, or the disk under it). It stays this error all the way to the answer
 /// (503 `storage_error`, logged): never turned into "not found" or "nothing left".
 public struct DatabaseError: Error, CustomStringConvertible, Sendable, Equatable, CodedError {
+    /// SQLite's (extended) result code, or `SQLITE_ERROR` for a failure that is not SQLite's.
     public let code: Int32
+    /// SQLite's message, for the log.
     public let message: String
+    /// The statement that failed ("" when none), for the log.
     public let sql: String
 
+    /// An error as SQLite reported it.
     public init(code: Int32, message: String, sql: String) {
         self.code = code
         self.message = message
@@ -49,9 +59,12 @@ public struct DatabaseError: Error, CustomStringConvertible, Sendable, Equatable
         DatabaseError(code: SQLITE_MISMATCH, message: what, sql: "")
     }
 
+    /// Always `storage`: the answer is 503, whatever SQLite said.
     public var errorCode: ErrorCode { .storage }
 
+    /// Code, message and statement, for the log (never shown to citizens).
     public var description: String { "SQLite error \(code): \(message)\(sql.isEmpty ? "" : " (in: \(sql))")" }
+    /// A UNIQUE, CHECK or FOREIGN KEY failure: the callers that expect one turn it into their own answer.
     public var isConstraintViolation: Bool { code & 0xFF == SQLITE_CONSTRAINT }
 }
 
@@ -124,6 +137,7 @@ public final class Connection {
         try execute(sql, arguments: arguments)
     }
 
+    /// Runs a statement with its arguments as an array (for callers that build the argument list).
     public func execute(_ sql: String, arguments: [SQLValue]) throws {
         let statement = try prepared(sql, arguments)
         defer { sqlite3_reset(statement) }
@@ -154,6 +168,7 @@ public final class Connection {
         return try transform(Row(statement: statement))
     }
 
+    /// The first column of the first row as an integer (`count(*)` and the like); no row is an error.
     public func scalarInt(_ sql: String, _ arguments: SQLValue...) throws -> Int64 {
         let statement = try prepared(sql, arguments)
         defer { sqlite3_reset(statement) }
@@ -164,7 +179,9 @@ public final class Connection {
         return sqlite3_column_int64(statement, 0)
     }
 
+    /// Rows changed by the last INSERT, UPDATE or DELETE on this connection.
     public var changes: Int { Int(sqlite3_changes(handle)) }
+    /// Row id of the last INSERT on this connection.
     public var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(handle) }
 
     /// Runs a script of several statements (migrations), without caching.
@@ -183,21 +200,29 @@ public final class Connection {
 public struct Row {
     let statement: OpaquePointer
 
+    /// The column as a 64-bit integer (0 for NULL).
     public func int(_ column: Int32) -> Int64 { sqlite3_column_int64(statement, column) }
+    /// The column as a double (0 for NULL).
     public func double(_ column: Int32) -> Double { sqlite3_column_double(statement, column) }
+    /// Whether the column is SQL NULL.
     public func isNull(_ column: Int32) -> Bool { sqlite3_column_type(statement, column) == SQLITE_NULL }
+    /// The column as text ("" for NULL).
     public func text(_ column: Int32) -> String { optionalText(column) ?? "" }
+    /// The column as text, nil for NULL.
     public func optionalText(_ column: Int32) -> String? {
         guard let pointer = sqlite3_column_text(statement, column) else { return nil }
         return String(cString: pointer)
     }
+    /// The column as an integer, nil for NULL.
     public func optionalInt(_ column: Int32) -> Int64? { isNull(column) ? nil : int(column) }
 }
 
 /// Files that hold personal data or secrets (the database, the delivery spool): only the service's user may
 /// read them, whatever the umask. Existing files and folders keep the modes an administrator gave them.
 public enum PrivateFiles {
+    /// A file or folder that could not be made private, said in words.
     public struct Failure: Error, CustomStringConvertible, Sendable {
+        /// What failed and why (the path and `strerror`).
         public let description: String
     }
 
@@ -276,6 +301,7 @@ public final class Database: @unchecked Sendable {
     private var writerIsFull = true
     private let idleReaders: NSCondition = NSCondition()
     private var idle: [Int]
+    /// The database file, also where backups, the lock and `secrets/` are placed beside.
     public let path: String
     private let commits = Atomic<Int>(0)
     private let replicatorOwnsLog = Atomic<Bool>(false)
@@ -302,6 +328,7 @@ public final class Database: @unchecked Sendable {
     /// Grows with every committed write: a value read from the database stays current while this does not move.
     public var committedWrites: Int { commits.load(ordering: .acquiring) }
 
+    /// Opens (creating if missing, mode 0600) the database at `path` with one writer and `readerCount` readers.
     public init(path: String, readers readerCount: Int = 4) throws {
         self.path = path
         let folder = (path as NSString).deletingLastPathComponent
@@ -482,6 +509,7 @@ public final class Database: @unchecked Sendable {
     /// checkpoints become passive from now on (README "Replication and recovery").
     public func leaveLogToReplicator() { replicatorOwnsLog.store(true, ordering: .relaxed) }
 
+    /// Runs `body` on an idle reader connection (waiting for one), outside any write transaction.
     public func read<T>(_ body: (Connection) throws -> T) throws -> T {
         idleReaders.lock()
         while idle.isEmpty { idleReaders.wait() }

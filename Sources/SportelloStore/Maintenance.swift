@@ -4,7 +4,9 @@ import Glibc
 
 /// A problem with a backup, a restore or the serve lock, said in words.
 public struct MaintenanceError: Error, CustomStringConvertible, Sendable {
+    /// What went wrong and what to do, for the command line.
     public let description: String
+    /// An error saying `description`.
     public init(_ description: String) { self.description = description }
 }
 
@@ -13,6 +15,7 @@ public struct MaintenanceError: Error, CustomStringConvertible, Sendable {
 /// too, so it cannot replace a database under a running server.
 public final class DatabaseLock: Sendable {
     private let descriptor: Int32
+    /// The lock file, `<database>.lock`.
     public let path: String
 
     private init(descriptor: Int32, path: String) {
@@ -20,8 +23,10 @@ public final class DatabaseLock: Sendable {
         self.path = path
     }
 
+    /// Where the lock file of the database at `databasePath` lives.
     public static func lockPath(databasePath: String) -> String { databasePath + ".lock" }
 
+    /// Takes the lock without waiting; fails naming the holding process when another serve has it.
     public static func acquire(databasePath: String) throws(MaintenanceError) -> DatabaseLock {
         let path = lockPath(databasePath: databasePath)
         let folder = (path as NSString).deletingLastPathComponent
@@ -48,6 +53,7 @@ public final class DatabaseLock: Sendable {
         return DatabaseLock(descriptor: fd, path: path)
     }
 
+    /// Gives the lock up before the process ends (restore hands the database back this way).
     public func release() {
         _ = flock(descriptor, LOCK_UN)
     }
@@ -204,9 +210,13 @@ public enum DatabaseBackup {
 extension BookingStore {
     /// A confirmed appointment still to come, as `check --database` needs it: no personal data.
     public struct UpcomingBooking: Sendable, Equatable {
+        /// The booking code, to look the booking up.
         public let code: String
+        /// The catalogue id of its service.
         public let serviceID: String
+        /// Start of the appointment, unix seconds.
         public let start: Int64
+        /// End of the appointment, unix seconds.
         public let end: Int64
     }
 

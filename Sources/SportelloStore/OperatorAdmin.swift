@@ -38,6 +38,7 @@ extension OperatorStore {
 }
 
 extension OperatorError: CustomStringConvertible {
+    /// The refusal in words for the command line, with what to do next.
     public var description: String {
         switch self {
         case .invalidName: "an operator name is 1 to 64 letters, digits, dots, dashes or underscores"
@@ -51,9 +52,13 @@ extension OperatorError: CustomStringConvertible {
 
 /// One row of the audit log, for `sportello audit`.
 public struct AuditEntry: Sendable, Equatable {
+    /// When it happened, unix seconds.
     public let at: Int64
+    /// Who did it ("cli", "operator:NAME", "citizen").
     public let actor: String
+    /// What was done ("hold", "confirm", "operator.token", ...).
     public let action: String
+    /// What it was done to (a slot, a booking code, an operator name).
     public let subject: String
 }
 

@@ -3,10 +3,14 @@ import SportelloCore
 
 /// An office operator. `scope` lists the catalogue entries (offices or services) they act on; "*" is all.
 public struct Operator: Sendable, Equatable {
+    /// The row id: the token embeds it (`op<id>-...`) to find the hash.
     public let id: Int64
+    /// The name chosen when the account was made, unique.
     public let name: String
+    /// Catalogue entry ids (offices or services) the operator acts on; "*" is all.
     public let scope: [String]
 
+    /// How the audit log names this operator.
     public var actor: String { "operator:\(name)" }
 
     /// Whether the operator may act on this service of the catalogue.
@@ -22,6 +26,7 @@ public struct Operator: Sendable, Equatable {
     }
 }
 
+/// Why an operator command was refused.
 public enum OperatorError: Error, Equatable, Sendable {
     case invalidName, nameTaken, unknownOperator
     /// The database failed; nothing changed.
@@ -31,8 +36,10 @@ public enum OperatorError: Error, Equatable, Sendable {
 /// Operator accounts, separate from citizens. An operator signs in with a token (`op<id>-<32 hex>`) shown
 /// once when the account is made; only its yescrypt hash is stored.
 public struct OperatorStore: Sendable {
+    /// The database operators live in.
     public let database: Database
 
+    /// An operator store over `database` (migrated by the caller).
     public init(database: Database) { self.database = database }
 
     /// Creates an operator and returns the token to hand over; it cannot be shown again.
@@ -151,6 +158,7 @@ public struct OperatorStore: Sendable {
         }
     }
 
+    /// Every operator with whether it is disabled, for `sportello operator list`.
     public func list() throws(OperatorError) -> [(Operator, disabled: Bool)] {
         do {
             return try database.read { connection in

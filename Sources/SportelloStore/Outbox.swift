@@ -3,20 +3,35 @@ import SportelloCore
 
 /// A notification waiting in (or delivered from) the outbox.
 public struct OutboxMessage: Sendable, Equatable {
+    /// The row id, to mark it delivered or failed.
     public let id: Int64
+    /// Which message it is (confirmation, reminder, ...): picks the template.
     public let kind: NotificationKind
+    /// Email or SMS.
     public let channel: NotificationChannel
+    /// The address or number it goes to.
     public let recipient: String
+    /// Values the template fills in (never a secret: see `SecretFiles`).
     public let payload: [String: String]
+    /// The booking it is about, if any.
     public let bookingID: Int64?
+    /// The language to write it in.
     public let language: String
+    /// Delivery attempts so far.
     public let attempts: Int
+    /// When it was queued, unix seconds.
     public let createdAt: Int64
+    /// When it was delivered (nil while not).
     public let sentAt: Int64?
+    /// Given up on after its last attempt.
     public let dead: Bool
+    /// Why the last attempt failed.
     public let lastError: String?
+    /// Until when a worker's claim (lease) on it lasts.
     public let claimedUntil: Int64?
+    /// The process that claimed it.
     public let claimedBy: Int32?
+    /// The sendmail process it was handed to, so a restarted worker can tell whether it finished.
     public let deliveryPID: Int32?
 }
 
@@ -37,8 +52,10 @@ extension OutboxMessage {
 /// leaves nothing stuck; what happens to a message handed to sendmail when its worker dies is decided by
 /// the delivery spool (see `Courier`).
 public struct Outbox: Sendable {
+    /// The database the outbox table lives in.
     public let database: Database
 
+    /// An outbox over `database` (migrated by the caller).
     public init(database: Database) { self.database = database }
 
     /// Adds a notification inside the caller's transaction. A `dedupeKey` already used makes this a no-op
@@ -309,6 +326,7 @@ public struct OutboxState: Sendable, Equatable {
 }
 
 extension Outbox {
+    /// Backlog, dead messages and the age of the oldest one due, at `now`.
     public func state(now: Int64) throws -> OutboxState {
         try database.read { connection in
             let backlog = try connection.scalarInt("SELECT count(*) FROM outbox WHERE sent_at IS NULL AND dead = 0")
