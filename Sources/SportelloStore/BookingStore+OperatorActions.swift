@@ -2,67 +2,6 @@ import CSQLite
 import Foundation
 import SportelloCore
 
-/// Operator unavailability: `desks` desks of a service are out for [startsAt, endsAt).
-public struct Block: Sendable, Equatable {
-    /// The row id, to remove the block.
-    public let id: Int64
-    /// The service whose desks are out.
-    public let serviceID: String
-    /// Start of the unavailability, unix seconds.
-    public let startsAt: Int64
-    /// End of the unavailability (exclusive), unix seconds.
-    public let endsAt: Int64
-    /// How many of the service's desks are out.
-    public let desks: Int
-    /// Why, as the operator wrote it.
-    public let reason: String?
-    /// The actor who placed it, as the audit log names them (nil for blocks older than the column).
-    public let createdBy: String?
-}
-
-/// What the office records after an appointment (cupweb-tabella-prenotazione.txt).
-public enum Outcome: String, Sendable, CaseIterable {
-    case done
-    case absent
-
-    var state: BookingState { self == .done ? .done : .absent }
-}
-
-/// Counts of one service over a period, for the statistics CSV.
-public struct ServiceStatistics: Sendable, Equatable {
-    /// The service counted.
-    public var serviceID: String
-    /// Bookings for appointments in the period.
-    public var bookings = 0
-    /// Appointments recorded as done.
-    public var done = 0
-    /// Appointments recorded as absent (no-shows).
-    public var absent = 0
-    /// Bookings the citizen cancelled.
-    public var cancelledByCitizen = 0
-    /// Bookings the office cancelled.
-    public var cancelledByOperator = 0
-    /// Mean days between booking and appointment.
-    public var meanLeadDays = 0.0
-
-    /// Absences among the appointments whose outcome was recorded.
-    public var noShowRate: Double { done + absent == 0 ? 0 : Double(absent) / Double(done + absent) }
-}
-
-/// What the retention purge erased or deleted, for the command's output and the log.
-public struct PurgeReport: Sendable, Equatable {
-    /// Past bookings whose personal data was erased.
-    public var bookingsErased = 0
-    /// Old holds deleted.
-    public var holdsDeleted = 0
-    /// Audit rows whose address was erased.
-    public var auditAddressesErased = 0
-    /// Delivered or dead outbox rows deleted.
-    public var outboxDeleted = 0
-    /// Idle accounts erased.
-    public var accountsErased = 0
-}
-
 /// The office's side of the store: agenda, outcomes, cancellations by operator, unavailability, the
 /// no-show rule, statistics and the retention purge. Every change is one transaction with its audit row.
 extension BookingStore {

@@ -1,51 +1,6 @@
 import Foundation
 import SportelloCore
 
-/// A citizen's account (the CUPweb "credenziali"): the codice fiscale is the username.
-public struct Account: Sendable, Equatable {
-    /// The row id: sessions and bookings made while signed in refer to it.
-    public let id: Int64
-    /// The username, upper-case as validated; one account per codice fiscale.
-    public let codiceFiscale: String
-    /// Given name, prefilled into the booking form.
-    public let givenName: String
-    /// Family name, prefilled into the booking form.
-    public let familyName: String
-    /// Email given at registration: one of the contacts credentials may go to.
-    public let email: String
-    /// Mobile number given at registration: one of the contacts credentials may go to.
-    public let phone: String
-    /// The contact its password was sent to, and so the one its holder has shown to receive ("" for accounts
-    /// registered before this was recorded): bookings for this codice fiscale that carry it are the holder's.
-    public var verifiedContact: String = ""
-}
-
-/// Why a sign-in or an account change was refused.
-public enum AccountError: Error, Equatable, Sendable, CodedError {
-    /// Wrong codice fiscale or password (never says which).
-    case wrongCredentials
-    /// Too many wrong passwords: the account accepts none until this instant.
-    case locked(until: Int64)
-    /// The database failed; nothing changed.
-    case database(DatabaseError)
-
-    /// The code the endpoint answers with (one vocabulary from Store to HTTP).
-    public var errorCode: ErrorCode {
-        switch self {
-        case .wrongCredentials: .wrongCredentials
-        case .locked: .accountLocked
-        case .database: .storage
-        }
-    }
-}
-
-/// What a registration did. Both cases get the same answer on the page, so nobody learns whether a codice
-/// fiscale has an account; only the second sends credentials.
-public enum Registration: Sendable, Equatable {
-    case created(Account, password: String)
-    case alreadyRegistered(Account)
-}
-
 /// Accounts and their sessions. Passwords are generated (never chosen), alphanumeric and case-sensitive,
 /// and stored only as yescrypt hashes; sessions are 128-bit random tokens with an expiry.
 public struct AccountStore: Sendable {
