@@ -175,7 +175,8 @@ public final class Application: HTTPResponder, EndpointController, Sendable {
         thread.start()
     }
 
-    /// The retention job: at start-up and every midnight, personal data of bookings past the retention period is erased.
+    /// The retention job: at start-up and every midnight, personal data of bookings past the retention period is
+    /// erased.
     func purgeExpiredPersonalData() {
         let now = clock()
         do {

@@ -57,7 +57,10 @@ extension Commands {
     static func describe(_ booking: StrandedBooking) -> String {
         let local = RomeTime.local(booking.start)
         return
-            "\(booking.code)  \(booking.serviceID)  \(local.date) \(LocalTime(minutes: local.minutes)?.description ?? "")  \(booking.reason)"
+            """
+            \(booking.code)  \(booking.serviceID)  \(local.date) \
+            \(LocalTime(minutes: local.minutes)?.description ?? "")  \(booking.reason)
+            """
     }
 
     /// Opening a database behind this program's schema upgrades it (after a copy into backups/): logged, so

@@ -18,7 +18,11 @@ public enum Commands {
         }
         let offices = site.catalogue.roots.count
         print(
-            "\(options.configPath): ok – \(site.configuration.comune.name), \(offices) top-level entries, \(site.catalogue.services.count) bookable services, languages \(site.configuration.comune.languages.joined(separator: ", "))"
+            """
+            \(options.configPath): ok – \(site.configuration.comune.name), \(offices) top-level entries, \
+            \(site.catalogue.services.count) bookable services, languages \
+            \(site.configuration.comune.languages.joined(separator: ", "))
+            """
         )
         if options.flags.contains("--database") { return try checkDatabase(site: site, options: options) == 0 }
         return true
@@ -43,12 +47,18 @@ public enum Commands {
             throw LoadedSite.LoadError(
                 description:
                     "\(options.templatesPath)/\(file):\(error.line):\(error.column): \(error.message) – the build "
-                    + "stopped: correct the name in the template (a misspelt name would otherwise be published as an empty text)"
+                        + """
+                        stopped: correct the name in the template (a misspelt name would otherwise be published as an \
+                        empty text)
+                        """
             )
         }
         let milliseconds = Int(Date().timeIntervalSince(start) * 1000)
         print(
-            "built \(report.rendered) pages into \(options.outputPath)/ in \(milliseconds) ms (\(report.written) written, \(report.removed) pages no longer produced removed)"
+            """
+            built \(report.rendered) pages into \(options.outputPath)/ in \(milliseconds) ms (\(report.written) \
+            written, \(report.removed) pages no longer produced removed)
+            """
         )
     }
 

@@ -20,7 +20,10 @@ extension BookingStore {
         try database.read { connection in
             var result: [UpcomingBooking] = []
             try connection.forEach(
-                "SELECT code, service_id, slot_start, slot_end FROM bookings WHERE state = 'booked' AND slot_start >= ? ORDER BY slot_start, code LIMIT ?",
+                """
+                SELECT code, service_id, slot_start, slot_end FROM bookings WHERE state = 'booked' AND slot_start >= ? \
+                ORDER BY slot_start, code LIMIT ?
+                """,
                 .int(now), .int(Int64(limit))
             ) { row in
                 result.append(

@@ -278,7 +278,10 @@ extension BookingStore {
                 .int(before), .int(now))
             report.holdsDeleted = connection.changes
             try connection.execute(
-                "UPDATE audit SET address = NULL, details = NULL WHERE at < ? AND (address IS NOT NULL OR details IS NOT NULL)",
+                """
+                UPDATE audit SET address = NULL, details = NULL WHERE at < ? AND (address IS NOT NULL OR details IS \
+                NOT NULL)
+                """,
                 .int(before))
             report.auditAddressesErased = connection.changes
             // Account events name the codice fiscale; past the period the event stays, the person goes.

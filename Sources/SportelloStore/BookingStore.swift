@@ -294,7 +294,10 @@ public struct BookingStore: Sendable {
             return try database.read { connection in
                 var bookings: [Booking] = []
                 let sql =
-                    "SELECT \(Self.bookingColumns) FROM bookings WHERE \(condition) ORDER BY slot_start DESC, id DESC LIMIT 500"
+                    """
+                    SELECT \(Self.bookingColumns) FROM bookings WHERE \(condition) ORDER BY slot_start DESC, id DESC \
+                    LIMIT 500
+                    """
                 switch arguments.count {
                 case 1: try connection.forEach(sql, arguments[0]) { bookings.append(Self.booking($0)) }
                 default:
@@ -367,12 +370,25 @@ public struct BookingStore: Sendable {
             // rather than `(? IS NULL OR service_id = ?)`, which keeps the planner off that index.
             let bookings =
                 serviceID == nil
-                ? "SELECT service_id, slot_start, COUNT(*) FROM bookings WHERE slot_start >= ?1 AND slot_start < ?2 AND state IN \(Self.occupyingStates) AND ?3 IS NULL AND ?4 IS NOT NULL GROUP BY service_id, slot_start"
-                : "SELECT service_id, slot_start, COUNT(*) FROM bookings WHERE service_id = ?3 AND slot_start >= ?1 AND slot_start < ?2 AND state IN \(Self.occupyingStates) AND ?4 IS NOT NULL GROUP BY slot_start"
+                ? """
+                SELECT service_id, slot_start, COUNT(*) FROM bookings WHERE slot_start >= ?1 AND slot_start < ?2 \
+                AND state IN \(Self.occupyingStates) AND ?3 IS NULL AND ?4 IS NOT NULL GROUP BY service_id, \
+                slot_start
+                """
+                : """
+                SELECT service_id, slot_start, COUNT(*) FROM bookings WHERE service_id = ?3 AND slot_start >= ?1 \
+                AND slot_start < ?2 AND state IN \(Self.occupyingStates) AND ?4 IS NOT NULL GROUP BY slot_start
+                """
             let holds =
                 serviceID == nil
-                ? "SELECT service_id, slot_start, COUNT(*) FROM holds WHERE slot_start >= ?1 AND slot_start < ?2 AND \(HoldLiveness.sqlLive(at: "?4")) AND ?3 IS NULL GROUP BY service_id, slot_start"
-                : "SELECT service_id, slot_start, COUNT(*) FROM holds WHERE service_id = ?3 AND slot_start >= ?1 AND slot_start < ?2 AND \(HoldLiveness.sqlLive(at: "?4")) GROUP BY slot_start"
+                ? """
+                SELECT service_id, slot_start, COUNT(*) FROM holds WHERE slot_start >= ?1 AND slot_start < ?2 AND \
+                \(HoldLiveness.sqlLive(at: "?4")) AND ?3 IS NULL GROUP BY service_id, slot_start
+                """
+                : """
+                SELECT service_id, slot_start, COUNT(*) FROM holds WHERE service_id = ?3 AND slot_start >= ?1 AND \
+                slot_start < ?2 AND \(HoldLiveness.sqlLive(at: "?4")) GROUP BY slot_start
+                """
             // Every statement names all four parameters (binding one a statement lacks is an error).
             try connection.forEach(bookings, .int(from), .int(to), SQLValue(serviceID), .int(now)) { row in
                 result[row.text(0), default: [:]][row.int(1), default: .empty].booked = Int(row.int(2))

@@ -71,7 +71,10 @@ public struct ContactCodeStore: Sendable {
                     return Committed(sentTo == contact ? .tooSoon(wait) : .tooSoonForNewContact(wait), change: .none)
                 }
                 try connection.execute(
-                    "UPDATE contact_codes SET contact = ?, code_hash = ?, sent_at = ?, verified = 0 WHERE hold_token = ?",
+                    """
+                    UPDATE contact_codes SET contact = ?, code_hash = ?, sent_at = ?, verified = 0 WHERE hold_token = \
+                    ?
+                    """,
                     .text(contact), .text(hash), .int(now), .text(holdToken))
             } else {
                 try connection.execute(

@@ -1,7 +1,8 @@
 import Foundation
 
 extension Database {
-    /// The audit log from `since`, oldest first, optionally one actor's (`cli`, `operator:anna`…); at most `limit` rows.
+    /// The audit log from `since`, oldest first, optionally one actor's (`cli`, `operator:anna`…); at most `limit`
+    /// rows.
     public func auditEntries(since: Int64, actor: String?, limit: Int) throws -> [AuditEntry] {
         try read { connection in
             var entries: [AuditEntry] = []

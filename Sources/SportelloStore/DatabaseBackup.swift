@@ -48,7 +48,10 @@ public enum DatabaseBackup {
         let version = try check(source)
         guard version <= Migrations.scripts.count else {
             throw MaintenanceError(
-                "\(source) was written by a newer Sportello (schema \(version), this one knows \(Migrations.scripts.count)); upgrade first"
+                """
+                \(source) was written by a newer Sportello (schema \(version), this one knows \
+                \(Migrations.scripts.count)); upgrade first
+                """
             )
         }
         do {

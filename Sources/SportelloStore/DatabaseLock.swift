@@ -36,7 +36,11 @@ public final class DatabaseLock: Sendable {
                 ?? ""
             close(fd)
             throw MaintenanceError(
-                "the database \(databasePath) is in use by another sportello serve\(holder.isEmpty ? "" : " (process \(holder))"). Stop it first (systemctl stop sportello), or give this one its own --database."
+                """
+                the database \(databasePath) is in use by another sportello \
+                serve\(holder.isEmpty ? "" : " (process \(holder))"). Stop it first (systemctl stop sportello), or \
+                give this one its own --database.
+                """
             )
         }
         let pid = Array("\(getpid())\n".utf8)

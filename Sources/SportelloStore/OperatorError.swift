@@ -14,7 +14,10 @@ extension OperatorError: CustomStringConvertible {
         switch self {
         case .invalidName: "an operator name is 1 to 64 letters, digits, dots, dashes or underscores"
         case .nameTaken:
-            "an operator with this name already exists (choose another name, or give this one a new token with: sportello operator token NAME)"
+            """
+            an operator with this name already exists (choose another name, or give this one a new token with: \
+            sportello operator token NAME)
+            """
         case .unknownOperator: "there is no operator with this name (see: sportello operator list)"
         case .database(let error): "the database failed: \(error)"
         }

@@ -172,7 +172,10 @@ public struct Outbox: Sendable {
     /// 6-hour cap, reached at the 10th attempt). Never later than the real first due time, so the age is
     /// never overstated.
     static let sinceFirstDue =
-        "next_attempt_at - CASE WHEN attempts <= 9 THEN 60 * ((1 << attempts) - 1) ELSE 30660 + (attempts - 9) * 21600 END"
+        """
+        next_attempt_at - CASE WHEN attempts <= 9 THEN 60 * ((1 << attempts) - 1) ELSE 30660 + (attempts - 9) * 21600 \
+        END
+        """
 
     /// Keeps a claim while its hand-over is still running.
     public func extendClaim(id: Int64, until: Int64) throws {
@@ -186,7 +189,10 @@ public struct Outbox: Sendable {
     public func release(id: Int64) throws {
         try database.write {
             try $0.execute(
-                "UPDATE outbox SET claimed_until = NULL, claimed_by = NULL, delivery_pid = NULL WHERE id = ? AND sent_at IS NULL",
+                """
+                UPDATE outbox SET claimed_until = NULL, claimed_by = NULL, delivery_pid = NULL WHERE id = ? AND \
+                sent_at IS NULL
+                """,
                 .int(id))
         }
     }
@@ -196,7 +202,10 @@ public struct Outbox: Sendable {
         try database.read { connection in
             var names: Set<String> = []
             try connection.forEach(
-                "SELECT payload FROM outbox WHERE kind = '\(NotificationKind.credentials)' AND sent_at IS NULL AND dead = 0"
+                """
+                SELECT payload FROM outbox WHERE kind = '\(NotificationKind.credentials)' AND sent_at IS NULL AND dead \
+                = 0
+                """
             ) { row in
                 if let name = try Self.secretFileName(row) { names.insert(name) }
             }
@@ -222,7 +231,10 @@ public struct Outbox: Sendable {
         try database.read { connection in
             var messages: [OutboxMessage] = []
             try connection.forEach(
-                "SELECT \(Self.columns) FROM outbox WHERE claimed_until IS NOT NULL AND sent_at IS NULL AND dead = 0 ORDER BY id"
+                """
+                SELECT \(Self.columns) FROM outbox WHERE claimed_until IS NOT NULL AND sent_at IS NULL AND dead = 0 \
+                ORDER BY id
+                """
             ) {
                 messages.append(try Self.message($0))
             }
@@ -278,7 +290,10 @@ extension Outbox {
             // when it first became due, so a broken mail program shows as stuck after 15 minutes, not never.
             let oldest =
                 try connection.first(
-                    "SELECT min(\(Self.sinceFirstDue)) FROM outbox WHERE sent_at IS NULL AND dead = 0 AND (attempts > 0 OR next_attempt_at <= ?)",
+                    """
+                    SELECT min(\(Self.sinceFirstDue)) FROM outbox WHERE sent_at IS NULL AND dead = 0 AND (attempts > 0 \
+                    OR next_attempt_at <= ?)
+                    """,
                     .int(now)
                 ) { $0.optionalInt(0) } ?? nil
             return OutboxState(

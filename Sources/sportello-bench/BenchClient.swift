@@ -45,7 +45,15 @@ final class BenchClient {
     /// POSTs a form asking for JSON; returns the status and body.
     func post(_ path: String, _ form: String) -> (Int, String) {
         let request =
-            "POST \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: application/json\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: \(form.utf8.count)\r\n\r\n\(form)"
+            """
+            POST \(path) HTTP/1.1\r
+            Host: 127.0.0.1\r
+            Accept: application/json\r
+            Content-Type: application/x-www-form-urlencoded\r
+            Content-Length: \(form.utf8.count)\r
+            \r
+            \(form)
+            """
         let bytes = Array(request.utf8)
         var sent = 0
         while sent < bytes.count {

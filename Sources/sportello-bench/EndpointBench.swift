@@ -172,7 +172,10 @@ func endpointBenchmark(services: Int, clients: Int, bookings: Int, mail: Bool, t
         print(
             String(
                 format:
-                    "          mail: %lld messages handed over (%lld still waiting), the last %.1f s after the last booking: %.0f mails/s",
+                    """
+                              mail: %lld messages handed over (%lld still waiting), the last %.1f s after the last \
+                    booking: %.0f mails/s
+                    """,
                 sent, left,
                 total - elapsed, Double(sent) / total))
     }

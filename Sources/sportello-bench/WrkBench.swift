@@ -132,7 +132,10 @@ func rushBenchmark(
     let booked = try database.read { try $0.scalarInt("SELECT COUNT(*) FROM bookings WHERE state = 'booked'") }
     let fullest = try database.read {
         try $0.scalarInt(
-            "SELECT COALESCE(MAX(n), 0) FROM (SELECT COUNT(*) AS n FROM bookings WHERE state = 'booked' GROUP BY service_id, slot_start)"
+            """
+            SELECT COALESCE(MAX(n), 0) FROM (SELECT COUNT(*) AS n FROM bookings WHERE state = 'booked' GROUP BY \
+            service_id, slot_start)
+            """
         )
     }
     let duplicates = try database.read {
@@ -154,12 +157,18 @@ func rushBenchmark(
     print(
         String(
             format:
-                "  bookings in the database: %lld of %d places; fullest slot %lld of %d desks; people booked twice: %lld",
+                """
+                  bookings in the database: %lld of %d places; fullest slot %lld of %d desks; people booked twice: \
+                %lld
+                """,
             booked, released, fullest, service.capacity, duplicates))
     print(String(format: "  server memory: %.1f MB before, %.1f MB peak during the rush", baseline, peakMemory))
     let found = bench.application.alternativesFound
     print(
-        "  alternatives offered with refusals: \(found.searches) searches, \(found.revalidations) cached answers kept after a check"
+        """
+          alternatives offered with refusals: \(found.searches) searches, \(found.revalidations) cached answers kept \
+        after a check
+        """
     )
     print("  answers without a clear code: \(unclear); socket errors: \(report.socketErrors)")
 
@@ -196,7 +205,10 @@ func wrkEndpointBenchmark(
             format: "anchor: %.0f durable single-row transactions/s on this disk (one fdatasync each), measured now",
             try fdatasyncRate()))
     print(
-        "services  mail  scenario        requests/s  successes/s  p50 ms  p90 ms  p99 ms  refused  unclear  socket errors"
+        """
+        services  mail  scenario        requests/s  successes/s  p50 ms  p90 ms  p99 ms  refused  unclear  socket \
+        errors
+        """
     )
     var passed = true
     let mailFolder = NSTemporaryDirectory() + "sportello-wrk-mail-\(getpid())"
@@ -274,7 +286,10 @@ func staticBenchmark(services: Int, clients: Int, seconds: Int, threads: Int, te
     }
     defer { nginx.stop() }
     print(
-        "sportello-bench static: \(paths.count) pages of \(services) services, \(clients) wrk connections, \(threads) threads, \(seconds) s each, gzip accepted, loopback"
+        """
+        sportello-bench static: \(paths.count) pages of \(services) services, \(clients) wrk connections, \(threads) \
+        threads, \(seconds) s each, gzip accepted, loopback
+        """
     )
     // CPU µs/request: the server's own processor time (nginx's master and workers; this process, which runs
     // `serve`, but not wrk) per answer. On a shared machine the rate follows the share of the cores each server

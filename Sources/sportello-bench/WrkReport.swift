@@ -24,7 +24,8 @@ struct WrkReport {
             case "latency" where words.count >= 3: latency[words[1]] = Double(words[2]) ?? 0
             case "requests" where words.count == 2: requests = Int(words[1]) ?? 0
             case "socket-errors":
-                // connect, read, write, timeout; not "status" (wrk's count of non-2xx answers, a loser's 409 among them)
+                // connect, read, write, timeout; not "status" (wrk's count of non-2xx answers, a loser's 409 among
+                // them)
                 for (index, word) in words.enumerated()
                 where ["connect", "read", "write", "timeout"].contains(word) && index + 1 < words.count {
                     socketErrors += Int(words[index + 1]) ?? 0
