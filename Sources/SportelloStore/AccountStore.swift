@@ -64,7 +64,8 @@ public struct AccountStore: Sendable {
             }
             try connection.execute(
                 """
-                INSERT INTO accounts (codice_fiscale, given_name, family_name, email, phone, password_hash, created_at, failed_logins,
+                INSERT INTO accounts (codice_fiscale, given_name, family_name, email, phone, password_hash,
+                    created_at, failed_logins,
                     verified_contact, last_used_at)
                 VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?)
                 """, .text(person.codiceFiscale), .text(person.givenName), .text(person.familyName),
@@ -127,7 +128,8 @@ public struct AccountStore: Sendable {
                     .int(now - 86_400), .int(now))
                 try connection.execute(
                     """
-                    INSERT INTO login_failures (account_id, address, failures, locked_until, updated_at) VALUES (?1, ?2, 1, NULL, ?3)
+                    INSERT INTO login_failures (account_id, address, failures, locked_until, updated_at)
+                    VALUES (?1, ?2, 1, NULL, ?3)
                     ON CONFLICT (account_id, address) DO UPDATE SET failures = failures + 1, updated_at = ?3
                     """, .int(account.id), .text(address), .int(now))
                 let failures = try connection.scalarInt(
@@ -168,7 +170,8 @@ public struct AccountStore: Sendable {
                 try connection.first(
                     """
                     SELECT \(Self.accountColumns)
-                    FROM sessions s JOIN accounts a ON a.id = s.account_id WHERE s.token = ? AND s.expires_at > ? AND a.disabled_at IS NULL
+                    FROM sessions s JOIN accounts a ON a.id = s.account_id
+                    WHERE s.token = ? AND s.expires_at > ? AND a.disabled_at IS NULL
                     """, .text(token), .int(now), transform: Self.account)
             }
         } catch {
@@ -269,7 +272,8 @@ public struct AccountStore: Sendable {
         let excluded = Set(except.map { $0.lowercased() })
         try connection.forEach(
             """
-            SELECT DISTINCT email, phone FROM bookings WHERE codice_fiscale = ? AND anonymized_at IS NULL ORDER BY id DESC LIMIT 20
+            SELECT DISTINCT email, phone FROM bookings WHERE codice_fiscale = ? AND anonymized_at IS NULL
+            ORDER BY id DESC LIMIT 20
             """, .text(codiceFiscale)
         ) { row in
             for (channel, value) in [

@@ -155,7 +155,8 @@ extension BookingStore {
     ) throws -> Block {
         try connection.execute(
             """
-            INSERT INTO blocks (service_id, starts_at, ends_at, desks, reason, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO blocks (service_id, starts_at, ends_at, desks, reason, created_at, created_by)
+            VALUES (?, ?, ?, ?, ?, ?, ?)
             """, .text(serviceID), .int(startsAt), .int(endsAt), .int(Int64(desks)), SQLValue(reason), .int(now),
             .text(actor))
         let id = connection.lastInsertRowID
@@ -234,7 +235,8 @@ extension BookingStore {
             try connection.forEach(
                 """
                 SELECT service_id, COUNT(*),
-                       SUM(state = 'done'), SUM(state = 'absent'), SUM(state = 'cancelled_by_citizen'), SUM(state = 'cancelled_by_operator'),
+                       SUM(state = 'done'), SUM(state = 'absent'),
+                       SUM(state = 'cancelled_by_citizen'), SUM(state = 'cancelled_by_operator'),
                        AVG(slot_start - created_at) / 86400.0
                 FROM bookings WHERE slot_start >= ? AND slot_start < ? GROUP BY service_id ORDER BY service_id
                 """, .int(from), .int(to)
@@ -266,8 +268,10 @@ extension BookingStore {
             var report = PurgeReport()
             try connection.execute(
                 """
-                UPDATE bookings SET given_name = NULL, family_name = NULL, codice_fiscale = NULL, email = NULL, phone = NULL, notes = NULL,
-                    presenter_codice_fiscale = NULL, presenter_name = NULL, cancel_reason = NULL, presenter_contact = NULL, anonymized_at = ?
+                UPDATE bookings SET given_name = NULL, family_name = NULL, codice_fiscale = NULL, email = NULL,
+                    phone = NULL, notes = NULL,
+                    presenter_codice_fiscale = NULL, presenter_name = NULL, cancel_reason = NULL,
+                    presenter_contact = NULL, anonymized_at = ?
                 WHERE slot_end < ? AND anonymized_at IS NULL
                 """, .int(now), .int(before))
             report.bookingsErased = connection.changes
@@ -293,7 +297,8 @@ extension BookingStore {
             // Rowids of deleted accounts can be given again: their bookings must not pass to a newcomer.
             try connection.execute(
                 """
-                UPDATE bookings SET account_id = NULL WHERE account_id IN (SELECT id FROM accounts WHERE COALESCE(last_used_at, created_at) < ?)
+                UPDATE bookings SET account_id = NULL
+                WHERE account_id IN (SELECT id FROM accounts WHERE COALESCE(last_used_at, created_at) < ?)
                 """, .int(before))
             try connection.execute("DELETE FROM accounts WHERE COALESCE(last_used_at, created_at) < ?", .int(before))
             report.accountsErased = connection.changes

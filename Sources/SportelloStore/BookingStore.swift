@@ -29,10 +29,12 @@ public struct BookingStore: Sendable {
     func occupied(_ connection: Connection, _ slot: SlotRef, now: Int64) throws -> Int64 {
         try connection.scalarInt(
             """
-            SELECT (SELECT COUNT(*) FROM bookings WHERE service_id = ?1 AND slot_start = ?2 AND state IN \(Self.occupyingStates))
+            SELECT (SELECT COUNT(*) FROM bookings
+                    WHERE service_id = ?1 AND slot_start = ?2 AND state IN \(Self.occupyingStates))
                  + (SELECT COUNT(*) FROM holds
                     WHERE service_id = ?1 AND slot_start = ?2 AND \(HoldLiveness.sqlLive(at: "?3")))
-                 + (SELECT COALESCE(SUM(desks), 0) FROM blocks WHERE service_id = ?1 AND starts_at <= ?2 AND ends_at > ?2)
+                 + (SELECT COALESCE(SUM(desks), 0) FROM blocks
+                    WHERE service_id = ?1 AND starts_at <= ?2 AND ends_at > ?2)
             """, .text(slot.serviceID), .int(slot.start), .int(now))
     }
 
@@ -83,7 +85,9 @@ public struct BookingStore: Sendable {
             let token = Tokens.hex128()
             try connection.execute(
                 """
-                INSERT INTO holds (token, service_id, slot_start, created_at, expires_at, client_ip, client_key, session) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO holds (token, service_id, slot_start, created_at, expires_at, client_ip, client_key,
+                    session)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                 """, .text(token), .text(slot.serviceID), .int(slot.start), .int(now), .int(expiresAt), .text(clientIP),
                 SQLValue(client?.key), SQLValue(client?.session))
             try audit(
@@ -174,8 +178,10 @@ public struct BookingStore: Sendable {
                 do {
                     try connection.execute(
                         """
-                        INSERT INTO bookings (code, hold_token, service_id, slot_start, slot_end, state, created_at, updated_at,
-                            given_name, family_name, codice_fiscale, email, phone, notes, presenter_codice_fiscale, presenter_name)
+                        INSERT INTO bookings (code, hold_token, service_id, slot_start, slot_end, state, created_at,
+                            updated_at,
+                            given_name, family_name, codice_fiscale, email, phone, notes, presenter_codice_fiscale,
+                            presenter_name)
                         VALUES (?, ?, ?, ?, ?, 'booked', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                         """, .text(code), .text(holdToken), .text(hold.slot.serviceID), .int(hold.slot.start),
                         .int(slotEnd), .int(now), .int(now),
@@ -324,8 +330,10 @@ public struct BookingStore: Sendable {
     }
 
     static let bookingColumns = """
-        id, code, service_id, slot_start, slot_end, state, created_at, given_name, family_name, codice_fiscale, email, phone,
-        notes, presenter_codice_fiscale, presenter_name, cancel_reason, language, account_id, proof, email, presenter_contact
+        id, code, service_id, slot_start, slot_end, state, created_at, given_name, family_name, codice_fiscale,
+        email, phone,
+        notes, presenter_codice_fiscale, presenter_name, cancel_reason, language, account_id, proof, email,
+        presenter_contact
         """
 
     /// A booking from a row of `bookingColumns`. Erased personal data reads as empty text.

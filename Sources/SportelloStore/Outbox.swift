@@ -50,7 +50,8 @@ public struct Outbox: Sendable {
         }
         try connection.execute(
             """
-            INSERT OR IGNORE INTO outbox (kind, channel, recipient, payload, created_at, next_attempt_at, booking_id, language, dedupe_key)
+            INSERT OR IGNORE INTO outbox (kind, channel, recipient, payload, created_at,
+                next_attempt_at, booking_id, language, dedupe_key)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
             """, .text(kind.rawValue), .text(channel.rawValue), .text(recipient), .text(JSONWriter.string(payload)),
             .int(now), .int(now),
@@ -59,7 +60,8 @@ public struct Outbox: Sendable {
     }
 
     static let columns = """
-        id, kind, channel, recipient, payload, booking_id, language, attempts, created_at, sent_at, dead, last_error, claimed_until,
+        id, kind, channel, recipient, payload, booking_id, language, attempts, created_at, sent_at, dead, last_error,
+        claimed_until,
         claimed_by, delivery_pid
         """
 
@@ -153,7 +155,8 @@ public struct Outbox: Sendable {
             let dead = attempts >= Int64(maxAttempts)
             try connection.execute(
                 """
-                UPDATE outbox SET attempts = ?, next_attempt_at = ?, last_error = ?, dead = ?, claimed_until = NULL, delivery_pid = NULL
+                UPDATE outbox SET attempts = ?, next_attempt_at = ?, last_error = ?, dead = ?, claimed_until = NULL,
+                    delivery_pid = NULL
                     , payload = CASE WHEN ? = 1 AND kind = '\(NotificationKind.credentials)' THEN '{}' ELSE payload END
                 WHERE id = ? AND sent_at IS NULL
                 """, .int(attempts), .int(now + delay), .text(String(error.prefix(500))), .int(dead ? 1 : 0),
@@ -265,7 +268,8 @@ public struct Outbox: Sendable {
             where enabled {
                 try connection.execute(
                     """
-                    INSERT OR IGNORE INTO outbox (kind, channel, recipient, payload, created_at, next_attempt_at, booking_id, language, dedupe_key)
+                    INSERT OR IGNORE INTO outbox (kind, channel, recipient, payload, created_at,
+                        next_attempt_at, booking_id, language, dedupe_key)
                     SELECT '\(NotificationKind.reminder)', ?1, \(column), '{}', ?2, ?2, id, COALESCE(language, 'it'),
                            'reminder:' || id || ':' || ?1
                     FROM bookings WHERE \(BookingState.sqlActive(at: "?2")) AND slot_start <= ?3

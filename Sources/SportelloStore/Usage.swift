@@ -25,7 +25,8 @@ public enum Usage {
         for cap in Set(capped.map(\.key)) {
             try connection.execute(
                 """
-                INSERT INTO usage (key, day, count) VALUES (?, ?, 1) ON CONFLICT (key, day) DO UPDATE SET count = count + 1
+                INSERT INTO usage (key, day, count) VALUES (?, ?, 1)
+                ON CONFLICT (key, day) DO UPDATE SET count = count + 1
                 """, .text(cap), .int(day))
         }
         return nil
