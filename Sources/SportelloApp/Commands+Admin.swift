@@ -51,12 +51,8 @@ extension Commands {
         let database = try Database(path: options.databasePath)
         for entry in try database.auditEntries(since: since, actor: options.named["--actor"], limit: limit) {
             let local = RomeTime.local(entry.at)
-            print(
-                """
-                \(local.date) \
-                \(LocalTime(minutes: local.minutes)?.description ?? "")\t\(entry.actor)\t\(entry.action)\t\(entry.subject)
-                """
-            )
+            let time = LocalTime(minutes: local.minutes)?.description ?? ""
+            print("\(local.date) \(time)\t\(entry.actor)\t\(entry.action)\t\(entry.subject)")
         }
     }
 
@@ -195,21 +191,13 @@ extension Commands {
             lines.append(
                 "  seasons          (\(origin { $0.seasons != nil })); each REPLACES the whole week above on its days:")
             for season in service.seasons {
-                lines.append(
-                    """
-                        \(season.from)…\(season.to): \
-                    \(week(season.schedule))\(season.pauses.map { "; pauses \($0.map(\.description).joined(separator: ","))" } ?? "")
-                    """
-                )
+                let pauses = season.pauses.map { "; pauses \($0.map(\.description).joined(separator: ","))" } ?? ""
+                lines.append("    \(season.from)…\(season.to): \(week(season.schedule))\(pauses)")
             }
         }
         let closures = service.closures
-        lines.append(
-            """
-              closures         \
-            \(closures.isEmpty ? "none" : closures.map { "\($0.from == $0.to ? "\($0.from)" : "\($0.from)…\($0.to)") \($0.reason)" }.joined(separator: "; "))
-            """
-        )
+        let closureList = closures.map { "\($0.from == $0.to ? "\($0.from)" : "\($0.from)…\($0.to)") \($0.reason)" }
+        lines.append("  closures         \(closures.isEmpty ? "none" : closureList.joined(separator: "; "))")
         if let saint = service.patronSaint {
             lines.append(
                 """

@@ -198,12 +198,8 @@ extension Commands {
                 now: currentInstant())
             try session.publish(cancelled.change)
             let booking = cancelled.value
-            print(
-                """
-                \(booking.code): \
-                \(booking.state.rawValue)\(options.flags.contains("--keep-closed") ? " (slot kept closed)" : " (slot free again)")
-                """
-            )
+            let slot = options.flags.contains("--keep-closed") ? " (slot kept closed)" : " (slot free again)"
+            print("\(booking.code): \(booking.state.rawValue)\(slot)")
         } catch let error as OperatorDesk.Failure {
             throw session.describe(error)
         }

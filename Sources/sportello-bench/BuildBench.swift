@@ -24,7 +24,8 @@ func buildBenchmark(sizes: [Int], weeks: Int, runs: Int, languages: [String], te
         return false
     }
     print(
-        "sportello-bench build: whole `\(binary) build` processes; \(weeks) weeks, languages \(languages.joined(separator: "+")), "
+        "sportello-bench build: whole `\(binary) build` processes; \(weeks) weeks, languages "
+            + "\(languages.joined(separator: "+")), "
             + "\(runs) runs each (medians), \(ProcessInfo.processInfo.activeProcessorCount) cores, "
             + String(format: "other work on the machine: %.0f%% of its cores", backgroundLoad() * 100))
     print(
@@ -227,7 +228,8 @@ func startupBenchmark(services: Int, runs: Int, templates: String) throws -> Boo
     let common = ["--config", config, "--templates", templates, "--output", "\(folder)/output", "--database", database]
     guard timedProcess(binary, ["build"] + common) != nil else { return false }
     print(
-        "sportello-bench startup: `\(binary) serve` restarted on \(services) services with their pages on disk, \(runs) runs (medians), "
+        "sportello-bench startup: `\(binary) serve` restarted on \(services) services with their pages on disk, "
+            + "\(runs) runs (medians), "
             + String(format: "other work on the machine: %.0f%% of its cores", backgroundLoad() * 100))
     print("services  first answer ms  rebuilt ms")
     var answers: [Double] = []

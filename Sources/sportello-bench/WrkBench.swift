@@ -104,7 +104,8 @@ func rushBenchmark(
 
     print(
         "sportello-bench rush: \(clients) citizens (wrk connections, \(threads) threads) race for \(released) places "
-            + "(\(slots.count) slots × \(service.capacity) desks from \(day), \(days.count) day\(days.count == 1 ? "" : "s")), arriving within \(thinkMilliseconds) ms, \(seconds) s, "
+            + "(\(slots.count) slots × \(service.capacity) desks from \(day), \(days.count) "
+            + "day\(days.count == 1 ? "" : "s")), arriving within \(thinkMilliseconds) ms, \(seconds) s, "
             + "\(limits.workers) server workers, loopback; "
             + String(format: "other work on the machine: %.0f%% of its cores", backgroundLoad() * 100))
     let baseline = residentMegabytes()
@@ -185,7 +186,8 @@ func rushBenchmark(
     if report.socketErrors > 0 { failures.append("\(report.socketErrors) socket errors or timeouts") }
     let p99 = report.latency["p99"] ?? .infinity
     print(
-        "  targets: zero overbooking \(fullest <= Int64(service.capacity) && booked <= Int64(released) ? "met" : "MISSED"), "
+        "  targets: zero overbooking "
+            + "\(fullest <= Int64(service.capacity) && booked <= Int64(released) ? "met" : "MISSED"), "
             + "p99 ≤ 100 ms \(p99 <= 100 ? "met" : "MISSED") (\(String(format: "%.1f", p99)) ms), "
             + "memory ≤ 50 MB \(peakMemory <= 50 ? "met" : "MISSED") (\(String(format: "%.1f", peakMemory)) MB)")
     if !failures.isEmpty { print("rush: FAILED: " + failures.joined(separator: "; ")) }
@@ -198,7 +200,8 @@ func wrkEndpointBenchmark(
     sizes: [Int], clients: Int, seconds: Int, threads: Int, mails: [Bool], templates: String
 ) throws -> Bool {
     print(
-        "sportello-bench wrk: \(clients) wrk connections, \(threads) threads, \(seconds) s per run, loopback, synchronous=FULL; "
+        "sportello-bench wrk: \(clients) wrk connections, \(threads) threads, \(seconds) s per run, loopback, "
+            + "synchronous=FULL; "
             + String(format: "other work on the machine: %.0f%% of its cores", backgroundLoad() * 100))
     print(
         String(

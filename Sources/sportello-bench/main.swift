@@ -104,7 +104,8 @@ case "endpoint":
     let bookings = number("--bookings", 5000, 1...1_000_000)
     let mails = mailChoices()
     print(
-        "sportello-bench endpoint: \(clients) keep-alive clients, one thread and one socket each, hold + confirm each, loopback, synchronous=FULL; "
+        "sportello-bench endpoint: \(clients) keep-alive clients, one thread and one socket each, hold + confirm each, "
+            + "loopback, synchronous=FULL; "
             + String(format: "other work on the machine: %.0f%% of its cores", backgroundLoad() * 100))
     print(
         String(
