@@ -62,6 +62,8 @@ public final class Application: HTTPResponder, EndpointController, Sendable {
     /// The nearest free slots offered with a refusal, per (service, slot); see `AlternativeSlots`.
     var alternatives: AlternativesCache { answers.alternatives.alternatives }
 
+    /// The endpoint of `site` over `store`: `publisher` and `source` re-render the pages a write touched.
+    /// `clock` is injected so tests control time; `onPublished` lets tests wait for pages on disk.
     public init(
         site: LoadedSite, store: BookingStore, publisher: SitePublisher, source: any OccupancySource,
         clock: @escaping @Sendable () -> Int64 = currentInstant,
@@ -173,7 +175,8 @@ public final class Application: HTTPResponder, EndpointController, Sendable {
         thread.start()
     }
 
-    /// The retention job: at start-up and every midnight, personal data of bookings past the retention period is erased.
+    /// The retention job: at start-up and every midnight, personal data of bookings past the retention period is
+    /// erased.
     func purgeExpiredPersonalData() {
         let now = clock()
         do {
@@ -237,6 +240,7 @@ public final class Application: HTTPResponder, EndpointController, Sendable {
 
     // MARK: Routing
 
+    /// Turns the one-line-per-request access log on or off: `serve` turns it on, in-process tests leave it off.
     public func enableAccessLog(_ enabled: Bool = true) { answers.accessLogging.store(enabled, ordering: .relaxed) }
 
     /// Answers, counts, and (when enabled) logs one line: method, path, status, duration, bytes and the

@@ -18,12 +18,17 @@ public enum Commands {
         }
         let offices = site.catalogue.roots.count
         print(
-            "\(options.configPath): ok – \(site.configuration.comune.name), \(offices) top-level entries, \(site.catalogue.services.count) bookable services, languages \(site.configuration.comune.languages.joined(separator: ", "))"
+            """
+            \(options.configPath): ok – \(site.configuration.comune.name), \(offices) top-level entries, \
+            \(site.catalogue.services.count) bookable services, languages \
+            \(site.configuration.comune.languages.joined(separator: ", "))
+            """
         )
         if options.flags.contains("--database") { return try checkDatabase(site: site, options: options) == 0 }
         return true
     }
 
+    /// `sportello build`: migrates the database and renders every page into the output folder once.
     public static func build(_ options: Options) throws {
         try refuseRootOnAnotherUsersFiles(options)
         try upgradeDatabaseSaying(options.databasePath)
@@ -42,12 +47,18 @@ public enum Commands {
             throw LoadedSite.LoadError(
                 description:
                     "\(options.templatesPath)/\(file):\(error.line):\(error.column): \(error.message) – the build "
-                    + "stopped: correct the name in the template (a misspelt name would otherwise be published as an empty text)"
+                        + """
+                        stopped: correct the name in the template (a misspelt name would otherwise be published as an \
+                        empty text)
+                        """
             )
         }
         let milliseconds = Int(Date().timeIntervalSince(start) * 1000)
         print(
-            "built \(report.rendered) pages into \(options.outputPath)/ in \(milliseconds) ms (\(report.written) written, \(report.removed) pages no longer produced removed)"
+            """
+            built \(report.rendered) pages into \(options.outputPath)/ in \(milliseconds) ms (\(report.written) \
+            written, \(report.removed) pages no longer produced removed)
+            """
         )
     }
 
@@ -72,6 +83,7 @@ public enum Commands {
         return (server, application)
     }
 
+    /// `sportello serve`: takes the database lock, publishes, and answers requests until a signal stops it.
     public static func serve(_ options: Options) throws {
         try refuseRootOnAnotherUsersFiles(options)
         FileOwnership.warn(options)
@@ -173,96 +185,6 @@ public enum Commands {
     }
 }
 
-extension Commands {
-    /// A confirmed booking the configuration no longer offers: its service removed, its day closed, or its
-    /// time outside the new hours. Found by `check --database`; `serve` and `build` warn about them.
-    public struct StrandedBooking: Sendable, Equatable {
-        public let code: String
-        public let serviceID: String
-        public let start: Int64
-        public let reason: String
-    }
-
-    public static func strandedBookings(site: LoadedSite, store: BookingStore, now: Int64) throws -> [StrandedBooking] {
-        var slotsByDay: [String: Set<Int64>] = [:]
-        var stranded: [StrandedBooking] = []
-        for booking in try store.upcomingBookings(from: now) {
-            guard let service = site.catalogue.service(id: booking.serviceID) else {
-                stranded.append(
-                    StrandedBooking(
-                        code: booking.code, serviceID: booking.serviceID, start: booking.start,
-                        reason: "the service no longer exists"))
-                continue
-            }
-            let day = RomeTime.local(booking.start).date
-            if service.closedReason(on: day) != nil {
-                stranded.append(
-                    StrandedBooking(
-                        code: booking.code, serviceID: booking.serviceID, start: booking.start,
-                        reason: "the office is now closed on \(day)"))
-                continue
-            }
-            let key = "\(service.id) \(day)"
-            let starts = slotsByDay[key] ?? Set(service.slots(on: day).map(\.startInstant))
-            slotsByDay[key] = starts
-            if !starts.contains(booking.start) {
-                stranded.append(
-                    StrandedBooking(
-                        code: booking.code, serviceID: booking.serviceID, start: booking.start,
-                        reason: starts.isEmpty
-                            ? "no opening hours on \(day) any more" : "outside the new hours or slot length"))
-            }
-        }
-        return stranded
-    }
-
-    static func describe(_ booking: StrandedBooking) -> String {
-        let local = RomeTime.local(booking.start)
-        return
-            "\(booking.code)  \(booking.serviceID)  \(local.date) \(LocalTime(minutes: local.minutes)?.description ?? "")  \(booking.reason)"
-    }
-
-    /// Opening a database behind this program's schema upgrades it (after a copy into backups/): logged, so
-    /// the upgrade step of the README can be confirmed in the journal.
-    static func upgradeDatabaseSaying(_ databasePath: String) throws {
-        guard let before = DatabaseBackup.schemaVersion(databasePath), before > 0,
-            before < DatabaseBackup.currentSchemaVersion
-        else { return }
-        _ = try Database(path: databasePath)
-        let backups = ((databasePath as NSString).deletingLastPathComponent as NSString).appendingPathComponent(
-            "backups")
-        Log.info(
-            "database_upgraded",
-            [
-                "database": .text(databasePath), "from": .int(Int64(before)),
-                "to": .int(Int64(DatabaseBackup.currentSchemaVersion)),
-                "backup": .text("\(backups)/\((databasePath as NSString).lastPathComponent).schema\(before).*.bak"),
-            ])
-    }
-
-    /// `serve` and `build` go on (the bookings stay valid), but say which appointments need a call.
-    static func warnAboutStrandedBookings(site: LoadedSite, databasePath: String) {
-        guard FileManager.default.fileExists(atPath: databasePath) else { return }
-        let stranded: [StrandedBooking]
-        do {
-            let store = BookingStore(database: try Database(path: databasePath))
-            stranded = try strandedBookings(site: site, store: store, now: currentInstant())
-        } catch {
-            Log.warning("stranded_bookings_unchecked", ["error": .text("\(error)")])
-            return
-        }
-        guard !stranded.isEmpty else { return }
-        Log.warning(
-            "stranded_bookings",
-            [
-                "count": .int(Int64(stranded.count)),
-                "codes": .text(stranded.prefix(20).map(\.code).joined(separator: ",")),
-                "hint":
-                    "the configuration no longer offers these confirmed appointments; see sportello check --database",
-            ])
-    }
-}
-
 /// Replaces this process with a fresh `sportello` with the same arguments and environment (SIGHUP reload).
 private func restartInPlace() -> Never {
     let arguments = CommandLine.arguments
@@ -276,62 +198,4 @@ private func restartInPlace() -> Never {
         "reload_failed",
         ["error": .text("cannot restart \(program): \(String(cString: strerror(errno)))"), "result": "stopped"])
     exit(1)
-}
-
-/// `serve` could not listen: the port taken is the usual case, said in words with what to do.
-struct ServeError: Error, CustomStringConvertible {
-    let description: String
-
-    init(listening error: any Error, host: String, port: Int) {
-        switch error as? HTTPServerError {
-        case .system(call: "bind", errno: EADDRINUSE):
-            description =
-                "cannot listen on \(host):\(port): the port is already in use (another sportello serve, or another program). Stop it, or choose another port with --port."
-        case .system(call: "bind", errno: EACCES):
-            description =
-                "cannot listen on \(host):\(port): permission denied (ports below 1024 need privileges; use a port such as 8080 behind nginx)."
-        case .system(call: "bind", errno: EADDRNOTAVAIL):
-            description =
-                "cannot listen on \(host):\(port): this machine has no such address. Use 127.0.0.1 behind a reverse proxy."
-        case .invalidAddress(let address):
-            description =
-                "cannot listen on \(address): not an IP address (use a numeric address such as 127.0.0.1 or ::1)."
-        case .system(let call, let code):
-            description = "cannot listen on \(host):\(port): \(call) failed: \(String(cString: strerror(code)))"
-        default:
-            description = "cannot listen on \(host):\(port): \(error)"
-        }
-    }
-}
-
-/// The store seen as the publisher's source of slot occupancy: bookings and holds counted per slot, and
-/// operator blocks (time ranges) laid over the slots of the services they cover.
-public struct StoreOccupancy: OccupancySource {
-    public let store: BookingStore
-    public let catalogue: Catalogue
-
-    public init(store: BookingStore, catalogue: Catalogue) {
-        self.store = store
-        self.catalogue = catalogue
-    }
-
-    public func occupancy(
-        serviceID: String?, from: Int64, to: Int64, now: Int64
-    ) throws -> [String: [Int64: SlotOccupancy]] {
-        var result = try store.occupancy(serviceID: serviceID, from: from, to: to, now: now)
-        for block in try store.blocks(serviceID: serviceID, from: from, to: to) {
-            guard let service = catalogue.service(id: block.serviceID) else { continue }
-            let start = max(block.startsAt, from)
-            let end = min(block.endsAt, to)
-            var day = RomeTime.local(start).date
-            let lastDay = RomeTime.local(end).date
-            while day <= lastDay {
-                for slot in service.slots(on: day) where slot.startInstant >= start && slot.startInstant < end {
-                    result[service.id, default: [:]][slot.startInstant, default: .empty].blocked += block.desks
-                }
-                day = day.adding(days: 1)
-            }
-        }
-        return result
-    }
 }

@@ -15,12 +15,18 @@ enum FileOwnership {
             guard stat(path, &info) == 0 else { continue }
             if info.st_uid != user {
                 warnings.append(
-                    "\(path) (\(label)) belongs to \(userName(info.st_uid)), not to \(userName(user)) who runs Sportello: that user can change or read what Sportello keeps there; chown it to the service's user"
+                    """
+                    \(path) (\(label)) belongs to \(userName(info.st_uid)), not to \(userName(user)) who runs \
+                    Sportello: that user can change or read what Sportello keeps there; chown it to the service's user
+                    """
                 )
             }
             if label == "var", info.st_mode & 0o077 != 0 {
                 warnings.append(
-                    "\(path) can be entered by other users (mode \(String(info.st_mode & 0o777, radix: 8))): it holds personal data; chmod 700 it"
+                    """
+                    \(path) can be entered by other users (mode \(String(info.st_mode & 0o777, radix: 8))): it holds \
+                    personal data; chmod 700 it
+                    """
                 )
             }
         }

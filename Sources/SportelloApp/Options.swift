@@ -2,14 +2,21 @@ import SportelloCore
 
 /// Command-line options shared by the `sportello` commands. Hand-rolled: the project takes no packages.
 public struct Options: Sendable {
+    /// `--config`: the comune's configuration file.
     public var configPath = "sportello.json"
+    /// `--templates`: the folder with the page templates, assets and translations.
     public var templatesPath = "site-templates"
+    /// `--output`: where the static pages are written.
     public var outputPath = "output"
+    /// `--database`: the SQLite file (its folder also holds the lock, spool and secrets).
     public var databasePath = "var/sportello.sqlite"
+    /// `--host`: the address `serve` listens on (loopback by default, behind the reverse proxy).
     public var host = "127.0.0.1"
+    /// `--port`: the port `serve` listens on.
     public var port = 8080
     /// `--log-format logfmt|json` (or SPORTELLO_LOG_FORMAT); nil keeps the default, logfmt.
     public var logFormat: LogFormat?
+    /// Arguments after the command that are not options (`operator add NAME`).
     public var positional: [String] = []
     /// Options of one command (`--date 2026-12-01`), checked by that command.
     public var named: [String: String] = [:]
@@ -22,9 +29,12 @@ public struct Options: Sendable {
     /// The switches commands accept; any other `--name` takes a value.
     static let switches: Set<String> = ["--csv", "--keep-closed", "--cancel-bookings", "--help", "--dry-run"]
 
+    /// The defaults, as used when nothing is given.
     public init() {}
 
+    /// A command line that cannot be run: printed with the usage.
     public struct UsageError: Error, CustomStringConvertible {
+        /// What is wrong with the arguments.
         public let description: String
     }
 
@@ -120,6 +130,7 @@ public struct Options: Sendable {
         if positional.count > count { throw UsageError(description: "unexpected argument \"\(positional[count])\"") }
     }
 
+    /// The value of the named option `name`, which the command cannot do without.
     public func required(_ name: String) throws(UsageError) -> String {
         guard let value = named[name], !value.isEmpty else { throw UsageError(description: "\(name) is required") }
         return value

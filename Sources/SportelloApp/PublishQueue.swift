@@ -15,6 +15,7 @@ public final class PublishQueue: Sendable {
     /// When pages were last published and whether the last pass failed, for `/api/health`.
     public let health: PublisherHealth
 
+    /// Publishes through `publisher` from `source`; `onPublished` and `onRebuilt` tell tests when pages are on disk.
     public init(
         publisher: SitePublisher, source: any OccupancySource, clock: @escaping @Sendable () -> Int64 = currentInstant,
         onPublished: (@Sendable (Set<PageID>) -> Void)? = nil, onRebuilt: (@Sendable () -> Void)? = nil
@@ -43,6 +44,7 @@ public final class PublishQueue: Sendable {
     /// The two publishing threads, for a `ServiceGroup` to run: stopped, each lane publishes what is marked.
     public var lanes: [any BackgroundService] { [weeks, summaries] }
 
+    /// Queues `pages` for re-rendering: weeks on the fast lane, service pages and catalogue on the other.
     public func mark(_ pages: Set<PageID>) {
         var weekPages: Set<PageID> = []
         var summaryPages: Set<PageID> = []
@@ -53,6 +55,7 @@ public final class PublishQueue: Sendable {
         summaries.mark(summaryPages)
     }
 
+    /// Queues a whole rebuild (midnight, reload, start-up) on the week lane.
     public func markEverything() { weeks.markEverything() }
 }
 
@@ -140,46 +143,4 @@ private final class Lane: BackgroundService {
             if stopped { break }
         }
     }
-}
-
-/// The publisher's last outcome: a failing publisher leaves the pages behind the bookings (the slot a
-/// citizen just took still shown free), which is what `/api/health` must report as degraded. Kept per part
-/// (each lane, and whole rebuilds), so one lane succeeding does not hide another one failing.
-public final class PublisherHealth: Sendable {
-    public struct Snapshot: Sendable, Equatable {
-        public var lastSuccess: Int64?
-        public var lastFailure: Int64?
-        public var lastError: String?
-        /// The parts whose last pass failed.
-        public var failingParts: Set<String> = []
-        /// The start-up rebuild is running: the pages on disk are served meanwhile.
-        public var rebuilding = false
-        public var failing: Bool { !failingParts.isEmpty }
-    }
-
-    /// The part name of whole rebuilds (start-up, midnight, reload).
-    public static let fullBuild = "full build"
-
-    private let state = Mutex(Snapshot())
-
-    public init() {}
-
-    public var snapshot: Snapshot { state.withLock { $0 } }
-
-    public func succeeded(at instant: Int64, part: String = "publisher") {
-        state.withLock {
-            $0.lastSuccess = max($0.lastSuccess ?? instant, instant)
-            $0.failingParts.remove(part)
-        }
-    }
-
-    public func failed(at instant: Int64, error: String, part: String = "publisher") {
-        state.withLock {
-            $0.lastFailure = instant
-            $0.lastError = String(error.prefix(300))
-            $0.failingParts.insert(part)
-        }
-    }
-
-    public func setRebuilding(_ running: Bool) { state.withLock { $0.rebuilding = running } }
 }

@@ -13,6 +13,7 @@ public final class RateLimiter: Sendable {
     private let perSecond: Double
     private let maxKeys: Int
 
+    /// `capacity` actions at once per key, refilled at `perMinute`, keeping at most `maxKeys` buckets.
     public init(capacity: Int, perMinute: Int, maxKeys: Int = 100_000) {
         self.capacity = Double(capacity)
         perSecond = Double(perMinute) / 60

@@ -15,13 +15,16 @@ public final class ServiceGroup: Sendable {
     private let running = Mutex<[Running]?>(nil)
     private let liveThreads = Atomic<Int>(0)
 
+    /// A group running `services`, started in this order and stopped in the reverse.
     public init(_ services: [any BackgroundService]) { self.services = services }
 
     /// Threads whose loop has not returned yet (zero once `stop()` returns).
     public var threadsRunning: Int { liveThreads.load(ordering: .acquiring) }
 
+    /// Whether `start()` was called without a `stop()` after it.
     public var isRunning: Bool { running.withLock { $0 != nil } }
 
+    /// Starts every service on a thread of its own; does nothing when already running.
     public func start() {
         running.withLock { running in
             guard running == nil else { return }
@@ -40,6 +43,7 @@ public final class ServiceGroup: Sendable {
         }
     }
 
+    /// Stops the services in reverse order, returning once every thread has ended; nothing when stopped.
     public func stop() {
         // Under the lock for the whole stop: a start made meanwhile waits until every old thread has ended.
         running.withLock { running in

@@ -4,6 +4,7 @@ import Synchronization
 public final class StopRequest: Sendable {
     private let requested = Atomic<Bool>(false)
 
+    /// A request not yet made.
     public init() {}
 
     /// Whether the loop should end now (checked between passes and inside long ones).

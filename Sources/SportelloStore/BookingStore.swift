@@ -1,220 +1,13 @@
 import Foundation
 import SportelloCore
 
-/// A slot of a service, as the store keys it: the service id and the start in unix seconds (UTC).
-public struct SlotRef: Hashable, Sendable {
-    public let serviceID: String
-    public let start: Int64
-
-    public init(serviceID: String, start: Int64) {
-        self.serviceID = serviceID
-        self.start = start
-    }
-}
-
-/// Who asks for a hold, for the cap on live holds: the address key (IPv6 grouped by /64) and, when the
-/// browser keeps cookies, its session. `limit` 0 = no cap on the address.
-public struct HoldClient: Sendable, Equatable {
-    public let key: String
-    public let session: String?
-    public let limit: Int
-
-    public init(key: String, session: String?, limit: Int) {
-        self.key = key
-        self.session = session
-        self.limit = limit
-    }
-}
-
-public struct Hold: Sendable, Equatable {
-    public let token: String
-    public let slot: SlotRef
-    public let expiresAt: Int64
-    public let released: Bool
-    public let bookingID: Int64?
-
-    /// Whether it still keeps its desk at `now` (`HoldLiveness.isLive`).
-    public func isActive(at now: Int64) -> Bool {
-        HoldLiveness.isLive(released: released, confirmed: bookingID != nil, expiresAt: expiresAt, at: now)
-    }
-
-    /// Whether it ran out unconfirmed by `now` (`HoldLiveness.hasRunOut`): the answer is "expired".
-    public func hasRunOut(at now: Int64) -> Bool {
-        HoldLiveness.hasRunOut(confirmed: bookingID != nil, expiresAt: expiresAt, at: now)
-    }
-}
-
-/// The citizen's details as validated by the form.
-public struct PersonDetails: Sendable, Equatable {
-    public var givenName: String
-    public var familyName: String
-    public var codiceFiscale: String
-    public var email: String
-    public var phone: String
-    public var notes: String?
-    public var presenterCodiceFiscale: String?
-    public var presenterName: String?
-    /// Where the presenter gets a copy of the messages about a booking made for someone else.
-    public var presenterContact: String?
-
-    public init(
-        givenName: String, familyName: String, codiceFiscale: String, email: String, phone: String,
-        notes: String? = nil,
-        presenterCodiceFiscale: String? = nil, presenterName: String? = nil
-    ) {
-        self.givenName = givenName
-        self.familyName = familyName
-        self.codiceFiscale = codiceFiscale
-        self.email = email
-        self.phone = phone
-        self.notes = notes
-        self.presenterCodiceFiscale = presenterCodiceFiscale
-        self.presenterName = presenterName
-    }
-}
-
-public struct Booking: Sendable, Equatable {
-    public let id: Int64
-    public let code: String
-    public let slot: SlotRef
-    public let slotEnd: Int64
-    public let state: BookingState
-    public let createdAt: Int64
-    public var person: PersonDetails
-    /// Why an operator cancelled it.
-    public var cancelReason: String?
-    /// The language the citizen booked in, for the messages about it.
-    public var language: String = "it"
-    /// The local account that made it (nil: made without one, or by SPID/CIE).
-    public var accountID: Int64?
-    /// What stood behind it when it was made.
-    public var proof: BookingProof = .none
-}
-
-/// What a booking's maker proved: nothing beyond typing a codice fiscale, the contact on it (a one-time code,
-/// or the contact a signed-in account's password went to), or the person (SPID/CIE).
-public enum BookingProof: Sendable, Equatable {
-    case none
-    case contact(String)
-    case certified
-
-    var level: Int64 {
-        switch self {
-        case .none: 0
-        case .contact: 1
-        case .certified: 2
-        }
-    }
-
-    /// Which earlier bookings count for this maker's per-person limit and no-show rule, as an SQL condition
-    /// over `bookings` where ?1 is the codice fiscale and ?4 the argument returned. Without proof, every
-    /// booking for the codice fiscale (the only key there is); with a proof, only bookings the same proof
-    /// reaches, so bookings a stranger made in someone's name neither block that person nor are evaded by
-    /// inventing codici fiscali.
-    /// `presented`: also those the codice fiscale presented for others (the no-show rule counts them).
-    func matching(presented: Bool) -> (String, SQLValue) {
-        switch self {
-        case .none:
-            (
-                presented
-                    ? "(codice_fiscale = ?1 OR presenter_codice_fiscale = ?1) AND ?4 IS NULL"
-                    : "codice_fiscale = ?1 AND ?4 IS NULL", .null
-            )
-        case .contact(let contact):
-            (
-                "((proof = 1 AND (lower(email) = lower(?4) OR phone = ?4)) OR (proof = 2 AND codice_fiscale = ?1))",
-                .text(contact)
-            )
-        case .certified:
-            ("(proof = 2 AND codice_fiscale = ?1 AND ?4 IS NOT NULL)", .int(1))
-        }
-    }
-}
-
-/// Who asks to see, receipt or cancel bookings, and what they have proved. A codice fiscale alone proves
-/// nothing (anyone can compute one), so a local account reaches only what it made and what carries the
-/// contact its password went to; SPID/CIE certifies the person, who reaches everything booked for them.
-public enum BookingViewer: Sendable, Equatable {
-    case account(id: Int64, codiceFiscale: String, verifiedContact: String)
-    /// `contacts`: the email and mobile the gateway certified with the person (either may be empty).
-    case certified(codiceFiscale: String, contacts: [String] = [])
-
-    /// The SQL condition (over `bookings`) and its arguments, numbered from ?1.
-    var condition: (String, [SQLValue]) {
-        switch self {
-        case .account(let id, let codiceFiscale, let contact):
-            (
-                "(account_id = ?1 OR (?3 <> '' AND codice_fiscale = ?2 AND (lower(email) = lower(?3) OR phone = ?3)))",
-                [.int(id), .text(codiceFiscale), .text(contact)]
-            )
-        case .certified(let codiceFiscale, let contacts):
-            // What it presented for others, unless a local account (perhaps a squatter's) did the presenting; a
-            // local account whose copies went to one of the person's certified contacts was their own.
-            (
-                """
-                (codice_fiscale = ?1 OR (presenter_codice_fiscale = ?1 AND (account_id IS NULL
-                    OR (?2 <> '' AND lower(presenter_contact) = lower(?2)) OR (?3 <> '' AND presenter_contact = ?3))))
-                """, [.text(codiceFiscale), .text(contacts.first ?? ""), .text(contacts.dropFirst().first ?? "")]
-            )
-        }
-    }
-
-    public func mayAct(on booking: Booking) -> Bool {
-        switch self {
-        case .account(let id, let codiceFiscale, let contact):
-            return booking.accountID == id
-                || (!contact.isEmpty && booking.person.codiceFiscale == codiceFiscale
-                    && (booking.person.email.lowercased() == contact.lowercased() || booking.person.phone == contact))
-        case .certified(let codiceFiscale, let contacts):
-            guard booking.person.codiceFiscale != codiceFiscale else { return true }
-            guard booking.person.presenterCodiceFiscale == codiceFiscale else { return false }
-            let copy = (booking.person.presenterContact ?? "").lowercased()
-            return booking.accountID == nil || (!copy.isEmpty && contacts.contains { $0.lowercased() == copy })
-        }
-    }
-}
-
-public enum BookingError: Error, Equatable, Sendable, CodedError {
-    case slotFull, holdNotFound, holdExpired, holdReleased, bookingNotFound, bookingInPast, personLimitReached
-    /// Repeated no-shows: this codice fiscale can book again from the given instant.
-    case noShowBlocked(until: Int64)
-    /// An outcome (done, absent) for an appointment that has not started yet.
-    case outcomeTooEarly
-    /// The booking was already cancelled, or its outcome recorded.
-    case bookingNotActive
-    case blockNotFound
-    /// The client already has as many live holds as it may; the first of them runs out at `until`.
-    case tooManyHolds(until: Int64)
-    /// A daily cap (per address or contact) is spent; it opens again at `until` (local midnight).
-    case dailyLimitReached(until: Int64)
-    /// The database failed; the change did not happen.
-    case database(DatabaseError)
-
-    public var errorCode: ErrorCode {
-        switch self {
-        case .slotFull: .slotFull
-        case .holdNotFound: .holdNotFound
-        case .holdExpired: .holdExpired
-        case .holdReleased: .holdReleased
-        case .bookingNotFound: .bookingNotFound
-        case .bookingInPast: .bookingInPast
-        case .personLimitReached: .personLimitReached
-        case .noShowBlocked: .noShowBlocked
-        case .outcomeTooEarly: .outcomeTooEarly
-        case .bookingNotActive: .bookingNotActive
-        case .blockNotFound: .blockNotFound
-        case .tooManyHolds: .tooManyHolds
-        case .dailyLimitReached: .dailyLimitReached
-        case .database: .storage
-        }
-    }
-}
-
 /// Holds and bookings. Every change is one `BEGIN IMMEDIATE` transaction that checks, writes and audits,
 /// so capacity can never be exceeded whatever the concurrency. Times are passed in, never read here.
 public struct BookingStore: Sendable {
+    /// The database holds and bookings live in.
     public let database: Database
 
+    /// A booking store over `database` (migrated by the caller).
     public init(database: Database) { self.database = database }
 
     static let occupyingStates = BookingState.occupyingSQLList
@@ -236,10 +29,12 @@ public struct BookingStore: Sendable {
     func occupied(_ connection: Connection, _ slot: SlotRef, now: Int64) throws -> Int64 {
         try connection.scalarInt(
             """
-            SELECT (SELECT COUNT(*) FROM bookings WHERE service_id = ?1 AND slot_start = ?2 AND state IN \(Self.occupyingStates))
+            SELECT (SELECT COUNT(*) FROM bookings
+                    WHERE service_id = ?1 AND slot_start = ?2 AND state IN \(Self.occupyingStates))
                  + (SELECT COUNT(*) FROM holds
                     WHERE service_id = ?1 AND slot_start = ?2 AND \(HoldLiveness.sqlLive(at: "?3")))
-                 + (SELECT COALESCE(SUM(desks), 0) FROM blocks WHERE service_id = ?1 AND starts_at <= ?2 AND ends_at > ?2)
+                 + (SELECT COALESCE(SUM(desks), 0) FROM blocks
+                    WHERE service_id = ?1 AND starts_at <= ?2 AND ends_at > ?2)
             """, .text(slot.serviceID), .int(slot.start), .int(now))
     }
 
@@ -290,7 +85,9 @@ public struct BookingStore: Sendable {
             let token = Tokens.hex128()
             try connection.execute(
                 """
-                INSERT INTO holds (token, service_id, slot_start, created_at, expires_at, client_ip, client_key, session) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO holds (token, service_id, slot_start, created_at, expires_at, client_ip, client_key,
+                    session)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                 """, .text(token), .text(slot.serviceID), .int(slot.start), .int(now), .int(expiresAt), .text(clientIP),
                 SQLValue(client?.key), SQLValue(client?.session))
             try audit(
@@ -301,6 +98,7 @@ public struct BookingStore: Sendable {
         }
     }
 
+    /// The hold with this token, live or not (nil when no hold has it).
     public func hold(token: String) throws(BookingError) -> Hold? {
         do {
             return try database.read { connection in
@@ -380,8 +178,10 @@ public struct BookingStore: Sendable {
                 do {
                     try connection.execute(
                         """
-                        INSERT INTO bookings (code, hold_token, service_id, slot_start, slot_end, state, created_at, updated_at,
-                            given_name, family_name, codice_fiscale, email, phone, notes, presenter_codice_fiscale, presenter_name)
+                        INSERT INTO bookings (code, hold_token, service_id, slot_start, slot_end, state, created_at,
+                            updated_at,
+                            given_name, family_name, codice_fiscale, email, phone, notes, presenter_codice_fiscale,
+                            presenter_name)
                         VALUES (?, ?, ?, ?, ?, 'booked', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                         """, .text(code), .text(holdToken), .text(hold.slot.serviceID), .int(hold.slot.start),
                         .int(slotEnd), .int(now), .int(now),
@@ -463,6 +263,7 @@ public struct BookingStore: Sendable {
         }
     }
 
+    /// The booking with this code for this codice fiscale: both are needed, so a code alone reveals nothing.
     public func booking(code: String, codiceFiscale: String) throws(BookingError) -> Booking? {
         do {
             return try database.read { connection in
@@ -499,7 +300,10 @@ public struct BookingStore: Sendable {
             return try database.read { connection in
                 var bookings: [Booking] = []
                 let sql =
-                    "SELECT \(Self.bookingColumns) FROM bookings WHERE \(condition) ORDER BY slot_start DESC, id DESC LIMIT 500"
+                    """
+                    SELECT \(Self.bookingColumns) FROM bookings WHERE \(condition) ORDER BY slot_start DESC, id DESC \
+                    LIMIT 500
+                    """
                 switch arguments.count {
                 case 1: try connection.forEach(sql, arguments[0]) { bookings.append(Self.booking($0)) }
                 default:
@@ -514,6 +318,7 @@ public struct BookingStore: Sendable {
         }
     }
 
+    /// A booking code as typed (spaces, lower case) in the stored form.
     public static func normalizedCode(_ code: String) -> String {
         code.trimmingCharacters(in: .whitespacesAndNewlines).uppercased()
     }
@@ -525,8 +330,10 @@ public struct BookingStore: Sendable {
     }
 
     static let bookingColumns = """
-        id, code, service_id, slot_start, slot_end, state, created_at, given_name, family_name, codice_fiscale, email, phone,
-        notes, presenter_codice_fiscale, presenter_name, cancel_reason, language, account_id, proof, email, presenter_contact
+        id, code, service_id, slot_start, slot_end, state, created_at, given_name, family_name, codice_fiscale,
+        email, phone,
+        notes, presenter_codice_fiscale, presenter_name, cancel_reason, language, account_id, proof, email,
+        presenter_contact
         """
 
     /// A booking from a row of `bookingColumns`. Erased personal data reads as empty text.
@@ -571,12 +378,25 @@ public struct BookingStore: Sendable {
             // rather than `(? IS NULL OR service_id = ?)`, which keeps the planner off that index.
             let bookings =
                 serviceID == nil
-                ? "SELECT service_id, slot_start, COUNT(*) FROM bookings WHERE slot_start >= ?1 AND slot_start < ?2 AND state IN \(Self.occupyingStates) AND ?3 IS NULL AND ?4 IS NOT NULL GROUP BY service_id, slot_start"
-                : "SELECT service_id, slot_start, COUNT(*) FROM bookings WHERE service_id = ?3 AND slot_start >= ?1 AND slot_start < ?2 AND state IN \(Self.occupyingStates) AND ?4 IS NOT NULL GROUP BY slot_start"
+                ? """
+                SELECT service_id, slot_start, COUNT(*) FROM bookings WHERE slot_start >= ?1 AND slot_start < ?2 \
+                AND state IN \(Self.occupyingStates) AND ?3 IS NULL AND ?4 IS NOT NULL GROUP BY service_id, \
+                slot_start
+                """
+                : """
+                SELECT service_id, slot_start, COUNT(*) FROM bookings WHERE service_id = ?3 AND slot_start >= ?1 \
+                AND slot_start < ?2 AND state IN \(Self.occupyingStates) AND ?4 IS NOT NULL GROUP BY slot_start
+                """
             let holds =
                 serviceID == nil
-                ? "SELECT service_id, slot_start, COUNT(*) FROM holds WHERE slot_start >= ?1 AND slot_start < ?2 AND \(HoldLiveness.sqlLive(at: "?4")) AND ?3 IS NULL GROUP BY service_id, slot_start"
-                : "SELECT service_id, slot_start, COUNT(*) FROM holds WHERE service_id = ?3 AND slot_start >= ?1 AND slot_start < ?2 AND \(HoldLiveness.sqlLive(at: "?4")) GROUP BY slot_start"
+                ? """
+                SELECT service_id, slot_start, COUNT(*) FROM holds WHERE slot_start >= ?1 AND slot_start < ?2 AND \
+                \(HoldLiveness.sqlLive(at: "?4")) AND ?3 IS NULL GROUP BY service_id, slot_start
+                """
+                : """
+                SELECT service_id, slot_start, COUNT(*) FROM holds WHERE service_id = ?3 AND slot_start >= ?1 AND \
+                slot_start < ?2 AND \(HoldLiveness.sqlLive(at: "?4")) GROUP BY slot_start
+                """
             // Every statement names all four parameters (binding one a statement lacks is an error).
             try connection.forEach(bookings, .int(from), .int(to), SQLValue(serviceID), .int(now)) { row in
                 result[row.text(0), default: [:]][row.int(1), default: .empty].booked = Int(row.int(2))
@@ -601,40 +421,5 @@ public struct BookingStore: Sendable {
             ) { slots.insert(SlotRef(serviceID: $0.text(0), start: $0.int(1))) }
             return Array(slots)
         }
-    }
-}
-
-/// Random identifiers. `SystemRandomNumberGenerator` reads the kernel's CSPRNG (getrandom) on Linux.
-public enum Tokens {
-    /// 128 random bits as 32 lowercase hex characters.
-    public static func hex128() -> String {
-        var generator = SystemRandomNumberGenerator()
-        let digits = Array("0123456789abcdef")
-        var text = ""
-        text.reserveCapacity(32)
-        for _ in 0..<2 {
-            var bits = generator.next() as UInt64
-            for _ in 0..<16 {
-                text.append(digits[Int(bits & 0xF)])
-                bits >>= 4
-            }
-        }
-        return text
-    }
-
-    /// No 0/O or 1/I, so a code read over the phone or copied by hand is not mistyped.
-    public static let codeAlphabet = Array("23456789ABCDEFGHJKLMNPQRSTUVWXYZ")
-
-    /// 8 characters of a 32-letter alphabet: 40 random bits, and acting on a code also needs the codice fiscale.
-    public static func bookingCode() -> String {
-        var generator = SystemRandomNumberGenerator()
-        return String((0..<8).map { _ in codeAlphabet[Int(generator.next() as UInt64 % UInt64(codeAlphabet.count))] })
-    }
-
-    public static func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
-        guard a.count == b.count else { return false }
-        var difference: UInt8 = 0
-        for index in 0..<a.count { difference |= a[index] ^ b[index] }
-        return difference == 0
     }
 }

@@ -7,262 +7,6 @@ import Synchronization
 import Glibc
 #endif
 
-/// A value bound to, or read from, an SQL statement.
-public enum SQLValue: Sendable, Equatable, ExpressibleByStringLiteral, ExpressibleByIntegerLiteral,
-    ExpressibleByNilLiteral
-{
-    case int(Int64)
-    case text(String)
-    case double(Double)
-    case null
-
-    public init(stringLiteral value: String) { self = .text(value) }
-    public init(integerLiteral value: Int64) { self = .int(value) }
-    public init(nilLiteral: ()) { self = .null }
-    public init(_ value: String?) { self = value.map { .text($0) } ?? .null }
-    public init(_ value: Int64?) { self = value.map { .int($0) } ?? .null }
-    public init(_ value: Int) { self = .int(Int64(value)) }
-}
-
-/// A failure of the database (SQLite, or the disk under it). It stays this error all the way to the answer
-/// (503 `storage_error`, logged): never turned into "not found" or "nothing left".
-public struct DatabaseError: Error, CustomStringConvertible, Sendable, Equatable, CodedError {
-    public let code: Int32
-    public let message: String
-    public let sql: String
-
-    public init(code: Int32, message: String, sql: String) {
-        self.code = code
-        self.message = message
-        self.sql = sql
-    }
-
-    /// `error` as a database failure: itself when it is one, else (a failure inside a transaction's body that
-    /// is not SQLite's) described under the generic SQLite error code.
-    public init(_ error: any Error) {
-        self = error as? DatabaseError ?? DatabaseError(code: SQLITE_ERROR, message: "\(error)", sql: "")
-    }
-
-    /// Rows that contradict what the schema and the code guarantee (a value no version writes, a row gone
-    /// inside its own transaction).
-    public static func inconsistent(_ what: String) -> DatabaseError {
-        DatabaseError(code: SQLITE_MISMATCH, message: what, sql: "")
-    }
-
-    public var errorCode: ErrorCode { .storage }
-
-    public var description: String { "SQLite error \(code): \(message)\(sql.isEmpty ? "" : " (in: \(sql))")" }
-    public var isConstraintViolation: Bool { code & 0xFF == SQLITE_CONSTRAINT }
-}
-
-// SQLite copies bound text at once.
-private let sqliteTransient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
-
-/// One SQLite connection with its prepared-statement cache. Only used inside `Database.read`/`write`,
-/// which serialise access, so it is never shared between threads at the same time.
-public final class Connection {
-    let handle: OpaquePointer
-    private var statements: [String: OpaquePointer] = [:]
-
-    init(path: String, readOnly: Bool) throws {
-        var handle: OpaquePointer?
-        let flags = (readOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) | SQLITE_OPEN_NOMUTEX
-        let status = sqlite3_open_v2(path, &handle, flags, nil)
-        guard status == SQLITE_OK, let handle else {
-            let message = handle.map { String(cString: sqlite3_errmsg($0)) } ?? "cannot open"
-            sqlite3_close(handle)
-            throw DatabaseError(code: status, message: "\(message): \(path)", sql: "")
-        }
-        self.handle = handle
-        // busy_timeout first, so that switching to WAL waits for another process instead of failing.
-        try execute("PRAGMA busy_timeout = 5000")
-        if !readOnly { try execute("PRAGMA journal_mode = WAL") }
-        try execute("PRAGMA foreign_keys = ON")
-        try execute("PRAGMA synchronous = FULL")
-        // Erased personal data is overwritten in the file, not just unlinked from the b-tree.
-        if !readOnly { try execute("PRAGMA secure_delete = ON") }
-    }
-
-    deinit {
-        for statement in statements.values { sqlite3_finalize(statement) }
-        sqlite3_close_v2(handle)
-    }
-
-    func error(_ status: Int32, _ sql: String) -> DatabaseError {
-        DatabaseError(code: status, message: String(cString: sqlite3_errmsg(handle)), sql: sql)
-    }
-
-    private func prepared(_ sql: String, _ arguments: [SQLValue]) throws -> OpaquePointer {
-        let statement: OpaquePointer
-        if let cached = statements[sql] {
-            statement = cached
-        } else {
-            var fresh: OpaquePointer?
-            let status = sqlite3_prepare_v3(handle, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &fresh, nil)
-            guard status == SQLITE_OK, let fresh else { throw error(status, sql) }
-            statements[sql] = fresh
-            statement = fresh
-        }
-        sqlite3_reset(statement)
-        sqlite3_clear_bindings(statement)
-        for (index, argument) in arguments.enumerated() {
-            let position = Int32(index + 1)
-            let status: Int32
-            switch argument {
-            case .int(let value): status = sqlite3_bind_int64(statement, position, value)
-            case .double(let value): status = sqlite3_bind_double(statement, position, value)
-            case .text(let value): status = sqlite3_bind_text(statement, position, value, -1, sqliteTransient)
-            case .null: status = sqlite3_bind_null(statement, position)
-            }
-            guard status == SQLITE_OK else { throw error(status, sql) }
-        }
-        return statement
-    }
-
-    /// Runs a statement that returns no rows (or whose rows are ignored).
-    public func execute(_ sql: String, _ arguments: SQLValue...) throws {
-        try execute(sql, arguments: arguments)
-    }
-
-    public func execute(_ sql: String, arguments: [SQLValue]) throws {
-        let statement = try prepared(sql, arguments)
-        defer { sqlite3_reset(statement) }
-        var status = sqlite3_step(statement)
-        while status == SQLITE_ROW { status = sqlite3_step(statement) }
-        guard status == SQLITE_DONE else { throw error(status, sql) }
-    }
-
-    /// Calls `body` for each row; the row is only valid during the call.
-    public func forEach(_ sql: String, _ arguments: SQLValue..., body: (Row) throws -> Void) throws {
-        let statement = try prepared(sql, arguments)
-        defer { sqlite3_reset(statement) }
-        while true {
-            let status = sqlite3_step(statement)
-            if status == SQLITE_DONE { return }
-            guard status == SQLITE_ROW else { throw error(status, sql) }
-            try body(Row(statement: statement))
-        }
-    }
-
-    /// The first row mapped by `transform`, or nil.
-    public func first<T>(_ sql: String, _ arguments: SQLValue..., transform: (Row) throws -> T) throws -> T? {
-        let statement = try prepared(sql, arguments)
-        defer { sqlite3_reset(statement) }
-        let status = sqlite3_step(statement)
-        if status == SQLITE_DONE { return nil }
-        guard status == SQLITE_ROW else { throw error(status, sql) }
-        return try transform(Row(statement: statement))
-    }
-
-    public func scalarInt(_ sql: String, _ arguments: SQLValue...) throws -> Int64 {
-        let statement = try prepared(sql, arguments)
-        defer { sqlite3_reset(statement) }
-        let status = sqlite3_step(statement)
-        guard status == SQLITE_ROW else {
-            throw status == SQLITE_DONE ? DatabaseError(code: status, message: "no row", sql: sql) : error(status, sql)
-        }
-        return sqlite3_column_int64(statement, 0)
-    }
-
-    public var changes: Int { Int(sqlite3_changes(handle)) }
-    public var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(handle) }
-
-    /// Runs a script of several statements (migrations), without caching.
-    func executeScript(_ sql: String) throws {
-        var message: UnsafeMutablePointer<CChar>?
-        let status = sqlite3_exec(handle, sql, nil, nil, &message)
-        if status != SQLITE_OK {
-            let text = message.map { String(cString: $0) } ?? "error"
-            sqlite3_free(message)
-            throw DatabaseError(code: status, message: text, sql: sql)
-        }
-    }
-}
-
-/// A result row: typed access by column index.
-public struct Row {
-    let statement: OpaquePointer
-
-    public func int(_ column: Int32) -> Int64 { sqlite3_column_int64(statement, column) }
-    public func double(_ column: Int32) -> Double { sqlite3_column_double(statement, column) }
-    public func isNull(_ column: Int32) -> Bool { sqlite3_column_type(statement, column) == SQLITE_NULL }
-    public func text(_ column: Int32) -> String { optionalText(column) ?? "" }
-    public func optionalText(_ column: Int32) -> String? {
-        guard let pointer = sqlite3_column_text(statement, column) else { return nil }
-        return String(cString: pointer)
-    }
-    public func optionalInt(_ column: Int32) -> Int64? { isNull(column) ? nil : int(column) }
-}
-
-/// Files that hold personal data or secrets (the database, the delivery spool): only the service's user may
-/// read them, whatever the umask. Existing files and folders keep the modes an administrator gave them.
-public enum PrivateFiles {
-    public struct Failure: Error, CustomStringConvertible, Sendable {
-        public let description: String
-    }
-
-    /// Creates `path` (and missing parents) with mode 0700; an existing folder is left as it is.
-    public static func makeFolder(_ path: String) throws {
-        var info = stat()
-        if stat(path, &info) == 0 { return }
-        let parent = (path as NSString).deletingLastPathComponent
-        if !parent.isEmpty && parent != path { try makeFolder(parent) }
-        if mkdir(path, 0o700) == 0 {
-            chmod(path, 0o700)
-        } else if errno != EEXIST {
-            throw Failure(description: "cannot create the folder \(path): \(String(cString: strerror(errno)))")
-        }
-    }
-
-    /// Creates an empty file with mode 0600 unless it exists.
-    public static func makeFile(_ path: String) throws {
-        let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-        if descriptor >= 0 {
-            fchmod(descriptor, 0o600)
-            close(descriptor)
-        } else if errno != EEXIST {
-            throw Failure(description: "cannot create \(path): \(String(cString: strerror(errno)))")
-        }
-    }
-
-    /// Writes `bytes` to a new or emptied file with mode 0600.
-    public static func write(_ bytes: [UInt8], to path: String) throws {
-        let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-        guard descriptor >= 0 else {
-            throw Failure(description: "cannot write \(path): \(String(cString: strerror(errno)))")
-        }
-        defer { close(descriptor) }
-        fchmod(descriptor, 0o600)
-        var written = 0
-        while written < bytes.count {
-            let result = bytes.withUnsafeBytes {
-                Glibc.write(descriptor, $0.baseAddress.map { $0 + written }, bytes.count - written)
-            }
-            if result < 0 && errno == EINTR { continue }
-            guard result > 0 else {
-                throw Failure(description: "cannot write \(path): \(String(cString: strerror(errno)))")
-            }
-            written += result
-        }
-    }
-
-    /// Overwrites a file's bytes with zeros, then removes it: a secret does not stay readable in the freed
-    /// blocks through the file system (a copy-on-write or flash disk may still keep it; see README "Security").
-    public static func shred(_ path: String) {
-        let descriptor = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW)
-        if descriptor >= 0 {
-            var info = stat()
-            if fstat(descriptor, &info) == 0, info.st_size > 0, info.st_size < 1 << 24 {
-                let zeros = [UInt8](repeating: 0, count: Int(info.st_size))
-                _ = zeros.withUnsafeBytes { pwrite(descriptor, $0.baseAddress, zeros.count, 0) }
-                fsync(descriptor)
-            }
-            close(descriptor)
-        }
-        unlink(path)
-    }
-}
-
 /// The one SQLite wrapper: one writer connection (writes group-committed, see `write`) and a few
 /// reader connections (WAL lets each read a consistent snapshot while the writer works), so request
 /// handlers and the publishers do not queue behind one another to read.
@@ -276,6 +20,7 @@ public final class Database: @unchecked Sendable {
     private var writerIsFull = true
     private let idleReaders: NSCondition = NSCondition()
     private var idle: [Int]
+    /// The database file, also where backups, the lock and `secrets/` are placed beside.
     public let path: String
     private let commits = Atomic<Int>(0)
     private let replicatorOwnsLog = Atomic<Bool>(false)
@@ -302,6 +47,7 @@ public final class Database: @unchecked Sendable {
     /// Grows with every committed write: a value read from the database stays current while this does not move.
     public var committedWrites: Int { commits.load(ordering: .acquiring) }
 
+    /// Opens (creating if missing, mode 0600) the database at `path` with one writer and `readerCount` readers.
     public init(path: String, readers readerCount: Int = 4) throws {
         self.path = path
         let folder = (path as NSString).deletingLastPathComponent
@@ -482,6 +228,7 @@ public final class Database: @unchecked Sendable {
     /// checkpoints become passive from now on (README "Replication and recovery").
     public func leaveLogToReplicator() { replicatorOwnsLog.store(true, ordering: .relaxed) }
 
+    /// Runs `body` on an idle reader connection (waiting for one), outside any write transaction.
     public func read<T>(_ body: (Connection) throws -> T) throws -> T {
         idleReaders.lock()
         while idle.isEmpty { idleReaders.wait() }

@@ -8,8 +8,10 @@ import SportelloCore
 /// Preview: the endpoint does not call this yet (the hold, confirm and move paths and the week pages are
 /// to be wired), and operator blocks do not take desks yet.
 public struct DeskBookings: Sendable {
+    /// The database the holds and their desks live in.
     public let database: Database
 
+    /// Desk bookings over `database` (migrated by the caller).
     public init(database: Database) { self.database = database }
 
     /// Places a hold of `serviceID` over `interval` on the first of `desks` free for all of it, or throws

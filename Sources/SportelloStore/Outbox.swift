@@ -1,44 +1,15 @@
 import Foundation
 import SportelloCore
 
-/// A notification waiting in (or delivered from) the outbox.
-public struct OutboxMessage: Sendable, Equatable {
-    public let id: Int64
-    public let kind: NotificationKind
-    public let channel: NotificationChannel
-    public let recipient: String
-    public let payload: [String: String]
-    public let bookingID: Int64?
-    public let language: String
-    public let attempts: Int
-    public let createdAt: Int64
-    public let sentAt: Int64?
-    public let dead: Bool
-    public let lastError: String?
-    public let claimedUntil: Int64?
-    public let claimedBy: Int32?
-    public let deliveryPID: Int32?
-}
-
-extension OutboxMessage {
-    /// The same message with `extra` added to its payload (a secret read from its file just before sending).
-    public func adding(_ extra: [String: String]) -> OutboxMessage {
-        OutboxMessage(
-            id: id, kind: kind, channel: channel, recipient: recipient, payload: payload.merging(extra) { $1 },
-            bookingID: bookingID,
-            language: language, attempts: attempts, createdAt: createdAt, sentAt: sentAt, dead: dead,
-            lastError: lastError,
-            claimedUntil: claimedUntil, claimedBy: claimedBy, deliveryPID: deliveryPID)
-    }
-}
-
 /// The transactional outbox: a notification row is written in the same transaction as the change that
 /// causes it, then claimed, delivered and marked by a worker. Claims are leases, so a worker that dies
 /// leaves nothing stuck; what happens to a message handed to sendmail when its worker dies is decided by
 /// the delivery spool (see `Courier`).
 public struct Outbox: Sendable {
+    /// The database the outbox table lives in.
     public let database: Database
 
+    /// An outbox over `database` (migrated by the caller).
     public init(database: Database) { self.database = database }
 
     /// Adds a notification inside the caller's transaction. A `dedupeKey` already used makes this a no-op
@@ -79,7 +50,8 @@ public struct Outbox: Sendable {
         }
         try connection.execute(
             """
-            INSERT OR IGNORE INTO outbox (kind, channel, recipient, payload, created_at, next_attempt_at, booking_id, language, dedupe_key)
+            INSERT OR IGNORE INTO outbox (kind, channel, recipient, payload, created_at,
+                next_attempt_at, booking_id, language, dedupe_key)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
             """, .text(kind.rawValue), .text(channel.rawValue), .text(recipient), .text(JSONWriter.string(payload)),
             .int(now), .int(now),
@@ -88,7 +60,8 @@ public struct Outbox: Sendable {
     }
 
     static let columns = """
-        id, kind, channel, recipient, payload, booking_id, language, attempts, created_at, sent_at, dead, last_error, claimed_until,
+        id, kind, channel, recipient, payload, booking_id, language, attempts, created_at, sent_at, dead, last_error,
+        claimed_until,
         claimed_by, delivery_pid
         """
 
@@ -182,7 +155,8 @@ public struct Outbox: Sendable {
             let dead = attempts >= Int64(maxAttempts)
             try connection.execute(
                 """
-                UPDATE outbox SET attempts = ?, next_attempt_at = ?, last_error = ?, dead = ?, claimed_until = NULL, delivery_pid = NULL
+                UPDATE outbox SET attempts = ?, next_attempt_at = ?, last_error = ?, dead = ?, claimed_until = NULL,
+                    delivery_pid = NULL
                     , payload = CASE WHEN ? = 1 AND kind = '\(NotificationKind.credentials)' THEN '{}' ELSE payload END
                 WHERE id = ? AND sent_at IS NULL
                 """, .int(attempts), .int(now + delay), .text(String(error.prefix(500))), .int(dead ? 1 : 0),
@@ -201,7 +175,10 @@ public struct Outbox: Sendable {
     /// 6-hour cap, reached at the 10th attempt). Never later than the real first due time, so the age is
     /// never overstated.
     static let sinceFirstDue =
-        "next_attempt_at - CASE WHEN attempts <= 9 THEN 60 * ((1 << attempts) - 1) ELSE 30660 + (attempts - 9) * 21600 END"
+        """
+        next_attempt_at - CASE WHEN attempts <= 9 THEN 60 * ((1 << attempts) - 1) ELSE 30660 + (attempts - 9) * 21600 \
+        END
+        """
 
     /// Keeps a claim while its hand-over is still running.
     public func extendClaim(id: Int64, until: Int64) throws {
@@ -215,7 +192,10 @@ public struct Outbox: Sendable {
     public func release(id: Int64) throws {
         try database.write {
             try $0.execute(
-                "UPDATE outbox SET claimed_until = NULL, claimed_by = NULL, delivery_pid = NULL WHERE id = ? AND sent_at IS NULL",
+                """
+                UPDATE outbox SET claimed_until = NULL, claimed_by = NULL, delivery_pid = NULL WHERE id = ? AND \
+                sent_at IS NULL
+                """,
                 .int(id))
         }
     }
@@ -225,7 +205,10 @@ public struct Outbox: Sendable {
         try database.read { connection in
             var names: Set<String> = []
             try connection.forEach(
-                "SELECT payload FROM outbox WHERE kind = '\(NotificationKind.credentials)' AND sent_at IS NULL AND dead = 0"
+                """
+                SELECT payload FROM outbox WHERE kind = '\(NotificationKind.credentials)' AND sent_at IS NULL AND dead \
+                = 0
+                """
             ) { row in
                 if let name = try Self.secretFileName(row) { names.insert(name) }
             }
@@ -251,7 +234,10 @@ public struct Outbox: Sendable {
         try database.read { connection in
             var messages: [OutboxMessage] = []
             try connection.forEach(
-                "SELECT \(Self.columns) FROM outbox WHERE claimed_until IS NOT NULL AND sent_at IS NULL AND dead = 0 ORDER BY id"
+                """
+                SELECT \(Self.columns) FROM outbox WHERE claimed_until IS NOT NULL AND sent_at IS NULL AND dead = 0 \
+                ORDER BY id
+                """
             ) {
                 messages.append(try Self.message($0))
             }
@@ -282,7 +268,8 @@ public struct Outbox: Sendable {
             where enabled {
                 try connection.execute(
                     """
-                    INSERT OR IGNORE INTO outbox (kind, channel, recipient, payload, created_at, next_attempt_at, booking_id, language, dedupe_key)
+                    INSERT OR IGNORE INTO outbox (kind, channel, recipient, payload, created_at,
+                        next_attempt_at, booking_id, language, dedupe_key)
                     SELECT '\(NotificationKind.reminder)', ?1, \(column), '{}', ?2, ?2, id, COALESCE(language, 'it'),
                            'reminder:' || id || ':' || ?1
                     FROM bookings WHERE \(BookingState.sqlActive(at: "?2")) AND slot_start <= ?3
@@ -297,18 +284,8 @@ public struct Outbox: Sendable {
     }
 }
 
-/// The outbox at a glance, for `/api/health` and the metrics.
-public struct OutboxState: Sendable, Equatable {
-    /// Messages not yet delivered and still being tried.
-    public let backlog: Int
-    /// Messages given up on after their last attempt.
-    public let dead: Int
-    /// Age in seconds of the oldest message due and not delivered, counted from when it first became due,
-    /// failed attempts included (0 when none).
-    public let oldestDueSeconds: Int64
-}
-
 extension Outbox {
+    /// Backlog, dead messages and the age of the oldest one due, at `now`.
     public func state(now: Int64) throws -> OutboxState {
         try database.read { connection in
             let backlog = try connection.scalarInt("SELECT count(*) FROM outbox WHERE sent_at IS NULL AND dead = 0")
@@ -317,7 +294,10 @@ extension Outbox {
             // when it first became due, so a broken mail program shows as stuck after 15 minutes, not never.
             let oldest =
                 try connection.first(
-                    "SELECT min(\(Self.sinceFirstDue)) FROM outbox WHERE sent_at IS NULL AND dead = 0 AND (attempts > 0 OR next_attempt_at <= ?)",
+                    """
+                    SELECT min(\(Self.sinceFirstDue)) FROM outbox WHERE sent_at IS NULL AND dead = 0 AND (attempts > 0 \
+                    OR next_attempt_at <= ?)
+                    """,
                     .int(now)
                 ) { $0.optionalInt(0) } ?? nil
             return OutboxState(

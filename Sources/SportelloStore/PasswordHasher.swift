@@ -2,6 +2,7 @@ import CCrypt
 
 /// Password hashing with yescrypt through libxcrypt (`$y$…` strings, as in /etc/shadow).
 public enum PasswordHasher {
+    /// Why a password could not be hashed or checked.
     public enum Failure: Error, Equatable, Sendable {
         /// Contains NUL or is longer than libcrypt accepts (`CRYPT_MAX_PASSPHRASE_SIZE`).
         case unsupportedPassword

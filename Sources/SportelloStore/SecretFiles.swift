@@ -10,8 +10,10 @@ import Glibc
 /// overwritten and removed once the message is handed over or given up, so neither the database, its
 /// write-ahead log nor a backup of them ever contains the cleartext.
 public struct SecretFiles: Sendable {
+    /// The `secrets/` folder beside the database.
     public let folder: String
 
+    /// The secret files of `database`.
     public init(database: Database) {
         folder = ((database.path as NSString).deletingLastPathComponent as NSString).appendingPathComponent("secrets")
     }
@@ -39,11 +41,13 @@ public struct SecretFiles: Sendable {
         return name
     }
 
+    /// The secret in file `name` (nil when it is gone or `name` is not one of ours).
     public func read(_ name: String) -> String? {
         guard Self.isName(name), let data = FileManager.default.contents(atPath: path(name)) else { return nil }
         return String(decoding: data, as: UTF8.self)
     }
 
+    /// Overwrites and removes file `name`, once its message is handed over or given up.
     public func remove(_ name: String) {
         guard Self.isName(name) else { return }
         PrivateFiles.shred(path(name))

@@ -10,6 +10,7 @@ public struct StoreChange: Sendable, Equatable {
     /// Outbox rows written by the change.
     public var messagesQueued: Int
 
+    /// A change touching `slots` and `blocks` that queued `messagesQueued` messages.
     public init(slots: Set<SlotRef> = [], blocks: [Block] = [], messagesQueued: Int = 0) {
         self.slots = slots
         self.blocks = blocks
@@ -19,6 +20,7 @@ public struct StoreChange: Sendable, Equatable {
     /// Nothing anyone outside the Store needs to know about.
     public static let none = StoreChange()
 
+    /// Whether the after-commit place has nothing to do.
     public var isEmpty: Bool { slots.isEmpty && blocks.isEmpty && messagesQueued == 0 }
 
     /// Both changes at once.

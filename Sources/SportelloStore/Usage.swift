@@ -1,16 +1,5 @@
 import SportelloCore
 
-/// A daily budget: `key` (e.g. "book:address:203.0.113.9") may be counted `limit` times a day; 0 = no cap.
-public struct DailyCap: Sendable, Equatable {
-    public let key: String
-    public let limit: Int
-
-    public init(_ key: String, limit: Int) {
-        self.key = key
-        self.limit = limit
-    }
-}
-
 /// Daily counts per address and contact in the `usage` table. Counted inside the transaction of the action
 /// they budget, so concurrent requests cannot overshoot a cap. Days are Italian civil days: a cap restarts at
 /// local midnight, the instant a refused client is told.
@@ -36,21 +25,10 @@ public enum Usage {
         for cap in Set(capped.map(\.key)) {
             try connection.execute(
                 """
-                INSERT INTO usage (key, day, count) VALUES (?, ?, 1) ON CONFLICT (key, day) DO UPDATE SET count = count + 1
+                INSERT INTO usage (key, day, count) VALUES (?, ?, 1)
+                ON CONFLICT (key, day) DO UPDATE SET count = count + 1
                 """, .text(cap), .int(day))
         }
         return nil
-    }
-}
-
-extension BookingStore {
-    /// Counts one use of each cap in a transaction of its own; throws `dailyLimitReached` when one is spent.
-    public func takeDaily(_ caps: [DailyCap], now: Int64) throws(BookingError) {
-        guard caps.contains(where: { $0.limit > 0 }) else { return }
-        try run(durable: false) { connection in
-            if let until = try Usage.take(connection, caps, now: now) {
-                throw BookingError.dailyLimitReached(until: until)
-            }
-        }
     }
 }

@@ -24,7 +24,8 @@ func buildBenchmark(sizes: [Int], weeks: Int, runs: Int, languages: [String], te
         return false
     }
     print(
-        "sportello-bench build: whole `\(binary) build` processes; \(weeks) weeks, languages \(languages.joined(separator: "+")), "
+        "sportello-bench build: whole `\(binary) build` processes; \(weeks) weeks, languages "
+            + "\(languages.joined(separator: "+")), "
             + "\(runs) runs each (medians), \(ProcessInfo.processInfo.activeProcessorCount) cores, "
             + String(format: "other work on the machine: %.0f%% of its cores", backgroundLoad() * 100))
     print(
@@ -98,7 +99,10 @@ func buildBenchmark(sizes: [Int], weeks: Int, runs: Int, languages: [String], te
         print(
             String(
                 format:
-                    "%8d  %5d  %5d  %5.1f  %8d  %7.0f  %12.0f  %7.0f  %12.0f  %8.0f  %10.2f  %11.2f %5.2f  %5.2f  %11.1f",
+                    """
+                    %8d  %5d  %5d  %5.1f  %8d  %7.0f  %12.0f  %7.0f  %12.0f  %8.0f  %10.2f  %11.2f %5.2f  %5.2f  \
+                    %11.1f
+                    """,
                 services, pages, files, Double(bytes) / 1_048_576, bookings, c * 1000, Double(pages) / c, w * 1000,
                 Double(pages) / w, f * 1000, f > 0 ? c / f : 0, median(coldCPU), median(warmCPU), median(floorCPU), peak
             ))
@@ -124,12 +128,18 @@ func seedOccupancy(database path: String, configuration: SiteConfiguration) thro
                     case 0:
                         bookings += 1
                         try connection.execute(
-                            "INSERT INTO bookings (code, service_id, slot_start, slot_end, state, created_at, updated_at) VALUES (?, ?, ?, ?, 'booked', ?, ?)",
+                            """
+                            INSERT INTO bookings (code, service_id, slot_start, slot_end, state, created_at, \
+                            updated_at) VALUES (?, ?, ?, ?, 'booked', ?, ?)
+                            """,
                             .text("B\(bookings)"), .text(service.id), .int(slot.startInstant), .int(slot.endInstant),
                             .int(now), .int(now))
                     case 3:
                         try connection.execute(
-                            "INSERT INTO holds (token, service_id, slot_start, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
+                            """
+                            INSERT INTO holds (token, service_id, slot_start, created_at, expires_at) VALUES (?, ?, ?, \
+                            ?, ?)
+                            """,
                             .text("H-\(service.id)-\(slot.startInstant)"), .text(service.id), .int(slot.startInstant),
                             .int(now), .int(now + 86_400))
                     default: break
@@ -139,7 +149,10 @@ func seedOccupancy(database path: String, configuration: SiteConfiguration) thro
             }
             let closed = Int64(today.adding(days: 9).dayNumber) * 86_400 + 8 * 3_600
             try connection.execute(
-                "INSERT INTO blocks (service_id, starts_at, ends_at, desks, reason, created_at) VALUES (?, ?, ?, ?, 'bench', ?)",
+                """
+                INSERT INTO blocks (service_id, starts_at, ends_at, desks, reason, created_at) VALUES (?, ?, ?, ?, \
+                'bench', ?)
+                """,
                 .text(service.id), .int(closed), .int(closed + 3 * 3_600), .int(Int64(service.capacity)), .int(now))
         }
         return bookings
@@ -215,7 +228,8 @@ func startupBenchmark(services: Int, runs: Int, templates: String) throws -> Boo
     let common = ["--config", config, "--templates", templates, "--output", "\(folder)/output", "--database", database]
     guard timedProcess(binary, ["build"] + common) != nil else { return false }
     print(
-        "sportello-bench startup: `\(binary) serve` restarted on \(services) services with their pages on disk, \(runs) runs (medians), "
+        "sportello-bench startup: `\(binary) serve` restarted on \(services) services with their pages on disk, "
+            + "\(runs) runs (medians), "
             + String(format: "other work on the machine: %.0f%% of its cores", backgroundLoad() * 100))
     print("services  first answer ms  rebuilt ms")
     var answers: [Double] = []

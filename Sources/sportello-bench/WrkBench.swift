@@ -39,27 +39,6 @@ func runWrk(_ arguments: [String]) -> String? {
     return text
 }
 
-/// Samples this process's resident memory every 20 ms until stopped; keeps the peak.
-final class MemorySampler: Sendable {
-    private let peak = Locked(0.0)
-    private let running = Locked(true)
-
-    func start() {
-        Thread.detachNewThread { [self] in
-            while running.withLock({ $0 }) {
-                let now = residentMegabytes()
-                peak.withLock { $0 = max($0, now) }
-                usleep(20_000)
-            }
-        }
-    }
-
-    func stop() -> Double {
-        running.withLock { $0 = false }
-        return peak.withLock { $0 }
-    }
-}
-
 /// Valid, distinct codici fiscali: made-up letters and the check character found by the validator itself.
 func madeUpCodiciFiscali(_ count: Int) -> [String] {
     let letters = Array("BCDFGHLMNPRSTVZ")
@@ -80,92 +59,6 @@ func madeUpCodiciFiscali(_ count: Int) -> [String] {
         }
     }
     return result
-}
-
-/// `sportello serve` inside the benchmark: the site built into a temporary folder, the application and its
-/// HTTP server on a free loopback port, the trusted proxy (loopback) uncapped as in production.
-final class BenchServer {
-    let site: LoadedSite
-    let application: Application
-    let server: HTTPServer
-    let folder: String
-
-    init(configuration: SiteConfiguration, name: String, workers: Int? = nil, templates: String) throws {
-        folder = NSTemporaryDirectory() + "sportello-\(name)-\(getpid())"
-        try? FileManager.default.removeItem(atPath: folder)
-        var options = Options()
-        options.templatesPath = templates
-        options.outputPath = "\(folder)/output"
-        // As installed: the database in a private var/ (0700), the pages where nginx's user can read them.
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        options.databasePath = "\(folder)/var/db.sqlite"
-        site = try LoadedSite(configuration: configuration, options: options)
-        let (application, _) = try site.openApplication()
-        self.application = application
-        application.startBackgroundWork()
-        var limits = HTTPLimits.standard
-        if let workers { limits.workers = workers }
-        server = HTTPServer(
-            port: 0, limits: limits, responder: application, uncappedAddresses: configuration.booking.trustedProxies,
-            errorPage: { application.errorResponse(status: $0) })
-        try server.start()
-    }
-
-    func stop() {
-        server.stop()
-        application.stopBackgroundWork()
-        try? FileManager.default.removeItem(atPath: folder)
-    }
-
-    /// Every free place (one line per desk) of the coming `days`, at most `limit`, as "service slot" lines.
-    func freePlaces(days: Int, limit: Int) -> [String] {
-        let now = currentInstant()
-        let today = RomeTime.local(now).date
-        var lines: [String] = []
-        for day in 0...days {
-            for service in site.catalogue.services {
-                for slot in service.slots(on: today.adding(days: day))
-                where service.availability(of: slot, occupancy: .empty, now: now).state == .free {
-                    for _ in 0..<service.capacity { lines.append("\(service.id) \(slot.startInstant)") }
-                    if lines.count >= limit { return lines }
-                }
-            }
-        }
-        return lines
-    }
-}
-
-/// Lines such as `outcome slot_full 4521` and `latency p99 12.345 ms` from the wrk scripts' `done()`.
-struct WrkReport {
-    var outcomes: [String: Int] = [:]
-    var latency: [String: Double] = [:]
-    var requests = 0
-    var socketErrors = 0
-    var requestsPerSecond = 0.0
-
-    init(_ text: String) {
-        for line in text.split(separator: "\n") {
-            let words = line.split(separator: " ").map(String.init)
-            switch words.first {
-            case "outcome" where words.count >= 3:
-                outcomes[words[1...(words.count - 2)].joined(separator: " ")] = Int(words[words.count - 1]) ?? 0
-            case "latency" where words.count >= 3: latency[words[1]] = Double(words[2]) ?? 0
-            case "requests" where words.count == 2: requests = Int(words[1]) ?? 0
-            case "socket-errors":
-                // connect, read, write, timeout; not "status" (wrk's count of non-2xx answers, a loser's 409 among them)
-                for (index, word) in words.enumerated()
-                where ["connect", "read", "write", "timeout"].contains(word) && index + 1 < words.count {
-                    socketErrors += Int(words[index + 1]) ?? 0
-                }
-            case "Requests/sec:" where words.count >= 2: requestsPerSecond = Double(words[1]) ?? 0
-            default:
-                let trimmed = line.trimmingCharacters(in: .whitespaces)
-                if trimmed.hasPrefix("Requests/sec:") {
-                    requestsPerSecond = Double(trimmed.dropFirst(13).trimmingCharacters(in: .whitespaces)) ?? 0
-                }
-            }
-        }
-    }
 }
 
 /// The morning the identity-card slots open: `clients` citizens (wrk connections) race for `places` places
@@ -211,7 +104,8 @@ func rushBenchmark(
 
     print(
         "sportello-bench rush: \(clients) citizens (wrk connections, \(threads) threads) race for \(released) places "
-            + "(\(slots.count) slots × \(service.capacity) desks from \(day), \(days.count) day\(days.count == 1 ? "" : "s")), arriving within \(thinkMilliseconds) ms, \(seconds) s, "
+            + "(\(slots.count) slots × \(service.capacity) desks from \(day), \(days.count) "
+            + "day\(days.count == 1 ? "" : "s")), arriving within \(thinkMilliseconds) ms, \(seconds) s, "
             + "\(limits.workers) server workers, loopback; "
             + String(format: "other work on the machine: %.0f%% of its cores", backgroundLoad() * 100))
     let baseline = residentMegabytes()
@@ -239,7 +133,10 @@ func rushBenchmark(
     let booked = try database.read { try $0.scalarInt("SELECT COUNT(*) FROM bookings WHERE state = 'booked'") }
     let fullest = try database.read {
         try $0.scalarInt(
-            "SELECT COALESCE(MAX(n), 0) FROM (SELECT COUNT(*) AS n FROM bookings WHERE state = 'booked' GROUP BY service_id, slot_start)"
+            """
+            SELECT COALESCE(MAX(n), 0) FROM (SELECT COUNT(*) AS n FROM bookings WHERE state = 'booked' GROUP BY \
+            service_id, slot_start)
+            """
         )
     }
     let duplicates = try database.read {
@@ -261,12 +158,18 @@ func rushBenchmark(
     print(
         String(
             format:
-                "  bookings in the database: %lld of %d places; fullest slot %lld of %d desks; people booked twice: %lld",
+                """
+                  bookings in the database: %lld of %d places; fullest slot %lld of %d desks; people booked twice: \
+                %lld
+                """,
             booked, released, fullest, service.capacity, duplicates))
     print(String(format: "  server memory: %.1f MB before, %.1f MB peak during the rush", baseline, peakMemory))
     let found = bench.application.alternativesFound
     print(
-        "  alternatives offered with refusals: \(found.searches) searches, \(found.revalidations) cached answers kept after a check"
+        """
+          alternatives offered with refusals: \(found.searches) searches, \(found.revalidations) cached answers kept \
+        after a check
+        """
     )
     print("  answers without a clear code: \(unclear); socket errors: \(report.socketErrors)")
 
@@ -283,7 +186,8 @@ func rushBenchmark(
     if report.socketErrors > 0 { failures.append("\(report.socketErrors) socket errors or timeouts") }
     let p99 = report.latency["p99"] ?? .infinity
     print(
-        "  targets: zero overbooking \(fullest <= Int64(service.capacity) && booked <= Int64(released) ? "met" : "MISSED"), "
+        "  targets: zero overbooking "
+            + "\(fullest <= Int64(service.capacity) && booked <= Int64(released) ? "met" : "MISSED"), "
             + "p99 ≤ 100 ms \(p99 <= 100 ? "met" : "MISSED") (\(String(format: "%.1f", p99)) ms), "
             + "memory ≤ 50 MB \(peakMemory <= 50 ? "met" : "MISSED") (\(String(format: "%.1f", peakMemory)) MB)")
     if !failures.isEmpty { print("rush: FAILED: " + failures.joined(separator: "; ")) }
@@ -296,14 +200,18 @@ func wrkEndpointBenchmark(
     sizes: [Int], clients: Int, seconds: Int, threads: Int, mails: [Bool], templates: String
 ) throws -> Bool {
     print(
-        "sportello-bench wrk: \(clients) wrk connections, \(threads) threads, \(seconds) s per run, loopback, synchronous=FULL; "
+        "sportello-bench wrk: \(clients) wrk connections, \(threads) threads, \(seconds) s per run, loopback, "
+            + "synchronous=FULL; "
             + String(format: "other work on the machine: %.0f%% of its cores", backgroundLoad() * 100))
     print(
         String(
             format: "anchor: %.0f durable single-row transactions/s on this disk (one fdatasync each), measured now",
             try fdatasyncRate()))
     print(
-        "services  mail  scenario        requests/s  successes/s  p50 ms  p90 ms  p99 ms  refused  unclear  socket errors"
+        """
+        services  mail  scenario        requests/s  successes/s  p50 ms  p90 ms  p99 ms  refused  unclear  socket \
+        errors
+        """
     )
     var passed = true
     let mailFolder = NSTemporaryDirectory() + "sportello-wrk-mail-\(getpid())"
@@ -381,7 +289,10 @@ func staticBenchmark(services: Int, clients: Int, seconds: Int, threads: Int, te
     }
     defer { nginx.stop() }
     print(
-        "sportello-bench static: \(paths.count) pages of \(services) services, \(clients) wrk connections, \(threads) threads, \(seconds) s each, gzip accepted, loopback"
+        """
+        sportello-bench static: \(paths.count) pages of \(services) services, \(clients) wrk connections, \(threads) \
+        threads, \(seconds) s each, gzip accepted, loopback
+        """
     )
     // CPU µs/request: the server's own processor time (nginx's master and workers; this process, which runs
     // `serve`, but not wrk) per answer. On a shared machine the rate follows the share of the cores each server
@@ -420,84 +331,6 @@ func staticBenchmark(services: Int, clients: Int, seconds: Int, threads: Int, te
             (rates["nginx"] ?? 0) / max(1, rates["sportello serve"] ?? 1),
             (costs["nginx"] ?? 0) / max(0.001, costs["sportello serve"] ?? 1)))
     return true
-}
-
-/// nginx on a free loopback port, serving `root` with the production site configuration, in the foreground
-/// as a child process.
-final class NginxProcess {
-    let port: Int
-    private let process = Process()
-
-    init?(root: String, folder: String, templates: String) {
-        let deploy = URL(fileURLWithPath: templates).deletingLastPathComponent().appendingPathComponent("deploy").path
-        guard let port = freeLoopbackPort() else { return nil }
-        self.port = port
-        let directory = "\(folder)/nginx"
-        try? FileManager.default.createDirectory(atPath: "\(directory)/temp", withIntermediateDirectories: true)
-        let configuration = """
-            \(geteuid() == 0 ? "user www-data;" : "")
-            worker_processes auto;
-            daemon off;
-            pid \(directory)/nginx.pid;
-            error_log \(directory)/error.log warn;
-            events { worker_connections 4096; }
-            http {
-                include /etc/nginx/mime.types;
-                default_type application/octet-stream;
-                sendfile on;
-                tcp_nopush on;
-                access_log off;
-                client_body_temp_path \(directory)/temp;
-                proxy_temp_path \(directory)/temp;
-                fastcgi_temp_path \(directory)/temp;
-                uwsgi_temp_path \(directory)/temp;
-                scgi_temp_path \(directory)/temp;
-                server {
-                    listen 127.0.0.1:\(port);
-                    root \(root);
-                    include \(deploy)/sportello-site.conf;
-                }
-            }
-            """
-        let path = "\(directory)/nginx.conf"
-        guard (try? configuration.write(toFile: path, atomically: true, encoding: .utf8)) != nil else { return nil }
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["nginx", "-c", path, "-p", directory]
-        process.standardOutput = FileHandle.nullDevice
-        do { try process.run() } catch { return nil }
-        // Ready when the port answers.
-        for _ in 0..<200 {
-            if BenchClient.canConnect(port: port) { return }
-            usleep(10_000)
-        }
-        process.terminate()
-        return nil
-    }
-
-    func stop() {
-        process.terminate()
-        process.waitUntilExit()
-    }
-
-    /// Processor time (user + system) of the master and its worker processes so far, from /proc.
-    func cpuSeconds() -> Double {
-        let master = process.processIdentifier
-        var total = 0.0
-        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
-        for entry in entries where entry.first?.isNumber == true {
-            guard let text = try? String(contentsOfFile: "/proc/\(entry)/stat", encoding: .utf8),
-                let close = text.lastIndex(of: ")")
-            else { continue }
-            // After the command name: state, ppid, …; utime and stime are fields 14 and 15 of the line.
-            let fields = text[text.index(after: close)...].split(separator: " ")
-            guard fields.count > 13, let pid = Int32(entry), let parent = Int32(fields[1]),
-                pid == master || parent == master,
-                let user = Double(fields[11]), let system = Double(fields[12])
-            else { continue }
-            total += user + system
-        }
-        return total / Double(sysconf(Int32(_SC_CLK_TCK)))
-    }
 }
 
 /// Processor time (user + system) of this process's threads so far.

@@ -60,7 +60,10 @@ let command = arguments.first ?? "build"
     let values = text.split(separator: ",", omittingEmptySubsequences: false).map { Int($0) }
     guard !values.isEmpty, values.allSatisfy({ $0.map(range.contains) ?? false }) else {
         print(
-            "sportello-bench \(command): \(name) wants whole numbers from \(range.lowerBound) to \(range.upperBound), separated by commas"
+            """
+            sportello-bench \(command): \(name) wants whole numbers from \(range.lowerBound) to \(range.upperBound), \
+            separated by commas
+            """
         )
         exit(2)
     }
@@ -101,7 +104,8 @@ case "endpoint":
     let bookings = number("--bookings", 5000, 1...1_000_000)
     let mails = mailChoices()
     print(
-        "sportello-bench endpoint: \(clients) keep-alive clients, one thread and one socket each, hold + confirm each, loopback, synchronous=FULL; "
+        "sportello-bench endpoint: \(clients) keep-alive clients, one thread and one socket each, hold + confirm each, "
+            + "loopback, synchronous=FULL; "
             + String(format: "other work on the machine: %.0f%% of its cores", backgroundLoad() * 100))
     print(
         String(
@@ -140,7 +144,17 @@ case "comune":
     FileHandle.standardOutput.write(try SyntheticComune.json(services: number("--services", 100, 1...10_000)))
 default:
     print(
-        "usage: sportello-bench build [--services 10,100,1000] [--weeks 13] [--runs 3] [--languages it,en]\n       sportello-bench startup [--services 1000] [--runs 3]\n       sportello-bench endpoint [--services 10,1000] [--clients 32] [--bookings 5000] [--mail off|on|both]\n       sportello-bench rush [--clients 5000] [--places 500] [--seconds 20] [--think-ms 2000] [--threads 2] [--workers N]\n       sportello-bench wrk [--services 10,1000] [--clients 64] [--seconds 10] [--threads 2] [--mail off|on|both]\n       sportello-bench static [--services 100] [--clients 64] [--seconds 10]\n       sportello-bench comune [--services 100]"
+        """
+        usage: sportello-bench build [--services 10,100,1000] [--weeks 13] [--runs 3] [--languages it,en]
+               sportello-bench startup [--services 1000] [--runs 3]
+               sportello-bench endpoint [--services 10,1000] [--clients 32] [--bookings 5000] [--mail off|on|both]
+               sportello-bench rush [--clients 5000] [--places 500] [--seconds 20] [--think-ms 2000] [--threads 2] \
+        [--workers N]
+               sportello-bench wrk [--services 10,1000] [--clients 64] [--seconds 10] [--threads 2] [--mail \
+        off|on|both]
+               sportello-bench static [--services 100] [--clients 64] [--seconds 10]
+               sportello-bench comune [--services 100]
+        """
     )
     exit(2)
 }

@@ -102,7 +102,10 @@ struct FuzzCommand {
             ? FuzzTarget.allCases : [FuzzTarget(rawValue: option("--target", ""))].compactMap { $0 }
         guard !targets.isEmpty else {
             print(
-                "usage: sportello-fuzz [--target http|form|config|cf|endpoint|all] [--seconds 20] [--seed N] [--corpus Tests/fuzz/corpus]"
+                """
+                usage: sportello-fuzz [--target http|form|config|cf|endpoint|all] [--seconds 20] [--seed N] [--corpus \
+                Tests/fuzz/corpus]
+                """
             )
             exit(2)
         }

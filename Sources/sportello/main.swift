@@ -45,32 +45,74 @@ let usage = """
 /// One paragraph per command for `sportello COMMAND --help`.
 let commandHelp: [String: String] = [
     "serve":
-        "sportello serve [--host H] [--port P] [--metrics H:P] [--comuni DIR] [--log-format logfmt|json]\n  Builds every page, then serves output/ and the endpoint. One serve per database (a lock beside it).\n  Logs (start-up summary, one line per request, refusals, delivery failures) go to standard error.\n  GET /api/health answers 200 or 503 with the state of database, publisher and outbox.\n  SIGINT/SIGTERM stop it; SIGHUP re-reads the configuration: a valid one restarts serve in place with it,\n  a broken one is logged and the running configuration stays.",
+        """
+    sportello serve [--host H] [--port P] [--metrics H:P] [--comuni DIR] [--log-format logfmt|json]
+      Builds every page, then serves output/ and the endpoint. One serve per database (a lock beside it).
+      Logs (start-up summary, one line per request, refusals, delivery failures) go to standard error.
+      GET /api/health answers 200 or 503 with the state of database, publisher and outbox.
+      SIGINT/SIGTERM stop it; SIGHUP re-reads the configuration: a valid one restarts serve in place with it,
+      a broken one is logged and the running configuration stays.
+    """,
     "build":
-        "sportello build\n  Renders the public site into output/ and exits; warns about confirmed bookings the configuration no longer offers.",
+        """
+    sportello build
+      Renders the public site into output/ and exits; warns about confirmed bookings the configuration no longer \
+    offers.
+    """,
     "check":
-        "sportello check [--database [PATH]] [--explain ID]\n  Validates the configuration. --database also lists the confirmed appointments it would strand\n  (closed day, shorter hours, removed service) and fails if there are any. --explain ID prints a service's\n  effective settings and where each comes from.",
+        """
+    sportello check [--database [PATH]] [--explain ID]
+      Validates the configuration. --database also lists the confirmed appointments it would strand
+      (closed day, shorter hours, removed service) and fails if there are any. --explain ID prints a service's
+      effective settings and where each comes from.
+    """,
     "deliver":
         "sportello deliver\n  Delivers the notifications that are due, once (for cron; serve does it by itself).",
     "outbox": "sportello outbox\n  Lists pending, dead and recently sent notifications.",
     "backup":
-        "sportello backup FILE\n  Writes a consistent copy of the database to FILE (SQLite online backup; safe while serve runs).",
+        """
+    sportello backup FILE
+      Writes a consistent copy of the database to FILE (SQLite online backup; safe while serve runs).
+    """,
     "restore":
-        "sportello restore FILE\n  Replaces the database with the backup FILE after checking it. Refused while serve runs.\n  The database it replaces is saved under backups/ beside it first.",
+        """
+    sportello restore FILE
+      Replaces the database with the backup FILE after checking it. Refused while serve runs.
+      The database it replaces is saved under backups/ beside it first.
+    """,
     "audit":
-        "sportello audit [--since YYYY-MM-DD] [--actor A] [--limit N]\n  Prints the audit log (time, actor, action, subject): the latest N entries (default 1000), oldest first.",
+        """
+    sportello audit [--since YYYY-MM-DD] [--actor A] [--limit N]
+      Prints the audit log (time, actor, action, subject): the latest N entries (default 1000), oldest first.
+    """,
     "operator":
-        "sportello operator add NAME --scope ID[,ID…]|*   create; prints the token once\nsportello operator list\nsportello operator disable NAME                  the token stops working\nsportello operator enable NAME                   the token works again\nsportello operator token NAME                    a new token; the old one stops working",
+        """
+    sportello operator add NAME --scope ID[,ID…]|*   create; prints the token once
+    sportello operator list
+    sportello operator disable NAME                  the token stops working
+    sportello operator enable NAME                   the token works again
+    sportello operator token NAME                    a new token; the old one stops working
+    """,
     "agenda": "sportello agenda [--date YYYY-MM-DD] [--entry ID] [--csv] --token T",
     "outcome": "sportello outcome CODE done|absent --token T",
     "cancel-booking": "sportello cancel-booking CODE --reason TEXT [--keep-closed] --token T",
     "block":
-        "sportello block --service ID --date D --from HH:MM --to HH:MM [--desks N] [--reason TEXT] [--cancel-bookings] --token T",
+        """
+    sportello block --service ID --date D --from HH:MM --to HH:MM [--desks N] [--reason TEXT] [--cancel-bookings] \
+    --token T
+    """,
     "unblock": "sportello unblock ID --token T",
     "purge":
-        "sportello purge [--before YYYY-MM-DD] [--dry-run]\n  Erases the personal data of appointments that ended before the date (default: privacy.retentionDays ago).\n  A date in the future is refused. --dry-run only counts.",
+        """
+    sportello purge [--before YYYY-MM-DD] [--dry-run]
+      Erases the personal data of appointments that ended before the date (default: privacy.retentionDays ago).
+      A date in the future is refused. --dry-run only counts.
+    """,
     "stats":
-        "sportello stats [--from D] [--to D] [--token T]\n  Per-service figures as CSV; with an operator token, only that operator's services.",
+        """
+    sportello stats [--from D] [--to D] [--token T]
+      Per-service figures as CSV; with an operator token, only that operator's services.
+    """,
 ]
 
 func fail(_ message: String, status: Int32 = 1) -> Never {
@@ -93,7 +135,10 @@ if ["--version", "-V", "version"].contains(command) {
 }
 guard let help = commandHelp[command] else {
     fail(
-        "unknown command \"\(command)\"; the commands are: \(commandHelp.keys.sorted().joined(separator: ", ")) (sportello --help)",
+        """
+        unknown command \"\(command)\"; the commands are: \(commandHelp.keys.sorted().joined(separator: ", ")) \
+        (sportello --help)
+        """,
         status: 2)
 }
 let options: Options

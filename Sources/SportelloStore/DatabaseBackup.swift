@@ -2,59 +2,6 @@ import CSQLite
 import Foundation
 import Glibc
 
-/// A problem with a backup, a restore or the serve lock, said in words.
-public struct MaintenanceError: Error, CustomStringConvertible, Sendable {
-    public let description: String
-    public init(_ description: String) { self.description = description }
-}
-
-/// One `serve` per database: an exclusive `flock` on `<database>.lock`, held for the life of the process
-/// (the kernel drops it when the process dies, so a crash never leaves a stale lock). `restore` takes it
-/// too, so it cannot replace a database under a running server.
-public final class DatabaseLock: Sendable {
-    private let descriptor: Int32
-    public let path: String
-
-    private init(descriptor: Int32, path: String) {
-        self.descriptor = descriptor
-        self.path = path
-    }
-
-    public static func lockPath(databasePath: String) -> String { databasePath + ".lock" }
-
-    public static func acquire(databasePath: String) throws(MaintenanceError) -> DatabaseLock {
-        let path = lockPath(databasePath: databasePath)
-        let folder = (path as NSString).deletingLastPathComponent
-        // The lock is taken before the database opens: its folder is the database's, private (0700) from the start.
-        if !folder.isEmpty {
-            do { try PrivateFiles.makeFolder(folder) } catch { throw MaintenanceError("\(error)") }
-        }
-        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
-        guard fd >= 0 else {
-            throw MaintenanceError("cannot open the lock file \(path): \(String(cString: strerror(errno)))")
-        }
-        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
-            let holder =
-                (try? String(contentsOfFile: path, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
-                ?? ""
-            close(fd)
-            throw MaintenanceError(
-                "the database \(databasePath) is in use by another sportello serve\(holder.isEmpty ? "" : " (process \(holder))"). Stop it first (systemctl stop sportello), or give this one its own --database."
-            )
-        }
-        let pid = Array("\(getpid())\n".utf8)
-        _ = ftruncate(fd, 0)
-        _ = pid.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
-        return DatabaseLock(descriptor: fd, path: path)
-    }
-
-    public func release() {
-        _ = flock(descriptor, LOCK_UN)
-    }
-
-    deinit { close(descriptor) }
-}
-
 /// Copies with SQLite's online backup API: a consistent snapshot even while `serve` keeps writing (in WAL
 /// mode the copy reads a snapshot and does not block the writer).
 public enum DatabaseBackup {
@@ -101,7 +48,10 @@ public enum DatabaseBackup {
         let version = try check(source)
         guard version <= Migrations.scripts.count else {
             throw MaintenanceError(
-                "\(source) was written by a newer Sportello (schema \(version), this one knows \(Migrations.scripts.count)); upgrade first"
+                """
+                \(source) was written by a newer Sportello (schema \(version), this one knows \
+                \(Migrations.scripts.count)); upgrade first
+                """
             )
         }
         do {
@@ -198,41 +148,5 @@ public enum DatabaseBackup {
         defer { sqlite3_finalize(statement) }
         guard sqlite3_step(statement) == SQLITE_ROW, let text = sqlite3_column_text(statement, 0) else { return nil }
         return String(cString: text)
-    }
-}
-
-extension BookingStore {
-    /// A confirmed appointment still to come, as `check --database` needs it: no personal data.
-    public struct UpcomingBooking: Sendable, Equatable {
-        public let code: String
-        public let serviceID: String
-        public let start: Int64
-        public let end: Int64
-    }
-
-    /// Confirmed bookings starting at or after `now` (bounded: the check reads at most `limit`).
-    public func upcomingBookings(from now: Int64, limit: Int = 1_000_000) throws -> [UpcomingBooking] {
-        try database.read { connection in
-            var result: [UpcomingBooking] = []
-            try connection.forEach(
-                "SELECT code, service_id, slot_start, slot_end FROM bookings WHERE state = 'booked' AND slot_start >= ? ORDER BY slot_start, code LIMIT ?",
-                .int(now), .int(Int64(limit))
-            ) { row in
-                result.append(
-                    UpcomingBooking(code: row.text(0), serviceID: row.text(1), start: row.int(2), end: row.int(3)))
-            }
-            return result
-        }
-    }
-}
-
-extension BookingStore {
-    /// How many bookings `purge(before:)` would anonymise, for `purge --dry-run`.
-    public func purgeCandidates(before: Int64) throws -> Int {
-        try database.read {
-            Int(
-                try $0.scalarInt(
-                    "SELECT COUNT(*) FROM bookings WHERE slot_end < ? AND anonymized_at IS NULL", .int(before)))
-        }
     }
 }

@@ -7,7 +7,9 @@ import SportelloStore
 /// The office's commands: the same actions as `/api/operator/`, for a terminal on the server. Each takes the
 /// operator's token (`--token` or `SPORTELLO_OPERATOR_TOKEN`), so the audit log says who acted.
 extension Commands {
+    /// An operator command refused, said in words for the terminal.
     public struct Failure: Error, CustomStringConvertible {
+        /// What went wrong and what to do next.
         public let description: String
     }
 
@@ -57,7 +59,10 @@ extension Commands {
         default:
             throw Options.UsageError(
                 description:
-                    "usage: sportello operator add NAME --scope ID[,ID…] | list | disable NAME | enable NAME | token NAME"
+                    """
+                    usage: sportello operator add NAME --scope ID[,ID…] | list | disable NAME | enable NAME | token \
+                    NAME
+                    """
             )
         }
     }
@@ -97,7 +102,10 @@ extension Commands {
             let code = error.endpointError.rawValue
             return Failure(
                 description:
-                    "\(t.text("errors.\(code).title")): \(t.text("errors.\(code).message")) \(t.text("errors.\(code).next")) [\(code)]"
+                    """
+                    \(t.text("errors.\(code).title")): \(t.text("errors.\(code).message")) \
+                    \(t.text("errors.\(code).next")) [\(code)]
+                    """
             )
         }
     }
@@ -136,14 +144,21 @@ extension Commands {
                     "  (\(t.text("operator.presenter")) \(person.presenterName ?? "") \($0))"
                 } ?? ""
             print(
-                "\(LocalTime(minutes: start.minutes)?.description ?? "")  \(booking.slot.serviceID)  \(booking.code)  \(person.givenName) \(person.familyName)  \(person.codiceFiscale)  \(t.text("operator.stateNames.\(booking.state.rawValue)"))\(presenter)"
+                """
+                \(LocalTime(minutes: start.minutes)?.description ?? "")  \(booking.slot.serviceID)  \(booking.code)  \
+                \(person.givenName) \(person.familyName)  \(person.codiceFiscale)  \
+                \(t.text("operator.stateNames.\(booking.state.rawValue)"))\(presenter)
+                """
             )
         }
         for block in result.blocks {
             let from = LocalTime(minutes: RomeTime.local(block.startsAt).minutes)?.description ?? ""
             let to = LocalTime(minutes: RomeTime.local(block.endsAt).minutes)?.description ?? ""
             print(
-                "\(t.text("operator.blocksTitle")) #\(block.id): \(block.serviceID) \(from)–\(to), \(t.text("operator.desks")) \(block.desks)\(block.reason.map { " – \($0)" } ?? "")"
+                """
+                \(t.text("operator.blocksTitle")) #\(block.id): \(block.serviceID) \(from)–\(to), \
+                \(t.text("operator.desks")) \(block.desks)\(block.reason.map { " – \($0)" } ?? "")
+                """
             )
         }
     }
@@ -183,15 +198,15 @@ extension Commands {
                 now: currentInstant())
             try session.publish(cancelled.change)
             let booking = cancelled.value
-            print(
-                "\(booking.code): \(booking.state.rawValue)\(options.flags.contains("--keep-closed") ? " (slot kept closed)" : " (slot free again)")"
-            )
+            let slot = options.flags.contains("--keep-closed") ? " (slot kept closed)" : " (slot free again)"
+            print("\(booking.code): \(booking.state.rawValue)\(slot)")
         } catch let error as OperatorDesk.Failure {
             throw session.describe(error)
         }
     }
 
-    /// `sportello block --token T --service S --date D --from HH:MM --to HH:MM [--desks N] [--reason R] [--cancel-bookings]`
+    /// `sportello block --token T --service S --date D --from HH:MM --to HH:MM [--desks N] [--reason R]
+    /// [--cancel-bookings]`
     public static func block(_ options: Options) throws {
         try options.expecting([
             "--token", "--service", "--date", "--from", "--to", "--desks", "--reason", "--cancel-bookings",
@@ -222,7 +237,10 @@ extension Commands {
             print("block #\(block.id): \(service) \(day) \(from)–\(to), \(block.desks) desk(s)")
             for booking in affected {
                 print(
-                    "  affected: \(booking.code) \(booking.person.givenName) \(booking.person.familyName) – \(booking.state.rawValue)"
+                    """
+                      affected: \(booking.code) \(booking.person.givenName) \(booking.person.familyName) – \
+                    \(booking.state.rawValue)
+                    """
                 )
             }
         } catch let error as OperatorDesk.Failure {
@@ -247,7 +265,8 @@ extension Commands {
         }
     }
 
-    /// `sportello purge [--before YYYY-MM-DD]`: erases personal data past the retention period (also run daily by `serve`).
+    /// `sportello purge [--before YYYY-MM-DD]`: erases personal data past the retention period (also run daily by
+    /// `serve`).
     /// `--before` is the first day kept: a day in the future would erase appointments still to come, so it is
     /// refused; `--dry-run` only counts.
     public static func purge(_ options: Options) throws {
@@ -261,19 +280,29 @@ extension Commands {
         guard before <= now else {
             throw Options.UsageError(
                 description:
-                    "--before \(RomeTime.local(before).date) is in the future: purge erases only appointments that are over. Give today's date or an earlier one."
+                    """
+                    --before \(RomeTime.local(before).date) is in the future: purge erases only appointments that are \
+                    over. Give today's date or an earlier one.
+                    """
             )
         }
         if options.flags.contains("--dry-run") {
             let count = try store.purgeCandidates(before: before)
             print(
-                "dry run: would erase the personal data of \(count) bookings ended before \(RomeTime.local(before).date); nothing was changed"
+                """
+                dry run: would erase the personal data of \(count) bookings ended before \
+                \(RomeTime.local(before).date); nothing was changed
+                """
             )
             return
         }
         let report = try store.purge(before: before, now: now, actor: "cli")
         print(
-            "erased the personal data of \(report.bookingsErased) bookings ended before \(RomeTime.local(before).date); deleted \(report.holdsDeleted) holds, \(report.outboxDeleted) notifications and \(report.accountsErased) unused accounts; cleared \(report.auditAddressesErased) audit addresses"
+            """
+            erased the personal data of \(report.bookingsErased) bookings ended before \(RomeTime.local(before).date); \
+            deleted \(report.holdsDeleted) holds, \(report.outboxDeleted) notifications and \(report.accountsErased) \
+            unused accounts; cleared \(report.auditAddressesErased) audit addresses
+            """
         )
     }
 
@@ -289,7 +318,10 @@ extension Commands {
             guard let account = try OperatorStore(database: store.database).authenticate(token: token) else {
                 throw Failure(
                     description:
-                        "the operator token is wrong or revoked (leave out --token and SPORTELLO_OPERATOR_TOKEN for every service)"
+                        """
+                        the operator token is wrong or revoked (leave out --token and SPORTELLO_OPERATOR_TOKEN for \
+                        every service)
+                        """
                 )
             }
             services = Set(account.serviceIDs(in: site.catalogue))

@@ -1,58 +1,26 @@
 import Foundation
 import SportelloCore
 
-/// A citizen's account (the CUPweb "credenziali"): the codice fiscale is the username.
-public struct Account: Sendable, Equatable {
-    public let id: Int64
-    public let codiceFiscale: String
-    public let givenName: String
-    public let familyName: String
-    public let email: String
-    public let phone: String
-    /// The contact its password was sent to, and so the one its holder has shown to receive ("" for accounts
-    /// registered before this was recorded): bookings for this codice fiscale that carry it are the holder's.
-    public var verifiedContact: String = ""
-}
-
-public enum AccountError: Error, Equatable, Sendable, CodedError {
-    /// Wrong codice fiscale or password (never says which).
-    case wrongCredentials
-    /// Too many wrong passwords: the account accepts none until this instant.
-    case locked(until: Int64)
-    /// The database failed; nothing changed.
-    case database(DatabaseError)
-
-    public var errorCode: ErrorCode {
-        switch self {
-        case .wrongCredentials: .wrongCredentials
-        case .locked: .accountLocked
-        case .database: .storage
-        }
-    }
-}
-
-/// What a registration did. Both cases get the same answer on the page, so nobody learns whether a codice
-/// fiscale has an account; only the second sends credentials.
-public enum Registration: Sendable, Equatable {
-    case created(Account, password: String)
-    case alreadyRegistered(Account)
-}
-
 /// Accounts and their sessions. Passwords are generated (never chosen), alphanumeric and case-sensitive,
 /// and stored only as yescrypt hashes; sessions are 128-bit random tokens with an expiry.
 public struct AccountStore: Sendable {
+    /// The database the accounts and sessions live in.
     public let database: Database
 
+    /// An account store over `database` (migrated by the caller).
     public init(database: Database) { self.database = database }
 
     /// Wrong passwords in a row before the account locks, and for how long.
     public static let maximumFailures = 5
+    /// How long a locked account refuses every password, in seconds.
     public static let lockSeconds: Int64 = 15 * 60
+    /// How long a session stays valid after sign-in, in seconds.
     public static let sessionSeconds: Int64 = 8 * 3_600
 
     /// Letters and digits that cannot be confused when read from an SMS (no 0/O, 1/l/I).
     static let passwordAlphabet = Array("abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789")
 
+    /// A new random password from `passwordAlphabet`, with at least one lowercase, uppercase and digit.
     public static func generatePassword(length: Int = 10) -> String {
         var generator = SystemRandomNumberGenerator()
         // At least one lowercase, one uppercase and one digit, as many password rules expect.
@@ -96,7 +64,8 @@ public struct AccountStore: Sendable {
             }
             try connection.execute(
                 """
-                INSERT INTO accounts (codice_fiscale, given_name, family_name, email, phone, password_hash, created_at, failed_logins,
+                INSERT INTO accounts (codice_fiscale, given_name, family_name, email, phone, password_hash,
+                    created_at, failed_logins,
                     verified_contact, last_used_at)
                 VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?)
                 """, .text(person.codiceFiscale), .text(person.givenName), .text(person.familyName),
@@ -159,7 +128,8 @@ public struct AccountStore: Sendable {
                     .int(now - 86_400), .int(now))
                 try connection.execute(
                     """
-                    INSERT INTO login_failures (account_id, address, failures, locked_until, updated_at) VALUES (?1, ?2, 1, NULL, ?3)
+                    INSERT INTO login_failures (account_id, address, failures, locked_until, updated_at)
+                    VALUES (?1, ?2, 1, NULL, ?3)
                     ON CONFLICT (account_id, address) DO UPDATE SET failures = failures + 1, updated_at = ?3
                     """, .int(account.id), .text(address), .int(now))
                 let failures = try connection.scalarInt(
@@ -200,7 +170,8 @@ public struct AccountStore: Sendable {
                 try connection.first(
                     """
                     SELECT \(Self.accountColumns)
-                    FROM sessions s JOIN accounts a ON a.id = s.account_id WHERE s.token = ? AND s.expires_at > ? AND a.disabled_at IS NULL
+                    FROM sessions s JOIN accounts a ON a.id = s.account_id
+                    WHERE s.token = ? AND s.expires_at > ? AND a.disabled_at IS NULL
                     """, .text(token), .int(now), transform: Self.account)
             }
         } catch {
@@ -301,7 +272,8 @@ public struct AccountStore: Sendable {
         let excluded = Set(except.map { $0.lowercased() })
         try connection.forEach(
             """
-            SELECT DISTINCT email, phone FROM bookings WHERE codice_fiscale = ? AND anonymized_at IS NULL ORDER BY id DESC LIMIT 20
+            SELECT DISTINCT email, phone FROM bookings WHERE codice_fiscale = ? AND anonymized_at IS NULL
+            ORDER BY id DESC LIMIT 20
             """, .text(codiceFiscale)
         ) { row in
             for (channel, value) in [

@@ -51,9 +51,8 @@ extension Commands {
         let database = try Database(path: options.databasePath)
         for entry in try database.auditEntries(since: since, actor: options.named["--actor"], limit: limit) {
             let local = RomeTime.local(entry.at)
-            print(
-                "\(local.date) \(LocalTime(minutes: local.minutes)?.description ?? "")\t\(entry.actor)\t\(entry.action)\t\(entry.subject)"
-            )
+            let time = LocalTime(minutes: local.minutes)?.description ?? ""
+            print("\(local.date) \(time)\t\(entry.actor)\t\(entry.action)\t\(entry.subject)")
         }
     }
 
@@ -69,7 +68,10 @@ extension Commands {
             let owner = getpwuid(info.st_uid).map { String(cString: $0.pointee.pw_name) } ?? "uid \(info.st_uid)"
             throw Failure(
                 description:
-                    "you are root, but \(path) belongs to \(owner): files written now would be root's and the service could no longer update them. Run it as that user: sudo -u \(owner) sportello …"
+                    """
+                    you are root, but \(path) belongs to \(owner): files written now would be root's and the service \
+                    could no longer update them. Run it as that user: sudo -u \(owner) sportello …
+                    """
             )
         }
     }
@@ -93,12 +95,19 @@ extension Commands {
             path = "\(scratch)/copy.sqlite"
             try DatabaseBackup.backup(from: options.databasePath, to: path)
             print(
-                "\(options.databasePath): schema \(version), this program's is \(DatabaseBackup.currentSchemaVersion): checked on an upgraded copy; serve upgrades the database itself when it starts (after a backup into backups/)"
+                """
+                \(options.databasePath): schema \(version), this program's is \(DatabaseBackup.currentSchemaVersion): \
+                checked on an upgraded copy; serve upgrades the database itself when it starts (after a backup into \
+                backups/)
+                """
             )
         } else if version > DatabaseBackup.currentSchemaVersion {
             throw Failure(
                 description:
-                    "\(options.databasePath) was written by a newer Sportello (schema \(version), this one knows \(DatabaseBackup.currentSchemaVersion)): use the newer program"
+                    """
+                    \(options.databasePath) was written by a newer Sportello (schema \(version), this one knows \
+                    \(DatabaseBackup.currentSchemaVersion)): use the newer program
+                    """
             )
         }
         let stranded = try strandedBookings(
@@ -107,7 +116,10 @@ extension Commands {
             print("\(options.databasePath): every confirmed appointment still fits this configuration")
         } else {
             print(
-                "\(options.databasePath): \(stranded.count) confirmed appointment(s) no longer fit this configuration; call the citizens or cancel them for the office (sportello cancel-booking CODE --reason …):"
+                """
+                \(options.databasePath): \(stranded.count) confirmed appointment(s) no longer fit this configuration; \
+                call the citizens or cancel them for the office (sportello cancel-booking CODE --reason …):
+                """
             )
             for booking in stranded { print("  " + describe(booking)) }
         }
@@ -134,7 +146,10 @@ extension Commands {
         guard let service = site.catalogue.service(id: id) else {
             throw Options.UsageError(
                 description:
-                    "--explain: \"\(id)\" is an office, not a bookable service; explain one of: \(site.catalogue.serviceIDs(under: id).joined(separator: ", "))"
+                    """
+                    --explain: \"\(id)\" is an office, not a bookable service; explain one of: \
+                    \(site.catalogue.serviceIDs(under: id).joined(separator: ", "))
+                    """
             )
         }
         func origin(_ has: (ServiceDefinition) -> Bool) -> String {
@@ -147,16 +162,26 @@ extension Commands {
             }.joined(separator: "; ")
         }
         var lines = [
-            "\(id) (\(service.text.name)); offices above: \(service.ancestorIDs.isEmpty ? "none" : service.ancestorIDs.joined(separator: " › "))"
+            """
+            \(id) (\(service.text.name)); offices above: \
+            \(service.ancestorIDs.isEmpty ? "none" : service.ancestorIDs.joined(separator: " › "))
+            """
         ]
         lines.append("  slotMinutes      \(service.slotMinutes)  (\(origin { $0.slotMinutes != nil }))")
         lines.append("  capacity         \(service.capacity)  (\(origin { $0.capacity != nil }))")
         lines.append("  schedule         \(week(service.schedule))  (\(origin { $0.schedule != nil }))")
         lines.append(
-            "  pauses           \(service.pauses.isEmpty ? "none" : service.pauses.map(\.description).joined(separator: ","))  (\(origin { $0.pauses != nil }))"
+            """
+              pauses           \
+            \(service.pauses.isEmpty ? "none" : service.pauses.map(\.description).joined(separator: ","))  \
+            (\(origin { $0.pauses != nil }))
+            """
         )
         lines.append(
-            "  window           notice \(service.window.minimumNoticeMinutes) min, \(service.window.maxDaysAhead) days ahead  (\(origin { $0.window != nil }))"
+            """
+              window           notice \(service.window.minimumNoticeMinutes) min, \(service.window.maxDaysAhead) days \
+            ahead  (\(origin { $0.window != nil }))
+            """
         )
         lines.append("  reasonRequired   \(service.reasonRequired)  (\(origin { $0.reasonRequired != nil }))")
         lines.append("  address          \(service.address ?? "none")  (\(origin { $0.address != nil }))")
@@ -166,18 +191,20 @@ extension Commands {
             lines.append(
                 "  seasons          (\(origin { $0.seasons != nil })); each REPLACES the whole week above on its days:")
             for season in service.seasons {
-                lines.append(
-                    "    \(season.from)…\(season.to): \(week(season.schedule))\(season.pauses.map { "; pauses \($0.map(\.description).joined(separator: ","))" } ?? "")"
-                )
+                let pauses = season.pauses.map { "; pauses \($0.map(\.description).joined(separator: ","))" } ?? ""
+                lines.append("    \(season.from)…\(season.to): \(week(season.schedule))\(pauses)")
             }
         }
         let closures = service.closures
-        lines.append(
-            "  closures         \(closures.isEmpty ? "none" : closures.map { "\($0.from == $0.to ? "\($0.from)" : "\($0.from)…\($0.to)") \($0.reason)" }.joined(separator: "; "))"
-        )
+        let closureList = closures.map { "\($0.from == $0.to ? "\($0.from)" : "\($0.from)…\($0.to)") \($0.reason)" }
+        lines.append("  closures         \(closures.isEmpty ? "none" : closureList.joined(separator: "; "))")
         if let saint = service.patronSaint {
             lines.append(
-                "  patron saint     \(saint.month < 10 ? "0" : "")\(saint.month)-\(saint.day < 10 ? "0" : "")\(saint.day) closed (\(saint.name))"
+                """
+                  patron saint     \
+                \(saint.month < 10 ? "0" : "")\(saint.month)-\(saint.day < 10 ? "0" : "")\(saint.day) closed \
+                (\(saint.name))
+                """
             )
         }
         let today = RomeTime.local(currentInstant()).date

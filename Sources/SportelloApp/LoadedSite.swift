@@ -6,15 +6,21 @@ import SportelloStore
 /// Everything loaded from disk that the generator and the endpoint share: configuration, catalogue,
 /// templates and translations. Loading fails with a message that names the file and the problem.
 public struct LoadedSite: Sendable {
+    /// The comune's parsed `sportello.json`.
     public let configuration: SiteConfiguration
+    /// The offices and services built from the configuration.
     public let catalogue: Catalogue
+    /// Renders pages from the loaded templates and translations.
     public let renderer: PageRenderer
+    /// The command-line options it was loaded with (paths to output, database, templates).
     public let options: Options
     /// Digest of what every page depends on besides its data, read before loading (see `inputsFingerprint(of:)`);
     /// nil for a configuration built in memory, whose pages are then always rendered.
     public let inputsFingerprint: [UInt8]?
 
+    /// A file that could not be loaded, named with the problem.
     public struct LoadError: Error, CustomStringConvertible {
+        /// The file and what is wrong with it.
         public let description: String
     }
 
@@ -37,6 +43,7 @@ public struct LoadedSite: Sendable {
             inputsFingerprint: fingerprint)
     }
 
+    /// A site over a configuration already in hand (tests, several comuni in one process).
     public init(
         configuration: SiteConfiguration, options: Options, strictTemplates: Bool = true,
         inputsFingerprint: [UInt8]? = nil
@@ -69,6 +76,7 @@ public struct LoadedSite: Sendable {
         renderer = PageRenderer(catalogue: catalogue, templates: templates, translations: translations)
     }
 
+    /// A publisher writing this site's pages and assets into the output folder.
     public func makePublisher() -> SitePublisher {
         SitePublisher(
             renderer: renderer, outputDirectory: options.outputPath,

@@ -16,6 +16,7 @@ public final class Metrics: Sendable {
     private let refusals = Mutex<[String: Int]>([:])
     private let notificationFailures = Atomic<Int>(0)
 
+    /// Counters all at zero; one per application.
     public init() {}
 
     func countRequest(api: Bool, status: Int, nanoseconds: UInt64) {
@@ -39,37 +40,68 @@ public final class Metrics: Sendable {
         var text = "# HELP sportello_info Version of the running Sportello.\n# TYPE sportello_info gauge\n"
         text += "sportello_info{version=\"\(version)\"} 1\n"
         text +=
-            "# HELP sportello_requests_total HTTP requests answered, by kind (page or api) and status class.\n# TYPE sportello_requests_total counter\n"
+            """
+            # HELP sportello_requests_total HTTP requests answered, by kind (page or api) and status class.\n# TYPE \
+            sportello_requests_total counter\n
+            """
         for api in [false, true] {
             for statusClass in 1...5 {
                 text +=
-                    "sportello_requests_total{kind=\"\(api ? "api" : "page")\",status=\"\(statusClass)xx\"} \(snapshot.requests[(api ? 6 : 0) + statusClass])\n"
+                    """
+                    sportello_requests_total{kind=\"\(api ? "api" : "page")\",status=\"\(statusClass)xx\"} \
+                    \(snapshot.requests[(api ? 6 : 0) + statusClass])\n
+                    """
             }
         }
         text +=
-            "# HELP sportello_request_seconds_total Time spent answering requests.\n# TYPE sportello_request_seconds_total counter\n"
+            """
+            # HELP sportello_request_seconds_total Time spent answering requests.\n# TYPE \
+            sportello_request_seconds_total counter\n
+            """
         text += "sportello_request_seconds_total \(Double(snapshot.microseconds) / 1_000_000)\n"
         text +=
-            "# HELP sportello_refusals_total Endpoint requests refused, by error code.\n# TYPE sportello_refusals_total counter\n"
+            """
+            # HELP sportello_refusals_total Endpoint requests refused, by error code.\n# TYPE sportello_refusals_total \
+            counter\n
+            """
         for (reason, count) in refusals.withLock({ $0 }).sorted(by: { $0.key < $1.key }) {
             text += "sportello_refusals_total{reason=\"\(reason)\"} \(count)\n"
         }
         text +=
-            "# HELP sportello_notification_failures_total Failed mail or SMS delivery attempts.\n# TYPE sportello_notification_failures_total counter\n"
+            """
+            # HELP sportello_notification_failures_total Failed mail or SMS delivery attempts.\n# TYPE \
+            sportello_notification_failures_total counter\n
+            """
         text += "sportello_notification_failures_total \(notificationFailures.load(ordering: .relaxed))\n"
         if let outbox {
             text +=
-                "# HELP sportello_outbox_backlog Notifications not yet delivered.\n# TYPE sportello_outbox_backlog gauge\nsportello_outbox_backlog \(outbox.backlog)\n"
+                """
+                # HELP sportello_outbox_backlog Notifications not yet delivered.\n# TYPE sportello_outbox_backlog \
+                gauge\nsportello_outbox_backlog \(outbox.backlog)\n
+                """
             text +=
-                "# HELP sportello_outbox_dead Notifications given up on.\n# TYPE sportello_outbox_dead gauge\nsportello_outbox_dead \(outbox.dead)\n"
+                """
+                # HELP sportello_outbox_dead Notifications given up on.\n# TYPE sportello_outbox_dead \
+                gauge\nsportello_outbox_dead \(outbox.dead)\n
+                """
             text +=
-                "# HELP sportello_outbox_oldest_due_seconds Age of the oldest notification waiting to go out.\n# TYPE sportello_outbox_oldest_due_seconds gauge\nsportello_outbox_oldest_due_seconds \(outbox.oldestDueSeconds)\n"
+                """
+                # HELP sportello_outbox_oldest_due_seconds Age of the oldest notification waiting to go out.\n# TYPE \
+                sportello_outbox_oldest_due_seconds gauge\nsportello_outbox_oldest_due_seconds \
+                \(outbox.oldestDueSeconds)\n
+                """
         }
         text +=
-            "# HELP sportello_publish_last_success_timestamp_seconds When pages were last published.\n# TYPE sportello_publish_last_success_timestamp_seconds gauge\n"
+            """
+            # HELP sportello_publish_last_success_timestamp_seconds When pages were last published.\n# TYPE \
+            sportello_publish_last_success_timestamp_seconds gauge\n
+            """
         text += "sportello_publish_last_success_timestamp_seconds \(publisher.lastSuccess ?? 0)\n"
         text +=
-            "# HELP sportello_publish_failing 1 while some pages failed to publish and have not been published since.\n# TYPE sportello_publish_failing gauge\n"
+            """
+            # HELP sportello_publish_failing 1 while some pages failed to publish and have not been published \
+            since.\n# TYPE sportello_publish_failing gauge\n
+            """
         text += "sportello_publish_failing \(publisher.failing ? 1 : 0)\n"
         return text
     }
@@ -77,28 +109,6 @@ public final class Metrics: Sendable {
 
 /// How long the oldest due notification may wait before `/api/health` calls the outbox stuck.
 let outboxStuckAfterSeconds: Int64 = 15 * 60
-
-extension Application {
-    /// The Prometheus text of this process.
-    public func metricsExposition() -> String {
-        // Without a readable outbox its series are left out (the health check says why).
-        return metrics.exposition(
-            outbox: try? Outbox(database: store.database).state(now: clock()), publisher: queue.health.snapshot,
-            version: sportelloVersion)
-    }
-
-    /// A responder for the metrics address: `/metrics` only.
-    public func metricsResponder() -> any HTTPResponder {
-        HTTPClosureResponder { [self] request in
-            guard request.method == "GET" || request.method == "HEAD", request.path == "/metrics" else {
-                return .text(404, "not found: the metrics are at /metrics\n")
-            }
-            return HTTPResponse(
-                status: 200, headers: [("Content-Type", "text/plain; version=0.0.4; charset=utf-8")],
-                body: Array(metricsExposition().utf8))
-        }
-    }
-}
 
 /// `HOST:PORT` of `--metrics` (`127.0.0.1:9090`, `[::1]:9090`).
 func parseListenAddress(_ text: String) -> (host: String, port: Int)? {

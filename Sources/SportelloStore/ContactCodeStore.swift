@@ -5,8 +5,10 @@ import SportelloCore
 /// the hold). One row per hold: the contact the code went to, its yescrypt hash, when it was sent, the
 /// wrong attempts. Codes are 6 digits; a few wrong ones end the hold, so guessing does not pay.
 public struct ContactCodeStore: Sendable {
+    /// The database the codes live in, beside the holds they belong to.
     public let database: Database
 
+    /// A code store over `database` (migrated by the caller).
     public init(database: Database) { self.database = database }
 
     /// Wrong codes before the hold is given back.
@@ -14,6 +16,7 @@ public struct ContactCodeStore: Sendable {
     /// A new code for the same hold no sooner than this after the last one.
     public static let resendSeconds: Int64 = 60
 
+    /// What asking for a code did.
     public enum Issue: Sendable, Equatable {
         /// A new code went out (`onIssued` queued it).
         case sent
@@ -25,6 +28,7 @@ public struct ContactCodeStore: Sendable {
         case tooSoonForNewContact(Int64)
     }
 
+    /// What checking a typed code found.
     public enum Check: Sendable, Equatable {
         case verified
         /// Wrong, missing, or for another contact; this many attempts are left.
@@ -33,6 +37,7 @@ public struct ContactCodeStore: Sendable {
         case exhausted
     }
 
+    /// A random 6-digit code, zero-padded.
     public static func generateCode() -> String {
         var generator = SystemRandomNumberGenerator()
         let value = generator.next(upperBound: UInt64(1_000_000))
@@ -66,7 +71,10 @@ public struct ContactCodeStore: Sendable {
                     return Committed(sentTo == contact ? .tooSoon(wait) : .tooSoonForNewContact(wait), change: .none)
                 }
                 try connection.execute(
-                    "UPDATE contact_codes SET contact = ?, code_hash = ?, sent_at = ?, verified = 0 WHERE hold_token = ?",
+                    """
+                    UPDATE contact_codes SET contact = ?, code_hash = ?, sent_at = ?, verified = 0 WHERE hold_token = \
+                    ?
+                    """,
                     .text(contact), .text(hash), .int(now), .text(holdToken))
             } else {
                 try connection.execute(

@@ -1,38 +1,13 @@
 import Foundation
 import SportelloCore
 
-/// An office operator. `scope` lists the catalogue entries (offices or services) they act on; "*" is all.
-public struct Operator: Sendable, Equatable {
-    public let id: Int64
-    public let name: String
-    public let scope: [String]
-
-    public var actor: String { "operator:\(name)" }
-
-    /// Whether the operator may act on this service of the catalogue.
-    public func covers(serviceID: String, in catalogue: Catalogue) -> Bool {
-        if scope.contains("*") { return true }
-        guard let service = catalogue.service(id: serviceID) else { return false }
-        return scope.contains(service.id) || scope.contains(where: service.ancestorIDs.contains)
-    }
-
-    /// The services of the catalogue the operator may act on.
-    public func serviceIDs(in catalogue: Catalogue) -> [String] {
-        catalogue.services.map(\.id).filter { covers(serviceID: $0, in: catalogue) }
-    }
-}
-
-public enum OperatorError: Error, Equatable, Sendable {
-    case invalidName, nameTaken, unknownOperator
-    /// The database failed; nothing changed.
-    case database(DatabaseError)
-}
-
 /// Operator accounts, separate from citizens. An operator signs in with a token (`op<id>-<32 hex>`) shown
 /// once when the account is made; only its yescrypt hash is stored.
 public struct OperatorStore: Sendable {
+    /// The database operators live in.
     public let database: Database
 
+    /// An operator store over `database` (migrated by the caller).
     public init(database: Database) { self.database = database }
 
     /// Creates an operator and returns the token to hand over; it cannot be shown again.
@@ -151,6 +126,7 @@ public struct OperatorStore: Sendable {
         }
     }
 
+    /// Every operator with whether it is disabled, for `sportello operator list`.
     public func list() throws(OperatorError) -> [(Operator, disabled: Bool)] {
         do {
             return try database.read { connection in

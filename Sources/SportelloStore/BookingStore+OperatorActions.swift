@@ -2,48 +2,6 @@ import CSQLite
 import Foundation
 import SportelloCore
 
-/// Operator unavailability: `desks` desks of a service are out for [startsAt, endsAt).
-public struct Block: Sendable, Equatable {
-    public let id: Int64
-    public let serviceID: String
-    public let startsAt: Int64
-    public let endsAt: Int64
-    public let desks: Int
-    public let reason: String?
-    public let createdBy: String?
-}
-
-/// What the office records after an appointment (cupweb-tabella-prenotazione.txt).
-public enum Outcome: String, Sendable, CaseIterable {
-    case done
-    case absent
-
-    var state: BookingState { self == .done ? .done : .absent }
-}
-
-/// Counts of one service over a period, for the statistics CSV.
-public struct ServiceStatistics: Sendable, Equatable {
-    public var serviceID: String
-    public var bookings = 0
-    public var done = 0
-    public var absent = 0
-    public var cancelledByCitizen = 0
-    public var cancelledByOperator = 0
-    /// Mean days between booking and appointment.
-    public var meanLeadDays = 0.0
-
-    /// Absences among the appointments whose outcome was recorded.
-    public var noShowRate: Double { done + absent == 0 ? 0 : Double(absent) / Double(done + absent) }
-}
-
-public struct PurgeReport: Sendable, Equatable {
-    public var bookingsErased = 0
-    public var holdsDeleted = 0
-    public var auditAddressesErased = 0
-    public var outboxDeleted = 0
-    public var accountsErased = 0
-}
-
 /// The office's side of the store: agenda, outcomes, cancellations by operator, unavailability, the
 /// no-show rule, statistics and the retention purge. Every change is one transaction with its audit row.
 extension BookingStore {
@@ -77,6 +35,7 @@ extension BookingStore {
         }
     }
 
+    /// The booking with this id, whatever its state (nil when none).
     public func booking(id: Int64) throws -> Booking? {
         try database.read { connection in try booking(connection, where: "id = ?", .int(id)) }
     }
@@ -196,7 +155,8 @@ extension BookingStore {
     ) throws -> Block {
         try connection.execute(
             """
-            INSERT INTO blocks (service_id, starts_at, ends_at, desks, reason, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO blocks (service_id, starts_at, ends_at, desks, reason, created_at, created_by)
+            VALUES (?, ?, ?, ?, ?, ?, ?)
             """, .text(serviceID), .int(startsAt), .int(endsAt), .int(Int64(desks)), SQLValue(reason), .int(now),
             .text(actor))
         let id = connection.lastInsertRowID
@@ -275,7 +235,8 @@ extension BookingStore {
             try connection.forEach(
                 """
                 SELECT service_id, COUNT(*),
-                       SUM(state = 'done'), SUM(state = 'absent'), SUM(state = 'cancelled_by_citizen'), SUM(state = 'cancelled_by_operator'),
+                       SUM(state = 'done'), SUM(state = 'absent'),
+                       SUM(state = 'cancelled_by_citizen'), SUM(state = 'cancelled_by_operator'),
                        AVG(slot_start - created_at) / 86400.0
                 FROM bookings WHERE slot_start >= ? AND slot_start < ? GROUP BY service_id ORDER BY service_id
                 """, .int(from), .int(to)
@@ -307,8 +268,10 @@ extension BookingStore {
             var report = PurgeReport()
             try connection.execute(
                 """
-                UPDATE bookings SET given_name = NULL, family_name = NULL, codice_fiscale = NULL, email = NULL, phone = NULL, notes = NULL,
-                    presenter_codice_fiscale = NULL, presenter_name = NULL, cancel_reason = NULL, presenter_contact = NULL, anonymized_at = ?
+                UPDATE bookings SET given_name = NULL, family_name = NULL, codice_fiscale = NULL, email = NULL,
+                    phone = NULL, notes = NULL,
+                    presenter_codice_fiscale = NULL, presenter_name = NULL, cancel_reason = NULL,
+                    presenter_contact = NULL, anonymized_at = ?
                 WHERE slot_end < ? AND anonymized_at IS NULL
                 """, .int(now), .int(before))
             report.bookingsErased = connection.changes
@@ -319,7 +282,10 @@ extension BookingStore {
                 .int(before), .int(now))
             report.holdsDeleted = connection.changes
             try connection.execute(
-                "UPDATE audit SET address = NULL, details = NULL WHERE at < ? AND (address IS NOT NULL OR details IS NOT NULL)",
+                """
+                UPDATE audit SET address = NULL, details = NULL WHERE at < ? AND (address IS NOT NULL OR details IS \
+                NOT NULL)
+                """,
                 .int(before))
             report.auditAddressesErased = connection.changes
             // Account events name the codice fiscale; past the period the event stays, the person goes.
@@ -331,7 +297,8 @@ extension BookingStore {
             // Rowids of deleted accounts can be given again: their bookings must not pass to a newcomer.
             try connection.execute(
                 """
-                UPDATE bookings SET account_id = NULL WHERE account_id IN (SELECT id FROM accounts WHERE COALESCE(last_used_at, created_at) < ?)
+                UPDATE bookings SET account_id = NULL
+                WHERE account_id IN (SELECT id FROM accounts WHERE COALESCE(last_used_at, created_at) < ?)
                 """, .int(before))
             try connection.execute("DELETE FROM accounts WHERE COALESCE(last_used_at, created_at) < ?", .int(before))
             report.accountsErased = connection.changes

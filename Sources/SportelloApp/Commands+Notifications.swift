@@ -16,7 +16,10 @@ extension Commands {
         let site = try LoadedSite(options: options)
         let report = try notifier(site, options).deliverDue(clock: currentInstant)
         print(
-            "delivered \(report.delivered), failed \(report.failed) (will retry), dead \(report.dead), reminders queued \(report.remindersQueued), settled after a restart \(report.recovered)"
+            """
+            delivered \(report.delivered), failed \(report.failed) (will retry), dead \(report.dead), reminders queued \
+            \(report.remindersQueued), settled after a restart \(report.recovered)
+            """
         )
     }
 
@@ -30,7 +33,10 @@ extension Commands {
             let state: String
             if let sent = message.sentAt {
                 state =
-                    "sent \(RomeTime.local(sent).date) \(LocalTime(minutes: RomeTime.local(sent).minutes)?.description ?? "")"
+                    """
+                    sent \(RomeTime.local(sent).date) \
+                    \(LocalTime(minutes: RomeTime.local(sent).minutes)?.description ?? "")
+                    """
             } else if message.dead {
                 state = "DEAD"
             } else if message.claimedUntil != nil {
@@ -40,7 +46,10 @@ extension Commands {
             }
             let error = message.lastError.map { " – \($0)" } ?? ""
             print(
-                "#\(message.id)\t\(message.kind)\t\(message.channel)\t\(message.recipient)\t\(state)\tattempts \(message.attempts)\(error)"
+                """
+                #\(message.id)\t\(message.kind)\t\(message.channel)\t\(message.recipient)\t\(state)\tattempts \
+                \(message.attempts)\(error)
+                """
             )
         }
     }

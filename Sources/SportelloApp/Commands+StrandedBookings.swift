@@ -1,0 +1,105 @@
+import Dispatch
+import Foundation
+import SportelloCore
+import SportelloHTTP
+import SportelloSite
+import SportelloStore
+import Synchronization
+
+extension Commands {
+    /// A confirmed booking the configuration no longer offers: its service removed, its day closed, or its
+    /// time outside the new hours. Found by `check --database`; `serve` and `build` warn about them.
+    public struct StrandedBooking: Sendable, Equatable {
+        /// The booking code, for the operator to contact the citizen.
+        public let code: String
+        /// The catalogue id the booking was made for.
+        public let serviceID: String
+        /// Start of the appointment, unix seconds.
+        public let start: Int64
+        /// Why the configuration no longer offers it, in words.
+        public let reason: String
+    }
+
+    /// The confirmed bookings from `now` on that `site`'s configuration no longer offers.
+    public static func strandedBookings(site: LoadedSite, store: BookingStore, now: Int64) throws -> [StrandedBooking] {
+        var slotsByDay: [String: Set<Int64>] = [:]
+        var stranded: [StrandedBooking] = []
+        for booking in try store.upcomingBookings(from: now) {
+            guard let service = site.catalogue.service(id: booking.serviceID) else {
+                stranded.append(
+                    StrandedBooking(
+                        code: booking.code, serviceID: booking.serviceID, start: booking.start,
+                        reason: "the service no longer exists"))
+                continue
+            }
+            let day = RomeTime.local(booking.start).date
+            if service.closedReason(on: day) != nil {
+                stranded.append(
+                    StrandedBooking(
+                        code: booking.code, serviceID: booking.serviceID, start: booking.start,
+                        reason: "the office is now closed on \(day)"))
+                continue
+            }
+            let key = "\(service.id) \(day)"
+            let starts = slotsByDay[key] ?? Set(service.slots(on: day).map(\.startInstant))
+            slotsByDay[key] = starts
+            if !starts.contains(booking.start) {
+                stranded.append(
+                    StrandedBooking(
+                        code: booking.code, serviceID: booking.serviceID, start: booking.start,
+                        reason: starts.isEmpty
+                            ? "no opening hours on \(day) any more" : "outside the new hours or slot length"))
+            }
+        }
+        return stranded
+    }
+
+    static func describe(_ booking: StrandedBooking) -> String {
+        let local = RomeTime.local(booking.start)
+        return
+            """
+            \(booking.code)  \(booking.serviceID)  \(local.date) \
+            \(LocalTime(minutes: local.minutes)?.description ?? "")  \(booking.reason)
+            """
+    }
+
+    /// Opening a database behind this program's schema upgrades it (after a copy into backups/): logged, so
+    /// the upgrade step of the README can be confirmed in the journal.
+    static func upgradeDatabaseSaying(_ databasePath: String) throws {
+        guard let before = DatabaseBackup.schemaVersion(databasePath), before > 0,
+            before < DatabaseBackup.currentSchemaVersion
+        else { return }
+        _ = try Database(path: databasePath)
+        let backups = ((databasePath as NSString).deletingLastPathComponent as NSString).appendingPathComponent(
+            "backups")
+        Log.info(
+            "database_upgraded",
+            [
+                "database": .text(databasePath), "from": .int(Int64(before)),
+                "to": .int(Int64(DatabaseBackup.currentSchemaVersion)),
+                "backup": .text("\(backups)/\((databasePath as NSString).lastPathComponent).schema\(before).*.bak"),
+            ])
+    }
+
+    /// `serve` and `build` go on (the bookings stay valid), but say which appointments need a call.
+    static func warnAboutStrandedBookings(site: LoadedSite, databasePath: String) {
+        guard FileManager.default.fileExists(atPath: databasePath) else { return }
+        let stranded: [StrandedBooking]
+        do {
+            let store = BookingStore(database: try Database(path: databasePath))
+            stranded = try strandedBookings(site: site, store: store, now: currentInstant())
+        } catch {
+            Log.warning("stranded_bookings_unchecked", ["error": .text("\(error)")])
+            return
+        }
+        guard !stranded.isEmpty else { return }
+        Log.warning(
+            "stranded_bookings",
+            [
+                "count": .int(Int64(stranded.count)),
+                "codes": .text(stranded.prefix(20).map(\.code).joined(separator: ",")),
+                "hint":
+                    "the configuration no longer offers these confirmed appointments; see sportello check --database",
+            ])
+    }
+}
