@@ -50,7 +50,8 @@ public enum AvailabilityData {
             "slots": free.map { availability -> [String: Any] in
                 var value = slotValue(availability)
                 value["page"] =
-                    layout.url(.week(service.id, monday: availability.slot.date.mondayOfWeek), language: layout.mainLanguage)
+                    layout.url(
+                        .week(service.id, monday: availability.slot.date.mondayOfWeek), language: layout.mainLanguage)
                     + "#slot-\(availability.slot.startInstant)"
                 return value
             },

@@ -222,7 +222,9 @@ public final class SitePublisher: Sendable {
             inputs.map {
                 AtomicFile.hasMarker(
                     $0.marker(language: renderer.layout.mainLanguage),
-                    at: path(renderer.layout.file(.week(service.id, monday: monday), language: renderer.layout.mainLanguage)))
+                    at: path(
+                        renderer.layout.file(.week(service.id, monday: monday), language: renderer.layout.mainLanguage))
+                )
             } == true && access(path(dataFile), F_OK) == 0
         if !dataIsCurrent,
             try writeData(AvailabilityData.week(service, grid: grid, renderer: renderer), dataFile, now: now)

@@ -88,9 +88,11 @@ import Testing
             if case .object(let slot) = item, case .string(let start)? = slot["start"] { start } else { nil }
         }
         #expect(starts == starts.sorted() && starts.count == free.count)
-        #expect(starts.first == wednesday.first { $0["state"] == .string("free") }.flatMap { $0["start"] }.map {
-            if case .string(let text) = $0 { text } else { "" }
-        })
+        #expect(
+            starts.first
+                == wednesday.first { $0["state"] == .string("free") }.flatMap { $0["start"] }.map {
+                    if case .string(let text) = $0 { text } else { "" }
+                })
         #expect(!starts.contains { $0.hasPrefix("2027-03-25T\(thursday[0].start)") })
         if case .object(let first) = free[0] {
             #expect(first["state"] == .string("free"))
@@ -113,7 +115,9 @@ import Testing
             let file = "\(output)/servizi/carta-identita/2026-W44.json"
             let before = read(file)
             #expect(before.contains("+01:00\"") && !before.contains("+02:00\",\"state"))
-            #expect(read("\(output)/servizi/carta-identita/2026-W43.json").contains("\"start\":\"2026-10-22T08:30:00+02:00\""))
+            #expect(
+                read("\(output)/servizi/carta-identita/2026-W43.json").contains(
+                    "\"start\":\"2026-10-22T08:30:00+02:00\""))
             let again = try publisher.publishAll(now: now + 60, source: occupancy)
             #expect(again.data == 0 && read(file) == before)
             let service = try #require(publisher.catalogue.service(id: "carta-identita"))
