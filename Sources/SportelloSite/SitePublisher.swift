@@ -214,33 +214,31 @@ public final class SitePublisher: Sendable {
         var report = PublishReport()
         let grid = service.week(startingOn: monday, occupancy: occupancy, now: now)
         let inputs = inputsFingerprint.map { WeekInputs(fingerprint: $0, service: service, grid: grid, weeks: weeks) }
+        let main = renderer.layout.mainLanguage
+        // A page that says it was made from these very inputs is this page (a warm build, a restart).
+        func isCurrent(_ language: String) -> Bool {
+            guard let marker = inputs?.marker(language: language) else { return false }
+            return AtomicFile.hasMarker(
+                marker, at: path(renderer.layout.file(.week(service.id, monday: monday), language: language)))
+        }
+        let mainIsCurrent = isCurrent(main)
         // The data file is made from the same grid, so a main-language page that carries these inputs has its
         // data file beside it. It is written before the pages: a process stopped between the two leaves an old
         // page, which the next build renders again, and never an old data file beside a new page.
         let dataFile = renderer.layout.weekData(service.id, monday: monday)
-        let dataIsCurrent =
-            inputs.map {
-                AtomicFile.hasMarker(
-                    $0.marker(language: renderer.layout.mainLanguage),
-                    at: path(
-                        renderer.layout.file(.week(service.id, monday: monday), language: renderer.layout.mainLanguage))
-                )
-            } == true && access(path(dataFile), F_OK) == 0
-        if !dataIsCurrent,
+        if !(mainIsCurrent && access(path(dataFile), F_OK) == 0),
             try writeData(AvailabilityData.week(service, grid: grid, renderer: renderer), dataFile, now: now)
         {
             report.data += 1
         }
         for language in renderer.languages {
             let relative = renderer.layout.file(.week(service.id, monday: monday), language: language)
-            let marker = inputs?.marker(language: language)
             report.rendered += 1
-            // A page that says it was made from these very inputs is this page (a warm build, a restart).
-            if let marker, AtomicFile.hasMarker(marker, at: path(relative)) { continue }
+            if language == main ? mainIsCurrent : isCurrent(language) { continue }
             buffer.removeAll(keepingCapacity: true)
             try renderer.renderWeek(
                 service, grid: grid, weeks: weeks, language: language, serviceFacts: facts[language], into: &buffer)
-            if let marker { WeekInputs.insert(marker, into: &buffer) }
+            if let marker = inputs?.marker(language: language) { WeekInputs.insert(marker, into: &buffer) }
             if try write(buffer, relative) { report.written += 1 }
         }
         return report
