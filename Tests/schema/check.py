@@ -19,7 +19,12 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def main() -> int:
     binary = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / ".build/debug/sportello"
-    schemas = {name: json.loads((ROOT / "docs/schema" / name).read_text()) for name in ("week.schema.json", "next.schema.json")}
+    if len(sys.argv) == 1:
+        # Up to date after `swift test`; built here when the script runs on its own.
+        subprocess.run(["swift", "build", "--product", "sportello"], cwd=ROOT, check=True, capture_output=True)
+    schemas = {
+        name: json.loads((ROOT / "docs/schema" / name).read_text()) for name in ("week.schema.json", "next.schema.json")
+    }
     for schema in schemas.values():
         Draft202012Validator.check_schema(schema)
     registry = Registry().with_resources((s["$id"], Resource.from_contents(s)) for s in schemas.values())
