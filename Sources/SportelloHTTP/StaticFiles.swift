@@ -111,6 +111,9 @@ public struct StaticFiles: HTTPResponder {
             }.map { $0.lowercased() } ?? ""
         let contentType = Self.contentTypes[ext] ?? "application/octet-stream"
         let isHTML = ext == "html" || ext == "htm"
+        // The availability files beside the week pages change with every booking, as the pages do, and are
+        // public data read by other sites' apps (no cookie is read or set here): no-cache, and any origin.
+        let isData = ext == "json"
 
         let fd = open(file, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return nil }
@@ -149,8 +152,9 @@ public struct StaticFiles: HTTPResponder {
         let mtime = Int(chosen.st_mtim.tv_sec)
         var headers: [(String, String)] = [
             ("Content-Type", contentType),
-            ("Cache-Control", isHTML || status != 200 ? "no-cache" : "public, max-age=3600"),
+            ("Cache-Control", isHTML || isData || status != 200 ? "no-cache" : "public, max-age=3600"),
         ]
+        if isData { headers.append(("Access-Control-Allow-Origin", "*")) }
         if status == 200 {
             headers.append(("ETag", etag))
             headers.append(("Last-Modified", HTTPDate.format(mtime)))

@@ -54,6 +54,29 @@ public struct SiteLayout: Sendable {
     /// URL of a shared file (style sheet, script, icon) under "assets/", the same for every language.
     public func asset(_ name: String) -> String { "\(basePath)/assets/\(name)" }
 
+    /// The availability data of a week, beside its page in the main language's folder
+    /// ("servizi/carta-identita/2026-W48.json"): one file for every language, since it holds no text to translate.
+    public func weekData(_ serviceID: String, monday: CivilDate) -> String {
+        "\(folder(.service(serviceID), language: mainLanguage))\(Self.weekName(monday)).json"
+    }
+
+    /// A service's next free starts, beside its page ("servizi/carta-identita/next.json").
+    public func nextData(_ serviceID: String) -> String {
+        "\(folder(.service(serviceID), language: mainLanguage))\(Self.nextDataName)"
+    }
+
+    /// The file name of a service's next free starts.
+    public static let nextDataName = "next.json"
+
+    /// The absolute URL path of a data file given as `weekData` or `nextData` returns it.
+    public func url(dataFile relative: String) -> String { "\(basePath)/\(relative)" }
+
+    /// The Monday of a week data file's name ("2026-W48.json"), nil for any other name.
+    public static func monday(weekDataName name: String) -> CivilDate? {
+        guard name.hasSuffix(".json") else { return nil }
+        return monday(weekName: String(name.dropLast(5)))
+    }
+
     /// The endpoint's root ("/api" below the base path): every `EndpointRoute` lives under it.
     public var apiRoot: String { "\(basePath)/api" }
 

@@ -25,7 +25,11 @@ extension SitePublisher {
                 removed += AtomicFile.removeLeftovers(inFolder: folder)
                 for name in (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [] {
                     let page = name.hasSuffix(".gz") ? String(name.dropLast(3)) : name
-                    guard page == "index.html" || SiteLayout.monday(weekFileName: page) != nil else { continue }
+                    guard
+                        page == "index.html" || page == SiteLayout.nextDataName
+                            || SiteLayout.monday(weekFileName: page) != nil
+                            || SiteLayout.monday(weekDataName: page) != nil
+                    else { continue }
                     if unlink(folder + name) == 0, page == name { removed += 1 }
                 }
                 rmdir(folder)

@@ -16,6 +16,8 @@ public struct PublishReport: Sendable, Equatable {
     public var written = 0
     /// Files removed: pages no longer published and leftovers of interrupted writes.
     public var removed = 0
+    /// Availability files (week and next-free JSON) written; not in `written`, which counts pages and assets.
+    public var data = 0
 
     /// Nothing done yet.
     public init() {}
@@ -25,6 +27,7 @@ public struct PublishReport: Sendable, Equatable {
         sum.rendered += rhs.rendered
         sum.written += rhs.written
         sum.removed += rhs.removed
+        sum.data += rhs.data
         return sum
     }
 }
@@ -100,6 +103,9 @@ public final class SitePublisher: Sendable {
                         var report = try renderServicePages(
                             service, weeks: weeks, today: today, next: next, occupancy: serviceOccupancy,
                             now: now, buffer: &buffer)
+                        if try writeNextData(service, occupancy: serviceOccupancy, now: now, end: to) {
+                            report.data += 1
+                        }
                         report.removed += pruneWeeks(of: service, keeping: weeks)
                         results.withLock {
                             $0.0 = $0.0 + report
@@ -176,6 +182,7 @@ public final class SitePublisher: Sendable {
                     report.rendered += 1
                     if try write(buffer, renderer.layout.file(.service(id), language: language)) { report.written += 1 }
                 }
+                if try writeNextData(service, occupancy: occupancy, now: now, end: to) { report.data += 1 }
             }
             if pages.contains(.catalogue) {
                 report = report + (try renderCatalogues(nextFree: nextFree))
@@ -216,16 +223,31 @@ public final class SitePublisher: Sendable {
         var report = PublishReport()
         let grid = service.week(startingOn: monday, occupancy: occupancy, now: now)
         let inputs = inputsFingerprint.map { WeekInputs(fingerprint: $0, service: service, grid: grid, weeks: weeks) }
+        let main = renderer.layout.mainLanguage
+        // A page that says it was made from these very inputs is this page (a warm build, a restart).
+        func isCurrent(_ language: String) -> Bool {
+            guard let marker = inputs?.marker(language: language) else { return false }
+            return AtomicFile.hasMarker(
+                marker, at: path(renderer.layout.file(.week(service.id, monday: monday), language: language)))
+        }
+        let mainIsCurrent = isCurrent(main)
+        // The data file is made from the same grid, so a main-language page that carries these inputs has its
+        // data file beside it. It is written before the pages: a process stopped between the two leaves an old
+        // page, which the next build renders again, and never an old data file beside a new page.
+        let dataFile = renderer.layout.weekData(service.id, monday: monday)
+        if !(mainIsCurrent && access(path(dataFile), F_OK) == 0),
+            try writeData(AvailabilityData.week(service, grid: grid, renderer: renderer), dataFile, now: now)
+        {
+            report.data += 1
+        }
         for language in renderer.languages {
             let relative = renderer.layout.file(.week(service.id, monday: monday), language: language)
-            let marker = inputs?.marker(language: language)
             report.rendered += 1
-            // A page that says it was made from these very inputs is this page (a warm build, a restart).
-            if let marker, AtomicFile.hasMarker(marker, at: path(relative)) { continue }
+            if language == main ? mainIsCurrent : isCurrent(language) { continue }
             buffer.removeAll(keepingCapacity: true)
             try renderer.renderWeek(
                 service, grid: grid, weeks: weeks, language: language, serviceFacts: facts[language], into: &buffer)
-            if let marker { WeekInputs.insert(marker, into: &buffer) }
+            if let marker = inputs?.marker(language: language) { WeekInputs.insert(marker, into: &buffer) }
             if try write(buffer, relative) { report.written += 1 }
         }
         return report
@@ -254,6 +276,10 @@ public final class SitePublisher: Sendable {
             guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder) else { continue }
             for name in names {
                 let page = name.hasSuffix(".gz") ? String(name.dropLast(3)) : name
+                // A week's data file goes with its page (not counted: `removed` counts pages).
+                if let monday = SiteLayout.monday(weekDataName: page), !keep.contains(monday) {
+                    unlink("\(folder)\(name)")
+                }
                 if let monday = SiteLayout.monday(weekFileName: page), !keep.contains(monday),
                     unlink("\(folder)\(name)") == 0, page == name
                 {

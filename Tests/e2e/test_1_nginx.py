@@ -66,6 +66,26 @@ def test_assets_are_cached_for_an_hour(main_stack):
     assert js.status == 200 and "javascript" in js.header("Content-Type")
 
 
+def test_availability_data_is_public_json_readable_from_any_origin(main_stack):
+    """Issue 18 point 5: servizi/<service>/<week>.json and next.json come as application/json, revalidated like
+    the pages they are rendered with, from their .gz, with Access-Control-Allow-Origin: * (public data, no
+    cookies); the pages themselves get no CORS header."""
+    weeks = sorted(main_stack.output.glob("servizi/certificati/*-W*.json"))
+    assert weeks, "no week data file beside the week pages"
+    for path in ["/servizi/certificati/next.json", "/" + str(weeks[0].relative_to(main_stack.output))]:
+        response = main_stack.get(path, headers={"Accept-Encoding": "gzip", "Origin": "https://app.example"})
+        assert response.status == 200, path
+        assert response.header("Content-Type") == "application/json; charset=utf-8", path
+        assert response.all("Cache-Control") == ["no-cache"], f"{path}: {response.all('Cache-Control')}"
+        assert response.all("Access-Control-Allow-Origin") == ["*"], path
+        assert response.header("Content-Encoding") == "gzip", path
+        assert response.header("Set-Cookie") is None, path
+        assert_security_headers(response, path)
+        assert b'"timeZone":"Europe/Rome"' in gzip.decompress(response.body), path
+    page = main_stack.get("/servizi/certificati/")
+    assert page.header("Access-Control-Allow-Origin") is None
+
+
 def test_folders_redirect_with_a_relative_location(main_stack):
     response = main_stack.get("/servizi/certificati")
     assert response.status == 301
