@@ -10,7 +10,8 @@ import Synchronization
 /// `--templates`), chosen per request by the `Host` header against the host of each comune's `baseURL`. A comune
 /// whose configuration or database fails is reported and skipped; the others start. `scan()` again (SIGHUP)
 /// starts the comuni added since, stops those removed and leaves the rest running. Comuni share the event loop
-/// and the workers; nothing else: their operators, accounts and bookings are in their own databases.
+/// and the workers; nothing else: their operators, accounts and bookings are in their own databases. Each comune
+/// may occupy at most `workersPerComune` workers at once (`WorkerShare`): one comune's rush cannot starve the others.
 public final class ComuneHost: HTTPResponder, Sendable {
     /// One comune being served.
     struct Hosted: Sendable {
@@ -18,6 +19,7 @@ public final class ComuneHost: HTTPResponder, Sendable {
         let hostName: String
         let application: Application
         let lock: DatabaseLock
+        let share: WorkerShare
     }
 
     /// What a scan did, by folder name.
@@ -32,15 +34,20 @@ public final class ComuneHost: HTTPResponder, Sendable {
 
     private let directory: String
     private let templatesPath: String
+    /// The most workers one comune occupies at once.
+    let workersPerComune: Int
     private let hosted = Mutex<[String: Hosted]>([:])
     /// One scan at a time (SIGHUP may arrive during one).
     private let scanning = Mutex(())
     /// Until the first scan ends, a host name not yet served may be a comune still starting: 503, not 404.
     private let started = Atomic<Bool>(false)
 
-    public init(directory: String, templatesPath: String) {
+    /// The comuni of `directory`, each answering on at most `workersPerComune` workers at once (default: half the
+    /// server's workers, rounded up).
+    public init(directory: String, templatesPath: String, workersPerComune: Int? = nil) {
         self.directory = directory
         self.templatesPath = templatesPath
+        self.workersPerComune = max(1, workersPerComune ?? WorkerShare.standardLimit())
     }
 
     /// The options of the comune in `folder` (a subfolder of the directory).
@@ -157,7 +164,9 @@ public final class ComuneHost: HTTPResponder, Sendable {
                     "comune": .text(name), "host": .text(hostName),
                     "services": .int(Int64(site.catalogue.services.count)),
                 ])
-            return Hosted(folder: name, hostName: hostName, application: application, lock: lock)
+            return Hosted(
+                folder: name, hostName: hostName, application: application, lock: lock,
+                share: WorkerShare(limit: workersPerComune))
         } catch {
             lock.release()
             throw error
@@ -177,7 +186,7 @@ public final class ComuneHost: HTTPResponder, Sendable {
     }
 
     public func respond(to request: HTTPRequest) -> HTTPResponse {
-        guard let application = application(for: request) else {
+        guard let comune = comune(for: request) else {
             guard started.load(ordering: .acquiring) else {
                 var response = HTTPResponse.text(503, "The comuni are starting: try again in a few seconds.\n")
                 response.headers.append(("Retry-After", "5"))
@@ -185,14 +194,37 @@ public final class ComuneHost: HTTPResponder, Sendable {
             }
             return .text(404, "No comune is served at this host name: check the address (or the comune's baseURL).\n")
         }
-        return application.respond(to: request)
+        let application = comune.application
+        let mayExceed =
+            application.completesAdmittedWork(method: request.method, path: request.path)
+            || (request.method == "GET" && application.layout.route(ofPath: request.path) == .health)
+        if let response = comune.share.answer(mayExceed: mayExceed, { application.respond(to: request) }) {
+            return response
+        }
+        if comune.share.shouldWarn() {
+            Log.warning(
+                "comune_share_spent",
+                [
+                    "comune": .text(comune.folder), "workers": .int(Int64(comune.share.limit)),
+                    "refused": .int(Int64(comune.share.refused)),
+                    "result": "answered 503 with Retry-After: 1; the other comuni keep their workers",
+                ])
+        }
+        var response = application.errorResponse(status: 503)
+        response.headers.append(("Retry-After", "1"))
+        return response
     }
 
     public func completesAdmittedWork(method: String, path: String) -> Bool {
         hosted.withLock { $0.values.first }?.application.completesAdmittedWork(method: method, path: path) ?? false
     }
 
-    func application(for request: HTTPRequest) -> Application? {
+    func application(for request: HTTPRequest) -> Application? { comune(for: request)?.application }
+
+    /// The share of the comune a request is for (tests occupy it).
+    func share(for request: HTTPRequest) -> WorkerShare? { comune(for: request)?.share }
+
+    private func comune(for request: HTTPRequest) -> Hosted? {
         guard var host = request.headers["Host"]?.lowercased() else { return nil }
         // "name:port" or "[v6]:port": the port is not part of the name.
         if host.hasPrefix("["), let close = host.firstIndex(of: "]") {
@@ -200,6 +232,6 @@ public final class ComuneHost: HTTPResponder, Sendable {
         } else if let colon = host.lastIndex(of: ":") {
             host = String(host[..<colon])
         }
-        return hosted.withLock { $0[host]?.application }
+        return hosted.withLock { $0[host] }
     }
 }
