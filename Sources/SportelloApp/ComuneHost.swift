@@ -20,6 +20,9 @@ public final class ComuneHost: HTTPResponder, Sendable {
         let application: Application
         let lock: DatabaseLock
         let share: WorkerShare
+        /// The answer past the share, rendered once: a rush is refused at the cost of a copy. The connection
+        /// stays open (unlike the server's own 503s), so a refused client costs no new connection either.
+        let busy: HTTPResponse
     }
 
     /// What a scan did, by folder name.
@@ -164,9 +167,12 @@ public final class ComuneHost: HTTPResponder, Sendable {
                     "comune": .text(name), "host": .text(hostName),
                     "services": .int(Int64(site.catalogue.services.count)),
                 ])
+            var busy = application.errorResponse(status: 503)
+            busy.headers.removeAll { $0.0.lowercased() == "connection" }
+            busy.headers.append(("Retry-After", "1"))
             return Hosted(
                 folder: name, hostName: hostName, application: application, lock: lock,
-                share: WorkerShare(limit: workersPerComune))
+                share: WorkerShare(limit: workersPerComune), busy: busy)
         } catch {
             lock.release()
             throw error
@@ -210,9 +216,7 @@ public final class ComuneHost: HTTPResponder, Sendable {
                     "result": "answered 503 with Retry-After: 1; the other comuni keep their workers",
                 ])
         }
-        var response = application.errorResponse(status: 503)
-        response.headers.append(("Retry-After", "1"))
-        return response
+        return comune.busy
     }
 
     public func completesAdmittedWork(method: String, path: String) -> Bool {

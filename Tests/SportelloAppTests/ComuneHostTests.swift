@@ -145,6 +145,7 @@ import Testing
         let refused = comuni.respond(to: hold)
         #expect(refused.status == 503)
         #expect(refused.headers.contains { $0.0 == "Retry-After" && $0.1 == "1" })
+        #expect(!refused.headers.contains { $0.0.lowercased() == "connection" })
         #expect(String(decoding: refused.body, as: UTF8.self).contains("Servizio molto richiesto"))
         #expect(health(comuni, host: valfiorita) == 200)
         #expect(comuni.respond(to: request("POST", "/api/holds", host: montealto)).status != 503)
