@@ -6,7 +6,7 @@ extension Commands {
     /// `sportello serve --comuni DIR`: every comune of `DIR` in this one process (see `ComuneHost`), on one
     /// address; nginx passes each host name's `/api/` to it. SIGHUP scans `DIR` again (comuni added or removed,
     /// no restart for the others); SIGINT/SIGTERM stop. `--workers-per-comune N` bounds the workers one comune
-    /// occupies at once (default half of them: `WorkerShare`).
+    /// occupies at once (default a quarter of them: `WorkerShare`).
     public static func serveComuni(_ options: Options, directory: String) throws {
         var isFolder: ObjCBool = false
         guard FileManager.default.fileExists(atPath: directory, isDirectory: &isFolder), isFolder.boolValue else {
@@ -19,7 +19,7 @@ extension Commands {
             guard let number = Int(text), number >= 1 else {
                 throw Options.UsageError(
                     description: "--workers-per-comune: \"\(text)\" is not a number of workers (1 or more; "
-                        + "default \(WorkerShare.standardLimit()), half of the \(HTTPLimits.standard.workers))")
+                        + "default \(WorkerShare.standardLimit()), a quarter of the \(HTTPLimits.standard.workers))")
             }
             workersPerComune = number
         }

@@ -45,8 +45,8 @@ public final class ComuneHost: HTTPResponder, Sendable {
     /// Until the first scan ends, a host name not yet served may be a comune still starting: 503, not 404.
     private let started = Atomic<Bool>(false)
 
-    /// The comuni of `directory`, each answering on at most `workersPerComune` workers at once (default: half the
-    /// server's workers, rounded up).
+    /// The comuni of `directory`, each answering on at most `workersPerComune` workers at once (default: a quarter
+    /// of the server's workers).
     public init(directory: String, templatesPath: String, workersPerComune: Int? = nil) {
         self.directory = directory
         self.templatesPath = templatesPath

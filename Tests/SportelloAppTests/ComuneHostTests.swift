@@ -111,6 +111,8 @@ import Testing
         #expect(comuneA.occupied == 0)
         #expect(comuneA.answer(mayExceed: false) { .text(200, "again\n") }?.status == 200)
         #expect(WorkerShare(limit: 0).limit == 1)
+        #expect(WorkerShare.standardLimit(HTTPLimits(workers: 16)) == 4)
+        #expect(WorkerShare.standardLimit(HTTPLimits(workers: 2)) == 1)
     }
 
     /// The share in the host: a comune whose workers are all busy answers 503 + Retry-After in its language, its

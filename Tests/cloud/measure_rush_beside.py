@@ -2,11 +2,11 @@
 services each) in one `sportello serve --comuni DIR`; comune B books at a steady modest rate (a hold and its
 confirmation every 100 ms, one citizen after another) first alone, then while wrk rushes comune A with holds
 (128 connections, Tests/cloud/rush_holds.lua). Twice: with the fair share of the workers off
-(`--workers-per-comune` = all the workers) and on (the default, half). Prints B's booking latency (hold +
+(`--workers-per-comune` = all the workers) and on (the default, a quarter). Prints B's booking latency (hold +
 confirmation) p50/p99/max for each phase, and what A's rush got.
 
     SPORTELLO_BIN=$PWD/.build/release/sportello .build/python/bin/python Tests/cloud/measure_rush_beside.py \\
-        [--seconds 10] [--connections 128] [--check-p99-ms MS]
+        [--seconds 10] [--connections 128] [--shares 16,4] [--check-p99-ms MS]
 
 About 50 s. With --check-p99-ms, exits 1 when B's p99 during the rush with the share on exceeds MS (the bounded
 check of .ci/cloud). Not a test (pytest does not collect it). Loopback only; stops what it starts."""
@@ -36,6 +36,7 @@ from measure_scale import synthetic  # noqa: E402
 
 HOSTS = {"a": "prenota.rush.example.it", "b": "prenota.steady.example.it"}
 WORKERS = max(16, 4 * (os.cpu_count() or 1))  # HTTPLimits.standard.workers
+DEFAULT_SHARE = max(1, WORKERS // 4)  # WorkerShare.standardLimit
 
 
 def post(port: int, host: str, path: str, fields: dict) -> tuple[int, dict]:
@@ -143,41 +144,45 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=int, default=10, help="length of the rush (the quiet phase is half)")
     parser.add_argument("--connections", type=int, default=128)
+    parser.add_argument("--shares", default=f"{WORKERS},{DEFAULT_SHARE}",
+                        help="the --workers-per-comune of each run (all the workers: the share off)")
     parser.add_argument("--check-p99-ms", type=float)
     arguments = parser.parse_args()
-    folder = Path(tempfile.mkdtemp(prefix="sportello-rush-beside-"))
-    try:
-        print(f"binary: {SPORTELLO}; {WORKERS} workers; rush on A: wrk, {arguments.connections} connections, holds "
-              f"for {arguments.seconds} s; B: a booking (hold + confirmation) every 100 ms")
-        configuration = synthetic(10)
-        configuration.setdefault("booking", {})["requestsPerMinutePerAddress"] = 0
-        configuration["booking"]["maxActiveBookingsPerPerson"] = None
-        configuration["limits"] = {key: 0 for key in UNLIMITED}
-        for name, host in [("rush", HOSTS["a"]), ("steady", HOSTS["b"])]:
-            configuration["comune"]["baseURL"] = f"https://{host}"
-            (folder / name).mkdir()
-            (folder / name / "sportello.json").write_text(json.dumps(configuration))
-        print("fair share          phase  B bookings  B p50 ms  B p99 ms  B max ms  B failed   A requests/s  "
-              "A p99 ms  A outcomes")
-        verdict = None
-        for share, workers in [("off", WORKERS), ("on (default)", (WORKERS + 1) // 2)]:
+    print(f"binary: {SPORTELLO}; {WORKERS} workers; rush on A: wrk, {arguments.connections} connections, holds "
+          f"for {arguments.seconds} s; B: a booking (hold + confirmation) every 100 ms")
+    configuration = synthetic(10)
+    configuration.setdefault("booking", {})["requestsPerMinutePerAddress"] = 0
+    configuration["booking"]["maxActiveBookingsPerPerson"] = None
+    configuration["limits"] = {key: 0 for key in UNLIMITED}
+    print("fair share          phase  B bookings  B p50 ms  B p99 ms  B max ms  B failed   A requests/s  "
+          "A p99 ms  A outcomes")
+    verdict = None
+    for workers in [int(w) for w in arguments.shares.split(",")]:
+        share = "off" if workers >= WORKERS else "on (default)" if workers == DEFAULT_SHARE else "on"
+        # Fresh comuni for each run: the holds of the previous rush would fill comune A's places.
+        folder = Path(tempfile.mkdtemp(prefix="sportello-rush-beside-"))
+        try:
+            for name, host in [("rush", HOSTS["a"]), ("steady", HOSTS["b"])]:
+                configuration["comune"]["baseURL"] = f"https://{host}"
+                (folder / name).mkdir()
+                (folder / name / "sportello.json").write_text(json.dumps(configuration))
             result = run_serve(folder, workers, arguments, folder / "places.txt")
-            for phase in ["quiet", "rush"]:
-                values = result["latencies"].get(phase, [])
-                rush = phase == "rush"
-                print(f"{share + f' ({workers}/{WORKERS})':<18}  {phase:>5}  {len(values):>10}  "
-                      f"{percentile(values, 50):>8.1f}  {percentile(values, 99):>8.1f}  "
-                      f"{max(values, default=float('nan')):>8.1f}  {len(result['failures'].get(phase, [])):>8}   "
-                      + (f"{result['rush_requests'] / arguments.seconds:>12.0f}  {result['rush_p99']:>8}  "
-                         f"{json.dumps(result['outcomes'], sort_keys=True)}" if rush else ""), flush=True)
-                if rush and workers < WORKERS:
-                    verdict = percentile(values, 99)
-        if arguments.check_p99_ms is not None and not verdict <= arguments.check_p99_ms:
-            print(f"FAILED: B's p99 during A's rush with the fair share on is {verdict:.1f} ms, over "
-                  f"{arguments.check_p99_ms:.0f} ms")
-            sys.exit(1)
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+        for phase in ["quiet", "rush"]:
+            values = result["latencies"].get(phase, [])
+            rush = phase == "rush"
+            print(f"{share + f' ({min(workers, WORKERS)}/{WORKERS})':<18}  {phase:>5}  {len(values):>10}  "
+                  f"{percentile(values, 50):>8.1f}  {percentile(values, 99):>8.1f}  "
+                  f"{max(values, default=float('nan')):>8.1f}  {len(result['failures'].get(phase, [])):>8}   "
+                  + (f"{result['rush_requests'] / arguments.seconds:>12.0f}  {result['rush_p99']:>8}  "
+                     f"{json.dumps(result['outcomes'], sort_keys=True)}" if rush else ""), flush=True)
+            if rush and workers == DEFAULT_SHARE:
+                verdict = percentile(values, 99)
+    if arguments.check_p99_ms is not None and not (verdict is not None and verdict <= arguments.check_p99_ms):
+        print(f"FAILED: B's p99 during A's rush with the fair share on is {verdict} ms, over "
+              f"{arguments.check_p99_ms:.0f} ms")
+        sys.exit(1)
 
 
 if __name__ == "__main__":
