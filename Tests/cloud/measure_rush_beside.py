@@ -1,7 +1,7 @@
 """The rush-beside figure of README "Hosting many comuni": two synthetic comuni (`sportello-bench comune`, 10
 services each) in one `sportello serve --comuni DIR`; comune B books at a steady modest rate (a hold and its
 confirmation every 100 ms, one citizen after another) first alone, then while wrk rushes comune A with holds
-(128 connections, Tests/cloud/rush_holds.lua). Twice: with the fair share of the workers off
+(128 connections, Tests/bench/holds.lua). Twice: with the fair share of the workers off
 (`--workers-per-comune` = all the workers) and on (the default, a quarter). Prints B's booking latency (hold +
 confirmation) p50/p99/max for each phase, and what A's rush got.
 
@@ -20,7 +20,6 @@ import os
 import random
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -31,7 +30,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "e2e"))
 from people import person  # noqa: E402
-from stack import REPO, SPORTELLO, UNLIMITED, free_port, wait_for_port  # noqa: E402
+from stack import REPO, SPORTELLO, UNLIMITED, Stack, free_port, wait_for_port  # noqa: E402
 from measure_scale import synthetic  # noqa: E402
 
 HOSTS = {"a": "prenota.rush.example.it", "b": "prenota.steady.example.it"}
@@ -124,7 +123,7 @@ def run_serve(folder: Path, workers_per_comune: int, arguments, places_file: Pat
         time.sleep(arguments.seconds / 2)
         booker.phase = "rush"
         rush = subprocess.run(["wrk", "-t1", f"-c{arguments.connections}", f"-d{arguments.seconds}s",
-                               "-s", str(Path(__file__).with_name("rush_holds.lua")), f"http://127.0.0.1:{port}",
+                               "-s", str(REPO / "Tests/bench/holds.lua"), f"http://127.0.0.1:{port}",
                                "--", str(places_file), HOSTS["a"]], capture_output=True, text=True, timeout=120)
         booker.stopping.set()
         booker.join(timeout=60)
@@ -133,11 +132,7 @@ def run_serve(folder: Path, workers_per_comune: int, arguments, places_file: Pat
                 "rush_p99": re.search(r"latency p99 ([\d.]+) ms", rush.stdout).group(1),
                 "rush_requests": int(re.search(r"^requests (\d+)", rush.stdout, re.M).group(1))}
     finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        Stack._stop(process)
 
 
 def synthetic_comune() -> dict:
