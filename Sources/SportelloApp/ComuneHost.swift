@@ -203,7 +203,8 @@ public final class ComuneHost: HTTPResponder, Sendable {
         let application = comune.application
         let mayExceed =
             application.completesAdmittedWork(method: request.method, path: request.path)
-            || (request.method == "GET" && application.layout.route(ofPath: request.path) == .health)
+            || ((request.method == "GET" || request.method == "HEAD")
+                && application.layout.route(ofPath: request.path) == .health)
         if let response = comune.share.answer(mayExceed: mayExceed, { application.respond(to: request) }) {
             return response
         }

@@ -150,6 +150,7 @@ import Testing
         #expect(!refused.headers.contains { $0.0.lowercased() == "connection" })
         #expect(String(decoding: refused.body, as: UTF8.self).contains("Servizio molto richiesto"))
         #expect(health(comuni, host: valfiorita) == 200)
+        #expect(comuni.respond(to: request("HEAD", "/api/health", host: valfiorita)).status == 200)
         #expect(comuni.respond(to: request("POST", "/api/holds", host: montealto)).status != 503)
         release.signal()
         #expect(done.wait(timeout: .now() + 10) == .success)
