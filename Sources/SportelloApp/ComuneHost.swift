@@ -107,23 +107,52 @@ public final class ComuneHost: HTTPResponder, Sendable {
             Log.info("comune_stopped", ["comune": .text(comune.folder), "host": .text(comune.hostName)])
         }
         let running = Set(hosted.withLock { $0.values.map(\.folder) })
-        for name in names where !running.contains(name) {
-            do {
-                let comune = try start(name)
-                hosted.withLock { $0[comune.hostName] = comune }
-                report.started.append(name)
-            } catch {
-                report.skipped[name] = "\(error)"
-                Log.error(
-                    "comune_skipped",
-                    [
-                        "comune": .text(name), "error": .text("\(error)"),
-                        "result": "the other comuni are served; fix it, then reload (SIGHUP)",
-                    ])
+        let newcomers = names.filter { !running.contains($0) }
+        // Two at a time: most of a first start is creating databases, one durable commit after another, so a
+        // second comune uses the time the first waits on the disk.
+        for first in stride(from: 0, to: newcomers.count, by: Self.parallelStarts) {
+            let batch = Array(newcomers[first..<min(first + Self.parallelStarts, newcomers.count)])
+            let results = Mutex<[String: Result<Hosted, any Error>]>([:])
+            DispatchQueue.concurrentPerform(iterations: batch.count) { index in
+                let result = Result { try start(batch[index]) }
+                results.withLock { $0[batch[index]] = result }
+            }
+            for name in batch {
+                do {
+                    let comune = try results.withLock { $0[name] }?.get()
+                    guard let comune else { continue }
+                    try claim(comune)
+                    report.started.append(name)
+                } catch {
+                    report.skipped[name] = "\(error)"
+                    Log.error(
+                        "comune_skipped",
+                        [
+                            "comune": .text(name), "error": .text("\(error)"),
+                            "result": "the other comuni are served; fix it, then reload (SIGHUP)",
+                        ])
+                }
             }
         }
         report.serving = hosted.withLock { $0.mapValues(\.folder) }
         return report
+    }
+
+    /// Comuni started at once by a scan.
+    static let parallelStarts = 2
+
+    /// Serves `comune` at its host name, unless a comune started beside it in the same batch took the name first
+    /// (the folder first by name wins, as when they start one after another): then it is stopped again.
+    private func claim(_ comune: Hosted) throws {
+        let other = hosted.withLock { hosted -> String? in
+            if let other = hosted[comune.hostName] { return other.folder }
+            hosted[comune.hostName] = comune
+            return nil
+        }
+        guard let other else { return }
+        comune.application.stopBackgroundWork()
+        comune.lock.release()
+        throw LoadedSite.LoadError(description: "its host name \(comune.hostName) is already served by \(other)")
     }
 
     private func start(_ name: String) throws -> Hosted {
@@ -132,7 +161,7 @@ public final class ComuneHost: HTTPResponder, Sendable {
         guard let hostName = URLComponents(string: site.configuration.comune.baseURL)?.host?.lowercased() else {
             throw LoadedSite.LoadError(description: "comune.baseURL has no host name")
         }
-        // Scans run one at a time, so no other comune can take the name between this check and the insertion.
+        // Scans run one at a time; a comune of the same batch taking the name meanwhile is caught by `claim`.
         if let other = hosted.withLock({ $0[hostName]?.folder }) {
             throw LoadedSite.LoadError(description: "its host name \(hostName) is already served by \(other)")
         }

@@ -125,9 +125,15 @@ import Testing
         try comune("valfiorita", host: valfiorita, in: folder)
         try comune("montealto", host: montealto, in: folder)
         let templates = repositoryRoot.appendingPathComponent("site-templates").path
+        // Started in the same batch as montealto (two at a time), a second comune claiming its host name is
+        // stopped again and skipped: the folder first by name wins, as when they start one after another.
+        try comune("montealto-bis", host: montealto, in: folder)
         let comuni = ComuneHost(directory: folder, templatesPath: templates, workersPerComune: 1)
         defer { comuni.stopAll() }
-        #expect(comuni.scan().started == ["montealto", "valfiorita"])
+        let scan = comuni.scan()
+        #expect(scan.started == ["montealto", "valfiorita"])
+        #expect(scan.skipped["montealto-bis"]?.contains("already served by montealto") == true)
+        try DatabaseLock.acquire(databasePath: "\(folder)/montealto-bis/var/sportello.sqlite").release()
 
         let hold = request("POST", "/api/holds", host: valfiorita)
         #expect(comuni.respond(to: hold).status != 503)
