@@ -5,7 +5,8 @@ import SportelloHTTP
 extension Commands {
     /// `sportello serve --comuni DIR`: every comune of `DIR` in this one process (see `ComuneHost`), on one
     /// address; nginx passes each host name's `/api/` to it. SIGHUP scans `DIR` again (comuni added or removed,
-    /// no restart for the others); SIGINT/SIGTERM stop.
+    /// no restart for the others); SIGINT/SIGTERM stop. `--workers-per-comune N` bounds the workers one comune
+    /// occupies at once (default a quarter of them: `WorkerShare`).
     public static func serveComuni(_ options: Options, directory: String) throws {
         var isFolder: ObjCBool = false
         guard FileManager.default.fileExists(atPath: directory, isDirectory: &isFolder), isFolder.boolValue else {
@@ -13,7 +14,17 @@ extension Commands {
                 description: "--comuni: \(directory) is not a folder "
                     + "(one subfolder per comune, each with its sportello.json)")
         }
-        let comuni = ComuneHost(directory: directory, templatesPath: options.templatesPath)
+        var workersPerComune: Int?
+        if let text = options.named["--workers-per-comune"] {
+            guard let number = Int(text), number >= 1 else {
+                throw Options.UsageError(
+                    description: "--workers-per-comune: \"\(text)\" is not a number of workers (1 or more; "
+                        + "default \(WorkerShare.standardLimit()), a quarter of the \(HTTPLimits.standard.workers))")
+            }
+            workersPerComune = number
+        }
+        let comuni = ComuneHost(
+            directory: directory, templatesPath: options.templatesPath, workersPerComune: workersPerComune)
         // Listen first: each comune answers as soon as it has started (the others get 503 until the scan ends).
         let proxies = comuni.configuredTrustedProxies()
         let server = HTTPServer(
@@ -27,6 +38,7 @@ extension Commands {
             [
                 "version": .text(sportelloVersion), "comuni": .text(directory),
                 "serving": .int(Int64(first.serving.count)), "skipped": .int(Int64(first.skipped.count)),
+                "workers_per_comune": .int(Int64(comuni.workersPerComune)),
                 "listening": .text("http://\(address):\(server.port)/"),
             ])
         let stop = DispatchSemaphore(value: 0)

@@ -36,6 +36,7 @@ let usage = """
       --port PORT        port to listen on (default 8080)
       --metrics H:P      serve: Prometheus counters at http://H:P/metrics (off unless given)
       --comuni DIR       serve: every comune of DIR (a subfolder each) in one process, chosen by host name
+      --workers-per-comune N  serve --comuni: the most workers one comune occupies at once (default a quarter)
       --log-format F     logfmt (default) or json; env SPORTELLO_LOG_FORMAT. Logs go to standard error.
       SPORTELLO_ROOT     the installation folder the default paths above are relative to (default: the current one)
 
@@ -166,7 +167,7 @@ do {
         try options.expecting(["--explain"])
         if try !Commands.check(options) { exit(1) }
     case "build", "serve":
-        try options.expecting(command == "serve" ? ["--metrics", "--comuni"] : [])
+        try options.expecting(command == "serve" ? ["--metrics", "--comuni", "--workers-per-comune"] : [])
         if command == "build" {
             try Commands.build(options)
         } else if let directory = options.named["--comuni"] {

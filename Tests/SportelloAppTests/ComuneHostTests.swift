@@ -76,4 +76,97 @@ import Testing
             comuni.application(for: toValfiorita)?.site.options.databasePath
                 == "\(folder)/valfiorita/var/sportello.sqlite")
     }
+
+    func request(_ method: String, _ path: String, host: String) -> HTTPRequest {
+        HTTPRequest(
+            method: method, target: path, path: path, query: nil,
+            headers: HTTPHeaders([("Host", host), ("Content-Type", "application/x-www-form-urlencoded")]))
+    }
+
+    /// A slow responder holds the share's workers: past the share the comune is refused at once, completions of
+    /// admitted work still pass, another comune's share is untouched, and a freed worker is used again.
+    @Test func aComunePastItsShareIsRefusedAtOnceWhileAnotherIsAnswered() throws {
+        let comuneA = WorkerShare(limit: 2)
+        let comuneB = WorkerShare(limit: 2)
+        let release = DispatchSemaphore(value: 0)
+        let group = DispatchGroup()
+        for _ in 0..<2 {
+            DispatchQueue.global().async(group: group) {
+                _ = comuneA.answer(mayExceed: false) {
+                    release.wait()
+                    return .text(200, "slow\n")
+                }
+            }
+        }
+        let deadline = Date().addingTimeInterval(10)
+        while comuneA.occupied < 2 && Date() < deadline { usleep(1_000) }
+        #expect(comuneA.occupied == 2)
+        #expect(comuneA.answer(mayExceed: false) { .text(200, "third\n") } == nil)
+        #expect(comuneA.refused == 1)
+        #expect(comuneA.answer(mayExceed: true) { .text(201, "confirmation\n") }?.status == 201)
+        #expect(comuneB.answer(mayExceed: false) { .text(200, "other comune\n") }?.status == 200)
+        release.signal()
+        release.signal()
+        #expect(group.wait(timeout: .now() + 10) == .success)
+        #expect(comuneA.occupied == 0)
+        #expect(comuneA.answer(mayExceed: false) { .text(200, "again\n") }?.status == 200)
+        #expect(WorkerShare(limit: 0).limit == 1)
+        #expect(WorkerShare.standardLimit(HTTPLimits(workers: 16)) == 4)
+        #expect(WorkerShare.standardLimit(HTTPLimits(workers: 2)) == 1)
+    }
+
+    /// The share in the host: a comune whose workers are all busy answers 503 + Retry-After in its language, its
+    /// health probe still answers, and the other comune is served. Operators never cross comuni: each comune's
+    /// operator tokens live in its own database.
+    @Test func aBusyComuneLeavesTheOtherServedAndOperatorsNeverCrossComuni() throws {
+        let folder = NSTemporaryDirectory() + "sportello-comuni-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let (valfiorita, montealto) = ("prenota.valfiorita.example.it", "prenota.montealto.example.it")
+        try comune("valfiorita", host: valfiorita, in: folder)
+        try comune("montealto", host: montealto, in: folder)
+        let templates = repositoryRoot.appendingPathComponent("site-templates").path
+        // Started in the same batch as montealto (two at a time), a second comune claiming its host name is
+        // stopped again and skipped: the folder first by name wins, as when they start one after another.
+        try comune("montealto-bis", host: montealto, in: folder)
+        let comuni = ComuneHost(directory: folder, templatesPath: templates, workersPerComune: 1)
+        defer { comuni.stopAll() }
+        let scan = comuni.scan()
+        #expect(scan.started == ["montealto", "valfiorita"])
+        #expect(scan.skipped["montealto-bis"]?.contains("already served by montealto") == true)
+        try DatabaseLock.acquire(databasePath: "\(folder)/montealto-bis/var/sportello.sqlite").release()
+
+        let hold = request("POST", "/api/holds", host: valfiorita)
+        #expect(comuni.respond(to: hold).status != 503)
+        let share = try #require(comuni.share(for: hold))
+        #expect(share.limit == 1)
+        let release = DispatchSemaphore(value: 0)
+        let done = DispatchSemaphore(value: 0)
+        DispatchQueue.global().async {
+            _ = share.answer(mayExceed: false) {
+                release.wait()
+                return .text(200, "slow\n")
+            }
+            done.signal()
+        }
+        let deadline = Date().addingTimeInterval(10)
+        while share.occupied < 1 && Date() < deadline { usleep(1_000) }
+        let refused = comuni.respond(to: hold)
+        #expect(refused.status == 503)
+        #expect(refused.headers.contains { $0.0 == "Retry-After" && $0.1 == "1" })
+        #expect(!refused.headers.contains { $0.0.lowercased() == "connection" })
+        #expect(String(decoding: refused.body, as: UTF8.self).contains("Servizio molto richiesto"))
+        #expect(health(comuni, host: valfiorita) == 200)
+        #expect(comuni.respond(to: request("HEAD", "/api/health", host: valfiorita)).status == 200)
+        #expect(comuni.respond(to: request("POST", "/api/holds", host: montealto)).status != 503)
+        release.signal()
+        #expect(done.wait(timeout: .now() + 10) == .success)
+        #expect(comuni.respond(to: hold).status != 503)
+
+        let toValfiorita = try #require(comuni.application(for: hold))
+        let toMontealto = try #require(comuni.application(for: request("GET", "/", host: montealto)))
+        let (_, token) = try toValfiorita.operators.create(name: "anna", scope: ["*"], now: 1_800_000_000)
+        #expect(try toValfiorita.operators.authenticate(token: token)?.name == "anna")
+        #expect(try toMontealto.operators.authenticate(token: token) == nil)
+        #expect(try toMontealto.operators.list().isEmpty)
+    }
 }

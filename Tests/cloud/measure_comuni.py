@@ -48,7 +48,7 @@ def measure_once(folder: Path, hosts: list[str], arguments, run: str) -> None:
         first_answer = None
         answering = []
         for host in hosts:
-            # A comune not started yet answers 503 (the comuni start one after another): asked again.
+            # A comune not started yet answers 503 (the comuni start two at a time): asked again.
             while (status := health(port, host)) == 503 and time.monotonic() - started < 1200:
                 time.sleep(0.1)
             first_answer = first_answer or time.monotonic() - started
