@@ -27,7 +27,9 @@ public final class ComuneHost: HTTPResponder, Sendable {
 
     /// What a scan did, by folder name.
     public struct ScanReport: Sendable, Equatable {
+        /// Folders whose comune now answers (new, or restarted after a change).
         public var started: [String] = []
+        /// Folders whose comune was stopped (removed, renamed or replaced).
         public var stopped: [String] = []
         /// Folders skipped, with the reason (also logged as `comune_skipped`).
         public var skipped: [String: String] = [:]
@@ -220,6 +222,7 @@ public final class ComuneHost: HTTPResponder, Sendable {
         }
     }
 
+    /// Hands the request to the comune its host name names, within that comune's share of the workers.
     public func respond(to request: HTTPRequest) -> HTTPResponse {
         guard let comune = comune(for: request) else {
             guard started.load(ordering: .acquiring) else {
@@ -249,6 +252,7 @@ public final class ComuneHost: HTTPResponder, Sendable {
         return comune.busy
     }
 
+    /// The routes are the same in every comune: a confirmation of a granted hold is never turned away.
     public func completesAdmittedWork(method: String, path: String) -> Bool {
         hosted.withLock { $0.values.first }?.application.completesAdmittedWork(method: method, path: path) ?? false
     }

@@ -17,12 +17,14 @@ public final class ObjectStorageUploader: BackgroundService {
         public var pending = 0
         /// When the bucket last matched `output/`.
         public var lastSuccess: Int64?
+        /// When the last attempt failed, and why (rclone's message, shortened).
         public var lastFailure: Int64?
         public var lastError: String?
         /// The last attempt failed: the bucket lags behind the pages, and the CDN serves old ones.
         public var failing = false
         /// Files uploaded and deleted since start (a full rebuild that changed nothing adds none).
         public var uploaded = 0
+        /// Objects deleted from the bucket since start, for pages removed from `output/`.
         public var deleted = 0
     }
 
@@ -46,8 +48,10 @@ public final class ObjectStorageUploader: BackgroundService {
         self.stateFile = settings.stateFile ?? stateFile
     }
 
+    /// The state `/api/health` reports.
     public var snapshot: Snapshot { state.withLock { $0 } }
 
+    /// The thread's name.
     public var name: String { "object-storage" }
 
     /// Cuts an upload in progress short (what it did not finish stays pending) and ends the wait.
