@@ -8,8 +8,8 @@ extension RomeTime {
         let day = floorDiv(local, 86_400)
         let seconds = Int(local - day * 86_400)
         let date = CivilDate(dayNumber: Int(day))
-        let time =
-            "\(CivilDate.pad(seconds / 3_600, 2)):\(CivilDate.pad(seconds / 60 % 60, 2)):\(CivilDate.pad(seconds % 60, 2))"
+        let (hours, minutes) = (CivilDate.pad(seconds / 3_600, 2), CivilDate.pad(seconds / 60 % 60, 2))
+        let time = "\(hours):\(minutes):\(CivilDate.pad(seconds % 60, 2))"
         return "\(date)T\(time)+\(CivilDate.pad(Int(offset) / 3_600, 2)):00"
     }
 }

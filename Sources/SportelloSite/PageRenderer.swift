@@ -129,9 +129,9 @@ public struct PageRenderer: Sendable {
         }
         if let address = service.address { value["address"] = .string(address) }
         if let coordinates = service.coordinates {
+            let (latitude, longitude) = (coordinates.latitude, coordinates.longitude)
             value["mapURL"] = .string(
-                "https://www.openstreetmap.org/?mlat=\(coordinates.latitude)&mlon=\(coordinates.longitude)#map=18/\(coordinates.latitude)/\(coordinates.longitude)"
-            )
+                "https://www.openstreetmap.org/?mlat=\(latitude)&mlon=\(longitude)#map=18/\(latitude)/\(longitude)")
         }
         if let phone = service.phone {
             value["phone"] = .string(phone)
@@ -179,7 +179,8 @@ public struct PageRenderer: Sendable {
         guard let next else { return .string("") }
         return .object([
             "text": .string(
-                t.format("service.nextFree", ["date": t.longDate(next.slot.date), "time": next.slot.start.description])),
+                t.format(
+                    "service.nextFree", ["date": t.longDate(next.slot.date), "time": next.slot.start.description])),
             "url": .string(
                 layout.url(.week(service.id, monday: next.slot.date.mondayOfWeek), language: language)
                     + "#slot-\(next.slot.startInstant)"),
@@ -241,7 +242,8 @@ public struct PageRenderer: Sendable {
             context: context, breadcrumb: breadcrumb(for: service, language: language, current: true), into: &buffer)
     }
 
-    /// `serviceFacts` is `serviceValue(service, language:)`, passed in when the caller renders many weeks of one service.
+    /// `serviceFacts` is `serviceValue(service, language:)`, passed in when the caller renders many weeks of one
+    /// service.
     public func renderWeek(
         _ service: Service, grid: WeekGrid, weeks: [CivilDate], language: String, serviceFacts: TemplateFields? = nil,
         into buffer: inout [UInt8]
@@ -332,8 +334,8 @@ public struct PageRenderer: Sendable {
         ]
         try page(
             "week",
-            title:
-                "\(service.text(for: language).name) – \(t.format("week.title", ["week": SiteLayout.weekName(monday)]))",
+            title: service.text(for: language).name + " – "
+                + t.format("week.title", ["week": SiteLayout.weekName(monday)]),
             language: language, pageID: .week(service.id, monday: monday), context: context,
             breadcrumb: breadcrumb(for: service, language: language, current: false) + [(t.text("steps.when"), nil)],
             into: &buffer)
