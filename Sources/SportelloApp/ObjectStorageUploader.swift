@@ -17,8 +17,9 @@ public final class ObjectStorageUploader: BackgroundService {
         public var pending = 0
         /// When the bucket last matched `output/`.
         public var lastSuccess: Int64?
-        /// When the last attempt failed, and why (rclone's message, shortened).
+        /// When the last attempt failed.
         public var lastFailure: Int64?
+        /// Why the last attempt failed (rclone's message, shortened).
         public var lastError: String?
         /// The last attempt failed: the bucket lags behind the pages, and the CDN serves old ones.
         public var failing = false
