@@ -72,7 +72,8 @@ public final class Application: HTTPResponder, EndpointController, Sendable {
         let spool = ((site.options.databasePath as NSString).deletingLastPathComponent as NSString)
             .appendingPathComponent("spool")
         notifier = Notifier(database: store.database, renderer: site.renderer, spool: spool)
-        notificationWorker = NotificationWorker(notifier: notifier, clock: clock)
+        let metrics = Metrics()
+        notificationWorker = NotificationWorker(notifier: notifier, clock: clock, metrics: metrics)
         self.site = site
         self.store = store
         operators = OperatorStore(database: store.database)
@@ -122,7 +123,7 @@ public final class Application: HTTPResponder, EndpointController, Sendable {
         // Challenges for clients past their budget, when `limits.proofOfWork` is set.
         let proofOfWork = site.configuration.limits.proofOfWork.map { ProofOfWork(settings: $0) }
         answers = EndpointAnswers(
-            site: site, metrics: Metrics(),
+            site: site, metrics: metrics,
             alternatives: AlternativeSlots(database: store.database, source: source, clock: clock), clock: clock)
         citizenBooking = BookingController(
             store: store, afterCommit: afterCommit, notifier: notifier,

@@ -7,11 +7,23 @@ final class NotificationWorker: BackgroundService {
     let name = "notifications"
     private let notifier: Notifier
     private let clock: @Sendable () -> Int64
+    /// Counts the failed attempts for the metrics address.
+    private let metrics: Metrics?
     private let signal = DispatchSemaphore(value: 0)
 
-    init(notifier: Notifier, clock: @escaping @Sendable () -> Int64) {
+    init(notifier: Notifier, clock: @escaping @Sendable () -> Int64, metrics: Metrics? = nil) {
         self.notifier = notifier
         self.clock = clock
+        self.metrics = metrics
+    }
+
+    /// One delivery pass over the due messages (at most `limit`); its failed attempts (retried or given up)
+    /// are counted.
+    @discardableResult
+    func deliverDue(limit: Int = 500, keepGoing: () -> Bool = { true }) -> DeliveryReport {
+        let report = notifier.deliverDue(clock: clock, limit: limit, keepGoing: keepGoing)
+        metrics?.countNotificationFailures(report.failed + report.dead)
+        return report
     }
 
     /// Asked to stop, the pass in progress takes no further message and stops waiting for a running sendmail
@@ -22,7 +34,7 @@ final class NotificationWorker: BackgroundService {
             // Every confirmation wakes the worker: the wakes that piled up during the last pass are all
             // answered by this one (a wake after this point still starts another).
             while signal.wait(timeout: .now()) == .success {}
-            let report = notifier.deliverDue(clock: clock, limit: batch, keepGoing: { !stop.isRequested })
+            let report = deliverDue(limit: batch, keepGoing: { !stop.isRequested })
             // A full batch means a backlog (after a restart, or a rush): go on at once instead of waiting
             // for the next change or the 30-second tick.
             if report.delivered + report.failed >= batch { continue }

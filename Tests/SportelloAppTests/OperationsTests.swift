@@ -380,6 +380,30 @@ func runSportello(_ arguments: [String], environment: [String: String] = [:]) th
         #expect(metrics.contains("sportello_outbox_backlog 0"))
     }
 
+    @Test func failedDeliveriesAreCountedInTheMetrics() throws {
+        let start = rome("2026-11-25", "08:00")
+        let site = try RunningSite(now: start) { $0.notifications.sendmailPath = "/bin/false" }
+        defer { site.stop() }
+        #expect(site.application.metricsExposition().contains("sportello_notification_failures_total 0"))
+        let residenza = try #require(site.application.site.catalogue.service(id: "residenza"))
+        let slot = try #require(
+            (2...20).lazy.compactMap { residenza.slots(on: RomeTime.local(start).date.adding(days: $0)).first }.first)
+        let hold = try site.store.placeHold(
+            slot: SlotRef(serviceID: "residenza", start: slot.startInstant), capacity: 1, now: start,
+            expiresAt: start + 600, clientIP: "192.0.2.7"
+        ).value
+        let person = PersonDetails(
+            givenName: "Anna", familyName: "Verdi", codiceFiscale: "RSSMRA85T10A562S", email: "anna@example.it",
+            phone: "", notes: "")
+        _ = try site.store.confirm(
+            holdToken: hold.token, person: person, slotEnd: slot.endInstant, now: start, clientIP: "192.0.2.7",
+            policy: BookingPolicy(messages: MessagePolicy(email: true, sms: false)))
+        // sendmail refuses the confirmation mail: the pass counts it (it used to stay 0 whatever failed).
+        let report = site.application.notificationWorker.deliverDue()
+        #expect(report.failed + report.dead == 1)
+        #expect(site.application.metricsExposition().contains("sportello_notification_failures_total 1"))
+    }
+
     @Test func theAccessLogHasOneLinePerRequestWithoutPersonalData() throws {
         let lines = Locked<[String]>([])
         let capture = Log.capture { line in lines.withLock { $0.append(line) } }
