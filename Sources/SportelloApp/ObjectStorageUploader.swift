@@ -1,6 +1,7 @@
 import Foundation
 import SportelloCore
 import SportelloHTTP
+import SportelloNotify
 import Synchronization
 
 /// Copies `output/` to an S3-compatible bucket (`publish.s3`) for a CDN to serve, on a thread of its own so a
@@ -270,14 +271,7 @@ public final class ObjectStorageUploader: BackgroundService {
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
-        // The server ignores SIGPIPE and blocks signals in its threads: rclone starts with the defaults.
-        var all = sigset_t()
-        sigfillset(&all)
-        var none = sigset_t()
-        sigemptyset(&none)
-        posix_spawnattr_setsigdefault(&attributes, &all)
-        posix_spawnattr_setsigmask(&attributes, &none)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
+        SpawnAttributes.startWithDefaultSignals(&attributes)
         var cArguments = arguments.map { strdup($0) } + [nil]
         defer { for argument in cArguments { free(argument) } }
         var cEnvironment = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
