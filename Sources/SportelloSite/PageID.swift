@@ -7,6 +7,8 @@ public enum PageID: Hashable, Sendable {
     case catalogue
     /// A service's page (by service id): what to bring, where, and its first week.
     case service(String)
+    /// An office's page (by the id of a catalogue entry that has children): where it is, its hours, its services.
+    case office(String)
     /// One week of a service's slots, by service id and the week's Monday.
     case week(String, monday: CivilDate)
     /// The page served for any address that names no page.

@@ -127,11 +127,10 @@ public struct PageRenderer: Sendable {
                     "service.pauses", ["ranges": service.pauses.map { "\($0.start)–\($0.end)" }.joined(separator: ", ")]
                 ))
         }
-        if let address = service.address { value["address"] = .string(address) }
-        if let coordinates = service.coordinates {
-            let (latitude, longitude) = (coordinates.latitude, coordinates.longitude)
-            value["mapURL"] = .string(
-                "https://www.openstreetmap.org/?mlat=\(latitude)&mlon=\(longitude)#map=18/\(latitude)/\(longitude)")
+        for (key, field) in locationFields(
+            address: service.address, coordinates: service.coordinates, language: language)
+        {
+            value[key] = field
         }
         if let phone = service.phone {
             value["phone"] = .string(phone)
@@ -140,6 +139,7 @@ public struct PageRenderer: Sendable {
         if let email = service.email { value["email"] = .string(email) }
         if let office = service.ancestorIDs.last.flatMap({ catalogue.entry(id: $0) }) {
             value["office"] = .string(office.text(for: language).name)
+            value["officeURL"] = .string(layout.url(.office(office.id), language: language))
         }
         return value
     }
@@ -157,15 +157,9 @@ public struct PageRenderer: Sendable {
     }
 
     func breadcrumb(for service: Service, language: String, current: Bool) -> [(String, String?)] {
-        var crumbs: [(String, String?)] = [
-            (texts(language).text("nav.home"), layout.url(.catalogue, language: language))
+        ancestorCrumbs(ofEntry: service.id, language: language) + [
+            (service.text(for: language).name, current ? nil : layout.url(.service(service.id), language: language))
         ]
-        for ancestor in service.ancestorIDs {
-            if let entry = catalogue.entry(id: ancestor) { crumbs.append((entry.text(for: language).name, nil)) }
-        }
-        crumbs.append(
-            (service.text(for: language).name, current ? nil : layout.url(.service(service.id), language: language)))
-        return crumbs
     }
 
     /// "giovedì 26 novembre 2026, 09:10–09:30": a slot as every page and message names it.
@@ -183,7 +177,7 @@ public struct PageRenderer: Sendable {
                     "service.nextFree", ["date": t.longDate(next.slot.date), "time": next.slot.start.description])),
             "url": .string(
                 layout.url(.week(service.id, monday: next.slot.date.mondayOfWeek), language: language)
-                    + "#slot-\(next.slot.startInstant)"),
+                    + "#d-\(next.slot.date)"),
         ])
     }
 
@@ -194,29 +188,12 @@ public struct PageRenderer: Sendable {
         language: String, nextFree: [String: SlotAvailability?], into buffer: inout [UInt8]
     ) throws {
         let t = texts(language)
-        func entryValue(_ entry: CatalogueEntry) -> TemplateValue {
-            let text = entry.text(for: language)
-            var value: TemplateFields = [
-                "id": .string(entry.id), "name": .string(text.name), "description": .string(text.description),
-                "bookable": false, "hasChildren": .bool(!entry.children.isEmpty), "next": "", "address": "", "url": "",
-            ]
-            if let serviceID = entry.serviceID, let service = catalogue.service(id: serviceID) {
-                value["url"] = .string(layout.url(.service(serviceID), language: language))
-                value["bookable"] = true
-                value["next"] = nextFreeValue(nextFree[serviceID] ?? nil, service: service, language: language)
-            }
-            if !entry.children.isEmpty {
-                value["children"] = .list(entry.children.map(entryValue))
-                if let address = entry.definition.address, entry.serviceID == nil {
-                    value["address"] = .string(address)
-                }
-            }
-            return .object(value)
-        }
+        let open = catalogue.services.count <= Self.openCatalogueLimit
         try page(
             "catalogue", title: t.text("catalogue.title"), language: language, pageID: .catalogue,
             context: [
-                "entries": .list(catalogue.roots.map(entryValue)),
+                "entries": .list(
+                    catalogue.roots.map { entryValue($0, language: language, nextFree: nextFree, open: open) }),
                 // "Prenota per un'altra persona" before choosing a service's slot: which service, for whom.
                 "forOther": .object([
                     "action": .string(layout.api(.beneficiary)),
@@ -266,62 +243,65 @@ public struct PageRenderer: Sendable {
                 ])
             }
         }
-        let dayNames = grid.days.map { t.longDate($0.date) }
-        week["days"] = .list(
-            grid.days.enumerated().map { index, day in
-                var value: TemplateFields = [
-                    "label": .string(t.shortDate(day.date)), "long": .string(dayNames[index]),
-                    "iso": .string(day.date.description),
-                ]
-                if let reason = day.closedReason { value["closed"] = .string(closedText(reason, t)) }
-                return .object(value)
-            })
         let stateTexts = Dictionary(
             uniqueKeysWithValues: CellState.allCases.map { ($0, t.text("state.\($0.rawValue)")) })
-        // Cells that are not free look the same on every page: one shared value per state.
-        let fixedCells = Dictionary(
-            uniqueKeysWithValues: CellState.allCases.map { state -> (CellState, TemplateValue) in
-                (
-                    state,
-                    .object(["state": .string(state.rawValue), "text": .string(stateTexts[state] ?? ""), "free": false])
-                )
-            })
-        let closedCell = fixedCells[.closed] ?? .object([:])
         // A week page holds about a hundred free cells: their field names are shared and the few texts that
         // vary (free places) are formatted once per count.
         let placesTexts: [TemplateValue] = (0...service.capacity).map {
             service.capacity > 1 ? .string(t.format("state.places", ["count": String($0)])) : .string("")
         }
-        let freeText = TemplateValue.string(stateTexts[.free] ?? "")
-        let dayValues = dayNames.map(TemplateValue.string)
+        let stateValues = Dictionary(
+            uniqueKeysWithValues: CellState.allCases.map { ($0, TemplateValue.string($0.rawValue)) })
+        let textValues = stateTexts.mapValues(TemplateValue.string)
+        let timeValues = Dictionary(grid.times.map { ($0, TemplateValue.string($0.description)) }) { first, _ in first }
         // A radio group is required when one of its radios is: the first free cell carries the attribute for all.
         var requiredGiven = false
-        week["rows"] = .list(
-            grid.times.map { time in
-                let timeValue = TemplateValue.string(time.description)
-                let cells: [TemplateValue] = grid.days.enumerated().map { index, day in
-                    guard let cell = day.cell(at: time) else { return closedCell }
-                    guard cell.state == .free else { return fixedCells[cell.state] ?? closedCell }
+        // Each day lists only the starts it has (docs/ARCHITECTURE.md §3): a day never shows "closed" at a time
+        // another day has. On a phone one day shows at a time, chosen by its tab: the first with a free place.
+        let initialDay =
+            grid.days.firstIndex { $0.cells.contains { $0.state == .free } }
+            ?? grid.days.firstIndex { !$0.cells.isEmpty } ?? 0
+        week["days"] = .list(
+            grid.days.enumerated().map { index, day in
+                let long = TemplateValue.string(t.longDate(day.date))
+                let cells: [TemplateValue] = day.cells.map { cell in
+                    let time = timeValues[cell.slot.start] ?? .string(cell.slot.start.description)
+                    let state = stateValues[cell.state] ?? .string(cell.state.rawValue)
+                    let text = textValues[cell.state] ?? ""
+                    guard cell.state == .free else {
+                        return .object(TemplateFields(names: Self.cellNames, values: [state, text, time, false]))
+                    }
                     defer { requiredGiven = true }
                     return .object(
                         TemplateFields(
                             names: Self.freeCellNames,
                             values: [
-                                "free", freeText, timeValue, .string(String(cell.slot.startInstant)), true,
-                                dayValues[index],
+                                state, text, time, true, .string(String(cell.slot.startInstant)), long,
                                 placesTexts[min(cell.freeDesks, service.capacity)], .bool(!requiredGiven),
                             ]))
                 }
-                return .object(TemplateFields(names: Self.rowNames, values: [timeValue, .list(cells)]))
+                var value: TemplateFields = [
+                    "label": .string(t.shortDate(day.date)), "long": long, "iso": .string(day.date.description),
+                    "cells": .list(cells), "hasCells": .bool(!cells.isEmpty), "initial": .bool(index == initialDay),
+                ]
+                if let reason = day.closedReason { value["closed"] = .string(closedText(reason, t)) }
+                return .object(value)
             })
+        week["places"] = .bool(service.capacity > 1)
         week["hasSlots"] = .bool(!grid.times.isEmpty)
         week["hasFree"] = .bool(grid.freeSlotCount > 0)
-        let legend: [TemplateValue] = CellState.allCases.map {
-            .object([
-                "state": .string($0.rawValue), "text": .string(stateTexts[$0] ?? ""),
-                "help": .string(t.text("legend.\($0.rawValue)")),
-            ])
-        }
+        let legend: [TemplateValue] =
+            CellState.allCases.map {
+                .object([
+                    "state": .string($0.rawValue), "text": .string(stateTexts[$0] ?? ""),
+                    "help": .string(t.text("legend.\($0.rawValue)")),
+                ])
+            } + [
+                .object([
+                    "state": "selected", "text": .string(t.text("grid.selected")),
+                    "help": .string(t.text("grid.selectedHelp")),
+                ])
+            ]
         let context: TemplateFields = [
             "service": .object(serviceFacts ?? serviceValue(service, language: language)),
             "week": .object(week),
@@ -424,6 +404,6 @@ public struct PageRenderer: Sendable {
         }
     }
 
-    static let freeCellNames = ["state", "text", "time", "start", "free", "day", "places", "required"]
-    static let rowNames = ["time", "cells"]
+    static let cellNames = ["state", "text", "time", "free"]
+    static let freeCellNames = ["state", "text", "time", "free", "start", "day", "places", "required"]
 }

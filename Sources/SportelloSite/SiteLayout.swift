@@ -23,7 +23,7 @@ public struct SiteLayout: Sendable {
         let root = language == mainLanguage ? "" : "\(language)/"
         switch page {
         case .catalogue: return root
-        case .service(let id): return "\(root)servizi/\(id)/"
+        case .service(let id), .office(let id): return "\(root)servizi/\(id)/"
         case .week(let id, _): return "\(root)servizi/\(id)/"
         case .notFound: return root
         case .cancel: return "\(root)annulla/"
@@ -41,7 +41,7 @@ public struct SiteLayout: Sendable {
         switch page {
         case .notFound: return "404.html"
         case .week(_, let monday): return "\(Self.weekName(monday)).html"
-        case .catalogue, .service, .cancel, .operatorLogin, .account: return "index.html"
+        case .catalogue, .service, .office, .cancel, .operatorLogin, .account: return "index.html"
         }
     }
 

@@ -9,7 +9,8 @@ extension SitePublisher {
     func pruneRetiredPages() -> Int {
         let layout = renderer.layout
         var removed = 0
-        let services = Set(catalogue.services.map(\.id))
+        // Service and office folders share "servizi/" (ids are unique across the tree).
+        let services = Set(catalogue.services.map(\.id)).union(renderer.offices.map(\.id))
         for language in SiteConfiguration.supportedLanguages {
             let root = path(language == layout.mainLanguage ? "" : "\(language)/")
             let retiredLanguage = !renderer.languages.contains(language)

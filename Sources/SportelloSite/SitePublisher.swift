@@ -35,7 +35,7 @@ public final class SitePublisher: Sendable {
     var catalogue: Catalogue { renderer.catalogue }
 
     /// The pages whose content depends on a slot of a service: its week, the service page and the catalogue
-    /// (both show the next free slot).
+    /// (both show the next free slot). Publishing a service page also renders the pages of the offices above it.
     public static func pages(touchedBy serviceID: String, slotStart: Int64) -> Set<PageID> {
         [.week(serviceID, monday: RomeTime.local(slotStart).date.mondayOfWeek), .service(serviceID), .catalogue]
     }
@@ -89,6 +89,7 @@ public final class SitePublisher: Sendable {
                 if let failure { throw failure }
                 nextFree = next
                 var total = report + (try renderCatalogues(nextFree: nextFree))
+                total = total + (try renderOffices(Set(renderer.offices.map(\.id)), nextFree: nextFree))
                 // Pages that depend on nothing but the configuration and the templates.
                 let fixedPages: [(PageID, (String, inout [UInt8]) throws -> Void)] = [
                     (.notFound, renderer.renderNotFound), (.cancel, renderer.renderCancel),
@@ -109,6 +110,7 @@ public final class SitePublisher: Sendable {
                 for language in renderer.languages {
                     for (page, _) in fixedPages { folders.insert(renderer.layout.folder(page, language: language)) }
                     folders.insert(renderer.layout.folder(.catalogue, language: language))
+                    for office in renderer.offices { folders.insert(renderer.layout.folder(.office(office.id), language: language)) }
                 }
                 for folder in folders { total.removed += AtomicFile.removeLeftovers(inFolder: path(folder)) }
                 total.removed += pruneRetiredPages()
@@ -157,7 +159,16 @@ public final class SitePublisher: Sendable {
             if pages.contains(.catalogue) {
                 report = report + (try renderCatalogues(nextFree: nextFree))
             }
-            return report
+            // An office page shows its services' next free slots: it moves with each of their service pages.
+            var offices: Set<String> = []
+            for page in pages {
+                switch page {
+                case .office(let id): offices.insert(id)
+                case .service(let id): offices.formUnion(catalogue.service(id: id)?.ancestorIDs ?? [])
+                default: break
+                }
+            }
+            return report + (try renderOffices(offices, nextFree: nextFree))
         }
     }
 
@@ -231,6 +242,24 @@ public final class SitePublisher: Sendable {
             report.rendered += 1
             if try write(buffer, renderer.layout.file(.catalogue, language: language)) { report.written += 1 }
             buffer.removeAll(keepingCapacity: true)
+        }
+        return report
+    }
+
+    /// The pages of these offices (ids of catalogue entries with children; other ids are skipped), in every
+    /// language.
+    private func renderOffices(_ ids: Set<String>, nextFree: [String: SlotAvailability?]) throws -> PublishReport {
+        var report = PublishReport()
+        var buffer: [UInt8] = []
+        for office in renderer.offices where ids.contains(office.id) {
+            for language in renderer.languages {
+                buffer.removeAll(keepingCapacity: true)
+                try renderer.renderOffice(office, language: language, nextFree: nextFree, into: &buffer)
+                report.rendered += 1
+                if try write(buffer, renderer.layout.file(.office(office.id), language: language)) {
+                    report.written += 1
+                }
+            }
         }
         return report
     }

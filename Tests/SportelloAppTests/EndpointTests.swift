@@ -204,7 +204,7 @@ let person = [
 
         #expect(
             site.eventually {
-                site.file(week).contains("<td class=\"held\">")
+                site.file(week).contains("<li class=\"held\">")
                     && !site.file(week).contains("name=\"slot\" value=\"\(slot)\"")
             })
         let cancelled = try site.post(

@@ -22,15 +22,15 @@ func sportelloExecutable() throws -> String {
 }
 
 /// The state of a slot's cell on a week page: "free" when its radio button is there, otherwise the class of
-/// the cell in its row and weekday column.
+/// the cell with its time in its day's section.
 func cellState(page: String, slot: Int64) -> String {
     if page.contains("value=\"\(slot)\"") { return "free" }
-    let time = LocalTime(minutes: RomeTime.local(slot).minutes)?.description ?? ""
-    guard let row = extract("<tr><th scope=\"row\">\(time)</th>.*</tr>", from: page) else { return "missing" }
-    let cells = row.components(separatedBy: "<td class=\"").dropFirst()
-    let day = RomeTime.local(slot).date.weekday.isoIndex
-    guard day < cells.count else { return "missing" }
-    return String(cells[cells.index(cells.startIndex, offsetBy: day)].prefix { $0 != "\"" })
+    let local = RomeTime.local(slot)
+    let time = LocalTime(minutes: local.minutes)?.description ?? ""
+    guard let day = extract("<section class=\"day[^\"]*\" id=\"d-\(local.date)\">[\\s\\S]*?</section>", from: page),
+        let cell = extract("<li class=\"[a-z-]+\"><b>\(time)</b>", from: day)
+    else { return "missing" }
+    return String(cell.dropFirst("<li class=\"".count).prefix { $0 != "\"" })
 }
 
 @Suite(.serialized) struct OperatorCommandTests {

@@ -25,9 +25,11 @@ final class FixtureOccupancy: OccupancySource {
 let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
     .deletingLastPathComponent()
 
-func demoPublisher(output: String, inputsFingerprint: [UInt8]? = nil) throws -> SitePublisher {
+func demoPublisher(
+    output: String, inputsFingerprint: [UInt8]? = nil, configurationPath: String? = nil
+) throws -> SitePublisher {
     let configuration = try SiteConfiguration.load(
-        path: repositoryRoot.appendingPathComponent("Tests/Fixtures/comune.json").path)
+        path: configurationPath ?? repositoryRoot.appendingPathComponent("Tests/Fixtures/comune.json").path)
     let templates = repositoryRoot.appendingPathComponent("site-templates").path
     let library = try TemplateLibrary(directory: templates, strict: true)
     var translations: [String: Translations] = [:]
@@ -63,8 +65,11 @@ func rome(_ day: String, _ time: String) -> Int64 {
         let publisher = try demoPublisher(output: output)
         let report = try publisher.publishAll(now: now, source: FixtureOccupancy())
         let services = publisher.catalogue.services.count
-        // Per language: catalogue, 404, cancel form, operator sign-in, citizens' sign-in, per service (page + 13 weeks).
-        #expect(report.rendered == 2 * (5 + services * 14))
+        let offices = publisher.renderer.offices.count
+        // Per language: catalogue, 404, cancel form, operator sign-in, citizens' sign-in, per service (page + 13 weeks),
+        // per office its page.
+        #expect(offices == 3)
+        #expect(report.rendered == 2 * (5 + services * 14 + offices))
         let assets = try FileManager.default.contentsOfDirectory(
             atPath: repositoryRoot.appendingPathComponent("site-templates/assets").path
         )
@@ -74,6 +79,7 @@ func rome(_ day: String, _ time: String) -> Int64 {
             #expect(FileManager.default.fileExists(atPath: "\(output)/\(language)index.html"))
             #expect(FileManager.default.fileExists(atPath: "\(output)/\(language)404.html"))
             #expect(FileManager.default.fileExists(atPath: "\(output)/\(language)servizi/carta-identita/index.html"))
+            #expect(FileManager.default.fileExists(atPath: "\(output)/\(language)servizi/anagrafe/index.html"))
             #expect(FileManager.default.fileExists(atPath: "\(output)/\(language)servizi/carta-identita/2026-W48.html"))
             // 2026 has 53 ISO weeks.
             #expect(FileManager.default.fileExists(atPath: "\(output)/\(language)servizi/carta-identita/2027-W07.html"))
@@ -145,9 +151,9 @@ func rome(_ day: String, _ time: String) -> Int64 {
         let free = rome("2026-11-26", "11:10")
         #expect(
             week.contains(
-                "<td class=\"free\"><label><input type=\"radio\" name=\"slot\" value=\"\(free)\">"
-                    + "<span class=\"vh\">giovedì 26 novembre 2026, 11:10, </span>Libero"))
-        #expect(week.contains("<td class=\"booked\">Occupato</td>"))
+                "<li class=\"free\"><label><input type=\"radio\" name=\"slot\" value=\"\(free)\">"
+                    + "<span class=\"vh\">giovedì 26 novembre 2026, </span><b>11:10</b> Libero"))
+        #expect(week.contains("<li class=\"booked\"><b>09:10</b> Occupato</li>"))
         #expect(week.components(separatedBy: " required>").count == 2)
         #expect(week.contains("<span class=\"swatch free\"></span> <strong>Libero</strong>"))
         for icon in ["✓", "⏳", "✕", "🔒", "⊘", "aria-hidden", "title=\"11:10", " id=\"slot-"] {
@@ -215,7 +221,7 @@ func rome(_ day: String, _ time: String) -> Int64 {
                 .week("carta-identita", monday: CivilDate(iso: "2026-11-30")!), .service("carta-identita"), .catalogue,
             ])
         let report = try publisher.publish(pages, now: now, source: occupancy)
-        #expect(report.rendered == 2 * 3)
+        #expect(report.rendered == 2 * 4)  // and the page of the office above the service (its next free slot)
         #expect(report.written == 2)  // the week in both languages; the next free slot did not move
         #expect(read(weekFile) != before)
         #expect(read(weekFile).contains("Occupato"))

@@ -2,7 +2,8 @@
 // 1. Week pages are static: slots that became past since the page was generated are marked here.
 // 2. Hold pages: a live countdown to the hold's expiry (the absolute time is in the text already).
 // 3. A form sent back with errors: the focus goes to the list of errors, so it is read first.
-// 4. A client past its budget, when the comune turned proof of work on: the browser finds the number the
+// 4. Week pages on a phone: the tab of the day shown is marked.
+// 5. A client past its budget, when the comune turned proof of work on: the browser finds the number the
 //    challenge asks for (SHA-256 of salt + number starting with N zero bits) and sends the form again. Without
 //    JavaScript (or Web Crypto) the page says how long to wait before pressing the button.
 (function () {
@@ -23,11 +24,13 @@
         if (start - notice <= now && !input.disabled) {
           input.disabled = true;
           input.checked = false;
-          var cell = input.closest("td");
-          // The cell becomes what a past slot's cell is on a freshly published page: its class and its text.
+          var cell = input.closest("li");
+          // The cell becomes what a past slot's cell is on a freshly published page: its class, time and text.
           if (cell) {
+            var time = cell.querySelector("b");
             cell.className = "past";
-            cell.textContent = pastText;
+            cell.textContent = " " + pastText;
+            if (time) { cell.insertBefore(time, cell.firstChild); }
           }
         }
       }
@@ -38,6 +41,25 @@
     };
     markPast();
     setInterval(markPast, 30000);
+  }
+
+  // Week pages on a phone: the tab of the day shown is marked (CSS shows the day; this only says which tab).
+  var tabs = document.querySelectorAll(".day-tabs a");
+  if (tabs.length) {
+    var markTab = function () {
+      var initial = document.querySelector(".day--initial");
+      var shown = location.hash.length > 1 && document.getElementById(location.hash.slice(1));
+      var current = "#" + (shown && shown.classList.contains("day") ? shown.id : initial ? initial.id : "");
+      for (var t = 0; t < tabs.length; t++) {
+        if (tabs[t].getAttribute("href") === current) {
+          tabs[t].setAttribute("aria-current", "true");
+        } else {
+          tabs[t].removeAttribute("aria-current");
+        }
+      }
+    };
+    markTab();
+    window.addEventListener("hashchange", markTab);
   }
 
   var countdown = document.querySelector("[data-expires]");
