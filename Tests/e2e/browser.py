@@ -91,13 +91,14 @@ def screenshot(driver, name: str) -> None:
 
 
 def cell_in(source: str, start: int, where: str = "the week page") -> tuple[str, str]:
-    """(state, visible text) of a slot's cell on a week page, found by its row (time) and column (day)."""
+    """(state, visible text) of a slot's cell on a week page, found in its day's section by its time."""
     local = slot_time(start)
-    row = re.search(r'<th scope="row">%s</th>(.*?)</tr>' % local.strftime("%H:%M"), source, re.S)
-    assert row, f"no row {local:%H:%M} on {where}"
-    cells = re.findall(r'<td class="([^"]*)">(.*?)</td>', row.group(1), re.S)
-    assert len(cells) == 7, f"row {local:%H:%M} has {len(cells)} cells on {where}"
-    state, inner = cells[local.weekday()]
+    day = re.search(r'<section class="day[^"]*" id="d-%s">(.*?)</section>' % local.strftime("%Y-%m-%d"), source, re.S)
+    assert day, f"no day {local:%Y-%m-%d} on {where}"
+    cells = [c for c in re.findall(r'<li class="([^"]*)">(.*?)</li>', day.group(1), re.S)
+             if f"<b>{local:%H:%M}</b>" in c[1]]
+    assert len(cells) == 1, f"day {local:%Y-%m-%d} lists {local:%H:%M} {len(cells)} times on {where}"
+    state, inner = cells[0]
     visible = re.sub(r'<span class="(?:visually-hidden|vh)">.*?</span>', "", inner)
     return state, " ".join(html.unescape(re.sub(r"<[^>]+>", " ", visible)).split())
 

@@ -78,7 +78,7 @@ def test_week_page_variants_are_accessible(main_stack, driver):
     slots not bookable yet, a week without free places, the previous-week link; in both languages."""
     features = {
         "closure reason": 'class="closed-reason"',
-        "not bookable yet": '<td class="not-yet-bookable">',
+        "not bookable yet": '<li class="not-yet-bookable">',
         "no free places": f'<p class="notice">{text("it", "week.noFree")}</p>',
         "previous week link": 'rel="prev"',
     }

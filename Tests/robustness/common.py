@@ -137,18 +137,18 @@ def week_file(output: Path, service: str, start: int) -> Path:
     return output / "servizi" / service / f"{year}-W{week:02d}.html"
 
 
-CELL = re.compile(r'<td class="([a-zA-Z-]+)">(.*?)</td>', re.S)
-ROW = re.compile(r'<tr><th scope="row">(\d\d:\d\d)</th>(.*?)</tr>', re.S)
+CELL = re.compile(r'<li class="([a-zA-Z-]+)">(.*?)</li>', re.S)
 
 
 def cell(html: str, start: int) -> tuple[str, str] | None:
-    """(state, inner HTML) of the week-page cell of the slot starting at `start` (Europe/Rome row and column)."""
+    """(state, inner HTML) of the week-page cell of the slot starting at `start` (its Europe/Rome day's section,
+    the item with its time)."""
     local = datetime.fromtimestamp(start, ROME)
-    for time_label, cells in ROW.findall(html):
-        if time_label == local.strftime("%H:%M"):
-            found = CELL.findall(cells)
-            return found[local.weekday()] if len(found) == 7 else None
-    return None
+    day = re.search(r'<section class="day[^"]*" id="d-%s">(.*?)</section>' % local.strftime("%Y-%m-%d"), html, re.S)
+    if not day:
+        return None
+    found = [c for c in CELL.findall(day.group(1)) if f"<b>{local:%H:%M}</b>" in c[1]]
+    return found[0] if len(found) == 1 else None
 
 
 def free_slots(output: Path, services: list[str], skip_weeks: int = 1) -> list[tuple[str, int]]:
