@@ -35,7 +35,9 @@ extension PageRenderer {
     func ancestorCrumbs(ofEntry entryID: String, language: String) -> [(String, String?)] {
         [(texts(language).text("nav.home"), layout.url(.catalogue, language: language))]
             + ancestorIDs(ofEntry: entryID).compactMap { id in
-                catalogue.entry(id: id).map { ($0.text(for: language).name, layout.url(.office(id), language: language)) }
+                catalogue.entry(id: id).map {
+                    ($0.text(for: language).name, layout.url(.office(id), language: language))
+                }
             }
     }
 

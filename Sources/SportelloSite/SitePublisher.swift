@@ -110,7 +110,9 @@ public final class SitePublisher: Sendable {
                 for language in renderer.languages {
                     for (page, _) in fixedPages { folders.insert(renderer.layout.folder(page, language: language)) }
                     folders.insert(renderer.layout.folder(.catalogue, language: language))
-                    for office in renderer.offices { folders.insert(renderer.layout.folder(.office(office.id), language: language)) }
+                    for office in renderer.offices {
+                        folders.insert(renderer.layout.folder(.office(office.id), language: language))
+                    }
                 }
                 for folder in folders { total.removed += AtomicFile.removeLeftovers(inFolder: path(folder)) }
                 total.removed += pruneRetiredPages()

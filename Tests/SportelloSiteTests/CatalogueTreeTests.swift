@@ -59,7 +59,8 @@ import Testing
         #expect(crumbs.map(\.1) == ["/", nil])
         let english = read("\(output)/en/servizi/anagrafe/index.html")
         #expect(english.contains("<h1>Registry and Civil Status Office</h1>"))
-        #expect(english.contains("Open the map on OpenStreetMap") && english.contains("href=\"/en/servizi/residenza/\""))
+        #expect(
+            english.contains("Open the map on OpenStreetMap") && english.contains("href=\"/en/servizi/residenza/\""))
         #expect(english.contains("<link rel=\"alternate\" hreflang=\"it\" href=\"/servizi/anagrafe/\">"))
     }
 

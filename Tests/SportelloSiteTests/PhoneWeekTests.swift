@@ -33,12 +33,11 @@ struct DaySection {
     // Wednesday 25 November 2026, 08:00 in Valfiorita.
     let now = rome("2026-11-25", "08:00")
 
-    func publishedWeek(_ service: String = "carta-identita", occupancy: FixtureOccupancy = FixtureOccupancy())
-        throws -> (week: String, output: String)
-    {
+    /// Carta d'identità's week of 23 November 2026, published into a new folder the caller removes.
+    func publishedWeek(occupancy: FixtureOccupancy = FixtureOccupancy()) throws -> (week: String, output: String) {
         let output = temporaryFolder()
         try demoPublisher(output: output).publishAll(now: now, source: occupancy)
-        return (read("\(output)/servizi/\(service)/2026-W48.html"), output)
+        return (read("\(output)/servizi/carta-identita/2026-W48.html"), output)
     }
 
     /// The office opens at 08:30 on weekdays and at 09:00 on Saturday: each day lists the starts it has, so no
@@ -66,7 +65,8 @@ struct DaySection {
         let tabs = try #require(week.components(separatedBy: "<nav class=\"day-tabs\"").dropFirst().first)
             .components(separatedBy: "</nav>")[0]
         #expect(tabs.hasPrefix(" aria-label=\"Giorni della settimana\""))
-        #expect(tabs.components(separatedBy: "<a href=\"#d-").dropFirst().map { String($0.prefix(10)) } == days.map(\.date))
+        #expect(
+            tabs.components(separatedBy: "<a href=\"#d-").dropFirst().map { String($0.prefix(10)) } == days.map(\.date))
         #expect(tabs.contains(">lun 23/11</a>"))
         #expect(days.filter(\.initial).count == 1)
         let firstFree = try #require(days.first { $0.body.contains("name=\"slot\"") })
