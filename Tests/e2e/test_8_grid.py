@@ -88,6 +88,14 @@ def test_week_on_a_phone_one_day_at_a_time(main_stack, driver):
         assert "gradient" in held and "255, 216, 77" not in held, f"held looks like {held}"
         assert citizen.find(".legend").text.count(text("it", "grid.selected")) == 1
         assert_accessible(driver, "week page on a phone, a slot chosen")
+        # A slot linked as the availability data links it ("#slot-<start>", here on Saturday): its day shows.
+        saturday = driver.find_elements(By.CSS_SELECTOR, "section.day")[5]
+        start = saturday.find_element(By.CSS_SELECTOR, "input[name=slot]").get_attribute("value")
+        driver.get(main_stack.url("/"))
+        driver.get(main_stack.url(mixed_week(main_stack) + f"#slot-{start}"))
+        saturday = driver.find_elements(By.CSS_SELECTOR, "section.day")[5]
+        assert shown_days(driver) == [saturday.get_attribute("id")], f"#slot-{start} shows {shown_days(driver)}"
+        assert driver.find_element(By.CSS_SELECTOR, f"input[name=slot][value='{start}']").is_selected()
     finally:
         off_phone(driver)
     screenshot(driver, "week-phone")

@@ -2,7 +2,7 @@
 // 1. Week pages are static: slots that became past since the page was generated are marked here.
 // 2. Hold pages: a live countdown to the hold's expiry (the absolute time is in the text already).
 // 3. A form sent back with errors: the focus goes to the list of errors, so it is read first.
-// 4. Week pages on a phone: the tab of the day shown is marked.
+// 4. Week pages on a phone: the tab of the day shown is marked; a "#slot-<start>" link shows its day.
 // 5. A client past its budget, when the comune turned proof of work on: the browser finds the number the
 //    challenge asks for (SHA-256 of salt + number starting with N zero bits) and sends the form again. Without
 //    JavaScript (or Web Crypto) the page says how long to wait before pressing the button.
@@ -46,6 +46,15 @@
   // Week pages on a phone: the tab of the day shown is marked (CSS shows the day; this only says which tab).
   var tabs = document.querySelectorAll(".day-tabs a");
   if (tabs.length) {
+    // The availability data links a slot as "#slot-<start>": its day is shown and the slot chosen.
+    if (/^#slot-\d+$/.test(location.hash)) {
+      var linked = document.querySelector("input[name=slot][value='" + location.hash.slice(6) + "']");
+      var linkedDay = linked && !linked.disabled && linked.closest("section.day");
+      if (linkedDay) {
+        linked.checked = true;
+        location.replace("#" + linkedDay.id);
+      }
+    }
     var markTab = function () {
       var initial = document.querySelector(".day--initial");
       var shown = location.hash.length > 1 && document.getElementById(location.hash.slice(1));
