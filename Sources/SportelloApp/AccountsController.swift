@@ -220,6 +220,7 @@ package final class AccountsController: ClientLimits, Sendable {
                 "bookings": .list(rows), "hasBookings": .bool(!rows.isEmpty),
                 "cancelAction": .string(layout.api(.cancelMine)), "logoutAction": .string(layout.api(.logout)),
                 "receiptAction": .string(layout.api(.receipts)),
+                "weekURL": .string(layout.api(.myBookingsWeek) + "?lang=" + context.language),
                 "signedInWithAccount": .bool(!citizen.certified),
                 "catalogueURL": .string(layout.url(.catalogue, language: context.language)),
             ], pageID: .account)
