@@ -11,14 +11,16 @@ extension OperatorController {
     /// The most weeks the page counts: one grouped query per week keeps a request bounded.
     static let statisticsWeeksLimit = 26
 
-    /// `?weeks=` (default 8, at most `statisticsWeeksLimit`) up to this week; `service` or `entry` narrows it.
+    /// `?weeks=` (default 8, at most `statisticsWeeksLimit`) up to the week of `until` (default today: booked
+    /// weeks ahead are a date away); `service` or `entry` narrows it.
     func statisticsPage(
         desk: OperatorDesk, fields: FormFields, now: Int64, signedInAs: String, context: RequestContext
     ) throws(OperatorDesk.Failure) -> HTTPResponse {
         let weekCount = min(max(fields["weeks"].flatMap { Int($0) } ?? 8, 1), Self.statisticsWeeksLimit)
         let requested = [fields["service"], fields["entry"]].compactMap { $0 }.first { !$0.isEmpty }
         let services = try desk.serviceIDs(entryID: requested)
-        let thisMonday = RomeTime.local(now).date.mondayOfWeek
+        let today = RomeTime.local(now).date
+        let thisMonday = (fields["until"].flatMap { CivilDate(iso: $0) } ?? today).mondayOfWeek
         let mondays = (0..<weekCount).map { thisMonday.adding(days: -7 * (weekCount - 1 - $0)) }
         let covered = Set(services)
         var counts: [String: [ServiceStatistics?]] = [:]
@@ -96,7 +98,8 @@ extension OperatorController {
             context: context,
             values: [
                 "signedInAs": .string(signedInAs), "charts": .list(charts), "hasCharts": .bool(!charts.isEmpty),
-                "weeks": .string(String(weekCount)), "maxWeeks": .string(String(Self.statisticsWeeksLimit)),
+                "weeks": .string(String(weekCount)), "untilISO": .string(thisMonday.adding(days: 6).description),
+                "maxWeeks": .string(String(Self.statisticsWeeksLimit)),
                 "services": .list(entries), "statisticsAction": .string(layout.api(.operatorStatistics)),
                 "gridURL": .string(viewURL(.operatorGrid, service: requested, date: nil, view: "week", language)),
                 "csvAction": .string(layout.api(.operatorStats)),
