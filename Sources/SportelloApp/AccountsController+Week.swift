@@ -56,10 +56,7 @@ extension AccountsController {
         return page(
             "my-bookings-week", status: 200, title: t.text("clerk.mine.title"), context: context,
             values: [
-                "who": .string(
-                    t.format(
-                        citizen.certified ? "myBookings.whoCertified" : "myBookings.who",
-                        ["name": citizen.fullName, "codiceFiscale": citizen.codiceFiscale])),
+                "who": .string(whoText(citizen, t)),
                 "weeks": .list(weeks), "hasWeeks": .bool(!weeks.isEmpty),
                 "more": .bool(
                     groups.count == Self.ownWeeksLimit && active.count > groups.map(\.bookings.count).reduce(0, +)),
@@ -67,6 +64,13 @@ extension AccountsController {
                 "listURL": .string(layout.api(.myBookings) + "?lang=" + language),
                 "catalogueURL": .string(layout.url(.catalogue, language: language)),
             ], pageID: .account)
+    }
+
+    /// Who the bookings pages are for ("Prenotazioni di …"), saying whether SPID/CIE certified the person.
+    func whoText(_ citizen: Citizen, _ t: Translations) -> String {
+        t.format(
+            citizen.certified ? "myBookings.whoCertified" : "myBookings.who",
+            ["name": citizen.fullName, "codiceFiscale": citizen.codiceFiscale])
     }
 
     /// One week of `service` as the public page shows it, the citizen's own slots (`mine`) marked instead.

@@ -213,10 +213,7 @@ package final class AccountsController: ClientLimits, Sendable {
         return page(
             "my-bookings", status: 200, title: t.text("myBookings.title"), context: context,
             values: [
-                "who": .string(
-                    t.format(
-                        citizen.certified ? "myBookings.whoCertified" : "myBookings.who",
-                        ["name": citizen.fullName, "codiceFiscale": citizen.codiceFiscale])),
+                "who": .string(whoText(citizen, t)),
                 "bookings": .list(rows), "hasBookings": .bool(!rows.isEmpty),
                 "cancelAction": .string(layout.api(.cancelMine)), "logoutAction": .string(layout.api(.logout)),
                 "receiptAction": .string(layout.api(.receipts)),

@@ -117,6 +117,18 @@ import Testing
         #expect(refused.status == 403 && !refused.text.contains("D&#39;Alessandro"))
         let own = client.respond("GET", client.path(.operatorGrid) + "?date=2026-11-26", headers: bearer(tributi))
         #expect(own.status == 200 && !own.text.contains("D&#39;Alessandro") && !own.text.contains("+393331234567"))
+        // Any date, view or service a query names answers without a crash: a page, or a clear refusal.
+        for query in [
+            "date=999999-12-31", "date=-999999-01-01&view=day", "date=2026-02-30", "date=x&view=month",
+            "service=nessuno", "service=%00&date=%FF",
+        ] {
+            let reply = client.respond("GET", client.path(.operatorGrid) + "?" + query, headers: bearer(token))
+            #expect([200, 404].contains(reply.status), "\(query): \(reply.status)")
+        }
+        for query in ["weeks=-5", "weeks=99999999999999999999", "until=999999-12-31", "until=-999999-01-01"] {
+            let reply = client.respond("GET", client.path(.operatorStatistics) + "?" + query, headers: bearer(token))
+            #expect(reply.status == 200, "\(query): \(reply.status)")
+        }
         // The token is never read from a query (it would land in logs and history); no session, no grid.
         #expect(client.respond("GET", client.path(.operatorGrid) + "?token=\(token)").status == 401)
     }
