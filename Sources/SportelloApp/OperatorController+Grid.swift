@@ -39,7 +39,16 @@ extension OperatorController {
         let t = site.renderer.texts(language)
         let bookingsAt = Dictionary(grouping: bookings, by: \.slot.start)
         let slotsByDay = days.map { service.slots(on: $0) }
-        let times = Set(slotsByDay.joined().map(\.start)).sorted()
+        // A booking whose start is no slot of today's schedule (the schedule changed since, or a desk's own
+        // length) still gets a row: the office must see every booking of the period.
+        var offSchedule: [CivilDate: [LocalTime: Int64]] = [:]
+        for booking in bookings {
+            let local = RomeTime.local(booking.slot.start)
+            if let time = LocalTime(minutes: local.minutes) {
+                offSchedule[local.date, default: [:]][time] = booking.slot.start
+            }
+        }
+        let times = Set(slotsByDay.joined().map(\.start)).union(offSchedule.values.flatMap(\.keys)).sorted()
 
         func mark(_ state: OperatorSlotState, _ text: String, count: Int = 1) -> TemplateValue {
             .object([
@@ -60,10 +69,12 @@ extension OperatorController {
                 "canOutcome": .bool(booking.slot.start <= now && booking.state.acceptsOutcome),
             ])
         }
-        func cell(_ slot: Slot?, on date: CivilDate) -> TemplateValue {
+        func cell(_ slot: Slot?, on date: CivilDate, at time: LocalTime) -> TemplateValue {
             let dayText = t.longDate(date)
             guard let slot else {
-                return .object(["day": .string(dayText), "marks": .list([mark(.closed, t.text("state.closed"))])])
+                let booked = offSchedule[date]?[time].flatMap { bookingsAt[$0] } ?? []
+                let marks = booked.isEmpty ? [mark(.closed, t.text("state.closed"))] : booked.map(bookingMark)
+                return .object(["day": .string(dayText), "marks": .list(marks)])
             }
             let taken = occupancy[slot.startInstant] ?? .empty
             var marks = (bookingsAt[slot.startInstant] ?? []).map(bookingMark)
@@ -85,7 +96,7 @@ extension OperatorController {
                 "time": .string(time.description),
                 "cells": .list(
                     days.indices.map { index in
-                        cell(slotsByDay[index].first { $0.start == time }, on: days[index])
+                        cell(slotsByDay[index].first { $0.start == time }, on: days[index], at: time)
                     }),
             ])
         }

@@ -117,6 +117,16 @@ import Testing
         #expect(refused.status == 403 && !refused.text.contains("D&#39;Alessandro"))
         let own = client.respond("GET", client.path(.operatorGrid) + "?date=2026-11-26", headers: bearer(tributi))
         #expect(own.status == 200 && !own.text.contains("D&#39;Alessandro") && !own.text.contains("+393331234567"))
+        // A booking at a time the schedule no longer has (here: made at 07:40, before opening) still shows.
+        try client.application.store.database.write { connection in
+            try connection.execute(
+                "UPDATE bookings SET slot_start = ?, slot_end = ? WHERE code = ?", .int(rome("2026-11-27", "07:40")),
+                .int(rome("2026-11-27", "08:10")), .text(week.booked))
+        }
+        let moved = client.respond(
+            "GET", client.path(.operatorGrid) + "?service=residenza&date=2026-11-27&view=day", headers: bearer(token))
+        #expect(moved.text.contains("<th scope=\"row\">07:40</th>") && moved.text.contains(week.booked))
+
         // Any date, view or service a query names answers without a crash: a page, or a clear refusal.
         for query in [
             "date=999999-12-31", "date=-999999-01-01&view=day", "date=2026-02-30", "date=x&view=month",
