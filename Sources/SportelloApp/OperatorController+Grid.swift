@@ -39,16 +39,16 @@ extension OperatorController {
         let t = site.renderer.texts(language)
         let bookingsAt = Dictionary(grouping: bookings, by: \.slot.start)
         let slotsByDay = days.map { service.slots(on: $0) }
-        // A booking whose start is no slot of today's schedule (the schedule changed since, or a desk's own
-        // length) still gets a row: the office must see every booking of the period.
-        var offSchedule: [CivilDate: [LocalTime: Int64]] = [:]
+        // Every booking's local start: one that is no slot of today's schedule (the schedule changed, or a desk's
+        // own length) still gets a row, as the office must see every booking of the period.
+        var bookingStarts: [CivilDate: [LocalTime: Int64]] = [:]
         for booking in bookings {
             let local = RomeTime.local(booking.slot.start)
             if let time = LocalTime(minutes: local.minutes) {
-                offSchedule[local.date, default: [:]][time] = booking.slot.start
+                bookingStarts[local.date, default: [:]][time] = booking.slot.start
             }
         }
-        let times = Set(slotsByDay.joined().map(\.start)).union(offSchedule.values.flatMap(\.keys)).sorted()
+        let times = Set(slotsByDay.joined().map(\.start)).union(bookingStarts.values.flatMap(\.keys)).sorted()
 
         func mark(_ state: OperatorSlotState, _ text: String, count: Int = 1) -> TemplateValue {
             .object([
@@ -72,7 +72,7 @@ extension OperatorController {
         func cell(_ slot: Slot?, on date: CivilDate, at time: LocalTime) -> TemplateValue {
             let dayText = t.longDate(date)
             guard let slot else {
-                let booked = offSchedule[date]?[time].flatMap { bookingsAt[$0] } ?? []
+                let booked = bookingStarts[date]?[time].flatMap { bookingsAt[$0] } ?? []
                 let marks = booked.isEmpty ? [mark(.closed, t.text("state.closed"))] : booked.map(bookingMark)
                 return .object(["day": .string(dayText), "marks": .list(marks)])
             }
