@@ -213,13 +213,11 @@ package final class AccountsController: ClientLimits, Sendable {
         return page(
             "my-bookings", status: 200, title: t.text("myBookings.title"), context: context,
             values: [
-                "who": .string(
-                    t.format(
-                        citizen.certified ? "myBookings.whoCertified" : "myBookings.who",
-                        ["name": citizen.fullName, "codiceFiscale": citizen.codiceFiscale])),
+                "who": .string(whoText(citizen, t)),
                 "bookings": .list(rows), "hasBookings": .bool(!rows.isEmpty),
                 "cancelAction": .string(layout.api(.cancelMine)), "logoutAction": .string(layout.api(.logout)),
                 "receiptAction": .string(layout.api(.receipts)),
+                "weekURL": .string(layout.api(.myBookingsWeek) + "?lang=" + context.language),
                 "signedInWithAccount": .bool(!citizen.certified),
                 "catalogueURL": .string(layout.url(.catalogue, language: context.language)),
             ], pageID: .account)

@@ -306,6 +306,9 @@ public final class Application: HTTPResponder, EndpointController, Sendable {
         // A GET is the identity gateway sending the citizen back: to the hold they left, or, signed in on the
         // sign-in page, to "Le mie prenotazioni" at once rather than the same static page with no sign of it.
         if request.http.method == "GET" {
+            // The office's views and the citizen's week also answer a GET with their query (a link, Back).
+            if route.isOperator { return operatorDesk.operatorRoute(route, request.http, fields, context) }
+            if route == .myBookingsWeek { return citizenAccounts.myBookingsWeek(fields, context) }
             return route == .myBookings
                 ? citizenAccounts.myBookings(FormFields(), context) : citizenBooking.resumeHold(fields, context)
         }
@@ -324,8 +327,9 @@ public final class Application: HTTPResponder, EndpointController, Sendable {
         case .credentials: return citizenAccounts.resetCredentials(fields, context)
         case .myBookings: return citizenAccounts.myBookings(fields, context)
         case .cancelMine: return citizenAccounts.cancelMine(fields, context)
+        case .myBookingsWeek: return citizenAccounts.myBookingsWeek(fields, context)
         case .operatorLogin, .operatorAgenda, .operatorOutcome, .operatorCancel, .operatorBlocks, .operatorRemoveBlock,
-            .operatorStats, .operatorLogout:
+            .operatorStats, .operatorLogout, .operatorGrid, .operatorStatistics:
             return operatorDesk.operatorRoute(route, request.http, fields, context)
         case .resumeHold, .health: return failure(.notFound, context)
         }

@@ -102,6 +102,14 @@ final class OperatorController: EndpointController, Sendable {
                 afterCommit.apply(removed.change)
                 date = RomeTime.local(removed.value.startsAt).date
                 flash = t.text("operator.saved")
+            case .operatorGrid:
+                return try gridPage(
+                    desk: desk, fields: fields, date: date, now: now,
+                    signedInAs: t.format("operator.signedInAs", ["name": account.name]), context: context)
+            case .operatorStatistics:
+                return try statisticsPage(
+                    desk: desk, fields: fields, now: now,
+                    signedInAs: t.format("operator.signedInAs", ["name": account.name]), context: context)
             case .operatorStats:
                 return statisticsCSV(
                     fields, services: Set(account.serviceIDs(in: site.catalogue)), now: now,
@@ -162,7 +170,8 @@ final class OperatorController: EndpointController, Sendable {
         let signingIn = bearer == nil && action == .operatorLogin
         let signedIn: Operator?
         do {
-            if let token = bearer ?? fields["token"] {
+            // A token in a GET's query would land in logs and history: a view by GET needs the session or a bearer.
+            if let token = bearer ?? (request.method == "POST" ? fields["token"] : nil) {
                 // Each check costs a yescrypt hash: wrong tokens are limited per client like citizens' sign-ins, so
                 // a flood of them cannot keep the workers hashing (a script with its right token never fails).
                 let now = Double(clock())
@@ -196,6 +205,8 @@ final class OperatorController: EndpointController, Sendable {
         value["notes"] = booking.person.notes ?? ""
         value["presenterCodiceFiscale"] = booking.person.presenterCodiceFiscale ?? ""
         value["cancelReason"] = booking.cancelReason ?? ""
+        value["phone"] = booking.person.phone
+        value["email"] = booking.person.email
         return value
     }
 
@@ -221,6 +232,7 @@ final class OperatorController: EndpointController, Sendable {
                 "presenter": .string(
                     [person.presenterName, person.presenterCodiceFiscale].compactMap { $0 }.joined(separator: " ")),
                 "notes": .string(person.notes ?? ""),
+                "phone": .string(person.phone), "email": .string(person.email),
                 "stateText": .string(t.text("operator.stateNames.\(booking.state.rawValue)")),
                 "cancelReason": .string(booking.cancelReason ?? ""),
                 "canOutcome": .bool(booking.slot.start <= now && booking.state.acceptsOutcome),
@@ -274,6 +286,9 @@ final class OperatorController: EndpointController, Sendable {
                 "cancelAction": .string(layout.api(.operatorCancel)),
                 "blockAction": .string(layout.api(.operatorBlocks)),
                 "removeAction": .string(layout.api(.operatorRemoveBlock)),
+                "gridURL": .string(viewURL(.operatorGrid, service: entry, date: date, view: "week", language)),
+                "dayGridURL": .string(viewURL(.operatorGrid, service: entry, date: date, view: "day", language)),
+                "statisticsURL": .string(viewURL(.operatorStatistics, service: nil, date: nil, view: nil, language)),
             ], pageID: .operatorLogin)
     }
 
@@ -287,14 +302,15 @@ final class OperatorController: EndpointController, Sendable {
             body: Array(Self.agendaCSV(bookings, site: site, language: language).utf8))
     }
 
-    /// The day's agenda for a spreadsheet: one row per booking, every state.
+    /// The day's agenda for a spreadsheet: one row per booking, every state, the citizen's contacts last (the
+    /// agenda only ever holds bookings of the operator's scope, who sees names and contacts alike).
     static func agendaCSV(_ bookings: [Booking], site: LoadedSite, language: String) -> String {
         let t = site.renderer.texts(language)
         var text =
             CSV.byteOrderMark
             + CSV.line([
                 "data", "ora", "fine", "servizio", "codice", "nome", "cognome", "codice_fiscale", "presentata_da",
-                "codice_fiscale_presentatore", "motivo", "stato", "motivo_annullamento",
+                "codice_fiscale_presentatore", "motivo", "stato", "motivo_annullamento", "telefono", "email",
             ])
         for booking in bookings {
             let start = RomeTime.local(booking.slot.start)
@@ -306,7 +322,7 @@ final class OperatorController: EndpointController, Sendable {
                 booking.code, person.givenName, person.familyName, person.codiceFiscale, person.presenterName ?? "",
                 person.presenterCodiceFiscale ?? "", person.notes ?? "",
                 t.text("operator.stateNames.\(booking.state.rawValue)"),
-                booking.cancelReason ?? "",
+                booking.cancelReason ?? "", person.phone, person.email,
             ])
         }
         return text

@@ -39,6 +39,13 @@ public enum EndpointRoute: String, CaseIterable, Sendable {
     case operatorRemoveBlock = "operator/blocks/remove"
     case operatorStats = "operator/stats"
     case operatorLogout = "operator/logout"
+    /// The office's week or day grid of one service, every state of every slot (also a GET:
+    /// `?service=&date=&view=week|day`).
+    case operatorGrid = "operator/grid"
+    /// The office's statistics page: bookings, no-shows and cancellations per service and week, charted (also a GET).
+    case operatorStatistics = "operator/statistics"
+    /// "Le mie prenotazioni" on the weeks of the citizen's bookings, "Annulla" on their own slots (also a GET).
+    case myBookingsWeek = "my-bookings/week"
 
     /// The folder below `/api/` of the office's routes (their cookie is sent back only there).
     public static let operatorScope = "operator"
@@ -49,7 +56,7 @@ public enum EndpointRoute: String, CaseIterable, Sendable {
         switch self {
         case .health: ["GET", "HEAD"]
         case .resumeHold: ["GET"]
-        case .myBookings: ["POST", "GET"]
+        case .myBookings, .myBookingsWeek, .operatorGrid, .operatorStatistics: ["POST", "GET"]
         default: ["POST"]
         }
     }

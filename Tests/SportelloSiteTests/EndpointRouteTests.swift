@@ -25,12 +25,15 @@ import Testing
         for route in EndpointRoute.allCases {
             #expect(route.isOperator == layout.api(route).hasPrefix(layout.operatorAPIRoot + "/"))
         }
-        #expect(EndpointRoute.allCases.filter(\.isOperator).count == 8)
+        #expect(EndpointRoute.allCases.filter(\.isOperator).count == 10)
     }
 
     @Test func methodsAndAdmissionComeFromTheTable() {
         #expect(EndpointRoute.allCases.filter(\.completesAdmittedWork) == [.bookings])
-        #expect(EndpointRoute.allCases.filter(\.answersGET) == [.resumeHold, .myBookings])
+        #expect(
+            EndpointRoute.allCases.filter(\.answersGET) == [
+                .resumeHold, .myBookings, .operatorGrid, .operatorStatistics, .myBookingsWeek,
+            ])
         #expect(EndpointRoute.allCases.filter { !$0.acceptsForm } == [.resumeHold, .health])
         #expect(EndpointRoute.health.allowHeader == "GET, HEAD")
         #expect(EndpointRoute.holds.allowHeader == "POST")
