@@ -219,6 +219,7 @@ package final class AccountsController: ClientLimits, Sendable {
                         ["name": citizen.fullName, "codiceFiscale": citizen.codiceFiscale])),
                 "bookings": .list(rows), "hasBookings": .bool(!rows.isEmpty),
                 "cancelAction": .string(layout.api(.cancelMine)), "logoutAction": .string(layout.api(.logout)),
+                "moveAction": .string(layout.api(.moveMine)),
                 "receiptAction": .string(layout.api(.receipts)),
                 "signedInWithAccount": .bool(!citizen.certified),
                 "catalogueURL": .string(layout.url(.catalogue, language: context.language)),

@@ -324,8 +324,10 @@ public final class Application: HTTPResponder, EndpointController, Sendable {
         case .credentials: return citizenAccounts.resetCredentials(fields, context)
         case .myBookings: return citizenAccounts.myBookings(fields, context)
         case .cancelMine: return citizenAccounts.cancelMine(fields, context)
+        case .moves: return citizenBooking.move(fields, context)
+        case .moveMine: return citizenBooking.moveMine(fields, context)
         case .operatorLogin, .operatorAgenda, .operatorOutcome, .operatorCancel, .operatorBlocks, .operatorRemoveBlock,
-            .operatorStats, .operatorLogout:
+            .operatorStats, .operatorLogout, .operatorMove:
             return operatorDesk.operatorRoute(route, request.http, fields, context)
         case .resumeHold, .health: return failure(.notFound, context)
         }

@@ -102,6 +102,20 @@ final class OperatorController: EndpointController, Sendable {
                 afterCommit.apply(removed.change)
                 date = RomeTime.local(removed.value.startsAt).date
                 flash = t.text("operator.saved")
+            case .operatorMove:
+                let booking = try desk.bookingInScope(code: fields["code"] ?? "")
+                let outcome = moveStep(
+                    booking, fields, context, route: .operatorMove, hidden: ["entry": entry ?? ""], store: store,
+                    afterCommit: afterCommit, now: now
+                ) { start, capacity throws(BookingError) in
+                    try desk.move(code: booking.code, to: start, capacity: capacity, now: now)
+                }
+                switch outcome {
+                case .answer(let response): return response
+                case .moved(let moved, let previous):
+                    date = RomeTime.local(moved.slot.start).date
+                    flash = movedFlash(moved, from: previous, t)
+                }
             case .operatorStats:
                 return statisticsCSV(
                     fields, services: Set(account.serviceIDs(in: site.catalogue)), now: now,
@@ -271,7 +285,7 @@ final class OperatorController: EndpointController, Sendable {
                 "agendaAction": .string(layout.api(.operatorAgenda)),
                 "logoutAction": .string(layout.api(.operatorLogout)),
                 "outcomeAction": .string(layout.api(.operatorOutcome)),
-                "cancelAction": .string(layout.api(.operatorCancel)),
+                "cancelAction": .string(layout.api(.operatorCancel)), "moveAction": .string(layout.api(.operatorMove)),
                 "blockAction": .string(layout.api(.operatorBlocks)),
                 "removeAction": .string(layout.api(.operatorRemoveBlock)),
             ], pageID: .operatorLogin)
