@@ -196,7 +196,7 @@ import Testing
             Thread {
                 start.wait()
                 var refusal: BookingError?
-                do {
+                do throws(BookingError) {
                     _ = try store.moveByOperator(
                         code: booking.code, to: later.start, capacity: 1, now: now, actor: "operator", address: "t")
                 } catch {
