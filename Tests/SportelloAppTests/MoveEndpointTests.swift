@@ -61,7 +61,7 @@ import Testing
             "/api/moves", ["code": code, "codice_fiscale": codiceFiscale, "slot": String(thursday0900)])
         #expect(moved.status == 200)
         #expect(moved.body.contains("Prenotazione spostata") && moved.body.contains(code))
-        #expect(moved.body.contains("data-element=\"move-new-time\">giovedì 26 novembre 2026, 09:00"))
+        #expect(moved.body.contains("data-element=\"move-new-time\">giovedì 26 novembre 2026, dalle 09:00 alle 09:30"))
         let booking = try #require(try site.store.booking(code: code))
         #expect(booking.slot.start == thursday0900 && booking.sequence == 1 && booking.state == .booked)
         #expect(try movedMessages(site) == 1)
@@ -110,7 +110,7 @@ import Testing
         let accounts = AccountTests()
         let annaSession = try accounts.signIn(site, "BNCLRA70A41H501B", try accounts.register(site, accounts.anna))
         let booked = try accounts.book(site, slot: thursday0830, headers: annaSession, person: accounts.anna)
-        #expect(booked.status == 200)
+        #expect(booked.status == 201)
         let code = try #require(try site.store.agenda(serviceIDs: ["residenza"], from: now, to: now + 86_400 * 2).first)
             .code
         let list = try site.post("/api/my-bookings", [:], headers: annaSession)
@@ -148,7 +148,7 @@ import Testing
         let moved = try site.post(
             "/api/operator/move", ["token": token, "code": code, "slot": String(thursday0900)])
         #expect(moved.status == 200)
-        #expect(moved.body.contains("Prenotazione \(code) spostata da giovedì 26 novembre 2026, 08:30"))
+        #expect(moved.body.contains("Prenotazione \(code) spostata da giovedì 26 novembre 2026, dalle 08:30 alle 09:00 a giovedì 26 novembre 2026, dalle 09:00"))
         let booking = try #require(try site.store.booking(code: code))
         #expect(booking.slot.start == thursday0900 && booking.sequence == 1)
         let audit = try site.store.database.auditEntries(since: 0, actor: "operator:anna", limit: 20)
