@@ -24,7 +24,8 @@ extension EndpointController {
         guard let requested = fields["slot"], !requested.isEmpty else {
             do {
                 let starts = try choices.freeStarts(for: booking, service: service, now: now)
-                return .answer(movePage(booking, service: service, starts: starts, route: route, hidden: hidden, context))
+                let page = movePage(booking, service: service, starts: starts, route: route, hidden: hidden, context)
+                return .answer(page)
             } catch {
                 return .answer(failure(EndpointError(error), context))
             }

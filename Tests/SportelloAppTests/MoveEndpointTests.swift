@@ -148,7 +148,10 @@ import Testing
         let moved = try site.post(
             "/api/operator/move", ["token": token, "code": code, "slot": String(thursday0900)])
         #expect(moved.status == 200)
-        #expect(moved.body.contains("Prenotazione \(code) spostata da giovedì 26 novembre 2026, dalle 08:30 alle 09:00 a giovedì 26 novembre 2026, dalle 09:00"))
+        let note =
+            "Prenotazione \(code) spostata da giovedì 26 novembre 2026, dalle 08:30 alle 09:00 "
+            + "a giovedì 26 novembre 2026, dalle 09:00"
+        #expect(moved.body.contains(note))
         let booking = try #require(try site.store.booking(code: code))
         #expect(booking.slot.start == thursday0900 && booking.sequence == 1)
         let audit = try site.store.database.auditEntries(since: 0, actor: "operator:anna", limit: 20)

@@ -59,7 +59,8 @@ import Testing
             code: booked.code, to: slot.start + 3_600, capacity: 1, now: now + 120, actor: "operator:anna",
             address: "10.0.0.2")
         #expect(again.value.sequence == 2)
-        #expect(try store.booking(code: booked.code, codiceFiscale: mario.codiceFiscale)?.slot.start == slot.start + 3_600)
+        let found = try store.booking(code: booked.code, codiceFiscale: mario.codiceFiscale)
+        #expect(found?.slot.start == slot.start + 3_600)
         let operatorAudit = try store.database.auditEntries(since: 0, actor: "operator:anna", limit: 50)
         #expect(operatorAudit.map(\.action) == ["move"])
     }
