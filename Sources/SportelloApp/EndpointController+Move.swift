@@ -61,7 +61,7 @@ extension EndpointController {
             values: [
                 "code": .string(booking.code),
                 "service": .object(site.renderer.serviceValue(service, language: context.language)),
-                "when": .string(formerTimeText(booking, service: service, t)),
+                "when": .string(bookedTime(booking, service: service, t)),
                 "action": .string(layout.api(route)),
                 "codiceFiscale": .string(hidden["codice_fiscale"] ?? ""), "entry": .string(hidden["entry"] ?? ""),
                 "hasChoices": .bool(!starts.isEmpty),
@@ -87,16 +87,14 @@ extension EndpointController {
             values: [
                 "code": .string(moved.code),
                 "service": .object(site.renderer.serviceValue(service, language: context.language)),
-                "when": .string(formerTimeText(moved, service: service, t)),
-                "from": .string(formerTimeText(previous, service: service, t)),
+                "when": .string(bookedTime(moved, service: service, t)),
+                "from": .string(bookedTime(previous, service: service, t)),
                 "weekURL": .string(layout.url(.week(service.id, monday: monday), language: context.language)),
             ])
     }
 
-    /// A booking's time in words, from its slot when the service still has it.
-    func formerTimeText(_ booking: Booking, service: Service, _ t: Translations) -> String {
-        if let slot = service.slot(startingAt: booking.slot.start) { return whenText(slot, t) }
-        let local = RomeTime.local(booking.slot.start)
-        return "\(t.longDate(local.date)) \(LocalTime(minutes: local.minutes)?.description ?? "")"
+    /// A booking's time in words (`PageRenderer.whenText(startingAt:service:_:)`).
+    func bookedTime(_ booking: Booking, service: Service, _ t: Translations) -> String {
+        site.renderer.whenText(startingAt: booking.slot.start, service: service, t)
     }
 }

@@ -9,8 +9,8 @@ extension OperatorController {
         return t.format(
             "move.agendaDone",
             [
-                "code": moved.code, "from": formerTimeText(previous, service: service, t),
-                "to": formerTimeText(moved, service: service, t),
+                "code": moved.code, "from": bookedTime(previous, service: service, t),
+                "to": bookedTime(moved, service: service, t),
             ])
     }
 }

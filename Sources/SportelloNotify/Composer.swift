@@ -111,7 +111,8 @@ public struct Composer: Sendable {
             values["byOperator"] = .bool(booking.state == .cancelledByOperator)
             values["serviceURL"] = .string(absolute(.service(booking.slot.serviceID), language: language))
             let from = message.payload["from"].flatMap { Int64($0) }
-            values["from"] = .string(from.map { formerTime($0, booking, t) } ?? "")
+            let service = renderer.catalogue.service(id: booking.slot.serviceID)
+            values["from"] = .string(from.map { renderer.whenText(startingAt: $0, service: service, t) } ?? "")
             if message.kind == .office {
                 values["event"] = .string(officeEvent(message, t))
             }
@@ -119,13 +120,6 @@ public struct Composer: Sendable {
         values["cancelURL"] = .string(absolute(.cancel, language: language))
         values["accountURL"] = .string(absolute(.account, language: language))
         return values
-    }
-
-    /// When a moved booking was before its move, as the message says it.
-    func formerTime(_ instant: Int64, _ booking: Booking, _ t: Translations) -> String {
-        renderer.catalogue.service(id: booking.slot.serviceID)?.slot(startingAt: instant).map {
-            renderer.whenText($0, t)
-        } ?? dateTime(instant, t)
     }
 
     /// What happened, for the office: "Nuova prenotazione", "Prenotazione spostata", "Prenotazione annullata".

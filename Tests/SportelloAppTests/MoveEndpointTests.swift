@@ -19,16 +19,7 @@ import Testing
 
     /// Holds and confirms a slot of residenza over HTTP; returns the booking code.
     func book(_ site: RunningSite, slot: Int64, codiceFiscale: String = "RSSMRA85T10A562S") throws -> String {
-        let hold = try site.post("/api/holds", ["service": "residenza", "slot": String(slot)], json: true)
-        #expect(hold.status == 201)
-        var form = person
-        form["codice_fiscale"] = codiceFiscale
-        let token = try #require(extract("[0-9a-f]{32}", from: hold.body))
-        form["hold"] = token
-        let booked = try site.post("/api/bookings", form, json: true)
-        #expect(booked.status == 201)
-        return try #require(
-            extract("\"code\":\"[2-9A-HJ-NP-Z]{8}\"", from: booked.body).map { String($0.dropFirst(8).dropLast()) })
+        try OperatorEndpointTests().book(site, service: "residenza", slot: slot, codiceFiscale: codiceFiscale)
     }
 
     func movedMessages(_ site: RunningSite) throws -> Int64 {
