@@ -151,6 +151,26 @@ import Testing
         #expect(try Outbox(database: store.database).list().filter { $0.kind == .moved }.count == 2)
     }
 
+    /// A person at the per-person limit can move (the booking is still one), and after the move is still at it.
+    @Test func thePerPersonLimitCountsAMovedBookingOnce() throws {
+        defer { removeDatabase(path) }
+        let store = BookingStore(database: try Database(path: path))
+        let policy = BookingPolicy(maxActiveBookingsPerPerson: 1)
+        let hold = try store.placeHold(slot: slot, capacity: 1, now: now, expiresAt: now + 600, clientIP: "t").value
+        let booked = try store.confirm(
+            holdToken: hold.token, person: mario, slotEnd: slot.start + 1_200, now: now, clientIP: "t", policy: policy
+        ).value
+        _ = try store.move(
+            code: booked.code, codiceFiscale: mario.codiceFiscale, to: later.start, capacity: 1, now: now,
+            clientIP: "t")
+        let another = try store.placeHold(slot: slot, capacity: 1, now: now, expiresAt: now + 600, clientIP: "t").value
+        #expect(throws: BookingError.personLimitReached) {
+            try store.confirm(
+                holdToken: another.token, person: mario, slotEnd: slot.start + 1_200, now: now, clientIP: "t",
+                policy: policy)
+        }
+    }
+
     @Test func anOfficeAddressGetsOneMailPerNewMovedAndCancelledBooking() throws {
         defer { removeDatabase(path) }
         let store = BookingStore(database: try Database(path: path))
