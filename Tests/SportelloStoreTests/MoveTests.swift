@@ -171,6 +171,23 @@ import Testing
         }
     }
 
+    /// A booking reminded of, then moved to another day, is reminded of its new time once more.
+    @Test func aMovedBookingIsRemindedOfItsNewTime() throws {
+        defer { removeDatabase(path) }
+        let store = BookingStore(database: try Database(path: path))
+        let outbox = Outbox(database: store.database)
+        let booked = try book(store)
+        let dayBefore = slot.start - 20 * 3_600
+        #expect(try outbox.queueReminders(now: dayBefore, hoursBefore: 24, email: true, sms: false) == 1)
+        #expect(try outbox.queueReminders(now: dayBefore + 60, hoursBefore: 24, email: true, sms: false) == 0)
+        let nextDay = slot.start + 86_400
+        _ = try store.moveByOperator(
+            code: booked.code, to: nextDay, capacity: 1, now: dayBefore + 120, actor: "operator", address: "t")
+        #expect(try outbox.queueReminders(now: dayBefore + 180, hoursBefore: 24, email: true, sms: false) == 0)
+        #expect(try outbox.queueReminders(now: nextDay - 20 * 3_600, hoursBefore: 24, email: true, sms: false) == 1)
+        #expect(try outbox.queueReminders(now: nextDay - 19 * 3_600, hoursBefore: 24, email: true, sms: false) == 0)
+    }
+
     @Test func anOfficeAddressGetsOneMailPerNewMovedAndCancelledBooking() throws {
         defer { removeDatabase(path) }
         let store = BookingStore(database: try Database(path: path))
