@@ -216,6 +216,7 @@ package final class AccountsController: ClientLimits, Sendable {
                 "who": .string(whoText(citizen, t)),
                 "bookings": .list(rows), "hasBookings": .bool(!rows.isEmpty),
                 "cancelAction": .string(layout.api(.cancelMine)), "logoutAction": .string(layout.api(.logout)),
+                "moveAction": .string(layout.api(.moveMine)),
                 "receiptAction": .string(layout.api(.receipts)),
                 "weekURL": .string(layout.api(.myBookingsWeek) + "?lang=" + context.language),
                 "signedInWithAccount": .bool(!citizen.certified),

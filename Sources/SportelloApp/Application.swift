@@ -328,8 +328,10 @@ public final class Application: HTTPResponder, EndpointController, Sendable {
         case .myBookings: return citizenAccounts.myBookings(fields, context)
         case .cancelMine: return citizenAccounts.cancelMine(fields, context)
         case .myBookingsWeek: return citizenAccounts.myBookingsWeek(fields, context)
+        case .moves: return citizenBooking.move(fields, context)
+        case .moveMine: return citizenBooking.moveMine(fields, context)
         case .operatorLogin, .operatorAgenda, .operatorOutcome, .operatorCancel, .operatorBlocks, .operatorRemoveBlock,
-            .operatorStats, .operatorLogout, .operatorGrid, .operatorStatistics:
+            .operatorStats, .operatorLogout, .operatorGrid, .operatorStatistics, .operatorMove:
             return operatorDesk.operatorRoute(route, request.http, fields, context)
         case .resumeHold, .health: return failure(.notFound, context)
         }

@@ -110,6 +110,20 @@ final class OperatorController: EndpointController, Sendable {
                 return try statisticsPage(
                     desk: desk, fields: fields, now: now,
                     signedInAs: t.format("operator.signedInAs", ["name": account.name]), context: context)
+            case .operatorMove:
+                let booking = try desk.bookingInScope(code: fields["code"] ?? "")
+                let outcome = moveStep(
+                    booking, fields, context, route: .operatorMove, hidden: ["entry": entry ?? ""], store: store,
+                    afterCommit: afterCommit, now: now
+                ) { start, capacity throws(BookingError) in
+                    try desk.move(code: booking.code, to: start, capacity: capacity, now: now)
+                }
+                switch outcome {
+                case .answer(let response): return response
+                case .moved(let moved, let previous):
+                    date = RomeTime.local(moved.slot.start).date
+                    flash = movedFlash(moved, from: previous, t)
+                }
             case .operatorStats:
                 return statisticsCSV(
                     fields, services: Set(account.serviceIDs(in: site.catalogue)), now: now,
@@ -283,7 +297,7 @@ final class OperatorController: EndpointController, Sendable {
                 "agendaAction": .string(layout.api(.operatorAgenda)),
                 "logoutAction": .string(layout.api(.operatorLogout)),
                 "outcomeAction": .string(layout.api(.operatorOutcome)),
-                "cancelAction": .string(layout.api(.operatorCancel)),
+                "cancelAction": .string(layout.api(.operatorCancel)), "moveAction": .string(layout.api(.operatorMove)),
                 "blockAction": .string(layout.api(.operatorBlocks)),
                 "removeAction": .string(layout.api(.operatorRemoveBlock)),
                 "gridURL": .string(viewURL(.operatorGrid, service: entry, date: date, view: "week", language)),

@@ -114,7 +114,7 @@ struct OperatorDesk {
     }
 
     /// An action on a booking needs the booking's service to be in the operator's scope.
-    private func authorize(code: String) throws(Failure) {
+    func authorize(code: String) throws(Failure) {
         let booking: Booking?
         do { booking = try store.booking(code: code) } catch { throw .booking(error) }
         guard let booking else { throw .booking(.bookingNotFound) }

@@ -61,4 +61,6 @@ public enum ErrorCode: String, Sendable, CaseIterable {
     case dailyLimitReached = "daily_limit_reached"
     /// The database (or the disk under it) failed: the request may be tried again; never a refusal of the person.
     case storage = "storage_error"
+    /// A move of a booking that has started, is over or was cancelled: only an active booking moves.
+    case bookingNotMovable = "booking_not_movable"
 }

@@ -8,6 +8,11 @@ public struct MessagePolicy: Sendable, Equatable {
     public var sms: Bool
     /// Caps on messages per recipient and the countries SMS may go to.
     public var limits: LimitSettings
+    /// Per service id, the office's address told of new, moved and cancelled bookings (`officeNotifications`,
+    /// inherited from the office); mail only, outside the per-recipient caps (an office gets one per booking).
+    public var officeRecipients: [String: String] = [:]
+    /// The language the office's messages are written in (the comune's main language).
+    public var officeLanguage = "it"
 
     /// Channels given one by one, as tests and benchmarks set them.
     public init(email: Bool, sms: Bool, limits: LimitSettings = LimitSettings()) {
@@ -19,6 +24,12 @@ public struct MessagePolicy: Sendable, Equatable {
     /// The channels and limits of a comune's configuration.
     public init(_ settings: NotificationSettings, limits: LimitSettings = LimitSettings()) {
         self.init(email: settings.email, sms: settings.sms, limits: limits)
+    }
+
+    /// The office address a message about a booking of `serviceID` goes to, when mail is on and one is set.
+    public func officeRecipient(serviceID: String) -> String? {
+        guard email, let address = officeRecipients[serviceID], !address.isEmpty else { return nil }
+        return address
     }
 
     /// No message at all.

@@ -10,11 +10,16 @@ public enum NotificationKind: String, Sendable, CaseIterable, CustomStringConver
     case accountExists
     /// An account was made with this person's codice fiscale (told to the contacts on their bookings).
     case accountCreated
+    /// A booking moved to another time of the same service (the calendar file updates the event).
+    case moved
+    /// The office told of a new, moved or cancelled booking of its service (`officeNotifications`); the
+    /// payload's `event` says which.
+    case office
 
     /// Whether the message is about a person's account or contact rather than about a booking.
     public var isAboutPerson: Bool {
         switch self {
-        case .confirmed, .cancelled, .reminder: false
+        case .confirmed, .cancelled, .reminder, .moved, .office: false
         case .contactCode, .credentials, .accountExists, .accountCreated: true
         }
     }

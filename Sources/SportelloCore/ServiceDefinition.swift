@@ -43,6 +43,9 @@ public struct ServiceDefinition: Sendable {
     public var appointmentMinutes: Int?
     /// How far apart the starts a desk service offers are; nil = `slotMinutes`.
     public var stepMinutes: Int?
+    /// Where the office is told of new, moved and cancelled bookings (an email address); inherited by the
+    /// services under it (see `SiteConfiguration.officeNotificationRecipients`).
+    public var officeNotifications: String?
     /// The desks declared by the offices above this node, nearest office last (filled by `inheriting`).
     public internal(set) var ancestorDesks: [DeskID] = []
 }

@@ -396,6 +396,7 @@ extension SiteConfiguration {
         "slotMinutes", "capacity", "schedule", "pauses", "seasons", "window", "reasonRequired", "verifyContact",
         "closures", "children",
         "desks", "appointmentMinutes", "stepMinutes",
+        "officeNotifications",
     ]
 
     /// Most desks one office may declare (and one service may use).
@@ -580,7 +581,20 @@ extension SiteConfiguration {
             appointmentMinutes: try object.optional("appointmentMinutes")?.int(in: 5...longestAppointmentMinutes),
             stepMinutes: try object.optional("stepMinutes").map { node throws(ConfigurationError) in
                 try readStepMinutes(node)
+            },
+            officeNotifications: try object.optional("officeNotifications").map {
+                node throws(ConfigurationError) in try readOfficeNotifications(node)
             })
+    }
+
+    /// `officeNotifications` of a service or office: one email address.
+    private static func readOfficeNotifications(_ node: ConfigNode) throws(ConfigurationError) -> String {
+        let address = try node.string()
+        guard let valid = try? FieldValidator.email(address) else {
+            throw node.fail(
+                "\"\(address)\" is not an email address: give the office's mailbox, such as anagrafe@comune.example.it")
+        }
+        return valid
     }
 
     /// Checks that need the whole file: unique ids, closures naming real services, bookable leaves complete.

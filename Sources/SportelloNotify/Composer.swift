@@ -69,13 +69,16 @@ public struct Composer: Sendable {
         return "\(t.longDate(local.date)) \(LocalTime(minutes: local.minutes)?.description ?? "")"
     }
 
-    /// The calendar entry of a booking: REQUEST when confirmed, CANCEL (same UID, next SEQUENCE) when cancelled.
+    /// The calendar entry of a booking: REQUEST when confirmed or moved, CANCEL when cancelled. The UID is the
+    /// booking's for all of them; the SEQUENCE is the booking's (each move raises it), one more when cancelled,
+    /// so a calendar replaces the event it has with the newest version.
     public func calendarEvent(_ booking: Booking, language: String, cancelled: Bool) -> CalendarEvent? {
         guard let service = renderer.catalogue.service(id: booking.slot.serviceID) else { return nil }
         let t = renderer.texts(language)
         let host = URL(string: comune.baseURL)?.host ?? "sportello"
         return CalendarEvent(
-            uid: "\(booking.code)@\(host)", sequence: cancelled ? 1 : 0, start: booking.slot.start,
+            uid: "\(booking.code)@\(host)", sequence: booking.sequence + (cancelled ? 1 : 0),
+            start: booking.slot.start,
             end: booking.slotEnd,
             stamp: booking.createdAt, summary: "\(service.text(for: language).name) – \(comune.name)",
             location: service.address,
@@ -107,10 +110,23 @@ public struct Composer: Sendable {
             values["reason"] = .string(message.payload["reason"] ?? booking.cancelReason ?? "")
             values["byOperator"] = .bool(booking.state == .cancelledByOperator)
             values["serviceURL"] = .string(absolute(.service(booking.slot.serviceID), language: language))
+            let from = message.payload["from"].flatMap { Int64($0) }
+            let service = renderer.catalogue.service(id: booking.slot.serviceID)
+            values["from"] = .string(from.map { renderer.whenText(startingAt: $0, service: service, t) } ?? "")
+            if message.kind == .office {
+                values["event"] = .string(officeEvent(message, t))
+            }
         }
         values["cancelURL"] = .string(absolute(.cancel, language: language))
         values["accountURL"] = .string(absolute(.account, language: language))
         return values
+    }
+
+    /// What happened, for the office: "Nuova prenotazione", "Prenotazione spostata", "Prenotazione annullata".
+    func officeEvent(_ message: OutboxMessage, _ t: Translations) -> String {
+        let event = message.payload["event"] ?? ""
+        let known = [NotificationKind.confirmed, .moved, .cancelled].map(\.rawValue)
+        return t.text("move.office.events.\(known.contains(event) ? event : NotificationKind.confirmed.rawValue)")
     }
 
     func subject(_ message: OutboxMessage, booking: Booking?) -> String {
@@ -123,7 +139,7 @@ public struct Composer: Sendable {
             "mail.\(message.kind).subject",
             [
                 "service": service.text(for: message.language).name, "date": t.longDate(local.date),
-                "comune": comune.name,
+                "comune": comune.name, "event": message.kind == .office ? officeEvent(message, t) : "",
             ])
     }
 
@@ -141,7 +157,7 @@ public struct Composer: Sendable {
             throw .template("\(error)")
         }
         var attachments: [MailMessage.Attachment] = []
-        if let booking, message.kind == .confirmed || message.kind == .cancelled {
+        if let booking, [.confirmed, .cancelled, .moved].contains(message.kind) {
             if let event = calendarEvent(booking, language: message.language, cancelled: message.kind == .cancelled) {
                 attachments.append(
                     .init(
@@ -191,6 +207,7 @@ public struct Composer: Sendable {
                 "comune": comune.name, "code": booking.code, "service": service.text(for: message.language).name,
                 "date": t.shortDate(local.date), "time": LocalTime(minutes: local.minutes)?.description ?? "",
                 "reason": reason.map { " \($0)" } ?? "",
+                "event": message.kind == .office ? officeEvent(message, t) : "",
             ])
     }
 }

@@ -46,6 +46,12 @@ public enum EndpointRoute: String, CaseIterable, Sendable {
     case operatorStatistics = "operator/statistics"
     /// "Le mie prenotazioni" on the weeks of the citizen's bookings, "Annulla" on their own slots (also a GET).
     case myBookingsWeek = "my-bookings/week"
+    /// A booking moved by its citizen with its code and codice fiscale: the free times, then the move.
+    case moves
+    /// A booking moved from "Le mie prenotazioni" by the signed-in citizen.
+    case moveMine = "my-bookings/move"
+    /// A booking moved by the office from the agenda.
+    case operatorMove = "operator/move"
 
     /// The folder below `/api/` of the office's routes (their cookie is sent back only there).
     public static let operatorScope = "operator"

@@ -358,6 +358,10 @@ public struct PageRenderer: Sendable {
                     "action": .string(layout.api(.receipts)), "prefix": "receipt", "primary": false,
                     "submit": .string(t.text("receipt.submit")),
                 ],
+                "moveForm": [
+                    "action": .string(layout.api(.moves)), "prefix": "move", "primary": false,
+                    "submit": .string(t.text("move.submit")),
+                ],
             ],
             breadcrumb: [
                 (t.text("nav.home"), layout.url(.catalogue, language: language)), (t.text("cancelPage.title"), nil),

@@ -25,4 +25,6 @@ public struct Booking: Sendable, Equatable {
     public var accountID: Int64?
     /// What stood behind it when it was made.
     public var proof: BookingProof = .none
+    /// How many times it was moved: its calendar event's SEQUENCE (a cancellation's is one more).
+    public var sequence: Int = 0
 }

@@ -25,17 +25,19 @@ public struct BookingStore: Sendable {
             connection, at: now, actor: actor, action: action, subject: subject, address: address, details: details)
     }
 
-    /// Desks taken at a slot: bookings that occupy it, holds still running, operator blocks.
-    func occupied(_ connection: Connection, _ slot: SlotRef, now: Int64) throws -> Int64 {
+    /// Desks taken at a slot: bookings that occupy it, holds still running, operator blocks. A move leaves out
+    /// the booking being moved (`excluding`), so it never counts against its own new place.
+    func occupied(_ connection: Connection, _ slot: SlotRef, now: Int64, excluding: Int64? = nil) throws -> Int64 {
         try connection.scalarInt(
             """
             SELECT (SELECT COUNT(*) FROM bookings
-                    WHERE service_id = ?1 AND slot_start = ?2 AND state IN \(Self.occupyingStates))
+                    WHERE service_id = ?1 AND slot_start = ?2 AND state IN \(Self.occupyingStates)
+                      AND (?4 IS NULL OR id <> ?4))
                  + (SELECT COUNT(*) FROM holds
                     WHERE service_id = ?1 AND slot_start = ?2 AND \(HoldLiveness.sqlLive(at: "?3")))
                  + (SELECT COALESCE(SUM(desks), 0) FROM blocks
                     WHERE service_id = ?1 AND starts_at <= ?2 AND ends_at > ?2)
-            """, .text(slot.serviceID), .int(slot.start), .int(now))
+            """, .text(slot.serviceID), .int(slot.start), .int(now), SQLValue(excluding))
     }
 
     /// Holds are not flushed to disk one by one: losing one on a power cut only frees its slot early.
@@ -333,7 +335,7 @@ public struct BookingStore: Sendable {
         id, code, service_id, slot_start, slot_end, state, created_at, given_name, family_name, codice_fiscale,
         email, phone,
         notes, presenter_codice_fiscale, presenter_name, cancel_reason, language, account_id, proof, email,
-        presenter_contact
+        presenter_contact, sequence
         """
 
     /// A booking from a row of `bookingColumns`. Erased personal data reads as empty text.
@@ -351,6 +353,7 @@ public struct BookingStore: Sendable {
             cancelReason: row.optionalText(15), language: row.optionalText(16) ?? "it", accountID: row.optionalInt(17),
             proof: proof(level: row.int(18), contact: row.optionalText(19) ?? ""))
         booking.person.presenterContact = row.optionalText(20)
+        booking.sequence = Int(row.int(21))
         return booking
     }
 

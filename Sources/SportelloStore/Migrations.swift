@@ -194,6 +194,11 @@ enum Migrations {
         CREATE INDEX holds_desk ON holds (desk, slot_start) WHERE desk IS NOT NULL;
         CREATE INDEX bookings_desk ON bookings (desk, slot_start) WHERE desk IS NOT NULL;
         """,
+        // helper/move18: the version of a booking's calendar event (RFC 5545 SEQUENCE), raised by each move so
+        // the citizen's calendar updates the event it has (same UID) instead of adding one.
+        """
+        ALTER TABLE bookings ADD COLUMN sequence INTEGER NOT NULL DEFAULT 0;
+        """,
     ]
 
     /// A database with data whose schema is about to change is copied first (see `DatabaseBackup`).

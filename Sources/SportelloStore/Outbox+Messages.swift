@@ -3,12 +3,14 @@ import SportelloCore
 /// The outbox rows each kind of change writes, from data the Store already has. Only the facts go in the row
 /// (kind, channel, recipient, booking, language, a few values); the notifier composes the text at delivery.
 extension Outbox {
-    /// Queues `kind` (`.confirmed`, `.cancelled`) about `booking` on every channel `policy` sends on that the
-    /// booking has an address for, inside the change's transaction. A booking made for someone else also sends
-    /// its presenter a copy, at the presenter's own contact. Returns the rows written.
+    /// Queues `kind` (`.confirmed`, `.cancelled`, `.moved`) about `booking` on every channel `policy` sends on
+    /// that the booking has an address for, inside the change's transaction. A booking made for someone else
+    /// also sends its presenter a copy, at the presenter's own contact; the service's office, when it has an
+    /// `officeNotifications` address, one `.office` mail. `extra` goes into every row's payload (a move's `from`).
+    /// Returns the rows written.
     static func enqueueBookingMessages(
         _ connection: Connection, kind: NotificationKind, booking: Booking,
-        policy: MessagePolicy, at now: Int64
+        policy: MessagePolicy, at now: Int64, extra: [String: String] = [:]
     ) throws -> Int {
         var recipients = [(NotificationChannel.email, booking.person.email), (.sms, booking.person.phone)]
         if let copy = booking.person.presenterContact, !copy.isEmpty,
@@ -17,12 +19,21 @@ extension Outbox {
             recipients.append((NotificationChannel(contact: copy), copy))
         }
         var queued = 0
+        var payload = booking.cancelReason.map { ["reason": $0] } ?? [:]
+        payload.merge(extra) { _, given in given }
         for (channel, recipient) in recipients where policy.sends(on: channel) && !recipient.isEmpty {
-            let payload = booking.cancelReason.map { ["reason": $0] } ?? [:]
             let written = try enqueue(
                 connection, kind: kind, channel: channel, recipient: recipient,
                 bookingID: booking.id, language: booking.language, payload: payload,
                 at: now, limits: policy.limits)
+            if written { queued += 1 }
+        }
+        // The office reads its own mailbox: no per-recipient cap, which a busy day would reach by noon.
+        if let office = policy.officeRecipient(serviceID: booking.slot.serviceID) {
+            payload["event"] = kind.rawValue
+            let written = try enqueue(
+                connection, kind: .office, channel: .email, recipient: office, bookingID: booking.id,
+                language: policy.officeLanguage, payload: payload, at: now)
             if written { queued += 1 }
         }
         return queued

@@ -259,7 +259,8 @@ public struct Outbox: Sendable {
     }
 
     /// Queues a reminder for every booking whose appointment starts within `hoursBefore` hours from now, once
-    /// per booking and channel however often this runs. A booking made inside that window needs none.
+    /// per booking and channel however often this runs. A booking made inside that window needs none. A moved
+    /// booking (`sequence` > 0) is a new appointment to remind of: its key names its version.
     @discardableResult
     public func queueReminders(now: Int64, hoursBefore: Int, email: Bool, sms: Bool) throws -> Int {
         try database.write { connection in
@@ -271,7 +272,7 @@ public struct Outbox: Sendable {
                     INSERT OR IGNORE INTO outbox (kind, channel, recipient, payload, created_at,
                         next_attempt_at, booking_id, language, dedupe_key)
                     SELECT '\(NotificationKind.reminder)', ?1, \(column), '{}', ?2, ?2, id, COALESCE(language, 'it'),
-                           'reminder:' || id || ':' || ?1
+                           'reminder:' || id || CASE WHEN sequence > 0 THEN '.' || sequence ELSE '' END || ':' || ?1
                     FROM bookings WHERE \(BookingState.sqlActive(at: "?2")) AND slot_start <= ?3
                       AND \(column) IS NOT NULL AND \(column) != ''
                       AND created_at < slot_start - ?4

@@ -71,6 +71,22 @@ import Testing
                 Case(
                     file: "reminder-\(language)", message: message(.reminder, language, booking: booked),
                     booking: booked))
+            // Moved to 09:50: the citizen's message with the updated calendar file, and the office's note.
+            let moved = try store.move(
+                code: booked.code, codiceFiscale: "RSSMRA85T10A562S", to: first + 2_400, capacity: service.capacity,
+                now: now + 30, clientIP: "t"
+            ).value
+            cases.append(
+                Case(
+                    file: "moved-\(language)",
+                    message: message(.moved, language, booking: moved, payload: ["from": String(first)]),
+                    booking: moved))
+            cases.append(
+                Case(
+                    file: "office-\(language)",
+                    message: message(
+                        .office, language, booking: moved, payload: ["event": "moved", "from": String(first)]),
+                    booking: moved))
             let byCitizen = try store.cancel(
                 code: booked.code, codiceFiscale: "RSSMRA85T10A562S", now: now + 60, clientIP: "t"
             ).value
@@ -126,7 +142,12 @@ import Testing
             let html =
                 all.first { $0["type"] as? String == "text/html" && $0["filename"] is NSNull }?["text"] as? String ?? ""
             let body = text + html
-            #expect(text.hasPrefix("\(t.text("mail.greeting")) Niccolò D'Angelo Sàez,"), "\(label): \(text.prefix(80))")
+            if item.message.kind == .office {
+                #expect(text.hasPrefix(t.text("move.office.events.moved")), "\(label): \(text.prefix(80))")
+            } else {
+                #expect(
+                    text.hasPrefix("\(t.text("mail.greeting")) Niccolò D'Angelo Sàez,"), "\(label): \(text.prefix(80))")
+            }
             #expect(
                 html.contains("<html lang=\"\(item.message.language)\">") && html.contains("D&#39;Angelo Sàez"),
                 "\(label)")
@@ -148,6 +169,22 @@ import Testing
                         && (receipts.first?["text"] as? String)?.contains("documento &lt;scaduto&gt; &amp; perso")
                             == true,
                     "\(label)")
+            case .moved:
+                #expect(mail["contentType"] as? String == "multipart/mixed" && receipts.isEmpty, "\(label)")
+                #expect(text.contains(t.text("move.mail.intro")), "\(label)")
+                #expect(text.contains(t.text("move.formerTime")), "\(label)")
+                #expect(text.contains("09:10") && text.contains("09:50"), "\(label)")
+            case .office:
+                // What the agenda shows (service, time, code, name), nothing more: no codice fiscale, contact, notes.
+                #expect(mail["contentType"] as? String == "multipart/alternative", "\(label)")
+                #expect(calendars.isEmpty && receipts.isEmpty, "\(label)")
+                #expect(text.contains("09:10") && text.contains("09:50"), "\(label)")
+                #expect(text.contains(service.text(for: item.message.language).name), "\(label)")
+                for secret in ["RSSMRA85T10A562S", "niccolo.", "3331234567", "scaduto"] {
+                    #expect(!body.contains(secret), "\(label) shows \"\(secret)\"")
+                }
+                #expect(item.booking.map { text.contains($0.code) } == true, "\(label)")
+                continue
             case .cancelled:
                 #expect(mail["contentType"] as? String == "multipart/mixed" && receipts.isEmpty, "\(label)")
                 if item.booking?.state == .cancelledByOperator {
@@ -170,8 +207,9 @@ import Testing
             let cancelled = item.message.kind == .cancelled
             #expect(calendars.count == 1)
             #expect(calendar["method"] as? String == (cancelled ? "CANCEL" : "REQUEST"), "\(label)")
+            // The booking's version: each move raised it, a cancellation is one more.
             #expect(
-                calendar["sequence"] as? Int == (cancelled ? 1 : 0)
+                calendar["sequence"] as? Int == booking.sequence + (cancelled ? 1 : 0)
                     && calendar["status"] as? String == (cancelled ? "CANCELLED" : "CONFIRMED"), "\(label)")
             #expect(calendar["uid"] as? String == "\(booking.code)@\(host)", "\(label)")
             #expect(
@@ -208,11 +246,15 @@ import Testing
         for language in renderer.catalogue.configuration.comune.languages {
             for (kind, subject) in [
                 (.confirmed, booking), (.reminder, booking), (.cancelled, cancelled), (.credentials, nil),
+                (.moved, booking), (.office, booking),
             ] as [(NotificationKind, Booking?)] {
+                let payloads: [NotificationKind: [String: String]] = [
+                    .credentials: ["codiceFiscale": "RSSMRA85T10A562S", "password": "Ab3dEf7hKm"],
+                    .moved: ["from": String(first - 1_200)], .office: ["event": "confirmed"],
+                ]
                 let message = OutboxMessage(
                     id: 1, kind: kind, channel: .sms, recipient: "3331234567",
-                    payload: kind == .credentials
-                        ? ["codiceFiscale": "RSSMRA85T10A562S", "password": "Ab3dEf7hKm"] : [:],
+                    payload: payloads[kind] ?? [:],
                     bookingID: subject?.id, language: language, attempts: 0, createdAt: now, sentAt: nil, dead: false,
                     lastError: nil, claimedUntil: nil, claimedBy: nil, deliveryPID: nil)
                 let text = try composer.sms(for: message, booking: subject)
