@@ -105,7 +105,8 @@ public struct BookingStore: Sendable {
                     session, desk, slot_end)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """, .text(token), .text(slot.serviceID), .int(slot.start), .int(now), .int(expiresAt), .text(clientIP),
-                SQLValue(client?.key), SQLValue(client?.session), SQLValue(desk?.key), SQLValue(deskClaim?.interval.end))
+                SQLValue(client?.key), SQLValue(client?.session), SQLValue(desk?.key),
+                SQLValue(deskClaim?.interval.end))
             try audit(
                 connection, now: now, action: "hold", subject: "\(slot.serviceID)@\(slot.start)", address: clientIP,
                 details: desk.map { "desk \($0.key)" })

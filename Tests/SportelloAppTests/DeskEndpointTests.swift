@@ -73,11 +73,12 @@ final class DeskSite: Sendable {
 
     /// Hold and confirm `service` at `start`: the booking's JSON, or nil when refused.
     func book(_ service: String, _ start: Int64, as index: Int = 0) -> [String: Any]? {
-        let hold = post(.holds, ["service": service, "slot": String(start)], from: "10.0.\(index / 200).\(index % 200)")
+        let address = "10.0.\(index / 200).\(index % 200)"
+        let hold = post(.holds, ["service": service, "slot": String(start)], from: address)
         guard hold.status == 201, let token = extract("[0-9a-f]{32}", from: hold.text) else { return nil }
         var form = person
         form["hold"] = token
-        let confirmed = post(.bookings, form, from: "10.0.\(index / 200).\(index % 200)")
+        let confirmed = post(.bookings, form, from: address)
         guard confirmed.status == 201,
             let object = try? JSONSerialization.jsonObject(with: Data(confirmed.body)) as? [String: Any]
         else { return nil }

@@ -124,7 +124,8 @@ import Testing
         let waves: [[(String, DeskInterval)]] = [
             (0..<32).map { _ in ("carta-identita", span(0, 20)) },
             (0..<32).map { index in (services[index % 3], span(120 + Int64(index % 5) * 10, lengths[index % 3])) },
-            (0..<48).map { index in (services[index % 3], span(300 + Int64((index * 7) % 18) * 10, lengths[index % 3])) },
+            (0..<48).map { index in (services[index % 3], span(300 + Int64((index * 7) % 18) * 10, lengths[index % 3]))
+            },
         ]
         let store = self.store
         let claims = waves.map { $0.map { claim($0.0, $0.1) } }
