@@ -105,7 +105,7 @@ import Testing
         let readme = try String(
             contentsOf: URL(fileURLWithPath: #filePath).deletingLastPathComponent()
                 .appendingPathComponent("../../README.md"), encoding: .utf8)
-        let start = try #require(readme.range(of: "### Desks shared by services (preview)"))
+        let start = try #require(readme.range(of: "### Desks shared by services\n"))
         let open = try #require(readme.range(of: "```json\n", range: start.upperBound..<readme.endIndex))
         let close = try #require(readme.range(of: "\n```", range: open.upperBound..<readme.endIndex))
         let catalogue = Catalogue(

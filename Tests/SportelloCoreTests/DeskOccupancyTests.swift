@@ -1,3 +1,4 @@
+import Foundation
 import SportelloTesting
 import Testing
 
@@ -101,5 +102,46 @@ import Testing
                 #expect(everything.filter { $0.start <= one.start && one.start < $0.end }.count <= 2)
             }
         }
+    }
+
+    /// The grid excerpt of README "Desks shared by services", computed from the README's own example.
+    @Test func theREADMEGridExcerpt() throws {
+        let readme = try String(
+            contentsOf: URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+                .appendingPathComponent("../../README.md"), encoding: .utf8)
+        let start = try #require(readme.range(of: "### Desks shared by services\n"))
+        let open = try #require(readme.range(of: "```json\n", range: start.upperBound..<readme.endIndex))
+        let close = try #require(readme.range(of: "\n```", range: open.upperBound..<readme.endIndex))
+        let catalogue = Catalogue(
+            configuration: try makeConfiguration("[\(readme[open.upperBound..<close.lowerBound])]"))
+        let busy = DeskOccupancy(booked: [
+            desk1: [interval(monday, "09:00", minutes: 30)], desk2: [interval(monday, "09:10", minutes: 20)],
+        ])
+        let now = instant(monday, "00:00") - 86_400
+        func cells(_ id: String) throws -> [String: String] {
+            let service = try #require(catalogue.service(id: id))
+            var cells: [String: String] = [:]
+            for slot in service.slots(on: date(monday)) where slot.start.minutes < 9 * 60 + 40 {
+                let span = try #require(DeskInterval(start: slot.startInstant, end: slot.endInstant))
+                let cell = service.availability(
+                    of: slot, occupancy: busy.slotOccupancy(of: span, desks: service.desks), now: now)
+                cells[slot.start.description] = cell.state == .free ? "free \(cell.freeDesks)" : "\(cell.state)"
+            }
+            return cells
+        }
+        #expect(
+            try cells("carta-identita") == [
+                "08:30": "free 2", "08:40": "free 2", "08:50": "free 1", "09:00": "booked", "09:10": "booked",
+                "09:20": "booked", "09:30": "free 2",
+            ])
+        #expect(
+            try cells("certificati") == [
+                "08:30": "free 1", "08:40": "free 1", "08:50": "free 1", "09:00": "free 1", "09:10": "booked",
+                "09:20": "booked", "09:30": "free 1",
+            ])
+        #expect(
+            try cells("residenza") == [
+                "08:30": "free 2", "08:45": "booked", "09:00": "booked", "09:15": "booked", "09:30": "free 2",
+            ])
     }
 }
