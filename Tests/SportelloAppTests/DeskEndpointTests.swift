@@ -191,7 +191,7 @@ func expectDeskRowsSound(_ rows: [(String, Int64, Int64)], desks: Int = 2) {
         var total = 0
         for (round, requests) in rounds.enumerated() {
             let booked = Mutex(0)
-            onThreads(requests.count) { index in
+            ThreadRace.run(requests.count) { index in
                 if desks.book(requests[index].0, requests[index].1, as: round * 100 + index) != nil {
                     booked.withLock { $0 += 1 }
                 }
@@ -205,20 +205,4 @@ func expectDeskRowsSound(_ rows: [(String, Int64, Int64)], desks: Int = 2) {
         #expect(rows.count == total)
         expectDeskRowsSound(rows)
     }
-}
-
-/// Runs `body` on `count` threads of their own, released together.
-func onThreads(_ count: Int, _ body: @escaping @Sendable (Int) -> Void) {
-    let start = DispatchSemaphore(value: 0)
-    let group = DispatchGroup()
-    for index in 0..<count {
-        group.enter()
-        Thread {
-            start.wait()
-            body(index)
-            group.leave()
-        }.start()
-    }
-    for _ in 0..<count { start.signal() }
-    group.wait()
 }

@@ -1,4 +1,3 @@
-import Foundation
 import SportelloTesting
 import Testing
 
@@ -106,14 +105,7 @@ import Testing
 
     /// The grid excerpt of README "Desks shared by services", computed from the README's own example.
     @Test func theREADMEGridExcerpt() throws {
-        let readme = try String(
-            contentsOf: URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-                .appendingPathComponent("../../README.md"), encoding: .utf8)
-        let start = try #require(readme.range(of: "### Desks shared by services\n"))
-        let open = try #require(readme.range(of: "```json\n", range: start.upperBound..<readme.endIndex))
-        let close = try #require(readme.range(of: "\n```", range: open.upperBound..<readme.endIndex))
-        let catalogue = Catalogue(
-            configuration: try makeConfiguration("[\(readme[open.upperBound..<close.lowerBound])]"))
+        let catalogue = try readmeDeskExample()
         let busy = DeskOccupancy(booked: [
             desk1: [interval(monday, "09:00", minutes: 30)], desk2: [interval(monday, "09:10", minutes: 20)],
         ])

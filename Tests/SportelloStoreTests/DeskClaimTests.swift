@@ -132,7 +132,7 @@ import Testing
         for (wave, requests) in waves.enumerated() {
             let placed = Mutex(0)
             let other = Mutex<[String]>([])
-            onThreads(requests.count) { index in
+            ThreadRace.run(requests.count) { index in
                 let (service, interval) = requests[index]
                 do {
                     let held = try store.placeHold(
@@ -161,20 +161,5 @@ import Testing
             }
             #expect(rows.filter { $0.1 <= row.1 && row.1 < $0.2 }.count <= 2)
         }
-    }
-
-    func onThreads(_ count: Int, _ body: @escaping @Sendable (Int) -> Void) {
-        let start = DispatchSemaphore(value: 0)
-        let group = DispatchGroup()
-        for index in 0..<count {
-            group.enter()
-            Thread {
-                start.wait()
-                body(index)
-                group.leave()
-            }.start()
-        }
-        for _ in 0..<count { start.signal() }
-        group.wait()
     }
 }
