@@ -134,6 +134,25 @@ func expectDeskRowsSound(_ rows: [(String, Int64, Int64)], desks: Int = 2) {
         let refused = desks.post(.holds, ["service": "certificati", "slot": String(at("09:20"))])
         #expect(refused.status == 409 && refused.errorCode == "slot_full")
         #expect(desks.book("certificati", at("09:30"))?["desk"] as? String == "Sportello 2")
+        // The confirmation page and the receipt say the desk.
+        let hold = desks.post(.holds, ["service": "residenza", "slot": String(at("11:00"))])
+        var form = person
+        form["hold"] = extract("[0-9a-f]{32}", from: hold.text)
+        let page = desks.application.respond(
+            to: HTTPRequest(
+                method: "POST", target: desks.application.layout.api(.bookings),
+                headers: HTTPHeaders([
+                    ("Origin", desks.site.configuration.comune.origin),
+                    ("Content-Type", "application/x-www-form-urlencoded"),
+                ]),
+                body: Array(
+                    form.sorted { $0.key < $1.key }
+                        .map {
+                            "\($0.key)=\($0.value.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")"
+                        }
+                        .joined(separator: "&").utf8),
+                remoteAddress: "127.0.0.1"))
+        #expect(page.status == 201 && page.text.contains("<dt>Sportello</dt><dd>Sportello 1</dd>"))
         // A start off the step, or one whose appointment would run past closing, is not a slot.
         #expect(desks.post(.holds, ["service": "residenza", "slot": String(at("09:05"))]).errorCode == "unknown_slot")
         #expect(desks.post(.holds, ["service": "residenza", "slot": String(at("12:10"))]).errorCode == "unknown_slot")
