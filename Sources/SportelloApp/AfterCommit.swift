@@ -8,11 +8,14 @@ import SportelloStore
 struct AfterCommit: Sendable {
     let queue: PublishQueue
     let notificationWorker: NotificationWorker
+    /// For each desk service, the services sharing a desk with it (`Catalogue.deskPartners`): a change to one
+    /// moves what the others offer at the same time, so their pages are marked too.
+    var deskPartners: [String: [String]] = [:]
 
     /// Applies `change`. `deliveryDelay`: seconds before the worker is woken, for answers whose timing must not
     /// tell whether a message went out (the worker starts composing only once the answer has left).
     func apply(_ change: StoreChange, deliveryDelay: Double = 0) {
-        let pages = Self.pages(of: change)
+        let pages = Self.pages(of: change, deskPartners: deskPartners)
         if !pages.isEmpty { queue.mark(pages) }
         guard change.messagesQueued > 0 else { return }
         if deliveryDelay > 0 {
@@ -23,20 +26,24 @@ struct AfterCommit: Sendable {
     }
 
     /// The public pages whose content a change moved: each slot's week, service page and the catalogue; for a
-    /// block, every week its range covers.
-    static func pages(of change: StoreChange) -> Set<PageID> {
+    /// block, every week its range covers; for a desk service, the same of every service sharing its desks.
+    static func pages(of change: StoreChange, deskPartners: [String: [String]] = [:]) -> Set<PageID> {
         var pages: Set<PageID> = []
         for slot in change.slots {
-            pages.formUnion(SitePublisher.pages(touchedBy: slot.serviceID, slotStart: slot.start))
+            for serviceID in [slot.serviceID] + (deskPartners[slot.serviceID] ?? []) {
+                pages.formUnion(SitePublisher.pages(touchedBy: serviceID, slotStart: slot.start))
+            }
         }
         for block in change.blocks {
-            var instant = block.startsAt
-            while instant < block.endsAt {
-                pages.formUnion(SitePublisher.pages(touchedBy: block.serviceID, slotStart: instant))
-                instant += 7 * 86_400
+            for serviceID in [block.serviceID] + (deskPartners[block.serviceID] ?? []) {
+                var instant = block.startsAt
+                while instant < block.endsAt {
+                    pages.formUnion(SitePublisher.pages(touchedBy: serviceID, slotStart: instant))
+                    instant += 7 * 86_400
+                }
+                let last = max(block.startsAt, block.endsAt - 1)
+                pages.formUnion(SitePublisher.pages(touchedBy: serviceID, slotStart: last))
             }
-            let last = max(block.startsAt, block.endsAt - 1)
-            pages.formUnion(SitePublisher.pages(touchedBy: block.serviceID, slotStart: last))
         }
         return pages
     }

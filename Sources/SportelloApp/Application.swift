@@ -105,7 +105,8 @@ public final class Application: HTTPResponder, EndpointController, Sendable {
                 staticFiles.invalidateCache()
                 uploader?.filesChanged()
             })
-        afterCommit = AfterCommit(queue: queue, notificationWorker: notificationWorker)
+        afterCommit = AfterCommit(
+            queue: queue, notificationWorker: notificationWorker, deskPartners: site.catalogue.deskPartners)
         let limit = site.configuration.booking.requestsPerMinutePerAddress
         addressLimiter = limit > 0 ? RateLimiter(capacity: max(10, limit / 2), perMinute: limit) : nil
         ticker = Ticker(name: "ticker", every: 15)

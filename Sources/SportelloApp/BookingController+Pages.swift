@@ -183,6 +183,7 @@ extension BookingController {
             "service": .object(site.renderer.serviceValue(service, language: context.language)),
             "when": .string(whenText(slot, t)),
             "code": .string(booking.code),
+            "desk": .string(booking.deskName ?? ""),
             "person": .object([
                 "name": .string("\(booking.person.givenName) \(booking.person.familyName)"),
                 "codiceFiscale": .string(booking.person.codiceFiscale), "email": .string(booking.person.email),

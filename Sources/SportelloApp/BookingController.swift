@@ -67,7 +67,8 @@ final class BookingController: ClientLimits, Sendable {
             let placed = try store.placeHold(
                 slot: SlotRef(serviceID: service.id, start: slot.startInstant), capacity: service.capacity, now: now,
                 expiresAt: now + Int64(configuration.booking.holdMinutes) * 60, clientIP: context.clientAddress,
-                client: holdClient(context, session: session, proven: proven(fields, context)))
+                client: holdClient(context, session: session, proven: proven(fields, context)),
+                desk: site.catalogue.deskClaim(of: service, slot: slot))
             hold = placed.value
             afterCommit.apply(placed.change)
         } catch {

@@ -168,7 +168,14 @@ extension Commands {
             """
         ]
         lines.append("  slotMinutes      \(service.slotMinutes)  (\(origin { $0.slotMinutes != nil }))")
-        lines.append("  capacity         \(service.capacity)  (\(origin { $0.capacity != nil }))")
+        if service.desks.isEmpty {
+            lines.append("  capacity         \(service.capacity)  (\(origin { $0.capacity != nil }))")
+        } else {
+            // A desk service's places are its desks, shared with other services (docs/ARCHITECTURE.md §3 "Desks").
+            lines.append(
+                "  desks            \(service.desks.map(\.name).joined(separator: ", ")); appointment "
+                    + "\(service.appointmentMinutes) min, a start every \(service.stepMinutes) min")
+        }
         lines.append("  schedule         \(week(service.schedule))  (\(origin { $0.schedule != nil }))")
         lines.append(
             """

@@ -93,7 +93,7 @@ extension Commands {
         /// it queued leave with the next delivery pass.
         func publish(_ change: StoreChange) throws {
             try site.makePublisher().publish(
-                AfterCommit.pages(of: change), now: currentInstant(),
+                AfterCommit.pages(of: change, deskPartners: site.catalogue.deskPartners), now: currentInstant(),
                 source: StoreOccupancy(store: store, catalogue: site.catalogue))
         }
 

@@ -70,10 +70,13 @@ final class EndpointAnswers: Sendable {
     }
 
     func bookingJSON(_ booking: Booking) -> [String: Any] {
-        [
+        var object: [String: Any] = [
             "code": booking.code, "service": booking.slot.serviceID, "start": booking.slot.start,
             "end": booking.slotEnd, "state": booking.state.rawValue,
         ]
+        // A desk service's booking says its desk ("Sportello 2"), as the agenda does.
+        if let desk = booking.deskName { object["desk"] = desk }
+        return object
     }
 
     /// A clear answer for every failure: what happened and the way on (the refreshed week, the nearest

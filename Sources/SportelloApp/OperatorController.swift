@@ -240,6 +240,7 @@ final class OperatorController: EndpointController, Sendable {
                 "end": .string(LocalTime(minutes: end.minutes)?.description ?? ""),
                 "when": .string("\(t.shortDate(start.date)) \(LocalTime(minutes: start.minutes)?.description ?? "")"),
                 "service": .string(serviceName(booking.slot.serviceID)),
+                "desk": .string(booking.deskName ?? ""),
                 "code": .string(booking.code),
                 "name": .string("\(person.givenName) \(person.familyName)"),
                 "codiceFiscale": .string(person.codiceFiscale),

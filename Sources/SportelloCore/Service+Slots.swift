@@ -11,9 +11,12 @@ extension Service {
 
     /// The slots of a day in wall-clock order. Walking wall-clock time (not elapsed time) means the hour that
     /// does not exist on the spring DST day yields no slot, and the hour repeated in autumn yields each
-    /// label once (at its first, summer-time, occurrence).
+    /// label once (at its first, summer-time, occurrence). A desk service's slots are its offered starts: one
+    /// every `stepMinutes`, each `appointmentMinutes` long (docs/ARCHITECTURE.md §3 "Desks").
     public func slots(on date: CivilDate) -> [Slot] {
-        slots(on: date, lengthMinutes: slotMinutes, stepMinutes: slotMinutes)
+        desks.isEmpty
+            ? slots(on: date, lengthMinutes: slotMinutes, stepMinutes: slotMinutes)
+            : slots(on: date, lengthMinutes: appointmentMinutes, stepMinutes: stepMinutes)
     }
 
     /// The starts of a day `stepMinutes` apart, each `lengthMinutes` long and ending within its opening range,

@@ -18,7 +18,8 @@ public struct Service: Sendable {
     public let email: String?
     /// Length of one appointment (30 unless configured).
     public let slotMinutes: Int
-    /// Appointments that can share one slot: the desks serving the service (1 unless configured).
+    /// Appointments that can share one slot: the desks serving the service (1 unless configured); for a desk
+    /// service, the number of its desks.
     public let capacity: Int
     /// The usual opening hours per weekday; slots are cut from them.
     public let schedule: [Weekday: [TimeRange]]
@@ -55,7 +56,6 @@ public struct Service: Sendable {
         phone = definition.phone
         email = definition.email
         slotMinutes = definition.slotMinutes ?? 30
-        capacity = definition.capacity ?? 1
         schedule = definition.schedule ?? [:]
         pauses = definition.pauses ?? []
         seasons = definition.seasons ?? []
@@ -67,6 +67,7 @@ public struct Service: Sendable {
         desks = (definition.desks ?? []).compactMap { name in definition.ancestorDesks.last { $0.name == name } }
         appointmentMinutes = definition.appointmentMinutes ?? slotMinutes
         stepMinutes = definition.stepMinutes ?? slotMinutes
+        capacity = desks.isEmpty ? definition.capacity ?? 1 : desks.count
     }
 
     /// Name, description and documents in `language`, falling back to the configuration's main language.

@@ -48,6 +48,7 @@ public struct Composer: Sendable {
         var values: TemplateFields = [
             "comune": .string(comune.name),
             "code": .string(booking.code),
+            "desk": .string(booking.deskName ?? ""),
             "state": .string(t.text("operator.stateNames.\(booking.state.rawValue)")),
             "when": .string(slot.map { renderer.whenText($0, t) } ?? ""),
             "person": .object([

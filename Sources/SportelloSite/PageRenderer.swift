@@ -104,7 +104,7 @@ public struct PageRenderer: Sendable {
             "name": .string(text.name),
             "description": .string(text.description),
             "url": .string(layout.url(.service(service.id), language: language)),
-            "duration": .string(t.format("service.duration", ["minutes": String(service.slotMinutes)])),
+            "duration": .string(t.format("service.duration", ["minutes": String(service.appointmentMinutes)])),
             "documents": .list(text.documents.map { .string($0) }),
             "hasDocuments": .bool(!text.documents.isEmpty),
             "capacity": .string(String(service.capacity)),

@@ -27,4 +27,12 @@ public struct Booking: Sendable, Equatable {
     public var proof: BookingProof = .none
     /// How many times it was moved: its calendar event's SEQUENCE (a cancellation's is one more).
     public var sequence: Int = 0
+    /// The desk a desk service's booking occupies, as the store records it ("<office id>/<name>"); nil for a
+    /// service without desks (docs/ARCHITECTURE.md §3 "Desks").
+    public var desk: String?
+
+    /// The desk's name as the office calls it ("Sportello 2"), for the agenda and the citizen's messages.
+    public var deskName: String? {
+        desk.map { key in key.firstIndex(of: "/").map { String(key[key.index(after: $0)...]) } ?? key }
+    }
 }

@@ -44,17 +44,30 @@ public struct BookingStore: Sendable {
     /// Places a hold for `client` (nil: no cap on live holds, none given back): its browser session's previous
     /// live holds are given back first (their slots are in the change, so their pages are re-rendered), then
     /// the client's live holds are counted, all in the transaction that inserts, so concurrent requests cannot
-    /// go past the cap. A refusal changes nothing.
+    /// go past the cap. A refusal changes nothing. With `desk` (a desk service), `capacity` is not used: the
+    /// hold takes the first desk free for its whole interval (`DeskBookings.claim`), recorded with its end.
     public func placeHold(
         slot: SlotRef, capacity: Int, now: Int64, expiresAt: Int64, clientIP: String,
-        client: HoldClient? = nil
+        client: HoldClient? = nil, desk deskClaim: DeskClaim? = nil
     ) throws(BookingError) -> Committed<Hold> {
         // Most attempts in a rush are for places already taken: a reader's snapshot refuses them without
         // queueing for the write lock. Only a refusal is decided here; a place that looks free is checked
         // again inside the write transaction.
         // A failed read only skips this shortcut: the write transaction below checks again and reports its own error.
-        let seen = (try? database.read { try occupied($0, slot, now: now) }) ?? 0
-        if seen >= Int64(capacity) { throw .slotFull }
+        if let deskClaim {
+            let looksFull: Bool? = try? database.read { connection in
+                do {
+                    _ = try DeskBookings.claim(connection, deskClaim, now: now)
+                    return false
+                } catch BookingError.slotFull {
+                    return true
+                }
+            }
+            if looksFull == true { throw .slotFull }
+        } else {
+            let seen = (try? database.read { try occupied($0, slot, now: now) }) ?? 0
+            if seen >= Int64(capacity) { throw .slotFull }
+        }
         return try run(durable: false) { connection in
             var released: [SlotRef] = []
             if let session = client?.session {
@@ -71,7 +84,10 @@ public struct BookingStore: Sendable {
                         details: "replaced by a new hold of the same browser")
                 }
             }
-            guard try occupied(connection, slot, now: now) < Int64(capacity) else { throw BookingError.slotFull }
+            let desk = try deskClaim.map { try DeskBookings.claim(connection, $0, now: now) }
+            if deskClaim == nil, try occupied(connection, slot, now: now) >= Int64(capacity) {
+                throw BookingError.slotFull
+            }
             if let client, client.limit > 0 {
                 let (live, first) =
                     try connection.first(
@@ -88,12 +104,14 @@ public struct BookingStore: Sendable {
             try connection.execute(
                 """
                 INSERT INTO holds (token, service_id, slot_start, created_at, expires_at, client_ip, client_key,
-                    session)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    session, desk, slot_end)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """, .text(token), .text(slot.serviceID), .int(slot.start), .int(now), .int(expiresAt), .text(clientIP),
-                SQLValue(client?.key), SQLValue(client?.session))
+                SQLValue(client?.key), SQLValue(client?.session), SQLValue(desk?.key),
+                SQLValue(deskClaim?.interval.end))
             try audit(
-                connection, now: now, action: "hold", subject: "\(slot.serviceID)@\(slot.start)", address: clientIP)
+                connection, now: now, action: "hold", subject: "\(slot.serviceID)@\(slot.start)", address: clientIP,
+                details: desk.map { "desk \($0.key)" })
             return Committed(
                 Hold(token: token, slot: slot, expiresAt: expiresAt, released: false, bookingID: nil),
                 change: StoreChange(slots: Set(released).union([slot])))
@@ -199,9 +217,12 @@ public struct BookingStore: Sendable {
             let id = connection.lastInsertRowID
             try connection.execute("UPDATE holds SET booking_id = ? WHERE token = ?", .int(id), .text(holdToken))
             try connection.execute(
-                "UPDATE bookings SET language = ?, account_id = ?, proof = ?, presenter_contact = ? WHERE id = ?",
+                """
+                UPDATE bookings SET language = ?, account_id = ?, proof = ?, presenter_contact = ?,
+                    desk = (SELECT desk FROM holds WHERE token = ?) WHERE id = ?
+                """,
                 .text(language),
-                SQLValue(accountID), .int(proof.level), SQLValue(person.presenterContact), .int(id))
+                SQLValue(accountID), .int(proof.level), SQLValue(person.presenterContact), .text(holdToken), .int(id))
             try audit(connection, now: now, action: "book", subject: code, address: clientIP)
             guard let booking = try booking(connection, where: "id = ?", .int(id)) else {
                 throw DatabaseError.inconsistent("booking vanished inside its own transaction")
@@ -335,7 +356,7 @@ public struct BookingStore: Sendable {
         id, code, service_id, slot_start, slot_end, state, created_at, given_name, family_name, codice_fiscale,
         email, phone,
         notes, presenter_codice_fiscale, presenter_name, cancel_reason, language, account_id, proof, email,
-        presenter_contact, sequence
+        presenter_contact, sequence, desk
         """
 
     /// A booking from a row of `bookingColumns`. Erased personal data reads as empty text.
@@ -354,6 +375,7 @@ public struct BookingStore: Sendable {
             proof: proof(level: row.int(18), contact: row.optionalText(19) ?? ""))
         booking.person.presenterContact = row.optionalText(20)
         booking.sequence = Int(row.int(21))
+        booking.desk = row.optionalText(22)
         return booking
     }
 

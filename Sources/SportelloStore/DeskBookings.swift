@@ -1,12 +1,11 @@
 import SportelloCore
 
-/// Holds of services whose desks are shared with other services of other lengths (docs/ARCHITECTURE.md §3
-/// "Desks"). The check and the insert happen in one write transaction: the intervals already on the desks
-/// are read, `DeskAllocation.assign` picks the desk, the hold is inserted with its desk and end, all while
-/// the write lock is held, so two requests can never put overlapping intervals on one desk.
-///
-/// Preview: the endpoint does not call this yet (the hold, confirm and move paths and the week pages are
-/// to be wired), and operator blocks do not take desks yet.
+/// Holds and bookings of services whose desks are shared with other services of other lengths
+/// (docs/ARCHITECTURE.md §3 "Desks"). The check and the insert happen in one write transaction: `claim` reads
+/// the intervals already on the desks, `DeskAllocation.assign` picks the desk, the caller inserts the row with
+/// its desk and end, all while the write lock is held, so two requests can never put overlapping intervals on
+/// one desk. `BookingStore.placeHold` calls `claim` for a desk service; moving a booking calls it with the
+/// moved booking excluded.
 public struct DeskBookings: Sendable {
     /// The database the holds and their desks live in.
     public let database: Database
@@ -21,10 +20,7 @@ public struct DeskBookings: Sendable {
         expiresAt: Int64, clientIP: String
     ) throws(BookingError) -> DeskHold {
         try database.transaction(durable: false, storage: BookingError.database) { connection in
-            let busy = try occupied(connection, desks: desks, overlapping: interval, now: now)
-            guard let desk = DeskAllocation.assign(interval, desks: desks, occupied: busy) else {
-                throw BookingError.slotFull
-            }
+            let desk = try Self.claim(connection, DeskClaim(interval: interval, desks: desks), now: now)
             let token = Tokens.hex128()
             try connection.execute(
                 """
@@ -51,7 +47,7 @@ public struct DeskBookings: Sendable {
         now: Int64
     ) throws(BookingError) -> [DeskID: [DeskInterval]] {
         do {
-            return try database.read { try occupied($0, desks: desks, overlapping: range, now: now) }
+            return try database.read { try Self.occupancy($0, desks: Set(desks), overlapping: range, now: now).all }
         } catch let error as BookingError {
             throw error
         } catch {
@@ -59,31 +55,76 @@ public struct DeskBookings: Sendable {
         }
     }
 
+    /// The busy intervals of `desks` overlapping `range` at instant `now`, by kind (bookings, live holds;
+    /// blocks are laid by the caller, who knows which desks a block takes). Read from a snapshot.
+    public func occupancy(
+        desks: Set<DeskID>, overlapping range: DeskInterval, now: Int64
+    ) throws(BookingError) -> DeskOccupancy {
+        do {
+            return try database.read { try Self.occupancy($0, desks: desks, overlapping: range, now: now) }
+        } catch let error as BookingError {
+            throw error
+        } catch {
+            throw .database(DatabaseError(error))
+        }
+    }
+
+    /// The first of `claim.desks` free for all of `claim.interval` (bookings, live holds and the blocks of the
+    /// services in `claim.blockDesks`), or `BookingError.slotFull`. Run it inside the write transaction that
+    /// inserts the row, so the check and the insert are one step; `excludingBooking` is a booking whose own
+    /// interval does not count (a booking being moved).
+    static func claim(
+        _ connection: Connection, _ claim: DeskClaim, now: Int64, excludingBooking: Int64? = nil
+    ) throws -> DeskID {
+        var busy = try occupancy(
+            connection, desks: Set(claim.desks), overlapping: claim.interval, now: now,
+            excludingBooking: excludingBooking)
+        for (serviceID, serviceDesks) in claim.blockDesks.sorted(by: { $0.key < $1.key })
+        where !Set(serviceDesks).isDisjoint(with: claim.desks) {
+            try connection.forEach(
+                "SELECT starts_at, ends_at, desks FROM blocks WHERE service_id = ?1 AND starts_at < ?3 AND ends_at > ?2",
+                .text(serviceID), .int(claim.interval.start), .int(claim.interval.end)
+            ) { row in
+                if let span = DeskInterval(start: row.int(0), end: row.int(1)) {
+                    busy.block(Int(row.int(2)), of: serviceDesks, over: span)
+                }
+            }
+        }
+        guard let desk = DeskAllocation.assign(claim.interval, desks: claim.desks, occupied: busy.all) else {
+            throw BookingError.slotFull
+        }
+        return desk
+    }
+
     /// Occupied means what it means for a slot (docs/ARCHITECTURE.md §3): a booking in a state that occupies
     /// its place, or a hold neither released, confirmed nor expired. No desk interval is longer than the
     /// longest appointment, so the scan by (desk, start) starts that far before the range.
-    func occupied(
-        _ connection: Connection, desks: [DeskID], overlapping range: DeskInterval,
-        now: Int64
-    ) throws -> [DeskID: [DeskInterval]] {
+    static func occupancy(
+        _ connection: Connection, desks: Set<DeskID>, overlapping range: DeskInterval, now: Int64,
+        excludingBooking: Int64? = nil
+    ) throws -> DeskOccupancy {
         let reach = Int64(SiteConfiguration.longestAppointmentMinutes) * 60
-        var busy: [DeskID: [DeskInterval]] = [:]
-        for desk in Set(desks) {
-            var intervals: [DeskInterval] = []
+        var busy = DeskOccupancy()
+        for desk in desks {
             try connection.forEach(
                 """
-                SELECT slot_start, slot_end FROM bookings
+                SELECT slot_start, slot_end, 1 FROM bookings
                 WHERE desk = ?1 AND slot_start > ?2 - ?4 AND slot_start < ?3 AND slot_end > ?2
-                  AND state IN \(BookingState.occupyingSQLList)
+                  AND state IN \(BookingState.occupyingSQLList) AND id IS NOT ?6
                 UNION ALL
-                SELECT slot_start, slot_end FROM holds
+                SELECT slot_start, slot_end, 0 FROM holds
                 WHERE desk = ?1 AND slot_start > ?2 - ?4 AND slot_start < ?3 AND slot_end > ?2
                   AND \(HoldLiveness.sqlLive(at: "?5"))
-                """, .text(desk.key), .int(range.start), .int(range.end), .int(reach), .int(now)
+                """, .text(desk.key), .int(range.start), .int(range.end), .int(reach), .int(now),
+                SQLValue(excludingBooking)
             ) { row in
-                if let interval = DeskInterval(start: row.int(0), end: row.int(1)) { intervals.append(interval) }
+                guard let interval = DeskInterval(start: row.int(0), end: row.int(1)) else { return }
+                if row.int(2) == 1 {
+                    busy.booked[desk, default: []].append(interval)
+                } else {
+                    busy.held[desk, default: []].append(interval)
+                }
             }
-            if !intervals.isEmpty { busy[desk] = intervals }
         }
         return busy
     }

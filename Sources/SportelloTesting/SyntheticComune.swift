@@ -2,25 +2,30 @@ import Foundation
 import SportelloCore
 
 /// A large made-up comune for benchmarks: `services` bookable services in offices of ten, each with a
-/// realistic week (mornings, two afternoons, a pause) and two languages.
+/// realistic week (mornings, two afternoons, a pause) and two languages. With `desks`, each office declares a
+/// desk for every place of its services and each service books its own desks (same places, same grid) through
+/// the desk interval check: the benches compare the two write paths.
 public enum SyntheticComune {
     /// The parsed configuration of `services` services in offices of ten, published for `weeks` weeks in `languages`.
     public static func configuration(
-        services: Int, weeks: Int = 13, languages: [String] = ["it"]
+        services: Int, weeks: Int = 13, languages: [String] = ["it"], desks: Bool = false
     ) throws -> SiteConfiguration {
-        try SiteConfiguration.parse(json(services: services, weeks: weeks, languages: languages))
+        try SiteConfiguration.parse(json(services: services, weeks: weeks, languages: languages, desks: desks))
     }
 
     /// The configuration file of `configuration(services:weeks:languages:)`, for a `sportello` process.
-    public static func json(services: Int, weeks: Int = 13, languages: [String] = ["it"]) throws -> Data {
+    public static func json(
+        services: Int, weeks: Int = 13, languages: [String] = ["it"], desks: Bool = false
+    ) throws -> Data {
         var offices: [[String: Any]] = []
         var made = 0
         var officeIndex = 0
         while made < services {
             var children: [[String: Any]] = []
+            var officeDesks: [String] = []
             for _ in 0..<min(10, services - made) {
                 made += 1
-                children.append([
+                var child: [String: Any] = [
                     "id": "servizio-\(made)",
                     "name": "Servizio numero \(made) – pratiche & certificati",
                     "description":
@@ -28,11 +33,18 @@ public enum SyntheticComune {
                         + "chi può chiedere l'appuntamento e quanto dura.",
                     "documents": ["Documento d'identità valido", "Codice fiscale", "Modulo di domanda compilato"],
                     "slotMinutes": [15, 20, 30][made % 3],
-                    "capacity": 1 + made % 3,
-                ])
+                ]
+                if desks {
+                    let own = (1...(1 + made % 3)).map { "Sportello \(made).\($0)" }
+                    officeDesks += own
+                    child["desks"] = own
+                } else {
+                    child["capacity"] = 1 + made % 3
+                }
+                children.append(child)
             }
             officeIndex += 1
-            offices.append([
+            var office: [String: Any] = [
                 "id": "ufficio-\(officeIndex)",
                 "name": "Ufficio \(officeIndex)",
                 "address": "Via del Municipio \(officeIndex), 00100 Città",
@@ -46,7 +58,9 @@ public enum SyntheticComune {
                 "pauses": ["10:30-10:45"],
                 "window": ["minimumNoticeMinutes": 60, "maxDaysAhead": weeks * 7],
                 "children": children,
-            ])
+            ]
+            if desks { office["desks"] = officeDesks }
+            offices.append(office)
         }
         let root: [String: Any] = [
             "comune": [

@@ -49,8 +49,10 @@ func trivialSendmail(in folder: String) -> String {
 /// Hold + confirm throughput with `clients` concurrent keep-alive clients, each its own thread and socket
 /// (all opened and checked before the clock starts), then the delay from a confirmation's answer to its week
 /// page changing on disk. `mail`: each confirmation also queues a mail, handed to a trivial sendmail.
-func endpointBenchmark(services: Int, clients: Int, bookings: Int, mail: Bool, templates: String) throws {
-    var configuration = try SyntheticComune.configuration(services: services, weeks: 13)
+func endpointBenchmark(
+    services: Int, clients: Int, bookings: Int, mail: Bool, desks: Bool = false, templates: String
+) throws {
+    var configuration = try SyntheticComune.configuration(services: services, weeks: 13, desks: desks)
     configuration.booking.requestsPerMinutePerAddress = 0
     configuration.booking.maxActiveBookingsPerPerson = nil
     configuration.limits = .unlimited  // every client comes from 127.0.0.1
@@ -148,7 +150,7 @@ func endpointBenchmark(services: Int, clients: Int, bookings: Int, mail: Bool, t
     let elapsed = monotonicSeconds() - start
     let done = latencies.withLock { $0 }
     print(
-        String(format: "%8d  ", services) + (mail ? "  on" : " off")
+        String(format: "%8d  ", services) + (mail ? "  on" : " off") + (desks ? "     on" : "    off")
             + String(
                 format: "  %7d  %5d  %6d  %10.0f  %6.1f  %6.1f  %6d", clients, reallyOpen, done.count,
                 Double(done.count) / elapsed, percentile(done, 0.5) * 1000, percentile(done, 0.99) * 1000,

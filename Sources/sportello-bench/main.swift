@@ -111,12 +111,19 @@ case "endpoint":
         String(
             format: "anchor: %.0f durable single-row transactions/s on this disk (one fdatasync each), measured now",
             try fdatasyncRate()))
-    print("services  mail  clients   open  booked  bookings/s  p50 ms  p99 ms  failed")
+    // With desks, every service books its own desks through the interval check (SyntheticComune).
+    guard let deskChoices = ["off": [false], "on": [true], "both": [false, true]][option("--desks", "off")] else {
+        print("sportello-bench endpoint: --desks wants off, on or both")
+        exit(2)
+    }
+    print("services  mail  desks  clients   open  booked  bookings/s  p50 ms  p99 ms  failed")
     for services in sizes {
         for mail in mails {
-            try endpointBenchmark(
-                services: services, clients: clients, bookings: bookings, mail: mail,
-                templates: option("--templates", "site-templates"))
+            for desks in deskChoices {
+                try endpointBenchmark(
+                    services: services, clients: clients, bookings: bookings, mail: mail, desks: desks,
+                    templates: option("--templates", "site-templates"))
+            }
         }
     }
 case "wrk":
@@ -147,7 +154,8 @@ default:
         """
         usage: sportello-bench build [--services 10,100,1000] [--weeks 13] [--runs 3] [--languages it,en]
                sportello-bench startup [--services 1000] [--runs 3]
-               sportello-bench endpoint [--services 10,1000] [--clients 32] [--bookings 5000] [--mail off|on|both]
+               sportello-bench endpoint [--services 10,1000] [--clients 32] [--bookings 5000] [--mail off|on|both] \
+               [--desks off|on|both]
                sportello-bench rush [--clients 5000] [--places 500] [--seconds 20] [--think-ms 2000] [--threads 2] \
         [--workers N]
                sportello-bench wrk [--services 10,1000] [--clients 64] [--seconds 10] [--threads 2] [--mail \

@@ -102,14 +102,7 @@ import Testing
     }
 
     @Test func theREADMEExampleParses() throws {
-        let readme = try String(
-            contentsOf: URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-                .appendingPathComponent("../../README.md"), encoding: .utf8)
-        let start = try #require(readme.range(of: "### Desks shared by services (preview)"))
-        let open = try #require(readme.range(of: "```json\n", range: start.upperBound..<readme.endIndex))
-        let close = try #require(readme.range(of: "\n```", range: open.upperBound..<readme.endIndex))
-        let catalogue = Catalogue(
-            configuration: try makeConfiguration("[\(readme[open.upperBound..<close.lowerBound])]"))
+        let catalogue = try readmeDeskExample()
         let residenza = try #require(catalogue.service(id: "residenza"))
         #expect(residenza.desks.map(\.name) == ["Sportello 1", "Sportello 2"])
         #expect((residenza.appointmentMinutes, residenza.stepMinutes) == (30, 15))

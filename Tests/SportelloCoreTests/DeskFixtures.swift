@@ -1,4 +1,6 @@
+import Foundation
 import SportelloTesting
+import Testing
 
 @testable import SportelloCore
 
@@ -30,4 +32,15 @@ let desk2 = DeskID(office: "anagrafe", name: "Sportello 2")
 func interval(_ day: String, _ time: String, minutes: Int) -> DeskInterval {
     let start = instant(day, time)
     return DeskInterval(start: start, end: start + Int64(minutes) * 60)!
+}
+
+/// The worked example of README "Desks shared by services" (its first JSON block), as a catalogue.
+func readmeDeskExample() throws -> Catalogue {
+    let readme = try String(
+        contentsOf: URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../../README.md"), encoding: .utf8)
+    let start = try #require(readme.range(of: "### Desks shared by services\n"))
+    let open = try #require(readme.range(of: "```json\n", range: start.upperBound..<readme.endIndex))
+    let close = try #require(readme.range(of: "\n```", range: open.upperBound..<readme.endIndex))
+    return Catalogue(configuration: try makeConfiguration("[\(readme[open.upperBound..<close.lowerBound])]"))
 }

@@ -141,23 +141,6 @@ import Testing
         #expect(try liveRows().mapValues(\.count) == modelCounts)
     }
 
-    /// Runs `body` on `count` threads of their own, released together (`concurrentPerform` would use only as
-    /// many threads as there are cores, which on a small machine is hardly a race).
-    func onThreads(_ count: Int, _ body: @escaping @Sendable (Int) -> Void) {
-        let start = DispatchSemaphore(value: 0)
-        let group = DispatchGroup()
-        for index in 0..<count {
-            group.enter()
-            Thread {
-                start.wait()
-                body(index)
-                group.leave()
-            }.start()
-        }
-        for _ in 0..<count { start.signal() }
-        group.wait()
-    }
-
     /// Sixteen threads at once, three services of different lengths on two shared desks. Every request of
     /// the first wave contains 09:25, so exactly two (one per desk) can succeed whatever the order; the
     /// second wave asks four times for each of four back-to-back intervals, so exactly eight succeed.
@@ -174,7 +157,7 @@ import Testing
         ]
         for (wave, expected) in zip(waves, [2, 8]) {
             let outcomes = Mutex<(placed: Int, full: Int, other: [String])>((0, 0, []))
-            onThreads(wave.count) { index in
+            ThreadRace.run(wave.count) { index in
                 let order = index % 2 == 0 ? [desk1, desk2] : [desk2, desk1]
                 do {
                     _ = try desks.placeHold(
