@@ -25,9 +25,9 @@ extension BookingController {
         let outcome = moveStep(
             booking, fields, context, route: .moves, hidden: ["codice_fiscale": codiceFiscale], store: store,
             afterCommit: afterCommit, now: clock()
-        ) { start, capacity throws(BookingError) in
+        ) { start, capacity, desk throws(BookingError) in
             try store.move(
-                code: code, codiceFiscale: codiceFiscale, to: start, capacity: capacity, now: clock(),
+                code: code, codiceFiscale: codiceFiscale, to: start, capacity: capacity, desk: desk, now: clock(),
                 clientIP: context.clientAddress, messages: configuration.messagePolicy)
         }
         switch outcome {
@@ -48,9 +48,9 @@ extension BookingController {
         let outcome = moveStep(
             booking, fields, context, route: .moveMine, hidden: [:], store: store, afterCommit: afterCommit,
             now: clock()
-        ) { start, capacity throws(BookingError) in
+        ) { start, capacity, desk throws(BookingError) in
             try store.move(
-                code: code, viewer: citizen.viewer, to: start, capacity: capacity, now: clock(),
+                code: code, viewer: citizen.viewer, to: start, capacity: capacity, desk: desk, now: clock(),
                 clientIP: context.clientAddress, messages: configuration.messagePolicy)
         }
         switch outcome {

@@ -7,11 +7,11 @@ import SportelloStore
 /// page of free starts of the booking's service; with it, the checked start handed to the Store's move.
 extension EndpointController {
     /// `hidden` are the fields the choice form sends back (the codice fiscale of a lookup, the agenda's entry);
-    /// `perform` moves the booking to a start with the service's capacity, in one Store transaction.
+    /// `perform` moves the booking to a start with the service's capacity (and its desks), in one Store transaction.
     func moveStep(
         _ booking: Booking, _ fields: FormFields, _ context: RequestContext, route: EndpointRoute,
         hidden: [String: String], store: BookingStore, afterCommit: AfterCommit, now: Int64,
-        perform: (Int64, Int) throws(BookingError) -> Committed<Booking>
+        perform: (Int64, Int, DeskClaim?) throws(BookingError) -> Committed<Booking>
     ) -> MoveOutcome {
         guard let service = site.catalogue.service(id: booking.slot.serviceID) else {
             return .answer(failure(.unknownService, context))
@@ -34,7 +34,8 @@ extension EndpointController {
         let target = choices.target(start, service: service, now: now)
         guard let slot = target.slot else { return .answer(failure(target.refusal, context, service: service)) }
         do {
-            let moved = try perform(slot.startInstant, service.capacity)
+            let moved = try perform(
+                slot.startInstant, service.capacity, site.catalogue.deskClaim(of: service, slot: slot))
             afterCommit.apply(moved.change)
             return .moved(moved.value, from: booking)
         } catch {

@@ -19,7 +19,9 @@ struct MoveChoices {
         let today = RomeTime.local(now).date
         let lastDay = min(today.adding(days: Self.days), service.lastBookableDay(today: today)).adding(days: 1)
         let end = RomeTime.instant(date: lastDay, minutes: 0) ?? now
-        let occupancy = try store.occupancy(serviceID: service.id, from: now, to: end, now: now)[service.id] ?? [:]
+        let occupancy =
+            try StoreOccupancy(store: store, catalogue: catalogue)
+            .occupancy(serviceID: service.id, from: now, to: end, now: now)[service.id] ?? [:]
         return service.freeSlots(now: now, days: Self.days, before: end, occupancy: occupancy, limit: Self.limit + 1)
             .map(\.slot).filter { $0.startInstant != booking.slot.start }.prefix(Self.limit).map { $0 }
     }

@@ -115,8 +115,8 @@ final class OperatorController: EndpointController, Sendable {
                 let outcome = moveStep(
                     booking, fields, context, route: .operatorMove, hidden: ["entry": entry ?? ""], store: store,
                     afterCommit: afterCommit, now: now
-                ) { start, capacity throws(BookingError) in
-                    try desk.move(code: booking.code, to: start, capacity: capacity, now: now)
+                ) { start, capacity, deskClaim throws(BookingError) in
+                    try desk.move(code: booking.code, to: start, capacity: capacity, deskClaim: deskClaim, now: now)
                 }
                 switch outcome {
                 case .answer(let response): return response

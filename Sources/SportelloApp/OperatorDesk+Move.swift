@@ -13,9 +13,11 @@ extension OperatorDesk {
 
     /// Moves a booking `bookingInScope` returned to `start` of its service (`BookingStore.moveByOperator`); the
     /// citizen's "moved" messages go out as `messages` says.
-    func move(code: String, to start: Int64, capacity: Int, now: Int64) throws(BookingError) -> Committed<Booking> {
+    func move(
+        code: String, to start: Int64, capacity: Int, deskClaim: DeskClaim?, now: Int64
+    ) throws(BookingError) -> Committed<Booking> {
         try store.moveByOperator(
-            code: code, to: start, capacity: capacity, now: now, actor: account.actor, address: address,
+            code: code, to: start, capacity: capacity, desk: deskClaim, now: now, actor: account.actor, address: address,
             messages: messages)
     }
 }
