@@ -283,7 +283,8 @@ public final class Application: HTTPResponder, EndpointController, Sendable {
         if let refusal = RequestStep.run(steps(for: endpoint), on: &endpoint) {
             return answer(refusal, endpoint.context)
         }
-        return dispatch(endpoint)
+        let response = dispatch(endpoint)
+        return request.method == "POST" ? seeOther(response, for: endpoint) : response
     }
 
     /// The steps a request passes before its route runs: method and per-address rate for every one; then a GET
@@ -306,6 +307,7 @@ public final class Application: HTTPResponder, EndpointController, Sendable {
         // A GET is the identity gateway sending the citizen back: to the hold they left, or, signed in on the
         // sign-in page, to "Le mie prenotazioni" at once rather than the same static page with no sign of it.
         if request.http.method == "GET" {
+            if route == .page { return shownPage(request) }
             return route == .myBookings
                 ? citizenAccounts.myBookings(FormFields(), context) : citizenBooking.resumeHold(fields, context)
         }
@@ -327,7 +329,7 @@ public final class Application: HTTPResponder, EndpointController, Sendable {
         case .operatorLogin, .operatorAgenda, .operatorOutcome, .operatorCancel, .operatorBlocks, .operatorRemoveBlock,
             .operatorStats, .operatorLogout:
             return operatorDesk.operatorRoute(route, request.http, fields, context)
-        case .resumeHold, .health: return failure(.notFound, context)
+        case .resumeHold, .health, .page: return failure(.notFound, context)
         }
     }
 

@@ -39,6 +39,9 @@ public enum EndpointRoute: String, CaseIterable, Sendable {
     case operatorRemoveBlock = "operator/blocks/remove"
     case operatorStats = "operator/stats"
     case operatorLogout = "operator/logout"
+    /// `GET`: the page a POST answered, shown again after its `303 See Other` (Back, Forward, reload never send
+    /// the form again; see docs/ARCHITECTURE.md "Back and forward").
+    case page
 
     /// The folder below `/api/` of the office's routes (their cookie is sent back only there).
     public static let operatorScope = "operator"
@@ -48,7 +51,7 @@ public enum EndpointRoute: String, CaseIterable, Sendable {
     public var methods: [String] {
         switch self {
         case .health: ["GET", "HEAD"]
-        case .resumeHold: ["GET"]
+        case .resumeHold, .page: ["GET"]
         case .myBookings: ["POST", "GET"]
         default: ["POST"]
         }
