@@ -228,6 +228,16 @@ package final class AccountsController: ClientLimits, Sendable {
     /// Cancels a booking the citizen may act on (see `Citizen.viewer`).
     func cancelMine(_ fields: FormFields, _ context: RequestContext) -> HTTPResponse {
         guard let citizen = context.citizen else { return failure(.signInRequired, context) }
+        if !EndpointAnswers.cancellationConfirmed(fields, context) {
+            let found: Booking?
+            do { found = try store.booking(code: fields["code"] ?? "", viewer: citizen.viewer) } catch {
+                return failure(EndpointError(error), context)
+            }
+            if let found, found.state.isActive(slotStart: found.slot.start, at: clock()) {
+                return answers.cancelConfirmation(
+                    found, action: .cancelMine, hidden: [], backURL: layout.api(.myBookings), context: context)
+            }
+        }
         do {
             let cancelled = try store.cancel(
                 code: fields["code"] ?? "", viewer: citizen.viewer, now: clock(),

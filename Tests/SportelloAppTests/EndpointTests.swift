@@ -226,8 +226,13 @@ let person = [
                 site.file(week).contains("<td class=\"held\">")
                     && !site.file(week).contains("name=\"slot\" value=\"\(slot)\"")
             })
-        let cancelled = try site.post(
+        // "Annulla" first shows what would be cancelled; only "Conferma annullamento" cancels.
+        let asked = try site.post(
             "/api/cancellations", ["code": code.lowercased(), "codice_fiscale": "RSSMRA85T10A562S"])
+        #expect(asked.status == 200 && asked.body.contains("Conferma annullamento") && asked.body.contains(code))
+        #expect(try site.store.booking(code: code)?.state == .booked)
+        let cancelled = try site.post(
+            "/api/cancellations", ["code": code.lowercased(), "codice_fiscale": "RSSMRA85T10A562S", "confirm": "1"])
         #expect(cancelled.status == 200)
         #expect(cancelled.body.contains("Prenotazione annullata"))
         let other = try site.post(
