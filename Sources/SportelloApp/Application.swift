@@ -274,6 +274,10 @@ public final class Application: HTTPResponder, EndpointController, Sendable {
     func route(_ request: HTTPRequest) -> HTTPResponse {
         let apiRoot = layout.apiRoot
         guard request.path.hasPrefix(apiRoot + "/") || request.path == apiRoot else {
+            // The old default icon address leads to the icon every page links (as deploy/sportello-site.conf does).
+            if request.path == layout.basePath + "/favicon.ico" {
+                return .redirect(layout.asset("favicon.svg"), status: 301)
+            }
             return staticFiles.respond(to: strippingBasePath(request))
         }
         let route = layout.route(ofPath: request.path)

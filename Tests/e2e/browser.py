@@ -348,6 +348,11 @@ class Citizen:
         self.find("#field-code").send_keys(code)
         self.find("#field-cf").send_keys(codice_fiscale)
         self.press(self.t("cancelPage.submit"))
+        # What will be cancelled, and only "Conferma annullamento" cancels.
+        self.expect_h1(self.t("cancelConfirm.title"), "cancel confirmation")
+        assert code in self.find("dl.summary").text, "the cancel confirmation does not name the booking"
+        self.accessible("cancel confirmation")
+        self.press(self.t("cancelConfirm.submit"))
 
     # MARK: The week page as published
 

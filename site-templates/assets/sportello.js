@@ -7,6 +7,13 @@
 //    JavaScript (or Web Crypto) the page says how long to wait before pressing the button.
 (function () {
   "use strict";
+  // 5. The receipt's "Stampa" button: shown only here, where it can work (without JavaScript the text beside it
+  //    points to the browser's own print command).
+  var printButtons = document.querySelectorAll("button[data-print]");
+  for (var p = 0; p < printButtons.length; p++) {
+    printButtons[p].hidden = false;
+    printButtons[p].addEventListener("click", function () { window.print(); });
+  }
   var errorSummary = document.querySelector(".error-summary");
   if (errorSummary) { errorSummary.focus(); }
 
