@@ -118,7 +118,10 @@ package final class AccountsController: ClientLimits, Sendable {
         return response
     }
 
-    func login(_ fields: FormFields, _ context: RequestContext) -> HTTPResponse {
+    /// `resume`: where a sign-in leads instead of "Le mie prenotazioni" (the slot chosen before it), if anywhere.
+    func login(
+        _ fields: FormFields, _ context: RequestContext, resume: (RequestContext) -> HTTPResponse? = { _ in nil }
+    ) -> HTTPResponse {
         guard localAccountsAllowed else { return failure(.localAccountsOff, context) }
         if let limited = limitSignIn(context) { return limited }
         let codiceFiscale = (fields["codice_fiscale"] ?? "").trimmingCharacters(in: .whitespaces).uppercased()
@@ -142,7 +145,7 @@ package final class AccountsController: ClientLimits, Sendable {
         }
         var signedIn = context
         signedIn.citizen = Citizen(account: account)
-        var response = myBookings(FormFields(), signedIn)
+        var response = resume(signedIn) ?? myBookings(FormFields(), signedIn)
         response.headers.append(("Set-Cookie", sessionCookie(value: session, maxAge: AccountStore.sessionSeconds)))
         return response
     }

@@ -316,7 +316,15 @@ public final class Application: HTTPResponder, EndpointController, Sendable {
                 ? citizenAccounts.myBookings(FormFields(), context) : citizenBooking.resumeHold(fields, context)
         }
         switch route {
-        case .holds: return citizenBooking.placeHold(fields, context)
+        case .holds:
+            var response = citizenBooking.placeHold(fields, context)
+            // Accounts required and nobody signed in: the chosen slot waits for the sign-in (see `resumeChosenSlot`).
+            if configuration.booking.requireAccount, context.citizen == nil, !context.wantsJSON,
+                let remember = citizenBooking.chosenSlotCookie(fields)
+            {
+                response.headers.append(("Set-Cookie", remember))
+            }
+            return response
         case .releaseHold: return citizenBooking.releaseHold(fields, context)
         case .review: return citizenBooking.review(fields, context)
         case .bookings: return citizenBooking.confirm(fields, context)
@@ -325,7 +333,8 @@ public final class Application: HTTPResponder, EndpointController, Sendable {
         case .beneficiary: return citizenBooking.chooseBeneficiaryFirst(fields, context)
         case .receipts: return citizenBooking.receipt(fields, context)
         case .accounts: return citizenAccounts.register(fields, context)
-        case .login: return citizenAccounts.login(fields, context)
+        case .login:
+            return citizenAccounts.login(fields, context) { citizenBooking.resumeChosenSlot(request.http, $0) }
         case .logout: return citizenAccounts.logout(request.http, context)
         case .credentials: return citizenAccounts.resetCredentials(fields, context)
         case .myBookings: return citizenAccounts.myBookings(fields, context)
