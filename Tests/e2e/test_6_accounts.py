@@ -92,6 +92,8 @@ def test_citizen_account(main_stack, driver):
     citizen.go("/accesso/")
     citizen.press(text("it", "account.myBookings"))
     citizen.press(text("it", "myBookings.cancel"))
+    citizen.expect_h1(text("it", "cancelConfirm.title"), "cancel confirmation")
+    citizen.press(text("it", "cancelConfirm.submit"))
     citizen.accessible("my bookings, after cancelling")
     citizen.go("/accesso/")
     citizen.press(text("it", "account.myBookings"))
