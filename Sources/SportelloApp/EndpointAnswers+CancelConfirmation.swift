@@ -28,7 +28,9 @@ extension EndpointAnswers {
                 "code": .string(booking.code),
                 "action": .string(layout.api(action)),
                 "hidden": .list(
-                    ([("code", booking.code)] + hidden).map { .object(["name": .string($0.0), "value": .string($0.1)]) }
+                    ([("code", booking.code)] + hidden).map {
+                        .object(["name": .string($0.0), "value": .string($0.1)])
+                    }
                 ),
                 "backURL": .string(backURL),
             ], pageID: .cancel)

@@ -188,7 +188,8 @@ public final class EndpointFuzz: Sendable {
         for (name, value) in response.headers where name == "Set-Cookie" && value.hasPrefix(PageSnapshots.cookieName) {
             cookies.append(String(value.prefix { $0 != ";" }))
         }
-        var headers = HTTPHeaders(request.headers.fields.filter { $0.name.lowercased() != "cookie" }.map { ($0.name, $0.value) })
+        var headers = HTTPHeaders(
+            request.headers.fields.filter { $0.name.lowercased() != "cookie" }.map { ($0.name, $0.value) })
         if !cookies.isEmpty { headers.add("Cookie", cookies.joined(separator: "; ")) }
         return application.respond(
             to: HTTPRequest(method: "GET", target: location, headers: headers, remoteAddress: request.remoteAddress))

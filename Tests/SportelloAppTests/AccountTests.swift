@@ -221,10 +221,13 @@ import Testing
         #expect(try site.store.booking(code: ownCode)?.person.givenName == "Anna")
 
         // Mario cannot cancel Anna's own booking nor, with his account, the one she made for him.
-        let foreign = try site.post("/api/my-bookings/cancel", ["code": ownCode, "confirm": "1"], headers: marioSession)
+        let foreign = try site.post(
+            "/api/my-bookings/cancel", ["code": ownCode, "confirm": "1"], headers: marioSession)
         #expect(foreign.status == 404)
         #expect(try site.store.booking(code: ownCode)?.state == .booked)
-        #expect(try site.post("/api/my-bookings/cancel", ["code": code, "confirm": "1"], headers: marioSession).status == 404)
+        #expect(
+            try site.post("/api/my-bookings/cancel", ["code": code, "confirm": "1"], headers: marioSession).status
+                == 404)
         // …but with SPID, certified, Mario sees the booking made for him, and who made it.
         let marioSPID = [
             "X-Identity-Fiscal-Number": "TINIT-RSSMRA85T10A562S", "X-Identity-Given-Name": "Mario",

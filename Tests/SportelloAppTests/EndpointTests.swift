@@ -114,7 +114,9 @@ final class RunningSite: Sendable {
         let setCookie = reply.headers["Set-Cookie"] as? String ?? ""
         let pageCookie = extract("\(PageSnapshots.cookieName)=[0-9a-f]{32}", from: setCookie)
         var sent = headers
-        if let pageCookie { sent["Cookie"] = [headers["Cookie"], pageCookie].compactMap { $0 }.joined(separator: "; ") }
+        if let pageCookie {
+            sent["Cookie"] = [headers["Cookie"], pageCookie].compactMap { $0 }.joined(separator: "; ")
+        }
         let shown = try request("GET", location, headers: sent)
         var merged = shown.headers
         let ownCookies = setCookie.components(separatedBy: ", ")

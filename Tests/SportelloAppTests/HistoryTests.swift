@@ -28,7 +28,8 @@ import Testing
         #expect(location.hasPrefix(client.path(.page) + "?p="))
         let cookie = try #require(pageCookie(posted))
         let setCookie = try #require(posted.headers.first { $0.1.hasPrefix(cookie) }?.1)
-        #expect(setCookie.contains("HttpOnly") && setCookie.contains("Path=/api/") && setCookie.contains("SameSite=Lax"))
+        #expect(
+            setCookie.contains("HttpOnly") && setCookie.contains("Path=/api/") && setCookie.contains("SameSite=Lax"))
         // The hold's own cookie still goes out with the redirect.
         #expect(posted.headers.contains { $0.0 == "Set-Cookie" && $0.1.hasPrefix("sportello_visitor=") })
         // Back, Forward, reload: the same form each time, never cached, no form sent again.
@@ -52,8 +53,10 @@ import Testing
 
     @Test func theDetailsTypedNeverLandInTheAddressAndErrorsAreShownAgain() throws {
         let client = try RouterClient()
-        let hold = client.respond("POST", client.path(.holds), form: ["service": "carta-identita", "slot": String(slot)])
-        let token = try #require(extract("[0-9a-f]{32}", from: extract("name=\"hold\" value=\"[0-9a-f]{32}\"", from: hold.text) ?? ""))
+        let hold = client.respond(
+            "POST", client.path(.holds), form: ["service": "carta-identita", "slot": String(slot)])
+        let token = try #require(
+            extract("[0-9a-f]{32}", from: extract("name=\"hold\" value=\"[0-9a-f]{32}\"", from: hold.text) ?? ""))
         var fields = person
         fields["hold"] = token
         fields["codice_fiscale"] = "RSSMRA85T10A562X"
@@ -104,7 +107,8 @@ import Testing
 
     @Test func theFormMarksNeitherDetailsNorApplicantDone() throws {
         let client = try RouterClient()
-        let form = client.respond("POST", client.path(.holds), form: ["service": "carta-identita", "slot": String(slot)])
+        let form = client.respond(
+            "POST", client.path(.holds), form: ["service": "carta-identita", "slot": String(slot)])
         #expect(form.status == 200)
         #expect(!form.text.contains("step--done\"><span class=\"step-number\">3</span>"))
         #expect(form.text.contains("step--done\"><span class=\"step-number\">2</span>"))

@@ -75,7 +75,9 @@ final class RouterClient {
         let pageCookie = response.headers.first { $0.0 == "Set-Cookie" && $0.1.hasPrefix(PageSnapshots.cookieName) }
             .map { String($0.1.prefix { $0 != ";" }) }
         var sent = headers
-        if let pageCookie { sent["Cookie"] = [headers["Cookie"], pageCookie].compactMap { $0 }.joined(separator: "; ") }
+        if let pageCookie {
+            sent["Cookie"] = [headers["Cookie"], pageCookie].compactMap { $0 }.joined(separator: "; ")
+        }
         var shown = application.respond(to: request("GET", location, headers: sent, from: remoteAddress))
         shown.headers.removeAll { $0.0 == "Set-Cookie" }
         shown.headers += response.headers.filter { $0.0 == "Set-Cookie" && !$0.1.hasPrefix(PageSnapshots.cookieName) }
