@@ -47,7 +47,7 @@ public enum EndpointRoute: String, CaseIterable, Sendable {
     public static let operatorScope = "operator"
 
     /// The methods the route answers. A POST is a form, put through every request check; a GET or HEAD only
-    /// shows (health, and the two places the identity gateway sends a citizen back to).
+    /// shows (health, the two places the identity gateway sends a citizen back to, and the page a form answered).
     public var methods: [String] {
         switch self {
         case .health: ["GET", "HEAD"]
