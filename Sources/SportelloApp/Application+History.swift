@@ -11,9 +11,15 @@ extension Application {
     /// The answer a browser gets to the POST `request`, whose route answered `response`.
     func seeOther(_ response: HTTPResponse, for request: EndpointRequest) -> HTTPResponse {
         let sent = PageSnapshots.owner(of: request.http)
-        // Signing out closes the way back to the pages of the session, whoever the next person at the desk is.
-        if let sent, request.route == .logout || request.route == .operatorLogout {
-            answers.pages.forget(owner: sent)
+        // Signing out closes the way back to the pages of the session, whoever the next person at the desk is:
+        // the pages go, and so does the cookie (a changed cookie also keeps the browser from showing them again
+        // out of its back/forward cache).
+        if request.route == .logout || request.route == .operatorLogout {
+            if let owner = sent { answers.pages.forget(owner: owner) }
+            var response = response
+            response.headers.append(
+                ("Set-Cookie", cookie(PageSnapshots.cookieName, value: "", path: layout.apiRoot + "/", maxAge: 0)))
+            return response
         }
         guard !request.context.wantsJSON, !(300..<400).contains(response.status),
             response.header("Content-Type")?.hasPrefix("text/html") == true

@@ -79,6 +79,7 @@ import Testing
         #expect(client.respond("GET", location, headers: ["Cookie": cookie]).status == 200)
         let out = client.respond("POST", client.path(.logout), headers: ["Cookie": cookie], follow: false)
         #expect(out.status == 303)
+        #expect(out.headers.contains { $0.0 == "Set-Cookie" && $0.1.hasPrefix(PageSnapshots.cookieName + "=;") })
         let back = client.respond("GET", location, headers: ["Cookie": cookie])
         #expect(back.status == 410 && !back.text.contains("name=\"hold\""))
         #expect(back.header("Cache-Control") == "no-store")
