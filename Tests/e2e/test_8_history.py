@@ -5,15 +5,17 @@ data under output/. Also the cancel confirmation step and the page gone after si
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
+import time
 from datetime import datetime
 
 import pytest
 
 from browser import ROME, Citizen, chrome, text
 from people import person
-from stack import REPO, SPORTELLO
+from stack import REPO, SPORTELLO, Stack
 from test_6_accounts import book_by_api
 
 pytestmark = pytest.mark.skipif(not (REPO / "site-templates/cancel-confirm.html").exists(),
@@ -189,3 +191,50 @@ def test_the_icon_has_an_address_that_answers(main_stack):
     icon = main_stack.get("/favicon.ico")
     assert icon.status == 301 and icon.header("Location").endswith("/assets/favicon.svg"), icon.status
     assert main_stack.get("/assets/favicon.svg").status == 200
+
+
+@pytest.fixture(scope="module")
+def accounts_stack():
+    stack = Stack("accounts-required")
+    stack.configuration["booking"]["requireAccount"] = True
+    stack.config.write_text(json.dumps(stack.configuration, ensure_ascii=False, indent=1))
+    stack.start()
+    yield stack
+    stack.stop()
+
+
+def password_by_mail(stack, someone: dict) -> str:
+    label = text("it", "mail.credentials.password")
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        for to, _, body in stack.mail():
+            match = re.search(re.escape(label) + r":\s*(\S+)", body)
+            if someone["email"] in to and match:
+                return match.group(1)
+        time.sleep(0.5)
+    raise AssertionError(f"no credentials mail for {someone['email']}")
+
+
+def test_accounts_required_brings_the_citizen_back_to_the_chosen_slot(accounts_stack, driver):
+    someone = person(44)
+    registered = accounts_stack.post("/api/accounts", {k: someone[k] for k in
+                                                       ["nome", "cognome", "codice_fiscale", "email", "cellulare"]})
+    assert registered.status == 202, registered.status
+    password = password_by_mail(accounts_stack, someone)
+    citizen = Citizen(driver, accounts_stack)
+    citizen.open_catalogue()
+    driver.delete_all_cookies()   # the browser is shared with the other stacks on this host
+    citizen.open_service("certificati")
+    citizen.open_week()
+    citizen.find_free_week()
+    start = citizen.choose_slot()
+    citizen.press_continue_on_week()
+    expect_page(citizen, text("it", "errors.sign_in_required.title"), "sign-in required")
+    citizen.press(text("it", "account.title"))
+    citizen.find("#login-cf").send_keys(someone["codice_fiscale"])
+    citizen.find("#login-password").send_keys(password)
+    citizen.press(text("it", "account.login"))
+    # Straight to the form of the slot chosen before signing in, held for the citizen.
+    citizen.expect_form(start)
+    assert someone["codice_fiscale"] in citizen.body_text()
+    back_and_forth(citizen, text("it", "account.title"), citizen.service_name("certificati"), "form after sign-in")
