@@ -88,6 +88,9 @@ def walk_citizen(stack, citizen: Citizen, someone: dict) -> None:
     citizen.expect_summary(someone)
     back_and_forth(citizen, service, t("summary.title"), "summary")
     code = citizen.confirm()
+    # "Stampa" only where a script can print; without JavaScript the text points to the browser's command.
+    printing = citizen.all("button[data-print]")
+    assert printing and printing[0].is_displayed() == citizen.javascript, "the print button is wrong"
     back_and_forth(citizen, t("summary.title"), t("confirmed.title"), "confirmation")
     # Reload too: the confirmation again, no second booking.
     citizen.driver.refresh()
