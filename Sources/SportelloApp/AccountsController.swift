@@ -118,7 +118,10 @@ package final class AccountsController: ClientLimits, Sendable {
         return response
     }
 
-    func login(_ fields: FormFields, _ context: RequestContext) -> HTTPResponse {
+    /// `resume`: where a sign-in leads instead of "Le mie prenotazioni" (the slot chosen before it), if anywhere.
+    func login(
+        _ fields: FormFields, _ context: RequestContext, resume: (RequestContext) -> HTTPResponse? = { _ in nil }
+    ) -> HTTPResponse {
         guard localAccountsAllowed else { return failure(.localAccountsOff, context) }
         if let limited = limitSignIn(context) { return limited }
         let codiceFiscale = (fields["codice_fiscale"] ?? "").trimmingCharacters(in: .whitespaces).uppercased()
@@ -142,7 +145,7 @@ package final class AccountsController: ClientLimits, Sendable {
         }
         var signedIn = context
         signedIn.citizen = Citizen(account: account)
-        var response = myBookings(FormFields(), signedIn)
+        var response = resume(signedIn) ?? myBookings(FormFields(), signedIn)
         response.headers.append(("Set-Cookie", sessionCookie(value: session, maxAge: AccountStore.sessionSeconds)))
         return response
     }
@@ -227,6 +230,16 @@ package final class AccountsController: ClientLimits, Sendable {
     /// Cancels a booking the citizen may act on (see `Citizen.viewer`).
     func cancelMine(_ fields: FormFields, _ context: RequestContext) -> HTTPResponse {
         guard let citizen = context.citizen else { return failure(.signInRequired, context) }
+        if !EndpointAnswers.cancellationConfirmed(fields, context) {
+            let found: Booking?
+            do { found = try store.booking(code: fields["code"] ?? "", viewer: citizen.viewer) } catch {
+                return failure(EndpointError(error), context)
+            }
+            if let found, found.state.isActive(slotStart: found.slot.start, at: clock()) {
+                return answers.cancelConfirmation(
+                    found, action: .cancelMine, hidden: [], backURL: layout.api(.myBookings), context: context)
+            }
+        }
         do {
             let cancelled = try store.cancel(
                 code: fields["code"] ?? "", viewer: citizen.viewer, now: clock(),

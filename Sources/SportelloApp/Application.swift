@@ -275,6 +275,10 @@ public final class Application: HTTPResponder, EndpointController, Sendable {
     func route(_ request: HTTPRequest) -> HTTPResponse {
         let apiRoot = layout.apiRoot
         guard request.path.hasPrefix(apiRoot + "/") || request.path == apiRoot else {
+            // The old default icon address leads to the icon every page links (as deploy/sportello-site.conf does).
+            if request.path == layout.basePath + "/favicon.ico" {
+                return .redirect(layout.asset("favicon.svg"), status: 301)
+            }
             return staticFiles.respond(to: strippingBasePath(request))
         }
         let route = layout.route(ofPath: request.path)
@@ -284,7 +288,8 @@ public final class Application: HTTPResponder, EndpointController, Sendable {
         if let refusal = RequestStep.run(steps(for: endpoint), on: &endpoint) {
             return answer(refusal, endpoint.context)
         }
-        return dispatch(endpoint)
+        let response = dispatch(endpoint)
+        return request.method == "POST" ? seeOther(response, for: endpoint) : response
     }
 
     /// The steps a request passes before its route runs: method and per-address rate for every one; then a GET
@@ -307,6 +312,7 @@ public final class Application: HTTPResponder, EndpointController, Sendable {
         // A GET is the identity gateway sending the citizen back: to the hold they left, or, signed in on the
         // sign-in page, to "Le mie prenotazioni" at once rather than the same static page with no sign of it.
         if request.http.method == "GET" {
+            if route == .page { return shownPage(request) }
             // The office's views and the citizen's week also answer a GET with their query (a link, Back).
             if route.isOperator { return operatorDesk.operatorRoute(route, request.http, fields, context) }
             if route == .myBookingsWeek { return citizenAccounts.myBookingsWeek(fields, context) }
@@ -314,7 +320,15 @@ public final class Application: HTTPResponder, EndpointController, Sendable {
                 ? citizenAccounts.myBookings(FormFields(), context) : citizenBooking.resumeHold(fields, context)
         }
         switch route {
-        case .holds: return citizenBooking.placeHold(fields, context)
+        case .holds:
+            var response = citizenBooking.placeHold(fields, context)
+            // Accounts required and nobody signed in: the chosen slot waits for the sign-in (see `resumeChosenSlot`).
+            if configuration.booking.requireAccount, context.citizen == nil, !context.wantsJSON,
+                let remember = citizenBooking.chosenSlotCookie(fields)
+            {
+                response.headers.append(("Set-Cookie", remember))
+            }
+            return response
         case .releaseHold: return citizenBooking.releaseHold(fields, context)
         case .review: return citizenBooking.review(fields, context)
         case .bookings: return citizenBooking.confirm(fields, context)
@@ -323,7 +337,8 @@ public final class Application: HTTPResponder, EndpointController, Sendable {
         case .beneficiary: return citizenBooking.chooseBeneficiaryFirst(fields, context)
         case .receipts: return citizenBooking.receipt(fields, context)
         case .accounts: return citizenAccounts.register(fields, context)
-        case .login: return citizenAccounts.login(fields, context)
+        case .login:
+            return citizenAccounts.login(fields, context) { citizenBooking.resumeChosenSlot(request.http, $0) }
         case .logout: return citizenAccounts.logout(request.http, context)
         case .credentials: return citizenAccounts.resetCredentials(fields, context)
         case .myBookings: return citizenAccounts.myBookings(fields, context)
@@ -334,7 +349,7 @@ public final class Application: HTTPResponder, EndpointController, Sendable {
         case .operatorLogin, .operatorAgenda, .operatorOutcome, .operatorCancel, .operatorBlocks, .operatorRemoveBlock,
             .operatorStats, .operatorLogout, .operatorGrid, .operatorStatistics, .operatorMove:
             return operatorDesk.operatorRoute(route, request.http, fields, context)
-        case .resumeHold, .health: return failure(.notFound, context)
+        case .resumeHold, .health, .page: return failure(.notFound, context)
         }
     }
 

@@ -107,7 +107,8 @@ extension BookingController {
                 }
             })
         page["hasErrors"] = .bool(!errors.isEmpty)
-        page["steps"] = site.renderer.steps(current: 3, language: context.language)
+        // The details and the applicant are typed on this one form: neither is done before it is sent.
+        page["steps"] = site.renderer.steps(current: 2...3, language: context.language)
         return self.page("hold", status: status, title: t.text("hold.title"), context: context, values: page)
     }
 

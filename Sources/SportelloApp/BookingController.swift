@@ -200,6 +200,19 @@ final class BookingController: ClientLimits, Sendable {
             return failure(.invalidFields, context, fieldErrors: [:])
         }
         if let limited = limitLookup(code: code, context) { return limited }
+        // First what would be cancelled, and a button to confirm; a booking no longer active goes on to the
+        // store's own refusal below.
+        if !EndpointAnswers.cancellationConfirmed(fields, context) {
+            let found: Booking?
+            do { found = try store.booking(code: code, codiceFiscale: codiceFiscale) } catch {
+                return failure(EndpointError(error), context)
+            }
+            if let found, found.state.isActive(slotStart: found.slot.start, at: clock()) {
+                return answers.cancelConfirmation(
+                    found, action: .cancellations, hidden: [("codice_fiscale", codiceFiscale)],
+                    backURL: "\(layout.url(.catalogue, language: context.language))annulla/", context: context)
+            }
+        }
         let booking: Booking
         do {
             let cancelled = try store.cancel(

@@ -14,6 +14,8 @@ final class EndpointAnswers: Sendable {
     /// The nearest free slots a refusal about a slot offers.
     let alternatives: AlternativeSlots
     let clock: @Sendable () -> Int64
+    /// The pages POSTs answered, shown again by `GET /api/page` (redirect-after-POST; see `PageSnapshots`).
+    let pages: PageSnapshots
     /// One log line per request and refusal (`serve` turns it on; tests and benchmarks leave it off).
     let accessLogging = Atomic<Bool>(false)
 
@@ -22,6 +24,7 @@ final class EndpointAnswers: Sendable {
         self.metrics = metrics
         self.alternatives = alternatives
         self.clock = clock
+        pages = PageSnapshots(clock: clock)
     }
 
     var configuration: SiteConfiguration { site.configuration }

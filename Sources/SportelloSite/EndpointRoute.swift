@@ -52,16 +52,19 @@ public enum EndpointRoute: String, CaseIterable, Sendable {
     case moveMine = "my-bookings/move"
     /// A booking moved by the office from the agenda.
     case operatorMove = "operator/move"
+    /// `GET`: the page a POST answered, shown again after its `303 See Other` (Back, Forward, reload never send
+    /// the form again; see docs/ARCHITECTURE.md "Back and forward").
+    case page
 
     /// The folder below `/api/` of the office's routes (their cookie is sent back only there).
     public static let operatorScope = "operator"
 
     /// The methods the route answers. A POST is a form, put through every request check; a GET or HEAD only
-    /// shows (health, and the two places the identity gateway sends a citizen back to).
+    /// shows (health, the two places the identity gateway sends a citizen back to, and the page a form answered).
     public var methods: [String] {
         switch self {
         case .health: ["GET", "HEAD"]
-        case .resumeHold: ["GET"]
+        case .resumeHold, .page: ["GET"]
         case .myBookings, .myBookingsWeek, .operatorGrid, .operatorStatistics: ["POST", "GET"]
         default: ["POST"]
         }

@@ -334,12 +334,19 @@ public struct PageRenderer: Sendable {
     /// The Designers Italia booking steps (Luogo → Data e orario → Dettagli → Richiedente → Riepilogo → Conferma),
     /// with the current one marked.
     public func steps(current: Int, language: String) -> TemplateValue {
+        steps(current: current...current, language: language)
+    }
+
+    /// The step bar of a page that covers several steps at once (the form: details and applicant), all shown
+    /// as current and none as done before the page is sent; the last is the one `aria-current` names.
+    public func steps(current: ClosedRange<Int>, language: String) -> TemplateValue {
         let t = texts(language)
         return .list(
             ["where", "when", "details", "applicant", "summary", "confirmation"].enumerated().map { index, key in
                 .object([
                     "number": .string(String(index + 1)), "name": .string(t.text("steps.\(key)")),
-                    "current": .bool(index == current), "done": .bool(index < current),
+                    "current": .bool(current.contains(index)), "ariaCurrent": .bool(index == current.upperBound),
+                    "done": .bool(index < current.lowerBound),
                 ])
             })
     }

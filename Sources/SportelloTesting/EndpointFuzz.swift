@@ -150,7 +150,7 @@ public final class EndpointFuzz: Sendable {
     public func check(_ input: [UInt8]) -> String? {
         let request = makeRequest(input)
         let began = DispatchTime.now().uptimeNanoseconds
-        let response = application.respond(to: request.http)
+        let response = shown(application.respond(to: request.http), after: request.http)
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - began) / 1e9
         ticks.withLock { $0 += 1 }
         learn(from: response, route: request.route, body: request.http.body)
@@ -176,6 +176,23 @@ public final class EndpointFuzz: Sendable {
             return "\(request.route) answered JSON that does not parse"
         }
         return nil
+    }
+
+    /// What a browser shows after `response` to `request`: a form's `303 See Other` to `/api/page` followed with
+    /// the page cookie it set (redirect-after-POST), any other answer as it is.
+    public func shown(_ response: HTTPResponse, after request: HTTPRequest) -> HTTPResponse {
+        guard response.status == 303, let location = response.header("Location"),
+            location.contains("/api/\(EndpointRoute.page.rawValue)?")
+        else { return response }
+        var cookies = request.headers.values("Cookie")
+        for (name, value) in response.headers where name == "Set-Cookie" && value.hasPrefix(PageSnapshots.cookieName) {
+            cookies.append(String(value.prefix { $0 != ";" }))
+        }
+        var headers = HTTPHeaders(
+            request.headers.fields.filter { $0.name.lowercased() != "cookie" }.map { ($0.name, $0.value) })
+        if !cookies.isEmpty { headers.add("Cookie", cookies.joined(separator: "; ")) }
+        return application.respond(
+            to: HTTPRequest(method: "GET", target: location, headers: headers, remoteAddress: request.remoteAddress))
     }
 
     struct Made {

@@ -221,10 +221,13 @@ import Testing
         #expect(try site.store.booking(code: ownCode)?.person.givenName == "Anna")
 
         // Mario cannot cancel Anna's own booking nor, with his account, the one she made for him.
-        let foreign = try site.post("/api/my-bookings/cancel", ["code": ownCode], headers: marioSession)
+        let foreign = try site.post(
+            "/api/my-bookings/cancel", ["code": ownCode, "confirm": "1"], headers: marioSession)
         #expect(foreign.status == 404)
         #expect(try site.store.booking(code: ownCode)?.state == .booked)
-        #expect(try site.post("/api/my-bookings/cancel", ["code": code], headers: marioSession).status == 404)
+        #expect(
+            try site.post("/api/my-bookings/cancel", ["code": code, "confirm": "1"], headers: marioSession).status
+                == 404)
         // …but with SPID, certified, Mario sees the booking made for him, and who made it.
         let marioSPID = [
             "X-Identity-Fiscal-Number": "TINIT-RSSMRA85T10A562S", "X-Identity-Given-Name": "Mario",
@@ -235,7 +238,7 @@ import Testing
         #expect(marioList.body.contains(code) && marioList.body.contains("Prenotata per te da Anna Bianchi"))
         #expect(!marioList.body.contains(ownCode))
         // Anna can cancel the one she made for Mario.
-        let cancelled = try site.post("/api/my-bookings/cancel", ["code": code], headers: annaSession)
+        let cancelled = try site.post("/api/my-bookings/cancel", ["code": code, "confirm": "1"], headers: annaSession)
         #expect(cancelled.status == 200 && cancelled.body.contains("Annullato dal cittadino"))
 
         // Both appear in the operator's agenda.
@@ -348,7 +351,9 @@ import Testing
 
         // Cancelling queues the cancellation on both channels.
         #expect(
-            try site.post("/api/cancellations", ["code": code, "codice_fiscale": "RSSMRA85T10A562S"]).status == 200)
+            try site.post(
+                "/api/cancellations", ["code": code, "codice_fiscale": "RSSMRA85T10A562S", "confirm": "1"]
+            ).status == 200)
         #expect(
             try outbox(site) == [
                 "cancelled email maria@example.it", "cancelled sms +393331234567",

@@ -70,7 +70,7 @@ final class RunningSite: Sendable {
 
     func request(
         _ method: String, _ path: String, form: [String: String] = [:], json: Bool = false,
-        origin: String? = "http://127.0.0.1:8080", headers: [String: String] = [:]
+        origin: String? = "http://127.0.0.1:8080", headers: [String: String] = [:], follow: Bool = true
     ) throws -> Reply {
         var request = URLRequest(url: URL(string: base + path)!)
         request.httpMethod = method
@@ -101,7 +101,28 @@ final class RunningSite: Sendable {
         done.wait()
         session.finishTasksAndInvalidate()
         guard let outcome = result.withLock({ $0 }) else { throw TestFailure("no response") }
-        return try outcome.get()
+        let reply = try outcome.get()
+        return method == "POST" && follow ? try following(reply, headers: headers) : reply
+    }
+
+    /// The page a browser lands on after a form's `303 See Other` to `/api/page` (redirect-after-POST), with the
+    /// POST's own cookies as the answer's (less the page cookie of the redirect, which only names the browser).
+    func following(_ reply: Reply, headers: [String: String]) throws -> Reply {
+        guard reply.status == 303, let location = reply.headers["Location"] as? String,
+            location.hasPrefix("/api/page?p=")
+        else { return reply }
+        let setCookie = reply.headers["Set-Cookie"] as? String ?? ""
+        let pageCookie = extract("\(PageSnapshots.cookieName)=[0-9a-f]{32}", from: setCookie)
+        var sent = headers
+        if let pageCookie {
+            sent["Cookie"] = [headers["Cookie"], pageCookie].compactMap { $0 }.joined(separator: "; ")
+        }
+        let shown = try request("GET", location, headers: sent)
+        var merged = shown.headers
+        let ownCookies = setCookie.components(separatedBy: ", ")
+            .filter { !$0.isEmpty && !$0.hasPrefix(PageSnapshots.cookieName + "=") }.joined(separator: ", ")
+        merged["Set-Cookie"] = ownCookies.isEmpty ? nil : ownCookies
+        return Reply(status: shown.status, body: shown.body, headers: merged)
     }
 
     func post(
@@ -207,8 +228,13 @@ let person = [
                 site.file(week).contains("<li class=\"held\">")
                     && !site.file(week).contains("name=\"slot\" value=\"\(slot)\"")
             })
-        let cancelled = try site.post(
+        // "Annulla" first shows what would be cancelled; only "Conferma annullamento" cancels.
+        let asked = try site.post(
             "/api/cancellations", ["code": code.lowercased(), "codice_fiscale": "RSSMRA85T10A562S"])
+        #expect(asked.status == 200 && asked.body.contains("Conferma annullamento") && asked.body.contains(code))
+        #expect(try site.store.booking(code: code)?.state == .booked)
+        let cancelled = try site.post(
+            "/api/cancellations", ["code": code.lowercased(), "codice_fiscale": "RSSMRA85T10A562S", "confirm": "1"])
         #expect(cancelled.status == 200)
         #expect(cancelled.body.contains("Prenotazione annullata"))
         let other = try site.post(

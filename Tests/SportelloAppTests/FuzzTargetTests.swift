@@ -73,7 +73,8 @@ import Testing
                 for flags in ["j", "", "c", "pj"] {
                     let input = Array("holds\n\(flags)\nservice=\(service)&slot=\(slot)".utf8)
                     #expect(fixture.check(input) == nil, "\(slot) \(service) \(flags)")
-                    let response = fixture.application.respond(to: fixture.makeRequest(input).http)
+                    let made = fixture.makeRequest(input).http
+                    let response = fixture.shown(fixture.application.respond(to: made), after: made)
                     #expect((400...499).contains(response.status), "\(slot) \(service): \(response.status)")
                     if flags == "j" && slot != "18446744073709551616" {
                         #expect(

@@ -121,7 +121,8 @@ import Testing
         // Receipt and cancel with the session: "not found", and the booking stays.
         let receipt = try site.post("/api/receipts", ["code": code], headers: session)
         #expect(receipt.status == 404 && !receipt.body.contains("ISEE"))
-        #expect(try site.post("/api/my-bookings/cancel", ["code": code], headers: session).status == 404)
+        #expect(
+            try site.post("/api/my-bookings/cancel", ["code": code, "confirm": "1"], headers: session).status == 404)
         #expect(try site.store.booking(code: code)?.state == .booked)
 
         // What the account makes itself is its own: listed, receipted, cancellable.
@@ -130,7 +131,8 @@ import Testing
         #expect(try site.store.booking(code: own)?.accountID != nil)
         #expect(try site.post("/api/my-bookings", [:], headers: session).body.contains(own))
         #expect(try site.post("/api/receipts", ["code": own], headers: session).status == 200)
-        #expect(try site.post("/api/my-bookings/cancel", ["code": own], headers: session).status == 200)
+        #expect(
+            try site.post("/api/my-bookings/cancel", ["code": own, "confirm": "1"], headers: session).status == 200)
 
         // Code + codice fiscale still works for the booking's own receipt and cancellation.
         #expect(try site.post("/api/receipts", ["code": code, "codice_fiscale": "BNCLRA70A41H501B"]).status == 200)
@@ -561,7 +563,8 @@ import Testing
             extract("\"code\":\"[2-9A-HJ-NP-Z]{8}\"", from: booked.body).map { String($0.dropFirst(8).dropLast()) })
         #expect(try site.store.booking(code: code)?.person.presenterCodiceFiscale == "BNCLRA70A41H501B")
         // Both people are told: Mario at his contact, Anna (the presenter) a copy at hers; the same when cancelled.
-        #expect(try site.post("/api/my-bookings/cancel", ["code": code], headers: session).status == 200)
+        #expect(
+            try site.post("/api/my-bookings/cancel", ["code": code, "confirm": "1"], headers: session).status == 200)
         let sent = try Outbox(database: site.store.database).list().filter { $0.bookingID != nil }.map {
             "\($0.kind) \($0.recipient)"
         }.sorted()
@@ -741,7 +744,8 @@ import Testing
         let list = try site.post("/api/my-bookings", [:], headers: annaSPID)
         #expect(list.status == 200 && list.body.contains(code))
         #expect(try site.post("/api/receipts", ["code": code], headers: annaSPID).status == 200)
-        #expect(try site.post("/api/my-bookings/cancel", ["code": code], headers: annaSPID).status == 200)
+        #expect(
+            try site.post("/api/my-bookings/cancel", ["code": code, "confirm": "1"], headers: annaSPID).status == 200)
 
         // Someone else's account for Luisa's codice fiscale presents a booking: certified Luisa does not get it.
         let luisa = [
@@ -759,6 +763,8 @@ import Testing
             "X-Identity-Email": "luisa@example.it", "X-Sportello-Proxy-Secret": IdentityHeaders.testProxy.proxySecret,
         ]
         #expect(!(try site.post("/api/my-bookings", [:], headers: luisaSPID).body.contains(otherCode)))
-        #expect(try site.post("/api/my-bookings/cancel", ["code": otherCode], headers: luisaSPID).status == 404)
+        #expect(
+            try site.post("/api/my-bookings/cancel", ["code": otherCode, "confirm": "1"], headers: luisaSPID).status
+                == 404)
     }
 }

@@ -53,12 +53,35 @@ final class RouterClient {
             remoteAddress: remoteAddress)
     }
 
-    /// Runs the router on a request built by `request(…)`.
+    /// Runs the router on a request built by `request(…)`; a form's `303 See Other` to `/api/page` is followed
+    /// (`follow`) unless `follow` is false.
     func respond(
         _ method: String, _ target: String, form: [String: String] = [:], json: Bool = false,
-        headers: [String: String] = [:], from remoteAddress: String = "127.0.0.1"
+        headers: [String: String] = [:], from remoteAddress: String = "127.0.0.1", follow: Bool = true
     ) -> HTTPResponse {
-        application.respond(to: request(method, target, form: form, json: json, headers: headers, from: remoteAddress))
+        let response = application.respond(
+            to: request(method, target, form: form, json: json, headers: headers, from: remoteAddress))
+        return method == "POST" && follow ? self.follow(response, headers: headers, from: remoteAddress) : response
+    }
+
+    /// The page a browser lands on after a form's redirect to `/api/page` (redirect-after-POST), carrying the
+    /// POST's own cookies (less the page cookie, which only names the browser).
+    func follow(
+        _ response: HTTPResponse, headers: [String: String] = [:], from remoteAddress: String = "127.0.0.1"
+    ) -> HTTPResponse {
+        guard response.status == 303, let location = response.header("Location"),
+            location.hasPrefix(path(.page) + "?p=")
+        else { return response }
+        let pageCookie = response.headers.first { $0.0 == "Set-Cookie" && $0.1.hasPrefix(PageSnapshots.cookieName) }
+            .map { String($0.1.prefix { $0 != ";" }) }
+        var sent = headers
+        if let pageCookie {
+            sent["Cookie"] = [headers["Cookie"], pageCookie].compactMap { $0 }.joined(separator: "; ")
+        }
+        var shown = application.respond(to: request("GET", location, headers: sent, from: remoteAddress))
+        shown.headers.removeAll { $0.0 == "Set-Cookie" }
+        shown.headers += response.headers.filter { $0.0 == "Set-Cookie" && !$0.1.hasPrefix(PageSnapshots.cookieName) }
+        return shown
     }
 
     /// An endpoint route's path on this site.

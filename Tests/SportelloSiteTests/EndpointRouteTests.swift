@@ -32,9 +32,9 @@ import Testing
         #expect(EndpointRoute.allCases.filter(\.completesAdmittedWork) == [.bookings])
         #expect(
             EndpointRoute.allCases.filter(\.answersGET) == [
-                .resumeHold, .myBookings, .operatorGrid, .operatorStatistics, .myBookingsWeek,
+                .resumeHold, .myBookings, .operatorGrid, .operatorStatistics, .myBookingsWeek, .page,
             ])
-        #expect(EndpointRoute.allCases.filter { !$0.acceptsForm } == [.resumeHold, .health])
+        #expect(EndpointRoute.allCases.filter { !$0.acceptsForm } == [.resumeHold, .health, .page])
         #expect(EndpointRoute.health.allowHeader == "GET, HEAD")
         #expect(EndpointRoute.holds.allowHeader == "POST")
         // Paths are unique (two cases on one address would make one unreachable).

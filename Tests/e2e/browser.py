@@ -339,7 +339,9 @@ class Citizen:
             screenshot(self.driver, "confirmation")
         return start, code
 
-    def cancel(self, code: str, codice_fiscale: str, via_footer: bool = True) -> None:
+    def cancel(self, code: str, codice_fiscale: str, via_footer: bool = True, active: bool = True) -> None:
+        """`/annulla/` with code and codice fiscale; for an `active` booking, then "Conferma annullamento" on the
+        page that shows what will be cancelled (one no longer active, or not found, is answered at once)."""
         if via_footer:
             self.press(self.t("footer.cancel"), scope="footer")
         else:
@@ -349,6 +351,13 @@ class Citizen:
         self.find("#field-code").send_keys(code)
         self.find("#field-cf").send_keys(codice_fiscale)
         self.press(self.t("cancelPage.submit"))
+        if not active:
+            return
+        # What will be cancelled, and only "Conferma annullamento" cancels.
+        self.expect_h1(self.t("cancelConfirm.title"), "cancel confirmation")
+        assert code in self.find("dl.summary").text, "the cancel confirmation does not name the booking"
+        self.accessible("cancel confirmation")
+        self.press(self.t("cancelConfirm.submit"))
 
     # MARK: The week page as published
 

@@ -257,8 +257,10 @@ class Stack:
         return self.request("GET", path, headers=headers)
 
     def post(self, path: str, fields, json_api: bool = False, origin: str | None = "site",
-             headers: dict | None = None, source: str | None = None) -> Response:
-        """A form POST as a browser on the site sends it (Origin = the site), or as an API client."""
+             headers: dict | None = None, source: str | None = None, follow: bool = True) -> Response:
+        """A form POST as a browser on the site sends it (Origin = the site), or as an API client. A browser's
+        form is answered 303 to the page it shows (GET /api/page, redirect-after-POST): followed unless
+        `follow` is False, the answer carrying the POST's own cookies (less the page cookie)."""
         all_headers = {"Content-Type": "application/x-www-form-urlencoded"}
         if origin == "site":
             all_headers["Origin"] = self.origin
@@ -267,4 +269,18 @@ class Stack:
         if json_api:
             all_headers["Accept"] = "application/json"
         all_headers.update(headers or {})
-        return self.request("POST", path, body=urllib.parse.urlencode(fields).encode(), headers=all_headers, source=source)
+        posted = self.request("POST", path, body=urllib.parse.urlencode(fields).encode(), headers=all_headers,
+                              source=source)
+        location = posted.header("Location") or ""
+        if not follow or posted.status != 303 or not location.startswith("/api/page?p="):
+            return posted
+        cookies = [value.split(";")[0] for value in posted.all("Set-Cookie")]
+        page_cookie = [c for c in cookies if c.startswith("sportello_pages=")]
+        sent = {k: v for k, v in (headers or {}).items() if k.lower() != "cookie"}
+        cookie = "; ".join([v for k, v in (headers or {}).items() if k.lower() == "cookie"] + page_cookie)
+        if cookie:
+            sent["Cookie"] = cookie
+        shown = self.request("GET", location, headers=sent, source=source)
+        own = [(k, v) for k, v in posted.headers if k.lower() == "set-cookie" and not v.startswith("sportello_pages=")]
+        return Response(shown.status, [(k, v) for k, v in shown.headers if k.lower() != "set-cookie"] + own,
+                        shown.body)

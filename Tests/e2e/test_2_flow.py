@@ -202,10 +202,10 @@ def test_english_site(main_stack, driver):
     citizen.expect_h1(text("en", "cancelled.title"), "cancelled page")
     citizen.accessible("cancelled")
     # Cancelling again is answered the same way (idempotent); a mistyped code is not found, said in English.
-    citizen.cancel(code, someone["codice_fiscale"], via_footer=False)
+    citizen.cancel(code, someone["codice_fiscale"], via_footer=False, active=False)
     citizen.expect_h1(text("en", "cancelled.title"), "cancelled page, again")
     mistyped = code[:-1] + ("2" if code[-1] != "2" else "3")
-    citizen.cancel(mistyped, someone["codice_fiscale"], via_footer=False)
+    citizen.cancel(mistyped, someone["codice_fiscale"], via_footer=False, active=False)
     citizen.expect_h1(text("en", "errors.booking_not_found.title"), "error page")
     assert text("en", "errors.booking_not_found.next") in citizen.body_text()
     citizen.accessible("error page (booking not found)")

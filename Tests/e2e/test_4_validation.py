@@ -47,8 +47,11 @@ def test_every_endpoint_page_is_valid_html(main_stack):
         page = keep(f"confirmation-{lang}", main_stack.post("/api/bookings", {"hold": hold, "lang": lang, **someone}), 201)
         code = re.search(r'class="booking-code">([^<]+)<', page).group(1)
         keep(f"error-slot-full-{lang}", main_stack.post("/api/holds", {"service": service, "slot": start, "lang": lang}), 409)
+        keep(f"cancel-confirm-{lang}", main_stack.post("/api/cancellations",
+                                                       {"code": code, "codice_fiscale": someone["codice_fiscale"], "lang": lang}), 200)
         keep(f"cancelled-{lang}", main_stack.post("/api/cancellations",
-                                                  {"code": code, "codice_fiscale": someone["codice_fiscale"], "lang": lang}), 200)
+                                                  {"code": code, "codice_fiscale": someone["codice_fiscale"], "lang": lang,
+                                                   "confirm": "1"}), 200)
         keep(f"error-booking-not-found-{lang}", main_stack.post("/api/cancellations",
                                                                {"code": "22222222", "codice_fiscale": someone["codice_fiscale"], "lang": lang}), 404)
         keep(f"error-unknown-slot-{lang}", main_stack.post("/api/holds", {"service": service, "slot": "12345", "lang": lang}), 422)

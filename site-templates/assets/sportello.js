@@ -8,6 +8,18 @@
 //    JavaScript (or Web Crypto) the page says how long to wait before pressing the button.
 (function () {
   "use strict";
+  // 6. A page a form answered (/api/page) is fetched again when Back/Forward brings it out of the browser's
+  //    back/forward cache, so a page of a session closed since is not shown from memory.
+  window.addEventListener("pageshow", function (event) {
+    if (event.persisted && /\/api\/page$/.test(location.pathname)) { location.reload(); }
+  });
+  // 5. The receipt's "Stampa" button: shown only here, where it can work (without JavaScript the text beside it
+  //    points to the browser's own print command).
+  var printButtons = document.querySelectorAll("button[data-print]");
+  for (var p = 0; p < printButtons.length; p++) {
+    printButtons[p].hidden = false;
+    printButtons[p].addEventListener("click", function () { window.print(); });
+  }
   var errorSummary = document.querySelector(".error-summary");
   if (errorSummary) { errorSummary.focus(); }
 
