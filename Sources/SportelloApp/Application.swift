@@ -210,6 +210,7 @@ public final class Application: HTTPResponder, EndpointController, Sendable {
             // Those pages still show the expired holds until the next full rebuild: say why.
             Log.error("expired_holds_unread", ["error": .text("\(error)")])
         }
+        expireUnansweredRequests(now: now)
         if RomeTime.local(previous).date != RomeTime.local(now).date {
             purgeExpiredPersonalData()
             queue.markEverything()
@@ -325,7 +326,7 @@ public final class Application: HTTPResponder, EndpointController, Sendable {
         case .myBookings: return citizenAccounts.myBookings(fields, context)
         case .cancelMine: return citizenAccounts.cancelMine(fields, context)
         case .operatorLogin, .operatorAgenda, .operatorOutcome, .operatorCancel, .operatorBlocks, .operatorRemoveBlock,
-            .operatorStats, .operatorLogout:
+            .operatorStats, .operatorLogout, .operatorApprove, .operatorRefuse:
             return operatorDesk.operatorRoute(route, request.http, fields, context)
         case .resumeHold, .health: return failure(.notFound, context)
         }

@@ -176,7 +176,7 @@ final class BookingController: ClientLimits, Sendable {
                 clientIP: context.clientAddress, policy: configuration.bookingPolicy,
                 caps: bookingCaps(person, context, fields), language: context.language,
                 accountID: context.citizen?.accountID,
-                proof: codeProof ?? proof(of: person, context))
+                proof: codeProof ?? proof(of: person, context), approval: service.approval)
             booking = confirmed.value
             afterCommit.apply(confirmed.change)
         } catch {

@@ -102,6 +102,20 @@ final class OperatorController: EndpointController, Sendable {
                 afterCommit.apply(removed.change)
                 date = RomeTime.local(removed.value.startsAt).date
                 flash = t.text("operator.saved")
+            case .operatorApprove, .operatorRefuse:
+                let answered: Committed<Booking>
+                if action == .operatorApprove {
+                    answered = try desk.approve(code: fields["code"] ?? "", now: now)
+                } else {
+                    let reason = (fields["reason"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+                    guard !reason.isEmpty, reason.count <= BookingStore.refusalReasonLimit else {
+                        return failure(.invalidFields, context, fieldErrors: ["reason": "required"])
+                    }
+                    answered = try desk.refuse(code: fields["code"] ?? "", reason: reason, now: now)
+                }
+                afterCommit.apply(answered.change)
+                date = RomeTime.local(answered.value.slot.start).date
+                flash = t.text("operator.saved")
             case .operatorStats:
                 return statisticsCSV(
                     fields, services: Set(account.serviceIDs(in: site.catalogue)), now: now,
@@ -224,7 +238,9 @@ final class OperatorController: EndpointController, Sendable {
                 "stateText": .string(t.text("operator.stateNames.\(booking.state.rawValue)")),
                 "cancelReason": .string(booking.cancelReason ?? ""),
                 "canOutcome": .bool(booking.slot.start <= now && booking.state.acceptsOutcome),
-                "canCancel": .bool(booking.state.isActive(slotStart: booking.slot.start, at: now)),
+                "canCancel": .bool(
+                    booking.state.isActive(slotStart: booking.slot.start, at: now) && !booking.state.awaitsApproval),
+                "canApprove": .bool(booking.state.awaitsApproval && booking.slot.start > now),
             ])
         }
         let allowed = Set(account.serviceIDs(in: site.catalogue))
@@ -274,6 +290,9 @@ final class OperatorController: EndpointController, Sendable {
                 "cancelAction": .string(layout.api(.operatorCancel)),
                 "blockAction": .string(layout.api(.operatorBlocks)),
                 "removeAction": .string(layout.api(.operatorRemoveBlock)),
+                "approveAction": .string(layout.api(.operatorApprove)),
+                "refuseAction": .string(layout.api(.operatorRefuse)),
+                "refusalReasonLimit": .string(String(BookingStore.refusalReasonLimit)),
             ], pageID: .operatorLogin)
     }
 

@@ -77,6 +77,28 @@ struct OperatorDesk {
         }
     }
 
+    /// Confirms a pending request of a service in the operator's scope (docs/ARCHITECTURE.md §3 "Approval").
+    func approve(code: String, now: Int64) throws(Failure) -> Committed<Booking> {
+        try authorize(code: code)
+        do {
+            return try store.approve(
+                code: code, now: now, actor: account.actor, address: address, messages: messages)
+        } catch {
+            throw .booking(error)
+        }
+    }
+
+    /// Refuses a pending request of a service in the operator's scope, telling the citizen `reason`.
+    func refuse(code: String, reason: String, now: Int64) throws(Failure) -> Committed<Booking> {
+        try authorize(code: code)
+        do {
+            return try store.refuse(
+                code: code, reason: reason, now: now, actor: account.actor, address: address, messages: messages)
+        } catch {
+            throw .booking(error)
+        }
+    }
+
     /// Unavailability of `desks` desks (all when nil) of a service on a date between two local times.
     func block(
         serviceID: String, date: CivilDate, from: LocalTime, to: LocalTime, desks: Int?, reason: String?,

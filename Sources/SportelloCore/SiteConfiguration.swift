@@ -396,6 +396,7 @@ extension SiteConfiguration {
         "slotMinutes", "capacity", "schedule", "pauses", "seasons", "window", "reasonRequired", "verifyContact",
         "closures", "children",
         "desks", "appointmentMinutes", "stepMinutes",
+        "approval", "staffOnly",
     ]
 
     /// Most desks one office may declare (and one service may use).
@@ -580,7 +581,21 @@ extension SiteConfiguration {
             appointmentMinutes: try object.optional("appointmentMinutes")?.int(in: 5...longestAppointmentMinutes),
             stepMinutes: try object.optional("stepMinutes").map { node throws(ConfigurationError) in
                 try readStepMinutes(node)
-            })
+            },
+            approval: try object.optional("approval").map { node throws(ConfigurationError) in
+                try readApproval(node)
+            },
+            staffOnly: try object.optional("staffOnly")?.bool())
+    }
+
+    /// `"approval": {"required": true, "expiresHoursBefore": 24}` (docs/ARCHITECTURE.md §3 "Approval").
+    private static func readApproval(_ node: ConfigNode) throws(ConfigurationError) -> ApprovalSettings {
+        let object = try node.object(allowedKeys: ["required", "expiresHoursBefore"])
+        var settings = ApprovalSettings(required: try object["required"].bool())
+        if let hours = object.optional("expiresHoursBefore") {
+            settings.expiresHoursBefore = try hours.int(in: 0...ApprovalSettings.longestExpiryHours)
+        }
+        return settings
     }
 
     /// Checks that need the whole file: unique ids, closures naming real services, bookable leaves complete.

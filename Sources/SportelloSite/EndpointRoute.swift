@@ -39,6 +39,10 @@ public enum EndpointRoute: String, CaseIterable, Sendable {
     case operatorRemoveBlock = "operator/blocks/remove"
     case operatorStats = "operator/stats"
     case operatorLogout = "operator/logout"
+    /// The office confirms a pending request (a service with `approval`).
+    case operatorApprove = "operator/approve"
+    /// The office refuses a pending request, with the reason the citizen is told.
+    case operatorRefuse = "operator/refuse"
 
     /// The folder below `/api/` of the office's routes (their cookie is sent back only there).
     public static let operatorScope = "operator"

@@ -11,6 +11,8 @@ public enum BookingError: Error, Equatable, Sendable, CodedError {
     /// The booking was already cancelled, or its outcome recorded.
     case bookingNotActive
     case blockNotFound
+    /// Confirm or refuse on a booking that is not a pending request (answered, expired or cancelled already).
+    case requestNotPending
     /// The client already has as many live holds as it may; the first of them runs out at `until`.
     case tooManyHolds(until: Int64)
     /// A daily cap (per address or contact) is spent; it opens again at `until` (local midnight).
@@ -32,6 +34,7 @@ public enum BookingError: Error, Equatable, Sendable, CodedError {
         case .outcomeTooEarly: .outcomeTooEarly
         case .bookingNotActive: .bookingNotActive
         case .blockNotFound: .blockNotFound
+        case .requestNotPending: .requestNotPending
         case .tooManyHolds: .tooManyHolds
         case .dailyLimitReached: .dailyLimitReached
         case .database: .storage
