@@ -10,7 +10,7 @@ extension Application {
     }
 
     /// Each tick: requests nobody confirmed or refused by their service's `expiresHoursBefore` expire, their
-    /// slots are free again and their citizens told (docs/ARCHITECTURE.md §3 "Approval").
+    /// slots are free again and their citizens told (docs/ARCHITECTURE.md §3 "Approval and staff-only services").
     func expireUnansweredRequests(now: Int64) {
         do {
             let expired = try store.expireRequests(

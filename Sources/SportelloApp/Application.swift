@@ -326,7 +326,7 @@ public final class Application: HTTPResponder, EndpointController, Sendable {
         case .myBookings: return citizenAccounts.myBookings(fields, context)
         case .cancelMine: return citizenAccounts.cancelMine(fields, context)
         case .operatorLogin, .operatorAgenda, .operatorOutcome, .operatorCancel, .operatorBlocks, .operatorRemoveBlock,
-            .operatorStats, .operatorLogout, .operatorApprove, .operatorRefuse:
+            .operatorStats, .operatorLogout, .operatorApprove, .operatorRefuse, .operatorBook:
             return operatorDesk.operatorRoute(route, request.http, fields, context)
         case .resumeHold, .health: return failure(.notFound, context)
         }

@@ -37,7 +37,7 @@ final class BookingController: ClientLimits, Sendable {
 
     func placeHold(_ fields: FormFields, _ context: RequestContext) -> HTTPResponse {
         if configuration.booking.requireAccount && context.citizen == nil { return failure(.signInRequired, context) }
-        guard let service = fields["service"].flatMap({ site.catalogue.service(id: $0) }) else {
+        guard let service = fields["service"].flatMap({ site.catalogue.publicService(id: $0) }) else {
             return failure(.unknownService, context)
         }
         guard let start = fields["slot"].flatMap({ Int64($0) }) else {

@@ -70,6 +70,7 @@ public struct LoadedSite: Sendable {
         for page in [
             "layout", "catalogue", "service", "week", "404", "cancel", "hold", "summary", "confirmed", "cancelled",
             "error", "operator-login", "operator-agenda", "account", "notice", "my-bookings", "receipt",
+            "operator-book",
         ] where !templates.has(page) {
             throw LoadError(description: "\(options.templatesPath): the template \"\(page).html\" is missing")
         }

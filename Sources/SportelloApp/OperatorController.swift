@@ -116,6 +116,14 @@ final class OperatorController: EndpointController, Sendable {
                 afterCommit.apply(answered.change)
                 date = RomeTime.local(answered.value.slot.start).date
                 flash = t.text("operator.saved")
+            case .operatorBook:
+                switch staffBooking(desk, fields: fields, now: now, context: context) {
+                case .answer(let response): return response
+                case .booked(let booked):
+                    afterCommit.apply(booked.change)
+                    date = RomeTime.local(booked.value.slot.start).date
+                    flash = t.format("staffBooking.booked", ["code": booked.value.code])
+                }
             case .operatorStats:
                 return statisticsCSV(
                     fields, services: Set(account.serviceIDs(in: site.catalogue)), now: now,
@@ -293,6 +301,7 @@ final class OperatorController: EndpointController, Sendable {
                 "approveAction": .string(layout.api(.operatorApprove)),
                 "refuseAction": .string(layout.api(.operatorRefuse)),
                 "refusalReasonLimit": .string(String(BookingStore.refusalReasonLimit)),
+                "bookAction": .string(layout.api(.operatorBook)),
             ], pageID: .operatorLogin)
     }
 

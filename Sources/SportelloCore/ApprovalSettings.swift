@@ -1,5 +1,5 @@
 /// `"approval"` on a service or office (inherited): the office confirms or refuses each request before it becomes
-/// a booking (docs/ARCHITECTURE.md §3 "Approval").
+/// a booking (docs/ARCHITECTURE.md §3 "Approval and staff-only services").
 public struct ApprovalSettings: Sendable, Equatable {
     /// Whether a confirmed request waits for the office (`BookingState.pending`) instead of being booked at once.
     public var required: Bool

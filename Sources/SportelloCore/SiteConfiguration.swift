@@ -588,7 +588,7 @@ extension SiteConfiguration {
             staffOnly: try object.optional("staffOnly")?.bool())
     }
 
-    /// `"approval": {"required": true, "expiresHoursBefore": 24}` (docs/ARCHITECTURE.md §3 "Approval").
+    /// `"approval": {"required": true, "expiresHoursBefore": 24}` (docs/ARCHITECTURE.md §3 "Approval and staff-only services").
     private static func readApproval(_ node: ConfigNode) throws(ConfigurationError) -> ApprovalSettings {
         let object = try node.object(allowedKeys: ["required", "expiresHoursBefore"])
         var settings = ApprovalSettings(required: try object["required"].bool())

@@ -206,7 +206,7 @@ public struct PageRenderer: Sendable {
                 value["next"] = nextFreeValue(nextFree[serviceID] ?? nil, service: service, language: language)
             }
             if !entry.children.isEmpty {
-                value["children"] = .list(entry.children.map(entryValue))
+                value["children"] = .list(entry.children.filter(catalogue.isPublic).map(entryValue))
                 if let address = entry.definition.address, entry.serviceID == nil {
                     value["address"] = .string(address)
                 }
@@ -216,12 +216,12 @@ public struct PageRenderer: Sendable {
         try page(
             "catalogue", title: t.text("catalogue.title"), language: language, pageID: .catalogue,
             context: [
-                "entries": .list(catalogue.roots.map(entryValue)),
+                "entries": .list(catalogue.roots.filter(catalogue.isPublic).map(entryValue)),
                 // "Prenota per un'altra persona" before choosing a service's slot: which service, for whom.
                 "forOther": .object([
                     "action": .string(layout.api(.beneficiary)),
                     "services": .list(
-                        catalogue.services.map { service in
+                        catalogue.publicServices.map { service in
                             .object(["id": .string(service.id), "name": .string(service.text(for: language).name)])
                         }),
                 ]),

@@ -9,7 +9,7 @@ extension SitePublisher {
     func pruneRetiredPages() -> Int {
         let layout = renderer.layout
         var removed = 0
-        let services = Set(catalogue.services.map(\.id))
+        let services = Set(catalogue.publicServices.map(\.id))
         for language in SiteConfiguration.supportedLanguages {
             let root = path(language == layout.mainLanguage ? "" : "\(language)/")
             let retiredLanguage = !renderer.languages.contains(language)

@@ -1,7 +1,7 @@
 import Foundation
 import SportelloCore
 
-/// Requests of services that need the office's approval (docs/ARCHITECTURE.md §3 "Approval"): the clerk confirms
+/// Requests of services that need the office's approval (docs/ARCHITECTURE.md §3 "Approval and staff-only services"): the clerk confirms
 /// or refuses a pending request, and the expiry pass gives back the slots of requests nobody answered in time.
 /// Each answer is one transaction that checks the request is still pending, so a confirmation racing the expiry
 /// (or a second clerk) finds it answered and changes nothing.

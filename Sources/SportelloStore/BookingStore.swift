@@ -145,7 +145,8 @@ public struct BookingStore: Sendable {
     public func confirm(
         holdToken: String, person: PersonDetails, slotEnd: Int64, now: Int64, clientIP: String,
         policy: BookingPolicy = BookingPolicy(), caps: [DailyCap] = [], language: String = "it",
-        accountID: Int64? = nil, proof: BookingProof = .none, approval: ApprovalSettings? = nil
+        accountID: Int64? = nil, proof: BookingProof = .none, approval: ApprovalSettings? = nil,
+        actor: String = "citizen"
     )
         throws(BookingError) -> Committed<Booking>
     {
@@ -203,7 +204,7 @@ public struct BookingStore: Sendable {
                 .text(language),
                 SQLValue(accountID), .int(proof.level), SQLValue(person.presenterContact), .int(id))
             try audit(
-                connection, now: now, action: state == .pending ? "request" : "book", subject: code,
+                connection, now: now, actor: actor, action: state == .pending ? "request" : "book", subject: code,
                 address: clientIP)
             guard let booking = try booking(connection, where: "id = ?", .int(id)) else {
                 throw DatabaseError.inconsistent("booking vanished inside its own transaction")

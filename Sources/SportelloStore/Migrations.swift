@@ -194,7 +194,7 @@ enum Migrations {
         CREATE INDEX holds_desk ON holds (desk, slot_start) WHERE desk IS NOT NULL;
         CREATE INDEX bookings_desk ON bookings (desk, slot_start) WHERE desk IS NOT NULL;
         """,
-        // helper/approval18: approval per service (docs/ARCHITECTURE.md §3 "Approval"). A request waits as
+        // helper/approval18: approval per service (docs/ARCHITECTURE.md §3 "Approval and staff-only services"). A request waits as
         // 'pending', which occupies its slot: the state's CHECK gains it (its text rewritten in place, which keeps
         // every column other migrations added; `apply` then has every connection read the schema again), the
         // occupancy index becomes the one `BookingState.occupyingSQLList` names, and the expiry pass finds the

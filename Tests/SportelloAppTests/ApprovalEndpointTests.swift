@@ -6,7 +6,7 @@ import Testing
 
 @testable import SportelloApp
 
-/// Approval per service over HTTP (docs/ARCHITECTURE.md §3 "Approval"): a request waits as "in attesa di conferma",
+/// Approval per service over HTTP (docs/ARCHITECTURE.md §3 "Approval and staff-only services"): a request waits as "in attesa di conferma",
 /// the office confirms or refuses it from the agenda (scope-checked, audited), an unanswered one expires, and the
 /// public pages only ever show the slot occupied.
 @Suite(.serialized) struct ApprovalEndpointTests {

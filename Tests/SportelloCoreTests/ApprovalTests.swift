@@ -4,7 +4,7 @@ import Testing
 
 @testable import SportelloCore
 
-/// Approval per service (docs/ARCHITECTURE.md §3 "Approval"): the pending state's rules, the expiry instant and
+/// Approval per service (docs/ARCHITECTURE.md §3 "Approval and staff-only services"): the pending state's rules, the expiry instant and
 /// the configuration.
 @Suite struct ApprovalTests {
     @Test func onlyAPendingRequestAwaitsApprovalAndOnlyABookingIsReminded() {

@@ -98,7 +98,7 @@ import Testing
                             "codiceFiscale": "RSSMRA85T10A562S", "name": "Niccolò D'Angelo Sàez",
                             "password": password,
                         ]), booking: nil))
-            // Approval: the request, then the office's three answers (docs/ARCHITECTURE.md §3 "Approval").
+            // Approval: the request, then the office's three answers (docs/ARCHITECTURE.md §3 "Approval and staff-only services").
             // Each language's requests at slots of their own after `second`: an approved one keeps its slot.
             let later = service.slots(on: RomeTime.local(second).date).map(\.startInstant).filter { $0 > second }
             let offset = 3 * (renderer.catalogue.configuration.comune.languages.firstIndex(of: language) ?? 0)

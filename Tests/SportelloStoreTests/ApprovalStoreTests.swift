@@ -6,7 +6,7 @@ import Testing
 
 @testable import SportelloStore
 
-/// Requests of services that need approval (docs/ARCHITECTURE.md §3 "Approval"): a pending request keeps its
+/// Requests of services that need approval (docs/ARCHITECTURE.md §3 "Approval and staff-only services"): a pending request keeps its
 /// slot; confirming, refusing and expiring are each one transaction that only acts on a request still pending.
 @Suite struct ApprovalStoreTests {
     let approval = ApprovalSettings(required: true, expiresHoursBefore: 24)
