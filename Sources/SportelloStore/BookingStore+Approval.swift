@@ -46,7 +46,8 @@ extension BookingStore {
                 """, .int(now + Int64(latestExpiryHours) * 3_600)
             ) { row in
                 let booking = Self.booking(row)
-                let settings = approvals[booking.slot.serviceID] ?? ApprovalSettings(required: true, expiresHoursBefore: 0)
+                let settings =
+                    approvals[booking.slot.serviceID] ?? ApprovalSettings(required: true, expiresHoursBefore: 0)
                 if settings.hasExpired(slotStart: booking.slot.start, at: now) { due.append(booking) }
             }
             var expired: [Booking] = []

@@ -76,7 +76,8 @@ import Testing
         #expect(form.status == 200)
         let starts = form.body.components(separatedBy: "name=\"slot\" type=\"radio\"").count - 1
         #expect(starts == OperatorController.offeredStarts)
-        let slot = try #require(extract("name=\"slot\" type=\"radio\" value=\"[0-9]+\"", from: form.body))
+        let slot =
+            try #require(extract("name=\"slot\" type=\"radio\" value=\"[0-9]+\"", from: form.body))
             .components(separatedBy: "\"").dropLast().last ?? ""
         #expect(Int64(slot).map { $0 > now } == true)
 

@@ -55,7 +55,8 @@ import Testing
             #expect(pending.state == .pending)
             #expect(try kinds(database, pending) == ["requested"])
             #expect(try auditActions(database, pending) == ["request"])
-            let occupancy = try store.occupancy(serviceID: slot.serviceID, from: slot.start, to: slot.start + 1, now: now)
+            let occupancy = try store.occupancy(
+                serviceID: slot.serviceID, from: slot.start, to: slot.start + 1, now: now)
             #expect(occupancy[slot.serviceID]?[slot.start]?.booked == 1)
             // The slot is taken: nobody else can hold it while the office decides.
             #expect(throws: BookingError.slotFull) {
