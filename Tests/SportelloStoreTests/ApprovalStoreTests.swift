@@ -29,30 +29,31 @@ import Testing
         ).value
     }
 
-    func kinds(_ database: Database, _ booking: Booking) throws -> [String] {
+    /// The first column of every row `sql` selects, in order.
+    func texts(_ database: Database, _ sql: String, _ argument: SQLValue) throws -> [String] {
         try database.read { connection in
-            var kinds: [String] = []
-            try connection.forEach("SELECT kind FROM outbox WHERE booking_id = ? ORDER BY id", .int(booking.id)) {
-                kinds.append($0.text(0))
-            }
-            return kinds
+            var texts: [String] = []
+            try connection.forEach(sql, argument) { texts.append($0.text(0)) }
+            return texts
         }
     }
 
+    /// The kinds of the messages queued about `booking`, in order.
+    func kinds(_ database: Database, _ booking: Booking) throws -> [String] {
+        try texts(database, "SELECT kind FROM outbox WHERE booking_id = ? ORDER BY id", .int(booking.id))
+    }
+
+    /// The audit actions on `booking`, in order.
     func auditActions(_ database: Database, _ booking: Booking) throws -> [String] {
-        try database.read { connection in
-            var actions: [String] = []
-            try connection.forEach("SELECT action FROM audit WHERE subject = ? ORDER BY id", .text(booking.code)) {
-                actions.append($0.text(0))
-            }
-            return actions
-        }
+        try texts(database, "SELECT action FROM audit WHERE subject = ? ORDER BY id", .text(booking.code))
     }
 
     @Test func aPendingRequestOccupiesItsSlotAndSaysRequestReceived() throws {
         try withStore { database, store in
             let pending = try request(store)
             #expect(pending.state == .pending)
+            // A request is an upcoming appointment for the configuration check (a slot no longer offered strands it).
+            #expect(try store.upcomingBookings(from: now).map(\.code) == [pending.code])
             #expect(try kinds(database, pending) == ["requested"])
             #expect(try auditActions(database, pending) == ["request"])
             let occupancy = try store.occupancy(
