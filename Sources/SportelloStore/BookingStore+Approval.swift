@@ -35,21 +35,16 @@ extension BookingStore {
     public func expireRequests(
         approvals: [String: ApprovalSettings], now: Int64, messages: MessagePolicy = .silent
     ) throws(BookingError) -> Committed<[Booking]> {
-        let latestExpiryHours = approvals.values.map(\.expiresHoursBefore).max() ?? 0
+        // Every tick asks; a reader answers "none due" without taking the writer's lock or syncing the disk.
+        let anyDue: Bool
+        do {
+            anyDue = try database.read { try !dueRequests($0, approvals: approvals, now: now).isEmpty }
+        } catch {
+            throw .database(DatabaseError(error))
+        }
+        guard anyDue else { return Committed([], change: .none) }
         return try run { connection in
-            var due: [Booking] = []
-            try connection.forEach(
-                """
-                SELECT \(Self.bookingColumns) FROM bookings
-                WHERE state = '\(BookingState.pending.rawValue)' AND slot_start <= ?
-                ORDER BY slot_start, id
-                """, .int(now + Int64(latestExpiryHours) * 3_600)
-            ) { row in
-                let booking = Self.booking(row)
-                let settings =
-                    approvals[booking.slot.serviceID] ?? ApprovalSettings(required: true, expiresHoursBefore: 0)
-                if settings.hasExpired(slotStart: booking.slot.start, at: now) { due.append(booking) }
-            }
+            let due = try dueRequests(connection, approvals: approvals, now: now)
             var expired: [Booking] = []
             var queued = 0
             for booking in due {
@@ -62,6 +57,26 @@ extension BookingStore {
             }
             return Committed(expired, change: StoreChange(slots: Set(expired.map(\.slot)), messagesQueued: queued))
         }
+    }
+
+    /// The pending requests whose expiry instant has come at `now`, in time order.
+    private func dueRequests(
+        _ connection: Connection, approvals: [String: ApprovalSettings], now: Int64
+    ) throws -> [Booking] {
+        let latestExpiryHours = approvals.values.map(\.expiresHoursBefore).max() ?? 0
+        var due: [Booking] = []
+        try connection.forEach(
+            """
+            SELECT \(Self.bookingColumns) FROM bookings
+            WHERE state = '\(BookingState.pending.rawValue)' AND slot_start <= ?
+            ORDER BY slot_start, id
+            """, .int(now + Int64(latestExpiryHours) * 3_600)
+        ) { row in
+            let booking = Self.booking(row)
+            let settings = approvals[booking.slot.serviceID] ?? ApprovalSettings(required: true, expiresHoursBefore: 0)
+            if settings.hasExpired(slotStart: booking.slot.start, at: now) { due.append(booking) }
+        }
+        return due
     }
 
     /// Pending requests of these services whose appointment starts in [from, to), in time order.
