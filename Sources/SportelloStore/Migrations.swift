@@ -205,7 +205,7 @@ enum Migrations {
             '''cancelled_by_operator'', ''pending''))')
         WHERE type = 'table' AND name = 'bookings';
         PRAGMA writable_schema = OFF;
-        DROP INDEX bookings_occupying;
+        DROP INDEX IF EXISTS bookings_occupying;
         CREATE INDEX bookings_occupying ON bookings (service_id, slot_start)
             WHERE state IN ('booked', 'pending', 'done', 'absent');
         CREATE INDEX bookings_pending ON bookings (slot_start) WHERE state = 'pending';
