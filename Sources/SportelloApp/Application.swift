@@ -211,6 +211,7 @@ public final class Application: HTTPResponder, EndpointController, Sendable {
             // Those pages still show the expired holds until the next full rebuild: say why.
             Log.error("expired_holds_unread", ["error": .text("\(error)")])
         }
+        expireUnansweredRequests(now: now)
         if RomeTime.local(previous).date != RomeTime.local(now).date {
             purgeExpiredPersonalData()
             queue.markEverything()
@@ -347,7 +348,8 @@ public final class Application: HTTPResponder, EndpointController, Sendable {
         case .moves: return citizenBooking.move(fields, context)
         case .moveMine: return citizenBooking.moveMine(fields, context)
         case .operatorLogin, .operatorAgenda, .operatorOutcome, .operatorCancel, .operatorBlocks, .operatorRemoveBlock,
-            .operatorStats, .operatorLogout, .operatorGrid, .operatorStatistics, .operatorMove:
+            .operatorStats, .operatorLogout, .operatorGrid, .operatorStatistics, .operatorMove, .operatorApprove,
+            .operatorRefuse, .operatorBook:
             return operatorDesk.operatorRoute(route, request.http, fields, context)
         case .resumeHold, .health, .page: return failure(.notFound, context)
         }

@@ -61,7 +61,7 @@ extension BookingController {
     /// goes back to booking for oneself.
     func chooseBeneficiaryFirst(_ fields: FormFields, _ context: RequestContext) -> HTTPResponse {
         guard let citizen = context.citizen else { return failure(.signInRequired, context) }
-        guard let service = fields["service"].flatMap({ site.catalogue.service(id: $0) }) else {
+        guard let service = fields["service"].flatMap({ site.catalogue.publicService(id: $0) }) else {
             return failure(.unknownService, context)
         }
         let t = site.renderer.texts(context.language)

@@ -196,6 +196,9 @@ extension BookingController {
             "comune": .string(configuration.comune.name),
         ]
         values["steps"] = site.renderer.steps(current: 5, language: context.language)
-        return page("confirmed", status: 201, title: t.text("confirmed.title"), context: context, values: values)
+        // A request waiting for the office's approval has no appointment to put in a calendar yet.
+        values["pending"] = .bool(booking.state.awaitsApproval)
+        let title = t.text(booking.state.awaitsApproval ? "approval.requestedTitle" : "confirmed.title")
+        return page("confirmed", status: 201, title: title, context: context, values: values)
     }
 }

@@ -37,7 +37,7 @@ final class BookingController: ClientLimits, Sendable {
 
     func placeHold(_ fields: FormFields, _ context: RequestContext) -> HTTPResponse {
         if configuration.booking.requireAccount && context.citizen == nil { return failure(.signInRequired, context) }
-        guard let service = fields["service"].flatMap({ site.catalogue.service(id: $0) }) else {
+        guard let service = fields["service"].flatMap({ site.catalogue.publicService(id: $0) }) else {
             return failure(.unknownService, context)
         }
         guard let start = fields["slot"].flatMap({ Int64($0) }) else {
@@ -177,7 +177,7 @@ final class BookingController: ClientLimits, Sendable {
                 clientIP: context.clientAddress, policy: configuration.bookingPolicy,
                 caps: bookingCaps(person, context, fields), language: context.language,
                 accountID: context.citizen?.accountID,
-                proof: codeProof ?? proof(of: person, context))
+                proof: codeProof ?? proof(of: person, context), approval: service.approval)
             booking = confirmed.value
             afterCommit.apply(confirmed.change)
         } catch {

@@ -15,7 +15,7 @@ extension ErrorCode {
         case .unknownSlot, .slotOutOfWindow, .invalidFields, .badRange, .verificationFailed: 422
         case .slotPast, .slotNotYetBookable, .slotFull, .bookingInPast, .personLimitReached, .noShowBlocked,
             .outcomeTooEarly,
-            .bookingNotActive, .bookingNotMovable:
+            .bookingNotActive, .bookingNotMovable, .requestNotPending:
             409
         case .unauthorized, .signInRequired, .wrongCredentials: 401
         case .accountLocked, .tooManyHolds, .dailyLimitReached: 429

@@ -71,6 +71,7 @@ public struct LoadedSite: Sendable {
             "layout", "catalogue", "service", "week", "404", "cancel", "hold", "summary", "confirmed", "cancelled",
             "error", "operator-login", "operator-agenda", "account", "notice", "my-bookings", "receipt",
             "operator-grid", "operator-statistics", "my-bookings-week",
+            "operator-book",
         ] where !templates.has(page) {
             throw LoadError(description: "\(options.templatesPath): the template \"\(page).html\" is missing")
         }

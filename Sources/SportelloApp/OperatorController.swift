@@ -124,6 +124,28 @@ final class OperatorController: EndpointController, Sendable {
                     date = RomeTime.local(moved.slot.start).date
                     flash = movedFlash(moved, from: previous, t)
                 }
+            case .operatorApprove, .operatorRefuse:
+                let answered: Committed<Booking>
+                if action == .operatorApprove {
+                    answered = try desk.approve(code: fields["code"] ?? "", now: now)
+                } else {
+                    let reason = (fields["reason"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+                    guard !reason.isEmpty, reason.count <= BookingStore.refusalReasonLimit else {
+                        return failure(.invalidFields, context, fieldErrors: ["reason": "required"])
+                    }
+                    answered = try desk.refuse(code: fields["code"] ?? "", reason: reason, now: now)
+                }
+                afterCommit.apply(answered.change)
+                date = RomeTime.local(answered.value.slot.start).date
+                flash = t.text("operator.saved")
+            case .operatorBook:
+                switch staffBooking(desk, fields: fields, now: now, context: context) {
+                case .answer(let response): return response
+                case .booked(let booked):
+                    afterCommit.apply(booked.change)
+                    date = RomeTime.local(booked.value.slot.start).date
+                    flash = t.format("staffBooking.booked", ["code": booked.value.code])
+                }
             case .operatorStats:
                 return statisticsCSV(
                     fields, services: Set(account.serviceIDs(in: site.catalogue)), now: now,
@@ -251,7 +273,9 @@ final class OperatorController: EndpointController, Sendable {
                 "stateText": .string(t.text("operator.stateNames.\(booking.state.rawValue)")),
                 "cancelReason": .string(booking.cancelReason ?? ""),
                 "canOutcome": .bool(booking.slot.start <= now && booking.state.acceptsOutcome),
-                "canCancel": .bool(booking.state.isActive(slotStart: booking.slot.start, at: now)),
+                "canCancel": .bool(
+                    booking.state.isActive(slotStart: booking.slot.start, at: now) && !booking.state.awaitsApproval),
+                "canApprove": .bool(booking.state.awaitsApproval && booking.slot.start > now),
             ])
         }
         let allowed = Set(account.serviceIDs(in: site.catalogue))
@@ -304,6 +328,10 @@ final class OperatorController: EndpointController, Sendable {
                 "gridURL": .string(viewURL(.operatorGrid, service: entry, date: date, view: "week", language)),
                 "dayGridURL": .string(viewURL(.operatorGrid, service: entry, date: date, view: "day", language)),
                 "statisticsURL": .string(viewURL(.operatorStatistics, service: nil, date: nil, view: nil, language)),
+                "approveAction": .string(layout.api(.operatorApprove)),
+                "refuseAction": .string(layout.api(.operatorRefuse)),
+                "refusalReasonLimit": .string(String(BookingStore.refusalReasonLimit)),
+                "bookAction": .string(layout.api(.operatorBook)),
             ], pageID: .operatorLogin)
     }
 

@@ -17,7 +17,7 @@ extension OperatorDesk {
         code: String, to start: Int64, capacity: Int, deskClaim: DeskClaim?, now: Int64
     ) throws(BookingError) -> Committed<Booking> {
         try store.moveByOperator(
-            code: code, to: start, capacity: capacity, desk: deskClaim, now: now, actor: account.actor, address: address,
-            messages: messages)
+            code: code, to: start, capacity: capacity, desk: deskClaim, now: now, actor: account.actor,
+            address: address, messages: messages)
     }
 }

@@ -77,6 +77,54 @@ struct OperatorDesk {
         }
     }
 
+    /// Confirms a pending request of a service in the operator's scope (docs/ARCHITECTURE.md §3 "Approval and staff-only services").
+    func approve(code: String, now: Int64) throws(Failure) -> Committed<Booking> {
+        try authorize(code: code)
+        do {
+            return try store.approve(
+                code: code, now: now, actor: account.actor, address: address, messages: messages)
+        } catch {
+            throw .booking(error)
+        }
+    }
+
+    /// Refuses a pending request of a service in the operator's scope, telling the citizen `reason`.
+    func refuse(code: String, reason: String, now: Int64) throws(Failure) -> Committed<Booking> {
+        try authorize(code: code)
+        do {
+            return try store.refuse(
+                code: code, reason: reason, now: now, actor: account.actor, address: address, messages: messages)
+        } catch {
+            throw .booking(error)
+        }
+    }
+
+    /// Books `slot` of a service in the operator's scope for the person the clerk typed in, by the same path as a
+    /// citizen's booking (the hold checks the capacity, the confirmation the per-person limits), audited with the
+    /// operator. A request made by the office needs no approval of its own.
+    func book(
+        service: Service, slot: Slot, person: PersonDetails, policy: BookingPolicy, language: String, now: Int64
+    ) throws(Failure) -> Committed<Booking> {
+        guard account.covers(serviceID: service.id, in: catalogue) else { throw .forbidden }
+        let hold: Committed<Hold>
+        do {
+            hold = try store.placeHold(
+                slot: SlotRef(serviceID: service.id, start: slot.startInstant), capacity: service.capacity,
+                now: now, expiresAt: now + 60, clientIP: address, desk: catalogue.deskClaim(of: service, slot: slot))
+        } catch {
+            throw .booking(error)
+        }
+        do {
+            return try store.confirm(
+                holdToken: hold.value.token, person: person, slotEnd: slot.endInstant, now: now,
+                clientIP: address, policy: policy, language: language, actor: account.actor)
+        } catch {
+            // The place goes back at once rather than when the hold would run out.
+            _ = try? store.releaseHold(token: hold.value.token, now: now, clientIP: address)
+            throw .booking(error)
+        }
+    }
+
     /// Unavailability of `desks` desks (all when nil) of a service on a date between two local times.
     func block(
         serviceID: String, date: CivilDate, from: LocalTime, to: LocalTime, desks: Int?, reason: String?,

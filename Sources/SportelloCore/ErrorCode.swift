@@ -59,6 +59,8 @@ public enum ErrorCode: String, Sendable, CaseIterable {
     case tooManyHolds = "too_many_holds"
     /// A daily budget of the address or of the contact is spent (`LimitSettings`).
     case dailyLimitReached = "daily_limit_reached"
+    /// Confirm or refuse on a request no longer waiting for the office (already answered, expired or cancelled).
+    case requestNotPending = "request_not_pending"
     /// The database (or the disk under it) failed: the request may be tried again; never a refusal of the person.
     case storage = "storage_error"
     /// A move of a booking that has started, is over or was cancelled: only an active booking moves.

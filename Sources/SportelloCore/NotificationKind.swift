@@ -15,11 +15,19 @@ public enum NotificationKind: String, Sendable, CaseIterable, CustomStringConver
     /// The office told of a new, moved or cancelled booking of its service (`officeNotifications`); the
     /// payload's `event` says which.
     case office
+    /// A request for a service that needs approval was received; the office will confirm or refuse it.
+    case requested
+    /// The office confirmed a pending request: the appointment is booked (with its calendar file).
+    case approved
+    /// The office refused a pending request, with its reason.
+    case refused
+    /// Nobody answered a pending request in time: it expired and its slot is free again.
+    case expired
 
     /// Whether the message is about a person's account or contact rather than about a booking.
     public var isAboutPerson: Bool {
         switch self {
-        case .confirmed, .cancelled, .reminder, .moved, .office: false
+        case .confirmed, .cancelled, .reminder, .moved, .office, .requested, .approved, .refused, .expired: false
         case .contactCode, .credentials, .accountExists, .accountCreated: true
         }
     }

@@ -45,6 +45,10 @@ public struct Service: Sendable {
     public let appointmentMinutes: Int
     /// Minutes from one offered start to the next (see `appointmentMinutes`).
     public let stepMinutes: Int
+    /// When set and `required`, a confirmed request waits for the office (`BookingState.pending`).
+    public let approval: ApprovalSettings?
+    /// Booked only by the office from the operator pages; never on the public site.
+    public let staffOnly: Bool
 
     init(definition: ServiceDefinition, ancestorIDs: [String], closures: [Closure], patronSaint: PatronSaint?) {
         id = definition.id
@@ -68,6 +72,8 @@ public struct Service: Sendable {
         appointmentMinutes = definition.appointmentMinutes ?? slotMinutes
         stepMinutes = definition.stepMinutes ?? slotMinutes
         capacity = desks.isEmpty ? definition.capacity ?? 1 : desks.count
+        approval = definition.approval.flatMap { $0.required ? $0 : nil }
+        staffOnly = definition.staffOnly ?? false
     }
 
     /// Name, description and documents in `language`, falling back to the configuration's main language.

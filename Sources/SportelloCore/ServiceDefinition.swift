@@ -48,6 +48,12 @@ public struct ServiceDefinition: Sendable {
     public var officeNotifications: String?
     /// The desks declared by the offices above this node, nearest office last (filled by `inheriting`).
     public internal(set) var ancestorDesks: [DeskID] = []
+    /// Whether requests wait for the office's approval, and until when; inherited (docs/ARCHITECTURE.md §3
+    /// "Approval").
+    public var approval: ApprovalSettings? = nil
+    /// Whether only the office books it (from the operator pages); inherited. A staff-only service is never
+    /// on the public site.
+    public var staffOnly: Bool? = nil
 }
 
 extension ServiceDefinition {
@@ -70,6 +76,8 @@ extension ServiceDefinition {
         copy.closures = parent.closures + closures
         copy.appointmentMinutes = appointmentMinutes ?? parent.appointmentMinutes
         copy.stepMinutes = stepMinutes ?? parent.stepMinutes
+        copy.approval = approval ?? parent.approval
+        copy.staffOnly = staffOnly ?? parent.staffOnly
         // Desks are not inherited as a setting: an office's own list declares desks for the nodes below it.
         copy.ancestorDesks = parent.ancestorDesks
         if !parent.children.isEmpty {

@@ -396,7 +396,7 @@ extension SiteConfiguration {
         "slotMinutes", "capacity", "schedule", "pauses", "seasons", "window", "reasonRequired", "verifyContact",
         "closures", "children",
         "desks", "appointmentMinutes", "stepMinutes",
-        "officeNotifications",
+        "officeNotifications", "approval", "staffOnly",
     ]
 
     /// Most desks one office may declare (and one service may use).
@@ -584,7 +584,21 @@ extension SiteConfiguration {
             },
             officeNotifications: try object.optional("officeNotifications").map {
                 node throws(ConfigurationError) in try readOfficeNotifications(node)
-            })
+            },
+            approval: try object.optional("approval").map { node throws(ConfigurationError) in
+                try readApproval(node)
+            },
+            staffOnly: try object.optional("staffOnly")?.bool())
+    }
+
+    /// `"approval": {"required": true, "expiresHoursBefore": 24}` (docs/ARCHITECTURE.md §3 "Approval and staff-only services").
+    private static func readApproval(_ node: ConfigNode) throws(ConfigurationError) -> ApprovalSettings {
+        let object = try node.object(allowedKeys: ["required", "expiresHoursBefore"])
+        var settings = ApprovalSettings(required: try object["required"].bool())
+        if let hours = object.optional("expiresHoursBefore") {
+            settings.expiresHoursBefore = try hours.int(in: 0...ApprovalSettings.longestExpiryHours)
+        }
+        return settings
     }
 
     /// `officeNotifications` of a service or office: one email address.

@@ -158,7 +158,9 @@ public struct Composer: Sendable {
             throw .template("\(error)")
         }
         var attachments: [MailMessage.Attachment] = []
-        if let booking, [.confirmed, .cancelled, .moved].contains(message.kind) {
+        // A request waiting for approval is no appointment yet: its calendar file comes with the approval.
+        let books = [.confirmed, .approved, .moved].contains(message.kind)
+        if let booking, books || message.kind == .cancelled {
             if let event = calendarEvent(booking, language: message.language, cancelled: message.kind == .cancelled) {
                 attachments.append(
                     .init(
@@ -166,7 +168,7 @@ public struct Composer: Sendable {
                         contentType: "text/calendar; charset=utf-8; method=\(event.method)",
                         bytes: Array(event.ics.utf8)))
             }
-            if message.kind == .confirmed {
+            if books {
                 do {
                     let receipt = try renderer.templates.render("mail/receipt", .object(values))
                     attachments.append(

@@ -55,6 +55,12 @@ public enum EndpointRoute: String, CaseIterable, Sendable {
     /// `GET`: the page a POST answered, shown again after its `303 See Other` (Back, Forward, reload never send
     /// the form again; see docs/ARCHITECTURE.md "Back and forward").
     case page
+    /// The office confirms a pending request (a service with `approval`).
+    case operatorApprove = "operator/approve"
+    /// The office refuses a pending request, with the reason the citizen is told.
+    case operatorRefuse = "operator/refuse"
+    /// The office books for a citizen (a staff-only service, or any in its scope): the form, then the booking.
+    case operatorBook = "operator/book"
 
     /// The folder below `/api/` of the office's routes (their cookie is sent back only there).
     public static let operatorScope = "operator"

@@ -13,7 +13,7 @@ extension PageRenderer {
     public var offices: [CatalogueEntry] {
         var found: [CatalogueEntry] = []
         func walk(_ entries: [CatalogueEntry]) {
-            for entry in entries where !entry.children.isEmpty {
+            for entry in entries where !entry.children.isEmpty && catalogue.isPublic(entry) {
                 found.append(entry)
                 walk(entry.children)
             }
@@ -83,7 +83,7 @@ extension PageRenderer {
         }
         if !entry.children.isEmpty {
             value["children"] = .list(
-                entry.children.map { entryValue($0, language: language, nextFree: nextFree, open: open) })
+                entry.children.filter(catalogue.isPublic).map { entryValue($0, language: language, nextFree: nextFree, open: open) })
             value["url"] = .string(layout.url(.office(entry.id), language: language))
             value["open"] = .bool(open)
             value["count"] = .string(
@@ -124,7 +124,7 @@ extension PageRenderer {
             context: [
                 "office": .object(facts),
                 "services": .list(
-                    office.children.map { entryValue($0, language: language, nextFree: nextFree, open: true) }),
+                    office.children.filter(catalogue.isPublic).map { entryValue($0, language: language, nextFree: nextFree, open: true) }),
             ],
             breadcrumb: ancestorCrumbs(ofEntry: office.id, language: language) + [(text.name, nil)], into: &buffer)
     }

@@ -188,17 +188,17 @@ public struct PageRenderer: Sendable {
         language: String, nextFree: [String: SlotAvailability?], into buffer: inout [UInt8]
     ) throws {
         let t = texts(language)
-        let open = catalogue.services.count <= Self.openCatalogueLimit
+        let open = catalogue.publicServices.count <= Self.openCatalogueLimit
         try page(
             "catalogue", title: t.text("catalogue.title"), language: language, pageID: .catalogue,
             context: [
                 "entries": .list(
-                    catalogue.roots.map { entryValue($0, language: language, nextFree: nextFree, open: open) }),
+                    catalogue.roots.filter(catalogue.isPublic).map { entryValue($0, language: language, nextFree: nextFree, open: open) }),
                 // "Prenota per un'altra persona" before choosing a service's slot: which service, for whom.
                 "forOther": .object([
                     "action": .string(layout.api(.beneficiary)),
                     "services": .list(
-                        catalogue.services.map { service in
+                        catalogue.publicServices.map { service in
                             .object(["id": .string(service.id), "name": .string(service.text(for: language).name)])
                         }),
                 ]),

@@ -10,7 +10,7 @@ extension SitePublisher {
         let layout = renderer.layout
         var removed = 0
         // Service and office folders share "servizi/" (ids are unique across the tree).
-        let services = Set(catalogue.services.map(\.id)).union(renderer.offices.map(\.id))
+        let services = Set(catalogue.publicServices.map(\.id)).union(renderer.offices.map(\.id))
         for language in SiteConfiguration.supportedLanguages {
             let root = path(language == layout.mainLanguage ? "" : "\(language)/")
             let retiredLanguage = !renderer.languages.contains(language)

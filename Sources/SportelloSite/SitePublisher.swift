@@ -57,7 +57,7 @@ public final class SitePublisher: Sendable {
             try lock.withLock { nextFree in
                 let today = RomeTime.local(now).date
                 let (weeks, from, to) = window(today: today)
-                let services = catalogue.services
+                let services = catalogue.publicServices
                 let results = Mutex<(PublishReport, [String: SlotAvailability?], (any Error)?)>(
                     (PublishReport(), [:], nil))
                 DispatchQueue.concurrentPerform(iterations: services.count) { index in
@@ -132,7 +132,7 @@ public final class SitePublisher: Sendable {
         var report = try weekLock.withLock { _ in
             var report = PublishReport()
             for case .week(let id, let monday) in pages where weeks.contains(monday) {
-                guard let service = catalogue.service(id: id) else { continue }
+                guard let service = catalogue.publicService(id: id) else { continue }
                 let start = Int64(monday.dayNumber) * 86_400 - 86_400
                 let occupancy =
                     try source.occupancy(serviceID: id, from: start, to: start + 9 * 86_400, now: now)[id] ?? [:]
@@ -146,7 +146,7 @@ public final class SitePublisher: Sendable {
         guard pages.contains(where: { if case .week = $0 { false } else { true } }) else { return report }
         return try lock.withLock { nextFree in
             for case .service(let id) in pages {
-                guard let service = catalogue.service(id: id) else { continue }
+                guard let service = catalogue.publicService(id: id) else { continue }
                 let occupancy = try source.occupancy(serviceID: id, from: from, to: to, now: now)[id] ?? [:]
                 let next = service.nextFreeSlot(now: now, days: nextFreeDays(service), occupancy: occupancy)
                 nextFree[id] = .some(next)

@@ -13,6 +13,8 @@ public enum BookingError: Error, Equatable, Sendable, CodedError {
     case blockNotFound
     /// A move of a booking that is not active (started, over or cancelled).
     case bookingNotMovable
+    /// Confirm or refuse on a booking that is not a pending request (answered, expired or cancelled already).
+    case requestNotPending
     /// The client already has as many live holds as it may; the first of them runs out at `until`.
     case tooManyHolds(until: Int64)
     /// A daily cap (per address or contact) is spent; it opens again at `until` (local midnight).
@@ -35,6 +37,7 @@ public enum BookingError: Error, Equatable, Sendable, CodedError {
         case .bookingNotActive: .bookingNotActive
         case .blockNotFound: .blockNotFound
         case .bookingNotMovable: .bookingNotMovable
+        case .requestNotPending: .requestNotPending
         case .tooManyHolds: .tooManyHolds
         case .dailyLimitReached: .dailyLimitReached
         case .database: .storage

@@ -15,14 +15,15 @@ extension BookingStore {
         public let end: Int64
     }
 
-    /// Confirmed bookings starting at or after `now` (bounded: the check reads at most `limit`).
+    /// Confirmed bookings and pending requests starting at or after `now` (bounded: the check reads at most
+    /// `limit`).
     public func upcomingBookings(from now: Int64, limit: Int = 1_000_000) throws -> [UpcomingBooking] {
         try database.read { connection in
             var result: [UpcomingBooking] = []
             try connection.forEach(
                 """
-                SELECT code, service_id, slot_start, slot_end FROM bookings WHERE state = 'booked' AND slot_start >= ? \
-                ORDER BY slot_start, code LIMIT ?
+                SELECT code, service_id, slot_start, slot_end FROM bookings
+                WHERE state IN ('booked', 'pending') AND slot_start >= ? ORDER BY slot_start, code LIMIT ?
                 """,
                 .int(now), .int(Int64(limit))
             ) { row in

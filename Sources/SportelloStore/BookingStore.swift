@@ -165,11 +165,14 @@ public struct BookingStore: Sendable {
     public func confirm(
         holdToken: String, person: PersonDetails, slotEnd: Int64, now: Int64, clientIP: String,
         policy: BookingPolicy = BookingPolicy(), caps: [DailyCap] = [], language: String = "it",
-        accountID: Int64? = nil, proof: BookingProof = .none
+        accountID: Int64? = nil, proof: BookingProof = .none, approval: ApprovalSettings? = nil,
+        actor: String = "citizen"
     )
         throws(BookingError) -> Committed<Booking>
     {
-        try run { connection in
+        // A service that needs approval makes a request: pending, its slot kept, "richiesta ricevuta" sent.
+        let state: BookingState = approval?.required == true ? .pending : .booked
+        return try run { connection in
             guard let hold = try hold(connection, token: holdToken) else { throw BookingError.holdNotFound }
             if let bookingID = hold.bookingID, let booking = try booking(connection, where: "id = ?", .int(bookingID)) {
                 return Committed(booking, change: .none)
@@ -202,9 +205,9 @@ public struct BookingStore: Sendable {
                             updated_at,
                             given_name, family_name, codice_fiscale, email, phone, notes, presenter_codice_fiscale,
                             presenter_name)
-                        VALUES (?, ?, ?, ?, ?, 'booked', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                         """, .text(code), .text(holdToken), .text(hold.slot.serviceID), .int(hold.slot.start),
-                        .int(slotEnd), .int(now), .int(now),
+                        .int(slotEnd), .text(state.rawValue), .int(now), .int(now),
                         .text(person.givenName), .text(person.familyName), .text(person.codiceFiscale),
                         .text(person.email),
                         .text(person.phone), SQLValue(person.notes), SQLValue(person.presenterCodiceFiscale),
@@ -223,7 +226,9 @@ public struct BookingStore: Sendable {
                 """,
                 .text(language),
                 SQLValue(accountID), .int(proof.level), SQLValue(person.presenterContact), .text(holdToken), .int(id))
-            try audit(connection, now: now, action: "book", subject: code, address: clientIP)
+            try audit(
+                connection, now: now, actor: actor, action: state == .pending ? "request" : "book", subject: code,
+                address: clientIP)
             guard let booking = try booking(connection, where: "id = ?", .int(id)) else {
                 throw DatabaseError.inconsistent("booking vanished inside its own transaction")
             }
@@ -231,7 +236,7 @@ public struct BookingStore: Sendable {
                 throw BookingError.dailyLimitReached(until: until)
             }
             let queued = try Outbox.enqueueBookingMessages(
-                connection, kind: .confirmed, booking: booking,
+                connection, kind: state == .pending ? .requested : .confirmed, booking: booking,
                 policy: policy.messages,
                 at: now)
             return Committed(booking, change: StoreChange(slots: [booking.slot], messagesQueued: queued))

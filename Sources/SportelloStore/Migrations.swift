@@ -199,6 +199,22 @@ enum Migrations {
         """
         ALTER TABLE bookings ADD COLUMN sequence INTEGER NOT NULL DEFAULT 0;
         """,
+        // helper/approval18: approval per service (docs/ARCHITECTURE.md §3 "Approval and staff-only services"). A request waits as
+        // 'pending', which occupies its slot: the state's CHECK gains it (its text rewritten in place, which keeps
+        // every column other migrations added; `apply` then has every connection read the schema again), the
+        // occupancy index becomes the one `BookingState.occupyingSQLList` names, and the expiry pass finds the
+        // pending requests by their start.
+        """
+        PRAGMA writable_schema = ON;
+        UPDATE sqlite_schema SET sql = replace(sql, '''cancelled_by_operator''))',
+            '''cancelled_by_operator'', ''pending''))')
+        WHERE type = 'table' AND name = 'bookings';
+        PRAGMA writable_schema = OFF;
+        DROP INDEX IF EXISTS bookings_occupying;
+        CREATE INDEX bookings_occupying ON bookings (service_id, slot_start)
+            WHERE state IN ('booked', 'pending', 'done', 'absent');
+        CREATE INDEX bookings_pending ON bookings (slot_start) WHERE state = 'pending';
+        """,
     ]
 
     /// A database with data whose schema is about to change is copied first (see `DatabaseBackup`).
@@ -215,6 +231,11 @@ enum Migrations {
             try connection.execute("BEGIN IMMEDIATE")
             do {
                 try connection.executeScript(script)
+                if script.contains("writable_schema") {
+                    // A table's text rewritten in place is read again only when the schema cookie changes.
+                    let schemaVersion = try connection.scalarInt("PRAGMA schema_version")
+                    try connection.executeScript("PRAGMA schema_version = \(schemaVersion + 1)")
+                }
                 try connection.executeScript("PRAGMA user_version = \(index + 1)")
                 try connection.execute("COMMIT")
             } catch {

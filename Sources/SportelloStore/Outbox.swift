@@ -273,7 +273,7 @@ public struct Outbox: Sendable {
                         next_attempt_at, booking_id, language, dedupe_key)
                     SELECT '\(NotificationKind.reminder)', ?1, \(column), '{}', ?2, ?2, id, COALESCE(language, 'it'),
                            'reminder:' || id || CASE WHEN sequence > 0 THEN '.' || sequence ELSE '' END || ':' || ?1
-                    FROM bookings WHERE \(BookingState.sqlActive(at: "?2")) AND slot_start <= ?3
+                    FROM bookings WHERE \(BookingState.sqlRemindable(at: "?2")) AND slot_start <= ?3
                       AND \(column) IS NOT NULL AND \(column) != ''
                       AND created_at < slot_start - ?4
                     """, .text(channel.rawValue), .int(now), .int(now + Int64(hoursBefore) * 3_600),

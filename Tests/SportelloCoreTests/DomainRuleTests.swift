@@ -6,21 +6,23 @@ import Testing
 /// Occupancy and hold liveness: the one definition of each (docs/ARCHITECTURE.md §3).
 @Suite struct OccupancyRuleTests {
     @Test func bookingsOccupyTheirSlotUntilCancelled() {
-        #expect(BookingState.occupyingStates == [.booked, .done, .absent])
+        #expect(BookingState.occupyingStates == [.booked, .pending, .done, .absent])
         for state in BookingState.allCases {
             let cancelled = state == .cancelledByCitizen || state == .cancelledByOperator
             #expect(state.occupiesSlot == !cancelled, "\(state)")
-            #expect(state.acceptsOutcome == state.occupiesSlot, "\(state)")
+            // A request the office has not confirmed holds its slot but never took place.
+            #expect(state.acceptsOutcome == (state.occupiesSlot && state != .pending), "\(state)")
             #expect(BookingState.occupyingStates.contains(state) == state.occupiesSlot, "\(state)")
         }
     }
 
-    @Test func aBookingIsActiveWhileBookedAndNotYetStarted() {
+    @Test func aBookingIsActiveWhileBookedOrPendingAndNotYetStarted() {
         let now: Int64 = 1_800_000_000
         for state in BookingState.allCases {
             for offset: Int64 in [-3_600, -1, 0, 1, 3_600] {
                 #expect(
-                    state.isActive(slotStart: now + offset, at: now) == (state == .booked && offset > 0),
+                    state.isActive(slotStart: now + offset, at: now)
+                        == ((state == .booked || state == .pending) && offset > 0),
                     "\(state) \(offset)")
             }
         }

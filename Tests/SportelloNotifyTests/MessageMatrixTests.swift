@@ -46,7 +46,7 @@ import Testing
                 payload: payload, bookingID: booking?.id, language: language, attempts: 0, createdAt: now, sentAt: nil,
                 dead: false, lastError: nil, claimedUntil: nil, claimedBy: nil, deliveryPID: nil)
         }
-        func book(_ start: Int64, _ language: String) throws -> Booking {
+        func book(_ start: Int64, _ language: String, approval: ApprovalSettings? = nil) throws -> Booking {
             let placed = try store.placeHold(
                 slot: SlotRef(serviceID: service.id, start: start), capacity: service.capacity,
                 now: now, expiresAt: now + 600, clientIP: "t")
@@ -58,9 +58,10 @@ import Testing
             let confirmed = try store.confirm(
                 holdToken: hold.token, person: person,
                 slotEnd: start + Int64(service.slotMinutes) * 60, now: now,
-                clientIP: "t", language: language)
+                clientIP: "t", language: language, approval: approval)
             return confirmed.value
         }
+        let approval = ApprovalSettings(required: true, expiresHoursBefore: 2)
         for language in renderer.catalogue.configuration.comune.languages {
             let booked = try book(first, language)
             cases.append(
@@ -113,6 +114,37 @@ import Testing
                             "codiceFiscale": "RSSMRA85T10A562S", "name": "Niccolò D'Angelo Sàez",
                             "password": password,
                         ]), booking: nil))
+            // Approval: the request, then the office's three answers (docs/ARCHITECTURE.md §3 "Approval and staff-only services").
+            // Each language's requests at slots of their own after `second`: an approved one keeps its slot.
+            let later = service.slots(on: RomeTime.local(second).date).map(\.startInstant).filter { $0 > second }
+            let offset = 3 * (renderer.catalogue.configuration.comune.languages.firstIndex(of: language) ?? 0)
+            try #require(later.count >= offset + 3)
+            let requested = try book(later[offset + 0], language, approval: approval)
+            cases.append(
+                Case(
+                    file: "requested-\(language)", message: message(.requested, language, booking: requested),
+                    booking: requested))
+            let approved = try store.approve(code: requested.code, now: now + 60, actor: "operator:test", address: "t")
+            cases.append(
+                Case(
+                    file: "approved-\(language)", message: message(.approved, language, booking: approved.value),
+                    booking: approved.value))
+            let refusedRequest = try book(later[offset + 1], language, approval: approval)
+            let refused = try store.refuse(
+                code: refusedRequest.code, reason: reason, now: now + 60, actor: "operator:test", address: "t")
+            cases.append(
+                Case(
+                    file: "refused-\(language)",
+                    message: message(.refused, language, booking: refused.value, payload: ["reason": reason]),
+                    booking: refused.value))
+            let expiring = try book(later[offset + 2], language, approval: approval)
+            let expired = try store.expireRequests(
+                approvals: [service.id: approval], now: expiring.slot.start - 7_200)
+            #expect(expired.value.map(\.code) == [expiring.code])
+            cases.append(
+                Case(
+                    file: "expired-\(language)",
+                    message: message(.expired, language, booking: expired.value.first), booking: expired.value.first))
         }
         var paths: [String] = []
         for item in cases {
@@ -162,7 +194,7 @@ import Testing
                 #expect(mail["contentType"] as? String == "multipart/alternative")
                 #expect(text.contains(password) && text.contains("RSSMRA85T10A562S") && calendars.isEmpty, "\(label)")
                 continue
-            case .confirmed:
+            case .confirmed, .approved:
                 #expect(mail["contentType"] as? String == "multipart/mixed")
                 #expect(
                     receipts.count == 1
@@ -193,6 +225,11 @@ import Testing
                 } else {
                     #expect(text.contains(t.text("mail.cancelled.byCitizen")) && !text.contains(reason), "\(label)")
                 }
+            case .refused:
+                #expect(
+                    mail["contentType"] as? String == "multipart/alternative" && calendars.isEmpty && receipts.isEmpty,
+                    "\(label)")
+                #expect(text.contains(reason) && !text.contains(t.text("mail.cancelled.byOperator")), "\(label)")
             default:
                 #expect(
                     mail["contentType"] as? String == "multipart/alternative" && calendars.isEmpty && receipts.isEmpty,
@@ -201,8 +238,9 @@ import Testing
             let booking = try #require(item.booking)
             #expect(
                 text.contains(booking.code) && text.contains(t.longDate(RomeTime.local(booking.slot.start).date)),
-                "\(label)")
-            guard item.message.kind != .reminder else { continue }
+                "\(label): \(text)")
+            // Only a booked appointment goes in a calendar: never a request nor its refusal or expiry.
+            guard [.confirmed, .approved, .cancelled].contains(item.message.kind) else { continue }
             let calendar = try #require(calendars.first, "\(label)")
             let cancelled = item.message.kind == .cancelled
             #expect(calendars.count == 1)
@@ -243,10 +281,25 @@ import Testing
             code: booking.code, reason: "Ufficio chiuso", keepClosed: false, now: now, actor: "operator:test",
             address: "t"
         ).value
+        let requestHold = try store.placeHold(
+            slot: SlotRef(serviceID: "carta-identita", start: second), capacity: 2, now: now, expiresAt: now + 600,
+            clientIP: "t"
+        ).value
+        let request = try store.confirm(
+            holdToken: requestHold.token,
+            person: PersonDetails(
+                givenName: "Ada", familyName: "Neri", codiceFiscale: "RSSMRA85T10A562S",
+                email: "ada@example.it", phone: "3331234567"),
+            slotEnd: second + 1_200, now: now, clientIP: "t", approval: ApprovalSettings(required: true)
+        ).value
+        let refused = try store.refuse(
+            code: request.code, reason: "Documenti incompleti", now: now, actor: "operator:test", address: "t"
+        ).value
         for language in renderer.catalogue.configuration.comune.languages {
             for (kind, subject) in [
                 (.confirmed, booking), (.reminder, booking), (.cancelled, cancelled), (.credentials, nil),
                 (.moved, booking), (.office, booking),
+                (.requested, request), (.approved, booking), (.refused, refused), (.expired, cancelled),
             ] as [(NotificationKind, Booking?)] {
                 let payloads: [NotificationKind: [String: String]] = [
                     .credentials: ["codiceFiscale": "RSSMRA85T10A562S", "password": "Ab3dEf7hKm"],
@@ -262,8 +315,10 @@ import Testing
                     !text.contains("{") && !text.contains("sms.") && text.hasPrefix("Comune di Valfiorita:"),
                     "\(kind)-\(language): \(text)")
                 #expect(
-                    text.contains(kind == .credentials ? "Ab3dEf7hKm" : booking.code), "\(kind)-\(language): \(text)")
+                    text.contains(kind == .credentials ? "Ab3dEf7hKm" : subject?.code ?? ""),
+                    "\(kind)-\(language): \(text)")
                 if kind == .cancelled { #expect(text.contains("Ufficio chiuso"), "\(language): \(text)") }
+                if kind == .refused { #expect(text.contains("Documenti incompleti"), "\(language): \(text)") }
                 #expect(text.count <= 320, "\(kind)-\(language) takes more than two SMS: \(text)")
             }
         }

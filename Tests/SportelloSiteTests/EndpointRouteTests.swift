@@ -25,7 +25,7 @@ import Testing
         for route in EndpointRoute.allCases {
             #expect(route.isOperator == layout.api(route).hasPrefix(layout.operatorAPIRoot + "/"))
         }
-        #expect(EndpointRoute.allCases.filter(\.isOperator).count == 11)
+        #expect(EndpointRoute.allCases.filter(\.isOperator).count == 14)
     }
 
     @Test func methodsAndAdmissionComeFromTheTable() {

@@ -21,7 +21,7 @@ import Testing
     /// A booking at `at`, made ten days before it.
     func book(
         _ store: BookingStore, at: Int64, person: PersonDetails = mario, proof: BookingProof = .none,
-        policy: NoShowPolicy? = nil, now: Int64? = nil
+        policy: NoShowPolicy? = nil, now: Int64? = nil, approval: ApprovalSettings? = nil
     ) throws -> Booking {
         let madeAt = now ?? at - 10 * day
         let hold = try store.placeHold(
@@ -29,7 +29,7 @@ import Testing
             expiresAt: madeAt + 600, clientIP: "t")
         return try store.confirm(
             holdToken: hold.value.token, person: person, slotEnd: at + 1_200, now: madeAt,
-            clientIP: "t", policy: BookingPolicy(noShow: policy), proof: proof
+            clientIP: "t", policy: BookingPolicy(noShow: policy), proof: proof, approval: approval
         ).value
     }
 
@@ -89,7 +89,7 @@ import Testing
     }
 
     @Test func theOccupancyConditionIsTheCoreStatesAndTheIndexUsesIt() throws {
-        #expect(BookingState.occupyingSQLList == "('booked', 'done', 'absent')")
+        #expect(BookingState.occupyingSQLList == "('booked', 'pending', 'done', 'absent')")
         #expect(Migrations.scripts.joined().contains("WHERE state IN \(BookingState.occupyingSQLList)"))
         try withStore { database, store in
             let plan = try database.read { connection in
@@ -107,9 +107,11 @@ import Testing
             var booked: [Int64: BookingState] = [:]
             for (index, state) in BookingState.allCases.enumerated() {
                 let at = start + Int64(index) * 3_600
-                let booking = try book(store, at: at)
+                let booking = try book(
+                    store, at: at, approval: state == .pending ? ApprovalSettings(required: true) : nil)
+                #expect(booking.state == (state == .pending ? .pending : .booked))
                 switch state {
-                case .booked: break
+                case .booked, .pending: break
                 case .done, .absent:
                     let outcome: Outcome = state == .done ? .done : .absent
                     _ = try store.recordOutcome(
