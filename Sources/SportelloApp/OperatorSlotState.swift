@@ -7,10 +7,11 @@ enum OperatorSlotState: String, CaseIterable, Sendable {
     case free, held, booked, done, absent, cancelled, closed
 
     /// The state a booking shows: both kinds of cancellation are one state on the grid (the day's list and its
-    /// CSV tell who cancelled).
+    /// CSV tell who cancelled); a request waiting for approval takes its slot like a booking, its text says
+    /// "in attesa di conferma".
     init(_ state: BookingState) {
         switch state {
-        case .booked: self = .booked
+        case .booked, .pending: self = .booked
         case .done: self = .done
         case .absent: self = .absent
         case .cancelledByCitizen, .cancelledByOperator: self = .cancelled
