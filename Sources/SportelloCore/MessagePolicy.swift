@@ -8,6 +8,10 @@ public struct MessagePolicy: Sendable, Equatable {
     public var sms: Bool
     /// Caps on messages per recipient and the countries SMS may go to.
     public var limits: LimitSettings
+    /// App IO, for the services it has a key for (nil = no IO messages).
+    public var io: IOChannelSettings?
+    /// Each booking event also goes to the comune's webhook.
+    public var webhook = false
 
     /// Channels given one by one, as tests and benchmarks set them.
     public init(email: Bool, sms: Bool, limits: LimitSettings = LimitSettings()) {
@@ -19,6 +23,8 @@ public struct MessagePolicy: Sendable, Equatable {
     /// The channels and limits of a comune's configuration.
     public init(_ settings: NotificationSettings, limits: LimitSettings = LimitSettings()) {
         self.init(email: settings.email, sms: settings.sms, limits: limits)
+        io = settings.io
+        webhook = settings.webhook != nil
     }
 
     /// No message at all.
@@ -29,6 +35,13 @@ public struct MessagePolicy: Sendable, Equatable {
         switch channel {
         case .email: email
         case .sms: sms
+        case .io: io != nil
+        case .webhook: webhook
         }
+    }
+
+    /// Whether a booking of `serviceID` is told on App IO (the comune's key, or the service's own).
+    public func sendsIO(forService serviceID: String) -> Bool {
+        io?.keyFile(forService: serviceID) != nil
     }
 }

@@ -69,20 +69,27 @@ public struct Composer: Sendable {
         return "\(t.longDate(local.date)) \(LocalTime(minutes: local.minutes)?.description ?? "")"
     }
 
-    /// The calendar entry of a booking: REQUEST when confirmed, CANCEL (same UID, next SEQUENCE) when cancelled.
-    public func calendarEvent(_ booking: Booking, language: String, cancelled: Bool) -> CalendarEvent? {
+    /// The calendar entry of a booking: PUBLISH when confirmed, CANCEL (same UID, higher SEQUENCE) when cancelled.
+    /// PUBLISH with no ATTENDEE is an event to add, not an invitation: mail clients show no Accept/Decline, whose
+    /// replies would go to the no-reply sender and nowhere (README, "Calendar file"). The ORGANIZER (which RFC
+    /// 5546 asks of PUBLISH) is the office's own address where the catalogue has one. `sequence`: nil = 0 for a
+    /// confirmation and 1 for a cancellation; a change of the appointment passes the next number.
+    public func calendarEvent(
+        _ booking: Booking, language: String, cancelled: Bool, sequence: Int? = nil
+    ) -> CalendarEvent? {
         guard let service = renderer.catalogue.service(id: booking.slot.serviceID) else { return nil }
         let t = renderer.texts(language)
         let host = URL(string: comune.baseURL)?.host ?? "sportello"
+        let officeAddress = service.email.flatMap { (try? FieldValidator.email($0)) != nil ? $0 : nil }
         return CalendarEvent(
-            uid: "\(booking.code)@\(host)", sequence: cancelled ? 1 : 0, start: booking.slot.start,
+            uid: "\(booking.code)@\(host)", sequence: sequence ?? (cancelled ? 1 : 0), start: booking.slot.start,
             end: booking.slotEnd,
             stamp: booking.createdAt, summary: "\(service.text(for: language).name) – \(comune.name)",
             location: service.address,
             description: t.format("confirmed.calendarDescription", ["code": booking.code]), cancelled: cancelled,
-            method: cancelled ? "CANCEL" : "REQUEST",
-            organizer: (name: settings.fromName ?? comune.name, email: settings.from),
-            attendee: booking.person.email.isEmpty ? nil : booking.person.email)
+            method: cancelled ? "CANCEL" : "PUBLISH",
+            organizer: (name: settings.fromName ?? comune.name, email: officeAddress ?? settings.from),
+            attendee: nil)
     }
 
     /// The values a message template reads.

@@ -16,6 +16,12 @@ extension Outbox {
         {
             recipients.append((NotificationChannel(contact: copy), copy))
         }
+        // App IO reaches the person by codice fiscale, for the services with an IO key; the webhook gets every
+        // booking event (its recipient only names it in `sportello outbox`).
+        if policy.sendsIO(forService: booking.slot.serviceID) {
+            recipients.append((.io, booking.person.codiceFiscale))
+        }
+        recipients.append((.webhook, "webhook"))
         var queued = 0
         for (channel, recipient) in recipients where policy.sends(on: channel) && !recipient.isEmpty {
             let payload = booking.cancelReason.map { ["reason": $0] } ?? [:]
