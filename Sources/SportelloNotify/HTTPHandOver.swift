@@ -25,15 +25,15 @@ enum HTTPHandOver {
         say() { printf '%s' "$1"; if [ -s "$answer" ]; then printf ': '; head -c 300 "$answer" | tr '\r\n' '  '; fi; echo; }
         post() {
             curl -sS --proto =http,https --max-time "$seconds" --max-filesize 65536 -o "$answer" -w '%{http_code}' \
-                -X POST -H 'Content-Type: application/json' "$@"
+                -X POST -H 'Content-Type: application/json' -H 'Expect:' "$@"
         }
         if [ "$mode" = webhook ]; then
             code=$(post -H "X-Sportello-Timestamp: $4" -H "X-Sportello-Signature: sha256=$5" \
                 -H "X-Sportello-Delivery: $6" --data-binary @- "$url")
             case $code in
                 2??) exit 0 ;;
-                429|5??|000) say "the webhook answered HTTP $code: tried again later"; exit 75 ;;
-                *) say "set aside: the webhook refused the event with HTTP $code"; exit 65 ;;
+                429|5??|000) say "the receiver answered HTTP $code, tried again later"; exit 75 ;;
+                *) say "set aside: the receiver refused the event with HTTP $code"; exit 65 ;;
             esac
         fi
         key=$(tr -d ' \t\r\n' < "$4") && [ -n "$key" ] || { echo "cannot read the App IO key file $4"; exit 75; }
@@ -46,7 +46,7 @@ enum HTTPHandOver {
             200) grep -Eq '"sender_allowed"[[:space:]]*:[[:space:]]*true' "$answer" || {
                     say "not deliverable: the citizen has turned off this service's messages in App IO"; exit 65; } ;;
             404) say "not deliverable: the citizen does not use App IO"; exit 65 ;;
-            429|5??|000) say "the App IO profile check answered HTTP $code: tried again later"; exit 75 ;;
+            429|5??|000) say "the App IO profile check answered HTTP $code, tried again later"; exit 75 ;;
             *) say "set aside: App IO refused the profile check with HTTP $code"; exit 65 ;;
         esac
         : > "$answer"
@@ -56,7 +56,7 @@ enum HTTPHandOver {
         )
         case $code in
             2??) exit 0 ;;
-            429|5??|000) say "App IO answered HTTP $code: tried again later"; exit 75 ;;
+            429|5??|000) say "App IO answered HTTP $code, tried again later"; exit 75 ;;
             *) say "set aside: App IO refused the message with HTTP $code"; exit 65 ;;
         esac
         """#

@@ -169,14 +169,15 @@ import Testing
             let calendar = try #require(calendars.first, "\(label)")
             let cancelled = item.message.kind == .cancelled
             #expect(calendars.count == 1)
-            #expect(calendar["method"] as? String == (cancelled ? "CANCEL" : "REQUEST"), "\(label)")
+            #expect(calendar["method"] as? String == (cancelled ? "CANCEL" : "PUBLISH"), "\(label)")
             #expect(
                 calendar["sequence"] as? Int == (cancelled ? 1 : 0)
                     && calendar["status"] as? String == (cancelled ? "CANCELLED" : "CONFIRMED"), "\(label)")
             #expect(calendar["uid"] as? String == "\(booking.code)@\(host)", "\(label)")
             #expect(
                 calendar["location"] as? String == service.address
-                    && calendar["organizer"] as? String == "mailto:\(settings.from)", "\(label)")
+                    && calendar["organizer"] as? String == "mailto:\(service.email ?? settings.from)"
+                    && calendar["attendee"] as? String == "None", "\(label)")
             let start = ISO8601DateFormatter().string(
                 from: Date(timeIntervalSince1970: TimeInterval(booking.slot.start)))
             #expect(
