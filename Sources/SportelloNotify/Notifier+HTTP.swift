@@ -36,7 +36,8 @@ extension Notifier {
                     ))
             case .webhook:
                 guard let webhook = settings.webhook else {
-                    return .failure(Refusal(reason: "the webhook is not configured (notifications.webhook)", final: true))
+                    return .failure(
+                        Refusal(reason: "the webhook is not configured (notifications.webhook)", final: true))
                 }
                 // Read at each delivery: a rotated secret needs no restart. A missing file is retried.
                 guard let secret = FileManager.default.contents(atPath: webhook.secretFile), !secret.isEmpty else {

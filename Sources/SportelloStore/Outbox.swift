@@ -41,7 +41,8 @@ public struct Outbox: Sendable {
                     connection,
                     [DailyCap(key, limit: sms ? limits.smsPerRecipientPerDay : limits.mailPerRecipientPerDay)], now: now
                 ) != nil {
-                    refusal = "\(sms ? "SMS" : channel == .io ? "IO message" : "mail") not sent: the recipient's daily cap is reached"
+                    let what = sms ? "SMS" : channel == .io ? "IO message" : "mail"
+                    refusal = "\(what) not sent: the recipient's daily cap is reached"
                 }
             }
             if let refusal {

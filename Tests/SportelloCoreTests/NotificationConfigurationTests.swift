@@ -46,9 +46,11 @@ import Testing
         ).notifications
         let io = try #require(settings.io)
         #expect(io.baseURL == "http://127.0.0.1:9/api/v1" && io.apiKeyFile == "/etc/sportello/io")
-        #expect(io.keyFile(forService: "a") == "/etc/sportello/io-a" && io.keyFile(forService: "z") == "/etc/sportello/io")
         #expect(
-            settings.webhook?.url == "https://hook.example.it/in" && settings.webhook?.secretFile == "/etc/sportello/hook"
+            io.keyFile(forService: "a") == "/etc/sportello/io-a" && io.keyFile(forService: "z") == "/etc/sportello/io")
+        #expect(
+            settings.webhook?.url == "https://hook.example.it/in"
+                && settings.webhook?.secretFile == "/etc/sportello/hook"
                 && settings.webhook?.includePersonalData == true)
         let policy = MessagePolicy(settings)
         #expect(policy.sends(on: .io) && policy.sends(on: .webhook) && policy.sendsIO(forService: "a"))
@@ -78,8 +80,10 @@ import Testing
         (#"{"io": {"services": {"a": {"apiKeyFile": ""}}}}"#, "notifications.io.services.a.apiKeyFile"),
         (#"{"webhook": {"url": "https://hook.example.it"}}"#, "notifications.webhook.secretFile"),
         (#"{"webhook": {"url": "hook.example.it", "secretFile": "/s"}}"#, "notifications.webhook.url"),
-        (#"{"webhook": {"url": "https://h.example.it", "secretFile": "/s", "secret": "x"}}"#,
-         "notifications.webhook.secret"),
+        (
+            #"{"webhook": {"url": "https://h.example.it", "secretFile": "/s", "secret": "x"}}"#,
+            "notifications.webhook.secret"
+        ),
     ])
     func mistakesNameTheirPath(_ notifications: String, _ path: String) {
         #expect(throws: ConfigurationError.self) { try parse(notifications) }

@@ -161,7 +161,8 @@ final class ChannelStandIn {
         let rows = try notifier.outbox.list()
         #expect(
             rows.contains {
-                $0.dead && $0.attempts == 1 && $0.lastError?.hasPrefix("not deliverable: the citizen does not use") == true
+                $0.dead && $0.attempts == 1
+                    && $0.lastError?.hasPrefix("not deliverable: the citizen does not use") == true
             }, "\(rows.map { $0.lastError ?? "" })")
         #expect(rows.contains { $0.dead && $0.lastError?.contains("turned off this service") == true })
         // No message was posted, and nothing is tried again.
@@ -283,6 +284,7 @@ final class ChannelStandIn {
         #expect(notifier.deliverDue(clock: { now }).dead == 1)
         #expect(standIn.requests().first?["refused"] as? String == "signature")
         let row = try #require(try notifier.outbox.list().first)
-        #expect(row.lastError == "set aside: the receiver refused the event with HTTP 401: {\"detail\": \"bad signature\"}")
+        #expect(
+            row.lastError == "set aside: the receiver refused the event with HTTP 401: {\"detail\": \"bad signature\"}")
     }
 }
