@@ -122,7 +122,7 @@ public struct Notifier: Sendable {
                 recordSent(message, now)
                 report.recovered += 1
             case .failed(let error):
-                let refusal = HTTPHandOver.refusal(error)
+                let refusal = Self.refusal(message, error)
                 let dead = logged("mark failed") {
                     try outbox.markFailed(
                         id: message.id, now: now, error: refusal ?? error,
@@ -256,7 +256,7 @@ public struct Notifier: Sendable {
             report.delivered += 1
         case .failed(let error):
             // An answer another attempt would not change (App IO: not subscribed, a 4xx) is set aside now.
-            if let refusal = HTTPHandOver.refusal(error) { return fail(refusal, attempts: 1) }
+            if let refusal = Self.refusal(message, error) { return fail(refusal, attempts: 1) }
             fail(error)
         case .inFlight:
             // The program is still running (or an earlier one for this message is): keep the claim, count nothing.

@@ -83,9 +83,11 @@ final class ChannelStandIn {
         ).value
     }
 
-    /// A renderer sending only on App IO (key in a file) and, when `webhook`, to the stand-in's hook.
+    /// A renderer sending no mail: on App IO (key in a file) unless `io` is false, and to the stand-in's hook
+    /// when `webhook`.
     func channels(
-        _ sandbox: Sandbox, _ standIn: ChannelStandIn, webhook: Bool = false, personal: Bool = false
+        _ sandbox: Sandbox, _ standIn: ChannelStandIn, io sendsIO: Bool = true, webhook: Bool = false,
+        personal: Bool = false
     ) throws -> PageRenderer {
         try "io-test-key\n".write(toFile: "\(sandbox.folder)/io.key", atomically: true, encoding: .utf8)
         try "webhook-secret\n".write(toFile: "\(sandbox.folder)/hook.secret", atomically: true, encoding: .utf8)
@@ -94,7 +96,7 @@ final class ChannelStandIn {
             var io = IOChannelSettings()
             io.baseURL = standIn.url + "/api/v1"
             io.apiKeyFile = "\(sandbox.folder)/io.key"
-            $0.io = io
+            $0.io = sendsIO ? io : nil
             if webhook {
                 $0.webhook = WebhookSettings(url: standIn.url + "/hook", secretFile: "\(sandbox.folder)/hook.secret")
                 $0.webhook?.includePersonalData = personal
@@ -244,14 +246,9 @@ final class ChannelStandIn {
             let standIn = try ChannelStandIn(
                 folder: sandbox.folder, key: "io-test-key", secret: "webhook-secret", clock: now,
                 fail: ["/hook=503"])
-            var renderer = try channels(sandbox, standIn, webhook: true, personal: personal)
-            var configuration = renderer.catalogue.configuration
-            configuration.notifications.io = nil
-            renderer = PageRenderer(
-                catalogue: Catalogue(configuration: configuration), templates: renderer.templates,
-                translations: renderer.translations)
+            let renderer = try channels(sandbox, standIn, io: false, webhook: true, personal: personal)
             let database = try Database(path: "\(sandbox.folder)/db.sqlite")
-            let booking = try book(database, settings: configuration.notifications)
+            let booking = try book(database, settings: renderer.catalogue.configuration.notifications)
             let notifier = Notifier(database: database, renderer: renderer, spool: "\(sandbox.folder)/spool")
             #expect(notifier.deliverDue(clock: { now }).failed == 1)  // 503: tried again
             #expect(notifier.deliverDue(clock: { now + 60 }).delivered == 1)
@@ -272,19 +269,26 @@ final class ChannelStandIn {
     @Test func aWrongSecretIsRefusedByTheReceiverAndSetAside() throws {
         let sandbox = try Sandbox()
         let standIn = try ChannelStandIn(folder: sandbox.folder, key: "k", secret: "another-secret", clock: now)
-        var renderer = try channels(sandbox, standIn, webhook: true)
-        var configuration = renderer.catalogue.configuration
-        configuration.notifications.io = nil
-        renderer = PageRenderer(
-            catalogue: Catalogue(configuration: configuration), templates: renderer.templates,
-            translations: renderer.translations)
+        let renderer = try channels(sandbox, standIn, io: false, webhook: true)
         let database = try Database(path: "\(sandbox.folder)/db.sqlite")
-        _ = try book(database, settings: configuration.notifications)
+        _ = try book(database, settings: renderer.catalogue.configuration.notifications)
         let notifier = Notifier(database: database, renderer: renderer, spool: "\(sandbox.folder)/spool")
         #expect(notifier.deliverDue(clock: { now }).dead == 1)
         #expect(standIn.requests().first?["refused"] as? String == "signature")
         let row = try #require(try notifier.outbox.list().first)
         #expect(
             row.lastError == "set aside: the receiver refused the event with HTTP 401: {\"detail\": \"bad signature\"}")
+    }
+
+    @Test func aMailProgramsExitStatus65IsStillRetriedAsBefore() throws {
+        let sandbox = try Sandbox()
+        let sendmail = try sandbox.fakeProgram(named: "sendmail", status: 65, error: "data format error")
+        let renderer = try demoRenderer { $0.sendmailPath = sendmail }
+        let database = try Database(path: "\(sandbox.folder)/db.sqlite")
+        _ = try book(database, settings: renderer.catalogue.configuration.notifications)
+        let notifier = Notifier(database: database, renderer: renderer, spool: "\(sandbox.folder)/spool")
+        let report = notifier.deliverDue(clock: { now })
+        #expect(report.failed == 1 && report.dead == 0, "\(report)")
+        #expect(try notifier.outbox.list().first?.lastError?.hasPrefix("exit status 65") == true)
     }
 }
