@@ -13,6 +13,10 @@ public struct MessagePolicy: Sendable, Equatable {
     public var officeRecipients: [String: String] = [:]
     /// The language the office's messages are written in (the comune's main language).
     public var officeLanguage = "it"
+    /// App IO, for the services it has a key for (nil = no IO messages).
+    public var io: IOChannelSettings?
+    /// Each booking event also goes to the comune's webhook.
+    public var webhook = false
 
     /// Channels given one by one, as tests and benchmarks set them.
     public init(email: Bool, sms: Bool, limits: LimitSettings = LimitSettings()) {
@@ -24,6 +28,8 @@ public struct MessagePolicy: Sendable, Equatable {
     /// The channels and limits of a comune's configuration.
     public init(_ settings: NotificationSettings, limits: LimitSettings = LimitSettings()) {
         self.init(email: settings.email, sms: settings.sms, limits: limits)
+        io = settings.io
+        webhook = settings.webhook != nil
     }
 
     /// The office address a message about a booking of `serviceID` goes to, when mail is on and one is set.
@@ -40,6 +46,13 @@ public struct MessagePolicy: Sendable, Equatable {
         switch channel {
         case .email: email
         case .sms: sms
+        case .io: io != nil
+        case .webhook: webhook
         }
+    }
+
+    /// Whether a booking of `serviceID` is told on App IO (the comune's key, or the service's own).
+    public func sendsIO(forService serviceID: String) -> Bool {
+        io?.keyFile(forService: serviceID) != nil
     }
 }

@@ -18,6 +18,10 @@ public struct NotificationSettings: Sendable, Equatable {
     public var reminderHoursBefore = 24
     /// Attempts before a message is given up (dead-lettered).
     public var maxAttempts = 8
+    /// App IO, when configured (`notifications.io`).
+    public var io: IOChannelSettings?
+    /// The webhook, when configured (`notifications.webhook`).
+    public var webhook: WebhookSettings?
 
     /// The defaults: mail through the system's sendmail, no SMS, reminders a day before.
     public init() {}

@@ -137,6 +137,7 @@ extension SiteConfiguration {
         if let node = object.optional("notifications") {
             let settings = try node.object(allowedKeys: [
                 "from", "fromName", "email", "sendmailPath", "sms", "smsCommand", "reminderHoursBefore", "maxAttempts",
+                "io", "webhook",
             ])
             if let value = settings.optional("from") {
                 notifications.from = try value.string()
@@ -163,6 +164,8 @@ extension SiteConfiguration {
                 notifications.reminderHoursBefore = try value.int(in: 0...(24 * 14))
             }
             if let value = settings.optional("maxAttempts") { notifications.maxAttempts = try value.int(in: 1...100) }
+            if let value = settings.optional("io") { notifications.io = try readIO(value, services: services) }
+            if let value = settings.optional("webhook") { notifications.webhook = try readWebhook(value) }
         }
         var configuration = SiteConfiguration(
             comune: comune, booking: booking, privacy: privacy, identity: identity, notifications: notifications,

@@ -70,23 +70,29 @@ public struct Composer: Sendable {
         return "\(t.longDate(local.date)) \(LocalTime(minutes: local.minutes)?.description ?? "")"
     }
 
-    /// The calendar entry of a booking: REQUEST when confirmed or moved, CANCEL when cancelled. The UID is the
+    /// The calendar entry of a booking: PUBLISH when confirmed or moved, CANCEL when cancelled. The UID is the
     /// booking's for all of them; the SEQUENCE is the booking's (each move raises it), one more when cancelled,
-    /// so a calendar replaces the event it has with the newest version.
-    public func calendarEvent(_ booking: Booking, language: String, cancelled: Bool) -> CalendarEvent? {
+    /// so a calendar replaces the event it has with the newest version (`sequence` overrides it).
+    /// PUBLISH with no ATTENDEE is an event to add, not an invitation: mail clients show no Accept/Decline, whose
+    /// replies would go to the no-reply sender and nowhere (README, "Calendar file"). The ORGANIZER (which RFC
+    /// 5546 asks of PUBLISH) is the office's own address where the catalogue has one.
+    public func calendarEvent(
+        _ booking: Booking, language: String, cancelled: Bool, sequence: Int? = nil
+    ) -> CalendarEvent? {
         guard let service = renderer.catalogue.service(id: booking.slot.serviceID) else { return nil }
         let t = renderer.texts(language)
         let host = URL(string: comune.baseURL)?.host ?? "sportello"
+        let officeAddress = service.email.flatMap { (try? FieldValidator.email($0)) != nil ? $0 : nil }
         return CalendarEvent(
-            uid: "\(booking.code)@\(host)", sequence: booking.sequence + (cancelled ? 1 : 0),
+            uid: "\(booking.code)@\(host)", sequence: sequence ?? booking.sequence + (cancelled ? 1 : 0),
             start: booking.slot.start,
             end: booking.slotEnd,
             stamp: booking.createdAt, summary: "\(service.text(for: language).name) – \(comune.name)",
             location: service.address,
             description: t.format("confirmed.calendarDescription", ["code": booking.code]), cancelled: cancelled,
-            method: cancelled ? "CANCEL" : "REQUEST",
-            organizer: (name: settings.fromName ?? comune.name, email: settings.from),
-            attendee: booking.person.email.isEmpty ? nil : booking.person.email)
+            method: cancelled ? "CANCEL" : "PUBLISH",
+            organizer: (name: settings.fromName ?? comune.name, email: officeAddress ?? settings.from),
+            attendee: nil)
     }
 
     /// The values a message template reads.
@@ -126,7 +132,7 @@ public struct Composer: Sendable {
     /// What happened, for the office: "Nuova prenotazione", "Prenotazione spostata", "Prenotazione annullata".
     func officeEvent(_ message: OutboxMessage, _ t: Translations) -> String {
         let event = message.payload["event"] ?? ""
-        let known = [NotificationKind.confirmed, .moved, .cancelled].map(\.rawValue)
+        let known = [NotificationKind.confirmed, .moved, .cancelled, .requested, .expired].map(\.rawValue)
         return t.text("move.office.events.\(known.contains(event) ? event : NotificationKind.confirmed.rawValue)")
     }
 

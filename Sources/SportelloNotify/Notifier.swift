@@ -122,8 +122,11 @@ public struct Notifier: Sendable {
                 recordSent(message, now)
                 report.recovered += 1
             case .failed(let error):
+                let refusal = Self.refusal(message, error)
                 let dead = logged("mark failed") {
-                    try outbox.markFailed(id: message.id, now: now, error: error, maxAttempts: settings.maxAttempts)
+                    try outbox.markFailed(
+                        id: message.id, now: now, error: refusal ?? error,
+                        maxAttempts: refusal == nil ? settings.maxAttempts : 1)
                 }
                 if dead == true {
                     report.dead += 1
@@ -235,6 +238,11 @@ public struct Notifier: Sendable {
                 }
                 body = Array(try composer.sms(for: message, booking: booking).utf8)
                 command = settings.smsCommand + [message.recipient]
+            case .io, .webhook:
+                switch httpRequest(message, booking: booking, now: now) {
+                case .success(let request): (body, command) = request
+                case .failure(let refusal): return fail(refusal.reason, attempts: refusal.final ? 1 : nil)
+                }
             }
         } catch {
             return fail("\(error)")
@@ -247,6 +255,8 @@ public struct Notifier: Sendable {
             recordSent(message, now)
             report.delivered += 1
         case .failed(let error):
+            // An answer another attempt would not change (App IO: not subscribed, a 4xx) is set aside now.
+            if let refusal = Self.refusal(message, error) { return fail(refusal, attempts: 1) }
             fail(error)
         case .inFlight:
             // The program is still running (or an earlier one for this message is): keep the claim, count nothing.

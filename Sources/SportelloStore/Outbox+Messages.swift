@@ -3,6 +3,9 @@ import SportelloCore
 /// The outbox rows each kind of change writes, from data the Store already has. Only the facts go in the row
 /// (kind, channel, recipient, booking, language, a few values); the notifier composes the text at delivery.
 extension Outbox {
+    /// The booking events an office with `officeNotifications` is told of.
+    static let officeEvents: Set<NotificationKind> = [.confirmed, .moved, .cancelled, .requested, .expired]
+
     /// Queues `kind` (`.confirmed`, `.cancelled`, `.moved`) about `booking` on every channel `policy` sends on
     /// that the booking has an address for, inside the change's transaction. A booking made for someone else
     /// also sends its presenter a copy, at the presenter's own contact; the service's office, when it has an
@@ -18,6 +21,12 @@ extension Outbox {
         {
             recipients.append((NotificationChannel(contact: copy), copy))
         }
+        // App IO reaches the person by codice fiscale, for the services with an IO key; the webhook gets every
+        // booking event (its recipient only names it in `sportello outbox`).
+        if policy.sendsIO(forService: booking.slot.serviceID) {
+            recipients.append((.io, booking.person.codiceFiscale))
+        }
+        recipients.append((.webhook, "webhook"))
         var queued = 0
         var payload = booking.cancelReason.map { ["reason": $0] } ?? [:]
         payload.merge(extra) { _, given in given }
@@ -28,8 +37,9 @@ extension Outbox {
                 at: now, limits: policy.limits)
             if written { queued += 1 }
         }
-        // The office reads its own mailbox: no per-recipient cap, which a busy day would reach by noon.
-        if let office = policy.officeRecipient(serviceID: booking.slot.serviceID) {
+        // The office reads its own mailbox: no per-recipient cap, which a busy day would reach by noon. It is told
+        // what it did not do itself: not its own approvals and refusals.
+        if Self.officeEvents.contains(kind), let office = policy.officeRecipient(serviceID: booking.slot.serviceID) {
             payload["event"] = kind.rawValue
             let written = try enqueue(
                 connection, kind: .office, channel: .email, recipient: office, bookingID: booking.id,

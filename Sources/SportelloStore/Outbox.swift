@@ -26,18 +26,23 @@ public struct Outbox: Sendable {
         language: String, payload: [String: String] = [:], at now: Int64, dedupeKey: String? = nil,
         limits: LimitSettings? = nil
     ) throws -> Bool {
-        if let limits {
+        // The comune's own webhook costs nothing and reaches no person: no daily cap.
+        if let limits, channel != .webhook {
             let sms = channel == .sms
             var refusal: String?
             if sms && !limits.smsAllowed(to: recipient) {
                 refusal = "SMS not sent: the number is not a mobile of a country in limits.smsCountryCodes"
             } else {
-                let key = sms ? "sms:" + recipient.filter(\.isNumber) : "mail:" + recipient.lowercased()
+                let key =
+                    sms
+                    ? "sms:" + recipient.filter(\.isNumber)
+                    : channel == .io ? "io:" + recipient.uppercased() : "mail:" + recipient.lowercased()
                 if try Usage.take(
                     connection,
                     [DailyCap(key, limit: sms ? limits.smsPerRecipientPerDay : limits.mailPerRecipientPerDay)], now: now
                 ) != nil {
-                    refusal = "\(sms ? "SMS" : "mail") not sent: the recipient's daily cap is reached"
+                    let what = sms ? "SMS" : channel == .io ? "IO message" : "mail"
+                    refusal = "\(what) not sent: the recipient's daily cap is reached"
                 }
             }
             if let refusal {
@@ -133,12 +138,13 @@ public struct Outbox: Sendable {
         }
     }
 
-    /// Marks a message delivered, once: a second call changes nothing. Credentials are wiped from the row.
+    /// Marks a message delivered, once: a second call changes nothing. The successful attempt is counted (a sent
+    /// message listed "attempts 0" before). Credentials are wiped from the row.
     public func markSent(id: Int64, now: Int64) throws {
         try database.write { connection in
             try connection.execute(
                 """
-                UPDATE outbox SET sent_at = ?, claimed_until = NULL, delivery_pid = NULL,
+                UPDATE outbox SET sent_at = ?, attempts = attempts + 1, claimed_until = NULL, delivery_pid = NULL,
                     payload = CASE WHEN kind = '\(NotificationKind.credentials)' THEN '{}' ELSE payload END
                 WHERE id = ? AND sent_at IS NULL
                 """, .int(now), .int(id))

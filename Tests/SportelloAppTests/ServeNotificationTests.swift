@@ -199,7 +199,7 @@ import FoundationNetworking
         #expect(mails.filter { $0.contains(codes[0]) && $0.contains(".cancelled@") }.count == 1)
         let outbox = try Outbox(database: try Database(path: "\(folder)/var/db.sqlite")).list()
         #expect(
-            outbox.count == expected && outbox.allSatisfy { $0.sentAt != nil && $0.attempts == 0 },
+            outbox.count == expected && outbox.allSatisfy { $0.sentAt != nil && $0.attempts == 1 },
             "\(outbox.map { ($0.kind, $0.lastError ?? "") })")
     }
 }

@@ -35,6 +35,34 @@ import Testing
         #expect(settings.reminderHoursBefore == 0 && settings.maxAttempts == 3)
     }
 
+    @Test func appIOAndTheWebhook() throws {
+        let settings = try parse(
+            """
+            {"io": {"baseURL": "http://127.0.0.1:9/api/v1/", "apiKeyFile": "/etc/sportello/io",
+                    "services": {"a": {"apiKeyFile": "/etc/sportello/io-a"}}},
+             "webhook": {"url": "https://hook.example.it/in", "secretFile": "/etc/sportello/hook",
+                         "includePersonalData": true}}
+            """
+        ).notifications
+        let io = try #require(settings.io)
+        #expect(io.baseURL == "http://127.0.0.1:9/api/v1" && io.apiKeyFile == "/etc/sportello/io")
+        #expect(
+            io.keyFile(forService: "a") == "/etc/sportello/io-a" && io.keyFile(forService: "z") == "/etc/sportello/io")
+        #expect(
+            settings.webhook?.url == "https://hook.example.it/in"
+                && settings.webhook?.secretFile == "/etc/sportello/hook"
+                && settings.webhook?.includePersonalData == true)
+        let policy = MessagePolicy(settings)
+        #expect(policy.sends(on: .io) && policy.sends(on: .webhook) && policy.sendsIO(forService: "a"))
+        // Defaults: the public API, no personal data on the webhook; neither channel unless configured.
+        let plain = try parse(
+            #"{"io": {"apiKeyFile": "/k"}, "webhook": {"url": "https://h.example.it", "secretFile": "/s"}}"#
+        ).notifications
+        #expect(plain.io?.baseURL == "https://api.io.pagopa.it/api/v1" && plain.webhook?.includePersonalData == false)
+        #expect(!MessagePolicy(NotificationSettings()).sends(on: .io))
+        #expect(!MessagePolicy(NotificationSettings()).sends(on: .webhook))
+    }
+
     @Test(arguments: [
         (#"{"form": "noreply@prova.example.it"}"#, "notifications.form"),
         (#"{"from": "not an address"}"#, "notifications.from"),
@@ -45,6 +73,17 @@ import Testing
         (#"{"reminderHoursBefore": -1}"#, "notifications.reminderHoursBefore"),
         (#"{"maxAttempts": 0}"#, "notifications.maxAttempts"),
         (#"["email"]"#, "notifications"),
+        (#"{"io": {}}"#, "notifications.io"),
+        (#"{"io": {"apiKeyFile": "/k", "baseURL": "ftp://api.example.it"}}"#, "notifications.io.baseURL"),
+        (#"{"io": {"apiKeyFile": "/k", "apiKey": "secret-in-json"}}"#, "notifications.io.apiKey"),
+        (#"{"io": {"services": {"b": {"apiKeyFile": "/k"}}}}"#, "notifications.io.services.b"),
+        (#"{"io": {"services": {"a": {"apiKeyFile": ""}}}}"#, "notifications.io.services.a.apiKeyFile"),
+        (#"{"webhook": {"url": "https://hook.example.it"}}"#, "notifications.webhook.secretFile"),
+        (#"{"webhook": {"url": "hook.example.it", "secretFile": "/s"}}"#, "notifications.webhook.url"),
+        (
+            #"{"webhook": {"url": "https://h.example.it", "secretFile": "/s", "secret": "x"}}"#,
+            "notifications.webhook.secret"
+        ),
     ])
     func mistakesNameTheirPath(_ notifications: String, _ path: String) {
         #expect(throws: ConfigurationError.self) { try parse(notifications) }

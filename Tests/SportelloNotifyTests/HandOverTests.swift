@@ -247,7 +247,7 @@ import Testing
         #expect(notifier.deliverDue(clock: { now + 3_600 }) == DeliveryReport())
         #expect(settle(notifier, sandbox, at: now + 3_700).recovered == 1)
         let sent = try #require(try notifier.outbox.list().first)
-        #expect(sent.sentAt != nil && sent.attempts == 0)
+        #expect(sent.sentAt != nil && sent.attempts == 1)
         #expect(sandbox.receivedFiles().count == 1)
         // Once recorded as sent, the spool keeps nothing of it.
         #expect(((try? FileManager.default.contentsOfDirectory(atPath: "\(sandbox.folder)/spool")) ?? ["?"]).isEmpty)
@@ -282,6 +282,6 @@ import Testing
         #expect(notifier.deliverDue(clock: { now }).delivered == Notifier.handOvers)
         #expect(Date().timeIntervalSince(began) < 3)
         #expect(sandbox.receivedFiles().count == Notifier.handOvers)
-        #expect(try notifier.outbox.list().allSatisfy { $0.sentAt != nil && $0.attempts == 0 })
+        #expect(try notifier.outbox.list().allSatisfy { $0.sentAt != nil && $0.attempts == 1 })
     }
 }

@@ -244,7 +244,7 @@ import Testing
             let calendar = try #require(calendars.first, "\(label)")
             let cancelled = item.message.kind == .cancelled
             #expect(calendars.count == 1)
-            #expect(calendar["method"] as? String == (cancelled ? "CANCEL" : "REQUEST"), "\(label)")
+            #expect(calendar["method"] as? String == (cancelled ? "CANCEL" : "PUBLISH"), "\(label)")
             // The booking's version: each move raised it, a cancellation is one more.
             #expect(
                 calendar["sequence"] as? Int == booking.sequence + (cancelled ? 1 : 0)
@@ -252,7 +252,8 @@ import Testing
             #expect(calendar["uid"] as? String == "\(booking.code)@\(host)", "\(label)")
             #expect(
                 calendar["location"] as? String == service.address
-                    && calendar["organizer"] as? String == "mailto:\(settings.from)", "\(label)")
+                    && calendar["organizer"] as? String == "mailto:\(service.email ?? settings.from)"
+                    && calendar["attendee"] as? String == "None", "\(label)")
             let start = ISO8601DateFormatter().string(
                 from: Date(timeIntervalSince1970: TimeInterval(booking.slot.start)))
             #expect(

@@ -193,7 +193,7 @@ func parse(_ files: [String]) throws -> [[String: Any]] {
                 && (receipt["text"] as? String)?.contains("RSSMRA85T10A562S") == true)
         let request = try #require(confirmedParts.compactMap { $0["calendar"] as? [String: Any] }.first)
         #expect(
-            request["method"] as? String == "REQUEST" && request["sequence"] as? Int == 0
+            request["method"] as? String == "PUBLISH" && request["sequence"] as? Int == 0
                 && request["status"] as? String == "CONFIRMED")
         #expect(
             request["uid"] as? String
@@ -203,7 +203,10 @@ func parse(_ files: [String]) throws -> [[String: Any]] {
                 && request["dtend"] as? String == "2026-11-26T08:30:00+00:00")
         let address = renderer.catalogue.service(id: "carta-identita")?.address ?? "?"
         #expect(request["location"] as? String == address)
-        #expect((request["organizer"] as? String) == "mailto:noreply@comune.valfiorita.example.it")
+        // An event to add, not an invitation: no attendee, so no Accept/Decline whose reply would go nowhere; the
+        // organizer is the office's own address (the fixture's Anagrafe), not the no-reply sender.
+        #expect((request["organizer"] as? String) == "mailto:anagrafe@comune.valfiorita.example.it")
+        #expect(request["attendee"] as? String == "None")
 
         let cancelled = try message("Prenotazione annullata")
         let cancelText =
@@ -214,6 +217,7 @@ func parse(_ files: [String]) throws -> [[String: Any]] {
             cancel["method"] as? String == "CANCEL" && cancel["sequence"] as? Int == 1
                 && cancel["status"] as? String == "CANCELLED")
         #expect(cancel["uid"] as? String == request["uid"] as? String)
+        #expect(cancel["attendee"] as? String == "None")
 
         let credentials = try message("Le tue credenziali")
         #expect(

@@ -58,6 +58,7 @@ def check(path):
                 "location": str(event.get("LOCATION")),
                 "summary": str(event.get("SUMMARY")),
                 "organizer": str(event.get("ORGANIZER")),
+                "attendee": str(event.get("ATTENDEE")),
             }
         parts.append(info)
     result["parts"] = parts

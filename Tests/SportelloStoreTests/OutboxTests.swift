@@ -98,11 +98,24 @@ import Testing
             // A failure reported after delivery is ignored too.
             try outbox.markFailed(id: message.id, now: start + 100, error: "late", maxAttempts: 3)
             let sent = try #require(try outbox.list().first)
-            #expect(sent.sentAt == start + 5 && sent.attempts == 0 && sent.claimedUntil == nil && sent.lastError == nil)
+            // The delivering attempt counts, once (the listing said "attempts 0" for every sent message).
+            #expect(sent.sentAt == start + 5 && sent.attempts == 1 && sent.claimedUntil == nil && sent.lastError == nil)
             #expect(sent.payload.isEmpty)  // credentials do not outlive their delivery
             #expect(try outbox.claimDue(now: start + 10_000, lease: 60, worker: 1, limit: 1).first == nil)
             #expect(try outbox.unfinishedClaims().isEmpty)
             #expect(try outbox.state(now: start + 10_000) == OutboxState(backlog: 0, dead: 0, oldestDueSeconds: 0))
+        }
+    }
+
+    @Test func aMessageSentAtItsSecondAttemptListsTwoAttempts() throws {
+        try withOutbox { database, outbox in
+            try queue(database, kind: .confirmed, at: start)
+            let first = try #require(try outbox.claimDue(now: start, lease: 60, worker: 1, limit: 1).first)
+            try outbox.markFailed(id: first.id, now: start, error: "exit status 75", maxAttempts: 8)
+            let second = try #require(try outbox.claimDue(now: start + 60, lease: 60, worker: 1, limit: 1).first)
+            try outbox.markSent(id: second.id, now: start + 61)
+            let sent = try #require(try outbox.list().first)
+            #expect(sent.sentAt == start + 61 && sent.attempts == 2)
         }
     }
 
