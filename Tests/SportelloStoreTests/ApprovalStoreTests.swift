@@ -117,6 +117,34 @@ import Testing
         }
     }
 
+    @Test func theOfficeIsToldOfRequestsAndExpiriesNotOfItsOwnAnswers() throws {
+        try withStore { database, store in
+            var office = mail
+            office.officeRecipients = [slot.serviceID: "anagrafe@comune.example.it"]
+            let hold = try store.placeHold(slot: slot, capacity: 2, now: now, expiresAt: now + 600, clientIP: "t")
+            let approved = try store.confirm(
+                holdToken: hold.value.token, person: mario, slotEnd: slot.start + 1_200, now: now, clientIP: "t",
+                policy: BookingPolicy(messages: office), approval: approval
+            ).value
+            _ = try store.approve(code: approved.code, now: now + 60, actor: "operator:1", address: "a", messages: office)
+            let second = try store.placeHold(slot: slot, capacity: 2, now: now, expiresAt: now + 600, clientIP: "u")
+            let refused = try store.confirm(
+                holdToken: second.value.token, person: mario, slotEnd: slot.start + 1_200, now: now, clientIP: "u",
+                policy: BookingPolicy(messages: office), approval: approval
+            ).value
+            _ = try store.refuse(
+                code: refused.code, reason: "documenti mancanti", now: now + 60, actor: "operator:1", address: "a",
+                messages: office)
+            let events = try texts(
+                database,
+                "SELECT json_extract(payload, '$.event') FROM outbox WHERE kind = 'office' AND recipient = ? ORDER BY id",
+                .text("anagrafe@comune.example.it"))
+            // Each request is news to the office; its own confirmation and refusal are not.
+            #expect(events == ["requested", "requested"])
+            #expect(try kinds(database, approved) == ["requested", "office", "approved"])
+        }
+    }
+
     @Test func anUnansweredRequestExpiresAtItsSecondAndOnlyThen() throws {
         try withStore { database, store in
             let pending = try request(store)
