@@ -19,9 +19,10 @@ extension BookingController {
             "expiresAt": .string(String(hold.expiresAt)),
             "expiresText": .string(
                 t.format(
-                    "hold.expires",
+                    "hold.expires", count: minutes,
                     ["time": LocalTime(minutes: expiry.minutes)?.description ?? "", "minutes": String(minutes)])),
             "countdownTemplate": .string(t.text("hold.countdownLive")),
+            "countdownTemplateOne": .string(t.text("hold.countdownLiveOne")),
             "releaseAction": .string(layout.api(.releaseHold)),
             "reviewAction": .string(layout.api(.review)),
             "confirmAction": .string(layout.api(.bookings)),
@@ -36,13 +37,31 @@ extension BookingController {
         "note": "notes",
     ]
 
+    /// The details form's fields as its error summary names them, in page order.
+    func formSummary(service: Service, context: RequestContext) -> FieldErrorSummary {
+        let t = site.renderer.texts(context.language)
+        var fields = [
+            FieldErrorSummary.Field(
+                name: "beneficiary", id: "field-beneficiary", label: t.text("form.beneficiary.label"))
+        ]
+        for name in Self.personFields {
+            let label =
+                name == "note"
+                ? (service.text(for: context.language).reasonLabel ?? t.text("form.notes.label"))
+                : t.text("form.\(Self.fieldLabelKeys[name] ?? name).label")
+            fields.append(FieldErrorSummary.Field(name: name, id: "field-\(name)", label: label))
+        }
+        return FieldErrorSummary(fields: fields)
+    }
+
     func formPage(
         service: Service, slot: Slot, hold: Hold, values: [String: String], errors: [String: String],
         context: RequestContext,
-        status: Int
+        status: Int, notice: String? = nil
     ) -> HTTPResponse {
         let t = site.renderer.texts(context.language)
         var page = holdValues(service: service, slot: slot, hold: hold, context: context)
+        page["holdNotice"] = .string(notice ?? "")
         let beneficiary = values["beneficiary"] ?? ""
         // Fields the identity fixes are shown read-only; the server enforces them anyway (`lockedValues`).
         var locked: Set<String> = []
@@ -100,13 +119,7 @@ extension BookingController {
             fieldList.append(.object(field))
         }
         page["fields"] = .list(fieldList)
-        page["errors"] = .list(
-            (Self.personFields + ["beneficiary"]).compactMap { name in
-                errors[name].map { code in
-                    .object(["name": .string(name), "text": .string(t.text("fieldErrors.\(code)"))])
-                }
-            })
-        page["hasErrors"] = .bool(!errors.isEmpty)
+        page["errorSummary"] = formSummary(service: service, context: context).value(errors: errors, t)
         page["steps"] = site.renderer.steps(current: 3, language: context.language)
         return self.page("hold", status: status, title: t.text("hold.title"), context: context, values: page)
     }
@@ -115,14 +128,21 @@ extension BookingController {
     /// code and offers a new one); `verificationError`: the code typed was wrong.
     func summaryPage(
         service: Service, slot: Slot, hold: Hold, values: [String: String], context: RequestContext,
-        verification: String? = nil, verificationError: String? = nil
+        verification: String? = nil, verificationError: String? = nil, notice: String? = nil
     ) -> HTTPResponse {
         let t = site.renderer.texts(context.language)
         var page = holdValues(service: service, slot: slot, hold: hold, context: context)
+        page["holdNotice"] = .string(notice ?? "")
         if let verification {
             page["verification"] = .object([
                 "message": .string(verification), "error": .string(verificationError ?? ""),
             ])
+        }
+        if let verificationError {
+            let code = FieldErrorSummary.Field(
+                name: "verification_code", id: "field-verification_code", label: t.text("verification.label"))
+            page["errorSummary"] = FieldErrorSummary(fields: [code]).value(
+                messages: ["verification_code": verificationError], t)
         }
         page["items"] = .list(
             Self.personFields.compactMap { name in

@@ -75,7 +75,7 @@ final class BookingController: ClientLimits, Sendable {
                 ?? failure(EndpointError(error), context, service: service, near: slot)
         }
         // Chosen on the service page, before the slot: the form starts bound to that person.
-        var values: [String: String] = [:]
+        var values = carriedValues(fields)
         if context.citizen != nil, let chosen = context.chosenBeneficiary,
             let beneficiary = try? FieldValidator.codiceFiscale(chosen).value
         {
@@ -108,6 +108,15 @@ final class BookingController: ClientLimits, Sendable {
 
     /// "Continua" on the form: validates, then shows everything on one screen before "Invia".
     func review(_ fields: FormFields, _ context: RequestContext) -> HTTPResponse {
+        switch renewRunOutHold(fields, context) {
+        case .unchanged: return review(fields, context, notice: nil)
+        case .renewed(let renewed, let notice): return review(renewed, context, notice: notice)
+        case .lost(let answer): return answer
+        }
+    }
+
+    /// `review` on a hold that is good; `notice`: it was just placed again (see `renewRunOutHold`).
+    private func review(_ fields: FormFields, _ context: RequestContext, notice: String?) -> HTTPResponse {
         let (hold, service, slot, problem) = activeHold(fields, context)
         if let problem { return problem }
         guard let hold, let service, let slot else { return failure(.holdNotFound, context) }
@@ -116,7 +125,7 @@ final class BookingController: ClientLimits, Sendable {
         if fields["action"] == "edit" || person == nil {
             return formPage(
                 service: service, slot: slot, hold: hold, values: values, errors: errors, context: context,
-                status: person == nil && fields["action"] != "edit" ? 422 : 200)
+                status: person == nil && fields["action"] != "edit" ? 422 : 200, notice: notice)
         }
         guard let person else { return failure(.invalidFields, context) }
         // Where the contact must prove itself, the code goes out now and is typed on the summary.
@@ -146,11 +155,20 @@ final class BookingController: ClientLimits, Sendable {
         return summaryPage(
             service: service, slot: slot, hold: hold,
             values: summaryValues(person, beneficiary: values["beneficiary"] ?? ""),
-            context: context, verification: verification)
+            context: context, verification: verification, notice: notice)
     }
 
     /// "Invia": confirms the hold. Sending it twice gives the same booking.
-    func confirm(_ fields: FormFields, _ context: RequestContext) -> HTTPResponse {
+    func confirm(_ submitted: FormFields, _ context: RequestContext) -> HTTPResponse {
+        var fields = submitted
+        switch renewRunOutHold(submitted, context) {
+        case .unchanged: break
+        // A code sent for the old hold does not prove the new one: the summary again sends one, and says why.
+        case .renewed(let renewed, let notice) where verifiesContact(renewed, context):
+            return review(renewed, context, notice: notice)
+        case .renewed(let renewed, _): fields = renewed
+        case .lost(let answer): return answer
+        }
         guard let token = fields["hold"], !token.isEmpty else { return failure(.holdNotFound, context) }
         let existing: Hold?
         do { existing = try store.hold(token: token) } catch { return failure(EndpointError(error), context) }

@@ -104,7 +104,7 @@ public struct PageRenderer: Sendable {
             "name": .string(text.name),
             "description": .string(text.description),
             "url": .string(layout.url(.service(service.id), language: language)),
-            "duration": .string(t.format("service.duration", ["minutes": String(service.slotMinutes)])),
+            "duration": .string(t.format("service.duration", count: service.slotMinutes, ["minutes": String(service.slotMinutes)])),
             "documents": .list(text.documents.map { .string($0) }),
             "hasDocuments": .bool(!text.documents.isEmpty),
             "capacity": .string(String(service.capacity)),
@@ -329,7 +329,9 @@ public struct PageRenderer: Sendable {
             "holdAction": .string(layout.api(.holds)),
             "noticeSeconds": .string(String(service.window.minimumNoticeMinutes * 60)),
             "holdInfo": .string(
-                t.format("week.holdInfo", ["minutes": String(catalogue.configuration.booking.holdMinutes)])),
+                t.format(
+                    "week.holdInfo", count: catalogue.configuration.booking.holdMinutes,
+                    ["minutes": String(catalogue.configuration.booking.holdMinutes)])),
             "steps": steps(current: 1, language: language),
         ]
         try page(
@@ -389,7 +391,45 @@ public struct PageRenderer: Sendable {
         let t = texts(language)
         try page(
             "account", title: t.text("account.title"), language: language, pageID: .account,
-            context: [
+            context: accountValues(language: language),
+            breadcrumb: [
+                (t.text("nav.home"), layout.url(.catalogue, language: language)), (t.text("account.title"), nil),
+            ], into: &buffer)
+    }
+
+    /// The registration form's fields, in page order: name, label, control id, type, length and autocomplete.
+    static let registrationFields:
+        [(name: String, labelKey: String, type: String, maxLength: Int, autocomplete: String)] = [
+            ("nome", "form.given.label", "text", 60, "given-name"),
+            ("cognome", "form.family.label", "text", 60, "family-name"),
+            ("codice_fiscale", "form.codiceFiscale.label", "text", 16, "off"),
+            ("email", "form.email.label", "email", 254, "email"),
+            ("cellulare", "form.phone.label", "tel", 20, "tel"),
+        ]
+
+    /// The account page's values. Empty forms for `output/`; an endpoint answering a refused registration passes
+    /// what was typed (`registration`) and the error code per field (`registrationErrors`), so the form comes
+    /// back filled in with each wrong field named.
+    public func accountValues(
+        language: String, registration: [String: String] = [:], registrationErrors: [String: String] = [:]
+    ) -> TemplateFields {
+        let t = texts(language)
+        let fields = Self.registrationFields.map { field -> TemplateValue in
+            .object([
+                "name": .string(field.name), "id": .string("reg-\(field.name)"),
+                "label": .string(t.text(field.labelKey)), "type": .string(field.type),
+                "maxLength": .string(String(field.maxLength)), "autocomplete": .string(field.autocomplete),
+                "value": .string(registration[field.name] ?? ""),
+                "error": .string(registrationErrors[field.name].map { FieldErrorSummary.message($0, t) } ?? ""),
+            ])
+        }
+        let summary = FieldErrorSummary(
+            fields: Self.registrationFields.map {
+                FieldErrorSummary.Field(name: $0.name, id: "reg-\($0.name)", label: t.text($0.labelKey))
+            })
+        return [
+                "registerFields": .list(fields),
+                "errorSummary": summary.value(errors: registrationErrors, t),
                 "loginAction": .string(layout.api(.login)), "registerAction": .string(layout.api(.accounts)),
                 "credentialsAction": .string(layout.api(.credentials)),
                 "myBookingsAction": .string(layout.api(.myBookings)),
@@ -399,10 +439,7 @@ public struct PageRenderer: Sendable {
                 "identityLogin": catalogue.configuration.identity?.loginButtons(
                     returnPath: layout.api(.myBookings) + "?lang=\(language)",
                     origin: catalogue.configuration.comune.origin) ?? "",
-            ],
-            breadcrumb: [
-                (t.text("nav.home"), layout.url(.catalogue, language: language)), (t.text("account.title"), nil),
-            ], into: &buffer)
+            ]
     }
 
     /// The operators' sign-in form.
