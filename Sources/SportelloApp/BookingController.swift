@@ -61,6 +61,12 @@ final class BookingController: ClientLimits, Sendable {
         case .notYetBookable: return failure(.slotNotYetBookable, context, service: service, near: slot)
         default: break
         }
+        if let citizen = context.citizen, context.chosenBeneficiary == nil,
+            let refusal = personLimitRefusal(
+                codiceFiscale: citizen.codiceFiscale, service: service, proof: citizenProof(citizen), context)
+        {
+            return refusal
+        }
         let hold: Hold
         let session = context.visitor ?? Tokens.hex128()
         do {
@@ -128,6 +134,15 @@ final class BookingController: ClientLimits, Sendable {
                 status: person == nil && fields["action"] != "edit" ? 422 : 200, notice: notice)
         }
         guard let person else { return failure(.invalidFields, context) }
+        if let refusal = personLimitRefusal(
+            codiceFiscale: person.codiceFiscale, service: service, proof: proof(of: person, context), context)
+        {
+            // The place goes back at once: this person cannot book it.
+            if let released = try? store.releaseHold(token: hold.token, now: clock(), clientIP: context.clientAddress) {
+                afterCommit.apply(released.change)
+            }
+            return refusal
+        }
         // Where the contact must prove itself, the code goes out now and is typed on the summary.
         var verification: String?
         if let contact = contactToVerify(person, service: service, context) {
@@ -199,6 +214,9 @@ final class BookingController: ClientLimits, Sendable {
             afterCommit.apply(confirmed.change)
         } catch {
             if let limited = limitFailure(error, context, retry: (.bookings, fields)) { return limited }
+            if error == .personLimitReached {
+                return personLimitAnswer(codiceFiscale: person.codiceFiscale, service: service, context)
+            }
             if case .noShowBlocked(let until) = error {
                 let t = site.renderer.texts(context.language)
                 return failure(

@@ -397,14 +397,14 @@ public struct PageRenderer: Sendable {
             ], into: &buffer)
     }
 
-    /// The registration form's fields, in page order: name, label, control id, type, length and autocomplete.
+    /// The registration form's fields, in page order: name, control id, label, type, length and autocomplete.
     static let registrationFields:
-        [(name: String, labelKey: String, type: String, maxLength: Int, autocomplete: String)] = [
-            ("nome", "form.given.label", "text", 60, "given-name"),
-            ("cognome", "form.family.label", "text", 60, "family-name"),
-            ("codice_fiscale", "form.codiceFiscale.label", "text", 16, "off"),
-            ("email", "form.email.label", "email", 254, "email"),
-            ("cellulare", "form.phone.label", "tel", 20, "tel"),
+        [(name: String, id: String, labelKey: String, type: String, maxLength: Int, autocomplete: String)] = [
+            ("nome", "reg-nome", "form.given.label", "text", 60, "given-name"),
+            ("cognome", "reg-cognome", "form.family.label", "text", 60, "family-name"),
+            ("codice_fiscale", "reg-cf", "form.codiceFiscale.label", "text", 16, "off"),
+            ("email", "reg-email", "form.email.label", "email", 254, "email"),
+            ("cellulare", "reg-cellulare", "form.phone.label", "tel", 20, "tel"),
         ]
 
     /// The account page's values. Empty forms for `output/`; an endpoint answering a refused registration passes
@@ -416,7 +416,7 @@ public struct PageRenderer: Sendable {
         let t = texts(language)
         let fields = Self.registrationFields.map { field -> TemplateValue in
             .object([
-                "name": .string(field.name), "id": .string("reg-\(field.name)"),
+                "name": .string(field.name), "id": .string(field.id),
                 "label": .string(t.text(field.labelKey)), "type": .string(field.type),
                 "maxLength": .string(String(field.maxLength)), "autocomplete": .string(field.autocomplete),
                 "value": .string(registration[field.name] ?? ""),
@@ -425,7 +425,7 @@ public struct PageRenderer: Sendable {
         }
         let summary = FieldErrorSummary(
             fields: Self.registrationFields.map {
-                FieldErrorSummary.Field(name: $0.name, id: "reg-\($0.name)", label: t.text($0.labelKey))
+                FieldErrorSummary.Field(name: $0.name, id: $0.id, label: t.text($0.labelKey))
             })
         return [
                 "registerFields": .list(fields),

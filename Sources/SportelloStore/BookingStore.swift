@@ -163,13 +163,10 @@ public struct BookingStore: Sendable {
                 throw BookingError.noShowBlocked(until: until)
             }
             if let limit = policy.maxActiveBookingsPerPerson {
-                let (condition, argument) = proof.matching(presented: false)
-                let active = try connection.scalarInt(
-                    """
-                    SELECT COUNT(*) FROM bookings WHERE \(condition)
-                      AND service_id = ?2 AND \(BookingState.sqlActive(at: "?3"))
-                    """, .text(person.codiceFiscale), .text(hold.slot.serviceID), .int(now), argument)
-                if !BookingLimits.allowsAnotherBooking(activeBookings: Int(active), limit: limit) {
+                let active = try Self.activeBookingCount(
+                    connection, codiceFiscale: person.codiceFiscale, serviceID: hold.slot.serviceID, proof: proof,
+                    now: now)
+                if !BookingLimits.allowsAnotherBooking(activeBookings: active, limit: limit) {
                     throw BookingError.personLimitReached
                 }
             }

@@ -28,13 +28,13 @@ import Testing
         #expect(refused.status == 422)
         let body = refused.text
         #expect(body.contains("<h2 id=\"register-title\">"))
-        #expect(body.contains("<a href=\"#reg-codice_fiscale\">Codice fiscale: "))
+        #expect(body.contains("<a href=\"#reg-cf\">Codice fiscale: "))
         #expect(body.contains("l&#39;ultimo carattere non corrisponde"))
         #expect(
             body.contains(
-                "id=\"reg-codice_fiscale\" name=\"codice_fiscale\" type=\"text\" value=\"RSSMRA85T10A562X\" required"))
-        #expect(body.contains("aria-invalid=\"true\" aria-describedby=\"error-reg-codice_fiscale\""))
-        #expect(body.contains("<span class=\"field-error\" id=\"error-reg-codice_fiscale\">"))
+                "id=\"reg-cf\" name=\"codice_fiscale\" type=\"text\" value=\"RSSMRA85T10A562X\" required"))
+        #expect(body.contains("aria-invalid=\"true\" aria-describedby=\"error-reg-cf\""))
+        #expect(body.contains("<span class=\"field-error\" id=\"error-reg-cf\">"))
         #expect(body.contains("value=\"Maria Chiara\"") && body.contains("value=\"D&#39;Alessandro\""))
         #expect(body.contains("value=\"maria@example.it\"") && body.contains("value=\"333 123 4567\""))
         // Only the wrong field is marked.
@@ -130,5 +130,60 @@ import Testing
         let answer = english.respond(
             "POST", english.path(.holds), form: ["service": "tari", "slot": String(tari), "lang": "en"])
         #expect(answer.text.contains("(about 1 minute)"))
+    }
+
+    /// Before: the limit was checked only at "Invia", and its refusal offered "Prenota" buttons refused the same way.
+    @Test func thePersonLimitIsToldAtReviewWithNothingThatWouldFail() throws {
+        let client = try RouterClient(now: now, configure: { $0.booking.maxActiveBookingsPerPerson = 1 })
+        var fields = person
+        fields["hold"] = try holdToken(client, service: "tari", slot: tari)
+        #expect(client.respond("POST", client.path(.bookings), form: fields, json: true).status == 201)
+
+        let second = try holdToken(client, service: "tari", slot: rome("2026-11-27", "09:20"))
+        fields["hold"] = second
+        let refused = client.respond("POST", client.path(.review), form: fields)
+        #expect(refused.status == 409)
+        #expect(refused.text.contains("ogni persona può avere al massimo 1 prenotazione attiva."))
+        #expect(refused.text.contains("attendi che una si sia svolta"))
+        #expect(!refused.text.contains("class=\"alternative\"") && !refused.text.contains("name=\"slot\""))
+        // The place goes back at once.
+        #expect(try client.application.store.hold(token: second)?.released == true)
+        // "Invia" alone (an API client skipping the review) is refused the same way, with nothing to book.
+        fields["hold"] = try holdToken(client, service: "tari", slot: rome("2026-11-27", "09:40"))
+        let confirmed = client.respond("POST", client.path(.bookings), form: fields, json: true)
+        #expect(confirmed.errorCode == "person_limit_reached" && !confirmed.text.contains("alternatives"))
+        #expect(confirmed.text.contains("\"limit\":1"))
+    }
+
+    @Test func aSignedInPersonAtTheLimitIsToldAtTheHoldWithTheirBookings() throws {
+        let client = try RouterClient(
+            now: now,
+            configure: {
+                $0.identity = IdentityHeaders.testProxy
+                $0.booking.maxActiveBookingsPerPerson = 1
+            })
+        let spid = [
+            "X-Identity-Fiscal-Number": "TINIT-BNCLRA70A41H501B", "X-Identity-Given-Name": "Anna",
+            "X-Identity-Family-Name": "Bianchi", "X-Identity-Email": "anna@example.it",
+            "X-Sportello-Proxy-Secret": IdentityHeaders.testProxy.proxySecret,
+        ]
+        let hold = client.respond(
+            "POST", client.path(.holds), form: ["service": "tari", "slot": String(tari)], json: true, headers: spid)
+        let token = try #require(extract("[0-9a-f]{32}", from: hold.text))
+        let booked = client.respond(
+            "POST", client.path(.bookings), form: ["hold": token, "cellulare": "3471234567"], json: true,
+            headers: spid)
+        #expect(booked.status == 201)
+        let code = try #require(extract("\"code\":\"[2-9A-HJ-NP-Z]{8}", from: booked.text)?.suffix(8))
+
+        let refused = client.respond(
+            "POST", client.path(.holds), form: ["service": "tari", "slot": String(rome("2026-11-27", "09:20"))],
+            headers: spid)
+        #expect(refused.status == 409)
+        #expect(refused.text.contains("Le tue prenotazioni attive per questo servizio"))
+        #expect(refused.text.contains("codice \(code)"))
+        #expect(!refused.text.contains("class=\"alternative\""))
+        // No hold was placed: the slot is still free for others.
+        #expect(try holdToken(client, service: "tari", slot: rome("2026-11-27", "09:20")).count == 32)
     }
 }
