@@ -99,11 +99,13 @@ extension BookingController {
 
     /// The summary's values as they will be stored: trimmed, NFC, canonical.
     func summaryValues(_ person: PersonDetails, beneficiary: String) -> [String: String] {
-        [
+        var values = [
             "nome": person.givenName, "cognome": person.familyName, "codice_fiscale": person.codiceFiscale,
             "email": person.email,
             "cellulare": person.phone, "note": person.notes ?? "", "beneficiary": beneficiary,
         ]
+        for (id, answer) in person.extraFields { values["extra-\(id)"] = answer }
+        return values
     }
 }
 

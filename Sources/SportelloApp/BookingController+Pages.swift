@@ -51,6 +51,11 @@ extension BookingController {
                 : t.text("form.\(Self.fieldLabelKeys[name] ?? name).label")
             fields.append(FieldErrorSummary.Field(name: name, id: "field-\(name)", label: label))
         }
+        for field in service.extraFields {
+            fields.append(
+                FieldErrorSummary.Field(
+                    name: field.formName, id: "field-\(field.formName)", label: extraLabel(field, context)))
+        }
         return FieldErrorSummary(fields: fields)
     }
 
@@ -118,6 +123,7 @@ extension BookingController {
             }
             fieldList.append(.object(field))
         }
+        fieldList += extraFieldValues(service: service, values: values, errors: errors, context: context)
         page["fields"] = .list(fieldList)
         page["errorSummary"] = formSummary(service: service, context: context).value(errors: errors, t)
         page["steps"] = site.renderer.steps(current: 3, language: context.language)
@@ -144,6 +150,10 @@ extension BookingController {
             page["errorSummary"] = FieldErrorSummary(fields: [code]).value(
                 messages: ["verification_code": verificationError], t)
         }
+        let extraItems: [TemplateValue] = service.extraFields.compactMap { field in
+            guard let answer = values[field.formName], !answer.isEmpty else { return nil }
+            return .object(["label": .string(extraLabel(field, context)), "value": .string(answer)])
+        }
         page["items"] = .list(
             Self.personFields.compactMap { name in
                 let value = values[name] ?? ""
@@ -153,9 +163,9 @@ extension BookingController {
                     ? (service.text(for: context.language).reasonLabel ?? t.text("form.notes.label"))
                     : t.text("form.\(Self.fieldLabelKeys[name] ?? name).label")
                 return .object(["label": .string(label), "value": .string(value)])
-            })
+            } + extraItems)
         page["hidden"] = .list(
-            (Self.personFields + ["beneficiary"]).map {
+            (Self.personFields + ["beneficiary"] + service.extraFields.map(\.formName)).map {
                 .object(["name": .string($0), "value": .string(values[$0] ?? "")])
             })
         if let citizen = context.citizen, let beneficiary = values["beneficiary"], !beneficiary.isEmpty {

@@ -330,6 +330,9 @@ final class BookingController: ClientLimits, Sendable {
         _ values: [String: String], service: Service, context: RequestContext
     ) -> (PersonDetails?, [String: String]) {
         var (person, errors) = validatePerson(values, notesRequired: service.reasonRequired)
+        let answers = validateExtraFields(values, service: service, errors: &errors)
+        person?.extraFields = answers
+        if !errors.isEmpty { person = nil }
         if let citizen = context.citizen, person != nil, person?.codiceFiscale != citizen.codiceFiscale {
             person?.presenterCodiceFiscale = citizen.codiceFiscale
             person?.presenterName = citizen.fullName

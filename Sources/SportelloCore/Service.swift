@@ -44,6 +44,8 @@ public struct Service: Sendable {
     public let appointmentMinutes: Int
     /// Minutes from one offered start to the next (see `appointmentMinutes`).
     public let stepMinutes: Int
+    /// Questions the booking form adds for this service (`ExtraField`), in form order.
+    public let extraFields: [ExtraField]
 
     init(definition: ServiceDefinition, ancestorIDs: [String], closures: [Closure], patronSaint: PatronSaint?) {
         id = definition.id
@@ -67,6 +69,7 @@ public struct Service: Sendable {
         desks = (definition.desks ?? []).compactMap { name in definition.ancestorDesks.last { $0.name == name } }
         appointmentMinutes = definition.appointmentMinutes ?? slotMinutes
         stepMinutes = definition.stepMinutes ?? slotMinutes
+        extraFields = definition.extraFields ?? []
     }
 
     /// Name, description and documents in `language`, falling back to the configuration's main language.

@@ -45,6 +45,8 @@ public struct ServiceDefinition: Sendable {
     public var stepMinutes: Int?
     /// The desks declared by the offices above this node, nearest office last (filled by `inheriting`).
     public internal(set) var ancestorDesks: [DeskID] = []
+    /// Questions added to the booking form (`ExtraField`); inherited whole from the office when not set.
+    public var extraFields: [ExtraField]? = nil
 }
 
 extension ServiceDefinition {
@@ -67,6 +69,7 @@ extension ServiceDefinition {
         copy.closures = parent.closures + closures
         copy.appointmentMinutes = appointmentMinutes ?? parent.appointmentMinutes
         copy.stepMinutes = stepMinutes ?? parent.stepMinutes
+        copy.extraFields = extraFields ?? parent.extraFields
         // Desks are not inherited as a setting: an office's own list declares desks for the nodes below it.
         copy.ancestorDesks = parent.ancestorDesks
         if !parent.children.isEmpty {

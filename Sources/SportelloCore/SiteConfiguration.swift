@@ -396,6 +396,7 @@ extension SiteConfiguration {
         "slotMinutes", "capacity", "schedule", "pauses", "seasons", "window", "reasonRequired", "verifyContact",
         "closures", "children",
         "desks", "appointmentMinutes", "stepMinutes",
+        "extraFields",
     ]
 
     /// Most desks one office may declare (and one service may use).
@@ -580,6 +581,9 @@ extension SiteConfiguration {
             appointmentMinutes: try object.optional("appointmentMinutes")?.int(in: 5...longestAppointmentMinutes),
             stepMinutes: try object.optional("stepMinutes").map { node throws(ConfigurationError) in
                 try readStepMinutes(node)
+            },
+            extraFields: try object.optional("extraFields").map { node throws(ConfigurationError) in
+                try readExtraFields(node, languages: languages)
             })
     }
 

@@ -193,6 +193,7 @@ public struct BookingStore: Sendable {
             }
             let id = connection.lastInsertRowID
             try connection.execute("UPDATE holds SET booking_id = ? WHERE token = ?", .int(id), .text(holdToken))
+            try Self.storeExtraFields(connection, bookingID: id, answers: person.extraFields)
             try connection.execute(
                 "UPDATE bookings SET language = ?, account_id = ?, proof = ?, presenter_contact = ? WHERE id = ?",
                 .text(language),

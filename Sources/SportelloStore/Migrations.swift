@@ -194,6 +194,15 @@ enum Migrations {
         CREATE INDEX holds_desk ON holds (desk, slot_start) WHERE desk IS NOT NULL;
         CREATE INDEX bookings_desk ON bookings (desk, slot_start) WHERE desk IS NOT NULL;
         """,
+        // helper/forms17: the answers to a service's extra form fields, personal data erased with the booking's.
+        """
+        CREATE TABLE booking_fields (
+            booking_id INTEGER NOT NULL REFERENCES bookings (id) ON DELETE CASCADE,
+            field_id TEXT NOT NULL,
+            value TEXT NOT NULL,
+            PRIMARY KEY (booking_id, field_id)
+        ) WITHOUT ROWID;
+        """,
     ]
 
     /// A database with data whose schema is about to change is copied first (see `DatabaseBackup`).
