@@ -232,7 +232,7 @@ final class BookingController: ClientLimits, Sendable {
         guard let code = fields["code"], !code.isEmpty, let codiceFiscale = fields["codice_fiscale"],
             !codiceFiscale.isEmpty
         else {
-            return failure(.invalidFields, context, fieldErrors: [:])
+            return lookupRefused(fields, form: .cancel, context)
         }
         if let limited = limitLookup(code: code, context) { return limited }
         let booking: Booking

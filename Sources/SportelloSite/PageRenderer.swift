@@ -371,19 +371,50 @@ public struct PageRenderer: Sendable {
         let t = texts(language)
         try page(
             "cancel", title: t.text("cancelPage.title"), language: language, pageID: .cancel,
-            context: [
-                "cancelForm": [
-                    "action": .string(layout.api(.cancellations)), "prefix": "field", "primary": true,
-                    "submit": .string(t.text("cancelPage.submit")),
-                ],
-                "receiptForm": [
-                    "action": .string(layout.api(.receipts)), "prefix": "receipt", "primary": false,
-                    "submit": .string(t.text("receipt.submit")),
-                ],
-            ],
+            context: cancelValues(language: language),
             breadcrumb: [
                 (t.text("nav.home"), layout.url(.catalogue, language: language)), (t.text("cancelPage.title"), nil),
             ], into: &buffer)
+    }
+
+    /// Which of the cancel page's two look-up forms (booking code + codice fiscale) an answer fills in again.
+    public enum LookupForm: String, Sendable {
+        /// "Annulla la prenotazione" (ids prefixed `field-`).
+        case cancel = "field"
+        /// "Stampa di nuovo la ricevuta" (ids prefixed `receipt-`).
+        case receipt = "receipt"
+    }
+
+    /// The cancel page's values: empty forms for `output/`; an endpoint answering a refused look-up passes the
+    /// `form`, what was typed (`code`, `codice_fiscale`) and the error code per field.
+    public func cancelValues(
+        language: String, form: LookupForm? = nil, values: [String: String] = [:], errors: [String: String] = [:]
+    ) -> TemplateFields {
+        let t = texts(language)
+        func lookup(_ which: LookupForm, action: EndpointRoute, submit: String) -> TemplateValue {
+            let filled = which == form
+            let prefix = which.rawValue
+            let summary = FieldErrorSummary(fields: [
+                FieldErrorSummary.Field(name: "code", id: "\(prefix)-code", label: t.text("cancelPage.code")),
+                FieldErrorSummary.Field(
+                    name: "codice_fiscale", id: "\(prefix)-cf", label: t.text("form.codiceFiscale.label")),
+            ])
+            func error(_ name: String) -> TemplateValue {
+                .string(filled ? errors[name].map { FieldErrorSummary.message($0, t) } ?? "" : "")
+            }
+            return [
+                "action": .string(layout.api(action)), "prefix": .string(prefix), "primary": .bool(which == .cancel),
+                "submit": .string(t.text(submit)),
+                "codeValue": .string(filled ? values["code"] ?? "" : ""),
+                "cfValue": .string(filled ? values["codice_fiscale"] ?? "" : ""),
+                "codeError": error("code"), "cfError": error("codice_fiscale"),
+                "errorSummary": filled ? summary.value(errors: errors, t) : "",
+            ]
+        }
+        return [
+            "cancelForm": lookup(.cancel, action: .cancellations, submit: "cancelPage.submit"),
+            "receiptForm": lookup(.receipt, action: .receipts, submit: "receipt.submit"),
+        ]
     }
 
     /// Citizens' sign-in, registration and forgotten-credentials forms, with the SPID/CIE buttons when configured.

@@ -186,4 +186,26 @@ import Testing
         // No hold was placed: the slot is still free for others.
         #expect(try holdToken(client, service: "tari", slot: rome("2026-11-27", "09:20")).count == 32)
     }
+
+    /// Before: an empty booking code or codice fiscale gave a bare "Dati da correggere" page, the form gone.
+    @Test func aLookUpWithAnEmptyFieldKeepsTheFormAndNamesTheField() throws {
+        let client = try RouterClient(now: now)
+        let cancel = client.respond(
+            "POST", client.path(.cancellations), form: ["code": "", "codice_fiscale": "RSSMRA85T10A562S"])
+        #expect(cancel.status == 422)
+        #expect(cancel.text.contains("<a href=\"#field-code\">Codice di prenotazione: Questo campo è obbligatorio.</a>"))
+        #expect(!cancel.text.contains("#field-cf\">"))
+        #expect(cancel.text.contains("id=\"field-cf\" name=\"codice_fiscale\" type=\"text\" value=\"RSSMRA85T10A562S\""))
+        #expect(cancel.text.contains("aria-describedby=\"field-hint-code field-error-code\" aria-invalid=\"true\""))
+        // The other form on the page stays empty and unmarked.
+        #expect(cancel.text.contains("id=\"receipt-cf\" name=\"codice_fiscale\" type=\"text\" value=\"\" required"))
+
+        let receipt = client.respond("POST", client.path(.receipts), form: ["code": "ABCD2345"])
+        #expect(receipt.status == 422)
+        #expect(receipt.text.contains("<a href=\"#receipt-cf\">Codice fiscale: Questo campo è obbligatorio.</a>"))
+        #expect(receipt.text.contains("id=\"receipt-code\" name=\"code\" type=\"text\" value=\"ABCD2345\""))
+        #expect(
+            client.respond("POST", client.path(.cancellations), form: ["code": "X"], json: true).text.contains(
+                "\"codice_fiscale\":\"required\""))
+    }
 }
