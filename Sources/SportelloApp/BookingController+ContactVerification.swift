@@ -40,11 +40,17 @@ extension BookingController {
         afterCommit.apply(issued.change)
         let issue = issued.value
         if case .tooSoon(let seconds) = issue {
-            return (issue, t.format("verification.tooSoon", count: Int(seconds), ["contact": contact, "seconds": String(seconds)]))
+            return (
+                issue,
+                t.format("verification.tooSoon", count: Int(seconds), ["contact": contact, "seconds": String(seconds)])
+            )
         }
         if case .tooSoonForNewContact(let seconds) = issue {
             return (
-                issue, t.format("verification.tooSoonNewContact", count: Int(seconds), ["contact": contact, "seconds": String(seconds)])
+                issue,
+                t.format(
+                    "verification.tooSoonNewContact", count: Int(seconds),
+                    ["contact": contact, "seconds": String(seconds)])
             )
         }
         return (

@@ -19,7 +19,8 @@ extension SiteConfiguration {
             let object = try item.object(allowedKeys: extraFieldKeys)
             let id = try object["id"].string()
             guard ExtraField.isValidID(id) else {
-                throw object["id"].fail("\"\(id)\" is not a field id: 1 to 32 of a-z, 0-9 and \"-\" (such as \"targa\")")
+                throw object["id"].fail(
+                    "\"\(id)\" is not a field id: 1 to 32 of a-z, 0-9 and \"-\" (such as \"targa\")")
             }
             if fields.contains(where: { $0.id == id }) { throw object["id"].fail("\"\(id)\" is declared twice") }
             let typeName = try object["type"].string()
@@ -31,17 +32,20 @@ extension SiteConfiguration {
             let labels = try readLabels(object["label"], languages: languages)
             func only(_ key: String, for kinds: [ExtraField.Kind]) throws(ConfigurationError) {
                 if object.has(key) && !kinds.contains(kind) {
-                    throw object[key].fail("only a field of type \(kinds.map(\.rawValue).joined(separator: " or ")) "
-                        + "takes \"\(key)\"")
+                    throw object[key].fail(
+                        "only a field of type \(kinds.map(\.rawValue).joined(separator: " or ")) "
+                            + "takes \"\(key)\"")
                 }
             }
             try only("maxLength", for: [.text])
             try only("choices", for: [.choice])
             try only("min", for: [.number])
             try only("max", for: [.number])
-            let minimum = try object.optional("min")?.int(in: ExtraField.numberBounds)
+            let minimum =
+                try object.optional("min")?.int(in: ExtraField.numberBounds)
                 ?? ExtraField.numberBounds.lowerBound
-            let maximum = try object.optional("max")?.int(in: ExtraField.numberBounds)
+            let maximum =
+                try object.optional("max")?.int(in: ExtraField.numberBounds)
                 ?? ExtraField.numberBounds.upperBound
             if minimum > maximum { throw object["max"].fail("must not be less than \"min\" (\(minimum))") }
             var choices: [String] = []
@@ -71,8 +75,9 @@ extension SiteConfiguration {
 
     /// `{"it": "Targa del veicolo", "en": "Vehicle plate"}`: the main language required, only the site's
     /// languages, each one short line.
-    private static func readLabels(_ node: ConfigNode, languages: [String]) throws(ConfigurationError) -> [String: String]
-    {
+    private static func readLabels(
+        _ node: ConfigNode, languages: [String]
+    ) throws(ConfigurationError) -> [String: String] {
         let object = try node.object(allowedKeys: Set(languages))
         var labels: [String: String] = [:]
         for language in languages {
@@ -83,7 +88,8 @@ extension SiteConfiguration {
                 continue
             }
             let label = try labelNode.string()
-            guard label.count <= 100, !label.unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
+            guard label.count <= 100,
+                !label.unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
             else { throw labelNode.fail("a label is one line of at most 100 characters") }
             labels[language] = label
         }

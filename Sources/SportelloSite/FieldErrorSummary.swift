@@ -3,7 +3,7 @@ import Foundation
 /// The one place that turns a form's rejected fields into what `partials/error-summary.html` shows: one line per
 /// wrong field, in the form's order, saying which field ("Codice fiscale: il carattere di controllo non
 /// corrisponde…") and linking to it, so that four "Questo campo è obbligatorio." never stand side by side unnamed
-/// (docs/ARCHITECTURE.md §9).
+/// (docs/ARCHITECTURE.md §5).
 public struct FieldErrorSummary: Sendable {
     /// A field of the form as the summary names it.
     public struct Field: Sendable {

@@ -104,7 +104,8 @@ public struct PageRenderer: Sendable {
             "name": .string(text.name),
             "description": .string(text.description),
             "url": .string(layout.url(.service(service.id), language: language)),
-            "duration": .string(t.format("service.duration", count: service.slotMinutes, ["minutes": String(service.slotMinutes)])),
+            "duration": .string(
+                t.format("service.duration", count: service.slotMinutes, ["minutes": String(service.slotMinutes)])),
             "documents": .list(text.documents.map { .string($0) }),
             "hasDocuments": .bool(!text.documents.isEmpty),
             "capacity": .string(String(service.capacity)),
@@ -459,18 +460,18 @@ public struct PageRenderer: Sendable {
                 FieldErrorSummary.Field(name: $0.name, id: $0.id, label: t.text($0.labelKey))
             })
         return [
-                "registerFields": .list(fields),
-                "errorSummary": summary.value(errors: registrationErrors, t),
-                "loginAction": .string(layout.api(.login)), "registerAction": .string(layout.api(.accounts)),
-                "credentialsAction": .string(layout.api(.credentials)),
-                "myBookingsAction": .string(layout.api(.myBookings)),
-                "requireAccount": .bool(catalogue.configuration.booking.requireAccount),
-                "certified": .bool(catalogue.configuration.identity != nil),
-                "localAccounts": .bool(catalogue.configuration.identity?.localAccounts ?? true),
-                "identityLogin": catalogue.configuration.identity?.loginButtons(
-                    returnPath: layout.api(.myBookings) + "?lang=\(language)",
-                    origin: catalogue.configuration.comune.origin) ?? "",
-            ]
+            "registerFields": .list(fields),
+            "errorSummary": summary.value(errors: registrationErrors, t),
+            "loginAction": .string(layout.api(.login)), "registerAction": .string(layout.api(.accounts)),
+            "credentialsAction": .string(layout.api(.credentials)),
+            "myBookingsAction": .string(layout.api(.myBookings)),
+            "requireAccount": .bool(catalogue.configuration.booking.requireAccount),
+            "certified": .bool(catalogue.configuration.identity != nil),
+            "localAccounts": .bool(catalogue.configuration.identity?.localAccounts ?? true),
+            "identityLogin": catalogue.configuration.identity?.loginButtons(
+                returnPath: layout.api(.myBookings) + "?lang=\(language)",
+                origin: catalogue.configuration.comune.origin) ?? "",
+        ]
     }
 
     /// The operators' sign-in form.

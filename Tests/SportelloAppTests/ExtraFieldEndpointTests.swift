@@ -37,7 +37,8 @@ import Testing
         let client = try client()
         let hold = client.respond("POST", client.path(.holds), form: ["service": "tari", "slot": String(tari)])
         #expect(hold.text.contains("<label for=\"field-extra-targa\">Targa del veicolo <span aria-hidden=\"true\">*"))
-        #expect(hold.text.contains("name=\"extra-targa\" type=\"text\" value=\"\" autocomplete=\"off\" maxlength=\"8\""))
+        #expect(
+            hold.text.contains("name=\"extra-targa\" type=\"text\" value=\"\" autocomplete=\"off\" maxlength=\"8\""))
         #expect(hold.text.contains("name=\"extra-persone\" type=\"number\""))
         #expect(hold.text.contains("<select id=\"field-extra-veicolo\" name=\"extra-veicolo\">"))
         let token = try #require(extract("[0-9a-f]{32}", from: hold.text))
@@ -48,7 +49,8 @@ import Testing
         form["extra-veicolo"] = "Camion"
         let refused = client.respond("POST", client.path(.review), form: form)
         #expect(refused.status == 422)
-        #expect(refused.text.contains("<a href=\"#field-extra-targa\">Targa del veicolo: Questo campo è obbligatorio.</a>"))
+        #expect(
+            refused.text.contains("<a href=\"#field-extra-targa\">Targa del veicolo: Questo campo è obbligatorio.</a>"))
         #expect(refused.text.contains("<a href=\"#field-extra-persone\">Persone: Scrivi un numero intero"))
         #expect(refused.text.contains("<a href=\"#field-extra-veicolo\">Veicolo: Scegli una delle voci"))
         #expect(refused.text.contains("name=\"extra-persone\" type=\"number\" value=\"9\""))
@@ -67,7 +69,8 @@ import Testing
         #expect(confirmed.status == 201)
         let code = String(try #require(extract("\"code\":\"[2-9A-HJ-NP-Z]{8}", from: confirmed.text)?.suffix(8)))
         let store = client.application.store
-        #expect(try store.extraFields(codes: [code]) == [code: ["targa": "AB123CD", "persone": "2", "veicolo": "Moto"]])
+        #expect(
+            try store.extraFields(codes: [code]) == [code: ["targa": "AB123CD", "persone": "2", "veicolo": "Moto"]])
 
         let booking = try #require(try store.booking(code: code))
         let csv = OperatorController.agendaCSV(

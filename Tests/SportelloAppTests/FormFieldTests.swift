@@ -39,8 +39,9 @@ import Testing
         #expect(body.contains("value=\"maria@example.it\"") && body.contains("value=\"333 123 4567\""))
         // Only the wrong field is marked.
         #expect(body.components(separatedBy: "aria-invalid=\"true\"").count == 2)
-        #expect(client.respond("POST", client.path(.accounts), form: fields, json: true).text.contains(
-            "\"codice_fiscale\""))
+        #expect(
+            client.respond("POST", client.path(.accounts), form: fields, json: true).text.contains(
+                "\"codice_fiscale\""))
     }
 
     /// Before: the summary said "Questo campo è obbligatorio." once per empty field, naming none.
@@ -193,9 +194,11 @@ import Testing
         let cancel = client.respond(
             "POST", client.path(.cancellations), form: ["code": "", "codice_fiscale": "RSSMRA85T10A562S"])
         #expect(cancel.status == 422)
-        #expect(cancel.text.contains("<a href=\"#field-code\">Codice di prenotazione: Questo campo è obbligatorio.</a>"))
+        #expect(
+            cancel.text.contains("<a href=\"#field-code\">Codice di prenotazione: Questo campo è obbligatorio.</a>"))
         #expect(!cancel.text.contains("#field-cf\">"))
-        #expect(cancel.text.contains("id=\"field-cf\" name=\"codice_fiscale\" type=\"text\" value=\"RSSMRA85T10A562S\""))
+        #expect(
+            cancel.text.contains("id=\"field-cf\" name=\"codice_fiscale\" type=\"text\" value=\"RSSMRA85T10A562S\""))
         #expect(cancel.text.contains("aria-describedby=\"field-hint-code field-error-code\" aria-invalid=\"true\""))
         // The other form on the page stays empty and unmarked.
         #expect(cancel.text.contains("id=\"receipt-cf\" name=\"codice_fiscale\" type=\"text\" value=\"\" required"))

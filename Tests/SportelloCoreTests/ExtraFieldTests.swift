@@ -15,7 +15,8 @@ import Testing
         """
     }
 
-    let targa = #"{"id": "targa", "label": {"it": "Targa del veicolo"}, "type": "text", "required": true, "maxLength": 8}"#
+    let targa =
+        #"{"id": "targa", "label": {"it": "Targa del veicolo"}, "type": "text", "required": true, "maxLength": 8}"#
 
     func error(_ fields: String) -> String {
         do {
@@ -50,8 +51,10 @@ import Testing
         let cases: [(String, String)] = [
             ("[\(eleven.joined(separator: ","))]", "11 fields are more than the 10 allowed"),
             (#"[{"id": "Targa", "label": {"it": "T"}, "type": "text"}]"#, "is not a field id"),
-            (#"[{"id": "\#(String(repeating: "a", count: 33))", "label": {"it": "T"}, "type": "text"}]"#,
-             "is not a field id"),
+            (
+                #"[{"id": "\#(String(repeating: "a", count: 33))", "label": {"it": "T"}, "type": "text"}]"#,
+                "is not a field id"
+            ),
             ("[\(targa), \(targa)]", "\"targa\" is declared twice"),
             (#"[{"id": "t", "label": {"it": "T"}, "type": "file"}]"#, "\"file\" is not a field type"),
             (#"[{"id": "t", "label": {"it": "T"}, "type": "text", "maxLength": 501}]"#, "maxLength"),
