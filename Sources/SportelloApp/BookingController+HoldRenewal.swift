@@ -34,6 +34,11 @@ extension BookingController {
         let now = clock()
         let session = context.visitor ?? Tokens.hex128()
         do {
+            // Time went on: a slot now past, or within the service's notice, is not held again.
+            switch service.availability(of: slot, occupancy: .empty, now: now).state {
+            case .past, .notYetBookable: throw BookingError.holdExpired
+            default: break
+            }
             let placed = try store.placeHold(
                 slot: old.slot, capacity: service.capacity, now: now,
                 expiresAt: now + Int64(configuration.booking.holdMinutes) * 60, clientIP: context.clientAddress,

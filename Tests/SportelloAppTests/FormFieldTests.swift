@@ -98,7 +98,7 @@ import Testing
         let lost = client.respond("POST", client.path(.review), form: fields)
         #expect(lost.status == 410)
         let body = lost.text
-        #expect(body.contains("Tempo scaduto: il posto è stato preso"))
+        #expect(body.contains("Tempo scaduto: il posto non è più disponibile"))
         #expect(body.contains("<dd>D&#39;Alessandro</dd>"))
         #expect(body.contains("<input type=\"hidden\" name=\"carry\" value=\"1\">"))
         #expect(body.contains("<input type=\"hidden\" name=\"cognome\" value=\"D&#39;Alessandro\">"))
@@ -119,6 +119,20 @@ import Testing
         #expect(!client.respond("POST", client.path(.holds), form: carried).text.contains("value=\"Maria Chiara\""))
         // JSON clients keep the refusal with the alternatives.
         #expect(client.respond("POST", client.path(.review), form: fields, json: true).errorCode == "hold_expired")
+    }
+
+    /// A slot whose time has come is never held again, however it was held before.
+    @Test func aRunOutHoldOnASlotNowPastIsNotPlacedAgain() throws {
+        let client = try RouterClient(now: now)
+        let token = try holdToken(client, service: "tari", slot: tari)
+        client.clock.advance(tari + 300 - now)
+        var fields = person
+        fields["hold"] = token
+        let late = client.respond("POST", client.path(.review), form: fields)
+        #expect(late.status == 410)
+        #expect(late.text.contains("Tempo scaduto: il posto non è più disponibile"))
+        #expect(try client.application.store.hold(token: token)?.released == false)
+        #expect(!late.text.contains("il posto era ancora libero"))
     }
 
     /// Before: "circa 1 minuti".
