@@ -52,7 +52,7 @@ package final class AccountsController: ClientLimits, Sendable {
     func register(_ fields: FormFields, _ context: RequestContext) -> HTTPResponse {
         guard localAccountsAllowed else { return failure(.localAccountsOff, context) }
         let (person, errors) = validatePerson(formValues(fields), notesRequired: false)
-        guard let person else { return failure(.invalidFields, context, fieldErrors: errors) }
+        guard let person else { return registrationRefused(formValues(fields), errors: errors, context) }
         // The password goes to one contact only, so signing in with it proves that contact.
         let contact =
             configuration.notifications.email || !configuration.notifications.sms ? person.email : person.phone
@@ -75,6 +75,21 @@ package final class AccountsController: ClientLimits, Sendable {
         }
         // The same answer whether or not the codice fiscale already had an account.
         return notice("registered", status: 202, context: context)
+    }
+
+    /// A registration with wrong fields: the account page again, what was typed kept and each wrong field named
+    /// in the summary (JSON clients get the codes per field).
+    private func registrationRefused(
+        _ values: [String: String], errors: [String: String], _ context: RequestContext
+    ) -> HTTPResponse {
+        if context.wantsJSON { return failure(.invalidFields, context, fieldErrors: errors) }
+        answers.metrics.countRefusal(EndpointError.invalidFields.rawValue)
+        let t = site.renderer.texts(context.language)
+        return page(
+            "account", status: EndpointError.invalidFields.status, title: t.text("account.title"), context: context,
+            values: site.renderer.accountValues(
+                language: context.language, registration: values, registrationErrors: errors),
+            pageID: .account)
     }
 
     func resetCredentials(_ fields: FormFields, _ context: RequestContext) -> HTTPResponse {

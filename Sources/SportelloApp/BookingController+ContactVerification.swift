@@ -40,11 +40,17 @@ extension BookingController {
         afterCommit.apply(issued.change)
         let issue = issued.value
         if case .tooSoon(let seconds) = issue {
-            return (issue, t.format("verification.tooSoon", ["contact": contact, "seconds": String(seconds)]))
+            return (
+                issue,
+                t.format("verification.tooSoon", count: Int(seconds), ["contact": contact, "seconds": String(seconds)])
+            )
         }
         if case .tooSoonForNewContact(let seconds) = issue {
             return (
-                issue, t.format("verification.tooSoonNewContact", ["contact": contact, "seconds": String(seconds)])
+                issue,
+                t.format(
+                    "verification.tooSoonNewContact", count: Int(seconds),
+                    ["contact": contact, "seconds": String(seconds)])
             )
         }
         return (
@@ -99,11 +105,13 @@ extension BookingController {
 
     /// The summary's values as they will be stored: trimmed, NFC, canonical.
     func summaryValues(_ person: PersonDetails, beneficiary: String) -> [String: String] {
-        [
+        var values = [
             "nome": person.givenName, "cognome": person.familyName, "codice_fiscale": person.codiceFiscale,
             "email": person.email,
             "cellulare": person.phone, "note": person.notes ?? "", "beneficiary": beneficiary,
         ]
+        for (id, answer) in person.extraFields { values["extra-\(id)"] = answer }
+        return values
     }
 }
 

@@ -19,9 +19,10 @@ extension BookingController {
             "expiresAt": .string(String(hold.expiresAt)),
             "expiresText": .string(
                 t.format(
-                    "hold.expires",
+                    "hold.expires", count: minutes,
                     ["time": LocalTime(minutes: expiry.minutes)?.description ?? "", "minutes": String(minutes)])),
             "countdownTemplate": .string(t.text("hold.countdownLive")),
+            "countdownTemplateOne": .string(t.text("hold.countdownLiveOne")),
             "releaseAction": .string(layout.api(.releaseHold)),
             "reviewAction": .string(layout.api(.review)),
             "confirmAction": .string(layout.api(.bookings)),
@@ -36,13 +37,36 @@ extension BookingController {
         "note": "notes",
     ]
 
+    /// The details form's fields as its error summary names them, in page order.
+    func formSummary(service: Service, context: RequestContext) -> FieldErrorSummary {
+        let t = site.renderer.texts(context.language)
+        var fields = [
+            FieldErrorSummary.Field(
+                name: "beneficiary", id: "field-beneficiary", label: t.text("form.beneficiary.label"))
+        ]
+        for name in Self.personFields {
+            let label =
+                name == "note"
+                ? (service.text(for: context.language).reasonLabel ?? t.text("form.notes.label"))
+                : t.text("form.\(Self.fieldLabelKeys[name] ?? name).label")
+            fields.append(FieldErrorSummary.Field(name: name, id: "field-\(name)", label: label))
+        }
+        for field in service.extraFields {
+            fields.append(
+                FieldErrorSummary.Field(
+                    name: field.formName, id: "field-\(field.formName)", label: extraLabel(field, context)))
+        }
+        return FieldErrorSummary(fields: fields)
+    }
+
     func formPage(
         service: Service, slot: Slot, hold: Hold, values: [String: String], errors: [String: String],
         context: RequestContext,
-        status: Int
+        status: Int, notice: String? = nil
     ) -> HTTPResponse {
         let t = site.renderer.texts(context.language)
         var page = holdValues(service: service, slot: slot, hold: hold, context: context)
+        page["holdNotice"] = .string(notice ?? "")
         let beneficiary = values["beneficiary"] ?? ""
         // Fields the identity fixes are shown read-only; the server enforces them anyway (`lockedValues`).
         var locked: Set<String> = []
@@ -99,14 +123,9 @@ extension BookingController {
             }
             fieldList.append(.object(field))
         }
+        fieldList += extraFieldValues(service: service, values: values, errors: errors, context: context)
         page["fields"] = .list(fieldList)
-        page["errors"] = .list(
-            (Self.personFields + ["beneficiary"]).compactMap { name in
-                errors[name].map { code in
-                    .object(["name": .string(name), "text": .string(t.text("fieldErrors.\(code)"))])
-                }
-            })
-        page["hasErrors"] = .bool(!errors.isEmpty)
+        page["errorSummary"] = formSummary(service: service, context: context).value(errors: errors, t)
         // The details and the applicant are typed on this one form: neither is done before it is sent.
         page["steps"] = site.renderer.steps(current: 2...3, language: context.language)
         return self.page("hold", status: status, title: t.text("hold.title"), context: context, values: page)
@@ -116,14 +135,25 @@ extension BookingController {
     /// code and offers a new one); `verificationError`: the code typed was wrong.
     func summaryPage(
         service: Service, slot: Slot, hold: Hold, values: [String: String], context: RequestContext,
-        verification: String? = nil, verificationError: String? = nil
+        verification: String? = nil, verificationError: String? = nil, notice: String? = nil
     ) -> HTTPResponse {
         let t = site.renderer.texts(context.language)
         var page = holdValues(service: service, slot: slot, hold: hold, context: context)
+        page["holdNotice"] = .string(notice ?? "")
         if let verification {
             page["verification"] = .object([
                 "message": .string(verification), "error": .string(verificationError ?? ""),
             ])
+        }
+        if let verificationError {
+            let code = FieldErrorSummary.Field(
+                name: "verification_code", id: "field-verification_code", label: t.text("verification.label"))
+            page["errorSummary"] = FieldErrorSummary(fields: [code]).value(
+                messages: ["verification_code": verificationError], t)
+        }
+        let extraItems: [TemplateValue] = service.extraFields.compactMap { field in
+            guard let answer = values[field.formName], !answer.isEmpty else { return nil }
+            return .object(["label": .string(extraLabel(field, context)), "value": .string(answer)])
         }
         page["items"] = .list(
             Self.personFields.compactMap { name in
@@ -134,9 +164,9 @@ extension BookingController {
                     ? (service.text(for: context.language).reasonLabel ?? t.text("form.notes.label"))
                     : t.text("form.\(Self.fieldLabelKeys[name] ?? name).label")
                 return .object(["label": .string(label), "value": .string(value)])
-            })
+            } + extraItems)
         page["hidden"] = .list(
-            (Self.personFields + ["beneficiary"]).map {
+            (Self.personFields + ["beneficiary"] + service.extraFields.map(\.formName)).map {
                 .object(["name": .string($0), "value": .string(values[$0] ?? "")])
             })
         if let citizen = context.citizen, let beneficiary = values["beneficiary"], !beneficiary.isEmpty {

@@ -11,6 +11,9 @@ extension BookingController {
     func receipt(_ fields: FormFields, _ context: RequestContext) -> HTTPResponse {
         let code = fields["code"] ?? ""
         let codiceFiscale = fields["codice_fiscale"] ?? ""
+        if code.isEmpty || (codiceFiscale.isEmpty && context.citizen == nil) {
+            return lookupRefused(fields, form: .receipt, context)
+        }
         let found: Booking?
         do {
             if codiceFiscale.isEmpty, let citizen = context.citizen {
@@ -29,6 +32,29 @@ extension BookingController {
         return page(
             "receipt", status: 200, title: "\(t.text("receipt.title")) \(booking.code)", context: context,
             values: notifier.composer.receiptValues(booking, language: context.language), pageID: .cancel)
+    }
+}
+
+extension BookingController {
+    /// A look-up by code and codice fiscale with a field left empty: the cancel page again, that form filled in
+    /// with what was typed and each empty field named (JSON clients get the codes per field).
+    func lookupRefused(_ fields: FormFields, form: PageRenderer.LookupForm, _ context: RequestContext) -> HTTPResponse {
+        var errors: [String: String] = [:]
+        var values: [String: String] = [:]
+        for name in ["code", "codice_fiscale"] {
+            values[name] = fields[name] ?? ""
+            if (values[name] ?? "").trimmingCharacters(in: .whitespaces).isEmpty {
+                errors[name] = FieldError.Code.required
+            }
+        }
+        if form == .receipt && context.citizen != nil { errors["codice_fiscale"] = nil }
+        if context.wantsJSON { return failure(.invalidFields, context, fieldErrors: errors) }
+        answers.metrics.countRefusal(EndpointError.invalidFields.rawValue)
+        let t = site.renderer.texts(context.language)
+        return page(
+            "cancel", status: EndpointError.invalidFields.status, title: t.text("cancelPage.title"), context: context,
+            values: site.renderer.cancelValues(language: context.language, form: form, values: values, errors: errors),
+            pageID: .cancel)
     }
 }
 

@@ -61,6 +61,12 @@ final class BookingController: ClientLimits, Sendable {
         case .notYetBookable: return failure(.slotNotYetBookable, context, service: service, near: slot)
         default: break
         }
+        if let citizen = context.citizen, context.chosenBeneficiary == nil,
+            let refusal = personLimitRefusal(
+                codiceFiscale: citizen.codiceFiscale, service: service, proof: citizenProof(citizen), context)
+        {
+            return refusal
+        }
         let hold: Hold
         let session = context.visitor ?? Tokens.hex128()
         do {
@@ -76,7 +82,7 @@ final class BookingController: ClientLimits, Sendable {
                 ?? failure(EndpointError(error), context, service: service, near: slot)
         }
         // Chosen on the service page, before the slot: the form starts bound to that person.
-        var values: [String: String] = [:]
+        var values = carriedValues(fields)
         if context.citizen != nil, let chosen = context.chosenBeneficiary,
             let beneficiary = try? FieldValidator.codiceFiscale(chosen).value
         {
@@ -109,6 +115,15 @@ final class BookingController: ClientLimits, Sendable {
 
     /// "Continua" on the form: validates, then shows everything on one screen before "Invia".
     func review(_ fields: FormFields, _ context: RequestContext) -> HTTPResponse {
+        switch renewRunOutHold(fields, context) {
+        case .unchanged: return review(fields, context, notice: nil)
+        case .renewed(let renewed, let notice): return review(renewed, context, notice: notice)
+        case .lost(let answer): return answer
+        }
+    }
+
+    /// `review` on a hold that is good; `notice`: it was just placed again (see `renewRunOutHold`).
+    private func review(_ fields: FormFields, _ context: RequestContext, notice: String?) -> HTTPResponse {
         let (hold, service, slot, problem) = activeHold(fields, context)
         if let problem { return problem }
         guard let hold, let service, let slot else { return failure(.holdNotFound, context) }
@@ -117,9 +132,18 @@ final class BookingController: ClientLimits, Sendable {
         if fields["action"] == "edit" || person == nil {
             return formPage(
                 service: service, slot: slot, hold: hold, values: values, errors: errors, context: context,
-                status: person == nil && fields["action"] != "edit" ? 422 : 200)
+                status: person == nil && fields["action"] != "edit" ? 422 : 200, notice: notice)
         }
         guard let person else { return failure(.invalidFields, context) }
+        if let refusal = personLimitRefusal(
+            codiceFiscale: person.codiceFiscale, service: service, proof: proof(of: person, context), context)
+        {
+            // The place goes back at once: this person cannot book it.
+            if let released = try? store.releaseHold(token: hold.token, now: clock(), clientIP: context.clientAddress) {
+                afterCommit.apply(released.change)
+            }
+            return refusal
+        }
         // Where the contact must prove itself, the code goes out now and is typed on the summary.
         var verification: String?
         if let contact = contactToVerify(person, service: service, context) {
@@ -147,11 +171,20 @@ final class BookingController: ClientLimits, Sendable {
         return summaryPage(
             service: service, slot: slot, hold: hold,
             values: summaryValues(person, beneficiary: values["beneficiary"] ?? ""),
-            context: context, verification: verification)
+            context: context, verification: verification, notice: notice)
     }
 
     /// "Invia": confirms the hold. Sending it twice gives the same booking.
-    func confirm(_ fields: FormFields, _ context: RequestContext) -> HTTPResponse {
+    func confirm(_ submitted: FormFields, _ context: RequestContext) -> HTTPResponse {
+        var fields = submitted
+        switch renewRunOutHold(submitted, context) {
+        case .unchanged: break
+        // A code sent for the old hold does not prove the new one: the summary again sends one, and says why.
+        case .renewed(let renewed, let notice) where verifiesContact(renewed, context):
+            return review(renewed, context, notice: notice)
+        case .renewed(let renewed, _): fields = renewed
+        case .lost(let answer): return answer
+        }
         guard let token = fields["hold"], !token.isEmpty else { return failure(.holdNotFound, context) }
         let existing: Hold?
         do { existing = try store.hold(token: token) } catch { return failure(EndpointError(error), context) }
@@ -182,6 +215,9 @@ final class BookingController: ClientLimits, Sendable {
             afterCommit.apply(confirmed.change)
         } catch {
             if let limited = limitFailure(error, context, retry: (.bookings, fields)) { return limited }
+            if error == .personLimitReached {
+                return personLimitAnswer(codiceFiscale: person.codiceFiscale, service: service, context)
+            }
             if case .noShowBlocked(let until) = error {
                 let t = site.renderer.texts(context.language)
                 return failure(
@@ -197,7 +233,7 @@ final class BookingController: ClientLimits, Sendable {
         guard let code = fields["code"], !code.isEmpty, let codiceFiscale = fields["codice_fiscale"],
             !codiceFiscale.isEmpty
         else {
-            return failure(.invalidFields, context, fieldErrors: [:])
+            return lookupRefused(fields, form: .cancel, context)
         }
         if let limited = limitLookup(code: code, context) { return limited }
         // First what would be cancelled, and a button to confirm; a booking no longer active goes on to the
@@ -308,6 +344,9 @@ final class BookingController: ClientLimits, Sendable {
         _ values: [String: String], service: Service, context: RequestContext
     ) -> (PersonDetails?, [String: String]) {
         var (person, errors) = validatePerson(values, notesRequired: service.reasonRequired)
+        let answers = validateExtraFields(values, service: service, errors: &errors)
+        person?.extraFields = answers
+        if !errors.isEmpty { person = nil }
         if let citizen = context.citizen, person != nil, person?.codiceFiscale != citizen.codiceFiscale {
             person?.presenterCodiceFiscale = citizen.codiceFiscale
             person?.presenterName = citizen.fullName

@@ -153,7 +153,9 @@ extension ClientLimits {
                     "waitSeconds": .string(String(settings.waitSeconds)),
                     "fields": .list(kept.map { .object(["name": .string($0.name), "value": .string($0.value)]) }),
                     "text": .string(
-                        t.format("proofOfWork.wait", ["time": ready, "seconds": String(settings.waitSeconds)])),
+                        t.format(
+                            "proofOfWork.wait", count: settings.waitSeconds,
+                            ["time": ready, "seconds": String(settings.waitSeconds)])),
                     "working": .string(t.text("proofOfWork.working")), "button": .string(t.text("proofOfWork.button")),
                 ])
             ]

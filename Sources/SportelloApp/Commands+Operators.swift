@@ -131,7 +131,11 @@ extension Commands {
         let t = session.site.renderer.texts(language)
         if options.flags.contains("--csv") {
             FileHandle.standardOutput.write(
-                Data(OperatorController.agendaCSV(result.bookings, site: session.site, language: language).utf8))
+                Data(
+                    OperatorController.agendaCSV(
+                        result.bookings, answers: try session.store.extraFields(codes: result.bookings.map(\.code)),
+                        site: session.site, language: language
+                    ).utf8))
             return
         }
         print(t.format("operator.agendaTitle", ["date": t.longDate(day)]))

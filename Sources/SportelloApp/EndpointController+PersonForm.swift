@@ -10,6 +10,11 @@ extension EndpointController {
     func formValues(_ fields: FormFields) -> [String: String] {
         var values: [String: String] = [:]
         for name in Self.personFields + ["beneficiary"] { values[name] = fields[name] ?? "" }
+        // A service's extra fields (`ExtraField.formName`); only the service's own are ever read from these.
+        for (name, value) in fields.pairs where name.hasPrefix("extra-") && values[name] == nil {
+            guard values.count < Self.personFields.count + 1 + ExtraField.maximumFields else { break }
+            values[name] = value
+        }
         return values
     }
 

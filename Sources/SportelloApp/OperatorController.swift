@@ -154,7 +154,13 @@ final class OperatorController: EndpointController, Sendable {
                 return failure(.notFound, context)
             }
             let (bookings, blocks) = try desk.agenda(entryID: entry, date: date)
-            if fields["format"] == "csv" { return agendaCSV(bookings, date: date, language: context.language) }
+            let answers: [String: [String: String]]
+            do { answers = try store.extraFields(codes: (bookings + affected).map(\.code)) } catch {
+                throw .booking(error)
+            }
+            if fields["format"] == "csv" {
+                return agendaCSV(bookings, answers: answers, date: date, language: context.language)
+            }
             if context.wantsJSON {
                 return json(
                     200,
@@ -171,7 +177,7 @@ final class OperatorController: EndpointController, Sendable {
             }
             var response = agendaPage(
                 account: account, date: date, entry: entry, bookings: bookings, blocks: blocks, affected: affected,
-                flash: flash, now: now, context: context)
+                answers: answers, flash: flash, now: now, context: context)
             if signingIn && fields["token"] != nil {
                 let session: String
                 do { session = try operators.startSession(for: account, now: now) } catch {
@@ -248,7 +254,7 @@ final class OperatorController: EndpointController, Sendable {
 
     private func agendaPage(
         account: Operator, date: CivilDate, entry: String?, bookings: [Booking], blocks: [Block], affected: [Booking],
-        flash: String?, now: Int64, context: RequestContext
+        answers: [String: [String: String]], flash: String?, now: Int64, context: RequestContext
     ) -> HTTPResponse {
         let t = site.renderer.texts(context.language)
         let language = context.language
@@ -270,6 +276,10 @@ final class OperatorController: EndpointController, Sendable {
                     [person.presenterName, person.presenterCodiceFiscale].compactMap { $0 }.joined(separator: " ")),
                 "notes": .string(person.notes ?? ""),
                 "phone": .string(person.phone), "email": .string(person.email),
+                "extraFields": .list(
+                    Self.extraAnswers(booking, answers, site: site, language: language).map {
+                        .object(["label": .string($0.label), "value": .string($0.value)])
+                    }),
                 "stateText": .string(t.text("operator.stateNames.\(booking.state.rawValue)")),
                 "cancelReason": .string(booking.cancelReason ?? ""),
                 "canOutcome": .bool(booking.slot.start <= now && booking.state.acceptsOutcome),
@@ -335,25 +345,47 @@ final class OperatorController: EndpointController, Sendable {
             ], pageID: .operatorLogin)
     }
 
-    func agendaCSV(_ bookings: [Booking], date: CivilDate, language: String) -> HTTPResponse {
+    func agendaCSV(
+        _ bookings: [Booking], answers: [String: [String: String]], date: CivilDate, language: String
+    ) -> HTTPResponse {
         HTTPResponse(
             status: 200,
             headers: [
                 ("Content-Type", "text/csv; charset=utf-8"), ("Cache-Control", "no-store"),
                 ("Content-Disposition", "attachment; filename=\"agenda-\(date).csv\""),
             ],
-            body: Array(Self.agendaCSV(bookings, site: site, language: language).utf8))
+            body: Array(Self.agendaCSV(bookings, answers: answers, site: site, language: language).utf8))
     }
 
-    /// The day's agenda for a spreadsheet: one row per booking, every state, the citizen's contacts last (the
-    /// agenda only ever holds bookings of the operator's scope, who sees names and contacts alike).
-    static func agendaCSV(_ bookings: [Booking], site: LoadedSite, language: String) -> String {
+    /// The answers to the extra form fields of `booking` (`answers`: by code, then field id), labelled, in the
+    /// service's form order; answers to fields no longer declared are named by their id.
+    static func extraAnswers(
+        _ booking: Booking, _ answers: [String: [String: String]], site: LoadedSite, language: String
+    ) -> [(label: String, value: String)] {
+        guard let given = answers[booking.code], !given.isEmpty else { return [] }
+        let declared = site.catalogue.service(id: booking.slot.serviceID)?.extraFields ?? []
+        let main = site.configuration.comune.language
+        var listed = declared.compactMap { field in
+            given[field.id].map { (label: field.label(for: language, fallback: main), value: $0) }
+        }
+        let known = Set(declared.map(\.id))
+        listed += given.filter { !known.contains($0.key) }.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+        return listed
+    }
+
+    /// The day's agenda for a spreadsheet: one row per booking, every state, the citizen's contacts (the agenda
+    /// only ever holds bookings of the operator's scope, who sees names and contacts alike), then the extra
+    /// fields' answers (`answers`: by booking code, `BookingStore.extraFields(codes:)`) in one last column.
+    static func agendaCSV(
+        _ bookings: [Booking], answers: [String: [String: String]] = [:], site: LoadedSite, language: String
+    ) -> String {
         let t = site.renderer.texts(language)
         var text =
             CSV.byteOrderMark
             + CSV.line([
                 "data", "ora", "fine", "servizio", "codice", "nome", "cognome", "codice_fiscale", "presentata_da",
                 "codice_fiscale_presentatore", "motivo", "stato", "motivo_annullamento", "telefono", "email",
+                "campi_aggiuntivi",
             ])
         for booking in bookings {
             let start = RomeTime.local(booking.slot.start)
@@ -366,6 +398,8 @@ final class OperatorController: EndpointController, Sendable {
                 person.presenterCodiceFiscale ?? "", person.notes ?? "",
                 t.text("operator.stateNames.\(booking.state.rawValue)"),
                 booking.cancelReason ?? "", person.phone, person.email,
+                extraAnswers(booking, answers, site: site, language: language).map { "\($0.label): \($0.value)" }
+                    .joined(separator: "; "),
             ])
         }
         return text

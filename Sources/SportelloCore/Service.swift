@@ -49,6 +49,8 @@ public struct Service: Sendable {
     public let approval: ApprovalSettings?
     /// Booked only by the office from the operator pages; never on the public site.
     public let staffOnly: Bool
+    /// Questions the booking form adds for this service (`ExtraField`), in form order.
+    public let extraFields: [ExtraField]
 
     init(definition: ServiceDefinition, ancestorIDs: [String], closures: [Closure], patronSaint: PatronSaint?) {
         id = definition.id
@@ -74,6 +76,7 @@ public struct Service: Sendable {
         capacity = desks.isEmpty ? definition.capacity ?? 1 : desks.count
         approval = definition.approval.flatMap { $0.required ? $0 : nil }
         staffOnly = definition.staffOnly ?? false
+        extraFields = definition.extraFields ?? []
     }
 
     /// Name, description and documents in `language`, falling back to the configuration's main language.

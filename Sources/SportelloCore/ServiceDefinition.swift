@@ -54,6 +54,8 @@ public struct ServiceDefinition: Sendable {
     /// Whether only the office books it (from the operator pages); inherited. A staff-only service is never
     /// on the public site.
     public var staffOnly: Bool? = nil
+    /// Questions added to the booking form (`ExtraField`); inherited whole from the office when not set.
+    public var extraFields: [ExtraField]? = nil
 }
 
 extension ServiceDefinition {
@@ -78,6 +80,7 @@ extension ServiceDefinition {
         copy.stepMinutes = stepMinutes ?? parent.stepMinutes
         copy.approval = approval ?? parent.approval
         copy.staffOnly = staffOnly ?? parent.staffOnly
+        copy.extraFields = extraFields ?? parent.extraFields
         // Desks are not inherited as a setting: an office's own list declares desks for the nodes below it.
         copy.ancestorDesks = parent.ancestorDesks
         if !parent.children.isEmpty {

@@ -399,7 +399,7 @@ extension SiteConfiguration {
         "slotMinutes", "capacity", "schedule", "pauses", "seasons", "window", "reasonRequired", "verifyContact",
         "closures", "children",
         "desks", "appointmentMinutes", "stepMinutes",
-        "officeNotifications", "approval", "staffOnly",
+        "officeNotifications", "approval", "staffOnly", "extraFields",
     ]
 
     /// Most desks one office may declare (and one service may use).
@@ -591,7 +591,10 @@ extension SiteConfiguration {
             approval: try object.optional("approval").map { node throws(ConfigurationError) in
                 try readApproval(node)
             },
-            staffOnly: try object.optional("staffOnly")?.bool())
+            staffOnly: try object.optional("staffOnly")?.bool(),
+            extraFields: try object.optional("extraFields").map { node throws(ConfigurationError) in
+                try readExtraFields(node, languages: languages)
+            })
     }
 
     /// `"approval": {"required": true, "expiresHoursBefore": 24}` (docs/ARCHITECTURE.md §3 "Approval and staff-only services").

@@ -104,7 +104,10 @@ public struct PageRenderer: Sendable {
             "name": .string(text.name),
             "description": .string(text.description),
             "url": .string(layout.url(.service(service.id), language: language)),
-            "duration": .string(t.format("service.duration", ["minutes": String(service.appointmentMinutes)])),
+            "duration": .string(
+                t.format(
+                    "service.duration", count: service.appointmentMinutes,
+                    ["minutes": String(service.appointmentMinutes)])),
             "documents": .list(text.documents.map { .string($0) }),
             "hasDocuments": .bool(!text.documents.isEmpty),
             "capacity": .string(String(service.capacity)),
@@ -309,7 +312,9 @@ public struct PageRenderer: Sendable {
             "holdAction": .string(layout.api(.holds)),
             "noticeSeconds": .string(String(service.window.minimumNoticeMinutes * 60)),
             "holdInfo": .string(
-                t.format("week.holdInfo", ["minutes": String(catalogue.configuration.booking.holdMinutes)])),
+                t.format(
+                    "week.holdInfo", count: catalogue.configuration.booking.holdMinutes,
+                    ["minutes": String(catalogue.configuration.booking.holdMinutes)])),
             "steps": steps(current: 1, language: language),
         ]
         try page(
@@ -356,23 +361,53 @@ public struct PageRenderer: Sendable {
         let t = texts(language)
         try page(
             "cancel", title: t.text("cancelPage.title"), language: language, pageID: .cancel,
-            context: [
-                "cancelForm": [
-                    "action": .string(layout.api(.cancellations)), "prefix": "field", "primary": true,
-                    "submit": .string(t.text("cancelPage.submit")),
-                ],
-                "receiptForm": [
-                    "action": .string(layout.api(.receipts)), "prefix": "receipt", "primary": false,
-                    "submit": .string(t.text("receipt.submit")),
-                ],
-                "moveForm": [
-                    "action": .string(layout.api(.moves)), "prefix": "move", "primary": false,
-                    "submit": .string(t.text("move.submit")),
-                ],
-            ],
+            context: cancelValues(language: language),
             breadcrumb: [
                 (t.text("nav.home"), layout.url(.catalogue, language: language)), (t.text("cancelPage.title"), nil),
             ], into: &buffer)
+    }
+
+    /// Which of the cancel page's two look-up forms (booking code + codice fiscale) an answer fills in again.
+    public enum LookupForm: String, Sendable {
+        /// "Annulla la prenotazione" (ids prefixed `field-`).
+        case cancel = "field"
+        /// "Stampa di nuovo la ricevuta" (ids prefixed `receipt-`).
+        case receipt = "receipt"
+        /// "Sposta la prenotazione" (ids prefixed `move-`).
+        case move = "move"
+    }
+
+    /// The cancel page's values: empty forms for `output/`; an endpoint answering a refused look-up passes the
+    /// `form`, what was typed (`code`, `codice_fiscale`) and the error code per field.
+    public func cancelValues(
+        language: String, form: LookupForm? = nil, values: [String: String] = [:], errors: [String: String] = [:]
+    ) -> TemplateFields {
+        let t = texts(language)
+        func lookup(_ which: LookupForm, action: EndpointRoute, submit: String) -> TemplateValue {
+            let filled = which == form
+            let prefix = which.rawValue
+            let summary = FieldErrorSummary(fields: [
+                FieldErrorSummary.Field(name: "code", id: "\(prefix)-code", label: t.text("cancelPage.code")),
+                FieldErrorSummary.Field(
+                    name: "codice_fiscale", id: "\(prefix)-cf", label: t.text("form.codiceFiscale.label")),
+            ])
+            func error(_ name: String) -> TemplateValue {
+                .string(filled ? errors[name].map { FieldErrorSummary.message($0, t) } ?? "" : "")
+            }
+            return [
+                "action": .string(layout.api(action)), "prefix": .string(prefix), "primary": .bool(which == .cancel),
+                "submit": .string(t.text(submit)),
+                "codeValue": .string(filled ? values["code"] ?? "" : ""),
+                "cfValue": .string(filled ? values["codice_fiscale"] ?? "" : ""),
+                "codeError": error("code"), "cfError": error("codice_fiscale"),
+                "errorSummary": filled ? summary.value(errors: errors, t) : "",
+            ]
+        }
+        return [
+            "cancelForm": lookup(.cancel, action: .cancellations, submit: "cancelPage.submit"),
+            "receiptForm": lookup(.receipt, action: .receipts, submit: "receipt.submit"),
+            "moveForm": lookup(.move, action: .moves, submit: "move.submit"),
+        ]
     }
 
     /// Citizens' sign-in, registration and forgotten-credentials forms, with the SPID/CIE buttons when configured.
@@ -380,20 +415,55 @@ public struct PageRenderer: Sendable {
         let t = texts(language)
         try page(
             "account", title: t.text("account.title"), language: language, pageID: .account,
-            context: [
-                "loginAction": .string(layout.api(.login)), "registerAction": .string(layout.api(.accounts)),
-                "credentialsAction": .string(layout.api(.credentials)),
-                "myBookingsAction": .string(layout.api(.myBookings)),
-                "requireAccount": .bool(catalogue.configuration.booking.requireAccount),
-                "certified": .bool(catalogue.configuration.identity != nil),
-                "localAccounts": .bool(catalogue.configuration.identity?.localAccounts ?? true),
-                "identityLogin": catalogue.configuration.identity?.loginButtons(
-                    returnPath: layout.api(.myBookings) + "?lang=\(language)",
-                    origin: catalogue.configuration.comune.origin) ?? "",
-            ],
+            context: accountValues(language: language),
             breadcrumb: [
                 (t.text("nav.home"), layout.url(.catalogue, language: language)), (t.text("account.title"), nil),
             ], into: &buffer)
+    }
+
+    /// The registration form's fields, in page order: name, control id, label, type, length and autocomplete.
+    static let registrationFields:
+        [(name: String, id: String, labelKey: String, type: String, maxLength: Int, autocomplete: String)] = [
+            ("nome", "reg-nome", "form.given.label", "text", 60, "given-name"),
+            ("cognome", "reg-cognome", "form.family.label", "text", 60, "family-name"),
+            ("codice_fiscale", "reg-cf", "form.codiceFiscale.label", "text", 16, "off"),
+            ("email", "reg-email", "form.email.label", "email", 254, "email"),
+            ("cellulare", "reg-cellulare", "form.phone.label", "tel", 20, "tel"),
+        ]
+
+    /// The account page's values. Empty forms for `output/`; an endpoint answering a refused registration passes
+    /// what was typed (`registration`) and the error code per field (`registrationErrors`), so the form comes
+    /// back filled in with each wrong field named.
+    public func accountValues(
+        language: String, registration: [String: String] = [:], registrationErrors: [String: String] = [:]
+    ) -> TemplateFields {
+        let t = texts(language)
+        let fields = Self.registrationFields.map { field -> TemplateValue in
+            .object([
+                "name": .string(field.name), "id": .string(field.id),
+                "label": .string(t.text(field.labelKey)), "type": .string(field.type),
+                "maxLength": .string(String(field.maxLength)), "autocomplete": .string(field.autocomplete),
+                "value": .string(registration[field.name] ?? ""),
+                "error": .string(registrationErrors[field.name].map { FieldErrorSummary.message($0, t) } ?? ""),
+            ])
+        }
+        let summary = FieldErrorSummary(
+            fields: Self.registrationFields.map {
+                FieldErrorSummary.Field(name: $0.name, id: $0.id, label: t.text($0.labelKey))
+            })
+        return [
+            "registerFields": .list(fields),
+            "errorSummary": summary.value(errors: registrationErrors, t),
+            "loginAction": .string(layout.api(.login)), "registerAction": .string(layout.api(.accounts)),
+            "credentialsAction": .string(layout.api(.credentials)),
+            "myBookingsAction": .string(layout.api(.myBookings)),
+            "requireAccount": .bool(catalogue.configuration.booking.requireAccount),
+            "certified": .bool(catalogue.configuration.identity != nil),
+            "localAccounts": .bool(catalogue.configuration.identity?.localAccounts ?? true),
+            "identityLogin": catalogue.configuration.identity?.loginButtons(
+                returnPath: layout.api(.myBookings) + "?lang=\(language)",
+                origin: catalogue.configuration.comune.origin) ?? "",
+        ]
     }
 
     /// The operators' sign-in form.

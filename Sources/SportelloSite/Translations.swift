@@ -85,6 +85,13 @@ public struct Translations: Sendable {
         return result
     }
 
+    /// `format(_:_:)` of the text that agrees with `count`: the singular `<key>One` when `count` is 1 and the
+    /// file has it, `key` otherwise ("1 minuto", "5 minuti"; in both languages 0 takes the plural).
+    public func format(_ key: String, count: Int, _ arguments: KeyValuePairs<String, String>) -> String {
+        let singular = key + "One"
+        return format(count == 1 && has(singular) ? singular : key, arguments)
+    }
+
     /// "martedì 3 marzo 2026"
     public func longDate(_ date: CivilDate) -> String { dateLabels.labels(date, self).long }
 

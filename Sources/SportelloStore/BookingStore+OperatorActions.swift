@@ -275,6 +275,11 @@ extension BookingStore {
                 WHERE slot_end < ? AND anonymized_at IS NULL
                 """, .int(now), .int(before))
             report.bookingsErased = connection.changes
+            // The answers to extra form fields are personal data too.
+            try connection.execute(
+                """
+                DELETE FROM booking_fields WHERE booking_id IN (SELECT id FROM bookings WHERE anonymized_at IS NOT NULL)
+                """)
             // Holds keep the client's address; once confirmed, released or expired (no longer live) they serve
             // no purpose.
             try connection.execute(

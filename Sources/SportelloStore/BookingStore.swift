@@ -186,13 +186,10 @@ public struct BookingStore: Sendable {
                 throw BookingError.noShowBlocked(until: until)
             }
             if let limit = policy.maxActiveBookingsPerPerson {
-                let (condition, argument) = proof.matching(presented: false)
-                let active = try connection.scalarInt(
-                    """
-                    SELECT COUNT(*) FROM bookings WHERE \(condition)
-                      AND service_id = ?2 AND \(BookingState.sqlActive(at: "?3"))
-                    """, .text(person.codiceFiscale), .text(hold.slot.serviceID), .int(now), argument)
-                if !BookingLimits.allowsAnotherBooking(activeBookings: Int(active), limit: limit) {
+                let active = try Self.activeBookingCount(
+                    connection, codiceFiscale: person.codiceFiscale, serviceID: hold.slot.serviceID, proof: proof,
+                    now: now)
+                if !BookingLimits.allowsAnotherBooking(activeBookings: active, limit: limit) {
                     throw BookingError.personLimitReached
                 }
             }
@@ -219,6 +216,7 @@ public struct BookingStore: Sendable {
             }
             let id = connection.lastInsertRowID
             try connection.execute("UPDATE holds SET booking_id = ? WHERE token = ?", .int(id), .text(holdToken))
+            try Self.storeExtraFields(connection, bookingID: id, answers: person.extraFields)
             try connection.execute(
                 """
                 UPDATE bookings SET language = ?, account_id = ?, proof = ?, presenter_contact = ?,

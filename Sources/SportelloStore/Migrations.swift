@@ -215,6 +215,15 @@ enum Migrations {
             WHERE state IN ('booked', 'pending', 'done', 'absent');
         CREATE INDEX bookings_pending ON bookings (slot_start) WHERE state = 'pending';
         """,
+        // helper/forms17: the answers to a service's extra form fields, personal data erased with the booking's.
+        """
+        CREATE TABLE booking_fields (
+            booking_id INTEGER NOT NULL REFERENCES bookings (id) ON DELETE CASCADE,
+            field_id TEXT NOT NULL,
+            value TEXT NOT NULL,
+            PRIMARY KEY (booking_id, field_id)
+        ) WITHOUT ROWID;
+        """,
     ]
 
     /// A database with data whose schema is about to change is copied first (see `DatabaseBackup`).

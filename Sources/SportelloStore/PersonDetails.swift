@@ -21,6 +21,8 @@ public struct PersonDetails: Sendable, Equatable {
     public var presenterName: String?
     /// Where the presenter gets a copy of the messages about a booking made for someone else.
     public var presenterContact: String?
+    /// The answers to the service's extra form fields, by field id (`ExtraField`); empty answers are left out.
+    public var extraFields: [String: String] = [:]
 
     /// Details as the form validated them; the presenter fields only when booking for someone else.
     public init(

@@ -402,6 +402,10 @@ let person = [
             "/api/holds", ["service": "tari", "slot": String(rome("2026-11-27", "09:00"))], json: true)
         let token = try #require(extract("[0-9a-f]{32}", from: hold.body))
         site.clock.advance(601)
+        // Someone else takes the freed place (a place still free is held again: FormFieldTests).
+        let other = try site.post(
+            "/api/holds", ["service": "tari", "slot": String(rome("2026-11-27", "09:00"))], json: true)
+        #expect(other.status == 201)
         var fields = person
         fields["hold"] = token
         let late = try site.post("/api/review", fields)

@@ -96,7 +96,8 @@
       // Announce politely once a minute, not every second.
       if (live && minutes !== lastAnnounced && seconds === 0) {
         lastAnnounced = minutes;
-        live.textContent = live.getAttribute("data-template").replace("{minutes}", String(minutes));
+        var template = minutes === 1 && live.getAttribute("data-template-one") || live.getAttribute("data-template");
+        live.textContent = template.replace("{minutes}", String(minutes));
       }
       if (left === 0) {
         var expired = document.querySelector("[data-expired-message]");
