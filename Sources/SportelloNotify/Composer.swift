@@ -164,9 +164,10 @@ public struct Composer: Sendable {
             throw .template("\(error)")
         }
         var attachments: [MailMessage.Attachment] = []
-        // A request waiting for approval is no appointment yet: its calendar file comes with the approval.
-        let books = [.confirmed, .approved, .moved].contains(message.kind)
-        if let booking, books || message.kind == .cancelled {
+        // A request waiting for approval is no appointment yet: its calendar file and receipt come with the
+        // approval. A move updates the calendar event; the receipt stays the one of the booking's code.
+        let books = message.kind == .confirmed || message.kind == .approved
+        if let booking, books || message.kind == .cancelled || message.kind == .moved {
             if let event = calendarEvent(booking, language: message.language, cancelled: message.kind == .cancelled) {
                 attachments.append(
                     .init(

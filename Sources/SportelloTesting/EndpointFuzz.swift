@@ -181,6 +181,13 @@ public final class EndpointFuzz: Sendable {
     /// What a browser shows after `response` to `request`: a form's `303 See Other` to `/api/page` followed with
     /// the page cookie it set (redirect-after-POST), any other answer as it is.
     public func shown(_ response: HTTPResponse, after request: HTTPRequest) -> HTTPResponse {
+        Self.shown(response, after: request, on: application)
+    }
+
+    /// What a browser shows after `application`'s `response` to `request` (see `shown(_:after:)`).
+    public static func shown(
+        _ response: HTTPResponse, after request: HTTPRequest, on application: Application
+    ) -> HTTPResponse {
         guard response.status == 303, let location = response.header("Location"),
             location.contains("/api/\(EndpointRoute.page.rawValue)?")
         else { return response }

@@ -153,10 +153,12 @@ import Testing
             "POST", client.path(.operatorAgenda), form: ["date": "2026-11-26", "format": "csv"], headers: bearer(token))
         #expect(csv.status == 200)
         let lines = csv.text.split(separator: "\r\n").map(String.init)
-        #expect(lines.first?.hasSuffix("\"stato\";\"motivo_annullamento\";\"telefono\";\"email\"") == true)
+        #expect(
+            lines.first?.hasSuffix("\"stato\";\"motivo_annullamento\";\"telefono\";\"email\";\"campi_aggiuntivi\"")
+                == true)
         #expect(
             lines.contains {
-                $0.contains(code) && $0.hasSuffix("\"Prenotato\";\"\";\"'+393331234567\";\"maria@example.it\"")
+                $0.contains(code) && $0.hasSuffix("\"Prenotato\";\"\";\"'+393331234567\";\"maria@example.it\";\"\"")
             })
         let html = client.respond(
             "POST", client.path(.operatorAgenda), form: ["date": "2026-11-26"], headers: bearer(token))
@@ -263,7 +265,13 @@ import Testing
         let list = client.respond("GET", client.path(.myBookings), headers: spid)
         #expect(list.text.contains("href=\"\(client.path(.myBookingsWeek))?lang=it\""))
 
-        let cancelled = client.respond("POST", client.path(.cancelMine), form: ["code": mine], headers: spid)
+        // "Annulla" first shows what will be cancelled; only the confirmation cancels.
+        let asked = client.respond("POST", client.path(.cancelMine), form: ["code": mine], headers: spid)
+        #expect(asked.status == 200 && asked.text.contains("name=\"confirm\""))
+        #expect(
+            client.respond("GET", client.path(.myBookingsWeek), headers: spid).text.contains("La tua prenotazione"))
+        let cancelled = client.respond(
+            "POST", client.path(.cancelMine), form: ["code": mine, "confirm": "1"], headers: spid)
         #expect(cancelled.status == 200)
         let after = client.respond("GET", client.path(.myBookingsWeek), headers: spid)
         #expect(

@@ -138,8 +138,7 @@ func expectDeskRowsSound(_ rows: [(String, Int64, Int64)], desks: Int = 2) {
         let hold = desks.post(.holds, ["service": "residenza", "slot": String(at("11:00"))])
         var form = person
         form["hold"] = extract("[0-9a-f]{32}", from: hold.text)
-        let page = desks.application.respond(
-            to: HTTPRequest(
+        let confirmation = HTTPRequest(
                 method: "POST", target: desks.application.layout.api(.bookings),
                 headers: HTTPHeaders([
                     ("Origin", desks.site.configuration.comune.origin),
@@ -151,7 +150,10 @@ func expectDeskRowsSound(_ rows: [(String, Int64, Int64)], desks: Int = 2) {
                             "\($0.key)=\($0.value.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")"
                         }
                         .joined(separator: "&").utf8),
-                remoteAddress: "127.0.0.1"))
+                remoteAddress: "127.0.0.1")
+        // The browser follows the redirect-after-POST to the kept confirmation page.
+        let page = EndpointFuzz.shown(
+            desks.application.respond(to: confirmation), after: confirmation, on: desks.application)
         #expect(page.status == 201 && page.text.contains("<dt>Sportello</dt><dd>Sportello 1</dd>"))
         // A start off the step, or one whose appointment would run past closing, is not a slot.
         #expect(desks.post(.holds, ["service": "residenza", "slot": String(at("09:05"))]).errorCode == "unknown_slot")

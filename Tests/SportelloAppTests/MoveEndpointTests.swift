@@ -86,7 +86,7 @@ import Testing
         #expect(try site.store.booking(code: code)?.slot.start == thursday0900)
 
         // Cancelled: no longer movable, said in the visitor's language.
-        _ = try site.post("/api/cancellations", ["code": code, "codice_fiscale": codiceFiscale])
+        _ = try site.post("/api/cancellations", ["code": code, "codice_fiscale": codiceFiscale, "confirm": "1"])
         let cancelled = try site.post(
             "/api/moves", ["code": code, "codice_fiscale": codiceFiscale, "slot": String(thursday0830)])
         #expect(cancelled.status == 409 && cancelled.body.contains("Non più spostabile"))
@@ -159,7 +159,7 @@ import Testing
         defer { site.stop() }
         let code = try book(site, slot: thursday0830)
         _ = try site.post("/api/moves", ["code": code, "codice_fiscale": codiceFiscale, "slot": String(thursday0900)])
-        _ = try site.post("/api/cancellations", ["code": code, "codice_fiscale": codiceFiscale])
+        _ = try site.post("/api/cancellations", ["code": code, "codice_fiscale": codiceFiscale, "confirm": "1"])
         let rows = try site.store.database.read { connection in
             var rows: [String] = []
             try connection.forEach(

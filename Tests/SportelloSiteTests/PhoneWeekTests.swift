@@ -124,9 +124,13 @@ struct DaySection {
         #expect(rule(".slots .held, .swatch.held {").contains("var(--booked-bg)"))
         #expect(rule(".slots .past, .swatch.past {").contains("var(--past-bg)"))
         #expect(css.contains("--past-bg: #fdeaea") && css.contains("--booked-bg: #f8d4d4"))
-        // Yellow is the selection's only: no state's background uses it.
+        // Yellow is the citizen's own only (the choice on the week page, their own booking on their personal
+        // week): no state's background uses it.
         let yellow = css.components(separatedBy: "\n").filter { $0.contains("var(--selected)") }
-        #expect(yellow.count == 2)
-        #expect(yellow.allSatisfy { $0.contains("input:checked") || $0.hasPrefix(".swatch.selected") })
+        #expect(yellow.count == 3)
+        #expect(
+            yellow.allSatisfy {
+                $0.contains("input:checked") || $0.hasPrefix(".swatch.selected") || $0.hasPrefix(".slots .mine")
+            })
     }
 }
