@@ -83,7 +83,9 @@ extension PageRenderer {
         }
         if !entry.children.isEmpty {
             value["children"] = .list(
-                entry.children.filter(catalogue.isPublic).map { entryValue($0, language: language, nextFree: nextFree, open: open) })
+                entry.children.filter(catalogue.isPublic).map {
+                    entryValue($0, language: language, nextFree: nextFree, open: open)
+                })
             value["url"] = .string(layout.url(.office(entry.id), language: language))
             value["open"] = .bool(open)
             value["count"] = .string(
@@ -124,7 +126,9 @@ extension PageRenderer {
             context: [
                 "office": .object(facts),
                 "services": .list(
-                    office.children.filter(catalogue.isPublic).map { entryValue($0, language: language, nextFree: nextFree, open: true) }),
+                    office.children.filter(catalogue.isPublic).map {
+                        entryValue($0, language: language, nextFree: nextFree, open: true)
+                    }),
             ],
             breadcrumb: ancestorCrumbs(ofEntry: office.id, language: language) + [(text.name, nil)], into: &buffer)
     }

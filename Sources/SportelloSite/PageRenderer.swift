@@ -196,7 +196,9 @@ public struct PageRenderer: Sendable {
             "catalogue", title: t.text("catalogue.title"), language: language, pageID: .catalogue,
             context: [
                 "entries": .list(
-                    catalogue.roots.filter(catalogue.isPublic).map { entryValue($0, language: language, nextFree: nextFree, open: open) }),
+                    catalogue.roots.filter(catalogue.isPublic).map {
+                        entryValue($0, language: language, nextFree: nextFree, open: open)
+                    }),
                 // "Prenota per un'altra persona" before choosing a service's slot: which service, for whom.
                 "forOther": .object([
                     "action": .string(layout.api(.beneficiary)),

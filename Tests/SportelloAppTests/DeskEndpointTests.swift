@@ -139,18 +139,18 @@ func expectDeskRowsSound(_ rows: [(String, Int64, Int64)], desks: Int = 2) {
         var form = person
         form["hold"] = extract("[0-9a-f]{32}", from: hold.text)
         let confirmation = HTTPRequest(
-                method: "POST", target: desks.application.layout.api(.bookings),
-                headers: HTTPHeaders([
-                    ("Origin", desks.site.configuration.comune.origin),
-                    ("Content-Type", "application/x-www-form-urlencoded"),
-                ]),
-                body: Array(
-                    form.sorted { $0.key < $1.key }
-                        .map {
-                            "\($0.key)=\($0.value.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")"
-                        }
-                        .joined(separator: "&").utf8),
-                remoteAddress: "127.0.0.1")
+            method: "POST", target: desks.application.layout.api(.bookings),
+            headers: HTTPHeaders([
+                ("Origin", desks.site.configuration.comune.origin),
+                ("Content-Type", "application/x-www-form-urlencoded"),
+            ]),
+            body: Array(
+                form.sorted { $0.key < $1.key }
+                    .map {
+                        "\($0.key)=\($0.value.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")"
+                    }
+                    .joined(separator: "&").utf8),
+            remoteAddress: "127.0.0.1")
         // The browser follows the redirect-after-POST to the kept confirmation page.
         let page = EndpointFuzz.shown(
             desks.application.respond(to: confirmation), after: confirmation, on: desks.application)

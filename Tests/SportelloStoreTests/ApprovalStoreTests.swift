@@ -126,7 +126,8 @@ import Testing
                 holdToken: hold.value.token, person: mario, slotEnd: slot.start + 1_200, now: now, clientIP: "t",
                 policy: BookingPolicy(messages: office), approval: approval
             ).value
-            _ = try store.approve(code: approved.code, now: now + 60, actor: "operator:1", address: "a", messages: office)
+            _ = try store.approve(
+                code: approved.code, now: now + 60, actor: "operator:1", address: "a", messages: office)
             let second = try store.placeHold(slot: slot, capacity: 2, now: now, expiresAt: now + 600, clientIP: "u")
             let refused = try store.confirm(
                 holdToken: second.value.token, person: mario, slotEnd: slot.start + 1_200, now: now, clientIP: "u",
