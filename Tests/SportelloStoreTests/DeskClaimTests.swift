@@ -100,6 +100,36 @@ import Testing
         #expect(try hold("certificati", span(120, 10)).slot.start == span(120, 10).start)
     }
 
+    /// Moves `booking` to `interval` as the office does, with its service's desk claim.
+    func move(_ booking: Booking, _ interval: DeskInterval) throws -> Booking {
+        try store.moveByOperator(
+            code: booking.code, to: interval.start, capacity: 1, desk: claim(booking.slot.serviceID, interval),
+            now: now, actor: "operator:1", address: "10.0.0.1"
+        ).value
+    }
+
+    @Test func aMoveClaimsADeskOverItsNewIntervalAndRecordsIt() throws {
+        defer { removeDatabase(path) }
+        let residence = try book("residenza", span(0, 40))
+        let card = try book("carta-identita", span(0, 20))
+        #expect(residence.deskName == "Sportello 1" && card.deskName == "Sportello 2")
+        // Later on its own desk: the booking's own interval does not stand in its way.
+        let later = try move(card, span(20, 20))
+        #expect(later.deskName == "Sportello 2" && later.slot.start == span(20, 20).start)
+        #expect(later.slotEnd == span(20, 20).end && later.sequence == 1)
+        let residenceLater = try move(residence, span(30, 40))
+        #expect(residenceLater.deskName == "Sportello 1")
+        // Sportello 1 is free at 09:10 now: the move takes it, and the booking records its new desk.
+        let earlier = try move(later, span(10, 20))
+        #expect(earlier.deskName == "Sportello 1")
+        // Both desks busy at 09:55 (residence 09:30–10:10 on Sportello 1, another 09:50–10:30 on Sportello 2):
+        // refused, and the booking keeps its time and desk.
+        #expect(try book("residenza", span(50, 40)).deskName == "Sportello 2")
+        #expect(throws: BookingError.slotFull) { try move(earlier, span(55, 20)) }
+        let kept = try store.booking(code: card.code, codiceFiscale: mario.codiceFiscale)
+        #expect(kept?.slot.start == span(10, 20).start && kept?.deskName == "Sportello 1")
+    }
+
     /// Every live row on a desk: occupying bookings and live holds.
     func liveRows() throws -> [(String, Int64, Int64)] {
         try store.database.read { connection in
