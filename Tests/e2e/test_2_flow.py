@@ -43,9 +43,10 @@ def test_book_see_it_taken_cancel_see_it_free(main_stack, driver):
 
 
 def test_hold_countdown_and_release(main_stack, driver, second_driver):
+    # Stato civile: one place a slot and no desk shared with another service, so one hold makes the slot "held".
     citizen = Citizen(driver, main_stack)
     citizen.open_catalogue()
-    citizen.open_service("residenza")
+    citizen.open_service("stato-civile")
     citizen.open_week()
     citizen.find_free_week()
     start = citizen.choose_slot()
@@ -77,7 +78,7 @@ def test_hold_countdown_and_release(main_stack, driver, second_driver):
     state, shown = poll_cell(main_stack, citizen.week_url(start), start, "held")
     assert shown.endswith(text("it", "state.held")), shown
     other = Citizen(second_driver, main_stack)
-    other.service_id = "residenza"
+    other.service_id = "stato-civile"
     other.wait_for_cell(start, "held", text("it", "state.held"))
     other.accessible("week page with a hold")
 
@@ -165,7 +166,7 @@ def test_whole_flow_without_javascript(main_stack):
         citizen = Citizen(browser, main_stack, check_accessibility=False, javascript=False)
         someone = person(3)
         citizen.open_catalogue()
-        citizen.open_service("residenza")
+        citizen.open_service("stato-civile")
         citizen.open_week()
         citizen.find_free_week()
         start = citizen.choose_slot()

@@ -57,6 +57,9 @@ def no_personal_data_in_output(stack, someone: dict) -> None:
 
 def walk_citizen(stack, citizen: Citizen, someone: dict) -> None:
     t = citizen.t
+    # An anonymous visitor: the session's browser may still be signed in from an earlier module, and a signed-in
+    # citizen's form locks their codice fiscale.
+    citizen.driver.execute_cdp_cmd("Network.clearBrowserCookies", {})
     citizen.open_catalogue()
     catalogue = t("catalogue.title")
     service_id = "certificati"
