@@ -16,7 +16,7 @@ extension Composer {
         values["appIO"] = .bool(true)
         let text: String
         do {
-            text = try renderer.templates.render("mail/\(message.kind).txt", .object(values))
+            text = try renderer.templates.render("mail/\(Self.template(for: message.kind)).txt", .object(values))
         } catch {
             throw .template("\(error)")
         }

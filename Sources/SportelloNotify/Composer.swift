@@ -123,6 +123,9 @@ public struct Composer: Sendable {
             if message.kind == .office {
                 values["event"] = .string(officeEvent(message, t))
             }
+            // Kinds that share a template (see `template(for:)`) differ by their opening sentence.
+            let intro = "mail.\(message.kind).intro"
+            values["intro"] = .string(t.has(intro) ? t.text(intro) : "")
         }
         values["cancelURL"] = .string(absolute(.cancel, language: language))
         values["accountURL"] = .string(absolute(.account, language: language))
@@ -150,6 +153,17 @@ public struct Composer: Sendable {
             ])
     }
 
+    /// The mail template of a kind (`mail/<name>.html` and `.txt`): an approval reads as a confirmation and an
+    /// expired request as a refused one, each with its own opening sentence (`mail.<kind>.intro`), so a comune
+    /// restyles one file for each.
+    static func template(for kind: NotificationKind) -> String {
+        switch kind {
+        case .approved: NotificationKind.confirmed.rawValue
+        case .expired: NotificationKind.refused.rawValue
+        default: kind.rawValue
+        }
+    }
+
     /// The mail for an outbox message, in the message's language, with an iCalendar attachment where it has one.
     public func mail(for message: OutboxMessage, booking: Booking?, now: Int64) throws(Failure) -> MailMessage {
         var values = try values(message, booking: booking)
@@ -158,8 +172,8 @@ public struct Composer: Sendable {
         let text: String
         let html: String
         do {
-            text = try renderer.templates.render("mail/\(message.kind).txt", .object(values))
-            html = try renderer.templates.render("mail/\(message.kind)", .object(values))
+            text = try renderer.templates.render("mail/\(Self.template(for: message.kind)).txt", .object(values))
+            html = try renderer.templates.render("mail/\(Self.template(for: message.kind))", .object(values))
         } catch {
             throw .template("\(error)")
         }
