@@ -99,7 +99,7 @@ struct DaySection {
         #expect(css.contains("@media (max-width: 47.99rem)"))
         // Days not shown are clipped, not removed: the group's required radio stays reachable from any tab.
         let phone = try #require(css.components(separatedBy: "@media (max-width: 47.99rem) {").dropFirst().first)
-            .components(separatedBy: "\n  }\n")[0]
+            .components(separatedBy: "\n}\n")[0]
         #expect(!phone.contains("display: none"))
         #expect(phone.contains(".day:not(:target, :has(:target)) { position: absolute;"))
     }
