@@ -43,6 +43,9 @@ final class OperatorController: EndpointController, Sendable {
         let signingIn: Bool
         switch authenticate(request, action: action, fields: fields, clientKey: context.clientKey) {
         case .refused(let refusal):
+            if action == .operatorLogin, refusal.error == .unauthorized, !context.wantsJSON {
+                return loginRefused(fields, context)
+            }
             var response = failure(refusal.error, context)
             response.headers += refusal.headers
             return response
