@@ -211,6 +211,24 @@ public struct PageRenderer: Sendable {
             breadcrumb: [(t.text("nav.home"), nil)], into: &buffer)
     }
 
+    /// The service page's "prenota per un'altra persona" form (`partials/for-other-form.html`): empty for
+    /// `output/`; an endpoint answering a refused codice fiscale passes what was typed and the error code, named
+    /// in the summary with a link to the field.
+    public func forOtherValue(
+        service: Service, language: String, typed: String = "", error: String? = nil
+    ) -> TemplateValue {
+        let t = texts(language)
+        let summary = FieldErrorSummary(fields: [
+            FieldErrorSummary.Field(name: "beneficiary", id: "for-other-cf", label: t.text("form.beneficiary.label"))
+        ])
+        return [
+            "action": .string(layout.api(.beneficiary)), "serviceID": .string(service.id),
+            "value": .string(String(typed.prefix(16))),
+            "error": .string(error.map { FieldErrorSummary.message($0, t) } ?? ""),
+            "errorSummary": summary.value(errors: error.map { ["beneficiary": $0] } ?? [:], t),
+        ]
+    }
+
     /// A service's page, with its next free slot and the link to the week of `today`.
     public func renderService(
         _ service: Service, language: String, today: CivilDate, nextFree: SlotAvailability?, into buffer: inout [UInt8]
@@ -218,7 +236,7 @@ public struct PageRenderer: Sendable {
         var context: TemplateFields = ["service": .object(serviceValue(service, language: language))]
         context["bookURL"] = .string(layout.url(.week(service.id, monday: today.mondayOfWeek), language: language))
         context["next"] = nextFreeValue(nextFree, service: service, language: language)
-        context["forOther"] = .object(["action": .string(layout.api(.beneficiary)), "serviceID": .string(service.id)])
+        context["forOther"] = forOtherValue(service: service, language: language)
         try page(
             "service", title: service.text(for: language).name, language: language, pageID: .service(service.id),
             context: context, breadcrumb: breadcrumb(for: service, language: language, current: true), into: &buffer)
