@@ -4,12 +4,18 @@ per-person limit is told at "Continua" with nothing offered that would fail the 
 
 from __future__ import annotations
 
+import re
+import subprocess
+
 import pytest
+from selenium.webdriver.support.ui import Select
 
 from browser import Citizen, text
+from checks import assert_valid_html
 from people import person
-from stack import REPO
+from stack import ARTIFACTS, REPO, SPORTELLO
 from test_6_accounts import book_by_api
+from test_8_history import password_by_mail
 
 pytestmark = pytest.mark.skipif(not (REPO / "site-templates/partials/error-summary.html").exists(),
                                 reason="this version has no error summary naming the fields")
@@ -147,3 +153,95 @@ def test_the_person_limit_is_told_at_review_with_nothing_to_book(main_stack, dri
         for code in codes:
             main_stack.post("/api/cancellations", {"code": code, "codice_fiscale": someone["codice_fiscale"]},
                             json_api=True, origin=None)
+
+
+def save_page(name: str, response, status: int):
+    """Keeps an endpoint answer's bytes for the Nu checker."""
+    assert response.status == status, f"{name}: {response.status} {response.text[:300]}"
+    path = ARTIFACTS / "endpoint-pages" / f"{name}.html"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(response.body)
+    return path
+
+
+def test_sign_in_forms_name_the_field_to_fix(main_stack, driver):
+    driver.delete_all_cookies()
+    citizen = Citizen(driver, main_stack)
+    someone = person(63)
+    citizen.go("/accesso/")
+    citizen.find("#login-cf").send_keys(someone["codice_fiscale"])
+    citizen.find("#login-password").send_keys("non-la-password")
+    citizen.press(text("it", "account.login"))
+    citizen.expect_h1(text("it", "account.title"), "sign-in refused")
+    citizen.accessible("sign-in refused")
+    lines = summary_lines(citizen)
+    assert set(lines) == {"login-password"}, f"the summary lists {sorted(lines)}"
+    expect_named(citizen, lines, "login-password", text("it", "account.password"),
+                 text("it", "loginForm.wrongCredentials"))
+    assert citizen.find("#login-cf").get_attribute("value") == someone["codice_fiscale"], "the codice fiscale is lost"
+    assert citizen.find("#login-password").get_attribute("value") == "", "the password was written back"
+
+    citizen.go("/operatori/")
+    citizen.find("#field-token").send_keys("op1-00000000000000000000000000000000")
+    citizen.press(text("it", "operator.login"))
+    citizen.expect_h1(text("it", "operator.loginTitle"), "operators' sign-in refused")
+    citizen.accessible("operators' sign-in refused")
+    lines = summary_lines(citizen)
+    expect_named(citizen, lines, "field-token", text("it", "operator.token"), text("it", "loginForm.wrongToken"))
+    assert citizen.find("#field-token").get_attribute("value") == "", "the token was written back"
+
+    saved = [save_page("login-refused", main_stack.post("/api/login", {"codice_fiscale": someone["codice_fiscale"],
+                                                                       "password": "x"}), 401),
+             save_page("operator-login-refused", main_stack.post("/api/operator/login", {"token": "op1-0"}), 401)]
+    assert_valid_html(saved, "endpoint pages: sign-in forms refused")
+
+
+def test_the_block_form_keeps_the_values_and_names_the_field(main_stack, driver):
+    added = subprocess.run([str(SPORTELLO), "operator", "add", "e2e-forms", "--scope", "*", "--config",
+                            str(main_stack.config), "--database", str(main_stack.database)],
+                           capture_output=True, text=True, timeout=60)
+    assert added.returncode == 0, added.stderr
+    token = re.search(r"\bop\d+-\S+", added.stdout).group(0)
+    driver.delete_all_cookies()
+    citizen = Citizen(driver, main_stack)
+    citizen.go("/operatori/")
+    citizen.find("#field-token").send_keys(token)
+    citizen.press(text("it", "operator.login"))
+    Select(citizen.find("#block-service")).select_by_value("tari")
+    driver.execute_script("document.getElementById('block-from').value = '11:00';"
+                          "document.getElementById('block-to').value = '10:00';")
+    citizen.find("#block-reason").send_keys("Formazione")
+    citizen.press(text("it", "operator.addBlock"))
+    citizen.accessible("block form with errors")
+    lines = summary_lines(citizen)
+    assert set(lines) == {"block-to"}, f"the summary lists {sorted(lines)}"
+    expect_named(citizen, lines, "block-to", text("it", "operator.to"), text("it", "blockForm.order"))
+    assert Select(citizen.find("#block-service")).first_selected_option.get_attribute("value") == "tari"
+    assert citizen.find("#block-from").get_attribute("value") == "11:00"
+    assert citizen.find("#block-reason").get_attribute("value") == "Formazione"
+    citizen.press(text("it", "operator.logout"))
+
+
+def test_booking_for_someone_else_names_the_codice_fiscale(main_stack, driver):
+    someone = person(64)
+    registered = main_stack.post("/api/accounts", {k: someone[k] for k in
+                                                   ["nome", "cognome", "codice_fiscale", "email", "cellulare"]})
+    assert registered.status == 202, registered.status
+    password = password_by_mail(main_stack, someone)
+    driver.delete_all_cookies()
+    citizen = Citizen(driver, main_stack)
+    citizen.go("/accesso/")
+    citizen.find("#login-cf").send_keys(someone["codice_fiscale"])
+    citizen.find("#login-password").send_keys(password)
+    citizen.press(text("it", "account.login"))
+    citizen.go("/servizi/residenza/")
+    citizen.find("details.for-other summary").click()
+    wrong = wrong_check_character(person(65)["codice_fiscale"])
+    citizen.find("#for-other-cf").send_keys(wrong)
+    citizen.press(text("it", "forOther.submit"))
+    citizen.expect_h1(text("it", "forOther.title"), "for someone else, refused")
+    citizen.accessible("for someone else refused")
+    lines = summary_lines(citizen)
+    expect_named(citizen, lines, "for-other-cf", text("it", "form.beneficiary.label"), text("it", "fieldErrors.cf.check"))
+    assert citizen.find("#for-other-cf").get_attribute("value") == wrong, "the typed codice fiscale is lost"
+    driver.delete_all_cookies()
