@@ -148,7 +148,7 @@ package final class AccountsController: ClientLimits, Sendable {
                 address: context.clientKey)
         } catch {
             switch error {
-            case .wrongCredentials: return failure(.wrongCredentials, context)
+            case .wrongCredentials: return loginRefused(fields, codiceFiscale: codiceFiscale, context)
             case .locked(let until):
                 var response = failure(
                     .accountLocked, context,
@@ -163,6 +163,28 @@ package final class AccountsController: ClientLimits, Sendable {
         var response = resume(signedIn) ?? myBookings(FormFields(), signedIn)
         response.headers.append(("Set-Cookie", sessionCookie(value: session, maxAge: AccountStore.sessionSeconds)))
         return response
+    }
+
+    /// Wrong credentials: the sign-in form again with the typed codice fiscale (never the password) and the
+    /// summary naming what to fix: an empty field, or else the password (which of the two was wrong is not told).
+    /// JSON clients keep the plain refusal.
+    private func loginRefused(
+        _ fields: FormFields, codiceFiscale: String, _ context: RequestContext
+    ) -> HTTPResponse {
+        if context.wantsJSON { return failure(.wrongCredentials, context) }
+        answers.metrics.countRefusal(EndpointError.wrongCredentials.rawValue)
+        let t = site.renderer.texts(context.language)
+        var messages: [String: String] = [:]
+        if codiceFiscale.isEmpty { messages["codice_fiscale"] = FieldErrorSummary.message("required", t) }
+        if (fields["password"] ?? "").isEmpty { messages["password"] = FieldErrorSummary.message("required", t) }
+        if messages.isEmpty { messages["password"] = t.text("loginForm.wrongCredentials") }
+        return page(
+            "account", status: EndpointError.wrongCredentials.status, title: t.text("account.title"),
+            context: context,
+            values: site.renderer.accountValues(
+                language: context.language, loginCodiceFiscale: String(codiceFiscale.prefix(16)),
+                loginMessages: messages),
+            pageID: .account)
     }
 
     func logout(_ request: HTTPRequest, _ context: RequestContext) -> HTTPResponse {

@@ -74,16 +74,18 @@ extension BookingController {
                 if context.wantsJSON {
                     return failure(.invalidFields, context, fieldErrors: ["beneficiary": error.code])
                 }
+                // The form again, the typed codice fiscale kept and the field named (docs/ARCHITECTURE.md §5).
+                answers.metrics.countRefusal(EndpointError.invalidFields.rawValue)
                 return page(
-                    "error", status: EndpointError.invalidFields.status, title: t.text("errors.invalid_fields.title"),
+                    "for-other", status: EndpointError.invalidFields.status, title: t.text("forOther.title"),
                     context: context,
                     values: [
-                        "message": .string(t.text("fieldErrors.\(error.code)")),
-                        "next": .string(t.text("forOther.next")), "code": "invalid_fields",
-                        "alternatives": .list([]), "weekURL": "",
-                        "signInURL": .string(layout.url(.service(service.id), language: context.language)),
-                        "signInText": .string(t.text("forOther.back")),
-                    ])
+                        "serviceLine": .string(
+                            t.text("forOther.service") + ": " + service.text(for: context.language).name),
+                        "serviceURL": .string(layout.url(.service(service.id), language: context.language)),
+                        "forOther": site.renderer.forOtherValue(
+                            service: service, language: context.language, typed: given, error: error.code),
+                    ], pageID: .service(service.id))
             }
         }
         if beneficiary == citizen.codiceFiscale { beneficiary = "" }

@@ -43,6 +43,9 @@ final class OperatorController: EndpointController, Sendable {
         let signingIn: Bool
         switch authenticate(request, action: action, fields: fields, clientKey: context.clientKey) {
         case .refused(let refusal):
+            if action == .operatorLogin, refusal.error == .unauthorized, !context.wantsJSON {
+                return loginRefused(fields, context)
+            }
             var response = failure(refusal.error, context)
             response.headers += refusal.headers
             return response
@@ -57,6 +60,8 @@ final class OperatorController: EndpointController, Sendable {
         var date = fields["date"].flatMap { CivilDate(iso: $0) } ?? RomeTime.local(now).date
         var flash: String?
         var affected: [Booking] = []
+        /// A browser's block form with wrong fields: the agenda again, the form kept and its fields named.
+        var blockRefusal: (typed: FormFields, messages: [String: String])?
         let t = site.renderer.texts(context.language)
         do throws(OperatorDesk.Failure) {
             switch action {
@@ -82,6 +87,13 @@ final class OperatorController: EndpointController, Sendable {
                 date = RomeTime.local(cancelled.value.slot.start).date
                 flash = t.text("operator.saved")
             case .operatorBlocks:
+                if !context.wantsJSON {
+                    let messages = blockFormMessages(fields, t)
+                    if !messages.isEmpty {
+                        blockRefusal = (fields, messages)
+                        break
+                    }
+                }
                 guard let from = fields["from"].flatMap({ LocalTime(parsing: Substring($0)) }),
                     let to = fields["to"].flatMap({ LocalTime(parsing: Substring($0)) })
                 else { throw .badRange }
@@ -177,7 +189,11 @@ final class OperatorController: EndpointController, Sendable {
             }
             var response = agendaPage(
                 account: account, date: date, entry: entry, bookings: bookings, blocks: blocks, affected: affected,
-                answers: answers, flash: flash, now: now, context: context)
+                answers: answers, flash: flash, now: now, context: context, blockRefusal: blockRefusal)
+            if blockRefusal != nil {
+                response.status = EndpointError.invalidFields.status
+                self.answers.metrics.countRefusal(EndpointError.invalidFields.rawValue)
+            }
             if signingIn && fields["token"] != nil {
                 let session: String
                 do { session = try operators.startSession(for: account, now: now) } catch {
@@ -254,7 +270,8 @@ final class OperatorController: EndpointController, Sendable {
 
     private func agendaPage(
         account: Operator, date: CivilDate, entry: String?, bookings: [Booking], blocks: [Block], affected: [Booking],
-        answers: [String: [String: String]], flash: String?, now: Int64, context: RequestContext
+        answers: [String: [String: String]], flash: String?, now: Int64, context: RequestContext,
+        blockRefusal: (typed: FormFields, messages: [String: String])? = nil
     ) -> HTTPResponse {
         let t = site.renderer.texts(context.language)
         let language = context.language
@@ -305,10 +322,10 @@ final class OperatorController: EndpointController, Sendable {
             }
         }
         walk(site.catalogue.roots, depth: 0)
-        let services: [TemplateValue] = site.catalogue.services.filter {
+        let services: [(id: String, name: String)] = site.catalogue.services.filter {
             allowed.contains($0.id) && (entry == nil || site.catalogue.serviceIDs(under: entry ?? "").contains($0.id))
         }
-        .map { .object(["id": .string($0.id), "name": .string($0.text(for: language).name)]) }
+        .map { (id: $0.id, name: $0.text(for: language).name) }
         let blockValues: [TemplateValue] = blocks.map { block in
             .object([
                 "id": .string(String(block.id)), "service": .string(serviceName(block.serviceID)),
@@ -325,7 +342,10 @@ final class OperatorController: EndpointController, Sendable {
                 "flash": .string(flash ?? ""),
                 "dateISO": .string(date.description), "previousISO": .string(date.adding(days: -1).description),
                 "nextISO": .string(date.adding(days: 1).description), "entry": .string(entry ?? ""),
-                "entries": .list(entries), "services": .list(services),
+                "entries": .list(entries),
+                "services": .list(services.map { .object(["id": .string($0.id), "name": .string($0.name)]) }),
+                "blockForm": blockFormValue(
+                    services: services, typed: blockRefusal?.typed, messages: blockRefusal?.messages ?? [:], t),
                 "bookings": .list(bookings.map(row)), "hasBookings": .bool(!bookings.isEmpty),
                 "affected": .list(affected.map(row)), "hasAffected": .bool(!affected.isEmpty),
                 "blocks": .list(blockValues),

@@ -211,6 +211,24 @@ public struct PageRenderer: Sendable {
             breadcrumb: [(t.text("nav.home"), nil)], into: &buffer)
     }
 
+    /// The service page's "prenota per un'altra persona" form (`partials/for-other-form.html`): empty for
+    /// `output/`; an endpoint answering a refused codice fiscale passes what was typed and the error code, named
+    /// in the summary with a link to the field.
+    public func forOtherValue(
+        service: Service, language: String, typed: String = "", error: String? = nil
+    ) -> TemplateValue {
+        let t = texts(language)
+        let summary = FieldErrorSummary(fields: [
+            FieldErrorSummary.Field(name: "beneficiary", id: "for-other-cf", label: t.text("form.beneficiary.label"))
+        ])
+        return [
+            "action": .string(layout.api(.beneficiary)), "serviceID": .string(service.id),
+            "value": .string(String(typed.prefix(16))),
+            "error": .string(error.map { FieldErrorSummary.message($0, t) } ?? ""),
+            "errorSummary": summary.value(errors: error.map { ["beneficiary": $0] } ?? [:], t),
+        ]
+    }
+
     /// A service's page, with its next free slot and the link to the week of `today`.
     public func renderService(
         _ service: Service, language: String, today: CivilDate, nextFree: SlotAvailability?, into buffer: inout [UInt8]
@@ -218,7 +236,7 @@ public struct PageRenderer: Sendable {
         var context: TemplateFields = ["service": .object(serviceValue(service, language: language))]
         context["bookURL"] = .string(layout.url(.week(service.id, monday: today.mondayOfWeek), language: language))
         context["next"] = nextFreeValue(nextFree, service: service, language: language)
-        context["forOther"] = .object(["action": .string(layout.api(.beneficiary)), "serviceID": .string(service.id)])
+        context["forOther"] = forOtherValue(service: service, language: language)
         try page(
             "service", title: service.text(for: language).name, language: language, pageID: .service(service.id),
             context: context, breadcrumb: breadcrumb(for: service, language: language, current: true), into: &buffer)
@@ -435,11 +453,23 @@ public struct PageRenderer: Sendable {
 
     /// The account page's values. Empty forms for `output/`; an endpoint answering a refused registration passes
     /// what was typed (`registration`) and the error code per field (`registrationErrors`), so the form comes
-    /// back filled in with each wrong field named.
+    /// back filled in with each wrong field named; a refused sign-in passes the typed codice fiscale
+    /// (`loginCodiceFiscale`, the password is never written back) and the message per field (`loginMessages`).
     public func accountValues(
-        language: String, registration: [String: String] = [:], registrationErrors: [String: String] = [:]
+        language: String, registration: [String: String] = [:], registrationErrors: [String: String] = [:],
+        loginCodiceFiscale: String = "", loginMessages: [String: String] = [:]
     ) -> TemplateFields {
         let t = texts(language)
+        let loginSummary = FieldErrorSummary(fields: [
+            FieldErrorSummary.Field(name: "codice_fiscale", id: "login-cf", label: t.text("form.codiceFiscale.label")),
+            FieldErrorSummary.Field(name: "password", id: "login-password", label: t.text("account.password")),
+        ])
+        let loginForm: TemplateValue = [
+            "cfValue": .string(loginCodiceFiscale),
+            "cfError": .string(loginMessages["codice_fiscale"] ?? ""),
+            "passwordError": .string(loginMessages["password"] ?? ""),
+            "errorSummary": loginSummary.value(messages: loginMessages, t),
+        ]
         let fields = Self.registrationFields.map { field -> TemplateValue in
             .object([
                 "name": .string(field.name), "id": .string(field.id),
@@ -454,7 +484,7 @@ public struct PageRenderer: Sendable {
                 FieldErrorSummary.Field(name: $0.name, id: $0.id, label: t.text($0.labelKey))
             })
         return [
-            "registerFields": .list(fields),
+            "registerFields": .list(fields), "loginForm": loginForm,
             "errorSummary": summary.value(errors: registrationErrors, t),
             "loginAction": .string(layout.api(.login)), "registerAction": .string(layout.api(.accounts)),
             "credentialsAction": .string(layout.api(.credentials)),
@@ -468,12 +498,26 @@ public struct PageRenderer: Sendable {
         ]
     }
 
+    /// The operators' sign-in page's values: the empty form for `output/`; a refused sign-in passes the message
+    /// for the token field (`tokenMessage`), named in the summary. The token is never written back.
+    public func operatorLoginValues(language: String, tokenMessage: String? = nil) -> TemplateFields {
+        let t = texts(language)
+        let summary = FieldErrorSummary(fields: [
+            FieldErrorSummary.Field(name: "token", id: "field-token", label: t.text("operator.token"))
+        ])
+        return [
+            "loginAction": .string(layout.api(.operatorLogin)),
+            "tokenError": .string(tokenMessage ?? ""),
+            "errorSummary": summary.value(messages: tokenMessage.map { ["token": $0] } ?? [:], t),
+        ]
+    }
+
     /// The operators' sign-in form.
     public func renderOperatorLogin(language: String, into buffer: inout [UInt8]) throws {
         let t = texts(language)
         try page(
             "operator-login", title: t.text("operator.loginTitle"), language: language, pageID: .operatorLogin,
-            context: ["loginAction": .string(layout.api(.operatorLogin))],
+            context: operatorLoginValues(language: language),
             breadcrumb: [
                 (t.text("nav.home"), layout.url(.catalogue, language: language)), (t.text("operator.loginTitle"), nil),
             ], into: &buffer)
