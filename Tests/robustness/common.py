@@ -117,7 +117,8 @@ class Endpoint(stack.Stack):
 
 
 def capacities(config: dict) -> dict[str, int]:
-    """Bookable services (leaves of the tree) and their capacity (inherited from the office, else 1)."""
+    """Bookable services (leaves of the tree) and their capacity (inherited from the office, else 1); a service
+    with desks has one place per desk at a start."""
     result: dict[str, int] = {}
 
     def walk(services, inherited):
@@ -126,9 +127,23 @@ def capacities(config: dict) -> dict[str, int]:
             if service.get("children"):
                 walk(service["children"], capacity)
             else:
-                result[service["id"]] = capacity
+                result[service["id"]] = len(service["desks"]) if service.get("desks") else capacity
     walk(config["services"], 1)
     return result
+
+
+def desk_services(config: dict) -> set[str]:
+    """The bookable services with desks: their places at a start also depend on the other services sharing them."""
+    found: set[str] = set()
+
+    def walk(services):
+        for service in services:
+            if service.get("children"):
+                walk(service["children"])
+            elif service.get("desks"):
+                found.add(service["id"])
+    walk(config["services"])
+    return found
 
 
 def week_file(output: Path, service: str, start: int) -> Path:
