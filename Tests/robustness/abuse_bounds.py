@@ -53,7 +53,21 @@ class Client:
             response = connection.getresponse()
             data = response.read()
             connection.close()
-            return response.status, data, time.monotonic() - began
+            status = response.status
+            location = response.getheader("Location") or ""
+            if status == 303 and location.startswith("/api/page?p="):
+                # A browser's form: the page it answered, shown again by GET (redirect-after-POST).
+                page = [c.split(";")[0] for c in response.headers.get_all("Set-Cookie") or []
+                        if c.startswith("sportello_pages=")]
+                connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+                shown = {k: v for k, v in sent.items() if k.lower() not in ("content-type", "cookie")}
+                if page:
+                    shown["Cookie"] = "; ".join(page)
+                connection.request("GET", location, headers=shown)
+                response = connection.getresponse()
+                status, data = response.status, response.read()
+                connection.close()
+            return status, data, time.monotonic() - began
         except (OSError, http.client.HTTPException) as error:
             return 0, f"{type(error).__name__}: {error}".encode(), time.monotonic() - began
 

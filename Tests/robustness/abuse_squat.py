@@ -48,7 +48,8 @@ class Client:
         headers = {"Content-Type": "application/x-www-form-urlencoded", "Accept": accept, "X-Forwarded-For": address}
         if cookie:
             headers["Cookie"] = cookie
-        r = self.endpoint.request("POST", path, body=urllib.parse.urlencode(fields).encode(), headers=headers)
+        r = common.shown(self.endpoint, self.endpoint.request(
+            "POST", path, body=urllib.parse.urlencode(fields).encode(), headers=headers), headers)
         try:
             body = json.loads(r.body) if "json" in (r.header("Content-Type") or "") else {}
         except ValueError:

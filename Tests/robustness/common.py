@@ -246,3 +246,22 @@ class Verdict:
 
 def now() -> float:
     return time.monotonic()
+
+
+def shown(endpoint, posted, headers: dict | None = None, source: str | None = None):
+    """What a browser shows after `posted`: a form's 303 to /api/page (redirect-after-POST) followed with the page
+    cookie it set, any other answer as it is."""
+    location = posted.header("Location") or ""
+    if posted.status != 303 or not location.startswith("/api/page?p="):
+        return posted
+    page = [value.split(";")[0] for value in posted.all("Set-Cookie") if value.startswith("sportello_pages=")]
+    sent = {k: v for k, v in (headers or {}).items() if k.lower() not in ("cookie", "content-type")}
+    cookie = "; ".join([v for k, v in (headers or {}).items() if k.lower() == "cookie"] + page)
+    if cookie:
+        sent["Cookie"] = cookie
+    page_answer = endpoint.request("GET", location, headers=sent, source=source)
+    # The POST's own cookies (a visitor's session, a hold's) stay with the answer, as the browser keeps them.
+    own = [(k, v) for k, v in posted.headers if k.lower() == "set-cookie" and not v.startswith("sportello_pages=")]
+    return stack.Response(page_answer.status,
+                          [(k, v) for k, v in page_answer.headers if k.lower() != "set-cookie"] + own,
+                          page_answer.body)
