@@ -367,6 +367,8 @@ public final class EndpointFuzz: Sendable {
         "website", "password", "contatto", "token", "date", "entry", "outcome", "reason", "keep_closed", "from", "to",
         "desks", "id", "format",
         "cancel_bookings", "pow_salt", "pow_issued", "pow_signature", "pow_nonce",
+        // This wave's: the cancel confirmation, carried details, the kept page, contact codes, the office's views.
+        "confirm", "carry", "p", "resend", "verification_code", "view", "weeks", "until",
     ]
 
     /// Extreme integers (the first that overflowed `RomeTime`, Int64's ends, past 64 bits, far dates as
