@@ -395,7 +395,9 @@ final class OperatorController: EndpointController, Sendable {
 
     /// The day's agenda for a spreadsheet: one row per booking, every state, the citizen's contacts (the agenda
     /// only ever holds bookings of the operator's scope, who sees names and contacts alike), then the extra
-    /// fields' answers (`answers`: by booking code, `BookingStore.extraFields(codes:)`) in one last column.
+    /// fields' answers (`answers`: by booking code, `BookingStore.extraFields(codes:)`) in one column, and last
+    /// the desk the booking was given (empty for a service without desks): new columns go at the end so that a
+    /// spreadsheet reading columns by position keeps working.
     static func agendaCSV(
         _ bookings: [Booking], answers: [String: [String: String]] = [:], site: LoadedSite, language: String
     ) -> String {
@@ -405,7 +407,7 @@ final class OperatorController: EndpointController, Sendable {
             + CSV.line([
                 "data", "ora", "fine", "servizio", "codice", "nome", "cognome", "codice_fiscale", "presentata_da",
                 "codice_fiscale_presentatore", "motivo", "stato", "motivo_annullamento", "telefono", "email",
-                "campi_aggiuntivi",
+                "campi_aggiuntivi", "sportello",
             ])
         for booking in bookings {
             let start = RomeTime.local(booking.slot.start)
@@ -420,6 +422,7 @@ final class OperatorController: EndpointController, Sendable {
                 booking.cancelReason ?? "", person.phone, person.email,
                 extraAnswers(booking, answers, site: site, language: language).map { "\($0.label): \($0.value)" }
                     .joined(separator: "; "),
+                booking.deskName ?? "",
             ])
         }
         return text

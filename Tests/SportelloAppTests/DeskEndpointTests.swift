@@ -198,6 +198,20 @@ func expectDeskRowsSound(_ rows: [(String, Int64, Int64)], desks: Int = 2) {
 
     /// Many clients at once through the whole router: one start, overlapping lengths, and the three services
     /// mixed on the shared desks. Never two bookings overlapping on one desk, never more than two at a time.
+    @Test func theAgendaCSVSaysWhichDeskEachBookingHas() throws {
+        let desks = try DeskSite(now: now)
+        #expect(desks.book("residenza", at("09:00"))?["desk"] as? String == "Sportello 1")
+        #expect(desks.book("carta-identita", at("09:10"))?["desk"] as? String == "Sportello 2")
+        let bookings = try desks.store.agenda(
+            serviceIDs: ["residenza", "carta-identita"], from: at("00:00"), to: at("23:59"))
+        let csv = OperatorController.agendaCSV(bookings, site: desks.site, language: "it")
+        let lines = csv.split(separator: "\r\n").map(String.init)
+        #expect(lines.first?.hasSuffix("\"campi_aggiuntivi\";\"sportello\"") == true)
+        #expect(lines.filter { $0.contains("\"09:00\"") }.first?.hasSuffix("\"Sportello 1\"") == true)
+        #expect(lines.filter { $0.contains("\"09:10\"") }.first?.hasSuffix("\"Sportello 2\"") == true)
+        #expect(lines.count == 3)
+    }
+
     @Test func concurrentClientsNeverDoubleBookADesk() throws {
         let desks = try DeskSite(now: now)
         let services = ["residenza", "carta-identita", "certificati"]
