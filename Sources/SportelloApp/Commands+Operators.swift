@@ -209,11 +209,11 @@ extension Commands {
         }
     }
 
-    /// `sportello block --token T --service S --date D --from HH:MM --to HH:MM [--desks N] [--reason R]
-    /// [--cancel-bookings]`
+    /// `sportello block --token T --service S --date D --from HH:MM --to HH:MM [--desks N | --desk NAME]
+    /// [--reason R] [--cancel-bookings]`
     public static func block(_ options: Options) throws {
         try options.expecting([
-            "--token", "--service", "--date", "--from", "--to", "--desks", "--reason", "--cancel-bookings",
+            "--token", "--service", "--date", "--from", "--to", "--desks", "--desk", "--reason", "--cancel-bookings",
         ])
         let service = try options.required("--service")
         let day = try date(options)
@@ -232,13 +232,15 @@ extension Commands {
         let session = try Session(options)
         do {
             let blocked = try session.desk.block(
-                serviceID: service, date: day, from: from, to: to, desks: desks,
+                serviceID: service, date: day, from: from, to: to, desks: desks, deskName: options.named["--desk"],
                 reason: options.named["--reason"],
                 cancelBookings: options.flags.contains("--cancel-bookings"),
                 now: currentInstant())
             try session.publish(blocked.change)
             let (block, affected) = blocked.value
-            print("block #\(block.id): \(service) \(day) \(from)–\(to), \(block.desks) desk(s)")
+            print(
+                "block #\(block.id): \(service) \(day) \(from)–\(to), "
+                    + (block.deskName ?? "\(block.desks) desk(s)"))
             for booking in affected {
                 print(
                     """

@@ -12,7 +12,7 @@ extension ErrorCode {
         case .badOrigin: 403
         case .badForm: 400
         case .notFound, .unknownService, .holdNotFound, .bookingNotFound, .blockNotFound: 404
-        case .unknownSlot, .slotOutOfWindow, .invalidFields, .badRange, .verificationFailed: 422
+        case .unknownSlot, .slotOutOfWindow, .invalidFields, .badRange, .unknownDesk, .verificationFailed: 422
         case .slotPast, .slotNotYetBookable, .slotFull, .bookingInPast, .personLimitReached, .noShowBlocked,
             .outcomeTooEarly,
             .bookingNotActive, .bookingNotMovable, .requestNotPending:

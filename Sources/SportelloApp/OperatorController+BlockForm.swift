@@ -11,7 +11,7 @@ extension OperatorController {
     static let blockFormFields: [(name: String, id: String, labelKey: String)] = [
         ("service", "block-service", "operator.service"), ("from", "block-from", "operator.from"),
         ("to", "block-to", "operator.to"), ("desks", "block-desks", "operator.desks"),
-        ("reason", "block-reason", "operator.reason"),
+        ("desk", "block-desk", "blockForm.deskLabel"), ("reason", "block-reason", "operator.reason"),
     ]
 
     /// The most desks the form accepts (as its `max`); the store clamps to the service's own count.
@@ -37,6 +37,10 @@ extension OperatorController {
         if !desks.isEmpty, Int(desks).map({ !(1...Self.blockFormMaxDesks).contains($0) }) ?? true {
             messages["desks"] = t.format("blockForm.desks", ["max": String(Self.blockFormMaxDesks)])
         }
+        let desk = fields["desk"] ?? ""
+        if !desk.isEmpty, !(site.catalogue.service(id: service)?.desks.contains { $0.key == desk } ?? false) {
+            messages["desk"] = t.text("blockForm.desk")
+        }
         if (fields["reason"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines).count > 200 {
             messages["reason"] = FieldErrorSummary.message("too_long", t)
         }
@@ -48,6 +52,19 @@ extension OperatorController {
     func blockFormValue(
         services: [(id: String, name: String)], typed: FormFields?, messages: [String: String], _ t: Translations
     ) -> TemplateValue {
+        // Every desk of the listed desk services, once, named with its office when several offices have desks.
+        var desks: [DeskID] = []
+        for service in services.compactMap({ site.catalogue.service(id: $0.id) }) {
+            for desk in service.desks where !desks.contains(desk) { desks.append(desk) }
+        }
+        let offices = Set(desks.map(\.office))
+        let deskOptions: [TemplateValue] = desks.map { desk in
+            let office = site.catalogue.entry(id: desk.office)?.text(for: t.language).name ?? desk.office
+            return .object([
+                "key": .string(desk.key), "name": .string(offices.count > 1 ? "\(office) – \(desk.name)" : desk.name),
+                "selected": .bool(typed?["desk"] == desk.key),
+            ])
+        }
         let summary = FieldErrorSummary(
             fields: Self.blockFormFields.map {
                 FieldErrorSummary.Field(name: $0.name, id: $0.id, label: t.text($0.labelKey))
@@ -60,10 +77,12 @@ extension OperatorController {
                     ])
                 }),
             "cancelChecked": .bool(typed?["cancel_bookings"] != nil),
+            "deskOptions": .list(deskOptions), "hasDesks": .bool(!desks.isEmpty),
             "errorSummary": summary.value(messages: messages, t),
         ]
         for field in Self.blockFormFields {
-            value[field.name] = .string(String((typed?[field.name] ?? "").prefix(field.name == "reason" ? 500 : 40)))
+            let kept = field.name == "reason" ? 500 : field.name == "desk" ? 200 : 40
+            value[field.name] = .string(String((typed?[field.name] ?? "").prefix(kept)))
             value[field.name + "Error"] = .string(messages[field.name] ?? "")
         }
         return .object(TemplateFields(value.map { ($0.key, $0.value) }))

@@ -98,12 +98,13 @@ final class OperatorController: EndpointController, Sendable {
                     let to = fields["to"].flatMap({ LocalTime(parsing: Substring($0)) })
                 else { throw .badRange }
                 let desks = fields["desks"].flatMap { Int($0) }
+                let deskName = fields["desk"].flatMap { $0.isEmpty ? nil : $0 }
                 let reason = fields["reason"].map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.flatMap {
                     $0.isEmpty ? nil : String($0.prefix(200))
                 }
                 let blocked = try desk.block(
                     serviceID: fields["service"] ?? "", date: date, from: from, to: to,
-                    desks: desks, reason: reason,
+                    desks: desks, deskName: deskName, reason: reason,
                     cancelBookings: fields["cancel_bookings"] != nil, now: now)
                 afterCommit.apply(blocked.change)
                 affected = blocked.value.affected
@@ -181,7 +182,7 @@ final class OperatorController: EndpointController, Sendable {
                         "blocks": blocks.map {
                             [
                                 "id": $0.id, "service": $0.serviceID, "start": $0.startsAt, "end": $0.endsAt,
-                                "desks": $0.desks,
+                                "desks": $0.desks, "desk": $0.deskName ?? "",
                             ]
                         },
                         "affected": affected.map { operatorJSON($0) },
@@ -331,7 +332,8 @@ final class OperatorController: EndpointController, Sendable {
                 "id": .string(String(block.id)), "service": .string(serviceName(block.serviceID)),
                 "from": .string(LocalTime(minutes: RomeTime.local(block.startsAt).minutes)?.description ?? ""),
                 "to": .string(LocalTime(minutes: RomeTime.local(block.endsAt).minutes)?.description ?? ""),
-                "desks": .string(String(block.desks)), "reason": .string(block.reason ?? ""),
+                "desks": .string(String(block.desks)), "desk": .string(block.deskName ?? ""),
+                "reason": .string(block.reason ?? ""),
             ])
         }
         return page(

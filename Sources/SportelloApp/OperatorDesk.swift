@@ -15,7 +15,7 @@ struct OperatorDesk {
     let messages: MessagePolicy
 
     enum Failure: Error, Equatable {
-        case forbidden, unknownService, badRange
+        case forbidden, unknownService, badRange, unknownDesk
         case booking(BookingError)
 
         var endpointError: EndpointError {
@@ -23,6 +23,7 @@ struct OperatorDesk {
             case .forbidden: .forbidden
             case .unknownService: .unknownService
             case .badRange: .badRange
+            case .unknownDesk: .unknownDesk
             case .booking(let error): EndpointError(error)
             }
         }
@@ -125,10 +126,11 @@ struct OperatorDesk {
         }
     }
 
-    /// Unavailability of `desks` desks (all when nil) of a service on a date between two local times.
+    /// Unavailability of `desks` desks (all when nil) of a service on a date between two local times, or of the
+    /// one desk called `deskName` (one of a desk service's desks: every service sharing it loses it).
     func block(
-        serviceID: String, date: CivilDate, from: LocalTime, to: LocalTime, desks: Int?, reason: String?,
-        cancelBookings: Bool,
+        serviceID: String, date: CivilDate, from: LocalTime, to: LocalTime, desks: Int?, deskName: String? = nil,
+        reason: String?, cancelBookings: Bool,
         now: Int64
     ) throws(Failure) -> Committed<(block: Block, affected: [Booking])> {
         guard let service = catalogue.service(id: serviceID) else { throw .unknownService }
@@ -137,9 +139,17 @@ struct OperatorDesk {
             let end = RomeTime.instant(date: date, minutes: to.minutes), start < end
         else { throw .badRange }
         let count = min(max(desks ?? service.capacity, 1), service.capacity)
+        var named: DeskID?
+        if let deskName {
+            // The form sends the store's key ("<office>/<name>"), a script or the command line may say the name.
+            guard let desk = service.desks.first(where: { $0.key == deskName || $0.name == deskName }) else {
+                throw .unknownDesk
+            }
+            named = desk
+        }
         do {
             return try store.addBlock(
-                serviceID: serviceID, startsAt: start, endsAt: end, desks: count, reason: reason,
+                serviceID: serviceID, startsAt: start, endsAt: end, desks: count, desk: named, reason: reason,
                 cancelAffected: cancelBookings, now: now, actor: account.actor,
                 address: address, messages: messages)
         } catch {

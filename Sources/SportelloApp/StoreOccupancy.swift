@@ -66,7 +66,7 @@ public struct StoreOccupancy: OccupancySource {
             guard let owner = blocking.first(where: { $0.id == block.serviceID }),
                 let span = DeskInterval(start: block.startsAt, end: block.endsAt)
             else { continue }
-            busy.block(block.desks, of: owner.desks, over: span)
+            busy.block(block.desks, named: block.desk, of: owner.desks, over: span)
         }
         var result: [String: [Int64: SlotOccupancy]] = [:]
         for service in services {

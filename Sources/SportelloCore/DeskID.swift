@@ -12,6 +12,12 @@ public struct DeskID: Hashable, Sendable, CustomStringConvertible {
         self.name = name
     }
 
+    /// The desk a store key names; nil when `key` has no "/" (not a key the store wrote).
+    public init?(key: String) {
+        guard let slash = key.firstIndex(of: "/") else { return nil }
+        self.init(office: String(key[..<slash]), name: String(key[key.index(after: slash)...]))
+    }
+
     /// How the store records the desk: "<office id>/<name>". Office ids have no "/", so the key is unambiguous.
     public var key: String { "\(office)/\(name)" }
 

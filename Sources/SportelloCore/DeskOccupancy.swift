@@ -30,6 +30,18 @@ public struct DeskOccupancy: Sendable, Equatable {
         for desk in serviceDesks.prefix(max(count, 0)) { blocked[desk, default: []].append(interval) }
     }
 
+    /// Lays a block an operator gave as a store row: the desk it names (`deskKey`, the store's "<office>/<name>")
+    /// when it names one of the service's desks, else `count` desks in the service's order as above.
+    public mutating func block(
+        _ count: Int, named deskKey: String?, of serviceDesks: [DeskID], over interval: DeskInterval
+    ) {
+        if let deskKey, let desk = DeskID(key: deskKey) {
+            if serviceDesks.contains(desk) { blocked[desk, default: []].append(interval) }
+        } else {
+            block(count, of: serviceDesks, over: interval)
+        }
+    }
+
     /// How the desks of `desks` stand for an appointment over `interval`, counted the way a slot's desks are:
     /// a desk with a booking overlapping it is booked, else one with a live hold is held, else one with a
     /// block is blocked. The desks left free are exactly those `DeskAllocation.assign` could give.

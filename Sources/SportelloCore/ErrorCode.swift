@@ -40,6 +40,8 @@ public enum ErrorCode: String, Sendable, CaseIterable {
     case blockNotFound = "block_not_found"
     /// An unavailability whose date or times are missing or whose start is not before its end.
     case badRange = "bad_range"
+    /// A block named a desk that does not serve the chosen service.
+    case unknownDesk = "unknown_desk"
     /// The operator code is missing, wrong or revoked.
     case unauthorized = "unauthorized"
     /// The action needs a signed-in citizen (own credentials or SPID/CIE).

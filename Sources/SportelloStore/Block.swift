@@ -2,7 +2,7 @@ import CSQLite
 import Foundation
 import SportelloCore
 
-/// Operator unavailability: `desks` desks of a service are out for [startsAt, endsAt).
+/// Operator unavailability: `desks` desks of a service, or the one desk `desk`, are out for [startsAt, endsAt).
 public struct Block: Sendable, Equatable {
     /// The row id, to remove the block.
     public let id: Int64
@@ -12,10 +12,16 @@ public struct Block: Sendable, Equatable {
     public let startsAt: Int64
     /// End of the unavailability (exclusive), unix seconds.
     public let endsAt: Int64
-    /// How many of the service's desks are out.
+    /// How many of the service's desks are out (1 when `desk` names the one).
     public let desks: Int
     /// Why, as the operator wrote it.
     public let reason: String?
     /// The actor who placed it, as the audit log names them (nil for blocks older than the column).
     public let createdBy: String?
+    /// The one desk that is out, as the store records desks ("<office id>/<name>"), for a desk service's block
+    /// naming it; nil for a block counting desks.
+    public var desk: String? = nil
+
+    /// The named desk's name as the office calls it ("Sportello 2"); nil for a block counting desks.
+    public var deskName: String? { desk.flatMap(DeskID.init(key:))?.name }
 }

@@ -33,6 +33,6 @@ public struct Booking: Sendable, Equatable {
 
     /// The desk's name as the office calls it ("Sportello 2"), for the agenda and the citizen's messages.
     public var deskName: String? {
-        desk.map { key in key.firstIndex(of: "/").map { String(key[key.index(after: $0)...]) } ?? key }
+        desk.map { key in DeskID(key: key)?.name ?? key }
     }
 }

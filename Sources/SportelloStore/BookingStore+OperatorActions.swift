@@ -66,7 +66,7 @@ extension BookingStore {
     }
 
     /// Cancels a future booking for the office, with a reason the citizen is told. The slot reopens unless
-    /// `keepClosed`, which blocks its desk instead. The citizen's "cancelled" messages go out as `messages` says.
+    /// `keepClosed`, which blocks its desk instead (the very desk the booking had, for a desk service). The citizen's "cancelled" messages go out as `messages` says.
     public func cancelByOperator(
         code: String, reason: String, keepClosed: Bool, now: Int64, actor: String, address: String,
         messages: MessagePolicy = .silent
@@ -83,7 +83,7 @@ extension BookingStore {
                 blocks.append(
                     try insertBlock(
                         connection, serviceID: booking.slot.serviceID,
-                        startsAt: booking.slot.start, endsAt: booking.slotEnd, desks: 1,
+                        startsAt: booking.slot.start, endsAt: booking.slotEnd, desks: 1, desk: booking.desk,
                         reason: reason, now: now,
                         actor: actor, address: address))
             }
@@ -109,29 +109,41 @@ extension BookingStore {
             details: reason)
     }
 
-    /// Takes `desks` desks of a service out for [startsAt, endsAt). Returns the block and the future bookings
-    /// inside it — cancelled (with `reason`, and the "cancelled" messages `messages` sends) when `cancelAffected`,
-    /// otherwise left for the office to handle.
+    /// Takes `desks` desks of a service out for [startsAt, endsAt), or, with `desk`, that one desk (its store
+    /// key) for every service sharing it. Returns the block and the future bookings inside it (of the service; of
+    /// the named desk, whatever service, over any overlap) — cancelled (with `reason`, and the "cancelled"
+    /// messages `messages` sends) when `cancelAffected`, otherwise left for the office to handle.
     public func addBlock(
-        serviceID: String, startsAt: Int64, endsAt: Int64, desks: Int, reason: String?, cancelAffected: Bool,
-        now: Int64, actor: String, address: String,
+        serviceID: String, startsAt: Int64, endsAt: Int64, desks: Int, desk: DeskID? = nil, reason: String?,
+        cancelAffected: Bool, now: Int64, actor: String, address: String,
         messages: MessagePolicy = .silent
     )
         throws(BookingError) -> Committed<(block: Block, affected: [Booking])>
     {
         try run { connection in
             let block = try insertBlock(
-                connection, serviceID: serviceID, startsAt: startsAt, endsAt: endsAt, desks: desks, reason: reason,
-                now: now, actor: actor, address: address)
+                connection, serviceID: serviceID, startsAt: startsAt, endsAt: endsAt, desks: desk == nil ? desks : 1,
+                desk: desk?.key, reason: reason, now: now, actor: actor, address: address)
             var affected: [Booking] = []
             var queued = 0
-            try connection.forEach(
-                """
-                SELECT \(Self.bookingColumns) FROM bookings
-                WHERE service_id = ?1 AND slot_start >= ?2 AND slot_start < ?3 AND \(BookingState.sqlActive(at: "?4"))
-                ORDER BY slot_start
-                """, .text(serviceID), .int(startsAt), .int(endsAt), .int(now)
-            ) { affected.append(Self.booking($0)) }
+            if let desk {
+                try connection.forEach(
+                    """
+                    SELECT \(Self.bookingColumns) FROM bookings
+                    WHERE desk = ?1 AND slot_start < ?3 AND slot_end > ?2 AND slot_start >= ?4
+                      AND \(BookingState.sqlActive(at: "?4"))
+                    ORDER BY slot_start
+                    """, .text(desk.key), .int(startsAt), .int(endsAt), .int(now)
+                ) { affected.append(Self.booking($0)) }
+            } else {
+                try connection.forEach(
+                    """
+                    SELECT \(Self.bookingColumns) FROM bookings
+                    WHERE service_id = ?1 AND slot_start >= ?2 AND slot_start < ?3 AND \(BookingState.sqlActive(at: "?4"))
+                    ORDER BY slot_start
+                    """, .text(serviceID), .int(startsAt), .int(endsAt), .int(now)
+                ) { affected.append(Self.booking($0)) }
+            }
             if cancelAffected {
                 for booking in affected {
                     try cancel(
@@ -150,22 +162,22 @@ extension BookingStore {
     }
 
     private func insertBlock(
-        _ connection: Connection, serviceID: String, startsAt: Int64, endsAt: Int64, desks: Int, reason: String?,
-        now: Int64, actor: String, address: String
+        _ connection: Connection, serviceID: String, startsAt: Int64, endsAt: Int64, desks: Int, desk: String?,
+        reason: String?, now: Int64, actor: String, address: String
     ) throws -> Block {
         try connection.execute(
             """
-            INSERT INTO blocks (service_id, starts_at, ends_at, desks, reason, created_at, created_by)
-            VALUES (?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO blocks (service_id, starts_at, ends_at, desks, reason, created_at, created_by, desk)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
             """, .text(serviceID), .int(startsAt), .int(endsAt), .int(Int64(desks)), SQLValue(reason), .int(now),
-            .text(actor))
+            .text(actor), SQLValue(desk))
         let id = connection.lastInsertRowID
         try audit(
             connection, now: now, actor: actor, action: "block.add", subject: "block:\(id)", address: address,
-            details: "\(serviceID) \(startsAt)-\(endsAt) desks \(desks)")
+            details: "\(serviceID) \(startsAt)-\(endsAt) " + (desk.map { "desk \($0)" } ?? "desks \(desks)"))
         return Block(
             id: id, serviceID: serviceID, startsAt: startsAt, endsAt: endsAt, desks: desks, reason: reason,
-            createdBy: actor)
+            createdBy: actor, desk: desk)
     }
 
     /// Ends an unavailability; its slots are bookable again.
@@ -178,7 +190,7 @@ extension BookingStore {
             guard
                 let block = try connection.first(
                     """
-                    SELECT id, service_id, starts_at, ends_at, desks, reason, created_by FROM blocks WHERE id = ?
+                    SELECT id, service_id, starts_at, ends_at, desks, reason, created_by, desk FROM blocks WHERE id = ?
                     """, .int(id), transform: Self.block)
             else { throw BookingError.blockNotFound }
             try connection.execute("DELETE FROM blocks WHERE id = ?", .int(id))
@@ -194,7 +206,7 @@ extension BookingStore {
             var blocks: [Block] = []
             try connection.forEach(
                 """
-                SELECT id, service_id, starts_at, ends_at, desks, reason, created_by FROM blocks
+                SELECT id, service_id, starts_at, ends_at, desks, reason, created_by, desk FROM blocks
                 WHERE starts_at < ?2 AND ends_at > ?1 AND (?3 IS NULL OR service_id = ?3) ORDER BY starts_at, id
                 """, .int(from), .int(to), SQLValue(serviceID)
             ) { blocks.append(Self.block($0)) }
@@ -205,7 +217,7 @@ extension BookingStore {
     static func block(_ row: Row) -> Block {
         Block(
             id: row.int(0), serviceID: row.text(1), startsAt: row.int(2), endsAt: row.int(3), desks: Int(row.int(4)),
-            reason: row.optionalText(5), createdBy: row.optionalText(6))
+            reason: row.optionalText(5), createdBy: row.optionalText(6), desk: row.optionalText(7))
     }
 
     /// When the no-show rule (`NoShowPolicy.blockedUntil`) bars this codice fiscale, the instant it may book

@@ -82,11 +82,14 @@ public struct DeskBookings: Sendable {
         for (serviceID, serviceDesks) in claim.blockDesks.sorted(by: { $0.key < $1.key })
         where !Set(serviceDesks).isDisjoint(with: claim.desks) {
             try connection.forEach(
-                "SELECT starts_at, ends_at, desks FROM blocks WHERE service_id = ?1 AND starts_at < ?3 AND ends_at > ?2",
+                """
+                SELECT starts_at, ends_at, desks, desk FROM blocks
+                WHERE service_id = ?1 AND starts_at < ?3 AND ends_at > ?2
+                """,
                 .text(serviceID), .int(claim.interval.start), .int(claim.interval.end)
             ) { row in
                 if let span = DeskInterval(start: row.int(0), end: row.int(1)) {
-                    busy.block(Int(row.int(2)), of: serviceDesks, over: span)
+                    busy.block(Int(row.int(2)), named: row.optionalText(3), of: serviceDesks, over: span)
                 }
             }
         }

@@ -224,6 +224,11 @@ enum Migrations {
             PRIMARY KEY (booking_id, field_id)
         ) WITHOUT ROWID;
         """,
+        // A block may name the one desk that is out ("<office id>/<name>", as bookings record desks) instead of
+        // counting the service's desks: the clerk of "Sportello 2" is away, whatever service it serves.
+        """
+        ALTER TABLE blocks ADD COLUMN desk TEXT;
+        """,
     ]
 
     /// A database with data whose schema is about to change is copied first (see `DatabaseBackup`).

@@ -365,7 +365,7 @@ public final class EndpointFuzz: Sendable {
         "service", "slot", "hold", "code", "codice_fiscale", "nome", "cognome", "email", "cellulare", "note",
         "beneficiary", "action", "lang",
         "website", "password", "contatto", "token", "date", "entry", "outcome", "reason", "keep_closed", "from", "to",
-        "desks", "id", "format",
+        "desks", "desk", "id", "format",
         "cancel_bookings", "pow_salt", "pow_issued", "pow_signature", "pow_nonce",
         // This wave's: the cancel confirmation, carried details, the kept page, contact codes, the office's views.
         "confirm", "carry", "p", "resend", "verification_code", "view", "weeks", "until",

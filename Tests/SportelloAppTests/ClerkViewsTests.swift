@@ -154,11 +154,13 @@ import Testing
         #expect(csv.status == 200)
         let lines = csv.text.split(separator: "\r\n").map(String.init)
         #expect(
-            lines.first?.hasSuffix("\"stato\";\"motivo_annullamento\";\"telefono\";\"email\";\"campi_aggiuntivi\";\"sportello\"")
+            lines.first?.hasSuffix(
+                "\"stato\";\"motivo_annullamento\";\"telefono\";\"email\";\"campi_aggiuntivi\";\"sportello\"")
                 == true)
         #expect(
             lines.contains {
-                $0.contains(code) && $0.hasSuffix("\"Prenotato\";\"\";\"'+393331234567\";\"maria@example.it\";\"\";\"\"")
+                $0.contains(code)
+                    && $0.hasSuffix("\"Prenotato\";\"\";\"'+393331234567\";\"maria@example.it\";\"\";\"\"")
             })
         let html = client.respond(
             "POST", client.path(.operatorAgenda), form: ["date": "2026-11-26"], headers: bearer(token))

@@ -57,18 +57,28 @@ final class DeskSite: Sendable {
 
     deinit { try? FileManager.default.removeItem(atPath: folder) }
 
-    func post(_ route: EndpointRoute, _ form: [String: String], from address: String = "127.0.0.1") -> HTTPResponse {
+    func post(
+        _ route: EndpointRoute, _ form: [String: String], from address: String = "127.0.0.1",
+        headers extra: [(String, String)] = [], json: Bool = true
+    ) -> HTTPResponse {
+        application.respond(to: request(route, form, from: address, headers: extra, json: json))
+    }
+
+    /// A POST of `form` to `route` as a script (`json`) or a browser sends it.
+    func request(
+        _ route: EndpointRoute, _ form: [String: String], from address: String = "127.0.0.1",
+        headers extra: [(String, String)] = [], json: Bool = true
+    ) -> HTTPRequest {
         let body = form.sorted { $0.key < $1.key }
             .map { "\($0.key)=\($0.value.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")" }
             .joined(separator: "&")
-        let headers = HTTPHeaders([
-            ("Origin", site.configuration.comune.origin), ("Accept", "application/json"),
-            ("Content-Type", "application/x-www-form-urlencoded"),
-        ])
-        return application.respond(
-            to: HTTPRequest(
-                method: "POST", target: application.layout.api(route), headers: headers, body: Array(body.utf8),
-                remoteAddress: address))
+        let headers = HTTPHeaders(
+            [
+                ("Origin", site.configuration.comune.origin), ("Content-Type", "application/x-www-form-urlencoded"),
+            ] + (json ? [("Accept", "application/json")] : []) + extra)
+        return HTTPRequest(
+            method: "POST", target: application.layout.api(route), headers: headers, body: Array(body.utf8),
+            remoteAddress: address)
     }
 
     /// Hold and confirm `service` at `start`: the booking's JSON, or nil when refused.

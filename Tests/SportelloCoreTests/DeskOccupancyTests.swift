@@ -44,6 +44,22 @@ import Testing
         #expect(busy.slotOccupancy(of: interval(monday, "09:30", minutes: 10), desks: [desk2]).blocked == 1)
     }
 
+    @Test func aBlockNamingADeskTakesThatDeskOnlyAndOnlyWhenItServesTheService() {
+        var busy = DeskOccupancy()
+        let span = interval(monday, "09:00", minutes: 60)
+        busy.block(2, named: desk2.key, of: [desk1, desk2], over: span)
+        #expect(busy.blocked == [desk2: [span]])
+        // A named desk the service does not have lays nothing (a row from a renamed desk, say).
+        busy.block(1, named: desk1.key, of: [desk2], over: interval(monday, "11:00", minutes: 30))
+        busy.block(1, named: "anagrafe/Sportello 9", of: [desk1, desk2], over: interval(monday, "12:00", minutes: 30))
+        #expect(busy.blocked == [desk2: [span]])
+        // No name: counted in the service's order, as before.
+        busy.block(1, named: nil, of: [desk1, desk2], over: span)
+        #expect(busy.blocked == [desk1: [span], desk2: [span]])
+        #expect(DeskID(key: desk2.key) == desk2 && DeskID(key: "no slash") == nil)
+        #expect(DeskID(key: "tributi/Sportello A/B")?.name == "Sportello A/B")
+    }
+
     /// Random bookings, holds and blocks of three services on shared desks: a start is free on the week page
     /// exactly when `assign` would give it a desk, the free count is the number of desks it could take, and
     /// the intervals placed by `assign` never overlap on a desk nor run more at once than there are desks.
