@@ -140,7 +140,7 @@ public struct Courier: Sendable {
             try PrivateFiles.makeFolder(spool)
             lock = try HandOverLock(base + ".lock")
         } catch {
-            // No wrapper can have been started without this file: a failed attempt, retried, never a duplicate.
+            // No program can have been started without this file: a failed attempt, retried, never a duplicate.
             return .failed("cannot use the spool folder \(spool): \(error)")
         }
         guard lock.acquired else { return .inFlight }
@@ -181,9 +181,11 @@ public struct Courier: Sendable {
             // that commit leaves it for the next one, which settles the message instead of sending it again.
             if code == "0" { return .delivered }
             // ".started", ".error": where wrappers of earlier versions put the program's words.
-            let errors = ([words] + [".started", ".error"].compactMap {
-                try? String(contentsOfFile: base + $0, encoding: .utf8)
-            }).joined().trimmingCharacters(in: .whitespacesAndNewlines)
+            let errors =
+                ([words]
+                + [".started", ".error"].compactMap {
+                    try? String(contentsOfFile: base + $0, encoding: .utf8)
+                }).joined().trimmingCharacters(in: .whitespacesAndNewlines)
             cleanUp(base)
             let hint =
                 [

@@ -29,7 +29,8 @@ enum CourierFrame {
 
     static func encode(_ request: Request) -> [UInt8] {
         let arguments = request.command.map { Array($0.utf8) }
-        let header = ([String(request.tag), String(request.id), String(request.body.count)]
+        let header =
+            ([String(request.tag), String(request.id), String(request.body.count)]
             + arguments.map { String($0.count) }).joined(separator: " ") + "\n"
         return Array(header.utf8) + arguments.joined() + request.body
     }

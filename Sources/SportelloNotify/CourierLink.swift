@@ -28,7 +28,9 @@ final class CourierLink: @unchecked Sendable {
     /// The executable that runs the courier: this program, or, when this is a test bundle (which has no courier
     /// mode), the `sportello` executable built beside it.
     static let defaultExecutable: String = {
-        let own = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine
+        let own =
+            (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
+            ?? CommandLine
             .arguments[0]
         let name = (own as NSString).lastPathComponent
         guard name.hasSuffix(".xctest") || name.contains("PackageTests") else { return own }

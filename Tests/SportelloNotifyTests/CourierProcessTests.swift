@@ -29,7 +29,8 @@ import Testing
             group.enter()
             Thread { [body] in
                 let outcome = courier.deliver(
-                    body, id: id, command: [sendmail, "-t", "-i"], onStart: { started in pid.withLock { $0 = started } })
+                    body, id: id, command: [sendmail, "-t", "-i"], onStart: { started in pid.withLock { $0 = started } }
+                )
                 outcomes.withLock { $0[id] = outcome }
                 group.leave()
             }.start()
@@ -160,7 +161,8 @@ import Testing
         #expect(socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &ends) == 0)
         defer { for end in ends { close(end) } }
         let large = [UInt8](repeating: UInt8(ascii: "a"), count: 300_000)
-        let request = CourierFrame.Request(tag: 7, id: 42, command: ["/usr/sbin/sendmail", "-t", "-i", "à è"], body: large)
+        let request = CourierFrame.Request(
+            tag: 7, id: 42, command: ["/usr/sbin/sendmail", "-t", "-i", "à è"], body: large)
         let reply = CourierFrame.Reply(tag: 8, outcome: .failed("exit status 75: no\nrelay"))
         let sending = ends[0]
         let writer = Thread {
