@@ -25,17 +25,19 @@ final class CourierLink: @unchecked Sendable {
         if let connection { shutdown(connection.socket, Int32(SHUT_RDWR)) }
     }
 
-    /// The executable that runs the courier: this program, or, when this is a test bundle (which has no courier
-    /// mode), the `sportello` executable built beside it.
+    /// The executable that runs the courier: this program (through `/proc/self/exe`, which still names it after
+    /// an upgrade replaced the file), or, when this is a test bundle (which has no courier mode), the `sportello`
+    /// executable built beside it.
     static let defaultExecutable: String = {
-        let own =
-            (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
-            ?? CommandLine
-            .arguments[0]
+        let own = ownPath
         let name = (own as NSString).lastPathComponent
-        guard name.hasSuffix(".xctest") || name.contains("PackageTests") else { return own }
+        guard name.hasSuffix(".xctest") || name.contains("PackageTests") else { return "/proc/self/exe" }
         return ((own as NSString).deletingLastPathComponent as NSString).appendingPathComponent("sportello")
     }()
+
+    /// This program's path, as `ps` shows the courier (its first argument).
+    static let ownPath: String =
+        (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
 
     struct Failure: Error, CustomStringConvertible {
         let description: String
@@ -139,7 +141,7 @@ private final class Connection: @unchecked Sendable {
         var flags: Int16 = 0
         posix_spawnattr_getflags(&attributes, &flags)
         posix_spawnattr_setflags(&attributes, flags | Int16(Self.setSession))
-        let arguments = [executable, CourierProcess.mode, spool]
+        let arguments = [executable == "/proc/self/exe" ? CourierLink.ownPath : executable, CourierProcess.mode, spool]
         var cArguments = arguments.map { strdup($0) } + [nil]
         defer { for argument in cArguments { free(argument) } }
         var child: pid_t = 0

@@ -300,7 +300,8 @@ def main() -> None:
                 time.sleep(0.1)
             left = set(orphans) & set(couriers(spool))
             verdict.check(not left, f"cycle {cycle}: the killed server's courier finished and exited",
-                          f"{len(orphans)} courier(s) outlived the kill" + (f", still running: {sorted(left)}" if left else ""))
+                          f"{len(orphans)} courier(s) running right after the kill"
+                          + (f", still running 30 s later: {sorted(left)}" if left else ", none left"))
         load.stop()
         ledger = load.ledger
 
