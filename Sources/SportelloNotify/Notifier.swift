@@ -65,12 +65,19 @@ public struct Notifier: Sendable {
     /// Hand-overs running at once.
     static let handOvers = 8
 
-    /// A pool of at most `handOvers` hand-over threads: a message is claimed as soon as a thread is free, so one
-    /// slow program delays only its own message (rounds that waited for their slowest hand-over did not). When
-    /// several threads are free at once their claims are one transaction. `keepGoing` is only called on this
-    /// thread; the hand-over threads read its last answer.
+    /// Messages claimed in one transaction, ahead of the free hand-over threads: under a rush every commit waits
+    /// behind the bookings' batches, so a claim per free thread held mail to a few messages per commit.
+    static let claimBatch = 64
+
+    /// A pool of at most `handOvers` hand-over threads: a free thread takes the next claimed message at once, so
+    /// one slow program delays only its own message (rounds that waited for their slowest hand-over did not).
+    /// Messages are claimed `claimBatch` at a time, and each claim also marks sent what was delivered since the
+    /// previous one. `keepGoing` is only called on this thread; the hand-over threads read its last answer.
     private func deliverClaimed(clock: () -> Int64, limit: Int, keepGoing: () -> Bool, _ report: inout DeliveryReport) {
         var remaining = limit
+        var claimed: [OutboxMessage] = []
+        var next = 0
+        var now = clock()
         let free = DispatchSemaphore(value: Self.handOvers)
         let reports = Locked<[DeliveryReport]>([])
         // Messages the program accepted, not yet marked sent: marked with the next claim (one commit), so a
@@ -82,38 +89,48 @@ public struct Notifier: Sendable {
             if going.withLock({ $0 }) && !keepGoing() { going.withLock { $0 = false } }
             return going.withLock { $0 }
         }
-        while remaining > 0 && stillGoing() {
+        while stillGoing() {
             guard free.wait(timeout: .now() + .milliseconds(50)) == .success else { continue }
-            var taken = 1
-            while taken < min(Self.handOvers, remaining) && free.wait(timeout: .now()) == .success { taken += 1 }
-            let sent = delivered.withLock { list in
-                defer { list.removeAll() }
-                return list
-            }
-            let now = clock()
-            let claim = logged("claim") {
-                try outbox.claimDue(
-                    now: now, lease: lease, worker: Self.worker, limit: taken, markingSent: sent.map(\.id))
-            }
-            // Marked (or, should the commit fail, left with their evidence for the next pass to settle).
-            if claim != nil { sent.forEach(forgetDelivered) }
-            let claimed = claim ?? []
-            for _ in claimed.count..<taken { free.signal() }
-            if claimed.isEmpty { break }
-            remaining -= claimed.count
-            for message in claimed {
-                group.enter()
-                Thread { [self] in
-                    var own = DeliveryReport()
-                    deliver(
-                        message, now, &own, keepGoing: { going.withLock { $0 } },
-                        onDelivered: { accepted in delivered.withLock { $0.append(accepted) } })
-                    reports.withLock { $0.append(own) }
+            if next == claimed.count {
+                guard remaining > 0 else {
                     free.signal()
-                    group.leave()
-                }.start()
+                    break
+                }
+                let sent = delivered.withLock { list in
+                    defer { list.removeAll() }
+                    return list
+                }
+                now = clock()
+                let claim = logged("claim") {
+                    try outbox.claimDue(
+                        now: now, lease: lease, worker: Self.worker, limit: min(Self.claimBatch, remaining),
+                        markingSent: sent.map(\.id))
+                }
+                // Marked (or, should the commit fail, left with their evidence for the next pass to settle).
+                if claim != nil { sent.forEach(forgetDelivered) }
+                claimed = claim ?? []
+                next = 0
+                remaining -= claimed.count
+                if claimed.isEmpty {
+                    free.signal()
+                    break
+                }
             }
+            let message = claimed[next]
+            next += 1
+            group.enter()
+            Thread { [self, now] in
+                var own = DeliveryReport()
+                deliver(
+                    message, now, &own, keepGoing: { going.withLock { $0 } },
+                    onDelivered: { accepted in delivered.withLock { $0.append(accepted) } })
+                reports.withLock { $0.append(own) }
+                free.signal()
+                group.leave()
+            }.start()
         }
+        // Claimed but not started (the server is stopping): free at once, no attempt counted.
+        for message in claimed[next...] { logged("release claim") { try outbox.release(id: message.id) } }
         while group.wait(timeout: .now() + .milliseconds(50)) == .timedOut { _ = stillGoing() }
         let sent = delivered.withLock { $0 }
         if logged("mark sent", { try outbox.markSent(ids: sent.map(\.id), now: clock()) }) != nil {
