@@ -91,6 +91,13 @@ public struct Notifier: Sendable {
         }
         while stillGoing() {
             guard free.wait(timeout: .now() + .milliseconds(50)) == .success else { continue }
+            // Slow programs: a claim waiting this long is given back and taken again rather than started near the
+            // end of its lease, which another worker could then take over while this one hands it over.
+            if next < claimed.count && clock() - now > lease / 2 {
+                for message in claimed[next...] { logged("release claim") { try outbox.release(id: message.id) } }
+                remaining += claimed.count - next
+                next = claimed.count
+            }
             if next == claimed.count {
                 guard remaining > 0 else {
                     free.signal()
