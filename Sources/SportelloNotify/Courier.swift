@@ -8,34 +8,38 @@ import Glibc
 /// Hands a message to an outside program (sendmail, an SMS gateway command) so that a worker killed at any
 /// moment, or a program slower than the worker is willing to wait, never causes a second send.
 ///
-/// Each message has two spool files, a lock and a "started" mark; its text reaches the program through a pipe
-/// filled before the program starts (through a spool file, `message-<id>.message`, when it is larger than a pipe
-/// holds). The worker takes an exclusive `flock` on the lock file and gives that open file to the wrapper (a small
-/// shell process) as its standard output; the wrapper passes it on to the program (as descriptor 4). So the lock is
-/// held for exactly as long as the wrapper or the program lives, whatever happens to the worker, and nothing
-/// depends on the database having recorded a pid (a worker can die right after starting the wrapper) or on pids at
-/// all (they are reused after a reboot). The wrapper creates the "started" mark as the program's output (what it
-/// says on failure), runs the program with the message on standard input, and records its exit status by writing it
-/// into the lock file. Files are few on purpose: creating one costs more than the rest of a hand-over on a busy
-/// spool.
+/// The server hands each message to its courier (`CourierProcess`: one long-lived child in a session of its own,
+/// reached through a socket), which starts the program itself: no shell per message. Each message has one spool
+/// file, its lock; its text reaches the program through a pipe filled before the program starts (through a spool
+/// file, `message-<id>.message`, when it is larger than a pipe holds). The courier takes an exclusive `flock` on
+/// the lock file, writes "started" into it, and gives that open file to the program (as descriptor 4). So the lock
+/// is held for exactly as long as the courier's hand-over or the program lives, whatever happens to the server or
+/// to the courier, and nothing depends on the database having recorded a pid or on pids at all (they are reused
+/// after a reboot). When the program ends the courier replaces "started" with its exit status and the start of what
+/// it printed. A server that dies leaves the courier running: it sees its socket end, finishes what it started and
+/// exits. Files are few on purpose: creating one costs more than the rest of a hand-over on a busy spool.
 ///
 /// A later look at a message, by a restarted worker or by a retry, first takes the lock: held means in flight
 /// (wait, send nothing); free with a status means settled (delivered or failed, without sending again: a
-/// delivery's status is kept until the outbox has committed it as sent, see `forget`); free
-/// with only the "started" mark means the wrapper was killed while the program ran (the one case where nobody
-/// knows whether it accepted the message: counted as a failed attempt and retried, and the stable Message-ID
-/// lets the mail system or the reader recognise the copy); free with neither means never handed over.
+/// delivery's status is kept until the outbox has committed it as sent, see `forget`); free with only the
+/// "started" mark means the courier was killed while the program ran (the one case where nobody knows whether it
+/// accepted the message: counted as a failed attempt and retried, and the stable Message-ID lets the mail system or
+/// the reader recognise the copy); free and empty means never handed over.
 public struct Courier: Sendable {
     /// The folder holding each hand-over's lock, "started" mark and status (no trailing slash).
     public let spool: String
     /// Longest a worker waits for a program. One still running then is left to finish (never stopped, never
     /// started twice): the message stays in flight until its status is recorded.
     public let timeout: TimeInterval
+    /// The server's end of the courier process, started at the first hand-over and shared by copies of this value.
+    let link: CourierLink
 
     /// A courier keeping its evidence under `spool`, waiting at most `timeout` seconds for a program.
-    public init(spool: String, timeout: TimeInterval = 60) {
+    /// `executable` runs the courier process (`CourierProcess`); by default this program itself.
+    public init(spool: String, timeout: TimeInterval = 60, executable: String? = nil) {
         self.spool = spool.hasSuffix("/") ? String(spool.dropLast()) : spool
         self.timeout = timeout
+        link = CourierLink(executable: executable ?? CourierLink.defaultExecutable, spool: self.spool)
     }
 
     /// What the spool says became of a message handed over (or not) before.
@@ -44,7 +48,7 @@ public struct Courier: Sendable {
         case delivered
         /// The program refused the message or could not run; the text is what it said.
         case failed(String)
-        /// A wrapper (or the program it started) is still running: wait for it, send nothing.
+        /// A hand-over (or the program it started) is still running: wait for it, send nothing.
         case inFlight
         /// Never handed over: safe to send now.
         case notHandedOver
@@ -53,57 +57,46 @@ public struct Courier: Sendable {
     func base(_ id: Int64) -> String { "\(spool)/message-\(id)" }
 
     /// What became of a message a worker claimed and did not finish (its worker died, or stopped waiting).
-    public func outcome(of message: OutboxMessage) -> Outcome {
-        underLock(message.id) { base, _ in
-            cleanUp(base)
-            return .notHandedOver
-        }
-    }
+    public func outcome(of message: OutboxMessage) -> Outcome { outcome(ofHandOver: message.id) }
 
-    /// Runs `command` with the message on standard input; `onStart` learns the wrapper's pid (for the outbox
-    /// listing: nothing relies on it). Waits up to `timeout`, or while `keepWaiting` holds.
+    /// Has the courier run `command` with the message on standard input; `onStart` learns the courier's pid (for
+    /// the outbox listing: nothing relies on it). Waits up to `timeout`, or while `keepWaiting` holds.
     public func deliver(
         _ body: [UInt8], id: Int64, command: [String], onStart: (Int32) throws -> Void,
         keepWaiting: () -> Bool = { true }
     ) -> Outcome {
         guard let program = command.first else { return .failed("no delivery command is configured") }
-        return underLock(id) { base, lock in
-            cleanUp(base, keepingLock: true)
-            // The whole message is in the pipe (or the file) before the wrapper starts, so the program never
-            // reads half of one. A pipe costs no file to create, zero and sync per message.
-            let input: Int32
-            if let filled = Self.filledPipe(body) {
-                input = filled
-            } else {
-                do {
-                    // The message may carry a citizen's new password: readable by the service's user only.
-                    try PrivateFiles.write(body, to: base + ".message")
-                } catch {
-                    return .failed("cannot write the spool file: \(error)")
-                }
-                input = open(base + ".message", O_RDONLY | O_CLOEXEC)
-                guard input >= 0 else {
-                    cleanUp(base, keepingLock: true)
-                    return .failed("cannot read the spool file: \(String(cString: strerror(errno)))")
-                }
-            }
-            let wrapper: Wrapper
-            do {
-                defer { close(input) }
-                wrapper = try Wrapper(base: base, command: command, lock: lock.descriptor, input: input)
-            } catch {
-                cleanUp(base, keepingLock: true)
-                return .failed("cannot start \(program): \(error)")
-            }
-            // The pid only serves the outbox listing; exactly-once rests on the spool's lock, not on this record.
-            try? onStart(wrapper.pid)
-            guard let exit = wrapper.wait(until: Date().addingTimeInterval(timeout), keepWaiting: keepWaiting) else {
-                // Stopping it could cut off a program that has already accepted the message; let it finish.
-                return .inFlight
-            }
-            if let settled = settled(base) { return settled }
+        do {
+            try PrivateFiles.makeFolder(spool)
+        } catch {
+            // Nothing can have been started without this folder: a failed attempt, retried, never a duplicate.
+            return .failed("cannot use the spool folder \(spool): \(error)")
+        }
+        let pending: CourierLink.Pending
+        do {
+            pending = try link.send(id: id, command: command, body: body)
+        } catch {
+            return .failed("cannot start \(program): \(error)")
+        }
+        // The pid only serves the outbox listing; exactly-once rests on the spool's lock, not on this record.
+        try? onStart(pending.courier)
+        switch pending.wait(until: Date().addingTimeInterval(timeout), keepWaiting: keepWaiting) {
+        case .answered(let outcome):
+            return outcome
+        case .stoppedWaiting:
+            // Stopping it could cut off a program that has already accepted the message; let it finish.
+            return .inFlight
+        case .courierGone:
+            // The courier died with the request: the spool says whether the program ran (held: still running).
+            return outcome(ofHandOver: id)
+        }
+    }
+
+    /// What the spool says of the message's last hand-over, settling it when it is over.
+    func outcome(ofHandOver id: Int64) -> Outcome {
+        underLock(id) { base, _ in
             cleanUp(base)
-            return .failed("\(program) ended without a status (exit \(exit))")
+            return .notHandedOver
         }
     }
 
@@ -140,14 +133,14 @@ public struct Courier: Sendable {
 
     /// Takes the message's hand-over lock and runs `body` holding it, unless the lock is held elsewhere (in
     /// flight) or an earlier hand-over of the message left its outcome (then nothing is sent again).
-    private func underLock(_ id: Int64, _ body: (String, HandOverLock) -> Outcome) -> Outcome {
+    func underLock(_ id: Int64, _ body: (String, HandOverLock) -> Outcome) -> Outcome {
         let base = base(id)
         let lock: HandOverLock
         do {
             try PrivateFiles.makeFolder(spool)
             lock = try HandOverLock(base + ".lock")
         } catch {
-            // No wrapper can have been started without this file: a failed attempt, retried, never a duplicate.
+            // No program can have been started without this file: a failed attempt, retried, never a duplicate.
             return .failed("cannot use the spool folder \(spool): \(error)")
         }
         guard lock.acquired else { return .inFlight }
@@ -156,30 +149,43 @@ public struct Courier: Sendable {
         return body(base, lock)
     }
 
-    /// The exit status a finished wrapper recorded: in the lock file, or (wrappers of earlier versions) in its
-    /// own file. A status without a number was cut off by a kill after the program ended, which is as uncertain
-    /// as a kill while it ran: nil.
-    private func recordedStatus(_ base: String) -> String? {
-        for file in [".lock", ".status"] {
-            // A missing or empty file is the normal "no status yet" (each version writes only one of the two).
-            if let status = try? String(contentsOfFile: base + file, encoding: .utf8),
-                case let code = status.trimmingCharacters(in: .whitespacesAndNewlines), !code.isEmpty,
-                code.allSatisfy(\.isNumber)
-            {
-                return code
-            }
+    /// What the lock file holds: its first line (a status, the "started" mark, or nothing) and what follows it
+    /// (the start of what the program printed).
+    private func lockContent(_ base: String) -> (first: String, words: String) {
+        // A missing or empty file is the normal "no status yet".
+        let text = (try? String(contentsOfFile: base + ".lock", encoding: .utf8)) ?? ""
+        let first = text.prefix { $0 != "\n" }
+        return (first.trimmingCharacters(in: .whitespaces), String(text.dropFirst(first.count)))
+    }
+
+    /// The exit status a finished hand-over recorded (the lock file's first line; a wrapper of an earlier version
+    /// wrote the whole file, or a file of its own) and the words after it. A status without a number was cut off by
+    /// a kill after the program ended, which is as uncertain as a kill while it ran: nil.
+    private func recordedStatus(_ base: String) -> (code: String, words: String)? {
+        let lock = lockContent(base)
+        if !lock.first.isEmpty, lock.first.allSatisfy(\.isNumber) { return (lock.first, lock.words) }
+        if let status = try? String(contentsOfFile: base + ".status", encoding: .utf8),
+            case let code = status.trimmingCharacters(in: .whitespacesAndNewlines), !code.isEmpty,
+            code.allSatisfy(\.isNumber)
+        {
+            return (code, "")
         }
         return nil
     }
 
-    /// The outcome a finished wrapper left, or nil when it never started the program. Only called with the lock held.
-    private func settled(_ base: String) -> Outcome? {
-        if let code = recordedStatus(base) {
+    /// The outcome a finished hand-over left, or nil when it never started the program. Only called with the lock
+    /// held.
+    func settled(_ base: String) -> Outcome? {
+        if let (code, words) = recordedStatus(base) {
             // A delivery's evidence stays until the outbox has recorded it (`forget`): a worker killed before
             // that commit leaves it for the next one, which settles the message instead of sending it again.
             if code == "0" { return .delivered }
-            let errors = [".started", ".error"].compactMap { try? String(contentsOfFile: base + $0, encoding: .utf8) }
-                .joined().trimmingCharacters(in: .whitespacesAndNewlines)
+            // ".started", ".error": where wrappers of earlier versions put the program's words.
+            let errors =
+                ([words]
+                + [".started", ".error"].compactMap {
+                    try? String(contentsOfFile: base + $0, encoding: .utf8)
+                }).joined().trimmingCharacters(in: .whitespacesAndNewlines)
             cleanUp(base)
             let hint =
                 [
@@ -190,7 +196,12 @@ public struct Courier: Sendable {
                 ][code] ?? ""
             return .failed("exit status \(code)\(hint)\(errors.isEmpty ? "" : ": \(String(errors.prefix(400)))")")
         }
-        if FileManager.default.fileExists(atPath: base + ".started") {
+        // The "started" mark, or anything else that is not a status (a file damaged or cut off): nobody can tell
+        // whether the program ran, so it is never taken as "not handed over".
+        let lock = lockContent(base)
+        if !(lock.first + lock.words).trimmingCharacters(in: .whitespacesAndNewlines).isEmpty
+            || FileManager.default.fileExists(atPath: base + ".started")
+        {
             cleanUp(base)
             return .failed(
                 "the delivery was interrupted while the program ran: it may or may not have accepted the message")
@@ -205,9 +216,9 @@ public struct Courier: Sendable {
     }
 
     /// Removes what the spool holds for a message. Only called with its lock held; the lock file goes last.
-    private func cleanUp(_ base: String, keepingLock: Bool = false) {
+    func cleanUp(_ base: String, keepingLock: Bool = false) {
         PrivateFiles.shred(base + ".message")
-        // ".error", ".status", ".status.tmp": what the wrappers of earlier versions wrote.
+        // ".error", ".status", ".status.tmp", ".started": what the wrappers of earlier versions wrote.
         for suffix in [".error", ".status", ".status.tmp", ".started"] { unlink(base + suffix) }
         if keepingLock { truncate(base + ".lock", 0) } else { unlink(base + ".lock") }
     }

@@ -6,7 +6,7 @@ import Glibc
 #endif
 
 /// An exclusive, non-blocking `flock` on a spool file. The lock belongs to the open file, so it stays held
-/// while any process (the wrapper, the program) still has that file open, even after this one closed it.
+/// while any process (the courier, the program) still has that file open, even after this one closed it.
 struct HandOverLock {
     let descriptor: Int32
     let acquired: Bool

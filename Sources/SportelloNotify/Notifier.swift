@@ -65,44 +65,84 @@ public struct Notifier: Sendable {
     /// Hand-overs running at once.
     static let handOvers = 8
 
-    /// A pool of at most `handOvers` hand-over threads: a message is claimed as soon as a thread is free, so one
-    /// slow program delays only its own message (rounds that waited for their slowest hand-over did not). When
-    /// several threads are free at once their claims are one transaction. `keepGoing` is only called on this
-    /// thread; the hand-over threads read its last answer.
+    /// Messages claimed in one transaction, ahead of the free hand-over threads: under a rush every commit waits
+    /// behind the bookings' batches, so a claim per free thread held mail to a few messages per commit.
+    static let claimBatch = 64
+
+    /// A pool of at most `handOvers` hand-over threads: a free thread takes the next claimed message at once, so
+    /// one slow program delays only its own message (rounds that waited for their slowest hand-over did not).
+    /// Messages are claimed `claimBatch` at a time, and each claim also marks sent what was delivered since the
+    /// previous one. `keepGoing` is only called on this thread; the hand-over threads read its last answer.
     private func deliverClaimed(clock: () -> Int64, limit: Int, keepGoing: () -> Bool, _ report: inout DeliveryReport) {
         var remaining = limit
+        var claimed: [OutboxMessage] = []
+        var next = 0
+        var now = clock()
         let free = DispatchSemaphore(value: Self.handOvers)
         let reports = Locked<[DeliveryReport]>([])
+        // Messages the program accepted, not yet marked sent: marked with the next claim (one commit), so a
+        // hand-over thread is free as soon as its program ends instead of after a durable write of its own.
+        let delivered = Locked<[OutboxMessage]>([])
         let going = Locked(true)
         let group = DispatchGroup()
         func stillGoing() -> Bool {
             if going.withLock({ $0 }) && !keepGoing() { going.withLock { $0 = false } }
             return going.withLock { $0 }
         }
-        while remaining > 0 && stillGoing() {
+        while stillGoing() {
             guard free.wait(timeout: .now() + .milliseconds(50)) == .success else { continue }
-            var taken = 1
-            while taken < min(Self.handOvers, remaining) && free.wait(timeout: .now()) == .success { taken += 1 }
-            let claimed =
-                logged("claim") {
-                    try outbox.claimDue(now: clock(), lease: lease, worker: Self.worker, limit: taken)
-                } ?? []
-            for _ in claimed.count..<taken { free.signal() }
-            if claimed.isEmpty { break }
-            remaining -= claimed.count
-            let now = clock()
-            for message in claimed {
-                group.enter()
-                Thread { [self] in
-                    var own = DeliveryReport()
-                    deliver(message, now, &own, keepGoing: { going.withLock { $0 } })
-                    reports.withLock { $0.append(own) }
-                    free.signal()
-                    group.leave()
-                }.start()
+            // Slow programs: a claim waiting this long is given back and taken again rather than started near the
+            // end of its lease, which another worker could then take over while this one hands it over.
+            if next < claimed.count && clock() - now > lease / 2 {
+                for message in claimed[next...] { logged("release claim") { try outbox.release(id: message.id) } }
+                remaining += claimed.count - next
+                next = claimed.count
             }
+            if next == claimed.count {
+                guard remaining > 0 else {
+                    free.signal()
+                    break
+                }
+                let sent = delivered.withLock { list in
+                    defer { list.removeAll() }
+                    return list
+                }
+                now = clock()
+                let claim = logged("claim") {
+                    try outbox.claimDue(
+                        now: now, lease: lease, worker: Self.worker, limit: min(Self.claimBatch, remaining),
+                        markingSent: sent.map(\.id))
+                }
+                // Marked (or, should the commit fail, left with their evidence for the next pass to settle).
+                if claim != nil { sent.forEach(forgetDelivered) }
+                claimed = claim ?? []
+                next = 0
+                remaining -= claimed.count
+                if claimed.isEmpty {
+                    free.signal()
+                    break
+                }
+            }
+            let message = claimed[next]
+            next += 1
+            group.enter()
+            Thread { [self, now] in
+                var own = DeliveryReport()
+                deliver(
+                    message, now, &own, keepGoing: { going.withLock { $0 } },
+                    onDelivered: { accepted in delivered.withLock { $0.append(accepted) } })
+                reports.withLock { $0.append(own) }
+                free.signal()
+                group.leave()
+            }.start()
         }
+        // Claimed but not started (the server is stopping): free at once, no attempt counted.
+        for message in claimed[next...] { logged("release claim") { try outbox.release(id: message.id) } }
         while group.wait(timeout: .now() + .milliseconds(50)) == .timedOut { _ = stillGoing() }
+        let sent = delivered.withLock { $0 }
+        if logged("mark sent", { try outbox.markSent(ids: sent.map(\.id), now: clock()) }) != nil {
+            sent.forEach(forgetDelivered)
+        }
         for own in reports.withLock({ $0 }) {
             report.delivered += own.delivered
             report.failed += own.failed
@@ -148,6 +188,11 @@ public struct Notifier: Sendable {
     /// process dies first) the evidence stays and the next pass settles the message without sending it again.
     func recordSent(_ message: OutboxMessage, _ now: Int64) {
         guard logged("mark sent", { try outbox.markSent(id: message.id, now: now) }) != nil else { return }
+        forgetDelivered(message)
+    }
+
+    /// Drops the spool's evidence and the secret of a message whose "sent" mark has committed.
+    func forgetDelivered(_ message: OutboxMessage) {
         courier.forget(id: message.id)
         forgetSecret(message)
     }
@@ -171,8 +216,11 @@ public struct Notifier: Sendable {
         }
     }
 
+    /// Delivers one claimed message. `onDelivered`, when given, takes a delivered message to be marked sent later
+    /// (with other marks, in one commit); without it the mark is written here.
     func deliver(
-        _ message: OutboxMessage, _ now: Int64, _ report: inout DeliveryReport, keepGoing: () -> Bool = { true }
+        _ message: OutboxMessage, _ now: Int64, _ report: inout DeliveryReport, keepGoing: () -> Bool = { true },
+        onDelivered: ((OutboxMessage) -> Void)? = nil
     ) {
         func fail(_ error: String, attempts: Int? = nil) {
             let dead =
@@ -247,12 +295,11 @@ public struct Notifier: Sendable {
         } catch {
             return fail("\(error)")
         }
-        switch courier.deliver(
-            body, id: message.id, command: command, onStart: { try outbox.handedOff(id: message.id, to: $0) },
-            keepWaiting: keepGoing)
-        {
+        // No per-message record of the carrying process: every hand-over goes through the one courier, whose
+        // pid nothing reads (exactly-once rests on the spool's lock), and a write per message cost the write path.
+        switch courier.deliver(body, id: message.id, command: command, onStart: { _ in }, keepWaiting: keepGoing) {
         case .delivered:
-            recordSent(message, now)
+            if let onDelivered { onDelivered(message) } else { recordSent(message, now) }
             report.delivered += 1
         case .failed(let error):
             // An answer another attempt would not change (App IO: not subscribed, a 4xx) is set aside now.

@@ -101,8 +101,16 @@ public struct Outbox: Sendable {
     /// Claims up to `limit` due messages in one transaction (one disk flush for all of them). A row that cannot
     /// be read as a message (see `message(_:)`) is set aside as dead with the reason, and logged: it shows in
     /// `sportello outbox` and the health's dead count instead of stopping every delivery behind it.
-    public func claimDue(now: Int64, lease: Int64, worker: Int32, limit: Int) throws -> [OutboxMessage] {
-        try database.write { connection in
+    ///
+    /// `sent`: messages delivered since the last claim, marked sent in the same transaction (see `markSent`), so
+    /// a busy worker pays one durable commit per round, not one per message. A claim alone does not wait for the
+    /// disk: it is a lease, and a message is never handed over twice because the courier checks the message's
+    /// spool lock before it sends (see `Courier`), not because of this row.
+    public func claimDue(
+        now: Int64, lease: Int64, worker: Int32, limit: Int, markingSent sent: [Int64] = []
+    ) throws -> [OutboxMessage] {
+        try database.write(durable: !sent.isEmpty) { connection in
+            for id in sent { try Self.markSent(connection, id: id, now: now) }
             var claimed: [OutboxMessage] = []
             while claimed.count < limit,
                 let (id, read) = try connection.first(
@@ -141,14 +149,24 @@ public struct Outbox: Sendable {
     /// Marks a message delivered, once: a second call changes nothing. The successful attempt is counted (a sent
     /// message listed "attempts 0" before). Credentials are wiped from the row.
     public func markSent(id: Int64, now: Int64) throws {
+        try database.write { try Self.markSent($0, id: id, now: now) }
+    }
+
+    /// Marks every message in `ids` delivered (as `markSent(id:now:)`) in one transaction.
+    public func markSent(ids: [Int64], now: Int64) throws {
+        guard !ids.isEmpty else { return }
         try database.write { connection in
-            try connection.execute(
-                """
-                UPDATE outbox SET sent_at = ?, attempts = attempts + 1, claimed_until = NULL, delivery_pid = NULL,
-                    payload = CASE WHEN kind = '\(NotificationKind.credentials)' THEN '{}' ELSE payload END
-                WHERE id = ? AND sent_at IS NULL
-                """, .int(now), .int(id))
+            for id in ids { try Self.markSent(connection, id: id, now: now) }
         }
+    }
+
+    private static func markSent(_ connection: Connection, id: Int64, now: Int64) throws {
+        try connection.execute(
+            """
+            UPDATE outbox SET sent_at = ?, attempts = attempts + 1, claimed_until = NULL, delivery_pid = NULL,
+                payload = CASE WHEN kind = '\(NotificationKind.credentials)' THEN '{}' ELSE payload END
+            WHERE id = ? AND sent_at IS NULL
+            """, .int(now), .int(id))
     }
 
     /// Counts a failed attempt: retried after an exponential backoff (1 min, 2, 4… up to 6 h), dead after

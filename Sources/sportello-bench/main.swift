@@ -1,6 +1,7 @@
 import Foundation
 import SportelloApp
 import SportelloCore
+import SportelloNotify
 import SportelloSite
 import SportelloTesting
 
@@ -36,6 +37,8 @@ func monotonicSeconds() -> Double {
     return Double(spec.tv_sec) + Double(spec.tv_nsec) / 1e9
 }
 
+// The courier process that serve's notifications start (never a command a person types).
+CourierProcess.runIfAsked(CommandLine.arguments)
 let arguments = Array(CommandLine.arguments.dropFirst())
 let command = arguments.first ?? "build"
 @MainActor func option(_ name: String, _ fallback: String) -> String {

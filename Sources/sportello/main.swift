@@ -1,6 +1,7 @@
 import Foundation
 import SportelloApp
 import SportelloCore
+import SportelloNotify
 
 let usage = """
     usage: sportello <command> [options]        sportello <command> --help     sportello --version
@@ -121,6 +122,8 @@ func fail(_ message: String, status: Int32 = 1) -> Never {
     exit(status)
 }
 
+// The courier process that serve's notifications start (never a command a person types).
+CourierProcess.runIfAsked(CommandLine.arguments)
 let arguments = Array(CommandLine.arguments.dropFirst())
 guard let command = arguments.first else {
     FileHandle.standardError.write(Data(usage.utf8))

@@ -107,6 +107,31 @@ import Testing
         }
     }
 
+    /// Issue 16: the worker marks what was delivered since its last claim in the transaction of its next claim (one
+    /// commit per round instead of one per message), with the same effect as `markSent` one by one.
+    @Test func theNextClaimMarksTheDeliveredMessagesSentInTheSameTransaction() throws {
+        try withOutbox { database, outbox in
+            for index in 0..<4 { try queue(database, recipient: "r\(index)@example.it", at: start + Int64(index)) }
+            let first = try outbox.claimDue(now: start + 10, lease: 60, worker: 1, limit: 2)
+            #expect(first.count == 2)
+            let next = try outbox.claimDue(
+                now: start + 20, lease: 60, worker: 1, limit: 2, markingSent: first.map(\.id))
+            #expect(next.map(\.recipient) == ["r2@example.it", "r3@example.it"])
+            let rows = try outbox.list()
+            for message in first {
+                let row = try #require(rows.first { $0.id == message.id })
+                #expect(row.sentAt == start + 20 && row.attempts == 1 && row.claimedUntil == nil)
+            }
+            #expect(try outbox.unfinishedClaims().map(\.recipient) == ["r2@example.it", "r3@example.it"])
+            try outbox.markSent(ids: next.map(\.id), now: start + 30)
+            #expect(try outbox.unfinishedClaims().isEmpty)
+            #expect(try outbox.list().allSatisfy { $0.sentAt != nil && $0.attempts == 1 })
+            // Marking again changes nothing.
+            try outbox.markSent(ids: next.map(\.id), now: start + 99)
+            #expect(try outbox.list().filter { $0.sentAt == start + 99 }.isEmpty)
+        }
+    }
+
     @Test func aMessageSentAtItsSecondAttemptListsTwoAttempts() throws {
         try withOutbox { database, outbox in
             try queue(database, kind: .confirmed, at: start)

@@ -11,7 +11,9 @@ killed with SIGKILL at random moments and started again on the same database and
   its page and the week page of every slot shows its bookings (full slots "booked", free places counted);
 - every queued notification reaches the fake sendmail exactly once (by Message-ID), with the booking's code.
 
-Only the server process is killed: the delivery wrappers and sendmail it started run on, as after a crash.
+Only the server process is killed: its courier (the one child that hands every message to sendmail) and the
+sendmail processes it started run on, as after a crash; the courier must finish what it started, record it and
+exit on its own (checked after every kill), and the restarted server must settle those messages from the spool.
 
     .build/python/bin/python Tests/robustness/crash.py [--quick] [--binary .build/debug/sportello]
 """
@@ -23,6 +25,7 @@ import email
 import email.policy
 import http.client
 import json
+import os
 import random
 import threading
 import time
@@ -207,6 +210,27 @@ def check_pages_fresh(endpoint: common.Endpoint, verdict: Verdict, capacity: dic
                   f"{len(wrong)} wrong: {wrong[:5]}" if wrong else f"{len(pages)} pages read")
 
 
+def couriers(spool: str) -> list[int]:
+    """The pids of the courier processes (`<sportello> __courier <spool>`) serving `spool`."""
+    found = []
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            arguments = open(f"/proc/{name}/cmdline", "rb").read().split(b"\0")
+            if len(arguments) < 3 or arguments[1] != b"__courier":
+                continue
+            folder = os.path.join(os.readlink(f"/proc/{name}/cwd"), arguments[2].decode())
+            with open(f"/proc/{name}/stat") as stat:
+                if stat.read().rsplit(")", 1)[-1].split()[0] == "Z":
+                    continue
+        except (OSError, UnicodeDecodeError):
+            continue
+        if os.path.realpath(folder) == os.path.realpath(spool):
+            found.append(int(name))
+    return found
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="bounded run for CI (4 kills, under 3 minutes)")
@@ -247,7 +271,9 @@ def main() -> None:
             delay = rng.uniform(*run_between)
             time.sleep(delay)
             before = len(load.ledger.successes)
+            spool = os.path.join(os.path.dirname(os.path.abspath(endpoint.database)), "spool")
             endpoint.kill9()
+            orphans = couriers(spool)
             load.pause()
             outstanding = len(load.ledger.in_doubt)
             print(f"cycle {cycle}: killed after {delay:.2f} s of load; {before} confirmed so far, "
@@ -268,6 +294,14 @@ def main() -> None:
             verdict.check(not fresh["temporaries"], f"cycle {cycle}, after the restart: no temporary file left in output/",
                           f"{fresh['temporaries'][:5]}" if fresh["temporaries"] else "")
             check_pages_fresh(endpoint, verdict, capacity, f"cycle {cycle}, after the restart")
+            # The killed server's courier had no one to answer: it finishes its hand-overs, records them and exits.
+            deadline = time.monotonic() + 30
+            while set(orphans) & set(couriers(spool)) and time.monotonic() < deadline:
+                time.sleep(0.1)
+            left = set(orphans) & set(couriers(spool))
+            verdict.check(not left, f"cycle {cycle}: the killed server's courier finished and exited",
+                          f"{len(orphans)} courier(s) running right after the kill"
+                          + (f", still running 30 s later: {sorted(left)}" if left else ", none left"))
         load.stop()
         ledger = load.ledger
 

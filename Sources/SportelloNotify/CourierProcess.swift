@@ -1,0 +1,107 @@
+import Foundation
+import SportelloCore
+import SportelloStore
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The courier: one long-lived child of the server (its own executable in a hidden mode, in a session of its own)
+/// that hands messages to sendmail and the other delivery programs. It replaces a `/bin/sh` wrapper per message:
+/// what the wrapper did (hold the message's lock while the program runs, record its exit status there) the
+/// courier does for every message, starting only the program itself.
+///
+/// It reads requests from the socket on its standard input and runs each on a thread of its own (the server
+/// bounds how many it asks for at once). When the server dies the socket ends: the courier finishes the hand-overs
+/// it started, records their statuses and exits, so a `kill -9` of the server never leaves a program whose
+/// outcome nobody records. See docs/ARCHITECTURE.md §6 and `Courier`.
+public enum CourierProcess {
+    /// The first argument that runs an executable as the courier: `<executable> __courier <spool>`.
+    public static let mode = "__courier"
+
+    /// Runs the courier if `arguments` ask for it (and then never returns); returns otherwise. Every executable
+    /// that delivers notifications calls this first.
+    public static func runIfAsked(_ arguments: [String]) {
+        guard arguments.count == 3, arguments[1] == mode else { return }
+        exit(run(spool: arguments[2], socket: 0))
+    }
+
+    /// Serves requests from `socket` until it ends, then waits for the hand-overs in progress. Exit status 0.
+    static func run(spool: String, socket: Int32) -> Int32 {
+        // The server's stop (SIGTERM to the whole service, Ctrl-C in a terminal) must not cut off a program that
+        // may be accepting a message: the courier ends when the server's end of the socket does.
+        for number in [SIGPIPE, SIGTERM, SIGINT, SIGHUP] { signal(number, SIG_IGN) }
+        let courier = Courier(spool: spool)
+        let reader = FrameReader(descriptor: socket)
+        let writing = NSLock()
+        let running = DispatchGroup()
+        while let request = CourierFrame.readRequest(reader) {
+            running.enter()
+            Thread {
+                let outcome = courier.handOver(request.body, id: request.id, command: request.command)
+                let reply = CourierFrame.encode(CourierFrame.Reply(tag: request.tag, outcome: outcome))
+                writing.lock()
+                // A server gone meanwhile learns the outcome from the spool.
+                _ = CourierFrame.send(reply, to: socket)
+                writing.unlock()
+                running.leave()
+            }.start()
+        }
+        running.wait()
+        return 0
+    }
+}
+
+extension Courier {
+    /// What the courier does for one message: take its lock (held elsewhere: in flight), settle it from an earlier
+    /// hand-over's status, or mark it started, run the program with the message on its standard input, and record
+    /// its exit status and first words in the lock file.
+    func handOver(_ body: [UInt8], id: Int64, command: [String]) -> Outcome {
+        guard let program = command.first else { return .failed("no delivery command is configured") }
+        return underLock(id) { base, lock in
+            cleanUp(base, keepingLock: true)
+            // Before the program starts: a courier killed from here on leaves "started", an uncertain hand-over.
+            guard Self.record(Array(Self.startedMark.utf8), in: lock.descriptor) else {
+                cleanUp(base, keepingLock: true)
+                return .failed("cannot write the spool file: \(String(cString: strerror(errno)))")
+            }
+            let input: Int32
+            if let filled = Self.filledPipe(body) {
+                input = filled
+            } else {
+                do {
+                    // The message may carry a citizen's new password: readable by the service's user only.
+                    try PrivateFiles.write(body, to: base + ".message")
+                } catch {
+                    cleanUp(base, keepingLock: true)
+                    return .failed("cannot write the spool file: \(error)")
+                }
+                input = open(base + ".message", O_RDONLY | O_CLOEXEC)
+                guard input >= 0 else {
+                    cleanUp(base, keepingLock: true)
+                    return .failed("cannot read the spool file: \(String(cString: strerror(errno)))")
+                }
+            }
+            let (status, words) = ProgramRun.run(command, input: input, lock: lock.descriptor)
+            close(input)
+            let wordsLine = words.map { $0 == UInt8(ascii: "\n") || $0 == UInt8(ascii: "\r") ? UInt8(ascii: " ") : $0 }
+            guard Self.record(Array("\(status)\n".utf8) + wordsLine, in: lock.descriptor) else {
+                // The status could not be written: the "started" mark stays, as uncertain as a kill.
+                return .failed("\(program) ran, but its exit status could not be recorded")
+            }
+            PrivateFiles.shred(base + ".message")
+            return settled(base) ?? .failed("\(program) ended without a status (exit \(status))")
+        }
+    }
+
+    /// The first line of a lock file whose program was started and has not ended (or whose courier was killed).
+    static let startedMark = "started\n"
+
+    /// Replaces the lock file's content with `bytes`: one `pwrite` over what was there, then the rest cut off. A
+    /// kill in between leaves the new first line (the status) with stray words after it, never an empty file.
+    static func record(_ bytes: [UInt8], in descriptor: Int32) -> Bool {
+        let written = bytes.withUnsafeBytes { pwrite(descriptor, $0.baseAddress, $0.count, 0) }
+        guard written == bytes.count else { return false }
+        return ftruncate(descriptor, off_t(bytes.count)) == 0
+    }
+}
