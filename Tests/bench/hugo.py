@@ -16,7 +16,8 @@ For each size (services), on the synthetic comune `sportello-bench build` measur
       --cleanDestinationDir` into an empty folder; then, separately, a gzip pass over Hugo's output (two gzip
       processes at a time, level 6 as sportello's), since sportello always writes a .gz beside each file and has
       no option not to;
-    - warm: both again over their own output (sportello compares and skips unchanged files; Hugo rewrites);
+    - warm: both again over their own output (sportello compares and skips unchanged files; Hugo, without
+      --cleanDestinationDir, rewrites every file, so the gzip pass compresses every file again too);
     - floor: `cp -r` of sportello's output (and of Hugo's with its .gz) onto an empty folder.
 Prints both sides' files and MB by kind, the figures, the ratios and the machine's load beside them.
 
@@ -359,7 +360,9 @@ def main() -> None:
         site = work / "hugo-site"
         pages = hugo_site(comune, prepared, site)
         s_out, h_out = work / "sportello-output", work / "hugo-output"
-        hugo_build = [hugo, "--source", str(site), "--destination", str(h_out), "--cleanDestinationDir", "--quiet"]
+        hugo_warm = [hugo, "--source", str(site), "--destination", str(h_out), "--quiet"]
+        # Cold only: warm, it would delete the .gz copies the gzip pass made (not files of Hugo's build).
+        hugo_cold = hugo_warm + ["--cleanDestinationDir"]
         figures: dict[str, list[tuple[float, float]]] = {}
 
         def record(name: str, run: tuple[float, float]) -> None:
@@ -370,7 +373,7 @@ def main() -> None:
             shutil.rmtree(s_out, ignore_errors=True)
             record("sportello cold", timed(build + [str(s_out)]))
             shutil.rmtree(h_out, ignore_errors=True)
-            record("hugo cold", timed(hugo_build))
+            record("hugo cold", timed(hugo_cold))
             record("gzip pass cold", timed(gzip_pass(h_out)))
             for name, source in (("floor", s_out), ("hugo floor", h_out)):
                 copy = work / "floor"
@@ -378,15 +381,16 @@ def main() -> None:
                 record(name, timed(["cp", "-r", str(source), str(copy)]))
         for _ in range(options.runs):
             record("sportello warm", timed(build + [str(s_out)]))
-            record("hugo warm", timed(hugo_build))
+            record("hugo warm", timed(hugo_warm))
             record("gzip pass warm", timed(gzip_pass(h_out)))
         load += "; after: " + machine_load()
         s_tree, h_tree = tree(s_out), tree(h_out)
         print(f"\n{services} services: {pages} pages on each side, and the 4 fixed pages (Hugo: static files) ({load})")
         print(f"{'':22}{'sportello files':>16}{'MB':>8}{'hugo files':>12}{'MB':>8}")
+        for side in (s_tree, h_tree):
+            side["all"] = [sum(v[0] for v in side.values()), sum(v[1] for v in side.values())]
         for kind in KINDS + ["all"]:
-            s = s_tree[kind] if kind != "all" else [sum(v[0] for v in s_tree.values()), sum(v[1] for v in s_tree.values())]
-            h = h_tree[kind] if kind != "all" else [sum(v[0] for v in h_tree.values()), sum(v[1] for v in h_tree.values())]
+            s, h = s_tree[kind], h_tree[kind]
             print(f"{kind:22}{s[0]:>16}{s[1] / 1_048_576:>8.1f}{h[0]:>12}{h[1] / 1_048_576:>8.1f}")
         m = {name: (statistics.median(w for w, _ in runs), statistics.median(c for _, c in runs))
              for name, runs in figures.items()}
