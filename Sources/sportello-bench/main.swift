@@ -150,8 +150,18 @@ case "rush":
         templates: option("--templates", "site-templates"))
     exit(passed ? 0 : 1)
 case "comune":
-    // The synthetic comune's sportello.json on standard output, to measure a `sportello serve` of it (docs/SCALE.md).
-    FileHandle.standardOutput.write(try SyntheticComune.json(services: number("--services", 100, 1...10_000)))
+    // The synthetic comune's sportello.json on standard output, to measure a `sportello serve` of it (docs/SCALE.md);
+    // with --folder, the comune `sportello-bench build` measures (configuration and seeded database) written there,
+    // for benches outside this program (Tests/bench/hugo).
+    let services = number("--services", 100, 1...10_000)
+    if arguments.contains("--folder") {
+        try exportComune(
+            services: services, weeks: number("--weeks", 13, 1...104),
+            languages: option("--languages", "it").split(separator: ",").map(String.init),
+            folder: option("--folder", "."))
+    } else {
+        FileHandle.standardOutput.write(try SyntheticComune.json(services: services))
+    }
 default:
     print(
         """
@@ -164,7 +174,7 @@ default:
                sportello-bench wrk [--services 10,1000] [--clients 64] [--seconds 10] [--threads 2] [--mail \
         off|on|both]
                sportello-bench static [--services 100] [--clients 64] [--seconds 10]
-               sportello-bench comune [--services 100]
+               sportello-bench comune [--services 100] [--folder DIR [--weeks 13] [--languages it,en]]
         """
     )
     exit(2)
