@@ -33,6 +33,8 @@ public enum Commands {
         try refuseRootOnAnotherUsersFiles(options)
         try upgradeDatabaseSaying(options.databasePath)
         let site = try LoadedSite(options: options, strictTemplates: true)
+        // Opened (created and migrated if new) before the check below opens its own connection to it.
+        let database = try Database(path: options.databasePath)
         // The check reads every upcoming booking: it runs beside the publish (which leaves a core idle at its
         // start and end) and is waited for before the build says it is done.
         let checking = DispatchGroup()
@@ -40,7 +42,6 @@ public enum Commands {
             warnAboutStrandedBookings(site: site, databasePath: databasePath)
         }
         defer { checking.wait() }
-        let database = try Database(path: options.databasePath)
         let publisher = site.makePublisher()
         let start = Date()
         let report: PublishReport

@@ -214,9 +214,16 @@ public final class SitePublisher: Sendable {
         let grid = service.week(startingOn: monday, occupancy: occupancy, now: now)
         let inputs = inputsFingerprint.map { WeekInputs(fingerprint: $0, service: service, grid: grid, weeks: weeks) }
         let main = renderer.layout.mainLanguage
+        // Each language's marker once (a hash each), for the check and for the page if it is rendered.
+        var markers: [String: [UInt8]] = [:]
+        if let inputs {
+            for language in renderer.languages + [main] where markers[language] == nil {
+                markers[language] = inputs.marker(language: language)
+            }
+        }
         // A page that says it was made from these very inputs is this page (a warm build, a restart).
         func isCurrent(_ language: String) -> Bool {
-            guard let marker = inputs?.marker(language: language) else { return false }
+            guard let marker = markers[language] else { return false }
             return AtomicFile.hasMarker(
                 marker, at: path(renderer.layout.file(.week(service.id, monday: monday), language: language)))
         }
@@ -237,7 +244,7 @@ public final class SitePublisher: Sendable {
             buffer.removeAll(keepingCapacity: true)
             try renderer.renderWeek(
                 service, grid: grid, weeks: weeks, language: language, serviceFacts: facts(language), into: &buffer)
-            if let marker = inputs?.marker(language: language) { WeekInputs.insert(marker, into: &buffer) }
+            if let marker = markers[language] { WeekInputs.insert(marker, into: &buffer) }
             if try write(buffer, relative) { report.written += 1 }
         }
         return report
