@@ -22,27 +22,33 @@ extension Commands {
 
     /// The confirmed bookings from `now` on that `site`'s configuration no longer offers.
     public static func strandedBookings(site: LoadedSite, store: BookingStore, now: Int64) throws -> [StrandedBooking] {
-        var slotsByDay: [String: Set<Int64>] = [:]
+        // A (service, day)'s starts, nil when the day is closed: worked out once per day, not per booking
+        // (a full build checks every upcoming booking before it publishes).
+        var startsByDay: [String: [Int: Set<Int64>?]] = [:]
         var stranded: [StrandedBooking] = []
         for booking in try store.upcomingBookings(from: now) {
-            guard let service = site.catalogue.service(id: booking.serviceID) else {
-                stranded.append(
-                    StrandedBooking(
-                        code: booking.code, serviceID: booking.serviceID, start: booking.start,
-                        reason: "the service no longer exists"))
-                continue
-            }
             let day = RomeTime.local(booking.start).date
-            if service.closedReason(on: day) != nil {
+            let starts: Set<Int64>?
+            if let known = startsByDay[booking.serviceID]?[day.dayNumber] {
+                starts = known
+            } else {
+                guard let service = site.catalogue.service(id: booking.serviceID) else {
+                    stranded.append(
+                        StrandedBooking(
+                            code: booking.code, serviceID: booking.serviceID, start: booking.start,
+                            reason: "the service no longer exists"))
+                    continue
+                }
+                starts = service.closedReason(on: day) == nil ? Set(service.slots(on: day).map(\.startInstant)) : nil
+                startsByDay[booking.serviceID, default: [:]][day.dayNumber] = .some(starts)
+            }
+            guard let starts else {
                 stranded.append(
                     StrandedBooking(
                         code: booking.code, serviceID: booking.serviceID, start: booking.start,
                         reason: "the office is now closed on \(day)"))
                 continue
             }
-            let key = "\(service.id) \(day)"
-            let starts = slotsByDay[key] ?? Set(service.slots(on: day).map(\.startInstant))
-            slotsByDay[key] = starts
             if !starts.contains(booking.start) {
                 stranded.append(
                     StrandedBooking(

@@ -33,8 +33,15 @@ public enum Commands {
         try refuseRootOnAnotherUsersFiles(options)
         try upgradeDatabaseSaying(options.databasePath)
         let site = try LoadedSite(options: options, strictTemplates: true)
-        warnAboutStrandedBookings(site: site, databasePath: options.databasePath)
+        // Opened (created and migrated if new) before the check below opens its own connection to it.
         let database = try Database(path: options.databasePath)
+        // The check reads every upcoming booking: it runs beside the publish (which leaves a core idle at its
+        // start and end) and is waited for before the build says it is done.
+        let checking = DispatchGroup()
+        DispatchQueue.global().async(group: checking) { [databasePath = options.databasePath] in
+            warnAboutStrandedBookings(site: site, databasePath: databasePath)
+        }
+        defer { checking.wait() }
         let publisher = site.makePublisher()
         let start = Date()
         let report: PublishReport
@@ -53,6 +60,7 @@ public enum Commands {
                         """
             )
         }
+        checking.wait()
         let milliseconds = Int(Date().timeIntervalSince(start) * 1000)
         print(
             """

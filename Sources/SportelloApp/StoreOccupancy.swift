@@ -59,9 +59,9 @@ public struct StoreOccupancy: OccupancySource {
         guard RomeTime.supportedInstants.contains(from), RomeTime.supportedInstants.contains(to),
             let range = DeskInterval(start: from, end: to + reach)
         else { return [:] }
-        var busy = try DeskBookings(database: store.database).occupancy(
-            desks: Set(services.flatMap(\.desks)), overlapping: range, now: now)
-        let blocking = catalogue.services.filter { !Set($0.desks).isDisjoint(with: Set(services.flatMap(\.desks))) }
+        let desks = Set(services.flatMap(\.desks))
+        var busy = try DeskBookings(database: store.database).occupancy(desks: desks, overlapping: range, now: now)
+        let blocking = catalogue.services.filter { !desks.isDisjoint(with: $0.desks) }
         for block in try store.blocks(serviceID: nil, from: range.start, to: range.end) {
             guard let owner = blocking.first(where: { $0.id == block.serviceID }),
                 let span = DeskInterval(start: block.startsAt, end: block.endsAt)

@@ -47,7 +47,9 @@ extension Service {
     /// The week starting on `monday` as rows of wall-clock times × 7 days, for the week page.
     public func week(startingOn monday: CivilDate, occupancy: [Int64: SlotOccupancy], now: Int64) -> WeekGrid {
         var days: [WeekGrid.Day] = []
-        var times = Set<LocalTime>()
+        // Sorted, then each time once: cheaper than hashing every slot into a set (a full build makes a grid
+        // for every week of every service to check its digest).
+        var times: [LocalTime] = []
         let lastDay = lastBookableDay(today: RomeTime.local(now).date)
         for offset in 0..<7 {
             let date = monday.adding(days: offset)
@@ -56,12 +58,16 @@ extension Service {
                 availability(
                     of: $0, occupancy: occupancy[$0.startInstant] ?? .empty, now: now, lastBookableDay: lastDay)
             }
-            for slot in slots { times.insert(slot.start) }
+            for slot in slots { times.append(slot.start) }
             let hasSchedule = !hours(on: date).ranges.isEmpty
             days.append(
                 WeekGrid.Day(date: date, closedReason: hasSchedule ? closedReason(on: date) : nil, cells: cells))
         }
-        return WeekGrid(monday: monday, times: times.sorted(), days: days)
+        times.sort()
+        var distinct: [LocalTime] = []
+        distinct.reserveCapacity(times.count)
+        for time in times where time != distinct.last { distinct.append(time) }
+        return WeekGrid(monday: monday, times: distinct, days: days)
     }
 
     /// The first free slot from `now` on, looking at most `days` days ahead.

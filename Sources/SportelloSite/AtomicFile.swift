@@ -147,9 +147,17 @@ public enum AtomicFile {
     public static func removeLeftovers(inFolder folder: String) -> Int {
         // Housekeeping only: a folder not written yet has nothing left over.
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder) else { return 0 }
+        return removeLeftovers(inFolder: folder, names: names)
+    }
+
+    /// `removeLeftovers(inFolder:)` over a listing of `folder` the caller already made.
+    static func removeLeftovers(inFolder folder: String, names: [String]) -> Int {
         var removed = 0
         for name in names {
-            guard let marker = name.range(of: ".tmp-", options: .backwards) else { continue }
+            // A leftover ends with its counter's digits: most names are pages, passed over without a search.
+            guard let last = name.utf8.last, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(last),
+                let marker = name.range(of: ".tmp-", options: .backwards)
+            else { continue }
             let parts = name[marker.upperBound...].split(separator: "-")
             guard parts.count == 2, let pid = Int32(parts[0]), UInt64(parts[1]) != nil, pid > 0, pid != processID else {
                 continue

@@ -187,29 +187,43 @@ public final class SitePublisher: Sendable {
             report.rendered += 1
             if try write(buffer, renderer.layout.file(.service(service.id), language: language)) { report.written += 1 }
         }
-        let facts = Dictionary(
-            uniqueKeysWithValues: renderer.languages.map { ($0, renderer.serviceValue(service, language: $0)) })
+        // The service's facts are worked out once, for the first of its week pages that is rendered: a warm
+        // build skips most of them (their inputs are unchanged) and needs none.
+        var facts: [String: TemplateFields] = [:]
+        func serviceFacts(_ language: String) -> TemplateFields? {
+            if let known = facts[language] { return known }
+            let value = renderer.serviceValue(service, language: language)
+            facts[language] = value
+            return value
+        }
         for monday in weeks {
             report =
                 report
                 + (try renderWeek(
-                    service, monday: monday, weeks: weeks, occupancy: occupancy, now: now, facts: facts, buffer: &buffer
-                ))
+                    service, monday: monday, weeks: weeks, occupancy: occupancy, now: now, facts: serviceFacts,
+                    buffer: &buffer))
         }
         return report
     }
 
     private func renderWeek(
         _ service: Service, monday: CivilDate, weeks: [CivilDate], occupancy: [Int64: SlotOccupancy],
-        now: Int64, facts: [String: TemplateFields] = [:], buffer: inout [UInt8]
+        now: Int64, facts: (String) -> TemplateFields? = { _ in nil }, buffer: inout [UInt8]
     ) throws -> PublishReport {
         var report = PublishReport()
         let grid = service.week(startingOn: monday, occupancy: occupancy, now: now)
         let inputs = inputsFingerprint.map { WeekInputs(fingerprint: $0, service: service, grid: grid, weeks: weeks) }
         let main = renderer.layout.mainLanguage
+        // Each language's marker once (a hash each), for the check and for the page if it is rendered.
+        var markers: [String: [UInt8]] = [:]
+        if let inputs {
+            for language in renderer.languages + [main] where markers[language] == nil {
+                markers[language] = inputs.marker(language: language)
+            }
+        }
         // A page that says it was made from these very inputs is this page (a warm build, a restart).
         func isCurrent(_ language: String) -> Bool {
-            guard let marker = inputs?.marker(language: language) else { return false }
+            guard let marker = markers[language] else { return false }
             return AtomicFile.hasMarker(
                 marker, at: path(renderer.layout.file(.week(service.id, monday: monday), language: language)))
         }
@@ -229,8 +243,8 @@ public final class SitePublisher: Sendable {
             if language == main ? mainIsCurrent : isCurrent(language) { continue }
             buffer.removeAll(keepingCapacity: true)
             try renderer.renderWeek(
-                service, grid: grid, weeks: weeks, language: language, serviceFacts: facts[language], into: &buffer)
-            if let marker = inputs?.marker(language: language) { WeekInputs.insert(marker, into: &buffer) }
+                service, grid: grid, weeks: weeks, language: language, serviceFacts: facts(language), into: &buffer)
+            if let marker = markers[language] { WeekInputs.insert(marker, into: &buffer) }
             if try write(buffer, relative) { report.written += 1 }
         }
         return report
@@ -272,9 +286,9 @@ public final class SitePublisher: Sendable {
         var removed = 0
         for language in renderer.languages {
             let folder = path(renderer.layout.folder(.service(service.id), language: language))
-            removed += AtomicFile.removeLeftovers(inFolder: folder)
             // Pruning is housekeeping: a service folder not written yet has no old weeks.
             guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder) else { continue }
+            removed += AtomicFile.removeLeftovers(inFolder: folder, names: names)
             for name in names {
                 let page = name.hasSuffix(".gz") ? String(name.dropLast(3)) : name
                 // A week's data file goes with its page (not counted: `removed` counts pages).

@@ -1,0 +1,71 @@
+import Foundation
+import SportelloCore
+import Testing
+
+@testable import SportelloSite
+
+/// A warm full build (one over the tree a build left) takes shortcuts: week pages whose inputs are unchanged,
+/// data files read without parsing, one listing of each service folder. None of them may change a byte.
+@Suite struct WarmBuildTests {
+    // Wednesday 25 November 2026, 08:00 in Valfiorita.
+    let now = rome("2026-11-25", "08:00")
+
+    /// Every file under `root` (relative path → bytes).
+    func tree(_ root: String) throws -> [String: [UInt8]] {
+        var files: [String: [UInt8]] = [:]
+        for relative in try FileManager.default.subpathsOfDirectory(atPath: root) {
+            var isFolder: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: "\(root)/\(relative)", isDirectory: &isFolder),
+                !isFolder.boolValue
+            else { continue }
+            files[relative] = Array(try Data(contentsOf: URL(fileURLWithPath: "\(root)/\(relative)")))
+        }
+        return files
+    }
+
+    @Test func aWarmBuildLeavesTheTreeOfAColdBuildByteForByte() throws {
+        let warm = temporaryFolder()
+        let cold = temporaryFolder()
+        defer {
+            try? FileManager.default.removeItem(atPath: warm)
+            try? FileManager.default.removeItem(atPath: cold)
+        }
+        let occupancy = FixtureOccupancy()
+        occupancy.set("carta-identita", rome("2026-11-26", "11:10"), SlotOccupancy(booked: 2))
+        try demoPublisher(output: warm, inputsFingerprint: [1, 2, 3]).publishAll(now: now, source: occupancy)
+        // Missing `.gz` twins of a data file and of a page are put back by the warm build.
+        let next = "\(warm)/servizi/carta-identita/next.json.gz"
+        let week = "\(warm)/servizi/carta-identita/2026-W49.html.gz"
+        #expect(unlink(next) == 0 && unlink(week) == 0)
+        let report = try demoPublisher(output: warm, inputsFingerprint: [1, 2, 3]).publishAll(
+            now: now, source: occupancy)
+        #expect(report.written == 0)  // the twins are not pages
+        #expect(FileManager.default.fileExists(atPath: next) && FileManager.default.fileExists(atPath: week))
+        try demoPublisher(output: cold, inputsFingerprint: [1, 2, 3]).publishAll(now: now, source: occupancy)
+        let warmTree = try tree(warm)
+        let coldTree = try tree(cold)
+        #expect(warmTree.count > 100)
+        #expect(Set(warmTree.keys) == Set(coldTree.keys))
+        #expect(warmTree.keys.filter { warmTree[$0] != coldTree[$0] }.sorted() == [])
+    }
+
+    @Test func aDataFileIsKeptOnlyWhenItsBytesAreExactlyWhatTheBuildMakes() {
+        let bytes = Array(#"{"a":1,"generatedAt":"2026-10-21T08:02:00+02:00","z":[]}"#.utf8)
+        #expect(SitePublisher.generatedAt(in: bytes) == "2026-10-21T08:02:00+02:00")
+        #expect(SitePublisher.generatedAt(in: Array(#"{"generatedAt":1}"#.utf8)) == nil)
+        #expect(SitePublisher.generatedAt(in: Array(#"{"generatedAt":"unterminated"#.utf8)) == nil)
+        #expect(SitePublisher.generatedAt(in: []) == nil)
+    }
+
+    @Test func weekNamesReadByteByByteMeanWhatTheyMeantWhenSplit() {
+        // The site's own shape, read without splitting.
+        #expect(SiteLayout.monday(weekName: "2026-W48") == CivilDate(iso: "2026-11-23"))
+        #expect(SiteLayout.monday(weekName: "2026-W05") == CivilDate(iso: "2026-01-26"))
+        // Other shapes keep the reading they had.
+        #expect(SiteLayout.monday(weekName: "2026-W5") == CivilDate(iso: "2026-01-26"))
+        #expect(SiteLayout.monday(weekName: "02026-W48") == CivilDate(iso: "2026-11-23"))
+        for name in ["2026-W4x", "2026-Wa8", "2026_W48", "2026-W48.html", "2026-W48.json", "20.6-W48", "2026-W", ""] {
+            #expect(SiteLayout.monday(weekName: name) == nil)
+        }
+    }
+}
