@@ -70,6 +70,9 @@ private final class Lane: BackgroundService {
         var wakeSent = false
     }
 
+    /// The longest rest after a pass under load, whatever the pass took: a bound on how late a page can be.
+    static let longestRest = 0.5
+
     let name: String
     private let health: PublisherHealth
     private let minimumInterval: Double
@@ -81,7 +84,8 @@ private final class Lane: BackgroundService {
 
     /// `minimumInterval`: the least time between the starts of two passes. `busyInterval`: the same, but only
     /// when marks arrived while the previous pass ran (the lane is under load). `busyRest`: under load, the
-    /// least pause after a pass as a multiple of its duration (1: the lane works at most half the time).
+    /// least pause after a pass as a multiple of its duration (1: the lane works at most half the time), at
+    /// most `longestRest`; none after a whole rebuild.
     init(
         name: String, health: PublisherHealth, minimumInterval: Double = 0, busyInterval: Double = 0,
         busyRest: Double = 0, work: @escaping @Sendable (Set<PageID>, Bool) throws -> Void
@@ -143,8 +147,11 @@ private final class Lane: BackgroundService {
                 }
                 // Marks arriving meanwhile wait (and merge) until the interval is over; a stop cuts it short.
                 let busy = state.withLock { !$0.pending.isEmpty || $0.everything }
+                // The rest follows the lane's own small passes only, and is bounded: after a whole rebuild the
+                // pages marked meanwhile go out at once.
                 let took = Date().timeIntervalSince(started)
-                let interval = max(minimumInterval, busy ? max(busyInterval, took * (1 + busyRest)) : 0)
+                let rest = everything ? 0 : min(took * busyRest, Self.longestRest)
+                let interval = max(minimumInterval, busy ? max(busyInterval, took + rest) : 0)
                 var woken = false
                 while !stopped, case let rest = interval - Date().timeIntervalSince(started), rest > 0 {
                     guard wake.wait(timeout: .now() + rest) == .success else { break }

@@ -56,4 +56,36 @@ struct SlowOccupancy: OccupancySource {
         for _ in 0..<500 where !published.withLock({ $0.contains(lone) }) { usleep(10_000) }
         #expect(published.withLock { $0.contains(lone) })
     }
+
+    /// The rest after a pass under load follows the lane's small passes only: pages marked during a whole rebuild
+    /// (start-up, midnight) go out right after it, not after a pause as long as the rebuild took.
+    @Test func pagesMarkedDuringARebuildGoOutRightAfterIt() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "sportello-rebuild-marks-\(UUID().uuidString)"
+        ).path
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let site = try LoadedSite(options: FixtureComune.options(in: folder))
+        let (application, _) = try site.openApplication()
+        let gate = Gate()
+        let published = Locked<[PageID: Date]>([:])
+        let rebuilt = Locked<Date?>(nil)
+        let queue = PublishQueue(
+            publisher: site.makePublisher(), source: GatedOccupancy(inner: application.source, gate: gate),
+            onPublished: { pages in published.withLock { for page in pages { $0[page] = $0[page] ?? Date() } } },
+            onRebuilt: { rebuilt.withLock { $0 = Date() } })
+        let lanes = ServiceGroup(queue.lanes)
+        lanes.start()
+        defer { lanes.stop() }
+        queue.markEverything()
+        usleep(500_000)
+        let week = PageID.week(
+            site.catalogue.publicServices[0].id, monday: RomeTime.local(currentInstant()).date.mondayOfWeek)
+        queue.mark([week])
+        usleep(4_000_000)  // the rebuild waits at the gate: a pass of over four seconds
+        gate.open.store(true, ordering: .releasing)
+        for _ in 0..<3_000 where published.withLock({ $0[week] }) == nil { usleep(10_000) }
+        let done = try #require(rebuilt.withLock { $0 })
+        let shown = try #require(published.withLock { $0[week] })
+        #expect(shown.timeIntervalSince(done) < 3, "published \(shown.timeIntervalSince(done)) s after the rebuild")
+    }
 }
