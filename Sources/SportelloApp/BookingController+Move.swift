@@ -28,7 +28,7 @@ extension BookingController {
         ) { start, capacity, desk throws(BookingError) in
             try store.move(
                 code: code, codiceFiscale: codiceFiscale, to: start, capacity: capacity, desk: desk, now: clock(),
-                clientIP: context.clientAddress, messages: configuration.messagePolicy)
+                clientIP: context.clientAddress, messages: bookingPolicy.messages)
         }
         switch outcome {
         case .answer(let response): return response
@@ -51,7 +51,7 @@ extension BookingController {
         ) { start, capacity, desk throws(BookingError) in
             try store.move(
                 code: code, viewer: citizen.viewer, to: start, capacity: capacity, desk: desk, now: clock(),
-                clientIP: context.clientAddress, messages: configuration.messagePolicy)
+                clientIP: context.clientAddress, messages: bookingPolicy.messages)
         }
         switch outcome {
         case .answer(let response): return response

@@ -22,7 +22,7 @@ extension BookingController {
         let reached =
             (try? store.personLimitReached(
                 codiceFiscale: codiceFiscale, serviceID: service.id, proof: proof,
-                policy: configuration.bookingPolicy, now: clock())) ?? false
+                policy: bookingPolicy, now: clock())) ?? false
         return reached ? personLimitAnswer(codiceFiscale: codiceFiscale, service: service, context) : nil
     }
 
@@ -30,7 +30,7 @@ extension BookingController {
     /// nothing) and the way on: cancel one or wait until one has taken place.
     func personLimitAnswer(codiceFiscale: String, service: Service, _ context: RequestContext) -> HTTPResponse {
         let t = site.renderer.texts(context.language)
-        let limit = configuration.bookingPolicy.maxActiveBookingsPerPerson ?? 0
+        let limit = bookingPolicy.maxActiveBookingsPerPerson ?? 0
         var own: [Booking] = []
         if let citizen = context.citizen, let visible = try? store.bookings(visibleTo: citizen.viewer) {
             let now = clock()

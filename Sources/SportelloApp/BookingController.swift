@@ -20,6 +20,9 @@ final class BookingController: ClientLimits, Sendable {
     let proofOfWork: ProofOfWork?
     let answers: EndpointAnswers
     let clock: @Sendable () -> Int64
+    /// The comune's booking policy, made once: its office recipients walk the whole service tree, which every
+    /// confirmation used to do again.
+    let bookingPolicy: BookingPolicy
 
     init(
         store: BookingStore, afterCommit: AfterCommit, notifier: Notifier,
@@ -33,6 +36,7 @@ final class BookingController: ClientLimits, Sendable {
         self.proofOfWork = proofOfWork
         self.answers = answers
         self.clock = clock
+        bookingPolicy = answers.site.configuration.bookingPolicy
     }
 
     func placeHold(_ fields: FormFields, _ context: RequestContext) -> HTTPResponse {
@@ -207,7 +211,7 @@ final class BookingController: ClientLimits, Sendable {
         do {
             let confirmed = try store.confirm(
                 holdToken: token, person: person, slotEnd: slot.endInstant, now: clock(),
-                clientIP: context.clientAddress, policy: configuration.bookingPolicy,
+                clientIP: context.clientAddress, policy: bookingPolicy,
                 caps: bookingCaps(person, context, fields), language: context.language,
                 accountID: context.citizen?.accountID,
                 proof: codeProof ?? proof(of: person, context), approval: service.approval)
@@ -254,7 +258,7 @@ final class BookingController: ClientLimits, Sendable {
             let cancelled = try store.cancel(
                 code: code, codiceFiscale: codiceFiscale, now: clock(),
                 clientIP: context.clientAddress,
-                messages: configuration.messagePolicy)
+                messages: bookingPolicy.messages)
             booking = cancelled.value
             afterCommit.apply(cancelled.change)
         } catch {

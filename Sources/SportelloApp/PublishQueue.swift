@@ -21,10 +21,11 @@ public final class PublishQueue: Sendable {
         onPublished: (@Sendable (Set<PageID>) -> Void)? = nil, onRebuilt: (@Sendable () -> Void)? = nil
     ) {
         // Right away when idle (a lone confirmation shows in milliseconds); when changes keep coming while a
-        // pass runs, at most twenty passes a second, leaving the processor to the requests of a rush.
+        // pass runs, at most twenty passes a second and never more than half the time, leaving the processor to
+        // the requests of a rush: each pass then takes in more bookings per page written.
         let health = PublisherHealth()
         self.health = health
-        weeks = Lane(name: "publisher-weeks", health: health, busyInterval: 0.05) { pages, everything in
+        weeks = Lane(name: "publisher-weeks", health: health, busyInterval: 0.05, busyRest: 1) { pages, everything in
             if everything {
                 try publisher.publishAll(now: clock(), source: source)
                 onRebuilt?()
@@ -64,26 +65,36 @@ private final class Lane: BackgroundService {
     private struct State {
         var pending: Set<PageID> = []
         var everything = false
+        /// A wake is on its way for what is pending: marks until the next pass need not send another (each
+        /// signal is a system call on the request path).
+        var wakeSent = false
     }
+
+    /// The longest rest after a pass under load, whatever the pass took: a bound on how late a page can be.
+    static let longestRest = 0.5
 
     let name: String
     private let health: PublisherHealth
     private let minimumInterval: Double
     private let busyInterval: Double
+    private let busyRest: Double
     private let work: @Sendable (Set<PageID>, Bool) throws -> Void
     private let state = Mutex(State())
     private let wake = DispatchSemaphore(value: 0)
 
     /// `minimumInterval`: the least time between the starts of two passes. `busyInterval`: the same, but only
-    /// when marks arrived while the previous pass ran (the lane is under load).
+    /// when marks arrived while the previous pass ran (the lane is under load). `busyRest`: under load, the
+    /// least pause after a pass as a multiple of its duration (1: the lane works at most half the time), at
+    /// most `longestRest`; none after a whole rebuild.
     init(
         name: String, health: PublisherHealth, minimumInterval: Double = 0, busyInterval: Double = 0,
-        work: @escaping @Sendable (Set<PageID>, Bool) throws -> Void
+        busyRest: Double = 0, work: @escaping @Sendable (Set<PageID>, Bool) throws -> Void
     ) {
         self.name = name
         self.health = health
         self.minimumInterval = minimumInterval
         self.busyInterval = busyInterval
+        self.busyRest = busyRest
         self.work = work
     }
 
@@ -91,8 +102,12 @@ private final class Lane: BackgroundService {
 
     func mark(_ pages: Set<PageID>) {
         guard !pages.isEmpty else { return }
-        state.withLock { $0.pending.formUnion(pages) }
-        wake.signal()
+        let signal = state.withLock { state -> Bool in
+            state.pending.formUnion(pages)
+            defer { state.wakeSent = true }
+            return !state.wakeSent
+        }
+        if signal { wake.signal() }
     }
 
     func markEverything() {
@@ -109,6 +124,7 @@ private final class Lane: BackgroundService {
                 defer {
                     state.pending = []
                     state.everything = false
+                    state.wakeSent = false
                 }
                 return (state.pending, state.everything)
             }
@@ -131,7 +147,11 @@ private final class Lane: BackgroundService {
                 }
                 // Marks arriving meanwhile wait (and merge) until the interval is over; a stop cuts it short.
                 let busy = state.withLock { !$0.pending.isEmpty || $0.everything }
-                let interval = max(minimumInterval, busy ? busyInterval : 0)
+                // The rest follows the lane's own small passes only, and is bounded: after a whole rebuild the
+                // pages marked meanwhile go out at once.
+                let took = Date().timeIntervalSince(started)
+                let rest = everything ? 0 : min(took * busyRest, Self.longestRest)
+                let interval = max(minimumInterval, busy ? max(busyInterval, took + rest) : 0)
                 var woken = false
                 while !stopped, case let rest = interval - Date().timeIntervalSince(started), rest > 0 {
                     guard wake.wait(timeout: .now() + rest) == .success else { break }

@@ -14,11 +14,15 @@ public struct StoreOccupancy: OccupancySource {
     public let store: BookingStore
     /// The services, to find which slots a block covers.
     public let catalogue: Catalogue
+    /// The services with desks, found once: every week page the publisher renders asks, and a walk over all
+    /// services each time grew with the comune.
+    private let deskServices: [Service]
 
     /// Occupancy of `catalogue`'s slots as recorded in `store`.
     public init(store: BookingStore, catalogue: Catalogue) {
         self.store = store
         self.catalogue = catalogue
+        deskServices = catalogue.services.filter { !$0.desks.isEmpty }
     }
 
     /// Taken places per service and slot start in [from, to), blocks counted as taken desks.
@@ -26,7 +30,7 @@ public struct StoreOccupancy: OccupancySource {
         serviceID: String?, from: Int64, to: Int64, now: Int64
     ) throws -> [String: [Int64: SlotOccupancy]] {
         var result = try store.occupancy(serviceID: serviceID, from: from, to: to, now: now)
-        let deskServices = catalogue.services.filter { !$0.desks.isEmpty && (serviceID == nil || $0.id == serviceID) }
+        let deskServices = deskServices.filter { serviceID == nil || $0.id == serviceID }
         for service in deskServices { result[service.id] = nil }
         if !deskServices.isEmpty {
             for (id, starts) in try deskOccupancy(of: deskServices, from: from, to: to, now: now) {

@@ -33,11 +33,11 @@ public enum JSONWriter {
             }
         case let object as [String: Any]:
             out.append(UInt8(ascii: "{"))
-            for (index, key) in object.keys.sorted().enumerated() {
+            for (index, (key, member)) in object.sorted(by: { $0.key < $1.key }).enumerated() {
                 if index > 0 { out.append(UInt8(ascii: ",")) }
                 writeString(key, into: &out)
                 out.append(UInt8(ascii: ":"))
-                write(object[key] as Any, into: &out)
+                write(member, into: &out)
             }
             out.append(UInt8(ascii: "}"))
         case let array as [Any]:

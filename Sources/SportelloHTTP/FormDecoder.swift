@@ -32,6 +32,15 @@ public enum FormDecoder {
 
     private static func component(_ bytes: ArraySlice<UInt8>) throws(FormError) -> String {
         guard let decoded = percentDecode(bytes, plusAsSpace: true) else { throw .invalidPercentEncoding }
+        // ASCII is already NFC and its only white space is tab to carriage return and the space: most fields
+        // of a booking skip Foundation's trimming and normalisation, the costliest step of decoding a form.
+        if decoded.allSatisfy({ $0 < 0x80 }) {
+            let isSpace = { (byte: UInt8) in byte == 0x20 || (0x09...0x0D).contains(byte) }
+            guard let first = decoded.firstIndex(where: { !isSpace($0) }),
+                let last = decoded.lastIndex(where: { !isSpace($0) })
+            else { return "" }
+            return String(decoding: decoded[first...last], as: UTF8.self)
+        }
         guard let text = String(validating: decoded, as: UTF8.self) else { throw .invalidUTF8 }
         return text.trimmingCharacters(in: .whitespacesAndNewlines).precomposedStringWithCanonicalMapping
     }

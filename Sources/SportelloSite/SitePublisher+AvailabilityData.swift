@@ -5,49 +5,49 @@ extension SitePublisher {
     /// Writes an availability file (atomically, with its `.gz`) unless the one on disk says the same apart
     /// from when it was said: `generatedAt` is the instant its content was first published, so a rebuild that
     /// changes nothing rewrites nothing, as with the pages.
+    ///
+    /// The object is serialised once, with a placeholder where the stamp goes (keys are sorted, so every other
+    /// byte is fixed), and compared with the file on disk around its stamp: a change republishes a week's file
+    /// several times a second under a rush, and parsing the old file to serialise the object twice cost more
+    /// than the week's page itself.
     func writeData(_ object: [String: Any], _ relative: String, now: Int64) throws -> Bool {
         var object = object
-        guard let data = FileManager.default.contents(atPath: path(relative)) else {
+        object["generatedAt"] = Self.stampPlaceholder
+        let template = JSONWriter.bytes(object)
+        guard let stamp = Self.stampRange(in: template) else {
+            // Not reachable with the objects `AvailabilityData` makes; written whole, stamped now.
             object["generatedAt"] = RomeTime.iso8601(now)
             return try AtomicFile.writeIfChanged(JSONWriter.bytes(object), to: path(relative), gzip: true)
         }
-        // The usual case first, without parsing: the stamp where `JSONWriter` puts it, and the file exactly the
-        // bytes this object makes with that stamp (then the parse below would find the same and keep the file).
-        let existing = [UInt8](data)
-        if let stamp = Self.generatedAt(in: existing) {
-            var stamped = object
-            stamped["generatedAt"] = stamp
-            if JSONWriter.bytes(stamped) == existing {
-                // Also puts back a missing .gz.
-                return access(path(relative) + ".gz", F_OK) == 0
-                    ? false : try AtomicFile.writeIfChanged(existing, to: path(relative), gzip: true)
-            }
+        let (head, tail) = (template[..<stamp.lowerBound], template[stamp.upperBound...])
+        if let old = FileManager.default.contents(atPath: path(relative)).map(Array.init),
+            let oldStamp = Self.stampRange(in: old), old.count == head.count + oldStamp.count + tail.count,
+            old[..<oldStamp.lowerBound].elementsEqual(head), old[oldStamp.upperBound...].elementsEqual(tail)
+        {
+            // Unchanged: only a missing .gz is put back.
+            if access(path(relative) + ".gz", F_OK) == 0 { return false }
+            return try AtomicFile.writeIfChanged(old, to: path(relative), gzip: true)
         }
-        if case .object(let old)? = try? JSONValue.parse(data), case .string(let stamp)? = old["generatedAt"] {
-            object["generatedAt"] = stamp
-            let unchanged = JSONWriter.bytes(object)
-            // Also puts back a missing .gz.
-            if AtomicFile.hasContents(unchanged, at: path(relative)) {
-                return try AtomicFile.writeIfChanged(unchanged, to: path(relative), gzip: true)
-            }
-        }
-        object["generatedAt"] = RomeTime.iso8601(now)
-        return try AtomicFile.writeIfChanged(JSONWriter.bytes(object), to: path(relative), gzip: true)
+        return try AtomicFile.writeIfChanged(
+            Array(head) + Array(RomeTime.iso8601(now).utf8) + Array(tail), to: path(relative), gzip: true)
     }
 
-    /// The text of the first `"generatedAt":"…"` in a file `JSONWriter` wrote (nil without one); the caller
-    /// checks it by writing the object again with it.
-    static func generatedAt(in bytes: [UInt8]) -> String? {
-        let key = Array(#""generatedAt":""#.utf8)
+    /// Stands for `generatedAt` while a file is serialised: a control character, which `JSONWriter` escapes, so
+    /// these bytes appear nowhere else.
+    static let stampPlaceholder = "\u{1}"
+
+    /// Where the text of the top-level `generatedAt` lies in `bytes` (between its quotes), if it is there.
+    static func stampRange(in bytes: [UInt8]) -> Range<Int>? {
+        let key = Array("\"generatedAt\":\"".utf8)
         guard bytes.count > key.count else { return nil }
-        var start = 0
-        while start + key.count <= bytes.count {
-            if bytes[start] == key[0], bytes[start..<start + key.count].elementsEqual(key) {
-                let from = start + key.count
-                guard let end = bytes[from...].firstIndex(of: UInt8(ascii: "\"")) else { return nil }
-                return String(decoding: bytes[from..<end], as: UTF8.self)
+        var index = 0
+        while index + key.count <= bytes.count {
+            if bytes[index] == key[0], bytes[index..<index + key.count].elementsEqual(key) {
+                let start = index + key.count
+                guard let end = bytes[start...].firstIndex(of: UInt8(ascii: "\"")) else { return nil }
+                return start..<end
             }
-            start += 1
+            index += 1
         }
         return nil
     }

@@ -144,10 +144,12 @@ func endpointBenchmark(
     }
     ready.wait()
     let reallyOpen = open.load(ordering: .relaxed)
+    let cpuBefore = processCPUSeconds()
     let start = monotonicSeconds()
     for _ in 0..<clients { go.signal() }
     finished.wait()
     let elapsed = monotonicSeconds() - start
+    let cpu = processCPUSeconds() - cpuBefore
     let done = latencies.withLock { $0 }
     print(
         String(format: "%8d  ", services) + (mail ? "  on" : " off") + (desks ? "     on" : "    off")
@@ -156,6 +158,12 @@ func endpointBenchmark(
                 Double(done.count) / elapsed, percentile(done, 0.5) * 1000, percentile(done, 0.99) * 1000,
                 failures.withLock { $0 }))
     if reallyOpen < clients { print("endpoint: only \(reallyOpen) of \(clients) clients could connect") }
+    // Rates move 1.5–3× with the machine's other work; the CPU a booking costs moves far less, so A/B
+    // comparisons on a busy machine read this line (server and the bench's own clients, one process).
+    print(
+        String(
+            format: "          CPU while booking: %.2f ms per booking (server and clients, %.1f s of CPU in %.1f s)",
+            cpu / Double(max(done.count, 1)) * 1000, cpu, elapsed))
     if mail {
         // Does mail keep up? Every confirmation queued one message: wait (at most a minute) for the last to be
         // handed over, and compare the mail rate with the booking rate.

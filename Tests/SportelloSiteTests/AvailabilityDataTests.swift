@@ -133,6 +133,44 @@ import Testing
         }
     }
 
+    /// The data file is compared with the one on disk around its stamp, without reading it as JSON: unchanged
+    /// content keeps its stamp and only a missing `.gz` is put back; a file on disk that says anything else
+    /// (another content, a stamp that is not a text, a cut file) is replaced whole, with a fresh stamp, as valid JSON.
+    @Test func aDataFileIsRewrittenExactlyWhenItsContentDiffers() throws {
+        let output = temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: output) }
+        let now = rome("2026-10-21", "22:00")
+        let publisher = try demoPublisher(output: output)
+        try publisher.publishAll(now: now, source: FixtureOccupancy())
+        let file = "\(output)/servizi/carta-identita/next.json"
+        let before = read(file)
+        #expect(before.contains("\"generatedAt\":\"2026-10-21T22:00:00+02:00\""))
+        try FileManager.default.removeItem(atPath: file + ".gz")
+        let pages: Set<PageID> = [.service("carta-identita")]
+        var report = try publisher.publish(pages, now: now + 60, source: FixtureOccupancy())
+        #expect(report.data == 0 && read(file) == before)
+        #expect(FileManager.default.fileExists(atPath: file + ".gz"))
+        for damaged in [
+            before.replacingOccurrences(of: "\"version\":1", with: "\"version\":2"),
+            before.replacingOccurrences(of: "\"2026-10-21T22:00:00+02:00\"", with: "null"),
+            String(before.dropLast()),
+        ] {
+            try Data(damaged.utf8).write(to: URL(fileURLWithPath: file))
+            report = try publisher.publish(pages, now: now + 120, source: FixtureOccupancy())
+            #expect(report.data == 1)
+            #expect(
+                read(file)
+                    == before.replacingOccurrences(of: "2026-10-21T22:00:00+02:00", with: "2026-10-21T22:02:00+02:00"))
+            let parsed = try JSONValue.parse(Data(read(file).utf8))
+            if case .object(let object) = parsed {
+                #expect(object["generatedAt"] == .string("2026-10-21T22:02:00+02:00"))
+            } else {
+                Issue.record("not an object")
+            }
+            try Data(before.utf8).write(to: URL(fileURLWithPath: file))
+        }
+    }
+
     /// Weeks no longer published lose their data file with their page.
     @Test func aWeekThatIsNoLongerPublishedLosesItsDataFile() throws {
         let output = temporaryFolder()

@@ -49,12 +49,13 @@ import Testing
         #expect(warmTree.keys.filter { warmTree[$0] != coldTree[$0] }.sorted() == [])
     }
 
-    @Test func aDataFileIsKeptOnlyWhenItsBytesAreExactlyWhatTheBuildMakes() {
+    @Test func theStampOfADataFileIsFoundWhereJSONWriterPutsIt() {
         let bytes = Array(#"{"a":1,"generatedAt":"2026-10-21T08:02:00+02:00","z":[]}"#.utf8)
-        #expect(SitePublisher.generatedAt(in: bytes) == "2026-10-21T08:02:00+02:00")
-        #expect(SitePublisher.generatedAt(in: Array(#"{"generatedAt":1}"#.utf8)) == nil)
-        #expect(SitePublisher.generatedAt(in: Array(#"{"generatedAt":"unterminated"#.utf8)) == nil)
-        #expect(SitePublisher.generatedAt(in: []) == nil)
+        let range = SitePublisher.stampRange(in: bytes)
+        #expect(range.map { String(decoding: bytes[$0], as: UTF8.self) } == "2026-10-21T08:02:00+02:00")
+        #expect(SitePublisher.stampRange(in: Array(#"{"generatedAt":1}"#.utf8)) == nil)
+        #expect(SitePublisher.stampRange(in: Array(#"{"generatedAt":"unterminated"#.utf8)) == nil)
+        #expect(SitePublisher.stampRange(in: []) == nil)
     }
 
     @Test func weekNamesReadByteByByteMeanWhatTheyMeantWhenSplit() {

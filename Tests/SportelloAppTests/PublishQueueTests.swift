@@ -1,0 +1,91 @@
+import Foundation
+import SportelloCore
+import SportelloSite
+import SportelloTesting
+import Synchronization
+import Testing
+
+@testable import SportelloApp
+
+/// Occupancy whose every read takes a while: passes long enough for marks to arrive while they run.
+struct SlowOccupancy: OccupancySource {
+    let inner: any OccupancySource
+
+    func occupancy(serviceID: String?, from: Int64, to: Int64, now: Int64) throws -> [String: [Int64: SlotOccupancy]] {
+        usleep(3_000)
+        return try inner.occupancy(serviceID: serviceID, from: from, to: to, now: now)
+    }
+}
+
+@Suite struct PublishQueueTests {
+    /// A lane is woken once per batch of marks (not once per mark) and rests after a pass under load: no mark
+    /// made from many threads, before, during or between passes, is left unpublished.
+    @Test func everyMarkFromManyThreadsIsPublished() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "sportello-marks-\(UUID().uuidString)"
+        ).path
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let site = try LoadedSite(options: FixtureComune.options(in: folder))
+        let (application, _) = try site.openApplication()
+        let published = Locked<Set<PageID>>([])
+        let queue = PublishQueue(
+            publisher: site.makePublisher(), source: SlowOccupancy(inner: application.source),
+            onPublished: { pages in published.withLock { $0.formUnion(pages) } })
+        let lanes = ServiceGroup(queue.lanes)
+        lanes.start()
+        defer { lanes.stop() }
+        let monday = RomeTime.local(currentInstant()).date.mondayOfWeek
+        let services = site.catalogue.publicServices.map(\.id)
+        var expected: Set<PageID> = []
+        for (index, service) in services.enumerated() {
+            for week in 0..<8 { expected.insert(.week(service, monday: monday.adding(days: 7 * (week + index % 2)))) }
+            expected.insert(.service(service))
+        }
+        let marks = Array(expected)
+        DispatchQueue.concurrentPerform(iterations: 4) { thread in
+            for (index, page) in marks.enumerated() where index % 4 == thread {
+                queue.mark([page])
+                usleep(UInt32(500 + index % 7 * 300))
+            }
+        }
+        for _ in 0..<1_000 where !published.withLock({ $0.isSuperset(of: expected) }) { usleep(10_000) }
+        #expect(published.withLock { expected.subtracting($0) }.isEmpty)
+        // Idle again: a lone mark is published at once, as before any load.
+        let lone = PageID.week(services[0], monday: monday.adding(days: 70))
+        queue.mark([lone])
+        for _ in 0..<500 where !published.withLock({ $0.contains(lone) }) { usleep(10_000) }
+        #expect(published.withLock { $0.contains(lone) })
+    }
+
+    /// The rest after a pass under load follows the lane's small passes only: pages marked during a whole rebuild
+    /// (start-up, midnight) go out right after it, not after a pause as long as the rebuild took.
+    @Test func pagesMarkedDuringARebuildGoOutRightAfterIt() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "sportello-rebuild-marks-\(UUID().uuidString)"
+        ).path
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let site = try LoadedSite(options: FixtureComune.options(in: folder))
+        let (application, _) = try site.openApplication()
+        let gate = Gate()
+        let published = Locked<[PageID: Date]>([:])
+        let rebuilt = Locked<Date?>(nil)
+        let queue = PublishQueue(
+            publisher: site.makePublisher(), source: GatedOccupancy(inner: application.source, gate: gate),
+            onPublished: { pages in published.withLock { for page in pages { $0[page] = $0[page] ?? Date() } } },
+            onRebuilt: { rebuilt.withLock { $0 = Date() } })
+        let lanes = ServiceGroup(queue.lanes)
+        lanes.start()
+        defer { lanes.stop() }
+        queue.markEverything()
+        usleep(500_000)
+        let week = PageID.week(
+            site.catalogue.publicServices[0].id, monday: RomeTime.local(currentInstant()).date.mondayOfWeek)
+        queue.mark([week])
+        usleep(4_000_000)  // the rebuild waits at the gate: a pass of over four seconds
+        gate.open.store(true, ordering: .releasing)
+        for _ in 0..<3_000 where published.withLock({ $0[week] }) == nil { usleep(10_000) }
+        let done = try #require(rebuilt.withLock { $0 })
+        let shown = try #require(published.withLock { $0[week] })
+        #expect(shown.timeIntervalSince(done) < 3, "published \(shown.timeIntervalSince(done)) s after the rebuild")
+    }
+}
