@@ -36,6 +36,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -344,7 +345,7 @@ def main() -> None:
     )
     results = []
     for services in sizes:
-        work = Path(f"/tmp/sportello-hugo-{os.getpid()}-{services}")
+        work = Path(tempfile.gettempdir()) / f"sportello-hugo-{os.getpid()}-{services}"
         shutil.rmtree(work, ignore_errors=True)
         comune = work / "comune"
         subprocess.run(
