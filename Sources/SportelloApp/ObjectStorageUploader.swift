@@ -287,10 +287,9 @@ public final class ObjectStorageUploader: BackgroundService {
         guard result == 0 else {
             throw RcloneFailure(description: "cannot run \(arguments[0]): \(String(cString: strerror(result)))")
         }
-        var status: Int32 = 0
-        while waitpid(child, &status, 0) < 0 && errno == EINTR {}
+        // Exited: its status; killed by a signal: 128 + the signal; not to be waited for: -1, a failure.
+        let status = ChildProcess.reap(child, waiting: true) ?? -1
         control.withLock { $0.child = nil }
-        // Exited: its status; killed by a signal: 128 + the signal, as a shell says it.
-        return status & 0x7f == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+        return status
     }
 }

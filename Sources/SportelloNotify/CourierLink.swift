@@ -189,7 +189,7 @@ private final class Connection: @unchecked Sendable {
             waiter.answer.withLock { $0 = .courierGone }
             waiter.done.signal()
         }
-        _ = ProgramRun.reap(pid, waiting: true)
+        _ = ChildProcess.reap(pid, waiting: true)
         Glibc.close(socket)
     }
 }

@@ -53,7 +53,7 @@ enum ProgramRun {
                 if count < 0 && errno == EINTR { continue }
                 if count <= 0 { break reading }
                 if output.count < keptOutput { output += chunk[0..<min(count, keptOutput - output.count)] }
-            } else if ready == 0, let ended = reap(child, waiting: false) {
+            } else if ready == 0, let ended = ChildProcess.reap(child, waiting: false) {
                 exit = ended
                 break reading
             } else if ready < 0 && errno != EINTR {
@@ -61,18 +61,7 @@ enum ProgramRun {
             }
         }
         close(ends[0])
-        return (exit ?? reap(child, waiting: true) ?? -1, output)
-    }
-
-    /// The exit status of `pid` (128 + the signal that ended it); nil while it runs (`waiting` false) or on error.
-    static func reap(_ pid: pid_t, waiting: Bool) -> Int32? {
-        var status: Int32 = 0
-        while true {
-            let result = waitpid(pid, &status, waiting ? 0 : WNOHANG)
-            if result < 0 && errno == EINTR { continue }
-            guard result == pid else { return nil }
-            return status & 0x7f == 0 ? (status >> 8) & 0xff : 128 + status & 0x7f
-        }
+        return (exit ?? ChildProcess.reap(child, waiting: true) ?? -1, output)
     }
 
     private typealias AddCloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
