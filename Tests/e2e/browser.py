@@ -68,6 +68,19 @@ def text(lang: str, key: str, **values) -> str:
     return node
 
 
+def password_by_mail(stack, someone: dict) -> str:
+    """The password a registration mailed to `someone` (read at the stack's sendmail stand-in), within 20 s."""
+    label = text("it", "mail.credentials.password")
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        for to, _, body in stack.mail():
+            match = re.search(re.escape(label) + r":\s*(\S+)", body)
+            if someone["email"] in to and match:
+                return match.group(1)
+        time.sleep(0.5)
+    raise AssertionError(f"no credentials mail for {someone['email']}")
+
+
 def slot_time(start: int) -> datetime:
     return datetime.fromtimestamp(start, ROME)
 
@@ -288,6 +301,17 @@ class Citizen:
         code = self.find(".booking-code").text.strip()
         assert CODE.match(code), f"booking code «{code}» is not 8 characters of 2-9 A-Z without I and O"
         return code
+
+    def open_form(self, service_id: str) -> int:
+        """Catalogue → service → week → the first free slot → the details form. Returns the slot's start."""
+        self.open_catalogue()
+        self.open_service(service_id)
+        self.open_week()
+        self.find_free_week()
+        start = self.choose_slot()
+        self.press_continue_on_week()
+        self.expect_form(start)
+        return start
 
     def book(self, service_id: str, person: dict, screenshots: bool = False, with_errors: bool = False) -> tuple[int, str]:
         """Catalogue → service → week → hold → form → riepilogo → confirm. Returns (slot start, booking code)."""

@@ -10,7 +10,7 @@ from datetime import datetime
 
 import pytest
 
-from browser import ROME, Citizen, text
+from browser import ROME, Citizen, password_by_mail, text
 from checks import assert_accessible, assert_valid_html
 from people import person
 from stack import ARTIFACTS, REPO, SPORTELLO
@@ -65,16 +65,7 @@ def test_citizen_account(main_stack, driver):
     citizen.accessible("account registered")
 
     # The password arrives by mail (at the sendmail stand-in).
-    label = text("it", "mail.credentials.password")
-    deadline = time.monotonic() + 20
-    password = None
-    while password is None and time.monotonic() < deadline:
-        for to, _, body in main_stack.mail():
-            match = re.search(re.escape(label) + r":\s*(\S+)", body)
-            if someone["email"] in to and match:
-                password = match.group(1)
-        time.sleep(0.5)
-    assert password, f"no credentials mail for {someone['email']}: {main_stack.mail()}"
+    password = password_by_mail(main_stack, someone)
 
     citizen.go("/accesso/")
     citizen.find("#login-cf").send_keys(someone["codice_fiscale"])

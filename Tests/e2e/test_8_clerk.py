@@ -12,7 +12,7 @@ from datetime import datetime
 import pytest
 from selenium.webdriver.common.by import By
 
-from browser import ROME, Citizen, screenshot, text
+from browser import ROME, Citizen, password_by_mail, screenshot, text
 from checks import assert_valid_html
 from people import person
 from stack import ARTIFACTS, REPO, SPORTELLO
@@ -94,16 +94,7 @@ def test_a_citizens_own_week_with_annulla(main_stack, driver):
     for name in ["nome", "cognome", "codice_fiscale", "email", "cellulare"]:
         citizen.find(f"#reg-{name.replace('codice_fiscale', 'cf')}").send_keys(someone[name])
     citizen.press(text("it", "account.register"))
-    label = text("it", "mail.credentials.password")
-    deadline = time.monotonic() + 20
-    password = None
-    while password is None and time.monotonic() < deadline:
-        for to, _, body in main_stack.mail():
-            match = re.search(re.escape(label) + r":\s*(\S+)", body)
-            if someone["email"] in to and match:
-                password = match.group(1)
-        time.sleep(0.5)
-    assert password, f"no credentials mail for {someone['email']}"
+    password = password_by_mail(main_stack, someone)
     _, code = book_by_api(main_stack, "tari", someone, skip=12)
     citizen.go("/accesso/")
     citizen.find("#login-cf").send_keys(someone["codice_fiscale"])

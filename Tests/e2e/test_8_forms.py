@@ -10,12 +10,11 @@ import subprocess
 import pytest
 from selenium.webdriver.support.ui import Select
 
-from browser import Citizen, text
+from browser import Citizen, password_by_mail, text
 from checks import assert_valid_html
 from people import person
 from stack import ARTIFACTS, REPO, SPORTELLO
 from test_6_accounts import book_by_api
-from test_8_history import password_by_mail
 
 pytestmark = pytest.mark.skipif(not (REPO / "site-templates/partials/error-summary.html").exists(),
                                 reason="this version has no error summary naming the fields")
@@ -62,13 +61,7 @@ def test_details_form_names_each_wrong_field_and_keeps_the_values(main_stack, dr
     driver.delete_all_cookies()
     citizen = Citizen(driver, main_stack)
     someone = person(60)
-    citizen.open_catalogue()
-    citizen.open_service("contributi")
-    citizen.open_week()
-    citizen.find_free_week()
-    start = citizen.choose_slot()
-    citizen.press_continue_on_week()
-    citizen.expect_form(start)
+    start = citizen.open_form("contributi")
     typed = dict(someone, codice_fiscale=wrong_check_character(someone["codice_fiscale"]), cognome="")
     citizen.fill(typed)
     citizen.press_continue_on_form()
@@ -124,13 +117,7 @@ def test_the_person_limit_is_told_at_review_with_nothing_to_book(main_stack, dri
     codes = [book_by_api(main_stack, "residenza", someone, skip=30 + n)[1] for n in range(limit)]
     try:
         citizen = Citizen(driver, main_stack)
-        citizen.open_catalogue()
-        citizen.open_service("residenza")
-        citizen.open_week()
-        citizen.find_free_week()
-        start = citizen.choose_slot()
-        citizen.press_continue_on_week()
-        citizen.expect_form(start)
+        start = citizen.open_form("residenza")
         citizen.fill(someone)
         citizen.press_continue_on_form()
         # At "Continua", not at "Invia": the limit, what to do, and no other slot offered.

@@ -13,7 +13,7 @@ from datetime import datetime
 
 import pytest
 
-from browser import ROME, Citizen, chrome, text
+from browser import ROME, Citizen, chrome, password_by_mail, text
 from people import person
 from stack import REPO, SPORTELLO, Stack
 from test_6_accounts import book_by_api
@@ -207,18 +207,6 @@ def accounts_stack():
     stack.start()
     yield stack
     stack.stop()
-
-
-def password_by_mail(stack, someone: dict) -> str:
-    label = text("it", "mail.credentials.password")
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        for to, _, body in stack.mail():
-            match = re.search(re.escape(label) + r":\s*(\S+)", body)
-            if someone["email"] in to and match:
-                return match.group(1)
-        time.sleep(0.5)
-    raise AssertionError(f"no credentials mail for {someone['email']}")
 
 
 def test_accounts_required_brings_the_citizen_back_to_the_chosen_slot(accounts_stack, driver):
