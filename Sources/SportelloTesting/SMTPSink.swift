@@ -87,7 +87,7 @@ public final class SMTPSink: @unchecked Sendable {
     public var connectionCount: Int { state.withLock { connections } }
     /// Every command received (MAIL, RCPT, DATA, RSET, QUIT…), in order, across connections.
     public var commandLog: [String] { state.withLock { commands } }
-    /// When the last message was accepted (`monotonicSeconds`-style, from `ProcessInfo.systemUptime`).
+    /// When the last message was accepted: seconds of CLOCK_MONOTONIC.
     public var lastMessageAt: Double { state.withLock { last } }
 
     private func acceptLoop() {
@@ -110,6 +110,17 @@ public final class SMTPSink: @unchecked Sendable {
         defer { close(socket) }
         var buffer: [UInt8] = []
         var start = 0
+        var one: Int32 = 1
+        setsockopt(socket, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+        // Replies wait until every command that arrived is answered, then go out in one write, as an MTA's do
+        // (a write per reply would cost the client a wakeup per line).
+        var replies: [UInt8] = []
+        func flush() -> Bool {
+            defer { replies.removeAll(keepingCapacity: true) }
+            return replies.isEmpty
+                || replies.withUnsafeBytes { send(socket, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+                    == replies.count
+        }
         func line() -> [UInt8]? {
             while true {
                 if let newline = buffer[start...].firstIndex(of: UInt8(ascii: "\n")) {
@@ -123,6 +134,7 @@ public final class SMTPSink: @unchecked Sendable {
                     buffer.removeFirst(start)
                     start = 0
                 }
+                guard flush() else { return nil }
                 var chunk = [UInt8](repeating: 0, count: 64 * 1_024)
                 let count = chunk.withUnsafeMutableBytes { recv(socket, $0.baseAddress, $0.count, 0) }
                 guard count > 0 else { return nil }
@@ -130,8 +142,8 @@ public final class SMTPSink: @unchecked Sendable {
             }
         }
         func say(_ text: String) -> Bool {
-            let bytes = Array((text + "\r\n").utf8)
-            return bytes.withUnsafeBytes { send(socket, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) } == bytes.count
+            replies += Array((text + "\r\n").utf8)
+            return true
         }
         guard say("220 sink.test ESMTP") else { return }
         var recipients = 0
@@ -169,13 +181,14 @@ public final class SMTPSink: @unchecked Sendable {
                 answer = "250 2.0.0 ok"
             case "QUIT":
                 _ = say("221 2.0.0 bye")
+                _ = flush()
                 return
             case "DATA":
                 guard sender && recipients > 0 else {
                     answer = "554 5.5.1 no valid recipients"
                     break
                 }
-                guard say("354 go ahead") else { return }
+                _ = say("354 go ahead")
                 var lines: [String] = []
                 while true {
                     guard let dataLine = line() else { return }
@@ -198,6 +211,7 @@ public final class SMTPSink: @unchecked Sendable {
                     answer = words
                 case .dropAfterDot:
                     keep(id, message)
+                    replies.removeAll()
                     return
                 }
             default:
@@ -211,7 +225,9 @@ public final class SMTPSink: @unchecked Sendable {
         state.withLock {
             byMessageID[id, default: 0] += 1
             texts.append(message)
-            last = ProcessInfo.processInfo.systemUptime
+            var now = timespec()
+            clock_gettime(CLOCK_MONOTONIC, &now)
+            last = Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
         }
     }
 }
