@@ -105,7 +105,9 @@ final class SMTPJournal {
 
     /// Every journal in `spool` but `excluding`, by key. `cache` keeps what free journals said (a free journal
     /// never changes again); held ones are read each time.
-    static func entries(in spool: String, excluding: String? = nil, cache: inout [String: [String: Entry]])
+    static func entries(
+        in spool: String, excluding: String? = nil, cache: inout [String: [String: Entry]]
+    )
         -> [String: Found]
     {
         var found: [String: Found] = [:]

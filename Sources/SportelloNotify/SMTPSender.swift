@@ -96,7 +96,9 @@ final class SMTPSender: @unchecked Sendable {
         var answers: [(Item, Courier.Outcome)] = []
         var sending: [(item: Item, key: String)] = []
         guard let mutex = SpoolMutex(spool: spool) else {
-            for item in batch { item.answer(.failed("cannot lock \(spool)/smtp.lock: \(String(cString: strerror(errno)))")) }
+            for item in batch {
+                item.answer(.failed("cannot lock \(spool)/smtp.lock: \(String(cString: strerror(errno)))"))
+            }
             return
         }
         // Under the spool's mutex: another courier (one left finishing by a killed server) decides the same keys
@@ -135,7 +137,8 @@ final class SMTPSender: @unchecked Sendable {
             clients[server] = client
             let results = client.send(
                 mine.map {
-                    SMTPEnvelope(sender: $0.item.handOver.sender, recipient: $0.item.handOver.recipient, body: $0.item.body)
+                    SMTPEnvelope(
+                        sender: $0.item.handOver.sender, recipient: $0.item.handOver.recipient, body: $0.item.body)
                 })
             for (entry, result) in zip(mine, results) {
                 statuses.append((entry.item, entry.key, SMTPHandOver.status(result)))

@@ -158,7 +158,8 @@ public final class SMTPSink: @unchecked Sendable {
                 if refusesEHLO {
                     answer = "502 5.5.2 command not recognised"
                 } else {
-                    answer = "250-sink.test greets you\r\n" + (pipelining ? "250-PIPELINING\r\n" : "")
+                    answer =
+                        "250-sink.test greets you\r\n" + (pipelining ? "250-PIPELINING\r\n" : "")
                         + "250-8BITMIME\r\n250 SIZE 10240000"
                 }
             case "HELO": answer = "250 sink.test"

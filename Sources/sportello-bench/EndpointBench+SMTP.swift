@@ -10,5 +10,6 @@ func reportSink(_ sink: SMTPSink, expected: Int, bookingsEnded: Double) {
         String(
             format: "          smtp sink: %d messages over %d connection(s), %d distinct Message-IDs, %d duplicated ",
             received.values.reduce(0, +), sink.connectionCount, received.count, duplicates)
-            + String(format: "(\(verdict)); the last %.1f s after the last booking", sink.lastMessageAt - bookingsEnded))
+            + String(format: "(\(verdict)); the last %.1f s after the last booking", sink.lastMessageAt - bookingsEnded)
+    )
 }

@@ -12,7 +12,9 @@ import Testing
 /// journal that keeps each attempt exactly once across kills.
 @Suite(.serialized) struct SMTPTests {
     func body(_ messageID: String, extra: String = "") -> [UInt8] {
-        Array("From: a@example.it\r\nTo: b@example.it\r\nMessage-ID: <\(messageID)>\r\nSubject: x\r\n\r\nbody\r\n\(extra)".utf8)
+        Array(
+            "From: a@example.it\r\nTo: b@example.it\r\nMessage-ID: <\(messageID)>\r\nSubject: x\r\n\r\nbody\r\n\(extra)"
+                .utf8)
     }
 
     func command(_ sink: SMTPSink, attempt: Int = 0, recipient: String = "b@example.it") -> [String] {
@@ -88,8 +90,9 @@ import Testing
         #expect(Notifier.refusal(claimed(8), error) == error)
         #expect(sink.received.isEmpty)
         // A recipient refused at RCPT is refused for good too, and the next message still goes.
-        guard case .failed(let rcpt) = courier.deliver(
-            body("9@test"), id: 9, command: command(sink, recipient: "bad<address"), onStart: { _ in })
+        guard
+            case .failed(let rcpt) = courier.deliver(
+                body("9@test"), id: 9, command: command(sink, recipient: "bad<address"), onStart: { _ in })
         else {
             Issue.record("an unusable address was not a failure")
             return
@@ -97,8 +100,9 @@ import Testing
         #expect(SMTPHandOver.refusal(rcpt) != nil)
         // Refused at RCPT by the server: the transaction is reset and the next message goes on the same
         // connection.
-        guard case .failed(let unknown) = courier.deliver(
-            body("10@test"), id: 10, command: command(sink, recipient: "unknown@example.it"), onStart: { _ in })
+        guard
+            case .failed(let unknown) = courier.deliver(
+                body("10@test"), id: 10, command: command(sink, recipient: "unknown@example.it"), onStart: { _ in })
         else {
             Issue.record("a refused recipient was not a failure")
             return
@@ -251,5 +255,52 @@ import Testing
         #expect(FileManager.default.fileExists(atPath: "\(spool)/smtp-1-2.journal"))
         courier.sweepJournals(keeping: [])
         #expect(!FileManager.default.fileExists(atPath: "\(spool)/smtp-1-2.journal"))
+    }
+}
+
+/// The byte-wise quoted-printable (issue 16: the HTML part was most of a mail's composing CPU) writes exactly what
+/// the character-wise one did.
+@Suite struct QuotedPrintableTests {
+    /// The encoder as it was before, kept as the reference.
+    static func reference(_ text: String) -> String {
+        let normalized = text.replacingOccurrences(of: "\r\n", with: "\n").replacingOccurrences(of: "\r", with: "\n")
+        var output: [String] = []
+        for line in normalized.split(separator: "\n", omittingEmptySubsequences: false) {
+            var encoded = ""
+            var width = 0
+            let bytes = Array(line.utf8)
+            for (index, byte) in bytes.enumerated() {
+                let isLast = index == bytes.count - 1
+                let piece: String
+                if (byte >= 33 && byte <= 126 && byte != UInt8(ascii: "=")) || ((byte == 32 || byte == 9) && !isLast) {
+                    piece = String(UnicodeScalar(byte))
+                } else {
+                    piece = String(format: "=%02X", byte)
+                }
+                if width + piece.count > 75 {
+                    encoded += "=\r\n"
+                    width = 0
+                }
+                encoded += piece
+                width += piece.count
+            }
+            output.append(encoded)
+        }
+        return output.joined(separator: "\r\n")
+    }
+
+    @Test func itMatchesTheReferenceOnAwkwardAndRandomText() {
+        let alphabet: [String] = ["a", " ", "\t", "=", "\r", "\n", "\r\n", "è", "€", "<p>", ".", "~", "\u{7f}", "x"]
+        var generator = SystemRandomNumberGenerator()
+        var samples = ["", "\r", "\n", "\r\r\n\n", " ", "a \r\n", String(repeating: "é", count: 60)]
+        for _ in 0..<300 {
+            samples.append(
+                (0..<Int.random(in: 0...200, using: &generator)).map { _ in
+                    alphabet.randomElement(using: &generator) ?? "a"
+                }.joined())
+        }
+        for sample in samples {
+            #expect(MailMessage.quotedPrintable(sample) == Self.reference(sample), "\(Array(sample.utf8))")
+        }
     }
 }
