@@ -32,7 +32,7 @@ final class SMTPJournal {
     /// Bytes written so far (the courier starts a new journal past `rotateAt`).
     private(set) var size = 0
     /// Past this size a courier starts a new journal; the old one, free, is removed once nothing refers to it.
-    static let rotateAt = 4 * 1_024 * 1_024
+    static let rotateAt = 1_024 * 1_024
 
     static let suffix = ".journal"
     static let prefix = "smtp-"
