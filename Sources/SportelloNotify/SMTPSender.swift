@@ -85,14 +85,15 @@ final class SMTPSender: @unchecked Sendable {
 
     /// One round: settle, mark started, send, record, answer.
     private func send(_ batch: [Item]) {
-        if journal == nil {
-            do { journal = try SMTPJournal(spool: spool) } catch {
-                // Nothing was started: a failed attempt, retried, never a duplicate.
-                for item in batch { item.answer(.failed("cannot keep the SMTP journal: \(error)")) }
-                return
-            }
+        let journal: SMTPJournal
+        do {
+            journal = try self.journal ?? SMTPJournal(spool: spool)
+            self.journal = journal
+        } catch {
+            // Nothing was started: a failed attempt, retried, never a duplicate.
+            for item in batch { item.answer(.failed("cannot keep the SMTP journal: \(error)")) }
+            return
         }
-        guard let journal else { return }
         var answers: [(Item, Courier.Outcome)] = []
         var sending: [(item: Item, key: String)] = []
         guard let mutex = SpoolMutex(spool: spool) else {
