@@ -442,7 +442,9 @@ def main() -> None:
         verdict.check(not without_mail, f"every booking ({len(by_code)}) queued its confirmation mail", str(without_mail[:5]))
         verdict.check(not unsent, f"every queued message ({len(mail_rows)}) marked sent", f"unsent (id, dead, attempts, error): {unsent[:5]}")
         verdict.check(not not_once and not never and not strangers,
-                      f"every queued message handed to sendmail exactly once ({sum(per_id.values())} messages received)",
+                      f"every queued message handed {'over SMTP' if args.smtp else 'to sendmail'} "
+                      + ("exactly once, or once more per uncertain attempt" if args.kill_courier else "exactly once")
+                      + f" ({sum(per_id.values())} messages received)",
                       f"more than once {dict(list(not_once.items())[:5])}, never {never[:5]}, unknown {strangers[:3]}")
         verdict.check(not code_missing, "each confirmation mail carries its booking's code", str(code_missing[:5]))
 
