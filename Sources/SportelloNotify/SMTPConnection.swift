@@ -78,19 +78,8 @@ final class SMTPConnection {
 
     deinit { Glibc.close(socket) }
 
-    /// Writes all of `bytes`; false when the connection is gone or the write timed out.
-    func write(_ bytes: [UInt8]) -> Bool {
-        var sent = 0
-        while sent < bytes.count {
-            let result = bytes.withUnsafeBytes {
-                Glibc.send(socket, $0.baseAddress.map { $0 + sent }, bytes.count - sent, Int32(MSG_NOSIGNAL))
-            }
-            if result < 0 && errno == EINTR { continue }
-            guard result > 0 else { return false }
-            sent += result
-        }
-        return true
-    }
+    /// Writes all of `bytes`; false when the connection is gone or the write timed out (`SO_SNDTIMEO`).
+    func write(_ bytes: [UInt8]) -> Bool { CourierFrame.send(bytes, to: socket) }
 
     /// The next reply, its continuation lines gathered; nil when the connection ended, timed out or sent
     /// something that is not a reply.

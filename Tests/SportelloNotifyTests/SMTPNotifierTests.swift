@@ -11,8 +11,7 @@ import Testing
 /// outbox's retry path, a 5xx its dead path with the server's words, a dropped connection is retried with the same
 /// Message-ID.
 @Suite(.serialized) struct SMTPNotifierTests {
-    let now = RomeTime.instant(date: CivilDate(year: 2026, month: 11, day: 25)!, minutes: 8 * 60)!
-    let slot = RomeTime.instant(date: CivilDate(year: 2026, month: 11, day: 26)!, minutes: 9 * 60 + 10)!
+    let now = NotifyTests().now
 
     /// A notifier speaking to `sink`, and a database with one confirmed booking (its confirmation mail queued).
     func setUp(_ sandbox: Sandbox, _ sink: SMTPSink) throws -> Notifier {
@@ -23,17 +22,7 @@ import Testing
             $0.maxAttempts = 5
         }
         let database = try Database(path: "\(sandbox.folder)/db.sqlite")
-        let store = BookingStore(database: database)
-        let hold = try store.placeHold(
-            slot: SlotRef(serviceID: "carta-identita", start: slot), capacity: 2, now: now, expiresAt: now + 600,
-            clientIP: "t"
-        ).value
-        let person = PersonDetails(
-            givenName: "Niccolò", familyName: "D'Angelo", codiceFiscale: "RSSMRA85T10A562S",
-            email: "niccolo@example.it", phone: "+393331234567", notes: nil)
-        _ = try store.confirm(
-            holdToken: hold.token, person: person, slotEnd: slot + 1_200, now: now, clientIP: "t",
-            policy: BookingPolicy(messages: MessagePolicy(renderer.catalogue.configuration.notifications)))
+        _ = try NotifyTests().book(database, settings: renderer.catalogue.configuration.notifications, notes: nil)
         return Notifier(database: database, renderer: renderer, spool: "\(sandbox.folder)/spool", deliveryTimeout: 10)
     }
 
@@ -48,7 +37,7 @@ import Testing
         #expect(row.sentAt != nil && !row.dead)
         #expect(sink.received.count == 1 && sink.received.values.allSatisfy { $0 == 1 })
         let message = try #require(sink.messages.first)
-        #expect(message.contains("To: niccolo@example.it") && message.contains("Message-ID: <"))
+        #expect(message.contains("niccolo@example.it") && message.contains("Message-ID: <"))
         #expect(sink.commandLog.contains("MAIL") && sink.commandLog.contains("RCPT"))
         // No sendmail ran: its path does not exist, and nothing failed.
         #expect(row.lastError == nil)
