@@ -37,6 +37,7 @@ public final class SMTPSink: @unchecked Sendable {
     private var connections = 0
     private var commands: [String] = []
     private var last: Double = 0
+    private var reads = 0
     private var stopped = false
 
     /// Listens on a free port. `pipelining`: whether EHLO offers it; `refusesEHLO`: an old server that only
@@ -89,6 +90,9 @@ public final class SMTPSink: @unchecked Sendable {
     public var commandLog: [String] { state.withLock { commands } }
     /// When the last message was accepted: seconds of CLOCK_MONOTONIC.
     public var lastMessageAt: Double { state.withLock { last } }
+    /// Reads from the socket that were waiting for a command (not for a message's text): with PIPELINING one read
+    /// brings a message's MAIL, RCPT and DATA together, without it one read brings each.
+    public var commandReads: Int { state.withLock { reads } }
 
     private func acceptLoop() {
         while true {
@@ -121,7 +125,7 @@ public final class SMTPSink: @unchecked Sendable {
                 || replies.withUnsafeBytes { send(socket, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
                     == replies.count
         }
-        func line() -> [UInt8]? {
+        func line(command: Bool = false) -> [UInt8]? {
             while true {
                 if let newline = buffer[start...].firstIndex(of: UInt8(ascii: "\n")) {
                     var end = newline
@@ -135,6 +139,7 @@ public final class SMTPSink: @unchecked Sendable {
                     start = 0
                 }
                 guard flush() else { return nil }
+                if command { state.withLock { reads += 1 } }
                 var chunk = [UInt8](repeating: 0, count: 64 * 1_024)
                 let count = chunk.withUnsafeMutableBytes { recv(socket, $0.baseAddress, $0.count, 0) }
                 guard count > 0 else { return nil }
@@ -148,7 +153,7 @@ public final class SMTPSink: @unchecked Sendable {
         guard say("220 sink.test ESMTP") else { return }
         var recipients = 0
         var sender = false
-        while let command = line() {
+        while let command = line(command: true) {
             let text = String(decoding: command, as: UTF8.self)
             let verb = text.prefix { $0 != " " && $0 != ":" }.uppercased()
             state.withLock { commands.append(verb) }

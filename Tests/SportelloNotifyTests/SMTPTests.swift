@@ -49,6 +49,8 @@ import Testing
         #expect(sink.received == ["1@test": 1, "2@test": 1, "3@test": 1, "4@test": 1, "5@test": 1])
         #expect(sink.connectionCount == 1)
         #expect(sink.commandLog.filter { $0 == "EHLO" }.count == 1)
+        // PIPELINING: each message's MAIL, RCPT and DATA arrive together (16 commands, about 6 reads).
+        #expect(sink.commandLog.count >= 2 * sink.commandReads, "\(sink.commandLog.count) in \(sink.commandReads)")
         #expect(sink.messages.first?.contains("Subject: x") == true)
         #expect(courier.outcome(of: claimed(3)) == .delivered)
         #expect(courier.outcome(of: claimed(3, attempts: 1)) == .notHandedOver)
@@ -156,6 +158,8 @@ import Testing
             for id: Int64 in 1...3 { #expect(deliver(courier, sink, id) == .delivered) }
             #expect(sink.received.count == 3)
             #expect(sink.commandLog.contains("HELO") == refusesEHLO)
+            // Without PIPELINING (or extensions at all) each command waits for the previous reply.
+            #expect(sink.commandLog.count <= sink.commandReads + 1, "\(sink.commandLog) in \(sink.commandReads)")
         }
     }
 
