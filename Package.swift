@@ -39,7 +39,7 @@ let package = Package(
         .testTarget(name: "SportelloStoreTests", dependencies: ["SportelloStore", "SportelloTesting"]),
         .testTarget(name: "SportelloSiteTests", dependencies: ["SportelloSite"]),
         .testTarget(
-            name: "SportelloNotifyTests", dependencies: ["SportelloNotify"],
+            name: "SportelloNotifyTests", dependencies: ["SportelloNotify", "SportelloTesting"],
             exclude: ["check_messages.py", "channel_standin.py"]),
         .testTarget(name: "SportelloHTTPTests", dependencies: ["SportelloHTTP", "SportelloTesting"]),
         .testTarget(name: "SportelloAppTests", dependencies: ["SportelloApp", "SportelloTesting"]),

@@ -10,6 +10,9 @@ public struct NotificationSettings: Sendable, Equatable {
     public var email = true
     /// Run as `<sendmailPath> -t -i` with the message on standard input (sendmail, msmtp, Postfix, Exim…).
     public var sendmailPath = "/usr/sbin/sendmail"
+    /// When set (`notifications.smtp`), mail is spoken over SMTP to this server (a local MTA that relays) by the
+    /// courier, many messages per connection, instead of being handed to `sendmailPath` one process each.
+    public var smtp: SMTPServerAddress?
     /// Whether messages go out by SMS (needs `smsCommand`).
     public var sms = false
     /// Run as `<command…> <mobile number>` with the text on standard input.

@@ -137,7 +137,7 @@ extension SiteConfiguration {
         if let node = object.optional("notifications") {
             let settings = try node.object(allowedKeys: [
                 "from", "fromName", "email", "sendmailPath", "sms", "smsCommand", "reminderHoursBefore", "maxAttempts",
-                "io", "webhook",
+                "io", "webhook", "smtp",
             ])
             if let value = settings.optional("from") {
                 notifications.from = try value.string()
@@ -148,6 +148,14 @@ extension SiteConfiguration {
             if let value = settings.optional("fromName") { notifications.fromName = try value.string() }
             if let value = settings.optional("email") { notifications.email = try value.bool() }
             if let value = settings.optional("sendmailPath") { notifications.sendmailPath = try value.string() }
+            if let value = settings.optional("smtp") {
+                let text = try value.string()
+                guard let address = SMTPServerAddress(text) else {
+                    throw value.fail(
+                        "\"\(text)\" is not an SMTP server: write host:port, e.g. \"127.0.0.1:25\" or \"[::1]:25\"")
+                }
+                notifications.smtp = address
+            }
             if let value = settings.optional("sms") { notifications.sms = try value.bool() }
             if let value = settings.optional("smsCommand") {
                 notifications.smsCommand = []

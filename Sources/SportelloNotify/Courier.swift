@@ -56,8 +56,27 @@ public struct Courier: Sendable {
 
     func base(_ id: Int64) -> String { "\(spool)/message-\(id)" }
 
-    /// What became of a message a worker claimed and did not finish (its worker died, or stopped waiting).
-    public func outcome(of message: OutboxMessage) -> Outcome { outcome(ofHandOver: message.id) }
+    /// What became of a message a worker claimed and did not finish (its worker died, or stopped waiting): what
+    /// its lock file says (a program's hand-over), else what the couriers' SMTP journals say of this attempt.
+    public func outcome(of message: OutboxMessage) -> Outcome { outcome(of: message, journals: nil) }
+
+    /// `outcome(of:)` with the SMTP journals already read (`SMTPJournal.entries`), for many messages at once.
+    func outcome(of message: OutboxMessage, journals: [String: SMTPJournal.Found]?) -> Outcome {
+        let program = outcome(ofHandOver: message.id)
+        guard program == .notHandedOver else { return program }
+        return journalOutcome(key: SMTPHandOver.key(id: message.id, attempt: message.attempts), journals: journals)
+    }
+
+    /// What the SMTP journals say of one attempt; not handed over when none names it.
+    func journalOutcome(key: String, journals: [String: SMTPJournal.Found]? = nil) -> Outcome {
+        guard let found = (journals ?? SMTPJournal.entries(in: spool))[key] else { return .notHandedOver }
+        return SMTPHandOver.outcome(found.entry, held: found.held)
+    }
+
+    /// Removes the SMTP journals no courier holds any more and that name none of `claimed`'s attempts.
+    func sweepJournals(keeping claimed: [OutboxMessage]) {
+        SMTPJournal.sweep(spool, keepingAny: Set(claimed.map { SMTPHandOver.key(id: $0.id, attempt: $0.attempts) }))
+    }
 
     /// Has the courier run `command` with the message on standard input; `onStart` learns the courier's pid (for
     /// the outbox listing: nothing relies on it). Waits up to `timeout`, or while `keepWaiting` holds.
@@ -87,7 +106,9 @@ public struct Courier: Sendable {
             // Stopping it could cut off a program that has already accepted the message; let it finish.
             return .inFlight
         case .courierGone:
-            // The courier died with the request: the spool says whether the program ran (held: still running).
+            // The courier died with the request: the spool says whether the program ran (held: still running),
+            // or the journal whether the mail went out.
+            if let smtp = SMTPHandOver(command: command) { return journalOutcome(key: smtp.key(id: id)) }
             return outcome(ofHandOver: id)
         }
     }

@@ -12,7 +12,8 @@ import Glibc
 /// courier does for every message, starting only the program itself.
 ///
 /// It reads requests from the socket on its standard input and runs each on a thread of its own (the server
-/// bounds how many it asks for at once). When the server dies the socket ends: the courier finishes the hand-overs
+/// bounds how many it asks for at once); mail for an SMTP server (`notifications.smtp`) instead goes to its one
+/// `SMTPSender`, which speaks to the server over one connection and keeps its evidence in a journal. When the server dies the socket ends: the courier finishes the hand-overs
 /// it started, records their statuses and exits, so a `kill -9` of the server never leaves a program whose
 /// outcome nobody records. See docs/ARCHITECTURE.md §6 and `Courier`.
 public enum CourierProcess {
@@ -35,19 +36,31 @@ public enum CourierProcess {
         let reader = FrameReader(descriptor: socket)
         let writing = NSLock()
         let running = DispatchGroup()
+        // Started at the first mail spoken over SMTP.
+        var smtp: SMTPSender?
+        let answer: @Sendable (UInt64, Courier.Outcome) -> Void = { tag, outcome in
+            let reply = CourierFrame.encode(CourierFrame.Reply(tag: tag, outcome: outcome))
+            writing.lock()
+            // A server gone meanwhile learns the outcome from the spool.
+            _ = CourierFrame.send(reply, to: socket)
+            writing.unlock()
+            running.leave()
+        }
         while let request = CourierFrame.readRequest(reader) {
             running.enter()
+            if let handOver = SMTPHandOver(command: request.command) {
+                let sender = smtp ?? SMTPSender(spool: courier.spool)
+                smtp = sender
+                sender.enqueue(
+                    SMTPSender.Item(id: request.id, handOver: handOver, body: request.body) { answer(request.tag, $0) })
+                continue
+            }
             Thread {
-                let outcome = courier.handOver(request.body, id: request.id, command: request.command)
-                let reply = CourierFrame.encode(CourierFrame.Reply(tag: request.tag, outcome: outcome))
-                writing.lock()
-                // A server gone meanwhile learns the outcome from the spool.
-                _ = CourierFrame.send(reply, to: socket)
-                writing.unlock()
-                running.leave()
+                answer(request.tag, courier.handOver(request.body, id: request.id, command: request.command))
             }.start()
         }
         running.wait()
+        smtp?.finish()
         return 0
     }
 }

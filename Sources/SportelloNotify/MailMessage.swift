@@ -175,32 +175,50 @@ public struct MailMessage: Sendable {
         return words.joined(separator: " ")
     }
 
-    /// Quoted-printable (RFC 2045 §6.7) with CRLF line ends and soft breaks before 76 characters.
+    /// Quoted-printable (RFC 2045 §6.7) with CRLF line ends and soft breaks before 76 characters. Works on the
+    /// UTF-8 bytes: a message's HTML part is most of the CPU a mail costs to compose (issue 16).
     public static func quotedPrintable(_ text: String) -> String {
-        let normalized = text.replacingOccurrences(of: "\r\n", with: "\n").replacingOccurrences(of: "\r", with: "\n")
-        var output: [String] = []
-        for line in normalized.split(separator: "\n", omittingEmptySubsequences: false) {
-            var encoded = ""
+        let hex = Array("0123456789ABCDEF".utf8)
+        let bytes = Array(text.utf8)
+        var output: [UInt8] = []
+        output.reserveCapacity(bytes.count + bytes.count / 4 + 16)
+        var lineStart = 0
+        var index = 0
+        func encodeLine(_ end: Int) {
             var width = 0
-            let bytes = Array(line.utf8)
-            for (index, byte) in bytes.enumerated() {
-                let isLast = index == bytes.count - 1
-                let piece: String
-                if (byte >= 33 && byte <= 126 && byte != UInt8(ascii: "=")) || ((byte == 32 || byte == 9) && !isLast) {
-                    piece = String(UnicodeScalar(byte))
-                } else {
-                    piece = String(format: "=%02X", byte)
-                }
-                if width + piece.count > 75 {
-                    encoded += "=\r\n"
+            for position in lineStart..<end {
+                let byte = bytes[position]
+                let isLast = position == end - 1
+                let literal =
+                    (byte >= 33 && byte <= 126 && byte != UInt8(ascii: "=")) || ((byte == 32 || byte == 9) && !isLast)
+                let length = literal ? 1 : 3
+                if width + length > 75 {
+                    output += [UInt8(ascii: "="), UInt8(ascii: "\r"), UInt8(ascii: "\n")]
                     width = 0
                 }
-                encoded += piece
-                width += piece.count
+                if literal {
+                    output.append(byte)
+                } else {
+                    output += [UInt8(ascii: "="), hex[Int(byte >> 4)], hex[Int(byte & 15)]]
+                }
+                width += length
             }
-            output.append(encoded)
         }
-        return output.joined(separator: "\r\n")
+        // CRLF, a lone CR and a lone LF each end a line.
+        while index < bytes.count {
+            let byte = bytes[index]
+            if byte == UInt8(ascii: "\r") || byte == UInt8(ascii: "\n") {
+                encodeLine(index)
+                output += [UInt8(ascii: "\r"), UInt8(ascii: "\n")]
+                if byte == UInt8(ascii: "\r") && index + 1 < bytes.count && bytes[index + 1] == UInt8(ascii: "\n") {
+                    index += 1
+                }
+                lineStart = index + 1
+            }
+            index += 1
+        }
+        encodeLine(bytes.count)
+        return String(decoding: output, as: UTF8.self)
     }
 
     static func base64Lines(_ bytes: [UInt8]) -> String {

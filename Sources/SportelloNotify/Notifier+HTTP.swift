@@ -66,7 +66,11 @@ extension Notifier {
     /// The words of an App IO or webhook refusal that another attempt would not change; nil for a failure worth
     /// a retry, and always for mail and SMS, whose programs' exit statuses keep their usual meaning.
     static func refusal(_ message: OutboxMessage, _ error: String) -> String? {
-        message.channel == .io || message.channel == .webhook ? HTTPHandOver.refusal(error) : nil
+        switch message.channel {
+        case .io, .webhook: HTTPHandOver.refusal(error)
+        case .email: SMTPHandOver.refusal(error)
+        case .sms: nil
+        }
     }
 
     /// The secret without the line end an editor adds.

@@ -154,10 +154,14 @@ public struct Notifier: Sendable {
     /// it again; a hand-over still running is waited for; one never handed over is released.
     func recover(_ now: Int64, _ report: inout DeliveryReport) {
         guard let claims = logged("unfinished claims", { try outbox.unfinishedClaims() }) else { return }
+        // Journals no courier holds and no claim needs are dropped (each pass: a listing of the spool).
+        defer { courier.sweepJournals(keeping: claims) }
+        // The SMTP journals, read once for all the claims.
+        let journals = claims.isEmpty ? [:] : SMTPJournal.entries(in: courier.spool)
         for message in claims {
             let claimerAlive = message.claimedBy.map { $0 != Self.worker && Courier.isAlive($0) } ?? false
             let expired = (message.claimedUntil ?? 0) < now
-            switch courier.outcome(of: message) {
+            switch courier.outcome(of: message, journals: journals) {
             case .delivered:
                 recordSent(message, now)
                 report.recovered += 1
@@ -193,7 +197,8 @@ public struct Notifier: Sendable {
 
     /// Drops the spool's evidence and the secret of a message whose "sent" mark has committed.
     func forgetDelivered(_ message: OutboxMessage) {
-        courier.forget(id: message.id)
+        // Mail spoken over SMTP left no spool files (its journal is swept as a whole).
+        if message.channel != .email || settings.smtp == nil { courier.forget(id: message.id) }
         forgetSecret(message)
     }
 
@@ -274,7 +279,15 @@ public struct Notifier: Sendable {
             case .email:
                 guard settings.email else { return fail("mail is turned off in the configuration", attempts: 1) }
                 body = Array(try composer.mail(for: message, booking: booking, now: now).rendered.utf8)
-                command = [settings.sendmailPath, "-t", "-i"]
+                if let server = settings.smtp {
+                    command =
+                        SMTPHandOver(
+                            server: server, attempt: message.attempts, sender: settings.from,
+                            recipient: message.recipient
+                        ).command
+                } else {
+                    command = [settings.sendmailPath, "-t", "-i"]
+                }
             case .sms:
                 guard settings.sms, !settings.smsCommand.isEmpty else {
                     return fail("SMS is turned off in the configuration", attempts: 1)

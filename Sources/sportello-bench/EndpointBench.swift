@@ -48,9 +48,10 @@ func trivialSendmail(in folder: String) -> String {
 
 /// Hold + confirm throughput with `clients` concurrent keep-alive clients, each its own thread and socket
 /// (all opened and checked before the clock starts), then the delay from a confirmation's answer to its week
-/// page changing on disk. `mail`: each confirmation also queues a mail, handed to a trivial sendmail.
+/// page changing on disk. `mail`: each confirmation also queues a mail, handed to a trivial sendmail, or with
+/// `smtp` spoken to an SMTP sink inside the bench (its CPU counts: it stands for the MTA).
 func endpointBenchmark(
-    services: Int, clients: Int, bookings: Int, mail: Bool, desks: Bool = false, templates: String
+    services: Int, clients: Int, bookings: Int, mail: Bool, desks: Bool = false, smtp: Bool = false, templates: String
 ) throws {
     var configuration = try SyntheticComune.configuration(services: services, weeks: 13, desks: desks)
     configuration.booking.requestsPerMinutePerAddress = 0
@@ -59,6 +60,9 @@ func endpointBenchmark(
     let folder = NSTemporaryDirectory() + "sportello-endpoint-\(getpid())-\(services)"
     configuration.notifications.email = mail
     if mail { configuration.notifications.sendmailPath = trivialSendmail(in: "\(folder)-mail") }
+    let sink = smtp ? try SMTPSink() : nil
+    defer { sink?.stop() }
+    if let sink { configuration.notifications.smtp = SMTPServerAddress(sink.address) }
     defer { try? FileManager.default.removeItem(atPath: "\(folder)-mail") }
     defer { try? FileManager.default.removeItem(atPath: folder) }
     var options = Options()
@@ -152,7 +156,7 @@ func endpointBenchmark(
     let cpu = processCPUSeconds() - cpuBefore
     let done = latencies.withLock { $0 }
     print(
-        String(format: "%8d  ", services) + (mail ? "  on" : " off") + (desks ? "     on" : "    off")
+        String(format: "%8d  ", services) + (smtp ? "smtp" : mail ? "  on" : " off") + (desks ? "     on" : "    off")
             + String(
                 format: "  %7d  %5d  %6d  %10.0f  %6.1f  %6.1f  %6d", clients, reallyOpen, done.count,
                 Double(done.count) / elapsed, percentile(done, 0.5) * 1000, percentile(done, 0.99) * 1000,
@@ -188,6 +192,7 @@ func endpointBenchmark(
                     """,
                 sent, left,
                 total - elapsed, Double(sent) / total))
+        if let sink { reportSink(sink, expected: Int(sent), bookingsEnded: start + elapsed) }
     }
 
     // Confirmation → week page on disk, one booking at a time. Only single-desk services: there the

@@ -85,6 +85,19 @@ let command = arguments.first ?? "build"
     }
 }
 
+/// `--mail off|on|smtp|both|all` for `endpoint`: "on" hands each mail to a trivial sendmail, "smtp" speaks it to
+/// an SMTP sink inside the bench; "both" is off and on, "all" off, on and smtp.
+@MainActor func endpointMailChoices() -> [String] {
+    switch option("--mail", "off") {
+    case "off", "on", "smtp": return [option("--mail", "off")]
+    case "both": return ["off", "on"]
+    case "all": return ["off", "on", "smtp"]
+    default:
+        print("sportello-bench endpoint: --mail wants off, on, smtp, both or all")
+        exit(2)
+    }
+}
+
 switch command {
 case "build":
     let sizes = numbers("--services", "100", 1...10_000)
@@ -105,7 +118,7 @@ case "endpoint":
     let sizes = numbers("--services", "10,1000", 1...10_000)
     let clients = number("--clients", 32, 1...1_000)
     let bookings = number("--bookings", 5000, 1...1_000_000)
-    let mails = mailChoices()
+    let mails = endpointMailChoices()
     print(
         "sportello-bench endpoint: \(clients) keep-alive clients, one thread and one socket each, hold + confirm each, "
             + "loopback, synchronous=FULL; "
@@ -124,8 +137,8 @@ case "endpoint":
         for mail in mails {
             for desks in deskChoices {
                 try endpointBenchmark(
-                    services: services, clients: clients, bookings: bookings, mail: mail, desks: desks,
-                    templates: option("--templates", "site-templates"))
+                    services: services, clients: clients, bookings: bookings, mail: mail != "off", desks: desks,
+                    smtp: mail == "smtp", templates: option("--templates", "site-templates"))
             }
         }
     }
@@ -167,7 +180,7 @@ default:
         """
         usage: sportello-bench build [--services 10,100,1000] [--weeks 13] [--runs 3] [--languages it,en]
                sportello-bench startup [--services 1000] [--runs 3]
-               sportello-bench endpoint [--services 10,1000] [--clients 32] [--bookings 5000] [--mail off|on|both] \
+               sportello-bench endpoint [--services 10,1000] [--clients 32] [--bookings 5000] [--mail off|on|smtp|both|all] \
                [--desks off|on|both]
                sportello-bench rush [--clients 5000] [--places 500] [--seconds 20] [--think-ms 2000] [--threads 2] \
         [--workers N]
