@@ -16,7 +16,8 @@ struct RequestContext {
     var clientKey: String { ClientKey.of(clientAddress) }
 
     init(request: HTTPRequest, configuration: SiteConfiguration) {
-        wantsJSON = (request.headers["Accept"] ?? "").contains("application/json")
+        // Searched as bytes: Foundation's `contains` bridges to NSString on every request.
+        wantsJSON = (request.headers["Accept"] ?? "").utf8.firstRange(of: "application/json".utf8) != nil
         clientAddress = Self.clientAddress(of: request, configuration: configuration)
         let languages = configuration.comune.languages
         let accept = (request.headers["Accept-Language"] ?? "").lowercased()
