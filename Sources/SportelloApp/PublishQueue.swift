@@ -21,13 +21,14 @@ public final class PublishQueue: Sendable {
         onPublished: (@Sendable (Set<PageID>) -> Void)? = nil, onRebuilt: (@Sendable () -> Void)? = nil
     ) {
         // Right away when idle (a lone confirmation shows in milliseconds); when changes keep coming while a
-        // pass runs, at most ten passes a second and never more than half the time, leaving the processor to
-        // the requests of a rush: each pass then takes in more bookings per page written. (Twenty passes a
-        // second took about a quarter of the CPU of 1,500 bookings/s on two cores: each pass rewrites the same
-        // few weeks, six files each with their `.gz`; the page still lags a rush by a tenth of a second.)
+        // pass runs, at most five passes a second and never more than half the time, leaving the processor to
+        // the requests of a rush: each pass then takes in more bookings per page written. A pass under a rush
+        // rewrites the same few weeks (three files each, with their `.gz`): at twenty passes a second that took
+        // a fifth to a quarter of the CPU of 1,500 bookings/s on two cores. A page lags a rush by at most a
+        // fifth of a second more.
         let health = PublisherHealth()
         self.health = health
-        weeks = Lane(name: "publisher-weeks", health: health, busyInterval: 0.1, busyRest: 1) { pages, everything in
+        weeks = Lane(name: "publisher-weeks", health: health, busyInterval: 0.2, busyRest: 1) { pages, everything in
             if everything {
                 try publisher.publishAll(now: clock(), source: source)
                 onRebuilt?()
