@@ -37,9 +37,13 @@ public final class PublishQueue: Sendable {
             }
             onPublished?(pages)
         }
-        // At most four passes a second: under a rush the catalogue of a big comune would otherwise be
-        // re-rendered after every booking, taking CPU from the requests for a "next free slot" line.
-        summaries = Lane(name: "publisher-summaries", health: health, minimumInterval: 0.25) { pages, _ in
+        // At most four passes a second, and one once marks have kept coming for five passes: under a rush the
+        // catalogue of a big comune would otherwise be re-rendered after every booking, taking CPU from the
+        // requests for a "next free slot" line (every file rewritten is a new inode, and on a file system
+        // without a journal, allocating one scans past every inode deleted in the last minute).
+        summaries = Lane(
+            name: "publisher-summaries", health: health, minimumInterval: 0.25, busyInterval: 0.25, rushInterval: 1
+        ) { pages, _ in
             try publisher.publish(pages, now: clock(), source: source)
             onPublished?(pages)
         }
