@@ -28,7 +28,8 @@ public final class PublishQueue: Sendable {
         // CPU of 1,500 bookings/s on two cores. A page lags a rush by at most a fifth of a second more.
         let health = PublisherHealth()
         self.health = health
-        weeks = Lane(name: "publisher-weeks", health: health, busyInterval: 0.05, rushInterval: 0.2, busyRest: 1) { pages, everything in
+        weeks = Lane(name: "publisher-weeks", health: health, busyInterval: 0.05, rushInterval: 0.2, busyRest: 1) {
+            pages, everything in
             if everything {
                 try publisher.publishAll(now: clock(), source: source)
                 onRebuilt?()

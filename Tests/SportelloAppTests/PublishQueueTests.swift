@@ -70,9 +70,11 @@ struct SlowOccupancy: OccupancySource {
         let passes = Locked(0)
         let queue = PublishQueue(
             publisher: site.makePublisher(), source: SlowOccupancy(inner: application.source),
-            onPublished: { pages in if pages.contains(where: { if case .week = $0 { true } else { false } }) {
-                passes.withLock { $0 += 1 }
-            } })
+            onPublished: { pages in
+                if pages.contains(where: { if case .week = $0 { true } else { false } }) {
+                    passes.withLock { $0 += 1 }
+                }
+            })
         let lanes = ServiceGroup(queue.lanes)
         lanes.start()
         defer { lanes.stop() }
