@@ -8,7 +8,7 @@ import SportelloStore
 /// subscriber's network: a home or phone gets a whole /64 and can pick any address in it at will).
 enum ClientKey {
     static func of(_ address: String) -> String {
-        guard address.contains(":") else { return address }
+        guard address.utf8.contains(UInt8(ascii: ":")) else { return address }
         // A proxy may write the address in brackets ([2001:db8::1], as in URLs): the same client.
         let bare = address.hasPrefix("[") && address.hasSuffix("]") ? String(address.dropFirst().dropLast()) : address
         let parsed = bare.split(separator: "%", maxSplits: 1).first.map { String($0) } ?? bare

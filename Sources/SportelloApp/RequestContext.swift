@@ -16,11 +16,29 @@ struct RequestContext {
     var clientKey: String { ClientKey.of(clientAddress) }
 
     init(request: HTTPRequest, configuration: SiteConfiguration) {
-        wantsJSON = (request.headers["Accept"] ?? "").contains("application/json")
+        wantsJSON = Self.mentions("application/json", in: request.headers["Accept"] ?? "")
         clientAddress = Self.clientAddress(of: request, configuration: configuration)
         let languages = configuration.comune.languages
         let accept = (request.headers["Accept-Language"] ?? "").lowercased()
         language = languages.first { accept.hasPrefix($0) } ?? configuration.comune.language
+    }
+
+    /// Whether `text` contains `needle`, compared as bytes: Foundation's `contains` bridges both to NSString,
+    /// on every request.
+    static func mentions(_ needle: String, in text: String) -> Bool {
+        var text = text
+        var needle = needle
+        return text.withUTF8 { haystack in
+            needle.withUTF8 { needle in
+                guard let first = needle.first, haystack.count >= needle.count else { return false }
+                for start in 0...(haystack.count - needle.count) where haystack[start] == first {
+                    var offset = 1
+                    while offset < needle.count, haystack[start + offset] == needle[offset] { offset += 1 }
+                    if offset == needle.count { return true }
+                }
+                return false
+            }
+        }
     }
 
     static func clientAddress(of request: HTTPRequest, configuration: SiteConfiguration) -> String {

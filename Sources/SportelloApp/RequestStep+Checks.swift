@@ -65,6 +65,14 @@ extension RequestStep {
     /// fields were missing ("unknown service"), and text/plain is what a cross-site page can send unpreflighted.
     static let formContentType = RequestStep("content type") { request in
         guard let type = request.http.headers["Content-Type"] else { return nil }
+        // The usual ASCII value is compared as bytes; anything else goes through Foundation as before.
+        let bytes = type.utf8.prefix { $0 != UInt8(ascii: ";") }
+        if type.utf8.first != UInt8(ascii: ";"), bytes.allSatisfy({ $0 < 0x80 }) {
+            let media = bytes.drop { $0 == 0x20 || $0 == 0x09 }.reversed().drop { $0 == 0x20 || $0 == 0x09 }
+            let expected = "application/x-www-form-urlencoded".utf8.reversed()
+            let matches = media.elementsEqual(expected) { ($0 >= 65 && $0 <= 90 ? $0 | 0x20 : $0) == $1 }
+            return matches ? nil : RequestRefusal(error: .badForm)
+        }
         let mediaType = type.split(separator: ";", maxSplits: 1).first?
             .trimmingCharacters(in: .whitespaces).lowercased()
         return mediaType == "application/x-www-form-urlencoded" ? nil : RequestRefusal(error: .badForm)

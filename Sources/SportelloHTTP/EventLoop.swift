@@ -150,7 +150,8 @@ final class EventLoop: @unchecked Sendable {
 
     private func drainWakePipe() {
         var scratch = [UInt8](repeating: 0, count: 256)
-        while scratch.withUnsafeMutableBytes({ Glibc.read(wakeRead, $0.baseAddress, $0.count) }) > 0 {}
+        // A short read emptied the pipe; a byte written after it is reported by the next `epoll_wait`.
+        while scratch.withUnsafeMutableBytes({ Glibc.read(wakeRead, $0.baseAddress, $0.count) }) == scratch.count {}
     }
 
     private func deliverCompletions() {
@@ -249,6 +250,11 @@ final class EventLoop: @unchecked Sendable {
         } else if flags & (EPOLLHUP.rawValue | EPOLLERR.rawValue) != 0 {
             // Not reading while answering (a pipelined request waits in the socket), but a dead socket ends it.
             perform(connection.machine.closeNow(), on: connection)
+        } else if connection.interest & EPOLLIN.rawValue != 0 {
+            // A request being answered keeps the reading interest it had (two `epoll_ctl` calls a request fewer);
+            // only when bytes or an end of stream arrive meanwhile is it dropped, so they wait in the socket
+            // instead of waking the loop again and again.
+            setInterest(connection, 0)
         }
     }
 
@@ -266,6 +272,9 @@ final class EventLoop: @unchecked Sendable {
                     connection.machine.append(chunk[0..<n])
                 }
                 total += n
+                // A short read emptied the socket: no second call only to be told so (the socket stays in the
+                // epoll set, which reports what arrives later).
+                if n < chunk.count { break }
                 continue
             }
             if n == 0 {
@@ -334,7 +343,6 @@ final class EventLoop: @unchecked Sendable {
             let (bytes, close) = Self.serialize(responder.respond(to: request), for: dispatch, stopping: stopping)
             return connection.machine.responseReady(bytes, close: close)
         }
-        if connection.interest != 0 { setInterest(connection, 0) }
         let job = Job(origin: self, fd: connection.fd, connectionID: connection.id, dispatch: dispatch)
         // Admission control: past the bound a request would only wait longer than a client should, so it is
         // told at once to come back (503 + Retry-After) instead of growing the queue without limit.

@@ -24,7 +24,7 @@ public final class Database: @unchecked Sendable {
     public let path: String
     private let commits = Atomic<Int>(0)
     private let replicatorOwnsLog = Atomic<Bool>(false)
-    private let queueState = NSCondition()
+    private let queueState = NSLock()
     private var queued: [PendingWrite] = []
     private var leaderIsActive = false
     private var leaderThread: pthread_t?
@@ -91,7 +91,11 @@ public final class Database: @unchecked Sendable {
                 queued.append(pending)
                 while !pending.isFinished {
                     if leaderIsActive {
-                        queueState.wait()
+                        // Woken alone: when its batch is durable, or to lead the next one. A condition shared by
+                        // every waiter woke all of them after each batch, most only to wait again.
+                        queueState.unlock()
+                        pending.wake.wait()
+                        queueState.lock()
                     } else {
                         lead(until: pending)
                     }
@@ -119,12 +123,16 @@ public final class Database: @unchecked Sendable {
             commit(batch)
             writeLock.unlock()
             queueState.lock()
-            for pending in batch { pending.isFinished = true }
-            queueState.broadcast()
+            for pending in batch {
+                pending.isFinished = true
+                if pending !== own { pending.wake.signal() }
+            }
         }
         leaderIsActive = false
         leaderThread = nil
-        if !queued.isEmpty { queueState.broadcast() }
+        // Hands over to the oldest waiter, which leads the next batch (unless a newcomer took the lead first:
+        // then it waits again and that leader's batch takes it).
+        queued.first?.wake.signal()
     }
 
     /// Runs a batch on the writer; every body ends with `failure` set or its result stored.
@@ -253,6 +261,9 @@ private final class PendingWrite: @unchecked Sendable {
     let durable: Bool
     let run: (Connection) throws -> Void
     var isFinished = false
+    /// Signalled when the body's batch is durable, or when its caller is to lead the next batch. A signal may
+    /// come when the caller no longer needs it (it led meanwhile): the caller checks its state on each wake.
+    let wake = DispatchSemaphore(value: 0)
     var failure: (any Error)?
 
     init(durable: Bool, run: @escaping (Connection) throws -> Void) {

@@ -49,9 +49,11 @@ func trivialSendmail(in folder: String) -> String {
 /// Hold + confirm throughput with `clients` concurrent keep-alive clients, each its own thread and socket
 /// (all opened and checked before the clock starts), then the delay from a confirmation's answer to its week
 /// page changing on disk. `mail`: each confirmation also queues a mail, handed to a trivial sendmail, or with
-/// `smtp` spoken to an SMTP sink inside the bench (its CPU counts: it stands for the MTA).
+/// `smtp` spoken to an SMTP sink inside the bench (its CPU counts: it stands for the MTA). `workers`: the server's
+/// worker threads (`HTTPLimits.workers`; nil: the default).
 func endpointBenchmark(
-    services: Int, clients: Int, bookings: Int, mail: Bool, desks: Bool = false, smtp: Bool = false, templates: String
+    services: Int, clients: Int, bookings: Int, mail: Bool, desks: Bool = false, smtp: Bool = false,
+    workers: Int? = nil, templates: String
 ) throws {
     var configuration = try SyntheticComune.configuration(services: services, weeks: 13, desks: desks)
     configuration.booking.requestsPerMinutePerAddress = 0
@@ -74,7 +76,9 @@ func endpointBenchmark(
     let (application, _) = try site.openApplication()
     let (holdsPath, bookingsPath) = (site.renderer.layout.api(.holds), site.renderer.layout.api(.bookings))
     application.startBackgroundWork()
-    let server = HTTPServer(port: 0, responder: application)
+    var limits = HTTPLimits.standard
+    if let workers { limits.workers = workers }
+    let server = HTTPServer(port: 0, limits: limits, responder: application)
     try server.start()
     defer {
         server.stop()
@@ -130,12 +134,12 @@ func endpointBenchmark(
                 let begin = monotonicSeconds()
                 let (holdStatus, holdBody) = client.post(holdsPath, "service=\(service)&slot=\(slot)")
                 guard holdStatus == 201,
-                    let tokenRange = holdBody.range(of: "[0-9a-f]{32}", options: .regularExpression)
+                    let token = BenchClient.holdToken(in: holdBody)
                 else {
                     failures.withLock { $0 += 1 }
                     continue
                 }
-                let (status, _) = client.post(bookingsPath, "hold=\(holdBody[tokenRange])&\(person)")
+                let (status, _) = client.post(bookingsPath, "hold=\(token)&\(person)")
                 if status == 201 {
                     latencies.withLock { $0.append(monotonicSeconds() - begin) }
                 } else {
@@ -206,7 +210,7 @@ func endpointBenchmark(
         let path = "\(options.outputPath)/\(site.renderer.layout.file(.week(service, monday: monday), language: "it"))"
         let before = FileManager.default.contents(atPath: path)
         let (holdStatus, holdBody) = client.post(holdsPath, "service=\(service)&slot=\(slot)")
-        guard holdStatus == 201, let tokenRange = holdBody.range(of: "[0-9a-f]{32}", options: .regularExpression) else {
+        guard holdStatus == 201, let token = BenchClient.holdToken(in: holdBody) else {
             continue
         }
         // Let the hold's own republish finish, so only the confirmation's is measured.
@@ -220,7 +224,7 @@ func endpointBenchmark(
         settled = FileManager.default.contents(atPath: path)
         // Timed from the moment the confirmation is sent, so its own handling counts too.
         let sent = monotonicSeconds()
-        let (status, _) = client.post(bookingsPath, "hold=\(holdBody[tokenRange])&\(person)")
+        let (status, _) = client.post(bookingsPath, "hold=\(token)&\(person)")
         guard status == 201 else { continue }
         let deadline = sent + 2
         while FileManager.default.contents(atPath: path) == settled && monotonicSeconds() < deadline { usleep(50) }

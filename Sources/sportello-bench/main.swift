@@ -138,7 +138,9 @@ case "endpoint":
             for desks in deskChoices {
                 try endpointBenchmark(
                     services: services, clients: clients, bookings: bookings, mail: mail != "off", desks: desks,
-                    smtp: mail == "smtp", templates: option("--templates", "site-templates"))
+                    smtp: mail == "smtp",
+                    workers: arguments.contains("--workers") ? number("--workers", 16, 1...1_024) : nil,
+                    templates: option("--templates", "site-templates"))
             }
         }
     }
@@ -181,7 +183,7 @@ default:
         usage: sportello-bench build [--services 10,100,1000] [--weeks 13] [--runs 3] [--languages it,en]
                sportello-bench startup [--services 1000] [--runs 3]
                sportello-bench endpoint [--services 10,1000] [--clients 32] [--bookings 5000] [--mail off|on|smtp|both|all] \
-               [--desks off|on|both]
+               [--desks off|on|both] [--workers N]
                sportello-bench rush [--clients 5000] [--places 500] [--seconds 20] [--think-ms 2000] [--threads 2] \
         [--workers N]
                sportello-bench wrk [--services 10,1000] [--clients 64] [--seconds 10] [--threads 2] [--mail \

@@ -57,6 +57,39 @@ struct SlowOccupancy: OccupancySource {
         #expect(published.withLock { $0.contains(lone) })
     }
 
+    /// Marks that keep coming (a rush) are taken in by at most five week passes a second once the rush has
+    /// lasted a few passes, instead of twenty: each pass rewrites the same pages, and their files cost the
+    /// requests processor time.
+    @Test func aRushIsPublishedInAFewPassesASecond() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "sportello-rush-passes-\(UUID().uuidString)"
+        ).path
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let site = try LoadedSite(options: FixtureComune.options(in: folder))
+        let (application, _) = try site.openApplication()
+        let passes = Locked(0)
+        let queue = PublishQueue(
+            publisher: site.makePublisher(), source: SlowOccupancy(inner: application.source),
+            onPublished: { pages in
+                if pages.contains(where: { if case .week = $0 { true } else { false } }) {
+                    passes.withLock { $0 += 1 }
+                }
+            })
+        let lanes = ServiceGroup(queue.lanes)
+        lanes.start()
+        defer { lanes.stop() }
+        let week = PageID.week(
+            site.catalogue.publicServices[0].id, monday: RomeTime.local(currentInstant()).date.mondayOfWeek)
+        let start = Date()
+        while Date().timeIntervalSince(start) < 2 {
+            queue.mark([week])  // a pass takes at least 3 ms (`SlowOccupancy`): marks come while it runs
+            usleep(1_000)
+        }
+        // Twenty a second would be 40; five a second after the first five passes at most 5 + 10 (+ 1 at each end).
+        #expect(passes.withLock { $0 } <= 17, "\(passes.withLock { $0 }) week passes in 2 s")
+        #expect(passes.withLock { $0 } >= 2)
+    }
+
     /// The rest after a pass under load follows the lane's small passes only: pages marked during a whole rebuild
     /// (start-up, midnight) go out right after it, not after a pause as long as the rebuild took.
     @Test func pagesMarkedDuringARebuildGoOutRightAfterIt() throws {

@@ -93,6 +93,20 @@ import Testing
         for type in ["application/json", "text/plain", "multipart/form-data; boundary=x"] {
             #expect(try refusal(.formContentType, headers: [("Content-Type", type)]) == .badForm)
         }
+        // The media type before any parameter, without the blanks around it, in any case.
+        for type in [
+            " \tapplication/x-www-form-urlencoded ", "APPLICATION/X-WWW-FORM-URLENCODED;charset=utf-8",
+            "application/x-www-form-urlencoded\u{A0}",
+        ] {
+            #expect(try refusal(.formContentType, headers: [("Content-Type", type)]) == nil, "\(type)")
+        }
+        for type in [
+            "", " ", "application/x-www-form-urlencodedx", "xapplication/x-www-form-urlencoded",
+            "application/x-www-form-urlencoded, text/plain", "application / x-www-form-urlencoded",
+            "applicatıon/x-www-form-urlencoded",
+        ] {
+            #expect(try refusal(.formContentType, headers: [("Content-Type", type)]) == .badForm, "\(type)")
+        }
     }
 
     @Test func theFormIsDecodedOnceAndUndecodableBytesAreABadForm() throws {

@@ -24,6 +24,19 @@ struct TextNormalizerTests {
         #expect(TextNormalizer.normalize("") == "")
         #expect(TextNormalizer.normalize(" \u{00A0}\u{3000}\n") == "")
     }
+
+    /// ASCII text takes a path of its own (no Foundation): it trims exactly what Foundation trims.
+    @Test func asciiIsTrimmedAsFoundationTrimsIt() {
+        for byte in UInt8(0)...UInt8(0x7F) {
+            let c = String(decoding: [byte], as: UTF8.self)
+            for text in [c, "\(c)Mario\(c)", "\(c)\(c) Rossi", "Anna\(c)Maria", "x\(c)"] {
+                let foundation = text.precomposedStringWithCanonicalMapping.trimmingCharacters(
+                    in: .whitespacesAndNewlines)
+                #expect(TextNormalizer.normalize(text) == foundation, "byte \(byte)")
+            }
+        }
+        #expect(TextNormalizer.normalize("\u{0B}Mario\u{0C}") == "Mario")
+    }
 }
 
 @Suite("Person names")

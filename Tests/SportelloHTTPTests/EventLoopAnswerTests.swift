@@ -40,6 +40,28 @@ private final class BusyWorkersResponder: HTTPResponder, @unchecked Sendable {
             #expect(busy.readResponse()?.text == "/api/slow")
         }
     }
+
+    /// A request being answered keeps the connection in the epoll set: bytes and an end of stream that arrive
+    /// meanwhile (the next request, then a half-close) wait in the socket and are answered in order after it.
+    @Test func bytesArrivingWhileAWorkerAnswersAreAnsweredAfterIt() throws {
+        var limits = fastLimits
+        limits.workers = 1
+        let responder = BusyWorkersResponder()
+        try withServer(limits: limits, responder: responder) { server in
+            let client = try TestClient(port: server.port)
+            #expect(client.send(get("/api/one")))
+            responder.started.wait()
+            #expect(client.send(get("/api/two")))
+            client.shutdownWrite()
+            usleep(100_000)  // the loop sees the bytes and the end of stream while the worker holds the first
+            responder.gate.signal()
+            #expect(client.readResponse()?.text == "/api/one")
+            responder.started.wait()
+            responder.gate.signal()
+            #expect(client.readResponse()?.text == "/api/two")
+            #expect(client.isClosedByServer())
+        }
+    }
 }
 
 @Suite struct EventLoopsTests {

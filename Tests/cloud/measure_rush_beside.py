@@ -34,7 +34,7 @@ from stack import REPO, SPORTELLO, UNLIMITED, Stack, free_port, wait_for_port  #
 from measure_scale import synthetic  # noqa: E402
 
 HOSTS = {"a": "prenota.rush.example.it", "b": "prenota.steady.example.it"}
-WORKERS = max(16, 4 * (os.cpu_count() or 1))  # HTTPLimits.standard.workers
+WORKERS = max(64, 16 * (os.cpu_count() or 1))  # HTTPLimits.standard.workers
 DEFAULT_SHARE = max(1, WORKERS // 4)  # WorkerShare.standardLimit
 
 
