@@ -34,7 +34,14 @@ enum ProgramRun {
         var cArguments = command.map { strdup($0) } + [nil]
         defer { for argument in cArguments { free(argument) } }
         var child: pid_t = 0
-        let started = posix_spawnp(&child, command[0], &actions, &attributes, &cArguments, environ)
+        var started = posix_spawnp(&child, command[0], &actions, &attributes, &cArguments, environ)
+        // "Text file busy": the program's file is still open for writing somewhere (being replaced by a package
+        // upgrade, or a descriptor inherited for an instant by a process another thread was starting). It never
+        // ran, so trying again a little later cannot send twice.
+        for pause in [10_000, 50_000, 200_000, 500_000] as [useconds_t] where started == ETXTBSY {
+            usleep(pause)
+            started = posix_spawnp(&child, command[0], &actions, &attributes, &cArguments, environ)
+        }
         close(ends[1])
         guard started == 0 else {
             close(ends[0])

@@ -158,6 +158,33 @@ import Testing
         #expect((try? String(contentsOfFile: report + ".message", encoding: .utf8)) == "Subject: x\r\n\r\nbody\r\n")
     }
 
+    /// A program whose file is still open for writing ("Text file busy": being replaced, or a descriptor that
+    /// another thread's process start inherited for an instant) is started once it is free, not failed: it had
+    /// not run, so starting it later cannot send twice.
+    @Test func aProgramBusyBeingWrittenIsStartedOnceItIsFree() throws {
+        let sandbox = try Sandbox()
+        // A copy of `true`: the kernel refuses to start a binary open for writing.
+        let program = "\(sandbox.folder)/busy"
+        try FileManager.default.copyItem(atPath: "/bin/true", toPath: program)
+        let courier = Courier(spool: "\(sandbox.folder)/spool")
+        // The courier process is up before the program is made busy, so the start below is tried at once.
+        #expect(courier.deliver([], id: 30, command: ["/bin/true"], onStart: { _ in }) == .delivered)
+        let writer = open(program, O_WRONLY | O_CLOEXEC)
+        #expect(writer >= 0)
+        let outcome = Locked<Courier.Outcome?>(nil)
+        let done = DispatchSemaphore(value: 0)
+        Thread.detachNewThread {
+            let delivered = courier.deliver(
+                Array("Subject: x\r\n\r\nbody\r\n".utf8), id: 31, command: [program], onStart: { _ in })
+            outcome.withLock { $0 = delivered }
+            done.signal()
+        }
+        usleep(100_000)
+        close(writer)
+        #expect(done.wait(timeout: .now() + 30) == .success)
+        #expect(outcome.withLock { $0 } == .delivered)
+    }
+
     /// Issue 16: the message reaches the program through a pipe filled before it starts, so the spool holds no
     /// copy of it (no file to create, zero and sync per message); one larger than a pipe holds still arrives
     /// whole, through a spool file that is removed afterwards.
