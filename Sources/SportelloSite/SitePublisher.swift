@@ -70,13 +70,18 @@ public final class SitePublisher: Sendable {
                             try source.occupancy(serviceID: service.id, from: from, to: to, now: now)[service.id] ?? [:]
                         let next = service.nextFreeSlot(
                             now: now, days: nextFreeDays(service), occupancy: serviceOccupancy)
+                        // The service's folders, listed once: for its week pages' checks and for pruning.
+                        let listing = FolderListing(
+                            folders: renderer.languages.map {
+                                renderer.layout.folder(.service(service.id), language: $0)
+                            }, in: outputDirectory)
                         var report = try renderServicePages(
                             service, weeks: weeks, today: today, next: next, occupancy: serviceOccupancy,
-                            now: now, buffer: &buffer)
+                            now: now, listing: listing, buffer: &buffer)
                         if try writeNextData(service, occupancy: serviceOccupancy, now: now, end: to) {
                             report.data += 1
                         }
-                        report.removed += pruneWeeks(of: service, keeping: weeks)
+                        report.removed += pruneWeeks(of: service, keeping: weeks, listing: listing)
                         results.withLock {
                             $0.0 = $0.0 + report
                             $0.1[service.id] = .some(next)
@@ -178,7 +183,7 @@ public final class SitePublisher: Sendable {
 
     private func renderServicePages(
         _ service: Service, weeks: [CivilDate], today: CivilDate, next: SlotAvailability?,
-        occupancy: [Int64: SlotOccupancy], now: Int64, buffer: inout [UInt8]
+        occupancy: [Int64: SlotOccupancy], now: Int64, listing: FolderListing, buffer: inout [UInt8]
     ) throws -> PublishReport {
         var report = PublishReport()
         for language in renderer.languages {
@@ -201,14 +206,15 @@ public final class SitePublisher: Sendable {
                 report
                 + (try renderWeek(
                     service, monday: monday, weeks: weeks, occupancy: occupancy, now: now, facts: serviceFacts,
-                    buffer: &buffer))
+                    listing: listing, buffer: &buffer))
         }
         return report
     }
 
     private func renderWeek(
         _ service: Service, monday: CivilDate, weeks: [CivilDate], occupancy: [Int64: SlotOccupancy],
-        now: Int64, facts: (String) -> TemplateFields? = { _ in nil }, buffer: inout [UInt8]
+        now: Int64, facts: (String) -> TemplateFields? = { _ in nil }, listing: FolderListing? = nil,
+        buffer: inout [UInt8]
     ) throws -> PublishReport {
         var report = PublishReport()
         let grid = service.week(startingOn: monday, occupancy: occupancy, now: now)
@@ -221,18 +227,20 @@ public final class SitePublisher: Sendable {
                 markers[language] = inputs.marker(language: language)
             }
         }
+        // Whether a file is there: from the full build's listing of the folder, else asked of the kernel.
+        func exists(_ relative: String) -> Bool { listing?.contains(relative) ?? (access(path(relative), F_OK) == 0) }
         // A page that says it was made from these very inputs is this page (a warm build, a restart).
         func isCurrent(_ language: String) -> Bool {
             guard let marker = markers[language] else { return false }
-            return AtomicFile.hasMarker(
-                marker, at: path(renderer.layout.file(.week(service.id, monday: monday), language: language)))
+            let relative = renderer.layout.file(.week(service.id, monday: monday), language: language)
+            return exists(relative + ".gz") && AtomicFile.startsWithMarker(marker, at: path(relative))
         }
         let mainIsCurrent = isCurrent(main)
         // The data file is made from the same grid, so a main-language page that carries these inputs has its
         // data file beside it. It is written before the pages: a process stopped between the two leaves an old
         // page, which the next build renders again, and never an old data file beside a new page.
         let dataFile = renderer.layout.weekData(service.id, monday: monday)
-        if !(mainIsCurrent && access(path(dataFile), F_OK) == 0),
+        if !(mainIsCurrent && exists(dataFile) && (listing == nil || exists(dataFile + ".gz"))),
             try writeData(AvailabilityData.week(service, grid: grid, renderer: renderer), dataFile, now: now)
         {
             report.data += 1
@@ -281,13 +289,15 @@ public final class SitePublisher: Sendable {
     }
 
     /// Pages of weeks no longer published are removed, so an old link answers 404, not stale slots.
-    private func pruneWeeks(of service: Service, keeping weeks: [CivilDate]) -> Int {
+    private func pruneWeeks(of service: Service, keeping weeks: [CivilDate], listing: FolderListing) -> Int {
         let keep = Set(weeks)
         var removed = 0
         for language in renderer.languages {
-            let folder = path(renderer.layout.folder(.service(service.id), language: language))
-            // Pruning is housekeeping: a service folder not written yet has no old weeks.
-            guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder) else { continue }
+            let relativeFolder = renderer.layout.folder(.service(service.id), language: language)
+            let folder = path(relativeFolder)
+            // Pruning is housekeeping: a service folder not written yet has no old weeks. The listing was made
+            // before this build wrote the folder: what it wrote since are this build's weeks, never pruned.
+            guard let names = listing.names[relativeFolder], !names.isEmpty else { continue }
             removed += AtomicFile.removeLeftovers(inFolder: folder, names: names)
             for name in names {
                 let page = name.hasSuffix(".gz") ? String(name.dropLast(3)) : name

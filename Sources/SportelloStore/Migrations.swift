@@ -229,6 +229,17 @@ enum Migrations {
         """
         ALTER TABLE blocks ADD COLUMN desk TEXT;
         """,
+        // helper/warm: the last stranded-bookings check that found every upcoming booking offered, with the
+        // digest of the inputs it checked against and the last booking it saw: a build over the same inputs
+        // reads only the bookings made since (one row).
+        """
+        CREATE TABLE stranded_check (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            inputs TEXT NOT NULL,
+            last_booking_id INTEGER NOT NULL,
+            checked_at INTEGER NOT NULL
+        );
+        """,
     ]
 
     /// A database with data whose schema is about to change is copied first (see `DatabaseBackup`).
