@@ -156,10 +156,10 @@ public final class SitePublisher: Sendable {
                 let next = service.nextFreeSlot(now: now, days: nextFreeDays(service), occupancy: occupancy)
                 nextFree[id] = .some(next)
                 for language in renderer.languages {
-                    buffer.removeAll(keepingCapacity: true)
-                    try renderer.renderService(service, language: language, today: today, nextFree: next, into: &buffer)
                     report.rendered += 1
-                    if try write(buffer, renderer.layout.file(.service(id), language: language)) { report.written += 1 }
+                    if try renderServicePage(service, language: language, today: today, next: next, buffer: &buffer) {
+                        report.written += 1
+                    }
                 }
                 if try writeNextData(service, occupancy: occupancy, now: now, end: to) { report.data += 1 }
             }
@@ -187,10 +187,12 @@ public final class SitePublisher: Sendable {
     ) throws -> PublishReport {
         var report = PublishReport()
         for language in renderer.languages {
-            buffer.removeAll(keepingCapacity: true)
-            try renderer.renderService(service, language: language, today: today, nextFree: next, into: &buffer)
             report.rendered += 1
-            if try write(buffer, renderer.layout.file(.service(service.id), language: language)) { report.written += 1 }
+            if try renderServicePage(
+                service, language: language, today: today, next: next, listing: listing, buffer: &buffer)
+            {
+                report.written += 1
+            }
         }
         // The service's facts are worked out once, for the first of its week pages that is rendered: a warm
         // build skips most of them (their inputs are unchanged) and needs none.
@@ -211,6 +213,26 @@ public final class SitePublisher: Sendable {
         return report
     }
 
+    /// Renders and writes a service page unless the one on disk carries the digest of these very inputs
+    /// (`ServicePageInputs`) and its `.gz` is there; true when the file was written.
+    private func renderServicePage(
+        _ service: Service, language: String, today: CivilDate, next: SlotAvailability?,
+        listing: FolderListing? = nil, buffer: inout [UInt8]
+    ) throws -> Bool {
+        let relative = renderer.layout.file(.service(service.id), language: language)
+        let marker = inputsFingerprint.map {
+            ServicePageInputs(fingerprint: $0, service: service, today: today, next: next).marker(language: language)
+        }
+        if let marker, exists(relative + ".gz", listing: listing), AtomicFile.startsWithMarker(marker, at: path(relative))
+        {
+            return false
+        }
+        buffer.removeAll(keepingCapacity: true)
+        try renderer.renderService(service, language: language, today: today, nextFree: next, into: &buffer)
+        if let marker { WeekInputs.insert(marker, into: &buffer) }
+        return try write(buffer, relative)
+    }
+
     private func renderWeek(
         _ service: Service, monday: CivilDate, weeks: [CivilDate], occupancy: [Int64: SlotOccupancy],
         now: Int64, facts: (String) -> TemplateFields? = { _ in nil }, listing: FolderListing? = nil,
@@ -227,8 +249,7 @@ public final class SitePublisher: Sendable {
                 markers[language] = inputs.marker(language: language)
             }
         }
-        // Whether a file is there: from the full build's listing of the folder, else asked of the kernel.
-        func exists(_ relative: String) -> Bool { listing?.contains(relative) ?? (access(path(relative), F_OK) == 0) }
+        func exists(_ relative: String) -> Bool { self.exists(relative, listing: listing) }
         // A page that says it was made from these very inputs is this page (a warm build, a restart).
         func isCurrent(_ language: String) -> Bool {
             guard let marker = markers[language] else { return false }
@@ -335,6 +356,11 @@ public final class SitePublisher: Sendable {
     }
 
     func path(_ relative: String) -> String { "\(outputDirectory)/\(relative)" }
+
+    /// Whether a file is there: from a full build's listing of its folder, else asked of the kernel.
+    private func exists(_ relative: String, listing: FolderListing?) -> Bool {
+        listing?.contains(relative) ?? (access(path(relative), F_OK) == 0)
+    }
 
     /// Every public file is written with its gzip copy (same mtime) for nginx's `gzip_static`.
     func write(_ bytes: [UInt8], _ relative: String) throws -> Bool {

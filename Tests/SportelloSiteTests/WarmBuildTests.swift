@@ -51,6 +51,38 @@ import Testing
         #expect(warmTree.keys.filter { warmTree[$0] != coldTree[$0] }.sorted() == [])
     }
 
+    @Test func aServicePageIsKeptWhileItsNextFreeSlotStaysAndRenderedWhenItMoves() throws {
+        let warm = temporaryFolder()
+        let cold = temporaryFolder()
+        defer {
+            try? FileManager.default.removeItem(atPath: warm)
+            try? FileManager.default.removeItem(atPath: cold)
+        }
+        let occupancy = FixtureOccupancy()
+        let publisher = try demoPublisher(output: warm, inputsFingerprint: [1, 2, 3])
+        try publisher.publishAll(now: now, source: occupancy)
+        #expect(try publisher.publishAll(now: now, source: occupancy).written == 0)
+        let page = "\(warm)/servizi/carta-identita/index.html"
+        let before = try String(contentsOfFile: page, encoding: .utf8)
+        #expect(before.hasPrefix("<!DOCTYPE html>\n<!-- inputs "))
+        // The next free slot taken: the service page (and its week, and the catalogue) show the one after it.
+        let service = try #require(publisher.catalogue.publicService(id: "carta-identita"))
+        let next = try #require(service.nextFreeSlot(now: now, days: service.window.maxDaysAhead, occupancy: [:]))
+        occupancy.set("carta-identita", next.slot.startInstant, SlotOccupancy(booked: service.capacity))
+        #expect(try publisher.publishAll(now: now, source: occupancy).written > 0)
+        let after = try String(contentsOfFile: page, encoding: .utf8)
+        #expect(after != before)
+        try demoPublisher(output: cold, inputsFingerprint: [1, 2, 3]).publishAll(now: now, source: occupancy)
+        #expect(after == (try String(contentsOfFile: "\(cold)/servizi/carta-identita/index.html", encoding: .utf8)))
+        // A change published page by page leaves the page a full build makes.
+        occupancy.set("carta-identita", next.slot.startInstant, SlotOccupancy())
+        try publisher.publish(
+            SitePublisher.pages(touchedBy: "carta-identita", slotStart: next.slot.startInstant), now: now,
+            source: occupancy)
+        #expect(try String(contentsOfFile: page, encoding: .utf8) == before)
+        #expect(try publisher.publishAll(now: now, source: occupancy).written == 0)
+    }
+
     @Test func theStampOfADataFileIsFoundWhereJSONWriterPutsIt() {
         let bytes = Array(#"{"a":1,"generatedAt":"2026-10-21T08:02:00+02:00","z":[]}"#.utf8)
         let range = SitePublisher.stampRange(in: bytes)
