@@ -77,10 +77,7 @@ public final class SitePublisher: Sendable {
                             }, in: outputDirectory)
                         var report = try renderServicePages(
                             service, weeks: weeks, today: today, next: next, occupancy: serviceOccupancy,
-                            now: now, listing: listing, buffer: &buffer)
-                        if try writeNextData(service, occupancy: serviceOccupancy, now: now, end: to) {
-                            report.data += 1
-                        }
+                            now: now, end: to, listing: listing, buffer: &buffer)
                         report.removed += pruneWeeks(of: service, keeping: weeks, listing: listing)
                         results.withLock {
                             $0.0 = $0.0 + report
@@ -155,13 +152,11 @@ public final class SitePublisher: Sendable {
                 let occupancy = try source.occupancy(serviceID: id, from: from, to: to, now: now)[id] ?? [:]
                 let next = service.nextFreeSlot(now: now, days: nextFreeDays(service), occupancy: occupancy)
                 nextFree[id] = .some(next)
-                for language in renderer.languages {
-                    report.rendered += 1
-                    if try renderServicePage(service, language: language, today: today, next: next, buffer: &buffer) {
-                        report.written += 1
-                    }
-                }
-                if try writeNextData(service, occupancy: occupancy, now: now, end: to) { report.data += 1 }
+                report =
+                    report
+                    + (try publishService(
+                        service, today: today, next: next, occupancy: occupancy, now: now, end: to, listing: nil,
+                        buffer: &buffer))
             }
             if pages.contains(.catalogue) {
                 report = report + (try renderCatalogues(nextFree: nextFree))
@@ -183,17 +178,11 @@ public final class SitePublisher: Sendable {
 
     private func renderServicePages(
         _ service: Service, weeks: [CivilDate], today: CivilDate, next: SlotAvailability?,
-        occupancy: [Int64: SlotOccupancy], now: Int64, listing: FolderListing, buffer: inout [UInt8]
+        occupancy: [Int64: SlotOccupancy], now: Int64, end: Int64, listing: FolderListing, buffer: inout [UInt8]
     ) throws -> PublishReport {
-        var report = PublishReport()
-        for language in renderer.languages {
-            report.rendered += 1
-            if try renderServicePage(
-                service, language: language, today: today, next: next, listing: listing, buffer: &buffer)
-            {
-                report.written += 1
-            }
-        }
+        var report = try publishService(
+            service, today: today, next: next, occupancy: occupancy, now: now, end: end, listing: listing,
+            buffer: &buffer)
         // The service's facts are worked out once, for the first of its week pages that is rendered: a warm
         // build skips most of them (their inputs are unchanged) and needs none.
         var facts: [String: TemplateFields] = [:]
@@ -213,24 +202,45 @@ public final class SitePublisher: Sendable {
         return report
     }
 
-    /// Renders and writes a service page unless the one on disk carries the digest of these very inputs
-    /// (`ServicePageInputs`) and its `.gz` is there; true when the file was written.
-    private func renderServicePage(
-        _ service: Service, language: String, today: CivilDate, next: SlotAvailability?,
-        listing: FolderListing? = nil, buffer: inout [UInt8]
-    ) throws -> Bool {
-        let relative = renderer.layout.file(.service(service.id), language: language)
-        let marker = inputsFingerprint.map {
-            ServicePageInputs(fingerprint: $0, service: service, today: today, next: next).marker(language: language)
+    /// A service's `next.json` and its pages, skipped while the main-language page on disk carries the digest of
+    /// these very inputs (`ServicePageInputs`, which covers what `next.json` lists) with its `.gz` and the data
+    /// file beside it. The data file is written first: a process stopped between the two leaves an old page,
+    /// which the next build renders again, and never a current page beside an old data file.
+    private func publishService(
+        _ service: Service, today: CivilDate, next: SlotAvailability?, occupancy: [Int64: SlotOccupancy],
+        now: Int64, end: Int64, listing: FolderListing?, buffer: inout [UInt8]
+    ) throws -> PublishReport {
+        var report = PublishReport()
+        let (free, until) = nextFreeData(service, occupancy: occupancy, now: now, end: end)
+        let inputs = inputsFingerprint.map {
+            ServicePageInputs(fingerprint: $0, service: service, today: today, next: next, free: free, until: until)
         }
-        if let marker, exists(relative + ".gz", listing: listing), AtomicFile.startsWithMarker(marker, at: path(relative))
+        func isCurrent(_ language: String) -> Bool {
+            guard let inputs else { return false }
+            let relative = renderer.layout.file(.service(service.id), language: language)
+            return exists(relative + ".gz", listing: listing)
+                && AtomicFile.startsWithMarker(inputs.marker(language: language), at: path(relative))
+        }
+        let main = renderer.layout.mainLanguage
+        let mainIsCurrent = isCurrent(main)
+        let dataFile = renderer.layout.nextData(service.id)
+        if !(mainIsCurrent && exists(dataFile, listing: listing) && exists(dataFile + ".gz", listing: listing)),
+            try writeData(
+                AvailabilityData.next(service, free: free, until: until, renderer: renderer), dataFile, now: now)
         {
-            return false
+            report.data += 1
         }
-        buffer.removeAll(keepingCapacity: true)
-        try renderer.renderService(service, language: language, today: today, nextFree: next, into: &buffer)
-        if let marker { WeekInputs.insert(marker, into: &buffer) }
-        return try write(buffer, relative)
+        for language in renderer.languages {
+            report.rendered += 1
+            if language == main ? mainIsCurrent : isCurrent(language) { continue }
+            buffer.removeAll(keepingCapacity: true)
+            try renderer.renderService(service, language: language, today: today, nextFree: next, into: &buffer)
+            if let inputs { WeekInputs.insert(inputs.marker(language: language), into: &buffer) }
+            if try write(buffer, renderer.layout.file(.service(service.id), language: language)) {
+                report.written += 1
+            }
+        }
+        return report
     }
 
     private func renderWeek(

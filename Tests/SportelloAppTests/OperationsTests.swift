@@ -226,10 +226,22 @@ func runSportello(_ arguments: [String], environment: [String: String] = [:]) th
         #expect(try store.lastCleanStrandedCheck() == nil)
         #expect(try sportello(["build"], config: closed).errors.contains(booked[0].code))
 
-        // Back to the first configuration: clean again; then a booking put in by hand at a time no slot starts is
-        // read (it came after the record) and warned about at every build until it is dealt with.
+        // Back to the first configuration: clean again. A booking moved (here by hand) to a time no slot starts
+        // drops the record with the move, so the next build reads every booking and warns about it.
         #expect(!(try sportello(["build"]).errors.contains("stranded_bookings")))
         #expect(try store.lastCleanStrandedCheck() != nil)
+        for shift in [60, -60] {
+            try store.database.write { connection in
+                try connection.execute(
+                    "UPDATE bookings SET slot_start = slot_start + ?, slot_end = slot_end + ? WHERE code = ?",
+                    .int(Int64(shift)), .int(Int64(shift)), .text(booked[0].code))
+            }
+            #expect(try store.lastCleanStrandedCheck() == nil)
+            #expect(try sportello(["build"]).errors.contains(booked[0].code) == (shift > 0))
+        }
+        #expect(try store.lastCleanStrandedCheck() != nil)
+        // A booking put in by hand at a time no slot starts is read (it came after the record) and warned about
+        // at every build until it is dealt with.
         try store.database.write { connection in
             try connection.execute(
                 """
