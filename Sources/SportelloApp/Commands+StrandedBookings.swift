@@ -83,7 +83,8 @@ extension Commands {
         let afterID = recorded?.inputs == inputs ? recorded?.lastBookingID ?? 0 : 0
         let (bookings, lastBookingID) = try store.upcomingBookings(from: now, afterID: afterID)
         let stranded = strandedBookings(site: site, among: bookings)
-        let check = stranded.isEmpty ? BookingStore.CleanStrandedCheck(inputs: inputs, lastBookingID: lastBookingID) : nil
+        let check =
+            stranded.isEmpty ? BookingStore.CleanStrandedCheck(inputs: inputs, lastBookingID: lastBookingID) : nil
         // Recording is an optimisation: a database that cannot be written to is checked in full next time.
         if check != recorded { try? store.recordStrandedCheck(check, now: now) }
         return stranded

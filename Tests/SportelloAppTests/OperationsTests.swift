@@ -219,7 +219,8 @@ func runSportello(_ arguments: [String], environment: [String: String] = [:]) th
         // Another configuration: every booking is read again, the one made before the record too.
         let day = RomeTime.local(booked[0].slot.startInstant).date
         let closed = try changedConfig { json in
-            json["closures"] = (json["closures"] as? [[String: Any]] ?? []) + [["date": day.description, "reason": "X"]]
+            let closures = json["closures"] as? [[String: Any]] ?? []
+            json["closures"] = closures + [["date": day.description, "reason": "Disinfestazione"]]
         }
         let warned = try sportello(["build"], config: closed)
         #expect(warned.status == 0 && warned.errors.contains(booked[0].code), "\(warned.errors)")
