@@ -22,11 +22,18 @@ extension Commands {
 
     /// The confirmed bookings from `now` on that `site`'s configuration no longer offers.
     public static func strandedBookings(site: LoadedSite, store: BookingStore, now: Int64) throws -> [StrandedBooking] {
+        strandedBookings(site: site, among: try store.upcomingBookings(from: now))
+    }
+
+    /// Those of `bookings` that `site`'s configuration no longer offers.
+    static func strandedBookings(
+        site: LoadedSite, among bookings: [BookingStore.UpcomingBooking]
+    ) -> [StrandedBooking] {
         // A (service, day)'s starts, nil when the day is closed: worked out once per day, not per booking
         // (a full build checks every upcoming booking before it publishes).
         var startsByDay: [String: [Int: Set<Int64>?]] = [:]
         var stranded: [StrandedBooking] = []
-        for booking in try store.upcomingBookings(from: now) {
+        for booking in bookings {
             let day = RomeTime.local(booking.start).date
             let starts: Set<Int64>?
             if let known = startsByDay[booking.serviceID]?[day.dayNumber] {
@@ -57,6 +64,29 @@ extension Commands {
                             ? "no opening hours on \(day) any more" : "outside the new hours or slot length"))
             }
         }
+        return stranded
+    }
+
+    /// The stranded bookings, reading only those made since the last clean check when it was made against the
+    /// same program and configuration (`LoadedSite.inputsFingerprint`): a booking the endpoint or an operator
+    /// made was checked against the configuration it was made under, so with unchanged inputs only a booking
+    /// made since (by another process, another configuration, a script) can be stranded. Any change of the
+    /// inputs, or a check that finds some, reads every upcoming booking again, so the warning stays exact.
+    static func strandedBookingsSinceLastCheck(
+        site: LoadedSite, store: BookingStore, now: Int64
+    ) throws -> [StrandedBooking] {
+        guard let fingerprint = site.inputsFingerprint else {
+            return try strandedBookings(site: site, store: store, now: now)
+        }
+        let inputs = SHA256.hex(fingerprint)
+        let recorded = try store.lastCleanStrandedCheck()
+        let afterID = recorded?.inputs == inputs ? recorded?.lastBookingID ?? 0 : 0
+        let (bookings, lastBookingID) = try store.upcomingBookings(from: now, afterID: afterID)
+        let stranded = strandedBookings(site: site, among: bookings)
+        let check =
+            stranded.isEmpty ? BookingStore.CleanStrandedCheck(inputs: inputs, lastBookingID: lastBookingID) : nil
+        // Recording is an optimisation: a database that cannot be written to is checked in full next time.
+        if check != recorded { try? store.recordStrandedCheck(check, now: now) }
         return stranded
     }
 
@@ -93,7 +123,7 @@ extension Commands {
         let stranded: [StrandedBooking]
         do {
             let store = BookingStore(database: try Database(path: databasePath))
-            stranded = try strandedBookings(site: site, store: store, now: currentInstant())
+            stranded = try strandedBookingsSinceLastCheck(site: site, store: store, now: currentInstant())
         } catch {
             Log.warning("stranded_bookings_unchecked", ["error": .text("\(error)")])
             return

@@ -29,8 +29,11 @@ public struct StoreOccupancy: OccupancySource {
     public func occupancy(
         serviceID: String?, from: Int64, to: Int64, now: Int64
     ) throws -> [String: [Int64: SlotOccupancy]] {
-        var result = try store.occupancy(serviceID: serviceID, from: from, to: to, now: now)
         let deskServices = deskServices.filter { serviceID == nil || $0.id == serviceID }
+        // A desk service's counts come from its desks alone: asked for one, the store's counts would all be dropped.
+        var result =
+            serviceID != nil && !deskServices.isEmpty
+            ? [:] : try store.occupancy(serviceID: serviceID, from: from, to: to, now: now)
         for service in deskServices { result[service.id] = nil }
         if !deskServices.isEmpty {
             for (id, starts) in try deskOccupancy(of: deskServices, from: from, to: to, now: now) {

@@ -28,7 +28,7 @@ struct ConfigNode {
 
     func string(allowEmpty: Bool = false) throws(ConfigurationError) -> String {
         guard case .string(let text) = value else { throw fail("expected a string, found \(value.kindName)") }
-        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        let trimmed = text.trimmed(of: .whitespacesAndNewlines)
         if !allowEmpty && trimmed.isEmpty { throw fail("must not be empty") }
         return trimmed
     }

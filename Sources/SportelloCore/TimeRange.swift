@@ -19,8 +19,8 @@ public struct TimeRange: Hashable, Sendable, CustomStringConvertible {
         let normalized = text.replacingOccurrences(of: "–", with: "-")
         let parts = normalized.split(separator: "-", omittingEmptySubsequences: false)
         guard parts.count == 2,
-            let start = LocalTime(parsing: Substring(parts[0].trimmingCharacters(in: .whitespaces))),
-            let end = LocalTime(parsing: Substring(parts[1].trimmingCharacters(in: .whitespaces)))
+            let start = LocalTime(parsing: Substring(parts[0].trimmed(of: .whitespaces))),
+            let end = LocalTime(parsing: Substring(parts[1].trimmed(of: .whitespaces)))
         else { return nil }
         self.init(start: start, end: end)
     }

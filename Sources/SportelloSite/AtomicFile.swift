@@ -83,10 +83,9 @@ public enum AtomicFile {
         return temporary
     }
 
-    /// Whether the file's first line after its doctype is `marker` and its `.gz` twin is there: a page made
-    /// from the inputs the marker names (see `WeekInputs`). Reads at most 256 bytes.
-    static func hasMarker(_ marker: [UInt8], at path: String) -> Bool {
-        guard access(path + ".gz", F_OK) == 0 else { return false }
+    /// Whether the file's first line after its doctype is `marker`: a page made from the inputs the marker names
+    /// (see `WeekInputs`; the caller checks that its `.gz` twin is there). Reads at most 256 bytes.
+    static func startsWithMarker(_ marker: [UInt8], at path: String) -> Bool {
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else { return false }
         defer { close(descriptor) }

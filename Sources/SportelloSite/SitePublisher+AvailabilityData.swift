@@ -52,17 +52,14 @@ extension SitePublisher {
         return nil
     }
 
-    /// A service's `next.json`: its first free starts within the booking window and the published weeks
-    /// (`end`, where the occupancy read stops).
-    func writeNextData(
+    /// What a service's `next.json` lists: its first free starts within the booking window and the published
+    /// weeks (`end`, where the occupancy read stops), and the last day looked at.
+    func nextFreeData(
         _ service: Service, occupancy: [Int64: SlotOccupancy], now: Int64, end: Int64
-    ) throws -> Bool {
+    ) -> (free: [SlotAvailability], until: CivilDate) {
         let days = nextFreeDays(service)
         let free = service.freeSlots(
             now: now, days: days, before: end, occupancy: occupancy, limit: AvailabilityData.nextLimit)
-        let lastDay = min(RomeTime.local(now).date.adding(days: days), RomeTime.local(end - 1).date)
-        return try writeData(
-            AvailabilityData.next(service, free: free, until: lastDay, renderer: renderer),
-            renderer.layout.nextData(service.id), now: now)
+        return (free, min(RomeTime.local(now).date.adding(days: days), RomeTime.local(end - 1).date))
     }
 }

@@ -70,13 +70,15 @@ public final class SitePublisher: Sendable {
                             try source.occupancy(serviceID: service.id, from: from, to: to, now: now)[service.id] ?? [:]
                         let next = service.nextFreeSlot(
                             now: now, days: nextFreeDays(service), occupancy: serviceOccupancy)
+                        // The service's folders, listed once: for its week pages' checks and for pruning.
+                        let listing = FolderListing(
+                            folders: renderer.languages.map {
+                                renderer.layout.folder(.service(service.id), language: $0)
+                            }, in: outputDirectory)
                         var report = try renderServicePages(
                             service, weeks: weeks, today: today, next: next, occupancy: serviceOccupancy,
-                            now: now, buffer: &buffer)
-                        if try writeNextData(service, occupancy: serviceOccupancy, now: now, end: to) {
-                            report.data += 1
-                        }
-                        report.removed += pruneWeeks(of: service, keeping: weeks)
+                            now: now, end: to, listing: listing, buffer: &buffer)
+                        report.removed += pruneWeeks(of: service, keeping: weeks, listing: listing)
                         results.withLock {
                             $0.0 = $0.0 + report
                             $0.1[service.id] = .some(next)
@@ -150,13 +152,11 @@ public final class SitePublisher: Sendable {
                 let occupancy = try source.occupancy(serviceID: id, from: from, to: to, now: now)[id] ?? [:]
                 let next = service.nextFreeSlot(now: now, days: nextFreeDays(service), occupancy: occupancy)
                 nextFree[id] = .some(next)
-                for language in renderer.languages {
-                    buffer.removeAll(keepingCapacity: true)
-                    try renderer.renderService(service, language: language, today: today, nextFree: next, into: &buffer)
-                    report.rendered += 1
-                    if try write(buffer, renderer.layout.file(.service(id), language: language)) { report.written += 1 }
-                }
-                if try writeNextData(service, occupancy: occupancy, now: now, end: to) { report.data += 1 }
+                report =
+                    report
+                    + (try publishService(
+                        service, today: today, next: next, occupancy: occupancy, now: now, end: to, listing: nil,
+                        buffer: &buffer))
             }
             if pages.contains(.catalogue) {
                 report = report + (try renderCatalogues(nextFree: nextFree))
@@ -178,15 +178,11 @@ public final class SitePublisher: Sendable {
 
     private func renderServicePages(
         _ service: Service, weeks: [CivilDate], today: CivilDate, next: SlotAvailability?,
-        occupancy: [Int64: SlotOccupancy], now: Int64, buffer: inout [UInt8]
+        occupancy: [Int64: SlotOccupancy], now: Int64, end: Int64, listing: FolderListing, buffer: inout [UInt8]
     ) throws -> PublishReport {
-        var report = PublishReport()
-        for language in renderer.languages {
-            buffer.removeAll(keepingCapacity: true)
-            try renderer.renderService(service, language: language, today: today, nextFree: next, into: &buffer)
-            report.rendered += 1
-            if try write(buffer, renderer.layout.file(.service(service.id), language: language)) { report.written += 1 }
-        }
+        var report = try publishService(
+            service, today: today, next: next, occupancy: occupancy, now: now, end: end, listing: listing,
+            buffer: &buffer)
         // The service's facts are worked out once, for the first of its week pages that is rendered: a warm
         // build skips most of them (their inputs are unchanged) and needs none.
         var facts: [String: TemplateFields] = [:]
@@ -201,14 +197,56 @@ public final class SitePublisher: Sendable {
                 report
                 + (try renderWeek(
                     service, monday: monday, weeks: weeks, occupancy: occupancy, now: now, facts: serviceFacts,
-                    buffer: &buffer))
+                    listing: listing, buffer: &buffer))
+        }
+        return report
+    }
+
+    /// A service's `next.json` and its pages, skipped while the main-language page on disk carries the digest of
+    /// these very inputs (`ServicePageInputs`, which covers what `next.json` lists) with its `.gz` and the data
+    /// file beside it. The data file is written first: a process stopped between the two leaves an old page,
+    /// which the next build renders again, and never a current page beside an old data file.
+    private func publishService(
+        _ service: Service, today: CivilDate, next: SlotAvailability?, occupancy: [Int64: SlotOccupancy],
+        now: Int64, end: Int64, listing: FolderListing?, buffer: inout [UInt8]
+    ) throws -> PublishReport {
+        var report = PublishReport()
+        let (free, until) = nextFreeData(service, occupancy: occupancy, now: now, end: end)
+        let inputs = inputsFingerprint.map {
+            ServicePageInputs(fingerprint: $0, service: service, today: today, next: next, free: free, until: until)
+        }
+        func isCurrent(_ language: String) -> Bool {
+            guard let inputs else { return false }
+            let relative = renderer.layout.file(.service(service.id), language: language)
+            return exists(relative + ".gz", listing: listing)
+                && AtomicFile.startsWithMarker(inputs.marker(language: language), at: path(relative))
+        }
+        let main = renderer.layout.mainLanguage
+        let mainIsCurrent = isCurrent(main)
+        let dataFile = renderer.layout.nextData(service.id)
+        if !(mainIsCurrent && exists(dataFile, listing: listing) && exists(dataFile + ".gz", listing: listing)),
+            try writeData(
+                AvailabilityData.next(service, free: free, until: until, renderer: renderer), dataFile, now: now)
+        {
+            report.data += 1
+        }
+        for language in renderer.languages {
+            report.rendered += 1
+            if language == main ? mainIsCurrent : isCurrent(language) { continue }
+            buffer.removeAll(keepingCapacity: true)
+            try renderer.renderService(service, language: language, today: today, nextFree: next, into: &buffer)
+            if let inputs { WeekInputs.insert(inputs.marker(language: language), into: &buffer) }
+            if try write(buffer, renderer.layout.file(.service(service.id), language: language)) {
+                report.written += 1
+            }
         }
         return report
     }
 
     private func renderWeek(
         _ service: Service, monday: CivilDate, weeks: [CivilDate], occupancy: [Int64: SlotOccupancy],
-        now: Int64, facts: (String) -> TemplateFields? = { _ in nil }, buffer: inout [UInt8]
+        now: Int64, facts: (String) -> TemplateFields? = { _ in nil }, listing: FolderListing? = nil,
+        buffer: inout [UInt8]
     ) throws -> PublishReport {
         var report = PublishReport()
         let grid = service.week(startingOn: monday, occupancy: occupancy, now: now)
@@ -221,18 +259,19 @@ public final class SitePublisher: Sendable {
                 markers[language] = inputs.marker(language: language)
             }
         }
+        func exists(_ relative: String) -> Bool { self.exists(relative, listing: listing) }
         // A page that says it was made from these very inputs is this page (a warm build, a restart).
         func isCurrent(_ language: String) -> Bool {
             guard let marker = markers[language] else { return false }
-            return AtomicFile.hasMarker(
-                marker, at: path(renderer.layout.file(.week(service.id, monday: monday), language: language)))
+            let relative = renderer.layout.file(.week(service.id, monday: monday), language: language)
+            return exists(relative + ".gz") && AtomicFile.startsWithMarker(marker, at: path(relative))
         }
         let mainIsCurrent = isCurrent(main)
         // The data file is made from the same grid, so a main-language page that carries these inputs has its
         // data file beside it. It is written before the pages: a process stopped between the two leaves an old
         // page, which the next build renders again, and never an old data file beside a new page.
         let dataFile = renderer.layout.weekData(service.id, monday: monday)
-        if !(mainIsCurrent && access(path(dataFile), F_OK) == 0),
+        if !(mainIsCurrent && exists(dataFile) && (listing == nil || exists(dataFile + ".gz"))),
             try writeData(AvailabilityData.week(service, grid: grid, renderer: renderer), dataFile, now: now)
         {
             report.data += 1
@@ -281,13 +320,15 @@ public final class SitePublisher: Sendable {
     }
 
     /// Pages of weeks no longer published are removed, so an old link answers 404, not stale slots.
-    private func pruneWeeks(of service: Service, keeping weeks: [CivilDate]) -> Int {
+    private func pruneWeeks(of service: Service, keeping weeks: [CivilDate], listing: FolderListing) -> Int {
         let keep = Set(weeks)
         var removed = 0
         for language in renderer.languages {
-            let folder = path(renderer.layout.folder(.service(service.id), language: language))
-            // Pruning is housekeeping: a service folder not written yet has no old weeks.
-            guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder) else { continue }
+            let relativeFolder = renderer.layout.folder(.service(service.id), language: language)
+            let folder = path(relativeFolder)
+            // Pruning is housekeeping: a service folder not written yet has no old weeks. The listing was made
+            // before this build wrote the folder: what it wrote since are this build's weeks, never pruned.
+            guard let names = listing.names[relativeFolder], !names.isEmpty else { continue }
             removed += AtomicFile.removeLeftovers(inFolder: folder, names: names)
             for name in names {
                 let page = name.hasSuffix(".gz") ? String(name.dropLast(3)) : name
@@ -325,6 +366,11 @@ public final class SitePublisher: Sendable {
     }
 
     func path(_ relative: String) -> String { "\(outputDirectory)/\(relative)" }
+
+    /// Whether a file is there: from a full build's listing of its folder, else asked of the kernel.
+    private func exists(_ relative: String, listing: FolderListing?) -> Bool {
+        listing?.contains(relative) ?? (access(path(relative), F_OK) == 0)
+    }
 
     /// Every public file is written with its gzip copy (same mtime) for nginx's `gzip_static`.
     func write(_ bytes: [UInt8], _ relative: String) throws -> Bool {

@@ -69,7 +69,10 @@ struct WeekInputs {
     }
 
     /// The comment line that names these inputs in the page of `language`.
-    func marker(language: String) -> [UInt8] {
+    func marker(language: String) -> [UInt8] { Self.marker(digest: digest, language: language) }
+
+    /// The comment line naming the inputs of `digest` in a page of `language` (a week page's or a service page's).
+    static func marker(digest: [UInt8], language: String) -> [UInt8] {
         let keyed = SHA256.hash(digest + Array(language.utf8)).prefix(16)
         return Array("<!-- inputs \(SHA256.hex(Array(keyed))) -->\n".utf8)
     }

@@ -229,6 +229,25 @@ enum Migrations {
         """
         ALTER TABLE blocks ADD COLUMN desk TEXT;
         """,
+        // helper/warm: the last stranded-bookings check that found every upcoming booking offered, with the
+        // digest of the inputs it checked against and the last booking it saw: a build over the same inputs
+        // reads only the bookings made since (one row). A booking moved, or made active again, drops the
+        // record: it may have been moved by a process running another configuration.
+        """
+        CREATE TABLE stranded_check (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            inputs TEXT NOT NULL,
+            last_booking_id INTEGER NOT NULL,
+            checked_at INTEGER NOT NULL
+        );
+        CREATE TRIGGER stranded_check_moved AFTER UPDATE OF service_id, slot_start, slot_end, state ON bookings
+        WHEN NEW.state IN ('booked', 'pending') AND (NEW.service_id != OLD.service_id
+            OR NEW.slot_start != OLD.slot_start OR NEW.slot_end != OLD.slot_end
+            OR OLD.state NOT IN ('booked', 'pending'))
+        BEGIN
+            DELETE FROM stranded_check;
+        END;
+        """,
     ]
 
     /// A database with data whose schema is about to change is copied first (see `DatabaseBackup`).

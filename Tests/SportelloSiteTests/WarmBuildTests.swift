@@ -33,20 +33,54 @@ import Testing
         let occupancy = FixtureOccupancy()
         occupancy.set("carta-identita", rome("2026-11-26", "11:10"), SlotOccupancy(booked: 2))
         try demoPublisher(output: warm, inputsFingerprint: [1, 2, 3]).publishAll(now: now, source: occupancy)
-        // Missing `.gz` twins of a data file and of a page are put back by the warm build.
+        // Missing `.gz` twins of a data file and of a page are put back by the warm build; so is the twin of the
+        // data file of a week whose page is current (that one was left missing before).
         let next = "\(warm)/servizi/carta-identita/next.json.gz"
         let week = "\(warm)/servizi/carta-identita/2026-W49.html.gz"
-        #expect(unlink(next) == 0 && unlink(week) == 0)
+        let weekData = "\(warm)/servizi/carta-identita/2026-W50.json.gz"
+        #expect(unlink(next) == 0 && unlink(week) == 0 && unlink(weekData) == 0)
         let report = try demoPublisher(output: warm, inputsFingerprint: [1, 2, 3]).publishAll(
             now: now, source: occupancy)
         #expect(report.written == 0)  // the twins are not pages
-        #expect(FileManager.default.fileExists(atPath: next) && FileManager.default.fileExists(atPath: week))
+        for twin in [next, week, weekData] { #expect(FileManager.default.fileExists(atPath: twin), "\(twin)") }
         try demoPublisher(output: cold, inputsFingerprint: [1, 2, 3]).publishAll(now: now, source: occupancy)
         let warmTree = try tree(warm)
         let coldTree = try tree(cold)
         #expect(warmTree.count > 100)
         #expect(Set(warmTree.keys) == Set(coldTree.keys))
         #expect(warmTree.keys.filter { warmTree[$0] != coldTree[$0] }.sorted() == [])
+    }
+
+    @Test func aServicePageIsKeptWhileItsNextFreeSlotStaysAndRenderedWhenItMoves() throws {
+        let warm = temporaryFolder()
+        let cold = temporaryFolder()
+        defer {
+            try? FileManager.default.removeItem(atPath: warm)
+            try? FileManager.default.removeItem(atPath: cold)
+        }
+        let occupancy = FixtureOccupancy()
+        let publisher = try demoPublisher(output: warm, inputsFingerprint: [1, 2, 3])
+        try publisher.publishAll(now: now, source: occupancy)
+        #expect(try publisher.publishAll(now: now, source: occupancy).written == 0)
+        let page = "\(warm)/servizi/carta-identita/index.html"
+        let before = try String(contentsOfFile: page, encoding: .utf8)
+        #expect(before.hasPrefix("<!DOCTYPE html>\n<!-- inputs "))
+        // The next free slot taken: the service page (and its week, and the catalogue) show the one after it.
+        let service = try #require(publisher.catalogue.publicService(id: "carta-identita"))
+        let next = try #require(service.nextFreeSlot(now: now, days: service.window.maxDaysAhead, occupancy: [:]))
+        occupancy.set("carta-identita", next.slot.startInstant, SlotOccupancy(booked: service.capacity))
+        #expect(try publisher.publishAll(now: now, source: occupancy).written > 0)
+        let after = try String(contentsOfFile: page, encoding: .utf8)
+        #expect(after != before)
+        try demoPublisher(output: cold, inputsFingerprint: [1, 2, 3]).publishAll(now: now, source: occupancy)
+        #expect(after == (try String(contentsOfFile: "\(cold)/servizi/carta-identita/index.html", encoding: .utf8)))
+        // A change published page by page leaves the page a full build makes.
+        occupancy.set("carta-identita", next.slot.startInstant, SlotOccupancy())
+        try publisher.publish(
+            SitePublisher.pages(touchedBy: "carta-identita", slotStart: next.slot.startInstant), now: now,
+            source: occupancy)
+        #expect(try String(contentsOfFile: page, encoding: .utf8) == before)
+        #expect(try publisher.publishAll(now: now, source: occupancy).written == 0)
     }
 
     @Test func theStampOfADataFileIsFoundWhereJSONWriterPutsIt() {
