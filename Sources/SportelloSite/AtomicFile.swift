@@ -20,19 +20,24 @@ public enum AtomicFile {
     public static func writeIfChanged(_ bytes: [UInt8], to path: String, gzip: Bool = false) throws -> Bool {
         if hasContents(bytes, at: path) {
             if gzip && access(path + ".gz", F_OK) != 0, let compressed = Gzip.compress(bytes, level: 3) {
-                let temporary = try writeTemporary(compressed, for: path + ".gz")
+                let temporary = try writeTemporary(compressed, for: path + ".gz").path
                 try matchModificationTime(of: temporary, to: path)
                 try swapIn(temporary, at: path + ".gz")
             }
             return false
         }
-        let temporary = try writeTemporary(bytes, for: path)
+        // The page's times are read and the twin's set through their open descriptors: no path walk for either.
+        let page = try writeTemporary(bytes, for: path, readingTimes: gzip)
         if gzip, let compressed = Gzip.compress(bytes, level: 3) {
-            let compressedTemporary = try writeTemporary(compressed, for: path + ".gz")
-            try matchModificationTime(of: compressedTemporary, to: temporary)
-            try swapIn(compressedTemporary, at: path + ".gz")
+            do {
+                let twin = try writeTemporary(compressed, for: path + ".gz", settingTimes: page.times)
+                try swapIn(twin.path, at: path + ".gz")
+            } catch {
+                unlink(page.path)
+                throw error
+            }
         }
-        try swapIn(temporary, at: path)
+        try swapIn(page.path, at: path)
         return true
     }
 
@@ -54,8 +59,12 @@ public enum AtomicFile {
         }
     }
 
-    /// Writes the bytes to a new temporary file in the destination's folder and returns its path.
-    private static func writeTemporary(_ bytes: [UInt8], for path: String) throws -> String {
+    /// Writes the bytes to a new temporary file in the destination's folder and returns its path; with
+    /// `readingTimes`, also its access and modification times as written, and with `settingTimes` it is given
+    /// those times before it is closed.
+    private static func writeTemporary(
+        _ bytes: [UInt8], for path: String, readingTimes: Bool = false, settingTimes: [timespec]? = nil
+    ) throws -> (path: String, times: [timespec]?) {
         let temporary = "\(path).tmp-\(processID)-\(temporaryCounter.add(1, ordering: .relaxed).newValue)"
         var descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         if descriptor < 0 && errno == ENOENT {
@@ -64,23 +73,31 @@ public enum AtomicFile {
         }
         guard descriptor >= 0 else { throw FileWriteError(path: temporary, operation: "open", code: errno) }
         var written = 0
-        let failure: Int32? = bytes.withUnsafeBytes { raw -> Int32? in
+        var failure: (operation: String, code: Int32)? = bytes.withUnsafeBytes { raw -> (String, Int32)? in
             while written < raw.count {
                 let result = write(descriptor, raw.baseAddress! + written, raw.count - written)
                 if result < 0 {
                     if errno == EINTR { continue }
-                    return errno
+                    return ("write", errno)
                 }
                 written += result
             }
             return nil
         }
+        var times: [timespec]?
+        if failure == nil, readingTimes {
+            var info = stat()
+            if fstat(descriptor, &info) == 0 { times = [info.st_atim, info.st_mtim] } else { failure = ("stat", errno) }
+        }
+        if failure == nil, let settingTimes, futimens(descriptor, settingTimes) != 0 {
+            failure = ("utimensat", errno)
+        }
         close(descriptor)
         if let failure {
             unlink(temporary)
-            throw FileWriteError(path: temporary, operation: "write", code: failure)
+            throw FileWriteError(path: temporary, operation: failure.operation, code: failure.code)
         }
-        return temporary
+        return (temporary, times)
     }
 
     /// Whether the file's first line after its doctype is `marker` and its `.gz` twin is there: a page made
