@@ -17,18 +17,16 @@ extension CivilDate {
             return
         }
         var digits = 1
-        var rest = value / 10
-        while rest > 0 {
+        var divisor = 1
+        while value / divisor >= 10 {
             digits += 1
-            rest /= 10
+            divisor *= 10
         }
         for _ in digits..<max(width, digits) { out.append(UInt8(ascii: "0")) }
-        let start = out.count
-        rest = value
-        for _ in 0..<digits {
-            out.append(UInt8(ascii: "0") + UInt8(rest % 10))
-            rest /= 10
+        // Most significant digit first, appended in place: no slice of `out` to reverse (that copied it).
+        while divisor > 0 {
+            out.append(UInt8(ascii: "0") + UInt8(value / divisor % 10))
+            divisor /= 10
         }
-        out[start...].reverse()
     }
 }
