@@ -18,7 +18,8 @@ public enum AtomicFile {
     /// Level 3 compresses a week page within 10% of level 6 in less than half the time.
     @discardableResult
     public static func writeIfChanged(_ bytes: [UInt8], to path: String, gzip: Bool = false) throws -> Bool {
-        if hasContents(bytes, at: path) {
+        var absent = false
+        if hasContents(bytes, at: path, absent: &absent) {
             if gzip && access(path + ".gz", F_OK) != 0, let compressed = Gzip.compress(bytes, level: 3) {
                 let temporary = try writeTemporary(compressed, for: path + ".gz").path
                 try matchModificationTime(of: temporary, to: path)
@@ -26,9 +27,12 @@ public enum AtomicFile {
             }
             return false
         }
+        let compressed = gzip ? Gzip.compress(bytes, level: 3) : nil
+        // A new file (every file of a cold build) is made without a name and named when complete.
+        if absent, try createNew(bytes, twin: compressed, at: path) { return true }
         // The page's times are read and the twin's set through their open descriptors: no path walk for either.
-        let page = try writeTemporary(bytes, for: path, readingTimes: gzip)
-        if gzip, let compressed = Gzip.compress(bytes, level: 3) {
+        let page = try writeTemporary(bytes, for: path, readingTimes: compressed != nil)
+        if let compressed {
             do {
                 let twin = try writeTemporary(compressed, for: path + ".gz", settingTimes: page.times)
                 try swapIn(twin.path, at: path + ".gz")
@@ -72,32 +76,49 @@ public enum AtomicFile {
             descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         }
         guard descriptor >= 0 else { throw FileWriteError(path: temporary, operation: "open", code: errno) }
+        let result = fill(descriptor, with: bytes, readingTimes: readingTimes, settingTimes: settingTimes)
+        close(descriptor)
+        switch result {
+        case .success(let times): return (temporary, times)
+        case .failure(let failure):
+            unlink(temporary)
+            throw FileWriteError(path: temporary, operation: failure.operation, code: failure.code)
+        }
+    }
+
+    /// Why filling a file failed: the system call and its `errno`.
+    struct FillFailure: Error {
+        let operation: String
+        let code: Int32
+    }
+
+    /// Writes all of `bytes` to an open file, then reads its times (`readingTimes`) or sets them (`settingTimes`).
+    static func fill(
+        _ descriptor: Int32, with bytes: [UInt8], readingTimes: Bool, settingTimes: [timespec]?
+    ) -> Result<[timespec]?, FillFailure> {
         var written = 0
-        var failure: (operation: String, code: Int32)? = bytes.withUnsafeBytes { raw -> (String, Int32)? in
+        let failure: FillFailure? = bytes.withUnsafeBytes { raw -> FillFailure? in
             while written < raw.count {
                 let result = write(descriptor, raw.baseAddress! + written, raw.count - written)
                 if result < 0 {
                     if errno == EINTR { continue }
-                    return ("write", errno)
+                    return FillFailure(operation: "write", code: errno)
                 }
                 written += result
             }
             return nil
         }
+        if let failure { return .failure(failure) }
         var times: [timespec]?
-        if failure == nil, readingTimes {
+        if readingTimes {
             var info = stat()
-            if fstat(descriptor, &info) == 0 { times = [info.st_atim, info.st_mtim] } else { failure = ("stat", errno) }
+            guard fstat(descriptor, &info) == 0 else { return .failure(FillFailure(operation: "stat", code: errno)) }
+            times = [info.st_atim, info.st_mtim]
         }
-        if failure == nil, let settingTimes, futimens(descriptor, settingTimes) != 0 {
-            failure = ("utimensat", errno)
+        if let settingTimes, futimens(descriptor, settingTimes) != 0 {
+            return .failure(FillFailure(operation: "utimensat", code: errno))
         }
-        close(descriptor)
-        if let failure {
-            unlink(temporary)
-            throw FileWriteError(path: temporary, operation: failure.operation, code: failure.code)
-        }
-        return (temporary, times)
+        return .success(times)
     }
 
     /// Whether the file's first line after its doctype is `marker` and its `.gz` twin is there: a page made
@@ -120,9 +141,14 @@ public enum AtomicFile {
         return start + marker.count <= count && head[start..<start + marker.count].elementsEqual(marker)
     }
 
-    static func hasContents(_ bytes: [UInt8], at path: String) -> Bool {
+    /// Whether the file at `path` holds exactly `bytes`; `absent` is set when there is no such file.
+    static func hasContents(_ bytes: [UInt8], at path: String, absent: inout Bool) -> Bool {
         var info = stat()
-        guard stat(path, &info) == 0, Int(info.st_size) == bytes.count else { return false }
+        guard stat(path, &info) == 0 else {
+            absent = errno == ENOENT
+            return false
+        }
+        guard Int(info.st_size) == bytes.count else { return false }
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else { return false }
         defer { close(descriptor) }
