@@ -8,8 +8,9 @@ import Darwin
 #endif
 
 /// Replaces files so a reader (nginx, a browser) only ever sees the old or the new page, never half of one:
-/// the bytes go to a temporary file in the same folder, then `rename(2)` swaps it in. Identical bytes are
-/// not rewritten, which keeps mtimes (and caches) stable.
+/// the bytes go to a temporary file in the same folder, then `rename(2)` swaps it in (a file that does not exist
+/// yet is linked in whole instead: `createNew`). Identical bytes are not rewritten, which keeps mtimes (and
+/// caches) stable.
 public enum AtomicFile {
     /// Returns true when the file was written, false when it already held exactly these bytes.
     ///

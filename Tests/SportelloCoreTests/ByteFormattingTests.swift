@@ -58,7 +58,9 @@ import Testing
     @Test func aFragmentIsWrittenAsItsBytes() {
         var slot: [UInt8] = []
         JSONWriter.appendString("a \"b\" <c>", to: &slot)
-        let text = JSONWriter.string(["z": 1, "a": JSONWriter.Fragment(Array("[1,2]".utf8)), "m": JSONWriter.Fragment(slot)])
+        let text = JSONWriter.string([
+            "z": 1, "a": JSONWriter.Fragment(Array("[1,2]".utf8)), "m": JSONWriter.Fragment(slot),
+        ])
         #expect(text == #"{"a":[1,2],"m":"a \"b\" \u003cc\u003e","z":1}"#)
     }
 }
