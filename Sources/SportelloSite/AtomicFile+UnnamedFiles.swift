@@ -31,7 +31,7 @@ extension AtomicFile {
     }
 
     /// An open file without a name in `folder` (made when missing) holding `bytes`; nil when the system cannot
-    /// make one (then never tried again).
+    /// make one (when it does not support them, never tried again).
     private static func unnamedFile(
         _ bytes: [UInt8], in folder: String, readingTimes: Bool, settingTimes: [timespec]?
     ) throws -> (descriptor: Int32, times: [timespec]?)? {
@@ -41,8 +41,8 @@ extension AtomicFile {
             descriptor = open(folder, unnamedFileFlags | O_WRONLY | O_CLOEXEC, 0o644)
         }
         guard descriptor >= 0 else {
-            // Unsupported here (EOPNOTSUPP, EISDIR, EINVAL…): named temporary files, which report real errors.
-            unnamedFilesWork.store(false, ordering: .relaxed)
+            // Unsupported here: never again. Any other failure (a full disk…) the named temporary file reports.
+            if [EOPNOTSUPP, EISDIR, EINVAL].contains(errno) { unnamedFilesWork.store(false, ordering: .relaxed) }
             return nil
         }
         switch fill(descriptor, with: bytes, readingTimes: readingTimes, settingTimes: settingTimes) {
@@ -60,7 +60,8 @@ extension AtomicFile {
         // Kernels before 6.10 allow AT_EMPTY_PATH only with CAP_DAC_READ_SEARCH; the descriptor's name in /proc
         // links the same file without it.
         if linkat(AT_FDCWD, "/proc/self/fd/\(descriptor)", AT_FDCWD, path, AT_SYMLINK_FOLLOW) == 0 { return true }
-        if errno != EEXIST { unnamedFilesWork.store(false, ordering: .relaxed) }
+        // Neither way links here (no /proc, no permission): never again; other failures are this file's.
+        if [ENOENT, EPERM, EXDEV, EOPNOTSUPP].contains(errno) { unnamedFilesWork.store(false, ordering: .relaxed) }
         return false
     }
 
