@@ -13,17 +13,9 @@ import Testing
 
     func sameTime(_ a: timespec, _ b: timespec) -> Bool { a.tv_sec == b.tv_sec && a.tv_nsec == b.tv_nsec }
 
+    /// The text `/bin/gzip` reads from `path`, when this machine has gzip.
     func gunzip(_ path: String) throws -> String? {
-        guard FileManager.default.isExecutableFile(atPath: "/bin/gzip") else { return nil }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/gzip")
-        process.arguments = ["-dc", path]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        try process.run()
-        let output = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return String(decoding: output, as: UTF8.self)
+        try gunzipped(path).map { String(decoding: $0, as: UTF8.self) }
     }
 
     @Test func aNewPageAndItsTwinAppearWholeWithOneTimeAndNothingElse() throws {
