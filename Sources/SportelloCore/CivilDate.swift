@@ -81,7 +81,10 @@ public struct CivilDate: Hashable, Comparable, Sendable, CustomStringConvertible
 
     /// "2026-11-25"
     public var description: String {
-        "\(Self.pad(year, 4))-\(Self.pad(month, 2))-\(Self.pad(day, 2))"
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(10)
+        appendISO(to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// Parses "YYYY-MM-DD" exactly.

@@ -19,8 +19,9 @@ public enum JSONWriter {
     private static func write(_ value: Any, into out: inout [UInt8]) {
         switch value {
         case let text as String: writeString(text, into: &out)
-        case let flag as Bool: out.append(contentsOf: flag ? Array("true".utf8) : Array("false".utf8))
-        case let number as Int: out.append(contentsOf: String(number).utf8)
+        case let fragment as Fragment: out.append(contentsOf: fragment.bytes)
+        case let flag as Bool: appendBool(flag, to: &out)
+        case let number as Int: appendInteger(number, to: &out)
         case let number as Int64: out.append(contentsOf: String(number).utf8)
         case let number as Int32: out.append(contentsOf: String(number).utf8)
         case let number as Double:
@@ -54,7 +55,7 @@ public enum JSONWriter {
 
     private static let hex: [UInt8] = Array("0123456789abcdef".utf8)
 
-    private static func writeString(_ text: String, into out: inout [UInt8]) {
+    static func writeString(_ text: String, into out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
         for byte in text.utf8 {
             switch byte {

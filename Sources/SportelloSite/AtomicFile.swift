@@ -8,8 +8,9 @@ import Darwin
 #endif
 
 /// Replaces files so a reader (nginx, a browser) only ever sees the old or the new page, never half of one:
-/// the bytes go to a temporary file in the same folder, then `rename(2)` swaps it in. Identical bytes are
-/// not rewritten, which keeps mtimes (and caches) stable.
+/// the bytes go to a temporary file in the same folder, then `rename(2)` swaps it in (a file that does not exist
+/// yet is linked in whole instead: `createNew`). Identical bytes are not rewritten, which keeps mtimes (and
+/// caches) stable.
 public enum AtomicFile {
     /// Returns true when the file was written, false when it already held exactly these bytes.
     ///
@@ -18,21 +19,30 @@ public enum AtomicFile {
     /// Level 3 compresses a week page within 10% of level 6 in less than half the time.
     @discardableResult
     public static func writeIfChanged(_ bytes: [UInt8], to path: String, gzip: Bool = false) throws -> Bool {
-        if hasContents(bytes, at: path) {
+        var absent = false
+        if hasContents(bytes, at: path, absent: &absent) {
             if gzip && access(path + ".gz", F_OK) != 0, let compressed = Gzip.compress(bytes, level: 3) {
-                let temporary = try writeTemporary(compressed, for: path + ".gz")
+                let temporary = try writeTemporary(compressed, for: path + ".gz").path
                 try matchModificationTime(of: temporary, to: path)
                 try swapIn(temporary, at: path + ".gz")
             }
             return false
         }
-        let temporary = try writeTemporary(bytes, for: path)
-        if gzip, let compressed = Gzip.compress(bytes, level: 3) {
-            let compressedTemporary = try writeTemporary(compressed, for: path + ".gz")
-            try matchModificationTime(of: compressedTemporary, to: temporary)
-            try swapIn(compressedTemporary, at: path + ".gz")
+        let compressed = gzip ? Gzip.compress(bytes, level: 3) : nil
+        // A new file (every file of a cold build) is made without a name and named when complete.
+        if absent, try createNew(bytes, twin: compressed, at: path) { return true }
+        // The page's times are read and the twin's set through their open descriptors: no path walk for either.
+        let page = try writeTemporary(bytes, for: path, readingTimes: compressed != nil)
+        if let compressed {
+            do {
+                let twin = try writeTemporary(compressed, for: path + ".gz", settingTimes: page.times)
+                try swapIn(twin.path, at: path + ".gz")
+            } catch {
+                unlink(page.path)
+                throw error
+            }
         }
-        try swapIn(temporary, at: path)
+        try swapIn(page.path, at: path)
         return true
     }
 
@@ -54,8 +64,12 @@ public enum AtomicFile {
         }
     }
 
-    /// Writes the bytes to a new temporary file in the destination's folder and returns its path.
-    private static func writeTemporary(_ bytes: [UInt8], for path: String) throws -> String {
+    /// Writes the bytes to a new temporary file in the destination's folder and returns its path; with
+    /// `readingTimes`, also its access and modification times as written, and with `settingTimes` it is given
+    /// those times before it is closed.
+    private static func writeTemporary(
+        _ bytes: [UInt8], for path: String, readingTimes: Bool = false, settingTimes: [timespec]? = nil
+    ) throws -> (path: String, times: [timespec]?) {
         let temporary = "\(path).tmp-\(processID)-\(temporaryCounter.add(1, ordering: .relaxed).newValue)"
         var descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         if descriptor < 0 && errno == ENOENT {
@@ -63,24 +77,49 @@ public enum AtomicFile {
             descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         }
         guard descriptor >= 0 else { throw FileWriteError(path: temporary, operation: "open", code: errno) }
+        let result = fill(descriptor, with: bytes, readingTimes: readingTimes, settingTimes: settingTimes)
+        close(descriptor)
+        switch result {
+        case .success(let times): return (temporary, times)
+        case .failure(let failure):
+            unlink(temporary)
+            throw FileWriteError(path: temporary, operation: failure.operation, code: failure.code)
+        }
+    }
+
+    /// Why filling a file failed: the system call and its `errno`.
+    struct FillFailure: Error {
+        let operation: String
+        let code: Int32
+    }
+
+    /// Writes all of `bytes` to an open file, then reads its times (`readingTimes`) or sets them (`settingTimes`).
+    static func fill(
+        _ descriptor: Int32, with bytes: [UInt8], readingTimes: Bool, settingTimes: [timespec]?
+    ) -> Result<[timespec]?, FillFailure> {
         var written = 0
-        let failure: Int32? = bytes.withUnsafeBytes { raw -> Int32? in
+        let failure: FillFailure? = bytes.withUnsafeBytes { raw -> FillFailure? in
             while written < raw.count {
                 let result = write(descriptor, raw.baseAddress! + written, raw.count - written)
                 if result < 0 {
                     if errno == EINTR { continue }
-                    return errno
+                    return FillFailure(operation: "write", code: errno)
                 }
                 written += result
             }
             return nil
         }
-        close(descriptor)
-        if let failure {
-            unlink(temporary)
-            throw FileWriteError(path: temporary, operation: "write", code: failure)
+        if let failure { return .failure(failure) }
+        var times: [timespec]?
+        if readingTimes {
+            var info = stat()
+            guard fstat(descriptor, &info) == 0 else { return .failure(FillFailure(operation: "stat", code: errno)) }
+            times = [info.st_atim, info.st_mtim]
         }
-        return temporary
+        if let settingTimes, futimens(descriptor, settingTimes) != 0 {
+            return .failure(FillFailure(operation: "utimensat", code: errno))
+        }
+        return .success(times)
     }
 
     /// Whether the file's first line after its doctype is `marker`: a page made from the inputs the marker names
@@ -102,9 +141,14 @@ public enum AtomicFile {
         return start + marker.count <= count && head[start..<start + marker.count].elementsEqual(marker)
     }
 
-    static func hasContents(_ bytes: [UInt8], at path: String) -> Bool {
+    /// Whether the file at `path` holds exactly `bytes`; `absent` is set when there is no such file.
+    static func hasContents(_ bytes: [UInt8], at path: String, absent: inout Bool) -> Bool {
         var info = stat()
-        guard stat(path, &info) == 0, Int(info.st_size) == bytes.count else { return false }
+        guard stat(path, &info) == 0 else {
+            absent = errno == ENOENT
+            return false
+        }
+        guard Int(info.st_size) == bytes.count else { return false }
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else { return false }
         defer { close(descriptor) }

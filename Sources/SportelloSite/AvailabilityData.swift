@@ -15,15 +15,28 @@ public enum AvailabilityData {
     public static func week(_ service: Service, grid: WeekGrid, renderer: PageRenderer) -> [String: Any] {
         let layout = renderer.layout
         let texts = renderer.texts(layout.mainLanguage)
-        let days: [[String: Any]] = grid.days.map { day in
-            var value: [String: Any] = [
-                "date": day.date.description,
-                "closed": day.closedReason != nil || day.cells.isEmpty,
-                "slots": day.cells.map(slotValue),
-            ]
-            if let reason = day.closedReason { value["closedReason"] = renderer.closedText(reason, texts) }
-            return value
+        // The days are written straight as JSON (the shape `bytes(_:)` would give their dictionaries): a week
+        // has a few hundred slots, and a dictionary each cost more than rendering the week's page.
+        var days: [UInt8] = [UInt8(ascii: "[")]
+        days.reserveCapacity(128 + grid.days.reduce(0) { $0 + $1.cells.count } * 96)
+        for (index, day) in grid.days.enumerated() {
+            if index > 0 { days.append(UInt8(ascii: ",")) }
+            days.append(contentsOf: #"{"closed":"#.utf8)
+            JSONWriter.appendBool(day.closedReason != nil || day.cells.isEmpty, to: &days)
+            if let reason = day.closedReason {
+                days.append(contentsOf: #","closedReason":"#.utf8)
+                JSONWriter.appendString(renderer.closedText(reason, texts), to: &days)
+            }
+            days.append(contentsOf: #","date":""#.utf8)
+            day.date.appendISO(to: &days)
+            days.append(contentsOf: #"","slots":["#.utf8)
+            for (slotIndex, cell) in day.cells.enumerated() {
+                if slotIndex > 0 { days.append(UInt8(ascii: ",")) }
+                appendSlot(cell, to: &days)
+            }
+            days.append(contentsOf: "]}".utf8)
         }
+        days.append(UInt8(ascii: "]"))
         return [
             "version": version,
             "service": serviceValue(service, renderer: renderer),
@@ -31,7 +44,7 @@ public enum AvailabilityData {
             "monday": grid.monday.description,
             "timeZone": RomeTime.identifier,
             "page": layout.url(.week(service.id, monday: grid.monday), language: layout.mainLanguage),
-            "days": days,
+            "days": JSONWriter.Fragment(days),
         ]
     }
 
@@ -66,6 +79,19 @@ public enum AvailabilityData {
             "capacity": service.capacity,
             "page": layout.url(.service(service.id), language: layout.mainLanguage),
         ]
+    }
+
+    /// `slotValue(cell)` as `JSONWriter` writes it.
+    static func appendSlot(_ cell: SlotAvailability, to out: inout [UInt8]) {
+        out.append(contentsOf: #"{"end":""#.utf8)
+        RomeTime.appendISO8601(cell.slot.endInstant, to: &out)
+        out.append(contentsOf: #"","free":"#.utf8)
+        JSONWriter.appendInteger(cell.freeDesks, to: &out)
+        out.append(contentsOf: #","start":""#.utf8)
+        RomeTime.appendISO8601(cell.slot.startInstant, to: &out)
+        out.append(contentsOf: #"","state":"#.utf8)
+        JSONWriter.appendString(cell.state.rawValue, to: &out)
+        out.append(UInt8(ascii: "}"))
     }
 
     static func slotValue(_ cell: SlotAvailability) -> [String: Any] {

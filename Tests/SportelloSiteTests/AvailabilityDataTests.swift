@@ -184,4 +184,42 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: "\(output)/servizi/carta-identita/2026-W48.json.gz"))
         #expect(FileManager.default.fileExists(atPath: "\(output)/servizi/carta-identita/2026-W49.json"))
     }
+
+    /// A week's days are written straight as bytes; they must be what `JSONWriter` makes of the dictionaries the
+    /// file was made of before (kept here as the reference): every service, a full, a held and a past slot, a
+    /// holiday (Easter Monday 2027) and the spring change.
+    @Test func aWeekFileIsTheJSONOfItsDictionaries() throws {
+        let output = temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: output) }
+        let publisher = try demoPublisher(output: output)
+        let renderer = publisher.renderer
+        let now = rome("2027-03-24", "10:00")
+        let texts = renderer.texts(renderer.layout.mainLanguage)
+        var checked = 0
+        for service in publisher.catalogue.publicServices {
+            var occupancy: [Int64: SlotOccupancy] = [:]
+            let thursday = service.slots(on: try #require(CivilDate(iso: "2027-03-25")))
+            if thursday.count > 1 {
+                occupancy[thursday[0].startInstant] = SlotOccupancy(booked: service.capacity)
+                occupancy[thursday[1].startInstant] = SlotOccupancy(held: 1)
+            }
+            for monday in ["2027-03-22", "2027-03-29"] {
+                let grid = service.week(
+                    startingOn: try #require(CivilDate(iso: monday)), occupancy: occupancy, now: now)
+                var reference = AvailabilityData.week(service, grid: grid, renderer: renderer)
+                reference["days"] = grid.days.map { day -> [String: Any] in
+                    var value: [String: Any] = [
+                        "date": day.date.description, "closed": day.closedReason != nil || day.cells.isEmpty,
+                        "slots": day.cells.map(AvailabilityData.slotValue),
+                    ]
+                    if let reason = day.closedReason { value["closedReason"] = renderer.closedText(reason, texts) }
+                    return value
+                }
+                let written = JSONWriter.bytes(AvailabilityData.week(service, grid: grid, renderer: renderer))
+                #expect(written == JSONWriter.bytes(reference), "\(service.id) \(monday)")
+                checked += grid.days.reduce(0) { $0 + $1.cells.count }
+            }
+        }
+        #expect(checked > 100)
+    }
 }

@@ -19,6 +19,10 @@ For each size (services), on the synthetic comune `sportello-bench build` measur
     - warm: both again over their own output (sportello compares and skips unchanged files; Hugo, without
       --cleanDestinationDir, rewrites every file, so the gzip pass compresses every file again too);
     - floor: `cp -r` of sportello's output (and of Hugo's with its .gz) onto an empty folder.
+Every cold run and every floor writes into a folder of its own that did not exist, and nothing is deleted until
+the last size is done: on a file system without a journal (this machine's ext4), creating a file right after
+thousands were deleted costs a scan over every recently deleted inode (`recently_deleted`, up to 360 s after the
+delete), so a run that follows an `rm -r` of the previous output measures the scan, not the build.
 Prints both sides' files and MB by kind, the figures, the ratios and the machine's load beside them.
 
     Tests/bench/hugo [--services 100,1000] [--runs 3] [--weeks 13] [--keep]
@@ -60,8 +64,9 @@ def machine_load(seconds: float = 1.0) -> str:
     return f"other work on the machine: {share * 100:.0f}% of its cores, load average {os.getloadavg()[0]:.1f}"
 
 
-def timed(command: list[str], **kwargs) -> tuple[float, float]:
-    """Runs a command to its end: wall seconds and CPU seconds (user + system, its children included)."""
+def timed(command: list[str], **kwargs) -> tuple[float, float, float]:
+    """Runs a command to its end: wall seconds, CPU seconds (user + system, its children included) and user CPU
+    seconds (the program's own work, which the file system's state does not move)."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.monotonic()
     result = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, **kwargs)
@@ -69,8 +74,8 @@ def timed(command: list[str], **kwargs) -> tuple[float, float]:
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if result.returncode != 0:
         sys.exit(f"hugo bench: {' '.join(command)} failed:\n{result.stdout.decode(errors='replace')}")
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return elapsed, cpu
+    user = after.ru_utime - before.ru_utime
+    return elapsed, user + (after.ru_stime - before.ru_stime), user
 
 
 def gzip_pass(folder: Path) -> list[str]:
@@ -344,9 +349,11 @@ def main() -> None:
         f"{options.runs} rounds alternating (medians), {os.cpu_count()} cores, {machine_load()}"
     )
     results = []
+    works = []
     for services in sizes:
         work = Path(tempfile.gettempdir()) / f"sportello-hugo-{os.getpid()}-{services}"
         shutil.rmtree(work, ignore_errors=True)
+        works.append(work)
         comune = work / "comune"
         subprocess.run(
             [bench, "comune", "--services", str(services), "--weeks", str(options.weeks), "--folder", str(comune)],
@@ -360,26 +367,25 @@ def main() -> None:
         timed(build + [str(prepared)])
         site = work / "hugo-site"
         pages = hugo_site(comune, prepared, site)
-        s_out, h_out = work / "sportello-output", work / "hugo-output"
-        hugo_warm = [hugo, "--source", str(site), "--destination", str(h_out), "--quiet"]
-        # Cold only: warm, it would delete the .gz copies the gzip pass made (not files of Hugo's build).
-        hugo_cold = hugo_warm + ["--cleanDestinationDir"]
-        figures: dict[str, list[tuple[float, float]]] = {}
+        figures: dict[str, list[tuple[float, float, float]]] = {}
 
-        def record(name: str, run: tuple[float, float]) -> None:
+        def record(name: str, run: tuple[float, float, float]) -> None:
             figures.setdefault(name, []).append(run)
 
+        def hugo_into(folder: Path) -> list[str]:
+            return [hugo, "--source", str(site), "--destination", str(folder), "--quiet"]
+
         load = machine_load()
-        for _ in range(options.runs):
-            shutil.rmtree(s_out, ignore_errors=True)
+        for round_ in range(options.runs):
+            # Folders that never existed (see the docstring: no delete just before a cold run).
+            s_out, h_out = work / f"sportello-output-{round_}", work / f"hugo-output-{round_}"
             record("sportello cold", timed(build + [str(s_out)]))
-            shutil.rmtree(h_out, ignore_errors=True)
-            record("hugo cold", timed(hugo_cold))
+            # Cold only: warm, it would delete the .gz copies the gzip pass made (not files of Hugo's build).
+            record("hugo cold", timed(hugo_into(h_out) + ["--cleanDestinationDir"]))
             record("gzip pass cold", timed(gzip_pass(h_out)))
             for name, source in (("floor", s_out), ("hugo floor", h_out)):
-                copy = work / "floor"
-                shutil.rmtree(copy, ignore_errors=True)
-                record(name, timed(["cp", "-r", str(source), str(copy)]))
+                record(name, timed(["cp", "-r", str(source), str(work / f"{name.replace(' ', '-')}-{round_}")]))
+        hugo_warm = hugo_into(h_out)
         for _ in range(options.runs):
             record("sportello warm", timed(build + [str(s_out)]))
             record("hugo warm", timed(hugo_warm))
@@ -393,17 +399,19 @@ def main() -> None:
         for kind in KINDS + ["all"]:
             s, h = s_tree[kind], h_tree[kind]
             print(f"{kind:22}{s[0]:>16}{s[1] / 1_048_576:>8.1f}{h[0]:>12}{h[1] / 1_048_576:>8.1f}")
-        m = {name: (statistics.median(w for w, _ in runs), statistics.median(c for _, c in runs))
+        m = {name: tuple(statistics.median(run[i] for run in runs) for i in range(3))
              for name, runs in figures.items()}
         hugo_gz_cold = statistics.median(h[0] + g[0] for h, g in zip(figures["hugo cold"], figures["gzip pass cold"]))
+        hugo_gz_cold_cpu = statistics.median(
+            h[1] + g[1] for h, g in zip(figures["hugo cold"], figures["gzip pass cold"]))
         hugo_gz_warm = statistics.median(h[0] + g[0] for h, g in zip(figures["hugo warm"], figures["gzip pass warm"]))
-        print(f"{'':34}{'wall ms':>9}{'CPU s':>8}{'pages/s':>9}")
+        print(f"{'':34}{'wall ms':>9}{'CPU s':>8}{'user s':>8}{'pages/s':>9}")
         for name in ["sportello cold", "hugo cold", "gzip pass cold", "sportello warm", "hugo warm", "gzip pass warm",
                      "floor", "hugo floor"]:
-            wall, cpu = m[name]
+            wall, cpu, user = m[name]
             rate = f"{pages / wall:>9.0f}" if "pass" not in name and "floor" not in name else ""
             label = {"floor": "floor: cp -r of sportello's output", "hugo floor": "floor: cp -r of Hugo's (+ .gz)"}
-            print(f"{label.get(name, name):34}{wall * 1000:>9.0f}{cpu:>8.2f}{rate}")
+            print(f"{label.get(name, name):34}{wall * 1000:>9.0f}{cpu:>8.2f}{user:>8.2f}{rate}")
         sc, sw, fl = m["sportello cold"][0], m["sportello warm"][0], m["floor"][0]
         ratios = {
             "cold: Hugo / sportello": m["hugo cold"][0] / sc,
@@ -411,11 +419,13 @@ def main() -> None:
             "warm: Hugo / sportello": m["hugo warm"][0] / sw,
             "warm: (Hugo + gzip pass) / sportello": hugo_gz_warm / sw,
             "cold CPU: Hugo / sportello": m["hugo cold"][1] / m["sportello cold"][1],
+            "cold CPU: (Hugo + gzip pass) / sportello": hugo_gz_cold_cpu / m["sportello cold"][1],
             "sportello cold / floor": sc / fl,
         }
         for name, value in ratios.items():
             print(f"{name:40}{value:>7.2f}×")
         results.append((services, ratios))
+    for work in works:
         if options.keep:
             print(f"kept {work}")
         else:
