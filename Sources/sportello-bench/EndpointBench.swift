@@ -85,15 +85,21 @@ func endpointBenchmark(
         application.stopBackgroundWork()
     }
 
-    // Every desk of every bookable slot, spread over services, as the work list.
+    // Every desk of every bookable slot, spread over services, as the work list; the first 100 single-desk slots
+    // are kept aside for the confirmation → page step, so the bookings cannot use them all up.
     var candidates: [(String, Int64)] = []
+    var singleDeskAside: [(String, Int64)] = []
     let today = RomeTime.local(now).date
     outer: for day in 1...60 {
         for service in site.catalogue.services {
             for slot in service.slots(on: today.adding(days: day))
             where service.availability(of: slot, occupancy: .empty, now: now).state == .free {
+                if service.capacity == 1 && singleDeskAside.count < 100 {
+                    singleDeskAside.append((service.id, slot.startInstant))
+                    continue
+                }
                 for _ in 0..<service.capacity { candidates.append((service.id, slot.startInstant)) }
-                if candidates.count >= bookings + 600 { break outer }
+                if candidates.count >= bookings + 600 && singleDeskAside.count >= 100 { break outer }
             }
         }
     }
@@ -204,8 +210,7 @@ func endpointBenchmark(
     // either way and the page does not change.
     let client = BenchClient(port: server.port)
     var delays: [Double] = []
-    let singleDesk = work.dropFirst(bookings).filter { site.catalogue.service(id: $0.0)?.capacity == 1 }.prefix(100)
-    for (service, slot) in singleDesk {
+    for (service, slot) in singleDeskAside {
         let monday = RomeTime.local(slot).date.mondayOfWeek
         let path = "\(options.outputPath)/\(site.renderer.layout.file(.week(service, monday: monday), language: "it"))"
         let before = FileManager.default.contents(atPath: path)
