@@ -64,7 +64,8 @@ import Testing
     }
 
     @Test func theBytesAreWhatTheStringWriterWrote() {
-        let html = "<p>Gentile Mario,</p>\r\n<p>" + String(repeating: "la prenotazione è confermata ", count: 9) + "</p>"
+        let html =
+            "<p>Gentile Mario,</p>\r\n<p>" + String(repeating: "la prenotazione è confermata ", count: 9) + "</p>"
         let calendar = MailMessage.Attachment(
             filename: "appuntamento-ABC.ics", contentType: "text/calendar; charset=utf-8; method=PUBLISH",
             bytes: Array(String(repeating: "BEGIN:VEVENT\r\nSUMMARY:Anagrafe – Calci\r\n", count: 7).utf8))
