@@ -70,7 +70,7 @@ public struct MailMessage: Sendable {
             out += text.utf8
             out += Self.lineEnd
         }
-        line(Self.header("From", "\(Self.displayName(fromName)) <\(fromAddress)>"))
+        line(Self.fromHeader(name: fromName, address: fromAddress))
         line(Self.header("To", toAddress))
         line(Self.header("Subject", Self.encodedWord(subject)))
         line("Date: \(Self.rfc5322Date(date))")
@@ -111,9 +111,9 @@ public struct MailMessage: Sendable {
         for attachment in attachments {
             // Parameters on continuation lines keep every header line short (RFC 5322 §2.2.3).
             line("--\(mixed)")
-            line(
-                "Content-Type: \(attachment.contentType.replacingOccurrences(of: "; ", with: ";\r\n "));"
-                    + "\r\n name=\"\(attachment.filename)\"")
+            out += "Content-Type: ".utf8
+            Self.appendParameterLines(attachment.contentType, to: &out)
+            line(";\r\n name=\"\(attachment.filename)\"")
             line("Content-Disposition: attachment;\r\n filename=\"\(attachment.filename)\"")
             line("Content-Transfer-Encoding: base64")
             line("")
@@ -126,19 +126,52 @@ public struct MailMessage: Sendable {
 
     static let lineEnd: [UInt8] = [UInt8(ascii: "\r"), UInt8(ascii: "\n")]
 
+    /// The From header line, folded, without its line end. Every mail of a comune has the same sender, and the
+    /// display name's quoting and encoding cost as much as a text part's encoding: each sender is written once.
+    static func fromHeader(name: String, address: String) -> String {
+        let key = name + "\u{0}" + address
+        if let known = fromHeaders.withLock({ $0[key] }) { return known }
+        let written = header("From", "\(displayName(name)) <\(address)>")
+        fromHeaders.withLock { known in
+            // A few senders per process; a bound all the same, should a configuration keep changing.
+            if known.count >= 64 { known.removeAll() }
+            known[key] = written
+        }
+        return written
+    }
+
+    private static let fromHeaders = Locked<[String: String]>([:])
+
+    /// `type` with each "; " written as ";" CRLF " " (its parameters on continuation lines), as bytes.
+    static func appendParameterLines(_ type: String, to out: inout [UInt8]) {
+        var previous: UInt8 = 0
+        for byte in type.utf8 {
+            if byte == UInt8(ascii: " ") && previous == UInt8(ascii: ";") {
+                out += lineEnd
+            }
+            out.append(byte)
+            previous = byte
+        }
+    }
+
     // MARK: Encodings
 
     /// A header line, folded before 78 characters at spaces (RFC 5322 §2.2.3).
     static func header(_ name: String, _ value: String) -> String {
         var result = "\(name):"
         var lineLength = result.count
+        // Counted in characters; an ASCII value (what encoded-words make of a subject) has one byte each, and
+        // counting bytes spares breaking the text into characters.
+        let ascii = value.utf8.allSatisfy { $0 < 128 }
         for word in value.split(separator: " ", omittingEmptySubsequences: false) {
-            if lineLength + 1 + word.count > 76 && lineLength > name.count + 1 {
+            let width = ascii ? word.utf8.count : word.count
+            if lineLength + 1 + width > 76 && lineLength > name.count + 1 {
                 result += "\r\n"
                 lineLength = 0
             }
-            result += " " + word
-            lineLength += 1 + word.count
+            result += " "
+            result += word
+            lineLength += 1 + width
         }
         return result
     }
