@@ -81,27 +81,30 @@ public struct CalendarEvent: Sendable {
     }
 
     /// TEXT escaping of RFC 5545 §3.3.11.
+    /// Scalar by scalar, not character by character (a mail's calendar file costs CPU, issue 16): CRLF still
+    /// reads as one line break, since a CR alone is dropped.
     static func escape(_ text: String) -> String {
-        var result = ""
-        for character in text {
-            switch character {
-            case "\\": result += "\\\\"
-            case ";": result += "\\;"
-            case ",": result += "\\,"
-            case "\n", "\r\n": result += "\\n"
+        var result = String.UnicodeScalarView()
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\\": result += "\\\\".unicodeScalars
+            case ";": result += "\\;".unicodeScalars
+            case ",": result += "\\,".unicodeScalars
+            case "\n": result += "\\n".unicodeScalars
             case "\r": break
-            default: result.append(character)
+            default: result.append(scalar)
             }
         }
-        return result
+        return String(result)
     }
 
     /// Folds a content line at 75 octets without splitting a UTF-8 sequence (RFC 5545 §3.1).
     static func fold(_ line: String) -> String {
+        guard line.utf8.count > 75 else { return line }
         var result = ""
         var width = 0
         for scalar in line.unicodeScalars {
-            let size = String(scalar).utf8.count
+            let size = scalar.utf8.count
             if width + size > 75 {
                 result += "\r\n "
                 width = 1

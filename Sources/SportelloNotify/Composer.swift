@@ -15,6 +15,21 @@ public struct Composer: Sendable {
     public init(renderer: PageRenderer) {
         self.renderer = renderer
         settings = renderer.catalogue.configuration.notifications
+        baseHost = URL(string: renderer.catalogue.configuration.comune.baseURL)?.host
+    }
+
+    /// The host of the comune's base URL, for Message-IDs and calendar UIDs: parsed once, not for every mail.
+    let baseHost: String?
+    /// What `renderer.serviceValue` gives, by service and language: the same for every message about the service
+    /// (its schedule and seasons are formatted text), so it is built once (issue 16).
+    private let serviceValues = Locked<[String: TemplateFields]>([:])
+
+    func serviceValue(_ service: Service, language: String) -> TemplateFields {
+        let key = service.id + "\u{0}" + language
+        if let known = serviceValues.withLock({ $0[key] }) { return known }
+        let value = renderer.serviceValue(service, language: language)
+        serviceValues.withLock { $0[key] = value }
+        return value
     }
 
     var comune: ComuneSettings { renderer.catalogue.configuration.comune }
@@ -61,7 +76,7 @@ public struct Composer: Sendable {
             "lang": .string(language),
             "t": t.templateValue,
         ]
-        if let service { values["service"] = .object(renderer.serviceValue(service, language: language)) }
+        if let service { values["service"] = .object(serviceValue(service, language: language)) }
         return values
     }
 
@@ -81,7 +96,7 @@ public struct Composer: Sendable {
     ) -> CalendarEvent? {
         guard let service = renderer.catalogue.service(id: booking.slot.serviceID) else { return nil }
         let t = renderer.texts(language)
-        let host = URL(string: comune.baseURL)?.host ?? "sportello"
+        let host = baseHost ?? "sportello"
         let officeAddress = service.email.flatMap { (try? FieldValidator.email($0)) != nil ? $0 : nil }
         return CalendarEvent(
             uid: "\(booking.code)@\(host)", sequence: sequence ?? booking.sequence + (cancelled ? 1 : 0),
@@ -201,7 +216,7 @@ public struct Composer: Sendable {
                 }
             }
         }
-        let host = URL(string: comune.baseURL)?.host ?? "sportello.invalid"
+        let host = baseHost ?? "sportello.invalid"
         return MailMessage(
             fromName: settings.fromName ?? comune.name, fromAddress: settings.from, toAddress: message.recipient,
             subject: subject,

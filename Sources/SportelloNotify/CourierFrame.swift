@@ -32,7 +32,12 @@ enum CourierFrame {
         let header =
             ([String(request.tag), String(request.id), String(request.body.count)]
             + arguments.map { String($0.count) }).joined(separator: " ") + "\n"
-        return Array(header.utf8) + arguments.joined() + request.body
+        var frame: [UInt8] = []
+        frame.reserveCapacity(header.utf8.count + arguments.reduce(0) { $0 + $1.count } + request.body.count)
+        frame += header.utf8
+        for argument in arguments { frame += argument }
+        frame += request.body
+        return frame
     }
 
     static func encode(_ reply: Reply) -> [UInt8] {
@@ -98,6 +103,8 @@ final class FrameReader {
     private let descriptor: Int32
     private var buffer: [UInt8] = []
     private var start = 0
+    /// Reused for every read: a new 64 KiB array per read cost more than the frames it carried.
+    private var chunk = [UInt8](repeating: 0, count: 64 * 1_024)
 
     /// Longest header line accepted: a longer one is not a frame.
     static let maxHeader = 64 * 1_024
@@ -110,7 +117,6 @@ final class FrameReader {
             buffer.removeFirst(start)
             start = 0
         }
-        var chunk = [UInt8](repeating: 0, count: 64 * 1_024)
         while true {
             let count = chunk.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, 0) }
             if count < 0 && errno == EINTR { continue }

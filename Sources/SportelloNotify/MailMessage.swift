@@ -57,54 +57,101 @@ public struct MailMessage: Sendable {
     }
 
     /// The message as `sendmail -t -i` expects it on standard input.
-    public var rendered: String {
-        var lines: [String] = []
-        lines.append(Self.header("From", "\(Self.displayName(fromName)) <\(fromAddress)>"))
-        lines.append(Self.header("To", toAddress))
-        lines.append(Self.header("Subject", Self.encodedWord(subject)))
-        lines.append("Date: \(Self.rfc5322Date(date))")
-        lines.append("Message-ID: <\(messageID)>")
-        lines.append("MIME-Version: 1.0")
-        lines.append("Auto-Submitted: auto-generated")
-        let alternative = Self.boundary("alt", messageID)
+    public var rendered: String { String(decoding: bytes, as: UTF8.self) }
+
+    /// The message's bytes, as `rendered` reads, written straight into one buffer: the HTML and text parts and
+    /// the attachments are most of a mail, and each went through several Strings and joins (issue 16).
+    public var bytes: [UInt8] {
+        var out: [UInt8] = []
+        let attachmentBytes = attachments.reduce(0) { $0 + $1.bytes.count * 140 / 100 + 300 }
+        out.reserveCapacity(
+            1_024 + text.utf8.count * 11 / 10 + (html?.utf8.count ?? 0) * 11 / 10 + attachmentBytes)
+        func line(_ text: String) {
+            out += text.utf8
+            out += Self.lineEnd
+        }
+        line(Self.fromHeader(name: fromName, address: fromAddress))
+        line(Self.header("To", toAddress))
+        line(Self.header("Subject", Self.encodedWord(subject)))
+        line("Date: \(Self.rfc5322Date(date))")
+        line("Message-ID: <\(messageID)>")
+        line("MIME-Version: 1.0")
+        line("Auto-Submitted: auto-generated")
         let mixed = Self.boundary("mixed", messageID)
-        var body: [String] = []
-        let textPart = [
-            "Content-Type: text/plain; charset=utf-8", "Content-Transfer-Encoding: quoted-printable", "",
-            Self.quotedPrintable(text),
-        ]
-        var content: [String]
+        if !attachments.isEmpty {
+            line("Content-Type: multipart/mixed; boundary=\"\(mixed)\"")
+            line("")
+            line("This is a MIME message.")
+            line("--\(mixed)")
+        }
+        func textPart() {
+            line("Content-Type: text/plain; charset=utf-8")
+            line("Content-Transfer-Encoding: quoted-printable")
+            line("")
+            Self.quotedPrintable(text, into: &out)
+            out += Self.lineEnd
+        }
         if let html {
-            let htmlPart = [
-                "Content-Type: text/html; charset=utf-8", "Content-Transfer-Encoding: quoted-printable", "",
-                Self.quotedPrintable(html),
-            ]
-            content =
-                ["Content-Type: multipart/alternative; boundary=\"\(alternative)\"", "", "--\(alternative)"] + textPart
-                + ["--\(alternative)"] + htmlPart + ["--\(alternative)--"]
+            let alternative = Self.boundary("alt", messageID)
+            line("Content-Type: multipart/alternative; boundary=\"\(alternative)\"")
+            line("")
+            line("--\(alternative)")
+            textPart()
+            line("--\(alternative)")
+            line("Content-Type: text/html; charset=utf-8")
+            line("Content-Transfer-Encoding: quoted-printable")
+            line("")
+            Self.quotedPrintable(html, into: &out)
+            out += Self.lineEnd
+            line("--\(alternative)--")
         } else {
-            content = textPart
+            textPart()
         }
-        if attachments.isEmpty {
-            body = content
-        } else {
-            body =
-                ["Content-Type: multipart/mixed; boundary=\"\(mixed)\"", "", "This is a MIME message.", "--\(mixed)"]
-                + content
-            for attachment in attachments {
-                // Parameters on continuation lines keep every header line short (RFC 5322 §2.2.3).
-                body += [
-                    "--\(mixed)",
-                    "Content-Type: \(attachment.contentType.replacingOccurrences(of: "; ", with: ";\r\n "));"
-                        + "\r\n name=\"\(attachment.filename)\"",
-                    "Content-Disposition: attachment;\r\n filename=\"\(attachment.filename)\"",
-                    "Content-Transfer-Encoding: base64", "",
-                    Self.base64Lines(attachment.bytes),
-                ]
+        guard !attachments.isEmpty else { return out }
+        for attachment in attachments {
+            // Parameters on continuation lines keep every header line short (RFC 5322 §2.2.3).
+            line("--\(mixed)")
+            out += "Content-Type: ".utf8
+            Self.appendParameterLines(attachment.contentType, to: &out)
+            line(";\r\n name=\"\(attachment.filename)\"")
+            line("Content-Disposition: attachment;\r\n filename=\"\(attachment.filename)\"")
+            line("Content-Transfer-Encoding: base64")
+            line("")
+            Self.base64Lines(attachment.bytes, into: &out)
+            out += Self.lineEnd
+        }
+        line("--\(mixed)--")
+        return out
+    }
+
+    static let lineEnd: [UInt8] = [UInt8(ascii: "\r"), UInt8(ascii: "\n")]
+
+    /// The From header line, folded, without its line end. Every mail of a comune has the same sender, and the
+    /// display name's quoting and encoding cost as much as a text part's encoding: each sender is written once.
+    static func fromHeader(name: String, address: String) -> String {
+        let key = name + "\u{0}" + address
+        if let known = fromHeaders.withLock({ $0[key] }) { return known }
+        let written = header("From", "\(displayName(name)) <\(address)>")
+        fromHeaders.withLock { known in
+            // A few senders per process; a bound all the same, should a configuration keep changing.
+            if known.count >= 64 { known.removeAll() }
+            known[key] = written
+        }
+        return written
+    }
+
+    private static let fromHeaders = Locked<[String: String]>([:])
+
+    /// `type` with each "; " written as ";" CRLF " " (its parameters on continuation lines), as bytes.
+    static func appendParameterLines(_ type: String, to out: inout [UInt8]) {
+        var previous: UInt8 = 0
+        for byte in type.utf8 {
+            if byte == UInt8(ascii: " ") && previous == UInt8(ascii: ";") {
+                out += lineEnd
             }
-            body.append("--\(mixed)--")
+            out.append(byte)
+            previous = byte
         }
-        return (lines + body).joined(separator: "\r\n") + "\r\n"
     }
 
     // MARK: Encodings
@@ -113,13 +160,18 @@ public struct MailMessage: Sendable {
     static func header(_ name: String, _ value: String) -> String {
         var result = "\(name):"
         var lineLength = result.count
+        // Counted in characters; an ASCII value (what encoded-words make of a subject) has one byte each, and
+        // counting bytes spares breaking the text into characters.
+        let ascii = value.utf8.allSatisfy { $0 < 128 }
         for word in value.split(separator: " ", omittingEmptySubsequences: false) {
-            if lineLength + 1 + word.count > 76 && lineLength > name.count + 1 {
+            let width = ascii ? word.utf8.count : word.count
+            if lineLength + 1 + width > 76 && lineLength > name.count + 1 {
                 result += "\r\n"
                 lineLength = 0
             }
-            result += " " + word
-            lineLength += 1 + word.count
+            result += " "
+            result += word
+            lineLength += 1 + width
         }
         return result
     }
@@ -178,10 +230,20 @@ public struct MailMessage: Sendable {
     /// Quoted-printable (RFC 2045 §6.7) with CRLF line ends and soft breaks before 76 characters. Works on the
     /// UTF-8 bytes: a message's HTML part is most of the CPU a mail costs to compose (issue 16).
     public static func quotedPrintable(_ text: String) -> String {
-        let hex = Array("0123456789ABCDEF".utf8)
-        let bytes = Array(text.utf8)
         var output: [UInt8] = []
-        output.reserveCapacity(bytes.count + bytes.count / 4 + 16)
+        quotedPrintable(text, into: &output)
+        return String(decoding: output, as: UTF8.self)
+    }
+
+    /// `quotedPrintable(_:)` appended to `output`, with no String in between.
+    static func quotedPrintable(_ text: String, into output: inout [UInt8]) {
+        var text = text
+        text.withUTF8 { quotedPrintable($0, into: &output) }
+    }
+
+    private static func quotedPrintable(_ bytes: UnsafeBufferPointer<UInt8>, into output: inout [UInt8]) {
+        let hex: StaticString = "0123456789ABCDEF"
+        output.reserveCapacity(output.count + bytes.count + bytes.count / 4 + 16)
         var lineStart = 0
         var index = 0
         func encodeLine(_ end: Int) {
@@ -193,13 +255,19 @@ public struct MailMessage: Sendable {
                     (byte >= 33 && byte <= 126 && byte != UInt8(ascii: "=")) || ((byte == 32 || byte == 9) && !isLast)
                 let length = literal ? 1 : 3
                 if width + length > 75 {
-                    output += [UInt8(ascii: "="), UInt8(ascii: "\r"), UInt8(ascii: "\n")]
+                    output.append(UInt8(ascii: "="))
+                    output.append(UInt8(ascii: "\r"))
+                    output.append(UInt8(ascii: "\n"))
                     width = 0
                 }
                 if literal {
                     output.append(byte)
                 } else {
-                    output += [UInt8(ascii: "="), hex[Int(byte >> 4)], hex[Int(byte & 15)]]
+                    output.append(UInt8(ascii: "="))
+                    hex.withUTF8Buffer { digits in
+                        output.append(digits[Int(byte >> 4)])
+                        output.append(digits[Int(byte & 15)])
+                    }
                 }
                 width += length
             }
@@ -209,7 +277,8 @@ public struct MailMessage: Sendable {
             let byte = bytes[index]
             if byte == UInt8(ascii: "\r") || byte == UInt8(ascii: "\n") {
                 encodeLine(index)
-                output += [UInt8(ascii: "\r"), UInt8(ascii: "\n")]
+                output.append(UInt8(ascii: "\r"))
+                output.append(UInt8(ascii: "\n"))
                 if byte == UInt8(ascii: "\r") && index + 1 < bytes.count && bytes[index + 1] == UInt8(ascii: "\n") {
                     index += 1
                 }
@@ -218,13 +287,39 @@ public struct MailMessage: Sendable {
             index += 1
         }
         encodeLine(bytes.count)
-        return String(decoding: output, as: UTF8.self)
     }
 
     static func base64Lines(_ bytes: [UInt8]) -> String {
-        Data(bytes).base64EncodedString(options: [
-            .lineLength76Characters, .endLineWithCarriageReturn, .endLineWithLineFeed,
-        ])
+        var output: [UInt8] = []
+        base64Lines(bytes, into: &output)
+        return String(decoding: output, as: UTF8.self)
+    }
+
+    /// Base64 (RFC 2045 §6.8) in lines of 76 characters separated by CRLF, no line end after the last.
+    static func base64Lines(_ bytes: [UInt8], into output: inout [UInt8]) {
+        let alphabet: StaticString = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+        output.reserveCapacity(output.count + bytes.count * 140 / 100 + 4)
+        alphabet.withUTF8Buffer { digits in
+            var width = 0
+            var index = 0
+            while index < bytes.count {
+                if width == 76 {
+                    output.append(UInt8(ascii: "\r"))
+                    output.append(UInt8(ascii: "\n"))
+                    width = 0
+                }
+                let first = UInt32(bytes[index])
+                let second = index + 1 < bytes.count ? UInt32(bytes[index + 1]) : 0
+                let third = index + 2 < bytes.count ? UInt32(bytes[index + 2]) : 0
+                let group = first << 16 | second << 8 | third
+                output.append(digits[Int(group >> 18 & 63)])
+                output.append(digits[Int(group >> 12 & 63)])
+                output.append(index + 1 < bytes.count ? digits[Int(group >> 6 & 63)] : UInt8(ascii: "="))
+                output.append(index + 2 < bytes.count ? digits[Int(group & 63)] : UInt8(ascii: "="))
+                width += 4
+                index += 3
+            }
+        }
     }
 
     /// "Wed, 25 Nov 2026 09:30:00 +0000"

@@ -278,7 +278,7 @@ public struct Notifier: Sendable {
             switch message.channel {
             case .email:
                 guard settings.email else { return fail("mail is turned off in the configuration", attempts: 1) }
-                body = Array(try composer.mail(for: message, booking: booking, now: now).rendered.utf8)
+                body = try composer.mail(for: message, booking: booking, now: now).bytes
                 if let server = settings.smtp {
                     command =
                         SMTPHandOver(

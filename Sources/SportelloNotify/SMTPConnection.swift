@@ -12,6 +12,8 @@ final class SMTPConnection {
     private let timeout: TimeInterval
     private var buffer: [UInt8] = []
     private var start = 0
+    /// Reused for every read (a new array per read was one more allocation per reply).
+    private var chunk = [UInt8](repeating: 0, count: 16 * 1_024)
 
     /// Longest reply line accepted (RFC 5321 §4.5.3.1.5 allows 512 bytes; servers write longer ones).
     static let maxLine = 8 * 1_024
@@ -127,7 +129,6 @@ final class SMTPConnection {
             let ready = poll(&entry, 1, Int32(left * 1000) + 1)
             if ready < 0 && errno == EINTR { continue }
             guard ready > 0 else { return false }
-            var chunk = [UInt8](repeating: 0, count: 16 * 1_024)
             let count = chunk.withUnsafeMutableBytes { recv(socket, $0.baseAddress, $0.count, 0) }
             if count < 0 && errno == EINTR { continue }
             guard count > 0 else { return false }

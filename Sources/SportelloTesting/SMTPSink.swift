@@ -114,6 +114,8 @@ public final class SMTPSink: @unchecked Sendable {
         defer { close(socket) }
         var buffer: [UInt8] = []
         var start = 0
+        // One read buffer for the connection: a fresh 64 KiB array per read was most of the sink's own work.
+        var chunk = [UInt8](repeating: 0, count: 64 * 1_024)
         var one: Int32 = 1
         setsockopt(socket, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
         // Replies wait until every command that arrived is answered, then go out in one write, as an MTA's do
@@ -140,10 +142,38 @@ public final class SMTPSink: @unchecked Sendable {
                 }
                 guard flush() else { return nil }
                 if command { state.withLock { reads += 1 } }
-                var chunk = [UInt8](repeating: 0, count: 64 * 1_024)
-                let count = chunk.withUnsafeMutableBytes { recv(socket, $0.baseAddress, $0.count, 0) }
-                guard count > 0 else { return nil }
-                buffer += chunk[0..<count]
+                guard fill() else { return nil }
+            }
+        }
+        func fill() -> Bool {
+            let count = chunk.withUnsafeMutableBytes { recv(socket, $0.baseAddress, $0.count, 0) }
+            guard count > 0 else { return false }
+            buffer += chunk[0..<count]
+            return true
+        }
+        // A message's text up to its final ".", dot-stuffing undone, lines joined by CRLF: read in place from the
+        // buffer, as an MTA spools it, without a String or an array per line.
+        func messageText() -> [UInt8]? {
+            var message: [UInt8] = []
+            var first = true
+            while true {
+                guard let newline = buffer[start...].firstIndex(of: UInt8(ascii: "\n")) else {
+                    if start > 0 {
+                        buffer.removeFirst(start)
+                        start = 0
+                    }
+                    guard flush(), fill() else { return nil }
+                    continue
+                }
+                var end = newline
+                if end > start && buffer[end - 1] == UInt8(ascii: "\r") { end -= 1 }
+                let lineStart = start
+                start = newline + 1
+                if end - lineStart == 1 && buffer[lineStart] == UInt8(ascii: ".") { return message }
+                if !first { message += [UInt8(ascii: "\r"), UInt8(ascii: "\n")] }
+                first = false
+                let from = end > lineStart && buffer[lineStart] == UInt8(ascii: ".") ? lineStart + 1 : lineStart
+                message += buffer[from..<end]
             }
         }
         func say(_ text: String) -> Bool {
@@ -195,19 +225,10 @@ public final class SMTPSink: @unchecked Sendable {
                     break
                 }
                 _ = say("354 go ahead")
-                var lines: [String] = []
-                while true {
-                    guard let dataLine = line() else { return }
-                    if dataLine == [UInt8(ascii: ".")] { break }
-                    let unstuffed = dataLine.first == UInt8(ascii: ".") ? Array(dataLine.dropFirst()) : dataLine
-                    lines.append(String(decoding: unstuffed, as: UTF8.self))
-                }
+                guard let text = messageText() else { return }
                 sender = false
-                let message = lines.joined(separator: "\r\n")
-                let id =
-                    lines.first { $0.lowercased().hasPrefix("message-id:") }.map {
-                        $0.dropFirst("message-id:".count).trimmingCharacters(in: CharacterSet(charactersIn: " <>"))
-                    } ?? ""
+                let message = String(decoding: text, as: UTF8.self)
+                let id = Self.messageID(in: text)
                 let seen = state.withLock { byMessageID[id] ?? 0 }
                 switch decide(id, seen) {
                 case .accept:
@@ -225,6 +246,24 @@ public final class SMTPSink: @unchecked Sendable {
             }
             guard say(answer) else { return }
         }
+    }
+
+    /// The Message-ID header's value (without angle brackets) among the headers of `message`; "" when none.
+    static func messageID(in message: [UInt8]) -> String {
+        let name = Array("message-id:".utf8)
+        var lineStart = 0
+        while lineStart < message.count {
+            let lineEnd = message[lineStart...].firstIndex(of: UInt8(ascii: "\r")) ?? message.count
+            if lineEnd == lineStart { return "" }  // the blank line: the headers are over
+            if lineEnd - lineStart >= name.count
+                && zip(message[lineStart..<lineStart + name.count], name).allSatisfy({ $0 | 0x20 == $1 | 0x20 })
+            {
+                let value = String(decoding: message[(lineStart + name.count)..<lineEnd], as: UTF8.self)
+                return value.trimmingCharacters(in: CharacterSet(charactersIn: " <>"))
+            }
+            lineStart = lineEnd + 2
+        }
+        return ""
     }
 
     private func keep(_ id: String, _ message: String) {
