@@ -56,9 +56,10 @@ func endpointBenchmark(
     workers: Int? = nil, templates: String
 ) throws {
     var configuration = try SyntheticComune.configuration(services: services, weeks: 13, desks: desks)
+    // Every client comes from 127.0.0.1, so the per-address caps are off; the per-person limit stays at its
+    // default (each booking is another person's, so it refuses nobody but is checked on every confirmation).
     configuration.booking.requestsPerMinutePerAddress = 0
-    configuration.booking.maxActiveBookingsPerPerson = nil
-    configuration.limits = .unlimited  // every client comes from 127.0.0.1
+    configuration.limits = .unlimited
     let folder = NSTemporaryDirectory() + "sportello-endpoint-\(getpid())-\(services)"
     configuration.notifications.email = mail
     if mail { configuration.notifications.sendmailPath = trivialSendmail(in: "\(folder)-mail") }
@@ -107,8 +108,12 @@ func endpointBenchmark(
         }
     }
     let work = candidates
-    let person =
-        "nome=Mario&cognome=Rossi&codice_fiscale=RSSMRA85T10A562S&email=mario%40example.it&cellulare=3331234567&note=x"
+    let people = madeUpCodiciFiscali(bookings + singleDeskAside.count)
+    // The form of the `index`th booking's person: a codice fiscale and a mail address of their own.
+    let person: @Sendable (Int) -> String = { index in
+        "nome=Mario&cognome=Rossi&codice_fiscale=\(people[index])&email=cittadino\(index)%40example.it"
+            + "&cellulare=3331234567&note=x"
+    }
     let next = Locked(0)
     let latencies = Locked<[Double]>([])
     let failures = Locked(0)
@@ -148,7 +153,7 @@ func endpointBenchmark(
                     failures.withLock { $0 += 1 }
                     continue
                 }
-                let (status, _) = client.post(bookingsPath, "hold=\(token)&\(person)")
+                let (status, _) = client.post(bookingsPath, "hold=\(token)&\(person(index))")
                 if status == 201 {
                     latencies.withLock { $0.append(monotonicSeconds() - begin) }
                 } else {
@@ -215,7 +220,7 @@ func endpointBenchmark(
     var delays: [Double] = []
     // Why a slot set aside gave no sample (the last answer that was not 201), printed with the figure.
     var unmeasured: [String] = []
-    for (service, slot) in singleDeskAside {
+    for (sample, (service, slot)) in singleDeskAside.enumerated() {
         let monday = RomeTime.local(slot).date.mondayOfWeek
         let path = "\(options.outputPath)/\(site.renderer.layout.file(.week(service, monday: monday), language: "it"))"
         let before = FileManager.default.contents(atPath: path)
@@ -235,7 +240,7 @@ func endpointBenchmark(
         settled = FileManager.default.contents(atPath: path)
         // Timed from the moment the confirmation is sent, so its own handling counts too.
         let sent = monotonicSeconds()
-        let (status, _) = client.post(bookingsPath, "hold=\(token)&\(person)")
+        let (status, _) = client.post(bookingsPath, "hold=\(token)&\(person(bookings + sample))")
         guard status == 201 else {
             unmeasured.append("confirmation \(status)")
             continue
