@@ -13,6 +13,10 @@ import SportelloTesting
 ///   (a week page whose digest of its inputs is unchanged is not even rendered: `WeekInputs`);
 /// - floor: `cp -r` of the built tree onto an empty folder: the same files and bytes with no rendering at all.
 /// Neither the build nor `cp` syncs to disk (pages are re-rendered at every start of `serve`).
+/// Each cold run and each copy goes into a folder that never existed, and nothing is deleted before the end: on a
+/// file system without a journal, ext4 checks every inode deleted in the last seconds before it reuses one, which
+/// made a cold run right after deleting the previous tree measure the disk's past instead of the build (up to 60%
+/// of its samples). A first install builds into an empty folder too.
 func buildBenchmark(sizes: [Int], weeks: Int, runs: Int, languages: [String], templates: String) throws -> Bool {
     let binary =
         ProcessInfo.processInfo.environment["SPORTELLO_BIN"]
@@ -36,7 +40,7 @@ func buildBenchmark(sizes: [Int], weeks: Int, runs: Int, languages: [String], te
         let folder = NSTemporaryDirectory() + "sportello-bench-build-\(getpid())-\(services)"
         try? FileManager.default.removeItem(atPath: folder)
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        // SPORTELLO_BENCH_KEEP=1 leaves the comune, its database and output/ behind, to profile a build by hand.
+        // SPORTELLO_BENCH_KEEP=1 leaves the comune, its database and output-N/ behind, to profile a build by hand.
         let keep = ProcessInfo.processInfo.environment["SPORTELLO_BENCH_KEEP"] == "1"
         defer { if keep { print("kept \(folder)") } else { try? FileManager.default.removeItem(atPath: folder) } }
         let config = "\(folder)/sportello.json"
@@ -46,10 +50,10 @@ func buildBenchmark(sizes: [Int], weeks: Int, runs: Int, languages: [String], te
         let bookings = try seedOccupancy(
             database: database,
             configuration: SyntheticComune.configuration(services: services, weeks: weeks, languages: languages))
-        let output = "\(folder)/output"
-        let arguments = [
-            "build", "--config", config, "--templates", templates, "--output", output, "--database", database,
-        ]
+        let output = { (run: Int) in "\(folder)/output-\(run)" }
+        let arguments = { (run: Int) in
+            ["build", "--config", config, "--templates", templates, "--output", output(run), "--database", database]
+        }
 
         var cold: [Double] = []
         var warm: [Double] = []
@@ -60,9 +64,8 @@ func buildBenchmark(sizes: [Int], weeks: Int, runs: Int, languages: [String], te
         var floorCPU: [Double] = []
         var peak = 0.0
         var pages = 0
-        for _ in 0..<runs {
-            try? FileManager.default.removeItem(atPath: output)
-            guard let run = timedProcess(binary, arguments) else {
+        for index in 0..<runs {
+            guard let run = timedProcess(binary, arguments(index)) else {
                 passed = false
                 break
             }
@@ -75,8 +78,9 @@ func buildBenchmark(sizes: [Int], weeks: Int, runs: Int, languages: [String], te
             print("build: `sportello build` failed at \(services) services")
             continue
         }
+        // Warm: again and again over the last cold run's tree.
         for _ in 0..<runs {
-            guard let run = timedProcess(binary, arguments) else {
+            guard let run = timedProcess(binary, arguments(runs - 1)) else {
                 passed = false
                 break
             }
@@ -84,11 +88,9 @@ func buildBenchmark(sizes: [Int], weeks: Int, runs: Int, languages: [String], te
             warmCPU.append(run.cpu)
             peak = max(peak, run.peakMegabytes)
         }
-        let (files, bytes) = treeSize(output)
-        let copy = "\(folder)/floor"
-        for _ in 0..<runs {
-            try? FileManager.default.removeItem(atPath: copy)
-            guard let run = timedProcess("/bin/cp", ["-r", output, copy]) else {
+        let (files, bytes) = treeSize(output(runs - 1))
+        for index in 0..<runs {
+            guard let run = timedProcess("/bin/cp", ["-r", output(runs - 1), "\(folder)/floor-\(index)"]) else {
                 passed = false
                 break
             }
