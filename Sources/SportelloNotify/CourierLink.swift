@@ -185,11 +185,14 @@ private final class Connection: @unchecked Sendable {
             defer { waiters.removeAll() }
             return Array(waiters.values)
         }
+        // Its end of the socket closes as it exits, but its other files (an SMTP journal and its lock) may close a
+        // moment later: the waiters read the spool only once it is reaped, or they could find a dead courier's
+        // journal still held and call the message in flight.
+        _ = ChildProcess.reap(pid, waiting: true)
         for waiter in left {
             waiter.answer.withLock { $0 = .courierGone }
             waiter.done.signal()
         }
-        _ = ChildProcess.reap(pid, waiting: true)
         Glibc.close(socket)
     }
 }

@@ -148,7 +148,9 @@ final class SMTPJournal {
         let opened = open(path, O_RDONLY | O_CLOEXEC)
         guard opened >= 0 else { return nil }
         defer { close(opened) }
-        let held = flock(opened, LOCK_EX | LOCK_NB) != 0
+        // A shared probe: readers in other threads probing the same journal at once must not take each other for
+        // its courier, which holds it exclusively.
+        let held = flock(opened, LOCK_SH | LOCK_NB) != 0
         return (held, parse(contents(opened)))
     }
 

@@ -241,6 +241,26 @@ import Testing
         #expect(sink.received.values.reduce(0, +) <= ids.count + 1)
     }
 
+    @Test func manyReadersOfADeadCouriersJournalAllFindItFree() throws {
+        // The waiters of a killed courier all read its journal at once: none may take another reader's probe for a
+        // living courier and call its message in flight for ever.
+        let sandbox = try Sandbox()
+        let spool = "\(sandbox.folder)/spool"
+        try PrivateFiles.makeFolder(spool)
+        let courier = Courier(spool: spool, timeout: 10)
+        try Data("started 50.0\n".utf8).write(to: URL(fileURLWithPath: "\(spool)/smtp-1-1.journal"))
+        let outcomes = Locked<[Courier.Outcome]>([])
+        DispatchQueue.concurrentPerform(iterations: 8) { _ in
+            for _ in 0..<200 {
+                let outcome = courier.journalOutcome(key: SMTPHandOver.key(id: 50, attempt: 0))
+                outcomes.withLock { $0.append(outcome) }
+            }
+        }
+        let all = outcomes.withLock { $0 }
+        #expect(all.count == 1_600)
+        #expect(all.allSatisfy { $0 == .failed(SMTPHandOver.uncertainWords) }, "\(Set(all.map { "\($0)" }))")
+    }
+
     @Test func aDamagedOrCutJournalIsReadWithoutCrashingAndNeverAsNotHandedOver() throws {
         let sandbox = try Sandbox()
         let spool = "\(sandbox.folder)/spool"
