@@ -84,17 +84,21 @@ enum CourierFrame {
 
     /// Writes all of `bytes` to a socket; false when the other end is gone. `MSG_NOSIGNAL`: a closed peer is
     /// an error to handle, not a SIGPIPE that ends the process.
-    static func send(_ bytes: [UInt8], to socket: Int32) -> Bool {
+    static func send(_ bytes: [UInt8], to socket: Int32) -> Bool { sent(bytes, to: socket) == bytes.count }
+
+    /// Writes `bytes` to a socket until all are written or the other end is gone; how many were written (what a
+    /// reader at the other end may have read).
+    static func sent(_ bytes: [UInt8], to socket: Int32) -> Int {
         var sent = 0
         while sent < bytes.count {
             let result = bytes.withUnsafeBytes {
                 Glibc.send(socket, $0.baseAddress.map { $0 + sent }, bytes.count - sent, Int32(MSG_NOSIGNAL))
             }
             if result < 0 && errno == EINTR { continue }
-            guard result > 0 else { return false }
+            guard result > 0 else { return sent }
             sent += result
         }
-        return true
+        return sent
     }
 }
 

@@ -32,6 +32,9 @@ public enum CourierProcess {
         // The server's stop (SIGTERM to the whole service, Ctrl-C in a terminal) must not cut off a program that
         // may be accepting a message: the courier ends when the server's end of the socket does.
         for number in [SIGPIPE, SIGTERM, SIGINT, SIGHUP] { signal(number, SIG_IGN) }
+        // No request waits for the courier: it yields the cores to the server's answers. Set before any thread
+        // starts, so every thread (and every program it runs) inherits it.
+        BackgroundPriority.lowerCallingThread()
         let courier = Courier(spool: spool)
         let reader = FrameReader(descriptor: socket)
         let writing = NSLock()
@@ -46,13 +49,35 @@ public enum CourierProcess {
             writing.unlock()
             running.leave()
         }
+        // The answers of an SMTP round go out together, one write (and one wake-up of the server's reader) for all.
+        let roundAnswers = Locked<(frames: [UInt8], count: Int)>(([], 0))
+        let answerAfterRound: @Sendable (UInt64, Courier.Outcome) -> Void = { tag, outcome in
+            let reply = CourierFrame.encode(CourierFrame.Reply(tag: tag, outcome: outcome))
+            roundAnswers.withLock {
+                $0.frames += reply
+                $0.count += 1
+            }
+        }
+        let roundDone: @Sendable () -> Void = {
+            let (frames, count) = roundAnswers.withLock { answers in
+                defer { answers = ([], 0) }
+                return answers
+            }
+            guard count > 0 else { return }
+            writing.lock()
+            _ = CourierFrame.send(frames, to: socket)
+            writing.unlock()
+            for _ in 0..<count { running.leave() }
+        }
         while let request = CourierFrame.readRequest(reader) {
             running.enter()
             if let handOver = SMTPHandOver(command: request.command) {
-                let sender = smtp ?? SMTPSender(spool: courier.spool)
+                let sender = smtp ?? SMTPSender(spool: courier.spool, afterRound: roundDone)
                 smtp = sender
                 sender.enqueue(
-                    SMTPSender.Item(id: request.id, handOver: handOver, body: request.body) { answer(request.tag, $0) })
+                    SMTPSender.Item(id: request.id, handOver: handOver, body: request.body) {
+                        answerAfterRound(request.tag, $0)
+                    })
                 continue
             }
             Thread {

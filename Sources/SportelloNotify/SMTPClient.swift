@@ -88,7 +88,8 @@ final class SMTPClient {
     static let opensPerBatch = 3
 
     /// Sends `envelopes` in order; one result each. A connection lost in the middle is replaced and the messages
-    /// whose "." had not left are sent on the new one.
+    /// whose "." had not left are sent on the new one. With PIPELINING a message's text and "." go out in one
+    /// write with the next message's MAIL, RCPT and DATA.
     func send(_ envelopes: [SMTPEnvelope]) -> [Result] {
         var results = [Result?](repeating: nil, count: envelopes.count)
         var index = 0
@@ -97,10 +98,13 @@ final class SMTPClient {
         // The message whose "." went out and whose reply has not been read (pipelining reads it with the next
         // message's replies).
         var awaitingDot: Int?
+        // The message whose MAIL, RCPT and DATA already went out with the previous message's text.
+        var opened: Int?
         func lose(_ problem: String) {
             lastProblem = problem
             if let dot = awaitingDot { results[dot] = .uncertain(problem) }
             awaitingDot = nil
+            opened = nil
             connection = nil
         }
         func settleDot(_ reply: SMTPReply) {
@@ -131,15 +135,14 @@ final class SMTPClient {
                 index += 1
                 continue
             }
-            var parameters = ""
-            if envelope.hasEightBitText && eightBitMIME { parameters += " BODY=8BITMIME" }
-            if envelope.hasUTF8Address { parameters += " SMTPUTF8" }
-            let commands = [
-                "MAIL FROM:<\(envelope.sender)>\(parameters)\r\n", "RCPT TO:<\(envelope.recipient)>\r\n", "DATA\r\n",
-            ].map { Array($0.utf8) }
+            let alreadyOpened = opened == index
+            opened = nil
+            // MAIL, RCPT and DATA: three replies.
+            let commands = alreadyOpened ? [] : self.commands(envelope)
+            let commandCount = 3
             var replies: [SMTPReply] = []
             if pipelining {
-                guard current.write(Array(commands.joined())) else {
+                guard alreadyOpened || current.write(Array(commands.joined())) else {
                     lose("the connection to \(address) ended")
                     continue
                 }
@@ -150,7 +153,7 @@ final class SMTPClient {
                     }
                     settleDot(reply)
                 }
-                for _ in commands {
+                for _ in 0..<commandCount {
                     guard let reply = current.readReply() else { break }
                     replies.append(reply)
                 }
@@ -164,7 +167,7 @@ final class SMTPClient {
             if let refused = replies.first(where: { !$0.isPositive && $0.code != 354 }) {
                 results[index] = .refused(refused)
                 index += 1
-                if replies.contains(where: { $0.code == 354 }) || replies.count < commands.count && pipelining {
+                if replies.contains(where: { $0.code == 354 }) || replies.count < commandCount && pipelining {
                     // Go ahead to DATA after a refused recipient (the message would be empty or go to nobody), or
                     // a connection lost among the replies: dropping it abandons the transaction.
                     connection = nil
@@ -173,17 +176,31 @@ final class SMTPClient {
                 }
                 continue
             }
-            guard replies.count == commands.count, replies[2].code == 354 else {
+            guard replies.count == commandCount, replies[2].code == 354 else {
                 lose("the connection to \(address) ended")
                 continue
             }
-            guard current.write(envelope.data) else {
+            var out: [UInt8] = []
+            envelope.appendData(to: &out)
+            let dataLength = out.count
+            // The next message's commands ride with this one's text, when nothing would refuse it beforehand.
+            let next = index + 1
+            if pipelining && next < envelopes.count && canOpen(envelopes[next]) {
+                for command in self.commands(envelopes[next]) { out += command }
+            }
+            let written = current.written(out)
+            guard written >= dataLength else {
                 // Its final "." cannot have been read whole: not delivered, sent again on a new connection.
                 lose("the connection to \(address) ended while the message was sent")
                 continue
             }
             awaitingDot = index
             index += 1
+            guard written == out.count else {
+                lose("the connection to \(address) ended before it confirmed the message")
+                continue
+            }
+            if out.count > dataLength { opened = next }
             if !pipelining {
                 guard let reply = current.readReply() else {
                     lose("the connection to \(address) ended before it confirmed the message")
@@ -201,5 +218,21 @@ final class SMTPClient {
         }
         let unsent = lastProblem.isEmpty ? "not sent" : lastProblem
         return results.map { $0 ?? .notSent(unsent) }
+    }
+
+    /// MAIL, RCPT and DATA for `envelope`, each a line.
+    private func commands(_ envelope: SMTPEnvelope) -> [[UInt8]] {
+        var parameters = ""
+        if envelope.hasEightBitText && eightBitMIME { parameters += " BODY=8BITMIME" }
+        if envelope.hasUTF8Address { parameters += " SMTPUTF8" }
+        return [
+            "MAIL FROM:<\(envelope.sender)>\(parameters)\r\n", "RCPT TO:<\(envelope.recipient)>\r\n", "DATA\r\n",
+        ].map { Array($0.utf8) }
+    }
+
+    /// Whether `envelope` gets to MAIL at all (the checks `send` makes before it asks the server anything).
+    private func canOpen(_ envelope: SMTPEnvelope) -> Bool {
+        SMTPEnvelope.isSafe(envelope.sender) && SMTPEnvelope.isSafe(envelope.recipient)
+            && !(envelope.hasUTF8Address && !smtpUTF8)
     }
 }

@@ -83,6 +83,9 @@ final class SMTPConnection {
     /// Writes all of `bytes`; false when the connection is gone or the write timed out (`SO_SNDTIMEO`).
     func write(_ bytes: [UInt8]) -> Bool { CourierFrame.send(bytes, to: socket) }
 
+    /// Writes `bytes`; how many were written before the connection ended or the write timed out.
+    func written(_ bytes: [UInt8]) -> Int { CourierFrame.sent(bytes, to: socket) }
+
     /// The next reply, its continuation lines gathered; nil when the connection ended, timed out or sent
     /// something that is not a reply.
     func readReply() -> SMTPReply? {

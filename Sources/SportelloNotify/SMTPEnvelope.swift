@@ -11,21 +11,30 @@ struct SMTPEnvelope {
     /// final ".".
     var data: [UInt8] {
         var out: [UInt8] = []
-        out.reserveCapacity(body.count + 64)
-        var lineStart = true
-        for byte in body {
-            if lineStart && byte == UInt8(ascii: ".") { out.append(UInt8(ascii: ".")) }
-            if byte == UInt8(ascii: "\n") {
-                if out.last != UInt8(ascii: "\r") { out.append(UInt8(ascii: "\r")) }
-                out.append(byte)
-                lineStart = true
-                continue
+        appendData(to: &out)
+        return out
+    }
+
+    /// Appends the message's DATA (see `data`) to `out`, a line at a time (each copied whole, not byte by byte).
+    func appendData(to out: inout [UInt8]) {
+        let (dot, carriageReturn, lineFeed) = (UInt8(ascii: "."), UInt8(ascii: "\r"), UInt8(ascii: "\n"))
+        out.reserveCapacity(out.count + body.count + body.count / 32 + 8)
+        body.withUnsafeBufferPointer { bytes in
+            var lineStart = 0
+            while lineStart < bytes.count {
+                let newline = bytes[lineStart...].firstIndex(of: lineFeed)
+                var lineEnd = newline ?? bytes.count
+                if newline != nil && lineEnd > lineStart && bytes[lineEnd - 1] == carriageReturn { lineEnd -= 1 }
+                if bytes[lineStart] == dot { out.append(dot) }
+                out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[lineStart..<lineEnd]))
+                out.append(carriageReturn)
+                out.append(lineFeed)
+                lineStart = (newline ?? bytes.count) + 1
             }
-            out.append(byte)
-            lineStart = false
         }
-        if !lineStart { out += [UInt8(ascii: "\r"), UInt8(ascii: "\n")] }
-        return out + Array(".\r\n".utf8)
+        out.append(dot)
+        out.append(carriageReturn)
+        out.append(lineFeed)
     }
 
     /// Whether the text has bytes over 127 (then BODY=8BITMIME is declared when the server offers it; what

@@ -22,6 +22,7 @@ final class SMTPSender: @unchecked Sendable {
 
     private let spool: String
     private let timeout: TimeInterval
+    private let afterRound: @Sendable () -> Void
     private let condition = NSCondition()
     private var queue: [Item] = []
     private var finishing = false
@@ -38,15 +39,18 @@ final class SMTPSender: @unchecked Sendable {
     /// Most messages in one round.
     static let batchLimit = 64
 
-    /// A sender keeping its journal in `spool`, each SMTP read and write bounded by `timeout` seconds.
-    init(spool: String, timeout: TimeInterval = 20) {
+    /// A sender keeping its journal in `spool`, each SMTP read and write bounded by `timeout` seconds;
+    /// `afterRound` is called on the sending thread after each round has answered its items (so answers
+    /// gathered by the items' `answer` can leave together).
+    init(spool: String, timeout: TimeInterval = 20, afterRound: @escaping @Sendable () -> Void = {}) {
         self.spool = spool
         self.timeout = timeout
+        self.afterRound = afterRound
         let thread = Thread { [self] in run() }
         thread.start()
     }
 
-    /// Queues a hand-over; `item.answer` is called on the sending thread.
+    /// Queues a hand-over; `item.answer` is called on the sending thread, then `afterRound`.
     func enqueue(_ item: Item) {
         condition.lock()
         queue.append(item)
@@ -71,7 +75,10 @@ final class SMTPSender: @unchecked Sendable {
             queue.removeFirst(batch.count)
             let done = finishing && queue.isEmpty
             condition.unlock()
-            if !batch.isEmpty { send(batch) }
+            if !batch.isEmpty {
+                send(batch)
+                afterRound()
+            }
             if batch.isEmpty || done {
                 // Idle (or done): polite goodbyes, a new connection for the next mail.
                 for client in clients.values { client.quit() }

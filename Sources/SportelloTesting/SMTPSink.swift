@@ -30,6 +30,7 @@ public final class SMTPSink: @unchecked Sendable {
     private let listener: Int32
     private let pipelining: Bool
     private let refusesEHLO: Bool
+    private let keepsMessages: Bool
     private let decide: @Sendable (_ messageID: String, _ seen: Int) -> Decision
     private let state = NSLock()
     private var byMessageID: [String: Int] = [:]
@@ -41,13 +42,16 @@ public final class SMTPSink: @unchecked Sendable {
     private var stopped = false
 
     /// Listens on a free port. `pipelining`: whether EHLO offers it; `refusesEHLO`: an old server that only
-    /// knows HELO; `decide`: the answer to a message given its Message-ID and how many times it was seen before.
+    /// knows HELO; `keepsMessages`: whether `messages` keeps every text (a bench sending thousands only counts
+    /// their Message-IDs); `decide`: the answer to a message given its Message-ID and how many times it was
+    /// seen before.
     public init(
-        pipelining: Bool = true, refusesEHLO: Bool = false,
+        pipelining: Bool = true, refusesEHLO: Bool = false, keepsMessages: Bool = true,
         decide: @escaping @Sendable (_ messageID: String, _ seen: Int) -> Decision = { _, _ in .accept }
     ) throws {
         self.pipelining = pipelining
         self.refusesEHLO = refusesEHLO
+        self.keepsMessages = keepsMessages
         self.decide = decide
         let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         self.listener = listener
@@ -82,7 +86,7 @@ public final class SMTPSink: @unchecked Sendable {
 
     /// Messages accepted, by Message-ID (without angle brackets): more than 1 is a duplicate.
     public var received: [String: Int] { state.withLock { byMessageID } }
-    /// Every message accepted, as it arrived (dot-stuffing undone), in order.
+    /// Every message accepted, as it arrived (dot-stuffing undone), in order; empty unless `keepsMessages`.
     public var messages: [String] { state.withLock { texts } }
     /// Connections opened so far.
     public var connectionCount: Int { state.withLock { connections } }
@@ -227,7 +231,7 @@ public final class SMTPSink: @unchecked Sendable {
                 _ = say("354 go ahead")
                 guard let text = messageText() else { return }
                 sender = false
-                let message = String(decoding: text, as: UTF8.self)
+                let message = keepsMessages ? String(decoding: text, as: UTF8.self) : nil
                 let id = Self.messageID(in: text)
                 let seen = state.withLock { byMessageID[id] ?? 0 }
                 switch decide(id, seen) {
@@ -266,10 +270,10 @@ public final class SMTPSink: @unchecked Sendable {
         return ""
     }
 
-    private func keep(_ id: String, _ message: String) {
+    private func keep(_ id: String, _ message: String?) {
         state.withLock {
             byMessageID[id, default: 0] += 1
-            texts.append(message)
+            if let message { texts.append(message) }
             var now = timespec()
             clock_gettime(CLOCK_MONOTONIC, &now)
             last = Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
