@@ -149,6 +149,51 @@ import Testing
         #expect(SMTPEnvelope(sender: "a", recipient: "b", body: Array(".x\n".utf8)).data == Array("..x\r\n.\r\n".utf8))
     }
 
+    /// DATA as RFC 5321 §4.5.2 asks, a byte at a time: the rule `SMTPEnvelope.data` must keep.
+    static func stuffedByteByByte(_ body: [UInt8]) -> [UInt8] {
+        var out: [UInt8] = []
+        var lineStart = true
+        for byte in body {
+            if lineStart && byte == UInt8(ascii: ".") { out.append(UInt8(ascii: ".")) }
+            if byte == UInt8(ascii: "\n") {
+                if out.last != UInt8(ascii: "\r") { out.append(UInt8(ascii: "\r")) }
+                out.append(byte)
+                lineStart = true
+                continue
+            }
+            out.append(byte)
+            lineStart = false
+        }
+        if !lineStart { out += [UInt8(ascii: "\r"), UInt8(ascii: "\n")] }
+        return out + Array(".\r\n".utf8)
+    }
+
+    @Test func dataIsStuffedAndEndedLineByLineAsByteByByte() {
+        let bodies = [
+            "", ".", "\n", "\r\n", "a", "a\r", "a\r\n", "a\n", ".a\n.b\r\n..c", "\n.\n", "x\r\r\n.\r", "\r.\n",
+            "line\rwith lone CR\n.end", "a\n\n\n.", "é\n.ü\r\n",
+        ]
+        for text in bodies {
+            let body = Array(text.utf8)
+            #expect(SMTPEnvelope(sender: "a", recipient: "b", body: body).data == Self.stuffedByteByByte(body), "\(text)")
+        }
+    }
+
+    @Test func withPipeliningAMessageAndTheNextOnesCommandsLeaveInOneWrite() throws {
+        let sink = try SMTPSink()
+        defer { sink.stop() }
+        let client = SMTPClient(address: try #require(SMTPServerAddress(sink.address)), timeout: 10)
+        let count = 20
+        let results = client.send(
+            (1...count).map { SMTPEnvelope(sender: "a@example.it", recipient: "b@example.it", body: body("\($0)@t")) })
+        #expect(results.allSatisfy { if case .accepted = $0 { true } else { false } }, "\(results)")
+        #expect(sink.received.count == count)
+        // EHLO and the first MAIL, RCPT and DATA wait for a read each; every later message's commands arrive with
+        // the text before them (a write for the text and another for the next commands woke the sink twice).
+        #expect(sink.commandReads <= 2 + count / 4, "\(sink.commandReads) reads for \(count) messages")
+        client.quit()
+    }
+
     @Test func serversWithoutPipeliningOrEHLOStillTakeTheMail() throws {
         for (pipelining, refusesEHLO) in [(false, false), (true, true)] {
             let sandbox = try Sandbox()
