@@ -24,6 +24,9 @@ public enum BackgroundPriority {
         return setpriority(which, 0, niceness) == 0
     }
 
+    /// Whether the calling thread runs at a lower priority than the default (a nice value above 0).
+    public static var isCallingThreadLowered: Bool { (callingThreadNiceness ?? 0) > 0 }
+
     /// The calling thread's nice value; nil when it cannot be read.
     public static var callingThreadNiceness: Int32? {
         // getpriority may return -1 as a value: errno tells an error apart.
