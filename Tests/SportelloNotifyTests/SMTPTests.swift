@@ -175,7 +175,8 @@ import Testing
         ]
         for text in bodies {
             let body = Array(text.utf8)
-            #expect(SMTPEnvelope(sender: "a", recipient: "b", body: body).data == Self.stuffedByteByByte(body), "\(text)")
+            let envelope = SMTPEnvelope(sender: "a", recipient: "b", body: body)
+            #expect(envelope.data == Self.stuffedByteByByte(body), "\(text)")
         }
     }
 
