@@ -27,4 +27,27 @@ extension RomeTime {
         CivilDate.appendPadded(Int(offset) / 3_600, 2, to: &out)
         out.append(contentsOf: [UInt8(ascii: ":"), UInt8(ascii: "0"), UInt8(ascii: "0")])
     }
+
+    /// `appendISO8601(instant)` for an instant of the local day `date`, given `date`'s ISO bytes and the offset in
+    /// force all that day (`uniformOffset(on:)`, nil on the two days the clocks change): a week's data file writes
+    /// a few hundred instants of seven days, and each worked out its date and offset twice. An instant of
+    /// another day, or of a day without one offset, takes the general way.
+    public static func appendISO8601(
+        _ instant: Int64, onDay date: CivilDate, iso: [UInt8], offset: Int64?, to out: inout [UInt8]
+    ) {
+        guard let offset, supportedInstants.contains(instant) else { return appendISO8601(instant, to: &out) }
+        let seconds = instant + offset - Int64(date.dayNumber) * 86_400
+        guard seconds >= 0 && seconds < 86_400 else { return appendISO8601(instant, to: &out) }
+        let second = Int(seconds)
+        out.append(contentsOf: iso)
+        out.append(UInt8(ascii: "T"))
+        CivilDate.appendPadded(second / 3_600, 2, to: &out)
+        out.append(UInt8(ascii: ":"))
+        CivilDate.appendPadded(second / 60 % 60, 2, to: &out)
+        out.append(UInt8(ascii: ":"))
+        CivilDate.appendPadded(second % 60, 2, to: &out)
+        out.append(UInt8(ascii: "+"))
+        CivilDate.appendPadded(Int(offset) / 3_600, 2, to: &out)
+        out.append(contentsOf: [UInt8(ascii: ":"), UInt8(ascii: "0"), UInt8(ascii: "0")])
+    }
 }
