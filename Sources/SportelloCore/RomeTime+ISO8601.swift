@@ -15,8 +15,12 @@ extension RomeTime {
         let offset = offset(at: instant)
         let local = instant + offset
         let day = floorDiv(local, 86_400)
-        let seconds = Int(local - day * 86_400)
         CivilDate(dayNumber: Int(day)).appendISO(to: &out)
+        appendClock(Int(local - day * 86_400), offset: offset, to: &out)
+    }
+
+    /// "T10:00:00+02:00": the wall-clock part of `iso8601`, `seconds` after local midnight, and its offset.
+    private static func appendClock(_ seconds: Int, offset: Int64, to out: inout [UInt8]) {
         out.append(UInt8(ascii: "T"))
         CivilDate.appendPadded(seconds / 3_600, 2, to: &out)
         out.append(UInt8(ascii: ":"))
@@ -38,16 +42,7 @@ extension RomeTime {
         guard let offset, supportedInstants.contains(instant) else { return appendISO8601(instant, to: &out) }
         let seconds = instant + offset - Int64(date.dayNumber) * 86_400
         guard seconds >= 0 && seconds < 86_400 else { return appendISO8601(instant, to: &out) }
-        let second = Int(seconds)
         out.append(contentsOf: iso)
-        out.append(UInt8(ascii: "T"))
-        CivilDate.appendPadded(second / 3_600, 2, to: &out)
-        out.append(UInt8(ascii: ":"))
-        CivilDate.appendPadded(second / 60 % 60, 2, to: &out)
-        out.append(UInt8(ascii: ":"))
-        CivilDate.appendPadded(second % 60, 2, to: &out)
-        out.append(UInt8(ascii: "+"))
-        CivilDate.appendPadded(Int(offset) / 3_600, 2, to: &out)
-        out.append(contentsOf: [UInt8(ascii: ":"), UInt8(ascii: "0"), UInt8(ascii: "0")])
+        appendClock(Int(seconds), offset: offset, to: &out)
     }
 }
