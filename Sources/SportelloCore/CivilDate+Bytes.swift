@@ -16,6 +16,12 @@ extension CivilDate {
             out.append(contentsOf: pad(value, width).utf8)
             return
         }
+        // Hours, minutes, months and days: two digits each, thousands of them per data file.
+        if width == 2 && value < 100 {
+            out.append(UInt8(ascii: "0") + UInt8(value / 10))
+            out.append(UInt8(ascii: "0") + UInt8(value % 10))
+            return
+        }
         var digits = 1
         var divisor = 1
         while value / divisor >= 10 {

@@ -17,8 +17,18 @@ public enum AtomicFile {
     /// With `gzip`, a compressed copy `<path>.gz` with the same modification time is kept beside it, for
     /// nginx's `gzip_static`; it is swapped in just before the page, so the two never disagree for long.
     /// Level 3 compresses a week page within 10% of level 6 in less than half the time.
+    ///
+    /// `knownAbsent` says the caller has just listed the folder and the name was not in it (a full build): the
+    /// file is created without first asking whether it is there; should it have appeared meanwhile, it is
+    /// compared and replaced as usual.
     @discardableResult
-    public static func writeIfChanged(_ bytes: [UInt8], to path: String, gzip: Bool = false) throws -> Bool {
+    public static func writeIfChanged(
+        _ bytes: [UInt8], to path: String, gzip: Bool = false, knownAbsent: Bool = false
+    ) throws -> Bool {
+        if knownAbsent {
+            let compressed = gzip ? Gzip.compress(bytes, level: 3) : nil
+            if try createNew(bytes, twin: compressed, at: path) { return true }
+        }
         var absent = false
         if hasContents(bytes, at: path, absent: &absent) {
             if gzip && access(path + ".gz", F_OK) != 0, let compressed = Gzip.compress(bytes, level: 3) {

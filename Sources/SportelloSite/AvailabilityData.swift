@@ -28,11 +28,14 @@ public enum AvailabilityData {
                 JSONWriter.appendString(renderer.closedText(reason, texts), to: &days)
             }
             days.append(contentsOf: #","date":""#.utf8)
-            day.date.appendISO(to: &days)
+            var iso: [UInt8] = []
+            day.date.appendISO(to: &iso)
+            days.append(contentsOf: iso)
             days.append(contentsOf: #"","slots":["#.utf8)
+            let offset = RomeTime.uniformOffset(on: day.date)
             for (slotIndex, cell) in day.cells.enumerated() {
                 if slotIndex > 0 { days.append(UInt8(ascii: ",")) }
-                appendSlot(cell, to: &days)
+                appendSlot(cell, onDay: day.date, iso: iso, offset: offset, to: &days)
             }
             days.append(contentsOf: "]}".utf8)
         }
@@ -81,14 +84,17 @@ public enum AvailabilityData {
         ]
     }
 
-    /// `slotValue(cell)` as `JSONWriter` writes it.
-    static func appendSlot(_ cell: SlotAvailability, to out: inout [UInt8]) {
+    /// `slotValue(cell)` as `JSONWriter` writes it, for a cell of the local day `date` (its ISO bytes and its
+    /// offset, as `RomeTime.appendISO8601(_:onDay:iso:offset:to:)` takes them).
+    static func appendSlot(
+        _ cell: SlotAvailability, onDay date: CivilDate, iso: [UInt8], offset: Int64?, to out: inout [UInt8]
+    ) {
         out.append(contentsOf: #"{"end":""#.utf8)
-        RomeTime.appendISO8601(cell.slot.endInstant, to: &out)
+        RomeTime.appendISO8601(cell.slot.endInstant, onDay: date, iso: iso, offset: offset, to: &out)
         out.append(contentsOf: #"","free":"#.utf8)
         JSONWriter.appendInteger(cell.freeDesks, to: &out)
         out.append(contentsOf: #","start":""#.utf8)
-        RomeTime.appendISO8601(cell.slot.startInstant, to: &out)
+        RomeTime.appendISO8601(cell.slot.startInstant, onDay: date, iso: iso, offset: offset, to: &out)
         out.append(contentsOf: #"","state":"#.utf8)
         JSONWriter.appendString(cell.state.rawValue, to: &out)
         out.append(UInt8(ascii: "}"))

@@ -21,4 +21,12 @@ struct FolderListing {
 
     /// Whether `relative` (a path under the output folder) was there when the folders were listed.
     func contains(_ relative: String) -> Bool { paths.contains(relative) }
+
+    /// Whether `relative` was surely not there: its folder was listed (or could not be, not existing yet) and
+    /// the name was not in it. False for a file in a folder not listed, which may or may not be there.
+    func lacks(_ relative: String) -> Bool {
+        guard let slash = relative.utf8.lastIndex(of: UInt8(ascii: "/")) else { return false }
+        let folder = String(relative[...slash])
+        return names[folder] != nil && !paths.contains(relative)
+    }
 }

@@ -9,18 +9,22 @@ extension SitePublisher {
     /// The object is serialised once, with a placeholder where the stamp goes (keys are sorted, so every other
     /// byte is fixed), and compared with the file on disk around its stamp: a change republishes a week's file
     /// several times a second under a rush, and parsing the old file to serialise the object twice cost more
-    /// than the week's page itself.
-    func writeData(_ object: [String: Any], _ relative: String, now: Int64) throws -> Bool {
+    /// than the week's page itself. A file a full build's `listing` shows absent is not looked for.
+    func writeData(
+        _ object: [String: Any], _ relative: String, now: Int64, listing: FolderListing? = nil
+    ) throws -> Bool {
+        let absent = listing?.lacks(relative) ?? false
         var object = object
         object["generatedAt"] = Self.stampPlaceholder
         let template = JSONWriter.bytes(object)
         guard let stamp = Self.stampRange(in: template) else {
             // Not reachable with the objects `AvailabilityData` makes; written whole, stamped now.
             object["generatedAt"] = RomeTime.iso8601(now)
-            return try AtomicFile.writeIfChanged(JSONWriter.bytes(object), to: path(relative), gzip: true)
+            return try AtomicFile.writeIfChanged(
+                JSONWriter.bytes(object), to: path(relative), gzip: true, knownAbsent: absent)
         }
         let (head, tail) = (template[..<stamp.lowerBound], template[stamp.upperBound...])
-        if let old = FileManager.default.contents(atPath: path(relative)).map(Array.init),
+        if !absent, let old = FileManager.default.contents(atPath: path(relative)).map(Array.init),
             let oldStamp = Self.stampRange(in: old), old.count == head.count + oldStamp.count + tail.count,
             old[..<oldStamp.lowerBound].elementsEqual(head), old[oldStamp.upperBound...].elementsEqual(tail)
         {
@@ -28,8 +32,12 @@ extension SitePublisher {
             if access(path(relative) + ".gz", F_OK) == 0 { return false }
             return try AtomicFile.writeIfChanged(old, to: path(relative), gzip: true)
         }
-        return try AtomicFile.writeIfChanged(
-            Array(head) + Array(RomeTime.iso8601(now).utf8) + Array(tail), to: path(relative), gzip: true)
+        var stamped: [UInt8] = []
+        stamped.reserveCapacity(template.count + 32)
+        stamped.append(contentsOf: head)
+        RomeTime.appendISO8601(now, to: &stamped)
+        stamped.append(contentsOf: tail)
+        return try AtomicFile.writeIfChanged(stamped, to: path(relative), gzip: true, knownAbsent: absent)
     }
 
     /// Stands for `generatedAt` while a file is serialised: a control character, which `JSONWriter` escapes, so

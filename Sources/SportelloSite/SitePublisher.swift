@@ -226,7 +226,8 @@ public final class SitePublisher: Sendable {
         let dataFile = renderer.layout.nextData(service.id)
         if !(mainIsCurrent && exists(dataFile, listing: listing) && exists(dataFile + ".gz", listing: listing)),
             try writeData(
-                AvailabilityData.next(service, free: free, until: until, renderer: renderer), dataFile, now: now)
+                AvailabilityData.next(service, free: free, until: until, renderer: renderer), dataFile, now: now,
+                listing: listing)
         {
             report.data += 1
         }
@@ -236,7 +237,7 @@ public final class SitePublisher: Sendable {
             buffer.removeAll(keepingCapacity: true)
             try renderer.renderService(service, language: language, today: today, nextFree: next, into: &buffer)
             if let inputs { WeekInputs.insert(inputs.marker(language: language), into: &buffer) }
-            if try write(buffer, renderer.layout.file(.service(service.id), language: language)) {
+            if try write(buffer, renderer.layout.file(.service(service.id), language: language), listing: listing) {
                 report.written += 1
             }
         }
@@ -272,7 +273,8 @@ public final class SitePublisher: Sendable {
         // page, which the next build renders again, and never an old data file beside a new page.
         let dataFile = renderer.layout.weekData(service.id, monday: monday)
         if !(mainIsCurrent && exists(dataFile) && (listing == nil || exists(dataFile + ".gz"))),
-            try writeData(AvailabilityData.week(service, grid: grid, renderer: renderer), dataFile, now: now)
+            try writeData(
+                AvailabilityData.week(service, grid: grid, renderer: renderer), dataFile, now: now, listing: listing)
         {
             report.data += 1
         }
@@ -284,7 +286,7 @@ public final class SitePublisher: Sendable {
             try renderer.renderWeek(
                 service, grid: grid, weeks: weeks, language: language, serviceFacts: facts(language), into: &buffer)
             if let marker = markers[language] { WeekInputs.insert(marker, into: &buffer) }
-            if try write(buffer, relative) { report.written += 1 }
+            if try write(buffer, relative, listing: listing) { report.written += 1 }
         }
         return report
     }
@@ -372,8 +374,10 @@ public final class SitePublisher: Sendable {
         listing?.contains(relative) ?? (access(path(relative), F_OK) == 0)
     }
 
-    /// Every public file is written with its gzip copy (same mtime) for nginx's `gzip_static`.
-    func write(_ bytes: [UInt8], _ relative: String) throws -> Bool {
-        try AtomicFile.writeIfChanged(bytes, to: path(relative), gzip: true)
+    /// Every public file is written with its gzip copy (same mtime) for nginx's `gzip_static`. A file a full
+    /// build's `listing` shows absent is created without asking the kernel first (a cold build's every file).
+    func write(_ bytes: [UInt8], _ relative: String, listing: FolderListing? = nil) throws -> Bool {
+        try AtomicFile.writeIfChanged(
+            bytes, to: path(relative), gzip: true, knownAbsent: listing?.lacks(relative) ?? false)
     }
 }

@@ -42,6 +42,35 @@ import Testing
         #expect(date.description == text)
     }
 
+    /// An instant written with its day's date and offset given reads as `iso8601` does, on every day of a year
+    /// (the two days the clocks change included) and for instants of the day before and after.
+    @Test func instantsWrittenWithTheirDayReadAsBefore() throws {
+        var day = try #require(CivilDate(year: 2027, month: 1, day: 1))
+        while day.year == 2027 {
+            var iso: [UInt8] = []
+            day.appendISO(to: &iso)
+            let offset = RomeTime.uniformOffset(on: day)
+            let midnight = Int64(day.dayNumber) * 86_400
+            for instant in stride(from: midnight - 10_800, through: midnight + 97_200, by: 1_787) {
+                var out: [UInt8] = []
+                RomeTime.appendISO8601(instant, onDay: day, iso: iso, offset: offset, to: &out)
+                #expect(String(decoding: out, as: UTF8.self) == RomeTime.iso8601(instant), "\(day) \(instant)")
+            }
+            day = day.adding(days: 1)
+        }
+    }
+
+    /// The two-digit shortcut (hours, minutes, months, days) writes what `pad` writes, at every width.
+    @Test func paddedNumbersAppendAsPadWritesThem() {
+        for width in 0...5 {
+            for value in Array(-3...120) + [999, 1_000, 9_999, 10_000, 123_456] {
+                var out: [UInt8] = []
+                CivilDate.appendPadded(value, width, to: &out)
+                #expect(String(decoding: out, as: UTF8.self) == CivilDate.pad(value, width), "\(value) at \(width)")
+            }
+        }
+    }
+
     @Test func integersAndBooleansAppendAsJSONWriterWritesThem() {
         for number in [0, 7, 10, 99, 100, 1_234_567, -1, -42, Int.max, Int.min] {
             var out: [UInt8] = []

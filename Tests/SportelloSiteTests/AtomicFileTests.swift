@@ -60,4 +60,39 @@ import Testing
         if let unpacked = try gunzip(path + ".gz") { #expect(unpacked == "dopo") }
         #expect(try FileManager.default.contentsOfDirectory(atPath: folder).sorted() == ["page.html", "page.html.gz"])
     }
+
+    /// A full build creates the files its listing shows absent without a look first: page and twin appear whole
+    /// with one time; a file that is there after all (listed wrongly, or made meanwhile) is still compared and
+    /// replaced, never left stale.
+    @Test func aFileKnownAbsentIsCreatedAndOneThatIsThereAfterAllIsReplaced() throws {
+        let folder = temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let path = "\(folder)/new/page.html"
+        #expect(try AtomicFile.writeIfChanged(Array("prima".utf8), to: path, gzip: true, knownAbsent: true))
+        #expect(read(path) == "prima")
+        #expect(sameTime(try modificationTime(path), try modificationTime(path + ".gz")))
+        if let unpacked = try gunzip(path + ".gz") { #expect(unpacked == "prima") }
+        #expect(try AtomicFile.writeIfChanged(Array("dopo".utf8), to: path, gzip: true, knownAbsent: true))
+        #expect(read(path) == "dopo")
+        #expect(sameTime(try modificationTime(path), try modificationTime(path + ".gz")))
+        if let unpacked = try gunzip(path + ".gz") { #expect(unpacked == "dopo") }
+        #expect(try !AtomicFile.writeIfChanged(Array("dopo".utf8), to: path, gzip: true, knownAbsent: true))
+        #expect(
+            try FileManager.default.contentsOfDirectory(atPath: "\(folder)/new").sorted()
+                == ["page.html", "page.html.gz"])
+    }
+
+    /// A listing knows a name absent only in a folder it listed (or found missing), never in one it did not list.
+    @Test func aListingSaysAbsentOnlyForTheFoldersItListed() throws {
+        let folder = temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try FileManager.default.createDirectory(atPath: "\(folder)/a", withIntermediateDirectories: true)
+        _ = FileManager.default.createFile(atPath: "\(folder)/a/there.html", contents: Data("x".utf8))
+        let listing = FolderListing(folders: ["a/", "missing/"], in: folder)
+        #expect(!listing.lacks("a/there.html"))
+        #expect(listing.lacks("a/absent.html"))
+        #expect(listing.lacks("missing/page.html"))
+        #expect(!listing.lacks("b/page.html"))
+        #expect(!listing.lacks("page.html"))
+    }
 }
