@@ -212,19 +212,29 @@ public struct MailMessage: Sendable {
         guard text.unicodeScalars.contains(where: { !$0.isASCII || $0.value < 32 }) || text.contains("=?") else {
             return text
         }
-        var words: [String] = []
+        // Bytes throughout (a String per character and a `Data` per word cost more than the rest of the headers).
+        var words: [UInt8] = []
         var chunk: [UInt8] = []
-        for character in text {
-            let bytes = Array(String(character).utf8)
-            // 39 bytes → 52 base64 characters, plus "=?utf-8?B?" and "?=": 64, which fits after "Subject: ".
-            if chunk.count + bytes.count > bytesPerWord {
-                words.append("=?utf-8?B?\(Data(chunk).base64EncodedString())?=")
-                chunk = []
+        func flush() {
+            if !words.isEmpty { words.append(UInt8(ascii: " ")) }
+            words += "=?utf-8?B?".utf8
+            // `base64Lines` breaks lines after 57 bytes, which only a single character that long reaches.
+            if chunk.count <= 57 {
+                base64Lines(chunk, into: &words)
+            } else {
+                words += Data(chunk).base64EncodedString().utf8
             }
+            words += "?=".utf8
+            chunk.removeAll(keepingCapacity: true)
+        }
+        for character in text {
+            // 39 bytes → 52 base64 characters, plus "=?utf-8?B?" and "?=": 64, which fits after "Subject: ".
+            let bytes = character.utf8
+            if chunk.count + bytes.count > bytesPerWord { flush() }
             chunk += bytes
         }
-        if !chunk.isEmpty { words.append("=?utf-8?B?\(Data(chunk).base64EncodedString())?=") }
-        return words.joined(separator: " ")
+        if !chunk.isEmpty { flush() }
+        return String(decoding: words, as: UTF8.self)
     }
 
     /// Quoted-printable (RFC 2045 §6.7) with CRLF line ends and soft breaks before 76 characters. Works on the
