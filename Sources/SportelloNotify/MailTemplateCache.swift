@@ -19,7 +19,8 @@ final class MailTemplateCache: Sendable {
     /// A message's values as the cache reads them: the own values in the order found, and the key of the rest.
     struct Prepared {
         let own: [String]
-        let key: String
+        /// Bytes, not a String: a String key with accented text is normalised (NFC) on every hash.
+        let key: [UInt8]
         /// False when an own value holds a marker byte: the message is rendered whole.
         let usable: Bool
     }
@@ -30,7 +31,7 @@ final class MailTemplateCache: Sendable {
     /// language): left out of the key, which holds that text instead.
     let sharedNames: Set<String>
     // nil: the template cannot be cut, render it whole.
-    private let cutouts = Locked<[String: Cutout?]>([:])
+    private let cutouts = Locked<[[UInt8]: Cutout?]>([:])
     private static let limit = 4_096
     private static let start: UInt8 = 0x01
     private static let end: UInt8 = 0x02
@@ -88,7 +89,7 @@ final class MailTemplateCache: Sendable {
             }
         }
         walk(.object(values), path: "")
-        return Prepared(own: own, key: String(decoding: key, as: UTF8.self), usable: usable)
+        return Prepared(own: own, key: key, usable: usable)
     }
 
     /// Template `name` rendered with `values` (read by `prepare` into `prepared`); `render` renders a template
@@ -98,7 +99,9 @@ final class MailTemplateCache: Sendable {
         with render: (String, TemplateFields) throws -> String
     ) throws -> String {
         guard prepared.usable else { return try render(name, values) }
-        let key = name + "\u{0}" + prepared.key
+        var key = Array(name.utf8)
+        key.append(0)
+        key += prepared.key
         let known = cutouts.withLock { $0[key] }
         let cutout: Cutout?
         if let known {
