@@ -21,8 +21,23 @@ final class MailTemplateCache: Sendable {
         let own: [String]
         /// Bytes, not a String: a String key with accented text is normalised (NFC) on every hash.
         let key: [UInt8]
+        /// The key's FNV-1a hash, computed once: hashing the bytes themselves feeds the hasher one at a time, for
+        /// each of a message's templates.
+        let digest: UInt64
         /// False when an own value holds a marker byte: the message is rendered whole.
         let usable: Bool
+    }
+
+    /// A template's name and a message's key, hashed by the key's digest.
+    struct Key: Hashable {
+        let name: String
+        let key: [UInt8]
+        let digest: UInt64
+
+        func hash(into hasher: inout Hasher) {
+            hasher.combine(digest)
+            hasher.combine(name)
+        }
     }
 
     /// The dotted paths of a message's own values (its code, its person, its time…): strings only.
@@ -31,7 +46,7 @@ final class MailTemplateCache: Sendable {
     /// language): left out of the key, which holds that text instead.
     let sharedNames: Set<String>
     // nil: the template cannot be cut, render it whole.
-    private let cutouts = Locked<[[UInt8]: Cutout?]>([:])
+    private let cutouts = Locked<[Key: Cutout?]>([:])
     private static let limit = 4_096
     private static let start: UInt8 = 0x01
     private static let end: UInt8 = 0x02
@@ -89,7 +104,9 @@ final class MailTemplateCache: Sendable {
             }
         }
         walk(.object(values), path: "")
-        return Prepared(own: own, key: key, usable: usable)
+        var digest: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in key { digest = (digest ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        return Prepared(own: own, key: key, digest: digest, usable: usable)
     }
 
     /// Template `name` rendered with `values` (read by `prepare` into `prepared`); `render` renders a template
@@ -99,9 +116,7 @@ final class MailTemplateCache: Sendable {
         with render: (String, TemplateFields) throws -> String
     ) throws -> String {
         guard prepared.usable else { return try render(name, values) }
-        var key = Array(name.utf8)
-        key.append(0)
-        key += prepared.key
+        let key = Key(name: name, key: prepared.key, digest: prepared.digest)
         let known = cutouts.withLock { $0[key] }
         let cutout: Cutout?
         if let known {
