@@ -198,12 +198,10 @@ public struct Composer: Sendable {
         let subject = subject(message, booking: booking)
         values["subject"] = .string(subject)
         // Messages about a person carry secrets (a password, a code) that no cache key may keep.
-        let prepared =
-            booking.map { templateCache.prepare(values, shared: message.language + "\u{0}" + $0.slot.serviceID) }
+        let shared = booking.map { message.language + "\u{0}" + $0.slot.serviceID }
+        let prepared = message.kind.isAboutPerson ? nil : shared.map { templateCache.prepare(values, shared: $0) }
         let render = { (name: String) throws -> String in
-            guard let prepared, !message.kind.isAboutPerson else {
-                return try renderer.templates.render(name, .object(values))
-            }
+            guard let prepared else { return try renderer.templates.render(name, .object(values)) }
             return try templateCache.render(name, values, prepared) { try renderer.templates.render($0, .object($1)) }
         }
         let text: String

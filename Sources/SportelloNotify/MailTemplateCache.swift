@@ -47,7 +47,8 @@ final class MailTemplateCache: Sendable {
     let sharedNames: Set<String>
     // nil: the template cannot be cut, render it whole.
     private let cutouts = Locked<[Key: Cutout?]>([:])
-    private static let limit = 4_096
+    // A few kinds and languages per service: about 2 KB each, the whole cache a few MB at most.
+    private static let limit = 1_024
     private static let start: UInt8 = 0x01
     private static let end: UInt8 = 0x02
 
