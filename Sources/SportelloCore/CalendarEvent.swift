@@ -81,21 +81,25 @@ public struct CalendarEvent: Sendable {
     }
 
     /// TEXT escaping of RFC 5545 §3.3.11.
-    /// Scalar by scalar, not character by character (a mail's calendar file costs CPU, issue 16): CRLF still
+    /// Byte by byte, not character by character (a mail's calendar file costs CPU, issue 16): CRLF still
     /// reads as one line break, since a CR alone is dropped.
     static func escape(_ text: String) -> String {
-        var result = String.UnicodeScalarView()
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\\": result += "\\\\".unicodeScalars
-            case ";": result += "\\;".unicodeScalars
-            case ",": result += "\\,".unicodeScalars
-            case "\n": result += "\\n".unicodeScalars
-            case "\r": break
-            default: result.append(scalar)
+        // Only ASCII characters change: bytes in, bytes out, and most texts need nothing.
+        let special: (UInt8) -> Bool = { $0 == 0x5C || $0 == 0x3B || $0 == 0x2C || $0 == 0x0A || $0 == 0x0D }
+        guard text.utf8.contains(where: special) else { return text }
+        var result: [UInt8] = []
+        result.reserveCapacity(text.utf8.count + 8)
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "\\"): result += [UInt8(ascii: "\\"), UInt8(ascii: "\\")]
+            case UInt8(ascii: ";"): result += [UInt8(ascii: "\\"), UInt8(ascii: ";")]
+            case UInt8(ascii: ","): result += [UInt8(ascii: "\\"), UInt8(ascii: ",")]
+            case UInt8(ascii: "\n"): result += [UInt8(ascii: "\\"), UInt8(ascii: "n")]
+            case UInt8(ascii: "\r"): break
+            default: result.append(byte)
             }
         }
-        return String(result)
+        return String(decoding: result, as: UTF8.self)
     }
 
     /// Folds a content line at 75 octets without splitting a UTF-8 sequence (RFC 5545 §3.1).

@@ -16,10 +16,13 @@ public struct Composer: Sendable {
         self.renderer = renderer
         settings = renderer.catalogue.configuration.notifications
         baseHost = URL(string: renderer.catalogue.configuration.comune.baseURL)?.host
+        origin = renderer.catalogue.configuration.comune.origin
     }
 
     /// The host of the comune's base URL, for Message-IDs and calendar UIDs: parsed once, not for every mail.
     let baseHost: String?
+    /// The comune's origin (`ComuneSettings.origin` parses the base URL on every call), for absolute addresses.
+    let origin: String
     /// What `renderer.serviceValue` gives, by service and language: the same for every message about the service
     /// (its schedule and seasons are formatted text), so it is built once (issue 16).
     private let serviceValues = Locked<[String: TemplateFields]>([:])
@@ -33,6 +36,16 @@ public struct Composer: Sendable {
     }
 
     var comune: ComuneSettings { renderer.catalogue.configuration.comune }
+
+    /// The mail templates rendered once per kind, service and language, filled in per message (`values`' own
+    /// values: what differs from one booking's message to the next). "t" follows from the language and
+    /// "service" from the service and language (`serviceValue`).
+    let templateCache = MailTemplateCache(
+        ownPaths: [
+            "code", "desk", "state", "when", "person.name", "person.codiceFiscale", "person.notes", "presenter",
+            "bookedAt", "reason", "from", "event", "subject",
+        ],
+        sharedNames: ["t", "service"])
 
     /// Why a message could not be written; the outbox records it and retries.
     public enum Failure: Error, CustomStringConvertible {
@@ -52,7 +65,7 @@ public struct Composer: Sendable {
 
     /// An absolute address of a public page, for messages read outside the site.
     func absolute(_ page: PageID, language: String) -> String {
-        comune.origin + renderer.layout.url(page, language: language)
+        origin + renderer.layout.url(page, language: language)
     }
 
     /// What the receipt shows; the receipt page of the endpoint uses the same values.
@@ -184,11 +197,18 @@ public struct Composer: Sendable {
         var values = try values(message, booking: booking)
         let subject = subject(message, booking: booking)
         values["subject"] = .string(subject)
+        // Messages about a person carry secrets (a password, a code) that no cache key may keep.
+        let shared = booking.map { message.language + "\u{0}" + $0.slot.serviceID }
+        let prepared = message.kind.isAboutPerson ? nil : shared.map { templateCache.prepare(values, shared: $0) }
+        let render = { (name: String) throws -> String in
+            guard let prepared else { return try renderer.templates.render(name, .object(values)) }
+            return try templateCache.render(name, values, prepared) { try renderer.templates.render($0, .object($1)) }
+        }
         let text: String
         let html: String
         do {
-            text = try renderer.templates.render("mail/\(Self.template(for: message.kind)).txt", .object(values))
-            html = try renderer.templates.render("mail/\(Self.template(for: message.kind))", .object(values))
+            text = try render("mail/\(Self.template(for: message.kind)).txt")
+            html = try render("mail/\(Self.template(for: message.kind))")
         } catch {
             throw .template("\(error)")
         }
@@ -206,7 +226,7 @@ public struct Composer: Sendable {
             }
             if books {
                 do {
-                    let receipt = try renderer.templates.render("mail/receipt", .object(values))
+                    let receipt = try render("mail/receipt")
                     attachments.append(
                         .init(
                             filename: "ricevuta-\(booking.code).html", contentType: "text/html; charset=utf-8",

@@ -212,19 +212,29 @@ public struct MailMessage: Sendable {
         guard text.unicodeScalars.contains(where: { !$0.isASCII || $0.value < 32 }) || text.contains("=?") else {
             return text
         }
-        var words: [String] = []
+        // Bytes throughout (a String per character and a `Data` per word cost more than the rest of the headers).
+        var words: [UInt8] = []
         var chunk: [UInt8] = []
-        for character in text {
-            let bytes = Array(String(character).utf8)
-            // 39 bytes → 52 base64 characters, plus "=?utf-8?B?" and "?=": 64, which fits after "Subject: ".
-            if chunk.count + bytes.count > bytesPerWord {
-                words.append("=?utf-8?B?\(Data(chunk).base64EncodedString())?=")
-                chunk = []
+        func flush() {
+            if !words.isEmpty { words.append(UInt8(ascii: " ")) }
+            words += "=?utf-8?B?".utf8
+            // `base64Lines` breaks lines after 57 bytes, which only a single character that long reaches.
+            if chunk.count <= 57 {
+                base64Lines(chunk, into: &words)
+            } else {
+                words += Data(chunk).base64EncodedString().utf8
             }
+            words += "?=".utf8
+            chunk.removeAll(keepingCapacity: true)
+        }
+        for character in text {
+            // 39 bytes → 52 base64 characters, plus "=?utf-8?B?" and "?=": 64, which fits after "Subject: ".
+            let bytes = character.utf8
+            if chunk.count + bytes.count > bytesPerWord { flush() }
             chunk += bytes
         }
-        if !chunk.isEmpty { words.append("=?utf-8?B?\(Data(chunk).base64EncodedString())?=") }
-        return words.joined(separator: " ")
+        if !chunk.isEmpty { flush() }
+        return String(decoding: words, as: UTF8.self)
     }
 
     /// Quoted-printable (RFC 2045 §6.7) with CRLF line ends and soft breaks before 76 characters. Works on the
@@ -242,8 +252,22 @@ public struct MailMessage: Sendable {
     }
 
     private static func quotedPrintable(_ bytes: UnsafeBufferPointer<UInt8>, into output: inout [UInt8]) {
+        // Written through a pointer into room for the worst case (every byte as "=XX", a soft break every 25
+        // bytes): appending byte by byte checked the array's capacity and uniqueness for each (issue 16).
+        let worst = bytes.count * 3 + (bytes.count / 25 + 2) * 3 + 2
+        let encoded = [UInt8](unsafeUninitializedCapacity: worst) { out, written in
+            written = encode(bytes, into: out)
+        }
+        output += encoded
+    }
+
+    /// Quoted-printable of `bytes` into `out` (room for the worst case); the number of bytes written.
+    private static func encode(
+        _ bytes: UnsafeBufferPointer<UInt8>, into out: UnsafeMutableBufferPointer<UInt8>
+    ) -> Int {
         let hex: StaticString = "0123456789ABCDEF"
-        output.reserveCapacity(output.count + bytes.count + bytes.count / 4 + 16)
+        let digits = hex.utf8Start
+        var count = 0
         var lineStart = 0
         var index = 0
         func encodeLine(_ end: Int) {
@@ -255,19 +279,20 @@ public struct MailMessage: Sendable {
                     (byte >= 33 && byte <= 126 && byte != UInt8(ascii: "=")) || ((byte == 32 || byte == 9) && !isLast)
                 let length = literal ? 1 : 3
                 if width + length > 75 {
-                    output.append(UInt8(ascii: "="))
-                    output.append(UInt8(ascii: "\r"))
-                    output.append(UInt8(ascii: "\n"))
+                    out[count] = UInt8(ascii: "=")
+                    out[count + 1] = UInt8(ascii: "\r")
+                    out[count + 2] = UInt8(ascii: "\n")
+                    count += 3
                     width = 0
                 }
                 if literal {
-                    output.append(byte)
+                    out[count] = byte
+                    count += 1
                 } else {
-                    output.append(UInt8(ascii: "="))
-                    hex.withUTF8Buffer { digits in
-                        output.append(digits[Int(byte >> 4)])
-                        output.append(digits[Int(byte & 15)])
-                    }
+                    out[count] = UInt8(ascii: "=")
+                    out[count + 1] = digits[Int(byte >> 4)]
+                    out[count + 2] = digits[Int(byte & 15)]
+                    count += 3
                 }
                 width += length
             }
@@ -277,8 +302,9 @@ public struct MailMessage: Sendable {
             let byte = bytes[index]
             if byte == UInt8(ascii: "\r") || byte == UInt8(ascii: "\n") {
                 encodeLine(index)
-                output.append(UInt8(ascii: "\r"))
-                output.append(UInt8(ascii: "\n"))
+                out[count] = UInt8(ascii: "\r")
+                out[count + 1] = UInt8(ascii: "\n")
+                count += 2
                 if byte == UInt8(ascii: "\r") && index + 1 < bytes.count && bytes[index + 1] == UInt8(ascii: "\n") {
                     index += 1
                 }
@@ -287,6 +313,7 @@ public struct MailMessage: Sendable {
             index += 1
         }
         encodeLine(bytes.count)
+        return count
     }
 
     static func base64Lines(_ bytes: [UInt8]) -> String {

@@ -20,6 +20,8 @@ public struct Notifier: Sendable {
     public let courier: Courier
     /// One-time secrets (such as a new password) kept out of the outbox until their message is sent.
     public let secrets: SecretFiles
+    /// The threads that hand messages over, shared by the passes (and by copies of this value).
+    let handOverPool = HandOverPool(size: Notifier.handOvers)
 
     /// `deliveryTimeout`: how long one pass waits for sendmail (or the SMS command) before moving on; a program
     /// still running then is left to finish, and its message stays claimed until it does.
@@ -55,7 +57,7 @@ public struct Notifier: Sendable {
                             sms: settings.sms)
                     }) ?? 0
         }
-        // Up to `handOvers` messages at once, each on its own thread: a hand-over mostly waits for a program,
+        // Up to `handOvers` messages at once, each on a thread of the pool: a hand-over mostly waits for a program,
         // so one at a time left mail far behind a rush's bookings. Each message is still claimed by exactly one
         // thread, and the outbox changes of the threads share group commits.
         deliverClaimed(clock: clock, limit: limit, keepGoing: keepGoing, &report)
@@ -69,8 +71,8 @@ public struct Notifier: Sendable {
     /// behind the bookings' batches, so a claim per free thread held mail to a few messages per commit.
     static let claimBatch = 64
 
-    /// A pool of at most `handOvers` hand-over threads: a free thread takes the next claimed message at once, so
-    /// one slow program delays only its own message (rounds that waited for their slowest hand-over did not).
+    /// At most `handOvers` hand-overs at once (on `handOverPool`): a free thread takes the next claimed message at
+    /// once, so one slow program delays only its own message (rounds that waited for their slowest hand-over did not).
     /// Messages are claimed `claimBatch` at a time, and each claim also marks sent what was delivered since the
     /// previous one. `keepGoing` is only called on this thread; the hand-over threads read its last answer.
     private func deliverClaimed(clock: () -> Int64, limit: Int, keepGoing: () -> Bool, _ report: inout DeliveryReport) {
@@ -126,7 +128,7 @@ public struct Notifier: Sendable {
             let message = claimed[next]
             next += 1
             group.enter()
-            Thread { [self, now] in
+            handOverPool.run { [self, now] in
                 var own = DeliveryReport()
                 deliver(
                     message, now, &own, keepGoing: { going.withLock { $0 } },
@@ -134,7 +136,7 @@ public struct Notifier: Sendable {
                 reports.withLock { $0.append(own) }
                 free.signal()
                 group.leave()
-            }.start()
+            }
         }
         // Claimed but not started (the server is stopping): free at once, no attempt counted.
         for message in claimed[next...] { logged("release claim") { try outbox.release(id: message.id) } }
