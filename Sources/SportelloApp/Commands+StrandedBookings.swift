@@ -117,12 +117,13 @@ extension Commands {
             ])
     }
 
-    /// `serve` and `build` go on (the bookings stay valid), but say which appointments need a call.
-    static func warnAboutStrandedBookings(site: LoadedSite, databasePath: String) {
+    /// `serve` and `build` go on (the bookings stay valid), but say which appointments need a call. `database`:
+    /// one already open on `databasePath` (`build` shares its own: opening another costs five connections).
+    static func warnAboutStrandedBookings(site: LoadedSite, databasePath: String, database: Database? = nil) {
         guard FileManager.default.fileExists(atPath: databasePath) else { return }
         let stranded: [StrandedBooking]
         do {
-            let store = BookingStore(database: try Database(path: databasePath))
+            let store = BookingStore(database: try database ?? Database(path: databasePath))
             stranded = try strandedBookingsSinceLastCheck(site: site, store: store, now: currentInstant())
         } catch {
             Log.warning("stranded_bookings_unchecked", ["error": .text("\(error)")])

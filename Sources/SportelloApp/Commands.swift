@@ -39,7 +39,7 @@ public enum Commands {
         // start and end) and is waited for before the build says it is done.
         let checking = DispatchGroup()
         DispatchQueue.global().async(group: checking) { [databasePath = options.databasePath] in
-            warnAboutStrandedBookings(site: site, databasePath: databasePath)
+            warnAboutStrandedBookings(site: site, databasePath: databasePath, database: database)
         }
         defer { checking.wait() }
         let publisher = site.makePublisher()

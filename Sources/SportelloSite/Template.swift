@@ -38,6 +38,10 @@ public struct Template: Sendable {
             var children: [Node]
         }
 
+        /// How far `tagLocation` has counted lines: tags come in order, so each byte is counted once (counting
+        /// from the start for every tag made compiling the templates quadratic in their length).
+        var counted = (offset: 0, line: 1, lineStart: 0)
+
         func location(_ offset: Int) -> (line: Int, column: Int) {
             var line = 1
             var lineStart = 0
@@ -45,6 +49,18 @@ public struct Template: Sendable {
                 line += 1
                 lineStart = index + 1
             }
+            return (line, offset - lineStart + 1)
+        }
+
+        /// `location(offset)` for offsets that only grow, counting on from the previous one.
+        mutating func tagLocation(_ offset: Int) -> (line: Int, column: Int) {
+            guard offset >= counted.offset else { return location(offset) }
+            var (line, lineStart) = (counted.line, counted.lineStart)
+            for index in counted.offset..<min(offset, bytes.count) where bytes[index] == UInt8(ascii: "\n") {
+                line += 1
+                lineStart = index + 1
+            }
+            counted = (offset, line, lineStart)
             return (line, offset - lineStart + 1)
         }
 
@@ -57,7 +73,7 @@ public struct Template: Sendable {
             guard pattern.count <= bytes.count else { return nil }
             var index = start
             while index + pattern.count <= bytes.count {
-                if bytes[index] == pattern[0] && Array(bytes[index..<(index + pattern.count)]) == pattern {
+                if bytes[index] == pattern[0] && bytes[index..<(index + pattern.count)].elementsEqual(pattern) {
                     return index
                 }
                 index += 1
@@ -65,8 +81,23 @@ public struct Template: Sendable {
             return nil
         }
 
+        /// The tag's name between `start` and `end` without the spaces and tabs around it; Foundation's trimming
+        /// (the same set, Unicode's other spaces included) only for a name that starts or ends outside ASCII.
+        func tagContent(from start: Int, to end: Int) -> String {
+            var (first, last) = (start, end)
+            while first < last, Self.isBlank(bytes[first]) { first += 1 }
+            while last > first, Self.isBlank(bytes[last - 1]) { last -= 1 }
+            let content = String(decoding: bytes[first..<last], as: UTF8.self)
+            guard first < last, bytes[first] >= 0x80 || bytes[last - 1] >= 0x80 else { return content }
+            return content.trimmingCharacters(in: .whitespaces)
+        }
+
         static func path(_ name: String) -> [String] {
-            name == "." ? [] : name.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+            name == "."
+                ? []
+                : name.utf8.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false).map {
+                    String(decoding: $0, as: UTF8.self)
+                }
         }
 
         static func isBlank(_ byte: UInt8) -> Bool { byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
@@ -107,9 +138,8 @@ public struct Template: Sendable {
                     throw error("tag is never closed", at: open)
                 }
                 let tagEnd = close + closing.count
-                let content = String(decoding: bytes[contentStart..<close], as: UTF8.self).trimmingCharacters(
-                    in: .whitespaces)
-                let place = location(open)
+                let content = tagContent(from: contentStart, to: close)
+                let place = tagLocation(open)
 
                 // A section, partial or comment tag alone on its line takes the line with it.
                 let standaloneKinds: [UInt8] = [

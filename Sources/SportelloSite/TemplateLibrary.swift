@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// All templates of a site, so partials can find each other. Loaded from `site-templates/`: a file's name
 /// is its path without `.html` ("week", "partials/steps"); other kinds keep their extension
@@ -12,16 +13,34 @@ public struct TemplateLibrary: Sendable {
     public let strict: Bool
 
     /// Parses and compiles every template of `sources` (name → text), so rendering never parses.
+    /// Templates are parsed and compiled on every core: each stands alone until its partials are resolved to
+    /// indices, and compiling them is a fixed cost of every `sportello build`. A malformed template's error is the
+    /// one of the first such template by name, whatever the order the cores took them in.
     public init(templates sources: [String: String], strict: Bool = false) throws(TemplateError) {
-        var templates: [String: Template] = [:]
-        for (name, source) in sources { templates[name] = try Template(name: name, source: source) }
-        self.templates = templates
+        let sources = sources.sorted { $0.key < $1.key }
+        let parsed = Mutex([Result<Template, TemplateError>?](repeating: nil, count: sources.count))
+        DispatchQueue.concurrentPerform(iterations: sources.count) { position in
+            let (name, source) = sources[position]
+            let result = Result { () throws(TemplateError) in try Template(name: name, source: source) }
+            parsed.withLock { $0[position] = result }
+        }
+        var sorted: [(key: String, value: Template)] = []
+        sorted.reserveCapacity(sources.count)
+        for (position, result) in parsed.withLock({ $0 }).enumerated() {
+            guard let result else { continue }
+            sorted.append((sources[position].key, try result.get()))
+        }
+        templates = Dictionary(uniqueKeysWithValues: sorted.map { ($0.key, $0.value) })
         self.strict = strict
-        let sorted = templates.sorted { $0.key < $1.key }
         var index: [String: Int] = [:]
         for (position, entry) in sorted.enumerated() { index[entry.key] = position }
         programIndex = index
-        programs = sorted.map { Program($0.value, partials: index) }
+        let compiled = Mutex([Program?](repeating: nil, count: sorted.count))
+        DispatchQueue.concurrentPerform(iterations: sorted.count) { [sorted, index] position in
+            let program = Program(sorted[position].value, partials: index)
+            compiled.withLock { $0[position] = program }
+        }
+        programs = compiled.withLock { $0 }.compactMap { $0 }
     }
 
     /// Loads every template under `directory`, named as the type's description says.

@@ -14,8 +14,12 @@ public final class Database: @unchecked Sendable {
     // @unchecked: the writer and `writerIsFull` are only touched under `writeLock` (held by the leader of a
     // batch); the queue and the leader's identity only under `queueState`; a reader only by the caller that
     // took its index from `idleReaders`.
-    private let writer: Connection
+    // Declared readers first: stored properties are released in this order, so the writer closes last. The
+    // last connection to close checkpoints the log and removes it only if it can write; a reader closing last
+    // left the whole write-ahead log behind, for the next process to read through again before its first
+    // query (5 MB, a tenth of a warm 100-service `sportello build`).
     private let readers: [Connection]
+    private let writer: Connection
     private let writeLock = NSLock()
     private var writerIsFull = true
     private let idleReaders: NSCondition = NSCondition()

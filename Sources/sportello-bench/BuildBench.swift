@@ -28,8 +28,8 @@ func buildBenchmark(sizes: [Int], weeks: Int, runs: Int, languages: [String], te
         return false
     }
     print(
-        "sportello-bench build: whole `\(binary) build` processes; \(weeks) weeks, languages "
-            + "\(languages.joined(separator: "+")), "
+        "sportello-bench build: whole `\(binary) build` processes (\(runtimeLinkage(of: binary))); \(weeks) weeks, "
+            + "languages \(languages.joined(separator: "+")), "
             + "\(runs) runs each (medians), \(ProcessInfo.processInfo.activeProcessorCount) cores, "
             + String(format: "other work on the machine: %.0f%% of its cores", backgroundLoad() * 100))
     print(
@@ -195,6 +195,17 @@ func timedProcess(
     let pages = text.split(separator: " ").dropFirst().first.flatMap { Int($0) } ?? 0
     func seconds(_ time: timeval) -> Double { Double(time.tv_sec) + Double(time.tv_usec) / 1e6 }
     return (elapsed, seconds(usage.ru_utime) + seconds(usage.ru_stime), pages, Double(usage.ru_maxrss) / 1024)
+}
+
+/// How `binary` has the Swift runtime and Foundation: a start-up of a dynamically linked one costs a warm
+/// 100-service build a quarter more CPU, so figures of the two kinds do not compare. The names of the libraries a
+/// program needs lie in the first pages of its file.
+func runtimeLinkage(of binary: String) -> String {
+    guard let file = FileHandle(forReadingAtPath: binary) else { return "linkage unknown" }
+    defer { try? file.close() }
+    let head = (try? file.read(upToCount: 4 << 20)) ?? Data()
+    return head.range(of: Data("libswiftCore.so".utf8)) == nil
+        ? "Swift runtime linked in" : "Swift runtime linked dynamically: build with --static-swift-stdlib as installed"
 }
 
 /// Files and bytes under a folder.

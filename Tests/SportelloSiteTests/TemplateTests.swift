@@ -92,6 +92,39 @@ import Testing
         }
     }
 
+    /// Tag locations are counted on from the previous tag (once over the text, not from its start for each tag):
+    /// every tag of a long template still gets its own line and column.
+    @Test func everyTagOfALongTemplateKnowsItsLineAndColumn() throws {
+        let lines = (0..<300).map { "line \($0) {{#s}}{{v\($0)}}{{/s}}" }
+        let source = lines.joined(separator: "\n") + "\n\t{{missing}}"
+        let values = (0..<300).map { ("v\($0)", TemplateValue.string("\($0)")) }
+        let context = TemplateValue.object(TemplateFields(values + [("s", true)]))
+        #expect(throws: TemplateError(template: "main", line: 301, column: 2, message: "no value for \"missing\"")) {
+            try render(source, context, strict: true)
+        }
+        let without = TemplateValue.object(TemplateFields(values.filter { $0.0 != "v199" } + [("s", true)]))
+        #expect(throws: TemplateError(template: "main", line: 200, column: 16, message: "no value for \"v199\"")) {
+            try render(source + "\n{{missing}}", without, strict: true)
+        }
+        do {
+            _ = try Template(name: "main", source: source + "\n  {{/t}}")
+            Issue.record("no error for a stray closing tag")
+        } catch {
+            #expect(error.description == "main:302:3: \"t\" closes a section that was never opened")
+        }
+    }
+
+    /// A tag's name is trimmed of spaces and tabs, and of Unicode's other spaces (as Foundation's
+    /// `.whitespaces`); its inside is kept.
+    @Test func tagNamesAreTrimmedOfSpacesOnly() throws {
+        #expect(
+            try render("{{ a }}|{{\ta\t}}|{{{ a }}}|{{# s }}x{{/ s }}", ["a": "<1>", "s": true])
+                == "&lt;1&gt;|&lt;1&gt;|<1>|x")
+        #expect(try render("{{\u{00A0}a\u{2003}}}", ["a": "nbsp"]) == "nbsp")
+        #expect(try render("{{ é.ü }}", ["é": ["ü": "deep"]]) == "deep")
+        #expect(try render("{{\na\n}}", ["\na\n": "kept", "a": "trimmed"]) == "kept")
+    }
+
     @Test func bufferAndStringRenderingAgree() throws {
         let library = try TemplateLibrary(templates: [
             "t": "{{#rows}}<tr>{{#cells}}<td class=\"{{state}}\">{{text}}</td>{{/cells}}</tr>{{/rows}}"
