@@ -159,7 +159,7 @@ public struct Outbox: Sendable {
     /// Marks a message delivered, once: a second call changes nothing. The successful attempt is counted (a sent
     /// message listed "attempts 0" before). Credentials are wiped from the row.
     public func markSent(id: Int64, now: Int64) throws {
-        try database.write { try Self.markSent($0, id: id, now: now) }
+        try markSent(ids: [id], now: now)
     }
 
     /// Marks every message in `ids` delivered (as `markSent(id:now:)`) in one transaction.
@@ -168,16 +168,7 @@ public struct Outbox: Sendable {
         try database.write { try Self.markSent($0, ids: ids, now: now) }
     }
 
-    private static func markSent(_ connection: Connection, id: Int64, now: Int64) throws {
-        try connection.execute(
-            """
-            UPDATE outbox SET sent_at = ?, attempts = attempts + 1, claimed_until = NULL, delivery_pid = NULL,
-                payload = CASE WHEN kind = '\(NotificationKind.credentials)' THEN '{}' ELSE payload END
-            WHERE id = ? AND sent_at IS NULL
-            """, .int(now), .int(id))
-    }
-
-    /// `markSent(connection:id:now:)` for every id in one statement (one per row cost more than the rest of a claim):
+    /// Marks every id in `ids` delivered in one statement (one per row cost more than the rest of a claim):
     /// the ids go in as one JSON list, read back by `json_each`.
     private static func markSent(_ connection: Connection, ids: [Int64], now: Int64) throws {
         guard !ids.isEmpty else { return }

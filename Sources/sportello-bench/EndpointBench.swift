@@ -46,6 +46,9 @@ func trivialSendmail(in folder: String) -> String {
     return path
 }
 
+/// How many endpoint runs this process has started: each gets a folder of its own.
+private let endpointRuns = Atomic<Int>(0)
+
 /// Hold + confirm throughput with `clients` concurrent keep-alive clients, each its own thread and socket
 /// (all opened and checked before the clock starts), then the delay from a confirmation's answer to its week
 /// page changing on disk. `mail`: each confirmation also queues a mail, handed to a trivial sendmail, or with
@@ -60,7 +63,10 @@ func endpointBenchmark(
     // default (each booking is another person's, so it refuses nobody but is checked on every confirmation).
     configuration.booking.requestsPerMinutePerAddress = 0
     configuration.limits = .unlimited
-    let folder = NSTemporaryDirectory() + "sportello-endpoint-\(getpid())-\(services)"
+    // A folder of its own for each run: the previous run's database may close after this one has opened, and a
+    // closing SQLite connection removes its write-ahead log by name (the database is not to be deleted while open).
+    let run = endpointRuns.add(1, ordering: .relaxed).newValue
+    let folder = NSTemporaryDirectory() + "sportello-endpoint-\(getpid())-\(services)-\(run)"
     configuration.notifications.email = mail
     if mail { configuration.notifications.sendmailPath = trivialSendmail(in: "\(folder)-mail") }
     // The sink counts each Message-ID (exactly once?) but keeps no text: 4,000 mails would be 40 MB of Strings.
