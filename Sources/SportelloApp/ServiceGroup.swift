@@ -1,10 +1,9 @@
 import Foundation
-import SportelloCore
 import Synchronization
 
-/// Starts background services in order, each on a thread of its own at the background priority
-/// (`BackgroundPriority`), and stops them in reverse order, each stop waiting until its thread's loop has
-/// returned, so nothing a later service needs stops under it and no thread outlives `stop()`. Start and stop may be repeated; a second start or stop in a row does nothing.
+/// Starts background services in order, each on a thread of its own, and stops them in reverse order, each
+/// stop waiting until its thread's loop has returned, so nothing a later service needs stops under it and no
+/// thread outlives `stop()`. Start and stop may be repeated; a second start or stop in a row does nothing.
 public final class ServiceGroup: Sendable {
     private struct Running: Sendable {
         let service: any BackgroundService
@@ -33,8 +32,6 @@ public final class ServiceGroup: Sendable {
                 let entry = Running(service: service, stop: StopRequest(), finished: DispatchSemaphore(value: 0))
                 liveThreads.add(1, ordering: .acquiringAndReleasing)
                 let thread = Thread { [self] in
-                    // No request waits for background work: it yields the cores to the requests' threads.
-                    BackgroundPriority.lowerCallingThread()
                     entry.service.run(until: entry.stop)
                     liveThreads.subtract(1, ordering: .acquiringAndReleasing)
                     entry.finished.signal()

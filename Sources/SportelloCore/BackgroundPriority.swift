@@ -2,11 +2,11 @@
 import Glibc
 #endif
 
-/// The scheduling priority of work that no request waits for (the publisher's lanes, the delivery of mail, the
-/// courier process): on two cores a booking's answer must not queue behind a mail being composed or a page being
-/// rendered. Background threads run at a higher nice value, so the kernel gives the core to a request's thread
-/// whenever both want it, and the background still gets every core the requests leave idle
-/// (docs/ARCHITECTURE.md §7).
+/// The scheduling priority of work that no request waits for, the courier process: on two cores a booking's answer
+/// must not queue behind a mail being handed over. It runs at a higher nice value, so the kernel gives the core to
+/// the server whenever both want it, and the courier still gets every core the server leaves idle. Only for a
+/// process of its own: a lowered thread passes its nice value to the threads it creates, Dispatch's pool threads
+/// included (docs/ARCHITECTURE.md §7).
 public enum BackgroundPriority {
     /// The nice value of background threads (0 is the default; each step of 1 is about 1.25× less CPU share
     /// beside a thread at 0 when both want a core: 10 is about a tenth).

@@ -82,18 +82,6 @@ final class ProbeService: BackgroundService {
 
     /// The application's own services (two publisher lanes, delivery, the ticker): started and stopped twice,
     /// publishing while running, no thread left afterwards.
-    @Test func backgroundThreadsRunAtTheBackgroundPriorityAndLeaveTheCallersAlone() {
-        let seen = Locked<Int32?>(nil)
-        let before = BackgroundPriority.callingThreadNiceness
-        let group = ServiceGroup([NicenessProbe(seen: seen)])
-        group.start()
-        let deadline = Date().addingTimeInterval(10)
-        while seen.withLock({ $0 }) == nil && Date() < deadline { usleep(1_000) }
-        group.stop()
-        #expect(seen.withLock { $0 } == BackgroundPriority.niceness)
-        #expect(BackgroundPriority.callingThreadNiceness == before)
-    }
-
     @Test func theApplicationsBackgroundWorkStartsAndStopsTwice() throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
             "sportello-services-\(UUID().uuidString)"
@@ -114,20 +102,4 @@ final class ProbeService: BackgroundService {
             #expect(application.background.threadsRunning == 0)
         }
     }
-}
-
-/// Records the nice value its loop runs at, then waits for the stop.
-final class NicenessProbe: BackgroundService {
-    let name = "niceness-probe"
-    let seen: Locked<Int32?>
-    private let wake = DispatchSemaphore(value: 0)
-
-    init(seen: Locked<Int32?>) { self.seen = seen }
-
-    func run(until stop: StopRequest) {
-        seen.withLock { $0 = BackgroundPriority.callingThreadNiceness }
-        while !stop.isRequested { _ = wake.wait(timeout: .now() + 60) }
-    }
-
-    func interrupt() { wake.signal() }
 }
