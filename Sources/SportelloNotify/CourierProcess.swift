@@ -32,9 +32,6 @@ public enum CourierProcess {
         // The server's stop (SIGTERM to the whole service, Ctrl-C in a terminal) must not cut off a program that
         // may be accepting a message: the courier ends when the server's end of the socket does.
         for number in [SIGPIPE, SIGTERM, SIGINT, SIGHUP] { signal(number, SIG_IGN) }
-        // No request waits for the courier: it yields the cores to the server's answers. Set before any thread
-        // starts, so every thread (and every program it runs) inherits it.
-        BackgroundPriority.lowerCallingThread()
         let courier = Courier(spool: spool)
         let reader = FrameReader(descriptor: socket)
         let writing = NSLock()

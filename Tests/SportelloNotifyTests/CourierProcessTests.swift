@@ -122,28 +122,6 @@ import Testing
         #expect(sandbox.receivedFiles().count == ids.count + 1)
     }
 
-    /// The nice value of process `pid` (the 19th field of /proc/<pid>/stat); nil when it cannot be read.
-    static func niceness(_ pid: Int32) -> Int? {
-        guard let stat = FileManager.default.contents(atPath: "/proc/\(pid)/stat"),
-            let close = stat.lastIndex(of: UInt8(ascii: ")"))
-        else { return nil }
-        // After the command's ")": the state is the 3rd field, so the 19th is the 17th from there.
-        let fields = stat[(close + 1)...].split(separator: UInt8(ascii: " "))
-        return fields.count > 16 ? Int(String(decoding: fields[16], as: UTF8.self)) : nil
-    }
-
-    @Test func theCourierRunsAtTheBackgroundPriority() throws {
-        let sandbox = try Sandbox()
-        let sendmail = try sandbox.fakeProgram(named: "sendmail")
-        let spool = "\(sandbox.folder)/spool"
-        let courier = Courier(spool: spool)
-        #expect(courier.deliver(body, id: 50, command: [sendmail, "-t", "-i"], onStart: { _ in }) == .delivered)
-        let pid = try #require(Self.courierPID(spool: spool))
-        // Started by a thread at the default priority, it lowers itself: answers win the cores over mail.
-        #expect(Self.niceness(getpid()) == 0)
-        #expect(Self.niceness(pid) == Int(BackgroundPriority.niceness))
-    }
-
     /// The pid of the courier process serving `spool` (its command line names it).
     static func courierPID(spool: String) -> Int32? {
         let pids = ((try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []).compactMap { Int32($0) }
