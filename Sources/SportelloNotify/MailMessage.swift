@@ -364,8 +364,6 @@ public struct MailMessage: Sendable {
     /// A boundary that cannot occur in quoted-printable or base64 text ("=_" never does) and is the same
     /// every time the message is rendered.
     static func boundary(_ kind: String, _ seed: String) -> String {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in seed.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
-        return "=_\(kind)_\(String(hash, radix: 36))"
+        "=_\(kind)_\(String(FNV1a.hash(seed.utf8), radix: 36))"
     }
 }

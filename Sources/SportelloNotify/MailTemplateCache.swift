@@ -105,9 +105,7 @@ final class MailTemplateCache: Sendable {
             }
         }
         walk(.object(values), path: "")
-        var digest: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in key { digest = (digest ^ UInt64(byte)) &* 0x100_0000_01b3 }
-        return Prepared(own: own, key: key, digest: digest, usable: usable)
+        return Prepared(own: own, key: key, digest: FNV1a.hash(key), usable: usable)
     }
 
     /// Template `name` rendered with `values` (read by `prepare` into `prepared`); `render` renders a template
