@@ -37,7 +37,7 @@ let package = Package(
 
         .testTarget(name: "SportelloCoreTests", dependencies: ["SportelloCore", "SportelloTesting"]),
         .testTarget(name: "SportelloStoreTests", dependencies: ["SportelloStore", "SportelloTesting"]),
-        .testTarget(name: "SportelloSiteTests", dependencies: ["SportelloSite"]),
+        .testTarget(name: "SportelloSiteTests", dependencies: ["SportelloSite", "SportelloTesting"]),
         .testTarget(
             name: "SportelloNotifyTests", dependencies: ["SportelloNotify", "SportelloTesting"],
             exclude: ["check_messages.py", "channel_standin.py"]),

@@ -4,7 +4,7 @@ import Testing
 
 @testable import SportelloSite
 
-/// The deflate streams `Gzip` keeps between files start each file afresh: reusing one changes no byte.
+/// The encoders and zlib streams `Gzip` keeps between files start each file afresh: reusing one changes no byte.
 @Suite struct GzipTests {
     /// Pages of every size, empty to larger than zlib's window, half repetitive, half noise.
     func sample(_ size: Int, seed: UInt64) -> [UInt8] {
@@ -21,7 +21,7 @@ import Testing
         let expected = try inputs.map { try #require(DeflateStream(level: 3)?.compress($0)) }
         let results = Mutex<[Int: [UInt8]]>([:])
         DispatchQueue.concurrentPerform(iterations: inputs.count) { index in
-            let compressed = Gzip.compress(inputs[index], level: 3)
+            let compressed = Gzip.compressWithZlib(inputs[index], level: 3)
             results.withLock { $0[index] = compressed }
         }
         let compressed = results.withLock { $0 }
@@ -30,7 +30,23 @@ import Testing
             #expect(compressed[index]?.prefix(2) == [0x1F, 0x8B])
         }
         // Another level from the same pool is its own stream.
-        #expect(Gzip.compress(inputs[4], level: 9) == DeflateStream(level: 9)?.compress(inputs[4]))
+        #expect(Gzip.compressWithZlib(inputs[4], level: 9) == DeflateStream(level: 9)?.compress(inputs[4]))
+    }
+
+    @Test func reusedEncodersWriteWhatAFreshEncoderWritesFromManyThreads() throws {
+        let sizes = [0, 1, 120, 5_000, 70_000, 300_000, 16]
+        let inputs = (0..<48).map { sample(sizes[$0 % sizes.count], seed: UInt64($0)) }
+        let expected = try inputs.map { try #require(DeflateEncoder().compress($0)) }
+        let results = Mutex<[Int: [UInt8]]>([:])
+        DispatchQueue.concurrentPerform(iterations: inputs.count) { index in
+            let compressed = Gzip.compress(inputs[index])
+            results.withLock { $0[index] = compressed }
+        }
+        let compressed = results.withLock { $0 }
+        for index in inputs.indices {
+            #expect(compressed[index] == expected[index], "file \(index)")
+            #expect(compressed[index].flatMap(gunzippedInProcess) == inputs[index], "file \(index)")
+        }
     }
 
     @Test func gzipReadsBackTheBytes() throws {
@@ -40,7 +56,7 @@ import Testing
         for (index, size) in [0, 900, 200_000].enumerated() {
             let input = sample(size, seed: 99 + UInt64(index))
             let file = "\(folder)/\(index).gz"
-            try Data(try #require(Gzip.compress(input, level: 3))).write(to: URL(fileURLWithPath: file))
+            try Data(try #require(Gzip.compress(input))).write(to: URL(fileURLWithPath: file))
             #expect(try gunzipped(file) == input, "size \(size)")
         }
     }

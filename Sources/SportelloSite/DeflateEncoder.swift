@@ -1,0 +1,340 @@
+import CZlib
+
+/// Sportello's own deflate (RFC 1951) encoder with the gzip (RFC 1952) wrapper, made for the `.gz` twins of a
+/// build: one call per file, the whole file in memory, HTML and JSON that repeat themselves row after row.
+///
+/// zlib at levels 1–3 hashes every byte of the input and walks a chain of earlier positions for each; here a
+/// table holds one earlier position per hash of four bytes, a match is extended eight bytes at a time and the
+/// bytes inside a match are not hashed at all, and a run of bytes without a match is crossed in growing steps.
+/// Each block (up to `blockSymbols` symbols) gets its own Huffman codes, or the fixed codes or stored bytes
+/// where those are shorter. The output is larger than zlib level 3's by a few percent (README "Performance").
+///
+/// Holds its tables and buffers from file to file: used by one thread at a time (`Gzip` hands them out).
+final class DeflateEncoder: @unchecked Sendable {
+    /// The largest input compressed here; `Gzip` gives larger ones to zlib (positions are kept in 32 bits).
+    static let maximumInput = 1 << 30
+
+    private static let hashBits: UInt32 = 14
+    private static let window = 32_768
+    private static let blockSymbols = 1 << 15
+    private static let maximumStep = 32
+
+    /// Hash of four bytes → position, offset by `positionBase` so that the previous files' entries are out of
+    /// the window: no clearing between files.
+    private let table: UnsafeMutablePointer<UInt32>
+    private var positionBase: UInt32 = 1 << 16
+    /// A block's symbols: a literal byte, or `matchFlag | (length - 3) << 16 | (distance - 1)`.
+    private let symbols: UnsafeMutablePointer<UInt32>
+    private let literalFrequencies: UnsafeMutablePointer<UInt32>
+    private let distanceFrequencies: UnsafeMutablePointer<UInt32>
+    private var output: UnsafeMutablePointer<UInt8>
+    private var outputCapacity: Int
+    private let tables: DeflateTables
+    private let block: DeflateBlockCodes
+
+    private static let matchFlag: UInt32 = 1 << 31
+
+    init() {
+        table = .allocate(capacity: 1 << Int(Self.hashBits))
+        table.initialize(repeating: 0, count: 1 << Int(Self.hashBits))
+        symbols = .allocate(capacity: Self.blockSymbols)
+        literalFrequencies = .allocate(capacity: DeflateTables.literalSymbols)
+        literalFrequencies.initialize(repeating: 0, count: DeflateTables.literalSymbols)
+        distanceFrequencies = .allocate(capacity: DeflateTables.distanceSymbols)
+        distanceFrequencies.initialize(repeating: 0, count: DeflateTables.distanceSymbols)
+        outputCapacity = 1 << 16
+        output = .allocate(capacity: outputCapacity)
+        tables = DeflateTables()
+        block = DeflateBlockCodes()
+    }
+
+    deinit {
+        table.deallocate()
+        symbols.deallocate()
+        literalFrequencies.deallocate()
+        distanceFrequencies.deallocate()
+        output.deallocate()
+    }
+
+    /// `bytes` as one gzip member, or nil when the input is over `maximumInput`.
+    func compress(_ bytes: [UInt8]) -> [UInt8]? {
+        guard bytes.count <= Self.maximumInput else { return nil }
+        return bytes.withUnsafeBufferPointer { input in
+            let written = compress(input)
+            return [UInt8](UnsafeBufferPointer(start: output, count: written))
+        }
+    }
+
+    /// Compresses `input` into `output`, returning the number of bytes written.
+    private func compress(_ input: UnsafeBufferPointer<UInt8>) -> Int {
+        let count = input.count
+        // Whichever block type is chosen costs at most the stored one: the input, 5 bytes per 64 KB stored
+        // block, a stored block per symbol block at worst, and 8 bytes for the bit writer's whole-word stores.
+        let bound = count + (count / 32_768 + 2) * 16 + 64
+        if bound > outputCapacity {
+            output.deallocate()
+            outputCapacity = max(bound, outputCapacity * 2)
+            output = .allocate(capacity: outputCapacity)
+        }
+        if UInt64(positionBase) + UInt64(count) + UInt64(2 * Self.window) >= UInt64(UInt32.max) {
+            table.update(repeating: 0, count: 1 << Int(Self.hashBits))
+            positionBase = 1 << 16
+        }
+        let header: [UInt8] = [0x1F, 0x8B, 8, 0, 0, 0, 0, 0, 0, 3]
+        for (index, byte) in header.enumerated() { output[index] = byte }
+        var writer = DeflateBitWriter(output + header.count)
+        if let source = input.baseAddress, count > 0 {
+            encodeBlocks(source, count: count, writer: &writer)
+        } else {
+            flushBlock(source: nil, start: 0, end: 0, symbolCount: 0, final: true, writer: &writer)
+        }
+        writer.alignToByte()
+        var end = writer.out
+        let checksum = UInt32(truncatingIfNeeded: crc32(0, input.baseAddress, UInt32(count)))
+        for value in [checksum, UInt32(truncatingIfNeeded: count)] {
+            for shift in stride(from: 0, to: 32, by: 8) {
+                end.pointee = UInt8(truncatingIfNeeded: value >> UInt32(shift))
+                end += 1
+            }
+        }
+        positionBase &+= UInt32(count) &+ UInt32(2 * Self.window)
+        return end - output
+    }
+
+    /// The greedy parse: each position's four bytes looked up once, a match taken as soon as it is found.
+    private func encodeBlocks(_ source: UnsafePointer<UInt8>, count: Int, writer: inout DeflateBitWriter) {
+        let table = self.table
+        let symbols = self.symbols
+        let literalFrequencies = self.literalFrequencies
+        let distanceFrequencies = self.distanceFrequencies
+        let lengthSymbols = tables.lengthSymbolOfLength
+        let distanceSymbol = tables.distanceSymbolLookup
+        let base = positionBase
+        let shift = 32 &- Self.hashBits
+        let raw = UnsafeRawPointer(source)
+        var symbolCount = 0
+        var blockStart = 0
+        // Where the current run of literals began: a match found late may take back the literals before it.
+        var literalsStart = 0
+        var misses = 0
+        var position = 0
+        // Eight bytes are loaded at a time: the last positions are literals.
+        let lastHashed = count - 8
+        while position < lastHashed {
+            if symbolCount > Self.blockSymbols - Self.maximumStep - 2 {
+                flushBlock(
+                    source: source, start: blockStart, end: position, symbolCount: symbolCount, final: false,
+                    writer: &writer)
+                symbolCount = 0
+                blockStart = position
+                literalsStart = position
+            }
+            let word = raw.loadUnaligned(fromByteOffset: position, as: UInt32.self)
+            let hash = Int(truncatingIfNeeded: (word &* 0x9E37_79B1) &>> shift)
+            let here = base &+ UInt32(truncatingIfNeeded: position)
+            let distance = Int(truncatingIfNeeded: here &- table[hash])
+            table[hash] = here
+            if distance <= Self.window,
+                raw.loadUnaligned(fromByteOffset: position &- distance, as: UInt32.self) == word
+            {
+                var start = position
+                let maximumLength = min(258, count &- position)
+                var length = 4
+                while true {
+                    if length &+ 8 > maximumLength {
+                        while length < maximumLength
+                            && source[position &+ length] == source[position &+ length &- distance]
+                        {
+                            length &+= 1
+                        }
+                        break
+                    }
+                    let difference =
+                        raw.loadUnaligned(fromByteOffset: position &+ length, as: UInt64.self)
+                        ^ raw.loadUnaligned(fromByteOffset: position &+ length &- distance, as: UInt64.self)
+                    if difference != 0 {
+                        length &+= difference.littleEndian.trailingZeroBitCount &>> 3
+                        break
+                    }
+                    length &+= 8
+                }
+                // Literals just before may belong to the match (a step skipped its true start).
+                while start > literalsStart && start > distance && length < 258
+                    && source[start &- 1] == source[start &- 1 &- distance]
+                {
+                    start &-= 1
+                    length &+= 1
+                    symbolCount &-= 1
+                    literalFrequencies[Int(source[start])] &-= 1
+                }
+                symbols[symbolCount] =
+                    Self.matchFlag | UInt32(truncatingIfNeeded: length &- 3) << 16
+                    | UInt32(truncatingIfNeeded: distance &- 1)
+                symbolCount &+= 1
+                literalFrequencies[Int(lengthSymbols[length &- 3])] &+= 1
+                let distanceIndex = distance &- 1
+                let distanceCode =
+                    distanceIndex < 256
+                    ? distanceSymbol[distanceIndex] : distanceSymbol[256 &+ (distanceIndex &>> 7)]
+                distanceFrequencies[Int(distanceCode)] &+= 1
+                position = start &+ length
+                literalsStart = position
+                misses = 0
+                // The match's last positions, so the next row's copy of them is found.
+                if position < lastHashed {
+                    let previous = position &- 2
+                    let earlier = raw.loadUnaligned(fromByteOffset: previous, as: UInt32.self)
+                    table[Int(truncatingIfNeeded: (earlier &* 0x9E37_79B1) &>> shift)] =
+                        base &+ UInt32(truncatingIfNeeded: previous)
+                }
+            } else {
+                let step = min(1 &+ misses &>> 5, Self.maximumStep, count &- position)
+                for offset in 0..<step {
+                    let byte = source[position &+ offset]
+                    symbols[symbolCount &+ offset] = UInt32(byte)
+                    literalFrequencies[Int(byte)] &+= 1
+                }
+                symbolCount &+= step
+                position &+= step
+                misses &+= 1
+            }
+        }
+        while position < count {
+            if symbolCount >= Self.blockSymbols - 1 {
+                flushBlock(
+                    source: source, start: blockStart, end: position, symbolCount: symbolCount, final: false,
+                    writer: &writer)
+                symbolCount = 0
+                blockStart = position
+            }
+            let byte = source[position]
+            symbols[symbolCount] = UInt32(byte)
+            literalFrequencies[Int(byte)] &+= 1
+            symbolCount &+= 1
+            position &+= 1
+        }
+        flushBlock(
+            source: source, start: blockStart, end: count, symbolCount: symbolCount, final: true, writer: &writer)
+    }
+
+    /// Writes the block of `symbols[0..<symbolCount]` (the input `start..<end`) as whichever of dynamic codes,
+    /// fixed codes or stored bytes is shortest, then clears the frequencies.
+    private func flushBlock(
+        source: UnsafePointer<UInt8>?, start: Int, end: Int, symbolCount: Int, final: Bool,
+        writer: inout DeflateBitWriter
+    ) {
+        literalFrequencies[DeflateTables.endOfBlock] = 1
+        let dynamicBits = block.prepareDynamic(
+            literalFrequencies: literalFrequencies, distanceFrequencies: distanceFrequencies)
+        var fixedBits = 3
+        for symbol in 0..<DeflateTables.literalSymbols {
+            fixedBits += Int(literalFrequencies[symbol]) * Int(tables.fixedLiteralLengths[symbol])
+        }
+        for symbol in 0..<DeflateTables.distanceSymbols { fixedBits += Int(distanceFrequencies[symbol]) * 5 }
+        var extraBits = 0
+        for symbol in 0..<29 {
+            extraBits += Int(literalFrequencies[257 + symbol]) * Int(DeflateTables.lengthExtraBits[symbol])
+        }
+        for symbol in 0..<DeflateTables.distanceSymbols {
+            extraBits += Int(distanceFrequencies[symbol]) * Int(DeflateTables.distanceExtraBits[symbol])
+        }
+        let storedBytes = end - start
+        let storedBits = (storedBytes / 65_535 + 1) * 40 + 7 + storedBytes * 8
+        if let source, storedBits < min(dynamicBits, fixedBits) + extraBits {
+            writeStored(source + start, count: storedBytes, final: final, writer: &writer)
+        } else if fixedBits <= dynamicBits {
+            writer.put(final ? 1 : 0, 1)
+            writer.put(1, 2)
+            writer.flush()
+            writeSymbols(
+                symbolCount, literalCodes: tables.fixedLiteralCodes, literalLengths: tables.fixedLiteralLengths,
+                distanceCodes: tables.fixedDistanceCodes, distanceLengths: tables.fixedDistanceLengths,
+                writer: &writer)
+        } else {
+            block.writeDynamicHeader(final: final, writer: &writer)
+            writeSymbols(
+                symbolCount, literalCodes: block.literalCodes, literalLengths: block.literalLengths,
+                distanceCodes: block.distanceCodes, distanceLengths: block.distanceLengths, writer: &writer)
+        }
+        literalFrequencies.update(repeating: 0, count: DeflateTables.literalSymbols)
+        distanceFrequencies.update(repeating: 0, count: DeflateTables.distanceSymbols)
+    }
+
+    private func writeStored(
+        _ bytes: UnsafePointer<UInt8>, count: Int, final: Bool, writer: inout DeflateBitWriter
+    ) {
+        var offset = 0
+        repeat {
+            let length = min(65_535, count - offset)
+            let last = offset + length == count
+            writer.put(final && last ? 1 : 0, 1)
+            writer.put(0, 2)
+            writer.flush()
+            writer.alignToByte()
+            let lengths = [UInt16(length), ~UInt16(length)]
+            for value in lengths {
+                writer.out[0] = UInt8(truncatingIfNeeded: value)
+                writer.out[1] = UInt8(truncatingIfNeeded: value >> 8)
+                writer.out += 2
+            }
+            writer.out.update(from: bytes + offset, count: length)
+            writer.out += length
+            offset += length
+        } while offset < count
+    }
+
+    private func writeSymbols(
+        _ symbolCount: Int, literalCodes: UnsafePointer<UInt32>, literalLengths: UnsafePointer<UInt8>,
+        distanceCodes: UnsafePointer<UInt32>, distanceLengths: UnsafePointer<UInt8>, writer: inout DeflateBitWriter
+    ) {
+        let symbols = self.symbols
+        let lengthSymbols = tables.lengthSymbolOfLength
+        let lengthBases = tables.lengthBase
+        let lengthExtra = tables.lengthExtra
+        let distanceSymbol = tables.distanceSymbolLookup
+        let distanceBases = tables.distanceBase
+        let distanceExtra = tables.distanceExtra
+        var bits = writer.bits
+        var bitCount = writer.bitCount
+        var out = writer.out
+        for index in 0..<symbolCount {
+            let symbol = symbols[index]
+            if symbol & Self.matchFlag == 0 {
+                let literal = Int(truncatingIfNeeded: symbol)
+                bits |= UInt64(literalCodes[literal]) &<< UInt64(truncatingIfNeeded: bitCount)
+                bitCount &+= Int(truncatingIfNeeded: literalLengths[literal])
+            } else {
+                let lengthIndex = Int(truncatingIfNeeded: (symbol &>> 16) & 0xFF)
+                let lengthCode = Int(truncatingIfNeeded: lengthSymbols[lengthIndex])
+                bits |= UInt64(literalCodes[lengthCode]) &<< UInt64(truncatingIfNeeded: bitCount)
+                bitCount &+= Int(truncatingIfNeeded: literalLengths[lengthCode])
+                let slot = lengthCode &- 257
+                bits |=
+                    UInt64(truncatingIfNeeded: lengthIndex &- Int(truncatingIfNeeded: lengthBases[slot]))
+                    &<< UInt64(truncatingIfNeeded: bitCount)
+                bitCount &+= Int(truncatingIfNeeded: lengthExtra[slot])
+                let distanceIndex = Int(truncatingIfNeeded: symbol & 0x7FFF)
+                let distanceCode = Int(
+                    truncatingIfNeeded: distanceIndex < 256
+                        ? distanceSymbol[distanceIndex] : distanceSymbol[256 &+ (distanceIndex &>> 7)])
+                bits |= UInt64(distanceCodes[distanceCode]) &<< UInt64(truncatingIfNeeded: bitCount)
+                bitCount &+= Int(truncatingIfNeeded: distanceLengths[distanceCode])
+                bits |=
+                    UInt64(truncatingIfNeeded: distanceIndex &- Int(truncatingIfNeeded: distanceBases[distanceCode]))
+                    &<< UInt64(truncatingIfNeeded: bitCount)
+                bitCount &+= Int(truncatingIfNeeded: distanceExtra[distanceCode])
+            }
+            // At most 7 + 48 bits are pending: whole bytes go out, the rest stays.
+            UnsafeMutableRawPointer(out).storeBytes(of: bits.littleEndian, as: UInt64.self)
+            let whole = bitCount &>> 3
+            out += whole
+            bits = bits &>> UInt64(truncatingIfNeeded: whole &<< 3)
+            bitCount &= 7
+        }
+        writer.bits = bits
+        writer.bitCount = bitCount
+        writer.out = out
+        writer.put(UInt64(literalCodes[DeflateTables.endOfBlock]), Int(literalLengths[DeflateTables.endOfBlock]))
+        writer.flush()
+    }
+}

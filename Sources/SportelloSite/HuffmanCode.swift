@@ -1,0 +1,146 @@
+/// Length-limited canonical Huffman codes for deflate's blocks (RFC 1951 §3.2.2), built from symbol frequencies.
+///
+/// Lengths come from Moffat and Katajainen's in-place minimum-redundancy algorithm over the used symbols sorted
+/// by frequency; codes longer than the limit are then folded back by moving leaves up the tree (the number of
+/// codes of each length changes, the Kraft sum stays exactly one), so the code is always complete: zlib's
+/// `inflate` refuses an incomplete code. Fewer than two used symbols still get two codes of one bit.
+enum HuffmanCode {
+    /// Fills `lengths[0..<count]` with code lengths of at most `limit` bits for `frequencies[0..<count]`
+    /// (0 for an unused symbol). `scratch` holds at least `count` elements.
+    static func buildLengths(
+        frequencies: UnsafePointer<UInt32>, count: Int, limit: Int, lengths: UnsafeMutablePointer<UInt8>,
+        scratch: UnsafeMutablePointer<UInt64>
+    ) {
+        lengths.update(repeating: 0, count: count)
+        // Frequency in the high bits, symbol in the low ones: one sort orders both.
+        var used = 0
+        for symbol in 0..<count where frequencies[symbol] != 0 {
+            scratch[used] = UInt64(frequencies[symbol]) << 16 | UInt64(symbol)
+            used += 1
+        }
+        if used < 2 {
+            let first = used == 1 ? Int(scratch[0] & 0xFFFF) : 0
+            lengths[first] = 1
+            lengths[first == 0 ? 1 : 0] = 1
+            return
+        }
+        var sorted = UnsafeMutableBufferPointer(start: scratch, count: used)
+        sorted.sort()
+        // The algorithm works in place on the frequencies; the symbols stay in `scratch`'s low bits.
+        var depths = [Int](unsafeUninitializedCapacity: used) { buffer, initialized in
+            for index in 0..<used { buffer[index] = Int(sorted[index] >> 16) }
+            initialized = used
+        }
+        depths.withUnsafeMutableBufferPointer { minimumRedundancyDepths($0) }
+        // Count the codes of each length, longer ones counted at the limit, then make the sum exact again.
+        var lengthCounts = [Int](repeating: 0, count: limit + 1)
+        var overflow = false
+        for depth in depths {
+            if depth > limit { overflow = true }
+            lengthCounts[min(depth, limit)] += 1
+        }
+        if overflow {
+            var kraft = 0
+            for length in 1...limit { kraft += lengthCounts[length] << (limit - length) }
+            // Each round drops a leaf from the deepest level and splits a shallower one in two: one unit less.
+            while kraft > 1 << limit {
+                lengthCounts[limit] -= 1
+                for length in stride(from: limit - 1, through: 1, by: -1) where lengthCounts[length] > 0 {
+                    lengthCounts[length] -= 1
+                    lengthCounts[length + 1] += 2
+                    break
+                }
+                kraft -= 1
+            }
+        }
+        // The rarest symbols take the longest codes.
+        var next = 0
+        for length in stride(from: limit, through: 1, by: -1) {
+            for _ in 0..<lengthCounts[length] {
+                lengths[Int(sorted[next] & 0xFFFF)] = UInt8(length)
+                next += 1
+            }
+        }
+    }
+
+    /// Replaces the ascending frequencies in `values` by the depth of each leaf in a minimum-redundancy tree
+    /// (at least two values).
+    private static func minimumRedundancyDepths(_ values: UnsafeMutableBufferPointer<Int>) {
+        let count = values.count
+        // Phase 1: internal nodes' weights, each pointing to its parent.
+        values[0] += values[1]
+        var root = 0
+        var leaf = 2
+        for next in 1..<(count - 1) {
+            if leaf >= count || values[root] < values[leaf] {
+                values[next] = values[root]
+                values[root] = next
+                root += 1
+            } else {
+                values[next] = values[leaf]
+                leaf += 1
+            }
+            if leaf >= count || (root < next && values[root] < values[leaf]) {
+                values[next] += values[root]
+                values[root] = next
+                root += 1
+            } else {
+                values[next] += values[leaf]
+                leaf += 1
+            }
+        }
+        // Phase 2: internal nodes' depths.
+        values[count - 2] = 0
+        if count >= 3 {
+            for next in stride(from: count - 3, through: 0, by: -1) { values[next] = values[values[next]] + 1 }
+        }
+        // Phase 3: leaves' depths, the most frequent (last) first.
+        var available = 1
+        var usedNodes = 0
+        var depth = 0
+        var node = count - 2
+        var next = count - 1
+        while available > 0 {
+            while node >= 0 && values[node] == depth {
+                usedNodes += 1
+                node -= 1
+            }
+            while available > usedNodes {
+                values[next] = depth
+                next -= 1
+                available -= 1
+            }
+            available = 2 * usedNodes
+            depth += 1
+            usedNodes = 0
+        }
+    }
+
+    /// Canonical codes for `lengths[0..<count]`, bit-reversed as deflate writes them (first bit lowest).
+    static func buildCodes(lengths: UnsafePointer<UInt8>, count: Int, codes: UnsafeMutablePointer<UInt32>) {
+        var lengthCounts = [UInt32](repeating: 0, count: 16)
+        for symbol in 0..<count { lengthCounts[Int(lengths[symbol])] += 1 }
+        lengthCounts[0] = 0
+        var nextCode = [UInt32](repeating: 0, count: 16)
+        var code: UInt32 = 0
+        for length in 1..<16 {
+            code = (code + lengthCounts[length - 1]) << 1
+            nextCode[length] = code
+        }
+        for symbol in 0..<count {
+            let length = Int(lengths[symbol])
+            guard length > 0 else {
+                codes[symbol] = 0
+                continue
+            }
+            var forward = nextCode[length]
+            nextCode[length] += 1
+            var reversed: UInt32 = 0
+            for _ in 0..<length {
+                reversed = reversed << 1 | forward & 1
+                forward >>= 1
+            }
+            codes[symbol] = reversed
+        }
+    }
+}
