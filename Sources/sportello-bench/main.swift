@@ -164,6 +164,8 @@ case "rush":
         workers: arguments.contains("--workers") ? number("--workers", 4, 1...1_024) : nil,
         templates: option("--templates", "site-templates"))
     exit(passed ? 0 : 1)
+case "gzip":
+    exit(try gzipBenchmark(folder: option("--folder", "output"), rounds: number("--rounds", 5, 1...1_000)) ? 0 : 1)
 case "comune":
     // The synthetic comune's sportello.json on standard output, to measure a `sportello serve` of it (docs/SCALE.md);
     // with --folder, the comune `sportello-bench build` measures (configuration and seeded database) written there,
@@ -190,6 +192,7 @@ default:
         off|on|both]
                sportello-bench static [--services 100] [--clients 64] [--seconds 10]
                sportello-bench comune [--services 100] [--folder DIR [--weeks 13] [--languages it,en]]
+               sportello-bench gzip [--folder output] [--rounds 5]
         """
     )
     exit(2)
