@@ -18,6 +18,7 @@ final class DeflateEncoder: @unchecked Sendable {
     private static let window = 32_768
     private static let blockSymbols = 1 << 15
     private static let maximumStep = 32
+    private static let insertAllUpTo = 8
 
     /// Hash of four bytes → position, offset by `positionBase` so that the previous files' entries are out of
     /// the window: no clearing between files.
@@ -35,8 +36,8 @@ final class DeflateEncoder: @unchecked Sendable {
     private static let matchFlag: UInt32 = 1 << 31
 
     init() {
-        table = .allocate(capacity: 1 << Int(Self.hashBits))
-        table.initialize(repeating: 0, count: 1 << Int(Self.hashBits))
+        table = .allocate(capacity: 2 << Int(Self.hashBits))
+        table.initialize(repeating: 0, count: 2 << Int(Self.hashBits))
         symbols = .allocate(capacity: Self.blockSymbols)
         literalFrequencies = .allocate(capacity: DeflateTables.literalSymbols)
         literalFrequencies.initialize(repeating: 0, count: DeflateTables.literalSymbols)
@@ -77,7 +78,7 @@ final class DeflateEncoder: @unchecked Sendable {
             output = .allocate(capacity: outputCapacity)
         }
         if UInt64(positionBase) + UInt64(count) + UInt64(2 * Self.window) >= UInt64(UInt32.max) {
-            table.update(repeating: 0, count: 1 << Int(Self.hashBits))
+            table.update(repeating: 0, count: 2 << Int(Self.hashBits))
             positionBase = 1 << 16
         }
         let header: [UInt8] = [0x1F, 0x8B, 8, 0, 0, 0, 0, 0, 0, 3]
@@ -130,34 +131,32 @@ final class DeflateEncoder: @unchecked Sendable {
                 literalsStart = position
             }
             let word = raw.loadUnaligned(fromByteOffset: position, as: UInt32.self)
-            let hash = Int(truncatingIfNeeded: (word &* 0x9E37_79B1) &>> shift)
+            let slot = Int(truncatingIfNeeded: (word &* 0x9E37_79B1) &>> shift) &<< 1
             let here = base &+ UInt32(truncatingIfNeeded: position)
-            let distance = Int(truncatingIfNeeded: here &- table[hash])
-            table[hash] = here
+            let newer = table[slot]
+            let older = table[slot &+ 1]
+            table[slot &+ 1] = newer
+            table[slot] = here
+            let maximumLength = min(258, count &- position)
+            var length = 0
+            var distance = Int(truncatingIfNeeded: here &- newer)
             if distance <= Self.window,
                 raw.loadUnaligned(fromByteOffset: position &- distance, as: UInt32.self) == word
             {
-                var start = position
-                let maximumLength = min(258, count &- position)
-                var length = 4
-                while true {
-                    if length &+ 8 > maximumLength {
-                        while length < maximumLength
-                            && source[position &+ length] == source[position &+ length &- distance]
-                        {
-                            length &+= 1
-                        }
-                        break
-                    }
-                    let difference =
-                        raw.loadUnaligned(fromByteOffset: position &+ length, as: UInt64.self)
-                        ^ raw.loadUnaligned(fromByteOffset: position &+ length &- distance, as: UInt64.self)
-                    if difference != 0 {
-                        length &+= difference.littleEndian.trailingZeroBitCount &>> 3
-                        break
-                    }
-                    length &+= 8
+                length = Self.matchLength(raw, position, distance, maximumLength)
+            }
+            let olderDistance = Int(truncatingIfNeeded: here &- older)
+            if length < maximumLength, olderDistance <= Self.window,
+                raw.loadUnaligned(fromByteOffset: position &- olderDistance, as: UInt32.self) == word
+            {
+                let olderLength = Self.matchLength(raw, position, olderDistance, maximumLength)
+                if olderLength > length {
+                    length = olderLength
+                    distance = olderDistance
                 }
+            }
+            if length > 0 {
+                var start = position
                 // Literals just before may belong to the match (a step skipped its true start).
                 while start > literalsStart && start > distance && length < 258
                     && source[start &- 1] == source[start &- 1 &- distance]
@@ -180,12 +179,18 @@ final class DeflateEncoder: @unchecked Sendable {
                 position = start &+ length
                 literalsStart = position
                 misses = 0
-                // The match's last positions, so the next row's copy of them is found.
+                // The match's last two positions, where the next row's copy of its end is found; hashing every
+                // position inside matches, or those of short ones, made the files larger here, not smaller (the
+                // nearer copies they point to match for fewer bytes).
                 if position < lastHashed {
-                    let previous = position &- 2
-                    let earlier = raw.loadUnaligned(fromByteOffset: previous, as: UInt32.self)
-                    table[Int(truncatingIfNeeded: (earlier &* 0x9E37_79B1) &>> shift)] =
-                        base &+ UInt32(truncatingIfNeeded: previous)
+                    var inserted = position &- 2
+                    while inserted < position {
+                        let earlier = raw.loadUnaligned(fromByteOffset: inserted, as: UInt32.self)
+                        let slot = Int(truncatingIfNeeded: (earlier &* 0x9E37_79B1) &>> shift) &<< 1
+                        table[slot &+ 1] = table[slot]
+                        table[slot] = base &+ UInt32(truncatingIfNeeded: inserted)
+                        inserted &+= 1
+                    }
                 }
             } else {
                 let step = min(1 &+ misses &>> 5, Self.maximumStep, count &- position)
@@ -215,6 +220,28 @@ final class DeflateEncoder: @unchecked Sendable {
         }
         flushBlock(
             source: source, start: blockStart, end: count, symbolCount: symbolCount, final: true, writer: &writer)
+    }
+
+    /// How many bytes from `position` equal those `distance` before (the first four known equal), at most
+    /// `maximumLength`; eight bytes are compared at a time while eight remain.
+    @inline(__always) private static func matchLength(
+        _ raw: UnsafeRawPointer, _ position: Int, _ distance: Int, _ maximumLength: Int
+    ) -> Int {
+        var length = 4
+        while length &+ 8 <= maximumLength {
+            let difference =
+                raw.loadUnaligned(fromByteOffset: position &+ length, as: UInt64.self)
+                ^ raw.loadUnaligned(fromByteOffset: position &+ length &- distance, as: UInt64.self)
+            if difference != 0 { return length &+ difference.littleEndian.trailingZeroBitCount &>> 3 }
+            length &+= 8
+        }
+        while length < maximumLength
+            && raw.load(fromByteOffset: position &+ length, as: UInt8.self)
+                == raw.load(fromByteOffset: position &+ length &- distance, as: UInt8.self)
+        {
+            length &+= 1
+        }
+        return length
     }
 
     /// Writes the block of `symbols[0..<symbolCount]` (the input `start..<end`) as whichever of dynamic codes,

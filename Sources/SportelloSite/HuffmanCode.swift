@@ -27,38 +27,39 @@ enum HuffmanCode {
         var sorted = UnsafeMutableBufferPointer(start: scratch, count: used)
         sorted.sort()
         // The algorithm works in place on the frequencies; the symbols stay in `scratch`'s low bits.
-        var depths = [Int](unsafeUninitializedCapacity: used) { buffer, initialized in
-            for index in 0..<used { buffer[index] = Int(sorted[index] >> 16) }
-            initialized = used
-        }
-        depths.withUnsafeMutableBufferPointer { minimumRedundancyDepths($0) }
-        // Count the codes of each length, longer ones counted at the limit, then make the sum exact again.
-        var lengthCounts = [Int](repeating: 0, count: limit + 1)
-        var overflow = false
-        for depth in depths {
-            if depth > limit { overflow = true }
-            lengthCounts[min(depth, limit)] += 1
-        }
-        if overflow {
-            var kraft = 0
-            for length in 1...limit { kraft += lengthCounts[length] << (limit - length) }
-            // Each round drops a leaf from the deepest level and splits a shallower one in two: one unit less.
-            while kraft > 1 << limit {
-                lengthCounts[limit] -= 1
-                for length in stride(from: limit - 1, through: 1, by: -1) where lengthCounts[length] > 0 {
-                    lengthCounts[length] -= 1
-                    lengthCounts[length + 1] += 2
-                    break
-                }
-                kraft -= 1
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: used + limit + 1) { memory in
+            let depths = UnsafeMutableBufferPointer(rebasing: memory[0..<used])
+            for index in 0..<used { depths[index] = Int(sorted[index] >> 16) }
+            minimumRedundancyDepths(depths)
+            // Count the codes of each length, longer ones counted at the limit, then make the sum exact again.
+            let lengthCounts = UnsafeMutableBufferPointer(rebasing: memory[used...])
+            lengthCounts.update(repeating: 0)
+            var overflow = false
+            for depth in depths {
+                if depth > limit { overflow = true }
+                lengthCounts[min(depth, limit)] += 1
             }
-        }
-        // The rarest symbols take the longest codes.
-        var next = 0
-        for length in stride(from: limit, through: 1, by: -1) {
-            for _ in 0..<lengthCounts[length] {
-                lengths[Int(sorted[next] & 0xFFFF)] = UInt8(length)
-                next += 1
+            if overflow {
+                var kraft = 0
+                for length in 1...limit { kraft += lengthCounts[length] << (limit - length) }
+                // Each round drops a leaf from the deepest level and splits a shallower one in two: one unit less.
+                while kraft > 1 << limit {
+                    lengthCounts[limit] -= 1
+                    for length in stride(from: limit - 1, through: 1, by: -1) where lengthCounts[length] > 0 {
+                        lengthCounts[length] -= 1
+                        lengthCounts[length + 1] += 2
+                        break
+                    }
+                    kraft -= 1
+                }
+            }
+            // The rarest symbols take the longest codes.
+            var next = 0
+            for length in stride(from: limit, through: 1, by: -1) {
+                for _ in 0..<lengthCounts[length] {
+                    lengths[Int(sorted[next] & 0xFFFF)] = UInt8(length)
+                    next += 1
+                }
             }
         }
     }
@@ -118,29 +119,31 @@ enum HuffmanCode {
 
     /// Canonical codes for `lengths[0..<count]`, bit-reversed as deflate writes them (first bit lowest).
     static func buildCodes(lengths: UnsafePointer<UInt8>, count: Int, codes: UnsafeMutablePointer<UInt32>) {
-        var lengthCounts = [UInt32](repeating: 0, count: 16)
-        for symbol in 0..<count { lengthCounts[Int(lengths[symbol])] += 1 }
-        lengthCounts[0] = 0
-        var nextCode = [UInt32](repeating: 0, count: 16)
-        var code: UInt32 = 0
-        for length in 1..<16 {
-            code = (code + lengthCounts[length - 1]) << 1
-            nextCode[length] = code
-        }
-        for symbol in 0..<count {
-            let length = Int(lengths[symbol])
-            guard length > 0 else {
-                codes[symbol] = 0
-                continue
+        withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 32) { memory in
+            memory.update(repeating: 0)
+            let lengthCounts = UnsafeMutableBufferPointer(rebasing: memory[0..<16])
+            let nextCode = UnsafeMutableBufferPointer(rebasing: memory[16..<32])
+            for symbol in 0..<count { lengthCounts[Int(lengths[symbol])] += 1 }
+            lengthCounts[0] = 0
+            var code: UInt32 = 0
+            for length in 1..<16 {
+                code = (code + lengthCounts[length - 1]) << 1
+                nextCode[length] = code
             }
-            var forward = nextCode[length]
-            nextCode[length] += 1
-            var reversed: UInt32 = 0
-            for _ in 0..<length {
-                reversed = reversed << 1 | forward & 1
-                forward >>= 1
+            for symbol in 0..<count {
+                let length = Int(lengths[symbol])
+                guard length > 0 else {
+                    codes[symbol] = 0
+                    continue
+                }
+                // The code's bits mirrored across 32 bits, then shifted down to its length.
+                var reversed = nextCode[length]
+                nextCode[length] += 1
+                reversed = (reversed &>> 1) & 0x5555_5555 | (reversed & 0x5555_5555) &<< 1
+                reversed = (reversed &>> 2) & 0x3333_3333 | (reversed & 0x3333_3333) &<< 2
+                reversed = (reversed &>> 4) & 0x0F0F_0F0F | (reversed & 0x0F0F_0F0F) &<< 4
+                codes[symbol] = reversed.byteSwapped &>> UInt32(32 - length)
             }
-            codes[symbol] = reversed
         }
     }
 }
