@@ -56,9 +56,11 @@ func gzipBenchmark(folder: String, rounds: Int) throws -> Bool {
             let spent = median(seconds[encoder][kind])
             print(
                 String(
-                    format: "%-12@  %5d  %6.0f  %-10@  %7.1f  %5.0f  %7.0f  %5.1f%%  %11.3f×  %11.3f×",
-                    kinds[kind] as NSString, fileCounts[kind], Double(inputBytes[kind]) / 1_000,
-                    encoders[encoder].name as NSString, spent / Double(fileCounts[kind]) * 1e6,
+                    format: "%@  %5d  %6.0f  %@  %7.1f  %5.0f  %7.0f  %5.1f%%  %11.3f×  %11.3f×",
+                    kinds[kind].padding(toLength: 12, withPad: " ", startingAt: 0), fileCounts[kind],
+                    Double(inputBytes[kind]) / 1_000,
+                    encoders[encoder].name.padding(toLength: 10, withPad: " ", startingAt: 0),
+                    spent / Double(fileCounts[kind]) * 1e6,
                     Double(inputBytes[kind]) / spent / 1e6, Double(sizes[encoder][kind]) / 1_000,
                     Double(sizes[encoder][kind]) / Double(inputBytes[kind]) * 100,
                     Double(sizes[encoder][kind]) / Double(max(1, sizes[1][kind])), spent / zlibSeconds))
