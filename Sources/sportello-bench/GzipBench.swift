@@ -82,9 +82,11 @@ private func gzipBenchFiles(_ folder: String) throws -> [(kind: Int, bytes: [UIn
             continue
         }
         let kind =
-            name.hasSuffix(".json") ? 2
-            : name.hasSuffix(".html") ? (name.range(of: #"-W\d\d\.html$"#, options: .regularExpression) != nil ? 0 : 1)
-            : 3
+            name.hasSuffix(".json")
+            ? 2
+            : name.hasSuffix(".html")
+                ? (name.range(of: #"-W\d\d\.html$"#, options: .regularExpression) != nil ? 0 : 1)
+                : 3
         files.append((kind, Array(try Data(contentsOf: URL(fileURLWithPath: path)))))
     }
     return files
