@@ -172,10 +172,7 @@ final class DeflateEncoder: @unchecked Sendable {
                 symbolCount &+= 1
                 literalFrequencies[Int(lengthSymbols[length &- 3])] &+= 1
                 let distanceIndex = distance &- 1
-                let distanceCode =
-                    distanceIndex < 256
-                    ? distanceSymbol[distanceIndex] : distanceSymbol[256 &+ (distanceIndex &>> 7)]
-                distanceFrequencies[Int(distanceCode)] &+= 1
+                distanceFrequencies[DeflateTables.distanceSymbol(distanceIndex, in: distanceSymbol)] &+= 1
                 position = start &+ length
                 literalsStart = position
                 misses = 0
@@ -341,9 +338,7 @@ final class DeflateEncoder: @unchecked Sendable {
                     &<< UInt64(truncatingIfNeeded: bitCount)
                 bitCount &+= Int(truncatingIfNeeded: lengthExtra[slot])
                 let distanceIndex = Int(truncatingIfNeeded: symbol & 0x7FFF)
-                let distanceCode = Int(
-                    truncatingIfNeeded: distanceIndex < 256
-                        ? distanceSymbol[distanceIndex] : distanceSymbol[256 &+ (distanceIndex &>> 7)])
+                let distanceCode = DeflateTables.distanceSymbol(distanceIndex, in: distanceSymbol)
                 bits |= UInt64(distanceCodes[distanceCode]) &<< UInt64(truncatingIfNeeded: bitCount)
                 bitCount &+= Int(truncatingIfNeeded: distanceLengths[distanceCode])
                 bits |=

@@ -36,6 +36,11 @@ final class DeflateTables: @unchecked Sendable {
     let fixedDistanceLengths: UnsafeMutablePointer<UInt8>
     let fixedDistanceCodes: UnsafeMutablePointer<UInt32>
 
+    /// The symbol of distance − 1 (`index`, 0…32,767) through `distanceSymbolLookup`.
+    @inline(__always) static func distanceSymbol(_ index: Int, in lookup: UnsafeMutablePointer<UInt8>) -> Int {
+        Int(truncatingIfNeeded: index < 256 ? lookup[index] : lookup[256 &+ (index &>> 7)])
+    }
+
     init() {
         lengthSymbolOfLength = .allocate(capacity: 256)
         lengthBase = .allocate(capacity: 29)
