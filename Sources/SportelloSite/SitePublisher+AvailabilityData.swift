@@ -13,7 +13,7 @@ extension SitePublisher {
     func writeData(
         _ object: [String: Any], _ relative: String, now: Int64, listing: FolderListing? = nil
     ) throws -> Bool {
-        let absent = listing?.lacks(relative) ?? false
+        let absent = writesUnseen || (listing?.lacks(relative) ?? false)
         var object = object
         if absent {
             // Nothing to compare with: stamped and written at once.

@@ -86,9 +86,10 @@ public final class SitePublisher: Sendable {
                             try source.occupancy(serviceID: service.id, from: from, to: to, now: now)[service.id] ?? [:]
                         let next = service.nextFreeSlot(
                             now: now, days: nextFreeDays(service), occupancy: serviceOccupancy)
-                        // The service's folders, listed once: for its week pages' checks and for pruning.
+                        // The service's folders, listed once: for its week pages' checks and for pruning (a
+                        // staging folder has nothing to list).
                         let listing = FolderListing(
-                            folders: renderer.languages.map {
+                            folders: writesUnseen ? [] : renderer.languages.map {
                                 renderer.layout.folder(.service(service.id), language: $0)
                             }, in: outputDirectory)
                         var report = try renderServicePages(
@@ -387,7 +388,8 @@ public final class SitePublisher: Sendable {
 
     /// Whether a file is there: from a full build's listing of its folder, else asked of the kernel.
     private func exists(_ relative: String, listing: FolderListing?) -> Bool {
-        listing?.contains(relative) ?? (access(path(relative), F_OK) == 0)
+        if writesUnseen { return false }
+        return listing?.contains(relative) ?? (access(path(relative), F_OK) == 0)
     }
 
     /// Every public file is written with its gzip copy (same mtime) for nginx's `gzip_static`. A file a full
