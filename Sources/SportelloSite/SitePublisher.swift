@@ -88,10 +88,10 @@ public final class SitePublisher: Sendable {
                             now: now, days: nextFreeDays(service), occupancy: serviceOccupancy)
                         // The service's folders, listed once: for its week pages' checks and for pruning (a
                         // staging folder has nothing to list).
-                        let listing = FolderListing(
-                            folders: writesUnseen ? [] : renderer.languages.map {
-                                renderer.layout.folder(.service(service.id), language: $0)
-                            }, in: outputDirectory)
+                        let folders = renderer.languages.map {
+                            renderer.layout.folder(.service(service.id), language: $0)
+                        }
+                        let listing = FolderListing(folders: writesUnseen ? [] : folders, in: outputDirectory)
                         var report = try renderServicePages(
                             service, weeks: weeks, today: today, next: next, occupancy: serviceOccupancy,
                             now: now, end: to, listing: listing, buffer: &buffer)
