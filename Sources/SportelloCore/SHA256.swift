@@ -14,40 +14,65 @@ public enum SHA256 {
 
     /// The 32-byte digest of `message`.
     public static func hash(_ message: [UInt8]) -> [UInt8] {
-        var h: [UInt32] = [
-            0x6a09_e667, 0xbb67_ae85, 0x3c6e_f372, 0xa54f_f53a, 0x510e_527f, 0x9b05_688c, 0x1f83_d9ab, 0x5be0_cd19,
-        ]
-        var data = message
-        let bitLength = UInt64(message.count) &* 8
-        data.append(0x80)
-        while data.count % 64 != 56 { data.append(0) }
-        for shift in stride(from: 56, through: 0, by: -8) {
-            data.append(UInt8(truncatingIfNeeded: bitLength >> UInt64(shift)))
-        }
-        var w = [UInt32](repeating: 0, count: 64)
-        // Through buffer pointers: every index below is in range by construction (whole 64-byte blocks, 64
-        // rounds), and the checked subscripts cost a full build's warm pass as much as the rounds themselves.
-        data.withUnsafeBufferPointer { data in
-            w.withUnsafeMutableBufferPointer { w in
+        message.withUnsafeBufferPointer { hash($0) }
+    }
+
+    /// The 32-byte digest of the bytes in `message`.
+    ///
+    /// The whole blocks are read where they lie and only the last one or two, with the padding, are copied:
+    /// the inputs digest of every week page of a full build goes through here, and copying each message to
+    /// pad it, with an array per call for the state and the schedule, cost as much as the rounds.
+    private static func hash(_ message: UnsafeBufferPointer<UInt8>) -> [UInt8] {
+        var h: (UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32) = (
+            0x6a09_e667, 0xbb67_ae85, 0x3c6e_f372, 0xa54f_f53a, 0x510e_527f, 0x9b05_688c, 0x1f83_d9ab, 0x5be0_cd19
+        )
+        let whole = message.count / 64 * 64
+        // The tail, 0x80, zeros and the length in bits: one block, or two when fewer than 9 bytes are left.
+        let tailCount = message.count - whole
+        let paddedCount = tailCount < 56 ? 64 : 128
+        withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 64) { w in
+            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 128) { tail in
                 k.withUnsafeBufferPointer { k in
-                    for block in stride(from: 0, to: data.count, by: 64) {
-                        compress(data, at: block, w: w, k: k, into: &h)
+                    // Every index below is in range by construction (whole 64-byte blocks, 64 rounds): through
+                    // buffer pointers, without the checked subscripts' cost.
+                    var block = 0
+                    while block < whole {
+                        compress(message, at: block, w: w, k: k, into: &h)
+                        block += 64
                     }
+                    tail.initialize(repeating: 0)
+                    for index in 0..<tailCount { tail[index] = message[whole + index] }
+                    tail[tailCount] = 0x80
+                    let bitLength = UInt64(message.count) &* 8
+                    for index in 0..<8 {
+                        tail[paddedCount - 1 - index] = UInt8(truncatingIfNeeded: bitLength >> UInt64(8 * index))
+                    }
+                    let padded = UnsafeBufferPointer(tail)
+                    compress(padded, at: 0, w: w, k: k, into: &h)
+                    if paddedCount == 128 { compress(padded, at: 64, w: w, k: k, into: &h) }
                 }
             }
         }
-        var digest: [UInt8] = []
-        digest.reserveCapacity(32)
-        for word in h {
-            for shift in [24, 16, 8, 0] as [UInt32] { digest.append(UInt8(truncatingIfNeeded: word >> shift)) }
+        return [UInt8](unsafeUninitializedCapacity: 32) { digest, count in
+            // A tuple of one type is laid out as an array of it: its words read in order, without an array.
+            withUnsafeBytes(of: h) { words in
+                for index in 0..<8 {
+                    let word = words.load(fromByteOffset: 4 * index, as: UInt32.self)
+                    digest[4 * index] = UInt8(truncatingIfNeeded: word >> 24)
+                    digest[4 * index + 1] = UInt8(truncatingIfNeeded: word >> 16)
+                    digest[4 * index + 2] = UInt8(truncatingIfNeeded: word >> 8)
+                    digest[4 * index + 3] = UInt8(truncatingIfNeeded: word)
+                }
+            }
+            count = 32
         }
-        return digest
     }
 
     /// One 64-byte block of `data` at `block` folded into the state `h`; `w` is the message schedule's space.
+    @inline(__always)
     private static func compress(
         _ data: UnsafeBufferPointer<UInt8>, at block: Int, w: UnsafeMutableBufferPointer<UInt32>,
-        k: UnsafeBufferPointer<UInt32>, into h: inout [UInt32]
+        k: UnsafeBufferPointer<UInt32>, into h: inout (UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32)
     ) {
         for t in 0..<16 {
             let i = block + t * 4
@@ -58,7 +83,7 @@ public enum SHA256 {
             let s1 = rotr(w[t - 2], 17) ^ rotr(w[t - 2], 19) ^ (w[t - 2] >> 10)
             w[t] = w[t - 16] &+ s0 &+ w[t - 7] &+ s1
         }
-        var (a, b, c, d, e, f, g, hh) = (h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7])
+        var (a, b, c, d, e, f, g, hh) = h
         for t in 0..<64 {
             let s1 = rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)
             let choice = (e & f) ^ (~e & g)
@@ -68,14 +93,7 @@ public enum SHA256 {
             let t2 = s0 &+ majority
             (hh, g, f, e, d, c, b, a) = (g, f, e, d &+ t1, c, b, a, t1 &+ t2)
         }
-        h[0] = h[0] &+ a
-        h[1] = h[1] &+ b
-        h[2] = h[2] &+ c
-        h[3] = h[3] &+ d
-        h[4] = h[4] &+ e
-        h[5] = h[5] &+ f
-        h[6] = h[6] &+ g
-        h[7] = h[7] &+ hh
+        h = (h.0 &+ a, h.1 &+ b, h.2 &+ c, h.3 &+ d, h.4 &+ e, h.5 &+ f, h.6 &+ g, h.7 &+ hh)
     }
 
     /// The 32-byte HMAC-SHA256 of `message` under `key`: signs proof-of-work challenges so the server keeps no state

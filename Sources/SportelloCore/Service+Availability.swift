@@ -59,9 +59,9 @@ extension Service {
                     of: $0, occupancy: occupancy[$0.startInstant] ?? .empty, now: now, lastBookableDay: lastDay)
             }
             for slot in slots { times.append(slot.start) }
-            let hasSchedule = !hours(on: date).ranges.isEmpty
-            days.append(
-                WeekGrid.Day(date: date, closedReason: hasSchedule ? closedReason(on: date) : nil, cells: cells))
+            // A day with slots is open (`slots(on:)` makes none on a closed day): only an empty one is looked up.
+            let closed = slots.isEmpty && !hours(on: date).ranges.isEmpty ? closedReason(on: date) : nil
+            days.append(WeekGrid.Day(date: date, closedReason: closed, cells: cells))
         }
         times.sort()
         var distinct: [LocalTime] = []

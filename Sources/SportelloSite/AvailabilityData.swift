@@ -21,17 +21,17 @@ public enum AvailabilityData {
         days.reserveCapacity(128 + grid.days.reduce(0) { $0 + $1.cells.count } * 96)
         for (index, day) in grid.days.enumerated() {
             if index > 0 { days.append(UInt8(ascii: ",")) }
-            days.append(contentsOf: #"{"closed":"#.utf8)
+            days.append(contentsOf: JSONBytes.closed)
             JSONWriter.appendBool(day.closedReason != nil || day.cells.isEmpty, to: &days)
             if let reason = day.closedReason {
-                days.append(contentsOf: #","closedReason":"#.utf8)
+                days.append(contentsOf: JSONBytes.closedReason)
                 JSONWriter.appendString(renderer.closedText(reason, texts), to: &days)
             }
-            days.append(contentsOf: #","date":""#.utf8)
+            days.append(contentsOf: JSONBytes.date)
             var iso: [UInt8] = []
             day.date.appendISO(to: &iso)
             days.append(contentsOf: iso)
-            days.append(contentsOf: #"","slots":["#.utf8)
+            days.append(contentsOf: JSONBytes.slots)
             let offset = RomeTime.uniformOffset(on: day.date)
             for (slotIndex, cell) in day.cells.enumerated() {
                 if slotIndex > 0 { days.append(UInt8(ascii: ",")) }
@@ -89,15 +89,28 @@ public enum AvailabilityData {
     static func appendSlot(
         _ cell: SlotAvailability, onDay date: CivilDate, iso: [UInt8], offset: Int64?, to out: inout [UInt8]
     ) {
-        out.append(contentsOf: #"{"end":""#.utf8)
+        out.append(contentsOf: JSONBytes.end)
         RomeTime.appendISO8601(cell.slot.endInstant, onDay: date, iso: iso, offset: offset, to: &out)
-        out.append(contentsOf: #"","free":"#.utf8)
+        out.append(contentsOf: JSONBytes.free)
         JSONWriter.appendInteger(cell.freeDesks, to: &out)
-        out.append(contentsOf: #","start":""#.utf8)
+        out.append(contentsOf: JSONBytes.start)
         RomeTime.appendISO8601(cell.slot.startInstant, onDay: date, iso: iso, offset: offset, to: &out)
-        out.append(contentsOf: #"","state":"#.utf8)
+        out.append(contentsOf: JSONBytes.state)
         JSONWriter.appendString(cell.state.rawValue, to: &out)
         out.append(UInt8(ascii: "}"))
+    }
+
+    /// The fixed parts of a week file's days and slots, as bytes once: appended from a short string's UTF-8
+    /// view they went byte by byte, a few hundred times a file.
+    private enum JSONBytes {
+        static let closed: [UInt8] = Array(#"{"closed":"#.utf8)
+        static let closedReason: [UInt8] = Array(#","closedReason":"#.utf8)
+        static let date: [UInt8] = Array(#","date":""#.utf8)
+        static let slots: [UInt8] = Array(#"","slots":["#.utf8)
+        static let end: [UInt8] = Array(#"{"end":""#.utf8)
+        static let free: [UInt8] = Array(#"","free":"#.utf8)
+        static let start: [UInt8] = Array(#","start":""#.utf8)
+        static let state: [UInt8] = Array(#"","state":"#.utf8)
     }
 
     static func slotValue(_ cell: SlotAvailability) -> [String: Any] {

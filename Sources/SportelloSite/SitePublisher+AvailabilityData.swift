@@ -13,8 +13,13 @@ extension SitePublisher {
     func writeData(
         _ object: [String: Any], _ relative: String, now: Int64, listing: FolderListing? = nil
     ) throws -> Bool {
-        let absent = listing?.lacks(relative) ?? false
+        let absent = writesUnseen || (listing?.lacks(relative) ?? false)
         var object = object
+        if absent {
+            // Nothing to compare with: stamped and written at once.
+            object["generatedAt"] = RomeTime.iso8601(now)
+            return try write(JSONWriter.bytes(object), relative, listing: listing)
+        }
         object["generatedAt"] = Self.stampPlaceholder
         let template = JSONWriter.bytes(object)
         guard let stamp = Self.stampRange(in: template) else {

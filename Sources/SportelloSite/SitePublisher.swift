@@ -14,18 +14,30 @@ public final class SitePublisher: Sendable {
     /// can land after a newer one.
     private let weekLock = Mutex<Void>(())
     /// Next free slot per service, for the catalogue; held while service pages and the catalogue are written.
-    private let lock = Mutex<[String: SlotAvailability?]>([:])
+    let lock = Mutex<[String: SlotAvailability?]>([:])
     /// What every page depends on besides its own data (the program, the configuration, the templates and
     /// texts), as `LoadedSite` read them from disk; nil when unknown (a configuration built in memory). With
     /// it, a week page carries a digest of all its inputs and is not rendered again while they are unchanged.
     let inputsFingerprint: [UInt8]?
+    /// Whether the output folder is a staging folder no reader sees (see `publishAllUnseen`).
+    let writesUnseen: Bool
 
     /// A publisher writing `renderer`'s pages under `outputDirectory`, with the shared files of
     /// `assetsDirectory` (nil: none); `inputsFingerprint` lets unchanged week pages be skipped.
-    public init(
+    public convenience init(
         renderer: PageRenderer, outputDirectory: String, assetsDirectory: String?,
         inputsFingerprint: [UInt8]? = nil
     ) {
+        self.init(
+            renderer: renderer, outputDirectory: outputDirectory, assetsDirectory: assetsDirectory,
+            inputsFingerprint: inputsFingerprint, writesUnseen: false)
+    }
+
+    init(
+        renderer: PageRenderer, outputDirectory: String, assetsDirectory: String?, inputsFingerprint: [UInt8]?,
+        writesUnseen: Bool
+    ) {
+        self.writesUnseen = writesUnseen
         self.renderer = renderer
         self.inputsFingerprint = inputsFingerprint
         self.outputDirectory = outputDirectory.hasSuffix("/") ? String(outputDirectory.dropLast()) : outputDirectory
@@ -55,6 +67,10 @@ public final class SitePublisher: Sendable {
     public func publishAll(now: Int64, source: any OccupancySource) throws -> PublishReport {
         try weekLock.withLock { _ in
             try lock.withLock { nextFree in
+                if let staged = try publishAllUnseen(now: now, source: source) {
+                    nextFree = staged.nextFree
+                    return staged.report
+                }
                 let today = RomeTime.local(now).date
                 let (weeks, from, to) = window(today: today)
                 let services = catalogue.publicServices
@@ -70,11 +86,12 @@ public final class SitePublisher: Sendable {
                             try source.occupancy(serviceID: service.id, from: from, to: to, now: now)[service.id] ?? [:]
                         let next = service.nextFreeSlot(
                             now: now, days: nextFreeDays(service), occupancy: serviceOccupancy)
-                        // The service's folders, listed once: for its week pages' checks and for pruning.
-                        let listing = FolderListing(
-                            folders: renderer.languages.map {
-                                renderer.layout.folder(.service(service.id), language: $0)
-                            }, in: outputDirectory)
+                        // The service's folders, listed once: for its week pages' checks and for pruning (a
+                        // staging folder has nothing to list).
+                        let folders = renderer.languages.map {
+                            renderer.layout.folder(.service(service.id), language: $0)
+                        }
+                        let listing = FolderListing(folders: writesUnseen ? [] : folders, in: outputDirectory)
                         var report = try renderServicePages(
                             service, weeks: weeks, today: today, next: next, occupancy: serviceOccupancy,
                             now: now, end: to, listing: listing, buffer: &buffer)
@@ -371,13 +388,17 @@ public final class SitePublisher: Sendable {
 
     /// Whether a file is there: from a full build's listing of its folder, else asked of the kernel.
     private func exists(_ relative: String, listing: FolderListing?) -> Bool {
-        listing?.contains(relative) ?? (access(path(relative), F_OK) == 0)
+        if writesUnseen { return false }
+        return listing?.contains(relative) ?? (access(path(relative), F_OK) == 0)
     }
 
     /// Every public file is written with its gzip copy (same mtime) for nginx's `gzip_static`. A file a full
     /// build's `listing` shows absent is created without asking the kernel first (a cold build's every file).
     func write(_ bytes: [UInt8], _ relative: String, listing: FolderListing? = nil) throws -> Bool {
-        try AtomicFile.writeIfChanged(
+        if writesUnseen, try AtomicFile.createUnseen(bytes, twin: Gzip.compress(bytes, level: 3), at: path(relative)) {
+            return true
+        }
+        return try AtomicFile.writeIfChanged(
             bytes, to: path(relative), gzip: true, knownAbsent: listing?.lacks(relative) ?? false)
     }
 }

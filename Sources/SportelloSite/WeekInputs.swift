@@ -20,7 +20,7 @@ struct WeekInputs {
         add(weeks.count)
         add(grid.monday.dayNumber)
         add(grid.times.count)
-        for time in grid.times { add(time.minutes) }
+        for time in grid.times { addShort(time.minutes) }
         for day in grid.days {
             add(day.date.dayNumber)
             switch day.closedReason {
