@@ -395,7 +395,7 @@ public final class SitePublisher: Sendable {
     /// Every public file is written with its gzip copy (same mtime) for nginx's `gzip_static`. A file a full
     /// build's `listing` shows absent is created without asking the kernel first (a cold build's every file).
     func write(_ bytes: [UInt8], _ relative: String, listing: FolderListing? = nil) throws -> Bool {
-        if writesUnseen, try AtomicFile.createUnseen(bytes, twin: Gzip.compress(bytes, level: 3), at: path(relative)) {
+        if writesUnseen, try AtomicFile.createUnseen(bytes, twin: Gzip.compress(bytes), at: path(relative)) {
             return true
         }
         return try AtomicFile.writeIfChanged(
