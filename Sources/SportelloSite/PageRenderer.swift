@@ -19,7 +19,11 @@ public struct PageRenderer: Sendable {
         self.translations = translations
         let comune = catalogue.configuration.comune
         layout = SiteLayout(basePath: comune.basePath, mainLanguage: comune.language)
+        for language in comune.languages { languageFrames[language] = .object(languageFields(language)) }
     }
+
+    /// `languageFields` of each of the site's languages, built once: every page of a language renders over it.
+    private var languageFrames: [String: TemplateValue] = [:]
 
     /// The site's languages, the main one first.
     public var languages: [String] { catalogue.configuration.comune.languages }
@@ -39,6 +43,24 @@ public struct PageRenderer: Sendable {
 
     /// Values every page of a language shares: the comune, the texts, the language switcher.
     public func siteContext(language: String, page: PageID) -> TemplateFields {
+        var fields = languageFields(language)
+        fields["alternates"] = alternates(language: language, page: page)
+        return fields
+    }
+
+    /// The links to `page` in the site's other languages, for the layout's switcher.
+    func alternates(language: String, page: PageID) -> TemplateValue {
+        .list(
+            languages.filter { $0 != language }.map { other in
+                .object([
+                    "lang": .string(other), "label": .string(texts(other).text("language.name")),
+                    "url": .string(layout.url(page, language: other)),
+                ])
+            })
+    }
+
+    /// The part of `siteContext` that is the same on every page of `language`: the comune and the texts.
+    func languageFields(_ language: String) -> TemplateFields {
         let comune = catalogue.configuration.comune
         let t = texts(language)
         var site: TemplateFields = [
@@ -60,15 +82,7 @@ public struct PageRenderer: Sendable {
         }
         if let email = comune.email { site["email"] = .string(email) }
         if let website = comune.website { site["website"] = .string(website) }
-        let alternates: [TemplateValue] = languages.filter { $0 != language }.map { other in
-            .object([
-                "lang": .string(other), "label": .string(texts(other).text("language.name")),
-                "url": .string(layout.url(page, language: other)),
-            ])
-        }
-        return [
-            "site": .object(site), "t": t.templateValue, "lang": .string(language), "alternates": .list(alternates),
-        ]
+        return ["site": .object(site), "t": t.templateValue, "lang": .string(language)]
     }
 
     /// Renders a page body inside the layout.
@@ -76,8 +90,10 @@ public struct PageRenderer: Sendable {
         _ name: String, title: String, language: String, pageID: PageID, context: TemplateFields,
         breadcrumb: [(String, String?)], into buffer: inout [UInt8]
     ) throws {
-        var values = siteContext(language: language, page: pageID)
-        for (key, value) in context { values[key] = value }
+        // The values a page shares with its language are a frame of their own below the page's (a name is looked
+        // up in the page's first), not copied into one object per page.
+        var values = context
+        if values["alternates"] == nil { values["alternates"] = alternates(language: language, page: pageID) }
         values["title"] = .string(title)
         values["breadcrumb"] = .list(
             breadcrumb.enumerated().map { index, item in
@@ -86,11 +102,11 @@ public struct PageRenderer: Sendable {
                 if index == breadcrumb.count - 1 { crumb["current"] = true }
                 return .object(crumb)
             })
+        let shared = languageFrames[language] ?? .object(languageFields(language))
         var body: [UInt8] = []
         body.reserveCapacity(32 * 1024)
-        try templates.render(name, .object(values), into: &body)
-        values["content"] = .markup(body)
-        try templates.render("layout", .object(values), into: &buffer)
+        try templates.render(name, frames: [shared, .object(values)], into: &body)
+        try templates.render("layout", frames: [shared, .object(values), ["content": .markup(body)]], into: &buffer)
     }
 
     // MARK: Service facts

@@ -44,6 +44,13 @@ public struct TemplateFields: Sendable, Equatable, Sequence, ExpressibleByDictio
         return nil
     }
 
+    /// Where the value named `name` is stored, so a render reads it without copying it out (a copy of an object
+    /// or list costs reference counting); valid while these fields' storage lives and is not mutated.
+    func address(of name: String) -> UnsafePointer<TemplateValue>? {
+        guard let position = position(of: name) else { return nil }
+        return values.withUnsafeBufferPointer { $0.baseAddress.map { $0 + position } }
+    }
+
     /// The value named `name`; setting nil removes the field, setting a new name appends it.
     public subscript(_ name: String) -> TemplateValue? {
         get { position(of: name).map { values[$0] } }

@@ -26,6 +26,16 @@ public enum TemplateValue: Sendable, Equatable {
         }
     }
 
+    /// Where the field `name` of an object is stored, for reading it in place; nil for a missing field or any
+    /// other kind of value. The address stays valid while this object's storage lives unchanged.
+    @inline(__always)
+    func fieldAddress(_ name: String) -> UnsafePointer<TemplateValue>? {
+        switch self {
+        case .object(let fields): return fields.address(of: name)
+        default: return nil
+        }
+    }
+
     /// Mustache truthiness: false, an empty list and an empty string are falsy.
     var isTruthy: Bool {
         switch self {
