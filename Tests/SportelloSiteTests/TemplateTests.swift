@@ -192,4 +192,25 @@ import Testing
         #expect(texts.format("a.c", ["x": "è"]) == "è")
         #expect(texts.format("missing.key", [:]) == "missing.key")
     }
+
+    @Test func framesAreLookedUpInnermostFirst() throws {
+        let library = try TemplateLibrary(
+            templates: [
+                "main": "{{a}} {{b}} {{c.d}} {{#list}}{{n}}{{a}}{{c.d}}|{{/list}}{{#c}}{{d}}{{b}}{{/c}}",
+                "missing": "x\n {{#list}}{{nowhere.d}}{{/list}}",
+            ], strict: true)
+        let shared: TemplateValue = ["a": "shared", "b": "<b>", "c": ["d": "deep"]]
+        let page: TemplateValue = ["a": "page", "list": [["n": "1"], ["n": "2", "a": "item"]]]
+        var buffer: [UInt8] = []
+        try library.render("main", frames: [shared, page], into: &buffer)
+        #expect(String(decoding: buffer, as: UTF8.self) == "page &lt;b&gt; deep 1pagedeep|2itemdeep|deep&lt;b&gt;")
+        // One merged object renders the same as the frames it merges.
+        #expect(
+            try library.render("main", ["a": "page", "b": "<b>", "c": ["d": "deep"], "list": page["list"] ?? []])
+                == String(decoding: buffer, as: UTF8.self))
+        #expect(throws: TemplateError(template: "missing", line: 2, column: 11, message: "no value for \"nowhere.d\"")) {
+            var ignored: [UInt8] = []
+            try library.render("missing", frames: [shared, page], into: &ignored)
+        }
+    }
 }
