@@ -30,10 +30,20 @@ public enum TemplateValue: Sendable, Equatable {
     /// other kind of value. The address stays valid while this object's storage lives unchanged.
     @inline(__always)
     func fieldAddress(_ name: String) -> UnsafePointer<TemplateValue>? {
+        let storage: (names: UnsafeBufferPointer<String>, values: UnsafePointer<TemplateValue>)
         switch self {
-        case .object(let fields): return fields.address(of: name)
-        default: return nil
+        case .object(let fields):
+            guard let unindexed = fields.storage else { return fields.address(of: name) }
+            storage = unindexed
+        default:
+            return nil
         }
+        let length = name.utf8.count
+        for position in 0..<storage.names.count {
+            let candidate = storage.names[position]
+            if candidate.utf8.count == length && candidate == name { return storage.values + position }
+        }
+        return nil
     }
 
     /// Mustache truthiness: false, an empty list and an empty string are falsy.
