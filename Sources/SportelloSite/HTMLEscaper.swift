@@ -28,8 +28,11 @@ public enum HTMLEscaper {
     public static func append(_ bytes: UnsafeBufferPointer<UInt8>, to buffer: inout [UInt8]) {
         var runStart = 0
         for index in 0..<bytes.count {
+            let byte = bytes[index]
+            // The five are ASCII up to ">": letters and every byte of a multi-byte character pass one comparison.
+            if byte > UInt8(ascii: ">") { continue }
             let replacement: StaticString
-            switch bytes[index] {
+            switch byte {
             case UInt8(ascii: "&"): replacement = "&amp;"
             case UInt8(ascii: "<"): replacement = "&lt;"
             case UInt8(ascii: ">"): replacement = "&gt;"

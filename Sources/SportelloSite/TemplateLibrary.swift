@@ -106,23 +106,32 @@ public struct TemplateLibrary: Sendable {
         try program.ops.withUnsafeBufferPointer { ops in
             try program.text.withUnsafeBufferPointer { text in
                 try program.keys.withUnsafeBufferPointer { keys in
-                    try execute(
-                        program, ops: ops, text: text, keys: keys, from: 0, to: ops.count, stack: &stack, into: &buffer,
-                        depth: depth)
+                    try withUnsafeTemporaryAllocation(of: Int32.self, capacity: ops.count) { hints in
+                        hints.initialize(repeating: -1)
+                        try execute(
+                            program, ops: ops, text: text, keys: keys, hints: hints, from: 0, to: ops.count,
+                            stack: &stack, into: &buffer, depth: depth)
+                    }
                 }
             }
         }
     }
 
     /// The value a path names: its first key is looked up from the innermost context outwards, the rest inside it.
+    /// `hint` is where the op found its first key in the innermost context last time: a section over a list
+    /// finds each item's fields at the same places, so one comparison usually replaces a search.
     static func lookup(
-        _ keys: UnsafeBufferPointer<String>, start: Int, count: Int, in stack: [Frame]
+        _ keys: UnsafeBufferPointer<String>, start: Int, count: Int, in stack: [Frame], hint: inout Int32
     ) -> Frame? {
         guard count > 0 else { return stack.last }
         return stack.withUnsafeBufferPointer { frames -> Frame? in
             var index = frames.count - 1
             while index >= 0 {
-                if var value = frames[index].pointee.fieldAddress(keys[start]) {
+                let first =
+                    index == frames.count - 1
+                    ? frames[index].pointee.fieldAddress(keys[start], hint: &hint)
+                    : frames[index].pointee.fieldAddress(keys[start])
+                if var value = first {
                     var keyIndex = start + 1
                     while keyIndex < start + count {
                         guard let next = value.pointee.fieldAddress(keys[keyIndex]) else { return nil }
@@ -141,7 +150,8 @@ public struct TemplateLibrary: Sendable {
     /// program costs no reference counting, only the context values do.
     private func execute(
         _ program: Program, ops: UnsafeBufferPointer<Program.Op>, text: UnsafeBufferPointer<UInt8>,
-        keys: UnsafeBufferPointer<String>, from: Int, to: Int, stack: inout [Frame],
+        keys: UnsafeBufferPointer<String>, hints: UnsafeMutableBufferPointer<Int32>, from: Int, to: Int,
+        stack: inout [Frame],
         into buffer: inout [UInt8], depth: Int
     ) throws {
         var position = from
@@ -152,8 +162,10 @@ public struct TemplateLibrary: Sendable {
                 buffer.append(contentsOf: UnsafeBufferPointer(rebasing: text[Int(op.a)..<Int(op.a + op.b)]))
                 position += 1
             case .variable:
+                let frame = Self.lookup(
+                    keys, start: Int(op.keyStart), count: Int(op.keyCount), in: stack, hint: &hints[position])
                 position += 1
-                guard let frame = Self.lookup(keys, start: Int(op.keyStart), count: Int(op.keyCount), in: stack) else {
+                guard let frame else {
                     if strict {
                         let site = program.sites[Int(op.a)]
                         throw TemplateError(
@@ -183,11 +195,13 @@ public struct TemplateLibrary: Sendable {
                 }
             case .section:
                 let end = Int(op.a)
-                let frame = Self.lookup(keys, start: Int(op.keyStart), count: Int(op.keyCount), in: stack)
+                let frame = Self.lookup(
+                    keys, start: Int(op.keyStart), count: Int(op.keyCount), in: stack, hint: &hints[position])
                 if op.flag {
                     if !(frame?.pointee.isTruthy ?? false) {
                         try execute(
-                            program, ops: ops, text: text, keys: keys, from: position + 1, to: end, stack: &stack,
+                            program, ops: ops, text: text, keys: keys, hints: hints, from: position + 1, to: end,
+                            stack: &stack,
                             into: &buffer, depth: depth)
                     }
                 } else if let frame, frame.pointee.isTruthy {
@@ -198,19 +212,22 @@ public struct TemplateLibrary: Sendable {
                             for item in 0..<items.count {
                                 stack.append(first + item)
                                 try execute(
-                                    program, ops: ops, text: text, keys: keys, from: position + 1, to: end,
+                                    program, ops: ops, text: text, keys: keys, hints: hints, from: position + 1,
+                                    to: end,
                                     stack: &stack, into: &buffer, depth: depth)
                                 stack.removeLast()
                             }
                         }
                     case .bool:
                         try execute(
-                            program, ops: ops, text: text, keys: keys, from: position + 1, to: end, stack: &stack,
+                            program, ops: ops, text: text, keys: keys, hints: hints, from: position + 1, to: end,
+                            stack: &stack,
                             into: &buffer, depth: depth)
                     case .object, .string, .markup:
                         stack.append(frame)
                         try execute(
-                            program, ops: ops, text: text, keys: keys, from: position + 1, to: end, stack: &stack,
+                            program, ops: ops, text: text, keys: keys, hints: hints, from: position + 1, to: end,
+                            stack: &stack,
                             into: &buffer, depth: depth)
                         stack.removeLast()
                     }

@@ -213,4 +213,14 @@ import Testing
             try library.render("missing", frames: [shared, page], into: &ignored)
         }
     }
+
+    @Test func itemsOfDifferentShapesResolveEachOwnFields() throws {
+        // A section remembers where it found a name in the previous item: items whose fields are in another
+        // order, or missing, must still give their own values (or the outer context's).
+        let context: TemplateValue = [
+            "a": "o", "b": "p",
+            "items": [["a": "1", "b": "2"], ["b": "3", "a": "4"], ["c": "5"], ["a": "6"], ["x": "7", "b": "8"]],
+        ]
+        #expect(try render("{{#items}}{{a}}{{b}}{{#c}}{{c}}{{/c}}|{{/items}}", context) == "12|43|op5|6p|o8|")
+    }
 }
