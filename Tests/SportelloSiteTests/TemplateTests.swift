@@ -208,7 +208,8 @@ import Testing
         #expect(
             try library.render("main", ["a": "page", "b": "<b>", "c": ["d": "deep"], "list": page["list"] ?? []])
                 == String(decoding: buffer, as: UTF8.self))
-        #expect(throws: TemplateError(template: "missing", line: 2, column: 11, message: "no value for \"nowhere.d\"")) {
+        let missing = TemplateError(template: "missing", line: 2, column: 11, message: "no value for \"nowhere.d\"")
+        #expect(throws: missing) {
             var ignored: [UInt8] = []
             try library.render("missing", frames: [shared, page], into: &ignored)
         }
