@@ -10,16 +10,29 @@ public enum HTMLEscaper {
 
     /// Appends the escaped UTF-8 bytes of `text`, copying runs between special characters in one go.
     public static func append(_ text: String, to buffer: inout [UInt8]) {
-        var text = text
-        text.withUTF8 { append($0, to: &buffer) }
+        // Native strings (all of them on Linux) are read in place; only another kind is copied first.
+        let done: Void? = text.utf8.withContiguousStorageIfAvailable { append($0, to: &buffer) }
+        if done == nil {
+            var text = text
+            text.withUTF8 { append($0, to: &buffer) }
+        }
+    }
+
+    /// Appends the UTF-8 bytes of `text` as they are, for the one raw form a template asks for (`{{{name}}}`).
+    static func appendRaw(_ text: String, to buffer: inout [UInt8]) {
+        let done: Void? = text.utf8.withContiguousStorageIfAvailable { buffer.append(contentsOf: $0) }
+        if done == nil { buffer.append(contentsOf: text.utf8) }
     }
 
     /// Appends the escaped form of UTF-8 bytes.
     public static func append(_ bytes: UnsafeBufferPointer<UInt8>, to buffer: inout [UInt8]) {
         var runStart = 0
         for index in 0..<bytes.count {
+            let byte = bytes[index]
+            // The five are ASCII up to ">": letters and every byte of a multi-byte character pass one comparison.
+            if byte > UInt8(ascii: ">") { continue }
             let replacement: StaticString
-            switch bytes[index] {
+            switch byte {
             case UInt8(ascii: "&"): replacement = "&amp;"
             case UInt8(ascii: "<"): replacement = "&lt;"
             case UInt8(ascii: ">"): replacement = "&gt;"

@@ -41,6 +41,14 @@ extension PageRenderer {
             }
     }
 
+    /// What a `geo:` URI's label may hold unencoded. The label goes in parentheses (RFC 5870 and the Android
+    /// convention): what would end it is encoded. Built once: making the set cost more than encoding with it.
+    static let geoLabelAllowed: CharacterSet = {
+        var allowed = CharacterSet.urlQueryAllowed
+        allowed.remove(charactersIn: "()&=+#?")
+        return allowed
+    }()
+
     /// Where a place is: its address and, with coordinates, a link to OpenStreetMap, a `geo:` URI a phone opens
     /// in its map app, and the coordinates themselves. No map image and no third-party script: the site is built
     /// without network access and publishes nothing that loads from another host (README "Maps").
@@ -52,10 +60,7 @@ extension PageRenderer {
             value["mapURL"] = .string(
                 "https://www.openstreetmap.org/?mlat=\(latitude)&mlon=\(longitude)#map=18/\(latitude)/\(longitude)")
             var geo = "geo:\(latitude),\(longitude)"
-            // The label goes in parentheses (RFC 5870 and the Android convention): encode what would end it.
-            var allowed = CharacterSet.urlQueryAllowed
-            allowed.remove(charactersIn: "()&=+#?")
-            if let address, let label = address.addingPercentEncoding(withAllowedCharacters: allowed) {
+            if let address, let label = address.addingPercentEncoding(withAllowedCharacters: Self.geoLabelAllowed) {
                 geo += "?q=\(latitude),\(longitude)(\(label))"
             }
             value["geoURI"] = .string(geo)

@@ -19,7 +19,17 @@ public struct PageRenderer: Sendable {
         self.translations = translations
         let comune = catalogue.configuration.comune
         layout = SiteLayout(basePath: comune.basePath, mainLanguage: comune.language)
+        for language in comune.languages {
+            languageFrames[language] = .object(languageFields(language))
+            weekPageTexts[language] = WeekPageTexts(self, language: language)
+        }
     }
+
+    /// The values every week page of a language shares, built once per language.
+    private var weekPageTexts: [String: WeekPageTexts] = [:]
+
+    /// `languageFields` of each of the site's languages, built once: every page of a language renders over it.
+    private var languageFrames: [String: TemplateValue] = [:]
 
     /// The site's languages, the main one first.
     public var languages: [String] { catalogue.configuration.comune.languages }
@@ -39,6 +49,24 @@ public struct PageRenderer: Sendable {
 
     /// Values every page of a language shares: the comune, the texts, the language switcher.
     public func siteContext(language: String, page: PageID) -> TemplateFields {
+        var fields = languageFields(language)
+        fields["alternates"] = alternates(language: language, page: page)
+        return fields
+    }
+
+    /// The links to `page` in the site's other languages, for the layout's switcher.
+    func alternates(language: String, page: PageID) -> TemplateValue {
+        .list(
+            languages.filter { $0 != language }.map { other in
+                .object([
+                    "lang": .string(other), "label": .string(texts(other).text("language.name")),
+                    "url": .string(layout.url(page, language: other)),
+                ])
+            })
+    }
+
+    /// The part of `siteContext` that is the same on every page of `language`: the comune and the texts.
+    func languageFields(_ language: String) -> TemplateFields {
         let comune = catalogue.configuration.comune
         let t = texts(language)
         var site: TemplateFields = [
@@ -60,15 +88,7 @@ public struct PageRenderer: Sendable {
         }
         if let email = comune.email { site["email"] = .string(email) }
         if let website = comune.website { site["website"] = .string(website) }
-        let alternates: [TemplateValue] = languages.filter { $0 != language }.map { other in
-            .object([
-                "lang": .string(other), "label": .string(texts(other).text("language.name")),
-                "url": .string(layout.url(page, language: other)),
-            ])
-        }
-        return [
-            "site": .object(site), "t": t.templateValue, "lang": .string(language), "alternates": .list(alternates),
-        ]
+        return ["site": .object(site), "t": t.templateValue, "lang": .string(language)]
     }
 
     /// Renders a page body inside the layout.
@@ -76,8 +96,10 @@ public struct PageRenderer: Sendable {
         _ name: String, title: String, language: String, pageID: PageID, context: TemplateFields,
         breadcrumb: [(String, String?)], into buffer: inout [UInt8]
     ) throws {
-        var values = siteContext(language: language, page: pageID)
-        for (key, value) in context { values[key] = value }
+        // The values a page shares with its language are a frame of their own below the page's (a name is looked
+        // up in the page's first), not copied into one object per page.
+        var values = context
+        if values["alternates"] == nil { values["alternates"] = alternates(language: language, page: pageID) }
         values["title"] = .string(title)
         values["breadcrumb"] = .list(
             breadcrumb.enumerated().map { index, item in
@@ -86,11 +108,11 @@ public struct PageRenderer: Sendable {
                 if index == breadcrumb.count - 1 { crumb["current"] = true }
                 return .object(crumb)
             })
+        let shared = languageFrames[language] ?? .object(languageFields(language))
         var body: [UInt8] = []
         body.reserveCapacity(32 * 1024)
-        try templates.render(name, .object(values), into: &body)
-        values["content"] = .markup(body)
-        try templates.render("layout", .object(values), into: &buffer)
+        try templates.render(name, frames: [shared, .object(values)], into: &body)
+        try templates.render("layout", frames: [shared, .object(values), ["content": .markup(body)]], into: &buffer)
     }
 
     // MARK: Service facts
@@ -266,17 +288,12 @@ public struct PageRenderer: Sendable {
                 ])
             }
         }
-        let stateTexts = Dictionary(
-            uniqueKeysWithValues: CellState.allCases.map { ($0, t.text("state.\($0.rawValue)")) })
+        let shared = weekPageTexts[language] ?? WeekPageTexts(self, language: language)
         // A week page holds about a hundred free cells: their field names are shared and the few texts that
         // vary (free places) are formatted once per count.
         let placesTexts: [TemplateValue] = (0...service.capacity).map {
             service.capacity > 1 ? .string(t.format("state.places", ["count": String($0)])) : .string("")
         }
-        let stateValues = Dictionary(
-            uniqueKeysWithValues: CellState.allCases.map { ($0, TemplateValue.string($0.rawValue)) })
-        let textValues = stateTexts.mapValues(TemplateValue.string)
-        let timeValues = Dictionary(grid.times.map { ($0, TemplateValue.string($0.description)) }) { first, _ in first }
         // A radio group is required when one of its radios is: the first free cell carries the attribute for all.
         var requiredGiven = false
         // Each day lists only the starts it has (docs/ARCHITECTURE.md §3): a day never shows "closed" at a time
@@ -284,58 +301,63 @@ public struct PageRenderer: Sendable {
         let initialDay =
             grid.days.firstIndex { $0.cells.contains { $0.state == .free } }
             ?? grid.days.firstIndex { !$0.cells.isEmpty } ?? 0
-        week["days"] = .list(
-            grid.days.enumerated().map { index, day in
-                let long = TemplateValue.string(t.longDate(day.date))
-                let cells: [TemplateValue] = day.cells.map { cell in
-                    let time = timeValues[cell.slot.start] ?? .string(cell.slot.start.description)
-                    let state = stateValues[cell.state] ?? .string(cell.state.rawValue)
-                    let text = textValues[cell.state] ?? ""
-                    guard cell.state == .free else {
-                        return .object(TemplateFields(names: Self.cellNames, values: [state, text, time, false]))
-                    }
-                    defer { requiredGiven = true }
-                    return .object(
+        // Every cell's time is one of the week's times, both in ascending order: each day walks them once
+        // instead of formatting or hashing a time per cell.
+        let times = grid.times.map { TemplateValue.string($0.description) }
+        var hasFree = false
+        var days: [TemplateValue] = []
+        days.reserveCapacity(grid.days.count)
+        for (index, day) in grid.days.enumerated() {
+            let long = TemplateValue.string(t.longDate(day.date))
+            var timeIndex = 0
+            var cells: [TemplateValue] = []
+            cells.reserveCapacity(day.cells.count)
+            for cell in day.cells {
+                while timeIndex < grid.times.count, grid.times[timeIndex] < cell.slot.start { timeIndex += 1 }
+                let time =
+                    timeIndex < grid.times.count && grid.times[timeIndex] == cell.slot.start
+                    ? times[timeIndex] : .string(cell.slot.start.description)
+                let position = WeekPageTexts.position(of: cell.state)
+                let state = shared.states[position]
+                let text = shared.texts[position]
+                guard cell.state == .free else {
+                    cells.append(.object(TemplateFields(names: Self.cellNames, values: [state, text, time, false])))
+                    continue
+                }
+                hasFree = true
+                cells.append(
+                    .object(
                         TemplateFields(
                             names: Self.freeCellNames,
                             values: [
                                 state, text, time, true, .string(String(cell.slot.startInstant)), long,
                                 placesTexts[min(cell.freeDesks, service.capacity)], .bool(!requiredGiven),
-                            ]))
-                }
-                var value: TemplateFields = [
-                    "label": .string(t.shortDate(day.date)), "long": long, "iso": .string(day.date.description),
-                    "cells": .list(cells), "hasCells": .bool(!cells.isEmpty), "initial": .bool(index == initialDay),
-                ]
-                if let reason = day.closedReason { value["closed"] = .string(closedText(reason, t)) }
-                return .object(value)
-            })
+                            ])))
+                requiredGiven = true
+            }
+            var values: [TemplateValue] = [
+                .string(t.shortDate(day.date)), long, .string(day.date.description), .list(cells),
+                .bool(!cells.isEmpty), .bool(index == initialDay),
+            ]
+            if let reason = day.closedReason {
+                values.append(.string(closedText(reason, t)))
+                days.append(.object(TemplateFields(names: Self.closedDayNames, values: values)))
+            } else {
+                days.append(.object(TemplateFields(names: Self.dayNames, values: values)))
+            }
+        }
+        week["days"] = .list(days)
         week["places"] = .bool(service.capacity > 1)
         week["hasSlots"] = .bool(!grid.times.isEmpty)
-        week["hasFree"] = .bool(grid.freeSlotCount > 0)
-        let legend: [TemplateValue] =
-            CellState.allCases.map {
-                .object([
-                    "state": .string($0.rawValue), "text": .string(stateTexts[$0] ?? ""),
-                    "help": .string(t.text("legend.\($0.rawValue)")),
-                ])
-            } + [
-                .object([
-                    "state": "selected", "text": .string(t.text("grid.selected")),
-                    "help": .string(t.text("grid.selectedHelp")),
-                ])
-            ]
+        week["hasFree"] = .bool(hasFree)
         let context: TemplateFields = [
             "service": .object(serviceFacts ?? serviceValue(service, language: language)),
             "week": .object(week),
-            "legend": .list(legend),
+            "legend": shared.legend,
             "holdAction": .string(layout.api(.holds)),
             "noticeSeconds": .string(String(service.window.minimumNoticeMinutes * 60)),
-            "holdInfo": .string(
-                t.format(
-                    "week.holdInfo", count: catalogue.configuration.booking.holdMinutes,
-                    ["minutes": String(catalogue.configuration.booking.holdMinutes)])),
-            "steps": steps(current: 1, language: language),
+            "holdInfo": shared.holdInfo,
+            "steps": shared.steps,
         ]
         try page(
             "week",
@@ -533,4 +555,6 @@ public struct PageRenderer: Sendable {
 
     static let cellNames = ["state", "text", "time", "free"]
     static let freeCellNames = ["state", "text", "time", "free", "start", "day", "places", "required"]
+    static let dayNames = ["label", "long", "iso", "cells", "hasCells", "initial"]
+    static let closedDayNames = dayNames + ["closed"]
 }

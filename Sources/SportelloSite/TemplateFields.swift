@@ -44,6 +44,22 @@ public struct TemplateFields: Sendable, Equatable, Sequence, ExpressibleByDictio
         return nil
     }
 
+    /// Where the value named `name` is stored, so a render reads it without copying it out (a copy of an object
+    /// or list costs reference counting); valid while these fields' storage lives and is not mutated.
+    func address(of name: String) -> UnsafePointer<TemplateValue>? {
+        guard let position = position(of: name) else { return nil }
+        return values.withUnsafeBufferPointer { $0.baseAddress.map { $0 + position } }
+    }
+
+    /// The names and values of fields without a hashed index, as addresses (nil for indexed fields). Taking
+    /// them involves no call the compiler cannot see through, so the copy of the fields a `switch` makes to
+    /// get here is released at once and optimised away: a render's name search then counts no references.
+    @inline(__always)
+    var storage: (names: UnsafeBufferPointer<String>, values: UnsafePointer<TemplateValue>)? {
+        guard index == nil, let values = values.withUnsafeBufferPointer({ $0.baseAddress }) else { return nil }
+        return (names.withUnsafeBufferPointer { $0 }, values)
+    }
+
     /// The value named `name`; setting nil removes the field, setting a new name appends it.
     public subscript(_ name: String) -> TemplateValue? {
         get { position(of: name).map { values[$0] } }

@@ -76,38 +76,65 @@ public struct TemplateLibrary: Sendable {
 
     /// Renders template `name` with `context`, appending the bytes to `buffer` (pages reuse one buffer).
     public func render(_ name: String, _ context: TemplateValue, into buffer: inout [UInt8]) throws {
+        try render(name, frames: [context], into: &buffer)
+    }
+
+    /// Renders template `name` over a stack of contexts, the last innermost: a name is looked up in the last
+    /// frame first, as if the frames were one object whose later fields replace earlier ones. A page passes the
+    /// values its language shares as one frame and its own as another instead of merging them per page.
+    public func render(_ name: String, frames: [TemplateValue], into buffer: inout [UInt8]) throws {
         guard let program = programIndex[name] else {
             throw TemplateError(template: name, line: 0, column: 0, message: "no template named \"\(name)\"")
         }
-        var stack = [context]
-        try run(program, stack: &stack, into: &buffer, depth: 0)
+        try frames.withUnsafeBufferPointer { roots in
+            var stack: [Frame] = []
+            stack.reserveCapacity(roots.count + 8)
+            if let base = roots.baseAddress {
+                for position in 0..<roots.count { stack.append(base + position) }
+            }
+            try run(program, stack: &stack, into: &buffer, depth: 0)
+        }
     }
 
-    private func run(_ index: Int, stack: inout [TemplateValue], into buffer: inout [UInt8], depth: Int) throws {
+    /// A context on the stack, read in place: the values a render walks are never copied out (a copy costs a
+    /// reference count per object on a path such as `t.week.next`). Every frame points into `frames` or into
+    /// the storage of a list or object they hold, which nothing mutates while the render runs.
+    typealias Frame = UnsafePointer<TemplateValue>
+
+    private func run(_ index: Int, stack: inout [Frame], into buffer: inout [UInt8], depth: Int) throws {
         let program = programs[index]
         try program.ops.withUnsafeBufferPointer { ops in
             try program.text.withUnsafeBufferPointer { text in
                 try program.keys.withUnsafeBufferPointer { keys in
-                    try execute(
-                        program, ops: ops, text: text, keys: keys, from: 0, to: ops.count, stack: &stack, into: &buffer,
-                        depth: depth)
+                    try withUnsafeTemporaryAllocation(of: Int32.self, capacity: ops.count) { hints in
+                        hints.initialize(repeating: -1)
+                        try execute(
+                            program, ops: ops, text: text, keys: keys, hints: hints, from: 0, to: ops.count,
+                            stack: &stack, into: &buffer, depth: depth)
+                    }
                 }
             }
         }
     }
 
     /// The value a path names: its first key is looked up from the innermost context outwards, the rest inside it.
+    /// `hint` is where the op found its first key in the innermost context last time: a section over a list
+    /// finds each item's fields at the same places, so one comparison usually replaces a search.
     static func lookup(
-        _ keys: UnsafeBufferPointer<String>, start: Int, count: Int, in stack: [TemplateValue]
-    ) -> TemplateValue? {
+        _ keys: UnsafeBufferPointer<String>, start: Int, count: Int, in stack: [Frame], hint: inout Int32
+    ) -> Frame? {
         guard count > 0 else { return stack.last }
-        return stack.withUnsafeBufferPointer { frames -> TemplateValue? in
+        return stack.withUnsafeBufferPointer { frames -> Frame? in
             var index = frames.count - 1
             while index >= 0 {
-                if var value = frames[index].field(keys[start]) {
+                let first =
+                    index == frames.count - 1
+                    ? frames[index].pointee.fieldAddress(keys[start], hint: &hint)
+                    : frames[index].pointee.fieldAddress(keys[start])
+                if var value = first {
                     var keyIndex = start + 1
                     while keyIndex < start + count {
-                        guard let next = value.field(keys[keyIndex]) else { return nil }
+                        guard let next = value.pointee.fieldAddress(keys[keyIndex]) else { return nil }
                         value = next
                         keyIndex += 1
                     }
@@ -123,7 +150,8 @@ public struct TemplateLibrary: Sendable {
     /// program costs no reference counting, only the context values do.
     private func execute(
         _ program: Program, ops: UnsafeBufferPointer<Program.Op>, text: UnsafeBufferPointer<UInt8>,
-        keys: UnsafeBufferPointer<String>, from: Int, to: Int, stack: inout [TemplateValue],
+        keys: UnsafeBufferPointer<String>, hints: UnsafeMutableBufferPointer<Int32>, from: Int, to: Int,
+        stack: inout [Frame],
         into buffer: inout [UInt8], depth: Int
     ) throws {
         var position = from
@@ -134,8 +162,10 @@ public struct TemplateLibrary: Sendable {
                 buffer.append(contentsOf: UnsafeBufferPointer(rebasing: text[Int(op.a)..<Int(op.a + op.b)]))
                 position += 1
             case .variable:
+                let frame = Self.lookup(
+                    keys, start: Int(op.keyStart), count: Int(op.keyCount), in: stack, hint: &hints[position])
                 position += 1
-                guard let value = Self.lookup(keys, start: Int(op.keyStart), count: Int(op.keyCount), in: stack) else {
+                guard let frame else {
                     if strict {
                         let site = program.sites[Int(op.a)]
                         throw TemplateError(
@@ -145,12 +175,12 @@ public struct TemplateLibrary: Sendable {
                     continue
                 }
                 let escaped = op.flag
-                switch value {
+                switch frame.pointee {
                 case .string(let string):
                     if escaped {
                         HTMLEscaper.append(string, to: &buffer)
                     } else {
-                        buffer.append(contentsOf: string.utf8)
+                        HTMLEscaper.appendRaw(string, to: &buffer)
                     }
                 case .bool(let flag):
                     buffer.append(contentsOf: (flag ? "true" : "false").utf8)
@@ -165,31 +195,39 @@ public struct TemplateLibrary: Sendable {
                 }
             case .section:
                 let end = Int(op.a)
-                let value = Self.lookup(keys, start: Int(op.keyStart), count: Int(op.keyCount), in: stack)
+                let frame = Self.lookup(
+                    keys, start: Int(op.keyStart), count: Int(op.keyCount), in: stack, hint: &hints[position])
                 if op.flag {
-                    if !(value?.isTruthy ?? false) {
+                    if !(frame?.pointee.isTruthy ?? false) {
                         try execute(
-                            program, ops: ops, text: text, keys: keys, from: position + 1, to: end, stack: &stack,
+                            program, ops: ops, text: text, keys: keys, hints: hints, from: position + 1, to: end,
+                            stack: &stack,
                             into: &buffer, depth: depth)
                     }
-                } else if let value, value.isTruthy {
-                    switch value {
+                } else if let frame, frame.pointee.isTruthy {
+                    switch frame.pointee {
                     case .list(let items):
-                        for item in items {
-                            stack.append(item)
-                            try execute(
-                                program, ops: ops, text: text, keys: keys, from: position + 1, to: end, stack: &stack,
-                                into: &buffer, depth: depth)
-                            stack.removeLast()
+                        try items.withUnsafeBufferPointer { items in
+                            guard let first = items.baseAddress else { return }
+                            for item in 0..<items.count {
+                                stack.append(first + item)
+                                try execute(
+                                    program, ops: ops, text: text, keys: keys, hints: hints, from: position + 1,
+                                    to: end,
+                                    stack: &stack, into: &buffer, depth: depth)
+                                stack.removeLast()
+                            }
                         }
                     case .bool:
                         try execute(
-                            program, ops: ops, text: text, keys: keys, from: position + 1, to: end, stack: &stack,
+                            program, ops: ops, text: text, keys: keys, hints: hints, from: position + 1, to: end,
+                            stack: &stack,
                             into: &buffer, depth: depth)
                     case .object, .string, .markup:
-                        stack.append(value)
+                        stack.append(frame)
                         try execute(
-                            program, ops: ops, text: text, keys: keys, from: position + 1, to: end, stack: &stack,
+                            program, ops: ops, text: text, keys: keys, hints: hints, from: position + 1, to: end,
+                            stack: &stack,
                             into: &buffer, depth: depth)
                         stack.removeLast()
                     }

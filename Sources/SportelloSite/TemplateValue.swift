@@ -17,13 +17,37 @@ public enum TemplateValue: Sendable, Equatable {
         return nil
     }
 
-    /// The value of a field of an object; nil for a missing name or a value that is not an object.
+    /// Where the field `name` of an object is stored, for reading it in place; nil for a missing field or any
+    /// other kind of value. The address stays valid while this object's storage lives unchanged.
     @inline(__always)
-    func field(_ name: String) -> TemplateValue? {
+    func fieldAddress(_ name: String) -> UnsafePointer<TemplateValue>? {
+        var noHint: Int32 = -1
+        return fieldAddress(name, hint: &noHint)
+    }
+
+    /// `fieldAddress(name)`, trying first the position `hint` holds (-1: none) and leaving there where the name
+    /// was found. Names are distinct within an object, so a name found at the hint is the one a search finds.
+    @inline(__always)
+    func fieldAddress(_ name: String, hint: inout Int32) -> UnsafePointer<TemplateValue>? {
+        let storage: (names: UnsafeBufferPointer<String>, values: UnsafePointer<TemplateValue>)
         switch self {
-        case .object(let fields): return fields[name]
-        default: return nil
+        case .object(let fields):
+            guard let unindexed = fields.storage else { return fields.address(of: name) }
+            storage = unindexed
+        default:
+            return nil
         }
+        let guess = Int(hint)
+        if guess >= 0, guess < storage.names.count, storage.names[guess] == name { return storage.values + guess }
+        let length = name.utf8.count
+        for position in 0..<storage.names.count {
+            let candidate = storage.names[position]
+            if candidate.utf8.count == length && candidate == name {
+                hint = Int32(truncatingIfNeeded: position)
+                return storage.values + position
+            }
+        }
+        return nil
     }
 
     /// Mustache truthiness: false, an empty list and an empty string are falsy.

@@ -192,4 +192,36 @@ import Testing
         #expect(texts.format("a.c", ["x": "è"]) == "è")
         #expect(texts.format("missing.key", [:]) == "missing.key")
     }
+
+    @Test func framesAreLookedUpInnermostFirst() throws {
+        let library = try TemplateLibrary(
+            templates: [
+                "main": "{{a}} {{b}} {{c.d}} {{#list}}{{n}}{{a}}{{c.d}}|{{/list}}{{#c}}{{d}}{{b}}{{/c}}",
+                "missing": "x\n {{#list}}{{nowhere.d}}{{/list}}",
+            ], strict: true)
+        let shared: TemplateValue = ["a": "shared", "b": "<b>", "c": ["d": "deep"]]
+        let page: TemplateValue = ["a": "page", "list": [["n": "1"], ["n": "2", "a": "item"]]]
+        var buffer: [UInt8] = []
+        try library.render("main", frames: [shared, page], into: &buffer)
+        #expect(String(decoding: buffer, as: UTF8.self) == "page &lt;b&gt; deep 1pagedeep|2itemdeep|deep&lt;b&gt;")
+        // One merged object renders the same as the frames it merges.
+        #expect(
+            try library.render("main", ["a": "page", "b": "<b>", "c": ["d": "deep"], "list": page["list"] ?? []])
+                == String(decoding: buffer, as: UTF8.self))
+        let missing = TemplateError(template: "missing", line: 2, column: 11, message: "no value for \"nowhere.d\"")
+        #expect(throws: missing) {
+            var ignored: [UInt8] = []
+            try library.render("missing", frames: [shared, page], into: &ignored)
+        }
+    }
+
+    @Test func itemsOfDifferentShapesResolveEachOwnFields() throws {
+        // A section remembers where it found a name in the previous item: items whose fields are in another
+        // order, or missing, must still give their own values (or the outer context's).
+        let context: TemplateValue = [
+            "a": "o", "b": "p",
+            "items": [["a": "1", "b": "2"], ["b": "3", "a": "4"], ["c": "5"], ["a": "6"], ["x": "7", "b": "8"]],
+        ]
+        #expect(try render("{{#items}}{{a}}{{b}}{{#c}}{{c}}{{/c}}|{{/items}}", context) == "12|43|op5|6p|o8|")
+    }
 }
