@@ -1,5 +1,4 @@
 import Foundation
-import SportelloCore
 import SportelloNotify
 
 /// The delivery thread of `serve`: delivers the outbox when woken (after a change queued messages, see
@@ -16,6 +15,8 @@ final class NotificationWorker: BackgroundService {
         self.notifier = notifier
         self.clock = clock
         self.metrics = metrics
+        // No answer waits for a mail: serve's hand-overs yield the cores to the requests' threads.
+        notifier.handOversYieldToAnswers = true
     }
 
     /// One delivery pass over the due messages (at most `limit`); its failed attempts (retried or given up)
@@ -29,12 +30,7 @@ final class NotificationWorker: BackgroundService {
 
     /// Asked to stop, the pass in progress takes no further message and stops waiting for a running sendmail
     /// (left to finish; the next start settles its message from the spool).
-    ///
-    /// The loop runs at the background priority (`BackgroundPriority`): no answer waits for a mail, and the
-    /// threads this one starts (hand-overs, the courier link's reader) and the courier process inherit it. Nothing
-    /// here calls into Dispatch's shared pool, whose threads would inherit it too (docs/ARCHITECTURE.md §7).
     func run(until stop: StopRequest) {
-        BackgroundPriority.lowerCallingThread()
         let batch = 500
         while !stop.isRequested {
             // Every confirmation wakes the worker: the wakes that piled up during the last pass are all

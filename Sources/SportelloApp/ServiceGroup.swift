@@ -1,4 +1,5 @@
 import Foundation
+import SportelloCore
 import Synchronization
 
 /// Starts background services in order, each on a thread of its own, and stops them in reverse order, each
@@ -34,7 +35,7 @@ public final class ServiceGroup: Sendable {
                 let thread = Thread { [self] in
                     // The system's name too (`ps -L`, `top -H`), at most 15 bytes: Foundation keeps its own. Threads
                     // it starts inherit it (the notifier's hand-over threads show as `notifications`).
-                    Self.nameCallingThread(service.name)
+                    ThreadName.nameCallingThread(service.name)
                     entry.service.run(until: entry.stop)
                     liveThreads.subtract(1, ordering: .acquiringAndReleasing)
                     entry.finished.signal()
@@ -58,15 +59,5 @@ public final class ServiceGroup: Sendable {
             }
             running = nil
         }
-    }
-
-    /// Gives the calling thread `name` (its first 15 bytes) as the system shows it. `pthread_setname_np` is not
-    /// visible from Swift here; the thread's `comm` file is the same setting.
-    private static func nameCallingThread(_ name: String) {
-        let file = open("/proc/thread-self/comm", O_WRONLY)
-        guard file >= 0 else { return }
-        defer { close(file) }
-        let bytes = Array(name.utf8.prefix(15))
-        _ = bytes.withUnsafeBytes { write(file, $0.baseAddress, $0.count) }
     }
 }
