@@ -199,11 +199,6 @@ func endpointBenchmark(
             format: "          CPU while booking: %.2f ms per booking (server and clients, %.1f s of CPU in %.1f s)",
             cpu / Double(max(done.count, 1)) * 1000, cpu, elapsed))
     print(BookingTiming.slowestSummary(timings.withLock { $0 }, start: start, elapsed: elapsed))
-    if ProcessInfo.processInfo.environment["P99DEBUG"] != nil {
-        for t in timings.withLock({ $0 }).sorted(by: { $0.start < $1.start }).prefix(100_000) {
-            print(String(format: "DBG %.1f %.1f %.1f", (t.start - start) * 1000, t.hold * 1000, (t.whole - t.hold) * 1000))
-        }
-    }
     if mail {
         // Does mail keep up? Every confirmation queued one message: wait (at most a minute) for the last to be
         // handed over, and compare the mail rate with the booking rate.
