@@ -115,9 +115,10 @@ final class ProbeService: BackgroundService {
         let site = try LoadedSite(options: FixtureComune.options(in: folder))
         let (application, _) = try site.openApplication(onPublished: { _ in }, buildFirst: false)
         let before = BackgroundPriority.callingThreadNiceness
-        #expect(application.notifier.handOversYieldToAnswers)
+        #expect(!application.notifier.handOversYieldToAnswers)
         application.startBackgroundWork()
         defer { application.stopBackgroundWork() }
+        #expect(waitFor { application.notifier.handOversYieldToAnswers })
         for name in ["notifications", "publisher-weeks", "publisher-summa", "ticker"] {
             #expect(waitFor { !threadNiceness(named: name).isEmpty })
             #expect(threadNiceness(named: name).allSatisfy { $0 == 0 })
