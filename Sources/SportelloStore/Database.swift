@@ -23,10 +23,9 @@ public final class Database: @unchecked Sendable {
     /// by `checkpointLock`; declared before the writer, which closes last.
     private var checkpointer: Connection?
     private let checkpointLock = NSLock()
-    private let writer: Connection
     /// The log's length in pages after the writer's last commit, and at the last checkpoint (`checkpointIfDue`).
-    /// The writer's commit hook writes here: released after the writer, and the hook removed first (`deinit`).
     private let logPages = LogPages()
+    private let writer: Connection
     private let writeLock = NSLock()
     private var writerIsFull = true
     private let idleReaders: NSCondition = NSCondition()
@@ -265,10 +264,6 @@ public final class Database: @unchecked Sendable {
         // waiting for it until busy_timeout (5 s), stalling every booking, and still not empty the log.
         let passive = replicatorOwnsLog.load(ordering: .relaxed)
         try writer.execute(passive ? "PRAGMA wal_checkpoint(PASSIVE)" : "PRAGMA wal_checkpoint(TRUNCATE)")
-    }
-
-    deinit {
-        sqlite3_wal_hook(writer.handle, nil, nil)
     }
 
     /// Pages the log may grow by between checkpoints: SQLite's own default for its automatic checkpoint.
