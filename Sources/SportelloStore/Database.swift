@@ -19,12 +19,6 @@ public final class Database: @unchecked Sendable {
     // left the whole write-ahead log behind, for the next process to read through again before its first
     // query (5 MB, a tenth of a warm 100-service `sportello build`).
     private let readers: [Connection]
-    /// Copies the write-ahead log into the database beside the writer (opened at the first checkpoint), guarded
-    /// by `checkpointLock`; declared before the writer, which closes last.
-    private var checkpointer: Connection?
-    private let checkpointLock = NSLock()
-    /// The log's length in pages after the writer's last commit, and at the last checkpoint (`checkpointIfDue`).
-    private let logPages = LogPages()
     private let writer: Connection
     private let writeLock = NSLock()
     private var writerIsFull = true
@@ -42,8 +36,6 @@ public final class Database: @unchecked Sendable {
     /// that every caller of a failed batch gets the error.
     let failingCommit = Atomic<Int>(0)
     let commitAttempts = Atomic<Int>(0)
-    /// Tests: checkpoints run beside the writer (`checkpointIfDue`).
-    let checkpointsRun = Atomic<Int>(0)
     /// Tests: transactions committed (a batch is one).
     let batchesCommitted = Atomic<Int>(0)
     /// Tests: callers waiting for a batch to take their write.
@@ -72,18 +64,6 @@ public final class Database: @unchecked Sendable {
         try Migrations.apply(to: writer)
         readers = try (0..<max(1, readerCount)).map { _ in try Connection(path: path, readOnly: true) }
         idle = Array(readers.indices)
-        // The log's length after each commit, counted instead of SQLite's automatic checkpoint (which this hook
-        // replaces): that one ran inside the COMMIT that crossed 1,000 pages, so the whole batch's callers, up to
-        // every request in flight, waited for the copy and its flush of the database file (`checkpointIfDue`).
-        sqlite3_wal_hook(
-            writer.handle,
-            { context, _, _, pages in
-                if let context {
-                    Unmanaged<LogPages>.fromOpaque(context).takeUnretainedValue().afterCommit.store(
-                        Int(pages), ordering: .relaxed)
-                }
-                return SQLITE_OK
-            }, Unmanaged.passUnretained(logPages).toOpaque())
     }
 
     /// One write, group-committed: bodies of concurrent callers run one after another on the writer inside ONE
@@ -134,7 +114,6 @@ public final class Database: @unchecked Sendable {
                     }
                 }
                 queueState.unlock()
-                checkpointIfDue()
             }
             if let failure = pending.failure { throw failure }
             guard let value else {
@@ -266,32 +245,6 @@ public final class Database: @unchecked Sendable {
         try writer.execute(passive ? "PRAGMA wal_checkpoint(PASSIVE)" : "PRAGMA wal_checkpoint(TRUNCATE)")
     }
 
-    /// Pages the log may grow by between checkpoints: SQLite's own default for its automatic checkpoint.
-    static let checkpointPages = 1_000
-
-    /// Once the log has grown by `checkpointPages` since the last checkpoint, copies it into the database
-    /// (PASSIVE: what no reader still needs, never waiting for a reader or the writer) on a connection of its own,
-    /// beside the writer, on the calling thread after its write has returned from its batch: one caller waits
-    /// for the copy instead of a whole batch, and the next batches commit meanwhile. The next write after a
-    /// complete copy starts the log again from its beginning, as after an automatic checkpoint.
-    private func checkpointIfDue() {
-        let pages = logPages.afterCommit.load(ordering: .relaxed)
-        var since = logPages.atCheckpoint.load(ordering: .relaxed)
-        // A log started again is shorter than at the last checkpoint.
-        if pages < since { since = 0 }
-        guard pages - since >= Self.checkpointPages, checkpointLock.try() else { return }
-        defer { checkpointLock.unlock() }
-        logPages.atCheckpoint.store(pages, ordering: .relaxed)
-        do {
-            if checkpointer == nil { checkpointer = try Connection(path: path, readOnly: false) }
-            try checkpointer?.execute("PRAGMA wal_checkpoint(PASSIVE)")
-            checkpointsRun.add(1, ordering: .relaxed)
-        } catch {
-            // Busy (another checkpoint) or failing: the next commits try again, the log only grows meanwhile.
-            logPages.atCheckpoint.store(since, ordering: .relaxed)
-        }
-    }
-
     /// Litestream (`replication.litestream`) follows and checkpoints the write-ahead log: Sportello's own
     /// checkpoints become passive from now on (README "Replication and recovery").
     public func leaveLogToReplicator() { replicatorOwnsLog.store(true, ordering: .relaxed) }
@@ -333,10 +286,4 @@ private final class PendingWrite: @unchecked Sendable {
         self.background = BackgroundPriority.isCallingThreadLowered
         self.run = run
     }
-}
-
-/// The write-ahead log's length in pages, as the writer's commit hook last saw it and at the last checkpoint.
-private final class LogPages: Sendable {
-    let afterCommit = Atomic<Int>(0)
-    let atCheckpoint = Atomic<Int>(0)
 }

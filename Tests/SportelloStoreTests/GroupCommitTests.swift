@@ -103,29 +103,6 @@ private func auditRows(_ database: Database, actor: String) throws -> Int64 {
         #expect(try auditRows(database, actor: "request") == 1)
     }
 
-    /// SQLite's automatic checkpoint ran inside the COMMIT that crossed 1,000 pages of log, so every caller of
-    /// that batch waited for the copy (the endpoint bench's slowest 1% fell in one stall); the log is now copied
-    /// beside the writer, after a write has left its batch, and it still stays bounded.
-    @Test func theLogIsCheckpointedOutsideTheBatchesAndStaysBounded() throws {
-        let path = temporaryDatabasePath()
-        defer { removeDatabase(path) }
-        let database = try Database(path: path)
-        let filler = String(repeating: "x", count: 3_000)
-        for index in 0..<(4 * Database.checkpointPages) {
-            try database.write(durable: false) {
-                try $0.execute(
-                    "INSERT INTO audit (at, actor, action, subject) VALUES (?, 'filler', 'x', ?)", .int(Int64(index)),
-                    .text(filler))
-            }
-        }
-        #expect(database.checkpointsRun.load(ordering: .relaxed) >= 2)
-        // Without checkpoints the log would hold every row (over 12 MB); restarted after each, it stays near
-        // the threshold.
-        let log = try FileManager.default.attributesOfItem(atPath: path + "-wal")[.size] as? Int ?? 0
-        #expect(log > 0 && log < 3 * Database.checkpointPages * 4_200)
-        #expect(try auditRows(database, actor: "filler") == Int64(4 * Database.checkpointPages))
-    }
-
     @Test func aFailingBodyRollsBackOnlyItself() throws {
         let path = temporaryDatabasePath()
         defer { removeDatabase(path) }
