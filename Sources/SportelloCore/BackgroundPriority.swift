@@ -2,13 +2,14 @@
 import Glibc
 #endif
 
-/// The scheduling priority of work that no request waits for: the delivery of mail (the notifier's thread, its
-/// hand-over threads, the courier link's reader and the courier process they start). On two cores a booking's
-/// answer must not queue behind a mail being composed or handed over. Those threads run at a higher nice value,
-/// so the kernel gives the core to a request's thread whenever both want it, and mail still gets every core the
-/// requests leave idle. Only for threads that never call into Dispatch's shared pool (`concurrentPerform`,
-/// `async`): a lowered thread passes its nice value to every thread it creates, pool threads included, which
-/// then run unrelated work at the lower priority (docs/ARCHITECTURE.md §7).
+/// The scheduling priority of work that no request waits for: composing and handing over mail in `serve` (the
+/// hand-over threads, and what they start: the courier link's reader, the courier process and its programs). On
+/// two cores a booking's answer must not queue behind a mail. Those threads run at a higher nice value, so the
+/// kernel gives the core to a request's thread whenever both want it, and mail still gets every core the requests
+/// leave idle. Only for threads that never call into Dispatch's shared pool (`concurrentPerform`, `async`): a
+/// lowered thread passes its nice value to every thread it creates, pool threads included, which then run
+/// unrelated work at the lower priority; and never for a thread that holds what requests wait for, such as the
+/// database's writer (docs/ARCHITECTURE.md §7).
 public enum BackgroundPriority {
     /// The nice value of background threads (0 is the default; each step of 1 is about 1.25× less CPU share
     /// beside a thread at 0 when both want a core: 10 is about a tenth).
