@@ -29,6 +29,10 @@ final class NotificationWorker: BackgroundService {
     /// Asked to stop, the pass in progress takes no further message and stops waiting for a running sendmail
     /// (left to finish; the next start settles its message from the spool).
     func run(until stop: StopRequest) {
+        // No answer waits for a mail: while the loop runs beside the requests (serve), its hand-overs yield the
+        // cores to the requests' threads. A pass called directly (`sportello deliver`, tests) runs at the
+        // caller's priority.
+        notifier.handOversYieldToAnswers = true
         let batch = 500
         while !stop.isRequested {
             // Every confirmation wakes the worker: the wakes that piled up during the last pass are all

@@ -1,4 +1,5 @@
 import Foundation
+import SportelloCore
 import Synchronization
 
 /// Starts background services in order, each on a thread of its own, and stops them in reverse order, each
@@ -32,6 +33,9 @@ public final class ServiceGroup: Sendable {
                 let entry = Running(service: service, stop: StopRequest(), finished: DispatchSemaphore(value: 0))
                 liveThreads.add(1, ordering: .acquiringAndReleasing)
                 let thread = Thread { [self] in
+                    // The system's name too (`ps -L`, `top -H`), at most 15 bytes: Foundation keeps its own. Threads
+                    // it starts inherit it (the notifier's hand-over threads show as `notifications`).
+                    ThreadName.nameCallingThread(service.name)
                     entry.service.run(until: entry.stop)
                     liveThreads.subtract(1, ordering: .acquiringAndReleasing)
                     entry.finished.signal()

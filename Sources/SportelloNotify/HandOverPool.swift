@@ -1,4 +1,5 @@
 import Foundation
+import SportelloCore
 
 /// The threads that run a notifier's hand-overs: at most `size`, each started when a hand-over finds no thread
 /// free and ended after `idleSeconds` without one, so they live across delivery passes. A thread per message cost
@@ -12,6 +13,18 @@ final class HandOverPool: @unchecked Sendable {
     private var jobs: [@Sendable () -> Void] = []
     private var threads = 0
     private var waiting = 0
+    private var lowered = false
+
+    /// Whether the pool's threads run at the background priority (`BackgroundPriority`; `serve` sets it): no
+    /// answer waits for a mail, and composing and handing one over took a core from the requests. What a lowered
+    /// thread starts inherits its priority: the courier link's reader, the courier process and the programs it
+    /// runs (all of them mail), and Dispatch's pool threads, which a hand-over never calls into. The delivery
+    /// thread itself stays at the default priority: its claims and marks hold the database's writer, which every
+    /// request waits for (docs/ARCHITECTURE.md §7). Read when a thread starts.
+    var yieldsToAnswers: Bool {
+        get { condition.withLock { lowered } }
+        set { condition.withLock { lowered = newValue } }
+    }
 
     /// A pool of at most `size` threads, each ending after `idleSeconds` with nothing to do.
     init(size: Int, idleSeconds: Double = 10) {
@@ -43,6 +56,8 @@ final class HandOverPool: @unchecked Sendable {
     }
 
     private func work() {
+        ThreadName.nameCallingThread("hand-over")
+        if yieldsToAnswers { BackgroundPriority.lowerCallingThread() }
         condition.lock()
         while true {
             if !jobs.isEmpty {

@@ -22,6 +22,12 @@ public struct Notifier: Sendable {
     public let secrets: SecretFiles
     /// The threads that hand messages over, shared by the passes (and by copies of this value).
     let handOverPool = HandOverPool(size: Notifier.handOvers)
+    /// Whether the hand-over threads run at the background priority (`HandOverPool.yieldsToAnswers`); `serve`'s
+    /// delivery thread sets it, `sportello deliver` and tests that deliver on their own thread leave it off.
+    public var handOversYieldToAnswers: Bool {
+        get { handOverPool.yieldsToAnswers }
+        nonmutating set { handOverPool.yieldsToAnswers = newValue }
+    }
 
     /// `deliveryTimeout`: how long one pass waits for sendmail (or the SMS command) before moving on; a program
     /// still running then is left to finish, and its message stays claimed until it does.

@@ -100,6 +100,15 @@ public final class Database: @unchecked Sendable {
                         queueState.unlock()
                         pending.wake.wait()
                         queueState.lock()
+                    } else if pending.background, queued.contains(where: { !$0.background }) {
+                        // A background caller does not lead a batch that carries a request's write: at its lower
+                        // priority the request would wait for every busier thread. The request's caller leads
+                        // (its batch takes this write too) and wakes this one when it is durable. (No reference
+                        // to the request's write is kept while waiting: its body must not outlive its call.)
+                        queued.first { !$0.background }?.wake.signal()
+                        queueState.unlock()
+                        pending.wake.wait()
+                        queueState.lock()
                     } else {
                         lead(until: pending)
                     }
@@ -263,6 +272,8 @@ public final class Database: @unchecked Sendable {
 /// `failure` and the body's result only by the leader before it sets `isFinished`, and by the caller after.
 private final class PendingWrite: @unchecked Sendable {
     let durable: Bool
+    /// Whether its caller runs at the background priority (`BackgroundPriority`).
+    let background: Bool
     let run: (Connection) throws -> Void
     var isFinished = false
     /// Signalled when the body's batch is durable, or when its caller is to lead the next batch. A signal may
@@ -272,6 +283,7 @@ private final class PendingWrite: @unchecked Sendable {
 
     init(durable: Bool, run: @escaping (Connection) throws -> Void) {
         self.durable = durable
+        self.background = BackgroundPriority.isCallingThreadLowered
         self.run = run
     }
 }

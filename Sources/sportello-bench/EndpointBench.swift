@@ -123,6 +123,8 @@ func endpointBenchmark(
     }
     let next = Locked(0)
     let latencies = Locked<[Double]>([])
+    // Each booking's start, hold and whole time: where in the run the slowest fall, and in which request.
+    let timings = Locked<[BookingTiming]>([])
     let failures = Locked(0)
     // Every client connects first; the clock starts when all are connected (or have failed to).
     let ready = DispatchGroup()
@@ -160,9 +162,12 @@ func endpointBenchmark(
                     failures.withLock { $0 += 1 }
                     continue
                 }
+                let held = monotonicSeconds()
                 let (status, _) = client.post(bookingsPath, "hold=\(token)&\(person(index))")
                 if status == 201 {
-                    latencies.withLock { $0.append(monotonicSeconds() - begin) }
+                    let end = monotonicSeconds()
+                    latencies.withLock { $0.append(end - begin) }
+                    timings.withLock { $0.append(BookingTiming(start: begin, hold: held - begin, whole: end - begin)) }
                 } else {
                     failures.withLock { $0 += 1 }
                 }
@@ -193,6 +198,7 @@ func endpointBenchmark(
         String(
             format: "          CPU while booking: %.2f ms per booking (server and clients, %.1f s of CPU in %.1f s)",
             cpu / Double(max(done.count, 1)) * 1000, cpu, elapsed))
+    print(BookingTiming.slowestSummary(timings.withLock { $0 }, start: start, elapsed: elapsed))
     if mail {
         // Does mail keep up? Every confirmation queued one message: wait (at most a minute) for the last to be
         // handed over, and compare the mail rate with the booking rate.

@@ -102,4 +102,46 @@ final class ProbeService: BackgroundService {
             #expect(application.background.threadsRunning == 0)
         }
     }
+
+    /// Mail yields to answers: serve's hand-over threads run at the background priority, while its own threads
+    /// (the delivery thread, whose claims hold the database's writer, the publisher's lanes, the ticker) and the
+    /// caller stay at the default one, and Dispatch's shared pool is left alone (a lowered thread's nice value
+    /// passes to every thread it creates; pool threads at nice 10 made unrelated work time out).
+    @Test func onlyTheHandOversRunAtTheBackgroundPriority() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "sportello-services-\(UUID().uuidString)"
+        ).path
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let site = try LoadedSite(options: FixtureComune.options(in: folder))
+        let (application, _) = try site.openApplication(onPublished: { _ in }, buildFirst: false)
+        let before = BackgroundPriority.callingThreadNiceness
+        #expect(!application.notifier.handOversYieldToAnswers)
+        application.startBackgroundWork()
+        defer { application.stopBackgroundWork() }
+        #expect(waitFor { application.notifier.handOversYieldToAnswers })
+        for name in ["notifications", "publisher-weeks", "publisher-summa", "ticker"] {
+            #expect(waitFor { !threadNiceness(named: name).isEmpty })
+            #expect(threadNiceness(named: name).allSatisfy { $0 == 0 })
+        }
+        #expect(BackgroundPriority.callingThreadNiceness == before)
+        let pool = Locked<[Int32?]>([])
+        DispatchQueue.concurrentPerform(iterations: 16) { _ in
+            pool.withLock { $0.append(BackgroundPriority.callingThreadNiceness) }
+        }
+        #expect(pool.withLock { $0 }.allSatisfy { $0 == 0 })
+    }
+}
+
+/// The nice values of this process's threads whose name is `name` (from `/proc/self/task/<id>/stat`).
+private func threadNiceness(named name: String) -> [Int32] {
+    let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")) ?? []
+    return tasks.compactMap { task in
+        guard let stat = try? String(contentsOfFile: "/proc/self/task/\(task)/stat", encoding: .utf8),
+            let open = stat.firstIndex(of: "("), let close = stat.lastIndex(of: ")"),
+            stat[stat.index(after: open)..<close] == name
+        else { return nil }
+        // After the name: state is field 3 of the line, nice field 19.
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        return fields.count > 16 ? Int32(fields[16]) : nil
+    }
 }

@@ -43,4 +43,26 @@ import Testing
         pool.run { again.signal() }
         #expect(again.wait(timeout: .now() + 5) == .success)
     }
+
+    /// serve's hand-overs yield to answers (nice 10) and their caller stays as it was; a pool that does not
+    /// (`sportello deliver`, tests delivering on their own thread) runs at the caller's priority.
+    @Test func aPoolThatYieldsRunsItsJobsAtTheBackgroundPriority() throws {
+        for yields in [true, false] {
+            let pool = HandOverPool(size: 2, idleSeconds: 0.2)
+            pool.yieldsToAnswers = yields
+            let seen = Locked<[Int32?]>([])
+            let done = DispatchGroup()
+            let before = BackgroundPriority.callingThreadNiceness
+            for _ in 0..<4 {
+                done.enter()
+                pool.run {
+                    seen.withLock { $0.append(BackgroundPriority.callingThreadNiceness) }
+                    done.leave()
+                }
+            }
+            #expect(done.wait(timeout: .now() + 10) == .success)
+            #expect(seen.withLock { $0 } == Array(repeating: yields ? BackgroundPriority.niceness : before, count: 4))
+            #expect(BackgroundPriority.callingThreadNiceness == before)
+        }
+    }
 }

@@ -68,6 +68,41 @@ private func auditRows(_ database: Database, actor: String) throws -> Int64 {
         #expect(try auditRows(reopened, actor: "writer") == 20)
     }
 
+    @Test func aBackgroundWriteDoesNotLeadABatchThatCarriesARequestsWrite() throws {
+        let path = temporaryDatabasePath()
+        defer { removeDatabase(path) }
+        let database = try Database(path: path)
+        // Whether each body ran on a thread at the background priority: the leader's thread runs every body.
+        let ranLowered = Locked<[String: Bool]>([:])
+        @Sendable func write(_ name: String) {
+            _ = try? database.write { connection in
+                ranLowered.withLock { $0[name] = BackgroundPriority.isCallingThreadLowered }
+                try connection.execute("INSERT INTO audit (at, actor, action) VALUES (0, ?, 'x')", .text(name))
+            }
+        }
+        let blocker = blockWriter(database, until: 2)
+        let done = DispatchGroup()
+        done.enter()
+        Thread {
+            BackgroundPriority.lowerCallingThread()
+            write("mail")
+            done.leave()
+        }.start()
+        // The background write is queued first: handed the lead after the blocker's batch.
+        let deadline = Date().addingTimeInterval(10)
+        while database.queuedWrites < 1 && Date() < deadline { usleep(1_000) }
+        done.enter()
+        Thread {
+            write("request")
+            done.leave()
+        }.start()
+        blocker.wait()
+        done.wait()
+        #expect(ranLowered.withLock { $0 } == ["mail": false, "request": false])
+        #expect(try auditRows(database, actor: "mail") == 1)
+        #expect(try auditRows(database, actor: "request") == 1)
+    }
+
     @Test func aFailingBodyRollsBackOnlyItself() throws {
         let path = temporaryDatabasePath()
         defer { removeDatabase(path) }
