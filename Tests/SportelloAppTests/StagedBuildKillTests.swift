@@ -34,6 +34,17 @@ import Testing
         }
     }
 
+    /// A `sportello build` started and left running, its output discarded.
+    func startBuild() throws -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try sportelloExecutable())
+        process.arguments = arguments
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        return process
+    }
+
     @Test func aKilledFirstBuildLeavesNoHalfSiteAndTheNextCleansUp() throws {
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: folder) }
@@ -43,12 +54,7 @@ import Testing
         try FileManager.default.removeItem(atPath: "\(folder)/output")
         var killedDuringBuild = 0
         for delay in [0.02, 0.05, 0.1, 0.2, 0.4, 0.8] {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: try sportelloExecutable())
-            process.arguments = arguments
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
-            try process.run()
+            let process = try startBuild()
             Thread.sleep(forTimeInterval: delay)
             if process.isRunning {
                 kill(process.processIdentifier, SIGKILL)
@@ -63,12 +69,7 @@ import Testing
         }
         #expect(killedDuringBuild > 0)
         // A dead build's staging folder is left where it was; the next first build removes it.
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try sportelloExecutable())
-        process.arguments = arguments
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        let process = try startBuild()
         Thread.sleep(forTimeInterval: 0.1)
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
