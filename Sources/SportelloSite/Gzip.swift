@@ -1,5 +1,3 @@
-import Synchronization
-
 /// gzip (RFC 1952): the publisher writes a `.gz` next to each page so nginx's `gzip_static` (and `sportello
 /// serve`) send compressed bytes without compressing on every request. Sportello's own encoder
 /// (`DeflateEncoder`) writes them, at about twice zlib's speed on the site's pages; zlib stays as the reference
@@ -8,30 +6,23 @@ public enum Gzip {
     /// Compresses `bytes` with Sportello's encoder (zlib at level 3 for an input over 1 GB).
     public static func compress(_ bytes: [UInt8]) -> [UInt8]? {
         guard bytes.count <= DeflateEncoder.maximumInput else { return compressWithZlib(bytes, level: 3) }
-        let encoder = idleEncoders.withLock { $0.popLast() } ?? DeflateEncoder()
+        let encoder = idleEncoders.take() ?? DeflateEncoder()
         let compressed = encoder.compress(bytes)
-        idleEncoders.withLock { encoders in
-            if encoders.count < maximumIdle { encoders.append(encoder) }
-        }
+        idleEncoders.put(encoder)
         return compressed
     }
 
     /// Compresses `bytes` through the system zlib; level 1…9 trades speed for size (6 is zlib's default).
     public static func compressWithZlib(_ bytes: [UInt8], level: Int32) -> [UInt8]? {
-        let kept = idleStreams.withLock { streams -> DeflateStream? in
-            guard let index = streams.lastIndex(where: { $0.level == level }) else { return nil }
-            return streams.remove(at: index)
+        guard let stream = idleStreams.take(where: { $0.level == level }) ?? DeflateStream(level: level) else {
+            return nil
         }
-        guard let stream = kept ?? DeflateStream(level: level) else { return nil }
         let compressed = stream.compress(bytes)
-        idleStreams.withLock { streams in
-            if streams.count < maximumIdle { streams.append(stream) }
-        }
+        idleStreams.put(stream)
         return compressed
     }
 
     /// Encoders and streams between two files: one per writer of a full build (a lane per core) and a few more.
-    private static let idleEncoders = Mutex<[DeflateEncoder]>([])
-    private static let idleStreams = Mutex<[DeflateStream]>([])
-    private static let maximumIdle = 8
+    private static let idleEncoders = IdlePool<DeflateEncoder>(capacity: 8)
+    private static let idleStreams = IdlePool<DeflateStream>(capacity: 8)
 }

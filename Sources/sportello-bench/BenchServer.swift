@@ -13,19 +13,26 @@ final class BenchServer {
     let site: LoadedSite
     let application: Application
     let server: HTTPServer
+    /// The run's temporary folder: the pages in output/, the database in var/.
     let folder: String
+    private let temporary: TemporaryFolder
 
     init(configuration: SiteConfiguration, name: String, workers: Int? = nil, templates: String) throws {
-        folder = NSTemporaryDirectory() + "sportello-\(name)-\(getpid())"
-        try? FileManager.default.removeItem(atPath: folder)
+        temporary = try benchFolder("sportello-\(name)-\(getpid())")
+        folder = temporary.path
         var options = Options()
         options.templatesPath = templates
         options.outputPath = "\(folder)/output"
         // As installed: the database in a private var/ (0700), the pages where nginx's user can read them.
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         options.databasePath = "\(folder)/var/db.sqlite"
-        site = try LoadedSite(configuration: configuration, options: options)
-        let (application, _) = try site.openApplication()
+        let application: Application
+        do {
+            site = try LoadedSite(configuration: configuration, options: options)
+            (application, _) = try site.openApplication()
+        } catch {
+            finish(temporary)
+            throw error
+        }
         self.application = application
         application.startBackgroundWork()
         var limits = HTTPLimits.standard
@@ -33,13 +40,19 @@ final class BenchServer {
         server = HTTPServer(
             port: 0, limits: limits, responder: application, uncappedAddresses: configuration.booking.trustedProxies,
             errorPage: { application.errorResponse(status: $0) })
-        try server.start()
+        do {
+            try server.start()
+        } catch {
+            application.stopBackgroundWork()
+            finish(temporary)
+            throw error
+        }
     }
 
     func stop() {
         server.stop()
         application.stopBackgroundWork()
-        try? FileManager.default.removeItem(atPath: folder)
+        finish(temporary)
     }
 
     /// Every free place (one line per desk) of the coming `days`, at most `limit`, as "service slot" lines.

@@ -37,12 +37,10 @@ func buildBenchmark(sizes: [Int], weeks: Int, runs: Int, languages: [String], te
             + "CPU s: cold  warm  floor  peak RSS MB")
     var passed = true
     for services in sizes {
-        let folder = NSTemporaryDirectory() + "sportello-bench-build-\(getpid())-\(services)"
-        try? FileManager.default.removeItem(atPath: folder)
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         // SPORTELLO_BENCH_KEEP=1 leaves the comune, its database and output-N/ behind, to profile a build by hand.
-        let keep = ProcessInfo.processInfo.environment["SPORTELLO_BENCH_KEEP"] == "1"
-        defer { if keep { print("kept \(folder)") } else { try? FileManager.default.removeItem(atPath: folder) } }
+        let temporary = try benchFolder("sportello-bench-build-\(getpid())-\(services)")
+        defer { finish(temporary) }
+        let folder = temporary.path
         let config = "\(folder)/sportello.json"
         try SyntheticComune.json(services: services, weeks: weeks, languages: languages).write(
             to: URL(fileURLWithPath: config))
@@ -167,6 +165,7 @@ func timedProcess(
     _ executable: String, _ arguments: [String]
 ) -> (seconds: Double, cpu: Double, pages: Int, peakMegabytes: Double)? {
     let log = NSTemporaryDirectory() + "sportello-bench-\(getpid()).log"
+    defer { unlink(log) }
     var actions = posix_spawn_file_actions_t()
     posix_spawn_file_actions_init(&actions)
     defer { posix_spawn_file_actions_destroy(&actions) }
@@ -186,7 +185,6 @@ func timedProcess(
     while wait4(pid, &status, 0, &usage) < 0 && errno == EINTR {}
     let elapsed = monotonicSeconds() - start
     let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
-    unlink(log)
     guard status == 0 else {
         print("\(executable) \(arguments.joined(separator: " ")) failed:\n\(text)")
         return nil
@@ -230,10 +228,9 @@ func startupBenchmark(services: Int, runs: Int, templates: String) throws -> Boo
         ?? URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent(
             "sportello"
         ).path
-    let folder = NSTemporaryDirectory() + "sportello-bench-startup-\(getpid())"
-    try? FileManager.default.removeItem(atPath: folder)
-    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(atPath: folder) }
+    let temporary = try benchFolder("sportello-bench-startup-\(getpid())")
+    defer { finish(temporary) }
+    let folder = temporary.path
     let config = "\(folder)/sportello.json"
     try SyntheticComune.json(services: services).write(to: URL(fileURLWithPath: config))
     let database = "\(folder)/sportello.sqlite"

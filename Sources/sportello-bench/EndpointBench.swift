@@ -16,9 +16,9 @@ func percentile(_ values: [Double], _ p: Double) -> Double {
 /// The anchor for write figures: tiny durable transactions (one row each, synchronous=FULL, WAL), one after
 /// another for `seconds`, on the same disk as the benches' databases. Transactions per second.
 func fdatasyncRate(seconds: Double = 2) throws -> Double {
-    let folder = NSTemporaryDirectory() + "sportello-anchor-\(getpid())"
-    defer { try? FileManager.default.removeItem(atPath: folder) }
-    let database = try Database(path: "\(folder)/anchor.sqlite", readers: 1)
+    let folder = try benchFolder("sportello-anchor-\(getpid())")
+    defer { finish(folder) }
+    let database = try Database(path: "\(folder.path)/anchor.sqlite", readers: 1)
     // First past one automatic checkpoint (1,000 pages), as a serving database long is: the log then reuses
     // its file instead of growing it, and a flush no longer has the file's size to write as well.
     for index in 0..<1_200 {
@@ -66,19 +66,20 @@ func endpointBenchmark(
     // A folder of its own for each run: the previous run's database may close after this one has opened, and a
     // closing SQLite connection removes its write-ahead log by name (the database is not to be deleted while open).
     let run = endpointRuns.add(1, ordering: .relaxed).newValue
-    let folder = NSTemporaryDirectory() + "sportello-endpoint-\(getpid())-\(services)-\(run)"
+    let folder = try benchFolder("sportello-endpoint-\(getpid())-\(services)-\(run)")
+    defer { finish(folder) }
     configuration.notifications.email = mail
-    if mail { configuration.notifications.sendmailPath = trivialSendmail(in: "\(folder)-mail") }
+    let mailFolder = mail ? try benchFolder("sportello-endpoint-\(getpid())-\(services)-\(run)-mail") : nil
+    defer { mailFolder.map(finish) }
+    if let mailFolder { configuration.notifications.sendmailPath = trivialSendmail(in: mailFolder.path) }
     // The sink counts each Message-ID (exactly once?) but keeps no text: 4,000 mails would be 40 MB of Strings.
     let sink = smtp ? try SMTPSink(keepsMessages: false) : nil
     defer { sink?.stop() }
     if let sink { configuration.notifications.smtp = SMTPServerAddress(sink.address) }
-    defer { try? FileManager.default.removeItem(atPath: "\(folder)-mail") }
-    defer { try? FileManager.default.removeItem(atPath: folder) }
     var options = Options()
     options.templatesPath = templates
-    options.outputPath = "\(folder)/output"
-    options.databasePath = "\(folder)/db.sqlite"
+    options.outputPath = "\(folder.path)/output"
+    options.databasePath = "\(folder.path)/db.sqlite"
     let site = try LoadedSite(configuration: configuration, options: options)
     let now = currentInstant()
     let (application, _) = try site.openApplication()

@@ -1,5 +1,6 @@
 import Foundation
 import SportelloSite
+import SportelloTesting
 
 /// sportello-bench gzip --folder DIR [--rounds 5]: compresses every file of a built output folder (its `.gz`
 /// twins left out) with Sportello's encoder and with zlib at level 3, the two alternating round after round, and
@@ -35,9 +36,9 @@ func gzipBenchmark(folder: String, rounds: Int) throws -> Bool {
             var spent = [Double](repeating: 0, count: kinds.count)
             var written = [Int](repeating: 0, count: kinds.count)
             for file in files {
-                let started = threadCPUSeconds()
+                let started = ThreadCPUTime.seconds()
                 let compressed = encoders[encoder].compress(file.bytes)
-                spent[file.kind] += threadCPUSeconds() - started
+                spent[file.kind] += ThreadCPUTime.seconds() - started
                 guard let compressed else {
                     failures += 1
                     continue
@@ -103,10 +104,4 @@ private func gzipCheck(_ members: [[UInt8]]) throws -> Bool {
     try process.run()
     process.waitUntilExit()
     return process.terminationStatus == 0
-}
-
-private func threadCPUSeconds() -> Double {
-    var spec = timespec()
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &spec)
-    return Double(spec.tv_sec) + Double(spec.tv_nsec) / 1e9
 }

@@ -214,15 +214,15 @@ func wrkEndpointBenchmark(
         """
     )
     var passed = true
-    let mailFolder = NSTemporaryDirectory() + "sportello-wrk-mail-\(getpid())"
-    defer { try? FileManager.default.removeItem(atPath: mailFolder) }
+    let mailFolder = try benchFolder("sportello-wrk-mail-\(getpid())")
+    defer { finish(mailFolder) }
     for services in sizes {
         for mail in mails {
             var configuration = try SyntheticComune.configuration(services: services, weeks: 13)
             configuration.booking.maxActiveBookingsPerPerson = nil
             configuration.notifications.email = mail
             configuration.limits = .unlimited  // as in `rush`
-            if mail { configuration.notifications.sendmailPath = trivialSendmail(in: mailFolder) }
+            if mail { configuration.notifications.sendmailPath = trivialSendmail(in: mailFolder.path) }
             // Holds queue no mail: measured once, with mail off.
             for scenario in mail ? ["hold+confirm"] : ["holds", "hold+confirm"] {
                 let bench = try BenchServer(configuration: configuration, name: "wrk-\(services)", templates: templates)

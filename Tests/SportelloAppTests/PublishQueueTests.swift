@@ -21,12 +21,9 @@ struct SlowOccupancy: OccupancySource {
     /// A lane is woken once per batch of marks (not once per mark) and rests after a pass under load: no mark
     /// made from many threads, before, during or between passes, is left unpublished.
     @Test func everyMarkFromManyThreadsIsPublished() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
-            "sportello-marks-\(UUID().uuidString)"
-        ).path
-        defer { try? FileManager.default.removeItem(atPath: folder) }
-        let site = try LoadedSite(options: FixtureComune.options(in: folder))
-        let (application, _) = try site.openApplication()
+        let fixture = try FixtureApplication("marks")
+        defer { fixture.remove() }
+        let (site, application) = (fixture.site, fixture.application)
         let published = Locked<Set<PageID>>([])
         let queue = PublishQueue(
             publisher: site.makePublisher(), source: SlowOccupancy(inner: application.source),
@@ -61,12 +58,9 @@ struct SlowOccupancy: OccupancySource {
     /// lasted a few passes, instead of twenty: each pass rewrites the same pages, and their files cost the
     /// requests processor time.
     @Test func aRushIsPublishedInAFewPassesASecond() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
-            "sportello-rush-passes-\(UUID().uuidString)"
-        ).path
-        defer { try? FileManager.default.removeItem(atPath: folder) }
-        let site = try LoadedSite(options: FixtureComune.options(in: folder))
-        let (application, _) = try site.openApplication()
+        let fixture = try FixtureApplication("rush-passes")
+        defer { fixture.remove() }
+        let (site, application) = (fixture.site, fixture.application)
         let passes = Locked(0)
         let week = PageID.week(
             site.catalogue.publicServices[0].id, monday: RomeTime.local(currentInstant()).date.mondayOfWeek)
@@ -99,12 +93,9 @@ struct SlowOccupancy: OccupancySource {
     /// The rest after a pass under load follows the lane's small passes only: pages marked during a whole rebuild
     /// (start-up, midnight) go out right after it, not after a pause as long as the rebuild took.
     @Test func pagesMarkedDuringARebuildGoOutRightAfterIt() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
-            "sportello-rebuild-marks-\(UUID().uuidString)"
-        ).path
-        defer { try? FileManager.default.removeItem(atPath: folder) }
-        let site = try LoadedSite(options: FixtureComune.options(in: folder))
-        let (application, _) = try site.openApplication()
+        let fixture = try FixtureApplication("rebuild-marks")
+        defer { fixture.remove() }
+        let (site, application) = (fixture.site, fixture.application)
         let gate = Gate()
         let published = Locked<[PageID: Date]>([:])
         let rebuilt = Locked<Date?>(nil)

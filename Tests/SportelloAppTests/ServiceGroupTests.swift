@@ -83,15 +83,11 @@ final class ProbeService: BackgroundService {
     /// The application's own services (two publisher lanes, delivery, the ticker): started and stopped twice,
     /// publishing while running, no thread left afterwards.
     @Test func theApplicationsBackgroundWorkStartsAndStopsTwice() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
-            "sportello-services-\(UUID().uuidString)"
-        ).path
-        defer { try? FileManager.default.removeItem(atPath: folder) }
-        let site = try LoadedSite(options: FixtureComune.options(in: folder))
         let published = Locked<Set<PageID>>([])
-        let (application, _) = try site.openApplication(
-            onPublished: { pages in published.withLock { $0.formUnion(pages) } },
-            buildFirst: false)
+        let fixture = try FixtureApplication(
+            "services", onPublished: { pages in published.withLock { $0.formUnion(pages) } }, buildFirst: false)
+        defer { fixture.remove() }
+        let application = fixture.application
         for _ in 1...2 {
             published.withLock { $0 = [] }
             application.startBackgroundWork()
@@ -108,12 +104,9 @@ final class ProbeService: BackgroundService {
     /// caller stay at the default one, and Dispatch's shared pool is left alone (a lowered thread's nice value
     /// passes to every thread it creates; pool threads at nice 10 made unrelated work time out).
     @Test func onlyTheHandOversRunAtTheBackgroundPriority() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
-            "sportello-services-\(UUID().uuidString)"
-        ).path
-        defer { try? FileManager.default.removeItem(atPath: folder) }
-        let site = try LoadedSite(options: FixtureComune.options(in: folder))
-        let (application, _) = try site.openApplication(onPublished: { _ in }, buildFirst: false)
+        let fixture = try FixtureApplication("services", onPublished: { _ in }, buildFirst: false)
+        defer { fixture.remove() }
+        let application = fixture.application
         let before = BackgroundPriority.callingThreadNiceness
         #expect(!application.notifier.handOversYieldToAnswers)
         application.startBackgroundWork()

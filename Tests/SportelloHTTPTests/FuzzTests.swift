@@ -53,9 +53,12 @@ import Testing
         return (offset == stream.count, count, "trailing")
     }
 
+    /// Every chunk of random and mutated requests gets well-formed answers only, and the server closes each
+    /// half-closed connection itself once it has answered: none waits for a deadline (the client's read would
+    /// time out after 3 s instead of seeing the end). That per connection replaces a 3-second budget for the
+    /// whole run, which a loaded machine exceeded with no connection waiting at all.
     @Test func randomAndMutatedRequestsNeverBreakTheServer() throws {
         var rng = SplitMix64(state: 0x5EED_2024)
-        let started = Date()
         try withServer { server in
             var total = 0
             var responses = 0
@@ -78,6 +81,7 @@ import Testing
                 client.send(payload)
                 client.shutdownWrite()
                 let stream = client.readToEOF()
+                #expect(client.sawEOF, "chunk ending at \(total): the server did not end the connection in 3 s")
                 let verdict = Self.validate(stream)
                 #expect(verdict.ok, "chunk ending at \(total): \(verdict.detail)")
                 responses += verdict.count
@@ -87,6 +91,5 @@ import Testing
             let client = try TestClient(port: server.port)
             #expect(client.exchange(get("/after-fuzz"))?.status == 200)
         }
-        #expect(Date().timeIntervalSince(started) < 3)
     }
 }
