@@ -4,10 +4,11 @@ import CZlib
 /// build: one call per file, the whole file in memory, HTML and JSON that repeat themselves row after row.
 ///
 /// zlib at levels 1–3 hashes every byte of the input and walks a chain of earlier positions for each; here a
-/// table holds one earlier position per hash of four bytes, a match is extended eight bytes at a time and the
+/// table holds one earlier position per hash of five bytes, a match is extended eight bytes at a time and the
 /// bytes inside a match are not hashed at all, and a run of bytes without a match is crossed in growing steps.
 /// Each block (up to `blockSymbols` symbols) gets its own Huffman codes, or the fixed codes or stored bytes
-/// where those are shorter. The output is larger than zlib level 3's by a few percent (README "Performance").
+/// where those are shorter. The pages' twins come out about as large as zlib level 3's, the week JSON's about
+/// 10% larger (README "Performance").
 ///
 /// Holds its tables and buffers from file to file: used by one thread at a time (`Gzip` hands them out).
 final class DeflateEncoder: @unchecked Sendable {
@@ -20,8 +21,10 @@ final class DeflateEncoder: @unchecked Sendable {
     private static let maximumStep = 32
     private static let insertAllUpTo = 8
 
-    /// Hash of four bytes → position, offset by `positionBase` so that the previous files' entries are out of
-    /// the window: no clearing between files.
+    /// Hash of five bytes → the latest position they were seen at, offset by `positionBase` so that the previous
+    /// files' entries are out of the window: no clearing between files. One position, not two: the older one
+    /// gave the longer match for one match in eight and made the files 3% smaller, for a sixth of the encoder's
+    /// time (the second table load and store at every position); five bytes, not four, take back a tenth of that.
     private let table: UnsafeMutablePointer<UInt32>
     private var positionBase: UInt32 = 1 << 16
     /// A block's symbols: a literal byte, or `matchFlag | (length - 3) << 16 | (distance - 1)`.
@@ -36,8 +39,8 @@ final class DeflateEncoder: @unchecked Sendable {
     private static let matchFlag: UInt32 = 1 << 31
 
     init() {
-        table = .allocate(capacity: 2 << Int(Self.hashBits))
-        table.initialize(repeating: 0, count: 2 << Int(Self.hashBits))
+        table = .allocate(capacity: 1 << Int(Self.hashBits))
+        table.initialize(repeating: 0, count: 1 << Int(Self.hashBits))
         symbols = .allocate(capacity: Self.blockSymbols)
         literalFrequencies = .allocate(capacity: DeflateTables.literalSymbols)
         literalFrequencies.initialize(repeating: 0, count: DeflateTables.literalSymbols)
@@ -78,7 +81,7 @@ final class DeflateEncoder: @unchecked Sendable {
             output = .allocate(capacity: outputCapacity)
         }
         if UInt64(positionBase) + UInt64(count) + UInt64(2 * Self.window) >= UInt64(UInt32.max) {
-            table.update(repeating: 0, count: 2 << Int(Self.hashBits))
+            table.update(repeating: 0, count: 1 << Int(Self.hashBits))
             positionBase = 1 << 16
         }
         let header: [UInt8] = [0x1F, 0x8B, 8, 0, 0, 0, 0, 0, 0, 3]
@@ -111,7 +114,6 @@ final class DeflateEncoder: @unchecked Sendable {
         let lengthSymbols = tables.lengthSymbolOfLength
         let distanceSymbol = tables.distanceSymbolLookup
         let base = positionBase
-        let shift = 32 &- Self.hashBits
         let raw = UnsafeRawPointer(source)
         var symbolCount = 0
         var blockStart = 0
@@ -131,29 +133,17 @@ final class DeflateEncoder: @unchecked Sendable {
                 literalsStart = position
             }
             let word = raw.loadUnaligned(fromByteOffset: position, as: UInt32.self)
-            let slot = Int(truncatingIfNeeded: (word &* 0x9E37_79B1) &>> shift) &<< 1
+            let slot = Self.slot(raw, position)
             let here = base &+ UInt32(truncatingIfNeeded: position)
             let newer = table[slot]
-            let older = table[slot &+ 1]
-            table[slot &+ 1] = newer
             table[slot] = here
             let maximumLength = min(258, count &- position)
             var length = 0
-            var distance = Int(truncatingIfNeeded: here &- newer)
+            let distance = Int(truncatingIfNeeded: here &- newer)
             if distance <= Self.window,
                 raw.loadUnaligned(fromByteOffset: position &- distance, as: UInt32.self) == word
             {
                 length = Self.matchLength(raw, position, distance, maximumLength)
-            }
-            let olderDistance = Int(truncatingIfNeeded: here &- older)
-            if length < maximumLength, olderDistance <= Self.window,
-                raw.loadUnaligned(fromByteOffset: position &- olderDistance, as: UInt32.self) == word
-            {
-                let olderLength = Self.matchLength(raw, position, olderDistance, maximumLength)
-                if olderLength > length {
-                    length = olderLength
-                    distance = olderDistance
-                }
             }
             if length > 0 {
                 var start = position
@@ -182,13 +172,18 @@ final class DeflateEncoder: @unchecked Sendable {
                 if position < lastHashed {
                     var inserted = position &- 2
                     while inserted < position {
-                        let earlier = raw.loadUnaligned(fromByteOffset: inserted, as: UInt32.self)
-                        let slot = Int(truncatingIfNeeded: (earlier &* 0x9E37_79B1) &>> shift) &<< 1
-                        table[slot &+ 1] = table[slot]
-                        table[slot] = base &+ UInt32(truncatingIfNeeded: inserted)
+                        table[Self.slot(raw, inserted)] = base &+ UInt32(truncatingIfNeeded: inserted)
                         inserted &+= 1
                     }
                 }
+            } else if misses < 32 {
+                // One literal: the usual miss (a few between two matches), without the step's loop.
+                let byte = source[position]
+                symbols[symbolCount] = UInt32(byte)
+                literalFrequencies[Int(byte)] &+= 1
+                symbolCount &+= 1
+                position &+= 1
+                misses &+= 1
             } else {
                 let step = min(1 &+ misses &>> 5, Self.maximumStep, count &- position)
                 for offset in 0..<step {
@@ -217,6 +212,13 @@ final class DeflateEncoder: @unchecked Sendable {
         }
         flushBlock(
             source: source, start: blockStart, end: count, symbolCount: symbolCount, final: true, writer: &writer)
+    }
+
+    /// The table slot of the five bytes at `offset` (eight readable there): the low five bytes of the word,
+    /// multiplied by a 64-bit odd constant, its top bits.
+    @inline(__always) private static func slot(_ raw: UnsafeRawPointer, _ offset: Int) -> Int {
+        let five = raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self).littleEndian &<< 24
+        return Int(truncatingIfNeeded: (five &* 0x9E37_79B1_7F4A_7C15) &>> UInt64(64 &- hashBits))
     }
 
     /// How many bytes from `position` equal those `distance` before (the first four known equal), at most

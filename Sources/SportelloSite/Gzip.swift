@@ -1,6 +1,6 @@
 /// gzip (RFC 1952): the publisher writes a `.gz` next to each page so nginx's `gzip_static` (and `sportello
 /// serve`) send compressed bytes without compressing on every request. Sportello's own encoder
-/// (`DeflateEncoder`) writes them, at about twice zlib's speed on the site's pages; zlib stays as the reference
+/// (`DeflateEncoder`) writes them, at about 2.5 times zlib's speed on the site's pages; zlib stays as the reference
 /// the tests and `sportello-bench gzip` compare it with.
 public enum Gzip {
     /// Compresses `bytes` with Sportello's encoder (zlib at level 3 for an input over 1 GB).

@@ -11,9 +11,11 @@ struct WeekInputs {
     private var digest: [UInt8] = []
 
     /// A cell is its start (minutes of its day), its state and its free places: with the date and the
-    /// configuration (in the fingerprint) that fixes its instants, and 5 bytes a cell keep hashing cheap.
+    /// configuration (in the fingerprint) that fixes its instants. Most cells start at the grid's next row after
+    /// the day's previous cell and have fewer than 4,096 free places: those are two bytes (`addCell`), the rest
+    /// six; the digest was the largest part of a warm build outside the grid (SHA-256 at 5 bytes a cell).
     init(fingerprint: [UInt8], service: Service, grid: WeekGrid, weeks: [CivilDate]) {
-        bytes.reserveCapacity(128 + grid.days.reduce(0) { $0 + $1.cells.count } * 5)
+        bytes.reserveCapacity(128 + grid.days.reduce(0) { $0 + $1.cells.count } * 2)
         bytes.append(contentsOf: fingerprint)
         add(service.id)
         add(weeks.first?.dayNumber ?? 0)
@@ -36,14 +38,46 @@ struct WeekInputs {
                 add(reason)
             }
             add(day.cells.count)
-            for cell in day.cells {
-                addShort(cell.slot.start.minutes)
-                bytes.append(UInt8(truncatingIfNeeded: CellState.allCases.firstIndex(of: cell.state) ?? 255))
-                addShort(cell.freeDesks)
-            }
+            var nextRow = 0
+            for cell in day.cells { addCell(cell, times: grid.times, nextRow: &nextRow) }
         }
         digest = SHA256.hash(bytes)
         bytes = []
+    }
+
+    /// A cell starting at `times[nextRow]`: two bytes, its state (below 7) in bits 12–14 and its free places
+    /// below, bit 15 clear. Any other: 0x80, then its start, state and free places in full. `nextRow` then
+    /// points past the cell's start in `times`, so the short form names one start only.
+    private mutating func addCell(_ cell: SlotAvailability, times: [LocalTime], nextRow: inout Int) {
+        let state = Self.code(of: cell.state)
+        let start = cell.slot.start.minutes
+        if nextRow < times.count && times[nextRow].minutes == start && state < 7
+            && (0..<0x1000).contains(cell.freeDesks)
+        {
+            let packed = state << 12 | cell.freeDesks
+            bytes.append(UInt8(packed >> 8))
+            bytes.append(UInt8(packed & 0xFF))
+            nextRow += 1
+            return
+        }
+        bytes.append(0x80)
+        addShort(start)
+        bytes.append(UInt8(truncatingIfNeeded: state))
+        addShort(cell.freeDesks)
+        nextRow = times.firstIndex { $0.minutes > start } ?? times.count
+    }
+
+    /// A state's number, its place in `CellState`'s declaration (a switch: `allCases` is an array made per call).
+    private static func code(of state: CellState) -> Int {
+        switch state {
+        case .free: 0
+        case .held: 1
+        case .booked: 2
+        case .past: 3
+        case .closed: 4
+        case .notYetBookable: 5
+        case .unavailable: 6
+        }
     }
 
     /// Two bytes, or the full value behind a marker for the rare one that does not fit.

@@ -145,6 +145,35 @@ import Testing
             #expect(lengths[29] == lengths[..<30].min())
         }
     }
+
+    @Test func usedSymbolsSortByFrequencyThenSymbol() {
+        // Small frequencies (counted), large ones (compared), ties, zeros and a lone large one.
+        var generator = SplitMix64(state: 16)
+        for round in 0..<200 {
+            let count = round % 3 == 0 ? 288 : Int(generator.next() % 40) + 1
+            let frequencies = (0..<count).map { _ -> UInt32 in
+                switch generator.next() % 6 {
+                case 0: 0
+                case 1: UInt32(generator.next() % 4)
+                case 2: UInt32(generator.next() % 64)
+                case 3: UInt32(60 + generator.next() % 10)
+                case 4: UInt32(generator.next() % 40_000)
+                default: UInt32(generator.next() % 300)
+                }
+            }
+            let expected = frequencies.enumerated().filter { $0.element != 0 }
+                .map { UInt64($0.element) << 16 | UInt64($0.offset) }.sorted()
+            var keys = [UInt64](repeating: 0, count: count)
+            let used = frequencies.withUnsafeBufferPointer { frequencies in
+                keys.withUnsafeMutableBufferPointer { keys in
+                    HuffmanCode.sortUsedSymbols(
+                        frequencies: frequencies.baseAddress!, count: count, into: keys.baseAddress!)
+                }
+            }
+            #expect(used == expected.count, "round \(round)")
+            #expect(Array(keys.prefix(used)) == expected, "round \(round)")
+        }
+    }
 }
 
 /// `bytes` (one gzip member) inflated by zlib, or nil when zlib finds it invalid or it does not end where the

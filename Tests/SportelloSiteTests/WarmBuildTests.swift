@@ -83,6 +83,34 @@ import Testing
         #expect(try publisher.publishAll(now: now, source: occupancy).written == 0)
     }
 
+    @Test func weeksWithDifferentCellsHaveDifferentInputsDigests() throws {
+        let publisher = try demoPublisher(output: temporaryFolder())
+        let service = try #require(publisher.catalogue.publicService(id: "carta-identita"))
+        let monday = try #require(CivilDate(iso: "2026-11-23"))
+        func marker(_ grid: WeekGrid) -> [UInt8] {
+            WeekInputs(fingerprint: [1, 2, 3], service: service, grid: grid, weeks: [monday]).marker(language: "it")
+        }
+        // What the digest must tell apart: every cell's start, state and free places.
+        func cells(_ grid: WeekGrid) -> [String] {
+            grid.days.map { day in day.cells.map { "\($0.slot.start.minutes) \($0.state) \($0.freeDesks)" }.joined() }
+        }
+        var grids = [service.week(startingOn: monday, occupancy: [:], now: now)]
+        let free = grids[0].days.flatMap(\.cells).filter { $0.state == .free }
+        #expect(free.count >= 10)
+        // One place taken, every place taken, one held, in the first, some middle and the last free cells; and
+        // the same week seen later (more of it past).
+        for cell in [free[0], free[1], free[free.count / 2], free[free.count - 1]] {
+            for taken in [SlotOccupancy(booked: 1), SlotOccupancy(booked: service.capacity), SlotOccupancy(held: 1)] {
+                grids.append(service.week(startingOn: monday, occupancy: [cell.slot.startInstant: taken], now: now))
+            }
+        }
+        grids.append(service.week(startingOn: monday, occupancy: [:], now: now + 86_400))
+        let distinctWeeks = Set(grids.map(cells)).count
+        #expect(distinctWeeks >= 6)
+        #expect(Set(grids.map(marker)).count == distinctWeeks)
+        #expect(marker(grids[0]) == marker(service.week(startingOn: monday, occupancy: [:], now: now)))
+    }
+
     @Test func theStampOfADataFileIsFoundWhereJSONWriterPutsIt() {
         let bytes = Array(#"{"a":1,"generatedAt":"2026-10-21T08:02:00+02:00","z":[]}"#.utf8)
         let range = SitePublisher.stampRange(in: bytes)
