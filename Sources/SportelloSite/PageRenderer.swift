@@ -341,30 +341,35 @@ public struct PageRenderer: Sendable {
         for (index, day) in grid.days.enumerated() {
             let long = TemplateValue.string(t.longDate(day.date))
             var timeIndex = 0
-            var cells: [TemplateValue] = []
-            cells.reserveCapacity(day.cells.count)
+            // The day's cells are rows of one array of values (`TemplateFields(names:values:start:)`): one
+            // allocation a day instead of one per cell.
+            var row: [TemplateValue] = []
+            row.reserveCapacity(day.cells.count * Self.freeCellNames.count)
+            var rowStarts: [(start: Int, free: Bool)] = []
+            rowStarts.reserveCapacity(day.cells.count)
             for cell in day.cells {
                 while timeIndex < grid.times.count, grid.times[timeIndex] < cell.slot.start { timeIndex += 1 }
                 let time =
                     timeIndex < grid.times.count && grid.times[timeIndex] == cell.slot.start
                     ? times[timeIndex] : values.text(of: cell.slot.start)
                 let position = WeekPageTexts.position(of: cell.state)
-                let state = shared.states[position]
-                let text = shared.texts[position]
-                guard cell.state == .free else {
-                    cells.append(.object(TemplateFields(names: Self.cellNames, values: [state, text, time, false])))
-                    continue
-                }
+                let free = cell.state == .free
+                rowStarts.append((row.count, free))
+                row.append(shared.states[position])
+                row.append(shared.texts[position])
+                row.append(time)
+                row.append(.bool(free))
+                guard free else { continue }
                 hasFree = true
-                cells.append(
-                    .object(
-                        TemplateFields(
-                            names: Self.freeCellNames,
-                            values: [
-                                state, text, time, true, .string(String(cell.slot.startInstant)), long,
-                                placesTexts[min(cell.freeDesks, service.capacity)], .bool(!requiredGiven),
-                            ])))
+                row.append(.string(String(cell.slot.startInstant)))
+                row.append(long)
+                row.append(placesTexts[min(cell.freeDesks, service.capacity)])
+                row.append(.bool(!requiredGiven))
                 requiredGiven = true
+            }
+            let cells = rowStarts.map { start, free -> TemplateValue in
+                .object(
+                    TemplateFields(names: free ? Self.freeCellNames : Self.cellNames, values: row, start: start))
             }
             var values: [TemplateValue] = [
                 .string(t.shortDate(day.date)), long, .string(day.date.description), .list(cells),

@@ -185,6 +185,29 @@ import Testing
         #expect(TemplateFields(names: ["x", "y"], values: ["1", "2"]) == ["y": "2", "x": "1"])
     }
 
+    /// Objects that are rows of one shared array of values (a week's cells) read their own run of it, render
+    /// as separate objects would, and a change to one row leaves the others as they were.
+    @Test func rowsOfOneArrayOfValuesAreObjectsOfTheirOwn() throws {
+        let shared: [TemplateValue] = ["a", "1", true, "b", "2", "c", "3", false]
+        var first = TemplateFields(names: ["name", "n", "flag"], values: shared, start: 0)
+        let second = TemplateFields(names: ["name", "n"], values: shared, start: 3)
+        let third = TemplateFields(names: ["name", "n", "flag"], values: shared, start: 5)
+        #expect(first == ["name": "a", "n": "1", "flag": true])
+        #expect(second == ["name": "b", "n": "2"] && second.count == 2)
+        #expect(third["flag"] == false && third["name"] == "c")
+        #expect(Array(third.map(\.key)) == ["name", "n", "flag"] && Array(third.map(\.value)) == ["c", "3", false])
+        #expect(TemplateFields(names: ["name", "n"], values: shared, start: 7).isEmpty)
+        #expect(TemplateFields(names: ["name"], values: shared, start: -1).isEmpty)
+        let rows: TemplateValue = ["rows": .list([.object(first), .object(second), .object(third)])]
+        let library = try TemplateLibrary(templates: ["t": "{{#rows}}{{name}}={{n}}{{#flag}}!{{/flag}};{{/rows}}"])
+        #expect(try library.render("t", rows) == "a=1!;b=2;c=3;")
+        first["n"] = "9"
+        first["extra"] = "x"
+        #expect(first == ["name": "a", "n": "9", "flag": true, "extra": "x"])
+        #expect(second == ["name": "b", "n": "2"] && third["n"] == "3")
+        #expect(try library.render("t", rows) == "a=1!;b=2;c=3;")
+    }
+
     @Test func formatReplacesKnownPlaceholdersOnlyAndKeepsUnicode() throws {
         let json = #"{"a": {"b": "Già {n} posti — {unknown} {n}{", "c": "{x}"}}"#
         let texts = try Translations(language: "it", json: Data(json.utf8))
