@@ -116,11 +116,22 @@ public enum AvailabilityData {
 
         init(iso: [UInt8], offset: Int64, date: CivilDate) {
             midnight = Int64(date.dayNumber) * 86_400 - offset
-            var zone: [UInt8] = []
-            RomeTime.appendISO8601(midnight, onDay: date, iso: iso, offset: offset, to: &zone)
-            zone.removeFirst(iso.count + 9)  // "T00:00:00": what is left is the offset, "+01:00"
-            head = JSONBytes.end + iso + Array("T00:00:00".utf8) + zone + JSONBytes.free
-            middle = JSONBytes.start + iso + Array("T00:00:00".utf8) + zone + JSONBytes.state
+            // "T00:00:00+01:00", as `RomeTime.appendISO8601` writes a clock and a whole-hour offset.
+            var clock = Array("T00:00:00+".utf8)
+            CivilDate.appendPadded(Int(offset) / 3_600, 2, to: &clock)
+            clock.append(contentsOf: ":00".utf8)
+            head = []
+            head.reserveCapacity(64)
+            head.append(contentsOf: JSONBytes.end)
+            head.append(contentsOf: iso)
+            head.append(contentsOf: clock)
+            head.append(contentsOf: JSONBytes.free)
+            middle = []
+            middle.reserveCapacity(64)
+            middle.append(contentsOf: JSONBytes.start)
+            middle.append(contentsOf: iso)
+            middle.append(contentsOf: clock)
+            middle.append(contentsOf: JSONBytes.state)
         }
 
         /// Appends `cell` as `appendSlot` would; false (nothing appended) for a slot not within this day.

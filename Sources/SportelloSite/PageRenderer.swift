@@ -307,7 +307,8 @@ public struct PageRenderer: Sendable {
         let monday = grid.monday
         let sunday = monday.adding(days: 6)
         var week: TemplateFields = [
-            "label": .string(t.format("week.range", ["from": t.longDate(monday), "to": t.longDate(sunday)]))
+            "label": .string(
+                t.format("week.range", ["from": values.labels(monday).long, "to": values.labels(sunday).long]))
         ]
         if let index = weeks.firstIndex(of: monday) {
             if index > 0 {
@@ -339,7 +340,8 @@ public struct PageRenderer: Sendable {
         var days: [TemplateValue] = []
         days.reserveCapacity(grid.days.count)
         for (index, day) in grid.days.enumerated() {
-            let long = TemplateValue.string(t.longDate(day.date))
+            let labels = values.labels(day.date)
+            let long = labels.longValue
             var timeIndex = 0
             // The day's cells are rows of one array of values (`TemplateFields(names:values:start:)`): one
             // allocation a day instead of one per cell.
@@ -372,7 +374,7 @@ public struct PageRenderer: Sendable {
                     TemplateFields(names: free ? Self.freeCellNames : Self.cellNames, values: row, start: start))
             }
             var values: [TemplateValue] = [
-                .string(t.shortDate(day.date)), long, .string(day.date.description), .list(cells),
+                labels.short, long, labels.iso, .list(cells),
                 .bool(!cells.isEmpty), .bool(index == initialDay),
             ]
             if let reason = day.closedReason {

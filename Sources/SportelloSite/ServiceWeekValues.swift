@@ -15,6 +15,22 @@ final class ServiceWeekValues {
     let placesTexts: [TemplateValue]
     /// Each start time's text ("08:30") by minutes after midnight, made the first time a week shows it.
     private var times: [TemplateValue?]
+    /// The labels of each day a week shows, by day number: `Translations`' own memo takes a lock per label,
+    /// which both workers contend for.
+    private var days: [Int: DayLabels] = [:]
+    private let texts: Translations
+
+    /// A day's labels as a week page shows them.
+    struct DayLabels {
+        /// "martedì 3 marzo 2026"
+        let long: String
+        /// `long` as a template value.
+        let longValue: TemplateValue
+        /// "mar 3/3"
+        let short: TemplateValue
+        /// "2026-03-03"
+        let iso: TemplateValue
+    }
 
     /// The values of `service`'s week pages in `language`; `facts` is its `serviceValue` when already made.
     init(_ renderer: PageRenderer, service: Service, language: String, facts: TemplateFields? = nil) {
@@ -28,6 +44,17 @@ final class ServiceWeekValues {
             service.capacity > 1 ? .string(t.format("state.places", ["count": String($0)])) : .string("")
         }
         times = Array(repeating: nil, count: 1441)
+        texts = t
+    }
+
+    /// The labels of `date` in this language, made once per service.
+    func labels(_ date: CivilDate) -> DayLabels {
+        if let known = days[date.dayNumber] { return known }
+        let long = texts.longDate(date)
+        let made = DayLabels(
+            long: long, longValue: .string(long), short: .string(texts.shortDate(date)), iso: .string(date.description))
+        days[date.dayNumber] = made
+        return made
     }
 
     /// The text of `time` ("08:30"), made once per service and language.
