@@ -49,6 +49,16 @@ import Testing
                 "{{^yes}}Y{{/yes}}{{^no}}N{{/no}}{{^empty}}E{{/empty}}{{^blank}}B{{/blank}}{{^missing}}M{{/missing}}",
                 context) == "NEBM")
         #expect(try render("{{#text}}<{{.}}>{{/text}}{{#object}}{{k}}{{/object}}", context) == "<t>v")
+        // Flag and inverted sections run their bodies in place (no context of their own): nested, after one
+        // another and inside a list, each still ends where its closing tag is.
+        #expect(try render("{{#yes}}a{{^no}}b{{#yes}}c{{/yes}}{{#no}}x{{/no}}{{/no}}d{{/yes}}e", context) == "abcde")
+        let items: TemplateValue = [
+            "items": [["name": "1", "flag": true], ["name": "2", "flag": false], ["name": "3", "flag": true]],
+            "name": "outer",
+        ]
+        #expect(
+            try render("{{#items}}{{#flag}}[{{name}}]{{/flag}}{{^flag}}({{name}}){{/flag}};{{/items}}{{name}}", items)
+                == "[1];(2);[3];outer")
     }
 
     @Test func partialsCommentsAndStandaloneLines() throws {
