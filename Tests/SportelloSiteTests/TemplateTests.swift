@@ -19,6 +19,28 @@ import Testing
         #expect(HTMLEscaper.escape("Città d'Italia <b>") == "Città d&#39;Italia &lt;b&gt;")
         #expect(HTMLEscaper.escape("") == "")
         #expect(HTMLEscaper.escape("🇮🇹 perché") == "🇮🇹 perché")
+        // Eight bytes are tested at a time: each of the five, at every place of strings of every length up to
+        // three words, among digits, spaces and letters outside ASCII, is escaped as a byte-by-byte escape does.
+        func reference(_ text: String) -> String {
+            let entities: [Character: String] = ["&": "&amp;", "<": "&lt;", ">": "&gt;", "\"": "&quot;", "'": "&#39;"]
+            return text.map { entities[$0] ?? String($0) }.joined()
+        }
+        let fillers = ["0123456789 ,:;=?/", "abcdefghijklmnop", "è1à2ò3ù4"]
+        for filler in fillers {
+            for length in 0...24 {
+                let plain = String(String(repeating: filler, count: 4).prefix(length))
+                #expect(HTMLEscaper.escape(plain) == reference(plain))
+                for special in ["&", "<", ">", "\"", "'"] {
+                    for place in 0...plain.count {
+                        var text = plain
+                        text.insert(contentsOf: special, at: text.index(text.startIndex, offsetBy: place))
+                        #expect(HTMLEscaper.escape(text) == reference(text), "\(text)")
+                        let doubled = text + special + text
+                        #expect(HTMLEscaper.escape(doubled) == reference(doubled), "\(doubled)")
+                    }
+                }
+            }
+        }
     }
 
     @Test func rawOutputIsTheExplicitException() throws {
