@@ -120,18 +120,14 @@ public enum AvailabilityData {
             var clock = Array("T00:00:00+".utf8)
             CivilDate.appendPadded(Int(offset) / 3_600, 2, to: &clock)
             clock.append(contentsOf: ":00".utf8)
-            head = []
-            head.reserveCapacity(64)
-            head.append(contentsOf: JSONBytes.end)
-            head.append(contentsOf: iso)
-            head.append(contentsOf: clock)
-            head.append(contentsOf: JSONBytes.free)
-            middle = []
-            middle.reserveCapacity(64)
-            middle.append(contentsOf: JSONBytes.start)
-            middle.append(contentsOf: iso)
-            middle.append(contentsOf: clock)
-            middle.append(contentsOf: JSONBytes.state)
+            func instant(after prefix: [UInt8], before suffix: [UInt8]) -> [UInt8] {
+                var bytes: [UInt8] = []
+                bytes.reserveCapacity(prefix.count + iso.count + clock.count + suffix.count)
+                for part in [prefix, iso, clock, suffix] { bytes.append(contentsOf: part) }
+                return bytes
+            }
+            head = instant(after: JSONBytes.end, before: JSONBytes.free)
+            middle = instant(after: JSONBytes.start, before: JSONBytes.state)
         }
 
         /// Appends `cell` as `appendSlot` would; false (nothing appended) for a slot not within this day.
