@@ -200,7 +200,7 @@ public final class SitePublisher: Sendable {
         // The values the service's pages share (its facts, the week pages' breadcrumb…) are worked out once, for
         // the first page that is rendered: a warm build skips most of them (their inputs are unchanged).
         var shared: [String: ServiceWeekValues] = [:]
-        func serviceFacts(_ language: String) -> ServiceWeekValues {
+        func sharedValues(_ language: String) -> ServiceWeekValues {
             if let known = shared[language] { return known }
             let values = ServiceWeekValues(renderer, service: service, language: language)
             shared[language] = values
@@ -208,12 +208,12 @@ public final class SitePublisher: Sendable {
         }
         var report = try publishService(
             service, today: today, next: next, occupancy: occupancy, now: now, end: end, listing: listing,
-            facts: { serviceFacts($0).facts }, buffer: &buffer)
+            facts: { sharedValues($0).facts }, buffer: &buffer)
         for monday in weeks {
             report =
                 report
                 + (try renderWeek(
-                    service, monday: monday, weeks: weeks, occupancy: occupancy, now: now, facts: serviceFacts,
+                    service, monday: monday, weeks: weeks, occupancy: occupancy, now: now, shared: sharedValues,
                     listing: listing, buffer: &buffer))
         }
         return report
@@ -265,7 +265,7 @@ public final class SitePublisher: Sendable {
 
     private func renderWeek(
         _ service: Service, monday: CivilDate, weeks: [CivilDate], occupancy: [Int64: SlotOccupancy],
-        now: Int64, facts: (String) -> ServiceWeekValues? = { _ in nil }, listing: FolderListing? = nil,
+        now: Int64, shared: (String) -> ServiceWeekValues? = { _ in nil }, listing: FolderListing? = nil,
         buffer: inout [UInt8]
     ) throws -> PublishReport {
         var report = PublishReport()
@@ -304,7 +304,7 @@ public final class SitePublisher: Sendable {
             buffer.removeAll(keepingCapacity: true)
             try renderer.renderWeek(
                 service, grid: grid, weeks: weeks, language: language,
-                values: facts(language) ?? ServiceWeekValues(renderer, service: service, language: language),
+                values: shared(language) ?? ServiceWeekValues(renderer, service: service, language: language),
                 into: &buffer)
             if let marker = markers[language] { WeekInputs.insert(marker, into: &buffer) }
             if try write(buffer, relative, listing: listing) { report.written += 1 }
