@@ -98,16 +98,31 @@ public struct PageRenderer: Sendable {
     ) throws {
         // The values a page shares with its language are a frame of their own below the page's (a name is looked
         // up in the page's first), not copied into one object per page.
-        var values = context
-        if values["alternates"] == nil { values["alternates"] = alternates(language: language, page: pageID) }
-        values["title"] = .string(title)
-        values["breadcrumb"] = .list(
+        try page(
+            name, title: title, language: language, pageID: pageID, context: context,
+            breadcrumb: Self.breadcrumbValue(breadcrumb), into: &buffer)
+    }
+
+    /// The layout's breadcrumb: each item's name, its link unless it is the current page, the last one current.
+    static func breadcrumbValue(_ breadcrumb: [(String, String?)]) -> TemplateValue {
+        .list(
             breadcrumb.enumerated().map { index, item in
                 var crumb: TemplateFields = ["name": .string(item.0)]
                 if let url = item.1 { crumb["url"] = .string(url) }
                 if index == breadcrumb.count - 1 { crumb["current"] = true }
                 return .object(crumb)
             })
+    }
+
+    /// `page` with the breadcrumb already made (`breadcrumbValue`), for pages that share one.
+    func page(
+        _ name: String, title: String, language: String, pageID: PageID, context: TemplateFields,
+        breadcrumb: TemplateValue, into buffer: inout [UInt8]
+    ) throws {
+        var values = context
+        if values["alternates"] == nil { values["alternates"] = alternates(language: language, page: pageID) }
+        values["title"] = .string(title)
+        values["breadcrumb"] = breadcrumb
         let shared = languageFrames[language] ?? .object(languageFields(language))
         var body: [UInt8] = []
         body.reserveCapacity(32 * 1024)
@@ -255,7 +270,15 @@ public struct PageRenderer: Sendable {
     public func renderService(
         _ service: Service, language: String, today: CivilDate, nextFree: SlotAvailability?, into buffer: inout [UInt8]
     ) throws {
-        var context: TemplateFields = ["service": .object(serviceValue(service, language: language))]
+        try renderService(service, language: language, today: today, nextFree: nextFree, facts: nil, into: &buffer)
+    }
+
+    /// `renderService` with the service's `serviceValue` already made (`facts`; nil: made here).
+    func renderService(
+        _ service: Service, language: String, today: CivilDate, nextFree: SlotAvailability?, facts: TemplateFields?,
+        into buffer: inout [UInt8]
+    ) throws {
+        var context: TemplateFields = ["service": .object(facts ?? serviceValue(service, language: language))]
         context["bookURL"] = .string(layout.url(.week(service.id, monday: today.mondayOfWeek), language: language))
         context["next"] = nextFreeValue(nextFree, service: service, language: language)
         context["forOther"] = forOtherValue(service: service, language: language)
@@ -270,11 +293,22 @@ public struct PageRenderer: Sendable {
         _ service: Service, grid: WeekGrid, weeks: [CivilDate], language: String, serviceFacts: TemplateFields? = nil,
         into buffer: inout [UInt8]
     ) throws {
+        try renderWeek(
+            service, grid: grid, weeks: weeks, language: language,
+            values: ServiceWeekValues(self, service: service, language: language, facts: serviceFacts), into: &buffer)
+    }
+
+    /// `renderWeek` with the values the service's week pages share (`ServiceWeekValues`), made once per service.
+    func renderWeek(
+        _ service: Service, grid: WeekGrid, weeks: [CivilDate], language: String, values: ServiceWeekValues,
+        into buffer: inout [UInt8]
+    ) throws {
         let t = texts(language)
         let monday = grid.monday
         let sunday = monday.adding(days: 6)
         var week: TemplateFields = [
-            "label": .string(t.format("week.range", ["from": t.longDate(monday), "to": t.longDate(sunday)]))
+            "label": .string(
+                t.format("week.range", ["from": values.labels(monday).long, "to": values.labels(sunday).long]))
         ]
         if let index = weeks.firstIndex(of: monday) {
             if index > 0 {
@@ -291,9 +325,7 @@ public struct PageRenderer: Sendable {
         let shared = weekPageTexts[language] ?? WeekPageTexts(self, language: language)
         // A week page holds about a hundred free cells: their field names are shared and the few texts that
         // vary (free places) are formatted once per count.
-        let placesTexts: [TemplateValue] = (0...service.capacity).map {
-            service.capacity > 1 ? .string(t.format("state.places", ["count": String($0)])) : .string("")
-        }
+        let placesTexts = values.placesTexts
         // A radio group is required when one of its radios is: the first free cell carries the attribute for all.
         var requiredGiven = false
         // Each day lists only the starts it has (docs/ARCHITECTURE.md §3): a day never shows "closed" at a time
@@ -303,40 +335,46 @@ public struct PageRenderer: Sendable {
             ?? grid.days.firstIndex { !$0.cells.isEmpty } ?? 0
         // Every cell's time is one of the week's times, both in ascending order: each day walks them once
         // instead of formatting or hashing a time per cell.
-        let times = grid.times.map { TemplateValue.string($0.description) }
+        let times = grid.times.map { values.text(of: $0) }
         var hasFree = false
         var days: [TemplateValue] = []
         days.reserveCapacity(grid.days.count)
         for (index, day) in grid.days.enumerated() {
-            let long = TemplateValue.string(t.longDate(day.date))
+            let labels = values.labels(day.date)
+            let long = labels.longValue
             var timeIndex = 0
-            var cells: [TemplateValue] = []
-            cells.reserveCapacity(day.cells.count)
+            // The day's cells are rows of one array of values (`TemplateFields(names:values:start:)`): one
+            // allocation a day instead of one per cell.
+            var row: [TemplateValue] = []
+            row.reserveCapacity(day.cells.count * Self.freeCellNames.count)
+            var rowStarts: [(start: Int, free: Bool)] = []
+            rowStarts.reserveCapacity(day.cells.count)
             for cell in day.cells {
                 while timeIndex < grid.times.count, grid.times[timeIndex] < cell.slot.start { timeIndex += 1 }
                 let time =
                     timeIndex < grid.times.count && grid.times[timeIndex] == cell.slot.start
-                    ? times[timeIndex] : .string(cell.slot.start.description)
+                    ? times[timeIndex] : values.text(of: cell.slot.start)
                 let position = WeekPageTexts.position(of: cell.state)
-                let state = shared.states[position]
-                let text = shared.texts[position]
-                guard cell.state == .free else {
-                    cells.append(.object(TemplateFields(names: Self.cellNames, values: [state, text, time, false])))
-                    continue
-                }
+                let free = cell.state == .free
+                rowStarts.append((row.count, free))
+                row.append(shared.states[position])
+                row.append(shared.texts[position])
+                row.append(time)
+                row.append(.bool(free))
+                guard free else { continue }
                 hasFree = true
-                cells.append(
-                    .object(
-                        TemplateFields(
-                            names: Self.freeCellNames,
-                            values: [
-                                state, text, time, true, .string(String(cell.slot.startInstant)), long,
-                                placesTexts[min(cell.freeDesks, service.capacity)], .bool(!requiredGiven),
-                            ])))
+                row.append(.string(String(cell.slot.startInstant)))
+                row.append(long)
+                row.append(placesTexts[min(cell.freeDesks, service.capacity)])
+                row.append(.bool(!requiredGiven))
                 requiredGiven = true
             }
+            let cells = rowStarts.map { start, free -> TemplateValue in
+                .object(
+                    TemplateFields(names: free ? Self.freeCellNames : Self.cellNames, values: row, start: start))
+            }
             var values: [TemplateValue] = [
-                .string(t.shortDate(day.date)), long, .string(day.date.description), .list(cells),
+                labels.short, long, labels.iso, .list(cells),
                 .bool(!cells.isEmpty), .bool(index == initialDay),
             ]
             if let reason = day.closedReason {
@@ -351,7 +389,7 @@ public struct PageRenderer: Sendable {
         week["hasSlots"] = .bool(!grid.times.isEmpty)
         week["hasFree"] = .bool(hasFree)
         let context: TemplateFields = [
-            "service": .object(serviceFacts ?? serviceValue(service, language: language)),
+            "service": values.factsValue,
             "week": .object(week),
             "legend": shared.legend,
             "holdAction": .string(layout.api(.holds)),
@@ -364,8 +402,7 @@ public struct PageRenderer: Sendable {
             title: service.text(for: language).name + " – "
                 + t.format("week.title", ["week": SiteLayout.weekName(monday)]),
             language: language, pageID: .week(service.id, monday: monday), context: context,
-            breadcrumb: breadcrumb(for: service, language: language, current: false) + [(t.text("steps.when"), nil)],
-            into: &buffer)
+            breadcrumb: values.breadcrumb, into: &buffer)
     }
 
     /// The page served for an address that names no page.

@@ -197,23 +197,23 @@ public final class SitePublisher: Sendable {
         _ service: Service, weeks: [CivilDate], today: CivilDate, next: SlotAvailability?,
         occupancy: [Int64: SlotOccupancy], now: Int64, end: Int64, listing: FolderListing, buffer: inout [UInt8]
     ) throws -> PublishReport {
+        // The values the service's pages share (its facts, the week pages' breadcrumb…) are worked out once, for
+        // the first page that is rendered: a warm build skips most of them (their inputs are unchanged).
+        var shared: [String: ServiceWeekValues] = [:]
+        func sharedValues(_ language: String) -> ServiceWeekValues {
+            if let known = shared[language] { return known }
+            let values = ServiceWeekValues(renderer, service: service, language: language)
+            shared[language] = values
+            return values
+        }
         var report = try publishService(
             service, today: today, next: next, occupancy: occupancy, now: now, end: end, listing: listing,
-            buffer: &buffer)
-        // The service's facts are worked out once, for the first of its week pages that is rendered: a warm
-        // build skips most of them (their inputs are unchanged) and needs none.
-        var facts: [String: TemplateFields] = [:]
-        func serviceFacts(_ language: String) -> TemplateFields? {
-            if let known = facts[language] { return known }
-            let value = renderer.serviceValue(service, language: language)
-            facts[language] = value
-            return value
-        }
+            facts: { sharedValues($0).facts }, buffer: &buffer)
         for monday in weeks {
             report =
                 report
                 + (try renderWeek(
-                    service, monday: monday, weeks: weeks, occupancy: occupancy, now: now, facts: serviceFacts,
+                    service, monday: monday, weeks: weeks, occupancy: occupancy, now: now, shared: sharedValues,
                     listing: listing, buffer: &buffer))
         }
         return report
@@ -225,7 +225,8 @@ public final class SitePublisher: Sendable {
     /// which the next build renders again, and never a current page beside an old data file.
     private func publishService(
         _ service: Service, today: CivilDate, next: SlotAvailability?, occupancy: [Int64: SlotOccupancy],
-        now: Int64, end: Int64, listing: FolderListing?, buffer: inout [UInt8]
+        now: Int64, end: Int64, listing: FolderListing?, facts: (String) -> TemplateFields? = { _ in nil },
+        buffer: inout [UInt8]
     ) throws -> PublishReport {
         var report = PublishReport()
         let (free, until) = nextFreeData(service, occupancy: occupancy, now: now, end: end)
@@ -252,7 +253,8 @@ public final class SitePublisher: Sendable {
             report.rendered += 1
             if language == main ? mainIsCurrent : isCurrent(language) { continue }
             buffer.removeAll(keepingCapacity: true)
-            try renderer.renderService(service, language: language, today: today, nextFree: next, into: &buffer)
+            try renderer.renderService(
+                service, language: language, today: today, nextFree: next, facts: facts(language), into: &buffer)
             if let inputs { WeekInputs.insert(inputs.marker(language: language), into: &buffer) }
             if try write(buffer, renderer.layout.file(.service(service.id), language: language), listing: listing) {
                 report.written += 1
@@ -263,7 +265,7 @@ public final class SitePublisher: Sendable {
 
     private func renderWeek(
         _ service: Service, monday: CivilDate, weeks: [CivilDate], occupancy: [Int64: SlotOccupancy],
-        now: Int64, facts: (String) -> TemplateFields? = { _ in nil }, listing: FolderListing? = nil,
+        now: Int64, shared: (String) -> ServiceWeekValues? = { _ in nil }, listing: FolderListing? = nil,
         buffer: inout [UInt8]
     ) throws -> PublishReport {
         var report = PublishReport()
@@ -301,7 +303,9 @@ public final class SitePublisher: Sendable {
             if language == main ? mainIsCurrent : isCurrent(language) { continue }
             buffer.removeAll(keepingCapacity: true)
             try renderer.renderWeek(
-                service, grid: grid, weeks: weeks, language: language, serviceFacts: facts(language), into: &buffer)
+                service, grid: grid, weeks: weeks, language: language,
+                values: shared(language) ?? ServiceWeekValues(renderer, service: service, language: language),
+                into: &buffer)
             if let marker = markers[language] { WeekInputs.insert(marker, into: &buffer) }
             if try write(buffer, relative, listing: listing) { report.written += 1 }
         }

@@ -2,11 +2,15 @@
 ///
 /// Most objects are small and short-lived (a week page builds one per free slot, ten fields each), so the
 /// fields live in two parallel arrays searched linearly: building costs no hashing and a lookup compares a
-/// few short strings. Only objects with many fields (the translation tree) also keep a hashed index.
+/// few short strings. Only objects with many fields (the translation tree) also keep a hashed index. Many
+/// objects of one page (a week's cells) can also be rows of one array of values, each reading its own run of
+/// it (`init(names:values:start:)`): no array of their own to allocate and free per object.
 public struct TemplateFields: Sendable, Equatable, Sequence, ExpressibleByDictionaryLiteral {
     private var names: [String] = []
     private var values: [TemplateValue] = []
     private var index: [String: Int]?
+    /// Where this object's values start in `values` (0 unless it is a row of a shared array).
+    private var start: Int32 = 0
 
     static let indexThreshold = 12
 
@@ -30,6 +34,21 @@ public struct TemplateFields: Sendable, Equatable, Sequence, ExpressibleByDictio
         if names.count > Self.indexThreshold { rebuildIndex() }
     }
 
+    /// Fields named `names` whose values are `values[start..<start + names.count]`: the rows of many objects of
+    /// one page share one array of values. A row outside `values`, or a `start` beyond 32 bits, gets no fields.
+    public init(names: [String], values: [TemplateValue], start: Int) {
+        guard start >= 0, start <= Int(Int32.max), names.count <= values.count - start else { return }
+        assert(Set(names).count == names.count, "one value per distinct name")
+        self.names = names
+        if names.count > Self.indexThreshold {
+            self.values = Array(values[start..<(start + names.count)])
+            rebuildIndex()
+        } else {
+            self.values = values
+            self.start = Int32(start)
+        }
+    }
+
     /// How many fields there are.
     public var count: Int { names.count }
     /// Whether there are no fields (a section over an empty object renders nothing).
@@ -48,7 +67,7 @@ public struct TemplateFields: Sendable, Equatable, Sequence, ExpressibleByDictio
     /// or list costs reference counting); valid while these fields' storage lives and is not mutated.
     func address(of name: String) -> UnsafePointer<TemplateValue>? {
         guard let position = position(of: name) else { return nil }
-        return values.withUnsafeBufferPointer { $0.baseAddress.map { $0 + position } }
+        return values.withUnsafeBufferPointer { $0.baseAddress.map { $0 + Int(start) + position } }
     }
 
     /// The names and values of fields without a hashed index, as addresses (nil for indexed fields). Taking
@@ -57,13 +76,18 @@ public struct TemplateFields: Sendable, Equatable, Sequence, ExpressibleByDictio
     @inline(__always)
     var storage: (names: UnsafeBufferPointer<String>, values: UnsafePointer<TemplateValue>)? {
         guard index == nil, let values = values.withUnsafeBufferPointer({ $0.baseAddress }) else { return nil }
-        return (names.withUnsafeBufferPointer { $0 }, values)
+        return (names.withUnsafeBufferPointer { $0 }, values + Int(start))
     }
 
     /// The value named `name`; setting nil removes the field, setting a new name appends it.
     public subscript(_ name: String) -> TemplateValue? {
-        get { position(of: name).map { values[$0] } }
+        get { position(of: name).map { values[Int(start) + $0] } }
         set {
+            if start != 0 || values.count != names.count {
+                // A row of a shared array is copied out before it changes: the other rows keep their values.
+                values = Array(values[Int(start)..<(Int(start) + names.count)])
+                start = 0
+            }
             if let position = position(of: name) {
                 if let newValue {
                     values[position] = newValue
@@ -93,12 +117,13 @@ public struct TemplateFields: Sendable, Equatable, Sequence, ExpressibleByDictio
 
     /// The fields in the order they were added.
     public func makeIterator() -> some IteratorProtocol<(key: String, value: TemplateValue)> {
-        zip(names, values).lazy.map { (key: $0, value: $1) }.makeIterator()
+        let (names, values, start) = (names, values, Int(start))
+        return names.indices.lazy.map { (key: names[$0], value: values[start + $0]) }.makeIterator()
     }
 
     /// Equal when they hold the same names with equal values, whatever the order.
     public static func == (lhs: TemplateFields, rhs: TemplateFields) -> Bool {
         guard lhs.count == rhs.count else { return false }
-        return zip(lhs.names, lhs.values).allSatisfy { name, value in rhs[name] == value }
+        return zip(lhs.names, lhs.values[Int(lhs.start)...]).allSatisfy { name, value in rhs[name] == value }
     }
 }

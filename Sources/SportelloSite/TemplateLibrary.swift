@@ -197,14 +197,18 @@ public struct TemplateLibrary: Sendable {
                 let end = Int(op.a)
                 let frame = Self.lookup(
                     keys, start: Int(op.keyStart), count: Int(op.keyCount), in: stack, hint: &hints[position])
+                // A section that pushes no context (an inverted one, or one over a flag) runs its body in place:
+                // its ops are the ones that follow, up to `end`, where this loop goes on anyway. A week page
+                // has several such sections per cell, each a call before.
                 if op.flag {
-                    if !(frame?.pointee.isTruthy ?? false) {
-                        try execute(
-                            program, ops: ops, text: text, keys: keys, hints: hints, from: position + 1, to: end,
-                            stack: &stack,
-                            into: &buffer, depth: depth)
-                    }
-                } else if let frame, frame.pointee.isTruthy {
+                    position = frame?.pointee.isTruthy ?? false ? end : position + 1
+                    continue
+                }
+                if let frame, case .bool(true) = frame.pointee {
+                    position += 1
+                    continue
+                }
+                if let frame, frame.pointee.isTruthy {
                     switch frame.pointee {
                     case .list(let items):
                         try items.withUnsafeBufferPointer { items in
@@ -219,10 +223,7 @@ public struct TemplateLibrary: Sendable {
                             }
                         }
                     case .bool:
-                        try execute(
-                            program, ops: ops, text: text, keys: keys, hints: hints, from: position + 1, to: end,
-                            stack: &stack,
-                            into: &buffer, depth: depth)
+                        break  // true runs in place above
                     case .object, .string, .markup:
                         stack.append(frame)
                         try execute(

@@ -19,6 +19,28 @@ import Testing
         #expect(HTMLEscaper.escape("Città d'Italia <b>") == "Città d&#39;Italia &lt;b&gt;")
         #expect(HTMLEscaper.escape("") == "")
         #expect(HTMLEscaper.escape("🇮🇹 perché") == "🇮🇹 perché")
+        // Eight bytes are tested at a time: each of the five, at every place of strings of every length up to
+        // three words, among digits, spaces and letters outside ASCII, is escaped as a byte-by-byte escape does.
+        func reference(_ text: String) -> String {
+            let entities: [Character: String] = ["&": "&amp;", "<": "&lt;", ">": "&gt;", "\"": "&quot;", "'": "&#39;"]
+            return text.map { entities[$0] ?? String($0) }.joined()
+        }
+        let fillers = ["0123456789 ,:;=?/", "abcdefghijklmnop", "è1à2ò3ù4"]
+        for filler in fillers {
+            for length in 0...24 {
+                let plain = String(String(repeating: filler, count: 4).prefix(length))
+                #expect(HTMLEscaper.escape(plain) == reference(plain))
+                for special in ["&", "<", ">", "\"", "'"] {
+                    for place in 0...plain.count {
+                        var text = plain
+                        text.insert(contentsOf: special, at: text.index(text.startIndex, offsetBy: place))
+                        #expect(HTMLEscaper.escape(text) == reference(text), "\(text)")
+                        let doubled = text + special + text
+                        #expect(HTMLEscaper.escape(doubled) == reference(doubled), "\(doubled)")
+                    }
+                }
+            }
+        }
     }
 
     @Test func rawOutputIsTheExplicitException() throws {
@@ -49,6 +71,16 @@ import Testing
                 "{{^yes}}Y{{/yes}}{{^no}}N{{/no}}{{^empty}}E{{/empty}}{{^blank}}B{{/blank}}{{^missing}}M{{/missing}}",
                 context) == "NEBM")
         #expect(try render("{{#text}}<{{.}}>{{/text}}{{#object}}{{k}}{{/object}}", context) == "<t>v")
+        // Flag and inverted sections run their bodies in place (no context of their own): nested, after one
+        // another and inside a list, each still ends where its closing tag is.
+        #expect(try render("{{#yes}}a{{^no}}b{{#yes}}c{{/yes}}{{#no}}x{{/no}}{{/no}}d{{/yes}}e", context) == "abcde")
+        let items: TemplateValue = [
+            "items": [["name": "1", "flag": true], ["name": "2", "flag": false], ["name": "3", "flag": true]],
+            "name": "outer",
+        ]
+        #expect(
+            try render("{{#items}}{{#flag}}[{{name}}]{{/flag}}{{^flag}}({{name}}){{/flag}};{{/items}}{{name}}", items)
+                == "[1];(2);[3];outer")
     }
 
     @Test func partialsCommentsAndStandaloneLines() throws {
@@ -183,6 +215,29 @@ import Testing
         large["key8"] = "eight"
         #expect(large.count == 39 && large["key7"] == nil && large["key8"] == "eight" && large["key39"] == "39")
         #expect(TemplateFields(names: ["x", "y"], values: ["1", "2"]) == ["y": "2", "x": "1"])
+    }
+
+    /// Objects that are rows of one shared array of values (a week's cells) read their own run of it, render
+    /// as separate objects would, and a change to one row leaves the others as they were.
+    @Test func rowsOfOneArrayOfValuesAreObjectsOfTheirOwn() throws {
+        let shared: [TemplateValue] = ["a", "1", true, "b", "2", "c", "3", false]
+        var first = TemplateFields(names: ["name", "n", "flag"], values: shared, start: 0)
+        let second = TemplateFields(names: ["name", "n"], values: shared, start: 3)
+        let third = TemplateFields(names: ["name", "n", "flag"], values: shared, start: 5)
+        #expect(first == ["name": "a", "n": "1", "flag": true])
+        #expect(second == ["name": "b", "n": "2"] && second.count == 2)
+        #expect(third["flag"] == false && third["name"] == "c")
+        #expect(Array(third.map(\.key)) == ["name", "n", "flag"] && Array(third.map(\.value)) == ["c", "3", false])
+        #expect(TemplateFields(names: ["name", "n"], values: shared, start: 7).isEmpty)
+        #expect(TemplateFields(names: ["name"], values: shared, start: -1).isEmpty)
+        let rows: TemplateValue = ["rows": .list([.object(first), .object(second), .object(third)])]
+        let library = try TemplateLibrary(templates: ["t": "{{#rows}}{{name}}={{n}}{{#flag}}!{{/flag}};{{/rows}}"])
+        #expect(try library.render("t", rows) == "a=1!;b=2;c=3;")
+        first["n"] = "9"
+        first["extra"] = "x"
+        #expect(first == ["name": "a", "n": "9", "flag": true, "extra": "x"])
+        #expect(second == ["name": "b", "n": "2"] && third["n"] == "3")
+        #expect(try library.render("t", rows) == "a=1!;b=2;c=3;")
     }
 
     @Test func formatReplacesKnownPlaceholdersOnlyAndKeepsUnicode() throws {
