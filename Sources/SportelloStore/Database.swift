@@ -28,6 +28,11 @@ public final class Database: @unchecked Sendable {
     public let path: String
     private let commits = Atomic<Int>(0)
     private let replicatorOwnsLog = Atomic<Bool>(false)
+    /// Pages in the write-ahead log after the writer's last commit (SQLite's WAL hook reports it).
+    private let logPages = Atomic<Int>(0)
+    private let checkpointsRun = Atomic<Int>(0)
+    private let checkpointNanoseconds = Atomic<Int>(0)
+    private let slowestCheckpointNanoseconds = Atomic<Int>(0)
     private let queueState = NSLock()
     private var queued: [PendingWrite] = []
     private var leaderIsActive = false
@@ -48,6 +53,24 @@ public final class Database: @unchecked Sendable {
     /// Most bodies one commit carries: bounds how long the last body of a batch waits for the first.
     public static let batchLimit = 256
 
+    /// Log pages past which the writer copies the log into the database file between batches when at most
+    /// `shortQueue` writes wait: small copies, each a short flush of the database file, made when few wait.
+    static let checkpointPages = 256
+    /// Log pages past which the writer copies the log between batches however many writes wait: the log's
+    /// bound during a long rush (SQLite's automatic checkpoint, now off, ran at 1,000 inside a COMMIT).
+    static let checkpointPagesAtMost = 1_000
+    /// Waiting writes few enough for a copy past `checkpointPages`.
+    static let shortQueue = 4
+
+    /// The write-ahead log's copies into the database file made by the writer between batches: how many, their
+    /// total and the slowest one's time (benches print it beside the tail of the answers).
+    public var logCheckpoints: (count: Int, totalSeconds: Double, slowestSeconds: Double) {
+        (
+            checkpointsRun.load(ordering: .relaxed), Double(checkpointNanoseconds.load(ordering: .relaxed)) / 1e9,
+            Double(slowestCheckpointNanoseconds.load(ordering: .relaxed)) / 1e9
+        )
+    }
+
     /// Grows with every committed write: a value read from the database stays current while this does not move.
     public var committedWrites: Int { commits.load(ordering: .acquiring) }
 
@@ -64,6 +87,22 @@ public final class Database: @unchecked Sendable {
         try Migrations.apply(to: writer)
         readers = try (0..<max(1, readerCount)).map { _ in try Connection(path: path, readOnly: true) }
         idle = Array(readers.indices)
+        // SQLite's automatic checkpoint runs inside the COMMIT that takes the log past 1,000 pages: that batch's
+        // callers, and every write queued behind it, wait for the copy and the database file's flush. A hook of
+        // our own replaces it (and turns it off); the writer copies between batches (`checkpointIfDue`).
+        sqlite3_wal_hook(
+            writer.handle,
+            { context, _, _, pages in
+                guard let context else { return SQLITE_OK }
+                Unmanaged<Database>.fromOpaque(context).takeUnretainedValue().logPages.store(
+                    Int(pages), ordering: .relaxed)
+                return SQLITE_OK
+            }, Unmanaged.passUnretained(self).toOpaque())
+    }
+
+    deinit {
+        // The hook names this object: the writer may commit (close) after it is gone.
+        sqlite3_wal_hook(writer.handle, nil, nil)
     }
 
     /// One write, group-committed: bodies of concurrent callers run one after another on the writer inside ONE
@@ -140,6 +179,7 @@ public final class Database: @unchecked Sendable {
                 pending.isFinished = true
                 if pending !== own { pending.wake.signal() }
             }
+            checkpointIfDue()
         }
         leaderIsActive = false
         leaderThread = nil
@@ -220,6 +260,32 @@ public final class Database: @unchecked Sendable {
         }
     }
 
+    /// Called by the leader with `queueState` locked, between batches (the batch just committed already
+    /// answered): copies the log into the database file when it is past `checkpointPages` and few writes wait,
+    /// or past `checkpointPagesAtMost` whatever waits. Made by the writer, no write can append meanwhile, so the
+    /// copy reaches the log's end and the next write starts the log again from its beginning: the file stays
+    /// bounded through a rush (a copy made beside a writer that keeps appending never catches up).
+    private func checkpointIfDue() {
+        let pages = logPages.load(ordering: .relaxed)
+        guard pages >= Self.checkpointPagesAtMost || (pages >= Self.checkpointPages && queued.count <= Self.shortQueue)
+        else { return }
+        queueState.unlock()
+        writeLock.lock()
+        let start = DispatchTime.now().uptimeNanoseconds
+        var logFrames: Int32 = 0
+        var copiedFrames: Int32 = 0
+        // PASSIVE: never waits for a reader; a reader's older snapshot may keep some frames from being copied.
+        let status = sqlite3_wal_checkpoint_v2(writer.handle, nil, SQLITE_CHECKPOINT_PASSIVE, &logFrames, &copiedFrames)
+        // Copied whole: the log starts again with the next write. Otherwise retried after the next commit.
+        if status == SQLITE_OK && copiedFrames == logFrames { logPages.store(0, ordering: .relaxed) }
+        let elapsed = Int(DispatchTime.now().uptimeNanoseconds - start)
+        writeLock.unlock()
+        checkpointsRun.add(1, ordering: .relaxed)
+        checkpointNanoseconds.add(elapsed, ordering: .relaxed)
+        slowestCheckpointNanoseconds.max(elapsed, ordering: .relaxed)
+        queueState.lock()
+    }
+
     /// A write from inside a body of the running batch: a savepoint nested in that body's.
     private func runNested(_ pending: PendingWrite) throws {
         try writer.execute("SAVEPOINT nested")
@@ -243,6 +309,7 @@ public final class Database: @unchecked Sendable {
         // waiting for it until busy_timeout (5 s), stalling every booking, and still not empty the log.
         let passive = replicatorOwnsLog.load(ordering: .relaxed)
         try writer.execute(passive ? "PRAGMA wal_checkpoint(PASSIVE)" : "PRAGMA wal_checkpoint(TRUNCATE)")
+        if !passive { logPages.store(0, ordering: .relaxed) }
     }
 
     /// Litestream (`replication.litestream`) follows and checkpoints the write-ahead log: Sportello's own
