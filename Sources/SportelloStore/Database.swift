@@ -179,7 +179,7 @@ public final class Database: @unchecked Sendable {
                 pending.isFinished = true
                 if pending !== own { pending.wake.signal() }
             }
-            checkpointIfDue()
+            checkpointIfDue(leaderIsLowered: own.background)
         }
         leaderIsActive = false
         leaderThread = nil
@@ -264,11 +264,14 @@ public final class Database: @unchecked Sendable {
     /// answered): copies the log into the database file when it is past `checkpointPages` and few writes wait,
     /// or past `checkpointPagesAtMost` whatever waits. Made by the writer, no write can append meanwhile, so the
     /// copy reaches the log's end and the next write starts the log again from its beginning: the file stays
-    /// bounded through a rush (a copy made beside a writer that keeps appending never catches up).
-    private func checkpointIfDue() {
+    /// bounded through a rush (a copy made beside a writer that keeps appending never catches up). A leader at the
+    /// background priority copies only past the bound: requests arriving meanwhile would wait for a lowered thread.
+    private func checkpointIfDue(leaderIsLowered: Bool) {
         let pages = logPages.load(ordering: .relaxed)
-        guard pages >= Self.checkpointPagesAtMost || (pages >= Self.checkpointPages && queued.count <= Self.shortQueue)
-        else { return }
+        let due =
+            pages >= Self.checkpointPagesAtMost
+            || (pages >= Self.checkpointPages && queued.count <= Self.shortQueue && !leaderIsLowered)
+        guard due else { return }
         queueState.unlock()
         writeLock.lock()
         let start = DispatchTime.now().uptimeNanoseconds
