@@ -168,17 +168,9 @@ public final class Database: @unchecked Sendable {
         leaderIsActive = true
         leaderThread = pthread_self()
         while !queued.isEmpty && !own.isFinished {
-            let batch = Array(queued.prefix(Self.batchLimit))
-            queued.removeFirst(batch.count)
-            queueState.unlock()
-            writeLock.lock()
-            commit(batch)
-            writeLock.unlock()
-            queueState.lock()
-            for pending in batch {
-                pending.isFinished = true
-                if pending !== own { pending.wake.signal() }
-            }
+            commitNextBatch(own: own)
+            // After the batch's references are gone: its callers return as soon as the queue's lock is free, and
+            // a body must not outlive its call.
             checkpointIfDue(leaderIsLowered: own.background)
         }
         leaderIsActive = false
@@ -186,6 +178,21 @@ public final class Database: @unchecked Sendable {
         // Hands over to the oldest waiter, which leads the next batch (unless a newcomer took the lead first:
         // then it waits again and that leader's batch takes it).
         queued.first?.wake.signal()
+    }
+
+    /// Called by the leader with `queueState` locked: commits the next batch and marks its writes finished.
+    private func commitNextBatch(own: PendingWrite) {
+        let batch = Array(queued.prefix(Self.batchLimit))
+        queued.removeFirst(batch.count)
+        queueState.unlock()
+        writeLock.lock()
+        commit(batch)
+        writeLock.unlock()
+        queueState.lock()
+        for pending in batch {
+            pending.isFinished = true
+            if pending !== own { pending.wake.signal() }
+        }
     }
 
     /// Runs a batch on the writer; every body ends with `failure` set or its result stored.
