@@ -32,6 +32,9 @@ public enum CourierProcess {
         // The server's stop (SIGTERM to the whole service, Ctrl-C in a terminal) must not cut off a program that
         // may be accepting a message: the courier ends when the server's end of the socket does.
         for number in [SIGPIPE, SIGTERM, SIGINT, SIGHUP] { signal(number, SIG_IGN) }
+        // Started in a session of its own from a lowered hand-over thread: the session's scheduling group takes
+        // the lowered value too, or the courier and its programs would share the cores with the server as equals.
+        BackgroundPriority.lowerSessionGroup()
         let courier = Courier(spool: spool)
         let reader = FrameReader(descriptor: socket)
         let writing = NSLock()

@@ -132,6 +132,35 @@ import Testing
         }
     }
 
+    /// serve's hand-over threads run lowered, and so does the courier they start; in its session of its own the
+    /// kernel's per-session scheduling group (autogroup) must be lowered too, or the courier and its programs share
+    /// the cores with the server as equals whatever their nice value.
+    @Test func aCourierStartedFromALoweredThreadLowersItsSessionGroup() throws {
+        // A kernel without per-session groups has nothing to lower.
+        guard FileManager.default.fileExists(atPath: "/proc/self/autogroup") else { return }
+        let sandbox = try Sandbox()
+        let program = "\(sandbox.folder)/autogroup"
+        _ = FileManager.default.createFile(
+            atPath: program, contents: Data("#!/bin/sh\ncat /proc/self/autogroup\nexit 3\n".utf8),
+            attributes: [.posixPermissions: 0o755])
+        let courier = Courier(spool: "\(sandbox.folder)/spool", timeout: 10)
+        let outcome = Locked<Courier.Outcome?>(nil)
+        let done = DispatchSemaphore(value: 0)
+        Thread { [body] in
+            BackgroundPriority.lowerCallingThread()
+            let result = courier.deliver(body, id: 60, command: [program], onStart: { _ in })
+            outcome.withLock { $0 = result }
+            done.signal()
+        }.start()
+        #expect(done.wait(timeout: .now() + 20) == .success)
+        // The program's words come back with its failure: its group's line, "/autogroup-N nice 10".
+        guard case .failed(let words) = outcome.withLock({ $0 }) else {
+            Issue.record("the program did not fail as written: \(String(describing: outcome.withLock { $0 }))")
+            return
+        }
+        #expect(words.contains("nice \(BackgroundPriority.niceness)"), "\(words)")
+    }
+
     @Test func aDamagedLockFileIsNeverTakenAsNeverHandedOver() throws {
         let sandbox = try Sandbox()
         let courier = Courier(spool: "\(sandbox.folder)/spool")
