@@ -43,30 +43,6 @@ public enum BackgroundPriority {
     /// database write: read from a thread-specific value, not from the kernel.
     public static var isCallingThreadLowered: Bool { pthread_getspecific(loweredThreadKey) != nil }
 
-    /// Gives the calling process's scheduling group the calling thread's nice value, when the process leads a
-    /// session of its own (the courier). Where the kernel groups processes by session (autogroup, on by default in
-    /// most distributions' kernels), a thread's nice value only weighs against the threads of its own session, and
-    /// each session's group shares the cores with the others as an equal: a lowered courier and the programs it
-    /// starts took half the cores from the server's answers whatever their nice value. Returns whether the group now
-    /// carries the value (false where the kernel has no such groups, or at the default priority).
-    @discardableResult
-    public static func lowerSessionGroup() -> Bool {
-        guard let nice = callingThreadNiceness, nice > 0 else { return false }
-        let text = Array("\(nice)\n".utf8)
-        // The kernel lets an unprivileged process change the value at most every tenth of a second (EAGAIN).
-        for attempt in 0..<3 {
-            if attempt > 0 { usleep(120_000) }
-            let descriptor = open("/proc/self/autogroup", O_WRONLY | O_CLOEXEC)
-            guard descriptor >= 0 else { return false }
-            let written = write(descriptor, text, text.count)
-            let failure = errno
-            close(descriptor)
-            if written == text.count { return true }
-            if failure != EAGAIN { return false }
-        }
-        return false
-    }
-
     /// The calling thread's nice value; nil when it cannot be read.
     public static var callingThreadNiceness: Int32? {
         // getpriority may return -1 as a value: errno tells an error apart.

@@ -6,8 +6,8 @@ import SportelloStore
 import Glibc
 #endif
 
-/// The courier: one long-lived child of the server (its own executable in a hidden mode, in a session of its own)
-/// that hands messages to sendmail and the other delivery programs. It replaces a `/bin/sh` wrapper per message:
+/// The courier: one long-lived child of the server (its own executable in a hidden mode, in a process group of its
+/// own) that hands messages to sendmail and the other delivery programs. It replaces a `/bin/sh` wrapper per message:
 /// what the wrapper did (hold the message's lock while the program runs, record its exit status there) the
 /// courier does for every message, starting only the program itself.
 ///
@@ -32,9 +32,6 @@ public enum CourierProcess {
         // The server's stop (SIGTERM to the whole service, Ctrl-C in a terminal) must not cut off a program that
         // may be accepting a message: the courier ends when the server's end of the socket does.
         for number in [SIGPIPE, SIGTERM, SIGINT, SIGHUP] { signal(number, SIG_IGN) }
-        // Started in a session of its own from a lowered hand-over thread: the session's scheduling group takes
-        // the lowered value too, or the courier and its programs would share the cores with the server as equals.
-        BackgroundPriority.lowerSessionGroup()
         let courier = Courier(spool: spool)
         let reader = FrameReader(descriptor: socket)
         let writing = NSLock()
