@@ -53,14 +53,11 @@ public final class Database: @unchecked Sendable {
     /// Most bodies one commit carries: bounds how long the last body of a batch waits for the first.
     public static let batchLimit = 256
 
-    /// Log pages past which the writer copies the log into the database file between batches when at most
-    /// `shortQueue` writes wait: small copies, each a short flush of the database file, made when few wait.
-    static let checkpointPages = 256
-    /// Log pages past which the writer copies the log between batches however many writes wait: the log's
-    /// bound during a long rush (SQLite's automatic checkpoint, now off, ran at 1,000 inside a COMMIT).
-    static let checkpointPagesAtMost = 1_000
-    /// Waiting writes few enough for a copy past `checkpointPages`.
-    static let shortQueue = 4
+    /// Log pages past which the writer copies the log into the database file, between batches: as often as
+    /// SQLite's automatic checkpoint (now off), which ran at 1,000 pages inside a COMMIT. Copies past 256 pages
+    /// when at most 4 writes waited made the rush's p99 worse in 3 runs of 3 (each copy flushes the database
+    /// file: README "Endpoint", fifth session).
+    static let checkpointPages = 1_000
 
     /// The write-ahead log's copies into the database file made by the writer between batches: how many, their
     /// total and the slowest one's time (benches print it beside the tail of the answers).
@@ -171,7 +168,7 @@ public final class Database: @unchecked Sendable {
             commitNextBatch(own: own)
             // After the batch's references are gone: its callers return as soon as the queue's lock is free, and
             // a body must not outlive its call.
-            checkpointIfDue(leaderIsLowered: own.background)
+            checkpointIfDue()
         }
         leaderIsActive = false
         leaderThread = nil
@@ -268,17 +265,12 @@ public final class Database: @unchecked Sendable {
     }
 
     /// Called by the leader with `queueState` locked, between batches (the batch just committed already
-    /// answered): copies the log into the database file when it is past `checkpointPages` and few writes wait,
-    /// or past `checkpointPagesAtMost` whatever waits. Made by the writer, no write can append meanwhile, so the
-    /// copy reaches the log's end and the next write starts the log again from its beginning: the file stays
-    /// bounded through a rush (a copy made beside a writer that keeps appending never catches up). A leader at the
-    /// background priority copies only past the bound: requests arriving meanwhile would wait for a lowered thread.
-    private func checkpointIfDue(leaderIsLowered: Bool) {
-        let pages = logPages.load(ordering: .relaxed)
-        let due =
-            pages >= Self.checkpointPagesAtMost
-            || (pages >= Self.checkpointPages && queued.count <= Self.shortQueue && !leaderIsLowered)
-        guard due else { return }
+    /// answered, not kept waiting for the copy as inside its COMMIT): copies the log into the database file when
+    /// it is past `checkpointPages`. Made by the writer, no write can append meanwhile, so the copy reaches the
+    /// log's end and the next write starts the log again from its beginning: the file stays bounded through a rush
+    /// (a copy made beside a writer that keeps appending never catches up).
+    private func checkpointIfDue() {
+        guard logPages.load(ordering: .relaxed) >= Self.checkpointPages else { return }
         queueState.unlock()
         writeLock.lock()
         let start = DispatchTime.now().uptimeNanoseconds
