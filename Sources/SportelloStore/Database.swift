@@ -28,11 +28,6 @@ public final class Database: @unchecked Sendable {
     public let path: String
     private let commits = Atomic<Int>(0)
     private let replicatorOwnsLog = Atomic<Bool>(false)
-    /// Pages in the write-ahead log after the writer's last commit (SQLite's WAL hook reports it).
-    private let logPages = Atomic<Int>(0)
-    private let checkpointsRun = Atomic<Int>(0)
-    private let checkpointNanoseconds = Atomic<Int>(0)
-    private let slowestCheckpointNanoseconds = Atomic<Int>(0)
     private let queueState = NSLock()
     private var queued: [PendingWrite] = []
     private var leaderIsActive = false
@@ -53,21 +48,6 @@ public final class Database: @unchecked Sendable {
     /// Most bodies one commit carries: bounds how long the last body of a batch waits for the first.
     public static let batchLimit = 256
 
-    /// Log pages past which the writer copies the log into the database file, between batches: as often as
-    /// SQLite's automatic checkpoint (now off), which ran at 1,000 pages inside a COMMIT. Copies past 256 pages
-    /// when at most 4 writes waited made the rush's p99 worse in 3 runs of 3 (each copy flushes the database
-    /// file: README "Endpoint", fifth session).
-    static let checkpointPages = 1_000
-
-    /// The write-ahead log's copies into the database file made by the writer between batches: how many, their
-    /// total and the slowest one's time (benches print it beside the tail of the answers).
-    public var logCheckpoints: (count: Int, totalSeconds: Double, slowestSeconds: Double) {
-        (
-            checkpointsRun.load(ordering: .relaxed), Double(checkpointNanoseconds.load(ordering: .relaxed)) / 1e9,
-            Double(slowestCheckpointNanoseconds.load(ordering: .relaxed)) / 1e9
-        )
-    }
-
     /// Grows with every committed write: a value read from the database stays current while this does not move.
     public var committedWrites: Int { commits.load(ordering: .acquiring) }
 
@@ -84,22 +64,6 @@ public final class Database: @unchecked Sendable {
         try Migrations.apply(to: writer)
         readers = try (0..<max(1, readerCount)).map { _ in try Connection(path: path, readOnly: true) }
         idle = Array(readers.indices)
-        // SQLite's automatic checkpoint runs inside the COMMIT that takes the log past 1,000 pages: that batch's
-        // callers, and every write queued behind it, wait for the copy and the database file's flush. A hook of
-        // our own replaces it (and turns it off); the writer copies between batches (`checkpointIfDue`).
-        sqlite3_wal_hook(
-            writer.handle,
-            { context, _, _, pages in
-                guard let context else { return SQLITE_OK }
-                Unmanaged<Database>.fromOpaque(context).takeUnretainedValue().logPages.store(
-                    Int(pages), ordering: .relaxed)
-                return SQLITE_OK
-            }, Unmanaged.passUnretained(self).toOpaque())
-    }
-
-    deinit {
-        // The hook names this object: the writer may commit (close) after it is gone.
-        sqlite3_wal_hook(writer.handle, nil, nil)
     }
 
     /// One write, group-committed: bodies of concurrent callers run one after another on the writer inside ONE
@@ -165,31 +129,23 @@ public final class Database: @unchecked Sendable {
         leaderIsActive = true
         leaderThread = pthread_self()
         while !queued.isEmpty && !own.isFinished {
-            commitNextBatch(own: own)
-            // After the batch's references are gone: its callers return as soon as the queue's lock is free, and
-            // a body must not outlive its call.
-            checkpointIfDue()
+            let batch = Array(queued.prefix(Self.batchLimit))
+            queued.removeFirst(batch.count)
+            queueState.unlock()
+            writeLock.lock()
+            commit(batch)
+            writeLock.unlock()
+            queueState.lock()
+            for pending in batch {
+                pending.isFinished = true
+                if pending !== own { pending.wake.signal() }
+            }
         }
         leaderIsActive = false
         leaderThread = nil
         // Hands over to the oldest waiter, which leads the next batch (unless a newcomer took the lead first:
         // then it waits again and that leader's batch takes it).
         queued.first?.wake.signal()
-    }
-
-    /// Called by the leader with `queueState` locked: commits the next batch and marks its writes finished.
-    private func commitNextBatch(own: PendingWrite) {
-        let batch = Array(queued.prefix(Self.batchLimit))
-        queued.removeFirst(batch.count)
-        queueState.unlock()
-        writeLock.lock()
-        commit(batch)
-        writeLock.unlock()
-        queueState.lock()
-        for pending in batch {
-            pending.isFinished = true
-            if pending !== own { pending.wake.signal() }
-        }
     }
 
     /// Runs a batch on the writer; every body ends with `failure` set or its result stored.
@@ -264,30 +220,6 @@ public final class Database: @unchecked Sendable {
         }
     }
 
-    /// Called by the leader with `queueState` locked, between batches (the batch just committed already
-    /// answered, not kept waiting for the copy as inside its COMMIT): copies the log into the database file when
-    /// it is past `checkpointPages`. Made by the writer, no write can append meanwhile, so the copy reaches the
-    /// log's end and the next write starts the log again from its beginning: the file stays bounded through a rush
-    /// (a copy made beside a writer that keeps appending never catches up).
-    private func checkpointIfDue() {
-        guard logPages.load(ordering: .relaxed) >= Self.checkpointPages else { return }
-        queueState.unlock()
-        writeLock.lock()
-        let start = DispatchTime.now().uptimeNanoseconds
-        var logFrames: Int32 = 0
-        var copiedFrames: Int32 = 0
-        // PASSIVE: never waits for a reader; a reader's older snapshot may keep some frames from being copied.
-        let status = sqlite3_wal_checkpoint_v2(writer.handle, nil, SQLITE_CHECKPOINT_PASSIVE, &logFrames, &copiedFrames)
-        // Copied whole: the log starts again with the next write. Otherwise retried after the next commit.
-        if status == SQLITE_OK && copiedFrames == logFrames { logPages.store(0, ordering: .relaxed) }
-        let elapsed = Int(DispatchTime.now().uptimeNanoseconds - start)
-        writeLock.unlock()
-        checkpointsRun.add(1, ordering: .relaxed)
-        checkpointNanoseconds.add(elapsed, ordering: .relaxed)
-        slowestCheckpointNanoseconds.max(elapsed, ordering: .relaxed)
-        queueState.lock()
-    }
-
     /// A write from inside a body of the running batch: a savepoint nested in that body's.
     private func runNested(_ pending: PendingWrite) throws {
         try writer.execute("SAVEPOINT nested")
@@ -311,7 +243,6 @@ public final class Database: @unchecked Sendable {
         // waiting for it until busy_timeout (5 s), stalling every booking, and still not empty the log.
         let passive = replicatorOwnsLog.load(ordering: .relaxed)
         try writer.execute(passive ? "PRAGMA wal_checkpoint(PASSIVE)" : "PRAGMA wal_checkpoint(TRUNCATE)")
-        if !passive { logPages.store(0, ordering: .relaxed) }
     }
 
     /// Litestream (`replication.litestream`) follows and checkpoints the write-ahead log: Sportello's own
