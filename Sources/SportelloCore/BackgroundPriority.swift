@@ -2,6 +2,14 @@
 import Glibc
 #endif
 
+/// Marks the threads `BackgroundPriority.lowerCallingThread` lowered: every database write asks whether its
+/// caller runs lowered, and a thread-specific value answers without a system call.
+private let loweredThreadKey: pthread_key_t = {
+    var key = pthread_key_t()
+    pthread_key_create(&key, nil)
+    return key
+}()
+
 /// The scheduling priority of work that no request waits for: composing and handing over mail in `serve` (the
 /// hand-over threads, and what they start: the courier link's reader, the courier process and its programs). On
 /// two cores a booking's answer must not queue behind a mail. Those threads run at a higher nice value, so the
@@ -23,12 +31,17 @@ public enum BackgroundPriority {
         // `who` 0 with PRIO_PROCESS names the calling thread on Linux (its nice value is per thread).
         let which = __priority_which_t(PRIO_PROCESS.rawValue)
         guard let current = callingThreadNiceness else { return false }
-        if current >= niceness { return true }
-        return setpriority(which, 0, niceness) == 0
+        let lowered = current >= niceness || setpriority(which, 0, niceness) == 0
+        // Any non-nil value marks the thread; nothing to free when it ends.
+        if lowered && max(current, niceness) > 0 {
+            pthread_setspecific(loweredThreadKey, UnsafeRawPointer(bitPattern: 1))
+        }
+        return lowered
     }
 
-    /// Whether the calling thread runs at a lower priority than the default (a nice value above 0).
-    public static var isCallingThreadLowered: Bool { (callingThreadNiceness ?? 0) > 0 }
+    /// Whether the calling thread was lowered by `lowerCallingThread` (a nice value above 0). Asked on every
+    /// database write: read from a thread-specific value, not from the kernel.
+    public static var isCallingThreadLowered: Bool { pthread_getspecific(loweredThreadKey) != nil }
 
     /// The calling thread's nice value; nil when it cannot be read.
     public static var callingThreadNiceness: Int32? {

@@ -8,8 +8,8 @@ import Glibc
 /// Hands a message to an outside program (sendmail, an SMS gateway command) so that a worker killed at any
 /// moment, or a program slower than the worker is willing to wait, never causes a second send.
 ///
-/// The server hands each message to its courier (`CourierProcess`: one long-lived child in a session of its own,
-/// reached through a socket), which starts the program itself: no shell per message. Each message has one spool
+/// The server hands each message to its courier (`CourierProcess`: one long-lived child, in a process group of its
+/// own, reached through a socket), which starts the program itself: no shell per message. Each message has one spool
 /// file, its lock; its text reaches the program through a pipe filled before the program starts (through a spool
 /// file, `message-<id>.message`, when it is larger than a pipe holds). The courier takes an exclusive `flock` on
 /// the lock file, writes "started" into it, and gives that open file to the program (as descriptor 4). So the lock

@@ -137,10 +137,14 @@ private final class Connection: @unchecked Sendable {
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
         SpawnAttributes.startWithDefaultSignals(&attributes)
-        // A session of its own: a signal to the server's process group (Ctrl-C) does not reach it.
+        // A process group of its own: a signal to the server's group (Ctrl-C, a kill of the group) does not reach
+        // it. The server's session, not one of its own: where the kernel groups a session's processes for
+        // scheduling (autogroup), a nice value only weighs inside the group, and a courier in a session of its own
+        // shared the cores with the server as an equal, it and sendmail, whatever their nice value (§7).
         var flags: Int16 = 0
         posix_spawnattr_getflags(&attributes, &flags)
-        posix_spawnattr_setflags(&attributes, flags | Int16(Self.setSession))
+        posix_spawnattr_setflags(&attributes, flags | Int16(POSIX_SPAWN_SETPGROUP))
+        posix_spawnattr_setpgroup(&attributes, 0)
         let arguments = [executable == "/proc/self/exe" ? CourierLink.ownPath : executable, CourierProcess.mode, spool]
         var cArguments = arguments.map { strdup($0) } + [nil]
         defer { for argument in cArguments { free(argument) } }
@@ -155,9 +159,6 @@ private final class Connection: @unchecked Sendable {
         pid = child
         Thread { [self] in readAnswers() }.start()
     }
-
-    /// POSIX_SPAWN_SETSID (glibc 2.26), not exported by the Glibc module.
-    static let setSession: Int32 = 0x80
 
     var isOpen: Bool { lock.withLock { open } }
 

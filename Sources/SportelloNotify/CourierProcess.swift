@@ -6,8 +6,8 @@ import SportelloStore
 import Glibc
 #endif
 
-/// The courier: one long-lived child of the server (its own executable in a hidden mode, in a session of its own)
-/// that hands messages to sendmail and the other delivery programs. It replaces a `/bin/sh` wrapper per message:
+/// The courier: one long-lived child of the server (its own executable in a hidden mode, in a process group of its
+/// own) that hands messages to sendmail and the other delivery programs. It replaces a `/bin/sh` wrapper per message:
 /// what the wrapper did (hold the message's lock while the program runs, record its exit status there) the
 /// courier does for every message, starting only the program itself.
 ///

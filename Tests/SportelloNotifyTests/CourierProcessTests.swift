@@ -132,6 +132,49 @@ import Testing
         }
     }
 
+    /// serve's hand-over threads run lowered, and so does the courier they start. The courier stays in the server's
+    /// session, in a process group of its own: where the kernel groups a session's processes for scheduling
+    /// (autogroup), a courier in a session of its own shared the cores with the server as an equal whatever its nice
+    /// value; a group of its own keeps a signal to the server's group (Ctrl-C) from reaching it.
+    @Test func theCourierSharesTheServersSchedulingGroupInAProcessGroupOfItsOwn() throws {
+        let sandbox = try Sandbox()
+        let program = "\(sandbox.folder)/groups"
+        // The program's words come back with its failure: its scheduling group's line (none where the kernel has
+        // no such groups), its session and its process group (fields 6 and 5 of /proc/self/stat, after the name).
+        let script = [
+            "#!/bin/sh", "cat /proc/self/autogroup 2>/dev/null", "sed 's/.*) //' /proc/self/stat | cut -d' ' -f3,4",
+            "exit 3",
+        ]
+        _ = FileManager.default.createFile(
+            atPath: program, contents: Data((script.joined(separator: "\n") + "\n").utf8),
+            attributes: [.posixPermissions: 0o755])
+        let courier = Courier(spool: "\(sandbox.folder)/spool", timeout: 10)
+        let outcome = Locked<Courier.Outcome?>(nil)
+        let courierPID = Locked<Int32>(0)
+        let done = DispatchSemaphore(value: 0)
+        Thread { [body] in
+            BackgroundPriority.lowerCallingThread()
+            let result = courier.deliver(
+                body, id: 60, command: [program], onStart: { pid in courierPID.withLock { $0 = pid } })
+            outcome.withLock { $0 = result }
+            done.signal()
+        }.start()
+        #expect(done.wait(timeout: .now() + 20) == .success)
+        guard case .failed(let words) = outcome.withLock({ $0 }) else {
+            Issue.record("the program did not fail as written: \(String(describing: outcome.withLock { $0 }))")
+            return
+        }
+        let ownGroup = (try? String(contentsOfFile: "/proc/self/autogroup", encoding: .utf8)) ?? ""
+        let groupLine = ownGroup.split(separator: " ").first.map(String.init) ?? ""
+        // The same scheduling group as this process (the server), at its nice 0: the courier's nice 10 counts there.
+        #expect(groupLine.isEmpty || words.contains(groupLine), "\(words) against \(ownGroup)")
+        // The program's process group is the courier's own, its session this process's.
+        let pid = courierPID.withLock { $0 }
+        #expect(pid > 0)
+        #expect(words.contains("\(pid) \(getsid(0))"), "\(words): courier \(pid), session \(getsid(0))")
+        #expect(getpgid(pid) == pid || Self.gone(pid))
+    }
+
     @Test func aDamagedLockFileIsNeverTakenAsNeverHandedOver() throws {
         let sandbox = try Sandbox()
         let courier = Courier(spool: "\(sandbox.folder)/spool")
