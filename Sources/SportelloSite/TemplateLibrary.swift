@@ -146,20 +146,6 @@ public struct TemplateLibrary: Sendable {
         }
     }
 
-    /// `lookup` for an op, first trying where the op found its name last time in the innermost context: inlined
-    /// in the loop, so a cell's names (found in the cell at the places the previous cell had them) cost no call.
-    @inline(__always)
-    static func find(
-        _ op: Program.Op, keys: UnsafeBufferPointer<String>, in stack: [Frame], hint: inout Int32
-    ) -> Frame? {
-        if op.keyCount == 1, let innermost = stack.last,
-            let found = innermost.pointee.fieldAddress(keys[Int(op.keyStart)], at: hint)
-        {
-            return found
-        }
-        return lookup(keys, start: Int(op.keyStart), count: Int(op.keyCount), in: stack, hint: &hint)
-    }
-
     /// Runs ops[from..<to]. The ops, text and keys are plain values read through pointers: walking the
     /// program costs no reference counting, only the context values do.
     private func execute(
@@ -176,7 +162,8 @@ public struct TemplateLibrary: Sendable {
                 buffer.append(contentsOf: UnsafeBufferPointer(rebasing: text[Int(op.a)..<Int(op.a + op.b)]))
                 position += 1
             case .variable:
-                let frame = Self.find(op, keys: keys, in: stack, hint: &hints[position])
+                let frame = Self.lookup(
+                    keys, start: Int(op.keyStart), count: Int(op.keyCount), in: stack, hint: &hints[position])
                 position += 1
                 guard let frame else {
                     if strict {
@@ -208,7 +195,8 @@ public struct TemplateLibrary: Sendable {
                 }
             case .section:
                 let end = Int(op.a)
-                let frame = Self.find(op, keys: keys, in: stack, hint: &hints[position])
+                let frame = Self.lookup(
+                    keys, start: Int(op.keyStart), count: Int(op.keyCount), in: stack, hint: &hints[position])
                 // A section that pushes no context (an inverted one, or one over a flag) runs its body in place:
                 // its ops are the ones that follow, up to `end`, where this loop goes on anyway. A week page
                 // has several such sections per cell, each a call before.

@@ -50,17 +50,6 @@ public enum TemplateValue: Sendable, Equatable {
         return nil
     }
 
-    /// The field `name` if this object holds it at position `hint`, else nil (then `fieldAddress(_:hint:)`
-    /// searches). A section's items share their shape, so a render's names are nearly always where the
-    /// previous item had them: this check is all a cell's look-up costs, with no call and no loop.
-    @inline(__always)
-    func fieldAddress(_ name: String, at hint: Int32) -> UnsafePointer<TemplateValue>? {
-        guard hint >= 0, case .object(let fields) = self, let storage = fields.storage,
-            Int(hint) < storage.names.count, storage.names[Int(hint)] == name
-        else { return nil }
-        return storage.values + Int(hint)
-    }
-
     /// Mustache truthiness: false, an empty list and an empty string are falsy.
     var isTruthy: Bool {
         switch self {
