@@ -47,14 +47,24 @@ final class ServiceWeekValues {
         texts = t
     }
 
-    /// The labels of `date` in this language, made once per service.
+    /// The labels of `date` in this language, made once per service. A day not seen yet brings the labels of
+    /// the week from it on in one request to `Translations`' memo (a week page asks for its Monday first).
     func labels(_ date: CivilDate) -> DayLabels {
         if let known = days[date.dayNumber] { return known }
+        var made: DayLabels?
+        for (offset, labels) in texts.dateLabels(from: date, days: 7).enumerated() {
+            let day = date.adding(days: offset)
+            guard days[day.dayNumber] == nil else { continue }
+            let value = DayLabels(
+                long: labels.long, longValue: .string(labels.long), short: .string(labels.short),
+                iso: .string(day.description))
+            days[day.dayNumber] = value
+            if offset == 0 { made = value }
+        }
+        if let made { return made }
         let long = texts.longDate(date)
-        let made = DayLabels(
+        return DayLabels(
             long: long, longValue: .string(long), short: .string(texts.shortDate(date)), iso: .string(date.description))
-        days[date.dayNumber] = made
-        return made
     }
 
     /// The text of `time` ("08:30"), made once per service and language.

@@ -29,4 +29,25 @@ import Testing
             }
         }
     }
+
+    /// A run of date labels fetched at once equals the labels made one by one, whether none, some or all of its
+    /// days were known before, across a month's and a year's end.
+    @Test func dateLabelsOfARunEqualTheLabelsOfEachDay() throws {
+        let folder = repositoryRoot.appendingPathComponent("site-templates/i18n").path
+        for language in ["it", "en"] {
+            let fresh = try Translations.load(directory: folder, language: language)
+            let other = try Translations.load(directory: folder, language: language)
+            let first = try #require(CivilDate(year: 2026, month: 12, day: 28))
+            _ = fresh.longDate(first.adding(days: 2))
+            let run = fresh.dateLabels(from: first, days: 7)
+            #expect(run.count == 7)
+            for (offset, labels) in run.enumerated() {
+                let day = first.adding(days: offset)
+                #expect(labels.long == other.longDate(day) && labels.short == other.shortDate(day))
+            }
+            #expect(run.map(\.long) == fresh.dateLabels(from: first, days: 7).map(\.long))
+            #expect(fresh.dateLabels(from: first, days: 0).isEmpty)
+            #expect(other.longDate(first.adding(days: 4)).contains("2027"))
+        }
+    }
 }
