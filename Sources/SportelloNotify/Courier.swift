@@ -195,9 +195,10 @@ public struct Courier: Sendable {
     }
 
     /// The outcome a finished hand-over left, or nil when it never started the program. Only called with the lock
-    /// held.
-    func settled(_ base: String) -> Outcome? {
-        if let (code, words) = recordedStatus(base) {
+    /// held. `recorded`: the status and words the caller has just written into the lock file (the courier, after
+    /// its program ended), so the file is not read back: reading it was about a sixth of the courier's CPU a mail.
+    func settled(_ base: String, recorded: (code: String, words: String)? = nil) -> Outcome? {
+        if let (code, words) = recorded ?? recordedStatus(base) {
             // A delivery's evidence stays until the outbox has recorded it (`forget`): a worker killed before
             // that commit leaves it for the next one, which settles the message instead of sending it again.
             if code == "0" { return .delivered }
