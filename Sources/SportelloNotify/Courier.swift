@@ -173,8 +173,10 @@ public struct Courier: Sendable {
     /// What the lock file holds: its first line (a status, the "started" mark, or nothing) and what follows it
     /// (the start of what the program printed).
     private func lockContent(_ base: String) -> (first: String, words: String) {
-        // A missing or empty file is the normal "no status yet".
-        let text = (try? String(contentsOfFile: base + ".lock", encoding: .utf8)) ?? ""
+        // A missing or empty file is the normal "no status yet". Decoded leniently: a program's words need not be
+        // UTF-8, and a strict read took a file with a status for an empty one (a delivered message sent again).
+        let contents = FileManager.default.contents(atPath: base + ".lock")
+        let text = contents.map { String(decoding: $0, as: UTF8.self) } ?? ""
         let first = text.prefix { $0 != "\n" }
         return (first.trimmingCharacters(in: .whitespaces), String(text.dropFirst(first.count)))
     }
