@@ -73,9 +73,9 @@ public struct Notifier: Sendable {
     /// Hand-overs running at once.
     static let handOvers = 8
 
-    /// Hand-overs running at once in `serve` while requests keep the database's writer busy (`WriteRate`): through
-    /// sendmail a mail is a process, about twice a booking's CPU, and 8 of them at once took the cores from the
-    /// answers. The outbox is durable, so mail waits (never lost) and catches up with all `handOvers` as soon as
+    /// Hand-overs running at once in `serve` while requests keep the database's writer busy (`WriteRate`) and mail
+    /// goes through a program: through sendmail a mail is a process, about twice a booking's CPU, and 8 of them at
+    /// once took the cores from the answers. The outbox is durable, so mail waits (never lost) and catches up with all `handOvers` as soon as
     /// the rush ends (docs/ARCHITECTURE.md §6).
     static let pacedHandOvers = 2
 
@@ -103,9 +103,11 @@ public struct Notifier: Sendable {
             if going.withLock({ $0 }) && !keepGoing() { going.withLock { $0 = false } }
             return going.withLock { $0 }
         }
-        // Paced only where answers come first (`serve`): a pass of `sportello deliver` or a test runs them all.
+        // Paced only where answers come first (`serve`) and mail goes through a program: a pass of `sportello
+        // deliver` or a test runs them all, and over SMTP a hand-over costs the courier little (one connection).
         let running = Locked(0)
-        var writeRate = handOversYieldToAnswers ? WriteRate(database: outbox.database) : nil
+        let pacing = handOversYieldToAnswers && settings.smtp == nil
+        var writeRate = pacing ? WriteRate(database: outbox.database) : nil
         func paced() -> Bool {
             guard running.withLock({ $0 }) >= Self.pacedHandOvers else { return false }
             return writeRate?.isBusy() ?? false
