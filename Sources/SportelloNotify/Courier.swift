@@ -173,8 +173,10 @@ public struct Courier: Sendable {
     /// What the lock file holds: its first line (a status, the "started" mark, or nothing) and what follows it
     /// (the start of what the program printed).
     private func lockContent(_ base: String) -> (first: String, words: String) {
-        // A missing or empty file is the normal "no status yet".
-        let text = (try? String(contentsOfFile: base + ".lock", encoding: .utf8)) ?? ""
+        // A missing or empty file is the normal "no status yet". Decoded leniently: a program's words need not be
+        // UTF-8, and a strict read took a file with a status for an empty one (a delivered message sent again).
+        let contents = FileManager.default.contents(atPath: base + ".lock")
+        let text = contents.map { String(decoding: $0, as: UTF8.self) } ?? ""
         let first = text.prefix { $0 != "\n" }
         return (first.trimmingCharacters(in: .whitespaces), String(text.dropFirst(first.count)))
     }
@@ -195,9 +197,10 @@ public struct Courier: Sendable {
     }
 
     /// The outcome a finished hand-over left, or nil when it never started the program. Only called with the lock
-    /// held.
-    func settled(_ base: String) -> Outcome? {
-        if let (code, words) = recordedStatus(base) {
+    /// held. `recorded`: the status and words the caller has just written into the lock file (the courier, after
+    /// its program ended), so the file is not read back: reading it was about a sixth of the courier's CPU a mail.
+    func settled(_ base: String, recorded: (code: String, words: String)? = nil) -> Outcome? {
+        if let (code, words) = recorded ?? recordedStatus(base) {
             // A delivery's evidence stays until the outbox has recorded it (`forget`): a worker killed before
             // that commit leaves it for the next one, which settles the message instead of sending it again.
             if code == "0" { return .delivered }

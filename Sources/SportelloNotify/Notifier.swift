@@ -73,6 +73,12 @@ public struct Notifier: Sendable {
     /// Hand-overs running at once.
     static let handOvers = 8
 
+    /// Hand-overs running at once in `serve` while requests keep the database's writer busy (`WriteRate`) and mail
+    /// goes through a program: through sendmail a mail is a process, about twice a booking's CPU, and 8 of them at
+    /// once took the cores from the answers. The outbox is durable, so mail waits (never lost) and catches up with all `handOvers` as soon as
+    /// the rush ends (docs/ARCHITECTURE.md §6).
+    static let pacedHandOvers = 2
+
     /// Messages claimed in one transaction, ahead of the free hand-over threads: under a rush every commit waits
     /// behind the bookings' batches, so a claim per free thread held mail to a few messages per commit.
     static let claimBatch = 64
@@ -97,8 +103,22 @@ public struct Notifier: Sendable {
             if going.withLock({ $0 }) && !keepGoing() { going.withLock { $0 = false } }
             return going.withLock { $0 }
         }
+        // Paced only where answers come first (`serve`) and mail goes through a program: a pass of `sportello
+        // deliver` or a test runs them all, and over SMTP a hand-over costs the courier little (one connection).
+        let running = Locked(0)
+        let pacing = handOversYieldToAnswers && settings.smtp == nil
+        var writeRate = pacing ? WriteRate(database: outbox.database) : nil
+        func paced() -> Bool {
+            guard running.withLock({ $0 }) >= Self.pacedHandOvers else { return false }
+            return writeRate?.isBusy() ?? false
+        }
         while stillGoing() {
             guard free.wait(timeout: .now() + .milliseconds(50)) == .success else { continue }
+            while paced() && stillGoing() { usleep(2_000) }
+            guard stillGoing() else {
+                free.signal()
+                break
+            }
             // Slow programs: a claim waiting this long is given back and taken again rather than started near the
             // end of its lease, which another worker could then take over while this one hands it over.
             if next < claimed.count && clock() - now > lease / 2 {
@@ -134,12 +154,14 @@ public struct Notifier: Sendable {
             let message = claimed[next]
             next += 1
             group.enter()
+            running.withLock { $0 += 1 }
             handOverPool.run { [self, now] in
                 var own = DeliveryReport()
                 deliver(
                     message, now, &own, keepGoing: { going.withLock { $0 } },
                     onDelivered: { accepted in delivered.withLock { $0.append(accepted) } })
                 reports.withLock { $0.append(own) }
+                running.withLock { $0 -= 1 }
                 free.signal()
                 group.leave()
             }

@@ -229,6 +229,22 @@ import Testing
         #expect(((try? FileManager.default.contentsOfDirectory(atPath: "\(sandbox.folder)/spool")) ?? ["?"]).isEmpty)
     }
 
+    @Test func aProgramWhoseWordsAreNotUTF8IsStillDelivered() throws {
+        // A sendmail that accepts the message but prints Latin-1: its status must count, now and after a restart.
+        let sandbox = try Sandbox()
+        let program = "\(sandbox.folder)/latin1"
+        let script = "#!/bin/sh\ncat > /dev/null\nprintf 'accettato: citt\\340\\n'\nexit 0\n"
+        #expect(
+            FileManager.default.createFile(
+                atPath: program, contents: Data(script.utf8), attributes: [.posixPermissions: 0o755]))
+        let courier = Courier(spool: "\(sandbox.folder)/spool")
+        let body = Array("Subject: x\r\n\r\nbody\r\n".utf8)
+        #expect(courier.deliver(body, id: 15, command: [program], onStart: { _ in }) == .delivered)
+        #expect(courier.outcome(of: claimed(15)) == .delivered)
+        courier.forget(id: 15)
+        #expect(courier.outcome(of: claimed(15)) == .notHandedOver)
+    }
+
     @Test func aProgramThatOutlivesTheTimeoutIsNeverStartedTwice() throws {
         let sandbox = try Sandbox()
         let sendmail = try sandbox.fakeProgram(named: "sendmail", sleep: 1.2)
