@@ -75,8 +75,8 @@ public struct Notifier: Sendable {
 
     /// Hand-overs running at once in `serve` while requests keep the database's writer busy (`WriteRate`) and mail
     /// goes through a program: through sendmail a mail is a process, about twice a booking's CPU, and 8 of them at
-    /// once took the cores from the answers. The outbox is durable, so mail waits (never lost) and catches up with all `handOvers` as soon as
-    /// the rush ends (docs/ARCHITECTURE.md §6).
+    /// once took the cores from the answers. The outbox is durable, so mail waits (never lost) and catches up with
+    /// all `handOvers` as soon as the rush ends (docs/ARCHITECTURE.md §6).
     static let pacedHandOvers = 2
 
     /// Messages claimed in one transaction, ahead of the free hand-over threads: under a rush every commit waits
