@@ -11,8 +11,8 @@ public final class SitePublisher: Sendable {
     public let outputDirectory: String
     let assetsDirectory: String?
     /// Held while week pages are written; a full rebuild holds both locks, so no older render of a page
-    /// can land after a newer one.
-    private let weekLock = Mutex<Void>(())
+    /// can land after a newer one. It keeps the values each service's week pages share for `publish`'s re-renders.
+    let weekLock = Mutex(ServiceWeekValuesCache())
     /// Next free slot per service, for the catalogue; held while service pages and the catalogue are written.
     let lock = Mutex<[String: SlotAvailability?]>([:])
     /// What every page depends on besides its own data (the program, the configuration, the templates and
@@ -148,7 +148,7 @@ public final class SitePublisher: Sendable {
         let (weeks, from, to) = window(today: today)
         var buffer: [UInt8] = []
         buffer.reserveCapacity(64 * 1024)
-        var report = try weekLock.withLock { _ in
+        var report = try weekLock.withLock { weekValues in
             var report = PublishReport()
             for case .week(let id, let monday) in pages where weeks.contains(monday) {
                 guard let service = catalogue.publicService(id: id) else { continue }
@@ -158,7 +158,8 @@ public final class SitePublisher: Sendable {
                 report =
                     report
                     + (try renderWeek(
-                        service, monday: monday, weeks: weeks, occupancy: occupancy, now: now, buffer: &buffer))
+                        service, monday: monday, weeks: weeks, occupancy: occupancy, now: now,
+                        shared: { weekValues.values(of: service, language: $0, renderer: renderer) }, buffer: &buffer))
             }
             return report
         }
