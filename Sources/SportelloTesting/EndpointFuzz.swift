@@ -117,7 +117,11 @@ public final class EndpointFuzz: Sendable {
         narrowOperatorToken = try operators.create(name: "fuzz-tributi", scope: ["tributi"], now: start).token
     }
 
-    deinit { try? FileManager.default.removeItem(atPath: folder) }
+    deinit { remove() }
+
+    /// Removes the fixture's folder (its database, pages and secrets): a test calls it when it is done with the
+    /// fixture, even the shared one, which lives as long as the process.
+    public func remove() { TemporaryFolder.removeTree(folder) }
 
     /// The fixture could not be set up (a fresh database already holding its citizen).
     struct SetupError: Error, CustomStringConvertible {

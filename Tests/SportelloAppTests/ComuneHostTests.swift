@@ -1,6 +1,8 @@
 import Foundation
+import SportelloCore
 import SportelloHTTP
 import SportelloStore
+import SportelloTesting
 import Testing
 
 @testable import SportelloApp
@@ -24,9 +26,26 @@ import Testing
         ).status
     }
 
+    /// Removes `folder` once the start-up build of every comune a scan started there (each has its `var/`) has
+    /// logged its end, a minute at most: a build still running writes pages into the folder being removed.
+    func remove(_ folder: String, whenBuiltAccordingTo log: Locked<[String]>) {
+        let started = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).filter {
+            FileManager.default.fileExists(atPath: "\(folder)/\($0)/var")
+        }
+        func built(_ name: String) -> Bool { log.withLock { $0.contains { $0.contains("\(folder)/\(name)/output") } } }
+        let deadline = Date().addingTimeInterval(60)
+        while !started.allSatisfy(built) && Date() < deadline { usleep(10_000) }
+        TemporaryFolder.removeTree(folder)
+    }
+
     @Test func comuniAreChosenByHostNameABrokenOneIsSkippedAndAReloadAddsAndRemoves() throws {
         let folder = NSTemporaryDirectory() + "sportello-comuni-\(UUID().uuidString)"
-        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let log = Locked<[String]>([])
+        let capture = Log.capture { line in log.withLock { $0.append(line) } }
+        defer {
+            remove(folder, whenBuiltAccordingTo: log)
+            Log.endCapture(capture)
+        }
         try comune("valfiorita", host: "prenota.valfiorita.example.it", in: folder)
         try comune("montealto", host: "prenota.montealto.example.it", in: folder)
         try FileManager.default.createDirectory(atPath: "\(folder)/rotto", withIntermediateDirectories: true)
@@ -120,7 +139,12 @@ import Testing
     /// operator tokens live in its own database.
     @Test func aBusyComuneLeavesTheOtherServedAndOperatorsNeverCrossComuni() throws {
         let folder = NSTemporaryDirectory() + "sportello-comuni-\(UUID().uuidString)"
-        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let log = Locked<[String]>([])
+        let capture = Log.capture { line in log.withLock { $0.append(line) } }
+        defer {
+            remove(folder, whenBuiltAccordingTo: log)
+            Log.endCapture(capture)
+        }
         let (valfiorita, montealto) = ("prenota.valfiorita.example.it", "prenota.montealto.example.it")
         try comune("valfiorita", host: valfiorita, in: folder)
         try comune("montealto", host: montealto, in: folder)

@@ -42,7 +42,7 @@ import Testing
     }
 
     @Test func killedWhileHandingOverThenRestartedSendsEachMessageOnce() throws {
-        defer { try? FileManager.default.removeItem(atPath: folder) }
+        defer { TemporaryFolder.removeTree(folder) }
         let received = "\(folder)/received"
         try FileManager.default.createDirectory(atPath: received, withIntermediateDirectories: true)
         // A sendmail that takes half a second per message.

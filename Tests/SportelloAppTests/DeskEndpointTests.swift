@@ -55,7 +55,7 @@ final class DeskSite: Sendable {
         store = BookingStore(database: try Database(path: options.databasePath))
     }
 
-    deinit { try? FileManager.default.removeItem(atPath: folder) }
+    deinit { TemporaryFolder.removeTree(folder) }
 
     func post(
         _ route: EndpointRoute, _ form: [String: String], from address: String = "127.0.0.1",

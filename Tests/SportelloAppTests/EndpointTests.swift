@@ -65,7 +65,7 @@ final class RunningSite: Sendable {
     func stop() {
         server.stop()
         publishing.stop()
-        try? FileManager.default.removeItem(atPath: folder)
+        TemporaryFolder.removeTree(folder)
     }
 
     func request(

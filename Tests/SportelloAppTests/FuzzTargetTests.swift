@@ -19,7 +19,9 @@ import Testing
     func seededInputsKeepEveryProperty(_ target: FuzzTarget) throws {
         let seeds = Self.seeds(target)
         #expect(seeds.count >= 2, "the corpus has seeds for \(target.rawValue)")
-        if target == .endpoint { try EndpointFuzz.prepare(root: repositoryRoot.path) }
+        // The shared fixture `check` runs the endpoint target on; this test is its only user.
+        let endpoint = target == .endpoint ? try EndpointFuzz.prepare(root: repositoryRoot.path) : nil
+        defer { endpoint?.remove() }
         var rng = SplitMix64(state: 0x5EED_0000 &+ UInt64(target.rawValue.utf8.count))
         // Each endpoint input is a whole request (a page rendered, a transaction): fewer, to stay within seconds.
         let rounds = target == .config ? 300 : target == .endpoint ? 600 : 3_000
@@ -50,6 +52,7 @@ import Testing
     /// right answer for an outbox nobody delivers; any other 5xx still fails.
     @Test func healthReportingTheUndeliveredOutboxIsNoFault() throws {
         let fixture = try EndpointFuzz(root: repositoryRoot.path)
+        defer { fixture.remove() }
         let register =
             "accounts\n1\nnome=Pinco&cognome=Pallino&codice_fiscale=\(fixture.codiciFiscali[3])&email=p%40example.it&cellulare=3471234567"
         #expect(fixture.check(Array(register.utf8)) == nil)
@@ -63,6 +66,7 @@ import Testing
     /// at once.
     @Test func extremeSlotsOnEveryNumericRouteAnswerA4xxInTime() throws {
         let fixture = try EndpointFuzz(root: repositoryRoot.path)
+        defer { fixture.remove() }
         let slots = [
             "9223372036854775807", "9223372036854772208", "-9223372036854775808", "-9223372036854775807", "10413792000",
             "16725225600",
@@ -103,6 +107,7 @@ import Testing
 
     @Test func aFarButValidSlotCostsNoMoreThanANearOne() throws {
         let fixture = try EndpointFuzz(root: repositoryRoot.path)
+        defer { fixture.remove() }
         // The CPU time of this thread (the request is answered on it): a busy machine does not stretch it.
         func seconds(_ slot: String) -> Double {
             let began = ThreadCPUTime.seconds()

@@ -1,5 +1,6 @@
 import Foundation
 import SportelloCore
+import SportelloTesting
 import Testing
 
 @testable import SportelloApp
@@ -13,7 +14,7 @@ import Testing
 
     @Test func theManifestFindsChangedNewAndRemovedFilesAndSurvivesARestart() throws {
         let folder = try temporaryFolder()
-        defer { try? FileManager.default.removeItem(atPath: folder) }
+        defer { TemporaryFolder.removeTree(folder) }
         let output = folder + "/output"
         try Data("a".utf8).write(to: URL(fileURLWithPath: output + "/index.html"))
         try Data("b".utf8).write(to: URL(fileURLWithPath: output + "/servizi/tari.html"))
@@ -51,7 +52,7 @@ import Testing
     /// A stand-in for rclone that fails until a file exists, then records what it was asked to copy.
     @Test func aFailingBucketIsRetriedAndReportedAndNothingIsLost() throws {
         let folder = try temporaryFolder()
-        defer { try? FileManager.default.removeItem(atPath: folder) }
+        defer { TemporaryFolder.removeTree(folder) }
         let output = folder + "/output"
         try Data("a".utf8).write(to: URL(fileURLWithPath: output + "/index.html"))
         try Data("b".utf8).write(to: URL(fileURLWithPath: output + "/servizi/tari.html"))

@@ -97,7 +97,7 @@ func runSportello(_ arguments: [String], environment: [String: String] = [:]) th
     // MARK: Backups
 
     @Test func aBackupTakenWhileServingRestoresEveryBookingAfterTheDatabaseIsDestroyed() throws {
-        defer { try? FileManager.default.removeItem(atPath: folder) }
+        defer { TemporaryFolder.removeTree(folder) }
         let site = try loadedSite()
         let database = try Database(path: "\(folder)/db.sqlite")
         let store = BookingStore(database: database)
@@ -129,7 +129,7 @@ func runSportello(_ arguments: [String], environment: [String: String] = [:]) th
     }
 
     @Test func restoreAndASecondServeAreRefusedWhileTheDatabaseIsLocked() throws {
-        defer { try? FileManager.default.removeItem(atPath: folder) }
+        defer { TemporaryFolder.removeTree(folder) }
         _ = try Database(path: "\(folder)/db.sqlite")
         #expect(try sportello(["backup", "\(folder)/copy.sqlite"]).status == 0)
         let lock = try DatabaseLock.acquire(databasePath: "\(folder)/db.sqlite")
@@ -145,7 +145,7 @@ func runSportello(_ arguments: [String], environment: [String: String] = [:]) th
     // MARK: Safety rails
 
     @Test func purgeRefusesTheFutureAndDryRunChangesNothing() throws {
-        defer { try? FileManager.default.removeItem(atPath: folder) }
+        defer { TemporaryFolder.removeTree(folder) }
         let site = try loadedSite()
         let store = BookingStore(database: try Database(path: "\(folder)/db.sqlite"))
         let booked = try bookFuture(store, site: site, count: 1)
@@ -166,7 +166,7 @@ func runSportello(_ arguments: [String], environment: [String: String] = [:]) th
     }
 
     @Test func checkDatabaseListsTheBookingsANewConfigurationStrands() throws {
-        defer { try? FileManager.default.removeItem(atPath: folder) }
+        defer { TemporaryFolder.removeTree(folder) }
         let site = try loadedSite()
         let store = BookingStore(database: try Database(path: "\(folder)/db.sqlite"))
         let booked = try bookFuture(store, site: site, count: 2)
@@ -207,7 +207,7 @@ func runSportello(_ arguments: [String], environment: [String: String] = [:]) th
     }
 
     @Test func aBuildOverUnchangedInputsChecksOnlyTheBookingsMadeSinceButStaysExact() throws {
-        defer { try? FileManager.default.removeItem(atPath: folder) }
+        defer { TemporaryFolder.removeTree(folder) }
         let site = try loadedSite()
         let store = BookingStore(database: try Database(path: "\(folder)/db.sqlite"))
         let booked = try bookFuture(store, site: site, count: 1)
@@ -259,7 +259,7 @@ func runSportello(_ arguments: [String], environment: [String: String] = [:]) th
     }
 
     @Test func aFullBuildRemovesPagesOfRemovedServicesAndLanguagesOnly() throws {
-        defer { try? FileManager.default.removeItem(atPath: folder) }
+        defer { TemporaryFolder.removeTree(folder) }
         #expect(try sportello(["build"]).status == 0)
         let output = "\(folder)/output"
         #expect(FileManager.default.fileExists(atPath: "\(output)/servizi/residenza/index.html"))
@@ -294,6 +294,7 @@ func runSportello(_ arguments: [String], environment: [String: String] = [:]) th
     // MARK: Command-line manners
 
     @Test func everyCommandHasHelpAndUsageErrorsExitTwo() throws {
+        defer { TemporaryFolder.removeTree(folder) }
         for command in [
             "serve", "build", "check", "deliver", "outbox", "backup", "restore", "audit", "operator", "agenda",
             "outcome",
@@ -334,7 +335,7 @@ func runSportello(_ arguments: [String], environment: [String: String] = [:]) th
     }
 
     @Test func theEnvironmentLetsCommandsRunFromAnywhere() throws {
-        defer { try? FileManager.default.removeItem(atPath: folder) }
+        defer { TemporaryFolder.removeTree(folder) }
         let root = repositoryRoot.path
         let check = try sportello(["check"], environment: ["SPORTELLO_ROOT": root], commonOptions: false)
         #expect(check.status == 0 && check.output.contains("\(root)/sportello.json: ok"))
@@ -360,7 +361,7 @@ func runSportello(_ arguments: [String], environment: [String: String] = [:]) th
     }
 
     @Test func operatorsCanBeEnabledAgainAndGetANewToken() throws {
-        defer { try? FileManager.default.removeItem(atPath: folder) }
+        defer { TemporaryFolder.removeTree(folder) }
         let added = try sportello(["operator", "add", "anna", "--scope", "anagrafe"])
         let token = try #require(extract("op[0-9]+-[0-9a-f]{32}", from: added.output))
         #expect(try sportello(["operator", "disable", "anna"]).status == 0)
@@ -387,6 +388,7 @@ func runSportello(_ arguments: [String], environment: [String: String] = [:]) th
     }
 
     @Test func explainShowsWhereEachSettingComesFrom() throws {
+        defer { TemporaryFolder.removeTree(folder) }
         let text = try Commands.explain(site: try loadedSite(), id: "carta-identita")
         #expect(text.contains("address") && text.contains("inherited from anagrafe"))
         #expect(text.contains("slotMinutes") && text.contains("set here"))
@@ -395,7 +397,7 @@ func runSportello(_ arguments: [String], environment: [String: String] = [:]) th
     }
 
     @Test func thePortTakenIsSaidInWords() throws {
-        defer { try? FileManager.default.removeItem(atPath: folder) }
+        defer { TemporaryFolder.removeTree(folder) }
         let blocker = HTTPServer(port: 0, responder: HTTPClosureResponder { _ in .text(200, "ok") })
         try blocker.start()
         defer { blocker.stop() }
@@ -488,7 +490,7 @@ func runSportello(_ arguments: [String], environment: [String: String] = [:]) th
 
 extension OperationsTests {
     @Test func sighupReloadsAValidConfigurationAndKeepsServingOnABrokenOne() throws {
-        defer { try? FileManager.default.removeItem(atPath: folder) }
+        defer { TemporaryFolder.removeTree(folder) }
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let config = "\(folder)/sportello.json"
         try FileManager.default.copyItem(atPath: fixtureConfig, toPath: config)
@@ -535,7 +537,7 @@ extension OperationsTests {
 
 extension OperationsTests {
     @Test func rootIsStoppedFromWritingIntoAnotherUsersInstallation() throws {
-        defer { try? FileManager.default.removeItem(atPath: folder) }
+        defer { TemporaryFolder.removeTree(folder) }
         try FileManager.default.createDirectory(atPath: "\(folder)/output", withIntermediateDirectories: true)
         guard geteuid() == 0 else { return }  // only root can hand a folder to another user, and only root is refused
         #expect(chown("\(folder)/output", 65_534, 65_534) == 0)

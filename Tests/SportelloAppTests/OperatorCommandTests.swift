@@ -72,7 +72,7 @@ func cellState(page: String, slot: Int64) -> String {
     }
 
     @Test func everyOfficeActionFromTheCommandLineAndThePurgeErasesTheFile() throws {
-        defer { try? FileManager.default.removeItem(atPath: folder) }
+        defer { TemporaryFolder.removeTree(folder) }
         #expect(try sportello(["build"]).status == 0)
         let added = try sportello(["operator", "add", "anna", "--scope", "anagrafe"])
         #expect(added.status == 0)

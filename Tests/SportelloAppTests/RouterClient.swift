@@ -31,7 +31,7 @@ final class RouterClient {
         (application, _) = try site.openApplication(clock: clock.read, buildFirst: false)
     }
 
-    deinit { try? FileManager.default.removeItem(atPath: folder) }
+    deinit { TemporaryFolder.removeTree(folder) }
 
     /// The request a browser on the site's pages sends: the form url-encoded, the site's Origin, Italian.
     func request(

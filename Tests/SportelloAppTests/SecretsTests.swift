@@ -107,7 +107,7 @@ import Testing
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
             "sportello-modes-\(UUID().uuidString)"
         ).path
-        defer { try? FileManager.default.removeItem(atPath: folder) }
+        defer { TemporaryFolder.removeTree(folder) }
         let previous = umask(0)
         defer { umask(previous) }
         let database = try Database(path: "\(folder)/var/sportello.sqlite")
@@ -149,7 +149,7 @@ extension SecretsTests {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
             "sportello-lockmode-\(UUID().uuidString)"
         ).path
-        defer { try? FileManager.default.removeItem(atPath: folder) }
+        defer { TemporaryFolder.removeTree(folder) }
         let previous = umask(0)
         defer { umask(previous) }
         let lock = try DatabaseLock.acquire(databasePath: "\(folder)/var/sportello.sqlite")
@@ -337,7 +337,7 @@ extension SecretsTests {
     @Test func exportsStartWithAByteOrderMark() throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sportello-csv-\(UUID().uuidString)")
             .path
-        defer { try? FileManager.default.removeItem(atPath: folder) }
+        defer { TemporaryFolder.removeTree(folder) }
         let store = BookingStore(database: try Database(path: "\(folder)/db.sqlite"))
         let text = try OperatorController.statisticsCSV(
             store: store, from: CivilDate(iso: "2026-11-01")!,
@@ -389,7 +389,7 @@ extension SecretsTests {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent(
             "sportello-secret-\(UUID().uuidString)"
         ).path
-        defer { try? FileManager.default.removeItem(atPath: file) }
+        defer { TemporaryFolder.removeTree(file) }
         try "0123456789abcdef0123\n".write(toFile: file, atomically: true, encoding: .utf8)
         #expect(load("{\"proxySecretFile\": \"\(file)\", \"proxySecretHeader\": \"X-Key\"}") == nil)
         #expect(load("{\"proxySecretFile\": \"/nonexistent/secret\"}")?.contains("cannot read") == true)
@@ -466,7 +466,7 @@ extension SecretsTests {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
             "sportello-owner-\(UUID().uuidString)"
         ).path
-        defer { try? FileManager.default.removeItem(atPath: folder) }
+        defer { TemporaryFolder.removeTree(folder) }
         try PrivateFiles.makeFolder("\(folder)/var")
         try FileManager.default.createDirectory(atPath: "\(folder)/output", withIntermediateDirectories: true)
         #expect(FileOwnership.warnings(output: "\(folder)/output", data: "\(folder)/var").isEmpty)

@@ -97,7 +97,7 @@ import FoundationNetworking
     @Test func killedAndRestartedServeSendsEveryEventOnce() throws {
         defer {
             for process in started.withLock({ $0 }) where process.isRunning { kill(process.processIdentifier, SIGKILL) }
-            try? FileManager.default.removeItem(atPath: folder)
+            TemporaryFolder.removeTree(folder)
         }
         try FileManager.default.createDirectory(atPath: received, withIntermediateDirectories: true)
         try FileManager.default.createDirectory(atPath: "\(folder)/bin", withIntermediateDirectories: true)

@@ -47,7 +47,7 @@ import Testing
 
     @Test func aKilledFirstBuildLeavesNoHalfSiteAndTheNextCleansUp() throws {
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: folder) }
+        defer { TemporaryFolder.removeTree(folder) }
         // The database first, so the kills fall in the build rather than in creating it.
         let first = try runSportello(arguments)
         #expect(first.status == 0, "\(first.errors)")

@@ -43,13 +43,9 @@ struct FlakyOccupancy: OccupancySource {
     /// One lane failing is not hidden by the other lane succeeding a moment later (health used to compare the
     /// two latest times only), and the pages of a failed pass are published by the lane's next pass.
     @Test func aFailingLaneStaysDegradedUntilItsPagesArePublished() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
-            "sportello-lanes-\(UUID().uuidString)"
-        ).path
-        defer { try? FileManager.default.removeItem(atPath: folder) }
-        let options = FixtureComune.options(in: folder)
-        let site = try LoadedSite(options: options)
-        let (application, _) = try site.openApplication()
+        let fixture = try FixtureApplication("lanes")
+        defer { fixture.remove() }
+        let (site, application) = (fixture.site, fixture.application)
         let broken = Gate()
         let published = Locked<Set<PageID>>([])
         let queue = PublishQueue(
@@ -80,15 +76,12 @@ struct FlakyOccupancy: OccupancySource {
     /// `serve` listens before it rebuilds: with the rebuild held back, the pages an earlier build left on disk
     /// are served and the endpoint answers; once let go, the rebuild ends and reports its pages.
     @Test func serveAnswersBeforeItsStartUpBuildEnds() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
-            "sportello-startup-\(UUID().uuidString)"
-        ).path
-        defer { try? FileManager.default.removeItem(atPath: folder) }
-        var options = FixtureComune.options(in: folder)
+        // The pages of an earlier run.
+        let earlier = try FixtureApplication("startup")
+        defer { earlier.remove() }
+        var options = earlier.site.options
         options.port = 0
         let site = try LoadedSite(options: options)
-        // The pages of an earlier run.
-        _ = try site.openApplication()
 
         let gate = Gate()
         let finished = Locked<Result<PublishReport, any Error>?>(nil)
@@ -128,11 +121,9 @@ struct FlakyOccupancy: OccupancySource {
     /// The start-up build failing (typically `output/` not writable by the service) leaves every page as an
     /// earlier run wrote it: before, `/api/health` answered 200 "ok" because no lane had failed yet.
     @Test func aFailedStartUpBuildMakesHealthDegraded() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
-            "sportello-startup-\(UUID().uuidString)"
-        ).path
-        defer { try? FileManager.default.removeItem(atPath: folder) }
-        var options = FixtureComune.options(in: folder)
+        let folder = try TemporaryFolder(prefix: "sportello-startup")
+        defer { folder.remove() }
+        var options = FixtureComune.options(in: folder.path)
         options.port = 0
         let site = try LoadedSite(options: options)
         let broken = Gate()
@@ -195,10 +186,9 @@ struct FlakyOccupancy: OccupancySource {
     /// `serve` renders strictly too: its publisher fails on a misspelt name (logged, health degraded, the pages
     /// on disk stay) and an endpoint page with one answers 500 and logs it, never the page with an empty text.
     @Test func aMisspeltNameFailsServesPublisherAndPages() throws {
-        let folder = FileManager.default.temporaryDirectory
-            .appendingPathComponent("sportello-strict-\(UUID().uuidString)").path
-        defer { try? FileManager.default.removeItem(atPath: folder) }
-        let options = try templates(in: folder, appending: "\n<p>{{service.nmae}}</p>\n", to: "service.html")
+        let folder = try TemporaryFolder(prefix: "sportello-strict")
+        defer { folder.remove() }
+        let options = try templates(in: folder.path, appending: "\n<p>{{service.nmae}}</p>\n", to: "service.html")
         let site = try LoadedSite(options: options)  // as `serve` loads it
         do {
             _ = try site.openApplication(buildFirst: true)
@@ -207,10 +197,10 @@ struct FlakyOccupancy: OccupancySource {
             #expect(error is TemplateError && "\(error)".contains("no value for \"service.nmae\""), "\(error)")
         }
 
-        let pages = FileManager.default.temporaryDirectory
-            .appendingPathComponent("sportello-strict-\(UUID().uuidString)").path
-        defer { try? FileManager.default.removeItem(atPath: pages) }
-        let typo = try LoadedSite(options: templates(in: pages, appending: "\n<p>{{mesage}}</p>\n", to: "error.html"))
+        let pages = try TemporaryFolder(prefix: "sportello-strict")
+        defer { pages.remove() }
+        let typo = try LoadedSite(
+            options: templates(in: pages.path, appending: "\n<p>{{mesage}}</p>\n", to: "error.html"))
         let (application, _) = try typo.openApplication(buildFirst: false)
         let request = HTTPRequest(
             method: "POST", target: "/api/nothing",
@@ -222,10 +212,9 @@ struct FlakyOccupancy: OccupancySource {
     /// A misspelt name in a template stops `sportello build` with the file, the place and the name, instead
     /// of publishing an empty text.
     @Test func aMisspeltNameFailsTheBuild() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
-            "sportello-strict-\(UUID().uuidString)"
-        ).path
-        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let temporary = try TemporaryFolder(prefix: "sportello-strict")
+        defer { temporary.remove() }
+        let folder = temporary.path
         let templates = "\(folder)/templates"
         try FileManager.default.copyItem(
             atPath: repositoryRoot.appendingPathComponent("site-templates").path, toPath: templates)

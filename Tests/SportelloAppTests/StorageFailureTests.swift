@@ -1,6 +1,7 @@
 import Foundation
 import SportelloCore
 import SportelloStore
+import SportelloTesting
 import Testing
 
 @testable import SportelloApp
@@ -66,7 +67,7 @@ import Testing
     @Test func storeLookupsThrowTheDatabaseError() throws {
         let folder = FileManager.default.temporaryDirectory
             .appendingPathComponent("sportello-storage-\(UUID().uuidString)").path
-        defer { try? FileManager.default.removeItem(atPath: folder) }
+        defer { TemporaryFolder.removeTree(folder) }
         let database = try Database(path: "\(folder)/db.sqlite")
         try database.write { try $0.execute("ALTER TABLE sessions RENAME TO sessions_gone") }
         try database.write { try $0.execute("ALTER TABLE accounts RENAME TO accounts_gone") }

@@ -1,6 +1,7 @@
 import Foundation
 import SportelloApp
 import SportelloCore
+import SportelloTesting
 import Testing
 
 @testable import SportelloStore
@@ -10,7 +11,7 @@ extension OperationsTests {
     /// database: it used to upgrade the schema in place under that serve. It now checks an upgraded copy and
     /// leaves the database (and `backups/`) as they were; serve upgrades it when it starts.
     @Test func checkDatabaseDoesNotUpgradeTheDatabaseInPlace() throws {
-        defer { try? FileManager.default.removeItem(atPath: folder) }
+        defer { TemporaryFolder.removeTree(folder) }
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let path = "\(folder)/db.sqlite"
         do {

@@ -2,6 +2,7 @@ import Foundation
 import SportelloCore
 import SportelloSite
 import SportelloStore
+import SportelloTesting
 import Testing
 
 @testable import SportelloNotify
@@ -41,7 +42,7 @@ final class Sandbox {
         try FileManager.default.createDirectory(atPath: received, withIntermediateDirectories: true)
     }
 
-    deinit { try? FileManager.default.removeItem(atPath: folder) }
+    deinit { TemporaryFolder.removeTree(folder) }
 
     /// A stand-in for `sendmail -t -i` (or an SMS gateway): saves standard input and the arguments, sleeps,
     /// then exits with `status` (printing `error` on standard error when it fails).

@@ -1,5 +1,6 @@
 import Foundation
 import SportelloCore
+import SportelloTesting
 import Testing
 
 @testable import SportelloSite
@@ -84,7 +85,9 @@ import Testing
     }
 
     @Test func weeksWithDifferentCellsHaveDifferentInputsDigests() throws {
-        let publisher = try demoPublisher(output: temporaryFolder())
+        let output = try TemporaryFolder(prefix: "sportello-site")
+        defer { output.remove() }
+        let publisher = try demoPublisher(output: output.path)
         let service = try #require(publisher.catalogue.publicService(id: "carta-identita"))
         let monday = try #require(CivilDate(iso: "2026-11-23"))
         func marker(_ grid: WeekGrid) -> [UInt8] {

@@ -1,4 +1,5 @@
 import Foundation
+import SportelloTesting
 import Testing
 
 @testable import SportelloStore
@@ -10,7 +11,7 @@ import Testing
     /// `serve` takes its lock before it opens the database: the folder the lock creates is private already,
     /// whatever the umask (it was 0755 when the lock came first).
     @Test func theLockAndABackupCreateTheirFoldersPrivate() throws {
-        defer { try? FileManager.default.removeItem(atPath: folder) }
+        defer { TemporaryFolder.removeTree(folder) }
         let previous = umask(0)
         defer { umask(previous) }
         let lock = try DatabaseLock.acquire(databasePath: "\(folder)/var/db.sqlite")
@@ -24,7 +25,7 @@ import Testing
     }
 
     @Test func aDatabaseBehindTheSchemaIsBackedUpBeforeItsMigrationAndFewBackupsAreKept() throws {
-        defer { try? FileManager.default.removeItem(atPath: folder) }
+        defer { TemporaryFolder.removeTree(folder) }
         let path = "\(folder)/db.sqlite"
         _ = try Database(path: path)
         // A fresh database is not backed up: there is nothing to lose.
@@ -51,7 +52,7 @@ import Testing
     }
 
     @Test func aBackupOfSomethingThatIsNotADatabaseFails() throws {
-        defer { try? FileManager.default.removeItem(atPath: folder) }
+        defer { TemporaryFolder.removeTree(folder) }
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         #expect(throws: MaintenanceError.self) {
             try DatabaseBackup.backup(from: "\(folder)/none.sqlite", to: "\(folder)/copy.sqlite")
@@ -70,7 +71,7 @@ import Testing
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
             "sportello-outbox-\(UUID().uuidString)"
         ).path
-        defer { try? FileManager.default.removeItem(atPath: folder) }
+        defer { TemporaryFolder.removeTree(folder) }
         let database = try Database(path: "\(folder)/db.sqlite")
         let outbox = Outbox(database: database)
         let first: Int64 = 1_800_000_000

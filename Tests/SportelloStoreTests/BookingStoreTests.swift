@@ -1,6 +1,7 @@
 import Dispatch
 import Foundation
 import SportelloCore
+import SportelloTesting
 import Synchronization
 import Testing
 
@@ -12,7 +13,7 @@ func temporaryDatabasePath() -> String {
 }
 
 func removeDatabase(_ path: String) {
-    try? FileManager.default.removeItem(atPath: (path as NSString).deletingLastPathComponent)
+    TemporaryFolder.removeTree((path as NSString).deletingLastPathComponent)
 }
 
 let mario = PersonDetails(
@@ -325,6 +326,7 @@ let now: Int64 = 1_799_000_000
     }
 
     @Test func tokensAreUniqueAndWellFormed() {
+        defer { removeDatabase(path) }  // the suite's `init` made it
         let tokens = (0..<1000).map { _ in Tokens.hex128() }
         #expect(Set(tokens).count == 1000)
         #expect(tokens.allSatisfy { $0.count == 32 && $0.allSatisfy { $0.isHexDigit && !$0.isUppercase } })

@@ -1,4 +1,5 @@
 import Foundation
+import SportelloTesting
 import Testing
 
 @testable import SportelloStore
@@ -11,7 +12,7 @@ import Testing
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
             "sportello-close-\(UUID().uuidString)"
         ).path
-        defer { try? FileManager.default.removeItem(atPath: folder) }
+        defer { TemporaryFolder.removeTree(folder) }
         let path = "\(folder)/sportello.sqlite"
         do {
             let database = try Database(path: path)
