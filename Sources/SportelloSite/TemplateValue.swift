@@ -50,6 +50,37 @@ public enum TemplateValue: Sendable, Equatable {
         return nil
     }
 
+    /// Writes this value as `{{name}}` (`escaped`) or `{{{name}}}` shows it: a string or markup, "true" or
+    /// "false" for a flag, nothing for a list or an object. Read in place, called on a value in the context
+    /// stack: its text is not copied out (no reference counted per variable).
+    @inline(__always)
+    func write(escaped: Bool, to output: inout RenderOutput) {
+        switch self {
+        case .string(let string):
+            if escaped {
+                HTMLEscaper.append(string, to: &output)
+            } else {
+                HTMLEscaper.appendRaw(string, to: &output)
+            }
+        case .bool(let flag):
+            output.append(flag ? "true" : "false")
+        case .markup(let bytes):
+            bytes.withUnsafeBufferPointer {
+                if escaped { HTMLEscaper.append($0, to: &output) } else { output.append($0) }
+            }
+        case .list, .object:
+            break
+        }
+    }
+
+    /// The items of a list, as addresses read in place (nil for any other kind of value); valid while this
+    /// value's storage lives unchanged, as `fieldAddress`.
+    @inline(__always)
+    var listItems: UnsafeBufferPointer<TemplateValue>? {
+        guard case .list(let items) = self else { return nil }
+        return items.withUnsafeBufferPointer { $0 }
+    }
+
     /// Mustache truthiness: false, an empty list and an empty string are falsy.
     var isTruthy: Bool {
         switch self {
