@@ -147,8 +147,10 @@ public struct TemplateLibrary: Sendable {
         try program.ops.withUnsafeBufferPointer { ops in
             try program.text.withUnsafeBufferPointer { text in
                 try program.keys.withUnsafeBufferPointer { keys in
-                    try withUnsafeTemporaryAllocation(of: Int32.self, capacity: ops.count) { hints in
+                    try withUnsafeTemporaryAllocation(of: Int32.self, capacity: max(keys.count, 1)) { hints in
                         hints.initialize(repeating: -1)
+                        // Never nil: the allocation holds at least one hint.
+                        guard let hints = hints.baseAddress else { return }
                         try execute(
                             program, ops: ops, text: text, keys: keys, hints: hints, from: from, to: to ?? ops.count,
                             stack: &stack, into: &output, depth: depth)
@@ -159,26 +161,25 @@ public struct TemplateLibrary: Sendable {
     }
 
     /// The value a path names: its first key is looked up from the innermost context outwards, the rest inside it.
-    /// `hint` is where the op found its first key in the innermost context last time: a section over a list
-    /// finds each item's fields at the same places, so one comparison usually replaces a search.
+    /// `hints[level]` is where the key at that level of the path was found last time (-1: never): a section over
+    /// a list finds each item's fields at the same places, and a path such as `t.week.next` its texts, so one
+    /// comparison usually replaces a search (or a hash, in an object with an index).
     @inline(__always)
     static func lookup(
         _ keys: UnsafeBufferPointer<String>, start: Int, count: Int, in frames: UnsafeBufferPointer<Frame>,
-        hint: inout Int32
+        hints: UnsafeMutablePointer<Int32>
     ) -> Frame? {
         guard count > 0 else { return frames.last }
         var index = frames.count - 1
         while index >= 0 {
-            let first =
-                index == frames.count - 1
-                ? frames[index].pointee.fieldAddress(keys[start], hint: &hint)
-                : frames[index].pointee.fieldAddress(keys[start])
-            if var value = first {
-                var keyIndex = start + 1
-                while keyIndex < start + count {
-                    guard let next = value.pointee.fieldAddress(keys[keyIndex]) else { return nil }
+            if var value = frames[index].pointee.fieldAddress(keys[start], hint: &hints[0]) {
+                var level = 1
+                while level < count {
+                    guard let next = value.pointee.fieldAddress(keys[start + level], hint: &hints[level]) else {
+                        return nil
+                    }
                     value = next
-                    keyIndex += 1
+                    level += 1
                 }
                 return value
             }
@@ -191,7 +192,7 @@ public struct TemplateLibrary: Sendable {
     /// read in place: walking the program counts no references.
     private func execute(
         _ program: Program, ops: UnsafeBufferPointer<Program.Op>, text: UnsafeBufferPointer<UInt8>,
-        keys: UnsafeBufferPointer<String>, hints: UnsafeMutableBufferPointer<Int32>, from: Int, to: Int,
+        keys: UnsafeBufferPointer<String>, hints: UnsafeMutablePointer<Int32>, from: Int, to: Int,
         stack: inout FrameStack, into output: inout RenderOutput, depth: Int
     ) throws {
         var position = from
@@ -204,7 +205,7 @@ public struct TemplateLibrary: Sendable {
             case .variable:
                 let frame = Self.lookup(
                     keys, start: Int(op.keyStart), count: Int(op.keyCount), in: stack.frames,
-                    hint: &hints[position])
+                    hints: hints + Int(op.keyStart))
                 position += 1
                 guard let frame else {
                     if strict {
@@ -220,7 +221,7 @@ public struct TemplateLibrary: Sendable {
                 let end = Int(op.a)
                 let frame = Self.lookup(
                     keys, start: Int(op.keyStart), count: Int(op.keyCount), in: stack.frames,
-                    hint: &hints[position])
+                    hints: hints + Int(op.keyStart))
                 // A section that pushes no context (an inverted one, or one over a flag) runs its body in place:
                 // its ops are the ones that follow, up to `end`, where this loop goes on anyway. A week page
                 // has several such sections per cell, each a call before.

@@ -279,4 +279,45 @@ import Testing
         ]
         #expect(try render("{{#items}}{{a}}{{b}}{{#c}}{{c}}{{/c}}|{{/items}}", context) == "12|43|op5|6p|o8|")
     }
+
+    @Test func aBodyInsideALayoutIsTheBodyRenderedApartThenTheLayout() throws {
+        let body = "<p>{{title}} {{a}}</p>{{#list}}[{{n}}]{{/list}}"
+        let layouts = [
+            // The body is written in the content's place as the layout goes.
+            "written": "<h1>{{title}}</h1>{{#list}}{{n}}{{/list}}{{{content}}}<footer>{{a}}</footer>",
+            // Rendered apart: content escaped, inside a section, named twice, `{{.}}`, a partial, none at all.
+            "escaped": "<h1>{{title}}</h1>{{content}}",
+            "inSection": "{{#list}}{{{content}}}{{/list}}",
+            "twice": "{{{content}}}{{{content}}}",
+            "dot": "{{#a}}{{.}}{{/a}}{{{content}}}",
+            "partial": "{{> inner}}{{{content}}}",
+            "none": "{{title}}",
+        ]
+        var sources = layouts
+        sources["body"] = body
+        sources["inner"] = "({{a}})"
+        let library = try TemplateLibrary(templates: sources)
+        #expect(library.programs[library.programIndex["written"] ?? -1].contentSlot != nil)
+        for name in layouts.keys where name != "written" {
+            #expect(library.programs[library.programIndex[name] ?? -1].contentSlot == nil, "\(name)")
+        }
+        let shared: TemplateValue = ["a": "<shared>", "title": "Città"]
+        let long = String(repeating: "è&", count: 40_000)
+        for page: TemplateValue in [["title": "Pagina", "list": [["n": "1"], ["n": "2"]]], ["a": .string(long)]] {
+            for layout in layouts.keys.sorted() {
+                var apart: [UInt8] = []
+                try library.render("body", frames: [shared, page], into: &apart)
+                var expected: [UInt8] = Array("kept|".utf8)
+                try library.render(layout, frames: [shared, page, ["content": .markup(apart)]], into: &expected)
+                var written: [UInt8] = Array("kept|".utf8)
+                try library.render("body", inLayout: layout, frames: [shared, page], into: &written)
+                #expect(written == expected, "\(layout)")
+            }
+        }
+        var untouched: [UInt8] = Array("kept".utf8)
+        #expect(throws: TemplateError.self) {
+            try library.render("nowhere", inLayout: "written", frames: [shared], into: &untouched)
+        }
+        #expect(untouched == Array("kept".utf8))
+    }
 }
