@@ -95,20 +95,23 @@ public struct TemplateLibrary: Sendable {
     /// writes the body in its place as it goes instead of rendering it apart and copying it in.
     func render(_ body: String, inLayout layout: String, frames: [TemplateValue], into buffer: inout [UInt8]) throws {
         guard let bodyProgram = programIndex[body] else { throw Self.missing(body) }
-        guard !strict, let layoutProgram = programIndex[layout], let slot = programs[layoutProgram].contentSlot
-        else {
-            // Apart, in the order the errors of strict rendering are reported in.
-            var bytes: [UInt8] = []
-            bytes.reserveCapacity(32 * 1024)
-            try render(body, frames: frames, into: &bytes)
-            try render(layout, frames: frames + [["content": .markup(bytes)]], into: &buffer)
-            return
+        if let layoutProgram = programIndex[layout], let slot = programs[layoutProgram].contentSlot {
+            do {
+                try render(frames: frames, into: &buffer) { stack, output in
+                    try run(layoutProgram, from: 0, to: slot, stack: &stack, into: &output, depth: 0)
+                    try run(bodyProgram, from: 0, to: nil, stack: &stack, into: &output, depth: 0)
+                    try run(layoutProgram, from: slot + 1, to: nil, stack: &stack, into: &output, depth: 0)
+                }
+                return
+            } catch {
+                // Rendered apart below, so the error is the one the body's render reports first (as without
+                // the layout): the layout's part before the body ran first here.
+            }
         }
-        try render(frames: frames, into: &buffer) { stack, output in
-            try run(layoutProgram, from: 0, to: slot, stack: &stack, into: &output, depth: 0)
-            try run(bodyProgram, from: 0, to: nil, stack: &stack, into: &output, depth: 0)
-            try run(layoutProgram, from: slot + 1, to: nil, stack: &stack, into: &output, depth: 0)
-        }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(32 * 1024)
+        try render(body, frames: frames, into: &bytes)
+        try render(layout, frames: frames + [["content": .markup(bytes)]], into: &buffer)
     }
 
     private static func missing(_ name: String) -> TemplateError {

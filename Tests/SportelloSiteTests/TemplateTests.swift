@@ -314,6 +314,19 @@ import Testing
                 #expect(written == expected, "\(layout)")
             }
         }
+        // Strict rendering (every command's) takes the same path and reports the body's missing name first, as
+        // when the body is rendered before the layout, though the layout's part before the body runs first.
+        let strict = try TemplateLibrary(templates: sources, strict: true)
+        var strictBytes: [UInt8] = []
+        try strict.render("body", inLayout: "written", frames: [shared, ["title": "T", "list": []]], into: &strictBytes)
+        #expect(
+            String(decoding: strictBytes, as: UTF8.self)
+                == "<h1>T</h1><p>T &lt;shared&gt;</p><footer>&lt;shared&gt;</footer>")
+        let bodyFirst = TemplateError(template: "body", line: 1, column: 4, message: "no value for \"title\"")
+        #expect(throws: bodyFirst) {
+            var ignored: [UInt8] = []
+            try strict.render("body", inLayout: "written", frames: [["a": "x", "list": []]], into: &ignored)
+        }
         var untouched: [UInt8] = Array("kept".utf8)
         #expect(throws: TemplateError.self) {
             try library.render("nowhere", inLayout: "written", frames: [shared], into: &untouched)
