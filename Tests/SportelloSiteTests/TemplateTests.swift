@@ -318,7 +318,8 @@ import Testing
         // when the body is rendered before the layout, though the layout's part before the body runs first.
         let strict = try TemplateLibrary(templates: sources, strict: true)
         var strictBytes: [UInt8] = []
-        try strict.render("body", inLayout: "written", frames: [shared, ["title": "T", "list": []]], into: &strictBytes)
+        try strict.render(
+            "body", inLayout: "written", frames: [shared, ["title": "T", "list": []]], into: &strictBytes)
         #expect(
             String(decoding: strictBytes, as: UTF8.self)
                 == "<h1>T</h1><p>T &lt;shared&gt;</p><footer>&lt;shared&gt;</footer>")
