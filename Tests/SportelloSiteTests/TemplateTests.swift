@@ -334,4 +334,17 @@ import Testing
         }
         #expect(untouched == Array("kept".utf8))
     }
+
+    @Test func sectionsNestDeeperThanTheStackFirstHolds() throws {
+        // Twenty-five objects inside each other: the stack of contexts grows past the room it starts with.
+        let depth = 25
+        let source =
+            (0..<depth).map { "{{#o\($0)}}" }.joined() + "{{top}}{{n}}"
+            + (0..<depth).reversed().map { "{{/o\($0)}}" }.joined()
+        var context: TemplateValue = ["n": "<in>"]
+        for level in (0..<depth).reversed() { context = .object(TemplateFields([("o\(level)", context)])) }
+        guard case .object(var fields) = context else { return }
+        fields["top"] = "top"
+        #expect(try render(source, .object(fields), strict: true) == "top&lt;in&gt;")
+    }
 }
