@@ -26,6 +26,36 @@ public enum HTMLEscaper {
 
     /// Appends the escaped form of UTF-8 bytes.
     public static func append(_ bytes: UnsafeBufferPointer<UInt8>, to buffer: inout [UInt8]) {
+        escape(bytes) { buffer.append(contentsOf: $0) }
+    }
+
+    /// Appends the escaped UTF-8 bytes of `text` to a render's output.
+    static func append(_ text: String, to output: inout RenderOutput) {
+        let done: Void? = text.utf8.withContiguousStorageIfAvailable { append($0, to: &output) }
+        if done == nil {
+            var text = text
+            text.withUTF8 { append($0, to: &output) }
+        }
+    }
+
+    /// Appends the UTF-8 bytes of `text` as they are to a render's output, for `{{{name}}}`.
+    static func appendRaw(_ text: String, to output: inout RenderOutput) {
+        let done: Void? = text.utf8.withContiguousStorageIfAvailable { output.append($0) }
+        if done == nil {
+            var text = text
+            text.withUTF8 { output.append($0) }
+        }
+    }
+
+    /// Appends the escaped form of UTF-8 bytes to a render's output.
+    static func append(_ bytes: UnsafeBufferPointer<UInt8>, to output: inout RenderOutput) {
+        escape(bytes) { output.append($0) }
+    }
+
+    /// Hands `write` the escaped form of `bytes` in runs: the runs between special characters as they are, each
+    /// special character's entity on its own. The one escaping rule, whatever the bytes are written to.
+    @inline(__always)
+    private static func escape(_ bytes: UnsafeBufferPointer<UInt8>, _ write: (UnsafeBufferPointer<UInt8>) -> Void) {
         guard let base = bytes.baseAddress else { return }
         let count = bytes.count
         var runStart = 0
@@ -50,13 +80,11 @@ public enum HTMLEscaper {
             case UInt8(ascii: "'"): replacement = "&#39;"
             default: continue
             }
-            if runStart < index - 1 {
-                buffer.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<(index - 1)]))
-            }
-            replacement.withUTF8Buffer { buffer.append(contentsOf: $0) }
+            if runStart < index - 1 { write(UnsafeBufferPointer(rebasing: bytes[runStart..<(index - 1)])) }
+            replacement.withUTF8Buffer { write($0) }
             runStart = index
         }
-        if runStart < count { buffer.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart...])) }
+        if runStart < count { write(UnsafeBufferPointer(rebasing: bytes[runStart...])) }
     }
 
     /// Whether one of the eight bytes of `word` may be `&`, `<`, `>`, `"` or `'`: never false when one is (a

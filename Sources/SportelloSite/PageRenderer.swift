@@ -124,10 +124,7 @@ public struct PageRenderer: Sendable {
         values["title"] = .string(title)
         values["breadcrumb"] = breadcrumb
         let shared = languageFrames[language] ?? .object(languageFields(language))
-        var body: [UInt8] = []
-        body.reserveCapacity(32 * 1024)
-        try templates.render(name, frames: [shared, .object(values)], into: &body)
-        try templates.render("layout", frames: [shared, .object(values), ["content": .markup(body)]], into: &buffer)
+        try templates.render(name, inLayout: "layout", frames: [shared, .object(values)], into: &buffer)
     }
 
     // MARK: Service facts

@@ -28,6 +28,10 @@ final class Program: Sendable {
     let text: [UInt8]
     let keys: [String]
     let sites: [Site]
+    /// The op of `{{{content}}}` when this template can be a layout that writes its body in that place
+    /// (`TemplateLibrary.render(_:inLayout:frames:into:)`): the one op naming `content`, raw, outside any
+    /// section, in a template with no partial and no `{{.}}` (whose values could see the body's frame).
+    let contentSlot: Int?
 
     init(_ template: Template, partials: [String: Int]) {
         var ops: [Op] = []
@@ -64,9 +68,40 @@ final class Program: Sendable {
         }
         compile(template.nodes)
         name = template.name
+        contentSlot = Self.contentSlot(ops: ops, keys: keys, topLevel: Self.topLevel(ops))
         self.ops = ops
         self.text = text
         self.keys = keys
         self.sites = sites
+    }
+
+    /// Which ops lie outside every section.
+    private static func topLevel(_ ops: [Op]) -> [Bool] {
+        var outside = [Bool](repeating: false, count: ops.count)
+        var position = 0
+        while position < ops.count {
+            outside[position] = true
+            position = ops[position].kind == .section ? max(Int(ops[position].a), position + 1) : position + 1
+        }
+        return outside
+    }
+
+    private static func contentSlot(ops: [Op], keys: [String], topLevel: [Bool]) -> Int? {
+        var slot: Int?
+        for (position, op) in ops.enumerated() {
+            switch op.kind {
+            case .text:
+                continue
+            case .partial:
+                return nil
+            case .variable, .section:
+                if op.keyCount == 0 { return nil }
+                guard keys[Int(op.keyStart)] == "content" else { continue }
+                let isSlot = op.kind == .variable && !op.flag && op.keyCount == 1 && topLevel[position]
+                guard isSlot, slot == nil else { return nil }
+                slot = position
+            }
+        }
+        return slot
     }
 }

@@ -70,13 +70,14 @@ public struct TemplateFields: Sendable, Equatable, Sequence, ExpressibleByDictio
         return values.withUnsafeBufferPointer { $0.baseAddress.map { $0 + Int(start) + position } }
     }
 
-    /// The names and values of fields without a hashed index, as addresses (nil for indexed fields). Taking
-    /// them involves no call the compiler cannot see through, so the copy of the fields a `switch` makes to
-    /// get here is released at once and optimised away: a render's name search then counts no references.
+    /// The names and values of the fields as addresses, and whether they also have a hashed index (nil when
+    /// there are no fields). Taking them involves no call the compiler cannot see through, so the copy of the
+    /// fields a `switch` makes to get here is released at once and optimised away: a render's name search then
+    /// counts no references.
     @inline(__always)
-    var storage: (names: UnsafeBufferPointer<String>, values: UnsafePointer<TemplateValue>)? {
-        guard index == nil, let values = values.withUnsafeBufferPointer({ $0.baseAddress }) else { return nil }
-        return (names.withUnsafeBufferPointer { $0 }, values + Int(start))
+    var storage: (names: UnsafeBufferPointer<String>, values: UnsafePointer<TemplateValue>, indexed: Bool)? {
+        guard let values = values.withUnsafeBufferPointer({ $0.baseAddress }) else { return nil }
+        return (names.withUnsafeBufferPointer { $0 }, values + Int(start), index != nil)
     }
 
     /// The value named `name`; setting nil removes the field, setting a new name appends it.

@@ -83,17 +83,58 @@ public struct TemplateLibrary: Sendable {
     /// frame first, as if the frames were one object whose later fields replace earlier ones. A page passes the
     /// values its language shares as one frame and its own as another instead of merging them per page.
     public func render(_ name: String, frames: [TemplateValue], into buffer: inout [UInt8]) throws {
-        guard let program = programIndex[name] else {
-            throw TemplateError(template: name, line: 0, column: 0, message: "no template named \"\(name)\"")
+        guard let program = programIndex[name] else { throw Self.missing(name) }
+        try render(frames: frames, into: &buffer) { stack, output in
+            try run(program, from: 0, to: nil, stack: &stack, into: &output, depth: 0)
         }
-        try frames.withUnsafeBufferPointer { roots in
-            var stack: [Frame] = []
-            stack.reserveCapacity(roots.count + 8)
-            if let base = roots.baseAddress {
-                for position in 0..<roots.count { stack.append(base + position) }
+    }
+
+    /// Renders template `body` over `frames` inside template `layout`, whose `{{{content}}}` shows the body's
+    /// bytes: the same bytes as rendering the body, then the layout over `frames` and one more frame whose
+    /// `content` is the body as `.markup`. A layout that names `content` only there, raw and outside any section,
+    /// writes the body in its place as it goes instead of rendering it apart and copying it in.
+    func render(_ body: String, inLayout layout: String, frames: [TemplateValue], into buffer: inout [UInt8]) throws {
+        guard let bodyProgram = programIndex[body] else { throw Self.missing(body) }
+        if let layoutProgram = programIndex[layout], let slot = programs[layoutProgram].contentSlot {
+            do {
+                try render(frames: frames, into: &buffer) { stack, output in
+                    try run(layoutProgram, from: 0, to: slot, stack: &stack, into: &output, depth: 0)
+                    try run(bodyProgram, from: 0, to: nil, stack: &stack, into: &output, depth: 0)
+                    try run(layoutProgram, from: slot + 1, to: nil, stack: &stack, into: &output, depth: 0)
+                }
+                return
+            } catch {
+                // Rendered apart below, so the error is the one the body's render reports first (as without
+                // the layout): the layout's part before the body ran first here.
             }
-            try run(program, stack: &stack, into: &buffer, depth: 0)
         }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(32 * 1024)
+        try render(body, frames: frames, into: &bytes)
+        try render(layout, frames: frames + [["content": .markup(bytes)]], into: &buffer)
+    }
+
+    private static func missing(_ name: String) -> TemplateError {
+        TemplateError(template: name, line: 0, column: 0, message: "no template named \"\(name)\"")
+    }
+
+    /// Runs `body` over a stack holding `frames`, the bytes written to an output of its own that `buffer` gets
+    /// in one copy when it is done (none if the render fails).
+    private func render(
+        frames: [TemplateValue], into buffer: inout [UInt8],
+        _ body: (inout FrameStack, inout RenderOutput) throws -> Void
+    ) throws {
+        var output = RenderOutput(capacity: 32 * 1024)
+        defer { output.deallocate() }
+        try frames.withUnsafeBufferPointer { roots in
+            var stack = FrameStack(capacity: roots.count + 8)
+            defer { stack.deallocate() }
+            if let base = roots.baseAddress {
+                for position in 0..<roots.count { stack.push(base + position) }
+            }
+            try body(&stack, &output)
+        }
+        buffer.append(contentsOf: output.bytes)
     }
 
     /// A context on the stack, read in place: the values a render walks are never copied out (a copy costs a
@@ -101,16 +142,21 @@ public struct TemplateLibrary: Sendable {
     /// the storage of a list or object they hold, which nothing mutates while the render runs.
     typealias Frame = UnsafePointer<TemplateValue>
 
-    private func run(_ index: Int, stack: inout [Frame], into buffer: inout [UInt8], depth: Int) throws {
+    /// Runs ops `from..<to` of program `index` (to its end when `to` is nil).
+    private func run(
+        _ index: Int, from: Int, to: Int?, stack: inout FrameStack, into output: inout RenderOutput, depth: Int
+    ) throws {
         let program = programs[index]
         try program.ops.withUnsafeBufferPointer { ops in
             try program.text.withUnsafeBufferPointer { text in
                 try program.keys.withUnsafeBufferPointer { keys in
-                    try withUnsafeTemporaryAllocation(of: Int32.self, capacity: ops.count) { hints in
+                    try withUnsafeTemporaryAllocation(of: Int32.self, capacity: max(keys.count, 1)) { hints in
                         hints.initialize(repeating: -1)
+                        // Never nil: the allocation holds at least one hint.
+                        guard let hints = hints.baseAddress else { return }
                         try execute(
-                            program, ops: ops, text: text, keys: keys, hints: hints, from: 0, to: ops.count,
-                            stack: &stack, into: &buffer, depth: depth)
+                            program, ops: ops, text: text, keys: keys, hints: hints, from: from, to: to ?? ops.count,
+                            stack: &stack, into: &output, depth: depth)
                     }
                 }
             }
@@ -118,52 +164,51 @@ public struct TemplateLibrary: Sendable {
     }
 
     /// The value a path names: its first key is looked up from the innermost context outwards, the rest inside it.
-    /// `hint` is where the op found its first key in the innermost context last time: a section over a list
-    /// finds each item's fields at the same places, so one comparison usually replaces a search.
+    /// `hints[level]` is where the key at that level of the path was found last time (-1: never): a section over
+    /// a list finds each item's fields at the same places, and a path such as `t.week.next` its texts, so one
+    /// comparison usually replaces a search (or a hash, in an object with an index).
+    @inline(__always)
     static func lookup(
-        _ keys: UnsafeBufferPointer<String>, start: Int, count: Int, in stack: [Frame], hint: inout Int32
+        _ keys: UnsafeBufferPointer<String>, start: Int, count: Int, in frames: UnsafeBufferPointer<Frame>,
+        hints: UnsafeMutablePointer<Int32>
     ) -> Frame? {
-        guard count > 0 else { return stack.last }
-        return stack.withUnsafeBufferPointer { frames -> Frame? in
-            var index = frames.count - 1
-            while index >= 0 {
-                let first =
-                    index == frames.count - 1
-                    ? frames[index].pointee.fieldAddress(keys[start], hint: &hint)
-                    : frames[index].pointee.fieldAddress(keys[start])
-                if var value = first {
-                    var keyIndex = start + 1
-                    while keyIndex < start + count {
-                        guard let next = value.pointee.fieldAddress(keys[keyIndex]) else { return nil }
-                        value = next
-                        keyIndex += 1
+        guard count > 0 else { return frames.last }
+        var index = frames.count - 1
+        while index >= 0 {
+            if var value = frames[index].pointee.fieldAddress(keys[start], hint: &hints[0]) {
+                var level = 1
+                while level < count {
+                    guard let next = value.pointee.fieldAddress(keys[start + level], hint: &hints[level]) else {
+                        return nil
                     }
-                    return value
+                    value = next
+                    level += 1
                 }
-                index -= 1
+                return value
             }
-            return nil
+            index -= 1
         }
+        return nil
     }
 
-    /// Runs ops[from..<to]. The ops, text and keys are plain values read through pointers: walking the
-    /// program costs no reference counting, only the context values do.
+    /// Runs ops[from..<to]. The ops, text and keys are plain values read through pointers, and the values are
+    /// read in place: walking the program counts no references.
     private func execute(
         _ program: Program, ops: UnsafeBufferPointer<Program.Op>, text: UnsafeBufferPointer<UInt8>,
-        keys: UnsafeBufferPointer<String>, hints: UnsafeMutableBufferPointer<Int32>, from: Int, to: Int,
-        stack: inout [Frame],
-        into buffer: inout [UInt8], depth: Int
+        keys: UnsafeBufferPointer<String>, hints: UnsafeMutablePointer<Int32>, from: Int, to: Int,
+        stack: inout FrameStack, into output: inout RenderOutput, depth: Int
     ) throws {
         var position = from
         while position < to {
             let op = ops[position]
             switch op.kind {
             case .text:
-                buffer.append(contentsOf: UnsafeBufferPointer(rebasing: text[Int(op.a)..<Int(op.a + op.b)]))
+                output.append(UnsafeBufferPointer(rebasing: text[Int(op.a)..<Int(op.a + op.b)]))
                 position += 1
             case .variable:
                 let frame = Self.lookup(
-                    keys, start: Int(op.keyStart), count: Int(op.keyCount), in: stack, hint: &hints[position])
+                    keys, start: Int(op.keyStart), count: Int(op.keyCount), in: stack.frames,
+                    hints: hints + Int(op.keyStart))
                 position += 1
                 guard let frame else {
                     if strict {
@@ -174,29 +219,12 @@ public struct TemplateLibrary: Sendable {
                     }
                     continue
                 }
-                let escaped = op.flag
-                switch frame.pointee {
-                case .string(let string):
-                    if escaped {
-                        HTMLEscaper.append(string, to: &buffer)
-                    } else {
-                        HTMLEscaper.appendRaw(string, to: &buffer)
-                    }
-                case .bool(let flag):
-                    buffer.append(contentsOf: (flag ? "true" : "false").utf8)
-                case .markup(let bytes):
-                    if escaped {
-                        bytes.withUnsafeBufferPointer { HTMLEscaper.append($0, to: &buffer) }
-                    } else {
-                        buffer.append(contentsOf: bytes)
-                    }
-                case .list, .object:
-                    break
-                }
+                frame.pointee.write(escaped: op.flag, to: &output)
             case .section:
                 let end = Int(op.a)
                 let frame = Self.lookup(
-                    keys, start: Int(op.keyStart), count: Int(op.keyCount), in: stack, hint: &hints[position])
+                    keys, start: Int(op.keyStart), count: Int(op.keyCount), in: stack.frames,
+                    hints: hints + Int(op.keyStart))
                 // A section that pushes no context (an inverted one, or one over a flag) runs its body in place:
                 // its ops are the ones that follow, up to `end`, where this loop goes on anyway. A week page
                 // has several such sections per cell, each a call before.
@@ -204,34 +232,32 @@ public struct TemplateLibrary: Sendable {
                     position = frame?.pointee.isTruthy ?? false ? end : position + 1
                     continue
                 }
-                if let frame, case .bool(true) = frame.pointee {
-                    position += 1
+                guard let frame, frame.pointee.isTruthy else {
+                    position = end
                     continue
                 }
-                if let frame, frame.pointee.isTruthy {
-                    switch frame.pointee {
-                    case .list(let items):
-                        try items.withUnsafeBufferPointer { items in
-                            guard let first = items.baseAddress else { return }
-                            for item in 0..<items.count {
-                                stack.append(first + item)
-                                try execute(
-                                    program, ops: ops, text: text, keys: keys, hints: hints, from: position + 1,
-                                    to: end,
-                                    stack: &stack, into: &buffer, depth: depth)
-                                stack.removeLast()
-                            }
-                        }
-                    case .bool:
-                        break  // true runs in place above
-                    case .object, .string, .markup:
-                        stack.append(frame)
+                if case .bool = frame.pointee {
+                    position += 1  // true: runs in place
+                    continue
+                }
+                if let items = frame.pointee.listItems {
+                    guard let first = items.baseAddress else {
+                        position = end
+                        continue
+                    }
+                    for item in 0..<items.count {
+                        stack.push(first + item)
                         try execute(
                             program, ops: ops, text: text, keys: keys, hints: hints, from: position + 1, to: end,
-                            stack: &stack,
-                            into: &buffer, depth: depth)
-                        stack.removeLast()
+                            stack: &stack, into: &output, depth: depth)
+                        stack.pop()
                     }
+                } else {
+                    stack.push(frame)
+                    try execute(
+                        program, ops: ops, text: text, keys: keys, hints: hints, from: position + 1, to: end,
+                        stack: &stack, into: &output, depth: depth)
+                    stack.pop()
                 }
                 position = end
             case .partial:
@@ -246,7 +272,7 @@ public struct TemplateLibrary: Sendable {
                         template: program.name, line: site.line, column: site.column,
                         message: "no partial named \"\(site.name)\"")
                 }
-                try run(Int(op.a), stack: &stack, into: &buffer, depth: depth + 1)
+                try run(Int(op.a), from: 0, to: nil, stack: &stack, into: &output, depth: depth + 1)
                 position += 1
             }
         }

@@ -27,18 +27,24 @@ public enum TemplateValue: Sendable, Equatable {
 
     /// `fieldAddress(name)`, trying first the position `hint` holds (-1: none) and leaving there where the name
     /// was found. Names are distinct within an object, so a name found at the hint is the one a search finds.
+    /// An object with a hashed index (the texts of a language) is searched through it only when the hint misses.
     @inline(__always)
     func fieldAddress(_ name: String, hint: inout Int32) -> UnsafePointer<TemplateValue>? {
-        let storage: (names: UnsafeBufferPointer<String>, values: UnsafePointer<TemplateValue>)
+        let storage: (names: UnsafeBufferPointer<String>, values: UnsafePointer<TemplateValue>, indexed: Bool)
         switch self {
         case .object(let fields):
-            guard let unindexed = fields.storage else { return fields.address(of: name) }
-            storage = unindexed
+            guard let fieldsStorage = fields.storage else { return nil }
+            storage = fieldsStorage
+            let guess = Int(hint)
+            if guess >= 0, guess < storage.names.count, storage.names[guess] == name { return storage.values + guess }
+            if storage.indexed {
+                guard let found = fields.address(of: name) else { return nil }
+                hint = Int32(truncatingIfNeeded: found - storage.values)
+                return found
+            }
         default:
             return nil
         }
-        let guess = Int(hint)
-        if guess >= 0, guess < storage.names.count, storage.names[guess] == name { return storage.values + guess }
         let length = name.utf8.count
         for position in 0..<storage.names.count {
             let candidate = storage.names[position]
@@ -48,6 +54,37 @@ public enum TemplateValue: Sendable, Equatable {
             }
         }
         return nil
+    }
+
+    /// Writes this value as `{{name}}` (`escaped`) or `{{{name}}}` shows it: a string or markup, "true" or
+    /// "false" for a flag, nothing for a list or an object. Read in place, called on a value in the context
+    /// stack: its text is not copied out (no reference counted per variable).
+    @inline(__always)
+    func write(escaped: Bool, to output: inout RenderOutput) {
+        switch self {
+        case .string(let string):
+            if escaped {
+                HTMLEscaper.append(string, to: &output)
+            } else {
+                HTMLEscaper.appendRaw(string, to: &output)
+            }
+        case .bool(let flag):
+            output.append(flag ? "true" : "false")
+        case .markup(let bytes):
+            bytes.withUnsafeBufferPointer {
+                if escaped { HTMLEscaper.append($0, to: &output) } else { output.append($0) }
+            }
+        case .list, .object:
+            break
+        }
+    }
+
+    /// The items of a list, as addresses read in place (nil for any other kind of value); valid while this
+    /// value's storage lives unchanged, as `fieldAddress`.
+    @inline(__always)
+    var listItems: UnsafeBufferPointer<TemplateValue>? {
+        guard case .list(let items) = self else { return nil }
+        return items.withUnsafeBufferPointer { $0 }
     }
 
     /// Mustache truthiness: false, an empty list and an empty string are falsy.

@@ -279,4 +279,72 @@ import Testing
         ]
         #expect(try render("{{#items}}{{a}}{{b}}{{#c}}{{c}}{{/c}}|{{/items}}", context) == "12|43|op5|6p|o8|")
     }
+
+    @Test func aBodyInsideALayoutIsTheBodyRenderedApartThenTheLayout() throws {
+        let body = "<p>{{title}} {{a}}</p>{{#list}}[{{n}}]{{/list}}"
+        let layouts = [
+            // The body is written in the content's place as the layout goes.
+            "written": "<h1>{{title}}</h1>{{#list}}{{n}}{{/list}}{{{content}}}<footer>{{a}}</footer>",
+            // Rendered apart: content escaped, inside a section, named twice, `{{.}}`, a partial, none at all.
+            "escaped": "<h1>{{title}}</h1>{{content}}",
+            "inSection": "{{#list}}{{{content}}}{{/list}}",
+            "twice": "{{{content}}}{{{content}}}",
+            "dot": "{{#a}}{{.}}{{/a}}{{{content}}}",
+            "partial": "{{> inner}}{{{content}}}",
+            "none": "{{title}}",
+        ]
+        var sources = layouts
+        sources["body"] = body
+        sources["inner"] = "({{a}})"
+        let library = try TemplateLibrary(templates: sources)
+        #expect(library.programs[library.programIndex["written"] ?? -1].contentSlot != nil)
+        for name in layouts.keys where name != "written" {
+            #expect(library.programs[library.programIndex[name] ?? -1].contentSlot == nil, "\(name)")
+        }
+        let shared: TemplateValue = ["a": "<shared>", "title": "Città"]
+        let long = String(repeating: "è&", count: 40_000)
+        for page: TemplateValue in [["title": "Pagina", "list": [["n": "1"], ["n": "2"]]], ["a": .string(long)]] {
+            for layout in layouts.keys.sorted() {
+                var apart: [UInt8] = []
+                try library.render("body", frames: [shared, page], into: &apart)
+                var expected: [UInt8] = Array("kept|".utf8)
+                try library.render(layout, frames: [shared, page, ["content": .markup(apart)]], into: &expected)
+                var written: [UInt8] = Array("kept|".utf8)
+                try library.render("body", inLayout: layout, frames: [shared, page], into: &written)
+                #expect(written == expected, "\(layout)")
+            }
+        }
+        // Strict rendering (every command's) takes the same path and reports the body's missing name first, as
+        // when the body is rendered before the layout, though the layout's part before the body runs first.
+        let strict = try TemplateLibrary(templates: sources, strict: true)
+        var strictBytes: [UInt8] = []
+        try strict.render(
+            "body", inLayout: "written", frames: [shared, ["title": "T", "list": []]], into: &strictBytes)
+        #expect(
+            String(decoding: strictBytes, as: UTF8.self)
+                == "<h1>T</h1><p>T &lt;shared&gt;</p><footer>&lt;shared&gt;</footer>")
+        let bodyFirst = TemplateError(template: "body", line: 1, column: 4, message: "no value for \"title\"")
+        #expect(throws: bodyFirst) {
+            var ignored: [UInt8] = []
+            try strict.render("body", inLayout: "written", frames: [["a": "x", "list": []]], into: &ignored)
+        }
+        var untouched: [UInt8] = Array("kept".utf8)
+        #expect(throws: TemplateError.self) {
+            try library.render("nowhere", inLayout: "written", frames: [shared], into: &untouched)
+        }
+        #expect(untouched == Array("kept".utf8))
+    }
+
+    @Test func sectionsNestDeeperThanTheStackFirstHolds() throws {
+        // Twenty-five objects inside each other: the stack of contexts grows past the room it starts with.
+        let depth = 25
+        let source =
+            (0..<depth).map { "{{#o\($0)}}" }.joined() + "{{top}}{{n}}"
+            + (0..<depth).reversed().map { "{{/o\($0)}}" }.joined()
+        var context: TemplateValue = ["n": "<in>"]
+        for level in (0..<depth).reversed() { context = .object(TemplateFields([("o\(level)", context)])) }
+        guard case .object(var fields) = context else { return }
+        fields["top"] = "top"
+        #expect(try render(source, .object(fields), strict: true) == "top&lt;in&gt;")
+    }
 }
