@@ -10,48 +10,66 @@ public enum AvailabilityData {
     /// How many free starts a service's `next.json` lists at most.
     public static let nextLimit = 20
 
-    /// The week file: every slot of the grid with its instants, state and free places, day by day.
-    /// `generatedAt` is left to `SitePublisher.writeData`, which keeps it while the content is unchanged.
-    public static func week(_ service: Service, grid: WeekGrid, renderer: PageRenderer) -> [String: Any] {
+    /// The week file: every slot of the grid with its instants, state and free places, day by day, stamped
+    /// `generatedAt` (which `SitePublisher.writeData` keeps while the content is unchanged). Written straight
+    /// as the bytes `JSONWriter.bytes(_:)` makes of the file's object (keys sorted): a dictionary per slot, and
+    /// then the object's own, cost more than rendering the week's page.
+    public static func week(
+        _ service: Service, grid: WeekGrid, renderer: PageRenderer, generatedAt: String
+    ) -> [UInt8] {
         let layout = renderer.layout
-        let texts = renderer.texts(layout.mainLanguage)
-        // The days are written straight as JSON (the shape `bytes(_:)` would give their dictionaries): a week
-        // has a few hundred slots, and a dictionary each cost more than rendering the week's page.
-        var days: [UInt8] = [UInt8(ascii: "[")]
-        days.reserveCapacity(128 + grid.days.reduce(0) { $0 + $1.cells.count } * 96)
+        let main = layout.mainLanguage
+        let texts = renderer.texts(main)
+        var out: [UInt8] = []
+        out.reserveCapacity(512 + grid.days.reduce(0) { $0 + $1.cells.count } * 112)
+        out.append(contentsOf: JSONBytes.days)
+        var iso: [UInt8] = []
+        iso.reserveCapacity(10)
         for (index, day) in grid.days.enumerated() {
-            if index > 0 { days.append(UInt8(ascii: ",")) }
-            days.append(contentsOf: JSONBytes.closed)
-            JSONWriter.appendBool(day.closedReason != nil || day.cells.isEmpty, to: &days)
+            if index > 0 { out.append(UInt8(ascii: ",")) }
+            out.append(contentsOf: JSONBytes.closed)
+            JSONWriter.appendBool(day.closedReason != nil || day.cells.isEmpty, to: &out)
             if let reason = day.closedReason {
-                days.append(contentsOf: JSONBytes.closedReason)
-                JSONWriter.appendString(renderer.closedText(reason, texts), to: &days)
+                out.append(contentsOf: JSONBytes.closedReason)
+                JSONWriter.appendString(renderer.closedText(reason, texts), to: &out)
             }
-            days.append(contentsOf: JSONBytes.date)
-            var iso: [UInt8] = []
+            out.append(contentsOf: JSONBytes.date)
+            iso.removeAll(keepingCapacity: true)
             day.date.appendISO(to: &iso)
-            days.append(contentsOf: iso)
-            days.append(contentsOf: JSONBytes.slots)
+            out.append(contentsOf: iso)
+            out.append(contentsOf: JSONBytes.slots)
             let offset = RomeTime.uniformOffset(on: day.date)
             var writer = offset.map { DaySlots(iso: iso, offset: $0, date: day.date) }
             for (slotIndex, cell) in day.cells.enumerated() {
-                if slotIndex > 0 { days.append(UInt8(ascii: ",")) }
-                if writer?.append(cell, to: &days) != true {
-                    appendSlot(cell, onDay: day.date, iso: iso, offset: offset, to: &days)
+                if slotIndex > 0 { out.append(UInt8(ascii: ",")) }
+                if writer?.append(cell, to: &out) != true {
+                    appendSlot(cell, onDay: day.date, iso: iso, offset: offset, to: &out)
                 }
             }
-            days.append(contentsOf: "]}".utf8)
+            out.append(contentsOf: JSONBytes.dayEnd)
         }
-        days.append(UInt8(ascii: "]"))
-        return [
-            "version": version,
-            "service": serviceValue(service, renderer: renderer),
-            "week": SiteLayout.weekName(grid.monday),
-            "monday": grid.monday.description,
-            "timeZone": RomeTime.identifier,
-            "page": layout.url(.week(service.id, monday: grid.monday), language: layout.mainLanguage),
-            "days": JSONWriter.Fragment(days),
-        ]
+        out.append(contentsOf: JSONBytes.generatedAt)
+        JSONWriter.appendString(generatedAt, to: &out)
+        out.append(contentsOf: JSONBytes.monday)
+        JSONWriter.appendString(grid.monday.description, to: &out)
+        out.append(contentsOf: JSONBytes.page)
+        JSONWriter.appendString(layout.url(.week(service.id, monday: grid.monday), language: main), to: &out)
+        out.append(contentsOf: JSONBytes.service)
+        JSONWriter.appendInteger(service.capacity, to: &out)
+        out.append(contentsOf: JSONBytes.serviceID)
+        JSONWriter.appendString(service.id, to: &out)
+        out.append(contentsOf: JSONBytes.serviceName)
+        JSONWriter.appendString(service.text(for: main).name, to: &out)
+        out.append(contentsOf: JSONBytes.page)
+        JSONWriter.appendString(layout.url(.service(service.id), language: main), to: &out)
+        out.append(contentsOf: JSONBytes.timeZone)
+        JSONWriter.appendString(RomeTime.identifier, to: &out)
+        out.append(contentsOf: JSONBytes.version)
+        JSONWriter.appendInteger(version, to: &out)
+        out.append(contentsOf: JSONBytes.week)
+        JSONWriter.appendString(SiteLayout.weekName(grid.monday), to: &out)
+        out.append(UInt8(ascii: "}"))
+        return out
     }
 
     /// The next-free file: the first free starts from `now` (at most `nextLimit`), each with its week page.
@@ -143,7 +161,7 @@ public enum AvailabilityData {
             out.append(contentsOf: head)
             JSONWriter.appendInteger(cell.freeDesks, to: &out)
             out.append(contentsOf: middle)
-            out.append(contentsOf: JSONBytes.states[WeekPageTexts.position(of: cell.state)])
+            out.append(contentsOf: JSONBytes.state(cell.state))
             return true
         }
 
@@ -162,6 +180,17 @@ public enum AvailabilityData {
     /// The fixed parts of a week file's days and slots, as bytes once: appended from a short string's UTF-8
     /// view they went byte by byte, a few hundred times a file.
     private enum JSONBytes {
+        static let days: [UInt8] = Array(#"{"days":["#.utf8)
+        static let dayEnd: [UInt8] = Array("]}".utf8)
+        static let generatedAt: [UInt8] = Array(#"],"generatedAt":"#.utf8)
+        static let monday: [UInt8] = Array(#","monday":"#.utf8)
+        static let page: [UInt8] = Array(#","page":"#.utf8)
+        static let service: [UInt8] = Array(#","service":{"capacity":"#.utf8)
+        static let serviceID: [UInt8] = Array(#","id":"#.utf8)
+        static let serviceName: [UInt8] = Array(#","name":"#.utf8)
+        static let timeZone: [UInt8] = Array(#"},"timeZone":"#.utf8)
+        static let version: [UInt8] = Array(#","version":"#.utf8)
+        static let week: [UInt8] = Array(#","week":"#.utf8)
         static let closed: [UInt8] = Array(#"{"closed":"#.utf8)
         static let closedReason: [UInt8] = Array(#","closedReason":"#.utf8)
         static let date: [UInt8] = Array(#","date":""#.utf8)
@@ -170,8 +199,27 @@ public enum AvailabilityData {
         static let free: [UInt8] = Array(#"","free":"#.utf8)
         static let start: [UInt8] = Array(#","start":""#.utf8)
         static let state: [UInt8] = Array(#"","state":"#.utf8)
-        /// Each state's JSON string and the slot's closing brace, in `CellState.allCases` order.
-        static let states: [[UInt8]] = CellState.allCases.map { state in
+        /// Each state's JSON string and the slot's closing brace, found by a `switch` (`CellState.allCases`
+        /// makes an array at every call).
+        static func state(_ state: CellState) -> [UInt8] {
+            switch state {
+            case .free: freeState
+            case .held: heldState
+            case .booked: bookedState
+            case .past: pastState
+            case .closed: closedState
+            case .notYetBookable: notYetBookableState
+            case .unavailable: unavailableState
+            }
+        }
+        private static let freeState = stateBytes(.free)
+        private static let heldState = stateBytes(.held)
+        private static let bookedState = stateBytes(.booked)
+        private static let pastState = stateBytes(.past)
+        private static let closedState = stateBytes(.closed)
+        private static let notYetBookableState = stateBytes(.notYetBookable)
+        private static let unavailableState = stateBytes(.unavailable)
+        private static func stateBytes(_ state: CellState) -> [UInt8] {
             var bytes: [UInt8] = []
             JSONWriter.appendString(state.rawValue, to: &bytes)
             bytes.append(UInt8(ascii: "}"))
