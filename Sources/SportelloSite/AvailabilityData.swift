@@ -39,11 +39,13 @@ public enum AvailabilityData {
             out.append(contentsOf: iso)
             out.append(contentsOf: JSONBytes.slots)
             let offset = RomeTime.uniformOffset(on: day.date)
-            var writer = offset.map { DaySlots(iso: iso, offset: $0, date: day.date) }
-            for (slotIndex, cell) in day.cells.enumerated() {
-                if slotIndex > 0 { out.append(UInt8(ascii: ",")) }
-                if writer?.append(cell, to: &out) != true {
-                    appendSlot(cell, onDay: day.date, iso: iso, offset: offset, to: &out)
+            if let offset {
+                var writer = DaySlots(iso: iso, offset: offset, date: day.date)
+                writer.append(day.cells, iso: iso, to: &out)
+            } else {
+                for (slotIndex, cell) in day.cells.enumerated() {
+                    if slotIndex > 0 { out.append(UInt8(ascii: ",")) }
+                    appendSlot(cell, onDay: day.date, iso: iso, offset: nil, to: &out)
                 }
             }
             out.append(contentsOf: JSONBytes.dayEnd)
@@ -130,10 +132,14 @@ public enum AvailabilityData {
         /// `,"start":"2026-12-03T00:00:00+01:00","state":`, the clock at `clock + 2`.
         private var middle: [UInt8]
         private let midnight: Int64
+        private let offset: Int64
+        private let date: CivilDate
         private static let clock = 19
 
         init(iso: [UInt8], offset: Int64, date: CivilDate) {
             midnight = Int64(date.dayNumber) * 86_400 - offset
+            self.offset = offset
+            self.date = date
             // "T00:00:00+01:00", as `RomeTime.appendISO8601` writes a clock and a whole-hour offset.
             var clock = Array("T00:00:00+".utf8)
             CivilDate.appendPadded(Int(offset) / 3_600, 2, to: &clock)
@@ -148,25 +154,43 @@ public enum AvailabilityData {
             middle = instant(after: JSONBytes.start, before: JSONBytes.state)
         }
 
-        /// Appends `cell` as `appendSlot` would; false (nothing appended) for a slot not within this day.
-        mutating func append(_ cell: SlotAvailability, to out: inout [UInt8]) -> Bool {
-            let start = cell.slot.startInstant - midnight
-            let end = cell.slot.endInstant - midnight
-            guard start >= 0 && start < 86_400 && end >= 0 && end < 86_400,
-                RomeTime.supportedInstants.contains(cell.slot.startInstant),
-                RomeTime.supportedInstants.contains(cell.slot.endInstant)
-            else { return false }
-            Self.patch(&head, at: Self.clock, seconds: Int(end))
-            Self.patch(&middle, at: Self.clock + 2, seconds: Int(start))
-            out.append(contentsOf: head)
-            JSONWriter.appendInteger(cell.freeDesks, to: &out)
-            out.append(contentsOf: middle)
-            out.append(contentsOf: JSONBytes.state(cell.state))
-            return true
+        /// Appends `cells`, comma-separated, as `appendSlot` would, each through the clocks patched in place
+        /// but a slot not within this day; the fixed runs are appended from their memory, where appending the
+        /// arrays retained and released each of them at every slot (a third of the file's time).
+        mutating func append(_ cells: [SlotAvailability], iso: [UInt8], to out: inout [UInt8]) {
+            let (midnight, date) = (self.midnight, self.date)
+            let offset = self.offset
+            let starts = JSONBytes.stateStarts
+            head.withUnsafeMutableBufferPointer { head in
+                middle.withUnsafeMutableBufferPointer { middle in
+                    JSONBytes.stateTable.withUnsafeBufferPointer { states in
+                        for (index, cell) in cells.enumerated() {
+                            if index > 0 { out.append(UInt8(ascii: ",")) }
+                            let start = cell.slot.startInstant - midnight
+                            let end = cell.slot.endInstant - midnight
+                            guard start >= 0 && start < 86_400 && end >= 0 && end < 86_400,
+                                RomeTime.supportedInstants.contains(cell.slot.startInstant),
+                                RomeTime.supportedInstants.contains(cell.slot.endInstant)
+                            else {
+                                appendSlot(cell, onDay: date, iso: iso, offset: offset, to: &out)
+                                continue
+                            }
+                            Self.patch(head, at: Self.clock, seconds: Int(end))
+                            Self.patch(middle, at: Self.clock + 2, seconds: Int(start))
+                            out.append(contentsOf: UnsafeBufferPointer(head))
+                            JSONWriter.appendInteger(cell.freeDesks, to: &out)
+                            out.append(contentsOf: UnsafeBufferPointer(middle))
+                            let state = JSONBytes.stateIndex(cell.state)
+                            let stateBytes = states[starts[state]..<starts[state + 1]]
+                            out.append(contentsOf: UnsafeBufferPointer(rebasing: stateBytes))
+                        }
+                    }
+                }
+            }
         }
 
         /// Writes "HH:MM:SS" of `seconds` after midnight over `bytes[at..<at+8]`.
-        private static func patch(_ bytes: inout [UInt8], at: Int, seconds: Int) {
+        private static func patch(_ bytes: UnsafeMutableBufferPointer<UInt8>, at: Int, seconds: Int) {
             let (hours, minutes, rest) = (seconds / 3_600, seconds / 60 % 60, seconds % 60)
             bytes[at] = UInt8(ascii: "0") + UInt8(hours / 10)
             bytes[at + 1] = UInt8(ascii: "0") + UInt8(hours % 10)
@@ -199,31 +223,31 @@ public enum AvailabilityData {
         static let free: [UInt8] = Array(#"","free":"#.utf8)
         static let start: [UInt8] = Array(#","start":""#.utf8)
         static let state: [UInt8] = Array(#"","state":"#.utf8)
-        /// Each state's JSON string and the slot's closing brace, found by a `switch` (`CellState.allCases`
-        /// makes an array at every call).
-        static func state(_ state: CellState) -> [UInt8] {
-            switch state {
-            case .free: freeState
-            case .held: heldState
-            case .booked: bookedState
-            case .past: pastState
-            case .closed: closedState
-            case .notYetBookable: notYetBookableState
-            case .unavailable: unavailableState
+        /// Each state's JSON string and the slot's closing brace, one after another in `stateIndex` order:
+        /// state `i` is `stateTable[stateStarts[i]..<stateStarts[i + 1]]`.
+        static let stateTable: [UInt8] = stateBytes.flatMap { $0 }
+        static let stateStarts: [Int] = stateBytes.reduce(into: [0]) { $0.append($0[$0.count - 1] + $1.count) }
+        private static let stateBytes: [[UInt8]] = CellState.allCases
+            .sorted { stateIndex($0) < stateIndex($1) }
+            .map { state in
+                var bytes: [UInt8] = []
+                JSONWriter.appendString(state.rawValue, to: &bytes)
+                bytes.append(UInt8(ascii: "}"))
+                return bytes
             }
-        }
-        private static let freeState = stateBytes(.free)
-        private static let heldState = stateBytes(.held)
-        private static let bookedState = stateBytes(.booked)
-        private static let pastState = stateBytes(.past)
-        private static let closedState = stateBytes(.closed)
-        private static let notYetBookableState = stateBytes(.notYetBookable)
-        private static let unavailableState = stateBytes(.unavailable)
-        private static func stateBytes(_ state: CellState) -> [UInt8] {
-            var bytes: [UInt8] = []
-            JSONWriter.appendString(state.rawValue, to: &bytes)
-            bytes.append(UInt8(ascii: "}"))
-            return bytes
+
+        /// The position of `state` in `stateTable`, by a `switch` (`CellState.allCases` makes an array at every
+        /// call, and `WeekPageTexts.position(of:)` searches it).
+        static func stateIndex(_ state: CellState) -> Int {
+            switch state {
+            case .free: 0
+            case .held: 1
+            case .booked: 2
+            case .past: 3
+            case .closed: 4
+            case .notYetBookable: 5
+            case .unavailable: 6
+            }
         }
     }
 

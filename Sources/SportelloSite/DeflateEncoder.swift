@@ -283,7 +283,8 @@ final class DeflateEncoder: @unchecked Sendable {
         } else {
             block.writeDynamicHeader(final: final, writer: &writer)
             writeSymbols(
-                source.map { $0 + start }, end: end - start, matchCount: matchCount, literalCodes: block.literalCodes, literalLengths: block.literalLengths,
+                source.map { $0 + start }, end: end - start, matchCount: matchCount,
+                literalCodes: block.literalCodes, literalLengths: block.literalLengths,
                 distanceCodes: block.distanceCodes, distanceLengths: block.distanceLengths, writer: &writer)
         }
         literalFrequencies.update(repeating: 0, count: DeflateTables.literalSymbols)

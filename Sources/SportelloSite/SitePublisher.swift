@@ -292,9 +292,11 @@ public final class SitePublisher: Sendable {
         // page, which the next build renders again, and never an old data file beside a new page.
         let dataFile = renderer.layout.weekData(service.id, monday: monday)
         if !(mainIsCurrent && exists(dataFile) && (listing == nil || exists(dataFile + ".gz"))),
-            try writeData(dataFile, now: now, listing: listing, serialized: { stamp in
-                AvailabilityData.week(service, grid: grid, renderer: renderer, generatedAt: stamp)
-            })
+            try writeData(
+                dataFile, now: now, listing: listing,
+                serialized: { stamp in
+                    AvailabilityData.week(service, grid: grid, renderer: renderer, generatedAt: stamp)
+                })
         {
             report.data += 1
         }
