@@ -91,7 +91,7 @@ final class DeflateEncoder: @unchecked Sendable {
         if let source = input.baseAddress, count > 0 {
             encodeBlocks(source, count: count, writer: &writer)
         } else {
-            flushBlock(source: nil, start: 0, end: 0, matchCount: 0, final: true, writer: &writer)
+            flushBlock(source: nil, start: 0, end: 0, symbolCount: 0, matchCount: 0, final: true, writer: &writer)
         }
         writer.alignToByte()
         var end = writer.out
@@ -129,8 +129,8 @@ final class DeflateEncoder: @unchecked Sendable {
         while position < lastHashed {
             if symbolCount > Self.blockSymbols - Self.maximumStep - 2 {
                 flushBlock(
-                    source: source, start: blockStart, end: position, matchCount: matchCount, final: false,
-                    writer: &writer)
+                    source: source, start: blockStart, end: position, symbolCount: symbolCount,
+                    matchCount: matchCount, final: false, writer: &writer)
                 symbolCount = 0
                 matchCount = 0
                 blockStart = position
@@ -204,8 +204,8 @@ final class DeflateEncoder: @unchecked Sendable {
         while position < count {
             if symbolCount >= Self.blockSymbols - 1 {
                 flushBlock(
-                    source: source, start: blockStart, end: position, matchCount: matchCount, final: false,
-                    writer: &writer)
+                    source: source, start: blockStart, end: position, symbolCount: symbolCount,
+                    matchCount: matchCount, final: false, writer: &writer)
                 symbolCount = 0
                 matchCount = 0
                 blockStart = position
@@ -215,7 +215,8 @@ final class DeflateEncoder: @unchecked Sendable {
             position &+= 1
         }
         flushBlock(
-            source: source, start: blockStart, end: count, matchCount: matchCount, final: true, writer: &writer)
+            source: source, start: blockStart, end: count, symbolCount: symbolCount, matchCount: matchCount,
+            final: true, writer: &writer)
     }
 
     /// The table slot of the five bytes that start `word` (eight bytes, first byte lowest): those five bytes
@@ -246,29 +247,39 @@ final class DeflateEncoder: @unchecked Sendable {
         return length
     }
 
-    /// Writes the block of the input `start..<end` (its matches `matches[0..<2 * matchCount]`) as whichever of
-    /// dynamic codes, fixed codes or stored bytes is shortest, then clears the frequencies.
+    /// Writes the block of the input `start..<end` (`symbolCount` literals and matches, its matches
+    /// `matches[0..<2 * matchCount]`) as whichever of dynamic codes, fixed codes or stored bytes is shortest, then
+    /// clears the frequencies.
     private func flushBlock(
-        source: UnsafePointer<UInt8>?, start: Int, end: Int, matchCount: Int, final: Bool,
+        source: UnsafePointer<UInt8>?, start: Int, end: Int, symbolCount: Int, matchCount: Int, final: Bool,
         writer: inout DeflateBitWriter
     ) {
         literalFrequencies[DeflateTables.endOfBlock] = 1
         let dynamicBits = block.prepareDynamic(
             literalFrequencies: literalFrequencies, distanceFrequencies: distanceFrequencies)
-        var fixedBits = 3
-        for symbol in 0..<DeflateTables.literalSymbols {
-            fixedBits += Int(literalFrequencies[symbol]) * Int(tables.fixedLiteralLengths[symbol])
-        }
-        for symbol in 0..<DeflateTables.distanceSymbols { fixedBits += Int(distanceFrequencies[symbol]) * 5 }
-        var extraBits = 0
-        for symbol in 0..<29 {
-            extraBits += Int(literalFrequencies[257 + symbol]) * Int(DeflateTables.lengthExtraBits[symbol])
-        }
-        for symbol in 0..<DeflateTables.distanceSymbols {
-            extraBits += Int(distanceFrequencies[symbol]) * Int(DeflateTables.distanceExtraBits[symbol])
+        // The fixed codes' size and the extra bits are counted only when they can change the choice (the same
+        // choice, fewer loops): every fixed literal or length code has 7 bits or more and every distance code 5,
+        // and a match has at most 5 + 13 extra bits.
+        var fixedBits = Int.max
+        if 3 + 7 * (symbolCount + 1) + 5 * matchCount <= dynamicBits {
+            fixedBits = 3
+            for symbol in 0..<DeflateTables.literalSymbols {
+                fixedBits += Int(literalFrequencies[symbol]) * Int(tables.fixedLiteralLengths[symbol])
+            }
+            for symbol in 0..<DeflateTables.distanceSymbols { fixedBits += Int(distanceFrequencies[symbol]) * 5 }
         }
         let storedBytes = end - start
         let storedBits = (storedBytes / 65_535 + 1) * 40 + 7 + storedBytes * 8
+        var extraBits = 18 * matchCount
+        if storedBits < min(dynamicBits, fixedBits) + extraBits {
+            extraBits = 0
+            for symbol in 0..<29 {
+                extraBits += Int(literalFrequencies[257 + symbol]) * Int(DeflateTables.lengthExtraBits[symbol])
+            }
+            for symbol in 0..<DeflateTables.distanceSymbols {
+                extraBits += Int(distanceFrequencies[symbol]) * Int(DeflateTables.distanceExtraBits[symbol])
+            }
+        }
         if let source, storedBits < min(dynamicBits, fixedBits) + extraBits {
             writeStored(source + start, count: storedBytes, final: final, writer: &writer)
         } else if fixedBits <= dynamicBits {
