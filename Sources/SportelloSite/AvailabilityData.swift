@@ -180,7 +180,7 @@ public enum AvailabilityData {
                             out.append(contentsOf: UnsafeBufferPointer(head))
                             JSONWriter.appendInteger(cell.freeDesks, to: &out)
                             out.append(contentsOf: UnsafeBufferPointer(middle))
-                            let state = JSONBytes.stateIndex(cell.state)
+                            let state = WeekInputs.code(of: cell.state)
                             let stateBytes = states[starts[state]..<starts[state + 1]]
                             out.append(contentsOf: UnsafeBufferPointer(rebasing: stateBytes))
                         }
@@ -223,32 +223,19 @@ public enum AvailabilityData {
         static let free: [UInt8] = Array(#"","free":"#.utf8)
         static let start: [UInt8] = Array(#","start":""#.utf8)
         static let state: [UInt8] = Array(#"","state":"#.utf8)
-        /// Each state's JSON string and the slot's closing brace, one after another in `stateIndex` order:
+        /// Each state's JSON string and the slot's closing brace, one after another in the order of
+        /// `WeekInputs.code(of:)` (a `switch`: `CellState.allCases` makes an array at every call):
         /// state `i` is `stateTable[stateStarts[i]..<stateStarts[i + 1]]`.
         static let stateTable: [UInt8] = stateBytes.flatMap { $0 }
         static let stateStarts: [Int] = stateBytes.reduce(into: [0]) { $0.append($0[$0.count - 1] + $1.count) }
         private static let stateBytes: [[UInt8]] = CellState.allCases
-            .sorted { stateIndex($0) < stateIndex($1) }
+            .sorted { WeekInputs.code(of: $0) < WeekInputs.code(of: $1) }
             .map { state in
                 var bytes: [UInt8] = []
                 JSONWriter.appendString(state.rawValue, to: &bytes)
                 bytes.append(UInt8(ascii: "}"))
                 return bytes
             }
-
-        /// The position of `state` in `stateTable`, by a `switch` (`CellState.allCases` makes an array at every
-        /// call, and `WeekPageTexts.position(of:)` searches it).
-        static func stateIndex(_ state: CellState) -> Int {
-            switch state {
-            case .free: 0
-            case .held: 1
-            case .booked: 2
-            case .past: 3
-            case .closed: 4
-            case .notYetBookable: 5
-            case .unavailable: 6
-            }
-        }
     }
 
     static func slotValue(_ cell: SlotAvailability) -> [String: Any] {

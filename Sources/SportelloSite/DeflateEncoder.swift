@@ -342,6 +342,14 @@ final class DeflateEncoder: @unchecked Sendable {
         var bitCount = writer.bitCount
         var out = writer.out
         var position = 0
+        // Whole bytes go out, the last few bits stay.
+        @inline(__always) func storeWholeBytes() {
+            UnsafeMutableRawPointer(out).storeBytes(of: bits.littleEndian, as: UInt64.self)
+            let whole = bitCount &>> 3
+            out += whole
+            bits = bits &>> UInt64(truncatingIfNeeded: whole &<< 3)
+            bitCount &= 7
+        }
         // The literals of `input[position..<runEnd]`, two to a store (at most 7 + 2 × 15 bits pending).
         @inline(__always) func writeLiterals(upTo runEnd: Int) {
             guard let input else { return }
@@ -352,22 +360,14 @@ final class DeflateEncoder: @unchecked Sendable {
                 bitCount &+= Int(truncatingIfNeeded: literalLengths[first])
                 bits |= UInt64(literalCodes[second]) &<< UInt64(truncatingIfNeeded: bitCount)
                 bitCount &+= Int(truncatingIfNeeded: literalLengths[second])
-                UnsafeMutableRawPointer(out).storeBytes(of: bits.littleEndian, as: UInt64.self)
-                let whole = bitCount &>> 3
-                out += whole
-                bits = bits &>> UInt64(truncatingIfNeeded: whole &<< 3)
-                bitCount &= 7
+                storeWholeBytes()
                 position &+= 2
             }
             if position < runEnd {
                 let literal = Int(truncatingIfNeeded: input[position])
                 bits |= UInt64(literalCodes[literal]) &<< UInt64(truncatingIfNeeded: bitCount)
                 bitCount &+= Int(truncatingIfNeeded: literalLengths[literal])
-                UnsafeMutableRawPointer(out).storeBytes(of: bits.littleEndian, as: UInt64.self)
-                let whole = bitCount &>> 3
-                out += whole
-                bits = bits &>> UInt64(truncatingIfNeeded: whole &<< 3)
-                bitCount &= 7
+                storeWholeBytes()
                 position &+= 1
             }
         }
@@ -391,12 +391,8 @@ final class DeflateEncoder: @unchecked Sendable {
                 UInt64(truncatingIfNeeded: distanceIndex &- Int(truncatingIfNeeded: distanceBases[distanceCode]))
                 &<< UInt64(truncatingIfNeeded: bitCount)
             bitCount &+= Int(truncatingIfNeeded: distanceExtra[distanceCode])
-            // At most 7 + 48 bits are pending: whole bytes go out, the rest stays.
-            UnsafeMutableRawPointer(out).storeBytes(of: bits.littleEndian, as: UInt64.self)
-            let whole = bitCount &>> 3
-            out += whole
-            bits = bits &>> UInt64(truncatingIfNeeded: whole &<< 3)
-            bitCount &= 7
+            // At most 7 + 48 bits are pending.
+            storeWholeBytes()
             position &+= lengthIndex &+ 3
         }
         writeLiterals(upTo: end)
