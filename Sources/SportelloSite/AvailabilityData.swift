@@ -10,48 +10,68 @@ public enum AvailabilityData {
     /// How many free starts a service's `next.json` lists at most.
     public static let nextLimit = 20
 
-    /// The week file: every slot of the grid with its instants, state and free places, day by day.
-    /// `generatedAt` is left to `SitePublisher.writeData`, which keeps it while the content is unchanged.
-    public static func week(_ service: Service, grid: WeekGrid, renderer: PageRenderer) -> [String: Any] {
+    /// The week file: every slot of the grid with its instants, state and free places, day by day, stamped
+    /// `generatedAt` (which `SitePublisher.writeData` keeps while the content is unchanged). Written straight
+    /// as the bytes `JSONWriter.bytes(_:)` makes of the file's object (keys sorted): a dictionary per slot, and
+    /// then the object's own, cost more than rendering the week's page.
+    public static func week(
+        _ service: Service, grid: WeekGrid, renderer: PageRenderer, generatedAt: String
+    ) -> [UInt8] {
         let layout = renderer.layout
-        let texts = renderer.texts(layout.mainLanguage)
-        // The days are written straight as JSON (the shape `bytes(_:)` would give their dictionaries): a week
-        // has a few hundred slots, and a dictionary each cost more than rendering the week's page.
-        var days: [UInt8] = [UInt8(ascii: "[")]
-        days.reserveCapacity(128 + grid.days.reduce(0) { $0 + $1.cells.count } * 96)
+        let main = layout.mainLanguage
+        let texts = renderer.texts(main)
+        var out: [UInt8] = []
+        out.reserveCapacity(512 + grid.days.reduce(0) { $0 + $1.cells.count } * 112)
+        out.append(contentsOf: JSONBytes.days)
+        var iso: [UInt8] = []
+        iso.reserveCapacity(10)
         for (index, day) in grid.days.enumerated() {
-            if index > 0 { days.append(UInt8(ascii: ",")) }
-            days.append(contentsOf: JSONBytes.closed)
-            JSONWriter.appendBool(day.closedReason != nil || day.cells.isEmpty, to: &days)
+            if index > 0 { out.append(UInt8(ascii: ",")) }
+            out.append(contentsOf: JSONBytes.closed)
+            JSONWriter.appendBool(day.closedReason != nil || day.cells.isEmpty, to: &out)
             if let reason = day.closedReason {
-                days.append(contentsOf: JSONBytes.closedReason)
-                JSONWriter.appendString(renderer.closedText(reason, texts), to: &days)
+                out.append(contentsOf: JSONBytes.closedReason)
+                JSONWriter.appendString(renderer.closedText(reason, texts), to: &out)
             }
-            days.append(contentsOf: JSONBytes.date)
-            var iso: [UInt8] = []
+            out.append(contentsOf: JSONBytes.date)
+            iso.removeAll(keepingCapacity: true)
             day.date.appendISO(to: &iso)
-            days.append(contentsOf: iso)
-            days.append(contentsOf: JSONBytes.slots)
+            out.append(contentsOf: iso)
+            out.append(contentsOf: JSONBytes.slots)
             let offset = RomeTime.uniformOffset(on: day.date)
-            var writer = offset.map { DaySlots(iso: iso, offset: $0, date: day.date) }
-            for (slotIndex, cell) in day.cells.enumerated() {
-                if slotIndex > 0 { days.append(UInt8(ascii: ",")) }
-                if writer?.append(cell, to: &days) != true {
-                    appendSlot(cell, onDay: day.date, iso: iso, offset: offset, to: &days)
+            if let offset {
+                var writer = DaySlots(iso: iso, offset: offset, date: day.date)
+                writer.append(day.cells, iso: iso, to: &out)
+            } else {
+                for (slotIndex, cell) in day.cells.enumerated() {
+                    if slotIndex > 0 { out.append(UInt8(ascii: ",")) }
+                    appendSlot(cell, onDay: day.date, iso: iso, offset: nil, to: &out)
                 }
             }
-            days.append(contentsOf: "]}".utf8)
+            out.append(contentsOf: JSONBytes.dayEnd)
         }
-        days.append(UInt8(ascii: "]"))
-        return [
-            "version": version,
-            "service": serviceValue(service, renderer: renderer),
-            "week": SiteLayout.weekName(grid.monday),
-            "monday": grid.monday.description,
-            "timeZone": RomeTime.identifier,
-            "page": layout.url(.week(service.id, monday: grid.monday), language: layout.mainLanguage),
-            "days": JSONWriter.Fragment(days),
-        ]
+        out.append(contentsOf: JSONBytes.generatedAt)
+        JSONWriter.appendString(generatedAt, to: &out)
+        out.append(contentsOf: JSONBytes.monday)
+        JSONWriter.appendString(grid.monday.description, to: &out)
+        out.append(contentsOf: JSONBytes.page)
+        JSONWriter.appendString(layout.url(.week(service.id, monday: grid.monday), language: main), to: &out)
+        out.append(contentsOf: JSONBytes.service)
+        JSONWriter.appendInteger(service.capacity, to: &out)
+        out.append(contentsOf: JSONBytes.serviceID)
+        JSONWriter.appendString(service.id, to: &out)
+        out.append(contentsOf: JSONBytes.serviceName)
+        JSONWriter.appendString(service.text(for: main).name, to: &out)
+        out.append(contentsOf: JSONBytes.page)
+        JSONWriter.appendString(layout.url(.service(service.id), language: main), to: &out)
+        out.append(contentsOf: JSONBytes.timeZone)
+        JSONWriter.appendString(RomeTime.identifier, to: &out)
+        out.append(contentsOf: JSONBytes.version)
+        JSONWriter.appendInteger(version, to: &out)
+        out.append(contentsOf: JSONBytes.week)
+        JSONWriter.appendString(SiteLayout.weekName(grid.monday), to: &out)
+        out.append(UInt8(ascii: "}"))
+        return out
     }
 
     /// The next-free file: the first free starts from `now` (at most `nextLimit`), each with its week page.
@@ -112,10 +132,14 @@ public enum AvailabilityData {
         /// `,"start":"2026-12-03T00:00:00+01:00","state":`, the clock at `clock + 2`.
         private var middle: [UInt8]
         private let midnight: Int64
+        private let offset: Int64
+        private let date: CivilDate
         private static let clock = 19
 
         init(iso: [UInt8], offset: Int64, date: CivilDate) {
             midnight = Int64(date.dayNumber) * 86_400 - offset
+            self.offset = offset
+            self.date = date
             // "T00:00:00+01:00", as `RomeTime.appendISO8601` writes a clock and a whole-hour offset.
             var clock = Array("T00:00:00+".utf8)
             CivilDate.appendPadded(Int(offset) / 3_600, 2, to: &clock)
@@ -130,25 +154,43 @@ public enum AvailabilityData {
             middle = instant(after: JSONBytes.start, before: JSONBytes.state)
         }
 
-        /// Appends `cell` as `appendSlot` would; false (nothing appended) for a slot not within this day.
-        mutating func append(_ cell: SlotAvailability, to out: inout [UInt8]) -> Bool {
-            let start = cell.slot.startInstant - midnight
-            let end = cell.slot.endInstant - midnight
-            guard start >= 0 && start < 86_400 && end >= 0 && end < 86_400,
-                RomeTime.supportedInstants.contains(cell.slot.startInstant),
-                RomeTime.supportedInstants.contains(cell.slot.endInstant)
-            else { return false }
-            Self.patch(&head, at: Self.clock, seconds: Int(end))
-            Self.patch(&middle, at: Self.clock + 2, seconds: Int(start))
-            out.append(contentsOf: head)
-            JSONWriter.appendInteger(cell.freeDesks, to: &out)
-            out.append(contentsOf: middle)
-            out.append(contentsOf: JSONBytes.states[WeekPageTexts.position(of: cell.state)])
-            return true
+        /// Appends `cells`, comma-separated, as `appendSlot` would, each through the clocks patched in place
+        /// but a slot not within this day; the fixed runs are appended from their memory, where appending the
+        /// arrays retained and released each of them at every slot (a third of the file's time).
+        mutating func append(_ cells: [SlotAvailability], iso: [UInt8], to out: inout [UInt8]) {
+            let (midnight, date) = (self.midnight, self.date)
+            let offset = self.offset
+            let starts = JSONBytes.stateStarts
+            head.withUnsafeMutableBufferPointer { head in
+                middle.withUnsafeMutableBufferPointer { middle in
+                    JSONBytes.stateTable.withUnsafeBufferPointer { states in
+                        for (index, cell) in cells.enumerated() {
+                            if index > 0 { out.append(UInt8(ascii: ",")) }
+                            let start = cell.slot.startInstant - midnight
+                            let end = cell.slot.endInstant - midnight
+                            guard start >= 0 && start < 86_400 && end >= 0 && end < 86_400,
+                                RomeTime.supportedInstants.contains(cell.slot.startInstant),
+                                RomeTime.supportedInstants.contains(cell.slot.endInstant)
+                            else {
+                                appendSlot(cell, onDay: date, iso: iso, offset: offset, to: &out)
+                                continue
+                            }
+                            Self.patch(head, at: Self.clock, seconds: Int(end))
+                            Self.patch(middle, at: Self.clock + 2, seconds: Int(start))
+                            out.append(contentsOf: UnsafeBufferPointer(head))
+                            JSONWriter.appendInteger(cell.freeDesks, to: &out)
+                            out.append(contentsOf: UnsafeBufferPointer(middle))
+                            let state = WeekInputs.code(of: cell.state)
+                            let stateBytes = states[starts[state]..<starts[state + 1]]
+                            out.append(contentsOf: UnsafeBufferPointer(rebasing: stateBytes))
+                        }
+                    }
+                }
+            }
         }
 
         /// Writes "HH:MM:SS" of `seconds` after midnight over `bytes[at..<at+8]`.
-        private static func patch(_ bytes: inout [UInt8], at: Int, seconds: Int) {
+        private static func patch(_ bytes: UnsafeMutableBufferPointer<UInt8>, at: Int, seconds: Int) {
             let (hours, minutes, rest) = (seconds / 3_600, seconds / 60 % 60, seconds % 60)
             bytes[at] = UInt8(ascii: "0") + UInt8(hours / 10)
             bytes[at + 1] = UInt8(ascii: "0") + UInt8(hours % 10)
@@ -162,6 +204,17 @@ public enum AvailabilityData {
     /// The fixed parts of a week file's days and slots, as bytes once: appended from a short string's UTF-8
     /// view they went byte by byte, a few hundred times a file.
     private enum JSONBytes {
+        static let days: [UInt8] = Array(#"{"days":["#.utf8)
+        static let dayEnd: [UInt8] = Array("]}".utf8)
+        static let generatedAt: [UInt8] = Array(#"],"generatedAt":"#.utf8)
+        static let monday: [UInt8] = Array(#","monday":"#.utf8)
+        static let page: [UInt8] = Array(#","page":"#.utf8)
+        static let service: [UInt8] = Array(#","service":{"capacity":"#.utf8)
+        static let serviceID: [UInt8] = Array(#","id":"#.utf8)
+        static let serviceName: [UInt8] = Array(#","name":"#.utf8)
+        static let timeZone: [UInt8] = Array(#"},"timeZone":"#.utf8)
+        static let version: [UInt8] = Array(#","version":"#.utf8)
+        static let week: [UInt8] = Array(#","week":"#.utf8)
         static let closed: [UInt8] = Array(#"{"closed":"#.utf8)
         static let closedReason: [UInt8] = Array(#","closedReason":"#.utf8)
         static let date: [UInt8] = Array(#","date":""#.utf8)
@@ -170,13 +223,19 @@ public enum AvailabilityData {
         static let free: [UInt8] = Array(#"","free":"#.utf8)
         static let start: [UInt8] = Array(#","start":""#.utf8)
         static let state: [UInt8] = Array(#"","state":"#.utf8)
-        /// Each state's JSON string and the slot's closing brace, in `CellState.allCases` order.
-        static let states: [[UInt8]] = CellState.allCases.map { state in
-            var bytes: [UInt8] = []
-            JSONWriter.appendString(state.rawValue, to: &bytes)
-            bytes.append(UInt8(ascii: "}"))
-            return bytes
-        }
+        /// Each state's JSON string and the slot's closing brace, one after another in the order of
+        /// `WeekInputs.code(of:)` (a `switch`: `CellState.allCases` makes an array at every call):
+        /// state `i` is `stateTable[stateStarts[i]..<stateStarts[i + 1]]`.
+        static let stateTable: [UInt8] = stateBytes.flatMap { $0 }
+        static let stateStarts: [Int] = stateBytes.reduce(into: [0]) { $0.append($0[$0.count - 1] + $1.count) }
+        private static let stateBytes: [[UInt8]] = CellState.allCases
+            .sorted { WeekInputs.code(of: $0) < WeekInputs.code(of: $1) }
+            .map { state in
+                var bytes: [UInt8] = []
+                JSONWriter.appendString(state.rawValue, to: &bytes)
+                bytes.append(UInt8(ascii: "}"))
+                return bytes
+            }
     }
 
     static func slotValue(_ cell: SlotAvailability) -> [String: Any] {

@@ -27,8 +27,11 @@ final class DeflateEncoder: @unchecked Sendable {
     /// time (the second table load and store at every position); five bytes, not four, take back a tenth of that.
     private let table: UnsafeMutablePointer<UInt32>
     private var positionBase: UInt32 = 1 << 16
-    /// A block's symbols: a literal byte, or `matchFlag | (length - 3) << 16 | (distance - 1)`.
-    private let symbols: UnsafeMutablePointer<UInt32>
+    /// A block's matches, two words each: how many literals come before it (since the previous match or the
+    /// block's start: they are read from the input when the block is written), and `(length - 3) << 16 |
+    /// (distance - 1)`. Literals are not stored one by one: the writer crosses a run of them in a loop of its
+    /// own, where a symbol stream of both kinds made it guess a literal-or-match branch at every symbol.
+    private let matches: UnsafeMutablePointer<UInt32>
     private let literalFrequencies: UnsafeMutablePointer<UInt32>
     private let distanceFrequencies: UnsafeMutablePointer<UInt32>
     private var output: UnsafeMutablePointer<UInt8>
@@ -36,12 +39,10 @@ final class DeflateEncoder: @unchecked Sendable {
     private let tables: DeflateTables
     private let block: DeflateBlockCodes
 
-    private static let matchFlag: UInt32 = 1 << 31
-
     init() {
         table = .allocate(capacity: 1 << Int(Self.hashBits))
         table.initialize(repeating: 0, count: 1 << Int(Self.hashBits))
-        symbols = .allocate(capacity: Self.blockSymbols)
+        matches = .allocate(capacity: 2 * Self.blockSymbols)
         literalFrequencies = .allocate(capacity: DeflateTables.literalSymbols)
         literalFrequencies.initialize(repeating: 0, count: DeflateTables.literalSymbols)
         distanceFrequencies = .allocate(capacity: DeflateTables.distanceSymbols)
@@ -54,7 +55,7 @@ final class DeflateEncoder: @unchecked Sendable {
 
     deinit {
         table.deallocate()
-        symbols.deallocate()
+        matches.deallocate()
         literalFrequencies.deallocate()
         distanceFrequencies.deallocate()
         output.deallocate()
@@ -90,7 +91,7 @@ final class DeflateEncoder: @unchecked Sendable {
         if let source = input.baseAddress, count > 0 {
             encodeBlocks(source, count: count, writer: &writer)
         } else {
-            flushBlock(source: nil, start: 0, end: 0, symbolCount: 0, final: true, writer: &writer)
+            flushBlock(source: nil, start: 0, end: 0, symbolCount: 0, matchCount: 0, final: true, writer: &writer)
         }
         writer.alignToByte()
         var end = writer.out
@@ -108,14 +109,16 @@ final class DeflateEncoder: @unchecked Sendable {
     /// The greedy parse: each position's four bytes looked up once, a match taken as soon as it is found.
     private func encodeBlocks(_ source: UnsafePointer<UInt8>, count: Int, writer: inout DeflateBitWriter) {
         let table = self.table
-        let symbols = self.symbols
+        let matches = self.matches
         let literalFrequencies = self.literalFrequencies
         let distanceFrequencies = self.distanceFrequencies
         let lengthSymbols = tables.lengthSymbolOfLength
         let distanceSymbol = tables.distanceSymbolLookup
         let base = positionBase
         let raw = UnsafeRawPointer(source)
+        // Literals and matches in the block (its size in symbols), and its matches.
         var symbolCount = 0
+        var matchCount = 0
         var blockStart = 0
         // Where the current run of literals began: a match found late may take back the literals before it.
         var literalsStart = 0
@@ -126,24 +129,30 @@ final class DeflateEncoder: @unchecked Sendable {
         while position < lastHashed {
             if symbolCount > Self.blockSymbols - Self.maximumStep - 2 {
                 flushBlock(
-                    source: source, start: blockStart, end: position, symbolCount: symbolCount, final: false,
-                    writer: &writer)
+                    source: source, start: blockStart, end: position, symbolCount: symbolCount,
+                    matchCount: matchCount, final: false, writer: &writer)
                 symbolCount = 0
+                matchCount = 0
                 blockStart = position
                 literalsStart = position
             }
-            let word = raw.loadUnaligned(fromByteOffset: position, as: UInt32.self)
-            let slot = Self.slot(raw, position)
+            // One load of eight bytes for the hash and the first comparison (at least nine bytes are left).
+            let word = raw.loadUnaligned(fromByteOffset: position, as: UInt64.self).littleEndian
+            let slot = Self.slot(word)
             let here = base &+ UInt32(truncatingIfNeeded: position)
             let newer = table[slot]
             table[slot] = here
-            let maximumLength = min(258, count &- position)
             var length = 0
             let distance = Int(truncatingIfNeeded: here &- newer)
-            if distance <= Self.window,
-                raw.loadUnaligned(fromByteOffset: position &- distance, as: UInt32.self) == word
-            {
-                length = Self.matchLength(raw, position, distance, maximumLength)
+            if distance <= Self.window {
+                let difference =
+                    word ^ raw.loadUnaligned(fromByteOffset: position &- distance, as: UInt64.self).littleEndian
+                if difference & 0xFFFF_FFFF == 0 {
+                    length =
+                        difference == 0
+                        ? Self.matchLength(raw, position, distance, min(258, count &- position))
+                        : difference.trailingZeroBitCount &>> 3
+                }
             }
             if length > 0 {
                 var start = position
@@ -156,9 +165,10 @@ final class DeflateEncoder: @unchecked Sendable {
                     symbolCount &-= 1
                     literalFrequencies[Int(source[start])] &-= 1
                 }
-                symbols[symbolCount] =
-                    Self.matchFlag | UInt32(truncatingIfNeeded: length &- 3) << 16
-                    | UInt32(truncatingIfNeeded: distance &- 1)
+                matches[matchCount &<< 1] = UInt32(truncatingIfNeeded: start &- literalsStart)
+                matches[matchCount &<< 1 &+ 1] =
+                    UInt32(truncatingIfNeeded: length &- 3) << 16 | UInt32(truncatingIfNeeded: distance &- 1)
+                matchCount &+= 1
                 symbolCount &+= 1
                 literalFrequencies[Int(lengthSymbols[length &- 3])] &+= 1
                 let distanceIndex = distance &- 1
@@ -172,25 +182,20 @@ final class DeflateEncoder: @unchecked Sendable {
                 if position < lastHashed {
                     var inserted = position &- 2
                     while inserted < position {
-                        table[Self.slot(raw, inserted)] = base &+ UInt32(truncatingIfNeeded: inserted)
+                        let bytes = raw.loadUnaligned(fromByteOffset: inserted, as: UInt64.self).littleEndian
+                        table[Self.slot(bytes)] = base &+ UInt32(truncatingIfNeeded: inserted)
                         inserted &+= 1
                     }
                 }
             } else if misses < 32 {
                 // One literal: the usual miss (a few between two matches), without the step's loop.
-                let byte = source[position]
-                symbols[symbolCount] = UInt32(byte)
-                literalFrequencies[Int(byte)] &+= 1
+                literalFrequencies[Int(source[position])] &+= 1
                 symbolCount &+= 1
                 position &+= 1
                 misses &+= 1
             } else {
                 let step = min(1 &+ misses &>> 5, Self.maximumStep, count &- position)
-                for offset in 0..<step {
-                    let byte = source[position &+ offset]
-                    symbols[symbolCount &+ offset] = UInt32(byte)
-                    literalFrequencies[Int(byte)] &+= 1
-                }
+                for offset in 0..<step { literalFrequencies[Int(source[position &+ offset])] &+= 1 }
                 symbolCount &+= step
                 position &+= step
                 misses &+= 1
@@ -199,34 +204,33 @@ final class DeflateEncoder: @unchecked Sendable {
         while position < count {
             if symbolCount >= Self.blockSymbols - 1 {
                 flushBlock(
-                    source: source, start: blockStart, end: position, symbolCount: symbolCount, final: false,
-                    writer: &writer)
+                    source: source, start: blockStart, end: position, symbolCount: symbolCount,
+                    matchCount: matchCount, final: false, writer: &writer)
                 symbolCount = 0
+                matchCount = 0
                 blockStart = position
             }
-            let byte = source[position]
-            symbols[symbolCount] = UInt32(byte)
-            literalFrequencies[Int(byte)] &+= 1
+            literalFrequencies[Int(source[position])] &+= 1
             symbolCount &+= 1
             position &+= 1
         }
         flushBlock(
-            source: source, start: blockStart, end: count, symbolCount: symbolCount, final: true, writer: &writer)
+            source: source, start: blockStart, end: count, symbolCount: symbolCount, matchCount: matchCount,
+            final: true, writer: &writer)
     }
 
-    /// The table slot of the five bytes at `offset` (eight readable there): the low five bytes of the word,
+    /// The table slot of the five bytes that start `word` (eight bytes, first byte lowest): those five bytes
     /// multiplied by a 64-bit odd constant, its top bits.
-    @inline(__always) private static func slot(_ raw: UnsafeRawPointer, _ offset: Int) -> Int {
-        let five = raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self).littleEndian &<< 24
-        return Int(truncatingIfNeeded: (five &* 0x9E37_79B1_7F4A_7C15) &>> UInt64(64 &- hashBits))
+    @inline(__always) private static func slot(_ word: UInt64) -> Int {
+        Int(truncatingIfNeeded: ((word &<< 24) &* 0x9E37_79B1_7F4A_7C15) &>> UInt64(64 &- hashBits))
     }
 
-    /// How many bytes from `position` equal those `distance` before (the first four known equal), at most
-    /// `maximumLength`; eight bytes are compared at a time while eight remain.
+    /// How many bytes from `position` equal those `distance` before (the first eight known equal), at most
+    /// `maximumLength` (nine or more); eight bytes are compared at a time while eight remain.
     @inline(__always) private static func matchLength(
         _ raw: UnsafeRawPointer, _ position: Int, _ distance: Int, _ maximumLength: Int
     ) -> Int {
-        var length = 4
+        var length = 8
         while length &+ 8 <= maximumLength {
             let difference =
                 raw.loadUnaligned(fromByteOffset: position &+ length, as: UInt64.self)
@@ -243,29 +247,39 @@ final class DeflateEncoder: @unchecked Sendable {
         return length
     }
 
-    /// Writes the block of `symbols[0..<symbolCount]` (the input `start..<end`) as whichever of dynamic codes,
-    /// fixed codes or stored bytes is shortest, then clears the frequencies.
+    /// Writes the block of the input `start..<end` (`symbolCount` literals and matches, its matches
+    /// `matches[0..<2 * matchCount]`) as whichever of dynamic codes, fixed codes or stored bytes is shortest, then
+    /// clears the frequencies.
     private func flushBlock(
-        source: UnsafePointer<UInt8>?, start: Int, end: Int, symbolCount: Int, final: Bool,
+        source: UnsafePointer<UInt8>?, start: Int, end: Int, symbolCount: Int, matchCount: Int, final: Bool,
         writer: inout DeflateBitWriter
     ) {
         literalFrequencies[DeflateTables.endOfBlock] = 1
         let dynamicBits = block.prepareDynamic(
             literalFrequencies: literalFrequencies, distanceFrequencies: distanceFrequencies)
-        var fixedBits = 3
-        for symbol in 0..<DeflateTables.literalSymbols {
-            fixedBits += Int(literalFrequencies[symbol]) * Int(tables.fixedLiteralLengths[symbol])
-        }
-        for symbol in 0..<DeflateTables.distanceSymbols { fixedBits += Int(distanceFrequencies[symbol]) * 5 }
-        var extraBits = 0
-        for symbol in 0..<29 {
-            extraBits += Int(literalFrequencies[257 + symbol]) * Int(DeflateTables.lengthExtraBits[symbol])
-        }
-        for symbol in 0..<DeflateTables.distanceSymbols {
-            extraBits += Int(distanceFrequencies[symbol]) * Int(DeflateTables.distanceExtraBits[symbol])
+        // The fixed codes' size and the extra bits are counted only when they can change the choice (the same
+        // choice, fewer loops): every fixed literal or length code has 7 bits or more and every distance code 5,
+        // and a match has at most 5 + 13 extra bits.
+        var fixedBits = Int.max
+        if 3 + 7 * (symbolCount + 1) + 5 * matchCount <= dynamicBits {
+            fixedBits = 3
+            for symbol in 0..<DeflateTables.literalSymbols {
+                fixedBits += Int(literalFrequencies[symbol]) * Int(tables.fixedLiteralLengths[symbol])
+            }
+            for symbol in 0..<DeflateTables.distanceSymbols { fixedBits += Int(distanceFrequencies[symbol]) * 5 }
         }
         let storedBytes = end - start
         let storedBits = (storedBytes / 65_535 + 1) * 40 + 7 + storedBytes * 8
+        var extraBits = 18 * matchCount
+        if storedBits < min(dynamicBits, fixedBits) + extraBits {
+            extraBits = 0
+            for symbol in 0..<29 {
+                extraBits += Int(literalFrequencies[257 + symbol]) * Int(DeflateTables.lengthExtraBits[symbol])
+            }
+            for symbol in 0..<DeflateTables.distanceSymbols {
+                extraBits += Int(distanceFrequencies[symbol]) * Int(DeflateTables.distanceExtraBits[symbol])
+            }
+        }
         if let source, storedBits < min(dynamicBits, fixedBits) + extraBits {
             writeStored(source + start, count: storedBytes, final: final, writer: &writer)
         } else if fixedBits <= dynamicBits {
@@ -273,13 +287,15 @@ final class DeflateEncoder: @unchecked Sendable {
             writer.put(1, 2)
             writer.flush()
             writeSymbols(
-                symbolCount, literalCodes: tables.fixedLiteralCodes, literalLengths: tables.fixedLiteralLengths,
+                source.map { $0 + start }, end: end - start, matchCount: matchCount,
+                literalCodes: tables.fixedLiteralCodes, literalLengths: tables.fixedLiteralLengths,
                 distanceCodes: tables.fixedDistanceCodes, distanceLengths: tables.fixedDistanceLengths,
                 writer: &writer)
         } else {
             block.writeDynamicHeader(final: final, writer: &writer)
             writeSymbols(
-                symbolCount, literalCodes: block.literalCodes, literalLengths: block.literalLengths,
+                source.map { $0 + start }, end: end - start, matchCount: matchCount,
+                literalCodes: block.literalCodes, literalLengths: block.literalLengths,
                 distanceCodes: block.distanceCodes, distanceLengths: block.distanceLengths, writer: &writer)
         }
         literalFrequencies.update(repeating: 0, count: DeflateTables.literalSymbols)
@@ -309,11 +325,13 @@ final class DeflateEncoder: @unchecked Sendable {
         } while offset < count
     }
 
+    /// Writes the block's symbols: the literals of `input[0..<end]` that no match covers, and the matches.
     private func writeSymbols(
-        _ symbolCount: Int, literalCodes: UnsafePointer<UInt32>, literalLengths: UnsafePointer<UInt8>,
-        distanceCodes: UnsafePointer<UInt32>, distanceLengths: UnsafePointer<UInt8>, writer: inout DeflateBitWriter
+        _ input: UnsafePointer<UInt8>?, end: Int, matchCount: Int, literalCodes: UnsafePointer<UInt32>,
+        literalLengths: UnsafePointer<UInt8>, distanceCodes: UnsafePointer<UInt32>,
+        distanceLengths: UnsafePointer<UInt8>, writer: inout DeflateBitWriter
     ) {
-        let symbols = self.symbols
+        let matches = self.matches
         let lengthSymbols = tables.lengthSymbolOfLength
         let lengthBases = tables.lengthBase
         let lengthExtra = tables.lengthExtra
@@ -323,38 +341,61 @@ final class DeflateEncoder: @unchecked Sendable {
         var bits = writer.bits
         var bitCount = writer.bitCount
         var out = writer.out
-        for index in 0..<symbolCount {
-            let symbol = symbols[index]
-            if symbol & Self.matchFlag == 0 {
-                let literal = Int(truncatingIfNeeded: symbol)
-                bits |= UInt64(literalCodes[literal]) &<< UInt64(truncatingIfNeeded: bitCount)
-                bitCount &+= Int(truncatingIfNeeded: literalLengths[literal])
-            } else {
-                let lengthIndex = Int(truncatingIfNeeded: (symbol &>> 16) & 0xFF)
-                let lengthCode = Int(truncatingIfNeeded: lengthSymbols[lengthIndex])
-                bits |= UInt64(literalCodes[lengthCode]) &<< UInt64(truncatingIfNeeded: bitCount)
-                bitCount &+= Int(truncatingIfNeeded: literalLengths[lengthCode])
-                let slot = lengthCode &- 257
-                bits |=
-                    UInt64(truncatingIfNeeded: lengthIndex &- Int(truncatingIfNeeded: lengthBases[slot]))
-                    &<< UInt64(truncatingIfNeeded: bitCount)
-                bitCount &+= Int(truncatingIfNeeded: lengthExtra[slot])
-                let distanceIndex = Int(truncatingIfNeeded: symbol & 0x7FFF)
-                let distanceCode = DeflateTables.distanceSymbol(distanceIndex, in: distanceSymbol)
-                bits |= UInt64(distanceCodes[distanceCode]) &<< UInt64(truncatingIfNeeded: bitCount)
-                bitCount &+= Int(truncatingIfNeeded: distanceLengths[distanceCode])
-                bits |=
-                    UInt64(truncatingIfNeeded: distanceIndex &- Int(truncatingIfNeeded: distanceBases[distanceCode]))
-                    &<< UInt64(truncatingIfNeeded: bitCount)
-                bitCount &+= Int(truncatingIfNeeded: distanceExtra[distanceCode])
-            }
-            // At most 7 + 48 bits are pending: whole bytes go out, the rest stays.
+        var position = 0
+        // Whole bytes go out, the last few bits stay.
+        @inline(__always) func storeWholeBytes() {
             UnsafeMutableRawPointer(out).storeBytes(of: bits.littleEndian, as: UInt64.self)
             let whole = bitCount &>> 3
             out += whole
             bits = bits &>> UInt64(truncatingIfNeeded: whole &<< 3)
             bitCount &= 7
         }
+        // The literals of `input[position..<runEnd]`, two to a store (at most 7 + 2 × 15 bits pending).
+        @inline(__always) func writeLiterals(upTo runEnd: Int) {
+            guard let input else { return }
+            while position &+ 1 < runEnd {
+                let first = Int(truncatingIfNeeded: input[position])
+                let second = Int(truncatingIfNeeded: input[position &+ 1])
+                bits |= UInt64(literalCodes[first]) &<< UInt64(truncatingIfNeeded: bitCount)
+                bitCount &+= Int(truncatingIfNeeded: literalLengths[first])
+                bits |= UInt64(literalCodes[second]) &<< UInt64(truncatingIfNeeded: bitCount)
+                bitCount &+= Int(truncatingIfNeeded: literalLengths[second])
+                storeWholeBytes()
+                position &+= 2
+            }
+            if position < runEnd {
+                let literal = Int(truncatingIfNeeded: input[position])
+                bits |= UInt64(literalCodes[literal]) &<< UInt64(truncatingIfNeeded: bitCount)
+                bitCount &+= Int(truncatingIfNeeded: literalLengths[literal])
+                storeWholeBytes()
+                position &+= 1
+            }
+        }
+        for index in 0..<matchCount {
+            writeLiterals(upTo: position &+ Int(truncatingIfNeeded: matches[index &<< 1]))
+            let match = matches[index &<< 1 &+ 1]
+            let lengthIndex = Int(truncatingIfNeeded: match &>> 16)
+            let lengthCode = Int(truncatingIfNeeded: lengthSymbols[lengthIndex])
+            bits |= UInt64(literalCodes[lengthCode]) &<< UInt64(truncatingIfNeeded: bitCount)
+            bitCount &+= Int(truncatingIfNeeded: literalLengths[lengthCode])
+            let slot = lengthCode &- 257
+            bits |=
+                UInt64(truncatingIfNeeded: lengthIndex &- Int(truncatingIfNeeded: lengthBases[slot]))
+                &<< UInt64(truncatingIfNeeded: bitCount)
+            bitCount &+= Int(truncatingIfNeeded: lengthExtra[slot])
+            let distanceIndex = Int(truncatingIfNeeded: match & 0x7FFF)
+            let distanceCode = DeflateTables.distanceSymbol(distanceIndex, in: distanceSymbol)
+            bits |= UInt64(distanceCodes[distanceCode]) &<< UInt64(truncatingIfNeeded: bitCount)
+            bitCount &+= Int(truncatingIfNeeded: distanceLengths[distanceCode])
+            bits |=
+                UInt64(truncatingIfNeeded: distanceIndex &- Int(truncatingIfNeeded: distanceBases[distanceCode]))
+                &<< UInt64(truncatingIfNeeded: bitCount)
+            bitCount &+= Int(truncatingIfNeeded: distanceExtra[distanceCode])
+            // At most 7 + 48 bits are pending.
+            storeWholeBytes()
+            position &+= lengthIndex &+ 3
+        }
+        writeLiterals(upTo: end)
         writer.bits = bits
         writer.bitCount = bitCount
         writer.out = out

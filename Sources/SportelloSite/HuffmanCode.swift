@@ -21,12 +21,13 @@ enum HuffmanCode {
         }
         let sorted = UnsafeMutableBufferPointer(start: scratch, count: used)
         // The algorithm works in place on the frequencies; the symbols stay in `scratch`'s low bits.
-        withUnsafeTemporaryAllocation(of: Int.self, capacity: used + limit + 1) { memory in
+        // One element more than the depths: the sentinel `minimumRedundancyDepths` reads past the last leaf.
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: used + limit + 2) { memory in
             let depths = UnsafeMutableBufferPointer(rebasing: memory[0..<used])
             for index in 0..<used { depths[index] = Int(sorted[index] >> 16) }
-            minimumRedundancyDepths(depths)
+            minimumRedundancyDepths(UnsafeMutableBufferPointer(rebasing: memory[0...used]))
             // Count the codes of each length, longer ones counted at the limit, then make the sum exact again.
-            let lengthCounts = UnsafeMutableBufferPointer(rebasing: memory[used...])
+            let lengthCounts = UnsafeMutableBufferPointer(rebasing: memory[(used + 1)...])
             lengthCounts.update(repeating: 0)
             var overflow = false
             for depth in depths {
@@ -119,33 +120,38 @@ enum HuffmanCode {
         }
     }
 
-    /// Replaces the ascending frequencies in `values` by the depth of each leaf in a minimum-redundancy tree
-    /// (at least two values).
-    private static func minimumRedundancyDepths(_ values: UnsafeMutableBufferPointer<Int>) {
-        let count = values.count
-        // Phase 1: internal nodes' weights, each pointing to its parent.
+    /// Replaces the ascending frequencies in `memory` (at least two, and one element more: scratch) by the depth
+    /// of each leaf in a minimum-redundancy tree.
+    private static func minimumRedundancyDepths(_ memory: UnsafeMutableBufferPointer<Int>) {
+        guard let values = memory.baseAddress else { return }
+        let count = memory.count - 1
+        // Phase 1: inner nodes' weights, each pointing to its parent. Each step takes the lighter of the next
+        // inner node and the next leaf by selects rather than branches (which of the two wins is data, and
+        // its mispredictions were most of the time here); the leaf past the last weighs `Int.max`, so it loses.
+        values[count] = Int.max
         values[0] += values[1]
         var root = 0
         var leaf = 2
         for next in 1..<(count - 1) {
-            if leaf >= count || values[root] < values[leaf] {
-                values[next] = values[root]
-                values[root] = next
-                root += 1
-            } else {
-                values[next] = values[leaf]
-                leaf += 1
-            }
-            if leaf >= count || (root < next && values[root] < values[leaf]) {
-                values[next] += values[root]
-                values[root] = next
-                root += 1
-            } else {
-                values[next] += values[leaf]
-                leaf += 1
-            }
+            // The first child: an inner node is always there (the one made last).
+            var inner = values[root]
+            var leafWeight = values[leaf]
+            var takesInner = inner < leafWeight
+            var weight = takesInner ? inner : leafWeight
+            values[root] = takesInner ? next : inner
+            root &+= takesInner ? 1 : 0
+            leaf &+= takesInner ? 0 : 1
+            // The second child: the node being made is not a candidate (its slot is written last).
+            inner = root < next ? values[root] : Int.max
+            leafWeight = values[leaf]
+            takesInner = inner < leafWeight
+            weight &+= takesInner ? inner : leafWeight
+            values[root] = takesInner ? next : inner
+            root &+= takesInner ? 1 : 0
+            leaf &+= takesInner ? 0 : 1
+            values[next] = weight
         }
-        // Phase 2: internal nodes' depths.
+        // Phase 2: inner nodes' depths.
         values[count - 2] = 0
         if count >= 3 {
             for next in stride(from: count - 3, through: 0, by: -1) { values[next] = values[values[next]] + 1 }

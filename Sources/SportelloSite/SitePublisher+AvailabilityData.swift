@@ -13,20 +13,28 @@ extension SitePublisher {
     func writeData(
         _ object: [String: Any], _ relative: String, now: Int64, listing: FolderListing? = nil
     ) throws -> Bool {
+        try writeData(relative, now: now, listing: listing) { stamp in
+            var object = object
+            object["generatedAt"] = stamp
+            return JSONWriter.bytes(object)
+        }
+    }
+
+    /// `writeData(_:_:now:listing:)` for a file whose bytes `serialized` writes with the given `generatedAt`
+    /// text, as `JSONWriter` would write the object (keys sorted): the week files, written straight as bytes.
+    func writeData(
+        _ relative: String, now: Int64, listing: FolderListing? = nil, serialized: (String) -> [UInt8]
+    ) throws -> Bool {
         let absent = writesUnseen || (listing?.lacks(relative) ?? false)
-        var object = object
         if absent {
             // Nothing to compare with: stamped and written at once.
-            object["generatedAt"] = RomeTime.iso8601(now)
-            return try write(JSONWriter.bytes(object), relative, listing: listing)
+            return try write(serialized(RomeTime.iso8601(now)), relative, listing: listing)
         }
-        object["generatedAt"] = Self.stampPlaceholder
-        let template = JSONWriter.bytes(object)
+        let template = serialized(Self.stampPlaceholder)
         guard let stamp = Self.stampRange(in: template) else {
             // Not reachable with the objects `AvailabilityData` makes; written whole, stamped now.
-            object["generatedAt"] = RomeTime.iso8601(now)
             return try AtomicFile.writeIfChanged(
-                JSONWriter.bytes(object), to: path(relative), gzip: true, knownAbsent: absent)
+                serialized(RomeTime.iso8601(now)), to: path(relative), gzip: true, knownAbsent: absent)
         }
         let (head, tail) = (template[..<stamp.lowerBound], template[stamp.upperBound...])
         if !absent, let old = FileManager.default.contents(atPath: path(relative)).map(Array.init),

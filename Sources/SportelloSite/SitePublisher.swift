@@ -294,7 +294,10 @@ public final class SitePublisher: Sendable {
         let dataFile = renderer.layout.weekData(service.id, monday: monday)
         if !(mainIsCurrent && exists(dataFile) && (listing == nil || exists(dataFile + ".gz"))),
             try writeData(
-                AvailabilityData.week(service, grid: grid, renderer: renderer), dataFile, now: now, listing: listing)
+                dataFile, now: now, listing: listing,
+                serialized: { stamp in
+                    AvailabilityData.week(service, grid: grid, renderer: renderer, generatedAt: stamp)
+                })
         {
             report.data += 1
         }

@@ -68,7 +68,7 @@ struct WeekInputs {
     }
 
     /// A state's number, its place in `CellState`'s declaration (a switch: `allCases` is an array made per call).
-    private static func code(of state: CellState) -> Int {
+    static func code(of state: CellState) -> Int {
         switch state {
         case .free: 0
         case .held: 1

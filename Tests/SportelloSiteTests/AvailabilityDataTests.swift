@@ -185,7 +185,7 @@ import Testing
         #expect(FileManager.default.fileExists(atPath: "\(output)/servizi/carta-identita/2026-W49.json"))
     }
 
-    /// A week's days are written straight as bytes; they must be what `JSONWriter` makes of the dictionaries the
+    /// A week file is written straight as bytes; they must be what `JSONWriter` makes of the dictionaries the
     /// file was made of before (kept here as the reference): every service, a full, a held and a past slot, a
     /// holiday (Easter Monday 2027) and the spring change.
     @Test func aWeekFileIsTheJSONOfItsDictionaries() throws {
@@ -206,7 +206,16 @@ import Testing
             for monday in ["2027-03-22", "2027-03-29"] {
                 let grid = service.week(
                     startingOn: try #require(CivilDate(iso: monday)), occupancy: occupancy, now: now)
-                var reference = AvailabilityData.week(service, grid: grid, renderer: renderer)
+                let layout = renderer.layout
+                var reference: [String: Any] = [
+                    "version": AvailabilityData.version,
+                    "service": AvailabilityData.serviceValue(service, renderer: renderer),
+                    "week": SiteLayout.weekName(grid.monday),
+                    "monday": grid.monday.description,
+                    "timeZone": RomeTime.identifier,
+                    "page": layout.url(.week(service.id, monday: grid.monday), language: layout.mainLanguage),
+                    "generatedAt": "2027-03-24T10:00:00+01:00",
+                ]
                 reference["days"] = grid.days.map { day -> [String: Any] in
                     var value: [String: Any] = [
                         "date": day.date.description, "closed": day.closedReason != nil || day.cells.isEmpty,
@@ -215,7 +224,8 @@ import Testing
                     if let reason = day.closedReason { value["closedReason"] = renderer.closedText(reason, texts) }
                     return value
                 }
-                let written = JSONWriter.bytes(AvailabilityData.week(service, grid: grid, renderer: renderer))
+                let written = AvailabilityData.week(
+                    service, grid: grid, renderer: renderer, generatedAt: "2027-03-24T10:00:00+01:00")
                 #expect(written == JSONWriter.bytes(reference), "\(service.id) \(monday)")
                 checked += grid.days.reduce(0) { $0 + $1.cells.count }
             }
