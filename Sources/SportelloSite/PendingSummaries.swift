@@ -1,9 +1,10 @@
 import SportelloCore
 
 /// The office pages and the catalogue of a full build, each due as soon as the next free slots it shows are known:
-/// an office's once every public service under it is done, the catalogue's once all are. The worker that completes
-/// the last of them renders the page inside the build's parallel phase, rather than one core rendering them all
-/// after it while the other waits (docs/ARCHITECTURE.md §4, "Publishing").
+/// an office's once that of every public service under it is, the catalogue's once all are. A service is done here
+/// once its occupancy is read and its next free slot found, before its own pages are rendered: the worker that
+/// completes the last one renders the page inside the build's parallel phase while the other core renders on,
+/// rather than one core rendering them all after it while the other waits (docs/ARCHITECTURE.md §4, "Publishing").
 struct PendingSummaries {
     /// Per office id: its public services not done yet.
     private var remaining: [String: Int] = [:]

@@ -76,9 +76,9 @@ public final class SitePublisher: Sendable {
                 let services = catalogue.publicServices
                 let offices = renderer.offices
                 // The parallel phase renders everything: each service's pages, each office page and the catalogue
-                // as soon as the services they show are done (by the worker that completes the last of them), and
-                // last the pages that depend on no service and the assets, filling the time one core would wait
-                // for the other's last service.
+                // as soon as the next free slots they show are known (by the worker that learns the last of them),
+                // and last the pages that depend on no service and the assets, filling the time one core would
+                // wait for the other's last service.
                 let summaries = Mutex(PendingSummaries(offices: offices, services: services))
                 let results = Mutex<(PublishReport, [(index: Int, error: any Error)])>((PublishReport(), []))
                 DispatchQueue.concurrentPerform(iterations: services.count + 1) { index in
@@ -101,21 +101,26 @@ public final class SitePublisher: Sendable {
                             try source.occupancy(serviceID: service.id, from: from, to: to, now: now)[service.id] ?? [:]
                         let next = service.nextFreeSlot(
                             now: now, days: nextFreeDays(service), occupancy: serviceOccupancy)
+                        // Its next free slot is all an office page or the catalogue shows of a service: one due now
+                        // is rendered before this service's pages, while the other core still renders its own.
+                        let due = summaries.withLock { $0.complete(service, next: next) }
+                        var report = PublishReport()
+                        for (office, shown) in due.offices {
+                            report = report + (try renderOffice(office, nextFree: shown, buffer: &buffer))
+                        }
+                        if let all = due.catalogue { report = report + (try renderCatalogues(nextFree: all)) }
                         // The service's folders, listed once: for its week pages' checks and for pruning (a
                         // staging folder has nothing to list).
                         let folders = renderer.languages.map {
                             renderer.layout.folder(.service(service.id), language: $0)
                         }
                         let listing = FolderListing(folders: writesUnseen ? [] : folders, in: outputDirectory)
-                        var report = try renderServicePages(
-                            service, weeks: weeks, today: today, next: next, occupancy: serviceOccupancy,
-                            now: now, end: to, listing: listing, buffer: &buffer)
+                        report =
+                            report
+                            + (try renderServicePages(
+                                service, weeks: weeks, today: today, next: next, occupancy: serviceOccupancy,
+                                now: now, end: to, listing: listing, buffer: &buffer))
                         report.removed += pruneWeeks(of: service, keeping: weeks, listing: listing)
-                        let due = summaries.withLock { $0.complete(service, next: next) }
-                        for (office, shown) in due.offices {
-                            report = report + (try renderOffice(office, nextFree: shown, buffer: &buffer))
-                        }
-                        if let all = due.catalogue { report = report + (try renderCatalogues(nextFree: all)) }
                         results.withLock { $0.0 = $0.0 + report }
                     } catch {
                         results.withLock { $0.1.append((index, error)) }
