@@ -523,7 +523,9 @@ extension SiteConfiguration {
     ) throws(ConfigurationError) -> [ServiceDefinition] {
         let read = Mutex([Result<ServiceDefinition, ConfigurationError>?](repeating: nil, count: nodes.count))
         DispatchQueue.concurrentPerform(iterations: nodes.count) { index in
-            let service = Result { () throws(ConfigurationError) in try readService(nodes[index], languages: languages) }
+            let service = Result { () throws(ConfigurationError) in
+                try readService(nodes[index], languages: languages)
+            }
             read.withLock { $0[index] = service }
         }
         var services: [ServiceDefinition] = []

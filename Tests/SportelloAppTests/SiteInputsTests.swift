@@ -49,7 +49,7 @@ import Testing
             ("templates/mail/confirmed.txt", "\nP.S.\n"), ("comune.json", "\n"), ("templates/NOTES.md", "notes"),
         ] {
             if !FileManager.default.fileExists(atPath: "\(folder)/\(file)") {
-                FileManager.default.createFile(atPath: "\(folder)/\(file)", contents: nil)
+                #expect(FileManager.default.createFile(atPath: "\(folder)/\(file)", contents: nil))
             }
             try append(addition, to: "\(folder)/\(file)")
             let changed = try fingerprint(options)
@@ -99,7 +99,9 @@ import Testing
         let sources = try #require(inputs.templateSources())
         let library = try TemplateLibrary(directory: FixtureComune.templatesPath())
         #expect(Set(sources.keys) == Set(library.templates.keys))
-        #expect(sources["week"] == (try String(contentsOfFile: "\(FixtureComune.templatesPath())/week.html", encoding: .utf8)))
+        #expect(
+            sources["week"]
+                == (try String(contentsOfFile: "\(FixtureComune.templatesPath())/week.html", encoding: .utf8)))
     }
 
     /// A folder reached through a link is not walked into, as the templates' own loader never did.
@@ -107,14 +109,17 @@ import Testing
         let (folder, options) = try copiedSite()
         defer { try? FileManager.default.removeItem(atPath: folder) }
         try FileManager.default.moveItem(atPath: "\(options.templatesPath)/mail", toPath: "\(folder)/mail")
-        try FileManager.default.createSymbolicLink(atPath: "\(options.templatesPath)/mail", withDestinationPath: "\(folder)/mail")
+        try FileManager.default.createSymbolicLink(
+            atPath: "\(options.templatesPath)/mail", withDestinationPath: "\(folder)/mail")
         let inputs = SiteInputs(configPath: options.configPath, templatesPath: options.templatesPath)
         #expect(!inputs.files.contains { $0.name.hasPrefix("mail") })
         // A linked file is read.
         try FileManager.default.createSymbolicLink(
             atPath: "\(options.templatesPath)/extra.html", withDestinationPath: "\(folder)/mail/confirmed.html")
         let linked = SiteInputs(configPath: options.configPath, templatesPath: options.templatesPath)
-        #expect(linked.file("extra.html") == Array(try Data(contentsOf: URL(fileURLWithPath: "\(folder)/mail/confirmed.html"))))
+        #expect(
+            linked.file("extra.html")
+                == Array(try Data(contentsOf: URL(fileURLWithPath: "\(folder)/mail/confirmed.html"))))
     }
 
     /// What cannot be read is reported as before: by the loader of that file.
