@@ -52,19 +52,22 @@ public struct LoadedSite: Sendable {
                 }
                 loaded.withLock { $0.templates = (templates, sources != nil) }
             case 2:
-                // Every language the site may be in whose texts are there: which ones it is in, the configuration
-                // says, and it is still being read.
+                let fingerprint = inputs.fingerprint()
+                loaded.withLock { $0.fingerprint = fingerprint }
+            default:
+                // Taken last, mostly once the configuration is read: then only its languages' texts are parsed,
+                // else every language's whose file is there (the configuration says which are needed).
+                let languages =
+                    (try? loaded.withLock { $0.configuration }?.get())?.0.comune.languages
+                    ?? SiteConfiguration.supportedLanguages
                 var translations: [String: Result<Translations, LoadError>] = [:]
-                for language in SiteConfiguration.supportedLanguages {
+                for language in languages {
                     guard let bytes = inputs.file("i18n/\(language).json") else { continue }
                     translations[language] = Result { () throws(LoadError) in
                         try Self.loadTranslations(options, language: language, bytes: bytes)
                     }
                 }
                 loaded.withLock { $0.translations = translations }
-            default:
-                let fingerprint = inputs.fingerprint()
-                loaded.withLock { $0.fingerprint = fingerprint }
             }
         }
         let parts = loaded.withLock { $0 }

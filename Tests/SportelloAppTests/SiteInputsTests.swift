@@ -148,4 +148,20 @@ import Testing
             "\(error)".contains("there is no such file")
         }
     }
+
+    /// The texts of a language the site is not published in are not loaded, even when the files are read once and
+    /// its texts are parsed beside the configuration: a broken one is no error there, and still part of the
+    /// fingerprint (a file of the templates folder).
+    @Test func textsOfALanguageTheSiteIsNotInAreNotLoaded() throws {
+        let (folder, options) = try copiedSite()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let configuration = try String(contentsOfFile: options.configPath, encoding: .utf8)
+        try configuration.replacingOccurrences(of: #""languages": ["it", "en"]"#, with: #""languages": ["it"]"#)
+            .write(toFile: options.configPath, atomically: true, encoding: .utf8)
+        let before = try fingerprint(options)
+        try "{ not json".write(toFile: "\(options.templatesPath)/i18n/en.json", atomically: true, encoding: .utf8)
+        let site = try LoadedSite(options: options)
+        #expect(site.renderer.translations.keys.sorted() == ["it"])
+        #expect(site.inputsFingerprint != nil && site.inputsFingerprint != before)
+    }
 }
