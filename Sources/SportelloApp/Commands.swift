@@ -28,17 +28,53 @@ public enum Commands {
         return true
     }
 
-    /// `sportello build`: migrates the database and renders every page into the output folder once.
-    public static func build(_ options: Options) throws {
+    /// `sportello build`: migrates the database and renders every page into the output folder once. Returns the
+    /// site it built, still in memory: the one-shot command ends the process with it (`BuiltSite.endProcess()`)
+    /// rather than take apart what nobody reads again.
+    @discardableResult
+    public static func build(_ options: Options) throws -> BuiltSite {
         try refuseRootOnAnotherUsersFiles(options)
+        // An existing database is upgraded and opened while the site loads: neither needs the other. A new one is
+        // created only once the site has loaded, so a configuration that does not load leaves no database behind.
+        let opening = DispatchGroup()
+        let opened = Mutex<(upgraded: Result<Void, any Error>, database: Result<Database, any Error>)?>(nil)
+        if FileManager.default.fileExists(atPath: options.databasePath) {
+            DispatchQueue.global().async(group: opening) { [databasePath = options.databasePath] in
+                let upgraded = Result { try upgradeDatabaseSaying(databasePath) }
+                let database = Result { () throws -> Database in
+                    try upgraded.get()
+                    return try Database(path: databasePath)
+                }
+                opened.withLock { $0 = (upgraded, database) }
+            }
+        }
+        let loading = Result { try LoadedSite(options: options, strictTemplates: true) }
+        opening.wait()
+        let existing = opened.withLock { $0 }
+        // The errors in the order the steps ran in before they overlapped: the upgrade, the site, the database.
+        try existing?.upgraded.get()
+        let site = try loading.get()
+        // The database is closed (its log checkpointed) when this returns; the site stays for the caller.
+        let report = try publishAll(site: site, database: existing?.database.get() ?? openNew(options))
+        return BuiltSite(site: site, report: report)
+    }
+
+    /// A database that did not exist when the build started: created, migrated and opened.
+    private static func openNew(_ options: Options) throws -> Database {
         try upgradeDatabaseSaying(options.databasePath)
-        let site = try LoadedSite(options: options, strictTemplates: true)
-        // Opened (created and migrated if new) before the check below opens its own connection to it.
-        let database = try Database(path: options.databasePath)
+        return try Database(path: options.databasePath)
+    }
+
+    /// `build`'s publish, beside its check of stranded bookings.
+    private static func publishAll(site: LoadedSite, database: Database) throws -> PublishReport {
+        let options = site.options
         // The check reads every upcoming booking: it runs beside the publish (which leaves a core idle at its
-        // start and end) and is waited for before the build says it is done.
+        // start and end) and is waited for before the build says it is done. It holds the database only while it
+        // runs, so the build's thread closes it once both are done (a pool thread could still be closing it when
+        // the process ends).
         let checking = DispatchGroup()
-        DispatchQueue.global().async(group: checking) { [databasePath = options.databasePath] in
+        DispatchQueue.global().async(group: checking) { [weak database, databasePath = options.databasePath] in
+            guard let database else { return }
             warnAboutStrandedBookings(site: site, databasePath: databasePath, database: database)
         }
         defer { checking.wait() }
@@ -68,6 +104,7 @@ public enum Commands {
             written, \(report.removed) pages no longer produced removed)
             """
         )
+        return report
     }
 
     /// Listens first, then rebuilds: the pages already in `output/` are served and the endpoint takes writes

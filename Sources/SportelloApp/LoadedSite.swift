@@ -15,8 +15,8 @@ public struct LoadedSite: Sendable {
     public let renderer: PageRenderer
     /// The command-line options it was loaded with (paths to output, database, templates).
     public let options: Options
-    /// Digest of what every page depends on besides its data, read before loading (see `inputsFingerprint(of:)`);
-    /// nil for a configuration built in memory, whose pages are then always rendered.
+    /// Digest of what every page depends on besides its data, of the very bytes the site was loaded from
+    /// (`SiteInputs.fingerprint()`); nil for a configuration built in memory, whose pages are then always rendered.
     public let inputsFingerprint: [UInt8]?
 
     /// A file that could not be loaded, named with the problem.
@@ -30,35 +30,67 @@ public struct LoadedSite: Sendable {
     /// log instead of showing an empty text). Only a tool that renders a comune's own, untrusted templates
     /// leniently would turn it off (docs/ARCHITECTURE.md §2).
     public init(options: Options, strictTemplates: Bool = true) throws(LoadError) {
-        // Read before the files are loaded: a file changed in between gives a fingerprint the next start
-        // does not find again, so its pages are rendered anew rather than kept.
-        let fingerprint = Self.inputsFingerprint(of: options)
-        // The templates compile while the configuration is read: neither needs the other, and both are fixed
-        // costs of every start (a warm `sportello build` of 100 services is over in a few tens of milliseconds).
-        // A broken configuration is still the error reported first.
-        let loaded = Mutex<(Result<SiteConfiguration, LoadError>?, Result<TemplateLibrary, LoadError>?)>((nil, nil))
-        DispatchQueue.concurrentPerform(iterations: 2) { part in
-            if part == 0 {
-                let configuration = Result { () throws(LoadError) in
-                    do { return try SiteConfiguration.load(path: options.configPath) } catch {
-                        throw LoadError(description: "\(options.configPath): \(error)")
+        // Every file is read once, then the configuration, the templates, the texts and the fingerprint are made
+        // from those bytes on every core at once: each is a fixed cost of every start, and none needs another
+        // (a cold `sportello build` of 100 services is over in some 150 ms, a warm one in a few tens). A broken
+        // configuration is still the error reported first.
+        let inputs = SiteInputs(configPath: options.configPath, templatesPath: options.templatesPath)
+        let loaded = Mutex(LoadedParts())
+        DispatchQueue.concurrentPerform(iterations: 4) { part in
+            switch part {
+            case 0:
+                let configuration = Result { () throws(LoadError) -> (SiteConfiguration, Catalogue) in
+                    let configuration = try Self.loadConfiguration(options, bytes: inputs.configuration)
+                    return (configuration, Catalogue(configuration: configuration))
+                }
+                loaded.withLock { $0.configuration = configuration }
+            case 1:
+                // A folder not read whole is loaded by the library's own reader, which names what is wrong.
+                let sources = inputs.complete ? inputs.templateSources() : nil
+                let templates = Result { () throws(LoadError) in
+                    try Self.loadTemplates(options, strict: strictTemplates, sources: sources)
+                }
+                loaded.withLock { $0.templates = (templates, sources != nil) }
+            case 2:
+                let fingerprint = inputs.fingerprint()
+                loaded.withLock { $0.fingerprint = fingerprint }
+            default:
+                // Taken last, mostly once the configuration is read: then only its languages' texts are parsed,
+                // else every language's whose file is there (the configuration says which are needed).
+                let languages =
+                    (try? loaded.withLock { $0.configuration }?.get())?.0.comune.languages
+                    ?? SiteConfiguration.supportedLanguages
+                var translations: [String: Result<Translations, LoadError>] = [:]
+                for language in languages {
+                    guard let bytes = inputs.file("i18n/\(language).json") else { continue }
+                    translations[language] = Result { () throws(LoadError) in
+                        try Self.loadTranslations(options, language: language, bytes: bytes)
                     }
                 }
-                loaded.withLock { $0.0 = configuration }
-            } else {
-                let templates = Result { () throws(LoadError) in
-                    try Self.loadTemplates(options, strict: strictTemplates)
-                }
-                loaded.withLock { $0.1 = templates }
+                loaded.withLock { $0.translations = translations }
             }
         }
-        let (configuration, templates) = loaded.withLock { $0 }
-        guard let configuration, let templates else {
+        let parts = loaded.withLock { $0 }
+        guard let configuration = parts.configuration, let (templates, templatesFromInputs) = parts.templates else {
             throw LoadError(description: "\(options.configPath): the site could not be loaded")
         }
+        let (siteConfiguration, catalogue) = try configuration.get()
+        // The fingerprint stands for what was loaded only when every part was made from the bytes it hashed.
+        let textsFromInputs = siteConfiguration.comune.languages.allSatisfy { parts.translations[$0] != nil }
+        let fromInputs = inputs.configuration != nil && templatesFromInputs && textsFromInputs
+        let fingerprint = fromInputs ? parts.fingerprint : nil
         try self.init(
-            configuration: configuration.get(), options: options, templates: templates.get(),
-            inputsFingerprint: fingerprint)
+            configuration: siteConfiguration, catalogue: catalogue, options: options, templates: templates.get(),
+            translations: parts.translations, inputsFingerprint: fingerprint)
+    }
+
+    /// What the parts of a load made, each filled in by the core that made it.
+    private struct LoadedParts: Sendable {
+        var configuration: Result<(SiteConfiguration, Catalogue), LoadError>?
+        /// The templates, and whether they were compiled from the bytes the fingerprint hashed.
+        var templates: (Result<TemplateLibrary, LoadError>, Bool)?
+        var translations: [String: Result<Translations, LoadError>] = [:]
+        var fingerprint: [UInt8]?
     }
 
     /// A site over a configuration already in hand (tests, several comuni in one process).
@@ -67,32 +99,62 @@ public struct LoadedSite: Sendable {
         inputsFingerprint: [UInt8]? = nil
     ) throws(LoadError) {
         try self.init(
-            configuration: configuration, options: options,
-            templates: Self.loadTemplates(options, strict: strictTemplates), inputsFingerprint: inputsFingerprint)
+            configuration: configuration, catalogue: Catalogue(configuration: configuration), options: options,
+            templates: Self.loadTemplates(options, strict: strictTemplates, sources: nil), translations: [:],
+            inputsFingerprint: inputsFingerprint)
     }
 
-    private static func loadTemplates(_ options: Options, strict: Bool) throws(LoadError) -> TemplateLibrary {
+    /// The configuration parsed from `bytes` (the file as read), or loaded from its path when it could not be read.
+    private static func loadConfiguration(_ options: Options, bytes: [UInt8]?) throws(LoadError) -> SiteConfiguration {
         do {
-            return try TemplateLibrary(directory: options.templatesPath, strict: strict)
+            guard let bytes else { return try SiteConfiguration.load(path: options.configPath) }
+            return try SiteConfiguration.parse(Data(bytes))
+        } catch {
+            throw LoadError(description: "\(options.configPath): \(error)")
+        }
+    }
+
+    /// The templates compiled from `sources` (name → text), or read from the templates folder when nil.
+    private static func loadTemplates(
+        _ options: Options, strict: Bool, sources: [String: String]?
+    ) throws(LoadError) -> TemplateLibrary {
+        do {
+            guard let sources else { return try TemplateLibrary(directory: options.templatesPath, strict: strict) }
+            return try TemplateLibrary(templates: sources, strict: strict)
         } catch {
             throw LoadError(description: "\(options.templatesPath): \(error)")
         }
     }
 
+    /// The texts of `language`, from `bytes` (its file as read) or else from the file.
+    private static func loadTranslations(
+        _ options: Options, language: String, bytes: [UInt8]?
+    ) throws(LoadError) -> Translations {
+        do {
+            guard let bytes else {
+                return try Translations.load(directory: "\(options.templatesPath)/i18n", language: language)
+            }
+            return try Translations(language: language, json: Data(bytes))
+        } catch {
+            throw LoadError(description: "\(options.templatesPath)/i18n/\(language).json: \(error)")
+        }
+    }
+
+    /// `translations`: the texts already loaded, by language; a language of the site missing there is loaded now.
     private init(
-        configuration: SiteConfiguration, options: Options, templates: TemplateLibrary, inputsFingerprint: [UInt8]?
+        configuration: SiteConfiguration, catalogue: Catalogue, options: Options, templates: TemplateLibrary,
+        translations loaded: [String: Result<Translations, LoadError>], inputsFingerprint: [UInt8]?
     ) throws(LoadError) {
         self.options = options
         self.inputsFingerprint = inputsFingerprint
         self.configuration = configuration
-        catalogue = Catalogue(configuration: configuration)
+        self.catalogue = catalogue
         var translations: [String: Translations] = [:]
         for language in configuration.comune.languages {
-            do {
-                translations[language] = try Translations.load(
-                    directory: "\(options.templatesPath)/i18n", language: language)
-            } catch {
-                throw LoadError(description: "\(options.templatesPath)/i18n/\(language).json: \(error)")
+            if let texts = loaded[language] {
+                translations[language] = try texts.get()
+            } else {
+                translations[language] = try Self.loadTranslations(options, language: language, bytes: nil)
             }
         }
         for page in [
@@ -111,34 +173,6 @@ public struct LoadedSite: Sendable {
         SitePublisher(
             renderer: renderer, outputDirectory: options.outputPath,
             assetsDirectory: "\(options.templatesPath)/assets", inputsFingerprint: inputsFingerprint)
-    }
-
-    /// SHA-256 of the running program (its size, modification time and inode), the version, the configuration
-    /// file and every template and translation file (names and bytes); nil when one cannot be read. The
-    /// assets are not pages' inputs: they are copied and compared byte for byte.
-    static func inputsFingerprint(of options: Options) -> [UInt8]? {
-        var input = Array("\(sportelloVersion)\n".utf8)
-        var program = stat()
-        guard stat("/proc/self/exe", &program) == 0 else { return nil }
-        let modified = program.st_mtim
-        input.append(contentsOf: "\(program.st_size) \(modified.tv_sec).\(modified.tv_nsec) \(program.st_ino)\n".utf8)
-        guard let configuration = FileManager.default.contents(atPath: options.configPath) else { return nil }
-        input.append(contentsOf: configuration)
-        let root = URL(fileURLWithPath: options.templatesPath).standardizedFileURL.path
-        guard let enumerator = FileManager.default.enumerator(atPath: root) else { return nil }
-        var names: [String] = []
-        for case let name as String in enumerator where !name.hasPrefix("assets") && !name.hasPrefix(".") {
-            var isFolder: ObjCBool = false
-            if FileManager.default.fileExists(atPath: "\(root)/\(name)", isDirectory: &isFolder), !isFolder.boolValue {
-                names.append(name)
-            }
-        }
-        for name in names.sorted() {
-            guard let bytes = FileManager.default.contents(atPath: "\(root)/\(name)") else { return nil }
-            input.append(contentsOf: "\n\(name) \(bytes.count)\n".utf8)
-            input.append(contentsOf: bytes)
-        }
-        return SHA256.hash(input)
     }
 }
 

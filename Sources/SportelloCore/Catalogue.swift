@@ -39,6 +39,9 @@ public struct Catalogue: Sendable {
         self.services = services
         serviceIndex = Dictionary(uniqueKeysWithValues: services.enumerated().map { ($0.element.id, $0.offset) })
         var entries: [String: CatalogueEntry] = [:]
+        // Sized once: growing it moved every entry again at each step, which showed in a big comune's start-up.
+        func count(_ nodes: [CatalogueEntry]) -> Int { nodes.reduce(nodes.count) { $0 + count($1.children) } }
+        entries.reserveCapacity(count(roots))
         func index(_ nodes: [CatalogueEntry]) {
             for node in nodes {
                 entries[node.id] = node

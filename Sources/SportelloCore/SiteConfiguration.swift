@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Everything a comune configures, as read from `sportello.json`. See README "Configuration".
 public struct SiteConfiguration: Sendable {
@@ -87,8 +88,7 @@ extension SiteConfiguration {
             try object.optional("closures").map { node throws(ConfigurationError) in try readClosures(node) } ?? []
         let serviceNodes = try object["services"].array()
         if serviceNodes.isEmpty { throw object["services"].fail("at least one service is needed") }
-        var services: [ServiceDefinition] = []
-        for node in serviceNodes { services.append(try readService(node, languages: comune.languages)) }
+        let services = try readServices(serviceNodes, languages: comune.languages)
         var identity: IdentityHeaders?
         if let node = object.optional("identity") {
             let headers = try node.object(allowedKeys: [
@@ -513,6 +513,28 @@ extension SiteConfiguration {
             description: try object.optional("description")?.string(allowEmpty: true) ?? "",
             documents: documents,
             reasonLabel: try object.optional("reasonLabel")?.string())
+    }
+
+    /// The top-level entries of `services`, each read on its own and all on every core at once (a big comune lists
+    /// hundreds of offices, and every start reads them); the error reported is the first in the file's order, as
+    /// when they were read one after another.
+    private static func readServices(
+        _ nodes: [ConfigNode], languages: [String]
+    ) throws(ConfigurationError) -> [ServiceDefinition] {
+        let read = Mutex([Result<ServiceDefinition, ConfigurationError>?](repeating: nil, count: nodes.count))
+        DispatchQueue.concurrentPerform(iterations: nodes.count) { index in
+            let service = Result { () throws(ConfigurationError) in
+                try readService(nodes[index], languages: languages)
+            }
+            read.withLock { $0[index] = service }
+        }
+        var services: [ServiceDefinition] = []
+        services.reserveCapacity(nodes.count)
+        for service in read.withLock({ $0 }) {
+            guard let service else { continue }
+            services.append(try service.get())
+        }
+        return services
     }
 
     private static func readService(

@@ -74,70 +74,106 @@ public final class SitePublisher: Sendable {
                 let today = RomeTime.local(now).date
                 let (weeks, from, to) = window(today: today)
                 let services = catalogue.publicServices
-                let results = Mutex<(PublishReport, [String: SlotAvailability?], (any Error)?)>(
-                    (PublishReport(), [:], nil))
-                DispatchQueue.concurrentPerform(iterations: services.count) { index in
-                    let service = services[index]
+                let offices = renderer.offices
+                // The parallel phase renders everything: each service's pages, each office page and the catalogue
+                // as soon as the next free slots they show are known (by the worker that learns the last of them),
+                // and last the pages that depend on no service and the assets, filling the time one core would
+                // wait for the other's last service.
+                let summaries = Mutex(PendingSummaries(offices: offices, services: services))
+                let results = Mutex<(PublishReport, [(index: Int, error: any Error)])>((PublishReport(), []))
+                DispatchQueue.concurrentPerform(iterations: services.count + 1) { index in
                     var buffer: [UInt8] = []
                     buffer.reserveCapacity(64 * 1024)
                     do {
+                        guard index < services.count else {
+                            var report = try renderFixedPages(buffer: &buffer) + (try copyAssets())
+                            for office in summaries.withLock({ $0.dueAtStart }) {
+                                report = report + (try renderOffice(office, nextFree: [:], buffer: &buffer))
+                            }
+                            // With no service at all, no service's completion renders the catalogue.
+                            if services.isEmpty { report = report + (try renderCatalogues(nextFree: [:])) }
+                            results.withLock { $0.0 = $0.0 + report }
+                            return
+                        }
+                        let service = services[index]
                         // One service's occupancy at a time: memory stays that of one service however big the site.
                         let serviceOccupancy =
                             try source.occupancy(serviceID: service.id, from: from, to: to, now: now)[service.id] ?? [:]
                         let next = service.nextFreeSlot(
                             now: now, days: nextFreeDays(service), occupancy: serviceOccupancy)
+                        // Its next free slot is all an office page or the catalogue shows of a service: one due now
+                        // is rendered before this service's pages, while the other core still renders its own.
+                        let due = summaries.withLock { $0.complete(service, next: next) }
+                        var report = PublishReport()
+                        for (office, shown) in due.offices {
+                            report = report + (try renderOffice(office, nextFree: shown, buffer: &buffer))
+                        }
+                        if let all = due.catalogue { report = report + (try renderCatalogues(nextFree: all)) }
                         // The service's folders, listed once: for its week pages' checks and for pruning (a
                         // staging folder has nothing to list).
                         let folders = renderer.languages.map {
                             renderer.layout.folder(.service(service.id), language: $0)
                         }
                         let listing = FolderListing(folders: writesUnseen ? [] : folders, in: outputDirectory)
-                        var report = try renderServicePages(
-                            service, weeks: weeks, today: today, next: next, occupancy: serviceOccupancy,
-                            now: now, end: to, listing: listing, buffer: &buffer)
+                        report =
+                            report
+                            + (try renderServicePages(
+                                service, weeks: weeks, today: today, next: next, occupancy: serviceOccupancy,
+                                now: now, end: to, listing: listing, buffer: &buffer))
                         report.removed += pruneWeeks(of: service, keeping: weeks, listing: listing)
-                        results.withLock {
-                            $0.0 = $0.0 + report
-                            $0.1[service.id] = .some(next)
-                        }
+                        results.withLock { $0.0 = $0.0 + report }
                     } catch {
-                        results.withLock { $0.2 = $0.2 ?? error }
+                        results.withLock { $0.1.append((index, error)) }
                     }
                 }
-                let (report, next, failure) = results.withLock { $0 }
-                if let failure { throw failure }
-                nextFree = next
-                var total = report + (try renderCatalogues(nextFree: nextFree))
-                total = total + (try renderOffices(Set(renderer.offices.map(\.id)), nextFree: nextFree))
-                // Pages that depend on nothing but the configuration and the templates.
-                let fixedPages: [(PageID, (String, inout [UInt8]) throws -> Void)] = [
-                    (.notFound, renderer.renderNotFound), (.cancel, renderer.renderCancel),
-                    (.operatorLogin, renderer.renderOperatorLogin), (.account, renderer.renderAccount),
-                ]
-                var buffer: [UInt8] = []
-                for language in renderer.languages {
-                    for (page, render) in fixedPages {
-                        buffer.removeAll(keepingCapacity: true)
-                        try render(language, &buffer)
-                        total.rendered += 1
-                        if try write(buffer, renderer.layout.file(page, language: language)) { total.written += 1 }
-                    }
-                }
-                total = total + (try copyAssets())
-                // Temporary files of a process killed while writing (service folders are swept by pruneWeeks).
-                var folders: Set<String> = ["assets/"]
-                for language in renderer.languages {
-                    for (page, _) in fixedPages { folders.insert(renderer.layout.folder(page, language: language)) }
-                    folders.insert(renderer.layout.folder(.catalogue, language: language))
-                    for office in renderer.offices {
-                        folders.insert(renderer.layout.folder(.office(office.id), language: language))
-                    }
-                }
-                for folder in folders { total.removed += AtomicFile.removeLeftovers(inFolder: path(folder)) }
-                total.removed += pruneRetiredPages()
-                return total
+                let (total, failures) = results.withLock { $0 }
+                // The first service's error, whichever core met it first.
+                if let failure = failures.min(by: { $0.index < $1.index }) { throw failure.error }
+                nextFree = summaries.withLock { $0.nextFree }
+                // A staging folder is new: no leftovers of a killed process, no retired pages.
+                guard !writesUnseen else { return total }
+                return total + removeLeftoversAndRetiredPages()
             }
         }
+    }
+
+    /// Pages that depend on nothing but the configuration and the templates.
+    private var fixedPages: [(PageID, (String, inout [UInt8]) throws -> Void)] {
+        [
+            (.notFound, renderer.renderNotFound), (.cancel, renderer.renderCancel),
+            (.operatorLogin, renderer.renderOperatorLogin), (.account, renderer.renderAccount),
+        ]
+    }
+
+    private func renderFixedPages(buffer: inout [UInt8]) throws -> PublishReport {
+        var report = PublishReport()
+        for language in renderer.languages {
+            for (page, render) in fixedPages {
+                buffer.removeAll(keepingCapacity: true)
+                try render(language, &buffer)
+                report.rendered += 1
+                if try write(buffer, renderer.layout.file(page, language: language)) { report.written += 1 }
+            }
+        }
+        return report
+    }
+
+    /// After a full build into an existing output folder: temporary files of a process killed while writing
+    /// (service folders are swept by `pruneWeeks`) and pages no longer produced. Not while pages are written: a
+    /// temporary file of this build is not a leftover.
+    private func removeLeftoversAndRetiredPages() -> PublishReport {
+        var report = PublishReport()
+        var folders: Set<String> = ["assets/"]
+        for language in renderer.languages {
+            for (page, _) in fixedPages { folders.insert(renderer.layout.folder(page, language: language)) }
+            folders.insert(renderer.layout.folder(.catalogue, language: language))
+            for office in renderer.offices {
+                folders.insert(renderer.layout.folder(.office(office.id), language: language))
+            }
+        }
+        for folder in folders { report.removed += AtomicFile.removeLeftovers(inFolder: path(folder)) }
+        report.removed += pruneRetiredPages()
+        return report
     }
 
     /// Re-renders only these pages: weeks first (what the citizen is waiting for), then service pages, then
@@ -334,13 +370,22 @@ public final class SitePublisher: Sendable {
         var report = PublishReport()
         var buffer: [UInt8] = []
         for office in renderer.offices where ids.contains(office.id) {
-            for language in renderer.languages {
-                buffer.removeAll(keepingCapacity: true)
-                try renderer.renderOffice(office, language: language, nextFree: nextFree, into: &buffer)
-                report.rendered += 1
-                if try write(buffer, renderer.layout.file(.office(office.id), language: language)) {
-                    report.written += 1
-                }
+            report = report + (try renderOffice(office, nextFree: nextFree, buffer: &buffer))
+        }
+        return report
+    }
+
+    /// An office's page in every language.
+    private func renderOffice(
+        _ office: CatalogueEntry, nextFree: [String: SlotAvailability?], buffer: inout [UInt8]
+    ) throws -> PublishReport {
+        var report = PublishReport()
+        for language in renderer.languages {
+            buffer.removeAll(keepingCapacity: true)
+            try renderer.renderOffice(office, language: language, nextFree: nextFree, into: &buffer)
+            report.rendered += 1
+            if try write(buffer, renderer.layout.file(.office(office.id), language: language)) {
+                report.written += 1
             }
         }
         return report

@@ -54,14 +54,24 @@ public struct TemplateLibrary: Sendable {
         for case let url as URL in enumerator {
             let path = url.standardizedFileURL.path
             guard path.hasPrefix(rootPath + "/") else { continue }
-            let relative = String(path.dropFirst(rootPath.count + 1))
-            if relative.hasPrefix("assets") || relative.hasPrefix("i18n") || relative.hasPrefix(".") { continue }
-            let known = ["html", "txt", "ics", "eml"]
-            guard known.contains(url.pathExtension) else { continue }
-            let name = url.pathExtension == "html" ? String(relative.dropLast(5)) : relative
+            guard let name = Self.templateName(relativePath: String(path.dropFirst(rootPath.count + 1))) else {
+                continue
+            }
             sources[name] = try String(contentsOf: url, encoding: .utf8)
         }
         try self.init(templates: sources, strict: strict)
+    }
+
+    /// The name of the template in the file at `relativePath` under a templates folder (as the type's description
+    /// says), or nil when that file is not a template (an asset, a text file, something hidden or unknown).
+    public static func templateName(relativePath relative: String) -> String? {
+        if relative.hasPrefix("assets") || relative.hasPrefix("i18n") || relative.hasPrefix(".") { return nil }
+        // A name that is all extension (".html") has none, as for `URL.pathExtension`.
+        let file = relative.split(separator: "/", omittingEmptySubsequences: false).last ?? ""
+        for known in [".txt", ".ics", ".eml"] where file.count > known.count && file.hasSuffix(known) {
+            return relative
+        }
+        return file.count > 5 && file.hasSuffix(".html") ? String(relative.dropLast(5)) : nil
     }
 
     /// Whether a template called `name` exists, for optional templates such as an HTML version of a mail.

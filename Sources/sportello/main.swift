@@ -172,7 +172,7 @@ do {
     case "build", "serve":
         try options.expecting(command == "serve" ? ["--metrics", "--comuni", "--workers-per-comune"] : [])
         if command == "build" {
-            try Commands.build(options)
+            try Commands.build(options).endProcess()
         } else if let directory = options.named["--comuni"] {
             try Commands.serveComuni(options, directory: directory)
         } else {
