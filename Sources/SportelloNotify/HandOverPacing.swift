@@ -11,19 +11,30 @@ struct HandOverPacing {
     static let holdSeconds = 5.0
     /// Hand-overs at once once a busy spell has lasted `holdSeconds`.
     static let pacedHandOvers = 2
+    /// How long the writer must stay quiet for a busy spell to end: one slow flush in a rush empties a 50 ms
+    /// window, and ending the spell there started every hand-over (and the courier process) in the rush's middle.
+    static let quietSeconds = 0.25
 
     /// When the current busy spell began (seconds on the caller's clock), nil while the writer is quiet.
     private var busySince: Double?
+    /// When the writer last turned quiet during a spell, nil while it is busy.
+    private var quietSince: Double?
 
     /// Hand-overs allowed at once, of `all`, given whether the writer is busy now (`now`: seconds on any clock
     /// that only moves forward).
     mutating func allowed(of all: Int, busy: Bool, now: Double) -> Int {
-        guard busy else {
-            busySince = nil
-            return all
+        if busy {
+            quietSince = nil
+            if busySince == nil { busySince = now }
+        } else if busySince != nil {
+            let quiet = quietSince ?? now
+            quietSince = quiet
+            if now - quiet >= Self.quietSeconds {
+                busySince = nil
+                quietSince = nil
+            }
         }
-        let since = busySince ?? now
-        busySince = since
+        guard let since = busySince else { return all }
         return now - since < Self.holdSeconds ? 0 : min(all, Self.pacedHandOvers)
     }
 }

@@ -3,7 +3,7 @@ import Testing
 @testable import SportelloNotify
 
 /// Program hand-overs during a busy spell of the writer: none for its first `holdSeconds`, then a few, all again
-/// once the writer is quiet.
+/// once the writer has been quiet for `quietSeconds`.
 struct HandOverPacingTests {
     @Test func aBusySpellHoldsHandOversThenPacesThem() {
         var pacing = HandOverPacing()
@@ -17,13 +17,26 @@ struct HandOverPacingTests {
         #expect(pacing.allowed(of: 1, busy: true, now: 200) == 1)
     }
 
-    @Test func aQuietWindowEndsTheSpellAndTheNextHoldsAgain() {
+    @Test func aQuietMomentInsideASpellDoesNotEndIt() {
+        var pacing = HandOverPacing()
+        #expect(pacing.allowed(of: 8, busy: true, now: 0) == 0)
+        // One slow flush empties a window: still the same spell, still held, its hold counted from its start.
+        #expect(pacing.allowed(of: 8, busy: false, now: 1) == 0)
+        #expect(pacing.allowed(of: 8, busy: false, now: 1 + HandOverPacing.quietSeconds - 0.01) == 0)
+        #expect(pacing.allowed(of: 8, busy: true, now: 1.3) == 0)
+        #expect(pacing.allowed(of: 8, busy: false, now: 4.9) == 0)
+        #expect(pacing.allowed(of: 8, busy: true, now: 5) == 2)
+    }
+
+    @Test func aQuietSpanEndsTheSpellAndTheNextHoldsAgain() {
         var pacing = HandOverPacing()
         #expect(pacing.allowed(of: 8, busy: true, now: 0) == 0)
         #expect(pacing.allowed(of: 8, busy: true, now: 10) == 2)
-        #expect(pacing.allowed(of: 8, busy: false, now: 10.05) == 8)
+        #expect(pacing.allowed(of: 8, busy: false, now: 10.05) == 2)
+        #expect(pacing.allowed(of: 8, busy: false, now: 10.05 + HandOverPacing.quietSeconds) == 8)
+        #expect(pacing.allowed(of: 8, busy: false, now: 20) == 8)
         // A new spell is held from its own start, not from the first one's.
-        #expect(pacing.allowed(of: 8, busy: true, now: 10.1) == 0)
-        #expect(pacing.allowed(of: 8, busy: true, now: 14) == 0)
+        #expect(pacing.allowed(of: 8, busy: true, now: 20.1) == 0)
+        #expect(pacing.allowed(of: 8, busy: true, now: 24) == 0)
     }
 }
