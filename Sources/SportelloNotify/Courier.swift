@@ -184,8 +184,9 @@ public struct Courier: Sendable {
     /// The exit status a finished hand-over recorded (the lock file's first line; a wrapper of an earlier version
     /// wrote the whole file, or a file of its own) and the words after it. A status without a number was cut off by
     /// a kill after the program ended, which is as uncertain as a kill while it ran: nil.
-    private func recordedStatus(_ base: String) -> (code: String, words: String)? {
-        let lock = lockContent(base)
+    private func recordedStatus(
+        _ base: String, _ lock: (first: String, words: String)
+    ) -> (code: String, words: String)? {
         if !lock.first.isEmpty, lock.first.allSatisfy(\.isNumber) { return (lock.first, lock.words) }
         if let status = try? String(contentsOfFile: base + ".status", encoding: .utf8),
             case let code = status.trimmingCharacters(in: .whitespacesAndNewlines), !code.isEmpty,
@@ -200,7 +201,9 @@ public struct Courier: Sendable {
     /// held. `recorded`: the status and words the caller has just written into the lock file (the courier, after
     /// its program ended), so the file is not read back: reading it was about a sixth of the courier's CPU a mail.
     func settled(_ base: String, recorded: (code: String, words: String)? = nil) -> Outcome? {
-        if let (code, words) = recorded ?? recordedStatus(base) {
+        // Read once: the courier looks at every message's fresh lock file before it starts the program.
+        let lock = recorded == nil ? lockContent(base) : (first: "", words: "")
+        if let (code, words) = recorded ?? recordedStatus(base, lock) {
             // A delivery's evidence stays until the outbox has recorded it (`forget`): a worker killed before
             // that commit leaves it for the next one, which settles the message instead of sending it again.
             if code == "0" { return .delivered }
@@ -222,7 +225,6 @@ public struct Courier: Sendable {
         }
         // The "started" mark, or anything else that is not a status (a file damaged or cut off): nobody can tell
         // whether the program ran, so it is never taken as "not handed over".
-        let lock = lockContent(base)
         if !(lock.first + lock.words).trimmingCharacters(in: .whitespacesAndNewlines).isEmpty
             || FileManager.default.fileExists(atPath: base + ".started")
         {

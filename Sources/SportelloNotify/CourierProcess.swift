@@ -50,6 +50,10 @@ public enum CourierProcess {
         let reader = FrameReader(descriptor: socket)
         let writing = NSLock()
         let running = DispatchGroup()
+        // A thread per program hand-over, kept for the next one: creating and ending a thread for every message
+        // was a share of the courier's CPU a mail. Not bounded here: the server bounds what it asks for at once,
+        // and a hung program must not hold back the messages after it.
+        let handOvers = HandOverPool(size: Int(Int32.max))
         // Started at the first mail spoken over SMTP.
         var smtp: SMTPSender?
         let answer: @Sendable (UInt64, Courier.Outcome) -> Void = { tag, outcome in
@@ -91,9 +95,9 @@ public enum CourierProcess {
                     })
                 continue
             }
-            Thread {
+            handOvers.run {
                 answer(request.tag, courier.handOver(request.body, id: request.id, command: request.command))
-            }.start()
+            }
         }
         running.wait()
         smtp?.finish()

@@ -22,6 +22,9 @@ public struct Notifier: Sendable {
     public let secrets: SecretFiles
     /// The threads that hand messages over, shared by the passes (and by copies of this value).
     let handOverPool = HandOverPool(size: Notifier.handOvers)
+    /// The writer's rate and the busy spell it shows, kept across passes (and copies of this value): a pass that
+    /// starts in a rush knows it before its first claim. Only the delivery thread uses it.
+    let pace: Locked<(rate: WriteRate, pacing: HandOverPacing)>
     /// Whether the hand-over threads run at the background priority (`HandOverPool.yieldsToAnswers`); `serve`'s
     /// delivery thread sets it, `sportello deliver` and tests that deliver on their own thread leave it off.
     public var handOversYieldToAnswers: Bool {
@@ -37,6 +40,7 @@ public struct Notifier: Sendable {
         composer = Composer(renderer: renderer)
         courier = Courier(spool: spool, timeout: deliveryTimeout)
         secrets = SecretFiles(database: database)
+        pace = Locked((WriteRate(database: database), HandOverPacing()))
     }
 
     var settings: NotificationSettings { composer.settings }
@@ -73,12 +77,6 @@ public struct Notifier: Sendable {
     /// Hand-overs running at once.
     static let handOvers = 8
 
-    /// Hand-overs running at once in `serve` while requests keep the database's writer busy (`WriteRate`) and mail
-    /// goes through a program: through sendmail a mail is a process, about twice a booking's CPU, and 8 of them at
-    /// once took the cores from the answers. The outbox is durable, so mail waits (never lost) and catches up with
-    /// all `handOvers` as soon as the rush ends (docs/ARCHITECTURE.md §6).
-    static let pacedHandOvers = 2
-
     /// Messages claimed in one transaction, ahead of the free hand-over threads: under a rush every commit waits
     /// behind the bookings' batches, so a claim per free thread held mail to a few messages per commit.
     static let claimBatch = 64
@@ -106,15 +104,32 @@ public struct Notifier: Sendable {
         // Paced only where answers come first (`serve`) and mail goes through a program: a pass of `sportello
         // deliver` or a test runs them all, and over SMTP a hand-over costs the courier little (one connection).
         let running = Locked(0)
+        // Signalled as a hand-over ends while the loop waits for one (`waitingForEnd`): a paced pass starts the
+        // next one then, not at its next poll; signals nobody waits for are not piled up.
+        let ended = DispatchSemaphore(value: 0)
+        let waitingForEnd = Locked(false)
         let pacing = handOversYieldToAnswers && settings.smtp == nil
-        var writeRate = pacing ? WriteRate(database: outbox.database) : nil
+        if pacing && pace.withLock({ $0.rate.isStale }) {
+            // The rate was last read long ago (the worker slept): a fresh window first, or a pass woken by a
+            // rush's first confirmations would count the quiet before it and start every hand-over at once.
+            pace.withLock { _ = $0.rate.isBusy() }
+            Thread.sleep(forTimeInterval: WriteRate.window)
+        }
         func paced() -> Bool {
-            guard running.withLock({ $0 }) >= Self.pacedHandOvers else { return false }
-            return writeRate?.isBusy() ?? false
+            guard pacing else { return false }
+            let allowed = pace.withLock { state in
+                state.pacing.allowed(
+                    of: Self.handOvers, busy: state.rate.isBusy(), now: ProcessInfo.processInfo.systemUptime)
+            }
+            return running.withLock({ $0 }) >= allowed
         }
         while stillGoing() {
             guard free.wait(timeout: .now() + .milliseconds(50)) == .success else { continue }
-            while paced() && stillGoing() { usleep(2_000) }
+            // Before the claim: messages held back stay unclaimed (no claim's commit in the rush's way either).
+            while paced() && stillGoing() {
+                waitingForEnd.withLock { $0 = true }
+                _ = ended.wait(timeout: .now() + .milliseconds(10))
+            }
             guard stillGoing() else {
                 free.signal()
                 break
@@ -162,6 +177,12 @@ public struct Notifier: Sendable {
                     onDelivered: { accepted in delivered.withLock { $0.append(accepted) } })
                 reports.withLock { $0.append(own) }
                 running.withLock { $0 -= 1 }
+                if waitingForEnd.withLock({ waiting in
+                    defer { waiting = false }
+                    return waiting
+                }) {
+                    ended.signal()
+                }
                 free.signal()
                 group.leave()
             }

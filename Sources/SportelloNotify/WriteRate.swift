@@ -21,6 +21,10 @@ struct WriteRate {
         lastTime = Date()
     }
 
+    /// Whether the last sample is too old to tell the current rate: the next `isBusy` would average the writes
+    /// over all that time.
+    var isStale: Bool { Date().timeIntervalSince(lastTime) > Self.window * 4 }
+
     /// Whether the last window's writes came at `busyPerSecond` or faster.
     mutating func isBusy() -> Bool {
         let now = Date()

@@ -22,4 +22,16 @@ struct WriteRateTests {
         let busyAfterQuiet = rate.isBusy()
         #expect(!busyAfterQuiet)
     }
+
+    /// A sample taken long ago says nothing of the writes now: the notifier reads a fresh window first.
+    @Test func anOldSampleIsStaleAndAFreshOneIsNot() throws {
+        let sandbox = try Sandbox()
+        let database = try Database(path: "\(sandbox.folder)/db.sqlite")
+        var rate = WriteRate(database: database)
+        #expect(!rate.isStale)
+        Thread.sleep(forTimeInterval: WriteRate.window * 5)
+        #expect(rate.isStale)
+        _ = rate.isBusy()
+        #expect(!rate.isStale)
+    }
 }
