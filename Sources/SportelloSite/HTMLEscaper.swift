@@ -10,18 +10,23 @@ public enum HTMLEscaper {
 
     /// Appends the escaped UTF-8 bytes of `text`, copying runs between special characters in one go.
     public static func append(_ text: String, to buffer: inout [UInt8]) {
-        // Native strings (all of them on Linux) are read in place; only another kind is copied first.
-        let done: Void? = text.utf8.withContiguousStorageIfAvailable { append($0, to: &buffer) }
-        if done == nil {
-            var text = text
-            text.withUTF8 { append($0, to: &buffer) }
-        }
+        withUTF8(of: text) { append($0, to: &buffer) }
     }
 
     /// Appends the UTF-8 bytes of `text` as they are, for the one raw form a template asks for (`{{{name}}}`).
     static func appendRaw(_ text: String, to buffer: inout [UInt8]) {
-        let done: Void? = text.utf8.withContiguousStorageIfAvailable { buffer.append(contentsOf: $0) }
-        if done == nil { buffer.append(contentsOf: text.utf8) }
+        withUTF8(of: text) { buffer.append(contentsOf: $0) }
+    }
+
+    /// Hands `body` the UTF-8 bytes of `text`: native strings (all of them on Linux) read in place, only another
+    /// kind copied first.
+    @inline(__always)
+    private static func withUTF8(of text: String, _ body: (UnsafeBufferPointer<UInt8>) -> Void) {
+        let done: Void? = text.utf8.withContiguousStorageIfAvailable(body)
+        if done == nil {
+            var text = text
+            text.withUTF8(body)
+        }
     }
 
     /// Appends the escaped form of UTF-8 bytes.
@@ -31,20 +36,12 @@ public enum HTMLEscaper {
 
     /// Appends the escaped UTF-8 bytes of `text` to a render's output.
     static func append(_ text: String, to output: inout RenderOutput) {
-        let done: Void? = text.utf8.withContiguousStorageIfAvailable { append($0, to: &output) }
-        if done == nil {
-            var text = text
-            text.withUTF8 { append($0, to: &output) }
-        }
+        withUTF8(of: text) { append($0, to: &output) }
     }
 
     /// Appends the UTF-8 bytes of `text` as they are to a render's output, for `{{{name}}}`.
     static func appendRaw(_ text: String, to output: inout RenderOutput) {
-        let done: Void? = text.utf8.withContiguousStorageIfAvailable { output.append($0) }
-        if done == nil {
-            var text = text
-            text.withUTF8 { output.append($0) }
-        }
+        withUTF8(of: text) { output.append($0) }
     }
 
     /// Appends the escaped form of UTF-8 bytes to a render's output.
